@@ -1,0 +1,51 @@
+# Two commands set up a fresh machine: `make demo` (the whole pipeline on shipped example data)
+# and `make test` (the whole test suite). Both create .venv/ and work when run again.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_OUT ?= demo-out
+# Debian packages the product runs on: the sandbox (bwrap), PDF rendering checks (poppler),
+# and fonts with Devanagari and Greek glyphs for reports.
+SYSTEM_TOOLS := bwrap pdftoppm pdftotext pdffonts
+SYSTEM_PACKAGES := bubblewrap poppler-utils fonts-dejavu-core fonts-noto-core
+
+.PHONY: demo test lint tox system-deps venv clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@$(MAKE) --no-print-directory system-deps
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 > /dev/null
+	touch $(STAMP)
+
+system-deps:
+	@missing=""; for t in $(SYSTEM_TOOLS); do command -v $$t >/dev/null || missing=yes; done; \
+	[ -d /usr/share/fonts/truetype/noto ] || missing=yes; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian packages: $(SYSTEM_PACKAGES)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
+	  else \
+	    echo "Missing system tools. Run: sudo apt-get install $(SYSTEM_PACKAGES)"; exit 1; \
+	  fi; \
+	fi
+
+demo: $(STAMP)
+	$(BIN)/python -m grader.demo --out $(DEMO_OUT)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+tox: $(STAMP)
+	$(BIN)/tox
+
+clean:
+	rm -rf $(VENV) $(DEMO_OUT) release .tox .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,105 @@
+"""The ``grader`` command line: a thin layer that parses flags and calls one stage module.
+
+Every stage module raises :class:`grader.errors.UserError` for bad input; this layer prints its
+message and exits 2, so users see what is wrong and what to do instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from grader.errors import UserError
+
+
+def _assign(args: argparse.Namespace) -> int:
+    from grader import assign
+
+    return assign.cli(args)
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from grader import export
+
+    return export.cli_grade(args)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from grader import report
+
+    return report.cli(args)
+
+
+def _bundle(args: argparse.Namespace) -> int:
+    from grader import bundle
+
+    return bundle.cli(args)
+
+
+def _collect(args: argparse.Namespace) -> int:
+    from grader import collect
+
+    return collect.cli(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="grader", description="Release, collect, grade and report for the LSTM course."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, handler: Callable[[argparse.Namespace], int], help_text: str):
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    assign = command("assign", _assign, "Release the student notebook of an assignment.")
+    assign.add_argument("assignment", help="assignment folder, e.g. assignments/lstm_gates")
+    assign.add_argument("--out", default="release", help="output folder (default: release/)")
+
+    grade = command("grade", _grade, "Run every submission in a sandbox and score it.")
+    grade.add_argument("paths", nargs="+", metavar="PATH",
+                       help="notebooks, student folders (from `grader collect`) or bundle zips")
+    grade.add_argument("--assignment", required=True, help="assignment folder")
+    grade.add_argument("--out", required=True, help="output folder for results and grades")
+    grade.add_argument("--timeout", type=float, default=None, help="per-cell time limit (s)")
+    grade.add_argument("--workers", type=int, default=1, help="submissions graded at once")
+    grade.add_argument("--seed", type=int, default=None,
+                       help="seed of the hidden cases (default: a fresh seed per submission, "
+                            "recorded in the gradebook)")
+    grade.add_argument("--resume", action="store_true",
+                       help="grade only the submissions the gradebook has no result for")
+    grade.add_argument("--unsafe-no-sandbox", action="store_true",
+                       help="run without namespaces where this machine cannot make them")
+
+    report = command("report", _report, "Build a two-page project report PDF, or check one.")
+    report.add_argument("source", help="report Markdown or notebook; with --check, a PDF")
+    report.add_argument("-o", "--output", help="PDF to write (default: SOURCE with .pdf)")
+    report.add_argument("--paper", choices=["a4", "letter"], type=str.lower, default="a4")
+    report.add_argument("--check", action="store_true",
+                        help="check an existing PDF: two pages at most, six sections in order")
+
+    bundle = command("bundle", _bundle, "Validate and build a student's submission bundle.")
+    bundle.add_argument("submission", help="submission.toml (see templates/submission.toml)")
+    bundle.add_argument("--out", default="bundle", help="output folder (default: bundle/)")
+
+    collect = command("collect", _collect, "Turn an inbox of submissions into student folders.")
+    collect.add_argument("inbox", help="folder of bundle zips, an mbox file, or a folder of .eml")
+    collect.add_argument("--out", default="submissions", help="output folder")
+    collect.add_argument("--deadline", default=None,
+                         help="ISO 8601 deadline, e.g. 2023-01-15T23:59+05:30")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except UserError as error:
+        print(f"grader {args.command}: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
