@@ -33,7 +33,7 @@ def _preactivation(x_t, h_prev, W, b, names: tuple[str, str]) -> np.ndarray:
     W = as_array(names[0], W, 2)
     b = as_array(names[1], b, 1)
     n, d = x_t.shape
-    h = W.shape[0]
+    h = b.shape[0]  # the bias is the one argument whose shape is H alone
     expect_shape("h_prev", h_prev, (n, h))
     expect_shape(names[0], W, (h, d + h))
     expect_shape(names[1], b, (h,))
@@ -101,8 +101,13 @@ def lstm_cell(x_t, h_prev, c_prev, params: Mapping[str, np.ndarray]):
     return hidden_state(o_t, c_t), c_t
 
 
-def init_params(D: int, H: int, rng: np.random.Generator | None = None,
-                scale: float | None = None, dtype=np.float64) -> dict[str, np.ndarray]:
+def init_params(
+    D: int,
+    H: int,
+    rng: np.random.Generator | None = None,
+    scale: float | None = None,
+    dtype=np.float64,
+) -> dict[str, np.ndarray]:
     """Random parameters: each W (H, D+H) uniform in ±1/sqrt(H) (PyTorch's rule), b (H,)."""
     rng = rng if rng is not None else np.random.default_rng()
     bound = scale if scale is not None else 1.0 / np.sqrt(H)

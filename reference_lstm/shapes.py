@@ -15,8 +15,7 @@ def as_array(name: str, value: object, ndim: int) -> np.ndarray:
         array = array.astype(np.float64, copy=False)
     if array.ndim != ndim:
         raise ValueError(
-            f"{name} has shape {array.shape}, expected {ndim} dimensions"
-            f" ({_dims_hint(ndim)})"
+            f"{name} has shape {array.shape}, expected {ndim} dimensions ({_dims_hint(ndim)})"
         )
     return array
 
