@@ -20,9 +20,9 @@ def _assign(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from grader import export
+    from grader import grade
 
-    return export.cli_grade(args)
+    return grade.cli(args)
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -59,26 +59,43 @@ def build_parser() -> argparse.ArgumentParser:
     assign.add_argument("--out", default="release", help="output folder (default: release/)")
 
     grade = command("grade", _grade, "Run every submission in a sandbox and score it.")
-    grade.add_argument("paths", nargs="+", metavar="PATH",
-                       help="notebooks, student folders (from `grader collect`) or bundle zips")
+    grade.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="notebooks, student folders (from `grader collect`) or bundle zips",
+    )
     grade.add_argument("--assignment", required=True, help="assignment folder")
     grade.add_argument("--out", required=True, help="output folder for results and grades")
     grade.add_argument("--timeout", type=float, default=None, help="per-cell time limit (s)")
     grade.add_argument("--workers", type=int, default=1, help="submissions graded at once")
-    grade.add_argument("--seed", type=int, default=None,
-                       help="seed of the hidden cases (default: a fresh seed per submission, "
-                            "recorded in the gradebook)")
-    grade.add_argument("--resume", action="store_true",
-                       help="grade only the submissions the gradebook has no result for")
-    grade.add_argument("--unsafe-no-sandbox", action="store_true",
-                       help="run without namespaces where this machine cannot make them")
+    grade.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="seed of the hidden cases (default: a fresh seed per submission, "
+        "recorded in the gradebook)",
+    )
+    grade.add_argument(
+        "--resume",
+        action="store_true",
+        help="grade only the submissions the gradebook has no result for",
+    )
+    grade.add_argument(
+        "--unsafe-no-sandbox",
+        action="store_true",
+        help="run without namespaces where this machine cannot make them",
+    )
 
     report = command("report", _report, "Build a two-page project report PDF, or check one.")
     report.add_argument("source", help="report Markdown or notebook; with --check, a PDF")
     report.add_argument("-o", "--output", help="PDF to write (default: SOURCE with .pdf)")
     report.add_argument("--paper", choices=["a4", "letter"], type=str.lower, default="a4")
-    report.add_argument("--check", action="store_true",
-                        help="check an existing PDF: two pages at most, six sections in order")
+    report.add_argument(
+        "--check",
+        action="store_true",
+        help="check an existing PDF: two pages at most, six sections in order",
+    )
 
     bundle = command("bundle", _bundle, "Validate and build a student's submission bundle.")
     bundle.add_argument("submission", help="submission.toml (see templates/submission.toml)")
@@ -87,8 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     collect = command("collect", _collect, "Turn an inbox of submissions into student folders.")
     collect.add_argument("inbox", help="folder of bundle zips, an mbox file, or a folder of .eml")
     collect.add_argument("--out", default="submissions", help="output folder")
-    collect.add_argument("--deadline", default=None,
-                         help="ISO 8601 deadline, e.g. 2023-01-15T23:59+05:30")
+    collect.add_argument(
+        "--deadline", default=None, help="ISO 8601 deadline, e.g. 2023-01-15T23:59+05:30"
+    )
     return parser
 
 

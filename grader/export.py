@@ -1,0 +1,199 @@
+"""What grading hands back: ``results.json`` (Gradescope's schema), ``feedback.html`` and
+``grades.csv``."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from grader.gradebook import Row
+from grader.score import FunctionResult, hint_message
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+FEEDBACK_OUTPUT_CHARS = 20_000  # of the notebook's own output, shown folded in the feedback
+
+
+@dataclass
+class Graded:
+    """Everything known about one graded submission, for the files handed back."""
+
+    student: str
+    title: str
+    seed: int | None
+    status: str
+    reason: str | None
+    functions: Mapping[str, FunctionResult]
+    late: bool | None = None
+    graded_at: str = ""
+    warnings: list[str] = field(default_factory=list)
+    cell_errors: list[str] = field(default_factory=list)
+    output: str = ""
+    output_truncated: bool = False
+
+    @property
+    def score(self) -> float:
+        return round(sum(f.score for f in self.functions.values()), 4)
+
+    @property
+    def max_score(self) -> float:
+        return sum(f.points for f in self.functions.values())
+
+
+def _function_output(result: FunctionResult) -> str:
+    lines = []
+    for code in result.hints:
+        lines.append(f"Hint [{code}]: {hint_message(result.name, code)}")
+    lines += [f"Forbidden shortcut: {item}" for item in result.forbidden]
+    for case in result.cases:
+        lines.append(
+            f"{case.label}: " + ("passed" if case.passed else f"{case.score:.0%} - {case.message}")
+        )
+    return "\n".join(lines)
+
+
+def results_json(graded: Graded) -> dict:
+    """The Gradescope results.json document."""
+    tests = [
+        {
+            "name": f"{name}",
+            "score": result.score,
+            "max_score": result.points,
+            "status": "passed" if result.passed else "failed",
+            "output": _function_output(result),
+            "visibility": "visible",
+        }
+        for name, result in graded.functions.items()
+    ]
+    summary = [f"{graded.score:g} / {graded.max_score:g} points."]
+    if graded.reason:
+        summary.insert(0, graded.reason)
+    summary += graded.warnings
+    return {
+        "score": graded.score,
+        "output": "\n".join(summary),
+        "tests": tests,
+        "extra_data": {
+            "student": graded.student,
+            "status": graded.status,
+            "seed": graded.seed,
+            "late": graded.late,
+        },
+    }
+
+
+def _figure(result: FunctionResult) -> str | None:
+    """A base64 PNG: expected against returned values for one case (a failing one if any)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shown = next((c for c in result.cases if not c.passed and c.got is not None), None)
+    shown = shown or next((c for c in result.cases if c.got is not None), None)
+    if shown is None:
+        return None
+    expected = shown.expected if isinstance(shown.expected, tuple) else (shown.expected,)
+    got = shown.got if isinstance(shown.got, tuple) else (shown.got,)
+    fig, ax = plt.subplots(figsize=(3.6, 3.0), dpi=90)
+    for label, e, g in zip(("h", "c"), expected, got, strict=False):
+        if e.shape != g.shape:
+            continue
+        ax.scatter(
+            np.ravel(e), np.ravel(g), s=10, alpha=0.7, label=label if len(expected) > 1 else None
+        )
+    values = np.concatenate([np.ravel(e) for e in expected])
+    low, high = float(values.min()), float(values.max())
+    ax.plot([low, high], [low, high], color="grey", linewidth=1, linestyle="--")
+    ax.set_xlabel("expected (reference)")
+    ax.set_ylabel("returned (yours)")
+    ax.set_title(f"{result.name}: {shown.label}", fontsize=8)
+    if len(expected) > 1:
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def feedback_html(graded: Graded) -> str:
+    """The self-contained feedback page (images inline)."""
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    functions = [
+        {
+            "name": r.name,
+            "passed": r.passed,
+            "score": f"{r.score:g}",
+            "points": f"{r.points:g}",
+            "max_error": "–" if r.max_error is None else f"{r.max_error:.2g}",
+            "hints": [{"code": c, "message": hint_message(r.name, c)} for c in r.hints],
+            "forbidden": r.forbidden,
+            "cases": r.cases,
+            "figure": _figure(r),
+        }
+        for r in graded.functions.values()
+    ]
+    output = graded.output[-FEEDBACK_OUTPUT_CHARS:]
+    note = "last part" if len(graded.output) > len(output) or graded.output_truncated else "all"
+    return env.get_template("feedback.html").render(
+        student=graded.student,
+        title=graded.title,
+        graded_at=graded.graded_at,
+        seed=graded.seed,
+        late=graded.late,
+        score=f"{graded.score:g}",
+        max_score=f"{graded.max_score:g}",
+        reason=graded.reason,
+        warnings=graded.warnings,
+        functions=functions,
+        cell_errors=graded.cell_errors,
+        output=output,
+        output_note=note,
+    )
+
+
+def write_student_files(graded: Graded, out: Path) -> Path:
+    """Write ``out/<student>/results.json`` and ``feedback.html``; return the folder."""
+    folder = out / graded.student
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "results.json").write_text(json.dumps(results_json(graded), indent=2))
+    (folder / "feedback.html").write_text(feedback_html(graded), encoding="utf-8")
+    return folder
+
+
+def write_grades_csv(rows: Sequence[Row], functions: Sequence[str], path: Path) -> None:
+    """One row per submission: student, score, max_score, status, late, a column per graded
+    function, then the seed and the reason of a broken submission."""
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(
+            ["student", "score", "max_score", "status", "late", *functions, "seed", "reason"]
+        )
+        for row in rows:
+            late = "" if row.late is None else ("yes" if row.late else "no")
+            writer.writerow(
+                [
+                    row.student,
+                    f"{row.score:g}",
+                    f"{row.max_score:g}",
+                    row.status,
+                    late,
+                    *(f"{row.functions.get(f, 0):g}" for f in functions),
+                    "" if row.seed is None else row.seed,
+                    row.reason or "",
+                ]
+            )

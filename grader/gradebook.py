@@ -1,0 +1,164 @@
+"""The gradebook: one SQLite file, each result committed as soon as it is known.
+
+Every grading of a submission is a new row of ``results``; earlier rows stay as the history.
+A submission is identified by its student id and the sha256 of what was graded, so
+``--resume`` can tell what a killed run had already finished.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    assignment TEXT NOT NULL,
+    options TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS results (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    student TEXT NOT NULL,
+    source TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    seed INTEGER,
+    status TEXT NOT NULL,
+    reason TEXT,
+    score REAL NOT NULL,
+    max_score REAL NOT NULL,
+    late INTEGER,
+    graded_at TEXT NOT NULL,
+    functions TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS results_by_student ON results (student, id);
+"""
+
+
+@dataclass(frozen=True)
+class Row:
+    """One grading of one submission."""
+
+    student: str
+    source: str
+    sha256: str
+    seed: int | None
+    status: str
+    reason: str | None
+    score: float
+    max_score: float
+    late: bool | None
+    functions: dict[str, float]  # graded function -> points earned
+    graded_at: str = ""
+
+
+class Gradebook:
+    """A gradebook file; open it with ``Gradebook(path)`` and use it as a context manager."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(SCHEMA)
+        self._db.commit()
+
+    def __enter__(self) -> Gradebook:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def start_run(self, assignment: str, options: dict) -> int:
+        cursor = self._db.execute(
+            "INSERT INTO runs (started_at, assignment, options) VALUES (?, ?, ?)",
+            (_now(), assignment, json.dumps(options, sort_keys=True)),
+        )
+        self._db.commit()
+        return cursor.lastrowid
+
+    def record(self, run_id: int, row: Row) -> None:
+        """Store one result and commit it at once."""
+        self._db.execute(
+            "INSERT INTO results (run_id, student, source, sha256, seed, status, reason, score,"
+            " max_score, late, graded_at, functions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                run_id,
+                row.student,
+                row.source,
+                row.sha256,
+                row.seed,
+                row.status,
+                row.reason,
+                row.score,
+                row.max_score,
+                None if row.late is None else int(row.late),
+                _now(),
+                json.dumps(row.functions),
+            ),
+        )
+        self._db.commit()
+
+    def has_result(self, student: str, sha256: str) -> bool:
+        """Whether this exact submission of this student was graded already."""
+        found = self._db.execute(
+            "SELECT 1 FROM results WHERE student = ? AND sha256 = ? LIMIT 1", (student, sha256)
+        ).fetchone()
+        return found is not None
+
+    def latest(self) -> list[Row]:
+        """The newest result of every student, ordered by student."""
+        query = (
+            "SELECT student, source, sha256, seed, status, reason, score, max_score, late,"
+            " functions, graded_at FROM results WHERE id IN"
+            " (SELECT MAX(id) FROM results GROUP BY student) ORDER BY student"
+        )
+        return list(self._rows(query))
+
+    def history(self, student: str) -> list[Row]:
+        """Every result of one student, oldest first."""
+        query = (
+            "SELECT student, source, sha256, seed, status, reason, score, max_score, late,"
+            " functions, graded_at FROM results WHERE student = ? ORDER BY id"
+        )
+        return list(self._rows(query, (student,)))
+
+    def _rows(self, query: str, params: tuple = ()) -> Iterator[Row]:
+        for (
+            student,
+            source,
+            sha,
+            seed,
+            status,
+            reason,
+            score,
+            max_score,
+            late,
+            functions,
+            graded_at,
+        ) in self._db.execute(query, params):
+            yield Row(
+                student,
+                source,
+                sha,
+                seed,
+                status,
+                reason,
+                score,
+                max_score,
+                None if late is None else bool(late),
+                json.loads(functions),
+                graded_at,
+            )
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
