@@ -788,14 +788,29 @@ class _Fonts:
             )
         return self._choice[key]
 
-    def runs(self, text: str, primary: _Family) -> list[tuple[_Family, str]]:
-        """Split text into runs of one font; a word in a shaped script stays in that script's font
-        with its punctuation, because HarfBuzz cannot shape a word split across two fonts."""
+    def needs_shaping(self, text: str, primary: _Family) -> bool:
+        """Whether text has a character of a complex script, which HarfBuzz must shape."""
+        return any(family.shaped for ch in set(text) if (family := self.for_char(ch, primary)))
+
+    def runs(self, text: str, primary: _Family, shaping: bool) -> list[tuple[_Family, str]]:
+        """Split text into runs of one font. When shaping, each word is kept in one font that has
+        all its characters where there is one, because ReportLab's shaping breaks a word that
+        changes font midway (a Devanagari word with a Latin comma, ∂Cₜ in two fonts)."""
         chosen = [self.for_char(ch, primary) if ch not in _INVISIBLE else None for ch in text]
-        for word in re.finditer(r"\S+", text):
-            shaped = next((f for f in chosen[word.start() : word.end()] if f and f.shaped), None)
-            if shaped and all(ch in _INVISIBLE or self.covers(shaped, ch) for ch in word.group()):
-                chosen[word.start() : word.end()] = [shaped] * len(word.group())
+        for word in re.finditer(r"\S+", text) if shaping else ():
+            here = {family for family in chosen[word.start() : word.end()] if family}
+            candidates = [*(f for f in here if f.shaped), primary, *_FALLBACKS]
+            if len(here) > 1:
+                whole = next(
+                    (
+                        family
+                        for family in candidates
+                        if all(ch in _INVISIBLE or self.covers(family, ch) for ch in word.group())
+                    ),
+                    None,
+                )
+                if whole:
+                    chosen[word.start() : word.end()] = [whole] * len(word.group())
         runs: list[tuple[_Family, str]] = []
         for ch, family in zip(text, chosen, strict=True):
             family = family or (runs[-1][0] if runs else primary)
@@ -965,14 +980,16 @@ class _Typesetter:
 
     def markup(self, spans: Iterable[Span]) -> tuple[str, bool]:
         """ReportLab paragraph markup for spans, and whether it needs HarfBuzz shaping."""
+        spans = list(spans)
+        shaping = any(
+            self.fonts.needs_shaping(span.text, _MONO if span.code else _SERIF) for span in spans
+        )
         parts = []
-        shaped = False
         for span in spans:
             if span == LINE_BREAK:
                 parts.append("<br/>")
                 continue
-            text, needs_shaping = self._font_markup(span.text, _MONO if span.code else _SERIF)
-            shaped |= needs_shaping
+            text = self._font_markup(span.text, _MONO if span.code else _SERIF, shaping)
             if span.code:
                 text = (
                     f'<font name="{self.mono}" size="{self.body.fontSize * 0.9:.2f}">{text}</font>'
@@ -985,18 +1002,15 @@ class _Typesetter:
             if span.href:
                 text = f'<a href={quoteattr(span.href)} color="{_LINK_COLOR.hexval()}">{text}</a>'
             parts.append(text)
-        return "".join(parts), shaped
+        return "".join(parts), shaping
 
-    def _font_markup(self, text: str, primary: _Family) -> tuple[str, bool]:
-        parts = []
-        shaped = False
-        for family, run in self.fonts.runs(text, primary):
-            if family is primary:
-                parts.append(escape(run))
-            else:
-                parts.append(f'<font name="{self.fonts.family(family)}">{escape(run)}</font>')
-                shaped |= family.shaped
-        return "".join(parts), shaped
+    def _font_markup(self, text: str, primary: _Family, shaping: bool) -> str:
+        return "".join(
+            escape(run)
+            if family is primary
+            else f'<font name="{self.fonts.family(family)}">{escape(run)}</font>'
+            for family, run in self.fonts.runs(text, primary, shaping)
+        )
 
     def paragraph(self, spans: Iterable[Span], style: ParagraphStyle, **kwargs: Any) -> Paragraph:
         text, shaped = self.markup(spans)
@@ -1114,8 +1128,10 @@ class _Typesetter:
         lines = []
         for line in code.expandtabs(4).splitlines() or [""]:
             lines.extend(line[i : i + columns] for i in range(0, max(len(line), 1), columns))
-        text, shaped = self._font_markup("\n".join(lines), _MONO)
-        return XPreformatted(text, self._shaped(self.code) if shaped else self.code)
+        code = "\n".join(lines)
+        shaping = self.fonts.needs_shaping(code, _MONO)
+        text = self._font_markup(code, _MONO, shaping)
+        return XPreformatted(text, self._shaped(self.code) if shaping else self.code)
 
     def table(self, block: TableBlock) -> Table:
         size = self.small.fontSize
@@ -1239,13 +1255,19 @@ class _Typesetter:
             topPadding=0,
             bottomPadding=0,
         )
-        document.addPageTemplates(PageTemplate("page", [frame], onPage=self._page_number))
-        document.build(self.flowables())
-        current = document.frame
-        used_on_last = current._y2 - current._topPadding - current._y
-        overflow = max(0, document.page - MAX_PAGES - 1) * current._aH + (
-            used_on_last if document.page > MAX_PAGES else 0
+        free: list[float] = []  # space left at the bottom of each page
+
+        def page_end(canvas: Any, document: BaseDocTemplate) -> None:
+            free.append(document.frame._y - document.frame._y1p)
+
+        document.addPageTemplates(
+            PageTemplate("page", [frame], onPage=self._page_number, onPageEnd=page_end)
         )
+        document.build(self.flowables())
+        # What spills past the last page, less the gap a figure or table too tall to fit left
+        # at the bottom of it: shortening the text by that much pulls everything back.
+        spilled = sum(self.height - gap for gap in free[MAX_PAGES:])
+        overflow = max(0.0, spilled - free[MAX_PAGES - 1]) if spilled else 0.0
         return Typeset(
             buffer.getvalue(), document.page, self.layout, overflow, self._words_per_pt()
         )
