@@ -20,7 +20,7 @@ import os
 import re
 import tomllib
 import zlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -31,7 +31,8 @@ import numpy as np
 from IPython.core.inputtransformer2 import TransformerManager
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from grader import probes, selfcheck
+import reference_lstm
+from grader import hints, score, selfcheck
 from grader.errors import UserError
 
 CONFIG_NAME = "assignment.toml"
@@ -39,11 +40,23 @@ BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
 # The public cases use their own seed and sizes; a grading seed equal to it is refused.
 PUBLIC_SEED = 20_231_101
-PUBLIC_SIZES = ((2, 3, 4, 3), (3, 5, 2, 2))  # (N, D, H, T) of each public case
+PUBLIC_SIZES = ((2, 3, 4), (3, 5, 2))  # (N, D, H) of each public case
+PUBLIC_SEQUENCE_LENGTHS = (3, 2)
 OWNED_ROLES = ("fixtures", "self-check")
 _MARKER = re.compile(r"^\s*#+\s*(BEGIN|END)\s+SOLUTION\s*$")
 _OWNED_HEADER = re.compile(r"^# grader-owned: ([\w-]+)", re.MULTILINE)
 _KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+# The graded functions the grader can test, with the parameters it passes, in this order.
+SIGNATURES: dict[str, tuple[str, ...]] = {
+    "forget_gate": ("x_t", "h_prev", "W_f", "b_f"),
+    "input_gate": ("x_t", "h_prev", "W_i", "b_i"),
+    "candidate_memory": ("x_t", "h_prev", "W_c", "b_c"),
+    "output_gate": ("x_t", "h_prev", "W_o", "b_o"),
+    "cell_state": ("c_prev", "f_t", "i_t", "c_hat_t"),
+    "hidden_state": ("o_t", "c_t"),
+    "lstm_cell": ("x_t", "h_prev", "c_prev", "params"),
+    "lstm_forward": ("x", "h0", "c0", "params"),
+}
 
 
 @dataclass(frozen=True)
@@ -268,10 +281,10 @@ def _functions(reader: _ConfigReader, entries: object) -> tuple[GradedFunction, 
             reader.fail(f"{where} must be a table")
         reader.only_known(entry, "functions")
         name = reader.get(entry, where, "name", "str")
-        if name not in probes.SIGNATURES:
+        if name not in SIGNATURES:
             reader.fail(
                 f'{where}: the grader cannot test a function named "{name}"; it knows'
-                f" {', '.join(probes.SIGNATURES)}"
+                f" {', '.join(SIGNATURES)}"
             )
         if name in (f.name for f in functions):
             reader.fail(f'{where}: "{name}" is listed twice')
@@ -393,10 +406,31 @@ def _plan(notebook: nbformat.NotebookNode, config: AssignmentConfig) -> _SourceP
         )
     defined_in = {}
     for function in config.functions:
+        if function.name not in definitions:
+            raise UserError(_undefined(notebook, path, function.name, definitions))
         defined_in[function.name] = _graded_cell(
-            notebook, path, function.name, definitions.get(function.name, []), regions
+            notebook, path, function.name, definitions[function.name], regions
         )
     return _SourcePlan(regions, defined_in)
+
+
+def _undefined(
+    notebook: nbformat.NotebookNode,
+    path: Path,
+    name: str,
+    definitions: Mapping[str, list[tuple[int, ast.FunctionDef]]],
+) -> str:
+    """Why graded function ``name`` is missing, naming the cell of a look-alike if any."""
+    message = (
+        f"{path}: no code cell defines the graded function {name} that {CONFIG_NAME} lists;"
+        f" the grader calls `{name}({', '.join(SIGNATURES[name])})`"
+    )
+    close = difflib.get_close_matches(name, list(definitions), n=1)
+    if close:
+        index = definitions[close[0]][0][0]
+        where = _describe_cell(path, index, notebook.cells[index])
+        return f"{message}. {where} defines {close[0]}: rename it to {name}"
+    return f"{message}. Define it in a code cell, or remove it from {CONFIG_NAME}"
 
 
 def _graded_cell(
@@ -407,18 +441,12 @@ def _graded_cell(
     regions: Mapping[int, list[tuple[int, int]]],
 ) -> int:
     """The index of the one cell defining graded function ``name``, with its checks."""
-    if not definitions:
-        raise UserError(
-            f"{path}: no code cell defines the graded function {name}; add a cell with"
-            f" `def {name}({', '.join(probes.SIGNATURES[name].params)}):` or remove it from"
-            f" {CONFIG_NAME}"
-        )
     if len(definitions) > 1:
         cells = " and ".join(str(i + 1) for i, _ in definitions)
         raise UserError(f"{path}: cells {cells} both define {name}; keep one definition")
     index, node = definitions[0]
     where = _describe_cell(path, index, notebook.cells[index])
-    expected = probes.SIGNATURES[name].params
+    expected = SIGNATURES[name]
     got = tuple(a.arg for a in node.args.posonlyargs + node.args.args)
     if got != expected or node.args.vararg or node.args.kwonlyargs:
         raise UserError(
@@ -465,18 +493,30 @@ def _solutions(
 def public_cases(
     solutions: Mapping[str, Callable], config: AssignmentConfig, cells: Mapping[str, str]
 ) -> str:
-    """The public cases as base64 of an .npz: inputs, the solution's outputs, and the outputs of
-    the known mistakes that differ from them. ``cells`` names each solution's cell."""
+    """The public cases, packed: inputs drawn from the public seed, the solution's outputs, and
+    the outputs of the known mistakes (``grader.hints``) that differ from them.
+
+    The solution must agree with ``reference_lstm`` on every case, since the grader compares
+    students with the reference; ``cells`` names each solution's cell for the message.
+    """
+    cases = score.hidden_cases(
+        PUBLIC_SEED, PUBLIC_SIZES, PUBLIC_SEQUENCE_LENGTHS, len(PUBLIC_SIZES)
+    )
     arrays: dict[str, np.ndarray] = {}
     for function in config.functions:
-        name, signature = function.name, probes.SIGNATURES[function.name]
-        for case, (n, d, h, t) in enumerate(PUBLIC_SIZES):
-            rng = np.random.default_rng([PUBLIC_SEED, list(probes.SIGNATURES).index(name), case])
-            # Inputs are stored as float32; compute from exactly the values stored.
-            inputs = _float32_exact(probes.case_inputs(name, rng, n, d, h, t))
-            expected = _call_solution(solutions[name], inputs, signature, cells[name])
-            prefix = f"{name}/{case}"
-            for position, (param, value) in enumerate(inputs.items()):
+        name = function.name
+        for number, case in enumerate(cases[name]):
+            args = _float32_exact(case.args)  # stored as float32: compute from what is stored
+            expected = _outputs(_call_solution(solutions[name], args, cells[name]))
+            reference = _outputs(getattr(reference_lstm, name)(*args))
+            if not _close(expected, reference, config):
+                raise UserError(
+                    f"{cells[name]}: the solution of {name} disagrees with reference_lstm on"
+                    f" public case {number + 1} ({case.label}); students are graded against the"
+                    f" reference, so fix the solution"
+                )
+            prefix = f"{name}/{number}"
+            for position, (param, value) in enumerate(zip(SIGNATURES[name], args, strict=True)):
                 if isinstance(value, dict):
                     for key, array in value.items():
                         arrays[f"{prefix}/in/{position}/{param}.{key}"] = array
@@ -484,11 +524,26 @@ def public_cases(
                     arrays[f"{prefix}/in/{position}/{param}"] = value
             for k, out in enumerate(expected):
                 arrays[f"{prefix}/out/{k}"] = out
-            for mistake, outputs in probes.mistake_outputs(name, inputs).items():
-                if not _close(outputs, expected, config):
-                    for k, out in enumerate(outputs):
-                        arrays[f"{prefix}/mistake/{mistake}/{k}"] = out
+            for key, mistake in _mistakes(name):
+                wrong = _outputs(hints.mistaken_output(mistake, name, args))
+                if not _close(wrong, expected, config):
+                    for k, out in enumerate(wrong):
+                        arrays[f"{prefix}/mistake/{key}/{k}"] = out
     return _pack(arrays)
+
+
+def _mistakes(function: str) -> list[tuple[str, hints.Mistake]]:
+    """The known mistakes of ``function``, each with a key unique among them."""
+    return [
+        (f"{index}-{mistake.code}", mistake)
+        for index, mistake in enumerate(hints.MISTAKES)
+        if function in mistake.functions
+    ]
+
+
+def _outputs(value: object) -> tuple[np.ndarray, ...]:
+    values = value if isinstance(value, tuple | list) else (value,)
+    return tuple(np.asarray(v, dtype=np.float64) for v in values)
 
 
 def _pack(arrays: Mapping[str, np.ndarray]) -> str:
@@ -502,33 +557,30 @@ def _pack(arrays: Mapping[str, np.ndarray]) -> str:
     return base64.b64encode(zlib.compress(header + b"\n" + data, 9)).decode("ascii")
 
 
-def _float32_exact(inputs: Mapping[str, Any]) -> dict[str, Any]:
+def _float32_exact(args: tuple) -> tuple:
     def exact(value):
         return value.astype(np.float32).astype(np.float64)
 
-    return {
-        k: {kk: exact(vv) for kk, vv in v.items()} if isinstance(v, dict) else exact(v)
-        for k, v in inputs.items()
-    }
+    return tuple(
+        {k: exact(v) for k, v in a.items()} if isinstance(a, dict) else exact(a) for a in args
+    )
 
 
-def _call_solution(
-    solution: Callable, inputs: Mapping[str, Any], signature: probes.Signature, where: str
-) -> tuple[np.ndarray, ...]:
+def _call_solution(solution: Callable, args: tuple, where: str) -> object:
+    copies = tuple(
+        {k: v.copy() for k, v in a.items()} if isinstance(a, dict) else a.copy() for a in args
+    )
     try:
-        result = solution(*inputs.values())
+        return solution(*copies)
     except Exception as error:
         raise UserError(
             f"{where}: the solution raised {type(error).__name__}: {error}; fix the source notebook"
         ) from None
-    outputs = tuple(result) if len(signature.returns) > 1 else (result,)
-    if len(outputs) != len(signature.returns):
-        raise UserError(f"{where}: the solution must return ({', '.join(signature.returns)})")
-    return tuple(np.asarray(o, dtype=np.float64) for o in outputs)
 
 
-def _close(a: Iterable[np.ndarray], b: Iterable[np.ndarray], config: AssignmentConfig) -> bool:
-    return all(
+def _close(a: Sequence[np.ndarray], b: Sequence[np.ndarray], config: AssignmentConfig) -> bool:
+    """Whether ``a`` passes as ``b`` under the grading tolerance."""
+    return len(a) == len(b) and all(
         x.shape == y.shape and np.allclose(x, y, atol=config.atol, rtol=config.rtol)
         for x, y in zip(a, b, strict=True)
     )
@@ -561,8 +613,8 @@ def _owned_cell(role: str, title: str, body: str) -> nbformat.NotebookNode:
 
 def _owned_cells(config: AssignmentConfig, cases: str) -> list[nbformat.NotebookNode]:
     lines = "\n".join(cases[i : i + 100] for i in range(0, len(cases), 100))
-    hints = {m: probes.MISTAKE_HINTS[m] for ms in probes.MISTAKES.values() for m in ms}
-    hint_lines = "".join(f"    {k!r}: {v!r},\n" for k, v in hints.items())
+    messages = {key: m.message for f in config.functions for key, m in _mistakes(f.name)}
+    hint_lines = "".join(f"    {k!r}: {v!r},\n" for k, v in messages.items())
     check_code = (
         Path(selfcheck.__file__).read_text(encoding="utf-8").rstrip()
         + "\n\n\ncheck = make_check(\n    globals(),\n    PUBLIC_CASES,\n"
@@ -612,6 +664,12 @@ def owned_cell_problems(
         role = role or (header.group(1) if header else None)
         if role:
             found.setdefault(role, []).append((index, cell))
+    if not found:
+        roles = ", ".join(f'"{role}"' for role in OWNED_ROLES)
+        return [
+            f"none of the grader-owned cells ({roles}) is in the notebook: deleted, or the"
+            f" notebook was not started from the released one"
+        ]
     problems = []
     for role in OWNED_ROLES:
         cells = found.get(role, [])
@@ -630,69 +688,6 @@ def owned_cell_problems(
             if want is not None and _checksum(cell.source) != want:
                 problems.append(f'the grader-owned "{role}" cell (cell {index + 1}) was edited')
     return problems
-
-
-# ----------------------------------------------------------------------------- forbidden uses
-
-
-def forbidden_uses(code: str, config: AssignmentConfig) -> list[str]:
-    """The forbidden shortcuts in ``code``: imports of ``config.forbidden_imports`` anywhere,
-    calls of ``config.forbidden_calls`` inside a graded function. Aliases are followed."""
-    tree = _parse(code)
-    if tree is None:
-        return []
-    graded = {f.name for f in config.functions}
-    aliases: dict[str, str] = {}
-    uses = []
-    for node in ast.walk(tree):
-        imported = []
-        if isinstance(node, ast.ImportFrom):
-            module = node.module or ""
-            for alias in node.names:
-                aliases[alias.asname or alias.name] = f"{module}.{alias.name}"
-                imported.append(f"{module}.{alias.name}")
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.asname:  # plain `import a.b` binds `a`, which resolves to itself
-                    aliases[alias.asname] = alias.name
-                imported.append(alias.name)
-        elif isinstance(node, ast.Call) and _dotted(node.func, {}) in _IMPORTERS and node.args:
-            first = node.args[0]
-            if isinstance(first, ast.Constant) and isinstance(first.value, str):
-                imported.append(first.value)
-        for module in imported:
-            if any(_within(module, m) for m in config.forbidden_imports):
-                uses.append(f"line {node.lineno}: imports {module}")
-    for function in (n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name in graded):
-        for node in ast.walk(function):
-            if isinstance(node, ast.Call):
-                called = _dotted(node.func, aliases)
-                if called and any(_names_call(called, c) for c in config.forbidden_calls):
-                    uses.append(f"line {node.lineno}: {function.name} calls {called}")
-    return uses
-
-
-_IMPORTERS = ("__import__", "importlib.import_module")
-
-
-def _within(module: str, forbidden: str) -> bool:
-    return module == forbidden or module.startswith(forbidden + ".")
-
-
-def _names_call(called: str, forbidden: str) -> bool:
-    return called == forbidden or called.endswith("." + forbidden)
-
-
-def _dotted(node: ast.expr, aliases: Mapping[str, str]) -> str | None:
-    """``a.b.c`` for an attribute chain, its first name resolved through the imports."""
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    parts.append(aliases.get(node.id, node.id))
-    return ".".join(reversed(parts))
 
 
 # ----------------------------------------------------------------------------- release
@@ -754,6 +749,13 @@ def release(assignment_dir: Path, out_dir: Path) -> Path:
     return _release(load_config(Path(assignment_dir)), Path(out_dir))
 
 
+def _forbidden_uses(code: str, config: AssignmentConfig) -> list[str]:
+    found = score.forbidden_shortcuts(
+        code, [f.name for f in config.functions], config.forbidden_imports, config.forbidden_calls
+    )
+    return [use for uses in found.values() for use in uses]
+
+
 def _release(config: AssignmentConfig, out_dir: Path) -> Path:
     out = out_dir / f"{config.name}.ipynb"
     if out.resolve() == config.source.resolve():
@@ -761,12 +763,11 @@ def _release(config: AssignmentConfig, out_dir: Path) -> Path:
     source = _read_notebook(config.source)
     plan = _plan(source, config)
     for index, cell in enumerate(source.cells):
-        uses = forbidden_uses(cell.source, config) if cell.cell_type == "code" else []
+        uses = _forbidden_uses(cell.source, config) if cell.cell_type == "code" else []
         if uses:
             raise UserError(
-                f"{_describe_cell(config.source, index, cell)}: {'; '.join(uses)}. The"
-                f" assignment forbids this ([forbidden] in {CONFIG_NAME}) and students do not"
-                f" have it; remove it from the source notebook"
+                f"{_describe_cell(config.source, index, cell)}: {'; '.join(uses)}, which"
+                f" [forbidden] in {CONFIG_NAME} forbids; remove it from the source notebook"
             )
     cells = {
         n: _describe_cell(config.source, i, source.cells[i]) for n, i in plan.defined_in.items()

@@ -93,47 +93,44 @@ def _check_one(name, namespace, cases, atol, rtol, hints):
         print(f"{name}: NOT DEFINED - run the cell that defines {name} first.")
         return False
     largest = 0.0
-    for number, (arguments, expected, mistakes) in enumerate(cases, start=1):
-        copies = [
-            {k: v.copy() for k, v in a.items()} if isinstance(a, dict) else a.copy()
-            for a in arguments
-        ]
-        try:
-            result = function(*copies)
-        except NotImplementedError as error:
-            print(_not_implemented(name, error))
-            return False
-        except Exception as error:  # the student's code may raise anything; report it briefly
-            print(f"{name}: ERROR - {_describe(error)}{_error_hint(name, error)}")
-            return False
-        outputs, problem = _as_outputs(result, len(expected))
-        if problem:
-            print(f"{name}: FAIL - {problem}")
-            return False
-        for got, want in zip(outputs, expected, strict=True):
-            if got.shape != want.shape:
-                print(
-                    f"{name}: FAIL - returned shape {got.shape}, expected {want.shape}."
-                    f"{_shape_hint(name, got.shape, want.shape)}"
-                )
-                return False
-        if any(np.isnan(got).any() for got in outputs):
-            print(f"{name}: FAIL - your result contains NaN (not a number).")
-            return False
-        errors = [np.abs(got - want) for got, want in zip(outputs, expected, strict=True)]
-        error = max(float(np.max(e, initial=0.0)) for e in errors)
-        if not all(
-            np.all(e <= atol + rtol * np.abs(w)) for e, w in zip(errors, expected, strict=True)
-        ):
-            hint = _value_hint(name, outputs, mistakes, atol, rtol, hints)
-            print(
-                f"{name}: FAIL - largest error {error:.2g} on public case {number} of "
-                f"{len(cases)}. Hint: {hint}"
-            )
+    for number, case in enumerate(cases, start=1):
+        where = f"public case {number} of {len(cases)}"
+        error, failure = _check_case(name, function, case, where, atol, rtol, hints)
+        if failure:
+            print(f"{name}: {failure}")
             return False
         largest = max(largest, error)
     print(f"{name}: PASS ({len(cases)} public cases, largest error {largest:.2g})")
     return True
+
+
+def _check_case(name, function, case, where, atol, rtol, hints):
+    """(largest error, None) when ``function`` passes ``case``, else (nan, what went wrong)."""
+    arguments, expected, mistakes = case
+    copies = [
+        {k: v.copy() for k, v in a.items()} if isinstance(a, dict) else a.copy() for a in arguments
+    ]
+    try:
+        result = function(*copies)
+    except NotImplementedError as error:
+        return np.nan, _not_implemented(name, error)
+    except Exception as error:  # the student's code may raise anything; report it briefly
+        return np.nan, f"ERROR - {_describe(error)}{_error_hint(name, error)}"
+    outputs, problem = _as_outputs(result, len(expected))
+    if problem:
+        return np.nan, f"FAIL - {problem}"
+    for got, want in zip(outputs, expected, strict=True):
+        if got.shape != want.shape:
+            hint = _shape_hint(name, got.shape, want.shape)
+            return np.nan, f"FAIL - returned shape {got.shape}, expected {want.shape}. {hint}"
+    if any(np.isnan(got).any() for got in outputs):
+        return np.nan, "FAIL - your result contains NaN (not a number)."
+    errors = [np.abs(got - want) for got, want in zip(outputs, expected, strict=True)]
+    largest = max(float(np.max(e, initial=0.0)) for e in errors)
+    if all(np.all(e <= atol + rtol * np.abs(w)) for e, w in zip(errors, expected, strict=True)):
+        return largest, None
+    hint = _value_hint(name, outputs, mistakes, atol, rtol, hints)
+    return np.nan, f"FAIL - largest error {largest:.2g} on {where}. Hint: {hint}"
 
 
 def _not_implemented(name, error):
@@ -141,8 +138,8 @@ def _not_implemented(name, error):
     frames = traceback.extract_tb(error.__traceback__)[1:]  # [0] is _check_one itself
     raised_in = frames[-1].name if frames else name
     if raised_in == name:
-        return f"{name}: NOT IMPLEMENTED YET - replace `raise NotImplementedError()` with your code"
-    return f"{name}: NOT READY - it calls {raised_in}, which still raises NotImplementedError."
+        return "NOT IMPLEMENTED YET - replace `raise NotImplementedError()` with your code"
+    return f"NOT READY - it calls {raised_in}, which still raises NotImplementedError."
 
 
 def _describe(error):
@@ -163,11 +160,11 @@ def _error_hint(name, error):
     text = str(error)
     if name in _WEIGHTED and ("matmul" in text or "not aligned" in text or "mismatch" in text):
         return (
-            " Hint: W is (H, D+H) and [x_t, h_prev] is (N, D+H); with one example per row,"
+            ". Hint: W is (H, D+H) and [x_t, h_prev] is (N, D+H); with one example per row,"
             " multiply by the transpose of W."
         )
     if "concatenat" in text:
-        return " Hint: concatenate along the feature axis, axis=1: [x_t, h_prev] is (N, D+H)."
+        return ". Hint: concatenate along the feature axis, axis=1: [x_t, h_prev] is (N, D+H)."
     return ""
 
 
@@ -191,15 +188,19 @@ def _shape_hint(name, got, want):
     if len(got) == 2 and got == want[::-1]:
         if name in _WEIGHTED:
             return (
-                " Hint: your result is transposed; with one example per row, multiply"
+                "Hint: your result is transposed; with one example per row, multiply"
                 " [x_t, h_prev] by the transpose of W."
             )
-        return " Hint: your result is transposed."
-    if name == "lstm_forward" and got == want[1:]:
-        return " Hint: return the states of every step stacked into (T, N, H), not only the last."
-    if name == "lstm_forward" and len(got) == 3 and got[0] == want[0] + 1:
-        return " Hint: leave out h0 and c0; entry t is the state after step t + 1."
-    return " Hint: every state is (N, H): one row per example."
+        return "Hint: your result is transposed."
+    if name != "lstm_forward":
+        return "Hint: every state and gate is (N, H): one row per example."
+    if got == want[1:]:
+        return "Hint: return the states of every step stacked into (T, N, H), not only the last."
+    if len(got) == 3 and got[0] == want[0] + 1:
+        return "Hint: leave out h0 and c0; entry t is the state after step t + 1."
+    if len(got) == 3 and got == (want[1], want[0], want[2]):
+        return "Hint: stack the steps along axis 0: time comes first, (T, N, H)."
+    return "Hint: h_seq and c_seq are (T, N, H): one (N, H) state per step."
 
 
 def _value_hint(name, outputs, mistakes, atol, rtol, hints):
