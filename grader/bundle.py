@@ -69,6 +69,7 @@ _PROJECT_KEYS = ("title", "colab", "notebook", "report", "dataset", "dataset_lin
 _COURSE_KEYS = ("projects", "max_dataset_mb")
 
 # Limits of the notebook appendix, so that a notebook printing megabytes stays readable.
+_MAX_REPORT_PAGES = 6
 _MAX_CELL_LINES = 120
 _MAX_NOTEBOOK_LINES = 2500
 _MAX_FIGURES = 40
@@ -386,6 +387,8 @@ def build_bundle(submission_toml: Path, out_dir: Path) -> Bundle:
                 if source is None:
                     continue
                 relpath = f"project{number}/{source.name}"
+                if relpath in files:  # e.g. a dataset named like the report
+                    relpath = f"project{number}/{role}-{source.name}"
                 (root / relpath).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(source, root / relpath)
                 files[relpath] = sha256_file(root / relpath)
@@ -689,8 +692,11 @@ def _report_section(title: str, path: Path) -> bytes:
     try:
         reader = PdfReader(path)
         writer = PdfWriter()
-        for page in reader.pages:
+        for page in reader.pages[:_MAX_REPORT_PAGES]:
             writer.add_page(page)
+        if len(reader.pages) > _MAX_REPORT_PAGES:
+            more = len(reader.pages) - _MAX_REPORT_PAGES
+            writer.append(io.BytesIO(message_pdf(title, f"{more} more pages not shown.")))
         buffer = io.BytesIO()
         writer.write(buffer)
         return buffer.getvalue()

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, TypeVar
 
 from pypdf import PdfReader, PdfWriter
 from pypdf.annotations import Link
@@ -58,6 +58,7 @@ from grader.bundle import (
 from grader.errors import UserError
 
 MB = 1024 * 1024
+T = TypeVar("T")
 HISTORY = "history"
 REJECTED_CSV = "REJECTED.csv"
 INDEX_CSV = "index.csv"
@@ -621,9 +622,10 @@ def _loose_submission(
         if project["notebook"] and (reason := check_notebook(folder / project["notebook"])):
             notes.append(f"project {number}: the notebook does not open ({reason})")
         if project["report"]:
+            report = folder / project["report"]
             notes.extend(
-                f"project {number} report: {problem}"
-                for problem in check_pdf(folder / project["report"])
+                f"project {number} report: {problem.removeprefix(f'{report}: ')}"
+                for problem in check_pdf(report)
             )
         projects.append(project)
     extras = others + [a for kind_files in by_kind.values() for a in kind_files[required:]]
@@ -655,9 +657,9 @@ def read_email(
     if len(raw) > limits.max_message_bytes:
         raise Rejected(f"the message is over the cap of {limits.max_message_bytes // MB} MB")
     message = email.message_from_bytes(raw, policy=email.policy.default)
-    _check_defects(message)
     sender = _sender(message)
     try:
+        _check_defects(message)
         sent_at = _sent_at(message)
         attachments = _attachments(message, limits)
         bundles = [a for a in attachments if a.name.lower().endswith(".zip") and _is_bundle(a.data)]
@@ -754,13 +756,13 @@ def _inbox_items(
     return mbox_items(inbox)
 
 
-def _progress(items: Sequence[_Item]) -> Iterator[_Item]:
+def _progress(items: Sequence[T], step: str, name: Callable[[T], str]) -> Iterator[T]:
     """The items, with a tqdm bar on a terminal and a plain line per item otherwise."""
     if sys.stderr.isatty():
-        yield from tqdm(items, desc="collect", unit="submission")
+        yield from tqdm(items, desc=step, unit="submission")
         return
     for number, item in enumerate(items, 1):
-        print(f"collect {number}/{len(items)}: {item.source}", file=sys.stderr)
+        print(f"{step} {number}/{len(items)}: {name(item)}", file=sys.stderr)
         yield item
 
 
@@ -831,13 +833,20 @@ def _student_dirs(out: Path) -> list[Path]:
     )
 
 
-def _refresh_late(student_dir: Path, deadline: datetime) -> dict[str, Any]:
-    manifest = load_manifest(student_dir)
-    late = is_late(manifest["submitted_at"], deadline)
-    if manifest["late"] != late:
-        manifest["late"] = late
-        _write_manifest(student_dir, manifest)
-    return manifest
+def _current_students(out: Path, deadline: datetime | None) -> list[tuple[Path, dict[str, Any]]]:
+    """Every student folder in ``out`` with its manifest, late flags set by ``deadline``."""
+    students = []
+    for student_dir in _student_dirs(out):
+        try:
+            manifest = load_manifest(student_dir)
+        except UserError as error:  # a folder damaged by hand must not stop the others
+            print(f"skipped: {error}", file=sys.stderr)
+            continue
+        if deadline is not None and manifest["late"] != is_late(manifest["submitted_at"], deadline):
+            manifest["late"] = not manifest["late"]
+            _write_manifest(student_dir, manifest)
+        students.append((student_dir, manifest))
+    return students
 
 
 def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
@@ -952,7 +961,8 @@ def write_merged_pdf(
 ) -> Path:
     """One PDF of every submission: an index whose rows link to each student, and bookmarks."""
     parts = []
-    for number, (student_dir, manifest) in enumerate(students):
+    pdf_step = _progress(students, "merged PDF", lambda student: student[0].name)
+    for number, (student_dir, manifest) in enumerate(pdf_step):
         path = staging / f"student-{number}.pdf"
         parts.append((path, write_submission_pdf(manifest, student_dir, path)))
     pages_per_index = max(1, math.ceil(len(students) / _ROWS_PER_PAGE))
@@ -1025,7 +1035,7 @@ def collect(
     staging = Path(tempfile.mkdtemp(dir=out, prefix=".collect-"))
     try:
         candidates = []
-        for number, item in enumerate(_progress(items)):
+        for number, item in enumerate(_progress(items, "collect", lambda item: item.source)):
             folder = staging / f"item-{number}"
             folder.mkdir()
             try:
@@ -1052,10 +1062,7 @@ def collect(
 
         summary.rejected_csv = out / REJECTED_CSV
         _write_csv(summary.rejected_csv, ["source", "student", "reason"], summary.rejected)
-        students = [
-            (path, _refresh_late(path, deadline) if deadline else load_manifest(path))
-            for path in _student_dirs(out)
-        ]
+        students = _current_students(out, deadline)
         summary.students = len(students)
         summary.late = sum(1 for _, manifest in students if manifest["late"])
         summary.index_csv = out / INDEX_CSV

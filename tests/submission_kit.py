@@ -1,0 +1,146 @@
+"""Builders of real submission files for the bundle and collect tests.
+
+Report PDFs are drawn with ReportLab directly (headings and text), so these tests do not depend on
+``grader report``; notebooks are real nbformat v4 files; emails are built with ``email``.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import zipfile
+from collections.abc import Sequence
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+from PIL import Image
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen.canvas import Canvas
+
+from grader.report import SECTIONS
+
+
+def report_pdf(path: Path, sections: Sequence[str] = SECTIONS, pages: int = 1) -> Path:
+    """A report PDF with ``sections`` as headings, spread over ``pages`` pages."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    canvas = Canvas(str(path), pagesize=A4)
+    per_page = max(1, -(-len(sections) // pages))
+    for page in range(pages):
+        y = 780
+        for heading in sections[page * per_page : (page + 1) * per_page]:
+            canvas.setFont("Helvetica-Bold", 14)
+            canvas.drawString(72, y, heading)
+            canvas.setFont("Helvetica", 10)
+            canvas.drawString(72, y - 18, f"Text of the {heading.lower()} section, with results.")
+            y -= 70
+        canvas.showPage()
+    canvas.save()
+    return path
+
+
+def png_bytes(width: int = 64, height: int = 40, color: str = "red") -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def notebook_file(path: Path, code: Sequence[str] = ("x = 1\nprint(x)",), png: bool = True) -> Path:
+    """An executed-looking notebook; with ``png``, its last cell shows a PNG figure."""
+    cells = [new_markdown_cell("# A project")]
+    for count, source in enumerate(code, 1):
+        cells.append(new_code_cell(source, execution_count=count))
+    if png:
+        figure = new_output(
+            "display_data", data={"image/png": base64.b64encode(png_bytes()).decode()}
+        )
+        cells[-1].outputs.append(figure)
+    notebook = new_notebook(cells=cells, metadata={"colab": {"provenance": []}})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, path)
+    return path
+
+
+def colab(number: int) -> str:
+    return f"https://colab.research.google.com/drive/1Abc{number}defGhiJklMnoPqrStuVwxYz0{number}"
+
+
+def student_folder(
+    root: Path,
+    student_id: str = "CS21B001",
+    name: str = "Asha Verma",
+    email: str = "asha@example.edu",
+    projects: int = 2,
+    dataset_bytes: int = 200,
+    extra_toml: str = "",
+) -> Path:
+    """A folder with a valid submission.toml and its files; returns the toml's path."""
+    root.mkdir(parents=True, exist_ok=True)
+    lines = [
+        extra_toml,
+        "[student]",
+        f"id = {json.dumps(student_id)}",
+        f"name = {json.dumps(name)}",
+        f"email = {json.dumps(email)}",
+    ]
+    for number in range(1, projects + 1):
+        notebook_file(root / f"nb/project{number}.ipynb", code=(f"answer = {number}", "answer"))
+        report_pdf(root / f"reports/project{number}.pdf")
+        (root / f"data/project{number}.csv").parent.mkdir(exist_ok=True)
+        (root / f"data/project{number}.csv").write_bytes(b"t,y\n" + b"1,2\n" * (dataset_bytes // 4))
+        lines += [
+            "",
+            "[[project]]",
+            f'title = "Project number {number}"',
+            f'colab = "{colab(number)}"',
+            f'notebook = "nb/project{number}.ipynb"',
+            f'report = "reports/project{number}.pdf"',
+            f'dataset = "data/project{number}.csv"',
+        ]
+    toml = root / "submission.toml"
+    toml.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return toml
+
+
+def message(
+    sender: str,
+    sent: datetime | None,
+    body: str = "Please find my submission attached.",
+    attachments: Sequence[tuple[str, bytes]] = (),
+    html: str | None = None,
+) -> EmailMessage:
+    """An email as a mail client sends it; ``sent=None`` leaves out the Date header."""
+    mail = EmailMessage()
+    mail["From"] = sender
+    mail["To"] = "lstm-course@example.edu"
+    mail["Subject"] = "LSTM course submission"
+    if sent is not None:
+        mail["Date"] = format_datetime(sent)
+    mail.set_content(body)
+    if html is not None:
+        mail.add_alternative(html, subtype="html")
+    for name, data in attachments:
+        maintype, subtype = {
+            ".zip": ("application", "zip"),
+            ".pdf": ("application", "pdf"),
+            ".csv": ("text", "csv"),
+        }.get(Path(name).suffix, ("application", "octet-stream"))
+        if maintype == "text":
+            mail.add_attachment(data.decode(), subtype=subtype, filename=name)
+        else:
+            mail.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    return mail
+
+
+def rezip(source: bytes, rename: dict[str, str] | None = None) -> bytes:
+    """The members of a zip written again, optionally under other names."""
+    rename = rename or {}
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(source)) as old, zipfile.ZipFile(out, "w") as new:
+        for info in old.infolist():
+            new.writestr(rename.get(info.filename, info.filename), old.read(info))
+    return out.getvalue()

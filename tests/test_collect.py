@@ -1,0 +1,604 @@
+"""``grader collect``: bundle zips, .eml folders and mbox files into student folders, safely."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import mailbox
+import os
+import stat
+import struct
+import warnings
+import zipfile
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from submission_kit import colab, message, notebook_file, report_pdf, rezip, student_folder
+
+from grader import bundle, collect
+from grader.cli import main
+from grader.collect import Limits, load_manifest
+from grader.errors import UserError
+
+IST = timezone(timedelta(hours=5, minutes=30))
+DEADLINE = datetime(2023, 1, 15, 23, 59, tzinfo=IST)
+BEFORE, AFTER = DEADLINE - timedelta(hours=3), DEADLINE + timedelta(hours=2)
+
+
+@pytest.fixture(scope="module")
+def bundles(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """Bundle zips of two students, built by ``grader bundle``."""
+    root = tmp_path_factory.mktemp("students")
+    zips = {}
+    for student_id, name in (("CS21B001", "Asha Verma"), ("EE21B002", "Rahul Menon")):
+        address = f"{name.split()[0].lower()}@example.edu"
+        toml = student_folder(root / student_id, student_id, name, address)
+        zips[student_id] = bundle.build_bundle(toml, root / "out").zip_path.read_bytes()
+    return zips
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as stream:
+        return list(csv.DictReader(stream))
+
+
+def files_outside(root: Path, out: Path) -> set[Path]:
+    """Every path under ``root`` but ``out``, its contents and the folders that lead to it."""
+    return {
+        path
+        for path in root.rglob("*")
+        if out not in path.parents and path != out and path not in out.parents
+    }
+
+
+def eml(folder: Path, name: str, mail) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_bytes(mail.as_bytes() if hasattr(mail, "as_bytes") else mail)
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# The ordinary cases
+
+
+def test_a_folder_of_bundles_becomes_student_folders(tmp_path: Path, bundles) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for student_id, data in bundles.items():
+        (inbox / f"{student_id}.zip").write_bytes(data)
+    out = tmp_path / "submissions"
+
+    summary = collect.collect(inbox, out)
+
+    assert sorted(summary.placed) == ["CS21B001.zip", "EE21B002.zip"]
+    manifest = load_manifest(out / "CS21B001")
+    assert manifest["schema"] == 1
+    assert manifest["student"] == {
+        "id": "CS21B001",
+        "name": "Asha Verma",
+        "email": "asha@example.edu",
+    }
+    assert manifest["submitted_at"] == manifest["created"]
+    assert manifest["late"] is False
+    assert manifest["source"] == "CS21B001.zip"
+    assert manifest["missing"] == []
+    for relpath, digest in manifest["files"].items():
+        assert hashlib.sha256((out / "CS21B001" / relpath).read_bytes()).hexdigest() == digest
+    for project in manifest["projects"]:
+        for key in ("notebook", "report", "dataset"):
+            assert (out / "CS21B001" / project[key]).is_file()
+    assert [row["student"] for row in read_csv(out / "index.csv")] == ["CS21B001", "EE21B002"]
+    assert read_csv(out / "REJECTED.csv") == []
+    assert sorted(p.name for p in out.iterdir()) == [
+        "CS21B001",
+        "EE21B002",
+        "REJECTED.csv",
+        "all_submissions.pdf",
+        "index.csv",
+    ]
+
+
+def test_merged_pdf_has_a_clickable_index_and_bookmarks(tmp_path: Path, bundles) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for student_id, data in bundles.items():
+        (inbox / f"{student_id}.zip").write_bytes(data)
+    summary = collect.collect(inbox, tmp_path / "out")
+
+    reader = PdfReader(summary.merged_pdf)
+    per_student = 5  # cover, two one-page reports, two one-page notebook appendices
+    assert len(reader.pages) == 1 + 2 * per_student
+    index_text = reader.pages[0].extract_text()
+    assert "CS21B001" in index_text and "Rahul Menon" in index_text
+    page_refs = [page.indirect_reference for page in reader.pages]
+    targets = [
+        page_refs.index(annotation.get_object()["/Dest"][0])
+        for annotation in reader.pages[0]["/Annots"]
+    ]
+    assert targets == [1, 1 + per_student]
+    assert "Submission of Asha Verma" in reader.pages[1].extract_text()
+    assert "Submission of Rahul Menon" in reader.pages[1 + per_student].extract_text()
+    top = [item for item in reader.outline if not isinstance(item, list)]
+    assert [item.title for item in top] == [
+        "Index",
+        "CS21B001: Asha Verma",
+        "EE21B002: Rahul Menon",
+    ]
+    children = reader.outline[2]
+    assert [(c.title, reader.get_destination_page_number(c)) for c in children][:2] == [
+        ("Cover", 1),
+        ("Project 1 report", 2),
+    ]
+
+
+def test_late_submissions_are_flagged_by_the_email_date(tmp_path: Path, bundles) -> None:
+    inbox = tmp_path / "inbox"
+    eml(
+        inbox,
+        "1.eml",
+        message(
+            "Asha <asha@example.edu>", BEFORE, attachments=[("CS21B001.zip", bundles["CS21B001"])]
+        ),
+    )
+    eml(
+        inbox,
+        "2.eml",
+        message(
+            "Rahul <rahul@example.edu>", AFTER, attachments=[("EE21B002.zip", bundles["EE21B002"])]
+        ),
+    )
+    out = tmp_path / "out"
+
+    collect.collect(inbox, out, collect.parse_deadline("2023-01-15T23:59+05:30"))
+
+    asha, rahul = load_manifest(out / "CS21B001"), load_manifest(out / "EE21B002")
+    assert (asha["late"], rahul["late"]) == (False, True)
+    assert datetime.fromisoformat(rahul["submitted_at"]) == AFTER
+    assert rahul["source"] == "2.eml"
+    assert {row["student"]: row["late"] for row in read_csv(out / "index.csv")} == {
+        "CS21B001": "no",
+        "EE21B002": "yes",
+    }
+    # Run again with a later deadline: the flags follow it.
+    collect.collect(inbox, out, AFTER + timedelta(minutes=1))
+    assert load_manifest(out / "EE21B002")["late"] is False
+
+
+def test_the_latest_duplicate_wins_and_earlier_ones_are_kept(tmp_path: Path, bundles) -> None:
+    first = bundles["CS21B001"]
+    second = rezip(first)  # same files, another zip: a resend
+    inbox = tmp_path / "inbox"
+    times = {
+        "a.eml": BEFORE - timedelta(days=1),
+        "b.eml": BEFORE + timedelta(hours=1),
+        "c.eml": BEFORE,
+    }
+    for name, sent in times.items():
+        eml(
+            inbox,
+            name,
+            message(
+                "asha@example.edu",
+                sent,
+                attachments=[("bundle.zip", second if name == "b.eml" else first)],
+            ),
+        )
+    out = tmp_path / "out"
+
+    summary = collect.collect(inbox, out)
+
+    student = out / "CS21B001"
+    assert load_manifest(student)["source"] == "b.eml"
+    history = sorted(p.name for p in (student / "history").iterdir())
+    assert history == [
+        (BEFORE - timedelta(days=1)).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ"),
+        BEFORE.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ"),
+    ]
+    assert load_manifest(student / "history" / history[0])["source"] == "a.eml"
+    assert (student / "history" / history[0] / "project1" / "project1.ipynb").is_file()
+    assert len(summary.placed) + len(summary.to_history) == 3
+    assert read_csv(out / "index.csv")[0]["earlier"] == "2"
+
+    # Collecting the same inbox again changes nothing.
+    again = collect.collect(inbox, out)
+    assert sorted(again.already_collected) == ["a.eml", "b.eml", "c.eml"]
+    assert len(list((student / "history").iterdir())) == 2
+
+    # A newer message moves the current one into the history.
+    eml(inbox, "d.eml", message("asha@example.edu", AFTER, attachments=[("z.zip", first)]))
+    collect.collect(inbox, out)
+    assert load_manifest(student)["source"] == "d.eml"
+    assert len(list((student / "history").iterdir())) == 3
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no staging left behind
+
+
+def test_an_email_without_a_bundle_is_taken_apart_by_type(tmp_path: Path) -> None:
+    files = tmp_path / "files"
+    nb1 = notebook_file(files / "project1.ipynb").read_bytes()
+    nb2 = notebook_file(files / "project2.ipynb", png=False).read_bytes()
+    report = report_pdf(files / "report1.pdf").read_bytes()
+    mail = message(
+        "Priya Nair <Priya.Nair@example.edu>",
+        BEFORE,
+        body=f"Project 1: {colab(1)}\nRegards",
+        html=f'<p>Project 2: <a href="{colab(2)}">notebook</a></p>',
+        attachments=[
+            ("project2.ipynb", nb2),
+            ("Report1.pdf", report),
+            ("project1.ipynb", nb1),
+            ("prices.csv", b"t,price\n1,10\n"),
+            ("notes.docx", b"PK\x03\x04 not really"),
+        ],
+    )
+    inbox = tmp_path / "inbox"
+    eml(inbox, "priya.eml", mail)
+    out = tmp_path / "out"
+
+    collect.collect(inbox, out)
+
+    manifest = load_manifest(out / "priya.nair")
+    assert manifest["student"] == {
+        "id": "priya.nair",
+        "name": "Priya Nair",
+        "email": "priya.nair@example.edu",
+    }
+    first, second = manifest["projects"]
+    assert (first["colab"], second["colab"]) == (colab(1), colab(2))
+    assert first["notebook"] == "project1/project1.ipynb"
+    assert second["notebook"] == "project2/project2.ipynb"
+    assert first["report"] == "project1/Report1.pdf" and second["report"] is None
+    assert first["dataset"] == "project1/prices.csv"
+    assert manifest["missing"] == ["project 2: report PDF"]
+    assert (out / "priya.nair" / "other" / "notes.docx").read_bytes() == b"PK\x03\x04 not really"
+    assert (out / "priya.nair" / "project1" / "project1.ipynb").read_bytes() == nb1
+    assert read_csv(out / "index.csv")[0]["missing"] == "project 2: report PDF"
+
+
+def test_an_mbox_inbox_collects_the_good_and_rejects_the_broken(tmp_path: Path, bundles) -> None:
+    path = tmp_path / "Inbox.mbox"
+    box = mailbox.mbox(path)
+    box.add(
+        message("asha@example.edu", BEFORE, attachments=[("CS21B001.zip", bundles["CS21B001"])])
+    )
+    box.add(
+        b"From: x@example.edu\nDate: Sun, 15 Jan 2023 10:00:00 +0530\nMIME-Version: 1.0\n"
+        b'Content-Type: multipart/mixed; boundary="B"\n\n--B\nContent-Type: text/plain\n\n'
+        b"hello\n--B\nContent-Type: application/zip\n"
+        b"Content-Disposition: attachment; filename=a.zip\n"
+        b"Content-Transfer-Encoding: base64\n\nUEsDBBQAAAAIAA"
+    )  # cut off: no closing boundary
+    box.add(
+        message("rahul@example.edu", AFTER, attachments=[("EE21B002.zip", bundles["EE21B002"])])
+    )
+    box.flush()
+    out = tmp_path / "out"
+
+    summary = collect.collect(path, out)
+
+    assert sorted(summary.placed) == ["Inbox.mbox#1", "Inbox.mbox#3"]
+    rejected = read_csv(out / "REJECTED.csv")
+    assert [(r["source"], r["student"]) for r in rejected] == [("Inbox.mbox#2", "x@example.edu")]
+    assert "malformed MIME (CloseBoundaryNotFoundDefect" in rejected[0]["reason"]
+
+
+def test_a_bundle_sent_from_another_address_is_kept_with_a_note(tmp_path: Path, bundles) -> None:
+    inbox = tmp_path / "inbox"
+    eml(
+        inbox,
+        "m.eml",
+        message("asha.personal@example.com", BEFORE, attachments=[("b.zip", bundles["CS21B001"])]),
+    )
+    collect.collect(inbox, tmp_path / "out")
+    notes = load_manifest(tmp_path / "out" / "CS21B001")["notes"]
+    assert notes == ["sent from asha.personal@example.com, the bundle names asha@example.edu"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Hostile zips: each is rejected with its reason, nothing lands outside --out, the rest go on
+
+
+def add_member(data: bytes, info: zipfile.ZipInfo, content: bytes) -> bytes:
+    out = io.BytesIO(data)
+    with warnings.catch_warnings(), zipfile.ZipFile(out, "a") as archive:
+        warnings.simplefilter("ignore")  # zipfile warns when a name is added twice
+        archive.writestr(info, content)
+    return out.getvalue()
+
+
+def with_files(data: bytes, extra: dict[str, bytes], compression=zipfile.ZIP_STORED) -> bytes:
+    """A bundle with more files, listed in its manifest with their right checksums."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as old, zipfile.ZipFile(out, "w", compression) as new:
+        manifest = json.loads(old.read("manifest.json"))
+        manifest["files"].update({k: hashlib.sha256(v).hexdigest() for k, v in extra.items()})
+        for info in old.infolist():
+            if info.filename != "manifest.json":
+                new.writestr(info.filename, old.read(info))
+        for name, content in extra.items():
+            new.writestr(name, content)
+        new.writestr("manifest.json", json.dumps(manifest))
+    return out.getvalue()
+
+
+def replace_member(data: bytes, name: str, content: bytes) -> bytes:
+    """The zip with one member's content changed and its manifest left as it was."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as old, zipfile.ZipFile(out, "w") as new:
+        for info in old.infolist():
+            new.writestr(info.filename, content if info.filename == name else old.read(info))
+    return out.getvalue()
+
+
+def patch_headers(data: bytes, name: bytes, **fields: int) -> bytes:
+    """Set raw header fields of member ``name`` in both its local and central headers."""
+    layout = {"flags": (6, 8, "<H"), "file_size": (22, 24, "<I")}
+    data = bytearray(data)
+    for signature, which in ((b"PK\x03\x04", 0), (b"PK\x01\x02", 1)):
+        start = 0
+        while (start := data.find(signature, start)) >= 0:
+            name_at = start + (30 if which == 0 else 46)
+            length_at = start + (26 if which == 0 else 28)
+            (length,) = struct.unpack_from("<H", data, length_at)
+            if bytes(data[name_at : name_at + length]) == name:
+                for key, value in fields.items():
+                    offset, fmt = layout[key][which], layout[key][2]
+                    if key == "flags":
+                        value |= struct.unpack_from(fmt, data, start + offset)[0]
+                    struct.pack_into(fmt, data, start + offset, value)
+            start += 4
+    return bytes(data)
+
+
+def symlink_member(data: bytes) -> bytes:
+    info = zipfile.ZipInfo("project1/data.csv")
+    info.create_system = 3
+    info.external_attr = (stat.S_IFLNK | 0o777) << 16
+    return add_member(data, info, b"/etc/passwd")
+
+
+def renamed_to_latin1(data: bytes) -> bytes:
+    stored = with_files(data, {"project1/cafXX.csv": b"a,b\n"})
+    return stored.replace(b"project1/cafXX.csv", b"project1/caf\xe9X.csv")
+
+
+HOSTILE_ZIPS = {
+    "zip slip": (lambda d: with_files(d, {"../evil.txt": b"owned"}), "climbs out of its folder"),
+    "deep zip slip": (lambda d: with_files(d, {"project1/../../evil.txt": b"x"}), "'..'"),
+    "absolute path": (lambda d: with_files(d, {"/tmp/evil.txt": b"owned"}), "absolute path"),
+    "windows path": (lambda d: with_files(d, {"..\\evil.txt": b"owned"}), "backslash"),
+    "symlink": (symlink_member, "is a symbolic link"),
+    "zip bomb by ratio": (
+        lambda d: with_files(
+            d, {"project1/big.csv": bytes(20 * 1024 * 1024)}, zipfile.ZIP_DEFLATED
+        ),
+        "times its packed size (a zip bomb?)",
+    ),
+    "non-UTF-8 name": (renamed_to_latin1, "is not UTF-8"),
+    "encrypted member": (
+        lambda d: patch_headers(d, b"project1/project1.csv", flags=0x1),
+        "is encrypted",
+    ),
+    "size header that lies": (
+        lambda d: patch_headers(d, b"project1/project1.csv", file_size=10),
+        "not a readable zip",
+    ),
+    "changed after bundling": (
+        lambda d: replace_member(d, "project1/project1.csv", b"t,y\n6,6\n"),
+        "does not match its SHA-256",
+    ),
+    "duplicate member": (
+        lambda d: add_member(d, zipfile.ZipInfo("project1/project1.csv"), b"other"),
+        "twice",
+    ),
+    "reserved history folder": (
+        lambda d: with_files(d, {"history/x/manifest.json": b"{}"}),
+        "reserved",
+    ),
+    "not a zip": (lambda d: b"this is not a zip file at all", "not a readable zip"),
+    "no manifest": (lambda d: rezip(d, {"manifest.json": "readme.json"}), "no manifest.json"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_ZIPS))
+def test_hostile_zip_is_rejected_and_the_rest_go_on(tmp_path: Path, bundles, case: str) -> None:
+    make, reason = HOSTILE_ZIPS[case]
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "a-hostile.zip").write_bytes(make(bundles["CS21B001"]))
+    (inbox / "b-good.zip").write_bytes(bundles["EE21B002"])
+    out = tmp_path / "deep" / "out"
+    before = files_outside(tmp_path, out)
+
+    summary = collect.collect(inbox, out)
+
+    rejected = read_csv(out / "REJECTED.csv")
+    assert [r["source"] for r in rejected] == ["a-hostile.zip"]
+    assert reason in rejected[0]["reason"]
+    assert summary.placed == ["b-good.zip"]
+    assert not (out / "CS21B001").exists()
+    assert files_outside(tmp_path, out) == before
+    assert sorted(p.name for p in out.iterdir()) == [
+        "EE21B002",
+        "REJECTED.csv",
+        "all_submissions.pdf",
+        "index.csv",
+    ]
+
+
+def test_size_and_count_caps(tmp_path: Path, bundles) -> None:
+    data = with_files(bundles["CS21B001"], {"project1/a.bin": os.urandom(300_000)})
+    small = Limits(max_total_bytes=200_000)
+    with pytest.raises(collect.Rejected, match="unpacks to more than the cap of 200000 bytes"):
+        collect.extract_bundle(data, tmp_path / "a", small)
+    with pytest.raises(collect.Rejected, match="unpacks to 300000 bytes, over the cap"):
+        collect.extract_bundle(data, tmp_path / "b", Limits(max_member_bytes=250_000))
+    many = with_files(bundles["CS21B001"], {f"project1/{i}.txt": b"x" for i in range(20)})
+    with pytest.raises(collect.Rejected, match="zip holds 27 members, over the cap of 10"):
+        collect.extract_bundle(many, tmp_path / "c", Limits(max_members=10))
+    assert not any(
+        (tmp_path / folder).exists() and any((tmp_path / folder).iterdir()) for folder in "abc"
+    )
+
+
+def test_a_bundle_zipped_inside_a_folder_is_accepted(tmp_path: Path, bundles) -> None:
+    with zipfile.ZipFile(io.BytesIO(bundles["CS21B001"])) as archive:
+        renames = {name: f"CS21B001/{name}" for name in archive.namelist()}
+    data = rezip(bundles["CS21B001"], renames)
+    data = add_member(data, zipfile.ZipInfo("CS21B001/.DS_Store"), b"\0\0")
+    manifest = collect.extract_bundle(data, tmp_path / "x")
+    assert (tmp_path / "x" / "project1" / "project1.ipynb").is_file()
+    assert manifest["student"]["id"] == "CS21B001"
+
+
+# ---------------------------------------------------------------------------------------------
+# Hostile emails
+
+
+def raw_email(disposition: bytes, payload: bytes = b"aGVsbG8=", date: bytes | None = None) -> bytes:
+    date_line = b"Date: " + (date or b"Sun, 15 Jan 2023 10:00:00 +0530") + b"\n"
+    return (
+        b"From: Asha <asha@example.edu>\n" + date_line + b"MIME-Version: 1.0\n"
+        b'Content-Type: multipart/mixed; boundary="B"\n\n--B\nContent-Type: text/plain\n\n'
+        b"hello\n--B\nContent-Type: application/octet-stream\n" + disposition + b"\n"
+        b"Content-Transfer-Encoding: base64\n\n" + payload + b"\n--B--\n"
+    )
+
+
+HOSTILE_EMAILS = {
+    "non-UTF-8 attachment name": (
+        raw_email(b'Content-Disposition: attachment; filename="caf\xe9.ipynb"'),
+        "not valid UTF-8",
+    ),
+    "attachment name with a path": (
+        raw_email(b'Content-Disposition: attachment; filename="../../evil.ipynb"'),
+        "holds a path",
+    ),
+    "absolute attachment name": (
+        raw_email(b'Content-Disposition: attachment; filename="/etc/cron.d/x"'),
+        "holds a path",
+    ),
+    "broken base64": (
+        raw_email(b"Content-Disposition: attachment; filename=a.csv", b"aGVsb!G8"),
+        "InvalidBase64",
+    ),
+    "no boundary": (
+        raw_email(b"Content-Disposition: attachment; filename=a.csv").replace(
+            b'; boundary="B"', b""
+        ),
+        "NoBoundaryInMultipartDefect",
+    ),
+    "no date": (
+        raw_email(b"Content-Disposition: attachment; filename=a.csv", date=b"yesterday"),
+        "no valid Date header",
+    ),
+    "no sender": (
+        raw_email(b"Content-Disposition: attachment; filename=a.csv").replace(
+            b"From: Asha <asha@example.edu>", b"From: nobody"
+        ),
+        "no valid From address",
+    ),
+    "huge attachment": (
+        raw_email(b"Content-Disposition: attachment; filename=a.csv", b"QUFB" * 40_000),
+        "over the cap",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_EMAILS))
+def test_hostile_email_is_rejected_and_the_rest_go_on(tmp_path: Path, bundles, case: str) -> None:
+    raw, reason = HOSTILE_EMAILS[case]
+    inbox = tmp_path / "inbox"
+    eml(inbox, "a-hostile.eml", raw)
+    eml(
+        inbox,
+        "b-good.eml",
+        message("rahul@example.edu", BEFORE, attachments=[("b.zip", bundles["EE21B002"])]),
+    )
+    out = tmp_path / "out"
+    before = files_outside(tmp_path, out)
+
+    summary = collect.collect(inbox, out, limits=Limits(max_attachment_bytes=100_000))
+
+    rejected = read_csv(out / "REJECTED.csv")
+    assert [r["source"] for r in rejected] == ["a-hostile.eml"]
+    assert reason in rejected[0]["reason"]
+    assert summary.placed == ["b-good.eml"]
+    assert files_outside(tmp_path, out) == before
+    assert [p.name for p in out.iterdir() if p.is_dir()] == ["EE21B002"]
+
+
+def test_a_hostile_bundle_inside_an_email_names_the_sender(tmp_path: Path, bundles) -> None:
+    slip = with_files(bundles["CS21B001"], {"../../evil.txt": b"owned"})
+    inbox = tmp_path / "inbox"
+    eml(inbox, "m.eml", message("asha@example.edu", BEFORE, attachments=[("b.zip", slip)]))
+    collect.collect(inbox, tmp_path / "out")
+    [row] = read_csv(tmp_path / "out" / "REJECTED.csv")
+    assert row["student"] == "asha@example.edu" and "climbs out" in row["reason"]
+    assert not (tmp_path / "evil.txt").exists()
+
+
+def test_a_hostile_student_id_in_a_manifest_is_rejected(tmp_path: Path, bundles) -> None:
+    with zipfile.ZipFile(io.BytesIO(bundles["CS21B001"])) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+    for student_id in ("../outside", "index.csv", "a/b", ""):
+        manifest["student"]["id"] = student_id
+        with pytest.raises(collect.Rejected, match="not a safe folder name"):
+            collect.check_manifest(manifest)
+
+
+# ---------------------------------------------------------------------------------------------
+# Deadline, CLI, load_manifest
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("2023-01-15T23:59+05:30", DEADLINE),
+        ("2023-01-15T23:59:00+05:30", DEADLINE),
+        ("2023-01-15T18:29Z", DEADLINE),
+    ],
+)
+def test_deadline_forms(text: str, expected: datetime) -> None:
+    assert collect.parse_deadline(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, message_part",
+    [
+        ("2023-01-15T23:59", "has no UTC offset"),
+        ("15/01/2023", "is not an ISO 8601 time"),
+    ],
+)
+def test_bad_deadlines_say_what_to_write(text: str, message_part: str) -> None:
+    with pytest.raises(UserError, match=message_part):
+        collect.parse_deadline(text)
+
+
+def test_cli_collect(tmp_path: Path, bundles, capsys: pytest.CaptureFixture[str]) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "x.zip").write_bytes(bundles["CS21B001"])
+    (inbox / "y.zip").write_bytes(b"junk")
+    out = tmp_path / "subs"
+    assert main(["collect", str(inbox), "--out", str(out), "--deadline", "2023-01-15T23:59"]) == 2
+    assert "has no UTC offset" in capsys.readouterr().err
+    assert not out.exists()
+
+    assert main(["collect", str(inbox), "--out", str(out), "--deadline", "2099-01-01T00:00Z"]) == 0
+    printed = capsys.readouterr().out
+    assert "1 collected" in printed and "1 rejected" in printed
+    assert f"All submissions in one PDF: {out / 'all_submissions.pdf'}" in printed
+    assert main(["collect", str(tmp_path / "nowhere"), "--out", str(out)]) == 2
+
+
+def test_load_manifest_explains_a_wrong_folder(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="has no manifest.json"):
+        load_manifest(tmp_path)
+    (tmp_path / "manifest.json").write_text("{}")
+    with pytest.raises(UserError, match="not a collected manifest"):
+        load_manifest(tmp_path)
