@@ -44,12 +44,14 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
     BaseDocTemplate,
+    CondPageBreak,
     Flowable,
     Frame,
     HRFlowable,
     Image,
     Indenter,
     KeepTogether,
+    LayoutError,
     ListFlowable,
     ListItem,
     PageTemplate,
@@ -221,7 +223,7 @@ class Report:
         return next(section for section in self.sections if section.name == name)
 
 
-_MARKDOWN = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+_MARKDOWN = MarkdownIt("commonmark", {"maxNesting": 100}).enable(["table", "strikethrough"])
 _FRONT_MATTER = re.compile(
     r"\A\ufeff?---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S
 )
@@ -600,8 +602,8 @@ class _BlockParser:
                 image.verify()
         except (UnidentifiedImageError, OSError, SyntaxError) as error:
             raise UserError(
-                f"{where}: {src} is not an image ReportLab can read ({error}); save the figure as "
-                f"PNG, e.g. plt.savefig('figures/name.png', dpi=200)."
+                f"{where}: {src} is not a PNG or JPEG image (an SVG or PDF figure cannot be "
+                f"embedded); save it as PNG, e.g. plt.savefig('figures/name.png', dpi=200)."
             ) from error
         return Figure(data, caption, where)
 
@@ -923,7 +925,6 @@ class _Typesetter:
             parent=self.caption,
             spaceBefore=gap * 0.5,
             spaceAfter=gap * 0.6,
-            keepWithNext=1,
         )
         self.reference = ParagraphStyle(
             "reference",
@@ -934,11 +935,12 @@ class _Typesetter:
             spaceAfter=gap * 0.3,
             bulletFontName=self.serif,
         )
+        code_size = max(8.0, size - 1.5)
         self.code = ParagraphStyle(
             "code",
             fontName=self.mono,
-            fontSize=size - 1.5,
-            leading=(size - 1.5) * 1.25,
+            fontSize=code_size,
+            leading=code_size * 1.25,
             backColor=colors.HexColor("#f4f4f4"),
             borderPadding=(3, 4, 3, 4),
             spaceBefore=gap * 0.5 + 3,
@@ -953,7 +955,6 @@ class _Typesetter:
             alignment=TA_LEFT,
             spaceBefore=gap * 2.2,
             spaceAfter=gap * 1.1,
-            keepWithNext=1,
         )
         self.subheading = ParagraphStyle(
             "subsection",
@@ -1028,12 +1029,21 @@ class _Typesetter:
     def flowables(self) -> list[Flowable]:
         story = self.title_block()
         for section in self.report.sections:
-            story.append(self.paragraph([Span(section.name, bold=True)], self.section_heading))
+            story.extend(self.heading([Span(section.name, bold=True)], self.section_heading))
             if section.name == _REFERENCES:
                 story.extend(self.references())
             else:
                 story.extend(self.blocks(section.blocks))
         return story
+
+    def heading(self, spans: Iterable[Span], style: ParagraphStyle) -> list[Flowable]:
+        """A heading that starts a new page unless a few lines of what follows fit under it.
+
+        Not keepWithNext: that moves the heading and the whole next block (a long paragraph,
+        table or code listing) to the next page, and the page left behind is wasted.
+        """
+        room = style.spaceBefore + style.leading + style.spaceAfter + 3 * self.body.leading
+        return [CondPageBreak(room), self.paragraph(spans, style)]
 
     def title_block(self) -> list[Flowable]:
         meta = self.report.meta
@@ -1081,12 +1091,12 @@ class _Typesetter:
             story.extend(self.figures(pending))
             pending = []
             if isinstance(block, Text) and _is_table_caption(blocks, i):
-                story.append(self.paragraph(block.spans, self.table_caption))
+                story.extend(self.heading(block.spans, self.table_caption))
             elif isinstance(block, Text):
                 story.append(self.paragraph(block.spans, self.item if item else self.body))
             elif isinstance(block, Heading):
-                story.append(
-                    self.paragraph([replace(s, bold=True) for s in block.spans], self.subheading)
+                story.extend(
+                    self.heading([replace(s, bold=True) for s in block.spans], self.subheading)
                 )
             elif isinstance(block, ListBlock):
                 story.append(self.list(block))
@@ -1279,19 +1289,22 @@ class _Typesetter:
         canvas.restoreState()
 
     def _words_per_pt(self) -> float:
-        words = [
+        words = " ".join(
             span.text
             for section in self.report.sections
             for span in _all_spans(section.blocks)
             if not span.code
-        ]
-        text = " ".join(" ".join(words).split()) or "word"
-        average_word = pdfmetrics.stringWidth(text + " ", self.serif, self.body.fontSize) / len(
-            text.split()
-        )
-        return (self.width / average_word) / self.body.leading
+        ).split()
+        if len(words) < 200:  # too little of the student's own prose to measure: use ours
+            words = _TYPICAL_PROSE.split()
+        width = pdfmetrics.stringWidth(" ".join(words) + " ", self.serif, self.body.fontSize)
+        return (self.width / (width / len(words))) / self.body.leading
 
 
+_TYPICAL_PROSE = (
+    "The forget gate decides how much of the previous cell state is kept at each step, so the "
+    "gradient can flow back through many time steps without vanishing or exploding."
+)
 _TABLE_CAPTION = re.compile(r"\s*Table\s+\d+\s*[.:]")
 
 
@@ -1340,19 +1353,39 @@ def typeset(report: Report, paper: str = "a4") -> Typeset:
             f"{report.source}: no installed font can draw {listed}; replace or remove "
             f"{'it' if len(missing) == 1 else 'them'}."
         )
-    result = None
-    for layout in LAYOUTS:
-        result = _Typesetter(report, layout, PAPERS[paper]).build()
+
+    def attempt(layout: Layout) -> Typeset:
+        try:
+            return _Typesetter(report, layout, PAPERS[paper]).build()
+        except LayoutError as error:
+            raise UserError(
+                f"{report.source}: a block is taller than a page even with "
+                f"{layout.describe()} (a huge table cell, list or quote?): split it."
+            ) from error
+
+    roomiest = attempt(LAYOUTS[0])
+    if roomiest.pages <= MAX_PAGES:
+        return roomiest
+    tightest = attempt(LAYOUTS[-1])
+    if tightest.pages > MAX_PAGES:
+        words = max(10, math.ceil(tightest.overflow * tightest.words_per_pt / 10) * 10)
+        raise ReportDoesNotFit(
+            f"{report.source} does not fit on two pages, even with {tightest.layout.describe()}, "
+            f"tight spacing and small figures: about {words} words over two pages. Shorten it by "
+            f"about {words} words (or the same space of code, tables or figures) and build again; "
+            f"nothing was written.",
+            words,
+        )
+    # The roomiest layout between them that fits: fewer pages as the layout tightens.
+    fits, low, high = tightest, 0, len(LAYOUTS) - 1  # LAYOUTS[low] overflows, LAYOUTS[high] fits
+    while high - low > 1:
+        middle = (low + high) // 2
+        result = attempt(LAYOUTS[middle])
         if result.pages <= MAX_PAGES:
-            return result
-    assert result is not None
-    words = max(10, math.ceil(result.overflow * result.words_per_pt / 10) * 10)
-    raise ReportDoesNotFit(
-        f"{report.source} does not fit on two pages, even with {result.layout.describe()}, tight "
-        f"spacing and small figures: about {words} words over two pages. Shorten the text by "
-        f"about {words} words (or drop a figure or table) and build again; nothing was written.",
-        words,
-    )
+            fits, high = result, middle
+        else:
+            low = middle
+    return fits
 
 
 def build_report(source: Path, output: Path, paper: str = "a4") -> Path:
