@@ -319,10 +319,9 @@ def _describe_cell(path: Path, index: int, cell: nbformat.NotebookNode) -> str:
 
 def _read_notebook(path: Path) -> nbformat.NotebookNode:
     try:
-        notebook = nbformat.read(path, as_version=4)
+        return nbformat.read(path, as_version=4)
     except Exception as error:  # nbformat raises several unrelated types for bad JSON
         raise UserError(f"{path} is not a readable Jupyter notebook: {error}") from None
-    return notebook
 
 
 def _solution_regions(lines: list[str], where: str) -> list[tuple[int, int]]:
@@ -392,9 +391,14 @@ def _plan(notebook: nbformat.NotebookNode, config: AssignmentConfig) -> _SourceP
                     f" Python; put the markers around whole statements of a function body"
                 )
         tree = _parse(cell.source)
+        if tree is None and found:
+            try:
+                ast.parse(cell.source)
+            except SyntaxError as error:
+                raise UserError(
+                    f"{where}: line {error.lineno} is not valid Python ({error.msg})"
+                ) from None
         if tree is None:
-            if found:
-                raise UserError(f"{where}: the solution is not valid Python")
             continue
         for node in tree.body:
             if isinstance(node, ast.FunctionDef):
@@ -746,20 +750,12 @@ def _released_cell(
 
 def release(assignment_dir: Path, out_dir: Path) -> Path:
     """Write the student notebook of the assignment to ``out_dir/<name>.ipynb``."""
-    return _release(load_config(Path(assignment_dir)), Path(out_dir))
+    return _write_release(load_config(Path(assignment_dir)), Path(out_dir))
 
 
-def _forbidden_uses(code: str, config: AssignmentConfig) -> list[str]:
-    found = score.forbidden_shortcuts(
-        code, [f.name for f in config.functions], config.forbidden_imports, config.forbidden_calls
-    )
-    return [use for uses in found.values() for use in uses]
-
-
-def _release(config: AssignmentConfig, out_dir: Path) -> Path:
-    out = out_dir / f"{config.name}.ipynb"
-    if out.resolve() == config.source.resolve():
-        raise UserError(f"{out} is the source notebook; choose another --out folder")
+def released_notebook(config: AssignmentConfig) -> nbformat.NotebookNode:
+    """The student notebook, built in memory; the same source always gives the same notebook,
+    so ``owned_checksums(released_notebook(config))`` is what every submission should carry."""
     source = _read_notebook(config.source)
     plan = _plan(source, config)
     for index, cell in enumerate(source.cells):
@@ -775,6 +771,21 @@ def _release(config: AssignmentConfig, out_dir: Path) -> Path:
     cases = public_cases(_solutions(source, plan, config), config, cells)
     released = _student_notebook(source, plan, config, cases)
     nbformat.validate(released)
+    return released
+
+
+def _forbidden_uses(code: str, config: AssignmentConfig) -> list[str]:
+    found = score.forbidden_shortcuts(
+        code, [f.name for f in config.functions], config.forbidden_imports, config.forbidden_calls
+    )
+    return [use for uses in found.values() for use in uses]
+
+
+def _write_release(config: AssignmentConfig, out_dir: Path) -> Path:
+    out = out_dir / f"{config.name}.ipynb"
+    if out.resolve() == config.source.resolve():
+        raise UserError(f"{out} is the source notebook; choose another --out folder")
+    released = released_notebook(config)
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f".{out.name}.{os.getpid()}.partial")  # a reader never sees half
     nbformat.write(released, partial)
@@ -785,7 +796,7 @@ def _release(config: AssignmentConfig, out_dir: Path) -> Path:
 def cli(args: argparse.Namespace) -> int:
     """``grader assign ASSIGNMENT --out DIR``."""
     config = load_config(Path(args.assignment))
-    out = _release(config, Path(args.out))
+    out = _write_release(config, Path(args.out))
     print(
         f"Released {out}: {len(config.functions)} graded functions, {config.max_score:g} points."
         f" Students open it in Colab or Jupyter and run check() after each function."

@@ -25,8 +25,8 @@ _LONGEST_MESSAGE = 300  # characters of an exception message worth printing
 
 
 def make_check(namespace, public_cases, atol, rtol, hints):
-    """The ``check`` function: tests functions defined in ``namespace`` on ``public_cases``
-    (base64 of a numpy .npz) with the grader's tolerance; ``hints`` names known mistakes."""
+    """The ``check`` function: tests the functions defined in ``namespace`` on ``public_cases``
+    with the grader's tolerance; ``hints`` tells what each known mistake means."""
     cases = _load_cases(public_cases)
 
     def check(name=None):
@@ -105,7 +105,7 @@ def _check_one(name, namespace, cases, atol, rtol, hints):
 
 
 def _check_case(name, function, case, where, atol, rtol, hints):
-    """(largest error, None) when ``function`` passes ``case``, else (nan, what went wrong)."""
+    """(largest error, None) when ``function`` passes ``case``, else (None, what went wrong)."""
     arguments, expected, mistakes = case
     copies = [
         {k: v.copy() for k, v in a.items()} if isinstance(a, dict) else a.copy() for a in arguments
@@ -113,24 +113,24 @@ def _check_case(name, function, case, where, atol, rtol, hints):
     try:
         result = function(*copies)
     except NotImplementedError as error:
-        return np.nan, _not_implemented(name, error)
+        return None, _not_implemented(name, error)
     except Exception as error:  # the student's code may raise anything; report it briefly
-        return np.nan, f"ERROR - {_describe(error)}{_error_hint(name, error)}"
+        return None, f"ERROR - {_describe(error)}{_error_hint(name, error)}"
     outputs, problem = _as_outputs(result, len(expected))
     if problem:
-        return np.nan, f"FAIL - {problem}"
+        return None, f"FAIL - {problem}"
     for got, want in zip(outputs, expected, strict=True):
         if got.shape != want.shape:
             hint = _shape_hint(name, got.shape, want.shape)
-            return np.nan, f"FAIL - returned shape {got.shape}, expected {want.shape}. {hint}"
+            return None, f"FAIL - returned shape {got.shape}, expected {want.shape}. {hint}"
     if any(np.isnan(got).any() for got in outputs):
-        return np.nan, "FAIL - your result contains NaN (not a number)."
+        return None, "FAIL - your result contains NaN (not a number)."
     errors = [np.abs(got - want) for got, want in zip(outputs, expected, strict=True)]
     largest = max(float(np.max(e, initial=0.0)) for e in errors)
     if all(np.all(e <= atol + rtol * np.abs(w)) for e, w in zip(errors, expected, strict=True)):
         return largest, None
     hint = _value_hint(name, outputs, mistakes, atol, rtol, hints)
-    return np.nan, f"FAIL - largest error {largest:.2g} on {where}. Hint: {hint}"
+    return None, f"FAIL - largest error {largest:.2g} on {where}. Hint: {hint}"
 
 
 def _not_implemented(name, error):
@@ -180,7 +180,7 @@ def _as_outputs(result, count):
         values = [result]
     try:
         return [np.asarray(v, dtype=np.float64) for v in values], None
-    except (TypeError, ValueError):
+    except Exception:  # whatever the student returned, say what it is instead of a traceback
         return None, f"returned {type(result).__name__}, not an array of numbers."
 
 

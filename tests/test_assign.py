@@ -200,6 +200,10 @@ def test_release_holds_no_solution_and_no_reference(released):
 def test_release_is_deterministic(released, tmp_path):
     again = assign.release(ASSIGNMENT, tmp_path)
     assert again.read_bytes() == released.read_bytes()
+    in_memory = assign.released_notebook(assign.load_config(ASSIGNMENT))
+    assert assign.owned_checksums(in_memory) == assign.owned_checksums(
+        nbformat.read(released, as_version=4)
+    )
 
 
 def test_public_cases_are_compact_and_distinct_from_grading(release_nb):
@@ -410,6 +414,11 @@ def strip_markers(source: str) -> str:
             "two-memories",
             lambda s: s + "\n### BEGIN SOLUTION\nx\n### END SOLUTION",
             "code cells only",
+        ),
+        (
+            "cell-state",
+            lambda s: s.replace("return f_t * c_prev", "return f_t *** c_prev"),
+            "line 7 is not valid Python",
         ),
     ],
 )
