@@ -642,7 +642,8 @@ def notebook_pdf(title: str, path: Path) -> bytes:
         code = Preformatted(
             "\n".join(shown), s["code"], maxLineLength=_CODE_LINE_CHARS, newLineChars="  "
         )
-        story.append(KeepTogether([label, code]))
+        # A short cell moves whole to the next page; a long one starts at once and splits.
+        story.extend([KeepTogether([label, code])] if len(shown) < 40 else [label, code])
         for data in _figures(cell):
             if figures_left <= 0:
                 break

@@ -602,3 +602,59 @@ def test_load_manifest_explains_a_wrong_folder(tmp_path: Path) -> None:
     (tmp_path / "manifest.json").write_text("{}")
     with pytest.raises(UserError, match="not a collected manifest"):
         load_manifest(tmp_path)
+
+
+def test_a_rejected_resend_leaves_the_earlier_submission_untouched(tmp_path: Path, bundles) -> None:
+    inbox = tmp_path / "inbox"
+    eml(
+        inbox,
+        "1.eml",
+        message("asha@example.edu", BEFORE, attachments=[("b.zip", bundles["CS21B001"])]),
+    )
+    out = tmp_path / "out"
+    collect.collect(inbox, out)
+    before = {p: p.read_bytes() for p in (out / "CS21B001").rglob("*") if p.is_file()}
+
+    tampered = replace_member(bundles["CS21B001"], "project1/project1.csv", b"changed\n")
+    eml(inbox, "2.eml", message("asha@example.edu", AFTER, attachments=[("b.zip", tampered)]))
+    summary = collect.collect(inbox, out)
+
+    assert [source for source, _, _ in summary.rejected] == ["2.eml"]
+    after = {p: p.read_bytes() for p in (out / "CS21B001").rglob("*") if p.is_file()}
+    assert after == before
+
+
+def test_two_bundles_in_one_message_are_rejected(tmp_path: Path, bundles) -> None:
+    inbox = tmp_path / "inbox"
+    attachments = [("a.zip", bundles["CS21B001"]), ("b.zip", bundles["EE21B002"])]
+    eml(inbox, "m.eml", message("asha@example.edu", BEFORE, attachments=attachments))
+    summary = collect.collect(inbox, tmp_path / "out")
+    assert summary.rejected == [
+        ("m.eml", "asha@example.edu", "the message holds 2 bundles: send one per message")
+    ]
+
+
+@pytest.mark.parametrize("kind", ["zip", "eml"])
+def test_the_inbox_may_be_a_single_file(tmp_path: Path, bundles, kind: str) -> None:
+    path = tmp_path / f"one.{kind}"
+    if kind == "zip":
+        path.write_bytes(bundles["CS21B001"])
+    else:
+        path.write_bytes(
+            message(
+                "asha@example.edu", BEFORE, attachments=[("b.zip", bundles["CS21B001"])]
+            ).as_bytes()
+        )
+    summary = collect.collect(path, tmp_path / "out")
+    assert summary.placed == [path.name]
+
+
+def test_an_inbox_that_is_none_of_the_kinds_is_a_user_error(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(UserError, match="is not a folder, a .zip, an .eml or an mbox"):
+        collect.collect(tmp_path / "notes.txt", tmp_path / "out")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UserError, match="holds no .zip, .eml or .mbox files"):
+        collect.collect(tmp_path / "empty", tmp_path / "out")
+    with pytest.raises(UserError, match="must not be the inbox"):
+        collect.collect(tmp_path, tmp_path)
