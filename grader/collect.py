@@ -534,9 +534,9 @@ def _attachments(message: EmailMessage, limits: Limits) -> list[_Attachment]:
         if raw_name is None:
             continue
         name = raw_name.strip()
-        _check_name(name, "attachment name")
-        if "/" in name or "\\" in name or name in ("", ".", ".."):
+        if "/" in name or "\\" in name:
             raise Rejected(f"attachment name {name!r} holds a path")
+        safe_relpath(name, "attachment name")  # encoding, control characters, length
         encoded = part.get_payload()
         if not isinstance(encoded, str) or len(encoded) * 3 // 4 > limits.max_attachment_bytes:
             raise Rejected(
