@@ -46,15 +46,19 @@ class Graded:
         return sum(f.points for f in self.functions.values())
 
 
-def _function_output(result: FunctionResult) -> str:
-    lines = []
-    for code in result.hints:
-        lines.append(f"Hint [{code}]: {hint_message(result.name, code)}")
-    lines += [f"Forbidden shortcut: {item}" for item in result.forbidden]
+def case_lines(result: FunctionResult) -> list[tuple[str, bool, str]]:
+    """``(labels, passed, message)`` per distinct outcome, cases with the same one merged."""
+    merged: dict[tuple[bool, str], list[str]] = {}
     for case in result.cases:
-        lines.append(
-            f"{case.label}: " + ("passed" if case.passed else f"{case.score:.0%} - {case.message}")
-        )
+        outcome = (case.passed, "passed" if case.passed else f"{case.score:.0%}: {case.message}")
+        merged.setdefault(outcome, []).append(case.label)
+    return [("; ".join(labels), passed, message) for (passed, message), labels in merged.items()]
+
+
+def _function_output(result: FunctionResult) -> str:
+    lines = [f"Hint [{code}]: {hint_message(result.name, code)}" for code in result.hints]
+    lines += [f"Forbidden shortcut: {item}" for item in result.forbidden]
+    lines += [f"{labels}: {message}" for labels, _, message in case_lines(result)]
     return "\n".join(lines)
 
 
@@ -142,7 +146,7 @@ def feedback_html(graded: Graded) -> str:
             "max_error": "–" if r.max_error is None else f"{r.max_error:.2g}",
             "hints": [{"code": c, "message": hint_message(r.name, c)} for c in r.hints],
             "forbidden": r.forbidden,
-            "cases": r.cases,
+            "cases": case_lines(r),
             "figure": _figure(r),
         }
         for r in graded.functions.values()

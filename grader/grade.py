@@ -18,7 +18,7 @@ import time
 import traceback
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -126,14 +126,13 @@ def find_submissions(
             target = scratch / path.stem
             try:
                 collect.extract_bundle(path, target)
-            except UserError as error:
+            except collect.Rejected as error:
+                problem = f"bundle rejected: {error.reason}"
                 found.append(
-                    Submission(
-                        path.stem, path, None, None, None, problem=f"bundle rejected: {error}"
-                    )
+                    Submission(error.student or path.stem, path, None, None, None, problem=problem)
                 )
                 continue
-            found.append(_from_folder(target, config))
+            found.append(replace(_from_folder(target, config), source=path))
         else:
             found.append(Submission(path.stem, path, path, None, None))
     by_student: dict[str, list[Path]] = {}

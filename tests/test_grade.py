@@ -1,0 +1,292 @@
+"""``grader grade`` end to end, through the CLI, on real notebooks in the real sandbox.
+
+Each run goes through ``unshare --pid --fork --mount-proc`` as a second fence behind the
+product's own sandbox.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ASSIGNMENT = ROOT / "assignments" / "lstm_gates"
+SAMPLES = ROOT / "examples" / "submissions"
+GRADER = [sys.executable, "-m", "grader.cli"]
+FENCE = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"]
+FUNCTIONS = [
+    "forget_gate",
+    "input_gate",
+    "candidate_memory",
+    "output_gate",
+    "cell_state",
+    "hidden_state",
+    "lstm_cell",
+    "lstm_forward",
+]
+
+
+def grade(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    done = subprocess.run(
+        [*FENCE, *GRADER, "grade", *args],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=ROOT,
+        check=False,
+    )
+    if check and done.returncode != 0:
+        raise AssertionError(f"grader grade failed ({done.returncode}):\n{done.stderr}")
+    return done
+
+
+def read_grades(out: Path) -> dict[str, dict[str, str]]:
+    with (out / "grades.csv").open(newline="") as handle:
+        return {row["student"]: row for row in csv.DictReader(handle)}
+
+
+@pytest.fixture(scope="module")
+def samples_graded(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("graded")
+    grade(
+        "--assignment",
+        str(ASSIGNMENT),
+        "--out",
+        str(out),
+        "--seed",
+        "11",
+        *sorted(str(p) for p in SAMPLES.glob("*.ipynb")),
+    )
+    return out
+
+
+def test_full_marks_sample(samples_graded):
+    row = read_grades(samples_graded)["asha"]
+    assert (row["score"], row["max_score"], row["status"]) == ("100", "100", "graded")
+    results = json.loads((samples_graded / "asha" / "results.json").read_text())
+    assert results["score"] == 100
+    assert [t["name"] for t in results["tests"]] == FUNCTIONS
+    for test in results["tests"]:
+        assert set(test) == {"name", "score", "max_score", "status", "output", "visibility"}
+        assert test["status"] == "passed" and test["score"] == test["max_score"]
+
+
+def lost(row: dict[str, str]) -> set[str]:
+    return {
+        f
+        for f in FUNCTIONS
+        if float(row[f])
+        < {"cell_state": 15, "hidden_state": 15, "lstm_cell": 15, "lstm_forward": 15}.get(f, 10)
+    }
+
+
+def test_tanh_forget_gate_costs_the_gate_and_what_calls_it(samples_graded):
+    row = read_grades(samples_graded)["bhavin"]
+    assert lost(row) == {"forget_gate", "lstm_cell", "lstm_forward"}
+    tests = {
+        t["name"]: t
+        for t in json.loads((samples_graded / "bhavin" / "results.json").read_text())["tests"]
+    }
+    assert "[tanh-for-sigmoid]" in tests["forget_gate"]["output"]
+    assert "[tanh-for-sigmoid]" in tests["lstm_cell"]["output"]
+    assert tests["cell_state"]["status"] == "passed"
+
+
+def test_o_times_c_costs_the_hidden_state_not_the_cell_state(samples_graded):
+    row = read_grades(samples_graded)["chitra"]
+    assert lost(row) == {"hidden_state", "lstm_cell", "lstm_forward"}
+    assert float(row["lstm_cell"]) == 7.5  # the cell state it returns is right
+    tests = {
+        t["name"]: t
+        for t in json.loads((samples_graded / "chitra" / "results.json").read_text())["tests"]
+    }
+    assert "[o-times-C]" in tests["hidden_state"]["output"]
+
+
+def test_untouched_stubs_score_zero_with_a_clear_message(samples_graded):
+    row = read_grades(samples_graded)["dhaval"]
+    assert float(row["score"]) == 0 and row["status"] == "graded"
+    results = json.loads((samples_graded / "dhaval" / "results.json").read_text())
+    assert "not implemented yet" in results["tests"][0]["output"]
+
+
+def test_broken_file_gets_a_row_with_its_reason(samples_graded):
+    row = read_grades(samples_graded)["esha"]
+    assert row["status"] == "invalid" and float(row["score"]) == 0
+    assert "not JSON" in row["reason"]
+    assert (samples_graded / "esha" / "results.json").is_file()
+
+
+def test_feedback_page_is_self_contained(samples_graded):
+    page = (samples_graded / "bhavin" / "feedback.html").read_text()
+    assert "tanh-for-sigmoid" in page and "data:image/png;base64," in page
+    assert not re.search(r"""(src|href)=["']?(https?:|file:|/)""", page)
+    assert page.count("<img") == len(FUNCTIONS)
+
+
+def test_gradebook_holds_every_result(samples_graded):
+    db = sqlite3.connect(samples_graded / "gradebook.sqlite")
+    rows = db.execute("SELECT student, seed, status FROM results ORDER BY student").fetchall()
+    assert [r[0] for r in rows] == ["asha", "bhavin", "chitra", "dhaval", "esha"]
+    assert {r[1] for r in rows} == {11}
+
+
+def test_same_seed_same_score_and_seed_recorded(tmp_path):
+    first, second, other = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+    chitra = str(SAMPLES / "chitra.ipynb")
+    for out, seed in ((first, "5"), (second, "5"), (other, "6")):
+        grade("--assignment", str(ASSIGNMENT), "--out", str(out), "--seed", seed, chitra)
+    a, b, c = (read_grades(o)["chitra"] for o in (first, second, other))
+    assert a == b
+    assert (a["seed"], c["seed"]) == ("5", "6")
+
+
+def test_resume_after_sigkill_grades_only_what_is_missing(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for n in range(4):
+        shutil.copy(SAMPLES / "asha.ipynb", inbox / f"student{n}.ipynb")
+    out = tmp_path / "out"
+    command = [
+        *FENCE,
+        *GRADER,
+        "grade",
+        "--assignment",
+        str(ASSIGNMENT),
+        "--out",
+        str(out),
+        *sorted(str(p) for p in inbox.iterdir()),
+    ]
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    book = out / "gradebook.sqlite"
+    deadline = time.monotonic() + 300
+    done_before = 0
+    while time.monotonic() < deadline and done_before == 0:
+        time.sleep(0.5)
+        if book.exists():
+            with sqlite3.connect(book) as db:
+                try:
+                    done_before = db.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+                except sqlite3.OperationalError:  # the schema is being created
+                    done_before = 0
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+    assert 1 <= done_before < 4, "the run should be killed part-way"
+    with sqlite3.connect(book) as db:
+        kept = db.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+    assert kept >= done_before
+
+    resumed = grade(
+        "--assignment",
+        str(ASSIGNMENT),
+        "--out",
+        str(out),
+        "--resume",
+        *sorted(str(p) for p in inbox.iterdir()),
+    )
+    assert f"resuming: {kept} already graded, {4 - kept} to grade" in resumed.stderr
+    with sqlite3.connect(book) as db:
+        per_student = db.execute(
+            "SELECT student, COUNT(*) FROM results GROUP BY student"
+        ).fetchall()
+    assert sorted(per_student) == [(f"student{n}", 1) for n in range(4)]
+    grades = read_grades(out)
+    assert sorted(grades) == [f"student{n}" for n in range(4)]
+    assert {g["score"] for g in grades.values()} == {"100"}
+
+
+def test_regrading_a_changed_submission_keeps_its_history(tmp_path):
+    notebook = tmp_path / "ravi.ipynb"
+    shutil.copy(SAMPLES / "bhavin.ipynb", notebook)
+    out = tmp_path / "out"
+    grade("--assignment", str(ASSIGNMENT), "--out", str(out), str(notebook))
+    shutil.copy(SAMPLES / "asha.ipynb", notebook)  # the student fixed the forget gate
+    grade("--assignment", str(ASSIGNMENT), "--out", str(out), str(notebook))
+    with sqlite3.connect(out / "gradebook.sqlite") as db:
+        scores = [
+            r[0] for r in db.execute("SELECT score FROM results WHERE student = 'ravi' ORDER BY id")
+        ]
+    assert scores == [60.0, 100.0]
+    assert read_grades(out)["ravi"]["score"] == "100"
+
+
+def test_collected_folder_and_bundle_zip_are_graded(tmp_path):
+    folder = tmp_path / "submissions" / "s1001"
+    (folder / "files").mkdir(parents=True)
+    shutil.copy(SAMPLES / "asha.ipynb", folder / "files" / "my_lstm.ipynb")
+    notes = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print('project 2')")])
+    nbformat.write(notes, folder / "files" / "project2.ipynb")
+    manifest = {
+        "schema": 1,
+        "student": {"id": "s1001", "name": "Meera", "email": "m@x.org"},
+        "projects": [],
+        "submitted_at": "2026-12-19T10:00:00+05:30",
+        "late": True,
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    empty = tmp_path / "submissions" / "s1002"
+    empty.mkdir()
+    (empty / "manifest.json").write_text(json.dumps({**manifest, "student": {"id": "s1002"}}))
+    out = tmp_path / "out"
+    grade("--assignment", str(ASSIGNMENT), "--out", str(out), str(folder), str(empty))
+    grades = read_grades(out)
+    assert grades["s1001"]["score"] == "100" and grades["s1001"]["late"] == "yes"
+    assert grades["s1002"]["status"] == "missing"
+    assert "no notebook" in grades["s1002"]["reason"]
+
+
+def test_forbidden_shortcut_is_reported_and_not_credited(tmp_path):
+    nb = nbformat.read(SAMPLES / "asha.ipynb", as_version=4)
+    cell = next(c for c in nb.cells if "def lstm_forward(" in c.source)
+    cell.source = (
+        "import torch\n\n"
+        "def lstm_forward(x, h0, c0, params):\n"
+        "    lstm = torch.nn.LSTM(x.shape[2], h0.shape[1])\n"
+        "    raise RuntimeError('shortcut')\n"
+    )
+    path = tmp_path / "kiran.ipynb"
+    nbformat.write(nb, path)
+    out = tmp_path / "out"
+    grade("--assignment", str(ASSIGNMENT), "--out", str(out), str(path))
+    assert float(read_grades(out)["kiran"]["lstm_forward"]) == 0
+    page = (out / "kiran" / "feedback.html").read_text()
+    assert "calls torch.nn.LSTM inside lstm_forward" in page
+
+
+def test_grader_errors_exit_non_zero_with_a_reason(tmp_path):
+    missing = grade(
+        "--assignment",
+        str(tmp_path / "nowhere"),
+        "--out",
+        str(tmp_path / "o"),
+        str(SAMPLES / "asha.ipynb"),
+        check=False,
+    )
+    assert missing.returncode == 2 and "assignment.toml" in missing.stderr
+    no_file = grade(
+        "--assignment",
+        str(ASSIGNMENT),
+        "--out",
+        str(tmp_path / "o"),
+        str(tmp_path / "ghost.ipynb"),
+        check=False,
+    )
+    assert no_file.returncode == 2 and "no such file" in no_file.stderr
