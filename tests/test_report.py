@@ -14,6 +14,8 @@ from pathlib import Path
 import matplotlib
 import nbformat
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image
 from pypdf import PdfReader
 from reportlab.lib.pagesizes import A4
@@ -21,7 +23,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from grader.cli import main
 from grader.errors import UserError
-from grader.report import SECTIONS, ReportDoesNotFit, build_report, check_pdf
+from grader.report import SECTIONS, ReportDoesNotFit, Span, build_report, check_pdf, tex_spans
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the non-interactive backend)
@@ -259,6 +261,51 @@ def test_template_front_matter_has_the_documented_keys():
     head = TEMPLATE.read_text(encoding="utf-8").split("---")[1]
     keys = [line.split(":")[0] for line in head.strip().splitlines()]
     assert keys == ["title", "author", "student_id", "course", "project", "colab"]
+
+
+# ---- TeX math
+
+
+def plain(spans: list[Span]) -> str:
+    """The text with _ or ^ where a subscript or superscript starts."""
+    marks = {"sub": "_", "super": "^", "": ""}
+    return "".join(
+        (marks[s.script] if i == 0 or spans[i - 1].script != s.script else "") + s.text
+        for i, s in enumerate(spans)
+    )
+
+
+def test_tex_becomes_text_with_italic_letters_and_scripts():
+    spans = tex_spans(r"h_t = o_t \odot \tanh(C_{t-1})")
+    assert plain(spans) == "h_t = o_t ⊙ tanh(C_t−1)"
+    assert [s.text for s in spans if s.italic] == ["h", "t", "o", "t", "C", "t"]
+    assert [s.text for s in spans if s.script == "sub"] == ["t", "t", "t", "−1"]
+    assert plain(tex_spans(r"\frac{\partial L}{\partial C} \in \mathbb{R}^{H}")) == (
+        "(∂L)/(∂C) ∈ ℝ^H"
+    )
+
+
+def test_tex_accents_sit_on_short_letters_and_beside_tall_ones():
+    assert plain(tex_spans(r"\hat{y}")) == "ŷ"  # precomposed
+    assert plain(tex_spans(r"\tilde{c}")) == "c\u0303"
+    assert plain(tex_spans(r"\tilde{C}_t")) == "C^˜_t"
+
+
+@given(st.text(alphabet="\\{}^_$ abcxyz12+-=&~", max_size=40))
+def test_tex_never_fails_on_malformed_input(tex: str):
+    assert isinstance(tex_spans(tex), list)
+
+
+def test_math_in_a_report_is_set_as_text(tmp_path: Path):
+    intro = (
+        "The output is $h_t = o_t \\odot \\tanh(C_t)$, and the cell state\n\n"
+        "$$C_t = f_t \\odot C_{t-1} + i_t \\odot \\tilde{C}_t$$\n\n"
+        "A coffee costs $5 and a book $10."
+    )
+    source = write_source(tmp_path, front_matter() + body(standard_sections(Introduction=intro)))
+    text = pdf_text(build_report(source, tmp_path / "out.pdf"))
+    assert "tanh(C" in text and "⊙" in text and "\\odot" not in text
+    assert "$5 and a book $10" in text
 
 
 # ---- fitting into two pages
