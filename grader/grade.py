@@ -160,51 +160,67 @@ def _limits(config: assign.AssignmentConfig, timeout: float | None, unsafe: bool
     )
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What every submission of one run is graded with."""
+
+    config: assign.AssignmentConfig
+    limits: execute.Limits
+    out: Path
+    owned_checksums: dict[str, str]  # role -> checksum of the released grader-owned cells
+
+
 def _warnings(
-    submission: Submission, run: execute.RunResult, forbidden: dict[str, list[str]]
+    submission: Submission, run: execute.RunResult, plan: Plan, forbidden: dict[str, list[str]]
 ) -> list[str]:
     warnings = [f"Forbidden shortcut: {item}" for item in forbidden.get("*", [])]
     if submission.notebook is not None and run.status != "invalid":
         try:
             nb = nbformat.read(submission.notebook, as_version=4)
-            warnings += [f"Grader cell changed: {p}" for p in assign.owned_cell_problems(nb)]
         except Exception:  # the run already reported why the notebook cannot be read
-            pass
+            nb = None
+        if nb is not None:
+            problems = assign.owned_cell_problems(nb, plan.owned_checksums)
+            warnings += [f"Grader cell changed: {p}" for p in problems]
     if run.output_truncated:
         warnings.append("Your notebook printed more than the grader keeps; the rest was dropped.")
     return warnings
 
 
-def grade_submission(
-    submission: Submission,
-    config: assign.AssignmentConfig,
-    seed: int,
-    limits: execute.Limits,
-    out: Path,
-) -> Row:
+def _run(
+    submission: Submission, calls: list[execute.ProbeCall], limits: execute.Limits
+) -> execute.RunResult:
+    if submission.notebook is not None:
+        return execute.run_submission(submission.notebook, calls, limits, submission.files_dir)
+    nothing = execute.ProbeOutcome(None, submission.problem)
+    return execute.RunResult(
+        status="missing",
+        reason=submission.problem,
+        cell_errors=[],
+        output="",
+        output_truncated=False,
+        probes=[nothing] * len(calls),
+        code="",
+        duration_s=0.0,
+    )
+
+
+def grade_submission(submission: Submission, plan: Plan, seed: int) -> Row:
     """Run, probe, score and write one submission's files; return its gradebook row."""
+    config = plan.config
     cases = score.hidden_cases(
         seed, config.sizes, config.sequence_lengths, config.cases_per_function
     )
     names = [f.name for f in config.functions]
-    if submission.notebook is None:
-        run = None
-        status, reason = "missing", submission.problem
-        outcomes = {name: [(None, submission.problem)] * len(cases[name]) for name in names}
-    else:
-        calls = [execute.ProbeCall(name, case.args) for name in names for case in cases[name]]
-        run = execute.run_submission(submission.notebook, calls, limits, submission.files_dir)
-        outcomes, start = {}, 0
-        for name in names:  # probes come back in the order of the calls
-            probes = run.probes[start : start + len(cases[name])]
-            outcomes[name] = [(p.value, p.error) for p in probes]
-            start += len(cases[name])
-        status = "graded" if run.status == "completed" else run.status
-        reason = run.reason
-    forbidden = (
-        score.forbidden_shortcuts(run.code, names, config.forbidden_imports, config.forbidden_calls)
-        if run
-        else {}
+    calls = [execute.ProbeCall(name, case.args) for name in names for case in cases[name]]
+    run = _run(submission, calls, plan.limits)
+    outcomes, start = {}, 0
+    for name in names:  # probes come back in the order of the calls
+        probes = run.probes[start : start + len(cases[name])]
+        outcomes[name] = [(p.value, p.error) for p in probes]
+        start += len(cases[name])
+    forbidden = score.forbidden_shortcuts(
+        run.code, names, config.forbidden_imports, config.forbidden_calls
     )
     results = {
         f.name: score.score_function(
@@ -218,33 +234,32 @@ def grade_submission(
         )
         for f in config.functions
     }
+    status = "graded" if run.status == "completed" else run.status
     graded = export.Graded(
         student=submission.student,
         title=config.title,
         seed=seed,
         status=status,
-        reason=reason,
+        reason=run.reason,
         functions=results,
         late=submission.late,
         graded_at=datetime.now().astimezone().isoformat(timespec="seconds"),
-        warnings=_warnings(submission, run, forbidden) if run else [],
+        warnings=_warnings(submission, run, plan, forbidden),
         cell_errors=[
             f"cell {e.index}: {e.ename}: {e.evalue}" + (" (timed out)" if e.timed_out else "")
             for e in run.cell_errors
-        ]
-        if run
-        else [],
-        output=run.output if run else "",
-        output_truncated=run.output_truncated if run else False,
+        ],
+        output=run.output,
+        output_truncated=run.output_truncated,
     )
-    export.write_student_files(graded, out)
+    export.write_student_files(graded, plan.out)
     return Row(
         submission.student,
         str(submission.source),
         submission.sha256,
         seed,
         status,
-        reason,
+        run.reason,
         graded.score,
         graded.max_score,
         submission.late,
@@ -252,10 +267,10 @@ def grade_submission(
     )
 
 
-def _grade_safely(submission: Submission, config, seed: int, limits, out: Path) -> Row:
+def _grade_safely(submission: Submission, plan: Plan, seed: int) -> Row:
     """:func:`grade_submission`, with a grader failure turned into a row instead of a crash."""
     try:
-        return grade_submission(submission, config, seed, limits, out)
+        return grade_submission(submission, plan, seed)
     except execute.SandboxUnavailable:
         raise
     except Exception as error:  # one broken submission must not end the run
@@ -268,7 +283,7 @@ def _grade_safely(submission: Submission, config, seed: int, limits, out: Path) 
             "error",
             f"the grader failed on this submission: {type(error).__name__}: {error}",
             0.0,
-            config.max_score,
+            plan.config.max_score,
             submission.late,
             {},
         )
@@ -309,15 +324,13 @@ class Progress:
             self.bar.close()
 
 
-def _graded_rows(
-    todo: list[tuple[Submission, int]], config, limits, out: Path, workers: int
-) -> Iterator[Row]:
+def _graded_rows(todo: list[tuple[Submission, int]], plan: Plan, workers: int) -> Iterator[Row]:
     if workers <= 1:
         for submission, seed in todo:
-            yield _grade_safely(submission, config, seed, limits, out)
+            yield _grade_safely(submission, plan, seed)
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        pending = {pool.submit(_grade_safely, s, config, seed, limits, out) for s, seed in todo}
+        pending = {pool.submit(_grade_safely, s, plan, seed) for s, seed in todo}
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
@@ -344,6 +357,8 @@ def grade(
     limits = _limits(config, timeout, unsafe_no_sandbox)
     execute.check_sandbox(limits)
     out.mkdir(parents=True, exist_ok=True)
+    released = assign.released_notebook(config)
+    plan = Plan(config, limits, out, assign.owned_checksums(released))
     with (
         tempfile.TemporaryDirectory(prefix="grader-bundles-") as scratch,
         Gradebook(out / "gradebook.sqlite") as book,
@@ -364,7 +379,7 @@ def grade(
             )
         progress = Progress(len(todo))
         try:
-            for row in _graded_rows(todo, config, limits, out, workers):
+            for row in _graded_rows(todo, plan, workers):
                 book.record(run_id, row)
                 progress.update(row)
         finally:

@@ -9,7 +9,7 @@ Each function is called on the reference's own inputs, so one wrong gate does no
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -325,6 +325,7 @@ def forbidden_shortcuts(
     except SyntaxError:
         return {}
     found: dict[str, list[str]] = {}
+    aliases = _import_aliases(tree)
 
     def forbidden_module(module: str) -> bool:
         return any(module == m or module.startswith(m + ".") for m in imports)
@@ -347,11 +348,30 @@ def forbidden_shortcuts(
             found.setdefault("*", []).append(f"imports {module} (line {node.lineno})")
         if isinstance(node, ast.FunctionDef) and node.name in graded:
             for inner in ast.walk(node):
-                if isinstance(inner, ast.Call) and _dotted(inner.func) in calls:
+                if not isinstance(inner, ast.Call) or _dotted(inner.func) is None:
+                    continue
+                written = _dotted(inner.func)
+                head, _, rest = written.partition(".")
+                resolved = ".".join(filter(None, [aliases.get(head, head), rest]))
+                if written in calls or resolved in calls:
                     found.setdefault(node.name, []).append(
-                        f"calls {_dotted(inner.func)} inside {node.name} (line {inner.lineno})"
+                        f"calls {resolved} inside {node.name} (line {inner.lineno})"
                     )
     return found
+
+
+def _import_aliases(tree: ast.AST) -> dict[str, str]:
+    """The full dotted name behind each name an import binds (``N`` -> ``torch.nn``)."""
+    aliases = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    aliases[alias.asname] = alias.name
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            for alias in node.names:
+                aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+    return aliases
 
 
 def defined_functions(code: str) -> set[str]:
@@ -361,11 +381,3 @@ def defined_functions(code: str) -> set[str]:
     except SyntaxError:
         return set()
     return {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
-
-
-def total(results: Mapping[str, FunctionResult]) -> tuple[float, float]:
-    """(score, max score) over every graded function."""
-    return (
-        round(sum(r.score for r in results.values()), 4),
-        sum(r.points for r in results.values()),
-    )

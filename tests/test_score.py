@@ -206,6 +206,29 @@ def test_forbidden_shortcuts_are_found_where_they_are():
     assert "helper" not in found and "lstm_cell" not in found
 
 
+def test_forbidden_calls_are_found_through_import_aliases():
+    code = "\n".join(
+        [
+            "import torch.nn as N",
+            "from torch.nn import LSTMCell as Cell",
+            "from torch import nn",
+            "def lstm_cell(x_t, h_prev, c_prev, params):",
+            "    return Cell(3, 4)",
+            "def lstm_forward(x, h0, c0, params):",
+            "    a = N.LSTM(3, 4)",
+            "    return nn.LSTM(3, 4)",
+        ]
+    )
+    found = score.forbidden_shortcuts(
+        code, ["lstm_cell", "lstm_forward"], [], ["torch.nn.LSTM", "torch.nn.LSTMCell"]
+    )
+    assert found["lstm_cell"] == ["calls torch.nn.LSTMCell inside lstm_cell (line 5)"]
+    assert found["lstm_forward"] == [
+        "calls torch.nn.LSTM inside lstm_forward (line 7)",
+        "calls torch.nn.LSTM inside lstm_forward (line 8)",
+    ]
+
+
 def test_forbidden_call_zeroes_the_function(cases):
     outcomes = [(case.expected, None) for case in cases["lstm_forward"]]
     result = score.score_function(
