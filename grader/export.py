@@ -92,6 +92,10 @@ def results_json(graded: Graded) -> dict:
     }
 
 
+def _parts(value) -> tuple:
+    return value if isinstance(value, tuple) else (value,)
+
+
 def _figure(result: FunctionResult) -> str | None:
     """A base64 PNG: expected against returned values for one case (a failing one if any)."""
     import matplotlib
@@ -99,12 +103,14 @@ def _figure(result: FunctionResult) -> str | None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    shown = next((c for c in result.cases if not c.passed and c.got is not None), None)
-    shown = shown or next((c for c in result.cases if c.got is not None), None)
-    if shown is None:
+    def size(case) -> int:  # the case with the most values makes the clearest picture
+        return sum(np.size(e) for e in _parts(case.expected)) if case.got is not None else -1
+
+    failing = [c for c in result.cases if not c.passed and c.got is not None]
+    shown = max(failing or result.cases, key=size, default=None)
+    if shown is None or shown.got is None:
         return None
-    expected = shown.expected if isinstance(shown.expected, tuple) else (shown.expected,)
-    got = shown.got if isinstance(shown.got, tuple) else (shown.got,)
+    expected, got = _parts(shown.expected), _parts(shown.got)
     fig, ax = plt.subplots(figsize=(3.6, 3.0), dpi=90)
     for label, e, g in zip(("h", "c"), expected, got, strict=False):
         if e.shape != g.shape:
