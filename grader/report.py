@@ -178,7 +178,7 @@ class TableBlock:
 @dataclass(frozen=True)
 class Figure:
     image: bytes = field(repr=False)
-    caption: str
+    caption: Inline
 
 
 @dataclass(frozen=True)
@@ -363,7 +363,7 @@ def _notebook_figures(notebook: Any, source: Path) -> Iterator[Figure]:
         caption = str(cell.metadata.get("caption") or _leading_comment(cell.source))
         for image in images:
             data = _decode_png(image, f"{source} cell {number}")
-            yield Figure(data, caption or f"Output of notebook cell {number}.")
+            yield Figure(data, (Span(caption or f"Output of notebook cell {number}."),))
 
 
 def _cells_under(notebook: Any, section: str) -> Iterator[tuple[int, Any]]:
@@ -578,9 +578,10 @@ class _BlockParser:
 
     def _figure(self, token: Token, line: int) -> Figure:
         src = str(token.attrs.get("src", ""))
-        caption = str(token.attrs.get("title") or token.content).strip()
+        title = str(token.attrs.get("title") or "").strip()
+        caption = (Span(title),) if title else self._inline(token)[0]
         where = self.where(line)
-        if not caption:
+        if not "".join(span.text for span in caption).strip():
             raise UserError(
                 f"{where}: the figure {src} has no caption: write it as "
                 f"![What the figure shows](path/to/figure.png)."
@@ -1002,9 +1003,7 @@ class _Typesetter:
                 continue
             text = self._font_markup(span.text, _MONO if span.code else _SERIF, shaping)
             if span.code:
-                text = (
-                    f'<font name="{self.mono}" size="{self.body.fontSize * 0.9:.2f}">{text}</font>'
-                )
+                text = f'<font name="{self.mono}" size="{size * 0.9:.2f}">{text}</font>'
             for flag, tag in ((span.bold, "b"), (span.italic, "i"), (span.strike, "strike")):
                 if flag:
                     text = f"<{tag}>{text}</{tag}>"
@@ -1232,12 +1231,10 @@ class _Typesetter:
         max_height = self.height * self.layout.figure_height
         scale = min(max_width / pixels_wide, max_height / pixels_high)
         image = Image(io.BytesIO(figure.image), pixels_wide * scale, pixels_high * scale)
-        caption = [Span(f"Figure {self.figure_count}. ", bold=True), Span(figure.caption)]
+        caption = [Span(f"Figure {self.figure_count}. ", bold=True), *figure.caption]
+        caption_text = "".join(span.text for span in caption)
         style = self.caption
-        if (
-            pdfmetrics.stringWidth(f"Figure 00. {figure.caption}", self.serif, style.fontSize)
-            > max_width
-        ):
+        if pdfmetrics.stringWidth(caption_text, self.serif, style.fontSize) > max_width:
             style = ParagraphStyle("caption-long", parent=self.caption, alignment=TA_JUSTIFY)
         return [
             Spacer(1, self.body.spaceAfter * 0.5),
@@ -1354,6 +1351,7 @@ def _fit_columns(natural: Sequence[float], width: float) -> list[float]:
 
 def typeset(report: Report, paper: str = "a4") -> Typeset:
     """The roomiest layout that fits on two pages; ReportDoesNotFit with the overflow if none."""
+    paper = paper.lower()
     if paper not in PAPERS:
         raise UserError(f"paper must be one of {', '.join(PAPERS)}, not {paper!r}.")
     text = " ".join(
@@ -1432,14 +1430,14 @@ def check_pdf(path: Path) -> list[str]:
     if not path.is_file():
         return [f"{path}: no such file"]
     try:
-        pages = _pdf_text(path)
+        count, pages = _pdf_text(path)
     except Exception as error:  # any damage in a PDF from the wild is a finding, not a crash
         return [f"{path}: not a readable PDF ({type(error).__name__}: {error})"]
     problems = []
-    if not pages:
+    if not count:
         return [f"{path}: the PDF has no pages"]
-    if len(pages) > MAX_PAGES:
-        problems.append(f"{path}: {len(pages)} pages; the report must fit on {MAX_PAGES} pages")
+    if count > MAX_PAGES:
+        problems.append(f"{path}: {count} pages; the report must fit on {MAX_PAGES} pages")
     if not "".join(pages).strip():
         problems.append(
             f"{path}: no text can be extracted (a scan or an image of the pages?): export the PDF "
@@ -1450,12 +1448,14 @@ def check_pdf(path: Path) -> list[str]:
     return problems
 
 
-def _pdf_text(path: Path) -> list[str]:
+def _pdf_text(path: Path, read_pages: int = 10) -> tuple[int, list[str]]:
+    """The page count, and the text of the first pages (enough to find the headings)."""
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # damaged-file chatter is reported by us
     reader = PdfReader(path)
     if reader.is_encrypted and not reader.decrypt(""):
         raise ValueError("the PDF is encrypted with a password; save it without one")
-    return [page.extract_text() or "" for page in reader.pages]
+    pages = reader.pages
+    return len(pages), [pages[i].extract_text() or "" for i in range(min(len(pages), read_pages))]
 
 
 def _heading_problems(pages: Sequence[str]) -> list[str]:

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
-from pypdf import PdfReader
+from pypdf import PdfReader, PdfWriter
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
@@ -597,6 +597,14 @@ def test_check_never_raises_on_a_damaged_file(tmp_path: Path, content: bytes):
     path.write_bytes(content)
     problems = check_pdf(path)
     assert problems and str(path) in problems[0]
+
+
+def test_check_reports_a_password_protected_pdf(tmp_path: Path):
+    writer = PdfWriter(clone_from=make_pdf(tmp_path / "open.pdf", [headings_with_text()]))
+    writer.encrypt(user_password="secret", algorithm="RC4-128")
+    writer.write(tmp_path / "locked.pdf")
+    problems = check_pdf(tmp_path / "locked.pdf")
+    assert len(problems) == 1 and "encrypted with a password" in problems[0]
 
 
 def test_check_a_missing_file(tmp_path: Path):
