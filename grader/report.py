@@ -18,6 +18,7 @@ import logging
 import math
 import os
 import re
+import sys
 import tempfile
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -208,6 +209,7 @@ class Report:
     source: Path
     meta: Mapping[str, str]
     sections: tuple[Section, ...]
+    notes: tuple[str, ...] = ()  # what the user should know though the report builds
 
     def section(self, name: str) -> Section:
         return next(section for section in self.sections if section.name == name)
@@ -259,7 +261,7 @@ def _read_markdown(source: Path) -> Report:
             f"{source} has no front matter: it must start with a block between '---' lines that "
             f"gives {', '.join(FRONT_MATTER_KEYS)} (copy the top of templates/report.md)."
         )
-    meta = _front_matter(match.group(1), source)
+    meta = _checked_meta(_front_matter(match.group(1), source), source, REQUIRED_KEYS)
     body_line = text[: match.end()].count("\n")
     parser = _BlockParser(source.parent, lambda line: f"line {line + body_line + 1}")
     blocks = parser.parse(text[match.end() :])
@@ -276,24 +278,23 @@ def _front_matter(text: str, source: Path) -> dict[str, str]:
         raise UserError(
             f"{source}: the front matter must be 'key: value' lines, e.g. 'title: ...'."
         )
-    meta = {
+    return {
         re.sub(r"[\s-]+", "_", str(key).strip().lower()): " ".join(str(value).split())
         for key, value in data.items()
         if isinstance(value, str)
     }
-    return _checked_meta(meta, source)
 
 
-def _checked_meta(meta: dict[str, str], source: Path) -> dict[str, str]:
-    meta = {key: unicodedata.normalize("NFC", value) for key, value in meta.items()}
-    missing = [key for key in REQUIRED_KEYS if not meta.get(key)]
+def _checked_meta(meta: dict[str, str], source: Path, required: Sequence[str]) -> dict[str, str]:
+    meta = {key: unicodedata.normalize("NFC", value) for key, value in meta.items() if value}
+    missing = [key for key in required if not meta.get(key)]
     if missing:
         raise UserError(
             f"{source}: the front matter has no {', '.join(missing)}. It needs "
             f"{', '.join(REQUIRED_KEYS)} (course and project are optional); see "
             f"templates/report.md."
         )
-    if not re.match(r"https?://\S+$", meta["colab"]):
+    if "colab" in meta and not re.match(r"https?://\S+$", meta["colab"]):
         raise UserError(
             f"{source}: colab must be the web address of your notebook (Share > Copy link), "
             f"starting with https://, not {meta['colab']!r}."
@@ -321,14 +322,32 @@ def _read_notebook(source: Path) -> Report:
             source.parent, lambda _, n=number: f"cell {n}", cell.get("attachments")
         )
         blocks.extend(parser.parse(text))
-    if not meta:
-        raise UserError(
-            f"{source}: no front matter. Start the first markdown cell with a '---' block giving "
-            f"{', '.join(FRONT_MATTER_KEYS)}, as at the top of templates/report.md."
+    # A notebook may lack the front matter cell: the title falls back to its first other
+    # heading, and the title block leaves out what is missing (the CLI says so).
+    meta.setdefault("title", _first_title(blocks) or source.stem.replace("_", " "))
+    meta = _checked_meta(meta, source, required=())
+    missing = [key for key in REQUIRED_KEYS if key not in meta]
+    notes = (
+        (
+            f"{source}: the title block has no {', '.join(missing)}: start the first markdown "
+            f"cell with a '---' front matter block as at the top of templates/report.md",
         )
-    meta = _checked_meta(meta, source)
+        if missing
+        else ()
+    )
     blocks = _with_figures(blocks, list(_notebook_figures(notebook, source)))
-    return Report(source, meta, _split_sections(blocks, meta, source, strict_preamble=False))
+    sections = _split_sections(blocks, meta, source, strict_preamble=False)
+    return Report(source, meta, sections, notes)
+
+
+def _first_title(blocks: Sequence[Block]) -> str | None:
+    """The first heading before the sections that is not itself a section heading."""
+    for block in blocks:
+        if isinstance(block, Heading):
+            if section_of(block.plain):
+                return None
+            return block.plain
+    return None
 
 
 def _with_figures(blocks: list[Block], figures: list[Figure]) -> list[Block]:
@@ -408,7 +427,7 @@ def _split_sections(
             other_headings.append(block)
         if sections:
             sections[-1][2].append(block)
-        elif not (isinstance(block, Heading) and block.plain == meta["title"]):
+        elif not (isinstance(block, Heading) and block.plain == meta.get("title")):
             preamble.append(block)
 
     problems = []
@@ -1061,27 +1080,26 @@ class _Typesetter:
     def title_block(self) -> list[Flowable]:
         meta = self.report.meta
         story: list[Flowable] = [self.paragraph([Span(meta["title"], bold=True)], self.title)]
-        story.append(
-            self.paragraph(
-                [
-                    Span(meta["author"]),
-                    Span("\u2002\u00b7\u2002Student ID: "),
-                    Span(meta["student_id"]),
-                ],
-                self.byline,
-            )
-        )
+        byline = [
+            (Span(meta["author"]),) if meta.get("author") else (),
+            (Span("Student ID: "), Span(meta["student_id"])) if meta.get("student_id") else (),
+        ]
+        separator = (Span("\u2002\u00b7\u2002"),)
+        spans = [span for part in _joined([p for p in byline if p], separator) for span in part]
+        if spans:
+            story.append(self.paragraph(spans, self.byline))
         course = "\u2002\u00b7\u2002".join(
             meta[key] for key in ("course", "project") if meta.get(key)
         )
         if course:
             story.append(self.paragraph([Span(course, italic=True)], self.byline))
-        story.append(
-            self.paragraph(
-                [Span("Colab notebook: "), Span(meta["colab"], href=meta["colab"])],
-                ParagraphStyle("link", parent=self.byline, fontSize=self.small.fontSize),
+        if meta.get("colab"):
+            story.append(
+                self.paragraph(
+                    [Span("Colab notebook: "), Span(meta["colab"], href=meta["colab"])],
+                    ParagraphStyle("link", parent=self.byline, fontSize=self.small.fontSize),
+                )
             )
-        )
         story.append(Spacer(1, self.body.fontSize * 0.3))
         story.append(
             HRFlowable(
@@ -1262,7 +1280,7 @@ class _Typesetter:
             topMargin=self.margin,
             bottomMargin=self.margin,
             title=meta["title"],
-            author=meta["author"],
+            author=meta.get("author", ""),
             subject=" \u00b7 ".join(meta[k] for k in ("course", "project") if meta.get(k)),
             creator="grader report (ReportLab)",
             initialFontName=self.serif,
@@ -1312,6 +1330,10 @@ class _Typesetter:
             words = _TYPICAL_PROSE.split()
         width = pdfmetrics.stringWidth(" ".join(words) + " ", self.serif, self.body.fontSize)
         return (self.width / (width / len(words))) / self.body.leading
+
+
+def _joined(parts: Sequence[Inline], separator: Inline) -> list[Inline]:
+    return [item for i, part in enumerate(parts) for item in ((separator, part) if i else (part,))]
 
 
 _TYPICAL_PROSE = (
@@ -1501,7 +1523,10 @@ def cli(args: Any) -> int:
             print(f"{source}: OK (at most {MAX_PAGES} pages, the six sections in order)")
         return 1 if problems else 0
     output = Path(args.output) if args.output else source.with_suffix(".pdf")
-    result = typeset(read_report(source), args.paper)
+    report = read_report(source)
+    for note in report.notes:
+        print(f"note: {note}", file=sys.stderr)
+    result = typeset(report, args.paper)
     _write_atomically(output, result.pdf)
     print(
         f"wrote {output}: {result.pages} page{'s' if result.pages > 1 else ''}, "

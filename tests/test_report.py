@@ -512,6 +512,21 @@ def test_notebook_without_tags_uses_the_plots_under_data_visualization(tmp_path:
     assert text.find("Figure 2.") < text.find("Conclusion and Future Direction")
 
 
+def test_notebook_without_front_matter_builds_and_says_what_the_title_block_lacks(
+    tmp_path: Path, capsys
+):
+    cells = report_cells()
+    cells[0] = nbformat.v4.new_markdown_cell("# Forecasting Airline Passengers")
+    cells.append(plot_cell("# Passengers per month", tags=["figure"]))
+    source = notebook_with(cells, tmp_path)
+    assert main(["report", str(source)]) == 0
+    assert "no author, student_id, colab" in capsys.readouterr().err
+    pdf = source.with_suffix(".pdf")
+    assert check_pdf(pdf) == []
+    assert PdfReader(pdf).metadata.title == "Forecasting Airline Passengers"
+    assert "Forecasting Airline Passengers" in pdf_text(pdf)[:100]
+
+
 def test_notebook_figure_cell_without_output(tmp_path: Path):
     cell = nbformat.v4.new_code_cell("plt.plot(x)")
     cell.metadata["tags"] = ["figure"]
