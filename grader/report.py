@@ -309,45 +309,49 @@ def _read_notebook(source: Path) -> Report:
         raise UserError(f"{source} is not a readable notebook: {error}") from error
     given = notebook.metadata.get("report")
     meta = {str(k): str(v) for k, v in given.items()} if isinstance(given, dict) else {}
-    blocks: list[Block] = []
-    for number, cell in enumerate(notebook.cells, start=1):
-        if cell.cell_type != "markdown":
-            continue
-        text = unicodedata.normalize("NFC", cell.source)
-        match = _FRONT_MATTER.match(text)
-        if match and not meta:
-            meta = _front_matter(match.group(1), source)
-            text = text[match.end() :]
-        parser = _BlockParser(
-            source.parent, lambda _, n=number: f"cell {n}", cell.get("attachments")
-        )
-        blocks.extend(parser.parse(text))
-    # A notebook may lack the front matter cell: the title falls back to its first other
-    # heading, and the title block leaves out what is missing (the CLI says so).
-    meta.setdefault("title", _first_title(blocks) or source.stem.replace("_", " "))
+    cells = [
+        [number, unicodedata.normalize("NFC", cell.source), cell]
+        for number, cell in enumerate(notebook.cells, start=1)
+        if cell.cell_type == "markdown"
+    ]
+    for entry in cells:
+        if match := _FRONT_MATTER.match(entry[1]):
+            meta = meta or _front_matter(match.group(1), source)
+            entry[1] = entry[1][match.end() :]
+            break
+    # The report starts at the first section heading; the cells before it (the notebook's own
+    # title, instructions, pictures) are not part of it, except as a fallback title.
+    first = next(
+        (i for i, (_, text, _) in enumerate(cells) if any(map(section_of, _headings(text)))),
+        len(cells),
+    )
+    earlier = [heading for _, text, _ in cells[:first] for heading in _headings(text)]
+    meta.setdefault("title", earlier[0] if earlier else source.stem.replace("_", " "))
     meta = _checked_meta(meta, source, required=())
+    blocks = [
+        block
+        for number, text, cell in cells[first:]
+        for block in _BlockParser(
+            source.parent, lambda _, n=number: f"cell {n}", cell.get("attachments")
+        ).parse(text)
+    ]
+    blocks = _with_figures(blocks, list(_notebook_figures(notebook, source)))
     missing = [key for key in REQUIRED_KEYS if key not in meta]
     notes = (
-        (
-            f"{source}: the title block has no {', '.join(missing)}: start the first markdown "
-            f"cell with a '---' front matter block as at the top of templates/report.md",
-        )
-        if missing
-        else ()
+        f"{source}: the title block has no {', '.join(missing)}: start the first markdown cell "
+        f"with a '---' front matter block as at the top of templates/report.md",
     )
-    blocks = _with_figures(blocks, list(_notebook_figures(notebook, source)))
     sections = _split_sections(blocks, meta, source, strict_preamble=False)
-    return Report(source, meta, sections, notes)
+    return Report(source, meta, sections, notes if missing else ())
 
 
-def _first_title(blocks: Sequence[Block]) -> str | None:
-    """The first heading before the sections that is not itself a section heading."""
-    for block in blocks:
-        if isinstance(block, Heading):
-            if section_of(block.plain):
-                return None
-            return block.plain
-    return None
+def _headings(markdown: str) -> list[str]:
+    tokens = _MARKDOWN.parse(markdown)
+    return [
+        inline.content.strip()
+        for opening, inline in itertools.pairwise(tokens)
+        if opening.type == "heading_open"
+    ]
 
 
 def _with_figures(blocks: list[Block], figures: list[Figure]) -> list[Block]:
@@ -389,10 +393,10 @@ def _cells_under(notebook: Any, section: str) -> Iterator[tuple[int, Any]]:
     current = None
     for number, cell in enumerate(notebook.cells, start=1):
         if cell.cell_type == "markdown":
-            tokens = _MARKDOWN.parse(cell.source)
-            for opening, inline in itertools.pairwise(tokens):
-                if opening.type == "heading_open" and section_of(inline.content):
-                    current = section_of(inline.content)
+            current = next(
+                (name for name in reversed(list(map(section_of, _headings(cell.source)))) if name),
+                current,
+            )
         elif cell.cell_type == "code" and current == section:
             yield number, cell
 
@@ -430,6 +434,12 @@ def _split_sections(
         elif not (isinstance(block, Heading) and block.plain == meta.get("title")):
             preamble.append(block)
 
+    if not sections:
+        raise UserError(
+            f"{source} has none of the six section headings. A report has the headings "
+            f"{_order_text()}, in this order, as Markdown headings ('# Introduction'); start "
+            f"from templates/report.md."
+        )
     problems = []
     if strict_preamble and preamble:
         first = sections[0] if sections else None

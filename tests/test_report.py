@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -32,6 +33,8 @@ REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "report" / "report.md"
 TEMPLATE = REPO / "templates" / "report.md"
 COLAB = "https://colab.research.google.com/drive/1TestNotebookId"
+# Real notebooks by others, read in place and never copied into the repository.
+CORPUS = Path(os.environ.get("COLAB_CORPUS", REPO.parent / "shared" / "corpus" / "colab"))
 
 
 def plot_png(path: Path | None = None, decay: float = 0.97) -> bytes:
@@ -525,6 +528,22 @@ def test_notebook_without_front_matter_builds_and_says_what_the_title_block_lack
     assert check_pdf(pdf) == []
     assert PdfReader(pdf).metadata.title == "Forecasting Airline Passengers"
     assert "Forecasting Airline Passengers" in pdf_text(pdf)[:100]
+
+
+def test_a_real_colab_notebook_with_report_cells_uses_its_own_plot(tmp_path: Path):
+    original = CORPUS / "srijeem__LSTM_Forecasting__Airline_Passenger_LSTM_Forecasting.ipynb"
+    if not original.is_file():
+        pytest.skip(f"the Colab corpus is not at {CORPUS}")
+    notebook = nbformat.read(original, as_version=4)
+    forecast = next(c for c in notebook.cells if c.source.startswith("# Predict on the test set"))
+    forecast.metadata["tags"] = ["figure"]
+    notebook.cells.extend(report_cells())
+    source = tmp_path / "airline.ipynb"
+    nbformat.write(notebook, source)
+    pdf = build_report(source, tmp_path / "airline.pdf")
+    assert check_pdf(pdf) == []
+    assert sum(len(page.images) for page in PdfReader(pdf).pages) == 1
+    assert "Figure 1. Predict on the test set" in pdf_text(pdf)
 
 
 def test_notebook_figure_cell_without_output(tmp_path: Path):
