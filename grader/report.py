@@ -811,6 +811,8 @@ class _Fonts:
         return f"GR-{family.name}"
 
     def covers(self, family: _Family, char: str) -> bool:
+        if not family.regular.is_file():  # a fallback this machine lacks covers nothing
+            return False
         self.family(family)
         return ord(char) in self._coverage[family.name]
 
