@@ -1,0 +1,318 @@
+"""The walls around a student's kernel: Linux namespaces made by bubblewrap, resource limits,
+and a private scratch folder.
+
+:func:`kernel_command` returns the command that starts one IPython kernel inside a new pid,
+mount, network, IPC, UTS and user namespace. Inside, the kernel sees a read-only view of the
+Python runtime, a private ``/tmp``, and ``/content`` (the working folder, as on Colab) holding a
+copy of the submission's files; nothing of the instructor's files, no network at all, and the
+``google.colab`` stand-in on its ``PYTHONPATH``. It talks to the trusted side over ZeroMQ on unix
+sockets in the run folder, the one host folder bound in read-write, because a network namespace
+cuts it off from the host's loopback.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import json
+import os
+import shutil
+import site
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.errors import UserError
+
+COLAB_STUB = Path(__file__).resolve().parent / "colab_stub"
+
+# Paths as the kernel sees them inside the sandbox.
+SCRATCH = "/content"  # the working folder; Colab's is /content too
+SUBMISSION = "/run/submission"  # read-only source of the files copied into the scratch folder
+KERNEL_RUN = "/run/kernel"  # the run folder: connection file and ZeroMQ sockets
+STUB = "/opt/grader/colab_stub"
+
+# Host files a Python program and its shell commands need from /etc; nothing else is shown.
+_ETC = (
+    "alternatives",
+    "fonts",
+    "group",
+    "host.conf",
+    "hosts",
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "localtime",
+    "mime.types",
+    "nsswitch.conf",
+    "passwd",
+    "timezone",
+)
+# Packages of the trusted side that student code must not import, even if pip installed them
+# into the runtime the sandbox shows.
+_HIDDEN_PACKAGES = ("grader", "reference_lstm")
+_BLOCKED_INIT = "blocked_package_init.py"
+
+# Runs inside, as the kernel's first process: copy the submission into the scratch folder, set
+# the limits, and become the kernel. Kept to the standard library, on purpose.
+_LAUNCHER = """
+import json, os, resource, shutil, sys
+config = json.loads(sys.argv[1])
+source, scratch = config["source"], config["scratch"]
+os.makedirs(scratch, exist_ok=True)
+try:
+    if os.path.isdir(source):
+        shutil.copytree(source, scratch, symlinks=True, dirs_exist_ok=True)
+    else:
+        shutil.copy2(source, scratch)
+except (OSError, shutil.Error) as error:
+    print("grader: some submission files were not copied:", error, file=sys.stderr)
+for name, value in config["limits"].items():
+    resource.setrlimit(getattr(resource, name), (value, value))
+os.chdir(scratch)
+argv = [sys.executable, "-m", "ipykernel_launcher", "-f", config["connection_file"]]
+os.execv(sys.executable, argv + sys.argv[2:])
+"""
+
+
+class SandboxUnavailable(UserError):
+    """This machine cannot make the namespaces the sandbox needs."""
+
+
+@dataclass(frozen=True)
+class SandboxPlan:
+    """One kernel's confinement.
+
+    ``run_dir`` is a fresh host folder owned by this run; ``source`` the submission's folder or
+    its single notebook, copied into the scratch folder at start. ``isolate=False`` runs the
+    kernel as a plain process (``--unsafe-no-sandbox``): limits still apply, walls do not.
+    """
+
+    run_dir: Path
+    source: Path
+    memory_bytes: int
+    disk_bytes: int
+    output_bytes: int
+    isolate: bool = True
+
+    @property
+    def kernel_run_dir(self) -> str:
+        """The run folder as the kernel sees it."""
+        return KERNEL_RUN if self.isolate else str(self.run_dir)
+
+    @property
+    def scratch(self) -> str:
+        """The kernel's working folder, as the kernel sees it."""
+        return SCRATCH if self.isolate else str(self.run_dir / "content")
+
+
+def check_available(unsafe_no_sandbox: bool) -> None:
+    """Raise :class:`SandboxUnavailable`, saying why, unless sandboxes can be made here.
+
+    With ``unsafe_no_sandbox`` there is nothing to check.
+    """
+    if unsafe_no_sandbox:
+        return
+    problem = _sandbox_problem(shutil.which("bwrap"))
+    if problem:
+        raise SandboxUnavailable(
+            f"cannot sandbox student code: {problem}. Student notebooks are hostile code; "
+            "fix this, or pass --unsafe-no-sandbox to run them without isolation "
+            "(only for notebooks you trust)."
+        )
+
+
+@functools.lru_cache(maxsize=4)
+def _sandbox_problem(bwrap: str | None) -> str | None:
+    """Why no sandbox can be made with ``bwrap``, or None when a trial sandbox ran."""
+    if not sys.platform.startswith("linux"):
+        return f"the sandbox needs Linux namespaces and this is {sys.platform}"
+    if bwrap is None:
+        return (
+            "bubblewrap is not installed (Debian/Ubuntu: `sudo apt-get install bubblewrap`, "
+            "or `make system-deps`)"
+        )
+    trial = [bwrap, *_namespace_flags(), *_runtime_mounts(), sys.executable, "-c", ""]
+    try:
+        done = subprocess.run(trial, capture_output=True, text=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"bubblewrap could not be run ({error})"
+    if done.returncode != 0:
+        said = done.stderr.strip() or f"exit code {done.returncode}"
+        return (
+            f"bubblewrap failed to make namespaces ({said}); unprivileged user namespaces may "
+            "be disabled (sysctl kernel.unprivileged_userns_clone=1, or on Ubuntu "
+            "kernel.apparmor_restrict_unprivileged_userns=0)"
+        )
+    return None
+
+
+def prepare_run_dir(plan: SandboxPlan, connection_file: Path) -> Path:
+    """Write what the kernel reads at start into the run folder; return its connection file.
+
+    That is the connection file with the socket paths as seen from inside, and the stand-in
+    that hides a trusted package installed into the runtime the sandbox shows.
+    """
+    (plan.run_dir / _BLOCKED_INIT).write_text(
+        'raise ImportError("this package is not available to student code")\n'
+    )
+    if not plan.isolate:
+        (plan.run_dir / "home").mkdir(exist_ok=True)
+        return connection_file
+    info = json.loads(connection_file.read_text())
+    host_prefix = str(plan.run_dir)
+    if info.get("transport") != "ipc" or not info["ip"].startswith(host_prefix):
+        raise ValueError(f"the kernel's sockets must live in {host_prefix}: {info.get('ip')}")
+    info["ip"] = plan.kernel_run_dir + info["ip"][len(host_prefix) :]
+    inside = plan.run_dir / "kernel-connection.json"
+    inside.write_text(json.dumps(info))
+    inside.chmod(0o600)
+    return inside
+
+
+def kernel_command(
+    plan: SandboxPlan, kernel_connection_file: Path, extra_arguments: list[str]
+) -> list[str]:
+    """The command that starts the confined kernel (``extra_arguments`` go to ipykernel)."""
+    connection_file = str(kernel_connection_file)
+    if plan.isolate:
+        connection_file = plan.kernel_run_dir + "/" + kernel_connection_file.name
+    config = {
+        "source": SUBMISSION if plan.isolate else str(plan.source),
+        "scratch": plan.scratch,
+        "connection_file": connection_file,
+        "limits": {
+            "RLIMIT_AS": plan.memory_bytes,
+            "RLIMIT_FSIZE": plan.disk_bytes,
+            "RLIMIT_CORE": 0,
+        },
+    }
+    startup = "--IPKernelApp.exec_lines=__import__('_grader_kernel_startup').install()"
+    kernel = [sys.executable, "-c", _LAUNCHER, json.dumps(config), startup, *extra_arguments]
+    environment = _kernel_environment(plan)
+    if not plan.isolate:
+        return ["env", "-i", *(f"{k}={v}" for k, v in environment.items()), *kernel]
+    source_size = _size_of(plan.source)
+    walls = [
+        shutil.which("bwrap") or "bwrap",
+        *_namespace_flags(),
+        "--clearenv",
+        *(arg for k, v in environment.items() for arg in ("--setenv", k, v)),
+        *_runtime_mounts(plan.run_dir / _BLOCKED_INIT),
+        "--size",
+        str(plan.disk_bytes),
+        "--tmpfs",
+        "/tmp",
+        "--size",
+        str(plan.disk_bytes + source_size),
+        "--tmpfs",
+        SCRATCH,
+        "--ro-bind",
+        str(plan.source),
+        SUBMISSION if plan.source.is_dir() else f"{SUBMISSION}/{plan.source.name}",
+        "--ro-bind",
+        str(COLAB_STUB),
+        STUB,
+        "--bind",
+        str(plan.run_dir),
+        KERNEL_RUN,
+        "--chdir",
+        SCRATCH,
+    ]
+    return walls + kernel
+
+
+def _namespace_flags() -> list[str]:
+    return [
+        "--unshare-all",  # pid, net, ipc, uts, cgroup (and user, made explicit below)
+        "--unshare-user",
+        "--disable-userns",  # no nested user namespace to regain capabilities in
+        "--cap-drop",
+        "ALL",
+        "--die-with-parent",
+        "--new-session",  # no ioctl on the grader's terminal
+        "--hostname",
+        "sandbox",
+    ]
+
+
+def _runtime_mounts(blocked_init: Path | None = None) -> list[str]:
+    """Read-only binds of the system and the Python runtime, and fresh /proc and /dev.
+
+    With ``blocked_init``, a trusted package found inside those binds is replaced by a package
+    whose ``__init__`` is that file.
+    """
+    mounts = ["--ro-bind", "/usr", "/usr"]
+    for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        path = Path("/") / name
+        if path.is_symlink():
+            mounts += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            mounts += ["--ro-bind", str(path), str(path)]
+    for name in _ETC:
+        mounts += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+    bound: list[Path] = [Path("/usr")]
+    for root in _python_roots():
+        if not any(root.is_relative_to(b) for b in bound):
+            mounts += ["--ro-bind", str(root), str(root)]
+            bound.append(root)
+    for package_dir in _hidden_package_dirs() if blocked_init else []:
+        if any(package_dir.is_relative_to(b) for b in bound):
+            mounts += ["--tmpfs", str(package_dir)]
+            mounts += ["--ro-bind", str(blocked_init), str(package_dir / "__init__.py")]
+    mounts += ["--proc", "/proc", "--dev", "/dev"]
+    return mounts
+
+
+def _python_roots() -> list[Path]:
+    """Folders the kernel's Python needs: its installs, the venv, and their site-packages."""
+    candidates = {sys.base_prefix, sys.base_exec_prefix, sys.prefix, sys.exec_prefix}
+    candidates.update(site.getsitepackages())
+    user_site = site.getusersitepackages()
+    if user_site in sys.path:
+        candidates.add(user_site)
+    roots = {Path(os.path.realpath(p)) for p in candidates if os.path.isdir(p)}
+    return sorted(roots, key=lambda p: len(p.parts))
+
+
+def _hidden_package_dirs() -> list[Path]:
+    found = []
+    for name in _HIDDEN_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        for location in (spec.submodule_search_locations or []) if spec else []:
+            found.append(Path(os.path.realpath(location)))
+    return found
+
+
+def _kernel_environment(plan: SandboxPlan) -> dict[str, str]:
+    """The kernel's whole environment: nothing leaks in from the grader's."""
+    python_bin = str(Path(sys.prefix) / "bin")
+    home = "/tmp" if plan.isolate else str(plan.run_dir / "home")
+    return {
+        "PATH": f"{python_bin}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": home,
+        "LANG": "C.UTF-8",
+        "PYTHONPATH": STUB if plan.isolate else str(COLAB_STUB),
+        "PYTHONNOUSERSITE": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+        "GRADER_SUBMISSION_DIR": plan.scratch,
+        "GRADER_OUTPUT_BYTES": str(plan.output_bytes),
+        # One thread per math library: parallel grading shares the cores, and every extra
+        # thread pool reserves address space that counts against the memory limit.
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MALLOC_ARENA_MAX": "2",
+        # `!pip install` fails at once with a clear message instead of retrying a network
+        # that is not there.
+        "PIP_NO_INDEX": "1",
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+    }
+
+
+def _size_of(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
