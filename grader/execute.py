@@ -263,7 +263,7 @@ class _Transcript:
         self._dropped_in_kernel = 0
 
     def add(self, text: str) -> None:
-        data = text.encode("utf-8", "replace")
+        data = _ANSI.sub("", text).encode("utf-8", "replace")
         room = self._budget - self._kept_bytes
         if len(data) > room:
             self._dropped_here += len(data) - max(room, 0)
@@ -283,7 +283,7 @@ class _Transcript:
                 self._dropped_in_kernel = max(self._dropped_in_kernel, dropped)
         elif kind == "error":
             traceback = content.get("traceback") or []
-            text = "\n".join(_ANSI.sub("", str(line)) for line in traceback)
+            text = "\n".join(str(line) for line in traceback)
             self.add((text or f"{content.get('ename')}: {content.get('evalue')}") + "\n")
         elif kind in ("execute_result", "display_data"):
             plain = content.get("data", {}).get("text/plain")
@@ -335,6 +335,7 @@ class _SandboxKernelManager(AsyncKernelManager):
             **kwargs,
         )
         self.plan = plan
+        self.info_fd: int | None = None  # where bwrap writes the sandbox's pid
         self._spec = KernelSpec(
             argv=[],  # see format_kernel_cmd
             display_name="Python 3 (grading sandbox)",
@@ -347,9 +348,15 @@ class _SandboxKernelManager(AsyncKernelManager):
     def kernel_spec(self) -> KernelSpec:
         return self._spec
 
+    def reach_sandbox(self, pid: int) -> None:
+        """Point every socket of this manager and its clients at the running sandbox ``pid``."""
+        self.ip = sandbox.host_sockets(self.plan, pid, self.ip)
+        self._close_control_socket()  # opened at start, on the path as named before
+        self._connect_control_socket()
+
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         inside = sandbox.prepare_run_dir(self.plan, Path(self.connection_file))
-        return sandbox.kernel_command(self.plan, inside, list(extra_arguments or []))
+        return sandbox.kernel_command(self.plan, inside, list(extra_arguments or []), self.info_fd)
 
 
 class _StderrTail:
@@ -432,15 +439,25 @@ class _Run:
     # -- start and stop
 
     async def _start_kernel(self, stderr: _StderrTail) -> None:
+        info_read, self.km.info_fd = os.pipe() if self.plan.isolate else (None, None)
         try:
             await self.km.start_kernel(
                 stdin=subprocess.DEVNULL,
                 stdout=stderr.write_fd,
                 stderr=stderr.write_fd,
                 cwd=str(self.plan.run_dir),
+                pass_fds=() if self.km.info_fd is None else (self.km.info_fd,),
             )
         finally:
             stderr.close_writer()
+            if self.km.info_fd is not None:
+                os.close(self.km.info_fd)
+        if info_read is not None:
+            try:
+                pid = await asyncio.to_thread(sandbox.read_sandbox_pid, info_read)
+            finally:
+                os.close(info_read)
+            self.km.reach_sandbox(pid)
         self.kc = self.km.client()
         # Set before the sockets exist, so it holds for every channel.
         self.kc.context.setsockopt(zmq.MAXMSGSIZE, _MAX_MESSAGE_BYTES)

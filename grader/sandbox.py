@@ -5,9 +5,10 @@ and a private scratch folder.
 mount, network, IPC, UTS and user namespace. Inside, the kernel sees a read-only view of the
 Python runtime, a private ``/tmp``, and ``/content`` (the working folder, as on Colab) holding a
 copy of the submission's files; nothing of the instructor's files, no network at all, and the
-``google.colab`` stand-in on its ``PYTHONPATH``. It talks to the trusted side over ZeroMQ on unix
-sockets in the run folder, the one host folder bound in read-write, because a network namespace
-cuts it off from the host's loopback.
+``google.colab`` stand-in on its ``PYTHONPATH``. No host folder is writable from inside. The
+kernel talks to the trusted side over ZeroMQ on unix sockets in a small tmpfs of the sandbox,
+which the trusted side reaches through ``/proc/<pid>/root``, because a network namespace cuts
+the kernel off from the host's loopback.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ COLAB_STUB = Path(__file__).resolve().parent / "colab_stub"
 # Paths as the kernel sees them inside the sandbox.
 SCRATCH = "/content"  # the working folder; Colab's is /content too
 SUBMISSION = "/run/submission"  # read-only source of the files copied into the scratch folder
-KERNEL_RUN = "/run/kernel"  # the run folder: connection file and ZeroMQ sockets
+KERNEL_RUN = "/run/kernel"  # the kernel's connection file and ZeroMQ sockets
+_KERNEL_RUN_BYTES = 1024**2  # sockets take no room; this only stops the folder being a store
 STUB = "/opt/grader/colab_stub"
 
 # Host files a Python program and its shell commands need from /etc; nothing else is shown.
@@ -97,11 +99,6 @@ class SandboxPlan:
     isolate: bool = True
 
     @property
-    def kernel_run_dir(self) -> str:
-        """The run folder as the kernel sees it."""
-        return KERNEL_RUN if self.isolate else str(self.run_dir)
-
-    @property
     def scratch(self) -> str:
         """The kernel's working folder, as the kernel sees it."""
         return SCRATCH if self.isolate else str(self.run_dir / "content")
@@ -161,27 +158,55 @@ def prepare_run_dir(plan: SandboxPlan, connection_file: Path) -> Path:
         (plan.run_dir / "home").mkdir(exist_ok=True)
         return connection_file
     info = json.loads(connection_file.read_text())
-    host_prefix = str(plan.run_dir)
-    if info.get("transport") != "ipc" or not info["ip"].startswith(host_prefix):
-        raise ValueError(f"the kernel's sockets must live in {host_prefix}: {info.get('ip')}")
-    info["ip"] = plan.kernel_run_dir + info["ip"][len(host_prefix) :]
+    info["ip"] = _inside_sockets(plan, info["ip"])
     inside = plan.run_dir / "kernel-connection.json"
     inside.write_text(json.dumps(info))
     inside.chmod(0o600)
     return inside
 
 
+def host_sockets(plan: SandboxPlan, sandbox_pid: int, ip: str) -> str:
+    """The kernel's socket path prefix ``ip`` (a path in the run folder), as the trusted side
+    reaches it in the running sandbox of ``sandbox_pid``."""
+    return f"/proc/{sandbox_pid}/root{_inside_sockets(plan, ip)}"
+
+
+def _inside_sockets(plan: SandboxPlan, ip: str) -> str:
+    if not ip.startswith(f"{plan.run_dir}/"):
+        raise ValueError(f"the kernel's sockets must be named in {plan.run_dir}: {ip}")
+    return KERNEL_RUN + ip[len(str(plan.run_dir)) :]
+
+
+def read_sandbox_pid(info_fd: int) -> int:
+    """The pid of the sandbox's first process, from the ``--info-fd`` bwrap was given; raises
+    :class:`RuntimeError` if bwrap ended before it made the sandbox."""
+    data = b""
+    while chunk := os.read(info_fd, 4096):
+        data += chunk
+        try:
+            return int(json.loads(data)["child-pid"])
+        except json.JSONDecodeError:
+            continue
+    raise RuntimeError("bubblewrap ended before the sandbox was made")
+
+
 def kernel_command(
-    plan: SandboxPlan, kernel_connection_file: Path, extra_arguments: list[str]
+    plan: SandboxPlan,
+    kernel_connection_file: Path,
+    extra_arguments: list[str],
+    info_fd: int | None = None,
 ) -> list[str]:
-    """The command that starts the confined kernel (``extra_arguments`` go to ipykernel)."""
-    connection_file = str(kernel_connection_file)
-    if plan.isolate:
-        connection_file = plan.kernel_run_dir + "/" + kernel_connection_file.name
+    """The command that starts the confined kernel (``extra_arguments`` go to ipykernel).
+
+    ``info_fd``, an open file descriptor the command inherits, receives the sandbox's pid (see
+    :func:`read_sandbox_pid`).
+    """
     config = {
         "source": SUBMISSION if plan.isolate else str(plan.source),
         "scratch": plan.scratch,
-        "connection_file": connection_file,
+        "connection_file": f"{KERNEL_RUN}/connection.json"
+        if plan.isolate
+        else str(kernel_connection_file),
         "limits": {
             "RLIMIT_AS": plan.memory_bytes,
             "RLIMIT_FSIZE": plan.disk_bytes,
@@ -197,9 +222,10 @@ def kernel_command(
     walls = [
         shutil.which("bwrap") or "bwrap",
         *_namespace_flags(),
+        *(["--info-fd", str(info_fd)] if info_fd is not None else []),
         "--clearenv",
         *(arg for k, v in environment.items() for arg in ("--setenv", k, v)),
-        *_runtime_mounts(plan.run_dir / _BLOCKED_INIT),
+        # The private folders first: a runtime that lives under /tmp stays visible.
         "--size",
         str(plan.disk_bytes),
         "--tmpfs",
@@ -208,15 +234,29 @@ def kernel_command(
         str(plan.disk_bytes + source_size),
         "--tmpfs",
         SCRATCH,
+        *_runtime_mounts(plan.run_dir / _BLOCKED_INIT),
         "--ro-bind",
         str(plan.source),
         SUBMISSION if plan.source.is_dir() else f"{SUBMISSION}/{plan.source.name}",
         "--ro-bind",
         str(COLAB_STUB),
         STUB,
-        "--bind",
-        str(plan.run_dir),
+        "--size",
+        str(_KERNEL_RUN_BYTES),
+        "--tmpfs",
         KERNEL_RUN,
+        "--ro-bind",
+        str(kernel_connection_file),
+        f"{KERNEL_RUN}/connection.json",
+        "--size",
+        str(plan.disk_bytes),
+        "--tmpfs",
+        "/dev/shm",
+        # The root and /dev are tmpfs of bwrap's own, without a size limit: no writes there.
+        "--remount-ro",
+        "/dev",
+        "--remount-ro",
+        "/",
         "--chdir",
         SCRATCH,
     ]

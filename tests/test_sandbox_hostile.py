@@ -353,3 +353,28 @@ def test_monkeypatching_numpy_changes_nothing_the_trusted_side_receives(tmp_path
     assert not np.allclose(received, expected)
     assert result["probes"][1]["value"] == 0.0  # the inputs were nowhere before the call
     assert sorted(p.name for p in files.iterdir()) == ["nb.ipynb"]
+
+
+def test_only_the_private_size_limited_folders_are_writable(tmp_path):
+    import sys
+
+    places = ["/", "/run", "/run/kernel", "/opt", "/dev", "/dev/shm", "/etc", "/usr"]
+    places += ["/content", "/tmp", sys.prefix, sys.base_prefix, str(REPO), str(tmp_path)]
+    notebook = write_notebook(
+        tmp_path / "writes.ipynb",
+        "def write(path, size):\n"
+        "    try:\n"
+        "        with open(path, 'wb') as out:\n"
+        "            out.write(b'x' * size)\n"
+        "        return True\n"
+        "    except OSError:\n"
+        "        return False\n"
+        f"small = [p for p in {places!r} if write(p.rstrip('/') + '/w.bin', 1024)]\n"
+        "big = [p for p in ['/content', '/tmp', '/dev/shm', '/run/kernel']\n"
+        "       if write(p + '/big.bin', 80 * 1024**2)]\n"
+        "print('small:', small, 'big:', big)",
+    )
+    report = run_fenced(tmp_path, [run_spec(notebook, disk_bytes=64 * 1024**2)])
+    (result,) = report["results"]
+    assert "small: ['/run/kernel', '/dev/shm', '/content', '/tmp'] big: []" in result["output"]
+    assert not (REPO / "w.bin").exists() and not (tmp_path / "w.bin").exists()
