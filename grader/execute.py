@@ -26,6 +26,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Coroutine, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty
@@ -205,6 +206,8 @@ def run_submission(
     for call in probe_calls:
         if not call.function.isidentifier():
             raise ValueError(f"not a function name: {call.function!r}")
+    if files_dir is not None and not Path(files_dir).is_dir():
+        raise ValueError(f"files_dir is not a folder: {files_dir}")
     try:
         cells = read_code_cells(Path(notebook))
     except NotANotebook as error:
@@ -242,11 +245,8 @@ def _run_to_completion(coroutine: Coroutine[Any, Any, RunResult]) -> RunResult:
         asyncio.get_running_loop()
     except RuntimeError:
         return asyncio.run(coroutine)
-    box: list[RunResult] = []
-    worker = threading.Thread(target=lambda: box.append(asyncio.run(coroutine)))
-    worker.start()
-    worker.join()
-    return box[0]
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        return worker.submit(asyncio.run, coroutine).result()
 
 
 # --- kept output ---------------------------------------------------------------------------
@@ -417,8 +417,10 @@ class _Run:
                 await self._start_kernel(stderr)
             except Exception as error:  # any failure to start is this submission's result
                 await asyncio.sleep(0.2)  # let the last words of the kernel reach the pipe
-                said = stderr.text() or f"{type(error).__name__}: {error}"
-                self.gone = f"the kernel did not start: {said[-1500:]}"
+                lines = stderr.text().splitlines() or [f"{type(error).__name__}: {error}"]
+                self.gone = f"the kernel did not start: {lines[-1][-500:]}"
+                if _MEMORY_MESSAGE.search(lines[-1]) or lines[-1].endswith("MemoryError"):
+                    self.gone += " (the memory limit is too low for Python and its kernel)"
             if self.gone is None:
                 await self._run_cells(cells, self._cells_deadline(len(calls)))
             probes = await self._probe_all(calls)
@@ -466,12 +468,20 @@ class _Run:
 
     async def _stop_kernel(self) -> None:
         """Kill the sandbox and everything in it."""
-        if self.kc is not None:
-            self.kc.stop_channels()
-        if self.km.has_kernel:
-            await self.km.shutdown_kernel(now=True)  # kills, then removes sockets and files
-        else:
-            await self.km.cleanup_resources()
+        process = getattr(self.km.provisioner, "process", None)
+        try:
+            if self.kc is not None:
+                self.kc.stop_channels()
+            if self.km.has_kernel:
+                await self.km.shutdown_kernel(now=True)  # kills, then removes sockets and files
+            else:
+                await self.km.cleanup_resources()
+        finally:
+            # Whatever went wrong above, the sandbox's first process must not outlive the run:
+            # its death ends every process inside (bwrap --die-with-parent, pid namespace).
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.wait()
 
     async def _kill(self, why: str) -> None:
         self.gone = self.gone or why

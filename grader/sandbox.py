@@ -353,6 +353,13 @@ def _kernel_environment(plan: SandboxPlan) -> dict[str, str]:
 
 
 def _size_of(path: Path) -> int:
+    """Bytes of the regular files in ``path``; symbolic links are not followed."""
     if path.is_file():
         return path.stat().st_size
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+    total = 0
+    for folder, _, names in os.walk(path):
+        for name in names:
+            entry = Path(folder, name)
+            if entry.is_file() and not entry.is_symlink():
+                total += entry.stat().st_size
+    return total
