@@ -59,10 +59,10 @@ _LOG = logging.getLogger(__name__)
 _LOG.addHandler(logging.NullHandler())  # nbclient's timeout chatter is already in the result
 
 # Largest kernel message the trusted side reads; a larger one is dropped by ZeroMQ before it
-# is held in memory (a student printing 100 MB at once).
-_MAX_MESSAGE_BYTES = 64 * 1024**2
-# Largest total of arrays one probe call may return.
-_MAX_RESULT_BYTES = 16 * 1024**2
+# is held in memory (a cell whose value is a 100 MB string).
+_MAX_MESSAGE_BYTES = 16 * 1024**2
+# Largest total of arrays one probe call may return (base64 in JSON must stay under the above).
+_MAX_RESULT_BYTES = 4 * 1024**2
 _KERNEL_START_S = 60.0
 # How long a kernel gets to stop after an interrupt before it is killed.
 _INTERRUPT_GRACE_S = 10.0
@@ -261,6 +261,7 @@ class _Transcript:
         self._kept_bytes = 0
         self._dropped_here = 0
         self._dropped_in_kernel = 0
+        self.lost_messages = 0  # cut off by ZeroMQ for their size; their size is unknown
 
     def add(self, text: str) -> None:
         data = _ANSI.sub("", text).encode("utf-8", "replace")
@@ -293,6 +294,18 @@ class _Transcript:
     @property
     def dropped_bytes(self) -> int:
         return self._dropped_here + self._dropped_in_kernel
+
+    @property
+    def truncated(self) -> bool:
+        return self.dropped_bytes > 0 or self.lost_messages > 0
+
+    def note(self, text: str) -> None:
+        """Add the grader's own remark, past the budget if need be: it is short and rare."""
+        self._kept.append(f"\n[{text}]\n")
+
+    def note_lost_message(self) -> None:
+        self.lost_messages += 1
+        self.note(f"an output message over {_MAX_MESSAGE_BYTES // 1024**2} MB was dropped")
 
     @property
     def text(self) -> str:
@@ -432,7 +445,7 @@ class _Run:
             reason,
             self.cell_errors,
             self.transcript.text,
-            self.transcript.dropped_bytes > 0,
+            self.transcript.truncated,
             probes,
             code,
             0.0,
@@ -464,7 +477,27 @@ class _Run:
         # Set before the sockets exist, so it holds for every channel.
         self.kc.context.setsockopt(zmq.MAXMSGSIZE, _MAX_MESSAGE_BYTES)
         self.kc.start_channels()
+        self._watch_iopub()
         await self.kc.wait_for_ready(timeout=min(_KERNEL_START_S, self._left()))
+
+    def _watch_iopub(self) -> None:
+        socket = self.kc.iopub_channel.socket
+        self._iopub_cut = socket.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+
+    async def _mend_iopub(self) -> None:
+        """Reconnect IOPub if ZeroMQ cut it over an oversized message (it does not reconnect
+        by itself), so that the output of later cells still arrives."""
+        try:
+            await self._iopub_cut.recv_multipart(flags=zmq.NOBLOCK)
+        except zmq.Again:
+            return
+        self.transcript.note_lost_message()
+        self.kc.iopub_channel.socket.disable_monitor()
+        self._iopub_cut.close(linger=0)
+        self.kc.iopub_channel.stop()
+        self.kc._iopub_channel = None  # jupyter_client makes a fresh channel on next use
+        self.kc.iopub_channel.start()
+        self._watch_iopub()
 
     async def _stop_kernel(self) -> None:
         """Kill the sandbox and everything in it."""
@@ -542,6 +575,7 @@ class _Run:
                 self._record(CellError(index, "DeadKernelError", "the kernel died"))
                 self.gone = f"the kernel died while running cell {index}{self._exit_note()}"
                 return
+            await self._mend_iopub()
             content = (self._reply or {}).get("content", {})
             if content.get("status") != "error":
                 continue
@@ -573,7 +607,7 @@ class _Run:
     def _record(self, error: CellError) -> None:
         self.cell_errors.append(error)
         if error.timed_out:
-            self.transcript.add(f"\n[cell {error.index}: {error.evalue}]\n")
+            self.transcript.note(f"cell {error.index}: {error.evalue}")
         if self.memory is None and (
             error.ename.endswith("MemoryError") or _MEMORY_MESSAGE.search(error.evalue)
         ):
@@ -605,6 +639,8 @@ class _Run:
 
     async def _probe_all(self, calls: list[ProbeCall]) -> list[ProbeOutcome]:
         outcomes = []
+        if self.gone is None:
+            await self._mend_iopub()
         drain = asyncio.ensure_future(self._drain_iopub()) if self.kc is not None else None
         try:
             for call in calls:
