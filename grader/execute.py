@@ -631,9 +631,12 @@ class _Run:
             return ""
         if code > 128:  # bubblewrap passes on a signal's death as 128 + the signal
             code = 128 - code
-        if code < 0:
+        if code >= 0:
+            return f" (exit code {code})"
+        try:
             return f" (killed by {signal.Signals(-code).name})"
-        return f" (exit code {code})"
+        except ValueError:
+            return f" (killed by signal {-code})"
 
     # -- probes
 
