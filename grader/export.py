@@ -176,8 +176,15 @@ def feedback_html(graded: Graded) -> str:
     )
 
 
+def is_plain_name(name: str) -> bool:
+    """Whether ``name`` can be a folder of its own inside the output folder, and nothing else."""
+    return name not in ("", ".", "..") and not any(c in name for c in "/\\\0")
+
+
 def write_student_files(graded: Graded, out: Path) -> Path:
     """Write ``out/<student>/results.json`` and ``feedback.html``; return the folder."""
+    if not is_plain_name(graded.student):
+        raise ValueError(f"student id {graded.student!r} is not a plain folder name")
     folder = out / graded.student
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "results.json").write_text(json.dumps(results_json(graded), indent=2))

@@ -99,7 +99,8 @@ def _from_folder(folder: Path, config, student: str | None = None) -> Submission
             manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError):
             manifest = {}
-    student = student or str(manifest.get("student", {}).get("id") or folder.name)
+    claimed = str((manifest.get("student") or {}).get("id") or "")
+    student = student or (claimed if export.is_plain_name(claimed) else folder.name)
     picked = _pick_notebook(folder, config)
     late = _late(manifest, config.deadline)
     if isinstance(picked, str):

@@ -308,3 +308,13 @@ def test_grades_what_bundle_and_collect_write(tmp_path):
         grade("--assignment", str(ASSIGNMENT), "--out", str(tmp_path / name), str(path))
         row = read_grades(tmp_path / name)["CS21B001"]
         assert (row["score"], row["status"], row["late"]) == ("100", "graded", "no"), name
+
+
+def test_a_manifest_id_cannot_write_outside_the_output_folder(tmp_path):
+    folder = tmp_path / "submissions" / "s2001"
+    folder.mkdir(parents=True)
+    (folder / "manifest.json").write_text(json.dumps({"student": {"id": "../../escaped"}}))
+    out = tmp_path / "deep" / "out"
+    grade("--assignment", str(ASSIGNMENT), "--out", str(out), str(folder))
+    assert list(read_grades(out)) == ["s2001"]
+    assert not (tmp_path / "escaped").exists()
