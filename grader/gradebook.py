@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -116,48 +115,24 @@ class Gradebook:
 
     def latest(self) -> list[Row]:
         """The newest result of every student, ordered by student."""
-        query = (
-            "SELECT student, source, sha256, seed, status, reason, score, max_score, late,"
-            " functions, graded_at FROM results WHERE id IN"
-            " (SELECT MAX(id) FROM results GROUP BY student) ORDER BY student"
-        )
-        return list(self._rows(query))
+        return self._rows("id IN (SELECT MAX(id) FROM results GROUP BY student) ORDER BY student")
 
     def history(self, student: str) -> list[Row]:
         """Every result of one student, oldest first."""
-        query = (
-            "SELECT student, source, sha256, seed, status, reason, score, max_score, late,"
-            " functions, graded_at FROM results WHERE student = ? ORDER BY id"
-        )
-        return list(self._rows(query, (student,)))
+        return self._rows("student = ? ORDER BY id", (student,))
 
-    def _rows(self, query: str, params: tuple = ()) -> Iterator[Row]:
-        for (
-            student,
-            source,
-            sha,
-            seed,
-            status,
-            reason,
-            score,
-            max_score,
-            late,
-            functions,
-            graded_at,
-        ) in self._db.execute(query, params):
-            yield Row(
-                student,
-                source,
-                sha,
-                seed,
-                status,
-                reason,
-                score,
-                max_score,
-                None if late is None else bool(late),
-                json.loads(functions),
-                graded_at,
-            )
+    def _rows(self, where: str, params: tuple = ()) -> list[Row]:
+        query = f"SELECT {', '.join(_ROW_COLUMNS)} FROM results WHERE {where}"
+        rows = []
+        for values in self._db.execute(query, params):
+            record = dict(zip(_ROW_COLUMNS, values, strict=True))
+            record["late"] = None if record["late"] is None else bool(record["late"])
+            record["functions"] = json.loads(record["functions"])
+            rows.append(Row(**record))
+        return rows
+
+
+_ROW_COLUMNS = tuple(Row.__dataclass_fields__)
 
 
 def _now() -> str:

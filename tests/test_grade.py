@@ -21,21 +21,15 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from grader import assign
+from grader.gradebook import Gradebook
+
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = ROOT / "assignments" / "lstm_gates"
 SAMPLES = ROOT / "examples" / "submissions"
 GRADER = [sys.executable, "-m", "grader.cli"]
 FENCE = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"]
-FUNCTIONS = [
-    "forget_gate",
-    "input_gate",
-    "candidate_memory",
-    "output_gate",
-    "cell_state",
-    "hidden_state",
-    "lstm_cell",
-    "lstm_forward",
-]
+FUNCTIONS = [f.name for f in assign.load_config(ASSIGNMENT).functions]
 
 
 def grade(*args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -222,10 +216,8 @@ def test_regrading_a_changed_submission_keeps_its_history(tmp_path):
     grade("--assignment", str(ASSIGNMENT), "--out", str(out), str(notebook))
     shutil.copy(SAMPLES / "asha.ipynb", notebook)  # the student fixed the forget gate
     grade("--assignment", str(ASSIGNMENT), "--out", str(out), str(notebook))
-    with sqlite3.connect(out / "gradebook.sqlite") as db:
-        scores = [
-            r[0] for r in db.execute("SELECT score FROM results WHERE student = 'ravi' ORDER BY id")
-        ]
+    with Gradebook(out / "gradebook.sqlite") as book:
+        scores = [row.score for row in book.history("ravi")]
     assert scores == [60.0, 100.0]
     assert read_grades(out)["ravi"]["score"] == "100"
 
