@@ -70,6 +70,13 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--timeout", type=float, default=None, help="per-cell time limit (s)")
     grade.add_argument("--workers", type=int, default=1, help="submissions graded at once")
     grade.add_argument(
+        "--dask",
+        metavar="SCHEDULER",
+        default=None,
+        help="grade on a Dask cluster: its scheduler's address (tcp://host:8786), or 'local' "
+        "for a cluster of --workers processes on this machine; results are the same",
+    )
+    grade.add_argument(
         "--seed",
         type=int,
         default=None,

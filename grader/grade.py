@@ -9,6 +9,7 @@ known, so a killed run loses nothing and ``--resume`` picks up where it stopped.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import secrets
@@ -325,17 +326,66 @@ class Progress:
             self.bar.close()
 
 
-def _graded_rows(todo: list[tuple[Submission, int]], plan: Plan, workers: int) -> Iterator[Row]:
-    if workers <= 1:
+def _graded_rows(
+    todo: list[tuple[Submission, int]], plan: Plan, workers: int, dask: str | None
+) -> Iterator[Row]:
+    """Grade ``todo`` and yield each row as soon as it is known, in any order."""
+    if dask:
+        yield from _graded_on_dask(todo, plan, workers, dask)
+    elif workers <= 1:
         for submission, seed in todo:
             yield _grade_safely(submission, plan, seed)
-        return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        pending = {pool.submit(_grade_safely, s, plan, seed) for s, seed in todo}
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                yield future.result()
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            pending = {pool.submit(_grade_safely, s, plan, seed) for s, seed in todo}
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield future.result()
+
+
+def _graded_on_dask(
+    todo: list[tuple[Submission, int]], plan: Plan, workers: int, address: str
+) -> Iterator[Row]:
+    """The same grading on a Dask cluster: ``address`` of its scheduler, or ``local`` for a
+    cluster of ``workers`` processes on loopback. Workers must see the same files (the
+    submissions and ``--out``) at the same paths, as on one machine or a shared file system.
+    """
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    with contextlib.ExitStack() as stack:
+        if address == "local":
+            cluster = stack.enter_context(
+                LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                )
+            )
+            client = stack.enter_context(Client(cluster))
+        else:
+            try:
+                client = stack.enter_context(Client(address, timeout=10))
+            except OSError as error:
+                raise UserError(
+                    f"--dask {address}: no Dask scheduler answers there ({error}); "
+                    "start one (`dask scheduler`) or use --dask local"
+                ) from None
+        futures = [
+            client.submit(
+                _grade_safely,
+                submission,
+                plan,
+                seed,
+                pure=False,
+                key=f"grade-{submission.student}-{seed}",
+            )
+            for submission, seed in todo
+        ]
+        for future in as_completed(futures):
+            yield future.result()
 
 
 def grade(
@@ -346,6 +396,7 @@ def grade(
     seed: int | None = None,
     timeout: float | None = None,
     workers: int = 1,
+    dask: str | None = None,
     resume: bool = False,
     unsafe_no_sandbox: bool = False,
 ) -> list[Row]:
@@ -366,7 +417,8 @@ def grade(
     ):
         submissions = find_submissions(paths, config, Path(scratch))
         run_id = book.start_run(
-            config.name, {"seed": seed, "timeout": timeout, "workers": workers, "resume": resume}
+            config.name,
+            {"seed": seed, "timeout": timeout, "workers": workers, "dask": dask, "resume": resume},
         )
         todo = [
             (s, _seed(seed, config))
@@ -380,7 +432,7 @@ def grade(
             )
         progress = Progress(len(todo))
         try:
-            for row in _graded_rows(todo, plan, workers):
+            for row in _graded_rows(todo, plan, workers, dask):
                 book.record(run_id, row)
                 progress.update(row)
         finally:
@@ -429,6 +481,7 @@ def cli(args: argparse.Namespace) -> int:
         seed=args.seed,
         timeout=args.timeout,
         workers=args.workers,
+        dask=args.dask,
         resume=args.resume,
         unsafe_no_sandbox=args.unsafe_no_sandbox,
     )

@@ -310,3 +310,41 @@ def test_a_manifest_id_cannot_write_outside_the_output_folder(tmp_path):
     grade("--assignment", str(ASSIGNMENT), "--out", str(out), str(folder))
     assert list(read_grades(out)) == ["s2001"]
     assert not (tmp_path / "escaped").exists()
+
+
+def test_a_dask_cluster_on_loopback_gives_the_same_results(tmp_path):
+    notebooks = [str(SAMPLES / f"{s}.ipynb") for s in ("asha", "bhavin", "chitra", "esha")]
+    local, on_dask = tmp_path / "local", tmp_path / "dask"
+    grade("--assignment", str(ASSIGNMENT), "--out", str(local), "--seed", "3", *notebooks)
+    done = grade(
+        "--assignment",
+        str(ASSIGNMENT),
+        "--out",
+        str(on_dask),
+        "--seed",
+        "3",
+        "--dask",
+        "local",
+        "--workers",
+        "2",
+        *notebooks,
+    )
+    assert read_grades(on_dask) == read_grades(local)
+    assert "[4/4]" in done.stderr
+    for student in ("asha", "bhavin"):
+        ours = json.loads((on_dask / student / "results.json").read_text())
+        assert ours == json.loads((local / student / "results.json").read_text())
+
+
+def test_an_unreachable_dask_scheduler_is_a_clear_error(tmp_path):
+    done = grade(
+        "--assignment",
+        str(ASSIGNMENT),
+        "--out",
+        str(tmp_path / "o"),
+        "--dask",
+        "tcp://127.0.0.1:9",
+        str(SAMPLES / "asha.ipynb"),
+        check=False,
+    )
+    assert done.returncode == 2 and "no Dask scheduler answers" in done.stderr
