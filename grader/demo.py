@@ -116,7 +116,7 @@ def bundle_and_collect(out: Path) -> Path:
         made = bundle.build_bundle(work / "submission.toml", out / "bundles")
         print(f"bundled {made.zip_path.name} and {made.pdf_path.name} into {made.zip_path.parent}")
     shutil.rmtree(out / "submissions", ignore_errors=True)  # a re-run starts clean, no history
-    deadline = datetime.now().astimezone() + timedelta(days=7)
+    deadline = datetime.now().astimezone().replace(microsecond=0) + timedelta(days=7)
     summary = collect.collect(out / "bundles", out / "submissions", deadline)
     print(
         f"collected {summary.students} students ({summary.late} late, "
