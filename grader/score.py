@@ -180,7 +180,7 @@ def _compare_part(
     if got.shape != expected.shape:
         code = hints.shape_hint(function, got.shape, expected.shape)
         advice = f": {hints.SHAPE_HINTS[code]}" if code else ""
-        return False, None, f"{what}got shape {got.shape}, expected {expected.shape}{advice}", code
+        return False, None, f"{what}got {got.shape}, expected {expected.shape}{advice}", code
     finite = np.isfinite(got)
     if not finite.all():
         bad = int((~finite).sum())

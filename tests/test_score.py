@@ -89,7 +89,7 @@ def test_lstm_cell_earns_half_a_case_for_the_right_cell_state(cases):
 def test_shape_mismatch_says_what_came_back(cases):
     result = run(cases, "forget_gate", lambda *args: ref.forget_gate(*args).T)
     message = result.cases[1].message
-    assert "got shape (3, 4), expected (4, 3)" in message
+    assert "got (3, 4), expected (4, 3): is W transposed?" in message
     assert "is W transposed?" in message
     assert result.score == 0.0 and "transposed-output" in result.hints
 
