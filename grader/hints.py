@@ -9,6 +9,7 @@ whole cell and sequence, so a wrong forget gate is recognised in ``lstm_cell`` a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -175,6 +176,7 @@ HINT_CODES: dict[str, str] = {
     "transposed-output": "a (H, N) result where (N, H) is expected: W applied transposed",
     "batch-major": "lstm_forward returns (N, T, H) instead of time-major (T, N, H)",
     "last-step-only": "lstm_forward returns only the last step, (N, H)",
+    "W-orientation": "a matmul shape error: W (H, D+H) multiplied untransposed",
 }
 assert {m.code for m in MISTAKES} <= HINT_CODES.keys()
 
@@ -183,7 +185,10 @@ SHAPE_HINTS = {
     "transposed-output": "is W transposed? The result is (N, H): compute [x_t, h_prev] @ W.T.",
     "batch-major": "the sequence is time-major: return (T, N, H), not (N, T, H).",
     "last-step-only": "return the states of every step, (T, N, H), not only the last one.",
+    "W-orientation": "W is (H, D+H) and [x_t, h_prev] is (N, D+H): compute [x_t, h_prev] @ W.T.",
 }
+# What numpy and torch say when a matrix product's shapes do not fit.
+MATMUL_ERROR = re.compile(r"matmul|not aligned|core dimension|cannot be multiplied", re.IGNORECASE)
 
 
 def _cell_step(mistake: Mistake, x_t, h_prev, c_prev, params) -> tuple[np.ndarray, np.ndarray]:

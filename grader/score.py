@@ -211,7 +211,8 @@ def score_case(case: Case, got, error: str | None, atol: float, rtol: float) -> 
             if error.startswith("NotImplementedError")
             else error
         )
-        return CaseResult(case.label, 0.0, None, message, expected=case.expected)
+        codes = ("W-orientation",) if hints.MATMUL_ERROR.search(error) else ()
+        return CaseResult(case.label, 0.0, None, message, codes, expected=case.expected)
     expected_parts = _as_outputs(case.expected)
     got_parts = _as_outputs(got)
     if got_parts is None or len(got_parts) != len(expected_parts):

@@ -115,6 +115,16 @@ def test_nan_exception_none_and_stub_get_clear_messages(cases):
     assert "expected a tuple of 2 arrays" in message
 
 
+def test_untransposed_w_gets_the_orientation_hint(cases):
+    def untransposed(x_t, h_prev, W_f, b_f):
+        return ref.sigmoid(np.concatenate([x_t, h_prev], axis=1) @ W_f + b_f)
+
+    result = run(cases, "forget_gate", untransposed)
+    assert result.score == 0 and result.hints == ["W-orientation"]
+    assert "ValueError: matmul" in result.cases[0].message
+    assert "@ W.T" in score.hint_message("forget_gate", "W-orientation")
+
+
 def test_timeout_error_is_a_zero_with_its_message(cases):
     outcomes = [(None, "timed out after 10 s")] * 4
     result = score.score_function("cell_state", 10, cases["cell_state"], outcomes, ATOL, RTOL)
