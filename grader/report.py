@@ -23,10 +23,9 @@ import tempfile
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import quoteattr
 
 import nbformat
 import yaml
@@ -42,7 +41,6 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import cm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
     BaseDocTemplate,
     CondPageBreak,
@@ -64,6 +62,7 @@ from reportlab.platypus import (
 )
 
 from grader.errors import UserError
+from grader.fonts import MONO, SERIF, code_block, fonts, shaped
 from grader.report_inline import LINE_BREAK, Inline, Span, math_rule, tex_spans
 
 SECTIONS: tuple[str, ...] = (
@@ -701,176 +700,6 @@ def _references(report: Report) -> list[Inline]:
 
 
 # --------------------------------------------------------------------------------------------
-# Fonts: TrueType only, so every font is embedded; characters a font lacks fall back by script.
-
-_NOTO = Path("/usr/share/fonts/truetype/noto")
-_DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
-
-
-@dataclass(frozen=True)
-class _Family:
-    name: str
-    regular: Path
-    bold: Path | None = None
-    italic: Path | None = None
-    bold_italic: Path | None = None
-    shaped: bool = False  # a complex script: shape with HarfBuzz so conjuncts and matras join
-
-
-def _noto(name: str, styles: str = "RB", shaped: bool = False) -> _Family:
-    files = {
-        s: _NOTO / f"{name}-{v}.ttf"
-        for s, v in zip("RBIX", ("Regular", "Bold", "Italic", "BoldItalic"), strict=True)
-    }
-    return _Family(
-        name,
-        files["R"],
-        files["B"] if "B" in styles else None,
-        files["I"] if "I" in styles else None,
-        files["X"] if "X" in styles else None,
-        shaped,
-    )
-
-
-_SERIF = _noto("NotoSerif", "RBIX")
-_MONO = _Family(
-    "DejaVuSansMono",
-    _DEJAVU / "DejaVuSansMono.ttf",
-    _DEJAVU / "DejaVuSansMono-Bold.ttf",
-    _DEJAVU / "DejaVuSansMono-Oblique.ttf",
-    _DEJAVU / "DejaVuSansMono-BoldOblique.ttf",
-)
-_FALLBACKS = (
-    _Family(
-        "DejaVuSans",
-        _DEJAVU / "DejaVuSans.ttf",
-        _DEJAVU / "DejaVuSans-Bold.ttf",
-        _DEJAVU / "DejaVuSans-Oblique.ttf",
-        _DEJAVU / "DejaVuSans-BoldOblique.ttf",
-    ),
-    _noto("NotoSansMath", "R"),
-    _noto("NotoSansSymbols", "RB"),
-    _noto("NotoSansSymbols2", "R"),
-    *(
-        _noto(f"NotoSans{script}", "RB", shaped=True)
-        for script in (
-            "Devanagari",
-            "Bengali",
-            "Gujarati",
-            "Gurmukhi",
-            "Kannada",
-            "Malayalam",
-            "Oriya",
-            "Tamil",
-            "Telugu",
-        )
-    ),
-)
-# Characters that need no glyph of their own: joiners used inside Indic words, layout controls.
-_INVISIBLE = {"\u200c", "\u200d", "\u200b", "\ufeff", "\u00ad", "\n", "\t"}
-
-
-class _Fonts:
-    """Registers the report's fonts with ReportLab on first use and picks a font per character."""
-
-    def __init__(self) -> None:
-        self._coverage: dict[str, frozenset[int]] = {}
-        self._choice: dict[tuple[str, str], _Family | None] = {}
-
-    def family(self, family: _Family) -> str:
-        """The registered ReportLab name of a family (bold and italic map through <b>, <i>)."""
-        if family.name not in self._coverage:
-            if not family.regular.is_file():
-                raise UserError(
-                    f"the font {family.regular} is missing: install the Debian packages "
-                    f"fonts-noto-core and fonts-dejavu-core (make system-deps)."
-                )
-            names = {}
-            for style, path in (
-                ("", family.regular),
-                ("-Bold", family.bold),
-                ("-Italic", family.italic),
-                ("-BoldItalic", family.bold_italic),
-            ):
-                names[style] = f"GR-{family.name}{style}" if path and path.is_file() else None
-                if names[style]:
-                    font = TTFont(names[style], str(path))
-                    pdfmetrics.registerFont(font)
-                    if not style:
-                        self._coverage[family.name] = frozenset(font.face.charToGlyph)
-            regular = names[""]
-            bold = names["-Bold"] or regular
-            italic = names["-Italic"] or regular
-            pdfmetrics.registerFontFamily(
-                regular,
-                normal=regular,
-                bold=bold,
-                italic=italic,
-                boldItalic=names["-BoldItalic"] or bold,
-            )
-        return f"GR-{family.name}"
-
-    def covers(self, family: _Family, char: str) -> bool:
-        if not family.regular.is_file():  # a fallback this machine lacks covers nothing
-            return False
-        self.family(family)
-        return ord(char) in self._coverage[family.name]
-
-    def for_char(self, char: str, primary: _Family) -> _Family | None:
-        """The first family, primary then fallbacks, with a glyph for ``char``; None if none."""
-        key = (char, primary.name)
-        if key not in self._choice:
-            self._choice[key] = next(
-                (family for family in (primary, *_FALLBACKS) if self.covers(family, char)), None
-            )
-        return self._choice[key]
-
-    def needs_shaping(self, text: str, primary: _Family) -> bool:
-        """Whether text has a character of a complex script, which HarfBuzz must shape."""
-        return any(family.shaped for ch in set(text) if (family := self.for_char(ch, primary)))
-
-    def runs(self, text: str, primary: _Family, shaping: bool) -> list[tuple[_Family, str]]:
-        """Split text into runs of one font. When shaping, each word is kept in one font that has
-        all its characters where there is one, because ReportLab's shaping breaks a word that
-        changes font midway (a Devanagari word with a Latin comma, ∂Cₜ in two fonts)."""
-        chosen = [self.for_char(ch, primary) if ch not in _INVISIBLE else None for ch in text]
-        for word in re.finditer(r"\S+", text) if shaping else ():
-            here = {family for family in chosen[word.start() : word.end()] if family}
-            candidates = [*(f for f in here if f.shaped), primary, *_FALLBACKS]
-            if len(here) > 1:
-                whole = next(
-                    (
-                        family
-                        for family in candidates
-                        if all(ch in _INVISIBLE or self.covers(family, ch) for ch in word.group())
-                    ),
-                    None,
-                )
-                if whole:
-                    chosen[word.start() : word.end()] = [whole] * len(word.group())
-        runs: list[tuple[_Family, str]] = []
-        for ch, family in zip(text, chosen, strict=True):
-            family = family or (runs[-1][0] if runs else primary)
-            if runs and runs[-1][0] == family:
-                runs[-1] = (family, runs[-1][1] + ch)
-            else:
-                runs.append((family, ch))
-        return runs
-
-    def missing(self, text: str, primary: _Family) -> set[str]:
-        return {
-            ch
-            for ch in set(text)
-            if ch not in _INVISIBLE and ch.isprintable() and self.for_char(ch, primary) is None
-        }
-
-
-@cache
-def _fonts() -> _Fonts:
-    return _Fonts()
-
-
-# --------------------------------------------------------------------------------------------
 # Layout: from roomy to tight, body text never under MIN_BODY_SIZE.
 
 
@@ -927,9 +756,9 @@ class _Typesetter:
         self.report = report
         self.layout = layout
         self.paper = paper
-        self.fonts = _fonts()
-        self.serif = self.fonts.family(_SERIF)
-        self.mono = self.fonts.family(_MONO)
+        self.fonts = fonts()
+        self.serif = self.fonts.family(SERIF)
+        self.mono = self.fonts.family(MONO)
         self.margin = layout.margin * cm
         self.width = paper[0] - 2 * self.margin
         self.height = paper[1] - 2 * self.margin
@@ -1025,14 +854,15 @@ class _Typesetter:
         """ReportLab paragraph markup for spans, and whether it needs HarfBuzz shaping."""
         spans = list(spans)
         shaping = any(
-            self.fonts.needs_shaping(span.text, _MONO if span.code else _SERIF) for span in spans
+            self.fonts.needs_shaping(span.text, MONO if span.code else SERIF) for span in spans
         )
         parts = []
         for span in spans:
             if span == LINE_BREAK:
                 parts.append("<br/>")
                 continue
-            text = self._font_markup(span.text, _MONO if span.code else _SERIF, shaping)
+            primary = MONO if span.code else SERIF
+            text = self.fonts.markup(span.text, primary, shaping, span.bold, span.italic)
             if span.code:
                 text = f'<font name="{self.mono}" size="{size * 0.9:.2f}">{text}</font>'
             for flag, tag in ((span.bold, "b"), (span.italic, "i"), (span.strike, "strike")):
@@ -1049,23 +879,13 @@ class _Typesetter:
             parts.append(text)
         return "".join(parts), shaping
 
-    def _font_markup(self, text: str, primary: _Family, shaping: bool) -> str:
-        return "".join(
-            escape(run)
-            if family is primary
-            else f'<font name="{self.fonts.family(family)}">{escape(run)}</font>'
-            for family, run in self.fonts.runs(text, primary, shaping)
-        )
-
     def paragraph(self, spans: Iterable[Span], style: ParagraphStyle, **kwargs: Any) -> Paragraph:
         text, shaped = self.markup(spans, style.fontSize)
         return Paragraph(text, self._shaped(style) if shaped else style, **kwargs)
 
     def _shaped(self, style: ParagraphStyle) -> ParagraphStyle:
         if style.name not in self._shaped_styles:
-            self._shaped_styles[style.name] = ParagraphStyle(
-                f"{style.name}-shaped", parent=style, shaping=1
-            )
+            self._shaped_styles[style.name] = shaped(style)
         return self._shaped_styles[style.name]
 
     # ---- the document
@@ -1178,15 +998,7 @@ class _Typesetter:
         )
 
     def code_block(self, code: str) -> XPreformatted:
-        size = self.code.fontSize
-        columns = max(20, int((self.width - 8) / (size * 0.602)))  # DejaVu Sans Mono advance
-        lines = []
-        for line in code.expandtabs(4).splitlines() or [""]:
-            lines.extend(line[i : i + columns] for i in range(0, max(len(line), 1), columns))
-        code = "\n".join(lines)
-        shaping = self.fonts.needs_shaping(code, _MONO)
-        text = self._font_markup(code, _MONO, shaping)
-        return XPreformatted(text, self._shaped(self.code) if shaping else self.code)
+        return code_block(code, self.code, self.width - 8)
 
     def table(self, block: TableBlock) -> Table:
         size = self.small.fontSize
@@ -1394,7 +1206,7 @@ def typeset(report: Report, paper: str = "a4") -> Typeset:
             *(s.text for sec in report.sections for s in _all_spans(sec.blocks)),
         ]
     )
-    missing = _fonts().missing(text, _SERIF)
+    missing = fonts().missing(text, SERIF)
     if missing:
         listed = ", ".join(f"{ch!r} (U+{ord(ch):04X})" for ch in sorted(missing))
         raise UserError(
