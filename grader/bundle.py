@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
 import nbformat
 from PIL import Image as PILImage
@@ -34,13 +33,10 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import cm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
     Image,
     KeepTogether,
     Paragraph,
-    Preformatted,
     SimpleDocTemplate,
     Spacer,
     Table,
@@ -48,6 +44,7 @@ from reportlab.platypus import (
 )
 
 from grader.errors import UserError
+from grader.fonts import MONO, SANS, code_block, fonts, paragraph
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_SCHEMA = 1
@@ -74,7 +71,6 @@ _MAX_CELL_LINES = 120
 _MAX_NOTEBOOK_LINES = 2500
 _MAX_FIGURES = 40
 _MAX_FIGURE_PIXELS = 25_000_000
-_CODE_LINE_CHARS = 96
 
 
 @dataclass(frozen=True)
@@ -417,56 +413,35 @@ def write_zip(root: Path, relpaths: Sequence[str], output: Path) -> None:
 # The submission PDF
 
 
-@dataclass(frozen=True)
-class PdfFonts:
-    text: str
-    bold: str
-    mono: str
-
-
-def pdf_fonts() -> PdfFonts:
-    """DejaVu where installed (names in any Latin, Greek or Cyrillic script), else PDF built-ins."""
-    folder = Path("/usr/share/fonts/truetype/dejavu")
-    faces = {
-        "GraderSans": "DejaVuSans",
-        "GraderSans-Bold": "DejaVuSans-Bold",
-        "GraderMono": "DejaVuSansMono",
-    }
-    if not all((folder / f"{file}.ttf").is_file() for file in faces.values()):
-        return PdfFonts("Helvetica", "Helvetica-Bold", "Courier")
-    registered = pdfmetrics.getRegisteredFontNames()
-    for name, file in faces.items():
-        if name not in registered:
-            pdfmetrics.registerFont(TTFont(name, str(folder / f"{file}.ttf")))
-    return PdfFonts("GraderSans", "GraderSans-Bold", "GraderMono")
-
-
 def _styles() -> dict[str, ParagraphStyle]:
-    fonts = pdf_fonts()
-    body = ParagraphStyle("body", fontName=fonts.text, fontSize=9.5, leading=12.5)
+    registry = fonts()
+    body = ParagraphStyle("body", fontName=registry.face(SANS), fontSize=9.5, leading=12.5)
+    bold = registry.face(SANS, bold=True)
+    mono = registry.face(MONO)
     return {
         "title": ParagraphStyle(
-            "title", body, fontName=fonts.bold, fontSize=17, leading=21, spaceAfter=4
+            "title", body, fontName=bold, fontSize=17, leading=21, spaceAfter=4
         ),
         "h2": ParagraphStyle(
-            "h2", body, fontName=fonts.bold, fontSize=12, leading=15, spaceBefore=10, spaceAfter=4
+            "h2", body, fontName=bold, fontSize=12, leading=15, spaceBefore=10, spaceAfter=4
         ),
         "body": body,
+        "link": ParagraphStyle("link", body, textColor=colors.HexColor("#1a56c4"), linkUnderline=1),
         "small": ParagraphStyle(
             "small", body, fontSize=7.5, leading=9.5, textColor=colors.HexColor("#555555")
         ),
         "warn": ParagraphStyle("warn", body, textColor=colors.HexColor("#b00020")),
-        "mono": ParagraphStyle("mono", body, fontName=fonts.mono, fontSize=6.8, leading=8.4),
+        "mono": ParagraphStyle("mono", body, fontName=mono, fontSize=6.8, leading=8.4),
         "code": ParagraphStyle(
             "code",
             body,
-            fontName=fonts.mono,
+            fontName=mono,
             fontSize=7.5,
             leading=9.2,
             backColor=colors.HexColor("#f3f3f3"),
             borderPadding=3,
-            spaceBefore=2,
-            spaceAfter=6,
+            spaceBefore=5,
+            spaceAfter=9,
         ),
     }
 
@@ -478,13 +453,11 @@ def _printable(text: str) -> str:
 
 
 def _para(text: str, style: ParagraphStyle) -> Paragraph:
-    return Paragraph(escape(_printable(text)), style)
+    return paragraph(_printable(text), style)
 
 
 def _link(url: str, style: ParagraphStyle) -> Paragraph:
-    shown = escape(_printable(url))
-    href = escape(url, {'"': "&quot;"})
-    return Paragraph(f'<a href="{href}" color="#1a56c4"><u>{shown}</u></a>', style)
+    return paragraph(_printable(url), style, link=url)
 
 
 def _pdf_bytes(story: list, title: str) -> bytes:
@@ -493,6 +466,7 @@ def _pdf_bytes(story: list, title: str) -> bytes:
         buffer,
         pagesize=A4,
         title=title,
+        initialFontName=fonts().face(SANS),
         leftMargin=1.8 * cm,
         rightMargin=1.8 * cm,
         topMargin=1.6 * cm,
@@ -530,6 +504,7 @@ def cover_pdf(manifest: Mapping[str, Any], root: Path) -> bytes:
         )
     grid = TableStyle(
         [
+            ("FONTNAME", (0, 0), (-1, -1), s["body"].fontName),  # not Helvetica, not embedded
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#dddddd")),
             ("LEFTPADDING", (0, 0), (-1, -1), 2),
@@ -541,15 +516,16 @@ def cover_pdf(manifest: Mapping[str, Any], root: Path) -> bytes:
         if project.get("dataset"):
             dataset = _file_cell(root, project["dataset"], s["body"])
         elif project.get("dataset_link"):
-            dataset = _link(project["dataset_link"], s["body"])
+            dataset = _link(project["dataset_link"], s["link"])
         else:
             dataset = _para("none", s["body"])
-        rows = [
-            ["Colab", _link(colab, s["body"]) if colab else _para("none", s["warn"])],
-            ["Notebook", _file_cell(root, project.get("notebook"), s["body"])],
-            ["Report", _file_cell(root, project.get("report"), s["body"])],
-            ["Dataset", dataset],
-        ]
+        cells = {
+            "Colab": _link(colab, s["link"]) if colab else _para("none", s["warn"]),
+            "Notebook": _file_cell(root, project.get("notebook"), s["body"]),
+            "Report": _file_cell(root, project.get("report"), s["body"]),
+            "Dataset": dataset,
+        }
+        rows = [[_para(label, s["body"]), cell] for label, cell in cells.items()]
         story.append(Table(rows, colWidths=[2.2 * cm, 15 * cm], style=grid, hAlign="LEFT"))
     if manifest.get("missing"):
         story.append(_para("Missing", s["h2"]))
@@ -622,7 +598,7 @@ def notebook_pdf(title: str, path: Path) -> bytes:
         )
         return _pdf_bytes(story, title)
     lines_left, figures_left = _MAX_NOTEBOOK_LINES, _MAX_FIGURES
-    width = A4[0] - 3.6 * cm
+    width = A4[0] - 3.6 * cm - 12  # the frame less its padding
     code_cells = [cell for cell in notebook.cells if cell.get("cell_type") == "code"]
     if not code_cells:
         story.append(_para("The notebook has no code cells.", s["body"]))
@@ -639,9 +615,7 @@ def notebook_pdf(title: str, path: Path) -> bytes:
             shown.append(f"# ... {len(lines) - len(shown)} more lines not shown")
         count = cell.get("execution_count")
         label = _para(f"In [{count if count is not None else ' '}]:", s["small"])
-        code = Preformatted(
-            "\n".join(shown), s["code"], maxLineLength=_CODE_LINE_CHARS, newLineChars="  "
-        )
+        code = code_block("\n".join(shown), s["code"], width)
         # A short cell moves whole to the next page; a long one starts at once and splits.
         story.extend([KeepTogether([label, code])] if len(shown) < 40 else [label, code])
         for data in _figures(cell):

@@ -39,8 +39,9 @@ from typing import Any, TypeVar
 
 from pypdf import PdfReader, PdfWriter
 from pypdf.annotations import Link
+from reportlab.lib.colors import Color
 from reportlab.lib.pagesizes import A4
-from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfgen.canvas import Canvas
 from tqdm import tqdm
 
@@ -52,10 +53,10 @@ from grader.bundle import (
     STUDENT_ID,
     check_notebook,
     find_colab_links,
-    pdf_fonts,
     write_submission_pdf,
 )
 from grader.errors import UserError
+from grader.fonts import SANS, draw_line, fonts
 
 MB = 1024 * 1024
 T = TypeVar("T")
@@ -894,58 +895,60 @@ _COLUMNS = (
 _LATE_COLOR, _LINK_COLOR = (0.69, 0.0, 0.13), (0.1, 0.34, 0.77)
 
 
-def _fit(text: str, font: str, size: float, width: float) -> str:
-    if stringWidth(text, font, size) <= width:
-        return text
-    while text and stringWidth(text + "…", font, size) > width:
-        text = text[:-1]
-    return text + "…"
+def _index_styles() -> dict[str, ParagraphStyle]:
+    registry = fonts()
+    text = ParagraphStyle("index", fontName=registry.face(SANS), fontSize=8.5, leading=10)
+    bold = registry.face(SANS, bold=True)
+    return {
+        "title": ParagraphStyle("index-title", text, fontName=bold, fontSize=15, leading=18),
+        "note": ParagraphStyle("index-note", text, fontSize=9, leading=11),
+        "heading": ParagraphStyle("index-heading", text, fontName=bold),
+        "cell": text,
+        "link": ParagraphStyle("index-link", text, textColor=Color(*_LINK_COLOR)),
+        "late": ParagraphStyle("index-late", text, textColor=Color(*_LATE_COLOR)),
+    }
 
 
 def _index_pdf(
     rows: Sequence[Sequence[str]], title: str, subtitle: str, footer: str
 ) -> tuple[bytes, list[list[tuple[float, float, float, float]]]]:
     """Index pages listing one row per student; also each page's row rectangles, for links."""
-    fonts = pdf_fonts()
+    styles = _index_styles()
     buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=A4)
+    canvas = Canvas(buffer, pagesize=A4, initialFontName=styles["cell"].fontName)
     canvas.setTitle(title)
     width, height = A4
     pages = max(1, math.ceil(len(rows) / _ROWS_PER_PAGE))
     rects: list[list[tuple[float, float, float, float]]] = []
     for page in range(pages):
         y = height - _MARGIN - 10
-        canvas.setFont(fonts.bold, 15)
-        canvas.drawString(_MARGIN, y, title + (" (continued)" if page else ""))
-        canvas.setFont(fonts.text, 9)
-        canvas.drawString(_MARGIN, y - 16, subtitle)
-        canvas.drawString(_MARGIN, y - 28, _INDEX_HINT)
+        heading = title + (" (continued)" if page else "")
+        draw_line(canvas, _MARGIN, y, heading, styles["title"], width - 2 * _MARGIN)
+        draw_line(canvas, _MARGIN, y - 16, subtitle, styles["note"], width - 2 * _MARGIN)
+        draw_line(canvas, _MARGIN, y - 28, _INDEX_HINT, styles["note"], width - 2 * _MARGIN)
         y -= 52
-        canvas.setFont(fonts.bold, 8.5)
         x = _MARGIN
-        for heading, column in _COLUMNS:
-            canvas.drawString(x, y, heading)
+        for name, column in _COLUMNS:
+            draw_line(canvas, x, y, name, styles["heading"], column - 6)
             x += column
         canvas.line(_MARGIN, y - 4, width - _MARGIN, y - 4)
         page_rects = []
         for row in rows[page * _ROWS_PER_PAGE : (page + 1) * _ROWS_PER_PAGE]:
             y -= _ROW
             x = _MARGIN
-            canvas.setFont(fonts.text, 8.5)
-            for (heading, column), cell in zip(_COLUMNS, row, strict=True):
-                if cell == "LATE":
-                    canvas.setFillColorRGB(*_LATE_COLOR)
-                elif heading in ("Student", "Page"):
-                    canvas.setFillColorRGB(*_LINK_COLOR)
-                else:
-                    canvas.setFillColorRGB(0, 0, 0)
-                canvas.drawString(x, y, _fit(cell, fonts.text, 8.5, column - 6))
+            for (name, column), cell in zip(_COLUMNS, row, strict=True):
+                style = (
+                    styles["late"]
+                    if cell == "LATE"
+                    else styles["link"]
+                    if name in ("Student", "Page")
+                    else styles["cell"]
+                )
+                draw_line(canvas, x, y, cell, style, column - 6)
                 x += column
-            canvas.setFillColorRGB(0, 0, 0)
             page_rects.append((_MARGIN - 2, y - 4, width - _MARGIN + 2, y + _ROW - 4))
         if page == pages - 1 and footer:
-            canvas.setFont(fonts.text, 9)
-            canvas.drawString(_MARGIN, y - 2.2 * _ROW, footer)
+            draw_line(canvas, _MARGIN, y - 2.2 * _ROW, footer, styles["note"], width - 2 * _MARGIN)
         rects.append(page_rects)
         canvas.showPage()
     canvas.save()
