@@ -228,12 +228,14 @@ def shaped(style: ParagraphStyle) -> ParagraphStyle:
     return ParagraphStyle(f"{style.name}-shaped", parent=style, shaping=1)
 
 
-class _ShapedParagraph(Paragraph):
-    """A shaped paragraph whose PDF text is the text it was made from. Shaping draws glyphs that
+class _ActualText:
+    """Makes a shaped paragraph's PDF text the text it was made from. Shaping draws glyphs that
     map back to no character (a Devanagari conjunct, a reph) and vowel signs before the consonant
     they follow, so without this a PDF reader would extract अनया शमा for अनन्या शर्मा."""
 
     actual_text = ""  # empty on the parts of a split paragraph: they extract as their glyphs
+    canv: Canvas
+    style: ParagraphStyle
 
     def draw(self) -> None:
         if not self.actual_text:
@@ -249,6 +251,14 @@ class _ShapedParagraph(Paragraph):
         canvas.addLiteral(f"/Span <</ActualText <FEFF{utf16}>>> BDC")
         super().draw()
         canvas.addLiteral("EMC")
+
+
+class _ShapedParagraph(_ActualText, Paragraph):
+    pass
+
+
+class _ShapedCode(_ActualText, XPreformatted):
+    pass
 
 
 def paragraph(text: str, style: ParagraphStyle, link: str | None = None) -> Paragraph:
@@ -270,7 +280,8 @@ def paragraph(text: str, style: ParagraphStyle, link: str | None = None) -> Para
 
 def code_block(code: str, style: ParagraphStyle, width: float) -> XPreformatted:
     """Code set line for line in ``style``'s monospaced font, lines longer than ``width`` cut
-    onto the next line, with fallbacks and shaping; the style's backColor shades the block."""
+    onto the next line, with fallbacks, shaped and extractable as the code; the style's
+    backColor shades the block."""
     primary, bold, italic = fonts().face_of(style.fontName)
     columns = max(20, int(width / pdfmetrics.stringWidth("0", style.fontName, style.fontSize)))
     lines = []
@@ -279,7 +290,11 @@ def code_block(code: str, style: ParagraphStyle, width: float) -> XPreformatted:
     code = "\n".join(lines)
     shaping = fonts().needs_shaping(code, primary)
     markup = fonts().markup(code, primary, shaping, bold, italic)
-    return XPreformatted(markup, shaped(style) if shaping else style)
+    if not shaping:
+        return XPreformatted(markup, style)
+    result = _ShapedCode(markup, shaped(style))
+    result.actual_text = code
+    return result
 
 
 def _cut_points(text: str) -> list[int]:
