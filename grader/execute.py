@@ -83,10 +83,13 @@ class Limits:
     cell_timeout: float = 120.0  # seconds per cell
     notebook_timeout: float = 900.0  # seconds for the whole notebook (cells + probe)
     probe_timeout: float = 10.0  # seconds per probe call
-    memory_bytes: int = 2 * 1024**3  # address space of each process in the sandbox
+    # Memory of all the run's processes together (where cgroups can be used, see
+    # sandbox.cgroup_support), and address space of each process.
+    memory_bytes: int = 2 * 1024**3
     output_bytes: int = 1_000_000  # text output kept; the rest is dropped with a note
     unsafe_no_sandbox: bool = False  # run without namespaces (trusted notebooks only)
     disk_bytes: int = 512 * 1024**2  # files written to the scratch folder, and to /tmp
+    max_processes: int = 256  # processes and threads of the run at once (with cgroups)
 
 
 @dataclass(frozen=True)
@@ -122,7 +125,7 @@ class RunResult:
     """The outcome of one run.
 
     ``status`` is ``completed``, ``invalid`` (not a readable notebook), ``timeout`` (the
-    notebook's limit was hit), ``memory`` (a cell hit the memory limit) or ``crashed`` (the
+    notebook's limit was hit), ``memory`` (a cell or call hit the memory limit) or ``crashed`` (the
     kernel died or had to be stopped before every probe was made); ``reason`` says it in words
     unless the run completed.
     """
@@ -224,7 +227,10 @@ def run_submission(
     check_sandbox(limits)
     code = "\n\n".join(source for _, source in cells)
     source = Path(files_dir or notebook).resolve()
-    with tempfile.TemporaryDirectory(prefix="grader-run-") as run_dir:
+    with (
+        tempfile.TemporaryDirectory(prefix="grader-run-") as run_dir,
+        sandbox.run_cgroup(limits.memory_bytes, limits.max_processes) as cgroup,
+    ):
         plan = sandbox.SandboxPlan(
             run_dir=Path(run_dir),
             source=source,
@@ -232,6 +238,7 @@ def run_submission(
             disk_bytes=limits.disk_bytes,
             output_bytes=limits.output_bytes,
             isolate=not limits.unsafe_no_sandbox,
+            cgroup=cgroup,
         )
         run = _Run(plan, limits, started)
         result = _run_to_completion(run.execute(cells, list(probe_calls), code))
@@ -420,6 +427,8 @@ class _Run:
         self.km = _SandboxKernelManager(self.plan)
         self.kc: Any = None
         self._reply: dict[str, Any] | None = None
+        self._oom_kills = 0  # as the run's cgroup counted them at the last look
+        self._refused_processes = 0
 
     async def execute(
         self, cells: list[tuple[int, str]], calls: list[ProbeCall], code: str
@@ -432,7 +441,13 @@ class _Run:
                 await asyncio.sleep(0.2)  # let the last words of the kernel reach the pipe
                 lines = stderr.text().splitlines() or [f"{type(error).__name__}: {error}"]
                 self.gone = f"the kernel did not start: {lines[-1][-500:]}"
-                if _MEMORY_MESSAGE.search(lines[-1]) or lines[-1].endswith("MemoryError"):
+                ended, _ = self._cgroup_news()
+                if ended:
+                    self.gone += (
+                        " (the memory limit is too low for the kernel and the submission's "
+                        "files together)"
+                    )
+                elif _MEMORY_MESSAGE.search(lines[-1]) or lines[-1].endswith("MemoryError"):
                     self.gone += " (the memory limit is too low for Python and its kernel)"
             if self.gone is None:
                 await self._run_cells(cells, self._cells_deadline(len(calls)))
@@ -572,10 +587,12 @@ class _Run:
             try:
                 await client.async_execute_cell(notebook.cells[position], position)
             except DeadKernelError:
+                self._look_at_cgroup(f"cell {index}")
                 self._record(CellError(index, "DeadKernelError", "the kernel died"))
                 self.gone = f"the kernel died while running cell {index}{self._exit_note()}"
                 return
             await self._mend_iopub()
+            self._look_at_cgroup(f"cell {index}")
             content = (self._reply or {}).get("content", {})
             if content.get("status") != "error":
                 continue
@@ -594,6 +611,32 @@ class _Run:
             if timed_out and by_notebook:
                 self._stop_for_notebook_time(index + 1)
                 return
+
+    def _cgroup_news(self) -> tuple[int, int]:
+        """How many processes the out-of-memory killer ended, and how many process or thread
+        starts the process limit refused, since the last look at the run's cgroup."""
+        cgroup = self.plan.cgroup
+        if cgroup is None:
+            return 0, 0
+        oom_kills, refused = cgroup.oom_kills(), cgroup.refused_processes()
+        news = oom_kills - self._oom_kills, refused - self._refused_processes
+        self._oom_kills, self._refused_processes = oom_kills, refused
+        return news
+
+    def _look_at_cgroup(self, culprit: str) -> None:
+        """Record what the run's cgroup counted since the last look, blaming ``culprit``."""
+        ended, refused = self._cgroup_news()
+        if refused:
+            self.transcript.note(
+                f"{culprit}: {refused} process or thread starts were refused; a run may have "
+                f"{self.limits.max_processes} at once"
+            )
+        if ended and self.memory is None:
+            self.memory = (
+                f"{culprit} hit the memory limit of {self.limits.memory_bytes / 1024**3:g} GiB "
+                f"for all its processes together (the out-of-memory killer ended {ended} "
+                f"process{'es' if ended > 1 else ''})"
+            )
 
     def _keep_reply(self, cell: Any, cell_index: int, execute_reply: dict[str, Any]) -> None:
         self._reply = execute_reply
@@ -648,6 +691,7 @@ class _Run:
         try:
             for call in calls:
                 outcomes.append(await self._probe(call))
+                self._look_at_cgroup(f"the call of {call.function}")
         finally:
             if drain is not None:
                 drain.cancel()

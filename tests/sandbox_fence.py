@@ -39,13 +39,19 @@ def run_spec(
 
 
 def run_fenced(
-    tmp_path: Path, runs: list[dict], marker: str | None = None, parallel: int = 0
+    tmp_path: Path,
+    runs: list[dict],
+    marker: str | None = None,
+    parallel: int = 0,
+    **options: bool,
 ) -> dict:
-    """Run ``runs`` in the runner script, in a pid namespace of its own; return its report."""
+    """Run ``runs`` in the runner script, in a pid namespace of its own; return its report,
+    with the runner's stderr. ``options`` are the runner's (``watch_cgroups``,
+    ``cgroups_read_only``)."""
     if shutil.which("unshare") is None:
         raise RuntimeError("the tests need unshare (util-linux) for their second fence")
     job = tmp_path / f"job-{len(list(tmp_path.glob('job-*.json')))}.json"
-    job.write_text(json.dumps({"runs": runs, "marker": marker, "parallel": parallel}))
+    job.write_text(json.dumps({"runs": runs, "marker": marker, "parallel": parallel, **options}))
     fence = ["unshare", "--pid", "--fork", "--mount-proc"]
     done = subprocess.run(
         [*fence, sys.executable, str(RUNNER), str(job)],
@@ -59,4 +65,4 @@ def run_fenced(
             f"the fenced runner ended with {done.returncode}\nstdout: {done.stdout[-3000:]}\n"
             f"stderr: {done.stderr[-3000:]}"
         )
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return {**json.loads(done.stdout.strip().splitlines()[-1]), "stderr": done.stderr}

@@ -5,6 +5,12 @@ product's sandbox, so that a hostile notebook escaping it could not end the test
 job file names the runs (in order, or ``parallel`` at once in threads) and a marker; afterwards
 the script reports the processes of its pid namespace whose command line holds the marker, and
 its own peak memory.
+
+Where cgroup v1 holds the pids and memory controllers, the script first moves itself into fresh
+cgroups of its own, so that the grader makes its run cgroups there and nowhere else: it reports
+the ones left afterwards, and with ``watch_cgroups`` the ones it saw during the runs. With
+``cgroups_read_only`` it first remounts every cgroup hierarchy read-only (in the fence's own
+mount namespace), as on a machine where the grader cannot make cgroups.
 """
 
 from __future__ import annotations
@@ -12,13 +18,17 @@ from __future__ import annotations
 import json
 import os
 import resource
+import subprocess
 import sys
+import threading
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
+from grader import sandbox
 from grader.execute import Limits, ProbeCall, RunResult, run_submission
 
 
@@ -70,18 +80,103 @@ def _processes_with(marker: str) -> list[str]:
     return found
 
 
+def _remount_cgroups_read_only() -> None:
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        fields, _, tail = line.partition(" - ")
+        if tail.split()[0] in ("cgroup", "cgroup2"):
+            mount_point = fields.split()[4]
+            subprocess.run(["mount", "-o", "remount,bind,ro", mount_point], check=True)
+
+
+def _enter_cgroup_fence() -> list[Path] | None:
+    """Move this process into a fresh child of its own cgroup in the pids and memory
+    hierarchies (cgroup v1 only); return those children, or None where that cannot be done."""
+    v1, _ = sandbox.own_cgroup_folders(
+        Path("/proc/self/cgroup").read_text(), Path("/proc/self/mountinfo").read_text()
+    )
+    if not {"pids", "memory"} <= v1.keys():
+        return None
+    fence = [v1[name] / f"tests-{uuid.uuid4().hex[:12]}" for name in ("pids", "memory")]
+    made = []
+    try:
+        for folder in fence:
+            folder.mkdir()
+            made.append(folder)
+    except OSError:  # read-only
+        for folder in made:
+            folder.rmdir()
+        return None
+    for folder in fence:
+        (folder / "cgroup.procs").write_text(str(os.getpid()))
+    return fence
+
+
+def _leave_cgroup_fence(fence: list[Path]) -> None:
+    for folder in fence:
+        (folder.parent / "cgroup.procs").write_text(str(os.getpid()))
+        for child in _children(folder):
+            child.rmdir()  # only if the grader left one; the report already says so
+        folder.rmdir()
+
+
+def _children(folder: Path) -> list[Path]:
+    return sorted(entry for entry in folder.iterdir() if entry.is_dir())
+
+
+_LIMIT_FILES = ("pids.max", "memory.limit_in_bytes", "memory.memsw.limit_in_bytes")
+
+
+class _CgroupWatch:
+    """The cgroups the grader makes in the fence while the runs go on, with their limits as
+    first seen."""
+
+    def __init__(self, fence: list[Path]):
+        self.seen: dict[str, dict[str, str]] = {}
+        self._fence = fence
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while not self._done.wait(0.05):
+            for folder in self._fence:
+                for child in _children(folder):
+                    for name in _LIMIT_FILES:
+                        try:
+                            value = (child / name).read_text().strip()
+                        except OSError:
+                            continue
+                        self.seen.setdefault(str(child), {}).setdefault(name, value)
+
+    def stop(self) -> dict[str, dict[str, str]]:
+        self._done.set()
+        self._thread.join()
+        return self.seen
+
+
 def main() -> None:
     job = json.loads(Path(sys.argv[1]).read_text())
-    if job.get("parallel"):
-        with ThreadPoolExecutor(max_workers=job["parallel"]) as pool:
-            results = list(pool.map(_run, job["runs"]))
-    else:
-        results = [_run(spec) for spec in job["runs"]]
-    report = {
-        "results": results,
-        "leftover": _processes_with(job["marker"]) if job.get("marker") else [],
-        "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    }
+    if job.get("cgroups_read_only"):
+        _remount_cgroups_read_only()
+    fence = _enter_cgroup_fence()
+    watch = _CgroupWatch(fence) if fence and job.get("watch_cgroups") else None
+    try:
+        if job.get("parallel"):
+            with ThreadPoolExecutor(max_workers=job["parallel"]) as pool:
+                results = list(pool.map(_run, job["runs"]))
+        else:
+            results = [_run(spec) for spec in job["runs"]]
+        report = {
+            "results": results,
+            "leftover": _processes_with(job["marker"]) if job.get("marker") else [],
+            "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "cgroup_support": sandbox.cgroup_support(),
+            "cgroups_seen": watch.stop() if watch else None,
+            "cgroups_left": [str(c) for f in fence for c in _children(f)] if fence else None,
+        }
+    finally:
+        if fence:
+            _leave_cgroup_fence(fence)
     print(json.dumps(report))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+from pathlib import Path
 
 import nbformat
 import numpy as np
@@ -222,6 +223,22 @@ def test_a_kernel_that_cannot_start_gives_a_crashed_result_that_says_why(tmp_pat
     assert result.probes[0].error.startswith("not called: the kernel did not start")
 
 
+@slow
+@pytest.mark.skipif(sandbox.cgroup_support() is not None, reason="no cgroups for runs here")
+def test_a_kernel_without_room_beside_the_submission_files_gives_a_reason_that_says_so(tmp_path):
+    # The scratch folder is memory: its copy of the files counts against the run's limit.
+    files = tmp_path / "alice"
+    notebook = write_notebook(files / "nb.ipynb", "x = 1")
+    (files / "data.bin").write_bytes(bytes(range(256)) * (190 * 4096))  # 190 MiB
+    limits = Limits(memory_bytes=200 * 1024**2)
+    result = run_submission(notebook, [ProbeCall("f", ())], limits, files_dir=files)
+    assert result.status == "crashed"
+    assert result.reason.startswith("the kernel did not start: ")
+    assert result.reason.endswith(
+        "(the memory limit is too low for the kernel and the submission's files together)"
+    )
+
+
 def test_google_colab_is_not_importable_on_the_trusted_side():
     with pytest.raises(ImportError):
         import google.colab  # noqa: F401
@@ -409,3 +426,40 @@ def test_trusted_packages_installed_into_the_runtime_are_hidden(tmp_path, monkey
     ]
     assert "['__init__.py']" in result.output
     assert "ANSWER" not in result.output
+
+
+# --- cgroups ----------------------------------------------------------------------------------
+
+MOUNTS_V1 = """\
+31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
+35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+39 31 0:36 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids
+40 31 0:37 /docker/abc /mnt/my\\040cgroups rw,relatime - cgroup cgroup rw,cpu,cpuacct
+41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
+"""
+
+
+def test_own_cgroup_folders_are_found_in_each_hierarchy():
+    own = "9:pids:/\n4:memory:/process_api/bcc1\n2:cpu,cpuacct:/docker/abc/web\n0::/user.slice\n"
+    v1, v2 = sandbox.own_cgroup_folders(own, MOUNTS_V1)
+    assert v1 == {
+        "pids": Path("/sys/fs/cgroup/pids"),
+        "memory": Path("/sys/fs/cgroup/memory/process_api/bcc1"),
+        "cpu": Path("/mnt/my cgroups/web"),  # the mount shows the hierarchy from /docker/abc
+        "cpuacct": Path("/mnt/my cgroups/web"),
+    }
+    assert v2 == Path("/sys/fs/cgroup/unified/user.slice")
+
+
+def test_a_cgroup_outside_what_its_mount_shows_is_left_out():
+    own = "2:cpu,cpuacct:/elsewhere\n"
+    assert sandbox.own_cgroup_folders(own, MOUNTS_V1) == ({}, None)
+
+
+def test_on_a_machine_with_only_cgroup_v2_its_folder_is_found():
+    v2_only = "0::/user.slice/session-1.scope\n"
+    mounts = "30 23 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate\n"
+    assert sandbox.own_cgroup_folders(v2_only, mounts) == (
+        {},
+        Path("/sys/fs/cgroup/user.slice/session-1.scope"),
+    )

@@ -7,6 +7,8 @@ a control run without the sandbox shows that the same notebook does reach what i
 
 from __future__ import annotations
 
+import ast
+import re
 import socket
 import socketserver
 import threading
@@ -17,11 +19,18 @@ import numpy as np
 import pytest
 from sandbox_fence import run_fenced, run_spec, write_notebook
 
+from grader import sandbox
+
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[1]
 DOUBLE = "def double(x):\n    return x * 2"
 DOUBLE_CALL = ("double", [[1.0, 2.0]])
+SLEEPER = "60.25"  # the argument of `sleep` in processes the runner looks for afterwards
+needs_cgroups = pytest.mark.skipif(
+    sandbox.cgroup_support() is not None,
+    reason=f"no cgroups for runs here: {sandbox.cgroup_support()}",
+)
 
 
 def assert_alive(result: dict) -> None:
@@ -384,3 +393,134 @@ def test_only_the_private_size_limited_folders_are_writable(tmp_path):
     (result,) = report["results"]
     assert "small: ['/run/kernel', '/dev/shm', '/content', '/tmp'] big: []" in result["output"]
     assert not (REPO / "w.bin").exists() and not (tmp_path / "w.bin").exists()
+
+
+def _spawner(count: int) -> str:
+    """A cell that starts ``count`` sleeping processes, stops at the first refusal, and says
+    how many it got."""
+    return (
+        "import subprocess\nstarted = []\ntry:\n"
+        f"    for _ in range({count}):\n"
+        f"        started.append(subprocess.Popen(['sleep', '{SLEEPER}']))\n"
+        "except OSError as error:\n    print('refused:', type(error).__name__, error)\n"
+        "print('started', len(started))"
+    )
+
+
+def _started(output: str) -> int:
+    return int(re.search(r"^started (\d+)$", output, re.MULTILINE)[1])
+
+
+@needs_cgroups
+def test_a_fork_bomb_is_held_to_the_process_limit(tmp_path):
+    bomb = write_notebook(
+        tmp_path / "forks.ipynb",
+        _spawner(2000),
+        f"subprocess.Popen(['sleep', '{SLEEPER}'])",
+        DOUBLE,
+    )
+    normal = write_notebook(tmp_path / "normal.ipynb", DOUBLE)
+    report = run_fenced(
+        tmp_path, [run_spec(bomb, [DOUBLE_CALL]), run_spec(normal, [DOUBLE_CALL])], marker=SLEEPER
+    )
+    bombed, after = report["results"]
+
+    # 256 processes and threads in all: the sandbox's and the kernel's own take a few.
+    assert 200 < _started(bombed["output"]) < 256
+    refusal = "refused: BlockingIOError [Errno 11] Resource temporarily unavailable"
+    assert refusal in bombed["output"]
+    assert [(e["index"], e["ename"]) for e in bombed["cell_errors"]] == [(1, "BlockingIOError")]
+    assert (
+        "[cell 0: 2 process or thread starts were refused; a run may have 256 at once]"
+        in (bombed["output"])
+    )
+    assert bombed["status"] == "completed"
+    assert_alive(bombed)
+    assert report["leftover"] == []
+    assert after["status"] == "completed"
+    assert_alive(after)
+
+
+@needs_cgroups
+def test_processes_together_are_held_to_the_memory_limit(tmp_path):
+    # Each child takes 700 MB, far under the 2 GiB each process may address; four together
+    # take more than the 2 GiB the whole run may use.
+    notebook = write_notebook(
+        tmp_path / "children.ipynb",
+        "import subprocess, sys\n"
+        "grab = 'data = b\"x\" * (700 * 10**6); import time; time.sleep(2)'\n"
+        "def children(count):\n"
+        "    started = [subprocess.Popen([sys.executable, '-c', grab]) for _ in range(count)]\n"
+        "    print('exit codes:', [child.wait() for child in started])\n"
+        "children(1)",
+        "children(4)",
+        DOUBLE,
+    )
+    report = run_fenced(tmp_path, [run_spec(notebook, [DOUBLE_CALL])])
+    (result,) = report["results"]
+
+    alone, together = re.findall(r"^exit codes: (.*)$", result["output"], re.MULTILINE)
+    assert ast.literal_eval(alone) == [0]
+    assert -9 in ast.literal_eval(together)  # SIGKILL, from the out-of-memory killer
+    assert result["status"] == "memory"
+    assert result["reason"].startswith(
+        "cell 1 hit the memory limit of 2 GiB for all its processes together "
+        "(the out-of-memory killer ended "
+    )
+    assert_alive(result)
+    assert report["maxrss_mb"] < 200  # the runner, grader included, held none of it
+
+
+@needs_cgroups
+def test_each_run_has_a_cgroup_removed_afterwards_with_all_its_processes(tmp_path):
+    # Without the sandbox's walls no pid namespace ends a process in a session of its own;
+    # removing the run's cgroup does.
+    escapes = write_notebook(
+        tmp_path / "escapes.ipynb", f"!setsid --fork sleep {SLEEPER} > /dev/null 2>&1", DOUBLE
+    )
+    starts_not = write_notebook(tmp_path / "small.ipynb", "x = 1")
+    runs = [
+        run_spec(escapes, [DOUBLE_CALL]),
+        run_spec(escapes, [DOUBLE_CALL], unsafe_no_sandbox=True, max_processes=100),
+        run_spec(starts_not, memory_bytes=32 * 1024**2),
+    ]
+    report = run_fenced(tmp_path, runs, marker=SLEEPER, watch_cgroups=True)
+
+    assert [r["status"] for r in report["results"]] == ["completed", "completed", "crashed"]
+    # While each run went on, the runner saw its cgroup (one name in each hierarchy).
+    seen: dict[str, dict[str, str]] = {}
+    for folder, files in report["cgroups_seen"].items():
+        seen.setdefault(Path(folder).name, {}).update(files)
+    gib = str(2 * 1024**3)
+    first, second = list(seen.values())[:2]
+    assert first == {
+        "pids.max": "256",
+        "memory.limit_in_bytes": gib,
+        "memory.memsw.limit_in_bytes": gib,
+    }
+    assert second["pids.max"] == "100"
+    assert report["cgroups_left"] == []
+    assert report["leftover"] == []
+
+
+def test_without_writable_cgroups_runs_go_on_as_before_with_a_warning(tmp_path):
+    escapes = write_notebook(
+        tmp_path / "escapes.ipynb", f"!setsid --fork sleep {SLEEPER} > /dev/null 2>&1", DOUBLE
+    )
+    spawns = write_notebook(tmp_path / "spawns.ipynb", _spawner(300), DOUBLE)
+    runs = [
+        run_spec(escapes, [DOUBLE_CALL], unsafe_no_sandbox=True),
+        run_spec(spawns, [DOUBLE_CALL]),
+    ]
+    report = run_fenced(tmp_path, runs, marker=SLEEPER, cgroups_read_only=True)
+    escaped, spawned = report["results"]
+
+    assert "Read-only file system" in report["cgroup_support"]
+    assert report["stderr"].count("grader: warning: no cgroup for student code") == 1
+    assert (escaped["status"], spawned["status"]) == ("completed", "completed")
+    assert_alive(escaped)
+    assert_alive(spawned)
+    # What the cgroup would have stopped: more processes than its limit, and one that
+    # outlives a run without walls (until this test's own fence ends).
+    assert _started(spawned["output"]) == 300
+    assert len(report["leftover"]) == 1
