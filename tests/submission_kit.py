@@ -7,8 +7,11 @@ Report PDFs are drawn with ReportLab directly (headings and text), so these test
 from __future__ import annotations
 
 import base64
+import html
 import io
 import json
+import re
+import subprocess
 import zipfile
 from collections.abc import Sequence
 from datetime import datetime
@@ -20,8 +23,11 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 from PIL import Image
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
+from grader.fonts import fonts, text_width
 from grader.report import SECTIONS
 
 
@@ -75,6 +81,7 @@ def student_folder(
     name: str = "Asha Verma",
     email: str = "asha@example.edu",
     projects: int = 2,
+    title: str = "Project number",
     dataset_bytes: int = 200,
     extra_toml: str = "",
 ) -> Path:
@@ -95,7 +102,7 @@ def student_folder(
         lines += [
             "",
             "[[project]]",
-            f'title = "Project number {number}"',
+            f"title = {json.dumps(f'{title} {number}', ensure_ascii=False)}",
             f'colab = "{colab(number)}"',
             f'notebook = "nb/project{number}.ipynb"',
             f'report = "reports/project{number}.pdf"',
@@ -144,3 +151,86 @@ def rezip(source: bytes, rename: dict[str, str] | None = None) -> bytes:
         for info in old.infolist():
             new.writestr(rename.get(info.filename, info.filename), old.read(info))
     return out.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------
+# Looking at PDFs: fonts, text, and what a page looks like rendered
+
+
+def page_fonts(pdf: Path, page: int) -> list[tuple[str, str, bool]]:
+    """(name, type, embedded) of each font on a page, as pdffonts lists them."""
+    listing = subprocess.run(
+        ["pdffonts", "-f", str(page), "-l", str(page), str(pdf)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()[2:]
+    rows = [
+        re.match(r"(\S+)\s+(.+?)\s+\S+\s+(yes|no)\s+(?:yes|no)\s+(?:yes|no)\s", row)
+        for row in listing
+    ]
+    return [(row[1], row[2], row[3] == "yes") for row in rows if row]
+
+
+def page_text(pdf: Path, page: int) -> str:
+    """A page's text as poppler extracts it (it reads the ActualText of shaped text)."""
+    return subprocess.run(
+        ["pdftotext", "-f", str(page), "-l", str(page), str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
+def rendered(pdf: Path, page: int, dpi: int = 60) -> Path:
+    """The page rendered as a PNG beside the PDF (look at it)."""
+    prefix = pdf.with_name(f"{pdf.stem}-page{page}")
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", str(dpi), "-f", str(page), "-l", str(page), "-singlefile"]
+        + [str(pdf), str(prefix)],
+        check=True,
+    )
+    return prefix.with_suffix(".png")
+
+
+def drawn_width(pdf: Path, page: int, text: str, limit: float, dpi: int = 60) -> float:
+    """How wide ``text`` is drawn, in points, measured on the rendered page: from where poppler
+    says its line's first word starts to the rightmost ink, looking no further than ``limit``."""
+    layout = subprocess.run(
+        ["pdftotext", "-bbox-layout", "-f", str(page), "-l", str(page), str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    box = r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)"'
+    for line in re.finditer(rf"<line {box}>(.*?)</line>", layout, re.S):
+        words = [
+            (float(word[1]), html.unescape(word[4]))
+            for word in re.finditer(rf"<word {box}>([^<]*)</word>", line[4])
+        ]
+        if text in " ".join(word for _, word in words):
+            left = next(x for x, word in words if word.startswith(text.split()[0]))
+            top, bottom = float(line[2]), float(line[3])
+            break
+    else:
+        raise AssertionError(f"{text!r} is not on page {page} of {pdf}")
+    scale = dpi / 72
+    image = Image.open(rendered(pdf, page, dpi)).convert("L")
+    rows = range(int(top * scale), int(bottom * scale) + 1)
+    columns = [
+        x
+        for x in range(int(left * scale), min(image.width, int((left + limit) * scale)))
+        if any(image.getpixel((x, y)) < 160 for y in rows)
+    ]
+    return (columns[-1] + 1) / scale - left
+
+
+def set_widths(text: str, style: ParagraphStyle) -> tuple[float, float]:
+    """The width of text in ``style`` with HarfBuzz shaping, and without (letter by letter)."""
+    registry = fonts()
+    primary, bold, italic = registry.face_of(style.fontName)
+    plain = sum(
+        stringWidth(run, registry.face(family, bold, italic), style.fontSize)
+        for family, run in registry.runs(text, primary, shaping=False)
+    )
+    return text_width(text, style), plain

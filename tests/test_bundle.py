@@ -13,12 +13,18 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbformat.v4 import new_output
+from PIL import Image
 from pypdf import PdfReader
 from submission_kit import (
     colab,
+    drawn_width,
     notebook_file,
+    page_fonts,
+    page_text,
     png_bytes,
+    rendered,
     report_pdf,
+    set_widths,
     student_folder,
 )
 
@@ -106,6 +112,63 @@ def test_submission_pdf_has_cover_reports_and_notebook_appendix(tmp_path: Path) 
     # The notebook's PNG figure is drawn on its appendix page.
     images = reader.pages[3].images
     assert len(images) == 1 and images[0].image.size == (64, 40)
+
+
+def assert_all_fonts_embedded(pdf: Path, page: int) -> list[str]:
+    """The page's fonts are embedded TrueType (none of the PDF built-ins); returns their names."""
+    fonts = page_fonts(pdf, page)
+    assert fonts and all(kind == "TrueType" and embedded for _, kind, embedded in fonts), fonts
+    return [name for name, _, _ in fonts]
+
+
+def test_a_devanagari_name_and_title_are_shaped_on_the_cover(tmp_path: Path) -> None:
+    name, title = "अनन्या शर्मा", "दीर्घकालिक स्मृति परियोजना"
+    toml = student_folder(tmp_path / "s", name=name, title=title)
+    pdf = bundle.build_bundle(toml, tmp_path / "out").pdf_path
+
+    text = page_text(pdf, 1)
+    assert f"Submission of {name}" in text
+    assert f"Project 1: {title} 1" in text and f"Project 2: {title} 2" in text
+    fonts = assert_all_fonts_embedded(pdf, 1)
+    assert any(font.endswith("NotoSansDevanagari-Bold") for font in fonts), fonts
+    # Shaped, not letter by letter: न्य and र्मा join into conjuncts, so the heading is drawn
+    # narrower than its letters side by side (and boxes for missing glyphs would differ again).
+    heading = f"Submission of {name}"
+    shaped, letters = set_widths(heading, bundle._styles()["title"])
+    drawn = drawn_width(pdf, 1, heading, limit=letters + 30)
+    assert abs(drawn - shaped) < 3 < abs(drawn - letters), (drawn, shaped, letters)
+
+
+def test_greek_and_accented_names_on_the_cover(tmp_path: Path) -> None:
+    name, title = "Σοφία Παπαδοπούλου", "Πρόβλεψη με LSTM — Zoë & José Núñez"
+    toml = student_folder(tmp_path / "s", name=name, title=title)
+    pdf = bundle.build_bundle(toml, tmp_path / "out").pdf_path
+
+    for text in (page_text(pdf, 1), PdfReader(pdf).pages[0].extract_text()):
+        assert f"Submission of {name}" in text
+        assert f"Project 2: {title} 2" in text
+    fonts = assert_all_fonts_embedded(pdf, 1)
+    assert not any("Devanagari" in font for font in fonts)  # Greek is DejaVu's own
+    heading = f"Submission of {name}"
+    shaped, letters = set_widths(heading, bundle._styles()["title"])
+    assert shaped == pytest.approx(letters, abs=0.5)  # nothing to join in Greek
+    assert drawn_width(pdf, 1, "Submission", limit=letters + 30) == pytest.approx(shaped, abs=3)
+
+
+def test_code_cells_are_shaded_and_keep_their_text(tmp_path: Path) -> None:
+    code = ("def forget_gate(x_t, h_prev, W_f, b_f):\n    return 1", "print('नमस्ते दुनिया')")
+    path = notebook_file(tmp_path / "nb.ipynb", code=code, png=False)
+    pdf = tmp_path / "appendix.pdf"
+    pdf.write_bytes(bundle.notebook_pdf("Appendix", path))
+
+    text = page_text(pdf, 1)
+    assert "def forget_gate(x_t, h_prev, W_f, b_f):" in text
+    assert "print('नमस्ते दुनिया')" in text
+    assert_all_fonts_embedded(pdf, 1)
+    page = Image.open(rendered(pdf, 1)).convert("L")
+    shade = sum(1 for value in page.get_flattened_data() if 238 <= value <= 248)  # #f3f3f3
+    # Two blocks, each about 400 px wide at 60 dpi and at least a line (12 px) high.
+    assert shade > 2 * 400 * 12, shade
 
 
 def test_every_problem_is_listed_at_once_and_nothing_is_written(tmp_path: Path) -> None:
