@@ -10,6 +10,7 @@ import mailbox
 import os
 import stat
 import struct
+import unicodedata
 import warnings
 import zipfile
 from datetime import UTC, datetime, timedelta, timezone
@@ -17,7 +18,18 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
-from submission_kit import colab, message, notebook_file, report_pdf, rezip, student_folder
+from submission_kit import (
+    colab,
+    drawn_width,
+    message,
+    notebook_file,
+    page_fonts,
+    page_text,
+    report_pdf,
+    rezip,
+    set_widths,
+    student_folder,
+)
 
 from grader import bundle, collect
 from grader.cli import main
@@ -134,6 +146,42 @@ def test_merged_pdf_has_a_clickable_index_and_bookmarks(tmp_path: Path, bundles)
         ("Cover", 1),
         ("Project 1 report", 2),
     ]
+
+
+def test_the_index_sets_names_in_any_script(tmp_path: Path) -> None:
+    long_name = "श्रीनिवास रामानुजन् अय्यंगार कृष्णमूर्ति सुब्रह्मण्यम्"
+    names = {
+        "CS21B011": "अनन्या शर्मा",
+        "EE21B012": "Σοφία Παπαδοπούλου",
+        "ME21B013": "Zoë José Núñez",
+        "CH21B014": long_name,
+    }
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for student_id, name in names.items():
+        toml = student_folder(tmp_path / student_id, student_id, name, f"{student_id}@example.edu")
+        (inbox / f"{student_id}.zip").write_bytes(
+            bundle.build_bundle(toml, tmp_path / "bundles").zip_path.read_bytes()
+        )
+    pdf = collect.collect(inbox, tmp_path / "out").merged_pdf
+
+    text = page_text(pdf, 1)
+    for student_id in ("CS21B011", "EE21B012", "ME21B013"):
+        assert names[student_id] in text
+    for name in ("Σοφία Παπαδοπούλου", "Zoë José Núñez"):  # unshaped: any extractor reads them
+        assert name in PdfReader(pdf).pages[0].extract_text()
+    fonts = page_fonts(pdf, 1)
+    assert all(kind == "TrueType" and embedded for _, kind, embedded in fonts), fonts
+    assert any(name.endswith("NotoSansDevanagari-Regular") for name, _, _ in fonts), fonts
+    # The Devanagari name is shaped: drawn narrower than its letters side by side.
+    shaped, letters = set_widths(names["CS21B011"], collect._index_styles()["cell"])
+    drawn = drawn_width(pdf, 1, names["CS21B011"], limit=110)
+    assert abs(drawn - shaped) < 2.5 < abs(drawn - letters), (drawn, shaped, letters)
+    # Too long for its column: cut with '…' between whole syllables, never after a virama.
+    cut = next(n for n in range(len(long_name), 0, -1) if long_name[:n].rstrip() + "…" in text)
+    assert 10 < cut < len(long_name)
+    assert unicodedata.combining(long_name[cut - 1]) != 9, long_name[:cut]
+    assert not unicodedata.category(long_name[cut]).startswith("M"), long_name[:cut]
 
 
 def test_late_submissions_are_flagged_by_the_email_date(tmp_path: Path, bundles) -> None:
