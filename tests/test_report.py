@@ -212,6 +212,15 @@ def test_unicode_names_accents_and_greek_render(tmp_path: Path):
     assert "NotoSansDevanagari" in fonts and " no " not in fonts
 
 
+def test_devanagari_in_bold_text_takes_the_bold_face(tmp_path: Path):
+    text = body(standard_sections(Introduction="**प्रिया वर्मा** wrote नमस्ते."))
+    source = write_source(tmp_path, front_matter(title="स्मृति and gates") + text)
+    pdf = build_report(source, tmp_path / "out.pdf")
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True).stdout
+    assert "NotoSansDevanagari-Bold" in fonts and "NotoSansDevanagari-Regular" in fonts, fonts
+    assert " no " not in fonts
+
+
 def test_a_character_no_font_can_draw_is_refused(tmp_path: Path):
     source = write_source(
         tmp_path, front_matter() + body(standard_sections(Introduction="Named after 漢."))
