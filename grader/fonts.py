@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -324,7 +323,7 @@ def fit(text: str, style: ParagraphStyle, width: float) -> str:
     """Text as it fits on one line of ``width`` in ``style``: whole, or cut and ended with '…'."""
     if text_width(text, style) <= width:
         return text
-    points: Sequence[int] = _cut_points(text)
+    points = _cut_points(text)
     low, high = 0, len(points)  # points[:low] fit, points[high:] do not
     while low < high:
         middle = (low + high) // 2
