@@ -26,7 +26,19 @@ from reportlab.platypus import Paragraph, XPreformatted
 from grader.errors import UserError
 
 NOTO = Path("/usr/share/fonts/truetype/noto")
-DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
+
+
+def _dejavu_folder() -> Path:
+    """Debian's DejaVu fonts, else the copy matplotlib ships, so bundles build on any laptop."""
+    system = Path("/usr/share/fonts/truetype/dejavu")
+    if system.is_dir():
+        return system
+    import matplotlib
+
+    return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+
+
+DEJAVU = _dejavu_folder()
 ELLIPSIS = "\u2026"
 
 
