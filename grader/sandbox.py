@@ -384,6 +384,9 @@ _CGROUP_PREFIX = "grader-run-"
 _LIMITED = ("pids", "memory")
 # How long the processes left in a run's cgroup get to die before the cgroup is given up.
 _CGROUP_REMOVE_S = 5.0
+# A live run's cgroup holds its kernel within a minute of being made and is removed seconds
+# after the kernel ends; an empty one this much older was left by a grader that was killed.
+_STALE_CGROUP_S = 600.0
 # Runs first, outside the sandbox: join the run's cgroups (the files before "--"), then become
 # the rest of the command. Every process of the run descends from this one, and children are
 # born in their parent's cgroup, so no student code ever runs outside them.
@@ -536,10 +539,12 @@ def _kill_members(folder: Path) -> None:
 def run_cgroup(memory_bytes: int, max_processes: int) -> Iterator[RunCgroup | None]:
     """A fresh cgroup for one run, removed on exit with every process left in it; None, with a
     warning on stderr once per process, where cgroups cannot be used (see
-    :func:`cgroup_support`) or this one could not be made."""
+    :func:`cgroup_support`) or this one could not be made. Empty run cgroups that killed
+    graders left behind are removed first."""
     hierarchies, problem = _cgroup_hierarchies()
     cgroup = None
     if problem is None:
+        _remove_stale_cgroups(hierarchies)
         try:
             cgroup = RunCgroup.make(hierarchies, memory_bytes, max_processes)
         except OSError as error:
@@ -551,6 +556,15 @@ def run_cgroup(memory_bytes: int, max_processes: int) -> Iterator[RunCgroup | No
     finally:
         if cgroup is not None:
             cgroup.remove()
+
+
+def _remove_stale_cgroups(hierarchies: tuple[_Hierarchy, ...]) -> None:
+    now = time.time()
+    for parent in dict.fromkeys(hierarchy.folder for hierarchy in hierarchies):
+        for folder in parent.glob(f"{_CGROUP_PREFIX}*"):
+            with contextlib.suppress(OSError):  # gone, or in use: rmdir spares a busy cgroup
+                if now - folder.stat().st_mtime > _STALE_CGROUP_S:
+                    folder.rmdir()
 
 
 def cgroup_support() -> str | None:

@@ -8,7 +8,10 @@ real sandboxed kernel); hostile ones are in test_sandbox_hostile.py, behind a se
 from __future__ import annotations
 
 import json
+import os
 import threading
+import time
+import uuid
 from pathlib import Path
 
 import nbformat
@@ -437,6 +440,29 @@ MOUNTS_V1 = """\
 40 31 0:37 /docker/abc /mnt/my\\040cgroups rw,relatime - cgroup cgroup rw,cpu,cpuacct
 41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
 """
+
+
+@slow
+@pytest.mark.skipif(sandbox.cgroup_support() is not None, reason="no cgroups for runs here")
+def test_cgroups_left_by_a_killed_grader_are_removed_by_the_next_run(tmp_path):
+    v1, v2 = sandbox.own_cgroup_folders(
+        Path("/proc/self/cgroup").read_text(), Path("/proc/self/mountinfo").read_text()
+    )
+    parent = v1.get("pids", v2)
+    stale, recent = (parent / f"grader-run-test-{uuid.uuid4().hex[:8]}" for _ in range(2))
+    stale.mkdir()
+    recent.mkdir()
+    an_hour_ago = time.time() - 3600
+    os.utime(stale, (an_hour_ago, an_hour_ago))
+    try:
+        result = run_submission(write_notebook(tmp_path / "nb.ipynb", "x = 1"), [], FAST)
+        assert result.status == "completed"
+        assert not stale.exists()
+        assert recent.exists()  # maybe a run that has yet to start its kernel
+    finally:
+        for folder in (stale, recent):
+            if folder.exists():
+                folder.rmdir()
 
 
 def test_own_cgroup_folders_are_found_in_each_hierarchy():
