@@ -442,6 +442,24 @@ def test_a_fork_bomb_is_held_to_the_process_limit(tmp_path):
 
 
 @needs_cgroups
+def test_a_classic_fork_bomb_ends_with_its_run(tmp_path):
+    bomb = write_notebook(tmp_path / "bomb.ipynb", "import os\nwhile True:\n    os.fork()", DOUBLE)
+    normal = write_notebook(tmp_path / "normal.ipynb", DOUBLE)
+    limits = {"cell_timeout": 5, "notebook_timeout": 40}
+    runs = [run_spec(bomb, [DOUBLE_CALL], **limits), run_spec(normal, [DOUBLE_CALL])]
+    report = run_fenced(tmp_path, runs, marker="ipykernel_launcher")
+    bombed, after = report["results"]
+
+    # Every copy of the kernel forks until the process limit refuses. Which limit the copies
+    # meet next (time, memory) varies; what matters is that they all end with the run.
+    assert re.search(r"\[cell 0: \d+ process or thread starts were refused", bombed["output"])
+    assert report["leftover"] == []
+    assert report["cgroups_left"] == []
+    assert after["status"] == "completed"
+    assert_alive(after)
+
+
+@needs_cgroups
 def test_processes_together_are_held_to_the_memory_limit(tmp_path):
     # Each child takes 700 MB, far under the 2 GiB each process may address; four together
     # take more than the 2 GiB the whole run may use.
