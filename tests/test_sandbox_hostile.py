@@ -538,7 +538,6 @@ def test_without_writable_cgroups_runs_go_on_as_before_with_a_warning(tmp_path):
     assert (escaped["status"], spawned["status"]) == ("completed", "completed")
     assert_alive(escaped)
     assert_alive(spawned)
-    # What the cgroup would have stopped: more processes than its limit, and one that
-    # outlives a run without walls (until this test's own fence ends).
+    # What the cgroup would have stopped: more processes than its limit. (Whether a process
+    # that left the run's session outlives it without walls depends on timing; not asserted.)
     assert _started(spawned["output"]) == 300
-    assert len(report["leftover"]) == 1
