@@ -85,14 +85,14 @@ def _pick_notebook(folder: Path, config: assign.AssignmentConfig) -> Path | str:
             return 0
         return len(graded & score.defined_functions(code))
 
-    best = max(notebooks, key=defined)
-    if defined(best) == 0 and len(notebooks) > 1:
+    count, best = max(((defined(path), path) for path in notebooks), key=lambda pair: pair[0])
+    if count == 0 and len(notebooks) > 1:
         names = ", ".join(p.name for p in notebooks)
         return f"none of the notebooks ({names}) defines a graded function"
     return best
 
 
-def _from_folder(folder: Path, config, student: str | None = None) -> Submission:
+def _from_folder(folder: Path, config: assign.AssignmentConfig) -> Submission:
     manifest_path = folder / "manifest.json"
     manifest = {}
     if manifest_path.is_file():
@@ -101,7 +101,7 @@ def _from_folder(folder: Path, config, student: str | None = None) -> Submission
         except (json.JSONDecodeError, UnicodeDecodeError):
             manifest = {}
     claimed = str((manifest.get("student") or {}).get("id") or "")
-    student = student or (claimed if export.is_plain_name(claimed) else folder.name)
+    student = claimed if export.is_plain_name(claimed) else folder.name
     picked = _pick_notebook(folder, config)
     late = _late(manifest, config.deadline)
     if isinstance(picked, str):
