@@ -1,0 +1,127 @@
+"""The forbidden-shortcut scan: what a notebook's graded functions use that the assignment forbids.
+
+Reads the notebook cell by cell (a cell that is not Python is reported, and does not hide the
+others), understands IPython magics, follows each graded function into everything it reaches,
+and resolves every name to the object it stands for. Nothing here imports or runs the notebook.
+
+Two kinds of finding, kept apart on purpose:
+
+- a *definite* use (a forbidden object reached from a graded function) is listed under that
+  function's name and costs the function its points, as before;
+- a *review note* (a lookup or code chosen at run time, a cell the scan could not read) is listed
+  under :data:`REVIEW`: the grader shows it as a warning for the instructor and takes no points.
+
+Forbidden imports anywhere in the notebook are listed under ``"*"`` (a warning, as before).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Sequence
+
+from grader.forbidden.bindings import build, line_magic
+from grader.forbidden.cells import MAIN, Piece, as_cells, read_pieces
+from grader.forbidden.names import Forbidden
+from grader.forbidden.reach import Reach
+from grader.forbidden.resolve import Resolver
+
+NOTEBOOK = "*"  # findings about the whole notebook
+REVIEW = "?"  # notes for the instructor to review; they cost no points
+
+__all__ = ["NOTEBOOK", "REVIEW", "defined_functions", "forbidden_shortcuts"]
+
+Cells = str | Sequence[str] | Sequence[tuple[int, str]]
+
+
+def forbidden_shortcuts(
+    code_or_cells: Cells,
+    graded_names: Sequence[str],
+    forbidden_imports: Sequence[str],
+    forbidden_calls: Sequence[str],
+) -> dict[str, list[str]]:
+    """Forbidden uses by graded function, ``"*"`` for the notebook, ``"?"`` for review notes.
+
+    ``code_or_cells``: the code cells as ``(index, source)`` pairs (the index is what run
+    errors call the cell), a list of sources, or one string of code.
+    """
+    pieces, unreadable = read_pieces(as_cells(code_or_cells))
+    forbidden = Forbidden.from_config(forbidden_imports, forbidden_calls)
+    spaces = build(pieces)
+    found: dict[str, list[str]] = {}
+    review = [
+        f"cell {u.cell} could not be read as Python ({u.problem}), so the forbidden-shortcut "
+        "scan could not look inside it; review it by hand"
+        for u in unreadable
+    ]
+    imports = _forbidden_imports(pieces, forbidden, Resolver(spaces))
+    if imports:
+        found[NOTEBOOK] = imports
+    hidden = _hidden_code(pieces, spaces, Resolver(spaces))
+    for name in graded_names:
+        if name not in spaces[MAIN].sites:
+            if hidden:
+                review.append(
+                    f"no cell defines {name} where the scan can read it, but {hidden}: "
+                    f"review how {name} is made"
+                )
+            continue
+        findings = Reach(spaces, forbidden, name).run()
+        if findings.uses:
+            found[name] = findings.uses
+        review += findings.review
+    if review:
+        found[REVIEW] = list(dict.fromkeys(review))
+    return found
+
+
+def defined_functions(code_or_cells: Cells) -> set[str]:
+    """Names of the functions the notebook defines at the top level of its cells."""
+    pieces, _ = read_pieces(as_cells(code_or_cells))
+    return {
+        node.name
+        for piece in pieces
+        if piece.module == MAIN
+        for node in piece.tree.body
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    }
+
+
+def _forbidden_imports(pieces: list[Piece], forbidden: Forbidden, resolver: Resolver) -> list[str]:
+    """``imports reference_lstm (cell 3, line 1)`` for each import of a forbidden module."""
+    found = []
+    for piece in pieces:
+        for node in ast.walk(piece.tree):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                modules = [node.module]
+            elif isinstance(node, ast.Call) and resolver.literal_lookup(node, piece.module, None):
+                modules = list(resolver.paths(node, piece.module, None))
+            else:
+                continue
+            for module in modules:
+                if forbidden.module(module):
+                    found.append(f"imports {module} ({piece.where(node)})")
+    return list(dict.fromkeys(found))
+
+
+_RUNS_CODE = {"builtins.exec", "builtins.eval", "builtins.compile", "builtins.globals"}
+
+
+def _hidden_code(pieces: list[Piece], spaces, resolver: Resolver) -> str | None:
+    """Where the notebook makes code the scan cannot see (``exec``, ``%run other.ipynb``)."""
+    for piece in pieces:
+        for node in ast.walk(piece.tree):
+            if not isinstance(node, ast.Call):
+                continue
+            magic = line_magic(node)
+            if magic and magic[0] in ("run", "load"):
+                words = [w for w in magic[1].split() if not w.startswith("-")]
+                target = words[0] if words else ""
+                if target.removesuffix(".py").replace("/", ".") not in spaces:
+                    return f"{piece.where(node)} runs {target or 'a file'}, which it does not write"
+            if resolver.paths(node.func, piece.module, None) & _RUNS_CODE:
+                return f"{piece.where(node)} runs code made while it runs"
+            if isinstance(node.func, ast.Attribute) and node.func.attr in ("run_cell", "ex", "ev"):
+                return f"{piece.where(node)} runs code through IPython"
+    return None

@@ -1,0 +1,166 @@
+"""What each module-level name of the notebook (and of the files it writes) is bound to.
+
+A name's *sites* are every statement that binds or changes it at module level: a ``def`` or
+``class``, an assignment (``L = torch.nn.LSTMCell``, ``cache["f"] = ...``), an import, a loop
+or ``with`` target, a method call on it (``table.update(...)``), and any function that declares
+it ``global``. Following a name means scanning all its sites: over-generous on purpose, since a
+value can come from any of them.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from grader.forbidden.cells import MAIN, Piece, module_name
+
+
+@dataclass(frozen=True)
+class Site:
+    """One place that binds a name: ``node`` is what to scan, ``value`` what the name is."""
+
+    name: str
+    module: str
+    piece: Piece
+    node: ast.AST
+    value: ast.expr | str | None = None  # an expression, an imported dotted path, or unknown
+
+
+@dataclass
+class Namespace:
+    """The module-level names of one module (the notebook, or one file it writes)."""
+
+    sites: dict[str, list[Site]] = field(default_factory=dict)
+    star_imports: list[str] = field(default_factory=list)  # modules of `from m import *`
+
+    def add(self, site: Site) -> None:
+        self.sites.setdefault(site.name, []).append(site)
+
+
+def build(pieces: list[Piece]) -> dict[str, Namespace]:
+    """The namespaces of the notebook and of every module its cells write.
+
+    ``%run file.py`` of a written file makes that file's names the notebook's own.
+    """
+    spaces: dict[str, Namespace] = {MAIN: Namespace()}
+    runs: list[str] = []
+    for piece in pieces:
+        space = spaces.setdefault(piece.module, Namespace())
+        _collect(piece.tree.body, piece, space, runs)
+    for module in runs:
+        for sites in spaces.get(module, Namespace()).sites.values():
+            for site in sites:
+                spaces[MAIN].add(site)
+    return spaces
+
+
+def _collect(body: list[ast.stmt], piece: Piece, space: Namespace, runs: list[str]) -> None:
+    for stmt in body:
+        for name, node, value in _bindings(stmt, runs):
+            space.add(Site(name, piece.module, piece, node, value))
+        if isinstance(stmt, ast.ImportFrom) and stmt.level == 0 and stmt.module:
+            if any(alias.name == "*" for alias in stmt.names):
+                space.star_imports.append(stmt.module)
+        if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            for block in ("body", "orelse", "finalbody"):
+                _collect(getattr(stmt, block, []), piece, space, runs)
+            for handler in getattr(stmt, "handlers", []):
+                _collect(handler.body, piece, space, runs)
+            for case in getattr(stmt, "cases", []):
+                _collect(case.body, piece, space, runs)
+
+
+def _bindings(stmt: ast.stmt, runs: list[str]) -> Iterator[tuple[str, ast.AST, object]]:
+    """``(name, node to scan, value)`` for every module-level name ``stmt`` binds or changes."""
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        yield stmt.name, stmt, None
+        for name in declared_global(stmt):
+            yield name, stmt, None
+    elif isinstance(stmt, ast.Import):
+        for alias in stmt.names:
+            if alias.asname:
+                yield alias.asname, stmt, alias.name
+            else:
+                top = alias.name.split(".")[0]
+                yield top, stmt, top
+    elif isinstance(stmt, ast.ImportFrom) and stmt.level == 0 and stmt.module:
+        for alias in stmt.names:
+            if alias.name != "*":
+                yield alias.asname or alias.name, stmt, f"{stmt.module}.{alias.name}"
+    elif isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        value = stmt.value if not isinstance(stmt, ast.AugAssign) else None
+        for target in targets:
+            yield from ((n, stmt, v) for n, v in assigned(target, value))
+    elif isinstance(stmt, (ast.For, ast.AsyncFor)):
+        yield from ((n, stmt.iter, None) for n, _ in assigned(stmt.target, None))
+    elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+        for item in stmt.items:
+            if item.optional_vars is not None:
+                yield from ((n, item.context_expr, None) for n, _ in assigned(item.optional_vars))
+    elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+        yield from _call_bindings(stmt.value, runs)
+
+
+def _call_bindings(call: ast.Call, runs: list[str]) -> Iterator[tuple[str, ast.AST, object]]:
+    """``table.update(...)``, ``setattr(obj, ...)``: the name they change; ``%run f.py``."""
+    func = call.func
+    if isinstance(func, ast.Attribute) and (root := root_name(func.value)):
+        yield root, call, None
+    if isinstance(func, ast.Name) and func.id == "setattr" and call.args:
+        if root := root_name(call.args[0]):
+            yield root, call, None
+    magic = line_magic(call)
+    if magic and magic[0] == "run":
+        words = [w for w in magic[1].split() if not w.startswith("-")]
+        module = module_name(words[0]) if words else None
+        if module:
+            runs.append(module)
+
+
+def line_magic(call: ast.Call) -> tuple[str, str] | None:
+    """``(name, arguments)`` of ``get_ipython().run_line_magic('name', 'arguments')``."""
+    func = call.func
+    if (
+        isinstance(func, ast.Attribute)
+        and func.attr == "run_line_magic"
+        and isinstance(func.value, ast.Call)
+        and isinstance(func.value.func, ast.Name)
+        and func.value.func.id == "get_ipython"
+        and len(call.args) >= 2
+        and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in call.args[:2])
+    ):
+        return call.args[0].value, call.args[1].value
+    return None
+
+
+def assigned(target: ast.expr, value: ast.expr | None = None) -> Iterator[tuple[str, object]]:
+    """``(name, value)`` for the names an assignment target binds; a subscript or attribute
+    target (``cache["f"] = v``) changes its root name."""
+    if isinstance(target, ast.Name):
+        yield target.id, value
+    elif isinstance(target, ast.Starred):
+        yield from assigned(target.value)
+    elif isinstance(target, (ast.Tuple, ast.List)):
+        values = (
+            value.elts
+            if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts)
+            else [None] * len(target.elts)
+        )
+        for element, element_value in zip(target.elts, values, strict=True):
+            yield from assigned(element, element_value)
+    elif isinstance(target, (ast.Subscript, ast.Attribute)) and (root := root_name(target)):
+        yield root, None
+
+
+def root_name(node: ast.expr) -> str | None:
+    """``a`` for ``a``, ``a.b.c``, ``a[0].b``."""
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def declared_global(node: ast.AST) -> set[str]:
+    """The names a function (or any function nested in ``node``) declares ``global``."""
+    return {name for n in ast.walk(node) if isinstance(n, ast.Global) for name in n.names}

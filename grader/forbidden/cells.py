@@ -1,0 +1,125 @@
+"""A notebook's cells as the Python the kernel runs, one piece per cell, IPython syntax understood.
+
+Pure text work: nothing here imports or runs the notebook. A cell magic decides what its cell is:
+``%%capture``, ``%%time`` and friends run the rest of the cell as Python; ``%%writefile x.py``
+writes a module the notebook may import or ``%run``; ``%%bash``, ``%%html`` and the like are not
+Python. Line magics and ``!cmd`` become ``get_ipython()`` calls through IPython's own transformer,
+which keeps the line numbers.
+"""
+
+from __future__ import annotations
+
+import ast
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+MAIN = "__main__"  # the notebook's own namespace
+
+# Cell magics whose body runs in the kernel's namespace as ordinary Python.
+PYTHON_CELL_MAGICS = frozenset({"capture", "time", "timeit", "prun", "debug"})
+WRITE_CELL_MAGICS = frozenset({"writefile", "file"})
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Python read from one cell (or one file written by a cell), parsed."""
+
+    cell: int  # the cell's index among all cells, as run errors count it
+    first_line: int  # the cell line where this piece's line 1 is
+    module: str  # MAIN, or the module name of a file the cell writes
+    file: str | None  # that file's name as written
+    tree: ast.Module
+
+    def where(self, node: ast.AST) -> str:
+        """``cell 4, line 2`` (or ``helper.py line 3, written by cell 4``) for ``node``."""
+        line = getattr(node, "lineno", 1)
+        if self.file is not None:
+            return f"{self.file} line {line}, written by cell {self.cell}"
+        return f"cell {self.cell}, line {line + self.first_line - 1}"
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A cell (or written file) that is not Python; the scan could not look inside it."""
+
+    cell: int
+    problem: str
+
+
+def as_cells(code_or_cells: str | Sequence[str] | Sequence[tuple[int, str]]) -> list[tuple[int, str]]:
+    """``(index, source)`` pairs from one code string, a list of sources, or indexed pairs."""
+    if isinstance(code_or_cells, str):
+        return [(0, code_or_cells)]
+    return [
+        item if isinstance(item, tuple) else (index, item)
+        for index, item in enumerate(code_or_cells)
+    ]
+
+
+def read_pieces(cells: Sequence[tuple[int, str]]) -> tuple[list[Piece], list[Unreadable]]:
+    """Every Python piece of ``cells`` in running order, and what could not be read."""
+    pieces: list[Piece] = []
+    unreadable: list[Unreadable] = []
+    for index, source in cells:
+        _read_cell(index, source, 1, pieces, unreadable)
+    return pieces, unreadable
+
+
+def _read_cell(
+    index: int, source: str, first_line: int, pieces: list[Piece], unreadable: list[Unreadable]
+) -> None:
+    head, _, body = source.lstrip("\n").partition("\n")
+    first_line += len(source) - len(source.lstrip("\n"))
+    if head.startswith("%%"):
+        name, _, arguments = head[2:].strip().partition(" ")
+        if name in PYTHON_CELL_MAGICS:
+            _read_cell(index, body, first_line + 1, pieces, unreadable)
+        elif name in WRITE_CELL_MAGICS:
+            _read_written_file(index, arguments, body, pieces, unreadable)
+        return  # %%bash, %%html, ...: not Python run in the kernel
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+
+        python = TransformerManager().transform_cell(source)
+        tree = ast.parse(python)
+    except (SyntaxError, ValueError) as error:  # ValueError: a NUL byte in the source
+        unreadable.append(Unreadable(index, _syntax_problem(error, first_line)))
+        return
+    pieces.append(Piece(index, first_line, MAIN, None, tree))
+
+
+def _read_written_file(
+    index: int, arguments: str, body: str, pieces: list[Piece], unreadable: list[Unreadable]
+) -> None:
+    try:
+        words = [w for w in shlex.split(arguments) if not w.startswith("-")]
+    except ValueError:
+        words = []
+    module = module_name(words[-1]) if words else None
+    if module is None:
+        return  # a data file, not a module Python can import
+    try:
+        tree = ast.parse(body)
+    except (SyntaxError, ValueError) as error:
+        unreadable.append(Unreadable(index, f"the file {words[-1]} it writes: " + str(error)))
+        return
+    pieces.append(Piece(index, 2, module, words[-1], tree))
+
+
+def module_name(path: str) -> str | None:
+    """The module ``import`` finds for a file written beside the notebook (``a/b.py`` -> ``a.b``)."""
+    parts = PurePosixPath(path).parts
+    if not parts or not path.endswith(".py") or PurePosixPath(path).is_absolute():
+        return None
+    names = [p for p in parts[:-1] if p != "."] + [PurePosixPath(parts[-1]).stem]
+    if names[-1] == "__init__":
+        names = names[:-1]
+    return ".".join(names) if names and all(n.isidentifier() for n in names) else None
+
+
+def _syntax_problem(error: Exception, first_line: int) -> str:
+    if isinstance(error, SyntaxError) and error.lineno is not None:
+        return f"SyntaxError on line {error.lineno + first_line - 1}: {error.msg}"
+    return f"{type(error).__name__}: {error}"

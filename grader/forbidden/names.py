@@ -1,0 +1,109 @@
+"""Every dotted path that names a forbidden object, learnt once from the real packages.
+
+``torch.nn.LSTMCell`` is also ``torch.nn.modules.LSTMCell`` and ``torch.nn.modules.rnn.LSTMCell``.
+Rather than guess, a separate trusted process imports the forbidden objects' packages (never the
+student's code), and lists every module attribute that *is* each object, plus its
+``__module__.__qualname__``. The answer is cached for the life of the process. Where a package
+is not installed on the grader's side, a path still matches when it starts with the forbidden
+name's package and ends with its last part (``torch.nn.<anything>.LSTMCell``).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import subprocess
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+# Runs in a child interpreter: argv[1] is a JSON list of dotted names; prints {name: [paths]}.
+_ALIASES_SCRIPT = r"""
+import importlib, json, sys
+
+def find(name):
+    parts = name.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:cut]))
+        except Exception:
+            continue
+        for attribute in parts[cut:]:
+            obj = getattr(obj, attribute)
+        return obj
+    raise LookupError(name)
+
+found = {}
+for name in json.loads(sys.argv[1]):
+    paths = {name}
+    try:
+        obj = find(name)
+    except Exception:
+        found[name] = sorted(paths)
+        continue
+    if hasattr(obj, "__module__") and hasattr(obj, "__qualname__"):
+        paths.add(f"{obj.__module__}.{obj.__qualname__}")
+    top = name.split(".")[0]
+    for module_name, module in list(sys.modules.items()):
+        if module is None or not (module_name == top or module_name.startswith(top + ".")):
+            continue
+        if module is obj:
+            paths.add(module_name)
+        try:
+            items = list(vars(module).items())
+        except TypeError:
+            continue
+        paths.update(f"{module_name}.{key}" for key, value in items if value is obj)
+    found[name] = sorted(paths)
+print(json.dumps(found))
+"""
+ALIASES_TIMEOUT_S = 180  # importing torch on a busy two-core machine
+
+
+@functools.cache
+def aliases(names: tuple[str, ...]) -> dict[str, frozenset[str]]:
+    """``name -> every dotted path naming the same object`` (just ``{name}`` if unknown)."""
+    if not names:
+        return {}
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _ALIASES_SCRIPT, json.dumps(list(names))],
+            capture_output=True,
+            text=True,
+            timeout=ALIASES_TIMEOUT_S,
+            check=True,
+        )
+        found = json.loads(done.stdout.strip().splitlines()[-1])
+    except (subprocess.SubprocessError, OSError, ValueError, IndexError):
+        found = {}
+    return {name: frozenset(found.get(name, [name])) for name in names}
+
+
+def _under(path: str, prefix: str) -> bool:
+    return path == prefix or path.startswith(prefix + ".")
+
+
+@dataclass(frozen=True)
+class Forbidden:
+    """What a notebook may not use: modules (anywhere) and objects (in graded functions)."""
+
+    modules: tuple[str, ...]
+    objects: dict[str, frozenset[str]]  # configured name -> every path naming it
+
+    @classmethod
+    def from_config(cls, imports: Iterable[str], calls: Iterable[str]) -> Forbidden:
+        return cls(tuple(imports), aliases(tuple(dict.fromkeys(calls))))
+
+    def module(self, path: str) -> str | None:
+        """The forbidden module ``path`` is in or under, if any."""
+        return next((m for m in self.modules if _under(path, m)), None)
+
+    def object(self, path: str) -> str | None:
+        """The configured forbidden object that ``path`` names (or is an attribute of)."""
+        for name, paths in self.objects.items():
+            if any(_under(path, p) for p in paths):
+                return name
+            package, _, last = name.rpartition(".")
+            if package and path.startswith(package + ".") and path.endswith("." + last):
+                return name
+        return None

@@ -1,0 +1,199 @@
+"""Everything a graded function can reach, scanned for forbidden objects and dynamic lookups.
+
+From the graded function's ``def``, every global name it uses is followed to all of its sites
+(helpers, classes with all their methods, lambdas, aliases, the files the notebook writes and
+imports), transitively, each site once. Local names stay local: a student's own variable
+called ``lstm`` is not the release's ``lstm = torch.nn.LSTM(...)``.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import deque
+from dataclasses import dataclass, field
+
+from grader.forbidden.bindings import Namespace, Site
+from grader.forbidden.cells import MAIN, Piece
+from grader.forbidden.names import Forbidden
+from grader.forbidden.resolve import COMPREHENSIONS, Resolver, Scope
+
+# What picks the code it runs, or the object it uses, while it runs: a reviewer must look.
+DYNAMIC = {
+    "builtins.exec": "exec",
+    "builtins.eval": "eval",
+    "builtins.compile": "compile",
+    "builtins.__import__": "__import__ with a computed name",
+    "builtins.getattr": "getattr with a computed name",
+    "builtins.globals": "globals()",
+    "builtins.vars": "vars()",
+    "importlib": "importlib with a computed name",
+    "sys.modules": "sys.modules",
+    "IPython.get_ipython": "get_ipython()",
+    "operator.attrgetter": "operator.attrgetter",
+    "operator.methodcaller": "operator.methodcaller",
+    "pickle.loads": "pickle.loads",
+    "pickle.load": "pickle.load",
+    "marshal.loads": "marshal.loads",
+    "types.FunctionType": "types.FunctionType",
+    "types.CodeType": "types.CodeType",
+    "runpy": "runpy",
+    "pydoc.locate": "pydoc.locate",
+    "ctypes": "ctypes",
+}
+
+
+def _dynamic(path: str) -> str | None:
+    for prefix, what in DYNAMIC.items():
+        if path == prefix or path.startswith(prefix + "."):
+            return what
+    if path.endswith(".__dict__") or path.endswith(".__getattribute__"):
+        return path.rsplit(".", 1)[1]
+    return None
+
+
+@dataclass
+class Findings:
+    """What one graded function reaches: definite forbidden uses, and notes to review."""
+
+    uses: list[str] = field(default_factory=list)
+    review: list[str] = field(default_factory=list)
+
+    def add(self, kind: list[str], text: str) -> None:
+        if text not in kind:
+            kind.append(text)
+
+
+class Reach:
+    """Scans what ``graded`` reaches; ``findings`` holds the result."""
+
+    def __init__(self, spaces: dict[str, Namespace], forbidden: Forbidden, graded: str):
+        self.spaces, self.forbidden, self.graded = spaces, forbidden, graded
+        self.resolver = Resolver(spaces)
+        self.findings = Findings()
+        self._seen: set[int] = set()
+        self._queue: deque[tuple[Site, tuple[str, ...]]] = deque()
+
+    def run(self) -> Findings:
+        self._follow(MAIN, self.graded, ())
+        while self._queue:
+            site, trail = self._queue.popleft()
+            self._site, self._trail = site, trail
+            self._visit(site.node, None, site.module, called=False, inside=False)
+        return self.findings
+
+    def _follow(self, module: str, name: str | None, trail: tuple[str, ...]) -> None:
+        space = self.spaces.get(module)
+        if space is None:
+            return
+        names = [name] if name is not None else list(space.sites)
+        for each in names:
+            for site in space.sites.get(each, []):
+                if id(site.node) not in self._seen:
+                    self._seen.add(id(site.node))
+                    self._queue.append((site, (*trail, each)))
+
+    # --- the walk ---------------------------------------------------------------------------
+
+    def _visit(self, node: ast.AST, scope: Scope | None, module: str, called: bool, inside: bool):
+        """``called``: ``node`` is what a call calls; ``inside``: an enclosing expression has
+        already resolved, so ``node`` (part of it) is not reported again."""
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            arguments = node.args
+            outer = [*arguments.defaults, *filter(None, arguments.kw_defaults)]
+            if not isinstance(node, ast.Lambda):
+                outer += node.decorator_list
+            for child in outer:
+                self._visit(child, scope, module, False, False)
+            inner = Scope.of_function(node, scope)
+            body = [node.body] if isinstance(node, ast.Lambda) else node.body
+            for child in body:
+                self._visit(child, inner, module, False, False)
+            return
+        if isinstance(node, ast.ClassDef):
+            for child in [*node.bases, *(k.value for k in node.keywords), *node.decorator_list]:
+                self._visit(child, scope, module, False, False)
+            inner = Scope.of_class(node, scope)
+            for child in node.body:
+                self._visit(child, inner, module, False, False)
+            return
+        if isinstance(node, COMPREHENSIONS):
+            self._visit(node.generators[0].iter, scope, module, False, False)
+            inner = Scope.of_comprehension(node, scope)
+            for child in ast.iter_child_nodes(node):
+                if child is not node.generators[0]:
+                    self._visit(child, inner, module, False, False)
+            for child in ast.iter_child_nodes(node.generators[0]):
+                if child is not node.generators[0].iter:
+                    self._visit(child, inner, module, False, False)
+            return
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            self._import(node)
+        resolved = False
+        if isinstance(node, (ast.Name, ast.Attribute, ast.Call, ast.Subscript)) and not isinstance(
+            getattr(node, "ctx", ast.Load()), ast.Store | ast.Del
+        ):
+            resolved = self._chain(node, scope, module, called, inside)
+        for child in ast.iter_child_nodes(node):
+            self._visit(
+                child,
+                scope,
+                module,
+                called=isinstance(node, ast.Call) and child is node.func,
+                inside=self._part_of_chain(node, child, resolved, scope, module),
+            )
+
+    def _part_of_chain(self, node, child, resolved: bool, scope, module: str) -> bool:
+        if isinstance(node, ast.Call):
+            if child is node.func and self.resolver.literal_lookup(node, module, scope):
+                return True  # getattr(x, "name"): a literal lookup is not a dynamic one
+            return resolved
+        return resolved and child is getattr(node, "value", None)
+
+    def _chain(self, node, scope: Scope | None, module: str, called: bool, inside: bool) -> bool:
+        if isinstance(node, ast.Name) and (scope is None or scope.lookup(node.id) is None):
+            self._follow(module, node.id, self._trail)
+        paths = self.resolver.paths(node, module, scope)
+        for path in sorted(paths):
+            own = self.resolver.own(path)
+            if own is not None:
+                self._follow(own[0], own[1], self._trail)
+            elif not inside:
+                self._check(node, path, called)
+        return bool(paths)
+
+    def _check(self, node: ast.AST, path: str, called: bool) -> None:
+        name = self.forbidden.object(path) or self.forbidden.module(path)
+        if name is not None:
+            written = ast.unparse(node)
+            note = f" (written {written[:80]})" if written != name else ""
+            verb = "calls" if called else "uses"
+            self.findings.add(self.findings.uses, f"{verb} {name}{note} {self._where(node)}")
+            return
+        what = _dynamic(path)
+        if what is not None:
+            self.findings.add(
+                self.findings.review,
+                f"{self.graded} reaches {what} {self._where(node)}: what it looks up or runs is"
+                " chosen while it runs, so the scan cannot tell; review it by hand",
+            )
+
+    def _import(self, node: ast.Import | ast.ImportFrom) -> None:
+        modules = (
+            [a.name for a in node.names]
+            if isinstance(node, ast.Import)
+            else [f"{node.module}.{a.name}" for a in node.names if node.module and node.level == 0]
+        )
+        for path in modules:
+            name = self.forbidden.object(path) or self.forbidden.module(path)
+            if name is not None:
+                self.findings.add(self.findings.uses, f"imports {name} {self._where(node)}")
+
+    def _where(self, node: ast.AST) -> str:
+        piece: Piece = self._site.piece
+        trail = self._trail
+        if len(trail) == 1 and trail[0] == self.graded:
+            return f"inside {self.graded} ({piece.where(node)})"
+        return (
+            f"in {trail[-1]} ({piece.where(node)}), "
+            f"reached from {self.graded} through {' → '.join(trail)}"
+        )

@@ -1,0 +1,296 @@
+"""Which object an expression names, as dotted paths (``nn.modules.rnn.LSTM`` -> ``torch.nn...``).
+
+Resolution follows imports, aliases (``L = torch.nn.LSTMCell``, also inside a function),
+attribute chains, and lookups whose names are literal or built from literals
+(``getattr(importlib.import_module("torch." + "nn"), "LSTM" + "Cell")``, ``sys.modules[...]``,
+``globals()[...]``, ``vars(m)[...]``, ``m.__dict__[...]``). A name can stand for several
+objects (``try: import torch`` / ``except: torch = None``), so the answer is a set. The
+notebook's own objects are paths in their own module (``__main__.make_cell``, ``helper.Model``).
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from dataclasses import dataclass, field
+
+from grader.forbidden.bindings import Namespace, assigned
+
+LOOKUPS = frozenset({"builtins.getattr", "importlib.import_module", "builtins.__import__"})
+
+
+@dataclass
+class Scope:
+    """The local names of a function, lambda, comprehension or class body, with their values."""
+
+    names: dict[str, list[object]] = field(default_factory=dict)  # expr, path or None
+    parent: Scope | None = None
+    is_class: bool = False
+
+    def lookup(self, name: str) -> list[object] | None:
+        scope = self
+        while scope is not None:
+            if name in scope.names:
+                return scope.names[name]
+            scope = scope.parent
+        return None
+
+    def enclosing_for_functions(self) -> Scope | None:
+        """What a function defined here sees: a class body's names are not visible to it."""
+        return self.parent if self.is_class else self
+
+    @classmethod
+    def of_function(cls, node: ast.AST, parent: Scope | None) -> Scope:
+        names: dict[str, list[object]] = {}
+        arguments = node.args
+        for arg in [
+            *arguments.posonlyargs,
+            *arguments.args,
+            *arguments.kwonlyargs,
+            *filter(None, [arguments.vararg, arguments.kwarg]),
+        ]:
+            names[arg.arg] = [None]
+        if not isinstance(node, ast.Lambda):
+            _local_bindings(node.body, names)
+        for outer in _declared(node):
+            names.pop(outer, None)
+        enclosing = parent.enclosing_for_functions() if parent is not None else None
+        return cls(names, enclosing)
+
+    @classmethod
+    def of_class(cls, node: ast.ClassDef, parent: Scope | None) -> Scope:
+        names: dict[str, list[object]] = {}
+        _local_bindings(node.body, names)
+        return cls(names, parent, is_class=True)
+
+    @classmethod
+    def of_comprehension(cls, node: ast.AST, parent: Scope | None) -> Scope:
+        names: dict[str, list[object]] = {}
+        for generator in node.generators:
+            for name, _ in assigned(generator.target, None):
+                names[name] = [None]
+        return cls(names, parent)
+
+
+_NEW_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def _declared(node: ast.AST) -> set[str]:
+    """Names a function declares global or nonlocal in its own body (not in nested ones)."""
+    return {
+        name
+        for n in _own_nodes(node.body)
+        if isinstance(n, (ast.Global, ast.Nonlocal))
+        for name in n.names
+    }
+
+
+def _own_nodes(body: list[ast.stmt]):
+    """Every node of ``body``, not looking inside nested functions, lambdas and classes."""
+    stack = list(body)
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, (*_NEW_SCOPES, *COMPREHENSIONS)):
+            stack.extend(ast.iter_child_nodes(node))
+
+
+def _local_bindings(body: list[ast.stmt], names: dict[str, list[object]]) -> None:
+    def bind(name: str, value: object) -> None:
+        names.setdefault(name, []).append(value)
+
+    for node in _own_nodes(body):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                for name, value in assigned(target, node.value):
+                    if _binds(target, name):
+                        bind(name, value)
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor)):
+            value = node.value if isinstance(node, ast.AnnAssign) else None
+            for name, element in assigned(node.target, value):
+                if _binds(node.target, name):
+                    bind(name, element)
+        elif isinstance(node, ast.NamedExpr):
+            bind(node.target.id, node.value)
+        elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+            for name, _ in assigned(node.optional_vars):
+                if _binds(node.optional_vars, name):
+                    bind(name, None)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                top = alias.name.split(".")[0]
+                bind(alias.asname or top, alias.name if alias.asname else top)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                bind(alias.asname or alias.name, f"{node.module}.{alias.name}")
+        elif isinstance(node, (*_NEW_SCOPES[:2], ast.ClassDef)):
+            bind(node.name, None)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bind(node.name, None)
+
+
+def _binds(target: ast.expr, name: str) -> bool:
+    """Whether ``target`` binds ``name`` itself (``x = ...``), not an item of it (``x[0] = ``)."""
+    return any(isinstance(n, ast.Name) and n.id == name for n in _target_names(target))
+
+
+def _target_names(target: ast.expr):
+    if isinstance(target, ast.Name):
+        yield target
+    elif isinstance(target, ast.Starred):
+        yield from _target_names(target.value)
+    elif isinstance(target, (ast.Tuple, ast.List)):
+        for element in target.elts:
+            yield from _target_names(element)
+
+
+class Resolver:
+    """Resolves expressions to dotted paths within the notebook's namespaces."""
+
+    def __init__(self, spaces: dict[str, Namespace]):
+        self.spaces = spaces
+        self._active: set[int] = set()  # expressions being resolved: a cycle resolves to nothing
+
+    def own(self, path: str) -> tuple[str, str | None] | None:
+        """``(module, first name)`` when ``path`` is one of the notebook's own objects."""
+        for module in sorted(self.spaces, key=len, reverse=True):
+            if path == module:
+                return module, None
+            if path.startswith(module + "."):
+                return module, path[len(module) + 1 :].split(".")[0]
+        return None
+
+    def paths(self, node: ast.AST, module: str, scope: Scope | None) -> set[str]:
+        if id(node) in self._active:
+            return set()
+        self._active.add(id(node))
+        try:
+            return self._paths(node, module, scope)
+        finally:
+            self._active.discard(id(node))
+
+    def _paths(self, node: ast.AST, module: str, scope: Scope | None) -> set[str]:
+        if isinstance(node, ast.Name):
+            return self.name_paths(node.id, module, scope)
+        if isinstance(node, ast.Attribute):
+            return {f"{p}.{node.attr}" for p in self.paths(node.value, module, scope)}
+        if isinstance(node, ast.Call):
+            return self._lookup_paths(node, module, scope)
+        if isinstance(node, ast.Subscript):
+            return self._subscript_paths(node, module, scope)
+        return set()
+
+    def literal_lookup(self, call: ast.Call, module: str, scope: Scope | None) -> bool:
+        """Whether ``call`` is getattr / import_module / __import__ of a literal name."""
+        functions = self.paths(call.func, module, scope) & LOOKUPS
+        index = 1 if functions == {"builtins.getattr"} else 0
+        return bool(functions) and self.literal(_arg(call, index), module, scope) is not None
+
+    def _lookup_paths(self, call: ast.Call, module: str, scope: Scope | None) -> set[str]:
+        functions = self.paths(call.func, module, scope)
+        if "builtins.getattr" in functions:
+            name = self.literal(_arg(call, 1), module, scope)
+            if name is not None and call.args:
+                return {f"{p}.{name}" for p in self.paths(call.args[0], module, scope)}
+        if "importlib.import_module" in functions:
+            name = self.literal(_arg(call, 0), module, scope)
+            return {name} if name else set()
+        if "builtins.__import__" in functions:
+            name = self.literal(_arg(call, 0), module, scope)
+            from_list = len(call.args) >= 4 or any(k.arg == "fromlist" for k in call.keywords)
+            return {name if from_list else name.split(".")[0]} if name else set()
+        return set()
+
+    def _subscript_paths(self, node: ast.Subscript, module: str, scope: Scope | None) -> set[str]:
+        key = self.literal(node.slice, module, scope)
+        if key is None:
+            return set()
+        base = node.value
+        if isinstance(base, ast.Attribute) and base.attr == "__dict__":
+            return {f"{p}.{key}" for p in self.paths(base.value, module, scope)}
+        if isinstance(base, ast.Call):
+            functions = self.paths(base.func, module, scope)
+            if "builtins.vars" in functions and base.args:
+                return {f"{p}.{key}" for p in self.paths(base.args[0], module, scope)}
+            if "builtins.globals" in functions:
+                return self.name_paths(key, module, None)
+        if "sys.modules" in self.paths(base, module, scope):
+            return {key}
+        return set()
+
+    def name_paths(self, name: str, module: str, scope: Scope | None) -> set[str]:
+        local = scope.lookup(name) if scope is not None else None
+        if local is not None:
+            return self._values(local, module, scope)
+        space = self.spaces.get(module)
+        sites = space.sites.get(name, []) if space else []
+        if sites:
+            found: set[str] = set()
+            for site in sites:
+                if isinstance(site.node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    if site.node.name == name:
+                        found.add(f"{site.module}.{name}")
+                else:
+                    found |= self._values([site.value], site.module, None)
+            return found
+        if space and space.star_imports:
+            return {f"{star}.{name}" for star in space.star_imports}
+        if name == "__builtins__":
+            return {"builtins"}
+        if name == "get_ipython":
+            return {"IPython.get_ipython"}
+        return {f"builtins.{name}"} if hasattr(builtins, name) else set()
+
+    def _values(self, values: list[object], module: str, scope: Scope | None) -> set[str]:
+        found: set[str] = set()
+        for value in values:
+            if isinstance(value, str):
+                found.add(value)
+            elif isinstance(value, ast.expr):
+                found |= self.paths(value, module, scope)
+        return found
+
+    def literal(self, node: ast.AST | None, module: str, scope: Scope | None) -> str | None:
+        """The string ``node`` always is, when it is built from literals only."""
+        if node is None or id(node) in self._active:
+            return None
+        if isinstance(node, ast.Constant):
+            return node.value if isinstance(node.value, str) else None
+        self._active.add(id(node))
+        try:
+            return self._folded(node, module, scope)
+        finally:
+            self._active.discard(id(node))
+
+    def _folded(self, node: ast.AST, module: str, scope: Scope | None) -> str | None:
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            left = self.literal(node.left, module, scope)
+            right = self.literal(node.right, module, scope)
+            return left + right if left is not None and right is not None else None
+        if isinstance(node, ast.JoinedStr):
+            parts = [self.literal(getattr(v, "value", v), module, scope) for v in node.values]
+            return "".join(parts) if None not in parts else None
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "join"
+            and len(node.args) == 1
+            and isinstance(node.args[0], (ast.List, ast.Tuple))
+        ):
+            glue = self.literal(node.func.value, module, scope)
+            parts = [self.literal(e, module, scope) for e in node.args[0].elts]
+            return glue.join(parts) if glue is not None and None not in parts else None
+        if isinstance(node, ast.Name):
+            local = scope.lookup(node.id) if scope is not None else None
+            if local is None:
+                space = self.spaces.get(module)
+                local = [s.value for s in space.sites.get(node.id, [])] if space else []
+                scope = None
+            texts = {self.literal(v, module, scope) if isinstance(v, ast.expr) else None for v in local}
+            return texts.pop() if len(texts) == 1 else None
+        return None
+
+
+def _arg(call: ast.Call, index: int) -> ast.expr | None:
+    return call.args[index] if len(call.args) > index else None
