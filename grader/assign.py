@@ -32,7 +32,7 @@ from IPython.core.inputtransformer2 import TransformerManager
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 import reference_lstm
-from grader import hints, score, selfcheck
+from grader import forbidden, hints, score, selfcheck
 from grader.errors import UserError
 
 CONFIG_NAME = "assignment.toml"
@@ -775,10 +775,10 @@ def released_notebook(config: AssignmentConfig) -> nbformat.NotebookNode:
 
 
 def _forbidden_uses(code: str, config: AssignmentConfig) -> list[str]:
-    found = score.forbidden_shortcuts(
+    found = forbidden.forbidden_shortcuts(
         code, [f.name for f in config.functions], config.forbidden_imports, config.forbidden_calls
     )
-    return [use for uses in found.values() for use in uses]
+    return [use for key, uses in found.items() if key != forbidden.REVIEW for use in uses]
 
 
 def _write_release(config: AssignmentConfig, out_dir: Path) -> Path:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import nbformat
 
-from grader import assign, execute, export, score
+from grader import assign, execute, export, forbidden, score
 from grader.errors import UserError
 from grader.gradebook import Gradebook, Row
 
@@ -78,12 +78,10 @@ def _pick_notebook(folder: Path, config: assign.AssignmentConfig) -> Path | str:
 
     def defined(path: Path) -> int:
         try:
-            code = "\n".join(
-                c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"
-            )
+            cells = execute.read_code_cells(path)
         except Exception:  # an unreadable notebook defines nothing
             return 0
-        return len(graded & score.defined_functions(code))
+        return len(graded & forbidden.defined_functions(cells))
 
     count, best = max(((defined(path), path) for path in notebooks), key=lambda pair: pair[0])
     if count == 0 and len(notebooks) > 1:
@@ -173,9 +171,12 @@ class Plan:
 
 
 def _warnings(
-    submission: Submission, run: execute.RunResult, plan: Plan, forbidden: dict[str, list[str]]
+    submission: Submission, run: execute.RunResult, plan: Plan, found: dict[str, list[str]]
 ) -> list[str]:
-    warnings = [f"Forbidden shortcut: {item}" for item in forbidden.get("*", [])]
+    warnings = [f"Forbidden shortcut: {item}" for item in found.get(forbidden.NOTEBOOK, [])]
+    warnings += [
+        f"For the instructor to review: {item}" for item in found.get(forbidden.REVIEW, [])
+    ]
     if submission.notebook is not None and run.status != "invalid":
         try:
             nb = nbformat.read(submission.notebook, as_version=4)
@@ -207,6 +208,16 @@ def _run(
     )
 
 
+def _code_cells(submission: Submission) -> list[tuple[int, str]]:
+    """The code cells the run executed, for the forbidden-shortcut scan (none if unreadable)."""
+    if submission.notebook is None:
+        return []
+    try:
+        return execute.read_code_cells(submission.notebook)
+    except (execute.NotANotebook, OSError):  # the run already reported why
+        return []
+
+
 def grade_submission(submission: Submission, plan: Plan, seed: int) -> Row:
     """Run, probe, score and write one submission's files; return its gradebook row."""
     config = plan.config
@@ -221,8 +232,8 @@ def grade_submission(submission: Submission, plan: Plan, seed: int) -> Row:
         probes = run.probes[start : start + len(cases[name])]
         outcomes[name] = [(p.value, p.error) for p in probes]
         start += len(cases[name])
-    forbidden = score.forbidden_shortcuts(
-        run.code, names, config.forbidden_imports, config.forbidden_calls
+    found = forbidden.forbidden_shortcuts(
+        _code_cells(submission), names, config.forbidden_imports, config.forbidden_calls
     )
     results = {
         f.name: score.score_function(
@@ -232,7 +243,7 @@ def grade_submission(submission: Submission, plan: Plan, seed: int) -> Row:
             outcomes[f.name],
             config.atol,
             config.rtol,
-            forbidden.get(f.name, []),
+            found.get(f.name, []),
         )
         for f in config.functions
     }
@@ -246,7 +257,7 @@ def grade_submission(submission: Submission, plan: Plan, seed: int) -> Row:
         functions=results,
         late=submission.late,
         graded_at=datetime.now().astimezone().isoformat(timespec="seconds"),
-        warnings=_warnings(submission, run, plan, forbidden),
+        warnings=_warnings(submission, run, plan, found),
         cell_errors=[
             f"cell {e.index}: {e.ename}: {e.evalue}" + (" (timed out)" if e.timed_out else "")
             for e in run.cell_errors

@@ -190,55 +190,6 @@ def test_batch_major_forward_gets_its_shape_hint(cases):
     assert "time-major" in result.cases[1].message
 
 
-def test_forbidden_shortcuts_are_found_where_they_are():
-    code = "\n".join(
-        [
-            "import numpy as np",
-            "!pip install nothing",
-            "%matplotlib inline",
-            "from reference_lstm import lstm_cell as cheat",
-            "import torch",
-            "def lstm_forward(x, h0, c0, params):",
-            "    model = torch.nn.LSTM(3, 4)",
-            "    return model(x)",
-            "def helper():",
-            "    return torch.nn.LSTM(1, 1)",
-        ]
-    )
-    found = score.forbidden_shortcuts(
-        code,
-        ["lstm_forward", "lstm_cell"],
-        ["reference_lstm", "grader"],
-        ["torch.nn.LSTM", "nn.LSTM"],
-    )
-    assert found["*"] == ["imports reference_lstm (line 4)"]
-    assert found["lstm_forward"] == ["calls torch.nn.LSTM inside lstm_forward (line 7)"]
-    assert "helper" not in found and "lstm_cell" not in found
-
-
-def test_forbidden_calls_are_found_through_import_aliases():
-    code = "\n".join(
-        [
-            "import torch.nn as N",
-            "from torch.nn import LSTMCell as Cell",
-            "from torch import nn",
-            "def lstm_cell(x_t, h_prev, c_prev, params):",
-            "    return Cell(3, 4)",
-            "def lstm_forward(x, h0, c0, params):",
-            "    a = N.LSTM(3, 4)",
-            "    return nn.LSTM(3, 4)",
-        ]
-    )
-    found = score.forbidden_shortcuts(
-        code, ["lstm_cell", "lstm_forward"], [], ["torch.nn.LSTM", "torch.nn.LSTMCell"]
-    )
-    assert found["lstm_cell"] == ["calls torch.nn.LSTMCell inside lstm_cell (line 5)"]
-    assert found["lstm_forward"] == [
-        "calls torch.nn.LSTM inside lstm_forward (line 7)",
-        "calls torch.nn.LSTM inside lstm_forward (line 8)",
-    ]
-
-
 def test_forbidden_call_zeroes_the_function(cases):
     outcomes = [(case.expected, None) for case in cases["lstm_forward"]]
     result = score.score_function(
@@ -251,8 +202,3 @@ def test_forbidden_call_zeroes_the_function(cases):
         forbidden=["calls torch.nn.LSTM inside"],
     )
     assert result.score == 0 and not result.passed
-
-
-def test_defined_functions_reads_ipython_syntax():
-    code = "!ls\nimport numpy as np\ndef forget_gate(x_t, h_prev, W_f, b_f):\n    pass\n"
-    assert score.defined_functions(code) == {"forget_gate"}

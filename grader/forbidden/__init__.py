@@ -20,7 +20,7 @@ import ast
 from collections.abc import Sequence
 
 from grader.forbidden.bindings import build, line_magic
-from grader.forbidden.cells import MAIN, Piece, as_cells, read_pieces
+from grader.forbidden.cells import MAIN, Cells, Piece, as_cells, module_name, read_pieces
 from grader.forbidden.names import Forbidden
 from grader.forbidden.reach import Reach
 from grader.forbidden.resolve import Resolver
@@ -29,8 +29,6 @@ NOTEBOOK = "*"  # findings about the whole notebook
 REVIEW = "?"  # notes for the instructor to review; they cost no points
 
 __all__ = ["NOTEBOOK", "REVIEW", "defined_functions", "forbidden_shortcuts"]
-
-Cells = str | Sequence[str] | Sequence[tuple[int, str]]
 
 
 def forbidden_shortcuts(
@@ -49,8 +47,9 @@ def forbidden_shortcuts(
     spaces = build(pieces)
     found: dict[str, list[str]] = {}
     review = [
-        f"cell {u.cell} could not be read as Python ({u.problem}), so the forbidden-shortcut "
-        "scan could not look inside it; review it by hand"
+        f"{'the code' if u.cell is None else f'cell {u.cell}'} could not be read as Python"
+        f" ({u.problem}), so the forbidden-shortcut scan could not look inside it; review it"
+        " by hand"
         for u in unreadable
     ]
     imports = _forbidden_imports(pieces, forbidden, Resolver(spaces))
@@ -105,23 +104,38 @@ def _forbidden_imports(pieces: list[Piece], forbidden: Forbidden, resolver: Reso
     return list(dict.fromkeys(found))
 
 
-_RUNS_CODE = {"builtins.exec", "builtins.eval", "builtins.compile", "builtins.globals"}
+_RUNS_CODE = {"builtins.exec", "builtins.eval", "builtins.compile"}
 
 
-def _hidden_code(pieces: list[Piece], spaces, resolver: Resolver) -> str | None:
-    """Where the notebook makes code the scan cannot see (``exec``, ``%run other.ipynb``)."""
+def _hidden_code(pieces: list[Piece], spaces: dict, resolver: Resolver) -> str | None:
+    """Where the notebook makes code or names the scan cannot see (``exec``, ``%run x.ipynb``,
+    ``globals()[name] = ...``), if anywhere."""
     for piece in pieces:
         for node in ast.walk(piece.tree):
-            if not isinstance(node, ast.Call):
-                continue
-            magic = line_magic(node)
-            if magic and magic[0] in ("run", "load"):
-                words = [w for w in magic[1].split() if not w.startswith("-")]
-                target = words[0] if words else ""
-                if target.removesuffix(".py").replace("/", ".") not in spaces:
-                    return f"{piece.where(node)} runs {target or 'a file'}, which it does not write"
-            if resolver.paths(node.func, piece.module, None) & _RUNS_CODE:
-                return f"{piece.where(node)} runs code made while it runs"
-            if isinstance(node.func, ast.Attribute) and node.func.attr in ("run_cell", "ex", "ev"):
-                return f"{piece.where(node)} runs code through IPython"
+            what = _makes_hidden_code(node, piece.module, spaces, resolver)
+            if what is not None:
+                return f"{piece.where(node)} {what}"
+    return None
+
+
+def _makes_hidden_code(node: ast.AST, module: str, spaces: dict, resolver: Resolver) -> str | None:
+    if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store):
+        base = node.value
+        if isinstance(base, ast.Call) and "builtins.globals" in resolver.paths(
+            base.func, module, None
+        ):
+            return "sets a name through globals()"
+        return None
+    if not isinstance(node, ast.Call):
+        return None
+    magic = line_magic(node)
+    if magic and magic[0] in ("run", "load"):
+        words = [w for w in magic[1].split() if not w.startswith("-")]
+        target = words[0] if words else "a file"
+        if module_name(target) not in spaces:
+            return f"runs {target}, which it does not write"
+    if resolver.paths(node.func, module, None) & _RUNS_CODE:
+        return "runs code made while it runs"
+    if isinstance(node.func, ast.Attribute) and node.func.attr in ("run_cell", "ex", "ev"):
+        return "runs code through IPython"
     return None

@@ -17,6 +17,8 @@ from pathlib import PurePosixPath
 
 MAIN = "__main__"  # the notebook's own namespace
 
+Cells = str | Sequence[str] | Sequence[tuple[int, str]]  # one code string, sources, or pairs
+
 # Cell magics whose body runs in the kernel's namespace as ordinary Python.
 PYTHON_CELL_MAGICS = frozenset({"capture", "time", "timeit", "prun", "debug"})
 WRITE_CELL_MAGICS = frozenset({"writefile", "file"})
@@ -26,7 +28,7 @@ WRITE_CELL_MAGICS = frozenset({"writefile", "file"})
 class Piece:
     """Python read from one cell (or one file written by a cell), parsed."""
 
-    cell: int  # the cell's index among all cells, as run errors count it
+    cell: int | None  # the cell's index among all cells, as run errors count it; None: bare code
     first_line: int  # the cell line where this piece's line 1 is
     module: str  # MAIN, or the module name of a file the cell writes
     file: str | None  # that file's name as written
@@ -35,30 +37,31 @@ class Piece:
     def where(self, node: ast.AST) -> str:
         """``cell 4, line 2`` (or ``helper.py line 3, written by cell 4``) for ``node``."""
         line = getattr(node, "lineno", 1)
+        cell = "" if self.cell is None else f"cell {self.cell}"
         if self.file is not None:
-            return f"{self.file} line {line}, written by cell {self.cell}"
-        return f"cell {self.cell}, line {line + self.first_line - 1}"
+            return f"{self.file} line {line}, written by {cell or 'the code'}"
+        return f"{cell + ', ' if cell else ''}line {line + self.first_line - 1}"
 
 
 @dataclass(frozen=True)
 class Unreadable:
     """A cell (or written file) that is not Python; the scan could not look inside it."""
 
-    cell: int
+    cell: int | None
     problem: str
 
 
-def as_cells(code_or_cells: str | Sequence[str] | Sequence[tuple[int, str]]) -> list[tuple[int, str]]:
+def as_cells(code_or_cells: Cells) -> list[tuple[int | None, str]]:
     """``(index, source)`` pairs from one code string, a list of sources, or indexed pairs."""
     if isinstance(code_or_cells, str):
-        return [(0, code_or_cells)]
+        return [(None, code_or_cells)]
     return [
         item if isinstance(item, tuple) else (index, item)
         for index, item in enumerate(code_or_cells)
     ]
 
 
-def read_pieces(cells: Sequence[tuple[int, str]]) -> tuple[list[Piece], list[Unreadable]]:
+def read_pieces(cells: Sequence[tuple[int | None, str]]) -> tuple[list[Piece], list[Unreadable]]:
     """Every Python piece of ``cells`` in running order, and what could not be read."""
     pieces: list[Piece] = []
     unreadable: list[Unreadable] = []
@@ -68,7 +71,11 @@ def read_pieces(cells: Sequence[tuple[int, str]]) -> tuple[list[Piece], list[Unr
 
 
 def _read_cell(
-    index: int, source: str, first_line: int, pieces: list[Piece], unreadable: list[Unreadable]
+    index: int | None,
+    source: str,
+    first_line: int,
+    pieces: list[Piece],
+    unreadable: list[Unreadable],
 ) -> None:
     head, _, body = source.lstrip("\n").partition("\n")
     first_line += len(source) - len(source.lstrip("\n"))
@@ -91,7 +98,7 @@ def _read_cell(
 
 
 def _read_written_file(
-    index: int, arguments: str, body: str, pieces: list[Piece], unreadable: list[Unreadable]
+    index: int | None, arguments: str, body: str, pieces: list[Piece], unreadable: list[Unreadable]
 ) -> None:
     try:
         words = [w for w in shlex.split(arguments) if not w.startswith("-")]
@@ -109,7 +116,7 @@ def _read_written_file(
 
 
 def module_name(path: str) -> str | None:
-    """The module ``import`` finds for a file written beside the notebook (``a/b.py`` -> ``a.b``)."""
+    """The module ``import`` finds for a file written beside the notebook: ``a/b.py`` is ``a.b``."""
     parts = PurePosixPath(path).parts
     if not parts or not path.endswith(".py") or PurePosixPath(path).is_absolute():
         return None

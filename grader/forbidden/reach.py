@@ -126,8 +126,8 @@ class Reach:
                 if child is not node.generators[0].iter:
                     self._visit(child, inner, module, False, False)
             return
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            self._import(node)
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and scope is not None:
+            self._import(node)  # at module level, the uses of what it binds are what count
         resolved = False
         if isinstance(node, (ast.Name, ast.Attribute, ast.Call, ast.Subscript)) and not isinstance(
             getattr(node, "ctx", ast.Load()), ast.Store | ast.Del
@@ -139,7 +139,7 @@ class Reach:
                 scope,
                 module,
                 called=isinstance(node, ast.Call) and child is node.func,
-                inside=self._part_of_chain(node, child, resolved, scope, module),
+                inside=inside or self._part_of_chain(node, child, resolved, scope, module),
             )
 
     def _part_of_chain(self, node, child, resolved: bool, scope, module: str) -> bool:

@@ -52,8 +52,8 @@ class Scope:
             names[arg.arg] = [None]
         if not isinstance(node, ast.Lambda):
             _local_bindings(node.body, names)
-        for outer in _declared(node):
-            names.pop(outer, None)
+            for outer in _declared(node):
+                names.pop(outer, None)
         enclosing = parent.enclosing_for_functions() if parent is not None else None
         return cls(names, enclosing)
 
@@ -269,7 +269,10 @@ class Resolver:
             right = self.literal(node.right, module, scope)
             return left + right if left is not None and right is not None else None
         if isinstance(node, ast.JoinedStr):
-            parts = [self.literal(getattr(v, "value", v), module, scope) for v in node.values]
+            parts = [
+                self.literal(v.value if isinstance(v, ast.FormattedValue) else v, module, scope)
+                for v in node.values
+            ]
             return "".join(parts) if None not in parts else None
         if (
             isinstance(node, ast.Call)
@@ -287,7 +290,9 @@ class Resolver:
                 space = self.spaces.get(module)
                 local = [s.value for s in space.sites.get(node.id, [])] if space else []
                 scope = None
-            texts = {self.literal(v, module, scope) if isinstance(v, ast.expr) else None for v in local}
+            texts = {
+                self.literal(v, module, scope) if isinstance(v, ast.expr) else None for v in local
+            }
             return texts.pop() if len(texts) == 1 else None
         return None
 

@@ -1,0 +1,302 @@
+"""The forbidden-shortcut scan against the tricks that blinded the old one (issue 17, hole 5),
+and against ordinary notebooks that must not be flagged. Pure: nothing here runs a notebook."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from grader import assign, execute
+from grader.forbidden import NOTEBOOK, REVIEW, defined_functions, forbidden_shortcuts, names
+
+ROOT = Path(__file__).resolve().parent.parent
+ASSIGNMENT = ROOT / "assignments" / "lstm_gates"
+CONFIG = assign.load_config(ASSIGNMENT)
+GRADED = [f.name for f in CONFIG.functions]
+
+
+def scan(*cells: str) -> dict[str, list[str]]:
+    """The scan of a notebook made of ``cells``, with the assignment's own [forbidden] lists."""
+    return forbidden_shortcuts(
+        list(enumerate(cells)), GRADED, CONFIG.forbidden_imports, CONFIG.forbidden_calls
+    )
+
+
+def definite(found: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {k: v for k, v in found.items() if k not in (NOTEBOOK, REVIEW)}
+
+
+CELL = "def lstm_cell(x_t, h_prev, c_prev, params):\n    return {}\n"
+
+
+# --- what the old scan missed -------------------------------------------------------------
+
+
+def test_a_syntax_error_in_one_cell_hides_nothing_else_and_is_sent_for_review():
+    found = scan(
+        "import torch",
+        "def forget_gate(x_t, h_prev, W_f, b_f):\n    return (x_t +\n",
+        CELL.format("torch.nn.LSTMCell(3, 4)"),
+    )
+    assert found["lstm_cell"] == ["calls torch.nn.LSTMCell inside lstm_cell (cell 2, line 2)"]
+    assert "cell 1 could not be read as Python (SyntaxError on line 2" in found[REVIEW][0]
+
+
+@pytest.mark.parametrize("magic", ["%%capture", "%%capture out", "%%time", "%%timeit -n1 -r1"])
+def test_a_python_cell_magic_does_not_turn_the_cell_into_a_string(magic):
+    found = scan(f"{magic}\nimport torch\n" + CELL.format("torch.nn.LSTMCell(3, 4)"))
+    assert found["lstm_cell"] == ["calls torch.nn.LSTMCell inside lstm_cell (cell 0, line 4)"]
+
+
+def test_nested_cell_magics_and_line_magics_are_understood():
+    found = scan(
+        "%%capture\n%%time\n!pip install torch\n%matplotlib inline\nfrom torch import nn",
+        CELL.format("nn.LSTMCell(3, 4)"),
+    )
+    assert found["lstm_cell"] == [
+        "calls torch.nn.LSTMCell (written nn.LSTMCell) inside lstm_cell (cell 1, line 2)"
+    ]
+
+
+def test_a_call_in_a_module_level_helper_is_followed():
+    found = scan(
+        "import torch",
+        "def _make(n):\n    return _deeper(n)\n\n"
+        "def _deeper(n):\n    return torch.nn.LSTMCell(n, n)",
+        CELL.format("_make(3)"),
+    )
+    assert found["lstm_cell"] == [
+        "calls torch.nn.LSTMCell in _deeper (cell 1, line 5), "
+        "reached from lstm_cell through lstm_cell → _make → _deeper"
+    ]
+
+
+def test_mutually_recursive_helpers_end():
+    found = scan(
+        "import torch.nn as nn\n"
+        "def even(n):\n    return odd(n - 1) if n else nn.LSTM(1, 1)\n"
+        "def odd(n):\n    return even(n - 1)\n",
+        CELL.format("odd(3)"),
+    )
+    assert (
+        len(found["lstm_cell"]) == 1 and "through lstm_cell → odd → even" in found["lstm_cell"][0]
+    )
+
+
+@pytest.mark.parametrize(
+    ("imports", "written"),
+    [
+        ("import torch", "torch.nn.modules.rnn.LSTMCell"),
+        ("import torch.nn as nn", "nn.modules.rnn.LSTMCell"),
+        ("import torch.nn as N", "N.LSTMCell"),
+        ("from torch import nn", "nn.modules.LSTMCell"),
+        ("from torch.nn import LSTMCell as C", "C"),
+        ("from torch.nn.modules.rnn import LSTMCell", "LSTMCell"),
+        ("import torch\nL = torch.nn.LSTMCell", "L"),
+        ("import torch\nnn = torch.nn\nK = nn.modules.rnn", "K.LSTMCell"),
+        ("from torch.nn import *", "LSTMCell"),
+        ("import torch", "getattr(torch.nn, 'LSTM' + 'Cell')"),
+        ("import importlib", "getattr(importlib.import_module('torch.' + 'nn'), 'LSTM' + 'Cell')"),
+        ("import sys, torch", "sys.modules['torch.nn'].LSTMCell"),
+        ("import torch", "vars(torch.nn)['LSTMCell']"),
+        ("import torch", "torch.nn.__dict__[f'LSTM{\"Cell\"}']"),
+        ("import torch\nL = torch.nn.LSTMCell", "globals()['L']"),
+        ("NAME = 'LSTM' 'Cell'", "getattr(__import__('torch.nn').nn, NAME)"),
+    ],
+)
+def test_aliases_and_attribute_chains_resolve_to_the_object_they_name(imports, written):
+    found = scan(imports, CELL.format(f"{written}(3, 4)"))
+    assert [f.split(" ")[:2] for f in found["lstm_cell"]][:1] == [["calls", "torch.nn.LSTMCell"]]
+    assert REVIEW not in found
+
+
+def test_an_alias_made_inside_the_function_is_followed():
+    found = scan(
+        "import torch",
+        CELL.format("None\n    nn = torch.nn\n    cell = nn.LSTMCell\n    cell(3, 4)"),
+    )
+    assert found["lstm_cell"][0].startswith("uses torch.nn.LSTMCell (written nn.LSTMCell)")
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        (
+            "import torch",
+            "class Model:\n    def step(self):\n        return torch.nn.LSTMCell(1, 1)",
+            "model = Model()",
+            CELL.format("model.step()"),
+        ),
+        ("import torch", "make = lambda n: torch.nn.LSTMCell(n, n)", CELL.format("make(3)")),
+        (
+            "import torch",
+            "TABLE = {}",
+            "TABLE['cell'] = torch.nn.LSTMCell",
+            CELL.format("TABLE['cell'](3, 4)"),
+        ),
+        (
+            "import torch",
+            "def setup():\n    global L\n    L = torch.nn.LSTMCell",
+            "setup()",
+            CELL.format("L(3, 4)"),
+        ),
+        (
+            "import torch",
+            "def lstm_cell(x_t, h_prev, c_prev, params, L=torch.nn.LSTMCell):\n    return L(3, 4)",
+        ),
+        (
+            "import torch",
+            "def wrap(f):\n    return lambda *a: torch.nn.LSTMCell(3, 4)",
+            "@wrap\n" + CELL.format("None"),
+        ),
+        ("import torch", "class Cell(torch.nn.LSTMCell):\n    pass", CELL.format("Cell(3, 4)")),
+    ],
+    ids=["method", "lambda", "table", "global", "default", "decorator", "subclass"],
+)
+def test_helpers_of_every_kind_are_followed(cells):
+    assert "torch.nn.LSTMCell" in definite(scan(*cells)).get("lstm_cell", [""])[0]
+
+
+def test_a_file_written_by_the_notebook_is_scanned_when_imported_or_run():
+    helper = (
+        "%%writefile shortcut.py\nimport torch\n\ndef make(n):\n    return torch.nn.LSTM(n, n)\n"
+    )
+    for cells in (
+        (helper, "import shortcut", CELL.format("shortcut.make(3)")),
+        (helper, "from shortcut import make as m", CELL.format("m(3)")),
+        (helper, "%run shortcut.py", CELL.format("make(3)")),
+    ):
+        found = scan(*cells)
+        assert found["lstm_cell"] == [
+            "calls torch.nn.LSTM in make (shortcut.py line 4, written by cell 0), "
+            "reached from lstm_cell through lstm_cell → make"
+        ], cells
+
+
+def test_a_forbidden_module_used_by_a_graded_function_costs_it():
+    found = scan(
+        "from reference_lstm import lstm_cell as reference", CELL.format("reference(1, 2, 3, 4)")
+    )
+    assert found[NOTEBOOK] == ["imports reference_lstm (cell 0, line 1)"]
+    assert found["lstm_cell"] == [
+        "calls reference_lstm (written reference) inside lstm_cell (cell 1, line 2)"
+    ]
+
+
+def test_an_import_inside_a_graded_function_is_found():
+    found = scan(CELL.format("None\n    from torch.nn import LSTM\n    return LSTM(1, 1)"))
+    assert found["lstm_cell"][0] == "imports torch.nn.LSTM inside lstm_cell (cell 0, line 3)"
+
+
+# --- dynamic lookups: for review, never points ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "what"),
+    [
+        ("getattr(torch.nn, name)", "getattr with a computed name"),
+        ("importlib.import_module(name)", "importlib with a computed name"),
+        ("__import__(name)", "__import__ with a computed name"),
+        ("eval(name)", "eval"),
+        ("exec(name)", "exec"),
+        ("compile(name, 'x', 'eval')", "compile"),
+        ("globals()[name]", "globals()"),
+        ("sys.modules[name]", "sys.modules"),
+        ("torch.nn.__dict__[name]", "__dict__"),
+        ("get_ipython().run_cell(name)", "get_ipython()"),
+    ],
+)
+def test_a_dynamic_lookup_reached_from_a_graded_function_is_sent_for_review(written, what):
+    found = scan(
+        "import importlib, sys, torch",
+        "def _helper(name):\n    return " + written,
+        CELL.format("_helper(''.join(reversed('lleCMTSL')))"),
+    )
+    assert definite(found) == {}
+    reached = [note for note in found[REVIEW] if note.startswith("lstm_cell reaches")]
+    assert len(reached) == 1
+    assert reached[0].startswith(f"lstm_cell reaches {what} in _helper (cell 1, line 2)")
+
+
+def test_a_graded_function_made_by_exec_is_sent_for_review():
+    found = scan("exec(open('answers.txt').read())")
+    assert any(n.startswith("no cell defines lstm_cell") for n in found[REVIEW])
+    assert "cell 0, line 1 runs code made while it runs" in found[REVIEW][0]
+
+
+def test_running_a_file_the_scan_cannot_see_is_sent_for_review():
+    found = scan("%run answers.ipynb")
+    assert "runs answers.ipynb, which it does not write" in found[REVIEW][0]
+
+
+# --- ordinary notebooks: nothing to report ------------------------------------------------
+
+
+def test_the_released_notebook_and_a_full_marks_sample_are_clean():
+    released = assign.released_notebook(CONFIG)
+    cells = [(i, c.source) for i, c in enumerate(released.cells) if c.cell_type == "code"]
+    sample = execute.read_code_cells(ROOT / "examples" / "submissions" / "asha.ipynb")
+    for notebook in (cells, sample):
+        found = forbidden_shortcuts(
+            notebook, GRADED, CONFIG.forbidden_imports, CONFIG.forbidden_calls
+        )
+        assert found == {}
+
+
+def test_ordinary_student_styles_are_not_flagged():
+    found = scan(
+        "import numpy as np\nimport torch\n# we must not use torch.nn.LSTM here",
+        '"""Compare with torch.nn.LSTMCell later."""\nLSTM = "my own"\n',
+        "class LSTMCell:\n    def __init__(self, n):\n        self.n = n",
+        "def forget_gate(x_t, h_prev, W_f, b_f):\n"
+        "    '''Not torch.nn.LSTM: f_t = sigmoid(W_f [x_t, h] + b_f).'''\n"
+        "    lstm = np.concatenate([x_t, h_prev], axis=1)  # 'torch.nn.LSTM' is forbidden\n"
+        "    nn = getattr(lstm, 'shape')\n"
+        "    return 1 / (1 + np.exp(-(lstm @ W_f.T + b_f)))",
+        CELL.format("LSTMCell(3), LSTM, [nn for nn in (1, 2)]"),
+        "%%bash\necho torch.nn.LSTMCell",
+        "lstm = torch.nn.LSTM(3, 4)  # the comparison cell, not graded\n"
+        "def compare():\n    return torch.nn.LSTMCell(3, 4)",
+        "def lstm_forward(x, h0, c0, params, lstm=None):\n    return [lstm for _ in x]",
+    )
+    assert found == {}
+
+
+def test_a_local_variable_does_not_follow_a_global_of_the_same_name():
+    found = scan(
+        "import torch\nlstm = torch.nn.LSTM(3, 4)",
+        "def lstm_forward(x, h0, c0, params):\n    lstm = lambda v: v\n    return lstm(x)",
+    )
+    assert found == {}
+
+
+# --- the names behind the forbidden list ----------------------------------------------------
+
+
+def test_forbidden_names_are_canonicalised_through_the_real_package():
+    found = names.aliases(("torch.nn.LSTMCell", "no_such_package.sub.Thing"))
+    assert {"torch.nn.LSTMCell", "torch.nn.modules.rnn.LSTMCell"} <= found["torch.nn.LSTMCell"]
+    assert found["no_such_package.sub.Thing"] == {"no_such_package.sub.Thing"}
+    forbidden = names.Forbidden.from_config([], ["no_such_package.sub.Thing"])
+    assert forbidden.object("no_such_package.sub.deep.Thing") == "no_such_package.sub.Thing"
+    assert forbidden.object("no_such_package.sub.Other") is None
+
+
+def test_defined_functions_reads_every_readable_cell():
+    cells = [
+        "!ls\nimport numpy as np",
+        "def broken(:\n",
+        "%%time\ndef forget_gate(x, h, W, b):\n    pass",
+    ]
+    assert defined_functions(cells) == {"forget_gate"}
+
+
+def test_a_single_string_of_code_is_scanned_with_plain_line_numbers():
+    code = (
+        "import torch\ndef lstm_cell(x_t, h_prev, c_prev, params):\n    return torch.nn.LSTM(1, 1)"
+    )
+    found = forbidden_shortcuts(code, ["lstm_cell"], [], ["torch.nn.LSTM"])
+    assert found == {"lstm_cell": ["calls torch.nn.LSTM inside lstm_cell (line 3)"]}
+    assert json.dumps(found)  # plain data, as the gradebook and results.json want
