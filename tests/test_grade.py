@@ -265,6 +265,43 @@ def test_forbidden_shortcut_is_reported_and_not_credited(tmp_path):
     assert "calls torch.nn.LSTM inside lstm_forward" in page
 
 
+def test_a_shortcut_behind_a_helper_and_capture_costs_only_what_reaches_it(tmp_path):
+    """Issue 17, hole 5: torch.nn.LSTMCell behind a helper, an alias chain and a %%capture
+    first cell still zeroes the functions that reach it; a lookup the scan cannot resolve is
+    a note for the instructor and costs nothing."""
+    nb = nbformat.read(SAMPLES / "asha.ipynb", as_version=4)
+    nb.cells.insert(0, nbformat.v4.new_code_cell("%%capture\nimport torch\nfrom torch import nn"))
+    sigmoid = next(c for c in nb.cells if "def sigmoid(" in c.source)
+    sigmoid.source = sigmoid.source.replace("np.tanh(", 'getattr(np, "hnat"[::-1])(')
+    at = next(i for i, c in enumerate(nb.cells) if "def lstm_cell(" in c.source)
+    nb.cells.insert(
+        at, nbformat.v4.new_code_cell("def _step(D, H):\n    return nn.modules.rnn.LSTMCell(D, H)")
+    )
+    cell = nb.cells[at + 1]
+    cell.source = cell.source.replace(
+        '    """\n', '    """\n    _step(x_t.shape[1], h_prev.shape[1])\n', 1
+    )
+    path = tmp_path / "lior.ipynb"
+    nbformat.write(nb, path)
+    out = tmp_path / "out"
+    grade("--assignment", str(ASSIGNMENT), "--out", str(out), str(path))
+    row = read_grades(out)["lior"]
+    assert row["status"] == "graded" and lost(row) == {"lstm_cell", "lstm_forward"}
+    assert float(row["lstm_cell"]) == 0 and float(row["lstm_forward"]) == 0
+    results = json.loads((out / "lior" / "results.json").read_text())
+    tests = {t["name"]: t for t in results["tests"]}
+    assert (
+        f"Forbidden shortcut: calls torch.nn.LSTMCell (written nn.modules.rnn.LSTMCell) in _step"
+        f" (cell {at}, line 2), reached from lstm_cell through lstm_cell → _step"
+    ) in tests["lstm_cell"]["output"]
+    assert "through lstm_forward → lstm_cell → _step" in tests["lstm_forward"]["output"]
+    assert tests["forget_gate"]["status"] == "passed"
+    assert (
+        "For the instructor to review: forget_gate reaches getattr with a computed name in sigmoid"
+    ) in results["output"]
+    assert "reached from lstm_cell" in (out / "lior" / "feedback.html").read_text()
+
+
 def test_grader_errors_exit_non_zero_with_a_reason(tmp_path):
     missing = grade(
         "--assignment",
