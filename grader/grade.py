@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import hashlib
 import json
+import os
 import secrets
 import sys
 import tempfile
@@ -218,6 +219,29 @@ def _code_cells(submission: Submission) -> list[tuple[int, str]]:
         return []
 
 
+# The .py files the scan reads from a submission folder: more is not a course's helper module.
+SCANNED_FILES = 200
+SCANNED_FILE_BYTES = 1_000_000
+
+
+def _python_files(submission: Submission) -> list[tuple[str, str]]:
+    """``(path, text)`` of the .py files copied beside the notebook, which it can import."""
+    if submission.files_dir is None:
+        return []
+    found = []
+    for folder, subfolders, files in os.walk(submission.files_dir):  # never follows links
+        subfolders.sort()
+        for name in sorted(f for f in files if f.endswith(".py")):
+            path = Path(folder, name)
+            if path.is_symlink() or path.stat().st_size > SCANNED_FILE_BYTES:
+                continue
+            relative = path.relative_to(submission.files_dir).as_posix()
+            found.append((relative, path.read_text(encoding="utf-8", errors="replace")))
+            if len(found) == SCANNED_FILES:
+                return found
+    return found
+
+
 def grade_submission(submission: Submission, plan: Plan, seed: int) -> Row:
     """Run, probe, score and write one submission's files; return its gradebook row."""
     config = plan.config
@@ -233,7 +257,11 @@ def grade_submission(submission: Submission, plan: Plan, seed: int) -> Row:
         outcomes[name] = [(p.value, p.error) for p in probes]
         start += len(cases[name])
     found = forbidden.forbidden_shortcuts(
-        _code_cells(submission), names, config.forbidden_imports, config.forbidden_calls
+        _code_cells(submission),
+        names,
+        config.forbidden_imports,
+        config.forbidden_calls,
+        files=_python_files(submission),
     )
     results = {
         f.name: score.score_function(

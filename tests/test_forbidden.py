@@ -300,3 +300,33 @@ def test_a_single_string_of_code_is_scanned_with_plain_line_numbers():
     found = forbidden_shortcuts(code, ["lstm_cell"], [], ["torch.nn.LSTM"])
     assert found == {"lstm_cell": ["calls torch.nn.LSTM inside lstm_cell (line 3)"]}
     assert json.dumps(found)  # plain data, as the gradebook and results.json want
+
+
+def test_a_module_shipped_beside_the_notebook_is_scanned():
+    files = [
+        (
+            "tools/shortcut.py",
+            "from torch.nn import LSTMCell\n\ndef make(n):\n    return LSTMCell(n, n)\n",
+        )
+    ]
+    found = forbidden_shortcuts(
+        [(0, "from tools.shortcut import make"), (1, CELL.format("make(3)"))],
+        GRADED,
+        CONFIG.forbidden_imports,
+        CONFIG.forbidden_calls,
+        files=files,
+    )
+    assert found["lstm_cell"] == [
+        "calls torch.nn.LSTMCell (written LSTMCell) in make (tools/shortcut.py line 4, shipped "
+        "with the notebook), reached from lstm_cell through lstm_cell → make"
+    ]
+
+
+def test_a_module_the_scan_cannot_see_is_sent_for_review():
+    found = scan("import my_secret_helpers as h", CELL.format("h.cell(3)"))
+    assert definite(found) == {}
+    assert found[REVIEW] == [
+        "lstm_cell uses my_secret_helpers.cell inside lstm_cell (cell 1, line 2), from "
+        "my_secret_helpers, a module the notebook neither writes nor ships with it, so the scan "
+        "cannot look inside; review it by hand"
+    ]

@@ -36,18 +36,20 @@ def forbidden_shortcuts(
     graded_names: Sequence[str],
     forbidden_imports: Sequence[str],
     forbidden_calls: Sequence[str],
+    files: Sequence[tuple[str, str]] = (),
 ) -> dict[str, list[str]]:
     """Forbidden uses by graded function, ``"*"`` for the notebook, ``"?"`` for review notes.
 
     ``code_or_cells``: the code cells as ``(index, source)`` pairs (the index is what run
-    errors call the cell), a list of sources, or one string of code.
+    errors call the cell), a list of sources, or one string of code. ``files``: ``(path, text)``
+    of the .py files beside the notebook when it runs, which it can import.
     """
-    pieces, unreadable = read_pieces(as_cells(code_or_cells))
+    pieces, unreadable = read_pieces(as_cells(code_or_cells), files)
     forbidden = Forbidden.from_config(forbidden_imports, forbidden_calls)
     spaces = build(pieces)
     found: dict[str, list[str]] = {}
     review = [
-        f"{'the code' if u.cell is None else f'cell {u.cell}'} could not be read as Python"
+        f"{u.what} could not be read as Python"
         f" ({u.problem}), so the forbidden-shortcut scan could not look inside it; review it"
         " by hand"
         for u in unreadable

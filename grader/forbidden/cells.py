@@ -33,21 +33,23 @@ class Piece:
     module: str  # MAIN, or the module name of a file the cell writes
     file: str | None  # that file's name as written
     tree: ast.Module
+    shipped: bool = False  # the file came with the notebook rather than from a cell
 
     def where(self, node: ast.AST) -> str:
         """``cell 4, line 2`` (or ``helper.py line 3, written by cell 4``) for ``node``."""
         line = getattr(node, "lineno", 1)
         cell = "" if self.cell is None else f"cell {self.cell}"
         if self.file is not None:
-            return f"{self.file} line {line}, written by {cell or 'the code'}"
+            origin = "shipped with the notebook" if self.shipped else f"written by {cell or 'it'}"
+            return f"{self.file} line {line}, {origin}"
         return f"{cell + ', ' if cell else ''}line {line + self.first_line - 1}"
 
 
 @dataclass(frozen=True)
 class Unreadable:
-    """A cell (or written file) that is not Python; the scan could not look inside it."""
+    """A cell (or a file) that is not Python; the scan could not look inside it."""
 
-    cell: int | None
+    what: str  # "cell 4", "the file helper.py that cell 4 writes"
     problem: str
 
 
@@ -61,10 +63,25 @@ def as_cells(code_or_cells: Cells) -> list[tuple[int | None, str]]:
     ]
 
 
-def read_pieces(cells: Sequence[tuple[int | None, str]]) -> tuple[list[Piece], list[Unreadable]]:
-    """Every Python piece of ``cells`` in running order, and what could not be read."""
+def read_pieces(
+    cells: Sequence[tuple[int | None, str]], files: Sequence[tuple[str, str]] = ()
+) -> tuple[list[Piece], list[Unreadable]]:
+    """Every Python piece of ``cells`` in running order, and what could not be read.
+
+    ``files`` are ``(path, text)`` of the .py files that sit beside the notebook when it runs:
+    modules it can import without writing them.
+    """
     pieces: list[Piece] = []
     unreadable: list[Unreadable] = []
+    for path, text in files:
+        module = module_name(path)
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError) as error:
+            unreadable.append(Unreadable(f"the file {path} beside the notebook", str(error)))
+            continue
+        if module is not None:
+            pieces.append(Piece(None, 1, module, path, tree, shipped=True))
     for index, source in cells:
         _read_cell(index, source, 1, pieces, unreadable)
     return pieces, unreadable
@@ -92,7 +109,8 @@ def _read_cell(
         python = TransformerManager().transform_cell(source)
         tree = ast.parse(python)
     except (SyntaxError, ValueError) as error:  # ValueError: a NUL byte in the source
-        unreadable.append(Unreadable(index, _syntax_problem(error, first_line)))
+        what = "the code" if index is None else f"cell {index}"
+        unreadable.append(Unreadable(what, _syntax_problem(error, first_line)))
         return
     pieces.append(Piece(index, first_line, MAIN, None, tree))
 
@@ -110,7 +128,8 @@ def _read_written_file(
     try:
         tree = ast.parse(body)
     except (SyntaxError, ValueError) as error:
-        unreadable.append(Unreadable(index, f"the file {words[-1]} it writes: " + str(error)))
+        writer = "the code" if index is None else f"cell {index}"
+        unreadable.append(Unreadable(f"the file {words[-1]} that {writer} writes", str(error)))
         return
     pieces.append(Piece(index, 2, module, words[-1], tree))
 

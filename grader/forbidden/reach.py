@@ -9,6 +9,9 @@ called ``lstm`` is not the release's ``lstm = torch.nn.LSTM(...)``.
 from __future__ import annotations
 
 import ast
+import functools
+import importlib.util
+import sys
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -48,6 +51,23 @@ def _dynamic(path: str) -> str | None:
             return what
     if path.endswith(".__dict__") or path.endswith(".__getattribute__"):
         return path.rsplit(".", 1)[1]
+    return None
+
+
+@functools.cache
+def _installed(module: str) -> bool:
+    """Whether ``module`` (a top-level name) can be imported here; finds it without importing."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _unseen_module(path: str) -> str | None:
+    """The top-level module of ``path`` when the grader cannot find it anywhere."""
+    top = path.split(".")[0]
+    if top.isidentifier() and top not in sys.builtin_module_names and not _installed(top):
+        return top
     return None
 
 
@@ -171,11 +191,18 @@ class Reach:
             return
         what = _dynamic(path)
         if what is not None:
-            self.findings.add(
-                self.findings.review,
-                f"{self.graded} reaches {what} {self._where(node)}: what it looks up or runs is"
-                " chosen while it runs, so the scan cannot tell; review it by hand",
+            self._review(
+                f"reaches {what} {self._where(node)}: what it looks up or runs is chosen while"
+                " it runs, so the scan cannot tell"
             )
+        elif (unseen := _unseen_module(path)) is not None:
+            self._review(
+                f"uses {path} {self._where(node)}, from {unseen}, a module the notebook neither"
+                " writes nor ships with it, so the scan cannot look inside"
+            )
+
+    def _review(self, text: str) -> None:
+        self.findings.add(self.findings.review, f"{self.graded} {text}; review it by hand")
 
     def _import(self, node: ast.Import | ast.ImportFrom) -> None:
         modules = (
