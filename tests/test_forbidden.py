@@ -330,3 +330,29 @@ def test_a_module_the_scan_cannot_see_is_sent_for_review():
         "my_secret_helpers, a module the notebook neither writes nor ships with it, so the scan "
         "cannot look inside; review it by hand"
     ]
+
+
+@pytest.mark.parametrize(
+    "making",
+    [
+        "import builtins, torch\nbuiltins.L = torch.nn.LSTMCell",
+        "import torch\nexec('L = torch.nn.LSTMCell')",
+        "import torch\nglobals()['L'] = torch.nn.LSTMCell",
+    ],
+)
+def test_a_name_made_while_the_notebook_runs_is_sent_for_review(making):
+    found = scan(making, CELL.format("L(3, 4)"))
+    assert definite(found) == {}
+    assert any(
+        note.startswith("lstm_cell uses L inside lstm_cell (cell 1, line 2), a name no readable")
+        for note in found[REVIEW]
+    )
+
+
+def test_replacing_a_graded_function_s_code_is_followed():
+    found = scan(
+        "import torch\ndef _fast(x_t, h_prev, c_prev, params):\n    return torch.nn.LSTMCell(1, 1)",
+        CELL.format("None"),
+        "lstm_cell.__code__ = _fast.__code__",
+    )
+    assert "through lstm_cell → _fast" in found["lstm_cell"][0]

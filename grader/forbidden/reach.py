@@ -45,6 +45,13 @@ DYNAMIC = {
 }
 
 
+# Names the kernel defines for every notebook.
+KERNEL_NAMES = frozenset(
+    {"display", "In", "Out", "_", "__", "___", "_i", "_ii", "_iii", "_ih", "_oh", "_dh", "exit"}
+    | {"quit", "__name__", "__doc__", "__file__", "__spec__", "__loader__", "__package__"}
+)
+
+
 def _dynamic(path: str) -> str | None:
     for prefix, what in DYNAMIC.items():
         if path == prefix or path.startswith(prefix + "."):
@@ -170,9 +177,15 @@ class Reach:
         return resolved and child is getattr(node, "value", None)
 
     def _chain(self, node, scope: Scope | None, module: str, called: bool, inside: bool) -> bool:
+        paths = self.resolver.paths(node, module, scope)
         if isinstance(node, ast.Name) and (scope is None or scope.lookup(node.id) is None):
             self._follow(module, node.id, self._trail)
-        paths = self.resolver.paths(node, module, scope)
+            if not paths and not self.spaces[module].sites.get(node.id):
+                if node.id not in KERNEL_NAMES:
+                    self._review(
+                        f"uses {node.id} {self._where(node)}, a name no readable cell defines:"
+                        " it can only be made while the notebook runs"
+                    )
         for path in sorted(paths):
             own = self.resolver.own(path)
             if own is not None:
