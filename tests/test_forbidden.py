@@ -322,14 +322,19 @@ def test_a_module_shipped_beside_the_notebook_is_scanned():
     ]
 
 
-def test_a_module_the_scan_cannot_see_is_sent_for_review():
-    found = scan("import my_secret_helpers as h", CELL.format("h.cell(3)"))
+def test_a_module_made_by_a_shell_command_is_sent_for_review():
+    found = scan(
+        "!printf 'import torch\\nC = torch.nn.LSTMCell' > my_secret_helpers.py",
+        "import my_secret_helpers as h",
+        CELL.format("h.C(3)"),
+    )
     assert definite(found) == {}
     assert found[REVIEW] == [
-        "lstm_cell uses my_secret_helpers.cell inside lstm_cell (cell 1, line 2), from "
-        "my_secret_helpers, a module the notebook neither writes nor ships with it, so the scan "
-        "cannot look inside; review it by hand"
+        "lstm_cell uses my_secret_helpers.C inside lstm_cell (cell 2, line 2), from "
+        "my_secret_helpers.py, a file the notebook makes in a way the scan cannot read (a shell "
+        "command, a download, open()); review it by hand"
     ]
+    assert scan("import some_library_not_here as h", CELL.format("h.C(3)")) == {}
 
 
 @pytest.mark.parametrize(

@@ -44,7 +44,9 @@ def forbidden_shortcuts(
     errors call the cell), a list of sources, or one string of code. ``files``: ``(path, text)``
     of the .py files beside the notebook when it runs, which it can import.
     """
-    pieces, unreadable = read_pieces(as_cells(code_or_cells), files)
+    cells = as_cells(code_or_cells)
+    pieces, unreadable = read_pieces(cells, files)
+    text = "\n".join(source for _, source in cells)
     forbidden = Forbidden.from_config(forbidden_imports, forbidden_calls)
     spaces = build(pieces)
     found: dict[str, list[str]] = {}
@@ -66,7 +68,7 @@ def forbidden_shortcuts(
                     f"review how {name} is made"
                 )
             continue
-        findings = Reach(spaces, forbidden, name).run()
+        findings = Reach(spaces, forbidden, name, text).run()
         if findings.uses:
             found[name] = findings.uses
         review += findings.review

@@ -70,10 +70,17 @@ def _installed(module: str) -> bool:
         return False
 
 
-def _unseen_module(path: str) -> str | None:
-    """The top-level module of ``path`` when the grader cannot find it anywhere."""
+def _unseen_module(path: str, text: str) -> str | None:
+    """The top-level module of ``path`` when it is no installed package and the notebook's
+    ``text`` names its file (``!wget .../helper.py``, ``open("helper.py", "w")``): a module
+    the notebook makes in a way the scan cannot read. A library the grader lacks is not one."""
     top = path.split(".")[0]
-    if top.isidentifier() and top not in sys.builtin_module_names and not _installed(top):
+    if (
+        top.isidentifier()
+        and (f"{top}.py" in text or f"{top}/" in text)
+        and top not in sys.builtin_module_names
+        and not _installed(top)
+    ):
         return top
     return None
 
@@ -93,8 +100,11 @@ class Findings:
 class Reach:
     """Scans what ``graded`` reaches; ``findings`` holds the result."""
 
-    def __init__(self, spaces: dict[str, Namespace], forbidden: Forbidden, graded: str):
-        self.spaces, self.forbidden, self.graded = spaces, forbidden, graded
+    def __init__(
+        self, spaces: dict[str, Namespace], forbidden: Forbidden, graded: str, text: str = ""
+    ):
+        """``text``: all the notebook's cells, as written."""
+        self.spaces, self.forbidden, self.graded, self.text = spaces, forbidden, graded, text
         self.resolver = Resolver(spaces)
         self.findings = Findings()
         self._seen: set[int] = set()
@@ -183,8 +193,8 @@ class Reach:
             if not paths and not self.spaces[module].sites.get(node.id):
                 if node.id not in KERNEL_NAMES:
                     self._review(
-                        f"uses {node.id} {self._where(node)}, a name no readable cell defines:"
-                        " it can only be made while the notebook runs"
+                        f"uses {node.id} {self._where(node)}, a name no readable cell defines"
+                        " (made while the notebook runs, or a mistake)"
                     )
         for path in sorted(paths):
             own = self.resolver.own(path)
@@ -208,10 +218,10 @@ class Reach:
                 f"reaches {what} {self._where(node)}: what it looks up or runs is chosen while"
                 " it runs, so the scan cannot tell"
             )
-        elif (unseen := _unseen_module(path)) is not None:
+        elif (unseen := _unseen_module(path, self.text)) is not None:
             self._review(
-                f"uses {path} {self._where(node)}, from {unseen}, a module the notebook neither"
-                " writes nor ships with it, so the scan cannot look inside"
+                f"uses {path} {self._where(node)}, from {unseen}.py, a file the notebook makes"
+                " in a way the scan cannot read (a shell command, a download, open())"
             )
 
     def _review(self, text: str) -> None:
