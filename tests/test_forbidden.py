@@ -361,3 +361,10 @@ def test_replacing_a_graded_function_s_code_is_followed():
         "lstm_cell.__code__ = _fast.__code__",
     )
     assert "through lstm_cell → _fast" in found["lstm_cell"][0]
+
+
+@pytest.mark.parametrize("importing", ["exec('import torch')", "import torch; print((1)"])
+def test_a_module_imported_where_the_scan_cannot_see_is_still_known_by_its_name(importing):
+    found = scan(importing, CELL.format("torch.nn.LSTMCell(3, 4)"))
+    assert found["lstm_cell"] == ["calls torch.nn.LSTMCell inside lstm_cell (cell 1, line 2)"]
+    assert not any("uses torch" in note for note in found.get(REVIEW, []))

@@ -15,7 +15,7 @@ import sys
 from collections import deque
 from dataclasses import dataclass, field
 
-from grader.forbidden.bindings import Namespace, Site
+from grader.forbidden.bindings import Namespace, Site, root_name
 from grader.forbidden.cells import MAIN, Piece
 from grader.forbidden.names import Forbidden
 from grader.forbidden.resolve import COMPREHENSIONS, Resolver, Scope
@@ -190,12 +190,19 @@ class Reach:
         paths = self.resolver.paths(node, module, scope)
         if isinstance(node, ast.Name) and (scope is None or scope.lookup(node.id) is None):
             self._follow(module, node.id, self._trail)
-            if not paths and not self.spaces[module].sites.get(node.id):
-                if node.id not in KERNEL_NAMES:
-                    self._review(
-                        f"uses {node.id} {self._where(node)}, a name no readable cell defines"
-                        " (made while the notebook runs, or a mistake)"
-                    )
+        root = root_name(node)
+        if (
+            not inside
+            and root is not None
+            and (scope is None or scope.lookup(root) is None)
+            and root not in KERNEL_NAMES
+            and self.resolver.unbound(root, module)
+            and not any(self.forbidden.object(p) or self.forbidden.module(p) for p in paths)
+        ):
+            self._review(
+                f"uses {root} {self._where(node)}, a name no readable cell defines"
+                " (made while the notebook runs, or a mistake)"
+            )
         for path in sorted(paths):
             own = self.resolver.own(path)
             if own is not None:

@@ -240,7 +240,16 @@ class Resolver:
             return {"builtins"}
         if name == "get_ipython":
             return {"IPython.get_ipython"}
-        return {f"builtins.{name}"} if hasattr(builtins, name) else set()
+        # A name nothing binds is taken for the module of that name: `torch` imported where
+        # the scan cannot see (exec, an unreadable cell) is still torch.
+        return {f"builtins.{name}" if hasattr(builtins, name) else name}
+
+    def unbound(self, name: str, module: str) -> bool:
+        """Whether no readable code binds the global ``name`` (nor a star import might)."""
+        space = self.spaces.get(module)
+        return not (space and (space.sites.get(name) or space.star_imports)) and not hasattr(
+            builtins, name
+        )
 
     def _values(self, values: list[object], module: str, scope: Scope | None) -> set[str]:
         found: set[str] = set()
