@@ -368,3 +368,11 @@ def test_a_module_imported_where_the_scan_cannot_see_is_still_known_by_its_name(
     found = scan(importing, CELL.format("torch.nn.LSTMCell(3, 4)"))
     assert found["lstm_cell"] == ["calls torch.nn.LSTMCell inside lstm_cell (cell 1, line 2)"]
     assert not any("uses torch" in note for note in found.get(REVIEW, []))
+
+
+def test_code_nested_too_deeply_to_scan_is_sent_for_review_without_an_error():
+    chain = "".join(f"x{i + 1} = x{i}.nn\n" for i in range(3000))
+    found = scan(f"import torch\nx0 = torch\n{chain}", CELL.format("x3000"))
+    assert found == {
+        REVIEW: ["lstm_cell reaches code nested too deeply to scan; review it by hand"]
+    }

@@ -22,6 +22,8 @@ Cells = str | Sequence[str] | Sequence[tuple[int, str]]  # one code string, sour
 # Cell magics whose body runs in the kernel's namespace as ordinary Python.
 PYTHON_CELL_MAGICS = frozenset({"capture", "time", "timeit", "prun", "debug"})
 WRITE_CELL_MAGICS = frozenset({"writefile", "file"})
+# Why Python may refuse a text: not Python, a NUL byte (ValueError), or nested too deeply.
+UNPARSEABLE = (SyntaxError, ValueError, RecursionError, MemoryError)
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,7 @@ def read_pieces(
         module = module_name(path)
         try:
             tree = ast.parse(text)
-        except (SyntaxError, ValueError) as error:
+        except UNPARSEABLE as error:
             unreadable.append(Unreadable(f"the file {path} beside the notebook", str(error)))
             continue
         if module is not None:
@@ -108,7 +110,7 @@ def _read_cell(
 
         python = TransformerManager().transform_cell(source)
         tree = ast.parse(python)
-    except (SyntaxError, ValueError) as error:  # ValueError: a NUL byte in the source
+    except UNPARSEABLE as error:
         what = "the code" if index is None else f"cell {index}"
         unreadable.append(Unreadable(what, _syntax_problem(error, first_line)))
         return
@@ -127,7 +129,7 @@ def _read_written_file(
         return  # a data file, not a module Python can import
     try:
         tree = ast.parse(body)
-    except (SyntaxError, ValueError) as error:
+    except UNPARSEABLE as error:
         writer = "the code" if index is None else f"cell {index}"
         unreadable.append(Unreadable(f"the file {words[-1]} that {writer} writes", str(error)))
         return
@@ -148,4 +150,6 @@ def module_name(path: str) -> str | None:
 def _syntax_problem(error: Exception, first_line: int) -> str:
     if isinstance(error, SyntaxError) and error.lineno is not None:
         return f"SyntaxError on line {error.lineno + first_line - 1}: {error.msg}"
+    if isinstance(error, RecursionError | MemoryError):
+        return "nested too deeply for Python to read"
     return f"{type(error).__name__}: {error}"

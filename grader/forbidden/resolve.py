@@ -151,6 +151,7 @@ class Resolver:
     def __init__(self, spaces: dict[str, Namespace]):
         self.spaces = spaces
         self._active: set[int] = set()  # expressions being resolved: a cycle resolves to nothing
+        self._globals: dict[tuple[str, str], set[str]] = {}  # (name, module) -> paths
 
     def own(self, path: str) -> tuple[str, str | None] | None:
         """``(module, first name)`` when ``path`` is one of the notebook's own objects."""
@@ -223,6 +224,11 @@ class Resolver:
         local = scope.lookup(name) if scope is not None else None
         if local is not None:
             return self._values(local, module, scope)
+        if (name, module) not in self._globals:
+            self._globals[name, module] = self._global_paths(name, module)
+        return self._globals[name, module]
+
+    def _global_paths(self, name: str, module: str) -> set[str]:
         space = self.spaces.get(module)
         sites = space.sites.get(name, []) if space else []
         if sites:
