@@ -376,3 +376,20 @@ def test_code_nested_too_deeply_to_scan_is_sent_for_review_without_an_error():
     assert found == {
         REVIEW: ["lstm_cell reaches code nested too deeply to scan; review it by hand"]
     }
+
+
+def test_a_first_try_redefined_in_a_later_cell_is_not_what_gets_graded():
+    first_try = CELL.format("torch.nn.LSTMCell(3, 4)  # to compare, replaced below")
+    helper_first = "def _step():\n    return torch.nn.LSTM(1, 1)"
+    found = scan(
+        "import torch",
+        first_try,
+        helper_first,
+        "def _step():\n    return 0",
+        CELL.format("_step()"),
+    )
+    assert found == {}
+    conditional = scan(
+        "import torch", CELL.format("0"), "if True:\n    " + first_try.replace("\n", "\n    ")
+    )
+    assert "torch.nn.LSTMCell" in conditional["lstm_cell"][0]

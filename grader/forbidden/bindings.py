@@ -25,6 +25,7 @@ class Site:
     piece: Piece
     node: ast.AST
     value: ast.expr | str | None = None  # an expression, an imported dotted path, or unknown
+    replaces: bool = False  # binds the name anew whenever its cell runs: earlier sites are dead
 
 
 @dataclass
@@ -37,6 +38,19 @@ class Namespace:
     def add(self, site: Site) -> None:
         self.sites.setdefault(site.name, []).append(site)
 
+    def live(self, name: str) -> list[Site]:
+        """The sites that can make what ``name`` is once every cell has run: from its last
+        unconditional rebinding on (a first try left in an earlier cell is dead), and every
+        function that sets it as a ``global``."""
+        sites = self.sites.get(name, [])
+        last = max((i for i, site in enumerate(sites) if site.replaces), default=0)
+        return [site for i, site in enumerate(sites) if i >= last or _sets_global(site)]
+
+
+def _sets_global(site: Site) -> bool:
+    node = site.node
+    return isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name != site.name
+
 
 def build(pieces: list[Piece]) -> dict[str, Namespace]:
     """The namespaces of the notebook and of every module its cells write.
@@ -47,7 +61,7 @@ def build(pieces: list[Piece]) -> dict[str, Namespace]:
     runs: list[str] = []
     for piece in pieces:
         space = spaces.setdefault(piece.module, Namespace())
-        _collect(piece.tree.body, piece, space, runs)
+        _collect(piece.tree.body, piece, space, runs, top=True)
     for module in runs:
         for sites in spaces.get(module, Namespace()).sites.values():
             for site in sites:
@@ -55,10 +69,14 @@ def build(pieces: list[Piece]) -> dict[str, Namespace]:
     return spaces
 
 
-def _collect(body: list[ast.stmt], piece: Piece, space: Namespace, runs: list[str]) -> None:
+def _collect(
+    body: list[ast.stmt], piece: Piece, space: Namespace, runs: list[str], top: bool = False
+) -> None:
+    """``top``: ``body`` is a cell's own statements, which run whenever the cell does."""
     for stmt in body:
         for name, node, value in _bindings(stmt, runs):
-            space.add(Site(name, piece.module, piece, node, value))
+            replaces = top and _rebinds(stmt, name)
+            space.add(Site(name, piece.module, piece, node, value, replaces))
         if isinstance(stmt, ast.ImportFrom) and stmt.level == 0 and stmt.module:
             if any(alias.name == "*" for alias in stmt.names):
                 space.star_imports.append(stmt.module)
@@ -117,6 +135,33 @@ def _call_bindings(call: ast.Call, runs: list[str]) -> Iterator[tuple[str, ast.A
         module = module_name(words[0]) if words else None
         if module:
             runs.append(module)
+
+
+def _rebinds(stmt: ast.stmt, name: str) -> bool:
+    """Whether ``stmt`` gives ``name`` a new value regardless of its old one."""
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return stmt.name == name
+    if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+        return True
+    if isinstance(stmt, ast.Assign):
+        return any(binds_itself(target, name) for target in stmt.targets)
+    return (
+        isinstance(stmt, ast.AnnAssign)
+        and stmt.value is not None
+        and isinstance(stmt.target, ast.Name)
+        and stmt.target.id == name
+    )
+
+
+def binds_itself(target: ast.expr, name: str) -> bool:
+    """Whether ``target`` binds ``name`` itself (``x = ...``), not an item of it (``x[0] = ``)."""
+    if isinstance(target, ast.Name):
+        return target.id == name
+    if isinstance(target, ast.Starred):
+        return binds_itself(target.value, name)
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return any(binds_itself(element, name) for element in target.elts)
+    return False
 
 
 def line_magic(call: ast.Call) -> tuple[str, str] | None:

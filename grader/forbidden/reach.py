@@ -124,7 +124,7 @@ class Reach:
             return
         names = [name] if name is not None else list(space.sites)
         for each in names:
-            for site in space.sites.get(each, []):
+            for site in space.live(each):
                 if id(site.node) not in self._seen:
                     self._seen.add(id(site.node))
                     self._queue.append((site, (*trail, each)))

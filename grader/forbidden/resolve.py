@@ -14,7 +14,7 @@ import ast
 import builtins
 from dataclasses import dataclass, field
 
-from grader.forbidden.bindings import Namespace, assigned
+from grader.forbidden.bindings import Namespace, assigned, binds_itself
 
 LOOKUPS = frozenset({"builtins.getattr", "importlib.import_module", "builtins.__import__"})
 
@@ -104,18 +104,18 @@ def _local_bindings(body: list[ast.stmt], names: dict[str, list[object]]) -> Non
         if isinstance(node, ast.Assign):
             for target in node.targets:
                 for name, value in assigned(target, node.value):
-                    if _binds(target, name):
+                    if binds_itself(target, name):
                         bind(name, value)
         elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor)):
             value = node.value if isinstance(node, ast.AnnAssign) else None
             for name, element in assigned(node.target, value):
-                if _binds(node.target, name):
+                if binds_itself(node.target, name):
                     bind(name, element)
         elif isinstance(node, ast.NamedExpr):
             bind(node.target.id, node.value)
         elif isinstance(node, ast.withitem) and node.optional_vars is not None:
             for name, _ in assigned(node.optional_vars):
-                if _binds(node.optional_vars, name):
+                if binds_itself(node.optional_vars, name):
                     bind(name, None)
         elif isinstance(node, ast.Import):
             for alias in node.names:
@@ -128,21 +128,6 @@ def _local_bindings(body: list[ast.stmt], names: dict[str, list[object]]) -> Non
             bind(node.name, None)
         elif isinstance(node, ast.ExceptHandler) and node.name:
             bind(node.name, None)
-
-
-def _binds(target: ast.expr, name: str) -> bool:
-    """Whether ``target`` binds ``name`` itself (``x = ...``), not an item of it (``x[0] = ``)."""
-    return any(isinstance(n, ast.Name) and n.id == name for n in _target_names(target))
-
-
-def _target_names(target: ast.expr):
-    if isinstance(target, ast.Name):
-        yield target
-    elif isinstance(target, ast.Starred):
-        yield from _target_names(target.value)
-    elif isinstance(target, (ast.Tuple, ast.List)):
-        for element in target.elts:
-            yield from _target_names(element)
 
 
 class Resolver:
@@ -230,7 +215,7 @@ class Resolver:
 
     def _global_paths(self, name: str, module: str) -> set[str]:
         space = self.spaces.get(module)
-        sites = space.sites.get(name, []) if space else []
+        sites = space.live(name) if space else []
         if sites:
             found: set[str] = set()
             for site in sites:
@@ -303,7 +288,7 @@ class Resolver:
             local = scope.lookup(node.id) if scope is not None else None
             if local is None:
                 space = self.spaces.get(module)
-                local = [s.value for s in space.sites.get(node.id, [])] if space else []
+                local = [s.value for s in space.live(node.id)] if space else []
                 scope = None
             texts = {
                 self.literal(v, module, scope) if isinstance(v, ast.expr) else None for v in local
