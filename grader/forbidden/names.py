@@ -3,14 +3,13 @@
 ``torch.nn.LSTMCell`` is also ``torch.nn.modules.LSTMCell`` and ``torch.nn.modules.rnn.LSTMCell``.
 Rather than guess, a separate trusted process imports the forbidden objects' packages (never the
 student's code), and lists every module attribute that *is* each object, plus its
-``__module__.__qualname__``. The answer is cached for the life of the process. Where a package
+``__module__.__qualname__``. The answer is kept for the life of the process. Where a package
 is not installed on the grader's side, a path still matches when it starts with the forbidden
 name's package and ends with its last part (``torch.nn.<anything>.LSTMCell``).
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import subprocess
 import sys
@@ -60,23 +59,29 @@ print(json.dumps(found))
 ALIASES_TIMEOUT_S = 180  # importing torch on a busy two-core machine
 
 
-@functools.cache
+_KNOWN: dict[str, frozenset[str]] = {}  # name -> its paths, learnt once per process
+
+
 def aliases(names: tuple[str, ...]) -> dict[str, frozenset[str]]:
-    """``name -> every dotted path naming the same object`` (just ``{name}`` if unknown)."""
-    if not names:
-        return {}
-    try:
-        done = subprocess.run(
-            [sys.executable, "-c", _ALIASES_SCRIPT, json.dumps(list(names))],
-            capture_output=True,
-            text=True,
-            timeout=ALIASES_TIMEOUT_S,
-            check=True,
-        )
-        found = json.loads(done.stdout.strip().splitlines()[-1])
-    except (subprocess.SubprocessError, OSError, ValueError, IndexError):
-        found = {}
-    return {name: frozenset(found.get(name, [name])) for name in names}
+    """``name -> every dotted path naming the same object`` (just ``{name}`` if unknown).
+
+    Names not seen before in this process are learnt together, in one child interpreter."""
+    missing = [name for name in dict.fromkeys(names) if name not in _KNOWN]
+    if missing:
+        try:
+            done = subprocess.run(
+                [sys.executable, "-c", _ALIASES_SCRIPT, json.dumps(missing)],
+                capture_output=True,
+                text=True,
+                timeout=ALIASES_TIMEOUT_S,
+                check=True,
+            )
+            found = json.loads(done.stdout.strip().splitlines()[-1])
+        except (subprocess.SubprocessError, OSError, ValueError, IndexError):
+            found = {}
+        for name in missing:
+            _KNOWN[name] = frozenset(found.get(name, [name]))
+    return {name: _KNOWN[name] for name in names}
 
 
 def _under(path: str, prefix: str) -> bool:
