@@ -393,3 +393,11 @@ def test_a_first_try_redefined_in_a_later_cell_is_not_what_gets_graded():
         "import torch", CELL.format("0"), "if True:\n    " + first_try.replace("\n", "\n    ")
     )
     assert "torch.nn.LSTMCell" in conditional["lstm_cell"][0]
+
+
+def test_a_graded_function_imported_from_a_written_module_or_a_library_is_followed():
+    helper = "%%writefile answers.py\nimport torch\n" + CELL.format("torch.nn.LSTMCell(3, 4)")
+    found = scan(helper, "from answers import lstm_cell")
+    assert "in lstm_cell (answers.py line 3, written by cell 0)" in found["lstm_cell"][0]
+    found = scan("from torch.nn import LSTMCell as lstm_cell")
+    assert found["lstm_cell"][0].startswith("uses torch.nn.LSTMCell (written from torch.nn import")

@@ -115,6 +115,8 @@ class Reach:
         while self._queue:
             site, trail = self._queue.popleft()
             self._site, self._trail = site, trail
+            if isinstance(site.value, str) and len(trail) == 1:
+                self._imported_as_graded(site.node, site.value)
             self._visit(site.node, None, site.module, called=False, inside=False)
         return self.findings
 
@@ -178,6 +180,14 @@ class Reach:
                 called=isinstance(node, ast.Call) and child is node.func,
                 inside=inside or self._part_of_chain(node, child, resolved, scope, module),
             )
+
+    def _imported_as_graded(self, node: ast.AST, path: str) -> None:
+        """``from helper import lstm_cell``: the graded function is what the import names."""
+        own = self.resolver.own(path)
+        if own is not None:
+            self._follow(own[0], own[1], self._trail)
+        else:
+            self._check(node, path, called=False)
 
     def _part_of_chain(self, node, child, resolved: bool, scope, module: str) -> bool:
         if isinstance(node, ast.Call):
