@@ -104,12 +104,13 @@ def test_mutually_recursive_helpers_end():
         ("import torch", "torch.nn.__dict__[f'LSTM{\"Cell\"}']"),
         ("import torch\nL = torch.nn.LSTMCell", "globals()['L']"),
         ("NAME = 'LSTM' 'Cell'", "getattr(__import__('torch.nn').nn, NAME)"),
+        ("import torch", "eval('torch.nn.' + 'LSTMCell')"),
     ],
 )
 def test_aliases_and_attribute_chains_resolve_to_the_object_they_name(imports, written):
     found = scan(imports, CELL.format(f"{written}(3, 4)"))
     assert [f.split(" ")[:2] for f in found["lstm_cell"]][:1] == [["calls", "torch.nn.LSTMCell"]]
-    assert REVIEW not in found
+    assert not [note for note in found.get(REVIEW, []) if note.startswith("lstm_cell")]
 
 
 def test_an_alias_made_inside_the_function_is_followed():

@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 
 from grader.forbidden.bindings import Namespace, assigned, binds_itself
 
-LOOKUPS = frozenset({"builtins.getattr", "importlib.import_module", "builtins.__import__"})
+LOOKUPS = frozenset(
+    {"builtins.getattr", "importlib.import_module", "builtins.__import__", "builtins.eval"}
+)
 
 
 @dataclass
@@ -179,6 +181,8 @@ class Resolver:
             name = self.literal(_arg(call, 1), module, scope)
             if name is not None and call.args:
                 return {f"{p}.{name}" for p in self.paths(call.args[0], module, scope)}
+        if "builtins.eval" in functions:
+            return self._evaluated(self.literal(_arg(call, 0), module, scope), module, scope)
         if "importlib.import_module" in functions:
             name = self.literal(_arg(call, 0), module, scope)
             return {name} if name else set()
@@ -187,6 +191,14 @@ class Resolver:
             from_list = len(call.args) >= 4 or any(k.arg == "fromlist" for k in call.keywords)
             return {name if from_list else name.split(".")[0]} if name else set()
         return set()
+
+    def _evaluated(self, text: str | None, module: str, scope: Scope | None) -> set[str]:
+        """What ``eval(text)`` names, when ``text`` is a literal expression."""
+        try:
+            expression = ast.parse(text, mode="eval").body if text is not None else None
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return set()
+        return self.paths(expression, module, scope) if expression is not None else set()
 
     def _subscript_paths(self, node: ast.Subscript, module: str, scope: Scope | None) -> set[str]:
         key = self.literal(node.slice, module, scope)
