@@ -93,11 +93,11 @@ class Forbidden:
     """What a notebook may not use: modules (anywhere) and objects (in graded functions)."""
 
     modules: tuple[str, ...]
-    objects: dict[str, frozenset[str]]  # configured name -> every path naming it
+    objects: tuple[str, ...]  # configured dotted names
 
     @classmethod
     def from_config(cls, imports: Iterable[str], calls: Iterable[str]) -> Forbidden:
-        return cls(tuple(imports), aliases(tuple(dict.fromkeys(calls))))
+        return cls(tuple(imports), tuple(dict.fromkeys(calls)))
 
     def module(self, path: str) -> str | None:
         """The forbidden module ``path`` is in or under, if any."""
@@ -105,10 +105,16 @@ class Forbidden:
 
     def object(self, path: str) -> str | None:
         """The configured forbidden object that ``path`` names (or is an attribute of)."""
-        for name, paths in self.objects.items():
-            if any(_under(path, p) for p in paths):
-                return name
+        for name in self.objects:
             package, _, last = name.rpartition(".")
-            if package and path.startswith(package + ".") and path.endswith("." + last):
+            if _under(path, name) or (
+                package and path.startswith(package + ".") and path.endswith("." + last)
+            ):
+                return name
+        # Only a path into a forbidden object's package needs its other names, so a notebook
+        # that never reaches torch from a graded function never pays for importing it.
+        candidates = [n for n in self.objects if path.split(".")[0] == n.split(".")[0]]
+        for name, paths in aliases(tuple(candidates)).items():
+            if any(_under(path, p) for p in paths):
                 return name
         return None
