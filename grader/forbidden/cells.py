@@ -10,6 +10,7 @@ which keeps the line numbers.
 from __future__ import annotations
 
 import ast
+import functools
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -106,15 +107,21 @@ def _read_cell(
             _read_written_file(index, arguments, body, pieces, unreadable)
         return  # %%bash, %%html, ...: not Python run in the kernel
     try:
-        from IPython.core.inputtransformer2 import TransformerManager
-
-        python = TransformerManager().transform_cell(source)
+        python = _ipython().transform_cell(source)
         tree = ast.parse(python)
     except UNPARSEABLE as error:
         what = "the code" if index is None else f"cell {index}"
         unreadable.append(Unreadable(what, _syntax_problem(error, first_line)))
         return
     pieces.append(Piece(index, first_line, MAIN, None, tree))
+
+
+@functools.cache
+def _ipython():
+    """IPython's own reader of cell syntax (``!cmd``, ``%magic``), made once."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    return TransformerManager()
 
 
 def _read_written_file(
