@@ -8,8 +8,9 @@ Two kinds of finding, kept apart on purpose:
 
 - a *definite* use (a forbidden object reached from a graded function) is listed under that
   function's name and costs the function its points, as before;
-- a *review note* (a lookup or code chosen at run time, a cell the scan could not read) is listed
-  under :data:`REVIEW`: the grader shows it as a warning for the instructor and takes no points.
+- a *review note* (a lookup or code chosen at run time, a name or module the scan cannot see,
+  a cell it could not read) is listed under :data:`REVIEW`: the grader shows it as a warning
+  for the instructor and takes no points.
 
 Forbidden imports anywhere in the notebook are listed under ``"*"`` (a warning, as before).
 """
