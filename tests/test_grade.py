@@ -302,6 +302,30 @@ def test_a_shortcut_behind_a_helper_and_capture_costs_only_what_reaches_it(tmp_p
     assert "reached from lstm_cell" in (out / "lior" / "feedback.html").read_text()
 
 
+def test_a_shortcut_in_a_module_shipped_beside_the_notebook_is_found(tmp_path):
+    folder = tmp_path / "submissions" / "s1003"
+    (folder / "files").mkdir(parents=True)
+    (folder / "shortcut.py").write_text("import torch\n\ndef make():\n    return torch.nn.LSTM\n")
+    nb = nbformat.read(SAMPLES / "asha.ipynb", as_version=4)
+    cell = next(c for c in nb.cells if "def lstm_forward(" in c.source)
+    cell.source = "from shortcut import make\n\n" + cell.source.replace(
+        '    """\n', '    """\n    make()\n', 1
+    )
+    nbformat.write(nb, folder / "files" / "lstm_gates.ipynb")
+    (folder / "manifest.json").write_text(json.dumps({"student": {"id": "s1003"}}))
+    out = tmp_path / "out"
+    grade("--assignment", str(ASSIGNMENT), "--out", str(out), str(folder))
+    row = read_grades(out)["s1003"]
+    assert row["status"] == "graded" and lost(row) == {"lstm_forward"}
+    tests = {
+        t["name"]: t for t in json.loads((out / "s1003" / "results.json").read_text())["tests"]
+    }
+    assert (
+        "uses torch.nn.LSTM in make (shortcut.py line 4, shipped with the notebook)"
+        in (tests["lstm_forward"]["output"])
+    )
+
+
 def test_grader_errors_exit_non_zero_with_a_reason(tmp_path):
     missing = grade(
         "--assignment",
