@@ -1,8 +1,9 @@
-"""Inline text of a report: styled spans, and TeX math set as such spans.
+"""Inline text of a report: styled spans, the $math$ rule of the Markdown parser, and TeX as text.
 
-The common subset of TeX in course notes ($h_t = o_t \\odot \\tanh(C_t)$) becomes Unicode text
-with italic letters, subscripts and superscripts, so the PDF stays selectable and searchable and
-needs no TeX installation. Unknown commands show by name; malformed input never fails.
+``tex_spans`` turns the common subset of TeX in course notes ($h_t = o_t \\odot \\tanh(C_t)$)
+into Unicode text with italic letters, subscripts and superscripts. It gives a formula's reading
+text (the text a PDF reader extracts), and sets a formula that mathtext
+(grader.report.formulas) cannot. Unknown commands show by name; malformed input never fails.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class Span:
     strike: bool = False
     href: str | None = None
     script: str = ""  # "", "sub" or "super"
+    math: str = ""  # TeX of a formula set by grader.report.formulas; text is its reading text
 
 
 LINE_BREAK = Span("\n")

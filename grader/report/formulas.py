@@ -1,0 +1,200 @@
+"""TeX math set by matplotlib's mathtext: accents over their base, fractions, limits, roots.
+
+mathtext lays a formula out as glyphs of the STIX fonts (which matplotlib ships) at positions
+from the baseline. A formula goes into a paragraph as an inline image placeholder of the
+formula's size, so ReportLab breaks lines and sets leading around it as around any image, and
+``MathCanvas`` draws the glyphs there as real text in the embedded STIX fonts instead of an
+image. The glyphs are wrapped in a /Span with /ActualText holding the formula in reading order
+("C_{t−1}", "(1)/(N) ∑_{n=1}^{N}"), so `pdftotext` and copy-paste give that text rather than
+glyphs in drawing order.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import tempfile
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import quoteattr
+
+from matplotlib.font_manager import FontProperties
+from matplotlib.mathtext import MathTextParser
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+
+from grader.report.inline import Span, tex_spans
+
+FONT_SET = "stix"  # Times-like, with every symbol of the notes; at home beside Noto Serif
+_DPI = 720  # mathtext rounds its box to whole pixels: lay out at 0.1 pt and scale back
+# The placeholder image itself: one transparent pixel, never drawn (MathCanvas draws the formula).
+_PIXEL = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR4nGNgYAAAAAMAAbitOmMAAAAASUVORK5CYII="
+)
+
+
+@dataclass(frozen=True)
+class Glyph:
+    font: str  # path of the TrueType file
+    size: float  # pt
+    char: str
+    x: float  # pt from the formula's left edge
+    y: float  # pt above the baseline
+
+
+@dataclass(frozen=True)
+class Formula:
+    width: float
+    height: float  # above the baseline
+    depth: float  # below the baseline
+    glyphs: tuple[Glyph, ...]
+    rules: tuple[tuple[float, float, float, float], ...]  # x, y, width, height: fraction bars
+
+
+@cache
+def _parser() -> MathTextParser:
+    return MathTextParser("path")
+
+
+def _display(tex: str) -> str:
+    """Display math in display style: \\frac as \\dfrac."""
+    return re.sub(r"\\frac(?![A-Za-z])", r"\\dfrac", tex)
+
+
+@lru_cache(maxsize=2048)
+def layout(tex: str, size: float, display: bool = False) -> Formula:
+    """The formula laid out at ``size`` pt; ValueError with mathtext's message if it cannot."""
+    prop = FontProperties(size=size, math_fontfamily=FONT_SET)
+    source = _display(tex) if display else tex
+    try:
+        parsed = _parser().parse(f"${source}$", _DPI, prop)
+    except Exception as error:  # mathtext raises ValueError, and others on odd input
+        raise ValueError(_first_line(error)) from error
+    scale = 72 / _DPI
+    glyphs = tuple(
+        Glyph(font.fname, float(font_size), chr(code), float(x) * scale, float(y) * scale)
+        for font, font_size, code, _index, x, y in parsed.glyphs
+    )
+    rules = tuple(
+        (float(x) * scale, float(y) * scale, float(w) * scale, float(h) * scale)
+        for x, y, w, h in parsed.rects
+    )
+    return Formula(parsed.width * scale, parsed.height * scale, parsed.depth * scale, glyphs, rules)
+
+
+def problem(tex: str) -> str | None:
+    """Why mathtext cannot set ``tex`` (e.g. 'Unknown symbol: \\begin'), or None if it can."""
+    try:
+        layout(tex, 10.0)
+    except ValueError as error:
+        return str(error)
+    return None
+
+
+def _first_line(error: Exception) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    detail = next((line for line in reversed(lines) if "Exception" in line), "")
+    return detail.split(":", 1)[-1].strip().split(", found")[0] or (lines[0] if lines else "")
+
+
+def reading_text(tex: str) -> str:
+    """The formula as one line of text in reading order: h_t = o_t ⊙ tanh(C_{t−1})."""
+    spans = tex_spans(tex)
+    marks = {"sub": "_", "super": "^"}
+    parts: list[str] = []
+    i = 0
+    while i < len(spans):
+        script = spans[i].script
+        j = i
+        while j < len(spans) and spans[j].script == script:
+            j += 1
+        text = "".join(span.text for span in spans[i:j])
+        if script:
+            text = text.strip()
+            text = marks[script] + (text if len(text) == 1 else f"{{{text}}}")
+        parts.append(text)
+        i = j
+    return " ".join("".join(parts).split())
+
+
+def span(tex: str) -> Span:
+    """An inline formula as a span: its reading text, with the TeX it is set from."""
+    return Span(reading_text(tex), math=tex)
+
+
+def placeholder(tex: str, size: float, display: bool, text: str) -> str:
+    """Paragraph markup that reserves the formula's box on the line, for MathCanvas to fill."""
+    formula = layout(tex, size, display)
+    payload = json.dumps([tex, size, display, text])
+    path = _placeholder_folder() / f"{hashlib.sha256(payload.encode()).hexdigest()[:24]}.png"
+    if not path.exists():
+        path.write_bytes(base64.b64decode(_PIXEL))
+    _PLACED[str(path)] = (tex, size, display, text)
+    return (
+        f'<img src={quoteattr(str(path))} width="{formula.width:.3f}" '
+        f'height="{formula.height + formula.depth:.3f}" valign="{-formula.depth:.3f}"/>'
+    )
+
+
+# The placeholder images are files named after their formula (ReportLab opens an <img> by
+# path, and data: URLs only with a process-wide setting that would trust them everywhere).
+_PLACED: dict[str, tuple[str, float, bool, str]] = {}
+
+
+@cache
+def _placeholder_folder() -> Path:
+    folder = tempfile.TemporaryDirectory(prefix="grader-math-")  # removed when the process ends
+    _FOLDERS.append(folder)
+    return Path(folder.name)
+
+
+_FOLDERS: list[tempfile.TemporaryDirectory[str]] = []
+
+
+@cache
+def _font(path: str) -> str:
+    """The ReportLab name of one of mathtext's TrueType files, registered on first use."""
+    name = f"GR-math-{Path(path).stem}"
+    pdfmetrics.registerFont(TTFont(name, path))
+    return name
+
+
+class MathCanvas(Canvas):
+    """A canvas that draws a formula where a paragraph places its placeholder image."""
+
+    def drawImage(self, image: Any, x: float, y: float, *args: Any, **kwargs: Any) -> Any:  # noqa: N802
+        name = getattr(image, "fileName", None) if isinstance(image, ImageReader) else None
+        if not (isinstance(name, str) and name in _PLACED):
+            return super().drawImage(image, x, y, *args, **kwargs)
+        tex, size, display, text = _PLACED[name]
+        formula = layout(tex, size, display)
+        self.draw_formula(formula, x, y + formula.depth, text)
+        return None
+
+    def draw_formula(self, formula: Formula, x: float, baseline: float, text: str) -> None:
+        """Glyphs and rules of ``formula`` from (x, baseline), extracted as ``text``."""
+        self.saveState()
+        if formula.glyphs:
+            first = formula.glyphs[0]
+            font = pdfmetrics.getFont(_font(first.font))
+            # Poppler gives an ActualText span the font current where it starts: set one.
+            internal = font.getSubsetInternalName(0, self._doc)
+            self.addLiteral(f"BT {internal} {first.size:.2f} Tf ET")
+        utf16 = text.encode("utf-16-be").hex().upper()
+        self.addLiteral(f"/Span <</ActualText <FEFF{utf16}>>> BDC")
+        writing = self.beginText()
+        for glyph in formula.glyphs:
+            writing.setFont(_font(glyph.font), glyph.size)
+            writing.setTextOrigin(x + glyph.x, baseline + glyph.y)
+            writing.textOut(glyph.char)
+        self.drawText(writing)
+        for rx, ry, width, height in formula.rules:
+            self.rect(x + rx, baseline + ry, width, height, stroke=0, fill=1)
+        self.addLiteral("EMC")
+        self.restoreState()
