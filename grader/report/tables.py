@@ -48,11 +48,11 @@ def fit_columns(minimum: Sequence[float], natural: Sequence[float], width: float
 
 def table(setter: Typesetter, block: TableBlock) -> Table:
     """The table set in the typesetter's small style, header rule above and below."""
-    size = setter.small.fontSize
+    size = setter.style.small.fontSize
     styles = [
         ParagraphStyle(
             f"cell-{align}",
-            parent=setter.small,
+            parent=setter.style.small,
             alignment=_ALIGNS.get(align, TA_LEFT),
             embeddedHyphenation=1,
         )
@@ -89,8 +89,8 @@ def table(setter: Typesetter, block: TableBlock) -> Table:
             ]
         )
     )
-    result.spaceBefore = setter.body.spaceAfter * 0.5
-    result.spaceAfter = setter.body.spaceAfter * 1.5
+    result.spaceBefore = setter.style.body.spaceAfter * 0.5
+    result.spaceAfter = setter.style.body.spaceAfter * 1.5
     return result
 
 
