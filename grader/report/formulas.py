@@ -32,6 +32,7 @@ from reportlab.pdfgen.canvas import Canvas
 from grader.report.inline import Span, tex_spans
 
 FONT_SET = "stix"  # Times-like, with every symbol of the notes; at home beside Noto Serif
+SCALE = 1.1  # STIX letters are smaller than Noto Serif's at one size: match their x-heights
 _DPI = 720  # mathtext rounds its box to whole pixels: lay out at 0.1 pt and scale back
 # The placeholder image itself: one transparent pixel, never drawn (MathCanvas draws the formula).
 _PIXEL = (
@@ -62,16 +63,44 @@ def _parser() -> MathTextParser:
     return MathTextParser("path")
 
 
-def _display(tex: str) -> str:
-    """Display math in display style: \\frac as \\dfrac."""
-    return re.sub(r"\\frac(?![A-Za-z])", r"\\dfrac", tex)
+# TeX commands mathtext lacks, as the ones it has ("" drops a command that only sets style).
+_SAME_AS: dict[str, str] = {
+    "le": r"\leq",
+    "ge": r"\geq",
+    "ne": r"\neq",
+    "tfrac": r"\frac",
+    "bm": r"\boldsymbol",
+    "lVert": r"\|",
+    "rVert": r"\|",
+    "Vert": r"\|",
+    "lvert": "|",
+    "rvert": "|",
+    **{
+        name: ""
+        for name in (
+            "limits nolimits displaystyle textstyle scriptstyle big Big bigg Bigg "
+            "bigl bigr Bigl Bigr biggl biggr"
+        ).split()
+    },
+}
+_COMMAND = re.compile(r"\\([A-Za-z]+)")
+# Operators whose limits mathtext always sets above and below; inline they go beside (as in TeX).
+_BIG_OPERATOR = re.compile(r"(\\(?:sum|prod|coprod|bigcup|bigcap|bigoplus|bigotimes))(?=\s*[_^])")
+
+
+def _normalized(tex: str, display: bool) -> str:
+    """The formula in the TeX mathtext reads; display math in display style (\\dfrac)."""
+    tex = _COMMAND.sub(lambda m: _SAME_AS.get(m.group(1), m.group(0)), tex)
+    if display:
+        return re.sub(r"\\frac(?![A-Za-z])", r"\\dfrac", tex)
+    return _BIG_OPERATOR.sub(r"\1{}", tex)
 
 
 @lru_cache(maxsize=2048)
 def layout(tex: str, size: float, display: bool = False) -> Formula:
     """The formula laid out at ``size`` pt; ValueError with mathtext's message if it cannot."""
-    prop = FontProperties(size=size, math_fontfamily=FONT_SET)
-    source = _display(tex) if display else tex
+    prop = FontProperties(size=size * SCALE, math_fontfamily=FONT_SET)
+    source = _normalized(tex, display)
     try:
         parsed = _parser().parse(f"${source}$", _DPI, prop)
     except Exception as error:  # mathtext raises ValueError, and others on odd input
@@ -105,7 +134,7 @@ def _first_line(error: Exception) -> str:
 
 def reading_text(tex: str) -> str:
     """The formula as one line of text in reading order: h_t = o_t ⊙ tanh(C_{t−1})."""
-    spans = tex_spans(tex)
+    spans = tex_spans(tex, combining=True)
     marks = {"sub": "_", "super": "^"}
     parts: list[str] = []
     i = 0
@@ -118,6 +147,14 @@ def reading_text(tex: str) -> str:
         if script:
             text = text.strip()
             text = marks[script] + (text if len(text) == 1 else f"{{{text}}}")
+            following = spans[j] if j < len(spans) else None
+            if (
+                len(text) == 2
+                and following
+                and not following.script
+                and following.text[:1].isalnum()
+            ):
+                text += " "  # ^N ℓ, not ^Nℓ
         parts.append(text)
         i = j
     return " ".join("".join(parts).split())
@@ -178,16 +215,18 @@ class MathCanvas(Canvas):
         return None
 
     def draw_formula(self, formula: Formula, x: float, baseline: float, text: str) -> None:
-        """Glyphs and rules of ``formula`` from (x, baseline), extracted as ``text``."""
+        """Glyphs and rules of ``formula`` from (x, baseline), extracted as ``text`` (when empty,
+        as whatever ActualText the formula is inside)."""
         self.saveState()
-        if formula.glyphs:
+        if formula.glyphs and text:
             first = formula.glyphs[0]
             font = pdfmetrics.getFont(_font(first.font))
             # Poppler gives an ActualText span the font current where it starts: set one.
             internal = font.getSubsetInternalName(0, self._doc)
             self.addLiteral(f"BT {internal} {first.size:.2f} Tf ET")
-        utf16 = text.encode("utf-16-be").hex().upper()
-        self.addLiteral(f"/Span <</ActualText <FEFF{utf16}>>> BDC")
+        if text:
+            utf16 = text.encode("utf-16-be").hex().upper()
+            self.addLiteral(f"/Span <</ActualText <FEFF{utf16}>>> BDC")
         writing = self.beginText()
         for glyph in formula.glyphs:
             writing.setFont(_font(glyph.font), glyph.size)
@@ -196,5 +235,6 @@ class MathCanvas(Canvas):
         self.drawText(writing)
         for rx, ry, width, height in formula.rules:
             self.rect(x + rx, baseline + ry, width, height, stroke=0, fill=1)
-        self.addLiteral("EMC")
+        if text:
+            self.addLiteral("EMC")
         self.restoreState()

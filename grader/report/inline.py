@@ -215,9 +215,10 @@ _TEX_LETTERS: Mapping[str, tuple[str, ...]] = {
 _TEX_TOKEN = re.compile(r"\\[A-Za-z]+|\\.|\s+|.", re.S)
 
 
-def tex_spans(tex: str) -> list[Span]:
-    """Spans that set a TeX formula as text; unknown commands show by name, never fail."""
-    return _merge_spans(_TexParser(tex).sequence({"italic": True}, script=""))
+def tex_spans(tex: str, combining: bool = False) -> list[Span]:
+    """Spans that set a TeX formula as text; unknown commands show by name, never fail. With
+    ``combining``, every accent is a combining mark (C̃), as a reader extracts it."""
+    return _merge_spans(_TexParser(tex, combining).sequence({"italic": True}, script=""))
 
 
 def _merge_spans(spans: Iterable[Span]) -> list[Span]:
@@ -231,9 +232,10 @@ def _merge_spans(spans: Iterable[Span]) -> list[Span]:
 
 
 class _TexParser:
-    def __init__(self, tex: str) -> None:
+    def __init__(self, tex: str, combining: bool = False) -> None:
         self.tokens = _TEX_TOKEN.findall(tex)
         self.i = 0
+        self.combining = combining
 
     def sequence(self, style: dict[str, bool], script: str, text_mode: bool = False) -> list[Span]:
         spans: list[Span] = []
@@ -294,7 +296,8 @@ class _TexParser:
             combining, spacing = _TEX_ACCENTS[name]
             last = spans[-1]
             accented = unicodedata.normalize("NFC", last.text + combining)
-            if len(accented) == len(last.text) or last.text[-1:] not in _TALL_LETTERS:
+            tall = last.text[-1:] in _TALL_LETTERS and not self.combining
+            if len(accented) == len(last.text) or not tall:
                 return [*spans[:-1], replace(last, text=accented)]
             return [*spans, replace(last, text=spacing, script=script or "super", italic=False)]
         if name in _TEX_LETTERS:

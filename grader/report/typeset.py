@@ -35,7 +35,7 @@ from reportlab.platypus import (
     XPreformatted,
 )
 
-from grader.fonts import MONO, SERIF, code_block, fonts, shaped
+from grader.fonts import MONO, SERIF, code_block, extractable, fonts, shaped
 from grader.report import formulas
 from grader.report.document import (
     Block,
@@ -96,7 +96,10 @@ class Typesetter:
                 parts.append("<br/>")
                 continue
             if span.math:
-                text = formulas.placeholder(span.math, size, display, span.text)
+                # A shaped paragraph is extracted as a whole, and poppler drops an ActualText
+                # that holds another: there the formula has none of its own.
+                reading = "" if shaping else span.text
+                text = formulas.placeholder(span.math, size, display, reading)
                 parts.append(_linked(text, span.href))
                 continue
             primary = MONO if span.code else SERIF
@@ -120,7 +123,11 @@ class Typesetter:
         display = style is self.style.equation
         text, shaping = self.markup(spans, style.fontSize, display)
         has_math = any(span.math for span in spans)
-        return Paragraph(text, self._variant(style, shaping, has_math), **kwargs)
+        style = self._variant(style, shaping, has_math)
+        if shaping:  # extractable as its text, not as shaped glyphs in drawing order
+            plain = "".join(" " if span == LINE_BREAK else span.text for span in spans)
+            return extractable(text, style, plain, **kwargs)
+        return Paragraph(text, style, **kwargs)
 
     def _variant(self, style: ParagraphStyle, shaping: bool, has_math: bool) -> ParagraphStyle:
         """The style shaped by HarfBuzz for complex scripts, and with lines as tall as their
