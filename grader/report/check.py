@@ -107,7 +107,9 @@ def _heading_problems(pages: Sequence[str]) -> list[str]:
             f"LibreOffice use the Heading styles and File > Export as PDF; in LaTeX \\section; "
             f"never a picture of the heading), then check again"
         ]
-    short_lines = [(n, line) for n, line in lines if len(line.split()) <= 8]
+    short_lines = [
+        (n, line) for n, line in lines if len(line.split()) <= 6 and not line.endswith(".")
+    ]
     problems = []
     position = -1
     for name in SECTIONS:

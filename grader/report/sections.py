@@ -90,7 +90,11 @@ def out_of_order(found: Sequence[str]) -> list[str]:
 
 
 def closest(name: str, headings: Sequence[str]) -> str | None:
-    """The heading among ``headings`` that looks most like section ``name``, if one is close."""
+    """The heading among ``headings`` that looks most like section ``name``, if one is close,
+    or else starts with the same word ("Conclusions and Outlook" for the Conclusion)."""
     keys = {heading_key(heading): heading for heading in headings}
     match = difflib.get_close_matches(heading_key(name), list(keys), n=1, cutoff=0.7)
-    return keys[match[0]] if match else None
+    if match:
+        return keys[match[0]]
+    stem = heading_key(name.split()[0])[:6]
+    return next((heading for key, heading in keys.items() if key.startswith(stem)), None)
