@@ -214,27 +214,45 @@ class MathCanvas(Canvas):
         self.draw_formula(formula, x, y + formula.depth, text)
         return None
 
+    @staticmethod
+    def _anchor(writing: Any, main: Glyph, x: float, baseline: float) -> None:
+        """An invisible space on the baseline: poppler places an ActualText span from its first
+        glyph to its last, which could be an accent above or a subscript below the line."""
+        writing.setTextRenderMode(3)
+        writing.setFont(_font(main.font), main.size)
+        writing.setTextOrigin(x, baseline)
+        writing.textOut(" ")
+        writing.setTextRenderMode(0)
+
     def draw_formula(self, formula: Formula, x: float, baseline: float, text: str) -> None:
         """Glyphs and rules of ``formula`` from (x, baseline), extracted as ``text`` (when empty,
         as whatever ActualText the formula is inside)."""
         self.saveState()
+        # Poppler sets an ActualText span in the font current where it ends: the main font
+        # of the formula at its size, so that the span reads as part of its line.
+        font_set = ""
         if formula.glyphs and text:
-            first = formula.glyphs[0]
-            font = pdfmetrics.getFont(_font(first.font))
-            # Poppler gives an ActualText span the font current where it starts: set one.
-            internal = font.getSubsetInternalName(0, self._doc)
-            self.addLiteral(f"BT {internal} {first.size:.2f} Tf ET")
+            main = max(formula.glyphs, key=lambda glyph: glyph.size)
+            internal = pdfmetrics.getFont(_font(main.font)).getSubsetInternalName(0, self._doc)
+            font_set = f"BT {internal} {main.size:.2f} Tf ET"
+            self.addLiteral(font_set)
         if text:
             utf16 = text.encode("utf-16-be").hex().upper()
             self.addLiteral(f"/Span <</ActualText <FEFF{utf16}>>> BDC")
         writing = self.beginText()
+        if text and formula.glyphs:
+            self._anchor(writing, main, x, baseline)
         for glyph in formula.glyphs:
             writing.setFont(_font(glyph.font), glyph.size)
             writing.setTextOrigin(x + glyph.x, baseline + glyph.y)
             writing.textOut(glyph.char)
+        if text and formula.glyphs:
+            space = pdfmetrics.stringWidth(" ", _font(main.font), main.size)
+            self._anchor(writing, main, x + formula.width - space, baseline)
         self.drawText(writing)
         for rx, ry, width, height in formula.rules:
             self.rect(x + rx, baseline + ry, width, height, stroke=0, fill=1)
         if text:
+            self.addLiteral(font_set)
             self.addLiteral("EMC")
         self.restoreState()

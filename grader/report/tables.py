@@ -29,21 +29,29 @@ from grader.report.inline import Span
 if TYPE_CHECKING:
     from grader.report.typeset import Typesetter
 
-PADDING = 6.0  # pt left and right of each cell
+PADDING = 6.0  # pt left and right of each cell, where there is room for it
 _SOFT_HYPHEN = "\u00ad"
+_NUMBER = re.compile(r"\s*[-+\u2212]?[\d.,]*\d[\d.,]*\s*%?\s*|\s*")
 _ALIGNS = {"left": TA_LEFT, "center": TA_CENTER, "right": TA_RIGHT}
 
 
-def fit_columns(minimum: Sequence[float], natural: Sequence[float], width: float) -> list[float]:
+def fit_columns(
+    minimum: Sequence[float], natural: Sequence[float], width: float, rigid: Sequence[bool]
+) -> list[float]:
     """Column widths within ``width``: natural when they fit; else each column's minimum and a
-    share of what is left in proportion to natural - minimum; else shares of the minimums."""
+    share of what is left in proportion to natural - minimum; else the ``rigid`` columns (of
+    numbers) keep their minimum and the others share the rest in proportion to theirs."""
     if sum(natural) <= width:
         return list(natural)
-    if sum(minimum) >= width:
+    if sum(minimum) < width:
+        spare = width - sum(minimum)
+        wants = [n - m for n, m in zip(natural, minimum, strict=True)]
+        return [m + spare * w / sum(wants) for m, w in zip(minimum, wants, strict=True)]
+    kept = sum(m for m, r in zip(minimum, rigid, strict=True) if r)
+    if kept >= width or all(rigid):
         return [width * m / sum(minimum) for m in minimum]
-    spare = width - sum(minimum)
-    wants = [n - m for n, m in zip(natural, minimum, strict=True)]
-    return [m + spare * w / sum(wants) for m, w in zip(minimum, wants, strict=True)]
+    shared = sum(m for m, r in zip(minimum, rigid, strict=True) if not r)
+    return [m if r else (width - kept) * m / shared for m, r in zip(minimum, rigid, strict=True)]
 
 
 def table(setter: Typesetter, block: TableBlock) -> Table:
@@ -60,15 +68,22 @@ def table(setter: Typesetter, block: TableBlock) -> Table:
     ]
     header = tuple(tuple(replace(s, bold=True) for s in cell) for cell in block.header)
     grid = [header, *block.rows]
-    extents = [
-        [_extent(setter, cell, size) for cell in column] for column in zip(*grid, strict=True)
-    ]
-    minimum = [max(e[0] for e in column) + 2 * PADDING + 1 for column in extents]
-    natural = [max(e[1] for e in column) + 2 * PADDING + 1 for column in extents]
-    widths = fit_columns(minimum, natural, setter.width)
+    columns = list(zip(*grid, strict=True))
+    extents = [[_extent(setter, cell, size) for cell in column] for column in columns]
+    widest = [max(e[0] for e in column) for column in extents]
+    longest = [max(e[1] for e in column) for column in extents]
+    # Narrower padding where the columns' words would not fit beside each other with the usual.
+    padding = PADDING if sum(widest) + len(widest) * (2 * PADDING + 1) <= setter.width else 2.5
+    rigid = [all(_NUMBER.fullmatch(_plain(cell)) for cell in column[1:]) for column in columns]
+    widths = fit_columns(
+        [w + 2 * padding + 1 for w in widest],
+        [w + 2 * padding + 1 for w in longest],
+        setter.width,
+        rigid,
+    )
     rows = [
         [
-            setter.paragraph(_hyphenated(setter, cell, width - 2 * PADDING, size), style)
+            setter.paragraph(_hyphenated(setter, cell, width - 2 * padding, size), style)
             for cell, style, width in zip(row, styles, widths, strict=True)
         ]
         for row in grid
@@ -82,8 +97,8 @@ def table(setter: Typesetter, block: TableBlock) -> Table:
                 ("LINEBELOW", (0, 0), (-1, 0), 0.5, colors.black),
                 ("LINEBELOW", (0, -1), (-1, -1), 0.9, colors.black),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LEFTPADDING", (0, 0), (-1, -1), PADDING),
-                ("RIGHTPADDING", (0, 0), (-1, -1), PADDING),
+                ("LEFTPADDING", (0, 0), (-1, -1), padding),
+                ("RIGHTPADDING", (0, 0), (-1, -1), padding),
                 ("TOPPADDING", (0, 0), (-1, -1), 1.5),
                 ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
             ]
@@ -104,6 +119,10 @@ def _width(setter: Typesetter, text: str, span: Span, size: float) -> float:
         pdfmetrics.stringWidth(run, setter.fonts.face(family, span.bold, span.italic), size)
         for family, run in setter.fonts.runs(text, primary, False)
     )
+
+
+def _plain(cell: Inline) -> str:
+    return "".join(span.text for span in cell)
 
 
 def _parts(text: str) -> list[str]:
