@@ -207,7 +207,8 @@ def test_a_formula_mathtext_cannot_set_is_text_with_a_note(tmp_path: Path, capsy
 CITIES = (
     "| City | Samples | MSE | MAE | RMSE | R2 | Epochs | Time (s) | Batch | Hidden |\n"
     "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
-    "| Mumbai metropolitan region | 12000 | 0.0021 | 0.031 | 0.046 | 0.97 | 50 | 123.4 | 64 | 128 |\n"
+    "| Mumbai metropolitan region | 12000 | 0.0021 | 0.031 | 0.046 | 0.97 | 50 | 123.4 | 64 "
+    "| 128 |\n"
     "| Thiruvananthapuram | 8000 | 0.0035 | 0.042 | 0.059 | 0.95 | 50 | 98.1 | 64 | 128 |\n"
 )
 

@@ -125,10 +125,15 @@ def build_report(source: Path, output: Path, paper: str = "a4") -> Path:
 
 
 def write_atomically(output: Path, data: bytes) -> Path:
-    output.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(
-        dir=output.parent, prefix=f".{output.name}.", suffix=".part"
-    )
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(
+            dir=output.parent, prefix=f".{output.name}.", suffix=".part"
+        )
+    except OSError as error:
+        raise UserError(
+            f"cannot write {output} ({error.strerror or error}): choose another place with -o"
+        ) from error
     try:
         with os.fdopen(handle, "wb") as file:
             file.write(data)
