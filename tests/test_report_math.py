@@ -17,6 +17,7 @@ from fontTools.pens.boundsPen import BoundsPen
 from fontTools.ttLib import TTFont
 from PIL import Image
 from test_report import (
+    CORPUS,
     body,
     front_matter,
     notebook_with,
@@ -259,3 +260,17 @@ def test_notebook_title_block_from_the_first_cell(tmp_path: Path, capsys, first_
     assert "Ravi Kumar · Student ID: 21CS1042 · ravi.kumar@example.edu" in text
     assert "https://colab.research.google.com/drive/1AbC_dEf" in text
     assert check_pdf(pdf) == []
+
+
+def test_a_real_colab_badge_gives_the_title_block_its_link(tmp_path: Path, capsys):
+    original = CORPUS / "krshrey10__Stock_Price_Prediction_LSTM__Stock_Price_Prediction_LSTM.ipynb"
+    if not original.is_file():
+        pytest.skip(f"the Colab corpus is not at {CORPUS}")
+    badge = nbformat.read(original, as_version=4).cells[0]  # the student's own first cell
+    cells = report_cells()
+    cells[0] = nbformat.v4.new_markdown_cell(badge.source + "\n\n**Name:** Shreya K\n")
+    source = notebook_with(cells, tmp_path)
+    assert main(["report", str(source)]) == 0
+    link = "https://colab.research.google.com/github/krshrey10/Stock_Price_Prediction_LSTM"
+    assert link in pdftotext(source.with_suffix(".pdf"))
+    assert "colab was read from cell 1" in capsys.readouterr().err

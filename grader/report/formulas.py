@@ -5,7 +5,7 @@ from the baseline. A formula goes into a paragraph as an inline image placeholde
 formula's size, so ReportLab breaks lines and sets leading around it as around any image, and
 ``MathCanvas`` draws the glyphs there as real text in the embedded STIX fonts instead of an
 image. The glyphs are wrapped in a /Span with /ActualText holding the formula in reading order
-("C_{t−1}", "(1)/(N) ∑_{n=1}^{N}"), so `pdftotext` and copy-paste give that text rather than
+("C_{t−1}", "1/N∑_{n=1}^N x_n"), so `pdftotext` and copy-paste give that text rather than
 glyphs in drawing order.
 """
 
@@ -104,7 +104,7 @@ def layout(tex: str, size: float, display: bool = False) -> Formula:
     try:
         parsed = _parser().parse(f"${source}$", _DPI, prop)
     except Exception as error:  # mathtext raises ValueError, and others on odd input
-        raise ValueError(_first_line(error)) from error
+        raise ValueError(_reason(error)) from error
     scale = 72 / _DPI
     glyphs = tuple(
         Glyph(font.fname, float(font_size), chr(code), float(x) * scale, float(y) * scale)
@@ -126,7 +126,7 @@ def problem(tex: str) -> str | None:
     return None
 
 
-def _first_line(error: Exception) -> str:
+def _reason(error: Exception) -> str:
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     detail = next((line for line in reversed(lines) if "Exception" in line), "")
     return detail.split(":", 1)[-1].strip().split(", found")[0] or (lines[0] if lines else "")
