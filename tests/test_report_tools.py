@@ -149,6 +149,14 @@ def test_pdflatex_headings_as_pictures_say_no_heading_could_be_read(tmp_path: Pa
     assert "headings as text" in problems[0] and "add a heading" not in problems[0]
 
 
+def libreoffice_pdf(document: Document, path: Path) -> Path:
+    """The .docx saved at path and exported to PDF by LibreOffice, as File > Export as PDF."""
+    document.save(path)
+    profile = f"-env:UserInstallation=file://{path.parent}/profile"
+    run([tool("soffice"), profile, "--headless", "--convert-to", "pdf", path.name], path.parent)
+    return path.with_suffix(".pdf")
+
+
 def test_libreoffice_docx_with_word_headings_passes(tmp_path: Path):
     document = Document()
     document.add_heading("Gates and Gradients", level=0)
@@ -162,19 +170,7 @@ def test_libreoffice_docx_with_word_headings_passes(tmp_path: Path):
     ]:
         document.add_heading(heading, level=1)
         document.add_paragraph(PROSE * 2)
-    document.save(tmp_path / "report.docx")
-    run(
-        [
-            tool("soffice"),
-            f"-env:UserInstallation=file://{tmp_path}/profile",
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "report.docx",
-        ],
-        tmp_path,
-    )
-    assert check_pdf(tmp_path / "report.pdf") == []
+    assert check_pdf(libreoffice_pdf(document, tmp_path / "report.docx")) == []
 
 
 def test_libreoffice_docx_missing_section_names_its_other_names(tmp_path: Path):
@@ -189,19 +185,7 @@ def test_libreoffice_docx_missing_section_names_its_other_names(tmp_path: Path):
     ]:
         document.add_heading(heading, level=1)
         document.add_paragraph(PROSE)
-    document.save(tmp_path / "outlook.docx")
-    run(
-        [
-            tool("soffice"),
-            f"-env:UserInstallation=file://{tmp_path}/profile",
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "outlook.docx",
-        ],
-        tmp_path,
-    )
-    problems = check_pdf(tmp_path / "outlook.pdf")
+    problems = check_pdf(libreoffice_pdf(document, tmp_path / "outlook.docx"))
     assert len(problems) == 1, problems
     assert "'Conclusion and Future Direction' not found" in problems[0]
     assert "Conclusion and Future Work, Conclusion and Future Scope" in problems[0]
