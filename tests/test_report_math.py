@@ -274,3 +274,15 @@ def test_a_real_colab_badge_gives_the_title_block_its_link(tmp_path: Path, capsy
     link = "https://colab.research.google.com/github/krshrey10/Stock_Price_Prediction_LSTM"
     assert link in pdftotext(source.with_suffix(".pdf"))
     assert "colab was read from cell 1" in capsys.readouterr().err
+
+
+def test_devanagari_words_joined_to_scripts_and_code_keep_one_font_each(tmp_path: Path):
+    # ReportLab shapes a word in the font of its first piece: C<sub>t−1</sub> (the minus is not
+    # in Noto Serif) crashed it, and `code`हिन्दी came out as empty boxes in the code font.
+    pdf = build(tmp_path, "हिन्दी में C<sub>t−1</sub> और `code`हिन्दी **मोटा**सामान्य अंत।")
+    text = " ".join(pdftotext(pdf).split())
+    assert "हिन्दी में Ct−1 और codeहिन्दी मोटासामान्य अंत।" in text
+    with pdfplumber.open(pdf) as document:
+        chars = document.pages[0].chars
+    assert {c["text"] for c in chars if "Mono" in c["fontname"]} == set("code")
+    assert any("Devanagari" in c["fontname"] for c in chars)

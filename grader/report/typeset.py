@@ -8,7 +8,6 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
-from xml.sax.saxutils import quoteattr
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_JUSTIFY
@@ -36,7 +35,6 @@ from reportlab.platypus import (
 )
 
 from grader.fonts import MONO, SERIF, code_block, extractable, fonts, shaped
-from grader.report import formulas
 from grader.report.document import (
     Block,
     Code,
@@ -55,11 +53,11 @@ from grader.report.document import (
 from grader.report.formulas import MathCanvas
 from grader.report.inline import LINE_BREAK, Span
 from grader.report.layout import MAX_PAGES, MIN_BODY_SIZE, Layout, Typeset
+from grader.report.markup import markup
 from grader.report.sections import REFERENCES
 from grader.report.styles import styles
 from grader.report.tables import table
 
-_LINK_COLOR = colors.HexColor("#1f4e99")
 _RULE_COLOR = colors.HexColor("#444444")
 
 
@@ -84,39 +82,7 @@ class Typesetter:
 
     def markup(self, spans: Iterable[Span], size: float, display: bool = False) -> tuple[str, bool]:
         """ReportLab paragraph markup for spans, and whether it needs HarfBuzz shaping."""
-        spans = list(spans)
-        shaping = any(
-            self.fonts.needs_shaping(span.text, MONO if span.code else SERIF)
-            for span in spans
-            if not span.math
-        )
-        parts = []
-        for span in spans:
-            if span == LINE_BREAK:
-                parts.append("<br/>")
-                continue
-            if span.math:
-                # A shaped paragraph is extracted as a whole, and poppler drops an ActualText
-                # that holds another: there the formula has none of its own.
-                reading = "" if shaping else span.text
-                text = formulas.placeholder(span.math, size, display, reading)
-                parts.append(_linked(text, span.href))
-                continue
-            primary = MONO if span.code else SERIF
-            text = self.fonts.markup(span.text, primary, shaping, span.bold, span.italic)
-            if span.code:
-                text = f'<font name="{self.mono}" size="{size * 0.9:.2f}">{text}</font>'
-            for flag, tag in ((span.bold, "b"), (span.italic, "i"), (span.strike, "strike")):
-                if flag:
-                    text = f"<{tag}>{text}</{tag}>"
-            if span.script:
-                rise = size * (0.2 if span.script == "sub" else 0.38)
-                text = (
-                    f'<{span.script} rise="{rise:.2f}" size="{size * 0.72:.2f}">{text}'
-                    f"</{span.script}>"
-                )
-            parts.append(_linked(text, span.href))
-        return "".join(parts), shaping
+        return markup(list(spans), size, self.fonts, display)
 
     def paragraph(self, spans: Iterable[Span], style: ParagraphStyle, **kwargs: Any) -> Paragraph:
         spans = list(spans)
@@ -370,12 +336,6 @@ class Typesetter:
             words = _TYPICAL_PROSE.split()
         width = pdfmetrics.stringWidth(" ".join(words) + " ", self.serif, self.style.body.fontSize)
         return (self.width / (width / len(words))) / self.style.body.leading
-
-
-def _linked(markup: str, href: str | None) -> str:
-    if not href:
-        return markup
-    return f'<a href={quoteattr(href)} color="{_LINK_COLOR.hexval()}">{markup}</a>'
 
 
 def _joined(parts: Sequence[Inline], separator: Inline) -> list[Inline]:
