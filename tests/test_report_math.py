@@ -16,6 +16,7 @@ import pytest
 from fontTools.pens.boundsPen import BoundsPen
 from fontTools.ttLib import TTFont
 from PIL import Image
+from pypdf import PdfReader
 from test_report import (
     CORPUS,
     body,
@@ -286,3 +287,14 @@ def test_devanagari_words_joined_to_scripts_and_code_keep_one_font_each(tmp_path
         chars = document.pages[0].chars
     assert {c["text"] for c in chars if "Mono" in c["fontname"]} == set("code")
     assert any("Devanagari" in c["fontname"] for c in chars)
+
+
+def test_a_title_with_a_formula_is_set_and_named_by_its_reading_text(tmp_path: Path):
+    source = write_source(
+        tmp_path,
+        front_matter(title="'Carrying $\\tilde{C}_t$ across time'") + body(standard_sections()),
+    )
+    pdf = build_report(source, tmp_path / "out.pdf")
+    assert pdftotext(pdf).startswith("Carrying C̃_t across time")
+    assert PdfReader(pdf).metadata.title == "Carrying C̃_t across time"
+    assert any(c["text"] == "\u0303" for c in math_chars(pdf))

@@ -84,6 +84,7 @@ class Report:
     meta: Mapping[str, str]
     sections: tuple[Section, ...]
     notes: tuple[str, ...] = ()  # what the user should know though the report builds
+    title: Inline = ()  # meta["title"] as set: emphasis, code and $math$ (empty: as plain text)
 
     def section(self, name: str) -> Section:
         return next(section for section in self.sections if section.name == name)

@@ -54,6 +54,11 @@ class BlockParser:
         self.attachments = attachments or {}
         self.notes: list[str] = []  # what the user should know though the report builds
 
+    def inline(self, text: str) -> Inline:
+        """One line of Markdown (a title) as spans: emphasis, code and $math$, no figures."""
+        tokens = [token for token in MARKDOWN.parseInline(text) if token.type == "inline"]
+        return self._inline(tokens[0])[0] if tokens else ()
+
     def parse(self, text: str) -> list[Block]:
         blocks, _ = self._blocks(MARKDOWN.parse(text), 0, None)
         return blocks

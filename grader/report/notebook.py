@@ -82,7 +82,8 @@ def read_notebook(source: Path) -> Report:
         )
     sections = split_sections(blocks, meta, source, strict_preamble=False)
     notes.extend(note for parser in parsers for note in parser.notes)
-    return Report(source, meta, sections, tuple(notes))
+    title = BlockParser(source.parent, lambda _: "the title").inline(meta["title"])
+    return Report(source, meta, sections, tuple(notes), title)
 
 
 # "**Name:** Ravi Kumar", "Roll no. - 21CS1042", "E-mail: ravi@example.edu", one per line or

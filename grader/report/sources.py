@@ -42,7 +42,8 @@ def read_markdown(source: Path) -> Report:
     parser = BlockParser(source.parent, lambda line: f"line {line + body_line + 1}")
     blocks = parser.parse(text[match.end() :])
     sections = split_sections(blocks, meta, source, strict_preamble=True)
-    return Report(source, meta, sections, tuple(parser.notes))
+    title = parser.inline(meta["title"])
+    return Report(source, meta, sections, tuple(parser.notes), title)
 
 
 def front_matter(text: str, source: Path) -> dict[str, str]:

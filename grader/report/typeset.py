@@ -129,7 +129,8 @@ class Typesetter:
 
     def title_block(self) -> list[Flowable]:
         meta = self.report.meta
-        story: list[Flowable] = [self.paragraph([Span(meta["title"], bold=True)], self.style.title)]
+        title = [replace(span, bold=True) for span in self.report.title or (Span(meta["title"]),)]
+        story: list[Flowable] = [self.paragraph(title, self.style.title)]
         byline = [
             (Span(meta["author"]),) if meta.get("author") else (),
             (Span("Student ID: "), Span(meta["student_id"])) if meta.get("student_id") else (),
@@ -285,7 +286,7 @@ class Typesetter:
             rightMargin=self.margin,
             topMargin=self.margin,
             bottomMargin=self.margin,
-            title=meta["title"],
+            title="".join(span.text for span in self.report.title) or meta["title"],
             author=meta.get("author", ""),
             subject=" \u00b7 ".join(meta[k] for k in ("course", "project") if meta.get(k)),
             creator="grader report (ReportLab)",
