@@ -290,7 +290,8 @@ def check_project(project: Project, number: int, max_dataset_bytes: int) -> list
     report = existing(project.report, "report", "report PDF (grader report)", ".pdf")
     if report:
         problems.extend(
-            f"{where}: report {problem} (rebuild it with `grader report`)"
+            f"{where}: report {problem} (fix it where you wrote it and export the PDF again, "
+            f"or build it with `grader report`; `grader report --check` checks it alone)"
             for problem in check_pdf(report)
         )
     if project.dataset and project.dataset_link:

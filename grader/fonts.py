@@ -14,6 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from reportlab.lib.fonts import tt2ps
@@ -285,6 +286,15 @@ def paragraph(text: str, style: ParagraphStyle, link: str | None = None) -> Para
     if not shaping:
         return Paragraph(markup, style)
     result = _ShapedParagraph(markup, shaped(style))
+    result.actual_text = " ".join(text.split())
+    return result
+
+
+def extractable(markup: str, style: ParagraphStyle, text: str, **options: Any) -> Paragraph:
+    """A paragraph of ready markup in a shaped ``style``, extractable as ``text``: what
+    ``paragraph`` makes of plain text, for markup built elsewhere (a report's paragraphs);
+    ``options`` go to Paragraph (bulletText)."""
+    result = _ShapedParagraph(markup, style, **options)
     result.actual_text = " ".join(text.split())
     return result
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import matplotlib
 import nbformat
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
@@ -24,7 +24,15 @@ from reportlab.pdfgen.canvas import Canvas
 
 from grader.cli import main
 from grader.errors import UserError
-from grader.report import SECTIONS, ReportDoesNotFit, Span, build_report, check_pdf, tex_spans
+from grader.report import (
+    SECTIONS,
+    SYNONYMS,
+    ReportDoesNotFit,
+    Span,
+    build_report,
+    check_pdf,
+    tex_spans,
+)
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the non-interactive backend)
@@ -678,3 +686,81 @@ def test_cli_refusal_exits_2_with_the_message(tmp_path: Path, capsys):
     assert main(["report", str(source), "-o", str(tmp_path / "out.pdf")]) == 2
     assert "'References' is missing" in capsys.readouterr().err
     assert not (tmp_path / "out.pdf").exists()
+
+
+# ---- accepted heading names, page sizes, headings that are not text (issue 11)
+
+
+@pytest.mark.parametrize(
+    "section, heading",
+    [(name, other) for name, others in SYNONYMS.items() for other in others[1:]]
+    + [
+        ("Data Visualization", "4. DATA VISUALISATION & EXPLANATION"),
+        ("Conclusion and Future Direction", "V. Conclusions & Future Scope"),
+        ("References", "Bibliography"),
+    ],
+)
+def test_check_accepts_each_synonym_of_a_section(tmp_path: Path, section: str, heading: str):
+    names = [heading if name == section else name for name in SECTIONS]
+    assert check_pdf(make_pdf(tmp_path / "synonym.pdf", [headings_with_text(names)])) == []
+
+
+def test_synonyms_are_listed_in_the_readme():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for others in SYNONYMS.values():
+        for name in others:
+            assert name in readme, name
+
+
+@pytest.mark.parametrize(
+    "size, passes",
+    [
+        ((595.3, 841.9), True),  # A4
+        ((612, 792), True),  # US Letter
+        ((841.9, 595.3), True),  # A4 landscape
+        ((600, 848), True),  # A4 within the tolerance
+        ((612, 1008), False),  # US Legal
+        ((595.3, 1757.5), False),  # 62 cm tall
+    ],
+)
+def test_check_page_size(tmp_path: Path, size: tuple[float, float], passes: bool):
+    canvas = Canvas(str(tmp_path / "size.pdf"), pagesize=size)
+    y = size[1] - 60
+    for line in headings_with_text():
+        canvas.setFont("Helvetica", 11)
+        canvas.drawString(60, y, line)
+        y -= 16
+    canvas.save()
+    problems = check_pdf(tmp_path / "size.pdf")
+    assert (problems == []) is passes, problems
+    if not passes:
+        assert f"page 1 is {size[0] / 72 * 2.54:.1f} × {size[1] / 72 * 2.54:.1f} cm" in problems[0]
+
+
+def test_check_text_without_any_heading_says_so_once(tmp_path: Path):
+    pdf = make_pdf(tmp_path / "no-headings.pdf", [["Some prose of the report."] * 20])
+    problems = check_pdf(pdf)
+    assert len(problems) == 1 and "no section heading could be read as text" in problems[0]
+
+
+def test_check_missing_section_lists_its_other_names(tmp_path: Path):
+    names = [n for n in SECTIONS if n != "References"]
+    problems = check_pdf(make_pdf(tmp_path / "refs.pdf", [headings_with_text(names)]))
+    assert len(problems) == 1
+    assert "add a heading 'References' (or Bibliography, Works Cited)" in problems[0]
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(list("ab $\\{}^_|-*#`[]()<>!\n0123") + ["हि", "\\frac", "\\tilde"]),
+        max_size=40,
+    ).map("".join)
+)
+def test_any_introduction_builds_or_is_refused_with_a_message(tmp_path_factory, text: str):
+    folder = tmp_path_factory.mktemp("fuzz")
+    source = write_source(folder, front_matter() + body(standard_sections(Introduction=text)))
+    try:
+        build_report(source, folder / "out.pdf")
+    except UserError:
+        pass

@@ -1,8 +1,9 @@
-"""Inline text of a report: styled spans, and TeX math set as such spans.
+"""Inline text of a report: styled spans, the $math$ rule of the Markdown parser, and TeX as text.
 
-The common subset of TeX in course notes ($h_t = o_t \\odot \\tanh(C_t)$) becomes Unicode text
-with italic letters, subscripts and superscripts, so the PDF stays selectable and searchable and
-needs no TeX installation. Unknown commands show by name; malformed input never fails.
+``tex_spans`` turns the common subset of TeX in course notes ($h_t = o_t \\odot \\tanh(C_t)$)
+into Unicode text with italic letters, subscripts and superscripts. It gives a formula's reading
+text (the text a PDF reader extracts), and sets a formula that mathtext
+(grader.report.formulas) cannot. Unknown commands show by name; malformed input never fails.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class Span:
     strike: bool = False
     href: str | None = None
     script: str = ""  # "", "sub" or "super"
+    math: str = ""  # TeX of a formula set by grader.report.formulas; text is its reading text
 
 
 LINE_BREAK = Span("\n")
@@ -213,9 +215,10 @@ _TEX_LETTERS: Mapping[str, tuple[str, ...]] = {
 _TEX_TOKEN = re.compile(r"\\[A-Za-z]+|\\.|\s+|.", re.S)
 
 
-def tex_spans(tex: str) -> list[Span]:
-    """Spans that set a TeX formula as text; unknown commands show by name, never fail."""
-    return _merge_spans(_TexParser(tex).sequence({"italic": True}, script=""))
+def tex_spans(tex: str, combining: bool = False) -> list[Span]:
+    """Spans that set a TeX formula as text; unknown commands show by name, never fail. With
+    ``combining``, every accent is a combining mark (C̃), as a reader extracts it."""
+    return _merge_spans(_TexParser(tex, combining).sequence({"italic": True}, script=""))
 
 
 def _merge_spans(spans: Iterable[Span]) -> list[Span]:
@@ -229,9 +232,10 @@ def _merge_spans(spans: Iterable[Span]) -> list[Span]:
 
 
 class _TexParser:
-    def __init__(self, tex: str) -> None:
+    def __init__(self, tex: str, combining: bool = False) -> None:
         self.tokens = _TEX_TOKEN.findall(tex)
         self.i = 0
+        self.combining = combining
 
     def sequence(self, style: dict[str, bool], script: str, text_mode: bool = False) -> list[Span]:
         spans: list[Span] = []
@@ -292,7 +296,8 @@ class _TexParser:
             combining, spacing = _TEX_ACCENTS[name]
             last = spans[-1]
             accented = unicodedata.normalize("NFC", last.text + combining)
-            if len(accented) == len(last.text) or last.text[-1:] not in _TALL_LETTERS:
+            tall = last.text[-1:] in _TALL_LETTERS and not self.combining
+            if len(accented) == len(last.text) or not tall:
                 return [*spans[:-1], replace(last, text=accented)]
             return [*spans, replace(last, text=spacing, script=script or "super", italic=False)]
         if name in _TEX_LETTERS:

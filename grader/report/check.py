@@ -1,0 +1,137 @@
+"""Checking a report PDF made with any tool (Word, LibreOffice, LaTeX, pandoc, Google Docs, us):
+at most two pages of at most A4 or US Letter, text that can be extracted, and the six section
+headings, by any of their accepted names, in order."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+from pypdf import PdfReader
+from reportlab.lib.pagesizes import A4, LETTER
+
+from grader.report.layout import MAX_PAGES
+from grader.report.sections import SECTIONS, accepted_names, closest, order_text, section_of
+
+# A page may be this much larger than A4 or Letter (a tool's rounding, a trimmed margin).
+SIZE_TOLERANCE = 8.5  # pt (3 mm)
+_PAPERS = {"A4": A4, "US Letter": LETTER}
+_CM = 72 / 2.54
+
+
+def check_pdf(path: Path) -> list[str]:
+    """Problems of a report PDF made with any tool: at most two pages no larger than A4 or US
+    Letter, the six section headings in order, extractable text. An empty list means the PDF
+    passes. Never raises."""
+    path = Path(path)
+    if not path.is_file():
+        return [f"{path}: no such file"]
+    try:
+        count, sizes, pages = _read(path)
+    except Exception as error:  # any damage in a PDF from the wild is a finding, not a crash
+        return [f"{path}: not a readable PDF ({type(error).__name__}: {error})"]
+    if not count:
+        return [f"{path}: the PDF has no pages"]
+    problems = []
+    if count > MAX_PAGES:
+        problems.append(f"{path}: {count} pages; the report must fit on {MAX_PAGES} pages")
+    problems.extend(f"{path}: {problem}" for problem in _size_problems(sizes))
+    if not "".join(pages).strip():
+        problems.append(
+            f"{path}: no text can be extracted (a scan or an image of the pages?): export the PDF "
+            f"from your editor (Word, LaTeX, Google Docs: File > Download > PDF)"
+        )
+        return problems
+    problems.extend(f"{path}: {problem}" for problem in _heading_problems(pages))
+    return problems
+
+
+def _read(path: Path, read_pages: int = 10) -> tuple[int, list[tuple[float, float]], list[str]]:
+    """The page count, each page's visible size in pt, and the text of the first pages."""
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # damaged-file chatter is reported by us
+    reader = PdfReader(path)
+    if reader.is_encrypted and not reader.decrypt(""):
+        raise ValueError("the PDF is encrypted with a password; save it without one")
+    pages = reader.pages
+    sizes = [(float(page.cropbox.width), float(page.cropbox.height)) for page in pages]
+    texts = [pages[i].extract_text() or "" for i in range(min(len(pages), read_pages))]
+    return len(pages), sizes, texts
+
+
+def _fits(size: tuple[float, float]) -> bool:
+    short, long = sorted(abs(side) for side in size)
+    return any(
+        short <= min(paper) + SIZE_TOLERANCE and long <= max(paper) + SIZE_TOLERANCE
+        for paper in _PAPERS.values()
+    )
+
+
+def _centimetres(size: tuple[float, float]) -> str:
+    return f"{size[0] / _CM:.1f} × {size[1] / _CM:.1f} cm"
+
+
+def _size_problems(sizes: Sequence[tuple[float, float]]) -> list[str]:
+    """One problem for the pages larger than A4 and US Letter, with their sizes."""
+    large = [(number, size) for number, size in enumerate(sizes, start=1) if not _fits(size)]
+    if not large:
+        return []
+    listed = ", ".join(f"page {number} is {_centimetres(size)}" for number, size in large[:3])
+    papers = " or ".join(f"{name} ({_centimetres(size)})" for name, size in _PAPERS.items())
+    return [
+        f"{listed}{' and more' if len(large) > 3 else ''}: a report page is at most {papers}; "
+        f"set the paper size to A4 or Letter in your editor and export the PDF again"
+    ]
+
+
+def _heading_problems(pages: Sequence[str]) -> list[str]:
+    """Find the six headings in order as lines, or runs of up to three lines, of the text."""
+    lines = [
+        (number, line.strip())
+        for number, text in enumerate(pages, start=1)
+        for line in text.splitlines()
+        if line.strip()
+    ]
+    found: dict[str, list[int]] = {}
+    for i in range(len(lines)):
+        for span in (1, 2, 3):
+            name = section_of(" ".join(line for _, line in lines[i : i + span]))
+            if name:
+                found.setdefault(name, []).append(i)
+                break
+    if not found:
+        return [
+            f"no section heading could be read as text, though the PDF has text: the headings "
+            f"({order_text()}) may be pictures, outlined or drawn shapes, or set in a font "
+            f"without a text mapping. Export the PDF with the headings as text (in Word or "
+            f"LibreOffice use the Heading styles and File > Export as PDF; in LaTeX \\section; "
+            f"never a picture of the heading), then check again"
+        ]
+    short_lines = [
+        (n, line) for n, line in lines if len(line.split()) <= 6 and not line.endswith(".")
+    ]
+    problems = []
+    position = -1
+    for name in SECTIONS:
+        if name not in found:
+            problems.append(_missing(name, short_lines))
+            continue
+        later = [i for i in found[name] if i > position]
+        if later:
+            position = later[0]
+        else:
+            page = lines[found[name][0]][0]
+            problems.append(
+                f"section '{name}' (page {page}) is out of order: the sections go {order_text()}"
+            )
+    return problems
+
+
+def _missing(name: str, lines: Sequence[tuple[int, str]]) -> str:
+    """A missing section, with the names it may have and the line that looks most like it."""
+    message = f"section '{name}' not found: add a heading {accepted_names(name)}"
+    near = closest(name, [line for _, line in lines if not section_of(line)])
+    if near:
+        page = next(number for number, line in lines if line == near)
+        message += f"; is '{near}' (page {page}) meant to be it? Rename it to one of those"
+    return message
