@@ -113,7 +113,7 @@ def find_submissions(
     paths: Sequence[Path], config: assign.AssignmentConfig, scratch: Path
 ) -> list[Submission]:
     """One :class:`Submission` per PATH (bundle zips are unpacked into ``scratch``)."""
-    from grader import collect
+    from grader import intake
 
     found = []
     for path in paths:
@@ -127,8 +127,8 @@ def find_submissions(
         elif path.suffix.lower() == ".zip":
             target = scratch / path.stem
             try:
-                collect.extract_bundle(path, target)
-            except collect.Rejected as error:
+                intake.extract_bundle(path, target)
+            except intake.Rejected as error:
                 problem = f"bundle rejected: {error.reason}"
                 found.append(
                     Submission(error.student or path.stem, path, None, None, None, problem=problem)

@@ -31,9 +31,9 @@ from submission_kit import (
     student_folder,
 )
 
-from grader import bundle, collect
+from grader import bundle, intake as collect
 from grader.cli import main
-from grader.collect import Limits, load_manifest
+from grader.intake import Limits, load_manifest, merged_pdf
 from grader.errors import UserError
 
 IST = timezone(timedelta(hours=5, minutes=30))
@@ -110,6 +110,7 @@ def test_a_folder_of_bundles_becomes_student_folders(tmp_path: Path, bundles) ->
         "CS21B001",
         "EE21B002",
         "REJECTED.csv",
+        "UNATTRIBUTED.csv",
         "all_submissions.pdf",
         "index.csv",
     ]
@@ -174,7 +175,7 @@ def test_the_index_sets_names_in_any_script(tmp_path: Path) -> None:
     assert all(kind == "TrueType" and embedded for _, kind, embedded in fonts), fonts
     assert any(name.endswith("NotoSansDevanagari-Regular") for name, _, _ in fonts), fonts
     # The Devanagari name is shaped: drawn narrower than its letters side by side.
-    shaped, letters = set_widths(names["CS21B011"], collect._index_styles()["cell"])
+    shaped, letters = set_widths(names["CS21B011"], merged_pdf._index_styles()["cell"])
     drawn = drawn_width(pdf, 1, names["CS21B011"], limit=110)
     assert abs(drawn - shaped) < 2.5 < abs(drawn - letters), (drawn, shaped, letters)
     # Too long for its column: cut with '…' between whole syllables, never after a virama.
@@ -217,7 +218,9 @@ def test_late_submissions_are_flagged_by_the_email_date(tmp_path: Path, bundles)
     assert load_manifest(out / "EE21B002")["late"] is False
 
 
-def test_the_latest_duplicate_wins_and_earlier_ones_are_kept(tmp_path: Path, bundles) -> None:
+def test_resends_that_repeat_files_change_nothing_and_changes_go_to_history(
+    tmp_path: Path, bundles
+) -> None:
     first = bundles["CS21B001"]
     second = rezip(first)  # same files, another zip: a resend
     inbox = tmp_path / "inbox"
@@ -238,31 +241,47 @@ def test_the_latest_duplicate_wins_and_earlier_ones_are_kept(tmp_path: Path, bun
         )
     out = tmp_path / "out"
 
-    summary = collect.collect(inbox, out)
+    summary = collect.collect(inbox, out, DEADLINE)
 
     student = out / "CS21B001"
-    assert load_manifest(student)["source"] == "b.eml"
-    history = sorted(p.name for p in (student / "history").iterdir())
-    assert history == [
-        (BEFORE - timedelta(days=1)).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ"),
-        BEFORE.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ"),
-    ]
-    assert load_manifest(student / "history" / history[0])["source"] == "a.eml"
-    assert (student / "history" / history[0] / "project1" / "project1.ipynb").is_file()
-    assert len(summary.placed) + len(summary.to_history) == 3
-    assert read_csv(out / "index.csv")[0]["earlier"] == "2"
+    manifest = load_manifest(student)
+    # The resends repeat the files of a.eml (same SHA-256): they change nothing, time included.
+    assert manifest["source"] == "a.eml"
+    assert datetime.fromisoformat(manifest["submitted_at"]) == times["a.eml"]
+    assert summary.placed == ["a.eml"] and sorted(summary.repeats) == ["b.eml", "c.eml"]
+    assert not (student / "history").exists()
+    assert [e["source"] for e in manifest["emails"]] == ["a.eml", "c.eml", "b.eml"]
 
     # Collecting the same inbox again changes nothing.
-    again = collect.collect(inbox, out)
+    again = collect.collect(inbox, out, DEADLINE)
     assert sorted(again.already_collected) == ["a.eml", "b.eml", "c.eml"]
-    assert len(list((student / "history").iterdir())) == 2
+    assert load_manifest(student) == manifest
 
-    # A newer message moves the current one into the history.
-    eml(inbox, "d.eml", message("asha@example.edu", AFTER, attachments=[("z.zip", first)]))
-    collect.collect(inbox, out)
-    assert load_manifest(student)["source"] == "d.eml"
-    assert len(list((student / "history").iterdir())) == 3
+    # A late message that changes one file: late, that file listed, the earlier version kept.
+    changed = bundle_with_new_dataset(first, b"t,y\n9,9\n")
+    eml(inbox, "d.eml", message("asha@example.edu", AFTER, attachments=[("z.zip", changed)]))
+    summary = collect.collect(inbox, out, DEADLINE)
+    manifest = load_manifest(student)
+    assert manifest["source"] == "d.eml" and manifest["late"] is True
+    assert manifest["late_files"] == ["project1/project1.csv"]
+    assert (student / "project1" / "project1.csv").read_bytes() == b"t,y\n9,9\n"
+    [earlier] = (student / "history").iterdir()
+    assert earlier.name == times["a.eml"].astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    assert load_manifest(earlier)["source"] == "a.eml"
+    assert (earlier / "project1" / "project1.csv").read_bytes() != b"t,y\n9,9\n"
+    row = read_csv(out / "index.csv")[0]
+    assert (row["earlier"], row["late"], row["late_files"]) == ("1", "yes", "project1/project1.csv")
+    assert summary.earlier == 1 and summary.late == 1
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no staging left behind
+
+
+def bundle_with_new_dataset(source: bytes, data: bytes) -> bytes:
+    """The bundle with project 1's dataset changed, its manifest updated to match."""
+    with zipfile.ZipFile(io.BytesIO(source)) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+    manifest["files"]["project1/project1.csv"] = hashlib.sha256(data).hexdigest()
+    changed = replace_member(source, "project1/project1.csv", data)
+    return replace_member(changed, "manifest.json", json.dumps(manifest).encode())
 
 
 def test_an_email_without_a_bundle_is_taken_apart_by_type(tmp_path: Path) -> None:
@@ -343,7 +362,7 @@ def test_a_bundle_sent_from_another_address_is_kept_with_a_note(tmp_path: Path, 
     )
     collect.collect(inbox, tmp_path / "out")
     notes = load_manifest(tmp_path / "out" / "CS21B001")["notes"]
-    assert notes == ["sent from asha.personal@example.com, the bundle names asha@example.edu"]
+    assert notes == ["m.eml: sent from asha.personal@example.com, the bundle names asha@example.edu"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -473,6 +492,7 @@ def test_hostile_zip_is_rejected_and_the_rest_go_on(tmp_path: Path, bundles, cas
     assert sorted(p.name for p in out.iterdir()) == [
         "EE21B002",
         "REJECTED.csv",
+        "UNATTRIBUTED.csv",
         "all_submissions.pdf",
         "index.csv",
     ]
