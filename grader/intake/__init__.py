@@ -16,7 +16,6 @@ project), ``parcels`` (the inbox read), ``placing`` (merging into student folder
 ``merged_pdf`` (what the instructor reads), ``run`` (the command).
 """
 
-from grader.intake.run import collect, summary_lines
 from grader.intake.common import Limits, Rejected, is_late, parse_deadline, safe_relpath
 from grader.intake.manifest import (
     check_manifest,
@@ -24,6 +23,7 @@ from grader.intake.manifest import (
     missing_items,
     student_id_from_address,
 )
+from grader.intake.run import collect, summary_lines
 from grader.intake.unpack import extract_bundle
 
 __all__ = [

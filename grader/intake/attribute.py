@@ -118,10 +118,11 @@ def name_student(
     )
 
 
-def roster_id_for(folder: Path, manifest: Mapping[str, Any], roster: Roster) -> str | None:
+def roster_id_for(folder: Path, manifest: Any, roster: Roster) -> str | None:
     """The roster id of a collected folder, notebook or bundle: by its manifest's email or id,
     by its folder or file name, or None when the roster does not know it."""
-    student = manifest.get("student") or {}
+    student = manifest.get("student") if isinstance(manifest, Mapping) else None
+    student = student if isinstance(student, Mapping) else {}
     for person in (
         roster.by_email(str(student.get("email") or "")),
         roster.by_id(str(student.get("id") or "")),
