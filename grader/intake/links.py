@@ -40,7 +40,8 @@ _FILE_NAME = re.compile(r"[\w.-]+\.[A-Za-z0-9]{1,8}\b")
 class Link:
     url: str
     kind: str  # "colab" or "drive"
-    context: str  # the link's line and the one before it, the link itself left out
+    context: str  # the link's line, the link itself left out, and the line before it when
+    # that line holds no link of its own (a heading such as "Project 2:")
 
     @property
     def near_dataset(self) -> bool:
@@ -87,6 +88,8 @@ def find_links(text: str, markup: str = "") -> list[Link]:
                 for match in pattern.finditer(line):
                     url = _clean(match[0])
                     before = lines[number - 1] if number else ""
+                    if COLAB.search(before) or DRIVE_FILE.search(before):
+                        before = ""
                     context = f"{before}\n{line[: match.start()]} {line[match.end() :]}"
                     found.setdefault(url, Link(url, kind, context))
     return list(found.values())
