@@ -187,7 +187,8 @@ def _is_login(final_url: str, page: str) -> bool:
 
 
 def fetch_notebook(link: str, settings: FetchSettings) -> tuple[bytes, str, str]:
-    """The notebook behind ``link``: its bytes, the URL it came from, a file name."""
+    """The notebook behind ``link``: its bytes, the URL it came from (after redirects and
+    confirmation), a file name."""
     url, name = download_url(link, settings)
     for _ in range(3):  # the page, then at most two confirmation pages
         body, final, kind, disposition = _get(url, settings)
@@ -213,7 +214,7 @@ def fetch_notebook(link: str, settings: FetchSettings) -> tuple[bytes, str, str]
         ) from None
     if disposition.lower().endswith(".ipynb"):
         name = PurePosixPath(disposition.replace("\\", "/")).name
-    return body, url, name
+    return body, final, name
 
 
 def _fetch_into(student_dir: Path, manifest: dict[str, Any], number: int, link: str, ctx) -> str:
