@@ -112,9 +112,10 @@ def _parts(message: Message) -> Iterator[Message]:
 def _decoded_text(part: Message) -> str:
     payload = part.get_payload(decode=True) or b""
     try:
-        return payload.decode(part.get_content_charset() or "utf-8", "replace")
+        text = payload.decode(part.get_content_charset() or "utf-8", "replace")
     except LookupError:  # an unknown charset name
-        return payload.decode("utf-8", "replace")
+        text = payload.decode("utf-8", "replace")
+    return text.replace("\r\n", "\n")
 
 
 def _is_embedded_image(part: Message) -> bool:
@@ -203,9 +204,11 @@ def read_letter(raw: bytes, limits: Limits) -> Letter:
 
 def _forward_time(text: str, zone: tzinfo | None) -> tuple[datetime | None, str]:
     """The time in a forwarded header block, and a note when its zone had to be guessed."""
-    try:
+    try:  # RFC 5322, as Thunderbird writes it; without a zone it misreads "6:05 PM"
         moment = email.utils.parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
+        moment = None
+    if moment is None or moment.tzinfo is None or not re.search(r"[+-]\d{4}|GMT|UTC", text):
         cleaned = re.sub(r"\bat\b", " ", text)
         # Apple Mail writes "GMT+5:30"; dateutil would read that POSIX-style, sign reversed.
         cleaned = re.sub(
