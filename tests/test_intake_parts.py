@@ -4,6 +4,7 @@ the merge rules (later replaces same project and kind, late only when something 
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -16,6 +17,7 @@ from grader.intake import Limits, load_manifest
 from grader.intake.links import find_links
 from grader.intake.mail import read_letter
 from grader.intake.pairing import pair_files, pair_links, project_in
+from grader.roster import load_roster
 
 IST = timezone(timedelta(hours=5, minutes=30))
 SENT = datetime(2023, 1, 15, 21, 0, tzinfo=IST)
@@ -205,3 +207,29 @@ def test_an_email_with_nothing_in_it_makes_no_folder(tmp_path: Path) -> None:
     summary = intake.collect(mbox, tmp_path / "out")
     assert summary.empty == ["q.mbox#1"] and summary.students == 0
     assert not (tmp_path / "out" / "asha").exists()
+
+
+def test_a_roster_id_that_would_overwrite_an_output_file_is_rejected(tmp_path: Path) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,name,email,role\nindex.csv,Odd Id,asha@example.edu,student\n")
+    mail = gmail(STUDENT, SENT, "LSTM", "nb", attachments=[("p1.ipynb", notebook("# P1"))])
+    mbox = takeout_mbox(tmp_path / "a.mbox", [mail])
+    summary = intake.collect(mbox, tmp_path / "out", roster=load_roster(roster))
+    assert "is not a safe folder name" in summary.rejected[0][2]
+    assert (tmp_path / "out" / "index.csv").is_file()
+
+
+def test_a_folder_collected_before_slots_were_recorded_is_merged_into(tmp_path: Path) -> None:
+    first = gmail(STUDENT, SENT, "LSTM", "nb", attachments=[("p1.ipynb", notebook("# P1"))])
+    out = tmp_path / "out"
+    intake.collect(takeout_mbox(tmp_path / "a.mbox", [first]), out)
+    manifest = json.loads((out / "asha" / "manifest.json").read_text())
+    for key in ("slots", "emails", "late_files", "titles"):
+        manifest.pop(key, None)
+    (out / "asha" / "manifest.json").write_text(json.dumps(manifest))
+    report = titled_report("Project 1")
+    second = gmail(STUDENT, SENT + timedelta(hours=1), "LSTM", "r", attachments=[("r.pdf", report)])
+    intake.collect(takeout_mbox(tmp_path / "b.mbox", [second]), out)
+    merged = load_manifest(out / "asha")
+    assert sorted(merged["files"]) == ["project1/p1.ipynb", "project1/r.pdf"]
+    assert len(list((out / "asha" / "history").iterdir())) == 1

@@ -217,9 +217,16 @@ def fetch_notebook(link: str, settings: FetchSettings) -> tuple[bytes, str, str]
     return body, final, name
 
 
-def _fetch_into(student_dir: Path, manifest: dict[str, Any], number: int, link: str, ctx) -> str:
+@dataclass(frozen=True)
+class _Run:
+    settings: FetchSettings
+    staging: Path
+    required: int
+
+
+def _fetch_into(student_dir: Path, manifest: dict[str, Any], number: int, link: str, run: _Run):
     """Fetch project ``number``'s notebook into the folder; '' or the failure note."""
-    settings, staging, required = ctx
+    settings, staging = run.settings, run.staging
     slot = f"project{number}/colab"
     try:
         body, url, name = fetch_notebook(link, settings)
@@ -255,7 +262,7 @@ def _fetch_into(student_dir: Path, manifest: dict[str, Any], number: int, link: 
         "sha256": digest,
         "fetched_at": fetched_at,
     }
-    refresh(manifest, required)
+    refresh(manifest, run.required)
     return ""
 
 
@@ -273,7 +280,7 @@ def fetch_notebooks(
         manifest = json.loads((student_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
         prefix = f"{_FETCH_NOTE}project {number}:"
         notes = [note for note in manifest["notes"] if not note.startswith(prefix)]
-        note = _fetch_into(student_dir, manifest, number, link, (settings, staging, required))
+        note = _fetch_into(student_dir, manifest, number, link, _Run(settings, staging, required))
         manifest["notes"] = notes + ([note] if note else [])
         summary.fetch_failed += bool(note)
         summary.fetched += not note

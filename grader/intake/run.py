@@ -20,6 +20,7 @@ from grader.intake.common import (
     progress,
 )
 from grader.intake.index import Summary, current_students, index_rows, write_lists
+from grader.intake.manifest import check_student_id
 from grader.intake.merged_pdf import write_merged_pdf
 from grader.intake.parcels import Parcel, Settings, inbox_items
 from grader.intake.placing import place_student
@@ -46,6 +47,11 @@ def _read_all(inbox: Path, settings: Settings, summary: Summary) -> list[Parcel]
         elif parcel.unattributed or parcel.student is None:
             summary.unattributed.append((*listing, parcel.unattributed))
         else:
+            try:
+                check_student_id(parcel.student["id"])
+            except Rejected as rejection:
+                summary.rejected.append((item.source, parcel.sender, rejection.reason))
+                continue
             parcels.append(parcel)
     return parcels
 
