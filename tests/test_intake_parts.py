@@ -233,3 +233,13 @@ def test_a_folder_collected_before_slots_were_recorded_is_merged_into(tmp_path: 
     merged = load_manifest(out / "asha")
     assert sorted(merged["files"]) == ["project1/p1.ipynb", "project1/r.pdf"]
     assert len(list((out / "asha" / "history").iterdir())) == 1
+
+
+def test_links_in_quoted_replies_are_not_read_again() -> None:
+    old, new = (f"https://colab.research.google.com/drive/1{w}LinkAbcdef" for w in ("Old", "New"))
+    text = f"Project 1: {new}\n\nOn Sun, Jan 15, 2023 at 7:00 PM Asha wrote:\n> Project 1: {old}"
+    html = (
+        f'<div dir="ltr">Project 1: <a href="{new}">new</a></div><div class="gmail_quote">'
+        f'<blockquote class="gmail_quote">Project 1: <a href="{old}">old</a></blockquote></div>'
+    )
+    assert [link.url for link in find_links(text, html)] == [new]

@@ -53,8 +53,10 @@ class Link:
 
 
 def html_to_text(markup: str) -> str:
-    """The text of an HTML part with each link written after its label, entities decoded."""
+    """The text of an HTML part with each link written after its label, entities decoded;
+    quoted mail (``<blockquote>``, as replies quote) left out."""
     markup = re.sub(r"(?is)<(script|style|head)\b.*?</\1>", " ", markup)
+    markup = re.sub(r"(?is)<blockquote\b.*</blockquote>", " ", markup)
     markup = re.sub(
         r"(?is)<a\b[^>]*?\bhref\s*=\s*([\"'])(.*?)\1[^>]*>(.*?)</a>",
         lambda m: f"{m[3]} {m[2]} ",
@@ -78,11 +80,13 @@ def _clean(url: str) -> str:
 
 
 def find_links(text: str, markup: str = "") -> list[Link]:
-    """Colab and Drive file links in ``text`` and in the HTML ``markup``, in order, no repeats."""
+    """Colab and Drive file links in ``text`` and in the HTML ``markup``, in order, no repeats;
+    not from quoted lines."""
     found: dict[str, Link] = {}
     for source in (text, html_to_text(markup)):
         source = _WRAPPED.sub(lambda m: _unwrap(html.unescape(m[0])), source)
-        lines = source.splitlines()
+        # Quoted lines of a reply hold earlier mail's links, which are no news.
+        lines = ["" if line.lstrip().startswith(">") else line for line in source.splitlines()]
         for number, line in enumerate(lines):
             for pattern, kind in ((COLAB, "colab"), (DRIVE_FILE, "drive")):
                 for match in pattern.finditer(line):
