@@ -21,6 +21,7 @@ from mailkit import (
     thunderbird,
     titled_report,
 )
+from pypdf import PdfReader
 
 from grader import intake
 from grader.cli import main
@@ -306,6 +307,7 @@ def test_index_has_every_roster_student_and_agrees_with_the_summary(collected) -
     assert summary.students == len(collected_rows) == 6
     assert summary.late == sum(r["late"] == "yes" for r in collected_rows) == 1
     assert summary.earlier == sum(int(r["earlier"]) for r in collected_rows)
+    assert summary.incomplete == sum(bool(r["missing"]) for r in collected_rows) == 5
     assert summary.sent_nothing == 1
     assert len(summary.skipped) == 1 and len(summary.unattributed) == 1
     assert summary.items == 10
@@ -329,7 +331,12 @@ def test_cli_collect_with_a_roster(tmp_path: Path, capsys: pytest.CaptureFixture
     printed = capsys.readouterr().out
     assert "Read 10 item(s): 7 collected, 1 only repeated files already received" in printed
     assert "1 from staff or the mailbox owner, 1 unattributed, 0 rejected." in printed
-    assert "6 student(s), 1 late, " in printed and "1 on the roster sent nothing" in printed
+    assert "6 student(s), 1 late, 5 with something missing, 1 earlier version(s) kept, " in printed
+    assert "1 on the roster sent nothing" in printed
+    assert (
+        "1 on the roster sent nothing: MA21B006."
+        in PdfReader(out / "all_submissions.pdf").pages[0].extract_text()
+    )
     assert main([*args, "--roster", str(tmp_path / "nope.csv")]) == 2
     assert "no such roster file" in capsys.readouterr().err
 

@@ -49,6 +49,7 @@ class Summary:
     fetch_failed: int = 0
     students: int = 0
     late: int = 0
+    incomplete: int = 0  # students with something missing
     earlier: int = 0
     sent_nothing: int = 0
     merged_pdf: Path | None = None
@@ -135,5 +136,6 @@ def write_lists(out: Path, summary: Summary, rows: Sequence[Sequence[Any]]) -> N
     collected = [row for row in rows if row[-1] != SENT_NOTHING]
     summary.students = len(collected)
     summary.late = sum(1 for row in collected if row[4] == "yes")
+    summary.incomplete = sum(1 for row in collected if row[7])
     summary.earlier = sum(int(row[8]) for row in collected)
     summary.sent_nothing = len(rows) - len(collected)

@@ -102,6 +102,7 @@ def write_merged_pdf(
     staging: Path,
     deadline: datetime | None,
     rejected: int,
+    sent_nothing: Sequence[str] = (),
 ) -> Path:
     """One PDF of every submission: an index whose rows link to each student, and bookmarks."""
     parts = []
@@ -134,7 +135,9 @@ def write_merged_pdf(
         f"{len(students)} students · {late} late · {deadline_text} · "
         f"collected {datetime.now().astimezone().isoformat(timespec='minutes')}"
     )
-    footer = f"{rejected} submission(s) rejected: see {REJECTED_CSV}." if rejected else ""
+    footer = f"{rejected} submission(s) rejected: see {REJECTED_CSV}. " if rejected else ""
+    if sent_nothing:
+        footer += f"{len(sent_nothing)} on the roster sent nothing: {', '.join(sent_nothing)}."
     index, rects = _index_pdf(rows, "Submissions", subtitle, footer)
     writer.append(io.BytesIO(index), import_outline=False)
     for path, _ in parts:

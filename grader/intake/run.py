@@ -19,7 +19,13 @@ from grader.intake.common import (
     parse_deadline,
     progress,
 )
-from grader.intake.index import Summary, current_students, index_rows, write_lists
+from grader.intake.index import (
+    SENT_NOTHING,
+    Summary,
+    current_students,
+    index_rows,
+    write_lists,
+)
 from grader.intake.manifest import check_student_id
 from grader.intake.merged_pdf import write_merged_pdf
 from grader.intake.parcels import Parcel, Settings, inbox_items
@@ -99,10 +105,12 @@ def collect(
 
             fetch_notebooks(out, staging, fetch, summary, projects_required)
         students = current_students(out, deadline)
-        write_lists(out, summary, index_rows(students, roster, projects_required))
+        rows = index_rows(students, roster, projects_required)
+        write_lists(out, summary, rows)
         if students:
+            nothing = [row[0] for row in rows if row[-1] == SENT_NOTHING]
             summary.merged_pdf = write_merged_pdf(
-                students, out / MERGED_PDF, staging, deadline, len(summary.rejected)
+                students, out / MERGED_PDF, staging, deadline, len(summary.rejected), nothing
             )
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -128,8 +136,9 @@ def summary_lines(summary: Summary) -> list[str]:
             f"{summary.fetch_failed} could not be fetched (see the notes in index.csv)."
         )
     lines.append(
-        f"{summary.students} student(s), {summary.late} late, {summary.earlier} earlier "
-        f"version(s) kept, {summary.sent_nothing} on the roster sent nothing. "
+        f"{summary.students} student(s), {summary.late} late, {summary.incomplete} with "
+        f"something missing, {summary.earlier} earlier version(s) kept, "
+        f"{summary.sent_nothing} on the roster sent nothing. "
         f"Summary: {summary.index_csv}"
     )
     if summary.rejected:
