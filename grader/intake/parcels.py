@@ -12,12 +12,13 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from grader.errors import UserError
 from grader.intake.attribute import Attribution, name_student, unwrap
 from grader.intake.common import MB, Limits, Rejected, natural_key
 from grader.intake.links import find_links
-from grader.intake.mail import read_letter
+from grader.intake.mail import Attachment, Letter, read_letter
 from grader.intake.pairing import Piece, pair_files, pair_links
 from grader.intake.unpack import extract_bundle, is_bundle, unpack_plain_zip
 from grader.roster import Roster
@@ -95,6 +96,58 @@ def read_zip_item(path: Path, settings: Settings) -> Parcel:
     return parcel
 
 
+def _loose_files(
+    attachments: Sequence[Attachment], limits: Limits
+) -> tuple[list[tuple[str, bytes]], list[str]]:
+    """The attachments as files, plain zips unpacked; and notes (winmail.dat, unpacked zips)."""
+    files, notes = [], []
+    for attachment in attachments:
+        name = attachment.name
+        if attachment.content_type == "application/ms-tnef" or name.lower() == "winmail.dat":
+            notes.append(_TNEF_NOTE.format(name=name))
+            files.append((name, attachment.data))
+        elif PurePosixPath(name).suffix.lower() == ".zip":
+            members = unpack_plain_zip(attachment.data, limits)
+            files.extend(members)
+            notes.append(f"{name}: unpacked ({len(members)} file(s))")
+        else:
+            files.append((name, attachment.data))
+    return files, notes
+
+
+def _fill(parcel: Parcel, content: Letter, settings: Settings) -> tuple[list[str], Any]:
+    """Put the message's files and links into the parcel; the file names and bundle claim."""
+    bundles = [
+        a for a in content.attachments if a.name.lower().endswith(".zip") and is_bundle(a.data)
+    ]
+    if len(bundles) > 1:
+        raise Rejected(f"the message holds {len(bundles)} bundles: send one per message")
+    files, notes = _loose_files(
+        [a for a in content.attachments if a not in bundles], settings.limits
+    )
+    titles, claim = list(settings.titles), None
+    if bundles:
+        parcel.pieces, parcel.links, parcel.titles, claim, bundle_notes = _bundle_parcel(
+            bundles[0].data, settings.limits
+        )
+        claim.pop("created")
+        notes += bundle_notes
+        titles = [parcel.titles[n] for n in sorted(parcel.titles)] or titles
+    loose, pair_notes = pair_files(files, settings.required, titles)
+    held = {piece.slot for piece in parcel.pieces}
+    parcel.pieces += [  # beside a bundle, a loose file never displaces the bundle's own
+        piece
+        if piece.slot not in held
+        else Piece(f"other/{piece.relpath}", piece.relpath, piece.data)
+        for piece in loose
+    ]
+    links = find_links(content.text, content.html)
+    link_slots, link_notes = pair_links(links, settings.required, titles)
+    parcel.links = link_slots | parcel.links
+    parcel.notes += notes + pair_notes + link_notes
+    return [name for name, _ in files], claim
+
+
 def read_message(raw: bytes, source: str, settings: Settings) -> Parcel:
     """One email: staff and owner mail skipped, forwards unwrapped, files paired, links found."""
     letter = read_letter(raw, settings.limits)
@@ -104,55 +157,19 @@ def read_message(raw: bytes, source: str, settings: Settings) -> Parcel:
     if found.skipped:
         parcel.skipped = found.skipped
         return parcel
-    content = found.content
     try:
-        bundles = [
-            a for a in content.attachments if a.name.lower().endswith(".zip") and is_bundle(a.data)
-        ]
-        if len(bundles) > 1:
-            raise Rejected(f"the message holds {len(bundles)} bundles: send one per message")
-        files, notes = [], list(found.notes)
-        for attachment in content.attachments:
-            suffix = PurePosixPath(attachment.name).suffix.lower()
-            if attachment in bundles:
-                continue
-            if attachment.content_type == "application/ms-tnef" or (
-                attachment.name.lower() == "winmail.dat"
-            ):
-                notes.append(_TNEF_NOTE.format(name=attachment.name))
-                files.append((attachment.name, attachment.data))
-            elif suffix == ".zip":
-                members = unpack_plain_zip(attachment.data, settings.limits)
-                files.extend(members)
-                notes.append(f"{attachment.name}: unpacked ({len(members)} file(s))")
-            else:
-                files.append((attachment.name, attachment.data))
-        titles = list(settings.titles)
-        claim = None
-        if bundles:
-            pieces, links, found_titles, claim, bundle_notes = _bundle_parcel(
-                bundles[0].data, settings.limits
-            )
-            claim.pop("created")
-            parcel.titles, notes = found_titles, notes + bundle_notes
-            titles = [found_titles[n] for n in sorted(found_titles)] or titles
-            parcel.pieces, parcel.links = pieces, links
-        loose, pair_notes = pair_files(files, settings.required, titles)
-        slots_taken = {piece.slot for piece in parcel.pieces}
-        parcel.pieces += [piece for piece in loose if piece.slot not in slots_taken]
-        link_slots, link_notes = pair_links(
-            find_links(content.text, content.html), settings.required, titles
-        )
-        parcel.links = link_slots | parcel.links
-        parcel.notes = notes + pair_notes + link_notes
+        names, claim = _fill(parcel, found.content, settings)
     except Rejected as rejection:
         rejection.student = rejection.student or letter.address
         raise
-    extra = [letter.subject, letter.text] if content is not letter else []
-    name_student(found, settings.roster, [name for name, _ in files], claim, extra)
-    parcel.student, parcel.unattributed = found.student, found.unattributed
-    parcel.skipped = found.skipped
-    parcel.notes += [note for note in found.notes if note not in parcel.notes]
+    outer = [letter.subject, letter.text] if found.content is not letter else []
+    name_student(found, settings.roster, names, claim, outer)
+    parcel.student, parcel.unattributed, parcel.skipped = (
+        found.student,
+        found.unattributed,
+        found.skipped,
+    )
+    parcel.notes = found.notes + [note for note in parcel.notes if note not in found.notes]
     return parcel
 
 
