@@ -349,7 +349,20 @@ def test_without_a_roster_owner_mail_is_skipped_and_forwards_unwrapped(tmp_path:
     assert "lstm.course" not in folders and "meera.ta" not in folders
     assert {"asha", "asha.verma", "karthik", "priya", "someone"} <= set(folders)
     karthik = load_manifest(out / "karthik")
-    # Without a roster the forwarder is not known as staff: the forward's own time counts.
-    assert karthik["late"] is True
-    assert any("not known as staff" in note for note in karthik["notes"])
+    # A forward of someone else's mail counts from the original's time, with a note.
+    assert karthik["late"] is False
+    assert any("give --roster to check" in note for note in karthik["notes"])
     assert len(summary.skipped) == 1
+
+
+def test_with_a_roster_a_forward_by_someone_not_staff_counts_from_its_own_time(
+    tmp_path: Path,
+) -> None:
+    roster_path = tmp_path / "roster.csv"
+    roster_path.write_text(ROSTER.replace("TA01,Meera Krishnan,meera.ta@example.edu,staff\n", ""))
+    mbox = takeout_mbox(tmp_path / "Inbox.mbox", inbox_messages())
+    out = tmp_path / "out"
+    intake.collect(mbox, out, DEADLINE, roster=load_roster(roster_path))
+    karthik = load_manifest(out / "CH21B004")
+    assert karthik["late"] is True
+    assert any("who is not known as staff" in note for note in karthik["notes"])

@@ -32,8 +32,9 @@ class Attribution:
 def unwrap(letter: Letter, roster: Roster | None) -> Attribution:
     """The message whose files count, and when it counts from; staff and owner mail skipped.
 
-    A forward by the mailbox owner or by staff counts from the original's Date; anyone else's
-    forward counts from the forward's own Date (a student cannot date their own mail back).
+    A forward by the mailbox owner or by staff counts from the original's Date. So does, with
+    no roster to tell staff by, a forward of someone else's mail (a TA's, most likely; a note
+    says so). Anyone else's forward counts from its own Date: nobody dates their mail back.
     """
     staff = roster.by_email(letter.address) if roster else None
     trusted = letter.from_owner or (
@@ -45,15 +46,19 @@ def unwrap(letter: Letter, roster: Roster | None) -> Attribution:
             return Attribution(letter, letter.sent_at, skipped=f"{trusted}: not a submission")
         return Attribution(letter, letter.sent_at, notes=list(letter.notes))
     notes = [*letter.notes, *original.notes]
+    forwarded = f"forwarded by {letter.address} on {letter.sent_at.isoformat(timespec='minutes')}"
     if trusted:
+        notes.append(f"{forwarded}; the original's time counts")
+        return Attribution(original, original.sent_at, notes=notes)
+    if roster is None and original.address != letter.address:
         notes.append(
-            f"forwarded by {letter.address} on {letter.sent_at.isoformat(timespec='minutes')}; "
-            "the original's time counts"
+            f"{forwarded}; the original's time counts, though nothing says the forwarder is "
+            "staff (give --roster to check)"
         )
         return Attribution(original, original.sent_at, notes=notes)
     notes.append(
-        f"forwarded by {letter.address}, who is not known as staff: the forward's own time "
-        "counts (list them as staff in --roster to use the original's time)"
+        f"{forwarded}, who is not known as staff: the forward's own time counts "
+        "(list them as staff in --roster to use the original's time)"
     )
     return Attribution(original, letter.sent_at, notes=notes)
 
