@@ -97,6 +97,7 @@ def gmail(
     sent: datetime,
     subject: str,
     text: str,
+    *,
     html: str | None = None,
     attachments: Sequence[tuple[str, bytes]] = (),
     labels: str = "Inbox,Category Personal,Opened",

@@ -243,3 +243,31 @@ def test_links_in_quoted_replies_are_not_read_again() -> None:
         f'<blockquote class="gmail_quote">Project 1: <a href="{old}">old</a></blockquote></div>'
     )
     assert [link.url for link in find_links(text, html)] == [new]
+
+
+def test_broken_notebooks_and_reports_are_noted_once_per_file(tmp_path: Path) -> None:
+    bad_report = titled_report("Project 1")[:200]  # cut off: not a readable PDF
+    mail = gmail(
+        STUDENT,
+        SENT,
+        "LSTM",
+        "files",
+        attachments=[("p1.ipynb", b'{"cells": ['), ("r1.pdf", bad_report)],
+    )
+    out = tmp_path / "out"
+    intake.collect(takeout_mbox(tmp_path / "a.mbox", [mail]), out)
+    checks = load_manifest(out / "asha")["checks"]
+    assert "does not open" in checks["project1/p1.ipynb"]["problems"][0]
+    assert "not a readable PDF" in checks["project1/r1.pdf"]["problems"][0]
+    fixed = gmail(
+        STUDENT,
+        SENT + timedelta(hours=1),
+        "LSTM",
+        "fixed",
+        attachments=[("p1.ipynb", notebook("# P1"))],
+    )
+    intake.collect(takeout_mbox(tmp_path / "b.mbox", [fixed]), out)
+    checks = load_manifest(out / "asha")["checks"]
+    assert checks["project1/p1.ipynb"]["problems"] == []
+    row = (out / "index.csv").read_text()
+    assert "r1.pdf: not a readable PDF" in row and "does not open" not in row

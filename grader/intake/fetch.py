@@ -27,7 +27,7 @@ from typing import Any
 from grader.bundle import MANIFEST_NAME, check_notebook
 from grader.intake.common import MB, Rejected, progress, safe_relpath, write_manifest, write_new
 from grader.intake.index import Summary, student_dirs
-from grader.intake.placing import refresh
+from grader.intake.placing import check_files, refresh
 
 _COLAB = "https://colab.research.google.com/"
 _SHARE_HINT = "ask the student to attach the .ipynb, or to share it as 'Anyone with the link'"
@@ -263,6 +263,7 @@ def _fetch_into(student_dir: Path, manifest: dict[str, Any], number: int, link: 
         "fetched_at": fetched_at,
     }
     refresh(manifest, run.required)
+    check_files(student_dir, manifest)
     return ""
 
 

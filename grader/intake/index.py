@@ -89,6 +89,12 @@ def _earlier(student_dir: Path) -> int:
     return sum(1 for p in history.iterdir() if p.is_dir()) if history.is_dir() else 0
 
 
+def _notes(manifest: dict[str, Any]) -> list[str]:
+    checks = manifest.get("checks", {})
+    found = [f"{path}: {p}" for path, check in checks.items() for p in check["problems"]]
+    return [*manifest.get("notes", []), *found]
+
+
 def index_rows(
     students: Sequence[tuple[Path, dict[str, Any]]], roster: Roster | None, required: int
 ) -> list[list[Any]]:
@@ -105,7 +111,7 @@ def index_rows(
                 len(manifest["projects"]),
                 "; ".join(manifest["missing"]),
                 _earlier(student_dir),
-                "; ".join(manifest.get("notes", [])),
+                "; ".join(_notes(manifest)),
                 "; ".join(manifest.get("late_files", [])),
                 "collected",
             ]

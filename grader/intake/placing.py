@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from grader.bundle import MANIFEST_NAME, MANIFEST_SCHEMA
+from grader.bundle import MANIFEST_NAME, MANIFEST_SCHEMA, check_notebook
 from grader.intake.common import HISTORY, time_stamp, write_manifest, write_new
 from grader.intake.manifest import missing_items
 from grader.intake.parcels import Parcel
@@ -68,6 +68,34 @@ def refresh(manifest: dict[str, Any], required: int) -> None:
     manifest["projects"] = _projects(slots, titles, required)
     manifest["files"] = {e["path"]: e["sha256"] for e in slots.values() if "path" in e}
     manifest["missing"] = missing_items(manifest["projects"], required)
+
+
+def check_files(folder: Path, manifest: dict[str, Any]) -> None:
+    """``checks``: for each notebook and report, what is wrong with it (checked once per file
+    content): a notebook that does not open, a report that fails ``grader report --check``."""
+    from grader.report import check_pdf
+
+    old = manifest.get("checks", {})
+    checks = {}
+    for project in manifest["projects"]:
+        for kind in ("notebook", "report"):
+            path = project.get(kind)
+            if not path or path not in manifest["files"]:
+                continue
+            digest = manifest["files"][path]
+            if old.get(path, {}).get("sha256") == digest:
+                checks[path] = old[path]
+                continue
+            if kind == "notebook":
+                reason = check_notebook(folder / path)
+                problems = [f"the notebook does not open ({reason})"] if reason else []
+            else:
+                problems = [
+                    problem.removeprefix(f"{folder / path}: ")
+                    for problem in check_pdf(folder / path)
+                ]
+            checks[path] = {"sha256": digest, "problems": problems}
+    manifest["checks"] = checks
 
 
 def _free_path(slots: Mapping[str, Mapping[str, Any]], wanted: str, slot: str) -> str:
@@ -192,6 +220,7 @@ def place_student(
         return outcomes
     manifest["notes"] = list(dict.fromkeys(manifest["notes"]))
     refresh(manifest, required)
+    check_files(work, manifest)
     write_manifest(work, manifest)
     if student_dir.exists():
         old = staging / f"old-{uuid.uuid4().hex}"
