@@ -14,6 +14,7 @@ from mailkit import gmail, mac_zip, notebook, outlook, takeout_mbox, thunderbird
 
 from grader import intake
 from grader.intake import Limits, load_manifest
+from grader.intake.fetch import FetchSettings, download_url
 from grader.intake.links import find_links
 from grader.intake.mail import read_letter
 from grader.intake.pairing import pair_files, pair_links, project_in
@@ -104,6 +105,20 @@ def test_a_drive_link_next_to_a_data_file_is_the_dataset_link() -> None:
     assert slots["project2/dataset_link"].startswith("https://drive.google.com/file/d/1DataSet")
     assert "project1/dataset_link" not in slots
     assert any("1SomethingElse9" in note for note in notes)
+
+
+def test_a_drive_link_to_a_notebook_counts_as_its_colab_link() -> None:
+    text = (
+        "Project 1 notebook (lstm_stocks.ipynb):\n"
+        "https://drive.google.com/file/d/1NotebookOnDriveAbc/view?usp=sharing\n"
+    )
+    slots, notes = pair_links(find_links(text), 2)
+    assert slots == {
+        "project1/colab": "https://drive.google.com/file/d/1NotebookOnDriveAbc/view?usp=sharing"
+    }
+    assert download_url(slots["project1/colab"], FetchSettings())[0] == (
+        "https://drive.google.com/uc?export=download&id=1NotebookOnDriveAbc"
+    )
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,7 @@ from typing import Any
 from grader.bundle import MANIFEST_NAME, check_notebook
 from grader.intake.common import MB, Rejected, progress, safe_relpath, write_manifest, write_new
 from grader.intake.index import Summary, student_dirs
+from grader.intake.links import drive_file_id
 from grader.intake.placing import check_files, refresh
 
 _COLAB = "https://colab.research.google.com/"
@@ -71,9 +72,12 @@ class FetchSettings:
 def download_url(link: str, settings: FetchSettings) -> tuple[str, str]:
     """Where the notebook behind a Colab link is downloaded from, and a file name for it."""
     path = urllib.parse.urlsplit(link).path.strip("/").split("/")
-    if link.startswith(_COLAB + "drive/") and len(path) >= 2:
-        query = urllib.parse.urlencode({"export": "download", "id": path[1]})
-        return f"{settings.drive_url}/uc?{query}", f"colab-{path[1][:16]}.ipynb"
+    drive_id = drive_file_id(link) or (
+        path[1] if link.startswith(_COLAB + "drive/") and len(path) >= 2 else None
+    )
+    if drive_id:
+        query = urllib.parse.urlencode({"export": "download", "id": drive_id})
+        return f"{settings.drive_url}/uc?{query}", f"colab-{drive_id[:16]}.ipynb"
     if link.startswith(_COLAB + "github/") and len(path) >= 6 and path[3] == "blob":
         owner, repo, ref, rest = path[1], path[2], path[4], "/".join(path[5:])
         return f"{settings.github_raw_url}/{owner}/{repo}/{ref}/{rest}", path[-1]

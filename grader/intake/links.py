@@ -46,10 +46,15 @@ class Link:
     @property
     def near_dataset(self) -> bool:
         """Whether the text around the link names a data file or says dataset."""
-        names = _FILE_NAME.findall(self.context)
-        return bool(_DATASET_WORDS.search(self.context)) or any(
-            PurePosixPath(name).suffix.lower() in DATA_SUFFIXES for name in names
-        )
+        suffixes = {PurePosixPath(name).suffix.lower() for name in _FILE_NAME.findall(self.context)}
+        if suffixes & DATA_SUFFIXES:
+            return True
+        return not suffixes & {".ipynb", ".pdf"} and bool(_DATASET_WORDS.search(self.context))
+
+    @property
+    def near_notebook(self) -> bool:
+        """Whether the text around the link names a notebook (a Drive link to an .ipynb)."""
+        return bool(re.search(r"\.ipynb\b|\bnotebook\b|\bcolab\b", self.context, re.I))
 
 
 def html_to_text(markup: str) -> str:

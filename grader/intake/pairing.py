@@ -145,10 +145,13 @@ def pair_links(
     notes: list[str] = []
     unknown: list[tuple[str, Link]] = []
     for link in links:
-        if link.kind == "drive" and not link.near_dataset:
-            notes.append(f"a Google Drive link that is not said to be a dataset: {link.url}")
+        if link.kind == "colab" or (link.kind == "drive" and link.near_notebook):
+            key = "colab"
+        elif link.near_dataset:
+            key = "dataset_link"
+        else:
+            notes.append(f"a Google Drive link not said to be a dataset or notebook: {link.url}")
             continue
-        key = "colab" if link.kind == "colab" else "dataset_link"
         number = project_in(link.context, required, titles)
         if number is None and link.kind == "colab":
             number = project_in(_last_path_part(link.url), required, titles)
