@@ -13,6 +13,7 @@ import pytest
 from mailkit import gmail, mac_zip, notebook, outlook, takeout_mbox, thunderbird, titled_report
 
 from grader import intake
+from grader.cli import main
 from grader.intake import Limits, load_manifest
 from grader.intake.fetch import FetchSettings, download_url
 from grader.intake.links import find_links
@@ -286,3 +287,17 @@ def test_broken_notebooks_and_reports_are_noted_once_per_file(tmp_path: Path) ->
     assert checks["project1/p1.ipynb"]["problems"] == []
     row = (out / "index.csv").read_text()
     assert "r1.pdf: not a readable PDF" in row and "does not open" not in row
+
+
+def test_cli_project_titles_pair_files_that_name_a_title(tmp_path: Path) -> None:
+    report = titled_report("Sentiment of movie reviews")
+    mail = gmail(STUDENT, SENT, "LSTM", "report", attachments=[("final.pdf", report)])
+    (tmp_path / "inbox").mkdir()
+    (tmp_path / "inbox" / "m.eml").write_bytes(mail.as_bytes())
+    out = tmp_path / "out"
+    titles = "Stock price forecasting;Sentiment of movie reviews"
+    assert (
+        main(["collect", str(tmp_path / "inbox"), "--out", str(out), "--project-titles", titles])
+        == 0
+    )
+    assert load_manifest(out / "asha")["projects"][1]["report"] == "project2/final.pdf"

@@ -124,6 +124,15 @@ def _changes(manifest: Mapping[str, Any], parcel: Parcel) -> list[tuple[str, Any
     ]
 
 
+def _link_or_copy(source: str, target: str) -> None:
+    """A hard link (files are never changed in place, so it is a copy), or a copy where the
+    file system has no hard links."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
 def _snapshot(work: Path, manifest: Mapping[str, Any]) -> None:
     """Copy the submission as it is (hard links: files are never changed in place)."""
     history = work / HISTORY
@@ -136,7 +145,7 @@ def _snapshot(work: Path, manifest: Mapping[str, Any]) -> None:
         work,
         history / name,
         ignore=lambda folder, _: [HISTORY] if Path(folder) == work else [],
-        copy_function=os.link,
+        copy_function=_link_or_copy,
     )
 
 
@@ -187,7 +196,7 @@ def place_student(
     work = staging / f"work-{uuid.uuid4().hex}"
     manifest: dict[str, Any] | None = None
     if student_dir.exists():
-        shutil.copytree(student_dir, work, copy_function=os.link)
+        shutil.copytree(student_dir, work, copy_function=_link_or_copy)
         manifest = json.loads((work / MANIFEST_NAME).read_text(encoding="utf-8"))
         manifest.setdefault("slots", _slots_of_old_manifest(manifest))
         manifest.setdefault("emails", [])
