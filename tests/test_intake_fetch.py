@@ -246,3 +246,8 @@ def test_cli_fetch_reads_base_urls_from_the_environment(
     assert "Fetched 2 notebook(s) behind Colab links; 0 could not be fetched" in (
         capsys.readouterr().out
     )
+    monkeypatch.setenv("GRADER_GIST_RAW_URL", "gist.example")
+    assert main(["collect", str(mbox), "--out", str(out), "--fetch"]) == 2
+    assert "GRADER_GIST_RAW_URL='gist.example' is not an http(s) address" in (
+        capsys.readouterr().err
+    )

@@ -25,6 +25,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from grader.bundle import MANIFEST_NAME, check_notebook
+from grader.errors import UserError
 from grader.intake.common import MB, Rejected, progress, safe_relpath, write_manifest, write_new
 from grader.intake.index import Summary, student_dirs
 from grader.intake.links import drive_file_id
@@ -51,13 +52,18 @@ class FetchSettings:
 
     @classmethod
     def from_environment(cls) -> FetchSettings:
-        env = os.environ.get
         default = cls()
-        return cls(
-            drive_url=env("GRADER_DRIVE_URL", default.drive_url),
-            github_raw_url=env("GRADER_GITHUB_RAW_URL", default.github_raw_url),
-            gist_raw_url=env("GRADER_GIST_RAW_URL", default.gist_raw_url),
-        )
+        urls = {}
+        for variable, field_name in (
+            ("GRADER_DRIVE_URL", "drive_url"),
+            ("GRADER_GITHUB_RAW_URL", "github_raw_url"),
+            ("GRADER_GIST_RAW_URL", "gist_raw_url"),
+        ):
+            url = os.environ.get(variable, getattr(default, field_name)).rstrip("/")
+            if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+                raise UserError(f"{variable}={url!r} is not an http(s) address: unset it or fix it")
+            urls[field_name] = url
+        return cls(**urls)
 
     def allowed_hosts(self) -> set[str]:
         """Hosts a confirmation page may send the download on to."""
