@@ -301,3 +301,18 @@ def test_cli_project_titles_pair_files_that_name_a_title(tmp_path: Path) -> None
         == 0
     )
     assert load_manifest(out / "asha")["projects"][1]["report"] == "project2/final.pdf"
+
+
+def test_an_old_email_sent_again_does_not_undo_a_newer_file(tmp_path: Path) -> None:
+    v1, v2 = notebook("# Project 1, first try"), notebook("# Project 1, fixed")
+    mails = [
+        gmail(STUDENT, SENT, "LSTM", "v1", attachments=[("p1.ipynb", v1)]),
+        gmail(STUDENT, SENT + timedelta(hours=1), "LSTM", "v2", attachments=[("p1.ipynb", v2)]),
+        # The next morning the first email is sent again "in case it did not reach you".
+        gmail(STUDENT, SENT + timedelta(hours=12), "Fwd", "v1", attachments=[("p1.ipynb", v1)]),
+    ]
+    out = tmp_path / "out"
+    summary = intake.collect(takeout_mbox(tmp_path / "a.mbox", mails), out, DEADLINE)
+    assert (out / "asha" / "project1" / "p1.ipynb").read_bytes() == v2
+    assert load_manifest(out / "asha")["late"] is False
+    assert summary.repeats == ["a.mbox#3"]

@@ -266,6 +266,7 @@ def _fetch_into(student_dir: Path, manifest: dict[str, Any], number: int, link: 
         "at": link_entry["at"],
         "source": link_entry["source"],
     }
+    manifest["received"] = sorted({*manifest.get("received", []), digest})
     manifest.setdefault("fetched", {})[relpath] = {
         "url": url,
         "link": link,

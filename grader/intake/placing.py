@@ -109,18 +109,20 @@ def _free_path(slots: Mapping[str, Mapping[str, Any]], wanted: str, slot: str) -
 
 
 def _changes(manifest: Mapping[str, Any], parcel: Parcel) -> list[tuple[str, Any, str]]:
-    """(slot, piece or url, SHA-256 or url) for what the parcel changes."""
+    """(slot, piece or url, SHA-256 or url) for what the parcel changes: what this student
+    never sent before, in slots that hold nothing newer (mail read out of order)."""
     slots, changes = manifest["slots"], []
     at = datetime.fromisoformat(parcel.sent_at)
     for piece in parcel.pieces:
         digest = hashlib.sha256(piece.data).hexdigest()
         changes.append((piece.slot, piece, digest))
     changes += [(slot, url, url) for slot, url in parcel.links.items()]
+    seen = set(manifest["received"])  # every file (SHA-256) and link this student ever sent
     return [
         (slot, what, key)
         for slot, what, key in changes
-        if not (old := slots.get(slot))
-        or (old.get("sha256", old.get("url")) != key and datetime.fromisoformat(old["at"]) <= at)
+        if key not in seen
+        and (not (old := slots.get(slot)) or datetime.fromisoformat(old["at"]) <= at)
     ]
 
 
@@ -184,6 +186,7 @@ def _new_manifest(parcel: Parcel) -> dict[str, Any]:
         "late_files": [],
         "slots": {},
         "emails": [],
+        "received": [],
     }
 
 
@@ -200,6 +203,9 @@ def place_student(
         manifest = json.loads((work / MANIFEST_NAME).read_text(encoding="utf-8"))
         manifest.setdefault("slots", _slots_of_old_manifest(manifest))
         manifest.setdefault("emails", [])
+        manifest.setdefault(
+            "received", sorted({e.get("sha256", e.get("url")) for e in manifest["slots"].values()})
+        )
         manifest.setdefault("notes", [])
     else:
         work.mkdir()
@@ -223,6 +229,7 @@ def place_student(
             write_manifest(work, manifest)
             _snapshot(work, manifest)
         _apply(work, manifest, parcel, changes)
+        manifest["received"] = sorted({*manifest["received"], *(key for _, _, key in changes)})
         outcomes[parcel.source] = "changed"
     if manifest is None:
         shutil.rmtree(work)
