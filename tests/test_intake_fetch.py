@@ -22,6 +22,8 @@ from grader.cli import main
 from grader.intake import load_manifest
 from grader.intake.fetch import FetchSettings, download_url
 
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "colab"
+REAL = CORPUS / "krshrey10__Stock_Price_Prediction_LSTM__Stock_Price_Prediction_LSTM.ipynb"
 NB1 = notebook("# Project 1: stock prices")
 NB2 = notebook("# Project 2: reviews")
 SENT = datetime.fromisoformat("2023-01-15T20:00+05:30")
@@ -80,6 +82,11 @@ class FakeGoogle(BaseHTTPRequestHandler):
             return self.send(200, SIGN_IN.encode(), html)
         if url.path == "/usercontent/download":
             return self.download(file_id, query)
+        if (
+            url.path
+            == "/raw/krshrey10/Stock_Price_Prediction_LSTM/main/" + REAL.name.split("__")[-1]
+        ):
+            return self.send(200, REAL.read_bytes(), "text/plain; charset=utf-8")
         if url.path == "/raw/asha-v/lstm-course/main/notebooks/project2.ipynb":
             return self.send(200, NB2, "text/plain; charset=utf-8")
         if url.path == "/gist/asha-v/0a1b2c3d4e5f67890a1b2c3d4e5f6789/raw/lstm_project2.ipynb":
@@ -101,7 +108,7 @@ class FakeGoogle(BaseHTTPRequestHandler):
         if file_id.startswith("1NotNotebook"):
             return self.send(200, b"PK\x03\x04 a zip", octets, **attachment)
         if file_id.startswith("1Huge"):
-            return self.send(200, b'{"cells": [' + b" " * 300_000 + b"]}", octets, **attachment)
+            return self.send(200, b'{"cells": [' + b" " * 400_000 + b"]}", octets, **attachment)
         return self.send(200, NB1, octets, **attachment)
 
 
@@ -125,7 +132,7 @@ def settings(base: str) -> FetchSettings:
         timeout=0.4,
         attempts=2,
         backoff=0.05,
-        max_bytes=200_000,
+        max_bytes=300_000,
     )
 
 
@@ -251,3 +258,17 @@ def test_cli_fetch_reads_base_urls_from_the_environment(
     assert "GRADER_GIST_RAW_URL='gist.example' is not an http(s) address" in (
         capsys.readouterr().err
     )
+
+
+def test_a_real_colab_notebook_is_fetched_byte_for_byte(tmp_path: Path, google) -> None:
+    base, _ = google
+    # The link the notebook's own "Open in Colab" badge gives.
+    link = (
+        f"{COLAB}github/krshrey10/Stock_Price_Prediction_LSTM/blob/main/{REAL.name.split('__')[-1]}"
+    )
+    mail = gmail("Asha <asha@example.edu>", SENT, "LSTM", f"Project 1: {link}")
+    out = tmp_path / "out"
+    summary = intake.collect(takeout_mbox(tmp_path / "in.mbox", [mail]), out, fetch=settings(base))
+    manifest = load_manifest(out / "asha")
+    assert summary.fetched == 1
+    assert (out / "asha" / manifest["projects"][0]["notebook"]).read_bytes() == REAL.read_bytes()
