@@ -366,3 +366,26 @@ def test_with_a_roster_a_forward_by_someone_not_staff_counts_from_its_own_time(
     karthik = load_manifest(out / "CH21B004")
     assert karthik["late"] is True
     assert any("who is not known as staff" in note for note in karthik["notes"])
+
+
+def test_a_student_forwarding_someone_elses_mail_hands_it_in_as_their_own(
+    tmp_path: Path,
+) -> None:
+    roster_path = tmp_path / "roster.csv"
+    roster_path.write_text(ROSTER, encoding="utf-8")
+    original = thunderbird(
+        "Asha Verma <asha@example.edu>",
+        at(18),
+        "Projects",
+        "Mine.",
+        attachments=[("p1.ipynb", NB1)],
+        to="rahul.menon@example.edu",
+    )
+    forward = forward_as_attachment("Rahul Menon <rahul.menon@example.edu>", at(20), original, "")
+    mbox = takeout_mbox(tmp_path / "Inbox.mbox", [forward])
+    out = tmp_path / "out"
+    intake.collect(mbox, out, DEADLINE, roster=load_roster(roster_path))
+    assert [p.name for p in out.iterdir() if p.is_dir()] == ["EE21B002"]
+    rahul = load_manifest(out / "EE21B002")
+    assert datetime.fromisoformat(rahul["submitted_at"]) == at(20)
+    assert any("forwards mail from asha@example.edu" in note for note in rahul["notes"])

@@ -56,6 +56,13 @@ def unwrap(letter: Letter, roster: Roster | None) -> Attribution:
             "staff (give --roster to check)"
         )
         return Attribution(original, original.sent_at, notes=notes)
+    forwarder = roster.by_email(letter.address) if roster else None
+    if forwarder is not None and original.address not in forwarder.emails:
+        # A student forwarding someone else's mail hands it in as their own, never as the other's.
+        notes.append(f"{forwarded}: it forwards mail from {original.address}")
+        found = Attribution(original, letter.sent_at, notes=notes)
+        found.student = _as_student(forwarder, letter.address, letter.name)
+        return found
     notes.append(
         f"{forwarded}, who is not known as staff: the forward's own time counts "
         "(list them as staff in --roster to use the original's time)"
@@ -76,6 +83,8 @@ def name_student(
     extra_texts: Sequence[str] = (),
 ) -> None:
     """Set ``found.student`` (or ``found.unattributed``); ``claim`` is a bundle's student."""
+    if found.student is not None:
+        return
     letter = found.content
     if roster is None:
         if claim:
