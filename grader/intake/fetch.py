@@ -11,6 +11,7 @@ are moved into the student's folder only once they are checked to be notebooks.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import os
 import re
@@ -159,7 +160,8 @@ def _get(url: str, settings: FetchSettings) -> tuple[bytes, str, str, str]:
                     if len(body) > settings.max_bytes:
                         raise FetchFailed(
                             f"the file behind it is larger than the cap of "
-                            f"{settings.max_bytes // MB} MB; {_SHARE_HINT.split(', or')[0]}"
+                            f"{settings.max_bytes / MB:g} MB; ask the student to clear the "
+                            "notebook's large outputs and attach the .ipynb"
                         )
                     if time.monotonic() - started > 4 * settings.timeout:
                         raise TimeoutError("the download is too slow")
@@ -179,7 +181,7 @@ def _get(url: str, settings: FetchSettings) -> tuple[bytes, str, str, str]:
             if error.code not in (408, 429) and error.code < 500:
                 raise FetchFailed(f"the server answered HTTP {error.code}; {_SHARE_HINT}") from None
             last = f"HTTP {error.code}"
-        except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as error:
+        except (urllib.error.URLError, http.client.HTTPException, OSError) as error:
             last = str(getattr(error, "reason", error)) or type(error).__name__
         if attempt < settings.attempts:
             time.sleep(wait)
