@@ -11,6 +11,7 @@ from __future__ import annotations
 import email.policy
 import io
 import json
+import tempfile
 import zipfile
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -18,10 +19,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
-from reportlab.lib.pagesizes import A4
-from reportlab.pdfgen.canvas import Canvas
-
-from grader.report import SECTIONS
+from submission_kit import report_pdf
 
 OWNER = "lstm.course@gmail.com"
 _SMTP = email.policy.SMTP
@@ -29,20 +27,8 @@ _SMTP = email.policy.SMTP
 
 def titled_report(title: str) -> bytes:
     """A one-page report PDF whose first line is ``title`` (as students head their reports)."""
-    buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=A4)
-    canvas.setFont("Helvetica-Bold", 16)
-    canvas.drawString(72, 790, title)
-    y = 750
-    for heading in SECTIONS:
-        canvas.setFont("Helvetica-Bold", 12)
-        canvas.drawString(72, y, heading)
-        canvas.setFont("Helvetica", 10)
-        canvas.drawString(72, y - 16, f"Text of the {heading.lower()} section.")
-        y -= 60
-    canvas.showPage()
-    canvas.save()
-    return buffer.getvalue()
+    with tempfile.TemporaryDirectory() as folder:
+        return report_pdf(Path(folder) / "report.pdf", title=title).read_bytes()
 
 
 def notebook(first_cell: str, code: str = "x = 1") -> bytes:
