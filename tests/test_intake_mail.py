@@ -389,3 +389,23 @@ def test_a_student_forwarding_someone_elses_mail_hands_it_in_as_their_own(
     rahul = load_manifest(out / "EE21B002")
     assert datetime.fromisoformat(rahul["submitted_at"]) == at(20)
     assert any("forwards mail from asha@example.edu" in note for note in rahul["notes"])
+
+
+def test_drafts_and_chats_in_a_takeout_are_not_submissions(tmp_path: Path) -> None:
+    draft = gmail(
+        f"Course Instructor <{OWNER}>",
+        at(9),
+        "Reminder",
+        "Deadline tonight.",
+        labels="Draft",
+        attachments=[("solution.ipynb", NB1)],
+    )
+    chat = gmail("Asha Verma <asha@example.edu>", at(10), "Chat", "is the deadline 23:59?")
+    chat.replace_header("X-Gmail-Labels", "Chat,Opened")
+    summary = intake.collect(takeout_mbox(tmp_path / "t.mbox", [draft, chat]), tmp_path / "out")
+    reasons = [row[4] for row in summary.skipped]
+    assert reasons == [
+        "an unsent draft (Gmail's Draft label): not a submission",
+        "a Google Chat message (Gmail's Chat label), not mail: not a submission",
+    ]
+    assert summary.students == 0

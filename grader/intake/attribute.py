@@ -36,6 +36,8 @@ def unwrap(letter: Letter, roster: Roster | None) -> Attribution:
     no roster to tell staff by, a forward of someone else's mail (a TA's, most likely; a note
     says so). Anyone else's forward counts from its own Date: nobody dates their mail back.
     """
+    if letter.not_mail:
+        return Attribution(letter, letter.sent_at, skipped=f"{letter.not_mail}: not a submission")
     staff = roster.by_email(letter.address) if roster else None
     trusted = letter.from_owner or (
         f"from staff member {staff.id}" if staff and staff.is_staff else ""

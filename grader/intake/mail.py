@@ -67,6 +67,16 @@ class Letter:
     notes: list[str] = field(default_factory=list)
 
     @property
+    def not_mail(self) -> str:
+        """Why this Takeout entry is no mail that was sent (a draft, a chat), or ''."""
+        labels = {label.strip().lower() for label in self.labels}
+        if labels & {"draft", "drafts"}:
+            return "an unsent draft (Gmail's Draft label)"
+        if "chat" in labels:
+            return "a Google Chat message (Gmail's Chat label), not mail"
+        return ""
+
+    @property
     def from_owner(self) -> str:
         """Why this message is the mailbox owner's own (a reason), or '' when it is not."""
         if any(label.strip().lower() == "sent" for label in self.labels):
