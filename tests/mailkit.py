@@ -12,6 +12,7 @@ import email.policy
 import io
 import json
 import tempfile
+import unicodedata
 import zipfile
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -53,10 +54,12 @@ def notebook(first_cell: str, code: str = "x = 1") -> bytes:
 
 
 def mac_zip(files: dict[str, bytes]) -> bytes:
-    """A zip as macOS Finder's "Compress N items" makes it: __MACOSX/._ and .DS_Store too."""
+    """A zip as macOS Finder's "Compress N items" makes it: names decomposed (NFD, as the
+    Mac file system keeps them), __MACOSX/._ and .DS_Store too."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in files.items():
+        for composed, data in files.items():
+            name = unicodedata.normalize("NFD", composed)
             archive.writestr(name, data)
             archive.writestr(f"__MACOSX/._{name}", b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X")
         archive.writestr(".DS_Store", b"\x00\x00\x00\x01Bud1")

@@ -13,6 +13,7 @@ import email.errors
 import email.policy
 import email.utils
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
@@ -138,7 +139,7 @@ def _is_embedded_image(part: Message) -> bool:
 
 
 def _attachment(part: Message, limits: Limits) -> Attachment:
-    name = (part.get_filename() or "").strip()
+    name = unicodedata.normalize("NFC", (part.get_filename() or "").strip())
     if "/" in name or "\\" in name:
         raise Rejected(f"attachment name {name!r} holds a path")
     safe_relpath(name, "attachment name")  # encoding, control characters, length

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import stat
+import unicodedata
 import zipfile
 import zlib
 from collections.abc import Iterator, Mapping
@@ -181,5 +182,7 @@ def unpack_plain_zip(data: bytes, limits: Limits) -> list[tuple[str, bytes]]:
                 content = stream.read(info.file_size + 1)
             if len(content) != info.file_size:
                 raise Rejected(f"zip member {relpath!r} is larger than it says")
-            files.append((relpath.split("/", 1)[1] if strip else relpath, content))
+            name = relpath.split("/", 1)[1] if strip else relpath
+            # macOS stores names decomposed (e + U+0301); the folder gets them composed.
+            files.append((unicodedata.normalize("NFC", name), content))
     return files
