@@ -38,9 +38,9 @@ def _bundle(args: argparse.Namespace) -> int:
 
 
 def _collect(args: argparse.Namespace) -> int:
-    from grader import collect
+    from grader.intake import run
 
-    return collect.cli(args)
+    return run.cli(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -89,6 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="grade only the submissions the gradebook has no result for",
     )
     grade.add_argument(
+        "--roster", default=None, help="roster.csv: name students by their roster id"
+    )
+    grade.add_argument(
         "--unsafe-no-sandbox",
         action="store_true",
         help="run without namespaces where this machine cannot make them",
@@ -113,6 +116,22 @@ def build_parser() -> argparse.ArgumentParser:
     collect.add_argument("--out", default="submissions", help="output folder")
     collect.add_argument(
         "--deadline", default=None, help="ISO 8601 deadline, e.g. 2023-01-15T23:59+05:30"
+    )
+    collect.add_argument(
+        "--roster",
+        default=None,
+        help="roster.csv (id,name,email,role): attribute hand-ins to roster ids, skip staff mail",
+    )
+    collect.add_argument(
+        "--fetch",
+        action="store_true",
+        help="download the notebook behind each Colab link that has no notebook beside it",
+    )
+    collect.add_argument(
+        "--project-titles",
+        default=None,
+        metavar="TITLES",
+        help="the projects' titles, separated by ';', to pair files that name a title",
     )
     return parser
 

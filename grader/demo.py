@@ -104,7 +104,7 @@ def project_report(out: Path, figure: Path) -> Path:
 
 def bundle_and_collect(out: Path) -> Path:
     """Two sample students build their reports and bundles; the instructor collects them."""
-    from grader import bundle, collect, report
+    from grader import bundle, intake, report
 
     shutil.rmtree(out / "bundles", ignore_errors=True)
     for folder in sorted((EXAMPLES / "students").iterdir()):
@@ -117,7 +117,7 @@ def bundle_and_collect(out: Path) -> Path:
         print(f"bundled {made.zip_path.name} and {made.pdf_path.name} into {made.zip_path.parent}")
     shutil.rmtree(out / "submissions", ignore_errors=True)  # a re-run starts clean, no history
     deadline = datetime.now().astimezone().replace(microsecond=0) + timedelta(days=7)
-    summary = collect.collect(out / "bundles", out / "submissions", deadline)
+    summary = intake.collect(out / "bundles", out / "submissions", deadline)
     print(
         f"collected {summary.students} students ({summary.late} late, "
         f"{len(summary.rejected)} rejected) into {out / 'submissions'}"

@@ -29,6 +29,7 @@ import nbformat
 from grader import assign, execute, export, forbidden, score
 from grader.errors import UserError
 from grader.gradebook import Gradebook, Row
+from grader.roster import Roster, load_roster
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ def find_submissions(
     paths: Sequence[Path], config: assign.AssignmentConfig, scratch: Path
 ) -> list[Submission]:
     """One :class:`Submission` per PATH (bundle zips are unpacked into ``scratch``)."""
-    from grader import collect
+    from grader import intake
 
     found = []
     for path in paths:
@@ -126,8 +127,8 @@ def find_submissions(
         elif path.suffix.lower() == ".zip":
             target = scratch / path.stem
             try:
-                collect.extract_bundle(path, target)
-            except collect.Rejected as error:
+                intake.extract_bundle(path, target)
+            except intake.Rejected as error:
                 problem = f"bundle rejected: {error.reason}"
                 found.append(
                     Submission(error.student or path.stem, path, None, None, None, problem=problem)
@@ -147,6 +148,27 @@ def find_submissions(
             "grade them in separate runs or rename them"
         )
     return found
+
+
+def named_by_roster(submissions: Sequence[Submission], roster: Roster) -> list[Submission]:
+    """The submissions named by roster id (found by manifest email or id, folder or file name);
+    those the roster does not know keep their name, with a warning."""
+    from grader.intake.attribute import roster_id_for
+
+    named = []
+    for submission in submissions:
+        manifest = {}
+        if submission.files_dir is not None:
+            with contextlib.suppress(OSError, ValueError):
+                manifest = json.loads((submission.files_dir / "manifest.json").read_bytes())
+        roster_id = roster_id_for(submission.source, manifest, roster)
+        if roster_id is None:
+            print(f"warning: {submission.source} is not on the roster", file=sys.stderr)
+        named.append(replace(submission, student=roster_id or submission.student))
+    ids = [s.student for s in named]
+    if clashes := sorted({i for i in ids if ids.count(i) > 1}):
+        raise UserError(f"several submissions for roster id(s) {', '.join(clashes)}")
+    return named
 
 
 # --- grading one -------------------------------------------------------------------------
@@ -438,8 +460,11 @@ def grade(
     dask: str | None = None,
     resume: bool = False,
     unsafe_no_sandbox: bool = False,
+    roster: Roster | None = None,
 ) -> list[Row]:
-    """Grade every submission; return the rows of ``grades.csv`` (one per submission)."""
+    """Grade every submission; return the rows of ``grades.csv`` (one per submission).
+
+    With ``roster``, students are named by their roster id."""
     config = assign.load_config(assignment_dir)
     if workers < 1:
         raise UserError(f"--workers {workers}: give 1 or more")
@@ -455,6 +480,8 @@ def grade(
         Gradebook(out / "gradebook.sqlite") as book,
     ):
         submissions = find_submissions(paths, config, Path(scratch))
+        if roster is not None:
+            submissions = named_by_roster(submissions, roster)
         run_id = book.start_run(
             config.name,
             {"seed": seed, "timeout": timeout, "workers": workers, "dask": dask, "resume": resume},
@@ -523,6 +550,7 @@ def cli(args: argparse.Namespace) -> int:
         dask=args.dask,
         resume=args.resume,
         unsafe_no_sandbox=args.unsafe_no_sandbox,
+        roster=load_roster(args.roster) if args.roster else None,
     )
     config = assign.load_config(Path(args.assignment))
     print(summary_table(rows, [f.name for f in config.functions]))

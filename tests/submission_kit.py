@@ -31,13 +31,19 @@ from grader.fonts import fonts, text_width
 from grader.report import SECTIONS
 
 
-def report_pdf(path: Path, sections: Sequence[str] = SECTIONS, pages: int = 1) -> Path:
-    """A report PDF with ``sections`` as headings, spread over ``pages`` pages."""
+def report_pdf(
+    path: Path, sections: Sequence[str] = SECTIONS, pages: int = 1, title: str = ""
+) -> Path:
+    """A report PDF with ``sections`` as headings, spread over ``pages`` pages; ``title``
+    above them on the first page."""
     path.parent.mkdir(parents=True, exist_ok=True)
     canvas = Canvas(str(path), pagesize=A4)
     per_page = max(1, -(-len(sections) // pages))
     for page in range(pages):
         y = 780
+        if title and not page:
+            canvas.setFont("Helvetica-Bold", 16)
+            canvas.drawString(72, 800, title)
         for heading in sections[page * per_page : (page + 1) * per_page]:
             canvas.setFont("Helvetica-Bold", 14)
             canvas.drawString(72, y, heading)

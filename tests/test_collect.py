@@ -31,10 +31,10 @@ from submission_kit import (
     student_folder,
 )
 
-from grader import bundle, collect
+from grader import bundle, intake
 from grader.cli import main
-from grader.collect import Limits, load_manifest
 from grader.errors import UserError
+from grader.intake import Limits, load_manifest, merged_pdf
 
 IST = timezone(timedelta(hours=5, minutes=30))
 DEADLINE = datetime(2023, 1, 15, 23, 59, tzinfo=IST)
@@ -85,7 +85,7 @@ def test_a_folder_of_bundles_becomes_student_folders(tmp_path: Path, bundles) ->
         (inbox / f"{student_id}.zip").write_bytes(data)
     out = tmp_path / "submissions"
 
-    summary = collect.collect(inbox, out)
+    summary = intake.collect(inbox, out)
 
     assert sorted(summary.placed) == ["CS21B001.zip", "EE21B002.zip"]
     manifest = load_manifest(out / "CS21B001")
@@ -110,6 +110,7 @@ def test_a_folder_of_bundles_becomes_student_folders(tmp_path: Path, bundles) ->
         "CS21B001",
         "EE21B002",
         "REJECTED.csv",
+        "UNATTRIBUTED.csv",
         "all_submissions.pdf",
         "index.csv",
     ]
@@ -120,7 +121,7 @@ def test_merged_pdf_has_a_clickable_index_and_bookmarks(tmp_path: Path, bundles)
     inbox.mkdir()
     for student_id, data in bundles.items():
         (inbox / f"{student_id}.zip").write_bytes(data)
-    summary = collect.collect(inbox, tmp_path / "out")
+    summary = intake.collect(inbox, tmp_path / "out")
 
     reader = PdfReader(summary.merged_pdf)
     per_student = 5  # cover, two one-page reports, two one-page notebook appendices
@@ -163,7 +164,7 @@ def test_the_index_sets_names_in_any_script(tmp_path: Path) -> None:
         (inbox / f"{student_id}.zip").write_bytes(
             bundle.build_bundle(toml, tmp_path / "bundles").zip_path.read_bytes()
         )
-    pdf = collect.collect(inbox, tmp_path / "out").merged_pdf
+    pdf = intake.collect(inbox, tmp_path / "out").merged_pdf
 
     text = page_text(pdf, 1)
     for student_id in ("CS21B011", "EE21B012", "ME21B013"):
@@ -174,7 +175,7 @@ def test_the_index_sets_names_in_any_script(tmp_path: Path) -> None:
     assert all(kind == "TrueType" and embedded for _, kind, embedded in fonts), fonts
     assert any(name.endswith("NotoSansDevanagari-Regular") for name, _, _ in fonts), fonts
     # The Devanagari name is shaped: drawn narrower than its letters side by side.
-    shaped, letters = set_widths(names["CS21B011"], collect._index_styles()["cell"])
+    shaped, letters = set_widths(names["CS21B011"], merged_pdf._index_styles()["cell"])
     drawn = drawn_width(pdf, 1, names["CS21B011"], limit=110)
     assert abs(drawn - shaped) < 2.5 < abs(drawn - letters), (drawn, shaped, letters)
     # Too long for its column: cut with '…' between whole syllables, never after a virama.
@@ -202,7 +203,7 @@ def test_late_submissions_are_flagged_by_the_email_date(tmp_path: Path, bundles)
     )
     out = tmp_path / "out"
 
-    collect.collect(inbox, out, collect.parse_deadline("2023-01-15T23:59+05:30"))
+    intake.collect(inbox, out, intake.parse_deadline("2023-01-15T23:59+05:30"))
 
     asha, rahul = load_manifest(out / "CS21B001"), load_manifest(out / "EE21B002")
     assert (asha["late"], rahul["late"]) == (False, True)
@@ -213,11 +214,13 @@ def test_late_submissions_are_flagged_by_the_email_date(tmp_path: Path, bundles)
         "EE21B002": "yes",
     }
     # Run again with a later deadline: the flags follow it.
-    collect.collect(inbox, out, AFTER + timedelta(minutes=1))
+    intake.collect(inbox, out, AFTER + timedelta(minutes=1))
     assert load_manifest(out / "EE21B002")["late"] is False
 
 
-def test_the_latest_duplicate_wins_and_earlier_ones_are_kept(tmp_path: Path, bundles) -> None:
+def test_resends_that_repeat_files_change_nothing_and_changes_go_to_history(
+    tmp_path: Path, bundles
+) -> None:
     first = bundles["CS21B001"]
     second = rezip(first)  # same files, another zip: a resend
     inbox = tmp_path / "inbox"
@@ -238,31 +241,47 @@ def test_the_latest_duplicate_wins_and_earlier_ones_are_kept(tmp_path: Path, bun
         )
     out = tmp_path / "out"
 
-    summary = collect.collect(inbox, out)
+    summary = intake.collect(inbox, out, DEADLINE)
 
     student = out / "CS21B001"
-    assert load_manifest(student)["source"] == "b.eml"
-    history = sorted(p.name for p in (student / "history").iterdir())
-    assert history == [
-        (BEFORE - timedelta(days=1)).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ"),
-        BEFORE.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ"),
-    ]
-    assert load_manifest(student / "history" / history[0])["source"] == "a.eml"
-    assert (student / "history" / history[0] / "project1" / "project1.ipynb").is_file()
-    assert len(summary.placed) + len(summary.to_history) == 3
-    assert read_csv(out / "index.csv")[0]["earlier"] == "2"
+    manifest = load_manifest(student)
+    # The resends repeat the files of a.eml (same SHA-256): they change nothing, time included.
+    assert manifest["source"] == "a.eml"
+    assert datetime.fromisoformat(manifest["submitted_at"]) == times["a.eml"]
+    assert summary.placed == ["a.eml"] and sorted(summary.repeats) == ["b.eml", "c.eml"]
+    assert not (student / "history").exists()
+    assert [e["source"] for e in manifest["emails"]] == ["a.eml", "c.eml", "b.eml"]
 
     # Collecting the same inbox again changes nothing.
-    again = collect.collect(inbox, out)
+    again = intake.collect(inbox, out, DEADLINE)
     assert sorted(again.already_collected) == ["a.eml", "b.eml", "c.eml"]
-    assert len(list((student / "history").iterdir())) == 2
+    assert load_manifest(student) == manifest
 
-    # A newer message moves the current one into the history.
-    eml(inbox, "d.eml", message("asha@example.edu", AFTER, attachments=[("z.zip", first)]))
-    collect.collect(inbox, out)
-    assert load_manifest(student)["source"] == "d.eml"
-    assert len(list((student / "history").iterdir())) == 3
+    # A late message that changes one file: late, that file listed, the earlier version kept.
+    changed = bundle_with_new_dataset(first, b"t,y\n9,9\n")
+    eml(inbox, "d.eml", message("asha@example.edu", AFTER, attachments=[("z.zip", changed)]))
+    summary = intake.collect(inbox, out, DEADLINE)
+    manifest = load_manifest(student)
+    assert manifest["source"] == "d.eml" and manifest["late"] is True
+    assert manifest["late_files"] == ["project1/project1.csv"]
+    assert (student / "project1" / "project1.csv").read_bytes() == b"t,y\n9,9\n"
+    [earlier] = (student / "history").iterdir()
+    assert earlier.name == times["a.eml"].astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    assert load_manifest(earlier)["source"] == "a.eml"
+    assert (earlier / "project1" / "project1.csv").read_bytes() != b"t,y\n9,9\n"
+    row = read_csv(out / "index.csv")[0]
+    assert (row["earlier"], row["late"], row["late_files"]) == ("1", "yes", "project1/project1.csv")
+    assert summary.earlier == 1 and summary.late == 1
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no staging left behind
+
+
+def bundle_with_new_dataset(source: bytes, data: bytes) -> bytes:
+    """The bundle with project 1's dataset changed, its manifest updated to match."""
+    with zipfile.ZipFile(io.BytesIO(source)) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+    manifest["files"]["project1/project1.csv"] = hashlib.sha256(data).hexdigest()
+    changed = replace_member(source, "project1/project1.csv", data)
+    return replace_member(changed, "manifest.json", json.dumps(manifest).encode())
 
 
 def test_an_email_without_a_bundle_is_taken_apart_by_type(tmp_path: Path) -> None:
@@ -287,7 +306,7 @@ def test_an_email_without_a_bundle_is_taken_apart_by_type(tmp_path: Path) -> Non
     eml(inbox, "priya.eml", mail)
     out = tmp_path / "out"
 
-    collect.collect(inbox, out)
+    intake.collect(inbox, out)
 
     manifest = load_manifest(out / "priya.nair")
     assert manifest["student"] == {
@@ -326,7 +345,7 @@ def test_an_mbox_inbox_collects_the_good_and_rejects_the_broken(tmp_path: Path, 
     box.flush()
     out = tmp_path / "out"
 
-    summary = collect.collect(path, out)
+    summary = intake.collect(path, out)
 
     assert sorted(summary.placed) == ["Inbox.mbox#1", "Inbox.mbox#3"]
     rejected = read_csv(out / "REJECTED.csv")
@@ -341,9 +360,11 @@ def test_a_bundle_sent_from_another_address_is_kept_with_a_note(tmp_path: Path, 
         "m.eml",
         message("asha.personal@example.com", BEFORE, attachments=[("b.zip", bundles["CS21B001"])]),
     )
-    collect.collect(inbox, tmp_path / "out")
+    intake.collect(inbox, tmp_path / "out")
     notes = load_manifest(tmp_path / "out" / "CS21B001")["notes"]
-    assert notes == ["sent from asha.personal@example.com, the bundle names asha@example.edu"]
+    assert notes == [
+        "m.eml: sent from asha.personal@example.com, the bundle names asha@example.edu"
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -462,7 +483,7 @@ def test_hostile_zip_is_rejected_and_the_rest_go_on(tmp_path: Path, bundles, cas
     out = tmp_path / "deep" / "out"
     before = files_outside(tmp_path, out)
 
-    summary = collect.collect(inbox, out)
+    summary = intake.collect(inbox, out)
 
     rejected = read_csv(out / "REJECTED.csv")
     assert [r["source"] for r in rejected] == ["a-hostile.zip"]
@@ -473,6 +494,7 @@ def test_hostile_zip_is_rejected_and_the_rest_go_on(tmp_path: Path, bundles, cas
     assert sorted(p.name for p in out.iterdir()) == [
         "EE21B002",
         "REJECTED.csv",
+        "UNATTRIBUTED.csv",
         "all_submissions.pdf",
         "index.csv",
     ]
@@ -481,13 +503,13 @@ def test_hostile_zip_is_rejected_and_the_rest_go_on(tmp_path: Path, bundles, cas
 def test_size_and_count_caps(tmp_path: Path, bundles) -> None:
     data = with_files(bundles["CS21B001"], {"project1/a.bin": os.urandom(300_000)})
     small = Limits(max_total_bytes=200_000)
-    with pytest.raises(collect.Rejected, match="unpacks to more than the cap of 200000 bytes"):
-        collect.extract_bundle(data, tmp_path / "a", small)
-    with pytest.raises(collect.Rejected, match="unpacks to 300000 bytes, over the cap"):
-        collect.extract_bundle(data, tmp_path / "b", Limits(max_member_bytes=250_000))
+    with pytest.raises(intake.Rejected, match="unpacks to more than the cap of 200000 bytes"):
+        intake.extract_bundle(data, tmp_path / "a", small)
+    with pytest.raises(intake.Rejected, match="unpacks to 300000 bytes, over the cap"):
+        intake.extract_bundle(data, tmp_path / "b", Limits(max_member_bytes=250_000))
     many = with_files(bundles["CS21B001"], {f"project1/{i}.txt": b"x" for i in range(20)})
-    with pytest.raises(collect.Rejected, match="zip holds 27 members, over the cap of 10"):
-        collect.extract_bundle(many, tmp_path / "c", Limits(max_members=10))
+    with pytest.raises(intake.Rejected, match="zip holds 27 members, over the cap of 10"):
+        intake.extract_bundle(many, tmp_path / "c", Limits(max_members=10))
     assert not any(
         (tmp_path / folder).exists() and any((tmp_path / folder).iterdir()) for folder in "abc"
     )
@@ -498,7 +520,7 @@ def test_a_bundle_zipped_inside_a_folder_is_accepted(tmp_path: Path, bundles) ->
         renames = {name: f"CS21B001/{name}" for name in archive.namelist()}
     data = rezip(bundles["CS21B001"], renames)
     data = add_member(data, zipfile.ZipInfo("CS21B001/.DS_Store"), b"\0\0")
-    manifest = collect.extract_bundle(data, tmp_path / "x")
+    manifest = intake.extract_bundle(data, tmp_path / "x")
     assert (tmp_path / "x" / "project1" / "project1.ipynb").is_file()
     assert manifest["student"]["id"] == "CS21B001"
 
@@ -570,7 +592,7 @@ def test_hostile_email_is_rejected_and_the_rest_go_on(tmp_path: Path, bundles, c
     out = tmp_path / "out"
     before = files_outside(tmp_path, out)
 
-    summary = collect.collect(inbox, out, limits=Limits(max_attachment_bytes=100_000))
+    summary = intake.collect(inbox, out, limits=Limits(max_attachment_bytes=100_000))
 
     rejected = read_csv(out / "REJECTED.csv")
     assert [r["source"] for r in rejected] == ["a-hostile.eml"]
@@ -584,7 +606,7 @@ def test_a_hostile_bundle_inside_an_email_names_the_sender(tmp_path: Path, bundl
     slip = with_files(bundles["CS21B001"], {"../../evil.txt": b"owned"})
     inbox = tmp_path / "inbox"
     eml(inbox, "m.eml", message("asha@example.edu", BEFORE, attachments=[("b.zip", slip)]))
-    collect.collect(inbox, tmp_path / "out")
+    intake.collect(inbox, tmp_path / "out")
     [row] = read_csv(tmp_path / "out" / "REJECTED.csv")
     assert row["student"] == "asha@example.edu" and "climbs out" in row["reason"]
     assert not (tmp_path / "evil.txt").exists()
@@ -595,8 +617,8 @@ def test_a_hostile_student_id_in_a_manifest_is_rejected(tmp_path: Path, bundles)
         manifest = json.loads(archive.read("manifest.json"))
     for student_id in ("../outside", "index.csv", "a/b", ""):
         manifest["student"]["id"] = student_id
-        with pytest.raises(collect.Rejected, match="not a safe folder name"):
-            collect.check_manifest(manifest)
+        with pytest.raises(intake.Rejected, match="not a safe folder name"):
+            intake.check_manifest(manifest)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -612,7 +634,7 @@ def test_a_hostile_student_id_in_a_manifest_is_rejected(tmp_path: Path, bundles)
     ],
 )
 def test_deadline_forms(text: str, expected: datetime) -> None:
-    assert collect.parse_deadline(text) == expected
+    assert intake.parse_deadline(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -624,7 +646,7 @@ def test_deadline_forms(text: str, expected: datetime) -> None:
 )
 def test_bad_deadlines_say_what_to_write(text: str, message_part: str) -> None:
     with pytest.raises(UserError, match=message_part):
-        collect.parse_deadline(text)
+        intake.parse_deadline(text)
 
 
 def test_cli_collect(tmp_path: Path, bundles, capsys: pytest.CaptureFixture[str]) -> None:
@@ -660,12 +682,12 @@ def test_a_rejected_resend_leaves_the_earlier_submission_untouched(tmp_path: Pat
         message("asha@example.edu", BEFORE, attachments=[("b.zip", bundles["CS21B001"])]),
     )
     out = tmp_path / "out"
-    collect.collect(inbox, out)
+    intake.collect(inbox, out)
     before = {p: p.read_bytes() for p in (out / "CS21B001").rglob("*") if p.is_file()}
 
     tampered = replace_member(bundles["CS21B001"], "project1/project1.csv", b"changed\n")
     eml(inbox, "2.eml", message("asha@example.edu", AFTER, attachments=[("b.zip", tampered)]))
-    summary = collect.collect(inbox, out)
+    summary = intake.collect(inbox, out)
 
     assert [source for source, _, _ in summary.rejected] == ["2.eml"]
     after = {p: p.read_bytes() for p in (out / "CS21B001").rglob("*") if p.is_file()}
@@ -676,7 +698,7 @@ def test_two_bundles_in_one_message_are_rejected(tmp_path: Path, bundles) -> Non
     inbox = tmp_path / "inbox"
     attachments = [("a.zip", bundles["CS21B001"]), ("b.zip", bundles["EE21B002"])]
     eml(inbox, "m.eml", message("asha@example.edu", BEFORE, attachments=attachments))
-    summary = collect.collect(inbox, tmp_path / "out")
+    summary = intake.collect(inbox, tmp_path / "out")
     assert summary.rejected == [
         ("m.eml", "asha@example.edu", "the message holds 2 bundles: send one per message")
     ]
@@ -693,16 +715,16 @@ def test_the_inbox_may_be_a_single_file(tmp_path: Path, bundles, kind: str) -> N
                 "asha@example.edu", BEFORE, attachments=[("b.zip", bundles["CS21B001"])]
             ).as_bytes()
         )
-    summary = collect.collect(path, tmp_path / "out")
+    summary = intake.collect(path, tmp_path / "out")
     assert summary.placed == [path.name]
 
 
 def test_an_inbox_that_is_none_of_the_kinds_is_a_user_error(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("hello")
     with pytest.raises(UserError, match="is not a folder, a .zip, an .eml or an mbox"):
-        collect.collect(tmp_path / "notes.txt", tmp_path / "out")
+        intake.collect(tmp_path / "notes.txt", tmp_path / "out")
     (tmp_path / "empty").mkdir()
     with pytest.raises(UserError, match="holds no .zip, .eml or .mbox files"):
-        collect.collect(tmp_path / "empty", tmp_path / "out")
+        intake.collect(tmp_path / "empty", tmp_path / "out")
     with pytest.raises(UserError, match="must not be the inbox"):
-        collect.collect(tmp_path, tmp_path)
+        intake.collect(tmp_path, tmp_path)

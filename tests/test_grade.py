@@ -350,12 +350,12 @@ def test_grader_errors_exit_non_zero_with_a_reason(tmp_path):
 def test_grades_what_bundle_and_collect_write(tmp_path):
     from submission_kit import student_folder
 
-    from grader import bundle, collect
+    from grader import bundle, intake
 
     toml = student_folder(tmp_path / "student", student_id="CS21B001")
     shutil.copy(SAMPLES / "asha.ipynb", tmp_path / "student" / "nb" / "project1.ipynb")
     made = bundle.build_bundle(toml, tmp_path / "inbox")
-    collect.collect(tmp_path / "inbox", tmp_path / "submissions")
+    intake.collect(tmp_path / "inbox", tmp_path / "submissions")
     # The same hand-in, once as the folder collect wrote and once as the bundle zip.
     for name, path in (("folder", tmp_path / "submissions" / "CS21B001"), ("zip", made.zip_path)):
         grade("--assignment", str(ASSIGNMENT), "--out", str(tmp_path / name), str(path))

@@ -1,0 +1,147 @@
+"""What the instructor reads first: ``index.csv`` (one row per student, every roster student
+included), ``REJECTED.csv`` and ``UNATTRIBUTED.csv``, and the counts of the summary line, all
+computed from the same rows so that they agree."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from grader.bundle import MANIFEST_NAME
+from grader.errors import UserError
+from grader.intake.common import HISTORY, natural_key, write_csv, write_manifest
+from grader.intake.manifest import load_manifest
+from grader.intake.placing import apply_deadline
+from grader.roster import Roster
+
+INDEX_HEADER = (
+    "student",
+    "name",
+    "email",
+    "submitted_at",
+    "late",
+    "source",
+    "projects",
+    "missing",
+    "earlier",
+    "notes",
+    "late_files",
+    "status",
+)
+SENT_NOTHING = "sent nothing"
+
+
+@dataclass
+class Summary:
+    items: int = 0
+    placed: list[str] = field(default_factory=list)  # items that changed a submission
+    repeats: list[str] = field(default_factory=list)  # items that only repeated files held
+    already_collected: list[str] = field(default_factory=list)
+    empty: list[str] = field(default_factory=list)  # items with no file and no link
+    skipped: list[tuple[str, str, str, str, str]] = field(default_factory=list)
+    unattributed: list[tuple[str, str, str, str, str]] = field(default_factory=list)
+    rejected: list[tuple[str, str, str]] = field(default_factory=list)
+    fetched: int = 0
+    fetch_failed: int = 0
+    students: int = 0
+    late: int = 0
+    incomplete: int = 0  # students with something missing
+    earlier: int = 0
+    sent_nothing: int = 0
+    merged_pdf: Path | None = None
+    index_csv: Path | None = None
+    rejected_csv: Path | None = None
+    unattributed_csv: Path | None = None
+
+
+def student_dirs(out: Path) -> list[Path]:
+    return sorted(
+        (
+            path
+            for path in out.iterdir()
+            if path.is_dir() and not path.name.startswith(".") and (path / MANIFEST_NAME).is_file()
+        ),
+        key=lambda path: natural_key(path.name),
+    )
+
+
+def current_students(out: Path, deadline: datetime | None) -> list[tuple[Path, dict[str, Any]]]:
+    """Every student folder in ``out`` with its manifest, late flags set by ``deadline``."""
+    students = []
+    for student_dir in student_dirs(out):
+        try:
+            manifest = load_manifest(student_dir)
+        except UserError as error:  # a folder damaged by hand must not stop the others
+            print(f"skipped: {error}", file=sys.stderr)
+            continue
+        if apply_deadline(manifest, deadline):
+            write_manifest(student_dir, manifest)
+        students.append((student_dir, manifest))
+    return students
+
+
+def _earlier(student_dir: Path) -> int:
+    history = student_dir / HISTORY
+    return sum(1 for p in history.iterdir() if p.is_dir()) if history.is_dir() else 0
+
+
+def _notes(manifest: dict[str, Any]) -> list[str]:
+    checks = manifest.get("checks", {})
+    found = [f"{path}: {p}" for path, check in checks.items() for p in check["problems"]]
+    return [*manifest.get("notes", []), *found]
+
+
+def index_rows(
+    students: Sequence[tuple[Path, dict[str, Any]]], roster: Roster | None, required: int
+) -> list[list[Any]]:
+    rows = []
+    for student_dir, manifest in students:
+        rows.append(
+            [
+                manifest["student"]["id"],
+                manifest["student"]["name"],
+                manifest["student"]["email"],
+                manifest["submitted_at"],
+                "yes" if manifest["late"] else "no",
+                manifest["source"],
+                len(manifest["projects"]),
+                "; ".join(manifest["missing"]),
+                _earlier(student_dir),
+                "; ".join(_notes(manifest)),
+                "; ".join(manifest.get("late_files", [])),
+                "collected",
+            ]
+        )
+    if roster is not None:
+        have = {manifest["student"]["id"].lower() for _, manifest in students}
+        for person in roster.students:
+            if person.id.lower() not in have:
+                email = person.emails[0] if person.emails else ""
+                everything = f"everything ({required} projects)"
+                rows.append([person.id, person.name, email, "", "", "", 0, everything, 0, ""])
+                rows[-1] += ["", SENT_NOTHING]
+    return rows
+
+
+def write_lists(out: Path, summary: Summary, rows: Sequence[Sequence[Any]]) -> None:
+    """index.csv, REJECTED.csv, UNATTRIBUTED.csv; the summary's counts from the same rows."""
+    summary.index_csv = out / "index.csv"
+    write_csv(summary.index_csv, INDEX_HEADER, rows)
+    summary.rejected_csv = out / "REJECTED.csv"
+    write_csv(summary.rejected_csv, ["source", "student", "reason"], summary.rejected)
+    summary.unattributed_csv = out / "UNATTRIBUTED.csv"
+    write_csv(
+        summary.unattributed_csv,
+        ["source", "sender", "date", "subject", "reason"],
+        [*summary.unattributed, *summary.skipped],
+    )
+    collected = [row for row in rows if row[-1] != SENT_NOTHING]
+    summary.students = len(collected)
+    summary.late = sum(1 for row in collected if row[4] == "yes")
+    summary.incomplete = sum(1 for row in collected if row[7])
+    summary.earlier = sum(int(row[8]) for row in collected)
+    summary.sent_nothing = len(rows) - len(collected)

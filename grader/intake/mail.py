@@ -1,0 +1,276 @@
+"""Reading one email: who sent it and when, its text, its attachments, the message it forwards.
+
+Forwards come two ways: as an attached message (``message/rfc822``, Outlook's and Thunderbird's
+"forward as attachment") or inline, under a marker that each client writes its own way (Gmail's
+"---------- Forwarded message ---------", Thunderbird's "-------- Forwarded Message --------",
+Apple Mail's "Begin forwarded message:", Outlook's rule and From/Sent/To/Subject block).
+"""
+
+from __future__ import annotations
+
+import email
+import email.errors
+import email.policy
+import email.utils
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+from email.message import EmailMessage, Message
+
+from dateutil import parser as dateparser
+
+from grader.bundle import EMAIL
+from grader.intake.common import MB, Limits, Rejected, safe_relpath
+
+# Defects after which a message's parts or attachments cannot be trusted to be complete.
+_FATAL_DEFECTS = (
+    email.errors.NoBoundaryInMultipartDefect,
+    email.errors.StartBoundaryNotFoundDefect,
+    email.errors.CloseBoundaryNotFoundDefect,
+    email.errors.MultipartInvariantViolationDefect,
+    email.errors.FirstHeaderLineIsContinuationDefect,
+    email.errors.InvalidBase64PaddingDefect,
+    email.errors.InvalidBase64CharactersDefect,
+    email.errors.InvalidBase64LengthDefect,
+)
+_INLINE_MARKER = re.compile(
+    r"^[ \t>]*(?:-{5,} ?Forwarded message ?-{5,}|-{5,} ?Forwarded Message ?-{5,}"
+    r"|Begin forwarded message:|_{20,})[ \t]*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_HEADER_LINE = re.compile(r"^[ \t>]*\*?(From|Date|Sent|Subject|To|Cc)\*?:[ \t]*(.*)$", re.I)
+_FORWARD_SUBJECT = re.compile(r"^\s*(fwd?|fw)\s*:", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    name: str
+    data: bytes
+    content_type: str
+
+
+@dataclass
+class Letter:
+    """One message as the rest of intake needs it; ``forwarded`` is the message it forwards."""
+
+    name: str
+    address: str
+    sent_at: datetime
+    subject: str
+    text: str
+    html: str
+    attachments: list[Attachment]
+    labels: tuple[str, ...] = ()
+    delivered_to: tuple[str, ...] = ()
+    forwarded: Letter | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def not_mail(self) -> str:
+        """Why this Takeout entry is no mail that was sent (a draft, a chat), or ''."""
+        labels = {label.strip().lower() for label in self.labels}
+        if labels & {"draft", "drafts"}:
+            return "an unsent draft (Gmail's Draft label)"
+        if "chat" in labels:
+            return "a Google Chat message (Gmail's Chat label), not mail"
+        return ""
+
+    @property
+    def from_owner(self) -> str:
+        """Why this message is the mailbox owner's own (a reason), or '' when it is not."""
+        if any(label.strip().lower() == "sent" for label in self.labels):
+            return "sent from the mailbox itself (Gmail's Sent label)"
+        if self.address in self.delivered_to:
+            return "sent from the mailbox itself (From is the Delivered-To address)"
+        return ""
+
+
+def check_defects(message: Message) -> None:
+    for part in message.walk():
+        fatal = [type(d).__name__ for d in part.defects if isinstance(d, _FATAL_DEFECTS)]
+        if fatal:
+            raise Rejected(f"malformed MIME ({', '.join(fatal)}): ask the student to send it again")
+
+
+def _sender(message: Message) -> tuple[str, str]:
+    name, address = email.utils.parseaddr(str(message.get("From", "")))
+    if not EMAIL.fullmatch(address):
+        raise Rejected("the message has no valid From address")
+    return name, address.lower()
+
+
+def _sent_at(message: Message) -> datetime:
+    try:
+        moment = email.utils.parsedate_to_datetime(str(message.get("Date", "")))
+    except (TypeError, ValueError, IndexError):
+        raise Rejected("the message has no valid Date header, so its time is unknown") from None
+    if moment.tzinfo is None:  # "-0000": the sender's zone is unknown, the time is UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment
+
+
+def _parts(message: Message) -> Iterator[Message]:
+    """Every leaf part and attached message, not descending into attached messages."""
+    if message.get_content_type() == "message/rfc822" or not message.is_multipart():
+        yield message
+        return
+    for part in message.get_payload():
+        yield from _parts(part)
+
+
+def _decoded_text(part: Message) -> str:
+    payload = part.get_payload(decode=True) or b""
+    try:
+        text = payload.decode(part.get_content_charset() or "utf-8", "replace")
+    except LookupError:  # an unknown charset name
+        text = payload.decode("utf-8", "replace")
+    return text.replace("\r\n", "\n")
+
+
+def _is_embedded_image(part: Message) -> bool:
+    """An image shown inside the HTML body (a signature logo), not a file handed in."""
+    return (
+        part.get_content_maintype() == "image"
+        and part.get("Content-ID") is not None
+        and part.get_content_disposition() != "attachment"
+    )
+
+
+def _attachment(part: Message, limits: Limits) -> Attachment:
+    name = unicodedata.normalize("NFC", (part.get_filename() or "").strip())
+    if "/" in name or "\\" in name:
+        raise Rejected(f"attachment name {name!r} holds a path")
+    safe_relpath(name, "attachment name")  # encoding, control characters, length
+    encoded = part.get_payload()
+    if not isinstance(encoded, str) or len(encoded) * 3 // 4 > limits.max_attachment_bytes:
+        raise Rejected(
+            f"attachment {name!r} is over the cap of {limits.max_attachment_bytes // MB} MB"
+        )
+    data = part.get_payload(decode=True) or b""
+    check_defects(part)  # decoding records broken base64 on the part
+    if len(data) > limits.max_attachment_bytes:
+        raise Rejected(f"attachment {name!r} takes the message over the size cap")
+    return Attachment(name, data, part.get_content_type())
+
+
+def _letter(message: Message, limits: Limits, depth: int = 0) -> Letter:
+    name, address = _sender(message)
+    sent_at = _sent_at(message)
+    texts, htmls, attachments, attached = [], [], [], []
+    for part in _parts(message):
+        if part.get_content_type() == "message/rfc822":
+            attached.append(part.get_payload()[0])
+        elif part.get_filename() is not None and not _is_embedded_image(part):
+            attachments.append(_attachment(part, limits))
+        elif part.get_content_type() == "text/plain":
+            texts.append(_decoded_text(part))
+        elif part.get_content_type() == "text/html":
+            htmls.append(_decoded_text(part))
+    if sum(len(a.data) for a in attachments) > limits.max_total_bytes:
+        raise Rejected("the attachments take the message over the size cap")
+    if len(attachments) > limits.max_members:
+        raise Rejected(f"the message has more than {limits.max_members} attachments")
+    letter = Letter(
+        name=name,
+        address=address,
+        sent_at=sent_at,
+        subject=str(message.get("Subject", "")),
+        text="\n".join(texts),
+        html="\n".join(htmls),
+        attachments=attachments,
+        labels=tuple(str(message.get("X-Gmail-Labels", "")).split(",")),
+        delivered_to=tuple(
+            addr.lower()
+            for _, addr in email.utils.getaddresses(message.get_all("Delivered-To", []))
+        ),
+    )
+    if attached and depth < 3:
+        try:
+            letter.forwarded = _letter(attached[0], limits, depth + 1)
+        except Rejected as rejection:
+            letter.notes.append(f"the attached message could not be read: {rejection.reason}")
+        if len(attached) > 1:
+            letter.notes.append(f"{len(attached)} messages attached; only the first was read")
+    elif depth == 0:
+        letter.forwarded = _inline_forward(letter)
+    return letter
+
+
+def read_letter(raw: bytes, limits: Limits) -> Letter:
+    """The message in ``raw``; Rejected with the reason when it cannot be trusted."""
+    if len(raw) > limits.max_message_bytes:
+        raise Rejected(f"the message is over the cap of {limits.max_message_bytes // MB} MB")
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    sender = _sender(message)
+    try:
+        check_defects(message)
+        return _letter(message, limits)
+    except Rejected as rejection:
+        rejection.student = rejection.student or sender[1]
+        raise
+
+
+def _forward_time(text: str, zone: tzinfo | None) -> tuple[datetime | None, str]:
+    """The time in a forwarded header block, and a note when its zone had to be guessed."""
+    try:  # RFC 5322, as Thunderbird writes it; without a zone it misreads "6:05 PM"
+        moment = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        moment = None
+    if moment is None or moment.tzinfo is None or not re.search(r"[+-]\d{4}|GMT|UTC", text):
+        cleaned = re.sub(r"\bat\b", " ", text)
+        # Apple Mail writes "GMT+5:30"; dateutil would read that POSIX-style, sign reversed.
+        cleaned = re.sub(
+            r"GMT([+-])(\d{1,2}):?(\d{2})?",
+            lambda m: f"{m[1]}{int(m[2]):02d}{m[3] or '00'}",
+            cleaned,
+        )
+        try:
+            moment = dateparser.parse(cleaned, fuzzy=True)
+        except (ValueError, OverflowError):
+            return None, f"the forwarded message's date {text!r} could not be read"
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone or UTC)
+        return moment, (
+            f"the forwarded message's date {text!r} names no time zone: read in the "
+            f"forwarder's zone (UTC{moment.strftime('%z')})"
+        )
+    return moment, ""
+
+
+def _inline_forward(letter: Letter) -> Letter | None:
+    """The message forwarded inline in ``letter``'s text, or None when it forwards none."""
+    match = _INLINE_MARKER.search(letter.text)
+    if match is None:
+        return None
+    if match.group(0).strip().startswith("_") and not _FORWARD_SUBJECT.match(letter.subject):
+        return None  # Outlook writes the same block above a quoted reply
+    headers: dict[str, str] = {}
+    lines = letter.text[match.end() :].lstrip("\r\n").splitlines()
+    body_start = len(lines)
+    for number, line in enumerate(lines):
+        if found := _HEADER_LINE.match(line):
+            headers.setdefault(found[1].lower(), found[2].strip())
+        elif headers or line.strip():
+            body_start = number
+            break
+    name, address = email.utils.parseaddr(headers.get("from", "").replace("mailto:", ""))
+    if not EMAIL.fullmatch(address):
+        return None
+    when = headers.get("date") or headers.get("sent") or ""
+    moment, note = _forward_time(when, letter.sent_at.tzinfo)
+    if moment is None:
+        moment, note = letter.sent_at, note + "; the forward's own time is used"
+    notes = [note] if note else []
+    return Letter(
+        name=name,
+        address=address.lower(),
+        sent_at=moment,
+        subject=headers.get("subject", ""),
+        text="\n".join(lines[body_start:]),
+        html=letter.html,
+        attachments=letter.attachments,
+        notes=notes,
+    )

@@ -1,0 +1,162 @@
+"""The merged PDF: every submission behind one index whose rows link to each student."""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pypdf import PdfReader, PdfWriter
+from pypdf.annotations import Link
+from reportlab.lib.colors import Color
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.pdfgen.canvas import Canvas
+
+from grader.bundle import write_submission_pdf
+from grader.fonts import SANS, draw_line, fonts
+from grader.intake.common import MERGED_PDF, REJECTED_CSV, progress
+
+_ROW, _ROWS_PER_PAGE, _MARGIN = 15.0, 44, 45.0
+_INDEX_HINT = (
+    "Click a row to open that submission; the bookmarks list every cover, report, notebook."
+)
+_COLUMNS = (
+    ("#", 22),
+    ("Student", 82),
+    ("Name", 118),
+    ("Submitted", 130),
+    ("Late", 32),
+    ("Missing", 80),
+    ("Page", 36),
+)
+_LATE_COLOR, _LINK_COLOR = (0.69, 0.0, 0.13), (0.1, 0.34, 0.77)
+
+
+def _index_styles() -> dict[str, ParagraphStyle]:
+    registry = fonts()
+    text = ParagraphStyle("index", fontName=registry.face(SANS), fontSize=8.5, leading=10)
+    bold = registry.face(SANS, bold=True)
+    return {
+        "title": ParagraphStyle("index-title", text, fontName=bold, fontSize=15, leading=18),
+        "note": ParagraphStyle("index-note", text, fontSize=9, leading=11),
+        "heading": ParagraphStyle("index-heading", text, fontName=bold),
+        "cell": text,
+        "link": ParagraphStyle("index-link", text, textColor=Color(*_LINK_COLOR)),
+        "late": ParagraphStyle("index-late", text, textColor=Color(*_LATE_COLOR)),
+    }
+
+
+def _index_pdf(
+    rows: Sequence[Sequence[str]], title: str, subtitle: str, footer: str
+) -> tuple[bytes, list[list[tuple[float, float, float, float]]]]:
+    """Index pages listing one row per student; also each page's row rectangles, for links."""
+    styles = _index_styles()
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4, initialFontName=styles["cell"].fontName)
+    canvas.setTitle(title)
+    width, height = A4
+    pages = max(1, math.ceil(len(rows) / _ROWS_PER_PAGE))
+    rects: list[list[tuple[float, float, float, float]]] = []
+    for page in range(pages):
+        y = height - _MARGIN - 10
+        heading = title + (" (continued)" if page else "")
+        draw_line(canvas, _MARGIN, y, heading, styles["title"], width - 2 * _MARGIN)
+        draw_line(canvas, _MARGIN, y - 16, subtitle, styles["note"], width - 2 * _MARGIN)
+        draw_line(canvas, _MARGIN, y - 28, _INDEX_HINT, styles["note"], width - 2 * _MARGIN)
+        y -= 52
+        x = _MARGIN
+        for name, column in _COLUMNS:
+            draw_line(canvas, x, y, name, styles["heading"], column - 6)
+            x += column
+        canvas.line(_MARGIN, y - 4, width - _MARGIN, y - 4)
+        page_rects = []
+        for row in rows[page * _ROWS_PER_PAGE : (page + 1) * _ROWS_PER_PAGE]:
+            y -= _ROW
+            x = _MARGIN
+            for (name, column), cell in zip(_COLUMNS, row, strict=True):
+                style = (
+                    styles["late"]
+                    if cell == "LATE"
+                    else styles["link"]
+                    if name in ("Student", "Page")
+                    else styles["cell"]
+                )
+                draw_line(canvas, x, y, cell, style, column - 6)
+                x += column
+            page_rects.append((_MARGIN - 2, y - 4, width - _MARGIN + 2, y + _ROW - 4))
+        if page == pages - 1 and footer:
+            draw_line(canvas, _MARGIN, y - 2.2 * _ROW, footer, styles["note"], width - 2 * _MARGIN)
+        rects.append(page_rects)
+        canvas.showPage()
+    canvas.save()
+    return buffer.getvalue(), rects
+
+
+def write_merged_pdf(
+    students: Sequence[tuple[Path, dict[str, Any]]],
+    output: Path,
+    staging: Path,
+    deadline: datetime | None,
+    rejected: int,
+    sent_nothing: Sequence[str] = (),
+) -> Path:
+    """One PDF of every submission: an index whose rows link to each student, and bookmarks."""
+    parts = []
+    pdf_step = progress(students, "merged PDF", lambda student: student[0].name)
+    for number, (student_dir, manifest) in enumerate(pdf_step):
+        path = staging / f"student-{number}.pdf"
+        parts.append((path, write_submission_pdf(manifest, student_dir, path)))
+    pages_per_index = max(1, math.ceil(len(students) / _ROWS_PER_PAGE))
+    writer = PdfWriter()
+    starts, page = [], pages_per_index
+    for path, _ in parts:
+        starts.append(page)
+        page += len(PdfReader(path).pages)
+    rows = []
+    for number, ((_, manifest), start) in enumerate(zip(students, starts, strict=True), 1):
+        rows.append(
+            [
+                str(number),
+                manifest["student"]["id"],
+                manifest["student"]["name"],
+                manifest["submitted_at"].replace("T", " "),
+                "LATE" if manifest["late"] else "",
+                f"{len(manifest['missing'])} item(s)" if manifest["missing"] else "",
+                str(start + 1),
+            ]
+        )
+    deadline_text = f"deadline {deadline.isoformat()}" if deadline else "no deadline given"
+    late = sum(1 for _, manifest in students if manifest["late"])
+    subtitle = (
+        f"{len(students)} students · {late} late · {deadline_text} · "
+        f"collected {datetime.now().astimezone().isoformat(timespec='minutes')}"
+    )
+    footer = f"{rejected} submission(s) rejected: see {REJECTED_CSV}. " if rejected else ""
+    if sent_nothing:
+        footer += f"{len(sent_nothing)} on the roster sent nothing: {', '.join(sent_nothing)}."
+    index, rects = _index_pdf(rows, "Submissions", subtitle, footer)
+    writer.append(io.BytesIO(index), import_outline=False)
+    for path, _ in parts:
+        writer.append(path, import_outline=False)
+    writer.add_outline_item(title="Index", page_number=0)
+    for (_, manifest), (_, sections), start in zip(students, parts, starts, strict=True):
+        student = manifest["student"]
+        late_mark = " (late)" if manifest["late"] else ""
+        parent = writer.add_outline_item(
+            title=f"{student['id']}: {student['name']}{late_mark}", page_number=start, is_open=False
+        )
+        for title, offset in sections:
+            writer.add_outline_item(title=title, page_number=start + offset, parent=parent)
+    flat_rects = [(page, rect) for page, page_rects in enumerate(rects) for rect in page_rects]
+    for (page, rect), start in zip(flat_rects, starts, strict=True):
+        writer.add_annotation(page_number=page, annotation=Link(rect=rect, target_page_index=start))
+    writer.add_metadata({"/Title": "All submissions"})
+    temporary = staging / MERGED_PDF
+    with temporary.open("wb") as stream:
+        writer.write(stream)
+    temporary.replace(output)
+    return output

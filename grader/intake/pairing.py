@@ -1,0 +1,178 @@
+"""Which project each file and link of a hand-in is for, told by what it says.
+
+A project number or title is looked for in the file name, then in the report's first page or the
+notebook's first cell (and for a link, in the text around it). What cannot be told is filed
+under the first project still lacking that kind of file, and a note says it was a guess.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from grader.intake.common import DATA_SUFFIXES, natural_key
+from grader.intake.links import Link
+
+KINDS = ("notebook", "report", "dataset")
+_NUMBERED = re.compile(
+    r"(?<![A-Za-z0-9])(?:project|proj|prj|p|report|notebook|nb)[\s_#.-]*(?:no\.?\s*)?(\d{1,2})(?!\d)",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One file of a hand-in, with its place: ``slot`` is what a later file of the same
+    project and kind replaces (``project2/report``), or ``other/<name>`` for the rest."""
+
+    slot: str
+    relpath: str
+    data: bytes
+
+
+def kind_of(name: str) -> str:
+    suffix = PurePosixPath(name).suffix.lower()
+    if suffix == ".ipynb":
+        return "notebook"
+    if suffix == ".pdf":
+        return "report"
+    return "dataset" if suffix in DATA_SUFFIXES else "other"
+
+
+def project_in(text: str, required: int, titles: Sequence[str] = ()) -> int | None:
+    """The project a text names ("Project 2", "p2", "report_1", or a title), or None."""
+    for match in _NUMBERED.finditer(text):
+        if 1 <= int(match[1]) <= required:
+            return int(match[1])
+    lowered = text.lower()
+    for number, title in enumerate(titles[:required], 1):
+        if title and title.lower() in lowered:
+            return number
+    return None
+
+
+def _first_page_text(data: bytes) -> str:
+    from pypdf import PdfReader
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        return reader.pages[0].extract_text() or "" if reader.pages else ""
+    except Exception:  # a broken PDF tells nothing; check_pdf reports it elsewhere
+        return ""
+
+
+def _first_cell_text(data: bytes) -> str:
+    try:
+        cells = json.loads(data).get("cells") or []
+        source = cells[0].get("source", "") if cells else ""
+    except (ValueError, AttributeError, TypeError):
+        return ""
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+def _project_of(name: str, data: bytes, kind: str, required: int, titles: Sequence[str]):
+    number = project_in(PurePosixPath(name).stem, required, titles)
+    if number is None and kind == "report":
+        number = project_in(_first_page_text(data), required, titles)
+    if number is None and kind == "notebook":
+        number = project_in(_first_cell_text(data), required, titles)
+    return number
+
+
+def pair_files(
+    files: Sequence[tuple[str, bytes]], required: int, titles: Sequence[str] = ()
+) -> tuple[list[Piece], list[str]]:
+    """Each file placed in a slot; and notes for what was guessed or set aside."""
+    pieces: list[Piece] = []
+    notes: list[str] = []
+    used: set[str] = set()
+
+    def relpath(folder: str, name: str) -> str:
+        base = PurePosixPath(name).name
+        path, copy = f"{folder}/{base}", 2
+        while path in used:
+            path = f"{folder}/{PurePosixPath(base).stem}-{copy}{PurePosixPath(base).suffix}"
+            copy += 1
+        used.add(path)
+        return path
+
+    unknown: dict[str, list[tuple[str, bytes]]] = {kind: [] for kind in KINDS}
+    taken: set[tuple[int, str]] = set()
+    for name, data in sorted(files, key=lambda file: natural_key(file[0])):
+        kind = kind_of(name)
+        if kind == "other":
+            pieces.append(Piece(f"other/{name}", relpath("other", name), data))
+            continue
+        number = _project_of(name, data, kind, required, titles)
+        if number is None:
+            unknown[kind].append((name, data))
+        elif (number, kind) in taken:
+            path = relpath(f"project{number}", name)
+            pieces.append(Piece(f"other/{path}", path, data))
+            notes.append(f"{name}: a second {kind} for project {number}, kept beside the first")
+        else:
+            taken.add((number, kind))
+            pieces.append(Piece(f"project{number}/{kind}", relpath(f"project{number}", name), data))
+    for kind, names in unknown.items():
+        free = [n for n in range(1, required + 1) if (n, kind) not in taken]
+        for name, data in names:
+            if not free:
+                pieces.append(Piece(f"other/{name}", relpath("other", name), data))
+                notes.append(f"{name}: no project left without a {kind}; kept under other/")
+                continue
+            number = free.pop(0)
+            taken.add((number, kind))
+            pieces.append(Piece(f"project{number}/{kind}", relpath(f"project{number}", name), data))
+            notes.append(
+                f"{name}: which project it is for could not be told (no project number or "
+                f"title in its name{_WHERE.get(kind, '')}); taken as project {number}'s {kind}"
+            )
+    return pieces, notes
+
+
+_WHERE = {"report": " or first page", "notebook": " or first cell"}
+
+
+def pair_links(
+    links: Sequence[Link], required: int, titles: Sequence[str] = ()
+) -> tuple[dict[str, str], list[str]]:
+    """Slots ``project<n>/colab`` and ``project<n>/dataset_link`` for the links; and notes."""
+    slots: dict[str, str] = {}
+    notes: list[str] = []
+    unknown: list[tuple[str, Link]] = []
+    for link in links:
+        if link.kind == "colab" or (link.kind == "drive" and link.near_notebook):
+            key = "colab"
+        elif link.near_dataset:
+            key = "dataset_link"
+        else:
+            notes.append(f"a Google Drive link not said to be a dataset or notebook: {link.url}")
+            continue
+        number = project_in(link.context, required, titles)
+        if number is None and link.kind == "colab":
+            number = project_in(_last_path_part(link.url), required, titles)
+        if number is None or f"project{number}/{key}" in slots:
+            unknown.append((key, link))
+        else:
+            slots[f"project{number}/{key}"] = link.url
+    for key, link in unknown:
+        free = [n for n in range(1, required + 1) if f"project{n}/{key}" not in slots]
+        if not free:
+            notes.append(f"more links than projects, not used: {link.url}")
+            continue
+        slots[f"project{free[0]}/{key}"] = link.url
+        what = "Colab link" if key == "colab" else "dataset link"
+        if required > 1:
+            notes.append(
+                f"the {what} {link.url}: which project it is for could not be told; "
+                f"taken as project {free[0]}'s"
+            )
+    return slots, notes
+
+
+def _last_path_part(url: str) -> str:
+    return url.split("?", 1)[0].rsplit("/", 1)[-1]

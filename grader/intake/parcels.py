@@ -1,0 +1,242 @@
+"""The inbox as parcels: each message or bundle zip read, unpacked, attributed and paired.
+
+A parcel is what one item brings: its files placed in project slots, its links, who it is from
+and when it counts from. Nothing is written here; placing parcels is :mod:`placing`'s job.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mailbox
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from grader.errors import UserError
+from grader.intake.attribute import Attribution, name_student, unwrap
+from grader.intake.common import MB, Limits, Rejected, natural_key
+from grader.intake.links import find_links
+from grader.intake.mail import Attachment, Letter, read_letter
+from grader.intake.pairing import Piece, pair_files, pair_links
+from grader.intake.unpack import extract_bundle, is_bundle, unpack_plain_zip
+from grader.roster import Roster
+
+_TNEF_NOTE = (
+    "{name}: Outlook wrapped the attachments in winmail.dat (its rich-text format), so they "
+    "cannot be read: ask the student to send them again as plain attachments (in Outlook: "
+    "File > Options > Mail > Compose messages in HTML or plain text)"
+)
+
+
+@dataclass
+class Parcel:
+    source: str
+    digest: str  # SHA-256 of the item as received: the same item read again is known
+    sender: str = ""
+    subject: str = ""
+    sent_at: str = ""
+    student: dict[str, str] | None = None
+    pieces: list[Piece] = field(default_factory=list)
+    links: dict[str, str] = field(default_factory=dict)
+    titles: dict[int, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    skipped: str = ""
+    unattributed: str = ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    limits: Limits
+    roster: Roster | None
+    required: int
+    titles: Sequence[str] = ()
+
+
+def _bundle_parcel(data: bytes, limits: Limits) -> tuple[list[Piece], dict, dict, dict, list]:
+    """A bundle's files in their slots, its links, titles, student (with its created time)
+    and notes."""
+    with tempfile.TemporaryDirectory(prefix="grader-bundle-") as folder:
+        manifest = extract_bundle(data, Path(folder), limits)
+        pieces, links, titles, listed = [], {}, {}, set()
+        for number, project in enumerate(manifest["projects"], 1):
+            titles[number] = project.get("title") or f"Project {number}"
+            for kind in ("notebook", "report", "dataset"):
+                if relpath := project.get(kind):
+                    listed.add(relpath)
+                    content = Path(folder, relpath).read_bytes()
+                    pieces.append(Piece(f"project{number}/{kind}", relpath, content))
+            for key in ("colab", "dataset_link"):
+                if project.get(key):
+                    links[f"project{number}/{key}"] = project[key]
+        for relpath in sorted(set(manifest["files"]) - listed):
+            pieces.append(Piece(f"other/{relpath}", relpath, Path(folder, relpath).read_bytes()))
+    student = manifest["student"] | {"created": manifest["created"]}
+    return pieces, links, titles, student, manifest.get("notes", [])
+
+
+def read_zip_item(path: Path, settings: Settings) -> Parcel:
+    """A bundle zip lying in the inbox folder: its time is the manifest's created time."""
+    data = path.read_bytes()
+    parcel = Parcel(path.name, hashlib.sha256(data).hexdigest())
+    parcel.pieces, parcel.links, parcel.titles, claim, parcel.notes = _bundle_parcel(
+        data, settings.limits
+    )
+    parcel.sent_at, parcel.sender = claim.pop("created"), claim["email"]
+    if settings.roster is None:
+        parcel.student = dict(claim)
+        return parcel
+    person = settings.roster.by_email(claim["email"]) or settings.roster.by_id(claim["id"])
+    if person is None or person.is_staff:
+        named = f"{claim['id']} <{claim['email']}>"
+        parcel.unattributed = f"the bundle names {named}, who is not on the roster"
+    else:
+        parcel.student = {"id": person.id, "name": person.name, "email": claim["email"]}
+    return parcel
+
+
+def _loose_files(
+    attachments: Sequence[Attachment], limits: Limits
+) -> tuple[list[tuple[str, bytes]], list[str]]:
+    """The attachments as files, plain zips unpacked; and notes (winmail.dat, unpacked zips)."""
+    files, notes = [], []
+    for attachment in attachments:
+        name = attachment.name
+        if attachment.content_type == "application/ms-tnef" or name.lower() == "winmail.dat":
+            notes.append(_TNEF_NOTE.format(name=name))
+            files.append((name, attachment.data))
+        elif PurePosixPath(name).suffix.lower() == ".zip":
+            members = unpack_plain_zip(attachment.data, limits)
+            files.extend(members)
+            notes.append(f"{name}: unpacked ({len(members)} file(s))")
+        else:
+            files.append((name, attachment.data))
+    return files, notes
+
+
+def _fill(parcel: Parcel, content: Letter, settings: Settings) -> tuple[list[str], Any]:
+    """Put the message's files and links into the parcel; the file names and bundle claim."""
+    bundles = [
+        a for a in content.attachments if a.name.lower().endswith(".zip") and is_bundle(a.data)
+    ]
+    if len(bundles) > 1:
+        raise Rejected(f"the message holds {len(bundles)} bundles: send one per message")
+    files, notes = _loose_files(
+        [a for a in content.attachments if a not in bundles], settings.limits
+    )
+    titles, claim = list(settings.titles), None
+    if bundles:
+        parcel.pieces, parcel.links, parcel.titles, claim, bundle_notes = _bundle_parcel(
+            bundles[0].data, settings.limits
+        )
+        claim.pop("created")
+        notes += bundle_notes
+        titles = [parcel.titles[n] for n in sorted(parcel.titles)] or titles
+    loose, pair_notes = pair_files(files, settings.required, titles)
+    held = {piece.slot for piece in parcel.pieces}
+    parcel.pieces += [  # beside a bundle, a loose file never displaces the bundle's own
+        piece
+        if piece.slot not in held
+        else Piece(f"other/{piece.relpath}", piece.relpath, piece.data)
+        for piece in loose
+    ]
+    links = find_links(content.text, content.html)
+    link_slots, link_notes = pair_links(links, settings.required, titles)
+    parcel.links = link_slots | parcel.links
+    parcel.notes += notes + pair_notes + link_notes
+    return [name for name, _ in files], claim
+
+
+def read_message(raw: bytes, source: str, settings: Settings) -> Parcel:
+    """One email: staff and owner mail skipped, forwards unwrapped, files paired, links found."""
+    letter = read_letter(raw, settings.limits)
+    parcel = Parcel(source, hashlib.sha256(raw).hexdigest(), letter.address, letter.subject)
+    found: Attribution = unwrap(letter, settings.roster)
+    parcel.sent_at = found.sent_at.isoformat(timespec="seconds")
+    if found.skipped:
+        parcel.skipped = found.skipped
+        return parcel
+    try:
+        names, claim = _fill(parcel, found.content, settings)
+    except Rejected as rejection:
+        rejection.student = rejection.student or letter.address
+        raise
+    outer = [letter.subject, letter.text] if found.content is not letter else []
+    name_student(found, settings.roster, names, claim, outer)
+    parcel.student, parcel.unattributed, parcel.skipped = (
+        found.student,
+        found.unattributed,
+        found.skipped,
+    )
+    parcel.notes = found.notes + [note for note in parcel.notes if note not in found.notes]
+    return parcel
+
+
+@dataclass(frozen=True)
+class Item:
+    source: str
+    read: Callable[[], Parcel]
+
+
+def inbox_items(inbox: Path, settings: Settings) -> list[Item]:
+    """Every item of the inbox: a folder of zips, .eml and mbox files, or one such file."""
+    limits = settings.limits
+
+    def zip_item(path: Path) -> Item:
+        return Item(path.name, lambda: read_zip_item(path, settings))
+
+    def eml_item(path: Path) -> Item:
+        def read() -> Parcel:
+            if path.stat().st_size > limits.max_message_bytes:
+                raise Rejected(
+                    f"the message is over the cap of {limits.max_message_bytes // MB} MB"
+                )
+            return read_message(path.read_bytes(), path.name, settings)
+
+        return Item(path.name, read)
+
+    def mbox_items(path: Path) -> list[Item]:
+        box = mailbox.mbox(path, create=False)
+
+        def read(key: str, source: str) -> Parcel:
+            with box.get_file(key) as stream:
+                raw = stream.read(limits.max_message_bytes + 1)
+            return read_message(raw, source, settings)
+
+        return [
+            Item(f"{path.name}#{n}", lambda k=key, n=n: read(k, f"{path.name}#{n}"))
+            for n, key in enumerate(box.keys(), 1)
+        ]
+
+    if inbox.is_dir():
+        items: list[Item] = []
+        for path in sorted(inbox.iterdir(), key=lambda p: natural_key(p.name)):
+            suffix = path.suffix.lower()
+            if not path.is_file():
+                continue
+            if suffix == ".zip":
+                items.append(zip_item(path))
+            elif suffix == ".eml":
+                items.append(eml_item(path))
+            elif suffix == ".mbox":
+                items.extend(mbox_items(path))
+        if not items:
+            raise UserError(
+                f"{inbox} holds no .zip, .eml or .mbox files: give the folder where "
+                "the bundles or exported messages are"
+            )
+        return items
+    if not inbox.is_file():
+        raise UserError(f"{inbox} does not exist: give a folder of bundles or messages, or an mbox")
+    if inbox.suffix.lower() == ".zip":
+        return [zip_item(inbox)]
+    if inbox.suffix.lower() == ".eml":
+        return [eml_item(inbox)]
+    with inbox.open("rb") as stream:
+        if stream.read(5) != b"From ":
+            raise UserError(
+                f"{inbox} is not a folder, a .zip, an .eml or an mbox file (an mbox "
+                "starts with 'From '): export the mailbox as mbox"
+            )
+    return mbox_items(inbox)

@@ -1,0 +1,188 @@
+"""Unpacking zips safely: bundles (checked against their manifest) and plain zips of files.
+
+Each member is written by hand after its name, kind and size are checked; nothing is extracted
+wholesale, and nothing lands outside the folder given.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import stat
+import unicodedata
+import zipfile
+import zlib
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from grader.bundle import MANIFEST_NAME
+from grader.intake.common import (
+    DEFAULT_LIMITS,
+    TOOL_FILES,
+    Limits,
+    Rejected,
+    safe_relpath,
+    write_manifest,
+    write_new,
+)
+from grader.intake.manifest import check_manifest
+
+
+def _member_name(info: zipfile.ZipInfo) -> str:
+    """The member's name as UTF-8, or Rejected when it is in another encoding."""
+    if "\x00" in info.orig_filename:
+        raise Rejected(f"zip member name {info.orig_filename!r} holds a NUL byte")
+    if info.flag_bits & 0x800:
+        return info.orig_filename
+    raw = info.orig_filename.encode("cp437")  # zipfile read the bytes as cp437
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Rejected(
+            f"zip member name {raw!r} is not UTF-8: zip the files again with names in plain "
+            "characters (or with a tool that writes UTF-8 names)"
+        ) from None
+
+
+def _plan_members(archive: zipfile.ZipFile, limits: Limits) -> dict[str, zipfile.ZipInfo]:
+    """Every regular member by safe relative path, after checking names, kinds and sizes."""
+    infos = archive.infolist()
+    if len(infos) > limits.max_members:
+        raise Rejected(f"zip holds {len(infos)} members, over the cap of {limits.max_members}")
+    members: dict[str, zipfile.ZipInfo] = {}
+    total = 0
+    for info in infos:
+        name = _member_name(info)
+        relpath = safe_relpath(name, "zip member").as_posix()
+        kind = stat.S_IFMT(info.external_attr >> 16)
+        if kind == stat.S_IFLNK:
+            raise Rejected(f"zip member {name!r} is a symbolic link")
+        if kind not in (0, stat.S_IFREG, stat.S_IFDIR):
+            raise Rejected(f"zip member {name!r} is a device, pipe or socket, not a file")
+        if info.flag_bits & 0x1:
+            raise Rejected(f"zip member {name!r} is encrypted: send it without a password")
+        if info.is_dir() or TOOL_FILES.search(relpath):
+            continue
+        if info.file_size > limits.max_member_bytes:
+            raise Rejected(f"zip member {name!r} unpacks to {info.file_size} bytes, over the cap")
+        if info.file_size > limits.ratio_floor_bytes and info.file_size > limits.max_ratio * max(
+            info.compress_size, 1
+        ):
+            ratio = info.file_size / max(info.compress_size, 1)
+            raise Rejected(
+                f"zip member {name!r} would unpack {ratio:.0f} times its packed size "
+                f"(a zip bomb?); the cap is {limits.max_ratio:.0f}"
+            )
+        total += info.file_size
+        if total > limits.max_total_bytes:
+            raise Rejected(f"zip unpacks to more than the cap of {limits.max_total_bytes} bytes")
+        if relpath in members:
+            raise Rejected(f"zip holds {relpath!r} twice")
+        members[relpath] = info
+    return members
+
+
+def _manifest_prefix(members: Mapping[str, zipfile.ZipInfo]) -> str:
+    """'' when manifest.json is at the top, 'dir/' when the whole bundle was zipped in a folder."""
+    if MANIFEST_NAME in members:
+        return ""
+    tops = {relpath.split("/", 1)[0] for relpath in members}
+    if len(tops) == 1 and f"{next(iter(tops))}/{MANIFEST_NAME}" in members:
+        return f"{next(iter(tops))}/"
+    raise Rejected(
+        "the zip has no manifest.json, so it is not a bundle: build it with `grader bundle`"
+    )
+
+
+def _chunks(stream: io.BufferedIOBase) -> Iterator[bytes]:
+    yield from iter(lambda: stream.read(1 << 20), b"")
+
+
+def extract_bundle(
+    source: Path | bytes, dest: Path, limits: Limits = DEFAULT_LIMITS
+) -> dict[str, Any]:
+    """Check a bundle zip and unpack its listed files into the empty folder ``dest``.
+
+    Returns the checked manifest (also written to ``dest``); raises Rejected with the reason.
+    Each member is written by hand after its path is checked; nothing is extracted wholesale.
+    """
+    with _reading_zip(source) as archive:
+        members = _plan_members(archive, limits)
+        prefix = _manifest_prefix(members)
+        manifest_info = members[prefix + MANIFEST_NAME]
+        if manifest_info.file_size > limits.max_manifest_bytes:
+            raise Rejected("manifest.json is too large to be a bundle manifest")
+        try:
+            manifest = check_manifest(json.loads(archive.read(manifest_info)))
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise Rejected(f"manifest.json is not valid JSON ({error})") from None
+        student_id = manifest["student"]["id"]
+        budget = limits.max_total_bytes
+        for relpath, expected in manifest["files"].items():
+            info = members.get(prefix + relpath)
+            if info is None:
+                raise Rejected(f"manifest.json lists {relpath} but the zip lacks it", student_id)
+            cap = min(info.file_size, budget)
+            with archive.open(info) as stream:
+                digest = write_new(dest, PurePosixPath(relpath), _chunks(stream), cap)
+            budget -= info.file_size
+            if digest != expected:
+                raise Rejected(
+                    f"{relpath} does not match its SHA-256 in manifest.json: it "
+                    "changed after bundling; bundle again",
+                    student_id,
+                )
+        listed = {prefix + relpath for relpath in manifest["files"]} | {prefix + MANIFEST_NAME}
+        if unlisted := sorted(set(members) - listed):
+            manifest["notes"] = [
+                f"ignored files the manifest does not list: {', '.join(unlisted[:10])}"
+            ]
+    write_manifest(dest, manifest)
+    return manifest
+
+
+def is_bundle(data: bytes) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, UnicodeDecodeError):
+        return False
+    return any(name == MANIFEST_NAME or name.endswith("/" + MANIFEST_NAME) for name in names)
+
+
+@contextmanager
+def _reading_zip(source: Path | bytes) -> Iterator[zipfile.ZipFile]:
+    """The open zip; whatever the zip module raises on a broken one becomes Rejected."""
+    try:
+        with zipfile.ZipFile(source if isinstance(source, Path) else io.BytesIO(source)) as archive:
+            yield archive
+    except UnicodeDecodeError:
+        raise Rejected(
+            "a zip member name is marked as UTF-8 but is not: zip the files again"
+        ) from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError) as error:
+        raise Rejected(f"not a readable zip ({type(error).__name__}: {error})") from None
+
+
+def unpack_plain_zip(data: bytes, limits: Limits) -> list[tuple[str, bytes]]:
+    """The files of a zip that is not a bundle (macOS "Compress", Windows "Send to"), by path.
+
+    Tool files (``__MACOSX/``, ``._*``, ``.DS_Store``) are dropped; one folder that holds
+    everything is dropped from the paths; the same checks as for bundles apply.
+    """
+    with _reading_zip(data) as archive:
+        members = _plan_members(archive, limits)
+        tops = {relpath.split("/", 1)[0] for relpath in members}
+        strip = len(tops) == 1 and all("/" in relpath for relpath in members)
+        files = []
+        for relpath, info in members.items():
+            with archive.open(info) as stream:
+                content = stream.read(info.file_size + 1)
+            if len(content) != info.file_size:
+                raise Rejected(f"zip member {relpath!r} is larger than it says")
+            name = relpath.split("/", 1)[1] if strip else relpath
+            # macOS stores names decomposed (e + U+0301); the folder gets them composed.
+            files.append((unicodedata.normalize("NFC", name), content))
+    return files
