@@ -102,10 +102,10 @@ class ProbeCall:
 
 @dataclass
 class ProbeOutcome:
-    """What one call returned (float64 arrays; a tuple for functions returning several) or why
-    there is no value."""
+    """What one call returned (float64 arrays; a tuple for functions returning several, a dict
+    for functions returning named values) or why there is no value."""
 
-    value: np.ndarray | tuple[np.ndarray, ...] | None
+    value: np.ndarray | tuple[np.ndarray, ...] | dict[str, np.ndarray] | None
     error: str | None
 
 
@@ -827,6 +827,8 @@ def __grader_probe(name, request, limit):
         if not callable(function):
             raise TypeError("'" + name + "' is " + type(function).__name__ + ", not a function")
         result = function(*[decode(item) for item in json.loads(request)])
+        if isinstance(result, dict):  # e.g. gradients by parameter name
+            return json.dumps({"keyed": {str(k): encode(v) for k, v in result.items()}})
         several = isinstance(result, tuple) or (
             isinstance(result, list) and result
             and all(is_tensor(r) or isinstance(r, numpy.ndarray) for r in result)
@@ -875,6 +877,9 @@ def _read_probe_reply(reply: dict[str, Any]) -> ProbeOutcome:
         decoded = json.loads(payload)
         if "error" in decoded:
             return ProbeOutcome(None, str(decoded["error"])[:500])
+        if "keyed" in decoded:
+            keyed = decoded["keyed"]
+            return ProbeOutcome({str(k): _decode_array(v) for k, v in keyed.items()}, None)
         if "several" in decoded:
             return ProbeOutcome(tuple(_decode_array(item) for item in decoded["several"]), None)
         return ProbeOutcome(_decode_array(decoded["one"]), None)

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from grader.gradebook import Row
-from grader.score import FunctionResult, hint_message
+from grader.scoring import FunctionResult
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 FEEDBACK_OUTPUT_CHARS = 20_000  # of the notebook's own output, shown folded in the feedback
@@ -56,7 +56,7 @@ def case_lines(result: FunctionResult) -> list[tuple[str, bool, str]]:
 
 
 def _function_output(result: FunctionResult) -> str:
-    lines = [f"Hint [{code}]: {hint_message(result.name, code)}" for code in result.hints]
+    lines = [f"Hint [{code}]: {result.hint_messages[code]}" for code in result.hints]
     lines += [f"Forbidden shortcut: {item}" for item in result.forbidden]
     lines += [f"{labels}: {message}" for labels, _, message in case_lines(result)]
     return "\n".join(lines)
@@ -150,7 +150,7 @@ def feedback_html(graded: Graded) -> str:
             "score": f"{r.score:g}",
             "points": f"{r.points:g}",
             "max_error": "–" if r.max_error is None else f"{r.max_error:.2g}",
-            "hints": [{"code": c, "message": hint_message(r.name, c)} for c in r.hints],
+            "hints": [{"code": c, "message": r.hint_messages[c]} for c in r.hints],
             "forbidden": r.forbidden,
             "cases": case_lines(r),
             "figure": _figure(r),

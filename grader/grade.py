@@ -1,9 +1,10 @@
 """``grader grade``: run every submission in the sandbox, score it, record it, hand it back.
 
 The student's notebook runs in :mod:`grader.execute`'s sandbox; its graded functions are
-probed with hidden cases drawn from a per-submission seed; :mod:`grader.score` compares the
-answers on this (trusted) side; each result is committed to the gradebook as soon as it is
-known, so a killed run loses nothing and ``--resume`` picks up where it stopped.
+probed with hidden cases drawn from a per-submission seed (each function from its own
+generator); :mod:`grader.scoring` compares the answers on this (trusted) side; each result is
+committed to the gradebook as soon as it is known, so a killed run loses nothing and
+``--resume`` picks up where it stopped.
 """
 
 from __future__ import annotations
@@ -25,9 +26,18 @@ from pathlib import Path
 
 import nbformat
 
-from grader import assign, execute, export, score
+from grader import execute, export, score
+from grader.assignment import (
+    AssignmentConfig,
+    load_assignment,
+    load_config,
+    owned_cell_problems,
+    owned_checksums,
+    released_notebook,
+)
 from grader.errors import UserError
 from grader.gradebook import Gradebook, Row
+from grader.scoring import Rules, score_function
 
 
 @dataclass(frozen=True)
@@ -66,7 +76,7 @@ def _late(manifest: dict, deadline: datetime | None) -> bool | None:
         return None
 
 
-def _pick_notebook(folder: Path, config: assign.AssignmentConfig) -> Path | str:
+def _pick_notebook(folder: Path, config: AssignmentConfig) -> Path | str:
     """The notebook of ``folder`` that defines the most graded functions, or why none does."""
     notebooks = sorted(p for p in folder.rglob("*.ipynb") if "history" not in p.parts)
     if not notebooks:
@@ -92,7 +102,7 @@ def _pick_notebook(folder: Path, config: assign.AssignmentConfig) -> Path | str:
     return best
 
 
-def _from_folder(folder: Path, config: assign.AssignmentConfig) -> Submission:
+def _from_folder(folder: Path, config: AssignmentConfig) -> Submission:
     manifest_path = folder / "manifest.json"
     manifest = {}
     if manifest_path.is_file():
@@ -110,7 +120,7 @@ def _from_folder(folder: Path, config: assign.AssignmentConfig) -> Submission:
 
 
 def find_submissions(
-    paths: Sequence[Path], config: assign.AssignmentConfig, scratch: Path
+    paths: Sequence[Path], config: AssignmentConfig, scratch: Path
 ) -> list[Submission]:
     """One :class:`Submission` per PATH (bundle zips are unpacked into ``scratch``)."""
     from grader import collect
@@ -153,7 +163,7 @@ def find_submissions(
 # --- grading one -------------------------------------------------------------------------
 
 
-def _limits(config: assign.AssignmentConfig, timeout: float | None, unsafe: bool) -> execute.Limits:
+def _limits(config: AssignmentConfig, timeout: float | None, unsafe: bool) -> execute.Limits:
     return execute.Limits(
         cell_timeout=timeout or config.cell_timeout,
         notebook_timeout=config.notebook_timeout,
@@ -166,7 +176,7 @@ def _limits(config: assign.AssignmentConfig, timeout: float | None, unsafe: bool
 class Plan:
     """What every submission of one run is graded with."""
 
-    config: assign.AssignmentConfig
+    config: AssignmentConfig
     limits: execute.Limits
     out: Path
     owned_checksums: dict[str, str]  # role -> checksum of the released grader-owned cells
@@ -182,7 +192,7 @@ def _warnings(
         except Exception:  # the run already reported why the notebook cannot be read
             nb = None
         if nb is not None:
-            problems = assign.owned_cell_problems(nb, plan.owned_checksums)
+            problems = owned_cell_problems(nb, plan.owned_checksums)
             warnings += [f"Grader cell changed: {p}" for p in problems]
     if run.output_truncated:
         warnings.append("Your notebook printed more than the grader keeps; the rest was dropped.")
@@ -210,9 +220,9 @@ def _run(
 def grade_submission(submission: Submission, plan: Plan, seed: int) -> Row:
     """Run, probe, score and write one submission's files; return its gradebook row."""
     config = plan.config
-    cases = score.hidden_cases(
-        seed, config.sizes, config.sequence_lengths, config.cases_per_function
-    )
+    assignment = load_assignment(config.directory)
+    cases = assignment.hidden_cases(seed)
+    rules = Rules.of(assignment)
     names = [f.name for f in config.functions]
     calls = [execute.ProbeCall(name, case.args) for name in names for case in cases[name]]
     run = _run(submission, calls, plan.limits)
@@ -225,14 +235,8 @@ def grade_submission(submission: Submission, plan: Plan, seed: int) -> Row:
         run.code, names, config.forbidden_imports, config.forbidden_calls
     )
     results = {
-        f.name: score.score_function(
-            f.name,
-            f.points,
-            cases[f.name],
-            outcomes[f.name],
-            config.atol,
-            config.rtol,
-            forbidden.get(f.name, []),
+        f.name: score_function(
+            f.name, f.points, cases[f.name], outcomes[f.name], rules, forbidden.get(f.name, [])
         )
         for f in config.functions
     }
@@ -401,7 +405,8 @@ def grade(
     unsafe_no_sandbox: bool = False,
 ) -> list[Row]:
     """Grade every submission; return the rows of ``grades.csv`` (one per submission)."""
-    config = assign.load_config(assignment_dir)
+    assignment = load_assignment(assignment_dir)
+    config = assignment.config
     if workers < 1:
         raise UserError(f"--workers {workers}: give 1 or more")
     if timeout is not None and timeout <= 0:
@@ -409,8 +414,8 @@ def grade(
     limits = _limits(config, timeout, unsafe_no_sandbox)
     execute.check_sandbox(limits)
     out.mkdir(parents=True, exist_ok=True)
-    released = assign.released_notebook(config)
-    plan = Plan(config, limits, out, assign.owned_checksums(released))
+    released = released_notebook(assignment)
+    plan = Plan(config, limits, out, owned_checksums(released))
     with (
         tempfile.TemporaryDirectory(prefix="grader-bundles-") as scratch,
         Gradebook(out / "gradebook.sqlite") as book,
@@ -443,7 +448,7 @@ def grade(
     return rows
 
 
-def _seed(explicit: int | None, config: assign.AssignmentConfig) -> int:
+def _seed(explicit: int | None, config: AssignmentConfig) -> int:
     if explicit is not None:
         return explicit
     if config.seed is not None:
@@ -485,7 +490,7 @@ def cli(args: argparse.Namespace) -> int:
         resume=args.resume,
         unsafe_no_sandbox=args.unsafe_no_sandbox,
     )
-    config = assign.load_config(Path(args.assignment))
+    config = load_config(Path(args.assignment))
     print(summary_table(rows, [f.name for f in config.functions]))
     print(
         f"\nwrote {out / 'grades.csv'}, {out / 'gradebook.sqlite'} and "

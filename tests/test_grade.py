@@ -21,12 +21,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader import assign
+from grader import assignment as assign
 from grader.gradebook import Gradebook
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = ROOT / "assignments" / "lstm_gates"
-SAMPLES = ROOT / "examples" / "submissions"
+SAMPLES = ROOT / "assignments" / "lstm_gates" / "examples"
 GRADER = [sys.executable, "-m", "grader.cli"]
 FENCE = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"]
 FUNCTIONS = [f.name for f in assign.load_config(ASSIGNMENT).functions]
@@ -71,7 +71,7 @@ def test_full_marks_sample(samples_graded):
     assert (row["score"], row["max_score"], row["status"]) == ("100", "100", "graded")
     results = json.loads((samples_graded / "asha" / "results.json").read_text())
     assert results["score"] == 100
-    # The samples are made from the current release (examples/submissions/make_samples.py).
+    # The samples are made from the current release (assignments/lstm_gates/examples/make_samples.py).
     assert "Grader cell changed" not in results["output"]
     assert [t["name"] for t in results["tests"]] == FUNCTIONS
     for test in results["tests"]:
