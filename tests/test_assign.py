@@ -164,9 +164,7 @@ def test_config_errors_name_the_file_and_the_key(assignment_copy, old, new, expe
         ('name = "lstm_cell"', 'name = "lstm cell"', "is not a Python function name"),
     ],
 )
-def test_function_names_are_checked_against_the_grading_module(
-    assignment_copy, old, new, expected
-):
+def test_function_names_are_checked_against_the_grading_module(assignment_copy, old, new, expected):
     edit_config(assignment_copy, old, new)
     with pytest.raises(UserError) as error:
         load_assignment(assignment_copy)

@@ -71,7 +71,7 @@ def test_full_marks_sample(samples_graded):
     assert (row["score"], row["max_score"], row["status"]) == ("100", "100", "graded")
     results = json.loads((samples_graded / "asha" / "results.json").read_text())
     assert results["score"] == 100
-    # The samples are made from the current release (assignments/lstm_gates/examples/make_samples.py).
+    # The samples are made from the current release (examples/make_samples.py of the assignment).
     assert "Grader cell changed" not in results["output"]
     assert [t["name"] for t in results["tests"]] == FUNCTIONS
     for test in results["tests"]:

@@ -10,7 +10,7 @@ import pytest
 import reference_lstm as ref
 from grader import score
 from grader.assignment import load_assignment
-from grader.scoring import Rules, score_case, score_function
+from grader.scoring import Rules, score_function
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = load_assignment(ROOT / "assignments" / "lstm_gates")
