@@ -142,3 +142,65 @@ def run_solutions(name: str, calls: list[tuple[str, tuple]]) -> list:
         )
         client.execute()
         return pickle.loads(results_path.read_bytes()), nb
+
+
+# --- checks every assignment folder passes ---------------------------------------------------
+
+
+def numerical_gradient(scalar: Callable[[], float], array: np.ndarray, eps: float = 1e-6):
+    """d scalar() / d array by central differences, changing ``array`` in place and back."""
+    grad = np.zeros_like(array)
+    for index in np.ndindex(array.shape):
+        saved = array[index]
+        array[index] = saved + eps
+        up = scalar()
+        array[index] = saved - eps
+        down = scalar()
+        array[index] = saved
+        grad[index] = (up - down) / (2 * eps)
+    return grad
+
+
+def indistinguishable_cases(name: str, seed: int = 0) -> dict[tuple[str, str], list[str]]:
+    """For each (mistake code, function) of the folder: the labels of the cases on which the
+    mistake's variant is within the grading tolerance of the reference (its hint cannot fire
+    there, and the student loses nothing there)."""
+    grading = load_grading(name)
+    found = {}
+    for function in grading.REFERENCE:
+        cases = cases_for(name, function, seed)
+        expected = [grading.REFERENCE[function](*case.args) for case in cases]
+        for mistake in grading.MISTAKES:
+            if function in mistake.variants:
+                found[mistake.code, function] = [
+                    case.label
+                    for case, want in zip(cases, expected, strict=True)
+                    if close(mistake.variants[function](*case.args), want)
+                ]
+    return found
+
+
+def confusable_mistakes(name: str, seed: int = 0) -> list[tuple[str, str, str]]:
+    """(function, code, code) for two mistakes whose variants agree on every case of the
+    function: one hint could never be told from the other."""
+    grading = load_grading(name)
+    confused = []
+    for function in grading.REFERENCE:
+        cases = cases_for(name, function, seed)
+        users = [m for m in grading.MISTAKES if function in m.variants]
+        outputs = {m.code: [m.variants[function](*c.args) for c in cases] for m in users}
+        for k, first in enumerate(users):
+            for second in users[k + 1 :]:
+                pairs = zip(outputs[first.code], outputs[second.code], strict=True)
+                if all(close(a, b) for a, b in pairs):
+                    confused.append((function, first.code, second.code))
+    return confused
+
+
+def readme_hint_codes(name: str) -> set[str]:
+    """The codes in the first column of the README's hint-code table."""
+    import re
+
+    text = (ASSIGNMENTS / name / "README.md").read_text()
+    table = text.split("## Hint codes", 1)[1]
+    return set(re.findall(r"^\| `([^`]+)` \|", table, re.MULTILINE))
