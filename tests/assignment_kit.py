@@ -204,3 +204,94 @@ def readme_hint_codes(name: str) -> set[str]:
     text = (ASSIGNMENTS / name / "README.md").read_text()
     table = text.split("## Hint codes", 1)[1]
     return set(re.findall(r"^\| `([^`]+)` \|", table, re.MULTILINE))
+
+
+# --- checks every assignment folder passes, called by each folder's test module ----------------
+
+
+def check_cases_reproducible(name: str, function: str) -> None:
+    """The same seed gives the same cases; another seed other inputs."""
+    first, again = cases_for(name, function, 7), cases_for(name, function, 7)
+    other = cases_for(name, function, 8)
+    assert [c.label for c in first] == [c.label for c in again]
+    for a, b, c in zip(first, again, other, strict=True):
+        assert all(np.array_equal(u, v) for u, v in zip(arrays(a), arrays(b), strict=True))
+        assert not np.allclose(a.args[0], c.args[0])
+
+
+def arrays(case) -> list[np.ndarray]:
+    """Every array of a case's arguments, dicts' values included, in a fixed order."""
+    found = []
+    for arg in case.args:
+        found += [np.asarray(arg[k]) for k in sorted(arg)] if isinstance(arg, dict) else [arg]
+    return found
+
+
+def check_mistakes_listed(name: str) -> None:
+    """Unique codes, all in the README's table, each variant for a graded function, and each
+    message formats with the function's name (no other braces)."""
+    grading = load_grading(name)
+    codes = [m.code for m in grading.MISTAKES]
+    assert len(codes) == len(set(codes))
+    assert readme_hint_codes(name) == set(codes)
+    for mistake in grading.MISTAKES:
+        assert mistake.variants and set(mistake.variants) <= set(grading.REFERENCE)
+        assert mistake.message.format(function="f").startswith("f ")
+
+
+def check_folder(name: str) -> None:
+    """assignment.toml grades REFERENCE's functions in the notebook's order for 100 points;
+    source.ipynb defines each in one cell with a solution region and makes no forbidden
+    import or call."""
+    import tomllib
+
+    from grader.score import forbidden_shortcuts
+
+    grading = load_grading(name)
+    config = tomllib.loads((ASSIGNMENTS / name / "assignment.toml").read_text())
+    assert [f["name"] for f in config["functions"]] == list(grading.REFERENCE)
+    assert sum(f["points"] for f in config["functions"]) == 100
+    source = nbformat.read(ASSIGNMENTS / name / "source.ipynb", as_version=4)
+    code = "\n".join(c.source for c in source.cells if c.cell_type == "code")
+    forbidden = config["forbidden"]
+    graded = list(grading.REFERENCE)
+    assert forbidden_shortcuts(code, graded, forbidden["imports"], forbidden["calls"]) == {}
+    for function in graded:
+        (cell,) = [c for c in source.cells if c.source.startswith(f"def {function}(")]
+        assert "### BEGIN SOLUTION" in cell.source and "### END SOLUTION" in cell.source
+
+
+def check_solutions_are_reference(name: str) -> dict[str, str]:
+    """The source notebook's solutions, run in a real kernel, return REFERENCE's values on the
+    hidden cases of every graded function. Returns the text each cell printed, by cell id."""
+    grading = load_grading(name)
+    calls = [(f, case.args) for f in grading.REFERENCE for case in cases_for(name, f, 5)]
+    results, executed = run_solutions(name, calls)
+    for (function, args), got in zip(calls, results, strict=True):
+        assert close(got, grading.REFERENCE[function](*args), 1e-12, 1e-12), function
+    return {
+        cell.id: "".join(out.get("text", "") for out in cell.outputs)
+        for cell in executed.cells
+        if "id" in cell
+    }
+
+
+def check_composition(name: str) -> None:
+    """Each composite over the reference parts is the reference; over a part with a known
+    mistake it is that mistake's composite variant (the mistake shows through as declared)."""
+    grading = load_grading(name)
+    for function, parts in grading.PARTS.items():
+        assert set(parts) <= set(grading.REFERENCE) - {function}
+        compose = grading.COMPOSITION[function]
+        for case in cases_for(name, function, 3):
+            composed = compose(dict(grading.REFERENCE), *case.args)
+            assert close(composed, grading.REFERENCE[function](*case.args), 1e-12, 1e-12)
+        for mistake in grading.MISTAKES:
+            wrong_parts = [part for part in parts if part in mistake.variants]
+            if not wrong_parts or function not in mistake.variants:
+                continue
+            substituted = {**grading.REFERENCE, **{p: mistake.variants[p] for p in wrong_parts}}
+            for case in cases_for(name, function, 4):
+                composed = compose(substituted, *case.args)
+                want = mistake.variants[function](*case.args)
+                assert close(composed, want, 1e-12, 1e-12), (mistake.code, function)

@@ -3,15 +3,10 @@ the known mistakes, the composites, and the source notebook's own solutions."""
 
 from __future__ import annotations
 
-import tomllib
-
 import assignment_kit as kit
-import nbformat
 import numpy as np
 import pytest
 import torch
-
-from grader.score import forbidden_shortcuts
 
 NAME = "rnn_gradients"
 grading = kit.load_grading(NAME)
@@ -140,12 +135,7 @@ def test_the_notes_experiment_vanishes_carries_explodes(w_rec, low, high):
 
 @pytest.mark.parametrize("function", list(REFERENCE))
 def test_cases_are_reproducible_from_the_seed(function):
-    first, again = kit.cases_for(NAME, function, 7), kit.cases_for(NAME, function, 7)
-    other = kit.cases_for(NAME, function, 8)
-    assert [c.label for c in first] == [c.label for c in again]
-    for a, b, c in zip(first, again, other, strict=True):
-        assert kit.close(a.args[0], b.args[0], 0, 0)
-        assert not np.allclose(a.args[0], c.args[0])
+    kit.check_cases_reproducible(NAME, function)
 
 
 @pytest.mark.parametrize("function", list(REFERENCE))
@@ -188,12 +178,7 @@ def test_no_two_mistakes_look_alike():
 
 
 def test_mistakes_are_listed_and_named():
-    codes = [m.code for m in grading.MISTAKES]
-    assert len(codes) == len(set(codes))
-    assert kit.readme_hint_codes(NAME) == set(codes)
-    for mistake in grading.MISTAKES:
-        assert set(mistake.variants) <= set(REFERENCE)
-        assert mistake.message.format(function="rnn_backward").startswith("rnn_backward")
+    kit.check_mistakes_listed(NAME)
 
 
 def test_the_issues_mistakes_are_there():
@@ -207,70 +192,24 @@ def test_the_issues_mistakes_are_there():
     } <= codes
 
 
-# --- composites over their parts ---------------------------------------------------------------
+# --- composites over their parts, the folder ---------------------------------------------------
 
 
-def reference_parts():
-    return dict(REFERENCE)
+def test_composites_over_their_parts():
+    kit.check_composition(NAME)
 
 
-@pytest.mark.parametrize("function", list(grading.COMPOSITION))
-def test_composition_over_the_reference_parts_is_the_reference(function):
-    assert set(grading.PARTS[function]) <= set(REFERENCE) - {function}
-    for case in kit.cases_for(NAME, function, 3):
-        composed = grading.COMPOSITION[function](reference_parts(), *case.args)
-        assert kit.close(composed, REFERENCE[function](*case.args), 1e-12, 1e-12)
-
-
-def test_a_wrong_part_shows_through_its_composite_as_its_variant():
-    """rnn_forward over a mistaken rnn_step is that mistake's rnn_forward, and so on up."""
-    for function, (part,) in grading.PARTS.items():
-        for mistake in grading.MISTAKES:
-            if part in mistake.variants and function in mistake.variants:
-                parts = {**REFERENCE, part: mistake.variants[part]}
-                for case in kit.cases_for(NAME, function, 4):
-                    composed = grading.COMPOSITION[function](parts, *case.args)
-                    want = mistake.variants[function](*case.args)
-                    assert kit.close(composed, want, 1e-12, 1e-12), (mistake.code, function)
-
-
-# --- the folder --------------------------------------------------------------------------------
-
-
-def test_toml_grades_the_reference_functions_in_the_notebooks_order():
-    config = tomllib.loads((kit.ASSIGNMENTS / NAME / "assignment.toml").read_text())
-    assert [f["name"] for f in config["functions"]] == list(REFERENCE)
-    assert sum(f["points"] for f in config["functions"]) == 100
-
-
-def test_source_notebook_is_numpy_only_with_a_solution_in_every_graded_function():
-    config = tomllib.loads((kit.ASSIGNMENTS / NAME / "assignment.toml").read_text())
-    source = nbformat.read(kit.ASSIGNMENTS / NAME / "source.ipynb", as_version=4)
-    code = "\n".join(c.source for c in source.cells if c.cell_type == "code")
-    forbidden = config["forbidden"]
-    assert (
-        forbidden_shortcuts(code, list(REFERENCE), forbidden["imports"], forbidden["calls"]) == {}
-    )
-    for function in REFERENCE:
-        (cell,) = [c for c in source.cells if c.source.startswith(f"def {function}(")]
-        assert "### BEGIN SOLUTION" in cell.source and "### END SOLUTION" in cell.source
+def test_folder_toml_and_source_notebook():
+    kit.check_folder(NAME)
 
 
 @pytest.mark.slow
 def test_source_notebook_solutions_are_the_reference():
-    """The instructor's solutions, run in a real kernel, return REFERENCE's values on the
-    hidden cases, and the notebook (the experiment included) runs from top to bottom."""
-    calls = [(f, case.args) for f in REFERENCE for case in kit.cases_for(NAME, f, 5)]
-    results, executed = kit.run_solutions(NAME, calls)
-    for (function, args), got in zip(calls, results, strict=True):
-        assert kit.close(got, REFERENCE[function](*args), 1e-12, 1e-12), function
-
-    outputs = {
-        c.id: "".join(o.get("text", "") for o in c.outputs) for c in executed.cells if "id" in c
-    }
-    check = outputs["gradient-check"]
+    """The instructor's solutions, run in a real kernel, give REFERENCE's values, and the
+    notebook (the gradient check and the experiment included) runs from top to bottom."""
+    printed = kit.check_solutions_are_reference(NAME)
+    check = printed["gradient-check"]
     errors = [float(line.split(":")[-1]) for line in check.splitlines() if "largest" in line]
     assert len(errors) == 5 and max(errors) < 1e-6
-    experiment = outputs["experiment"]
+    experiment = printed["experiment"]
     assert "RNN, w_rec = 0.9" in experiment and "LSTM cell state" in experiment
-    assert "Error" not in experiment
