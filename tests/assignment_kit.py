@@ -1,0 +1,297 @@
+"""Helpers for the tests of one assignment folder: its grading module, its cases, its
+notebook's solutions executed in a real kernel, and gradient checks.
+
+The grading module is loaded by file path under the name the framework gives it
+(``assignment_<name>_grading``), the way the grader imports it on the trusted side.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import types
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import numpy as np
+from nbclient import NotebookClient
+
+ASSIGNMENTS = Path(__file__).resolve().parent.parent / "assignments"
+# The grading tolerance of the assignments' assignment.toml.
+ATOL, RTOL = 1e-5, 1e-4
+
+
+def _framework_types() -> None:
+    """Make ``grader.assignment`` importable while the framework's own lives on the
+    ``packages`` branch: Case and Mistake exactly as CONTRACTS.md A writes them. Once the
+    branches are merged the framework's module is found first and this does nothing."""
+    try:
+        import grader.assignment  # noqa: F401
+    except ImportError:
+
+        @dataclass(frozen=True)
+        class Case:
+            label: str
+            args: tuple
+
+        @dataclass(frozen=True)
+        class Mistake:
+            code: str
+            message: str
+            variants: Mapping[str, Callable]
+
+        stand_in = types.ModuleType("grader.assignment")
+        stand_in.Case, stand_in.Mistake = Case, Mistake
+        sys.modules["grader.assignment"] = stand_in
+
+
+def load_grading(name: str) -> types.ModuleType:
+    """``assignments/<name>/grading.py``, imported as the framework imports it."""
+    _framework_types()
+    module_name = f"assignment_{name}_grading"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    spec = importlib.util.spec_from_file_location(module_name, ASSIGNMENTS / name / "grading.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def case_settings(name: str, count: int = 4, public: bool = False) -> dict:
+    """The ``[cases]`` table of the folder's assignment.toml plus count and public."""
+    import tomllib
+
+    config = tomllib.loads((ASSIGNMENTS / name / "assignment.toml").read_text())
+    return {**config.get("cases", {}), "count": count, "public": public}
+
+
+def function_names(name: str) -> list[str]:
+    import tomllib
+
+    config = tomllib.loads((ASSIGNMENTS / name / "assignment.toml").read_text())
+    return [f["name"] for f in config["functions"]]
+
+
+def cases_for(name: str, function: str, seed: int, count: int = 4) -> list:
+    grading = load_grading(name)
+    rng = np.random.default_rng([seed, *function.encode()])
+    return grading.make_cases(function, rng, case_settings(name, count))
+
+
+# --- comparing outputs -----------------------------------------------------------------------
+
+
+def as_parts(value) -> dict:
+    """An output as {part: array}: one part per array of a tuple, per key of a dict."""
+    if isinstance(value, dict):
+        return {key: np.asarray(v) for key, v in value.items()}
+    if isinstance(value, tuple):
+        return {k: np.asarray(v) for k, v in enumerate(value)}
+    return {"": np.asarray(value)}
+
+
+def close(got, expected, atol: float = ATOL, rtol: float = RTOL) -> bool:
+    """Every part present, of the same shape, and within the grading tolerance."""
+    got, expected = as_parts(got), as_parts(expected)
+    if got.keys() != expected.keys():
+        return False
+    return all(
+        got[k].shape == expected[k].shape
+        and bool(np.all(np.abs(got[k] - expected[k]) <= atol + rtol * np.abs(expected[k])))
+        for k in expected
+    )
+
+
+def max_difference(a, b) -> float:
+    a, b = as_parts(a), as_parts(b)
+    return max(float(np.max(np.abs(a[k] - b[k]), initial=0.0)) for k in b)
+
+
+# --- the source notebook's solutions ---------------------------------------------------------
+
+# The last cell of the run: call the functions the notebook defined, save what they return.
+_CALLER = """
+import pickle as _pickle
+with open({calls!r}, "rb") as _file:
+    _calls = _pickle.load(_file)
+with open({results!r}, "wb") as _file:
+    _pickle.dump([globals()[_function](*_args) for _function, _args in _calls], _file)
+"""
+
+
+def run_solutions(name: str, calls: list[tuple[str, tuple]]) -> list:
+    """Execute every code cell of the folder's ``source.ipynb`` (the instructor's solutions,
+    trusted) in a real Jupyter kernel, then each ``(function, args)`` of ``calls``; return the
+    values, in order."""
+    import pickle
+    import tempfile
+
+    source = nbformat.read(ASSIGNMENTS / name / "source.ipynb", as_version=4)
+    with tempfile.TemporaryDirectory() as tmp:
+        calls_path, results_path = Path(tmp, "calls.pkl"), Path(tmp, "results.pkl")
+        calls_path.write_bytes(pickle.dumps(calls))
+        nb = nbformat.v4.new_notebook(metadata=source.metadata)
+        nb.cells = [cell for cell in source.cells if cell.cell_type == "code"]
+        caller = _CALLER.format(calls=str(calls_path), results=str(results_path))
+        nb.cells.append(nbformat.v4.new_code_cell(caller))
+        client = NotebookClient(
+            nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": tmp}}
+        )
+        client.execute()
+        return pickle.loads(results_path.read_bytes()), nb
+
+
+# --- checks every assignment folder passes ---------------------------------------------------
+
+
+def numerical_gradient(scalar: Callable[[], float], array: np.ndarray, eps: float = 1e-6):
+    """d scalar() / d array by central differences, changing ``array`` in place and back."""
+    grad = np.zeros_like(array)
+    for index in np.ndindex(array.shape):
+        saved = array[index]
+        array[index] = saved + eps
+        up = scalar()
+        array[index] = saved - eps
+        down = scalar()
+        array[index] = saved
+        grad[index] = (up - down) / (2 * eps)
+    return grad
+
+
+def indistinguishable_cases(name: str, seed: int = 0) -> dict[tuple[str, str], list[str]]:
+    """For each (mistake code, function) of the folder: the labels of the cases on which the
+    mistake's variant is within the grading tolerance of the reference (its hint cannot fire
+    there, and the student loses nothing there)."""
+    grading = load_grading(name)
+    found = {}
+    for function in grading.REFERENCE:
+        cases = cases_for(name, function, seed)
+        expected = [grading.REFERENCE[function](*case.args) for case in cases]
+        for mistake in grading.MISTAKES:
+            if function in mistake.variants:
+                found[mistake.code, function] = [
+                    case.label
+                    for case, want in zip(cases, expected, strict=True)
+                    if close(mistake.variants[function](*case.args), want)
+                ]
+    return found
+
+
+def confusable_mistakes(name: str, seed: int = 0) -> list[tuple[str, str, str]]:
+    """(function, code, code) for two mistakes whose variants agree on every case of the
+    function: one hint could never be told from the other."""
+    grading = load_grading(name)
+    confused = []
+    for function in grading.REFERENCE:
+        cases = cases_for(name, function, seed)
+        users = [m for m in grading.MISTAKES if function in m.variants]
+        outputs = {m.code: [m.variants[function](*c.args) for c in cases] for m in users}
+        for k, first in enumerate(users):
+            for second in users[k + 1 :]:
+                pairs = zip(outputs[first.code], outputs[second.code], strict=True)
+                if all(close(a, b) for a, b in pairs):
+                    confused.append((function, first.code, second.code))
+    return confused
+
+
+def readme_hint_codes(name: str) -> set[str]:
+    """The codes in the first column of the README's hint-code table."""
+    import re
+
+    text = (ASSIGNMENTS / name / "README.md").read_text()
+    table = text.split("## Hint codes", 1)[1]
+    return set(re.findall(r"^\| `([^`]+)` \|", table, re.MULTILINE))
+
+
+# --- checks every assignment folder passes, called by each folder's test module ----------------
+
+
+def check_cases_reproducible(name: str, function: str) -> None:
+    """The same seed gives the same cases; another seed other inputs."""
+    first, again = cases_for(name, function, 7), cases_for(name, function, 7)
+    other = cases_for(name, function, 8)
+    assert [c.label for c in first] == [c.label for c in again]
+    for a, b, c in zip(first, again, other, strict=True):
+        assert all(np.array_equal(u, v) for u, v in zip(arrays(a), arrays(b), strict=True))
+        assert not np.allclose(a.args[0], c.args[0])
+
+
+def arrays(case) -> list[np.ndarray]:
+    """Every array of a case's arguments, dicts' values included, in a fixed order."""
+    found = []
+    for arg in case.args:
+        found += [np.asarray(arg[k]) for k in sorted(arg)] if isinstance(arg, dict) else [arg]
+    return found
+
+
+def check_mistakes_listed(name: str) -> None:
+    """Unique codes, all in the README's table, each variant for a graded function, and each
+    message formats with the function's name (no other braces)."""
+    grading = load_grading(name)
+    codes = [m.code for m in grading.MISTAKES]
+    assert len(codes) == len(set(codes))
+    assert readme_hint_codes(name) == set(codes)
+    for mistake in grading.MISTAKES:
+        assert mistake.variants and set(mistake.variants) <= set(grading.REFERENCE)
+        assert mistake.message.format(function="f").startswith("f ")
+
+
+def check_folder(name: str) -> None:
+    """assignment.toml grades REFERENCE's functions in the notebook's order for 100 points;
+    source.ipynb defines each in one cell with a solution region and makes no forbidden
+    import or call."""
+    import tomllib
+
+    from grader.score import forbidden_shortcuts
+
+    grading = load_grading(name)
+    config = tomllib.loads((ASSIGNMENTS / name / "assignment.toml").read_text())
+    assert [f["name"] for f in config["functions"]] == list(grading.REFERENCE)
+    assert sum(f["points"] for f in config["functions"]) == 100
+    source = nbformat.read(ASSIGNMENTS / name / "source.ipynb", as_version=4)
+    code = "\n".join(c.source for c in source.cells if c.cell_type == "code")
+    forbidden = config["forbidden"]
+    graded = list(grading.REFERENCE)
+    assert forbidden_shortcuts(code, graded, forbidden["imports"], forbidden["calls"]) == {}
+    for function in graded:
+        (cell,) = [c for c in source.cells if c.source.startswith(f"def {function}(")]
+        assert "### BEGIN SOLUTION" in cell.source and "### END SOLUTION" in cell.source
+
+
+def check_solutions_are_reference(name: str) -> dict[str, str]:
+    """The source notebook's solutions, run in a real kernel, return REFERENCE's values on the
+    hidden cases of every graded function. Returns the text each cell printed, by cell id."""
+    grading = load_grading(name)
+    calls = [(f, case.args) for f in grading.REFERENCE for case in cases_for(name, f, 5)]
+    results, executed = run_solutions(name, calls)
+    for (function, args), got in zip(calls, results, strict=True):
+        assert close(got, grading.REFERENCE[function](*args), 1e-12, 1e-12), function
+    return {
+        cell.id: "".join(out.get("text", "") for out in cell.outputs)
+        for cell in executed.cells
+        if "id" in cell
+    }
+
+
+def check_composition(name: str) -> None:
+    """Each composite over the reference parts is the reference; over a part with a known
+    mistake it is that mistake's composite variant (the mistake shows through as declared)."""
+    grading = load_grading(name)
+    for function, parts in grading.PARTS.items():
+        assert set(parts) <= set(grading.REFERENCE) - {function}
+        compose = grading.COMPOSITION[function]
+        for case in cases_for(name, function, 3):
+            composed = compose(dict(grading.REFERENCE), *case.args)
+            assert close(composed, grading.REFERENCE[function](*case.args), 1e-12, 1e-12)
+        for mistake in grading.MISTAKES:
+            wrong_parts = [part for part in parts if part in mistake.variants]
+            if not wrong_parts or function not in mistake.variants:
+                continue
+            substituted = {**grading.REFERENCE, **{p: mistake.variants[p] for p in wrong_parts}}
+            for case in cases_for(name, function, 4):
+                composed = compose(substituted, *case.args)
+                want = mistake.variants[function](*case.args)
+                assert close(composed, want, 1e-12, 1e-12), (mistake.code, function)
