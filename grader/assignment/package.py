@@ -30,7 +30,7 @@ from grader.scoring.values import HiddenCase, as_value, copy_args
 
 GRADING_NAME = "grading.py"
 PUBLIC_CASE_COUNT = 2  # public cases per function in the released notebook
-_CODE = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*", re.IGNORECASE)
+_CODE = re.compile(r"\w+(-\w+)*")
 
 
 def function_rng(seed: int, function: str) -> np.random.Generator:
@@ -193,7 +193,7 @@ def _check_grading(grading: ModuleType, config: AssignmentConfig, path: Path) ->
         if not isinstance(mistake, Mistake):
             fail(f"MISTAKES holds {mistake!r:.60}, not a grader.assignment.Mistake")
         if not _CODE.fullmatch(mistake.code):
-            fail(f'mistake code "{mistake.code}" must be kebab-case (letters, digits, "-")')
+            fail(f'mistake code "{mistake.code}" must be kebab-case (letters, digits, "_" and "-")')
         unknown = set(mistake.variants) - set(names)
         if unknown:
             fail(

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from grader.scoring import shapes
+from grader.scoring import behaviour, shapes
 from grader.scoring.values import HiddenCase, as_value, copy_args
 
 if TYPE_CHECKING:
@@ -210,6 +210,21 @@ def mistake_hints(mistakes: Sequence[Mistake], function: str) -> dict[str, str]:
     return {code: "; ".join(dict.fromkeys(t)) for code, t in texts.items()}
 
 
+def behaviour_hints(
+    function: str, pairs: Sequence[tuple[str, np.ndarray | None, np.ndarray]], rules: Rules
+) -> dict[str, str]:
+    """code -> text for what the wrong values do (leave the function's range, ...)."""
+    value_range = rules.ranges.get(function)
+    low, high = value_range or ("", "")
+    for _, got, expected in pairs:
+        if not isinstance(got, np.ndarray):
+            continue
+        code = behaviour.value_code(got, expected, value_range, rules.atol, rules.rtol)
+        if code:
+            return {code: behaviour.fill(rules.hint(code, function), function, low=low, high=high)}
+    return {}
+
+
 def score_case(case: HiddenCase, got: object, error: str | None, rules: Rules) -> CaseResult:
     """Compare one returned value (or the error the call raised) with the reference."""
     if error is not None:
@@ -239,6 +254,8 @@ def score_case(case: HiddenCase, got: object, error: str | None, rules: Rules) -
     score = passed / len(pairs)
     if score < 1.0 and not hints:
         hints = mistake_hints(matching_mistakes(case, got, rules), case.function)
+    if score < 1.0 and not hints:
+        hints = behaviour_hints(case.function, pairs, rules)
     return CaseResult(
         case.label,
         score,

@@ -3,7 +3,7 @@ texts of every generic hint code.
 
 Plain Python (no imports but ``re``): the released notebook's self-check carries this module's
 text, so the notebook and the grader read shapes and errors the same way. An assignment words
-the hints in its own terms through ``SHAPE_HINTS`` in its ``grading.py``.
+the hints in its own terms (its ``HINTS``; see assignments/README.md).
 """
 
 import re
