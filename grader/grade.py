@@ -26,7 +26,7 @@ from pathlib import Path
 
 import nbformat
 
-from grader import execute, export, score
+from grader import execute, export, probing, score
 from grader.assignment import (
     AssignmentConfig,
     load_assignment,
@@ -199,11 +199,8 @@ def _warnings(
     return warnings
 
 
-def _run(
-    submission: Submission, calls: list[execute.ProbeCall], limits: execute.Limits
-) -> execute.RunResult:
-    if submission.notebook is not None:
-        return execute.run_submission(submission.notebook, calls, limits, submission.files_dir)
+def _missing(submission: Submission, cases) -> execute.RunResult:
+    """The run of a submission that has no notebook to run."""
     nothing = execute.ProbeOutcome(None, submission.problem)
     return execute.RunResult(
         status="missing",
@@ -211,7 +208,7 @@ def _run(
         cell_errors=[],
         output="",
         output_truncated=False,
-        probes=[nothing] * len(calls),
+        probes=[nothing] * sum(len(c) for c in cases.values()),
         code="",
         duration_s=0.0,
     )
@@ -222,24 +219,29 @@ def grade_submission(submission: Submission, plan: Plan, seed: int) -> Row:
     config = plan.config
     assignment = load_assignment(config.directory)
     cases = assignment.hidden_cases(seed)
-    rules = Rules.of(assignment)
-    names = [f.name for f in config.functions]
-    calls = [execute.ProbeCall(name, case.args) for name in names for case in cases[name]]
-    run = _run(submission, calls, plan.limits)
-    outcomes, start = {}, 0
-    for name in names:  # probes come back in the order of the calls
-        probes = run.probes[start : start + len(cases[name])]
-        outcomes[name] = [(p.value, p.error) for p in probes]
-        start += len(cases[name])
-    forbidden = score.forbidden_shortcuts(
-        run.code, names, config.forbidden_imports, config.forbidden_calls
-    )
-    results = {
-        f.name: score_function(
-            f.name, f.points, cases[f.name], outcomes[f.name], rules, forbidden.get(f.name, [])
+    names = assignment.functions
+    forbidden: dict[str, list[str]] = {}
+
+    def scan(code: str) -> dict[str, list[str]]:
+        forbidden.update(
+            score.forbidden_shortcuts(code, names, config.forbidden_imports, config.forbidden_calls)
         )
-        for f in config.functions
-    }
+        return forbidden
+
+    if submission.notebook is None:
+        run = _missing(submission, cases)
+        outcomes = {n: [(None, submission.problem)] * len(cases[n]) for n in names}
+        results = {
+            f.name: score_function(
+                f.name, f.points, cases[f.name], outcomes[f.name], Rules.of(assignment)
+            )
+            for f in config.functions
+        }
+    else:
+        probed = probing.probe_and_score(
+            submission.notebook, submission.files_dir, plan.limits, assignment, cases, scan
+        )
+        run, results = probed.run, probed.results
     status = "graded" if run.status == "completed" else run.status
     graded = export.Graded(
         student=submission.student,

@@ -86,6 +86,15 @@ class Assignment:
         except (TypeError, ValueError):
             return None
 
+    def parameters(self, function: str) -> tuple[str, ...]:
+        """The names of ``function``'s parameters, from the reference."""
+        try:
+            return self.signature(function) or tuple(
+                inspect.signature(self.reference(function)).parameters
+            )
+        except (TypeError, ValueError):
+            return ()
+
     def cases(self, seed: int, *, public: bool = False) -> dict[str, list[Case]]:
         """Each graded function's cases, from its own generator."""
         count = PUBLIC_CASE_COUNT if public else self.config.cases_per_function
