@@ -118,6 +118,19 @@ class CellError:
     ename: str
     evalue: str
     timed_out: bool = False
+    line: int | None = None  # the line of the cell that raised, where the traceback says
+
+
+# IPython's traceback names the cell's own line: "Cell In[3], line 7".
+_CELL_LINE = re.compile(r"Cell In\[\d*\], line (\d+)")
+
+
+def _error_line(traceback: object) -> int | None:
+    """The line of the running cell where the error came up (its outermost cell frame)."""
+    if not isinstance(traceback, list):
+        return None
+    found = _CELL_LINE.findall(_ANSI.sub("", "\n".join(str(line) for line in traceback)))
+    return int(found[0]) if found else None
 
 
 @dataclass
@@ -599,9 +612,11 @@ class _Run:
             # nbclient stands in for the reply of an interrupted cell with one of its own,
             # which has no header: a cell cannot fake that.
             timed_out = "header" not in self._reply
-            self._record(
-                CellError(index, str(content.get("ename")), str(content.get("evalue")), timed_out)
+            error = CellError(
+                index, str(content.get("ename")), str(content.get("evalue")), timed_out
             )
+            error.line = _error_line(content.get("traceback"))
+            self._record(error)
             if timed_out and not await self._settles():
                 await self._kill(
                     f"cell {index} ran past its time limit and did not stop when "

@@ -199,6 +199,15 @@ def _warnings(
     return warnings
 
 
+def _cell_error(error: execute.CellError) -> str:
+    """ "cell 7, line 3: TypeError: ..." (cells counted from 1, as a student counts them)."""
+    line = getattr(error, "line", None)
+    where = f"cell {error.index + 1}" + (f", line {line}" if line else "")
+    if error.timed_out:
+        return f"{where}: interrupted: it ran past the time limit of a cell"
+    return f"{where}: {error.ename}: {error.evalue}"[:500]
+
+
 def _missing(submission: Submission, cases) -> execute.RunResult:
     """The run of a submission that has no notebook to run."""
     nothing = execute.ProbeOutcome(None, submission.problem)
@@ -253,10 +262,7 @@ def grade_submission(submission: Submission, plan: Plan, seed: int) -> Row:
         late=submission.late,
         graded_at=datetime.now().astimezone().isoformat(timespec="seconds"),
         warnings=_warnings(submission, run, plan, forbidden),
-        cell_errors=[
-            f"cell {e.index}: {e.ename}: {e.evalue}" + (" (timed out)" if e.timed_out else "")
-            for e in run.cell_errors
-        ],
+        cell_errors=[_cell_error(e) for e in run.cell_errors],
         output=run.output,
         output_truncated=run.output_truncated,
     )

@@ -224,9 +224,15 @@ def diagnose(
                 first_calls.append((name, changed))
         if name in known.composition and name in known.parts:
             replays[name] = _Replay(name, case, index)
-    answers = call_batch(first_calls) if first_calls else []
-    _behaviour(failing, cases, outcomes, known, rules, checks, answers)
-    _blame(failing, results, outcomes, known, rules, replays, call_batch, max_rounds)
+    own = len(first_calls)
+
+    def first_round(replay_calls: list[Call]) -> list:
+        """The behaviour calls and the replays' first calls, in one batch."""
+        answers = call_batch(first_calls + replay_calls)
+        _behaviour(failing, cases, outcomes, known, rules, checks, answers[:own])
+        return answers[own:]
+
+    _blame(failing, results, outcomes, known, rules, replays, call_batch, first_round, max_rounds)
 
 
 def _hint(rules: Rules, code: str, function: str, which: str = "") -> str:
@@ -288,10 +294,13 @@ def _behaviour(failing, cases, outcomes, known, rules, checks, answers) -> None:
             )
 
 
-def _blame(failing, results, outcomes, known, rules, replays, call_batch, max_rounds) -> None:
-    """Resolve each failing composite's replay in rounds, then say where the bug is."""
+def _blame(
+    failing, results, outcomes, known, rules, replays, call_batch, first_round, max_rounds
+) -> None:
+    """Resolve each failing composite's replay in rounds (the first one shared with the
+    behaviour calls), then say where the bug is."""
     done = {}
-    for _ in range(max_rounds):
+    for round_number in range(max_rounds + 1):
         wanted: dict[str, tuple[list[str], Call]] = {}
         for name, replay in replays.items():
             if name in done:
@@ -302,9 +311,12 @@ def _blame(failing, results, outcomes, known, rules, replays, call_batch, max_ro
             else:
                 for key, call in state[1]:
                     wanted.setdefault(key, ([], call))[0].append(name)
-        if not wanted:
+        if round_number == 0:
+            answers = first_round([call for _, call in wanted.values()])
+        elif not wanted or round_number == max_rounds:
             break
-        answers = call_batch([call for _, call in wanted.values()])
+        else:
+            answers = call_batch([call for _, call in wanted.values()])
         for (key, (owners, _)), (value, error, _) in zip(wanted.items(), answers, strict=True):
             for owner in owners:
                 replays[owner].memo[key] = (value, error)
