@@ -93,6 +93,7 @@ def self_check_settings(assignment: Assignment, hints: dict[str, str]) -> dict[s
         "wording": dict(assignment.shape_hints),
         "ranges": {k: tuple(map(float, v)) for k, v in assignment.ranges.items()},
         "names": {k: tuple(v) for k, v in assignment.output_names.items()},
+        "parts": {k: tuple(v) for k, v in assignment.parts.items()},
     }
 
 

@@ -122,7 +122,10 @@ class _Replay:
             return call
 
         parts = {name: part(name) for name in known.parts[self.composite]}
-        value = known.composition[self.composite](parts, *copy_args(self.case.args))
+        try:
+            value = known.composition[self.composite](parts, *copy_args(self.case.args))
+        except Exception:  # noqa: BLE001 - the student's parts may not fit together at all
+            value, raised = None, raised | {""}
         if missing:
             return "calls", list(missing.items())
         if raised:
@@ -170,12 +173,21 @@ def _add(result: FunctionResult, code: str, text: str, first: bool = False) -> N
     result.hint_messages[code] = text
 
 
-def _first_answered(result: FunctionResult, cases: Sequence[HiddenCase], outcomes) -> int | None:
-    """The index of the smallest failing case that returned a value."""
+def _smallest_failing(
+    result: FunctionResult, cases: Sequence[HiddenCase], outcomes, answered: bool
+) -> int | None:
+    """The index of the smallest failing case that returned a value (``answered``) or that
+    returned or raised an error of its own (not a stub, a time limit or a dead kernel)."""
+
+    def usable(value, error) -> bool:
+        if error is None:
+            return value is not None
+        return not answered and not error.startswith(("NotImplementedError", "timed out", "not "))
+
     failing = [
         i
         for i, (case_result, (value, error)) in enumerate(zip(result.cases, outcomes, strict=True))
-        if not case_result.passed and error is None and value is not None
+        if not case_result.passed and usable(value, error)
     ]
     return min(failing, key=lambda i: sum(np.size(a) for a in _leaves(cases[i].args)), default=None)
 
@@ -211,7 +223,10 @@ def diagnose(
     checks = []  # (function, kind, detail, index into first_calls)
     replays: dict[str, _Replay] = {}
     for name, result in failing.items():
-        index = _first_answered(result, cases[name], outcomes[name])
+        replayed = _smallest_failing(result, cases[name], outcomes[name], answered=False)
+        if replayed is not None and name in known.composition and name in known.parts:
+            replays[name] = _Replay(name, cases[name][replayed], replayed)
+        index = _smallest_failing(result, cases[name], outcomes[name], answered=True)
         if index is None:
             continue
         case = cases[name][index]
@@ -222,8 +237,6 @@ def diagnose(
                 changed = _perturbed(case.args, position, rng)
                 checks.append((name, "perturb", (position, changed), len(first_calls), index))
                 first_calls.append((name, changed))
-        if name in known.composition and name in known.parts:
-            replays[name] = _Replay(name, case, index)
     own = len(first_calls)
 
     def first_round(replay_calls: list[Call]) -> list:
@@ -328,8 +341,9 @@ def _blame(
         ]
         random_parts = [p for p in wrong_parts if "nondeterministic" in results[p].hints]
         if "nondeterministic" in result.hints and random_parts:
-            wrong_parts, value, got = random_parts, None, None  # no replay can match a die
-        if (value is None or close(got, value, rules.atol, rules.rtol)) and wrong_parts:
+            wrong_parts, value, got = random_parts, None, None  # no replay can match dice
+        same = got is None if value is None else close(got, value, rules.atol, rules.rtol)
+        if same and wrong_parts:
             parts, verb, _ = _join(wrong_parts)
             text = BLAME_HINT.format(function=name, parts=parts, verb=verb)
             for code in [c for c in result.hints if c not in _codes_of(rules, wrong_parts, name)]:

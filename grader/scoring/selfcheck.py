@@ -18,23 +18,35 @@ from grader.scoring.shapes import error_code, hint_text, shape_code  # grader-on
 _LONGEST_MESSAGE = 300  # characters of an exception message worth printing
 
 
-def make_check(namespace, public_cases, atol, rtol, hints, wording, ranges, names):
+def make_check(namespace, public_cases, atol, rtol, hints, wording, ranges, names, parts):
     """The ``check`` function: tests the functions defined in ``namespace`` on ``public_cases``
     with the grader's tolerance. ``hints`` is the text of each known mistake, ``wording`` the
     text of each generic hint code, ``ranges`` where each function's values lie, ``names`` the
-    names of the values a function returns as a tuple."""
+    names of the values a function returns as a tuple, ``parts`` the functions each composite
+    is built from."""
     cases = _load_cases(public_cases)
     rules = (atol, rtol, hints, wording, ranges, names)
 
+    def outcome(name, seen):
+        """(passed, line) of ``name``, its parts checked first (silently)."""
+        if name not in seen:
+            failing = [p for p in parts.get(name, ()) if p in cases and not outcome(p, seen)[0]]
+            seen[name] = _check_one(name, namespace, cases[name], rules, failing)
+        return seen[name]
+
     def check(name=None):
         """Test ``name`` on the public cases, or every function if omitted."""
+        seen = {}
         if name is None:
-            passed = sum(_check_one(n, namespace, cases[n], rules) for n in cases)
+            results = [outcome(n, seen) for n in cases]
+            for _, line in results:
+                print(line)
+            passed = sum(ok for ok, _ in results)
             print(f"{passed} of {len(cases)} functions pass their public cases.")
         elif name not in cases:
             print(f"check: no public cases for {name!r}; choose one of {', '.join(cases)}.")
         else:
-            _check_one(name, namespace, cases[name], rules)
+            print(outcome(name, seen)[1])
 
     return check
 
@@ -98,22 +110,19 @@ def _load_cases(public_cases):
     }
 
 
-def _check_one(name, namespace, cases, rules):
-    """Print one line for ``name``; True when every public case passes."""
+def _check_one(name, namespace, cases, rules, failing_parts):
+    """(True when every public case passes, the line to print for ``name``)."""
     function = namespace.get(name)
     if not callable(function):
-        print(f"{name}: NOT DEFINED - run the cell that defines {name} first.")
-        return False
+        return False, f"{name}: NOT DEFINED - run the cell that defines {name} first."
     largest = 0.0
     for number, case in enumerate(cases, start=1):
         where = f"public case {number} of {len(cases)}"
-        error, failure = _check_case(name, function, case, where, rules)
+        error, failure = _check_case(name, function, case, where, rules, failing_parts)
         if failure:
-            print(f"{name}: {failure}")
-            return False
+            return False, f"{name}: {failure}"
         largest = max(largest, error)
-    print(f"{name}: PASS ({len(cases)} public cases, largest error {largest:.2g})")
-    return True
+    return True, f"{name}: PASS ({len(cases)} public cases, largest error {largest:.2g})"
 
 
 def _copy(value):
@@ -122,17 +131,26 @@ def _copy(value):
     return value.copy() if isinstance(value, np.ndarray) else value
 
 
-def _check_case(name, function, case, where, rules):
+def _blame(name, parts):
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    verb = "fails its" if len(parts) == 1 else "fail their"
+    return f"{listed} {verb} own check, and {name} is built from it: fix that first."
+
+
+def _check_case(name, function, case, where, rules, failing_parts):
     """(largest error, None) when ``function`` passes ``case``, else (None, what went wrong)."""
     atol, rtol, hints, wording, ranges, names = rules
     arguments, expected, mistakes = case
+    copies = [_copy(a) for a in arguments]
     try:
-        result = function(*[_copy(a) for a in arguments])
+        result = function(*copies)
     except NotImplementedError as error:
         return None, _not_implemented(name, error)
     except Exception as error:  # the student's code may raise anything; report it briefly
         code = error_code(str(error))
         hint = f". Hint: {fill(hint_text(wording, code, name), name)}" if code else ""
+        if failing_parts:
+            hint = f". Hint: {_blame(name, failing_parts)}"
         return None, f"ERROR - {_describe(error)}{hint}"
     pairs, problem = _pairs(result, expected, names.get(name, ()))
     if problem:
@@ -149,7 +167,10 @@ def _check_case(name, function, case, where, rules):
     limits = [atol + rtol * np.abs(w) for _, _, w in pairs]
     if all(np.all(e <= limit) for e, limit in zip(errors, limits, strict=True)):
         return largest, None
-    hint = _value_hint(name, result, pairs, mistakes, rules)
+    if failing_parts:
+        hint = _blame(name, failing_parts)
+    else:
+        hint = _value_hint(name, function, case, copies, result, pairs, rules)
     return None, f"FAIL - largest error {largest:.2g} on {where}. Hint: {hint}"
 
 
@@ -203,15 +224,42 @@ def _pairs(result, expected, names):
         return [], f"returned {type(result).__name__}, not an array of numbers."
 
 
-def _value_hint(name, result, pairs, mistakes, rules):
+def _same(a, b):
+    try:
+        return all(np.array_equal(x, y) for x, y in zip(_leaves(a), _leaves(b), strict=True))
+    except (TypeError, ValueError):
+        return False
+
+
+def _leaves(value):
+    if isinstance(value, dict):
+        return [leaf for k in sorted(value) for leaf in _leaves(value[k])]
+    if isinstance(value, (tuple, list)):
+        return [leaf for item in value for leaf in _leaves(item)]
+    return [np.asarray(value, dtype=np.float64)]
+
+
+def _value_hint(name, function, case, copies, result, pairs, rules):
+    """The hint for a wrong value: a known mistake, then what the function does."""
     atol, rtol, hints, wording, ranges, _ = rules
+    arguments, _, mistakes = case
     for mistake, wrong in mistakes.items():
         wrong_pairs, problem = _pairs(result, wrong, ())
         if problem is None and all(
             got.shape == w.shape and np.allclose(got, w, atol=atol, rtol=rtol)
-            for (_, got, _), (_, _, w) in zip(pairs, wrong_pairs, strict=False)
+            for (_, got, _), (_, _, w) in zip(pairs, wrong_pairs, strict=True)
         ):
             return hints.get(mistake, mistake)
+    try:
+        again = function(*[_copy(a) for a in arguments])
+        if not _same(again, result):
+            return fill(hint_text(wording, "nondeterministic", name), name)
+    except Exception:  # a second call that raises says nothing more here
+        pass
+    changed = [i for i, (a, c) in enumerate(zip(arguments, copies, strict=True)) if not _same(a, c)]
+    if changed:
+        which = ", ".join(f"argument {i + 1}" for i in changed)
+        return fill(hint_text(wording, "mutates-input", name), name, which=which)
     value_range = ranges.get(name)
     for _, got, want in pairs:
         code = value_code(got, want, value_range, atol, rtol)
