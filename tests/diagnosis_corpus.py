@@ -3,7 +3,7 @@ mistakes each (a notebook per mistake class the diagnosis knows), and correct no
 unusual styles. Each entry says which functions lose points and which hint codes may name the
 mistake there; a hint anywhere else is a false hint.
 
-Used by tests/test_diagnosis_corpus.py and benchmarks/diagnosis_corpus.py.
+Used by tests/test_diagnosis_corpus.py and benchmarks/diagnosis_tally.py.
 """
 
 from __future__ import annotations

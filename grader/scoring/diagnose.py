@@ -17,7 +17,6 @@ earn it points.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -52,25 +51,6 @@ class Assignmentish:
     parameters: Mapping[str, Sequence[str]]
 
 
-def _key(function: str, args: tuple) -> str:
-    digest = hashlib.sha256(function.encode())
-
-    def feed(value):
-        if isinstance(value, dict):
-            for k in sorted(value):
-                digest.update(k.encode())
-                feed(value[k])
-        elif isinstance(value, tuple | list):
-            for item in value:
-                feed(item)
-        else:
-            array = np.ascontiguousarray(value, dtype=np.float64)
-            digest.update(str(array.shape).encode() + array.tobytes())
-
-    feed(args)
-    return digest.hexdigest()
-
-
 def _leaves(value) -> list:
     if isinstance(value, dict):
         return [leaf for v in value.values() for leaf in _leaves(v)]
@@ -79,41 +59,51 @@ def _leaves(value) -> list:
     return [value]
 
 
+def _same_args(a: tuple, b: tuple, atol: float, rtol: float) -> bool:
+    leaves_a, leaves_b = _leaves(a), _leaves(b)
+    return len(leaves_a) == len(leaves_b) and all(
+        np.shape(x) == np.shape(y) and np.allclose(x, y, atol=atol, rtol=rtol)
+        for x, y in zip(leaves_a, leaves_b, strict=True)
+    )
+
+
 @dataclass
 class _Replay:
     """The composition of one composite case over the student's parts, resolved in rounds.
 
-    A part whose answer is not known yet is recorded as a call to make and answered with the
-    reference meanwhile; calls whose inputs hold such a stand-in are not recorded (their inputs
-    are not the student's yet)."""
+    A part whose answer is not known yet is answered with the reference on the same inputs
+    meanwhile, and its call is recorded to be made. Later calls are recorded too, on inputs
+    built from those stand-ins: where the earlier parts are right, they are the very calls the
+    next attempt needs (looked up within a tenth of the tolerance), so a replay usually takes
+    as many rounds as there are wrong parts in a row, not as many as there are parts."""
 
     composite: str
     case: HiddenCase
     index: int  # of the case among the composite's cases
-    memo: dict[str, tuple[object, str | None]] = field(default_factory=dict)
+    memo: list[tuple[str, tuple, object, str | None]] = field(default_factory=list)
+
+    def find(self, name: str, args: tuple, rules: Rules):
+        for function, known_args, value, error in self.memo:
+            if function == name and _same_args(args, known_args, rules.atol / 10, rules.rtol / 10):
+                return value, error
+        return None
 
     def attempt(self, known: Assignmentish, rules: Rules):
         """("calls", [...]) still to make, or ("done", value, differing parts, erring parts)."""
-        stand_ins: set[int] = set()
-        missing: dict[str, Call] = {}
+        missing: list[Call] = []
         differs: set[str] = set()
         raised: set[str] = set()
 
         def part(name: str) -> Callable:
             def call(*args):
                 reference = as_value(known.reference(name)(*copy_args(args)))
-                if any(id(leaf) in stand_ins for leaf in _leaves(args)):
-                    stand_ins.update(id(leaf) for leaf in _leaves(reference))
+                answer = self.find(name, args, rules)
+                if answer is None:
+                    missing.append((name, copy_args(args)))
                     return reference
-                key = _key(name, args)
-                if key not in self.memo:
-                    missing[key] = (name, copy_args(args))
-                    stand_ins.update(id(leaf) for leaf in _leaves(reference))
-                    return reference
-                value, error = self.memo[key]
+                value, error = answer
                 if error is not None:
                     raised.add(name)
-                    stand_ins.update(id(leaf) for leaf in _leaves(reference))
                     return reference
                 if not close(value, reference, rules.atol, rules.rtol):
                     differs.add(name)
@@ -127,7 +117,7 @@ class _Replay:
         except Exception:  # noqa: BLE001 - the student's parts may not fit together at all
             value, raised = None, raised | {""}
         if missing:
-            return "calls", list(missing.items())
+            return "calls", missing
         if raised:
             return "done", None, differs, raised
         return "done", as_value(value), differs, raised
@@ -314,7 +304,7 @@ def _blame(
     behaviour calls), then say where the bug is."""
     done = {}
     for round_number in range(max_rounds + 1):
-        wanted: dict[str, tuple[list[str], Call]] = {}
+        wanted: list[tuple[str, Call]] = []  # (owner, call)
         for name, replay in replays.items():
             if name in done:
                 continue
@@ -322,17 +312,15 @@ def _blame(
             if state[0] == "done":
                 done[name] = state[1:]
             else:
-                for key, call in state[1]:
-                    wanted.setdefault(key, ([], call))[0].append(name)
+                wanted += [(name, call) for call in state[1]]
         if round_number == 0:
-            answers = first_round([call for _, call in wanted.values()])
+            answers = first_round([call for _, call in wanted])
         elif not wanted or round_number == max_rounds:
             break
         else:
-            answers = call_batch([call for _, call in wanted.values()])
-        for (key, (owners, _)), (value, error, _) in zip(wanted.items(), answers, strict=True):
-            for owner in owners:
-                replays[owner].memo[key] = (value, error)
+            answers = call_batch([call for _, call in wanted])
+        for (owner, (function, args)), (value, error, _) in zip(wanted, answers, strict=True):
+            replays[owner].memo.append((function, args, value, error))
     for name, (value, differs, raised) in done.items():
         result = failing[name]
         got = outcomes[name][replays[name].index][0]

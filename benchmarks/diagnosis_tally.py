@@ -2,7 +2,7 @@
 notebooks, one per mistake class, and correct ones in unusual styles) graded by `grader grade`
 in the sandbox, behind a second fence (a pid namespace of its own).
 
-    .venv/bin/python benchmarks/diagnosis_corpus.py [--workers 2] [--keep DIR]
+    .venv/bin/python benchmarks/diagnosis_tally.py [--workers 2] [--keep DIR]
 
 Prints: mistakes named / buggy notebooks, false hints, and marks that differ from the expected.
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests"))  # the corpus lives with the tests
 
 from diagnosis_corpus import ASSIGNMENT, build, tally  # noqa: E402
 
