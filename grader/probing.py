@@ -62,6 +62,17 @@ def _engine_explores() -> bool:
     return "explore" in inspect.signature(execute.run_submission).parameters
 
 
+def _outcomes(assignment, cases, probes) -> tuple[dict, dict]:
+    """Each function's ``(value, error)`` pairs and its probe outcomes, from the probes made
+    in the order of the calls."""
+    outcomes, notes, start = {}, {}, 0
+    for name in assignment.functions:
+        notes[name] = probes[start : start + len(cases[name])]
+        outcomes[name] = [(p.value, p.error) for p in notes[name]]
+        start += len(cases[name])
+    return outcomes, notes
+
+
 def probe_and_score(
     notebook: Path,
     files_dir: Path | None,
@@ -73,17 +84,11 @@ def probe_and_score(
     """Run ``notebook``, score every graded function on ``cases`` and add the diagnosis;
     ``forbidden_of(code)`` scans the notebook's code for forbidden shortcuts."""
     rules = Rules.of(assignment)
-    names = assignment.functions
+    calls = [execute.ProbeCall(n, c.args) for n in assignment.functions for c in cases[n]]
     if _engine_explores():
         return _with_sessions(notebook, files_dir, limits, assignment, cases, forbidden_of, rules)
-    calls = [execute.ProbeCall(n, c.args) for n in names for c in cases[n]]
     run = execute.run_submission(notebook, calls, limits, files_dir)
-    outcomes, notes, start = {}, {}, 0
-    for name in names:  # probes come back in the order of the calls
-        probes = run.probes[start : start + len(cases[name])]
-        outcomes[name] = [(p.value, p.error) for p in probes]
-        notes[name] = probes
-        start += len(cases[name])
+    outcomes, notes = _outcomes(assignment, cases, run.probes)
     results = _score(assignment, cases, outcomes, forbidden_of(run.code), rules)
 
     def call_batch(batch):
@@ -107,14 +112,12 @@ def probe_and_score(
 
 
 def _with_sessions(notebook, files_dir, limits, assignment, cases, forbidden_of, rules) -> Probed:
-    """The engine's interactive probing: each function's cases in a fresh session, then the
-    diagnosis's calls, each in a fresh session too, while the notebook's state is at hand."""
+    """The engine's interactive probing. The marks come from the graded probes (each function
+    in a fresh process); while the notebook's state is at hand, ``explore`` calls every case
+    again in sessions of its own, scores them the same way and diagnoses what fails there, each
+    extra call in a fresh session. Its hints are kept for the functions that lost points."""
     names = assignment.functions
-    try:
-        code = "\n\n".join(source for _, source in execute.read_code_cells(notebook))
-    except execute.NotANotebook:
-        code = ""
-    forbidden = forbidden_of(code)
+    calls = [execute.ProbeCall(n, c.args) for n in names for c in cases[n]]
 
     def call_batch(open_session, batch):
         answers = []
@@ -125,12 +128,14 @@ def _with_sessions(notebook, files_dir, limits, assignment, cases, forbidden_of,
         return answers
 
     def explore(open_session):
-        outcomes, notes = {}, {}
+        notes = {}
         for name in names:
             with open_session() as session:
                 notes[name] = [session.call(name, c.args) for c in cases[name]]
-            outcomes[name] = [(p.value, p.error) for p in notes[name]]
-        results = _score(assignment, cases, outcomes, forbidden, rules)
+        outcomes = {n: [(p.value, p.error) for p in notes[n]] for n in names}
+        results = _score(assignment, cases, outcomes, {}, rules)
+        if all(r.passed for r in results.values()):
+            return {}
         diagnose(
             results,
             cases,
@@ -141,12 +146,16 @@ def _with_sessions(notebook, files_dir, limits, assignment, cases, forbidden_of,
             SESSION_ROUNDS,
             notes,
         )
-        return outcomes, results
+        return {n: (r.hints, r.hint_messages) for n, r in results.items() if not r.passed}
 
-    run = execute.run_submission(notebook, [], limits, files_dir, explore=explore)
-    if getattr(run, "explored", None) is None:
-        why = f"not called: {run.reason or 'the notebook did not run to the end'}"
-        outcomes = {n: [(None, why)] * len(cases[n]) for n in names}
-        return Probed(run, outcomes, _score(assignment, cases, outcomes, forbidden, rules))
-    outcomes, results = run.explored
+    run = execute.run_submission(notebook, calls, limits, files_dir, explore=explore)
+    outcomes, notes = _outcomes(assignment, cases, run.probes)
+    results = _score(assignment, cases, outcomes, forbidden_of(run.code), rules)
+    explored = run.explored if isinstance(run.explored, dict) else None
+    if explored is None:  # the notebook left no state to explore: the hints of the values
+        diagnose(results, cases, outcomes, known(assignment), rules, None, 0, notes)
+    for name, result in results.items():
+        if not result.passed and explored and name in explored:
+            hints, messages = explored[name]
+            result.hints, result.hint_messages = list(hints), dict(messages)
     return Probed(run, outcomes, results)
