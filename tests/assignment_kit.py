@@ -112,24 +112,31 @@ def max_difference(a, b) -> float:
 
 # --- the source notebook's solutions ---------------------------------------------------------
 
-# The last cell of the run: call the functions the notebook defined, save what they return.
+# The last cell of the run: call the functions the notebook defined, save what they return (or
+# the name of the exception a call raised).
 _CALLER = """
 import pickle as _pickle
+def _call(_function, _args):
+    try:
+        return globals()[_function](*_args)
+    except Exception as _error:
+        return type(_error).__name__
 with open({calls!r}, "rb") as _file:
     _calls = _pickle.load(_file)
 with open({results!r}, "wb") as _file:
-    _pickle.dump([globals()[_function](*_args) for _function, _args in _calls], _file)
+    _pickle.dump([_call(_function, _args) for _function, _args in _calls], _file)
 """
 
 
-def run_solutions(name: str, calls: list[tuple[str, tuple]]) -> list:
-    """Execute every code cell of the folder's ``source.ipynb`` (the instructor's solutions,
-    trusted) in a real Jupyter kernel, then each ``(function, args)`` of ``calls``; return the
-    values, in order."""
+def run_notebook(path: Path, calls: list[tuple[str, tuple]]):
+    """Execute every code cell of the notebook at ``path`` (the instructor's own or a sample
+    built from it: trusted code) in a real Jupyter kernel, then each ``(function, args)`` of
+    ``calls``. Returns (the values, or the exception's class name, in order; the executed
+    notebook)."""
     import pickle
     import tempfile
 
-    source = nbformat.read(ASSIGNMENTS / name / "source.ipynb", as_version=4)
+    source = nbformat.read(path, as_version=4)
     with tempfile.TemporaryDirectory() as tmp:
         calls_path, results_path = Path(tmp, "calls.pkl"), Path(tmp, "results.pkl")
         calls_path.write_bytes(pickle.dumps(calls))
@@ -138,7 +145,11 @@ def run_solutions(name: str, calls: list[tuple[str, tuple]]) -> list:
         caller = _CALLER.format(calls=str(calls_path), results=str(results_path))
         nb.cells.append(nbformat.v4.new_code_cell(caller))
         client = NotebookClient(
-            nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": tmp}}
+            nb,
+            timeout=300,
+            kernel_name="python3",
+            allow_errors=True,
+            resources={"metadata": {"path": tmp}},
         )
         client.execute()
         return pickle.loads(results_path.read_bytes()), nb
@@ -266,7 +277,9 @@ def check_solutions_are_reference(name: str) -> dict[str, str]:
     hidden cases of every graded function. Returns the text each cell printed, by cell id."""
     grading = load_grading(name)
     calls = [(f, case.args) for f in grading.REFERENCE for case in cases_for(name, f, 5)]
-    results, executed = run_solutions(name, calls)
+    results, executed = run_notebook(ASSIGNMENTS / name / "source.ipynb", calls)
+    errors = [out for cell in executed.cells for out in cell.outputs if out.output_type == "error"]
+    assert errors == []
     for (function, args), got in zip(calls, results, strict=True):
         assert close(got, grading.REFERENCE[function](*args), 1e-12, 1e-12), function
     return {
@@ -295,3 +308,50 @@ def check_composition(name: str) -> None:
                 composed = compose(substituted, *case.args)
                 want = mistake.variants[function](*case.args)
                 assert close(composed, want, 1e-12, 1e-12), (mistake.code, function)
+
+
+def load_samples_script() -> types.ModuleType:
+    path = ASSIGNMENTS.parent / "examples" / "make_assignment_samples.py"
+    spec = importlib.util.spec_from_file_location("make_assignment_samples", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def check_samples_are_current(name: str) -> None:
+    """The committed samples are what the script builds from today's source.ipynb."""
+    script = load_samples_script()
+    source = nbformat.read(ASSIGNMENTS / name / "source.ipynb", as_version=4)
+    release = script.stubbed(source)
+    folder = ASSIGNMENTS.parent / "examples" / name
+    built = {
+        student: script.filled(release, source, m)
+        for student, (_, m) in script.SAMPLES[name].items()
+    }
+    built[script.UNTOUCHED] = release
+    for student, notebook in built.items():
+        committed = (folder / f"{student}.ipynb").read_text()
+        assert committed.rstrip("\n") == nbformat.writes(notebook).rstrip("\n"), student
+
+
+def check_samples_show_their_mistakes(name: str) -> None:
+    """Each sample, run in a real kernel: the right one returns the reference; one with a
+    mistake returns that mistake's variant where the mistake shows and the reference elsewhere;
+    the untouched one raises NotImplementedError everywhere."""
+    script = load_samples_script()
+    grading = load_grading(name)
+    mistakes = {m.code: m for m in grading.MISTAKES}
+    calls = [(f, case.args) for f in grading.REFERENCE for case in cases_for(name, f, 9)[:2]]
+    folder = ASSIGNMENTS.parent / "examples" / name
+    untouched, _ = run_notebook(folder / f"{script.UNTOUCHED}.ipynb", calls)
+    assert untouched == ["NotImplementedError"] * len(calls)
+    for student, (code, _) in script.SAMPLES[name].items():
+        results, _ = run_notebook(folder / f"{student}.ipynb", calls)
+        variants = mistakes[code].variants if code else {}
+        wrong = set()
+        for (function, args), got in zip(calls, results, strict=True):
+            want = variants.get(function, grading.REFERENCE[function])(*args)
+            assert close(got, want, 1e-12, 1e-12), (student, function)
+            if not close(got, grading.REFERENCE[function](*args)):
+                wrong.add(function)
+        assert wrong == set(variants), student  # the mistake shows wherever it can

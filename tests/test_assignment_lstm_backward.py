@@ -198,3 +198,15 @@ def test_source_notebook_solutions_are_the_reference():
         if line.startswith("LSTM")
     }
     assert far_back["0"] < 1e-10 < 1e-2 < far_back["5"]  # b_f = 0 forgets, b_f = 5 remembers
+
+
+# --- the sample submissions under examples/ ----------------------------------------------------
+
+
+def test_samples_are_built_from_todays_source():
+    kit.check_samples_are_current(NAME)
+
+
+@pytest.mark.slow
+def test_samples_show_their_mistakes():
+    kit.check_samples_show_their_mistakes(NAME)

@@ -213,3 +213,15 @@ def test_source_notebook_solutions_are_the_reference():
     assert len(errors) == 5 and max(errors) < 1e-6
     experiment = printed["experiment"]
     assert "RNN, w_rec = 0.9" in experiment and "LSTM cell state" in experiment
+
+
+# --- the sample submissions under examples/ ----------------------------------------------------
+
+
+def test_samples_are_built_from_todays_source():
+    kit.check_samples_are_current(NAME)
+
+
+@pytest.mark.slow
+def test_samples_show_their_mistakes():
+    kit.check_samples_show_their_mistakes(NAME)
