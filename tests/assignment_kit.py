@@ -8,7 +8,11 @@ The grading module is loaded by file path under the name the framework gives it
 from __future__ import annotations
 
 import importlib.util
+import pickle
+import re
 import sys
+import tempfile
+import tomllib
 import types
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -60,19 +64,19 @@ def load_grading(name: str) -> types.ModuleType:
     return module
 
 
-def case_settings(name: str, count: int = 4, public: bool = False) -> dict:
-    """The ``[cases]`` table of the folder's assignment.toml plus count and public."""
-    import tomllib
+def config(name: str) -> dict:
+    """The folder's assignment.toml."""
+    return tomllib.loads((ASSIGNMENTS / name / "assignment.toml").read_text())
 
-    config = tomllib.loads((ASSIGNMENTS / name / "assignment.toml").read_text())
-    return {**config.get("cases", {}), "count": count, "public": public}
+
+def case_settings(name: str, count: int = 4, public: bool = False) -> dict:
+    """The ``[cases]`` table of the folder's assignment.toml plus count and public, as the
+    framework hands it to make_cases."""
+    return {**config(name).get("cases", {}), "count": count, "public": public}
 
 
 def function_names(name: str) -> list[str]:
-    import tomllib
-
-    config = tomllib.loads((ASSIGNMENTS / name / "assignment.toml").read_text())
-    return [f["name"] for f in config["functions"]]
+    return [f["name"] for f in config(name)["functions"]]
 
 
 def cases_for(name: str, function: str, seed: int, count: int = 4) -> list:
@@ -100,14 +104,19 @@ def close(got, expected, atol: float = ATOL, rtol: float = RTOL) -> bool:
         return False
     return all(
         got[k].shape == expected[k].shape
+        and np.issubdtype(got[k].dtype, np.number)
         and bool(np.all(np.abs(got[k] - expected[k]) <= atol + rtol * np.abs(expected[k])))
         for k in expected
     )
 
 
-def max_difference(a, b) -> float:
-    a, b = as_parts(a), as_parts(b)
-    return max(float(np.max(np.abs(a[k] - b[k]), initial=0.0)) for k in b)
+def as_float32(arg):
+    """An argument as a student holding float32 arrays would pass it."""
+    if isinstance(arg, dict):
+        return {key: np.asarray(value, dtype=np.float32) for key, value in arg.items()}
+    if isinstance(arg, np.ndarray):
+        return arg.astype(np.float32)
+    return arg
 
 
 # --- the source notebook's solutions ---------------------------------------------------------
@@ -133,9 +142,6 @@ def run_notebook(path: Path, calls: list[tuple[str, tuple]]):
     built from it: trusted code) in a real Jupyter kernel, then each ``(function, args)`` of
     ``calls``. Returns (the values, or the exception's class name, in order; the executed
     notebook)."""
-    import pickle
-    import tempfile
-
     source = nbformat.read(path, as_version=4)
     with tempfile.TemporaryDirectory() as tmp:
         calls_path, results_path = Path(tmp, "calls.pkl"), Path(tmp, "results.pkl")
@@ -210,8 +216,6 @@ def confusable_mistakes(name: str, seed: int = 0) -> list[tuple[str, str, str]]:
 
 def readme_hint_codes(name: str) -> set[str]:
     """The codes in the first column of the README's hint-code table."""
-    import re
-
     text = (ASSIGNMENTS / name / "README.md").read_text()
     table = text.split("## Hint codes", 1)[1]
     return set(re.findall(r"^\| `([^`]+)` \|", table, re.MULTILINE))
@@ -254,17 +258,15 @@ def check_folder(name: str) -> None:
     """assignment.toml grades REFERENCE's functions in the notebook's order for 100 points;
     source.ipynb defines each in one cell with a solution region and makes no forbidden
     import or call."""
-    import tomllib
-
     from grader.score import forbidden_shortcuts
 
     grading = load_grading(name)
-    config = tomllib.loads((ASSIGNMENTS / name / "assignment.toml").read_text())
-    assert [f["name"] for f in config["functions"]] == list(grading.REFERENCE)
-    assert sum(f["points"] for f in config["functions"]) == 100
+    functions = config(name)["functions"]
+    assert [f["name"] for f in functions] == list(grading.REFERENCE)
+    assert sum(f["points"] for f in functions) == 100
     source = nbformat.read(ASSIGNMENTS / name / "source.ipynb", as_version=4)
     code = "\n".join(c.source for c in source.cells if c.cell_type == "code")
-    forbidden = config["forbidden"]
+    forbidden = config(name)["forbidden"]
     graded = list(grading.REFERENCE)
     assert forbidden_shortcuts(code, graded, forbidden["imports"], forbidden["calls"]) == {}
     for function in graded:
