@@ -25,9 +25,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from grader.assignment import Case, Mistake
 
 import reference_lstm as ref
+from grader.assignment import Case, Mistake
 from reference_lstm.backward import StepCache, step_forward
 
 GATES = ("f", "i", "c", "o")  # the keys W_<gate>, b_<gate> of params

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+
 from grader.assignment import Case, Mistake
 
 PARAM_KEYS = ("W_xh", "W_hh", "b_h")
