@@ -36,12 +36,20 @@ def test_make_cases_names_what_it_grades(name):
 
 @pytest.mark.parametrize("name, function", FUNCTIONS)
 def test_correct_answers_in_float32_pass_the_tolerance(name, function):
-    """A right answer computed in float32 (a student's np.float32 arrays) still passes."""
+    """A right answer computed in float32 (a student's np.float32 arrays) still passes, and no
+    known mistake's hint fires on it."""
     grading = kit.load_grading(name)
+    mistakes = [m for m in grading.MISTAKES if function in m.variants]
     for case in kit.cases_for(name, function, 11):
-        single = tuple(kit.as_float32(arg) for arg in case.args)
-        expected = grading.REFERENCE[function](*case.args)
-        assert kit.close(grading.REFERENCE[function](*single), expected), case.label
+        single = grading.REFERENCE[function](*(kit.as_float32(arg) for arg in case.args))
+        assert kit.close(single, grading.REFERENCE[function](*case.args)), case.label
+        hints = [m.code for m in mistakes if kit.close(single, m.variants[function](*case.args))]
+        reference_like = [
+            m.code
+            for m in mistakes
+            if kit.close(m.variants[function](*case.args), grading.REFERENCE[function](*case.args))
+        ]
+        assert set(hints) <= set(reference_like), case.label
 
 
 @pytest.mark.parametrize("name", FOLDERS)
