@@ -137,17 +137,23 @@ with open({results!r}, "wb") as _file:
 """
 
 
-def run_notebook(path: Path, calls: list[tuple[str, tuple]]):
-    """Execute every code cell of the notebook at ``path`` (the instructor's own or a sample
+def run_notebook(path: Path, calls: list[tuple[str, tuple]], functions_only: bool = False):
+    """Execute the code cells of the notebook at ``path`` (the instructor's own or a sample
     built from it: trusted code) in a real Jupyter kernel, then each ``(function, args)`` of
-    ``calls``. Returns (the values, or the exception's class name, in order; the executed
-    notebook)."""
+    ``calls``. ``functions_only``: only the cells up to the last one defining a function of
+    ``calls`` (not the experiments after them). Returns (the values, or the exception's class
+    name, in order; the executed notebook)."""
     source = nbformat.read(path, as_version=4)
+    code_cells = [cell for cell in source.cells if cell.cell_type == "code"]
+    if functions_only:
+        called = {function for function, _ in calls}
+        last = max(k for k, c in enumerate(code_cells) if _defined(c.source) & called)
+        code_cells = code_cells[: last + 1]
     with tempfile.TemporaryDirectory() as tmp:
         calls_path, results_path = Path(tmp, "calls.pkl"), Path(tmp, "results.pkl")
         calls_path.write_bytes(pickle.dumps(calls))
         nb = nbformat.v4.new_notebook(metadata=source.metadata)
-        nb.cells = [cell for cell in source.cells if cell.cell_type == "code"]
+        nb.cells = code_cells
         caller = _CALLER.format(calls=str(calls_path), results=str(results_path))
         nb.cells.append(nbformat.v4.new_code_cell(caller))
         client = NotebookClient(
@@ -159,6 +165,10 @@ def run_notebook(path: Path, calls: list[tuple[str, tuple]]):
         )
         client.execute()
         return pickle.loads(results_path.read_bytes()), nb
+
+
+def _defined(code: str) -> set[str]:
+    return set(re.findall(r"^def (\w+)\(", code, re.MULTILINE))
 
 
 # --- checks every assignment folder passes ---------------------------------------------------
@@ -345,10 +355,10 @@ def check_samples_show_their_mistakes(name: str) -> None:
     mistakes = {m.code: m for m in grading.MISTAKES}
     calls = [(f, case.args) for f in grading.REFERENCE for case in cases_for(name, f, 9)[:2]]
     folder = ASSIGNMENTS.parent / "examples" / name
-    untouched, _ = run_notebook(folder / f"{script.UNTOUCHED}.ipynb", calls)
+    untouched, _ = run_notebook(folder / f"{script.UNTOUCHED}.ipynb", calls, functions_only=True)
     assert untouched == ["NotImplementedError"] * len(calls)
     for student, (code, _) in script.SAMPLES[name].items():
-        results, _ = run_notebook(folder / f"{student}.ipynb", calls)
+        results, _ = run_notebook(folder / f"{student}.ipynb", calls, functions_only=True)
         variants = mistakes[code].variants if code else {}
         wrong = set()
         for (function, args), got in zip(calls, results, strict=True):
