@@ -49,7 +49,7 @@ def release(out: Path) -> list[Path]:
 
 
 def grade_samples(out: Path) -> Path:
-    """Grade each assignment's sample submissions (its examples/ folder: full marks, typical
+    """Grade each assignment's sample submissions (examples/<name>/: full marks, typical
     bugs, untouched stubs, ...); print a summary table per assignment."""
     from grader import grade
     from grader.assignment import load_config
@@ -57,7 +57,7 @@ def grade_samples(out: Path) -> Path:
     graded = out / "graded"
     shutil.rmtree(graded, ignore_errors=True)  # a re-run grades afresh, with no history
     for folder in assignments():
-        samples = sorted((folder / "examples").glob("*.ipynb"))
+        samples = sorted((EXAMPLES / folder.name).glob("*.ipynb"))
         if not samples:
             continue
         config = load_config(folder)

@@ -8,7 +8,11 @@ The grading module is loaded by file path under the name the framework gives it
 from __future__ import annotations
 
 import importlib.util
+import pickle
+import re
 import sys
+import tempfile
+import tomllib
 import types
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -60,19 +64,19 @@ def load_grading(name: str) -> types.ModuleType:
     return module
 
 
-def case_settings(name: str, count: int = 4, public: bool = False) -> dict:
-    """The ``[cases]`` table of the folder's assignment.toml plus count and public."""
-    import tomllib
+def config(name: str) -> dict:
+    """The folder's assignment.toml."""
+    return tomllib.loads((ASSIGNMENTS / name / "assignment.toml").read_text())
 
-    config = tomllib.loads((ASSIGNMENTS / name / "assignment.toml").read_text())
-    return {**config.get("cases", {}), "count": count, "public": public}
+
+def case_settings(name: str, count: int = 4, public: bool = False) -> dict:
+    """The ``[cases]`` table of the folder's assignment.toml plus count and public, as the
+    framework hands it to make_cases."""
+    return {**config(name).get("cases", {}), "count": count, "public": public}
 
 
 def function_names(name: str) -> list[str]:
-    import tomllib
-
-    config = tomllib.loads((ASSIGNMENTS / name / "assignment.toml").read_text())
-    return [f["name"] for f in config["functions"]]
+    return [f["name"] for f in config(name)["functions"]]
 
 
 def cases_for(name: str, function: str, seed: int, count: int = 4) -> list:
@@ -100,48 +104,71 @@ def close(got, expected, atol: float = ATOL, rtol: float = RTOL) -> bool:
         return False
     return all(
         got[k].shape == expected[k].shape
+        and np.issubdtype(got[k].dtype, np.number)
         and bool(np.all(np.abs(got[k] - expected[k]) <= atol + rtol * np.abs(expected[k])))
         for k in expected
     )
 
 
-def max_difference(a, b) -> float:
-    a, b = as_parts(a), as_parts(b)
-    return max(float(np.max(np.abs(a[k] - b[k]), initial=0.0)) for k in b)
+def as_float32(arg):
+    """An argument as a student holding float32 arrays would pass it."""
+    if isinstance(arg, dict):
+        return {key: np.asarray(value, dtype=np.float32) for key, value in arg.items()}
+    if isinstance(arg, np.ndarray):
+        return arg.astype(np.float32)
+    return arg
 
 
 # --- the source notebook's solutions ---------------------------------------------------------
 
-# The last cell of the run: call the functions the notebook defined, save what they return.
+# The last cell of the run: call the functions the notebook defined, save what they return (or
+# the name of the exception a call raised).
 _CALLER = """
 import pickle as _pickle
+def _call(_function, _args):
+    try:
+        return globals()[_function](*_args)
+    except Exception as _error:
+        return type(_error).__name__
 with open({calls!r}, "rb") as _file:
     _calls = _pickle.load(_file)
 with open({results!r}, "wb") as _file:
-    _pickle.dump([globals()[_function](*_args) for _function, _args in _calls], _file)
+    _pickle.dump([_call(_function, _args) for _function, _args in _calls], _file)
 """
 
 
-def run_solutions(name: str, calls: list[tuple[str, tuple]]) -> list:
-    """Execute every code cell of the folder's ``source.ipynb`` (the instructor's solutions,
-    trusted) in a real Jupyter kernel, then each ``(function, args)`` of ``calls``; return the
-    values, in order."""
-    import pickle
-    import tempfile
-
-    source = nbformat.read(ASSIGNMENTS / name / "source.ipynb", as_version=4)
+def run_notebook(path: Path, calls: list[tuple[str, tuple]], functions_only: bool = False):
+    """Execute the code cells of the notebook at ``path`` (the instructor's own or a sample
+    built from it: trusted code) in a real Jupyter kernel, then each ``(function, args)`` of
+    ``calls``. ``functions_only``: only the cells up to the last one defining a function of
+    ``calls`` (not the experiments after them). Returns (the values, or the exception's class
+    name, in order; the executed notebook)."""
+    source = nbformat.read(path, as_version=4)
+    code_cells = [cell for cell in source.cells if cell.cell_type == "code"]
+    if functions_only:
+        called = {function for function, _ in calls}
+        last = max(k for k, c in enumerate(code_cells) if _defined(c.source) & called)
+        code_cells = code_cells[: last + 1]
     with tempfile.TemporaryDirectory() as tmp:
         calls_path, results_path = Path(tmp, "calls.pkl"), Path(tmp, "results.pkl")
         calls_path.write_bytes(pickle.dumps(calls))
         nb = nbformat.v4.new_notebook(metadata=source.metadata)
-        nb.cells = [cell for cell in source.cells if cell.cell_type == "code"]
+        nb.cells = code_cells
         caller = _CALLER.format(calls=str(calls_path), results=str(results_path))
         nb.cells.append(nbformat.v4.new_code_cell(caller))
         client = NotebookClient(
-            nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": tmp}}
+            nb,
+            timeout=300,
+            kernel_name="python3",
+            allow_errors=True,
+            resources={"metadata": {"path": tmp}},
         )
         client.execute()
         return pickle.loads(results_path.read_bytes()), nb
+
+
+def _defined(code: str) -> set[str]:
+    return set(re.findall(r"^def (\w+)\(", code, re.MULTILINE))
 
 
 # --- checks every assignment folder passes ---------------------------------------------------
@@ -199,8 +226,6 @@ def confusable_mistakes(name: str, seed: int = 0) -> list[tuple[str, str, str]]:
 
 def readme_hint_codes(name: str) -> set[str]:
     """The codes in the first column of the README's hint-code table."""
-    import re
-
     text = (ASSIGNMENTS / name / "README.md").read_text()
     table = text.split("## Hint codes", 1)[1]
     return set(re.findall(r"^\| `([^`]+)` \|", table, re.MULTILINE))
@@ -243,17 +268,15 @@ def check_folder(name: str) -> None:
     """assignment.toml grades REFERENCE's functions in the notebook's order for 100 points;
     source.ipynb defines each in one cell with a solution region and makes no forbidden
     import or call."""
-    import tomllib
-
     from grader.score import forbidden_shortcuts
 
     grading = load_grading(name)
-    config = tomllib.loads((ASSIGNMENTS / name / "assignment.toml").read_text())
-    assert [f["name"] for f in config["functions"]] == list(grading.REFERENCE)
-    assert sum(f["points"] for f in config["functions"]) == 100
+    functions = config(name)["functions"]
+    assert [f["name"] for f in functions] == list(grading.REFERENCE)
+    assert sum(f["points"] for f in functions) == 100
     source = nbformat.read(ASSIGNMENTS / name / "source.ipynb", as_version=4)
     code = "\n".join(c.source for c in source.cells if c.cell_type == "code")
-    forbidden = config["forbidden"]
+    forbidden = config(name)["forbidden"]
     graded = list(grading.REFERENCE)
     assert forbidden_shortcuts(code, graded, forbidden["imports"], forbidden["calls"]) == {}
     for function in graded:
@@ -266,7 +289,9 @@ def check_solutions_are_reference(name: str) -> dict[str, str]:
     hidden cases of every graded function. Returns the text each cell printed, by cell id."""
     grading = load_grading(name)
     calls = [(f, case.args) for f in grading.REFERENCE for case in cases_for(name, f, 5)]
-    results, executed = run_solutions(name, calls)
+    results, executed = run_notebook(ASSIGNMENTS / name / "source.ipynb", calls)
+    errors = [out for cell in executed.cells for out in cell.outputs if out.output_type == "error"]
+    assert errors == []
     for (function, args), got in zip(calls, results, strict=True):
         assert close(got, grading.REFERENCE[function](*args), 1e-12, 1e-12), function
     return {
@@ -295,3 +320,50 @@ def check_composition(name: str) -> None:
                 composed = compose(substituted, *case.args)
                 want = mistake.variants[function](*case.args)
                 assert close(composed, want, 1e-12, 1e-12), (mistake.code, function)
+
+
+def load_samples_script() -> types.ModuleType:
+    path = ASSIGNMENTS.parent / "examples" / "make_assignment_samples.py"
+    spec = importlib.util.spec_from_file_location("make_assignment_samples", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def check_samples_are_current(name: str) -> None:
+    """The committed samples are what the script builds from today's source.ipynb."""
+    script = load_samples_script()
+    source = nbformat.read(ASSIGNMENTS / name / "source.ipynb", as_version=4)
+    release = script.stubbed(source)
+    folder = ASSIGNMENTS.parent / "examples" / name
+    built = {
+        student: script.filled(release, source, m)
+        for student, (_, m) in script.SAMPLES[name].items()
+    }
+    built[script.UNTOUCHED] = release
+    for student, notebook in built.items():
+        committed = (folder / f"{student}.ipynb").read_text()
+        assert committed.rstrip("\n") == nbformat.writes(notebook).rstrip("\n"), student
+
+
+def check_samples_show_their_mistakes(name: str) -> None:
+    """Each sample, run in a real kernel: the right one returns the reference; one with a
+    mistake returns that mistake's variant where the mistake shows and the reference elsewhere;
+    the untouched one raises NotImplementedError everywhere."""
+    script = load_samples_script()
+    grading = load_grading(name)
+    mistakes = {m.code: m for m in grading.MISTAKES}
+    calls = [(f, case.args) for f in grading.REFERENCE for case in cases_for(name, f, 9)[:2]]
+    folder = ASSIGNMENTS.parent / "examples" / name
+    untouched, _ = run_notebook(folder / f"{script.UNTOUCHED}.ipynb", calls, functions_only=True)
+    assert untouched == ["NotImplementedError"] * len(calls)
+    for student, (code, _) in script.SAMPLES[name].items():
+        results, _ = run_notebook(folder / f"{student}.ipynb", calls, functions_only=True)
+        variants = mistakes[code].variants if code else {}
+        wrong = set()
+        for (function, args), got in zip(calls, results, strict=True):
+            want = variants.get(function, grading.REFERENCE[function])(*args)
+            assert close(got, want, 1e-12, 1e-12), (student, function)
+            if not close(got, grading.REFERENCE[function](*args)):
+                wrong.add(function)
+        assert wrong == set(variants), student  # the mistake shows wherever it can

@@ -26,7 +26,7 @@ from grader.gradebook import Gradebook
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = ROOT / "assignments" / "lstm_gates"
-SAMPLES = ROOT / "assignments" / "lstm_gates" / "examples"
+SAMPLES = ROOT / "examples" / "lstm_gates"
 GRADER = [sys.executable, "-m", "grader.cli"]
 FENCE = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"]
 FUNCTIONS = [f.name for f in assign.load_config(ASSIGNMENT).functions]
@@ -71,7 +71,7 @@ def test_full_marks_sample(samples_graded):
     assert (row["score"], row["max_score"], row["status"]) == ("100", "100", "graded")
     results = json.loads((samples_graded / "asha" / "results.json").read_text())
     assert results["score"] == 100
-    # The samples are made from the current release (examples/make_samples.py of the assignment).
+    # The samples are made from the current release (examples/lstm_gates/make_samples.py).
     assert "Grader cell changed" not in results["output"]
     assert [t["name"] for t in results["tests"]] == FUNCTIONS
     for test in results["tests"]:

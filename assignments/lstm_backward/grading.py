@@ -28,45 +28,19 @@ import numpy as np
 
 import reference_lstm as ref
 from grader.assignment import Case, Mistake
+from reference_lstm.backward import StepCache, step_forward
 
 GATES = ("f", "i", "c", "o")  # the keys W_<gate>, b_<gate> of params
-
-# --- the forward values one step backward needs ------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StepValues:
-    """One forward step: every array (N, H) except ``xh`` (N, D+H)."""
-
-    xh: np.ndarray
-    c_prev: np.ndarray
-    f: np.ndarray
-    i: np.ndarray
-    c_hat: np.ndarray
-    o: np.ndarray
-    c: np.ndarray
-
-
-def step_forward(x_t, h_prev, c_prev, params) -> StepValues:
-    """The course's cell, keeping what the backward pass reads."""
-    f = ref.forget_gate(x_t, h_prev, params["W_f"], params["b_f"])
-    i = ref.input_gate(x_t, h_prev, params["W_i"], params["b_i"])
-    c_hat = ref.candidate_memory(x_t, h_prev, params["W_c"], params["b_c"])
-    o = ref.output_gate(x_t, h_prev, params["W_o"], params["b_o"])
-    c = ref.cell_state(c_prev, f, i, c_hat)
-    xh = np.concatenate([x_t, h_prev], axis=1)
-    return StepValues(xh=xh, c_prev=c_prev, f=f, i=i, c_hat=c_hat, o=o, c=c)
-
 
 # --- the equations, one function each ----------------------------------------------------------
 
 
-def output_gate_gradient(dh, v: StepValues):
+def output_gate_gradient(dh, v: StepCache):
     """do = dh * tanh(C_t): (N, H)."""
     return dh * np.tanh(v.c)
 
 
-def cell_gradient(dh, dc, v: StepValues):
+def cell_gradient(dh, dc, v: StepCache):
     """dC = dc + dh * o_t * (1 - tanh(C_t)^2): what reaches C_t from step t+1 and through h_t."""
     return dc + dh * v.o * (1.0 - np.tanh(v.c) ** 2)
 
@@ -121,7 +95,7 @@ class LSTMBackward:
     def step_backward(self, x_t, h_prev, c_prev, params, dh_t, dc_t) -> dict:
         """The gradients of sum(h_t * dh_t + C_t * dc_t) for one step: keys x_t, h_prev,
         c_prev and every params key."""
-        v = step_forward(x_t, h_prev, c_prev, params)
+        _, v = step_forward(x_t, h_prev, c_prev, params)
         dC = self.cell_gradient(dh_t, dc_t, v)
         dz = {
             "f": self.sigmoid_backward(dC * v.c_prev, v.f),
@@ -303,7 +277,8 @@ def _args(function: str, rng: np.random.Generator, T: int, N: int, D: int, H: in
 def make_cases(function: str, rng: np.random.Generator, settings: dict) -> list[Case]:
     """``settings["count"]`` cases for ``function``; case k has the sizes (N, D, H) and the
     length T of entry k of ``settings["sizes"]`` and ``settings["sequence_lengths"]`` (taken
-    in turn when there are fewer entries than cases)."""
+    in turn when there are fewer entries than cases). Public cases are drawn the same way,
+    from the framework's public generator."""
     if function not in REFERENCE:
         raise ValueError(f"lstm_backward grades {', '.join(REFERENCE)}, not {function!r}")
     sizes, lengths = settings["sizes"], settings["sequence_lengths"]

@@ -329,7 +329,8 @@ def _args(function: str, rng: np.random.Generator, T: int, N: int, D: int, H: in
 def make_cases(function: str, rng: np.random.Generator, settings: dict) -> list[Case]:
     """``settings["count"]`` cases for ``function``; case k has the sizes (N, D, H) and the
     length T of entry k of ``settings["sizes"]`` and ``settings["sequence_lengths"]`` (taken
-    in turn when there are fewer entries than cases)."""
+    in turn when there are fewer entries than cases). Public cases are drawn the same way,
+    from the framework's public generator."""
     if function not in REFERENCE:
         raise ValueError(f"rnn_gradients grades {', '.join(REFERENCE)}, not {function!r}")
     sizes, lengths = settings["sizes"], settings["sequence_lengths"]

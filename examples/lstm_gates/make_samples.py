@@ -1,6 +1,6 @@
 """Rebuild the sample submissions of the demo from the released LSTM-gates notebook.
 
-    .venv/bin/python assignments/lstm_gates/examples/make_samples.py
+    .venv/bin/python examples/lstm_gates/make_samples.py
 
 Each sample is the release with its stubs filled from the instructor's solutions, then one
 typical mistake made (or none, or the stubs left, or the file broken), so that the demo and the
@@ -19,7 +19,7 @@ import nbformat
 from grader.assignment import release as release_notebook
 
 HERE = Path(__file__).resolve().parent
-ASSIGNMENT = HERE.parent
+ASSIGNMENT = HERE.parent.parent / "assignments" / "lstm_gates"
 MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\n", re.MULTILINE)
 
 # student -> (what the sample shows, {cell id: (solution text, mistaken text)})
