@@ -59,6 +59,10 @@ def _leaves(value) -> list:
     return [value]
 
 
+class _Unresolved(Exception):
+    """A part's answer is not known yet and no stand-in can be made for it."""
+
+
 def _same_args(a: tuple, b: tuple, atol: float, rtol: float) -> bool:
     leaves_a, leaves_b = _leaves(a), _leaves(b)
     return len(leaves_a) == len(leaves_b) and all(
@@ -96,16 +100,21 @@ class _Replay:
 
         def part(name: str) -> Callable:
             def call(*args):
-                reference = as_value(known.reference(name)(*copy_args(args)))
+                try:
+                    reference = as_value(known.reference(name)(*copy_args(args)))
+                except Exception:  # noqa: BLE001 - inputs a wrong part made may not fit it
+                    reference = None
                 answer = self.find(name, args, rules)
-                if answer is None:
-                    missing.append((name, copy_args(args)))
+                if answer is None or answer[1] is not None:
+                    if answer is None:
+                        missing.append((name, copy_args(args)))
+                    else:
+                        raised.add(name)
+                    if reference is None:
+                        raise _Unresolved(name)
                     return reference
-                value, error = answer
-                if error is not None:
-                    raised.add(name)
-                    return reference
-                if not close(value, reference, rules.atol, rules.rtol):
+                value = answer[0]
+                if reference is not None and not close(value, reference, rules.atol, rules.rtol):
                     differs.add(name)
                 return value
 
@@ -114,6 +123,8 @@ class _Replay:
         parts = {name: part(name) for name in known.parts[self.composite]}
         try:
             value = known.composition[self.composite](parts, *copy_args(self.case.args))
+        except _Unresolved:
+            value = None
         except Exception:  # noqa: BLE001 - the student's parts may not fit together at all
             value, raised = None, raised | {""}
         if missing:
@@ -289,6 +300,8 @@ def _behaviour(failing, cases, outcomes, known, rules, checks, answers) -> None:
                 names[position] if position < len(names) else f"argument {position + 1}"
             )
     for name, inputs in ignored.items():
+        if failing[name].hints:  # a known mistake already says what is wrong
+            continue
         if len(inputs) < perturbed.get(name, 0):  # a constant answer ignores everything
             _add(
                 failing[name],
