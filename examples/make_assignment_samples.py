@@ -121,10 +121,10 @@ def release_of(name: str, from_source: bool) -> nbformat.NotebookNode:
     source = nbformat.read(ASSIGNMENTS / name / "source.ipynb", as_version=4)
     if from_source:
         return stubbed(source)
-    from grader import assign
+    from grader.assignment import release
 
     with tempfile.TemporaryDirectory() as tmp:
-        return nbformat.read(assign.release(ASSIGNMENTS / name, Path(tmp)), as_version=4)
+        return nbformat.read(release(ASSIGNMENTS / name, Path(tmp)), as_version=4)
 
 
 def main(argv: list[str] | None = None) -> int:
