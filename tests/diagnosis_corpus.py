@@ -162,7 +162,7 @@ BUGGY: dict[str, Entry] = {
     "returns-c-h": Entry(
         "lstm_cell returns (c, h)",
         _gate("lstm-cell", "return h_t, c_t", "return c_t, h_t"),
-        {"lstm_cell": {"returns-c-h"}, "lstm_forward": {"returns-c-h"}},
+        {"lstm_cell": {"returns-c-h"}, "lstm_forward": {"returns-c-h", "wrong-part"}},
     ),
     "last-step-only": Entry(
         "lstm_forward returns the last step only",
@@ -193,6 +193,15 @@ BUGGY: dict[str, Entry] = {
             "lstm-cell",
             'f_t = forget_gate(x_t, h_prev, params["W_f"], params["b_f"])',
             'f_t = forget_gate(x_t, h_prev, params["W_i"], params["b_i"])',
+        ),
+        {"lstm_cell": {"composition"}, "lstm_forward": {"wrong-part"}},
+    ),
+    "torch-mixed": Entry(
+        "a gate returns a torch tensor that lstm_cell multiplies with numpy arrays",
+        _gate(
+            "forget-gate",
+            FORGET,
+            "import torch\n    return torch.sigmoid(torch.from_numpy(xh @ W_f.T + b_f))",
         ),
         {"lstm_cell": {"composition"}, "lstm_forward": {"wrong-part"}},
     ),
@@ -250,15 +259,20 @@ CORRECT: dict[str, Entry] = {
         },
     ),
     "torch-tensors": Entry(
-        "the forget gate in torch, returning a tensor",
+        "the cell written in torch, returning tensors",
         {
-            "forget-gate": [
+            "lstm-cell": [
                 (
-                    FORGET,
-                    "import torch\n"
-                    "    W, b = torch.from_numpy(W_f), torch.from_numpy(b_f)\n"
-                    "    z = torch.from_numpy(xh) @ W.T + b\n"
-                    "    return torch.sigmoid(z)",
+                    '    f_t = forget_gate(x_t, h_prev, params["W_f"], params["b_f"])',
+                    "    import torch\n\n"
+                    "    p = {k: torch.as_tensor(np.asarray(v)) for k, v in params.items()}\n"
+                    "    x, h, c = (torch.as_tensor(a) for a in [x_t, h_prev, c_prev])\n"
+                    "    xh = torch.cat([x, h], dim=1)\n"
+                    "    gate = {k: xh @ p['W_' + k].T + p['b_' + k] for k in 'fico'}\n"
+                    "    s, tanh = torch.sigmoid, torch.tanh\n"
+                    "    c_t = s(gate['f']) * c + s(gate['i']) * tanh(gate['c'])\n"
+                    "    return s(gate['o']) * tanh(c_t), c_t\n"
+                    '    f_t = forget_gate(x_t, h_prev, params["W_f"], params["b_f"])',
                 )
             ]
         },
