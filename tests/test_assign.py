@@ -484,3 +484,39 @@ def test_cli_releases(tmp_path, capsys):
     assert cli.main(["assign", str(ASSIGNMENT), "--out", str(tmp_path / "release")]) == 0
     assert (tmp_path / "release" / "lstm_gates.ipynb").is_file()
     assert "8 graded functions, 100 points" in capsys.readouterr().out
+
+
+def test_self_check_blames_the_failing_part_of_a_composite(release_nb):
+    """As the grader does: lstm_cell fails only because the forget gate does."""
+    functions = {n: getattr(ref, n) for n in GRADED if n != "lstm_cell"}
+    functions["forget_gate"] = lambda x, h, W, b: np.tanh(np.concatenate([x, h], 1) @ W.T + b)
+    namespace = dict(functions)
+    exec(solutions_source("lstm-cell"), namespace)
+    printed = self_check(release_nb, namespace)
+    line = next(line for line in printed.splitlines() if line.startswith("lstm_cell:"))
+    assert "forget_gate fails its own check, and lstm_cell is built from it" in line
+    for gate in ("input_gate", "candidate_memory", "output_gate"):
+        assert gate not in line
+
+
+def test_self_check_says_random_numbers_and_inputs_changed_in_place(release_nb):
+    functions = {n: getattr(ref, n) for n in GRADED}
+
+    def noisy(x, h, W, b):
+        return ref.input_gate(x, h, W, b) * np.random.uniform(0.9, 1.0)
+
+    def in_place(c_prev, f_t, i_t, c_hat_t):
+        c_prev *= f_t
+        c_prev += i_t * c_hat_t + 0.1
+        return c_prev
+
+    functions.update(input_gate=noisy, cell_state=in_place)
+    printed = self_check(release_nb, functions)
+    assert "input_gate returns different values for the same input" in printed
+    assert "cell_state changes its input c_prev in place" in printed
+
+
+def solutions_source(cell_id: str) -> str:
+    """The solution of a source cell as plain Python (markers removed)."""
+    cell = next(c for c in nbformat.read(SOURCE, as_version=4).cells if c.id == cell_id)
+    return MARKER.sub("", cell.source)

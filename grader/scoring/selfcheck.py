@@ -25,7 +25,7 @@ def make_check(namespace, public_cases, atol, rtol, hints, wording, ranges, name
     names of the values a function returns as a tuple, ``parts`` the functions each composite
     is built from."""
     cases = _load_cases(public_cases)
-    rules = (atol, rtol, hints, wording, ranges, names)
+    rules = (atol, rtol, hints, wording, ranges, names, _parameters(public_cases))
 
     def outcome(name, seen):
         """(passed, line) of ``name``, its parts checked first (silently)."""
@@ -62,6 +62,17 @@ def _unpack(public_cases):
         arrays[key] = flat[offset : offset + size].reshape(shape)
         offset += size
     return arrays
+
+
+def _parameters(public_cases):
+    """{function: {position: parameter name}} from the payload's keys."""
+    found = {}
+    for key in _unpack(public_cases):
+        name, _, section, *rest = key.split("/")
+        if section == "in":
+            position, argument = rest
+            found.setdefault(name, {})[int(position)] = argument.split(".")[0].split("#")[0]
+    return found
 
 
 def _value(parts):
@@ -139,7 +150,7 @@ def _blame(name, parts):
 
 def _check_case(name, function, case, where, rules, failing_parts):
     """(largest error, None) when ``function`` passes ``case``, else (None, what went wrong)."""
-    atol, rtol, hints, wording, ranges, names = rules
+    atol, rtol, hints, wording, ranges, names, _ = rules
     arguments, expected, mistakes = case
     copies = [_copy(a) for a in arguments]
     try:
@@ -241,7 +252,7 @@ def _leaves(value):
 
 def _value_hint(name, function, case, copies, result, pairs, rules):
     """The hint for a wrong value: a known mistake, then what the function does."""
-    atol, rtol, hints, wording, ranges, _ = rules
+    atol, rtol, hints, wording, ranges, _, parameters = rules
     arguments, _, mistakes = case
     for mistake, wrong in mistakes.items():
         wrong_pairs, problem = _pairs(result, wrong, ())
@@ -258,7 +269,8 @@ def _value_hint(name, function, case, copies, result, pairs, rules):
         pass
     changed = [i for i, (a, c) in enumerate(zip(arguments, copies, strict=True)) if not _same(a, c)]
     if changed:
-        which = ", ".join(f"argument {i + 1}" for i in changed)
+        known = parameters.get(name, {})
+        which = ", ".join(known.get(i, f"argument {i + 1}") for i in changed)
         return fill(hint_text(wording, "mutates-input", name), name, which=which)
     value_range = ranges.get(name)
     for _, got, want in pairs:
