@@ -24,7 +24,7 @@ from grader import grade
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = ROOT / "assignments" / "lstm_gates"
-SAMPLE = ROOT / "examples" / "submissions" / "asha.ipynb"
+SAMPLE = ROOT / "examples" / "lstm_gates" / "asha.ipynb"
 
 
 def plain_nbclient(notebooks: list[Path]) -> float:

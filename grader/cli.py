@@ -14,9 +14,9 @@ from grader.errors import UserError
 
 
 def _assign(args: argparse.Namespace) -> int:
-    from grader import assign
+    from grader.assignment import releasing
 
-    return assign.cli(args)
+    return releasing.cli(args)
 
 
 def _grade(args: argparse.Namespace) -> int:
@@ -45,7 +45,7 @@ def _collect(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="grader", description="Release, collect, grade and report for the LSTM course."
+        prog="grader", description="Release, collect, grade and report for a course."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         return sub
 
     assign = command("assign", _assign, "Release the student notebook of an assignment.")
-    assign.add_argument("assignment", help="assignment folder, e.g. assignments/lstm_gates")
+    assign.add_argument("assignment", help="assignment folder, e.g. assignments/<name>")
     assign.add_argument("--out", default="release", help="output folder (default: release/)")
 
     grade = command("grade", _grade, "Run every submission in a sandbox and score it.")

@@ -1,8 +1,8 @@
 """``make demo``: the whole pipeline on shipped example data, into one output folder.
 
-1. The reference: why the LSTM exists, the gradient-flow plot (vanilla RNN against LSTM).
-2. The instructor releases the LSTM-gates assignment.
-3. The sample submissions are graded in the sandbox, with a summary table.
+1. The example report's figure: the gradient-flow plot (examples/report/gradient_flow.py).
+2. The instructor releases every assignment under assignments/.
+3. Each assignment's sample submissions are graded in the sandbox, with a summary table.
 4. A student builds a two-page report (its figure is the plot of step 1).
 5. Two sample students bundle their hand-ins; the instructor collects them.
 """
@@ -10,81 +10,64 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import shutil
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import numpy as np
-
-import reference_lstm as ref
-
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-GRADIENT_STEPS = (1, 10, 25, 50, 100)
 DEMO_SEED = 2026  # fixed, so the demo prints the same table every time
 
 
-def gradient_flow(out: Path) -> Path:
-    """Plot |d h_T / d x_1| against T for RNNs and the LSTM; print the plotted figures."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    T = np.arange(1, 101)
-    curves = {
-        f"vanilla RNN, W_rec = {w:g}": ref.rnn_gradient_norms(w, T_max=100) for w in (0.9, 1.0, 1.1)
-    }
-    curves["LSTM, forget gate ≈ 0.99"] = ref.lstm_gradient_norms(forget_bias=5.0, T_max=100)
-
-    print("Gradient norm |d h_T / d x_1| over T steps")
-    print("  " + "model".ljust(30) + "".join(f"T={t:<10d}" for t in GRADIENT_STEPS))
-    for label, norms in curves.items():
-        print("  " + label.ljust(30) + "".join(f"{norms[t - 1]:<12.3g}" for t in GRADIENT_STEPS))
-
-    fig, ax = plt.subplots(figsize=(6.4, 3.6), dpi=150)
-    for (label, norms), style in zip(curves.items(), ("--", "-.", ":", "-"), strict=True):
-        ax.semilogy(T, norms, style, linewidth=2, label=label)
-    ax.set_xlabel("time steps T between the input and the output")
-    ax.set_ylabel("gradient norm (log scale)")
-    ax.set_title("Vanishing and exploding gradients: plain RNN against LSTM")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = out / "gradient_flow.png"
-    fig.savefig(path)
-    plt.close(fig)
-    print(f"wrote {path}")
-    return path
+def _figure(out: Path) -> Path:
+    """The shipped example report's figure, made by its own script (examples/report/)."""
+    script = EXAMPLES / "report" / "gradient_flow.py"
+    spec = importlib.util.spec_from_file_location("example_report_figure", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.make_figure(out)
 
 
-def release(out: Path) -> Path:
-    """The instructor releases the LSTM-gates notebook with stubs and self-checks."""
-    from grader import assign
+def assignments() -> list[Path]:
+    """Every assignment folder shipped under assignments/."""
+    return sorted(p.parent for p in (ROOT / "assignments").glob("*/assignment.toml"))
 
-    released = assign.release(ROOT / "assignments" / "lstm_gates", out / "release")
-    print(f"wrote {released} (students open it in Colab and run check() after each function)")
+
+def release(out: Path) -> list[Path]:
+    """The instructor releases every assignment's notebook with stubs and self-checks."""
+    from grader.assignment import release as release_one
+
+    released = []
+    for folder in assignments():
+        released.append(release_one(folder, out / "release"))
+        print(
+            f"wrote {released[-1]} (students open it in Colab and run check() after each function)"
+        )
     return released
 
 
 def grade_samples(out: Path) -> Path:
-    """Grade the sample submissions: full marks, two typical bugs, untouched stubs, a broken
-    file; print the summary table."""
+    """Grade each assignment's sample submissions (examples/<name>/: full marks, typical
+    bugs, untouched stubs, ...); print a summary table per assignment."""
     from grader import grade
+    from grader.assignment import load_config
 
-    assignment = ROOT / "assignments" / "lstm_gates"
     graded = out / "graded"
     shutil.rmtree(graded, ignore_errors=True)  # a re-run grades afresh, with no history
-    samples = sorted((EXAMPLES / "submissions").glob("*.ipynb"))
-    rows = grade.grade(samples, assignment, graded, seed=DEMO_SEED)
-    print(
-        grade.summary_table(rows, [f.name for f in grade.assign.load_config(assignment).functions])
-    )
-    print(
-        f"wrote {graded / 'grades.csv'}, {graded / 'gradebook.sqlite'} and a results.json and "
-        f"feedback.html per student, e.g. {graded / 'bhavin' / 'feedback.html'}"
-    )
+    for folder in assignments():
+        samples = sorted((EXAMPLES / folder.name).glob("*.ipynb"))
+        if not samples:
+            continue
+        config = load_config(folder)
+        print(f"-- {config.name}: {config.title} ({len(samples)} sample submissions)")
+        rows = grade.grade(samples, folder, graded / config.name, seed=DEMO_SEED)
+        print(grade.summary_table(rows, [f.name for f in config.functions]))
+        print(
+            f"wrote {graded / config.name / 'grades.csv'} and a results.json and feedback.html"
+            f" per student, e.g. {graded / config.name / rows[0].student / 'feedback.html'}\n"
+        )
     return graded
 
 
@@ -132,9 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(parser.parse_args(argv).out)
     out.mkdir(parents=True, exist_ok=True)
 
-    print("== 1. Reference LSTM: gradient flow")
-    figure = gradient_flow(out)
-    print("\n== 2. Instructor: release the assignment")
+    print("== 1. The example report's figure: gradient flow")
+    figure = _figure(out)
+    print("\n== 2. Instructor: release the assignments")
     release(out)
     print("\n== 3. Instructor: grade the sample submissions in the sandbox")
     grade_samples(out)

@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from grader.gradebook import Row
-from grader.score import FunctionResult, hint_message
+from grader.scoring import FunctionResult
+from grader.scoring.compare import align
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 FEEDBACK_OUTPUT_CHARS = 20_000  # of the notebook's own output, shown folded in the feedback
@@ -56,7 +57,7 @@ def case_lines(result: FunctionResult) -> list[tuple[str, bool, str]]:
 
 
 def _function_output(result: FunctionResult) -> str:
-    lines = [f"Hint [{code}]: {hint_message(result.name, code)}" for code in result.hints]
+    lines = [f"Hint [{code}]: {result.hint_messages[code]}" for code in result.hints]
     lines += [f"Forbidden shortcut: {item}" for item in result.forbidden]
     lines += [f"{labels}: {message}" for labels, _, message in case_lines(result)]
     return "\n".join(lines)
@@ -79,6 +80,9 @@ def results_json(graded: Graded) -> dict:
     if graded.reason:
         summary.insert(0, graded.reason)
     summary += graded.warnings
+    if graded.cell_errors:
+        summary.append("Cells that raised an error or were interrupted:")
+        summary += [f"  {error}" for error in graded.cell_errors]
     return {
         "score": graded.score,
         "output": "\n".join(summary),
@@ -92,45 +96,63 @@ def results_json(graded: Graded) -> dict:
     }
 
 
-def _parts(value) -> tuple:
-    return value if isinstance(value, tuple) else (value,)
+# Values beyond this are drawn at the edge of the plot: a returned 1e308 must not break it.
+PLOT_LIMIT = 1e6
+
+
+def _plotted(case) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """The (name, expected, returned) values of a failing case that can be drawn."""
+    pairs, problem = align(case.got, case.expected)
+    if problem:
+        return []
+    drawn = []
+    for name, got, expected in pairs:
+        if not isinstance(got, np.ndarray) or got.shape != expected.shape:
+            continue
+        got, expected = np.ravel(got).astype(np.float64), np.ravel(expected)
+        finite = np.isfinite(got) & np.isfinite(expected)
+        if finite.any():
+            limit = PLOT_LIMIT
+            drawn.append((name, expected[finite], np.clip(got[finite], -limit, limit)))
+    return drawn
 
 
 def _figure(result: FunctionResult) -> str | None:
-    """A base64 PNG: expected against returned values for one case (a failing one if any)."""
+    """A base64 PNG for a function that lost points: expected against returned values on the
+    failing case with the largest error (None when no failing case has values of the expected
+    shape: the case lines say the shapes)."""
+    failing = [c for c in result.cases if not c.passed and c.got is not None and _plotted(c)]
+    if not failing:
+        return None
+    shown = max(failing, key=lambda c: -1.0 if c.max_error is None else c.max_error)
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    def size(case) -> int:  # the case with the most values makes the clearest picture
-        return sum(np.size(e) for e in _parts(case.expected)) if case.got is not None else -1
-
-    failing = [c for c in result.cases if not c.passed and c.got is not None]
-    shown = max(failing or result.cases, key=size, default=None)
-    if shown is None or shown.got is None:
-        return None
-    expected, got = _parts(shown.expected), _parts(shown.got)
+    drawn = _plotted(shown)
     fig, ax = plt.subplots(figsize=(3.6, 3.0), dpi=90)
-    for label, e, g in zip(("h", "c"), expected, got, strict=False):
-        if e.shape != g.shape:
-            continue
-        ax.scatter(
-            np.ravel(e), np.ravel(g), s=10, alpha=0.7, label=label if len(expected) > 1 else None
-        )
-    values = np.concatenate([np.ravel(e) for e in expected])
+    for name, expected, got in drawn:
+        ax.scatter(expected, got, s=10, alpha=0.7, label=name or None)
+    values = np.concatenate([expected for _, expected, _ in drawn])
     low, high = float(values.min()), float(values.max())
     ax.plot([low, high], [low, high], color="grey", linewidth=1, linestyle="--")
     ax.set_xlabel("expected (reference)")
     ax.set_ylabel("returned (yours)")
     ax.set_title(f"{result.name}: {shown.label}", fontsize=8)
-    if len(expected) > 1:
+    if len(drawn) > 1:
         ax.legend(fontsize=7)
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     plt.close(fig)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _verdict(result: FunctionResult) -> str:
+    if result.passed:
+        return "passed"
+    return "partial" if result.score > 0 else "not yet"
 
 
 def feedback_html(graded: Graded) -> str:
@@ -147,13 +169,14 @@ def feedback_html(graded: Graded) -> str:
         {
             "name": r.name,
             "passed": r.passed,
+            "verdict": _verdict(r),
             "score": f"{r.score:g}",
             "points": f"{r.points:g}",
             "max_error": "–" if r.max_error is None else f"{r.max_error:.2g}",
-            "hints": [{"code": c, "message": hint_message(r.name, c)} for c in r.hints],
+            "hints": [{"code": c, "message": r.hint_messages[c]} for c in r.hints],
             "forbidden": r.forbidden,
             "cases": case_lines(r),
-            "figure": _figure(r),
+            "figure": None if r.passed else _figure(r),
         }
         for r in graded.functions.values()
     ]

@@ -1,9 +1,10 @@
 """``grader grade``: run every submission in the sandbox, score it, record it, hand it back.
 
 The student's notebook runs in :mod:`grader.execute`'s sandbox; its graded functions are
-probed with hidden cases drawn from a per-submission seed; :mod:`grader.score` compares the
-answers on this (trusted) side; each result is committed to the gradebook as soon as it is
-known, so a killed run loses nothing and ``--resume`` picks up where it stopped.
+probed with hidden cases drawn from a per-submission seed (each function from its own
+generator); :mod:`grader.scoring` compares the answers on this (trusted) side; each result is
+committed to the gradebook as soon as it is known, so a killed run loses nothing and
+``--resume`` picks up where it stopped.
 """
 
 from __future__ import annotations
@@ -26,10 +27,19 @@ from pathlib import Path
 
 import nbformat
 
-from grader import assign, execute, export, forbidden, score
+from grader import execute, export, forbidden, probing
+from grader.assignment import (
+    AssignmentConfig,
+    load_assignment,
+    load_config,
+    owned_cell_problems,
+    owned_checksums,
+    released_notebook,
+)
 from grader.errors import UserError
 from grader.gradebook import Gradebook, Row
 from grader.roster import Roster, load_roster
+from grader.scoring import Rules, score_function
 
 
 @dataclass(frozen=True)
@@ -68,7 +78,7 @@ def _late(manifest: dict, deadline: datetime | None) -> bool | None:
         return None
 
 
-def _pick_notebook(folder: Path, config: assign.AssignmentConfig) -> Path | str:
+def _pick_notebook(folder: Path, config: AssignmentConfig) -> Path | str:
     """The notebook of ``folder`` that defines the most graded functions, or why none does."""
     notebooks = sorted(p for p in folder.rglob("*.ipynb") if "history" not in p.parts)
     if not notebooks:
@@ -92,7 +102,7 @@ def _pick_notebook(folder: Path, config: assign.AssignmentConfig) -> Path | str:
     return best
 
 
-def _from_folder(folder: Path, config: assign.AssignmentConfig) -> Submission:
+def _from_folder(folder: Path, config: AssignmentConfig) -> Submission:
     manifest_path = folder / "manifest.json"
     manifest = {}
     if manifest_path.is_file():
@@ -110,7 +120,7 @@ def _from_folder(folder: Path, config: assign.AssignmentConfig) -> Submission:
 
 
 def find_submissions(
-    paths: Sequence[Path], config: assign.AssignmentConfig, scratch: Path
+    paths: Sequence[Path], config: AssignmentConfig, scratch: Path
 ) -> list[Submission]:
     """One :class:`Submission` per PATH (bundle zips are unpacked into ``scratch``)."""
     from grader import intake
@@ -174,7 +184,7 @@ def named_by_roster(submissions: Sequence[Submission], roster: Roster) -> list[S
 # --- grading one -------------------------------------------------------------------------
 
 
-def _limits(config: assign.AssignmentConfig, timeout: float | None, unsafe: bool) -> execute.Limits:
+def _limits(config: AssignmentConfig, timeout: float | None, unsafe: bool) -> execute.Limits:
     return execute.Limits(
         cell_timeout=timeout or config.cell_timeout,
         notebook_timeout=config.notebook_timeout,
@@ -187,7 +197,7 @@ def _limits(config: assign.AssignmentConfig, timeout: float | None, unsafe: bool
 class Plan:
     """What every submission of one run is graded with."""
 
-    config: assign.AssignmentConfig
+    config: AssignmentConfig
     limits: execute.Limits
     out: Path
     owned_checksums: dict[str, str]  # role -> checksum of the released grader-owned cells
@@ -206,18 +216,24 @@ def _warnings(
         except Exception:  # the run already reported why the notebook cannot be read
             nb = None
         if nb is not None:
-            problems = assign.owned_cell_problems(nb, plan.owned_checksums)
+            problems = owned_cell_problems(nb, plan.owned_checksums)
             warnings += [f"Grader cell changed: {p}" for p in problems]
     if run.output_truncated:
         warnings.append("Your notebook printed more than the grader keeps; the rest was dropped.")
     return warnings
 
 
-def _run(
-    submission: Submission, calls: list[execute.ProbeCall], limits: execute.Limits
-) -> execute.RunResult:
-    if submission.notebook is not None:
-        return execute.run_submission(submission.notebook, calls, limits, submission.files_dir)
+def _cell_error(error: execute.CellError) -> str:
+    """ "cell 7, line 3: TypeError: ..." (cells counted from 1, as a student counts them)."""
+    line = getattr(error, "line", None)
+    where = f"cell {error.index + 1}" + (f", line {line}" if line else "")
+    if error.timed_out:
+        return f"{where}: interrupted: it ran past the time limit of a cell"
+    return f"{where}: {error.ename}: {error.evalue}"[:500]
+
+
+def _missing(submission: Submission, cases) -> execute.RunResult:
+    """The run of a submission that has no notebook to run."""
     nothing = execute.ProbeOutcome(None, submission.problem)
     return execute.RunResult(
         status="missing",
@@ -225,7 +241,7 @@ def _run(
         cell_errors=[],
         output="",
         output_truncated=False,
-        probes=[nothing] * len(calls),
+        probes=[nothing] * sum(len(c) for c in cases.values()),
         code="",
         duration_s=0.0,
     )
@@ -267,36 +283,39 @@ def _python_files(submission: Submission) -> list[tuple[str, str]]:
 def grade_submission(submission: Submission, plan: Plan, seed: int) -> Row:
     """Run, probe, score and write one submission's files; return its gradebook row."""
     config = plan.config
-    cases = score.hidden_cases(
-        seed, config.sizes, config.sequence_lengths, config.cases_per_function
-    )
-    names = [f.name for f in config.functions]
-    calls = [execute.ProbeCall(name, case.args) for name in names for case in cases[name]]
-    run = _run(submission, calls, plan.limits)
-    outcomes, start = {}, 0
-    for name in names:  # probes come back in the order of the calls
-        probes = run.probes[start : start + len(cases[name])]
-        outcomes[name] = [(p.value, p.error) for p in probes]
-        start += len(cases[name])
-    found = forbidden.forbidden_shortcuts(
-        _code_cells(submission),
-        names,
-        config.forbidden_imports,
-        config.forbidden_calls,
-        files=_python_files(submission),
-    )
-    results = {
-        f.name: score.score_function(
-            f.name,
-            f.points,
-            cases[f.name],
-            outcomes[f.name],
-            config.atol,
-            config.rtol,
-            found.get(f.name, []),
+    assignment = load_assignment(config.directory)
+    cases = assignment.hidden_cases(seed)
+    names = assignment.functions
+    found: dict[str, list[str]] = {}
+
+    def scan(code: str) -> dict[str, list[str]]:
+        # Cell by cell, with the .py files shipped beside the notebook: a broken cell or a
+        # helper module cannot hide a shortcut (the run's joined ``code`` is not needed).
+        found.update(
+            forbidden.forbidden_shortcuts(
+                _code_cells(submission),
+                names,
+                config.forbidden_imports,
+                config.forbidden_calls,
+                files=_python_files(submission),
+            )
         )
-        for f in config.functions
-    }
+        return found
+
+    if submission.notebook is None:
+        run = _missing(submission, cases)
+        outcomes = {n: [(None, submission.problem)] * len(cases[n]) for n in names}
+        results = {
+            f.name: score_function(
+                f.name, f.points, cases[f.name], outcomes[f.name], Rules.of(assignment)
+            )
+            for f in config.functions
+        }
+    else:
+        probed = probing.probe_and_score(
+            submission.notebook, submission.files_dir, plan.limits, assignment, cases, scan
+        )
+        run, results = probed.run, probed.results
     status = "graded" if run.status == "completed" else run.status
     graded = export.Graded(
         student=submission.student,
@@ -308,10 +327,7 @@ def grade_submission(submission: Submission, plan: Plan, seed: int) -> Row:
         late=submission.late,
         graded_at=datetime.now().astimezone().isoformat(timespec="seconds"),
         warnings=_warnings(submission, run, plan, found),
-        cell_errors=[
-            f"cell {e.index}: {e.ename}: {e.evalue}" + (" (timed out)" if e.timed_out else "")
-            for e in run.cell_errors
-        ],
+        cell_errors=[_cell_error(e) for e in run.cell_errors],
         output=run.output,
         output_truncated=run.output_truncated,
     )
@@ -465,7 +481,8 @@ def grade(
     """Grade every submission; return the rows of ``grades.csv`` (one per submission).
 
     With ``roster``, students are named by their roster id."""
-    config = assign.load_config(assignment_dir)
+    assignment = load_assignment(assignment_dir)
+    config = assignment.config
     if workers < 1:
         raise UserError(f"--workers {workers}: give 1 or more")
     if timeout is not None and timeout <= 0:
@@ -473,8 +490,8 @@ def grade(
     limits = _limits(config, timeout, unsafe_no_sandbox)
     execute.check_sandbox(limits)
     out.mkdir(parents=True, exist_ok=True)
-    released = assign.released_notebook(config)
-    plan = Plan(config, limits, out, assign.owned_checksums(released))
+    released = released_notebook(assignment)
+    plan = Plan(config, limits, out, owned_checksums(released))
     with (
         tempfile.TemporaryDirectory(prefix="grader-bundles-") as scratch,
         Gradebook(out / "gradebook.sqlite") as book,
@@ -509,7 +526,7 @@ def grade(
     return rows
 
 
-def _seed(explicit: int | None, config: assign.AssignmentConfig) -> int:
+def _seed(explicit: int | None, config: AssignmentConfig) -> int:
     if explicit is not None:
         return explicit
     if config.seed is not None:
@@ -552,7 +569,7 @@ def cli(args: argparse.Namespace) -> int:
         unsafe_no_sandbox=args.unsafe_no_sandbox,
         roster=load_roster(args.roster) if args.roster else None,
     )
-    config = assign.load_config(Path(args.assignment))
+    config = load_config(Path(args.assignment))
     print(summary_table(rows, [f.name for f in config.functions]))
     print(
         f"\nwrote {out / 'grades.csv'}, {out / 'gradebook.sqlite'} and "

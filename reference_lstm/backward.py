@@ -30,7 +30,7 @@ from reference_lstm.shapes import as_array, expect_shape
 
 
 @dataclass(frozen=True)
-class _StepCache:
+class StepCache:
     """What one forward step keeps for its backward step; every array is (N, ·)."""
 
     xh: np.ndarray
@@ -42,7 +42,7 @@ class _StepCache:
     c: np.ndarray
 
 
-def _step_forward(x_t, h_prev, c_prev, params) -> tuple[np.ndarray, _StepCache]:
+def step_forward(x_t, h_prev, c_prev, params) -> tuple[np.ndarray, StepCache]:
     f = forget_gate(x_t, h_prev, params["W_f"], params["b_f"])
     i = input_gate(x_t, h_prev, params["W_i"], params["b_i"])
     c_hat = candidate_memory(x_t, h_prev, params["W_c"], params["b_c"])
@@ -50,10 +50,10 @@ def _step_forward(x_t, h_prev, c_prev, params) -> tuple[np.ndarray, _StepCache]:
     c = cell_state(c_prev, f, i, c_hat)
     h = o * np.tanh(c)
     xh = np.concatenate([x_t, h_prev], axis=1)
-    return h, _StepCache(xh=xh, c_prev=c_prev, f=f, i=i, c_hat=c_hat, o=o, c=c)
+    return h, StepCache(xh=xh, c_prev=c_prev, f=f, i=i, c_hat=c_hat, o=o, c=c)
 
 
-def _step_backward(dh, dc, cache: _StepCache, params, grads) -> tuple[np.ndarray, np.ndarray]:
+def _step_backward(dh, dc, cache: StepCache, params, grads) -> tuple[np.ndarray, np.ndarray]:
     """Accumulate one step's parameter gradients; return ``(dxh, dc_prev)``."""
     tanh_c = np.tanh(cache.c)
     do = dh * tanh_c
@@ -92,7 +92,7 @@ def lstm_grads(x, h0, c0, params: Mapping[str, np.ndarray], dh_seq) -> dict[str,
     caches = []
     h_t, c_t = h0, c0
     for x_t in x:
-        h_t, cache = _step_forward(x_t, h_t, c_t, params)
+        h_t, cache = step_forward(x_t, h_t, c_t, params)
         c_t = cache.c
         caches.append(cache)
 

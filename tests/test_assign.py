@@ -15,8 +15,11 @@ import pytest
 from nbclient import NotebookClient
 
 import reference_lstm as ref
-from grader import assign, cli, hints, score
+from grader import assignment as assign
+from grader import cli
+from grader.assignment import load_assignment
 from grader.errors import UserError
+from grader.scoring import Rules, score_case
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = ROOT / "assignments" / "lstm_gates"
@@ -106,21 +109,22 @@ def self_check(release_nb: nbformat.NotebookNode, functions: dict) -> str:
 def test_shipped_config():
     config = assign.load_config(ASSIGNMENT)
     assert [f.name for f in config.functions] == list(GRADED)
+    assert config.cases["sizes"][0] == [1, 3, 2]
     assert config.max_score == 100
     assert config.source == SOURCE
     assert config.seed is None
     assert config.deadline.utcoffset().total_seconds() == 5.5 * 3600
-    assert len(config.sizes) >= config.cases_per_function
-    assert len(config.sequence_lengths) >= config.cases_per_function
+    assert len(config.cases["sizes"]) >= config.cases_per_function
+    assert len(config.cases["sequence_lengths"]) >= config.cases_per_function
     assert "reference_lstm" in config.forbidden_imports
     assert "torch.nn.LSTM" in config.forbidden_calls
 
 
 def test_tolerance_accepts_float32_answers():
     """The reference computed in float32 passes every hidden case of the shipped config."""
-    config = assign.load_config(ASSIGNMENT)
-    cases = score.hidden_cases(7, config.sizes, config.sequence_lengths, config.cases_per_function)
-    for name, function_cases in cases.items():
+    assignment = load_assignment(ASSIGNMENT)
+    rules = Rules.of(assignment)
+    for name, function_cases in assignment.hidden_cases(7).items():
         for case in function_cases:
             args32 = tuple(
                 {k: v.astype(np.float32) for k, v in a.items()}
@@ -129,7 +133,7 @@ def test_tolerance_accepts_float32_answers():
                 for a in case.args
             )
             got = getattr(ref, name)(*args32)
-            assert score.score_case(case, got, None, config.atol, config.rtol).passed, name
+            assert score_case(case, got, None, rules).passed, name
 
 
 @pytest.mark.parametrize(
@@ -140,10 +144,7 @@ def test_tolerance_accepts_float32_answers():
         ("[forbidden]", "[forbiden]", "unknown table [forbiden]"),
         ('title = "LSTM gates from scratch"\n', "", 'missing key "title" in [assignment]'),
         ("cases_per_function = 4", 'cases_per_function = "4"', "must be a int, not string"),
-        ("sequence_lengths = [1, 3, 5, 8]", "sequence_lengths = [1, 3]", "has 2 entries"),
-        ("sizes = [[1, 3, 2],", "sizes = [[1, 3],", "lists of 3 positive integers"),
         ("+05:30", "", "needs a time and a UTC offset"),
-        ('name = "lstm_cell"', 'name = "lstm_step"', 'cannot test a function named "lstm_step"'),
         ('seed = "per-submission"', f"seed = {assign.PUBLIC_SEED}", "the seed of the public"),
         ("points = 10", "points = 0", "must be positive"),
     ],
@@ -152,6 +153,21 @@ def test_config_errors_name_the_file_and_the_key(assignment_copy, old, new, expe
     edit_config(assignment_copy, old, new)
     with pytest.raises(UserError) as error:
         assign.load_config(assignment_copy)
+    assert str(assignment_copy / "assignment.toml") in str(error.value)
+    assert expected in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ('name = "lstm_cell"', 'name = "lstm_step"', 'cannot test a function named "lstm_step"'),
+        ('name = "lstm_cell"', 'name = "lstm cell"', "is not a Python function name"),
+    ],
+)
+def test_function_names_are_checked_against_the_grading_module(assignment_copy, old, new, expected):
+    edit_config(assignment_copy, old, new)
+    with pytest.raises(UserError) as error:
+        load_assignment(assignment_copy)
     assert str(assignment_copy / "assignment.toml") in str(error.value)
     assert expected in str(error.value)
 
@@ -200,7 +216,7 @@ def test_release_holds_no_solution_and_no_reference(released):
 def test_release_is_deterministic(released, tmp_path):
     again = assign.release(ASSIGNMENT, tmp_path)
     assert again.read_bytes() == released.read_bytes()
-    in_memory = assign.released_notebook(assign.load_config(ASSIGNMENT))
+    in_memory = assign.released_notebook(load_assignment(ASSIGNMENT))
     assert assign.owned_checksums(in_memory) == assign.owned_checksums(
         nbformat.read(released, as_version=4)
     )
@@ -208,19 +224,19 @@ def test_release_is_deterministic(released, tmp_path):
 
 def test_public_cases_are_compact_and_distinct_from_grading(release_nb):
     (fixtures,) = [c for c in release_nb.cells if c.id == "grader-fixtures"]
-    assert len(fixtures.source) < 20_000
+    assert len(fixtures.source) < 25_000
     namespace: dict = {}
     exec(fixtures.source, namespace)
     for cell in release_nb.cells:
         if cell.id == "grader-self-check":
             exec(cell.source, namespace)
-    from grader import selfcheck
+    from grader.scoring import selfcheck
 
     cases = selfcheck._load_cases(namespace["PUBLIC_CASES"])
     assert list(cases) == list(GRADED)
     args = cases["forget_gate"][0][0]
     assert [a.shape for a in args] == [(2, 3), (2, 4), (4, 7), (4,)]
-    hidden = score.hidden_cases(assign.PUBLIC_SEED + 1, [(2, 3, 4)], [3], 1)
+    hidden = load_assignment(ASSIGNMENT).cases(assign.PUBLIC_SEED + 1, public=True)
     assert not np.allclose(hidden["forget_gate"][0].args[0], args[0])
 
 
@@ -261,9 +277,10 @@ def test_self_check_passes_the_reference_in_float64_and_float32(release_nb):
     ],
 )
 def test_self_check_names_known_mistakes(release_nb, name, code, expected):
-    (mistake,) = [m for m in hints.MISTAKES if m.code == code and name in m.functions][:1]
+    mistakes = load_assignment(ASSIGNMENT).mistakes
+    (mistake,) = [m for m in mistakes if m.code == code and name in m.variants][:1]
     functions = {n: getattr(ref, n) for n in GRADED}
-    functions[name] = lambda *args: hints.mistaken_output(mistake, name, args)
+    functions[name] = mistake.variants[name]
     printed = self_check(release_nb, functions)
     line = next(line for line in printed.splitlines() if line.startswith(f"{name}:"))
     assert line.startswith(f"{name}: FAIL - largest error")
@@ -280,11 +297,11 @@ def test_self_check_explains_shapes_and_errors(release_nb):
     )
     printed = self_check(release_nb, functions)
     assert (
-        "forget_gate: FAIL - returned shape (4, 2), expected (2, 4). Hint: your result is"
+        "forget_gate: FAIL - returned shape (4, 2), expected (2, 4). Hint: is W transposed?"
         in printed
     )
     assert "input_gate: ERROR - ValueError: matmul" in printed
-    assert "multiply by the transpose of W" in printed
+    assert "compute [x_t, h_prev] @ W.T" in printed
     assert "cell_state: FAIL - returned None: did you forget `return`?" in printed
     assert "not only the last" in printed
     assert "Traceback" not in printed
@@ -456,11 +473,50 @@ def test_cli_prints_the_message_and_exits_2(assignment_copy, tmp_path, capsys):
 
 
 def test_readme_lists_every_hint_code():
+    from grader.scoring.shapes import GENERIC_HINTS
+
     readme = (ASSIGNMENT / "README.md").read_text()
-    assert [code for code in hints.HINT_CODES if f"| `{code}` |" not in readme] == []
+    codes = {m.code for m in load_assignment(ASSIGNMENT).mistakes} | set(GENERIC_HINTS)
+    assert sorted(code for code in codes if f"| `{code}` |" not in readme) == []
 
 
 def test_cli_releases(tmp_path, capsys):
     assert cli.main(["assign", str(ASSIGNMENT), "--out", str(tmp_path / "release")]) == 0
     assert (tmp_path / "release" / "lstm_gates.ipynb").is_file()
     assert "8 graded functions, 100 points" in capsys.readouterr().out
+
+
+def test_self_check_blames_the_failing_part_of_a_composite(release_nb):
+    """As the grader does: lstm_cell fails only because the forget gate does."""
+    functions = {n: getattr(ref, n) for n in GRADED if n != "lstm_cell"}
+    functions["forget_gate"] = lambda x, h, W, b: np.tanh(np.concatenate([x, h], 1) @ W.T + b)
+    namespace = dict(functions)
+    exec(solutions_source("lstm-cell"), namespace)
+    printed = self_check(release_nb, namespace)
+    line = next(line for line in printed.splitlines() if line.startswith("lstm_cell:"))
+    assert "forget_gate fails its own check, and lstm_cell is built from it" in line
+    for gate in ("input_gate", "candidate_memory", "output_gate"):
+        assert gate not in line
+
+
+def test_self_check_says_random_numbers_and_inputs_changed_in_place(release_nb):
+    functions = {n: getattr(ref, n) for n in GRADED}
+
+    def noisy(x, h, W, b):
+        return ref.input_gate(x, h, W, b) * np.random.uniform(0.9, 1.0)
+
+    def in_place(c_prev, f_t, i_t, c_hat_t):
+        c_prev *= f_t
+        c_prev += i_t * c_hat_t + 0.1
+        return c_prev
+
+    functions.update(input_gate=noisy, cell_state=in_place)
+    printed = self_check(release_nb, functions)
+    assert "input_gate returns different values for the same input" in printed
+    assert "cell_state changes its input c_prev in place" in printed
+
+
+def solutions_source(cell_id: str) -> str:
+    """The solution of a source cell as plain Python (markers removed)."""
+    cell = next(c for c in nbformat.read(SOURCE, as_version=4).cells if c.id == cell_id)
+    return MARKER.sub("", cell.source)

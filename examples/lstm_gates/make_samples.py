@@ -1,6 +1,6 @@
 """Rebuild the sample submissions of the demo from the released LSTM-gates notebook.
 
-    .venv/bin/python examples/submissions/make_samples.py
+    .venv/bin/python examples/lstm_gates/make_samples.py
 
 Each sample is the release with its stubs filled from the instructor's solutions, then one
 typical mistake made (or none, or the stubs left, or the file broken), so that the demo and the
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 
-from grader import assign
+from grader.assignment import release as release_notebook
 
 HERE = Path(__file__).resolve().parent
 ASSIGNMENT = HERE.parent.parent / "assignments" / "lstm_gates"
@@ -54,7 +54,7 @@ def filled(release: nbformat.NotebookNode, mistakes: dict[str, tuple[str, str]])
 
 def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
-        release = nbformat.read(assign.release(ASSIGNMENT, Path(tmp)), as_version=4)
+        release = nbformat.read(release_notebook(ASSIGNMENT, Path(tmp)), as_version=4)
     for student, (about, mistakes) in SAMPLES.items():
         nbformat.write(filled(release, mistakes), HERE / f"{student}.ipynb")
         print(f"{student}.ipynb: {about}")

@@ -1,0 +1,29 @@
+"""Assignments as packages: reading an assignment folder (``assignment.toml``, the source
+notebook, the instructor-only ``grading.py``), the authoring types, and the release.
+
+An instructor adds an assignment by adding a folder; see assignments/README.md.
+"""
+
+from grader.assignment.config import CONFIG_NAME, PUBLIC_SEED, AssignmentConfig, load_config
+from grader.assignment.owned import OWNED_ROLES, owned_cell_problems, owned_checksums
+from grader.assignment.package import Assignment, HiddenCase, function_rng, load_assignment
+from grader.assignment.releasing import release, released_notebook
+from grader.assignment.types import Case, Mistake
+
+__all__ = [
+    "CONFIG_NAME",
+    "OWNED_ROLES",
+    "PUBLIC_SEED",
+    "Assignment",
+    "AssignmentConfig",
+    "Case",
+    "HiddenCase",
+    "Mistake",
+    "function_rng",
+    "load_assignment",
+    "load_config",
+    "owned_cell_problems",
+    "owned_checksums",
+    "release",
+    "released_notebook",
+]

@@ -1,0 +1,138 @@
+"""The grader-owned cells of the released notebook: the public cases and the self-check.
+
+Their metadata records a checksum, so an edit or a deletion shows when the notebook is graded.
+The self-check is the text of :mod:`grader.scoring.shapes`, :mod:`grader.scoring.behaviour` and
+:mod:`grader.scoring.selfcheck`, so the notebook diagnoses with the grader's own code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell
+
+from grader.scoring import behaviour, selfcheck, shapes
+
+OWNED_ROLES = ("fixtures", "self-check")
+_OWNED_HEADER = re.compile(r"^# grader-owned: ([\w-]+)", re.MULTILINE)
+
+
+def _checksum(source: str) -> str:
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()
+
+
+def _owned_cell(role: str, title: str, body: str) -> nbformat.NotebookNode:
+    """A grader-owned code cell: collapsed in Colab, locked in Jupyter, its checksum recorded."""
+    source = (
+        f'#@title {title} {{ display-mode: "form" }}\n'
+        f"# grader-owned: {role} - run this cell, do not edit or delete it\n{body}"
+    )
+    cell = new_code_cell(source, id=f"grader-{role}")
+    cell.metadata.update(
+        {
+            "cellView": "form",
+            "editable": False,
+            "deletable": False,
+            "grader": {"owned": role, "checksum": _checksum(source)},
+        }
+    )
+    return cell
+
+
+def _module_text(module) -> str:
+    """A module's text as the notebook carries it: without its grader-only imports."""
+    lines = Path(module.__file__).read_text(encoding="utf-8").splitlines()
+    return "\n".join(line for line in lines if not line.endswith("# grader-only")).strip()
+
+
+def _literal(value: Mapping) -> str:
+    return "{\n" + "".join(f"        {k!r}: {v!r},\n" for k, v in value.items()) + "    }"
+
+
+def owned_cells(
+    functions: Sequence[str],
+    cases: str,
+    settings: Mapping[str, object],
+) -> list[nbformat.NotebookNode]:
+    """The self-check intro and the two owned cells; ``settings`` are make_check's keyword
+    arguments (tolerances, hint texts, ranges, output names)."""
+    lines = "\n".join(cases[i : i + 100] for i in range(0, len(cases), 100))
+    arguments = "".join(
+        f"    {key}={_literal(value) if isinstance(value, Mapping) else repr(value)},\n"
+        for key, value in settings.items()
+    )
+    check_code = (
+        "\n\n\n".join(_module_text(m) for m in (shapes, behaviour, selfcheck))
+        + f"\n\n\ncheck = make_check(\n    globals(),\n    PUBLIC_CASES,\n{arguments})\n"
+    )
+    intro = new_markdown_cell(
+        "## Self-check\n\n"
+        "Run the next two cells once, before the functions below. The first holds small public"
+        " test cases, the second defines `check`: after you write a function, run"
+        f' `check("{functions[0]}")` (or the name of your function) to test it. It prints'
+        " `PASS`, or `FAIL` with the largest error and a hint.\n\n"
+        "Both cells are **grader-owned**: do not edit or delete them. The grader checks that they"
+        " are intact, and it tests your functions on its own hidden cases.",
+        id="grader-self-check-intro",
+    )
+    return [
+        intro,
+        _owned_cell("fixtures", "Public test cases", f'PUBLIC_CASES = """\n{lines}\n"""\n'),
+        _owned_cell("self-check", "Self-check: defines check(name)", check_code),
+    ]
+
+
+def owned_checksums(notebook: nbformat.NotebookNode) -> dict[str, str]:
+    """The checksum of each grader-owned cell, by role, as recorded in ``notebook``."""
+    return {
+        cell.metadata["grader"]["owned"]: cell.metadata["grader"]["checksum"]
+        for cell in notebook.cells
+        if isinstance(cell.metadata.get("grader"), dict) and "owned" in cell.metadata["grader"]
+    }
+
+
+def owned_cell_problems(
+    notebook: nbformat.NotebookNode, expected: Mapping[str, str] | None = None
+) -> list[str]:
+    """What happened to the grader-owned cells of a student's notebook; empty when intact.
+
+    Owned cells are found by their metadata or, where an editor dropped it, by their first
+    lines. Each is checked against ``expected`` (role -> checksum, e.g. ``owned_checksums`` of
+    the released notebook) or else against the checksum its own metadata records.
+    """
+    found: dict[str, list[tuple[int, nbformat.NotebookNode]]] = {}
+    for index, cell in enumerate(notebook.cells):
+        grader = cell.get("metadata", {}).get("grader")
+        role = grader.get("owned") if isinstance(grader, dict) else None
+        header = _OWNED_HEADER.search("\n".join(cell.get("source", "").splitlines()[:2]))
+        role = role or (header.group(1) if header else None)
+        if role:
+            found.setdefault(role, []).append((index, cell))
+    if not found:
+        roles = ", ".join(f'"{role}"' for role in OWNED_ROLES)
+        return [
+            f"none of the grader-owned cells ({roles}) is in the notebook: deleted, or the"
+            f" notebook was not started from the released one"
+        ]
+    problems = []
+    for role in OWNED_ROLES:
+        cells = found.get(role, [])
+        if not cells:
+            problems.append(f'the grader-owned "{role}" cell was deleted')
+        elif len(cells) > 1:
+            numbers = ", ".join(str(i + 1) for i, _ in cells)
+            problems.append(
+                f'the grader-owned "{role}" cell appears {len(cells)} times (cells {numbers})'
+            )
+        else:
+            index, cell = cells[0]
+            grader = cell.metadata.get("grader")
+            recorded = grader.get("checksum") if isinstance(grader, dict) else None
+            want = (expected or {}).get(role, recorded)
+            if want is not None and _checksum(cell.source) != want:
+                problems.append(f'the grader-owned "{role}" cell (cell {index + 1}) was edited')
+    return problems

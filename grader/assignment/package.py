@@ -1,0 +1,216 @@
+"""An assignment folder, loaded: its ``assignment.toml`` and its instructor-only ``grading.py``.
+
+``grading.py`` is imported on the trusted side, by file path, as the module
+``assignment_<name>_grading``; modules beside it that it imports are its own (they are taken out
+of ``sys.modules`` again, so two assignments may both have a ``mistakes.py``). See
+assignments/README.md for what it defines.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import inspect
+import re
+import sys
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from grader.assignment.config import CONFIG_NAME, AssignmentConfig, load_config
+from grader.assignment.types import Case, Mistake
+from grader.errors import UserError
+from grader.scoring.values import HiddenCase, as_value, copy_args
+
+GRADING_NAME = "grading.py"
+PUBLIC_CASE_COUNT = 2  # public cases per function in the released notebook
+_CODE = re.compile(r"\w+(-\w+)*")
+
+
+def function_rng(seed: int, function: str) -> np.random.Generator:
+    """The generator of ``function``'s cases: seeded from the submission's seed and the
+    function's name, so no function's inputs can be predicted from another's."""
+    return np.random.default_rng([seed, *function.encode("utf-8")])
+
+
+@dataclass
+class Assignment:
+    """An assignment folder: the config and what its ``grading.py`` defines."""
+
+    config: AssignmentConfig
+    grading: ModuleType
+
+    @property
+    def functions(self) -> list[str]:
+        return [f.name for f in self.config.functions]
+
+    @property
+    def mistakes(self) -> tuple[Mistake, ...]:
+        return tuple(getattr(self.grading, "MISTAKES", ()))
+
+    @property
+    def composition(self) -> Mapping[str, Callable]:
+        return getattr(self.grading, "COMPOSITION", {})
+
+    @property
+    def parts(self) -> Mapping[str, Sequence[str]]:
+        return getattr(self.grading, "PARTS", {})
+
+    @property
+    def shape_hints(self) -> Mapping[str, str]:
+        """The assignment's wording of the framework's generic hints (shapes, errors,
+        behaviour), by code."""
+        return getattr(self.grading, "HINTS", {})
+
+    @property
+    def output_names(self) -> Mapping[str, Sequence[str]]:
+        """Names of the values a function returns as a tuple, e.g. ("h", "c")."""
+        return getattr(self.grading, "OUTPUT_NAMES", {})
+
+    @property
+    def ranges(self) -> Mapping[str, tuple[float, float]]:
+        """Where a correct function's values lie, e.g. (0, 1) for a sigmoid."""
+        return getattr(self.grading, "RANGES", {})
+
+    def signature(self, function: str) -> tuple[str, ...] | None:
+        """The parameters the grader passes, when the reference says (None when it does not)."""
+        reference = getattr(self.grading, "REFERENCE", {}).get(function)
+        try:
+            return tuple(inspect.signature(reference).parameters) if reference else None
+        except (TypeError, ValueError):
+            return None
+
+    def parameters(self, function: str) -> tuple[str, ...]:
+        """The names of ``function``'s parameters, from the reference."""
+        try:
+            return self.signature(function) or tuple(
+                inspect.signature(self.reference(function)).parameters
+            )
+        except (TypeError, ValueError):
+            return ()
+
+    def cases(self, seed: int, *, public: bool = False) -> dict[str, list[Case]]:
+        """Each graded function's cases, from its own generator."""
+        count = PUBLIC_CASE_COUNT if public else self.config.cases_per_function
+        settings = {**self.config.cases, "count": count, "public": public}
+        made = {}
+        for name in self.functions:
+            cases = self.grading.make_cases(name, function_rng(seed, name), dict(settings))
+            if not cases or not all(isinstance(c, Case) for c in cases):
+                raise UserError(
+                    f"{self.grading.__file__}: make_cases({name!r}, ...) must return a non-empty"
+                    f" list of grader.assignment.Case, not {cases!r:.80}"
+                )
+            made[name] = list(cases)
+        return made
+
+    def reference(self, function: str) -> Callable:
+        """The reference implementation: REFERENCE, or else the source notebook's solution."""
+        references = getattr(self.grading, "REFERENCE", None)
+        if references is not None:
+            return references[function]
+        return _source_solutions(self.config.directory.resolve(), _mtime(self.config))[function]
+
+    def expected(self, function: str, args: tuple) -> object:
+        return as_value(self.reference(function)(*copy_args(args)))
+
+    def hidden_cases(self, seed: int, *, public: bool = False) -> dict[str, list[HiddenCase]]:
+        """The cases of every graded function with their expected values."""
+        return {
+            name: [HiddenCase(name, c.label, c.args, self.expected(name, c.args)) for c in cases]
+            for name, cases in self.cases(seed, public=public).items()
+        }
+
+
+def _mtime(config: AssignmentConfig) -> float:
+    return config.source.stat().st_mtime
+
+
+@functools.lru_cache(maxsize=8)
+def _source_solutions(directory: Path, _mtime: float) -> dict[str, Callable]:
+    from grader.assignment import source
+
+    config = load_config(directory)
+    return source.solutions_of(config)
+
+
+def load_assignment(directory: Path) -> Assignment:
+    """Read and check an assignment folder; UserError names the file and what is wrong."""
+    config = load_config(Path(directory))
+    path = config.directory / GRADING_NAME
+    if not path.is_file():
+        raise UserError(
+            f"{path} not found: an assignment folder holds {CONFIG_NAME}, the source notebook and"
+            f" {GRADING_NAME} (its cases and known mistakes; see assignments/README.md)"
+        )
+    grading = _import(path, config.name, path.stat().st_mtime)
+    _check_grading(grading, config, path)
+    return Assignment(config, grading)
+
+
+@functools.lru_cache(maxsize=16)
+def _import(path: Path, name: str, _mtime: float) -> ModuleType:
+    """Import ``grading.py`` by path (cached per file version)."""
+    module_name = f"assignment_{re.sub(r'[^0-9A-Za-z_]', '_', name)}_grading"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    before = set(sys.modules)
+    sys.path.insert(0, str(path.parent))
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:
+        frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == str(path)]
+        line = f" (line {frames[-1].lineno})" if frames else ""
+        raise UserError(
+            f"{path}: importing it failed{line}: {type(error).__name__}: {error}"
+        ) from None
+    finally:
+        sys.path.remove(str(path.parent))
+        for added in set(sys.modules) - before - {module_name}:
+            file = getattr(sys.modules[added], "__file__", None) or ""
+            if Path(file).parent == path.parent:
+                del sys.modules[added]
+    return module
+
+
+def _check_grading(grading: ModuleType, config: AssignmentConfig, path: Path) -> None:
+    def fail(message: str):
+        raise UserError(f"{path}: {message}")
+
+    if not callable(getattr(grading, "make_cases", None)):
+        fail("defines no make_cases(function, rng, settings); see assignments/README.md")
+    references: Any = getattr(grading, "REFERENCE", None)
+    names = [f.name for f in config.functions]
+    if references is not None:
+        if not isinstance(references, Mapping):
+            fail("REFERENCE must be a dict: graded function name -> reference implementation")
+        for name in names:
+            if name not in references:
+                raise UserError(
+                    f"{config.directory / CONFIG_NAME}: the grader cannot test a function named"
+                    f' "{name}": {GRADING_NAME} has no REFERENCE for it; it knows'
+                    f" {', '.join(references)}"
+                )
+    for mistake in getattr(grading, "MISTAKES", ()):
+        if not isinstance(mistake, Mistake):
+            fail(f"MISTAKES holds {mistake!r:.60}, not a grader.assignment.Mistake")
+        if not _CODE.fullmatch(mistake.code):
+            fail(f'mistake code "{mistake.code}" must be kebab-case (letters, digits, "_" and "-")')
+        unknown = set(mistake.variants) - set(names)
+        if unknown:
+            fail(
+                f"mistake {mistake.code} has variants of {', '.join(sorted(unknown))}, "
+                f"which {CONFIG_NAME} does not grade"
+            )
+    for composite, parts in getattr(grading, "PARTS", {}).items():
+        if composite not in getattr(grading, "COMPOSITION", {}):
+            fail(f"PARTS lists {composite} but COMPOSITION has no composition for it")
+        unknown = [p for p in (composite, *parts) if p not in names]
+        if unknown:
+            fail(f"PARTS names {', '.join(unknown)}, which {CONFIG_NAME} does not grade")

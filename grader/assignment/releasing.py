@@ -1,0 +1,158 @@
+"""``grader assign``: turn an instructor's notebook with solutions into the student notebook.
+
+Every region between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` becomes a stub. The release
+also carries public test cases, computed by running the instructor's solutions, and a ``check``
+function that tests a student's function on them with nothing but numpy (see
+:mod:`grader.assignment.owned`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_notebook
+
+from grader import forbidden
+from grader.assignment import owned, public, source
+from grader.assignment.config import CONFIG_NAME, AssignmentConfig
+from grader.assignment.package import Assignment, load_assignment
+from grader.errors import UserError
+
+_KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+
+
+def _student_notebook(
+    notebook: nbformat.NotebookNode,
+    plan: source.SourcePlan,
+    config: AssignmentConfig,
+    owned_cells: list[nbformat.NotebookNode],
+) -> nbformat.NotebookNode:
+    """The released notebook: stubs for solutions, the self-check cells, a check after each
+    graded function; no outputs and no instructor metadata."""
+    graded_at: dict[int, list[str]] = {}
+    for name, index in plan.defined_in.items():
+        graded_at.setdefault(index, []).append(name)
+    first = min(plan.defined_in.values())
+    while first > 0 and notebook.cells[first - 1].cell_type == "markdown":
+        first -= 1  # keep the first graded function's text next to its code
+    cells = []
+    for index, cell in enumerate(notebook.cells):
+        if index == first:
+            cells += owned_cells
+        cells.append(_released_cell(cell, index, plan.regions.get(index, [])))
+        if index in graded_at:
+            calls = "\n".join(f'check("{name}")' for name in graded_at[index])
+            cells.append(new_code_cell(calls, id=f"grader-check-{graded_at[index][0]}"))
+    cells.append(new_code_cell("check()", id="grader-check-all"))
+    released = new_notebook(cells=cells)
+    released.metadata = nbformat.from_dict(
+        {
+            "kernelspec": _KERNELSPEC,
+            "language_info": {"name": "python"},
+            "colab": {"provenance": [], "name": f"{config.name}.ipynb"},
+            "grader": {"assignment": config.name},
+        }
+    )
+    return released
+
+
+def _released_cell(
+    cell: nbformat.NotebookNode, index: int, regions: list[tuple[int, int]]
+) -> nbformat.NotebookNode:
+    text = "\n".join(source.stubbed(cell.source.splitlines(), regions)) if regions else cell.source
+    released = nbformat.from_dict(
+        {
+            "cell_type": cell.cell_type,
+            "id": cell.get("id") or f"cell-{index + 1}",
+            "metadata": {"tags": list(cell.metadata["tags"])} if cell.metadata.get("tags") else {},
+            "source": text,
+        }
+    )
+    if cell.cell_type == "code":
+        released.outputs, released.execution_count = [], None
+    elif "attachments" in cell:
+        released.attachments = cell.attachments
+    return released
+
+
+def release(assignment_dir: Path, out_dir: Path) -> Path:
+    """Write the student notebook of the assignment to ``out_dir/<name>.ipynb``."""
+    return _write_release(load_assignment(Path(assignment_dir)), Path(out_dir))
+
+
+def self_check_settings(assignment: Assignment, hints: dict[str, str]) -> dict[str, object]:
+    """make_check's arguments: the same rules and wording the grader diagnoses with."""
+    config = assignment.config
+    return {
+        "atol": config.atol,
+        "rtol": config.rtol,
+        "hints": hints,
+        "wording": dict(assignment.shape_hints),
+        "ranges": {k: tuple(map(float, v)) for k, v in assignment.ranges.items()},
+        "names": {k: tuple(v) for k, v in assignment.output_names.items()},
+        "parts": {k: tuple(v) for k, v in assignment.parts.items()},
+    }
+
+
+def released_notebook(assignment: Assignment) -> nbformat.NotebookNode:
+    """The student notebook, built in memory; the same source always gives the same notebook,
+    so ``owned_checksums(released_notebook(assignment))`` is what every submission should
+    carry."""
+    config = assignment.config
+    notebook = source.read_notebook(config.source)
+    signatures = {name: assignment.signature(name) for name in assignment.functions}
+    plan = source.plan_source(notebook, config, signatures)
+    for index, cell in enumerate(notebook.cells):
+        uses = _forbidden_uses(cell.source, config) if cell.cell_type == "code" else []
+        if uses:
+            raise UserError(
+                f"{source.describe_cell(config.source, index, cell)}: {'; '.join(uses)}, which"
+                f" [forbidden] in {CONFIG_NAME} forbids; remove it from the source notebook"
+            )
+    cells = {
+        n: source.describe_cell(config.source, i, notebook.cells[i])
+        for n, i in plan.defined_in.items()
+    }
+    solutions = source.run_solutions(notebook, plan, config)
+    cases, hints = public.public_cases(assignment, solutions, cells)
+    owned_cells = owned.owned_cells(
+        assignment.functions, cases, self_check_settings(assignment, hints)
+    )
+    released = _student_notebook(notebook, plan, config, owned_cells)
+    nbformat.validate(released)
+    return released
+
+
+def _forbidden_uses(code: str, config: AssignmentConfig) -> list[str]:
+    found = forbidden.forbidden_shortcuts(
+        code, [f.name for f in config.functions], config.forbidden_imports, config.forbidden_calls
+    )
+    return [use for key, uses in found.items() if key != forbidden.REVIEW for use in uses]
+
+
+def _write_release(assignment: Assignment, out_dir: Path) -> Path:
+    config = assignment.config
+    out = out_dir / f"{config.name}.ipynb"
+    if out.resolve() == config.source.resolve():
+        raise UserError(f"{out} is the source notebook; choose another --out folder")
+    released = released_notebook(assignment)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(f".{out.name}.{os.getpid()}.partial")  # a reader never sees half
+    nbformat.write(released, partial)
+    os.replace(partial, out)
+    return out
+
+
+def cli(args: argparse.Namespace) -> int:
+    """``grader assign ASSIGNMENT --out DIR``."""
+    assignment = load_assignment(Path(args.assignment))
+    out = _write_release(assignment, Path(args.out))
+    config = assignment.config
+    print(
+        f"Released {out}: {len(config.functions)} graded functions, {config.max_score:g} points."
+        f" Students open it in Colab or Jupyter and run check() after each function."
+    )
+    return 0

@@ -1,0 +1,234 @@
+"""The instructor's source notebook: its solution regions, its graded functions, its solutions.
+
+The instructor's code is trusted: the solutions run in this process, to compute the public
+cases (and the expected values, when ``grading.py`` gives no REFERENCE).
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import difflib
+import io
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from IPython.core.inputtransformer2 import TransformerManager
+
+from grader.assignment.config import CONFIG_NAME, AssignmentConfig
+from grader.errors import UserError
+
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
+_MARKER = re.compile(r"^\s*#+\s*(BEGIN|END)\s+SOLUTION\s*$")
+Signatures = Mapping[str, "tuple[str, ...] | None"]
+
+
+@dataclass(frozen=True)
+class SourcePlan:
+    """Where the solutions are: line ranges per cell, and the cell defining each graded function."""
+
+    regions: dict[int, list[tuple[int, int]]]
+    defined_in: dict[str, int]
+
+
+def describe_cell(path: Path, index: int, cell: nbformat.NotebookNode) -> str:
+    first = next((line.strip() for line in cell.source.splitlines() if line.strip()), "")
+    first = first if len(first) <= 50 else first[:47] + "..."
+    return f'{path}, cell {index + 1} ({cell.cell_type}, starts "{first}")'
+
+
+def read_notebook(path: Path) -> nbformat.NotebookNode:
+    try:
+        return nbformat.read(path, as_version=4)
+    except Exception as error:  # nbformat raises several unrelated types for bad JSON
+        raise UserError(f"{path} is not a readable Jupyter notebook: {error}") from None
+
+
+def _solution_regions(lines: list[str], where: str) -> list[tuple[int, int]]:
+    """(begin, end) line numbers of each solution region; UserError when they do not pair up."""
+    regions, begin = [], None
+    for number, line in enumerate(lines):
+        marker = _MARKER.match(line)
+        if not marker:
+            continue
+        if marker.group(1) == "BEGIN":
+            if begin is not None:
+                raise UserError(
+                    f"{where}: {BEGIN} on line {number + 1} comes before the {END} of the"
+                    f" region opened on line {begin + 1}; close each region before the next"
+                )
+            begin = number
+        elif begin is None:
+            raise UserError(f"{where}: {END} on line {number + 1} has no {BEGIN} before it")
+        else:
+            regions.append((begin, number))
+            begin = None
+    if begin is not None:
+        raise UserError(
+            f"{where}: {BEGIN} on line {begin + 1} has no matching {END}; add one after the"
+            f" solution"
+        )
+    return regions
+
+
+def stubbed(lines: list[str], regions: list[tuple[int, int]]) -> list[str]:
+    """``lines`` with each region replaced by the stub, indented like its BEGIN marker."""
+    out, last = [], 0
+    for begin, end in regions:
+        indent = lines[begin][: len(lines[begin]) - len(lines[begin].lstrip())]
+        out += lines[last:begin] + [indent + s for s in STUB]
+        last = end + 1
+    return out + lines[last:]
+
+
+def _parse(source: str) -> ast.Module | None:
+    """The cell's syntax tree, IPython magics and shell escapes included; None if invalid."""
+    try:
+        return ast.parse(TransformerManager().transform_cell(source))
+    except SyntaxError:
+        return None
+
+
+def plan_source(
+    notebook: nbformat.NotebookNode, config: AssignmentConfig, signatures: Signatures
+) -> SourcePlan:
+    """Find and check the solution regions and the graded functions of the source notebook."""
+    path = config.source
+    regions: dict[int, list[tuple[int, int]]] = {}
+    definitions: dict[str, list[tuple[int, ast.FunctionDef]]] = {}
+    for index, cell in enumerate(notebook.cells):
+        where = describe_cell(path, index, cell)
+        lines = cell.source.splitlines()
+        found = _solution_regions(lines, where)
+        if found and cell.cell_type != "code":
+            raise UserError(f"{where}: solution markers belong in code cells only")
+        if cell.cell_type != "code":
+            continue
+        if found:
+            regions[index] = found
+            stub = "\n".join(stubbed(lines, found))
+            if _parse(stub) is None:
+                raise UserError(
+                    f"{where}: with the solution replaced by a stub the cell is no longer valid"
+                    f" Python; put the markers around whole statements of a function body"
+                )
+        tree = _parse(cell.source)
+        if tree is None and found:
+            try:
+                ast.parse(cell.source)
+            except SyntaxError as error:
+                raise UserError(
+                    f"{where}: line {error.lineno} is not valid Python ({error.msg})"
+                ) from None
+        if tree is None:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef):
+                definitions.setdefault(node.name, []).append((index, node))
+    if not regions:
+        raise UserError(
+            f"{path}: no solution markers found; put each solution between lines"
+            f' "{BEGIN}" and "{END}"'
+        )
+    defined_in = {}
+    for function in config.functions:
+        if function.name not in definitions:
+            raise UserError(
+                _undefined(
+                    notebook, path, function.name, definitions, signatures.get(function.name)
+                )
+            )
+        defined_in[function.name] = _graded_cell(
+            notebook,
+            path,
+            function.name,
+            definitions[function.name],
+            regions,
+            signatures.get(function.name),
+        )
+    return SourcePlan(regions, defined_in)
+
+
+def _undefined(
+    notebook: nbformat.NotebookNode,
+    path: Path,
+    name: str,
+    definitions: Mapping[str, list[tuple[int, ast.FunctionDef]]],
+    signature: tuple[str, ...] | None,
+) -> str:
+    """Why graded function ``name`` is missing, naming the cell of a look-alike if any."""
+    message = f"{path}: no code cell defines the graded function {name} that {CONFIG_NAME} lists"
+    if signature is not None:
+        message += f"; the grader calls `{name}({', '.join(signature)})`"
+    close = difflib.get_close_matches(name, list(definitions), n=1)
+    if close:
+        index = definitions[close[0]][0][0]
+        where = describe_cell(path, index, notebook.cells[index])
+        return f"{message}. {where} defines {close[0]}: rename it to {name}"
+    return f"{message}. Define it in a code cell, or remove it from {CONFIG_NAME}"
+
+
+def _graded_cell(
+    notebook: nbformat.NotebookNode,
+    path: Path,
+    name: str,
+    definitions: list[tuple[int, ast.FunctionDef]],
+    regions: Mapping[int, list[tuple[int, int]]],
+    expected: tuple[str, ...] | None,
+) -> int:
+    """The index of the one cell defining graded function ``name``, with its checks."""
+    if len(definitions) > 1:
+        cells = " and ".join(str(i + 1) for i, _ in definitions)
+        raise UserError(f"{path}: cells {cells} both define {name}; keep one definition")
+    index, node = definitions[0]
+    where = describe_cell(path, index, notebook.cells[index])
+    got = tuple(a.arg for a in node.args.posonlyargs + node.args.args)
+    expected = expected or got
+    if got != expected or node.args.vararg or node.args.kwonlyargs:
+        raise UserError(
+            f"{where}: {name}({', '.join(got)}) must take exactly ({', '.join(expected)}),"
+            f" in this order: the grader calls it that way"
+        )
+    body = range(node.lineno - 1, node.end_lineno or node.lineno)
+    if not any(begin in body for begin, _ in regions.get(index, [])):
+        raise UserError(
+            f"{where}: {name} has no solution region, so students would receive it solved;"
+            f" put its body between {BEGIN} and {END}"
+        )
+    return index
+
+
+def run_solutions(
+    notebook: nbformat.NotebookNode, plan: SourcePlan, config: AssignmentConfig
+) -> dict[str, Callable]:
+    """The graded functions as the source notebook defines them, by running its code cells up
+    to the last graded one in a fresh namespace (the instructor's code is trusted)."""
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    last = max(plan.defined_in.values())
+    for index, cell in enumerate(notebook.cells[: last + 1]):
+        if cell.cell_type != "code":
+            continue
+        where = describe_cell(config.source, index, cell)
+        try:
+            code = compile(cell.source, f"<{config.source} cell {index + 1}>", "exec")
+            quiet = io.StringIO()
+            with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+                exec(code, namespace)
+        except Exception as error:
+            raise UserError(
+                f"{where}: running it to compute the public cases or expected values failed with"
+                f" {type(error).__name__}: {error}. Cells up to the last graded function must run"
+                f" as plain Python, without magics"
+            ) from None
+    return {name: namespace[name] for name in plan.defined_in}
+
+
+def solutions_of(config: AssignmentConfig) -> dict[str, Callable]:
+    """The graded functions as the source notebook's solutions define them."""
+    notebook = read_notebook(config.source)
+    return run_solutions(notebook, plan_source(notebook, config, {}), config)

@@ -1,0 +1,111 @@
+"""The execution engine: runs a student's notebook behind the sandbox's walls, then calls its
+functions on inputs the trusted side sends in.
+
+:func:`run_submission` is the one entry point (also as :mod:`grader.execute`). A warm process
+inside the sandbox has imported the runtime once; each submission is a child forked from it
+with fresh namespaces and limits of its own, whose cells run in IPython's own shell (``!shell``
+lines, ``%magics``, ``%%cell magics``, display and errors as in Colab). After the cells, each
+graded function's calls run in a fresh process forked from the state the cells left, and the
+values come back as plain arrays in a bounded binary format. Nothing is compared or scored in
+here; the walls are :mod:`grader.sandbox` and :mod:`grader.engine.cgroups`.
+
+Modules: ``results`` (what goes in and comes out), ``notebook`` (reading cells), ``warm`` (the
+warm processes), ``channel`` (the pipes), ``run`` (one submission's steps), ``transcript``
+(kept output), ``gradersandbox`` (the code that runs inside).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from grader.engine import walls as sandbox
+from grader.engine.cgroups import run_cgroup
+from grader.engine.notebook import NotANotebook, read_code_cells
+from grader.engine.results import CellError, Limits, ProbeCall, ProbeOutcome, RunResult
+from grader.engine.run import Run, explore_with
+from grader.engine.walls import SandboxUnavailable
+
+__all__ = [
+    "CellError",
+    "Limits",
+    "NotANotebook",
+    "ProbeCall",
+    "ProbeOutcome",
+    "RunResult",
+    "SandboxUnavailable",
+    "check_sandbox",
+    "read_code_cells",
+    "run_submission",
+]
+
+
+def check_sandbox(limits: Limits) -> None:
+    """Raise :class:`SandboxUnavailable` (saying why) if these limits cannot be enforced here."""
+    sandbox.check_available(limits.unsafe_no_sandbox)
+
+
+def run_submission(
+    notebook: Path,
+    probe_calls: Sequence[ProbeCall],
+    limits: Limits = Limits(),  # noqa: B008 - frozen, so one shared default is safe
+    files_dir: Path | None = None,
+    *,
+    runtime: Path | None = None,
+    explore: Callable | None = None,
+) -> RunResult:
+    """Run ``notebook`` in a sandbox, then make each of ``probe_calls``; never raises for a bad
+    notebook.
+
+    ``files_dir`` (the submission's own folder) is copied into the working folder; without it,
+    only the notebook is. ``runtime`` is a virtualenv folder whose Python runs the notebook
+    (None: the grader's own). ``explore``, if given, is called as ``explore(open_session)``
+    after the probes: ``open_session()`` is a context manager whose ``.call(function, args)``
+    returns a :class:`ProbeOutcome`, each session a fresh process forked from the state the
+    cells left; what it returns is kept in ``RunResult.explored``. Safe to call from several
+    threads or processes at once. Raises :class:`SandboxUnavailable` when no sandbox can be
+    made and ``limits`` does not allow running without one.
+    """
+    started = time.monotonic()
+    for call in probe_calls:
+        if not call.function.isidentifier():
+            raise ValueError(f"not a function name: {call.function!r}")
+    if files_dir is not None and not Path(files_dir).is_dir():
+        raise ValueError(f"files_dir is not a folder: {files_dir}")
+    try:
+        cells = read_code_cells(Path(notebook))
+    except NotANotebook as error:
+        nothing = [ProbeOutcome(None, str(error)) for _ in probe_calls]
+        return RunResult("invalid", str(error), [], "", False, nothing, "", 0.0)
+    check_sandbox(limits)
+    if runtime is not None:
+        sandbox.check_runtime(Path(runtime))
+    code = "\n\n".join(source for _, source in cells)
+    source = Path(files_dir or notebook).resolve()
+    with run_cgroup(limits.memory_bytes, limits.max_processes) as cgroup:
+        run = Run(limits, cgroup, started, Path(runtime) if runtime else None)
+        explored = None
+        try:
+            run.start(source)
+            if run.gone is None:
+                groups = len({call.function for call in probe_calls})
+                run.run_cells(cells, run.cells_deadline(groups))
+            probes = run.probe_all(list(probe_calls))
+            if explore is not None and run.gone is None:
+                explored = explore_with(run, explore)
+        finally:
+            run.close()
+    status, reason = run.verdict()
+    return RunResult(
+        status,
+        reason,
+        run.cell_errors,
+        run.transcript.text,
+        run.transcript.truncated,
+        probes,
+        code,
+        time.monotonic() - started,
+        explored,
+        run.patched,
+    )

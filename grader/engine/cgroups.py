@@ -1,0 +1,307 @@
+"""cgroups: limits on all processes of one submission together (memory, process count).
+
+:func:`run_cgroup` makes a submission's cgroup; the submission's first process joins it by
+writing to its ``cgroup.procs`` through a descriptor the grader opened and passed in, before
+anything else of the submission starts. Where the machine does not let the grader make
+cgroups (:func:`cgroup_support`), only each process's own limits hold.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import re
+import signal
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+# --- cgroups: limits on all processes of a run together -------------------------------------
+
+_CGROUP_PREFIX = "grader-run-"
+_LIMITED = ("pids", "memory")
+# How long the processes left in a run's cgroup get to die before the cgroup is given up.
+_CGROUP_REMOVE_S = 5.0
+# A live run's cgroup holds its kernel within a minute of being made and is removed seconds
+# after the kernel ends; an empty one this much older was left by a grader that was killed.
+_STALE_CGROUP_S = 600.0
+@dataclass(frozen=True)
+class _Hierarchy:
+    """This process's own cgroup in the hierarchy that holds ``controller`` (v1 or v2)."""
+
+    controller: str
+    folder: Path
+    version: int
+
+    def limits(self, memory_bytes: int, max_processes: int) -> list[tuple[str, str]]:
+        """The files that set this controller's limit, in the order they must be written;
+        the swap files exist only where swap is accounted."""
+        if self.controller == "pids":
+            return [("pids.max", str(max_processes))]
+        if self.version == 1:  # memory + swap may not be set below memory alone
+            return [
+                ("memory.limit_in_bytes", str(memory_bytes)),
+                ("memory.memsw.limit_in_bytes", str(memory_bytes)),
+            ]
+        return [("memory.max", str(memory_bytes)), ("memory.swap.max", "0")]
+
+
+_SWAP_FILES = ("memory.memsw.limit_in_bytes", "memory.swap.max")
+
+
+class RunCgroup:
+    """One run's cgroup in each hierarchy that holds a limited controller (made by
+    :func:`run_cgroup`): the run's processes and threads together stay under its process
+    count, and their memory together under its memory limit."""
+
+    def __init__(self, made: list[tuple[_Hierarchy, Path]]):
+        self._made = made
+
+    @classmethod
+    def make(
+        cls, hierarchies: tuple[_Hierarchy, ...], memory_bytes: int, max_processes: int
+    ) -> RunCgroup:
+        """A fresh cgroup with these limits; raises :class:`OSError` (having removed what it
+        made) when the cgroup files cannot be written."""
+        name = f"{_CGROUP_PREFIX}{uuid.uuid4().hex[:12]}"
+        cgroup = cls([])
+        try:
+            for hierarchy in hierarchies:
+                folder = hierarchy.folder / name
+                if folder not in cgroup.folders:
+                    folder.mkdir()
+                cgroup._made.append((hierarchy, folder))
+                for file, value in hierarchy.limits(memory_bytes, max_processes):
+                    if file not in _SWAP_FILES or (folder / file).exists():
+                        (folder / file).write_text(value)
+        except OSError:
+            cgroup.remove()
+            raise
+        return cgroup
+
+    @property
+    def folders(self) -> list[Path]:
+        """The cgroup's folder in each hierarchy."""
+        return list(dict.fromkeys(folder for _, folder in self._made))
+
+    def open_join_files(self) -> list[int]:
+        """Descriptors open for writing on the cgroup's ``cgroup.procs`` files: a process that
+        writes ``0`` to each joins the cgroup (the caller closes them)."""
+        fds: list[int] = []
+        try:
+            for folder in self.folders:
+                fds.append(os.open(folder / "cgroup.procs", os.O_WRONLY | os.O_CLOEXEC))
+        except OSError:
+            for fd in fds:
+                os.close(fd)
+            raise
+        return fds
+
+    def oom_kills(self) -> int:
+        """How many of the run's processes the out-of-memory killer has ended so far."""
+        return self._count("memory", {1: "memory.oom_control", 2: "memory.events"}, "oom_kill")
+
+    def refused_processes(self) -> int:
+        """How many process or thread starts were refused so far for the process limit."""
+        return self._count("pids", {1: "pids.events", 2: "pids.events"}, "max")
+
+    def _count(self, controller: str, files: dict[int, str], key: str) -> int:
+        for hierarchy, folder in self._made:
+            if hierarchy.controller == controller:
+                try:
+                    lines = (folder / files[hierarchy.version]).read_text().splitlines()
+                except OSError:
+                    return 0
+                counts = dict(line.split(maxsplit=1) for line in lines if " " in line)
+                return int(counts.get(key, 0))
+        return 0
+
+    def remove(self) -> None:
+        """End every process left in the cgroup, then remove it; warns on stderr if some
+        process outlives the wait."""
+        for hierarchy, folder in self._made:
+            if hierarchy.controller == "pids":  # nothing new can start, so kills cannot be outrun
+                with contextlib.suppress(OSError):
+                    (folder / "pids.max").write_text("0")
+        left = self.folders
+        deadline = time.monotonic() + _CGROUP_REMOVE_S
+        while left:
+            for folder in list(left):
+                _kill_members(folder)
+                try:
+                    folder.rmdir()
+                    left.remove(folder)
+                except FileNotFoundError:
+                    left.remove(folder)
+                except OSError:
+                    continue  # members still dying
+            if left and time.monotonic() > deadline:
+                print(
+                    f"grader: warning: processes still run in {', '.join(map(str, left))}; "
+                    "the cgroup was left in place",
+                    file=sys.stderr,
+                )
+                return
+            if left:
+                time.sleep(0.05)
+
+
+def _kill_members(folder: Path) -> None:
+    """Send SIGKILL to every process in the cgroup ``folder``."""
+    try:
+        listed = (folder / "cgroup.procs").read_text().split()
+    except OSError:
+        return
+    pinned = {}
+    for pid in map(int, listed):
+        with contextlib.suppress(OSError):  # already gone
+            pinned[pid] = os.pidfd_open(pid)
+    try:
+        # A pid read above may have been reused since; a pidfd pins one process, and one still
+        # listed after it was pinned is the member.
+        still = set((folder / "cgroup.procs").read_text().split())
+        for pid, pidfd in pinned.items():
+            if str(pid) in still:
+                with contextlib.suppress(OSError):
+                    signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+    except OSError:
+        pass
+    finally:
+        for pidfd in pinned.values():
+            os.close(pidfd)
+
+
+@contextlib.contextmanager
+def run_cgroup(memory_bytes: int, max_processes: int) -> Iterator[RunCgroup | None]:
+    """A fresh cgroup for one run, removed on exit with every process left in it; None, with a
+    warning on stderr once per process, where cgroups cannot be used (see
+    :func:`cgroup_support`) or this one could not be made. Empty run cgroups that killed
+    graders left behind are removed first."""
+    hierarchies, problem = _cgroup_hierarchies()
+    cgroup = None
+    if problem is None:
+        _remove_stale_cgroups(hierarchies)
+        try:
+            cgroup = RunCgroup.make(hierarchies, memory_bytes, max_processes)
+        except OSError as error:
+            problem = f"the run's cgroup could not be made ({error})"
+    if problem is not None:
+        _warn_without_cgroups(problem)
+    try:
+        yield cgroup
+    finally:
+        if cgroup is not None:
+            cgroup.remove()
+
+
+def _remove_stale_cgroups(hierarchies: tuple[_Hierarchy, ...]) -> None:
+    now = time.time()
+    for parent in dict.fromkeys(hierarchy.folder for hierarchy in hierarchies):
+        for folder in parent.glob(f"{_CGROUP_PREFIX}*"):
+            with contextlib.suppress(OSError):  # gone, or in use: rmdir spares a busy cgroup
+                if now - folder.stat().st_mtime > _STALE_CGROUP_S:
+                    folder.rmdir()
+
+
+def cgroup_support() -> str | None:
+    """Why this process cannot limit a run's processes together with cgroups, or None when
+    it can. Without them, only each process's own limits hold."""
+    return _cgroup_hierarchies()[1]
+
+
+@functools.lru_cache(maxsize=1)
+def _warn_without_cgroups(problem: str) -> None:
+    print(
+        f"grader: warning: no cgroup for student code ({problem}); memory is limited per "
+        "process only and the number of processes not at all",
+        file=sys.stderr,
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _cgroup_hierarchies() -> tuple[tuple[_Hierarchy, ...], str | None]:
+    """Where this process's cgroups of the limited controllers are, checked by making and
+    removing a trial cgroup; or why they cannot be used."""
+    if not sys.platform.startswith("linux"):
+        return (), f"cgroups are Linux's and this is {sys.platform}"
+    try:
+        own = Path("/proc/self/cgroup").read_text()
+        mounts = Path("/proc/self/mountinfo").read_text()
+    except OSError as error:
+        return (), f"cannot read this process's cgroups ({error})"
+    v1, v2 = own_cgroup_folders(own, mounts)
+    hierarchies = []
+    for controller in _LIMITED:
+        if controller in v1:
+            hierarchies.append(_Hierarchy(controller, v1[controller], 1))
+        elif v2 is not None and controller in _words(v2 / "cgroup.controllers"):
+            hierarchies.append(_Hierarchy(controller, v2, 2))
+        else:
+            return (), f"no cgroup hierarchy with the {controller} controller is mounted"
+    for hierarchy in hierarchies:
+        subtree = hierarchy.folder / "cgroup.subtree_control"
+        if hierarchy.version == 2 and hierarchy.controller not in _words(subtree):
+            try:
+                subtree.write_text(f"+{hierarchy.controller}")
+            except OSError as error:
+                return (), (
+                    f"cannot enable the {hierarchy.controller} controller for children of "
+                    f"{hierarchy.folder} ({error.strerror or error}); run the grader in a cgroup "
+                    "delegated to it"
+                )
+    try:
+        RunCgroup.make(tuple(hierarchies), 64 * 1024**2, 16).remove()
+    except OSError as error:
+        return (), f"cannot make a cgroup ({error})"
+    return tuple(hierarchies), None
+
+
+def own_cgroup_folders(proc_cgroup: str, mountinfo: str) -> tuple[dict[str, Path], Path | None]:
+    """This process's cgroup folders, from ``/proc/self/cgroup`` and ``/proc/self/mountinfo``:
+    the v1 folder of each controller, and the v2 folder (None if v2 is not mounted).
+
+    A cgroup that lies outside what its hierarchy's mount shows is left out.
+    """
+    paths: dict[str, str] = {}  # v1 controller, or "" for the v2 hierarchy -> the cgroup's path
+    for line in proc_cgroup.splitlines():
+        number, controllers, path = line.split(":", 2)
+        for name in [n for n in controllers.split(",") if n] if number != "0" else [""]:
+            paths[name] = path
+    v1: dict[str, Path] = {}
+    v2 = None
+    for line in mountinfo.splitlines():
+        fields, _, tail = line.partition(" - ")
+        kind, _, options = tail.split()[:3]
+        if kind == "cgroup":
+            names = [name for name in options.split(",") if name in paths]
+        elif kind == "cgroup2" and "" in paths:
+            names = [""]
+        else:
+            continue
+        root, mount_point = map(_unescape, fields.split()[3:5])
+        for name in names:
+            inside = os.path.relpath(paths[name], root)
+            if inside.startswith(".."):
+                continue
+            folder = Path(os.path.normpath(os.path.join(mount_point, inside)))
+            if name:
+                v1.setdefault(name, folder)
+            elif v2 is None:
+                v2 = folder
+    return v1, v2
+
+
+def _unescape(field: str) -> str:
+    """A mountinfo path, whose spaces, tabs, newlines and backslashes are octal escapes."""
+    return re.sub(r"\\([0-7]{3})", lambda match: chr(int(match[1], 8)), field)
+
+
+def _words(path: Path) -> list[str]:
+    try:
+        return path.read_text().split()
+    except OSError:
+        return []

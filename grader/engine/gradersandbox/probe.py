@@ -1,0 +1,156 @@
+"""The probe process: forked from the runner after the cells ran, it calls one graded
+function (or answers one exploring session) and dies, so no call sees what another left.
+
+Values leave as :class:`wire.Array` through the buffer protocol or the array module, never
+through numpy's Python functions, which a notebook may have replaced.
+"""
+
+from __future__ import annotations
+
+import array
+import builtins
+import os
+import signal
+
+from . import wire
+
+_SIMPLE = ("?", "b", "B", "h", "H", "i", "I", "l", "L", "q", "Q", "e", "f", "d")
+_NATIVE_8 = {"l": "q", "L": "Q"}  # on 64-bit Linux
+_MAX_ORDER = 1 << 26
+_b = builtins
+_len, _type, _isinstance, _memoryview, _float = _b.len, _b.type, _b.isinstance, _b.memoryview, float
+_list, _tuple, _dict, _str, _bytes, _id, _set = list, tuple, dict, str, bytes, id, set
+_BaseException, _TypeError, _ValueError = BaseException, TypeError, ValueError
+_NameError, _callable, _getpid = NameError, callable, os.getpid
+_signal, _SIGINT, _IGNORE = signal.signal, signal.SIGINT, signal.SIG_IGN
+_interrupt = signal.default_int_handler
+_numpy: dict = {}
+
+
+def prepare() -> None:
+    """Keep numpy's own functions from before any student code ran."""
+    import numpy
+
+    _numpy.update(frombuffer=numpy.frombuffer, dtype=numpy.dtype, ndarray=numpy.ndarray)
+
+
+def serve(namespace: dict, down: int, up: int, limit: int) -> None:
+    """Answer calls until the grader ends the session."""
+    wire.send(up, "h", _getpid())
+    while True:
+        order = wire.receive(down, _MAX_ORDER)
+        if order is None or order[0] != "k":
+            return
+        name, args = order[1]
+        _signal(_SIGINT, _interrupt)
+        try:
+            reply = ("v", _call(namespace, name, args, limit))
+        except _BaseException as error:
+            try:
+                reply = ("e", _type(error).__name__ + ": " + _str(error))
+            except _BaseException:
+                reply = ("e", _type(error).__name__)
+        _signal(_SIGINT, _IGNORE)
+        wire.send(up, *reply)
+
+
+def _call(namespace: dict, name: str, args, limit: int):
+    if name not in namespace:
+        raise _NameError("name '" + name + "' is not defined")
+    function = namespace[name]
+    if not _callable(function):
+        raise _TypeError("'" + name + "' is " + _type(function).__name__ + ", not a function")
+    values = [_decode(item) for item in args]
+    before = [_snapshot(value) for value in values]
+    result = function(*values)
+    mutated = [i for i, value in enumerate(values) if _snapshot(value) != before[i]]
+    return _encode_result(result, limit) + (mutated,)
+
+
+def _decode(item):
+    if _type(item) is wire.Array:
+        dtype = _numpy["dtype"]("<" + item.element)
+        return _numpy["frombuffer"](item.data, dtype=dtype).reshape(item.shape).copy()
+    if _type(item) is _dict:
+        return {key: _decode(value) for key, value in item.items()}
+    return item
+
+
+def _snapshot(value):
+    if _isinstance(value, _numpy["ndarray"]):
+        return (value.shape, value.tobytes())
+    if _type(value) is _dict:
+        return [(key, _snapshot(item)) for key, item in value.items()]
+    return value
+
+
+def _is_tensor(value) -> bool:
+    return _type(value).__module__.partition(".")[0] == "torch" and hasattr(value, "detach")
+
+
+def _encode_result(result, limit: int) -> tuple:
+    """``(kind, arrays, aliased)``: kind "one", "several" (a tuple or a list of arrays) or
+    "dict"; aliased when one array object is there more than once."""
+    if _type(result) is _dict:
+        items = _list(result.values())
+        arrays = {_str(key): _encode(value, limit) for key, value in result.items()}
+        return "dict", arrays, _aliased(items)
+    several = _isinstance(result, _tuple) or (
+        _isinstance(result, _list)
+        and result
+        and all(_is_tensor(r) or _isinstance(r, _numpy["ndarray"]) for r in result)
+    )
+    if several:
+        return "several", [_encode(item, limit) for item in result], _aliased(_list(result))
+    return "one", _encode(result, limit), False
+
+
+def _aliased(items: list) -> bool:
+    arrays = [_id(item) for item in items if _isinstance(item, _numpy["ndarray"])]
+    return _len(_set(arrays)) < _len(arrays)
+
+
+def _refuse(value):
+    return _TypeError("returned " + _type(value).__name__ + ", expected an array")
+
+
+def _flatten(value):
+    """Nested sequences of numbers as (shape, flat floats), without numpy."""
+    if _is_tensor(value):
+        value = value.detach().cpu().numpy()
+    if value is None or _isinstance(value, (_str, _bytes, bytearray, _dict, _set)):
+        raise _refuse(value)
+    if _isinstance(value, (_list, _tuple)):
+        parts = [_flatten(item) for item in value]
+        if any(part[0] != parts[0][0] for part in parts):
+            raise _ValueError("returned a ragged list, expected an array")
+        inner = parts[0][0] if parts else []
+        return [_len(parts)] + inner, [x for part in parts for x in part[1]]
+    try:
+        view = _memoryview(value)
+    except _TypeError:
+        return [], [_float(value)]
+    if view.format.lstrip("@=<>!") not in _SIMPLE:
+        raise _TypeError("returned an array of " + view.format + ", expected numbers")
+    return _flatten(view.tolist()) if view.ndim else ([], [_float(view.tolist())])
+
+
+def _encode(value, limit: int) -> wire.Array:
+    if _is_tensor(value):
+        value = value.detach().cpu().numpy()
+    if value is None or _isinstance(value, (_str, _bytes, bytearray, _dict, _set)):
+        raise _refuse(value)
+    try:
+        view = _memoryview(value)
+    except _TypeError:
+        view = None
+    element = view.format.lstrip("@=<") if view is not None else ""
+    if view is not None and element in _SIMPLE:
+        shape, data = _list(view.shape), view.tobytes()
+        element = _NATIVE_8.get(element, element)
+    else:
+        shape, flat = _flatten(value)
+        element, data = "d", array.array("d", flat).tobytes()
+    if _len(data) > limit:
+        raise _ValueError("returned %d bytes, more than the grader reads" % _len(data))
+    return wire.Array(element, _tuple(shape), data)

@@ -1,0 +1,266 @@
+"""The runner: one submission's interpreter. Receives its files, runs its cells with IPython's
+own shell, and forks a fresh probe process (:mod:`.probe`) for each group of calls.
+
+Everything the grader's side of this process needs is looked up once, here, before any student
+code runs; what the student replaces later (``sys.stdout``, ``json``, builtins) is not used.
+"""
+
+from __future__ import annotations
+
+import builtins
+import ctypes
+import os
+import resource
+import signal
+import socket
+import sys
+
+from . import probe, wire
+
+_write, _fork, _waitpid, _exit = os.write, os.fork, os.waitpid, os._exit
+_signal, _SIGINT, _IGNORE = signal.signal, signal.SIGINT, signal.SIG_IGN
+_interrupt = signal.default_int_handler
+_MAX_ORDER = 1 << 22  # a cell's source, a chunk of a file, a call's arguments
+# What a cell could replace that the grader's side might have used: watched, so that a
+# failure it causes names the cell.
+_WATCHED = (
+    (sys, ("stdout", "stderr", "stdin", "displayhook", "excepthook")),
+    (os, ("write", "read", "fork", "_exit", "kill")),
+    (builtins, ("len", "isinstance", "type", "memoryview", "print", "__import__")),
+)
+_SHELL = None
+_recv_fds = socket.recv_fds
+
+
+class _Orders:
+    """Frames from the grader's socket, with the descriptors that came along."""
+
+    def __init__(self, fd: int):
+        self._socket = socket.socket(fileno=fd)
+        self._reader = wire.Reader(_MAX_ORDER)
+        self.descriptors: list[int] = []
+
+    def next(self):
+        """``(kind, value)``, or None when the grader closed its end."""
+        while True:
+            got = self._reader.next()
+            if got is not None:
+                return got
+            data, fds, _, _ = _recv_fds(self._socket, min(self._reader.want(), 1 << 20), 4)
+            self.descriptors += fds
+            if not data:
+                return None
+            self._reader.feed(data)
+
+
+def prepare() -> None:
+    """Import IPython and matplotlib and make the shell, once, in the warm process."""
+    global _SHELL
+    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    import matplotlib.pyplot  # noqa: F401
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    config = Config()
+    config.HistoryManager.enabled = False
+    config.InteractiveShell.colors = "nocolor"
+    config.InteractiveShell.xmode = "Plain"
+
+    class NotebookShell(InteractiveShell):
+        """IPython's shell as a notebook has it: no GUI event loop to hook into."""
+
+        def enable_gui(self, gui=None):
+            pass
+
+    _SHELL = NotebookShell.instance(config=config)
+    _SHELL.displayhook.write_output_prompt = lambda: None  # values print as in a notebook
+    _SHELL.display_formatter.active_types = ["text/plain"]  # no PNG rendered to be dropped
+    probe.prepare()
+
+
+class _Capped:
+    """sys.stdout and sys.stderr of the submission: text past the budget is counted, not sent."""
+
+    encoding, errors = "utf-8", "replace"
+
+    def __init__(self, fd: int, budget: dict):
+        self._fd, self._budget = fd, budget
+
+    def write(self, text: str) -> int:
+        data = str(text).encode("utf-8", "replace")
+        kept = data[: max(self._budget["left"], 0)]
+        self._budget["left"] -= len(kept)
+        self._budget["dropped"] += len(data) - len(kept)
+        try:
+            while kept:
+                kept = kept[_write(self._fd, kept) :]
+        except OSError:
+            pass
+        return len(text)
+
+    def writelines(self, lines) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        pass
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def isatty(self) -> bool:
+        return False
+
+    def writable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return False
+
+    @property
+    def closed(self) -> bool:
+        return False
+
+
+def main(settings: dict, down: int, up: int, output: int) -> None:
+    """Run the submission until the grader says it is done."""
+    os.dup2(output, 1)
+    os.dup2(output, 2)
+    os.close(output)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    orders = _Orders(down)
+    try:
+        scratch = _receive_files(orders, settings)
+        os.chdir(scratch)
+        os.environ.update(settings["environment"])
+        for name, value in settings["rlimits"].items():
+            resource.setrlimit(getattr(resource, name), (value, value))
+        if settings["isolate"]:
+            _drop_privileges()
+        budget = {"left": settings["output_bytes"], "dropped": 0}
+        sys.stdout = sys.__stdout__ = _Capped(1, budget)
+        sys.stderr = sys.__stderr__ = _Capped(2, budget)
+        shell = _SHELL
+        shell.user_ns["__file__"] = os.path.join(scratch, "notebook.ipynb")
+        watched = _snapshot()
+    except BaseException as error:  # the submission cannot start; say why
+        wire.send(up, "s", f"{type(error).__name__}: {error}")
+        _exit(1)
+    wire.send(up, "r", os.getpid())
+    _signal(_SIGINT, _IGNORE)
+    while True:
+        order = orders.next()
+        if order is None or order[0] == "z":
+            _exit(0)
+        kind, value = order
+        if kind == "c":
+            index, source = value
+            _signal(_SIGINT, _interrupt)
+            try:
+                result = shell.run_cell(source, store_history=True)
+            except BaseException as error:  # KeyboardInterrupt between statements
+                result = None
+                failure = error
+            _signal(_SIGINT, _IGNORE)
+            if result is not None:
+                failure = result.error_before_exec or result.error_in_exec
+            now = _snapshot()
+            patched = [name for name, item in now.items() if watched.get(name) is not item]
+            watched = now
+            reply = (index, None, None, budget["dropped"], patched, None)
+            if failure is not None:
+                name = type(failure).__name__
+                line = _cell_line(failure)
+                reply = (index, name, _text(failure), budget["dropped"], patched, line)
+            wire.send(up, "d", reply)
+        elif kind == "f" and len(orders.descriptors) >= 2:
+            calls_in, replies_out = orders.descriptors[:2]
+            del orders.descriptors[:2]
+            pid = _fork()
+            if pid == 0:
+                probe.serve(shell.user_ns, calls_in, replies_out, settings["reply_bytes"])
+                _exit(0)
+            os.close(calls_in)
+            os.close(replies_out)
+            _, status = _waitpid(pid, 0)
+            wire.send(up, "q", os.waitstatus_to_exitcode(status))
+
+
+def _cell_line(error: BaseException) -> int | None:
+    """The line of the cell where ``error`` came up: its own line for a SyntaxError, else the
+    line of the cell's code (its ``<module>`` frame) that was running."""
+    try:
+        if isinstance(error, SyntaxError):
+            return error.lineno if type(error.lineno) is int else None
+        frame = error.__traceback__
+        while frame is not None:
+            if frame.tb_frame.f_code.co_name == "<module>":
+                return frame.tb_lineno
+            frame = frame.tb_next
+    except BaseException:  # a student's exception may defend its attributes
+        return None
+    return None
+
+
+def _text(error: BaseException) -> str:
+    try:
+        return str(error)
+    except BaseException:
+        return "(its message could not be read)"
+
+
+def _snapshot() -> dict:
+    seen = {}
+    for module, names in _WATCHED:
+        for name in names:
+            seen[f"{module.__name__}.{name}"] = module.__dict__.get(name)
+    for module_name in ("json", "numpy", "struct", "pickle"):
+        module = sys.modules.get(module_name)
+        for name in ("dumps", "loads", "pack", "unpack", "frombuffer", "asarray", "array"):
+            if module is not None and name in module.__dict__:
+                seen[f"{module_name}.{name}"] = module.__dict__[name]
+    return seen
+
+
+def _receive_files(orders: _Orders, settings: dict) -> str:
+    """Write the submission's files, sent as frames, into the scratch folder."""
+    scratch = settings["scratch"]
+    os.makedirs(scratch, exist_ok=True)
+    while True:
+        order = orders.next()
+        if order is None:
+            raise EOFError("the grader sent no files")
+        kind, value = order
+        if kind == "e":
+            return scratch
+        path, data, mode = value
+        if os.path.isabs(path) or ".." in path.split("/"):
+            continue
+        target = os.path.join(scratch, path)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        if kind == "l":
+            os.symlink(data.decode("utf-8", "replace"), target)
+            continue
+        with open(target, "ab") as out:
+            out.write(data)
+        os.chmod(target, mode & 0o755)
+
+
+# Capabilities: the runner is root of the sandbox's user namespace; student code keeps none.
+_PR_CAPBSET_DROP, _PR_SET_SECUREBITS, _PR_SET_NO_NEW_PRIVS = 24, 28, 38
+_SECUREBITS = 0x2F  # no root privileges on exec, no fix-up on uid change, all locked
+
+
+def _drop_privileges() -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    for cap in range(64):
+        libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0)
+    if libc.prctl(_PR_SET_SECUREBITS, _SECUREBITS, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "securebits")
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)
+    data = (ctypes.c_uint32 * 6)()
+    if libc.syscall(126, header, data) != 0:  # capset: nothing effective, permitted, inherited
+        raise OSError(ctypes.get_errno(), "capset")
+    libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)

@@ -1,0 +1,184 @@
+"""The warm process: imports the runtime once, then forks one isolated child per submission.
+
+It never runs student code. The grader sends it a fork request (settings as JSON, and the
+descriptors of the submission's pipes and cgroup files); the forked child joins the
+submission's cgroups, takes fresh mount, pid, IPC and cgroup namespaces (new ``/tmp``,
+``/content`` and ``/dev/shm``, its own ``/proc``), and becomes the init of its pid namespace:
+a small supervisor that starts the runner (:mod:`.runner`), forwards the grader's signals and
+reports how the runner ended. When the supervisor ends, the kernel ends every process of the
+submission.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import select
+import signal
+import socket
+import sys
+
+from . import wire
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWCGROUP = 0x02000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWPID = 0x20000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND = 1, 2, 4, 8, 32, 1 << 12
+MS_REC, MS_PRIVATE = 1 << 14, 1 << 18
+PR_SET_DUMPABLE = 4
+_LIBC = ctypes.CDLL(None, use_errno=True)
+_MAX_REQUEST = 1 << 16
+_MAX_FDS = 16
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, f"{what}: {os.strerror(error)}")
+
+
+def _mount(source: str, target: str, kind: str, flags: int, data: str | None = None) -> None:
+    raw = data.encode() if data else None
+    _check(_LIBC.mount(source.encode(), target.encode(), kind.encode(), flags, raw), target)
+
+
+def warm() -> None:
+    """Import what nearly every notebook imports, so forks start with it loaded."""
+    import numpy  # noqa: F401
+
+    from . import runner
+
+    runner.prepare()
+
+
+def serve(control: socket.socket, isolate: bool) -> None:
+    """Answer fork requests until the grader closes the control socket."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    control.send(b"R")  # warm
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(control, _MAX_REQUEST, _MAX_FDS)
+        except InterruptedError:
+            continue
+        if not message:
+            return
+        _reap()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                control.close()
+                _start_submission(json.loads(message), fds, isolate)
+            finally:
+                os._exit(70)
+        for fd in fds:
+            os.close(fd)
+
+
+def _reap() -> None:
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0] > 0:
+            pass
+    except ChildProcessError:
+        pass
+
+
+def _start_submission(settings: dict, fds: list[int], isolate: bool) -> None:
+    """In the forked child: enter the submission's cgroups and namespaces, become its init."""
+    cgroup_count = settings["cgroup_files"]
+    joins, (down, up, output, orders, reports) = fds[:cgroup_count], fds[cgroup_count:]
+    os.setsid()
+    for fd in joins:
+        os.write(fd, b"0")  # this process; its children are born in the same cgroups
+        os.close(fd)
+    if isolate:
+        _check(_LIBC.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWCGROUP), "unshare")
+        _mount("none", "/", "", MS_REC | MS_PRIVATE)
+        # Read-only folders of the runtime that lie inside a private folder stay visible.
+        kept = [(path, os.open(path, os.O_PATH)) for path in settings["keep"]]
+        disk = settings["disk_bytes"]
+        for target, size in (("/tmp", disk), ("/content", disk + settings["files_bytes"])):
+            _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=1777")
+        _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"size={disk},mode=1777")
+        for path, fd in kept:
+            os.makedirs(path, exist_ok=True)
+            _mount(f"/proc/self/fd/{fd}", path, "", MS_BIND | MS_REC)
+            _mount("none", path, "", MS_BIND | MS_REMOUNT | MS_RDONLY)
+            os.close(fd)
+    if os.fork() != 0:
+        os._exit(0)
+    # The init of the submission's pid namespace from here on.
+    if isolate:
+        _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        _mount("/proc/sys", "/proc/sys", "", MS_BIND | MS_REC)
+        _mount("none", "/proc/sys", "", MS_BIND | MS_REMOUNT | MS_RDONLY)
+    _LIBC.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # no ptrace, no /proc/1/fd for student code
+    runner_pid = os.fork()
+    if runner_pid == 0:
+        os.close(orders)
+        os.close(reports)
+        from . import runner
+
+        runner.main(settings, down, up, output)
+        os._exit(0)
+    for fd in (down, up, output):
+        os.close(fd)
+    _supervise(runner_pid, orders, reports, isolate)
+
+
+def _supervise(runner_pid: int, orders: int, reports: int, isolate: bool) -> None:
+    """Forward the grader's signals, reap orphans, report the runner's end; return when the
+    grader closes the orders pipe."""
+    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
+        signal.signal(number, signal.SIG_DFL)  # as init, signals without handlers are ignored
+    reader = wire.Reader(4096)
+    runner_fd = os.pidfd_open(runner_pid)
+    while True:
+        ready, _, _ = select.select([orders, runner_fd], [], [], 1.0)
+        if runner_fd in ready:
+            _, status = os.waitpid(runner_pid, 0)
+            code = os.waitstatus_to_exitcode(status)
+            _report(reports, code)
+            os.close(runner_fd)
+            runner_fd = -1
+        if orders in ready:
+            chunk = os.read(orders, 4096)
+            if not chunk:
+                break
+            reader.feed(chunk)
+            while (order := reader.next()) is not None:
+                _, (pid, number) = order
+                try:
+                    os.kill(pid, number)
+                except OSError:
+                    pass
+        _reap()
+        if runner_fd < 0 and not isolate:
+            break
+    if not isolate:  # no pid namespace ends the rest: end the session's processes
+        try:
+            os.killpg(0, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def _report(reports: int, code: int) -> None:
+    try:
+        wire.send(reports, "x", code)
+    except OSError:
+        pass
+
+
+def main() -> None:
+    control = socket.socket(fileno=int(sys.argv[1]))
+    isolate = sys.argv[2] == "isolate"
+    if isolate:  # no nested user namespace for student code to regain capabilities in
+        with open("/proc/sys/user/max_user_namespaces", "w") as limit:
+            limit.write("0")
+    warm()
+    serve(control, isolate)
+
+
+if __name__ == "__main__":
+    main()

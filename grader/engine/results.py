@@ -1,0 +1,84 @@
+"""What the engine is given (limits, probe calls) and what it hands back (the run's result)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one submission's run may use."""
+
+    cell_timeout: float = 120.0  # seconds per cell
+    notebook_timeout: float = 900.0  # seconds for the whole notebook (cells + probe)
+    probe_timeout: float = 10.0  # seconds per probe call
+    # Memory of all the run's processes together (where cgroups can be used, see
+    # sandbox.cgroup_support), and address space of each process.
+    memory_bytes: int = 2 * 1024**3
+    output_bytes: int = 1_000_000  # text output kept; the rest is dropped with a note
+    unsafe_no_sandbox: bool = False  # run without namespaces (trusted notebooks only)
+    disk_bytes: int = 512 * 1024**2  # files written to the scratch folder, and to /tmp
+    max_processes: int = 256  # processes and threads of the run at once (with cgroups)
+
+
+@dataclass(frozen=True)
+class ProbeCall:
+    """One call of a notebook's function: ``args`` are numpy arrays or dicts of them."""
+
+    function: str
+    args: tuple
+
+
+@dataclass
+class ProbeOutcome:
+    """What one call returned (float64 arrays; a tuple for functions returning several, a
+    dict for one returning a dict of arrays) or why there is no value."""
+
+    value: np.ndarray | tuple[np.ndarray, ...] | dict[str, np.ndarray] | None
+    error: str | None
+    # Indices of the arguments the call changed in place (seen inside the sandbox).
+    mutated_args: tuple[int, ...] = ()
+    # Whether the returned value holds one array object more than once.
+    aliased: bool = False
+
+
+@dataclass
+class CellError:
+    """A cell that raised or ran out of time; ``index`` counts every cell of the notebook
+    from 0, markdown included."""
+
+    index: int
+    ename: str
+    evalue: str
+    timed_out: bool = False
+    line: int | None = None  # the line of the cell where the error came up, where known
+
+
+@dataclass
+class RunResult:
+    """The outcome of one run.
+
+    ``status`` is ``completed``, ``invalid`` (not a readable notebook), ``timeout`` (the
+    notebook's limit was hit), ``memory`` (a cell or call hit the memory limit) or ``crashed`` (the
+    kernel died or had to be stopped before every probe was made); ``reason`` says it in words
+    unless the run completed.
+    """
+
+    status: str
+    reason: str | None
+    cell_errors: list[CellError]
+    output: str
+    output_truncated: bool
+    probes: list[ProbeOutcome]
+    code: str
+    duration_s: float
+    # What the ``explore`` callback of :func:`grader.execute.run_submission` returned.
+    explored: Any = None
+    # Cells that replaced what Python's own machinery relies on (``sys.stdout``, builtins,
+    # ``json.dumps``...): cell index -> the names replaced, for reasons that name the cell.
+    patched: dict[int, list[str]] = field(default_factory=dict)
+
+

@@ -1,0 +1,499 @@
+"""One submission's run: start its isolated child, send its files, run its cells in order,
+then its probe calls, each graded function in a fresh probe process, and say how it went.
+
+Nothing is compared or scored here: values go back to the caller as float64 arrays.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import time
+from collections.abc import Callable, Iterator, Sequence
+from itertools import groupby
+from pathlib import Path
+
+import numpy as np
+
+from grader.engine import walls as sandbox
+from grader.engine import warm
+from grader.engine.channel import Channel, Gone
+from grader.engine.gradersandbox import wire
+from grader.engine.results import CellError, Limits, ProbeCall, ProbeOutcome, RunResult
+from grader.engine.transcript import Transcript
+
+_START_S = 60.0  # from the fork request to the runner's first word
+# How long a cell or call gets to stop after an interrupt before its process is killed.
+_INTERRUPT_GRACE_S = 10.0
+_END_S = 5.0  # for a probe process to end, or init to report an exit code
+# Largest array one probe call may return, and largest reply frame the grader reads.
+MAX_RESULT_BYTES = 4 * 1024**2
+MAX_REPLY_BYTES = 16 * 1024**2
+_FILE_CHUNK = 1 << 20
+_MEMORY_MESSAGE = re.compile(
+    r"unable to allocate|can't allocate memory|cannot allocate memory|not enough memory"
+    r"|bad_alloc|out of memory",
+    re.IGNORECASE,
+)
+
+
+class Run:
+    """The state of one run: the submission's pipes, its transcript, what went wrong so far."""
+
+    def __init__(self, limits: Limits, cgroup, started: float, runtime: Path | None):
+        self.limits, self.cgroup, self.runtime = limits, cgroup, runtime
+        self.transcript = Transcript(limits.output_bytes)
+        self.deadline = started + limits.notebook_timeout
+        self.cell_errors: list[CellError] = []
+        self.patched: dict[int, list[str]] = {}
+        self.gone: str | None = None  # why the runner can no longer be used
+        self.notebook_timeout: str | None = None
+        self.memory: str | None = None
+        self.channel = Channel(self.transcript, MAX_REPLY_BYTES)
+        self.runner_pid: int | None = None
+        self._oom_kills = 0  # as the run's cgroup counted them at the last look
+        self._refused_processes = 0
+
+    def left(self) -> float:
+        return self.deadline - time.monotonic()
+
+    # -- start
+
+    def start(self, source: Path) -> None:
+        """Fork the submission's child, send its files, wait for its runner to be ready."""
+        isolate = not self.limits.unsafe_no_sandbox
+        scratch = sandbox.SCRATCH if isolate else None
+        files_bytes = sandbox.size_of(source)
+        joins = self.cgroup.open_join_files() if self.cgroup is not None else []
+        try:
+            if not isolate:
+                scratch = self._plain_scratch()
+            settings = {
+                "cgroup_files": len(joins),
+                "disk_bytes": self.limits.disk_bytes,
+                "files_bytes": files_bytes,
+                "scratch": scratch,
+                "isolate": isolate,
+                "output_bytes": self.limits.output_bytes,
+                "reply_bytes": MAX_RESULT_BYTES,
+                "environment": {"GRADER_SUBMISSION_DIR": scratch},
+                "keep": sandbox.kept_inside_private_folders(self.runtime) if isolate else [],
+                "rlimits": {
+                    "RLIMIT_AS": self.limits.memory_bytes,
+                    "RLIMIT_FSIZE": self.limits.disk_bytes,
+                    "RLIMIT_CORE": 0,
+                },
+            }
+            self._fork(settings, joins + self.channel.far_ends)
+        finally:
+            for fd in joins:
+                os.close(fd)
+            self.channel.close_far_ends()
+        deadline = time.monotonic() + min(_START_S, max(self.left(), 1.0))
+        try:
+            self._send_files(source, deadline)
+            reply = self.channel.receive(deadline)
+        except (Gone, TimeoutError) as error:
+            reply = ("s", str(error) if isinstance(error, TimeoutError) else None)
+        if reply is not None and reply[0] == "r" and isinstance(reply[1], int):
+            self.runner_pid = reply[1]
+            return
+        self._not_started(reply)
+
+    def _plain_scratch(self) -> str:
+        import tempfile
+
+        self._plain_folder = tempfile.TemporaryDirectory(prefix="grader-run-")
+        return str(Path(self._plain_folder.name) / "content")
+
+    def _fork(self, settings: dict, fds: list[int]) -> None:
+        isolate = not self.limits.unsafe_no_sandbox
+        try:
+            warm.zygote(self.runtime, isolate).fork(settings, fds)
+        except OSError:  # the warm process died since its last fork: start another
+            warm.zygote(self.runtime, isolate, fresh=True).fork(settings, fds)
+
+    def _send_files(self, source: Path, deadline: float) -> None:
+        """The submission's folder (or lone notebook), file by file; links are kept as links."""
+        root = source if source.is_dir() else source.parent
+        paths = sorted(source.rglob("*")) if source.is_dir() else [source]
+        for path in paths:
+            relative = path.relative_to(root).as_posix()
+            if path.is_symlink():
+                self.channel.send("l", (relative, os.readlink(path).encode(), 0), deadline)
+            elif path.is_file():
+                with path.open("rb") as file:
+                    mode = path.stat().st_mode
+                    while True:
+                        chunk = file.read(_FILE_CHUNK)
+                        self.channel.send("p", (relative, chunk, mode), deadline)
+                        if len(chunk) < _FILE_CHUNK:
+                            break
+        self.channel.send("e", None, deadline)
+
+    def _not_started(self, reply) -> None:
+        said = reply[1] if reply is not None and reply[0] == "s" else None
+        if reply is None:
+            said = "it did not answer in time"
+        if not isinstance(said, str):
+            code = self.channel.wait_exit_code(_END_S)
+            said = "it ended" + _exit_note(code) if code is not None else "it ended"
+        self.gone = f"the kernel did not start: {said[-500:]}"
+        ended, _ = self._cgroup_news()
+        if ended:
+            self.gone += (
+                " (the memory limit is too low for the kernel and the submission's "
+                "files together)"
+            )
+        elif _MEMORY_MESSAGE.search(said) or "MemoryError" in said:
+            self.gone += " (the memory limit is too low for Python and its kernel)"
+
+    # -- cells
+
+    def cells_deadline(self, probe_groups: int) -> float:
+        """Cells end early enough to leave the probes their time (a quarter of the notebook's
+        time at most)."""
+        reserve = min(
+            probe_groups * self.limits.probe_timeout + _INTERRUPT_GRACE_S,
+            self.limits.notebook_timeout / 4,
+        )
+        return self.deadline - reserve
+
+    def run_cells(self, cells: list[tuple[int, str]], deadline: float) -> None:
+        for index, source in cells:
+            if self.gone is not None:
+                return
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self._stop_for_notebook_time(index)
+                return
+            by_notebook = left < self.limits.cell_timeout
+            if not self._run_cell(index, source, min(self.limits.cell_timeout, left), by_notebook):
+                return
+
+    def _run_cell(self, index: int, source: str, timeout: float, by_notebook: bool) -> bool:
+        """Run one cell; False when the run cannot go on."""
+        try:
+            self.channel.send("c", (index, source), time.monotonic() + timeout)
+            reply = self.channel.receive(time.monotonic() + timeout)
+            timed_out = reply is None
+            if timed_out:
+                self.channel.signal(self.runner_pid, signal.SIGINT)
+                reply = self.channel.receive(time.monotonic() + _INTERRUPT_GRACE_S)
+        except TimeoutError:
+            timed_out, reply = True, None
+        except Gone:
+            self._died(index)
+            return False
+        self.channel.drain_output()
+        self._look_at_cgroup(f"cell {index}")
+        if reply is None:
+            self._record(CellError(index, "CellTimeoutError", _timeout_text(self, by_notebook), True))
+            self._stop_runner(
+                f"cell {index} ran past its time limit and did not stop when interrupted, so "
+                "the kernel was stopped"
+            )
+            return False
+        done = _cell_reply(reply, index)
+        if done is None:
+            self._died(index, "sent what the grader cannot read")
+            return False
+        ename, evalue, dropped, patched, line = done
+        self.transcript.dropped_at_source(dropped)
+        if patched:
+            self.patched[index] = patched
+        if timed_out:
+            self._record(CellError(index, "CellTimeoutError", _timeout_text(self, by_notebook), True))
+            if by_notebook:
+                self._stop_for_notebook_time(index + 1)
+                return False
+        elif ename is not None:
+            self._record(CellError(index, ename, evalue, line=line))
+        return True
+
+    def _died(self, index: int, how: str = "died") -> None:
+        code = self.channel.wait_exit_code(1.0)
+        self._look_at_cgroup(f"cell {index}")
+        self._record(CellError(index, "DeadKernelError", "the kernel died"))
+        self.gone = f"the kernel {how} while running cell {index}{_exit_note(code)}"
+
+    def _stop_runner(self, why: str) -> None:
+        self.gone = self.gone or why
+        if self.runner_pid is not None:
+            self.channel.signal(self.runner_pid, signal.SIGKILL)
+
+    def _stop_for_notebook_time(self, next_index: int) -> None:
+        self.notebook_timeout = (
+            f"the notebook ran past its time limit of {self.limits.notebook_timeout:g} s; "
+            f"cells from {next_index} on were not run"
+        )
+
+    def _record(self, error: CellError) -> None:
+        self.cell_errors.append(error)
+        if error.timed_out:
+            self.transcript.note(f"cell {error.index}: {error.evalue}")
+        if self.memory is None and (
+            error.ename.endswith("MemoryError") or _MEMORY_MESSAGE.search(error.evalue)
+        ):
+            self.memory = (
+                f"cell {error.index} hit the memory limit of "
+                f"{self.limits.memory_bytes / 1024**3:g} GiB ({error.ename})"
+            )
+
+    # -- cgroup
+
+    def _cgroup_news(self) -> tuple[int, int]:
+        """How many processes the out-of-memory killer ended, and how many process or thread
+        starts the process limit refused, since the last look at the run's cgroup."""
+        if self.cgroup is None:
+            return 0, 0
+        oom_kills, refused = self.cgroup.oom_kills(), self.cgroup.refused_processes()
+        news = oom_kills - self._oom_kills, refused - self._refused_processes
+        self._oom_kills, self._refused_processes = oom_kills, refused
+        return news
+
+    def _look_at_cgroup(self, culprit: str) -> None:
+        """Record what the run's cgroup counted since the last look, blaming ``culprit``."""
+        ended, refused = self._cgroup_news()
+        if refused:
+            self.transcript.note(
+                f"{culprit}: {refused} process or thread starts were refused; a run may have "
+                f"{self.limits.max_processes} at once"
+            )
+        if ended and self.memory is None:
+            self.memory = (
+                f"{culprit} hit the memory limit of {self.limits.memory_bytes / 1024**3:g} GiB "
+                f"for all its processes together (the out-of-memory killer ended {ended} "
+                f"process{'es' if ended > 1 else ''})"
+            )
+
+    # -- probes
+
+    def probe_all(self, calls: Sequence[ProbeCall]) -> list[ProbeOutcome]:
+        """Each graded function's calls in a probe process of its own."""
+        outcomes: list[ProbeOutcome] = []
+        for function, group in groupby(calls, key=lambda call: call.function):
+            group = list(group)
+            if self.gone is not None:
+                outcomes += [ProbeOutcome(None, f"not called: {self.gone}") for _ in group]
+                continue
+            with self.session(function) as session:
+                outcomes += [session.call(call.function, call.args) for call in group]
+            self._look_at_cgroup(f"the call of {function}")
+        return outcomes
+
+    @contextlib.contextmanager
+    def session(self, label: str) -> Iterator[ProbeSession]:
+        """A fresh probe process forked from the state the cells left."""
+        session = ProbeSession(self, label)
+        try:
+            yield session
+        finally:
+            session.end()
+
+    # -- end
+
+    def verdict(self) -> tuple[str, str | None]:
+        if self.gone is not None:
+            if self.memory is not None:
+                return "memory", f"{self.memory}; then {self.gone}"
+            return "crashed", self.gone
+        if self.memory is not None:
+            return "memory", self.memory
+        if self.notebook_timeout is not None:
+            return "timeout", self.notebook_timeout
+        return "completed", None
+
+    def close(self) -> None:
+        with contextlib.suppress(Gone, TimeoutError, OSError):
+            if self.gone is None:
+                self.channel.send("z", None, time.monotonic() + 1.0)
+        self.channel.drain_output()
+        self.channel.close()
+        folder = getattr(self, "_plain_folder", None)
+        if folder is not None:
+            folder.cleanup()
+
+    def patch_note(self) -> str:
+        """Which cells replaced Python's own machinery, for reasons that blame them."""
+        if not self.patched:
+            return ""
+        named = "; ".join(f"cell {i} replaced {', '.join(n)}" for i, n in self.patched.items())
+        return f" ({named})"
+
+
+class ProbeSession:
+    """One probe process: calls go down its own pipes, replies come up them."""
+
+    def __init__(self, run: Run, label: str):
+        self.run, self.label = run, label
+        self.pid: int | None = None
+        self.broken: str | None = None
+        calls_r, self._calls = os.pipe()
+        self._replies, replies_w = os.pipe()
+        self._reader = wire.Reader(MAX_REPLY_BYTES)
+        channel = run.channel
+        try:
+            deadline = time.monotonic() + min(_START_S, max(run.left(), 1.0))
+            channel.send_with_descriptors("f", label, [calls_r, replies_w], deadline)
+            hello = self._receive(deadline)
+            if hello is None or hello[0] != "h" or not isinstance(hello[1], int):
+                self.broken = "the probe process did not start"
+            else:
+                self.pid = hello[1]
+        except (Gone, TimeoutError):
+            self.broken = "the kernel did not answer"
+        finally:
+            os.close(calls_r)
+            os.close(replies_w)
+
+    def call(self, function: str, args: tuple) -> ProbeOutcome:
+        """Call ``function`` on ``args`` in this session's process."""
+        if not function.isidentifier():
+            raise ValueError(f"not a function name: {function!r}")
+        if self.broken is not None:
+            return ProbeOutcome(None, f"not called: {self.broken}{self.run.patch_note()}")
+        timeout = min(self.run.limits.probe_timeout, self.run.left())
+        if timeout <= 0:
+            return ProbeOutcome(None, "not called: the notebook's time limit was reached")
+        request = (function, tuple(_to_wire(arg) for arg in args))
+        try:
+            wire.send(self._calls, "k", request)
+            reply = self._receive(time.monotonic() + timeout)
+            if reply is None:
+                self.run.channel.signal(self.pid, signal.SIGINT)
+                if self._receive(time.monotonic() + _INTERRUPT_GRACE_S) is None:
+                    self.run.channel.signal(self.pid, signal.SIGKILL)
+                    self.broken = f"{function} ran past its time limit and was stopped"
+                return ProbeOutcome(None, f"timed out after {timeout:g} s")
+        except (Gone, OSError) as error:
+            self.broken = f"the probe process of {function} ended"
+            detail = str(error) if isinstance(error, Gone) else "it ended"
+            return ProbeOutcome(
+                None, f"the call failed: {detail}{self.run.patch_note()}"[:500]
+            )
+        return _outcome(reply, self.run.patch_note())
+
+    def _receive(self, deadline: float):
+        """The next reply frame, None past ``deadline``; raises :class:`Gone`."""
+        import select
+
+        while True:
+            try:
+                got = self._reader.next()
+            except wire.WireError as error:
+                raise Gone(f"it sent what the grader cannot read ({error})") from None
+            if got is not None:
+                return got
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            readable, _, _ = select.select([self._replies], [], [], left)
+            if readable:
+                chunk = os.read(self._replies, min(self._reader.want(), 1 << 20))
+                if not chunk:
+                    raise Gone("its process ended")
+                self._reader.feed(chunk)
+            self.run.channel.drain_output()
+
+    def end(self) -> None:
+        with contextlib.suppress(OSError):
+            wire.send(self._calls, "z", None)
+        os.close(self._calls)
+        os.close(self._replies)
+        if self.broken is None or self.pid is not None:
+            try:
+                reply = self.run.channel.receive(time.monotonic() + _END_S)
+            except Gone:
+                self.run.gone = self.run.gone or "the kernel died after the probe calls"
+                return
+            if reply is None and self.pid is not None:
+                self.run.channel.signal(self.pid, signal.SIGKILL)
+                self.run.channel.receive(time.monotonic() + _END_S)
+        self.run.channel.drain_output()
+
+
+def _timeout_text(run: Run, by_notebook: bool) -> str:
+    limit = (
+        f"the notebook's time limit of {run.limits.notebook_timeout:g} s"
+        if by_notebook
+        else f"its time limit of {run.limits.cell_timeout:g} s"
+    )
+    return f"the cell ran past {limit} and was interrupted"
+
+
+def _cell_reply(reply, index: int):
+    """``(ename, evalue, dropped, patched, line)`` of a well-formed reply to cell ``index``."""
+    kind, value = reply
+    if kind != "d" or type(value) is not tuple or len(value) != 6:
+        return None
+    got_index, ename, evalue, dropped, patched, line = value
+    if not (line is None or type(line) is int):
+        return None
+    if got_index != index or type(dropped) is not int or type(patched) is not list:
+        return None
+    if not (ename is None or type(ename) is str) or not (evalue is None or type(evalue) is str):
+        return None
+    return ename, evalue, dropped, [str(name)[:80] for name in patched[:20]], line
+
+
+def _exit_note(code: int | None) -> str:
+    if code is None:
+        return ""
+    if code >= 0:
+        return f" (exit code {code})"
+    try:
+        return f" (killed by {signal.Signals(-code).name})"
+    except ValueError:
+        return f" (killed by signal {-code})"
+
+
+def _to_wire(arg):
+    if isinstance(arg, dict):
+        return {str(key): _to_wire(value) for key, value in arg.items()}
+    if isinstance(arg, int | float) and not isinstance(arg, bool):
+        return arg
+    array = np.ascontiguousarray(arg)
+    if array.dtype.kind not in "biuf":
+        raise ValueError(f"a probe argument must be numeric, not {array.dtype}")
+    little = array.astype(array.dtype.newbyteorder("<"), copy=False)
+    return wire.Array(little.dtype.char, array.shape, little.tobytes())
+
+
+def _outcome(reply, note: str) -> ProbeOutcome:
+    """Checked float64 arrays, or the error the call raised; a reply of the wrong structure
+    is the call's failure, never the grader's."""
+    kind, value = reply
+    if kind == "e" and isinstance(value, str):
+        return ProbeOutcome(None, value[:500])
+    try:
+        if kind != "v" or type(value) is not tuple or len(value) != 4:
+            raise ValueError("a reply of the wrong structure")
+        shape, arrays, aliased, mutated = value
+        if shape == "one":
+            result = _array(arrays)
+        elif shape == "several" and type(arrays) is list:
+            result = tuple(_array(item) for item in arrays)
+        elif shape == "dict" and type(arrays) is dict:
+            result = {key: _array(item) for key, item in arrays.items()}
+        else:
+            raise ValueError("a reply of the wrong structure")
+        if type(mutated) is not list or not all(type(i) is int for i in mutated):
+            raise ValueError("a reply of the wrong structure")
+        return ProbeOutcome(result, None, tuple(mutated), bool(aliased))
+    except ValueError as error:
+        return ProbeOutcome(None, f"the returned value could not be read back ({error}){note}")
+
+
+def _array(item) -> np.ndarray:
+    if type(item) is not wire.Array:
+        raise ValueError("a reply of the wrong structure")
+    dtype = np.dtype("<" + item.element)
+    return np.frombuffer(item.data, dtype=dtype).reshape(item.shape).astype(np.float64)
+
+
+def explore_with(run: Run, callback: Callable) -> object:
+    """Call ``callback(open_session)`` on the trusted side; each session is a fresh process."""
+    return callback(lambda: run.session("explore"))

@@ -1,0 +1,274 @@
+"""The walls around student code: Linux namespaces made by bubblewrap, and what they show.
+
+:func:`warm_command` is the command that starts the grader's warm process (see
+:mod:`grader.engine.gradersandbox.zygote`) inside a new pid, mount, network, IPC, UTS and user
+namespace. Inside, it sees a read-only view of the Python runtime, the ``google.colab``
+stand-in, its own code, private ``/tmp``, ``/content`` and ``/dev/shm``, and nothing of the
+instructor's files, no network at all. Each submission it forks takes fresh mount, pid, IPC and
+cgroup namespaces of its own on top (new ``/tmp``, ``/content``, ``/dev/shm`` and ``/proc``).
+
+bubblewrap itself starts with an empty environment and reads its arguments from a pipe, so
+neither ``/proc/1/environ`` nor ``/proc/1/cmdline`` of any sandbox shows the grader's
+environment or host paths. cgroups are :mod:`grader.engine.cgroups`.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import os
+import shutil
+import site
+import subprocess
+import sys
+from pathlib import Path
+
+from grader.engine.cgroups import (  # noqa: F401 - the sandbox's public names, as before
+    RunCgroup,
+    cgroup_support,
+    own_cgroup_folders,
+    run_cgroup,
+)
+from grader.errors import UserError
+
+COLAB_STUB = Path(__file__).resolve().parent.parent / "colab_stub"
+INSIDE_CODE = Path(__file__).resolve().parent / "gradersandbox"
+
+# Paths as the sandbox sees them.
+SCRATCH = "/content"  # the working folder; Colab's is /content too
+STUB = "/opt/grader/colab_stub"
+INSIDE_LIB = "/opt/grader/lib"  # holds the warm process's package, gradersandbox
+
+# Host files a Python program and its shell commands need from /etc; nothing else is shown.
+_ETC = (
+    "alternatives",
+    "fonts",
+    "group",
+    "host.conf",
+    "hosts",
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "localtime",
+    "mime.types",
+    "nsswitch.conf",
+    "passwd",
+    "timezone",
+)
+# Packages of the trusted side that student code must not import, even if pip installed them
+# into the runtime the sandbox shows.
+_HIDDEN_PACKAGES = ("grader", "reference_lstm")
+BLOCKED_INIT = 'raise ImportError("this package is not available to student code")\n'
+# What the warm process may do in its own user namespace, and only there: make each
+# submission's namespaces and mounts, and forbid nested user namespaces. Student code keeps
+# none of these (the runner drops every capability before the first cell).
+_WARM_CAPABILITIES = ("CAP_SYS_ADMIN", "CAP_SYS_RESOURCE", "CAP_SETPCAP")
+
+
+class SandboxUnavailable(UserError):
+    """This machine cannot make the namespaces the sandbox needs."""
+
+
+def check_available(unsafe_no_sandbox: bool) -> None:
+    """Raise :class:`SandboxUnavailable`, saying why, unless sandboxes can be made here.
+
+    With ``unsafe_no_sandbox`` there is nothing to check.
+    """
+    if unsafe_no_sandbox:
+        return
+    problem = _sandbox_problem(shutil.which("bwrap"))
+    if problem:
+        raise SandboxUnavailable(
+            f"cannot sandbox student code: {problem}. Student notebooks are hostile code; "
+            "fix this, or pass --unsafe-no-sandbox to run them without isolation "
+            "(only for notebooks you trust)."
+        )
+
+
+@functools.lru_cache(maxsize=4)
+def _sandbox_problem(bwrap: str | None) -> str | None:
+    """Why no sandbox can be made with ``bwrap``, or None when a trial sandbox ran."""
+    if not sys.platform.startswith("linux"):
+        return f"the sandbox needs Linux namespaces and this is {sys.platform}"
+    if bwrap is None:
+        return (
+            "bubblewrap is not installed (Debian/Ubuntu: `sudo apt-get install bubblewrap`, "
+            "or `make system-deps`)"
+        )
+    trial = [bwrap, *_namespace_flags(), *_runtime_mounts(None), sys.executable, "-c", ""]
+    try:
+        done = subprocess.run(trial, capture_output=True, text=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"bubblewrap could not be run ({error})"
+    if done.returncode != 0:
+        said = done.stderr.strip() or f"exit code {done.returncode}"
+        return (
+            f"bubblewrap failed to make namespaces ({said}); unprivileged user namespaces may "
+            "be disabled (sysctl kernel.unprivileged_userns_clone=1, or on Ubuntu "
+            "kernel.apparmor_restrict_unprivileged_userns=0)"
+        )
+    return None
+
+
+def warm_command(
+    runtime: Path | None, isolate: bool, control_fd: int, blocked_init: Path, disk_bytes: int
+) -> tuple[list[str], list[str], dict[str, str]]:
+    """``(command, arguments, environment)`` that start the warm process: ``arguments`` are
+    bubblewrap's, to be written NUL-separated to the pipe the command names as ``{args}``
+    (empty without the sandbox); the command and environment hold no host path."""
+    environment = _environment(runtime, isolate)
+    python = ["python3", "-m", "gradersandbox.zygote", str(control_fd)]
+    if not isolate:
+        return [*python, "plain"], [], environment
+    walls = [
+        *_namespace_flags(),
+        "--cap-drop",
+        "ALL",
+        *(arg for cap in _WARM_CAPABILITIES for arg in ("--cap-add", cap)),
+        "--clearenv",
+        *(arg for k, v in environment.items() for arg in ("--setenv", k, v)),
+        # The private folders first: a runtime that lives under /tmp stays visible.
+        *("--size", str(disk_bytes), "--tmpfs", "/tmp"),
+        *("--size", str(disk_bytes), "--tmpfs", SCRATCH),
+        *_runtime_mounts(blocked_init, runtime),
+        *("--ro-bind", str(COLAB_STUB), STUB),
+        *("--ro-bind", str(INSIDE_CODE), f"{INSIDE_LIB}/gradersandbox"),
+        *("--size", str(disk_bytes), "--tmpfs", "/dev/shm"),
+        # The root and /dev are tmpfs of bwrap's own, without a size limit: no writes there.
+        *("--remount-ro", "/dev", "--remount-ro", "/", "--chdir", "/"),
+    ]
+    return ["bwrap", "--args", "{args}", *python, "isolate"], walls, {}
+
+
+def _namespace_flags() -> list[str]:
+    return [
+        "--unshare-all",  # pid, net, ipc, uts, cgroup (and user, made explicit below)
+        "--unshare-user",
+        "--die-with-parent",
+        "--new-session",  # no ioctl on the grader's terminal
+        "--hostname",
+        "sandbox",
+    ]
+
+
+def _runtime_mounts(blocked_init: Path | None, runtime: Path | None = None) -> list[str]:
+    """Read-only binds of the system and the Python runtime, and fresh /proc and /dev.
+
+    With ``blocked_init``, a trusted package found inside those binds is replaced by a package
+    whose ``__init__`` is that file.
+    """
+    mounts = ["--ro-bind", "/usr", "/usr"]
+    for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        path = Path("/") / name
+        if path.is_symlink():
+            mounts += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            mounts += ["--ro-bind", str(path), str(path)]
+    for name in _ETC:
+        mounts += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+    bound: list[Path] = [Path("/usr")]
+    for root in _python_roots() if runtime is None else _runtime_roots(runtime):
+        if not any(root.is_relative_to(b) for b in bound):
+            mounts += ["--ro-bind", str(root), str(root)]
+            bound.append(root)
+    hidden = _hidden_package_dirs() if runtime is None else _runtime_hidden_dirs(runtime)
+    for package_dir in hidden if blocked_init else []:
+        if any(package_dir.is_relative_to(b) for b in bound):
+            mounts += ["--tmpfs", str(package_dir)]
+            mounts += ["--ro-bind", str(blocked_init), str(package_dir / "__init__.py")]
+    mounts += ["--proc", "/proc", "--dev", "/dev"]
+    return mounts
+
+
+def kept_inside_private_folders(runtime: Path | None) -> list[str]:
+    """The runtime's folders that lie inside a folder each submission gets fresh (``/tmp``,
+    ``/content``, ``/dev/shm``): the submission's child binds them again over its own."""
+    roots = _python_roots() if runtime is None else _runtime_roots(runtime)
+    private = [Path("/tmp"), Path(SCRATCH), Path("/dev/shm")]
+    return [str(r) for r in roots if any(r.is_relative_to(p) and r != p for p in private)]
+
+
+def _python_roots() -> list[Path]:
+    """Folders the grader's own Python needs: its installs, the venv, their site-packages."""
+    candidates = {sys.base_prefix, sys.base_exec_prefix, sys.prefix, sys.exec_prefix}
+    candidates.update(site.getsitepackages())
+    user_site = site.getusersitepackages()
+    if user_site in sys.path:
+        candidates.add(user_site)
+    roots = {Path(os.path.realpath(p)) for p in candidates if os.path.isdir(p)}
+    return sorted(roots, key=lambda p: len(p.parts))
+
+
+def _runtime_roots(runtime: Path) -> list[Path]:
+    """Folders a virtualenv ``runtime`` needs: itself and the Python it was made from."""
+    roots = {Path(os.path.realpath(runtime))}
+    config = runtime / "pyvenv.cfg"
+    if config.is_file():
+        for line in config.read_text(errors="replace").splitlines():
+            key, _, value = line.partition("=")
+            if key.strip() == "home" and Path(value.strip()).is_dir():
+                roots.add(Path(os.path.realpath(Path(value.strip()).parent)))
+    return sorted(roots, key=lambda p: len(p.parts))
+
+
+def _hidden_package_dirs() -> list[Path]:
+    found = []
+    for name in _HIDDEN_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        for location in (spec.submodule_search_locations or []) if spec else []:
+            found.append(Path(os.path.realpath(location)))
+    return found
+
+
+def _runtime_hidden_dirs(runtime: Path) -> list[Path]:
+    return [
+        Path(os.path.realpath(folder))
+        for name in _HIDDEN_PACKAGES
+        for folder in runtime.glob(f"lib/python3*/site-packages/{name}")
+    ]
+
+
+def check_runtime(runtime: Path) -> None:
+    """Raise :class:`UserError` unless ``runtime`` is a virtualenv folder with a Python 3."""
+    if not (Path(runtime) / "bin" / "python3").exists():
+        raise UserError(
+            f"runtime {runtime}: not a virtualenv folder (no bin/python3 in it); make one with "
+            "`python3 -m venv FOLDER` and install the notebook's packages into it"
+        )
+
+
+def _environment(runtime: Path | None, isolate: bool) -> dict[str, str]:
+    """The warm process's whole environment: nothing leaks in from the grader's."""
+    python_bin = str(Path(runtime) / "bin" if runtime else Path(sys.prefix) / "bin")
+    inside = INSIDE_CODE.parent
+    return {
+        "PATH": f"{python_bin}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": "/tmp",
+        "LANG": "C.UTF-8",
+        "PYTHONPATH": f"{INSIDE_LIB}:{STUB}" if isolate else f"{inside}:{COLAB_STUB}",
+        "PYTHONNOUSERSITE": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        # One thread per math library: parallel grading shares the cores, and every extra
+        # thread pool reserves address space that counts against the memory limit.
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MALLOC_ARENA_MAX": "2",
+        # `!pip install` fails at once with a clear message instead of retrying a network
+        # that is not there.
+        "PIP_NO_INDEX": "1",
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+    }
+
+
+def size_of(path: Path) -> int:
+    """Bytes of the regular files in ``path``; symbolic links are not followed."""
+    if path.is_file():
+        return path.stat().st_size
+    total = 0
+    for folder, _, names in os.walk(path):
+        for name in names:
+            entry = Path(folder, name)
+            if entry.is_file() and not entry.is_symlink():
+                total += entry.stat().st_size
+    return total

@@ -1,0 +1,155 @@
+"""The warm processes: one per runtime in each grader process, started on first use inside the
+sandbox, restarted when something harmed it.
+
+A warm process imports the runtime once and never runs student code; each submission is a
+child it forks on request (see :mod:`grader.engine.gradersandbox.zygote`). The request carries
+the descriptors of the submission's pipes and of its cgroup files.
+"""
+
+from __future__ import annotations
+
+import array
+import atexit
+import contextlib
+import json
+import os
+import select
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from collections import deque
+from pathlib import Path
+
+from grader.engine import walls as sandbox
+
+_START_S = 120.0  # importing numpy, IPython and matplotlib on a busy machine
+_ZYGOTE_DISK = 64 * 1024**2  # the warm process's own folders; submissions get fresh ones
+
+
+class WarmFailed(RuntimeError):
+    """The warm process could not be started; the message says why (its last words)."""
+
+
+class Zygote:
+    """One warm process and the socket that asks it to fork."""
+
+    def __init__(self, runtime: Path | None, isolate: bool):
+        self._folder = tempfile.TemporaryDirectory(prefix="grader-warm-")
+        blocked = Path(self._folder.name) / "blocked_init.py"
+        blocked.write_text(sandbox.BLOCKED_INIT)
+        self._socket, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        command, arguments, environment = sandbox.warm_command(
+            runtime, isolate, theirs.fileno(), blocked, _ZYGOTE_DISK
+        )
+        self.key = (runtime, isolate, tuple(arguments))
+        self._stderr = deque(maxlen=64)
+        err_r, err_w = os.pipe()
+        passed = [theirs.fileno()]
+        args_r = None
+        if arguments:
+            args_r, args_w = os.pipe()
+            # Short enough for the pipe's buffer: written whole before bwrap starts.
+            os.write(args_w, b"".join(a.encode() + b"\0" for a in arguments))
+            os.close(args_w)
+            command = [str(args_r) if part == "{args}" else part for part in command]
+            passed.append(args_r)
+            command[0] = _which_bwrap()
+        else:
+            environment = {**environment}
+            command[0] = str(Path(environment["PATH"].split(":")[0]) / "python3")
+        try:
+            self.process = subprocess.Popen(
+                command,
+                env=environment,
+                pass_fds=passed,
+                stdin=subprocess.DEVNULL,
+                stdout=err_w,
+                stderr=err_w,
+                cwd="/",
+                start_new_session=True,
+            )
+        finally:
+            theirs.close()
+            os.close(err_w)
+            if args_r is not None:
+                os.close(args_r)
+        threading.Thread(target=self._keep_stderr, args=(err_r,), daemon=True).start()
+        self._lock = threading.Lock()
+        self._wait_warm()
+
+    def _keep_stderr(self, fd: int) -> None:
+        with os.fdopen(fd, "rb", buffering=0) as pipe:
+            while chunk := pipe.read(4096):
+                self._stderr.append(chunk)
+
+    def last_words(self) -> str:
+        text = b"".join(self._stderr).decode("utf-8", "replace").strip()
+        return text.splitlines()[-1][-500:] if text else ""
+
+    def _wait_warm(self) -> None:
+        ready, _, _ = select.select([self._socket], [], [], _START_S)
+        said = self._socket.recv(1) if ready else b""
+        if said != b"R":
+            self.stop()
+            time.sleep(0.1)
+            raise WarmFailed(self.last_words() or "it did not start in time")
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def fork(self, settings: dict, fds: list[int]) -> None:
+        """Ask for a new submission child with these settings and descriptors."""
+        message = json.dumps(settings).encode()
+        with self._lock:
+            self._socket.sendmsg(
+                [message], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))]
+            )
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):
+            self._socket.close()
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        self._folder.cleanup()
+
+
+def _which_bwrap() -> str:
+    import shutil
+
+    return shutil.which("bwrap") or "bwrap"
+
+
+_POOL: dict[tuple, Zygote] = {}
+_POOL_LOCK = threading.Lock()
+
+
+def zygote(runtime: Path | None, isolate: bool, fresh: bool = False) -> Zygote:
+    """This process's warm process for ``runtime``: started if there is none, restarted if it
+    died or ``fresh`` is asked for (the previous one failed to fork)."""
+    _, arguments, _ = sandbox.warm_command(runtime, isolate, 0, Path("/"), _ZYGOTE_DISK)
+    key = (runtime, isolate, len(arguments), _mounts_key(arguments))
+    with _POOL_LOCK:
+        current = _POOL.get(key)
+        if current is not None and (fresh or not current.alive()):
+            current.stop()
+            current = None
+        if current is None:
+            current = _POOL[key] = Zygote(runtime, isolate)
+        return current
+
+
+def _mounts_key(arguments: list[str]) -> tuple:
+    # The blocked-init path and control descriptor differ per start; the mounts decide.
+    return tuple(a for a in arguments if not a.startswith("/tmp/grader-warm-") and a != "/")
+
+
+@atexit.register
+def stop_all() -> None:
+    """Stop every warm process of this grader process."""
+    with _POOL_LOCK:
+        for current in _POOL.values():
+            current.stop()
+        _POOL.clear()

@@ -1,0 +1,167 @@
+"""Probe a submission's graded functions, score the answers, and diagnose what lost points.
+
+The marks come from the first calls only (one batch of every function's cases). Diagnosis
+(:mod:`grader.scoring.diagnose`) then calls the student's code again, for hints only: through
+the engine's interactive sessions where the engine offers them (``run_submission(...,
+explore=...)``), otherwise, as a fallback, by running the notebook again with a batch of probe
+calls per round, and only when a function lost points.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader import execute
+from grader.assignment import Assignment
+from grader.scoring import FunctionResult, Rules, score_function
+from grader.scoring.diagnose import Assignmentish, diagnose
+from grader.scoring.values import HiddenCase
+
+# Rounds of extra calls a diagnosis may make: each costs a run of the notebook in the fallback.
+FALLBACK_ROUNDS = 3
+SESSION_ROUNDS = 10
+
+
+@dataclass
+class Probed:
+    """A submission's run, its outcomes per function, and the scored results."""
+
+    run: execute.RunResult
+    outcomes: dict[str, list[tuple[object, str | None]]]
+    results: dict[str, FunctionResult]
+
+
+def known(assignment: Assignment) -> Assignmentish:
+    return Assignmentish(
+        assignment.reference,
+        assignment.composition,
+        assignment.parts,
+        {name: assignment.parameters(name) for name in assignment.functions},
+    )
+
+
+def _score(
+    assignment: Assignment,
+    cases: Mapping[str, Sequence[HiddenCase]],
+    outcomes: Mapping[str, list[tuple[object, str | None]]],
+    forbidden: Mapping[str, list[str]],
+    rules: Rules,
+) -> dict[str, FunctionResult]:
+    return {
+        f.name: score_function(
+            f.name, f.points, cases[f.name], outcomes[f.name], rules, forbidden.get(f.name, [])
+        )
+        for f in assignment.config.functions
+    }
+
+
+def _engine_explores() -> bool:
+    return "explore" in inspect.signature(execute.run_submission).parameters
+
+
+def _outcomes(assignment, cases, probes) -> tuple[dict, dict]:
+    """Each function's ``(value, error)`` pairs and its probe outcomes, from the probes made
+    in the order of the calls."""
+    outcomes, notes, start = {}, {}, 0
+    for name in assignment.functions:
+        notes[name] = probes[start : start + len(cases[name])]
+        outcomes[name] = [(p.value, p.error) for p in notes[name]]
+        start += len(cases[name])
+    return outcomes, notes
+
+
+def probe_and_score(
+    notebook: Path,
+    files_dir: Path | None,
+    limits: execute.Limits,
+    assignment: Assignment,
+    cases: Mapping[str, Sequence[HiddenCase]],
+    forbidden_of: Callable[[str], Mapping[str, list[str]]],
+) -> Probed:
+    """Run ``notebook``, score every graded function on ``cases`` and add the diagnosis;
+    ``forbidden_of(code)`` scans the notebook's code for forbidden shortcuts."""
+    rules = Rules.of(assignment)
+    calls = [execute.ProbeCall(n, c.args) for n in assignment.functions for c in cases[n]]
+    if _engine_explores():
+        return _with_sessions(notebook, files_dir, limits, assignment, cases, forbidden_of, rules)
+    run = execute.run_submission(notebook, calls, limits, files_dir)
+    outcomes, notes = _outcomes(assignment, cases, run.probes)
+    results = _score(assignment, cases, outcomes, forbidden_of(run.code), rules)
+
+    def call_batch(batch):
+        probes = execute.run_submission(
+            notebook, [execute.ProbeCall(f, a) for f, a in batch], limits, files_dir
+        ).probes
+        return [(p.value, p.error, p) for p in probes]
+
+    usable = run.status == "completed"
+    diagnose(
+        results,
+        cases,
+        outcomes,
+        known(assignment),
+        rules,
+        call_batch if usable else None,
+        FALLBACK_ROUNDS,
+        notes,
+    )
+    return Probed(run, outcomes, results)
+
+
+def _with_sessions(notebook, files_dir, limits, assignment, cases, forbidden_of, rules) -> Probed:
+    """The engine's interactive probing. The marks come from the graded probes (each function
+    in a fresh process); while the notebook's state is at hand, ``explore`` calls every case
+    again in sessions of its own, scores them the same way and diagnoses what fails there, each
+    extra call in a fresh session. Its hints are kept for the functions that lost points."""
+    names = assignment.functions
+    calls = [execute.ProbeCall(n, c.args) for n in names for c in cases[n]]
+
+    def call_batch(open_session, batch):
+        answers = []
+        with contextlib.ExitStack() as stack:
+            session, before = None, None
+            for function, args in batch:
+                if session is None or before != (function, id(args)):  # else: a repeat
+                    stack.close()
+                    session = stack.enter_context(open_session())
+                before = (function, id(args))
+                probe = session.call(function, args)
+                answers.append((probe.value, probe.error, probe))
+        return answers
+
+    def explore(open_session):
+        notes = {}
+        for name in names:
+            with open_session() as session:
+                notes[name] = [session.call(name, c.args) for c in cases[name]]
+        outcomes = {n: [(p.value, p.error) for p in notes[n]] for n in names}
+        results = _score(assignment, cases, outcomes, {}, rules)
+        if all(r.passed for r in results.values()):
+            return {}
+        diagnose(
+            results,
+            cases,
+            outcomes,
+            known(assignment),
+            rules,
+            lambda batch: call_batch(open_session, batch),
+            SESSION_ROUNDS,
+            notes,
+        )
+        return {n: (r.hints, r.hint_messages) for n, r in results.items() if not r.passed}
+
+    run = execute.run_submission(notebook, calls, limits, files_dir, explore=explore)
+    outcomes, notes = _outcomes(assignment, cases, run.probes)
+    results = _score(assignment, cases, outcomes, forbidden_of(run.code), rules)
+    explored = run.explored if isinstance(run.explored, dict) else None
+    if explored is None:  # the notebook left no state to explore: the hints of the values
+        diagnose(results, cases, outcomes, known(assignment), rules, None, 0, notes)
+    for name, result in results.items():
+        if not result.passed and explored and name in explored:
+            hints, messages = explored[name]
+            result.hints, result.hint_messages = list(hints), dict(messages)
+    return Probed(run, outcomes, results)

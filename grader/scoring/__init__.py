@@ -1,0 +1,13 @@
+"""Scoring: each graded function's answers against the reference, partial credit, and the
+diagnosis that names the mistake. Pure functions on arrays; nothing here runs student code."""
+
+from grader.scoring.compare import (
+    CaseResult,
+    FunctionResult,
+    Rules,
+    close,
+    score_case,
+    score_function,
+)
+
+__all__ = ["CaseResult", "FunctionResult", "Rules", "close", "score_case", "score_function"]

@@ -1,0 +1,290 @@
+"""Comparing what a graded function returned with the reference, case by case.
+
+Partial credit is per case and per returned value: a tuple earns a share per array, a dict a
+share per key. A value passes when ``|got - expected| <= atol + rtol * |expected|`` everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from grader.scoring import behaviour, shapes
+from grader.scoring.values import HiddenCase, as_value, copy_args
+
+if TYPE_CHECKING:
+    from grader.assignment.types import Mistake
+
+
+@dataclass(frozen=True)
+class Rules:
+    """How one assignment is scored and diagnosed."""
+
+    atol: float
+    rtol: float
+    mistakes: tuple[Mistake, ...] = ()
+    shape_hints: Mapping[str, str] = field(default_factory=dict)
+    output_names: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, assignment) -> Rules:
+        return cls(
+            assignment.config.atol,
+            assignment.config.rtol,
+            assignment.mistakes,
+            dict(assignment.shape_hints),
+            dict(assignment.output_names),
+            dict(assignment.ranges),
+        )
+
+    def hint(self, code: str, function: str) -> str:
+        """The text of a generic hint, in the assignment's words where it gives them."""
+        return shapes.hint_text(self.shape_hints, code, function) or code
+
+
+@dataclass
+class CaseResult:
+    """How one call went: ``score`` in [0, 1] (several returned values earn a share each);
+    ``hints`` maps each hint code to the text the student reads."""
+
+    label: str
+    score: float
+    max_error: float | None
+    message: str
+    hints: dict[str, str] = field(default_factory=dict)
+    expected: object = None
+    got: object = None
+
+    @property
+    def passed(self) -> bool:
+        return self.score == 1.0
+
+    @property
+    def hint_codes(self) -> tuple[str, ...]:
+        return tuple(self.hints)
+
+
+@dataclass
+class FunctionResult:
+    """A graded function's result over all its cases; ``hints`` are codes, most frequent
+    first, and ``hint_messages`` what the student reads for each."""
+
+    name: str
+    points: float
+    cases: list[CaseResult]
+    hints: list[str] = field(default_factory=list)
+    forbidden: list[str] = field(default_factory=list)
+    hint_messages: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def score(self) -> float:
+        if self.forbidden or not self.cases:
+            return 0.0
+        return round(self.points * sum(c.score for c in self.cases) / len(self.cases), 4)
+
+    @property
+    def passed(self) -> bool:
+        return not self.forbidden and all(c.passed for c in self.cases)
+
+    @property
+    def max_error(self) -> float | None:
+        errors = [c.max_error for c in self.cases if c.max_error is not None]
+        return max(errors) if errors else None
+
+
+# --- returned values ----------------------------------------------------------------------
+
+
+def describe(value: object) -> str:
+    if value is None:
+        return "None (did you forget `return`?)"
+    if isinstance(value, tuple):
+        return f"a tuple of {len(value)}"
+    if isinstance(value, dict):
+        return f"a dict with keys {', '.join(map(str, value)) or '(none)'}"
+    return type(value).__name__
+
+
+def _wanted(expected: object, names: Sequence[str]) -> str:
+    if isinstance(expected, dict):
+        return f"a dict with keys {', '.join(expected)}"
+    if isinstance(expected, tuple):
+        named = f" ({', '.join(names)})" if names else ""
+        return f"a tuple of {len(expected)} arrays{named}"
+    return "an array"
+
+
+def align(
+    got: object, expected: object, names: Sequence[str] = ()
+) -> tuple[list[tuple[str, np.ndarray | None, np.ndarray]], str | None]:
+    """Pairs ``(name, returned, expected)`` of each value to compare, or why there are none.
+
+    ``returned`` is None for a key a dict lacks."""
+    problem = f"returned {describe(got)}, expected {_wanted(expected, names)}"
+    if isinstance(expected, dict):
+        if not isinstance(got, dict):
+            return [], problem
+        return [(key, got.get(key), e) for key, e in expected.items()], None
+    if isinstance(expected, tuple):
+        if not isinstance(got, tuple) or len(got) != len(expected):
+            return [], problem
+        labels = (
+            list(names)
+            if len(names) == len(expected)
+            else [f"value {i + 1}" for i in range(len(expected))]
+        )
+        return list(zip(labels, got, expected, strict=True)), None
+    if not isinstance(got, np.ndarray):
+        return [], problem
+    return [("", got, expected)], None
+
+
+def close(got: object, expected: object, atol: float, rtol: float) -> bool:
+    """Whether ``got`` passes as ``expected`` in every value."""
+    pairs, problem = align(got, expected)
+    return problem is None and all(
+        isinstance(g, np.ndarray) and g.shape == e.shape and _within(g, e, atol, rtol)
+        for _, g, e in pairs
+    )
+
+
+def _within(got: np.ndarray, expected: np.ndarray, atol: float, rtol: float) -> bool:
+    with np.errstate(all="ignore"):
+        return bool(np.all(np.abs(got - expected) <= atol + rtol * np.abs(expected)))
+
+
+def _compare_value(
+    got: np.ndarray | None, expected: np.ndarray, rules: Rules, what: str, function: str
+) -> tuple[bool, float | None, str, str | None]:
+    """(passed, largest error, message, shape hint code) for one returned value."""
+    if not isinstance(got, np.ndarray):
+        return False, None, f"{what}missing", None
+    got = got.astype(np.float64)
+    if got.shape != expected.shape:
+        code = shapes.shape_code(got.shape, expected.shape)
+        advice = f": {rules.hint(code, function)}" if code else ""
+        return False, None, f"{what}got {got.shape}, expected {expected.shape}{advice}", code
+    finite = np.isfinite(got)
+    if not finite.all():
+        bad = int((~finite).sum())
+        return False, None, f"{what}{bad} of {got.size} values are NaN or inf (an overflow?)", None
+    with np.errstate(all="ignore"):
+        error = np.abs(got - expected)
+    worst = float(error.max()) if error.size else 0.0
+    if _within(got, expected, rules.atol, rules.rtol):
+        return True, worst, "", None
+    message = (
+        f"{what}largest error {worst:.3g} (tolerance {rules.atol:g} + {rules.rtol:g}·|expected|)"
+    )
+    return False, worst, message, None
+
+
+def matching_mistakes(case: HiddenCase, got: object, rules: Rules) -> list[Mistake]:
+    """The known mistakes whose variant returns what the student returned on this case."""
+    found = []
+    for mistake in rules.mistakes:
+        variant: Callable | None = mistake.variants.get(case.function)
+        if variant is None:
+            continue
+        try:
+            wrong = as_value(variant(*copy_args(case.args)))
+        except Exception:  # noqa: BLE001 - a variant that cannot run on this case matches nothing
+            continue
+        if not close(wrong, case.expected, rules.atol, rules.rtol) and close(
+            got, wrong, rules.atol, rules.rtol
+        ):
+            found.append(mistake)
+    return found
+
+
+def mistake_hints(mistakes: Sequence[Mistake], function: str) -> dict[str, str]:
+    """code -> text for the mistakes that matched; those sharing a code are joined, so a
+    composite's hint names exactly the parts whose mistake it reproduced."""
+    texts: dict[str, list[str]] = {}
+    for mistake in mistakes:
+        texts.setdefault(mistake.code, []).append(mistake.text(function))
+    return {code: "; ".join(dict.fromkeys(t)) for code, t in texts.items()}
+
+
+def behaviour_hints(
+    function: str, pairs: Sequence[tuple[str, np.ndarray | None, np.ndarray]], rules: Rules
+) -> dict[str, str]:
+    """code -> text for what the wrong values do (leave the function's range, ...)."""
+    value_range = rules.ranges.get(function)
+    low, high = value_range or ("", "")
+    for _, got, expected in pairs:
+        if not isinstance(got, np.ndarray):
+            continue
+        code = behaviour.value_code(got, expected, value_range, rules.atol, rules.rtol)
+        if code:
+            return {code: behaviour.fill(rules.hint(code, function), function, low=low, high=high)}
+    return {}
+
+
+def score_case(case: HiddenCase, got: object, error: str | None, rules: Rules) -> CaseResult:
+    """Compare one returned value (or the error the call raised) with the reference."""
+    if error is not None:
+        message = (
+            "not implemented yet: replace `raise NotImplementedError()` with your code"
+            if error.startswith("NotImplementedError")
+            else error
+        )
+        code = shapes.error_code(error)
+        hints = {code: rules.hint(code, case.function)} if code else {}
+        return CaseResult(case.label, 0.0, None, message, hints, expected=case.expected)
+    pairs, problem = align(got, case.expected, rules.output_names.get(case.function, ()))
+    if problem:
+        return CaseResult(case.label, 0.0, None, problem, expected=case.expected)
+    passed, errors, messages, hints = 0, [], [], {}
+    several = len(pairs) > 1
+    for name, g, e in pairs:
+        what = f"{name}: " if several else ""
+        ok, worst, message, code = _compare_value(g, e, rules, what, case.function)
+        passed += ok
+        if worst is not None:
+            errors.append(worst)
+        if message:
+            messages.append(message)
+        if code:
+            hints[code] = rules.hint(code, case.function)
+    score = passed / len(pairs)
+    if score < 1.0 and not hints:
+        hints = mistake_hints(matching_mistakes(case, got, rules), case.function)
+    if score < 1.0 and not hints:
+        hints = behaviour_hints(case.function, pairs, rules)
+    return CaseResult(
+        case.label,
+        score,
+        max(errors) if errors else None,
+        "; ".join(messages),
+        hints,
+        expected=case.expected,
+        got=got,
+    )
+
+
+def score_function(
+    name: str,
+    points: float,
+    cases: Sequence[HiddenCase],
+    outcomes: Sequence[tuple[object, str | None]],
+    rules: Rules,
+    forbidden: Sequence[str] = (),
+) -> FunctionResult:
+    """Score a function's outcomes ``(value, error)``, one per case, in the cases' order."""
+    results = [
+        score_case(case, value, error, rules)
+        for case, (value, error) in zip(cases, outcomes, strict=True)
+    ]
+    counts: dict[str, int] = {}
+    messages: dict[str, str] = {}
+    for result in results:
+        for code, text in result.hints.items():
+            counts[code] = counts.get(code, 0) + 1
+            messages.setdefault(code, text)
+    ranked = sorted(counts, key=lambda code: -counts[code])
+    return FunctionResult(name, points, results, ranked, list(forbidden), messages)

@@ -1,0 +1,281 @@
+"""Self-check: test your functions on public cases, with nothing but numpy.
+
+Call ``check("name_of_your_function")`` after you write a function, or ``check()`` for all of
+them. It prints PASS or FAIL, the largest error, and a hint. Passing here does not guarantee
+full marks: the grader tests your functions on other, hidden cases too.
+"""
+
+import base64
+import json
+import traceback
+import zlib
+
+import numpy as np
+
+from grader.scoring.behaviour import fill, value_code  # grader-only
+from grader.scoring.shapes import error_code, hint_text, shape_code  # grader-only
+
+_LONGEST_MESSAGE = 300  # characters of an exception message worth printing
+
+
+def make_check(namespace, public_cases, atol, rtol, hints, wording, ranges, names, parts):
+    """The ``check`` function: tests the functions defined in ``namespace`` on ``public_cases``
+    with the grader's tolerance. ``hints`` is the text of each known mistake, ``wording`` the
+    text of each generic hint code, ``ranges`` where each function's values lie, ``names`` the
+    names of the values a function returns as a tuple, ``parts`` the functions each composite
+    is built from."""
+    cases = _load_cases(public_cases)
+    rules = (atol, rtol, hints, wording, ranges, names, _parameters(public_cases))
+
+    def outcome(name, seen):
+        """(passed, line) of ``name``, its parts checked first (silently)."""
+        if name not in seen:
+            failing = [p for p in parts.get(name, ()) if p in cases and not outcome(p, seen)[0]]
+            seen[name] = _check_one(name, namespace, cases[name], rules, failing)
+        return seen[name]
+
+    def check(name=None):
+        """Test ``name`` on the public cases, or every function if omitted."""
+        seen = {}
+        if name is None:
+            results = [outcome(n, seen) for n in cases]
+            for _, line in results:
+                print(line)
+            passed = sum(ok for ok, _ in results)
+            print(f"{passed} of {len(cases)} functions pass their public cases.")
+        elif name not in cases:
+            print(f"check: no public cases for {name!r}; choose one of {', '.join(cases)}.")
+        else:
+            print(outcome(name, seen)[1])
+
+    return check
+
+
+def _unpack(public_cases):
+    """{key: array} from base64 of zlib of a JSON line of [key, shape] pairs and float32 data."""
+    raw = zlib.decompress(base64.b64decode("".join(public_cases.split())))
+    header, data = raw.split(b"\n", 1)
+    flat = np.frombuffer(data, dtype="<f4").astype(np.float64)
+    arrays, offset = {}, 0
+    for key, shape in json.loads(header):
+        size = int(np.prod(shape))
+        arrays[key] = flat[offset : offset + size].reshape(shape)
+        offset += size
+    return arrays
+
+
+def _parameters(public_cases):
+    """{function: {position: parameter name}} from the payload's keys."""
+    found = {}
+    for key in _unpack(public_cases):
+        name, _, section, *rest = key.split("/")
+        if section == "in":
+            position, argument = rest
+            found.setdefault(name, {})[int(position)] = argument.split(".")[0].split("#")[0]
+    return found
+
+
+def _value(parts):
+    """An array, a tuple or a dict from {(kind, key): array}."""
+    kinds = {kind for kind, _ in parts}
+    if kinds == {"d"}:
+        return {key: array for (_, key), array in parts.items()}
+    if kinds == {"t"}:
+        return tuple(parts[("t", key)] for key in sorted((k for _, k in parts), key=int))
+    return parts[("a", "0")]
+
+
+def _argument(name, value):
+    """A stored argument as the function receives it (numbers were stored as arrays)."""
+    if name.endswith("#int"):
+        return int(round(float(value)))
+    if name.endswith("#float"):
+        return float(value)
+    return value
+
+
+def _load_cases(public_cases):
+    """{function: [(arguments, expected value, {mistake: value})]} from the payload."""
+    cases = {}
+    for key, value in _unpack(public_cases).items():
+        name, case, section, *rest = key.split("/")
+        while len(cases.setdefault(name, [])) <= int(case):
+            cases[name].append(({}, {}, {}))
+        arguments, expected, mistakes = cases[name][int(case)]
+        if section == "in":
+            position, argument = rest
+            if "." in argument:  # a dict argument, e.g. params.W
+                arguments.setdefault(int(position), {})[argument.split(".", 1)[1]] = value
+            else:
+                arguments[int(position)] = _argument(argument, value)
+        elif section == "out":
+            expected[tuple(rest)] = value
+        else:
+            mistakes.setdefault(rest[0], {})[tuple(rest[1:])] = value
+    return {
+        name: [
+            ([a[i] for i in sorted(a)], _value(e), {m: _value(o) for m, o in ms.items()})
+            for a, e, ms in entries
+        ]
+        for name, entries in cases.items()
+    }
+
+
+def _check_one(name, namespace, cases, rules, failing_parts):
+    """(True when every public case passes, the line to print for ``name``)."""
+    function = namespace.get(name)
+    if not callable(function):
+        return False, f"{name}: NOT DEFINED - run the cell that defines {name} first."
+    largest = 0.0
+    for number, case in enumerate(cases, start=1):
+        where = f"public case {number} of {len(cases)}"
+        error, failure = _check_case(name, function, case, where, rules, failing_parts)
+        if failure:
+            return False, f"{name}: {failure}"
+        largest = max(largest, error)
+    return True, f"{name}: PASS ({len(cases)} public cases, largest error {largest:.2g})"
+
+
+def _copy(value):
+    if isinstance(value, dict):
+        return {k: v.copy() for k, v in value.items()}
+    return value.copy() if isinstance(value, np.ndarray) else value
+
+
+def _blame(name, parts):
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    verb = "fails its" if len(parts) == 1 else "fail their"
+    return f"{listed} {verb} own check, and {name} is built from it: fix that first."
+
+
+def _check_case(name, function, case, where, rules, failing_parts):
+    """(largest error, None) when ``function`` passes ``case``, else (None, what went wrong)."""
+    atol, rtol, hints, wording, ranges, names, _ = rules
+    arguments, expected, mistakes = case
+    copies = [_copy(a) for a in arguments]
+    try:
+        result = function(*copies)
+    except NotImplementedError as error:
+        return None, _not_implemented(name, error)
+    except Exception as error:  # the student's code may raise anything; report it briefly
+        code = error_code(str(error))
+        hint = f". Hint: {fill(hint_text(wording, code, name), name)}" if code else ""
+        if failing_parts:
+            hint = f". Hint: {_blame(name, failing_parts)}"
+        return None, f"ERROR - {_describe(error)}{hint}"
+    pairs, problem = _pairs(result, expected, names.get(name, ()))
+    if problem:
+        return None, f"FAIL - {problem}"
+    for _, got, want in pairs:
+        if got.shape != want.shape:
+            code = shape_code(got.shape, want.shape)
+            hint = f" Hint: {fill(hint_text(wording, code, name), name)}" if code else ""
+            return None, f"FAIL - returned shape {got.shape}, expected {want.shape}.{hint}"
+    if any(np.isnan(got).any() for _, got, _ in pairs):
+        return None, "FAIL - your result contains NaN (not a number)."
+    errors = [np.abs(got - want) for _, got, want in pairs]
+    largest = max(float(np.max(e, initial=0.0)) for e in errors)
+    limits = [atol + rtol * np.abs(w) for _, _, w in pairs]
+    if all(np.all(e <= limit) for e, limit in zip(errors, limits, strict=True)):
+        return largest, None
+    if failing_parts:
+        hint = _blame(name, failing_parts)
+    else:
+        hint = _value_hint(name, function, case, copies, result, pairs, rules)
+    return None, f"FAIL - largest error {largest:.2g} on {where}. Hint: {hint}"
+
+
+def _not_implemented(name, error):
+    """The message for a NotImplementedError: the stub of ``name`` or of a function it calls."""
+    frames = traceback.extract_tb(error.__traceback__)[1:]  # [0] is _check_case itself
+    raised_in = frames[-1].name if frames else name
+    if raised_in == name:
+        return "NOT IMPLEMENTED YET - replace `raise NotImplementedError()` with your code"
+    return f"NOT READY - it calls {raised_in}, which still raises NotImplementedError."
+
+
+def _describe(error):
+    """``Type: message`` and the line of the student's code that raised it."""
+    frames = [
+        f
+        for f in traceback.extract_tb(error.__traceback__)[1:]
+        if "site-packages" not in f.filename and "numpy" not in f.filename
+    ]
+    where = f" (in {frames[-1].name}: `{frames[-1].line}`)" if frames and frames[-1].line else ""
+    message = str(error)
+    if len(message) > _LONGEST_MESSAGE:
+        message = message[:_LONGEST_MESSAGE] + " ..."
+    return f"{type(error).__name__}: {message}{where}"
+
+
+def _floats(value):
+    return np.asarray(value.detach() if hasattr(value, "detach") else value, dtype=np.float64)
+
+
+def _pairs(result, expected, names):
+    """([(name, returned array, expected array)], problem) for a returned value."""
+    try:
+        if result is None:
+            return [], "returned None: did you forget `return`?"
+        if isinstance(expected, dict):
+            if not isinstance(result, dict):
+                return [], f"should return a dict with keys {', '.join(expected)}."
+            missing = [k for k in expected if k not in result]
+            if missing:
+                return [], f"the returned dict has no {', '.join(missing)}."
+            return [(k, _floats(result[k]), e) for k, e in expected.items()], None
+        if isinstance(expected, tuple):
+            if not isinstance(result, (tuple, list)) or len(result) != len(expected):
+                named = f" ({', '.join(names)})" if names else ""
+                return [], f"should return {len(expected)} arrays{named}."
+            pairs = zip(result, expected, strict=True)
+            return [(str(i), _floats(r), e) for i, (r, e) in enumerate(pairs)], None
+        return [("", _floats(result), expected)], None
+    except Exception:  # whatever the student returned, say what it is instead of a traceback
+        return [], f"returned {type(result).__name__}, not an array of numbers."
+
+
+def _same(a, b):
+    try:
+        return all(np.array_equal(x, y) for x, y in zip(_leaves(a), _leaves(b), strict=True))
+    except (TypeError, ValueError):
+        return False
+
+
+def _leaves(value):
+    if isinstance(value, dict):
+        return [leaf for k in sorted(value) for leaf in _leaves(value[k])]
+    if isinstance(value, (tuple, list)):
+        return [leaf for item in value for leaf in _leaves(item)]
+    return [np.asarray(value, dtype=np.float64)]
+
+
+def _value_hint(name, function, case, copies, result, pairs, rules):
+    """The hint for a wrong value: a known mistake, then what the function does."""
+    atol, rtol, hints, wording, ranges, _, parameters = rules
+    arguments, _, mistakes = case
+    for mistake, wrong in mistakes.items():
+        wrong_pairs, problem = _pairs(result, wrong, ())
+        if problem is None and all(
+            got.shape == w.shape and np.allclose(got, w, atol=atol, rtol=rtol)
+            for (_, got, _), (_, _, w) in zip(pairs, wrong_pairs, strict=True)
+        ):
+            return hints.get(mistake, mistake)
+    try:
+        again = function(*[_copy(a) for a in arguments])
+        if not _same(again, result):
+            return fill(hint_text(wording, "nondeterministic", name), name)
+    except Exception:  # a second call that raises says nothing more here
+        pass
+    changed = [i for i, (a, c) in enumerate(zip(arguments, copies, strict=True)) if not _same(a, c)]
+    if changed:
+        known = parameters.get(name, {})
+        which = ", ".join(known.get(i, f"argument {i + 1}") for i in changed)
+        return fill(hint_text(wording, "mutates-input", name), name, which=which)
+    value_range = ranges.get(name)
+    for _, got, want in pairs:
+        code = value_code(got, want, value_range, atol, rtol)
+        if code:
+            low, high = value_range or ("", "")
+            return fill(hint_text(wording, code, name), name, low=low, high=high)
+    return "compare each step of your code with the equation in the text above."

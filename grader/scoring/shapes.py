@@ -1,0 +1,78 @@
+"""What a wrong shape or an error message says about the mistake, for any assignment, and the
+texts of every generic hint code.
+
+Plain Python (no imports but ``re``): the released notebook's self-check carries this module's
+text, so the notebook and the grader read shapes and errors the same way. An assignment words
+the hints in its own terms (its ``HINTS``; see assignments/README.md).
+"""
+
+import re
+
+# code -> what the student reads, unless the assignment words it in its own terms
+GENERIC_HINTS = {
+    "transposed-output": "the result is transposed: check the order of a matrix product, or"
+    " whether a matrix needs .T.",
+    "batch-major": "the first two axes are swapped: a sequence is time-major, (T, N, ...).",
+    "last-step-only": "return the values of every step stacked along the first axis, not only"
+    " the last one.",
+    "initial-state-included": "one step too many: leave the initial state out; entry t is the"
+    " value after step t + 1.",
+    "W-orientation": "a matrix product's shapes do not fit: check which side each matrix goes"
+    " on and whether it needs .T.",
+    "concatenate-axis": "arrays joined along the wrong axis: check the axis= of concatenate or"
+    " stack.",
+    # behaviour (grader.scoring.behaviour, and the probes of grader.scoring.diagnose)
+    "permuted": "{function} returns the right numbers in the wrong places: a reshape where a"
+    " transpose was meant, or two axes swapped?",
+    "relu-cut": "negative values come back as 0: a max(0, .) (ReLU) or a clip cuts them.",
+    "out-of-range": "values leave ({low}, {high}), where {function}'s values lie: is the"
+    " squashing function (activation) missing, or a different one?",
+    "clipped": "values sit exactly at {low} or {high}: a clip where a smooth squashing function"
+    " belongs?",
+    "nondeterministic": "{function} returns different values for the same input: does it draw"
+    " random numbers or keep state between calls?",
+    "mutates-input": "{function} changes its input {which} in place: work on a copy"
+    " (x = x + ..., not x += ...).",
+    "aliased": "{function} returns the same array object several times: store a copy of each"
+    " step (.copy()), not the array you keep updating.",
+    "ignores-input": "{function}'s answer does not change when {which} changes: is {which} used?",
+}
+# What numpy and torch say when a matrix product's shapes do not fit.
+MATMUL_ERROR = re.compile(r"matmul|not aligned|core dimension|cannot be multiplied", re.IGNORECASE)
+CONCATENATE_ERROR = re.compile(r"concatenat|must have same number of dimensions", re.IGNORECASE)
+
+
+def hint_text(wording, code, function):
+    """The text of hint ``code`` for ``function``: ``wording[code]`` is a text, or a dict of
+    texts by function with "*" for the others; the generic text where the wording has none."""
+    text = wording.get(code)
+    if isinstance(text, dict):
+        text = text.get(function, text.get("*"))
+    return text or GENERIC_HINTS.get(code)
+
+
+def shape_code(got, expected):
+    """The code of the hint a wrong shape ``got`` (where ``expected`` was due) earns, or None."""
+    got, expected = tuple(got), tuple(expected)
+    if got == expected:
+        return None
+    if len(expected) == 2 and got == expected[::-1]:
+        return "transposed-output"
+    if len(expected) >= 3:
+        steps, batch = expected[0], expected[1]
+        if got == (batch, steps) + expected[2:]:
+            return "batch-major"
+        if got == expected[1:]:
+            return "last-step-only"
+        if got == (steps + 1,) + expected[1:]:
+            return "initial-state-included"
+    return None
+
+
+def error_code(error):
+    """The code of the hint an error message earns, or None."""
+    if MATMUL_ERROR.search(error):
+        return "W-orientation"
+    if CONCATENATE_ERROR.search(error):
+        return "concatenate-axis"
+    return None

@@ -1,0 +1,40 @@
+"""The values scoring works on: a case with its expected value, and returned values in the one
+form they are compared in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def copy_args(args: tuple) -> tuple:
+    """A deep enough copy of a case's arguments that a call cannot change the case."""
+    return tuple(
+        {k: np.array(v, copy=True) for k, v in a.items()}
+        if isinstance(a, dict)
+        else np.array(a, copy=True)
+        if isinstance(a, np.ndarray)
+        else a
+        for a in args
+    )
+
+
+def as_value(value: object) -> object:
+    """A returned value in the form scoring compares: a float64 array, a tuple of them, or a
+    dict of str -> float64 array."""
+    if isinstance(value, dict):
+        return {str(k): np.asarray(v, dtype=np.float64) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return tuple(np.asarray(v, dtype=np.float64) for v in value)
+    return np.asarray(value, dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class HiddenCase:
+    """A case of one graded function with the value the reference returns on it."""
+
+    function: str
+    label: str
+    args: tuple
+    expected: object

@@ -1,0 +1,61 @@
+"""The diagnosis over a corpus of notebooks built from the release (tests/diagnosis_corpus.py),
+graded in one `grader grade` run in the sandbox behind the pid fence: every mark as expected,
+every function that lost points named by a right hint, and no hint on a correct function."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+
+from diagnosis_corpus import BUGGY, CORRECT, tally  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    from diagnosis_tally import grade_corpus  # benchmarks/diagnosis_tally.py
+
+    return grade_corpus(tmp_path_factory.mktemp("corpus"), workers=2)
+
+
+def test_the_corpus_covers_every_mistake_class_and_unusual_styles():
+    codes = {code for entry in BUGGY.values() for codes in entry.lost.values() for code in codes}
+    behaviour = {"out-of-range", "clipped", "relu-cut", "permuted", "ignores-input"}
+    calls = {"nondeterministic", "aliased", "wrong-part", "composition"}
+    sequence = {"c-not-carried", "h-not-carried", "returns-c-h", "last-step-only"}
+    assert behaviour | calls | sequence <= codes
+    assert len(CORRECT) >= 6
+
+
+def test_marks_hints_and_no_false_hint(corpus):
+    entries, graded = corpus
+    result = tally(entries, graded)
+    assert result.wrong_marks == []
+    assert result.unnamed == []
+    assert result.false_hints == []
+    assert result.named == result.buggy == len(BUGGY)
+
+
+def test_correct_styles_get_full_marks(corpus):
+    entries, graded = corpus
+    for name in CORRECT:
+        document = json.loads((graded / name / "results.json").read_text())
+        assert document["score"] == 100, name
+        assert "Hint" not in json.dumps(document["tests"]), name
+
+
+def test_blame_names_the_part_and_never_a_part_that_passed(corpus):
+    _, graded = corpus
+    tests = {
+        t["name"]: t["output"]
+        for t in json.loads((graded / "tanh-forget" / "results.json").read_text())["tests"]
+    }
+    assert "lstm_cell is wrong only because forget_gate is: fix that first" in tests["lstm_cell"]
+    for gate in ("input_gate", "candidate_memory", "output_gate"):
+        assert gate not in tests["lstm_cell"] and gate not in tests["lstm_forward"]
