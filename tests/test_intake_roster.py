@@ -71,7 +71,7 @@ def test_named_by_roster_renames_and_refuses_two_for_one_id(tmp_path: Path, rost
 def test_grade_cli_names_a_collected_folder_by_roster_id(tmp_path: Path) -> None:
     (tmp_path / "roster.csv").write_text(ROSTER, encoding="utf-8")
     folder = collected_folder(tmp_path / "submissions", "asha", "asha@example.edu", "asha")
-    shutil.copy(ROOT / "examples" / "submissions" / "asha.ipynb", folder / "project1.ipynb")
+    shutil.copy(ROOT / "examples" / "lstm_gates" / "asha.ipynb", folder / "project1.ipynb")
     done = subprocess.run(
         ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"]
         + [sys.executable, "-m", "grader.cli", "grade", "--assignment"]
