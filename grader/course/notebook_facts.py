@@ -38,9 +38,20 @@ def saved_outputs(path: Path) -> dict[str, Any]:
         "executed_cells": sum(1 for c in code if c.get("execution_count")),
         "colab_notebook": isinstance(raw.get("metadata"), dict) and "colab" in raw["metadata"],
         "colab_marked_cells": colab_cells,
-        "ran_in_colab": bool(with_outputs) and colab_cells > 0,
+        "saved_outputs": _outputs_verdict(len(with_outputs), len(code), colab_cells, raw),
         "reads_files": sorted(set(_READS.findall(sources))),
     }
+
+
+def _outputs_verdict(with_outputs: int, code: int, colab_cells: int, raw: dict[str, Any]) -> str:
+    if not with_outputs:
+        return "none: the notebook was saved without running it (or with outputs cleared)"
+    share = f"outputs in {with_outputs} of {code} code cells"
+    if colab_cells:
+        return f"from a run in Colab ({share}; {colab_cells} cells carry Colab's run records)"
+    if isinstance(raw.get("metadata"), dict) and "colab" in raw["metadata"]:
+        return f"probably from Colab ({share}; saved by Colab, no per-cell run records)"
+    return f"not from Colab ({share}; no Colab metadata: run in Jupyter or elsewhere)"
 
 
 def _colab_marked(cell: dict[str, Any]) -> bool:

@@ -72,7 +72,7 @@ def checks_html(checks: dict[str, Any]) -> str:
             "file",
             "code_cells",
             "cells_with_outputs",
-            "ran_in_colab",
+            "saved_outputs",
             "reads_files",
         )
         if key in notebook

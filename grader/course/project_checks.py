@@ -18,7 +18,7 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from grader import collect, execute
@@ -104,16 +104,20 @@ def check_one(hand_in: HandIn, limits: execute.Limits, runtime: Path | None) -> 
         return checks
     facts = {"file": hand_in.entry["notebook"], **saved_outputs(notebook)}
     with tempfile.TemporaryDirectory(prefix="grader-project-") as stage:
-        files = _stage(hand_in, Path(stage))
+        files, placed = _stage(hand_in, Path(stage), facts.get("reads_files", []))
         run = execute.run_submission(files / notebook.name, [], limits, files, runtime=runtime)
     facts["run"] = run_facts(run)
+    if placed:
+        facts["placed"] = placed
     checks["notebook"] = facts
     return checks
 
 
-def _stage(hand_in: HandIn, stage: Path) -> Path:
-    """The files the notebook finds in /content: the student's files, the notebook, and the
-    dataset also at the top (Colab notebooks read it from /content or from Drive)."""
+def _stage(hand_in: HandIn, stage: Path, reads: list[str]) -> tuple[Path, list[str]]:
+    """The files the notebook finds in /content: the student's files, the notebook and the
+    dataset at the top, and a handed-in file also where the notebook opens it (a Colab path
+    such as ``/content/drive/MyDrive/data/x.csv`` or ``data/x.csv``). Returns the folder and
+    the guessed placements, which the checks report."""
     files = stage / "content"
     shutil.copytree(
         hand_in.folder,
@@ -125,7 +129,36 @@ def _stage(hand_in: HandIn, stage: Path) -> Path:
         path = hand_in.file(key)
         if path is not None and path.is_file() and not (files / path.name).exists():
             shutil.copy2(path, files / path.name)
-    return files
+    handed_in = {p.name: p for p in hand_in.folder.rglob("*") if p.is_file()}
+    placed = []
+    for wanted in reads:
+        relative = _inside_content(wanted)
+        if relative is None or relative.name not in handed_in:
+            continue
+        target = files / relative
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(handed_in[relative.name], target)
+            placed.append(
+                f"{handed_in[relative.name].name} placed at {wanted} (as the notebook opens it)"
+            )
+    return files, placed
+
+
+def _inside_content(path: str) -> PurePosixPath | None:
+    """Where a path the notebook opens lies under /content, or None if outside or unsafe."""
+    posix = PurePosixPath(path)
+    if posix.is_absolute():
+        try:
+            posix = posix.relative_to("/content")
+        except ValueError:
+            return None
+    parts = posix.parts
+    if parts[:2] == ("drive", "MyDrive"):  # the stub's drive.mount shows /content as MyDrive
+        parts = parts[2:]
+    if not parts or any(part in ("..", "") for part in parts):
+        return None
+    return PurePosixPath(*parts)
 
 
 def check_all(
