@@ -3,7 +3,7 @@ past it, whole and part days, the cap, and no credit after N days."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -26,7 +26,7 @@ def test_exactly_at_the_deadline_is_on_time():
 
 
 def test_the_same_instant_in_another_time_zone_is_on_time():
-    assert apply(POLICY, DEADLINE.astimezone(timezone.utc), DEADLINE).late is False
+    assert apply(POLICY, DEADLINE.astimezone(UTC), DEADLINE).late is False
 
 
 def test_inside_the_grace_period_costs_nothing_but_says_so():
