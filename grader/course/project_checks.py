@@ -171,10 +171,15 @@ def check_all(
     resume: bool = False,
     unsafe_no_sandbox: bool = False,
     runtime: Path | None = None,
+    own_environment: bool = False,
 ) -> list[tuple[HandIn, dict[str, Any]]]:
-    """Check every project of every student folder in ``paths``; returns (hand-in, checks)."""
+    """Check every project of every student folder in ``paths``; returns (hand-in, checks).
+
+    The notebooks run in ``runtime`` (default: the projects' runtime of projects.toml), or in
+    the grader's own environment with ``own_environment``."""
     projects = load_projects(projects_dir)
-    runtime = runtime or projects.runtime_path()
+    if not own_environment:
+        runtime = runtime or projects.runtime_path()
     limits = execute.Limits(
         cell_timeout=timeout or projects.cell_timeout,
         notebook_timeout=projects.notebook_timeout,
