@@ -103,7 +103,7 @@ _SECTION_KEYS: Mapping[str, re.Pattern[str]] = {
     "Introduction": re.compile(r"introduction"),
     "Problem Statement": re.compile(r"problemstatement"),
     "Results and Discussion": re.compile(r"results?anddiscussions?"),
-    "Data Visualization": re.compile(r"datavisuali[sz]ations?"),
+    "Data Visualization": re.compile(r"datavisuali[sz]ations?(?:andexplanations?)?"),
     "Conclusion and Future Direction": re.compile(r"conclusions?andfuturedirections?"),
     "References": re.compile(r"references?"),
 }

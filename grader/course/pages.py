@@ -11,6 +11,7 @@ from typing import Any
 from grader.course.book import CourseBook, Mark
 from grader.course.marks import project_score
 from grader.course.rubric import Project, Projects, Rubric
+from grader.report import SECTIONS
 
 _STYLE = """
 body{font:15px/1.45 system-ui,sans-serif;margin:2em auto;max-width:70em;color:#222}
@@ -43,7 +44,7 @@ def checks_html(checks: dict[str, Any]) -> str:
     if report.get("pages") is not None:
         report_rows.append(("pages", str(report["pages"])))
         words = report.get("words", {})
-        report_rows += [(f"words: {name}", str(count)) for name, count in words.items()]
+        report_rows += [(f"words: {name}", str(words.get(name, 0))) for name in SECTIONS]
         report_rows.append(
             (
                 "figures",
@@ -77,7 +78,9 @@ def checks_html(checks: dict[str, Any]) -> str:
         )
         if key in notebook
     ]
-    notebook_rows += [(f"run: {key}", escape(str(value))) for key, value in run.items()]
+    notebook_rows += [
+        (f"run: {key}", escape(str(value))) for key, value in run.items() if value is not None
+    ]
     return (
         f"<h2>Report</h2><table>{_rows(report_rows)}</table>"
         f"<h2>Dataset</h2><table>{_rows(dataset_rows)}</table>"
