@@ -152,3 +152,39 @@ def test_the_cli_says_what_is_wrong_with_the_rubric_and_exits_2(tmp_path, capsys
         and "criterion 'notebook'.points' must be a number of at least 0" in err
     )
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("max_penalty = 50", "max_penalty = 150", "'late.max_penalty' is 150: at most 100"),
+        (
+            'kind = "auto"\nweight',
+            'kind = "quiz"\nweight',
+            "'component[0].kind' is 'quiz'; use one of auto, project",
+        ),
+        (
+            "deadline = 2026-12-18T23:59:00+05:30",
+            "deadline = 2026-12-18T23:59:00",
+            "'component[0].deadline' must be a date-time with its UTC offset",
+        ),
+        (
+            "grace_hours = 2",
+            "grace_hours = 2\ngrace_minutes = 5",
+            "unknown key 'late.grace_minutes'",
+        ),
+        ("weight = 15\n", "weight = 0\n", "'component[0].weight' must be more than 0"),
+    ],
+)
+def test_a_bad_course_file_names_the_key(tmp_path, old, new, expected):
+    text = (ROOT / "assignments" / "course.toml").read_text()
+    assert old in text
+    path = tmp_path / "course.toml"
+    path.write_text(
+        text.replace(old, new, 1).replace(
+            "../examples/course/roster.csv", str(ROOT / "examples/course/roster.csv")
+        )
+    )
+    with pytest.raises(UserError) as caught:
+        load_course(path)
+    assert str(path) in str(caught.value) and expected in str(caught.value)
