@@ -24,7 +24,7 @@ def auto_result(
     student: str,
     score: float,
     source: Path | str = "x.ipynb",
-    status: str = "completed",
+    status: str = "graded",
 ) -> None:
     with Gradebook(out / component / "gradebook.sqlite") as book:
         run = book.start_run(component, {})
@@ -36,7 +36,7 @@ def auto_result(
                 "sha-" + str(score),
                 1,
                 status,
-                None if status == "completed" else "no notebook",
+                None if status == "graded" else "no notebook",
                 score,
                 100.0,
                 None,
@@ -107,6 +107,8 @@ def test_each_component_the_penalty_and_why_and_missing_work(setup):
     text = table(course, grades)
     assert "80.0" in text and "80.0*" in text  # lstm_gates, and project1 with its penalty
     assert "CS21B042 project2: no hand-in: 0" in text
+    assert "rnn_gradients: not graded yet, 0 for everyone" in text
+    assert "CS21B042 lstm_gates" not in text  # graded on time: nothing to remark
 
 
 def test_a_regrade_and_a_changed_mark_flow_through(setup):

@@ -74,7 +74,7 @@ def auto_part(course: Course, component: Component, row: Row | None, graded: boo
     if row is None or row.status == "missing":
         return Part(component.id, "missing", 0.0, late.ON_TIME, "no submission: 0")
     raw = row.score / row.max_score if row.max_score else 0.0
-    note = "" if row.status == "completed" else f"{row.status}: {row.reason or ''}".strip(": ")
+    note = "" if row.status == "graded" else f"{row.status}: {row.reason or ''}".strip(": ")
     submitted = _submitted_at(row)
     lateness = late.apply(course.late, submitted, component.deadline)
     if submitted is None and row.late and component.deadline is not None:
@@ -141,7 +141,12 @@ def table(course: Course, grades: list[FinalGrade]) -> str:
     and under it each remark in words."""
     header = ["student", "name", *(c.id for c in course.components), f"total/{course.scale:g}"]
     lines = [header]
-    remarks = []
+    ungraded = [
+        c.id
+        for i, c in enumerate(course.components)
+        if grades and all(g.parts[i].status == "not graded yet" for g in grades)
+    ]
+    remarks = [f"  {c}: not graded yet, 0 for everyone" for c in ungraded]
     for grade in grades:
         cells = [grade.person.id, grade.person.name]
         for part in grade.parts:
@@ -151,7 +156,7 @@ def table(course: Course, grades: list[FinalGrade]) -> str:
             elif part.lateness.factor < 1:
                 mark += "*"
             cells.append(mark)
-            if part.explanation():
+            if part.explanation() and part.component not in ungraded:
                 remarks.append(f"  {grade.person.id} {part.component}: {part.explanation()}")
         cells.append(f"{grade.total:.2f}")
         lines.append(cells)
