@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from grader.course.config import Course
-from grader.course.final import FinalGrade
+from grader.course.final import FinalGrade, Part
 
 FINAL_TOTAL_TITLE = "Final grade"
 # Canvas: the gradebook export's identity columns, which its import matches students by.
@@ -21,6 +21,12 @@ MOODLE_IDENTITY = ("First name", "Last name", "ID number", "Email address")
 
 def _percent(value: float) -> str:
     return f"{value * 100:.2f}"
+
+
+def _lms_cell(part: Part) -> str:
+    """A component nobody has graded yet stays blank, so an import leaves the LMS's value be;
+    missing work is 0."""
+    return "" if part.status == "not graded yet" else _percent(part.fraction)
 
 
 def _write(path: Path, rows: Sequence[Sequence[str]]) -> Path:
@@ -69,7 +75,7 @@ def canvas_csv(course: Course, grades: Sequence[FinalGrade], path: Path) -> Path
         login = grade.person.emails[0] if grade.person.emails else ""
         rows.append(
             [_sortable(grade.person.name), "", grade.person.id, login, ""]
-            + [_percent(p.fraction) for p in grade.parts]
+            + [_lms_cell(p) for p in grade.parts]
             + [f"{grade.total:.2f}"]
         )
     return _write(path, rows)
@@ -87,7 +93,7 @@ def moodle_csv(course: Course, grades: Sequence[FinalGrade], path: Path) -> Path
         email = grade.person.emails[0] if grade.person.emails else ""
         rows.append(
             [first, last, grade.person.id, email]
-            + [_percent(p.fraction) for p in grade.parts]
+            + [_lms_cell(p) for p in grade.parts]
             + [f"{grade.total:.2f}"]
         )
     return _write(path, rows)
