@@ -12,7 +12,7 @@ from course_kit import make_course
 
 from grader import cli
 from grader.course.book import CourseBook
-from grader.course.marks import export_csv, import_csv, record_mark
+from grader.course.marks import export_csv, import_csv, marking_progress, record_mark
 from grader.errors import UserError
 
 
@@ -231,3 +231,26 @@ def test_the_cli_round_trip(tmp_path, capsys):
     write_rows(path, rows)
     assert cli.main(["marks", "import", str(path), *common]) == 2
     assert "row 2: column 'introduction': 'five' is not a number" in capsys.readouterr().err
+
+
+def test_marking_progress_finds_the_next_unmarked_project(course, book):
+    _, projects = course
+    roster = course[0].roster()
+    for criterion in projects.rubric.criteria:
+        record_mark(book, projects, roster, "CS21B042", "project1", criterion.id, 1, by="ta")
+    record_mark(
+        book, projects, roster, "CS21B042", "project2", "results", None, "look again", by="ta"
+    )
+    progress = marking_progress(book, projects, roster)
+    assert [(s, p) for s, p, _ in progress][:3] == [
+        ("CS21B042", "project1"),
+        ("CS21B042", "project2"),
+        ("EE21B017", "project1"),
+    ]
+    first, second = progress[0][2], progress[1][2]
+    assert first.complete and first.points == 9
+    assert not second.complete and second.marked == 0  # a comment alone is not a mark
+    assert next((s, p) for s, p, score in progress if not score.complete) == (
+        "CS21B042",
+        "project2",
+    )

@@ -89,6 +89,18 @@ def record_mark(
     return book.set_mark(student, component, criterion, points, comment, by=by, source=source)
 
 
+def marking_progress(
+    book: CourseBook, projects: Projects, roster: Roster
+) -> list[tuple[str, str, ProjectScore]]:
+    """(student, project, score so far) for every roster student and project, in roster order:
+    what a marking UI walks through to find the next unmarked one (``not score.complete``)."""
+    return [
+        (person.id, project.id, project_score(projects.rubric, book.marks(person.id, project.id)))
+        for person in roster.students
+        for project in projects.projects
+    ]
+
+
 # --- CSV ---------------------------------------------------------------------------------
 
 
