@@ -183,6 +183,7 @@ def test_without_send_it_writes_eml_files_for_review(course, capsys):
     assert attachment.get_filename() == "project1-feedback.html"
     page = attachment.get_content()
     assert "Figures &lt;b&gt;explained&lt;/b&gt; well" in page  # escaped, not live HTML
+    assert "checks:" not in page and "ta," not in page  # the marker's notes stay with the marker
     with CourseBook(out / "gradebook.sqlite") as book:
         assert book.sent() == []
 

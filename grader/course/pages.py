@@ -89,7 +89,14 @@ def checks_html(checks: dict[str, Any]) -> str:
     )
 
 
-def rubric_html(rubric: Rubric, marks: list[Mark]) -> str:
+def _when(iso: str) -> str:
+    """'2026-11-22T21:12:04.421518+00:00' as '2026-11-22 21:12 UTC'."""
+    return iso[:16].replace("T", " ") + " UTC"
+
+
+def rubric_html(rubric: Rubric, marks: list[Mark], *, for_student: bool = False) -> str:
+    """The rubric with the marks and comments; for the marker also each criterion's id, the
+    checks that inform it, and who marked it when."""
     by_criterion = {m.criterion: m for m in marks}
     rows = []
     for criterion in rubric.criteria:
@@ -100,16 +107,17 @@ def rubric_html(rubric: Rubric, marks: list[Mark]) -> str:
             for level in criterion.levels
         )
         comment = "" if mark is None else escape(mark.comment)
-        who = (
-            ""
-            if mark is None
-            else f'<div class="muted">{escape(mark.marked_by)}, {escape(mark.marked_at)}</div>'
-        )
+        about = ""
+        if not for_student:
+            checks = escape(", ".join(criterion.checks) or "-")
+            about = f" <span class='muted'>({escape(criterion.id)}; checks: {checks})</span>"
+            if mark is not None:
+                comment += (
+                    f'<div class="muted">{escape(mark.marked_by)}, {_when(mark.marked_at)}</div>'
+                )
         rows.append(
-            f"<tr><td><b>{escape(criterion.title)}</b> <span class='muted'>"
-            f"({escape(criterion.id)}; checks: {escape(', '.join(criterion.checks) or '-')})"
-            f"</span><ul>{levels}</ul></td>"
-            f"<td>{given or '&ndash;'} / {criterion.points:g}</td><td>{comment}{who}</td></tr>"
+            f"<tr><td><b>{escape(criterion.title)}</b>{about}<ul>{levels}</ul></td>"
+            f"<td>{given or '&ndash;'} / {criterion.points:g}</td><td>{comment}</td></tr>"
         )
     score = project_score(rubric, marks)
     return (
@@ -147,4 +155,5 @@ def feedback_page(
 ) -> str:
     """What the student reads about one project: each criterion's mark and comment."""
     title = f"{project.title}: feedback for {student_name}"
-    return _page(title, f"<h1>{escape(title)}</h1>{rubric_html(projects.rubric, marks)}")
+    table = rubric_html(projects.rubric, marks, for_student=True)
+    return _page(title, f"<h1>{escape(title)}</h1>{table}")
