@@ -4,8 +4,9 @@ those who mark in a spreadsheet.
 The CSV has one row per student and project: ``student, name, project``, then for each
 criterion of the rubric a points column named by the criterion's id and a ``<id> comment``
 column, then ``total`` (written for reading, ignored on import). An import applies exactly the
-cells that differ from the gradebook, all in one transaction; any bad row stops the whole
-import, and the message names every bad row.
+cells that differ from the gradebook (an emptied points cell clears that mark; a column left
+out of the file changes nothing), all in one transaction; any bad row stops the whole import,
+and the message names every bad row.
 """
 
 from __future__ import annotations
