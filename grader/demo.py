@@ -131,7 +131,7 @@ def course_demo(out: Path, graded_gates: Path) -> None:
     """Issue 14: check both projects of the collected students (beside the rubric), import the
     marks a TA entered in a spreadsheet, compute the final grades with the auto-graded
     assignment of step 3, write the LMS exports and the feedback emails for review."""
-    from grader.course import exports, final, mail, marks, project_checks
+    from grader.course import exports, final, mail, marks, pages, project_checks
     from grader.course.book import BOOK_NAME, CourseBook
     from grader.course.config import load_course
     from grader.course.rubric import load_projects
@@ -164,6 +164,7 @@ def course_demo(out: Path, graded_gates: Path) -> None:
             book, projects, roster, EXAMPLES / "course" / "marks.csv", by="Kiran Rao (TA)"
         )
         print(f"imported {len(changes)} marks from examples/course/marks.csv")
+        pages.refresh_checks_pages(graded, projects, book)
         marks.export_csv(book, projects, roster, graded / "marks.csv")
         grades = final.final_grades(course, graded, projects.rubric)
         print(final.table(course, grades))

@@ -120,8 +120,24 @@ def test_checks_of_the_sample_students(tmp_path, runtime, collected):
         assert len(book.latest_checks()) == 4
         stored = book.latest_checks("CS21B042", "project1")[0]
         assert stored.submitted_at and stored.checks["digest"] == asha["digest"]
-    page = (tmp_path / "graded" / "CS21B042" / "project1-checks.html").read_text()
-    assert "passes --check" in page and "Results and Discussion, against a baseline" in page
+    page = tmp_path / "graded" / "CS21B042" / "project1-checks.html"
+    text = page.read_text()
+    assert "passes --check" in text and "Results and Discussion, against a baseline" in text
+    assert "Beats persistence" not in text
+    marks_csv = tmp_path / "marks.csv"
+    marks_csv.write_text(
+        "student,project,results,results comment\nCS21B042,project1,16,Beats persistence\n"
+    )
+    course = tmp_path / "course.toml"
+    course.write_text(
+        (ROOT / "assignments" / "course.toml")
+        .read_text()
+        .replace("../examples/course/roster.csv", str(ROOT / "examples" / "course" / "roster.csv"))
+        .replace('projects = "projects"', f'projects = "{PROJECTS}"')
+    )
+    common = ["--course", str(course), "--out", str(tmp_path / "graded")]
+    assert cli.main(["marks", "import", str(marks_csv), "--by", "prof", *common]) == 0
+    assert "16 / 20" in page.read_text() and "Beats persistence" in page.read_text()
 
 
 @slow

@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from grader.course import exports, final, mail, marks
+from grader.course import exports, final, mail, marks, pages
 from grader.course.book import BOOK_NAME, CourseBook
 from grader.course.config import Course, load_course
 from grader.course.rubric import Projects, load_projects
@@ -91,6 +91,7 @@ def cli_marks(args: argparse.Namespace) -> int:
             print(f"wrote {path}: {count} rows (one per student and project)")
             return 0
         changes = marks.import_csv(book, projects, roster, path, by=args.by or getpass.getuser())
+        pages.refresh_checks_pages(out, projects, book)
     for change in changes:
         points = "cleared" if change.points is None else f"{change.points:g}"
         print(f"  {change.student} {change.component} {change.criterion}: {points}")

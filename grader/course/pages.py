@@ -150,6 +150,19 @@ def write_checks_page(
     return path
 
 
+def refresh_checks_pages(out: Path, projects: Projects, book: CourseBook) -> int:
+    """Write every marking page again from the newest checks and the current marks (after
+    marks changed elsewhere, e.g. by an import); returns how many were written."""
+    by_id = {p.id: p for p in projects.projects}
+    written = 0
+    for checks in book.latest_checks():
+        project = by_id.get(checks.component)
+        if project is not None:
+            write_checks_page(out, projects, checks.student, project, checks.checks, book)
+            written += 1
+    return written
+
+
 def feedback_page(
     projects: Projects, project: Project, student_name: str, marks: list[Mark]
 ) -> str:
