@@ -254,3 +254,21 @@ def test_marking_progress_finds_the_next_unmarked_project(course, book):
         "CS21B042",
         "project2",
     )
+
+
+def test_the_cli_enters_one_mark_and_lists_the_history(tmp_path, capsys):
+    course, _ = make_course(tmp_path)
+    common = ["--course", str(course.path), "--out", str(tmp_path / "graded")]
+    enter = ["marks", "set", "EE21B017", "project1", "results"]
+    assert cli.main([*enter, "14", "--comment", "no baseline", "--by", "ta", *common]) == 0
+    assert "project so far 14/100, 1 of 9 criteria marked" in capsys.readouterr().out
+    assert cli.main([*enter, "18", "--comment", "baseline added", "--by", "prof", *common]) == 0
+    assert cli.main([*enter, "twenty", *common]) == 2
+    assert "points 'twenty': give a number" in capsys.readouterr().err
+    assert cli.main([*enter, "21", *common]) == 2
+    assert "a mark is from 0 to 20" in capsys.readouterr().err
+    assert cli.main(["marks", "history", "EE21B017", *common]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2
+    assert "project1  results: 14  by ta (cli)  no baseline" in lines[0]
+    assert "project1  results: 18  by prof (cli)  baseline added" in lines[1]
