@@ -108,6 +108,7 @@ def test_checks_of_the_sample_students(tmp_path, runtime, collected):
     assert all(count > 10 for count in report["words"].values())
     assert report["figures"] == 1 and report["references"] == 3
     assert asha["dataset"]["status"] == "present" and asha["dataset"]["lines"] == 145
+    assert asha["dataset"]["opened_by_notebook"] is True
     notebook = asha["notebook"]
     assert notebook["run"]["status"] == "ran to the end"
     assert notebook["saved_outputs"].startswith("probably from Colab")

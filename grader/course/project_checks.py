@@ -103,6 +103,10 @@ def check_one(hand_in: HandIn, limits: execute.Limits, runtime: Path | None) -> 
         checks["notebook"] = {"status": "missing"}
         return checks
     facts = {"file": hand_in.entry["notebook"], **saved_outputs(notebook)}
+    if checks["dataset"]["status"] == "present":
+        name = PurePosixPath(hand_in.entry["dataset"]).name
+        opened = any(PurePosixPath(read).name == name for read in facts.get("reads_files", []))
+        checks["dataset"]["opened_by_notebook"] = opened
     with tempfile.TemporaryDirectory(prefix="grader-project-") as stage:
         files, placed = _stage(hand_in, Path(stage), facts.get("reads_files", []))
         run = execute.run_submission(files / notebook.name, [], limits, files, runtime=runtime)
