@@ -25,6 +25,7 @@ def auto_result(
     score: float,
     source: Path | str = "x.ipynb",
     status: str = "graded",
+    late: bool | None = None,
 ) -> None:
     with Gradebook(out / component / "gradebook.sqlite") as book:
         run = book.start_run(component, {})
@@ -39,7 +40,7 @@ def auto_result(
                 None if status == "graded" else "no notebook",
                 score,
                 100.0,
-                None,
+                late,
                 {},
             ),
         )
@@ -193,3 +194,21 @@ def test_plain_csv_and_the_cli(setup, capsys):
     assert record["project2 remark"] == "no hand-in: 0"
     assert (out / "final" / "canvas-import.csv").is_file()
     assert (out / "final" / "moodle-import.csv").is_file()
+
+
+def test_a_late_auto_graded_hand_in_with_its_time(setup, tmp_path):
+    course, projects, out = setup
+    deadline = course.component("lstm_gates").deadline
+    folder = handed_in(tmp_path, "EE21B017", (deadline + timedelta(hours=30)).isoformat())
+    auto_result(out, "lstm_gates", "EE21B017", 100, folder, late=True)
+    part = grade_of(course, projects, out, "EE21B017").parts[0]
+    assert part.fraction == pytest.approx(0.8)
+    assert part.explanation() == "1 d 6 h late (2 days): -20%"
+
+
+def test_a_late_flag_without_a_time_is_counted_as_one_day_and_says_so(setup):
+    course, projects, out = setup
+    auto_result(out, "lstm_gates", "EE21B017", 100, "EE21B017.ipynb", late=True)
+    part = grade_of(course, projects, out, "EE21B017").parts[0]
+    assert part.fraction == pytest.approx(0.9)
+    assert part.explanation().startswith("late, time unknown (counted as 1 day)")
