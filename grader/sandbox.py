@@ -254,7 +254,7 @@ def kernel_command(
         "--tmpfs",
         SCRATCH,
         *_runtime_mounts(plan.run_dir / _BLOCKED_INIT),
-        *(["--ro-bind", str(plan.runtime), str(plan.runtime)] if plan.runtime else []),
+        *(_venv_mounts(plan.runtime) if plan.runtime else []),
         "--ro-bind",
         str(plan.source),
         SUBMISSION if plan.source.is_dir() else f"{SUBMISSION}/{plan.source.name}",
@@ -322,6 +322,27 @@ def _runtime_mounts(blocked_init: Path | None = None) -> list[str]:
             mounts += ["--tmpfs", str(package_dir)]
             mounts += ["--ro-bind", str(blocked_init), str(package_dir / "__init__.py")]
     mounts += ["--proc", "/proc", "--dev", "/dev"]
+    return mounts
+
+
+def _venv_mounts(venv: Path) -> list[str]:
+    """Read-only binds of a runtime virtualenv and of the Python installation it was made from
+    (``home`` of its pyvenv.cfg), unless the system binds show that one already."""
+    mounts = ["--ro-bind", str(venv), str(venv)]
+    try:
+        config = (venv / "pyvenv.cfg").read_text(encoding="utf-8")
+    except OSError:
+        return mounts
+    homes = [
+        line.split("=", 1)[1].strip()
+        for line in config.splitlines()
+        if "=" in line and line.split("=", 1)[0].strip() == "home"
+    ]
+    if homes:
+        base = Path(os.path.realpath(homes[0])).parent
+        shown = [Path("/usr"), *_python_roots()]
+        if base.is_dir() and not any(base.is_relative_to(root) for root in shown):
+            mounts += ["--ro-bind", str(base), str(base)]
     return mounts
 
 
