@@ -133,6 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="TITLES",
         help="the projects' titles, separated by ';', to pair files that name a title",
     )
+
+    from grader.course import commands as course_commands  # marks, final, mail (issue 14)
+
+    course_commands.add_parsers(command)
     return parser
 
 

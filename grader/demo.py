@@ -5,6 +5,7 @@
 3. Each assignment's sample submissions are graded in the sandbox, with a summary table.
 4. A student builds a two-page report (its figure is the plot of step 1).
 5. Two sample students bundle their hand-ins; the instructor collects them.
+6. The course: both projects checked, marks imported, final grades, LMS exports, feedback mail.
 """
 
 from __future__ import annotations
@@ -109,6 +110,58 @@ def bundle_and_collect(out: Path) -> Path:
     return summary.merged_pdf
 
 
+def course_demo(out: Path, graded_gates: Path) -> None:
+    """Issue 14: check both projects of the collected students (beside the rubric), import the
+    marks a TA entered in a spreadsheet, compute the final grades with the auto-graded
+    assignment of step 3, write the LMS exports and the feedback emails for review."""
+    from grader.course import exports, final, mail, marks, pages, project_checks
+    from grader.course.book import BOOK_NAME, CourseBook
+    from grader.course.config import load_course
+    from grader.course.rubric import load_projects
+
+    course = load_course(ROOT / "assignments" / "course.toml")
+    projects = load_projects(course.projects_dir)
+    graded = out / "course"
+    shutil.rmtree(graded, ignore_errors=True)  # a re-run starts clean, no history
+    shutil.copytree(graded_gates, graded / "lstm_gates")  # step 3's results, as one component
+    runtime = ROOT / projects.runtime
+    built = (runtime / ".installed").is_file()
+    if not built:
+        print(
+            f"note: the projects' runtime {runtime.name}/ is not built (make projects-runtime); "
+            "the sample notebooks import only numpy and matplotlib, so they run in the grader's "
+            "own environment here"
+        )
+    folders = sorted(p for p in (out / "submissions").iterdir() if (p / "manifest.json").is_file())
+    checked = project_checks.check_all(
+        folders,
+        course.projects_dir,
+        graded,
+        runtime=runtime if built else None,
+        own_environment=not built,
+    )
+    print(project_checks.summary_table(checked))
+    roster = course.roster()
+    with CourseBook(graded / BOOK_NAME) as book:
+        changes = marks.import_csv(
+            book, projects, roster, EXAMPLES / "course" / "marks.csv", by="Kiran Rao (TA)"
+        )
+        print(f"imported {len(changes)} marks from examples/course/marks.csv")
+        pages.refresh_checks_pages(graded, projects, book)
+        marks.export_csv(book, projects, roster, graded / "marks.csv")
+        grades = final.final_grades(course, graded, projects.rubric)
+        print(final.table(course, grades))
+        written = exports.write_all(course, grades, graded / "final")
+        print("wrote " + ", ".join(str(p) for p in written))
+        messages = mail.build_messages(
+            course, grades, projects, book, graded, "LSTM course <lstm-course@example.edu>"
+        )
+        emls = mail.write_eml(messages, graded / "mail")
+    print(f"wrote {len(emls)} feedback emails for review to {graded / 'mail'}/ (send: --send)")
+    command = f"grader final --course assignments/course.toml --out {graded}"
+    print(f"the same from the command line: {command}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="demo-out", help="output folder (default: demo-out/)")
@@ -120,11 +173,13 @@ def main(argv: list[str] | None = None) -> int:
     print("\n== 2. Instructor: release the assignments")
     release(out)
     print("\n== 3. Instructor: grade the sample submissions in the sandbox")
-    grade_samples(out)
+    graded_gates = grade_samples(out)
     print("\n== 4. Student: a two-page project report")
     project_report(out, figure)
     print("\n== 5. Students bundle their hand-ins; the instructor collects them")
     bundle_and_collect(out)
+    print("\n== 6. The course: projects checked and marked, final grades, exports, mail")
+    course_demo(out, graded_gates)
     print(f"\nEverything is in {out}/")
     return 0
 

@@ -1,0 +1,191 @@
+"""The course's subcommands (``marks``, ``final``, ``mail``): flags in, one stage call, a
+summary out. ``grader grade --assignment assignments/projects`` goes to :mod:`project_checks`."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from pathlib import Path
+
+from grader.course import exports, final, mail, marks, pages
+from grader.course.book import BOOK_NAME, CourseBook
+from grader.course.config import Course, load_course
+from grader.course.rubric import Projects, load_projects
+from grader.errors import UserError
+
+DEFAULT_COURSE = "assignments/course.toml"
+DEFAULT_OUT = "graded"
+
+
+def add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--course", default=DEFAULT_COURSE, help=f"course file (default: {DEFAULT_COURSE})"
+    )
+    parser.add_argument(
+        "--out",
+        default=DEFAULT_OUT,
+        help=f"the course's graded folder: {BOOK_NAME} with the marks, and one folder per "
+        f"auto-graded assignment (default: {DEFAULT_OUT}/)",
+    )
+
+
+def add_parsers(command) -> None:  # noqa: ANN001 - cli.py's local `command` helper
+    marks_parser = command("marks", cli_marks, "Enter, list, export or import project marks.")
+    actions = marks_parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    by_help = "who is marking (default: the login name); kept in the history"
+    for name, help_text in (
+        ("export", "write the marks CSV: one row per student and project"),
+        ("import", "apply the changed cells of a marks CSV, all or nothing"),
+    ):
+        action = actions.add_parser(name, help=help_text, description=help_text)
+        action.add_argument("csv", help="the marks CSV")
+        action.add_argument("--by", default=None, help=by_help)
+        add_common(action)
+    enter = actions.add_parser("set", help="enter one criterion's mark with a comment")
+    enter.add_argument("student")
+    enter.add_argument("project", help="a project id of projects.toml, e.g. project1")
+    enter.add_argument("criterion", help="a criterion id of rubric.toml, e.g. results")
+    enter.add_argument("points", help="a number, or '-' to clear the mark")
+    enter.add_argument("--comment", default="", help="what the student reads beside the mark")
+    enter.add_argument("--by", default=None, help=by_help)
+    add_common(enter)
+    show = actions.add_parser("history", help="every mark of one student, who and when")
+    show.add_argument("student")
+    add_common(show)
+
+    final_parser = command("final", cli_final, "Compute every student's final grade and exports.")
+    final_parser.add_argument(
+        "--exports",
+        default=None,
+        help="folder for final-grades.csv, canvas-import.csv, moodle-import.csv "
+        "(default: OUT/final/)",
+    )
+    add_common(final_parser)
+
+    mail_parser = command("mail", cli_mail, "Mail each student their marks and feedback pages.")
+    mail_parser.add_argument("--from", dest="sender", required=True, help="'Name <address>'")
+    mail_parser.add_argument("--send", action="store_true", help="send (default: write .eml files)")
+    mail_parser.add_argument(
+        "--eml", default=None, help="folder for the .eml files (default: OUT/mail/)"
+    )
+    mail_parser.add_argument("--smtp-host", default=os.environ.get("GRADER_SMTP_HOST"))
+    mail_parser.add_argument(
+        "--smtp-port", type=int, default=None, help="default 587, or 465 with tls"
+    )
+    mail_parser.add_argument("--security", choices=mail.SECURITY, default="starttls")
+    mail_parser.add_argument(
+        "--cafile", default=None, help="PEM of certificates to trust besides the system's"
+    )
+    add_common(mail_parser)
+
+
+def _load(args: argparse.Namespace) -> tuple[Course, Projects | None, Path]:
+    course = load_course(Path(args.course))
+    projects = load_projects(course.projects_dir) if course.projects else None
+    if projects is not None:
+        unknown = {c.id for c in course.projects} - {p.id for p in projects.projects}
+        if unknown:
+            raise UserError(
+                f"{course.path}: project component {', '.join(sorted(unknown))} is not a project "
+                f"of {course.projects_dir / 'projects.toml'}"
+            )
+    return course, projects, Path(args.out)
+
+
+def cli_marks(args: argparse.Namespace) -> int:
+    course, projects, out = _load(args)
+    if projects is None:
+        raise UserError(f"{course.path} has no project component: there are no marks")
+    roster = course.roster()
+    with CourseBook(out / BOOK_NAME) as book:
+        if args.action == "history":
+            for mark in book.mark_history(args.student):
+                points = "-" if mark.points is None else f"{mark.points:g}"
+                print(
+                    f"{mark.marked_at[:16]}  {mark.component}  {mark.criterion}: {points}  "
+                    f"by {mark.marked_by} ({mark.source})  {mark.comment}"
+                )
+            return 0
+        if args.action == "set":
+            points = None if args.points.strip() == "-" else _points(args.points)
+            mark = marks.record_mark(
+                book,
+                projects,
+                roster,
+                args.student,
+                args.project,
+                args.criterion,
+                points,
+                args.comment,
+                by=args.by or getpass.getuser(),
+                source="cli",
+            )
+            pages.refresh_checks_pages(out, projects, book)
+            total = marks.project_score(projects.rubric, book.marks(args.student, args.project))
+            print(
+                f"{mark.student} {mark.component} {mark.criterion}: {args.points} "
+                f"(project so far {total.points:g}/{total.max_points:g}, "
+                f"{total.marked} of {total.criteria} criteria marked)"
+            )
+            return 0
+        path = Path(args.csv)
+        if args.action == "export":
+            count = marks.export_csv(book, projects, roster, path)
+            print(f"wrote {path}: {count} rows (one per student and project)")
+            return 0
+        changes = marks.import_csv(book, projects, roster, path, by=args.by or getpass.getuser())
+        pages.refresh_checks_pages(out, projects, book)
+    for change in changes:
+        points = "cleared" if change.points is None else f"{change.points:g}"
+        print(f"  {change.student} {change.component} {change.criterion}: {points}")
+    print(f"applied {len(changes)} changed marks from {path} to {out / BOOK_NAME}")
+    return 0
+
+
+def _points(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise UserError(f"points {text!r}: give a number, or '-' to clear the mark") from None
+
+
+def _grades(course: Course, projects: Projects | None, out: Path) -> list[final.FinalGrade]:
+    return final.final_grades(course, out, projects.rubric if projects else None)
+
+
+def cli_final(args: argparse.Namespace) -> int:
+    course, projects, out = _load(args)
+    grades = _grades(course, projects, out)
+    print(final.table(course, grades))
+    folder = Path(args.exports) if args.exports else out / "final"
+    written = exports.write_all(course, grades, folder)
+    print("\nwrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def cli_mail(args: argparse.Namespace) -> int:
+    course, projects, out = _load(args)
+    grades = _grades(course, projects, out)
+    with CourseBook(out / BOOK_NAME) as book:
+        messages = mail.build_messages(course, grades, projects, book, out, args.sender)
+        if not args.send:
+            folder = Path(args.eml) if args.eml else out / "mail"
+            written = mail.write_eml(messages, folder)
+            print(f"wrote {len(written)} messages to {folder}/ for review; send them with --send")
+            return 0
+        if not args.smtp_host:
+            raise UserError("--send needs --smtp-host (or GRADER_SMTP_HOST)")
+        port = args.smtp_port or (465 if args.security == "tls" else 587)
+        smtp = mail.Smtp(
+            args.smtp_host, port, args.security, Path(args.cafile) if args.cafile else None
+        )
+        report = mail.send(messages, smtp, book)
+    print(
+        f"sent {len(report.sent)}, already sent before {len(report.skipped)}, "
+        f"rejected {len(report.rejected)}"
+    )
+    for student, why in report.rejected:
+        print(f"  rejected: {student}: {why}", file=sys.stderr)
+    return 1 if report.rejected else 0
