@@ -10,7 +10,7 @@ DEMO_OUT ?= demo-out
 SYSTEM_TOOLS := bwrap pdftoppm pdftotext pdffonts
 SYSTEM_PACKAGES := bubblewrap poppler-utils fonts-dejavu-core fonts-noto-core
 
-.PHONY: demo test lint tox system-deps venv clean
+.PHONY: demo test lint tox system-deps venv clean projects-runtime
 
 venv: $(STAMP)
 
@@ -48,4 +48,20 @@ tox: $(STAMP)
 	$(BIN)/tox
 
 clean:
-	rm -rf $(VENV) $(DEMO_OUT) release .tox .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(PROJECTS_VENV) $(DEMO_OUT) release .tox .pytest_cache .ruff_cache .hypothesis
+
+# The projects' Colab-like runtime (issue 14): a separate venv that runs project notebooks in the
+# sandbox (pandas, scikit-learn, seaborn, TensorFlow/Keras CPU, torch CPU, ...). Built only when
+# project grading is used: about 3 GB, 3-6 minutes. Rebuilt when either requirements file changes.
+PROJECTS_VENV := .venv-projects
+PROJECTS_STAMP := $(PROJECTS_VENV)/.installed
+PROJECTS_REQUIREMENTS := runtimes/colab-projects.txt assignments/projects/runtime-requirements.txt
+
+projects-runtime: $(PROJECTS_STAMP)
+
+$(PROJECTS_STAMP): $(PROJECTS_REQUIREMENTS)
+	rm -rf $(PROJECTS_VENV)
+	$(PYTHON) -m venv $(PROJECTS_VENV)
+	$(PROJECTS_VENV)/bin/pip install --quiet --disable-pip-version-check $(foreach f,$(PROJECTS_REQUIREMENTS),-r $(f))
+	touch $(PROJECTS_STAMP)
+	@du -sh $(PROJECTS_VENV)

@@ -114,6 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
     collect.add_argument(
         "--deadline", default=None, help="ISO 8601 deadline, e.g. 2023-01-15T23:59+05:30"
     )
+
+    from grader.course import commands as course_commands  # marks, final, mail (issue 14)
+
+    course_commands.add_parsers(command)
     return parser
 
 

@@ -196,12 +196,16 @@ def run_submission(
     probe_calls: Sequence[ProbeCall],
     limits: Limits = Limits(),  # noqa: B008 - frozen, so one shared default is safe
     files_dir: Path | None = None,
+    *,
+    runtime: Path | None = None,
 ) -> RunResult:
     """Run ``notebook`` in a sandbox, then make each of ``probe_calls``; never raises for a bad
     notebook.
 
     ``files_dir`` (the submission's own folder) is copied into the kernel's working folder;
-    without it, only the notebook is. Safe to call from several threads or processes at once.
+    without it, only the notebook is. ``runtime``, a virtualenv folder with ipykernel, runs
+    the kernel with its Python (bound read-only) instead of the grader's own. Safe to call
+    from several threads or processes at once.
     Raises :class:`SandboxUnavailable` when no sandbox can be made and ``limits`` does not
     allow running without one.
     """
@@ -211,6 +215,8 @@ def run_submission(
             raise ValueError(f"not a function name: {call.function!r}")
     if files_dir is not None and not Path(files_dir).is_dir():
         raise ValueError(f"files_dir is not a folder: {files_dir}")
+    if runtime is not None and not (Path(runtime) / "bin" / "python").exists():
+        raise ValueError(f"runtime is not a virtualenv (no bin/python): {runtime}")
     try:
         cells = read_code_cells(Path(notebook))
     except NotANotebook as error:
@@ -239,6 +245,7 @@ def run_submission(
             output_bytes=limits.output_bytes,
             isolate=not limits.unsafe_no_sandbox,
             cgroup=cgroup,
+            runtime=Path(runtime).absolute() if runtime is not None else None,
         )
         run = _Run(plan, limits, started)
         result = _run_to_completion(run.execute(cells, list(probe_calls), code))

@@ -473,6 +473,10 @@ def summary_table(rows: Sequence[Row], functions: Sequence[str]) -> str:
 
 
 def cli(args: argparse.Namespace) -> int:
+    from grader.course import project_checks  # the projects folder has a rubric, not functions
+
+    if project_checks.is_projects_folder(Path(args.assignment)):
+        return project_checks.cli(args)
     out = Path(args.out)
     rows = grade(
         [Path(p) for p in args.paths],

@@ -109,6 +109,12 @@ class SandboxPlan:
     output_bytes: int
     isolate: bool = True
     cgroup: RunCgroup | None = None
+    runtime: Path | None = None  # a virtualenv whose Python runs the kernel (None: the grader's)
+
+    @property
+    def python(self) -> str:
+        """The kernel's interpreter, at the same path inside the sandbox as outside."""
+        return str(self.runtime / "bin" / "python") if self.runtime else sys.executable
 
     @property
     def scratch(self) -> str:
@@ -226,7 +232,7 @@ def kernel_command(
         },
     }
     startup = "--IPKernelApp.exec_lines=__import__('_grader_kernel_startup').install()"
-    kernel = [sys.executable, "-c", _LAUNCHER, json.dumps(config), startup, *extra_arguments]
+    kernel = [plan.python, "-c", _LAUNCHER, json.dumps(config), startup, *extra_arguments]
     environment = _kernel_environment(plan)
     joins = plan.cgroup.join_command() if plan.cgroup is not None else []
     if not plan.isolate:
@@ -248,6 +254,7 @@ def kernel_command(
         "--tmpfs",
         SCRATCH,
         *_runtime_mounts(plan.run_dir / _BLOCKED_INIT),
+        *(["--ro-bind", str(plan.runtime), str(plan.runtime)] if plan.runtime else []),
         "--ro-bind",
         str(plan.source),
         SUBMISSION if plan.source.is_dir() else f"{SUBMISSION}/{plan.source.name}",
@@ -340,7 +347,7 @@ def _hidden_package_dirs() -> list[Path]:
 
 def _kernel_environment(plan: SandboxPlan) -> dict[str, str]:
     """The kernel's whole environment: nothing leaks in from the grader's."""
-    python_bin = str(Path(sys.prefix) / "bin")
+    python_bin = str(plan.runtime / "bin") if plan.runtime else str(Path(sys.prefix) / "bin")
     home = "/tmp" if plan.isolate else str(plan.run_dir / "home")
     return {
         "PATH": f"{python_bin}:/usr/local/bin:/usr/bin:/bin",

@@ -1,0 +1,97 @@
+"""``assignments/course.toml``: the roster, the graded components and their weights, the late
+policy. Read once per command; every mistake in it is a UserError naming the key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from grader.course.late import LatePolicy
+from grader.course.toml_input import Table, read
+from grader.errors import UserError
+from grader.roster import Roster, load_roster
+
+KINDS = ("auto", "project")
+
+
+@dataclass(frozen=True)
+class Component:
+    id: str
+    title: str
+    kind: str  # "auto" or "project"
+    weight: float
+    deadline: datetime | None
+
+
+@dataclass(frozen=True)
+class Course:
+    path: Path
+    title: str
+    roster_path: Path
+    projects_dir: Path  # the projects' folder (rubric, projects.toml)
+    scale: float
+    late: LatePolicy
+    components: tuple[Component, ...]
+
+    @property
+    def total_weight(self) -> float:
+        return sum(c.weight for c in self.components)
+
+    def roster(self) -> Roster:
+        return load_roster(self.roster_path)
+
+    def component(self, component_id: str) -> Component | None:
+        return next((c for c in self.components if c.id == component_id), None)
+
+    @property
+    def projects(self) -> tuple[Component, ...]:
+        return tuple(c for c in self.components if c.kind == "project")
+
+
+def load_course(path: Path) -> Course:
+    path = Path(path)
+    top = Table(path, "", read(path, "course file"))
+    top.only(("course", "late", "component"))
+    head = top.table("course")
+    head.only(("title", "roster", "projects", "scale"))
+    late = top.table("late")
+    late.only(("grace_hours", "penalty_per_day", "max_penalty", "no_credit_after_days"))
+    policy = LatePolicy(
+        grace=timedelta(hours=late.number("grace_hours", 0)),
+        penalty_per_day=late.number("penalty_per_day"),
+        max_penalty=late.number("max_penalty", 100),
+        no_credit_after_days=late.positive("no_credit_after_days")
+        if late.has("no_credit_after_days")
+        else None,
+    )
+    if policy.max_penalty > 100:
+        raise late.error(f"'late.max_penalty' is {policy.max_penalty:g}: at most 100 (percent)")
+    components: list[Component] = []
+    for table in top.tables("component"):
+        table.only(("id", "title", "kind", "weight", "deadline"))
+        kind = table.text("kind")
+        if kind not in KINDS:
+            raise table.error(f"'{table.where}.kind' is {kind!r}; use one of {', '.join(KINDS)}")
+        component = Component(
+            table.text("id"),
+            table.text("title"),
+            kind,
+            table.positive("weight"),
+            table.when("deadline"),
+        )
+        if any(c.id == component.id for c in components):
+            raise table.error(f"component '{component.id}' is listed twice")
+        components.append(component)
+    roster_path = (path.parent / head.text("roster")).resolve()
+    if not roster_path.is_file():
+        raise UserError(f"{path}: 'course.roster' names {roster_path}, which does not exist")
+    return Course(
+        path=path,
+        title=head.text("title"),
+        roster_path=roster_path,
+        projects_dir=(path.parent / head.text("projects", "projects")).resolve(),
+        scale=head.positive("scale", 100),
+        late=policy,
+        components=tuple(components),
+    )

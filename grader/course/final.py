@@ -1,0 +1,165 @@
+"""``grader final``: every roster student's final grade from the gradebooks.
+
+Each component's fraction comes from the newest grading (auto-graded assignments, in
+``<out>/<component>/gradebook.sqlite``) or from the rubric marks (projects, in
+``<out>/gradebook.sqlite``), so a regrade or a changed mark flows through on the next run. The
+late policy is applied per component, with the reason; missing work counts 0, with a word.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from grader.course import late
+from grader.course.book import BOOK_NAME, CourseBook
+from grader.course.config import Component, Course
+from grader.course.marks import project_score
+from grader.course.rubric import Rubric
+from grader.gradebook import Gradebook, Row
+from grader.roster import Person
+
+
+@dataclass(frozen=True)
+class Part:
+    """One component of one student's grade."""
+
+    component: str
+    status: str  # graded | missing | not marked | partly marked | not graded yet
+    raw: float  # fraction of the component earned before any late penalty, 0..1
+    lateness: late.Lateness
+    note: str  # the word that goes with a missing or unusual part
+
+    @property
+    def fraction(self) -> float:
+        return self.raw * self.lateness.factor
+
+    def explanation(self) -> str:
+        words = [self.note] if self.note else []
+        if self.lateness.late:
+            words.append(self.lateness.why)
+        return "; ".join(words)
+
+
+@dataclass(frozen=True)
+class FinalGrade:
+    person: Person
+    parts: tuple[Part, ...]
+    total: float  # on the course's scale
+
+
+def auto_rows(out: Path, component: Component) -> dict[str, Row] | None:
+    """The newest result per student of one auto-graded component, or None if never graded."""
+    path = out / component.id / BOOK_NAME
+    if not path.is_file():
+        return None
+    with Gradebook(path) as book:
+        return {row.student: row for row in book.latest()}
+
+
+def _submitted_at(row: Row) -> datetime | None:
+    manifest = Path(row.source) / "manifest.json"
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        return datetime.fromisoformat(data["submitted_at"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def auto_part(course: Course, component: Component, row: Row | None, graded: bool) -> Part:
+    if not graded:
+        return Part(component.id, "not graded yet", 0.0, late.ON_TIME, "not graded yet: 0")
+    if row is None or row.status == "missing":
+        return Part(component.id, "missing", 0.0, late.ON_TIME, "no submission: 0")
+    raw = row.score / row.max_score if row.max_score else 0.0
+    note = "" if row.status == "completed" else f"{row.status}: {row.reason or ''}".strip(": ")
+    submitted = _submitted_at(row)
+    lateness = late.apply(course.late, submitted, component.deadline)
+    if submitted is None and row.late and component.deadline is not None:
+        guessed = late.apply(course.late, component.deadline + late.DAY, component.deadline)
+        lateness = late.Lateness(
+            guessed.factor, f"late, time unknown (counted as 1 day): {guessed.why}", True
+        )
+    return Part(component.id, "graded", raw, lateness, note)
+
+
+def project_part(
+    course: Course, component: Component, book: CourseBook, rubric: Rubric, student: str
+) -> Part:
+    checks = book.latest_checks(student, component.id)
+    marks = book.marks(student, component.id)
+    latest = checks[0].checks if checks else {}
+    handed_in = bool(latest) and (
+        latest.get("notebook", {}).get("status") != "missing"
+        or latest.get("report", {}).get("verdict") != "missing"
+    )
+    score = project_score(rubric, marks)
+    if not handed_in and not score.marked:
+        return Part(component.id, "missing", 0.0, late.ON_TIME, "no hand-in: 0")
+    submitted = None
+    if checks and checks[0].submitted_at:
+        try:
+            submitted = datetime.fromisoformat(checks[0].submitted_at)
+        except ValueError:
+            submitted = None
+    lateness = late.apply(course.late, submitted, component.deadline)
+    raw = score.points / score.max_points if score.max_points else 0.0
+    if score.marked == 0:
+        return Part(component.id, "not marked", 0.0, lateness, "not marked yet: 0")
+    if not score.complete:
+        note = f"{score.marked} of {score.criteria} criteria marked (the rest count 0)"
+        return Part(component.id, "partly marked", raw, lateness, note)
+    return Part(component.id, "graded", raw, lateness, "")
+
+
+def final_grades(course: Course, out: Path, rubric: Rubric | None) -> list[FinalGrade]:
+    """Every roster student's grade, in the roster's order."""
+    roster = course.roster()
+    autos = {c.id: auto_rows(out, c) for c in course.components if c.kind == "auto"}
+    grades = []
+    with CourseBook(out / BOOK_NAME) as book:
+        for person in roster.students:
+            parts = []
+            for component in course.components:
+                if component.kind == "auto":
+                    rows = autos[component.id]
+                    row = None if rows is None else rows.get(person.id)
+                    parts.append(auto_part(course, component, row, rows is not None))
+                else:
+                    assert rubric is not None  # loaded whenever the course has a project
+                    parts.append(project_part(course, component, book, rubric, person.id))
+            weighted = sum(course.component(p.component).weight * p.fraction for p in parts)
+            total = round(weighted / course.total_weight * course.scale, 2)
+            grades.append(FinalGrade(person, tuple(parts), total))
+    return grades
+
+
+def table(course: Course, grades: list[FinalGrade]) -> str:
+    """The printed table: percent per component (* = late penalty, - = missing), the total,
+    and under it each remark in words."""
+    header = ["student", "name", *(c.id for c in course.components), f"total/{course.scale:g}"]
+    lines = [header]
+    remarks = []
+    for grade in grades:
+        cells = [grade.person.id, grade.person.name]
+        for part in grade.parts:
+            mark = f"{part.fraction * 100:.1f}"
+            if part.status in ("missing", "not graded yet", "not marked"):
+                mark = "-"
+            elif part.lateness.factor < 1:
+                mark += "*"
+            cells.append(mark)
+            if part.explanation():
+                remarks.append(f"  {grade.person.id} {part.component}: {part.explanation()}")
+        cells.append(f"{grade.total:.2f}")
+        lines.append(cells)
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    text = "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) for line in lines
+    )
+    legend = (
+        "(percent of each component; * late penalty applied; - missing or not marked, counted 0)"
+    )
+    return text + "\n" + legend + ("\n" + "\n".join(remarks) if remarks else "")

@@ -1,0 +1,261 @@
+"""``grader grade --assignment assignments/projects``: the automatic checks of every student's
+two projects, shown beside the rubric. They inform the marker; they are not the mark.
+
+Per student folder (from ``grader collect``) and project: the report's facts
+(:mod:`report_facts`), the dataset (present, only linked, or missing), the notebook's saved
+outputs and its run end to end in the sandbox, in the projects' Colab-like runtime, with the
+student's files and dataset in ``/content``. Each result is committed to the course gradebook
+at once; ``--resume`` skips projects whose files have not changed since they were checked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import shutil
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grader import collect, execute
+from grader.course import pages
+from grader.course.book import BOOK_NAME, CourseBook
+from grader.course.notebook_facts import run_facts, saved_outputs
+from grader.course.report_facts import report_facts
+from grader.course.rubric import Project, Projects, is_projects_folder, load_projects
+from grader.errors import UserError
+
+__all__ = ["cli", "check_all", "is_projects_folder"]
+
+
+@dataclass(frozen=True)
+class HandIn:
+    """One student's project as the collected folder holds it."""
+
+    student: str
+    folder: Path
+    project: Project
+    entry: dict[str, Any]  # the manifest's project entry ({} when the bundle has too few)
+    submitted_at: str | None
+
+    def file(self, key: str) -> Path | None:
+        name = self.entry.get(key)
+        return self.folder / name if name else None
+
+    def digest(self) -> str:
+        """What the checks depend on: the project's files and links."""
+        digest = hashlib.sha256(repr(sorted(self.entry.items())).encode())
+        for key in ("notebook", "report", "dataset"):
+            path = self.file(key)
+            if path is not None and path.is_file():
+                digest.update(path.read_bytes())
+        return digest.hexdigest()
+
+
+def hand_ins(folder: Path, projects: Projects) -> list[HandIn]:
+    manifest = collect.load_manifest(folder)
+    entries = manifest.get("projects") or []
+    student = manifest["student"]["id"]
+    return [
+        HandIn(
+            student,
+            folder,
+            project,
+            entries[i] if i < len(entries) else {},
+            manifest.get("submitted_at"),
+        )
+        for i, project in enumerate(projects.projects)
+    ]
+
+
+def dataset_facts(hand_in: HandIn) -> dict[str, Any]:
+    path, link = hand_in.file("dataset"), hand_in.entry.get("dataset_link")
+    if path is not None and path.is_file():
+        facts: dict[str, Any] = {"status": "present", "file": hand_in.entry["dataset"]}
+        facts["bytes"] = path.stat().st_size
+        if path.suffix.lower() in (".csv", ".tsv", ".txt"):
+            with path.open("rb") as stream:
+                facts["lines"] = sum(1 for _ in stream)
+        return facts
+    if link:
+        return {
+            "status": "only linked",
+            "link": link,
+            "note": "not handed in; the sandbox has no network, so the notebook cannot fetch it",
+        }
+    return {"status": "missing"}
+
+
+def check_one(hand_in: HandIn, limits: execute.Limits, runtime: Path | None) -> dict[str, Any]:
+    """Every automatic check of one project, as plain data."""
+    checks: dict[str, Any] = {"title": hand_in.entry.get("title") or "", "digest": hand_in.digest()}
+    report = hand_in.file("report")
+    checks["report"] = (
+        report_facts(report) if report is not None and report.is_file() else {"verdict": "missing"}
+    )
+    checks["dataset"] = dataset_facts(hand_in)
+    notebook = hand_in.file("notebook")
+    if notebook is None or not notebook.is_file():
+        checks["notebook"] = {"status": "missing"}
+        return checks
+    facts = {"file": hand_in.entry["notebook"], **saved_outputs(notebook)}
+    with tempfile.TemporaryDirectory(prefix="grader-project-") as stage:
+        files = _stage(hand_in, Path(stage))
+        run = execute.run_submission(files / notebook.name, [], limits, files, runtime=runtime)
+    facts["run"] = run_facts(run)
+    checks["notebook"] = facts
+    return checks
+
+
+def _stage(hand_in: HandIn, stage: Path) -> Path:
+    """The files the notebook finds in /content: the student's files, the notebook, and the
+    dataset also at the top (Colab notebooks read it from /content or from Drive)."""
+    files = stage / "content"
+    shutil.copytree(
+        hand_in.folder,
+        files,
+        ignore=shutil.ignore_patterns(collect.HISTORY, "manifest.json"),
+        symlinks=False,
+    )
+    for key in ("notebook", "dataset"):
+        path = hand_in.file(key)
+        if path is not None and path.is_file() and not (files / path.name).exists():
+            shutil.copy2(path, files / path.name)
+    return files
+
+
+def check_all(
+    paths: list[Path],
+    projects_dir: Path,
+    out: Path,
+    *,
+    timeout: float | None = None,
+    workers: int = 1,
+    resume: bool = False,
+    unsafe_no_sandbox: bool = False,
+    runtime: Path | None = None,
+) -> list[tuple[HandIn, dict[str, Any]]]:
+    """Check every project of every student folder in ``paths``; returns (hand-in, checks)."""
+    projects = load_projects(projects_dir)
+    runtime = runtime or projects.runtime_path()
+    limits = execute.Limits(
+        cell_timeout=timeout or projects.cell_timeout,
+        notebook_timeout=projects.notebook_timeout,
+        memory_bytes=projects.memory_mb * 1024**2,
+        unsafe_no_sandbox=unsafe_no_sandbox,
+        disk_bytes=2 * 1024**3,
+    )
+    execute.check_sandbox(limits)
+    todo: list[HandIn] = []
+    for path in paths:
+        if not path.is_dir():
+            raise UserError(
+                f"{path}: give student folders written by `grader collect` (project hand-ins "
+                "are graded from collected folders)"
+            )
+        todo += hand_ins(path, projects)
+    out.mkdir(parents=True, exist_ok=True)
+    done: list[tuple[HandIn, dict[str, Any]]] = []
+    with CourseBook(out / BOOK_NAME) as book:
+        if resume:
+            fresh = []
+            for hand_in in todo:
+                previous = book.latest_checks(hand_in.student, hand_in.project.id)
+                if previous and previous[0].checks.get("digest") == hand_in.digest():
+                    done.append((hand_in, previous[0].checks))
+                else:
+                    fresh.append(hand_in)
+            print(f"resuming: {len(done)} checked already, {len(fresh)} to check", file=sys.stderr)
+            todo = fresh
+        progress = _Progress(len(todo))
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            futures = [(h, pool.submit(check_one, h, limits, runtime)) for h in todo]
+            for hand_in, future in futures:
+                checks = future.result()
+                book.record_checks(
+                    hand_in.student, hand_in.project.id, hand_in.submitted_at, checks
+                )
+                pages.write_checks_page(
+                    out, projects, hand_in.student, hand_in.project, checks, book
+                )
+                progress.update(hand_in, checks)
+                done.append((hand_in, checks))
+    return done
+
+
+class _Progress:
+    def __init__(self, total: int):
+        self.total, self.count, self.started = total, 0, time.monotonic()
+
+    def update(self, hand_in: HandIn, checks: dict[str, Any]) -> None:
+        self.count += 1
+        elapsed = time.monotonic() - self.started
+        eta = elapsed / self.count * (self.total - self.count)
+        status = checks.get("notebook", {}).get("run", {}).get("status", "no notebook")
+        print(
+            f"[{self.count}/{self.total}] {hand_in.student} {hand_in.project.id}: {status} "
+            f"(ETA {eta:.0f} s)",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+def summary_table(results: list[tuple[HandIn, dict[str, Any]]]) -> str:
+    header = (
+        "student",
+        "project",
+        "report",
+        "pages",
+        "words",
+        "figs",
+        "refs",
+        "dataset",
+        "notebook",
+    )
+    lines = [header]
+    for hand_in, checks in results:
+        report, notebook = checks.get("report", {}), checks.get("notebook", {})
+        run = notebook.get("run", {})
+        run_text = run.get("status", notebook.get("status", "?"))
+        if run.get("first_failing_cell"):
+            run_text += f" (cell {run['first_failing_cell']}: {run.get('error', '')[:40]})"
+        lines.append(
+            (
+                hand_in.student,
+                hand_in.project.id,
+                report.get("verdict", "?"),
+                str(report.get("pages", "-")),
+                str(report.get("total_words", "-")),
+                str(report.get("figures", "-")),
+                str(report.get("references", "-")),
+                checks.get("dataset", {}).get("status", "?"),
+                run_text,
+            )
+        )
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) for line in lines
+    )
+
+
+def cli(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    results = check_all(
+        [Path(p) for p in args.paths],
+        Path(args.assignment),
+        out,
+        timeout=args.timeout,
+        workers=args.workers,
+        resume=args.resume,
+        unsafe_no_sandbox=args.unsafe_no_sandbox,
+    )
+    print(summary_table(results))
+    print(
+        f"\nwrote the checks to {out / BOOK_NAME} and a marking page per project, "
+        f"e.g. {out}/<student>/<project>-checks.html"
+    )
+    return 0

@@ -1,0 +1,165 @@
+"""The projects' rubric and settings, read from ``assignments/projects/`` (TOML, no code).
+
+``projects.toml`` names the projects (their ids are the gradebook's component names), the
+rubric file, the runtime and the run limits; ``rubric.toml`` holds the criteria, each with its
+points and the level descriptors the marker reads.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.course.toml_input import Table, read
+from grader.errors import UserError
+
+PROJECTS_FILE = "projects.toml"
+CHECK_KINDS = ("report", "notebook", "dataset")
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+@dataclass(frozen=True)
+class Level:
+    points: float
+    descriptor: str
+
+
+@dataclass(frozen=True)
+class Criterion:
+    id: str
+    title: str
+    points: float
+    levels: tuple[Level, ...]  # best first
+    checks: tuple[str, ...]  # which automatic checks to show beside it
+
+
+@dataclass(frozen=True)
+class Rubric:
+    title: str
+    criteria: tuple[Criterion, ...]
+    path: Path
+
+    @property
+    def points(self) -> float:
+        return sum(c.points for c in self.criteria)
+
+    def criterion(self, criterion_id: str) -> Criterion | None:
+        return next((c for c in self.criteria if c.id == criterion_id), None)
+
+
+@dataclass(frozen=True)
+class Project:
+    id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Projects:
+    """The projects folder: its projects, their shared rubric, how their notebooks run."""
+
+    folder: Path
+    title: str
+    projects: tuple[Project, ...]
+    rubric: Rubric
+    runtime: str
+    cell_timeout: float
+    notebook_timeout: float
+    memory_mb: int
+
+    def runtime_path(self) -> Path:
+        """The runtime's venv folder; UserError saying how to build it when it is not there."""
+        configured = os.environ.get("GRADER_PROJECTS_RUNTIME") or self.runtime
+        path = Path(configured).expanduser()
+        if not path.is_absolute():
+            path = Path.cwd() / path
+        if not (path / "bin" / "python").exists():
+            raise UserError(
+                f"the projects' runtime {path} is not built: run `make projects-runtime` "
+                f"(or set GRADER_PROJECTS_RUNTIME to a virtualenv with ipykernel)"
+            )
+        return path
+
+
+def is_projects_folder(folder: Path) -> bool:
+    return (Path(folder) / PROJECTS_FILE).is_file()
+
+
+def load_projects(folder: Path) -> Projects:
+    folder = Path(folder)
+    path = folder / PROJECTS_FILE
+    top = Table(path, "", read(path, "projects file"))
+    top.only(("projects", "project"))
+    settings = top.table("projects")
+    settings.only(("title", "rubric", "runtime", "cell_timeout", "notebook_timeout", "memory_mb"))
+    projects = []
+    for table in top.tables("project"):
+        table.only(("id", "title"))
+        project = Project(_identifier(table), table.text("title"))
+        if any(p.id == project.id for p in projects):
+            raise table.error(f"project id '{project.id}' is given twice")
+        projects.append(project)
+    return Projects(
+        folder=folder,
+        title=settings.text("title"),
+        projects=tuple(projects),
+        rubric=load_rubric(folder / settings.text("rubric")),
+        runtime=settings.text("runtime"),
+        cell_timeout=settings.positive("cell_timeout"),
+        notebook_timeout=settings.positive("notebook_timeout"),
+        memory_mb=int(settings.positive("memory_mb")),
+    )
+
+
+def load_rubric(path: Path) -> Rubric:
+    """The rubric, or UserError naming the file and the key that is wrong."""
+    top = Table(path, "", read(path, "rubric"))
+    top.only(("rubric", "criterion"))
+    head = top.table("rubric")
+    head.only(("title",))
+    criteria: list[Criterion] = []
+    for table in top.tables("criterion"):
+        criterion_id = _identifier(table)
+        if any(c.id == criterion_id for c in criteria):
+            raise table.error(f"criterion id '{criterion_id}' is given twice; ids must differ")
+        named = Table(path, f"criterion '{criterion_id}'", table.data)
+        criteria.append(_criterion(named, criterion_id))
+    return Rubric(head.text("title"), tuple(criteria), Path(path))
+
+
+def _criterion(table: Table, criterion_id: str) -> Criterion:
+    table.only(("id", "title", "points", "checks", "level"))
+    points = table.positive("points")
+    checks = tuple(table.strings("checks", []))
+    for check in checks:
+        if check not in CHECK_KINDS:
+            raise table.error(
+                f"'{table.where}.checks' names '{check}'; the checks are {', '.join(CHECK_KINDS)}"
+            )
+    levels = []
+    for level_table in table.tables("level"):
+        level_table.only(("points", "descriptor"))
+        level = Level(level_table.number("points"), level_table.text("descriptor"))
+        if level.points > points:
+            raise level_table.error(
+                f"'{level_table.where}.points' is {level.points:g}, more than the criterion's "
+                f"{points:g} points"
+            )
+        if any(other.points == level.points for other in levels):
+            raise level_table.error(
+                f"two levels of {table.where} give {level.points:g} points; each level its own"
+            )
+        levels.append(level)
+    levels.sort(key=lambda level: -level.points)
+    return Criterion(criterion_id, table.text("title"), points, tuple(levels), checks)
+
+
+def _identifier(table: Table) -> str:
+    value = table.text("id")
+    if not _ID.match(value):
+        raise table.error(
+            f"'{table.where}.id' is {value!r}: use lower-case letters, digits and '-' "
+            "(it is a column name of the marks CSV)"
+        )
+    return value
