@@ -6,9 +6,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo-out
 # Debian packages the product runs on: the sandbox (bwrap), PDF rendering checks (poppler),
-# and fonts with Devanagari and Greek glyphs for reports.
-SYSTEM_TOOLS := bwrap pdftoppm pdftotext pdffonts
-SYSTEM_PACKAGES := bubblewrap poppler-utils fonts-dejavu-core fonts-noto-core
+# and fonts with Devanagari and Greek glyphs for reports; chromium for the dashboard's browser tests.
+SYSTEM_TOOLS := bwrap pdftoppm pdftotext pdffonts chromium
+SYSTEM_PACKAGES := bubblewrap poppler-utils fonts-dejavu-core fonts-noto-core chromium
 
 .PHONY: demo test lint tox system-deps venv clean projects-runtime
 

@@ -15,6 +15,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -73,7 +75,7 @@ def create_app(site: Site, guard: Guard) -> Starlette:
         course = site.course()
         views = await run_in_threadpool(classview.class_view, course, site.out, site.projects())
         histograms = {
-            v.component.id: charts.score_histogram(v.fractions, "scores") for v in views
+            v.component.id: charts.score_histogram(v.fractions) for v in views
         }
         roster_size = len(course.roster().students)
         return render(request, "overview.html", course, views=views, histograms=histograms,
@@ -275,10 +277,11 @@ def create_app(site: Site, guard: Guard) -> Starlette:
         Route("/files/notebook/{component}/{student}", notebook),
         Route("/files/feedback/{component}/{student}", feedback_page),
     ]
-    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error,
-                                                        UserError: _user_error})
-    app.middleware("http")(guarded)
-    return app
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(BaseHTTPMiddleware, dispatch=guarded)],
+        exception_handlers={HTTPException: _http_error, UserError: _user_error},
+    )
 
 
 # The dashboard's own pages: its inline style and the marking script, nothing from elsewhere.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 
 import matplotlib
@@ -14,8 +15,9 @@ BINS = 10  # 0-10 %, 10-20 %, ..., 90-100 %
 _BAR = "#3a6ea5"
 
 
-def score_histogram(fractions: Sequence[float], title: str) -> str:
-    """An SVG histogram of scores in percent; an empty class gives an empty, labelled plot."""
+def score_histogram(fractions: Sequence[float]) -> str:
+    """An SVG histogram of scores in percent, as wide as its container; an empty class gives an
+    empty, labelled plot."""
     figure, axes = plt.subplots(figsize=(4.2, 2.1), dpi=96)
     try:
         percents = [max(0.0, min(100.0, 100.0 * f)) for f in fractions]
@@ -27,12 +29,16 @@ def score_histogram(fractions: Sequence[float], title: str) -> str:
         axes.tick_params(labelsize=7)
         axes.spines[["top", "right"]].set_visible(False)
         if not percents:
-            axes.text(50, 0.5, "nothing graded yet", ha="center", va="center", color="#777")
-        axes.set_title(title, fontsize=9)
+            axes.set_ylim(0, 1)
+            axes.set_yticks([])
+            axes.text(50, 0.5, "nothing graded or marked yet", ha="center", va="center",
+                      color="#777", fontsize=9)
         figure.tight_layout()
         buffer = io.StringIO()
         figure.savefig(buffer, format="svg")
     finally:
         plt.close(figure)
     svg = buffer.getvalue()
-    return svg[svg.index("<svg") :]  # drop the XML prologue: it is inlined in HTML
+    svg = svg[svg.index("<svg") :]  # drop the XML prologue: it is inlined in HTML
+    # Scale with the card it sits in (the viewBox keeps the proportions).
+    return re.sub(r'<svg([^>]*?) width="[^"]+" height="[^"]+"', r'<svg\1 width="100%"', svg, 1)

@@ -21,6 +21,19 @@ SANDBOX_CSP = (
 )
 RENDER_DPI = 80  # report pages: readable beside the rubric, light to send
 RENDER_TIMEOUT = 60  # seconds for pdftoppm on one report
+_NOTEBOOK_STYLE = """
+body { font: 14px/1.45 system-ui, sans-serif; margin: 0.8rem; color: #1d232a; }
+.jp-Cell { margin: 0.6rem 0; }
+.jp-InputArea, .jp-OutputArea-output { display: flex; gap: 0.5rem; }
+.jp-InputPrompt, .jp-OutputPrompt { color: #5b6470; min-width: 5.5em; font: 12px ui-monospace, monospace; }
+.jp-InputArea-editor, .highlight { background: #f4f6f8; border-radius: 4px; flex: 1; overflow-x: auto; }
+pre { margin: 0; padding: 0.45rem 0.6rem; font: 12.5px/1.4 ui-monospace, monospace; white-space: pre-wrap; }
+.jp-RenderedText pre { background: none; }
+.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"] pre { background: #fdecea; }
+img { max-width: 100%; }
+.anchor-link { display: none; }
+table { border-collapse: collapse; } td, th { border: 1px solid #dde2e8; padding: 0.2rem 0.4rem; }
+"""
 
 
 def _cache(out: Path, source: Path, kind: str) -> Path:
@@ -55,9 +68,12 @@ def notebook_html(out: Path, notebook: Path) -> str:
         return cached.read_text(encoding="utf-8")
     try:
         nb = nbformat.read(notebook, as_version=4)
-        exporter = HTMLExporter(template_name="classic")
-        exporter.exclude_input_prompt = False
-        html, _ = exporter.from_notebook_node(nb)
+        # The "basic" template: the cells only, no script or stylesheet from a CDN.
+        body, _ = HTMLExporter(template_name="basic").from_notebook_node(nb)
+        html = (
+            f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+            f"<style>{_NOTEBOOK_STYLE}</style></head><body>{body}</body></html>"
+        )
     except Exception as error:  # any broken file: say so instead of failing the page
         from html import escape
 
