@@ -74,12 +74,16 @@ def create_app(site: Site, guard: Guard) -> Starlette:
     async def overview(request: Request) -> Response:
         course = site.course()
         views = await run_in_threadpool(classview.class_view, course, site.out, site.projects())
-        histograms = {
-            v.component.id: charts.score_histogram(v.fractions) for v in views
-        }
+        histograms = {v.component.id: charts.score_histogram(v.fractions) for v in views}
         roster_size = len(course.roster().students)
-        return render(request, "overview.html", course, views=views, histograms=histograms,
-                      roster_size=roster_size)
+        return render(
+            request,
+            "overview.html",
+            course,
+            views=views,
+            histograms=histograms,
+            roster_size=roster_size,
+        )
 
     async def students(request: Request) -> Response:
         course = site.course()
@@ -105,22 +109,30 @@ def create_app(site: Site, guard: Guard) -> Starlette:
                     rows = book.history(who.id)
             sources[component.id] = rows[-1].source if rows else None
             history += [(component.id, row) for row in rows]
-        return render(request, "student.html", course, person=who, grade=grade, parts=parts,
-                      feedback=feedback, sources=sources, history=history,
-                      flashes=flashes.pop(who.id, []))
+        return render(
+            request,
+            "student.html",
+            course,
+            person=who,
+            grade=grade,
+            parts=parts,
+            feedback=feedback,
+            sources=sources,
+            history=history,
+            flashes=flashes.pop(who.id, []),
+        )
 
     async def regrade_student(request: Request) -> Response:
         course = site.course()
         who = person(course, request.path_params["student"])
         component = component_of(course, request.path_params["component"], "auto")
-        ok, message = await run_in_threadpool(
-            regrade.regrade, course, component, site.out, who.id
-        )
+        ok, message = await run_in_threadpool(regrade.regrade, course, component, site.out, who.id)
         flashes.setdefault(who.id, []).append((message, ok))
         return RedirectResponse(f"/student/{who.id}", status_code=303)
 
-    def marking_order(course: Course, component: Component, book: CourseBook,
-                      projects: Projects) -> list[tuple[str, bool]]:
+    def marking_order(
+        course: Course, component: Component, book: CourseBook, projects: Projects
+    ) -> list[tuple[str, bool]]:
         """(student, completely marked) in roster order."""
         order = []
         for p in course.roster().students:
@@ -154,27 +166,52 @@ def create_app(site: Site, guard: Guard) -> Starlette:
         after = order[index + 1 :] + order[:index]
         next_unmarked = next((s for s, done in after if not done), None)
         report = _hand_in_file(checks, "report")
-        pages = await run_in_threadpool(studentfiles.report_pages, site.out, report) if report else []
+        pages = (
+            await run_in_threadpool(studentfiles.report_pages, site.out, report) if report else []
+        )
         return render(
-            request, "mark.html", course, component=component, person=who,
-            rubric=projects.rubric, marks=marks,
+            request,
+            "mark.html",
+            course,
+            component=component,
+            person=who,
+            rubric=projects.rubric,
+            marks=marks,
             score=project_score(projects.rubric, list(marks.values())),
-            checks_html=checks_html(checks) if checks else "<p>No automatic checks yet: run "
+            checks_html=checks_html(checks)
+            if checks
+            else "<p>No automatic checks yet: run "
             "<code>grader grade --assignment assignments/projects</code>.</p>",
             report_pages=list(range(1, len(pages) + 1)),
             has_notebook=_hand_in_file(checks, "notebook") is not None,
-            position=index + 1, total=len(ids),
-            previous=ids[index - 1] if index > 0 else None, next_unmarked=next_unmarked,
+            position=index + 1,
+            total=len(ids),
+            previous=ids[index - 1] if index > 0 else None,
+            next_unmarked=next_unmarked,
         )
 
-    def save_marks(course: Course, component: Component, who: Person,
-                   wanted: dict[str, tuple[float | None, str]]) -> tuple[float, float, object]:
+    def save_marks(
+        course: Course,
+        component: Component,
+        who: Person,
+        wanted: dict[str, tuple[float | None, str]],
+    ) -> tuple[float, float, object]:
         projects = _need_projects(site)
         with CourseBook(site.out / BOOK_NAME) as book:
             saved = None
             for criterion, (points, comment) in wanted.items():
-                saved = record_mark(book, projects, course.roster(), who.id, component.id,
-                                    criterion, points, comment, by=site.marker, source="web")
+                saved = record_mark(
+                    book,
+                    projects,
+                    course.roster(),
+                    who.id,
+                    component.id,
+                    criterion,
+                    points,
+                    comment,
+                    by=site.marker,
+                    source="web",
+                )
             score = project_score(projects.rubric, book.marks(who.id, component.id))
         return score.points, score.max_points, saved
 
@@ -215,8 +252,14 @@ def create_app(site: Site, guard: Guard) -> Starlette:
             return JSONResponse({"error": "send student, component, criterion, points"}, 400)
         except UserError as error:
             return JSONResponse({"error": str(error)}, 400)
-        return JSONResponse({"marked_by": mark.marked_by, "marked_at": mark.marked_at,
-                             "points": mark.points, "total": f"{got:g} / {most:g}"})
+        return JSONResponse(
+            {
+                "marked_by": mark.marked_by,
+                "marked_at": mark.marked_at,
+                "points": mark.points,
+                "total": f"{got:g} / {most:g}",
+            }
+        )
 
     def student_file(request: Request, key: str) -> Path:
         course = site.course()
@@ -231,20 +274,27 @@ def create_app(site: Site, guard: Guard) -> Starlette:
 
     async def report_pdf(request: Request) -> Response:
         pdf = student_file(request, "report")
-        return FileResponse(pdf, media_type="application/pdf", headers=_FILE_HEADERS,
-                            content_disposition_type="inline", filename="report.pdf")
+        return FileResponse(
+            pdf,
+            media_type="application/pdf",
+            headers=_FILE_HEADERS,
+            content_disposition_type="inline",
+            filename="report.pdf",
+        )
 
     async def report_png(request: Request) -> Response:
-        pages = await run_in_threadpool(studentfiles.report_pages, site.out,
-                                        student_file(request, "report"))
+        pages = await run_in_threadpool(
+            studentfiles.report_pages, site.out, student_file(request, "report")
+        )
         number = request.path_params["page"]
         if not 1 <= number <= len(pages):
             raise HTTPException(404, "no such page")
         return FileResponse(pages[number - 1], media_type="image/png", headers=_FILE_HEADERS)
 
     async def notebook(request: Request) -> Response:
-        html = await run_in_threadpool(studentfiles.notebook_html, site.out,
-                                       student_file(request, "notebook"))
+        html = await run_in_threadpool(
+            studentfiles.notebook_html, site.out, student_file(request, "notebook")
+        )
         return HTMLResponse(html, headers=_FILE_HEADERS)
 
     async def feedback_page(request: Request) -> Response:
@@ -324,7 +374,7 @@ def _escape(text: str) -> str:
 async def _http_error(request: Request, error: HTTPException) -> Response:
     return HTMLResponse(
         f'<!doctype html><meta charset="utf-8"><body style="font:16px system-ui;margin:3em">'
-        f"<h1>{error.status_code}</h1><p>{_escape(str(error.detail))}</p><p><a href=\"/\">"
+        f'<h1>{error.status_code}</h1><p>{_escape(str(error.detail))}</p><p><a href="/">'
         "Back to the overview</a></p>",
         status_code=error.status_code,
     )

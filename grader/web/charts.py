@@ -31,8 +31,15 @@ def score_histogram(fractions: Sequence[float]) -> str:
         if not percents:
             axes.set_ylim(0, 1)
             axes.set_yticks([])
-            axes.text(50, 0.5, "nothing graded or marked yet", ha="center", va="center",
-                      color="#777", fontsize=9)
+            axes.text(
+                50,
+                0.5,
+                "nothing graded or marked yet",
+                ha="center",
+                va="center",
+                color="#777",
+                fontsize=9,
+            )
         figure.tight_layout()
         buffer = io.StringIO()
         figure.savefig(buffer, format="svg")
@@ -41,4 +48,5 @@ def score_histogram(fractions: Sequence[float]) -> str:
     svg = buffer.getvalue()
     svg = svg[svg.index("<svg") :]  # drop the XML prologue: it is inlined in HTML
     # Scale with the card it sits in (the viewBox keeps the proportions).
-    return re.sub(r'<svg([^>]*?) width="[^"]+" height="[^"]+"', r'<svg\1 width="100%"', svg, 1)
+    size = re.compile(r'<svg([^>]*?) width="[^"]+" height="[^"]+"')
+    return size.sub(r'<svg\1 width="100%"', svg, count=1)

@@ -68,7 +68,9 @@ def hints_of(results: dict) -> dict[str, list[tuple[str, str]]]:
     found: dict[str, list[tuple[str, str]]] = {}
     for test in results.get("tests", []):
         name = str(test.get("name", ""))
-        pairs = [(m["code"], m["message"]) for m in _HINT_LINE.finditer(str(test.get("output", "")))]
+        pairs = [
+            (m["code"], m["message"]) for m in _HINT_LINE.finditer(str(test.get("output", "")))
+        ]
         if pairs:
             found[name] = pairs
     return found
@@ -108,7 +110,9 @@ def auto_view(course: Course, out: Path, component: Component) -> ComponentView:
     return view
 
 
-def project_view(course: Course, out: Path, component: Component, projects: Projects) -> ComponentView:
+def project_view(
+    course: Course, out: Path, component: Component, projects: Projects
+) -> ComponentView:
     students = [p.id for p in course.roster().students]
     view = ComponentView(component, [], [], [], graded=False)
     with CourseBook(out / BOOK_NAME) as book:

@@ -17,10 +17,16 @@ REGRADE_TIMEOUT = 900  # seconds: one notebook at the assignment's own limits, w
 def command(course: Course, component: Component, out: Path, source: str) -> list[str]:
     """The `grader grade` command line for one source of one auto-graded component."""
     return [
-        sys.executable, "-m", "grader.cli", "grade",
-        "--assignment", str(course.path.parent / component.id),
-        "--out", str(out / component.id),
-        "--workers", "1",
+        sys.executable,
+        "-m",
+        "grader.cli",
+        "grade",
+        "--assignment",
+        str(course.path.parent / component.id),
+        "--out",
+        str(out / component.id),
+        "--workers",
+        "1",
         source,
     ]
 
@@ -40,7 +46,9 @@ def regrade(course: Course, component: Component, out: Path, student: str) -> tu
     try:
         run = subprocess.run(
             command(course, component, out, source),
-            capture_output=True, text=True, timeout=REGRADE_TIMEOUT,
+            capture_output=True,
+            text=True,
+            timeout=REGRADE_TIMEOUT,
         )
     except subprocess.TimeoutExpired:
         return False, f"regrading {component.title} took over {REGRADE_TIMEOUT} s and was stopped."

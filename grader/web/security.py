@@ -67,7 +67,9 @@ class Guard:
         if given is None:
             return None
         if not hmac.compare_digest(given, self._token):
-            return refused("This link's token is not this server's: use the URL `grader serve` printed.")
+            return refused(
+                "This link's token is not this server's: use the URL `grader serve` printed."
+            )
         rest = {k: v for k, v in request.query_params.multi_items() if k != "token"}
         target = request.url.path + (f"?{urlencode(rest)}" if rest else "")
         response = RedirectResponse(target, status_code=303)

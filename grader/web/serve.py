@@ -38,15 +38,23 @@ def cli(args: argparse.Namespace) -> int:
         flush=True,
     )
     if args.host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"grader serve: warning: listening on {args.host}, not only this machine",
-              file=sys.stderr)
+        print(
+            f"grader serve: warning: listening on {args.host}, not only this machine",
+            file=sys.stderr,
+        )
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--course", required=True, help="the course file, e.g. assignments/course.toml")
+    parser.add_argument(
+        "--course", required=True, help="the course file, e.g. assignments/course.toml"
+    )
     parser.add_argument("--out", required=True, help="the folder `grader grade` wrote results into")
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: this machine only)"
+    )
     parser.add_argument("--port", type=int, default=8765, help="port (default: 8765)")
-    parser.add_argument("--marker", default=None, help="name recorded with marks (default: your user name)")
+    parser.add_argument(
+        "--marker", default=None, help="name recorded with marks (default: your user name)"
+    )

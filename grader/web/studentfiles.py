@@ -21,19 +21,8 @@ SANDBOX_CSP = (
 )
 RENDER_DPI = 80  # report pages: readable beside the rubric, light to send
 RENDER_TIMEOUT = 60  # seconds for pdftoppm on one report
-_NOTEBOOK_STYLE = """
-body { font: 14px/1.45 system-ui, sans-serif; margin: 0.8rem; color: #1d232a; }
-.jp-Cell { margin: 0.6rem 0; }
-.jp-InputArea, .jp-OutputArea-output { display: flex; gap: 0.5rem; }
-.jp-InputPrompt, .jp-OutputPrompt { color: #5b6470; min-width: 5.5em; font: 12px ui-monospace, monospace; }
-.jp-InputArea-editor, .highlight { background: #f4f6f8; border-radius: 4px; flex: 1; overflow-x: auto; }
-pre { margin: 0; padding: 0.45rem 0.6rem; font: 12.5px/1.4 ui-monospace, monospace; white-space: pre-wrap; }
-.jp-RenderedText pre { background: none; }
-.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"] pre { background: #fdecea; }
-img { max-width: 100%; }
-.anchor-link { display: none; }
-table { border-collapse: collapse; } td, th { border: 1px solid #dde2e8; padding: 0.2rem 0.4rem; }
-"""
+# The look of a notebook shown to the marker (no script, no external resource).
+_NOTEBOOK_STYLE = (Path(__file__).parent / "templates" / "notebook.css").read_text()
 
 
 def _cache(out: Path, source: Path, kind: str) -> Path:
