@@ -7,11 +7,12 @@ STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo-out
 # Debian packages the product runs on: the sandbox (bwrap), PDF rendering checks (poppler),
 # and fonts with Devanagari and Greek glyphs for reports. The report tests make PDFs the way
-# students do: pdflatex (article, report, IEEEtran), pandoc, LibreOffice from .docx (~2 min).
-SYSTEM_TOOLS := bwrap pdftoppm pdftotext pdffonts pdflatex pandoc soffice
+# students do: pdflatex (article, report, IEEEtran), pandoc, LibreOffice from .docx (~2 min);
+# the dashboard's tests drive Debian's chromium.
+SYSTEM_TOOLS := bwrap pdftoppm pdftotext pdffonts pdflatex pandoc soffice chromium
 SYSTEM_PACKAGES := bubblewrap poppler-utils fonts-dejavu-core fonts-noto-core \
 	texlive-latex-base texlive-latex-recommended texlive-fonts-recommended texlive-publishers \
-	lmodern pandoc libreoffice-writer-nogui
+	lmodern pandoc libreoffice-writer-nogui chromium
 
 .PHONY: demo test lint tox system-deps venv clean projects-runtime
 

@@ -43,6 +43,12 @@ def _collect(args: argparse.Namespace) -> int:
     return run.cli(args)
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from grader.web import serve
+
+    return serve.cli(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="grader", description="Release, collect, grade and report for a course."
@@ -137,6 +143,11 @@ def build_parser() -> argparse.ArgumentParser:
     from grader.course import commands as course_commands  # marks, final, mail (issue 14)
 
     course_commands.add_parsers(command)
+
+    serve = command("serve", _serve, "Serve the dashboard and project marking in the browser.")
+    from grader.web.serve import add_arguments as serve_arguments
+
+    serve_arguments(serve)
     return parser
 
 

@@ -93,6 +93,12 @@ def dataset_facts(hand_in: HandIn) -> dict[str, Any]:
 def check_one(hand_in: HandIn, limits: execute.Limits, runtime: Path | None) -> dict[str, Any]:
     """Every automatic check of one project, as plain data."""
     checks: dict[str, Any] = {"title": hand_in.entry.get("title") or "", "digest": hand_in.digest()}
+    # Where the handed-in files are, for the marker's view (grader serve).
+    checks["files"] = {
+        key: str(path.resolve())
+        for key in ("notebook", "report", "dataset")
+        if (path := hand_in.file(key)) is not None and path.is_file()
+    }
     report = hand_in.file("report")
     checks["report"] = (
         report_facts(report) if report is not None and report.is_file() else {"verdict": "missing"}

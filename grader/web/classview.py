@@ -1,0 +1,156 @@
+"""What the dashboard shows, computed from the gradebooks: plain data, no HTML.
+
+Auto-graded components come from ``<out>/<component>/gradebook.sqlite`` and the students'
+``results.json`` beside it (hint codes per graded function); projects from the course book
+(``<out>/gradebook.sqlite``: automatic checks and rubric marks). Final grades are
+:func:`grader.course.final.final_grades`, so the dashboard and ``grader final`` never disagree.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader.course.book import BOOK_NAME, CourseBook
+from grader.course.config import Component, Course
+from grader.course.final import FinalGrade, auto_rows, final_grades
+from grader.course.marks import project_score
+from grader.course.rubric import Projects
+from grader.gradebook import Row
+
+# How results.json writes a hint in a test's output (grader/export.py).
+_HINT_LINE = re.compile(r"^Hint \[(?P<code>[^\]]+)\]: (?P<message>.*)$", re.MULTILINE)
+
+
+@dataclass
+class Mistake:
+    """One hint code as the class made it: how often, what it says, who."""
+
+    code: str
+    message: str
+    functions: set[str] = field(default_factory=set)
+    students: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.students)
+
+
+@dataclass
+class ComponentView:
+    """One component across the class."""
+
+    component: Component
+    fractions: list[float]  # earned / possible, one per student with a result
+    missing: list[str]
+    late: list[str]
+    graded: bool  # whether anything was graded or marked yet
+    pass_rates: list[tuple[str, int, int]] = field(default_factory=list)  # function, passed, n
+    mistakes: list[Mistake] = field(default_factory=list)
+    marked: int = 0  # projects: students with every criterion marked
+    unmarked: list[str] = field(default_factory=list)  # projects: not completely marked
+
+
+def results_json(out: Path, component: str, student: str) -> dict | None:
+    """A student's Gradescope results.json for one component, or None."""
+    path = out / component / student / "results.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def hints_of(results: dict) -> dict[str, list[tuple[str, str]]]:
+    """Graded function -> [(hint code, message)] read from a results.json."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for test in results.get("tests", []):
+        name = str(test.get("name", ""))
+        pairs = [
+            (m["code"], m["message"]) for m in _HINT_LINE.finditer(str(test.get("output", "")))
+        ]
+        if pairs:
+            found[name] = pairs
+    return found
+
+
+def auto_view(course: Course, out: Path, component: Component) -> ComponentView:
+    students = [p.id for p in course.roster().students]
+    rows: dict[str, Row] = auto_rows(out, component) or {}
+    view = ComponentView(component, [], [], [], graded=bool(rows))
+    passes: Counter[str] = Counter()
+    attempts: Counter[str] = Counter()
+    functions: list[str] = []
+    mistakes: dict[str, Mistake] = {}
+    for student in students:
+        row = rows.get(student)
+        if row is None or row.status == "missing":
+            view.missing.append(student)
+            continue
+        view.fractions.append(row.score / row.max_score if row.max_score else 0.0)
+        if row.late:
+            view.late.append(student)
+        results = results_json(out, component.id, student) or {}
+        maxima = {str(t.get("name")): t.get("max_score") for t in results.get("tests", [])}
+        for name, earned in row.functions.items():
+            if name not in functions:
+                functions.append(name)
+            attempts[name] += 1
+            passes[name] += maxima.get(name) is not None and earned >= maxima[name] - 1e-9
+        for function, pairs in hints_of(results).items():
+            for code, message in pairs:
+                mistake = mistakes.setdefault(code, Mistake(code, message))
+                mistake.functions.add(function)
+                if student not in mistake.students:
+                    mistake.students.append(student)
+    view.pass_rates = [(name, passes[name], attempts[name]) for name in functions]
+    view.mistakes = sorted(mistakes.values(), key=lambda m: (-m.count, m.code))
+    return view
+
+
+def project_view(
+    course: Course, out: Path, component: Component, projects: Projects
+) -> ComponentView:
+    students = [p.id for p in course.roster().students]
+    view = ComponentView(component, [], [], [], graded=False)
+    with CourseBook(out / BOOK_NAME) as book:
+        checks = {c.student: c for c in book.latest_checks(component=component.id)}
+        for student in students:
+            score = project_score(projects.rubric, book.marks(student, component.id))
+            handed = checks.get(student)
+            if handed is None or _nothing_handed_in(handed.checks):
+                if not score.marked:
+                    view.missing.append(student)
+                    continue
+            view.graded = view.graded or bool(score.marked)
+            if score.complete:
+                view.marked += 1
+                view.fractions.append(score.points / score.max_points if score.max_points else 0)
+            else:
+                view.unmarked.append(student)
+    return view
+
+
+def _nothing_handed_in(checks: dict) -> bool:
+    return (
+        checks.get("notebook", {}).get("status") == "missing"
+        and checks.get("report", {}).get("verdict") == "missing"
+    )
+
+
+def class_view(course: Course, out: Path, projects: Projects | None) -> list[ComponentView]:
+    views = []
+    for component in course.components:
+        if component.kind == "auto":
+            views.append(auto_view(course, out, component))
+        elif projects is not None:
+            views.append(project_view(course, out, component, projects))
+    return views
+
+
+def grades(course: Course, out: Path, projects: Projects | None) -> dict[str, FinalGrade]:
+    """Every roster student's final grade, by student id."""
+    rubric = projects.rubric if projects is not None else None
+    return {g.person.id: g for g in final_grades(course, out, rubric)}
