@@ -28,7 +28,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 GRADER = [sys.executable, "-m", "grader.cli"]
 FENCE = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"]
 TOKEN = "test-token-0123456789abcdef"
-SAMPLES = ROOT / "examples" / "submissions"
+SAMPLES = ROOT / "examples" / "lstm_gates"
 # Chromium on a machine without network: no background requests, no sandbox as root.
 CHROMIUM_ARGS = [
     "--no-sandbox",
