@@ -195,6 +195,13 @@ def place_student(
     """Merge one student's parcels into ``student_dir``; each parcel's source -> outcome
     (``changed``, ``repeat``, ``already collected`` or ``empty``)."""
     outcomes: dict[str, str] = {}
+    if student_dir.exists():  # mail read on an earlier run: nothing to do, nothing to copy
+        held = json.loads((student_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
+        seen = {email["sha256"] for email in held.get("emails", [])}
+        outcomes = {p.source: "already collected" for p in parcels if p.digest in seen}
+        parcels = [parcel for parcel in parcels if parcel.digest not in seen]
+        if not parcels:
+            return outcomes
     work = staging / f"work-{uuid.uuid4().hex}"
     manifest: dict[str, Any] | None = None
     if student_dir.exists():
