@@ -44,6 +44,26 @@ class Parcel:
     notes: list[str] = field(default_factory=list)
     skipped: str = ""
     unattributed: str = ""
+    staged: list[StagedFile] = field(default_factory=list)  # the pieces, once on disk
+
+    def stage(self, folder: Path) -> None:
+        """Move the pieces' contents to files in ``folder``, so that only one message's
+        files are ever held in memory."""
+        folder.mkdir()
+        for number, piece in enumerate(self.pieces):
+            path = folder / str(number)
+            path.write_bytes(piece.data)
+            digest = hashlib.sha256(piece.data).hexdigest()
+            self.staged.append(StagedFile(piece.slot, piece.relpath, path, digest))
+        self.pieces = []
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    slot: str
+    relpath: str
+    path: Path
+    sha256: str
 
 
 @dataclass(frozen=True)

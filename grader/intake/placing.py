@@ -9,7 +9,6 @@ is rebuilt beside the old one and swapped in by renames, so nothing half-written
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -109,13 +108,11 @@ def _free_path(slots: Mapping[str, Mapping[str, Any]], wanted: str, slot: str) -
 
 
 def _changes(manifest: Mapping[str, Any], parcel: Parcel) -> list[tuple[str, Any, str]]:
-    """(slot, piece or url, SHA-256 or url) for what the parcel changes: what this student
+    """(slot, staged file or url, SHA-256 or url) for what the parcel changes: what this student
     never sent before, in slots that hold nothing newer (mail read out of order)."""
     slots, changes = manifest["slots"], []
     at = datetime.fromisoformat(parcel.sent_at)
-    for piece in parcel.pieces:
-        digest = hashlib.sha256(piece.data).hexdigest()
-        changes.append((piece.slot, piece, digest))
+    changes += [(file.slot, file, file.sha256) for file in parcel.staged]
     changes += [(slot, url, url) for slot, url in parcel.links.items()]
     seen = set(manifest["received"])  # every file (SHA-256) and link this student ever sent
     return [
@@ -162,7 +159,9 @@ def _apply(work: Path, manifest: dict[str, Any], parcel: Parcel, changes) -> Non
             entry["url"] = what
         else:
             path = _free_path(slots, what.relpath, slot)
-            write_new(work, PurePosixPath(path), [what.data], len(what.data))
+            with what.path.open("rb") as stream:
+                chunks = iter(lambda: stream.read(1 << 20), b"")
+                write_new(work, PurePosixPath(path), chunks, what.path.stat().st_size)
             entry |= {"path": path, "sha256": key}
         slots[slot] = entry
     manifest["titles"] = {str(n): t for n, t in parcel.titles.items()} | manifest.get("titles", {})
@@ -196,6 +195,13 @@ def place_student(
     """Merge one student's parcels into ``student_dir``; each parcel's source -> outcome
     (``changed``, ``repeat``, ``already collected`` or ``empty``)."""
     outcomes: dict[str, str] = {}
+    if student_dir.exists():  # mail read on an earlier run: nothing to do, nothing to copy
+        held = json.loads((student_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
+        seen = {email["sha256"] for email in held.get("emails", [])}
+        outcomes = {p.source: "already collected" for p in parcels if p.digest in seen}
+        parcels = [parcel for parcel in parcels if parcel.digest not in seen]
+        if not parcels:
+            return outcomes
     work = staging / f"work-{uuid.uuid4().hex}"
     manifest: dict[str, Any] | None = None
     if student_dir.exists():
@@ -214,7 +220,7 @@ def place_student(
         if parcel.digest in seen:
             outcomes[parcel.source] = "already collected"
             continue
-        if manifest is None and not (parcel.pieces or parcel.links):
+        if manifest is None and not (parcel.staged or parcel.links):
             outcomes[parcel.source] = "empty"
             continue
         manifest = manifest or _new_manifest(parcel)

@@ -28,16 +28,15 @@ from grader.intake.index import (
 )
 from grader.intake.manifest import check_student_id
 from grader.intake.merged_pdf import write_merged_pdf
-from grader.intake.parcels import Parcel, Settings, inbox_items
+from grader.intake.parcels import Item, Parcel, Settings, inbox_items
 from grader.intake.placing import place_student
 from grader.roster import Roster, load_roster
 
 
-def _read_all(inbox: Path, settings: Settings, summary: Summary) -> list[Parcel]:
-    items = inbox_items(inbox, settings)
-    summary.items = len(items)
+def _read_all(items: Sequence[Item], settings: Settings, summary: Summary, staging: Path):
+    """Every item read into a parcel, its files staged on disk; the students' parcels."""
     parcels = []
-    for item in progress(items, "collect", lambda item: item.source):
+    for number, item in enumerate(progress(items, "collect", lambda item: item.source)):
         try:
             parcel = item.read()
         except Rejected as rejection:
@@ -58,6 +57,7 @@ def _read_all(inbox: Path, settings: Settings, summary: Summary) -> list[Parcel]
             except Rejected as rejection:
                 summary.rejected.append((item.source, parcel.sender, rejection.reason))
                 continue
+            parcel.stage(staging / f"parcel-{number}")
             parcels.append(parcel)
     return parcels
 
@@ -81,11 +81,12 @@ def collect(
     if out.resolve() == inbox.resolve() or inbox.resolve().is_relative_to(out.resolve()):
         raise UserError(f"--out {out} must not be the inbox or hold it: give another folder")
     settings = Settings(limits, roster, projects_required, tuple(project_titles))
-    summary = Summary()
-    parcels = _read_all(inbox, settings, summary)
+    items = inbox_items(inbox, settings)
+    summary = Summary(items=len(items))
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=out, prefix=".collect-"))
     try:
+        parcels = _read_all(items, settings, summary, staging)
         by_student: dict[str, list[Parcel]] = {}
         for parcel in parcels:
             assert parcel.student is not None
