@@ -21,13 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from grader import collect, execute
+from grader import execute, intake
 from grader.course import pages
 from grader.course.book import BOOK_NAME, CourseBook
 from grader.course.notebook_facts import run_facts, saved_outputs
 from grader.course.report_facts import report_facts
 from grader.course.rubric import Project, Projects, is_projects_folder, load_projects
 from grader.errors import UserError
+from grader.intake.common import HISTORY
 
 __all__ = ["cli", "check_all", "is_projects_folder"]
 
@@ -57,7 +58,7 @@ class HandIn:
 
 
 def hand_ins(folder: Path, projects: Projects) -> list[HandIn]:
-    manifest = collect.load_manifest(folder)
+    manifest = intake.load_manifest(folder)
     entries = manifest.get("projects") or []
     student = manifest["student"]["id"]
     return [
@@ -132,7 +133,7 @@ def _stage(hand_in: HandIn, stage: Path, reads: list[str]) -> tuple[Path, list[s
     shutil.copytree(
         hand_in.folder,
         files,
-        ignore=shutil.ignore_patterns(collect.HISTORY, "manifest.json"),
+        ignore=shutil.ignore_patterns(HISTORY, "manifest.json"),
         symlinks=False,
     )
     for key in ("notebook", "dataset"):
