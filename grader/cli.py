@@ -43,6 +43,12 @@ def _collect(args: argparse.Namespace) -> int:
     return collect.cli(args)
 
 
+def _similarity(args: argparse.Namespace) -> int:
+    from grader import similarity
+
+    return similarity.cli(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="grader", description="Release, collect, grade and report for the LSTM course."
@@ -113,6 +119,20 @@ def build_parser() -> argparse.ArgumentParser:
     collect.add_argument("--out", default="submissions", help="output folder")
     collect.add_argument(
         "--deadline", default=None, help="ISO 8601 deadline, e.g. 2023-01-15T23:59+05:30"
+    )
+    similarity = command("similarity", _similarity, "Find copied work across submissions.")
+    similarity.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="student folders, collect's folder, zips, notebooks",
+    )
+    similarity.add_argument("--out", required=True, help="folder for pairs.csv and the page")
+    similarity.add_argument(
+        "--against", nargs="*", default=[], metavar="CORPUS_DIR", help="folders of public work"
+    )
+    similarity.add_argument(
+        "--release", nargs="*", default=[], metavar="NOTEBOOK", help="the released notebooks"
     )
     return parser
 
