@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from grader.similarity import images
@@ -65,6 +65,7 @@ class Evidence:
     detail: str
     flagged: bool
     z: float | None = None
+    closeness: float = 1.0  # how near the flag: 1 or more is flagged
     matches: list[Match] = field(default_factory=list)
     figures: list[tuple[Figure, Figure, int]] = field(default_factory=list)
 
@@ -75,6 +76,14 @@ class Findings:
     calibrations: list[Calibration]
     near_misses: list[tuple[str, str, Evidence]]
     notes: list[str]
+
+
+def _spans(prints: Iterable[Print]) -> tuple[tuple[int, int], ...]:
+    """Lines (code: each line a token is on) or character ranges (text) to highlight."""
+    spans: set[tuple[int, int]] = set()
+    for p in prints:
+        spans.update(((n, n) for n in p.lines) if p.lines else [(p.line, p.end_line)])
+    return tuple(sorted(spans))
 
 
 def _matches(
@@ -96,12 +105,8 @@ def _matches(
         if best is None or not hashes & by_part_right[best]:
             continue
         common = hashes & by_part_right[best]
-        spans_l = tuple(
-            sorted({(p.line, p.end_line) for p in lp if p.part == part and p.hash in common})
-        )
-        spans_r = tuple(
-            sorted({(p.line, p.end_line) for p in rp if p.part == best and p.hash in common})
-        )
+        spans_l = _spans(p for p in lp if p.part == part and p.hash in common)
+        spans_r = _spans(p for p in rp if p.part == best and p.hash in common)
         found.append((len(common), Match(left_parts[part], right_parts[best], spans_l, spans_r)))
     found.sort(key=lambda item: -item[0])
     return [match for _, match in found[:MAX_MATCHES]]
@@ -202,6 +207,7 @@ def compare_kind(
             f"weight {amount:.1f} (z = {by_amount.z(amount):.1f})"
         )
         evidence = Evidence(kind.name, value, detail, flagged, by_share.z(value))
+        evidence.closeness = min(value / by_share.threshold, amount / by_amount.threshold)
         if flagged:
             shared = rare[a] & rare[b]
             evidence.matches = _matches(
@@ -210,7 +216,7 @@ def compare_kind(
             findings.pairs.setdefault((a, b), []).append(evidence)
         else:
             unflagged.append((a, b, evidence))
-    unflagged.sort(key=lambda item: -item[2].score)
+    unflagged.sort(key=lambda item: -item[2].closeness)
     findings.near_misses.extend(unflagged[:NEAR_MISSES])
     _against_public(
         kind, docs, known, prints, beyond_release, public_index, public_prints, findings

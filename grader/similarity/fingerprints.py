@@ -48,8 +48,9 @@ class Print:
 
     hash: int
     part: int
-    line: int
-    end_line: int
+    line: int  # code: first line; text: first character
+    end_line: int  # code: last line; text: end character
+    lines: tuple[int, ...] = ()  # code: the lines its tokens are on (a docstring between is not)
 
 
 def stable_hash(text: str) -> int:
@@ -153,7 +154,9 @@ def code_prints(cells: Iterable[str]) -> list[Print]:
             for i in range(len(tokens) - k + 1)
         ]
         for i in winnow(grams, CODE_WINDOW):
-            prints.append(Print(grams[i], part, tokens[i].line, tokens[i + k - 1].end_line))
+            run = tokens[i : i + k]
+            lines = tuple(sorted({t.line for t in run}))
+            prints.append(Print(grams[i], part, run[0].line, run[-1].end_line, lines))
     return prints
 
 

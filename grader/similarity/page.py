@@ -13,13 +13,14 @@ import html
 from collections.abc import Sequence
 from pathlib import Path
 
-from grader.similarity.calibration import Z_FLAG
-from grader.similarity.compare import PUBLIC_SHARE, Evidence, Findings, Match
+from grader.similarity.calibration import MIN_VALUES, Z_FLAG
+from grader.similarity.compare import ANSWER_WEIGHT, PUBLIC_SHARE, Evidence, Findings, Match
 
 _CONTEXT = 3  # lines of code shown around a highlighted passage
 _CSS = """
 body{font:15px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1280px;padding:1em 2em;
-color:#1b1b1b} h1{font-size:1.6em;margin-bottom:.2em} h2{margin-top:1.6em;border-bottom:2px solid #ddd}
+color:#1b1b1b} h1{font-size:1.6em;margin-bottom:.2em}
+h2{margin-top:1.6em;border-bottom:2px solid #ddd}
 table{border-collapse:collapse;margin:.5em 0} td,th{border:1px solid #ccc;padding:.25em .6em;
 text-align:left;vertical-align:top} th{background:#f3f3f3}
 .pair{border:1px solid #bbb;border-radius:6px;padding:.4em 1em 1em;margin:1.2em 0}
@@ -30,7 +31,9 @@ color:#fff;background:#666} .chip.code{background:#8a2be2} .chip.text{background
 .side{display:grid;grid-template-columns:1fr 1fr;gap:.8em;margin:.6em 0}
 .side>div{min-width:0;border:1px solid #ddd;border-radius:4px;overflow:auto;max-height:28em}
 .where{background:#f3f3f3;font-size:.85em;padding:.2em .5em;border-bottom:1px solid #ddd;
-overflow-wrap:anywhere} pre{margin:0;padding:.3em .5em;font:12.5px/1.4 ui-monospace,monospace}
+overflow-wrap:anywhere}
+pre{margin:0;padding:.3em .5em;font:12.5px/1.4 ui-monospace,monospace;white-space:pre-wrap;
+overflow-wrap:anywhere}
 .prose{padding:.3em .6em;margin:0} mark{background:#ffe066} .ln{color:#999;user-select:none}
 .gap{color:#999} .note{color:#555} img{max-width:100%;border:1px solid #ddd}
 """
@@ -129,7 +132,7 @@ def _pair_html(number: int, a: str, b: str, evidence: list[Evidence]) -> str:
 
 def _how_html(findings: Findings) -> str:
     rows = "".join(
-        f"<tr><td>{_e(c.kind)}</td><td>{c.pairs}</td><td>{c.median:.3f}</td>"
+        f"<tr><td>{_e(c.kind)}</td><td>{c.pairs} {_e(c.basis)}</td><td>{c.median:.3f}</td>"
         f"<td>{c.spread:.3f}</td><td>{c.p99:.3f}</td><td>{c.floor:g}</td>"
         f"<td><b>{c.threshold:.3f}</b></td></tr>"
         for c in findings.calibrations
@@ -139,15 +142,23 @@ def _how_html(findings: Findings) -> str:
 kind, comments, docstrings and layout dropped, each cell alone so order does not matter) and
 winnowing, as MOSS does; text (notebook markdown and report PDFs) by shingles of three content
 words. Known material never counts: the released notebook and every public source given with
-<code>--against</code>. Passages that more than 5% of the class (at least 8 students) wrote
-alike are left out as common; a passage held by d&nbsp;&gt;&nbsp;3 students counts 2/(d−1).</p>
-<p>Calibrated on this class: the scores of random pairs of students (almost all independent)
-give a median and a robust spread (1.4826 × median absolute deviation). A code or text pair is
-flagged when its robust z-score exceeds {Z_FLAG:g} and its score is at least the floor.
-Identical files held by a few students and near-identical figures are flagged as they are.
-A hand-in is reported against a public source when {PUBLIC_SHARE:.0%} or more of its own code
-or text is in it.</p>
-<table><tr><th>kind</th><th>random pairs</th><th>median</th><th>robust spread</th>
+<code>--against</code>. A passage that more than 5% of the class (at least 8 students) wrote
+alike is common and left out; one held by d&nbsp;&gt;&nbsp;3 students counts 2/(d−1); one found
+only in the cells that fill in a released stub (or in helpers they call) counts
+{ANSWER_WEIGHT:g}, since independent correct answers to short, constrained questions resemble
+each other.</p>
+<p>Two measures, each calibrated on this class. <b>Share</b>: the part of the smaller hand-in's
+own code (or text) that the pair shares; measured on random pairs of students, which are almost
+all independent. <b>Amount</b>: how much rare material they share; measured on each student's
+closest classmate, i.e. how much independent students who write alike share. A pair is
+flagged when both measures are above their threshold:
+max(floor, median + {Z_FLAG:g} × robust spread), the robust spread being 1.4826 × the median
+absolute deviation (the standard deviation, were the values normal; outliers such as copies
+barely move it). With fewer than {MIN_VALUES} values the floor alone decides. Identical files
+held by a few students and near-identical figures (perceptual hash) are flagged as they are.
+A hand-in is reported against a public source when {PUBLIC_SHARE:.0%} or more of its own
+code or text is in it.</p>
+<table><tr><th>measure</th><th>measured on</th><th>median</th><th>robust spread</th>
 <th>99th percentile</th><th>floor</th><th>flagged from</th></tr>{rows}</table>"""
 
 
@@ -172,9 +183,9 @@ def write_page(
         for n, (a, b, ev) in enumerate(ranked, 1)
     )
     near_rows = "".join(
-        f"<tr><td>{_e(a)}</td><td>{_e(b)}</td><td>{_e(e.kind)}</td><td>{e.score:.2f}</td>"
+        f"<tr><td>{_e(a)}</td><td>{_e(b)}</td><td>{_e(e.kind)}</td><td>{e.closeness:.0%}</td>"
         f"<td>{_e(e.detail)}</td></tr>"
-        for a, b, e in sorted(findings.near_misses, key=lambda x: -x[2].score)
+        for a, b, e in sorted(findings.near_misses, key=lambda x: -x[2].closeness)
     )
     notes = "".join(f"<li>{_e(n)}</li>" for n in findings.notes)
     pairs = "\n".join(_pair_html(n, a, b, ev) for n, (a, b, ev) in enumerate(ranked, 1))
