@@ -150,8 +150,13 @@ def compare_kind(
 ) -> None:
     """Score one kind of fingerprinted evidence between students and against public sources."""
     by_owner = {d.owner: d for d in docs}
-    prints = {d.owner: kind.prints([p.text for p in kind.parts(d)]) for d in docs}
-    release_hashes = {p.hash for p in kind.prints([x.text for x in kind.parts(known[0])])}
+    released = {x.text for x in kind.parts(known[0])}
+    release_hashes = {p.hash for p in kind.prints(sorted(released))}
+    # A passage the release holds word for word is known whole: no need to read it again.
+    prints = {
+        d.owner: kind.prints(["" if p.text in released else p.text for p in kind.parts(d)])
+        for d in docs
+    }
     public_index: dict[int, set[str]] = defaultdict(set)
     public_prints: dict[str, list[Print]] = {}
     for doc in known[1:]:

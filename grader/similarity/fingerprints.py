@@ -15,11 +15,12 @@ most of its shingles.
 from __future__ import annotations
 
 import builtins
-import hashlib
+import functools
 import io
 import keyword
 import re
 import tokenize
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -53,9 +54,15 @@ class Print:
     lines: tuple[int, ...] = ()  # code: the lines its tokens are on (a docstring between is not)
 
 
-def stable_hash(text: str) -> int:
-    """A 64-bit hash that is the same in every process (``hash()`` of str is salted)."""
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
+@functools.lru_cache(maxsize=1 << 18)
+def token_id(text: str) -> int:
+    """A number for a token or word, the same in every run (``hash()`` of a str is salted)."""
+    return zlib.crc32(text.encode())
+
+
+def gram_hash(ids: tuple[int, ...]) -> int:
+    """The hash of a k-gram of token ids: a tuple of ints hashes the same in every run."""
+    return hash(ids) & 0xFFFFFFFFFFFFFFFF
 
 
 def _python_tokens(source: str) -> Iterator[tokenize.TokenInfo]:
@@ -149,10 +156,8 @@ def code_prints(cells: Iterable[str]) -> list[Print]:
         if not tokens:
             continue
         k = min(CODE_K, len(tokens))
-        grams = [
-            stable_hash("\x1f".join(t.text for t in tokens[i : i + k]))
-            for i in range(len(tokens) - k + 1)
-        ]
+        ids = tuple(token_id(t.text) for t in tokens)
+        grams = [gram_hash(ids[i : i + k]) for i in range(len(tokens) - k + 1)]
         for i in winnow(grams, CODE_WINDOW):
             run = tokens[i : i + k]
             lines = tuple(sorted({t.line for t in run}))
@@ -200,8 +205,8 @@ def text_prints(paragraphs: Iterable[str]) -> list[Print]:
     prints: list[Print] = []
     for part, paragraph in enumerate(paragraphs):
         words = content_words(paragraph)
+        ids = tuple(token_id(w) for w, _, _ in words)
         for i in range(len(words) - TEXT_SHINGLE + 1):
-            run = words[i : i + TEXT_SHINGLE]
-            shingle = stable_hash(" ".join(w for w, _, _ in run))
-            prints.append(Print(shingle, part, run[0][1], run[-1][2]))
+            shingle = gram_hash(ids[i : i + TEXT_SHINGLE])
+            prints.append(Print(shingle, part, words[i][1], words[i + TEXT_SHINGLE - 1][2]))
     return prints

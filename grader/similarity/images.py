@@ -63,7 +63,7 @@ def analyse(data: bytes) -> tuple[int, bytes] | None:
         return None
     rgb.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
     buffer = io.BytesIO()
-    rgb.save(buffer, "PNG", optimize=True)
+    rgb.save(buffer, "PNG")
     return perceptual_hash(grey), buffer.getvalue()
 
 
