@@ -9,8 +9,10 @@ draws their own figure. Copies are then planted on top (see ``plant_*``).
 
 from __future__ import annotations
 
+import builtins
 import io
 import json
+import keyword
 import random
 import tokenize
 from dataclasses import dataclass, field
@@ -282,18 +284,21 @@ _KEEP = {"np", "self", "print", "range", "len", "params", "sigmoid", "x_t", "h_p
 
 
 def renamed(source: str, rng: random.Random) -> str:
-    """The code with its names changed, its comments replaced and its layout redone."""
+    """The code with its own names changed (not builtins, modules or the graded functions:
+    renaming those breaks the notebook), its comments replaced and its layout redone."""
     graded = set(GATES) | {"cell_state", "hidden_state", "lstm_cell", "lstm_forward"}
+    fixed = graded | _KEEP | set(dir(builtins)) | set(keyword.kwlist)
     mapping: dict[str, str] = {}
     out = []
-    previous = ""
+    previous, in_import = "", False
     for tok in tokenize.generate_tokens(io.StringIO(source).readline):
         text = tok.string
-        if tok.type == tokenize.NAME and previous != "." and text.isidentifier():
-            import keyword
-
-            if not keyword.iskeyword(text) and text not in graded and text not in _KEEP:
-                text = mapping.setdefault(text, f"var_{rng.randint(100, 999)}_{len(mapping)}")
+        if tok.type == tokenize.NAME and text in ("import", "from"):
+            in_import = True
+        elif tok.type in (tokenize.NEWLINE, tokenize.NL):
+            in_import = False
+        if tok.type == tokenize.NAME and previous != "." and not in_import and text not in fixed:
+            text = mapping.setdefault(text, f"var_{rng.randint(100, 999)}_{len(mapping)}")
         if tok.type == tokenize.COMMENT:
             text = "# " + rng.choice(["my take", "works now", "TODO tidy", "see notes"])
         out.append((tok.type, text))

@@ -73,7 +73,7 @@ def run(
         progress.say(
             f"read {len(docs)} students, {len(public)} public sources; fingerprinting and comparing"
         )
-        findings = compare.compare(docs, known_release, public)
+        findings = compare.compare(docs, known_release, public, progress)
     findings.notes[:0] = notes + [f"{d.owner}: {n}" for d in docs for n in d.notes]
     if not release:
         findings.notes.append(

@@ -146,17 +146,22 @@ def _location_factors(
 
 
 def compare_kind(
-    kind: Kind, docs: Sequence[Document], known: Sequence[Document], findings: Findings
+    kind: Kind,
+    docs: Sequence[Document],
+    known: Sequence[Document],
+    findings: Findings,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> None:
     """Score one kind of fingerprinted evidence between students and against public sources."""
     by_owner = {d.owner: d for d in docs}
     released = {x.text for x in kind.parts(known[0])}
     release_hashes = {p.hash for p in kind.prints(sorted(released))}
     # A passage the release holds word for word is known whole: no need to read it again.
-    prints = {
-        d.owner: kind.prints(["" if p.text in released else p.text for p in kind.parts(d)])
-        for d in docs
-    }
+    prints = {}
+    for count, d in enumerate(docs, 1):
+        prints[d.owner] = kind.prints(["" if p.text in released else p.text for p in kind.parts(d)])
+        if progress:
+            progress(f"fingerprinting {kind.name}", count, len(docs))
     public_index: dict[int, set[str]] = defaultdict(set)
     public_prints: dict[str, list[Print]] = {}
     for doc in known[1:]:
@@ -290,27 +295,39 @@ def compare_files(docs: Sequence[Document], known: Sequence[Document], findings:
 def compare_figures(
     docs: Sequence[Document], known: Sequence[Document], findings: Findings
 ) -> None:
-    """Near-identical figures in different students' hand-ins (known figures left out)."""
-    entries = [(d.owner, f) for d in docs for f in d.figures]
-    known_figures = [f for d in known for f in d.figures]
-    hashes = [f.phash for _, f in entries] + [f.phash for f in known_figures]
-    near = images.near_pairs(hashes)
-    is_known = {i for i, j, _ in near if j >= len(entries) and i < len(entries)}
-    owners_near: dict[int, set[str]] = defaultdict(set)
-    for i, j, _ in near:
-        if j < len(entries):
-            owners_near[i].add(entries[j][0])
-            owners_near[j].add(entries[i][0])
+    """Near-identical figures in different students' hand-ins (known figures left out).
+
+    Equal hashes are merged first, so a plot that hundreds hand in alike costs one comparison;
+    a figure near the figures of more than ``common_cap`` students is common, not a copy.
+    """
+    holders: dict[int, list[tuple[str, Figure]]] = defaultdict(list)
+    for doc in docs:
+        for figure in doc.figures:
+            holders[figure.phash].append((doc.owner, figure))
+    known_hashes = {f.phash for d in known for f in d.figures}
+    unique = sorted(holders.keys() | known_hashes)
+    neighbours: dict[int, list[tuple[int, int]]] = defaultdict(list)  # hash -> (hash, bits)
+    for i, j, bits in images.near_pairs(unique):
+        neighbours[unique[i]].append((unique[j], bits))
+        neighbours[unique[j]].append((unique[i], bits))
     cap = common_cap(len(docs))
     by_pair: dict[tuple[str, str], list[tuple[Figure, Figure, int]]] = defaultdict(list)
-    for i, j, bits in near:
-        if j >= len(entries) or i in is_known or j in is_known:
+    for value, members in holders.items():
+        near = [(value, 0), *neighbours[value]]
+        if any(h in known_hashes for h, _ in near):
+            continue  # the release's or a public source's figure
+        owners = {owner for h, _ in near for owner, _ in holders.get(h, ())}
+        if len(owners) > cap:
             continue
-        (a, fa), (b, fb) = entries[i], entries[j]
-        if a == b or len(owners_near[i]) > cap or len(owners_near[j]) > cap:
-            continue
-        key, pair = ((a, b), (fa, fb, bits)) if a < b else ((b, a), (fb, fa, bits))
-        by_pair[key].append(pair)
+        for other, bits in near:
+            if other < value:
+                continue  # each pair of hashes once
+            for a, fa in members:
+                for b, fb in holders.get(other, ()):
+                    if a < b:
+                        by_pair[(a, b)].append((fa, fb, bits))
+                    elif b < a:
+                        by_pair[(b, a)].append((fb, fa, bits))
     for key, shared in by_pair.items():
         best = min(bits for _, _, bits in shared)
         detail = f"{len(shared)} near-identical figure(s), closest {best} of 256 hash bits apart"
@@ -338,12 +355,14 @@ def groups(pairs: dict[tuple[str, str], list[Evidence]]) -> list[list[str]]:
     return sorted((sorted(m) for m in members.values() if len(m) > 1), key=lambda m: (-len(m), m))
 
 
-def compare(docs: Sequence[Document], release: Document, public: Sequence[Document]) -> Findings:
+def compare(
+    docs: Sequence[Document], release: Document, public: Sequence[Document], progress=None
+) -> Findings:
     """Every kind of evidence between the students, and against the public sources."""
     findings = Findings({}, [], [], [])
     known = [release, *public]
-    compare_kind(CODE, docs, known, findings)
-    compare_kind(TEXT, docs, known, findings)
+    compare_kind(CODE, docs, known, findings, progress)
+    compare_kind(TEXT, docs, known, findings, progress)
     compare_files(docs, known, findings)
     compare_figures(docs, known, findings)
     return findings

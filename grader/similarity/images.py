@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import warnings
 from collections import defaultdict
-from itertools import combinations
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -45,41 +44,78 @@ def perceptual_hash(grey: np.ndarray) -> int:
     return int.from_bytes(np.packbits(bits).tobytes(), "big")
 
 
-def analyse(data: bytes) -> tuple[int, bytes] | None:
-    """(pHash, PNG thumbnail) of an image file's bytes, or None if unreadable or blank."""
+def _flat(image: Image.Image) -> Image.Image:
+    """The image on white, as RGB (a transparent plot background is white on the page)."""
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        return Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba).convert("RGB")
+    return image.convert("RGB")
+
+
+def _open(data: bytes) -> Image.Image | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             Image.MAX_IMAGE_PIXELS = _MAX_PIXELS
-            with Image.open(io.BytesIO(data)) as image:
-                image.draft("L", (SIDE * 4, SIDE * 4))
-                flat = image.convert("RGBA")
-                white = Image.new("RGBA", flat.size, "white")
-                rgb = Image.alpha_composite(white, flat).convert("RGB")
+            image = Image.open(io.BytesIO(data))
+            image.draft("RGB", (SIDE * 4, SIDE * 4))  # JPEG: decode at a lower scale
+            image.load()
+            return image
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError, Warning):
         return None
-    grey = np.asarray(rgb.convert("L").resize((SIDE, SIDE), Image.Resampling.BOX), float)
+
+
+def perceptual(data: bytes) -> int | None:
+    """The pHash of an image file's bytes, or None if unreadable or blank."""
+    image = _open(data)
+    if image is None:
+        return None
+    grey = np.asarray(_flat(image).convert("L").resize((SIDE, SIDE), Image.Resampling.BOX), float)
     if grey.std() < MIN_CONTRAST:
         return None
-    rgb.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
+    return perceptual_hash(grey)
+
+
+def thumbnail(data: bytes) -> bytes:
+    """A small PNG re-drawn from the image: nothing of the original file reaches the page."""
+    image = _open(data)
+    if image is None:
+        return b""
+    flat = _flat(image)
+    flat.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
     buffer = io.BytesIO()
-    rgb.save(buffer, "PNG")
-    return perceptual_hash(grey), buffer.getvalue()
+    flat.save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 def distance(a: int, b: int) -> int:
     return (a ^ b).bit_count()
 
 
+def _words(hashes: list[int]) -> np.ndarray:
+    """(n, 4) uint64: each 256-bit hash as four words, for vectorised Hamming distances."""
+    mask = (1 << 64) - 1
+    return np.array([[(h >> (64 * w)) & mask for w in range(4)] for h in hashes], np.uint64)
+
+
 def near_pairs(hashes: list[int]) -> list[tuple[int, int, int]]:
-    """(i, j, bits) for every pair of hashes within NEAR_BITS bits, found through bands."""
+    """(i, j, bits), i < j, for every pair of hashes within NEAR_BITS bits, found through bands
+    (only hashes that agree on a whole band are compared)."""
+    if len(hashes) < 2:
+        return []
+    words = _words(hashes)
     buckets: dict[tuple[int, int], list[int]] = defaultdict(list)
     for index, value in enumerate(hashes):
         for band in range(BANDS):
             buckets[(band, (value >> (16 * band)) & 0xFFFF)].append(index)
-    pairs: dict[tuple[int, int], int] = {}
+    found: dict[tuple[int, int], int] = {}
     for members in buckets.values():
-        for i, j in combinations(members, 2):
-            if (i, j) not in pairs:
-                pairs[(i, j)] = distance(hashes[i], hashes[j])
-    return [(i, j, bits) for (i, j), bits in pairs.items() if bits <= NEAR_BITS]
+        if len(members) < 2:
+            continue
+        block = words[members]
+        # Hamming distance of every pair in the bucket at once: xor, then count the bits.
+        bits = np.bitwise_count(block[:, None, :] ^ block[None, :, :]).sum(axis=2)
+        rows, cols = np.nonzero(np.triu(bits <= NEAR_BITS, k=1))
+        for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
+            found[(members[r], members[c])] = int(bits[r, c])
+    return [(i, j, b) for (i, j), b in found.items()]

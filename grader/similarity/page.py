@@ -13,6 +13,7 @@ import html
 from collections.abc import Sequence
 from pathlib import Path
 
+from grader.similarity import images
 from grader.similarity.calibration import MIN_VALUES, Z_FLAG
 from grader.similarity.compare import ANSWER_WEIGHT, PUBLIC_SHARE, Evidence, Findings, Match
 
@@ -106,7 +107,7 @@ def _figure_html(evidence: Evidence) -> str:
         cells = [
             f'<div><div class="where">{_e(f.where)} ({bits} bits apart)</div>'
             f'<img alt="figure" src="data:image/png;base64,'
-            f'{base64.b64encode(f.thumbnail).decode()}"></div>'
+            f'{base64.b64encode(images.thumbnail(f.data)).decode()}"></div>'
             for f in (left, right)
         ]
         out.append('<div class="side">' + "".join(cells) + "</div>")
