@@ -86,6 +86,12 @@ def planted(tmp_path_factory, release):
     corpus = root / "public"
     corpus.mkdir()
     (corpus / "kaggle_lstm.ipynb").write_text(sc.notebook_json(public, None))
+    # A public dataset three students use is known material, not a shared copy.
+    airline = "\n".join(f"1949-{m:02d},{100 + 3 * m}" for m in range(1, 13)).encode()
+    (corpus / "airline.csv").write_bytes(airline)
+    for sid in ("s0020", "s0021", "s0022"):
+        (inbox / sid / "data").mkdir(exist_ok=True)
+        (inbox / sid / "data" / "airline.csv").write_bytes(airline)
     expected = {
         (min(original.id, "c_renamed"), max(original.id, "c_renamed")): "code",
         ("c_para", "s0007"): "text",
@@ -167,6 +173,37 @@ def test_page_shows_the_renamed_passages_side_by_side(result, planted):
     assert "<mark>" in page
     assert "var_" in page  # the renamed copy's own names are shown, highlighted beside the original
     assert "data:image/png;base64," in page
+
+
+def test_near_identical_figures_are_found_through_bands_exactly():
+    from grader.similarity import images
+
+    rng = random.Random(9)
+    hashes = [rng.getrandbits(256) for _ in range(300)]
+    for n in range(40):  # copies of earlier figures, up to NEAR_BITS + 3 bits changed
+        value = hashes[n]
+        for bit in rng.sample(range(256), n % (images.NEAR_BITS + 4)):
+            value ^= 1 << bit
+        hashes.append(value)
+    hashes += [hashes[0]] * 50  # one figure handed in alike many times
+    brute = {
+        (i, j)
+        for i in range(len(hashes))
+        for j in range(i + 1, len(hashes))
+        if images.distance(hashes[i], hashes[j]) <= images.NEAR_BITS
+    }
+    assert {(i, j) for i, j, _ in images.near_pairs(hashes)} == brute
+
+
+def test_perceptual_hash_survives_resaving_and_tells_plots_apart():
+    from grader.similarity import images
+
+    rng = random.Random(4)
+    first, second = sc.figure_png(rng), sc.figure_png(rng)
+    a, b = images.perceptual(first), images.perceptual(sc.recompressed(first))
+    assert images.distance(a, b) <= images.NEAR_BITS
+    assert images.distance(a, images.perceptual(second)) > 3 * images.NEAR_BITS
+    assert images.perceptual(b"not an image") is None
 
 
 # --- fingerprints --------------------------------------------------------------------------
