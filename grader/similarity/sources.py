@@ -31,13 +31,14 @@ IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp"})
 MIN_FILE_BYTES = 64  # smaller files (an empty __init__.py, a one-line .gitignore) prove nothing
 _SKIPPED_NAMES = frozenset({"manifest.json", "submission.toml", ".ds_store", "thumbs.db"})
 _PDF_TIMEOUT_S = 60
+PASSAGE_CHARS = 600
 
 
 @dataclass(frozen=True)
 class Part:
-    """A passage shown on the page: a code cell, a markdown cell or a report paragraph."""
+    """A passage shown on the page: a code cell, a markdown paragraph or a report passage."""
 
-    where: str  # "lstm_gates.ipynb, cell 7" or "reports/project1.pdf, paragraph 3"
+    where: str  # "lstm_gates.ipynb, cell 7" or "reports/project1.pdf, passage 3"
     text: str
 
 
@@ -110,9 +111,22 @@ def read_notebook(path: Path, name: str, doc: Document) -> None:
 
 
 def paragraphs(text: str) -> list[str]:
-    """Blank-line separated paragraphs, each on one line, the empty ones dropped."""
+    """Blank-line separated paragraphs, each on one line, the empty ones dropped; a long one
+    (PDF text often has no blank lines) is cut at sentence ends into passages of about
+    PASSAGE_CHARS, so the page can show the matching part side by side."""
     blocks = re.split(r"\n\s*\n", text.replace("\r\n", "\n").replace("\f", "\n\n"))
-    return [" ".join(b.split()) for b in blocks if b.strip()]
+    out = []
+    for block in blocks:
+        flat = " ".join(block.split())
+        passage = ""
+        for sentence in re.split(r"(?<=[.!?])\s+(?=[A-Z0-9])", flat):
+            if passage and len(passage) + len(sentence) > PASSAGE_CHARS:
+                out.append(passage)
+                passage = ""
+            passage = f"{passage} {sentence}".strip()
+        if passage:
+            out.append(passage)
+    return out
 
 
 def _add_figure(doc: Document, where: str, data: bytes) -> None:
@@ -211,7 +225,7 @@ def read_pdfs(pdfs: list, cache: Path | None, progress=None) -> None:
             if not found:
                 reason = f" ({error})" if error else ""
                 doc.notes.append(f"{name}: no text could be read from this PDF{reason}")
-            doc.prose.extend(Part(f"{name}, paragraph {i}", p) for i, p in enumerate(found, 1))
+            doc.prose.extend(Part(f"{name}, passage {i}", p) for i, p in enumerate(found, 1))
 
 
 def _owner_of(folder: Path) -> str:
