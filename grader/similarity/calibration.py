@@ -1,17 +1,20 @@
 """How much independently written work shares, measured on the class itself.
 
 Short constrained code (the LSTM gates) is written alike by students who never met, so no fixed
-cut-off fits every assignment. The scores of *random* pairs of students (every pair in a small
-class, ``NULL_SAMPLE`` random ones in a large one) show what independent work shares: almost all
-random pairs are independent, so their median and their median absolute deviation (MAD) are
-hardly moved by the few copies among them. A pair is flagged when its score is a robust
-z-score of more than ``Z_FLAG`` above that median *and* above the kind's absolute floor:
+cut-off fits every assignment. Each measure of a pair is compared with its values on work that
+is almost all independent, and flagged when it is a robust z-score of more than ``Z_FLAG``
+above their median *and* above the measure's absolute floor:
 
-    z = (score - median) / max(1.4826 * MAD, least spread)
+    z = (value - median) / max(1.4826 * MAD, least spread)
 
-(1.4826 * MAD is the standard deviation of a normal distribution with that MAD). The floor keeps
-a quiet class, where random pairs share nearly nothing, from flagging small overlaps; the
-z-score keeps a class where everyone writes alike from flagging everyone.
+(1.4826 * MAD is the standard deviation of a normal distribution with that median absolute
+deviation; the few copies among the values hardly move a median.) Two bases are used
+(compare.py): the *share* of a pair on random pairs of students (every pair in a small class,
+``NULL_SAMPLE`` random ones in a large one), and the *amount* shared on each student's closest
+classmate, which says how much students who write alike share without copying. The floor
+keeps a quiet class from flagging small overlaps; the z-score keeps a class where everyone
+writes alike from flagging everyone. With fewer than ``MIN_VALUES`` values the floor alone
+decides.
 """
 
 from __future__ import annotations
