@@ -193,6 +193,11 @@ def own_code(rng: random.Random, statements: int) -> str:
     return "\n".join(lines)
 
 
+def own_cells(rng: random.Random, count: int = 4) -> list[tuple[str, str]]:
+    """A notebook of one student's own exploration only."""
+    return [("markdown", paragraph(rng))] + [("code", own_code(rng, 12)) for _ in range(count)]
+
+
 def paragraph(rng: random.Random, sentences: int = 4) -> str:
     out = []
     for _ in range(sentences):

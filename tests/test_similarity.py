@@ -15,6 +15,7 @@ import random
 import shutil
 import subprocess
 import sys
+import tokenize
 from pathlib import Path
 
 import pytest
@@ -343,3 +344,32 @@ def test_page_renders_in_a_real_browser(result, tmp_path):
     with Image.open(shot) as image:
         colours = image.convert("RGB").resize((130, 240)).getcolors(130 * 240)
     assert colours and len(colours) > 20  # text, tables, highlights: not a blank page
+
+
+CORPUS = ROOT.parent.parent / "shared" / "corpus" / "colab"
+if not CORPUS.is_dir():  # the worktree layout (/work/wt/<branch>) vs a clone beside shared/
+    CORPUS = ROOT.parent / "shared" / "corpus" / "colab"
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="shared/corpus/colab is not beside the repo")
+def test_real_notebooks_by_different_authors_are_not_flagged_and_a_copy_of_one_is(tmp_path):
+    notebooks = sorted(CORPUS.glob("*.ipynb"))
+    result = run(notebooks, tmp_path / "alone")
+    assert result.flagged_pairs == 0, result.csv.read_text()
+    # A student hands in one of them with the names changed, against the corpus as public work.
+    source = json.loads(notebooks[1].read_text(encoding="utf-8"))
+    rng = random.Random(8)
+    for cell in source["cells"]:
+        if cell["cell_type"] == "code":
+            try:
+                cell["source"] = sc.renamed("".join(cell["source"]), rng)
+            except (SyntaxError, tokenize.TokenError):
+                continue  # a cell of magics stays as it is
+    copy = tmp_path / "CS21B099.ipynb"
+    copy.write_text(json.dumps(source), encoding="utf-8")
+    mine = tmp_path / "CS21B100.ipynb"
+    mine.write_text(sc.notebook_json(sc.own_cells(random.Random(2)), None), encoding="utf-8")
+    result = run([copy, mine], tmp_path / "copied", against=[CORPUS])
+    public = f"public:{notebooks[1].name}"
+    assert ("CS21B099", public) in result.findings.pairs
+    assert not any(b == public for a, b in result.findings.pairs if a == "CS21B100")

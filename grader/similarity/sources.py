@@ -32,6 +32,10 @@ MIN_FILE_BYTES = 64  # smaller files (an empty __init__.py, a one-line .gitignor
 _SKIPPED_NAMES = frozenset({"manifest.json", "submission.toml", ".ds_store", "thumbs.db"})
 _PDF_TIMEOUT_S = 60
 PASSAGE_CHARS = 600
+_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_TAG = re.compile(r"<[^>]{0,2000}>")
+_URL = re.compile(r"\b(?:https?|ftp)://\S+")
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,16 @@ def read_notebook(path: Path, name: str, doc: Document) -> None:
             for output, data in _output_images(cell):
                 _add_figure(doc, f"{where}, output {output + 1}", data)
         elif cell.get("cell_type") == "markdown":
-            doc.prose.extend(Part(where, p) for p in paragraphs(_cell_text(cell)))
+            doc.prose.extend(Part(where, p) for p in paragraphs(plain_markdown(_cell_text(cell))))
+
+
+def plain_markdown(text: str) -> str:
+    """The words of a markdown cell: HTML tags, images, link targets and bare URLs dropped
+    (every Colab notebook opens with the same badge; a shared URL is not shared prose)."""
+    text = _IMAGE.sub("", text)
+    text = _LINK.sub(r"\1", text)
+    text = _TAG.sub(" ", text)
+    return _URL.sub(" ", text)
 
 
 def paragraphs(text: str) -> list[str]:
