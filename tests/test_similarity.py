@@ -373,3 +373,12 @@ def test_real_notebooks_by_different_authors_are_not_flagged_and_a_copy_of_one_i
     public = f"public:{notebooks[1].name}"
     assert ("CS21B099", public) in result.findings.pairs
     assert not any(b == public for a, b in result.findings.pairs if a == "CS21B100")
+
+
+def test_csv_cells_cannot_become_spreadsheet_formulas(tmp_path):
+    cells = sc.own_cells(random.Random(5), 6)
+    for name in ("=HYPERLINK(1)", "plain"):
+        (tmp_path / f"{name}.ipynb").write_text(sc.notebook_json(cells, None), encoding="utf-8")
+    result = run(sorted(tmp_path.glob("*.ipynb")), tmp_path / "out")
+    rows = result.csv.read_text(encoding="utf-8").splitlines()[1:]
+    assert rows and all(row.startswith("'=HYPERLINK(1)") for row in rows)

@@ -51,13 +51,18 @@ def rank(findings: Findings) -> list[tuple[str, str, list[Evidence]]]:
     return ranked
 
 
+def _cell(text: str) -> str:
+    """A CSV cell a spreadsheet shows as text: one starting like a formula gets a quote."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def write_csv(path: Path, ranked: Sequence[tuple[str, str, list[Evidence]]]) -> None:
     with path.open("w", newline="", encoding="utf-8") as stream:
         writer = csv.writer(stream)
         writer.writerow(["student_a", "student_b", "shared", "score", "detail"])
         for a, b, evidence in ranked:
             for e in sorted(evidence, key=lambda e: -e.score):
-                writer.writerow([a, b, e.kind, f"{e.score:.3f}", e.detail])
+                writer.writerow([_cell(a), _cell(b), e.kind, f"{e.score:.3f}", _cell(e.detail)])
 
 
 def _code_html(text: str, spans: Sequence[tuple[int, int]]) -> str:
