@@ -218,7 +218,8 @@ A flag is a reason to look, not a verdict: read the passages below.</p>
 {_how_html(findings)}
 <h2>Closest pairs not flagged</h2>
 {
-        f"<table><tr><th>A</th><th>B</th><th>kind</th><th>score</th><th>why</th></tr>{near_rows}</table>"
+        "<table><tr><th>A</th><th>B</th><th>kind</th><th>of the way to a flag</th>"
+        f"<th>why</th></tr>{near_rows}</table>"
         if near_rows
         else "<p>None.</p>"
     }
