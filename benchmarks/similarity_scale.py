@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 import similarity_class as sc  # noqa: E402
+import similarity_files as sf  # noqa: E402
 
 from grader.cli import main as grader_main  # noqa: E402
 from grader.similarity import Progress, run, sources  # noqa: E402
@@ -57,7 +58,7 @@ def make_class(root: Path, release: Path, students: int, seed: int) -> set[tuple
         planted.add(tuple(sorted((para.id, everyone[n + 50].id))))
     started = time.perf_counter()
     for count, student in enumerate(everyone, 1):
-        sc.write_collected(student, root / "submissions")
+        sf.write_collected(student, root / "submissions")
         if count % 200 == 0:
             print(f"  generated {count}/{len(everyone)} hand-ins", file=sys.stderr)
     print(f"generated {len(everyone)} hand-ins in {time.perf_counter() - started:.0f} s")

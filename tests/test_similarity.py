@@ -23,6 +23,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 import similarity_class as sc  # noqa: E402
+import similarity_files as sf  # noqa: E402
 from submission_kit import report_pdf, student_folder  # noqa: E402
 
 from grader import bundle  # noqa: E402
@@ -83,10 +84,10 @@ def planted(tmp_path_factory, release):
     root = tmp_path_factory.mktemp("class")
     inbox = root / "submissions"
     for student in students:
-        sc.write_collected(student, inbox)
+        sf.write_collected(student, inbox)
     corpus = root / "public"
     corpus.mkdir()
-    (corpus / "kaggle_lstm.ipynb").write_text(sc.notebook_json(public, None))
+    (corpus / "kaggle_lstm.ipynb").write_text(sf.notebook_json(public, None))
     # A public dataset three students use is known material, not a shared copy.
     airline = "\n".join(f"1949-{m:02d},{100 + 3 * m}" for m in range(1, 13)).encode()
     (corpus / "airline.csv").write_bytes(airline)
@@ -275,7 +276,7 @@ def test_student_content_is_escaped(tmp_path, release):
     hostile.report = [prose.replace(". ", ". <script>alert(2)</script> ", 1)]
     twin = sc.Student("h2", list(hostile.cells), list(hostile.report))
     for student in (hostile, twin, sc.independent("h3", "split", cells, random.Random(3))):
-        sc.write_collected(student, tmp_path / "in", pdf=False)  # ReportLab would drop tags
+        sf.write_collected(student, tmp_path / "in", pdf=False)  # ReportLab would drop tags
     result = run([tmp_path / "in"], tmp_path / "out", release=[release])
     page = result.page.read_text(encoding="utf-8")
     assert "<script>" not in page and "onerror=1>" not in page
@@ -312,7 +313,7 @@ def test_bad_input_says_what_to_do(tmp_path, release, capsys):
 def test_unreadable_files_are_noted_not_fatal(tmp_path, release):
     cells = json.loads(release.read_text())["cells"]
     for n in range(3):
-        sc.write_collected(sc.independent(f"u{n}", "concat", cells, random.Random(n)), tmp_path)
+        sf.write_collected(sc.independent(f"u{n}", "concat", cells, random.Random(n)), tmp_path)
     (tmp_path / "u0" / "project1" / "broken.ipynb").write_text("{not json")
     (tmp_path / "u1" / "project1" / "report.pdf").write_bytes(b"%PDF-1.4 broken")
     report_pdf(tmp_path / "u2" / "extra.pdf")
@@ -368,7 +369,7 @@ def test_real_notebooks_by_different_authors_are_not_flagged_and_a_copy_of_one_i
     copy = tmp_path / "CS21B099.ipynb"
     copy.write_text(json.dumps(source), encoding="utf-8")
     mine = tmp_path / "CS21B100.ipynb"
-    mine.write_text(sc.notebook_json(sc.own_cells(random.Random(2)), None), encoding="utf-8")
+    mine.write_text(sf.notebook_json(sc.own_cells(random.Random(2)), None), encoding="utf-8")
     result = run([copy, mine], tmp_path / "copied", against=[CORPUS])
     public = f"public:{notebooks[1].name}"
     assert ("CS21B099", public) in result.findings.pairs
@@ -378,7 +379,7 @@ def test_real_notebooks_by_different_authors_are_not_flagged_and_a_copy_of_one_i
 def test_csv_cells_cannot_become_spreadsheet_formulas(tmp_path):
     cells = sc.own_cells(random.Random(5), 6)
     for name in ("=HYPERLINK(1)", "plain"):
-        (tmp_path / f"{name}.ipynb").write_text(sc.notebook_json(cells, None), encoding="utf-8")
+        (tmp_path / f"{name}.ipynb").write_text(sf.notebook_json(cells, None), encoding="utf-8")
     result = run(sorted(tmp_path.glob("*.ipynb")), tmp_path / "out")
     rows = result.csv.read_text(encoding="utf-8").splitlines()[1:]
     assert rows and all(row.startswith("'=HYPERLINK(1)") for row in rows)
