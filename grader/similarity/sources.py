@@ -32,6 +32,7 @@ MIN_FILE_BYTES = 64  # smaller files (an empty __init__.py, a one-line .gitignor
 _SKIPPED_NAMES = frozenset({"manifest.json", "submission.toml", ".ds_store", "thumbs.db"})
 _PDF_TIMEOUT_S = 60
 PASSAGE_CHARS = 600
+MAX_READ_BYTES = 20 * 1024 * 1024  # larger images and texts are compared by hash only
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _TAG = re.compile(r"<[^>]{0,2000}>")
@@ -183,6 +184,13 @@ def _pdf_paragraphs(text: str) -> list[str]:
     return paragraphs(re.sub(r"-\n(?=[a-z])", "", text))
 
 
+def _file_entry(path: Path, name: str) -> FileEntry:
+    """Name, SHA-256 and size of a file, read in chunks (a dataset may be large)."""
+    with path.open("rb") as stream:
+        digest = hashlib.file_digest(stream, "sha256").hexdigest()
+    return FileEntry(name, digest, path.stat().st_size)
+
+
 def _files(folder: Path) -> list[Path]:
     """Every file under ``folder``, sorted (os.walk: much cheaper than Path.rglob)."""
     found = []
@@ -208,13 +216,13 @@ def read_folder(folder: Path, doc: Document, pdfs: list) -> None:
         if suffix == NOTEBOOK:
             read_notebook(path, name, doc)
             continue
-        data = path.read_bytes()
-        if len(data) >= MIN_FILE_BYTES:
-            doc.files.append(FileEntry(name, hashlib.sha256(data).hexdigest(), len(data)))
-        if suffix in IMAGE_SUFFIXES:
-            _add_figure(doc, name, data)
-        elif suffix in PROSE_SUFFIXES:
-            text = data.decode("utf-8", "replace")
+        entry = _file_entry(path, name)
+        if entry.size >= MIN_FILE_BYTES:
+            doc.files.append(entry)
+        if suffix in IMAGE_SUFFIXES and entry.size <= MAX_READ_BYTES:
+            _add_figure(doc, name, path.read_bytes())
+        elif suffix in PROSE_SUFFIXES and entry.size <= MAX_READ_BYTES:
+            text = path.read_bytes().decode("utf-8", "replace")
             doc.prose.extend(Part(name, p) for p in paragraphs(text))
         elif suffix == ".pdf":
             pdfs.append((doc, name, path))
@@ -357,12 +365,15 @@ def read_known(
 
 
 def _read_single_file(path: Path, doc: Document, pdfs: list) -> None:
-    data = path.read_bytes()
+    entry = _file_entry(path, path.name)
     suffix = path.suffix.lower()
-    doc.files.append(FileEntry(path.name, hashlib.sha256(data).hexdigest(), len(data)))
+    doc.files.append(entry)
+    if entry.size > MAX_READ_BYTES:
+        return
     if suffix in IMAGE_SUFFIXES:
-        _add_figure(doc, path.name, data)
+        _add_figure(doc, path.name, path.read_bytes())
     elif suffix in PROSE_SUFFIXES:
-        doc.prose.extend(Part(path.name, p) for p in paragraphs(data.decode("utf-8", "replace")))
+        text = path.read_bytes().decode("utf-8", "replace")
+        doc.prose.extend(Part(path.name, p) for p in paragraphs(text))
     elif suffix == ".pdf":
         pdfs.append((doc, path.name, path))
