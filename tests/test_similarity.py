@@ -232,6 +232,12 @@ def test_normalisation_keeps_what_cannot_be_renamed():
     assert "y" not in texts and "a" not in texts
 
 
+def test_soft_keywords_used_as_names_are_renamed_like_names():
+    before = [t.text for t in normalise_code("for key, case in cases.items():\n    match = case")]
+    after = [t.text for t in normalise_code("for k, c in cs.items():\n    m = c")]
+    assert before == after
+
+
 def test_magics_and_broken_cells_still_give_fingerprints():
     cell = "%matplotlib inline\n!pip install torch\nx = compute(a, b, c, d)\ny = (x +"
     assert normalise_code(cell)

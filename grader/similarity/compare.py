@@ -9,9 +9,12 @@ class); 1.0 means the smaller is wholly inside the other.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from grader.similarity import images
@@ -25,6 +28,8 @@ from grader.similarity.candidates import (
 from grader.similarity.fingerprints import Print, code_prints, text_prints
 from grader.similarity.sources import IMAGE_SUFFIXES, Document, Figure, Part
 
+PARALLEL_FROM = 200  # hand-ins from which fingerprinting is spread over processes
+MAX_WORKERS = 4
 PUBLIC_SHARE = 0.5  # a hand-in this much of whose own code or text is in one public source
 MAX_MATCHES = 8  # passages shown side by side per pair and kind
 NEAR_MISSES = 10  # highest unflagged pairs listed on the page, to show where the line falls
@@ -145,6 +150,22 @@ def _location_factors(
     return factors
 
 
+def _fingerprint_all(
+    kind: Kind, texts: list[list[str]], progress: Callable[[str, int, int], None] | None
+) -> list[list[Print]]:
+    """Every hand-in's fingerprints; a large class on every core (the work is pure)."""
+    workers = min(os.cpu_count() or 1, MAX_WORKERS)
+    parallel = len(texts) >= PARALLEL_FROM and workers > 1
+    out: list[list[Print]] = []
+    with ProcessPoolExecutor(workers) if parallel else contextlib.nullcontext() as pool:
+        results = pool.map(kind.prints, texts, chunksize=16) if pool else map(kind.prints, texts)
+        for count, found in enumerate(results, 1):
+            out.append(found)
+            if progress:
+                progress(f"fingerprinting {kind.name}", count, len(texts))
+    return out
+
+
 def compare_kind(
     kind: Kind,
     docs: Sequence[Document],
@@ -157,11 +178,9 @@ def compare_kind(
     released = {x.text for x in kind.parts(known[0])}
     release_hashes = {p.hash for p in kind.prints(sorted(released))}
     # A passage the release holds word for word is known whole: no need to read it again.
-    prints = {}
-    for count, d in enumerate(docs, 1):
-        prints[d.owner] = kind.prints(["" if p.text in released else p.text for p in kind.parts(d)])
-        if progress:
-            progress(f"fingerprinting {kind.name}", count, len(docs))
+    texts = [["" if p.text in released else p.text for p in kind.parts(d)] for d in docs]
+    found = _fingerprint_all(kind, texts, progress)
+    prints = {d.owner: doc_prints for d, doc_prints in zip(docs, found, strict=True)}
     public_index: dict[int, set[str]] = defaultdict(set)
     public_prints: dict[str, list[Print]] = {}
     for doc in known[1:]:

@@ -28,7 +28,8 @@ CODE_K = 10  # tokens per k-gram: about one short statement
 CODE_WINDOW = 4  # winnowing window: every match of >= 13 tokens is certain to be seen
 TEXT_SHINGLE = 3  # content words per shingle
 
-_KEPT_NAMES = frozenset(dir(builtins)) | frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
+# Soft keywords (match, case, type, _) are mostly ordinary names, renamed like any other.
+_KEPT_NAMES = frozenset(dir(builtins)) | frozenset(keyword.kwlist)
 _MAGIC = re.compile(r"^\s*[%!?]")  # IPython magics and shell escapes are not Python
 _SKIPPED = frozenset({tokenize.COMMENT, tokenize.NL, tokenize.ENCODING, tokenize.ENDMARKER})
 _STATEMENT_BREAKS = frozenset({tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT})
