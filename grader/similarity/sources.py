@@ -32,6 +32,7 @@ MIN_FILE_BYTES = 64  # smaller files (an empty __init__.py, a one-line .gitignor
 _SKIPPED_NAMES = frozenset({"manifest.json", "submission.toml", ".ds_store", "thumbs.db"})
 _PDF_TIMEOUT_S = 60
 PASSAGE_CHARS = 600
+PDF_THREADS = 4  # pdftotext processes at once
 MAX_READ_BYTES = 20 * 1024 * 1024  # larger images and texts are compared by hash only
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
@@ -228,25 +229,31 @@ def read_folder(folder: Path, doc: Document, pdfs: list) -> None:
             pdfs.append((doc, name, path))
 
 
+def _pdf_job(item: tuple, cache: Path | None) -> tuple[str, Exception | None]:
+    _, _, path = item
+    try:
+        return pdf_text(path, cache), None
+    except (OSError, subprocess.SubprocessError) as error:
+        return "", error
+
+
+def _collect_pdfs(futures: list, progress=None) -> None:
+    """Add each extracted PDF's passages to its Document, in the order they were queued."""
+    for count, ((doc, name, _), future) in enumerate(futures, 1):
+        text, error = future.result()
+        if progress:
+            progress("reading report PDFs", count, len(futures))
+        found = _pdf_paragraphs(text)
+        if not found:
+            reason = f" ({error})" if error else ""
+            doc.notes.append(f"{name}: no text could be read from this PDF{reason}")
+        doc.prose.extend(Part(f"{name}, passage {i}", p) for i, p in enumerate(found, 1))
+
+
 def read_pdfs(pdfs: list, cache: Path | None, progress=None) -> None:
     """Extract the queued PDFs, a few at a time (pdftotext runs outside the GIL)."""
-
-    def one(item):
-        doc, name, path = item
-        try:
-            return item, pdf_text(path, cache), None
-        except (OSError, subprocess.SubprocessError) as error:
-            return item, "", error
-
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        for count, ((doc, name, _), text, error) in enumerate(pool.map(one, pdfs), 1):
-            if progress:
-                progress("reading report PDFs", count, len(pdfs))
-            found = _pdf_paragraphs(text)
-            if not found:
-                reason = f" ({error})" if error else ""
-                doc.notes.append(f"{name}: no text could be read from this PDF{reason}")
-            doc.prose.extend(Part(f"{name}, passage {i}", p) for i, p in enumerate(found, 1))
+    with ThreadPoolExecutor(max_workers=PDF_THREADS) as pool:
+        _collect_pdfs([(item, pool.submit(_pdf_job, item, cache)) for item in pdfs], progress)
 
 
 def _owner_of(folder: Path) -> str:
@@ -314,13 +321,17 @@ def read_students(
 ) -> tuple[list[Document], list[str]]:
     """One Document per student; two hand-ins naming the same student are an error."""
     hand_ins, notes = expand(paths)
-    pdfs: list = []
     docs = []
-    for count, path in enumerate(hand_ins, 1):
-        docs.append(_hand_in(path, scratch, pdfs))
-        if progress:
-            progress("reading hand-ins", count, len(hand_ins))
-    read_pdfs(pdfs, cache, progress)
+    # PDFs are extracted in threads while the next hand-ins are read.
+    with ThreadPoolExecutor(max_workers=PDF_THREADS) as pool:
+        futures = []
+        for count, path in enumerate(hand_ins, 1):
+            queued: list = []
+            docs.append(_hand_in(path, scratch, queued))
+            futures += [(item, pool.submit(_pdf_job, item, cache)) for item in queued]
+            if progress:
+                progress("reading hand-ins", count, len(hand_ins))
+        _collect_pdfs(futures, progress)
     by_owner: dict[str, list[str]] = {}
     for doc in docs:
         by_owner.setdefault(doc.owner, []).append(str(doc.source))
