@@ -49,6 +49,12 @@ def _serve(args: argparse.Namespace) -> int:
     return serve.cli(args)
 
 
+def _similarity(args: argparse.Namespace) -> int:
+    from grader import similarity
+
+    return similarity.cli(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="grader", description="Release, collect, grade and report for a course."
@@ -148,6 +154,20 @@ def build_parser() -> argparse.ArgumentParser:
     from grader.web.serve import add_arguments as serve_arguments
 
     serve_arguments(serve)
+    similarity = command("similarity", _similarity, "Find copied work across submissions.")
+    similarity.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="student folders, collect's folder, zips, notebooks",
+    )
+    similarity.add_argument("--out", required=True, help="folder for pairs.csv and the page")
+    similarity.add_argument(
+        "--against", nargs="*", default=[], metavar="CORPUS_DIR", help="folders of public work"
+    )
+    similarity.add_argument(
+        "--release", nargs="*", default=[], metavar="NOTEBOOK", help="the released notebooks"
+    )
     return parser
 
 

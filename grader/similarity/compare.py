@@ -1,0 +1,387 @@
+"""Scoring the candidate pairs, kind by kind, into evidence with the passages that match.
+
+Kinds of evidence: ``code`` (notebook code cells), ``text`` (notebook markdown and report
+text), ``file`` (identical files, such as a dataset), ``figure`` (near-identical images). A
+pair's code or text score is the weight of the rare fingerprints the two share over the size of
+the smaller of their own fingerprint sets (what is not known material and not common to the
+class); 1.0 means the smaller is wholly inside the other.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+from grader.similarity import images
+from grader.similarity.calibration import Calibration, from_values, sample_pairs
+from grader.similarity.candidates import (
+    candidate_pairs,
+    common_cap,
+    document_frequency,
+    weight,
+)
+from grader.similarity.fingerprints import Print, code_prints, text_prints
+from grader.similarity.sources import IMAGE_SUFFIXES, Document, Figure, Part
+
+PARALLEL_FROM = 200  # hand-ins from which fingerprinting is spread over processes
+MAX_WORKERS = 4
+PUBLIC_SHARE = 0.5  # a hand-in this much of whose own code or text is in one public source
+MAX_MATCHES = 8  # passages shown side by side per pair and kind
+NEAR_MISSES = 10  # highest unflagged pairs listed on the page, to show where the line falls
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    parts: Callable[[Document], list[Part]]
+    prints: Callable[[Sequence[str]], list[Print]]
+    floor: float  # least share that is flagged, whatever the class
+    min_shared: float  # least weight of shared rare fingerprints that is flagged
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+_DEFINED = re.compile(r"^(?:async\s+)?(?:def|class)\s+([A-Za-z_]\w*)", re.MULTILINE)
+ANSWER_WEIGHT = 0.25  # a fingerprint found only in the filled-in stubs of the released notebook
+SHARE_SPREAD = 0.04  # least robust spread of shares: a quiet class still needs a margin
+AMOUNT_SPREAD = 2.0  # least robust spread of shared amounts, in fingerprints
+CODE = Kind("code", lambda d: d.code, code_prints, floor=0.4, min_shared=12)
+TEXT = Kind("text", lambda d: d.prose, text_prints, floor=0.3, min_shared=12)
+
+
+@dataclass(frozen=True)
+class Match:
+    """One passage of each side, with the spans (lines of code, characters of text) shared."""
+
+    left: Part
+    right: Part
+    left_spans: tuple[tuple[int, int], ...]
+    right_spans: tuple[tuple[int, int], ...]
+
+
+@dataclass
+class Evidence:
+    kind: str
+    score: float
+    detail: str
+    flagged: bool
+    z: float | None = None
+    closeness: float = 1.0  # how near the flag: 1 or more is flagged
+    matches: list[Match] = field(default_factory=list)
+    figures: list[tuple[Figure, Figure, int]] = field(default_factory=list)
+
+
+@dataclass
+class Findings:
+    pairs: dict[tuple[str, str], list[Evidence]]  # (a, b) -> evidence; b may be "public:..."
+    calibrations: list[Calibration]
+    near_misses: list[tuple[str, str, Evidence]]
+    notes: list[str]
+
+
+def _spans(prints: Iterable[Print]) -> tuple[tuple[int, int], ...]:
+    """Lines (code: each line a token is on) or character ranges (text) to highlight."""
+    spans: set[tuple[int, int]] = set()
+    for p in prints:
+        spans.update(((n, n) for n in p.lines) if p.lines else [(p.line, p.end_line)])
+    return tuple(sorted(spans))
+
+
+def _matches(
+    kind: Kind, left: Document, right: Document, lp: list[Print], rp: list[Print], shared: set
+) -> list[Match]:
+    """The passages of both sides that hold the shared fingerprints, best first."""
+    left_parts, right_parts = kind.parts(left), kind.parts(right)
+    by_part_left: dict[int, set[int]] = defaultdict(set)
+    by_part_right: dict[int, set[int]] = defaultdict(set)
+    for p in lp:
+        if p.hash in shared:
+            by_part_left[p.part].add(p.hash)
+    for p in rp:
+        if p.hash in shared:
+            by_part_right[p.part].add(p.hash)
+    found = []
+    for part, hashes in by_part_left.items():
+        best = max(by_part_right, key=lambda q: len(hashes & by_part_right[q]), default=None)
+        if best is None or not hashes & by_part_right[best]:
+            continue
+        common = hashes & by_part_right[best]
+        spans_l = _spans(p for p in lp if p.part == part and p.hash in common)
+        spans_r = _spans(p for p in rp if p.part == best and p.hash in common)
+        found.append((len(common), Match(left_parts[part], right_parts[best], spans_l, spans_r)))
+    found.sort(key=lambda item: -item[0])
+    return [match for _, match in found[:MAX_MATCHES]]
+
+
+def _answer_parts(kind: Kind, release: Document) -> frozenset[str]:
+    """First lines of the released cells that define something (the stubs students fill in)."""
+    firsts = set()
+    for part in kind.parts(release):
+        first = _first_line(part.text)
+        if first.startswith(("def ", "class ", "async def ")):
+            firsts.add(first)
+    return frozenset(firsts)
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+def _location_factors(
+    kind: Kind, doc: Document, prints: list[Print], answers: frozenset[str]
+) -> dict[int, float]:
+    """Per fingerprint: 1, or ANSWER_WEIGHT when it occurs only in the cells that fill in a
+    released stub or define a helper those cells call: there independent correct solutions
+    resemble each other most."""
+    parts = kind.parts(doc)
+    in_answer = {n for n, part in enumerate(parts) if _first_line(part.text) in answers}
+    used = {w for n in in_answer for w in _IDENTIFIER.findall(parts[n].text)}
+    for number, part in enumerate(parts):
+        if set(_DEFINED.findall(part.text)) & used:
+            in_answer.add(number)
+    factors: dict[int, float] = {}
+    for p in prints:
+        value = ANSWER_WEIGHT if p.part in in_answer else 1.0
+        factors[p.hash] = max(factors.get(p.hash, 0.0), value)
+    return factors
+
+
+def _fingerprint_all(
+    kind: Kind, texts: list[list[str]], progress: Callable[[str, int, int], None] | None
+) -> list[list[Print]]:
+    """Every hand-in's fingerprints; a large class on every core (the work is pure)."""
+    workers = min(os.cpu_count() or 1, MAX_WORKERS)
+    parallel = len(texts) >= PARALLEL_FROM and workers > 1
+    out: list[list[Print]] = []
+    with ProcessPoolExecutor(workers) if parallel else contextlib.nullcontext() as pool:
+        results = pool.map(kind.prints, texts, chunksize=16) if pool else map(kind.prints, texts)
+        for count, found in enumerate(results, 1):
+            out.append(found)
+            if progress:
+                progress(f"fingerprinting {kind.name}", count, len(texts))
+    return out
+
+
+def compare_kind(
+    kind: Kind,
+    docs: Sequence[Document],
+    known: Sequence[Document],
+    findings: Findings,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> None:
+    """Score one kind of fingerprinted evidence between students and against public sources."""
+    by_owner = {d.owner: d for d in docs}
+    released = {x.text for x in kind.parts(known[0])}
+    release_hashes = {p.hash for p in kind.prints(sorted(released))}
+    # A passage the release holds word for word is known whole: no need to read it again.
+    texts = [["" if p.text in released else p.text for p in kind.parts(d)] for d in docs]
+    found = _fingerprint_all(kind, texts, progress)
+    prints = {d.owner: doc_prints for d, doc_prints in zip(docs, found, strict=True)}
+    public_index: dict[int, set[str]] = defaultdict(set)
+    public_prints: dict[str, list[Print]] = {}
+    for doc in known[1:]:
+        public_prints[doc.owner] = kind.prints([x.text for x in kind.parts(doc)])
+        for p in public_prints[doc.owner]:
+            public_index[p.hash].add(doc.owner)
+    beyond_release = {o: {p.hash for p in ps} - release_hashes for o, ps in prints.items()}
+    own = {o: {h for h in hs if h not in public_index} for o, hs in beyond_release.items()}
+    df = document_frequency(own)
+    cap = common_cap(len(docs))
+    answers = _answer_parts(kind, known[0])
+    factor = {d.owner: _location_factors(kind, d, prints[d.owner], answers) for d in docs}
+    scored = {o: {h for h in hs if df[h] <= cap} for o, hs in own.items()}
+    rare = {o: {h for h in hs if df[h] >= 2} for o, hs in scored.items()}
+    mass = {o: sum(weight(df[h]) * factor[o][h] for h in hs) for o, hs in scored.items()}
+
+    def shared_mass(a: str, b: str) -> float:
+        fa, fb = factor[a], factor[b]
+        return sum(weight(df[h]) * min(fa[h], fb[h]) for h in rare[a] & rare[b])
+
+    def share(a: str, b: str) -> float:
+        amount = shared_mass(a, b)
+        return min(1.0, amount / min(mass[a], mass[b])) if amount else 0.0
+
+    owners = sorted(by_owner)
+    candidates = sorted(candidate_pairs(rare))
+    by_share = from_values(
+        f"{kind.name} share",
+        "random pairs",
+        [share(a, b) for a, b in sample_pairs(owners)],
+        kind.floor,
+        SHARE_SPREAD,
+    )
+    closest: dict[str, float] = dict.fromkeys(owners, 0.0)
+    amounts = {pair: shared_mass(*pair) for pair in candidates}
+    for (a, b), amount in amounts.items():
+        closest[a], closest[b] = max(closest[a], amount), max(closest[b], amount)
+    by_amount = from_values(
+        f"{kind.name} amount",
+        "students' closest classmates",
+        list(closest.values()),
+        kind.min_shared,
+        AMOUNT_SPREAD,
+    )
+    findings.calibrations += [by_share, by_amount]
+    unflagged = []
+    for a, b in candidates:
+        amount, value = amounts[(a, b)], share(a, b)
+        flagged = value >= by_share.threshold and amount >= by_amount.threshold
+        detail = (
+            f"{value:.0%} of the smaller hand-in's own {kind.name} is shared "
+            f"(z = {by_share.z(value):.1f}); {len(rare[a] & rare[b])} rare fingerprints, "
+            f"weight {amount:.1f} (z = {by_amount.z(amount):.1f})"
+        )
+        evidence = Evidence(kind.name, value, detail, flagged, by_share.z(value))
+        evidence.closeness = min(value / by_share.threshold, amount / by_amount.threshold)
+        if flagged:
+            shared = rare[a] & rare[b]
+            evidence.matches = _matches(
+                kind, by_owner[a], by_owner[b], prints[a], prints[b], shared
+            )
+            findings.pairs.setdefault((a, b), []).append(evidence)
+        else:
+            unflagged.append((a, b, evidence))
+    unflagged.sort(key=lambda item: -item[2].closeness)
+    findings.near_misses.extend(unflagged[:NEAR_MISSES])
+    _against_public(
+        kind, docs, known, prints, beyond_release, public_index, public_prints, findings
+    )
+
+
+def _against_public(
+    kind, docs, known, prints, beyond_release, public_index, public_prints, findings
+):
+    """Hand-ins whose own code (or text) is mostly one public source are reported against it."""
+    sources = {d.owner: d for d in known[1:]}
+    for doc in docs:
+        mine = beyond_release[doc.owner]
+        hits: Counter = Counter()
+        for h in mine:
+            hits.update(public_index.get(h, ()))
+        for public, count in hits.most_common(3):
+            share = count / max(1, len(mine))
+            if share < PUBLIC_SHARE or count < kind.min_shared:
+                continue
+            shared = {h for h in mine if public in public_index.get(h, ())}
+            detail = (
+                f"{share:.0%} of this hand-in's own {kind.name} ({count} fingerprints) is "
+                f"in the public source {public.removeprefix('public:')}"
+            )
+            evidence = Evidence(kind.name, share, detail, True)
+            evidence.matches = _matches(
+                kind, doc, sources[public], prints[doc.owner], public_prints[public], shared
+            )
+            findings.pairs.setdefault((doc.owner, public), []).append(evidence)
+
+
+def compare_files(docs: Sequence[Document], known: Sequence[Document], findings: Findings) -> None:
+    """Identical files (datasets, PDFs, scripts) handed in by a few students."""
+    known_hashes = {f.sha256 for d in known for f in d.files}
+    holders: dict[str, dict[str, str]] = defaultdict(dict)  # sha256 -> owner -> where
+    sizes: dict[str, int] = {}
+    for doc in docs:
+        for entry in doc.files:
+            suffix = "." + entry.where.rsplit(".", 1)[-1].lower() if "." in entry.where else ""
+            if entry.sha256 in known_hashes or suffix in IMAGE_SUFFIXES:
+                continue  # public files are fair to use; images are compared as figures
+            holders[entry.sha256].setdefault(doc.owner, entry.where)
+            sizes[entry.sha256] = entry.size
+    cap = common_cap(len(docs))
+    for digest, owners in holders.items():
+        if len(owners) > cap:
+            example = next(iter(owners.values()))
+            findings.notes.append(
+                f"{example} ({len(owners)} students) is the same file in too many hand-ins "
+                "to be a copy (a public dataset?); not flagged"
+            )
+            continue
+        names = sorted(owners)
+        for i, a in enumerate(names):
+            for b in names[i + 1 :]:
+                detail = (
+                    f"identical file: {owners[a]} = {owners[b]} ({sizes[digest]:,} bytes, "
+                    f"sha256 {digest[:12]}…)"
+                )
+                if len(owners) > 2:
+                    detail += f"; {len(owners)} students hand in this file"
+                findings.pairs.setdefault((a, b), []).append(Evidence("file", 1.0, detail, True))
+
+
+def compare_figures(
+    docs: Sequence[Document], known: Sequence[Document], findings: Findings
+) -> None:
+    """Near-identical figures in different students' hand-ins (known figures left out).
+
+    Equal hashes are merged first, so a plot that hundreds hand in alike costs one comparison;
+    a figure near the figures of more than ``common_cap`` students is common, not a copy.
+    """
+    holders: dict[int, list[tuple[str, Figure]]] = defaultdict(list)
+    for doc in docs:
+        for figure in doc.figures:
+            holders[figure.phash].append((doc.owner, figure))
+    known_hashes = {f.phash for d in known for f in d.figures}
+    unique = sorted(holders.keys() | known_hashes)
+    neighbours: dict[int, list[tuple[int, int]]] = defaultdict(list)  # hash -> (hash, bits)
+    for i, j, bits in images.near_pairs(unique):
+        neighbours[unique[i]].append((unique[j], bits))
+        neighbours[unique[j]].append((unique[i], bits))
+    cap = common_cap(len(docs))
+    by_pair: dict[tuple[str, str], list[tuple[Figure, Figure, int]]] = defaultdict(list)
+    for value, members in holders.items():
+        near = [(value, 0), *neighbours[value]]
+        if any(h in known_hashes for h, _ in near):
+            continue  # the release's or a public source's figure
+        owners = {owner for h, _ in near for owner, _ in holders.get(h, ())}
+        if len(owners) > cap:
+            continue
+        for other, bits in near:
+            if other < value:
+                continue  # each pair of hashes once
+            for a, fa in members:
+                for b, fb in holders.get(other, ()):
+                    if a < b:
+                        by_pair[(a, b)].append((fa, fb, bits))
+                    elif b < a:
+                        by_pair[(b, a)].append((fb, fa, bits))
+    for key, shared in by_pair.items():
+        best = min(bits for _, _, bits in shared)
+        detail = f"{len(shared)} near-identical figure(s), closest {best} of 256 hash bits apart"
+        evidence = Evidence("figure", 1.0 - best / 256, detail, True)
+        evidence.figures = shared[:MAX_MATCHES]
+        findings.pairs.setdefault(key, []).append(evidence)
+
+
+def groups(pairs: dict[tuple[str, str], list[Evidence]]) -> list[list[str]]:
+    """Connected components of the flagged student-student pairs, largest first."""
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for (a, b), evidence in pairs.items():
+        if not b.startswith("public:") and any(e.flagged for e in evidence):
+            parent[root(a)] = root(b)
+    members: dict[str, list[str]] = defaultdict(list)
+    for x in parent:
+        members[root(x)].append(x)
+    return sorted((sorted(m) for m in members.values() if len(m) > 1), key=lambda m: (-len(m), m))
+
+
+def compare(
+    docs: Sequence[Document], release: Document, public: Sequence[Document], progress=None
+) -> Findings:
+    """Every kind of evidence between the students, and against the public sources."""
+    findings = Findings({}, [], [], [])
+    known = [release, *public]
+    compare_kind(CODE, docs, known, findings, progress)
+    compare_kind(TEXT, docs, known, findings, progress)
+    compare_files(docs, known, findings)
+    compare_figures(docs, known, findings)
+    return findings
