@@ -302,12 +302,12 @@ def _hand_in(path: Path, scratch: Path, pdfs: list) -> Document:
         return doc
     folder = path
     if path.suffix.lower() == ".zip":
-        from grader import collect
+        from grader import intake
 
         folder = scratch / f"bundle-{len(list(scratch.iterdir()))}"
         try:
-            collect.extract_bundle(path, folder)
-        except collect.Rejected as error:
+            intake.extract_bundle(path, folder)
+        except intake.Rejected as error:
             doc = Document(error.student or path.stem, path)
             doc.notes.append(f"bundle rejected, not compared: {error.reason}")
             return doc
