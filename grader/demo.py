@@ -110,7 +110,7 @@ def bundle_and_collect(out: Path) -> Path:
     return summary.merged_pdf
 
 
-def course_demo(out: Path, graded_gates: Path) -> None:
+def course_demo(out: Path, graded_assignments: Path) -> None:
     """Issue 14: check both projects of the collected students (beside the rubric), import the
     marks a TA entered in a spreadsheet, compute the final grades with the auto-graded
     assignment of step 3, write the LMS exports and the feedback emails for review."""
@@ -123,7 +123,9 @@ def course_demo(out: Path, graded_gates: Path) -> None:
     projects = load_projects(course.projects_dir)
     graded = out / "course"
     shutil.rmtree(graded, ignore_errors=True)  # a re-run starts clean, no history
-    shutil.copytree(graded_gates, graded / "lstm_gates")  # step 3's results, as one component
+    for component in course.components:  # step 3's results, one folder per component
+        if (graded_assignments / component.id).is_dir():
+            shutil.copytree(graded_assignments / component.id, graded / component.id)
     runtime = ROOT / projects.runtime
     built = (runtime / ".installed").is_file()
     if not built:
@@ -173,14 +175,18 @@ def main(argv: list[str] | None = None) -> int:
     print("\n== 2. Instructor: release the assignments")
     release(out)
     print("\n== 3. Instructor: grade the sample submissions in the sandbox")
-    graded_gates = grade_samples(out)
+    graded_assignments = grade_samples(out)
     print("\n== 4. Student: a two-page project report")
     project_report(out, figure)
     print("\n== 5. Students bundle their hand-ins; the instructor collects them")
     bundle_and_collect(out)
     print("\n== 6. The course: projects checked and marked, final grades, exports, mail")
-    course_demo(out, graded_gates)
+    course_demo(out, graded_assignments)
     print(f"\nEverything is in {out}/")
+    print(
+        "\n== 7. The dashboard and project marking in the browser:\n"
+        f"    .venv/bin/grader serve --course assignments/course.toml --out {out / 'course'}"
+    )
     return 0
 
 
