@@ -24,8 +24,9 @@ from pathlib import Path
 
 _CGROUP_PREFIX = "grader-run-"
 _LIMITED = ("pids", "memory")
-# How long the processes left in a run's cgroup get to die before the cgroup is given up.
-_CGROUP_REMOVE_S = 5.0
+# How long the processes left in a run's cgroup get to die before the cgroup is given up: a
+# fork bomb's hundreds of copies of a process with torch loaded take seconds to tear down.
+_CGROUP_REMOVE_S = 30.0
 # A live run's cgroup holds its kernel within a minute of being made and is removed seconds
 # after the kernel ends; an empty one this much older was left by a grader that was killed.
 _STALE_CGROUP_S = 600.0
@@ -129,6 +130,7 @@ class RunCgroup:
                     (folder / "pids.max").write_text("0")
         left = self.folders
         deadline = time.monotonic() + _CGROUP_REMOVE_S
+        pause = 0.002
         while left:
             for folder in list(left):
                 _kill_members(folder)
@@ -147,7 +149,8 @@ class RunCgroup:
                 )
                 return
             if left:
-                time.sleep(0.05)
+                time.sleep(pause)
+                pause = min(pause * 2, 0.05)
 
 
 def _kill_members(folder: Path) -> None:

@@ -108,11 +108,14 @@ class Zygote:
             )
 
     def stop(self) -> None:
+        """End the warm process: closing its socket lets it exit, and bubblewrap with it."""
         with contextlib.suppress(OSError):
             self._socket.close()
-        if self.process.poll() is None:
+        try:
+            self.process.wait(timeout=2.0)
+        except subprocess.TimeoutExpired:
             self.process.kill()
-        self.process.wait()
+            self.process.wait()
         self._folder.cleanup()
 
 

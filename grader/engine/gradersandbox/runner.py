@@ -176,14 +176,18 @@ def main(settings: dict, down: int, up: int, output: int) -> None:
         elif kind == "f" and len(orders.descriptors) >= 2:
             calls_in, replies_out = orders.descriptors[:2]
             del orders.descriptors[:2]
-            pid = _fork()
+            try:
+                pid = _fork()
+            except OSError:  # the submission used up its processes: answer from here
+                probe.serve(shell.user_ns, calls_in, replies_out, settings["reply_bytes"])
+                pid = None
             if pid == 0:
                 probe.serve(shell.user_ns, calls_in, replies_out, settings["reply_bytes"])
                 _exit(0)
             os.close(calls_in)
             os.close(replies_out)
-            _, status = _waitpid(pid, 0)
-            wire.send(up, "q", os.waitstatus_to_exitcode(status))
+            code = 0 if pid is None else os.waitstatus_to_exitcode(_waitpid(pid, 0)[1])
+            wire.send(up, "q", code)
 
 
 def _text(error: BaseException) -> str:
