@@ -30,6 +30,8 @@ _CGROUP_REMOVE_S = 30.0
 # A live run's cgroup holds its kernel within a minute of being made and is removed seconds
 # after the kernel ends; an empty one this much older was left by a grader that was killed.
 _STALE_CGROUP_S = 600.0
+
+
 @dataclass(frozen=True)
 class _Hierarchy:
     """This process's own cgroup in the hierarchy that holds ``controller`` (v1 or v2)."""

@@ -144,8 +144,7 @@ class Run:
         ended, _ = self._cgroup_news()
         if ended:
             self.gone += (
-                " (the memory limit is too low for the kernel and the submission's "
-                "files together)"
+                " (the memory limit is too low for the kernel and the submission's files together)"
             )
         elif _MEMORY_MESSAGE.search(said) or "MemoryError" in said:
             self.gone += " (the memory limit is too low for Python and its kernel)"
@@ -190,7 +189,9 @@ class Run:
         self.channel.drain_output()
         self._look_at_cgroup(f"cell {index}")
         if reply is None:
-            self._record(CellError(index, "CellTimeoutError", _timeout_text(self, by_notebook), True))
+            self._record(
+                CellError(index, "CellTimeoutError", _timeout_text(self, by_notebook), True)
+            )
             self._stop_runner(
                 f"cell {index} ran past its time limit and did not stop when interrupted, so "
                 "the kernel was stopped"
@@ -205,7 +206,9 @@ class Run:
         if patched:
             self.patched[index] = patched
         if timed_out:
-            self._record(CellError(index, "CellTimeoutError", _timeout_text(self, by_notebook), True))
+            self._record(
+                CellError(index, "CellTimeoutError", _timeout_text(self, by_notebook), True)
+            )
             if by_notebook:
                 self._stop_for_notebook_time(index + 1)
                 return False
@@ -371,9 +374,7 @@ class ProbeSession:
         except (Gone, OSError) as error:
             self.broken = f"the probe process of {function} ended"
             detail = str(error) if isinstance(error, Gone) else "it ended"
-            return ProbeOutcome(
-                None, f"the call failed: {detail}{self.run.patch_note()}"[:500]
-            )
+            return ProbeOutcome(None, f"the call failed: {detail}{self.run.patch_note()}"[:500])
         return _outcome(reply, self.run.patch_note())
 
     def _receive(self, deadline: float):

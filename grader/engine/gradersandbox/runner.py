@@ -18,6 +18,8 @@ import sys
 from . import probe, wire
 
 _write, _fork, _waitpid, _exit = os.write, os.fork, os.waitpid, os._exit
+_close, _waitstatus = os.close, os.waitstatus_to_exitcode
+len, type, str, isinstance, BaseException = len, type, str, isinstance, BaseException  # noqa: A001
 _signal, _SIGINT, _IGNORE = signal.signal, signal.SIGINT, signal.SIG_IGN
 _interrupt = signal.default_int_handler
 _MAX_ORDER = 1 << 22  # a cell's source, a chunk of a file, a call's arguments
@@ -39,6 +41,9 @@ class _Orders:
         self._socket = socket.socket(fileno=fd)
         self._reader = wire.Reader(_MAX_ORDER)
         self.descriptors: list[int] = []
+
+    def fileno(self) -> int:
+        return self._socket.fileno()
 
     def next(self):
         """``(kind, value)``, or None when the grader closed its end."""
@@ -65,6 +70,7 @@ def prepare() -> None:
     config.HistoryManager.enabled = False
     config.InteractiveShell.colors = "nocolor"
     config.InteractiveShell.xmode = "Plain"
+
     class NotebookShell(InteractiveShell):
         """IPython's shell as a notebook has it: no GUI event loop to hook into."""
 
@@ -182,11 +188,13 @@ def main(settings: dict, down: int, up: int, output: int) -> None:
                 probe.serve(shell.user_ns, calls_in, replies_out, settings["reply_bytes"])
                 pid = None
             if pid == 0:
+                for fd in (orders.fileno(), up):  # the runner's own pipes: not the probe's
+                    _close(fd)
                 probe.serve(shell.user_ns, calls_in, replies_out, settings["reply_bytes"])
                 _exit(0)
-            os.close(calls_in)
-            os.close(replies_out)
-            code = 0 if pid is None else os.waitstatus_to_exitcode(_waitpid(pid, 0)[1])
+            _close(calls_in)
+            _close(replies_out)
+            code = 0 if pid is None else _waitstatus(_waitpid(pid, 0)[1])
             wire.send(up, "q", code)
 
 

@@ -101,7 +101,9 @@ def _start_submission(settings: dict, fds: list[int], isolate: bool) -> None:
         os.write(fd, b"0")  # this process; its children are born in the same cgroups
         os.close(fd)
     if isolate:
-        _check(_LIBC.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWCGROUP), "unshare")
+        _check(
+            _LIBC.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWCGROUP), "unshare"
+        )
         _mount("none", "/", "", MS_REC | MS_PRIVATE)
         # Read-only folders of the runtime that lie inside a private folder stay visible.
         kept = [(path, os.open(path, os.O_PATH)) for path in settings["keep"]]
