@@ -180,6 +180,7 @@ def main(settings: dict, down: int, up: int, output: int) -> None:
                 reply = (index, name, _text(failure), budget["dropped"], patched)
             wire.send(up, "d", reply)
         elif kind == "f" and len(orders.descriptors) >= 2:
+            _reap()
             calls_in, replies_out = orders.descriptors[:2]
             del orders.descriptors[:2]
             try:
@@ -194,8 +195,16 @@ def main(settings: dict, down: int, up: int, output: int) -> None:
                 _exit(0)
             _close(calls_in)
             _close(replies_out)
-            code = 0 if pid is None else _waitstatus(_waitpid(pid, 0)[1])
-            wire.send(up, "q", code)
+
+
+def _reap() -> None:
+    """Reap probe processes that ended (they are not waited for: the grader talks to each
+    through its own pipes, and the next one may start at once)."""
+    try:
+        while _waitpid(-1, os.WNOHANG)[0] > 0:
+            pass
+    except ChildProcessError:
+        pass
 
 
 def _text(error: BaseException) -> str:
