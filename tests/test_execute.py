@@ -490,3 +490,16 @@ def test_on_a_machine_with_only_cgroup_v2_its_folder_is_found():
         {},
         Path("/sys/fs/cgroup/user.slice/session-1.scope"),
     )
+
+
+@slow
+def test_a_warm_process_that_died_is_started_again(tmp_path):
+    from grader.engine import warm
+
+    notebook = write_notebook(tmp_path / "nb.ipynb", "def double(x):\n    return x * 2")
+    call = [ProbeCall("double", (np.ones(1),))]
+    assert run_submission(notebook, call, FAST).probes[0].value.tolist() == [2.0]
+    for zygote in list(warm._POOL.values()):
+        zygote.process.kill()
+        zygote.process.wait()
+    assert run_submission(notebook, call, FAST).probes[0].value.tolist() == [2.0]

@@ -543,3 +543,27 @@ def test_without_writable_cgroups_runs_go_on_as_before_with_a_warning(tmp_path):
     # What the cgroup would have stopped: more processes than its limit. (Whether a process
     # that left the run's session outlives it without walls depends on timing; not asserted.)
     assert _started(spawned["output"]) == 300
+
+
+def test_stopping_itself_or_closing_its_pipes_costs_only_its_own_run(tmp_path):
+    stops = write_notebook(
+        tmp_path / "stop.ipynb", "import os, signal\nos.kill(os.getpid(), signal.SIGSTOP)", DOUBLE
+    )
+    closes = write_notebook(
+        tmp_path / "close.ipynb",
+        "import os\nfor fd in range(3, 256):\n    try:\n        os.close(fd)\n"
+        "    except OSError:\n        pass",
+        DOUBLE,
+    )
+    normal = write_notebook(tmp_path / "normal.ipynb", DOUBLE)
+    limits = {"cell_timeout": 3, "notebook_timeout": 60}
+    runs = [run_spec(nb, [DOUBLE_CALL], **limits) for nb in (stops, closes, normal)]
+    report = run_fenced(tmp_path, runs)
+    stopped, closed, after = report["results"]
+
+    assert stopped["status"] == "crashed"
+    assert "did not stop when interrupted" in stopped["reason"]
+    assert closed["status"] == "crashed"
+    assert closed["reason"].startswith("the kernel died while running cell 0")
+    assert after["status"] == "completed"
+    assert_alive(after)
