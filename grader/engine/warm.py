@@ -43,7 +43,7 @@ class Zygote:
         command, arguments, environment = sandbox.warm_command(
             runtime, isolate, theirs.fileno(), blocked, _ZYGOTE_DISK
         )
-        self.key = (runtime, isolate, tuple(arguments))
+        self.owner = os.getpid()  # a forked grader worker must start its own
         self._stderr = deque(maxlen=64)
         err_r, err_w = os.pipe()
         passed = [theirs.fileno()]
@@ -136,7 +136,9 @@ def zygote(runtime: Path | None, isolate: bool, fresh: bool = False) -> Zygote:
     key = (runtime, isolate, len(arguments), _mounts_key(arguments))
     with _POOL_LOCK:
         current = _POOL.get(key)
-        if current is not None and (fresh or not current.alive()):
+        if current is not None and current.owner != os.getpid():
+            current = None  # the parent process's, inherited by a fork: not ours to use
+        elif current is not None and (fresh or not current.alive()):
             current.stop()
             current = None
         if current is None:
@@ -154,5 +156,6 @@ def stop_all() -> None:
     """Stop every warm process of this grader process."""
     with _POOL_LOCK:
         for current in _POOL.values():
-            current.stop()
+            if current.owner == os.getpid():
+                current.stop()
         _POOL.clear()
