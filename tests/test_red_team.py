@@ -92,7 +92,8 @@ def test_nothing_the_sandbox_reads_shows_the_graders_environment_or_host_paths(t
     """Hole 1: /proc/1/environ carried the grader's environment, /proc/1/cmdline host paths."""
     snoop = (
         "import glob\nseen = ''\n"
-        "for path in sorted(glob.glob('/proc/*/environ') + glob.glob('/proc/*/cmdline')):\n"
+        "paths = glob.glob('/proc/*/environ') + glob.glob('/proc/*/cmdline')\n"
+        "for path in sorted(paths) + ['/proc/self/mountinfo']:\n"
         "    try:\n"
         "        seen += path + ': ' + open(path, 'rb').read().decode('latin-1') + '\\n'\n"
         "    except OSError as error:\n"

@@ -37,11 +37,9 @@ class Zygote:
 
     def __init__(self, runtime: Path | None, isolate: bool):
         self._folder = tempfile.TemporaryDirectory(prefix="grader-warm-")
-        blocked = Path(self._folder.name) / "blocked_init.py"
-        blocked.write_text(sandbox.BLOCKED_INIT)
         self._socket, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         command, arguments, environment = sandbox.warm_command(
-            runtime, isolate, theirs.fileno(), blocked, _ZYGOTE_DISK
+            runtime, isolate, theirs.fileno(), Path(self._folder.name), _ZYGOTE_DISK
         )
         self.owner = os.getpid()  # a forked grader worker must start its own
         self._stderr = deque(maxlen=64)
@@ -132,8 +130,7 @@ _POOL_LOCK = threading.Lock()
 def zygote(runtime: Path | None, isolate: bool, fresh: bool = False) -> Zygote:
     """This process's warm process for ``runtime``: started if there is none, restarted if it
     died or ``fresh`` is asked for (the previous one failed to fork)."""
-    _, arguments, _ = sandbox.warm_command(runtime, isolate, 0, Path("/"), _ZYGOTE_DISK)
-    key = (runtime, isolate, len(arguments), _mounts_key(arguments))
+    key = (runtime, isolate, sandbox.shown(runtime))
     with _POOL_LOCK:
         current = _POOL.get(key)
         if current is not None and current.owner != os.getpid():
@@ -144,11 +141,6 @@ def zygote(runtime: Path | None, isolate: bool, fresh: bool = False) -> Zygote:
         if current is None:
             current = _POOL[key] = Zygote(runtime, isolate)
         return current
-
-
-def _mounts_key(arguments: list[str]) -> tuple:
-    # The blocked-init path and control descriptor differ per start; the mounts decide.
-    return tuple(a for a in arguments if not a.startswith("/tmp/grader-warm-") and a != "/")
 
 
 @atexit.register
