@@ -176,7 +176,7 @@ def feedback_html(graded: Graded) -> str:
             "hints": [{"code": c, "message": r.hint_messages[c]} for c in r.hints],
             "forbidden": r.forbidden,
             "cases": case_lines(r),
-            "figure": None if r.passed else _figure(r),
+            "figure": None if r.passed else _figure(r),  # a picture only where it helps
         }
         for r in graded.functions.values()
     ]
