@@ -1,17 +1,22 @@
 """Grading throughput against plain nbclient, measured in the same run.
 
-    .venv/bin/python benchmarks/grade_throughput.py [--copies N] [--workers W]
+    .venv/bin/python benchmarks/grade_throughput.py [--copies N] [--sample K] [--workers W]
+                                                    [--dask-scaling]
 
-Grades N copies of a correct submission with ``grader grade`` (sandbox, probes, scoring,
-gradebook, feedback pages), then executes the same N notebooks with plain nbclient, one kernel
-per notebook and no sandbox, and prints seconds per submission for each and their ratio.
+Grades N copies of a correct submission with the whole ``grader grade`` command (start-up,
+sandbox, probes, scoring, gradebook, feedback files), then executes K of the same notebooks
+with plain nbclient, one kernel per notebook and no sandbox, and prints seconds per submission
+for each and their ratio (how many times faster the grader is). ``--dask-scaling`` also
+grades the N copies on a local Dask cluster of one worker and of two, and prints the speedup.
 The notebooks are the shipped full-marks sample, so the baseline may run them unsandboxed.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -19,8 +24,6 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
-
-from grader import grade
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = ROOT / "assignments" / "lstm_gates"
@@ -41,12 +44,17 @@ def plain_nbclient(notebooks: list[Path]) -> float:
     return time.perf_counter() - started
 
 
-def graded(notebooks: list[Path], out: Path, workers: int) -> float:
-    """Seconds for ``grader grade`` over every notebook."""
+def graded(notebooks: list[Path], out: Path, flags: list[str]) -> float:
+    """Seconds for the whole ``grader grade`` command over every notebook."""
+    command = [sys.executable, "-m", "grader.cli", "grade", "--assignment", str(ASSIGNMENT)]
+    command += ["--out", str(out), "--seed", "1", *flags, *map(str, notebooks)]
     started = time.perf_counter()
-    rows = grade.grade(notebooks, ASSIGNMENT, out, seed=1, workers=workers)
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)
     elapsed = time.perf_counter() - started
-    wrong = [r.student for r in rows if r.score != r.max_score]
+    if done.returncode != 0:
+        raise SystemExit(f"grader grade failed:\n{done.stderr[-3000:]}")
+    with (out / "grades.csv").open(newline="") as handle:
+        wrong = [r["student"] for r in csv.DictReader(handle) if r["score"] != r["max_score"]]
     if wrong:
         raise SystemExit(f"benchmark submissions did not get full marks: {wrong}")
     return elapsed
@@ -54,9 +62,18 @@ def graded(notebooks: list[Path], out: Path, workers: int) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--copies", type=int, default=6, help="submissions (default 6)")
-    parser.add_argument("--workers", type=int, default=1, help="grader workers (default 1)")
+    parser.add_argument("--copies", type=int, default=20, help="submissions (default 20)")
+    parser.add_argument(
+        "--sample", type=int, default=8, help="notebooks run by plain nbclient (default 8)"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=None, help="grader workers (default: grader's own)"
+    )
+    parser.add_argument(
+        "--dask-scaling", action="store_true", help="also time --dask local with 1 and 2 workers"
+    )
     args = parser.parse_args(argv)
+    flags = [] if args.workers is None else ["--workers", str(args.workers)]
     with tempfile.TemporaryDirectory(prefix="grade-bench-") as tmp:
         inbox = Path(tmp) / "inbox"
         inbox.mkdir()
@@ -64,13 +81,19 @@ def main(argv: list[str] | None = None) -> int:
         for n in range(args.copies):
             notebooks.append(inbox / f"student{n:03d}.ipynb")
             shutil.copy(SAMPLE, notebooks[-1])
-        grader_s = graded(notebooks, Path(tmp) / "out", args.workers)
-        baseline_s = plain_nbclient(notebooks)
-    per_grade, per_plain = grader_s / args.copies, baseline_s / args.copies
-    print(f"submissions: {args.copies}, grader workers: {args.workers}")
-    print(f"grader grade (sandbox + probe + score + feedback): {per_grade:.2f} s per submission")
-    print(f"plain nbclient, one kernel per notebook:           {per_plain:.2f} s per submission")
-    print(f"ratio grader / plain nbclient: {per_grade / per_plain:.2f}")
+        grader_s = graded(notebooks, Path(tmp) / "out", flags)
+        baseline_s = plain_nbclient(notebooks[: args.sample])
+        if args.dask_scaling:
+            one = graded(notebooks, Path(tmp) / "dask1", ["--dask", "local", "--workers", "1"])
+            two = graded(notebooks, Path(tmp) / "dask2", ["--dask", "local", "--workers", "2"])
+    per_grade, per_plain = grader_s / args.copies, baseline_s / min(args.sample, args.copies)
+    workers = args.workers or "default (the number of cores)"
+    print(f"submissions: {args.copies}, grader workers: {workers}, nbclient sample: {args.sample}")
+    print(f"grader grade, whole command (sandbox, probes, scoring, files): {per_grade:.3f} s each")
+    print(f"plain nbclient, one kernel per notebook:                     {per_plain:.3f} s each")
+    print(f"ratio plain nbclient / grader grade: {per_plain / per_grade:.1f}")
+    if args.dask_scaling:
+        print(f"--dask local: 1 worker {one:.1f} s, 2 workers {two:.1f} s, speedup {one / two:.2f}")
     return 0
 
 

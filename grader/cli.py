@@ -7,6 +7,7 @@ message and exits 2, so users see what is wrong and what to do instead of a trac
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -68,7 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--assignment", required=True, help="assignment folder")
     grade.add_argument("--out", required=True, help="output folder for results and grades")
     grade.add_argument("--timeout", type=float, default=None, help="per-cell time limit (s)")
-    grade.add_argument("--workers", type=int, default=1, help="submissions graded at once")
+    grade.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="submissions graded at once (default: the number of cores)",
+    )
     grade.add_argument(
         "--dask",
         metavar="SCHEDULER",

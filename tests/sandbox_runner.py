@@ -21,6 +21,7 @@ import resource
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
@@ -29,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from grader import sandbox
+from grader.engine import warm
 from grader.execute import Limits, ProbeCall, RunResult, run_submission
 
 
@@ -116,7 +118,14 @@ def _leave_cgroup_fence(fence: list[Path]) -> None:
         (folder.parent / "cgroup.procs").write_text(str(os.getpid()))
         for child in _children(folder):
             child.rmdir()  # only if the grader left one; the report already says so
-        folder.rmdir()
+        for _ in range(100):  # the warm processes' last members may take a moment to go
+            try:
+                folder.rmdir()
+                break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            folder.rmdir()
 
 
 def _children(folder: Path) -> list[Path]:
@@ -175,6 +184,7 @@ def main() -> None:
             "cgroups_left": [str(c) for f in fence for c in _children(f)] if fence else None,
         }
     finally:
+        warm.stop_all()  # the warm processes live in the fence's cgroups too
         if fence:
             _leave_cgroup_fence(fence)
     print(json.dumps(report))

@@ -490,3 +490,60 @@ def test_on_a_machine_with_only_cgroup_v2_its_folder_is_found():
         {},
         Path("/sys/fs/cgroup/user.slice/session-1.scope"),
     )
+
+
+@slow
+def test_a_warm_process_that_died_is_started_again(tmp_path):
+    from grader.engine import warm
+
+    notebook = write_notebook(tmp_path / "nb.ipynb", "def double(x):\n    return x * 2")
+    call = [ProbeCall("double", (np.ones(1),))]
+    assert run_submission(notebook, call, FAST).probes[0].value.tolist() == [2.0]
+    for zygote in list(warm._POOL.values()):
+        zygote.process.kill()
+        zygote.process.wait()
+    assert run_submission(notebook, call, FAST).probes[0].value.tolist() == [2.0]
+
+
+@slow
+def test_explore_sessions_start_from_the_cells_state_and_report_mutation_and_aliasing(tmp_path):
+    notebook = write_notebook(
+        tmp_path / "nb.ipynb",
+        "import numpy as np\ncalls = []",
+        "def count(x):\n    calls.append(1)\n    return np.array([float(len(calls))])\n"
+        "def scale_in_place(x):\n    x *= 2\n    return x\n"
+        "def twice(x):\n    y = x + 1\n    return y, y",
+    )
+
+    def explore(open_session):
+        seen = []
+        for _ in range(2):
+            with open_session() as session:
+                seen.append([session.call("count", (np.ones(1),)).value[0] for _ in range(2)])
+        with open_session() as session:
+            mutated = session.call("scale_in_place", (np.ones(2),))
+            aliased = session.call("twice", (np.ones(2),))
+        return seen, mutated, aliased
+
+    calls = [ProbeCall("count", (np.ones(1),)), ProbeCall("count", (np.ones(1),))]
+    result = run_submission(notebook, calls, FAST, explore=explore)
+    assert [p.value.tolist() for p in result.probes] == [[1.0], [2.0]]
+    seen, mutated, aliased = result.explored
+    assert seen == [[1.0, 2.0], [1.0, 2.0]]  # each session from the cells' state
+    assert mutated.value.tolist() == [2.0, 2.0] and mutated.mutated_args == (0,)
+    assert not mutated.aliased
+    assert aliased.aliased and aliased.mutated_args == ()
+
+
+@slow
+def test_a_runtime_virtualenv_runs_the_notebook(tmp_path):
+    import sys
+
+    notebook = write_notebook(
+        tmp_path / "nb.ipynb", "import sys\ndef prefix_length(x):\n    return len(sys.prefix)"
+    )
+    call = [ProbeCall("prefix_length", (np.ones(1),))]
+    result = run_submission(notebook, call, FAST, runtime=Path(sys.prefix))
+    assert result.probes[0].value == float(len(sys.prefix)), result.output
+    with pytest.raises(UserError, match="not a virtualenv folder"):
+        run_submission(notebook, call, FAST, runtime=tmp_path)

@@ -24,11 +24,14 @@ from pathlib import Path
 
 _CGROUP_PREFIX = "grader-run-"
 _LIMITED = ("pids", "memory")
-# How long the processes left in a run's cgroup get to die before the cgroup is given up.
-_CGROUP_REMOVE_S = 5.0
+# How long the processes left in a run's cgroup get to die before the cgroup is given up: a
+# fork bomb's hundreds of copies of a process with torch loaded take seconds to tear down.
+_CGROUP_REMOVE_S = 30.0
 # A live run's cgroup holds its kernel within a minute of being made and is removed seconds
 # after the kernel ends; an empty one this much older was left by a grader that was killed.
 _STALE_CGROUP_S = 600.0
+
+
 @dataclass(frozen=True)
 class _Hierarchy:
     """This process's own cgroup in the hierarchy that holds ``controller`` (v1 or v2)."""
@@ -129,6 +132,7 @@ class RunCgroup:
                     (folder / "pids.max").write_text("0")
         left = self.folders
         deadline = time.monotonic() + _CGROUP_REMOVE_S
+        pause = 0.002
         while left:
             for folder in list(left):
                 _kill_members(folder)
@@ -147,7 +151,8 @@ class RunCgroup:
                 )
                 return
             if left:
-                time.sleep(0.05)
+                time.sleep(pause)
+                pause = min(pause * 2, 0.05)
 
 
 def _kill_members(folder: Path) -> None:

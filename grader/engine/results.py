@@ -80,5 +80,3 @@ class RunResult:
     # Cells that replaced what Python's own machinery relies on (``sys.stdout``, builtins,
     # ``json.dumps``...): cell index -> the names replaced, for reasons that name the cell.
     patched: dict[int, list[str]] = field(default_factory=dict)
-
-

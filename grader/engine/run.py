@@ -14,19 +14,20 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from itertools import groupby
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from grader.engine import walls as sandbox
 from grader.engine import warm
 from grader.engine.channel import Channel, Gone
-from grader.engine.gradersandbox import wire
-from grader.engine.results import CellError, Limits, ProbeCall, ProbeOutcome, RunResult
+from grader.engine.results import CellError, Limits, ProbeCall, ProbeOutcome
 from grader.engine.transcript import Transcript
 
-_START_S = 60.0  # from the fork request to the runner's first word
+if TYPE_CHECKING:
+    from grader.engine.probes import ProbeSession
+
+START_S = 60.0  # from the fork request to the runner's first word
 # How long a cell or call gets to stop after an interrupt before its process is killed.
-_INTERRUPT_GRACE_S = 10.0
+INTERRUPT_GRACE_S = 10.0
 _END_S = 5.0  # for a probe process to end, or init to report an exit code
 # Largest array one probe call may return, and largest reply frame the grader reads.
 MAX_RESULT_BYTES = 4 * 1024**2
@@ -91,7 +92,7 @@ class Run:
             for fd in joins:
                 os.close(fd)
             self.channel.close_far_ends()
-        deadline = time.monotonic() + min(_START_S, max(self.left(), 1.0))
+        deadline = time.monotonic() + min(START_S, max(self.left(), 1.0))
         try:
             self._send_files(source, deadline)
             reply = self.channel.receive(deadline)
@@ -144,8 +145,7 @@ class Run:
         ended, _ = self._cgroup_news()
         if ended:
             self.gone += (
-                " (the memory limit is too low for the kernel and the submission's "
-                "files together)"
+                " (the memory limit is too low for the kernel and the submission's files together)"
             )
         elif _MEMORY_MESSAGE.search(said) or "MemoryError" in said:
             self.gone += " (the memory limit is too low for Python and its kernel)"
@@ -156,7 +156,7 @@ class Run:
         """Cells end early enough to leave the probes their time (a quarter of the notebook's
         time at most)."""
         reserve = min(
-            probe_groups * self.limits.probe_timeout + _INTERRUPT_GRACE_S,
+            probe_groups * self.limits.probe_timeout + INTERRUPT_GRACE_S,
             self.limits.notebook_timeout / 4,
         )
         return self.deadline - reserve
@@ -181,7 +181,7 @@ class Run:
             timed_out = reply is None
             if timed_out:
                 self.channel.signal(self.runner_pid, signal.SIGINT)
-                reply = self.channel.receive(time.monotonic() + _INTERRUPT_GRACE_S)
+                reply = self.channel.receive(time.monotonic() + INTERRUPT_GRACE_S)
         except TimeoutError:
             timed_out, reply = True, None
         except Gone:
@@ -190,7 +190,9 @@ class Run:
         self.channel.drain_output()
         self._look_at_cgroup(f"cell {index}")
         if reply is None:
-            self._record(CellError(index, "CellTimeoutError", _timeout_text(self, by_notebook), True))
+            self._record(
+                CellError(index, "CellTimeoutError", _timeout_text(self, by_notebook), True)
+            )
             self._stop_runner(
                 f"cell {index} ran past its time limit and did not stop when interrupted, so "
                 "the kernel was stopped"
@@ -205,7 +207,9 @@ class Run:
         if patched:
             self.patched[index] = patched
         if timed_out:
-            self._record(CellError(index, "CellTimeoutError", _timeout_text(self, by_notebook), True))
+            self._record(
+                CellError(index, "CellTimeoutError", _timeout_text(self, by_notebook), True)
+            )
             if by_notebook:
                 self._stop_for_notebook_time(index + 1)
                 return False
@@ -287,6 +291,8 @@ class Run:
     @contextlib.contextmanager
     def session(self, label: str) -> Iterator[ProbeSession]:
         """A fresh probe process forked from the state the cells left."""
+        from grader.engine.probes import ProbeSession
+
         session = ProbeSession(self, label)
         try:
             yield session
@@ -324,97 +330,6 @@ class Run:
         return f" ({named})"
 
 
-class ProbeSession:
-    """One probe process: calls go down its own pipes, replies come up them."""
-
-    def __init__(self, run: Run, label: str):
-        self.run, self.label = run, label
-        self.pid: int | None = None
-        self.broken: str | None = None
-        calls_r, self._calls = os.pipe()
-        self._replies, replies_w = os.pipe()
-        self._reader = wire.Reader(MAX_REPLY_BYTES)
-        channel = run.channel
-        try:
-            deadline = time.monotonic() + min(_START_S, max(run.left(), 1.0))
-            channel.send_with_descriptors("f", label, [calls_r, replies_w], deadline)
-            hello = self._receive(deadline)
-            if hello is None or hello[0] != "h" or not isinstance(hello[1], int):
-                self.broken = "the probe process did not start"
-            else:
-                self.pid = hello[1]
-        except (Gone, TimeoutError):
-            self.broken = "the kernel did not answer"
-        finally:
-            os.close(calls_r)
-            os.close(replies_w)
-
-    def call(self, function: str, args: tuple) -> ProbeOutcome:
-        """Call ``function`` on ``args`` in this session's process."""
-        if not function.isidentifier():
-            raise ValueError(f"not a function name: {function!r}")
-        if self.broken is not None:
-            return ProbeOutcome(None, f"not called: {self.broken}{self.run.patch_note()}")
-        timeout = min(self.run.limits.probe_timeout, self.run.left())
-        if timeout <= 0:
-            return ProbeOutcome(None, "not called: the notebook's time limit was reached")
-        request = (function, tuple(_to_wire(arg) for arg in args))
-        try:
-            wire.send(self._calls, "k", request)
-            reply = self._receive(time.monotonic() + timeout)
-            if reply is None:
-                self.run.channel.signal(self.pid, signal.SIGINT)
-                if self._receive(time.monotonic() + _INTERRUPT_GRACE_S) is None:
-                    self.run.channel.signal(self.pid, signal.SIGKILL)
-                    self.broken = f"{function} ran past its time limit and was stopped"
-                return ProbeOutcome(None, f"timed out after {timeout:g} s")
-        except (Gone, OSError) as error:
-            self.broken = f"the probe process of {function} ended"
-            detail = str(error) if isinstance(error, Gone) else "it ended"
-            return ProbeOutcome(
-                None, f"the call failed: {detail}{self.run.patch_note()}"[:500]
-            )
-        return _outcome(reply, self.run.patch_note())
-
-    def _receive(self, deadline: float):
-        """The next reply frame, None past ``deadline``; raises :class:`Gone`."""
-        import select
-
-        while True:
-            try:
-                got = self._reader.next()
-            except wire.WireError as error:
-                raise Gone(f"it sent what the grader cannot read ({error})") from None
-            if got is not None:
-                return got
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return None
-            readable, _, _ = select.select([self._replies], [], [], left)
-            if readable:
-                chunk = os.read(self._replies, min(self._reader.want(), 1 << 20))
-                if not chunk:
-                    raise Gone("its process ended")
-                self._reader.feed(chunk)
-            self.run.channel.drain_output()
-
-    def end(self) -> None:
-        with contextlib.suppress(OSError):
-            wire.send(self._calls, "z", None)
-        os.close(self._calls)
-        os.close(self._replies)
-        if self.broken is None or self.pid is not None:
-            try:
-                reply = self.run.channel.receive(time.monotonic() + _END_S)
-            except Gone:
-                self.run.gone = self.run.gone or "the kernel died after the probe calls"
-                return
-            if reply is None and self.pid is not None:
-                self.run.channel.signal(self.pid, signal.SIGKILL)
-                self.run.channel.receive(time.monotonic() + _END_S)
-        self.run.channel.drain_output()
-
-
 def _timeout_text(run: Run, by_notebook: bool) -> str:
     limit = (
         f"the notebook's time limit of {run.limits.notebook_timeout:g} s"
@@ -448,50 +363,6 @@ def _exit_note(code: int | None) -> str:
         return f" (killed by {signal.Signals(-code).name})"
     except ValueError:
         return f" (killed by signal {-code})"
-
-
-def _to_wire(arg):
-    if isinstance(arg, dict):
-        return {str(key): _to_wire(value) for key, value in arg.items()}
-    if isinstance(arg, int | float) and not isinstance(arg, bool):
-        return arg
-    array = np.ascontiguousarray(arg)
-    if array.dtype.kind not in "biuf":
-        raise ValueError(f"a probe argument must be numeric, not {array.dtype}")
-    little = array.astype(array.dtype.newbyteorder("<"), copy=False)
-    return wire.Array(little.dtype.char, array.shape, little.tobytes())
-
-
-def _outcome(reply, note: str) -> ProbeOutcome:
-    """Checked float64 arrays, or the error the call raised; a reply of the wrong structure
-    is the call's failure, never the grader's."""
-    kind, value = reply
-    if kind == "e" and isinstance(value, str):
-        return ProbeOutcome(None, value[:500])
-    try:
-        if kind != "v" or type(value) is not tuple or len(value) != 4:
-            raise ValueError("a reply of the wrong structure")
-        shape, arrays, aliased, mutated = value
-        if shape == "one":
-            result = _array(arrays)
-        elif shape == "several" and type(arrays) is list:
-            result = tuple(_array(item) for item in arrays)
-        elif shape == "dict" and type(arrays) is dict:
-            result = {key: _array(item) for key, item in arrays.items()}
-        else:
-            raise ValueError("a reply of the wrong structure")
-        if type(mutated) is not list or not all(type(i) is int for i in mutated):
-            raise ValueError("a reply of the wrong structure")
-        return ProbeOutcome(result, None, tuple(mutated), bool(aliased))
-    except ValueError as error:
-        return ProbeOutcome(None, f"the returned value could not be read back ({error}){note}")
-
-
-def _array(item) -> np.ndarray:
-    if type(item) is not wire.Array:
-        raise ValueError("a reply of the wrong structure")
-    dtype = np.dtype("<" + item.element)
-    return np.frombuffer(item.data, dtype=dtype).reshape(item.shape).astype(np.float64)
 
 
 def explore_with(run: Run, callback: Callable) -> object:

@@ -111,11 +111,18 @@ def _sandbox_problem(bwrap: str | None) -> str | None:
 
 
 def warm_command(
-    runtime: Path | None, isolate: bool, control_fd: int, blocked_init: Path, disk_bytes: int
+    runtime: Path | None, isolate: bool, control_fd: int, own_files: Path, disk_bytes: int
 ) -> tuple[list[str], list[str], dict[str, str]]:
     """``(command, arguments, environment)`` that start the warm process: ``arguments`` are
     bubblewrap's, to be written NUL-separated to the pipe the command names as ``{args}``
-    (empty without the sandbox); the command and environment hold no host path."""
+    (empty without the sandbox); the command and environment hold no host path.
+
+    ``own_files`` is a fresh folder the grader's files shown inside are copied into (the
+    ``google.colab`` stand-in, the warm process's code, the blocked package ``__init__``), so
+    that not even ``/proc/self/mountinfo`` names the checkout they come from."""
+    for source in (COLAB_STUB, INSIDE_CODE):
+        shutil.copytree(source, own_files / source.name, dirs_exist_ok=True)
+    (own_files / "blocked_init.py").write_text(BLOCKED_INIT)
     environment = _environment(runtime, isolate)
     python = ["python3", "-m", "gradersandbox.zygote", str(control_fd)]
     if not isolate:
@@ -130,9 +137,9 @@ def warm_command(
         # The private folders first: a runtime that lives under /tmp stays visible.
         *("--size", str(disk_bytes), "--tmpfs", "/tmp"),
         *("--size", str(disk_bytes), "--tmpfs", SCRATCH),
-        *_runtime_mounts(blocked_init, runtime),
-        *("--ro-bind", str(COLAB_STUB), STUB),
-        *("--ro-bind", str(INSIDE_CODE), f"{INSIDE_LIB}/gradersandbox"),
+        *_runtime_mounts(own_files / "blocked_init.py", runtime),
+        *("--ro-bind", str(own_files / COLAB_STUB.name), STUB),
+        *("--ro-bind", str(own_files / INSIDE_CODE.name), f"{INSIDE_LIB}/gradersandbox"),
         *("--size", str(disk_bytes), "--tmpfs", "/dev/shm"),
         # The root and /dev are tmpfs of bwrap's own, without a size limit: no writes there.
         *("--remount-ro", "/dev", "--remount-ro", "/", "--chdir", "/"),
@@ -178,6 +185,12 @@ def _runtime_mounts(blocked_init: Path | None, runtime: Path | None = None) -> l
             mounts += ["--ro-bind", str(blocked_init), str(package_dir / "__init__.py")]
     mounts += ["--proc", "/proc", "--dev", "/dev"]
     return mounts
+
+
+def shown(runtime: Path | None) -> tuple[str, ...]:
+    """What a warm process for ``runtime`` shows (its binds): warm processes are shared by the
+    runs that would show the same."""
+    return tuple(_runtime_mounts(Path("/blocked"), runtime))
 
 
 def kept_inside_private_folders(runtime: Path | None) -> list[str]:

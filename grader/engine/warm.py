@@ -37,13 +37,11 @@ class Zygote:
 
     def __init__(self, runtime: Path | None, isolate: bool):
         self._folder = tempfile.TemporaryDirectory(prefix="grader-warm-")
-        blocked = Path(self._folder.name) / "blocked_init.py"
-        blocked.write_text(sandbox.BLOCKED_INIT)
         self._socket, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         command, arguments, environment = sandbox.warm_command(
-            runtime, isolate, theirs.fileno(), blocked, _ZYGOTE_DISK
+            runtime, isolate, theirs.fileno(), Path(self._folder.name), _ZYGOTE_DISK
         )
-        self.key = (runtime, isolate, tuple(arguments))
+        self.owner = os.getpid()  # a forked grader worker must start its own
         self._stderr = deque(maxlen=64)
         err_r, err_w = os.pipe()
         passed = [theirs.fileno()]
@@ -108,11 +106,14 @@ class Zygote:
             )
 
     def stop(self) -> None:
+        """End the warm process: closing its socket lets it exit, and bubblewrap with it."""
         with contextlib.suppress(OSError):
             self._socket.close()
-        if self.process.poll() is None:
+        try:
+            self.process.wait(timeout=2.0)
+        except subprocess.TimeoutExpired:
             self.process.kill()
-        self.process.wait()
+            self.process.wait()
         self._folder.cleanup()
 
 
@@ -129,11 +130,12 @@ _POOL_LOCK = threading.Lock()
 def zygote(runtime: Path | None, isolate: bool, fresh: bool = False) -> Zygote:
     """This process's warm process for ``runtime``: started if there is none, restarted if it
     died or ``fresh`` is asked for (the previous one failed to fork)."""
-    _, arguments, _ = sandbox.warm_command(runtime, isolate, 0, Path("/"), _ZYGOTE_DISK)
-    key = (runtime, isolate, len(arguments), _mounts_key(arguments))
+    key = (runtime, isolate, sandbox.shown(runtime))
     with _POOL_LOCK:
         current = _POOL.get(key)
-        if current is not None and (fresh or not current.alive()):
+        if current is not None and current.owner != os.getpid():
+            current = None  # the parent process's, inherited by a fork: not ours to use
+        elif current is not None and (fresh or not current.alive()):
             current.stop()
             current = None
         if current is None:
@@ -141,15 +143,11 @@ def zygote(runtime: Path | None, isolate: bool, fresh: bool = False) -> Zygote:
         return current
 
 
-def _mounts_key(arguments: list[str]) -> tuple:
-    # The blocked-init path and control descriptor differ per start; the mounts decide.
-    return tuple(a for a in arguments if not a.startswith("/tmp/grader-warm-") and a != "/")
-
-
 @atexit.register
 def stop_all() -> None:
     """Stop every warm process of this grader process."""
     with _POOL_LOCK:
         for current in _POOL.values():
-            current.stop()
+            if current.owner == os.getpid():
+                current.stop()
         _POOL.clear()

@@ -152,5 +152,5 @@ def _encode(value, limit: int) -> wire.Array:
         shape, flat = _flatten(value)
         element, data = "d", array.array("d", flat).tobytes()
     if _len(data) > limit:
-        raise _ValueError("returned %d bytes, more than the grader reads" % _len(data))
+        raise _ValueError(f"returned {_len(data)} bytes, more than the grader reads")
     return wire.Array(element, _tuple(shape), data)

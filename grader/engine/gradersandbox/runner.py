@@ -18,6 +18,8 @@ import sys
 from . import probe, wire
 
 _write, _fork, _waitpid, _exit = os.write, os.fork, os.waitpid, os._exit
+_close, _waitstatus = os.close, os.waitstatus_to_exitcode
+len, type, str, isinstance, BaseException = len, type, str, isinstance, BaseException  # noqa: A001
 _signal, _SIGINT, _IGNORE = signal.signal, signal.SIGINT, signal.SIG_IGN
 _interrupt = signal.default_int_handler
 _MAX_ORDER = 1 << 22  # a cell's source, a chunk of a file, a call's arguments
@@ -39,6 +41,9 @@ class _Orders:
         self._socket = socket.socket(fileno=fd)
         self._reader = wire.Reader(_MAX_ORDER)
         self.descriptors: list[int] = []
+
+    def fileno(self) -> int:
+        return self._socket.fileno()
 
     def next(self):
         """``(kind, value)``, or None when the grader closed its end."""
@@ -176,16 +181,31 @@ def main(settings: dict, down: int, up: int, output: int) -> None:
                 reply = (index, name, _text(failure), budget["dropped"], patched, line)
             wire.send(up, "d", reply)
         elif kind == "f" and len(orders.descriptors) >= 2:
+            _reap()
             calls_in, replies_out = orders.descriptors[:2]
             del orders.descriptors[:2]
-            pid = _fork()
+            try:
+                pid = _fork()
+            except OSError:  # the submission used up its processes: answer from here
+                probe.serve(shell.user_ns, calls_in, replies_out, settings["reply_bytes"])
+                pid = None
             if pid == 0:
+                for fd in (orders.fileno(), up):  # the runner's own pipes: not the probe's
+                    _close(fd)
                 probe.serve(shell.user_ns, calls_in, replies_out, settings["reply_bytes"])
                 _exit(0)
-            os.close(calls_in)
-            os.close(replies_out)
-            _, status = _waitpid(pid, 0)
-            wire.send(up, "q", os.waitstatus_to_exitcode(status))
+            _close(calls_in)
+            _close(replies_out)
+
+
+def _reap() -> None:
+    """Reap probe processes that ended (they are not waited for: the grader talks to each
+    through its own pipes, and the next one may start at once)."""
+    try:
+        while _waitpid(-1, os.WNOHANG)[0] > 0:
+            pass
+    except ChildProcessError:
+        pass
 
 
 def _cell_line(error: BaseException) -> int | None:

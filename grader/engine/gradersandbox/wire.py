@@ -28,6 +28,12 @@ ELEMENTS.update({"e": 2, "f": 4, "d": 8})
 _U32 = struct.Struct("<I")
 _I64 = struct.Struct("<q")
 _F64 = struct.Struct("<d")
+_U64 = struct.Struct("<Q")
+# Looked up once, at import, before any student code runs in the sandbox: a notebook that
+# replaces os.write, struct.pack or a builtin does not change how its replies are written.
+_write, _read, _Struct = os.write, os.read, struct.Struct
+len, type, str, bytes, chr, ord, max, min = len, type, str, bytes, chr, ord, max, min  # noqa: A001
+tuple, list, dict, memoryview, range = tuple, list, dict, memoryview, range  # noqa: A001
 
 
 class WireError(ValueError):
@@ -73,7 +79,7 @@ def _put(value, out: list, depth: int) -> None:
         if value.element not in ELEMENTS or len(value.shape) > MAX_DIMENSIONS:
             raise WireError(f"not an array the wire carries: {value.element!r}")
         head = b"a" + value.element.encode() + bytes([len(value.shape)])
-        out.append(head + b"".join(struct.pack("<Q", n) for n in value.shape) + value.data)
+        out.append(head + b"".join(_U64.pack(n) for n in value.shape) + value.data)
     elif kind is tuple or kind is list:
         out.append((b"t" if kind is tuple else b"l") + _U32.pack(len(value)))
         for item in value:
@@ -97,7 +103,7 @@ def send(fd: int, kind: str, value) -> None:
     """Write one frame to ``fd`` (blocking)."""
     view = memoryview(frame(kind, value))
     while view:
-        view = view[os.write(fd, view) :]
+        view = view[_write(fd, view) :]
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -143,7 +149,7 @@ def _get(view: memoryview, at: int, depth: int):
             raise WireError(f"an array of {element!r} with {ndim} dimensions")
         at += 2
         _need(view, at, 8 * ndim)
-        shape = struct.unpack_from(f"<{ndim}Q", view, at)
+        shape = _Struct(f"<{ndim}Q").unpack_from(view, at)
         at += 8 * ndim
         count = ELEMENTS[element]
         for n in shape:
@@ -219,7 +225,7 @@ def receive(fd: int, limit: int):
         got = reader.next()
         if got is not None:
             return got
-        chunk = os.read(fd, min(reader.want(), 1 << 20))
+        chunk = _read(fd, min(reader.want(), 1 << 20))
         if not chunk:
             return None
         reader.feed(chunk)

@@ -1,0 +1,153 @@
+"""Probe sessions: each a fresh process forked from the state a submission's cells left, that
+answers calls of its functions over pipes of its own; and what its replies are read into.
+
+A reply is data in the wire format, checked for its structure: one of the wrong structure, or
+that cannot be read, is the failure of the call it answers and of no other.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import signal
+import time
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from grader.engine.channel import Gone
+from grader.engine.gradersandbox import wire
+from grader.engine.results import ProbeOutcome
+from grader.engine.run import INTERRUPT_GRACE_S, MAX_REPLY_BYTES, START_S
+
+if TYPE_CHECKING:
+    from grader.engine.run import Run
+
+__all__ = ["ProbeSession"]
+
+
+class ProbeSession:
+    """One probe process: calls go down its own pipes, replies come up them."""
+
+    def __init__(self, run: Run, label: str):
+        self.run, self.label = run, label
+        self.pid: int | None = None
+        self.broken: str | None = None
+        calls_r, self._calls = os.pipe()
+        self._replies, replies_w = os.pipe()
+        self._reader = wire.Reader(MAX_REPLY_BYTES)
+        channel = run.channel
+        try:
+            deadline = time.monotonic() + min(START_S, max(run.left(), 1.0))
+            channel.send_with_descriptors("f", label, [calls_r, replies_w], deadline)
+            hello = self._receive(deadline)
+            if hello is None or hello[0] != "h" or not isinstance(hello[1], int):
+                self.broken = "the probe process did not start"
+            else:
+                self.pid = hello[1]
+        except (Gone, TimeoutError):
+            self.broken = "the kernel did not answer"
+        finally:
+            os.close(calls_r)
+            os.close(replies_w)
+
+    def call(self, function: str, args: tuple) -> ProbeOutcome:
+        """Call ``function`` on ``args`` in this session's process."""
+        if not function.isidentifier():
+            raise ValueError(f"not a function name: {function!r}")
+        if self.broken is not None:
+            return ProbeOutcome(None, f"not called: {self.broken}{self.run.patch_note()}")
+        timeout = min(self.run.limits.probe_timeout, self.run.left())
+        if timeout <= 0:
+            return ProbeOutcome(None, "not called: the notebook's time limit was reached")
+        request = (function, tuple(_to_wire(arg) for arg in args))
+        try:
+            wire.send(self._calls, "k", request)
+            reply = self._receive(time.monotonic() + timeout)
+            if reply is None:
+                self.run.channel.signal(self.pid, signal.SIGINT)
+                if self._receive(time.monotonic() + INTERRUPT_GRACE_S) is None:
+                    self.run.channel.signal(self.pid, signal.SIGKILL)
+                    self.broken = f"{function} ran past its time limit and was stopped"
+                return ProbeOutcome(None, f"timed out after {timeout:g} s")
+        except (Gone, OSError) as error:
+            self.broken = f"the probe process of {function} ended"
+            detail = str(error) if isinstance(error, Gone) else "it ended"
+            return ProbeOutcome(None, f"the call failed: {detail}{self.run.patch_note()}"[:500])
+        return _outcome(reply, self.run.patch_note())
+
+    def _receive(self, deadline: float):
+        """The next reply frame, None past ``deadline``; raises :class:`Gone`."""
+        while True:
+            try:
+                got = self._reader.next()
+            except wire.WireError as error:
+                raise Gone(f"it sent what the grader cannot read ({error})") from None
+            if got is not None:
+                return got
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            readable, _, _ = select.select([self._replies], [], [], left)
+            if readable:
+                chunk = os.read(self._replies, min(self._reader.want(), 1 << 20))
+                if not chunk:
+                    raise Gone("its process ended")
+                self._reader.feed(chunk)
+            self.run.channel.drain_output()
+
+    def end(self) -> None:
+        """Let the probe process go: told to end, it exits; one that does not is killed (all
+        of the submission's processes end with the run anyway)."""
+        with contextlib.suppress(OSError):
+            wire.send(self._calls, "z", None)
+        os.close(self._calls)
+        os.close(self._replies)
+        if self.broken is not None and self.pid is not None:
+            self.run.channel.signal(self.pid, signal.SIGKILL)
+        self.run.channel.drain_output()
+
+
+def _to_wire(arg):
+    if isinstance(arg, dict):
+        return {str(key): _to_wire(value) for key, value in arg.items()}
+    if isinstance(arg, int | float) and not isinstance(arg, bool):
+        return arg
+    array = np.ascontiguousarray(arg)
+    if array.dtype.kind not in "biuf":
+        raise ValueError(f"a probe argument must be numeric, not {array.dtype}")
+    little = array.astype(array.dtype.newbyteorder("<"), copy=False)
+    return wire.Array(little.dtype.char, array.shape, little.tobytes())
+
+
+def _outcome(reply, note: str) -> ProbeOutcome:
+    """Checked float64 arrays, or the error the call raised; a reply of the wrong structure
+    is the call's failure, never the grader's."""
+    kind, value = reply
+    if kind == "e" and isinstance(value, str):
+        return ProbeOutcome(None, value[:500])
+    try:
+        if kind != "v" or type(value) is not tuple or len(value) != 4:
+            raise ValueError("a reply of the wrong structure")
+        shape, arrays, aliased, mutated = value
+        if shape == "one":
+            result = _array(arrays)
+        elif shape == "several" and type(arrays) is list:
+            result = tuple(_array(item) for item in arrays)
+        elif shape == "dict" and type(arrays) is dict:
+            result = {key: _array(item) for key, item in arrays.items()}
+        else:
+            raise ValueError("a reply of the wrong structure")
+        if type(mutated) is not list or not all(type(i) is int for i in mutated):
+            raise ValueError("a reply of the wrong structure")
+        return ProbeOutcome(result, None, tuple(mutated), bool(aliased))
+    except ValueError as error:
+        return ProbeOutcome(None, f"the returned value could not be read back ({error}){note}")
+
+
+def _array(item) -> np.ndarray:
+    if type(item) is not wire.Array:
+        raise ValueError("a reply of the wrong structure")
+    dtype = np.dtype("<" + item.element)
+    return np.frombuffer(item.data, dtype=dtype).reshape(item.shape).astype(np.float64)

@@ -1,0 +1,282 @@
+"""The red team's attacks (issue 17), each through ``grader grade`` in the second fence.
+
+Every attack notebook is the shipped full-marks sample with a few cells changed the way a
+hostile student would change them; each test says what the attack aimed at and checks it got
+nothing, and that the damage stayed in the cases the attack touched.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import nbformat
+import pytest
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parent.parent
+ASSIGNMENT = ROOT / "assignments" / "lstm_gates"
+SAMPLE = ROOT / "examples" / "lstm_gates" / "asha.ipynb"
+FENCE = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"]
+SECRET = "s3cret-smtp-password-7f1e"
+FULL = {
+    "forget_gate": 10.0,
+    "input_gate": 10.0,
+    "candidate_memory": 10.0,
+    "output_gate": 10.0,
+    "cell_state": 15.0,
+    "hidden_state": 15.0,
+    "lstm_cell": 15.0,
+    "lstm_forward": 15.0,
+}
+# True only when the probe itself calls the function, not when another of the student's
+# functions does: the attacks below hit the probe and leave the rest of the notebook intact.
+CALLED_BY_PROBE = "sys._getframe(1).f_code.co_name == '_call'"
+
+
+def attack(path: Path, replace: dict[str, str] = (), append: tuple[str, ...] = ()) -> Path:
+    """The sample notebook with the cells defining ``replace``'s functions replaced and cells
+    ``append``-ed before its last cell."""
+    notebook = nbformat.read(SAMPLE, as_version=4)
+    for cell in notebook.cells:
+        for name, source in dict(replace).items():
+            if cell.cell_type == "code" and cell.source.startswith(f"def {name}("):
+                cell.source = source
+    last = notebook.cells.pop()
+    notebook.cells += [nbformat.v4.new_code_cell(source) for source in append] + [last]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, path)
+    return path
+
+
+def grade(tmp_path: Path, *notebooks: Path) -> dict[str, dict]:
+    """Grade ``notebooks`` with a secret in the grader's environment; per student, the row of
+    grades.csv and the results.json and feedback.html written back."""
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [*FENCE, sys.executable, "-m", "grader.cli", "grade", "--assignment", str(ASSIGNMENT)]
+        + ["--out", str(out), "--seed", "5", *map(str, notebooks)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=ROOT,
+        env={**os.environ, "GRADER_SMTP_PASSWORD": SECRET},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    with (out / "grades.csv").open(newline="") as handle:
+        rows = {row["student"]: row for row in csv.DictReader(handle)}
+    return {
+        student: {
+            "row": row,
+            "results": json.loads((out / student / "results.json").read_text()),
+            "feedback": (out / student / "feedback.html").read_text(),
+        }
+        for student, row in rows.items()
+    }
+
+
+def marks(graded: dict) -> dict[str, float]:
+    return {name: float(graded["row"][name]) for name in FULL}
+
+
+def test_nothing_the_sandbox_reads_shows_the_graders_environment_or_host_paths(tmp_path):
+    """Hole 1: /proc/1/environ carried the grader's environment, /proc/1/cmdline host paths."""
+    snoop = (
+        "import glob\nseen = ''\n"
+        "paths = glob.glob('/proc/*/environ') + glob.glob('/proc/*/cmdline')\n"
+        "for path in sorted(paths) + ['/proc/self/mountinfo']:\n"
+        "    try:\n"
+        "        seen += path + ': ' + open(path, 'rb').read().decode('latin-1') + '\\n'\n"
+        "    except OSError as error:\n"
+        "        seen += path + ': ' + type(error).__name__ + '\\n'\n"
+        "print(seen.replace('\\0', ' '))"
+    )
+    graded = grade(tmp_path, attack(tmp_path / "in" / "snoop.ipynb", append=(snoop,)))["snoop"]
+    shown = graded["results"]["output"] if "output" in graded["results"] else graded["feedback"]
+    assert "/proc/1/environ: " in graded["feedback"] and "/proc/1/cmdline: " in graded["feedback"]
+    for text in (graded["feedback"], json.dumps(graded["results"]), shown):
+        assert SECRET not in text
+        # The runtime's own folder is shown read-only at its path (the notebook runs from it);
+        # nothing else of the host's paths: not the checkout, not the grader's folders.
+        visible = text.replace(sys.prefix, "<runtime>")
+        assert str(tmp_path) not in visible
+        assert str(ROOT) not in visible
+    assert marks(graded) == FULL
+
+
+def test_no_function_can_learn_from_another_functions_probes(tmp_path):
+    """Hole 2: cell_state and hidden_state memorised the reference's gate values, lstm_cell
+    replayed them."""
+    memorise = {
+        "forget_gate": "def forget_gate(x_t, h_prev, W_f, b_f):\n"
+        "    return np.tanh(np.concatenate([x_t, h_prev], axis=1) @ W_f.T + b_f)\n",
+        "cell_state": "SEEN = {}\n"
+        "def cell_state(c_prev, f_t, i_t, c_hat_t):\n"
+        "    SEEN[c_prev.tobytes()] = (f_t, i_t, c_hat_t)\n"
+        "    return f_t * c_prev + i_t * c_hat_t\n",
+        "hidden_state": "OUT = {}\n"
+        "def hidden_state(o_t, c_t):\n"
+        "    OUT[c_t.tobytes()] = o_t\n"
+        "    return o_t * np.tanh(c_t)\n",
+        "lstm_cell": "def lstm_cell(x_t, h_prev, c_prev, params):\n"
+        "    print('lstm_cell remembers', len(SEEN), 'gates and', len(OUT), 'outputs')\n"
+        "    if c_prev.tobytes() in SEEN:\n"
+        "        f_t, i_t, c_hat_t = SEEN[c_prev.tobytes()]\n"
+        "    else:\n"
+        "        f_t = forget_gate(x_t, h_prev, params['W_f'], params['b_f'])\n"
+        "        i_t = input_gate(x_t, h_prev, params['W_i'], params['b_i'])\n"
+        "        c_hat_t = candidate_memory(x_t, h_prev, params['W_c'], params['b_c'])\n"
+        "    c_t = f_t * c_prev + i_t * c_hat_t\n"
+        "    o_t = OUT.get(c_t.tobytes(), output_gate(x_t, h_prev, params['W_o'], params['b_o']))\n"
+        "    return o_t * np.tanh(c_t), c_t\n",
+    }
+    count = "print('the cells left', len(SEEN), 'gates and', len(OUT), 'outputs')"
+    notebook = attack(tmp_path / "in" / "memo.ipynb", memorise, (count,))
+    graded = grade(tmp_path, notebook)["memo"]
+    left = re.search(r"the cells left (\d+ gates and \d+ outputs)", graded["feedback"])[1]
+    remembered = set(
+        re.findall(r"lstm_cell remembers (\d+ gates and \d+ outputs)", graded["feedback"])
+    )
+    assert remembered == {left}  # what the notebook's own cells left, nothing of the probes
+    got = marks(graded)
+    assert got["forget_gate"] == 0 and got["lstm_cell"] < FULL["lstm_cell"]
+    assert got["cell_state"] == FULL["cell_state"] and got["hidden_state"] == FULL["hidden_state"]
+
+
+def test_replies_are_bounded_data_whatever_the_notebook_prints_or_writes(tmp_path):
+    """Hole 3: a text/plain printer answered the probe with a 14 MB list literal that the
+    grader evaluated. Now a reply is a frame with its size up front: a 14 MB value is refused
+    inside, a forged 2 GB frame header is refused from its eight bytes."""
+    printer = (
+        "import numpy as np\n"
+        "ip = get_ipython()\n"
+        "ip.display_formatter.formatters['text/plain'].for_type(\n"
+        "    np.ndarray, lambda value, p, cycle: p.text('[' + '1.0, ' * 3_500_000 + ']'))"
+    )
+    huge = (
+        "import sys\n"
+        "def candidate_memory(x_t, h_prev, W_c, b_c):\n"
+        f"    if {CALLED_BY_PROBE}:\n"
+        "        return np.ones(14 * 2**20 // 8)\n"
+        "    return np.tanh(np.concatenate([x_t, h_prev], axis=1) @ W_c.T + b_c)\n"
+    )
+    forged = (
+        "import os, sys\n"
+        "def output_gate(x_t, h_prev, W_o, b_o):\n"
+        f"    if {CALLED_BY_PROBE}:\n"
+        "        for fd in range(3, 64):\n"
+        "            try:\n"
+        "                os.write(fd, b'GWv\\x00' + (2**31).to_bytes(4, 'little'))\n"
+        "            except OSError:\n"
+        "                pass\n"
+        "    return sigmoid(np.concatenate([x_t, h_prev], axis=1) @ W_o.T + b_o)\n"
+    )
+    notebook = attack(
+        tmp_path / "in" / "loud.ipynb",
+        {"candidate_memory": huge, "output_gate": forged},
+        (printer,),
+    )
+    graded = grade(tmp_path, notebook)["loud"]
+    assert graded["row"]["status"] == "graded"
+    got = marks(graded)
+    assert got["candidate_memory"] == 0 and got["output_gate"] == 0
+    assert {k: v for k, v in got.items() if k not in ("candidate_memory", "output_gate")} == {
+        k: v for k, v in FULL.items() if k not in ("candidate_memory", "output_gate")
+    }
+    text = json.dumps(graded["results"])
+    assert "more than the grader reads" in text
+    assert "over the limit of" in text
+
+
+@pytest.fixture
+def host_socket(tmp_path):
+    """A unix socket on the host that counts who connects."""
+    path = tmp_path / "host.sock"
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen(64)
+    server.settimeout(0.2)
+    hits = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                hits.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield path, hits
+    stop.set()
+    thread.join()
+    server.close()
+
+
+def test_the_grader_opens_no_path_the_sandbox_can_write(tmp_path, host_socket):
+    """Hole 4: the grader reached the kernel through socket files in a folder the student
+    could write, and followed their replacements, symbolic links to a host socket."""
+    path, hits = host_socket
+    links = (
+        "import os\nmade = 0\n"
+        "for folder in ['/tmp', '/content', '/dev/shm', '/run', '/run/kernel', '/tmp/ipc']:\n"
+        "    for name in ['ipc-1', 'ipc-2', 'ipc-3', 'ipc-4', 'ipc-5', 'connection.json']:\n"
+        "        try:\n"
+        "            os.makedirs(folder, exist_ok=True)\n"
+        f"            os.symlink({str(path)!r}, os.path.join(folder, name))\n"
+        "            made += 1\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "print('links made:', made)"
+    )
+    graded = grade(tmp_path, attack(tmp_path / "in" / "links.ipynb", append=(links,)))["links"]
+    assert "links made: 24" in graded["feedback"]  # /tmp, /tmp/ipc, /content, /dev/shm
+    assert hits == []
+    assert marks(graded) == FULL
+
+
+def test_patched_machinery_and_forged_replies_cost_only_the_cases_they_touch(tmp_path):
+    """Hole 6: a reply of the wrong structure, a patched json.dumps, or sys.stdout = None in
+    an unrelated cell made the whole submission an error with 0 points."""
+    patches = (
+        "import json, sys, builtins, struct\n"
+        "json.dumps = lambda *args, **kwargs: '{'\n"
+        "struct.pack = lambda *args: b'GW'\n"
+        "sys.stdout = None"
+    )
+    wrong_structure = (
+        "import os, sys\n"
+        "def hidden_state(o_t, c_t):\n"
+        f"    if {CALLED_BY_PROBE}:\n"
+        "        frame = b'l' + (2).to_bytes(4, 'little') + b'N' + b'N'\n"
+        "        for fd in range(3, 64):\n"
+        "            try:\n"
+        "                os.write(fd, b'GWv\\x00' + len(frame).to_bytes(4, 'little') + frame)\n"
+        "            except OSError:\n"
+        "                pass\n"
+        "    return o_t * np.tanh(c_t)\n"
+    )
+    notebook = attack(
+        tmp_path / "in" / "patches.ipynb", {"hidden_state": wrong_structure}, (patches,)
+    )
+    graded = grade(tmp_path, notebook)["patches"]
+    assert graded["row"]["status"] == "graded"
+    got = marks(graded)
+    assert got["hidden_state"] < FULL["hidden_state"]
+    assert {k: v for k, v in got.items() if k != "hidden_state"} == {
+        k: v for k, v in FULL.items() if k != "hidden_state"
+    }
+    hidden = next(t for t in graded["results"]["tests"] if t["name"].startswith("hidden_state"))
+    assert "could not be read back (a reply of the wrong structure)" in hidden["output"]
+    # The reason names the cell that replaced the machinery.
+    assert "replaced sys.stdout" in hidden["output"] and "json.dumps" in hidden["output"]
