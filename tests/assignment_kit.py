@@ -334,7 +334,7 @@ def check_samples_are_current(name: str) -> None:
     """The committed samples are what the script builds from today's source.ipynb."""
     script = load_samples_script()
     source = nbformat.read(ASSIGNMENTS / name / "source.ipynb", as_version=4)
-    release = script.stubbed(source)
+    release = script.release_of(name, from_source=False)  # `grader assign`, as the script does
     folder = ASSIGNMENTS.parent / "examples" / name
     built = {
         student: script.filled(release, source, m)

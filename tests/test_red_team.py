@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = ROOT / "assignments" / "lstm_gates"
-SAMPLE = ROOT / "examples" / "submissions" / "asha.ipynb"
+SAMPLE = ROOT / "examples" / "lstm_gates" / "asha.ipynb"
 FENCE = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"]
 SECRET = "s3cret-smtp-password-7f1e"
 FULL = {

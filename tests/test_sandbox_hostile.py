@@ -106,7 +106,13 @@ def test_exit_and_kill_everything_end_only_their_own_run(tmp_path):
     assert exited["status"] == "crashed"
     assert exited["reason"].startswith("the kernel died while running cell 0")
     assert exited["cell_errors"] == [
-        {"index": 0, "ename": "DeadKernelError", "evalue": "the kernel died", "timed_out": False}
+        {
+            "index": 0,
+            "ename": "DeadKernelError",
+            "evalue": "the kernel died",
+            "timed_out": False,
+            "line": None,
+        }
     ]
     assert killed["status"] == "crashed"
     assert killed["reason"].startswith("the kernel died while running cell 0")
