@@ -76,7 +76,7 @@ def test_without_a_runtime_the_grader_environment_runs_it(tmp_path):
 
 def test_a_runtime_that_is_not_a_venv_is_refused(tmp_path):
     notebook = write_notebook(tmp_path / "nb.ipynb", "1")
-    with pytest.raises(ValueError, match="not a virtualenv"):
+    with pytest.raises(UserError, match="not a virtualenv"):
         run_submission(notebook, [], runtime=tmp_path)
 
 

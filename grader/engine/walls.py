@@ -212,9 +212,23 @@ def _python_roots() -> list[Path]:
     return sorted(roots, key=lambda p: len(p.parts))
 
 
+def _pth_folders(runtime: Path) -> list[Path]:
+    """Folders the runtime's ``.pth`` files add to its path (an instructor's editable install,
+    a shared package folder): the runtime cannot import them unless the sandbox shows them."""
+    found = []
+    for pth in runtime.glob("lib/python3*/site-packages/*.pth"):
+        for line in pth.read_text(errors="replace").splitlines():
+            line = line.strip()
+            if line and not line.startswith(("#", "import ")) and Path(line).is_absolute():
+                if Path(line).is_dir():
+                    found.append(Path(os.path.realpath(line)))
+    return found
+
+
 def _runtime_roots(runtime: Path) -> list[Path]:
-    """Folders a virtualenv ``runtime`` needs: itself and the Python it was made from."""
-    roots = {Path(os.path.realpath(runtime))}
+    """Folders a virtualenv ``runtime`` needs: itself, the Python it was made from, and the
+    folders its ``.pth`` files name."""
+    roots = {Path(os.path.realpath(runtime)), *_pth_folders(runtime)}
     config = runtime / "pyvenv.cfg"
     if config.is_file():
         for line in config.read_text(errors="replace").splitlines():
@@ -234,10 +248,12 @@ def _hidden_package_dirs() -> list[Path]:
 
 
 def _runtime_hidden_dirs(runtime: Path) -> list[Path]:
+    places = [*runtime.glob("lib/python3*/site-packages"), *_pth_folders(runtime)]
     return [
         Path(os.path.realpath(folder))
         for name in _HIDDEN_PACKAGES
-        for folder in runtime.glob(f"lib/python3*/site-packages/{name}")
+        for place in places
+        for folder in place.glob(name)
     ]
 
 
