@@ -156,7 +156,7 @@ def course_demo(out: Path, graded_assignments: Path) -> None:
         written = exports.write_all(course, grades, graded / "final")
         print("wrote " + ", ".join(str(p) for p in written))
         messages = mail.build_messages(
-            course, grades, projects, book, graded, "LSTM course <lstm-course@example.edu>"
+            course, grades, projects, book, graded, f"{course.title} <course@example.edu>"
         )
         emls = mail.write_eml(messages, graded / "mail")
     print(f"wrote {len(emls)} feedback emails for review to {graded / 'mail'}/ (send: --send)")

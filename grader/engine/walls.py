@@ -56,8 +56,12 @@ _ETC = (
     "timezone",
 )
 # Packages of the trusted side that student code must not import, even if pip installed them
-# into the runtime the sandbox shows.
-_HIDDEN_PACKAGES = ("grader", "reference_lstm")
+# into the runtime the sandbox shows: the grader and every package beside it in its checkout
+# (a course's reference implementation lives there).
+_CHECKOUT = Path(__file__).resolve().parents[2]
+_HIDDEN_PACKAGES = tuple(
+    sorted({"grader"} | {p.parent.name for p in _CHECKOUT.glob("*/__init__.py")})
+)
 BLOCKED_INIT = 'raise ImportError("this package is not available to student code")\n'
 # What the warm process may do in its own user namespace, and only there: make each
 # submission's namespaces and mounts, and forbid nested user namespaces. Student code keeps

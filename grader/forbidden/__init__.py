@@ -126,7 +126,7 @@ def defined_functions(code_or_cells: Cells) -> set[str]:
 
 
 def _forbidden_imports(pieces: list[Piece], forbidden: Forbidden, resolver: Resolver) -> list[str]:
-    """``imports reference_lstm (cell 3, line 1)`` for each import of a forbidden module."""
+    """``imports solutions (cell 3, line 1)`` for each import of a forbidden module."""
     found = []
     for piece in pieces:
         for node in ast.walk(piece.tree):

@@ -1,7 +1,7 @@
 """What each module-level name of the notebook (and of the files it writes) is bound to.
 
 A name's *sites* are every statement that binds or changes it at module level: a ``def`` or
-``class``, an assignment (``L = torch.nn.LSTMCell``, ``cache["f"] = ...``), an import, a loop
+``class``, an assignment (``L = torch.nn.Linear``, ``cache["f"] = ...``), an import, a loop
 or ``with`` target, a method call on it (``table.update(...)``), and any function that declares
 it ``global``. Following a name means scanning all its sites: over-generous on purpose, since a
 value can come from any of them.

@@ -1,11 +1,11 @@
 """Every dotted path that names a forbidden object, learnt once from the real packages.
 
-``torch.nn.LSTMCell`` is also ``torch.nn.modules.LSTMCell`` and ``torch.nn.modules.rnn.LSTMCell``.
+``torch.nn.Linear`` is also ``torch.nn.modules.Linear`` and ``torch.nn.modules.linear.Linear``.
 Rather than guess, a separate trusted process imports the forbidden objects' packages (never the
 student's code), and lists every module attribute that *is* each object, plus its
 ``__module__.__qualname__``. The answer is kept for the life of the process. Where a package
 is not installed on the grader's side, a path still matches when it starts with the forbidden
-name's package and ends with its last part (``torch.nn.<anything>.LSTMCell``).
+name's package and ends with its last part (``torch.nn.<anything>.Linear``).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 From the graded function's ``def``, every global name it uses is followed to all of its sites
 (helpers, classes with all their methods, lambdas, aliases, the files the notebook writes and
 imports), transitively, each site once. Local names stay local: a student's own variable
-called ``lstm`` is not the release's ``lstm = torch.nn.LSTM(...)``.
+called ``layer`` is not the release's ``layer = torch.nn.Linear(...)``.
 """
 
 from __future__ import annotations
@@ -182,7 +182,7 @@ class Reach:
             )
 
     def _imported_as_graded(self, node: ast.AST, path: str) -> None:
-        """``from helper import lstm_cell``: the graded function is what the import names."""
+        """``from helper import step``: the graded function is what the import names."""
         own = self.resolver.own(path)
         if own is not None:
             self._follow(own[0], own[1], self._trail)

@@ -1,8 +1,8 @@
-"""Which object an expression names, as dotted paths (``nn.modules.rnn.LSTM`` -> ``torch.nn...``).
+"""Which object an expression names, as dotted paths (``nn.modules.linear.Linear`` -> ``torch...``).
 
-Resolution follows imports, aliases (``L = torch.nn.LSTMCell``, also inside a function),
+Resolution follows imports, aliases (``L = torch.nn.Linear``, also inside a function),
 attribute chains, and lookups whose names are literal or built from literals
-(``getattr(importlib.import_module("torch." + "nn"), "LSTM" + "Cell")``, ``sys.modules[...]``,
+(``getattr(importlib.import_module("torch." + "nn"), "Lin" + "ear")``, ``sys.modules[...]``,
 ``globals()[...]``, ``vars(m)[...]``, ``m.__dict__[...]``). A name can stand for several
 objects (``try: import torch`` / ``except: torch = None``), so the answer is a set. The
 notebook's own objects are paths in their own module (``__main__.make_cell``, ``helper.Model``).

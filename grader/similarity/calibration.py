@@ -1,8 +1,8 @@
 """How much independently written work shares, measured on the class itself.
 
-Short constrained code (the LSTM gates) is written alike by students who never met, so no fixed
-cut-off fits every assignment. Each measure of a pair is compared with its values on work that
-is almost all independent, and flagged when it is a robust z-score of more than ``Z_FLAG``
+Short constrained code (a few graded equations) is written alike by students who never met, so
+no fixed cut-off fits every assignment. Each measure of a pair is compared with its values on work
+that is almost all independent, and flagged when it is a robust z-score of more than ``Z_FLAG``
 above their median *and* above the measure's absolute floor:
 
     z = (value - median) / max(1.4826 * MAD, least spread)

@@ -2,7 +2,7 @@
 
 Code (MOSS, Schleimer et al. 2003): Python's own tokenizer reads a cell; comments, docstrings
 and layout are dropped, every name is replaced by one placeholder (attribute names and builtins
-are kept: ``np.tanh`` cannot be renamed, ``W_f`` can), every literal by its kind. The k-grams
+are kept: ``np.tanh`` cannot be renamed, ``weights`` can), every literal by its kind. The k-grams
 of that token stream are hashed and *winnowed* (the smallest hash of every window of w
 k-grams is kept), so any match of at least ``w + k - 1`` tokens is certain to share a
 fingerprint. Each cell is read on its own, so reordering cells changes nothing.

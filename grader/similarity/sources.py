@@ -44,7 +44,7 @@ _URL = re.compile(r"\b(?:https?|ftp)://\S+")
 class Part:
     """A passage shown on the page: a code cell, a markdown paragraph or a report passage."""
 
-    where: str  # "lstm_gates.ipynb, cell 7" or "reports/project1.pdf, passage 3"
+    where: str  # "assignment.ipynb, cell 7" or "reports/project1.pdf, passage 3"
     text: str
 
 

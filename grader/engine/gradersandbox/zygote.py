@@ -51,7 +51,7 @@ def warm() -> None:
 
     from . import runner
 
-    try:  # seconds to import, and most LSTM notebooks do
+    try:  # seconds to import, and most course notebooks do
         import torch  # noqa: F401
     except ImportError:
         pass
