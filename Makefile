@@ -9,10 +9,10 @@ DEMO_OUT ?= demo-out
 # and fonts with Devanagari and Greek glyphs for reports. The report tests make PDFs the way
 # students do: pdflatex (article, report, IEEEtran), pandoc, LibreOffice from .docx (~2 min);
 # the dashboard's tests drive Debian's chromium.
-SYSTEM_TOOLS := bwrap pdftoppm pdftotext pdffonts pdflatex pandoc soffice chromium
+SYSTEM_TOOLS := bwrap pdftoppm pdftotext pdffonts pdflatex pandoc soffice chromium openssl
 SYSTEM_PACKAGES := bubblewrap poppler-utils fonts-dejavu-core fonts-noto-core \
 	texlive-latex-base texlive-latex-recommended texlive-fonts-recommended texlive-publishers \
-	lmodern pandoc libreoffice-writer-nogui chromium
+	lmodern pandoc libreoffice-writer-nogui chromium openssl
 
 .PHONY: demo test lint tox system-deps venv clean projects-runtime
 
