@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from grader.errors import UserError
-from grader.grade import Submission, named_by_roster
 from grader.intake.attribute import roster_id_for
 from grader.roster import load_roster
+from grader.submissions import Submission, named_by_roster
 
 ROOT = Path(__file__).resolve().parents[1]
 ROSTER = """id,name,email,role

@@ -1,0 +1,155 @@
+"""What ``grader grade`` grades: one :class:`Submission` per path the user named (a notebook, a
+student folder written by ``grader collect``, or a bundle zip), with the notebook picked from a
+folder by the graded functions it defines, and students optionally named by roster id."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+
+from grader import execute, export, forbidden
+from grader.assignment import AssignmentConfig
+from grader.errors import UserError
+from grader.roster import Roster
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One student's hand-in as found on disk."""
+
+    student: str
+    source: Path  # what the user named: a notebook, a student folder or a bundle zip
+    notebook: Path | None  # the notebook to grade, None when there is none
+    files_dir: Path | None  # the student's files, copied beside the notebook in the sandbox
+    late: bool | None
+    problem: str | None = None  # why it cannot be run, when it cannot
+
+    @property
+    def sha256(self) -> str:
+        digest = hashlib.sha256(self.student.encode())
+        if self.notebook is not None and self.notebook.is_file():
+            digest.update(self.notebook.read_bytes())
+        else:
+            digest.update(str(self.problem).encode())
+        return digest.hexdigest()
+
+
+def _late(manifest: dict, deadline: datetime | None) -> bool | None:
+    if "late" in manifest:
+        return bool(manifest["late"])
+    submitted = manifest.get("submitted_at") or manifest.get("created")
+    if deadline is None or not submitted:
+        return None
+    try:
+        return datetime.fromisoformat(submitted) > deadline
+    except (TypeError, ValueError):
+        return None
+
+
+def _pick_notebook(folder: Path, config: AssignmentConfig) -> Path | str:
+    """The notebook of ``folder`` that defines the most graded functions, or why none does."""
+    notebooks = sorted(p for p in folder.rglob("*.ipynb") if "history" not in p.parts)
+    if not notebooks:
+        return f"no notebook (.ipynb) in {folder.name}/"
+    named = [p for p in notebooks if p.stem == config.name]
+    if named:
+        return named[0]
+    graded = {f.name for f in config.functions}
+
+    def defined(path: Path) -> int:
+        try:
+            cells = execute.read_code_cells(path)
+        except Exception:  # an unreadable notebook defines nothing
+            return 0
+        return len(graded & forbidden.defined_functions(cells))
+
+    count, best = max(((defined(path), path) for path in notebooks), key=lambda pair: pair[0])
+    if count == 0 and len(notebooks) > 1:
+        names = ", ".join(p.name for p in notebooks)
+        return f"none of the notebooks ({names}) defines a graded function"
+    return best
+
+
+def _from_folder(folder: Path, config: AssignmentConfig) -> Submission:
+    manifest_path = folder / "manifest.json"
+    manifest = {}
+    if manifest_path.is_file():
+        try:
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            manifest = {}
+    claimed = str((manifest.get("student") or {}).get("id") or "")
+    student = claimed if export.is_plain_name(claimed) else folder.name
+    picked = _pick_notebook(folder, config)
+    late = _late(manifest, config.deadline)
+    if isinstance(picked, str):
+        return Submission(student, folder, None, folder, late, problem=picked)
+    return Submission(student, folder, picked, folder, late)
+
+
+def find_submissions(
+    paths: Sequence[Path], config: AssignmentConfig, scratch: Path
+) -> list[Submission]:
+    """One :class:`Submission` per PATH (bundle zips are unpacked into ``scratch``)."""
+    from grader import intake
+
+    found = []
+    for path in paths:
+        if not path.exists():
+            raise UserError(
+                f"{path}: no such file or folder; give notebooks, student folders "
+                "(from `grader collect`) or bundle zips"
+            )
+        if path.is_dir():
+            found.append(_from_folder(path, config))
+        elif path.suffix.lower() == ".zip":
+            target = scratch / path.stem
+            try:
+                intake.extract_bundle(path, target)
+            except intake.Rejected as error:
+                problem = f"bundle rejected: {error.reason}"
+                found.append(
+                    Submission(error.student or path.stem, path, None, None, None, problem=problem)
+                )
+                continue
+            found.append(replace(_from_folder(target, config), source=path))
+        else:
+            found.append(Submission(path.stem, path, path, None, None))
+    by_student: dict[str, list[Path]] = {}
+    for submission in found:
+        by_student.setdefault(submission.student, []).append(submission.source)
+    clashes = {s: p for s, p in by_student.items() if len(p) > 1}
+    if clashes:
+        listing = "; ".join(f"{s}: {', '.join(map(str, p))}" for s, p in clashes.items())
+        raise UserError(
+            f"several submissions for one student ({listing}); "
+            "grade them in separate runs or rename them"
+        )
+    return found
+
+
+def named_by_roster(submissions: Sequence[Submission], roster: Roster) -> list[Submission]:
+    """The submissions named by roster id (found by manifest email or id, folder or file name);
+    those the roster does not know keep their name, with a warning."""
+    from grader.intake.attribute import roster_id_for
+
+    named = []
+    for submission in submissions:
+        manifest = {}
+        if submission.files_dir is not None:
+            with contextlib.suppress(OSError, ValueError):
+                manifest = json.loads((submission.files_dir / "manifest.json").read_bytes())
+        roster_id = roster_id_for(submission.source, manifest, roster)
+        if roster_id is None:
+            print(f"warning: {submission.source} is not on the roster", file=sys.stderr)
+        named.append(replace(submission, student=roster_id or submission.student))
+    ids = [s.student for s in named]
+    if clashes := sorted({i for i in ids if ids.count(i) > 1}):
+        raise UserError(f"several submissions for roster id(s) {', '.join(clashes)}")
+    return named
