@@ -15,7 +15,6 @@ import os
 import secrets
 import sys
 import tempfile
-import time
 import traceback
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -37,6 +36,7 @@ from grader.assignment import (
 from grader.errors import UserError
 from grader.gradebook import Gradebook, Row
 from grader.roster import Roster, load_roster
+from grader.run_report import Progress, summary_table
 from grader.scoring import Rules, score_function
 from grader.submissions import Submission, find_submissions, named_by_roster
 
@@ -230,38 +230,6 @@ def _grade_safely(submission: Submission, plan: Plan, seed: int) -> Row:
 # --- the run -----------------------------------------------------------------------------
 
 
-class Progress:
-    """A bar with counts and ETA on a terminal; one plain line per submission otherwise."""
-
-    def __init__(self, total: int, stream=sys.stderr):
-        self.total, self.done, self.stream = total, 0, stream
-        self.started = time.monotonic()
-        self.bar = None
-        if stream.isatty():
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, unit="submission", file=stream)
-
-    def update(self, row: Row) -> None:
-        self.done += 1
-        if self.bar is not None:
-            self.bar.set_postfix_str(f"{row.student}: {row.score:g}/{row.max_score:g}")
-            self.bar.update(1)
-            return
-        elapsed = time.monotonic() - self.started
-        eta = elapsed / self.done * (self.total - self.done)
-        print(
-            f"[{self.done}/{self.total}] {row.student}: {row.score:g}/{row.max_score:g} "
-            f"{row.status} (ETA {eta:.0f} s)",
-            file=self.stream,
-            flush=True,
-        )
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
 def _graded_rows(
     todo: list[tuple[Submission, int]], plan: Plan, workers: int, dask: str | None
 ) -> Iterator[Row]:
@@ -391,27 +359,6 @@ def _seed(explicit: int | None, config: AssignmentConfig) -> int:
     if config.seed is not None:
         return config.seed
     return secrets.randbelow(2**31)
-
-
-def summary_table(rows: Sequence[Row], functions: Sequence[str]) -> str:
-    """A plain-text table of the run: one line per student."""
-    short = [f[:12] for f in functions]
-    header = ["student", "score", "status", *short]
-    lines = [
-        [
-            r.student,
-            f"{r.score:g}/{r.max_score:g}",
-            r.status,
-            *(f"{r.functions.get(f, 0):g}" for f in functions),
-        ]
-        for r in rows
-    ]
-    widths = [max(len(str(x)) for x in column) for column in zip(header, *lines, strict=True)]
-    render = [
-        "  ".join(str(x).ljust(w) for x, w in zip(line, widths, strict=True))
-        for line in [header, *lines]
-    ]
-    return "\n".join(render)
 
 
 def cli(args: argparse.Namespace) -> int:

@@ -28,7 +28,7 @@ from submission_kit import (
     student_folder,
 )
 
-from grader import bundle
+from grader import bundle, submission_pdf
 from grader.cli import main
 from grader.errors import UserError
 from grader.report import SECTIONS, build_report
@@ -134,7 +134,7 @@ def test_a_devanagari_name_and_title_are_shaped_on_the_cover(tmp_path: Path) -> 
     # Shaped, not letter by letter: न्य and र्मा join into conjuncts, so the heading is drawn
     # narrower than its letters side by side (and boxes for missing glyphs would differ again).
     heading = f"Submission of {name}"
-    shaped, letters = set_widths(heading, bundle._styles()["title"])
+    shaped, letters = set_widths(heading, submission_pdf._styles()["title"])
     drawn = drawn_width(pdf, 1, heading, limit=letters + 30)
     assert abs(drawn - shaped) < 3 < abs(drawn - letters), (drawn, shaped, letters)
 
@@ -150,7 +150,7 @@ def test_greek_and_accented_names_on_the_cover(tmp_path: Path) -> None:
     fonts = assert_all_fonts_embedded(pdf, 1)
     assert not any("Devanagari" in font for font in fonts)  # Greek is DejaVu's own
     heading = f"Submission of {name}"
-    shaped, letters = set_widths(heading, bundle._styles()["title"])
+    shaped, letters = set_widths(heading, submission_pdf._styles()["title"])
     assert shaped == pytest.approx(letters, abs=0.5)  # nothing to join in Greek
     assert drawn_width(pdf, 1, "Submission", limit=letters + 30) == pytest.approx(shaped, abs=3)
 
@@ -159,7 +159,7 @@ def test_code_cells_are_shaded_and_keep_their_text(tmp_path: Path) -> None:
     code = ("def forget_gate(x_t, h_prev, W_f, b_f):\n    return 1", "print('नमस्ते दुनिया')")
     path = notebook_file(tmp_path / "nb.ipynb", code=code, png=False)
     pdf = tmp_path / "appendix.pdf"
-    pdf.write_bytes(bundle.notebook_pdf("Appendix", path))
+    pdf.write_bytes(submission_pdf.notebook_pdf("Appendix", path))
 
     text = page_text(pdf, 1)
     assert "def forget_gate(x_t, h_prev, W_f, b_f):" in text
@@ -283,7 +283,7 @@ def test_appendix_survives_a_hostile_notebook(tmp_path: Path) -> None:
     ]
     nbformat.write(notebook, path)
     output = tmp_path / "appendix.pdf"
-    output.write_bytes(bundle.notebook_pdf("Appendix", path))
+    output.write_bytes(submission_pdf.notebook_pdf("Appendix", path))
     text = pdf_text(output)
     assert "more lines not shown" in text
     assert "figure not shown: UnidentifiedImageError" in text

@@ -1,0 +1,63 @@
+"""What a grading run shows: progress with counts and an ETA while it runs, and a plain-text
+table of the rows at the end."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+
+from grader.gradebook import Row
+
+
+class Progress:
+    """A bar with counts and ETA on a terminal; one plain line per submission otherwise."""
+
+    def __init__(self, total: int, stream=sys.stderr):
+        self.total, self.done, self.stream = total, 0, stream
+        self.started = time.monotonic()
+        self.bar = None
+        if stream.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="submission", file=stream)
+
+    def update(self, row: Row) -> None:
+        self.done += 1
+        if self.bar is not None:
+            self.bar.set_postfix_str(f"{row.student}: {row.score:g}/{row.max_score:g}")
+            self.bar.update(1)
+            return
+        elapsed = time.monotonic() - self.started
+        eta = elapsed / self.done * (self.total - self.done)
+        print(
+            f"[{self.done}/{self.total}] {row.student}: {row.score:g}/{row.max_score:g} "
+            f"{row.status} (ETA {eta:.0f} s)",
+            file=self.stream,
+            flush=True,
+        )
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def summary_table(rows: Sequence[Row], functions: Sequence[str]) -> str:
+    """A plain-text table of the run: one line per student."""
+    short = [f[:12] for f in functions]
+    header = ["student", "score", "status", *short]
+    lines = [
+        [
+            r.student,
+            f"{r.score:g}/{r.max_score:g}",
+            r.status,
+            *(f"{r.functions.get(f, 0):g}" for f in functions),
+        ]
+        for r in rows
+    ]
+    widths = [max(len(str(x)) for x in column) for column in zip(header, *lines, strict=True)]
+    render = [
+        "  ".join(str(x).ljust(w) for x, w in zip(line, widths, strict=True))
+        for line in [header, *lines]
+    ]
+    return "\n".join(render)
