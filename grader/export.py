@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import functools
 import io
 import json
 from collections.abc import Mapping, Sequence
@@ -155,8 +156,9 @@ def _verdict(result: FunctionResult) -> str:
     return "partial" if result.score > 0 else "not yet"
 
 
-def feedback_html(graded: Graded) -> str:
-    """The self-contained feedback page (images inline)."""
+@functools.cache
+def _feedback_template():
+    """The page's template, compiled once per process (compiling it costs more than a page)."""
     import jinja2
 
     env = jinja2.Environment(
@@ -165,6 +167,11 @@ def feedback_html(graded: Graded) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    return env.get_template("feedback.html")
+
+
+def feedback_html(graded: Graded) -> str:
+    """The self-contained feedback page (images inline)."""
     functions = [
         {
             "name": r.name,
@@ -182,7 +189,7 @@ def feedback_html(graded: Graded) -> str:
     ]
     output = graded.output[-FEEDBACK_OUTPUT_CHARS:]
     note = "last part" if len(graded.output) > len(output) or graded.output_truncated else "all"
-    return env.get_template("feedback.html").render(
+    return _feedback_template().render(
         student=graded.student,
         title=graded.title,
         graded_at=graded.graded_at,

@@ -31,6 +31,7 @@ from grader.assignment import (
     load_config,
     owned_cell_problems,
     owned_checksums,
+    owned_sources,
     released_notebook,
 )
 from grader.errors import UserError
@@ -60,6 +61,8 @@ class Plan:
     limits: execute.Limits
     out: Path
     owned_checksums: dict[str, str]  # role -> checksum of the released grader-owned cells
+    # The released grader-owned cells: the engine runs them once per warm process.
+    shared_cells: tuple[str, ...] = ()
 
 
 def _warnings(
@@ -172,7 +175,13 @@ def grade_submission(submission: Submission, plan: Plan, seed: int) -> Row:
         }
     else:
         probed = probing.probe_and_score(
-            submission.notebook, submission.files_dir, plan.limits, assignment, cases, scan
+            submission.notebook,
+            submission.files_dir,
+            plan.limits,
+            assignment,
+            cases,
+            scan,
+            plan.shared_cells,
         )
         run, results = probed.run, probed.results
     status = "graded" if run.status == "completed" else run.status
@@ -318,7 +327,7 @@ def grade(
     execute.check_sandbox(limits)
     out.mkdir(parents=True, exist_ok=True)
     released = released_notebook(assignment)
-    plan = Plan(config, limits, out, owned_checksums(released))
+    plan = Plan(config, limits, out, owned_checksums(released), owned_sources(released))
     with (
         tempfile.TemporaryDirectory(prefix="grader-bundles-") as scratch,
         Gradebook(out / "gradebook.sqlite") as book,

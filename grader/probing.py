@@ -1,16 +1,14 @@
 """Probe a submission's graded functions, score the answers, and diagnose what lost points.
 
 The marks come from the first calls only (one batch of every function's cases). Diagnosis
-(:mod:`grader.scoring.diagnose`) then calls the student's code again, for hints only: through
-the engine's interactive sessions where the engine offers them (``run_submission(...,
-explore=...)``), otherwise, as a fallback, by running the notebook again with a batch of probe
-calls per round, and only when a function lost points.
+(:mod:`grader.scoring.diagnose`) then calls the student's code again, for hints only, through
+the engine's interactive sessions (``run_submission(..., explore=...)``), and only when a
+function lost points.
 """
 
 from __future__ import annotations
 
 import contextlib
-import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,8 +19,7 @@ from grader.scoring import FunctionResult, Rules, score_function
 from grader.scoring.diagnose import Assignmentish, diagnose
 from grader.scoring.values import HiddenCase
 
-# Rounds of extra calls a diagnosis may make: each costs a run of the notebook in the fallback.
-FALLBACK_ROUNDS = 3
+# Rounds of extra calls a diagnosis may make, each call in a fresh probe process.
 SESSION_ROUNDS = 10
 
 
@@ -59,10 +56,6 @@ def _score(
     }
 
 
-def _engine_explores() -> bool:
-    return "explore" in inspect.signature(execute.run_submission).parameters
-
-
 def _outcomes(assignment, cases, probes) -> tuple[dict, dict]:
     """Each function's ``(value, error)`` pairs and its probe outcomes, from the probes made
     in the order of the calls."""
@@ -81,42 +74,17 @@ def probe_and_score(
     assignment: Assignment,
     cases: Mapping[str, Sequence[HiddenCase]],
     forbidden_of: Callable[[str], Mapping[str, list[str]]],
+    shared_cells: Sequence[str] = (),
 ) -> Probed:
     """Run ``notebook``, score every graded function on ``cases`` and add the diagnosis;
-    ``forbidden_of(code)`` scans the notebook's code for forbidden shortcuts."""
+    ``forbidden_of(code)`` scans the notebook's code for forbidden shortcuts; ``shared_cells``
+    (the release's grader-owned cells) are run once for every submission.
+
+    The marks come from the graded probes (each function in a fresh process); while the
+    notebook's state is at hand, ``explore`` scores those outcomes and, only when something
+    lost points, diagnoses it, each extra call in a fresh session. Its hints are kept for the
+    functions that lost points; a full-marks submission costs no extra process."""
     rules = Rules.of(assignment)
-    calls = [execute.ProbeCall(n, c.args) for n in assignment.functions for c in cases[n]]
-    if _engine_explores():
-        return _with_sessions(notebook, files_dir, limits, assignment, cases, forbidden_of, rules)
-    run = execute.run_submission(notebook, calls, limits, files_dir)
-    outcomes, notes = _outcomes(assignment, cases, run.probes)
-    results = _score(assignment, cases, outcomes, forbidden_of(run.code), rules)
-
-    def call_batch(batch):
-        probes = execute.run_submission(
-            notebook, [execute.ProbeCall(f, a) for f, a in batch], limits, files_dir
-        ).probes
-        return [(p.value, p.error, p) for p in probes]
-
-    usable = run.status == "completed"
-    diagnose(
-        results,
-        cases,
-        outcomes,
-        known(assignment),
-        rules,
-        call_batch if usable else None,
-        FALLBACK_ROUNDS,
-        notes,
-    )
-    return Probed(run, outcomes, results)
-
-
-def _with_sessions(notebook, files_dir, limits, assignment, cases, forbidden_of, rules) -> Probed:
-    """The engine's interactive probing. The marks come from the graded probes (each function
-    in a fresh process); while the notebook's state is at hand, ``explore`` calls every case
-    again in sessions of its own, scores them the same way and diagnoses what fails there, each
-    extra call in a fresh session. Its hints are kept for the functions that lost points."""
     names = assignment.functions
     calls = [execute.ProbeCall(n, c.args) for n in names for c in cases[n]]
 
@@ -133,12 +101,8 @@ def _with_sessions(notebook, files_dir, limits, assignment, cases, forbidden_of,
                 answers.append((probe.value, probe.error, probe))
         return answers
 
-    def explore(open_session):
-        notes = {}
-        for name in names:
-            with open_session() as session:
-                notes[name] = [session.call(name, c.args) for c in cases[name]]
-        outcomes = {n: [(p.value, p.error) for p in notes[n]] for n in names}
+    def explore(open_session, probes):
+        outcomes, notes = _outcomes(assignment, cases, probes)
         results = _score(assignment, cases, outcomes, {}, rules)
         if all(r.passed for r in results.values()):
             return {}
@@ -154,7 +118,9 @@ def _with_sessions(notebook, files_dir, limits, assignment, cases, forbidden_of,
         )
         return {n: (r.hints, r.hint_messages) for n, r in results.items() if not r.passed}
 
-    run = execute.run_submission(notebook, calls, limits, files_dir, explore=explore)
+    run = execute.run_submission(
+        notebook, calls, limits, files_dir, explore=explore, shared_cells=tuple(shared_cells)
+    )
     outcomes, notes = _outcomes(assignment, cases, run.probes)
     results = _score(assignment, cases, outcomes, forbidden_of(run.code), rules)
     explored = run.explored if isinstance(run.explored, dict) else None

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from grader import sandbox
-from grader.engine import warm
+from grader.engine import cgroups, warm
 from grader.execute import Limits, ProbeCall, RunResult, run_submission
 
 
@@ -175,6 +175,7 @@ def main() -> None:
                 results = list(pool.map(_run, job["runs"]))
         else:
             results = [_run(spec) for spec in job["runs"]]
+        cgroups.wait_removed()  # the runs' cgroups are removed in the background
         report = {
             "results": results,
             "leftover": _processes_with(job["marker"]) if job.get("marker") else [],

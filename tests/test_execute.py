@@ -515,7 +515,8 @@ def test_explore_sessions_start_from_the_cells_state_and_report_mutation_and_ali
         "def twice(x):\n    y = x + 1\n    return y, y",
     )
 
-    def explore(open_session):
+    def explore(open_session, probes):
+        assert [p.value.tolist() for p in probes] == [[1.0], [2.0]]  # the graded calls'
         seen = []
         for _ in range(2):
             with open_session() as session:

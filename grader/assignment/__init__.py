@@ -5,7 +5,12 @@ An instructor adds an assignment by adding a folder; see assignments/README.md.
 """
 
 from grader.assignment.config import CONFIG_NAME, PUBLIC_SEED, AssignmentConfig, load_config
-from grader.assignment.owned import OWNED_ROLES, owned_cell_problems, owned_checksums
+from grader.assignment.owned import (
+    OWNED_ROLES,
+    owned_cell_problems,
+    owned_checksums,
+    owned_sources,
+)
 from grader.assignment.package import Assignment, HiddenCase, function_rng, load_assignment
 from grader.assignment.releasing import release, released_notebook
 from grader.assignment.types import Case, Mistake
@@ -24,6 +29,7 @@ __all__ = [
     "load_config",
     "owned_cell_problems",
     "owned_checksums",
+    "owned_sources",
     "release",
     "released_notebook",
 ]

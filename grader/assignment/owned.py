@@ -95,6 +95,17 @@ def owned_checksums(notebook: nbformat.NotebookNode) -> dict[str, str]:
     }
 
 
+def owned_sources(notebook: nbformat.NotebookNode) -> tuple[str, ...]:
+    """The text of each grader-owned code cell of ``notebook``, in order."""
+    return tuple(
+        cell.source
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        and isinstance(cell.metadata.get("grader"), dict)
+        and "owned" in cell.metadata["grader"]
+    )
+
+
 def owned_cell_problems(
     notebook: nbformat.NotebookNode, expected: Mapping[str, str] | None = None
 ) -> list[str]:

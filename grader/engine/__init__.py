@@ -54,19 +54,25 @@ def run_submission(
     *,
     runtime: Path | None = None,
     explore: Callable | None = None,
+    shared_cells: Sequence[str] = (),
 ) -> RunResult:
     """Run ``notebook`` in a sandbox, then make each of ``probe_calls``; never raises for a bad
     notebook.
 
     ``files_dir`` (the submission's own folder) is copied into the working folder; without it,
     only the notebook is. ``runtime`` is a virtualenv folder whose Python runs the notebook
-    (None: the grader's own). ``explore``, if given, is called as ``explore(open_session)``
-    after the probes: ``open_session()`` is a context manager whose ``.call(function, args)``
+    (None: the grader's own). ``explore``, if given, is called as
+    ``explore(open_session, probes)`` after the probes, with their outcomes in the order of
+    ``probe_calls``: ``open_session()`` is a context manager whose ``.call(function, args)``
     returns a :class:`ProbeOutcome`, each session a fresh process forked from the state the
     cells left; what it returns is kept in ``RunResult.explored``. Safe to call from several
     threads or processes at once. Raises :class:`SandboxUnavailable` when no sandbox can be
     made and ``limits`` does not allow running without one.
-    """
+
+    ``shared_cells`` are cells the caller vouches for (an assignment's grader-owned cells, as
+    released): the warm process runs them once, and a cell of the notebook with exactly that
+    text defines what it defined there instead of running again (see
+    :mod:`grader.engine.gradersandbox.shared`)."""
     started = time.monotonic()
     for call in probe_calls:
         if not call.function.isidentifier():
@@ -84,7 +90,7 @@ def run_submission(
     code = "\n\n".join(source for _, source in cells)
     source = Path(files_dir or notebook).resolve()
     with run_cgroup(limits.memory_bytes, limits.max_processes) as cgroup:
-        run = Run(limits, cgroup, started, Path(runtime) if runtime else None)
+        run = Run(limits, cgroup, started, Path(runtime) if runtime else None, tuple(shared_cells))
         explored = None
         try:
             run.start(source)
@@ -93,7 +99,7 @@ def run_submission(
                 run.run_cells(cells, run.cells_deadline(groups))
             probes = run.probe_all(list(probe_calls))
             if explore is not None and run.gone is None:
-                explored = explore_with(run, explore)
+                explored = explore_with(run, explore, probes)
         finally:
             run.close()
     status, reason = run.verdict()

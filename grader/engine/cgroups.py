@@ -14,8 +14,10 @@ import os
 import re
 import signal
 import sys
+import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,33 +128,112 @@ class RunCgroup:
     def remove(self) -> None:
         """End every process left in the cgroup, then remove it; warns on stderr if some
         process outlives the wait."""
+        self._stop_starts()
+        _remove_folders(self.folders)
+
+    def remove_soon(self) -> None:
+        """End every process left in the cgroup and remove it, in the background if its
+        processes are still being torn down (see :func:`wait_removed`)."""
+        self._stop_starts()
+        left = []
+        for folder in self.folders:
+            _kill_members(folder)
+            try:
+                folder.rmdir()
+            except FileNotFoundError:
+                pass
+            except OSError:
+                left.append(folder)
+        if left:
+            _remover().put(left)
+
+    def _stop_starts(self) -> None:
         for hierarchy, folder in self._made:
             if hierarchy.controller == "pids":  # nothing new can start, so kills cannot be outrun
                 with contextlib.suppress(OSError):
                     (folder / "pids.max").write_text("0")
-        left = self.folders
-        deadline = time.monotonic() + _CGROUP_REMOVE_S
-        pause = 0.002
-        while left:
-            for folder in list(left):
-                _kill_members(folder)
-                try:
-                    folder.rmdir()
-                    left.remove(folder)
-                except FileNotFoundError:
-                    left.remove(folder)
-                except OSError:
-                    continue  # members still dying
-            if left and time.monotonic() > deadline:
-                print(
-                    f"grader: warning: processes still run in {', '.join(map(str, left))}; "
-                    "the cgroup was left in place",
-                    file=sys.stderr,
-                )
-                return
-            if left:
-                time.sleep(pause)
-                pause = min(pause * 2, 0.05)
+
+
+def _remove_folders(left: list[Path]) -> None:
+    """Kill the members of these cgroups until each can be removed, or warn after a while."""
+    left = list(left)
+    deadline = time.monotonic() + _CGROUP_REMOVE_S
+    pause = 0.002
+    while left:
+        for folder in list(left):
+            _kill_members(folder)
+            try:
+                folder.rmdir()
+                left.remove(folder)
+            except FileNotFoundError:
+                left.remove(folder)
+            except OSError:
+                continue  # members still dying
+        if left and time.monotonic() > deadline:
+            print(
+                f"grader: warning: processes still run in {', '.join(map(str, left))}; "
+                "the cgroup was left in place",
+                file=sys.stderr,
+            )
+            return
+        if left:
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
+
+
+class _Remover:
+    """Removes the cgroups of ended runs while the next run goes on: tearing down a run's
+    processes takes milliseconds the grader need not wait for. Its thread ends when there is
+    nothing left to remove, and is not a daemon: a grader process waits for it to end."""
+
+    def __init__(self):
+        self.owner = os.getpid()  # a forked grader worker starts its own
+        self._waiting: deque[list[Path]] = deque()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def put(self, folders: list[Path]) -> None:
+        with self._lock:
+            self._waiting.append(folders)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._work, name="cgroup-remover")
+                self._thread.start()
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                if not self._waiting:
+                    self._thread = None
+                    return
+                folders = self._waiting.popleft()
+            _remove_folders(folders)
+
+    def finish(self) -> None:
+        with self._lock:
+            thread = self._thread
+        if thread is not None:
+            thread.join()
+
+
+_REMOVER: _Remover | None = None
+_REMOVER_LOCK = threading.Lock()
+
+
+def _remover() -> _Remover:
+    global _REMOVER
+    with _REMOVER_LOCK:
+        if _REMOVER is None or _REMOVER.owner != os.getpid():
+            _REMOVER = _Remover()
+        return _REMOVER
+
+
+def wait_removed() -> None:
+    """Return once every run cgroup this process left to the background is removed (or given
+    up with a warning)."""
+    with _REMOVER_LOCK:
+        remover = _REMOVER
+    if remover is not None and remover.owner == os.getpid():
+        remover.finish()
 
 
 def _kill_members(folder: Path) -> None:
@@ -200,7 +281,7 @@ def run_cgroup(memory_bytes: int, max_processes: int) -> Iterator[RunCgroup | No
         yield cgroup
     finally:
         if cgroup is not None:
-            cgroup.remove()
+            cgroup.remove_soon()
 
 
 def _remove_stale_cgroups(hierarchies: tuple[_Hierarchy, ...]) -> None:

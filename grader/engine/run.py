@@ -43,8 +43,16 @@ _MEMORY_MESSAGE = re.compile(
 class Run:
     """The state of one run: the submission's pipes, its transcript, what went wrong so far."""
 
-    def __init__(self, limits: Limits, cgroup, started: float, runtime: Path | None):
+    def __init__(
+        self,
+        limits: Limits,
+        cgroup,
+        started: float,
+        runtime: Path | None,
+        shared_cells: tuple[str, ...] = (),
+    ):
         self.limits, self.cgroup, self.runtime = limits, cgroup, runtime
+        self.shared_cells = shared_cells
         self.transcript = Transcript(limits.output_bytes)
         self.deadline = started + limits.notebook_timeout
         self.cell_errors: list[CellError] = []
@@ -111,10 +119,11 @@ class Run:
 
     def _fork(self, settings: dict, fds: list[int]) -> None:
         isolate = not self.limits.unsafe_no_sandbox
+        shared = self.shared_cells
         try:
-            warm.zygote(self.runtime, isolate).fork(settings, fds)
+            warm.zygote(self.runtime, isolate, shared_cells=shared).fork(settings, fds)
         except OSError:  # the warm process died since its last fork: start another
-            warm.zygote(self.runtime, isolate, fresh=True).fork(settings, fds)
+            warm.zygote(self.runtime, isolate, True, shared).fork(settings, fds)
 
     def _send_files(self, source: Path, deadline: float) -> None:
         """The submission's folder (or lone notebook), file by file; links are kept as links."""
@@ -365,6 +374,7 @@ def _exit_note(code: int | None) -> str:
         return f" (killed by signal {-code})"
 
 
-def explore_with(run: Run, callback: Callable) -> object:
-    """Call ``callback(open_session)`` on the trusted side; each session is a fresh process."""
-    return callback(lambda: run.session("explore"))
+def explore_with(run: Run, callback: Callable, probes: list[ProbeOutcome]) -> object:
+    """Call ``callback(open_session, probes)`` on the trusted side; each session is a fresh
+    process."""
+    return callback(lambda: run.session("explore"), probes)

@@ -23,6 +23,7 @@ from collections import deque
 from pathlib import Path
 
 from grader.engine import walls as sandbox
+from grader.engine.gradersandbox import shared
 
 _START_S = 120.0  # importing numpy, IPython and matplotlib on a busy machine
 _ZYGOTE_DISK = 64 * 1024**2  # the warm process's own folders; submissions get fresh ones
@@ -35,7 +36,7 @@ class WarmFailed(RuntimeError):
 class Zygote:
     """One warm process and the socket that asks it to fork."""
 
-    def __init__(self, runtime: Path | None, isolate: bool):
+    def __init__(self, runtime: Path | None, isolate: bool, shared_cells: tuple[str, ...] = ()):
         self._folder = tempfile.TemporaryDirectory(prefix="grader-warm-")
         self._socket, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         command, arguments, environment = sandbox.warm_command(
@@ -75,7 +76,18 @@ class Zygote:
                 os.close(args_r)
         threading.Thread(target=self._keep_stderr, args=(err_r,), daemon=True).start()
         self._lock = threading.Lock()
+        self._send_shared(shared_cells)
         self._wait_warm()
+
+    def _send_shared(self, sources: tuple[str, ...]) -> None:
+        """The warm process's first message: the cells it runs once for every submission
+        (none if they are too large for one message)."""
+        message = json.dumps(list(sources)).encode()
+        if len(message) > shared.MAX_BYTES:
+            message = b"[]"
+        with contextlib.suppress(OSError):  # a warm process that died says why in _wait_warm
+            self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 2 * shared.MAX_BYTES)
+            self._socket.send(message)
 
     def _keep_stderr(self, fd: int) -> None:
         with os.fdopen(fd, "rb", buffering=0) as pipe:
@@ -127,10 +139,12 @@ _POOL: dict[tuple, Zygote] = {}
 _POOL_LOCK = threading.Lock()
 
 
-def zygote(runtime: Path | None, isolate: bool, fresh: bool = False) -> Zygote:
-    """This process's warm process for ``runtime``: started if there is none, restarted if it
-    died or ``fresh`` is asked for (the previous one failed to fork)."""
-    key = (runtime, isolate, sandbox.shown(runtime))
+def zygote(
+    runtime: Path | None, isolate: bool, fresh: bool = False, shared_cells: tuple[str, ...] = ()
+) -> Zygote:
+    """This process's warm process for ``runtime`` that ran ``shared_cells``: started if there
+    is none, restarted if it died or ``fresh`` is asked for (the previous one failed to fork)."""
+    key = (runtime, isolate, sandbox.shown(runtime), shared_cells)
     with _POOL_LOCK:
         current = _POOL.get(key)
         if current is not None and current.owner != os.getpid():
@@ -139,7 +153,7 @@ def zygote(runtime: Path | None, isolate: bool, fresh: bool = False) -> Zygote:
             current.stop()
             current = None
         if current is None:
-            current = _POOL[key] = Zygote(runtime, isolate)
+            current = _POOL[key] = Zygote(runtime, isolate, shared_cells)
         return current
 
 

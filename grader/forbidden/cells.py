@@ -106,14 +106,29 @@ def _read_cell(
         elif name in WRITE_CELL_MAGICS:
             _read_written_file(index, arguments, body, pieces, unreadable)
         return  # %%bash, %%html, ...: not Python run in the kernel
-    try:
-        python = _ipython().transform_cell(source)
-        tree = ast.parse(python)
-    except UNPARSEABLE as error:
+    tree, error = _parsed(source)
+    if error is not None:
         what = "the code" if index is None else f"cell {index}"
         unreadable.append(Unreadable(what, _syntax_problem(error, first_line)))
         return
     pieces.append(Piece(index, first_line, MAIN, None, tree))
+
+
+# Most cells of a class are the same text (the release's own cells, the grader-owned ones):
+# each is read once per grader process. The trees are shared, so nothing may change them.
+@functools.lru_cache(maxsize=1024)
+def _parsed(source: str) -> tuple[ast.Module | None, Exception | None]:
+    """The tree of a cell's Python as IPython runs it, or why Python refuses it."""
+    try:
+        return ast.parse(_ipython().transform_cell(source)), None
+    except UNPARSEABLE as error:
+        return None, error
+
+
+@functools.lru_cache(maxsize=4096)
+def walked(node: ast.AST) -> tuple[ast.AST, ...]:
+    """Every node under ``node`` (itself included), as :func:`ast.walk` yields them, once."""
+    return tuple(ast.walk(node))
 
 
 @functools.cache

@@ -15,7 +15,7 @@ import signal
 import socket
 import sys
 
-from . import probe, wire
+from . import probe, shared, wire
 
 _write, _fork, _waitpid, _exit = os.write, os.fork, os.waitpid, os._exit
 _close, _waitstatus = os.close, os.waitstatus_to_exitcode
@@ -81,6 +81,11 @@ def prepare() -> None:
     _SHELL.displayhook.write_output_prompt = lambda: None  # values print as in a notebook
     _SHELL.display_formatter.active_types = ["text/plain"]  # no PNG rendered to be dropped
     probe.prepare()
+
+
+def shell():
+    """The warm process's IPython shell (made by :func:`prepare`)."""
+    return _SHELL
 
 
 class _Capped:
@@ -163,10 +168,11 @@ def main(settings: dict, down: int, up: int, output: int) -> None:
         if kind == "c":
             index, source = value
             _signal(_SIGINT, _interrupt)
+            result = failure = None
             try:
-                result = shell.run_cell(source, store_history=True)
+                if not shared.put_in_place(shell, source):
+                    result = shell.run_cell(source, store_history=True)
             except BaseException as error:  # KeyboardInterrupt between statements
-                result = None
                 failure = error
             _signal(_SIGINT, _IGNORE)
             if result is not None:

@@ -20,7 +20,7 @@ import signal
 import socket
 import sys
 
-from . import wire
+from . import shared, wire
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWCGROUP = 0x02000000
@@ -29,6 +29,7 @@ CLONE_NEWPID = 0x20000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND = 1, 2, 4, 8, 32, 1 << 12
 MS_REC, MS_PRIVATE = 1 << 14, 1 << 18
 PR_SET_DUMPABLE = 4
+MADV_HUGEPAGE, MADV_COLLAPSE = 14, 25
 _LIBC = ctypes.CDLL(None, use_errno=True)
 _MAX_REQUEST = 1 << 16
 _MAX_FDS = 16
@@ -67,6 +68,7 @@ def serve(control: socket.socket, isolate: bool) -> None:
     # a child's collections do not write to (and so copy) every page of it.
     gc.collect()
     gc.freeze()
+    _huge_pages()
     control.send(b"R")  # warm
     while True:
         try:
@@ -85,6 +87,29 @@ def serve(control: socket.socket, isolate: bool) -> None:
                 os._exit(70)
         for fd in fds:
             os.close(fd)
+
+
+def _huge_pages() -> None:
+    """Back the warm process's heap with 2 MiB pages where the kernel can (Linux 6.1 or
+    later): a fork then copies one page-table entry per 2 MiB instead of 512, which makes
+    each fork of a process that imported torch about three times cheaper. A child's write
+    still copies only the 4 KiB it touches. Best effort: an older kernel changes nothing."""
+    huge = 2 * 1024 * 1024
+    madvise = _LIBC.madvise
+    madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    try:
+        with open("/proc/self/maps") as maps:
+            regions = [line.split() for line in maps]
+    except OSError:
+        return
+    for fields in regions:
+        if "w" not in fields[1] or (len(fields) > 5 and fields[5] != "[heap]"):
+            continue  # only the private heap and anonymous memory, never a file's pages
+        low, high = (int(bound, 16) for bound in fields[0].split("-"))
+        start, end = -(-low // huge) * huge, high // huge * huge
+        if end > start:
+            madvise(start, end - start, MADV_HUGEPAGE)
+            madvise(start, end - start, MADV_COLLAPSE)
 
 
 def _reap(most: int = 4096) -> None:
@@ -192,6 +217,11 @@ def main() -> None:
         with open("/proc/sys/user/max_user_namespaces", "w") as limit:
             limit.write("0")
     warm()
+    # The first message: the cells every submission shares (a JSON list of sources).
+    sources = json.loads(control.recv(shared.MAX_BYTES + 4096) or b"[]")
+    from . import runner
+
+    shared.prepare(runner.shell(), [s for s in sources if isinstance(s, str)])
     serve(control, isolate)
 
 
