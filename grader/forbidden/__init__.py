@@ -129,7 +129,7 @@ def _forbidden_imports(pieces: list[Piece], forbidden: Forbidden, resolver: Reso
     """``imports solutions (cell 3, line 1)`` for each import of a forbidden module."""
     found = []
     for piece in pieces:
-        for node in walked(piece.tree):
+        for node in walked(piece.tree, ast.Import, ast.ImportFrom, ast.Call):
             if isinstance(node, ast.Import):
                 modules = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
@@ -151,7 +151,7 @@ def _hidden_code(pieces: list[Piece], spaces: dict, resolver: Resolver) -> str |
     """Where the notebook makes code or names the scan cannot see (``exec``, ``%run x.ipynb``,
     ``globals()[name] = ...``), if anywhere."""
     for piece in pieces:
-        for node in walked(piece.tree):
+        for node in walked(piece.tree, ast.Subscript, ast.Call):
             what = _makes_hidden_code(node, piece.module, spaces, resolver)
             if what is not None:
                 return f"{piece.where(node)} {what}"

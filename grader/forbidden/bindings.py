@@ -208,4 +208,4 @@ def root_name(node: ast.expr) -> str | None:
 
 def declared_global(node: ast.AST) -> set[str]:
     """The names a function (or any function nested in ``node``) declares ``global``."""
-    return {name for n in walked(node) if isinstance(n, ast.Global) for name in n.names}
+    return {name for n in walked(node, ast.Global) for name in n.names}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import heapq
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -125,10 +126,24 @@ def _parsed(source: str) -> tuple[ast.Module | None, Exception | None]:
         return None, error
 
 
+def walked(node: ast.AST, *kinds: type[ast.AST]) -> list[ast.AST]:
+    """The nodes under ``node`` (itself included) of these ``kinds`` (all without any), in
+    :func:`ast.walk`'s order; each tree is walked once per process."""
+    by_kind = _by_kind(node)
+    if not kinds:
+        kinds = tuple(by_kind)
+    if len(kinds) == 1:
+        return [each for _, each in by_kind.get(kinds[0], ())]
+    return [each for _, each in heapq.merge(*(by_kind.get(kind, ()) for kind in kinds))]
+
+
 @functools.lru_cache(maxsize=4096)
-def walked(node: ast.AST) -> tuple[ast.AST, ...]:
-    """Every node under ``node`` (itself included), as :func:`ast.walk` yields them, once."""
-    return tuple(ast.walk(node))
+def _by_kind(node: ast.AST) -> dict[type, list[tuple[int, ast.AST]]]:
+    """The nodes under ``node`` by their type, each with its place in the walk."""
+    found: dict[type, list[tuple[int, ast.AST]]] = {}
+    for place, each in enumerate(ast.walk(node)):
+        found.setdefault(type(each), []).append((place, each))
+    return found
 
 
 @functools.cache
