@@ -371,9 +371,11 @@ def _seed(explicit: int | None, config: AssignmentConfig) -> int:
 
 
 def cli(args: argparse.Namespace) -> int:
-    from grader.course import project_checks  # the projects folder has a rubric, not functions
+    from grader.course.rubric import is_projects_folder
 
-    if project_checks.is_projects_folder(Path(args.assignment)):
+    if is_projects_folder(Path(args.assignment)):  # a rubric, not functions
+        from grader.course import project_checks
+
         return project_checks.cli(args)
     out = Path(args.out)
     rows = grade(

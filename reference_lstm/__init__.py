@@ -25,7 +25,6 @@ from reference_lstm.cell import (
 )
 from reference_lstm.gradient_flow import lstm_gradient_norms, rnn_gradient_norms
 from reference_lstm.sequence import lstm_forward
-from reference_lstm.torch_interop import from_torch, to_torch
 
 __all__ = [
     "PARAM_KEYS",
@@ -45,3 +44,12 @@ __all__ = [
     "sigmoid",
     "to_torch",
 ]
+
+
+def __getattr__(name: str):
+    """``from_torch`` and ``to_torch`` import torch (seconds) only when first asked for."""
+    if name in ("from_torch", "to_torch"):
+        from reference_lstm import torch_interop
+
+        return getattr(torch_interop, name)
+    raise AttributeError(f"module 'reference_lstm' has no attribute {name!r}")

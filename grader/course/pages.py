@@ -11,7 +11,6 @@ from typing import Any
 from grader.course.book import CourseBook, Mark
 from grader.course.marks import project_score
 from grader.course.rubric import Project, Projects, Rubric
-from grader.report import SECTIONS
 
 _STYLE = """
 body{font:15px/1.45 system-ui,sans-serif;margin:2em auto;max-width:70em;color:#222}
@@ -36,6 +35,8 @@ def _rows(pairs: list[tuple[str, str]]) -> str:
 
 def checks_html(checks: dict[str, Any]) -> str:
     """The automatic checks as three small tables: report, dataset, notebook."""
+    from grader.report import SECTIONS  # the report package is heavy; only pages need it
+
     report, dataset, notebook = (checks.get(k, {}) for k in ("report", "dataset", "notebook"))
     verdict = str(report.get("verdict", "?"))
     klass = "good" if verdict.startswith("passes") else "bad"
