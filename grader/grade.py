@@ -174,7 +174,7 @@ def grade_submission(submission: Submission, plan: Plan, seed: int) -> Row:
         probed = probing.probe_and_score(
             submission.notebook, submission.files_dir, plan.limits, assignment, cases, scan
         )
-        run, results = probed.run, probed.results
+        run, results, found = probed.run, probed.results, probed.found
     status = "graded" if run.status == "completed" else run.status
     graded = export.Graded(
         student=submission.student,

@@ -12,11 +12,12 @@ from __future__ import annotations
 import contextlib
 import inspect
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader import execute
 from grader.assignment import Assignment
+from grader.forbidden.runtime import with_runtime
 from grader.scoring import FunctionResult, Rules, score_function
 from grader.scoring.diagnose import Assignmentish, diagnose
 from grader.scoring.values import HiddenCase
@@ -33,6 +34,9 @@ class Probed:
     run: execute.RunResult
     outcomes: dict[str, list[tuple[object, str | None]]]
     results: dict[str, FunctionResult]
+    # The forbidden-shortcut findings as grader.forbidden lists them: the scan's, and what
+    # the graded calls were seen to use at run time.
+    found: dict[str, list[str]] = field(default_factory=dict)
 
 
 def known(assignment: Assignment) -> Assignmentish:
@@ -88,9 +92,11 @@ def probe_and_score(
     calls = [execute.ProbeCall(n, c.args) for n in assignment.functions for c in cases[n]]
     if _engine_explores():
         return _with_sessions(notebook, files_dir, limits, assignment, cases, forbidden_of, rules)
-    run = execute.run_submission(notebook, calls, limits, files_dir)
+    watched = assignment.config.forbidden_calls
+    run = execute.run_submission(notebook, calls, limits, files_dir, forbidden_calls=watched)
     outcomes, notes = _outcomes(assignment, cases, run.probes)
-    results = _score(assignment, cases, outcomes, forbidden_of(run.code), rules)
+    found = with_runtime(forbidden_of(run.code), notes)
+    results = _score(assignment, cases, outcomes, found, rules)
 
     def call_batch(batch):
         probes = execute.run_submission(
@@ -109,7 +115,7 @@ def probe_and_score(
         FALLBACK_ROUNDS,
         notes,
     )
-    return Probed(run, outcomes, results)
+    return Probed(run, outcomes, results, found)
 
 
 def _with_sessions(notebook, files_dir, limits, assignment, cases, forbidden_of, rules) -> Probed:
@@ -154,9 +160,13 @@ def _with_sessions(notebook, files_dir, limits, assignment, cases, forbidden_of,
         )
         return {n: (r.hints, r.hint_messages) for n, r in results.items() if not r.passed}
 
-    run = execute.run_submission(notebook, calls, limits, files_dir, explore=explore)
+    watched = assignment.config.forbidden_calls
+    run = execute.run_submission(
+        notebook, calls, limits, files_dir, explore=explore, forbidden_calls=watched
+    )
     outcomes, notes = _outcomes(assignment, cases, run.probes)
-    results = _score(assignment, cases, outcomes, forbidden_of(run.code), rules)
+    found = with_runtime(forbidden_of(run.code), notes)
+    results = _score(assignment, cases, outcomes, found, rules)
     explored = run.explored if isinstance(run.explored, dict) else None
     if explored is None:  # the notebook left no state to explore: the hints of the values
         diagnose(results, cases, outcomes, known(assignment), rules, None, 0, notes)
@@ -164,4 +174,4 @@ def _with_sessions(notebook, files_dir, limits, assignment, cases, forbidden_of,
         if not result.passed and explored and name in explored:
             hints, messages = explored[name]
             result.hints, result.hint_messages = list(hints), dict(messages)
-    return Probed(run, outcomes, results)
+    return Probed(run, outcomes, results, found)

@@ -43,8 +43,16 @@ _MEMORY_MESSAGE = re.compile(
 class Run:
     """The state of one run: the submission's pipes, its transcript, what went wrong so far."""
 
-    def __init__(self, limits: Limits, cgroup, started: float, runtime: Path | None):
+    def __init__(
+        self,
+        limits: Limits,
+        cgroup,
+        started: float,
+        runtime: Path | None,
+        forbidden_calls: Sequence[str] = (),
+    ):
         self.limits, self.cgroup, self.runtime = limits, cgroup, runtime
+        self.forbidden_calls = list(forbidden_calls)
         self.transcript = Transcript(limits.output_bytes)
         self.deadline = started + limits.notebook_timeout
         self.cell_errors: list[CellError] = []
@@ -79,6 +87,7 @@ class Run:
                 "isolate": isolate,
                 "output_bytes": self.limits.output_bytes,
                 "reply_bytes": MAX_RESULT_BYTES,
+                "forbidden_calls": self.forbidden_calls,
                 "environment": {"GRADER_SUBMISSION_DIR": scratch},
                 "keep": sandbox.kept_inside_private_folders(self.runtime) if isolate else [],
                 "rlimits": {
