@@ -47,6 +47,17 @@ def lstm_cell(x_t, h_prev, c_prev, params):
         h_t, c_t = cell(torch.from_numpy(x_t), (torch.from_numpy(h_prev), torch.from_numpy(c_prev)))
     return h_t.numpy(), c_t.numpy()
 """
+# The same, by the real class kept before its name was rebound to a class that is not it.
+REBOUND_CELL = (
+    "import torch\n\n"
+    'name = bytes.fromhex("4c53544d43656c6c").decode()\n'
+    "kept = getattr(torch.nn, name)\n"
+    "setattr(torch.nn, name, type(name, (), {}))\n\n\n"
+) + HIDDEN_CELL.replace('getattr(torch.nn, bytes.fromhex("4c53544d43656c6c").decode())', "kept")
+# The same, written plainly: the scan names it (with its line), the record adds nothing.
+PLAIN_CELL = HIDDEN_CELL.replace(
+    'getattr(torch.nn, bytes.fromhex("4c53544d43656c6c").decode())', "torch.nn.LSTMCell"
+)
 # lstm_forward by torch.nn.LSTMs made in a cell (one per size of the hidden cases), by code the
 # scan sees only as base64 text: the graded call only sets their weights and calls them.
 MADE_BY_EXEC = base64.b64encode(
@@ -135,6 +146,8 @@ def graded(tmp_path_factory):
         attack(folder / "clean.ipynb", append=(OUTSIDE,)),
         attack(folder / "unwatched.ipynb", {"hidden_state": REMOVES, "cell_state": REPLACES}),
         attack(folder / "forged.ipynb", {"output_gate": FORGED}),
+        attack(folder / "rebound.ipynb", {"lstm_cell": REBOUND_CELL}),
+        attack(folder / "plain.ipynb", {"lstm_cell": PLAIN_CELL}),
     ]
     return grade(tmp_path, *notebooks)
 
@@ -168,6 +181,26 @@ def test_a_shortcut_hidden_from_the_scan_is_seen_when_the_graded_call_makes_it(g
     summary = hidden["results"]["output"]
     assert "For the instructor to review" in summary
     assert "inside lstm_cell (cell" not in said["lstm_cell"]
+
+
+@pytest.mark.slow
+def test_rebinding_the_forbidden_name_does_not_hide_the_class_it_named(graded):
+    rebound = graded["rebound"]
+    got = marks(rebound)
+    assert got["lstm_cell"] == 0 and got["lstm_forward"] == 0 and got["cell_state"] == 15
+    assert f"constructs and calls torch.nn.LSTMCell: {RUNTIME} lstm_cell" in json.dumps(
+        rebound["results"]
+    )
+
+
+@pytest.mark.slow
+def test_a_shortcut_the_scan_names_is_reported_once_with_its_line(graded):
+    said = outputs(graded["plain"])
+    assert marks(graded["plain"])["lstm_cell"] == 0
+    assert "Forbidden shortcut: calls torch.nn.LSTMCell" in said["lstm_cell"]
+    assert "(cell " in said["lstm_cell"] and "line " in said["lstm_cell"]
+    assert RUNTIME not in said["lstm_cell"] and RUNTIME not in said["lstm_forward"]
+    assert said["lstm_cell"].count("Forbidden shortcut") == 1
 
 
 @pytest.mark.slow

@@ -15,7 +15,7 @@ import signal
 import socket
 import sys
 
-from . import probe, wire
+from . import probe, watch, wire
 
 _write, _fork, _waitpid, _exit = os.write, os.fork, os.waitpid, os._exit
 _close, _waitstatus = os.close, os.waitstatus_to_exitcode
@@ -150,6 +150,7 @@ def main(settings: dict, down: int, up: int, output: int) -> None:
         shell = _SHELL
         shell.user_ns["__file__"] = os.path.join(scratch, "notebook.ipynb")
         watched = _snapshot()
+        watch.remember(settings["forbidden_calls"])
     except BaseException as error:  # the submission cannot start; say why
         wire.send(up, "s", f"{type(error).__name__}: {error}")
         _exit(1)

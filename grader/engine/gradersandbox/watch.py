@@ -1,9 +1,10 @@
 """The run-time record of forbidden shortcuts: inside a probe process, which of the
 assignment's forbidden objects a graded call constructed or called.
 
-Before each call, every forbidden dotted name whose top-level module is already loaded
-(``sys.modules``: nothing is imported on the student's behalf) is looked up, without running
-module ``__getattr__`` hooks, to the object it names. During the call only, a profile hook
+Before the notebook's cells run (:func:`remember`), and again before each call, every forbidden
+dotted name whose top-level module is already loaded (``sys.modules``: nothing is imported on
+the student's behalf) is looked up, without running module ``__getattr__`` hooks, to the object
+it names. During the call only, a profile hook
 (``sys.setprofile``, and ``threading.setprofile`` for threads the call starts) compares by
 identity the code that starts running with the code of each forbidden class's own
 ``__new__``/``__init__`` (constructed) and ``forward``/``__call__`` (called), and of each
@@ -51,6 +52,21 @@ _CLASS_CODE += (("forward", CALLS), ("__call__", CALLS))
 MAX_NAMES = 64  # forbidden names watched; the trusted side reads no more
 
 
+_EARLY: dict = {}  # name -> the object it named before any cell ran (see remember)
+
+
+def remember(names) -> None:
+    """Look the names up now, before the notebook's cells run, as well as before each call:
+    a cell that rebinds ``torch.nn.LSTMCell`` after keeping the real class does not hide it."""
+    for name in _tuple(names)[:MAX_NAMES]:
+        try:
+            target = _resolve(name)
+        except _BaseException:
+            target = None
+        if target is not None:
+            _EARLY[name] = target
+
+
 class Watch:
     """One graded call's watch: start it, make the call, stop it, read :attr:`seen`."""
 
@@ -71,10 +87,11 @@ class Watch:
                 target = _resolve(name)
             except _BaseException:  # a module that defends its attributes: not watchable
                 target = None
-            if target is None or _id(target) in resolved:
-                continue  # two configured names for one object: the first names it
-            resolved.add(_id(target))
-            self._watch(target, name)
+            for found in (_EARLY.get(name), target):
+                if found is None or _id(found) in resolved:
+                    continue  # two configured names for one object: the first names it
+                resolved.add(_id(found))
+                self._watch(found, name)
         if not self._codes and not self._builtins:
             return
         self._hook = _make_hook(self._codes, self._builtins, self.seen, self._note_setprofile)
