@@ -12,19 +12,25 @@ from __future__ import annotations
 
 import base64
 import json
+import re
+import shutil
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 from test_red_team import CALLED_BY_PROBE, FULL, attack, grade, marks
 
+from grader.assignment import load_config
 from grader.engine.gradersandbox import wire
 from grader.engine.gradersandbox.watch import Watch
 from grader.engine.probes import _outcome
 from grader.engine.results import ProbeOutcome
+from grader.errors import UserError
 from grader.forbidden import REVIEW
 from grader.forbidden.runtime import with_runtime
 
+ASSIGNMENT = Path(__file__).resolve().parent.parent / "assignments" / "lstm_gates"
 WATCHED = ("torch.nn.LSTM", "torch.nn.LSTMCell", "nn.LSTM", "nn.LSTMCell")
 RUNTIME = "seen at run time during the call of"
 
@@ -376,3 +382,26 @@ def test_a_run_time_use_costs_the_function_once_and_a_lost_watch_is_reviewed():
     )
     assert static["lstm_cell"] == ["calls torch.nn.LSTMCell inside lstm_cell (cell 7, line 2)"]
     assert len(static[REVIEW]) == 1
+
+
+@pytest.mark.parametrize(
+    "calls, said",
+    [
+        ('["torch.nn.LSTM Cell"]', "'torch.nn.LSTM Cell' is not a dotted name"),
+        ('["torch..LSTM"]', "'torch..LSTM' is not a dotted name"),
+        (str([f"m.f{n}" for n in range(65)]).replace("'", '"'), "lists 65 names; at most 64"),
+    ],
+)
+def test_a_forbidden_name_the_probes_cannot_look_up_is_a_clear_error(tmp_path, calls, said):
+    folder = tmp_path / "lstm_gates"
+    shutil.copytree(ASSIGNMENT, folder)
+    toml = folder / "assignment.toml"
+    text = toml.read_text()
+    toml.write_text(
+        text.replace(
+            text[text.index("calls = [", text.index("[forbidden]")) :], f"calls = {calls}\n"
+        )
+    )
+    with pytest.raises(UserError, match=re.escape(said)) as error:
+        load_config(folder)
+    assert "forbidden.calls" in str(error.value) and "assignment.toml" in str(error.value)

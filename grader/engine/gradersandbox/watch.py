@@ -26,24 +26,10 @@ import types
 
 _setprofile, _getprofile, _modules = sys.setprofile, sys.getprofile, sys.modules
 _thread_setprofile = threading.setprofile
-_b = builtins
-_id, _type, _vars, _getattr, _len, _isinstance = (
-    _b.id,
-    _b.type,
-    _b.vars,
-    _b.getattr,
-    _b.len,
-    _b.isinstance,
-)
+_id, _type, _vars, _getattr = builtins.id, builtins.type, builtins.vars, builtins.getattr
+_len, _isinstance, _range, _set = builtins.len, builtins.isinstance, builtins.range, builtins.set
+_tuple, _list, _staticmethod, _classmethod = tuple, list, staticmethod, classmethod
 _BaseException, _CodeType, _BuiltinType = BaseException, types.CodeType, types.BuiltinFunctionType
-_staticmethod, _classmethod, _tuple, _list, _set, _range = (
-    staticmethod,
-    classmethod,
-    tuple,
-    list,
-    set,
-    range,
-)
 CONSTRUCTS, CALLS = "constructs", "calls"
 LOST = ("removed", "replaced", "changed")  # how the hook was lost, in the record
 # Methods of a forbidden class whose code running means an instance was made, or used.
@@ -91,12 +77,14 @@ class Watch:
                 if found is None or _id(found) in resolved:
                     continue  # two configured names for one object: the first names it
                 resolved.add(_id(found))
-                self._watch(found, name)
+                try:
+                    self._watch(found, name)
+                except _BaseException:  # an object that defends its attributes: not watchable
+                    pass
         if not self._codes and not self._builtins:
             return
         self._hook = _make_hook(self._codes, self._builtins, self.seen, self._note_setprofile)
         self._builtins[_id(_setprofile)] = None  # the student switching the hook: noted
-        self._keep.append(_setprofile)
         _thread_setprofile(self._hook)
         _setprofile(self._hook)
 
