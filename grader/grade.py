@@ -183,7 +183,7 @@ def grade_submission(submission: Submission, plan: Plan, seed: int) -> Row:
             scan,
             plan.shared_cells,
         )
-        run, results = probed.run, probed.results
+        run, results, found = probed.run, probed.results, probed.found
     status = "graded" if run.status == "completed" else run.status
     graded = export.Graded(
         student=submission.student,

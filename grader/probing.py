@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader import execute
 from grader.assignment import Assignment
+from grader.forbidden.runtime import with_runtime
 from grader.scoring import FunctionResult, Rules, score_function
 from grader.scoring.diagnose import Assignmentish, diagnose
 from grader.scoring.values import HiddenCase
@@ -30,6 +31,9 @@ class Probed:
     run: execute.RunResult
     outcomes: dict[str, list[tuple[object, str | None]]]
     results: dict[str, FunctionResult]
+    # The forbidden-shortcut findings as grader.forbidden lists them: the scan's, and what
+    # the graded calls were seen to use at run time.
+    found: dict[str, list[str]] = field(default_factory=dict)
 
 
 def known(assignment: Assignment) -> Assignmentish:
@@ -119,10 +123,17 @@ def probe_and_score(
         return {n: (r.hints, r.hint_messages) for n, r in results.items() if not r.passed}
 
     run = execute.run_submission(
-        notebook, calls, limits, files_dir, explore=explore, shared_cells=tuple(shared_cells)
+        notebook,
+        calls,
+        limits,
+        files_dir,
+        explore=explore,
+        shared_cells=tuple(shared_cells),
+        forbidden_calls=assignment.config.forbidden_calls,
     )
     outcomes, notes = _outcomes(assignment, cases, run.probes)
-    results = _score(assignment, cases, outcomes, forbidden_of(run.code), rules)
+    found = with_runtime(forbidden_of(run.code), notes)
+    results = _score(assignment, cases, outcomes, found, rules)
     explored = run.explored if isinstance(run.explored, dict) else None
     if explored is None:  # the notebook left no state to explore: the hints of the values
         diagnose(results, cases, outcomes, known(assignment), rules, None, 0, notes)
@@ -130,4 +141,4 @@ def probe_and_score(
         if not result.passed and explored and name in explored:
             hints, messages = explored[name]
             result.hints, result.hint_messages = list(hints), dict(messages)
-    return Probed(run, outcomes, results)
+    return Probed(run, outcomes, results, found)

@@ -60,6 +60,7 @@ class AssignmentConfig:
 # ----------------------------------------------------------------------------- configuration
 
 _REQUIRED = object()
+MAX_FORBIDDEN = 64  # forbidden names of each kind; the probes watch at most this many
 _KEYS = {
     "assignment": ("name", "title", "source", "deadline"),
     "grading": (
@@ -232,4 +233,9 @@ def _functions(reader: _ConfigReader, entries: object) -> tuple[GradedFunction, 
 def _strings(reader: _ConfigReader, values: list, key: str) -> tuple[str, ...]:
     if not all(isinstance(v, str) and v for v in values):
         reader.fail(f"forbidden.{key} must be a list of non-empty strings, not {values!r}")
+    for value in values:  # the probes look each one up by its parts
+        if not all(part.isidentifier() for part in value.split(".")):
+            reader.fail(f"forbidden.{key}: {value!r} is not a dotted name like torch.nn.LSTMCell")
+    if len(values) > MAX_FORBIDDEN:
+        reader.fail(f"forbidden.{key} lists {len(values)} names; at most {MAX_FORBIDDEN} are read")
     return tuple(values)

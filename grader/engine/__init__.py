@@ -22,6 +22,7 @@ from pathlib import Path
 
 from grader.engine import walls as sandbox
 from grader.engine.cgroups import run_cgroup
+from grader.engine.gradersandbox.watch import MAX_NAMES
 from grader.engine.notebook import NotANotebook, read_code_cells
 from grader.engine.results import CellError, Limits, ProbeCall, ProbeOutcome, RunResult
 from grader.engine.run import Run, explore_with
@@ -46,6 +47,18 @@ def check_sandbox(limits: Limits) -> None:
     sandbox.check_available(limits.unsafe_no_sandbox)
 
 
+def _watched(names: Sequence[str]) -> list[str]:
+    """The forbidden names the probes watch: dotted identifiers only, at most as many as the
+    probe reads."""
+    names = list(dict.fromkeys(names))
+    bad = [n for n in names if not all(part.isidentifier() for part in str(n).split("."))]
+    if bad:
+        raise ValueError(f"not a dotted name: {bad[0]!r}")
+    if len(names) > MAX_NAMES:
+        raise ValueError(f"{len(names)} forbidden names; the probes watch at most {MAX_NAMES}")
+    return names
+
+
 def run_submission(
     notebook: Path,
     probe_calls: Sequence[ProbeCall],
@@ -55,6 +68,7 @@ def run_submission(
     runtime: Path | None = None,
     explore: Callable | None = None,
     shared_cells: Sequence[str] = (),
+    forbidden_calls: Sequence[str] = (),
 ) -> RunResult:
     """Run ``notebook`` in a sandbox, then make each of ``probe_calls``; never raises for a bad
     notebook.
@@ -65,8 +79,10 @@ def run_submission(
     ``explore(open_session, probes)`` after the probes, with their outcomes in the order of
     ``probe_calls``: ``open_session()`` is a context manager whose ``.call(function, args)``
     returns a :class:`ProbeOutcome`, each session a fresh process forked from the state the
-    cells left; what it returns is kept in ``RunResult.explored``. Safe to call from several
-    threads or processes at once. Raises :class:`SandboxUnavailable` when no sandbox can be
+    cells left; what it returns is kept in ``RunResult.explored``. ``forbidden_calls`` are
+    dotted names (``torch.nn.LSTMCell``) watched during every call: each :class:`ProbeOutcome`
+    says which of them the call constructed or called. Safe to call from several threads or
+    processes at once. Raises :class:`SandboxUnavailable` when no sandbox can be
     made and ``limits`` does not allow running without one.
 
     ``shared_cells`` are cells the caller vouches for (an assignment's grader-owned cells, as
@@ -77,6 +93,7 @@ def run_submission(
     for call in probe_calls:
         if not call.function.isidentifier():
             raise ValueError(f"not a function name: {call.function!r}")
+    watched = _watched(forbidden_calls)
     if files_dir is not None and not Path(files_dir).is_dir():
         raise ValueError(f"files_dir is not a folder: {files_dir}")
     try:
@@ -90,7 +107,14 @@ def run_submission(
     code = "\n\n".join(source for _, source in cells)
     source = Path(files_dir or notebook).resolve()
     with run_cgroup(limits.memory_bytes, limits.max_processes) as cgroup:
-        run = Run(limits, cgroup, started, Path(runtime) if runtime else None, tuple(shared_cells))
+        run = Run(
+            limits,
+            cgroup,
+            started,
+            Path(runtime) if runtime else None,
+            tuple(shared_cells),
+            watched,
+        )
         explored = None
         try:
             run.start(source)

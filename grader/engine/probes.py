@@ -12,12 +12,14 @@ import os
 import select
 import signal
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from grader.engine.channel import Gone
 from grader.engine.gradersandbox import wire
+from grader.engine.gradersandbox.watch import CALLS, CONSTRUCTS, LOST
 from grader.engine.results import ProbeOutcome
 from grader.engine.run import INTERRUPT_GRACE_S, MAX_REPLY_BYTES, START_S
 
@@ -25,6 +27,9 @@ if TYPE_CHECKING:
     from grader.engine.run import Run
 
 __all__ = ["ProbeSession"]
+
+VERBS = (CONSTRUCTS, CALLS)
+WATCH_LOST = (None, *LOST)
 
 
 class ProbeSession:
@@ -75,7 +80,7 @@ class ProbeSession:
             self.broken = f"the probe process of {function} ended"
             detail = str(error) if isinstance(error, Gone) else "it ended"
             return ProbeOutcome(None, f"the call failed: {detail}{self.run.patch_note()}"[:500])
-        return _outcome(reply, self.run.patch_note())
+        return _outcome(reply, self.run.patch_note(), self.run.forbidden_calls)
 
     def _receive(self, deadline: float):
         """The next reply frame, None past ``deadline``; raises :class:`Gone`."""
@@ -121,16 +126,18 @@ def _to_wire(arg):
     return wire.Array(little.dtype.char, array.shape, little.tobytes())
 
 
-def _outcome(reply, note: str) -> ProbeOutcome:
-    """Checked float64 arrays, or the error the call raised; a reply of the wrong structure
-    is the call's failure, never the grader's."""
+def _outcome(reply, note: str, watched: Sequence[str] = ()) -> ProbeOutcome:
+    """Checked float64 arrays, or the error the call raised, with the run-time record of the
+    ``watched`` names; a reply of the wrong structure is the call's failure, never the
+    grader's."""
     kind, value = reply
-    if kind == "e" and isinstance(value, str):
-        return ProbeOutcome(None, value[:500])
     try:
-        if kind != "v" or type(value) is not tuple or len(value) != 4:
+        if kind == "e" and type(value) is tuple and len(value) == 2 and type(value[0]) is str:
+            seen, lost = _record(value[1], watched)
+            return ProbeOutcome(None, value[0][:500], forbidden_seen=seen, watch_lost=lost)
+        if kind != "v" or type(value) is not tuple or len(value) != 5:
             raise ValueError("a reply of the wrong structure")
-        shape, arrays, aliased, mutated = value
+        shape, arrays, aliased, mutated, record = value
         if shape == "one":
             result = _array(arrays)
         elif shape == "several" and type(arrays) is list:
@@ -141,9 +148,29 @@ def _outcome(reply, note: str) -> ProbeOutcome:
             raise ValueError("a reply of the wrong structure")
         if type(mutated) is not list or not all(type(i) is int for i in mutated):
             raise ValueError("a reply of the wrong structure")
-        return ProbeOutcome(result, None, tuple(mutated), bool(aliased))
+        seen, lost = _record(record, watched)
+        return ProbeOutcome(result, None, tuple(mutated), bool(aliased), seen, lost)
     except ValueError as error:
         return ProbeOutcome(None, f"the returned value could not be read back ({error}){note}")
+
+
+def _record(record, watched: Sequence[str]) -> tuple[tuple[tuple[str, str], ...], str | None]:
+    """``((verb, name), ...)`` and how the watch was lost, from a call's run-time record:
+    only the verbs and watch states the probe writes, only names the grader asked it to watch,
+    each pair once."""
+    if type(record) is not tuple or len(record) != 2:
+        raise ValueError("a reply of the wrong structure")
+    seen, lost = record
+    if type(seen) is not list or len(seen) > 2 * len(watched) or lost not in WATCH_LOST:
+        raise ValueError("a reply of the wrong structure")
+    pairs = []
+    for pair in seen:
+        if type(pair) is not tuple or len(pair) != 2 or pair[0] not in VERBS:
+            raise ValueError("a reply of the wrong structure")
+        if type(pair[1]) is not str or pair[1] not in watched or pair in pairs:
+            raise ValueError("a reply of the wrong structure")
+        pairs.append(pair)
+    return tuple(pairs), lost
 
 
 def _array(item) -> np.ndarray:

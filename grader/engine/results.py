@@ -43,6 +43,12 @@ class ProbeOutcome:
     mutated_args: tuple[int, ...] = ()
     # Whether the returned value holds one array object more than once.
     aliased: bool = False
+    # The run-time record (seen inside the sandbox, so only as honest as the notebook lets it
+    # be): ``(verb, name)`` for each forbidden object the call used, verb "constructs" or
+    # "calls"; and how the watch was lost during the call, if it was ("removed", "replaced",
+    # or "changed": the notebook called sys.setprofile).
+    forbidden_seen: tuple[tuple[str, str], ...] = ()
+    watch_lost: str | None = None
 
 
 @dataclass

@@ -50,9 +50,11 @@ class Run:
         started: float,
         runtime: Path | None,
         shared_cells: tuple[str, ...] = (),
+        forbidden_calls: Sequence[str] = (),
     ):
         self.limits, self.cgroup, self.runtime = limits, cgroup, runtime
         self.shared_cells = shared_cells
+        self.forbidden_calls = list(forbidden_calls)
         self.transcript = Transcript(limits.output_bytes)
         self.deadline = started + limits.notebook_timeout
         self.cell_errors: list[CellError] = []
@@ -87,6 +89,7 @@ class Run:
                 "isolate": isolate,
                 "output_bytes": self.limits.output_bytes,
                 "reply_bytes": MAX_RESULT_BYTES,
+                "forbidden_calls": self.forbidden_calls,
                 "environment": {"GRADER_SUBMISSION_DIR": scratch},
                 "keep": sandbox.kept_inside_private_folders(self.runtime) if isolate else [],
                 "rlimits": {

@@ -2,7 +2,8 @@
 function (or answers one exploring session) and dies, so no call sees what another left.
 
 Values leave as :class:`wire.Array` through the buffer protocol or the array module, never
-through numpy's Python functions, which a notebook may have replaced.
+through numpy's Python functions, which a notebook may have replaced. Each reply also carries
+the run-time record of the forbidden objects the call used (:mod:`.watch`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import builtins
 import os
 import signal
 
-from . import wire
+from . import watch, wire
 
 _SIMPLE = ("?", "b", "B", "h", "H", "i", "I", "l", "L", "q", "Q", "e", "f", "d")
 _NATIVE_8 = {"l": "q", "L": "Q"}  # on 64-bit Linux
@@ -34,27 +35,29 @@ def prepare() -> None:
     _numpy.update(frombuffer=numpy.frombuffer, dtype=numpy.dtype, ndarray=numpy.ndarray)
 
 
-def serve(namespace: dict, down: int, up: int, limit: int) -> None:
-    """Answer calls until the grader ends the session."""
+def serve(namespace: dict, down: int, up: int, limit: int, forbidden=()) -> None:
+    """Answer calls until the grader ends the session; ``forbidden``: the dotted names of the
+    objects a graded call may not use, watched during each call."""
     wire.send(up, "h", _getpid())
     while True:
         order = wire.receive(down, _MAX_ORDER)
         if order is None or order[0] != "k":
             return
         name, args = order[1]
+        watching = watch.Watch(forbidden)
         _signal(_SIGINT, _interrupt)
         try:
-            reply = ("v", _call(namespace, name, args, limit))
+            reply = ("v", _call(namespace, name, args, limit, watching))
         except _BaseException as error:
             try:
-                reply = ("e", _type(error).__name__ + ": " + _str(error))
+                reply = ("e", (_type(error).__name__ + ": " + _str(error), watching.record()))
             except _BaseException:
-                reply = ("e", _type(error).__name__)
+                reply = ("e", (_type(error).__name__, watching.record()))
         _signal(_SIGINT, _IGNORE)
         wire.send(up, *reply)
 
 
-def _call(namespace: dict, name: str, args, limit: int):
+def _call(namespace: dict, name: str, args, limit: int, watching: watch.Watch):
     if name not in namespace:
         raise _NameError("name '" + name + "' is not defined")
     function = namespace[name]
@@ -62,9 +65,13 @@ def _call(namespace: dict, name: str, args, limit: int):
         raise _TypeError("'" + name + "' is " + _type(function).__name__ + ", not a function")
     values = [_decode(item) for item in args]
     before = [_snapshot(value) for value in values]
-    result = function(*values)
+    watching.start()
+    try:
+        result = function(*values)
+    finally:
+        watching.stop()
     mutated = [i for i, value in enumerate(values) if _snapshot(value) != before[i]]
-    return _encode_result(result, limit) + (mutated,)
+    return _encode_result(result, limit) + (mutated, watching.record())
 
 
 def _decode(item):

@@ -15,7 +15,7 @@ import signal
 import socket
 import sys
 
-from . import probe, shared, wire
+from . import probe, shared, watch, wire
 
 _write, _fork, _waitpid, _exit = os.write, os.fork, os.waitpid, os._exit
 _close, _waitstatus = os.close, os.waitstatus_to_exitcode
@@ -155,6 +155,7 @@ def main(settings: dict, down: int, up: int, output: int) -> None:
         shell = _SHELL
         shell.user_ns["__file__"] = os.path.join(scratch, "notebook.ipynb")
         watched = _snapshot()
+        watch.remember(settings["forbidden_calls"])
     except BaseException as error:  # the submission cannot start; say why
         wire.send(up, "s", f"{type(error).__name__}: {error}")
         _exit(1)
@@ -188,17 +189,18 @@ def main(settings: dict, down: int, up: int, output: int) -> None:
             wire.send(up, "d", reply)
         elif kind == "f" and len(orders.descriptors) >= 2:
             _reap()
+            serving = settings["reply_bytes"], settings["forbidden_calls"]
             calls_in, replies_out = orders.descriptors[:2]
             del orders.descriptors[:2]
             try:
                 pid = _fork()
             except OSError:  # the submission used up its processes: answer from here
-                probe.serve(shell.user_ns, calls_in, replies_out, settings["reply_bytes"])
+                probe.serve(shell.user_ns, calls_in, replies_out, *serving)
                 pid = None
             if pid == 0:
                 for fd in (orders.fileno(), up):  # the runner's own pipes: not the probe's
                     _close(fd)
-                probe.serve(shell.user_ns, calls_in, replies_out, settings["reply_bytes"])
+                probe.serve(shell.user_ns, calls_in, replies_out, *serving)
                 _exit(0)
             _close(calls_in)
             _close(replies_out)

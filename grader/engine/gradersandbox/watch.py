@@ -1,0 +1,166 @@
+"""The run-time record of forbidden shortcuts: inside a probe process, which of the
+assignment's forbidden objects a graded call constructed or called.
+
+Before the notebook's cells run (:func:`remember`), and again before each call, every forbidden
+dotted name whose top-level module is already loaded (``sys.modules``: nothing is imported on
+the student's behalf) is looked up, without running module ``__getattr__`` hooks, to the object
+it names. During the call only, a profile hook
+(``sys.setprofile``, and ``threading.setprofile`` for threads the call starts) compares by
+identity the code that starts running with the code of each forbidden class's own
+``__new__``/``__init__`` (constructed) and ``forward``/``__call__`` (called), and of each
+forbidden Python function, and each builtin function called with the forbidden builtins. So an
+alias, a helper, ``getattr`` with a name built at run time or ``exec`` is seen like a plain call.
+
+The hook and what it needs are looked up here, at import, before any student code runs. The
+student's code shares the process and can switch the hook off: the record then says how the
+hook was lost (``removed``: no profiler at the end of the call; ``replaced``: another one;
+``changed``: ``sys.setprofile`` was called during the call), for a person to review.
+"""
+
+from __future__ import annotations
+
+import builtins
+import sys
+import threading
+import types
+
+_setprofile, _getprofile, _modules = sys.setprofile, sys.getprofile, sys.modules
+_thread_setprofile = threading.setprofile
+_id, _type, _vars, _getattr = builtins.id, builtins.type, builtins.vars, builtins.getattr
+_len, _isinstance, _range, _set = builtins.len, builtins.isinstance, builtins.range, builtins.set
+_tuple, _list, _staticmethod, _classmethod = tuple, list, staticmethod, classmethod
+_BaseException, _CodeType, _BuiltinType = BaseException, types.CodeType, types.BuiltinFunctionType
+CONSTRUCTS, CALLS = "constructs", "calls"
+LOST = ("removed", "replaced", "changed")  # how the hook was lost, in the record
+# Methods of a forbidden class whose code running means an instance was made, or used.
+_CLASS_CODE = (("__new__", CONSTRUCTS), ("__init__", CONSTRUCTS))
+_CLASS_CODE += (("forward", CALLS), ("__call__", CALLS))
+MAX_NAMES = 64  # forbidden names watched; the trusted side reads no more
+
+
+_EARLY: dict = {}  # name -> the object it named before any cell ran (see remember)
+
+
+def remember(names) -> None:
+    """Look the names up now, before the notebook's cells run, as well as before each call:
+    a cell that rebinds ``torch.nn.LSTMCell`` after keeping the real class does not hide it."""
+    for name in _tuple(names)[:MAX_NAMES]:
+        try:
+            target = _resolve(name)
+        except _BaseException:
+            target = None
+        if target is not None:
+            _EARLY[name] = target
+
+
+class Watch:
+    """One graded call's watch: start it, make the call, stop it, read :attr:`seen`."""
+
+    def __init__(self, names):
+        self.names = _tuple(names)[:MAX_NAMES]
+        self.seen: list = []  # (verb, name) pairs, first seen first
+        self.lost: str | None = None
+        self._codes: dict = {}  # id(code object) -> (verb, name)
+        self._builtins: dict = {}  # id(builtin) -> (verb, name)
+        self._keep: list = []  # the watched objects, so that their ids stay theirs
+        self._hook = None
+
+    def start(self) -> None:
+        """Resolve the forbidden names as the notebook left them, then set the hook."""
+        resolved = _set()
+        for name in self.names:
+            try:
+                target = _resolve(name)
+            except _BaseException:  # a module that defends its attributes: not watchable
+                target = None
+            for found in (_EARLY.get(name), target):
+                if found is None or _id(found) in resolved:
+                    continue  # two configured names for one object: the first names it
+                resolved.add(_id(found))
+                try:
+                    self._watch(found, name)
+                except _BaseException:  # an object that defends its attributes: not watchable
+                    pass
+        if not self._codes and not self._builtins:
+            return
+        self._hook = _make_hook(self._codes, self._builtins, self.seen, self._note_setprofile)
+        self._builtins[_id(_setprofile)] = None  # the student switching the hook: noted
+        _thread_setprofile(self._hook)
+        _setprofile(self._hook)
+
+    def stop(self) -> None:
+        """Unset the hook; note whether it was still there."""
+        if self._hook is None:
+            return
+        del self._builtins[_id(_setprofile)]  # the grader's own call next is not the student's
+        current = _getprofile()
+        _setprofile(None)
+        _thread_setprofile(None)
+        if current is None:
+            self.lost = LOST[0]
+        elif current is not self._hook:
+            self.lost = LOST[1]
+
+    def _note_setprofile(self) -> None:
+        if self.lost is None:
+            self.lost = LOST[2]
+
+    def _watch(self, target, name: str) -> None:
+        if _type(target) is _BuiltinType:
+            self._builtins[_id(target)] = (CALLS, name)
+            self._keep.append(target)
+            return
+        if _isinstance(target, _type):
+            own = _vars(target)
+            methods = [(own.get(attribute), verb) for attribute, verb in _CLASS_CODE]
+        else:
+            methods = [(target, CALLS)]
+        for method, verb in methods:
+            if _type(method) in (_staticmethod, _classmethod):
+                method = method.__func__
+            code = _getattr(method, "__code__", None)
+            if _type(code) is _CodeType:
+                self._codes[_id(code)] = (verb, name)
+                self._keep.append(code)
+
+    def record(self) -> tuple:
+        """``([(verb, name), ...], lost)`` as it crosses the wire."""
+        return _list(self.seen), self.lost
+
+
+def _resolve(name: str):
+    """The object ``name`` names in the loaded modules, or None; no import, no ``__getattr__``
+    hook of a module runs."""
+    parts = name.split(".")
+    if parts[0] not in _modules:
+        return None
+    for cut in _range(_len(parts), 0, -1):
+        module = _modules.get(".".join(parts[:cut]))
+        if module is not None:
+            break
+    target = module
+    for part in parts[cut:]:
+        space = _vars(target)
+        if part not in space:
+            return None
+        target = space[part]
+    return target
+
+
+def _make_hook(codes: dict, builtins_: dict, seen: list, setprofile_called):
+    """The profile function: as little work as possible per event, all of it looked up now."""
+
+    def hook(frame, event, arg, _codes=codes, _builtins=builtins_, _seen=seen, _id=_id):
+        if event == "call":
+            hit = _codes.get(_id(frame.f_code))
+        elif event == "c_call" and _id(arg) in _builtins:
+            hit = _builtins[_id(arg)]
+            if hit is None:
+                setprofile_called()
+                return
+        else:
+            return
+        if hit is not None and hit not in _seen:
+            _seen.append(hit)
+
+    return hook
