@@ -41,6 +41,9 @@ def test_a_shared_cell_runs_once_for_every_submission_and_defines_its_names_wher
     # student's earlier TOKEN is replaced, as running the cell there would have done.
     assert first == second
     assert first.strip().endswith(", 2) 2")
+    # Run a second time, the cell makes a draw of its own, as it would.
+    again = _printed(tmp_path, "d", SCALE, TOKEN, show, TOKEN, show).splitlines()
+    assert again[0] == first.strip() and again[1] != again[0]
     # Before the shared cell stands, its names are not defined yet.
     early = _printed(tmp_path, "c", "print('TOKEN' in globals())", SCALE, TOKEN)
     assert early.strip() == "False"

@@ -7,7 +7,10 @@ that text is not run: the names it defined are put in place where the cell stand
 it would have done, provided every name the cell reads while it runs (outside its functions'
 bodies) is the very object it was in the warm process. Anything else runs as usual: a cell that
 printed, failed, deleted a name or holds IPython syntax is not shared, and a submission whose
-earlier cells replaced what a shared cell reads runs that cell itself.
+earlier cells replaced what a shared cell reads runs that cell itself, as does a second run
+of the same cell. (What a cell reads is compared by identity: a change made in place to an
+object it reads, between the cells, is not seen; grader-owned cells read only what other
+grader-owned cells define.)
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ _MISSING = object()
 MAX_BYTES = 192 * 1024  # all shared cells together, as one message to the warm process
 # source -> (name -> what it was before the cell ran, read by the cell; name -> what it defined)
 _SHARED: dict[str, tuple[dict[str, object], dict[str, object]]] = {}
+_PLACED: set[str] = set()  # in a submission: the shared cells already put in place
 
 
 def prepare(shell, sources: list[str]) -> None:
@@ -52,8 +56,9 @@ def put_in_place(shell, source: str) -> bool:
     """In a submission: define what cell ``source`` defines, if it is shared and what it reads
     is what it read in the warm process; False when the cell must run."""
     found = _SHARED.get(source)
-    if found is None:
-        return False
+    if found is None or source in _PLACED:
+        return False  # run again, the cell would make new objects: so it does
+    _PLACED.add(source)
     reads, defined = found
     namespace = shell.user_ns
     if any(namespace.get(name, _MISSING) is not value for name, value in reads.items()):
