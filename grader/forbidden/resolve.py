@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
 from dataclasses import dataclass, field
 
 from grader.forbidden.bindings import Namespace, assigned, binds_itself
@@ -43,27 +44,12 @@ class Scope:
 
     @classmethod
     def of_function(cls, node: ast.AST, parent: Scope | None) -> Scope:
-        names: dict[str, list[object]] = {}
-        arguments = node.args
-        for arg in [
-            *arguments.posonlyargs,
-            *arguments.args,
-            *arguments.kwonlyargs,
-            *filter(None, [arguments.vararg, arguments.kwarg]),
-        ]:
-            names[arg.arg] = [None]
-        if not isinstance(node, ast.Lambda):
-            _local_bindings(node.body, names)
-            for outer in _declared(node):
-                names.pop(outer, None)
         enclosing = parent.enclosing_for_functions() if parent is not None else None
-        return cls(names, enclosing)
+        return cls(_function_locals(node), enclosing)
 
     @classmethod
     def of_class(cls, node: ast.ClassDef, parent: Scope | None) -> Scope:
-        names: dict[str, list[object]] = {}
-        _local_bindings(node.body, names)
-        return cls(names, parent, is_class=True)
+        return cls(_class_locals(node), parent, is_class=True)
 
     @classmethod
     def of_comprehension(cls, node: ast.AST, parent: Scope | None) -> Scope:
@@ -72,6 +58,33 @@ class Scope:
             for name, _ in assigned(generator.target, None):
                 names[name] = [None]
         return cls(names, parent)
+
+
+# A function's or class's local names depend on its node only: worked out once per node (the
+# scan visits a helper once for every graded function that reaches it). Never changed after.
+@functools.lru_cache(maxsize=8192)
+def _function_locals(node: ast.AST) -> dict[str, list[object]]:
+    names: dict[str, list[object]] = {}
+    arguments = node.args
+    for arg in [
+        *arguments.posonlyargs,
+        *arguments.args,
+        *arguments.kwonlyargs,
+        *filter(None, [arguments.vararg, arguments.kwarg]),
+    ]:
+        names[arg.arg] = [None]
+    if not isinstance(node, ast.Lambda):
+        _local_bindings(node.body, names)
+        for outer in _declared(node):
+            names.pop(outer, None)
+    return names
+
+
+@functools.lru_cache(maxsize=8192)
+def _class_locals(node: ast.ClassDef) -> dict[str, list[object]]:
+    names: dict[str, list[object]] = {}
+    _local_bindings(node.body, names)
+    return names
 
 
 _NEW_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
