@@ -18,12 +18,13 @@ SYSTEM_PACKAGES := bubblewrap poppler-utils fonts-dejavu-core fonts-noto-core \
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt pyproject.toml grader/engine/shown_runtime.py
 	@$(MAKE) --no-print-directory system-deps
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 > /dev/null
+	$(BIN)/python -m grader.engine.shown_runtime $(VENV)  # bytecode naming no host path
 	touch $(STAMP)
 
 system-deps:
@@ -63,9 +64,10 @@ PROJECTS_REQUIREMENTS := runtimes/colab-projects.txt assignments/projects/runtim
 
 projects-runtime: $(PROJECTS_STAMP)
 
-$(PROJECTS_STAMP): $(PROJECTS_REQUIREMENTS)
+$(PROJECTS_STAMP): $(PROJECTS_REQUIREMENTS) | $(STAMP)
 	rm -rf $(PROJECTS_VENV)
 	$(PYTHON) -m venv $(PROJECTS_VENV)
 	$(PROJECTS_VENV)/bin/pip install --quiet --disable-pip-version-check $(foreach f,$(PROJECTS_REQUIREMENTS),-r $(f))
+	$(BIN)/python -m grader.engine.shown_runtime $(PROJECTS_VENV)
 	touch $(PROJECTS_STAMP)
 	@du -sh $(PROJECTS_VENV)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -200,3 +201,18 @@ def staging_binds(folders: list[Shown], layers: Path) -> list[str]:
         binds += ["--ro-bind", str(layers / str(number)), f"{STAGING}/{number}/top"]
         binds += ["--dir", folder.inside]
     return binds
+
+
+def compile_as_shown(venv: Path) -> None:
+    """Compile ``venv``'s modules again as if they lay where the sandbox shows them: bytecode
+    records the path it was compiled from, and pip wrote the host's. Python on the host still
+    reports the real paths (it corrects them on import). Files that are not Python 3 (templates
+    some packages ship) stay uncompiled, as pip left them."""
+    venv = Path(os.path.realpath(venv))
+    command = [str(venv / "bin" / "python"), "-m", "compileall", "-qq", "-f", "-j", "0"]
+    command += ["-s", str(venv), "-p", f"{NEUTRAL}/venv", str(venv / "lib")]
+    subprocess.run(command, check=False)
+
+
+if __name__ == "__main__":
+    compile_as_shown(Path(sys.argv[1]))
