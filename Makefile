@@ -3,6 +3,8 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
+# Bytecode records where it was compiled: compile a runtime as the sandbox shows it.
+COMPILE_AS_SHOWN = $(BIN)/python -c 'import sys; from grader.engine.shown_runtime import compile_as_shown; compile_as_shown(sys.argv[1])'
 STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo-out
 # Debian packages the product runs on: the sandbox (bwrap), PDF rendering checks (poppler),
@@ -24,7 +26,7 @@ $(STAMP): requirements.txt pyproject.toml grader/engine/shown_runtime.py
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 > /dev/null
-	$(BIN)/python -m grader.engine.shown_runtime $(VENV)  # bytecode naming no host path
+	$(COMPILE_AS_SHOWN) $(VENV)
 	touch $(STAMP)
 
 system-deps:
@@ -68,6 +70,6 @@ $(PROJECTS_STAMP): $(PROJECTS_REQUIREMENTS) | $(STAMP)
 	rm -rf $(PROJECTS_VENV)
 	$(PYTHON) -m venv $(PROJECTS_VENV)
 	$(PROJECTS_VENV)/bin/pip install --quiet --disable-pip-version-check $(foreach f,$(PROJECTS_REQUIREMENTS),-r $(f))
-	$(BIN)/python -m grader.engine.shown_runtime $(PROJECTS_VENV)
+	$(COMPILE_AS_SHOWN) $(PROJECTS_VENV)
 	touch $(PROJECTS_STAMP)
 	@du -sh $(PROJECTS_VENV)

@@ -177,6 +177,32 @@ def _copy_renamed(entry: Path, copy: Path, renamer: Renamer) -> None:
         copy.chmod(entry.stat().st_mode & 0o777)
 
 
+@dataclass(frozen=True)
+class FirstStep:
+    """The Python that runs the sandbox's first step (:mod:`.gradersandbox.layers`), before
+    the overlays exist: the one the runtime was made from, its folder shown directly at its
+    neutral path (the renamed binary over the host one) until that step detaches it."""
+
+    python: str  # as the sandbox names it
+    binds: list[str]  # bubblewrap's
+    direct: list[str]  # the folders shown directly, as the sandbox names them
+
+
+def first_step(runtime: Path | None, folders: list[Shown], layers: Path) -> FirstStep:
+    venv = Path(runtime) if runtime else Path(sys.prefix)
+    home = _venv_home(venv) or venv / "bin"
+    real = Path(os.path.realpath(home / "python3"))
+    for number, folder in enumerate(folders):
+        if real.is_relative_to(folder.host):
+            inside = str(Path(folder.inside, real.relative_to(folder.host)))
+            binds = ["--ro-bind", str(folder.host), folder.inside]
+            renamed = layers / str(number) / real.relative_to(folder.host)
+            if renamed.is_file():
+                binds += ["--ro-bind", str(renamed), inside]
+            return FirstStep(inside, binds, [folder.inside])
+    return FirstStep(str(real), [], [])  # a system Python, shown at its own path
+
+
 def plan(folders: list[Shown], hidden: list[str], blocked_init: str, direct: list[str]) -> str:
     """What the sandbox's first step mounts, as JSON (neutral paths only); ``direct`` are the
     folders bound directly at their neutral path for that step, detached first."""
@@ -212,7 +238,3 @@ def compile_as_shown(venv: Path) -> None:
     command = [str(venv / "bin" / "python"), "-m", "compileall", "-qq", "-f", "-j", "0"]
     command += ["-s", str(venv), "-p", f"{NEUTRAL}/venv", str(venv / "lib")]
     subprocess.run(command, check=False)
-
-
-if __name__ == "__main__":
-    compile_as_shown(Path(sys.argv[1]))

@@ -132,12 +132,12 @@ def warm_command(
         return ["python3", *python, "plain"], [], _environment(_host_bin(runtime), isolate)
     folders = shown_runtime.shown_folders(runtime)
     unpatched = shown_runtime.write_layers(folders, _CHECKOUT, own_files / "layers")
-    first = _first_step_python(runtime, folders, own_files / "layers")
-    plan = shown_runtime.plan(folders, _hidden_inside(folders), BLOCKED_INIT, first.inside)
+    first = shown_runtime.first_step(runtime, folders, own_files / "layers")
+    plan = shown_runtime.plan(folders, _hidden_inside(folders), BLOCKED_INIT, first.direct)
     (own_files / INSIDE_CODE.name / "layers.json").write_text(plan)
     environment = _environment(f"{folders[0].inside}/bin" if folders else _host_bin(runtime), True)
-    if unpatched and first.folder is not None:  # its libpython is not where its RUNPATH says
-        environment["LD_LIBRARY_PATH"] = f"{first.folder.inside}/lib"
+    if unpatched and first.direct:  # its binary still names the host folder of its libpython
+        environment["LD_LIBRARY_PATH"] = f"{first.direct[0]}/lib"
     walls = [
         *_namespace_flags(),
         "--cap-drop",
@@ -159,34 +159,6 @@ def warm_command(
     layers = f"{INSIDE_LIB}/gradersandbox/layers.py"
     command = [first.python, "-I", "-S", layers, f"{INSIDE_LIB}/gradersandbox/layers.json"]
     return ["bwrap", "--args", "{args}", *command, "python3", *python, "isolate"], walls, {}
-
-
-class _FirstStep:
-    """The Python that runs the sandbox's first step (:mod:`.gradersandbox.layers`), before
-    the overlays exist: the one the runtime was made from, shown directly at its neutral path
-    (its renamed binary over the host one) until that step replaces it by its overlay."""
-
-    def __init__(self, python: str, folder: shown_runtime.Shown | None, binds: list[str]):
-        self.python, self.folder, self.binds = python, folder, binds
-
-    @property
-    def inside(self) -> list[str]:
-        return [self.folder.inside] if self.folder else []
-
-
-def _first_step_python(runtime: Path | None, folders: list, layers: Path) -> _FirstStep:
-    real = Path(os.path.realpath(Path(_host_bin(runtime)) / "python3"))
-    inside = shown_runtime.inside_path(real, folders)
-    if inside is None:
-        raise UserError(f"the runtime's python3 ({real}) lies in no folder the sandbox shows")
-    for number, folder in enumerate(folders):
-        if real.is_relative_to(folder.host):
-            binds = ["--ro-bind", str(folder.host), folder.inside]
-            renamed = layers / str(number) / real.relative_to(folder.host)
-            if renamed.is_file():
-                binds += ["--ro-bind", str(renamed), inside]
-            return _FirstStep(inside, folder, binds)
-    return _FirstStep(inside, None, [])
 
 
 def _namespace_flags() -> list[str]:
