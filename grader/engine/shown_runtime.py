@@ -42,6 +42,11 @@ _SCANNED = (
     "lib/python3*/config-*/python-config.py",
     "lib/pkgconfig/*.pc",
     "share/jupyter/kernels/*/kernel.json",
+    # A folder a .pth file adds may itself be a site-packages folder.
+    "*.pth",
+    "*.py",
+    "*.egg-link",
+    "*.dist-info/direct_url.json",
 )
 
 
