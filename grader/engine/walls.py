@@ -2,10 +2,11 @@
 
 :func:`warm_command` is the command that starts the grader's warm process (see
 :mod:`grader.engine.gradersandbox.zygote`) inside a new pid, mount, network, IPC, UTS and user
-namespace. Inside, it sees a read-only view of the Python runtime, the ``google.colab``
-stand-in, its own code, private ``/tmp``, ``/content`` and ``/dev/shm``, and nothing of the
-instructor's files, no network at all. Each submission it forks takes fresh mount, pid, IPC and
-cgroup namespaces of its own on top (new ``/tmp``, ``/content``, ``/dev/shm`` and ``/proc``).
+namespace. Inside, it sees a read-only view of the Python runtime at neutral paths (see
+:mod:`grader.engine.shown_runtime`), the ``google.colab`` stand-in, its own code, private
+``/tmp``, ``/content`` and ``/dev/shm``, and nothing of the instructor's files, no network at
+all. Each submission it forks takes fresh mount, pid, IPC and cgroup namespaces of its own on
+top (new ``/tmp``, ``/content``, ``/dev/shm`` and ``/proc``).
 
 bubblewrap itself starts with an empty environment and reads its arguments from a pipe, so
 neither ``/proc/1/environ`` nor ``/proc/1/cmdline`` of any sandbox shows the grader's
