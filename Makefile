@@ -3,6 +3,8 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
+# Bytecode records where it was compiled: compile a runtime as the sandbox shows it.
+COMPILE_AS_SHOWN = $(BIN)/python -c 'import sys; from grader.engine.shown_runtime import compile_as_shown; compile_as_shown(sys.argv[1])'
 STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo-out
 # Debian packages the product runs on: the sandbox (bwrap), PDF rendering checks (poppler),
@@ -18,12 +20,13 @@ SYSTEM_PACKAGES := bubblewrap poppler-utils fonts-dejavu-core fonts-noto-core \
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt pyproject.toml grader/engine/shown_runtime.py
 	@$(MAKE) --no-print-directory system-deps
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 > /dev/null
+	$(COMPILE_AS_SHOWN) $(VENV)
 	touch $(STAMP)
 
 system-deps:
@@ -63,9 +66,10 @@ PROJECTS_REQUIREMENTS := runtimes/colab-projects.txt assignments/projects/runtim
 
 projects-runtime: $(PROJECTS_STAMP)
 
-$(PROJECTS_STAMP): $(PROJECTS_REQUIREMENTS)
+$(PROJECTS_STAMP): $(PROJECTS_REQUIREMENTS) | $(STAMP)
 	rm -rf $(PROJECTS_VENV)
 	$(PYTHON) -m venv $(PROJECTS_VENV)
 	$(PROJECTS_VENV)/bin/pip install --quiet --disable-pip-version-check $(foreach f,$(PROJECTS_REQUIREMENTS),-r $(f))
+	$(COMPILE_AS_SHOWN) $(PROJECTS_VENV)
 	touch $(PROJECTS_STAMP)
 	@du -sh $(PROJECTS_VENV)

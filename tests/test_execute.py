@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+import sysconfig
 import threading
 import time
 import uuid
@@ -405,31 +408,33 @@ def test_without_bubblewrap_the_grader_refuses_unless_told_to_run_unsafe(tmp_pat
 
 
 @slow
-def test_trusted_packages_installed_into_the_runtime_are_hidden(tmp_path, monkeypatch):
-    """A non-editable install puts ``grader`` in site-packages, which the sandbox shows."""
+def test_trusted_packages_installed_into_the_runtime_are_hidden(tmp_path):
+    """A non-editable install puts ``grader`` in a folder the sandbox shows: here a folder a
+    runtime's ``.pth`` file adds, as an instructor's shared package folder would."""
     site = tmp_path / "site"
     for package in ("grader", "reference_lstm"):
         (site / package).mkdir(parents=True)
         (site / package / "__init__.py").write_text("ANSWER = 42\n")
-    real_roots = sandbox._python_roots
-    monkeypatch.setattr(sandbox, "_python_roots", lambda: [*real_roots(), site])
-    monkeypatch.setattr(
-        sandbox, "_hidden_package_dirs", lambda: [site / "grader", site / "reference_lstm"]
-    )
+    runtime = tmp_path / "runtime"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(runtime)], check=True)
+    own_site = next((runtime / "lib").glob("python3*/site-packages"))
+    (own_site / "shared.pth").write_text(f"{sysconfig.get_paths()['purelib']}\n{site}\n")
     notebook = write_notebook(
         tmp_path / "nb.ipynb",
-        f"import sys\nsys.path.insert(0, {str(site)!r})",
         "import grader",
         "import reference_lstm",
-        f"print(sorted(__import__('os').listdir({str(site / 'grader')!r})))",
+        "import os, sys\n"
+        "for folder in sys.path:\n"
+        "    if os.path.isdir(os.path.join(folder, 'grader')):\n"
+        "        print(folder, sorted(os.listdir(os.path.join(folder, 'grader'))))",
     )
-    result = run_submission(notebook, [], FAST)
+    result = run_submission(notebook, [], FAST, runtime=runtime)
     assert [(e.index, e.ename) for e in result.cell_errors] == [
+        (0, "ImportError"),
         (1, "ImportError"),
-        (2, "ImportError"),
     ]
-    assert "['__init__.py']" in result.output
-    assert "ANSWER" not in result.output
+    assert "/opt/python/path1 ['__init__.py']" in result.output
+    assert "ANSWER" not in result.output and str(tmp_path) not in result.output
 
 
 # --- cgroups ----------------------------------------------------------------------------------
@@ -538,13 +543,11 @@ def test_explore_sessions_start_from_the_cells_state_and_report_mutation_and_ali
 
 @slow
 def test_a_runtime_virtualenv_runs_the_notebook(tmp_path):
-    import sys
-
     notebook = write_notebook(
         tmp_path / "nb.ipynb", "import sys\ndef prefix_length(x):\n    return len(sys.prefix)"
     )
     call = [ProbeCall("prefix_length", (np.ones(1),))]
     result = run_submission(notebook, call, FAST, runtime=Path(sys.prefix))
-    assert result.probes[0].value == float(len(sys.prefix)), result.output
+    assert result.probes[0].value == float(len("/opt/python/venv")), result.output
     with pytest.raises(UserError, match="not a virtualenv folder"):
         run_submission(notebook, call, FAST, runtime=tmp_path)

@@ -105,11 +105,62 @@ def test_nothing_the_sandbox_reads_shows_the_graders_environment_or_host_paths(t
     assert "/proc/1/environ: " in graded["feedback"] and "/proc/1/cmdline: " in graded["feedback"]
     for text in (graded["feedback"], json.dumps(graded["results"]), shown):
         assert SECRET not in text
-        # The runtime's own folder is shown read-only at its path (the notebook runs from it);
-        # nothing else of the host's paths: not the checkout, not the grader's folders.
-        visible = text.replace(sys.prefix, "<runtime>")
-        assert str(tmp_path) not in visible
-        assert str(ROOT) not in visible
+        for host_path in host_paths(tmp_path):
+            assert host_path not in text
+    assert marks(graded) == FULL
+
+
+def host_paths(tmp_path: Path) -> set[str]:
+    """The host paths no output may name: the checkout, this test's folder, the Python runtime
+    (the virtualenv and the Python it was made from), as given and resolved."""
+    folders = {ROOT, tmp_path, Path(sys.prefix), Path(sys.base_prefix)}
+    found = {str(f) for f in folders} | {os.path.realpath(f) for f in folders}
+    return {path for path in found if not path.startswith("/usr")}  # /usr is everyone's
+
+
+def test_the_runtime_the_notebook_runs_from_names_no_host_path(tmp_path):
+    """Hole 1, the runtime: it was shown at its host path, and its files named the checkout
+    (pyvenv.cfg, editable installs, console scripts' first lines, direct_url.json)."""
+    snoop = (
+        "import glob, os, re, site, sys, sysconfig, numpy, torch\n"
+        "seen = [sys.prefix, sys.exec_prefix, sys.executable, sys.base_prefix, sys.path,\n"
+        "        sys._base_executable, site.getsitepackages(), numpy.__file__, torch.__file__,\n"
+        "        sysconfig.get_config_vars(), dict(os.environ), sys.path_importer_cache.keys()]\n"
+        "files = ['/proc/self/mountinfo', '/proc/1/cmdline', '/proc/1/environ',\n"
+        "         numpy.__cached__, torch.__cached__]  # bytecode records where it was made\n"
+        "for prefix in {sys.prefix, sys.base_prefix}:\n"
+        "    for pattern in ['pyvenv.cfg', 'bin/*', 'lib/python3*/site-packages/*.pth',\n"
+        "                    'lib/python3*/site-packages/__editable__*',\n"
+        "                    'lib/python3*/site-packages/*.dist-info/*.json',\n"
+        "                    'lib/python3*/site-packages/*.egg-link',\n"
+        "                    'lib/python3*/_sysconfigdata*.py',\n"
+        "                    'share/jupyter/kernels/*/*.json']:\n"
+        "        files += sorted(glob.glob(os.path.join(prefix, pattern)))\n"
+        "for path in files:\n"
+        "    if os.path.islink(path):\n"
+        "        seen.append(path + ' -> ' + os.readlink(path))\n"
+        "    elif os.path.isfile(path) and os.path.getsize(path) < 4_000_000:\n"
+        "        try:\n"
+        "            data = open(path, 'rb').read()\n"
+        "        except OSError as error:\n"
+        "            data = repr(error).encode()\n"
+        "        words = re.findall(rb'[\\x20-\\x7e]{5,}', data) if b'\\0' in data else [data]\n"
+        "        seen.append(path + ': ' + ' '.join(w.decode('latin-1') for w in words))\n"
+        "text = repr(seen)\n"
+        "print(len(files), 'files read,', len(text), 'characters')\n"
+        "# Every absolute path seen, cut to its first six parts: short enough for the feedback.\n"
+        "paths = re.findall(r'(?:/[\\w.+~@-]+){2,}', text)\n"
+        "print(sorted({'/'.join(path.split('/')[:7]) for path in paths}))\n"
+        "print('snooped to the end')"
+    )
+    graded = grade(tmp_path, attack(tmp_path / "in" / "runtime.ipynb", append=(snoop,)))["runtime"]
+    feedback, results = graded["feedback"], json.dumps(graded["results"])
+    assert "snooped to the end" in feedback
+    assert int(re.search(r"(\d+) files read", feedback)[1]) > 20
+    for text in (feedback, results):
+        for host_path in host_paths(tmp_path):
+            assert host_path not in text
+    assert "/opt/python/venv/bin/python3" in feedback  # where the sandbox shows it now
     assert marks(graded) == FULL
 
 

@@ -332,9 +332,10 @@ def test_monkeypatching_numpy_changes_nothing_the_trusted_side_receives(tmp_path
     magic = 1234.5678
     notebook = write_notebook(
         files / "nb.ipynb",
-        # Look for the probe's inputs before they are sent: files, environment.
+        # Look for the probe's inputs before they are sent: files, environment (everywhere
+        # the grader puts anything; /opt/python is the read-only runtime, made before any run).
         "import os, glob\nsnapshot = repr(dict(os.environ))\n"
-        "for top in ['/content', '/tmp', '/run', '/opt', '/dev/shm']:\n"
+        "for top in ['/content', '/tmp', '/run', '/opt/grader', '/dev/shm']:\n"
         "  for path in glob.glob(top + '/**', recursive=True):\n"
         "    try:\n"
         "        snapshot += open(path, errors='ignore').read()\n"

@@ -2,10 +2,11 @@
 
 :func:`warm_command` is the command that starts the grader's warm process (see
 :mod:`grader.engine.gradersandbox.zygote`) inside a new pid, mount, network, IPC, UTS and user
-namespace. Inside, it sees a read-only view of the Python runtime, the ``google.colab``
-stand-in, its own code, private ``/tmp``, ``/content`` and ``/dev/shm``, and nothing of the
-instructor's files, no network at all. Each submission it forks takes fresh mount, pid, IPC and
-cgroup namespaces of its own on top (new ``/tmp``, ``/content``, ``/dev/shm`` and ``/proc``).
+namespace. Inside, it sees a read-only view of the Python runtime at neutral paths (see
+:mod:`grader.engine.shown_runtime`), the ``google.colab`` stand-in, its own code, private
+``/tmp``, ``/content`` and ``/dev/shm``, and nothing of the instructor's files, no network at
+all. Each submission it forks takes fresh mount, pid, IPC and cgroup namespaces of its own on
+top (new ``/tmp``, ``/content``, ``/dev/shm`` and ``/proc``).
 
 bubblewrap itself starts with an empty environment and reads its arguments from a pipe, so
 neither ``/proc/1/environ`` nor ``/proc/1/cmdline`` of any sandbox shows the grader's
@@ -15,7 +16,6 @@ environment or host paths. cgroups are :mod:`grader.engine.cgroups`.
 from __future__ import annotations
 
 import functools
-import importlib.util
 import os
 import shutil
 import site
@@ -23,6 +23,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from grader.engine import shown_runtime
 from grader.engine.cgroups import (  # noqa: F401 - the sandbox's public names, as before
     RunCgroup,
     cgroup_support,
@@ -99,7 +100,8 @@ def _sandbox_problem(bwrap: str | None) -> str | None:
             "bubblewrap is not installed (Debian/Ubuntu: `sudo apt-get install bubblewrap`, "
             "or `make system-deps`)"
         )
-    trial = [bwrap, *_namespace_flags(), *_runtime_mounts(None), sys.executable, "-c", ""]
+    roots = (arg for root in _python_roots() for arg in ("--ro-bind", str(root), str(root)))
+    trial = [bwrap, *_namespace_flags(), *_system_mounts(), *roots, sys.executable, "-c", ""]
     try:
         done = subprocess.run(trial, capture_output=True, text=True, timeout=60, check=False)
     except (OSError, subprocess.TimeoutExpired) as error:
@@ -122,15 +124,21 @@ def warm_command(
     (empty without the sandbox); the command and environment hold no host path.
 
     ``own_files`` is a fresh folder the grader's files shown inside are copied into (the
-    ``google.colab`` stand-in, the warm process's code, the blocked package ``__init__``), so
-    that not even ``/proc/self/mountinfo`` names the checkout they come from."""
+    ``google.colab`` stand-in, the warm process's code, the runtime's renamed files), so that
+    not even ``/proc/self/mountinfo`` names the checkout they come from."""
     for source in (COLAB_STUB, INSIDE_CODE):
         shutil.copytree(source, own_files / source.name, dirs_exist_ok=True)
-    (own_files / "blocked_init.py").write_text(BLOCKED_INIT)
-    environment = _environment(runtime, isolate)
-    python = ["python3", "-m", "gradersandbox.zygote", str(control_fd)]
+    python = ["-m", "gradersandbox.zygote", str(control_fd)]
     if not isolate:
-        return [*python, "plain"], [], environment
+        return ["python3", *python, "plain"], [], _environment(_host_bin(runtime), isolate)
+    folders = shown_runtime.shown_folders(runtime)
+    unpatched = shown_runtime.write_layers(folders, _CHECKOUT, own_files / "layers")
+    first = shown_runtime.first_step(runtime, folders, own_files / "layers")
+    plan = shown_runtime.plan(folders, _hidden_inside(folders), BLOCKED_INIT, first.direct)
+    (own_files / INSIDE_CODE.name / "layers.json").write_text(plan)
+    environment = _environment(f"{folders[0].inside}/bin" if folders else _host_bin(runtime), True)
+    if unpatched and first.direct:  # its binary still names the host folder of its libpython
+        environment["LD_LIBRARY_PATH"] = f"{first.direct[0]}/lib"
     walls = [
         *_namespace_flags(),
         "--cap-drop",
@@ -138,17 +146,20 @@ def warm_command(
         *(arg for cap in _WARM_CAPABILITIES for arg in ("--cap-add", cap)),
         "--clearenv",
         *(arg for k, v in environment.items() for arg in ("--setenv", k, v)),
-        # The private folders first: a runtime that lives under /tmp stays visible.
         *("--size", str(disk_bytes), "--tmpfs", "/tmp"),
         *("--size", str(disk_bytes), "--tmpfs", SCRATCH),
-        *_runtime_mounts(own_files / "blocked_init.py", runtime),
+        *_system_mounts(),
+        *shown_runtime.staging_binds(folders, own_files / "layers"),
+        *first.binds,
         *("--ro-bind", str(own_files / COLAB_STUB.name), STUB),
         *("--ro-bind", str(own_files / INSIDE_CODE.name), f"{INSIDE_LIB}/gradersandbox"),
         *("--size", str(disk_bytes), "--tmpfs", "/dev/shm"),
         # The root and /dev are tmpfs of bwrap's own, without a size limit: no writes there.
         *("--remount-ro", "/dev", "--remount-ro", "/", "--chdir", "/"),
     ]
-    return ["bwrap", "--args", "{args}", *python, "isolate"], walls, {}
+    layers = f"{INSIDE_LIB}/gradersandbox/layers.py"
+    command = [first.python, "-I", "-S", layers, f"{INSIDE_LIB}/gradersandbox/layers.json"]
+    return ["bwrap", "--args", "{args}", *command, "python3", *python, "isolate"], walls, {}
 
 
 def _namespace_flags() -> list[str]:
@@ -162,12 +173,9 @@ def _namespace_flags() -> list[str]:
     ]
 
 
-def _runtime_mounts(blocked_init: Path | None, runtime: Path | None = None) -> list[str]:
-    """Read-only binds of the system and the Python runtime, and fresh /proc and /dev.
-
-    With ``blocked_init``, a trusted package found inside those binds is replaced by a package
-    whose ``__init__`` is that file.
-    """
+def _system_mounts() -> list[str]:
+    """Read-only binds of the system (``/usr``, the files of ``/etc`` a program needs), and
+    fresh ``/proc`` and ``/dev``."""
     mounts = ["--ro-bind", "/usr", "/usr"]
     for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
         path = Path("/") / name
@@ -177,88 +185,47 @@ def _runtime_mounts(blocked_init: Path | None, runtime: Path | None = None) -> l
             mounts += ["--ro-bind", str(path), str(path)]
     for name in _ETC:
         mounts += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
-    bound: list[Path] = [Path("/usr")]
-    for root in _python_roots() if runtime is None else _runtime_roots(runtime):
-        if not any(root.is_relative_to(b) for b in bound):
-            mounts += ["--ro-bind", str(root), str(root)]
-            bound.append(root)
-    hidden = _hidden_package_dirs() if runtime is None else _runtime_hidden_dirs(runtime)
-    for package_dir in hidden if blocked_init else []:
-        if any(package_dir.is_relative_to(b) for b in bound):
-            mounts += ["--tmpfs", str(package_dir)]
-            mounts += ["--ro-bind", str(blocked_init), str(package_dir / "__init__.py")]
-    mounts += ["--proc", "/proc", "--dev", "/dev"]
-    return mounts
+    return [*mounts, "--proc", "/proc", "--dev", "/dev"]
 
 
 def shown(runtime: Path | None) -> tuple[str, ...]:
-    """What a warm process for ``runtime`` shows (its binds): warm processes are shared by the
-    runs that would show the same."""
-    return tuple(_runtime_mounts(Path("/blocked"), runtime))
+    """What a warm process for ``runtime`` shows: warm processes are shared by the runs that
+    would show the same."""
+    folders = shown_runtime.shown_folders(runtime)
+    return (*(f"{f.host}={f.inside}" for f in folders), *_hidden_inside(folders))
 
 
 def kept_inside_private_folders(runtime: Path | None) -> list[str]:
-    """The runtime's folders that lie inside a folder each submission gets fresh (``/tmp``,
-    ``/content``, ``/dev/shm``): the submission's child binds them again over its own."""
-    roots = _python_roots() if runtime is None else _runtime_roots(runtime)
+    """The runtime's folders, as shown, that lie inside a folder each submission gets fresh
+    (``/tmp``, ``/content``, ``/dev/shm``): the submission's child binds them again over its
+    own. None while the runtime is shown under :data:`shown_runtime.NEUTRAL`."""
     private = [Path("/tmp"), Path(SCRATCH), Path("/dev/shm")]
-    return [str(r) for r in roots if any(r.is_relative_to(p) and r != p for p in private)]
+    insides = [Path(f.inside) for f in shown_runtime.shown_folders(runtime)]
+    return [str(i) for i in insides if any(i.is_relative_to(p) and i != p for p in private)]
 
 
 def _python_roots() -> list[Path]:
-    """Folders the grader's own Python needs: its installs, the venv, their site-packages."""
+    """Folders the grader's own Python needs, at their host paths: for the trial sandbox."""
     candidates = {sys.base_prefix, sys.base_exec_prefix, sys.prefix, sys.exec_prefix}
     candidates.update(site.getsitepackages())
-    user_site = site.getusersitepackages()
-    if user_site in sys.path:
-        candidates.add(user_site)
     roots = {Path(os.path.realpath(p)) for p in candidates if os.path.isdir(p)}
     return sorted(roots, key=lambda p: len(p.parts))
 
 
-def _pth_folders(runtime: Path) -> list[Path]:
-    """Folders the runtime's ``.pth`` files add to its path (an instructor's editable install,
-    a shared package folder): the runtime cannot import them unless the sandbox shows them."""
-    found = []
-    for pth in runtime.glob("lib/python3*/site-packages/*.pth"):
-        for line in pth.read_text(errors="replace").splitlines():
-            line = line.strip()
-            if line and not line.startswith(("#", "import ")) and Path(line).is_absolute():
-                if Path(line).is_dir():
-                    found.append(Path(os.path.realpath(line)))
-    return found
-
-
-def _runtime_roots(runtime: Path) -> list[Path]:
-    """Folders a virtualenv ``runtime`` needs: itself, the Python it was made from, and the
-    folders its ``.pth`` files name."""
-    roots = {Path(os.path.realpath(runtime)), *_pth_folders(runtime)}
-    config = runtime / "pyvenv.cfg"
-    if config.is_file():
-        for line in config.read_text(errors="replace").splitlines():
-            key, _, value = line.partition("=")
-            if key.strip() == "home" and Path(value.strip()).is_dir():
-                roots.add(Path(os.path.realpath(Path(value.strip()).parent)))
-    return sorted(roots, key=lambda p: len(p.parts))
-
-
-def _hidden_package_dirs() -> list[Path]:
-    found = []
-    for name in _HIDDEN_PACKAGES:
-        spec = importlib.util.find_spec(name)
-        for location in (spec.submodule_search_locations or []) if spec else []:
-            found.append(Path(os.path.realpath(location)))
-    return found
-
-
-def _runtime_hidden_dirs(runtime: Path) -> list[Path]:
-    places = [*runtime.glob("lib/python3*/site-packages"), *_pth_folders(runtime)]
-    return [
-        Path(os.path.realpath(folder))
-        for name in _HIDDEN_PACKAGES
-        for place in places
-        for folder in place.glob(name)
-    ]
+def _hidden_inside(folders: list) -> list[str]:
+    """The trusted packages found in the runtime's folders, as the sandbox names them."""
+    places = []
+    for folder in folders:
+        places += [*folder.host.glob("lib/python3*/site-packages"), folder.host]
+    return sorted(
+        {
+            shown_runtime.inside_path(package, folders)
+            for name in _HIDDEN_PACKAGES
+            for place in places
+            for package in place.glob(name)
+            if package.is_dir()
+        }
+    )
 
 
 def check_runtime(runtime: Path) -> None:
@@ -270,9 +237,12 @@ def check_runtime(runtime: Path) -> None:
         )
 
 
-def _environment(runtime: Path | None, isolate: bool) -> dict[str, str]:
+def _host_bin(runtime: Path | None) -> str:
+    return str(Path(runtime) / "bin" if runtime else Path(sys.prefix) / "bin")
+
+
+def _environment(python_bin: str, isolate: bool) -> dict[str, str]:
     """The warm process's whole environment: nothing leaks in from the grader's."""
-    python_bin = str(Path(runtime) / "bin" if runtime else Path(sys.prefix) / "bin")
     inside = INSIDE_CODE.parent
     return {
         "PATH": f"{python_bin}:/usr/local/bin:/usr/bin:/bin",
