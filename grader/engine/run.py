@@ -91,7 +91,6 @@ class Run:
                 "reply_bytes": MAX_RESULT_BYTES,
                 "forbidden_calls": self.forbidden_calls,
                 "environment": {"GRADER_SUBMISSION_DIR": scratch},
-                "keep": sandbox.kept_inside_private_folders(self.runtime) if isolate else [],
                 "rlimits": {
                     "RLIMIT_AS": self.limits.memory_bytes,
                     "RLIMIT_FSIZE": self.limits.disk_bytes,

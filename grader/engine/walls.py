@@ -195,15 +195,6 @@ def shown(runtime: Path | None) -> tuple[str, ...]:
     return (*(f"{f.host}={f.inside}" for f in folders), *_hidden_inside(folders))
 
 
-def kept_inside_private_folders(runtime: Path | None) -> list[str]:
-    """The runtime's folders, as shown, that lie inside a folder each submission gets fresh
-    (``/tmp``, ``/content``, ``/dev/shm``): the submission's child binds them again over its
-    own. None while the runtime is shown under :data:`shown_runtime.NEUTRAL`."""
-    private = [Path("/tmp"), Path(SCRATCH), Path("/dev/shm")]
-    insides = [Path(f.inside) for f in shown_runtime.shown_folders(runtime)]
-    return [str(i) for i in insides if any(i.is_relative_to(p) and i != p for p in private)]
-
-
 def _python_roots() -> list[Path]:
     """Folders the grader's own Python needs, at their host paths: for the trial sandbox."""
     candidates = {sys.base_prefix, sys.base_exec_prefix, sys.prefix, sys.exec_prefix}

@@ -135,17 +135,10 @@ def _start_submission(settings: dict, fds: list[int], isolate: bool) -> None:
             _LIBC.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWCGROUP), "unshare"
         )
         _mount("none", "/", "", MS_REC | MS_PRIVATE)
-        # Read-only folders of the runtime that lie inside a private folder stay visible.
-        kept = [(path, os.open(path, os.O_PATH)) for path in settings["keep"]]
         disk = settings["disk_bytes"]
         for target, size in (("/tmp", disk), ("/content", disk + settings["files_bytes"])):
             _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=1777")
         _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"size={disk},mode=1777")
-        for path, fd in kept:
-            os.makedirs(path, exist_ok=True)
-            _mount(f"/proc/self/fd/{fd}", path, "", MS_BIND | MS_REC)
-            _mount("none", path, "", MS_BIND | MS_REMOUNT | MS_RDONLY)
-            os.close(fd)
     if os.fork() != 0:
         os._exit(0)
     # The init of the submission's pid namespace from here on.
