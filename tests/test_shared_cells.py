@@ -66,8 +66,9 @@ def test_functions_of_a_shared_cell_see_the_submissions_own_names(tmp_path):
 @pytest.mark.slow
 def test_a_shared_cell_that_prints_or_fails_runs_in_each_submission(tmp_path):
     said = "print('hello from the grader cell')"
-    output = _printed(tmp_path, "a", said, shared=(said,))
-    assert output.strip() == "hello from the grader cell"
+    shown = "X = 41\nX + 1"  # a notebook shows the value of a last expression
+    output = _printed(tmp_path, "a", said, shown, shared=(said, shown))
+    assert output.split() == ["hello", "from", "the", "grader", "cell", "42"]
     failing = "raise ValueError('no data here')"
     notebook = write_notebook(tmp_path / "b.ipynb", failing, "print('went on')")
     result = run_submission(notebook, [], FAST, shared_cells=(failing,))

@@ -39,7 +39,7 @@ def prepare(shell, sources: list[str]) -> None:
         streams = sys.stdout, sys.stderr
         sys.stdout = sys.stderr = said
         try:
-            result = shell.run_cell(source, store_history=False, silent=True)
+            result = shell.run_cell(source, store_history=False)
         finally:
             sys.stdout, sys.stderr = streams
         if not result.success or said.getvalue() or before.keys() - namespace.keys():
