@@ -9,12 +9,15 @@ with plain nbclient, one kernel per notebook and no sandbox, and prints seconds 
 for each and their ratio (how many times faster the grader is). ``--dask-scaling`` also
 grades the N copies on a local Dask cluster of one worker and of two, and prints the speedup.
 The notebooks are the shipped full-marks sample, so the baseline may run them unsandboxed.
+Where a cpuacct cgroup can be made (cgroup v1, as root), it also prints the CPU time of the
+whole command, every sandboxed process included.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import os
 import shutil
 import subprocess
 import sys
@@ -44,20 +47,58 @@ def plain_nbclient(notebooks: list[Path]) -> float:
     return time.perf_counter() - started
 
 
-def graded(notebooks: list[Path], out: Path, flags: list[str]) -> float:
-    """Seconds for the whole ``grader grade`` command over every notebook."""
+class CpuCount:
+    """CPU seconds of a command and every process it starts, sandboxes included: a cpuacct
+    cgroup (v1) the command is started in, whose children the sandboxes do not leave (they
+    join cgroups of the pids and memory controllers only). None where it cannot be made."""
+
+    ROOT = Path("/sys/fs/cgroup/cpuacct")
+
+    def __init__(self):
+        self.folder = self.ROOT / f"grade-bench-{os.getpid()}-{time.monotonic_ns()}"
+        self.folder.mkdir()
+
+    @classmethod
+    def make(cls) -> CpuCount | None:
+        try:
+            return cls()
+        except OSError:
+            return None
+
+    def enter(self) -> None:
+        """In the child, before exec: join the cgroup."""
+        (self.folder / "cgroup.procs").write_text(str(os.getpid()))
+
+    def seconds(self) -> float:
+        seconds = int((self.folder / "cpuacct.usage").read_text()) / 1e9
+        self.folder.rmdir()
+        return seconds
+
+
+def graded(notebooks: list[Path], out: Path, flags: list[str]) -> tuple[float, float | None]:
+    """Wall seconds for the whole ``grader grade`` command over every notebook, and its CPU
+    seconds (None where they cannot be counted)."""
     command = [sys.executable, "-m", "grader.cli", "grade", "--assignment", str(ASSIGNMENT)]
     command += ["--out", str(out), "--seed", "1", *flags, *map(str, notebooks)]
+    cpu = CpuCount.make()
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)
+    done = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+        preexec_fn=cpu.enter if cpu else None,
+    )
     elapsed = time.perf_counter() - started
+    cpu_seconds = cpu.seconds() if cpu else None
     if done.returncode != 0:
         raise SystemExit(f"grader grade failed:\n{done.stderr[-3000:]}")
     with (out / "grades.csv").open(newline="") as handle:
         wrong = [r["student"] for r in csv.DictReader(handle) if r["score"] != r["max_score"]]
     if wrong:
         raise SystemExit(f"benchmark submissions did not get full marks: {wrong}")
-    return elapsed
+    return elapsed, cpu_seconds
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,17 +122,22 @@ def main(argv: list[str] | None = None) -> int:
         for n in range(args.copies):
             notebooks.append(inbox / f"student{n:03d}.ipynb")
             shutil.copy(SAMPLE, notebooks[-1])
-        grader_s = graded(notebooks, Path(tmp) / "out", flags)
+        grader_s, grader_cpu = graded(notebooks, Path(tmp) / "out", flags)
         baseline_s = plain_nbclient(notebooks[: args.sample])
         if args.dask_scaling:
-            one = graded(notebooks, Path(tmp) / "dask1", ["--dask", "local", "--workers", "1"])
-            two = graded(notebooks, Path(tmp) / "dask2", ["--dask", "local", "--workers", "2"])
+            one, _ = graded(notebooks, Path(tmp) / "dask1", ["--dask", "local", "--workers", "1"])
+            two, _ = graded(notebooks, Path(tmp) / "dask2", ["--dask", "local", "--workers", "2"])
     per_grade, per_plain = grader_s / args.copies, baseline_s / min(args.sample, args.copies)
     workers = args.workers or "default (the number of cores)"
     print(f"submissions: {args.copies}, grader workers: {workers}, nbclient sample: {args.sample}")
     print(f"grader grade, whole command (sandbox, probes, scoring, files): {per_grade:.3f} s each")
     print(f"plain nbclient, one kernel per notebook:                     {per_plain:.3f} s each")
     print(f"ratio plain nbclient / grader grade: {per_plain / per_grade:.1f}")
+    if grader_cpu is not None:
+        print(
+            f"CPU of grader grade and all its processes: {grader_cpu / args.copies:.3f} s per "
+            f"submission ({grader_cpu:.1f} s in all, start-up included)"
+        )
     if args.dask_scaling:
         print(f"--dask local: 1 worker {one:.1f} s, 2 workers {two:.1f} s, speedup {one / two:.2f}")
     return 0
