@@ -120,7 +120,9 @@ def host_paths(tmp_path: Path) -> set[str]:
 
 def test_the_runtime_the_notebook_runs_from_names_no_host_path(tmp_path):
     """Hole 1, the runtime: it was shown at its host path, and its files named the checkout
-    (pyvenv.cfg, editable installs, console scripts' first lines, direct_url.json)."""
+    (pyvenv.cfg, editable installs, console scripts' first lines, direct_url.json); the Python
+    it was made from named its own host folder in its standard library's bytecode, libpython,
+    its extension modules and its own site-packages."""
     snoop = (
         "import glob, os, re, site, sys, sysconfig, numpy, torch\n"
         "seen = [sys.prefix, sys.exec_prefix, sys.executable, sys.base_prefix, sys.path,\n"
@@ -153,10 +155,34 @@ def test_the_runtime_the_notebook_runs_from_names_no_host_path(tmp_path):
         "print(sorted({'/'.join(path.split('/')[:7]) for path in paths}))\n"
         "print('snooped to the end')"
     )
-    graded = grade(tmp_path, attack(tmp_path / "in" / "runtime.ipynb", append=(snoop,)))["runtime"]
+    # The Python the runtime was made from: thousands of files, whose strings hold many a
+    # path-like test datum; only paths under folders a host's paths start with are printed.
+    snoop_base = (
+        "import glob, importlib.util, json, os, re, sys\n"
+        "files = [importlib.util.cache_from_source(m.__file__) for m in (json, re, os)]\n"
+        "for pattern in ['lib/python3*/__pycache__/*.pyc', 'lib/python3*/*/__pycache__/*.pyc',\n"
+        "                'lib/*.so*', 'lib/python3*/lib-dynload/*.so', 'lib/python3*/config-*/*',\n"
+        "                'lib/python3*/site-packages/*/__pycache__/*.pyc', 'bin/__pycache__/*']:\n"
+        "    files += sorted(glob.glob(os.path.join(sys.base_prefix, pattern)))\n"
+        "packages = glob.glob(os.path.join(sys.base_prefix, 'lib/python3*/site-packages'))\n"
+        "listed = [name for folder in packages for name in os.listdir(folder)]\n"
+        "seen = [repr(listed)]\n"
+        "for path in files:\n"
+        "    if os.path.isfile(path) and not os.path.islink(path):\n"
+        "        data = open(path, 'rb').read()\n"
+        "        seen += [w.decode('latin-1') for w in re.findall(rb'[\\x20-\\x7e]{5,}', data)]\n"
+        "roots = 'root|home|work|tmp|opt|srv|mnt|var|data|media|nix|scratch|builds|Users'\n"
+        "paths = re.findall(rf'/(?:{roots})(?:/[\\w.+~@-]+)+', ' '.join(seen))\n"
+        "print(sorted({'/'.join(path.split('/')[:5]) for path in paths}))\n"
+        "print(len(files), 'files of the base read,', len(listed), 'entries in its site-packages')"
+    )
+    notebook = attack(tmp_path / "in" / "runtime.ipynb", append=(snoop, snoop_base))
+    graded = grade(tmp_path, notebook)["runtime"]
     feedback, results = graded["feedback"], json.dumps(graded["results"])
     assert "snooped to the end" in feedback
     assert int(re.search(r"(\d+) files read", feedback)[1]) > 20
+    base = re.search(r"(\d+) files of the base read, (\d+) entries in its site-packages", feedback)
+    assert int(base[1]) > 1000 and int(base[2]) == 0
     for text in (feedback, results):
         for host_path in host_paths(tmp_path):
             assert host_path not in text

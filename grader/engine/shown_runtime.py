@@ -17,6 +17,8 @@ either: an overlay shows only the layer paths it was given.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import os
 import re
@@ -28,6 +30,7 @@ from pathlib import Path
 NEUTRAL = "/opt/python"
 STAGING = "/run/python-layers"  # detached before anything but the first step runs
 CHECKOUT_SHOWN_AS = "/nonexistent/grader-checkout"  # a folder never shown: named, not reached
+SHOWN_BASE = "shown-base"  # in a virtualenv: its base's layer, built once (:mod:`.shown_base`)
 SYSTEM = (Path("/usr"),)  # bound at its own path anyway: nothing of it is host-specific
 _LARGEST_FILE = 32 * 1024**2  # a statically linked python is about 20 MB
 _SCANNED = (
@@ -57,6 +60,7 @@ class Shown:
     host: Path
     inside: str
     spellings: tuple[str, ...]  # how host files may name it (resolved or not)
+    layer: Path | None = None  # a layer built for it once, between the renamed copies and it
 
 
 def shown_folders(runtime: Path | None) -> list[Shown]:
@@ -67,12 +71,12 @@ def shown_folders(runtime: Path | None) -> list[Shown]:
     found: list[Shown] = []
     if venv is not None:
         found.append(_shown(venv, f"{NEUTRAL}/venv"))
-        home = _venv_home(venv)
+        home = venv_home(venv)
         base = home.parent if home else None
     else:
         base = Path(sys.base_prefix)
     if base is not None and base.is_dir():
-        found.append(_shown(base, f"{NEUTRAL}/base"))
+        found.append(_with_layer(_shown(base, f"{NEUTRAL}/base"), venv))
     for number, folder in enumerate(_pth_folders(venv) if venv else []):
         found.append(_shown(folder, f"{NEUTRAL}/path{number}"))
     kept: list[Shown] = []
@@ -88,14 +92,50 @@ def _shown(folder: Path, inside: str) -> Shown:
     return Shown(Path(real), inside, tuple(dict.fromkeys((real, str(Path(folder).absolute())))))
 
 
-def _venv_home(venv: Path) -> Path | None:
-    config = venv / "pyvenv.cfg"
-    if config.is_file():
-        for line in config.read_text(errors="replace").splitlines():
-            key, _, value = line.partition("=")
-            if key.strip() == "home" and Path(value.strip()).is_dir():
-                return Path(value.strip())
-    return None
+def _with_layer(base: Shown, venv: Path | None) -> Shown:
+    """``base`` with the layer built for it in ``venv``, if one was; without one, its standard
+    library's bytecode, libpython and its extension modules show its host folder."""
+    stamp = Path(venv, SHOWN_BASE, "base.json") if venv else None
+    if stamp is None or not stamp.is_file():
+        return base
+    try:
+        built_for = json.loads(stamp.read_text()).get("base")
+    except (OSError, ValueError, AttributeError):
+        return base
+    if built_for != base_digest(base.host):
+        return base
+    return dataclasses.replace(base, layer=stamp.parent)
+
+
+def base_digest(base: Path) -> str:
+    """Which build of a base Python a layer was made from, without naming its host folder."""
+    python = Path(os.path.realpath(base / "bin" / "python3"))
+    made = python.stat() if python.is_file() else None
+    key = f"{base}\0{made and (made.st_size, made.st_mtime_ns)}"
+    return hashlib.sha256(key.encode()).hexdigest()[:24]
+
+
+def emptied(runtime: Path | None, folders: list[Shown]) -> list[str]:
+    """The base's ``site-packages`` as the sandbox names them, when the virtualenv does not
+    include them: shown empty (what is there is not the notebook's, and names host paths)."""
+    config = _config(Path(runtime) if runtime else Path(sys.prefix))
+    if "home" not in config or config.get("include-system-site-packages") == "true":
+        return []
+    bases = [folder.host for folder in folders if folder.inside == f"{NEUTRAL}/base"]
+    found = (packages for base in bases for packages in base.glob("lib/python3*/site-packages"))
+    return [inside_path(packages, folders) for packages in found if packages.is_dir()]
+
+
+def _config(venv: Path) -> dict[str, str]:
+    path = venv / "pyvenv.cfg"
+    lines = path.read_text(errors="replace").splitlines() if path.is_file() else []
+    pairs = (line.partition("=") for line in lines)
+    return {key.strip(): value.strip() for key, _, value in pairs}
+
+
+def venv_home(venv: Path) -> Path | None:
+    home = _config(venv).get("home")
+    return Path(home) if home and Path(home).is_dir() else None
 
 
 def _pth_folders(venv: Path) -> list[Path]:
@@ -125,11 +165,21 @@ def inside_path(path: Path, folders: list[Shown]) -> str | None:
 class Renamer:
     """Replaces every host spelling of a shown folder, and the checkout, by its neutral path."""
 
-    def __init__(self, folders: list[Shown], checkout: Path):
+    def __init__(self, folders: list[Shown], checkout: Path, keep_tails: bool = False):
         pairs = [(s, f.inside) for f in folders for s in f.spellings]
         pairs.append((str(checkout), CHECKOUT_SHOWN_AS))
         pairs.sort(key=lambda pair: -len(pair[0]))  # a venv inside the checkout first
         self._new = {old.encode(): new.encode() for old, new in pairs}
+        # A linker may keep a string as the tail of a longer one (libpython's "3.11.7" is the
+        # end of its prefix): with ``keep_tails``, a binary's string keeps its length and its
+        # last name, the neutral path followed by slashes and that name, which the layer
+        # shows as a link to the folder itself (see :meth:`tails`).
+        self._same_length = {}
+        for old, new in pairs if keep_tails else ():
+            tail = old.rsplit("/", 1)[1]
+            if len(new) + 1 + len(tail) <= len(old) and old != str(checkout):
+                padded = new + "/" * (len(old) - len(new) - len(tail)) + tail
+                self._same_length[old.encode()] = padded.encode()
         names = b"|".join(re.escape(old.encode()) for old, _ in pairs)
         self._text = re.compile(rb"(" + names + rb")(?![\w.-])")
         # In a binary, a C string keeps its length: the rest of it moves up, NULs fill in.
@@ -141,6 +191,8 @@ class Renamer:
 
     def binary(self, data: bytes, name: str) -> bytes:
         def rename(match: re.Match) -> bytes:
+            if match[1] in self._same_length:
+                return self._same_length[match[1]] + match[2] + b"\0"
             new = self._new[match[1]]
             if len(new) > len(match[1]):
                 self.unpatched.append(name)
@@ -148,6 +200,11 @@ class Renamer:
             return new + match[2] + b"\0" * (len(match[1]) - len(new) + 1)
 
         return self._binary.sub(rename, data)
+
+    def tails(self) -> set[str]:
+        """The last names binaries renamed with ``keep_tails`` keep: each must be a link to
+        ``.`` in the neutral folder."""
+        return {padded.rsplit(b"/", 1)[1].decode() for padded in self._same_length.values()}
 
 
 def write_layers(folders: list[Shown], checkout: Path, layers: Path) -> list[str]:
@@ -159,11 +216,11 @@ def write_layers(folders: list[Shown], checkout: Path, layers: Path) -> list[str
         top.mkdir(parents=True)
         for pattern in _SCANNED:
             for entry in folder.host.glob(pattern):
-                _copy_renamed(entry, top / entry.relative_to(folder.host), renamer)
+                copy_renamed(entry, top / entry.relative_to(folder.host), renamer)
     return renamer.unpatched
 
 
-def _copy_renamed(entry: Path, copy: Path, renamer: Renamer) -> None:
+def copy_renamed(entry: Path, copy: Path, renamer: Renamer, largest: int = _LARGEST_FILE) -> None:
     if entry.is_symlink():
         target = os.readlink(entry)
         renamed = renamer.text(target.encode()).decode()
@@ -171,7 +228,7 @@ def _copy_renamed(entry: Path, copy: Path, renamer: Renamer) -> None:
             copy.parent.mkdir(parents=True, exist_ok=True)
             copy.symlink_to(renamed)
         return
-    if not entry.is_file() or entry.stat().st_size > _LARGEST_FILE:
+    if not entry.is_file() or entry.stat().st_size > largest:
         return
     data = entry.read_bytes()
     is_binary = data.startswith(b"\x7fELF") or b"\0" in data[:8192]
@@ -195,7 +252,7 @@ class FirstStep:
 
 def first_step(runtime: Path | None, folders: list[Shown], layers: Path) -> FirstStep:
     venv = Path(runtime) if runtime else Path(sys.prefix)
-    home = _venv_home(venv) or venv / "bin"
+    home = venv_home(venv) or venv / "bin"
     real = Path(os.path.realpath(home / "python3"))
     for number, folder in enumerate(folders):
         if real.is_relative_to(folder.host):
@@ -208,17 +265,21 @@ def first_step(runtime: Path | None, folders: list[Shown], layers: Path) -> Firs
     return FirstStep(str(real), [], [])  # a system Python, shown at its own path
 
 
-def plan(folders: list[Shown], hidden: list[str], blocked_init: str, direct: list[str]) -> str:
+def plan(
+    folders: list[Shown], hidden: list[str], blocked_init: str, direct: list[str], empty: list[str]
+) -> str:
     """What the sandbox's first step mounts, as JSON (neutral paths only); ``direct`` are the
-    folders bound directly at their neutral path for that step, detached first."""
+    folders bound directly at their neutral path for that step, detached first; ``empty`` the
+    folders shown empty. Each overlay is its layers, uppermost first, and where it is shown."""
     return json.dumps(
         {
             "detach_first": direct,
             "overlays": [
-                [f"{STAGING}/{n}/top", f"{STAGING}/{n}/host", folder.inside]
+                [*(f"{STAGING}/{n}/{layer}" for layer in _layers(folder)), folder.inside]
                 for n, folder in enumerate(folders)
             ],
             "hidden": hidden,
+            "emptied": empty,
             "blocked_init": blocked_init,
         }
     )
@@ -230,8 +291,14 @@ def staging_binds(folders: list[Shown], layers: Path) -> list[str]:
     for number, folder in enumerate(folders):
         binds += ["--ro-bind", str(folder.host), f"{STAGING}/{number}/host"]
         binds += ["--ro-bind", str(layers / str(number)), f"{STAGING}/{number}/top"]
+        if folder.layer is not None:
+            binds += ["--ro-bind", str(folder.layer), f"{STAGING}/{number}/built"]
         binds += ["--dir", folder.inside]
     return binds
+
+
+def _layers(folder: Shown) -> list[str]:
+    return ["top", *(["built"] if folder.layer is not None else []), "host"]
 
 
 def compile_as_shown(venv: Path) -> None:

@@ -134,7 +134,11 @@ def warm_command(
     folders = shown_runtime.shown_folders(runtime)
     unpatched = shown_runtime.write_layers(folders, _CHECKOUT, own_files / "layers")
     first = shown_runtime.first_step(runtime, folders, own_files / "layers")
-    plan = shown_runtime.plan(folders, _hidden_inside(folders), BLOCKED_INIT, first.direct)
+    empty = shown_runtime.emptied(runtime, folders)
+    hidden = [
+        h for h in _hidden_inside(folders) if not any(Path(h).is_relative_to(e) for e in empty)
+    ]
+    plan = shown_runtime.plan(folders, hidden, BLOCKED_INIT, first.direct, empty)
     (own_files / INSIDE_CODE.name / "layers.json").write_text(plan)
     environment = _environment(f"{folders[0].inside}/bin" if folders else _host_bin(runtime), True)
     if unpatched and first.direct:  # its binary still names the host folder of its libpython

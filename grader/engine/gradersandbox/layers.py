@@ -3,9 +3,10 @@ process.
 
 Run as ``python -I -S layers.py PLAN COMMAND...`` by the Python the runtime was made from,
 shown directly at its neutral path only for this step. For each of the runtime's folders, it
-mounts a read-only overlay of the host folder and the layer of renamed copies (both bound by
-bubblewrap at staging paths), hides the trusted packages behind a read-only ``__init__`` that
-refuses to import, detaches the staging binds, and executes ``COMMAND``. Standard library only:
+mounts a read-only overlay of the host folder, the layer built for it once if there is one,
+and the layer of renamed copies (all bound by bubblewrap at staging paths), hides the trusted
+packages behind a read-only ``__init__`` that refuses to import, shows the folders the plan
+empties empty, detaches the staging binds, and executes ``COMMAND``. Standard library only:
 no site-packages are reachable yet.
 """
 
@@ -42,15 +43,17 @@ def assemble(plan: dict) -> None:
     """Mount the plan's overlays and hidden packages; leave no staging bind behind."""
     for target in plan["detach_first"]:  # shown directly only to run this step
         _detach(target)
-    for top, host, inside in plan["overlays"]:
-        _mount("overlay", inside, "overlay", MS_RDONLY, f"lowerdir={top}:{host}")
-        _detach(top)
-        _detach(host)
+    for *layers, inside in plan["overlays"]:  # uppermost first
+        _mount("overlay", inside, "overlay", MS_RDONLY, f"lowerdir={':'.join(layers)}")
+        for layer in layers:
+            _detach(layer)
     for package in plan["hidden"]:
         _mount("tmpfs", package, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=755")
         with open(os.path.join(package, "__init__.py"), "w") as init:
             init.write(plan["blocked_init"])
         _mount("none", package, "", MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    for folder in plan["emptied"]:
+        _mount("tmpfs", folder, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=755")
 
 
 def main() -> None:

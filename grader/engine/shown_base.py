@@ -1,0 +1,132 @@
+"""The Python a virtualenv was made from, as the sandbox shows it at ``/opt/python/base``: a
+layer built once per machine (``make venv``), kept in the virtualenv at ``shown-base/``.
+
+The base's own files name its host folder in places too many to rename at each start: the
+standard library's bytecode (thousands of files record where they were compiled), libpython,
+the extension modules' library path, the static library. :func:`build_shown_base` compiles
+the bytecode again as ``/opt/python/base/...`` (same source mtime and size, so the sandbox's
+Python uses it and never rewrites it) and writes renamed copies of every other file of the
+base that names its folder. :mod:`.shown_runtime` lays the result between its small layer of
+renamed copies and the host folder. The base's own ``site-packages`` is not built: a
+virtualenv that does not include the system's packages shows it empty.
+
+Without the layer (a runtime whose base was never built), the base is shown as before: its
+standard library's bytecode, libpython and the extension modules name its host folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+from grader.engine.shown_runtime import (
+    NEUTRAL,
+    SHOWN_BASE,
+    Renamer,
+    Shown,
+    base_digest,
+    copy_renamed,
+    shown_folders,
+)
+
+_LARGEST_FILE = 256 * 1024**2  # the static libpython is about 45 MB
+
+
+def build_shown_base(venv: Path) -> None:
+    """Build ``venv/shown-base`` for the Python ``venv`` was made from, from scratch."""
+    venv = Path(os.path.realpath(venv))
+    bases = [f for f in shown_folders(venv) if f.inside == f"{NEUTRAL}/base"]
+    if not bases:
+        print(f"{venv}: no base Python to build (a system Python is shown at its own path)")
+        return
+    base, started = bases[0], time.monotonic()
+    layer, building = venv / SHOWN_BASE, venv / f"{SHOWN_BASE}.building"
+    shutil.rmtree(building, ignore_errors=True)
+    building.mkdir()
+    bytecode = [path for path in _base_files(base.host) if path.suffix == ".pyc"]
+    folders = sorted({pyc.parent.parent for pyc in bytecode})
+    compiled = _compile(venv, base, building, base.host, ["-l", *folders], bytecode)
+    renamed = _rename(base, building)
+    # A renamed source is not the host's: its bytecode is compiled from the copy, and used
+    # unchecked (the copy at the top is written again at each start).
+    again = [p for p in bytecode if (building / _source(p).relative_to(base.host)).is_file()]
+    sources = sorted({building / _source(p).relative_to(base.host) for p in again})
+    unchecked = ["--invalidation-mode", "unchecked-hash", *sources]
+    _compile(venv, base, building, building, unchecked, again)
+    left = len(bytecode) - compiled
+    stamp = {"base": base_digest(base.host), "bytecode left uncompiled": left}
+    (building / "base.json").write_text(json.dumps(stamp))
+    shutil.rmtree(layer, ignore_errors=True)
+    building.rename(layer)
+    size = sum(f.stat().st_size for f in layer.rglob("*") if f.is_file() and not f.is_symlink())
+    print(
+        f"base Python as shown: {compiled} bytecode files compiled as {base.inside}, "
+        f"{renamed} files renamed, {left} left as they were; {size / 1e6:.0f} MB in {layer}, "
+        f"{time.monotonic() - started:.0f} s"
+    )
+
+
+def _compile(venv: Path, base: Shown, layer: Path, root: Path, what: list, bytecode: list) -> int:
+    """Compile again ``bytecode`` (files of the base, each optimization level) from the
+    sources in ``what`` under ``root``, as the sandbox names them; return how many were."""
+    made = layer / ".compiling"
+    command = [str(venv / "bin" / "python"), "-X", f"pycache_prefix={made}", "-m", "compileall"]
+    command += ["-qq", "-f", "-j", "0", "-o", "0", "-o", "1", "-o", "2"]
+    command += ["-s", str(root), "-p", base.inside, *map(str, what)]
+    subprocess.run(command, check=False)
+    compiled = 0
+    for pyc in bytecode:
+        # With a pycache prefix, bytecode lies at prefix + the source's folder, no __pycache__.
+        folder = root / pyc.parent.parent.relative_to(base.host)
+        fresh = Path(f"{made}{folder}", pyc.name)
+        if fresh.is_file():
+            place = layer / pyc.relative_to(base.host)
+            place.parent.mkdir(parents=True, exist_ok=True)
+            fresh.replace(place)
+            place.chmod(0o644)
+            compiled += 1
+    shutil.rmtree(made, ignore_errors=True)
+    return compiled
+
+
+def _source(pyc: Path) -> Path:
+    """``x/__pycache__/name.cpython-311.opt-1.pyc``'s source, ``x/name.py``."""
+    return pyc.parent.parent / f"{pyc.name.split('.')[0]}.py"
+
+
+def _rename(base: Shown, layer: Path) -> int:
+    """Write renamed copies of the base's other files and links that name its folder."""
+    checkout = Path(__file__).resolve().parents[2]
+    renamer = Renamer([base], checkout, keep_tails=True)
+    if any(os.path.lexists(base.host / tail) for tail in renamer.tails()):
+        renamer = Renamer([base], checkout)  # a name the base uses itself: strings move up
+    for tail in renamer.tails():
+        (layer / tail).symlink_to(".")
+    spellings = [spelling.encode() for spelling in base.spellings]
+    renamed = 0
+    for path in _base_files(base.host):
+        if path.suffix == ".pyc" or not (path.is_file() or path.is_symlink()):
+            continue
+        if path.is_symlink():
+            data = os.readlink(path).encode()
+        elif path.stat().st_size <= _LARGEST_FILE:
+            data = path.read_bytes()
+        else:
+            continue
+        if any(spelling in data for spelling in spellings):
+            copy_renamed(path, layer / path.relative_to(base.host), renamer, _LARGEST_FILE)
+            renamed += 1
+    return renamed
+
+
+def _base_files(base: Path):
+    """The base's files, but not its ``site-packages`` (shown empty)."""
+    for folder, subfolders, names in os.walk(base):
+        if Path(folder).name.startswith("python3") and "site-packages" in subfolders:
+            subfolders.remove("site-packages")
+        for name in names:
+            yield Path(folder, name)
