@@ -70,6 +70,13 @@ class CpuCount:
         (self.folder / "cgroup.procs").write_text(str(os.getpid()))
 
     def seconds(self) -> float:
+        """The count, once the last process has ended (multiprocessing's resource tracker
+        outlives the command by a moment)."""
+        deadline = time.monotonic() + 30
+        while (self.folder / "cgroup.procs").read_text().strip():
+            if time.monotonic() > deadline:
+                raise SystemExit(f"processes of the benchmark still run in {self.folder}")
+            time.sleep(0.1)
         seconds = int((self.folder / "cpuacct.usage").read_text()) / 1e9
         self.folder.rmdir()
         return seconds
