@@ -403,3 +403,23 @@ def test_a_graded_function_imported_from_a_written_module_or_a_library_is_follow
     assert "in lstm_cell (answers.py line 3, written by cell 0)" in found["lstm_cell"][0]
     found = scan("from torch.nn import LSTMCell as lstm_cell")
     assert found["lstm_cell"][0].startswith("uses torch.nn.LSTMCell (written from torch.nn import")
+
+
+def test_the_scan_keeps_what_it_learnt_of_small_inputs_only():
+    from grader.forbidden.memo import KEPT_ENTRIES, LARGEST_KEPT, small_answers
+
+    calls = []
+
+    @small_answers
+    def work(key):
+        calls.append(key)
+        return object()
+
+    small = "x = 1"
+    assert work(small) is work(small) and calls == [small]  # worked out once, then kept
+    pasted_data = "data = [" + "1.0, " * LARGEST_KEPT + "]"
+    assert work(pasted_data) is not work(pasted_data)  # megabytes of a student's: never kept
+    for number in range(KEPT_ENTRIES):
+        work(f"y = {number}")
+    work(small)
+    assert calls.count(small) == 2  # the least recently used was dropped, and worked out again

@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from grader.forbidden.memo import small_answers
+
 MAIN = "__main__"  # the notebook's own namespace
 
 Cells = str | Sequence[str] | Sequence[tuple[int, str]]  # one code string, sources, or pairs
@@ -117,7 +119,7 @@ def _read_cell(
 
 # Most cells of a class are the same text (the release's own cells, the grader-owned ones):
 # each is read once per grader process. The trees are shared, so nothing may change them.
-@functools.lru_cache(maxsize=1024)
+@small_answers
 def _parsed(source: str) -> tuple[ast.Module | None, Exception | None]:
     """The tree of a cell's Python as IPython runs it, or why Python refuses it."""
     try:
@@ -137,7 +139,7 @@ def walked(node: ast.AST, *kinds: type[ast.AST]) -> list[ast.AST]:
     return [each for _, each in heapq.merge(*(by_kind.get(kind, ()) for kind in kinds))]
 
 
-@functools.lru_cache(maxsize=4096)
+@small_answers
 def _by_kind(node: ast.AST) -> dict[type, list[tuple[int, ast.AST]]]:
     """The nodes under ``node`` by their type, each with its place in the walk."""
     found: dict[type, list[tuple[int, ast.AST]]] = {}

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import ast
 import builtins
-import functools
 from dataclasses import dataclass, field
 
 from grader.forbidden.bindings import Namespace, assigned, binds_itself
+from grader.forbidden.memo import small_answers
 
 LOOKUPS = frozenset(
     {"builtins.getattr", "importlib.import_module", "builtins.__import__", "builtins.eval"}
@@ -62,7 +62,7 @@ class Scope:
 
 # A function's or class's local names depend on its node only: worked out once per node (the
 # scan visits a helper once for every graded function that reaches it). Never changed after.
-@functools.lru_cache(maxsize=8192)
+@small_answers
 def _function_locals(node: ast.AST) -> dict[str, list[object]]:
     names: dict[str, list[object]] = {}
     arguments = node.args
@@ -80,7 +80,7 @@ def _function_locals(node: ast.AST) -> dict[str, list[object]]:
     return names
 
 
-@functools.lru_cache(maxsize=8192)
+@small_answers
 def _class_locals(node: ast.ClassDef) -> dict[str, list[object]]:
     names: dict[str, list[object]] = {}
     _local_bindings(node.body, names)

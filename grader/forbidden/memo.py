@@ -1,0 +1,55 @@
+"""A cache for the scan's pure steps that never keeps a large answer.
+
+Most cells of a class are the same text (the release's cells, the grader-owned ones), so the
+scan keeps what it worked out about each cell, tree and function for the next submission. A
+student's cell can be megabytes of pasted data, and a class has hundreds of students: an entry
+whose input is larger than a limit is worked out every time and never kept.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+KEPT_ENTRIES = 2048
+LARGEST_KEPT = 64 * 1024  # characters of a cell's text, or about that much code in a tree
+_LINE = 80  # characters a line of code is counted as
+
+
+def _size(key: object) -> int:
+    """About how many characters of code ``key`` is (a text, or the code an AST node spans)."""
+    if isinstance(key, str):
+        return len(key)
+    if isinstance(key, ast.Module):
+        if not key.body:
+            return 0
+        first, last = key.body[0], key.body[-1]
+    else:
+        first = last = key
+    lines = (getattr(last, "end_lineno", 0) or 0) - (getattr(first, "lineno", 0) or 0)
+    return lines * _LINE + (getattr(last, "end_col_offset", 0) or 0)
+
+
+def small_answers(work: Callable[[object], T]) -> Callable[[object], T]:
+    """``work`` with its answers kept for inputs (a source text or an AST node, compared by
+    identity) no larger than the limits above, the least recently used dropped first."""
+    kept: OrderedDict[object, T] = OrderedDict()
+
+    @functools.wraps(work)
+    def cached(key):
+        if _size(key) > LARGEST_KEPT:
+            return work(key)
+        try:
+            kept.move_to_end(key)
+            return kept[key]
+        except KeyError:
+            answer = kept[key] = work(key)
+            if len(kept) > KEPT_ENTRIES:
+                kept.popitem(last=False)
+            return answer
+
+    return cached
