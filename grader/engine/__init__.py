@@ -82,8 +82,8 @@ def run_submission(
     cells left; what it returns is kept in ``RunResult.explored``. ``forbidden_calls`` are
     dotted names (``torch.nn.LSTMCell``) watched during every call: each :class:`ProbeOutcome`
     says which of them the call constructed or called. Safe to call from several threads or
-    processes at once. Raises :class:`SandboxUnavailable` when no sandbox can be
-    made and ``limits`` does not allow running without one.
+    processes at once. Raises :class:`SandboxUnavailable` when no sandbox can be made and
+    ``limits`` does not allow running without one.
 
     ``shared_cells`` are cells the caller vouches for (an assignment's grader-owned cells, as
     released): the warm process runs them once, and a cell of the notebook with exactly that

@@ -135,15 +135,7 @@ class RunCgroup:
         """End every process left in the cgroup and remove it, in the background if its
         processes are still being torn down (see :func:`wait_removed`)."""
         self._stop_starts()
-        left = []
-        for folder in self.folders:
-            _kill_members(folder)
-            try:
-                folder.rmdir()
-            except FileNotFoundError:
-                pass
-            except OSError:
-                left.append(folder)
+        left = _remove_once(self.folders)
         if left:
             _remover().put(left)
 
@@ -154,21 +146,26 @@ class RunCgroup:
                     (folder / "pids.max").write_text("0")
 
 
+def _remove_once(folders: list[Path]) -> list[Path]:
+    """Kill the members of these cgroups and remove each; the ones still busy."""
+    left = []
+    for folder in folders:
+        _kill_members(folder)
+        try:
+            folder.rmdir()
+        except FileNotFoundError:
+            pass
+        except OSError:
+            left.append(folder)  # members still dying
+    return left
+
+
 def _remove_folders(left: list[Path]) -> None:
     """Kill the members of these cgroups until each can be removed, or warn after a while."""
-    left = list(left)
     deadline = time.monotonic() + _CGROUP_REMOVE_S
     pause = 0.002
     while left:
-        for folder in list(left):
-            _kill_members(folder)
-            try:
-                folder.rmdir()
-                left.remove(folder)
-            except FileNotFoundError:
-                left.remove(folder)
-            except OSError:
-                continue  # members still dying
+        left = _remove_once(left)
         if left and time.monotonic() > deadline:
             print(
                 f"grader: warning: processes still run in {', '.join(map(str, left))}; "
