@@ -8,6 +8,8 @@ COMPILE_AS_SHOWN = $(BIN)/python -c 'import sys; from grader.engine.shown_runtim
 # ... and the Python it was made from, once per machine (its stdlib's bytecode, libpython, ...):
 # a layer in the virtualenv's shown-base/, about 230 MB, 10-20 s.
 BUILD_SHOWN_BASE = $(BIN)/python -c 'import sys; from grader.engine.shown_base import build_shown_base; build_shown_base(sys.argv[1])'
+# ... and matplotlib's list of the system's fonts, which each warm start would otherwise make.
+BUILD_FONT_LIST = $(BIN)/python -c 'import sys; from grader.engine.fontlist import build_font_list; build_font_list(sys.argv[1])'
 STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo-out
 # Debian packages the product runs on: the sandbox (bwrap), PDF rendering checks (poppler),
@@ -23,7 +25,8 @@ SYSTEM_PACKAGES := bubblewrap poppler-utils fonts-dejavu-core fonts-noto-core \
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml grader/engine/shown_runtime.py grader/engine/shown_base.py
+$(STAMP): requirements.txt pyproject.toml grader/engine/shown_runtime.py grader/engine/shown_base.py \
+		grader/engine/fontlist.py
 	@$(MAKE) --no-print-directory system-deps
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
@@ -31,6 +34,7 @@ $(STAMP): requirements.txt pyproject.toml grader/engine/shown_runtime.py grader/
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 > /dev/null
 	$(COMPILE_AS_SHOWN) $(VENV)
 	$(BUILD_SHOWN_BASE) $(VENV)
+	$(BUILD_FONT_LIST) $(VENV)
 	touch $(STAMP)
 
 system-deps:
@@ -76,5 +80,6 @@ $(PROJECTS_STAMP): $(PROJECTS_REQUIREMENTS) | $(STAMP)
 	$(PROJECTS_VENV)/bin/pip install --quiet --disable-pip-version-check $(foreach f,$(PROJECTS_REQUIREMENTS),-r $(f))
 	$(COMPILE_AS_SHOWN) $(PROJECTS_VENV)
 	$(BUILD_SHOWN_BASE) $(PROJECTS_VENV)
+	$(BUILD_FONT_LIST) $(PROJECTS_VENV)
 	touch $(PROJECTS_STAMP)
 	@du -sh $(PROJECTS_VENV)

@@ -27,12 +27,15 @@ def run_spec(
     notebook: Path,
     calls: list[tuple[str, list]] = (),
     files_dir: Path | None = None,
+    runtime: Path | None = None,
     **limits,
 ) -> dict:
-    """One run for :func:`run_fenced`; ``calls`` are (function, args as nested lists)."""
+    """One run for :func:`run_fenced`; ``calls`` are (function, args as nested lists),
+    ``runtime`` the virtualenv the notebook runs in (None: the grader's own)."""
     return {
         "notebook": str(notebook),
         "files_dir": str(files_dir) if files_dir else None,
+        "runtime": str(runtime) if runtime else None,
         "calls": [{"function": f, "args": list(args)} for f, args in calls],
         "limits": limits,
     }

@@ -43,7 +43,9 @@ def _argument(value):
 def _run(spec: dict) -> dict:
     calls = [ProbeCall(c["function"], tuple(map(_argument, c["args"]))) for c in spec["calls"]]
     files_dir = Path(spec["files_dir"]) if spec.get("files_dir") else None
-    result = run_submission(Path(spec["notebook"]), calls, Limits(**spec["limits"]), files_dir)
+    runtime = Path(spec["runtime"]) if spec.get("runtime") else None
+    limits = Limits(**spec["limits"])
+    result = run_submission(Path(spec["notebook"]), calls, limits, files_dir, runtime=runtime)
     return _as_json(result)
 
 
