@@ -10,14 +10,12 @@ committed to the gradebook as soon as it is known, so a killed run loses nothing
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import secrets
 import sys
 import tempfile
 import traceback
-from collections.abc import Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +23,7 @@ from pathlib import Path
 import nbformat
 
 from grader import execute, export, forbidden, probing
+from grader import workers as workers_of_run
 from grader.assignment import (
     AssignmentConfig,
     load_assignment,
@@ -236,71 +235,6 @@ def _grade_safely(submission: Submission, plan: Plan, seed: int) -> Row:
         )
 
 
-# --- the run -----------------------------------------------------------------------------
-
-
-def _graded_rows(
-    todo: list[tuple[Submission, int]], plan: Plan, workers: int, dask: str | None
-) -> Iterator[Row]:
-    """Grade ``todo`` and yield each row as soon as it is known, in any order."""
-    if dask:
-        yield from _graded_on_dask(todo, plan, workers, dask)
-    elif workers <= 1:
-        for submission, seed in todo:
-            yield _grade_safely(submission, plan, seed)
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            pending = {pool.submit(_grade_safely, s, plan, seed) for s, seed in todo}
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    yield future.result()
-
-
-def _graded_on_dask(
-    todo: list[tuple[Submission, int]], plan: Plan, workers: int, address: str
-) -> Iterator[Row]:
-    """The same grading on a Dask cluster: ``address`` of its scheduler, or ``local`` for a
-    cluster of ``workers`` processes on loopback. Workers must see the same files (the
-    submissions and ``--out``) at the same paths, as on one machine or a shared file system.
-    """
-    from dask.distributed import Client, LocalCluster, as_completed
-
-    with contextlib.ExitStack() as stack:
-        if address == "local":
-            cluster = stack.enter_context(
-                LocalCluster(
-                    n_workers=workers,
-                    threads_per_worker=1,
-                    processes=True,
-                    host="127.0.0.1",
-                    dashboard_address=None,
-                )
-            )
-            client = stack.enter_context(Client(cluster))
-        else:
-            try:
-                client = stack.enter_context(Client(address, timeout=10))
-            except OSError as error:
-                raise UserError(
-                    f"--dask {address}: no Dask scheduler answers there ({error}); "
-                    "start one (`dask scheduler`) or use --dask local"
-                ) from None
-        futures = [
-            client.submit(
-                _grade_safely,
-                submission,
-                plan,
-                seed,
-                pure=False,
-                key=f"grade-{submission.student}-{seed}",
-            )
-            for submission, seed in todo
-        ]
-        for future in as_completed(futures):
-            yield future.result()
-
-
 def grade(
     paths: Sequence[Path],
     assignment_dir: Path,
@@ -329,6 +263,7 @@ def grade(
     released = released_notebook(assignment)
     plan = Plan(config, limits, out, owned_checksums(released), owned_sources(released))
     with (
+        workers_of_run.started(_grade_safely, plan, workers, dask) as graded,
         tempfile.TemporaryDirectory(prefix="grader-bundles-") as scratch,
         Gradebook(out / "gradebook.sqlite") as book,
     ):
@@ -351,7 +286,7 @@ def grade(
             )
         progress = Progress(len(todo))
         try:
-            for row in _graded_rows(todo, plan, workers, dask):
+            for row in graded(todo):
                 book.record(run_id, row)
                 progress.update(row)
         finally:

@@ -8,8 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sandbox_fence import run_fenced, run_spec, write_notebook
+
 from grader.engine import fontlist
-from tests.sandbox_fence import run_fenced, run_spec, write_notebook
 
 FAKE = "Grader Test Sans"
 NAMES = (

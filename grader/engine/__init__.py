@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from grader.engine import walls as sandbox
+from grader.engine import warm
 from grader.engine.cgroups import run_cgroup
 from grader.engine.gradersandbox.watch import MAX_NAMES
 from grader.engine.notebook import NotANotebook, read_code_cells
@@ -39,6 +40,7 @@ __all__ = [
     "check_sandbox",
     "read_code_cells",
     "run_submission",
+    "warm_up",
 ]
 
 
@@ -57,6 +59,24 @@ def _watched(names: Sequence[str]) -> list[str]:
     if len(names) > MAX_NAMES:
         raise ValueError(f"{len(names)} forbidden names; the probes watch at most {MAX_NAMES}")
     return names
+
+
+def warm_up(
+    limits: Limits = Limits(),  # noqa: B008 - frozen, so one shared default is safe
+    *,
+    runtime: Path | None = None,
+    shared_cells: Sequence[str] = (),
+) -> None:
+    """Start, in the background, the warm process that :func:`run_submission` with these
+    arguments will fork from, so that its start overlaps the caller's own work (reading the
+    submissions). Optional: without it, the first run starts the warm process. Call it in the
+    process that will run the submissions, before any fork of that process."""
+    try:
+        check_sandbox(limits)
+    except SandboxUnavailable:  # run_submission says so
+        return
+    isolate = not limits.unsafe_no_sandbox
+    warm.start_soon(Path(runtime) if runtime else None, isolate, tuple(shared_cells))
 
 
 def run_submission(

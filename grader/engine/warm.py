@@ -36,7 +36,15 @@ class WarmFailed(RuntimeError):
 class Zygote:
     """One warm process and the socket that asks it to fork."""
 
-    def __init__(self, runtime: Path | None, isolate: bool, shared_cells: tuple[str, ...] = ()):
+    def __init__(
+        self,
+        runtime: Path | None,
+        isolate: bool,
+        shared_cells: tuple[str, ...] = (),
+        wait: bool = True,
+    ):
+        """Start the warm process; with ``wait``, return once it is warm (else its first
+        :meth:`fork` waits)."""
         self._folder = tempfile.TemporaryDirectory(prefix="grader-warm-")
         self._socket, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         command, arguments, environment = sandbox.warm_command(
@@ -76,8 +84,10 @@ class Zygote:
                 os.close(args_r)
         threading.Thread(target=self._keep_stderr, args=(err_r,), daemon=True).start()
         self._lock = threading.Lock()
+        self._warm = False
         self._send_shared(shared_cells)
-        self._wait_warm()
+        if wait:
+            self._wait_warm()
 
     def _send_shared(self, sources: tuple[str, ...]) -> None:
         """The warm process's first message: the cells it runs once for every submission
@@ -105,6 +115,7 @@ class Zygote:
             self.stop()
             time.sleep(0.1)
             raise WarmFailed(self.last_words() or "it did not start in time")
+        self._warm = True
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -113,6 +124,8 @@ class Zygote:
         """Ask for a new submission child with these settings and descriptors."""
         message = json.dumps(settings).encode()
         with self._lock:
+            if not self._warm:
+                self._wait_warm()
             self._socket.sendmsg(
                 [message], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))]
             )
@@ -155,6 +168,21 @@ def zygote(
         if current is None:
             current = _POOL[key] = Zygote(runtime, isolate, shared_cells)
         return current
+
+
+def start_soon(runtime: Path | None, isolate: bool, shared_cells: tuple[str, ...] = ()) -> None:
+    """Start this process's warm process for these arguments without waiting for it to be
+    warm, so that its start (seconds of imports) overlaps the caller's work; its first fork
+    waits. A failure to start is not reported here: the first run starts it again and says why.
+    Call it from a thread that lives as long as the warm process should: bubblewrap ends with
+    the thread that started it."""
+    key = (runtime, isolate, sandbox.shown(runtime), shared_cells)
+    with _POOL_LOCK:
+        current = _POOL.get(key)
+        if current is not None and current.owner == os.getpid() and current.alive():
+            return
+        with contextlib.suppress(Exception):
+            _POOL[key] = Zygote(runtime, isolate, shared_cells, wait=False)
 
 
 @atexit.register

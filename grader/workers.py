@@ -1,0 +1,103 @@
+"""Where a grading run's submissions are graded: in this process, in a pool of worker processes
+(``--workers``), or on a Dask cluster (``--dask``).
+
+Each is started before the submissions are read, and each of its processes starts its warm
+process at once (:func:`grader.execute.warm_up`): seconds of imports that then overlap reading
+and checking the hand-ins instead of coming after them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from typing import Any
+
+from grader import execute
+from grader.errors import UserError
+
+# grade(submission, plan, seed) -> row: a module-level function (it is pickled by name).
+GradeOne = Callable[[Any, Any, int], Any]
+Todo = Sequence[tuple[Any, int]]  # (submission, seed)
+
+
+def _warm_up(limits: execute.Limits, shared_cells: tuple[str, ...]) -> None:
+    execute.warm_up(limits, shared_cells=shared_cells)
+
+
+@contextlib.contextmanager
+def started(
+    grade_one: GradeOne, plan, workers: int, dask: str | None
+) -> Iterator[Callable[[Todo], Iterator[Any]]]:
+    """Start the graders of a run; yield ``graded(todo)``, which grades each ``(submission,
+    seed)`` with ``grade_one(submission, plan, seed)`` and yields the rows as they come, in any
+    order. ``plan`` has the run's ``limits`` and ``shared_cells``."""
+    warm = (plan.limits, tuple(plan.shared_cells))
+    if dask:
+        with _dask_client(dask, workers) as client:
+            with contextlib.suppress(Exception):  # a worker that cannot warm up starts later
+                client.run(_warm_up, *warm)
+            yield lambda todo: _on_dask(client, grade_one, plan, todo)
+    elif workers <= 1:
+        _warm_up(*warm)
+        yield lambda todo: (grade_one(submission, plan, seed) for submission, seed in todo)
+    else:
+        with ProcessPoolExecutor(workers, initializer=_warm_up, initargs=warm) as pool:
+            pool.submit(int)  # starts every worker now: forked, they run the initializer
+            yield lambda todo: _in_pool(pool, grade_one, plan, todo)
+
+
+def _in_pool(pool: ProcessPoolExecutor, grade_one: GradeOne, plan, todo: Todo) -> Iterator[Any]:
+    pending = {pool.submit(grade_one, submission, plan, seed) for submission, seed in todo}
+    while pending:
+        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        for future in done:
+            yield future.result()
+
+
+@contextlib.contextmanager
+def _dask_client(address: str, workers: int):
+    """A client of the scheduler at ``address``, or of a local cluster of ``workers``
+    processes on loopback for ``local``. Workers must see the same files (the submissions and
+    ``--out``) at the same paths, as on one machine or a shared file system."""
+    from dask.distributed import Client, LocalCluster
+
+    with contextlib.ExitStack() as stack:
+        if address == "local":
+            cluster = stack.enter_context(
+                LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                )
+            )
+            yield stack.enter_context(Client(cluster))
+            return
+        try:
+            client = stack.enter_context(Client(address, timeout=10))
+        except OSError as error:
+            raise UserError(
+                f"--dask {address}: no Dask scheduler answers there ({error}); "
+                "start one (`dask scheduler`) or use --dask local"
+            ) from None
+        yield client
+
+
+def _on_dask(client, grade_one: GradeOne, plan, todo: Todo) -> Iterator[Any]:
+    from dask.distributed import as_completed
+
+    futures = [
+        client.submit(
+            grade_one,
+            submission,
+            plan,
+            seed,
+            pure=False,
+            key=f"grade-{submission.student}-{seed}",
+        )
+        for submission, seed in todo
+    ]
+    for future in as_completed(futures):
+        yield future.result()

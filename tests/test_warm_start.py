@@ -1,0 +1,35 @@
+"""A grading run starts its warm processes before it reads the submissions: the first run
+forks from the warm process started early, and nothing else changes."""
+
+from __future__ import annotations
+
+import numpy as np
+from sandbox_fence import write_notebook
+
+from grader.engine import warm
+from grader.execute import Limits, ProbeCall, run_submission, warm_up
+
+LIMITS = Limits(cell_timeout=30, notebook_timeout=60)
+
+
+def test_the_first_run_forks_from_the_warm_process_started_early(tmp_path):
+    notebook = write_notebook(tmp_path / "double.ipynb", "def double(x):\n    return 2 * x")
+    warm.stop_all()
+    warm_up(LIMITS)
+    (early,) = warm._POOL.values()  # started, and not waited for: the caller goes on
+    assert early.alive()
+
+    result = run_submission(notebook, [ProbeCall("double", (np.array([1.5]),))], LIMITS)
+
+    assert result.status == "completed", result.reason
+    assert result.probes[0].value.tolist() == [3.0]
+    assert list(warm._POOL.values()) == [early]  # no second warm process was started
+    warm_up(LIMITS)  # already warm: nothing new
+    assert list(warm._POOL.values()) == [early]
+
+
+def test_a_warm_up_without_a_sandbox_leaves_the_explaining_to_the_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no bwrap to be found
+    warm.stop_all()
+    warm_up(LIMITS)
+    assert warm._POOL == {}
