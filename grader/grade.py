@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import nbformat
-
 from grader import execute, export, forbidden, probing
 from grader import workers as workers_of_run
 from grader.assignment import (
@@ -73,8 +71,8 @@ def _warnings(
     ]
     if submission.notebook is not None and run.status != "invalid":
         try:
-            nb = nbformat.read(submission.notebook, as_version=4)
-        except Exception:  # the run already reported why the notebook cannot be read
+            nb = execute.read_notebook(submission.notebook)
+        except execute.NotANotebook:  # the run already reported why
             nb = None
         if nb is not None:
             problems = owned_cell_problems(nb, plan.owned_checksums)

@@ -120,11 +120,41 @@ class Assignment:
         return as_value(self.reference(function)(*copy_args(args)))
 
     def hidden_cases(self, seed: int, *, public: bool = False) -> dict[str, list[HiddenCase]]:
-        """The cases of every graded function with their expected values."""
-        return {
-            name: [HiddenCase(name, c.label, c.args, self.expected(name, c.args)) for c in cases]
-            for name, cases in self.cases(seed, public=public).items()
-        }
+        """The cases of every graded function with their expected values.
+
+        A run grades its submissions on one seed: the cases of a seed are made once per
+        process and shared, their arrays read-only."""
+        key = (repr(self.config), seed, public)
+        kept = _MADE_CASES.get(key)
+        if kept is None or kept[0] is not self.grading:  # a changed grading.py is new
+            made = {
+                name: [HiddenCase(name, c.label, c.args, self.expected(name, c.args)) for c in cs]
+                for name, cs in self.cases(seed, public=public).items()
+            }
+            _read_only(made)
+            kept = _MADE_CASES[key] = (self.grading, made)
+            while len(_MADE_CASES) > _CASES_KEPT:
+                del _MADE_CASES[next(iter(_MADE_CASES))]
+        return {name: list(cases) for name, cases in kept[1].items()}
+
+
+_CASES_KEPT = 4  # seeds whose cases a process keeps
+_MADE_CASES: dict[tuple, tuple[ModuleType, dict[str, list[HiddenCase]]]] = {}
+
+
+def _read_only(value) -> None:
+    """Make every array in ``value`` (cases, their arguments and expected values) read-only."""
+    if isinstance(value, np.ndarray):
+        value.flags.writeable = False
+    elif isinstance(value, dict):
+        for item in value.values():
+            _read_only(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _read_only(item)
+    elif isinstance(value, HiddenCase):
+        _read_only(value.args)
+        _read_only(value.expected)
 
 
 def _mtime(config: AssignmentConfig) -> float:

@@ -24,7 +24,7 @@ from grader.engine import walls as sandbox
 from grader.engine import warm
 from grader.engine.cgroups import run_cgroup
 from grader.engine.gradersandbox.watch import MAX_NAMES
-from grader.engine.notebook import NotANotebook, read_code_cells
+from grader.engine.notebook import NotANotebook, read_code_cells, read_notebook
 from grader.engine.results import CellError, Limits, ProbeCall, ProbeOutcome, RunResult
 from grader.engine.run import Run, explore_with
 from grader.engine.walls import SandboxUnavailable
@@ -39,6 +39,7 @@ __all__ = [
     "SandboxUnavailable",
     "check_sandbox",
     "read_code_cells",
+    "read_notebook",
     "run_submission",
     "warm_up",
 ]

@@ -65,6 +65,7 @@ class RunCgroup:
 
     def __init__(self, made: list[tuple[_Hierarchy, Path]]):
         self._made = made
+        self._counters: dict[Path, int] = {}  # event files kept open: read after every cell
 
     @classmethod
     def make(
@@ -117,8 +118,11 @@ class RunCgroup:
     def _count(self, controller: str, files: dict[int, str], key: str) -> int:
         for hierarchy, folder in self._made:
             if hierarchy.controller == controller:
+                path = folder / files[hierarchy.version]
                 try:
-                    lines = (folder / files[hierarchy.version]).read_text().splitlines()
+                    if path not in self._counters:
+                        self._counters[path] = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+                    lines = os.pread(self._counters[path], 4096, 0).decode().splitlines()
                 except OSError:
                     return 0
                 counts = dict(line.split(maxsplit=1) for line in lines if " " in line)
@@ -140,6 +144,9 @@ class RunCgroup:
             _remover().put(left)
 
     def _stop_starts(self) -> None:
+        for fd in self._counters.values():
+            os.close(fd)
+        self._counters.clear()
         for hierarchy, folder in self._made:
             if hierarchy.controller == "pids":  # nothing new can start, so kills cannot be outrun
                 with contextlib.suppress(OSError):
