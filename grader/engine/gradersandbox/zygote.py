@@ -1,9 +1,9 @@
 """The warm process: imports the runtime once, then forks one isolated child per submission.
 
 It never runs student code. The grader sends it a fork request (settings as JSON, and the
-descriptors of the submission's pipes and cgroup files); the forked child joins the
-submission's cgroups, takes fresh mount, pid, IPC and cgroup namespaces (new ``/tmp``,
-``/content`` and ``/dev/shm``, its own ``/proc``), and becomes the init of its pid namespace:
+descriptors of the submission's pipes and cgroup files) and forks a child that is born the
+init of a fresh pid namespace. The child joins the submission's cgroups, takes fresh mount, IPC
+and cgroup namespaces (new ``/tmp``, ``/content`` and ``/dev/shm``, its own ``/proc``), and is
 a small supervisor that starts the runner (:mod:`.runner`), forwards the grader's signals and
 reports how the runner ended. When the supervisor ends, the kernel ends every process of the
 submission.
@@ -33,6 +33,7 @@ MADV_HUGEPAGE, MADV_COLLAPSE = 14, 25
 _LIBC = ctypes.CDLL(None, use_errno=True)
 _MAX_REQUEST = 1 << 16
 _MAX_FDS = 16
+_WARM_PID = -1  # set by serve(): where the pid namespace for children is put back
 
 
 def _check(result: int, what: str) -> None:
@@ -63,12 +64,15 @@ def warm() -> None:
 def serve(control: socket.socket, isolate: bool) -> None:
     """Answer fork requests until the grader closes the control socket."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGCHLD, lambda *_: _reap())  # each child ends as soon as it forked
+    signal.signal(signal.SIGCHLD, lambda *_: _reap())  # each submission's init, when it ends
     # What the runtime's imports made is never collected: kept out of the collector's sight,
     # a child's collections do not write to (and so copy) every page of it.
     gc.collect()
     gc.freeze()
     _huge_pages()
+    global _WARM_PID
+    _WARM_PID = os.getpid()
+    own_pid_namespace = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
     control.send(b"R")  # warm
     while True:
         try:
@@ -77,16 +81,34 @@ def serve(control: socket.socket, isolate: bool) -> None:
             continue
         if not message:
             return
-        pid = os.fork()
+        try:
+            pid = _fork_init(own_pid_namespace if isolate else None)
+        except OSError:  # no namespace for it: the grader sees its pipes close unanswered
+            pid = None
         if pid == 0:
             try:
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                 control.close()
+                os.close(own_pid_namespace)
                 _start_submission(json.loads(message), fds, isolate)
             finally:
                 os._exit(70)
         for fd in fds:
             os.close(fd)
+
+
+def _fork_init(own_pid_namespace: int | None) -> int:
+    """Fork the submission's first process: with ``own_pid_namespace`` (the warm process's,
+    open), the init of a fresh pid namespace, made without a process in between."""
+    if own_pid_namespace is None:
+        return os.fork()
+    _check(_LIBC.unshare(CLONE_NEWPID), "unshare")  # for the next child only
+    try:
+        pid = os.fork()
+    finally:  # in the warm process, not in the child: its next children are its own again
+        if os.getpid() == _WARM_PID and _LIBC.setns(own_pid_namespace, CLONE_NEWPID) != 0:
+            os._exit(71)  # else the next submissions would share a pid namespace; restarted
+    return pid
 
 
 def _huge_pages() -> None:
@@ -123,7 +145,8 @@ def _reap(most: int = 4096) -> None:
 
 
 def _start_submission(settings: dict, fds: list[int], isolate: bool) -> None:
-    """In the forked child: enter the submission's cgroups and namespaces, become its init."""
+    """In the forked child, the init of the submission's pid namespace: enter its cgroups and
+    its other namespaces, start its runner, supervise."""
     cgroup_count = settings["cgroup_files"]
     joins, (down, up, output, orders, reports) = fds[:cgroup_count], fds[cgroup_count:]
     os.setsid()
@@ -131,18 +154,12 @@ def _start_submission(settings: dict, fds: list[int], isolate: bool) -> None:
         os.write(fd, b"0")  # this process; its children are born in the same cgroups
         os.close(fd)
     if isolate:
-        _check(
-            _LIBC.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWCGROUP), "unshare"
-        )
+        _check(_LIBC.unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWCGROUP), "unshare")
         _mount("none", "/", "", MS_REC | MS_PRIVATE)
         disk = settings["disk_bytes"]
         for target, size in (("/tmp", disk), ("/content", disk + settings["files_bytes"])):
             _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=1777")
         _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"size={disk},mode=1777")
-    if os.fork() != 0:
-        os._exit(0)
-    # The init of the submission's pid namespace from here on.
-    if isolate:
         _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
         _mount("/proc/sys", "/proc/sys", "", MS_BIND | MS_REC)
         _mount("none", "/proc/sys", "", MS_BIND | MS_REMOUNT | MS_RDONLY)
