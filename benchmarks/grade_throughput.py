@@ -10,7 +10,8 @@ for each and their ratio (how many times faster the grader is). ``--dask-scaling
 grades the N copies on a local Dask cluster of one worker and of two, and prints the speedup.
 The notebooks are the shipped full-marks sample, so the baseline may run them unsandboxed.
 Where a cpuacct cgroup can be made (cgroup v1, as root), it also prints the CPU time of the
-whole command, every sandboxed process included.
+whole command, every sandboxed process included, and for the Dask runs how many cores each kept
+busy: on two cores the speedup cannot pass 2 / (the cores one worker keeps busy).
 """
 
 from __future__ import annotations
@@ -132,8 +133,10 @@ def main(argv: list[str] | None = None) -> int:
         grader_s, grader_cpu = graded(notebooks, Path(tmp) / "out", flags)
         baseline_s = plain_nbclient(notebooks[: args.sample])
         if args.dask_scaling:
-            one, _ = graded(notebooks, Path(tmp) / "dask1", ["--dask", "local", "--workers", "1"])
-            two, _ = graded(notebooks, Path(tmp) / "dask2", ["--dask", "local", "--workers", "2"])
+            dask = [
+                graded(notebooks, Path(tmp) / f"dask{n}", ["--dask", "local", "--workers", str(n)])
+                for n in (1, 2)
+            ]
     per_grade, per_plain = grader_s / args.copies, baseline_s / min(args.sample, args.copies)
     workers = args.workers or "default (the number of cores)"
     print(f"submissions: {args.copies}, grader workers: {workers}, nbclient sample: {args.sample}")
@@ -146,7 +149,15 @@ def main(argv: list[str] | None = None) -> int:
             f"submission ({grader_cpu:.1f} s in all, start-up included)"
         )
     if args.dask_scaling:
+        (one, one_cpu), (two, two_cpu) = dask
         print(f"--dask local: 1 worker {one:.1f} s, 2 workers {two:.1f} s, speedup {one / two:.2f}")
+        if one_cpu is not None and two_cpu is not None:
+            # Two cores bound the speedup at 2 / (cores one worker keeps busy).
+            print(
+                f"  cores busy: {one_cpu / one:.2f} with 1 worker, {two_cpu / two:.2f} with 2 "
+                f"(speedup bound on 2 cores: {2 * one / one_cpu:.2f}); CPU per submission "
+                f"{one_cpu / args.copies:.3f} s and {two_cpu / args.copies:.3f} s"
+            )
     return 0
 
 

@@ -15,7 +15,7 @@ class Progress:
 
     def __init__(self, total: int, stream=sys.stderr):
         self.total, self.done, self.stream = total, 0, stream
-        self.started = time.monotonic()
+        self.started = self.first = time.monotonic()
         self.bar = None
         if stream.isatty():
             from tqdm import tqdm
@@ -28,11 +28,16 @@ class Progress:
             self.bar.set_postfix_str(f"{row.student}: {row.score:g}/{row.max_score:g}")
             self.bar.update(1)
             return
-        elapsed = time.monotonic() - self.started
-        eta = elapsed / self.done * (self.total - self.done)
+        now = time.monotonic()
+        if self.done == 1:  # the start-up (warm processes, reading hand-ins) is behind us
+            self.first = now
+            when = f"first after {now - self.started:.1f} s"
+        else:
+            eta = (now - self.first) / (self.done - 1) * (self.total - self.done)
+            when = f"ETA {eta:.0f} s"
         print(
             f"[{self.done}/{self.total}] {row.student}: {row.score:g}/{row.max_score:g} "
-            f"{row.status} (ETA {eta:.0f} s)",
+            f"{row.status} ({when})",
             file=self.stream,
             flush=True,
         )
