@@ -55,15 +55,29 @@ def _in_pool(pool: ProcessPoolExecutor, grade_one: GradeOne, plan, todo: Todo) -
             yield future.result()
 
 
+# A local cluster has no dashboard to feed: its workers do not sample their own stacks every
+# 10 ms (Dask's profiler), nor the machine every 0.5 s, and the event loops check themselves
+# once a second instead of every 20 ms. Measured while grading, each worker's event loop took
+# as much CPU as the grading it ran; idle, these cut it from 3.3% of a core to 0.2%.
+_LOCAL_DASK = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.admin.tick.interval": "1s",
+    "distributed.worker.memory.monitor-interval": "1s",
+}
+
+
 @contextlib.contextmanager
 def _dask_client(address: str, workers: int):
     """A client of the scheduler at ``address``, or of a local cluster of ``workers``
     processes on loopback for ``local``. Workers must see the same files (the submissions and
     ``--out``) at the same paths, as on one machine or a shared file system."""
+    import dask
     from dask.distributed import Client, LocalCluster
 
     with contextlib.ExitStack() as stack:
         if address == "local":
+            stack.enter_context(dask.config.set(_LOCAL_DASK))
             cluster = stack.enter_context(
                 LocalCluster(
                     n_workers=workers,
