@@ -3,6 +3,11 @@ forks from the warm process started early, and nothing else changes."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 from sandbox_fence import write_notebook
 
@@ -33,3 +38,22 @@ def test_a_warm_up_without_a_sandbox_leaves_the_explaining_to_the_run(tmp_path, 
     warm.stop_all()
     warm_up(LIMITS)
     assert warm._POOL == {}
+
+
+def test_worker_processes_leave_no_warm_folder_behind(tmp_path):
+    """Pool workers end without running ``atexit``: their warm processes are stopped anyway."""
+    root = Path(__file__).resolve().parent.parent
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-m", "grader.cli", "grade", "--assignment"]
+        + [str(root / "assignments" / "lstm_gates"), "--out", str(tmp_path / "out")]
+        + ["--workers", "2", str(root / "examples" / "lstm_gates" / "asha.ipynb")],
+        env={**os.environ, "TMPDIR": str(temporary)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "100/100" in done.stdout
+    assert sorted(p.name for p in temporary.iterdir()) == []

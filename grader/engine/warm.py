@@ -12,6 +12,7 @@ import array
 import atexit
 import contextlib
 import json
+import multiprocessing.util
 import os
 import select
 import socket
@@ -166,6 +167,7 @@ def zygote(
             current.stop()
             current = None
         if current is None:
+            _stop_at_exit()
             current = _POOL[key] = Zygote(runtime, isolate, shared_cells)
         return current
 
@@ -181,11 +183,24 @@ def start_soon(runtime: Path | None, isolate: bool, shared_cells: tuple[str, ...
         current = _POOL.get(key)
         if current is not None and current.owner == os.getpid() and current.alive():
             return
+        _stop_at_exit()
         with contextlib.suppress(Exception):
             _POOL[key] = Zygote(runtime, isolate, shared_cells, wait=False)
 
 
-@atexit.register
+def _stop_at_exit() -> None:
+    """Stop this process's warm processes when it ends: at interpreter exit, and also when it
+    is a multiprocessing worker (a process pool's or Dask's), which ends without running
+    ``atexit``; else their temporary folders would be left behind."""
+    if _stop_registered.get("pid") != os.getpid():
+        _stop_registered["pid"] = os.getpid()
+        atexit.register(stop_all)
+        multiprocessing.util.Finalize(None, stop_all, exitpriority=10)
+
+
+_stop_registered: dict[str, int] = {}
+
+
 def stop_all() -> None:
     """Stop every warm process of this grader process."""
     with _POOL_LOCK:
