@@ -22,7 +22,11 @@ Todo = Sequence[tuple[Any, int]]  # (submission, seed)
 
 
 def _warm_up(limits: execute.Limits, shared_cells: tuple[str, ...]) -> None:
-    execute.warm_up(limits, shared_cells=shared_cells)
+    """Start this worker's warm process. Run it in the thread that will grade: bubblewrap ends
+    with the thread that started it. Best effort: a worker that cannot warm up starts its warm
+    process at its first submission, which says what is wrong."""
+    with contextlib.suppress(Exception):
+        execute.warm_up(limits, shared_cells=shared_cells)
 
 
 @contextlib.contextmanager
@@ -35,8 +39,8 @@ def started(
     warm = (plan.limits, tuple(plan.shared_cells))
     if dask:
         with _dask_client(dask, workers) as client:
-            with contextlib.suppress(Exception):  # a worker that cannot warm up starts later
-                client.run(_warm_up, *warm)
+            for address in client.scheduler_info()["workers"]:  # as a task: in its task thread
+                client.submit(_warm_up, *warm, workers=[address], pure=False)
             yield lambda todo: _on_dask(client, grade_one, plan, todo)
     elif workers <= 1:
         _warm_up(*warm)
