@@ -1,7 +1,8 @@
 """The execution engine: runs a student's notebook behind the sandbox's walls, then calls its
 functions on inputs the trusted side sends in.
 
-:func:`run_submission` is the one entry point (also as :mod:`grader.execute`). A warm process
+:func:`run_submission` is the one entry point (also as :mod:`grader.execute`);
+:func:`warm_up` may start its warm process ahead of the first run. A warm process
 inside the sandbox has imported the runtime once; each submission is a child forked from it
 with fresh namespaces and limits of its own, whose cells run in IPython's own shell (``!shell``
 lines, ``%magics``, ``%%cell magics``, display and errors as in Colab). After the cells, each
@@ -11,7 +12,9 @@ here; the walls are :mod:`grader.sandbox` and :mod:`grader.engine.cgroups`.
 
 Modules: ``results`` (what goes in and comes out), ``notebook`` (reading cells), ``warm`` (the
 warm processes), ``channel`` (the pipes), ``run`` (one submission's steps), ``transcript``
-(kept output), ``gradersandbox`` (the code that runs inside).
+(kept output), ``gradersandbox`` (the code that runs inside), ``shown_runtime`` and
+``shown_base`` (the runtime as the sandbox shows it), ``fontlist`` (matplotlib's font list, made
+once per runtime).
 """
 
 from __future__ import annotations
