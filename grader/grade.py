@@ -146,11 +146,12 @@ def grade_submission(submission: Submission, plan: Plan, seed: int) -> Row:
     cases = assignment.hidden_cases(seed)
     names = assignment.functions
     found: dict[str, list[str]] = {}
+    scanned: list[dict[str, list[str]]] = []
 
-    def scan(code: str) -> dict[str, list[str]]:
+    def scan_now() -> None:
         # Cell by cell, with the .py files shipped beside the notebook: a broken cell or a
         # helper module cannot hide a shortcut (the run's joined ``code`` is not needed).
-        found.update(
+        scanned.append(
             forbidden.forbidden_shortcuts(
                 _code_cells(submission),
                 names,
@@ -159,6 +160,11 @@ def grade_submission(submission: Submission, plan: Plan, seed: int) -> Row:
                 files=_python_files(submission),
             )
         )
+
+    def scan(code: str) -> dict[str, list[str]]:
+        if not scanned:  # the run did not start: nothing was scanned while it did
+            scan_now()
+        found.update(scanned[0])
         return found
 
     if submission.notebook is None:
@@ -179,6 +185,7 @@ def grade_submission(submission: Submission, plan: Plan, seed: int) -> Row:
             cases,
             scan,
             plan.shared_cells,
+            meanwhile=scan_now,
         )
         run, results, found = probed.run, probed.results, probed.found
     status = "graded" if run.status == "completed" else run.status

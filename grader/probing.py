@@ -79,10 +79,12 @@ def probe_and_score(
     cases: Mapping[str, Sequence[HiddenCase]],
     forbidden_of: Callable[[str], Mapping[str, list[str]]],
     shared_cells: Sequence[str] = (),
+    meanwhile: Callable[[], object] | None = None,
 ) -> Probed:
     """Run ``notebook``, score every graded function on ``cases`` and add the diagnosis;
     ``forbidden_of(code)`` scans the notebook's code for forbidden shortcuts; ``shared_cells``
-    (the release's grader-owned cells) are run once for every submission.
+    (the release's grader-owned cells) are run once for every submission; ``meanwhile`` is the
+    caller's work done while the submission's processes start (see ``run_submission``).
 
     The marks come from the graded probes (each function in a fresh process); while the
     notebook's state is at hand, ``explore`` scores those outcomes and, only when something
@@ -130,6 +132,7 @@ def probe_and_score(
         explore=explore,
         shared_cells=tuple(shared_cells),
         forbidden_calls=assignment.config.forbidden_calls,
+        meanwhile=meanwhile,
     )
     outcomes, notes = _outcomes(assignment, cases, run.probes)
     found = with_runtime(forbidden_of(run.code), notes)

@@ -1,11 +1,13 @@
-"""A grading run starts its warm processes before it reads the submissions: the first run
-forks from the warm process started early, and nothing else changes."""
+"""What the grader does ahead of time or meanwhile: a grading run starts its warm processes
+before it reads the submissions (the first run forks from the one started early), and does its
+own work while each submission's processes start, off the notebook's clock."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -57,3 +59,28 @@ def test_worker_processes_leave_no_warm_folder_behind(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert "100/100" in done.stdout
     assert sorted(p.name for p in temporary.iterdir()) == []
+
+
+def test_the_callers_work_runs_while_the_submission_starts_off_the_notebooks_clock(tmp_path):
+    notebook = write_notebook(
+        tmp_path / "slow.ipynb", "import time\ntime.sleep(1.5)", "def double(x):\n    return 2 * x"
+    )
+    called = []
+
+    def meanwhile():  # the grader's own work (the forbidden-shortcut scan), here slow
+        called.append(True)
+        time.sleep(2.5)
+
+    limits = Limits(cell_timeout=30, notebook_timeout=4)  # 3 s for the cells, 1 s for probes
+    run_submission(notebook, [], limits)  # the warm process's start is on the clock: warm it
+    result = run_submission(
+        notebook, [ProbeCall("double", (np.array([2.0]),))], limits, meanwhile=meanwhile
+    )
+    assert called == [True]
+    assert result.status == "completed", result.reason  # 2.5 s of it were the caller's
+    assert result.probes[0].value.tolist() == [4.0]
+
+    unreadable = tmp_path / "broken.ipynb"
+    unreadable.write_text("{not json")
+    assert run_submission(unreadable, [], limits, meanwhile=meanwhile).status == "invalid"
+    assert called == [True]  # not called for a notebook that never starts

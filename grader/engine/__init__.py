@@ -93,6 +93,7 @@ def run_submission(
     explore: Callable | None = None,
     shared_cells: Sequence[str] = (),
     forbidden_calls: Sequence[str] = (),
+    meanwhile: Callable[[], object] | None = None,
 ) -> RunResult:
     """Run ``notebook`` in a sandbox, then make each of ``probe_calls``; never raises for a bad
     notebook.
@@ -112,7 +113,12 @@ def run_submission(
     ``shared_cells`` are cells the caller vouches for (an assignment's grader-owned cells, as
     released): the warm process runs them once, and a cell of the notebook with exactly that
     text defines what it defined there instead of running again (see
-    :mod:`grader.engine.gradersandbox.shared`)."""
+    :mod:`grader.engine.gradersandbox.shared`).
+
+    ``meanwhile``, if given, is called once while the submission's processes start (they join
+    their cgroups and mount their folders, tens of milliseconds in which the caller would only
+    wait), not counted against the notebook's time; it is not called when the notebook cannot
+    be read. What it raises ends the run and is raised here."""
     started = time.monotonic()
     for call in probe_calls:
         if not call.function.isidentifier():
@@ -141,7 +147,7 @@ def run_submission(
         )
         explored = None
         try:
-            run.start(source)
+            run.start(source, meanwhile)
             if run.gone is None:
                 groups = len({call.function for call in probe_calls})
                 run.run_cells(cells, run.cells_deadline(groups))

@@ -72,8 +72,10 @@ class Run:
 
     # -- start
 
-    def start(self, source: Path) -> None:
-        """Fork the submission's child, send its files, wait for its runner to be ready."""
+    def start(self, source: Path, meanwhile: Callable[[], object] | None = None) -> None:
+        """Fork the submission's child, send its files, wait for its runner to be ready;
+        ``meanwhile`` (the caller's own work) runs while the child starts, off the
+        notebook's clock."""
         isolate = not self.limits.unsafe_no_sandbox
         scratch = sandbox.SCRATCH if isolate else None
         files_bytes = sandbox.size_of(source)
@@ -105,6 +107,12 @@ class Run:
         deadline = time.monotonic() + min(START_S, max(self.left(), 1.0))
         try:
             self._send_files(source, deadline)
+            if meanwhile is not None:  # the child joins its cgroups and mounts its folders
+                began = time.monotonic()
+                meanwhile()
+                spent = time.monotonic() - began
+                deadline += spent
+                self.deadline += spent
             reply = self.channel.receive(deadline)
         except (Gone, TimeoutError) as error:
             reply = ("s", str(error) if isinstance(error, TimeoutError) else None)
