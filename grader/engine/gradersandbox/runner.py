@@ -11,6 +11,7 @@ import builtins
 import ctypes
 import os
 import resource
+import shutil
 import signal
 import socket
 import sys
@@ -95,10 +96,7 @@ def _font_list() -> None:
 
     target = os.path.join(matplotlib.get_cachedir(), given[0])
     if not os.path.exists(target):
-        with open(os.path.join(os.path.dirname(__file__), given[0]), "rb") as made:
-            data = made.read()
-        with open(target, "wb") as kept:
-            kept.write(data)
+        shutil.copyfile(os.path.join(os.path.dirname(__file__), given[0]), target)
 
 
 def shell():

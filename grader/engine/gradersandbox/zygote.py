@@ -72,7 +72,9 @@ def serve(control: socket.socket, isolate: bool) -> None:
     _huge_pages()
     global _WARM_PID
     _WARM_PID = os.getpid()
-    own_pid_namespace = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+    own_pid_namespace = (
+        os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC) if isolate else None
+    )
     control.send(b"R")  # warm
     while True:
         try:
@@ -82,14 +84,15 @@ def serve(control: socket.socket, isolate: bool) -> None:
         if not message:
             return
         try:
-            pid = _fork_init(own_pid_namespace if isolate else None)
+            pid = _fork_init(own_pid_namespace)
         except OSError:  # no namespace for it: the grader sees its pipes close unanswered
             pid = None
         if pid == 0:
             try:
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                 control.close()
-                os.close(own_pid_namespace)
+                if own_pid_namespace is not None:
+                    os.close(own_pid_namespace)
                 _start_submission(json.loads(message), fds, isolate)
             finally:
                 os._exit(70)
