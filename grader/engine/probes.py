@@ -47,7 +47,9 @@ class ProbeSession:
             deadline = time.monotonic() + min(START_S, max(run.left(), 1.0))
             channel.send_with_descriptors("f", label, [calls_r, replies_w], deadline)
             hello = self._receive(deadline)
-            if hello is None or hello[0] != "h" or not isinstance(hello[1], int):
+            if hello is not None and hello[0] == "s" and isinstance(hello[1], str):
+                self.broken = f"the probe process did not start: {hello[1][:200]}"
+            elif hello is None or hello[0] != "h" or not isinstance(hello[1], int):
                 self.broken = "the probe process did not start"
             else:
                 self.pid = hello[1]

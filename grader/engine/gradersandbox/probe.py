@@ -13,7 +13,7 @@ import builtins
 import os
 import signal
 
-from . import watch, wire
+from . import seal, watch, wire
 
 _SIMPLE = ("?", "b", "B", "h", "H", "i", "I", "l", "L", "q", "Q", "e", "f", "d")
 _NATIVE_8 = {"l": "q", "L": "Q"}  # on 64-bit Linux
@@ -38,6 +38,11 @@ def prepare() -> None:
 def serve(namespace: dict, down: int, up: int, limit: int, forbidden=()) -> None:
     """Answer calls until the grader ends the session; ``forbidden``: the dotted names of the
     objects a graded call may not use, watched during each call."""
+    try:
+        seal.seal((down, up))
+    except _BaseException as error:
+        wire.send(up, "s", "it could not be sealed: " + _str(error))
+        return
     wire.send(up, "h", _getpid())
     while True:
         order = wire.receive(down, _MAX_ORDER)

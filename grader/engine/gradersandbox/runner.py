@@ -8,6 +8,7 @@ code runs; what the student replaces later (``sys.stdout``, ``json``, builtins) 
 from __future__ import annotations
 
 import builtins
+import contextlib
 import ctypes
 import os
 import resource
@@ -15,10 +16,13 @@ import shutil
 import signal
 import socket
 import sys
+import time
 
-from . import probe, shared, watch, wire
+from . import probe, seal, shared, watch, wire
 
-_write, _fork, _waitpid, _exit = os.write, os.fork, os.waitpid, os._exit
+_write, _fork, _waitpid, _exit, _kill = os.write, os.fork, os.waitpid, os._exit, os.kill
+_SIGKILL, _sleep, _suppress = signal.SIGKILL, time.sleep, contextlib.suppress
+_FORK_ATTEMPTS = 20
 _close, _waitstatus = os.close, os.waitstatus_to_exitcode
 len, type, str, isinstance, BaseException = len, type, str, isinstance, BaseException  # noqa: A001
 _signal, _SIGINT, _IGNORE = signal.signal, signal.SIGINT, signal.SIG_IGN
@@ -177,6 +181,7 @@ def main(settings: dict, down: int, up: int, output: int) -> None:
         _exit(1)
     wire.send(up, "r", os.getpid())
     _signal(_SIGINT, _IGNORE)
+    last_probe = None
     while True:
         order = orders.next()
         if order is None or order[0] == "z":
@@ -204,32 +209,54 @@ def main(settings: dict, down: int, up: int, output: int) -> None:
                 reply = (index, name, _text(failure), budget["dropped"], patched, line)
             wire.send(up, "d", reply)
         elif kind == "f" and len(orders.descriptors) >= 2:
-            _reap()
             serving = settings["reply_bytes"], settings["forbidden_calls"]
             calls_in, replies_out = orders.descriptors[:2]
             del orders.descriptors[:2]
-            try:
-                pid = _fork()
-            except OSError:  # the submission used up its processes: answer from here
-                probe.serve(shell.user_ns, calls_in, replies_out, *serving)
-                pid = None
-            if pid == 0:
+            _end_probe(last_probe)
+            last_probe = _fork_probe(first=last_probe is None)
+            if last_probe == 0:
                 for fd in (orders.fileno(), up):  # the runner's own pipes: not the probe's
                     _close(fd)
                 probe.serve(shell.user_ns, calls_in, replies_out, *serving)
                 _exit(0)
-            _close(calls_in)
+            _close(calls_in)  # with no probe process, the grader sees them close unanswered
             _close(replies_out)
 
 
-def _reap() -> None:
-    """Reap probe processes that ended (they are not waited for: the grader talks to each
-    through its own pipes, and the next one may start at once)."""
-    try:
+def _end_probe(pid: int | None) -> None:
+    """End the previous probe process, told to end already, before the next starts: one that
+    stopped itself or lingers must not be there for the next function's calls to see."""
+    if pid:
+        with _suppress(OSError):
+            _kill(pid, _SIGKILL)
+            _waitpid(pid, 0)
+    try:  # and whatever else of the submission's has ended
         while _waitpid(-1, os.WNOHANG)[0] > 0:
             pass
     except ChildProcessError:
         pass
+
+
+def _fork_probe(first: bool) -> int | None:
+    """A probe process (0 in it), or None when none can be made. Before the ``first``, the
+    runner is sealed (:func:`.seal.before_probes`). A submission whose
+    cells used up its processes gets them back: every process they left running is ended. A
+    call is never answered from the runner itself, whose memory the next calls start from."""
+    if first:
+        try:
+            seal.before_probes()
+        except OSError:
+            return None
+    for attempt in range(_FORK_ATTEMPTS):
+        try:
+            return _fork()
+        except OSError:
+            if attempt == 0:
+                with _suppress(OSError):
+                    _kill(-1, _SIGKILL)  # all the runner may signal but itself and the init
+            _end_probe(None)
+            _sleep(0.01)
+    return None
 
 
 def _cell_line(error: BaseException) -> int | None:
