@@ -423,3 +423,15 @@ def test_the_scan_keeps_what_it_learnt_of_small_inputs_only():
         work(f"y = {number}")
     work(small)
     assert calls.count(small) == 2  # the least recently used was dropped, and worked out again
+
+
+def test_a_cell_that_names_the_graders_sandbox_code_is_sent_for_review():
+    found = scan(
+        "import numpy as np",
+        "import sys\nsys.modules['gradersandbox.seal'].seal = lambda keep: None",
+    )
+    assert found[REVIEW] == [
+        "cell 1 names the grader's own sandbox code (gradersandbox), which a notebook has no"
+        " reason to touch; review what it does"
+    ]
+    assert REVIEW not in scan("import numpy as np", CELL.format("np.zeros(3)"))
