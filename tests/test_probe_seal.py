@@ -54,7 +54,17 @@ def test_a_sealed_probe_keeps_what_it_does_to_itself(tmp_path):
     to_a_daemon_r, to_a_daemon_w = os.pipe()
 
     def runner(report: dict, _) -> None:
+        go = threading.Event()  # a thread the cells left running in the runner
+
+        def left_running():
+            go.wait()
+            _attempt(report, "a thread of the runner writes", lambda: open(tmp_path / "t", "w"))
+
+        thread = threading.Thread(target=left_running)
+        thread.start()
         seal.before_probes()
+        go.set()
+        thread.join()
 
         def probe(inner: dict, reporting: int) -> None:
             seal.seal((reporting,))
@@ -77,6 +87,7 @@ def test_a_sealed_probe_keeps_what_it_does_to_itself(tmp_path):
         )
 
     report = _in_child(runner)
+    assert report["a thread of the runner writes"] == "Read-only file system"
     assert report["probe"] == {
         "write": "Read-only file system",
         "mkdir": "Read-only file system",

@@ -39,6 +39,7 @@ _LIBC = ctypes.CDLL(None, use_errno=True)
 _memmove, _get_errno, _byref, _cast = ctypes.memmove, ctypes.get_errno, ctypes.byref, ctypes.cast
 _void_p = ctypes.c_void_p
 _mmap, _mprotect, _prctl, _fcntl_c = _LIBC.mmap, _LIBC.mprotect, _LIBC.prctl, _LIBC.fcntl
+_syscall = _LIBC.syscall
 _mmap.restype = _void_p
 _mmap.argtypes = [_void_p, ctypes.c_size_t, *[ctypes.c_int] * 3, ctypes.c_long]
 _mprotect.argtypes = [_void_p, ctypes.c_size_t, ctypes.c_int]
@@ -46,7 +47,8 @@ _mprotect.argtypes = [_void_p, ctypes.c_size_t, ctypes.c_int]
 F_GETFL = 3
 PROT = {"r": 1, "w": 2, "x": 4}
 MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS = 0x02, 0x10, 0x20
-PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
+PR_SET_NO_NEW_PRIVS = 38
+SECCOMP, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC = 317, 1, 1  # x86-64
 
 # Linux x86-64 system call numbers (asm/unistd_64.h), kept as that table has them.
 # fmt: off
@@ -93,11 +95,13 @@ def seal(keep: tuple[int, ...]) -> None:
 
 
 def _install(code) -> None:
+    """Filter this process's calls through ``code``, in every thread: one a cell left running
+    in the runner is held to it too."""
     if _prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         raise _OSError(_get_errno(), "no_new_privs")
     if FILTERS_CALLS:
         program = _Program(_len(code), _cast(code, _void_p))
-        if _prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, _byref(program), 0, 0) != 0:
+        if _syscall(SECCOMP, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, _byref(program)):
             raise _OSError(_get_errno(), "seccomp filter")
 
 
