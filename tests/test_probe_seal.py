@@ -17,6 +17,7 @@ import pytest
 from test_red_team import CALLED_BY_PROBE, FULL, attack, grade, marks
 
 from grader.engine.gradersandbox import seal
+from grader.engine.probes import _outcome
 
 
 def _in_child(work) -> dict:
@@ -184,3 +185,15 @@ def test_used_up_processes_do_not_put_the_calls_in_one_process(tmp_path):
     feedback = grade(tmp_path, notebook)["spawn"]["feedback"]
     assert int(re.search(r"the cells started (\d+) processes", feedback)[1]) > 200
     assert set(re.findall(r"hidden_state sees (\d+) calls", feedback)) == {"0"}
+
+
+def test_a_call_the_seal_refused_says_why():
+    error = "OSError: [Errno 30] Read-only file system: 'log.txt'"
+    refused = _outcome(("e", (error, ([], None))), "")
+    assert refused.error == (
+        "OSError: [Errno 30] Read-only file system: 'log.txt' (a graded call may not write"
+        " files, start processes or signal other processes: each function's calls run sealed"
+        " off from the others)"
+    )
+    other = _outcome(("e", ("ValueError: shapes (2,3) and (4,) not aligned", ([], None))), "")
+    assert other.error == "ValueError: shapes (2,3) and (4,) not aligned"

@@ -29,6 +29,11 @@ if TYPE_CHECKING:
 __all__ = ["ProbeSession"]
 
 VERBS = (CONSTRUCTS, CALLS)
+SEAL_REFUSALS = ("[Errno 30] Read-only file system", "[Errno 1] Operation not permitted")
+SEALED = (
+    " (a graded call may not write files, start processes or signal other processes: each"
+    " function's calls run sealed off from the others)"
+)
 WATCH_LOST = (None, *LOST)
 
 
@@ -136,7 +141,10 @@ def _outcome(reply, note: str, watched: Sequence[str] = ()) -> ProbeOutcome:
     try:
         if kind == "e" and type(value) is tuple and len(value) == 2 and type(value[0]) is str:
             seen, lost = _record(value[1], watched)
-            return ProbeOutcome(None, value[0][:500], forbidden_seen=seen, watch_lost=lost)
+            error = value[0][:500]
+            if any(refusal in error for refusal in SEAL_REFUSALS):
+                error += SEALED
+            return ProbeOutcome(None, error, forbidden_seen=seen, watch_lost=lost)
         if kind != "v" or type(value) is not tuple or len(value) != 5:
             raise ValueError("a reply of the wrong structure")
         shape, arrays, aliased, mutated, record = value
