@@ -61,6 +61,51 @@ def test_worker_processes_leave_no_warm_folder_behind(tmp_path):
     assert sorted(p.name for p in temporary.iterdir()) == []
 
 
+HOLDER = """
+import sys
+from grader.engine import warm
+zygote = warm.Zygote(None, isolate=False, wait=False)
+print(zygote._folder.name, flush=True)
+sys.stdin.read()
+"""
+
+
+def test_the_warm_folders_of_a_killed_grader_are_removed_by_the_next_one(tmp_path):
+    root = Path(__file__).resolve().parent.parent
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    env = {**os.environ, "TMPDIR": str(temporary)}
+    graders = [
+        subprocess.Popen(
+            [sys.executable, "-c", HOLDER],
+            env=env,
+            cwd=root,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    killed, running = graders
+    folders = [Path(grader.stdout.readline().strip()) for grader in graders]
+    killed.kill()
+    killed.wait()
+    an_hour_ago = time.time() - 3600
+    for folder in folders:
+        os.utime(folder, (an_hour_ago, an_hour_ago))
+
+    subprocess.run(
+        [sys.executable, "-c", "from grader.engine import warm; warm.Zygote(None, False).stop()"],
+        env=env,
+        cwd=root,
+        check=True,
+    )
+    assert [folder.exists() for folder in folders] == [False, True]
+    running.stdin.close()
+    assert running.wait(timeout=30) == 0
+    assert list(temporary.iterdir()) == []
+
+
 def test_the_callers_work_runs_while_the_submission_starts_off_the_notebooks_clock(tmp_path):
     notebook = write_notebook(
         tmp_path / "slow.ipynb", "import time\ntime.sleep(1.5)", "def double(x):\n    return 2 * x"

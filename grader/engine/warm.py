@@ -11,10 +11,13 @@ from __future__ import annotations
 import array
 import atexit
 import contextlib
+import fcntl
+import functools
 import json
 import multiprocessing.util
 import os
 import select
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -46,7 +49,9 @@ class Zygote:
     ):
         """Start the warm process; with ``wait``, return once it is warm (else its first
         :meth:`fork` waits)."""
-        self._folder = tempfile.TemporaryDirectory(prefix="grader-warm-")
+        _remove_folders_of_killed_graders()
+        self._folder = tempfile.TemporaryDirectory(prefix=_FOLDER_PREFIX)
+        self._owner_lock = _own(Path(self._folder.name))
         self._socket, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         command, arguments, environment = sandbox.warm_command(
             runtime, isolate, theirs.fileno(), Path(self._folder.name), _ZYGOTE_DISK
@@ -141,6 +146,40 @@ class Zygote:
             self.process.kill()
             self.process.wait()
         self._folder.cleanup()
+        with contextlib.suppress(OSError):  # stopped twice
+            os.close(self._owner_lock)
+
+
+_FOLDER_PREFIX = "grader-warm-"
+_OWNER = ".owner"  # locked for as long as the grader process that made the folder lives
+_CLAIM_S = 60.0  # a folder younger than this may not be locked by its maker yet
+
+
+def _own(folder: Path) -> int:
+    """Lock ``folder``'s owner file for the life of this process (closed on exec)."""
+    fd = os.open(folder / _OWNER, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+@functools.lru_cache(maxsize=1)
+def _remove_folders_of_killed_graders() -> None:
+    """Remove the warm folders whose grader was killed (its lock went with it), once per
+    process; the folder of a grader that still runs, whatever its pid namespace, stays."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{_FOLDER_PREFIX}*"):
+        try:
+            if time.time() - folder.stat().st_mtime < _CLAIM_S:
+                continue
+            fd = os.open(folder / _OWNER, os.O_RDWR | os.O_CLOEXEC)
+        except OSError:  # gone, or made by a grader that did not lock it: left alone
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # its grader still runs
+        finally:
+            os.close(fd)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _which_bwrap() -> str:
