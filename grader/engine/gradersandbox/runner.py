@@ -213,7 +213,11 @@ def main(settings: dict, down: int, up: int, output: int) -> None:
             calls_in, replies_out = orders.descriptors[:2]
             del orders.descriptors[:2]
             _end_probe(last_probe)
-            last_probe = _fork_probe(first=last_probe is None)
+            try:
+                last_probe = _fork_probe(first=last_probe is None)
+            except OSError as error:  # a runner that cannot be sealed answers no call
+                wire.send(replies_out, "s", f"the runner could not be sealed: {error}")
+                last_probe = None
             if last_probe == 0:
                 for fd in (orders.fileno(), up):  # the runner's own pipes: not the probe's
                     _close(fd)
@@ -238,15 +242,13 @@ def _end_probe(pid: int | None) -> None:
 
 
 def _fork_probe(first: bool) -> int | None:
-    """A probe process (0 in it), or None when none can be made. Before the ``first``, the
-    runner is sealed (:func:`.seal.before_probes`). A submission whose
-    cells used up its processes gets them back: every process they left running is ended. A
-    call is never answered from the runner itself, whose memory the next calls start from."""
+    """A probe process (0 in it), or None when none can be made; before the ``first``, the
+    runner is sealed (:func:`.seal.before_probes`, which raises if it cannot be). A submission
+    whose cells used up its processes gets them back: every process they left running is
+    ended. A call is never answered from the runner itself, whose memory the next calls start
+    from."""
     if first:
-        try:
-            seal.before_probes()
-        except OSError:
-            return None
+        seal.before_probes()
     for attempt in range(_FORK_ATTEMPTS):
         try:
             return _fork()

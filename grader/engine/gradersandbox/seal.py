@@ -124,7 +124,7 @@ def _own_descriptors(keep: set[int]) -> None:
             except _OSError:
                 replacement = None
         if replacement is None:
-            _dup2(_NULL[access], fd, inheritable=False)
+            _dup2(_NULL.get(access, _NULL[_O_RDONLY]), fd, inheritable=False)
         else:
             _dup2(replacement, fd, inheritable=False)
             _close(replacement)
