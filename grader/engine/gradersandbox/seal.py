@@ -218,20 +218,21 @@ def _runner() -> Code:
     program = _arch() + _refuse_any(_FILE_CHANGES, EROFS) + _refuse_any(_TRACES, EPERM)
     program += _refuse_any((_OPENAT2,), ENOSYS)  # its arguments in memory: libc falls back
     for number, argument in _SELF_ONLY:
-        program += _refuse_unless(number, argument, JEQ, 0, EPERM)
+        program += _refuse_by_argument(number, argument, JEQ, 0, EPERM, unless=True)
     for number, argument in _OPEN_FLAGS:
-        program += _refuse_if(number, argument, JSET, _WRITE_FLAGS, EROFS)
+        program += _refuse_by_argument(number, argument, JSET, _WRITE_FLAGS, EROFS)
     for request in _SET_FLAGS:
-        program += _refuse_if(_IOCTL, 1, JEQ, request, EROFS)
+        program += _refuse_by_argument(_IOCTL, 1, JEQ, request, EROFS)
     return program + [(RETURN, 0, 0, ALLOW)]
 
 
 def _probe(own_pid: int) -> Code:
     """A probe process's own program: no new process, signals to ``own_pid`` only."""
     program = _arch() + _refuse_any(_FORK, EPERM) + _refuse_any((_CLONE3,), ENOSYS)
-    program += _refuse_unless(_CLONE, 0, JSET, CLONE_THREAD, EPERM)  # threads only
+    # Threads only: a clone without CLONE_THREAD is a new process.
+    program += _refuse_by_argument(_CLONE, 0, JSET, CLONE_THREAD, EPERM, unless=True)
     for number, argument in _OWN_PROCESS_ONLY:
-        program += _refuse_unless(number, argument, JEQ, own_pid, EPERM)
+        program += _refuse_by_argument(number, argument, JEQ, own_pid, EPERM, unless=True)
     return program + [(RETURN, 0, 0, ALLOW)]
 
 
@@ -242,24 +243,17 @@ def _refuse_any(numbers: tuple[int, ...], error: int) -> Code:
     return [(LOAD, 0, 0, 0), *checks, (JUMP, 0, 0, 1), (RETURN, 0, 0, ERRNO | error)]
 
 
-def _refuse_if(number: int, argument: int, test: int, value: int, error: int) -> Code:
-    """Refuse ``number`` when its ``argument`` passes ``test`` against ``value``."""
+def _refuse_by_argument(
+    number: int, argument: int, test: int, value: int, error: int, unless: bool = False
+) -> Code:
+    """Refuse ``number`` when its ``argument`` passes ``test`` against ``value`` (``unless``:
+    when it does not)."""
+    over = (1, 0) if unless else (0, 1)  # where the test jumps: over the refusal, or into it
     return [
         (LOAD, 0, 0, 0),
         (JEQ, 0, 3, number),
         (LOAD, 0, 0, 16 + 8 * argument),
-        (test, 0, 1, value),
-        (RETURN, 0, 0, ERRNO | error),
-    ]
-
-
-def _refuse_unless(number: int, argument: int, test: int, value: int, error: int) -> Code:
-    """Refuse ``number`` unless its ``argument`` passes ``test`` against ``value``."""
-    return [
-        (LOAD, 0, 0, 0),
-        (JEQ, 0, 3, number),
-        (LOAD, 0, 0, 16 + 8 * argument),
-        (test, 1, 0, value),
+        (test, *over, value),
         (RETURN, 0, 0, ERRNO | error),
     ]
 
