@@ -226,18 +226,24 @@ def _runner() -> Code:
     return program + [(RETURN, 0, 0, ALLOW)]
 
 
-def _probe(own_pid: int) -> Code:
-    """A probe process's own program: no new process, signals to ``own_pid`` only."""
+def _no_new_process() -> Code:
+    """The start of a probe process's own program: threads only (a clone without CLONE_THREAD
+    is a new process)."""
     program = _arch() + _refuse_any(_FORK, EPERM) + _refuse_any((_CLONE3,), ENOSYS)
-    # Threads only: a clone without CLONE_THREAD is a new process.
-    program += _refuse_by_argument(_CLONE, 0, JSET, CLONE_THREAD, EPERM, unless=True)
+    return program + _refuse_by_argument(_CLONE, 0, JSET, CLONE_THREAD, EPERM, unless=True)
+
+
+def _probe(own_pid: int) -> Code:
+    """A probe process's own program: no new process, signals to ``own_pid`` only. Made in
+    the probe process, so it uses no builtin a notebook could have replaced."""
+    program = _NO_NEW_PROCESS + []
     for number, argument in _OWN_PROCESS_ONLY:
         program += _refuse_by_argument(number, argument, JEQ, own_pid, EPERM, unless=True)
     return program + [(RETURN, 0, 0, ALLOW)]
 
 
 def _refuse_any(numbers: tuple[int, ...], error: int) -> Code:
-    """With the call's number loaded: refuse each of ``numbers``."""
+    """Refuse each of ``numbers``."""
     count = len(numbers)
     checks = [(JEQ, count - index, 0, number) for index, number in enumerate(numbers)]
     return [(LOAD, 0, 0, 0), *checks, (JUMP, 0, 0, 1), (RETURN, 0, 0, ERRNO | error)]
@@ -260,3 +266,4 @@ def _refuse_by_argument(
 
 _RUNNER = _runner()
 _RUNNER_CODE = (_Instruction * len(_RUNNER))(*_RUNNER)
+_NO_NEW_PROCESS = _no_new_process()
