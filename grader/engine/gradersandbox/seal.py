@@ -80,9 +80,10 @@ def before_probes() -> None:
     """Seal the runner once its cells ran, before its first probe process: its shared memory
     becomes its own, and the calls that leave a trace are refused to it and to every process it
     forks (the runner itself only forks, signals and reaps its probe processes from now on)."""
-    private_shared_memory()
+    _private_shared_memory()
     for access in (_O_RDONLY, _O_WRONLY, _O_RDWR):  # to open no more once sealed
-        _NULL[access] = _open(_devnull, access | _O_CLOEXEC)
+        if access not in _NULL:  # a runner that failed to seal may try again
+            _NULL[access] = _open(_devnull, access | _O_CLOEXEC)
     _install(_RUNNER_CODE)
 
 
@@ -137,7 +138,7 @@ def _fcntl(fd: int, command: int) -> int:
     return result
 
 
-def private_shared_memory() -> None:
+def _private_shared_memory() -> None:
     """Replace each shared mapping of this process with a private copy at the same address."""
     shared = [fields for fields in _mappings() if fields[1][3] == "s"]
     if not shared:
