@@ -25,6 +25,7 @@ from typing import Any
 import nbformat
 
 from grader.errors import UserError
+from grader.resources import write_template
 from grader.submission_pdf import format_size, write_submission_pdf
 
 MANIFEST_NAME = "manifest.json"
@@ -110,7 +111,8 @@ def read_submission(path: Path) -> tuple[Submission, list[str]]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise UserError(
-            f"{path} does not exist: copy templates/submission.toml next to your files"
+            f"{path} does not exist: write one next to your files with "
+            f"`grader bundle --template {path}` and fill it in"
         ) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise UserError(
@@ -380,6 +382,15 @@ def write_zip(root: Path, relpaths: Sequence[str], output: Path) -> None:
 
 
 def cli(args: argparse.Namespace) -> int:
+    if args.template:
+        write_template("submission.toml", Path(args.template))
+        print(
+            f"wrote {args.template}: fill it in next to your files, "
+            f"then grader bundle {args.template}"
+        )
+        return 0
+    if args.submission is None:
+        raise UserError("give your submission.toml, or --template FILE to write one to fill in")
     bundle = build_bundle(Path(args.submission), Path(args.out))
     print(f"Bundle: {bundle.zip_path}")
     print(f"Submission PDF: {bundle.pdf_path}")

@@ -14,6 +14,18 @@ from collections.abc import Callable, Sequence
 from grader.errors import UserError
 
 
+def _init(args: argparse.Namespace) -> int:
+    from grader.course import new_course
+
+    return new_course.cli(args)
+
+
+def _setup(args: argparse.Namespace) -> int:
+    from grader.engine import preparation
+
+    return preparation.cli(args)
+
+
 def _assign(args: argparse.Namespace) -> int:
     from grader.assignment import releasing
 
@@ -67,6 +79,18 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         return sub
 
+    init = command("init", _init, "Write a ready course folder: course.toml, roster, assignments.")
+    init.add_argument("folder", help="the new course's folder")
+
+    setup = command(
+        "setup", _setup, "Prepare the sandbox for a notebook runtime (done on first use too)."
+    )
+    setup.add_argument(
+        "--runtime",
+        default=None,
+        help="the virtualenv student notebooks run in (default: the grader's own)",
+    )
+
     assign = command("assign", _assign, "Release the student notebook of an assignment.")
     assign.add_argument("assignment", help="assignment folder, e.g. assignments/<name>")
     assign.add_argument("--out", default="release", help="output folder (default: release/)")
@@ -116,7 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     report = command("report", _report, "Build a two-page project report PDF, or check one.")
-    report.add_argument("source", help="report Markdown or notebook; with --check, a PDF")
+    report.add_argument(
+        "source", nargs="?", help="report Markdown or notebook; with --check, a PDF"
+    )
     report.add_argument("-o", "--output", help="PDF to write (default: SOURCE with .pdf)")
     report.add_argument("--paper", choices=["a4", "letter"], type=str.lower, default="a4")
     report.add_argument(
@@ -124,9 +150,23 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="check an existing PDF: two pages at most, six sections in order",
     )
+    report.add_argument(
+        "--template",
+        metavar="FILE",
+        default=None,
+        help="write the six-section report template (Markdown) to FILE, to start from",
+    )
 
     bundle = command("bundle", _bundle, "Validate and build a student's submission bundle.")
-    bundle.add_argument("submission", help="submission.toml (see templates/submission.toml)")
+    bundle.add_argument(
+        "submission", nargs="?", help="submission.toml (--template writes one to fill in)"
+    )
+    bundle.add_argument(
+        "--template",
+        metavar="FILE",
+        default=None,
+        help="write a submission.toml to fill in to FILE",
+    )
     bundle.add_argument("--out", default="bundle", help="output folder (default: bundle/)")
 
     collect = command("collect", _collect, "Turn an inbox of submissions into student folders.")

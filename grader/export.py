@@ -14,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-from grader.gradebook import Row
+from grader.gradebook import GRADER_ERROR, Row
+from grader.resources import template
 from grader.scoring import FunctionResult
 from grader.scoring.compare import align
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 FEEDBACK_OUTPUT_CHARS = 20_000  # of the notebook's own output, shown folded in the feedback
 
 
@@ -162,7 +162,7 @@ def _feedback_template():
     import jinja2
 
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
+        loader=jinja2.FileSystemLoader(template("feedback.html").parent),
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -232,14 +232,15 @@ def write_grades_csv(rows: Sequence[Row], functions: Sequence[str], path: Path) 
         )
         for row in rows:
             late = "" if row.late is None else ("yes" if row.late else "no")
+            scored = row.status != GRADER_ERROR  # the grader failed: no score, not even 0
             writer.writerow(
                 [
                     row.student,
-                    f"{row.score:g}",
+                    f"{row.score:g}" if scored else "",
                     f"{row.max_score:g}",
                     row.status,
                     late,
-                    *(f"{row.functions.get(f, 0):g}" for f in functions),
+                    *(f"{row.functions.get(f, 0):g}" if scored else "" for f in functions),
                     "" if row.seed is None else row.seed,
                     row.reason or "",
                 ]

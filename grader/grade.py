@@ -31,8 +31,9 @@ from grader.assignment import (
     owned_sources,
     released_notebook,
 )
+from grader.engine import preparation, trial
 from grader.errors import UserError
-from grader.gradebook import Gradebook, Row
+from grader.gradebook import GRADER_ERROR, Gradebook, Row
 from grader.roster import Roster, load_roster
 from grader.run_report import Progress, summary_table
 from grader.scoring import Rules, score_function
@@ -139,6 +140,10 @@ def _python_files(submission: Submission) -> list[tuple[str, str]]:
     return found
 
 
+class GraderFault(Exception):
+    """The grader itself could not grade a submission: never the student's score."""
+
+
 def grade_submission(submission: Submission, plan: Plan, seed: int) -> Row:
     """Run, probe, score and write one submission's files; return its gradebook row."""
     config = plan.config
@@ -188,6 +193,8 @@ def grade_submission(submission: Submission, plan: Plan, seed: int) -> Row:
             meanwhile=scan_now,
         )
         run, results, found = probed.run, probed.results, probed.found
+        if run.grader_fault is not None:
+            raise GraderFault(run.grader_fault)
     status = "graded" if run.status == "completed" else run.status
     graded = export.Graded(
         student=submission.student,
@@ -219,25 +226,29 @@ def grade_submission(submission: Submission, plan: Plan, seed: int) -> Row:
 
 
 def _grade_safely(submission: Submission, plan: Plan, seed: int) -> Row:
-    """:func:`grade_submission`, with a grader failure turned into a row instead of a crash."""
+    """:func:`grade_submission`, with a grader failure turned into an ``error`` row instead of a
+    crash: no score, no files for the student, graded again by ``--resume``."""
     try:
         return grade_submission(submission, plan, seed)
     except execute.SandboxUnavailable:
         raise
+    except GraderFault as fault:
+        reason = str(fault)
     except Exception as error:  # one broken submission must not end the run
         traceback.print_exc(file=sys.stderr)
-        return Row(
-            submission.student,
-            str(submission.source),
-            submission.sha256,
-            seed,
-            "error",
-            f"the grader failed on this submission: {type(error).__name__}: {error}",
-            0.0,
-            plan.config.max_score,
-            submission.late,
-            {},
-        )
+        reason = f"{type(error).__name__}: {error}"
+    return Row(
+        submission.student,
+        str(submission.source),
+        submission.sha256,
+        seed,
+        GRADER_ERROR,
+        f"the grader could not grade this submission: {reason}"[:1000],
+        0.0,
+        plan.config.max_score,
+        submission.late,
+        {},
+    )
 
 
 def grade(
@@ -264,9 +275,12 @@ def grade(
         raise UserError(f"--timeout {timeout:g}: give a positive number of seconds")
     limits = _limits(config, timeout, unsafe_no_sandbox)
     execute.check_sandbox(limits)
-    out.mkdir(parents=True, exist_ok=True)
     released = released_notebook(assignment)
     plan = Plan(config, limits, out, owned_checksums(released), owned_sources(released))
+    if not unsafe_no_sandbox:
+        preparation.ensure_prepared(None, say=_say)
+    trial.check(limits, shared_cells=plan.shared_cells, say=_say)
+    out.mkdir(parents=True, exist_ok=True)
     with (
         workers_of_run.started(_grade_safely, plan, workers, dask) as graded,
         tempfile.TemporaryDirectory(prefix="grader-bundles-") as scratch,
@@ -302,6 +316,10 @@ def grade(
     return rows
 
 
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
 def _seed(explicit: int | None, config: AssignmentConfig) -> int:
     if explicit is not None:
         return explicit
@@ -332,8 +350,27 @@ def cli(args: argparse.Namespace) -> int:
     )
     config = load_config(Path(args.assignment))
     print(summary_table(rows, [f.name for f in config.functions]))
+    pages = sum(
+        1
+        for r in rows
+        if r.status != GRADER_ERROR and (out / r.student / "feedback.html").is_file()
+    )
     print(
         f"\nwrote {out / 'grades.csv'}, {out / 'gradebook.sqlite'} and "
-        f"{len(rows)} feedback folders under {out}/"
+        f"{pages} feedback folder{'s' if pages != 1 else ''} under {out}/"
     )
-    return 0
+    faults = [r for r in rows if r.status == GRADER_ERROR]
+    if not faults:
+        return 0
+    reasons = sorted(
+        {r.reason or "" for r in faults}, key=lambda x: -sum(r.reason == x for r in faults)
+    )
+    print(
+        f"\n{len(faults)} submission{'s' if len(faults) != 1 else ''} could not be graded "
+        f"because of the grader: {reasons[0]}"
+        + (f" (and {len(reasons) - 1} other reasons: see grades.csv)" if len(reasons) > 1 else "")
+        + "\nNo score was given for them. Fix the cause, then run the same command with "
+        "--resume to grade only those.",
+        file=sys.stderr,
+    )
+    return 1

@@ -39,6 +39,11 @@ CREATE INDEX IF NOT EXISTS results_by_student ON results (student, id);
 """
 
 
+# The status of a submission the grader itself failed on: it has no score, and ``--resume``
+# grades it again.
+GRADER_ERROR = "error"
+
+
 @dataclass(frozen=True)
 class Row:
     """One grading of one submission."""
@@ -107,9 +112,11 @@ class Gradebook:
         self._db.commit()
 
     def has_result(self, student: str, sha256: str) -> bool:
-        """Whether this exact submission of this student was graded already."""
+        """Whether this exact submission of this student was graded already (a grading the
+        grader itself failed on does not count)."""
         found = self._db.execute(
-            "SELECT 1 FROM results WHERE student = ? AND sha256 = ? LIMIT 1", (student, sha256)
+            "SELECT 1 FROM results WHERE student = ? AND sha256 = ? AND status != ? LIMIT 1",
+            (student, sha256, GRADER_ERROR),
         ).fetchone()
         return found is not None
 

@@ -7,7 +7,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from grader.gradebook import Row
+from grader.gradebook import GRADER_ERROR, Row
 
 
 class Progress:
@@ -25,7 +25,7 @@ class Progress:
     def update(self, row: Row) -> None:
         self.done += 1
         if self.bar is not None:
-            self.bar.set_postfix_str(f"{row.student}: {row.score:g}/{row.max_score:g}")
+            self.bar.set_postfix_str(f"{row.student}: {_score(row)}")
             self.bar.update(1)
             return
         now = time.monotonic()
@@ -36,8 +36,7 @@ class Progress:
             eta = (now - self.first) / (self.done - 1) * (self.total - self.done)
             when = f"ETA {eta:.0f} s"
         print(
-            f"[{self.done}/{self.total}] {row.student}: {row.score:g}/{row.max_score:g} "
-            f"{row.status} ({when})",
+            f"[{self.done}/{self.total}] {row.student}: {_score(row)} {row.status} ({when})",
             file=self.stream,
             flush=True,
         )
@@ -54,9 +53,9 @@ def summary_table(rows: Sequence[Row], functions: Sequence[str]) -> str:
     lines = [
         [
             r.student,
-            f"{r.score:g}/{r.max_score:g}",
+            _score(r),
             r.status,
-            *(f"{r.functions.get(f, 0):g}" for f in functions),
+            *(f"{r.functions.get(f, 0):g}" if r.status != GRADER_ERROR else "-" for f in functions),
         ]
         for r in rows
     ]
@@ -66,3 +65,10 @@ def summary_table(rows: Sequence[Row], functions: Sequence[str]) -> str:
         for line in [header, *lines]
     ]
     return "\n".join(render)
+
+
+def _score(row: Row) -> str:
+    """``score/max``; a submission the grader failed on has none."""
+    return (
+        f"{row.score:g}/{row.max_score:g}" if row.status != GRADER_ERROR else f"-/{row.max_score:g}"
+    )

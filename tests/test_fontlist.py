@@ -11,6 +11,7 @@ from pathlib import Path
 from sandbox_fence import run_fenced, run_spec, write_notebook
 
 from grader.engine import fontlist
+from grader.engine.runtime_cache import CACHE_VARIABLE, runtime_cache
 
 FAKE = "Grader Test Sans"
 NAMES = (
@@ -28,12 +29,17 @@ def _runtime(folder: Path) -> Path:
     return folder
 
 
-def test_the_font_list_is_made_with_the_sandbox_home_and_names_real_fonts(tmp_path):
+def _build(runtime: Path) -> None:
+    fontlist.build_font_list(runtime, runtime_cache(runtime) / fontlist.FOLDER)
+
+
+def test_the_font_list_is_made_with_the_sandbox_home_and_names_real_fonts(tmp_path, monkeypatch):
+    monkeypatch.setenv(CACHE_VARIABLE, str(tmp_path / "cache"))
     runtime = _runtime(tmp_path / "runtime")
     assert fontlist.font_list(runtime) is None
-    fontlist.build_font_list(runtime)
+    _build(runtime)
     made = fontlist.font_list(runtime)
-    assert made is not None and made.parent == runtime / fontlist.FOLDER
+    assert made is not None and made.is_relative_to(tmp_path / "cache")
     listed = json.loads(made.read_text())
     names = {entry["name"] for entry in listed["ttflist"]}
     assert "DejaVu Sans" in names
@@ -44,9 +50,10 @@ def test_the_font_list_is_made_with_the_sandbox_home_and_names_real_fonts(tmp_pa
     assert not any(str(tmp_path) in p for p in paths)
 
 
-def test_the_warm_process_gives_matplotlib_the_list_made_once(tmp_path):
+def test_the_warm_process_gives_matplotlib_the_list_made_once(tmp_path, monkeypatch):
+    monkeypatch.setenv(CACHE_VARIABLE, str(tmp_path / "cache"))
     runtime = _runtime(tmp_path / "runtime")
-    fontlist.build_font_list(runtime)
+    _build(runtime)
     made = fontlist.font_list(runtime)
     doctored = json.loads(made.read_text())
     dejavu = next(e for e in doctored["ttflist"] if e["name"] == "DejaVu Sans")

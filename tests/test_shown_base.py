@@ -14,7 +14,7 @@ BASE = Shown(
 
 def test_a_binary_string_keeps_its_length_and_its_last_name():
     data = b"\0/root/.pyenv/versions/3.11.7\0/root/.pyenv/versions/3.11.7/lib\0tail"
-    renamer = Renamer([BASE], Path("/work/checkout"), keep_tails=True)
+    renamer = Renamer([BASE], keep_tails=True)
     renamed = renamer.binary(data, "libpython")
     assert len(renamed) == len(data)
     assert renamed == data.replace(b"/root/.pyenv/versions/", b"/opt/python/base//////")
@@ -25,7 +25,7 @@ def test_a_binary_string_keeps_its_length_and_its_last_name():
 
 def test_without_keeping_tails_the_rest_moves_up():
     data = b"\0/root/.pyenv/versions/3.11.7/lib\0"
-    renamer = Renamer([BASE], Path("/work/checkout"))
+    renamer = Renamer([BASE])
     renamed = renamer.binary(data, "python3")
     assert renamed == b"\0/opt/python/base/lib" + b"\0" * 13
     assert renamer.tails() == set()
@@ -33,7 +33,7 @@ def test_without_keeping_tails_the_rest_moves_up():
 
 def test_a_host_path_shorter_than_the_neutral_one_is_left_and_reported():
     short = Shown(Path("/r/3.11.7"), "/opt/python/base", ("/r/3.11.7",))
-    renamer = Renamer([short], Path("/work/checkout"), keep_tails=True)
+    renamer = Renamer([short], keep_tails=True)
     assert renamer.tails() == set()
     data = b"\0/r/3.11.7/lib/python3.11\0"
     assert renamer.binary(data, "x") == data

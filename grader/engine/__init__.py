@@ -168,4 +168,5 @@ def run_submission(
         time.monotonic() - started,
         explored,
         run.patched,
+        run.grader_fault,
     )

@@ -54,6 +54,7 @@ class ProbeSession:
             hello = self._receive(deadline)
             if hello is not None and hello[0] == "s" and isinstance(hello[1], str):
                 self.broken = f"the probe process did not start: {hello[1][:200]}"
+                run.fault(self.broken)  # it could not be sealed: the grader's failure
             elif hello is None or hello[0] != "h" or not isinstance(hello[1], int):
                 self.broken = "the probe process did not start"
             else:

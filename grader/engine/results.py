@@ -86,3 +86,6 @@ class RunResult:
     # Cells that replaced what Python's own machinery relies on (``sys.stdout``, builtins,
     # ``json.dumps``...): cell index -> the names replaced, for reasons that name the cell.
     patched: dict[int, list[str]] = field(default_factory=dict)
+    # Why the grader itself could not run the submission (its warm process could not start, a
+    # probe process could not be sealed): not the student's doing, so not to be scored.
+    grader_fault: str | None = None

@@ -60,6 +60,7 @@ class Run:
         self.cell_errors: list[CellError] = []
         self.patched: dict[int, list[str]] = {}
         self.gone: str | None = None  # why the runner can no longer be used
+        self.grader_fault: str | None = None  # see RunResult.grader_fault
         self.notebook_timeout: str | None = None
         self.memory: str | None = None
         self.channel = Channel(self.transcript, MAX_REPLY_BYTES)
@@ -104,6 +105,8 @@ class Run:
             for fd in joins:
                 os.close(fd)
             self.channel.close_far_ends()
+        if self.grader_fault is not None:
+            return
         deadline = time.monotonic() + min(START_S, max(self.left(), 1.0))
         try:
             self._send_files(source, deadline)
@@ -133,7 +136,17 @@ class Run:
         try:
             warm.zygote(self.runtime, isolate, shared_cells=shared).fork(settings, fds)
         except OSError:  # the warm process died since its last fork: start another
-            warm.zygote(self.runtime, isolate, True, shared).fork(settings, fds)
+            try:
+                warm.zygote(self.runtime, isolate, True, shared).fork(settings, fds)
+            except (OSError, warm.WarmFailed) as error:
+                self.fault(f"the sandbox's warm process could not start: {error}")
+        except warm.WarmFailed as error:
+            self.fault(f"the sandbox's warm process could not start: {error}")
+
+    def fault(self, why: str) -> None:
+        """The grader itself failed: the submission cannot be graded on this run."""
+        self.grader_fault = self.grader_fault or why
+        self.gone = self.gone or why
 
     def _send_files(self, source: Path, deadline: float) -> None:
         """The submission's folder (or lone notebook), file by file; links are kept as links."""

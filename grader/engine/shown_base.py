@@ -1,5 +1,5 @@
 """The Python a virtualenv was made from, as the sandbox shows it at ``/opt/python/base``: a
-layer built once per machine (``make venv``), kept in the virtualenv at ``shown-base/``.
+layer built once per runtime (:mod:`.preparation`), kept in the user's cache.
 
 The base's own files name its host folder in places too many to rename at each start: the
 standard library's bytecode (thousands of files record where they were compiled), libpython,
@@ -21,11 +21,11 @@ import os
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from grader.engine.shown_runtime import (
     NEUTRAL,
-    SHOWN_BASE,
     Renamer,
     Shown,
     base_digest,
@@ -36,15 +36,15 @@ from grader.engine.shown_runtime import (
 _LARGEST_FILE = 256 * 1024**2  # the static libpython is about 45 MB
 
 
-def build_shown_base(venv: Path) -> None:
-    """Build ``venv/shown-base`` for the Python ``venv`` was made from, from scratch."""
+def build_shown_base(venv: Path, layer: Path, say: Callable[[str], None] = print) -> None:
+    """Build the ``layer`` folder for the Python ``venv`` was made from, from scratch."""
     venv = Path(os.path.realpath(venv))
     bases = [f for f in shown_folders(venv) if f.inside == f"{NEUTRAL}/base"]
     if not bases:
-        print(f"{venv}: no base Python to build (a system Python is shown at its own path)")
+        say(f"{venv}: no base Python to build (a system Python is shown at its own path)")
         return
     base, started = bases[0], time.monotonic()
-    layer, building = venv / SHOWN_BASE, venv / f"{SHOWN_BASE}.building"
+    building = layer.with_name(f"{layer.name}.building")
     shutil.rmtree(building, ignore_errors=True)
     building.mkdir()
     bytecode = [path for path in _base_files(base.host) if path.suffix == ".pyc"]
@@ -63,7 +63,7 @@ def build_shown_base(venv: Path) -> None:
     shutil.rmtree(layer, ignore_errors=True)
     building.rename(layer)
     size = sum(f.stat().st_size for f in layer.rglob("*") if f.is_file() and not f.is_symlink())
-    print(
+    say(
         f"base Python as shown: {compiled} bytecode files compiled as {base.inside}, "
         f"{renamed} files renamed, {left} left as they were; {size / 1e6:.0f} MB in {layer}, "
         f"{time.monotonic() - started:.0f} s"
@@ -100,10 +100,9 @@ def _source(pyc: Path) -> Path:
 
 def _rename(base: Shown, layer: Path) -> int:
     """Write renamed copies of the base's other files and links that name its folder."""
-    checkout = Path(__file__).resolve().parents[2]
-    renamer = Renamer([base], checkout, keep_tails=True)
+    renamer = Renamer([base], keep_tails=True)
     if any(os.path.lexists(base.host / tail) for tail in renamer.tails()):
-        renamer = Renamer([base], checkout)  # a name the base uses itself: strings move up
+        renamer = Renamer([base])  # a name the base uses itself: strings move up
     for tail in renamer.tails():
         (layer / tail).symlink_to(".")
     spellings = [spelling.encode() for spelling in base.spellings]

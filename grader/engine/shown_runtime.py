@@ -27,10 +27,15 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.engine.runtime_cache import runtime_cache
+
 NEUTRAL = "/opt/python"
 STAGING = "/run/python-layers"  # detached before anything but the first step runs
 CHECKOUT_SHOWN_AS = "/nonexistent/grader-checkout"  # a folder never shown: named, not reached
-SHOWN_BASE = "shown-base"  # in a virtualenv: its base's layer, built once (:mod:`.shown_base`)
+# Where the grader's own code was loaded from: a checkout (an editable install's .pth files and
+# finders name it) or a site-packages folder of a runtime (renamed with that runtime).
+_GRADER_SOURCE = Path(__file__).resolve().parents[2]
+SHOWN_BASE = "shown-base"  # in a runtime's cache: its base's layer, built once (:mod:`.shown_base`)
 SYSTEM = (Path("/usr"),)  # bound at its own path anyway: nothing of it is host-specific
 _LARGEST_FILE = 32 * 1024**2  # a statically linked python is about 20 MB
 _SCANNED = (
@@ -95,7 +100,7 @@ def _shown(folder: Path, inside: str) -> Shown:
 def _with_layer(base: Shown, venv: Path | None) -> Shown:
     """``base`` with the layer built for it in ``venv``, if one was; without one, its standard
     library's bytecode, libpython and its extension modules show its host folder."""
-    stamp = Path(venv, SHOWN_BASE, "base.json") if venv else None
+    stamp = runtime_cache(venv) / SHOWN_BASE / "base.json" if venv else None
     if stamp is None or not stamp.is_file():
         return base
     try:
@@ -163,11 +168,14 @@ def inside_path(path: Path, folders: list[Shown]) -> str | None:
 
 
 class Renamer:
-    """Replaces every host spelling of a shown folder, and the checkout, by its neutral path."""
+    """Replaces every host spelling of a shown folder, and the grader's checkout, by its
+    neutral path."""
 
-    def __init__(self, folders: list[Shown], checkout: Path, keep_tails: bool = False):
+    def __init__(self, folders: list[Shown], keep_tails: bool = False):
         pairs = [(s, f.inside) for f in folders for s in f.spellings]
-        pairs.append((str(checkout), CHECKOUT_SHOWN_AS))
+        checkout = str(_GRADER_SOURCE)
+        if not any(_GRADER_SOURCE.is_relative_to(f.host) for f in folders):
+            pairs.append((checkout, CHECKOUT_SHOWN_AS))
         pairs.sort(key=lambda pair: -len(pair[0]))  # a venv inside the checkout first
         self._new = {old.encode(): new.encode() for old, new in pairs}
         # A linker may keep a string as the tail of a longer one (libpython's "3.11.7" is the
@@ -177,7 +185,7 @@ class Renamer:
         self._same_length = {}
         for old, new in pairs if keep_tails else ():
             tail = old.rsplit("/", 1)[1]
-            if len(new) + 1 + len(tail) <= len(old) and old != str(checkout):
+            if len(new) + 1 + len(tail) <= len(old) and old != checkout:
                 padded = new + "/" * (len(old) - len(new) - len(tail)) + tail
                 self._same_length[old.encode()] = padded.encode()
         names = b"|".join(re.escape(old.encode()) for old, _ in pairs)
@@ -207,10 +215,10 @@ class Renamer:
         return {padded.rsplit(b"/", 1)[1].decode() for padded in self._same_length.values()}
 
 
-def write_layers(folders: list[Shown], checkout: Path, layers: Path) -> list[str]:
+def write_layers(folders: list[Shown], layers: Path) -> list[str]:
     """Write under ``layers/N`` the renamed copies for ``folders[N]``; return the binaries that
     still name a host path (a neutral path longer than the host one)."""
-    renamer = Renamer(folders, checkout)
+    renamer = Renamer(folders)
     for number, folder in enumerate(folders):
         top = layers / str(number)
         top.mkdir(parents=True)

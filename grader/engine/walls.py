@@ -57,12 +57,9 @@ _ETC = (
     "timezone",
 )
 # Packages of the trusted side that student code must not import, even if pip installed them
-# into the runtime the sandbox shows: the grader and every package beside it in its checkout
-# (a course's reference implementation lives there).
-_CHECKOUT = Path(__file__).resolve().parents[2]
-_HIDDEN_PACKAGES = tuple(
-    sorted({"grader"} | {p.parent.name for p in _CHECKOUT.glob("*/__init__.py")})
-)
+# into the runtime the sandbox shows (as it does when the notebooks run in the grader's own
+# virtualenv): the grader and the course's reference implementation.
+HIDDEN_PACKAGES = ("grader", "reference_lstm")
 BLOCKED_INIT = 'raise ImportError("this package is not available to student code")\n'
 # What the warm process may do in its own user namespace, and only there: make each
 # submission's namespaces and mounts, and forbid nested user namespaces. Student code keeps
@@ -135,7 +132,7 @@ def warm_command(
     if listed is not None:  # the warm process gives it to matplotlib (gradersandbox.runner)
         shutil.copy(listed, own_files / INSIDE_CODE.name / listed.name)
     folders = shown_runtime.shown_folders(runtime)
-    unpatched = shown_runtime.write_layers(folders, _CHECKOUT, own_files / "layers")
+    unpatched = shown_runtime.write_layers(folders, own_files / "layers")
     first = shown_runtime.first_step(runtime, folders, own_files / "layers")
     empty = shown_runtime.emptied(runtime, folders)
     hidden = [
@@ -218,7 +215,7 @@ def _hidden_inside(folders: list) -> list[str]:
     return sorted(
         {
             shown_runtime.inside_path(package, folders)
-            for name in _HIDDEN_PACKAGES
+            for name in HIDDEN_PACKAGES
             for place in places
             for package in place.glob(name)
             if package.is_dir()

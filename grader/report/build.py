@@ -21,6 +21,7 @@ from grader.report.layout import LAYOUTS, MAX_PAGES, Layout, Typeset
 from grader.report.notebook import read_notebook
 from grader.report.sources import read_markdown
 from grader.report.typeset import Typesetter
+from grader.resources import write_template
 
 PAPERS: Mapping[str, tuple[float, float]] = {"a4": A4, "letter": LETTER}
 
@@ -145,7 +146,17 @@ def write_atomically(output: Path, data: bytes) -> Path:
 
 
 def cli(args: Any) -> int:
-    """`grader report SOURCE [-o PDF] [--paper a4|letter]` or `grader report --check PDF`."""
+    """`grader report SOURCE [-o PDF] [--paper a4|letter]`, `grader report --check PDF` or
+    `grader report --template FILE`."""
+    if args.template:
+        write_template("report.md", Path(args.template))
+        print(
+            f"wrote {args.template}: the six sections to fill in. Then: grader report "
+            f"{args.template}, and grader report --check on the PDF"
+        )
+        return 0
+    if args.source is None:
+        raise UserError("give the report to build (Markdown or a notebook), or --template FILE")
     source = Path(args.source)
     if args.check:
         problems = check_pdf(source)

@@ -1,0 +1,117 @@
+"""What the sandbox needs made once per notebook runtime, made on first use and kept in the
+user's cache: the base Python as the sandbox shows it (:mod:`.shown_base`, 10-20 s, about
+230 MB) and matplotlib's font list (:mod:`.fontlist`); and the runtime's own bytecode compiled
+as the sandbox names it (:func:`.shown_runtime.compile_as_shown`), where the runtime is the
+user's to write.
+
+Nothing here needs root. ``grader setup`` does it ahead of time; ``grader grade`` does it when it
+finds it missing, with a progress line. The cache is ``$GRADER_CACHE``, else
+``$XDG_CACHE_HOME/lstm-course-grader``, else ``~/.cache/lstm-course-grader``: one folder per
+runtime, named by a digest of the runtime's path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from grader.engine import fontlist, shown_base, shown_runtime
+from grader.engine.runtime_cache import CACHE_VARIABLE, runtime_cache, runtime_venv
+from grader.errors import UserError
+
+_DONE = "prepared.json"
+_VERSION = 1  # what a cache folder holds; a change makes every runtime prepared again
+
+
+def is_prepared(runtime: Path | None) -> bool:
+    try:
+        done = json.loads((runtime_cache(runtime) / _DONE).read_text())
+    except (OSError, ValueError):
+        return False
+    return (
+        isinstance(done, dict)
+        and done.get("version") == _VERSION
+        and done.get("runtime") == str(runtime_venv(runtime))
+    )
+
+
+def prepare(runtime: Path | None, say: Callable[[str], None] = print) -> Path:
+    """Make this runtime's cache folder from scratch; return it. Each step says what it did
+    and how long it took."""
+    venv = runtime_venv(runtime)
+    folder = runtime_cache(runtime)
+    with _locked(folder):
+        if is_prepared(runtime):  # another grader prepared it while this one waited
+            return folder
+        started = time.monotonic()
+        say(f"preparing the sandbox for the runtime {venv} (once; about 20 s)")
+        notes = []
+        step = time.monotonic()
+        if os.access(venv / "lib", os.W_OK):
+            shown_runtime.compile_as_shown(venv)
+            say(f"  1/3 its bytecode compiled as the sandbox names it ({_since(step)})")
+        else:
+            notes.append(f"{venv} is not yours to write: its bytecode names its host folder")
+            say(f"  1/3 skipped: {notes[-1]}")
+        step = time.monotonic()
+        shown_base.build_shown_base(venv, folder / shown_runtime.SHOWN_BASE, say=say)
+        say(f"  2/3 the base Python as the sandbox shows it ({_since(step)})")
+        step = time.monotonic()
+        fontlist.build_font_list(venv, folder / fontlist.FOLDER, say=say)
+        say(f"  3/3 matplotlib's font list ({_since(step)})")
+        done = {"version": _VERSION, "runtime": str(venv), "notes": notes}
+        (folder / _DONE).write_text(json.dumps(done))
+        say(f"prepared in {_since(started)}: {folder}")
+    return folder
+
+
+def ensure_prepared(runtime: Path | None, say: Callable[[str], None] = print) -> None:
+    """Prepare ``runtime`` unless it is. A cache that cannot be written is said once and the
+    sandbox works without it (it lists the fonts at each start, and its base Python's
+    bytecode names its host folder)."""
+    if is_prepared(runtime):
+        return
+    say("the sandbox is not prepared for this runtime yet (`grader setup` does it ahead):")
+    try:
+        prepare(runtime, say)
+    except OSError as error:
+        say(f"note: the sandbox could not be prepared ({error}); grading goes on without it")
+
+
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """Hold the runtime's lock: two graders started at once prepare it once."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder.parent / f"{folder.name}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _since(started: float) -> str:
+    return f"{time.monotonic() - started:.1f} s"
+
+
+def cli(args: argparse.Namespace) -> int:
+    runtime = Path(args.runtime) if args.runtime else None
+    if runtime is not None and not (runtime / "bin" / "python3").exists():
+        raise UserError(f"--runtime {runtime}: not a virtualenv folder (no bin/python3 in it)")
+    if is_prepared(runtime):
+        print(f"the sandbox is prepared for {runtime_venv(runtime)}: {runtime_cache(runtime)}")
+        return 0
+    try:
+        prepare(runtime)
+    except OSError as error:
+        raise UserError(
+            f"the sandbox could not be prepared: {error}. Set {CACHE_VARIABLE} to a folder "
+            "you can write, and run `grader setup` again."
+        ) from None
+    return 0
