@@ -170,6 +170,11 @@ def _namespace_flags() -> list[str]:
     return [
         "--unshare-all",  # pid, net, ipc, uts, cgroup (and user, made explicit below)
         "--unshare-user",
+        # uid 0 of its own user namespace, whoever runs the grader: bubblewrap run by an
+        # ordinary user otherwise nests a second user namespace for that user's uid, which
+        # keeps the capabilities the warm process needs for its mounts (overlays) from the
+        # mount namespace. Root in that namespace is the grader's own user outside it.
+        *("--uid", "0", "--gid", "0"),
         "--die-with-parent",
         "--new-session",  # no ioctl on the grader's terminal
         "--hostname",

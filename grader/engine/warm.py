@@ -116,7 +116,10 @@ class Zygote:
 
     def _wait_warm(self) -> None:
         ready, _, _ = select.select([self._socket], [], [], _START_S)
-        said = self._socket.recv(1) if ready else b""
+        try:
+            said = self._socket.recv(1) if ready else b""
+        except OSError:  # it died: its last words say why
+            said = b""
         if said != b"R":
             self.stop()
             time.sleep(0.1)
