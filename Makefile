@@ -1,58 +1,66 @@
 # Two commands set up a fresh machine: `make demo` (the whole pipeline on shipped example data)
 # and `make test` (the whole test suite). Both create .venv/ and work when run again.
-PYTHON ?= python3.11
+# The python3 found on PATH (3.11 or later); `make PYTHON=python3.12 ...` picks another.
+PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# Bytecode records where it was compiled: compile a runtime as the sandbox shows it.
-COMPILE_AS_SHOWN = $(BIN)/python -c 'import sys; from grader.engine.shown_runtime import compile_as_shown; compile_as_shown(sys.argv[1])'
-# ... and the Python it was made from, once per machine (its stdlib's bytecode, libpython, ...):
-# a layer in the virtualenv's shown-base/, about 230 MB, 10-20 s.
-BUILD_SHOWN_BASE = $(BIN)/python -c 'import sys; from grader.engine.shown_base import build_shown_base; build_shown_base(sys.argv[1])'
-# ... and matplotlib's list of the system's fonts, which each warm start would otherwise make.
-BUILD_FONT_LIST = $(BIN)/python -c 'import sys; from grader.engine.fontlist import build_font_list; build_font_list(sys.argv[1])'
 STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo-out
-# Debian packages the product runs on: the sandbox (bwrap), PDF rendering checks (poppler),
-# and fonts with Devanagari and Greek glyphs for reports. The report tests make PDFs the way
-# students do: pdflatex (article, report, IEEEtran), pandoc, LibreOffice from .docx (~2 min);
-# the dashboard's tests drive Debian's chromium.
-SYSTEM_TOOLS := bwrap pdftoppm pdftotext pdffonts pdflatex pandoc soffice chromium openssl
-SYSTEM_PACKAGES := bubblewrap poppler-utils fonts-dejavu-core fonts-noto-core \
-	texlive-latex-base texlive-latex-recommended texlive-fonts-recommended texlive-publishers \
-	lmodern pandoc libreoffice-writer-nogui chromium openssl
+# Debian packages the product runs on: the sandbox (bwrap), PDF rendering checks (poppler), and
+# fonts with Devanagari and Greek glyphs for reports.
+RUNTIME_TOOLS := bwrap pdftoppm pdftotext pdffonts
+RUNTIME_PACKAGES := bubblewrap poppler-utils fonts-dejavu-core fonts-noto-core
+# ... and what only the tests use: they make PDFs the way students do (pdflatex with article,
+# report and IEEEtran; pandoc; LibreOffice from .docx), drive Debian's chromium for the
+# dashboard, make certificates with openssl, and install the wheel into a virtualenv of
+# Debian's own Python (python3-venv).
+TEST_TOOLS := pdflatex pandoc soffice chromium openssl /usr/bin/python3
+TEST_PACKAGES := texlive-latex-base texlive-latex-recommended texlive-fonts-recommended \
+	texlive-publishers lmodern pandoc libreoffice-writer-nogui chromium openssl python3-venv
 
-.PHONY: demo test lint tox system-deps venv clean projects-runtime
+.PHONY: demo test lint tox system-deps test-deps python-check venv clean projects-runtime
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml grader/engine/shown_runtime.py grader/engine/shown_base.py \
-		grader/engine/fontlist.py
-	@$(MAKE) --no-print-directory system-deps
+$(STAMP): requirements.txt pyproject.toml setup.py
+	@$(MAKE) --no-print-directory system-deps python-check
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 > /dev/null
-	$(COMPILE_AS_SHOWN) $(VENV)
-	$(BUILD_SHOWN_BASE) $(VENV)
-	$(BUILD_FONT_LIST) $(VENV)
+	$(BIN)/grader setup
 	touch $(STAMP)
 
+python-check:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null || { \
+	  echo "$(PYTHON) is $$($(PYTHON) --version 2>&1 || echo missing): the grader needs Python 3.11 or later;" \
+	       "install it, or run make PYTHON=/path/to/python3.11"; exit 1; }
+	@echo "Using $$(command -v $(PYTHON)) ($$($(PYTHON) --version))"
+
 system-deps:
-	@missing=""; for t in $(SYSTEM_TOOLS); do command -v $$t >/dev/null || missing=yes; done; \
-	[ -d /usr/share/fonts/truetype/noto ] || missing=yes; \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "Installing Debian packages: $(SYSTEM_PACKAGES)"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
-	  else \
-	    echo "Missing system tools. Run: sudo apt-get install $(SYSTEM_PACKAGES)"; exit 1; \
-	  fi; \
-	fi
+	@$(call install_debian,$(RUNTIME_TOOLS),$(RUNTIME_PACKAGES),[ -d /usr/share/fonts/truetype/noto ] || missing=yes)
+
+test-deps:
+	@$(call install_debian,$(TEST_TOOLS),$(TEST_PACKAGES),true)
+
+# $(call install_debian,TOOLS,PACKAGES,EXTRA-CHECK): install PACKAGES when a tool is missing
+# (as root), or say which command installs them.
+define install_debian
+missing=""; for t in $(1); do command -v $$t >/dev/null || missing=yes; done; $(3); \
+if [ -n "$$missing" ]; then \
+  if [ "$$(id -u)" = 0 ]; then \
+    echo "Installing Debian packages: $(2)"; \
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null; \
+  else \
+    echo "Missing system tools. Run: sudo apt-get install $(2)"; exit 1; \
+  fi; \
+fi
+endef
 
 demo: $(STAMP)
 	$(BIN)/python -m grader.demo --out $(DEMO_OUT)
 
-test: $(STAMP)
+test: $(STAMP) test-deps
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -78,8 +86,6 @@ $(PROJECTS_STAMP): $(PROJECTS_REQUIREMENTS) | $(STAMP)
 	rm -rf $(PROJECTS_VENV)
 	$(PYTHON) -m venv $(PROJECTS_VENV)
 	$(PROJECTS_VENV)/bin/pip install --quiet --disable-pip-version-check $(foreach f,$(PROJECTS_REQUIREMENTS),-r $(f))
-	$(COMPILE_AS_SHOWN) $(PROJECTS_VENV)
-	$(BUILD_SHOWN_BASE) $(PROJECTS_VENV)
-	$(BUILD_FONT_LIST) $(PROJECTS_VENV)
+	$(BIN)/grader setup --runtime $(PROJECTS_VENV)
 	touch $(PROJECTS_STAMP)
 	@du -sh $(PROJECTS_VENV)

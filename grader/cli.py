@@ -217,12 +217,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Packages of the [instructor] extra: a student's base install does not have them.
+_INSTRUCTOR_PACKAGES = frozenset(
+    {"IPython", "ipykernel", "jupyter_client", "nbclient", "tqdm", "dask", "distributed"}
+    | {"starlette", "uvicorn", "multipart", "python_multipart", "jinja2"}
+)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
     except UserError as error:
         print(f"grader {args.command}: {error}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as error:
+        if (error.name or "").split(".")[0] not in _INSTRUCTOR_PACKAGES:
+            raise
+        print(
+            f"grader {args.command}: this command is for instructors and needs packages a "
+            f"student's install does not have ({error.name}). Install them with: "
+            "pip install 'lstm-course-grader[instructor]'",
+            file=sys.stderr,
+        )
         return 2
 
 

@@ -55,6 +55,6 @@ def build_font_list(venv: Path, folder: Path, say: Callable[[str], None] = print
             say(f"{venv}: no font list made ({said[0][:300]}); warm starts list the fonts")
             return
         shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir()
+        folder.mkdir(parents=True)
         shutil.copy(made[-1], folder / made[-1].name)
     say(f"matplotlib {done.stdout.strip()}: font list made in {folder}")

@@ -61,6 +61,7 @@ class Run:
         self.patched: dict[int, list[str]] = {}
         self.gone: str | None = None  # why the runner can no longer be used
         self.grader_fault: str | None = None  # see RunResult.grader_fault
+        self._zygote: warm.Zygote | None = None  # the warm process the submission came from
         self.notebook_timeout: str | None = None
         self.memory: str | None = None
         self.channel = Channel(self.transcript, MAX_REPLY_BYTES)
@@ -134,10 +135,12 @@ class Run:
         isolate = not self.limits.unsafe_no_sandbox
         shared = self.shared_cells
         try:
-            warm.zygote(self.runtime, isolate, shared_cells=shared).fork(settings, fds)
+            self._zygote = warm.zygote(self.runtime, isolate, shared_cells=shared)
+            self._zygote.fork(settings, fds)
         except OSError:  # the warm process died since its last fork: start another
             try:
-                warm.zygote(self.runtime, isolate, True, shared).fork(settings, fds)
+                self._zygote = warm.zygote(self.runtime, isolate, True, shared)
+                self._zygote.fork(settings, fds)
             except (OSError, warm.WarmFailed) as error:
                 self.fault(f"the sandbox's warm process could not start: {error}")
         except warm.WarmFailed as error:
@@ -334,6 +337,9 @@ class Run:
     # -- end
 
     def verdict(self) -> tuple[str, str | None]:
+        if self.gone is not None and self._zygote is not None and self._zygote.ended():
+            # Its submission's processes went with it: not the notebook's doing.
+            self.fault(f"the sandbox's warm process ended while the submission ran ({self.gone})")
         if self.gone is not None:
             if self.memory is not None:
                 return "memory", f"{self.memory}; then {self.gone}"

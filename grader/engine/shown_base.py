@@ -46,7 +46,7 @@ def build_shown_base(venv: Path, layer: Path, say: Callable[[str], None] = print
     base, started = bases[0], time.monotonic()
     building = layer.with_name(f"{layer.name}.building")
     shutil.rmtree(building, ignore_errors=True)
-    building.mkdir()
+    building.mkdir(parents=True)
     bytecode = [path for path in _base_files(base.host) if path.suffix == ".pyc"]
     folders = sorted({pyc.parent.parent for pyc in bytecode})
     compiled = _compile(venv, base, building, base.host, ["-l", *folders], bytecode)

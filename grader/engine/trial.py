@@ -16,16 +16,22 @@ import numpy as np
 
 from grader.engine import run_submission
 from grader.engine.results import Limits, ProbeCall, RunResult
+from grader.engine.runtime_cache import runtime_cache
 from grader.errors import UserError
 
 _CELL = "import numpy as np\n\n\ndef grader_trial(x):\n    return np.asarray(x) * 2.0\n"
 _INPUT = np.arange(3.0)
-_ADVICE = (
-    "Nothing was graded. Check that `grader setup` works for this account, that bubblewrap can "
-    "make namespaces (`bwrap --unshare-all --ro-bind / / true`; on Ubuntu 24.04: "
-    "`sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0`), and that the memory limit "
-    "of the assignment is enough to start Python with its packages."
-)
+
+
+def _advice(runtime: Path | None) -> str:
+    return (
+        "Nothing was graded. Check that bubblewrap can make namespaces for this account "
+        "(`bwrap --unshare-all --ro-bind / / true`; on Ubuntu 24.04: `sudo sysctl "
+        "kernel.apparmor_restrict_unprivileged_userns=0`) and that the assignment's memory "
+        "limit is enough to start Python with its packages. The sandbox's prepared files are "
+        f"in {runtime_cache(runtime)}: if they were damaged, remove that folder and run "
+        "`grader setup`."
+    )
 
 
 class GraderUnavailable(UserError):
@@ -57,12 +63,12 @@ def check(
     except Exception as error:  # the grader's own code failed on its own notebook
         raise GraderUnavailable(
             f"the grader could not run its trial notebook: {type(error).__name__}: {error}. "
-            + _ADVICE
+            + _advice(runtime)
         ) from None
     problem = _problem(result)
     if problem is not None:
         raise GraderUnavailable(
-            f"the grader could not run its trial notebook: {problem}. {_ADVICE}"
+            f"the grader could not run its trial notebook: {problem}. {_advice(runtime)}"
         )
     say(f"sandbox checked with a trial notebook ({time.monotonic() - started:.1f} s)")
 

@@ -129,6 +129,15 @@ class Zygote:
     def alive(self) -> bool:
         return self.process.poll() is None
 
+    def ended(self, wait: float = 0.5) -> bool:
+        """Whether the warm process has ended, waiting up to ``wait`` seconds for it to be
+        seen: a submission that lost its processes may have lost them with it."""
+        try:
+            self.process.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
     def fork(self, settings: dict, fds: list[int]) -> None:
         """Ask for a new submission child with these settings and descriptors."""
         message = json.dumps(settings).encode()
