@@ -158,8 +158,9 @@ class Zygote:
             self.process.kill()
             self.process.wait()
         self._folder.cleanup()
-        with contextlib.suppress(OSError):  # stopped twice
+        if self._owner_lock >= 0:  # stopped once only: the number may be another file's now
             os.close(self._owner_lock)
+            self._owner_lock = -1
 
 
 _FOLDER_PREFIX = "grader-warm-"

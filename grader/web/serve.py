@@ -10,7 +10,6 @@ from pathlib import Path
 
 from grader.course.config import load_course
 from grader.errors import UserError
-from grader.web.security import Guard, new_token
 
 TOKEN_ENV = "GRADER_SERVE_TOKEN"  # a fixed token for scripts; otherwise a fresh one per start
 
@@ -19,6 +18,7 @@ def cli(args: argparse.Namespace) -> int:
     import uvicorn
 
     from grader.web.app import Site, create_app
+    from grader.web.security import Guard, new_token
 
     course_path = Path(args.course)
     load_course(course_path)  # a broken course file is a message now, not on the first page
