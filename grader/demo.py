@@ -1,5 +1,6 @@
 """``make demo``: the whole pipeline on shipped example data, into one output folder.
 
+0. The instructor makes a course folder with ``grader init`` (the example class as its roster).
 1. The example report's figure: the gradient-flow plot (examples/report/gradient_flow.py).
 2. The instructor releases every assignment under assignments/.
 3. Each assignment's sample submissions are graded in the sandbox, with a summary table.
@@ -17,8 +18,8 @@ import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
+# The repository's example data (not shipped in the wheel): the demo runs from a checkout.
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 DEMO_SEED = 2026  # fixed, so the demo prints the same table every time
 
 
@@ -31,17 +32,29 @@ def _figure(out: Path) -> Path:
     return module.make_figure(out)
 
 
-def assignments() -> list[Path]:
-    """Every assignment folder shipped under assignments/."""
-    return sorted(p.parent for p in (ROOT / "assignments").glob("*/assignment.toml"))
+def make_course(out: Path) -> Path:
+    """``grader init``: a course folder, with the example class as its roster."""
+    from grader.course.new_course import init_course
+
+    course = out / "course-folder"
+    shutil.rmtree(course, ignore_errors=True)  # a re-run starts from a fresh course
+    written = init_course(course)
+    shutil.copy(EXAMPLES / "course" / "roster.csv", course / "roster.csv")
+    print(f"grader init {course}: {len(written)} files; the example class in roster.csv")
+    return course
 
 
-def release(out: Path) -> list[Path]:
+def assignments(course: Path) -> list[Path]:
+    """Every assignment folder of the course."""
+    return sorted(p.parent for p in (course / "assignments").glob("*/assignment.toml"))
+
+
+def release(out: Path, course: Path) -> list[Path]:
     """The instructor releases every assignment's notebook with stubs and self-checks."""
     from grader.assignment import release as release_one
 
     released = []
-    for folder in assignments():
+    for folder in assignments(course):
         released.append(release_one(folder, out / "release"))
         print(
             f"wrote {released[-1]} (students open it in Colab and run check() after each function)"
@@ -49,7 +62,7 @@ def release(out: Path) -> list[Path]:
     return released
 
 
-def grade_samples(out: Path) -> Path:
+def grade_samples(out: Path, course: Path) -> Path:
     """Grade each assignment's sample submissions (examples/<name>/: full marks, typical
     bugs, untouched stubs, ...); print a summary table per assignment."""
     from grader import grade
@@ -57,7 +70,7 @@ def grade_samples(out: Path) -> Path:
 
     graded = out / "graded"
     shutil.rmtree(graded, ignore_errors=True)  # a re-run grades afresh, with no history
-    for folder in assignments():
+    for folder in assignments(course):
         samples = sorted((EXAMPLES / folder.name).glob("*.ipynb"))
         if not samples:
             continue
@@ -110,7 +123,7 @@ def bundle_and_collect(out: Path) -> Path:
     return summary.merged_pdf
 
 
-def course_demo(out: Path, graded_assignments: Path) -> None:
+def course_demo(out: Path, course_folder: Path, graded_assignments: Path) -> None:
     """Issue 14: check both projects of the collected students (beside the rubric), import the
     marks a TA entered in a spreadsheet, compute the final grades with the auto-graded
     assignment of step 3, write the LMS exports and the feedback emails for review."""
@@ -119,14 +132,14 @@ def course_demo(out: Path, graded_assignments: Path) -> None:
     from grader.course.config import load_course
     from grader.course.rubric import load_projects
 
-    course = load_course(ROOT / "assignments" / "course.toml")
+    course = load_course(course_folder / "course.toml")
     projects = load_projects(course.projects_dir)
     graded = out / "course"
     shutil.rmtree(graded, ignore_errors=True)  # a re-run starts clean, no history
     for component in course.components:  # step 3's results, one folder per component
         if (graded_assignments / component.id).is_dir():
             shutil.copytree(graded_assignments / component.id, graded / component.id)
-    runtime = ROOT / projects.runtime
+    runtime = Path(projects.runtime)
     built = (runtime / ".installed").is_file()
     if not built:
         print(
@@ -160,7 +173,7 @@ def course_demo(out: Path, graded_assignments: Path) -> None:
         )
         emls = mail.write_eml(messages, graded / "mail")
     print(f"wrote {len(emls)} feedback emails for review to {graded / 'mail'}/ (send: --send)")
-    command = f"grader final --course assignments/course.toml --out {graded}"
+    command = f"grader final --course {course_folder / 'course.toml'} --out {graded}"
     print(f"the same from the command line: {command}")
 
 
@@ -170,22 +183,24 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(parser.parse_args(argv).out)
     out.mkdir(parents=True, exist_ok=True)
 
-    print("== 1. The example report's figure: gradient flow")
+    print("== 0. Instructor: a course folder")
+    course = make_course(out)
+    print("\n== 1. The example report's figure: gradient flow")
     figure = _figure(out)
     print("\n== 2. Instructor: release the assignments")
-    release(out)
+    release(out, course)
     print("\n== 3. Instructor: grade the sample submissions in the sandbox")
-    graded_assignments = grade_samples(out)
+    graded_assignments = grade_samples(out, course)
     print("\n== 4. Student: a two-page project report")
     project_report(out, figure)
     print("\n== 5. Students bundle their hand-ins; the instructor collects them")
     bundle_and_collect(out)
     print("\n== 6. The course: projects checked and marked, final grades, exports, mail")
-    course_demo(out, graded_assignments)
+    course_demo(out, course, graded_assignments)
     print(f"\nEverything is in {out}/")
     print(
         "\n== 7. The dashboard and project marking in the browser:\n"
-        f"    .venv/bin/grader serve --course assignments/course.toml --out {out / 'course'}"
+        f"    .venv/bin/grader serve --course {course / 'course.toml'} --out {out / 'course'}"
     )
     return 0
 

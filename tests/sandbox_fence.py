@@ -4,6 +4,7 @@ through the sandbox inside a second fence (``unshare --pid --fork --mount-proc``
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -13,6 +14,13 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 RUNNER = Path(__file__).with_name("sandbox_runner.py")
+# The second fence: a pid namespace of the tests' own around every hostile run. An ordinary
+# user makes it inside a user namespace that maps that user to itself.
+FENCE = [
+    "unshare",
+    *(["--map-current-user"] if os.getuid() != 0 else []),
+    *("--pid", "--fork", "--mount-proc", "--kill-child"),
+]
 
 
 def write_notebook(path: Path, *cells: str) -> Path:
@@ -55,7 +63,7 @@ def run_fenced(
         raise RuntimeError("the tests need unshare (util-linux) for their second fence")
     job = tmp_path / f"job-{len(list(tmp_path.glob('job-*.json')))}.json"
     job.write_text(json.dumps({"runs": runs, "marker": marker, "parallel": parallel, **options}))
-    fence = ["unshare", "--pid", "--fork", "--mount-proc"]
+    fence = FENCE
     done = subprocess.run(
         [*fence, sys.executable, str(RUNNER), str(job)],
         capture_output=True,

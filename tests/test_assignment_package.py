@@ -16,13 +16,13 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
+from sandbox_fence import FENCE
 
 from grader import cli
 from grader.assignment import function_rng, load_assignment
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "assignments" / "README.md"
-FENCE = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"]
 BLOCK = re.compile(r"<!-- file: (\S+) -->\n```\w+\n(.*?)```", re.S)
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from sandbox_fence import FENCE
 
 from grader import assignment as assign
 from grader.gradebook import Gradebook
@@ -28,7 +29,6 @@ ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = ROOT / "assignments" / "lstm_gates"
 SAMPLES = ROOT / "examples" / "lstm_gates"
 GRADER = [sys.executable, "-m", "grader.cli"]
-FENCE = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"]
 FUNCTIONS = [f.name for f in assign.load_config(ASSIGNMENT).functions]
 
 

@@ -11,13 +11,11 @@ from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell
+from sandbox_fence import FENCE
 
 from grader.assignment import release
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 ROOT = Path(__file__).resolve().parent.parent
-FENCE = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"]
 
 
 def test_raised_and_interrupted_cells_reach_results_json(tmp_path):
