@@ -4,59 +4,16 @@ work as 0 with a word; regrades and mark changes flow through; the LMS exports' 
 from __future__ import annotations
 
 import csv
-import json
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from course_kit import make_course
+from course_kit import auto_result, full_marks, handed_in, make_course
 
 from grader import cli
 from grader.course import exports
 from grader.course.book import CourseBook
 from grader.course.final import final_grades, table
-from grader.gradebook import Gradebook, Row
-
-
-def auto_result(
-    out: Path,
-    component: str,
-    student: str,
-    score: float,
-    source: Path | str = "x.ipynb",
-    status: str = "graded",
-    late: bool | None = None,
-) -> None:
-    with Gradebook(out / component / "gradebook.sqlite") as book:
-        run = book.start_run(component, {})
-        book.record(
-            run,
-            Row(
-                student,
-                str(source),
-                "sha-" + str(score),
-                1,
-                status,
-                None if status == "graded" else "no notebook",
-                score,
-                100.0,
-                late,
-                {},
-            ),
-        )
-
-
-def handed_in(tmp_path: Path, student: str, submitted_at: str) -> Path:
-    """A collected student folder, as far as final grades read it: its manifest's time."""
-    folder = tmp_path / "submissions" / student
-    folder.mkdir(parents=True)
-    (folder / "manifest.json").write_text(json.dumps({"submitted_at": submitted_at}))
-    return folder
-
-
-def full_marks(book: CourseBook, rubric, student: str, component: str) -> None:
-    for criterion in rubric.criteria:
-        book.set_mark(student, component, criterion.id, criterion.points, "", by="ta")
 
 
 @pytest.fixture
@@ -214,3 +171,32 @@ def test_a_late_flag_without_a_time_is_counted_as_one_day_and_says_so(setup):
     part = grade_of(course, projects, out, "EE21B017").parts[0]
     assert part.fraction == pytest.approx(0.9)
     assert part.explanation().startswith("late, time unknown (counted as 1 day)")
+
+
+def test_a_hand_in_time_without_a_zone_is_read_in_the_deadlines_zone(setup, tmp_path, capsys):
+    # 2026-12-19T23:59:00 as a hand edit or another tool writes it: no UTC offset. Read as the
+    # deadline's own zone (+05:30) it is exactly one day after 2026-12-18T23:59:00+05:30.
+    course, projects, out = setup
+    folder = handed_in(tmp_path, "EE21B017", "2026-12-19T23:59:00")
+    auto_result(out, "lstm_gates", "EE21B017", 100, folder, late=True)
+    with CourseBook(out / "gradebook.sqlite") as book:
+        book.record_checks(
+            "ME21B103",
+            "project1",
+            "2027-02-13T01:59:00",  # two hours after the deadline: within the grace period
+            {"report": {"verdict": "passes --check"}, "notebook": {"status": "x"}},
+        )
+        full_marks(book, projects.rubric, "ME21B103", "project1")
+    code = cli.main(["final", "--course", str(course.path), "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0
+    gates = grade_of(course, projects, out, "EE21B017").parts[0]
+    assert gates.fraction == pytest.approx(0.9)
+    assert gates.explanation() == (
+        "1 d late (1 day): -10%; the hand-in time 2026-12-19T23:59:00 has no zone, "
+        "read as UTC+05:30"
+    )
+    assert "EE21B017 lstm_gates: 1 d late (1 day): -10%" in printed
+    project = {p.component: p for p in grade_of(course, projects, out, "ME21B103").parts}
+    assert project["project1"].fraction == 1.0
+    assert "within the 2 h grace period" in project["project1"].explanation()
