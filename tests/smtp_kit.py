@@ -18,6 +18,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 USER, PASSWORD = "grader-bot", "s3cret pass"
 REFUSED = "rahul.menon@example.edu"
+SENDER = "LSTM course <lstm-course@example.edu>"
 
 
 def make_certificate(folder: Path) -> tuple[Path, Path]:
@@ -104,22 +105,32 @@ def start(
         offered = {"PLAIN", "LOGIN"}
         options["auth_exclude_mechanism"] = offered - set(mechanisms)
     if implicit_tls:
-        controller = Controller(
-            mailbox,
-            hostname="127.0.0.1",
-            port=free_port(),
-            ssl_context=context,
-            auth_require_tls=False,
-            **options,
-        )
+        options.update(ssl_context=context, auth_require_tls=False)
     else:
-        controller = Controller(
-            mailbox,
-            hostname="127.0.0.1",
-            port=free_port(),
-            tls_context=context,
-            require_starttls=True,
-            **options,
-        )
+        options.update(tls_context=context, require_starttls=True)
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port(), **options)
     controller.start()
     return controller
+
+
+def mail_args(
+    course, out, controller: Controller, certificate, *extra: str, sender: str = SENDER
+) -> list[str]:
+    """`grader mail --send` through the loopback server, trusting its certificate."""
+    return [
+        "mail",
+        "--course",
+        str(course.path),
+        "--out",
+        str(out),
+        "--from",
+        sender,
+        "--send",
+        "--smtp-host",
+        "127.0.0.1",
+        "--smtp-port",
+        str(controller.port),
+        "--cafile",
+        str(certificate[0]),
+        *extra,
+    ]

@@ -12,9 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from course_kit import make_course
-from smtp_kit import PASSWORD, USER, Mailbox, make_certificate, start
+from smtp_kit import PASSWORD, USER, Mailbox, mail_args, make_certificate, start
 
 from grader import cli
 from grader.course.book import CourseBook
@@ -35,26 +34,6 @@ def course(tmp_path):
                 comment = "Figures <b>explained</b> well" if criterion.id == "visualization" else ""
                 book.set_mark(student, "project1", criterion.id, criterion.points, comment, by="ta")
     return course, out
-
-
-def mail_args(course, out, controller: Controller, certificate, *extra: str) -> list[str]:
-    return [
-        "mail",
-        "--course",
-        str(course.path),
-        "--out",
-        str(out),
-        "--from",
-        "LSTM course <lstm-course@example.edu>",
-        "--send",
-        "--smtp-host",
-        "127.0.0.1",
-        "--smtp-port",
-        str(controller.port),
-        "--cafile",
-        str(certificate[0]),
-        *extra,
-    ]
 
 
 @pytest.fixture

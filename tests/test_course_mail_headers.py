@@ -8,13 +8,15 @@ from __future__ import annotations
 import email
 import email.policy
 from datetime import datetime
+from email.headerregistry import Address
 
 import pytest
 from course_kit import WIDE_ROSTER, make_course
-from smtp_kit import PASSWORD, USER, Mailbox, make_certificate, start
+from smtp_kit import PASSWORD, USER, Mailbox, mail_args, make_certificate, start
 
 from grader import cli
 from grader.course.book import CourseBook
+from grader.course.mail import compose
 
 NON_ASCII_PASSWORD = "Pässwörd-ñ-密码 ✓"
 NAMES = {
@@ -42,22 +44,9 @@ def course(tmp_path):
 
 
 def send_args(course, out, controller, certificate) -> list[str]:
-    return [
-        "mail",
-        "--course",
-        str(course.path),
-        "--out",
-        str(out),
-        "--from",
-        '"LSTM course, IIT" <lstm-course@example.edu>',
-        "--send",
-        "--smtp-host",
-        "127.0.0.1",
-        "--smtp-port",
-        str(controller.port),
-        "--cafile",
-        str(certificate[0]),
-    ]
+    return mail_args(
+        course, out, controller, certificate, sender='"LSTM course, IIT" <lstm-course@example.edu>'
+    )
 
 
 def dated_and_identified(message: email.message.EmailMessage) -> None:
@@ -138,3 +127,25 @@ def test_a_wrong_non_ascii_password_is_refused_clearly(course, certificate, monk
         controller.stop()
     err = capsys.readouterr().err
     assert "the SMTP server refused the login (535)" in err and "Traceback" not in err
+
+
+def test_compose_makes_a_reply_in_the_thread():
+    sender = Address("LSTM course", addr_spec="lstm-course@example.edu")
+    student = Address('Ünal, Zoë "Z"', addr_spec="zoe.unal@example.edu")
+    reply = compose(
+        sender,
+        student,
+        "Re: hand-in",
+        "Received, thank you.",
+        attachments=[("receipt.txt", b"ok\n")],
+        in_reply_to="<b@mail.gmail.com>",
+        references=["<a@mail.gmail.com>"],
+    )
+    parsed = email.message_from_bytes(reply.as_bytes(), policy=email.policy.default)
+    assert parsed["In-Reply-To"] == "<b@mail.gmail.com>"
+    assert parsed["References"] == "<a@mail.gmail.com> <b@mail.gmail.com>"
+    dated_and_identified(parsed)
+    assert parsed["To"].addresses[0].display_name == 'Ünal, Zoë "Z"'
+    [attachment] = parsed.iter_attachments()
+    assert attachment.get_content_type() == "text/plain"
+    assert attachment.get_content() == "ok\n"

@@ -99,7 +99,8 @@ def cli_marks(args: argparse.Namespace) -> int:
     if projects is None:
         raise UserError(f"{course.path} has no project component: there are no marks")
     roster = course.roster()
-    with _open_book(course, out) as book:
+    _reconcile_ids(course, out)
+    with CourseBook(out / BOOK_NAME) as book:
         if args.action == "history":
             student = marks.roster_student(roster, args.student) or args.student
             for mark in book.mark_history(student):
@@ -152,17 +153,16 @@ def _points(text: str) -> float:
         raise UserError(f"points {text!r}: give a number, or '-' to clear the mark") from None
 
 
-def _open_book(course: Course, out: Path) -> CourseBook:
-    """The course's gradebook, with marks stored under another case of a roster id moved to
-    the roster's spelling first (and said so), so no command reads past them."""
-    book = CourseBook(out / BOOK_NAME)
-    for note in marks.reconcile_spellings(book, course.roster()):
-        print(f"note: {note}", file=sys.stderr)
-    return book
+def _reconcile_ids(course: Course, out: Path) -> None:
+    """Move marks stored under another case of a roster id to the roster's spelling (and say
+    so) before a command reads them, so none reads past them."""
+    with CourseBook(out / BOOK_NAME) as book:
+        for note in marks.reconcile_spellings(book, course.roster()):
+            print(f"note: {note}", file=sys.stderr)
 
 
 def _grades(course: Course, projects: Projects | None, out: Path) -> list[final.FinalGrade]:
-    _open_book(course, out).close()
+    _reconcile_ids(course, out)
     return final.final_grades(course, out, projects.rubric if projects else None)
 
 
@@ -180,7 +180,7 @@ def cli_final(args: argparse.Namespace) -> int:
 
 def cli_mail(args: argparse.Namespace) -> int:
     course, projects, out = _load(args)
-    grades = _grades(course, projects, out)  # the marks' ids reconciled on the way
+    grades = _grades(course, projects, out)
     with CourseBook(out / BOOK_NAME) as book:
         messages = mail.build_messages(course, grades, projects, book, out, args.sender)
         if not args.send:
