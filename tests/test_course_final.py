@@ -4,59 +4,16 @@ work as 0 with a word; regrades and mark changes flow through; the LMS exports' 
 from __future__ import annotations
 
 import csv
-import json
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from course_kit import make_course
+from course_kit import auto_result, full_marks, handed_in, make_course
 
 from grader import cli
 from grader.course import exports
 from grader.course.book import CourseBook
 from grader.course.final import final_grades, table
-from grader.gradebook import Gradebook, Row
-
-
-def auto_result(
-    out: Path,
-    component: str,
-    student: str,
-    score: float,
-    source: Path | str = "x.ipynb",
-    status: str = "graded",
-    late: bool | None = None,
-) -> None:
-    with Gradebook(out / component / "gradebook.sqlite") as book:
-        run = book.start_run(component, {})
-        book.record(
-            run,
-            Row(
-                student,
-                str(source),
-                "sha-" + str(score),
-                1,
-                status,
-                None if status == "graded" else "no notebook",
-                score,
-                100.0,
-                late,
-                {},
-            ),
-        )
-
-
-def handed_in(tmp_path: Path, student: str, submitted_at: str) -> Path:
-    """A collected student folder, as far as final grades read it: its manifest's time."""
-    folder = tmp_path / "submissions" / student
-    folder.mkdir(parents=True)
-    (folder / "manifest.json").write_text(json.dumps({"submitted_at": submitted_at}))
-    return folder
-
-
-def full_marks(book: CourseBook, rubric, student: str, component: str) -> None:
-    for criterion in rubric.criteria:
-        book.set_mark(student, component, criterion.id, criterion.points, "", by="ta")
 
 
 @pytest.fixture
@@ -152,11 +109,12 @@ def test_canvas_gradebook_import_layout(setup, tmp_path):
     )
     rows = read(path)
     assert rows[0][:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
-    assert rows[0][5:] == [c.title for c in course.components] + ["Final grade"]
-    assert rows[1][0].strip() == "Points Possible" and rows[1][5:] == ["100.00"] * 5 + ["100.00"]
+    # rnn_gradients is graded for nobody yet and project2 marked for nobody: left out
+    graded = ["lstm_gates", "lstm_backward", "project1"]
+    assert rows[0][5:] == [course.component(c).title for c in graded] + ["Final grade"]
+    assert rows[1][0].strip() == "Points Possible" and rows[1][5:] == ["100.00"] * 4
     assert rows[2][:4] == ["Verma, Asha", "", "CS21B042", "asha.verma@example.edu"]
-    # rnn_gradients is graded for nobody yet: blank, so the import leaves Canvas's value be
-    assert rows[2][5:] == ["80.00", "", "50.00", "80.00", "0.00", "42.00"]
+    assert rows[2][5:] == ["80.00", "50.00", "80.00", "42.00"]
     assert len(rows) == 2 + 3
     assert path.read_bytes().count(b"\r\n") == len(rows)
 
@@ -172,8 +130,9 @@ def test_moodle_grade_import_layout(setup, tmp_path):
         course, final_grades(course, out, projects.rubric), tmp_path / "m.csv"
     )
     rows = read(path)
+    graded = ["lstm_gates", "lstm_backward", "project1"]
     assert rows[0] == ["First name", "Last name", "ID number", "Email address"] + [
-        c.title for c in course.components
+        course.component(c).title for c in graded
     ] + ["Final grade"]
     assert rows[1][:4] == ["Asha", "Verma", "CS21B042", "asha.verma@example.edu"]
     assert rows[1][-1] == "42.00"
@@ -212,3 +171,32 @@ def test_a_late_flag_without_a_time_is_counted_as_one_day_and_says_so(setup):
     part = grade_of(course, projects, out, "EE21B017").parts[0]
     assert part.fraction == pytest.approx(0.9)
     assert part.explanation().startswith("late, time unknown (counted as 1 day)")
+
+
+def test_a_hand_in_time_without_a_zone_is_read_in_the_deadlines_zone(setup, tmp_path, capsys):
+    # 2026-12-19T23:59:00 as a hand edit or another tool writes it: no UTC offset. Read as the
+    # deadline's own zone (+05:30) it is exactly one day after 2026-12-18T23:59:00+05:30.
+    course, projects, out = setup
+    folder = handed_in(tmp_path, "EE21B017", "2026-12-19T23:59:00")
+    auto_result(out, "lstm_gates", "EE21B017", 100, folder, late=True)
+    with CourseBook(out / "gradebook.sqlite") as book:
+        book.record_checks(
+            "ME21B103",
+            "project1",
+            "2027-02-13T01:59:00",  # two hours after the deadline: within the grace period
+            {"report": {"verdict": "passes --check"}, "notebook": {"status": "x"}},
+        )
+        full_marks(book, projects.rubric, "ME21B103", "project1")
+    code = cli.main(["final", "--course", str(course.path), "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0
+    gates = grade_of(course, projects, out, "EE21B017").parts[0]
+    assert gates.fraction == pytest.approx(0.9)
+    assert gates.explanation() == (
+        "1 d late (1 day): -10%; the hand-in time 2026-12-19T23:59:00 has no zone, "
+        "read as UTC+05:30"
+    )
+    assert "EE21B017 lstm_gates: 1 d late (1 day): -10%" in printed
+    project = {p.component: p for p in grade_of(course, projects, out, "ME21B103").parts}
+    assert project["project1"].fraction == 1.0
+    assert "within the 2 h grace period" in project["project1"].explanation()

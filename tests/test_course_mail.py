@@ -4,127 +4,24 @@ way and a restart that sends nothing twice, a refused recipient reported while t
 
 from __future__ import annotations
 
-import asyncio
 import email
 import email.policy
 import os
-import socket
-import ssl
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 from course_kit import make_course
+from smtp_kit import PASSWORD, USER, Mailbox, mail_args, make_certificate, start
 
 from grader import cli
 from grader.course.book import CourseBook
 
-USER, PASSWORD = "grader-bot", "s3cret pass"
-REFUSED = "rahul.menon@example.edu"
-
 
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory) -> tuple[Path, Path]:
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-            "-subj",
-            "/CN=localhost",
-            "-addext",
-            "subjectAltName=DNS:localhost,IP:127.0.0.1",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return cert, key
-
-
-class Mailbox:
-    """The server side: accepts mail for everyone but REFUSED (when asked to refuse); can hold
-    the Nth message so a test can stop the sender while it waits."""
-
-    def __init__(self, refuse: bool = False, hold_at: int | None = None):
-        self.received: list[email.message.EmailMessage] = []
-        self.logins: list[str] = []
-        self.refuse, self.hold_at = refuse, hold_at
-        self.holding = threading.Event()
-        self.data_count = 0
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: ANN001
-        if self.refuse and address == REFUSED:
-            return "550 5.1.1 <rahul.menon@example.edu>: Recipient address rejected: User unknown"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001
-        self.data_count += 1
-        if self.data_count == self.hold_at:
-            self.holding.set()
-            await asyncio.sleep(60)  # the sender is killed meanwhile
-            return "451 4.3.0 too late"
-        self.received.append(
-            email.message_from_bytes(envelope.content, policy=email.policy.default)
-        )
-        return "250 2.0.0 OK queued"
-
-    def authenticate(self, server, session, envelope, mechanism, auth_data):  # noqa: ANN001
-        ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
-            USER.encode(),
-            PASSWORD.encode(),
-        )
-        if ok:
-            self.logins.append(mechanism)
-        return AuthResult(success=ok, handled=False)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start(mailbox: Mailbox, certificate, implicit_tls: bool = False) -> Controller:
-    cert, key = certificate
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    options = dict(authenticator=mailbox.authenticate, auth_required=True)
-    if implicit_tls:
-        controller = Controller(
-            mailbox,
-            hostname="127.0.0.1",
-            port=free_port(),
-            ssl_context=context,
-            auth_require_tls=False,
-            **options,
-        )
-    else:
-        controller = Controller(
-            mailbox,
-            hostname="127.0.0.1",
-            port=free_port(),
-            tls_context=context,
-            require_starttls=True,
-            **options,
-        )
-    controller.start()
-    return controller
+    return make_certificate(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture
@@ -137,26 +34,6 @@ def course(tmp_path):
                 comment = "Figures <b>explained</b> well" if criterion.id == "visualization" else ""
                 book.set_mark(student, "project1", criterion.id, criterion.points, comment, by="ta")
     return course, out
-
-
-def mail_args(course, out, controller: Controller, certificate, *extra: str) -> list[str]:
-    return [
-        "mail",
-        "--course",
-        str(course.path),
-        "--out",
-        str(out),
-        "--from",
-        "LSTM course <lstm-course@example.edu>",
-        "--send",
-        "--smtp-host",
-        "127.0.0.1",
-        "--smtp-port",
-        str(controller.port),
-        "--cafile",
-        str(certificate[0]),
-        *extra,
-    ]
 
 
 @pytest.fixture

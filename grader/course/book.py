@@ -13,7 +13,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -164,13 +164,8 @@ class CourseBook:
                     now,
                     source,
                 )
-                values = tuple(mark.__dict__[column] for column in _MARK_COLUMNS)
-                placeholders = ", ".join("?" * len(_MARK_COLUMNS))
-                columns = ", ".join(_MARK_COLUMNS)
-                db.execute(f"INSERT INTO mark_history ({columns}) VALUES ({placeholders})", values)
-                db.execute(
-                    f"INSERT OR REPLACE INTO marks ({columns}) VALUES ({placeholders})", values
-                )
+                db.execute(_insert("INSERT INTO mark_history"), _values(mark))
+                db.execute(_insert("INSERT OR REPLACE INTO marks"), _values(mark))
                 stored.append(mark)
         return stored
 
@@ -185,6 +180,32 @@ class CourseBook:
         """Every save of a student's marks, oldest first."""
         where, params = _filter(student=student, component=component, criterion=criterion)
         return self._marks("mark_history", f"{where} ORDER BY id", params)
+
+    def marked_students(self) -> list[str]:
+        """Every student id that marks (current or past) are stored under, as stored."""
+        query = "SELECT student FROM marks UNION SELECT student FROM mark_history ORDER BY 1"
+        return [student for (student,) in self._db.execute(query)]
+
+    def move_marks(self, old: str, new: str) -> int:
+        """Store what is kept under the id ``old`` under ``new`` instead (one student's id
+        spelled two ways), in one transaction. Where both hold a mark for a criterion, the later
+        save stands, as if both had been saved under ``new``; the history keeps every save.
+        Returns how many current marks now come from ``old``."""
+        taken = 0
+        with self._transaction() as db:
+            for mark in self._marks("marks", "WHERE student = ?", (old,)):
+                newer = db.execute(
+                    "SELECT 1 FROM marks WHERE student = ? AND component = ? AND criterion = ?"
+                    " AND marked_at >= ?",
+                    (new, mark.component, mark.criterion, mark.marked_at),
+                ).fetchone()
+                if newer is None:
+                    moved = replace(mark, student=new)
+                    db.execute(_insert("INSERT OR REPLACE INTO marks"), _values(moved))
+                    taken += 1
+            db.execute("DELETE FROM marks WHERE student = ?", (old,))
+            db.execute("UPDATE mark_history SET student = ? WHERE student = ?", (new, old))
+        return taken
 
     def _marks(self, table: str, where: str, params: tuple) -> list[Mark]:
         query = f"SELECT {', '.join(_MARK_COLUMNS)} FROM {table} {where}"
@@ -250,6 +271,15 @@ class CourseBook:
 
 
 _MARK_COLUMNS = tuple(Mark.__dataclass_fields__)
+
+
+def _insert(into: str) -> str:
+    """``into`` ("INSERT INTO table") with a mark's columns and their placeholders."""
+    return f"{into} ({', '.join(_MARK_COLUMNS)}) VALUES ({', '.join('?' * len(_MARK_COLUMNS))})"
+
+
+def _values(mark: Mark) -> tuple:
+    return tuple(mark.__dict__[column] for column in _MARK_COLUMNS)
 
 
 def _filter(**wanted: str | None) -> tuple[str, tuple]:

@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from grader.course import exports, final, mail, marks, pages
+from grader.course import exports, final, mail, marks, pages, smtp
 from grader.course.book import BOOK_NAME, CourseBook
 from grader.course.config import Course, load_course
 from grader.course.rubric import Projects, load_projects
@@ -74,7 +74,7 @@ def add_parsers(command) -> None:  # noqa: ANN001 - cli.py's local `command` hel
     mail_parser.add_argument(
         "--smtp-port", type=int, default=None, help="default 587, or 465 with tls"
     )
-    mail_parser.add_argument("--security", choices=mail.SECURITY, default="starttls")
+    mail_parser.add_argument("--security", choices=smtp.SECURITY, default="starttls")
     mail_parser.add_argument(
         "--cafile", default=None, help="PEM of certificates to trust besides the system's"
     )
@@ -99,9 +99,11 @@ def cli_marks(args: argparse.Namespace) -> int:
     if projects is None:
         raise UserError(f"{course.path} has no project component: there are no marks")
     roster = course.roster()
+    _reconcile_ids(course, out)
     with CourseBook(out / BOOK_NAME) as book:
         if args.action == "history":
-            for mark in book.mark_history(args.student):
+            student = marks.roster_student(roster, args.student) or args.student
+            for mark in book.mark_history(student):
                 points = "-" if mark.points is None else f"{mark.points:g}"
                 print(
                     f"{mark.marked_at[:16]}  {mark.component}  {mark.criterion}: {points}  "
@@ -123,7 +125,7 @@ def cli_marks(args: argparse.Namespace) -> int:
                 source="cli",
             )
             pages.refresh_checks_pages(out, projects, book)
-            total = marks.project_score(projects.rubric, book.marks(args.student, args.project))
+            total = marks.project_score(projects.rubric, book.marks(mark.student, args.project))
             print(
                 f"{mark.student} {mark.component} {mark.criterion}: {args.points} "
                 f"(project so far {total.points:g}/{total.max_points:g}, "
@@ -151,7 +153,16 @@ def _points(text: str) -> float:
         raise UserError(f"points {text!r}: give a number, or '-' to clear the mark") from None
 
 
+def _reconcile_ids(course: Course, out: Path) -> None:
+    """Move marks stored under another case of a roster id to the roster's spelling (and say
+    so) before a command reads them, so none reads past them."""
+    with CourseBook(out / BOOK_NAME) as book:
+        for note in marks.reconcile_spellings(book, course.roster()):
+            print(f"note: {note}", file=sys.stderr)
+
+
 def _grades(course: Course, projects: Projects | None, out: Path) -> list[final.FinalGrade]:
+    _reconcile_ids(course, out)
     return final.final_grades(course, out, projects.rubric if projects else None)
 
 
@@ -162,6 +173,8 @@ def cli_final(args: argparse.Namespace) -> int:
     folder = Path(args.exports) if args.exports else out / "final"
     written = exports.write_all(course, grades, folder)
     print("\nwrote " + ", ".join(str(p) for p in written))
+    for note in exports.lms_notes(course, grades):
+        print(f"note: {note}", file=sys.stderr)
     return 0
 
 
@@ -178,10 +191,10 @@ def cli_mail(args: argparse.Namespace) -> int:
         if not args.smtp_host:
             raise UserError("--send needs --smtp-host (or GRADER_SMTP_HOST)")
         port = args.smtp_port or (465 if args.security == "tls" else 587)
-        smtp = mail.Smtp(
+        server = smtp.Smtp(
             args.smtp_host, port, args.security, Path(args.cafile) if args.cafile else None
         )
-        report = mail.send(messages, smtp, book)
+        report = smtp.send(messages, server, book)
     print(
         f"sent {len(report.sent)}, already sent before {len(report.skipped)}, "
         f"rejected {len(report.rejected)}"

@@ -22,6 +22,7 @@ class Component:
     kind: str  # "auto" or "project"
     weight: float
     deadline: datetime | None
+    lms_points: float = 100.0  # the points possible of its column in Canvas or Moodle
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ def load_course(path: Path) -> Course:
         raise late.error(f"'late.max_penalty' is {policy.max_penalty:g}: at most 100 (percent)")
     components: list[Component] = []
     for table in top.tables("component"):
-        table.only(("id", "title", "kind", "weight", "deadline"))
+        table.only(("id", "title", "kind", "weight", "deadline", "lms_points"))
         kind = table.text("kind")
         if kind not in KINDS:
             raise table.error(f"'{table.where}.kind' is {kind!r}; use one of {', '.join(KINDS)}")
@@ -79,6 +80,7 @@ def load_course(path: Path) -> Course:
             kind,
             table.positive("weight"),
             table.when("deadline"),
+            table.positive("lms_points", 100),
         )
         if any(c.id == component.id for c in components):
             raise table.error(f"component '{component.id}' is listed twice")

@@ -8,14 +8,15 @@ import io
 from collections.abc import Sequence
 from pathlib import Path
 
-from grader.course.config import Course
-from grader.course.final import FinalGrade, Part
+from grader.course.config import Component, Course
+from grader.course.final import FinalGrade, Part, ungraded_components
 
 FINAL_TOTAL_TITLE = "Final grade"
 # Canvas: the gradebook export's identity columns, which its import matches students by.
 CANVAS_IDENTITY = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 CANVAS_POINTS_ROW = "Points Possible"
-# Moodle: columns of its gradebook export; the import maps "ID number" or "Email address".
+# Moodle: columns of its gradebook export. Its import can map "ID number" or "Email address"
+# to the user; the file is made for "Email address" (the mapping Moodle's documentation shows).
 MOODLE_IDENTITY = ("First name", "Last name", "ID number", "Email address")
 
 
@@ -23,10 +24,39 @@ def _percent(value: float) -> str:
     return f"{value * 100:.2f}"
 
 
-def _lms_cell(part: Part) -> str:
-    """A component nobody has graded yet stays blank, so an import leaves the LMS's value be;
-    missing work is 0."""
-    return "" if part.status == "not graded yet" else _percent(part.fraction)
+def lms_columns(course: Course, grades: Sequence[FinalGrade]) -> list[tuple[int, Component]]:
+    """(index in each grade's parts, component) of the components the LMS files carry: those
+    somebody has a grade for. Canvas's and Moodle's importers read a blank cell as "no grade"
+    and clear what the LMS holds, so a column nobody has a grade in is left out."""
+    left_out = {c.id for c in ungraded_components(course, list(grades))}
+    return [(i, c) for i, c in enumerate(course.components) if c.id not in left_out]
+
+
+def _lms_points(part: Part, component: Component) -> str:
+    """On the component's scale in the LMS; missing or unmarked work is 0."""
+    return f"{part.fraction * component.lms_points:.2f}"
+
+
+def lms_notes(course: Course, grades: Sequence[FinalGrade]) -> list[str]:
+    """What the Canvas and Moodle files leave out, and why, for the instructor to read."""
+    notes = [
+        f"{component.id}: nobody has a grade yet, so it is left out of the Canvas and Moodle "
+        "files (a column of blanks would clear the grades the LMS holds)"
+        for component in ungraded_components(course, list(grades))
+    ]
+    notes += [
+        f"{grade.person.id} ({grade.person.name}): no email on the roster, so left out of the "
+        "Moodle file (Moodle, matching students by email, would give the grades of a row "
+        "without one to the student above); add the email to the roster or enter the grades "
+        "in Moodle by hand"
+        for grade in grades
+        if not _moodle_identity(grade)
+    ]
+    return notes
+
+
+def _moodle_identity(grade: FinalGrade) -> str:
+    return grade.person.emails[0] if grade.person.emails else ""
 
 
 def _write(path: Path, rows: Sequence[Sequence[str]]) -> Path:
@@ -63,19 +93,20 @@ def plain_csv(course: Course, grades: Sequence[FinalGrade], path: Path) -> Path:
 def canvas_csv(course: Course, grades: Sequence[FinalGrade], path: Path) -> Path:
     """Canvas's gradebook import: the identity columns, then one column per assignment (a new
     column name makes a new assignment on import), and the "Points Possible" row under the
-    header. Students are matched by SIS User ID (the roster id) and SIS Login ID (email)."""
-    titles = [c.title for c in course.components] + [FINAL_TOTAL_TITLE]
-    rows = [list(CANVAS_IDENTITY) + titles]
+    header, each component on its ``lms_points``. Students are matched by SIS User ID (the
+    roster id) and SIS Login ID (email)."""
+    columns = lms_columns(course, grades)
+    rows = [list(CANVAS_IDENTITY) + [c.title for _, c in columns] + [FINAL_TOTAL_TITLE]]
     rows.append(
         [f"    {CANVAS_POINTS_ROW}", "", "", "", ""]
-        + ["100.00"] * len(course.components)
+        + [f"{c.lms_points:.2f}" for _, c in columns]
         + [f"{course.scale:.2f}"]
     )
     for grade in grades:
         login = grade.person.emails[0] if grade.person.emails else ""
         rows.append(
             [_sortable(grade.person.name), "", grade.person.id, login, ""]
-            + [_lms_cell(p) for p in grade.parts]
+            + [_lms_points(grade.parts[i], c) for i, c in columns]
             + [f"{grade.total:.2f}"]
         )
     return _write(path, rows)
@@ -83,17 +114,22 @@ def canvas_csv(course: Course, grades: Sequence[FinalGrade], path: Path) -> Path
 
 def moodle_csv(course: Course, grades: Sequence[FinalGrade], path: Path) -> Path:
     """Moodle's grade import (CSV file, same layout as its export): identity columns, then one
-    column per grade item; map "ID number" to useridnumber or "Email address" to useremail."""
-    titles = [c.title for c in course.components] + [FINAL_TOTAL_TITLE]
-    rows = [list(MOODLE_IDENTITY) + titles]
+    column per grade item, each component on its ``lms_points``; meant to be mapped from
+    "Email address" to useremail. A student without an email is left out (see
+    :func:`lms_notes`): Moodle's importer skips a blank identity and keeps the row above's
+    student, so their grades would land on someone else."""
+    columns = lms_columns(course, grades)
+    rows = [list(MOODLE_IDENTITY) + [c.title for _, c in columns] + [FINAL_TOTAL_TITLE]]
     for grade in grades:
+        email = _moodle_identity(grade)
+        if not email:
+            continue
         first, _, last = grade.person.name.rpartition(" ")
         if not first:
             first, last = last, ""
-        email = grade.person.emails[0] if grade.person.emails else ""
         rows.append(
             [first, last, grade.person.id, email]
-            + [_lms_cell(p) for p in grade.parts]
+            + [_lms_points(grade.parts[i], c) for i, c in columns]
             + [f"{grade.total:.2f}"]
         )
     return _write(path, rows)

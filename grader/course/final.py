@@ -9,7 +9,7 @@ late policy is applied per component, with the reason; missing work counts 0, wi
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -59,13 +59,35 @@ def auto_rows(out: Path, component: Component) -> dict[str, Row] | None:
         return {row.student: row for row in book.latest()}
 
 
-def _submitted_at(row: Row) -> datetime | None:
+def _manifest_time(row: Row) -> str | None:
     manifest = Path(row.source) / "manifest.json"
     try:
-        data = json.loads(manifest.read_text(encoding="utf-8"))
-        return datetime.fromisoformat(data["submitted_at"])
+        return json.loads(manifest.read_text(encoding="utf-8"))["submitted_at"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def hand_in_lateness(
+    policy: late.LatePolicy, submitted_at: str | None, deadline: datetime | None
+) -> tuple[late.Lateness, bool]:
+    """The late policy applied to a recorded hand-in time; and whether that time was readable.
+
+    A time without a UTC offset (a hand edit, another tool's manifest) is read in the zone of
+    the deadline it is measured against, the course's own clock, and the reason says so."""
+    try:
+        submitted = datetime.fromisoformat(submitted_at) if submitted_at else None
+    except (TypeError, ValueError):
+        submitted = None
+    if submitted is None:
+        return late.apply(policy, None, deadline), False
+    if submitted.tzinfo is not None or deadline is None:
+        return late.apply(policy, submitted, deadline), True
+    lateness = late.apply(policy, submitted.replace(tzinfo=deadline.tzinfo), deadline)
+    if lateness.late:
+        zone = deadline.tzname()  # e.g. UTC+05:30, as tomllib reads the offset
+        why = f"{lateness.why}; the hand-in time {submitted_at} has no zone, read as {zone}"
+        lateness = replace(lateness, why=why)
+    return lateness, True
 
 
 def auto_part(course: Course, component: Component, row: Row | None, graded: bool) -> Part:
@@ -75,9 +97,8 @@ def auto_part(course: Course, component: Component, row: Row | None, graded: boo
         return Part(component.id, "missing", 0.0, late.ON_TIME, "no submission: 0")
     raw = row.score / row.max_score if row.max_score else 0.0
     note = "" if row.status == "graded" else f"{row.status}: {row.reason or ''}".strip(": ")
-    submitted = _submitted_at(row)
-    lateness = late.apply(course.late, submitted, component.deadline)
-    if submitted is None and row.late and component.deadline is not None:
+    lateness, known = hand_in_lateness(course.late, _manifest_time(row), component.deadline)
+    if not known and row.late and component.deadline is not None:
         guessed = late.apply(course.late, component.deadline + late.DAY, component.deadline)
         lateness = late.Lateness(
             guessed.factor, f"late, time unknown (counted as 1 day): {guessed.why}", True
@@ -98,13 +119,8 @@ def project_part(
     score = project_score(rubric, marks)
     if not handed_in and not score.marked:
         return Part(component.id, "missing", 0.0, late.ON_TIME, "no hand-in: 0")
-    submitted = None
-    if checks and checks[0].submitted_at:
-        try:
-            submitted = datetime.fromisoformat(checks[0].submitted_at)
-        except ValueError:
-            submitted = None
-    lateness = late.apply(course.late, submitted, component.deadline)
+    submitted_at = checks[0].submitted_at if checks else None
+    lateness, _ = hand_in_lateness(course.late, submitted_at, component.deadline)
     raw = score.points / score.max_points if score.max_points else 0.0
     if score.marked == 0:
         return Part(component.id, "not marked", 0.0, lateness, "not marked yet: 0")
@@ -134,6 +150,21 @@ def final_grades(course: Course, out: Path, rubric: Rubric | None) -> list[Final
             total = round(weighted / course.total_weight * course.scale, 2)
             grades.append(FinalGrade(person, tuple(parts), total))
     return grades
+
+
+# The statuses of a component that has no grade for anyone yet: an auto-graded assignment
+# never graded, a project nobody has a mark on. Its zeros hold a place in the total; they are
+# not grades to hand to an LMS.
+_PLACEHOLDERS = {"auto": {"not graded yet"}, "project": {"missing", "not marked"}}
+
+
+def ungraded_components(course: Course, grades: list[FinalGrade]) -> list[Component]:
+    """The components nobody has a grade for yet, in the course's order."""
+    return [
+        component
+        for index, component in enumerate(course.components)
+        if grades and all(g.parts[index].status in _PLACEHOLDERS[component.kind] for g in grades)
+    ]
 
 
 def table(course: Course, grades: list[FinalGrade]) -> str:

@@ -1,24 +1,21 @@
 """``grader mail``: one email per student with their marks (text and HTML) and their feedback
 pages attached.
 
-Without ``--send`` the messages are written as ``.eml`` files for review. With it they go out
-through SMTP (STARTTLS or implicit TLS, certificates checked), with the user name and password
-from ``GRADER_SMTP_USER`` / ``GRADER_SMTP_PASSWORD``, never from the command line. Each message
-sent is recorded in the gradebook under a digest of its content, so a run started again after
-a stop never sends the same message twice; a recipient the server refuses is reported and the
-other students' mail goes on.
+Without ``--send`` the messages are written as ``.eml`` files for review; with it they go out
+through :mod:`grader.course.smtp`. Every message is made by :func:`compose`, as mail servers and
+filters expect it: a ``Date`` and a ``Message-ID``, display names quoted (commas, quotes) and
+RFC 2047-encoded when not ASCII.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import smtplib
-import ssl
+import mimetypes
 import sys
-from dataclasses import dataclass
+from collections.abc import Sequence
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid, parseaddr
+from email.utils import formatdate, make_msgid, parseaddr
 from html import escape
 from pathlib import Path
 
@@ -27,28 +24,53 @@ from grader.course.config import Course
 from grader.course.final import FinalGrade
 from grader.course.pages import feedback_page
 from grader.course.rubric import Projects
+from grader.course.smtp import Outgoing
 from grader.errors import UserError
 
-USER_VARIABLE = "GRADER_SMTP_USER"
-PASSWORD_VARIABLE = "GRADER_SMTP_PASSWORD"
-SECURITY = ("starttls", "tls")
+
+def sender_address(text: str) -> Address:
+    """``--from`` as an address: 'Name <address>' or a bare address; UserError otherwise."""
+    name, address = parseaddr(text)
+    try:
+        found = Address(display_name=name, addr_spec=address)
+    except (ValueError, IndexError):
+        found = None
+    if found is None or "@" not in address or not found.domain:
+        raise UserError(f"--from {text!r} is not an email address, e.g. 'Course <ta@uni.edu>'")
+    return found
 
 
-@dataclass(frozen=True)
-class Outgoing:
-    student: str
-    recipients: list[str]
-    message: EmailMessage
-    digest: str  # of what the student reads: recipients, subject, bodies, attachments
-
-
-@dataclass(frozen=True)
-class Smtp:
-    host: str
-    port: int
-    security: str  # starttls | tls
-    cafile: Path | None = None  # extra trusted certificates (a self-signed server's)
-    timeout: float = 60.0
+def compose(
+    sender: Address,
+    recipient: Address,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    attachments: Sequence[tuple[str, bytes]] = (),
+    *,
+    in_reply_to: str | None = None,
+    references: Sequence[str] = (),
+) -> EmailMessage:
+    """One message: the text (with ``html`` as its alternative), the attachments typed by their
+    file names; ``in_reply_to`` and ``references`` (Message-IDs) make it a reply in the thread.
+    The Date is now, in the local zone; the Message-ID is new, in the sender's domain."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = recipient
+    message["Subject"] = subject
+    message["Date"] = formatdate(localtime=True)
+    message["Message-ID"] = make_msgid(domain=sender.domain)
+    if in_reply_to:
+        message["In-Reply-To"] = in_reply_to
+        message["References"] = " ".join([*references, in_reply_to])
+    message.set_content(text)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
+    for filename, data in attachments:
+        kind = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        maintype, subtype = kind.split("/", 1)
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    return message
 
 
 def _text_and_html(course: Course, grade: FinalGrade, projects: Projects | None, book: CourseBook):
@@ -95,32 +117,26 @@ def build_messages(
     out: Path,
     sender: str,
 ) -> list[Outgoing]:
-    name, address = parseaddr(sender)
-    if "@" not in address:
-        raise UserError(f"--from {sender!r} is not an email address, e.g. 'Course <ta@uni.edu>'")
+    from_address = sender_address(sender)
+    subject = f"{course.title}: your marks and feedback"
     messages = []
     for grade in grades:
         if not grade.person.emails:
             print(f"  {grade.person.id}: no email address on the roster; skipped", file=sys.stderr)
             continue
-        message = EmailMessage()
-        message["From"] = formataddr((name, address))
-        message["To"] = formataddr((grade.person.name, grade.person.emails[0]))
-        message["Subject"] = f"{course.title}: your marks and feedback"
+        recipient = Address(display_name=grade.person.name, addr_spec=grade.person.emails[0])
         text, html = _text_and_html(course, grade, projects, book)
-        message.set_content(text)
-        message.add_alternative(html, subtype="html")
         attachments = _attachments(course, grade, projects, book, out)
-        for filename, data in attachments:
-            message.add_attachment(data, maintype="text", subtype="html", filename=filename)
+        message = compose(from_address, recipient, subject, text, html, attachments)
+        # What the student reads, so a run started again knows what it sent before; the Date
+        # and Message-ID are new each run and stay out.
         digest = hashlib.sha256()
-        for piece in (message["To"], message["Subject"], text, html):
+        for piece in (str(recipient), subject, text, html):
             digest.update(piece.encode() + b"\0")
         for filename, data in attachments:
             digest.update(filename.encode() + b"\0" + data)
-        message["Message-ID"] = make_msgid(domain=address.rpartition("@")[2])
         messages.append(
-            Outgoing(grade.person.id, [grade.person.emails[0]], message, digest.hexdigest())
+            Outgoing(grade.person.id, [recipient.addr_spec], message, digest.hexdigest())
         )
     return messages
 
@@ -149,104 +165,3 @@ def write_eml(messages: list[Outgoing], folder: Path) -> list[Path]:
         path.write_bytes(outgoing.message.as_bytes())
         written.append(path)
     return written
-
-
-def _connect(smtp: Smtp) -> smtplib.SMTP:
-    context = ssl.create_default_context(cafile=str(smtp.cafile) if smtp.cafile else None)
-    try:
-        if smtp.security == "tls":
-            client: smtplib.SMTP = smtplib.SMTP_SSL(
-                smtp.host, smtp.port, timeout=smtp.timeout, context=context
-            )
-        else:
-            client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
-            client.starttls(context=context)
-        user, password = os.environ.get(USER_VARIABLE), os.environ.get(PASSWORD_VARIABLE)
-        if user and password:
-            _login(client, user, password)
-        elif user or password:
-            raise UserError(f"set both {USER_VARIABLE} and {PASSWORD_VARIABLE}, or neither")
-        return client
-    except smtplib.SMTPAuthenticationError as error:
-        raise UserError(
-            f"the SMTP server refused the login ({error.smtp_code}): check {USER_VARIABLE} "
-            f"and {PASSWORD_VARIABLE}"
-        ) from None
-    except (OSError, smtplib.SMTPException) as error:
-        raise UserError(
-            f"cannot reach the SMTP server {smtp.host}:{smtp.port} with {smtp.security}: {error}"
-        ) from None
-
-
-def _login(client: smtplib.SMTP, user: str, password: str) -> None:
-    """AUTH PLAIN where offered (over TLS it is as safe as any, and one round trip), else
-    whatever smtplib finds; a refusal is not retried with other mechanisms."""
-    client.ehlo_or_helo_if_needed()
-    offered = client.esmtp_features.get("auth", "").upper().split()
-    if "PLAIN" in offered:
-        client.user, client.password = user, password
-        client.auth("PLAIN", client.auth_plain)
-    else:
-        client.login(user, password)
-
-
-@dataclass(frozen=True)
-class SendReport:
-    sent: list[str]
-    skipped: list[str]  # sent before, by an earlier run
-    rejected: list[tuple[str, str]]  # (student, why)
-
-
-def send(
-    messages: list[Outgoing],
-    smtp: Smtp,
-    book: CourseBook,
-) -> SendReport:
-    """Send what was not sent before; record each message as soon as the server took it."""
-    sent, skipped, rejected = [], [], []
-    todo = [m for m in messages if not book.was_sent(m.student, m.digest)]
-    skipped = [m.student for m in messages if m not in todo]
-    if not todo:
-        return SendReport(sent, skipped, rejected)
-    client = _connect(smtp)
-    try:
-        for number, outgoing in enumerate(todo, start=1):
-            try:
-                refused = client.send_message(outgoing.message, to_addrs=outgoing.recipients)
-            except smtplib.SMTPRecipientsRefused as error:
-                why = "; ".join(
-                    f"{address}: {code} {_text(reply)}"
-                    for address, (code, reply) in error.recipients.items()
-                )
-                rejected.append((outgoing.student, why))
-                print(f"[{number}/{len(todo)}] {outgoing.student}: REJECTED {why}", file=sys.stderr)
-                continue
-            except smtplib.SMTPDataError as error:
-                why = f"{error.smtp_code} {_text(error.smtp_error)}"
-                rejected.append((outgoing.student, why))
-                print(f"[{number}/{len(todo)}] {outgoing.student}: REJECTED {why}", file=sys.stderr)
-                continue
-            book.record_sent(
-                outgoing.student,
-                outgoing.digest,
-                outgoing.message["Message-ID"],
-                outgoing.recipients,
-            )
-            sent.append(outgoing.student)
-            note = f" (refused: {', '.join(refused)})" if refused else ""
-            print(f"[{number}/{len(todo)}] {outgoing.student}: sent{note}", file=sys.stderr)
-    except (OSError, smtplib.SMTPServerDisconnected) as error:
-        raise UserError(
-            f"the SMTP connection broke after {len(sent)} messages ({error}); what was sent is "
-            "recorded: run the same command again to send the rest"
-        ) from None
-    finally:
-        try:
-            client.quit()
-        except (OSError, smtplib.SMTPException):
-            pass
-    return SendReport(sent, skipped, rejected)
-
-
-def _text(reply: bytes | str) -> str:
-    return reply.decode(errors="replace") if isinstance(reply, bytes) else reply

@@ -56,10 +56,12 @@ def check_mark(
     component: str,
     criterion: str,
     points: float | None,
-) -> None:
-    """UserError unless this mark fits the roster and the rubric."""
-    if roster.by_id(student) is None:
-        raise UserError(f"student '{student}' is not on the roster ({roster.path})")
+) -> str:
+    """The roster's spelling of ``student`` (ids match in any case); UserError unless this
+    mark fits the roster and the rubric."""
+    student_id = roster_student(roster, student)
+    if student_id is None:
+        raise UserError(_not_a_student(student, roster))
     if component not in {p.id for p in projects.projects}:
         known = ", ".join(p.id for p in projects.projects)
         raise UserError(f"'{component}' is not a project (the projects: {known})")
@@ -70,6 +72,41 @@ def check_mark(
         raise UserError(
             f"{points:g} points for '{criterion}': a mark is from 0 to {found.points:g}"
         )
+    return student_id
+
+
+def roster_student(roster: Roster, student: str) -> str | None:
+    """The roster's spelling of a student's id given in any case, or None if no student has
+    it. Marks are stored under this spelling only, so every reader finds them."""
+    person = roster.by_id(student)
+    return None if person is None or person.is_staff else person.id
+
+
+def _not_a_student(student: str, roster: Roster) -> str:
+    if roster.by_id(student) is not None:
+        return f"'{student}' is staff on the roster ({roster.path}), not a student"
+    return (
+        f"student '{student}' is not on the roster ({roster.path}) in any case of its letters; "
+        "`grader marks export` lists every student's id"
+    )
+
+
+def reconcile_spellings(book: CourseBook, roster: Roster) -> list[str]:
+    """Move marks stored under another case of a roster id (as ``marks set`` and ``marks
+    import`` stored them before ids were matched to the roster) to the roster's spelling;
+    one line per student moved, for the instructor."""
+    notes = []
+    for stored in book.marked_students():
+        student_id = roster_student(roster, stored)
+        if student_id is None or student_id == stored:
+            continue
+        taken = book.move_marks(stored, student_id)
+        notes.append(
+            f"marks stored under '{stored}' are now under the roster's '{student_id}' "
+            f"({taken} current marks taken; where both spellings had a criterion marked, the "
+            "later save stands; every save stays in the history)"
+        )
+    return notes
 
 
 def record_mark(
@@ -86,8 +123,8 @@ def record_mark(
     source: str = "web",
 ) -> Mark:
     """Check one mark against the roster and rubric, then save it (what a web form calls)."""
-    check_mark(projects, roster, student, component, criterion, points)
-    return book.set_mark(student, component, criterion, points, comment, by=by, source=source)
+    student_id = check_mark(projects, roster, student, component, criterion, points)
+    return book.set_mark(student_id, component, criterion, points, comment, by=by, source=source)
 
 
 def marking_progress(
@@ -158,7 +195,8 @@ def import_csv(
             continue  # a blank line a spreadsheet left
         row = dict(zip(columns, (c.strip() for c in cells), strict=False))
         problems = _row_problems(row, projects, roster, wanted, delimiter)
-        key = (row.get("student", ""), row.get("project", ""))
+        row["student"] = roster_student(roster, row.get("student", "")) or row.get("student", "")
+        key = (row["student"], row.get("project", ""))
         if not problems and key in seen:
             problems = [
                 f"student {key[0]} project {key[1]} is given again (first on row {seen[key]})"
@@ -234,7 +272,7 @@ def _row_problems(
 ) -> list[str]:
     problems = []
     student, project = row.get("student", ""), row.get("project", "")
-    if roster.by_id(student) is None or roster.by_id(student).is_staff:
+    if roster_student(roster, student) is None:
         problems.append(f"student '{student}' is not a student on the roster ({roster.path.name})")
     if project not in {p.id for p in projects.projects}:
         known = ", ".join(p.id for p in projects.projects)

@@ -1,0 +1,136 @@
+"""A real SMTP server on loopback for the mail tests (aiosmtpd): STARTTLS or implicit TLS with
+a self-signed certificate made here, AUTH required (PLAIN and LOGIN, or only those asked for),
+a recipient it can refuse, a message it can hold while the test stops the sender."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import socket
+import ssl
+import subprocess
+import threading
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+USER, PASSWORD = "grader-bot", "s3cret pass"
+REFUSED = "rahul.menon@example.edu"
+SENDER = "LSTM course <lstm-course@example.edu>"
+
+
+def make_certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for localhost and 127.0.0.1, and its key."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+class Mailbox:
+    """The server side: accepts mail for everyone but REFUSED (when asked to refuse); can hold
+    the Nth message so a test can stop the sender while it waits."""
+
+    def __init__(self, refuse: bool = False, hold_at: int | None = None, password: str = PASSWORD):
+        self.received: list[email.message.EmailMessage] = []
+        self.logins: list[str] = []
+        self.refuse, self.hold_at, self.password = refuse, hold_at, password
+        self.holding = threading.Event()
+        self.data_count = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: ANN001
+        if self.refuse and address == REFUSED:
+            return "550 5.1.1 <rahul.menon@example.edu>: Recipient address rejected: User unknown"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001
+        self.data_count += 1
+        if self.data_count == self.hold_at:
+            self.holding.set()
+            await asyncio.sleep(60)  # the sender is killed meanwhile
+            return "451 4.3.0 too late"
+        self.received.append(
+            email.message_from_bytes(envelope.content, policy=email.policy.default)
+        )
+        return "250 2.0.0 OK queued"
+
+    def authenticate(self, server, session, envelope, mechanism, auth_data):  # noqa: ANN001
+        ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
+            USER.encode(),
+            self.password.encode(),  # as RFC 4616 sends it: UTF-8
+        )
+        if ok:
+            self.logins.append(mechanism)
+        return AuthResult(success=ok, handled=False)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start(
+    mailbox: Mailbox, certificate, implicit_tls: bool = False, mechanisms: tuple[str, ...] = ()
+) -> Controller:
+    """The server; ``mechanisms`` limits the AUTH mechanisms it offers (default: all it has)."""
+    cert, key = certificate
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    options = dict(authenticator=mailbox.authenticate, auth_required=True)
+    if mechanisms:
+        offered = {"PLAIN", "LOGIN"}
+        options["auth_exclude_mechanism"] = offered - set(mechanisms)
+    if implicit_tls:
+        options.update(ssl_context=context, auth_require_tls=False)
+    else:
+        options.update(tls_context=context, require_starttls=True)
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port(), **options)
+    controller.start()
+    return controller
+
+
+def mail_args(
+    course, out, controller: Controller, certificate, *extra: str, sender: str = SENDER
+) -> list[str]:
+    """`grader mail --send` through the loopback server, trusting its certificate."""
+    return [
+        "mail",
+        "--course",
+        str(course.path),
+        "--out",
+        str(out),
+        "--from",
+        sender,
+        "--send",
+        "--smtp-host",
+        "127.0.0.1",
+        "--smtp-port",
+        str(controller.port),
+        "--cafile",
+        str(certificate[0]),
+        *extra,
+    ]
