@@ -18,7 +18,7 @@ from grader.course.book import BOOK_NAME, CourseBook
 from grader.course.config import Component, Course
 from grader.course.marks import project_score
 from grader.course.rubric import Rubric
-from grader.gradebook import Gradebook, Row
+from grader.gradebook import GRADER_ERROR, Gradebook, Row
 from grader.roster import Person
 
 
@@ -95,6 +95,9 @@ def auto_part(course: Course, component: Component, row: Row | None, graded: boo
         return Part(component.id, "not graded yet", 0.0, late.ON_TIME, "not graded yet: 0")
     if row is None or row.status == "missing":
         return Part(component.id, "missing", 0.0, late.ON_TIME, "no submission: 0")
+    if row.status == GRADER_ERROR:  # the grader failed on it: no score to count yet
+        why = "the grader could not grade it: grade it again with --resume"
+        return Part(component.id, "not graded yet", 0.0, late.ON_TIME, f"{why}: 0")
     raw = row.score / row.max_score if row.max_score else 0.0
     note = "" if row.status == "graded" else f"{row.status}: {row.reason or ''}".strip(": ")
     lateness, known = hand_in_lateness(course.late, _manifest_time(row), component.deadline)
