@@ -167,7 +167,7 @@ class _CgroupWatch:
 
 def main() -> None:
     job = json.loads(Path(sys.argv[1]).read_text())
-    if job.get("cgroups_read_only"):
+    if job.get("cgroups_read_only") and os.getuid() == 0:  # an ordinary user's already are
         _remount_cgroups_read_only()
     fence = _enter_cgroup_fence()
     watch = _CgroupWatch(fence) if fence and job.get("watch_cgroups") else None
