@@ -34,7 +34,8 @@ from grader.assignment import Case
 
 
 def make_cases(function, rng, settings):
-    return [Case(f"z ({k + 1}, 3)", (rng.uniform(-5, 5, (k + 1, 3)),)) for k in range(settings["count"])]
+    count = settings["count"]
+    return [Case(f"z ({k + 1}, 3)", (rng.uniform(-5, 5, (k + 1, 3)),)) for k in range(count)]
 """
 
 

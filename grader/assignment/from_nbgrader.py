@@ -117,7 +117,7 @@ def _config_text(name: str, title: str, points: dict[str, float]) -> str:
     functions = "".join(
         f"\n[[functions]]\nname = {_toml_string(f)}\npoints = {p:g}\n" for f, p in points.items()
     )
-    return f"""# Made by `grader assign --from-nbgrader`: check every value; see assignments/README.md.
+    return f"""# Made by `grader assign --from-nbgrader`: check every value (assignments/README.md).
 
 [assignment]
 name = {_toml_string(name)}
