@@ -1,12 +1,13 @@
-"""The diagnosis corpus of rnn_gradients and lstm_backward (see diagnosis_corpus.py): reshape
-for transpose in the RNN step, and each composite with a mistake of its own beside a wrong
-part, which must be named as both, never as "only because". A part's own mistake may show
+"""More of the diagnosis corpus (see diagnosis_corpus.py), the gates' and those of rnn_gradients
+and lstm_backward: reshape for transpose in every gate and in the RNN step, and each composite
+with a mistake of its own beside a wrong part, which must be named as both, never as "only
+because". A part's own mistake may show
 through its composite on the cases where the composite's mistake does not (its hint then names
 the part), so a composite may carry the part's code beside "composition"."""
 
 from __future__ import annotations
 
-from diagnosis_corpus import Entry
+from diagnosis_corpus import CANDIDATE, FORGET, INPUT, OUTPUT, Entry, _gate, _through_composites
 
 STEP = "return np.tanh(x_t @ W_xh.T + h_prev @ W_hh.T + b_h)"
 STEP_CALL = 'h_t = rnn_step(x_t, h_t, params["W_xh"], params["W_hh"], params["b_h"])'
@@ -27,6 +28,73 @@ def _step_through(codes: set[str]) -> dict[str, set[str]]:
 
 
 MORE: dict[str, Entry] = {
+    "reshape-forget": Entry(
+        "W_f reshaped where it should be transposed",
+        _gate("forget-gate", FORGET, "return sigmoid(xh @ W_f.reshape(xh.shape[1], -1) + b_f)"),
+        _through_composites("forget_gate", {"reshape-for-transpose"}),
+    ),
+    "reshape-input": Entry(
+        "xh @ W_i.reshape(D + H, H) in the input gate",
+        _gate(
+            "input-gate",
+            INPUT,
+            "D, H = x_t.shape[1], h_prev.shape[1]\n"
+            "    return sigmoid(xh @ W_i.reshape(D + H, H) + b_i)",
+        ),
+        _through_composites("input_gate", {"reshape-for-transpose"}),
+    ),
+    "reshape-product-candidate": Entry(
+        "the candidate's product reshaped from (H, N) to (N, H)",
+        _gate(
+            "candidate-memory",
+            CANDIDATE,
+            "return np.tanh((W_c @ xh.T).reshape(xh.shape[0], -1) + b_c)",
+        ),
+        _through_composites("candidate_memory", {"product-reshaped"}),
+    ),
+    "reshape-product-output": Entry(
+        "(W_o @ xh.T).reshape(N, H) in the output gate",
+        _gate(
+            "output-gate",
+            OUTPUT,
+            "N, H = h_prev.shape\n    return sigmoid((W_o @ xh.T).reshape(N, H) + b_o)",
+        ),
+        _through_composites("output_gate", {"product-reshaped"}),
+    ),
+    "tanh-output-and-restart": Entry(
+        "tanh in the output gate, and every step of lstm_forward restarts from h0 and c0",
+        {
+            "output-gate": [(OUTPUT, "return np.tanh(xh @ W_o.T + b_o)")],
+            "lstm-forward": [
+                (
+                    "h_t, c_t = lstm_cell(x_t, h_t, c_t, params)",
+                    "h_t, c_t = lstm_cell(x_t, h0, c0, params)",
+                )
+            ],
+        },
+        {
+            "output_gate": {"tanh-for-sigmoid"},
+            "lstm_cell": {"wrong-part", "tanh-for-sigmoid"},
+            "lstm_forward": {"composition", "tanh-for-sigmoid"},
+        },
+    ),
+    "tanh-forget-and-wrong-weights": Entry(
+        "tanh in the forget gate, and lstm_cell hands it W_i",
+        {
+            "forget-gate": [(FORGET, "return np.tanh(xh @ W_f.T + b_f)")],
+            "lstm-cell": [
+                (
+                    'f_t = forget_gate(x_t, h_prev, params["W_f"], params["b_f"])',
+                    'f_t = forget_gate(x_t, h_prev, params["W_i"], params["b_i"])',
+                )
+            ],
+        },
+        {
+            "forget_gate": {"tanh-for-sigmoid"},
+            "lstm_cell": {"composition"},
+            "lstm_forward": {"wrong-part", "tanh-for-sigmoid"},
+        },
+    ),
     "rnn-reshape-W_xh": _rnn(
         "x_t @ W_xh.reshape(D, H) in the RNN step",
         {
