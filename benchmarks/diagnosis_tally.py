@@ -21,7 +21,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the corpus lives with the tests
 
-from diagnosis_corpus import ASSIGNMENT, build, tally  # noqa: E402
+from diagnosis_corpus import ASSIGNMENTS, build, tally  # noqa: E402
 
 from grader.assignment import release  # noqa: E402
 
@@ -29,16 +29,25 @@ FENCE = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"]
 
 
 def grade_corpus(work: Path, workers: int) -> tuple[dict, Path]:
-    """Build the corpus in ``work`` and grade it; (entries, graded folder)."""
-    released = nbformat.read(release(ASSIGNMENT, work / "release"), as_version=4)
-    entries = build(released, work / "corpus")
+    """Build the corpus in ``work`` and grade it, one `grader grade` run per assignment;
+    (entries, graded folder holding ``<assignment>/<name>/results.json``)."""
+    names = ("lstm_gates", "rnn_gradients", "lstm_backward")
+    releases = {
+        name: nbformat.read(release(ASSIGNMENTS / name, work / "release"), as_version=4)
+        for name in names
+    }
+    entries = build(releases, work / "corpus")
     graded = work / "graded"
-    paths = [str(work / "corpus" / f"{name}.ipynb") for name in entries]
-    command = [sys.executable, "-m", "grader.cli", "grade", "--assignment", str(ASSIGNMENT)]
-    command += ["--out", str(graded), "--seed", "7", "--workers", str(workers), *paths]
-    done = subprocess.run([*FENCE, *command], capture_output=True, text=True, cwd=ROOT, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"grader grade failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    for name in names:
+        paths = sorted(str(p) for p in (work / "corpus" / name).glob("*.ipynb"))
+        command = [sys.executable, "-m", "grader.cli", "grade", "--assignment"]
+        command += [str(ASSIGNMENTS / name), "--out", str(graded / name), "--seed", "7"]
+        command += ["--workers", str(workers), *paths]
+        done = subprocess.run(
+            [*FENCE, *command], capture_output=True, text=True, cwd=ROOT, check=False
+        )
+        if done.returncode != 0:
+            raise SystemExit(f"grader grade failed ({done.returncode}):\n{done.stderr[-3000:]}")
     return entries, graded
 
 

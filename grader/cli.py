@@ -92,8 +92,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     assign = command("assign", _assign, "Release the student notebook of an assignment.")
-    assign.add_argument("assignment", help="assignment folder, e.g. assignments/<name>")
+    assign.add_argument("assignment", nargs="?", help="assignment folder, e.g. assignments/<name>")
     assign.add_argument("--out", default="release", help="output folder (default: release/)")
+    assign.add_argument(
+        "--from-nbgrader",
+        metavar="NOTEBOOK",
+        help="write a starting assignment folder in --out from an nbgrader source notebook",
+    )
+    assign.add_argument(
+        "--functions",
+        metavar="F,G",
+        help="with --from-nbgrader: the graded functions (default: those the solutions define)",
+    )
 
     grade = command("grade", _grade, "Run every submission in a sandbox and score it.")
     grade.add_argument(

@@ -1,7 +1,9 @@
-"""A corpus of student notebooks for the LSTM gates, built from the release: one or two
-mistakes each (a notebook per mistake class the diagnosis knows), and correct notebooks in
-unusual styles. Each entry says which functions lose points and which hint codes may name the
-mistake there; a hint anywhere else is a false hint.
+"""A corpus of student notebooks, built from the releases of the three assignments (the LSTM
+gates here, rnn_gradients and lstm_backward in diagnosis_corpus_more.py): one or two mistakes
+each (a notebook per mistake class the diagnosis knows, and a composite with a mistake of its
+own beside a wrong part, for every composite), and correct notebooks in unusual styles. Each
+entry says which functions lose points and which hint codes may name the mistake there; a hint
+anywhere else is a false hint.
 
 Used by tests/test_diagnosis_corpus.py and benchmarks/diagnosis_tally.py.
 """
@@ -16,7 +18,8 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
-ASSIGNMENT = ROOT / "assignments" / "lstm_gates"
+ASSIGNMENTS = ROOT / "assignments"
+ASSIGNMENT = ASSIGNMENTS / "lstm_gates"  # the assignment of the entries without one
 MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION\n", re.MULTILINE)
 COMPOSITES = ("lstm_cell", "lstm_forward")
 
@@ -29,6 +32,7 @@ class Entry:
     about: str
     edits: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     lost: dict[str, set[str]] = field(default_factory=dict)
+    assignment: str = "lstm_gates"
 
 
 def _through_composites(part: str, codes: set[str]) -> dict[str, set[str]]:
@@ -293,7 +297,8 @@ CORRECT: dict[str, Entry] = {
 
 def filled(release: nbformat.NotebookNode, entry: Entry) -> nbformat.NotebookNode:
     """The release with every stub replaced by its solution, then ``entry``'s edits made."""
-    source = {c.id: c for c in nbformat.read(ASSIGNMENT / "source.ipynb", as_version=4).cells}
+    source_path = ASSIGNMENTS / entry.assignment / "source.ipynb"
+    source = {c.id: c for c in nbformat.read(source_path, as_version=4).cells}
     nb = nbformat.from_dict(json.loads(json.dumps(release)))
     for cell in nb.cells:
         if "# YOUR CODE HERE" in cell.source:
@@ -305,13 +310,22 @@ def filled(release: nbformat.NotebookNode, entry: Entry) -> nbformat.NotebookNod
     return nb
 
 
-def build(release: nbformat.NotebookNode, out: Path) -> dict[str, Entry]:
-    """Write every corpus notebook as ``out/<name>.ipynb``; the entries by name."""
-    out.mkdir(parents=True, exist_ok=True)
-    entries = {**BUGGY, **CORRECT}
-    for name, entry in entries.items():
-        nbformat.write(filled(release, entry), out / f"{name}.ipynb")
-    return entries
+def entries() -> dict[str, Entry]:
+    """Every notebook of the corpus by name, over the three assignments."""
+    from diagnosis_corpus_more import MORE
+
+    return {**BUGGY, **MORE, **CORRECT}
+
+
+def build(releases: dict[str, nbformat.NotebookNode], out: Path) -> dict[str, Entry]:
+    """Write every corpus notebook as ``out/<assignment>/<name>.ipynb`` from the release of its
+    assignment (``releases``); the entries by name."""
+    every = entries()
+    for name, entry in every.items():
+        folder = out / entry.assignment
+        folder.mkdir(parents=True, exist_ok=True)
+        nbformat.write(filled(releases[entry.assignment], entry), folder / f"{name}.ipynb")
+    return every
 
 
 @dataclass
@@ -328,10 +342,12 @@ class Tally:
 
 
 def tally(entries: dict[str, Entry], graded: Path) -> Tally:
-    """Compare the graded corpus (``graded/<name>/results.json``) with the entries."""
+    """Compare the graded corpus (``graded/<assignment>/<name>/results.json``) with the
+    entries."""
     result = Tally()
     for name, entry in entries.items():
-        tests = json.loads((graded / name / "results.json").read_text())["tests"]
+        tests = json.loads((graded / entry.assignment / name / "results.json").read_text())
+        tests = tests["tests"]
         hints = {
             t["name"]: set(re.findall(r"^Hint \[([\w-]+)\]", t["output"], re.M)) for t in tests
         }

@@ -12,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
-from diagnosis_corpus import BUGGY, CORRECT, tally  # noqa: E402
+from diagnosis_corpus import BUGGY, CORRECT, entries, tally  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -22,6 +22,30 @@ def corpus(tmp_path_factory):
     from diagnosis_tally import grade_corpus  # benchmarks/diagnosis_tally.py
 
     return grade_corpus(tmp_path_factory.mktemp("corpus"), workers=2)
+
+
+COMPOSITES = ("lstm_cell", "lstm_forward", "rnn_forward", "rnn_backward", "gradient_norms")
+
+
+def test_every_composite_has_a_mistake_of_its_own_beside_a_wrong_part():
+    both = {
+        function
+        for entry in entries().values()
+        for function, codes in entry.lost.items()
+        if "composition" in codes and len(entry.lost) > 1 and "wrong-part" not in codes
+    }
+    assert set(COMPOSITES) | {"lstm_backward"} <= both
+
+
+def test_reshape_for_transpose_in_every_gate_and_the_rnn_step():
+    reshaped = {
+        function
+        for entry in entries().values()
+        for function, codes in entry.lost.items()
+        if codes & {"reshape-for-transpose", "product-reshaped"} and "wrong-part" not in codes
+    }
+    gates = {"forget_gate", "input_gate", "candidate_memory", "output_gate"}
+    assert gates | {"rnn_step"} <= reshaped
 
 
 def test_the_corpus_covers_every_mistake_class_and_unusual_styles():
@@ -39,13 +63,29 @@ def test_marks_hints_and_no_false_hint(corpus):
     assert result.wrong_marks == []
     assert result.unnamed == []
     assert result.false_hints == []
-    assert result.named == result.buggy == len(BUGGY)
+    assert result.named == result.buggy == len(entries) - len(CORRECT)
+
+
+def test_only_because_is_said_only_when_proven(corpus):
+    """The issue's notebook: a tanh output gate, and lstm_forward restarting every step from
+    h0 and c0. Fixing lstm_cell would not fix lstm_forward, so both are named."""
+    _, graded = corpus
+    folder = graded / "lstm_gates" / "tanh-output-and-restart"
+    tests = {
+        t["name"]: t["output"] for t in json.loads((folder / "results.json").read_text())["tests"]
+    }
+    assert "only because" not in tests["lstm_forward"]
+    assert (
+        "besides lstm_cell, which is wrong on its own, lstm_forward has a mistake of its own"
+        in tests["lstm_forward"]
+    )
+    assert "lstm_cell is wrong only because output_gate is: fix that first" in tests["lstm_cell"]
 
 
 def test_correct_styles_get_full_marks(corpus):
     entries, graded = corpus
     for name in CORRECT:
-        document = json.loads((graded / name / "results.json").read_text())
+        document = json.loads((graded / "lstm_gates" / name / "results.json").read_text())
         assert document["score"] == 100, name
         assert "Hint" not in json.dumps(document["tests"]), name
 
@@ -54,7 +94,7 @@ def test_blame_names_the_part_and_never_a_part_that_passed(corpus):
     _, graded = corpus
     tests = {
         t["name"]: t["output"]
-        for t in json.loads((graded / "tanh-forget" / "results.json").read_text())["tests"]
+        for t in json.loads((graded / "lstm_gates/tanh-forget/results.json").read_text())["tests"]
     }
     assert "lstm_cell is wrong only because forget_gate is: fix that first" in tests["lstm_cell"]
     for gate in ("input_gate", "candidate_memory", "output_gate"):

@@ -30,22 +30,32 @@ ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 @dataclass(frozen=True)
 class _Spec:
     """How a mistake changes the equations: ``gate_overrides`` maps a gate to (activation,
-    concat order, use bias); ``cell``/``hidden`` replace the cell-state and hidden-state
+    concat order, use bias[, product]); ``cell``/``hidden`` replace the cell-state and hidden-state
     equations; ``flags`` change how the cell and the sequence are put together."""
 
     code: str
     message: str
     functions: tuple[str, ...]
-    gate_overrides: Mapping[str, tuple[str, str, bool]] = field(default_factory=dict)
+    gate_overrides: Mapping[str, tuple] = field(default_factory=dict)
     cell: Callable | None = None
     hidden: Callable | None = None
     flags: frozenset[str] = frozenset()
 
 
-def _gate(activation: str, order: str, use_bias: bool) -> Callable:
+# How W meets [x_t, h_prev] (N, D+H): the notes' xh @ W.T, or a reshape where a transpose was
+# meant, on W (H, D+H) -> (D+H, H) or on the product W @ xh.T (H, N) -> (N, H). Each keeps the
+# numbers in their order, so the shapes fit and only the values are wrong.
+PRODUCTS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    "transpose": lambda xh, W: xh @ W.T,
+    "reshape-W": lambda xh, W: xh @ W.reshape(W.shape[1], W.shape[0]),
+    "reshape-product": lambda xh, W: (W @ xh.T).reshape(xh.shape[0], W.shape[0]),
+}
+
+
+def _gate(activation: str, order: str, use_bias: bool, product: str = "transpose") -> Callable:
     def gate(x_t, h_prev, W, b):
         xh = np.concatenate([x_t, h_prev] if order == "xh" else [h_prev, x_t], axis=1)
-        z = xh @ W.T + (b if use_bias else 0.0)
+        z = PRODUCTS[product](xh, W) + (b if use_bias else 0.0)
         return ACTIVATIONS[activation](z)
 
     return gate
@@ -83,6 +93,20 @@ def _gate_mistakes() -> list[_Spec]:
                 f"{name} matches the gate without its bias: add b.",
                 users,
                 {name: (activation, "xh", False)},
+            ),
+            _Spec(
+                "reshape-for-transpose",
+                f"{name} matches [x_t, h_prev] @ W.reshape(D + H, H): reshape keeps the numbers"
+                f" in W's row order, it does not transpose; use W.T.",
+                users,
+                {name: (activation, "xh", True, "reshape-W")},
+            ),
+            _Spec(
+                "product-reshaped",
+                f"{name} matches (W @ [x_t, h_prev].T).reshape(N, H): reshape keeps the numbers"
+                f" in their (H, N) order, it does not transpose; use .T, or [x_t, h_prev] @ W.T.",
+                users,
+                {name: (activation, "xh", True, "reshape-product")},
             ),
             _Spec(
                 "missing-activation",

@@ -189,6 +189,24 @@ MISTAKES = (
         step=lambda x_t, h_prev, W_xh, W_hh, b_h: np.tanh(x_t @ W_xh.T + h_prev @ W_hh + b_h),
     ),
     _mistake(
+        "reshape-for-transpose",
+        "{function} matches x_t @ W_xh.reshape(D, H): reshape keeps the numbers in W_xh's row "
+        "order, it does not transpose; use W_xh.T.",
+        STEP_USERS,
+        step=lambda x_t, h_prev, W_xh, W_hh, b_h: np.tanh(
+            x_t @ W_xh.reshape(W_xh.shape[1], W_xh.shape[0]) + h_prev @ W_hh.T + b_h
+        ),
+    ),
+    _mistake(
+        "product-reshaped",
+        "{function} matches (W_xh @ x_t.T).reshape(N, H): reshape keeps the numbers in their "
+        "(H, N) order, it does not transpose; use .T, or x_t @ W_xh.T.",
+        STEP_USERS,
+        step=lambda x_t, h_prev, W_xh, W_hh, b_h: np.tanh(
+            (W_xh @ x_t.T).reshape(x_t.shape[0], W_xh.shape[0]) + h_prev @ W_hh.T + b_h
+        ),
+    ),
+    _mistake(
         "state-not-carried",
         "{function} matches an RNN that restarts every step from h0: step t must read the h_t "
         "that step t - 1 produced.",

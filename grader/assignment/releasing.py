@@ -16,7 +16,7 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
 
 from grader import forbidden
-from grader.assignment import owned, public, source
+from grader.assignment import instructor, owned, public, source
 from grader.assignment.config import CONFIG_NAME, AssignmentConfig
 from grader.assignment.package import Assignment, load_assignment
 from grader.errors import UserError
@@ -42,7 +42,7 @@ def _student_notebook(
     for index, cell in enumerate(notebook.cells):
         if index == first:
             cells += owned_cells
-        cells.append(_released_cell(cell, index, plan.regions.get(index, [])))
+        cells.append(_released_cell(cell, index, plan, config))
         if index in graded_at:
             calls = "\n".join(f'check("{name}")' for name in graded_at[index])
             cells.append(new_code_cell(calls, id=f"grader-check-{graded_at[index][0]}"))
@@ -59,10 +59,32 @@ def _student_notebook(
     return released
 
 
+def _released_text(
+    cell: nbformat.NotebookNode, index: int, plan: source.SourcePlan, config: AssignmentConfig
+) -> str:
+    """The cell's text as students receive it: solutions stubbed, hidden tests and mark schemes
+    cut out, an nbgrader answer cell replaced whole, as nbgrader does."""
+    if index in plan.answer_cells:
+        return "\n".join(source.STUB) if cell.cell_type == "code" else instructor.ANSWER_STUB
+    lines: list[str | None] = list(cell.source.splitlines())
+    for begin, end in plan.withheld.get(index, []):
+        lines[begin : end + 1] = [None] * (end + 1 - begin)
+    stubbed = source.stubbed(lines, plan.regions.get(index, []))
+    text = "\n".join(line for line in stubbed if line is not None)
+    left = instructor.leftover_marker(text)
+    if left is not None:
+        raise UserError(
+            f"{source.describe_cell(config.source, index, cell)}: the line {left.strip()!r}"
+            f" looks like an nbgrader marker but is not one on a line of its own, so what it"
+            f" marks would reach students; write the marker alone on its line"
+        )
+    return text
+
+
 def _released_cell(
-    cell: nbformat.NotebookNode, index: int, regions: list[tuple[int, int]]
+    cell: nbformat.NotebookNode, index: int, plan: source.SourcePlan, config: AssignmentConfig
 ) -> nbformat.NotebookNode:
-    text = "\n".join(source.stubbed(cell.source.splitlines(), regions)) if regions else cell.source
+    text = _released_text(cell, index, plan, config)
     released = nbformat.from_dict(
         {
             "cell_type": cell.cell_type,
@@ -73,7 +95,7 @@ def _released_cell(
     )
     if cell.cell_type == "code":
         released.outputs, released.execution_count = [], None
-    elif "attachments" in cell:
+    elif "attachments" in cell and index not in plan.answer_cells:
         released.attachments = cell.attachments
     return released
 
@@ -147,7 +169,20 @@ def _write_release(assignment: Assignment, out_dir: Path) -> Path:
 
 
 def cli(args: argparse.Namespace) -> int:
-    """``grader assign ASSIGNMENT --out DIR``."""
+    """``grader assign ASSIGNMENT --out DIR``, or ``--from-nbgrader NOTEBOOK --out DIR``."""
+    if args.from_nbgrader:
+        if args.assignment:
+            raise UserError("give an assignment folder or --from-nbgrader NOTEBOOK, not both")
+        from grader.assignment import from_nbgrader
+
+        return from_nbgrader.cli(args)
+    if not args.assignment:
+        raise UserError(
+            "name the assignment folder to release (grader assign assignments/<name>), or"
+            " start one from nbgrader with --from-nbgrader NOTEBOOK --out DIR"
+        )
+    if args.functions:
+        raise UserError("--functions goes with --from-nbgrader only")
     assignment = load_assignment(Path(args.assignment))
     out = _write_release(assignment, Path(args.out))
     config = assignment.config

@@ -11,29 +11,34 @@ import contextlib
 import difflib
 import io
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import nbformat
 from IPython.core.inputtransformer2 import TransformerManager
 
+from grader.assignment import instructor
 from grader.assignment.config import CONFIG_NAME, AssignmentConfig
 from grader.errors import UserError
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
-_MARKER = re.compile(r"^\s*#+\s*(BEGIN|END)\s+SOLUTION\s*$")
+MARKER = re.compile(r"^\s*#+\s*(BEGIN|END)\s+SOLUTION\s*$")
 Signatures = Mapping[str, "tuple[str, ...] | None"]
 
 
 @dataclass(frozen=True)
 class SourcePlan:
-    """Where the solutions are: line ranges per cell, and the cell defining each graded function."""
+    """Where the solutions are: line ranges per cell, and the cell defining each graded function;
+    what else students may not see: withheld line ranges per cell (hidden tests, mark schemes)
+    and the answer cells nbgrader's metadata marks without markers, released as stubs whole."""
 
     regions: dict[int, list[tuple[int, int]]]
     defined_in: dict[str, int]
+    withheld: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+    answer_cells: frozenset[int] = frozenset()
 
 
 def describe_cell(path: Path, index: int, cell: nbformat.NotebookNode) -> str:
@@ -49,11 +54,15 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
         raise UserError(f"{path} is not a readable Jupyter notebook: {error}") from None
 
 
+def has_solution_markers(text: str) -> bool:
+    return any(MARKER.match(line) for line in text.splitlines())
+
+
 def _solution_regions(lines: list[str], where: str) -> list[tuple[int, int]]:
     """(begin, end) line numbers of each solution region; UserError when they do not pair up."""
     regions, begin = [], None
     for number, line in enumerate(lines):
-        marker = _MARKER.match(line)
+        marker = MARKER.match(line)
         if not marker:
             continue
         if marker.group(1) == "BEGIN":
@@ -76,17 +85,19 @@ def _solution_regions(lines: list[str], where: str) -> list[tuple[int, int]]:
     return regions
 
 
-def stubbed(lines: list[str], regions: list[tuple[int, int]]) -> list[str]:
-    """``lines`` with each region replaced by the stub, indented like its BEGIN marker."""
+def stubbed(lines: Sequence[str | None], regions: list[tuple[int, int]]) -> list[str | None]:
+    """``lines`` with each region replaced by the stub, indented like its BEGIN marker (a line
+    may be None: one already left out, kept in place so the line numbers hold)."""
     out, last = [], 0
     for begin, end in regions:
-        indent = lines[begin][: len(lines[begin]) - len(lines[begin].lstrip())]
+        marker = lines[begin] or ""
+        indent = marker[: len(marker) - len(marker.lstrip())]
         out += lines[last:begin] + [indent + s for s in STUB]
         last = end + 1
     return out + lines[last:]
 
 
-def _parse(source: str) -> ast.Module | None:
+def parse_cell(source: str) -> ast.Module | None:
     """The cell's syntax tree, IPython magics and shell escapes included; None if invalid."""
     try:
         return ast.parse(TransformerManager().transform_cell(source))
@@ -100,6 +111,8 @@ def plan_source(
     """Find and check the solution regions and the graded functions of the source notebook."""
     path = config.source
     regions: dict[int, list[tuple[int, int]]] = {}
+    withheld: dict[int, list[tuple[int, int]]] = {}
+    answer_cells: set[int] = set()
     definitions: dict[str, list[tuple[int, ast.FunctionDef]]] = {}
     for index, cell in enumerate(notebook.cells):
         where = describe_cell(path, index, cell)
@@ -107,17 +120,22 @@ def plan_source(
         found = _solution_regions(lines, where)
         if found and cell.cell_type != "code":
             raise UserError(f"{where}: solution markers belong in code cells only")
+        cut = instructor.withheld_regions(lines, where, found)
+        if cut:
+            withheld[index] = cut
+        if instructor.is_answer_cell(cell) and not found:
+            answer_cells.add(index)
         if cell.cell_type != "code":
             continue
         if found:
             regions[index] = found
             stub = "\n".join(stubbed(lines, found))
-            if _parse(stub) is None:
+            if parse_cell(stub) is None:
                 raise UserError(
                     f"{where}: with the solution replaced by a stub the cell is no longer valid"
                     f" Python; put the markers around whole statements of a function body"
                 )
-        tree = _parse(cell.source)
+        tree = parse_cell(cell.source)
         if tree is None and found:
             try:
                 ast.parse(cell.source)
@@ -130,6 +148,8 @@ def plan_source(
         for node in tree.body:
             if isinstance(node, ast.FunctionDef):
                 definitions.setdefault(node.name, []).append((index, node))
+    for function in config.functions:
+        _refuse_answer_cell(notebook, path, function.name, definitions, answer_cells)
     if not regions:
         raise UserError(
             f"{path}: no solution markers found; put each solution between lines"
@@ -151,7 +171,27 @@ def plan_source(
             regions,
             signatures.get(function.name),
         )
-    return SourcePlan(regions, defined_in)
+    return SourcePlan(regions, defined_in, withheld, frozenset(answer_cells))
+
+
+def _refuse_answer_cell(
+    notebook: nbformat.NotebookNode,
+    path: Path,
+    name: str,
+    definitions: Mapping[str, list[tuple[int, ast.FunctionDef]]],
+    answer_cells: set[int],
+) -> None:
+    """A graded function in an answer cell nbgrader marks by metadata alone would reach the
+    students as a bare stub, its name and signature gone with the answer."""
+    for index, _ in definitions.get(name, []):
+        if index in answer_cells:
+            raise UserError(
+                f"{describe_cell(path, index, notebook.cells[index])}: an nbgrader answer cell"
+                f" (metadata solution: true) without markers defines the graded function {name};"
+                f" released as nbgrader releases it, the whole cell would become a stub and"
+                f" students would not see {name}'s signature. Put the body of {name} between"
+                f" {BEGIN} and {END}"
+            )
 
 
 def _undefined(

@@ -12,7 +12,7 @@ import os
 import select
 import signal
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from grader.engine.run import Run
 
 __all__ = ["ProbeSession"]
+StandInTables = Mapping[str, Sequence[tuple[tuple, object]]] | None
 
 VERBS = (CONSTRUCTS, CALLS)
 SEAL_REFUSALS = ("[Errno 30] Read-only file system", "[Errno 1] Operation not permitted")
@@ -65,8 +66,10 @@ class ProbeSession:
             os.close(calls_r)
             os.close(replies_w)
 
-    def call(self, function: str, args: tuple) -> ProbeOutcome:
-        """Call ``function`` on ``args`` in this session's process."""
+    def call(self, function: str, args: tuple, stand_ins: StandInTables = None) -> ProbeOutcome:
+        """Call ``function`` on ``args`` in this session's process; ``stand_ins`` maps a part's
+        name to ``[(args, value), ...]``, the answers its stand-in gives for that call only
+        (see gradersandbox.standin)."""
         if not function.isidentifier():
             raise ValueError(f"not a function name: {function!r}")
         if self.broken is not None:
@@ -74,7 +77,9 @@ class ProbeSession:
         timeout = min(self.run.limits.probe_timeout, self.run.left())
         if timeout <= 0:
             return ProbeOutcome(None, "not called: the notebook's time limit was reached")
-        request = (function, tuple(_to_wire(arg) for arg in args))
+        request: tuple = (function, tuple(_to_wire(arg) for arg in args))
+        if stand_ins:
+            request += (_tables_to_wire(stand_ins),)
         try:
             wire.send(self._calls, "k", request)
             reply = self._receive(time.monotonic() + timeout)
@@ -120,6 +125,20 @@ class ProbeSession:
         if self.broken is not None and self.pid is not None:
             self.run.channel.signal(self.pid, signal.SIGKILL)
         self.run.channel.drain_output()
+
+
+def _tables_to_wire(stand_ins: Mapping[str, Sequence[tuple[tuple, object]]]) -> dict:
+    def value(answer) -> tuple:
+        if isinstance(answer, dict):
+            return ("dict", {str(key): _to_wire(item) for key, item in answer.items()})
+        if isinstance(answer, tuple):
+            return ("several", [_to_wire(item) for item in answer])
+        return ("one", _to_wire(answer))
+
+    return {
+        name: [(tuple(_to_wire(arg) for arg in args), value(answer)) for args, answer in entries]
+        for name, entries in stand_ins.items()
+    }
 
 
 def _to_wire(arg):

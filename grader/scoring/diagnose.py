@@ -23,11 +23,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from grader.scoring import behaviour
+from grader.scoring import behaviour, proof
 from grader.scoring.compare import FunctionResult, Rules, close
 from grader.scoring.values import HiddenCase, as_value, copy_args
 
-Call = tuple[str, tuple]  # (function, args)
+# (function, args), or (function, args, stand-in tables) for a proof (grader.scoring.proof)
+Call = tuple[str, tuple] | tuple[str, tuple, dict]
 # Makes the calls, each in a fresh process from the notebook's state, except that a call with
 # the very same args object as the one before it runs in the same process (a repeated call,
 # which shows random numbers: fresh processes forked from one state draw the same ones).
@@ -37,6 +38,9 @@ BLAME_HINT = "{function} is wrong only because {parts} {verb}: fix that first."
 COMPOSITION_HINT = (
     "{function}'s parts give the right values on its inputs, so the mistake is in how"
     " {function} puts them together: compare it with the notes step by step."
+)
+PART_FIRST_HINT = (
+    "{function} fails where {parts} {verb} wrong: fix that first, then check {function} again."
 )
 MIXED_HINT = (
     "besides {parts}, which {verb} wrong on {its} own, {function} puts its parts together"
@@ -242,14 +246,48 @@ def diagnose(
                 checks.append((name, "perturb", (position, changed), len(first_calls), index))
                 first_calls.append((name, changed))
     own = len(first_calls)
+    proofs = proof.proofs_for(failing, results, outcomes, known)
+    proof_calls = {name: shown.calls(known, cases[name]) for name, shown in proofs.items()}
 
     def first_round(replay_calls: list[Call]) -> list:
-        """The behaviour calls and the replays' first calls, in one batch."""
-        answers = call_batch(first_calls + replay_calls)
+        """The behaviour calls, the proofs' calls and the replays' first calls, in one batch."""
+        answers = call_batch(first_calls + sum(proof_calls.values(), []) + replay_calls)
         _behaviour(failing, cases, outcomes, known, rules, checks, answers[:own])
-        return answers[own:]
+        at = own
+        for name, calls in proof_calls.items():
+            proofs[name].judge(answers[at : at + len(calls)], cases[name], rules)
+            at += len(calls)
+        return answers[at:]
 
     _blame(failing, results, outcomes, known, rules, replays, call_batch, first_round, max_rounds)
+    for name, shown in proofs.items():
+        _conclude(failing[name], shown, [p for p in known.parts[name] if p in shown.parts], rules)
+
+
+def _conclude(result: FunctionResult, shown: proof.Proof, direct: list[str], rules: Rules) -> None:
+    """Say "only because" where the proof holds, both mistakes where it fails, and neither
+    where it could not be made (the replay's evidence is not proof)."""
+    parts, verb, its = _join(direct or shown.parts)
+    name = shown.composite
+    if shown.verdict == proof.RIGHT:
+        for code in [c for c in result.hints if c not in _codes_of(rules, shown.parts, name)]:
+            _drop(result, code)
+        _add(result, "wrong-part", BLAME_HINT.format(function=name, parts=parts, verb=verb), True)
+        return
+    if "wrong-part" in result.hints:
+        _drop(result, "wrong-part")
+        if shown.verdict == proof.UNPROVEN:
+            text = PART_FIRST_HINT.format(function=name, parts=parts, verb=verb)
+            _add(result, "part-first", text, first=True)
+    if shown.verdict == proof.WRONG:
+        if "composition" in result.hints:
+            _drop(result, "composition")
+        own = proof.OWN_MISTAKE_HINT.format(
+            function=name, parts=parts, verb=verb, its=its, fails=shown.fails
+        )
+        _add(result, "composition", own)
+        for code, text in shown.own_mistakes.items():
+            _add(result, code, text)
 
 
 def _hint(rules: Rules, code: str, function: str, which: str = "") -> str:

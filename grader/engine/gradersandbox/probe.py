@@ -13,7 +13,7 @@ import builtins
 import os
 import signal
 
-from . import seal, watch, wire
+from . import seal, standin, watch, wire
 
 _SIMPLE = ("?", "b", "B", "h", "H", "i", "I", "l", "L", "q", "Q", "e", "f", "d")
 _NATIVE_8 = {"l": "q", "L": "Q"}  # on 64-bit Linux
@@ -48,11 +48,11 @@ def serve(namespace: dict, down: int, up: int, limit: int, forbidden=()) -> None
         order = wire.receive(down, _MAX_ORDER)
         if order is None or order[0] != "k":
             return
-        name, args = order[1]
+        name, args, *stand_ins = order[1]  # stand-ins: a diagnosis's parts (see .standin)
         watching = watch.Watch(forbidden)
         _signal(_SIGINT, _interrupt)
         try:
-            reply = ("v", _call(namespace, name, args, limit, watching))
+            reply = ("v", _call(namespace, name, args, limit, watching, *stand_ins))
         except _BaseException as error:
             try:
                 reply = ("e", (_type(error).__name__ + ": " + _str(error), watching.record()))
@@ -62,7 +62,7 @@ def serve(namespace: dict, down: int, up: int, limit: int, forbidden=()) -> None
         wire.send(up, *reply)
 
 
-def _call(namespace: dict, name: str, args, limit: int, watching: watch.Watch):
+def _call(namespace: dict, name: str, args, limit: int, watching: watch.Watch, tables=None):
     if name not in namespace:
         raise _NameError("name '" + name + "' is not defined")
     function = namespace[name]
@@ -70,11 +70,15 @@ def _call(namespace: dict, name: str, args, limit: int, watching: watch.Watch):
         raise _TypeError("'" + name + "' is " + _type(function).__name__ + ", not a function")
     values = [_decode(item) for item in args]
     before = [_snapshot(value) for value in values]
+    parts = standin.StandIns(tables or {}, _decode, _flatten)
+    parts.install(namespace)
     watching.start()
     try:
         result = function(*values)
     finally:
         watching.stop()
+        parts.remove(namespace)
+    parts.check_used()
     mutated = [i for i, value in enumerate(values) if _snapshot(value) != before[i]]
     return _encode_result(result, limit) + (mutated, watching.record())
 
