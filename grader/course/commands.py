@@ -15,13 +15,23 @@ from grader.course.config import Course, load_course
 from grader.course.rubric import Projects, load_projects
 from grader.errors import UserError
 
-DEFAULT_COURSE = "assignments/course.toml"
+# The course file when --course is not given: a course folder's own (`grader init`), run from
+# inside it, or the repository's shipped course, run from a checkout.
+DEFAULT_COURSES = ("course.toml", "assignments/course.toml")
+
+
+def _default_course() -> str:
+    return next((c for c in DEFAULT_COURSES if Path(c).is_file()), DEFAULT_COURSES[0])
+
+
 DEFAULT_OUT = "graded"
 
 
 def add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--course", default=DEFAULT_COURSE, help=f"course file (default: {DEFAULT_COURSE})"
+        "--course",
+        default=None,
+        help=f"course file (default: {' or '.join(DEFAULT_COURSES)}, whichever is here)",
     )
     parser.add_argument(
         "--out",
@@ -82,7 +92,7 @@ def add_parsers(command) -> None:  # noqa: ANN001 - cli.py's local `command` hel
 
 
 def _load(args: argparse.Namespace) -> tuple[Course, Projects | None, Path]:
-    course = load_course(Path(args.course))
+    course = load_course(Path(args.course or _default_course()))
     projects = load_projects(course.projects_dir) if course.projects else None
     if projects is not None:
         unknown = {c.id for c in course.projects} - {p.id for p in projects.projects}
