@@ -8,6 +8,7 @@ a control run without the sandbox shows that the same notebook does reach what i
 from __future__ import annotations
 
 import ast
+import os
 import re
 import socket
 import socketserver
@@ -542,7 +543,9 @@ def test_without_writable_cgroups_runs_go_on_as_before_with_a_warning(tmp_path):
     report = run_fenced(tmp_path, runs, marker=SLEEPER, cgroups_read_only=True)
     escaped, spawned = report["results"]
 
-    assert "Read-only file system" in report["cgroup_support"]
+    # As root the test made the cgroups read-only; an ordinary user may not write them anyway.
+    why = "Read-only file system" if os.getuid() == 0 else "Permission denied"
+    assert why in report["cgroup_support"]
     assert report["stderr"].count("grader: warning: no cgroup for student code") == 1
     assert (escaped["status"], spawned["status"]) == ("completed", "completed")
     assert_alive(escaped)
