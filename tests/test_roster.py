@@ -44,11 +44,14 @@ def test_ids_are_found_as_whole_words_only(tmp_path):
     ("text", "says"),
     [
         ("", "empty"),
-        ("id,name,role\n", "lacks email"),
+        (
+            "name,phone\nA,123\n",
+            "or email; columns found: 'name', 'phone'",
+        ),
         ("id,name,email,role\n", "nobody on it"),
         ("id,name,email,role\na/b,A,a@x.org,\n", "line 2: id 'a/b'"),
         ("id,name,email,role\nA1,A,a@x.org,\nA1,B,b@x.org,\n", "line 3: id A1 is also on line 2"),
-        ("id,name,email,role\nA1,A,a@x.org,teacher\n", "role 'teacher'"),
+        ("id,name,email,role\nA1,A,a@x.org,wizard\n", "role 'wizard'"),
         ("id,name,email,role\nA1,A,not-an-address,\n", "'not-an-address' is not an email"),
         ("id,name,email,role\nA1,A,a@x.org,\nA2,B,A@x.org,\n", "line 3: a@x.org is also on line 2"),
     ],
