@@ -14,6 +14,8 @@ import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, getaddresses, parseaddr, parsedate_to_datetime
 
 _FREE, _END, _FATSECT = 0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFD
 _SECTOR, _MINI, _CUTOFF = 512, 64, 4096
@@ -144,9 +146,7 @@ def _filetime(moment: datetime) -> int:
     return int((moment.astimezone(UTC) - datetime(1601, 1, 1, tzinfo=UTC)).total_seconds() * 1e7)
 
 
-def _properties(
-    storage: _Entry, header: bytes, props: Sequence[tuple[int, int, object]]
-) -> None:
+def _properties(storage: _Entry, header: bytes, props: Sequence[tuple[int, int, object]]) -> None:
     """``(id, type, value)`` properties into ``storage``: the fixed table and substg streams."""
     table = header
     for prop_id, kind, value in props:
@@ -229,3 +229,33 @@ def outlook_msg(
         ],
     )
     return compound_file(root)
+
+
+def saved_from_outlook(mail: EmailMessage, mailbox: str, arrived: datetime) -> bytes:
+    """``mail`` as it arrived in the Outlook (Exchange) mailbox ``mailbox`` and was then saved
+    as a ``.msg``: its internet headers kept as they came, a Received header added by the
+    server, the text body and attachments as properties."""
+    stamp = format_datetime(arrived)
+    received = (
+        f"Received: from mail-sor-f41.google.com (209.85.220.41) by "
+        f"PN3PR01MB5678.INDPRD01.PROD.OUTLOOK.COM with HTTPS; {stamp}\r\n"
+    )
+    headers = received + "".join(f"{name}: {value}\r\n" for name, value in mail.items()) + "\r\n"
+    body = mail.get_body(("plain",))
+    files = [
+        (part.get_filename() or "", part.get_content(), part.get_content_type())
+        for part in mail.iter_attachments()
+    ]
+    name, address = parseaddr(str(mail["From"]))
+    to = [(n, a, 1) for n, a in getaddresses(mail.get_all("To", []))]
+    cc = [(n, a, 2) for n, a in getaddresses(mail.get_all("Cc", []))]
+    assert any(a == mailbox for _, a, _ in to + cc), "the mail must be addressed to the mailbox"
+    return outlook_msg(
+        headers,
+        (name, address),
+        parsedate_to_datetime(str(mail["Date"])),
+        str(mail["Subject"]),
+        body.get_content() if body is not None else "",
+        to + cc,
+        files,
+    )

@@ -50,7 +50,10 @@ def _read_outlook_msg(path: Path, source: str, settings: Settings) -> Parcel:
         ) from None
     try:
         with extract_msg.openMsg(data) as outlook:
-            raw = outlook.asEmailMessage().as_bytes()
+            message = outlook.asEmailMessage()
+            if not message["Subject"] and outlook.subject:  # headers made from properties
+                message["Subject"] = outlook.subject
+            raw = message.as_bytes()
     except Exception:  # any damage in a file from the wild is its reason, never a crash
         raise Rejected(
             "an Outlook .msg file that cannot be read (damaged, or not a mail message): "
@@ -74,7 +77,7 @@ def _envelope_time(from_line: bytes) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _mbox_items(path: Path, prefix: str, settings: Settings) -> list[Item]:
+def _mbox_items(path: Path, name: str, settings: Settings) -> list[Item]:
     box = mailbox.mbox(path, create=False)
     cap = settings.limits.max_message_bytes
 
@@ -85,13 +88,12 @@ def _mbox_items(path: Path, prefix: str, settings: Settings) -> list[Item]:
         return read_message(raw, source, settings, _envelope_time(from_line))
 
     return [
-        Item(f"{prefix}{path.name}#{n}", lambda k=key, n=n: read(k, f"{prefix}{path.name}#{n}"))
+        Item(f"{name}#{n}", lambda k=key, n=n: read(k, f"{name}#{n}"))
         for n, key in enumerate(box.keys(), 1)
     ]
 
 
-def _file_items(path: Path, prefix: str, settings: Settings) -> list[Item]:
-    source = f"{prefix}{path.name}"
+def _file_items(path: Path, source: str, settings: Settings) -> list[Item]:
     suffix = path.suffix.lower()
     if suffix == ".zip":
         return [Item(source, lambda: read_zip_item(path, source, settings))]
@@ -99,15 +101,17 @@ def _file_items(path: Path, prefix: str, settings: Settings) -> list[Item]:
         return [Item(source, lambda: read_message(_capped_bytes(path, settings), source, settings))]
     if suffix == ".msg":
         return [Item(source, lambda: _read_outlook_msg(path, source, settings))]
-    return _mbox_items(path, prefix, settings)
+    return _mbox_items(path, source, settings)
 
 
 def _one_inbox(inbox: Path, prefix: str, settings: Settings) -> list[Item]:
+    """The items of a folder (their sources ``prefix`` + file name) or of one file (its
+    source ``prefix`` itself)."""
     if inbox.is_dir():
         items: list[Item] = []
         for path in sorted(inbox.iterdir(), key=lambda p: natural_key(p.name)):
             if path.is_file() and path.suffix.lower() in _KINDS:
-                items.extend(_file_items(path, prefix, settings))
+                items.extend(_file_items(path, f"{prefix}{path.name}", settings))
         if not items:
             raise UserError(
                 f"{inbox} holds no .zip, .eml, .msg or .mbox files: give the folder where "
@@ -127,12 +131,18 @@ def _one_inbox(inbox: Path, prefix: str, settings: Settings) -> list[Item]:
 
 
 def inbox_items(inboxes: Sequence[Path], settings: Settings) -> list[Item]:
-    """Every item of every inbox, in order; with several inboxes each source starts with its
-    inbox's name (``course-a/inbox.mbox#3``)."""
-    names = [inbox.resolve().name or str(inbox) for inbox in inboxes]
+    """Every item of every inbox, in order. A file's source is its name (``Inbox.mbox#3``);
+    an item of a folder is named by its file, and with several inboxes by its folder too
+    (``outlook-box/hand-in.msg``). Two inboxes of one name (two Takeout exports) are told
+    apart by the folders they are in."""
+    resolved = [inbox.resolve() for inbox in inboxes]
+    names = [inbox.name for inbox in resolved]
     if len(set(names)) < len(names):
-        names = [str(inbox) for inbox in inboxes]
+        names = [f"{inbox.parent.name}/{inbox.name}" for inbox in resolved]
     items: list[Item] = []
     for inbox, name in zip(inboxes, names, strict=True):
-        items.extend(_one_inbox(inbox, f"{name}/" if len(inboxes) > 1 else "", settings))
+        if inbox.is_dir():
+            items.extend(_one_inbox(inbox, f"{name}/" if len(inboxes) > 1 else "", settings))
+        else:
+            items.extend(_one_inbox(inbox, name, settings))
     return items

@@ -183,6 +183,8 @@ def summary_lines(summary: Summary) -> list[str]:
 def cli(args: argparse.Namespace) -> int:
     deadline = parse_deadline(args.deadline) if args.deadline else None
     roster = load_roster(args.roster) if args.roster else None
+    if roster is not None:
+        print(f"Roster {roster.columns}")
     fetch = None
     if args.fetch:
         from grader.intake.fetch import FetchSettings
