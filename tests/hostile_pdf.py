@@ -1,5 +1,5 @@
 """PDFs that stall a reader, as they turn up in hand-ins: pages whose content stream holds a
-quarter of a million text operators (a chart exported point by point, a "print to PDF" of a
+180,000 text operators (a chart exported point by point, a "print to PDF" of a
 huge table), compressed as every PDF writer compresses it, with a broken cross-reference table
 and trailer (an upload cut short and "repaired"), so that the reader must first rebuild the
 file's object list by scanning it."""
@@ -9,13 +9,13 @@ from __future__ import annotations
 import zlib
 from pathlib import Path
 
-# pypdf gives up on a content stream past 2,000,000 tokens; each operator here has 8.
-_OPERATORS = 240_000
+# pypdf gives up on a content stream past 2,000,000 tokens; each operator here brings 10.
+_OPERATORS = 180_000
 
 
-def stalling_pdf(path: Path, pages: int = 5) -> Path:
+def stalling_pdf(path: Path, pages: int = 7) -> Path:
     """A PDF whose text takes pypdf about ten seconds of CPU and 400 MB a page to extract
-    (some 50 µs an operator), a minute at the default five pages; 50 KB on disk, since every
+    (some 50 µs an operator), a minute at the default seven pages; 50 KB on disk, since every
     page shows the same content stream."""
     content = b"".join(
         b"BT /F1 9 Tf %d %d Td (cell) Tj ET\n" % (n % 7 * 80, n % 11 * 70)

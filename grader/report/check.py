@@ -11,7 +11,6 @@ from reportlab.lib.pagesizes import A4, LETTER
 
 from grader.report.layout import MAX_PAGES
 from grader.report.pdf_reading import (
-    DEFAULT_PDF_LIMITS,
     PdfFacts,
     PdfLimits,
     PdfUnreadable,
@@ -25,7 +24,7 @@ _PAPERS = {"A4": A4, "US Letter": LETTER}
 _CM = 72 / 2.54
 
 
-def check_pdf(path: Path, limits: PdfLimits = DEFAULT_PDF_LIMITS) -> list[str]:
+def check_pdf(path: Path, limits: PdfLimits | None = None) -> list[str]:
     """Problems of a report PDF made with any tool: at most two pages no larger than A4 or US
     Letter, the six section headings in order, extractable text. An empty list means the PDF
     passes. The PDF is read in a limited child process (:mod:`grader.report.pdf_reading`);

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import signal
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+from grader.errors import UserError
 
 TOO_SLOW = "this PDF takes too long to read: export it again from the program that made it"
 LOCKED = (
@@ -34,8 +37,18 @@ class PdfLimits:
     memory_bytes: int = 1536 * 1024 * 1024  # address space: pypdf's own share is the most
     wall_seconds: float = 120.0  # a child waiting on a busy machine, never forever
 
-
-DEFAULT_PDF_LIMITS = PdfLimits()
+    @classmethod
+    def from_environment(cls) -> PdfLimits:
+        """The defaults, or ``GRADER_PDF_CPU_SECONDS`` and ``GRADER_PDF_MEMORY_MB`` where set
+        (a slow machine, a course whose reports are large)."""
+        try:
+            cpu = int(os.environ.get("GRADER_PDF_CPU_SECONDS") or cls.cpu_seconds)
+            memory = int(os.environ.get("GRADER_PDF_MEMORY_MB") or 0) * 1024 * 1024
+        except ValueError:
+            raise UserError(
+                "GRADER_PDF_CPU_SECONDS and GRADER_PDF_MEMORY_MB must be whole numbers"
+            ) from None
+        return cls(cpu, memory or cls.memory_bytes, max(cls.wall_seconds, 6.0 * cpu))
 
 
 class PdfUnreadable(Exception):
@@ -61,8 +74,10 @@ _READ: dict[tuple[str, int, PdfLimits], PdfFacts | PdfUnreadable] = {}
 _READ_KEPT = 512
 
 
-def read_pdf(path: Path, read_pages: int = 10, limits: PdfLimits = DEFAULT_PDF_LIMITS) -> PdfFacts:
-    """The facts of the PDF at ``path``; PdfUnreadable with the reason for the student."""
+def read_pdf(path: Path, read_pages: int = 10, limits: PdfLimits | None = None) -> PdfFacts:
+    """The facts of the PDF at ``path``; PdfUnreadable with the reason for the student.
+    ``limits``: :meth:`PdfLimits.from_environment` unless given."""
+    limits = limits or PdfLimits.from_environment()
     key = (hashlib.sha256(Path(path).read_bytes()).hexdigest(), read_pages, limits)
     if key not in _READ:
         try:
