@@ -292,3 +292,25 @@ def test_a_second_run_changes_no_file(collected, capsys: pytest.CaptureFixture[s
         "link), 1 unattributed, 1 rejected. 2 more were copies of these in another inbox, "
         "counted once." in printed
     )
+
+
+def test_a_canvas_export_as_the_roster_attributes_by_roll_number(tmp_path: Path) -> None:
+    (tmp_path / "canvas.csv").write_text(
+        "Student,ID,SIS User ID,SIS Login ID,Section\n"
+        "    Points Possible,,,,\n"
+        '"Menon, Rahul",10235,EE21B002,ee21b002,LSTM 2023\n',
+        encoding="utf-8",
+    )
+    mail = gmail(
+        "Rahul <rahul.personal@gmail.com>",
+        at(19),
+        "EE21B002 project 1",
+        "Attached.",
+        attachments=[("project1.ipynb", NB)],
+    )
+    out = tmp_path / "out"
+    summary = intake.collect(
+        takeout_mbox(tmp_path / "in.mbox", [mail]), out, roster=load_roster(tmp_path / "canvas.csv")
+    )
+    assert summary.placed == ["in.mbox#1"]
+    assert manifest(out, "EE21B002")["student"]["name"] == "Menon, Rahul"
