@@ -158,6 +158,10 @@ def summary_lines(summary: Summary) -> list[str]:
         for source, student, reason in summary.rejected
     ]
     lines += [f"  unattributed {row[0]} from {row[1]}: {row[4]}" for row in summary.unattributed]
+    lines += [
+        f"  no hand-in {source} from {sender} at {date}: {subject!r}"
+        for source, sender, date, subject, _, _ in summary.no_handin
+    ]
     if summary.fetched or summary.fetch_failed:
         lines.append(
             f"Fetched {summary.fetched} notebook(s) behind Colab links; "
