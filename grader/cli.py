@@ -180,7 +180,12 @@ def build_parser() -> argparse.ArgumentParser:
     bundle.add_argument("--out", default="bundle", help="output folder (default: bundle/)")
 
     collect = command("collect", _collect, "Turn an inbox of submissions into student folders.")
-    collect.add_argument("inbox", help="folder of bundle zips, an mbox file, or a folder of .eml")
+    collect.add_argument(
+        "inbox",
+        nargs="+",
+        help="folder of bundle zips, .eml, .msg and mbox files, or one such file; several "
+        "inboxes (the course's two addresses) are read as one",
+    )
     collect.add_argument("--out", default="submissions", help="output folder")
     collect.add_argument(
         "--deadline", default=None, help="ISO 8601 deadline, e.g. 2023-01-15T23:59+05:30"
@@ -188,7 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
     collect.add_argument(
         "--roster",
         default=None,
-        help="roster.csv (id,name,email,role): attribute hand-ins to roster ids, skip staff mail",
+        help="roster: roster.csv (id,name,email,role), a Canvas or Moodle export, or .xlsx; "
+        "attribute hand-ins to roster ids, skip staff mail",
     )
     collect.add_argument(
         "--fetch",

@@ -29,6 +29,7 @@ from reportlab.platypus import (
 )
 
 from grader.fonts import MONO, SANS, code_block, fonts, paragraph
+from grader.report.pdf_reading import DAMAGED, TOO_SLOW
 
 
 def format_size(size: int) -> str:
@@ -276,9 +277,14 @@ def write_submission_pdf(
     """
     sections: list[tuple[str, bytes]] = [("Cover", cover_pdf(manifest, root))]
     for number, project in enumerate(manifest["projects"], 1):
-        if project.get("report"):
+        if report := project.get("report"):
             title = f"Project {number} report"
-            sections.append((title, _report_section(title, root / project["report"])))
+            problems = manifest.get("checks", {}).get(report, {}).get("problems", [])
+            if any(problem.startswith(TOO_SLOW) for problem in problems):
+                # collect found it stalls a reader: it is never opened in this process
+                sections.append((title, message_pdf(title, f"{Path(report).name}: {TOO_SLOW}")))
+            else:
+                sections.append((title, _report_section(title, root / report)))
     for number, project in enumerate(manifest["projects"], 1):
         if project.get("notebook"):
             title = f"Appendix {number}: project {number} notebook {Path(project['notebook']).name}"
@@ -309,7 +315,5 @@ def _report_section(title: str, path: Path) -> bytes:
         buffer = io.BytesIO()
         writer.write(buffer)
         return buffer.getvalue()
-    except Exception as error:  # pypdf raises many types for broken or hostile PDFs
-        return message_pdf(
-            title, f"{path.name} could not be read as a PDF: {type(error).__name__}: {error}"
-        )
+    except Exception:  # pypdf raises many types for broken or hostile PDFs
+        return message_pdf(title, f"{path.name}: {DAMAGED}")

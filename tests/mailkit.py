@@ -15,7 +15,7 @@ import tempfile
 import unicodedata
 import zipfile
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
@@ -212,15 +212,27 @@ def gmail_inline_forward(
     )
 
 
-def takeout_mbox(path: Path, messages: Sequence[EmailMessage]) -> Path:
-    """An mbox as Google Takeout writes it: a 'From <id>@xxx <date>' line before each."""
+def takeout_mbox(
+    path: Path,
+    messages: Sequence[EmailMessage],
+    arrived: Sequence[datetime] | None = None,
+    raw: dict[int, bytes] | None = None,
+) -> Path:
+    """An mbox as Google Takeout writes it: a 'From <id>@xxx <date>' line before each, the
+    date when the mail arrived, in UTC (``arrived``, or a minute apart from 2023-01-01);
+    ``raw`` replaces the bytes of the messages at those positions (mail as it was damaged)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as stream:
         for number, mail in enumerate(messages):
-            when = datetime(2023, 1, 1) + timedelta(minutes=number)
+            when = (
+                arrived[number].astimezone(UTC)
+                if arrived
+                else datetime(2023, 1, 1) + timedelta(minutes=number)
+            )
             stream.write(
                 f"From 17550000000000{number:05d}@xxx {when:%a %b %d %H:%M:%S +0000 %Y}\n".encode()
             )
-            raw = mail.as_bytes(policy=_SMTP).replace(b"\r\n", b"\n")
-            raw = raw.replace(b"\nFrom ", b"\n>From ")
-            stream.write(raw.rstrip(b"\n") + b"\n\n")
+            data = (raw or {}).get(number) or mail.as_bytes(policy=_SMTP)
+            data = data.replace(b"\r\n", b"\n").replace(b"\nFrom ", b"\n>From ")
+            stream.write(data.rstrip(b"\n") + b"\n\n")
     return path

@@ -109,6 +109,7 @@ def test_a_folder_of_bundles_becomes_student_folders(tmp_path: Path, bundles) ->
     assert sorted(p.name for p in out.iterdir()) == [
         "CS21B001",
         "EE21B002",
+        "NO_HANDIN.csv",
         "REJECTED.csv",
         "UNATTRIBUTED.csv",
         "all_submissions.pdf",
@@ -350,7 +351,8 @@ def test_an_mbox_inbox_collects_the_good_and_rejects_the_broken(tmp_path: Path, 
     assert sorted(summary.placed) == ["Inbox.mbox#1", "Inbox.mbox#3"]
     rejected = read_csv(out / "REJECTED.csv")
     assert [(r["source"], r["student"]) for r in rejected] == [("Inbox.mbox#2", "x@example.edu")]
-    assert "malformed MIME (CloseBoundaryNotFoundDefect" in rejected[0]["reason"]
+    # Python's parser reads it; the zip it carries is cut short, and that is its reason.
+    assert "not a readable zip" in rejected[0]["reason"]
 
 
 def test_a_bundle_sent_from_another_address_is_kept_with_a_note(tmp_path: Path, bundles) -> None:
@@ -493,6 +495,7 @@ def test_hostile_zip_is_rejected_and_the_rest_go_on(tmp_path: Path, bundles, cas
     assert files_outside(tmp_path, out) == before
     assert sorted(p.name for p in out.iterdir()) == [
         "EE21B002",
+        "NO_HANDIN.csv",
         "REJECTED.csv",
         "UNATTRIBUTED.csv",
         "all_submissions.pdf",
@@ -552,19 +555,9 @@ HOSTILE_EMAILS = {
         raw_email(b'Content-Disposition: attachment; filename="/etc/cron.d/x"'),
         "holds a path",
     ),
-    "broken base64": (
-        raw_email(b"Content-Disposition: attachment; filename=a.csv", b"aGVsb!G8"),
-        "InvalidBase64",
-    ),
-    "no boundary": (
-        raw_email(b"Content-Disposition: attachment; filename=a.csv").replace(
-            b'; boundary="B"', b""
-        ),
-        "NoBoundaryInMultipartDefect",
-    ),
-    "no date": (
+    "no date and no Received header": (
         raw_email(b"Content-Disposition: attachment; filename=a.csv", date=b"yesterday"),
-        "no valid Date header",
+        "its Date header 'yesterday' is not a date and no Received header",
     ),
     "no sender": (
         raw_email(b"Content-Disposition: attachment; filename=a.csv").replace(
@@ -721,10 +714,10 @@ def test_the_inbox_may_be_a_single_file(tmp_path: Path, bundles, kind: str) -> N
 
 def test_an_inbox_that_is_none_of_the_kinds_is_a_user_error(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("hello")
-    with pytest.raises(UserError, match="is not a folder, a .zip, an .eml or an mbox"):
+    with pytest.raises(UserError, match="is not a folder, a .zip, an .eml, a .msg or an mbox"):
         intake.collect(tmp_path / "notes.txt", tmp_path / "out")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(UserError, match="holds no .zip, .eml or .mbox files"):
+    with pytest.raises(UserError, match="holds no .zip, .eml, .msg or .mbox files"):
         intake.collect(tmp_path / "empty", tmp_path / "out")
-    with pytest.raises(UserError, match="must not be the inbox"):
+    with pytest.raises(UserError, match="must not be an inbox"):
         intake.collect(tmp_path, tmp_path)

@@ -330,7 +330,10 @@ def test_cli_collect_with_a_roster(tmp_path: Path, capsys: pytest.CaptureFixture
     assert main([*args, "--roster", str(tmp_path / "roster.csv")]) == 0
     printed = capsys.readouterr().out
     assert "Read 10 item(s): 7 collected, 1 only repeated files already received" in printed
-    assert "1 from staff or the mailbox owner, 1 unattributed, 0 rejected." in printed
+    assert (
+        "1 from staff or the mailbox owner, 0 no hand-in (no file, no link), 1 unattributed, "
+        "0 rejected." in printed
+    )
     assert "6 student(s), 1 late, 5 with something missing, 1 earlier version(s) kept, " in printed
     assert "1 on the roster sent nothing" in printed
     assert (

@@ -221,7 +221,7 @@ def test_an_email_with_nothing_in_it_makes_no_folder(tmp_path: Path) -> None:
     question = outlook(STUDENT, SENT, "Question", "When is the deadline?", "<p>When?</p>")
     mbox = takeout_mbox(tmp_path / "q.mbox", [question])
     summary = intake.collect(mbox, tmp_path / "out")
-    assert summary.empty == ["q.mbox#1"] and summary.students == 0
+    assert [row[0] for row in summary.no_handin] == ["q.mbox#1"] and summary.students == 0
     assert not (tmp_path / "out" / "asha").exists()
 
 

@@ -1,19 +1,23 @@
-"""Turn an inbox of hand-ins into one folder per student (``grader collect``).
+"""Turn inboxes of hand-ins into one folder per student (``grader collect``).
 
-The inbox is a folder of bundle zips and ``.eml`` messages, an mbox file (a Gmail Takeout
-export, say), or a single zip or message. Mail from the mailbox owner and from staff is never a
-submission; a forward counts as its original sender's. All of a student's emails make one
-submission in ``OUT/<student-id>/`` (the files and a ``manifest.json``), earlier versions under
-``history/<time>/``. Hostile input (zip slip, absolute paths, symlinks, zip bombs, huge
-attachments, undecodable names, broken MIME) rejects that one item, with its reason in
-``OUT/REJECTED.csv``; nothing is ever written outside ``OUT``. ``OUT/index.csv`` has a row per
-student, ``OUT/UNATTRIBUTED.csv`` lists mail that is no student's submission and why, and
-``OUT/all_submissions.pdf`` holds every submission behind a clickable index.
+An inbox is a folder of bundle zips, ``.eml`` and Outlook ``.msg`` messages and mbox files (a
+Gmail Takeout export, say), or one such file; several inboxes are read as one, a message in two
+of them once. Mail from the mailbox owner and from staff is never a submission; a forward counts
+as its original sender's. All of a student's emails make one submission in ``OUT/<student-id>/``
+(the files and a ``manifest.json``), earlier versions under ``history/<time>/``. Hostile input
+(zip slip, absolute paths, symlinks, zip bombs, huge attachments, undecodable names) rejects
+that one item, with its reason in ``OUT/REJECTED.csv``; nothing is ever written outside ``OUT``.
+Every item read has one outcome (see :mod:`grader.intake.index`): ``OUT/index.csv`` has a row
+per student, ``OUT/UNATTRIBUTED.csv`` lists mail that is no student's submission and why,
+``OUT/NO_HANDIN.csv`` mail with no file and no link, and ``OUT/all_submissions.pdf`` holds
+every submission behind a clickable index.
 
 Modules: ``mail`` (reading a message), ``attribute`` (whose it is), ``unpack`` (zips),
 ``links`` and ``fetch`` (Colab and Drive links, downloading notebooks), ``pairing`` (which
-project), ``parcels`` (the inbox read), ``placing`` (merging into student folders), ``index`` and
-``merged_pdf`` (what the instructor reads), ``run`` (the command).
+project), ``parcels`` (one item read into a parcel), ``inbox`` (the inboxes as items: another
+source of mail, such as IMAP, gives items whose ``read`` calls ``parcels.read_message``),
+``placing`` (merging into student folders), ``index`` and ``merged_pdf`` (what the instructor
+reads), ``run`` (the command: :func:`collect` takes the inboxes and returns the accounting).
 """
 
 from grader.intake.common import Limits, Rejected, is_late, parse_deadline, safe_relpath

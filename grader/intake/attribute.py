@@ -40,7 +40,7 @@ def unwrap(letter: Letter, roster: Roster | None) -> Attribution:
         return Attribution(letter, letter.sent_at, skipped=f"{letter.not_mail}: not a submission")
     staff = roster.by_email(letter.address) if roster else None
     trusted = letter.from_owner or (
-        f"from staff member {staff.id}" if staff and staff.is_staff else ""
+        f"from staff member {staff.label}" if staff and staff.is_staff else ""
     )
     original = letter.forwarded
     if original is None:
@@ -103,7 +103,9 @@ def name_student(
         return
     person = roster.by_email(letter.address)
     if person is not None and person.is_staff:
-        found.skipped = f"the forwarded message is from staff member {person.id}: not a submission"
+        found.skipped = (
+            f"the forwarded message is from staff member {person.label}: not a submission"
+        )
         return
     if person is not None:
         found.student = _as_student(person, letter.address, letter.name)

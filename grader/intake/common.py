@@ -24,11 +24,13 @@ T = TypeVar("T")
 HISTORY = "history"
 REJECTED_CSV = "REJECTED.csv"
 UNATTRIBUTED_CSV = "UNATTRIBUTED.csv"
+NO_HANDIN_CSV = "NO_HANDIN.csv"
 INDEX_CSV = "index.csv"
 MERGED_PDF = "all_submissions.pdf"
 # Student folders sit beside these; an id equal to one of them would overwrite it.
 RESERVED = {
-    name.lower() for name in (REJECTED_CSV, UNATTRIBUTED_CSV, INDEX_CSV, MERGED_PDF, HISTORY)
+    name.lower()
+    for name in (REJECTED_CSV, UNATTRIBUTED_CSV, NO_HANDIN_CSV, INDEX_CSV, MERGED_PDF, HISTORY)
 }
 # Files that zip tools add on their own (macOS "Compress" adds __MACOSX/ and ._ resource forks);
 # they are skipped, not held against the student.
@@ -64,6 +66,7 @@ class Rejected(Exception):
         super().__init__(reason)
         self.reason = reason
         self.student = student
+        self.identity = ""  # the message's, when known: a copy in another inbox is the same
 
 
 def parse_deadline(text: str) -> datetime:

@@ -1,6 +1,12 @@
 """What the instructor reads first: ``index.csv`` (one row per student, every roster student
-included), ``REJECTED.csv`` and ``UNATTRIBUTED.csv``, and the counts of the summary line, all
-computed from the same rows so that they agree."""
+included), ``REJECTED.csv``, ``UNATTRIBUTED.csv`` and ``NO_HANDIN.csv``, and the counts of the
+summary line, all computed from the same rows so that they agree.
+
+Every item read has exactly one outcome: collected into a student's folder (it changed the
+submission), a repeat of what the student had sent (recorded in the manifest's ``emails``),
+already collected on an earlier run, from staff or the mailbox owner, no hand-in (no file and
+no link: a question, or a forgotten attachment), unattributed, or rejected. A copy of an item
+in another inbox is no item of its own."""
 
 from __future__ import annotations
 
@@ -13,7 +19,16 @@ from typing import Any
 
 from grader.bundle import MANIFEST_NAME
 from grader.errors import UserError
-from grader.intake.common import HISTORY, natural_key, write_csv, write_manifest
+from grader.intake.common import (
+    HISTORY,
+    INDEX_CSV,
+    NO_HANDIN_CSV,
+    REJECTED_CSV,
+    UNATTRIBUTED_CSV,
+    natural_key,
+    write_csv,
+    write_manifest,
+)
 from grader.intake.manifest import load_manifest
 from grader.intake.placing import apply_deadline
 from grader.roster import Roster
@@ -41,10 +56,12 @@ class Summary:
     placed: list[str] = field(default_factory=list)  # items that changed a submission
     repeats: list[str] = field(default_factory=list)  # items that only repeated files held
     already_collected: list[str] = field(default_factory=list)
-    empty: list[str] = field(default_factory=list)  # items with no file and no link
     skipped: list[tuple[str, str, str, str, str]] = field(default_factory=list)
+    # (source, sender, date, subject, student if known, reason): mail with no file and no link
+    no_handin: list[tuple[str, str, str, str, str, str]] = field(default_factory=list)
     unattributed: list[tuple[str, str, str, str, str]] = field(default_factory=list)
     rejected: list[tuple[str, str, str]] = field(default_factory=list)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (copy, the item it copies)
     fetched: int = 0
     fetch_failed: int = 0
     students: int = 0
@@ -56,6 +73,19 @@ class Summary:
     index_csv: Path | None = None
     rejected_csv: Path | None = None
     unattributed_csv: Path | None = None
+    no_handin_csv: Path | None = None
+
+    def outcomes(self) -> dict[str, int]:
+        """How many items had each outcome; they add up to ``items``."""
+        return {
+            "collected": len(self.placed),
+            "only repeated files already received": len(self.repeats),
+            "already collected": len(self.already_collected),
+            "from staff or the mailbox owner": len(self.skipped),
+            "no hand-in (no file, no link)": len(self.no_handin),
+            "unattributed": len(self.unattributed),
+            "rejected": len(self.rejected),
+        }
 
 
 def student_dirs(out: Path) -> list[Path]:
@@ -128,16 +158,23 @@ def index_rows(
 
 
 def write_lists(out: Path, summary: Summary, rows: Sequence[Sequence[Any]]) -> None:
-    """index.csv, REJECTED.csv, UNATTRIBUTED.csv; the summary's counts from the same rows."""
-    summary.index_csv = out / "index.csv"
+    """index.csv, REJECTED.csv, UNATTRIBUTED.csv, NO_HANDIN.csv; the summary's counts from
+    the same rows."""
+    summary.index_csv = out / INDEX_CSV
     write_csv(summary.index_csv, INDEX_HEADER, rows)
-    summary.rejected_csv = out / "REJECTED.csv"
+    summary.rejected_csv = out / REJECTED_CSV
     write_csv(summary.rejected_csv, ["source", "student", "reason"], summary.rejected)
-    summary.unattributed_csv = out / "UNATTRIBUTED.csv"
+    summary.unattributed_csv = out / UNATTRIBUTED_CSV
     write_csv(
         summary.unattributed_csv,
         ["source", "sender", "date", "subject", "reason"],
         [*summary.unattributed, *summary.skipped],
+    )
+    summary.no_handin_csv = out / NO_HANDIN_CSV
+    write_csv(
+        summary.no_handin_csv,
+        ["source", "sender", "date", "subject", "student", "reason"],
+        summary.no_handin,
     )
     collected = [row for row in rows if row[-1] != SENT_NOTHING]
     summary.students = len(collected)

@@ -12,6 +12,7 @@ import email
 import email.errors
 import email.policy
 import email.utils
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -24,13 +25,23 @@ from dateutil import parser as dateparser
 from grader.bundle import EMAIL
 from grader.intake.common import MB, Limits, Rejected, safe_relpath
 
-# Defects after which a message's parts or attachments cannot be trusted to be complete.
-_FATAL_DEFECTS = (
-    email.errors.NoBoundaryInMultipartDefect,
-    email.errors.StartBoundaryNotFoundDefect,
-    email.errors.CloseBoundaryNotFoundDefect,
-    email.errors.MultipartInvariantViolationDefect,
-    email.errors.FirstHeaderLineIsContinuationDefect,
+# What each defect Python's parser records means, for the instructor's notes. The parser still
+# reads such a message (a missing final boundary ends the last part at the end of the mail).
+_DEFECT_NOTES = {
+    email.errors.CloseBoundaryNotFoundDefect: "the message ends without its final MIME boundary "
+    "(cut short, or written by a careless program): its last part was read to the end",
+    email.errors.StartBoundaryNotFoundDefect: "the message's MIME boundary never appears, so "
+    "its parts could not be told apart",
+    email.errors.NoBoundaryInMultipartDefect: "the message says it has several parts but names "
+    "no boundary between them, so its parts could not be told apart",
+    email.errors.MultipartInvariantViolationDefect: "a part says it holds several parts but "
+    "holds one",
+    email.errors.FirstHeaderLineIsContinuationDefect: "its first header line is indented, as if "
+    "it continued a line before it",
+    email.errors.MissingHeaderBodySeparatorDefect: "a header line is malformed; what follows it "
+    "was read as the body",
+}
+_DAMAGED_ENCODING = (
     email.errors.InvalidBase64PaddingDefect,
     email.errors.InvalidBase64CharactersDefect,
     email.errors.InvalidBase64LengthDefect,
@@ -66,6 +77,20 @@ class Letter:
     delivered_to: tuple[str, ...] = ()
     forwarded: Letter | None = None
     notes: list[str] = field(default_factory=list)
+    message_id: str = ""
+
+    @property
+    def identity(self) -> str:
+        """The same message wherever it lies: its Message-ID, or (without one) a digest of
+        what it says; each mailbox adds its own headers, so the bytes differ."""
+        if self.message_id:
+            return f"message-id:{self.message_id}"
+        content = hashlib.sha256()
+        for text in (self.address, self.sent_at.isoformat(), self.subject, self.text, self.html):
+            content.update(text.encode("utf-8", "replace") + b"\0")
+        for attachment in self.attachments:
+            content.update(attachment.name.encode() + hashlib.sha256(attachment.data).digest())
+        return f"content:{content.hexdigest()}"
 
     @property
     def not_mail(self) -> str:
@@ -87,11 +112,17 @@ class Letter:
         return ""
 
 
-def check_defects(message: Message) -> None:
+def defect_notes(message: Message) -> list[str]:
+    """What was wrong with the message's structure, in words, once each."""
+    notes = []
     for part in message.walk():
-        fatal = [type(d).__name__ for d in part.defects if isinstance(d, _FATAL_DEFECTS)]
-        if fatal:
-            raise Rejected(f"malformed MIME ({', '.join(fatal)}): ask the student to send it again")
+        for defect in part.defects:
+            note = next(
+                (text for kind, text in _DEFECT_NOTES.items() if isinstance(defect, kind)), ""
+            )
+            if note and note not in notes:
+                notes.append(note)
+    return notes
 
 
 def _sender(message: Message) -> tuple[str, str]:
@@ -101,14 +132,48 @@ def _sender(message: Message) -> tuple[str, str]:
     return name, address.lower()
 
 
-def _sent_at(message: Message) -> datetime:
+def _parsed_date(text: str) -> datetime | None:
     try:
-        moment = email.utils.parsedate_to_datetime(str(message.get("Date", "")))
+        moment = email.utils.parsedate_to_datetime(text.strip())
     except (TypeError, ValueError, IndexError):
-        raise Rejected("the message has no valid Date header, so its time is unknown") from None
+        return None
     if moment.tzinfo is None:  # "-0000": the sender's zone is unknown, the time is UTC
         moment = moment.replace(tzinfo=UTC)
     return moment
+
+
+def _newest_received(message: Message) -> datetime | None:
+    """The latest time a mail server stamped on the message (after the last ';' of each
+    ``Received`` header), or None."""
+    times = [
+        moment
+        for header in message.get_all("Received", [])
+        if ";" in str(header)
+        and (moment := _parsed_date(str(header).rpartition(";")[2])) is not None
+    ]
+    return max(times, default=None)
+
+
+def _sent_at(message: Message, envelope: datetime | None) -> tuple[datetime, str]:
+    """When the message was sent, and a note when the ``Date`` header could not tell.
+
+    Without a valid ``Date``, the mbox ``From_`` line's time (``envelope``) or the newest
+    ``Received`` header's is taken: both are when the mail arrived, which is what a deadline
+    is about.
+    """
+    date = str(message.get("Date", "") or "")
+    moment = _parsed_date(date)
+    if moment is not None:
+        return moment, ""
+    what = f"its Date header {date.strip()!r} is not a date" if date.strip() else "it has no Date"
+    if envelope is not None:
+        return envelope, f"{what}: its time is the mbox 'From ' line's, when it arrived"
+    received = _newest_received(message)
+    if received is not None:
+        return received, f"{what}: its time is the newest Received header's, when it arrived"
+    raise Rejected(
+        f"{what} and no Received header, so its time is unknown: ask the student to send it again"
+    )
 
 
 def _parts(message: Message) -> Iterator[Message]:
@@ -138,7 +203,8 @@ def _is_embedded_image(part: Message) -> bool:
     )
 
 
-def _attachment(part: Message, limits: Limits) -> Attachment:
+def _attachment(part: Message, limits: Limits) -> tuple[Attachment, str]:
+    """The attached file, and a note when its encoding was damaged."""
     name = unicodedata.normalize("NFC", (part.get_filename() or "").strip())
     if "/" in name or "\\" in name:
         raise Rejected(f"attachment name {name!r} holds a path")
@@ -149,21 +215,32 @@ def _attachment(part: Message, limits: Limits) -> Attachment:
             f"attachment {name!r} is over the cap of {limits.max_attachment_bytes // MB} MB"
         )
     data = part.get_payload(decode=True) or b""
-    check_defects(part)  # decoding records broken base64 on the part
+    note = ""
+    if any(isinstance(defect, _DAMAGED_ENCODING) for defect in part.defects):
+        note = (  # decoding records broken base64 on the part
+            f"{name}: its base64 encoding is damaged, so the file may be incomplete; ask the "
+            "student to send it again if it does not open"
+        )
     if len(data) > limits.max_attachment_bytes:
         raise Rejected(f"attachment {name!r} takes the message over the size cap")
-    return Attachment(name, data, part.get_content_type())
+    return Attachment(name, data, part.get_content_type()), note
 
 
-def _letter(message: Message, limits: Limits, depth: int = 0) -> Letter:
+def _letter(
+    message: Message, limits: Limits, depth: int = 0, envelope: datetime | None = None
+) -> Letter:
     name, address = _sender(message)
-    sent_at = _sent_at(message)
+    sent_at, date_note = _sent_at(message, envelope)
+    notes = [date_note] if date_note else []
+    notes += defect_notes(message)
     texts, htmls, attachments, attached = [], [], [], []
     for part in _parts(message):
         if part.get_content_type() == "message/rfc822":
             attached.append(part.get_payload()[0])
         elif part.get_filename() is not None and not _is_embedded_image(part):
-            attachments.append(_attachment(part, limits))
+            attachment, note = _attachment(part, limits)
+            attachments.append(attachment)
+            notes += [note] if note else []
         elif part.get_content_type() == "text/plain":
             texts.append(_decoded_text(part))
         elif part.get_content_type() == "text/html":
@@ -185,6 +262,8 @@ def _letter(message: Message, limits: Limits, depth: int = 0) -> Letter:
             addr.lower()
             for _, addr in email.utils.getaddresses(message.get_all("Delivered-To", []))
         ),
+        notes=notes,
+        message_id=message_id_of(message),
     )
     if attached and depth < 3:
         try:
@@ -198,18 +277,27 @@ def _letter(message: Message, limits: Limits, depth: int = 0) -> Letter:
     return letter
 
 
-def read_letter(raw: bytes, limits: Limits) -> Letter:
-    """The message in ``raw``; Rejected with the reason when it cannot be trusted."""
+def message_id_of(message: Message) -> str:
+    """The Message-ID without its brackets and spaces, or ''."""
+    return str(message.get("Message-ID", "") or "").strip().strip("<>").strip()
+
+
+def read_letter(raw: bytes, limits: Limits, envelope: datetime | None = None) -> Letter:
+    """The message in ``raw``; Rejected with the reason when it cannot be trusted.
+
+    ``envelope`` is the time of the mbox ``From_`` line, for a message without a valid Date.
+    """
     if len(raw) > limits.max_message_bytes:
         raise Rejected(f"the message is over the cap of {limits.max_message_bytes // MB} MB")
     message = email.message_from_bytes(raw, policy=email.policy.default)
     assert isinstance(message, EmailMessage)
-    sender = _sender(message)
     try:
-        check_defects(message)
-        return _letter(message, limits)
+        return _letter(message, limits, envelope=envelope)
     except Rejected as rejection:
-        rejection.student = rejection.student or sender[1]
+        address = email.utils.parseaddr(str(message.get("From", "")))[1].lower()
+        rejection.student = rejection.student or (address if EMAIL.fullmatch(address) else "")
+        found = message_id_of(message)
+        rejection.identity = f"message-id:{found}" if found else hashlib.sha256(raw).hexdigest()
         raise
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from grader.bundle import MANIFEST_NAME, MANIFEST_SCHEMA, STUDENT_ID
 from grader.errors import UserError
 from grader.intake.common import HISTORY, RESERVED, Rejected, parse_time, safe_relpath
+from grader.roster import id_from_address
 
 
 def check_student_id(student_id: str) -> str:
@@ -21,9 +22,7 @@ def check_student_id(student_id: str) -> str:
 
 def student_id_from_address(address: str) -> str:
     """The id of a student known only by the address they sent from: its local part."""
-    local = address.rpartition("@")[0].lower()
-    student_id = re.sub(r"[^a-z0-9._-]+", "-", local).strip("._-")[:64]
-    return check_student_id(student_id)
+    return check_student_id(id_from_address(address))
 
 
 def missing_items(projects: Sequence[Mapping[str, Any]], required: int) -> list[str]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import math
 from collections.abc import Sequence
 from datetime import datetime
@@ -33,6 +35,7 @@ _COLUMNS = (
     ("Missing", 80),
     ("Page", 36),
 )
+_INPUTS_KEY = "/GraderInputs"  # the fingerprint of what the PDF shows
 _LATE_COLOR, _LINK_COLOR = (0.69, 0.0, 0.13), (0.1, 0.34, 0.77)
 
 
@@ -96,6 +99,27 @@ def _index_pdf(
     return buffer.getvalue(), rects
 
 
+def _fingerprint(
+    students: Sequence[tuple[Path, dict[str, Any]]],
+    deadline: datetime | None,
+    rejected: int,
+    sent_nothing: Sequence[str],
+) -> str:
+    """A digest of everything the merged PDF shows: the manifests (files by SHA-256), the
+    deadline, the rejected count and who sent nothing."""
+    shown = [[manifest for _, manifest in students], str(deadline), rejected, list(sent_nothing)]
+    text = json.dumps(shown, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _made_from(output: Path) -> str:
+    """The fingerprint recorded in an earlier merged PDF, or ''."""
+    try:
+        return str((PdfReader(output).metadata or {}).get(_INPUTS_KEY, ""))
+    except Exception:  # missing, or damaged by hand: make it again
+        return ""
+
+
 def write_merged_pdf(
     students: Sequence[tuple[Path, dict[str, Any]]],
     output: Path,
@@ -104,7 +128,13 @@ def write_merged_pdf(
     rejected: int,
     sent_nothing: Sequence[str] = (),
 ) -> Path:
-    """One PDF of every submission: an index whose rows link to each student, and bookmarks."""
+    """One PDF of every submission: an index whose rows link to each student, and bookmarks.
+
+    Made again only when what it shows changed, so that collecting the same inbox again
+    changes no file (the index says when it was made)."""
+    inputs = _fingerprint(students, deadline, rejected, sent_nothing)
+    if _made_from(output) == inputs:
+        return output
     parts = []
     pdf_step = progress(students, "merged PDF", lambda student: student[0].name)
     for number, (student_dir, manifest) in enumerate(pdf_step):
@@ -154,7 +184,7 @@ def write_merged_pdf(
     flat_rects = [(page, rect) for page, page_rects in enumerate(rects) for rect in page_rects]
     for (page, rect), start in zip(flat_rects, starts, strict=True):
         writer.add_annotation(page_number=page, annotation=Link(rect=rect, target_page_index=start))
-    writer.add_metadata({"/Title": "All submissions"})
+    writer.add_metadata({"/Title": "All submissions", _INPUTS_KEY: inputs})
     temporary = staging / MERGED_PDF
     with temporary.open("wb") as stream:
         writer.write(stream)

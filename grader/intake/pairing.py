@@ -7,12 +7,12 @@ under the first project still lacking that kind of file, and a note says it was 
 
 from __future__ import annotations
 
-import io
 import json
 import re
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from grader.intake.common import DATA_SUFFIXES, natural_key
 from grader.intake.links import Link
@@ -56,13 +56,18 @@ def project_in(text: str, required: int, titles: Sequence[str] = ()) -> int | No
 
 
 def _first_page_text(data: bytes) -> str:
-    from pypdf import PdfReader
+    """The first page's text, read in a limited child process (a hostile PDF cannot stall
+    collect); '' when it cannot be read, which ``check_pdf`` reports elsewhere."""
+    from grader.report.pdf_reading import PdfUnreadable, read_pdf
 
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        return reader.pages[0].extract_text() or "" if reader.pages else ""
-    except Exception:  # a broken PDF tells nothing; check_pdf reports it elsewhere
-        return ""
+    with tempfile.TemporaryDirectory(prefix="grader-pair-") as folder:
+        path = Path(folder, "report.pdf")
+        path.write_bytes(data)
+        try:
+            texts = read_pdf(path).texts  # as check_pdf reads it: read once
+        except PdfUnreadable:
+            return ""
+    return texts[0] if texts else ""
 
 
 def _first_cell_text(data: bytes) -> str:

@@ -7,16 +7,15 @@ and when it counts from. Nothing is written here; placing parcels is :mod:`placi
 from __future__ import annotations
 
 import hashlib
-import mailbox
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from grader.errors import UserError
 from grader.intake.attribute import Attribution, name_student, unwrap
-from grader.intake.common import MB, Limits, Rejected, natural_key
+from grader.intake.common import Limits, Rejected
 from grader.intake.links import find_links
 from grader.intake.mail import Attachment, Letter, read_letter
 from grader.intake.pairing import Piece, pair_files, pair_links
@@ -34,6 +33,7 @@ _TNEF_NOTE = (
 class Parcel:
     source: str
     digest: str  # SHA-256 of the item as received: the same item read again is known
+    identity: str = ""  # the same message in another inbox has the same identity
     sender: str = ""
     subject: str = ""
     sent_at: str = ""
@@ -96,10 +96,11 @@ def _bundle_parcel(data: bytes, limits: Limits) -> tuple[list[Piece], dict, dict
     return pieces, links, titles, student, manifest.get("notes", [])
 
 
-def read_zip_item(path: Path, settings: Settings) -> Parcel:
+def read_zip_item(path: Path, source: str, settings: Settings) -> Parcel:
     """A bundle zip lying in the inbox folder: its time is the manifest's created time."""
     data = path.read_bytes()
-    parcel = Parcel(path.name, hashlib.sha256(data).hexdigest())
+    digest = hashlib.sha256(data).hexdigest()
+    parcel = Parcel(source, digest, f"sha256:{digest}")
     parcel.pieces, parcel.links, parcel.titles, claim, parcel.notes = _bundle_parcel(
         data, settings.limits
     )
@@ -168,10 +169,16 @@ def _fill(parcel: Parcel, content: Letter, settings: Settings) -> tuple[list[str
     return [name for name, _ in files], claim
 
 
-def read_message(raw: bytes, source: str, settings: Settings) -> Parcel:
-    """One email: staff and owner mail skipped, forwards unwrapped, files paired, links found."""
-    letter = read_letter(raw, settings.limits)
-    parcel = Parcel(source, hashlib.sha256(raw).hexdigest(), letter.address, letter.subject)
+def read_message(
+    raw: bytes, source: str, settings: Settings, envelope: datetime | None = None
+) -> Parcel:
+    """One email: staff and owner mail skipped, forwards unwrapped, files paired, links found.
+
+    ``envelope``: the time of the mbox ``From_`` line, for mail without a valid Date.
+    """
+    letter = read_letter(raw, settings.limits, envelope)
+    parcel = Parcel(source, hashlib.sha256(raw).hexdigest(), letter.identity, letter.address)
+    parcel.subject = letter.subject
     found: Attribution = unwrap(letter, settings.roster)
     parcel.sent_at = found.sent_at.isoformat(timespec="seconds")
     if found.skipped:
@@ -191,72 +198,3 @@ def read_message(raw: bytes, source: str, settings: Settings) -> Parcel:
     )
     parcel.notes = found.notes + [note for note in parcel.notes if note not in found.notes]
     return parcel
-
-
-@dataclass(frozen=True)
-class Item:
-    source: str
-    read: Callable[[], Parcel]
-
-
-def inbox_items(inbox: Path, settings: Settings) -> list[Item]:
-    """Every item of the inbox: a folder of zips, .eml and mbox files, or one such file."""
-    limits = settings.limits
-
-    def zip_item(path: Path) -> Item:
-        return Item(path.name, lambda: read_zip_item(path, settings))
-
-    def eml_item(path: Path) -> Item:
-        def read() -> Parcel:
-            if path.stat().st_size > limits.max_message_bytes:
-                raise Rejected(
-                    f"the message is over the cap of {limits.max_message_bytes // MB} MB"
-                )
-            return read_message(path.read_bytes(), path.name, settings)
-
-        return Item(path.name, read)
-
-    def mbox_items(path: Path) -> list[Item]:
-        box = mailbox.mbox(path, create=False)
-
-        def read(key: str, source: str) -> Parcel:
-            with box.get_file(key) as stream:
-                raw = stream.read(limits.max_message_bytes + 1)
-            return read_message(raw, source, settings)
-
-        return [
-            Item(f"{path.name}#{n}", lambda k=key, n=n: read(k, f"{path.name}#{n}"))
-            for n, key in enumerate(box.keys(), 1)
-        ]
-
-    if inbox.is_dir():
-        items: list[Item] = []
-        for path in sorted(inbox.iterdir(), key=lambda p: natural_key(p.name)):
-            suffix = path.suffix.lower()
-            if not path.is_file():
-                continue
-            if suffix == ".zip":
-                items.append(zip_item(path))
-            elif suffix == ".eml":
-                items.append(eml_item(path))
-            elif suffix == ".mbox":
-                items.extend(mbox_items(path))
-        if not items:
-            raise UserError(
-                f"{inbox} holds no .zip, .eml or .mbox files: give the folder where "
-                "the bundles or exported messages are"
-            )
-        return items
-    if not inbox.is_file():
-        raise UserError(f"{inbox} does not exist: give a folder of bundles or messages, or an mbox")
-    if inbox.suffix.lower() == ".zip":
-        return [zip_item(inbox)]
-    if inbox.suffix.lower() == ".eml":
-        return [eml_item(inbox)]
-    with inbox.open("rb") as stream:
-        if stream.read(5) != b"From ":
-            raise UserError(
-                f"{inbox} is not a folder, a .zip, an .eml or an mbox file (an mbox "
-                "starts with 'From '): export the mailbox as mbox"
-            )
-    return mbox_items(inbox)

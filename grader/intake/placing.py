@@ -193,7 +193,7 @@ def place_student(
     student_dir: Path, parcels: Sequence[Parcel], staging: Path, required: int
 ) -> dict[str, str]:
     """Merge one student's parcels into ``student_dir``; each parcel's source -> outcome
-    (``changed``, ``repeat``, ``already collected`` or ``empty``)."""
+    (``changed``, ``repeat`` or ``already collected``). Every parcel brings a file or a link."""
     outcomes: dict[str, str] = {}
     if student_dir.exists():  # mail read on an earlier run: nothing to do, nothing to copy
         held = json.loads((student_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
@@ -219,9 +219,6 @@ def place_student(
         seen = {email["sha256"] for email in manifest["emails"]} if manifest else set()
         if parcel.digest in seen:
             outcomes[parcel.source] = "already collected"
-            continue
-        if manifest is None and not (parcel.staged or parcel.links):
-            outcomes[parcel.source] = "empty"
             continue
         manifest = manifest or _new_manifest(parcel)
         changes = _changes(manifest, parcel)

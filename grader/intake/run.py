@@ -19,6 +19,7 @@ from grader.intake.common import (
     parse_deadline,
     progress,
 )
+from grader.intake.inbox import Item, inbox_items
 from grader.intake.index import (
     SENT_NOTHING,
     Summary,
@@ -28,42 +29,67 @@ from grader.intake.index import (
 )
 from grader.intake.manifest import check_student_id
 from grader.intake.merged_pdf import write_merged_pdf
-from grader.intake.parcels import Item, Parcel, Settings, inbox_items
+from grader.intake.parcels import Parcel, Settings
 from grader.intake.placing import place_student
 from grader.roster import Roster, load_roster
 
 
+def _listing(parcel: Parcel) -> tuple[str, str, str, str]:
+    return (parcel.source, parcel.sender, parcel.sent_at, parcel.subject)
+
+
+def _no_handin_reason(parcel: Parcel) -> str:
+    reason = "no file and no Colab or Drive link in it (a question, or a forgotten attachment?)"
+    return "; ".join([reason, *parcel.notes])
+
+
 def _read_all(items: Sequence[Item], settings: Settings, summary: Summary, staging: Path):
-    """Every item read into a parcel, its files staged on disk; the students' parcels."""
+    """Every item read and given its one outcome (see :mod:`grader.intake.index`); the parcels
+    that go to students' folders, their files staged on disk."""
     parcels = []
+    first_of: dict[str, str] = {}  # identity -> source of the first item with it
+
+    def is_copy(source: str, identity: str) -> bool:
+        if identity and identity in first_of:
+            summary.duplicates.append((source, first_of[identity]))
+            return True
+        first_of.setdefault(identity, source)
+        return False
+
     for number, item in enumerate(progress(items, "collect", lambda item: item.source)):
         try:
             parcel = item.read()
         except Rejected as rejection:
-            summary.rejected.append((item.source, rejection.student, rejection.reason))
+            if not is_copy(item.source, rejection.identity):
+                summary.rejected.append((item.source, rejection.student, rejection.reason))
             continue
         except Exception as error:  # a broken submission is a row, never a crashed run
             reason = f"could not be read ({type(error).__name__}: {error}); please report this"
             summary.rejected.append((item.source, "", reason))
             continue
-        listing = (parcel.source, parcel.sender, parcel.sent_at, parcel.subject)
+        if is_copy(parcel.source, parcel.identity):
+            continue
+        student = parcel.student["id"] if parcel.student else ""
         if parcel.skipped:
-            summary.skipped.append((*listing, parcel.skipped))
+            summary.skipped.append((*_listing(parcel), parcel.skipped))
+        elif not parcel.pieces and not parcel.links:
+            summary.no_handin.append((*_listing(parcel), student, _no_handin_reason(parcel)))
         elif parcel.unattributed or parcel.student is None:
-            summary.unattributed.append((*listing, parcel.unattributed))
+            summary.unattributed.append((*_listing(parcel), parcel.unattributed))
         else:
             try:
-                check_student_id(parcel.student["id"])
+                check_student_id(student)
             except Rejected as rejection:
                 summary.rejected.append((item.source, parcel.sender, rejection.reason))
                 continue
             parcel.stage(staging / f"parcel-{number}")
             parcels.append(parcel)
+    summary.items = len(items) - len(summary.duplicates)
     return parcels
 
 
 def collect(
-    inbox: Path,
+    inboxes: Path | Sequence[Path],
     out: Path,
     deadline: datetime | None = None,
     *,
@@ -73,15 +99,18 @@ def collect(
     project_titles: Sequence[str] = (),
     fetch: object | None = None,
 ) -> Summary:
-    """Collect every submission in ``inbox`` into ``out``; see the package docstring.
+    """Collect every submission in the inboxes (one or several, read as one) into ``out``; see
+    the package docstring.
 
     ``fetch`` (a :class:`grader.intake.fetch.FetchSettings`) downloads the notebooks behind
     Colab links that have no notebook beside them.
     """
-    if out.resolve() == inbox.resolve() or inbox.resolve().is_relative_to(out.resolve()):
-        raise UserError(f"--out {out} must not be the inbox or hold it: give another folder")
+    inboxes = [inboxes] if isinstance(inboxes, Path) else list(inboxes)
+    for inbox in inboxes:
+        if out.resolve() == inbox.resolve() or inbox.resolve().is_relative_to(out.resolve()):
+            raise UserError(f"--out {out} must not be an inbox or hold one: give another folder")
     settings = Settings(limits, roster, projects_required, tuple(project_titles))
-    items = inbox_items(inbox, settings)
+    items = inbox_items(inboxes, settings)
     summary = Summary(items=len(items))
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=out, prefix=".collect-"))
@@ -95,7 +124,6 @@ def collect(
             "changed": summary.placed,
             "repeat": summary.repeats,
             "already collected": summary.already_collected,
-            "empty": summary.empty,
         }
         for student_id, own in by_student.items():
             outcomes = place_student(out / student_id, own, staging, projects_required)
@@ -119,18 +147,21 @@ def collect(
 
 
 def summary_lines(summary: Summary) -> list[str]:
+    counts = ", ".join(f"{count} {outcome}" for outcome, count in summary.outcomes().items())
+    copies = len(summary.duplicates)
     lines = [
-        f"Read {summary.items} item(s): {len(summary.placed)} collected, "
-        f"{len(summary.repeats)} only repeated files already received, "
-        f"{len(summary.already_collected)} already collected, "
-        f"{len(summary.skipped)} from staff or the mailbox owner, "
-        f"{len(summary.unattributed)} unattributed, {len(summary.rejected)} rejected."
+        f"Read {summary.items} item(s): {counts}."
+        + (f" {copies} more were copies of these in another inbox, counted once." if copies else "")
     ]
     lines += [
         f"  rejected {source}{f' ({student})' if student else ''}: {reason}"
         for source, student, reason in summary.rejected
     ]
     lines += [f"  unattributed {row[0]} from {row[1]}: {row[4]}" for row in summary.unattributed]
+    lines += [
+        f"  no hand-in {source} from {sender} at {date}: {subject!r}"
+        for source, sender, date, subject, _, _ in summary.no_handin
+    ]
     if summary.fetched or summary.fetch_failed:
         lines.append(
             f"Fetched {summary.fetched} notebook(s) behind Colab links; "
@@ -146,6 +177,8 @@ def summary_lines(summary: Summary) -> list[str]:
         lines.append(f"Rejected: {summary.rejected_csv}")
     if summary.unattributed or summary.skipped:
         lines.append(f"Not submissions or not attributed: {summary.unattributed_csv}")
+    if summary.no_handin:
+        lines.append(f"Mail with no file and no link: {summary.no_handin_csv}")
     if summary.merged_pdf:
         lines.append(f"All submissions in one PDF: {summary.merged_pdf}")
     return lines
@@ -154,6 +187,8 @@ def summary_lines(summary: Summary) -> list[str]:
 def cli(args: argparse.Namespace) -> int:
     deadline = parse_deadline(args.deadline) if args.deadline else None
     roster = load_roster(args.roster) if args.roster else None
+    if roster is not None:
+        print(f"Roster {roster.columns}")
     fetch = None
     if args.fetch:
         from grader.intake.fetch import FetchSettings
@@ -161,7 +196,7 @@ def cli(args: argparse.Namespace) -> int:
         fetch = FetchSettings.from_environment()
     titles = [t.strip() for t in args.project_titles.split(";")] if args.project_titles else []
     summary = collect(
-        Path(args.inbox),
+        [Path(inbox) for inbox in args.inbox],
         Path(args.out),
         deadline,
         roster=roster,

@@ -4,14 +4,18 @@ headings, by any of their accepted names, in order."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from pypdf import PdfReader
 from reportlab.lib.pagesizes import A4, LETTER
 
 from grader.report.layout import MAX_PAGES
+from grader.report.pdf_reading import (
+    PdfFacts,
+    PdfLimits,
+    PdfUnreadable,
+    read_pdf,
+)
 from grader.report.sections import SECTIONS, accepted_names, closest, order_text, section_of
 
 # A page may be this much larger than A4 or Letter (a tool's rounding, a trimmed margin).
@@ -20,43 +24,51 @@ _PAPERS = {"A4": A4, "US Letter": LETTER}
 _CM = 72 / 2.54
 
 
-def check_pdf(path: Path) -> list[str]:
+def check_pdf(path: Path, limits: PdfLimits | None = None) -> list[str]:
     """Problems of a report PDF made with any tool: at most two pages no larger than A4 or US
     Letter, the six section headings in order, extractable text. An empty list means the PDF
-    passes. Never raises."""
+    passes. The PDF is read in a limited child process (:mod:`grader.report.pdf_reading`);
+    every problem is worded for the student. Never raises for anything in the PDF."""
     path = Path(path)
     if not path.is_file():
         return [f"{path}: no such file"]
     try:
-        count, sizes, pages = _read(path)
-    except Exception as error:  # any damage in a PDF from the wild is a finding, not a crash
-        return [f"{path}: not a readable PDF ({type(error).__name__}: {error})"]
-    if not count:
+        facts = read_pdf(path, limits=limits)
+    except PdfUnreadable as unreadable:
+        return [f"{path}: {unreadable.reason}"]
+    if not facts.pages:
         return [f"{path}: the PDF has no pages"]
     problems = []
-    if count > MAX_PAGES:
-        problems.append(f"{path}: {count} pages; the report must fit on {MAX_PAGES} pages")
-    problems.extend(f"{path}: {problem}" for problem in _size_problems(sizes))
-    if not "".join(pages).strip():
-        problems.append(
-            f"{path}: no text can be extracted (a scan or an image of the pages?): export the PDF "
-            f"from your editor (Word, LaTeX, Google Docs: File > Download > PDF)"
-        )
+    if facts.pages > MAX_PAGES:
+        problems.append(f"{path}: {facts.pages} pages; the report must fit on {MAX_PAGES} pages")
+    problems.extend(f"{path}: {problem}" for problem in _size_problems(facts.sizes))
+    if not "".join(facts.texts).strip():
+        problems.append(f"{path}: {_no_text(facts)}")
         return problems
-    problems.extend(f"{path}: {problem}" for problem in _heading_problems(pages))
+    if facts.unreadable:
+        listed = ", ".join(str(number) for number in facts.unreadable)
+        problems.append(
+            f"{path}: the text of page(s) {listed} cannot be read (the PDF is partly damaged): "
+            "export it again from the program that made it"
+        )
+    problems.extend(f"{path}: {problem}" for problem in _heading_problems(facts.texts))
     return problems
 
 
-def _read(path: Path, read_pages: int = 10) -> tuple[int, list[tuple[float, float]], list[str]]:
-    """The page count, each page's visible size in pt, and the text of the first pages."""
-    logging.getLogger("pypdf").setLevel(logging.ERROR)  # damaged-file chatter is reported by us
-    reader = PdfReader(path)
-    if reader.is_encrypted and not reader.decrypt(""):
-        raise ValueError("the PDF is encrypted with a password; save it without one")
-    pages = reader.pages
-    sizes = [(float(page.cropbox.width), float(page.cropbox.height)) for page in pages]
-    texts = [pages[i].extract_text() or "" for i in range(min(len(pages), read_pages))]
-    return len(pages), sizes, texts
+def _no_text(facts: PdfFacts) -> str:
+    """Why no text came out: pictures of pages (a scan, a photo), damaged pages, or fonts
+    that carry no text."""
+    export = "export the PDF from your editor (Word, LaTeX, Google Docs: File > Download > PDF)"
+    if facts.unreadable and len(facts.unreadable) == len(facts.texts):
+        return f"the text of its pages cannot be read (the PDF is damaged): {export}"
+    if facts.images:
+        return (
+            f"no text can be extracted: the pages are pictures (a scan, a photo or a "
+            f"screenshot?): {export}"
+        )
+    return (
+        f"no text can be extracted: its fonts carry no text (printed to PDF as outlines?): {export}"
+    )
 
 
 def _fits(size: tuple[float, float]) -> bool:
