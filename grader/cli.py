@@ -237,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
 _INSTRUCTOR_PACKAGES = frozenset(
     {"IPython", "ipykernel", "jupyter_client", "nbclient", "tqdm", "dask", "distributed"}
     | {"starlette", "uvicorn", "multipart", "python_multipart", "jinja2"}
+    | {"extract_msg", "openpyxl"}
 )
 
 
