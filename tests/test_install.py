@@ -122,28 +122,30 @@ def _venv(account, folder: Path, *requirements: str) -> Path:
     return folder / "venv"
 
 
-@pytest.fixture(scope="module")
-def instructor(account, home, wheel) -> Path:
-    folder = home / "instructor"
+def _own_folder(account, folder: Path) -> Path:
+    """A new folder of the user's."""
     folder.mkdir()
     if account:
         shutil.chown(folder, account, account)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def instructor(account, home, wheel) -> Path:
+    folder = _own_folder(account, home / "instructor")
     _venv(account, folder, f"{wheel}[instructor]", "torch==2.13.0")
     return folder
 
 
 @pytest.fixture(scope="module")
 def student(account, home, wheel) -> Path:
-    folder = home / "student"
-    folder.mkdir()
-    if account:
-        shutil.chown(folder, account, account)
+    folder = _own_folder(account, home / "student")
     _venv(account, folder, str(wheel))
     return folder
 
 
 def _copy_for(account, source: Path, target: Path) -> Path:
-    shutil.copytree(source, target)
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
     if account:
         for path in [target, *target.rglob("*")]:
             shutil.chown(path, account, account)
@@ -364,14 +366,10 @@ NOT_AS_USER = "not test_background_processes_end_with_the_run"
 def test_the_sandbox_tests_pass_for_an_ordinary_user_on_the_installed_wheel(account, instructor):
     """The hostile-notebook tests, copied out of the checkout (so `grader` is the wheel's) and
     run by the ordinary user with Debian's Python, inside that user's own pid fence."""
-    suite = instructor / "suite"
-    suite.mkdir()
+    suite = _own_folder(account, instructor / "suite")
     for name in ("tests", "assignments", "examples"):
-        shutil.copytree(REPO / name, suite / name, ignore=shutil.ignore_patterns("__pycache__"))
+        _copy_for(account, REPO / name, suite / name)
     shutil.copy(REPO / "pyproject.toml", suite / "pyproject.toml")
-    if account:
-        for path in [suite, *suite.rglob("*")]:
-            shutil.chown(path, account, account)
     pip = ["venv/bin/python", "-m", "pip", "install", "-q", "--disable-pip-version-check"]
     checked(as_user(account, instructor, *pip, "-c", "constraints.txt", "pytest", "pytest-timeout"))
     tests = [f"tests/{name}" for name in SANDBOX_TESTS]
