@@ -23,8 +23,23 @@ ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = ROOT / "assignments" / "lstm_gates"
 
 
+def grade(notebook: Path, out: Path, *flags: str) -> Path:
+    """``grader grade`` of one notebook of the LSTM gates, behind the pid fence; ``out``."""
+    done = subprocess.run(
+        [*FENCE, sys.executable, "-m", "grader.cli", "grade", "--assignment", str(ASSIGNMENT)]
+        + ["--out", str(out), *flags, str(notebook)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return out
+
+
 def test_raised_and_interrupted_cells_reach_results_json(tmp_path):
-    from diagnosis_corpus import ASSIGNMENT, Entry, filled
+    from diagnosis_corpus import Entry, filled
 
     released = nbformat.read(release(ASSIGNMENT, tmp_path / "release"), as_version=4)
     nb = filled(released, Entry("correct"))
@@ -33,17 +48,7 @@ def test_raised_and_interrupted_cells_reach_results_json(tmp_path):
     nb.cells.insert(position + 1, new_code_cell("import time\nwhile True:\n    time.sleep(0.1)\n"))
     path = tmp_path / "student.ipynb"
     nbformat.write(nb, path)
-    out = tmp_path / "graded"
-    done = subprocess.run(
-        [*FENCE, sys.executable, "-m", "grader.cli", "grade", "--assignment", str(ASSIGNMENT)]
-        + ["--out", str(out), "--seed", "5", "--timeout", "4", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=ROOT,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    out = grade(path, tmp_path / "graded", "--seed", "5", "--timeout", "4")
     document = json.loads((out / "student" / "results.json").read_text())
     output = document["output"]
     assert f"cell {position + 1}, line 3: TypeError: 'int' object is not callable" in output
@@ -61,17 +66,7 @@ def test_a_buggy_sample_gets_a_pasteable_smallest_case(tmp_path):
     from grader.assignment import load_assignment
 
     notebook = ROOT / "examples" / "lstm_gates" / "bhavin.ipynb"
-    out = tmp_path / "graded"
-    done = subprocess.run(
-        [*FENCE, sys.executable, "-m", "grader.cli", "grade", "--assignment", str(ASSIGNMENT)]
-        + ["--out", str(out), "--seed", "11", str(notebook)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=ROOT,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    out = grade(notebook, tmp_path / "graded", "--seed", "11")
     document = json.loads((out / "bhavin" / "results.json").read_text())
     outputs = {test["name"]: test["output"] for test in document["tests"]}
     assignment = load_assignment(ASSIGNMENT)
