@@ -3,21 +3,18 @@
 
 from __future__ import annotations
 
-import base64
 import csv
 import functools
-import io
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
+from grader.feedback.figure import figure
+from grader.feedback.rerun import Rerun, rerun
 from grader.gradebook import GRADER_ERROR, Row
 from grader.resources import template
 from grader.scoring import FunctionResult
-from grader.scoring.compare import align
 
 FEEDBACK_OUTPUT_CHARS = 20_000  # of the notebook's own output, shown folded in the feedback
 
@@ -57,10 +54,22 @@ def case_lines(result: FunctionResult) -> list[tuple[str, bool, str]]:
     return [("; ".join(labels), passed, message) for (passed, message), labels in merged.items()]
 
 
+def _rerun_intro(function: str, case: Rerun) -> str:
+    if case.whole:
+        return (
+            f"Call {function} on its smallest failing case ({case.label}) yourself: paste this"
+            f" into a cell below your {function}."
+        )
+    return f"{function}'s smallest failing case ({case.label}), too large to show whole:"
+
+
 def _function_output(result: FunctionResult) -> str:
     lines = [f"Hint [{code}]: {result.hint_messages[code]}" for code in result.hints]
     lines += [f"Forbidden shortcut: {item}" for item in result.forbidden]
     lines += [f"{labels}: {message}" for labels, _, message in case_lines(result)]
+    case = None if result.passed else rerun(result)
+    if case is not None:
+        lines += ["", _rerun_intro(result.name, case), case.code]
     return "\n".join(lines)
 
 
@@ -97,59 +106,6 @@ def results_json(graded: Graded) -> dict:
     }
 
 
-# Values beyond this are drawn at the edge of the plot: a returned 1e308 must not break it.
-PLOT_LIMIT = 1e6
-
-
-def _plotted(case) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    """The (name, expected, returned) values of a failing case that can be drawn."""
-    pairs, problem = align(case.got, case.expected)
-    if problem:
-        return []
-    drawn = []
-    for name, got, expected in pairs:
-        if not isinstance(got, np.ndarray) or got.shape != expected.shape:
-            continue
-        got, expected = np.ravel(got).astype(np.float64), np.ravel(expected)
-        finite = np.isfinite(got) & np.isfinite(expected)
-        if finite.any():
-            limit = PLOT_LIMIT
-            drawn.append((name, expected[finite], np.clip(got[finite], -limit, limit)))
-    return drawn
-
-
-def _figure(result: FunctionResult) -> str | None:
-    """A base64 PNG for a function that lost points: expected against returned values on the
-    failing case with the largest error (None when no failing case has values of the expected
-    shape: the case lines say the shapes)."""
-    failing = [c for c in result.cases if not c.passed and c.got is not None and _plotted(c)]
-    if not failing:
-        return None
-    shown = max(failing, key=lambda c: -1.0 if c.max_error is None else c.max_error)
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    drawn = _plotted(shown)
-    fig, ax = plt.subplots(figsize=(3.6, 3.0), dpi=90)
-    for name, expected, got in drawn:
-        ax.scatter(expected, got, s=10, alpha=0.7, label=name or None)
-    values = np.concatenate([expected for _, expected, _ in drawn])
-    low, high = float(values.min()), float(values.max())
-    ax.plot([low, high], [low, high], color="grey", linewidth=1, linestyle="--")
-    ax.set_xlabel("expected (reference)")
-    ax.set_ylabel("returned (yours)")
-    ax.set_title(f"{result.name}: {shown.label}", fontsize=8)
-    if len(drawn) > 1:
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    plt.close(fig)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
 def _verdict(result: FunctionResult) -> str:
     if result.passed:
         return "passed"
@@ -170,10 +126,26 @@ def _feedback_template():
     return env.get_template("feedback.html")
 
 
+def _pictured(result: FunctionResult) -> dict[str, object]:
+    """The plot and the smallest failing case of a function that lost points (only where they
+    help: a function with full marks loads no plotting)."""
+    if result.passed:
+        return {"figure": None, "rerun": None}
+    drawn = figure(result)
+    case = rerun(result)
+    return {
+        "figure": drawn,
+        "plotted": " and ".join(n for n in drawn.names if n) if drawn else "",
+        "rerun": case,
+        "rerun_intro": "" if case is None else _rerun_intro(result.name, case),
+    }
+
+
 def feedback_html(graded: Graded) -> str:
     """The self-contained feedback page (images inline)."""
     functions = [
         {
+            **_pictured(r),
             "name": r.name,
             "passed": r.passed,
             "verdict": _verdict(r),
@@ -183,7 +155,6 @@ def feedback_html(graded: Graded) -> str:
             "hints": [{"code": c, "message": r.hint_messages[c]} for c in r.hints],
             "forbidden": r.forbidden,
             "cases": case_lines(r),
-            "figure": None if r.passed else _figure(r),  # a picture only where it helps
         }
         for r in graded.functions.values()
     ]

@@ -486,17 +486,73 @@ def test_cli_releases(tmp_path, capsys):
     assert "8 graded functions, 100 points" in capsys.readouterr().out
 
 
-def test_self_check_blames_the_failing_part_of_a_composite(release_nb):
-    """As the grader does: lstm_cell fails only because the forget gate does."""
+def test_self_check_sends_a_composite_to_its_failing_part_in_the_graders_words(release_nb):
+    """The grader's part-first hint, word for word: the self-check proves nothing, so it never
+    says "only because"."""
     functions = {n: getattr(ref, n) for n in GRADED if n != "lstm_cell"}
     functions["forget_gate"] = lambda x, h, W, b: np.tanh(np.concatenate([x, h], 1) @ W.T + b)
     namespace = dict(functions)
     exec(solutions_source("lstm-cell"), namespace)
     printed = self_check(release_nb, namespace)
     line = next(line for line in printed.splitlines() if line.startswith("lstm_cell:"))
-    assert "forget_gate fails its own check, and lstm_cell is built from it" in line
+    words = (
+        "lstm_cell fails where forget_gate is wrong: fix that first, then check lstm_cell again."
+    )
+    assert line.endswith(f"Hint: {words}")
+    graders = diagnose_words("lstm_cell", ["forget_gate"])
+    assert graders == words and "only because" not in line
     for gate in ("input_gate", "candidate_memory", "output_gate"):
         assert gate not in line
+
+
+def diagnose_words(composite: str, parts: list[str]) -> str:
+    """The grader's part-first hint for ``composite``: a proof that proved nothing."""
+    from grader.scoring import FunctionResult, diagnose, proof
+
+    rules = Rules.of(load_assignment(ASSIGNMENT))
+    result = FunctionResult(composite, 10, [], ["wrong-part"], [], {"wrong-part": "..."})
+    diagnose._conclude(result, proof.Proof(composite, parts, [0]), parts, rules)
+    assert result.hints == ["part-first"]
+    return result.hint_messages["part-first"]
+
+
+@pytest.mark.parametrize(
+    ("gate", "code"),
+    [
+        ("forget_gate", "reshape-for-transpose"),
+        ("input_gate", "reshape-for-transpose"),
+        ("candidate_memory", "product-reshaped"),
+        ("output_gate", "product-reshaped"),
+    ],
+)
+def test_self_check_names_reshape_for_transpose_as_the_grader_does(release_nb, gate, code):
+    """The public cases carry the reshape mistakes' answers: the self-check names them with the
+    same words as the grader's hint on the hidden cases."""
+    assignment = load_assignment(ASSIGNMENT)
+    weights = f"W_{gate.split('_')[0][0] if gate != 'candidate_memory' else 'c'}"
+    activation = "np.tanh" if gate == "candidate_memory" else "sigmoid"
+    product = (
+        f"xh @ {weights}.reshape({weights}.shape[1], {weights}.shape[0])"
+        if code == "reshape-for-transpose"
+        else f"({weights} @ xh.T).reshape(xh.shape[0], {weights}.shape[0])"
+    )
+    student: dict = {}
+    exec(
+        f"import numpy as np\n{solutions_source('setup')}\n"
+        f"def {gate}(x_t, h_prev, {weights}, b):\n"
+        f"    xh = np.concatenate([x_t, h_prev], axis=1)\n"
+        f"    return {activation}({product} + b)\n",
+        student,
+    )
+    functions = {n: getattr(ref, n) for n in GRADED}
+    functions[gate] = student[gate]
+    line = next(
+        line for line in self_check(release_nb, functions).splitlines() if line.startswith(gate)
+    )
+    case = assignment.hidden_cases(5)[gate][1]
+    graded = score_case(case, student[gate](*case.args), None, Rules.of(assignment))
+    assert list(graded.hints) == [code]
+    assert line.endswith(f"Hint: {graded.hints[code]}")
 
 
 def test_self_check_says_random_numbers_and_inputs_changed_in_place(release_nb):

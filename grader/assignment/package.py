@@ -69,8 +69,15 @@ class Assignment:
 
     @property
     def output_names(self) -> Mapping[str, Sequence[str]]:
-        """Names of the values a function returns as a tuple, e.g. ("h", "c")."""
-        return getattr(self.grading, "OUTPUT_NAMES", {})
+        """Names of the values a function returns as a tuple, e.g. ("h", "c"): OUTPUT_NAMES,
+        or else as the source notebook's function names them (grader.assignment.returns)."""
+        named = getattr(self.grading, "OUTPUT_NAMES", {})
+        if all(name in named for name in self.functions):
+            return named
+        return {
+            **_source_output_names(self.config.directory.resolve(), _mtime(self.config)),
+            **named,
+        }
 
     @property
     def ranges(self) -> Mapping[str, tuple[float, float]]:
@@ -167,6 +174,13 @@ def _source_solutions(directory: Path, _mtime: float) -> dict[str, Callable]:
 
     config = load_config(directory)
     return source.solutions_of(config)
+
+
+@functools.lru_cache(maxsize=8)
+def _source_output_names(directory: Path, _mtime: float) -> dict[str, tuple[str, ...]]:
+    from grader.assignment import returns
+
+    return returns.source_output_names(load_config(directory))
 
 
 def load_assignment(directory: Path) -> Assignment:

@@ -3,15 +3,16 @@ the assignment reproduces the answer.
 
 Numpy only: the released notebook's self-check carries this module's text, so the notebook and
 the grader name the same behaviour. The codes' texts are in :mod:`grader.scoring.shapes`
-(``{function}``, ``{which}``, ``{low}``, ``{high}`` are filled in).
+(``{function}``, ``{which}``, ``{low}``, ``{high}``, ``{parts}``, ``{verb}`` are filled in).
 """
 
 import numpy as np
 
 
-def fill(text, function="", which="", low="", high=""):
+def fill(text, function="", which="", low="", high="", parts="", verb=""):
     """A hint text with its placeholders filled in."""
-    for key, value in (("function", function), ("which", which), ("low", low), ("high", high)):
+    values = dict(function=function, which=which, low=low, high=high, parts=parts, verb=verb)
+    for key, value in values.items():
         text = text.replace(
             "{" + key + "}", f"{value:g}" if isinstance(value, float) else str(value)
         )

@@ -29,6 +29,7 @@ class Rules:
     shape_hints: Mapping[str, str] = field(default_factory=dict)
     output_names: Mapping[str, Sequence[str]] = field(default_factory=dict)
     ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    parameters: Mapping[str, Sequence[str]] = field(default_factory=dict)  # for feedback
 
     @classmethod
     def of(cls, assignment) -> Rules:
@@ -39,6 +40,7 @@ class Rules:
             dict(assignment.shape_hints),
             dict(assignment.output_names),
             dict(assignment.ranges),
+            {name: assignment.parameters(name) for name in assignment.functions},
         )
 
     def hint(self, code: str, function: str) -> str:
@@ -49,7 +51,8 @@ class Rules:
 @dataclass
 class CaseResult:
     """How one call went: ``score`` in [0, 1] (several returned values earn a share each);
-    ``hints`` maps each hint code to the text the student reads."""
+    ``hints`` maps each hint code to the text the student reads; ``args`` are the case's
+    inputs, for the feedback that lets the student call the function on them again."""
 
     label: str
     score: float
@@ -58,6 +61,7 @@ class CaseResult:
     hints: dict[str, str] = field(default_factory=dict)
     expected: object = None
     got: object = None
+    args: tuple = ()
 
     @property
     def passed(self) -> bool:
@@ -71,7 +75,8 @@ class CaseResult:
 @dataclass
 class FunctionResult:
     """A graded function's result over all its cases; ``hints`` are codes, most frequent
-    first, and ``hint_messages`` what the student reads for each."""
+    first, and ``hint_messages`` what the student reads for each; ``parameters`` and
+    ``output_names`` name the function's arguments and the values of a tuple it returns."""
 
     name: str
     points: float
@@ -79,6 +84,8 @@ class FunctionResult:
     hints: list[str] = field(default_factory=list)
     forbidden: list[str] = field(default_factory=list)
     hint_messages: dict[str, str] = field(default_factory=dict)
+    parameters: tuple[str, ...] = ()
+    output_names: tuple[str, ...] = ()
 
     @property
     def score(self) -> float:
@@ -235,10 +242,14 @@ def score_case(case: HiddenCase, got: object, error: str | None, rules: Rules) -
         )
         code = shapes.error_code(error)
         hints = {code: rules.hint(code, case.function)} if code else {}
-        return CaseResult(case.label, 0.0, None, message, hints, expected=case.expected)
+        return CaseResult(
+            case.label, 0.0, None, message, hints, expected=case.expected, args=case.args
+        )
     pairs, problem = align(got, case.expected, rules.output_names.get(case.function, ()))
     if problem:
-        return CaseResult(case.label, 0.0, None, problem, expected=case.expected)
+        return CaseResult(
+            case.label, 0.0, None, problem, expected=case.expected, got=got, args=case.args
+        )
     passed, errors, messages, hints = 0, [], [], {}
     several = len(pairs) > 1
     for name, g, e in pairs:
@@ -264,6 +275,7 @@ def score_case(case: HiddenCase, got: object, error: str | None, rules: Rules) -
         hints,
         expected=case.expected,
         got=got,
+        args=case.args,
     )
 
 
@@ -287,4 +299,13 @@ def score_function(
             counts[code] = counts.get(code, 0) + 1
             messages.setdefault(code, text)
     ranked = sorted(counts, key=lambda code: -counts[code])
-    return FunctionResult(name, points, results, ranked, list(forbidden), messages)
+    return FunctionResult(
+        name,
+        points,
+        results,
+        ranked,
+        list(forbidden),
+        messages,
+        tuple(rules.parameters.get(name, ())),
+        tuple(rules.output_names.get(name, ())),
+    )

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from grader.scoring import behaviour, proof
+from grader.scoring import behaviour, proof, shapes
 from grader.scoring.compare import FunctionResult, Rules, close
 from grader.scoring.values import HiddenCase, as_value, copy_args
 
@@ -38,9 +38,6 @@ BLAME_HINT = "{function} is wrong only because {parts} {verb}: fix that first."
 COMPOSITION_HINT = (
     "{function}'s parts give the right values on its inputs, so the mistake is in how"
     " {function} puts them together: compare it with the notes step by step."
-)
-PART_FIRST_HINT = (
-    "{function} fails where {parts} {verb} wrong: fix that first, then check {function} again."
 )
 MIXED_HINT = (
     "besides {parts}, which {verb} wrong on {its} own, {function} puts its parts together"
@@ -139,13 +136,6 @@ class _Replay:
         if raised:
             return "done", None, differs, raised
         return "done", as_value(value), differs, raised
-
-
-def _join(names: Sequence[str]) -> tuple[str, str, str]:
-    """("a and b", "are", "their") or ("a", "is", "its")."""
-    names = list(names)
-    text = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-    return text, ("is" if len(names) == 1 else "are"), ("its" if len(names) == 1 else "their")
 
 
 def drop_passed_parts(results: Mapping[str, FunctionResult], known: Assignmentish) -> None:
@@ -267,7 +257,7 @@ def diagnose(
 def _conclude(result: FunctionResult, shown: proof.Proof, direct: list[str], rules: Rules) -> None:
     """Say "only because" where the proof holds, both mistakes where it fails, and neither
     where it could not be made (the replay's evidence is not proof)."""
-    parts, verb, its = _join(direct or shown.parts)
+    parts, verb, its = shapes.joined(direct or shown.parts)
     name = shown.composite
     if shown.verdict == proof.RIGHT:
         for code in [c for c in result.hints if c not in _codes_of(rules, shown.parts, name)]:
@@ -277,7 +267,7 @@ def _conclude(result: FunctionResult, shown: proof.Proof, direct: list[str], rul
     if "wrong-part" in result.hints:
         _drop(result, "wrong-part")
         if shown.verdict == proof.UNPROVEN:
-            text = PART_FIRST_HINT.format(function=name, parts=parts, verb=verb)
+            text = behaviour.fill(rules.hint("part-first", name), name, parts=parts, verb=verb)
             _add(result, "part-first", text, first=True)
     if shown.verdict == proof.WRONG:
         if "composition" in result.hints:
@@ -348,7 +338,7 @@ def _behaviour(failing, cases, outcomes, known, rules, checks, answers) -> None:
             _add(
                 failing[name],
                 "ignores-input",
-                _hint(rules, "ignores-input", name, _join(inputs)[0]),
+                _hint(rules, "ignores-input", name, shapes.joined(inputs)[0]),
             )
 
 
@@ -387,7 +377,7 @@ def _blame(
             wrong_parts, value, got = random_parts, None, None  # no replay can match dice
         same = got is None if value is None else close(got, value, rules.atol, rules.rtol)
         if same and wrong_parts:
-            parts, verb, _ = _join(wrong_parts)
+            parts, verb, _ = shapes.joined(wrong_parts)
             text = BLAME_HINT.format(function=name, parts=parts, verb=verb)
             for code in [c for c in result.hints if c not in _codes_of(rules, wrong_parts, name)]:
                 _drop(result, code)
@@ -396,7 +386,7 @@ def _blame(
             if not result.hints:
                 _add(result, "composition", COMPOSITION_HINT.format(function=name))
         elif wrong_parts:
-            parts, verb, its = _join(wrong_parts)
+            parts, verb, its = shapes.joined(wrong_parts)
             text = MIXED_HINT.format(function=name, parts=parts, verb=verb, its=its)
             _add(result, "composition", text)
 

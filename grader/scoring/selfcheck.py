@@ -13,7 +13,7 @@ import zlib
 import numpy as np
 
 from grader.scoring.behaviour import fill, value_code  # grader-only
-from grader.scoring.shapes import error_code, hint_text, shape_code  # grader-only
+from grader.scoring.shapes import error_code, hint_text, joined, shape_code  # grader-only
 
 _LONGEST_MESSAGE = 300  # characters of an exception message worth printing
 
@@ -142,10 +142,11 @@ def _copy(value):
     return value.copy() if isinstance(value, np.ndarray) else value
 
 
-def _blame(name, parts):
-    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-    verb = "fails its" if len(parts) == 1 else "fail their"
-    return f"{listed} {verb} own check, and {name} is built from it: fix that first."
+def _part_first(name, parts, wording):
+    """The grader's words for a composite that fails where its parts fail their own checks:
+    fix those first. Never "only because": that needs the grader's proof."""
+    listed, verb, _ = joined(parts)
+    return fill(hint_text(wording, "part-first", name), name, parts=listed, verb=verb)
 
 
 def _check_case(name, function, case, where, rules, failing_parts):
@@ -161,7 +162,7 @@ def _check_case(name, function, case, where, rules, failing_parts):
         code = error_code(str(error))
         hint = f". Hint: {fill(hint_text(wording, code, name), name)}" if code else ""
         if failing_parts:
-            hint = f". Hint: {_blame(name, failing_parts)}"
+            hint = f". Hint: {_part_first(name, failing_parts, wording)}"
         return None, f"ERROR - {_describe(error)}{hint}"
     pairs, problem = _pairs(result, expected, names.get(name, ()))
     if problem:
@@ -179,7 +180,7 @@ def _check_case(name, function, case, where, rules, failing_parts):
     if all(np.all(e <= limit) for e, limit in zip(errors, limits, strict=True)):
         return largest, None
     if failing_parts:
-        hint = _blame(name, failing_parts)
+        hint = _part_first(name, failing_parts, wording)
     else:
         hint = _value_hint(name, function, case, copies, result, pairs, rules)
     return None, f"FAIL - largest error {largest:.2g} on {where}. Hint: {hint}"

@@ -36,6 +36,10 @@ GENERIC_HINTS = {
     "aliased": "{function} returns the same array object several times: store a copy of each"
     " step (.copy()), not the array you keep updating.",
     "ignores-input": "{function}'s answer does not change when {which} changes: is {which} used?",
+    # a composite whose parts fail on their own: where nothing proves they are the only cause
+    # (the grader's proof could not be made, or the self-check, which makes none)
+    "part-first": "{function} fails where {parts} {verb} wrong: fix that first, then check"
+    " {function} again.",
 }
 # What numpy and torch say when a matrix product's shapes do not fit.
 MATMUL_ERROR = re.compile(r"matmul|not aligned|core dimension|cannot be multiplied", re.IGNORECASE)
@@ -67,6 +71,13 @@ def shape_code(got, expected):
         if got == (steps + 1,) + expected[1:]:
             return "initial-state-included"
     return None
+
+
+def joined(names):
+    """("a and b", "are", "their") or ("a", "is", "its"): ``names`` in a sentence."""
+    names = list(names)
+    text = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return text, ("is" if len(names) == 1 else "are"), ("its" if len(names) == 1 else "their")
 
 
 def error_code(error):

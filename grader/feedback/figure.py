@@ -1,0 +1,90 @@
+"""The plot of a function that lost points: expected against returned values on the failing case
+with the largest error, each returned value labelled by its name (``h``, ``c``, ``dW_f``)."""
+
+from __future__ import annotations
+
+import base64
+import io
+from dataclasses import dataclass
+
+import numpy as np
+
+from grader.scoring import CaseResult, FunctionResult
+from grader.scoring.compare import align
+
+# Values beyond this are drawn at the edge of the plot: a returned 1e308 must not break it.
+PLOT_LIMIT = 1e6
+
+
+def plotted(
+    case: CaseResult, names: tuple[str, ...] = ()
+) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """The (name, expected, returned) values of a failing case that can be drawn; ``names``
+    those of a returned tuple's values ("value 1", ... without them)."""
+    pairs, problem = align(case.got, case.expected, names)
+    if problem:
+        return []
+    drawn = []
+    for name, got, expected in pairs:
+        if not isinstance(got, np.ndarray) or got.shape != expected.shape:
+            continue
+        got, expected = np.ravel(got).astype(np.float64), np.ravel(expected)
+        finite = np.isfinite(got) & np.isfinite(expected)
+        if finite.any():
+            limit = PLOT_LIMIT
+            drawn.append((name, expected[finite], np.clip(got[finite], -limit, limit)))
+    return drawn
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A drawn plot: the PNG in base64 and the names of the values it shows."""
+
+    png: str
+    names: tuple[str, ...]
+
+
+def figure(result: FunctionResult) -> Figure | None:
+    """The plot for a function that lost points (None when no failing case has values of the
+    expected shape: the case lines say the shapes)."""
+    failing = [
+        c
+        for c in result.cases
+        if not c.passed and c.got is not None and plotted(c, result.output_names)
+    ]
+    if not failing:
+        return None
+    shown = max(failing, key=lambda c: -1.0 if c.max_error is None else c.max_error)
+    drawn = plotted(shown, result.output_names)
+    fig = draw(result.name, shown.label, drawn)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return Figure(
+        base64.b64encode(buffer.getvalue()).decode("ascii"), tuple(n for n, _, _ in drawn)
+    )
+
+
+def draw(function: str, label: str, drawn: list[tuple[str, np.ndarray, np.ndarray]]):
+    """The matplotlib figure of ``drawn`` (name, expected, returned), a legend naming each value
+    when there are several."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(3.6, 3.0), dpi=90)
+    for name, expected, got in drawn:
+        ax.scatter(expected, got, s=10, alpha=0.7, label=name or None)
+    values = np.concatenate([expected for _, expected, _ in drawn])
+    low, high = float(values.min()), float(values.max())
+    ax.plot([low, high], [low, high], color="grey", linewidth=1, linestyle="--")
+    ax.set_xlabel("expected (reference)")
+    ax.set_ylabel("returned (yours)")
+    ax.set_title(f"{function}: {label}", fontsize=8)
+    if len(drawn) > 1:
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
