@@ -131,3 +131,16 @@ def test_what_a_library_says_never_reaches_the_student(tmp_path: Path, filter_na
 def test_a_damaged_file_is_told_in_plain_words(tmp_path: Path, content: bytes) -> None:
     (tmp_path / "x.pdf").write_bytes(content)
     assert check_pdf(tmp_path / "x.pdf") == [f"{tmp_path / 'x.pdf'}: {DAMAGED}"]
+
+
+def test_the_report_facts_markers_see_read_the_pdf_under_the_same_limits(
+    stalling: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The project checks (`grader grade --assignment .../projects`) read each report for the
+    marking page: a stalling PDF is a finding there too, in the student's words."""
+    from grader.course.report_facts import report_facts
+
+    monkeypatch.setenv("GRADER_PDF_CPU_SECONDS", "2")
+    facts = report_facts(stalling)
+    assert facts["verdict"] == "fails --check" and facts["pages"] is None
+    assert facts["error"] == TOO_SLOW

@@ -3,12 +3,12 @@ per section, figures and references counted. Reads PDFs made with any tool; neve
 
 from __future__ import annotations
 
-import logging
 import re
 from pathlib import Path
 from typing import Any
 
 from grader import report
+from grader.report.pdf_reading import PdfUnreadable, read_pdf
 
 _MAX_PAGES_READ = 10
 _HEADING_WORDS = 8  # a heading line is short
@@ -26,11 +26,12 @@ def report_facts(pdf: Path) -> dict[str, Any]:
         "verdict": "passes --check" if not problems else "fails --check",
         "problems": [p.removeprefix(f"{pdf}: ") for p in problems],
     }
-    try:
-        pages, images = _read(pdf)
-    except Exception as error:  # a damaged PDF is a finding; check_pdf already says so
-        facts.update(pages=None, words={}, figures=None, references=None, error=str(error))
+    try:  # in a child process with CPU-time and memory limits, as the check reads it
+        read = read_pdf(pdf, read_pages=_MAX_PAGES_READ)
+    except PdfUnreadable as unreadable:  # a finding; check_pdf already says so
+        facts.update(pages=None, words={}, figures=None, references=None, error=unreadable.reason)
         return facts
+    pages, images = read.texts, read.images
     words, sections = _sections(pages)
     captions = {int(n) for n in _CAPTION.findall("\n".join(pages))}
     references_text = sections.get("References", "")
@@ -52,24 +53,6 @@ def report_facts(pdf: Path) -> dict[str, Any]:
         citations_in_text=len(_CITATION.findall(body)),
     )
     return facts
-
-
-def _read(pdf: Path) -> tuple[list[str], int]:
-    from pypdf import PdfReader
-
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
-    reader = PdfReader(pdf)
-    if reader.is_encrypted:
-        reader.decrypt("")
-    pages = reader.pages[:_MAX_PAGES_READ]
-    texts = [page.extract_text() or "" for page in pages]
-    images = 0
-    for page in pages:
-        try:
-            images += len(page.images)
-        except Exception:  # an image pypdf cannot decode is still not countable here
-            continue
-    return texts, images
 
 
 def section_heading(line: str) -> str | None:

@@ -21,10 +21,10 @@ def _limit(cpu_seconds: int, memory_bytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
 
 
-def _has_images(page) -> bool:
+def _image_count(page) -> int:
     resources = page.get("/Resources") or {}
     objects = resources.get("/XObject") or {}
-    return any(objects[name].get("/Subtype") == "/Image" for name in objects)
+    return sum(1 for name in objects if objects[name].get("/Subtype") == "/Image")
 
 
 def _facts(path: str, read_pages: int) -> dict:
@@ -43,12 +43,12 @@ def _facts(path: str, read_pages: int) -> dict:
         raise
     except Exception:  # any damage in a PDF from the wild is a finding, never a crash
         return {"problem": "damaged"}
-    texts, unreadable, images = [], [], False
+    texts, unreadable, images = [], [], 0
     for number in range(min(len(pages), read_pages)):
         try:
             page = pages[number]
             texts.append(page.extract_text() or "")
-            images = images or _has_images(page)
+            images += _image_count(page)
         except MemoryError:
             raise
         except Exception:  # one damaged page (an odd filter, a broken font) is that page's
@@ -59,7 +59,7 @@ def _facts(path: str, read_pages: int) -> dict:
         "sizes": sizes,
         "texts": texts,
         "unreadable": unreadable,
-        "images": images,
+        "images": images,  # image objects on the first pages
     }
 
 

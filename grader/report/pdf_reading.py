@@ -65,7 +65,7 @@ class PdfFacts:
     sizes: list[tuple[float, float]]  # each page's visible size, pt
     texts: list[str]  # the text of the first pages
     unreadable: list[int]  # first pages whose text could not be read (1-based)
-    images: bool  # whether the first pages hold images
+    images: int  # image objects on the first pages
 
 
 # What a PDF's content told, by SHA-256: collect reads each report to pair it with its project,
