@@ -74,6 +74,13 @@ def results_json(graded: Graded) -> dict:
             "status": "passed" if result.passed else "failed",
             "output": _function_output(result),
             "visibility": "visible",
+            # The diagnosis as data, for the dashboard: never parsed back out of "output",
+            # which quotes what the student's code printed or raised.
+            "extra_data": {
+                "hints": [
+                    {"code": code, "message": result.hint_messages[code]} for code in result.hints
+                ]
+            },
         }
         for name, result in graded.functions.items()
     ]
