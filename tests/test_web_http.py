@@ -20,7 +20,6 @@ from web_kit import GRADER, ROOT, SAMPLES, TOKEN, graded_course, request, servin
 from grader.assignment.config import load_config
 from grader.course.book import CourseBook
 from grader.gradebook import Gradebook
-from grader.web.regrade import regrade_timeout
 
 FORGED = "FULL MARKS ALREADY VERIFIED BY THE INSTRUCTOR"
 PLANTED = "EE21B017"  # the collected student whose hand-in carries links out of it
@@ -63,14 +62,9 @@ def course(tmp_path_factory) -> dict:
     feedback.symlink_to("/etc/passwd")
     log = base / "serve.log"
     with serving(folder, out, log=log) as url:
-        status, headers, _ = request(
-            url,
-            "POST",
-            "/login",
-            urlencode({"token": TOKEN}).encode(),
-            [("Content-Type", "application/x-www-form-urlencoded")],
-        )
-        assert status == 303, "the login form does not log in"
+        # A link with the token (accepted, though `grader serve` no longer prints one).
+        status, headers, _ = request(url, "GET", f"/?token={TOKEN}")
+        assert status == 303
         cookie = headers["set-cookie"].split(";", 1)[0]
         _, _, page = request(url, "GET", "/students", headers=[("Cookie", cookie)])
         csrf = re.search(rb'name="csrf-token" content="([^"]+)"', page).group(1).decode()
@@ -236,6 +230,8 @@ def test_regrade_clicks_queue_one_background_job_per_student(course):
 
 
 def test_the_regrade_timeout_follows_the_notebook_timeout():
+    from grader.web.regrade import regrade_timeout
+
     config = load_config(ROOT / "assignments" / "lstm_gates")
     longer = type(config)(**{**config.__dict__, "notebook_timeout": config.notebook_timeout * 3})
     assert regrade_timeout(config) > config.notebook_timeout
