@@ -15,7 +15,16 @@ from urllib.parse import urlencode
 
 import nbformat
 import pytest
-from web_kit import GRADER, ROOT, SAMPLES, TOKEN, graded_course, request, serving
+from web_kit import (
+    GRADER,
+    ROOT,
+    SAMPLES,
+    TOKEN,
+    graded_course,
+    request,
+    self_signed_certificate,
+    serving,
+)
 
 from grader.assignment.config import load_config
 from grader.course.book import CourseBook
@@ -317,34 +326,15 @@ def test_another_host_needs_tls_or_an_explicit_insecure_http(course, tmp_path):
     assert refused.returncode != 0
     assert "--certfile" in refused.stderr and "--insecure-http" in refused.stderr
     assert "Traceback" not in refused.stderr
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=localhost",
-            "-keyout",
-            str(tmp_path / "key.pem"),
-            "-out",
-            str(tmp_path / "cert.pem"),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    cert, key = self_signed_certificate(tmp_path)
     log = tmp_path / "serve.log"
     with serving(
         course["folder"],
         course["out"],
         "--certfile",
-        str(tmp_path / "cert.pem"),
+        str(cert),
         "--keyfile",
-        str(tmp_path / "key.pem"),
+        str(key),
         log=log,
     ) as url:
         import http.client

@@ -109,9 +109,13 @@ class MarkingPages:
             previous=ids[index - 1] if index > 0 else None,
             next_unmarked=next((s for s, done in after if not done), None),
             max_comment=inputs.MAX_COMMENT_CHARS,
+            # Checks from before the hand-in folder was recorded show no file: say why.
+            checks_predate_folders=bool(checks.get("files")) and "folder" not in checks,
         )
 
-    def _save(self, course: Course, component: Component, who: Person, wanted: Wanted):
+    def _save(
+        self, course: Course, component: Component, who: Person, wanted: Wanted
+    ) -> tuple[float, float, Mark | None]:
         """Record each wanted mark; (points, most points, the last mark saved)."""
         projects = self.dash.projects()
         roster = course.roster()
