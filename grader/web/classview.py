@@ -63,19 +63,19 @@ def hints_of(results: dict) -> dict[str, list[tuple[str, str]]]:
     """Graded function -> [(hint code, message)] from a results.json: the grader's diagnosis
     as it wrote it (``extra_data.hints``), never lines read back from a test's output, which
     quotes what the student's code printed or raised."""
+    extra = results.get("extra_data")
+    hints = extra.get("hints") if isinstance(extra, dict) else None
     found: dict[str, list[tuple[str, str]]] = {}
-    for test in results.get("tests", []):
-        extra = test.get("extra_data") if isinstance(test, dict) else None
-        hints = extra.get("hints") if isinstance(extra, dict) else None
+    for function, listed in (hints if isinstance(hints, dict) else {}).items():
         pairs = [
             (hint["code"], hint["message"])
-            for hint in hints or []
+            for hint in (listed if isinstance(listed, list) else [])
             if isinstance(hint, dict)
             and isinstance(hint.get("code"), str)
             and isinstance(hint.get("message"), str)
         ]
         if pairs:
-            found[str(test.get("name", ""))] = pairs
+            found[str(function)] = pairs
     return found
 
 
