@@ -10,6 +10,7 @@ reads.
 from __future__ import annotations
 
 import secrets
+from urllib.parse import urlencode
 
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
@@ -160,8 +161,6 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 
 def _query(pairs: list[tuple[str, str]]) -> str:
-    from urllib.parse import urlencode
-
     return f"?{urlencode(pairs)}" if pairs else ""
 
 
