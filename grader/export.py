@@ -102,6 +102,15 @@ def results_json(graded: Graded) -> dict:
             "status": graded.status,
             "seed": graded.seed,
             "late": graded.late,
+            # The diagnosis as data, for the dashboard: never parsed back out of a test's
+            # "output", which quotes what the student's code printed or raised.
+            "hints": {
+                name: [
+                    {"code": code, "message": result.hint_messages[code]} for code in result.hints
+                ]
+                for name, result in graded.functions.items()
+                if result.hints
+            },
         },
     }
 

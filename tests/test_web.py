@@ -1,14 +1,11 @@
-"""`grader serve` in a real browser (Debian's chromium driven by Playwright) on a real course:
-the sample submissions graded by `grader grade`, the sample students' projects collected and
-checked, the server started by the CLI inside the pid fence (a regrade runs notebooks)."""
+"""`grader serve` in a real browser (Debian's chromium driven by Playwright) on a real course
+(:mod:`web_kit`): the sample submissions graded, the sample students' projects collected and
+checked, the server started by the CLI inside the pid fence."""
 
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
+import sqlite3
 import time
 import urllib.error
 import urllib.request
@@ -16,19 +13,14 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from web_kit import TOKEN, graded_course, serving
 
-from grader import demo
 from grader.course.book import CourseBook
 from grader.gradebook import Gradebook
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
-GRADER = [sys.executable, "-m", "grader.cli"]
-FENCE = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"]
-TOKEN = "test-token-0123456789abcdef"
-SAMPLES = ROOT / "examples" / "lstm_gates"
 # Chromium on a machine without network: no background requests, no sandbox as root.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -40,131 +32,15 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 
-COURSE_TOML = """
-[course]
-title = "LSTM course (test)"
-roster = "roster.csv"
-scale = 100
-
-[late]
-grace_hours = 1
-penalty_per_day = 10
-max_penalty = 50
-
-[[component]]
-id = "lstm_gates"
-title = "Assignment 1: LSTM gates"
-kind = "auto"
-weight = 50
-
-[[component]]
-id = "project1"
-title = "Project 1"
-kind = "project"
-weight = 50
-"""
-ROSTER = """id,name,email,role
-asha,Asha Verma,asha@example.edu,
-bhavin,Bhavin <b>Shah</b>,bhavin@example.edu,
-chitra,Chitra Iyer,chitra@example.edu,
-dhaval,Dhaval Rao,dhaval@example.edu,
-esha,Esha Gupta,esha@example.edu,
-CS21B042,Asha Verma,asha.verma@example.edu,
-EE21B017,Rahul Menon,rahul.menon@example.edu,
-frank,Frank Nobody,frank@example.edu,
-TA01,Kiran Rao (TA),kiran@example.edu,staff
-"""
-
-
-def run(*args: str, env: dict | None = None) -> None:
-    done = subprocess.run(
-        [*FENCE, *GRADER, *args], capture_output=True, text=True, timeout=900, cwd=ROOT, env=env
-    )
-    assert done.returncode == 0, f"grader {args[0]} failed:\n{done.stderr[-3000:]}"
-
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory) -> dict:
     """A course folder, its graded output, and a running `grader serve`."""
     base = tmp_path_factory.mktemp("web")
-    folder = base / "course"
-    folder.mkdir()
-    (folder / "course.toml").write_text(COURSE_TOML)
-    (folder / "roster.csv").write_text(ROSTER)
-    (folder / "lstm_gates").symlink_to(ROOT / "assignments" / "lstm_gates")
-    (folder / "projects").symlink_to(ROOT / "assignments" / "projects")
-    out = base / "graded"
-    run(
-        "grade",
-        "--assignment",
-        str(folder / "lstm_gates"),
-        "--out",
-        str(out / "lstm_gates"),
-        "--seed",
-        "11",
-        *sorted(str(p) for p in SAMPLES.glob("*.ipynb")),
-    )
-    demo.bundle_and_collect(base / "demo")
-    # The project notebooks run in the grader's own environment here (the Colab-like runtime
-    # is built only for real project grading); what matters is that checks exist.
-    env = {**os.environ, "GRADER_PROJECTS_RUNTIME": sys.prefix}
-    collected = sorted(p for p in (base / "demo" / "submissions").iterdir() if p.is_dir())
-    run(
-        "grade",
-        "--assignment",
-        str(folder / "projects"),
-        "--out",
-        str(out),
-        "--timeout",
-        "60",
-        *map(str, collected),
-        env=env,
-    )
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            *FENCE,
-            *GRADER,
-            "serve",
-            "--course",
-            str(folder / "course.toml"),
-            "--out",
-            str(out),
-            "--port",
-            str(port),
-            "--marker",
-            "prof-a",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "GRADER_SERVE_TOKEN": TOKEN},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    _wait_for(url, server)
-    yield {"url": url, "out": out, "folder": folder, "base": base}
-    server.kill()  # unshare passes it on to the server (--kill-child)
-    server.wait(timeout=20)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for(url: str, server: subprocess.Popen) -> None:
-    for _ in range(200):
-        if server.poll() is not None:
-            raise AssertionError(f"grader serve ended: {server.stderr.read()[-3000:]}")
-        try:
-            urllib.request.urlopen(url, timeout=1)
-        except urllib.error.HTTPError:
-            return  # it answers (403 without the token)
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError("grader serve did not start")
+    folder, out = graded_course(base)
+    log = base / "serve.log"
+    with serving(folder, out, log=log) as url:
+        yield {"url": url, "out": out, "folder": folder, "base": base, "log": log}
 
 
 @pytest.fixture(scope="module")
@@ -359,14 +235,57 @@ def test_student_html_never_runs_in_the_instructors_browser(course, browser):
     context.close()
 
 
-def test_regrade_from_the_student_page_keeps_the_history(course, browser):
+def test_save_all_keeps_a_typed_comment_after_a_reload(course, browser):
+    context, page = logged_in(browser, course["url"])
+    page.goto(course["url"] + "/mark/project1/dhaval")
+    criterion = page.locator("fieldset").first.get_attribute("data-criterion")
+    page.fill(f"input[name='points:{criterion}']", "1")
+    comment = "Clear motivation; the second figure needs axis labels."
+    page.fill(f"textarea[name='comment:{criterion}']", comment)
+    with page.expect_navigation():
+        page.click("button[type=submit]")  # "Save all", as the marker clicks it
+    page.reload()
+    assert page.input_value(f"textarea[name='comment:{criterion}']") == comment
+    assert page.input_value(f"input[name='points:{criterion}']") == "1.0"
+    with CourseBook(course["out"] / "gradebook.sqlite") as book:
+        saved = {m.criterion: m for m in book.marks("dhaval", "project1")}
+    assert saved[criterion].comment == comment
+    context.close()
+
+
+def test_the_token_leaves_no_trace_in_the_browsers_history(course, browser, tmp_path):
+    # The banner `grader serve` printed: an address, and the token apart from it.
+    banner = course["log"].read_text()
+    address = next(w for w in banner.split() if w.startswith("http://"))
+    assert TOKEN not in address
+    profile = tmp_path / "profile"  # a browser profile of its own, with a history database
+    context = browser.browser_type.launch_persistent_context(
+        str(profile), executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+    )
+    page = context.new_page()
+    page.goto(address)
+    page.fill("input[type=password]", TOKEN)
+    with page.expect_navigation():
+        page.press("input[type=password]", "Enter")
+    assert "Class overview" in page.inner_text("h1")
+    page.goto(course["url"] + "/students")
+    context.close()  # writes the history database
+    with sqlite3.connect(profile / "Default" / "History") as history:
+        visited = [url for (url,) in history.execute("SELECT url FROM urls")]
+    assert visited and not [url for url in visited if TOKEN in url or "token=" in url]
+
+
+def test_regrade_runs_in_the_background_and_keeps_the_history(course, browser):
     context, page = logged_in(browser, course["url"])
     page.goto(course["url"] + "/student/chitra")
-    page.set_default_timeout(600_000)  # a real grading run, on a busy machine too
     started = time.monotonic()
     page.click("#part-lstm_gates button")
-    print(f"regrade took {time.monotonic() - started:.1f} s")
-    assert "regraded" in page.locator(".flash").inner_text()
+    print(f"the page answered in {time.monotonic() - started:.1f} s")
+    # The page answers at once with the job's state, and reloads itself until it ends.
+    assert "queued" in page.locator(".flash.notice").inner_text()
+    status = page.locator("#regrade-lstm_gates")
+    playwright_api.expect(status).to_contain_text("done", timeout=600_000)
+    assert "regraded" in status.inner_text()
     with Gradebook(course["out"] / "lstm_gates" / "gradebook.sqlite") as book:
         assert len(book.history("chitra")) == 2
     page.screenshot(path=str(course["base"] / "student.png"), full_page=True)

@@ -44,8 +44,13 @@ class HandIn:
     submitted_at: str | None
 
     def file(self, key: str) -> Path | None:
+        """The hand-in's file ``key``; None when there is none, or when its name (a link a
+        student planted, or ``..``) leads out of the hand-in folder."""
         name = self.entry.get(key)
-        return self.folder / name if name else None
+        if not name:
+            return None
+        path = self.folder / name
+        return path if path.resolve().is_relative_to(self.folder.resolve()) else None
 
     def digest(self) -> str:
         """What the checks depend on: the project's files and links."""
@@ -94,7 +99,9 @@ def dataset_facts(hand_in: HandIn) -> dict[str, Any]:
 def check_one(hand_in: HandIn, limits: execute.Limits, runtime: Path | None) -> dict[str, Any]:
     """Every automatic check of one project, as plain data."""
     checks: dict[str, Any] = {"title": hand_in.entry.get("title") or "", "digest": hand_in.digest()}
-    # Where the handed-in files are, for the marker's view (grader serve).
+    # Where the handed-in files are, for the marker's view (grader serve), and the folder
+    # they must still be inside when it serves them.
+    checks["folder"] = str(hand_in.folder.resolve())
     checks["files"] = {
         key: str(path.resolve())
         for key in ("notebook", "report", "dataset")

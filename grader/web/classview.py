@@ -9,7 +9,6 @@ Auto-graded components come from ``<out>/<component>/gradebook.sqlite`` and the 
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,9 +19,6 @@ from grader.course.final import FinalGrade, auto_rows, final_grades
 from grader.course.marks import project_score
 from grader.course.rubric import Projects
 from grader.gradebook import Row
-
-# How results.json writes a hint in a test's output (grader/export.py).
-_HINT_LINE = re.compile(r"^Hint \[(?P<code>[^\]]+)\]: (?P<message>.*)$", re.MULTILINE)
 
 
 @dataclass
@@ -64,15 +60,22 @@ def results_json(out: Path, component: str, student: str) -> dict | None:
 
 
 def hints_of(results: dict) -> dict[str, list[tuple[str, str]]]:
-    """Graded function -> [(hint code, message)] read from a results.json."""
+    """Graded function -> [(hint code, message)] from a results.json: the grader's diagnosis
+    as it wrote it (``extra_data.hints``), never lines read back from a test's output, which
+    quotes what the student's code printed or raised."""
+    extra = results.get("extra_data")
+    hints = extra.get("hints") if isinstance(extra, dict) else None
     found: dict[str, list[tuple[str, str]]] = {}
-    for test in results.get("tests", []):
-        name = str(test.get("name", ""))
+    for function, listed in (hints if isinstance(hints, dict) else {}).items():
         pairs = [
-            (m["code"], m["message"]) for m in _HINT_LINE.finditer(str(test.get("output", "")))
+            (hint["code"], hint["message"])
+            for hint in (listed if isinstance(listed, list) else [])
+            if isinstance(hint, dict)
+            and isinstance(hint.get("code"), str)
+            and isinstance(hint.get("message"), str)
         ]
         if pairs:
-            found[name] = pairs
+            found[str(function)] = pairs
     return found
 
 

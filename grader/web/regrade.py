@@ -1,17 +1,35 @@
 """Regrade one student from the dashboard: the same `grader grade` run an instructor would type,
-on the source the newest grading used, so the gradebook keeps the earlier result as history."""
+on the source the newest grading used, so the gradebook keeps the earlier result as history;
+then ``<assignment>/grades.csv`` is merged, so it still lists everyone it listed before.
+
+The jobs that call this one at a time are in :mod:`grader.web.regrade_jobs`.
+"""
 
 from __future__ import annotations
 
+import csv
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+from grader.assignment.config import AssignmentConfig, load_config
 from grader.course.book import BOOK_NAME
 from grader.course.config import Component, Course
+from grader.errors import UserError
+from grader.export import write_grades_csv
 from grader.gradebook import Gradebook
 
-REGRADE_TIMEOUT = 900  # seconds: one notebook at the assignment's own limits, with room
+GRADES_CSV = "grades.csv"
+# Beyond the notebook's own limit: starting the sandbox, then one probe call per graded
+# function (each within the cell limit), scoring and writing.
+STARTUP_SECONDS = 120
+
+
+def regrade_timeout(config: AssignmentConfig) -> float:
+    """Seconds one regrade may take, from the assignment's own limits."""
+    probes = (len(config.functions) + 1) * config.cell_timeout
+    return config.notebook_timeout + probes + STARTUP_SECONDS
 
 
 def command(course: Course, component: Component, out: Path, source: str) -> list[str]:
@@ -43,15 +61,25 @@ def regrade(course: Course, component: Component, out: Path, student: str) -> tu
     source = history[-1].source
     if not Path(source).exists():
         return False, f"the graded submission {source} is no longer there; collect it again."
+    assignment = course.path.parent / component.id
+    try:
+        config = load_config(assignment)
+    except UserError as error:
+        return False, f"{component.title} cannot be regraded: {error}"
+    listed = students_listed(out / component.id / GRADES_CSV)
+    timeout = regrade_timeout(config)
     try:
         run = subprocess.run(
             command(course, component, out, source),
             capture_output=True,
             text=True,
-            timeout=REGRADE_TIMEOUT,
+            timeout=timeout,
         )
     except subprocess.TimeoutExpired:
-        return False, f"regrading {component.title} took over {REGRADE_TIMEOUT} s and was stopped."
+        return False, f"regrading {component.title} took over {timeout:g} s and was stopped."
+    finally:
+        # `grader grade` on one source writes a grades.csv of that one student.
+        merge_grades_csv(out / component.id, config, listed | {student})
     if run.returncode != 0:
         last = (run.stderr.strip().splitlines() or ["no message"])[-1]
         return False, f"regrading {component.title} failed: {last}"
@@ -61,3 +89,21 @@ def regrade(course: Course, component: Component, out: Path, student: str) -> tu
         f"{component.title} regraded: {row.score:g} / {row.max_score:g} ({row.status}); "
         f"the earlier result is kept in the history."
     )
+
+
+def students_listed(path: Path) -> set[str]:
+    """The students a grades.csv lists (none when there is none yet)."""
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            return {row["student"] for row in csv.DictReader(handle) if row.get("student")}
+    except (OSError, KeyError, csv.Error, UnicodeDecodeError):
+        return set()
+
+
+def merge_grades_csv(folder: Path, config: AssignmentConfig, students: set[str]) -> None:
+    """Rewrite ``grades.csv`` with the newest result of each of ``students`` (atomically)."""
+    with Gradebook(folder / BOOK_NAME) as book:
+        rows = [row for row in book.latest() if row.student in students]
+    partial = folder / f".{GRADES_CSV}.partial"
+    write_grades_csv(rows, [f.name for f in config.functions], partial)
+    os.replace(partial, folder / GRADES_CSV)

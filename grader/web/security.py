@@ -1,28 +1,37 @@
-"""Who may use the dashboard: the token printed at start, a session cookie, CSRF on every form.
+"""Who may use the dashboard: the token printed at start, a session cookie, CSRF on every POST,
+and only the host names this server is reached by.
 
-As Jupyter does, ``grader serve`` prints a URL carrying a random token. Opening it once sets a
-session cookie (HttpOnly, SameSite=Strict) and redirects to the same page without the token,
-so the token does not stay in the address bar or the history. Scripts may send the token in an
-``Authorization: token <token>`` header instead. Every POST must carry the CSRF token of its
-session (a hidden form field, or the ``X-CSRF-Token`` header for the page's own fetches), and a
-cross-site ``Origin`` is refused outright.
+``grader serve`` prints its address and, apart from it, a random token. The login page takes the
+token in a POSTed form, so it is in no address and never in the browser's history; a correct
+token sets a session cookie (HttpOnly, SameSite=Strict, Secure over TLS). Scripts send the token
+in an ``Authorization: token <token>`` header instead. Every POST by a browser carries the CSRF
+token of its session (a hidden form field, or the ``X-CSRF-Token`` header of the page's own
+fetches); only a request that itself carries the access token in ``Authorization`` needs none,
+since a foreign page cannot know it. A cross-site ``Origin`` is refused outright, and so is a
+``Host`` header naming another server (the defence against DNS rebinding Jupyter's server has).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
-from urllib.parse import urlencode
+from collections.abc import Iterable
+from html import escape
 
-from starlette.datastructures import URL
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from grader.web.inputs import ascii_token
 
 SESSION_COOKIE = "grader_session"
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "x-csrf-token"
-_SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+LOGIN_PATH = "/login"
+LOGIN_FIELD = "token"
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+WILDCARD_HOSTS = ("0.0.0.0", "::", "")
 
 
 def new_token() -> str:
@@ -30,13 +39,40 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-class Guard:
-    """Checks requests against one server's access token."""
+def host_name(host_header: str) -> str:
+    """The name part of a Host header: ``[::1]:8765`` gives ``::1``, ``Example:80`` ``example``."""
+    if host_header.startswith("["):
+        return host_header[1 : host_header.find("]")].lower()
+    return host_header.rsplit(":", 1)[0].lower() if host_header.count(":") == 1 else host_header
 
-    def __init__(self, token: str):
-        self._token = token
-        self._secret = hashlib.sha256(b"grader-serve\0" + token.encode()).digest()
+
+def is_ip_address(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+class Guard:
+    """Checks requests against one server's access token and the names it is served under."""
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        served_host: str = "127.0.0.1",
+        extra_hosts: Iterable[str] = (),
+        secure_cookie: bool = False,
+    ):
+        self._token = token.encode("ascii")
+        self._secret = hashlib.sha256(b"grader-serve\0" + self._token).digest()
         self.session = self._sign("session")
+        self.secure_cookie = secure_cookie
+        self._hosts = {*LOOPBACK_NAMES, host_name(served_host), *(h.lower() for h in extra_hosts)}
+        # Listening everywhere, it is reached by any of this machine's addresses. An address is
+        # no rebinding risk: rebinding needs a name the attacker's DNS answers for.
+        self._any_address = served_host in WILDCARD_HOSTS
 
     def _sign(self, what: str) -> str:
         return hmac.new(self._secret, what.encode(), hashlib.sha256).hexdigest()
@@ -44,68 +80,91 @@ class Guard:
     def csrf_token(self) -> str:
         return self._sign("csrf:" + self.session)
 
-    def _has_session(self, request: Request) -> bool:
-        cookie = request.cookies.get(SESSION_COOKIE, "")
-        if hmac.compare_digest(cookie, self.session):
-            return True
-        header = request.headers.get("authorization", "")
-        scheme, _, value = header.partition(" ")
-        return scheme.lower() == "token" and hmac.compare_digest(value.strip(), self._token)
+    def host_allowed(self, request: Request) -> bool:
+        name = host_name(request.headers.get("host", ""))
+        return name in self._hosts or (self._any_address and is_ip_address(name))
 
-    def _csrf_ok(self, request: Request, form_value: str | None) -> bool:
+    def token_matches(self, given: str | None) -> bool:
+        raw = ascii_token(given)
+        return raw is not None and hmac.compare_digest(raw, self._token)
+
+    def _cookie_session(self, request: Request) -> bool:
+        raw = ascii_token(request.cookies.get(SESSION_COOKIE))
+        return raw is not None and hmac.compare_digest(raw, self.session.encode())
+
+    def header_token(self, request: Request) -> bool:
+        """Whether the request carries this server's token in ``Authorization: token ...``."""
+        scheme, _, value = request.headers.get("authorization", "").partition(" ")
+        return scheme.lower() == "token" and self.token_matches(value.strip())
+
+    def has_session(self, request: Request) -> bool:
+        return self._cookie_session(request) or self.header_token(request)
+
+    def same_origin(self, request: Request) -> bool:
+        """False for a request a page of another site sent (its ``Origin`` names that site)."""
         origin = request.headers.get("origin")
-        if origin and origin != "null" and URL(origin).netloc != request.url.netloc:
-            return False
-        if request.headers.get("authorization"):  # a script with the token: no browser, no CSRF
-            return True
-        given = request.headers.get(CSRF_HEADER) or form_value or ""
-        return hmac.compare_digest(given, self.csrf_token())
+        own = request.headers.get("host", "").lower()
+        return not origin or origin == "null" or origin.split("://", 1)[-1].lower() == own
 
-    def login_redirect(self, request: Request) -> Response | None:
-        """The answer to a request that carries the token in its query, else None."""
-        given = request.query_params.get("token")
-        if given is None:
-            return None
-        if not hmac.compare_digest(given, self._token):
-            return refused(
-                "This link's token is not this server's: use the URL `grader serve` printed."
-            )
-        rest = {k: v for k, v in request.query_params.multi_items() if k != "token"}
-        target = request.url.path + (f"?{urlencode(rest)}" if rest else "")
+    def csrf_ok(self, request: Request, form_value: object) -> bool:
+        if not self.same_origin(request):
+            return False
+        if self.header_token(request):  # the token itself: nothing a foreign page could send
+            return True
+        given = request.headers.get(CSRF_HEADER)
+        if given is None and isinstance(form_value, str):
+            given = form_value
+        raw = ascii_token(given)
+        return raw is not None and hmac.compare_digest(raw, self.csrf_token().encode())
+
+    def logged_in(self, target: str) -> Response:
+        """The answer to a correct token: the session cookie, and on to ``target``."""
         response = RedirectResponse(target, status_code=303)
         response.set_cookie(
-            SESSION_COOKIE, self.session, httponly=True, samesite="strict", path="/"
+            SESSION_COOKIE,
+            self.session,
+            httponly=True,
+            samesite="strict",
+            secure=self.secure_cookie,
+            path="/",
         )
         return response
 
-    async def check(self, request: Request) -> Response | None:
-        """None when the request may go on; otherwise the refusal to send."""
-        if not self._has_session(request):
-            return refused(
-                "This dashboard needs the token `grader serve` printed when it started: open the "
-                "URL it printed (…/?token=…) once in this browser."
-            )
-        if request.method not in _SAFE_METHODS:
-            form_value = None
-            if request.headers.get("content-type", "").startswith(
-                ("application/x-www-form-urlencoded", "multipart/form-data")
-            ):
-                form_value = (await request.form()).get(CSRF_FIELD)
-            if not self._csrf_ok(request, form_value if isinstance(form_value, str) else None):
-                return refused(
-                    "This form came without this session's CSRF token, or from another site; "
-                    "reload the page and try again.",
-                    status=403,
-                )
-        return None
+
+def local_target(value: object) -> str:
+    """Where to go after logging in: a path of this site only, never another site."""
+    if isinstance(value, str) and value.startswith("/") and not value.startswith(("//", "/\\")):
+        return value if value.isascii() and len(value) < 500 else "/"
+    return "/"
 
 
 def refused(message: str, status: int = 403) -> HTMLResponse:
-    from html import escape
+    return page_message("Not allowed", message, status)
 
+
+def page_message(title: str, message: str, status: int) -> HTMLResponse:
     return HTMLResponse(
-        '<!doctype html><html lang="en"><meta charset="utf-8"><title>Not allowed</title>'
+        '<!doctype html><html lang="en"><meta charset="utf-8">'
+        f"<title>{escape(title)}</title>"
         '<body style="font:16px system-ui;max-width:40em;margin:4em auto">'
-        f"<h1>Not allowed</h1><p>{escape(message)}</p></body></html>",
+        f'<h1>{escape(title)}</h1><p>{escape(message)}</p><p><a href="/">Back to the overview'
+        "</a></p></body></html>",
+        status_code=status,
+    )
+
+
+def login_page(target: str, message: str, status: int) -> HTMLResponse:
+    """The form that takes the token (a password field: the browser neither shows nor keeps
+    it in the address or the history)."""
+    return HTMLResponse(
+        '<!doctype html><html lang="en"><meta charset="utf-8"><title>Log in · grader</title>'
+        '<body style="font:16px system-ui;max-width:40em;margin:4em auto">'
+        f"<h1>grader serve</h1><p>{escape(message)}</p>"
+        f'<form method="post" action="{LOGIN_PATH}">'
+        f'<input type="hidden" name="next" value="{escape(target)}">'
+        f'<label>Access token <input type="password" name="{LOGIN_FIELD}" autocomplete="off" '
+        'autofocus required size="40"></label> <button type="submit">Log in</button></form>'
+        "<p>The token is the line <code>token: …</code> that <code>grader serve</code> printed "
+        "when it started.</p></body></html>",
         status_code=status,
     )

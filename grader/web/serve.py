@@ -1,4 +1,9 @@
-"""The ``grader serve`` command: check the inputs, print the URL with its token, run uvicorn."""
+"""The ``grader serve`` command: check the inputs, print the address and the token, run uvicorn.
+
+On this machine only (the default), plain HTTP is fine. On any other address the token and the
+session cookie would cross the network: it takes ``--certfile`` and ``--keyfile`` (HTTPS, and a
+cookie sent over HTTPS only), or an explicit ``--insecure-http``.
+"""
 
 from __future__ import annotations
 
@@ -14,35 +19,68 @@ from grader.errors import UserError
 TOKEN_ENV = "GRADER_SERVE_TOKEN"  # a fixed token for scripts; otherwise a fresh one per start
 
 
+def transport(args: argparse.Namespace) -> bool:
+    """Whether to serve HTTPS; UserError when the choice would send the token in clear text."""
+    from grader.web.security import LOOPBACK_NAMES  # the web stack: an instructor's install
+    if bool(args.certfile) != bool(args.keyfile):
+        raise UserError("give both --certfile and --keyfile (the certificate and its key)")
+    for given in (args.certfile, args.keyfile):
+        if given and not Path(given).is_file():
+            raise UserError(f"{given}: no such file")
+    tls = bool(args.certfile)
+    if not tls and args.host not in LOOPBACK_NAMES and not args.insecure_http:
+        raise UserError(
+            f"--host {args.host} makes the dashboard reachable from other machines, and over "
+            "plain HTTP its token and session cookie would cross the network in clear text. "
+            "Give --certfile and --keyfile to serve HTTPS, or --insecure-http if the network "
+            "is yours alone; or leave out --host to serve this machine only."
+        )
+    return tls
+
+
 def cli(args: argparse.Namespace) -> int:
     import uvicorn
 
     from grader.web.app import Site, create_app
-    from grader.web.security import Guard, new_token
+    from grader.web.security import LOGIN_PATH, LOOPBACK_NAMES, Guard, new_token
 
     course_path = Path(args.course)
     load_course(course_path)  # a broken course file is a message now, not on the first page
     out = Path(args.out)
     if not out.is_dir():
         raise UserError(f"{out}: no such folder; give the --out folder `grader grade` wrote")
+    tls = transport(args)
     token = os.environ.get(TOKEN_ENV) or new_token()
+    if not token.isascii() or not token.isprintable() or " " in token:
+        raise UserError(f"{TOKEN_ENV} must be printable ASCII without spaces")
     site = Site(course_path, out, marker=args.marker or getpass.getuser())
-    app = create_app(site, Guard(token))
+    guard = Guard(token, served_host=args.host, extra_hosts=args.allow_host, secure_cookie=tls)
+    app = create_app(site, guard)
     shown_host = f"[{args.host}]" if ":" in args.host else args.host
+    scheme = "https" if tls else "http"
     print(
         f"grader serve: {course_path} with results from {out}\n"
-        f"Open this URL (it carries the access token):\n"
-        f"    http://{shown_host}:{args.port}/?token={token}\n"
+        f"Open {scheme}://{shown_host}:{args.port}{LOGIN_PATH} and paste the access token:\n"
+        f"    token: {token}\n"
+        f"(Typed into the page, the token stays out of the browser's history.)\n"
         f"Stop with Ctrl-C.",
         file=sys.stderr,
         flush=True,
     )
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
+    if args.host not in LOOPBACK_NAMES and not tls:
         print(
-            f"grader serve: warning: listening on {args.host}, not only this machine",
+            f"grader serve: warning: plain HTTP on {args.host} (--insecure-http): the token "
+            "crosses the network in clear text",
             file=sys.stderr,
         )
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        ssl_certfile=args.certfile,
+        ssl_keyfile=args.keyfile,
+    )
     return 0
 
 
@@ -57,4 +95,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=8765, help="port (default: 8765)")
     parser.add_argument(
         "--marker", default=None, help="name recorded with marks (default: your user name)"
+    )
+    parser.add_argument("--certfile", help="TLS certificate (PEM): serve HTTPS")
+    parser.add_argument("--keyfile", help="the certificate's private key (PEM)")
+    parser.add_argument(
+        "--insecure-http",
+        action="store_true",
+        help="allow plain HTTP on an address other than this machine's (the token then "
+        "crosses the network in clear text)",
+    )
+    parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a host name the dashboard is also reached by (e.g. behind a proxy); any other "
+        "Host header is refused. Repeat for several.",
     )

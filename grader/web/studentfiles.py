@@ -25,6 +25,27 @@ RENDER_TIMEOUT = 60  # seconds for pdftoppm on one report
 _NOTEBOOK_STYLE = (Path(__file__).parent / "templates" / "notebook.css").read_text()
 
 
+def inside(path: Path, folder: Path) -> Path | None:
+    """``path`` with every link resolved, if it is a regular file within ``folder`` (itself
+    resolved); None otherwise. A link a student planted never reaches outside their folder."""
+    try:
+        real = path.resolve(strict=True)
+        root = folder.resolve(strict=True)
+    except (OSError, RuntimeError):  # missing, or a loop of links
+        return None
+    return real if real.is_relative_to(root) and real.is_file() else None
+
+
+def hand_in_file(checks: dict, key: str) -> Path | None:
+    """A handed-in file the project checks recorded, if it is still there and inside the
+    hand-in folder they recorded (checks from before that was recorded show no file)."""
+    recorded = (checks.get("files") or {}).get(key)
+    folder = checks.get("folder")
+    if not isinstance(recorded, str) or not isinstance(folder, str):
+        return None
+    return inside(Path(recorded), Path(folder))
+
+
 def _cache(out: Path, source: Path, kind: str) -> Path:
     digest = hashlib.sha256(source.read_bytes()).hexdigest()[:24]
     folder = out / ".serve-cache" / f"{kind}-{digest}"
@@ -64,12 +85,11 @@ def notebook_html(out: Path, notebook: Path) -> str:
             f"<style>{_NOTEBOOK_STYLE}</style></head><body>{body}</body></html>"
         )
     except Exception as error:  # any broken file: say so instead of failing the page
-        from html import escape
-
+        # Only the kind of error: its message may quote the file, and the file is not shown.
         html = (
             '<!doctype html><meta charset="utf-8"><body style="font:15px system-ui">'
-            f"<p>This notebook cannot be shown: {escape(type(error).__name__)}: "
-            f"{escape(str(error)[:300])}</p>"
+            f"<p>This notebook cannot be shown: it is not a readable notebook "
+            f"({type(error).__name__}). Open the student's file to see what it holds.</p>"
         )
     cached.write_text(html, encoding="utf-8")
     return html

@@ -1,0 +1,100 @@
+"""The class's pages: the overview, the students' final grades, one student, a regrade."""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from grader.course.book import BOOK_NAME
+from grader.gradebook import Gradebook
+from grader.web import charts, classview
+from grader.web.app import Dashboard
+
+# What a regrade click answers, by the code in the address the page is sent back to: fixed
+# texts, so the address cannot put words on the page.
+NOTICES = {
+    "queued": (True, "Regrade queued: this page shows its progress and refreshes itself."),
+    "busy": (False, "A regrade of this student is already queued or running; none was added."),
+    "full": (False, "Too many regrades are waiting; try again when some have ended."),
+}
+
+
+class ClassPages:
+    def __init__(self, dashboard: Dashboard):
+        self.dash = dashboard
+
+    async def overview(self, request: Request) -> Response:
+        site = self.dash.site
+        course = site.course()
+        views = await run_in_threadpool(classview.class_view, course, site.out, site.projects())
+        histograms = {v.component.id: charts.score_histogram(v.fractions) for v in views}
+        return self.dash.render(
+            request,
+            "overview.html",
+            course,
+            views=views,
+            histograms=histograms,
+            roster_size=len(course.roster().students),
+        )
+
+    async def students(self, request: Request) -> Response:
+        site = self.dash.site
+        course = site.course()
+        grades = await run_in_threadpool(classview.grades, course, site.out, site.projects())
+        return self.dash.render(request, "students.html", course, grades=list(grades.values()))
+
+    async def student(self, request: Request) -> Response:
+        site = self.dash.site
+        course = site.course()
+        who = self.dash.person(course, request.path_params["student"])
+        grades = await run_in_threadpool(classview.grades, course, site.out, site.projects())
+        grade = grades[who.id]
+        parts = [(course.component(p.component), p) for p in grade.parts]
+        feedback, sources, history = {}, {}, []
+        for component in course.components:
+            if component.kind != "auto":
+                continue
+            page = site.out / component.id / who.id / "feedback.html"
+            feedback[component.id] = page.is_file()
+            book_path = site.out / component.id / BOOK_NAME
+            rows = []
+            if book_path.is_file():
+                with Gradebook(book_path) as book:
+                    rows = book.history(who.id)
+            sources[component.id] = rows[-1].source if rows else None
+            history += [(component.id, row) for row in rows]
+        jobs = {job.component: job for job in self.dash.regrades.store.latest_of(who.id)}
+        notice = NOTICES.get(request.query_params.get("notice", ""))
+        return self.dash.render(
+            request,
+            "student.html",
+            course,
+            person=who,
+            grade=grade,
+            parts=parts,
+            feedback=feedback,
+            sources=sources,
+            history=history,
+            jobs=jobs,
+            waiting=any(job.active for job in jobs.values()),
+            notice=notice,
+        )
+
+    async def regrade(self, request: Request) -> Response:
+        course = self.dash.site.course()
+        who = self.dash.person(course, request.path_params["student"])
+        component = self.dash.component(course, request.path_params["component"], "auto")
+        notice = await run_in_threadpool(self.dash.regrades.submit, who.id, component.id)
+        return RedirectResponse(f"/student/{who.id}?notice={notice}", status_code=303)
+
+
+def routes(dashboard: Dashboard) -> list[Route]:
+    pages = ClassPages(dashboard)
+    return [
+        Route("/", pages.overview),
+        Route("/students", pages.students),
+        Route("/student/{student}", pages.student),
+        Route("/student/{student}/regrade/{component}", pages.regrade, methods=["POST"]),
+    ]

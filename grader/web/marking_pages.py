@@ -1,0 +1,186 @@
+"""Marking a project: the page (report, notebook, checks beside the rubric), its "Save all" form,
+and the JSON endpoint its script saves each criterion with."""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from grader.course.book import BOOK_NAME, CourseBook, Mark
+from grader.course.config import Component, Course
+from grader.course.marks import check_mark, project_score, record_mark
+from grader.course.pages import checks_html
+from grader.course.rubric import Projects
+from grader.errors import UserError
+from grader.roster import Person
+from grader.web import inputs, studentfiles
+from grader.web.app import Dashboard
+from grader.web.inputs import BadRequest, Posted
+
+NO_CHECKS = (
+    "<p>No automatic checks yet: run "
+    "<code>grader grade --assignment assignments/projects</code>.</p>"
+)
+Wanted = dict[str, tuple[float | None, str]]  # criterion -> (points, comment)
+
+
+def marking_order(
+    course: Course, component: Component, book: CourseBook, projects: Projects
+) -> list[tuple[str, bool]]:
+    """(student, completely marked) in roster order."""
+    return [
+        (p.id, project_score(projects.rubric, book.marks(p.id, component.id)).complete)
+        for p in course.roster().students
+    ]
+
+
+def changed_in_form(posted: Posted) -> Wanted:
+    """The criteria whose points or comment differ from what the page showed (its ``was:``
+    twins), so a stale page never overwrites a criterion someone else marked meanwhile."""
+    wanted: Wanted = {}
+    for key, value in posted.fields.items():
+        if not key.startswith("points:"):
+            continue
+        criterion = key.removeprefix("points:")
+        comment = inputs.comment(posted.get(f"comment:{criterion}", ""))
+        shown = (
+            posted.get(f"was:points:{criterion}", ""),
+            posted.get(f"was:comment:{criterion}", ""),
+        )
+        if (value, comment) != shown:
+            wanted[criterion] = (inputs.points(value), comment)
+    return wanted
+
+
+class MarkingPages:
+    def __init__(self, dashboard: Dashboard):
+        self.dash = dashboard
+
+    def _book(self) -> CourseBook:
+        return CourseBook(self.dash.site.out / BOOK_NAME)
+
+    def _target(self, request: Request) -> tuple[Course, Component, Person]:
+        course = self.dash.site.course()
+        component = self.dash.component(course, request.path_params["component"], "project")
+        return course, component, self.dash.person(course, request.path_params["student"])
+
+    async def next_unmarked(self, request: Request) -> Response:
+        course = self.dash.site.course()
+        component = self.dash.component(course, request.path_params["component"], "project")
+        projects = self.dash.projects()
+        with self._book() as book:
+            order = marking_order(course, component, book, projects)
+        target = next((s for s, done in order if not done), order[0][0] if order else None)
+        if target is None:
+            raise HTTPException(404, "the roster has no students")
+        return RedirectResponse(f"/mark/{component.id}/{target}", status_code=303)
+
+    async def page(self, request: Request) -> Response:
+        course, component, who = self._target(request)
+        projects = self.dash.projects()
+        with self._book() as book:
+            order = marking_order(course, component, book, projects)
+            marks = {m.criterion: m for m in book.marks(who.id, component.id)}
+            latest = book.latest_checks(who.id, component.id)
+        checks = latest[0].checks if latest else {}
+        ids = [s for s, _ in order]
+        index = ids.index(who.id)
+        after = order[index + 1 :] + order[:index]
+        report = studentfiles.hand_in_file(checks, "report")
+        out = self.dash.site.out
+        pages = await run_in_threadpool(studentfiles.report_pages, out, report) if report else []
+        return self.dash.render(
+            request,
+            "mark.html",
+            course,
+            component=component,
+            person=who,
+            rubric=projects.rubric,
+            marks=marks,
+            score=project_score(projects.rubric, list(marks.values())),
+            checks_html=checks_html(checks) if checks else NO_CHECKS,
+            report_pages=list(range(1, len(pages) + 1)),
+            has_notebook=studentfiles.hand_in_file(checks, "notebook") is not None,
+            position=index + 1,
+            total=len(ids),
+            previous=ids[index - 1] if index > 0 else None,
+            next_unmarked=next((s for s, done in after if not done), None),
+            max_comment=inputs.MAX_COMMENT_CHARS,
+            # Checks from before the hand-in folder was recorded show no file: say why.
+            checks_predate_folders=bool(checks.get("files")) and "folder" not in checks,
+        )
+
+    def _save(
+        self, course: Course, component: Component, who: Person, wanted: Wanted
+    ) -> tuple[float, float, Mark | None]:
+        """Record each wanted mark; (points, most points, the last mark saved)."""
+        projects = self.dash.projects()
+        roster = course.roster()
+        for criterion, (points, _) in wanted.items():  # all or nothing
+            check_mark(projects, roster, who.id, component.id, criterion, points)
+        with self._book() as book:
+            saved: Mark | None = None
+            for criterion, (points, comment) in wanted.items():
+                saved = record_mark(
+                    book,
+                    projects,
+                    roster,
+                    who.id,
+                    component.id,
+                    criterion,
+                    points,
+                    comment,
+                    by=self.dash.site.marker,
+                    source="web",
+                )
+            score = project_score(projects.rubric, book.marks(who.id, component.id))
+        return score.points, score.max_points, saved
+
+    async def save_form(self, request: Request) -> Response:
+        """The form's plain POST ("Save all"): saves what the marker changed."""
+        course, component, who = self._target(request)
+        wanted = changed_in_form(request.state.posted)
+        await run_in_threadpool(self._save, course, component, who, wanted)
+        return RedirectResponse(f"/mark/{component.id}/{who.id}", status_code=303)
+
+    async def save_one(self, request: Request) -> Response:
+        """The page's script: one criterion, answered in JSON."""
+        posted: Posted = request.state.posted
+        course = self.dash.site.course()
+        try:
+            component = self.dash.component(course, posted.text("component"), "project")
+            who = self.dash.person(course, posted.text("student"))
+            criterion = posted.text("criterion")
+            wanted = {
+                criterion: (
+                    inputs.points(posted.get("points")),
+                    inputs.comment(posted.get("comment")),
+                )
+            }
+            got, most, mark = await run_in_threadpool(self._save, course, component, who, wanted)
+        except (BadRequest, HTTPException) as error:
+            return JSONResponse({"error": error.detail}, error.status_code)
+        except UserError as error:
+            return JSONResponse({"error": str(error)}, 400)
+        assert mark is not None
+        return JSONResponse(
+            {
+                "marked_by": mark.marked_by,
+                "marked_at": mark.marked_at,
+                "points": mark.points,
+                "total": f"{got:g} / {most:g}",
+            }
+        )
+
+
+def routes(dashboard: Dashboard) -> list[Route]:
+    pages = MarkingPages(dashboard)
+    return [
+        Route("/mark/{component}", pages.next_unmarked),
+        Route("/mark/{component}/{student}", pages.page),
+        Route("/mark/{component}/{student}", pages.save_form, methods=["POST"]),
+        Route("/api/mark", pages.save_one, methods=["POST"]),
+    ]
