@@ -179,3 +179,29 @@ def test_a_failing_notebook_names_its_first_failing_cell_and_resume_skips_the_re
     assert "<script>" not in page and "&lt;script&gt;" in page
     assert cli.main([*common, "--resume"]) == 0
     assert "resuming: 2 checked already, 0 to check" in capsys.readouterr().err
+
+
+def test_a_planted_link_in_a_hand_in_does_not_bring_its_target_into_the_sandbox(
+    tmp_path, runtime, collected, monkeypatch
+):
+    """A hand-in folder holding a link to an instructor's file: the notebook finds the link,
+    never the file's contents (they would otherwise be copied into /content)."""
+    secret = tmp_path / "instructor-only.txt"
+    secret.write_text("THE INSTRUCTOR'S SECRET")
+    folder = tmp_path / "submissions" / "EE21B017"
+    shutil.copytree(collected / "EE21B017", folder)
+    (folder / "leak.txt").symlink_to(secret)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    write_notebook(
+        folder / manifest["projects"][0]["notebook"],
+        "import os\nprint(os.path.islink('leak.txt'))",
+        "print(open('leak.txt').read())",
+    )
+    monkeypatch.setenv("GRADER_PROJECTS_RUNTIME", str(runtime))
+    out = tmp_path / "graded"
+    assert cli.main(["grade", "--assignment", str(PROJECTS), "--out", str(out), str(folder)]) == 0
+    with CourseBook(out / "gradebook.sqlite") as book:
+        run = book.latest_checks("EE21B017", "project1")[0].checks["notebook"]["run"]
+    assert run["first_failing_cell"] == 2, run
+    assert run["error"].startswith("FileNotFoundError"), run
+    assert "SECRET" not in json.dumps(run)
