@@ -57,16 +57,19 @@ def attack(path: Path, replace: dict[str, str] = (), append: tuple[str, ...] = (
     return path
 
 
-def grade(tmp_path: Path, *notebooks: Path) -> dict[str, dict]:
+def grade(
+    tmp_path: Path, *notebooks: Path, options: tuple[str, ...] = (), timeout: float = 900
+) -> dict[str, dict]:
     """Grade ``notebooks`` with a secret in the grader's environment; per student, the row of
-    grades.csv and the results.json and feedback.html written back."""
+    grades.csv and the results.json and feedback.html written back. ``options``: more of
+    ``grader grade``'s; ``timeout``: how long before the grader is taken to hang."""
     out = tmp_path / "out"
     done = subprocess.run(
         [*FENCE, sys.executable, "-m", "grader.cli", "grade", "--assignment", str(ASSIGNMENT)]
-        + ["--out", str(out), "--seed", "5", *map(str, notebooks)],
+        + ["--out", str(out), "--seed", "5", *options, *map(str, notebooks)],
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=timeout,
         cwd=ROOT,
         env={**os.environ, "GRADER_SMTP_PASSWORD": SECRET},
         check=False,

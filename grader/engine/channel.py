@@ -20,6 +20,7 @@ from grader.engine.gradersandbox import wire
 from grader.engine.transcript import Transcript
 
 _CHUNK = 1 << 16
+_DRAIN_CHUNKS = 64
 
 
 class Gone(Exception):
@@ -138,10 +139,27 @@ class Channel:
                 self._replies.feed(chunk)
         return True
 
+    def wait(self, reads: list[int], writes: list[int], deadline: float) -> bool:
+        """Wait until one of ``reads`` is readable or one of ``writes`` writable, taking in the
+        submission's output meanwhile (a process that prints much must not block on a full
+        pipe while the grader waits for it); False once past ``deadline``."""
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            readable, writable, _ = select.select([*reads, self._out], writes, [], left)
+            if self._out in readable:
+                self._take_output()
+                readable.remove(self._out)
+            if readable or writable:
+                return True
+
     def drain_output(self) -> None:
-        """Take in whatever output is waiting now (after a reply, so notes follow it)."""
-        while self._take_output():
-            pass
+        """Take in the output waiting now (after a reply, so notes follow it); at most what
+        the pipe can hold a few times over, so a process printing all the while is no loop."""
+        for _ in range(_DRAIN_CHUNKS):
+            if not self._take_output():
+                return
 
     def _take_output(self) -> bool:
         try:

@@ -67,7 +67,9 @@ BLOCKED_INIT = 'raise ImportError("this package is not available to student code
 # What the warm process may do in its own user namespace, and only there: make each
 # submission's namespaces and mounts, and forbid nested user namespaces. Student code keeps
 # none of these (the runner drops every capability before the first cell).
-_WARM_CAPABILITIES = ("CAP_SYS_ADMIN", "CAP_SYS_RESOURCE", "CAP_SETPCAP")
+# CAP_SETFCAP: to map its uid into each submission's own user namespace (Linux 5.12 and later
+# ask for it to map root).
+_WARM_CAPABILITIES = ("CAP_SYS_ADMIN", "CAP_SYS_RESOURCE", "CAP_SETPCAP", "CAP_SETFCAP")
 
 
 class SandboxUnavailable(UserError):
