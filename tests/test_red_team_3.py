@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_red_team import FULL, SAMPLE, attack, grade, marks
+from test_red_team import CALLED_BY_PROBE, FULL, SAMPLE, attack, grade, marks
 
 from grader.engine.gradersandbox import filters, wire
 from grader.engine.probes import _outcome
@@ -74,8 +74,8 @@ def test_no_kernel_key_can_be_read_or_left_for_the_next_submission(tmp_path):
 NETWORK = r"""
 import socket
 def connections():
-    lines = open('/proc/net/tcp').read().splitlines()[1:] + open('/proc/net/tcp6').read().splitlines()[1:]
-    return len(lines)
+    tables = [open(f'/proc/net/{name}').read().splitlines()[1:] for name in ('tcp', 'tcp6')]
+    return sum(map(len, tables))
 print('network: found', connections(), 'connections')
 server = socket.socket()
 server.bind(('127.0.0.1', 0))
@@ -171,7 +171,7 @@ HUGE_ERROR = "raise ValueError('x' * 15_000_000)"
 def test_forged_indices_and_huge_messages_cost_only_what_they_touch(tmp_path):
     forged = attack(tmp_path / "in" / "a-forged.ipynb", {"forget_gate": FORGED}, (HUGE_ERROR,))
     graded = graded_after(tmp_path, forged)["a-forged"]
-    assert graded["results"]["extra_data"]["status"] == "completed"
+    assert graded["results"]["extra_data"]["status"] == "graded"
     got = marks(graded)
     assert got["forget_gate"] == 0
     assert {name: got[name] for name in FULL if name != "forget_gate"} == {
@@ -284,7 +284,8 @@ def test_lstm_cell_found_without_its_name_is_seen_or_sent_for_review(tmp_path):
 
 
 # Hole 7: a thread the cells left in the runner maps shared memory all the time; forget_gate's
-# calls (the first) write into every mapping they inherit, lstm_forward's (the last) look.
+# calls by the probe (the first) write into every mapping they inherit, lstm_forward's (the
+# last) look.
 MAPPER = r"""
 import mmap, threading, time
 MAPS = []
@@ -298,9 +299,10 @@ def _keep_mapping():
 threading.Thread(target=_keep_mapping, daemon=True).start()
 time.sleep(0.05)
 """
-WRITE = """
+WRITE = f"""
+import sys
 def forget_gate(x_t, h_prev, W_f, b_f):
-    for shared in list(MAPS):
+    for shared in list(MAPS) if {CALLED_BY_PROBE} else ():
         shared[:6] = b'forget'
     return sigmoid(np.concatenate([x_t, h_prev], axis=1) @ W_f.T + b_f)
 """
