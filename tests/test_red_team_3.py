@@ -17,13 +17,13 @@ import numpy as np
 import pytest
 from test_red_team import CALLED_BY_PROBE, FULL, SAMPLE, attack, grade, marks
 
-from grader.engine.gradersandbox import filters, wire
+from grader.engine.gradersandbox import seal, wire
 from grader.engine.probes import _outcome
-from grader.engine.run import MAX_ERROR_TEXT, MAX_RESULT_BYTES, _cell_reply
+from grader.engine.run import MAX_RESULT_BYTES, _cell_reply
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not filters.FILTERS_CALLS, reason="the call filters are for x86-64"),
+    pytest.mark.skipif(not seal.FILTERS_CALLS, reason="the call filters are for x86-64"),
 ]
 ONE_WORKER = ("--workers", "1")
 
@@ -97,8 +97,9 @@ def test_the_next_submission_sees_no_connection_of_the_previous_one(tmp_path):
         assert marks(graded[student]) == FULL
 
 
-# Hole 3: lstm_forward's calls (the largest requests) shrink their request pipe, answer the
-# call themselves, then stop their own process.
+# Hole 3: lstm_forward's call before its largest (T=8, about 7 KB of arguments) shrinks its
+# request pipe to 4096 bytes, answers the call itself, then stops its own process: the next
+# request cannot be written whole.
 STALL = """
 import fcntl, os, signal, sys
 def lstm_forward(x, h0, c0, params):
@@ -110,7 +111,7 @@ def lstm_forward(x, h0, c0, params):
         h_seq.append(h_t)
         c_seq.append(c_t)
     result = np.stack(h_seq), np.stack(c_seq)
-    if frame.f_code.co_name == '_call':
+    if frame.f_code.co_name == '_call' and len(x) == 5:
         serve = frame.f_back
         down, up, probe = serve.f_locals['down'], serve.f_locals['up'], frame.f_globals
         fcntl.fcntl(down, 1031, 4096)  # F_SETPIPE_SZ
@@ -185,7 +186,7 @@ def test_the_trusted_side_cuts_and_caps_what_it_decodes():
     float64 (bools would grow eightfold), an index must name an argument of the call."""
     message = "x" * 15_000_000
     ename, evalue, dropped, _, line = _cell_reply(("d", (3, "E" * 10**6, message, -5, [], -1)), 3)
-    assert len(evalue) == MAX_ERROR_TEXT and len(ename) <= 100 and dropped == 0 and line is None
+    assert len(evalue) == 500 and len(ename) <= 100 and dropped == 0 and line is None
     bools = wire.Array("?", (MAX_RESULT_BYTES // 8 + 1,), bytes(MAX_RESULT_BYTES // 8 + 1))
     refused = _outcome(("v", ("one", bools, False, [], ([], None))), "", (), 1)
     assert refused.value is None and "more than" in refused.error
@@ -215,11 +216,12 @@ def lstm_cell(x_t, h_prev, c_prev, params):
 FOUND = (
     "cell = [c for c in torch.nn.RNNCellBase.__subclasses__() if c.__name__ == 'LSTM' + 'Cell'][0]"
 )
-LOADED = (
+LOADED = (  # no name computed at run time: that alone is sent for review
     "layer = layer.double()\n"
-    "        for name, value in zip(('weight_ih', 'weight_hh', 'bias_ih', 'bias_hh'), "
-    "(w_ih, w_hh, b_ih, b_hh)):\n"
-    "            getattr(layer, name).copy_(value)"
+    "        layer.weight_ih.copy_(w_ih)\n"
+    "        layer.weight_hh.copy_(w_hh)\n"
+    "        layer.bias_ih.copy_(b_ih)\n"
+    "        layer.bias_hh.copy_(b_hh)"
 )
 MADE = f"{FOUND}\n        layer = cell(D, H)\n        {LOADED}\n        h, c = layer(x, state)"
 SILENCERS = {  # label: (the call in lstm_cell, a top-level cell)
