@@ -43,6 +43,24 @@ def said(graded: dict, pattern: str) -> list[str]:
     return re.findall(pattern, graded["feedback"])
 
 
+def lstm_forward(before: str = "", each_step: str = "", after: str = "") -> str:
+    """The sample's lstm_forward with lines (indented as they go) before its loop, at each
+    step, and before it returns ``result``."""
+    return f"""
+def lstm_forward(x, h0, c0, params):
+{before}
+    h_t, c_t, h_seq, c_seq = h0, c0, [], []
+    for x_t in x:
+{each_step}
+        h_t, c_t = lstm_cell(x_t, h_t, c_t, params)
+        h_seq.append(h_t)
+        c_seq.append(c_t)
+    result = np.stack(h_seq), np.stack(c_seq)
+{after}
+    return result
+"""
+
+
 # Hole 1: the kernel's keyrings. A cell looks for a key an earlier submission planted, then
 # plants one in the user's keyring and its session's; graded twice.
 KEYS = r"""
@@ -100,26 +118,17 @@ def test_the_next_submission_sees_no_connection_of_the_previous_one(tmp_path):
 # Hole 3: lstm_forward's call before its largest (T=8, about 7 KB of arguments) shrinks its
 # request pipe to 4096 bytes, answers the call itself, then stops its own process: the next
 # request cannot be written whole.
-STALL = """
-import fcntl, os, signal, sys
-def lstm_forward(x, h0, c0, params):
-    frame = sys._getframe(1)
-    h_t, c_t = h0, c0
-    h_seq, c_seq = [], []
-    for x_t in x:
-        h_t, c_t = lstm_cell(x_t, h_t, c_t, params)
-        h_seq.append(h_t)
-        c_seq.append(c_t)
-    result = np.stack(h_seq), np.stack(c_seq)
+STALL = "import fcntl, os, signal, sys\n" + lstm_forward(
+    before="    frame = sys._getframe(1)",
+    after="""\
     if frame.f_code.co_name == '_call' and len(x) == 5:
         serve = frame.f_back
         down, up, probe = serve.f_locals['down'], serve.f_locals['up'], frame.f_globals
         fcntl.fcntl(down, 1031, 4096)  # F_SETPIPE_SZ
         reply = probe['_encode_result'](result, 1 << 22) + ([], ([], None))
         probe['wire'].send(up, 'v', reply)
-        os.kill(os.getpid(), signal.SIGSTOP)
-    return result
-"""
+        os.kill(os.getpid(), signal.SIGSTOP)""",
+)
 
 
 def test_a_probe_that_stops_reading_costs_only_its_own_cases(tmp_path):
@@ -133,17 +142,7 @@ def test_a_probe_that_stops_reading_costs_only_its_own_cases(tmp_path):
 
 
 # Hole 4: an honest lstm_forward that prints a lot at every step.
-CHATTY = """
-def lstm_forward(x, h0, c0, params):
-    h_t, c_t = h0, c0
-    h_seq, c_seq = [], []
-    for x_t in x:
-        print('step', x_t.shape, '.' * 20000)
-        h_t, c_t = lstm_cell(x_t, h_t, c_t, params)
-        h_seq.append(h_t)
-        c_seq.append(c_t)
-    return np.stack(h_seq), np.stack(c_seq)
-"""
+CHATTY = lstm_forward(each_step="        print('step', x_t.shape, '.' * 20000)")
 
 
 def test_a_function_that_prints_much_keeps_its_marks(tmp_path):
@@ -308,18 +307,11 @@ def forget_gate(x_t, h_prev, W_f, b_f):
         shared[:6] = b'forget'
     return sigmoid(np.concatenate([x_t, h_prev], axis=1) @ W_f.T + b_f)
 """
-LOOK = """
-def lstm_forward(x, h0, c0, params):
+LOOK = lstm_forward(
+    before="""\
     seen = sum(shared[:6] == b'forget' for shared in list(MAPS))
-    print('lstm_forward found', seen, 'of', len(MAPS))
-    h_t, c_t = h0, c0
-    h_seq, c_seq = [], []
-    for x_t in x:
-        h_t, c_t = lstm_cell(x_t, h_t, c_t, params)
-        h_seq.append(h_t)
-        c_seq.append(c_t)
-    return np.stack(h_seq), np.stack(c_seq)
-"""
+    print('lstm_forward found', seen, 'of', len(MAPS))"""
+)
 
 
 def test_no_probe_shares_memory_a_runner_thread_mapped_after_the_seal(tmp_path):

@@ -15,12 +15,28 @@ import select
 import signal
 import socket
 import time
+from collections.abc import Callable
 
 from grader.engine.gradersandbox import wire
 from grader.engine.transcript import Transcript
 
 _CHUNK = 1 << 16
 _DRAIN_CHUNKS = 64
+
+
+def write_whole(fd: int, data: bytes, wait: Callable[[], bool]) -> bool:
+    """Write ``data`` whole to the non-blocking ``fd``, calling ``wait`` whenever it is full;
+    False as soon as ``wait`` gives up (past its deadline)."""
+    view = memoryview(data)
+    while view:
+        try:
+            view = view[os.write(fd, view) :]
+            continue
+        except BlockingIOError:
+            pass
+        if not wait():
+            return False
+    return True
 
 
 class Gone(Exception):
@@ -68,17 +84,17 @@ class Channel:
 
     def send(self, kind: str, value, deadline: float) -> None:
         """Write one frame down, draining output meanwhile; raises :class:`Gone` if the runner
-        closed its end, :class:`TimeoutError` past ``deadline``."""
-        data = memoryview(wire.frame(kind, value))
-        while data:
-            try:
-                data = data[os.write(self._down, data) :]
-                continue
-            except BlockingIOError:
-                pass
-            except BrokenPipeError:
-                raise Gone("the runner stopped reading") from None
-            self._wait([self._out, self._reports], [self._down], deadline)
+        closed its end, :class:`TimeoutError` past ``deadline`` (it stopped reading)."""
+
+        def wait() -> bool:
+            return self._wait([self._out, self._reports], [self._down], deadline)
+
+        try:
+            written = write_whole(self._down, wire.frame(kind, value), wait)
+        except BrokenPipeError:
+            raise Gone("the runner stopped reading") from None
+        if not written:
+            raise TimeoutError("the runner stopped reading its orders")
 
     def send_with_descriptors(self, kind: str, value, fds: list[int], deadline: float) -> None:
         """One frame down with ``fds`` attached (the runner takes them with the frame)."""

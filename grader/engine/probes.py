@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from grader.engine.channel import Gone
+from grader.engine.channel import Gone, write_whole
 from grader.engine.gradersandbox import wire
 from grader.engine.gradersandbox.watch import CALLS, CONSTRUCTS, LOST
 from grader.engine.results import ProbeOutcome
@@ -103,17 +103,14 @@ class ProbeSession:
 
     def _send(self, data: bytes, deadline: float) -> bool:
         """Write a call down; False past ``deadline`` (the probe process stopped reading)."""
-        view = memoryview(data)
-        while view:
-            try:
-                view = view[os.write(self._calls, view) :]
-                continue
-            except BlockingIOError:
-                pass
+
+        def wait() -> bool:
             if not self.run.channel.wait([self._replies], [self._calls], deadline):
                 return False
             self._take_reply_bytes()
-        return True
+            return True
+
+        return write_whole(self._calls, data, wait)
 
     def _receive(self, deadline: float):
         """The next reply frame, None past ``deadline``; raises :class:`Gone`."""
