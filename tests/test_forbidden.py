@@ -432,6 +432,9 @@ def test_a_cell_that_names_the_graders_sandbox_code_is_sent_for_review():
     )
     assert found[REVIEW] == [
         "cell 1 names the grader's own sandbox code (gradersandbox), which a notebook has no"
-        " reason to touch; review what it does"
+        " reason to touch; review what it does",
+        "cell 1 uses sys.modules (line 2), which reaches objects it never imported, the"
+        " grader's among them: it can hide a forbidden shortcut from the grader's run-time"
+        " record; review what it does",
     ]
     assert REVIEW not in scan("import numpy as np", CELL.format("np.zeros(3)"))

@@ -11,15 +11,18 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 from test_red_team import CALLED_BY_PROBE, FULL, SAMPLE, attack, grade, marks
 
+from grader.engine.channel import Channel
 from grader.engine.gradersandbox import seal, wire
 from grader.engine.probes import _outcome
 from grader.engine.run import MAX_RESULT_BYTES, _cell_reply
+from grader.engine.transcript import Transcript
 
 pytestmark = [
     pytest.mark.slow,
@@ -322,3 +325,14 @@ def test_no_probe_shares_memory_a_runner_thread_mapped_after_the_seal(tmp_path):
     found = said(graded, r"lstm_forward found (\d+) of (\d+)")
     assert found and {seen for seen, _ in found} == {"0"}, found
     assert all(int(count) > 0 for _, count in found)
+
+
+def test_an_order_the_runner_does_not_read_times_out():
+    """The orders' socket has a deadline like the probes' pipes: a runner that stops reading
+    (a thread of its own stopped it) costs the submission its time, never the grader's."""
+    channel = Channel(Transcript(1000), 1 << 20)
+    try:
+        with pytest.raises(TimeoutError):
+            channel.send("c", (0, "x" * (8 << 20)), time.monotonic() + 0.2)
+    finally:
+        channel.close()
