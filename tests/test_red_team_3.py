@@ -185,7 +185,8 @@ def test_forged_indices_and_huge_messages_cost_only_what_they_touch(tmp_path):
 
 def test_the_trusted_side_cuts_and_caps_what_it_decodes():
     """At the decode boundary: a cell's error is cut before it is kept, an array is capped as
-    float64 (bools would grow eightfold), an index must name an argument of the call."""
+    float64 (bools would grow eightfold), an index must name an argument of the call, a frame
+    of many tiny items is refused before they are made."""
     message = "x" * 15_000_000
     ename, evalue, dropped, _, line = _cell_reply(("d", (3, "E" * 10**6, message, -5, [], -1)), 3)
     assert len(evalue) == 500 and len(ename) <= 100 and dropped == 0 and line is None
@@ -198,6 +199,8 @@ def test_the_trusted_side_cuts_and_caps_what_it_decodes():
         bad = _outcome(("v", ("one", kept, False, mutated, ([], None))), "", (), 1)
         assert bad.value is None and "wrong structure" in bad.error
     assert np.all(_outcome(("v", ("one", kept, False, [], ([], None))), "", (), 1).value == 0)
+    with pytest.raises(wire.WireError, match="items in one frame"):  # 70 KB: a byte a None
+        wire.decode(wire.encode([None] * 70_000))
 
 
 # Hole 6: torch.nn.LSTMCell found without its name, then the run-time record silenced; and

@@ -11,7 +11,8 @@ course needs these tools, so each use is a note for the instructor (it costs no 
 - building code objects or functions at run time (``__code__``, ``types.CodeType``,
   ``types.FunctionType``...), which the record, comparing code by identity, does not match;
 - reaching modules or objects the notebook never imported (``sys.modules`` other than a test
-  of membership, ``gc.get_objects``...), or the profiler the record is made with;
+  of membership, ``gc.get_objects``..., an import of a name computed at run time), or the
+  profiler the record is made with;
 - naming the grader's own sandbox code (``gradersandbox``).
 
 Names are found in the cells' syntax trees (attributes, imported names, and strings, which
@@ -25,6 +26,8 @@ import ast
 __all__ = ["SANDBOX_PACKAGE", "notes"]
 
 SANDBOX_PACKAGE = "gradersandbox"  # the grader's own code inside the sandbox
+_COMPUTED_IMPORT = "an import of a name computed at run time"
+_IMPORTERS = ("__import__", "import_module")
 _WHY = {
     "finds classes without naming them": ("__subclasses__",),
     "reaches into the frames of running code, the grader's among them": (
@@ -47,8 +50,9 @@ _WHY = {
         "FunctionType",
         "LambdaType",
     ),
-    "reaches objects it never imported, the grader's among them": (
+    "reaches modules or objects it did not import by name, the grader's among them": (
         "sys.modules",
+        _COMPUTED_IMPORT,
         "get_objects",
         "get_referrers",
         "get_referents",
@@ -85,6 +89,13 @@ def _is_sys_modules(node: ast.Attribute) -> bool:
     return node.attr == "modules" and isinstance(node.value, ast.Name) and node.value.id == "sys"
 
 
+def _imports_computed_name(call: ast.Call) -> bool:
+    function = call.func
+    name = function.attr if isinstance(function, ast.Attribute) else getattr(function, "id", "")
+    literal = call.args and isinstance(call.args[0], ast.Constant)
+    return name in _IMPORTERS and not literal
+
+
 def _uses(tree: ast.AST) -> dict[str, int]:
     """Each tool ``tree`` uses, with the first line it is used on."""
     uses: dict[str, int] = {}
@@ -111,6 +122,8 @@ def _uses(tree: ast.AST) -> dict[str, int]:
             names = [part for alias in node.names for part in alias.name.split(".")]
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
             names = [node.value]
+        elif isinstance(node, ast.Call) and _imports_computed_name(node):
+            names = [_COMPUTED_IMPORT]
         for name in names:
             if name in _REASON:
                 uses.setdefault(name, getattr(node, "lineno", 0))
