@@ -175,6 +175,10 @@ def _namespace_flags() -> list[str]:
     return [
         "--unshare-all",  # pid, net, ipc, uts, cgroup (and user, made explicit below)
         "--unshare-user",
+        # Root of its own user namespace whoever runs the grader: bubblewrap then makes no
+        # second, nested namespace for another uid, in which its mounts would be locked and
+        # the first step (layers.py) could not detach its staging binds.
+        *("--uid", "0", "--gid", "0"),
         "--die-with-parent",
         "--new-session",  # no ioctl on the grader's terminal
         "--hostname",
