@@ -195,7 +195,7 @@ def test_the_trusted_side_cuts_and_caps_what_it_decodes():
     assert refused.value is None and "more than" in refused.error
     kept = wire.Array("?", (MAX_RESULT_BYTES // 8,), bytes(MAX_RESULT_BYTES // 8))
     assert _outcome(("v", ("one", kept, False, [0], ([], None))), "", (), 1).error is None
-    for mutated in ([-1000], [1], [0, 0]):
+    for mutated in ([-1000], [1], [0, 0], [[0]]):
         bad = _outcome(("v", ("one", kept, False, mutated, ([], None))), "", (), 1)
         assert bad.value is None and "wrong structure" in bad.error
     assert np.all(_outcome(("v", ("one", kept, False, [], ([], None))), "", (), 1).value == 0)

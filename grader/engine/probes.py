@@ -184,9 +184,9 @@ def _outcome(reply, note: str, watched: Sequence[str] = (), arg_count: int = 0) 
             result = {key: _array(item) for key, item in arrays.items()}
         else:
             raise ValueError("a reply of the wrong structure")
-        if type(mutated) is not list or len(set(mutated)) != len(mutated):
+        if type(mutated) is not list or not all(type(i) is int for i in mutated):
             raise ValueError("a reply of the wrong structure")
-        if not all(type(i) is int and 0 <= i < arg_count for i in mutated):
+        if len(set(mutated)) != len(mutated) or not all(0 <= i < arg_count for i in mutated):
             raise ValueError("a reply of the wrong structure")
         seen, lost = _record(record, watched)
         return ProbeOutcome(result, None, tuple(mutated), bool(aliased), seen, lost)

@@ -199,9 +199,9 @@ def _own_user_namespace() -> None:
     locked in it, so student code cannot unmount them to see the warm process's)."""
     uid, gid = os.getuid(), os.getgid()
     _check(_LIBC.unshare(CLONE_NEWUSER), "unshare user")
-    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1")):
+    maps = (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1"))
+    for name, text in maps:  # setgroups first: the warm process may not map groups otherwise
         _write(f"/proc/self/{name}", text)
-    _write("/proc/self/gid_map", f"{gid} {gid} 1")
     _write("/proc/sys/user/max_user_namespaces", "0")
     _check(_LIBC.unshare(CLONE_NEWNS), "unshare mount")
 
