@@ -432,6 +432,34 @@ def test_a_cell_that_names_the_graders_sandbox_code_is_sent_for_review():
     )
     assert found[REVIEW] == [
         "cell 1 names the grader's own sandbox code (gradersandbox), which a notebook has no"
-        " reason to touch; review what it does"
+        " reason to touch; review what it does",
+        "cell 1 uses sys.modules (line 2), which reaches modules or objects it did not import"
+        " by name, the grader's among them: it can hide a forbidden shortcut from the grader's"
+        " run-time record; review what it does",
     ]
     assert REVIEW not in scan("import numpy as np", CELL.format("np.zeros(3)"))
+
+
+def test_what_can_blind_the_run_time_record_is_sent_for_review_wherever_it_is():
+    """Issue 25: a class found without its name, frames, fork hooks, code built at run time and
+    top-level cells reaching modules they never imported are notes; honest idioms are not."""
+    honest = scan(
+        "import numpy as np, sys\nIN_COLAB = 'google.colab' in sys.modules",
+        "import torch\nlayers = list(torch.nn.Linear(2, 2).modules())\n# sys._getframe",
+        CELL.format("np.zeros(3)"),
+    )
+    assert REVIEW not in honest
+    tools = {
+        "__subclasses__": "cells = torch.nn.RNNCellBase.__subclasses__()",
+        "_getframe": "from sys import _getframe",
+        "f_back": "caller = frame.f_back",
+        "register_at_fork": "os.register_at_fork(after_in_child=hook)",
+        "FunctionType": "import types\nf = types.FunctionType(code, {})",
+        "__code__": "code = forward.__code__.replace()",
+        "sys.modules": "for m in list(sys.modules.values()): pass",
+        "get_referrers": "import gc\ngc.get_referrers(x)",
+        "an import of a name computed at run time": "importlib.import_module(name)",
+    }
+    for tool, source in tools.items():
+        notes = scan("import numpy as np", source).get(REVIEW, [])
+        assert any(note.startswith(f"cell 1 uses {tool} (line") for note in notes), (tool, notes)

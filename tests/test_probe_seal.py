@@ -7,6 +7,7 @@ The first test seals processes forked from pytest; the others grade attack noteb
 
 from __future__ import annotations
 
+import ctypes
 import json
 import mmap
 import os
@@ -105,6 +106,39 @@ def test_a_sealed_probe_keeps_what_it_does_to_itself(tmp_path):
     os.set_blocking(to_a_daemon_r, False)
     with pytest.raises(BlockingIOError):
         os.read(to_a_daemon_r, 6)
+
+
+NOBODY = 65534
+
+
+def test_the_seal_works_for_a_normal_user_in_a_process_that_is_not_dumpable(tmp_path):
+    """As the runner runs (not dumpable, so its /proc/self/mem belongs to root), as a user
+    other than root: its shared memory still becomes its own, a file's beyond its end too."""
+    short = tmp_path / "short"
+    short.write_bytes(b"x" * 100)  # its page's last 3996 bytes are beyond the end of the file
+
+    def runner(report: dict, _) -> None:
+        with short.open("r+b") as file:
+            beyond = mmap.mmap(file.fileno(), 100)
+        anonymous = mmap.mmap(-1, 4096)
+        anonymous[:5] = b"cells"
+        if os.getuid() == 0:
+            os.setgroups([])
+            os.setgid(NOBODY)
+            os.setuid(NOBODY)
+        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE: off, as in the sandbox
+        seal.before_probes()
+        report["left shared"] = [line for line in open("/proc/self/maps") if " rw-s " in line]
+        report["kept"] = [anonymous[:5].decode(), beyond[:3].decode()]
+        anonymous[:5] = b"probe"
+        _attempt(report, "map shared memory", lambda: mmap.mmap(-1, 4096))
+
+    report = _in_child(runner)
+    assert report == {
+        "left shared": [],
+        "kept": ["cells", "xxx"],
+        "map shared memory": "Operation not permitted" if seal.FILTERS_CALLS else "done",
+    }
 
 
 # forget_gate's calls (the first made) try every channel, then compute the right gate;

@@ -15,11 +15,28 @@ import select
 import signal
 import socket
 import time
+from collections.abc import Callable
 
 from grader.engine.gradersandbox import wire
 from grader.engine.transcript import Transcript
 
 _CHUNK = 1 << 16
+_DRAIN_CHUNKS = 64
+
+
+def write_whole(fd: int, data: bytes, wait: Callable[[], bool]) -> bool:
+    """Write ``data`` whole to the non-blocking ``fd``, calling ``wait`` whenever it is full;
+    False as soon as ``wait`` gives up (past its deadline)."""
+    view = memoryview(data)
+    while view:
+        try:
+            view = view[os.write(fd, view) :]
+            continue
+        except BlockingIOError:
+            pass
+        if not wait():
+            return False
+    return True
 
 
 class Gone(Exception):
@@ -67,17 +84,17 @@ class Channel:
 
     def send(self, kind: str, value, deadline: float) -> None:
         """Write one frame down, draining output meanwhile; raises :class:`Gone` if the runner
-        closed its end, :class:`TimeoutError` past ``deadline``."""
-        data = memoryview(wire.frame(kind, value))
-        while data:
-            try:
-                data = data[os.write(self._down, data) :]
-                continue
-            except BlockingIOError:
-                pass
-            except BrokenPipeError:
-                raise Gone("the runner stopped reading") from None
-            self._wait([self._out, self._reports], [self._down], deadline)
+        closed its end, :class:`TimeoutError` past ``deadline`` (it stopped reading)."""
+
+        def wait() -> bool:
+            return self._wait([self._out, self._reports], [self._down], deadline)
+
+        try:
+            written = write_whole(self._down, wire.frame(kind, value), wait)
+        except BrokenPipeError:
+            raise Gone("the runner stopped reading") from None
+        if not written:
+            raise TimeoutError("the runner stopped reading its orders")
 
     def send_with_descriptors(self, kind: str, value, fds: list[int], deadline: float) -> None:
         """One frame down with ``fds`` attached (the runner takes them with the frame)."""
@@ -138,10 +155,27 @@ class Channel:
                 self._replies.feed(chunk)
         return True
 
+    def wait(self, reads: list[int], writes: list[int], deadline: float) -> bool:
+        """Wait until one of ``reads`` is readable or one of ``writes`` writable, taking in the
+        submission's output meanwhile (a process that prints much must not block on a full
+        pipe while the grader waits for it); False once past ``deadline``."""
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            readable, writable, _ = select.select([*reads, self._out], writes, [], left)
+            if self._out in readable:
+                self._take_output()
+                readable.remove(self._out)
+            if readable or writable:
+                return True
+
     def drain_output(self) -> None:
-        """Take in whatever output is waiting now (after a reply, so notes follow it)."""
-        while self._take_output():
-            pass
+        """Take in the output waiting now (after a reply, so notes follow it); at most what
+        the pipe can hold a few times over, so a process printing all the while is no loop."""
+        for _ in range(_DRAIN_CHUNKS):
+            if not self._take_output():
+                return
 
     def _take_output(self) -> bool:
         try:

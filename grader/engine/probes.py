@@ -2,14 +2,17 @@
 answers calls of its functions over pipes of its own; and what its replies are read into.
 
 A reply is data in the wire format, checked for its structure: one of the wrong structure, or
-that cannot be read, is the failure of the call it answers and of no other.
+that cannot be read, is the failure of the call it answers and of no other. Every limit the
+sandbox enforces is enforced again here, on the values as the grader keeps them (float64), and
+every index a reply holds is checked. Each write down and each read up has a deadline, the
+call's: a probe process that stops reading its calls or stops answering costs its own cases,
+and its output is taken in while the grader waits, so that one that prints much never blocks.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import select
 import signal
 import time
 from collections.abc import Mapping, Sequence
@@ -17,11 +20,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from grader.engine.channel import Gone
+from grader.engine.channel import Gone, write_whole
 from grader.engine.gradersandbox import wire
 from grader.engine.gradersandbox.watch import CALLS, CONSTRUCTS, LOST
 from grader.engine.results import ProbeOutcome
-from grader.engine.run import INTERRUPT_GRACE_S, MAX_REPLY_BYTES, START_S
+from grader.engine.run import INTERRUPT_GRACE_S, MAX_REPLY_BYTES, MAX_RESULT_BYTES, START_S
 
 if TYPE_CHECKING:
     from grader.engine.run import Run
@@ -47,6 +50,8 @@ class ProbeSession:
         self.broken: str | None = None
         calls_r, self._calls = os.pipe()
         self._replies, replies_w = os.pipe()
+        os.set_blocking(self._calls, False)
+        os.set_blocking(self._replies, False)
         self._reader = wire.Reader(MAX_REPLY_BYTES)
         channel = run.channel
         try:
@@ -56,7 +61,7 @@ class ProbeSession:
             if hello is not None and hello[0] == "s" and isinstance(hello[1], str):
                 self.broken = f"the probe process did not start: {hello[1][:200]}"
                 run.fault(self.broken)  # it could not be sealed: the grader's failure
-            elif hello is None or hello[0] != "h" or not isinstance(hello[1], int):
+            elif hello is None or hello[0] != "h" or type(hello[1]) is not int or hello[1] <= 1:
                 self.broken = "the probe process did not start"
             else:
                 self.pid = hello[1]
@@ -80,20 +85,38 @@ class ProbeSession:
         request: tuple = (function, tuple(_to_wire(arg) for arg in args))
         if stand_ins:
             request += (_tables_to_wire(stand_ins),)
+        deadline = time.monotonic() + timeout
         try:
-            wire.send(self._calls, "k", request)
-            reply = self._receive(time.monotonic() + timeout)
+            if not self._send(wire.frame("k", request), deadline):
+                self._kill(f"{function} stopped reading its calls and was stopped")
+                return ProbeOutcome(None, f"timed out after {timeout:g} s")
+            reply = self._receive(deadline)
             if reply is None:
                 self.run.channel.signal(self.pid, signal.SIGINT)
                 if self._receive(time.monotonic() + INTERRUPT_GRACE_S) is None:
-                    self.run.channel.signal(self.pid, signal.SIGKILL)
-                    self.broken = f"{function} ran past its time limit and was stopped"
+                    self._kill(f"{function} ran past its time limit and was stopped")
                 return ProbeOutcome(None, f"timed out after {timeout:g} s")
         except (Gone, OSError) as error:
             self.broken = f"the probe process of {function} ended"
             detail = str(error) if isinstance(error, Gone) else "it ended"
             return ProbeOutcome(None, f"the call failed: {detail}{self.run.patch_note()}"[:500])
-        return _outcome(reply, self.run.patch_note(), self.run.forbidden_calls)
+        outcome = _outcome(reply, self.run.patch_note(), self.run.forbidden_calls, len(args))
+        return self.run.keep(outcome, _size(outcome.value))
+
+    def _kill(self, why: str) -> None:
+        self.broken = why
+        self.run.channel.signal(self.pid, signal.SIGKILL)
+
+    def _send(self, data: bytes, deadline: float) -> bool:
+        """Write a call down; False past ``deadline`` (the probe process stopped reading)."""
+
+        def wait() -> bool:
+            if not self.run.channel.wait([self._replies], [self._calls], deadline):
+                return False
+            self._take_reply_bytes()
+            return True
+
+        return write_whole(self._calls, data, wait)
 
     def _receive(self, deadline: float):
         """The next reply frame, None past ``deadline``; raises :class:`Gone`."""
@@ -104,16 +127,20 @@ class ProbeSession:
                 raise Gone(f"it sent what the grader cannot read ({error})") from None
             if got is not None:
                 return got
-            left = deadline - time.monotonic()
-            if left <= 0:
+            if time.monotonic() >= deadline:
                 return None
-            readable, _, _ = select.select([self._replies], [], [], left)
-            if readable:
-                chunk = os.read(self._replies, min(self._reader.want(), 1 << 20))
-                if not chunk:
-                    raise Gone("its process ended")
-                self._reader.feed(chunk)
-            self.run.channel.drain_output()
+            if self.run.channel.wait([self._replies], [], deadline):
+                self._take_reply_bytes()
+
+    def _take_reply_bytes(self) -> None:
+        """Feed what the reply pipe holds now to the reader; raises :class:`Gone` at its end."""
+        try:
+            chunk = os.read(self._replies, min(self._reader.want(), 1 << 20))
+        except BlockingIOError:
+            return
+        if not chunk:
+            raise Gone("its process ended")
+        self._reader.feed(chunk)
 
     def end(self) -> None:
         """Let the probe process go: told to end, it exits; one that does not is killed (all
@@ -153,10 +180,11 @@ def _to_wire(arg):
     return wire.Array(little.dtype.char, array.shape, little.tobytes())
 
 
-def _outcome(reply, note: str, watched: Sequence[str] = ()) -> ProbeOutcome:
+def _outcome(reply, note: str, watched: Sequence[str] = (), arg_count: int = 0) -> ProbeOutcome:
     """Checked float64 arrays, or the error the call raised, with the run-time record of the
     ``watched`` names; a reply of the wrong structure is the call's failure, never the
-    grader's."""
+    grader's. ``arg_count``: how many arguments the call had (the only indices a reply may
+    say were changed in place)."""
     kind, value = reply
     try:
         if kind == "e" and type(value) is tuple and len(value) == 2 and type(value[0]) is str:
@@ -177,6 +205,8 @@ def _outcome(reply, note: str, watched: Sequence[str] = ()) -> ProbeOutcome:
         else:
             raise ValueError("a reply of the wrong structure")
         if type(mutated) is not list or not all(type(i) is int for i in mutated):
+            raise ValueError("a reply of the wrong structure")
+        if len(set(mutated)) != len(mutated) or not all(0 <= i < arg_count for i in mutated):
             raise ValueError("a reply of the wrong structure")
         seen, lost = _record(record, watched)
         return ProbeOutcome(result, None, tuple(mutated), bool(aliased), seen, lost)
@@ -203,8 +233,21 @@ def _record(record, watched: Sequence[str]) -> tuple[tuple[tuple[str, str], ...]
     return tuple(pairs), lost
 
 
+def _size(value) -> int:
+    """Bytes of a call's value as the grader keeps it."""
+    if value is None:
+        return 0
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    return sum(part.nbytes for part in (value.values() if isinstance(value, dict) else value))
+
+
 def _array(item) -> np.ndarray:
+    """The float64 array ``item`` holds, refused if it is larger, as float64, than a call may
+    return: a reply of bools or bytes would otherwise grow eight times here."""
     if type(item) is not wire.Array:
         raise ValueError("a reply of the wrong structure")
     dtype = np.dtype("<" + item.element)
+    if len(item.data) // dtype.itemsize * 8 > MAX_RESULT_BYTES:
+        raise ValueError(f"more than {MAX_RESULT_BYTES // 8} numbers in one array")
     return np.frombuffer(item.data, dtype=dtype).reshape(item.shape).astype(np.float64)

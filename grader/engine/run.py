@@ -30,8 +30,13 @@ START_S = 60.0  # from the fork request to the runner's first word
 INTERRUPT_GRACE_S = 10.0
 _END_S = 5.0  # for a probe process to end, or init to report an exit code
 # Largest array one probe call may return, and largest reply frame the grader reads.
-MAX_RESULT_BYTES = 4 * 1024**2
+MAX_RESULT_BYTES = 4 * 1024**2  # as float64, on either side of the wall
 MAX_REPLY_BYTES = 16 * 1024**2
+# What the grader keeps of one submission's replies, as float64: past it, a call's value is
+# refused, so that its memory for a submission is bounded whatever the replies.
+MAX_KEPT_BYTES = 64 * 1024**2
+# Of a cell's error, what the grader keeps: cut as the reply is read, before anything else.
+MAX_ERROR_NAME, MAX_ERROR_TEXT = 100, 500
 _FILE_CHUNK = 1 << 20
 _MEMORY_MESSAGE = re.compile(
     r"unable to allocate|can't allocate memory|cannot allocate memory|not enough memory"
@@ -67,6 +72,7 @@ class Run:
         self.channel = Channel(self.transcript, MAX_REPLY_BYTES)
         self.runner_pid: int | None = None
         self._oom_kills = 0  # as the run's cgroup counted them at the last look
+        self._kept_bytes = 0  # of the values of the calls' replies (see keep)
         self._refused_processes = 0
 
     def left(self) -> float:
@@ -120,7 +126,7 @@ class Run:
             reply = self.channel.receive(deadline)
         except (Gone, TimeoutError) as error:
             reply = ("s", str(error) if isinstance(error, TimeoutError) else None)
-        if reply is not None and reply[0] == "r" and isinstance(reply[1], int):
+        if reply is not None and reply[0] == "r" and type(reply[1]) is int and reply[1] > 1:
             self.runner_pid = reply[1]
             return
         self._not_started(reply)
@@ -323,6 +329,18 @@ class Run:
             self._look_at_cgroup(f"the call of {function}")
         return outcomes
 
+    def keep(self, outcome: ProbeOutcome, size: int) -> ProbeOutcome:
+        """``outcome`` (its value ``size`` bytes), or its refusal once this run's values pass
+        :data:`MAX_KEPT_BYTES`."""
+        self._kept_bytes += size
+        if self._kept_bytes <= MAX_KEPT_BYTES:
+            return outcome
+        return ProbeOutcome(
+            None,
+            f"not kept: this notebook's calls returned more than {MAX_KEPT_BYTES // 1024**2} MiB "
+            "in all, more than the grader keeps",
+        )
+
     @contextlib.contextmanager
     def session(self, label: str) -> Iterator[ProbeSession]:
         """A fresh probe process forked from the state the cells left."""
@@ -389,7 +407,11 @@ def _cell_reply(reply, index: int):
         return None
     if not (ename is None or type(ename) is str) or not (evalue is None or type(evalue) is str):
         return None
-    return ename, evalue, dropped, [str(name)[:80] for name in patched[:20]], line
+    if ename is not None:
+        ename, evalue = ename[:MAX_ERROR_NAME], (evalue or "")[:MAX_ERROR_TEXT]
+    line = line if line is not None and 0 < line < 1 << 31 else None
+    patched = [str(name)[:80] for name in patched[:20]]
+    return ename, evalue, max(dropped, 0), patched, line
 
 
 def _exit_note(code: int | None) -> str:

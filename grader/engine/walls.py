@@ -64,7 +64,9 @@ BLOCKED_INIT = 'raise ImportError("this package is not available to student code
 # What the warm process may do in its own user namespace, and only there: make each
 # submission's namespaces and mounts, and forbid nested user namespaces. Student code keeps
 # none of these (the runner drops every capability before the first cell).
-_WARM_CAPABILITIES = ("CAP_SYS_ADMIN", "CAP_SYS_RESOURCE", "CAP_SETPCAP")
+# CAP_SETFCAP: to map its uid into each submission's own user namespace (Linux 5.12 and later
+# ask for it to map root).
+_WARM_CAPABILITIES = ("CAP_SYS_ADMIN", "CAP_SYS_RESOURCE", "CAP_SETPCAP", "CAP_SETFCAP")
 
 
 class SandboxUnavailable(UserError):
@@ -171,9 +173,9 @@ def _namespace_flags() -> list[str]:
         "--unshare-all",  # pid, net, ipc, uts, cgroup (and user, made explicit below)
         "--unshare-user",
         # uid 0 of its own user namespace, whoever runs the grader: bubblewrap run by an
-        # ordinary user otherwise nests a second user namespace for that user's uid, which
-        # keeps the capabilities the warm process needs for its mounts (overlays) from the
-        # mount namespace. Root in that namespace is the grader's own user outside it.
+        # ordinary user otherwise nests a second user namespace for that user's uid, in which
+        # its mounts would be locked (no overlays, and the first step, layers.py, could not
+        # detach its staging binds). Root in that namespace is the grader's own user outside.
         *("--uid", "0", "--gid", "0"),
         "--die-with-parent",
         "--new-session",  # no ioctl on the grader's terminal

@@ -22,6 +22,7 @@ import contextlib
 import sys
 from collections.abc import Sequence
 
+from grader.forbidden import tampering
 from grader.forbidden.bindings import build, line_magic
 from grader.forbidden.cells import MAIN, Cells, Piece, as_cells, module_name, read_pieces, walked
 from grader.forbidden.names import Forbidden
@@ -88,7 +89,7 @@ def _scan(
         " by hand"
         for u in unreadable
     ]
-    review += _names_the_sandbox(cells)
+    review += tampering.notes(cells)
     imports = _forbidden_imports(pieces, forbidden, Resolver(spaces))
     if imports:
         found[NOTEBOOK] = imports
@@ -112,20 +113,6 @@ def _scan(
     if review:
         found[REVIEW] = list(dict.fromkeys(review))
     return found
-
-
-SANDBOX_PACKAGE = "gradersandbox"  # the grader's own code inside the sandbox
-
-
-def _names_the_sandbox(cells: list[tuple[int | None, str]]) -> list[str]:
-    """A cell that names the grader's own code in the sandbox may rewrite how its calls are
-    run and sealed, which no wall inside its process can stop."""
-    return [
-        f"{'the code' if index is None else f'cell {index}'} names the grader's own sandbox code"
-        f" ({SANDBOX_PACKAGE}), which a notebook has no reason to touch; review what it does"
-        for index, source in cells
-        if SANDBOX_PACKAGE in source
-    ]
 
 
 def defined_functions(code_or_cells: Cells) -> set[str]:

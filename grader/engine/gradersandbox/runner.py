@@ -18,7 +18,7 @@ import socket
 import sys
 import time
 
-from . import probe, seal, shared, watch, wire
+from . import filters, probe, seal, shared, watch, wire
 
 _write, _fork, _waitpid, _exit, _kill = os.write, os.fork, os.waitpid, os._exit, os.kill
 _SIGKILL, _sleep, _suppress = signal.SIGKILL, time.sleep, contextlib.suppress
@@ -28,6 +28,7 @@ len, type, str, isinstance, BaseException = len, type, str, isinstance, BaseExce
 _signal, _SIGINT, _IGNORE = signal.signal, signal.SIGINT, signal.SIG_IGN
 _interrupt = signal.default_int_handler
 _MAX_ORDER = 1 << 22  # a cell's source, a chunk of a file, a call's arguments
+_MAX_MESSAGE = 2000  # of a cell's error (the grader keeps less)
 # What a cell could replace that the grader's side might have used: watched, so that a
 # failure it causes names the cell.
 _WATCHED = (
@@ -169,6 +170,7 @@ def main(settings: dict, down: int, up: int, output: int) -> None:
             resource.setrlimit(getattr(resource, name), (value, value))
         if settings["isolate"]:
             _drop_privileges()
+        filters.before_cells()
         budget = {"left": settings["output_bytes"], "dropped": 0}
         sys.stdout = sys.__stdout__ = _Capped(1, budget)
         sys.stderr = sys.__stderr__ = _Capped(2, budget)
@@ -204,7 +206,7 @@ def main(settings: dict, down: int, up: int, output: int) -> None:
             watched = now
             reply = (index, None, None, budget["dropped"], patched, None)
             if failure is not None:
-                name = type(failure).__name__
+                name = type(failure).__name__[:_MAX_MESSAGE]
                 line = _cell_line(failure)
                 reply = (index, name, _text(failure), budget["dropped"], patched, line)
             wire.send(up, "d", reply)
@@ -279,7 +281,7 @@ def _cell_line(error: BaseException) -> int | None:
 
 def _text(error: BaseException) -> str:
     try:
-        return str(error)
+        return str(error)[:_MAX_MESSAGE]
     except BaseException:
         return "(its message could not be read)"
 

@@ -8,8 +8,10 @@ it names. During the call only, a profile hook
 (``sys.setprofile``, and ``threading.setprofile`` for threads the call starts) compares by
 identity the code that starts running with the code of each forbidden class's own
 ``__new__``/``__init__`` (constructed) and ``forward``/``__call__`` (called), and of each
-forbidden Python function, and each builtin function called with the forbidden builtins. So an
-alias, a helper, ``getattr`` with a name built at run time or ``exec`` is seen like a plain call.
+forbidden Python function, and each builtin function called with the forbidden builtins
+(unless forbidden code runs it: ``torch.lstm_cell`` under ``torch.nn.LSTMCell``'s ``forward``
+is the class's use, named as such). So an alias, a helper, ``getattr`` with a name built at
+run time or ``exec`` is seen like a plain call.
 
 The hook and what it needs are looked up here, at import, before any student code runs. The
 student's code shares the process and can switch the hook off: the record then says how the
@@ -150,14 +152,24 @@ def _resolve(name: str):
 def _make_hook(codes: dict, builtins_: dict, seen: list, setprofile_called):
     """The profile function: as little work as possible per event, all of it looked up now."""
 
+    inside: list = []  # the frames of forbidden code running now
+
     def hook(frame, event, arg, _codes=codes, _builtins=builtins_, _seen=seen, _id=_id):
         if event == "call":
             hit = _codes.get(_id(frame.f_code))
+            if hit is not None:
+                inside.append(frame)
+        elif event == "return":
+            if inside and inside[-1] is frame:
+                inside.pop()
+            return
         elif event == "c_call" and _id(arg) in _builtins:
             hit = _builtins[_id(arg)]
             if hit is None:
                 setprofile_called()
                 return
+            if inside:  # a forbidden builtin that forbidden code runs (the kernel of a layer)
+                return  # is that code's doing: the code is what the record names
         else:
             return
         if hit is not None and hit not in _seen:

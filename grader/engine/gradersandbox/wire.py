@@ -9,8 +9,10 @@ one value. A value is a type byte and its payload:
     t tuple / l list (uint32 count, items)   d dict (uint32 count, str key and value pairs)
 
 The reader checks every declared size against the bytes that are really left before it
-allocates anything, nests at most :data:`MAX_DEPTH` deep, and never evaluates anything: a
-frame costs time and memory linear in its length, which the caller bounds.
+allocates anything, nests at most :data:`MAX_DEPTH` deep, reads at most :data:`MAX_ITEMS`
+items of tuples, lists and dicts in a frame (a frame of a million one-byte items would cost
+tens of times its length in objects), and never evaluates anything: a frame costs time and
+memory linear in its length, which the caller bounds.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ MAGIC = b"GW"
 HEADER = struct.Struct("<2sBxI")
 MAX_DEPTH = 8
 MAX_DIMENSIONS = 32
+MAX_ITEMS = 1 << 16
 # Elements an array may have: bool, signed and unsigned integers, and real floats.
 ELEMENTS = {"?": 1, "b": 1, "B": 1, "h": 2, "H": 2, "i": 4, "I": 4, "q": 8, "Q": 8}
 ELEMENTS.update({"e": 2, "f": 4, "d": 8})
@@ -112,7 +115,7 @@ def send(fd: int, kind: str, value) -> None:
 def decode(data: bytes | memoryview):
     """The value ``data`` holds; raises :class:`WireError` for anything malformed."""
     view = memoryview(data)
-    value, end = _get(view, 0, 0)
+    value, end = _get(view, 0, 0, [MAX_ITEMS])
     if end != len(view):
         raise WireError(f"{len(view) - end} bytes after the value")
     return value
@@ -123,7 +126,7 @@ def _need(view: memoryview, at: int, count: int) -> None:
         raise WireError(f"a size of {count} bytes at byte {at} runs past the frame")
 
 
-def _get(view: memoryview, at: int, depth: int):
+def _get(view: memoryview, at: int, depth: int, items_left: list):
     if depth > MAX_DEPTH:
         raise WireError("nested too deep")
     _need(view, at, 1)
@@ -164,17 +167,20 @@ def _get(view: memoryview, at: int, depth: int):
         at += 4
         if count > len(view) - at:  # every item takes a byte at least
             raise WireError(f"{count} items cannot fit in what is left of the frame")
+        items_left[0] -= count
+        if items_left[0] < 0:
+            raise WireError(f"more than {MAX_ITEMS} items in one frame")
         if tag == b"d":
             result = {}
             for _ in range(count):
-                key, at = _get(view, at, depth + 1)
+                key, at = _get(view, at, depth + 1, items_left)
                 if type(key) is not str:
                     raise WireError("a dict key that is not text")
-                result[key], at = _get(view, at, depth + 1)
+                result[key], at = _get(view, at, depth + 1, items_left)
             return result, at
         items = []
         for _ in range(count):
-            item, at = _get(view, at, depth + 1)
+            item, at = _get(view, at, depth + 1, items_left)
             items.append(item)
         return (tuple(items) if tag == b"t" else items), at
     raise WireError(f"unknown type byte {tag!r} at byte {at - 1}")

@@ -3,7 +3,10 @@
 It never runs student code. The grader sends it a fork request (settings as JSON, and the
 descriptors of the submission's pipes and cgroup files) and forks a child that is born the
 init of a fresh pid namespace. The child joins the submission's cgroups, takes fresh mount, IPC
-and cgroup namespaces (new ``/tmp``, ``/content`` and ``/dev/shm``, its own ``/proc``), and is
+and cgroup namespaces (new ``/tmp``, ``/content`` and ``/dev/shm``, its own ``/proc``), then a
+user namespace of its own (which may make none inside it) and a network namespace of its own
+(only a loopback), so that nothing the kernel keeps per user or per network (keys, sockets,
+the abstract socket names, connections in TIME_WAIT) is shared by two submissions; and is
 a small supervisor that starts the runner (:mod:`.runner`), forwards the grader's signals and
 reports how the runner ended. When the supervisor ends, the kernel ends every process of the
 submission.
@@ -12,12 +15,14 @@ submission.
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import gc
 import json
 import os
 import select
 import signal
 import socket
+import struct
 import sys
 
 from . import shared, wire
@@ -26,6 +31,10 @@ CLONE_NEWNS = 0x00020000
 CLONE_NEWCGROUP = 0x02000000
 CLONE_NEWIPC = 0x08000000
 CLONE_NEWPID = 0x20000000
+CLONE_NEWUSER, CLONE_NEWNET = 0x10000000, 0x40000000
+# Each live submission has a user namespace; the warm process may make this many at once.
+MAX_SUBMISSION_USER_NAMESPACES = 64
+SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND = 1, 2, 4, 8, 32, 1 << 12
 MS_REC, MS_PRIVATE = 1 << 14, 1 << 18
 PR_SET_DUMPABLE = 4
@@ -164,8 +173,12 @@ def _start_submission(settings: dict, fds: list[int], isolate: bool) -> None:
             _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=1777")
         _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"size={disk},mode=1777")
         _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        _own_user_namespace()
         _mount("/proc/sys", "/proc/sys", "", MS_BIND | MS_REC)
-        _mount("none", "/proc/sys", "", MS_BIND | MS_REMOUNT | MS_RDONLY)
+        # with the flags /proc has, which a mount namespace of a user namespace keeps locked
+        proc_flags = MS_NOSUID | MS_NODEV | MS_NOEXEC
+        _mount("none", "/proc/sys", "", MS_BIND | MS_REMOUNT | MS_RDONLY | proc_flags)
+        _own_network()
     _LIBC.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # no ptrace, no /proc/1/fd for student code
     runner_pid = os.fork()
     if runner_pid == 0:
@@ -178,6 +191,33 @@ def _start_submission(settings: dict, fds: list[int], isolate: bool) -> None:
     for fd in (down, up, output):
         os.close(fd)
     _supervise(runner_pid, orders, reports, isolate)
+
+
+def _own_user_namespace() -> None:
+    """Move into a user namespace of the submission's own, as the same user, that may make no
+    user namespace inside it; then into a mount namespace it owns (the mounts made so far are
+    locked in it, so student code cannot unmount them to see the warm process's)."""
+    uid, gid = os.getuid(), os.getgid()
+    _check(_LIBC.unshare(CLONE_NEWUSER), "unshare user")
+    maps = (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1"))
+    for name, text in maps:  # setgroups first: the warm process may not map groups otherwise
+        _write(f"/proc/self/{name}", text)
+    _write("/proc/sys/user/max_user_namespaces", "0")
+    _check(_LIBC.unshare(CLONE_NEWNS), "unshare mount")
+
+
+def _own_network() -> None:
+    """A network namespace of the submission's own, its loopback up, as on any machine."""
+    _check(_LIBC.unshare(CLONE_NEWNET), "unshare network")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        request = struct.pack("16sH14x", b"lo", 0)
+        flags = struct.unpack_from("16sH", fcntl.ioctl(probe, SIOCGIFFLAGS, request))[1]
+        fcntl.ioctl(probe, SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags | IFF_UP))
+
+
+def _write(path: str, text: str) -> None:
+    with open(path, "w") as file:
+        file.write(text)
 
 
 def _supervise(runner_pid: int, orders: int, reports: int, isolate: bool) -> None:
@@ -226,9 +266,8 @@ def _report(reports: int, code: int) -> None:
 def main() -> None:
     control = socket.socket(fileno=int(sys.argv[1]))
     isolate = sys.argv[2] == "isolate"
-    if isolate:  # no nested user namespace for student code to regain capabilities in
-        with open("/proc/sys/user/max_user_namespaces", "w") as limit:
-            limit.write("0")
+    if isolate:  # one per submission (which may make none inside it): see _own_user_namespace
+        _write("/proc/sys/user/max_user_namespaces", str(MAX_SUBMISSION_USER_NAMESPACES))
     warm()
     # The first message: the cells every submission shares (a JSON list of sources).
     sources = json.loads(control.recv(shared.MAX_BYTES + 4096) or b"[]")
