@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from sandbox_fence import FENCE
 
 from grader.errors import UserError
 from grader.intake.attribute import roster_id_for
@@ -73,7 +74,7 @@ def test_grade_cli_names_a_collected_folder_by_roster_id(tmp_path: Path) -> None
     folder = collected_folder(tmp_path / "submissions", "asha", "asha@example.edu", "asha")
     shutil.copy(ROOT / "examples" / "lstm_gates" / "asha.ipynb", folder / "project1.ipynb")
     done = subprocess.run(
-        ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"]
+        FENCE
         + [sys.executable, "-m", "grader.cli", "grade", "--assignment"]
         + [str(ROOT / "assignments" / "lstm_gates"), "--out", str(tmp_path / "graded")]
         + ["--roster", str(tmp_path / "roster.csv"), str(folder)],

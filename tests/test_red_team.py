@@ -19,15 +19,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from sandbox_fence import FENCE
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = ROOT / "assignments" / "lstm_gates"
 SAMPLE = ROOT / "examples" / "lstm_gates" / "asha.ipynb"
-FENCE = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"]
-if os.geteuid() != 0:  # a normal user makes a pid namespace in a user namespace of its own
-    FENCE[1:1] = ["--map-current-user"]
 SECRET = "s3cret-smtp-password-7f1e"
 FULL = {
     "forget_gate": 10.0,

@@ -14,11 +14,12 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from sandbox_fence import FENCE
+
 from grader import demo
 
 ROOT = Path(__file__).resolve().parent.parent
 GRADER = [sys.executable, "-m", "grader.cli"]
-FENCE = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"]
 TOKEN = "test-token-0123456789abcdef"
 SAMPLES = ROOT / "examples" / "lstm_gates"
 
