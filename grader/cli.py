@@ -51,9 +51,9 @@ def _bundle(args: argparse.Namespace) -> int:
 
 
 def _collect(args: argparse.Namespace) -> int:
-    from grader.intake import run
+    from grader.intake import imap_collect, run
 
-    return run.cli(args)
+    return imap_collect.collect_cli(args, run.cli)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -180,7 +180,11 @@ def build_parser() -> argparse.ArgumentParser:
     bundle.add_argument("--out", default="bundle", help="output folder (default: bundle/)")
 
     collect = command("collect", _collect, "Turn an inbox of submissions into student folders.")
-    collect.add_argument("inbox", help="folder of bundle zips, an mbox file, or a folder of .eml")
+    collect.add_argument(
+        "inbox",
+        help="folder of bundle zips, an mbox file, a folder of .eml, or a mailbox "
+        "imaps://USER@HOST[:PORT]/FOLDER (password in GRADER_IMAP_PASSWORD)",
+    )
     collect.add_argument("--out", default="submissions", help="output folder")
     collect.add_argument(
         "--deadline", default=None, help="ISO 8601 deadline, e.g. 2023-01-15T23:59+05:30"
@@ -200,6 +204,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="TITLES",
         help="the projects' titles, separated by ';', to pair files that name a title",
+    )
+    collect.add_argument(
+        "--cafile", default=None, help="imaps://: PEM of certificates to trust besides the system's"
+    )
+    collect.add_argument(
+        "--state",
+        default=None,
+        help="imaps://: SQLite file of the messages already fetched (default: OUT/mailbox.sqlite)",
     )
 
     from grader.course import commands as course_commands  # marks, final, mail (issue 14)
