@@ -56,6 +56,12 @@ def _collect(args: argparse.Namespace) -> int:
     return imap_collect.collect_cli(args, run.cli)
 
 
+def _watch(args: argparse.Namespace) -> int:
+    from grader.watch import command
+
+    return command.cli(args)
+
+
 def _serve(args: argparse.Namespace) -> int:
     from grader.web import serve
 
@@ -218,6 +224,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     course_commands.add_parsers(command)
 
+    watch = command("watch", _watch, "Answer each hand-in in the mailbox with its feedback.")
+    from grader.watch.command import add_arguments as watch_arguments
+
+    watch_arguments(watch)
     serve = command("serve", _serve, "Serve the dashboard and project marking in the browser.")
     from grader.web.serve import add_arguments as serve_arguments
 

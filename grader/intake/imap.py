@@ -210,6 +210,17 @@ class Session:
         _, values = self.client.response("UIDVALIDITY")
         return int(values[0])
 
+    def refresh(self) -> None:
+        """Let the server report what arrived since (NOOP); a changed UIDVALIDITY means the
+        folder was rebuilt, and its messages are read again."""
+        try:
+            self.client.noop()
+        except (imaplib.IMAP4.abort, OSError) as error:
+            raise MailboxUnavailable(f"{self.url.host} dropped the connection: {error}") from None
+        _, values = self.client.response("UIDVALIDITY")
+        if values and values[0] is not None:
+            self.uidvalidity = int(values[0])
+
     def folders(self) -> list[str]:
         _, listing = self.client.list()
         names = []
