@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from imap_kit import HAND_INS, Dovecot, needs_dovecot
 from imap_kit import PASSWORD as IMAP_PASSWORD
 from mailkit import gmail, notebook, titled_report
 from sandbox_fence import FENCE
-from smtp_kit import PASSWORD, SENDER, USER, Mailbox, make_certificate, start
+from smtp_kit import PASSWORD, SENDER, USER, Mailbox, free_port, make_certificate, start
 
 from grader.gradebook import Gradebook
 
@@ -256,6 +257,35 @@ def test_a_server_that_drops_the_connection_is_read_again(course, imap, smtp, tm
     said = Path(log.name).read_text()
     assert "Traceback" not in said
     assert [m["To"].addresses[0].addr_spec for m in mailbox.received] == ["chitra.iyer@example.edu"]
+    overview = served_overview(course)
+    assert "Mail watch" in overview and "last poll <strong>20" in overview
+    assert "dropped the connection" in overview or "cannot reach" in overview
+    assert "1 replies sent, <strong>0</strong> to send" in overview
+
+
+def served_overview(course: Path) -> str:
+    """The dashboard's first page, from `grader serve` on the watch's graded folder."""
+    port, token = free_port(), "watch-test-token"
+    server = subprocess.Popen(
+        [*FENCE, sys.executable, "-m", "grader.cli", "serve", "--course", str(course)]
+        + ["--out", str(course.parent.parent / "graded"), "--port", str(port)],
+        env={**os.environ, "GRADER_SERVE_TOKEN": token},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with opener.open(f"http://127.0.0.1:{port}/?token={token}", timeout=30) as page:
+                    return page.read().decode()
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline
+                time.sleep(0.2)
+    finally:
+        server.kill()
+        server.wait(30)
 
 
 def _wait(condition, process: subprocess.Popen, limit: float = 600) -> None:

@@ -223,3 +223,33 @@ class WatchBook:
             self.db.execute(
                 "INSERT INTO watch_log (at, level, text) VALUES (?, ?, ?)", (stamp(), level, text)
             )
+
+
+def watch_status(path: Path) -> dict | None:
+    """What ``grader serve`` shows of the watch: the last poll, the queue, the last errors;
+    None when no watch has run on this gradebook (the file is only read)."""
+    if not path.is_file():
+        return None
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
+    try:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+        if "watch_log" not in tables:
+            return None
+
+        def one(query: str) -> object:
+            return db.execute(query).fetchone()[0]
+
+        return {
+            "last_poll": one("SELECT MAX(at) FROM watch_log WHERE level = 'poll'"),
+            "messages": one("SELECT COUNT(*) FROM watch_messages"),
+            "waiting": one("SELECT COUNT(*) FROM watch_messages WHERE done_at IS NULL"),
+            "queued": one("SELECT COUNT(*) FROM watch_jobs WHERE status = 'queued'"),
+            "graded": one("SELECT COUNT(*) FROM watch_jobs WHERE status = 'graded'"),
+            "unsent": one("SELECT COUNT(*) FROM watch_outbox WHERE sent_at IS NULL"),
+            "sent": one("SELECT COUNT(*) FROM watch_outbox WHERE sent_at IS NOT NULL"),
+            "errors": db.execute(
+                "SELECT at, text FROM watch_log WHERE level = 'error' ORDER BY id DESC LIMIT 5"
+            ).fetchall(),
+        }
+    finally:
+        db.close()

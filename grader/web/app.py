@@ -29,6 +29,7 @@ from grader.course.rubric import Projects, load_projects
 from grader.errors import UserError
 from grader.gradebook import Gradebook
 from grader.roster import Person
+from grader.watch.state import watch_status
 from grader.web import charts, classview, regrade, studentfiles
 from grader.web.security import Guard
 
@@ -76,6 +77,7 @@ def create_app(site: Site, guard: Guard) -> Starlette:
         views = await run_in_threadpool(classview.class_view, course, site.out, site.projects())
         histograms = {v.component.id: charts.score_histogram(v.fractions) for v in views}
         roster_size = len(course.roster().students)
+        watch = await run_in_threadpool(watch_status, site.out / BOOK_NAME)
         return render(
             request,
             "overview.html",
@@ -83,6 +85,7 @@ def create_app(site: Site, guard: Guard) -> Starlette:
             views=views,
             histograms=histograms,
             roster_size=roster_size,
+            watch=watch,
         )
 
     async def students(request: Request) -> Response:
