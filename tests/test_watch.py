@@ -4,6 +4,7 @@ the command does, inside the tests' pid fence, and grades in the sandbox as alwa
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import signal
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -188,6 +190,27 @@ def test_late_and_project_hand_ins_get_receipts_without_grading(course, imap, sm
     assert "dataset: missing" in receipt
     assert by_address["chitra.iyer@example.edu"]["In-Reply-To"] == project["Message-ID"]
     assert results(course) == [], done.stderr
+
+
+def test_a_hand_in_that_cannot_be_taken_is_answered_with_why(course, imap, smtp) -> None:
+    mailbox = smtp[0]
+    escaping = io.BytesIO()
+    with zipfile.ZipFile(escaping, "w") as archive:
+        archive.writestr("../../outside.ipynb", notebook("# Assignment 1"))
+    hand_in = gmail(
+        "Asha Rao <asha.rao@example.edu>",
+        datetime.now(UTC),
+        "Assignment 1",
+        "zipped",
+        attachments=[("work.zip", escaping.getvalue())],
+    )
+    imap.deliver(hand_in.as_bytes())
+    done = once(course, imap, smtp)
+    assert len(mailbox.received) == 1, done.stderr
+    reply = mailbox.received[0]
+    assert reply["In-Reply-To"] == hand_in["Message-ID"]
+    assert "could not be taken as a hand-in" in reply.get_body(("plain",)).get_content()
+    assert results(course) == []
 
 
 def test_over_the_hourly_cap_the_student_is_told_when(course, imap, smtp) -> None:

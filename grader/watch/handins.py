@@ -82,7 +82,7 @@ def handle(key: str, raw: bytes, context: Context) -> Handled:
     try:
         parcel = read_message(raw, key, settings)
     except Rejected as rejection:
-        return Handled(f"rejected: {rejection.reason}", [], [])
+        return _rejected(key, raw, rejection, context)
     if parcel.skipped:
         return Handled(f"skipped: {parcel.skipped}", [], [])
     if parcel.unattributed or parcel.student is None:
@@ -163,6 +163,20 @@ def _hand_in(key: str, raw: bytes, parcel: Parcel, context: Context) -> Handled:
     if not jobs and not answers:
         return Handled(f"{student['id']}: no notebook or project in it: no reply", [], [])
     return Handled(f"{student['id']}: " + ", ".join(notes), jobs, answers)
+
+
+def _rejected(key: str, raw: bytes, rejection: Rejected, context: Context) -> Handled:
+    """A hand-in that cannot be taken (a zip that escapes its folder, two bundles, ...): a
+    student on the roster is told why, so they can send it again before the deadline."""
+    outcome = f"rejected: {rejection.reason}"
+    address = (rejection.student or "").lower()
+    person = context.roster.by_email(address)
+    if person is None or person.is_staff or address in context.owners:
+        return Handled(outcome, [], [])
+    recipient = Address(display_name=person.name, addr_spec=address)
+    text = replies.rejected_text(rejection.reason, context.course.title)
+    answer = _reply(context, {"id": person.id}, recipient, Thread.of(key, raw), "rejected", text)
+    return Handled(outcome, [], [answer])
 
 
 def _reply(

@@ -108,3 +108,10 @@ def receipt_text(title: str, received: list[str], checks: list[str], course: str
     lines += ["", "Automatic checks (the marking comes after the deadline):"]
     lines += [f"  {check}" for check in checks]
     return "\n".join([*lines, "", "-- ", course])
+
+
+def rejected_text(reason: str, course: str) -> str:
+    return (
+        f"Your message could not be taken as a hand-in: {reason}.\n\nNothing of it was kept; "
+        "please send your work again.\n\n-- \n" + course
+    )
