@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from grader.course import smtp
-from grader.course.commands import DEFAULT_COURSE, DEFAULT_OUT
+from grader.course.commands import add_common
 from grader.course.config import load_course
 from grader.course.mail import sender_address
 from grader.errors import UserError
@@ -23,8 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "token in GRADER_IMAP_OAUTH2_TOKEN)",
     )
     parser.add_argument("--from", dest="sender", required=True, help="'Name <address>'")
-    parser.add_argument("--course", default=DEFAULT_COURSE, help="course file")
-    parser.add_argument("--out", default=DEFAULT_OUT, help="the course's graded folder")
+    add_common(parser)  # --course, --out: as the other course commands take them
     parser.add_argument(
         "--submissions", default="submissions", help="where collect puts the hand-ins"
     )
