@@ -13,10 +13,11 @@ RUNTIME_PACKAGES := bubblewrap poppler-utils fonts-dejavu-core fonts-noto-core
 # ... and what only the tests use: they make PDFs the way students do (pdflatex with article,
 # report and IEEEtran; pandoc; LibreOffice from .docx), drive Debian's chromium for the
 # dashboard, make certificates with openssl, and install the wheel into a virtualenv of
-# Debian's own Python (python3-venv).
-TEST_TOOLS := pdflatex pandoc soffice chromium openssl /usr/bin/python3
+# Debian's own Python (python3-venv), and serve a real IMAP mailbox (Dovecot).
+TEST_TOOLS := pdflatex pandoc soffice chromium openssl /usr/bin/python3 /usr/sbin/dovecot
 TEST_PACKAGES := texlive-latex-base texlive-latex-recommended texlive-fonts-recommended \
-	texlive-publishers lmodern pandoc libreoffice-writer-nogui chromium openssl python3-venv
+	texlive-publishers lmodern pandoc libreoffice-writer-nogui chromium openssl python3-venv \
+	dovecot-imapd
 
 .PHONY: demo test lint tox system-deps test-deps python-check venv clean projects-runtime
 

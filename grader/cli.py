@@ -51,9 +51,15 @@ def _bundle(args: argparse.Namespace) -> int:
 
 
 def _collect(args: argparse.Namespace) -> int:
-    from grader.intake import run
+    from grader.intake import imap_collect, run
 
-    return run.cli(args)
+    return imap_collect.collect_cli(args, run.cli)
+
+
+def _watch(args: argparse.Namespace) -> int:
+    from grader.watch import command
+
+    return command.cli(args)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -183,8 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
     collect.add_argument(
         "inbox",
         nargs="+",
-        help="folder of bundle zips, .eml, .msg and mbox files, or one such file; several "
-        "inboxes (the course's two addresses) are read as one",
+        help="folder of bundle zips, .eml, .msg and mbox files, or one such file, or a mailbox "
+        "imaps://USER@HOST[:PORT]/FOLDER (password in GRADER_IMAP_PASSWORD); several inboxes "
+        "(the course's two addresses) are read as one",
     )
     collect.add_argument("--out", default="submissions", help="output folder")
     collect.add_argument(
@@ -207,11 +214,23 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="TITLES",
         help="the projects' titles, separated by ';', to pair files that name a title",
     )
+    collect.add_argument(
+        "--cafile", default=None, help="imaps://: PEM of certificates to trust besides the system's"
+    )
+    collect.add_argument(
+        "--state",
+        default=None,
+        help="imaps://: SQLite file of the messages already fetched (default: OUT/mailbox.sqlite)",
+    )
 
     from grader.course import commands as course_commands  # marks, final, mail (issue 14)
 
     course_commands.add_parsers(command)
 
+    watch = command("watch", _watch, "Answer each hand-in in the mailbox with its feedback.")
+    from grader.watch.command import add_arguments as watch_arguments
+
+    watch_arguments(watch)
     serve = command("serve", _serve, "Serve the dashboard and project marking in the browser.")
     from grader.web.serve import add_arguments as serve_arguments
 

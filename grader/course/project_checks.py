@@ -147,9 +147,7 @@ def _stage(hand_in: HandIn, stage: Path, reads: list[str]) -> tuple[Path, list[s
         path = hand_in.file(key)
         if path is not None and path.is_file() and not (files / path.name).exists():
             shutil.copy2(path, files / path.name)
-    handed_in = {
-        p.name: p for p in hand_in.folder.rglob("*") if p.is_file() and not p.is_symlink()
-    }
+    handed_in = {p.name: p for p in hand_in.folder.rglob("*") if p.is_file() and not p.is_symlink()}
     placed = []
     for wanted in reads:
         relative = _inside_content(wanted)

@@ -9,6 +9,7 @@ from starlette.routing import Route
 
 from grader.course.book import BOOK_NAME
 from grader.gradebook import Gradebook
+from grader.watch.state import watch_status
 from grader.web import charts, classview
 from grader.web.app import Dashboard
 
@@ -30,6 +31,7 @@ class ClassPages:
         course = site.course()
         views = await run_in_threadpool(classview.class_view, course, site.out, site.projects())
         histograms = {v.component.id: charts.score_histogram(v.fractions) for v in views}
+        watch = await run_in_threadpool(watch_status, site.out / BOOK_NAME)
         return self.dash.render(
             request,
             "overview.html",
@@ -37,6 +39,7 @@ class ClassPages:
             views=views,
             histograms=histograms,
             roster_size=len(course.roster().students),
+            watch=watch,
         )
 
     async def students(self, request: Request) -> Response:

@@ -22,6 +22,7 @@ TOKEN_ENV = "GRADER_SERVE_TOKEN"  # a fixed token for scripts; otherwise a fresh
 def transport(args: argparse.Namespace) -> bool:
     """Whether to serve HTTPS; UserError when the choice would send the token in clear text."""
     from grader.web.security import LOOPBACK_NAMES  # the web stack: an instructor's install
+
     if bool(args.certfile) != bool(args.keyfile):
         raise UserError("give both --certfile and --keyfile (the certificate and its key)")
     for given in (args.certfile, args.keyfile):

@@ -1,0 +1,83 @@
+"""``grader watch``'s flags, and the options they make."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from grader.course import smtp
+from grader.course.commands import add_common
+from grader.course.config import load_course
+from grader.course.mail import sender_address
+from grader.errors import UserError
+from grader.intake.imap import parse_url
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "mailboxes",
+        nargs="+",
+        metavar="MAILBOX",
+        help="imaps://USER@HOST[:PORT]/FOLDER (password in GRADER_IMAP_PASSWORD, or an OAuth2 "
+        "token in GRADER_IMAP_OAUTH2_TOKEN)",
+    )
+    parser.add_argument("--from", dest="sender", required=True, help="'Name <address>'")
+    add_common(parser)  # --course, --out: as the other course commands take them
+    parser.add_argument(
+        "--submissions", default="submissions", help="where collect puts the hand-ins"
+    )
+    parser.add_argument(
+        "--interval", type=float, default=5.0, help="seconds between polls (default 5)"
+    )
+    parser.add_argument(
+        "--max-per-hour",
+        type=int,
+        default=4,
+        help="gradings per student and assignment in an hour (default 4); the rest wait",
+    )
+    parser.add_argument("--once", action="store_true", help="poll and answer once, then stop")
+    parser.add_argument("--cafile", default=None, help="IMAP: PEM of certificates to trust")
+    parser.add_argument("--smtp-host", default=os.environ.get("GRADER_SMTP_HOST"))
+    parser.add_argument("--smtp-port", type=int, default=None, help="default 587, or 465 with tls")
+    parser.add_argument("--security", choices=smtp.SECURITY, default="starttls")
+    parser.add_argument("--smtp-cafile", default=None, help="SMTP: PEM of certificates to trust")
+    parser.add_argument("--workers", type=int, default=1, help="notebooks graded at once")
+    parser.add_argument(
+        "--unsafe-no-sandbox",
+        action="store_true",
+        help="run without namespaces where this machine cannot make them",
+    )
+
+
+def cli(args: argparse.Namespace) -> int:
+    from grader.watch.loop import Options, Watch
+
+    if not args.smtp_host:
+        raise UserError("grader watch answers by mail: give --smtp-host (or GRADER_SMTP_HOST)")
+    if args.interval <= 0 or args.max_per_hour < 1:
+        raise UserError("--interval must be positive and --max-per-hour at least 1")
+    port = args.smtp_port or (465 if args.security == "tls" else 587)
+    options = Options(
+        mailboxes=tuple(parse_url(m) for m in args.mailboxes),
+        cafile=Path(args.cafile) if args.cafile else None,
+        course=load_course(Path(args.course)),
+        out=Path(args.out),
+        submissions=Path(args.submissions),
+        sender=sender_address(args.sender),
+        server=smtp.Smtp(
+            args.smtp_host,
+            port,
+            args.security,
+            Path(args.smtp_cafile) if args.smtp_cafile else None,
+        ),
+        interval=args.interval,
+        max_per_hour=args.max_per_hour,
+        workers=args.workers,
+        unsafe_no_sandbox=args.unsafe_no_sandbox,
+    )
+    try:
+        Watch(options).run(once=args.once)
+    except KeyboardInterrupt:
+        print("stopped; everything done so far is in the gradebook", flush=True)
+    return 0

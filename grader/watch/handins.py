@@ -1,0 +1,219 @@
+"""One fetched message, read as collect reads it, turned into what the watch does with it: the
+notebooks to grade (each with the assignment it names), the receipts to send (a project's, with
+its automatic checks; a late hand-in's), or nothing (staff, the mailbox owner, no hand-in)."""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import json
+import re
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address
+from pathlib import Path, PurePosixPath
+
+from grader.course.config import Course
+from grader.course.late import apply
+from grader.course.report_facts import report_facts
+from grader.course.rubric import Projects
+from grader.intake.common import DEFAULT_LIMITS, Rejected
+from grader.intake.parcels import Parcel, Settings, read_message
+from grader.roster import Roster
+from grader.watch import replies
+from grader.watch.replies import Reply, Thread
+
+
+@dataclass(frozen=True)
+class Context:
+    course: Course
+    roster: Roster
+    projects: Projects | None
+    sender: Address
+    owners: frozenset[str]  # the mailbox users and --from: never a hand-in, never answered
+
+
+@dataclass
+class Handled:
+    outcome: str
+    jobs: list[dict]
+    replies: list[Reply]
+
+
+def assignment_of(name: str, data: bytes, auto_ids: list[str]) -> str | None:
+    """The auto-graded assignment a notebook names: the released notebook's metadata
+    (``grader.assignment``), else its file name ("Copy of lstm_gates (2).ipynb")."""
+    try:
+        named = json.loads(data)["metadata"]["grader"]["assignment"]
+    except (ValueError, KeyError, TypeError):
+        named = None
+    if named in auto_ids:
+        return named
+    stem = re.sub(r"[^a-z0-9]+", "_", PurePosixPath(name).stem.lower())
+    return next((aid for aid in auto_ids if aid.lower() in stem), None)
+
+
+def _is_automatic(raw: bytes) -> bool:
+    """An auto-reply, a bounce or a list's mail (RFC 3834): answering it could loop."""
+    headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
+    auto = str(headers.get("Auto-Submitted", "no")).strip().lower()
+    return (
+        auto != "no"
+        or bool(headers.get("List-Id"))
+        or headers.get("Precedence")
+        in (
+            "bulk",
+            "junk",
+            "list",
+        )
+    )
+
+
+def handle(key: str, raw: bytes, context: Context) -> Handled:
+    settings = Settings(
+        DEFAULT_LIMITS,
+        context.roster,
+        len(context.projects.projects) if context.projects else 0,
+        tuple(p.title for p in context.projects.projects) if context.projects else (),
+    )
+    if _is_automatic(raw):
+        return Handled("automatic mail (auto-reply, bounce or list): no reply", [], [])
+    try:
+        parcel = read_message(raw, key, settings)
+    except Rejected as rejection:
+        return _rejected(key, raw, rejection, context)
+    if parcel.skipped:
+        return Handled(f"skipped: {parcel.skipped}", [], [])
+    if parcel.unattributed or parcel.student is None:
+        return Handled(f"unattributed: {parcel.unattributed or 'no student'}", [], [])
+    return _hand_in(key, raw, parcel, context)
+
+
+def _hand_in(key: str, raw: bytes, parcel: Parcel, context: Context) -> Handled:
+    course, student = context.course, parcel.student or {}
+    person = context.roster.by_id(student["id"])
+    address = parcel.sender.lower()
+    forwarder = context.roster.by_email(address)
+    if address in context.owners or (forwarder is not None and forwarder.is_staff):
+        # forwarded by the owner or staff: the answer goes to the student, never to them
+        address = person.emails[0] if person and person.emails else ""
+    if not address or address in context.owners:
+        return Handled(f"{student['id']}: no address to answer that is not the owner's", [], [])
+    recipient = Address(
+        display_name=person.name if person else student.get("name", ""), addr_spec=address
+    )
+    thread = Thread.of(key, raw)
+    sent = datetime.fromisoformat(parcel.sent_at)
+    auto_ids = [c.id for c in course.components if c.kind == "auto"]
+    jobs, answers, notes, used = [], [], [], set()
+    for piece in parcel.pieces:
+        if not piece.relpath.lower().endswith(".ipynb"):
+            continue
+        aid = assignment_of(piece.relpath, piece.data, auto_ids)
+        component = course.component(aid) if aid else None
+        if component is None:
+            continue
+        used.add(piece.slot)
+        if component.deadline is not None and sent > component.deadline + course.late.grace:
+            policy = apply(course.late, sent, component.deadline).why
+            text = replies.late_text(
+                component.title, sent, component.deadline, policy, course.title
+            )
+            answers.append(_reply(context, student, recipient, thread, f"late:{aid}", text))
+            notes.append(f"{aid}: late")
+            continue
+        jobs.append(
+            {
+                "message_key": key,
+                "student": student["id"],
+                "address": str(recipient),
+                "assignment": aid,
+                "notebook_name": PurePosixPath(piece.relpath).name,
+                "notebook": piece.data,
+                "submitted_at": parcel.sent_at,
+                "not_before": "",
+            }
+        )
+        notes.append(f"{aid}: to grade")
+    for number, project in enumerate(context.projects.projects if context.projects else (), 1):
+        own = {
+            p.slot.split("/", 1)[1]: p
+            for p in parcel.pieces
+            if p.slot.startswith(f"project{number}/") and p.slot not in used
+        }
+        links = {
+            k.split("/", 1)[1]: v
+            for k, v in parcel.links.items()
+            if k.startswith(f"project{number}/")
+        }
+        if not own and not links:
+            continue
+        component = course.component(project.id)
+        title = component.title if component else project.title
+        if component and component.deadline and sent > component.deadline + course.late.grace:
+            policy = apply(course.late, sent, component.deadline).why
+            text = replies.late_text(title, sent, component.deadline, policy, course.title)
+        else:
+            received = [f"{kind}: {PurePosixPath(p.relpath).name}" for kind, p in own.items()]
+            received += [f"{kind}: {link}" for kind, link in links.items()]
+            text = replies.receipt_text(title, received, _checks(own, links), course.title)
+        answers.append(_reply(context, student, recipient, thread, f"receipt:{project.id}", text))
+        notes.append(f"{project.id}: receipt")
+    if not jobs and not answers:
+        return Handled(f"{student['id']}: no notebook or project in it: no reply", [], [])
+    return Handled(f"{student['id']}: " + ", ".join(notes), jobs, answers)
+
+
+def _rejected(key: str, raw: bytes, rejection: Rejected, context: Context) -> Handled:
+    """A hand-in that cannot be taken (a zip that escapes its folder, two bundles, ...): a
+    student on the roster is told why, so they can send it again before the deadline."""
+    outcome = f"rejected: {rejection.reason}"
+    address = (rejection.student or "").lower()
+    person = context.roster.by_email(address)
+    if person is None or person.is_staff or address in context.owners:
+        return Handled(outcome, [], [])
+    recipient = Address(display_name=person.name, addr_spec=address)
+    text = replies.rejected_text(rejection.reason, context.course.title)
+    answer = _reply(context, {"id": person.id}, recipient, Thread.of(key, raw), "rejected", text)
+    return Handled(outcome, [], [answer])
+
+
+def _reply(
+    context: Context, student: dict, recipient: Address, thread: Thread, kind: str, text: str
+) -> Reply:
+    return replies.reply(context.sender, student["id"], recipient, thread, kind, text)
+
+
+def _checks(own: dict, links: dict[str, str]) -> list[str]:
+    """The report check, whether the notebook opens, whether the dataset is there."""
+    found = []
+    report = own.get("report")
+    if report is None:
+        found.append("report: missing")
+    else:
+        with tempfile.TemporaryDirectory(prefix="grader-receipt-") as folder:
+            path = Path(folder, PurePosixPath(report.relpath).name)
+            path.write_bytes(report.data)
+            facts = report_facts(path)
+        pages = facts.get("pages")
+        found.append(
+            f"report: {facts['verdict']}" + (f", {pages} page(s)" if pages is not None else "")
+        )
+        found += [f"  - {problem}" for problem in facts.get("problems", [])]
+    notebook = own.get("notebook")
+    if notebook is None:
+        found.append("notebook: " + ("only a link" if "colab" in links else "missing"))
+    else:
+        try:
+            cells = json.loads(notebook.data.decode("utf-8-sig"))["cells"]
+            found.append(f"notebook: opens ({len(cells)} cells)")
+        except (ValueError, KeyError, TypeError):
+            found.append("notebook: does not open (not a valid .ipynb file)")
+    if "dataset" in own:
+        found.append(f"dataset: present ({len(own['dataset'].data)} bytes)")
+    elif "dataset_link" in links:
+        found.append("dataset: only linked; hand in the file (the grader has no network)")
+    else:
+        found.append("dataset: missing")
+    return found

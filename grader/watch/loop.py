@@ -1,0 +1,236 @@
+"""``grader watch``: until stopped, every ``--interval`` seconds: fetch the new mail, collect it
+into the submissions folder, turn each message into gradings and receipts, grade what is due
+(in the sandbox, with ``grader grade``'s own machinery), and send the replies. Each step's
+result is in the gradebook before the next starts (:mod:`grader.watch.state`)."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import re
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.headerregistry import Address
+from email.utils import parseaddr
+from pathlib import Path
+
+from grader import intake
+from grader.course import smtp
+from grader.course.book import BOOK_NAME, CourseBook
+from grader.course.config import Course
+from grader.course.rubric import load_projects
+from grader.errors import UserError
+from grader.gradebook import GRADER_ERROR, Row
+from grader.intake.imap import MailboxUnavailable, MailboxUrl, Session
+from grader.watch import replies
+from grader.watch.handins import Context, handle
+from grader.watch.state import Job, WatchBook, now
+
+
+@dataclass(frozen=True)
+class Options:
+    mailboxes: tuple[MailboxUrl, ...]
+    cafile: Path | None
+    course: Course
+    out: Path  # the course's graded folder: gradebook.sqlite, <assignment>/
+    submissions: Path
+    sender: Address
+    server: smtp.Smtp
+    interval: float = 5.0
+    max_per_hour: int = 4
+    workers: int = 1
+    unsafe_no_sandbox: bool = False
+
+
+def say(text: str) -> None:
+    print(f"{datetime.now().astimezone().isoformat(' ', 'seconds')} {text}", file=sys.stderr)
+
+
+class Watch:
+    def __init__(self, options: Options):
+        self.options = options
+        course = options.course
+        self.book = WatchBook(options.out / BOOK_NAME)
+        owners = {url.user.lower() for url in options.mailboxes} | {
+            options.sender.addr_spec.lower()
+        }
+        projects = load_projects(course.projects_dir) if course.projects else None
+        self.context = Context(course, course.roster(), projects, options.sender, frozenset(owners))
+        self.sessions: dict[MailboxUrl, Session] = {}
+
+    def log(self, text: str, level: str = "info") -> None:
+        say(("ERROR " if level == "error" else "") + text)
+        self.book.log(level, text)
+
+    def run(self, once: bool = False) -> None:
+        self.log(f"watching {', '.join(map(str, self.options.mailboxes))}")
+        try:
+            while True:
+                self.cycle()
+                if once:
+                    return
+                time.sleep(self.options.interval)
+        finally:
+            for session in self.sessions.values():
+                session.close()
+            self.book.close()
+
+    def cycle(self) -> None:
+        for url in self.options.mailboxes:
+            try:
+                self.poll(url)
+            except MailboxUnavailable as error:
+                self.sessions.pop(url, None)
+                self.log(f"{url}: {error}; trying again in {self.options.interval:g} s", "error")
+        self.handle_messages()
+        self.grade_due()
+        self.send_replies()
+
+    def poll(self, url: MailboxUrl) -> None:
+        session = self.sessions.get(url)
+        if session is None:
+            session = self.sessions[url] = Session(url, self.options.cafile)
+        else:
+            session.refresh()
+        after = self.book.fetched.last_uid(url, session.uidvalidity)
+        new = 0
+        for uid, raw in session.fetch(session.new_uids(after)):
+            new += self.book.store(url, session.uidvalidity, uid, raw)
+        self.book.note_poll()
+        if new:
+            self.log(f"{url}: {new} new message(s)")
+
+    def handle_messages(self) -> None:
+        pending = self.book.pending_messages()
+        if not pending:
+            return
+        self._collect(pending)
+        for key, raw in pending:
+            handled = handle(key, raw, self.context)
+            self.book.finish_message(key, handled.outcome, handled.jobs, handled.replies)
+            self.log(f"{key}: {handled.outcome}")
+
+    def _collect(self, pending: list[tuple[str, bytes]]) -> None:
+        """The new messages into the submissions folder, as ``grader collect`` puts them."""
+        with tempfile.TemporaryDirectory(prefix="grader-watch-") as spool:
+            for key, raw in pending:
+                Path(spool, _file_name(key)).write_bytes(raw)
+            try:
+                summary = intake.collect(
+                    Path(spool), self.options.submissions, roster=self.context.roster
+                )
+            except UserError as error:
+                self.log(f"collect: {error}", "error")
+                return
+        self.log(
+            f"collected {summary.items} message(s) into {self.options.submissions}: "
+            f"{len(summary.placed)} changed a hand-in"
+        )
+
+    def grade_due(self) -> None:
+        jobs = [job for job in self.book.due_jobs() if self._under_cap(job)]
+        by_assignment: dict[str, list[Job]] = {}
+        for job in jobs:
+            by_assignment.setdefault(job.assignment, []).append(job)
+        for assignment, own in by_assignment.items():
+            self._grade(assignment, own)
+
+    def _under_cap(self, job: Job) -> bool:
+        since = now() - timedelta(hours=1)
+        done = self.book.gradings_since(job.student, job.assignment, since)
+        if len(done) < self.options.max_per_hour:
+            return True
+        at = datetime.fromisoformat(done[0]) + timedelta(hours=1)
+        course = self.options.course
+        title = course.component(job.assignment).title
+        text = replies.capped_text(title, len(done), self.options.max_per_hour, at, course.title)
+        answer = self._reply(job, f"capped:{job.id}", text)
+        self.book.defer(job, at, [answer])
+        self.log(f"{job.student} {job.assignment}: over {self.options.max_per_hour}/hour, at {at}")
+        return False
+
+    def _reply(self, job: Job, kind: str, text: str, attachments=()) -> replies.Reply:
+        raw = self.book.message(job.message_key)
+        name, address = parseaddr(job.address)
+        recipient = Address(display_name=name, addr_spec=address)
+        thread = replies.Thread.of(job.message_key, raw)
+        return replies.reply(
+            self.options.sender, job.student, recipient, thread, kind, text, list(attachments)
+        )
+
+    def _grade(self, assignment: str, jobs: list[Job]) -> None:
+        from grader import grade
+
+        course = self.options.course
+        folder = course.path.parent / assignment
+        out = self.options.out / assignment
+        stage = self.options.out / ".watch" / assignment
+        paths = []
+        for job in jobs:
+            student = stage / str(job.id) / job.student
+            student.mkdir(parents=True, exist_ok=True)
+            (student / job.notebook_name).write_bytes(job.notebook)
+            manifest = {"student": {"id": job.student}, "submitted_at": job.submitted_at}
+            (student / "manifest.json").write_text(json.dumps(manifest))
+            paths.append(student)
+        self.log(f"grading {len(jobs)} notebook(s) of {assignment}")
+        rows = grade.grade(
+            paths,
+            folder,
+            out,
+            workers=self.options.workers,
+            resume=True,
+            unsafe_no_sandbox=self.options.unsafe_no_sandbox,
+        )
+        by_student = {row.student: row for row in rows}
+        component = course.component(assignment)
+        for job in jobs:
+            row = by_student.get(job.student)
+            if row is None or row.status == GRADER_ERROR:
+                reason = row.reason if row else "no result"
+                self.book.failed(job)
+                self.log(f"{job.student} {assignment}: the grader failed: {reason}", "error")
+                continue
+            text = replies.feedback_text(component.title, row, component.deadline, course.title)
+            page = out / job.student / "feedback.html"
+            files = [(f"{assignment}-feedback.html", page.read_bytes())] if page.is_file() else []
+            self.book.graded(job, [self._reply(job, f"feedback:{job.id}", text, files)])
+            self.log(f"{job.student} {assignment}: {_score(row)}")
+        shutil.rmtree(stage, ignore_errors=True)
+
+    def send_replies(self) -> None:
+        unsent = self.book.unsent()
+        if not unsent:
+            return
+        outgoing = [
+            smtp.Outgoing(
+                student,
+                [recipient],
+                email.message_from_bytes(message, policy=email.policy.default),
+                digest,
+            )
+            for digest, student, recipient, message in unsent
+        ]
+        try:
+            with CourseBook(self.options.out / BOOK_NAME) as book:
+                smtp.send(outgoing, self.options.server, book)
+                sent = [m.digest for m in outgoing if book.was_sent(m.student, m.digest)]
+        except UserError as error:
+            self.log(f"sending replies: {error}; trying again next round", "error")
+            return
+        self.book.mark_sent(sent)
+        self.log(f"sent {len(sent)} repl{'y' if len(sent) == 1 else 'ies'}")
+
+
+def _file_name(key: str) -> str:
+    """A message's key as the name collect lists it by: folder and UID."""
+    return re.sub(r"[^A-Za-z0-9.=;-]+", "_", key.split("/", 3)[-1]) + ".eml"
+
+
+def _score(row: Row) -> str:
+    return f"{row.score:g}/{row.max_score:g}" if row.status == "graded" else row.status

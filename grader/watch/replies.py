@@ -1,0 +1,117 @@
+"""What the watch writes back, each a reply in the student's thread (``In-Reply-To`` and
+``References``) made by :func:`grader.course.mail.compose`: the feedback of a graded notebook
+(with the same ``<assignment>-feedback.html`` page ``grader mail`` attaches), a receipt for a
+project, a receipt for a late hand-in, and "graded at HH:MM" past the hourly cap."""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address
+
+from grader.course.mail import compose
+from grader.gradebook import Row
+
+Reply = tuple[str, str, str, bytes]  # (digest, student, recipient, message bytes)
+
+
+@dataclass(frozen=True)
+class Thread:
+    """What a reply needs of the message it answers."""
+
+    key: str  # the watch's key of the message
+    message_id: str
+    references: tuple[str, ...]
+    subject: str
+
+    @classmethod
+    def of(cls, key: str, raw: bytes) -> Thread:
+        headers = email.parser.BytesHeaderParser(policy=email.policy.default).parsebytes(raw)
+        references = tuple(str(headers.get("References", "")).split())
+        return cls(
+            key, str(headers.get("Message-ID", "")).strip(), references, headers["Subject"] or ""
+        )
+
+    @property
+    def reply_subject(self) -> str:
+        subject = " ".join(self.subject.split())
+        return subject if subject.lower().startswith("re:") else f"Re: {subject}".strip()
+
+
+def reply(
+    sender: Address,
+    student: str,
+    recipient: Address,
+    thread: Thread,
+    kind: str,
+    text: str,
+    attachments: list[tuple[str, bytes]] = (),
+) -> Reply:
+    """One reply; its digest names the message and the kind of answer, so it goes out once."""
+    message = compose(
+        sender,
+        recipient,
+        thread.reply_subject,
+        text,
+        attachments=attachments,
+        in_reply_to=thread.message_id or None,
+        references=thread.references,
+    )
+    digest = hashlib.sha256(f"watch\0{thread.key}\0{kind}".encode()).hexdigest()
+    return digest, student, recipient.addr_spec, message.as_bytes()
+
+
+def _local(when: datetime) -> str:
+    return when.astimezone().strftime("%H:%M")
+
+
+def feedback_text(title: str, row: Row, deadline: datetime | None, course: str) -> str:
+    lines = [f"Your notebook for {title} was graded at {_local(datetime.now())}.", ""]
+    if row.status == "graded":
+        lines.append(f"Score: {row.score:g} / {row.max_score:g}")
+        lines += [f"  {name}: {points:g}" for name, points in row.functions.items()]
+    else:
+        lines.append(f"It could not be run ({row.status}): {row.reason or ''}")
+    lines += ["", "The feedback page is attached: open it in a browser."]
+    if deadline is not None:
+        lines.append(
+            f"You may hand in again until the deadline ({deadline.isoformat(' ', 'minutes')}); "
+            "the latest hand-in before it is the one that counts."
+        )
+    return "\n".join([*lines, "", "-- ", course])
+
+
+def capped_text(title: str, count: int, per_hour: int, at: datetime, course: str) -> str:
+    return (
+        f"Your notebook for {title} was received. It was graded {count} times in the last hour, "
+        f"the most there is ({per_hour} an hour), so this hand-in will be graded at {_local(at)}"
+        " (if you send another before then, that one is graded instead).\n\n-- \n" + course
+    )
+
+
+def late_text(title: str, when: datetime, deadline: datetime, policy: str, course: str) -> str:
+    return (
+        f"Your hand-in for {title} was received ({when.isoformat(' ', 'minutes')}), after the "
+        f"deadline ({deadline.isoformat(' ', 'minutes')}): it is late, {policy}. It is kept "
+        "and not graded now; the instructor grades late work after the deadline by the "
+        "course's late policy (a hand-in before the deadline, if you sent one, is the one that"
+        " counts).\n\n-- \n" + course
+    )
+
+
+def receipt_text(title: str, received: list[str], checks: list[str], course: str) -> str:
+    lines = [f"Your hand-in for {title} was received. It holds:"]
+    lines += [f"  {name}" for name in received] or ["  (no files)"]
+    lines += ["", "Automatic checks (the marking comes after the deadline):"]
+    lines += [f"  {check}" for check in checks]
+    return "\n".join([*lines, "", "-- ", course])
+
+
+def rejected_text(reason: str, course: str) -> str:
+    return (
+        f"Your message could not be taken as a hand-in: {reason}.\n\nNothing of it was kept; "
+        "please send your work again.\n\n-- \n" + course
+    )

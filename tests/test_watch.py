@@ -1,0 +1,348 @@
+"""``grader watch`` against real servers on loopback: Dovecot for the course's mailbox (TLS,
+its own password file, Gmail-style folders) and aiosmtpd for the replies. The watch runs as
+the command does, inside the tests' pid fence, and grades in the sandbox as always."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from course_kit import ROOT, make_course
+from imap_kit import HAND_INS, Dovecot, needs_dovecot
+from imap_kit import PASSWORD as IMAP_PASSWORD
+from mailkit import gmail, notebook, titled_report
+from sandbox_fence import FENCE
+from smtp_kit import PASSWORD, SENDER, USER, Mailbox, free_port, make_certificate, start
+
+from grader.gradebook import Gradebook
+
+pytestmark = [needs_dovecot, pytest.mark.slow]
+
+ROSTER = (
+    "id,name,email,role\n"
+    "asha,Asha Rao,asha.rao@example.edu,student\n"
+    "bhavin,Bhavin Patel,bhavin.patel@example.edu,student\n"
+    "chitra,Chitra Iyer,chitra.iyer@example.edu,student\n"
+    "TA01,Kiran Rao,kiran.rao@example.edu,staff\n"
+)
+NAMES = {"asha": "Asha Rao", "bhavin": "Bhavin Patel", "chitra": "Chitra Iyer"}
+
+
+@pytest.fixture
+def course(tmp_path: Path) -> Path:
+    made, _ = make_course(tmp_path, ROSTER)
+    shutil.copytree(ROOT / "assignments" / "lstm_gates", made.path.parent / "lstm_gates")
+    return made.path
+
+
+@pytest.fixture
+def imap():
+    dovecot = Dovecot().start()
+    yield dovecot
+    dovecot.remove()
+
+
+@pytest.fixture
+def smtp(tmp_path_factory):
+    certificate = make_certificate(tmp_path_factory.mktemp("smtp-cert"))
+    mailbox = Mailbox()
+    controller = start(mailbox, certificate)
+    yield mailbox, controller, certificate
+    controller.stop()
+
+
+def notebook_hand_in(student: str, data: bytes | None = None, sent: datetime | None = None):
+    data = data or (ROOT / "examples" / "lstm_gates" / f"{student}.ipynb").read_bytes()
+    return gmail(
+        f"{NAMES[student]} <{student.split('-')[0]}.{_surname(student)}@example.edu>",
+        sent or datetime.now(UTC),
+        "Assignment 1",
+        "My notebook for assignment 1.",
+        attachments=[("lstm_gates.ipynb", data)],
+    )
+
+
+def _surname(student: str) -> str:
+    return NAMES[student].split()[1].lower()
+
+
+def watch_command(course: Path, imap: Dovecot, smtp, *extra: str) -> list[str]:
+    _, controller, certificate = smtp
+    out = course.parent.parent
+    return [
+        *FENCE,
+        sys.executable,
+        "-m",
+        "grader.cli",
+        "watch",
+        imap.url,
+        "--from",
+        SENDER,
+        "--course",
+        str(course),
+        "--out",
+        str(out / "graded"),
+        "--submissions",
+        str(out / "submissions"),
+        "--cafile",
+        str(imap.cert),
+        "--smtp-host",
+        "127.0.0.1",
+        "--smtp-port",
+        str(controller.port),
+        "--smtp-cafile",
+        str(certificate[0]),
+        *extra,
+    ]
+
+
+def environment(imap_password: str = IMAP_PASSWORD) -> dict[str, str]:
+    return {
+        **os.environ,
+        "GRADER_IMAP_PASSWORD": imap_password,
+        "GRADER_SMTP_USER": USER,
+        "GRADER_SMTP_PASSWORD": PASSWORD,
+    }
+
+
+def once(course: Path, imap: Dovecot, smtp, *extra: str) -> subprocess.CompletedProcess:
+    done = subprocess.run(
+        watch_command(course, imap, smtp, "--once", *extra),
+        env=environment(),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    return done
+
+
+def results(course: Path) -> list:
+    path = course.parent.parent / "graded" / "lstm_gates" / "gradebook.sqlite"
+    if not path.exists():
+        return []
+    with Gradebook(path) as book:
+        return [row for student in NAMES for row in book.history(student)]
+
+
+def test_a_hand_in_is_answered_with_its_feedback_in_its_thread(course, imap, smtp) -> None:
+    mailbox = smtp[0]
+    hand_in = notebook_hand_in("asha")
+    imap.deliver(hand_in.as_bytes())
+    staff = gmail("Kiran Rao <kiran.rao@example.edu>", datetime.now(UTC), "Office hours", "4pm")
+    imap.deliver(staff.as_bytes())
+    stranger = gmail("Someone <someone@example.org>", datetime.now(UTC), "Hello", "a question")
+    imap.deliver(stranger.as_bytes())
+    done = once(course, imap, smtp)
+    assert len(mailbox.received) == 1, done.stderr
+    reply = mailbox.received[0]
+    assert reply["To"].addresses[0].addr_spec == "asha.rao@example.edu"
+    assert reply["In-Reply-To"] == hand_in["Message-ID"]
+    assert hand_in["Message-ID"] in reply["References"].split()
+    assert reply["Subject"] == "Re: Assignment 1"
+    text = reply.get_body(("plain",)).get_content()
+    assert "Score:" in text and "was graded at" in text
+    pages = [part.get_filename() for part in reply.iter_attachments()]
+    assert pages == ["lstm_gates-feedback.html"]
+    assert "kiran.rao@example.edu: staff" in done.stderr or "skipped" in done.stderr
+    assert (course.parent.parent / "submissions" / "asha" / "manifest.json").is_file()
+    assert all(b"\\Seen" not in flags for flags in imap.flags())
+
+    again = once(course, imap, smtp)
+    assert len(mailbox.received) == 1, again.stderr
+    assert len(results(course)) == 1
+
+
+def test_late_and_project_hand_ins_get_receipts_without_grading(course, imap, smtp) -> None:
+    mailbox = smtp[0]
+    late = notebook_hand_in("bhavin", sent=datetime(2026, 12, 25, 9, 0, tzinfo=UTC))
+    imap.deliver(late.as_bytes())
+    project = gmail(
+        "Chitra Iyer <chitra.iyer@example.edu>",
+        datetime.now(UTC),
+        "Project 1",
+        "Project 1 attached.",
+        attachments=[
+            ("project1.ipynb", notebook("# Project 1: sentiment")),
+            ("report.pdf", titled_report("Project 1: sentiment")),
+        ],
+    )
+    imap.deliver(project.as_bytes())
+    done = once(course, imap, smtp)
+    by_address = {m["To"].addresses[0].addr_spec: m for m in mailbox.received}
+    assert sorted(by_address) == ["bhavin.patel@example.edu", "chitra.iyer@example.edu"]
+    late_text = by_address["bhavin.patel@example.edu"].get_body(("plain",)).get_content()
+    assert "after the deadline" in late_text and "-" in late_text and "late" in late_text
+    receipt = by_address["chitra.iyer@example.edu"].get_body(("plain",)).get_content()
+    assert "report: report.pdf" in receipt and "notebook: opens" in receipt
+    assert "report: fails --check" in receipt or "report: passes --check" in receipt
+    assert "dataset: missing" in receipt
+    assert by_address["chitra.iyer@example.edu"]["In-Reply-To"] == project["Message-ID"]
+    assert results(course) == [], done.stderr
+
+
+def test_a_hand_in_that_cannot_be_taken_is_answered_with_why(course, imap, smtp) -> None:
+    mailbox = smtp[0]
+    escaping = io.BytesIO()
+    with zipfile.ZipFile(escaping, "w") as archive:
+        archive.writestr("../../outside.ipynb", notebook("# Assignment 1"))
+    hand_in = gmail(
+        "Asha Rao <asha.rao@example.edu>",
+        datetime.now(UTC),
+        "Assignment 1",
+        "zipped",
+        attachments=[("work.zip", escaping.getvalue())],
+    )
+    imap.deliver(hand_in.as_bytes())
+    done = once(course, imap, smtp)
+    assert len(mailbox.received) == 1, done.stderr
+    reply = mailbox.received[0]
+    assert reply["In-Reply-To"] == hand_in["Message-ID"]
+    assert "could not be taken as a hand-in" in reply.get_body(("plain",)).get_content()
+    assert results(course) == []
+
+
+def test_over_the_hourly_cap_the_student_is_told_when(course, imap, smtp) -> None:
+    mailbox = smtp[0]
+    imap.deliver(notebook_hand_in("asha").as_bytes())
+    once(course, imap, smtp, "--max-per-hour", "1")
+    imap.deliver(notebook_hand_in("asha").as_bytes())
+    done = once(course, imap, smtp, "--max-per-hour", "1")
+    assert len(mailbox.received) == 2, done.stderr
+    text = mailbox.received[1].get_body(("plain",)).get_content()
+    assert "graded 1 times in the last hour" in text and "will be graded at" in text
+    assert len(results(course)) == 1
+
+
+def test_a_restart_in_the_middle_of_a_burst_grades_and_mails_each_once(
+    course, imap, tmp_path_factory
+) -> None:
+    certificate = make_certificate(tmp_path_factory.mktemp("burst-cert"))
+    for student in NAMES:
+        imap.deliver(notebook_hand_in(student).as_bytes())
+    first = Mailbox(hold_at=2)
+    controller = start(first, certificate)
+    try:
+        watch = subprocess.Popen(
+            watch_command(course, imap, (first, controller, certificate), "--interval", "1"),
+            env=environment(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        assert first.holding.wait(600), "the second reply never arrived"
+        watch.send_signal(signal.SIGKILL)  # a crash: the fence takes the whole watch with it
+        watch.wait(60)
+    finally:
+        controller.stop()
+    assert len(first.received) == 1
+    second = Mailbox()
+    controller = start(second, certificate)
+    try:
+        once(course, imap, (second, controller, certificate))
+    finally:
+        controller.stop()
+    answered = sorted(m["To"].addresses[0].addr_spec for m in first.received + second.received)
+    assert answered == sorted(f"{s}.{_surname(s)}@example.edu" for s in NAMES)
+    assert sorted(row.student for row in results(course)) == sorted(NAMES)
+
+
+def test_a_server_that_drops_the_connection_is_read_again(course, imap, smtp, tmp_path) -> None:
+    mailbox = smtp[0]
+    imap.make_folders(HAND_INS)
+    log = (tmp_path / "watch.log").open("w+")
+    watch = subprocess.Popen(
+        watch_command(course, imap, smtp, "--interval", "0.5"),
+        env=environment(),
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+    )
+    try:
+        _wait(lambda: "watching" in Path(log.name).read_text(), watch)
+        imap.stop()
+        _wait(lambda: "trying again" in Path(log.name).read_text(), watch)
+        imap.start()
+        imap.deliver(notebook_hand_in("chitra").as_bytes())
+        _wait(lambda: mailbox.received, watch)
+    finally:
+        watch.send_signal(signal.SIGKILL)
+        watch.wait(60)
+    said = Path(log.name).read_text()
+    assert "Traceback" not in said
+    assert [m["To"].addresses[0].addr_spec for m in mailbox.received] == ["chitra.iyer@example.edu"]
+    overview = served_overview(course)
+    assert "Mail watch" in overview and "last poll <strong>20" in overview
+    assert "dropped the connection" in overview or "cannot reach" in overview
+    assert "1 replies sent, <strong>0</strong> to send" in overview
+
+
+def served_overview(course: Path) -> str:
+    """The dashboard's first page, from `grader serve` on the watch's graded folder."""
+    port, token = free_port(), "watch-test-token"
+    server = subprocess.Popen(
+        [*FENCE, sys.executable, "-m", "grader.cli", "serve", "--course", str(course)]
+        + ["--out", str(course.parent.parent / "graded"), "--port", str(port)],
+        env={**os.environ, "GRADER_SERVE_TOKEN": token},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with opener.open(f"http://127.0.0.1:{port}/?token={token}", timeout=30) as page:
+                    return page.read().decode()
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline
+                time.sleep(0.2)
+    finally:
+        server.kill()
+        server.wait(30)
+
+
+def _wait(condition, process: subprocess.Popen, limit: float = 600) -> None:
+    deadline = time.monotonic() + limit
+    while not condition():
+        assert process.poll() is None, "the watch stopped"
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.2)
+
+
+def test_a_wrong_password_is_a_clear_message(course, imap, smtp) -> None:
+    done = subprocess.run(
+        watch_command(course, imap, smtp, "--once"),
+        env=environment("wrong password"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert "refused the login" in done.stderr and "GRADER_IMAP_PASSWORD" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_hostile_notebook_is_graded_in_the_sandbox(course, imap, smtp, tmp_path) -> None:
+    mailbox = smtp[0]
+    target = tmp_path / "pwned"
+    hostile = notebook(
+        "# Assignment 1",
+        f"import os, pathlib\npathlib.Path({str(target)!r}).write_text('x')\n"
+        "os.system('kill -9 -1')",
+    )
+    imap.deliver(notebook_hand_in("bhavin", data=hostile).as_bytes())
+    done = once(course, imap, smtp)
+    assert not target.exists()
+    assert len(mailbox.received) == 1, done.stderr
+    text = mailbox.received[0].get_body(("plain",)).get_content()
+    assert "Score: 0 /" in text or "could not be run" in text
