@@ -202,6 +202,15 @@ def main(argv: list[str] | None = None) -> int:
         "\n== 7. The dashboard and project marking in the browser:\n"
         f"    .venv/bin/grader serve --course {course / 'course.toml'} --out {out / 'course'}"
     )
+    print(
+        "\n== 8. Feedback by return mail while the deadline is open, on the course's mailbox\n"
+        "   (the demo stays offline; with a real mailbox and its SMTP server):\n"
+        "    GRADER_IMAP_PASSWORD=... GRADER_SMTP_PASSWORD=... .venv/bin/grader watch \\\n"
+        "        imaps://course@imap.example.edu/INBOX \\\n"
+        "        --from 'LSTM course <course@example.edu>' \\\n"
+        f"        --course {course / 'course.toml'} --out {out / 'watch'} \\\n"
+        "        --smtp-host smtp.example.edu"
+    )
     return 0
 
 
