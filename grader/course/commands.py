@@ -20,8 +20,11 @@ from grader.errors import UserError
 DEFAULT_COURSES = ("course.toml", "assignments/course.toml")
 
 
-def _default_course() -> str:
-    return next((c for c in DEFAULT_COURSES if Path(c).is_file()), DEFAULT_COURSES[0])
+def course_file(args: argparse.Namespace) -> Path:
+    """The course file ``--course`` names, or the one of :data:`DEFAULT_COURSES` that is here."""
+    if args.course:
+        return Path(args.course)
+    return Path(next((c for c in DEFAULT_COURSES if Path(c).is_file()), DEFAULT_COURSES[0]))
 
 
 DEFAULT_OUT = "graded"
@@ -92,7 +95,7 @@ def add_parsers(command) -> None:  # noqa: ANN001 - cli.py's local `command` hel
 
 
 def _load(args: argparse.Namespace) -> tuple[Course, Projects | None, Path]:
-    course = load_course(Path(args.course or _default_course()))
+    course = load_course(course_file(args))
     projects = load_projects(course.projects_dir) if course.projects else None
     if projects is not None:
         unknown = {c.id for c in course.projects} - {p.id for p in projects.projects}

@@ -7,11 +7,10 @@ import os
 from pathlib import Path
 
 from grader.course import smtp
-from grader.course.commands import add_common
+from grader.course.commands import add_common, course_file
 from grader.course.config import load_course
 from grader.course.mail import sender_address
 from grader.errors import UserError
-from grader.intake.imap import parse_url
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -51,6 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def cli(args: argparse.Namespace) -> int:
+    from grader.intake.imap import parse_url  # the intake: an instructor's install
     from grader.watch.loop import Options, Watch
 
     if not args.smtp_host:
@@ -61,7 +61,7 @@ def cli(args: argparse.Namespace) -> int:
     options = Options(
         mailboxes=tuple(parse_url(m) for m in args.mailboxes),
         cafile=Path(args.cafile) if args.cafile else None,
-        course=load_course(Path(args.course)),
+        course=load_course(course_file(args)),
         out=Path(args.out),
         submissions=Path(args.submissions),
         sender=sender_address(args.sender),
