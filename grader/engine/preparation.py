@@ -29,6 +29,14 @@ _DONE = "prepared.json"
 _VERSION = 1  # what a cache folder holds; a change makes every runtime prepared again
 
 
+def _fingerprint(runtime: Path | None) -> list[int]:
+    """What changes when the runtime is made again at the same path (its folder's inode) or
+    gets packages installed or removed (its site-packages folders' times)."""
+    venv = runtime_venv(runtime)
+    packages = sorted(venv.glob("lib/python3*/site-packages"))
+    return [venv.stat().st_ino, *(folder.stat().st_mtime_ns for folder in packages)]
+
+
 def is_prepared(runtime: Path | None) -> bool:
     try:
         done = json.loads((runtime_cache(runtime) / _DONE).read_text())
@@ -38,6 +46,7 @@ def is_prepared(runtime: Path | None) -> bool:
         isinstance(done, dict)
         and done.get("version") == _VERSION
         and done.get("runtime") == str(runtime_venv(runtime))
+        and done.get("fingerprint") == _fingerprint(runtime)
     )
 
 
@@ -66,6 +75,7 @@ def prepare(runtime: Path | None, say: Callable[[str], None] = print) -> Path:
         fontlist.build_font_list(venv, folder / fontlist.FOLDER, say=say)
         say(f"  3/3 matplotlib's font list ({_since(step)})")
         done = {"version": _VERSION, "runtime": str(venv), "notes": notes}
+        done["fingerprint"] = _fingerprint(runtime)  # after the steps, which write bytecode
         (folder / _DONE).write_text(json.dumps(done))
         say(f"prepared in {_since(started)}: {folder}")
     return folder

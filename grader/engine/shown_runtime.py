@@ -121,14 +121,19 @@ def base_digest(base: Path) -> str:
 
 
 def emptied(runtime: Path | None, folders: list[Shown]) -> list[str]:
-    """The base's ``site-packages`` as the sandbox names them, when the virtualenv does not
-    include them: shown empty (what is there is not the notebook's, and names host paths)."""
-    config = _config(Path(runtime) if runtime else Path(sys.prefix))
-    if "home" not in config or config.get("include-system-site-packages") == "true":
-        return []
-    bases = [folder.host for folder in folders if folder.inside == f"{NEUTRAL}/base"]
-    found = (packages for base in bases for packages in base.glob("lib/python3*/site-packages"))
-    return [inside_path(packages, folders) for packages in found if packages.is_dir()]
+    """Folders the sandbox shows empty, as it names them: the bytecode of the runtime's
+    scripts (``bin/__pycache__``, written on the host whenever a script is imported, naming
+    its host path), and the base's ``site-packages`` when the virtualenv does not include
+    them (what is there is not the notebook's, and names host paths)."""
+    venv = Path(runtime) if runtime else Path(sys.prefix)
+    scripts = [venv / "bin" / "__pycache__"] if (venv / "bin" / "__pycache__").is_dir() else []
+    config = _config(venv)
+    found = list(scripts)
+    if "home" in config and config.get("include-system-site-packages") != "true":
+        bases = [folder.host for folder in folders if folder.inside == f"{NEUTRAL}/base"]
+        found += [p for base in bases for p in base.glob("lib/python3*/site-packages")]
+    shown = (inside_path(path, folders) for path in found if path.is_dir())
+    return [path for path in shown if path is not None]
 
 
 def _config(venv: Path) -> dict[str, str]:
