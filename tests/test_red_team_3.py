@@ -18,10 +18,11 @@ import numpy as np
 import pytest
 from test_red_team import CALLED_BY_PROBE, FULL, SAMPLE, attack, grade, marks
 
+from grader.engine.cell_reply import cell_reply
 from grader.engine.channel import Channel
 from grader.engine.gradersandbox import seal, wire
 from grader.engine.probes import _outcome
-from grader.engine.run import MAX_RESULT_BYTES, _cell_reply
+from grader.engine.run import MAX_RESULT_BYTES
 from grader.engine.transcript import Transcript
 
 pytestmark = [
@@ -188,7 +189,7 @@ def test_the_trusted_side_cuts_and_caps_what_it_decodes():
     float64 (bools would grow eightfold), an index must name an argument of the call, a frame
     of many tiny items is refused before they are made."""
     message = "x" * 15_000_000
-    ename, evalue, dropped, _, line = _cell_reply(("d", (3, "E" * 10**6, message, -5, [], -1)), 3)
+    ename, evalue, dropped, _, line = cell_reply(("d", (3, "E" * 10**6, message, -5, [], -1)), 3)
     assert len(evalue) == 500 and len(ename) <= 100 and dropped == 0 and line is None
     bools = wire.Array("?", (MAX_RESULT_BYTES // 8 + 1,), bytes(MAX_RESULT_BYTES // 8 + 1))
     refused = _outcome(("v", ("one", bools, False, [], ([], None))), "", (), 1)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from grader.engine import walls as sandbox
 from grader.engine import warm
+from grader.engine.cell_reply import cell_reply
 from grader.engine.channel import Channel, Gone
 from grader.engine.results import CellError, Limits, ProbeCall, ProbeOutcome
 from grader.engine.transcript import Transcript
@@ -35,8 +36,6 @@ MAX_REPLY_BYTES = 16 * 1024**2
 # What the grader keeps of one submission's replies, as float64: past it, a call's value is
 # refused, so that its memory for a submission is bounded whatever the replies.
 MAX_KEPT_BYTES = 64 * 1024**2
-# Of a cell's error, what the grader keeps: cut as the reply is read, before anything else.
-MAX_ERROR_NAME, MAX_ERROR_TEXT = 100, 500
 _FILE_CHUNK = 1 << 20
 _MEMORY_MESSAGE = re.compile(
     r"unable to allocate|can't allocate memory|cannot allocate memory|not enough memory"
@@ -239,7 +238,7 @@ class Run:
                 "the kernel was stopped"
             )
             return False
-        done = _cell_reply(reply, index)
+        done = cell_reply(reply, index)
         if done is None:
             self._died(index, "sent what the grader cannot read")
             return False
@@ -393,25 +392,6 @@ def _timeout_text(run: Run, by_notebook: bool) -> str:
         else f"its time limit of {run.limits.cell_timeout:g} s"
     )
     return f"the cell ran past {limit} and was interrupted"
-
-
-def _cell_reply(reply, index: int):
-    """``(ename, evalue, dropped, patched, line)`` of a well-formed reply to cell ``index``."""
-    kind, value = reply
-    if kind != "d" or type(value) is not tuple or len(value) != 6:
-        return None
-    got_index, ename, evalue, dropped, patched, line = value
-    if not (line is None or type(line) is int):
-        return None
-    if got_index != index or type(dropped) is not int or type(patched) is not list:
-        return None
-    if not (ename is None or type(ename) is str) or not (evalue is None or type(evalue) is str):
-        return None
-    if ename is not None:
-        ename, evalue = ename[:MAX_ERROR_NAME], (evalue or "")[:MAX_ERROR_TEXT]
-    line = line if line is not None and 0 < line < 1 << 31 else None
-    patched = [str(name)[:80] for name in patched[:20]]
-    return ename, evalue, max(dropped, 0), patched, line
 
 
 def _exit_note(code: int | None) -> str:
