@@ -49,7 +49,8 @@ _ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 @dataclass(frozen=True)
 class Person:
-    """One roster row: ``emails`` are lower-cased; ``role`` is ``student`` or ``staff``."""
+    """One roster row: ``emails`` as the roster writes them (an LMS matches its export's
+    addresses as written), compared in any case; ``role`` is ``student`` or ``staff``."""
 
     id: str  # '' for staff without one
     name: str
@@ -60,6 +61,11 @@ class Person:
     @property
     def is_staff(self) -> bool:
         return self.role == "staff"
+
+    def has_email(self, address: str) -> bool:
+        """Whether ``address`` is one of theirs, in any case (mail programs change it)."""
+        wanted = address.strip().casefold()
+        return any(mine.casefold() == wanted for mine in self.emails)
 
     @property
     def label(self) -> str:
@@ -85,8 +91,7 @@ class Roster:
 
     def by_email(self, address: str) -> Person | None:
         """The person one of whose addresses is ``address`` (any case), or None."""
-        wanted = address.strip().lower()
-        return next((p for p in self.people if wanted in p.emails), None)
+        return next((p for p in self.people if p.has_email(address)), None)
 
     def by_id(self, student_id: str) -> Person | None:
         """The person whose id is ``student_id`` (any case), or None."""
@@ -126,7 +131,7 @@ def _role(text: str, where: str) -> str:
 def _emails(table: Table, row: list[str], where: str) -> tuple[str, ...]:
     text = table.cell(row, "email")
     header = words(table.headers[table.columns["email"]]) if "email" in table.columns else ""
-    addresses = tuple(addr.lower() for _, addr in getaddresses(text.split(";")) if addr.strip())
+    addresses = tuple(addr for _, addr in getaddresses(text.split(";")) if addr.strip())
     if header in ("sis login id", "login id", "username"):  # a login, an address only at times
         return tuple(addr for addr in addresses if _ADDRESS.match(addr))
     for addr in addresses:
@@ -183,9 +188,9 @@ def load_roster(path: str | Path) -> Roster:
                 f"{where}: id {person.id} is also on line {seen_ids[person.id.lower()]}"
             )
         for addr in person.emails:
-            if addr in seen_emails:
-                raise UserError(f"{where}: {addr} is also on line {seen_emails[addr]}")
-            seen_emails[addr] = line
+            if addr.casefold() in seen_emails:
+                raise UserError(f"{where}: {addr} is also on line {seen_emails[addr.casefold()]}")
+            seen_emails[addr.casefold()] = line
         if person.id:
             seen_ids[person.id.lower()] = line
         people.append(person)

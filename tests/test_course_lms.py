@@ -123,3 +123,17 @@ def test_lms_points_must_be_a_positive_number(tmp_path):
 
     with pytest.raises(UserError, match=r"'component\[0\].lms_points' must be more than 0"):
         make_course(tmp_path, edit=zero)
+
+
+def test_moodle_gets_an_address_in_the_case_the_roster_writes_it(tmp_path):
+    # Moodle matches the import's addresses as its users hold them, case and all; a roster from
+    # Moodle writes them so. The grader still knows the student by mail in any case.
+    mixed = WIDE_ROSTER.replace("rahul.menon@example.edu", "Rahul.Menon@Example.edu")
+    assert mixed != WIDE_ROSTER
+    course, _, out = graded_course(tmp_path)
+    (course.path.parent / "roster.csv").write_text(mixed, encoding="utf-8")
+    assert cli.main(["final", "--course", str(course.path), "--out", str(out)]) == 0
+    users = [*EMAILS.values()]
+    users[users.index("rahul.menon@example.edu")] = "Rahul.Menon@Example.edu"
+    moodle = moodle_import(out / "final" / "moodle-import.csv", lms_before(course, users))
+    assert moodle["Rahul.Menon@Example.edu"][course.component("lstm_gates").title] == 60.0

@@ -27,6 +27,8 @@ def test_reads_students_staff_and_several_addresses(tmp_path):
     assert [p.id for p in roster.students] == ["CS21B042", "EE21B017"]
     assert [p.id for p in roster.staff] == ["TA1"]
     assert roster.by_email("asha.rao@gmail.com").id == "CS21B042"
+    assert roster.people[0].emails == ("asha@iitm.ac.in", "Asha.Rao@Gmail.com")  # as written
+    assert roster.by_email("ASHA@IITM.AC.IN").id == "CS21B042"
     assert roster.by_email("nobody@x.org") is None
     assert roster.students[1].name == "भाविन पटेल"
 
@@ -53,7 +55,7 @@ def test_ids_are_found_as_whole_words_only(tmp_path):
         ("id,name,email,role\nA1,A,a@x.org,\nA1,B,b@x.org,\n", "line 3: id A1 is also on line 2"),
         ("id,name,email,role\nA1,A,a@x.org,wizard\n", "role 'wizard'"),
         ("id,name,email,role\nA1,A,not-an-address,\n", "'not-an-address' is not an email"),
-        ("id,name,email,role\nA1,A,a@x.org,\nA2,B,A@x.org,\n", "line 3: a@x.org is also on line 2"),
+        ("id,name,email,role\nA1,A,a@x.org,\nA2,B,A@x.org,\n", "line 3: A@x.org is also on line 2"),
     ],
 )
 def test_bad_rosters_say_what_and_where(tmp_path, text, says):

@@ -59,7 +59,7 @@ def unwrap(letter: Letter, roster: Roster | None) -> Attribution:
         )
         return Attribution(original, original.sent_at, notes=notes)
     forwarder = roster.by_email(letter.address) if roster else None
-    if forwarder is not None and original.address not in forwarder.emails:
+    if forwarder is not None and not forwarder.has_email(original.address):
         # A student forwarding someone else's mail hands it in as their own, never as the other's.
         notes.append(f"{forwarded}: it forwards mail from {original.address}")
         found = Attribution(original, letter.sent_at, notes=notes)
@@ -73,7 +73,7 @@ def unwrap(letter: Letter, roster: Roster | None) -> Attribution:
 
 
 def _as_student(person: Person, address: str, fallback_name: str) -> dict[str, str]:
-    email = address if address in person.emails else (person.emails or (address,))[0]
+    email = address if person.has_email(address) else (person.emails or (address,))[0]
     return {"id": person.id, "name": person.name or fallback_name, "email": email}
 
 
