@@ -10,8 +10,9 @@ graded function's calls run in a fresh process forked from the state the cells l
 values come back as plain arrays in a bounded binary format. Nothing is compared or scored in
 here; the walls are :mod:`grader.sandbox` and :mod:`grader.engine.cgroups`.
 
-Modules: ``results`` (what goes in and comes out), ``notebook`` (reading cells), ``warm`` (the
-warm processes), ``channel`` (the pipes), ``run`` (one submission's steps), ``transcript``
+Modules: ``results`` (what goes in and comes out), ``hooks`` (where the caller's own work goes
+during a run), ``notebook`` (reading cells), ``warm`` (the warm processes), ``channel`` (the
+pipes), ``run`` (one submission's steps), ``exhaustion`` (what a run used up), ``transcript``
 (kept output), ``gradersandbox`` (the code that runs inside), ``shown_runtime`` and
 ``shown_base`` (the runtime as the sandbox shows it), ``fontlist`` (matplotlib's font list, made
 once per runtime).

@@ -174,9 +174,8 @@ class Run:
         if not isinstance(said, str):
             code = self.channel.wait_exit_code(_END_S)
             said = "it ended" + _exit_note(code) if code is not None else "it ended"
-        self.gone = f"the kernel did not start: {said[-500:]}" + self.exhaustion.not_started_note(
-            said
-        )
+        note = self.exhaustion.not_started_note(said)
+        self.gone = f"the kernel did not start: {said[-500:]}{note}"
 
     # -- cells
 
@@ -207,8 +206,9 @@ class Run:
             self.channel.send("c", (index, source), time.monotonic() + timeout)
             reply = self.channel.receive(time.monotonic() + timeout)
             timed_out = reply is None
-            if timed_out and self.runner_pid is not None:
-                self.channel.signal(self.runner_pid, signal.SIGINT)
+            if timed_out:
+                if self.runner_pid is not None:  # always, once the runner started
+                    self.channel.signal(self.runner_pid, signal.SIGINT)
                 reply = self.channel.receive(time.monotonic() + INTERRUPT_GRACE_S)
         except TimeoutError:
             timed_out, reply = True, None
