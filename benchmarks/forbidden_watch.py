@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from grader.assignment import load_assignment
-from grader.execute import Limits, run_submission
+from grader.execute import Limits, NoHooks, run_submission
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = ROOT / "assignments" / "lstm_gates"
@@ -30,7 +30,11 @@ def one_run(cases: dict, watched: tuple[str, ...]) -> tuple[list[float], list[fl
     calls: list[float] = []
     sessions: list[float] = []
 
-    def explore(open_session):
+    class Explore(NoHooks):
+        def on_probes_complete(self, probes, open_session):
+            time_sessions(open_session)
+
+    def time_sessions(open_session):
         for _ in range(SESSIONS):
             for name, function_cases in cases.items():
                 opened = time.perf_counter()
@@ -43,7 +47,7 @@ def one_run(cases: dict, watched: tuple[str, ...]) -> tuple[list[float], list[fl
                             raise SystemExit(f"{name}: {outcome.error or outcome.forbidden_seen}")
                 sessions.append(time.perf_counter() - opened)
 
-    result = run_submission(SAMPLE, [], Limits(), explore=explore, forbidden_calls=watched)
+    result = run_submission(SAMPLE, [], Limits(), hooks=Explore(), forbidden_calls=watched)
     if result.status != "completed":
         raise SystemExit(f"the sample did not run: {result.reason}")
     return calls, sessions

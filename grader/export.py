@@ -35,6 +35,8 @@ class Graded:
     cell_errors: list[str] = field(default_factory=list)
     output: str = ""
     output_truncated: bool = False
+    # Seconds each phase of the grading took (grader.engine.PhaseTimes), when known.
+    phases: Mapping[str, float] | None = None
 
     @property
     def score(self) -> float:
@@ -111,6 +113,7 @@ def results_json(graded: Graded) -> dict:
                 for name, result in graded.functions.items()
                 if result.hints
             },
+            **({"phases": dict(graded.phases)} if graded.phases is not None else {}),
         },
     }
 
@@ -191,15 +194,19 @@ def is_plain_name(name: str) -> bool:
     return name not in ("", ".", "..") and not any(c in name for c in "/\\\0")
 
 
-def write_student_files(graded: Graded, out: Path) -> Path:
-    """Write ``out/<student>/results.json`` and ``feedback.html``; return the folder."""
+def write_feedback_page(graded: Graded, out: Path) -> Path:
+    """Write ``out/<student>/feedback.html``; return the folder, where
+    :func:`write_results_json` then writes ``results.json``."""
     if not is_plain_name(graded.student):
         raise ValueError(f"student id {graded.student!r} is not a plain folder name")
     folder = out / graded.student
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "results.json").write_text(json.dumps(results_json(graded), indent=2))
     (folder / "feedback.html").write_text(feedback_html(graded), encoding="utf-8")
     return folder
+
+
+def write_results_json(graded: Graded, folder: Path) -> None:
+    (folder / "results.json").write_text(json.dumps(results_json(graded), indent=2))
 
 
 def write_grades_csv(rows: Sequence[Row], functions: Sequence[str], path: Path) -> None:

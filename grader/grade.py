@@ -2,31 +2,27 @@
 
 The student's notebook runs in :mod:`grader.execute`'s sandbox; its graded functions are
 probed with hidden cases drawn from a per-submission seed (each function from its own
-generator); :mod:`grader.scoring` compares the answers on this (trusted) side; each result is
-committed to the gradebook as soon as it is known, so a killed run loses nothing and
-``--resume`` picks up where it stopped.
+generator); :mod:`grader.scoring` compares the answers on this (trusted) side (one
+submission's steps: :mod:`grader.pipeline`); each result is committed to the gradebook as soon
+as it is known, so a killed run loses nothing and ``--resume`` picks up where it stopped.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import secrets
 import sys
 import tempfile
 import traceback
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
-from grader import execute, export, forbidden, probing
+from grader import execute, export
 from grader import workers as workers_of_run
 from grader.assignment import (
     AssignmentConfig,
     load_assignment,
     load_config,
-    owned_cell_problems,
     owned_checksums,
     owned_sources,
     released_notebook,
@@ -34,10 +30,12 @@ from grader.assignment import (
 from grader.engine import preparation, trial
 from grader.errors import UserError
 from grader.gradebook import GRADER_ERROR, Gradebook, Row
+from grader.pipeline import GraderFault, Plan, SubmissionGrading
 from grader.roster import Roster, load_roster
-from grader.run_report import Progress, summary_table
-from grader.scoring import Rules, score_function
+from grader.run_report import Progress, phases_line, summary_table
 from grader.submissions import Submission, find_submissions, named_by_roster
+
+__all__ = ["GraderFault", "Plan", "cli", "grade"]
 
 # --- grading one -------------------------------------------------------------------------
 
@@ -51,185 +49,12 @@ def _limits(config: AssignmentConfig, timeout: float | None, unsafe: bool) -> ex
     )
 
 
-@dataclass(frozen=True)
-class Plan:
-    """What every submission of one run is graded with."""
-
-    config: AssignmentConfig
-    limits: execute.Limits
-    out: Path
-    owned_checksums: dict[str, str]  # role -> checksum of the released grader-owned cells
-    # The released grader-owned cells: the engine runs them once per warm process.
-    shared_cells: tuple[str, ...] = ()
-
-
-def _warnings(
-    submission: Submission, run: execute.RunResult, plan: Plan, found: dict[str, list[str]]
-) -> list[str]:
-    warnings = [f"Forbidden shortcut: {item}" for item in found.get(forbidden.NOTEBOOK, [])]
-    warnings += [
-        f"For the instructor to review: {item}" for item in found.get(forbidden.REVIEW, [])
-    ]
-    if submission.notebook is not None and run.status != "invalid":
-        try:
-            nb = execute.read_notebook(submission.notebook)
-        except execute.NotANotebook:  # the run already reported why
-            nb = None
-        if nb is not None:
-            problems = owned_cell_problems(nb, plan.owned_checksums)
-            warnings += [f"Grader cell changed: {p}" for p in problems]
-    if run.output_truncated:
-        warnings.append("Your notebook printed more than the grader keeps; the rest was dropped.")
-    return warnings
-
-
-def _cell_error(error: execute.CellError) -> str:
-    """ "cell 7, line 3: TypeError: ..." (cells counted from 1, as a student counts them)."""
-    line = getattr(error, "line", None)
-    where = f"cell {error.index + 1}" + (f", line {line}" if line else "")
-    if error.timed_out:
-        return f"{where}: interrupted: it ran past the time limit of a cell"
-    return f"{where}: {error.ename}: {error.evalue}"[:500]
-
-
-def _missing(submission: Submission, cases) -> execute.RunResult:
-    """The run of a submission that has no notebook to run."""
-    nothing = execute.ProbeOutcome(None, submission.problem)
-    return execute.RunResult(
-        status="missing",
-        reason=submission.problem,
-        cell_errors=[],
-        output="",
-        output_truncated=False,
-        probes=[nothing] * sum(len(c) for c in cases.values()),
-        code="",
-        duration_s=0.0,
-    )
-
-
-def _code_cells(submission: Submission) -> list[tuple[int, str]]:
-    """The code cells the run executed, for the forbidden-shortcut scan (none if unreadable)."""
-    if submission.notebook is None:
-        return []
-    try:
-        return execute.read_code_cells(submission.notebook)
-    except (execute.NotANotebook, OSError):  # the run already reported why
-        return []
-
-
-# The .py files the scan reads from a submission folder: more is not a course's helper module.
-SCANNED_FILES = 200
-SCANNED_FILE_BYTES = 1_000_000
-
-
-def _python_files(submission: Submission) -> list[tuple[str, str]]:
-    """``(path, text)`` of the .py files copied beside the notebook, which it can import."""
-    if submission.files_dir is None:
-        return []
-    found = []
-    for folder, subfolders, files in os.walk(submission.files_dir):  # never follows links
-        subfolders.sort()
-        for name in sorted(f for f in files if f.endswith(".py")):
-            path = Path(folder, name)
-            if path.is_symlink() or path.stat().st_size > SCANNED_FILE_BYTES:
-                continue
-            relative = path.relative_to(submission.files_dir).as_posix()
-            found.append((relative, path.read_text(encoding="utf-8", errors="replace")))
-            if len(found) == SCANNED_FILES:
-                return found
-    return found
-
-
-class GraderFault(Exception):
-    """The grader itself could not grade a submission: never the student's score."""
-
-
-def grade_submission(submission: Submission, plan: Plan, seed: int) -> Row:
-    """Run, probe, score and write one submission's files; return its gradebook row."""
-    config = plan.config
-    assignment = load_assignment(config.directory)
-    cases = assignment.hidden_cases(seed)
-    names = assignment.functions
-    found: dict[str, list[str]] = {}
-    scanned: list[dict[str, list[str]]] = []
-
-    def scan_now() -> None:
-        # Cell by cell, with the .py files shipped beside the notebook: a broken cell or a
-        # helper module cannot hide a shortcut (the run's joined ``code`` is not needed).
-        scanned.append(
-            forbidden.forbidden_shortcuts(
-                _code_cells(submission),
-                names,
-                config.forbidden_imports,
-                config.forbidden_calls,
-                files=_python_files(submission),
-            )
-        )
-
-    def scan(code: str) -> dict[str, list[str]]:
-        if not scanned:  # the run did not start: nothing was scanned while it did
-            scan_now()
-        found.update(scanned[0])
-        return found
-
-    if submission.notebook is None:
-        run = _missing(submission, cases)
-        outcomes = {n: [(None, submission.problem)] * len(cases[n]) for n in names}
-        results = {
-            f.name: score_function(
-                f.name, f.points, cases[f.name], outcomes[f.name], Rules.of(assignment)
-            )
-            for f in config.functions
-        }
-    else:
-        probed = probing.probe_and_score(
-            submission.notebook,
-            submission.files_dir,
-            plan.limits,
-            assignment,
-            cases,
-            scan,
-            plan.shared_cells,
-            meanwhile=scan_now,
-        )
-        run, results, found = probed.run, probed.results, probed.found
-        if run.grader_fault is not None:
-            raise GraderFault(run.grader_fault)
-    status = "graded" if run.status == "completed" else run.status
-    graded = export.Graded(
-        student=submission.student,
-        title=config.title,
-        seed=seed,
-        status=status,
-        reason=run.reason,
-        functions=results,
-        late=submission.late,
-        graded_at=datetime.now().astimezone().isoformat(timespec="seconds"),
-        warnings=_warnings(submission, run, plan, found),
-        cell_errors=[_cell_error(e) for e in run.cell_errors],
-        output=run.output,
-        output_truncated=run.output_truncated,
-    )
-    export.write_student_files(graded, plan.out)
-    return Row(
-        submission.student,
-        str(submission.source),
-        submission.sha256,
-        seed,
-        status,
-        run.reason,
-        graded.score,
-        graded.max_score,
-        submission.late,
-        {name: r.score for name, r in results.items()},
-    )
-
-
 def _grade_safely(submission: Submission, plan: Plan, seed: int) -> Row:
-    """:func:`grade_submission`, with a grader failure turned into an ``error`` row instead of a
-    crash: no score, no files for the student, graded again by ``--resume``."""
+    """One submission's grading (:class:`SubmissionGrading`), with a grader failure turned into
+    an ``error`` row instead of a crash: no score, no files for the student, graded again by
+    ``--resume``."""
     try:
-        return grade_submission(submission, plan, seed)
+        return SubmissionGrading(submission, plan, seed).grade()
     except execute.SandboxUnavailable:
         raise
     except GraderFault as fault:
@@ -350,6 +175,9 @@ def cli(args: argparse.Namespace) -> int:
     )
     config = load_config(Path(args.assignment))
     print(summary_table(rows, [f.name for f in config.functions]))
+    timed = phases_line(rows)
+    if timed:
+        print(timed)
     pages = sum(
         1
         for r in rows

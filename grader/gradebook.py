@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,10 +33,15 @@ CREATE TABLE IF NOT EXISTS results (
     max_score REAL NOT NULL,
     late INTEGER,
     graded_at TEXT NOT NULL,
-    functions TEXT NOT NULL
+    functions TEXT NOT NULL,
+    phases TEXT
 );
 CREATE INDEX IF NOT EXISTS results_by_student ON results (student, id);
 """
+# Columns added since the first gradebooks: a gradebook made before gets them when opened.
+# phases: JSON, seconds by phase of the grading (start, cells, probes, diagnosis, files);
+# NULL where not timed (the grader failed, or the row is older than the column).
+_ADDED_COLUMNS = {"results": {"phases": "TEXT"}}
 
 
 # The status of a submission the grader itself failed on: it has no score, and ``--resume``
@@ -59,6 +64,7 @@ class Row:
     late: bool | None
     functions: dict[str, float]  # graded function -> points earned
     graded_at: str = ""
+    phases: dict[str, float] = field(default_factory=dict)  # phase -> seconds; {}: not timed
 
 
 class Gradebook:
@@ -70,7 +76,21 @@ class Gradebook:
         self._db = sqlite3.connect(self.path)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(SCHEMA)
+        self._add_columns()
         self._db.commit()
+
+    def _add_columns(self) -> None:
+        """Bring a gradebook made by an earlier version up to this one's columns."""
+        for table, columns in _ADDED_COLUMNS.items():
+            present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            for name, kind in columns.items():
+                if name in present:
+                    continue
+                try:
+                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+                except sqlite3.OperationalError as error:  # another process added it just now
+                    if "duplicate column" not in str(error):
+                        raise
 
     def __enter__(self) -> Gradebook:
         return self
@@ -87,13 +107,15 @@ class Gradebook:
             (_now(), assignment, json.dumps(options, sort_keys=True)),
         )
         self._db.commit()
+        assert cursor.lastrowid is not None  # an INSERT's
         return cursor.lastrowid
 
     def record(self, run_id: int, row: Row) -> None:
         """Store one result and commit it at once."""
         self._db.execute(
             "INSERT INTO results (run_id, student, source, sha256, seed, status, reason, score,"
-            " max_score, late, graded_at, functions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " max_score, late, graded_at, functions, phases)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 run_id,
                 row.student,
@@ -107,6 +129,7 @@ class Gradebook:
                 None if row.late is None else int(row.late),
                 _now(),
                 json.dumps(row.functions),
+                json.dumps(row.phases) if row.phases else None,
             ),
         )
         self._db.commit()
@@ -135,6 +158,7 @@ class Gradebook:
             record = dict(zip(_ROW_COLUMNS, values, strict=True))
             record["late"] = None if record["late"] is None else bool(record["late"])
             record["functions"] = json.loads(record["functions"])
+            record["phases"] = json.loads(record["phases"]) if record["phases"] else {}
             rows.append(Row(**record))
         return rows
 

@@ -3,6 +3,7 @@ table of the rows at the end."""
 
 from __future__ import annotations
 
+import statistics
 import sys
 import time
 from collections.abc import Sequence
@@ -65,6 +66,25 @@ def summary_table(rows: Sequence[Row], functions: Sequence[str]) -> str:
         for line in [header, *lines]
     ]
     return "\n".join(render)
+
+
+def phases_line(rows: Sequence[Row]) -> str:
+    """Where the time of grading went: each phase's median over the timed rows, and the
+    slowest submission with its longest phase ("" when no row was timed)."""
+    timed = [r for r in rows if r.phases]
+    if not timed:
+        return ""
+    phases = list(dict.fromkeys(phase for r in timed for phase in r.phases))
+    medians = ", ".join(
+        f"{phase} {statistics.median(r.phases.get(phase, 0.0) for r in timed):.2f} s"
+        for phase in phases
+    )
+    slowest = max(timed, key=lambda r: sum(r.phases.values()))
+    longest = max(slowest.phases, key=lambda phase: slowest.phases[phase])
+    return (
+        f"time per submission, median of {len(timed)}: {medians}; slowest: {slowest.student}, "
+        f"{sum(slowest.phases.values()):.1f} s ({longest} {slowest.phases[longest]:.1f} s)"
+    )
 
 
 def _score(row: Row) -> str:

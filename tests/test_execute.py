@@ -26,6 +26,7 @@ from grader.engine import walls as sandbox
 from grader.errors import UserError
 from grader.execute import (
     Limits,
+    NoHooks,
     NotANotebook,
     ProbeCall,
     SandboxUnavailable,
@@ -520,21 +521,24 @@ def test_explore_sessions_start_from_the_cells_state_and_report_mutation_and_ali
         "def twice(x):\n    y = x + 1\n    return y, y",
     )
 
-    def explore(open_session, probes):
-        assert [p.value.tolist() for p in probes] == [[1.0], [2.0]]  # the graded calls'
-        seen = []
-        for _ in range(2):
+    class Explore(NoHooks):
+        def on_probes_complete(self, probes, open_session):
+            assert [p.value.tolist() for p in probes] == [[1.0], [2.0]]  # the graded calls'
+            self.seen = []
+            for _ in range(2):
+                with open_session() as session:
+                    self.seen.append(
+                        [session.call("count", (np.ones(1),)).value[0] for _ in range(2)]
+                    )
             with open_session() as session:
-                seen.append([session.call("count", (np.ones(1),)).value[0] for _ in range(2)])
-        with open_session() as session:
-            mutated = session.call("scale_in_place", (np.ones(2),))
-            aliased = session.call("twice", (np.ones(2),))
-        return seen, mutated, aliased
+                self.mutated = session.call("scale_in_place", (np.ones(2),))
+                self.aliased = session.call("twice", (np.ones(2),))
 
     calls = [ProbeCall("count", (np.ones(1),)), ProbeCall("count", (np.ones(1),))]
-    result = run_submission(notebook, calls, FAST, explore=explore)
+    explore = Explore()
+    result = run_submission(notebook, calls, FAST, hooks=explore)
     assert [p.value.tolist() for p in result.probes] == [[1.0], [2.0]]
-    seen, mutated, aliased = result.explored
+    seen, mutated, aliased = explore.seen, explore.mutated, explore.aliased
     assert seen == [[1.0, 2.0], [1.0, 2.0]]  # each session from the cells' state
     assert mutated.value.tolist() == [2.0, 2.0] and mutated.mutated_args == (0,)
     assert not mutated.aliased

@@ -396,8 +396,52 @@ def test_a_dask_cluster_on_loopback_gives_the_same_results(tmp_path):
     assert read_grades(on_dask) == read_grades(local)
     assert "[4/4]" in done.stderr
     for student in ("asha", "bhavin"):
-        ours = json.loads((on_dask / student / "results.json").read_text())
-        assert ours == json.loads((local / student / "results.json").read_text())
+        ours = untimed(json.loads((on_dask / student / "results.json").read_text()))
+        assert ours == untimed(json.loads((local / student / "results.json").read_text()))
+
+
+def untimed(results: dict) -> dict:
+    """``results.json`` without the times of its phases, which differ from run to run."""
+    assert set(results["extra_data"].pop("phases")) == set(PHASES)
+    return results
+
+
+PHASES = ["start", "cells", "probes", "diagnosis", "files"]
+
+
+def test_each_phase_of_a_submission_is_timed_in_results_json_the_gradebook_and_the_summary(
+    tmp_path,
+):
+    out = tmp_path / "out"
+    missing = tmp_path / "ravi"  # a hand-in with no notebook: nothing runs
+    missing.mkdir()
+    (missing / "manifest.json").write_text(json.dumps({"student": {"id": "ravi"}}))
+    done = grade(
+        "--assignment",
+        str(ASSIGNMENT),
+        "--out",
+        str(out),
+        "--seed",
+        "5",
+        str(SAMPLES / "asha.ipynb"),
+        str(SAMPLES / "bhavin.ipynb"),
+        str(missing),
+    )
+    phases = {}
+    for student in ("asha", "bhavin", "ravi"):
+        timed = json.loads((out / student / "results.json").read_text())["extra_data"]["phases"]
+        assert list(timed) == PHASES
+        assert all(isinstance(seconds, float) and seconds >= 0 for seconds in timed.values())
+        phases[student] = timed
+    # Both ran their cells and probes; only bhavin, who lost points, was diagnosed in sessions.
+    assert all(phases[s]["cells"] > 0 and phases[s]["probes"] > 0 for s in ("asha", "bhavin"))
+    assert phases["ravi"]["cells"] == phases["ravi"]["probes"] == 0
+    with Gradebook(out / "gradebook.sqlite") as book:
+        assert {row.student: row.phases for row in book.latest()} == phases
+    summary = re.search(r"time per submission, median of 3: (.*); slowest: (\w+)", done.stdout)
+    assert summary is not None, done.stdout
+    assert [part.split()[0] for part in summary.group(1).split(", ")] == PHASES
+    assert summary.group(2) in ("asha", "bhavin")
 
 
 def test_an_unreachable_dask_scheduler_is_a_clear_error(tmp_path):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 from grader.gradebook import Row
-from grader.run_report import Progress
+from grader.run_report import Progress, phases_line
 
 
 def _row(student: str) -> Row:
@@ -22,3 +23,16 @@ def test_the_eta_counts_from_the_first_result_not_from_the_start_up():
     first, second = stream.getvalue().splitlines()
     assert first.startswith("[1/11] ada: 10/10 graded (first after 30")
     assert second.startswith("[2/11] bo: 10/10 graded (ETA 9 s)"), second
+
+
+def test_the_phases_line_says_each_phases_median_and_the_slowest_submission():
+    def timed(student: str, cells: float) -> Row:
+        phases = {"start": 0.4, "cells": cells, "probes": 1.0, "diagnosis": 0.2, "files": 0.1}
+        return replace(_row(student), phases=phases)
+
+    rows = [timed("ada", 2.0), timed("bo", 30.0), timed("cy", 3.0), _row("dee")]  # dee: old row
+    assert phases_line(rows) == (
+        "time per submission, median of 3: start 0.40 s, cells 3.00 s, probes 1.00 s, "
+        "diagnosis 0.20 s, files 0.10 s; slowest: bo, 31.7 s (cells 30.0 s)"
+    )
+    assert phases_line([_row("dee")]) == ""

@@ -14,7 +14,7 @@ import numpy as np
 from sandbox_fence import write_notebook
 
 from grader.engine import warm
-from grader.execute import Limits, ProbeCall, run_submission, warm_up
+from grader.execute import Limits, NoHooks, ProbeCall, run_submission, warm_up
 
 LIMITS = Limits(cell_timeout=30, notebook_timeout=60)
 
@@ -112,14 +112,15 @@ def test_the_callers_work_runs_while_the_submission_starts_off_the_notebooks_clo
     )
     called = []
 
-    def meanwhile():  # the grader's own work (the forbidden-shortcut scan), here slow
-        called.append(True)
-        time.sleep(2.5)
+    class Meanwhile(NoHooks):
+        def on_submission_starting(self):  # the grader's own work (the scan), here slow
+            called.append(True)
+            time.sleep(2.5)
 
     limits = Limits(cell_timeout=30, notebook_timeout=4)  # 3 s for the cells, 1 s for probes
     run_submission(notebook, [], limits)  # the warm process's start is on the clock: warm it
     result = run_submission(
-        notebook, [ProbeCall("double", (np.array([2.0]),))], limits, meanwhile=meanwhile
+        notebook, [ProbeCall("double", (np.array([2.0]),))], limits, hooks=Meanwhile()
     )
     assert called == [True]
     assert result.status == "completed", result.reason  # 2.5 s of it were the caller's
@@ -127,5 +128,5 @@ def test_the_callers_work_runs_while_the_submission_starts_off_the_notebooks_clo
 
     unreadable = tmp_path / "broken.ipynb"
     unreadable.write_text("{not json")
-    assert run_submission(unreadable, [], limits, meanwhile=meanwhile).status == "invalid"
+    assert run_submission(unreadable, [], limits, hooks=Meanwhile()).status == "invalid"
     assert called == [True]  # not called for a notebook that never starts

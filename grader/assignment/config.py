@@ -97,15 +97,14 @@ class _ConfigReader:
         return value
 
     def only_known(self, table: Mapping[str, Any], name: str) -> None:
-        if _KEYS[name] is None:  # a free-form table
+        known = _KEYS[name]
+        if known is None:  # a free-form table
             return
         for key in table:
-            if key not in _KEYS[name]:
-                close = difflib.get_close_matches(key, _KEYS[name], n=1)
+            if key not in known:
+                close = difflib.get_close_matches(key, known, n=1)
                 guess = f'; did you mean "{close[0]}"?' if close else ""
-                self.fail(
-                    f'unknown key "{key}" in [{name}]{guess} Known keys: {", ".join(_KEYS[name])}'
-                )
+                self.fail(f'unknown key "{key}" in [{name}]{guess} Known keys: {", ".join(known)}')
 
     def get(self, table: Mapping[str, Any], where: str, key: str, kind: str, default=_REQUIRED):
         """``table[key]`` checked against ``kind``: str, int, number, list or datetime."""
@@ -213,7 +212,7 @@ def load_config(assignment_dir: Path) -> AssignmentConfig:
 def _functions(reader: _ConfigReader, entries: object) -> tuple[GradedFunction, ...]:
     if not isinstance(entries, list) or not entries:
         reader.fail('missing [[functions]]: add one table per graded function, e.g. name = "..."')
-    functions = []
+    functions: list[GradedFunction] = []
     for number, entry in enumerate(entries, start=1):
         where = f"functions #{number}"
         if not isinstance(entry, dict):

@@ -15,7 +15,7 @@ import re
 import sys
 import traceback
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -131,22 +131,29 @@ class Assignment:
 
         A run grades its submissions on one seed: the cases of a seed are made once per
         process and shared, their arrays read-only."""
-        key = (repr(self.config), seed, public)
-        kept = _MADE_CASES.get(key)
-        if kept is None or kept[0] is not self.grading:  # a changed grading.py is new
-            made = {
-                name: [HiddenCase(name, c.label, c.args, self.expected(name, c.args)) for c in cs]
-                for name, cs in self.cases(seed, public=public).items()
-            }
-            _read_only(made)
-            kept = _MADE_CASES[key] = (self.grading, made)
-            while len(_MADE_CASES) > _CASES_KEPT:
-                del _MADE_CASES[next(iter(_MADE_CASES))]
-        return {name: list(cases) for name, cases in kept[1].items()}
+        made = _made_cases(_CasesOf(self.grading, repr(self.config), self), seed, public)
+        return {name: list(cases) for name, cases in made.items()}
 
 
-_CASES_KEPT = 4  # seeds whose cases a process keeps
-_MADE_CASES: dict[tuple, tuple[ModuleType, dict[str, list[HiddenCase]]]] = {}
+@dataclass(frozen=True)
+class _CasesOf:
+    """What an assignment's cases depend on: its config and its ``grading.py`` as imported (a
+    changed file is a new module), the key of :func:`_made_cases`."""
+
+    grading: ModuleType
+    config: str  # repr of the AssignmentConfig
+    assignment: Assignment = field(compare=False)
+
+
+@functools.lru_cache(maxsize=4)  # seeds whose cases a process keeps
+def _made_cases(of: _CasesOf, seed: int, public: bool) -> dict[str, list[HiddenCase]]:
+    assignment = of.assignment
+    made = {
+        name: [HiddenCase(name, c.label, c.args, assignment.expected(name, c.args)) for c in cs]
+        for name, cs in assignment.cases(seed, public=public).items()
+    }
+    _read_only(made)
+    return made
 
 
 def _read_only(value) -> None:
@@ -202,6 +209,8 @@ def _import(path: Path, name: str, _mtime: float) -> ModuleType:
     """Import ``grading.py`` by path (cached per file version)."""
     module_name = f"assignment_{re.sub(r'[^0-9A-Za-z_]', '_', name)}_grading"
     spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:  # not for a file named .py
+        raise UserError(f"{path}: Python cannot import it as a module")
     module = importlib.util.module_from_spec(spec)
     before = set(sys.modules)
     sys.path.insert(0, str(path.parent))
@@ -255,6 +264,6 @@ def _check_grading(grading: ModuleType, config: AssignmentConfig, path: Path) ->
     for composite, parts in getattr(grading, "PARTS", {}).items():
         if composite not in getattr(grading, "COMPOSITION", {}):
             fail(f"PARTS lists {composite} but COMPOSITION has no composition for it")
-        unknown = [p for p in (composite, *parts) if p not in names]
-        if unknown:
-            fail(f"PARTS names {', '.join(unknown)}, which {CONFIG_NAME} does not grade")
+        ungraded = [p for p in (composite, *parts) if p not in names]
+        if ungraded:
+            fail(f"PARTS names {', '.join(ungraded)}, which {CONFIG_NAME} does not grade")

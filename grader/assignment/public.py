@@ -75,7 +75,7 @@ def _store(arrays: dict[str, np.ndarray], prefix: str, value: object) -> None:
     elif isinstance(value, tuple):
         arrays.update({f"{prefix}/t/{i}": v for i, v in enumerate(value)})
     else:
-        arrays[f"{prefix}/a/0"] = value
+        arrays[f"{prefix}/a/0"] = np.asarray(value)
 
 
 def _pack(arrays: Mapping[str, np.ndarray]) -> str:

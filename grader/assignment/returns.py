@@ -37,9 +37,11 @@ def returned_names(function: ast.FunctionDef) -> tuple[str, ...]:
     sizes = {len(v.elts) if isinstance(v, ast.Tuple) else 0 for v in returned}
     if len(sizes) != 1 or min(sizes) < 2:
         return ()
-    for value in returned:
-        if all(isinstance(item, ast.Name) for item in value.elts):
-            return tuple(item.id for item in value.elts)
+    for value in returned:  # tuples, all of one length
+        elements = value.elts if isinstance(value, ast.Tuple) else []
+        named = [item.id for item in elements if isinstance(item, ast.Name)]
+        if named and len(named) == len(elements):
+            return tuple(named)
     found = DOCSTRING_RETURNS.search(ast.get_docstring(function) or "")
     names = tuple(name.strip() for name in found.group(1).split(",")) if found else ()
     return names if len(names) == sizes.pop() else ()

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import nbformat
 from IPython.core.inputtransformer2 import TransformerManager
@@ -85,16 +85,22 @@ def _solution_regions(lines: list[str], where: str) -> list[tuple[int, int]]:
     return regions
 
 
-def stubbed(lines: Sequence[str | None], regions: list[tuple[int, int]]) -> list[str | None]:
+_Line = TypeVar("_Line", str, str | None)  # a source line, or None for one left out
+
+
+def stubbed(lines: Sequence[_Line], regions: list[tuple[int, int]]) -> list[_Line]:
     """``lines`` with each region replaced by the stub, indented like its BEGIN marker (a line
     may be None: one already left out, kept in place so the line numbers hold)."""
-    out, last = [], 0
+    out: list[_Line] = []
+    last = 0
     for begin, end in regions:
         marker = lines[begin] or ""
         indent = marker[: len(marker) - len(marker.lstrip())]
-        out += lines[last:begin] + [indent + s for s in STUB]
+        out.extend(lines[last:begin])
+        out.extend(indent + s for s in STUB)
         last = end + 1
-    return out + lines[last:]
+    out.extend(lines[last:])
+    return out
 
 
 def parse_cell(source: str) -> ast.Module | None:

@@ -10,8 +10,9 @@ graded function's calls run in a fresh process forked from the state the cells l
 values come back as plain arrays in a bounded binary format. Nothing is compared or scored in
 here; the walls are :mod:`grader.sandbox` and :mod:`grader.engine.cgroups`.
 
-Modules: ``results`` (what goes in and comes out), ``notebook`` (reading cells), ``warm`` (the
-warm processes), ``channel`` (the pipes), ``run`` (one submission's steps), ``transcript``
+Modules: ``results`` (what goes in and comes out), ``hooks`` (where the caller's own work goes
+during a run), ``notebook`` (reading cells), ``warm`` (the warm processes), ``channel`` (the
+pipes), ``run`` (one submission's steps), ``exhaustion`` (what a run used up), ``transcript``
 (kept output), ``gradersandbox`` (the code that runs inside), ``shown_runtime`` and
 ``shown_base`` (the runtime as the sandbox shows it), ``fontlist`` (matplotlib's font list, made
 once per runtime).
@@ -20,24 +21,37 @@ once per runtime).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from grader.engine import walls as sandbox
 from grader.engine import warm
 from grader.engine.cgroups import run_cgroup
 from grader.engine.gradersandbox.watch import MAX_NAMES
-from grader.engine.notebook import NotANotebook, read_code_cells, read_notebook
-from grader.engine.results import CellError, Limits, ProbeCall, ProbeOutcome, RunResult
-from grader.engine.run import Run, explore_with
+from grader.engine.hooks import NoHooks, OpenSession, RunHooks
+from grader.engine.notebook import NotANotebook, NotebookFile, read_code_cells, read_notebook
+from grader.engine.results import (
+    CellError,
+    Limits,
+    PhaseTimes,
+    ProbeCall,
+    ProbeOutcome,
+    RunResult,
+)
+from grader.engine.run import Run
 from grader.engine.walls import SandboxUnavailable
 
 __all__ = [
     "CellError",
     "Limits",
+    "NoHooks",
     "NotANotebook",
+    "NotebookFile",
+    "OpenSession",
+    "PhaseTimes",
     "ProbeCall",
     "ProbeOutcome",
+    "RunHooks",
     "RunResult",
     "SandboxUnavailable",
     "check_sandbox",
@@ -84,50 +98,45 @@ def warm_up(
 
 
 def run_submission(
-    notebook: Path,
+    notebook: Path | NotebookFile,
     probe_calls: Sequence[ProbeCall],
     limits: Limits = Limits(),  # noqa: B008 - frozen, so one shared default is safe
     files_dir: Path | None = None,
     *,
     runtime: Path | None = None,
-    explore: Callable | None = None,
+    hooks: RunHooks | None = None,
     shared_cells: Sequence[str] = (),
     forbidden_calls: Sequence[str] = (),
-    meanwhile: Callable[[], object] | None = None,
 ) -> RunResult:
     """Run ``notebook`` in a sandbox, then make each of ``probe_calls``; never raises for a bad
     notebook.
 
+    ``notebook``: its path, or the caller's :class:`NotebookFile` when others read it too.
     ``files_dir`` (the submission's own folder) is copied into the working folder; without it,
     only the notebook is. ``runtime`` is a virtualenv folder whose Python runs the notebook
-    (None: the grader's own). ``explore``, if given, is called as
-    ``explore(open_session, probes)`` after the probes, with their outcomes in the order of
-    ``probe_calls``: ``open_session()`` is a context manager whose ``.call(function, args)``
-    returns a :class:`ProbeOutcome`, each session a fresh process forked from the state the
-    cells left; what it returns is kept in ``RunResult.explored``. ``forbidden_calls`` are
-    dotted names (``torch.nn.LSTMCell``) watched during every call: each :class:`ProbeOutcome`
-    says which of them the call constructed or called. Safe to call from several threads or
-    processes at once. Raises :class:`SandboxUnavailable` when no sandbox can be made and
-    ``limits`` does not allow running without one.
+    (None: the grader's own). ``hooks`` (see :class:`RunHooks`) are where the caller's own work
+    goes: while the submission's processes start, and after the probes, in probe sessions of
+    its own. ``forbidden_calls`` are dotted names (``torch.nn.LSTMCell``) watched during every
+    call: each :class:`ProbeOutcome` says which of them the call constructed or called. Safe
+    to call from several threads or processes at once. Raises :class:`SandboxUnavailable` when
+    no sandbox can be made and ``limits`` does not allow running without one; what a hook
+    raises is raised here, once the run's processes are gone.
 
     ``shared_cells`` are cells the caller vouches for (an assignment's grader-owned cells, as
     released): the warm process runs them once, and a cell of the notebook with exactly that
     text defines what it defined there instead of running again (see
-    :mod:`grader.engine.gradersandbox.shared`).
-
-    ``meanwhile``, if given, is called once while the submission's processes start (they join
-    their cgroups and mount their folders, tens of milliseconds in which the caller would only
-    wait), not counted against the notebook's time; it is not called when the notebook cannot
-    be read. What it raises ends the run and is raised here."""
+    :mod:`grader.engine.gradersandbox.shared`)."""
     started = time.monotonic()
+    hooks = hooks or NoHooks()
     for call in probe_calls:
         if not call.function.isidentifier():
             raise ValueError(f"not a function name: {call.function!r}")
     watched = _watched(forbidden_calls)
     if files_dir is not None and not Path(files_dir).is_dir():
         raise ValueError(f"files_dir is not a folder: {files_dir}")
+    handed_in = notebook if isinstance(notebook, NotebookFile) else NotebookFile(notebook)
     try:
-        cells = read_code_cells(Path(notebook))
+        cells = handed_in.code_cells()
     except NotANotebook as error:
         nothing = [ProbeOutcome(None, str(error)) for _ in probe_calls]
         return RunResult("invalid", str(error), [], "", False, nothing, "", 0.0)
@@ -135,7 +144,7 @@ def run_submission(
     if runtime is not None:
         sandbox.check_runtime(Path(runtime))
     code = "\n\n".join(source for _, source in cells)
-    source = Path(files_dir or notebook).resolve()
+    source = Path(files_dir or handed_in.path).resolve()
     with run_cgroup(limits.memory_bytes, limits.max_processes) as cgroup:
         run = Run(
             limits,
@@ -145,15 +154,18 @@ def run_submission(
             tuple(shared_cells),
             watched,
         )
-        explored = None
+        timer = _PhaseTimer(started)
         try:
-            run.start(source, meanwhile)
+            run.start(source, hooks.on_submission_starting)
+            timer.lap("start")
             if run.gone is None:
                 groups = len({call.function for call in probe_calls})
                 run.run_cells(cells, run.cells_deadline(groups))
+            timer.lap("cells")
             probes = run.probe_all(list(probe_calls))
-            if explore is not None and run.gone is None:
-                explored = explore_with(run, explore, probes)
+            timer.lap("probes")
+            if run.gone is None:
+                hooks.on_probes_complete(probes, lambda: run.session("explore"))
         finally:
             run.close()
     status, reason = run.verdict()
@@ -166,7 +178,20 @@ def run_submission(
         probes,
         code,
         time.monotonic() - started,
-        explored,
         run.patched,
         run.grader_fault,
+        PhaseTimes(**timer.seconds),
     )
+
+
+class _PhaseTimer:
+    """Seconds from one lap to the next, by phase."""
+
+    def __init__(self, started: float):
+        self._last = started
+        self.seconds: dict[str, float] = {}
+
+    def lap(self, phase: str) -> None:
+        now = time.monotonic()
+        self.seconds[phase] = now - self._last
+        self._last = now

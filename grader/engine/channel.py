@@ -49,9 +49,9 @@ class Channel:
     def __init__(self, transcript: Transcript, reply_limit: int):
         self.transcript = transcript
         # Orders go down a socket, so that a probe process's own pipes can go down with them.
-        self._down_socket, down_r = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._down_socket, far_socket = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self._down = self._down_socket.fileno()
-        down_r = down_r.detach()
+        down_r = far_socket.detach()
         self._up, up_w = os.pipe()
         self._out, out_w = os.pipe()
         orders_r, self._orders = os.pipe()

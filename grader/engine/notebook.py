@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import nbformat
@@ -13,13 +14,19 @@ class NotANotebook(ValueError):
 
 
 def read_code_cells(path: Path) -> list[tuple[int, str]]:
+    """The code cells of the notebook at ``path`` (see :func:`code_cells`). Raises
+    :class:`NotANotebook`."""
+    return code_cells(read_notebook(path))
+
+
+def code_cells(notebook: nbformat.NotebookNode) -> list[tuple[int, str]]:
     """The code cells of a notebook as (index among all cells, source), any nbformat version.
 
     Only the code is kept, so Colab's metadata (widget state included) cannot get in the way.
     Raises :class:`NotANotebook`.
     """
     code = []
-    for index, cell in enumerate(read_notebook(path).get("cells", [])):
+    for index, cell in enumerate(notebook.get("cells", [])):
         if not isinstance(cell, dict):
             raise NotANotebook(f"not a notebook: cell {index} is not an object")
         if cell.get("cell_type") != "code":
@@ -35,23 +42,45 @@ def read_code_cells(path: Path) -> list[tuple[int, str]]:
 
 def read_notebook(path: Path) -> nbformat.NotebookNode:
     """The notebook at ``path`` as nbformat 4, not validated (Colab's often is not, and only
-    its cells matter here); the same object for the same file version, so callers must not
-    change it. Raises :class:`NotANotebook`."""
+    its cells matter here). Raises :class:`NotANotebook`."""
+    return _read(path)
+
+
+class NotebookFile:
+    """A handed-in notebook, read once for everyone who looks at it while its file is the same
+    version (the run, the forbidden-shortcut scan and the check of the grader-owned cells
+    each read one submission's notebook): the owner of one submission's grading makes one.
+    Safe to share between threads; callers must not change what :meth:`read` returns."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._last: tuple[_FileVersion, nbformat.NotebookNode] | None = None
+
+    def read(self) -> nbformat.NotebookNode:
+        """The notebook as :func:`read_notebook` reads it. Raises :class:`NotANotebook`."""
+        version = _version(self.path)
+        with self._lock:
+            if self._last is not None and self._last[0] == version:
+                return self._last[1]
+            notebook = _read(self.path)
+            self._last = (version, notebook)
+            return notebook
+
+    def code_cells(self) -> list[tuple[int, str]]:
+        """See :func:`code_cells`. Raises :class:`NotANotebook`."""
+        return code_cells(self.read())
+
+
+_FileVersion = tuple[int, int, int]  # inode, size, modification time (ns)
+
+
+def _version(path: Path) -> _FileVersion:
     try:
         stat = path.stat()
     except OSError as error:
         raise NotANotebook(f"cannot read the file: {error.strerror or error}") from None
-    global _last_read
-    version = (str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns)
-    last = _last_read  # one read of the global: another thread may replace it
-    if last is not None and last[0] == version:  # the run, the scan and the checks read it
-        return last[1]
-    notebook = _read(path)
-    _last_read = (version, notebook)
-    return notebook
-
-
-_last_read: tuple | None = None  # (file version, notebook)
+    return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
 def _read(path: Path) -> nbformat.NotebookNode:

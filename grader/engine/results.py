@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -63,6 +62,24 @@ class CellError:
     line: int | None = None  # the line of the cell where the error came up, where known
 
 
+@dataclass(frozen=True)
+class PhaseTimes:
+    """Seconds each phase of grading one submission took, on the monotonic clock: the start of
+    its processes (with the caller's work done meanwhile), its cells, its graded probe calls,
+    the diagnosis of what lost points, and the making of its files. The engine times the first
+    three; the grader adds the others."""
+
+    start: float = 0.0
+    cells: float = 0.0
+    probes: float = 0.0
+    diagnosis: float = 0.0
+    files: float = 0.0
+
+    def as_dict(self) -> dict[str, float]:
+        """``{phase: seconds}``, to the millisecond, in the order of the phases."""
+        return {phase: round(seconds, 3) for phase, seconds in asdict(self).items()}
+
+
 @dataclass
 class RunResult:
     """The outcome of one run.
@@ -81,11 +98,10 @@ class RunResult:
     probes: list[ProbeOutcome]
     code: str
     duration_s: float
-    # What the ``explore`` callback of :func:`grader.execute.run_submission` returned.
-    explored: Any = None
     # Cells that replaced what Python's own machinery relies on (``sys.stdout``, builtins,
     # ``json.dumps``...): cell index -> the names replaced, for reasons that name the cell.
     patched: dict[int, list[str]] = field(default_factory=dict)
     # Why the grader itself could not run the submission (its warm process could not start, a
     # probe process could not be sealed): not the student's doing, so not to be scored.
     grader_fault: str | None = None
+    phases: PhaseTimes = field(default_factory=PhaseTimes)

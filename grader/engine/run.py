@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import signal
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -19,7 +18,9 @@ from typing import TYPE_CHECKING
 from grader.engine import walls as sandbox
 from grader.engine import warm
 from grader.engine.cell_reply import cell_reply
+from grader.engine.cgroups import RunCgroup
 from grader.engine.channel import Channel, Gone
+from grader.engine.exhaustion import Exhaustion
 from grader.engine.results import CellError, Limits, ProbeCall, ProbeOutcome
 from grader.engine.transcript import Transcript
 
@@ -37,11 +38,6 @@ MAX_REPLY_BYTES = 16 * 1024**2
 # refused, so that its memory for a submission is bounded whatever the replies.
 MAX_KEPT_BYTES = 64 * 1024**2
 _FILE_CHUNK = 1 << 20
-_MEMORY_MESSAGE = re.compile(
-    r"unable to allocate|can't allocate memory|cannot allocate memory|not enough memory"
-    r"|bad_alloc|out of memory",
-    re.IGNORECASE,
-)
 
 
 class Run:
@@ -50,7 +46,7 @@ class Run:
     def __init__(
         self,
         limits: Limits,
-        cgroup,
+        cgroup: RunCgroup | None,
         started: float,
         runtime: Path | None,
         shared_cells: tuple[str, ...] = (),
@@ -67,21 +63,19 @@ class Run:
         self.grader_fault: str | None = None  # see RunResult.grader_fault
         self._zygote: warm.Zygote | None = None  # the warm process the submission came from
         self.notebook_timeout: str | None = None
-        self.memory: str | None = None
+        self.exhaustion = Exhaustion(limits, cgroup, self.transcript)
         self.channel = Channel(self.transcript, MAX_REPLY_BYTES)
         self.runner_pid: int | None = None
-        self._oom_kills = 0  # as the run's cgroup counted them at the last look
         self._kept_bytes = 0  # of the values of the calls' replies (see keep)
-        self._refused_processes = 0
 
     def left(self) -> float:
         return self.deadline - time.monotonic()
 
     # -- start
 
-    def start(self, source: Path, meanwhile: Callable[[], object] | None = None) -> None:
+    def start(self, source: Path, while_starting: Callable[[], None]) -> None:
         """Fork the submission's child, send its files, wait for its runner to be ready;
-        ``meanwhile`` (the caller's own work) runs while the child starts, off the
+        ``while_starting`` (the caller's own work) runs while the child starts, off the
         notebook's clock."""
         isolate = not self.limits.unsafe_no_sandbox
         scratch = sandbox.SCRATCH if isolate else None
@@ -116,12 +110,11 @@ class Run:
         deadline = time.monotonic() + min(START_S, max(self.left(), 1.0))
         try:
             self._send_files(source, deadline)
-            if meanwhile is not None:  # the child joins its cgroups and mounts its folders
-                began = time.monotonic()
-                meanwhile()
-                spent = time.monotonic() - began
-                deadline += spent
-                self.deadline += spent
+            began = time.monotonic()  # the child joins its cgroups and mounts its folders
+            while_starting()
+            spent = time.monotonic() - began
+            deadline += spent
+            self.deadline += spent
             reply = self.channel.receive(deadline)
         except (Gone, TimeoutError) as error:
             reply = ("s", str(error) if isinstance(error, TimeoutError) else None)
@@ -181,14 +174,8 @@ class Run:
         if not isinstance(said, str):
             code = self.channel.wait_exit_code(_END_S)
             said = "it ended" + _exit_note(code) if code is not None else "it ended"
-        self.gone = f"the kernel did not start: {said[-500:]}"
-        ended, _ = self._cgroup_news()
-        if ended:
-            self.gone += (
-                " (the memory limit is too low for the kernel and the submission's files together)"
-            )
-        elif _MEMORY_MESSAGE.search(said) or "MemoryError" in said:
-            self.gone += " (the memory limit is too low for Python and its kernel)"
+        note = self.exhaustion.not_started_note(said)
+        self.gone = f"the kernel did not start: {said[-500:]}{note}"
 
     # -- cells
 
@@ -220,7 +207,8 @@ class Run:
             reply = self.channel.receive(time.monotonic() + timeout)
             timed_out = reply is None
             if timed_out:
-                self.channel.signal(self.runner_pid, signal.SIGINT)
+                if self.runner_pid is not None:  # always, once the runner started
+                    self.channel.signal(self.runner_pid, signal.SIGINT)
                 reply = self.channel.receive(time.monotonic() + INTERRUPT_GRACE_S)
         except TimeoutError:
             timed_out, reply = True, None
@@ -228,7 +216,7 @@ class Run:
             self._died(index)
             return False
         self.channel.drain_output()
-        self._look_at_cgroup(f"cell {index}")
+        self.exhaustion.look(f"cell {index}")
         if reply is None:
             self._record(
                 CellError(index, "CellTimeoutError", _timeout_text(self, by_notebook), True)
@@ -259,7 +247,7 @@ class Run:
 
     def _died(self, index: int, how: str = "died") -> None:
         code = self.channel.wait_exit_code(1.0)
-        self._look_at_cgroup(f"cell {index}")
+        self.exhaustion.look(f"cell {index}")
         self._record(CellError(index, "DeadKernelError", "the kernel died"))
         self.gone = f"the kernel {how} while running cell {index}{_exit_note(code)}"
 
@@ -278,54 +266,21 @@ class Run:
         self.cell_errors.append(error)
         if error.timed_out:
             self.transcript.note(f"cell {error.index}: {error.evalue}")
-        if self.memory is None and (
-            error.ename.endswith("MemoryError") or _MEMORY_MESSAGE.search(error.evalue)
-        ):
-            self.memory = (
-                f"cell {error.index} hit the memory limit of "
-                f"{self.limits.memory_bytes / 1024**3:g} GiB ({error.ename})"
-            )
-
-    # -- cgroup
-
-    def _cgroup_news(self) -> tuple[int, int]:
-        """How many processes the out-of-memory killer ended, and how many process or thread
-        starts the process limit refused, since the last look at the run's cgroup."""
-        if self.cgroup is None:
-            return 0, 0
-        oom_kills, refused = self.cgroup.oom_kills(), self.cgroup.refused_processes()
-        news = oom_kills - self._oom_kills, refused - self._refused_processes
-        self._oom_kills, self._refused_processes = oom_kills, refused
-        return news
-
-    def _look_at_cgroup(self, culprit: str) -> None:
-        """Record what the run's cgroup counted since the last look, blaming ``culprit``."""
-        ended, refused = self._cgroup_news()
-        if refused:
-            self.transcript.note(
-                f"{culprit}: {refused} process or thread starts were refused; a run may have "
-                f"{self.limits.max_processes} at once"
-            )
-        if ended and self.memory is None:
-            self.memory = (
-                f"{culprit} hit the memory limit of {self.limits.memory_bytes / 1024**3:g} GiB "
-                f"for all its processes together (the out-of-memory killer ended {ended} "
-                f"process{'es' if ended > 1 else ''})"
-            )
+        self.exhaustion.cell_failed(error)
 
     # -- probes
 
     def probe_all(self, calls: Sequence[ProbeCall]) -> list[ProbeOutcome]:
         """Each graded function's calls in a probe process of its own."""
         outcomes: list[ProbeOutcome] = []
-        for function, group in groupby(calls, key=lambda call: call.function):
-            group = list(group)
+        for function, grouped in groupby(calls, key=lambda call: call.function):
+            group = list(grouped)
             if self.gone is not None:
                 outcomes += [ProbeOutcome(None, f"not called: {self.gone}") for _ in group]
                 continue
             with self.session(function) as session:
                 outcomes += [session.call(call.function, call.args) for call in group]
-            self._look_at_cgroup(f"the call of {function}")
+            self.exhaustion.look(f"the call of {function}")
         return outcomes
 
     def keep(self, outcome: ProbeOutcome, size: int) -> ProbeOutcome:
@@ -357,12 +312,13 @@ class Run:
         if self.gone is not None and self._zygote is not None and self._zygote.ended():
             # Its submission's processes went with it: not the notebook's doing.
             self.fault(f"the sandbox's warm process ended while the submission ran ({self.gone})")
+        memory = self.exhaustion.memory
         if self.gone is not None:
-            if self.memory is not None:
-                return "memory", f"{self.memory}; then {self.gone}"
+            if memory is not None:
+                return "memory", f"{memory}; then {self.gone}"
             return "crashed", self.gone
-        if self.memory is not None:
-            return "memory", self.memory
+        if memory is not None:
+            return "memory", memory
         if self.notebook_timeout is not None:
             return "timeout", self.notebook_timeout
         return "completed", None
@@ -403,9 +359,3 @@ def _exit_note(code: int | None) -> str:
         return f" (killed by {signal.Signals(-code).name})"
     except ValueError:
         return f" (killed by signal {-code})"
-
-
-def explore_with(run: Run, callback: Callable, probes: list[ProbeOutcome]) -> object:
-    """Call ``callback(open_session, probes)`` on the trusted side; each session is a fresh
-    process."""
-    return callback(lambda: run.session("explore"), probes)

@@ -102,6 +102,20 @@ class FunctionResult:
         errors = [c.max_error for c in self.cases if c.max_error is not None]
         return max(errors) if errors else None
 
+    def add_hint(self, code: str, text: str, first: bool = False) -> None:
+        """Add a hint (first, or last), unless it is there already."""
+        if code in self.hints:
+            return
+        self.hints.insert(0 if first else len(self.hints), code)
+        self.hint_messages[code] = text
+
+    def drop_hint(self, code: str) -> None:
+        """Take a hint away, from the function and from its cases."""
+        self.hints.remove(code)
+        self.hint_messages.pop(code, None)
+        for case in self.cases:
+            case.hints.pop(code, None)
+
 
 # --- returned values ----------------------------------------------------------------------
 
@@ -147,7 +161,7 @@ def align(
         return list(zip(labels, got, expected, strict=True)), None
     if not isinstance(got, np.ndarray):
         return [], problem
-    return [("", got, expected)], None
+    return [("", got, np.asarray(expected))], None
 
 
 def close(got: object, expected: object, atol: float, rtol: float) -> bool:

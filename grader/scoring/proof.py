@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from grader.scoring.calls import Answer, Call
 from grader.scoring.compare import FunctionResult, Rules, close, matching_mistakes
 from grader.scoring.values import HiddenCase, as_value, copy_args
 
@@ -80,10 +81,10 @@ class Proof:
     own_mistakes: dict[str, str] = field(default_factory=dict)  # code -> text
     fails: str = "returns wrong values"
 
-    def calls(self, known, cases: Sequence[HiddenCase]) -> list[tuple]:
-        """(function, args, tables) for each case, the tables computed here."""
+    def calls(self, known, cases: Sequence[HiddenCase]) -> list[Call]:
+        """The call of each case, with its stand-ins' tables computed here."""
         return [
-            (
+            Call(
                 self.composite,
                 copy_args(cases[i].args),
                 stand_in_tables(known, self.composite, cases[i].args, self.parts),
@@ -91,7 +92,7 @@ class Proof:
             for i in self.cases
         ]
 
-    def judge(self, answers: Sequence[tuple], cases: Sequence[HiddenCase], rules: Rules) -> None:
+    def judge(self, answers: Sequence[Answer], cases: Sequence[HiddenCase], rules: Rules) -> None:
         """Read the stand-in calls' answers (value, error, probe) in the order of ``calls``."""
         verdicts = []
         for index, (value, error, _) in zip(self.cases, answers, strict=True):

@@ -1,0 +1,293 @@
+"""The grading of one submission, step by step: scan, run, score, diagnose, write.
+
+:class:`SubmissionGrading` holds one submission's state through its steps. The scan for
+forbidden shortcuts runs while the submission's processes start, and the diagnosis that calls
+the student's code again runs in the engine's probe sessions after the graded probes: both as
+the engine's hooks (:class:`grader.engine.RunHooks`). Every phase is timed
+(:class:`grader.engine.PhaseTimes`), for ``results.json`` and the gradebook.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+
+from grader import execute, export, forbidden, probing
+from grader.assignment import AssignmentConfig, load_assignment, owned_cell_problems
+from grader.forbidden.runtime import with_runtime
+from grader.gradebook import Row
+from grader.scoring import FunctionResult, Rules, score_function
+from grader.scoring.diagnose import diagnose
+from grader.submissions import Submission
+
+Findings = dict[str, list[str]]  # the forbidden-shortcut findings, as grader.forbidden lists them
+Hints = tuple[list[str], dict[str, str]]  # a function's hint codes and their texts
+
+# The .py files the scan reads from a submission folder: more is not a course's helper module.
+SCANNED_FILES = 200
+SCANNED_FILE_BYTES = 1_000_000
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What every submission of one run is graded with."""
+
+    config: AssignmentConfig
+    limits: execute.Limits
+    out: Path
+    owned_checksums: dict[str, str]  # role -> checksum of the released grader-owned cells
+    # The released grader-owned cells: the engine runs them once per warm process.
+    shared_cells: tuple[str, ...] = ()
+
+
+class GraderFault(Exception):
+    """The grader itself could not grade a submission: never the student's score."""
+
+
+class SubmissionGrading(execute.NoHooks):
+    """One submission's grading. :meth:`grade` runs the steps in order; the scan and the
+    diagnosis in sessions run as the engine's hooks, during :meth:`run`."""
+
+    def __init__(self, submission: Submission, plan: Plan, seed: int):
+        self.submission, self.plan, self.seed = submission, plan, seed
+        self.assignment = load_assignment(plan.config.directory)
+        self.functions = self.assignment.functions
+        self.cases = self.assignment.hidden_cases(seed)
+        self.rules = Rules.of(self.assignment)
+        path = submission.notebook
+        self.notebook = None if path is None else execute.NotebookFile(path)
+        self._scanned: Findings | None = None
+        # The hints of the functions that lost points, as diagnosed in probe sessions; None
+        # when the notebook left no state to call again.
+        self._session_hints: dict[str, Hints] | None = None
+        self._diagnosis_s = 0.0
+
+    def grade(self) -> Row:
+        """Run, probe, score, diagnose and write the student's files; the gradebook's row.
+        Raises :class:`GraderFault` when the grader itself could not run the submission."""
+        run = self.run()
+        if run.grader_fault is not None:
+            raise GraderFault(run.grader_fault)
+        began = time.monotonic()
+        outcomes, notes = probing.by_function(self.functions, self.cases, run.probes)
+        found = self.findings(notes)
+        results = self.score(outcomes, found)
+        self.diagnose(results, outcomes, notes)
+        phases = replace(run.phases, diagnosis=self._diagnosis_s + time.monotonic() - began)
+        status = "graded" if run.status == "completed" else run.status
+        graded = export.Graded(
+            student=self.submission.student,
+            title=self.plan.config.title,
+            seed=self.seed,
+            status=status,
+            reason=run.reason,
+            functions=results,
+            late=self.submission.late,
+            graded_at=datetime.now().astimezone().isoformat(timespec="seconds"),
+            warnings=self._warnings(run, found),
+            cell_errors=[_cell_error(e) for e in run.cell_errors],
+            output=run.output,
+            output_truncated=run.output_truncated,
+        )
+        phases = self.write(graded, phases)
+        return Row(
+            self.submission.student,
+            str(self.submission.source),
+            self.submission.sha256,
+            self.seed,
+            status,
+            run.reason,
+            graded.score,
+            graded.max_score,
+            self.submission.late,
+            {name: r.score for name, r in results.items()},
+            phases=phases.as_dict(),
+        )
+
+    # -- scan
+
+    def scan(self) -> Findings:
+        """The forbidden-shortcut scan, made once: cell by cell, with the .py files shipped
+        beside the notebook, so that a broken cell or a helper module cannot hide a shortcut."""
+        if self._scanned is None:
+            config = self.plan.config
+            self._scanned = forbidden.forbidden_shortcuts(
+                self._code_cells(),
+                self.functions,
+                config.forbidden_imports,
+                config.forbidden_calls,
+                files=_python_files(self.submission.files_dir),
+            )
+        return self._scanned
+
+    def on_submission_starting(self) -> None:
+        self.scan()
+
+    def findings(self, notes: probing.Notes) -> Findings:
+        """The scan's findings with what the graded calls were seen to use at run time."""
+        if self.notebook is None:
+            return {}
+        return with_runtime(self.scan(), notes)
+
+    def _code_cells(self) -> list[tuple[int, str]]:
+        if self.notebook is None:
+            return []
+        try:
+            return self.notebook.code_cells()
+        except (execute.NotANotebook, OSError):  # the run reports why
+            return []
+
+    # -- run
+
+    def run(self) -> execute.RunResult:
+        """The submission's run in the sandbox, its graded probes made."""
+        if self.notebook is None:
+            return self._missing()
+        return execute.run_submission(
+            self.notebook,
+            probing.probe_calls(self.functions, self.cases),
+            self.plan.limits,
+            self.submission.files_dir,
+            hooks=self,
+            shared_cells=self.plan.shared_cells,
+            forbidden_calls=self.assignment.config.forbidden_calls,
+        )
+
+    def _missing(self) -> execute.RunResult:
+        """The run of a submission that has no notebook to run."""
+        nothing = execute.ProbeOutcome(None, self.submission.problem)
+        return execute.RunResult(
+            status="missing",
+            reason=self.submission.problem,
+            cell_errors=[],
+            output="",
+            output_truncated=False,
+            probes=[nothing] * sum(len(c) for c in self.cases.values()),
+            code="",
+            duration_s=0.0,
+        )
+
+    # -- score
+
+    def score(
+        self, outcomes: probing.Outcomes, found: Mapping[str, Sequence[str]]
+    ) -> dict[str, FunctionResult]:
+        """Each graded function's marks from its ``(value, error)`` per case; a forbidden
+        shortcut ``found`` in it costs its points."""
+        return {
+            f.name: score_function(
+                f.name,
+                f.points,
+                self.cases[f.name],
+                outcomes[f.name],
+                self.rules,
+                found.get(f.name, []),
+            )
+            for f in self.plan.config.functions
+        }
+
+    # -- diagnose
+
+    def on_probes_complete(
+        self, probes: Sequence[execute.ProbeOutcome], open_session: execute.OpenSession
+    ) -> None:
+        """While the notebook's state is at hand: score the graded probes and, only when
+        something lost points, diagnose it, each extra call in a fresh session. A full-marks
+        submission costs no extra process."""
+        began = time.monotonic()
+        outcomes, notes = probing.by_function(self.functions, self.cases, probes)
+        results = self.score(outcomes, {})
+        self._session_hints = {}
+        if not all(r.passed for r in results.values()):
+            diagnose(
+                results,
+                self.cases,
+                outcomes,
+                probing.known(self.assignment),
+                self.rules,
+                lambda batch: probing.call_in_sessions(open_session, batch),
+                probing.SESSION_ROUNDS,
+                notes,
+            )
+            self._session_hints = {
+                n: (r.hints, r.hint_messages) for n, r in results.items() if not r.passed
+            }
+        self._diagnosis_s += time.monotonic() - began
+
+    def diagnose(
+        self,
+        results: Mapping[str, FunctionResult],
+        outcomes: probing.Outcomes,
+        notes: probing.Notes,
+    ) -> None:
+        """Give the functions that lost points their hints: those found in probe sessions,
+        or, when the notebook left no state to call again, those its values show."""
+        if self.notebook is None:  # nothing ran: nothing to diagnose
+            return
+        hints = self._session_hints
+        if hints is None:
+            known = probing.known(self.assignment)
+            diagnose(results, self.cases, outcomes, known, self.rules, None, 0, notes)
+            return
+        for name, result in results.items():
+            if not result.passed and name in hints:
+                codes, messages = hints[name]
+                result.hints, result.hint_messages = list(codes), dict(messages)
+
+    # -- write
+
+    def write(self, graded: export.Graded, phases: execute.PhaseTimes) -> execute.PhaseTimes:
+        """Write the student's feedback page, then ``results.json`` with the times of every
+        phase (the making of the page and its figures is the ``files`` phase); return them."""
+        began = time.monotonic()
+        folder = export.write_feedback_page(graded, self.plan.out)
+        phases = replace(phases, files=time.monotonic() - began)
+        export.write_results_json(replace(graded, phases=phases.as_dict()), folder)
+        return phases
+
+    def _warnings(self, run: execute.RunResult, found: Findings) -> list[str]:
+        warnings = [f"Forbidden shortcut: {item}" for item in found.get(forbidden.NOTEBOOK, [])]
+        warnings += [
+            f"For the instructor to review: {item}" for item in found.get(forbidden.REVIEW, [])
+        ]
+        if self.notebook is not None and run.status != "invalid":
+            try:
+                problems = owned_cell_problems(self.notebook.read(), self.plan.owned_checksums)
+            except execute.NotANotebook:  # the run already reported why
+                problems = []
+            warnings += [f"Grader cell changed: {p}" for p in problems]
+        if run.output_truncated:
+            warnings.append(
+                "Your notebook printed more than the grader keeps; the rest was dropped."
+            )
+        return warnings
+
+
+def _cell_error(error: execute.CellError) -> str:
+    """ "cell 7, line 3: TypeError: ..." (cells counted from 1, as a student counts them)."""
+    where = f"cell {error.index + 1}" + (f", line {error.line}" if error.line else "")
+    if error.timed_out:
+        return f"{where}: interrupted: it ran past the time limit of a cell"
+    return f"{where}: {error.ename}: {error.evalue}"[:500]
+
+
+def _python_files(files_dir: Path | None) -> list[tuple[str, str]]:
+    """``(path, text)`` of the .py files copied beside the notebook, which it can import."""
+    if files_dir is None:
+        return []
+    found = []
+    for folder, subfolders, files in os.walk(files_dir):  # never follows links
+        subfolders.sort()
+        for name in sorted(f for f in files if f.endswith(".py")):
+            path = Path(folder, name)
+            if path.is_symlink() or path.stat().st_size > SCANNED_FILE_BYTES:
+                continue
+            relative = path.relative_to(files_dir).as_posix()
+            found.append((relative, path.read_text(encoding="utf-8", errors="replace")))
+            if len(found) == SCANNED_FILES:
+                return found
+    return found
