@@ -34,6 +34,7 @@ from grader.assignment import (
 from grader.engine import preparation, trial
 from grader.errors import UserError
 from grader.gradebook import GRADER_ERROR, Gradebook, Row
+from grader.limits import GRADING
 from grader.roster import Roster, load_roster
 from grader.run_report import Progress, summary_table
 from grader.scoring import Rules, score_function
@@ -118,8 +119,6 @@ def _code_cells(submission: Submission) -> list[tuple[int, str]]:
 
 
 # The .py files the scan reads from a submission folder: more is not a course's helper module.
-SCANNED_FILES = 200
-SCANNED_FILE_BYTES = 1_000_000
 
 
 def _python_files(submission: Submission) -> list[tuple[str, str]]:
@@ -131,11 +130,11 @@ def _python_files(submission: Submission) -> list[tuple[str, str]]:
         subfolders.sort()
         for name in sorted(f for f in files if f.endswith(".py")):
             path = Path(folder, name)
-            if path.is_symlink() or path.stat().st_size > SCANNED_FILE_BYTES:
+            if path.is_symlink() or path.stat().st_size > GRADING.scanned_file_bytes:
                 continue
             relative = path.relative_to(submission.files_dir).as_posix()
             found.append((relative, path.read_text(encoding="utf-8", errors="replace")))
-            if len(found) == SCANNED_FILES:
+            if len(found) == GRADING.scanned_files:
                 return found
     return found
 

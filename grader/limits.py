@@ -197,6 +197,19 @@ INTAKE = IntakeLimits()
 
 
 @dataclass(frozen=True)
+class LinkFetching:
+    """Fetching a notebook behind a Colab, Drive or GitHub link (``grader collect``)."""
+
+    timeout_s: float = 30.0  # per attempt
+    attempts: int = 3
+    backoff_s: float = 2.0  # before the second attempt, doubled after each
+    max_bytes: int = 50 * MiB  # a notebook with its outputs; larger is not a hand-in
+
+
+FETCH = LinkFetching()
+
+
+@dataclass(frozen=True)
 class MailboxDefaults:
     """Reading hand-ins from IMAP, and ``grader watch`` answering them."""
 
@@ -207,6 +220,7 @@ class MailboxDefaults:
     # grader as a free compute service.
     watch_max_per_hour: int = 4
     watch_workers: int = 1  # notebooks graded at once
+    smtp_timeout_s: float = 60.0  # one SMTP connection's replies, sending feedback or answers
 
 
 MAILBOX = MailboxDefaults()
@@ -346,6 +360,7 @@ GROUPS: dict[str, object] = {
     "SHOWN": SHOWN,
     "GRADING": GRADING,
     "INTAKE": INTAKE,
+    "FETCH": FETCH,
     "MAILBOX": MAILBOX,
     "PDF": PDF,
     "REPORT": REPORT,

@@ -16,12 +16,12 @@ from pathlib import Path
 from grader import execute
 from grader.assignment import Assignment
 from grader.forbidden.runtime import with_runtime
+from grader.limits import GRADING
 from grader.scoring import FunctionResult, Rules, score_function
 from grader.scoring.diagnose import Assignmentish, diagnose
 from grader.scoring.values import HiddenCase
 
 # Rounds of extra calls a diagnosis may make, each call in a fresh probe process.
-SESSION_ROUNDS = 10
 
 
 @dataclass
@@ -119,7 +119,7 @@ def probe_and_score(
             known(assignment),
             rules,
             lambda batch: call_batch(open_session, batch),
-            SESSION_ROUNDS,
+            GRADING.session_rounds,
             notes,
         )
         return {n: (r.hints, r.hint_messages) for n, r in results.items() if not r.passed}

@@ -25,10 +25,10 @@ import numpy as np
 from grader.assignment.config import CONFIG_NAME, AssignmentConfig, load_config
 from grader.assignment.types import Case, Mistake
 from grader.errors import UserError
+from grader.limits import GRADING
 from grader.scoring.values import HiddenCase, as_value, copy_args
 
 GRADING_NAME = "grading.py"
-PUBLIC_CASE_COUNT = 2  # public cases per function in the released notebook
 _CODE = re.compile(r"\w+(-\w+)*")
 
 
@@ -103,7 +103,7 @@ class Assignment:
 
     def cases(self, seed: int, *, public: bool = False) -> dict[str, list[Case]]:
         """Each graded function's cases, from its own generator."""
-        count = PUBLIC_CASE_COUNT if public else self.config.cases_per_function
+        count = GRADING.public_cases if public else self.config.cases_per_function
         settings = {**self.config.cases, "count": count, "public": public}
         made = {}
         for name in self.functions:
@@ -140,12 +140,11 @@ class Assignment:
             }
             _read_only(made)
             kept = _MADE_CASES[key] = (self.grading, made)
-            while len(_MADE_CASES) > _CASES_KEPT:
+            while len(_MADE_CASES) > GRADING.cases_kept:
                 del _MADE_CASES[next(iter(_MADE_CASES))]
         return {name: list(cases) for name, cases in kept[1].items()}
 
 
-_CASES_KEPT = 4  # seeds whose cases a process keeps
 _MADE_CASES: dict[tuple, tuple[ModuleType, dict[str, list[HiddenCase]]]] = {}
 
 

@@ -20,12 +20,12 @@ from pathlib import Path
 from grader.course.book import CourseBook, Mark, MarkChange
 from grader.course.rubric import Projects, Rubric
 from grader.errors import UserError
+from grader.limits import COURSE
 from grader.roster import Roster
 
 COMMENT_SUFFIX = " comment"
 _FIXED = ("student", "name", "project")
 _READ_ONLY = ("name", "total")
-_SHOWN_ERRORS = 20
 
 
 @dataclass(frozen=True)
@@ -207,7 +207,7 @@ def import_csv(
             continue
         changes += _changes(book, row, projects.rubric, wanted, delimiter)
     if errors:
-        shown = errors[:_SHOWN_ERRORS]
+        shown = errors[: COURSE.shown_errors]
         more = len(errors) - len(shown)
         raise UserError(
             "nothing was imported:\n  "

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from grader.course.book import CourseBook
 from grader.errors import UserError
+from grader.limits import MAILBOX
 
 USER_VARIABLE = "GRADER_SMTP_USER"
 PASSWORD_VARIABLE = "GRADER_SMTP_PASSWORD"
@@ -34,7 +35,7 @@ class Smtp:
     port: int
     security: str  # starttls | tls
     cafile: Path | None = None  # extra trusted certificates (a self-signed server's)
-    timeout: float = 60.0
+    timeout: float = MAILBOX.smtp_timeout_s
 
 
 @dataclass(frozen=True)

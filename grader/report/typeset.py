@@ -35,6 +35,7 @@ from reportlab.platypus import (
 )
 
 from grader.fonts import MONO, SERIF, code_block, extractable, fonts, shaped
+from grader.limits import REPORT
 from grader.report.document import (
     Block,
     Code,
@@ -52,7 +53,7 @@ from grader.report.document import (
 )
 from grader.report.formulas import MathCanvas
 from grader.report.inline import LINE_BREAK, Span
-from grader.report.layout import MAX_PAGES, MIN_BODY_SIZE, Layout, Typeset
+from grader.report.layout import Layout, Typeset
 from grader.report.markup import markup
 from grader.report.sections import REFERENCES
 from grader.report.styles import styles
@@ -314,15 +315,15 @@ class Typesetter:
         document.build(self.flowables(), canvasmaker=MathCanvas)
         # What spills past the last page, less the gap a figure or table too tall to fit left
         # at the bottom of it: shortening the text by that much pulls everything back.
-        spilled = sum(self.height - gap for gap in free[MAX_PAGES:])
-        overflow = max(0.0, spilled - free[MAX_PAGES - 1]) if spilled else 0.0
+        spilled = sum(self.height - gap for gap in free[REPORT.max_pages :])
+        overflow = max(0.0, spilled - free[REPORT.max_pages - 1]) if spilled else 0.0
         return Typeset(
             buffer.getvalue(), document.page, self.layout, overflow, self._words_per_pt()
         )
 
     def _page_number(self, canvas: Any, document: BaseDocTemplate) -> None:
         canvas.saveState()
-        canvas.setFont(self.serif, MIN_BODY_SIZE)
+        canvas.setFont(self.serif, REPORT.min_body_pt)
         canvas.drawCentredString(self.paper[0] / 2, self.margin / 2, str(document.page))
         canvas.restoreState()
 
