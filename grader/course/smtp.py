@@ -129,7 +129,8 @@ def _base64(data: bytes) -> str:
 
 def send(messages: list[Outgoing], smtp: Smtp, book: CourseBook) -> SendReport:
     """Send what was not sent before; record each message as soon as the server took it."""
-    sent, skipped, rejected = [], [], []
+    sent: list[str] = []
+    rejected: list[tuple[str, str]] = []
     todo = [m for m in messages if not book.was_sent(m.student, m.digest)]
     skipped = [m.student for m in messages if m not in todo]
     if not todo:

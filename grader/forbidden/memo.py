@@ -24,6 +24,8 @@ def _size(key: object) -> int:
     """About how many characters of code ``key`` is (a text, or the code an AST node spans)."""
     if isinstance(key, str):
         return len(key)
+    first: object
+    last: object
     if isinstance(key, ast.Module):
         if not key.body:
             return 0

@@ -3,6 +3,7 @@ title block, sections, figures with captions, tables, numbered references and pa
 
 from __future__ import annotations
 
+import builtins
 import io
 import re
 from collections.abc import Iterable, Sequence
@@ -227,7 +228,7 @@ class Typesetter:
     def code_block(self, code: str) -> XPreformatted:
         return code_block(code, self.style.code, self.width - 8)
 
-    def figures(self, figures: Sequence[Figure]) -> list[Flowable]:
+    def figures(self, figures: Sequence[Figure]) -> builtins.list[Flowable]:
         """Figures one per row, or two side by side when they come together."""
         story: list[Flowable] = []
         for row in (figures[i : i + 2] for i in range(0, len(figures), 2)):
@@ -251,7 +252,7 @@ class Typesetter:
             story.append(Spacer(1, self.style.body.spaceAfter))
         return story
 
-    def figure_cell(self, figure: Figure, max_width: float) -> list[Flowable]:
+    def figure_cell(self, figure: Figure, max_width: float) -> builtins.list[Flowable]:
         self.figure_count += 1
         pixels_wide, pixels_high = ImageReader(io.BytesIO(figure.image)).getSize()
         max_height = self.height * self.layout.figure_height
@@ -269,7 +270,7 @@ class Typesetter:
             self.paragraph(caption, style),
         ]
 
-    def references(self) -> list[Flowable]:
+    def references(self) -> builtins.list[Flowable]:
         return [
             self.paragraph(entry, self.style.reference, bulletText=f"[{number}]")
             for number, entry in enumerate(references(self.report), start=1)

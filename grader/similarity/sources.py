@@ -190,7 +190,7 @@ def _file_entry(path: Path, name: str) -> FileEntry:
 
 def _files(folder: Path) -> list[Path]:
     """Every file under ``folder``, sorted (os.walk: much cheaper than Path.rglob)."""
-    found = []
+    found: list[Path] = []
     for top, dirs, names in os.walk(folder):
         dirs.sort()
         found.extend(Path(top) / name for name in names)
