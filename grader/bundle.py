@@ -25,13 +25,12 @@ from typing import Any
 import nbformat
 
 from grader.errors import UserError
+from grader.limits import COURSE
 from grader.resources import write_template
 from grader.submission_pdf import format_size, write_submission_pdf
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_SCHEMA = 1
-DEFAULT_PROJECTS = 2
-DEFAULT_MAX_DATASET_MB = 10.0
 STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _COLAB = (
@@ -147,14 +146,14 @@ def read_submission(path: Path) -> tuple[Submission, list[str]]:
             f"unknown table or key {key!r}: the file has [course], [student], [[project]]"
         )
     course = table(data.get("course", {}), "course", _COURSE_KEYS)
-    required = course.get("projects", DEFAULT_PROJECTS)
+    required = course.get("projects", COURSE.projects)
     if not isinstance(required, int) or isinstance(required, bool) or required < 1:
         problems.append(f"course.projects must be a whole number of at least 1, not {required!r}")
-        required = DEFAULT_PROJECTS
-    max_mb = course.get("max_dataset_mb", DEFAULT_MAX_DATASET_MB)
+        required = COURSE.projects
+    max_mb = course.get("max_dataset_mb", COURSE.max_dataset_mb)
     if not isinstance(max_mb, int | float) or isinstance(max_mb, bool) or max_mb <= 0:
         problems.append(f"course.max_dataset_mb must be a positive number, not {max_mb!r}")
-        max_mb = DEFAULT_MAX_DATASET_MB
+        max_mb = COURSE.max_dataset_mb
 
     student_table = table(data.get("student"), "student", _STUDENT_KEYS)
     student = Student(*(text(student_table, key, "student") for key in _STUDENT_KEYS))

@@ -13,10 +13,9 @@ from pathlib import Path
 from grader.feedback.figure import figure
 from grader.feedback.rerun import Rerun, rerun
 from grader.gradebook import GRADER_ERROR, Row
+from grader.limits import GRADING
 from grader.resources import template
 from grader.scoring import FunctionResult
-
-FEEDBACK_OUTPUT_CHARS = 20_000  # of the notebook's own output, shown folded in the feedback
 
 
 @dataclass
@@ -170,7 +169,7 @@ def feedback_html(graded: Graded) -> str:
         }
         for r in graded.functions.values()
     ]
-    output = graded.output[-FEEDBACK_OUTPUT_CHARS:]
+    output = graded.output[-GRADING.feedback_output_chars :]
     note = "last part" if len(graded.output) > len(output) or graded.output_truncated else "all"
     return _feedback_template().render(
         student=graded.student,

@@ -20,16 +20,13 @@ from grader import execute, export, forbidden, probing
 from grader.assignment import AssignmentConfig, load_assignment, owned_cell_problems
 from grader.forbidden.runtime import with_runtime
 from grader.gradebook import Row
+from grader.limits import GRADING
 from grader.scoring import FunctionResult, Rules, score_function
 from grader.scoring.diagnose import diagnose
 from grader.submissions import Submission
 
 Findings = dict[str, list[str]]  # the forbidden-shortcut findings, as grader.forbidden lists them
 Hints = tuple[list[str], dict[str, str]]  # a function's hint codes and their texts
-
-# The .py files the scan reads from a submission folder: more is not a course's helper module.
-SCANNED_FILES = 200
-SCANNED_FILE_BYTES = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -210,7 +207,7 @@ class SubmissionGrading(execute.NoHooks):
                 probing.known(self.assignment),
                 self.rules,
                 lambda batch: probing.call_in_sessions(open_session, batch),
-                probing.SESSION_ROUNDS,
+                GRADING.session_rounds,
                 notes,
             )
             self._session_hints = {
@@ -284,10 +281,10 @@ def _python_files(files_dir: Path | None) -> list[tuple[str, str]]:
         subfolders.sort()
         for name in sorted(f for f in files if f.endswith(".py")):
             path = Path(folder, name)
-            if path.is_symlink() or path.stat().st_size > SCANNED_FILE_BYTES:
+            if path.is_symlink() or path.stat().st_size > GRADING.scanned_file_bytes:
                 continue
             relative = path.relative_to(files_dir).as_posix()
             found.append((relative, path.read_text(encoding="utf-8", errors="replace")))
-            if len(found) == SCANNED_FILES:
+            if len(found) == GRADING.scanned_files:
                 return found
     return found

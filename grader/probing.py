@@ -18,7 +18,6 @@ from grader.scoring.calls import Answer, Assignmentish, Call
 from grader.scoring.values import HiddenCase
 
 # Rounds of extra calls a diagnosis may make, each call in a fresh probe process.
-SESSION_ROUNDS = 10
 
 Outcomes = dict[str, list[tuple[object, str | None]]]  # function -> (value, error) per case
 Notes = dict[str, list[execute.ProbeOutcome]]  # function -> its probe outcomes

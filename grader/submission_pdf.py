@@ -29,6 +29,7 @@ from reportlab.platypus import (
 )
 
 from grader.fonts import MONO, SANS, code_block, fonts, paragraph
+from grader.limits import SUBMISSION_PDF
 from grader.report.pdf_reading import DAMAGED, TOO_SLOW
 
 
@@ -38,14 +39,6 @@ def format_size(size: int) -> str:
     if size < 1024 * 1024:
         return f"{size / 1024:.1f} KB"
     return f"{size / (1024 * 1024):.1f} MB"
-
-
-# Limits of the notebook appendix, so that a notebook printing megabytes stays readable.
-_MAX_REPORT_PAGES = 6
-_MAX_CELL_LINES = 120
-_MAX_NOTEBOOK_LINES = 2500
-_MAX_FIGURES = 40
-_MAX_FIGURE_PIXELS = 25_000_000
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -213,7 +206,11 @@ def _figure(data: bytes, width: float, max_height: float, s: Mapping[str, Paragr
             pixels_wide, pixels_high = picture.size
     except Exception as error:  # PIL raises many types for broken images
         return _para(f"[figure not shown: {type(error).__name__}]", s["small"])
-    if pixels_wide * pixels_high > _MAX_FIGURE_PIXELS or not pixels_wide or not pixels_high:
+    if (
+        pixels_wide * pixels_high > SUBMISSION_PDF.figure_pixels
+        or not pixels_wide
+        or not pixels_high
+    ):
         return _para(f"[figure not shown: {pixels_wide}x{pixels_high} pixels]", s["small"])
     scale = min(width / pixels_wide, max_height / pixels_high, 0.75)
     return Image(
@@ -232,7 +229,7 @@ def notebook_pdf(title: str, path: Path) -> bytes:
             _para(f"The notebook could not be read: {type(error).__name__}: {error}", s["warn"])
         )
         return _pdf_bytes(story, title)
-    lines_left, figures_left = _MAX_NOTEBOOK_LINES, _MAX_FIGURES
+    lines_left, figures_left = SUBMISSION_PDF.notebook_lines, SUBMISSION_PDF.figures
     width = A4[0] - 3.6 * cm - 12  # the frame less its padding
     code_cells = [cell for cell in notebook.cells if cell.get("cell_type") == "code"]
     if not code_cells:
@@ -244,7 +241,7 @@ def notebook_pdf(title: str, path: Path) -> bytes:
             )
             break
         lines = _printable(str(cell.get("source", ""))).splitlines() or [""]
-        shown = lines[: min(_MAX_CELL_LINES, lines_left)]
+        shown = lines[: min(SUBMISSION_PDF.cell_lines, lines_left)]
         lines_left -= len(shown)
         if len(lines) > len(shown):
             shown.append(f"# ... {len(lines) - len(shown)} more lines not shown")
@@ -307,10 +304,10 @@ def _report_section(title: str, path: Path) -> bytes:
     try:
         reader = PdfReader(path)
         writer = PdfWriter()
-        for page in reader.pages[:_MAX_REPORT_PAGES]:
+        for page in reader.pages[: SUBMISSION_PDF.report_pages]:
             writer.add_page(page)
-        if len(reader.pages) > _MAX_REPORT_PAGES:
-            more = len(reader.pages) - _MAX_REPORT_PAGES
+        if len(reader.pages) > SUBMISSION_PDF.report_pages:
+            more = len(reader.pages) - SUBMISSION_PDF.report_pages
             writer.append(io.BytesIO(message_pdf(title, f"{more} more pages not shown.")))
         buffer = io.BytesIO()
         writer.write(buffer)

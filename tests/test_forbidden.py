@@ -406,7 +406,8 @@ def test_a_graded_function_imported_from_a_written_module_or_a_library_is_follow
 
 
 def test_the_scan_keeps_what_it_learnt_of_small_inputs_only():
-    from grader.forbidden.memo import KEPT_ENTRIES, LARGEST_KEPT, small_answers
+    from grader.forbidden.memo import small_answers
+    from grader.limits import FORBIDDEN
 
     calls = []
 
@@ -417,9 +418,9 @@ def test_the_scan_keeps_what_it_learnt_of_small_inputs_only():
 
     small = "x = 1"
     assert work(small) is work(small) and calls == [small]  # worked out once, then kept
-    pasted_data = "data = [" + "1.0, " * LARGEST_KEPT + "]"
+    pasted_data = "data = [" + "1.0, " * FORBIDDEN.memo_largest_chars + "]"
     assert work(pasted_data) is not work(pasted_data)  # megabytes of a student's: never kept
-    for number in range(KEPT_ENTRIES):
+    for number in range(FORBIDDEN.memo_entries):
         work(f"y = {number}")
     work(small)
     assert calls.count(small) == 2  # the least recently used was dropped, and worked out again

@@ -22,8 +22,8 @@ from grader.engine.cell_reply import cell_reply
 from grader.engine.channel import Channel
 from grader.engine.gradersandbox import seal, wire
 from grader.engine.probes import _outcome
-from grader.engine.run import MAX_RESULT_BYTES
 from grader.engine.transcript import Transcript
+from grader.limits import REPLIES
 
 pytestmark = [
     pytest.mark.slow,
@@ -191,10 +191,10 @@ def test_the_trusted_side_cuts_and_caps_what_it_decodes():
     message = "x" * 15_000_000
     ename, evalue, dropped, _, line = cell_reply(("d", (3, "E" * 10**6, message, -5, [], -1)), 3)
     assert len(evalue) == 500 and len(ename) <= 100 and dropped == 0 and line is None
-    bools = wire.Array("?", (MAX_RESULT_BYTES // 8 + 1,), bytes(MAX_RESULT_BYTES // 8 + 1))
+    bools = wire.Array("?", (REPLIES.result_bytes // 8 + 1,), bytes(REPLIES.result_bytes // 8 + 1))
     refused = _outcome(("v", ("one", bools, False, [], ([], None))), "", (), 1)
     assert refused.value is None and "more than" in refused.error
-    kept = wire.Array("?", (MAX_RESULT_BYTES // 8,), bytes(MAX_RESULT_BYTES // 8))
+    kept = wire.Array("?", (REPLIES.result_bytes // 8,), bytes(REPLIES.result_bytes // 8))
     assert _outcome(("v", ("one", kept, False, [0], ([], None))), "", (), 1).error is None
     for mutated in ([-1000], [1], [0, 0], [[0]]):
         bad = _outcome(("v", ("one", kept, False, mutated, ([], None))), "", (), 1)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from grader.errors import UserError
+from grader.limits import FORBIDDEN
 
 CONFIG_NAME = "assignment.toml"
 # The public cases use their own seed; a grading seed equal to it is refused.
@@ -60,7 +61,6 @@ class AssignmentConfig:
 # ----------------------------------------------------------------------------- configuration
 
 _REQUIRED = object()
-MAX_FORBIDDEN = 64  # forbidden names of each kind; the probes watch at most this many
 _KEYS = {
     "assignment": ("name", "title", "source", "deadline"),
     "grading": (
@@ -235,6 +235,8 @@ def _strings(reader: _ConfigReader, values: list, key: str) -> tuple[str, ...]:
     for value in values:  # the probes look each one up by its parts
         if not all(part.isidentifier() for part in value.split(".")):
             reader.fail(f"forbidden.{key}: {value!r} is not a dotted name like torch.nn.LSTMCell")
-    if len(values) > MAX_FORBIDDEN:
-        reader.fail(f"forbidden.{key} lists {len(values)} names; at most {MAX_FORBIDDEN} are read")
+    if len(values) > FORBIDDEN.max_names:
+        reader.fail(
+            f"forbidden.{key} lists {len(values)} names; at most {FORBIDDEN.max_names} are read"
+        )
     return tuple(values)

@@ -25,10 +25,10 @@ import numpy as np
 from grader.assignment.config import CONFIG_NAME, AssignmentConfig, load_config
 from grader.assignment.types import Case, Mistake
 from grader.errors import UserError
+from grader.limits import GRADING
 from grader.scoring.values import HiddenCase, as_value, copy_args
 
 GRADING_NAME = "grading.py"
-PUBLIC_CASE_COUNT = 2  # public cases per function in the released notebook
 _CODE = re.compile(r"\w+(-\w+)*")
 
 
@@ -103,7 +103,7 @@ class Assignment:
 
     def cases(self, seed: int, *, public: bool = False) -> dict[str, list[Case]]:
         """Each graded function's cases, from its own generator."""
-        count = PUBLIC_CASE_COUNT if public else self.config.cases_per_function
+        count = GRADING.public_cases if public else self.config.cases_per_function
         settings = {**self.config.cases, "count": count, "public": public}
         made = {}
         for name in self.functions:
@@ -145,7 +145,7 @@ class _CasesOf:
     assignment: Assignment = field(compare=False)
 
 
-@functools.lru_cache(maxsize=4)  # seeds whose cases a process keeps
+@functools.lru_cache(maxsize=GRADING.cases_kept)
 def _made_cases(of: _CasesOf, seed: int, public: bool) -> dict[str, list[HiddenCase]]:
     assignment = of.assignment
     made = {

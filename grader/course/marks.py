@@ -20,12 +20,12 @@ from pathlib import Path
 from grader.course.book import CourseBook, Mark, MarkChange
 from grader.course.rubric import Projects, Rubric
 from grader.errors import UserError
+from grader.limits import COURSE
 from grader.roster import Roster
 
 COMMENT_SUFFIX = " comment"
 _FIXED = ("student", "name", "project")
 _READ_ONLY = ("name", "total")
-_SHOWN_ERRORS = 20
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,10 @@ def project_score(rubric: Rubric, marks: Sequence[Mark]) -> ProjectScore:
     by_criterion = {m.criterion: m for m in marks if m.points is not None}
     known = [by_criterion[c.id] for c in rubric.criteria if c.id in by_criterion]
     return ProjectScore(
-        sum(m.points for m in known), rubric.points, len(known), len(rubric.criteria)
+        sum(m.points for m in known if m.points is not None),
+        rubric.points,
+        len(known),
+        len(rubric.criteria),
     )
 
 
@@ -207,7 +210,7 @@ def import_csv(
             continue
         changes += _changes(book, row, projects.rubric, wanted, delimiter)
     if errors:
-        shown = errors[:_SHOWN_ERRORS]
+        shown = errors[: COURSE.shown_errors]
         more = len(errors) - len(shown)
         raise UserError(
             "nothing was imported:\n  "
@@ -273,7 +276,8 @@ def _row_problems(
     problems = []
     student, project = row.get("student", ""), row.get("project", "")
     if roster_student(roster, student) is None:
-        problems.append(f"student '{student}' is not a student on the roster ({roster.path.name})")
+        listed = roster.path.name if roster.path else "given in memory"  # a file, in practice
+        problems.append(f"student '{student}' is not a student on the roster ({listed})")
     if project not in {p.id for p in projects.projects}:
         known = ", ".join(p.id for p in projects.projects)
         problems.append(f"project '{project}' is not one of {known}")
@@ -287,7 +291,10 @@ def _row_problems(
             problems.append(f"column '{points_column}': {text!r} is not a number")
             continue
         value = _points(text, delimiter)
-        top = projects.rubric.criterion(criterion_id).points
+        criterion = projects.rubric.criterion(criterion_id)
+        if criterion is None:  # _check_header refused every column of an unknown criterion
+            continue
+        top = criterion.points
         if value is not None and not 0 <= value <= top:
             problems.append(f"column '{points_column}': {text} is outside 0..{top:g}")
     return problems

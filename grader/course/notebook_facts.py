@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from grader import execute
+from grader.limits import COURSE
 
 _READS = re.compile(
     r"""(?:read_csv|read_excel|read_json|read_parquet|read_table|loadtxt|genfromtxt|open)\(\s*"""
     r"""[rbuf]?['"]([^'"]+)['"]"""
 )
-_ERROR_CHARS = 300
 
 
 def saved_outputs(path: Path) -> dict[str, Any]:
@@ -83,7 +83,7 @@ def run_facts(result: execute.RunResult) -> dict[str, Any]:
     }
     if first is not None:
         facts["first_failing_cell"] = first.index + 1  # as a person counts, markdown included
-        facts["error"] = f"{first.ename}: {first.evalue}"[:_ERROR_CHARS]
+        facts["error"] = f"{first.ename}: {first.evalue}"[: COURSE.error_chars]
         facts["timed_out"] = first.timed_out
         if result.status == "completed":
             facts["status"] = "stopped with an error"

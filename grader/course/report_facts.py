@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from grader import report
+from grader.limits import REPORT
 from grader.report.pdf_reading import PdfUnreadable, read_pdf
 
-_MAX_PAGES_READ = 10
 _HEADING_WORDS = 8  # a heading line is short
 _TAIL = re.compile(r"\s*(?:&|:|\(|\band explanation\b|\band explanations\b).*$", re.IGNORECASE)
 _CAPTION = re.compile(r"^\s*(?:figure|fig\.)\s*(\d+)", re.IGNORECASE | re.MULTILINE)
@@ -27,7 +27,7 @@ def report_facts(pdf: Path) -> dict[str, Any]:
         "problems": [p.removeprefix(f"{pdf}: ") for p in problems],
     }
     try:  # in a child process with CPU-time and memory limits, as the check reads it
-        read = read_pdf(pdf, read_pages=_MAX_PAGES_READ)
+        read = read_pdf(pdf, read_pages=REPORT.pages_read)
     except PdfUnreadable as unreadable:  # a finding; check_pdf already says so
         facts.update(pages=None, words={}, figures=None, references=None, error=unreadable.reason)
         return facts

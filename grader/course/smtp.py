@@ -20,6 +20,7 @@ from pathlib import Path
 
 from grader.course.book import CourseBook
 from grader.errors import UserError
+from grader.limits import MAILBOX
 
 USER_VARIABLE = "GRADER_SMTP_USER"
 PASSWORD_VARIABLE = "GRADER_SMTP_PASSWORD"
@@ -34,7 +35,7 @@ class Smtp:
     port: int
     security: str  # starttls | tls
     cafile: Path | None = None  # extra trusted certificates (a self-signed server's)
-    timeout: float = 60.0
+    timeout: float = MAILBOX.smtp_timeout_s
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,8 @@ def _base64(data: bytes) -> str:
 
 def send(messages: list[Outgoing], smtp: Smtp, book: CourseBook) -> SendReport:
     """Send what was not sent before; record each message as soon as the server took it."""
-    sent, skipped, rejected = [], [], []
+    sent: list[str] = []
+    rejected: list[tuple[str, str]] = []
     todo = [m for m in messages if not book.was_sent(m.student, m.digest)]
     skipped = [m.student for m in messages if m not in todo]
     if not todo:

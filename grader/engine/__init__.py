@@ -27,7 +27,6 @@ from pathlib import Path
 from grader.engine import walls as sandbox
 from grader.engine import warm
 from grader.engine.cgroups import run_cgroup
-from grader.engine.gradersandbox.watch import MAX_NAMES
 from grader.engine.hooks import NoHooks, OpenSession, RunHooks
 from grader.engine.notebook import NotANotebook, NotebookFile, read_code_cells, read_notebook
 from grader.engine.results import (
@@ -40,6 +39,7 @@ from grader.engine.results import (
 )
 from grader.engine.run import Run
 from grader.engine.walls import SandboxUnavailable
+from grader.limits import FORBIDDEN
 
 __all__ = [
     "CellError",
@@ -74,8 +74,10 @@ def _watched(names: Sequence[str]) -> list[str]:
     bad = [n for n in names if not all(part.isidentifier() for part in str(n).split("."))]
     if bad:
         raise ValueError(f"not a dotted name: {bad[0]!r}")
-    if len(names) > MAX_NAMES:
-        raise ValueError(f"{len(names)} forbidden names; the probes watch at most {MAX_NAMES}")
+    if len(names) > FORBIDDEN.max_names:
+        raise ValueError(
+            f"{len(names)} forbidden names; the probes watch at most {FORBIDDEN.max_names}"
+        )
     return names
 
 

@@ -22,16 +22,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.limits import ENGINE
+
 # --- cgroups: limits on all processes of a run together -------------------------------------
 
 _CGROUP_PREFIX = "grader-run-"
 _LIMITED = ("pids", "memory")
-# How long the processes left in a run's cgroup get to die before the cgroup is given up: a
-# fork bomb's hundreds of copies of a process with torch loaded take seconds to tear down.
-_CGROUP_REMOVE_S = 30.0
-# A live run's cgroup holds its kernel within a minute of being made and is removed seconds
-# after the kernel ends; an empty one this much older was left by a grader that was killed.
-_STALE_CGROUP_S = 600.0
 
 
 @dataclass(frozen=True)
@@ -169,7 +165,7 @@ def _remove_once(folders: list[Path]) -> list[Path]:
 
 def _remove_folders(left: list[Path]) -> None:
     """Kill the members of these cgroups until each can be removed, or warn after a while."""
-    deadline = time.monotonic() + _CGROUP_REMOVE_S
+    deadline = time.monotonic() + ENGINE.cgroup_remove_s
     pause = 0.002
     while left:
         left = _remove_once(left)
@@ -293,7 +289,7 @@ def _remove_stale_cgroups(hierarchies: tuple[_Hierarchy, ...]) -> None:
     for parent in dict.fromkeys(hierarchy.folder for hierarchy in hierarchies):
         for folder in parent.glob(f"{_CGROUP_PREFIX}*"):
             with contextlib.suppress(OSError):  # gone, or in use: rmdir spares a busy cgroup
-                if now - folder.stat().st_mtime > _STALE_CGROUP_S:
+                if now - folder.stat().st_mtime > ENGINE.stale_cgroup_s:
                     folder.rmdir()
 
 

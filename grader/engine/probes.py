@@ -24,7 +24,7 @@ from grader.engine.channel import Gone, write_whole
 from grader.engine.gradersandbox import wire
 from grader.engine.gradersandbox.watch import CALLS, CONSTRUCTS, LOST
 from grader.engine.results import ProbeOutcome
-from grader.engine.run import INTERRUPT_GRACE_S, MAX_REPLY_BYTES, MAX_RESULT_BYTES, START_S
+from grader.limits import ENGINE, REPLIES
 
 if TYPE_CHECKING:
     from grader.engine.run import Run
@@ -52,10 +52,10 @@ class ProbeSession:
         self._replies, replies_w = os.pipe()
         os.set_blocking(self._calls, False)
         os.set_blocking(self._replies, False)
-        self._reader = wire.Reader(MAX_REPLY_BYTES)
+        self._reader = wire.Reader(REPLIES.reply_bytes)
         channel = run.channel
         try:
-            deadline = time.monotonic() + min(START_S, max(run.left(), 1.0))
+            deadline = time.monotonic() + min(ENGINE.start_s, max(run.left(), 1.0))
             channel.send_with_descriptors("f", label, [calls_r, replies_w], deadline)
             hello = self._receive(deadline)
             if hello is not None and hello[0] == "s" and isinstance(hello[1], str):
@@ -93,7 +93,7 @@ class ProbeSession:
             reply = self._receive(deadline)
             if reply is None:
                 self.run.channel.signal(self.pid, signal.SIGINT)
-                if self._receive(time.monotonic() + INTERRUPT_GRACE_S) is None:
+                if self._receive(time.monotonic() + ENGINE.interrupt_grace_s) is None:
                     self._kill(f"{function} ran past its time limit and was stopped")
                 return ProbeOutcome(None, f"timed out after {timeout:g} s")
         except (Gone, OSError) as error:
@@ -248,6 +248,6 @@ def _array(item) -> np.ndarray:
     if type(item) is not wire.Array:
         raise ValueError("a reply of the wrong structure")
     dtype = np.dtype("<" + item.element)
-    if len(item.data) // dtype.itemsize * 8 > MAX_RESULT_BYTES:
-        raise ValueError(f"more than {MAX_RESULT_BYTES // 8} numbers in one array")
+    if len(item.data) // dtype.itemsize * 8 > REPLIES.result_bytes:
+        raise ValueError(f"more than {REPLIES.result_bytes // 8} numbers in one array")
     return np.frombuffer(item.data, dtype=dtype).reshape(item.shape).astype(np.float64)

@@ -6,21 +6,9 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from grader.limits import RunLimits as Limits  # what one run may use: grader.limits owns it
 
-@dataclass(frozen=True)
-class Limits:
-    """What one submission's run may use."""
-
-    cell_timeout: float = 120.0  # seconds per cell
-    notebook_timeout: float = 900.0  # seconds for the whole notebook (cells + probe)
-    probe_timeout: float = 10.0  # seconds per probe call
-    # Memory of all the run's processes together (where cgroups can be used, see
-    # sandbox.cgroup_support), and address space of each process.
-    memory_bytes: int = 2 * 1024**3
-    output_bytes: int = 1_000_000  # text output kept; the rest is dropped with a note
-    unsafe_no_sandbox: bool = False  # run without namespaces (trusted notebooks only)
-    disk_bytes: int = 512 * 1024**2  # files written to the scratch folder, and to /tmp
-    max_processes: int = 256  # processes and threads of the run at once (with cgroups)
+__all__ = ["CellError", "Limits", "ProbeCall", "ProbeOutcome", "RunResult"]
 
 
 @dataclass(frozen=True)

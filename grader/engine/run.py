@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from itertools import groupby
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from grader.engine import walls as sandbox
 from grader.engine import warm
@@ -21,23 +20,10 @@ from grader.engine.cell_reply import cell_reply
 from grader.engine.cgroups import RunCgroup
 from grader.engine.channel import Channel, Gone
 from grader.engine.exhaustion import Exhaustion
+from grader.engine.probes import ProbeSession
 from grader.engine.results import CellError, Limits, ProbeCall, ProbeOutcome
 from grader.engine.transcript import Transcript
-
-if TYPE_CHECKING:
-    from grader.engine.probes import ProbeSession
-
-START_S = 60.0  # from the fork request to the runner's first word
-# How long a cell or call gets to stop after an interrupt before its process is killed.
-INTERRUPT_GRACE_S = 10.0
-_END_S = 5.0  # for a probe process to end, or init to report an exit code
-# Largest array one probe call may return, and largest reply frame the grader reads.
-MAX_RESULT_BYTES = 4 * 1024**2  # as float64, on either side of the wall
-MAX_REPLY_BYTES = 16 * 1024**2
-# What the grader keeps of one submission's replies, as float64: past it, a call's value is
-# refused, so that its memory for a submission is bounded whatever the replies.
-MAX_KEPT_BYTES = 64 * 1024**2
-_FILE_CHUNK = 1 << 20
+from grader.limits import ENGINE, REPLIES, SANDBOX, MiB
 
 
 class Run:
@@ -64,7 +50,7 @@ class Run:
         self._zygote: warm.Zygote | None = None  # the warm process the submission came from
         self.notebook_timeout: str | None = None
         self.exhaustion = Exhaustion(limits, cgroup, self.transcript)
-        self.channel = Channel(self.transcript, MAX_REPLY_BYTES)
+        self.channel = Channel(self.transcript, REPLIES.reply_bytes)
         self.runner_pid: int | None = None
         self._kept_bytes = 0  # of the values of the calls' replies (see keep)
 
@@ -91,7 +77,7 @@ class Run:
                 "scratch": scratch,
                 "isolate": isolate,
                 "output_bytes": self.limits.output_bytes,
-                "reply_bytes": MAX_RESULT_BYTES,
+                "reply_bytes": REPLIES.result_bytes,
                 "forbidden_calls": self.forbidden_calls,
                 "environment": {"GRADER_SUBMISSION_DIR": scratch},
                 "rlimits": {
@@ -107,7 +93,7 @@ class Run:
             self.channel.close_far_ends()
         if self.grader_fault is not None:
             return
-        deadline = time.monotonic() + min(START_S, max(self.left(), 1.0))
+        deadline = time.monotonic() + min(ENGINE.start_s, max(self.left(), 1.0))
         try:
             self._send_files(source, deadline)
             began = time.monotonic()  # the child joins its cgroups and mounts its folders
@@ -161,9 +147,9 @@ class Run:
                 with path.open("rb") as file:
                     mode = path.stat().st_mode
                     while True:
-                        chunk = file.read(_FILE_CHUNK)
+                        chunk = file.read(SANDBOX.file_chunk_bytes)
                         self.channel.send("p", (relative, chunk, mode), deadline)
-                        if len(chunk) < _FILE_CHUNK:
+                        if len(chunk) < SANDBOX.file_chunk_bytes:
                             break
         self.channel.send("e", None, deadline)
 
@@ -172,7 +158,7 @@ class Run:
         if reply is None:
             said = "it did not answer in time"
         if not isinstance(said, str):
-            code = self.channel.wait_exit_code(_END_S)
+            code = self.channel.wait_exit_code(ENGINE.end_s)
             said = "it ended" + _exit_note(code) if code is not None else "it ended"
         note = self.exhaustion.not_started_note(said)
         self.gone = f"the kernel did not start: {said[-500:]}{note}"
@@ -183,7 +169,7 @@ class Run:
         """Cells end early enough to leave the probes their time (a quarter of the notebook's
         time at most)."""
         reserve = min(
-            probe_groups * self.limits.probe_timeout + INTERRUPT_GRACE_S,
+            probe_groups * self.limits.probe_timeout + ENGINE.interrupt_grace_s,
             self.limits.notebook_timeout / 4,
         )
         return self.deadline - reserve
@@ -209,7 +195,7 @@ class Run:
             if timed_out:
                 if self.runner_pid is not None:  # always, once the runner started
                     self.channel.signal(self.runner_pid, signal.SIGINT)
-                reply = self.channel.receive(time.monotonic() + INTERRUPT_GRACE_S)
+                reply = self.channel.receive(time.monotonic() + ENGINE.interrupt_grace_s)
         except TimeoutError:
             timed_out, reply = True, None
         except Gone:
@@ -285,21 +271,19 @@ class Run:
 
     def keep(self, outcome: ProbeOutcome, size: int) -> ProbeOutcome:
         """``outcome`` (its value ``size`` bytes), or its refusal once this run's values pass
-        :data:`MAX_KEPT_BYTES`."""
+        :data:`grader.limits.REPLIES`' ``kept_bytes``."""
         self._kept_bytes += size
-        if self._kept_bytes <= MAX_KEPT_BYTES:
+        if self._kept_bytes <= REPLIES.kept_bytes:
             return outcome
         return ProbeOutcome(
             None,
-            f"not kept: this notebook's calls returned more than {MAX_KEPT_BYTES // 1024**2} MiB "
+            f"not kept: this notebook's calls returned more than {REPLIES.kept_bytes // MiB} MiB "
             "in all, more than the grader keeps",
         )
 
     @contextlib.contextmanager
     def session(self, label: str) -> Iterator[ProbeSession]:
         """A fresh probe process forked from the state the cells left."""
-        from grader.engine.probes import ProbeSession
-
         session = ProbeSession(self, label)
         try:
             yield session

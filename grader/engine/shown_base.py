@@ -32,8 +32,7 @@ from grader.engine.shown_runtime import (
     copy_renamed,
     shown_folders,
 )
-
-_LARGEST_FILE = 256 * 1024**2  # the static libpython is about 45 MB
+from grader.limits import SHOWN
 
 
 def build_shown_base(venv: Path, layer: Path, say: Callable[[str], None] = print) -> None:
@@ -112,12 +111,14 @@ def _rename(base: Shown, layer: Path) -> int:
             continue
         if path.is_symlink():
             data = os.readlink(path).encode()
-        elif path.stat().st_size <= _LARGEST_FILE:
+        elif path.stat().st_size <= SHOWN.largest_base_file_bytes:
             data = path.read_bytes()
         else:
             continue
         if any(spelling in data for spelling in spellings):
-            copy_renamed(path, layer / path.relative_to(base.host), renamer, _LARGEST_FILE)
+            copy_renamed(
+                path, layer / path.relative_to(base.host), renamer, SHOWN.largest_base_file_bytes
+            )
             renamed += 1
     return renamed
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.engine.runtime_cache import runtime_cache
+from grader.limits import SHOWN
 
 NEUTRAL = "/opt/python"
 STAGING = "/run/python-layers"  # detached before anything but the first step runs
@@ -37,7 +38,6 @@ CHECKOUT_SHOWN_AS = "/nonexistent/grader-checkout"  # a folder never shown: name
 _GRADER_SOURCE = Path(__file__).resolve().parents[2]
 SHOWN_BASE = "shown-base"  # in a runtime's cache: its base's layer, built once (:mod:`.shown_base`)
 SYSTEM = (Path("/usr"),)  # bound at its own path anyway: nothing of it is host-specific
-_LARGEST_FILE = 32 * 1024**2  # a statically linked python is about 20 MB
 _SCANNED = (
     "pyvenv.cfg",
     "bin/*",
@@ -233,7 +233,9 @@ def write_layers(folders: list[Shown], layers: Path) -> list[str]:
     return renamer.unpatched
 
 
-def copy_renamed(entry: Path, copy: Path, renamer: Renamer, largest: int = _LARGEST_FILE) -> None:
+def copy_renamed(
+    entry: Path, copy: Path, renamer: Renamer, largest: int = SHOWN.largest_runtime_file_bytes
+) -> None:
     if entry.is_symlink():
         target = os.readlink(entry)
         renamed = renamer.text(target.encode()).decode()
@@ -245,10 +247,10 @@ def copy_renamed(entry: Path, copy: Path, renamer: Renamer, largest: int = _LARG
         return
     data = entry.read_bytes()
     is_binary = data.startswith(b"\x7fELF") or b"\0" in data[:8192]
-    renamed = renamer.binary(data, str(entry)) if is_binary else renamer.text(data)
-    if renamed != data:
+    renamed_data = renamer.binary(data, str(entry)) if is_binary else renamer.text(data)
+    if renamed_data != data:
         copy.parent.mkdir(parents=True, exist_ok=True)
-        copy.write_bytes(renamed)
+        copy.write_bytes(renamed_data)
         copy.chmod(entry.stat().st_mode & 0o777)
 
 

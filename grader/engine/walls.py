@@ -214,18 +214,20 @@ def _python_roots() -> list[Path]:
     return sorted(roots, key=lambda p: len(p.parts))
 
 
-def _hidden_inside(folders: list) -> list[str]:
+def _hidden_inside(folders: list[shown_runtime.Shown]) -> list[str]:
     """The trusted packages found in the runtime's folders, as the sandbox names them."""
     places = []
     for folder in folders:
         places += [*folder.host.glob("lib/python3*/site-packages"), folder.host]
     return sorted(
         {
-            shown_runtime.inside_path(package, folders)
+            inside
             for name in HIDDEN_PACKAGES
             for place in places
             for package in place.glob(name)
             if package.is_dir()
+            # a package the sandbox does not show needs no hiding
+            and (inside := shown_runtime.inside_path(package, folders)) is not None
         }
     )
 

@@ -27,10 +27,7 @@ from collections import deque
 from pathlib import Path
 
 from grader.engine import walls as sandbox
-from grader.engine.gradersandbox import shared
-
-_START_S = 120.0  # importing numpy, IPython and matplotlib on a busy machine
-_ZYGOTE_DISK = 64 * 1024**2  # the warm process's own folders; submissions get fresh ones
+from grader.limits import ENGINE, SANDBOX
 
 
 class WarmFailed(RuntimeError):
@@ -54,10 +51,10 @@ class Zygote:
         self._owner_lock = _own(Path(self._folder.name))
         self._socket, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         command, arguments, environment = sandbox.warm_command(
-            runtime, isolate, theirs.fileno(), Path(self._folder.name), _ZYGOTE_DISK
+            runtime, isolate, theirs.fileno(), Path(self._folder.name), SANDBOX.warm_disk_bytes
         )
         self.owner = os.getpid()  # a forked grader worker must start its own
-        self._stderr = deque(maxlen=64)
+        self._stderr: deque[bytes] = deque(maxlen=64)
         err_r, err_w = os.pipe()
         passed = [theirs.fileno()]
         args_r = None
@@ -99,10 +96,12 @@ class Zygote:
         """The warm process's first message: the cells it runs once for every submission
         (none if they are too large for one message)."""
         message = json.dumps(list(sources)).encode()
-        if len(message) > shared.MAX_BYTES:
+        if len(message) > SANDBOX.shared_cells_bytes:
             message = b"[]"
         with contextlib.suppress(OSError):  # a warm process that died says why in _wait_warm
-            self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 2 * shared.MAX_BYTES)
+            self._socket.setsockopt(
+                socket.SOL_SOCKET, socket.SO_SNDBUF, 2 * SANDBOX.shared_cells_bytes
+            )
             self._socket.send(message)
 
     def _keep_stderr(self, fd: int) -> None:
@@ -115,7 +114,7 @@ class Zygote:
         return text.splitlines()[-1][-500:] if text else ""
 
     def _wait_warm(self) -> None:
-        ready, _, _ = select.select([self._socket], [], [], _START_S)
+        ready, _, _ = select.select([self._socket], [], [], ENGINE.warm_start_s)
         try:
             said = self._socket.recv(1) if ready else b""
         except OSError:  # it died: its last words say why
@@ -165,7 +164,6 @@ class Zygote:
 
 _FOLDER_PREFIX = "grader-warm-"
 _OWNER = ".owner"  # locked for as long as the grader process that made the folder lives
-_CLAIM_S = 60.0  # a folder younger than this may not be locked by its maker yet
 
 
 def _own(folder: Path) -> int:
@@ -181,7 +179,7 @@ def _remove_folders_of_killed_graders() -> None:
     process; the folder of a grader that still runs, whatever its pid namespace, stays."""
     for folder in Path(tempfile.gettempdir()).glob(f"{_FOLDER_PREFIX}*"):
         try:
-            if time.time() - folder.stat().st_mtime < _CLAIM_S:
+            if time.time() - folder.stat().st_mtime < ENGINE.folder_claim_s:
                 continue
             fd = os.open(folder / _OWNER, os.O_RDWR | os.O_CLOEXEC)
         except OSError:  # gone, or made by a grader that did not lock it: left alone

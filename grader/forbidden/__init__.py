@@ -28,6 +28,7 @@ from grader.forbidden.cells import MAIN, Cells, Piece, as_cells, module_name, re
 from grader.forbidden.names import Forbidden
 from grader.forbidden.reach import Reach
 from grader.forbidden.resolve import Resolver
+from grader.limits import FORBIDDEN
 
 NOTEBOOK = "*"  # findings about the whole notebook
 REVIEW = "?"  # notes for the instructor to review; they cost no points
@@ -58,13 +59,12 @@ def forbidden_shortcuts(
 
 
 # Resolving an alias of an alias... takes a few frames per step; student code nests far less.
-SCAN_RECURSION_LIMIT = 10_000
 
 
 @contextlib.contextmanager
 def _deeper_recursion():
     before = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(before, SCAN_RECURSION_LIMIT))
+    sys.setrecursionlimit(max(before, FORBIDDEN.scan_recursion))
     try:
         yield
     finally:

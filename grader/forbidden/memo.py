@@ -14,9 +14,9 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import TypeVar
 
+from grader.limits import FORBIDDEN
+
 T = TypeVar("T")
-KEPT_ENTRIES = 2048
-LARGEST_KEPT = 64 * 1024  # characters of a cell's text, or about that much code in a tree
 _LINE = 80  # characters a line of code is counted as
 
 
@@ -24,6 +24,8 @@ def _size(key: object) -> int:
     """About how many characters of code ``key`` is (a text, or the code an AST node spans)."""
     if isinstance(key, str):
         return len(key)
+    first: object
+    last: object
     if isinstance(key, ast.Module):
         if not key.body:
             return 0
@@ -41,14 +43,14 @@ def small_answers(work: Callable[[object], T]) -> Callable[[object], T]:
 
     @functools.wraps(work)
     def cached(key):
-        if _size(key) > LARGEST_KEPT:
+        if _size(key) > FORBIDDEN.memo_largest_chars:
             return work(key)
         try:
             kept.move_to_end(key)
             return kept[key]
         except KeyError:
             answer = kept[key] = work(key)
-            if len(kept) > KEPT_ENTRIES:
+            if len(kept) > FORBIDDEN.memo_entries:
                 kept.popitem(last=False)
             return answer
 

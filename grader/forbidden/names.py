@@ -16,6 +16,8 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from grader.limits import FORBIDDEN
+
 # Runs in a child interpreter: argv[1] is a JSON list of dotted names; prints {name: [paths]}.
 _ALIASES_SCRIPT = r"""
 import importlib, json, sys
@@ -56,7 +58,6 @@ for name in json.loads(sys.argv[1]):
     found[name] = sorted(paths)
 print(json.dumps(found))
 """
-ALIASES_TIMEOUT_S = 180  # importing torch on a busy two-core machine
 
 
 _KNOWN: dict[str, frozenset[str]] = {}  # name -> its paths, learnt once per process
@@ -73,7 +74,7 @@ def aliases(names: tuple[str, ...]) -> dict[str, frozenset[str]]:
                 [sys.executable, "-c", _ALIASES_SCRIPT, json.dumps(missing)],
                 capture_output=True,
                 text=True,
-                timeout=ALIASES_TIMEOUT_S,
+                timeout=FORBIDDEN.aliases_timeout_s,
                 check=True,
             )
             found = json.loads(done.stdout.strip().splitlines()[-1])

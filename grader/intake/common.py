@@ -9,7 +9,6 @@ import re
 import sys
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
@@ -18,6 +17,7 @@ from tqdm import tqdm
 
 from grader.bundle import MANIFEST_NAME
 from grader.errors import UserError
+from grader.limits import INTAKE, IntakeLimits
 
 MB = 1024 * 1024
 T = TypeVar("T")
@@ -41,22 +41,8 @@ DATA_SUFFIXES = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Limits:
-    """Caps that keep one hostile submission from filling the disk or the memory."""
-
-    max_members: int = 500
-    max_member_bytes: int = 100 * MB
-    max_total_bytes: int = 200 * MB
-    max_ratio: float = 100.0
-    # Small members may compress far better than max_ratio (a CSV of zeros) without harm.
-    ratio_floor_bytes: int = 1 * MB
-    max_message_bytes: int = 300 * MB
-    max_attachment_bytes: int = 100 * MB
-    max_manifest_bytes: int = 1 * MB
-
-
-DEFAULT_LIMITS = Limits()
+Limits = IntakeLimits  # the intake's caps, defined with every other limit
+DEFAULT_LIMITS = INTAKE
 
 
 class Rejected(Exception):

@@ -31,6 +31,7 @@ from grader.intake.common import MB, Rejected, progress, safe_relpath, write_man
 from grader.intake.index import Summary, student_dirs
 from grader.intake.links import drive_file_id
 from grader.intake.placing import check_files, refresh
+from grader.limits import FETCH
 
 _COLAB = "https://colab.research.google.com/"
 _SHARE_HINT = "ask the student to attach the .ipynb, or to share it as 'Anyone with the link'"
@@ -46,10 +47,10 @@ class FetchSettings:
     drive_url: str = "https://drive.google.com"
     github_raw_url: str = "https://raw.githubusercontent.com"
     gist_raw_url: str = "https://gist.githubusercontent.com"
-    timeout: float = 30.0  # seconds per attempt
-    attempts: int = 3
-    backoff: float = 2.0  # seconds before the second attempt, doubled after each
-    max_bytes: int = 50 * MB
+    timeout: float = FETCH.timeout_s  # seconds per attempt
+    attempts: int = FETCH.attempts
+    backoff: float = FETCH.backoff_s  # seconds before the second attempt, doubled after each
+    max_bytes: int = FETCH.max_bytes
 
     @classmethod
     def from_environment(cls) -> FetchSettings:

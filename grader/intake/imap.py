@@ -27,12 +27,11 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from grader.errors import UserError
+from grader.limits import MAILBOX
 
 PASSWORD_VARIABLE = "GRADER_IMAP_PASSWORD"
 TOKEN_VARIABLE = "GRADER_IMAP_OAUTH2_TOKEN"
-DEFAULT_PORT = 993
 SCHEME = "imaps://"
-FETCH_BATCH = 25  # messages per UID FETCH: few round trips, bounded memory
 _UID = re.compile(rb"\bUID (\d+)")
 
 SCHEMA = """
@@ -71,14 +70,14 @@ def parse_url(text: str) -> MailboxUrl:
     folder '/' and spaces (as is or %20); no folder means INBOX."""
     if text.lower().startswith("imap://"):
         raise UserError(
-            f"{text}: the mailbox is read over TLS only; write imaps:// (port {DEFAULT_PORT})"
+            f"{text}: the mailbox is read over TLS only; write imaps:// (port {MAILBOX.imap_port})"
         )
     rest = text[len(SCHEME) :]
     authority, _, folder = rest.partition("/")
     user, at, hostport = authority.rpartition("@")
     parts = urlsplit(f"//{hostport}")
     try:
-        port = parts.port or DEFAULT_PORT
+        port = parts.port or MAILBOX.imap_port
     except ValueError:
         port = 0
     if not at or not user or not parts.hostname or not port:
@@ -237,8 +236,8 @@ class Session:
 
     def fetch(self, uids: list[int]) -> Iterator[tuple[int, bytes]]:
         """``(uid, raw message)`` for each UID, never setting \\Seen (BODY.PEEK)."""
-        for start in range(0, len(uids), FETCH_BATCH):
-            batch = uids[start : start + FETCH_BATCH]
+        for start in range(0, len(uids), MAILBOX.fetch_batch):
+            batch = uids[start : start + MAILBOX.fetch_batch]
             _, data = self._call("FETCH", ",".join(map(str, batch)), "(UID BODY.PEEK[])")
             for part in data:
                 if isinstance(part, tuple) and (found := _UID.search(part[0])):

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from grader.bundle import DEFAULT_PROJECTS
 from grader.errors import UserError
 from grader.intake.common import (
     DEFAULT_LIMITS,
@@ -31,6 +30,7 @@ from grader.intake.manifest import check_student_id
 from grader.intake.merged_pdf import write_merged_pdf
 from grader.intake.parcels import Parcel, Settings
 from grader.intake.placing import place_student
+from grader.limits import COURSE
 from grader.roster import Roster, load_roster
 
 
@@ -94,7 +94,7 @@ def collect(
     deadline: datetime | None = None,
     *,
     limits: Limits = DEFAULT_LIMITS,
-    projects_required: int = DEFAULT_PROJECTS,
+    projects_required: int = COURSE.projects,
     roster: Roster | None = None,
     project_titles: Sequence[str] = (),
     fetch: object | None = None,

@@ -24,7 +24,7 @@ from grader.report.build import (
 )
 from grader.report.check import check_pdf
 from grader.report.inline import Span, tex_spans
-from grader.report.layout import LAYOUTS, MAX_PAGES, MIN_BODY_SIZE
+from grader.report.layout import LAYOUTS
 from grader.report.notebook import FIGURE_TAG
 from grader.report.sections import SECTIONS, SYNONYMS, section_of
 from grader.report.sources import FRONT_MATTER_KEYS, REQUIRED_KEYS
@@ -33,8 +33,6 @@ __all__ = [
     "FIGURE_TAG",
     "FRONT_MATTER_KEYS",
     "LAYOUTS",
-    "MAX_PAGES",
-    "MIN_BODY_SIZE",
     "PAPERS",
     "REQUIRED_KEYS",
     "SECTIONS",

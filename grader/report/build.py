@@ -15,9 +15,10 @@ from reportlab.platypus import LayoutError
 
 from grader.errors import UserError
 from grader.fonts import SERIF, fonts
+from grader.limits import REPORT
 from grader.report.check import check_pdf
 from grader.report.document import Report, all_spans, check_citations
-from grader.report.layout import LAYOUTS, MAX_PAGES, Layout, Typeset
+from grader.report.layout import LAYOUTS, Layout, Typeset
 from grader.report.notebook import read_notebook
 from grader.report.sources import read_markdown
 from grader.report.typeset import Typesetter
@@ -95,10 +96,10 @@ def typeset(report: Report, paper: str = "a4") -> Typeset:
             ) from error
 
     roomiest = attempt(LAYOUTS[0])
-    if roomiest.pages <= MAX_PAGES:
+    if roomiest.pages <= REPORT.max_pages:
         return roomiest
     tightest = attempt(LAYOUTS[-1])
-    if tightest.pages > MAX_PAGES:
+    if tightest.pages > REPORT.max_pages:
         words = max(10, math.ceil(tightest.overflow * tightest.words_per_pt / 10) * 10)
         raise ReportDoesNotFit(
             f"{report.source} does not fit on two pages, even with {tightest.layout.describe()}, "
@@ -112,7 +113,7 @@ def typeset(report: Report, paper: str = "a4") -> Typeset:
     while high - low > 1:
         middle = (low + high) // 2
         result = attempt(LAYOUTS[middle])
-        if result.pages <= MAX_PAGES:
+        if result.pages <= REPORT.max_pages:
             fits, high = result, middle
         else:
             low = middle
@@ -163,7 +164,7 @@ def cli(args: Any) -> int:
         for problem in problems:
             print(problem)
         if not problems:
-            print(f"{source}: OK (at most {MAX_PAGES} pages, the six sections in order)")
+            print(f"{source}: OK (at most {REPORT.max_pages} pages, the six sections in order)")
         return 1 if problems else 0
     output = Path(args.output) if args.output else source.with_suffix(".pdf")
     report = read_report(source)

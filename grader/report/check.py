@@ -9,7 +9,7 @@ from pathlib import Path
 
 from reportlab.lib.pagesizes import A4, LETTER
 
-from grader.report.layout import MAX_PAGES
+from grader.limits import REPORT
 from grader.report.pdf_reading import (
     PdfFacts,
     PdfLimits,
@@ -39,8 +39,10 @@ def check_pdf(path: Path, limits: PdfLimits | None = None) -> list[str]:
     if not facts.pages:
         return [f"{path}: the PDF has no pages"]
     problems = []
-    if facts.pages > MAX_PAGES:
-        problems.append(f"{path}: {facts.pages} pages; the report must fit on {MAX_PAGES} pages")
+    if facts.pages > REPORT.max_pages:
+        problems.append(
+            f"{path}: {facts.pages} pages; the report must fit on {REPORT.max_pages} pages"
+        )
     problems.extend(f"{path}: {problem}" for problem in _size_problems(facts.sizes))
     if not "".join(facts.texts).strip():
         problems.append(f"{path}: {_no_text(facts)}")

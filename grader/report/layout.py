@@ -1,12 +1,11 @@
-"""Layouts from roomy to tight (body text never under MIN_BODY_SIZE), and what typesetting one
+"""Layouts from roomy to tight (body text never under REPORT.min_body_pt), and what typesetting one
 layout gives."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-MAX_PAGES = 2
-MIN_BODY_SIZE = 9.0
+from grader.limits import REPORT
 
 
 @dataclass(frozen=True)
@@ -22,7 +21,9 @@ class Layout:
 
 
 _ROOMY = Layout(body_size=10.5, leading=1.3, spacing=0.6, figure_height=0.34, margin=2.2)
-_TIGHT = Layout(body_size=MIN_BODY_SIZE, leading=1.15, spacing=0.22, figure_height=0.2, margin=1.5)
+_TIGHT = Layout(
+    body_size=REPORT.min_body_pt, leading=1.15, spacing=0.22, figure_height=0.2, margin=1.5
+)
 _STEPS = 8
 
 

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import signal
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.errors import UserError
+from grader.limits import REPORT, PdfLimits
 
 TOO_SLOW = "this PDF takes too long to read: export it again from the program that made it"
 LOCKED = (
@@ -25,30 +24,6 @@ DAMAGED = (
     "program that made it"
 )
 _CHILD = Path(__file__).with_name("pdf_child.py")
-
-
-@dataclass(frozen=True)
-class PdfLimits:
-    """What reading one PDF may take. A two-page report from Word, LaTeX or Google Docs
-    reads in well under a second and 100 MB; a 350-page book's page sizes and first pages in
-    a few seconds."""
-
-    cpu_seconds: int = 20
-    memory_bytes: int = 1536 * 1024 * 1024  # address space: pypdf's own share is the most
-    wall_seconds: float = 120.0  # a child waiting on a busy machine, never forever
-
-    @classmethod
-    def from_environment(cls) -> PdfLimits:
-        """The defaults, or ``GRADER_PDF_CPU_SECONDS`` and ``GRADER_PDF_MEMORY_MB`` where set
-        (a slow machine, a course whose reports are large)."""
-        try:
-            cpu = int(os.environ.get("GRADER_PDF_CPU_SECONDS") or cls.cpu_seconds)
-            memory = int(os.environ.get("GRADER_PDF_MEMORY_MB") or 0) * 1024 * 1024
-        except ValueError:
-            raise UserError(
-                "GRADER_PDF_CPU_SECONDS and GRADER_PDF_MEMORY_MB must be whole numbers"
-            ) from None
-        return cls(cpu, memory or cls.memory_bytes, max(cls.wall_seconds, 6.0 * cpu))
 
 
 class PdfUnreadable(Exception):
@@ -71,10 +46,11 @@ class PdfFacts:
 # What a PDF's content told, by SHA-256: collect reads each report to pair it with its project,
 # then checks it; the child is started once per content.
 _READ: dict[tuple[str, int, PdfLimits], PdfFacts | PdfUnreadable] = {}
-_READ_KEPT = 512
 
 
-def read_pdf(path: Path, read_pages: int = 10, limits: PdfLimits | None = None) -> PdfFacts:
+def read_pdf(
+    path: Path, read_pages: int = REPORT.pages_read, limits: PdfLimits | None = None
+) -> PdfFacts:
     """The facts of the PDF at ``path``; PdfUnreadable with the reason for the student.
     ``limits``: :meth:`PdfLimits.from_environment` unless given."""
     limits = limits or PdfLimits.from_environment()
@@ -84,7 +60,7 @@ def read_pdf(path: Path, read_pages: int = 10, limits: PdfLimits | None = None) 
             _READ[key] = _read_in_child(path, read_pages, limits)
         except PdfUnreadable as unreadable:
             _READ[key] = unreadable
-        while len(_READ) > _READ_KEPT:
+        while len(_READ) > REPORT.pdfs_kept:
             del _READ[next(iter(_READ))]
     found = _READ[key]
     if isinstance(found, PdfUnreadable):

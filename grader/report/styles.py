@@ -8,7 +8,8 @@ from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT
 from reportlab.lib.styles import ParagraphStyle
 
-from grader.report.layout import MIN_BODY_SIZE, Layout
+from grader.limits import REPORT
+from grader.report.layout import Layout
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,8 @@ def styles(layout: Layout, serif: str, mono: str) -> Styles:
     small = ParagraphStyle(
         "small",
         parent=body,
-        fontSize=max(MIN_BODY_SIZE, size - 1),
-        leading=max(MIN_BODY_SIZE, size - 1) * layout.leading,
+        fontSize=max(REPORT.min_body_pt, size - 1),
+        leading=max(REPORT.min_body_pt, size - 1) * layout.leading,
         spaceAfter=0,
     )
     caption = ParagraphStyle("caption", parent=small, alignment=TA_CENTER)

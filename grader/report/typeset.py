@@ -3,6 +3,7 @@ title block, sections, figures with captions, tables, numbered references and pa
 
 from __future__ import annotations
 
+import builtins
 import io
 import re
 from collections.abc import Iterable, Sequence
@@ -35,6 +36,7 @@ from reportlab.platypus import (
 )
 
 from grader.fonts import MONO, SERIF, code_block, extractable, fonts, shaped
+from grader.limits import REPORT
 from grader.report.document import (
     Block,
     Code,
@@ -52,7 +54,7 @@ from grader.report.document import (
 )
 from grader.report.formulas import MathCanvas
 from grader.report.inline import LINE_BREAK, Span
-from grader.report.layout import MAX_PAGES, MIN_BODY_SIZE, Layout, Typeset
+from grader.report.layout import Layout, Typeset
 from grader.report.markup import markup
 from grader.report.sections import REFERENCES
 from grader.report.styles import styles
@@ -226,7 +228,7 @@ class Typesetter:
     def code_block(self, code: str) -> XPreformatted:
         return code_block(code, self.style.code, self.width - 8)
 
-    def figures(self, figures: Sequence[Figure]) -> list[Flowable]:
+    def figures(self, figures: Sequence[Figure]) -> builtins.list[Flowable]:
         """Figures one per row, or two side by side when they come together."""
         story: list[Flowable] = []
         for row in (figures[i : i + 2] for i in range(0, len(figures), 2)):
@@ -250,7 +252,7 @@ class Typesetter:
             story.append(Spacer(1, self.style.body.spaceAfter))
         return story
 
-    def figure_cell(self, figure: Figure, max_width: float) -> list[Flowable]:
+    def figure_cell(self, figure: Figure, max_width: float) -> builtins.list[Flowable]:
         self.figure_count += 1
         pixels_wide, pixels_high = ImageReader(io.BytesIO(figure.image)).getSize()
         max_height = self.height * self.layout.figure_height
@@ -268,7 +270,7 @@ class Typesetter:
             self.paragraph(caption, style),
         ]
 
-    def references(self) -> list[Flowable]:
+    def references(self) -> builtins.list[Flowable]:
         return [
             self.paragraph(entry, self.style.reference, bulletText=f"[{number}]")
             for number, entry in enumerate(references(self.report), start=1)
@@ -314,15 +316,15 @@ class Typesetter:
         document.build(self.flowables(), canvasmaker=MathCanvas)
         # What spills past the last page, less the gap a figure or table too tall to fit left
         # at the bottom of it: shortening the text by that much pulls everything back.
-        spilled = sum(self.height - gap for gap in free[MAX_PAGES:])
-        overflow = max(0.0, spilled - free[MAX_PAGES - 1]) if spilled else 0.0
+        spilled = sum(self.height - gap for gap in free[REPORT.max_pages :])
+        overflow = max(0.0, spilled - free[REPORT.max_pages - 1]) if spilled else 0.0
         return Typeset(
             buffer.getvalue(), document.page, self.layout, overflow, self._words_per_pt()
         )
 
     def _page_number(self, canvas: Any, document: BaseDocTemplate) -> None:
         canvas.saveState()
-        canvas.setFont(self.serif, MIN_BODY_SIZE)
+        canvas.setFont(self.serif, REPORT.min_body_pt)
         canvas.drawCentredString(self.paper[0] / 2, self.margin / 2, str(document.page))
         canvas.restoreState()
 

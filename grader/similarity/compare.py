@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
+from grader.limits import SIMILARITY
 from grader.similarity import images
 from grader.similarity.calibration import Calibration, from_values, sample_pairs
 from grader.similarity.candidates import (
@@ -28,11 +29,7 @@ from grader.similarity.candidates import (
 from grader.similarity.fingerprints import Print, code_prints, text_prints
 from grader.similarity.sources import IMAGE_SUFFIXES, Document, Figure, Part
 
-PARALLEL_FROM = 200  # hand-ins from which fingerprinting is spread over processes
-MAX_WORKERS = 4
 PUBLIC_SHARE = 0.5  # a hand-in this much of whose own code or text is in one public source
-MAX_MATCHES = 8  # passages shown side by side per pair and kind
-NEAR_MISSES = 10  # highest unflagged pairs listed on the page, to show where the line falls
 
 
 @dataclass(frozen=True)
@@ -114,7 +111,7 @@ def _matches(
         spans_r = _spans(p for p in rp if p.part == best and p.hash in common)
         found.append((len(common), Match(left_parts[part], right_parts[best], spans_l, spans_r)))
     found.sort(key=lambda item: -item[0])
-    return [match for _, match in found[:MAX_MATCHES]]
+    return [match for _, match in found[: SIMILARITY.max_matches]]
 
 
 def _answer_parts(kind: Kind, release: Document) -> frozenset[str]:
@@ -154,8 +151,8 @@ def _fingerprint_all(
     kind: Kind, texts: list[list[str]], progress: Callable[[str, int, int], None] | None
 ) -> list[list[Print]]:
     """Every hand-in's fingerprints; a large class on every core (the work is pure)."""
-    workers = min(os.cpu_count() or 1, MAX_WORKERS)
-    parallel = len(texts) >= PARALLEL_FROM and workers > 1
+    workers = min(os.cpu_count() or 1, SIMILARITY.max_workers)
+    parallel = len(texts) >= SIMILARITY.parallel_from and workers > 1
     out: list[list[Print]] = []
     with ProcessPoolExecutor(workers) if parallel else contextlib.nullcontext() as pool:
         results = pool.map(kind.prints, texts, chunksize=16) if pool else map(kind.prints, texts)
@@ -246,7 +243,7 @@ def compare_kind(
         else:
             unflagged.append((a, b, evidence))
     unflagged.sort(key=lambda item: -item[2].closeness)
-    findings.near_misses.extend(unflagged[:NEAR_MISSES])
+    findings.near_misses.extend(unflagged[: SIMILARITY.near_misses])
     _against_public(
         kind, docs, known, prints, beyond_release, public_index, public_prints, findings
     )
@@ -351,7 +348,7 @@ def compare_figures(
         best = min(bits for _, _, bits in shared)
         detail = f"{len(shared)} near-identical figure(s), closest {best} of 256 hash bits apart"
         evidence = Evidence("figure", 1.0 - best / 256, detail, True)
-        evidence.figures = shared[:MAX_MATCHES]
+        evidence.figures = shared[: SIMILARITY.max_matches]
         findings.pairs.setdefault(key, []).append(evidence)
 
 

@@ -16,13 +16,14 @@ from collections import defaultdict
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from grader.limits import SIMILARITY
+
 SIDE = 64
 LOW = 16
 BANDS = 16
 NEAR_BITS = 15  # at most BANDS - 1, so that banding is exact
 THUMBNAIL_PX = 220
 MIN_CONTRAST = 2.0  # grey-level spread below which an image is blank: no evidence
-_MAX_PIXELS = 40_000_000
 
 
 def _dct_matrix(n: int) -> np.ndarray:
@@ -56,7 +57,7 @@ def _open(data: bytes) -> Image.Image | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            Image.MAX_IMAGE_PIXELS = _MAX_PIXELS
+            Image.MAX_IMAGE_PIXELS = SIMILARITY.max_pixels
             image = Image.open(io.BytesIO(data))
             image.draft("RGB", (SIDE * 4, SIDE * 4))  # JPEG: decode at a lower scale
             image.load()

@@ -23,17 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.errors import UserError
+from grader.limits import SIMILARITY
 from grader.similarity import images
 
 NOTEBOOK = ".ipynb"
 PROSE_SUFFIXES = frozenset({".md", ".txt", ".tex", ".rst"})
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp"})
-MIN_FILE_BYTES = 64  # smaller files (an empty __init__.py, a one-line .gitignore) prove nothing
 _SKIPPED_NAMES = frozenset({"manifest.json", "submission.toml", ".ds_store", "thumbs.db"})
-_PDF_TIMEOUT_S = 60
-PASSAGE_CHARS = 600
-PDF_THREADS = 4  # pdftotext processes at once
-MAX_READ_BYTES = 20 * 1024 * 1024  # larger images and texts are compared by hash only
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _TAG = re.compile(r"<[^>]{0,2000}>")
@@ -128,14 +124,14 @@ def plain_markdown(text: str) -> str:
 def paragraphs(text: str) -> list[str]:
     """Blank-line separated paragraphs, each on one line, the empty ones dropped; a long one
     (PDF text often has no blank lines) is cut at sentence ends into passages of about
-    PASSAGE_CHARS, so the page can show the matching part side by side."""
+    SIMILARITY.passage_chars, so the page can show the matching part side by side."""
     blocks = re.split(r"\n\s*\n", text.replace("\r\n", "\n").replace("\f", "\n\n"))
     out = []
     for block in blocks:
         flat = " ".join(block.split())
         passage = ""
         for sentence in re.split(r"(?<=[.!?])\s+(?=[A-Z0-9])", flat):
-            if passage and len(passage) + len(sentence) > PASSAGE_CHARS:
+            if passage and len(passage) + len(sentence) > SIMILARITY.passage_chars:
                 out.append(passage)
                 passage = ""
             passage = f"{passage} {sentence}".strip()
@@ -162,7 +158,7 @@ def pdf_text(path: Path, cache: Path | None) -> str:
         run = subprocess.run(
             ["pdftotext", "-enc", "UTF-8", "-q", str(path), "-"],
             capture_output=True,
-            timeout=_PDF_TIMEOUT_S,
+            timeout=SIMILARITY.pdf_timeout_s,
             check=False,
         )
         text = run.stdout.decode("utf-8", "replace") if run.returncode == 0 else ""
@@ -194,7 +190,7 @@ def _file_entry(path: Path, name: str) -> FileEntry:
 
 def _files(folder: Path) -> list[Path]:
     """Every file under ``folder``, sorted (os.walk: much cheaper than Path.rglob)."""
-    found = []
+    found: list[Path] = []
     for top, dirs, names in os.walk(folder):
         dirs.sort()
         found.extend(Path(top) / name for name in names)
@@ -218,11 +214,11 @@ def read_folder(folder: Path, doc: Document, pdfs: list) -> None:
             read_notebook(path, name, doc)
             continue
         entry = _file_entry(path, name)
-        if entry.size >= MIN_FILE_BYTES:
+        if entry.size >= SIMILARITY.min_file_bytes:
             doc.files.append(entry)
-        if suffix in IMAGE_SUFFIXES and entry.size <= MAX_READ_BYTES:
+        if suffix in IMAGE_SUFFIXES and entry.size <= SIMILARITY.max_read_bytes:
             _add_figure(doc, name, path.read_bytes())
-        elif suffix in PROSE_SUFFIXES and entry.size <= MAX_READ_BYTES:
+        elif suffix in PROSE_SUFFIXES and entry.size <= SIMILARITY.max_read_bytes:
             text = path.read_bytes().decode("utf-8", "replace")
             doc.prose.extend(Part(name, p) for p in paragraphs(text))
         elif suffix == ".pdf":
@@ -252,7 +248,7 @@ def _collect_pdfs(futures: list, progress=None) -> None:
 
 def read_pdfs(pdfs: list, cache: Path | None, progress=None) -> None:
     """Extract the queued PDFs, a few at a time (pdftotext runs outside the GIL)."""
-    with ThreadPoolExecutor(max_workers=PDF_THREADS) as pool:
+    with ThreadPoolExecutor(max_workers=SIMILARITY.pdf_threads) as pool:
         _collect_pdfs([(item, pool.submit(_pdf_job, item, cache)) for item in pdfs], progress)
 
 
@@ -323,7 +319,7 @@ def read_students(
     hand_ins, notes = expand(paths)
     docs = []
     # PDFs are extracted in threads while the next hand-ins are read.
-    with ThreadPoolExecutor(max_workers=PDF_THREADS) as pool:
+    with ThreadPoolExecutor(max_workers=SIMILARITY.pdf_threads) as pool:
         futures = []
         for count, path in enumerate(hand_ins, 1):
             queued: list = []
@@ -379,7 +375,7 @@ def _read_single_file(path: Path, doc: Document, pdfs: list) -> None:
     entry = _file_entry(path, path.name)
     suffix = path.suffix.lower()
     doc.files.append(entry)
-    if entry.size > MAX_READ_BYTES:
+    if entry.size > SIMILARITY.max_read_bytes:
         return
     if suffix in IMAGE_SUFFIXES:
         _add_figure(doc, path.name, path.read_bytes())

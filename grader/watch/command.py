@@ -11,6 +11,7 @@ from grader.course.commands import add_common, course_file
 from grader.course.config import load_course
 from grader.course.mail import sender_address
 from grader.errors import UserError
+from grader.limits import MAILBOX
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,13 +28,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--submissions", default="submissions", help="where collect puts the hand-ins"
     )
     parser.add_argument(
-        "--interval", type=float, default=5.0, help="seconds between polls (default 5)"
+        "--interval",
+        type=float,
+        default=MAILBOX.watch_interval_s,
+        help=f"seconds between polls (default {MAILBOX.watch_interval_s:g})",
     )
     parser.add_argument(
         "--max-per-hour",
         type=int,
-        default=4,
-        help="gradings per student and assignment in an hour (default 4); the rest wait",
+        default=MAILBOX.watch_max_per_hour,
+        help=(
+            "gradings per student and assignment in an hour"
+            f" (default {MAILBOX.watch_max_per_hour}); the rest wait"
+        ),
     )
     parser.add_argument("--once", action="store_true", help="poll and answer once, then stop")
     parser.add_argument("--cafile", default=None, help="IMAP: PEM of certificates to trust")
@@ -41,7 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--smtp-port", type=int, default=None, help="default 587, or 465 with tls")
     parser.add_argument("--security", choices=smtp.SECURITY, default="starttls")
     parser.add_argument("--smtp-cafile", default=None, help="SMTP: PEM of certificates to trust")
-    parser.add_argument("--workers", type=int, default=1, help="notebooks graded at once")
+    parser.add_argument(
+        "--workers", type=int, default=MAILBOX.watch_workers, help="notebooks graded at once"
+    )
     parser.add_argument(
         "--unsafe-no-sandbox",
         action="store_true",

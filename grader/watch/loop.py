@@ -27,6 +27,7 @@ from grader.course.rubric import load_projects
 from grader.errors import UserError
 from grader.gradebook import GRADER_ERROR, Row
 from grader.intake.imap import MailboxUnavailable, MailboxUrl, Session
+from grader.limits import MAILBOX
 from grader.watch import replies
 from grader.watch.handins import Context, handle
 from grader.watch.state import Job, WatchBook, now
@@ -41,9 +42,9 @@ class Options:
     submissions: Path
     sender: Address
     server: smtp.Smtp
-    interval: float = 5.0
-    max_per_hour: int = 4
-    workers: int = 1
+    interval: float = MAILBOX.watch_interval_s
+    max_per_hour: int = MAILBOX.watch_max_per_hour
+    workers: int = MAILBOX.watch_workers
     unsafe_no_sandbox: bool = False
 
 

@@ -1,7 +1,7 @@
 """The gate every request passes before any page: the served host names, the session, the size
 and kind of a POST's body, its CSRF token, and the headers every answer carries (errors too).
 
-The body of a POST is read here once, up to :data:`~grader.web.inputs.MAX_BODY_BYTES`, parsed
+The body of a POST is read here once, up to :data:`grader.limits.WEB`'s ``body_bytes``, parsed
 by :func:`grader.web.inputs.parse_body`, and handed on both as ``request.state.posted`` and as
 the same bytes to the application: checking the CSRF token never takes from a handler what it
 reads.
@@ -17,7 +17,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from grader.web.inputs import MAX_BODY_BYTES, BadRequest, parse_body
+from grader.limits import WEB
+from grader.web.inputs import BadRequest, parse_body
 from grader.web.security import (
     CSRF_FIELD,
     LOGIN_FIELD,
@@ -122,7 +123,7 @@ class Gate:
 
 async def _read_body(request: Request, receive: Receive) -> bytes:
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+    if declared.isdigit() and int(declared) > WEB.body_bytes:
         raise BadRequest(_too_large(int(declared)), status=413)
     chunks, size = [], 0
     while True:
@@ -131,7 +132,7 @@ async def _read_body(request: Request, receive: Receive) -> bytes:
             break
         chunk = message.get("body", b"")
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
+        if size > WEB.body_bytes:
             raise BadRequest(_too_large(size), status=413)
         chunks.append(chunk)
         if not message.get("more_body", False):
@@ -142,7 +143,7 @@ async def _read_body(request: Request, receive: Receive) -> bytes:
 def _too_large(size: int) -> str:
     return (
         f"this request's body ({size:,} bytes or more) is over the dashboard's limit of "
-        f"{MAX_BODY_BYTES:,} bytes"
+        f"{WEB.body_bytes:,} bytes"
     )
 
 

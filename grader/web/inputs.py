@@ -1,7 +1,7 @@
 """Every value a request brings in, checked in one place: each bad one is a 4xx with a message
 saying what to send instead, never an exception from deep inside a handler.
 
-A POST's body is read once, by the gate (:mod:`grader.web.gate`), up to :data:`MAX_BODY_BYTES`,
+A POST's body is read once, by the gate (:mod:`grader.web.gate`), up to :data:`WEB.body_bytes`,
 and parsed here into a :class:`Posted`; handlers read that, never the raw body.
 """
 
@@ -14,10 +14,8 @@ from urllib.parse import parse_qsl
 
 from starlette.exceptions import HTTPException
 
-MAX_BODY_BYTES = 1024 * 1024  # a rubric form or a JSON mark is a few kB; 1 MB is ample
-MAX_COMMENT_CHARS = 10_000  # about two pages of feedback on one criterion
-MAX_FIELDS = 500  # a rubric form has 4 fields per criterion
-MAX_TOKEN_CHARS = 200  # the access and CSRF tokens are 32 to 64 characters
+from grader.limits import WEB
+
 FORM_TYPE = "application/x-www-form-urlencoded"
 JSON_TYPE = "application/json"
 
@@ -39,7 +37,7 @@ def ascii_token(value: str | bytes | None) -> bytes | None:
             return None
         value = value.encode("ascii")
     raw = value
-    if not raw or len(raw) > MAX_TOKEN_CHARS or not all(0x21 <= b <= 0x7E for b in raw):
+    if not raw or len(raw) > WEB.token_chars or not all(0x21 <= b <= 0x7E for b in raw):
         return None
     return raw
 
@@ -67,16 +65,16 @@ def comment(text: object) -> str:
         return ""
     if not isinstance(text, str):
         raise BadRequest("a comment must be text")
-    if len(text) > MAX_COMMENT_CHARS:
+    if len(text) > WEB.comment_chars:
         raise BadRequest(
             f"a comment of {len(text):,} characters is too long: keep it under "
-            f"{MAX_COMMENT_CHARS:,} (put longer feedback in a file for the student)"
+            f"{WEB.comment_chars:,} (put longer feedback in a file for the student)"
         )
     return text
 
 
 def text_field(value: object, name: str) -> str:
-    if not isinstance(value, str) or not value or len(value) > MAX_TOKEN_CHARS:
+    if not isinstance(value, str) or not value or len(value) > WEB.token_chars:
         raise BadRequest(f"send {name} as a short text")
     return value
 
@@ -105,9 +103,9 @@ def parse_body(content_type: str, body: bytes) -> Posted:
         raise BadRequest("the request's body is not UTF-8 text") from None
     if kind == FORM_TYPE:
         try:
-            pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FIELDS)
+            pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=WEB.fields)
         except ValueError:
-            raise BadRequest(f"a form has at most {MAX_FIELDS} fields") from None
+            raise BadRequest(f"a form has at most {WEB.fields} fields") from None
         return Posted(dict(pairs))
     if kind == JSON_TYPE:
         try:

@@ -15,6 +15,7 @@ from grader.course.marks import check_mark, project_score, record_mark
 from grader.course.pages import checks_html
 from grader.course.rubric import Projects
 from grader.errors import UserError
+from grader.limits import WEB
 from grader.roster import Person
 from grader.web import inputs, studentfiles
 from grader.web.app import Dashboard
@@ -108,7 +109,7 @@ class MarkingPages:
             total=len(ids),
             previous=ids[index - 1] if index > 0 else None,
             next_unmarked=next((s for s, done in after if not done), None),
-            max_comment=inputs.MAX_COMMENT_CHARS,
+            max_comment=WEB.comment_chars,
             # Checks from before the hand-in folder was recorded show no file: say why.
             checks_predate_folders=bool(checks.get("files")) and "folder" not in checks,
         )

@@ -19,17 +19,15 @@ from grader.course.config import Component, Course
 from grader.errors import UserError
 from grader.export import write_grades_csv
 from grader.gradebook import Gradebook
+from grader.limits import RunLimits, regrade_timeout_s
 
 GRADES_CSV = "grades.csv"
-# Beyond the notebook's own limit: starting the sandbox, then one probe call per graded
-# function (each within the cell limit), scoring and writing.
-STARTUP_SECONDS = 120
 
 
 def regrade_timeout(config: AssignmentConfig) -> float:
     """Seconds one regrade may take, from the assignment's own limits."""
-    probes = (len(config.functions) + 1) * config.cell_timeout
-    return config.notebook_timeout + probes + STARTUP_SECONDS
+    run = RunLimits(cell_timeout=config.cell_timeout, notebook_timeout=config.notebook_timeout)
+    return regrade_timeout_s(run, len(config.functions))
 
 
 def command(course: Course, component: Component, out: Path, source: str) -> list[str]:

@@ -1,7 +1,7 @@
 """Regrades as background jobs: a click queues one and the page answers at once.
 
-At most one job per student is queued or running, at most :data:`MAX_WAITING` in all, and
-:data:`RUNNING_AT_ONCE` grading runs at a time (each is a whole sandboxed notebook run). Every
+At most one job per student is queued or running, at most :data:`WEB.regrades_waiting` in all, and
+:data:`WEB.regrades_at_once` grading runs at a time (each is a whole sandboxed notebook run). Every
 job's state is a row of the course gradebook (``<out>/gradebook.sqlite``, table
 ``serve_regrades``), so the student's page shows it after a reload or a restart; a job the
 server stopped before it ended says so.
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-RUNNING_AT_ONCE = 1  # a grading run takes a core and up to the assignment's memory limit
-MAX_WAITING = 8  # queued or running, over all students
+from grader.limits import WEB
+
 ACTIVE = ("queued", "running")
 
 _SCHEMA = """
@@ -124,16 +124,16 @@ class RegradeQueue:
         self.store = store
         self._run = run
         self._lock = threading.Lock()  # checking the bounds and adding a job is one step
-        self._pool = ThreadPoolExecutor(RUNNING_AT_ONCE, thread_name_prefix="regrade")
+        self._pool = ThreadPoolExecutor(WEB.regrades_at_once, thread_name_prefix="regrade")
 
     def submit(self, student: str, component: str) -> str:
         """``queued``; ``busy`` when this student already has a job; ``full`` when
-        :data:`MAX_WAITING` jobs are waiting."""
+        :data:`WEB.regrades_waiting` jobs are waiting."""
         with self._lock:
             active = self.store.active()
             if any(job.student == student for job in active):
                 return "busy"
-            if len(active) >= MAX_WAITING:
+            if len(active) >= WEB.regrades_waiting:
                 return "full"
             job_id = self.store.add(student, component, "queued")
         self._pool.submit(self._work, job_id, student, component)

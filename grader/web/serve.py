@@ -15,6 +15,7 @@ from pathlib import Path
 
 from grader.course.config import load_course
 from grader.errors import UserError
+from grader.limits import WEB
 
 TOKEN_ENV = "GRADER_SERVE_TOKEN"  # a fixed token for scripts; otherwise a fresh one per start
 
@@ -93,7 +94,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default: this machine only)"
     )
-    parser.add_argument("--port", type=int, default=8765, help="port (default: 8765)")
+    parser.add_argument("--port", type=int, default=WEB.port, help=f"port (default: {WEB.port})")
     parser.add_argument(
         "--marker", default=None, help="name recorded with marks (default: your user name)"
     )

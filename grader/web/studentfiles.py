@@ -15,12 +15,13 @@ from pathlib import Path
 import nbformat
 from nbconvert import HTMLExporter
 
+from grader.limits import WEB
+
 # Served with every student-made file: it may show itself, never run anything or load anything.
 SANDBOX_CSP = (
     "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:"
 )
 RENDER_DPI = 80  # report pages: readable beside the rubric, light to send
-RENDER_TIMEOUT = 60  # seconds for pdftoppm on one report
 # The look of a notebook shown to the marker (no script, no external resource).
 _NOTEBOOK_STYLE = (Path(__file__).parent / "templates" / "notebook.css").read_text()
 
@@ -64,7 +65,7 @@ def report_pages(out: Path, pdf: Path) -> list[Path]:
             ["pdftoppm", "-png", "-r", str(RENDER_DPI), "-l", "6", str(pdf), str(folder / "page")],
             check=True,
             capture_output=True,
-            timeout=RENDER_TIMEOUT,
+            timeout=WEB.render_timeout_s,
         )
     except (OSError, subprocess.SubprocessError):
         return []

@@ -14,10 +14,10 @@ import os
 import signal
 
 from . import seal, standin, watch, wire
+from .limits import CALL_BYTES
 
 _SIMPLE = ("?", "b", "B", "h", "H", "i", "I", "l", "L", "q", "Q", "e", "f", "d")
 _NATIVE_8 = {"l": "q", "L": "Q"}  # on 64-bit Linux
-_MAX_ORDER = 1 << 26
 _b = builtins
 _len, _type, _isinstance, _memoryview, _float = _b.len, _b.type, _b.isinstance, _b.memoryview, float
 _list, _tuple, _dict, _str, _bytes, _id, _set = list, tuple, dict, str, bytes, id, set
@@ -45,7 +45,7 @@ def serve(namespace: dict, down: int, up: int, limit: int, forbidden=()) -> None
         return
     wire.send(up, "h", _getpid())
     while True:
-        order = wire.receive(down, _MAX_ORDER)
+        order = wire.receive(down, CALL_BYTES)
         if order is None or order[0] != "k":
             return
         name, args, *stand_ins = order[1]  # stand-ins: a diagnosis's parts (see .standin)

@@ -19,16 +19,14 @@ import sys
 import time
 
 from . import filters, probe, seal, shared, watch, wire
+from .limits import ERROR_CHARS, FORK_ATTEMPTS, ORDER_BYTES
 
 _write, _fork, _waitpid, _exit, _kill = os.write, os.fork, os.waitpid, os._exit, os.kill
 _SIGKILL, _sleep, _suppress = signal.SIGKILL, time.sleep, contextlib.suppress
-_FORK_ATTEMPTS = 20
 _close, _waitstatus = os.close, os.waitstatus_to_exitcode
 len, type, str, isinstance, BaseException = len, type, str, isinstance, BaseException  # noqa: A001
 _signal, _SIGINT, _IGNORE = signal.signal, signal.SIGINT, signal.SIG_IGN
 _interrupt = signal.default_int_handler
-_MAX_ORDER = 1 << 22  # a cell's source, a chunk of a file, a call's arguments
-_MAX_MESSAGE = 2000  # of a cell's error (the grader keeps less)
 # What a cell could replace that the grader's side might have used: watched, so that a
 # failure it causes names the cell.
 _WATCHED = (
@@ -45,7 +43,7 @@ class _Orders:
 
     def __init__(self, fd: int):
         self._socket = socket.socket(fileno=fd)
-        self._reader = wire.Reader(_MAX_ORDER)
+        self._reader = wire.Reader(ORDER_BYTES)
         self.descriptors: list[int] = []
 
     def fileno(self) -> int:
@@ -206,7 +204,7 @@ def main(settings: dict, down: int, up: int, output: int) -> None:
             watched = now
             reply = (index, None, None, budget["dropped"], patched, None)
             if failure is not None:
-                name = type(failure).__name__[:_MAX_MESSAGE]
+                name = type(failure).__name__[:ERROR_CHARS]
                 line = _cell_line(failure)
                 reply = (index, name, _text(failure), budget["dropped"], patched, line)
             wire.send(up, "d", reply)
@@ -251,7 +249,7 @@ def _fork_probe(first: bool) -> int | None:
     from."""
     if first:
         seal.before_probes()
-    for attempt in range(_FORK_ATTEMPTS):
+    for attempt in range(FORK_ATTEMPTS):
         try:
             return _fork()
         except OSError:
@@ -281,7 +279,7 @@ def _cell_line(error: BaseException) -> int | None:
 
 def _text(error: BaseException) -> str:
     try:
-        return str(error)[:_MAX_MESSAGE]
+        return str(error)[:ERROR_CHARS]
     except BaseException:
         return "(its message could not be read)"
 

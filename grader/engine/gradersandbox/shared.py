@@ -20,7 +20,6 @@ import io
 import sys
 
 _MISSING = object()
-MAX_BYTES = 192 * 1024  # all shared cells together, as one message to the warm process
 # source -> (name -> what it was before the cell ran, read by the cell; name -> what it defined)
 _SHARED: dict[str, tuple[dict[str, object], dict[str, object]]] = {}
 _PLACED: set[str] = set()  # in a submission: the shared cells already put in place

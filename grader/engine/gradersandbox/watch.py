@@ -26,6 +26,8 @@ import sys
 import threading
 import types
 
+from .limits import FORBIDDEN_MAX_NAMES
+
 _setprofile, _getprofile, _modules = sys.setprofile, sys.getprofile, sys.modules
 _thread_setprofile = threading.setprofile
 _id, _type, _vars, _getattr = builtins.id, builtins.type, builtins.vars, builtins.getattr
@@ -35,9 +37,8 @@ _BaseException, _CodeType, _BuiltinType = BaseException, types.CodeType, types.B
 CONSTRUCTS, CALLS = "constructs", "calls"
 LOST = ("removed", "replaced", "changed")  # how the hook was lost, in the record
 # Methods of a forbidden class whose code running means an instance was made, or used.
-_CLASS_CODE = (("__new__", CONSTRUCTS), ("__init__", CONSTRUCTS))
+_CLASS_CODE: tuple[tuple[str, str], ...] = (("__new__", CONSTRUCTS), ("__init__", CONSTRUCTS))
 _CLASS_CODE += (("forward", CALLS), ("__call__", CALLS))
-MAX_NAMES = 64  # forbidden names watched; the trusted side reads no more
 
 
 _EARLY: dict = {}  # name -> the object it named before any cell ran (see remember)
@@ -46,7 +47,7 @@ _EARLY: dict = {}  # name -> the object it named before any cell ran (see rememb
 def remember(names) -> None:
     """Look the names up now, before the notebook's cells run, as well as before each call:
     a cell that rebinds ``torch.nn.LSTMCell`` after keeping the real class does not hide it."""
-    for name in _tuple(names)[:MAX_NAMES]:
+    for name in _tuple(names)[:FORBIDDEN_MAX_NAMES]:
         try:
             target = _resolve(name)
         except _BaseException:
@@ -59,7 +60,7 @@ class Watch:
     """One graded call's watch: start it, make the call, stop it, read :attr:`seen`."""
 
     def __init__(self, names):
-        self.names = _tuple(names)[:MAX_NAMES]
+        self.names = _tuple(names)[:FORBIDDEN_MAX_NAMES]
         self.seen: list = []  # (verb, name) pairs, first seen first
         self.lost: str | None = None
         self._codes: dict = {}  # id(code object) -> (verb, name)

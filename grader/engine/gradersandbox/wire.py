@@ -20,11 +20,12 @@ from __future__ import annotations
 import os
 import struct
 
+from .limits import WIRE_MAX_DEPTH as MAX_DEPTH
+from .limits import WIRE_MAX_DIMENSIONS as MAX_DIMENSIONS
+from .limits import WIRE_MAX_ITEMS as MAX_ITEMS
+
 MAGIC = b"GW"
 HEADER = struct.Struct("<2sBxI")
-MAX_DEPTH = 8
-MAX_DIMENSIONS = 32
-MAX_ITEMS = 1 << 16
 # Elements an array may have: bool, signed and unsigned integers, and real floats.
 ELEMENTS = {"?": 1, "b": 1, "B": 1, "h": 2, "H": 2, "i": 4, "I": 4, "q": 8, "Q": 8}
 ELEMENTS.update({"e": 2, "f": 4, "d": 8})

@@ -26,22 +26,19 @@ import struct
 import sys
 
 from . import shared, wire
+from .limits import REQUEST_BYTES, REQUEST_FDS, SHARED_CELLS_BYTES, USER_NAMESPACES
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWCGROUP = 0x02000000
 CLONE_NEWIPC = 0x08000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWUSER, CLONE_NEWNET = 0x10000000, 0x40000000
-# Each live submission has a user namespace; the warm process may make this many at once.
-MAX_SUBMISSION_USER_NAMESPACES = 64
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND = 1, 2, 4, 8, 32, 1 << 12
 MS_REC, MS_PRIVATE = 1 << 14, 1 << 18
 PR_SET_DUMPABLE = 4
 MADV_HUGEPAGE, MADV_COLLAPSE = 14, 25
 _LIBC = ctypes.CDLL(None, use_errno=True)
-_MAX_REQUEST = 1 << 16
-_MAX_FDS = 16
 _WARM_PID = -1  # set by serve(): where the pid namespace for children is put back
 
 
@@ -87,7 +84,7 @@ def serve(control: socket.socket, isolate: bool) -> None:
     control.send(b"R")  # warm
     while True:
         try:
-            message, fds, _, _ = socket.recv_fds(control, _MAX_REQUEST, _MAX_FDS)
+            message, fds, _, _ = socket.recv_fds(control, REQUEST_BYTES, REQUEST_FDS)
         except InterruptedError:
             continue
         if not message:
@@ -267,10 +264,10 @@ def main() -> None:
     control = socket.socket(fileno=int(sys.argv[1]))
     isolate = sys.argv[2] == "isolate"
     if isolate:  # one per submission (which may make none inside it): see _own_user_namespace
-        _write("/proc/sys/user/max_user_namespaces", str(MAX_SUBMISSION_USER_NAMESPACES))
+        _write("/proc/sys/user/max_user_namespaces", str(USER_NAMESPACES))
     warm()
     # The first message: the cells every submission shares (a JSON list of sources).
-    sources = json.loads(control.recv(shared.MAX_BYTES + 4096) or b"[]")
+    sources = json.loads(control.recv(SHARED_CELLS_BYTES + 4096) or b"[]")
     from . import runner
 
     shared.prepare(runner.shell(), [s for s in sources if isinstance(s, str)])

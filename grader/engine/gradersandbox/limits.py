@@ -1,0 +1,16 @@
+"""The sandbox's limits, generated from grader/limits.py by `python -m grader.limits`:
+do not edit. The sandbox imports only the standard library, so it reads them here;
+tests/test_limits.py fails when this copy is not what grader/limits.py generates."""
+
+WIRE_MAX_DEPTH = 8  # grader.limits.WIRE.max_depth
+WIRE_MAX_DIMENSIONS = 32  # grader.limits.WIRE.max_dimensions
+WIRE_MAX_ITEMS = 65536  # grader.limits.WIRE.max_items
+ORDER_BYTES = 4194304  # grader.limits.SANDBOX.order_bytes
+CALL_BYTES = 67108864  # grader.limits.SANDBOX.call_bytes
+ERROR_CHARS = 2000  # grader.limits.SANDBOX.error_chars
+FORK_ATTEMPTS = 20  # grader.limits.SANDBOX.fork_attempts
+SHARED_CELLS_BYTES = 196608  # grader.limits.SANDBOX.shared_cells_bytes
+REQUEST_BYTES = 65536  # grader.limits.SANDBOX.request_bytes
+REQUEST_FDS = 16  # grader.limits.SANDBOX.request_fds
+USER_NAMESPACES = 64  # grader.limits.SANDBOX.user_namespaces
+FORBIDDEN_MAX_NAMES = 64  # grader.limits.FORBIDDEN.max_names

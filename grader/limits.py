@@ -1,0 +1,415 @@
+"""Every limit and default of the grader, each with its unit and why, in one place.
+
+Each job has a frozen dataclass of its limits and one instance of it (``RUN``, ``WIRE``, ...);
+a module reads ``limits.WIRE.max_depth``, never a number of its own. Values that follow from
+others are derived here, so that changing one keeps the rest consistent. Per-assignment settings
+(``assignment.toml``'s ``[grading]`` timeouts and memory) override :class:`RunLimits` for one
+run; the command line's defaults are the values here.
+
+The sandbox's side (:mod:`grader.engine.gradersandbox`) imports only the standard library from
+a read-only copy, so it cannot import this module: its values are written, by
+``python -m grader.limits``, to ``grader/engine/gradersandbox/limits.py``, and
+``tests/test_limits.py`` fails when that copy is not what this module generates.
+
+Units are in the names: ``_s`` seconds, ``_bytes`` bytes, ``_chars`` characters, ``_pt``
+typographic points; a bare count counts what its comment says.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.errors import UserError
+
+KiB = 1024
+MiB = 1024 * KiB
+GiB = 1024 * MiB
+
+
+# --- one submission's run -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunLimits:
+    """What one submission's run may use (:class:`grader.engine.Limits`). These are the
+    defaults; ``grader grade`` makes one from the assignment's ``[grading]`` settings."""
+
+    cell_timeout: float = 120.0  # seconds per cell
+    notebook_timeout: float = 900.0  # seconds for the whole notebook (cells + probe)
+    probe_timeout: float = 10.0  # seconds per probe call
+    # Memory of all the run's processes together (where cgroups can be used, see
+    # sandbox.cgroup_support), and address space of each process.
+    memory_bytes: int = 2 * GiB
+    output_bytes: int = 1_000_000  # text output kept; the rest is dropped with a note
+    unsafe_no_sandbox: bool = False  # run without namespaces (trusted notebooks only)
+    disk_bytes: int = 512 * MiB  # files written to the scratch folder, and to /tmp
+    max_processes: int = 256  # processes and threads of the run at once (with cgroups)
+
+
+RUN = RunLimits()
+
+
+@dataclass(frozen=True)
+class EngineTimes:
+    """How long the trusted side waits for the sandbox's own steps (not the student's code)."""
+
+    start_s: float = 60.0  # from the fork request to the runner's first word
+    # How long a cell or call gets to stop after an interrupt before its process is killed.
+    interrupt_grace_s: float = 10.0
+    end_s: float = 5.0  # for a probe process to end, or init to report an exit code
+    warm_start_s: float = 120.0  # importing numpy, IPython and matplotlib on a busy machine
+    folder_claim_s: float = 60.0  # a folder younger than this may not be locked by its maker yet
+    # How long the processes left in a run's cgroup get to die before the cgroup is given up: a
+    # fork bomb's hundreds of copies of a process with torch loaded take seconds to tear down.
+    cgroup_remove_s: float = 30.0
+    # A live run's cgroup holds its kernel within a minute of being made and is removed seconds
+    # after the kernel ends; an empty one this much older was left by a grader that was killed.
+    stale_cgroup_s: float = 600.0
+
+
+ENGINE = EngineTimes()
+
+
+@dataclass(frozen=True)
+class ReplyLimits:
+    """What the trusted side reads and keeps of a submission's replies."""
+
+    result_bytes: int = 4 * MiB  # largest array one call may return, as float64, either side
+    # Largest reply frame the grader reads: a result with its record and the wire's framing.
+    reply_bytes: int = 16 * MiB
+    # What the grader keeps of one submission's replies, as float64: past it, a call's value is
+    # refused, so that its memory for a submission is bounded whatever the replies.
+    kept_bytes: int = 64 * MiB
+
+
+REPLIES = ReplyLimits()
+
+
+# --- the sandbox's side (copied into gradersandbox/limits.py) --------------------------------
+
+
+@dataclass(frozen=True)
+class WireLimits:
+    """Bounds of one value on the wire (:mod:`grader.engine.gradersandbox.wire`), checked by
+    its reader on both sides: a frame costs time and memory linear in its length."""
+
+    max_depth: int = 8  # nesting of tuples, lists and dicts: a diagnosis's tables are 4 deep
+    max_dimensions: int = 32  # of one array, as numpy's own limit
+    # Items of tuples, lists and dicts in one frame: a million one-byte items would cost tens of
+    # times the frame's length in objects.
+    max_items: int = 1 << 16
+
+
+WIRE = WireLimits()
+
+
+@dataclass(frozen=True)
+class SandboxLimits:
+    """What the processes inside the sandbox accept and try."""
+
+    file_chunk_bytes: int = 1 * MiB  # a submission's files are sent in pieces of this size
+    # The runner's orders (a cell's source, or a chunk of a file with its name and mode): a
+    # chunk with room to spare, and the longest cells students paste data into.
+    order_bytes: int = 4 * MiB
+    # A probe process's calls, on a pipe of their own: a call's arguments and, for a diagnosis,
+    # the tables of answers its stand-ins give (several cases' values): far more than any
+    # order of the runner, which is why the two bounds differ.
+    call_bytes: int = 64 * MiB
+    error_chars: int = 2000  # of a cell's error message (the grader keeps less)
+    fork_attempts: int = 20  # a probe process's fork failing for want of memory, tried again
+    shared_cells_bytes: int = 192 * KiB  # all shared cells together, one message to the warm one
+    request_bytes: int = 64 * KiB  # one fork request to the warm process
+    request_fds: int = 16  # descriptors that come with one fork request
+    # Each live submission has a user namespace; the warm process may make this many at once.
+    user_namespaces: int = 64
+    warm_disk_bytes: int = 64 * MiB  # the warm process's own folders; submissions get fresh ones
+
+
+SANDBOX = SandboxLimits()
+
+
+@dataclass(frozen=True)
+class ForbiddenLimits:
+    """The forbidden-code scan and the run-time watch of forbidden objects."""
+
+    # Forbidden names of each kind an assignment may list, which is as many as the probes
+    # watch (gradersandbox.watch) and the trusted side reads back: one number for both.
+    max_names: int = 64
+    scan_recursion: int = 10_000  # Python's recursion limit while parsing deeply nested cells
+    aliases_timeout_s: float = 180.0  # importing torch on a busy two-core machine
+    memo_entries: int = 2048  # the scan's cache of cells, trees and functions
+    memo_largest_chars: int = 64 * KiB  # a larger cell or tree is worked out anew, never kept
+
+
+FORBIDDEN = ForbiddenLimits()
+
+
+@dataclass(frozen=True)
+class ShownFiles:
+    """Files of a Python runtime copied with host paths renamed (the sandbox's view of it)."""
+
+    largest_base_file_bytes: int = 256 * MiB  # the static libpython is about 45 MB
+    # A runtime's own files are scripts and small binaries; a statically linked python, the
+    # largest, is about 20 MB.
+    largest_runtime_file_bytes: int = 32 * MiB
+
+
+SHOWN = ShownFiles()
+
+
+# --- grading around the run -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GradingLimits:
+    """What ``grader grade`` reads and shows of one submission."""
+
+    scanned_files: int = 200  # files of a submission's folder scanned for forbidden code
+    scanned_file_bytes: int = 1_000_000  # larger files are not scanned
+    session_rounds: int = 10  # rounds of probe sessions one diagnosis may open
+    feedback_output_chars: int = 20_000  # of the notebook's own output, folded in the feedback
+    public_cases: int = 2  # public cases per function in the released notebook
+    cases_kept: int = 4  # seeds whose cases a process keeps
+
+
+GRADING = GradingLimits()
+
+
+@dataclass(frozen=True)
+class IntakeLimits:
+    """Caps that keep one hostile submission from filling the disk or the memory."""
+
+    max_members: int = 500
+    max_member_bytes: int = 100 * MiB
+    max_total_bytes: int = 200 * MiB
+    max_ratio: float = 100.0
+    # Small members may compress far better than max_ratio (a CSV of zeros) without harm.
+    ratio_floor_bytes: int = 1 * MiB
+    max_message_bytes: int = 300 * MiB
+    max_attachment_bytes: int = 100 * MiB
+    max_manifest_bytes: int = 1 * MiB
+
+
+INTAKE = IntakeLimits()
+
+
+@dataclass(frozen=True)
+class LinkFetching:
+    """Fetching a notebook behind a Colab, Drive or GitHub link (``grader collect``)."""
+
+    timeout_s: float = 30.0  # per attempt
+    attempts: int = 3
+    backoff_s: float = 2.0  # before the second attempt, doubled after each
+    max_bytes: int = 50 * MiB  # a notebook with its outputs; larger is not a hand-in
+
+
+FETCH = LinkFetching()
+
+
+@dataclass(frozen=True)
+class MailboxDefaults:
+    """Reading hand-ins from IMAP, and ``grader watch`` answering them."""
+
+    imap_port: int = 993  # IMAP over TLS
+    fetch_batch: int = 25  # messages per UID FETCH: few round trips, bounded memory
+    watch_interval_s: float = 5.0  # between polls of the mailboxes
+    # Gradings per student and assignment in an hour; the rest wait: a student cannot use the
+    # grader as a free compute service.
+    watch_max_per_hour: int = 4
+    watch_workers: int = 1  # notebooks graded at once
+    smtp_timeout_s: float = 60.0  # one SMTP connection's replies, sending feedback or answers
+
+
+MAILBOX = MailboxDefaults()
+
+
+# --- PDFs -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PdfLimits:
+    """What reading one PDF may take. A two-page report from Word, LaTeX or Google Docs
+    reads in well under a second and 100 MB; a 350-page book's page sizes and first pages in
+    a few seconds."""
+
+    cpu_seconds: int = 20
+    memory_bytes: int = 1536 * MiB  # address space: pypdf's own share is the most
+    wall_seconds: float = 120.0  # a child waiting on a busy machine, never forever
+
+    @classmethod
+    def from_environment(cls) -> PdfLimits:
+        """The defaults, or ``GRADER_PDF_CPU_SECONDS`` and ``GRADER_PDF_MEMORY_MB`` where set
+        (a slow machine, a course whose reports are large)."""
+        try:
+            cpu = int(os.environ.get("GRADER_PDF_CPU_SECONDS") or cls.cpu_seconds)
+            memory = int(os.environ.get("GRADER_PDF_MEMORY_MB") or 0) * MiB
+        except ValueError:
+            raise UserError(
+                "GRADER_PDF_CPU_SECONDS and GRADER_PDF_MEMORY_MB must be whole numbers"
+            ) from None
+        return cls(cpu, memory or cls.memory_bytes, max(cls.wall_seconds, 6.0 * cpu))
+
+
+PDF = PdfLimits()
+
+
+@dataclass(frozen=True)
+class ReportRules:
+    """The project report's rules (``grader report --check``), and how much of a PDF is read."""
+
+    max_pages: int = 2
+    min_body_pt: float = 9.0  # body text no smaller than this
+    pages_read: int = 10  # first pages whose text is read (a report's facts, its check)
+    pdfs_kept: int = 512  # PDFs whose reading a process keeps, by content
+
+
+REPORT = ReportRules()
+
+
+@dataclass(frozen=True)
+class SubmissionPdfLimits:
+    """The merged PDF of every hand-in: so that a notebook printing megabytes stays readable."""
+
+    report_pages: int = 6
+    cell_lines: int = 120
+    notebook_lines: int = 2500
+    figures: int = 40
+    figure_pixels: int = 25_000_000
+
+
+SUBMISSION_PDF = SubmissionPdfLimits()
+
+
+# --- the dashboard --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WebLimits:
+    """``grader serve``: what one request may carry, and the regrades it runs."""
+
+    port: int = 8765
+    body_bytes: int = 1 * MiB  # a rubric form or a JSON mark is a few kB; 1 MB is ample
+    comment_chars: int = 10_000  # about two pages of feedback on one criterion
+    fields: int = 500  # a rubric form has 4 fields per criterion
+    token_chars: int = 200  # the access and CSRF tokens are 32 to 64 characters
+    render_timeout_s: float = 60.0  # pdftoppm on one report
+    regrades_at_once: int = 1  # a grading run takes a core and up to its memory limit
+    regrades_waiting: int = 8  # queued or running, over all students
+    # A regrade's time beyond its notebook's limit and its probe calls (see regrade_timeout):
+    # starting the sandbox, scoring and writing.
+    regrade_startup_s: float = 120.0
+
+
+WEB = WebLimits()
+
+
+def regrade_timeout_s(run: RunLimits, functions: int) -> float:
+    """Seconds one regrade from the dashboard may take: the notebook's own limit, then one probe
+    call per graded function and one more (each within the cell limit), and the start."""
+    probes = (functions + 1) * run.cell_timeout
+    return run.notebook_timeout + probes + WEB.regrade_startup_s
+
+
+# --- similarity and the course --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SimilarityLimits:
+    """``grader similarity``: what it reads, spreads over processes and shows."""
+
+    parallel_from: int = 200  # hand-ins from which fingerprinting is spread over processes
+    max_workers: int = 4
+    pdf_threads: int = 4  # pdftotext processes at once
+    pdf_timeout_s: float = 60.0  # pdftotext on one PDF
+    max_read_bytes: int = 20 * MiB  # larger images and texts are compared by hash only
+    max_pixels: int = 40_000_000  # larger images are compared by hash only
+    min_file_bytes: int = 64  # smaller files (an empty __init__.py) prove nothing
+    passage_chars: int = 600  # of a passage shown side by side
+    max_matches: int = 8  # passages shown side by side per pair and kind
+    near_misses: int = 10  # highest unflagged pairs listed, to show where the line falls
+
+
+SIMILARITY = SimilarityLimits()
+
+
+@dataclass(frozen=True)
+class CourseDefaults:
+    """The course commands' defaults."""
+
+    projects: int = 2  # projects a bundle holds, unless course.toml says
+    max_dataset_mb: float = 10.0  # of a bundle's data, unless course.toml says
+    shown_errors: int = 20  # of a marks file's errors, listed before "and N more"
+    error_chars: int = 300  # of a notebook's error, in a project's facts
+
+
+COURSE = CourseDefaults()
+
+
+# --- the sandbox's copy ---------------------------------------------------------------------
+
+GROUPS: dict[str, object] = {
+    "RUN": RUN,
+    "ENGINE": ENGINE,
+    "REPLIES": REPLIES,
+    "WIRE": WIRE,
+    "SANDBOX": SANDBOX,
+    "FORBIDDEN": FORBIDDEN,
+    "SHOWN": SHOWN,
+    "GRADING": GRADING,
+    "INTAKE": INTAKE,
+    "FETCH": FETCH,
+    "MAILBOX": MAILBOX,
+    "PDF": PDF,
+    "REPORT": REPORT,
+    "SUBMISSION_PDF": SUBMISSION_PDF,
+    "WEB": WEB,
+    "SIMILARITY": SIMILARITY,
+    "COURSE": COURSE,
+}
+SANDBOX_COPY = Path(__file__).parent / "engine" / "gradersandbox" / "limits.py"
+# Name in the sandbox's copy -> (group, field): every value the sandbox's own code reads.
+SANDBOX_NAMES = {
+    "WIRE_MAX_DEPTH": ("WIRE", "max_depth"),
+    "WIRE_MAX_DIMENSIONS": ("WIRE", "max_dimensions"),
+    "WIRE_MAX_ITEMS": ("WIRE", "max_items"),
+    "ORDER_BYTES": ("SANDBOX", "order_bytes"),
+    "CALL_BYTES": ("SANDBOX", "call_bytes"),
+    "ERROR_CHARS": ("SANDBOX", "error_chars"),
+    "FORK_ATTEMPTS": ("SANDBOX", "fork_attempts"),
+    "SHARED_CELLS_BYTES": ("SANDBOX", "shared_cells_bytes"),
+    "REQUEST_BYTES": ("SANDBOX", "request_bytes"),
+    "REQUEST_FDS": ("SANDBOX", "request_fds"),
+    "USER_NAMESPACES": ("SANDBOX", "user_namespaces"),
+    "FORBIDDEN_MAX_NAMES": ("FORBIDDEN", "max_names"),
+}
+
+
+def sandbox_copy_text() -> str:
+    """The text of ``gradersandbox/limits.py``: the values above, as plain constants."""
+    lines = [
+        '"""The sandbox\'s limits, generated from grader/limits.py by `python -m grader.limits`:',
+        "do not edit. The sandbox imports only the standard library, so it reads them here;",
+        'tests/test_limits.py fails when this copy is not what grader/limits.py generates."""',
+        "",
+    ]
+    for name, (group, field) in SANDBOX_NAMES.items():
+        value = getattr(GROUPS[group], field)
+        lines.append(f"{name} = {value!r}  # grader.limits.{group}.{field}")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    """Write the sandbox's copy, and print every limit."""
+    SANDBOX_COPY.write_text(sandbox_copy_text())
+    for name, group in GROUPS.items():
+        for field, value in vars(group).items():
+            print(f"{name}.{field} = {value!r}")
+    print(f"wrote {SANDBOX_COPY}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
