@@ -8,7 +8,8 @@ run; the command line's defaults are the values here.
 
 The sandbox's side (:mod:`grader.engine.gradersandbox`) imports only the standard library from
 a read-only copy, so it cannot import this module: its values are written, by
-``python -m grader.limits``, to ``grader/engine/gradersandbox/limits.py``, and
+``python -m grader.limits --write-sandbox-copy`` in a checkout, to
+``grader/engine/gradersandbox/limits.py``, and
 ``tests/test_limits.py`` fails when that copy is not what this module generates.
 
 Units are in the names: ``_s`` seconds, ``_bytes`` bytes, ``_chars`` characters, ``_pt``
@@ -390,9 +391,10 @@ SANDBOX_NAMES = {
 def sandbox_copy_text() -> str:
     """The text of ``gradersandbox/limits.py``: the values above, as plain constants."""
     lines = [
-        '"""The sandbox\'s limits, generated from grader/limits.py by `python -m grader.limits`:',
-        "do not edit. The sandbox imports only the standard library, so it reads them here;",
-        'tests/test_limits.py fails when this copy is not what grader/limits.py generates."""',
+        '"""The sandbox\'s limits, generated from grader/limits.py by `python -m grader.limits',
+        "--write-sandbox-copy`: do not edit. The sandbox imports only the standard library, so it",
+        "reads them here; tests/test_limits.py fails when this copy is not what grader/limits.py",
+        'generates."""',
         "",
     ]
     for name, (group, field) in SANDBOX_NAMES.items():
@@ -401,13 +403,15 @@ def sandbox_copy_text() -> str:
     return "\n".join(lines) + "\n"
 
 
-def main() -> int:
-    """Write the sandbox's copy, and print every limit."""
-    SANDBOX_COPY.write_text(sandbox_copy_text())
+def main(argv: list[str] | None = None) -> int:
+    """Print every limit; with ``--write-sandbox-copy`` (after editing this module, in a
+    checkout) write the sandbox's copy too."""
     for name, group in GROUPS.items():
         for field, value in vars(group).items():
             print(f"{name}.{field} = {value!r}")
-    print(f"wrote {SANDBOX_COPY}", file=sys.stderr)
+    if "--write-sandbox-copy" in (sys.argv[1:] if argv is None else argv):
+        SANDBOX_COPY.write_text(sandbox_copy_text())
+        print(f"wrote {SANDBOX_COPY}", file=sys.stderr)
     return 0
 
 

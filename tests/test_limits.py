@@ -95,7 +95,8 @@ def test_the_scan_sees_a_limit_written_the_old_way(tmp_path):
 
 def test_the_sandbox_copy_is_what_limits_generates():
     assert GENERATED.read_text() == limits.sandbox_copy_text(), (
-        "grader/engine/gradersandbox/limits.py is stale: run `python -m grader.limits`"
+        "grader/engine/gradersandbox/limits.py is stale: "
+        "run `python -m grader.limits --write-sandbox-copy`"
     )
 
 
