@@ -5,14 +5,17 @@ the command does, inside the tests' pid fence, and grades in the sandbox as alwa
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.request
 import zipfile
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,6 +28,7 @@ from sandbox_fence import FENCE
 from smtp_kit import PASSWORD, SENDER, USER, Mailbox, free_port, make_certificate, start
 
 from grader.gradebook import Gradebook
+from grader.intake.common import MERGED_PDF
 
 pytestmark = [needs_dovecot, pytest.mark.slow]
 
@@ -346,3 +350,68 @@ def test_a_hostile_notebook_is_graded_in_the_sandbox(course, imap, smtp, tmp_pat
     assert len(mailbox.received) == 1, done.stderr
     text = mailbox.received[0].get_body(("plain",)).get_content()
     assert "Score: 0 /" in text or "could not be run" in text
+
+
+class GradedAtArrival(Mailbox):
+    """The SMTP side, noting how many notebooks the gradebook held as each reply arrived."""
+
+    def __init__(self, gradebook: Path):
+        super().__init__()
+        self.gradebook = gradebook
+        self.graded_then: list[int] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001
+        with closing(sqlite3.connect(f"{self.gradebook.as_uri()}?mode=ro", uri=True)) as db:
+            self.graded_then.append(db.execute("SELECT COUNT(*) FROM results").fetchone()[0])
+        return await super().handle_DATA(server, session, envelope)
+
+
+def slow(student: str, seconds: int) -> bytes:
+    """The student's example notebook, with a last cell that takes ``seconds`` to run."""
+    data = json.loads((ROOT / "examples" / "lstm_gates" / f"{student}.ipynb").read_bytes())
+    cell = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": []}
+    data["cells"].append({**cell, "source": [f"import time\ntime.sleep({seconds})\n"]})
+    return json.dumps(data).encode()
+
+
+def test_the_first_of_a_burst_hears_back_before_the_rest_is_graded(
+    course, imap, tmp_path_factory
+) -> None:
+    for student in NAMES:
+        imap.deliver(notebook_hand_in(student, data=slow(student, 5)).as_bytes())
+    certificate = make_certificate(tmp_path_factory.mktemp("early-cert"))
+    gradebook = course.parent.parent / "graded" / "lstm_gates" / "gradebook.sqlite"
+    mailbox = GradedAtArrival(gradebook)
+    controller = start(mailbox, certificate)
+    try:
+        done = once(course, imap, (mailbox, controller, certificate), "--workers", "1")
+    finally:
+        controller.stop()
+    assert len(mailbox.received) == len(NAMES), done.stderr
+    # one grader, five seconds a notebook: the first reply left while the others were graded
+    assert mailbox.graded_then[0] < len(NAMES), mailbox.graded_then
+    assert sorted(row.student for row in results(course)) == sorted(NAMES)
+
+
+def test_the_sandbox_is_tried_once_while_the_watch_runs(course, imap, smtp, tmp_path) -> None:
+    mailbox = smtp[0]
+    imap.make_folders(HAND_INS)
+    log = tmp_path / "watch.log"
+    watch = subprocess.Popen(
+        watch_command(course, imap, smtp, "--interval", "0.5"),
+        env=environment(),
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("w"),
+    )
+    try:
+        _wait(lambda: "watching" in log.read_text(), watch)
+        imap.deliver(notebook_hand_in("asha").as_bytes())
+        _wait(lambda: len(mailbox.received) == 1, watch)
+        imap.deliver(notebook_hand_in("bhavin").as_bytes())
+        _wait(lambda: len(mailbox.received) == 2, watch)
+    finally:
+        watch.send_signal(signal.SIGKILL)
+        watch.wait(60)
+    said = log.read_text()
+    assert said.count("sandbox checked with a trial notebook") == 1, said
+    assert not (course.parent.parent / "submissions" / MERGED_PDF).exists()
