@@ -415,3 +415,61 @@ def test_the_sandbox_is_tried_once_while_the_watch_runs(course, imap, smtp, tmp_
     said = log.read_text()
     assert said.count("sandbox checked with a trial notebook") == 1, said
     assert not (course.parent.parent / "submissions" / MERGED_PDF).exists()
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except OSError:  # gone meanwhile
+            continue
+    return found
+
+
+def _forked_children(pid: int) -> list[int]:
+    """The processes ``pid`` forked that still run as it does (its pool's workers)."""
+    own = Path(f"/proc/{pid}/cmdline").read_bytes()
+    found = []
+    for child in _children(pid):
+        try:
+            if Path(f"/proc/{child}/cmdline").read_bytes() == own:
+                found.append(child)
+        except OSError:
+            continue
+    return found
+
+
+def test_a_grader_process_that_dies_is_no_score_and_the_watch_goes_on(
+    course, imap, smtp, tmp_path
+) -> None:
+    mailbox = smtp[0]
+    imap.make_folders(HAND_INS)
+    log = tmp_path / "watch.log"
+    watch = subprocess.Popen(
+        watch_command(course, imap, smtp, "--interval", "0.5", "--workers", "1"),
+        env=environment(),
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("w"),
+    )
+    try:
+        _wait(lambda: "watching" in log.read_text(), watch)
+        (fenced,) = _children(watch.pid)  # the watch, inside the fence
+        (worker,) = _forked_children(fenced)
+        imap.deliver(notebook_hand_in("asha", data=slow("asha", 30)).as_bytes())
+        _wait(lambda: "grading 1 notebook" in log.read_text(), watch)
+        os.kill(worker, signal.SIGKILL)  # as the kernel's OOM killer would
+        _wait(lambda: "the grader failed" in log.read_text(), watch)
+        imap.deliver(notebook_hand_in("bhavin").as_bytes())
+        _wait(lambda: mailbox.received, watch)
+    finally:
+        watch.send_signal(signal.SIGKILL)
+        watch.wait(60)
+    said = log.read_text()
+    assert "a grader process died" in said and "Traceback" not in said
+    assert [m["To"].addresses[0].addr_spec for m in mailbox.received] == [
+        "bhavin.patel@example.edu"
+    ]
+    assert said.count("sandbox checked with a trial notebook") == 2, said
+    assert [row.student for row in results(course)] == ["bhavin"]
