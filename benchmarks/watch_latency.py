@@ -1,6 +1,10 @@
 """Time from a hand-in's delivery to its feedback reply, with ``grader watch`` on real servers.
 
     .venv/bin/python benchmarks/watch_latency.py [--students N] [--interval S] [--workers W]
+        [--log FILE]
+
+(issue 30's burst at the deadline: ``--students 200 --workers 2``; ``--log`` keeps the
+watch's log, with the time of each step.)
 
 Starts Dovecot (the tests' loopback mailbox, TLS) and aiosmtpd, a course with N students, and
 ``grader watch`` on them (in the tests' pid fence, grading in the sandbox). Then delivers one
