@@ -473,3 +473,36 @@ def test_a_grader_process_that_dies_is_no_score_and_the_watch_goes_on(
     ]
     assert said.count("sandbox checked with a trial notebook") == 2, said
     assert [row.student for row in results(course)] == ["bhavin"]
+
+
+def test_a_grader_fault_gets_no_reply_and_the_sandbox_is_tried_again(
+    course, imap, smtp, tmp_path
+) -> None:
+    mailbox = smtp[0]
+    imap.make_folders(HAND_INS)
+    graded = course.parent.parent / "graded" / "lstm_gates"
+    graded.mkdir(parents=True)
+    (graded / "asha").write_text("a file where asha's feedback folder goes: the grader fails")
+    log = tmp_path / "watch.log"
+    watch = subprocess.Popen(
+        watch_command(course, imap, smtp, "--interval", "0.5"),
+        env=environment(),
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("w"),
+    )
+    try:
+        _wait(lambda: "watching" in log.read_text(), watch)
+        imap.deliver(notebook_hand_in("asha").as_bytes())
+        _wait(lambda: "the grader failed" in log.read_text(), watch)
+        for count, student in enumerate(("bhavin", "chitra"), 1):
+            imap.deliver(notebook_hand_in(student).as_bytes())
+            _wait(lambda count=count: len(mailbox.received) == count, watch)
+    finally:
+        watch.send_signal(signal.SIGKILL)
+        watch.wait(60)
+    said = log.read_text()
+    answered = [m["To"].addresses[0].addr_spec for m in mailbox.received]
+    assert answered == ["bhavin.patel@example.edu", "chitra.iyer@example.edu"], said
+    # at the start, and once more after the fault (not again for chitra)
+    assert said.count("sandbox checked with a trial notebook") == 2, said
+    assert [row.status for row in results(course) if row.student == "asha"] == ["error"]
