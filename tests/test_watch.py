@@ -405,6 +405,8 @@ def test_the_sandbox_is_tried_once_while_the_watch_runs(course, imap, smtp, tmp_
     )
     try:
         _wait(lambda: "watching" in log.read_text(), watch)
+        # the graders are ready; the assignment counts as graded only once a notebook is
+        assert not (course.parent.parent / "graded" / "lstm_gates" / "gradebook.sqlite").exists()
         imap.deliver(notebook_hand_in("asha").as_bytes())
         _wait(lambda: len(mailbox.received) == 1, watch)
         imap.deliver(notebook_hand_in("bhavin").as_bytes())

@@ -44,10 +44,39 @@ class _Assignment:
     """One assignment's plan and gradebook, for as long as the watch runs."""
 
     plan: Plan
-    book: Gradebook
-    run_id: int
+    workers: int
     checked: bool = False  # its trial notebook ran on the pool since it started or faulted
     written: bool = True  # grades.csv lists every result so far
+    _book: Gradebook | None = None
+    run_id: int = 0
+
+    @property
+    def book(self) -> Gradebook:
+        """The assignment's gradebook, made at its first hand-in (not when the watch starts:
+        a gradebook that exists is an assignment that was graded, to ``grader final``)."""
+        if self._book is None:
+            self.plan.out.mkdir(parents=True, exist_ok=True)
+            self._book = Gradebook(self.plan.out / "gradebook.sqlite")
+            options = {"watch": True, "workers": self.workers}
+            self.run_id = self._book.start_run(self.plan.config.name, options)
+        return self._book
+
+    def record(self, row: Row) -> None:
+        """One result, committed at once (as ``grader grade`` records it)."""
+        book = self.book
+        book.record(self.run_id, row)
+        self.written = False
+
+    def write_grades_csv(self) -> None:
+        """``grades.csv`` as ``grader grade`` writes it, when a result came in since."""
+        if not self.written:
+            names = [f.name for f in self.plan.config.functions]
+            export.write_grades_csv(self.book.latest(), names, self.plan.out / "grades.csv")
+            self.written = True
+
+    def close(self) -> None:
+        if self._book is not None:
+            self._book.close()
 
 
 @dataclass(frozen=True)
@@ -130,11 +159,8 @@ class Graders:
             running = self.running.pop(future)
             shutil.rmtree(running.folder.parent, ignore_errors=True)
             done.append(self._outcome(running, future))
-        for aid, own in self.assignments.items():
-            if not own.written:
-                names = [f.name for f in own.plan.config.functions]
-                export.write_grades_csv(own.book.latest(), names, self.out / aid / "grades.csv")
-                own.written = True
+        for own in self.assignments.values():
+            own.write_grades_csv()
         return done
 
     def _outcome(self, running: _Running, future: Future) -> Graded:
@@ -148,8 +174,7 @@ class Graders:
                 for each in self.assignments.values():
                     each.checked = False  # checked anew on the new pool
             return Graded(running.job, None, f"a grader process died ({error})")
-        own.book.record(own.run_id, row)
-        own.written = False
+        own.record(row)
         if row.status == GRADER_ERROR:
             own.checked = False  # the trial runs again before its next notebook
             return Graded(running.job, None, row.reason or "no reason given")
@@ -166,14 +191,9 @@ class Graders:
         grade stops the watch with what to fix."""
         own = self.assignments.get(aid)
         if own is None:
-            out = self.out / aid
-            plan = plan_for(
-                self.course.path.parent / aid, out, unsafe_no_sandbox=self.unsafe_no_sandbox
-            )
-            out.mkdir(parents=True, exist_ok=True)
-            book = Gradebook(out / "gradebook.sqlite")
-            run_id = book.start_run(plan.config.name, {"watch": True, "workers": self.workers})
-            own = self.assignments[aid] = _Assignment(plan, book, run_id)
+            folder, out = self.course.path.parent / aid, self.out / aid
+            plan = plan_for(folder, out, unsafe_no_sandbox=self.unsafe_no_sandbox)
+            own = self.assignments[aid] = _Assignment(plan, self.workers)
         if not own.checked:
             started = time.monotonic()
             limits, cells = own.plan.limits, own.plan.shared_cells
@@ -188,7 +208,7 @@ class Graders:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
         for own in self.assignments.values():
-            own.book.close()
+            own.close()
         self.scratch.cleanup()
 
 
