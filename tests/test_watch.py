@@ -15,7 +15,7 @@ import sys
 import time
 import urllib.request
 import zipfile
-from contextlib import closing
+from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -323,6 +323,25 @@ def _wait(condition, process: subprocess.Popen, limit: float = 600) -> None:
         time.sleep(0.2)
 
 
+@contextmanager
+def watching(course: Path, imap: Dovecot, smtp, log: Path, *extra: str):
+    """The watch running (every 0.5 s) with its log in ``log``, once it says it is watching;
+    killed at the end, as a crash would end it."""
+    imap.make_folders(HAND_INS)
+    watch = subprocess.Popen(
+        watch_command(course, imap, smtp, "--interval", "0.5", *extra),
+        env=environment(),
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("w"),
+    )
+    try:
+        _wait(lambda: "watching" in log.read_text(), watch)
+        yield watch
+    finally:
+        watch.send_signal(signal.SIGKILL)
+        watch.wait(60)
+
+
 def test_a_wrong_password_is_a_clear_message(course, imap, smtp) -> None:
     done = subprocess.run(
         watch_command(course, imap, smtp, "--once"),
@@ -395,25 +414,14 @@ def test_the_first_of_a_burst_hears_back_before_the_rest_is_graded(
 
 def test_the_sandbox_is_tried_once_while_the_watch_runs(course, imap, smtp, tmp_path) -> None:
     mailbox = smtp[0]
-    imap.make_folders(HAND_INS)
     log = tmp_path / "watch.log"
-    watch = subprocess.Popen(
-        watch_command(course, imap, smtp, "--interval", "0.5"),
-        env=environment(),
-        stdout=subprocess.DEVNULL,
-        stderr=log.open("w"),
-    )
-    try:
-        _wait(lambda: "watching" in log.read_text(), watch)
+    with watching(course, imap, smtp, log) as watch:
         # the graders are ready; the assignment counts as graded only once a notebook is
         assert not (course.parent.parent / "graded" / "lstm_gates" / "gradebook.sqlite").exists()
         imap.deliver(notebook_hand_in("asha").as_bytes())
         _wait(lambda: len(mailbox.received) == 1, watch)
         imap.deliver(notebook_hand_in("bhavin").as_bytes())
         _wait(lambda: len(mailbox.received) == 2, watch)
-    finally:
-        watch.send_signal(signal.SIGKILL)
-        watch.wait(60)
     said = log.read_text()
     assert said.count("sandbox checked with a trial notebook") == 1, said
     assert not (course.parent.parent / "submissions" / MERGED_PDF).exists()
@@ -447,16 +455,8 @@ def test_a_grader_process_that_dies_is_no_score_and_the_watch_goes_on(
     course, imap, smtp, tmp_path
 ) -> None:
     mailbox = smtp[0]
-    imap.make_folders(HAND_INS)
     log = tmp_path / "watch.log"
-    watch = subprocess.Popen(
-        watch_command(course, imap, smtp, "--interval", "0.5", "--workers", "1"),
-        env=environment(),
-        stdout=subprocess.DEVNULL,
-        stderr=log.open("w"),
-    )
-    try:
-        _wait(lambda: "watching" in log.read_text(), watch)
+    with watching(course, imap, smtp, log, "--workers", "1") as watch:
         (fenced,) = _children(watch.pid)  # the watch, inside the fence
         (worker,) = _forked_children(fenced)
         imap.deliver(notebook_hand_in("asha", data=slow("asha", 30)).as_bytes())
@@ -465,9 +465,6 @@ def test_a_grader_process_that_dies_is_no_score_and_the_watch_goes_on(
         _wait(lambda: "the grader failed" in log.read_text(), watch)
         imap.deliver(notebook_hand_in("bhavin").as_bytes())
         _wait(lambda: mailbox.received, watch)
-    finally:
-        watch.send_signal(signal.SIGKILL)
-        watch.wait(60)
     said = log.read_text()
     assert "a grader process died" in said and "Traceback" not in said
     assert [m["To"].addresses[0].addr_spec for m in mailbox.received] == [
@@ -481,27 +478,16 @@ def test_a_grader_fault_gets_no_reply_and_the_sandbox_is_tried_again(
     course, imap, smtp, tmp_path
 ) -> None:
     mailbox = smtp[0]
-    imap.make_folders(HAND_INS)
     graded = course.parent.parent / "graded" / "lstm_gates"
     graded.mkdir(parents=True)
     (graded / "asha").write_text("a file where asha's feedback folder goes: the grader fails")
     log = tmp_path / "watch.log"
-    watch = subprocess.Popen(
-        watch_command(course, imap, smtp, "--interval", "0.5"),
-        env=environment(),
-        stdout=subprocess.DEVNULL,
-        stderr=log.open("w"),
-    )
-    try:
-        _wait(lambda: "watching" in log.read_text(), watch)
+    with watching(course, imap, smtp, log) as watch:
         imap.deliver(notebook_hand_in("asha").as_bytes())
         _wait(lambda: "the grader failed" in log.read_text(), watch)
         for count, student in enumerate(("bhavin", "chitra"), 1):
             imap.deliver(notebook_hand_in(student).as_bytes())
             _wait(lambda count=count: len(mailbox.received) == count, watch)
-    finally:
-        watch.send_signal(signal.SIGKILL)
-        watch.wait(60)
     said = log.read_text()
     answered = [m["To"].addresses[0].addr_spec for m in mailbox.received]
     assert answered == ["bhavin.patel@example.edu", "chitra.iyer@example.edu"], said
