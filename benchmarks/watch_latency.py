@@ -1,6 +1,10 @@
 """Time from a hand-in's delivery to its feedback reply, with ``grader watch`` on real servers.
 
     .venv/bin/python benchmarks/watch_latency.py [--students N] [--interval S] [--workers W]
+        [--log FILE]
+
+(issue 30's burst at the deadline: ``--students 200 --workers 2``; ``--log`` keeps the
+watch's log, with the time of each step.)
 
 Starts Dovecot (the tests' loopback mailbox, TLS) and aiosmtpd, a course with N students, and
 ``grader watch`` on them (in the tests' pid fence, grading in the sandbox). Then delivers one
@@ -64,6 +68,7 @@ def main() -> int:
     parser.add_argument("--students", type=int, default=1)
     parser.add_argument("--interval", type=float, default=5.0)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--log", type=Path, help="keep the watch's log (times of each step) here")
     options = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="grader-watch-bench-"))
     course = course_folder(work, options.students)
@@ -126,6 +131,8 @@ def main() -> int:
         f"{statistics.median(latencies):.1f} s, p95 {p95:.1f} s; all answered in {span:.1f} s "
         f"({options.students / span * 60:.1f} per minute)"
     )
+    if options.log:
+        shutil.copyfile(work / "watch.log", options.log)
     shutil.rmtree(work, ignore_errors=True)
     return 0
 

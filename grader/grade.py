@@ -92,18 +92,10 @@ def grade(
     """Grade every submission; return the rows of ``grades.csv`` (one per submission).
 
     With ``roster``, students are named by their roster id."""
-    assignment = load_assignment(assignment_dir)
-    config = assignment.config
     if workers < 1:
         raise UserError(f"--workers {workers}: give 1 or more")
-    if timeout is not None and timeout <= 0:
-        raise UserError(f"--timeout {timeout:g}: give a positive number of seconds")
-    limits = _limits(config, timeout, unsafe_no_sandbox)
-    execute.check_sandbox(limits)
-    released = released_notebook(assignment)
-    plan = Plan(config, limits, out, owned_checksums(released), owned_sources(released))
-    if not unsafe_no_sandbox:
-        preparation.ensure_prepared(None, say=_say)
+    plan = plan_for(assignment_dir, out, timeout=timeout, unsafe_no_sandbox=unsafe_no_sandbox)
+    config, limits = plan.config, plan.limits
     trial.check(limits, shared_cells=plan.shared_cells, say=_say)
     out.mkdir(parents=True, exist_ok=True)
     with (
@@ -139,6 +131,28 @@ def grade(
         rows = [row for row in book.latest() if row.student in students]
         export.write_grades_csv(rows, [f.name for f in config.functions], out / "grades.csv")
     return rows
+
+
+def plan_for(
+    assignment_dir: Path,
+    out: Path,
+    *,
+    timeout: float | None = None,
+    unsafe_no_sandbox: bool = False,
+) -> Plan:
+    """What every submission of a run is graded with, once this machine's sandbox is checked
+    and prepared (the trial notebook is the caller's: :func:`grader.engine.trial.check`)."""
+    assignment = load_assignment(assignment_dir)
+    config = assignment.config
+    if timeout is not None and timeout <= 0:
+        raise UserError(f"--timeout {timeout:g}: give a positive number of seconds")
+    limits = _limits(config, timeout, unsafe_no_sandbox)
+    execute.check_sandbox(limits)
+    released = released_notebook(assignment)
+    plan = Plan(config, limits, out, owned_checksums(released), owned_sources(released))
+    if not unsafe_no_sandbox:
+        preparation.ensure_prepared(None, say=_say)
+    return plan
 
 
 def _say(line: str) -> None:

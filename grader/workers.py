@@ -46,9 +46,18 @@ def started(
         _warm_up(*warm)
         yield lambda todo: (grade_one(submission, plan, seed) for submission, seed in todo)
     else:
-        with ProcessPoolExecutor(workers, initializer=_warm_up, initargs=warm) as pool:
-            pool.submit(int)  # starts every worker now: forked, they run the initializer
+        with warm_pool(plan, workers) as pool:
             yield lambda todo: _in_pool(pool, grade_one, plan, todo)
+
+
+def warm_pool(plan, workers: int) -> ProcessPoolExecutor:
+    """``workers`` processes, started now, each starting its warm process for ``plan``'s
+    ``limits`` and ``shared_cells``; the caller shuts it down (or uses it in a ``with``)."""
+    pool = ProcessPoolExecutor(
+        workers, initializer=_warm_up, initargs=(plan.limits, tuple(plan.shared_cells))
+    )
+    pool.submit(int)  # starts every worker now: forked, they run the initializer
+    return pool
 
 
 def _in_pool(pool: ProcessPoolExecutor, grade_one: GradeOne, plan, todo: Todo) -> Iterator[Any]:

@@ -5,14 +5,17 @@ the command does, inside the tests' pid fence, and grades in the sandbox as alwa
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.request
 import zipfile
+from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,6 +28,7 @@ from sandbox_fence import FENCE
 from smtp_kit import PASSWORD, SENDER, USER, Mailbox, free_port, make_certificate, start
 
 from grader.gradebook import Gradebook
+from grader.intake.common import MERGED_PDF
 
 pytestmark = [needs_dovecot, pytest.mark.slow]
 
@@ -319,6 +323,25 @@ def _wait(condition, process: subprocess.Popen, limit: float = 600) -> None:
         time.sleep(0.2)
 
 
+@contextmanager
+def watching(course: Path, imap: Dovecot, smtp, log: Path, *extra: str):
+    """The watch running (every 0.5 s) with its log in ``log``, once it says it is watching;
+    killed at the end, as a crash would end it."""
+    imap.make_folders(HAND_INS)
+    watch = subprocess.Popen(
+        watch_command(course, imap, smtp, "--interval", "0.5", *extra),
+        env=environment(),
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("w"),
+    )
+    try:
+        _wait(lambda: "watching" in log.read_text(), watch)
+        yield watch
+    finally:
+        watch.send_signal(signal.SIGKILL)
+        watch.wait(60)
+
+
 def test_a_wrong_password_is_a_clear_message(course, imap, smtp) -> None:
     done = subprocess.run(
         watch_command(course, imap, smtp, "--once"),
@@ -346,3 +369,128 @@ def test_a_hostile_notebook_is_graded_in_the_sandbox(course, imap, smtp, tmp_pat
     assert len(mailbox.received) == 1, done.stderr
     text = mailbox.received[0].get_body(("plain",)).get_content()
     assert "Score: 0 /" in text or "could not be run" in text
+
+
+class GradedAtArrival(Mailbox):
+    """The SMTP side, noting how many notebooks the gradebook held as each reply arrived."""
+
+    def __init__(self, gradebook: Path):
+        super().__init__()
+        self.gradebook = gradebook
+        self.graded_then: list[int] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001
+        with closing(sqlite3.connect(f"{self.gradebook.as_uri()}?mode=ro", uri=True)) as db:
+            self.graded_then.append(db.execute("SELECT COUNT(*) FROM results").fetchone()[0])
+        return await super().handle_DATA(server, session, envelope)
+
+
+def slow(student: str, seconds: int) -> bytes:
+    """The student's example notebook, with a last cell that takes ``seconds`` to run."""
+    data = json.loads((ROOT / "examples" / "lstm_gates" / f"{student}.ipynb").read_bytes())
+    cell = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": []}
+    data["cells"].append({**cell, "source": [f"import time\ntime.sleep({seconds})\n"]})
+    return json.dumps(data).encode()
+
+
+def test_the_first_of_a_burst_hears_back_before_the_rest_is_graded(
+    course, imap, tmp_path_factory
+) -> None:
+    for student in NAMES:
+        imap.deliver(notebook_hand_in(student, data=slow(student, 5)).as_bytes())
+    certificate = make_certificate(tmp_path_factory.mktemp("early-cert"))
+    gradebook = course.parent.parent / "graded" / "lstm_gates" / "gradebook.sqlite"
+    mailbox = GradedAtArrival(gradebook)
+    controller = start(mailbox, certificate)
+    try:
+        done = once(course, imap, (mailbox, controller, certificate), "--workers", "1")
+    finally:
+        controller.stop()
+    assert len(mailbox.received) == len(NAMES), done.stderr
+    # one grader, five seconds a notebook: the first reply left while the others were graded
+    assert mailbox.graded_then[0] < len(NAMES), mailbox.graded_then
+    assert sorted(row.student for row in results(course)) == sorted(NAMES)
+
+
+def test_the_sandbox_is_tried_once_while_the_watch_runs(course, imap, smtp, tmp_path) -> None:
+    mailbox = smtp[0]
+    log = tmp_path / "watch.log"
+    with watching(course, imap, smtp, log) as watch:
+        # the graders are ready; the assignment counts as graded only once a notebook is
+        assert not (course.parent.parent / "graded" / "lstm_gates" / "gradebook.sqlite").exists()
+        imap.deliver(notebook_hand_in("asha").as_bytes())
+        _wait(lambda: len(mailbox.received) == 1, watch)
+        imap.deliver(notebook_hand_in("bhavin").as_bytes())
+        _wait(lambda: len(mailbox.received) == 2, watch)
+    said = log.read_text()
+    assert said.count("sandbox checked with a trial notebook") == 1, said
+    assert not (course.parent.parent / "submissions" / MERGED_PDF).exists()
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except OSError:  # gone meanwhile
+            continue
+    return found
+
+
+def _forked_children(pid: int) -> list[int]:
+    """The processes ``pid`` forked that still run as it does (its pool's workers)."""
+    own = Path(f"/proc/{pid}/cmdline").read_bytes()
+    found = []
+    for child in _children(pid):
+        try:
+            if Path(f"/proc/{child}/cmdline").read_bytes() == own:
+                found.append(child)
+        except OSError:
+            continue
+    return found
+
+
+def test_a_grader_process_that_dies_is_no_score_and_the_watch_goes_on(
+    course, imap, smtp, tmp_path
+) -> None:
+    mailbox = smtp[0]
+    log = tmp_path / "watch.log"
+    with watching(course, imap, smtp, log, "--workers", "1") as watch:
+        (fenced,) = _children(watch.pid)  # the watch, inside the fence
+        (worker,) = _forked_children(fenced)
+        imap.deliver(notebook_hand_in("asha", data=slow("asha", 30)).as_bytes())
+        _wait(lambda: "grading 1 notebook" in log.read_text(), watch)
+        os.kill(worker, signal.SIGKILL)  # as the kernel's OOM killer would
+        _wait(lambda: "the grader failed" in log.read_text(), watch)
+        imap.deliver(notebook_hand_in("bhavin").as_bytes())
+        _wait(lambda: mailbox.received, watch)
+    said = log.read_text()
+    assert "a grader process died" in said and "Traceback" not in said
+    assert [m["To"].addresses[0].addr_spec for m in mailbox.received] == [
+        "bhavin.patel@example.edu"
+    ]
+    assert said.count("sandbox checked with a trial notebook") == 2, said
+    assert [row.student for row in results(course)] == ["bhavin"]
+
+
+def test_a_grader_fault_gets_no_reply_and_the_sandbox_is_tried_again(
+    course, imap, smtp, tmp_path
+) -> None:
+    mailbox = smtp[0]
+    graded = course.parent.parent / "graded" / "lstm_gates"
+    graded.mkdir(parents=True)
+    (graded / "asha").write_text("a file where asha's feedback folder goes: the grader fails")
+    log = tmp_path / "watch.log"
+    with watching(course, imap, smtp, log) as watch:
+        imap.deliver(notebook_hand_in("asha").as_bytes())
+        _wait(lambda: "the grader failed" in log.read_text(), watch)
+        for count, student in enumerate(("bhavin", "chitra"), 1):
+            imap.deliver(notebook_hand_in(student).as_bytes())
+            _wait(lambda count=count: len(mailbox.received) == count, watch)
+    said = log.read_text()
+    answered = [m["To"].addresses[0].addr_spec for m in mailbox.received]
+    assert answered == ["bhavin.patel@example.edu", "chitra.iyer@example.edu"], said
+    # at the start, and once more after the fault (not again for chitra)
+    assert said.count("sandbox checked with a trial notebook") == 2, said
+    assert [row.status for row in results(course) if row.student == "asha"] == ["error"]

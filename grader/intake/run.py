@@ -8,6 +8,7 @@ import tempfile
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grader.errors import UserError
 from grader.intake.common import (
@@ -32,6 +33,9 @@ from grader.intake.parcels import Parcel, Settings
 from grader.intake.placing import place_student
 from grader.limits import COURSE
 from grader.roster import Roster, load_roster
+
+if TYPE_CHECKING:  # fetching is imported only when asked for
+    from grader.intake.fetch import FetchSettings
 
 
 def _listing(parcel: Parcel) -> tuple[str, str, str, str]:
@@ -97,13 +101,16 @@ def collect(
     projects_required: int = COURSE.projects,
     roster: Roster | None = None,
     project_titles: Sequence[str] = (),
-    fetch: object | None = None,
+    fetch: FetchSettings | None = None,
+    merged_pdf: bool = True,
 ) -> Summary:
     """Collect every submission in the inboxes (one or several, read as one) into ``out``; see
     the package docstring.
 
     ``fetch`` (a :class:`grader.intake.fetch.FetchSettings`) downloads the notebooks behind
-    Colab links that have no notebook beside them.
+    Colab links that have no notebook beside them. Without ``merged_pdf``, the PDF of every
+    submission is not made (seconds per hundred students; ``grader watch`` collects every few
+    seconds and leaves it to ``grader collect``).
     """
     inboxes = [inboxes] if isinstance(inboxes, Path) else list(inboxes)
     for inbox in inboxes:
@@ -136,7 +143,7 @@ def collect(
         students = current_students(out, deadline)
         rows = index_rows(students, roster, projects_required)
         write_lists(out, summary, rows)
-        if students:
+        if students and merged_pdf:
             nothing = [row[0] for row in rows if row[-1] == SENT_NOTHING]
             summary.merged_pdf = write_merged_pdf(
                 students, out / MERGED_PDF, staging, deadline, len(summary.rejected), nothing

@@ -1,18 +1,19 @@
 """``grader watch``: until stopped, every ``--interval`` seconds: fetch the new mail, collect it
-into the submissions folder, turn each message into gradings and receipts, grade what is due
-(in the sandbox, with ``grader grade``'s own machinery), and send the replies. Each step's
-result is in the gradebook before the next starts (:mod:`grader.watch.state`)."""
+into the submissions folder, turn each message into gradings and receipts, and hand what is due
+to the graders (in the sandbox, with ``grader grade``'s own machinery, kept running between
+polls: :mod:`grader.watch.grading`). Between polls, each notebook's reply is queued as soon as
+it is graded and sent at once, so the first of a burst hear back before the last is graded.
+Each step's result is in the gradebook before the next starts (:mod:`grader.watch.state`)."""
 
 from __future__ import annotations
 
 import email
 import email.policy
-import json
 import re
-import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.headerregistry import Address
@@ -25,10 +26,11 @@ from grader.course.book import BOOK_NAME, CourseBook
 from grader.course.config import Course
 from grader.course.rubric import load_projects
 from grader.errors import UserError
-from grader.gradebook import GRADER_ERROR, Row
+from grader.gradebook import Row
 from grader.intake.imap import MailboxUnavailable, MailboxUrl, Session
 from grader.limits import MAILBOX
 from grader.watch import replies
+from grader.watch.grading import Graded, Graders
 from grader.watch.handins import Context, handle
 from grader.watch.state import Job, WatchBook, now
 
@@ -48,6 +50,12 @@ class Options:
     unsafe_no_sandbox: bool = False
 
 
+# A burst is collected and handled in parts of this many messages, each part's notebooks handed
+# to the graders before the next part is read: the graders start after the first part (under a
+# second) instead of after the whole burst (seconds for 200 messages).
+MESSAGES_AT_ONCE = 20
+
+
 def say(text: str) -> None:
     print(f"{datetime.now().astimezone().isoformat(' ', 'seconds')} {text}", file=sys.stderr)
 
@@ -63,22 +71,32 @@ class Watch:
         projects = load_projects(course.projects_dir) if course.projects else None
         self.context = Context(course, course.roster(), projects, options.sender, frozenset(owners))
         self.sessions: dict[MailboxUrl, Session] = {}
+        self.graders = Graders(
+            course, options.out, options.workers, options.unsafe_no_sandbox, self.log
+        )
 
     def log(self, text: str, level: str = "info") -> None:
         say(("ERROR " if level == "error" else "") + text)
         self.book.log(level, text)
 
     def run(self, once: bool = False) -> None:
-        self.log(f"watching {', '.join(map(str, self.options.mailboxes))}")
         try:
+            if not once:  # the graders of the next deadline, ready before its first hand-in
+                self.graders.start()
+            self.log(f"watching {', '.join(map(str, self.options.mailboxes))}")
             while True:
                 self.cycle()
                 if once:
+                    while self.graders.busy():
+                        self.answer(self.options.interval)
                     return
-                time.sleep(self.options.interval)
+                until = time.monotonic() + self.options.interval
+                while (left := until - time.monotonic()) > 0:
+                    self.answer(left)
         finally:
             for session in self.sessions.values():
                 session.close()
+            self.graders.close()
             self.book.close()
 
     def cycle(self) -> None:
@@ -88,9 +106,23 @@ class Watch:
             except MailboxUnavailable as error:
                 self.sessions.pop(url, None)
                 self.log(f"{url}: {error}; trying again in {self.options.interval:g} s", "error")
-        self.handle_messages()
+        while self.handle_messages():
+            self.grade_due()  # the graders start on the first part of a burst
+            self.answer(0)
         self.grade_due()
         self.send_replies()
+
+    def answer(self, within: float) -> None:
+        """Take the notebooks graded meanwhile (waiting up to ``within`` seconds for the
+        first), queue their replies and send them; sleep if nothing is being graded."""
+        if not self.graders.busy():
+            time.sleep(within)
+            return
+        graded = self.graders.finished(within)
+        for outcome in graded:
+            self._answer(outcome)
+        if graded:
+            self.send_replies()
 
     def poll(self, url: MailboxUrl) -> None:
         session = self.sessions.get(url)
@@ -106,15 +138,17 @@ class Watch:
         if new:
             self.log(f"{url}: {new} new message(s)")
 
-    def handle_messages(self) -> None:
-        pending = self.book.pending_messages()
+    def handle_messages(self) -> bool:
+        """Collect and handle the next part of the messages not handled yet; False if none."""
+        pending = self.book.pending_messages(MESSAGES_AT_ONCE)
         if not pending:
-            return
+            return False
         self._collect(pending)
         for key, raw in pending:
             handled = handle(key, raw, self.context)
             self.book.finish_message(key, handled.outcome, handled.jobs, handled.replies)
             self.log(f"{key}: {handled.outcome}")
+        return True
 
     def _collect(self, pending: list[tuple[str, bytes]]) -> None:
         """The new messages into the submissions folder, as ``grader collect`` puts them."""
@@ -123,7 +157,10 @@ class Watch:
                 Path(spool, _file_name(key)).write_bytes(raw)
             try:
                 summary = intake.collect(
-                    Path(spool), self.options.submissions, roster=self.context.roster
+                    Path(spool),
+                    self.options.submissions,
+                    roster=self.context.roster,
+                    merged_pdf=False,
                 )
             except UserError as error:
                 self.log(f"collect: {error}", "error")
@@ -134,12 +171,21 @@ class Watch:
         )
 
     def grade_due(self) -> None:
-        jobs = [job for job in self.book.due_jobs() if self._under_cap(job)]
-        by_assignment: dict[str, list[Job]] = {}
-        for job in jobs:
-            by_assignment.setdefault(job.assignment, []).append(job)
-        for assignment, own in by_assignment.items():
-            self._grade(assignment, own)
+        """Hand each due notebook to the graders, one at a time per student and assignment
+        (a later hand-in waits for the one being graded)."""
+        running = self.graders.jobs()
+        ids = {job.id for job in running}
+        busy = {(job.student, job.assignment) for job in running}
+        handed = 0
+        for job in self.book.due_jobs():
+            if job.id in ids or (job.student, job.assignment) in busy:
+                continue
+            if self._under_cap(job):
+                self.graders.submit(job)
+                busy.add((job.student, job.assignment))
+                handed += 1
+        if handed:
+            self.log(f"grading {handed} notebook(s), {len(running)} already being graded")
 
     def _under_cap(self, job: Job) -> bool:
         since = now() - timedelta(hours=1)
@@ -148,61 +194,38 @@ class Watch:
             return True
         at = datetime.fromisoformat(done[0]) + timedelta(hours=1)
         course = self.options.course
-        title = course.component(job.assignment).title
+        title, _ = _title_and_deadline(course, job.assignment)
         text = replies.capped_text(title, len(done), self.options.max_per_hour, at, course.title)
         answer = self._reply(job, f"capped:{job.id}", text)
         self.book.defer(job, at, [answer])
         self.log(f"{job.student} {job.assignment}: over {self.options.max_per_hour}/hour, at {at}")
         return False
 
-    def _reply(self, job: Job, kind: str, text: str, attachments=()) -> replies.Reply:
+    def _reply(
+        self, job: Job, kind: str, text: str, attachments: Sequence[tuple[str, bytes]] = ()
+    ) -> replies.Reply:
         raw = self.book.message(job.message_key)
         name, address = parseaddr(job.address)
         recipient = Address(display_name=name, addr_spec=address)
         thread = replies.Thread.of(job.message_key, raw)
         return replies.reply(
-            self.options.sender, job.student, recipient, thread, kind, text, list(attachments)
+            self.options.sender, job.student, recipient, thread, kind, text, attachments
         )
 
-    def _grade(self, assignment: str, jobs: list[Job]) -> None:
-        from grader import grade
-
-        course = self.options.course
-        folder = course.path.parent / assignment
-        out = self.options.out / assignment
-        stage = self.options.out / ".watch" / assignment
-        paths = []
-        for job in jobs:
-            student = stage / str(job.id) / job.student
-            student.mkdir(parents=True, exist_ok=True)
-            (student / job.notebook_name).write_bytes(job.notebook)
-            manifest = {"student": {"id": job.student}, "submitted_at": job.submitted_at}
-            (student / "manifest.json").write_text(json.dumps(manifest))
-            paths.append(student)
-        self.log(f"grading {len(jobs)} notebook(s) of {assignment}")
-        rows = grade.grade(
-            paths,
-            folder,
-            out,
-            workers=self.options.workers,
-            resume=True,
-            unsafe_no_sandbox=self.options.unsafe_no_sandbox,
-        )
-        by_student = {row.student: row for row in rows}
-        component = course.component(assignment)
-        for job in jobs:
-            row = by_student.get(job.student)
-            if row is None or row.status == GRADER_ERROR:
-                reason = row.reason if row else "no result"
-                self.book.failed(job)
-                self.log(f"{job.student} {assignment}: the grader failed: {reason}", "error")
-                continue
-            text = replies.feedback_text(component.title, row, component.deadline, course.title)
-            page = out / job.student / "feedback.html"
-            files = [(f"{assignment}-feedback.html", page.read_bytes())] if page.is_file() else []
-            self.book.graded(job, [self._reply(job, f"feedback:{job.id}", text, files)])
-            self.log(f"{job.student} {assignment}: {_score(row)}")
-        shutil.rmtree(stage, ignore_errors=True)
+    def _answer(self, outcome: Graded) -> None:
+        """One notebook back from the graders: its reply queued with its job marked graded, or,
+        when the grader itself failed, no reply and the reason logged."""
+        job, row, course = outcome.job, outcome.row, self.options.course
+        if row is None:
+            self.book.failed(job)
+            self.log(f"{job.student} {job.assignment}: the grader failed: {outcome.fault}", "error")
+            return
+        title, deadline = _title_and_deadline(course, job.assignment)
+        text = replies.feedback_text(title, row, deadline, course.title)
+        page = self.options.out / job.assignment / job.student / "feedback.html"
+        files = [(f"{job.assignment}-feedback.html", page.read_bytes())] if page.is_file() else []
+        self.book.graded(job, [self._reply(job, f"feedback:{job.id}", text, files)])
+        self.log(f"{job.student} {job.assignment}: {_score(row)}")
 
     def send_replies(self) -> None:
         unsent = self.book.unsent()
@@ -231,6 +254,13 @@ class Watch:
 def _file_name(key: str) -> str:
     """A message's key as the name collect lists it by: folder and UID."""
     return re.sub(r"[^A-Za-z0-9.=;-]+", "_", key.split("/", 3)[-1]) + ".eml"
+
+
+def _title_and_deadline(course: Course, assignment: str) -> tuple[str, datetime | None]:
+    """An assignment's title and deadline; its id and none if course.toml no longer lists it
+    (it was edited while the watch had its hand-ins queued)."""
+    component = course.component(assignment)
+    return (component.title, component.deadline) if component else (assignment, None)
 
 
 def _score(row: Row) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address
@@ -48,7 +49,7 @@ def reply(
     thread: Thread,
     kind: str,
     text: str,
-    attachments: list[tuple[str, bytes]] = (),
+    attachments: Sequence[tuple[str, bytes]] = (),
 ) -> Reply:
     """One reply; its digest names the message and the kind of answer, so it goes out once."""
     message = compose(

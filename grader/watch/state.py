@@ -110,9 +110,11 @@ class WatchBook:
             )
         return cursor.rowcount == 1
 
-    def pending_messages(self) -> list[tuple[str, bytes]]:
+    def pending_messages(self, limit: int) -> list[tuple[str, bytes]]:
+        """The first ``limit`` messages fetched and not handled yet, oldest first."""
         return self.db.execute(
-            "SELECT key, raw FROM watch_messages WHERE done_at IS NULL ORDER BY rowid"
+            "SELECT key, raw FROM watch_messages WHERE done_at IS NULL ORDER BY rowid LIMIT ?",
+            (limit,),
         ).fetchall()
 
     def finish_message(
