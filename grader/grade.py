@@ -35,7 +35,7 @@ from grader.roster import Roster, load_roster
 from grader.run_report import Progress, phases_line, summary_table
 from grader.submissions import Submission, find_submissions, named_by_roster
 
-__all__ = ["GraderFault", "Plan", "cli", "grade"]
+__all__ = ["GraderFault", "Plan", "cli", "grade", "grade_safely", "plan_for", "seed_for"]
 
 # --- grading one -------------------------------------------------------------------------
 
@@ -49,7 +49,7 @@ def _limits(config: AssignmentConfig, timeout: float | None, unsafe: bool) -> ex
     )
 
 
-def _grade_safely(submission: Submission, plan: Plan, seed: int) -> Row:
+def grade_safely(submission: Submission, plan: Plan, seed: int) -> Row:
     """One submission's grading (:class:`SubmissionGrading`), with a grader failure turned into
     an ``error`` row instead of a crash: no score, no files for the student, graded again by
     ``--resume``."""
@@ -99,7 +99,7 @@ def grade(
     trial.check(limits, shared_cells=plan.shared_cells, say=_say)
     out.mkdir(parents=True, exist_ok=True)
     with (
-        workers_of_run.started(_grade_safely, plan, workers, dask) as graded,
+        workers_of_run.started(grade_safely, plan, workers, dask) as graded,
         tempfile.TemporaryDirectory(prefix="grader-bundles-") as scratch,
         Gradebook(out / "gradebook.sqlite") as book,
     ):
@@ -111,7 +111,7 @@ def grade(
             {"seed": seed, "timeout": timeout, "workers": workers, "dask": dask, "resume": resume},
         )
         todo = [
-            (s, _seed(seed, config))
+            (s, seed_for(seed, config))
             for s in submissions
             if not (resume and book.has_result(s.student, s.sha256))
         ]
@@ -159,7 +159,8 @@ def _say(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def _seed(explicit: int | None, config: AssignmentConfig) -> int:
+def seed_for(explicit: int | None, config: AssignmentConfig) -> int:
+    """The seed of a run's hidden cases: the one given, else the assignment's, else a random one."""
     if explicit is not None:
         return explicit
     if config.seed is not None:

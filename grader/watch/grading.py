@@ -23,7 +23,7 @@ from grader import export
 from grader import workers as graders
 from grader.course.config import Course
 from grader.engine import trial
-from grader.grade import Plan, _grade_safely, _seed, plan_for
+from grader.grade import Plan, grade_safely, plan_for, seed_for
 from grader.gradebook import GRADER_ERROR, Gradebook, Row
 from grader.submissions import Submission, find_submissions
 from grader.watch.state import Job
@@ -146,7 +146,7 @@ class Graders:
             self.ready.append(Graded(job, before))
             return
         pool = self._pool(own.plan)
-        future = pool.submit(_grade_safely, submission, own.plan, _seed(None, own.plan.config))
+        future = pool.submit(grade_safely, submission, own.plan, seed_for(None, own.plan.config))
         self.running[future] = _Running(job, folder, pool)
 
     def finished(self, timeout: float) -> list[Graded]:

@@ -50,12 +50,6 @@ class Options:
     unsafe_no_sandbox: bool = False
 
 
-# A burst is collected and handled in parts of this many messages, each part's notebooks handed
-# to the graders before the next part is read: the graders start after the first part (under a
-# second) instead of after the whole burst (seconds for 200 messages).
-MESSAGES_AT_ONCE = 20
-
-
 def say(text: str) -> None:
     print(f"{datetime.now().astimezone().isoformat(' ', 'seconds')} {text}", file=sys.stderr)
 
@@ -140,7 +134,7 @@ class Watch:
 
     def handle_messages(self) -> bool:
         """Collect and handle the next part of the messages not handled yet; False if none."""
-        pending = self.book.pending_messages(MESSAGES_AT_ONCE)
+        pending = self.book.pending_messages(MAILBOX.watch_messages_at_once)
         if not pending:
             return False
         self._collect(pending)
