@@ -313,7 +313,7 @@ def test_the_watch_says_how_it_was_lost_and_leaves_no_profiler_behind():
 def read(record, kind="v") -> ProbeOutcome:
     reader = wire.Reader(1 << 20)
     value = ("one", wire.Array("d", (1,), bytes(8)), False, [], record)
-    reader.feed(wire.frame(kind, ("ValueError: no", record) if kind == "e" else value))
+    reader.feed(wire.frame(ord(kind), ("ValueError: no", record) if kind == "e" else value))
     return _outcome(reader.next(), "", WATCHED)
 
 

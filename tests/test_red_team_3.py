@@ -189,7 +189,7 @@ def test_the_trusted_side_cuts_and_caps_what_it_decodes():
     float64 (bools would grow eightfold), an index must name an argument of the call, a frame
     of many tiny items is refused before they are made."""
     message = "x" * 15_000_000
-    ename, evalue, dropped, _, line = cell_reply(("d", (3, "E" * 10**6, message, -5, [], -1)), 3)
+    _, ename, evalue, dropped, _, line = cell_reply(("d", (3, "E" * 10**6, message, -5, [], -1)), 3)
     assert len(evalue) == 500 and len(ename) <= 100 and dropped == 0 and line is None
     bools = wire.Array("?", (MAX_RESULT_BYTES // 8 + 1,), bytes(MAX_RESULT_BYTES // 8 + 1))
     refused = _outcome(("v", ("one", bools, False, [], ([], None))), "", (), 1)

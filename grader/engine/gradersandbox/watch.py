@@ -25,6 +25,7 @@ import builtins
 import sys
 import threading
 import types
+from typing import NamedTuple
 
 _setprofile, _getprofile, _modules = sys.setprofile, sys.getprofile, sys.modules
 _thread_setprofile = threading.setprofile
@@ -35,9 +36,17 @@ _BaseException, _CodeType, _BuiltinType = BaseException, types.CodeType, types.B
 CONSTRUCTS, CALLS = "constructs", "calls"
 LOST = ("removed", "replaced", "changed")  # how the hook was lost, in the record
 # Methods of a forbidden class whose code running means an instance was made, or used.
-_CLASS_CODE = (("__new__", CONSTRUCTS), ("__init__", CONSTRUCTS))
+_CLASS_CODE: tuple[tuple[str, str], ...] = (("__new__", CONSTRUCTS), ("__init__", CONSTRUCTS))
 _CLASS_CODE += (("forward", CALLS), ("__call__", CALLS))
 MAX_NAMES = 64  # forbidden names watched; the trusted side reads no more
+
+
+class WatchRecord(NamedTuple):
+    """What one call's watch saw: ``(verb, name)`` pairs, first seen first, and how the hook
+    was lost (None, or one of :data:`LOST`)."""
+
+    seen: list[tuple[str, str]]
+    lost: str | None
 
 
 _EARLY: dict = {}  # name -> the object it named before any cell ran (see remember)
@@ -125,9 +134,8 @@ class Watch:
                 self._codes[_id(code)] = (verb, name)
                 self._keep.append(code)
 
-    def record(self) -> tuple:
-        """``([(verb, name), ...], lost)`` as it crosses the wire."""
-        return _list(self.seen), self.lost
+    def record(self) -> WatchRecord:
+        return WatchRecord(_list(self.seen), self.lost)
 
 
 def _resolve(name: str):
