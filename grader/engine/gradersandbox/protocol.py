@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 if not TYPE_CHECKING:  # looked up once, at import (type checkers read the builtins themselves)
     len, type, str, int, tuple, list, dict, ord = len, type, str, int, tuple, list, dict, ord  # noqa: A001
-    set, all, bool = set, all, bool  # noqa: A001
+    set, all, bool, bytes = set, all, bool, bytes  # noqa: A001
 
 __all__ = [
     "Answer", "AnswerKind", "Call", "CallError", "CallKind", "CallValue", "CellDone",

@@ -42,6 +42,7 @@ _write, _read, _Struct = os.write, os.read, struct.Struct
 if not TYPE_CHECKING:
     len, type, str, bytes, chr, ord, max, min = len, type, str, bytes, chr, ord, max, min  # noqa: A001
     tuple, list, dict, memoryview, range, int = tuple, list, dict, memoryview, range, int  # noqa: A001
+    bool, float, bytearray = bool, float, bytearray  # noqa: A001
 
 
 class WireError(ValueError):
@@ -206,10 +207,10 @@ def _get_array(view: memoryview, at: int) -> tuple[Array, int]:
     _need(view, at, 8 * ndim)
     shape = _Struct(f"<{ndim}Q").unpack_from(view, at)
     at += 8 * ndim
-    count = ELEMENTS[element]
+    count = ELEMENTS[element] if 0 not in shape else 0  # an empty array of any other shape
     for n in shape:
         count *= n
-        if count > len(view):
+        if count > len(view):  # every dimension is 1 or more: the product only grows
             raise WireError(f"an array of shape {shape} is larger than its frame")
     _need(view, at, count)
     return Array(element, shape, view[at : at + count].tobytes()), at + count
