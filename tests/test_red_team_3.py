@@ -20,7 +20,7 @@ from test_red_team import CALLED_BY_PROBE, FULL, SAMPLE, attack, grade, marks
 
 from grader.engine.cell_reply import cell_reply
 from grader.engine.channel import Channel
-from grader.engine.gradersandbox import seal, wire
+from grader.engine.gradersandbox import protocol, seal, wire
 from grader.engine.probes import _outcome
 from grader.engine.run import MAX_RESULT_BYTES
 from grader.engine.transcript import Transcript
@@ -337,6 +337,6 @@ def test_an_order_the_runner_does_not_read_times_out():
     channel = Channel(Transcript(1000), 1 << 20)
     try:
         with pytest.raises(TimeoutError):
-            channel.send("c", (0, "x" * (8 << 20)), time.monotonic() + 0.2)
+            channel.send(protocol.RunCell(0, "x" * (8 << 20)), time.monotonic() + 0.2)
     finally:
         channel.close()

@@ -25,6 +25,7 @@ import builtins
 import sys
 import threading
 import types
+from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 _setprofile, _getprofile, _modules = sys.setprofile, sys.getprofile, sys.modules
@@ -52,7 +53,7 @@ class WatchRecord(NamedTuple):
 _EARLY: dict = {}  # name -> the object it named before any cell ran (see remember)
 
 
-def remember(names) -> None:
+def remember(names: Iterable[str]) -> None:
     """Look the names up now, before the notebook's cells run, as well as before each call:
     a cell that rebinds ``torch.nn.LSTMCell`` after keeping the real class does not hide it."""
     for name in _tuple(names)[:MAX_NAMES]:
@@ -67,14 +68,14 @@ def remember(names) -> None:
 class Watch:
     """One graded call's watch: start it, make the call, stop it, read :attr:`seen`."""
 
-    def __init__(self, names):
+    def __init__(self, names: Iterable[str]):
         self.names = _tuple(names)[:MAX_NAMES]
         self.seen: list = []  # (verb, name) pairs, first seen first
         self.lost: str | None = None
         self._codes: dict = {}  # id(code object) -> (verb, name)
         self._builtins: dict = {}  # id(builtin) -> (verb, name)
         self._keep: list = []  # the watched objects, so that their ids stay theirs
-        self._hook = None
+        self._hook: Callable[[types.FrameType, str, object], None] | None = None
 
     def start(self) -> None:
         """Resolve the forbidden names as the notebook left them, then set the hook."""
@@ -116,7 +117,7 @@ class Watch:
         if self.lost is None:
             self.lost = LOST[2]
 
-    def _watch(self, target, name: str) -> None:
+    def _watch(self, target: object, name: str) -> None:
         if _type(target) is _BuiltinType:
             self._builtins[_id(target)] = (CALLS, name)
             self._keep.append(target)
@@ -128,7 +129,7 @@ class Watch:
             methods = [(target, CALLS)]
         for method, verb in methods:
             if _type(method) in (_staticmethod, _classmethod):
-                method = method.__func__
+                method = _getattr(method, "__func__")
             code = _getattr(method, "__code__", None)
             if _type(code) is _CodeType:
                 self._codes[_id(code)] = (verb, name)
@@ -138,7 +139,7 @@ class Watch:
         return WatchRecord(_list(self.seen), self.lost)
 
 
-def _resolve(name: str):
+def _resolve(name: str) -> object:
     """The object ``name`` names in the loaded modules, or None; no import, no ``__getattr__``
     hook of a module runs."""
     parts = name.split(".")
@@ -157,12 +158,22 @@ def _resolve(name: str):
     return target
 
 
-def _make_hook(codes: dict, builtins_: dict, seen: list, setprofile_called):
+def _make_hook(
+    codes: dict, builtins_: dict, seen: list, setprofile_called: Callable[[], None]
+) -> Callable[[types.FrameType, str, object], None]:
     """The profile function: as little work as possible per event, all of it looked up now."""
 
     inside: list = []  # the frames of forbidden code running now
 
-    def hook(frame, event, arg, _codes=codes, _builtins=builtins_, _seen=seen, _id=_id):
+    def hook(
+        frame: types.FrameType,
+        event: str,
+        arg: object,
+        _codes: dict = codes,
+        _builtins: dict = builtins_,
+        _seen: list = seen,
+        _id: Callable[[object], int] = _id,
+    ) -> None:
         if event == "call":
             hit = _codes.get(_id(frame.f_code))
             if hit is not None:
