@@ -42,6 +42,7 @@ from __future__ import annotations
 import enum
 from typing import TYPE_CHECKING, NamedTuple, TypeAlias
 
+from . import expect
 from .watch import CALLS, CONSTRUCTS, LOST, WatchRecord
 from .wire import Array, Frame, Value, WireError, write_all
 from .wire import frame as _frame
@@ -49,8 +50,7 @@ from .wire import frame as _frame
 if TYPE_CHECKING:
     from collections.abc import Sequence
 if not TYPE_CHECKING:  # looked up once, at import (type checkers read the builtins themselves)
-    len, type, str, int, tuple, list, dict, ord = len, type, str, int, tuple, list, dict, ord  # noqa: A001
-    set, all, bool, bytes = set, all, bool, bytes  # noqa: A001
+    len, type, tuple, ord, set, all = len, type, tuple, ord, set, all  # noqa: A001
 
 __all__ = [
     "Answer", "AnswerKind", "Call", "CallError", "CallKind", "CallValue", "CellDone",
@@ -63,9 +63,10 @@ __all__ = [
 
 
 # --- the kinds of frames, per pipe -------------------------------------------------------
+# (str and Enum, not StrEnum: the sandbox runs the runtime's Python, which may be 3.10.)
 
 
-class OrderKind(str, enum.Enum):
+class OrderKind(str, enum.Enum):  # noqa: UP042
     """Grader → runner, down the orders socket: the submission's files, then its cells."""
 
     FILE_PIECE = "p"
@@ -76,7 +77,7 @@ class OrderKind(str, enum.Enum):
     END = "z"
 
 
-class ReplyKind(str, enum.Enum):
+class ReplyKind(str, enum.Enum):  # noqa: UP042
     """Runner → grader: whether it started, then one reply per cell."""
 
     NOT_STARTED = "s"
@@ -84,26 +85,26 @@ class ReplyKind(str, enum.Enum):
     CELL_DONE = "d"
 
 
-class SignalKind(str, enum.Enum):
+class SignalKind(str, enum.Enum):  # noqa: UP042
     """Grader → the submission's init: a signal for a process of the submission."""
 
     SIGNAL = "k"
 
 
-class ReportKind(str, enum.Enum):
+class ReportKind(str, enum.Enum):  # noqa: UP042
     """The submission's init → grader: how the runner ended."""
 
     EXIT_CODE = "x"
 
 
-class CallKind(str, enum.Enum):
+class CallKind(str, enum.Enum):  # noqa: UP042
     """Grader → one probe process, down its own pipe: calls, then the end of the session."""
 
     CALL = "k"
     END = "z"
 
 
-class AnswerKind(str, enum.Enum):
+class AnswerKind(str, enum.Enum):  # noqa: UP042
     """One probe process (or the runner that could not make it) → grader."""
 
     NOT_SEALED = "s"
@@ -274,18 +275,22 @@ def read_order(frame: Frame) -> Order:
     """An order, in the runner."""
     kind, value = frame
     if kind == OrderKind.FILE_PIECE:
-        path, data, mode = _items(value, 3, "a file's piece")
-        return FilePiece(_text(path, "its path"), _bytes(data, "its data"), _int(mode, "mode"))
+        path, data, mode = expect.fields(value, 3, "a file's piece")
+        return FilePiece(
+            expect.text(path, "its path"),
+            expect.data(data, "its data"),
+            expect.an_integer(mode, "mode"),
+        )
     if kind == OrderKind.LINK:
-        path, target, _ = _items(value, 3, "a link")
-        return Link(_text(path, "its path"), _bytes(target, "its target"))
+        path, target, _ = expect.fields(value, 3, "a link")
+        return Link(expect.text(path, "its path"), expect.data(target, "its target"))
     if kind == OrderKind.FILES_END:
         return FilesEnd()
     if kind == OrderKind.CELL:
-        index, source = _items(value, 2, "a cell")
-        return RunCell(_int(index, "its index"), _text(source, "its source"))
+        index, source = expect.fields(value, 2, "a cell")
+        return RunCell(expect.an_integer(index, "its index"), expect.text(source, "its source"))
     if kind == OrderKind.PROBE:
-        return ForkProbe(_text(value, "a probe's label"))
+        return ForkProbe(expect.text(value, "a probe's label"))
     if kind == OrderKind.END:
         return EndSubmission()
     raise _not_carried(kind, "the runner's orders")
@@ -295,19 +300,19 @@ def read_reply(frame: Frame) -> Reply:
     """A reply of the runner, on the trusted side."""
     kind, value = frame
     if kind == ReplyKind.NOT_STARTED:
-        return NotStarted(_text(value, "why the runner did not start"))
+        return NotStarted(expect.text(value, "why the runner did not start"))
     if kind == ReplyKind.READY:
         return Ready(_pid(value, "the runner's process id"))
     if kind == ReplyKind.CELL_DONE:
-        index, ename, evalue, dropped, patched, line = _items(value, 6, "a cell's reply")
-        names = _list(patched, "the names a cell replaced")
+        index, ename, evalue, dropped, patched, line = expect.fields(value, 6, "a cell's reply")
+        names = expect.a_list(patched, "the names a cell replaced")
         return CellDone(
-            _int(index, "the cell's index"),
-            _optional_text(ename, "the error's name"),
-            _optional_text(evalue, "the error's text"),
-            _int(dropped, "the output bytes dropped"),
-            [_text(name, "a name the cell replaced") for name in names],
-            None if line is None else _int(line, "the error's line"),
+            expect.an_integer(index, "the cell's index"),
+            expect.optional_text(ename, "the error's name"),
+            expect.optional_text(evalue, "the error's text"),
+            expect.an_integer(dropped, "the output bytes dropped"),
+            [expect.text(name, "a name the cell replaced") for name in names],
+            None if line is None else expect.an_integer(line, "the error's line"),
         )
     raise _not_carried(kind, "the runner's replies")
 
@@ -317,8 +322,10 @@ def read_signal_request(frame: Frame) -> SignalRequest:
     kind, value = frame
     if kind != SignalKind.SIGNAL:
         raise _not_carried(kind, "the signal requests")
-    pid, number = _items(value, 2, "a signal request")
-    return SignalRequest(_int(pid, "its process id"), _int(number, "its signal"))
+    pid, number = expect.fields(value, 2, "a signal request")
+    return SignalRequest(
+        expect.an_integer(pid, "its process id"), expect.an_integer(number, "its signal")
+    )
 
 
 def read_exit_code(frame: Frame) -> ExitCode:
@@ -326,7 +333,7 @@ def read_exit_code(frame: Frame) -> ExitCode:
     kind, value = frame
     if kind != ReportKind.EXIT_CODE:
         raise _not_carried(kind, "init's reports")
-    return ExitCode(_int(value, "an exit code"))
+    return ExitCode(expect.an_integer(value, "an exit code"))
 
 
 def read_call(frame: Frame) -> Call | EndSession:
@@ -339,12 +346,12 @@ def read_call(frame: Frame) -> Call | EndSession:
     if type(value) is tuple and len(value) == 3:
         function, args, tables = value
         return Call(
-            _text(function, "the function"),
-            _tuple(args, "the arguments"),
-            _dict(tables, "the stand-ins' tables"),
+            expect.text(function, "the function"),
+            expect.a_tuple(args, "the arguments"),
+            expect.a_dict(tables, "the stand-ins' tables"),
         )
-    function, args = _items(value, 2, "a call")
-    return Call(_text(function, "the function"), _tuple(args, "the arguments"))
+    function, args = expect.fields(value, 2, "a call")
+    return Call(expect.text(function, "the function"), expect.a_tuple(args, "the arguments"))
 
 
 def read_answer(frame: Frame, arg_count: int = 0, watched: Sequence[str] = ()) -> Answer:
@@ -353,19 +360,19 @@ def read_answer(frame: Frame, arg_count: int = 0, watched: Sequence[str] = ()) -
     only the ``watched`` names."""
     kind, value = frame
     if kind == AnswerKind.NOT_SEALED:
-        return NotSealed(_text(value, "why the probe was not sealed"))
+        return NotSealed(expect.text(value, "why the probe was not sealed"))
     if kind == AnswerKind.HELLO:
         return Hello(_pid(value, "the probe's process id"))
     if kind == AnswerKind.ERROR:
-        message, record = _items(value, 2, "a call's error")
-        return CallError(_text(message, "the error"), _record(record, watched))
+        message, record = expect.fields(value, 2, "a call's error")
+        return CallError(expect.text(message, "the error"), _record(record, watched))
     if kind != AnswerKind.VALUE:
         raise _not_carried(kind, "a probe's replies")
-    shape, arrays, aliased, mutated, record = _items(value, 5, "a call's value")
+    shape, arrays, aliased, mutated, record = expect.fields(value, 5, "a call's value")
     return CallValue(
-        _text(shape, "the value's shape"),
+        expect.text(shape, "the value's shape"),
         _arrays(shape, arrays),
-        _flag(aliased, "whether arrays are aliased"),
+        expect.a_flag(aliased, "whether arrays are aliased"),
         _changed(mutated, arg_count),
         _record(record, watched),
     )
@@ -373,16 +380,22 @@ def read_answer(frame: Frame, arg_count: int = 0, watched: Sequence[str] = ()) -
 
 def _arrays(shape: Value, arrays: Value) -> Array | list[Array] | dict[str, Array]:
     if shape == "one":
-        return _array(arrays)
+        return expect.an_array(arrays)
     if shape == "several":
-        return [_array(item) for item in _list(arrays, "several arrays")]
+        return [expect.an_array(item) for item in expect.a_list(arrays, "several arrays")]
     if shape == "dict":
-        return {key: _array(item) for key, item in _dict(arrays, "a dict of arrays").items()}
+        return {
+            key: expect.an_array(item)
+            for key, item in expect.a_dict(arrays, "a dict of arrays").items()
+        }
     raise WireError(f"a value of the shape {shape!r}, not one, several or dict")
 
 
 def _changed(mutated: Value, arg_count: int) -> list[int]:
-    indices = [_int(index, "a changed argument") for index in _list(mutated, "changed arguments")]
+    indices = [
+        expect.an_integer(index, "a changed argument")
+        for index in expect.a_list(mutated, "changed arguments")
+    ]
     if len(set(indices)) != len(indices):
         raise WireError(f"the changed arguments {indices} name one twice")
     if not all(0 <= index < arg_count for index in indices):
@@ -393,98 +406,32 @@ def _changed(mutated: Value, arg_count: int) -> list[int]:
 def _record(record: Value, watched: Sequence[str]) -> WatchRecord:
     """A call's run-time record: only the verbs and watch states the probe writes, only names
     the grader asked it to watch, each pair once."""
-    seen, lost = _items(record, 2, "a run-time record")
-    pairs = _list(seen, "the objects seen")
+    seen, lost = expect.fields(record, 2, "a run-time record")
+    pairs = expect.a_list(seen, "the objects seen")
     if len(pairs) > 2 * len(watched):
         raise WireError(f"{len(pairs)} objects seen, of {len(watched)} watched")
     if lost is not None and lost not in LOST:
         raise WireError(f"a watch lost as {lost!r}")
     kept: list[tuple[str, str]] = []
     for pair in pairs:
-        verb, name = _items(pair, 2, "an object seen")
+        verb, name = expect.fields(pair, 2, "an object seen")
         if verb != CONSTRUCTS and verb != CALLS:
             raise WireError(f"an object seen as {verb!r}, not {CONSTRUCTS} or {CALLS}")
-        name = _text(name, "a name seen")
+        name = expect.text(name, "a name seen")
         if name not in watched:
             raise WireError(f"{name!r} seen, which the grader did not watch")
         if (verb, name) in kept:
             raise WireError(f"{name!r} seen twice as {verb}")
         kept.append((verb, name))
-    return WatchRecord(kept, _optional_text(lost, "how the watch was lost"))
+    return WatchRecord(kept, expect.optional_text(lost, "how the watch was lost"))
 
 
 def _not_carried(kind: str, pipe: str) -> WireError:
     return WireError(f"a frame of kind {kind!r}, which {pipe} do not carry")
 
 
-def _seen(value: Value) -> str:
-    """What ``value`` is, for a reason: its type, and its length if it has one."""
-    if type(value) is tuple or type(value) is list or type(value) is dict:
-        return f"a {type(value).__name__} of {len(value)}"
-    return "nothing" if value is None else f"a {type(value).__name__}"
-
-
-def _items(value: Value, count: int, what: str) -> tuple[Value, ...]:
-    if type(value) is not tuple or len(value) != count:
-        raise WireError(f"{what} is {_seen(value)}, not a tuple of {count}")
-    return value
-
-
-def _text(value: Value, what: str) -> str:
-    if type(value) is not str:
-        raise WireError(f"{what} is {_seen(value)}, not text")
-    return value
-
-
-def _optional_text(value: Value, what: str) -> str | None:
-    return None if value is None else _text(value, what)
-
-
-def _bytes(value: Value, what: str) -> bytes:
-    if type(value) is not bytes:
-        raise WireError(f"{what} is {_seen(value)}, not bytes")
-    return value
-
-
-def _int(value: Value, what: str) -> int:
-    if type(value) is not int:
-        raise WireError(f"{what} is {_seen(value)}, not an integer")
-    return value
-
-
-def _flag(value: Value, what: str) -> bool:
-    """A bool, which crosses as an int."""
-    if type(value) is bool:
-        return value
-    return bool(_int(value, what))
-
-
 def _pid(value: Value, what: str) -> int:
-    pid = _int(value, what)
+    pid = expect.an_integer(value, what)
     if pid <= 1:
         raise WireError(f"{what} is {pid}, not a process of the submission's own")
     return pid
-
-
-def _list(value: Value, what: str) -> list[Value]:
-    if type(value) is not list:
-        raise WireError(f"{what}: {_seen(value)}, not a list")
-    return value
-
-
-def _tuple(value: Value, what: str) -> tuple[Value, ...]:
-    if type(value) is not tuple:
-        raise WireError(f"{what}: {_seen(value)}, not a tuple")
-    return value
-
-
-def _dict(value: Value, what: str) -> dict[str, Value]:
-    if type(value) is not dict:
-        raise WireError(f"{what}: {_seen(value)}, not a dict")
-    return value
-
-
-def _array(value: Value) -> Array:
-    if type(value) is not Array:
-        raise WireError(f"an array is {_seen(value)}")
-    return value
