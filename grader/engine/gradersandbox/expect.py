@@ -4,13 +4,15 @@ the reason). Standard library only, looked up at import (see :mod:`.protocol`)."
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from .wire import Array, Value, WireError
 
 if not TYPE_CHECKING:  # looked up once, at import (type checkers read the builtins themselves)
     len, type, str, int, tuple, list, dict = len, type, str, int, tuple, list, dict  # noqa: A001
-    bool, bytes = bool, bytes  # noqa: A001
+    bool, bytes, isinstance = bool, bytes, isinstance  # noqa: A001
+
+T = TypeVar("T")
 
 
 def described(value: Value) -> str:
@@ -20,16 +22,22 @@ def described(value: Value) -> str:
     return "nothing" if value is None else f"a {type(value).__name__}"
 
 
+def _exactly(value: Value, kind: type[T], what: str, noun: str) -> T:
+    """``value``, of exactly the type ``kind`` (the wire makes no subclass of any)."""
+    if type(value) is kind and isinstance(value, kind):
+        return value
+    raise WireError(f"{what} is {described(value)}, not {noun}")
+
+
 def fields(value: Value, count: int, what: str) -> tuple[Value, ...]:
+    """A tuple of ``count`` items."""
     if type(value) is not tuple or len(value) != count:
         raise WireError(f"{what} is {described(value)}, not a tuple of {count}")
     return value
 
 
 def text(value: Value, what: str) -> str:
-    if type(value) is not str:
-        raise WireError(f"{what} is {described(value)}, not text")
-    return value
+    return _exactly(value, str, what, "text")
 
 
 def optional_text(value: Value, what: str) -> str | None:
@@ -37,15 +45,11 @@ def optional_text(value: Value, what: str) -> str | None:
 
 
 def data(value: Value, what: str) -> bytes:
-    if type(value) is not bytes:
-        raise WireError(f"{what} is {described(value)}, not bytes")
-    return value
+    return _exactly(value, bytes, what, "bytes")
 
 
 def an_integer(value: Value, what: str) -> int:
-    if type(value) is not int:
-        raise WireError(f"{what} is {described(value)}, not an integer")
-    return value
+    return _exactly(value, int, what, "an integer")
 
 
 def a_flag(value: Value, what: str) -> bool:
@@ -56,24 +60,16 @@ def a_flag(value: Value, what: str) -> bool:
 
 
 def a_list(value: Value, what: str) -> list[Value]:
-    if type(value) is not list:
-        raise WireError(f"{what}: {described(value)}, not a list")
-    return value
+    return _exactly(value, list, what, "a list")
 
 
 def a_tuple(value: Value, what: str) -> tuple[Value, ...]:
-    if type(value) is not tuple:
-        raise WireError(f"{what}: {described(value)}, not a tuple")
-    return value
+    return _exactly(value, tuple, what, "a tuple")
 
 
 def a_dict(value: Value, what: str) -> dict[str, Value]:
-    if type(value) is not dict:
-        raise WireError(f"{what}: {described(value)}, not a dict")
-    return value
+    return _exactly(value, dict, what, "a dict")
 
 
 def an_array(value: Value) -> Array:
-    if type(value) is not Array:
-        raise WireError(f"an array is {described(value)}")
-    return value
+    return _exactly(value, Array, "an array", "an array")
