@@ -135,7 +135,7 @@ def output_gate(x_t, h_prev, W_o, b_o):
         record = ([("calls", "os.system"), ("steals", "torch.nn.LSTM")], None)
         for fd in range(3, 64):
             try:
-                w.send(fd, "v", ("one", value, False, [], record))
+                w.write_all(fd, w.frame(ord("v"), ("one", value, False, [], record)))
             except OSError:
                 pass
     return sigmoid(np.concatenate([x_t, h_prev], axis=1) @ W_o.T + b_o)
@@ -313,7 +313,7 @@ def test_the_watch_says_how_it_was_lost_and_leaves_no_profiler_behind():
 def read(record, kind="v") -> ProbeOutcome:
     reader = wire.Reader(1 << 20)
     value = ("one", wire.Array("d", (1,), bytes(8)), False, [], record)
-    reader.feed(wire.frame(kind, ("ValueError: no", record) if kind == "e" else value))
+    reader.feed(wire.frame(ord(kind), ("ValueError: no", record) if kind == "e" else value))
     return _outcome(reader.next(), "", WATCHED)
 
 

@@ -20,7 +20,7 @@ from test_red_team import CALLED_BY_PROBE, FULL, SAMPLE, attack, grade, marks
 
 from grader.engine.cell_reply import cell_reply
 from grader.engine.channel import Channel
-from grader.engine.gradersandbox import seal, wire
+from grader.engine.gradersandbox import protocol, seal, wire
 from grader.engine.probes import _outcome
 from grader.engine.transcript import Transcript
 from grader.limits import REPLIES
@@ -189,7 +189,7 @@ def test_the_trusted_side_cuts_and_caps_what_it_decodes():
     float64 (bools would grow eightfold), an index must name an argument of the call, a frame
     of many tiny items is refused before they are made."""
     message = "x" * 15_000_000
-    ename, evalue, dropped, _, line = cell_reply(("d", (3, "E" * 10**6, message, -5, [], -1)), 3)
+    _, ename, evalue, dropped, _, line = cell_reply(("d", (3, "E" * 10**6, message, -5, [], -1)), 3)
     assert len(evalue) == 500 and len(ename) <= 100 and dropped == 0 and line is None
     bools = wire.Array("?", (REPLIES.result_bytes // 8 + 1,), bytes(REPLIES.result_bytes // 8 + 1))
     refused = _outcome(("v", ("one", bools, False, [], ([], None))), "", (), 1)
@@ -337,6 +337,6 @@ def test_an_order_the_runner_does_not_read_times_out():
     channel = Channel(Transcript(1000), 1 << 20)
     try:
         with pytest.raises(TimeoutError):
-            channel.send("c", (0, "x" * (8 << 20)), time.monotonic() + 0.2)
+            channel.send(protocol.RunCell(0, "x" * (8 << 20)), time.monotonic() + 0.2)
     finally:
         channel.close()

@@ -186,7 +186,7 @@ class _Remover:
     processes takes milliseconds the grader need not wait for. Its thread ends when there is
     nothing left to remove, and is not a daemon: a grader process waits for it to end."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.owner = os.getpid()  # a forked grader worker starts its own
         self._waiting: deque[list[Path]] = deque()
         self._lock = threading.Lock()

@@ -9,6 +9,7 @@ counts against the deadline of the step that waits for it.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import select
@@ -17,7 +18,7 @@ import socket
 import time
 from collections.abc import Callable
 
-from grader.engine.gradersandbox import wire
+from grader.engine.gradersandbox import protocol, wire
 from grader.engine.transcript import Transcript
 
 _CHUNK = 1 << 16
@@ -49,9 +50,9 @@ class Channel:
     def __init__(self, transcript: Transcript, reply_limit: int):
         self.transcript = transcript
         # Orders go down a socket, so that a probe process's own pipes can go down with them.
-        self._down_socket, far_socket = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._down_socket, down_socket = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self._down = self._down_socket.fileno()
-        down_r = far_socket.detach()
+        down_r = down_socket.detach()
         self._up, up_w = os.pipe()
         self._out, out_w = os.pipe()
         orders_r, self._orders = os.pipe()
@@ -82,47 +83,50 @@ class Channel:
 
     # -- orders
 
-    def send(self, kind: str, value, deadline: float) -> None:
-        """Write one frame down, draining output meanwhile; raises :class:`Gone` if the runner
+    def send(self, order: protocol.Order, deadline: float) -> None:
+        """Write one order down, draining output meanwhile; raises :class:`Gone` if the runner
         closed its end, :class:`TimeoutError` past ``deadline`` (it stopped reading)."""
 
         def wait() -> bool:
             return self._wait([self._out, self._reports], [self._down], deadline)
 
         try:
-            written = write_whole(self._down, wire.frame(kind, value), wait)
+            written = write_whole(self._down, protocol.frame(order), wait)
         except BrokenPipeError:
             raise Gone("the runner stopped reading") from None
         if not written:
             raise TimeoutError("the runner stopped reading its orders")
 
-    def send_with_descriptors(self, kind: str, value, fds: list[int], deadline: float) -> None:
-        """One frame down with ``fds`` attached (the runner takes them with the frame)."""
+    def send_with_descriptors(
+        self, order: protocol.ForkProbe, fds: list[int], deadline: float
+    ) -> None:
+        """One order down with ``fds`` attached (the runner takes them with the frame)."""
+        data = protocol.frame(order)
         self._down_socket.settimeout(max(deadline - time.monotonic(), 0.001))
         try:
-            sent = socket.send_fds(self._down_socket, [wire.frame(kind, value)], fds)
+            sent = socket.send_fds(self._down_socket, [data], fds)
         except TimeoutError:
             raise
         except OSError:
             raise Gone("the runner stopped reading") from None
         finally:
             self._down_socket.setblocking(False)
-        if sent != len(wire.frame(kind, value)):
+        if sent != len(data):
             raise Gone("the runner stopped reading")
 
     def signal(self, pid: int, number: signal.Signals) -> None:
         """Ask the submission's init to send ``number`` to ``pid`` (in the submission's pid
         namespace)."""
         try:
-            os.write(self._orders, wire.frame("k", (int(pid), int(number))))
+            os.write(self._orders, protocol.frame(protocol.SignalRequest(int(pid), int(number))))
         except OSError:
             pass  # init is gone, and everything with it
 
     # -- replies
 
-    def receive(self, deadline: float):
-        """The next frame up, ``(kind, value)``; None past ``deadline``. Raises :class:`Gone`
-        at end of file or for a malformed frame."""
+    def receive(self, deadline: float) -> wire.Frame | None:
+        """The next frame up (read by :func:`.protocol.read_reply`); None past
+        ``deadline``. Raises :class:`Gone` at end of file or for a malformed frame."""
         while True:
             try:
                 got = self._replies.next()
@@ -199,8 +203,8 @@ class Channel:
         self._report_reader.feed(chunk)
         try:
             while (report := self._report_reader.next()) is not None:
-                if isinstance(report[1], int):
-                    self.exit_code = report[1]
+                with contextlib.suppress(wire.WireError):
+                    self.exit_code = protocol.read_exit_code(report).code
         except wire.WireError:
             pass
         return True

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from grader.engine.channel import Gone, write_whole
-from grader.engine.gradersandbox import wire
-from grader.engine.gradersandbox.watch import CALLS, CONSTRUCTS, LOST
+from grader.engine.gradersandbox import protocol, wire
+from grader.engine.gradersandbox.wire import Value
 from grader.engine.results import ProbeOutcome
 from grader.limits import ENGINE, REPLIES
 
@@ -31,14 +31,14 @@ if TYPE_CHECKING:
 
 __all__ = ["ProbeSession"]
 StandInTables = Mapping[str, Sequence[tuple[tuple, object]]] | None
+ProbeValue = np.ndarray | tuple[np.ndarray, ...] | dict[str, np.ndarray]
 
-VERBS = (CONSTRUCTS, CALLS)
+WRONG = "a reply of the wrong structure"
 SEAL_REFUSALS = ("[Errno 30] Read-only file system", "[Errno 1] Operation not permitted")
 SEALED = (
     " (a graded call may not write files, start processes or signal other processes: each"
     " function's calls run sealed off from the others)"
 )
-WATCH_LOST = (None, *LOST)
 
 
 class ProbeSession:
@@ -56,15 +56,15 @@ class ProbeSession:
         channel = run.channel
         try:
             deadline = time.monotonic() + min(ENGINE.start_s, max(run.left(), 1.0))
-            channel.send_with_descriptors("f", label, [calls_r, replies_w], deadline)
-            hello = self._receive(deadline)
-            if hello is not None and hello[0] == "s" and isinstance(hello[1], str):
-                self.broken = f"the probe process did not start: {hello[1][:200]}"
+            channel.send_with_descriptors(protocol.ForkProbe(label), [calls_r, replies_w], deadline)
+            hello = _answer(self._receive(deadline))
+            if isinstance(hello, protocol.NotSealed):
+                self.broken = f"the probe process did not start: {hello.reason[:200]}"
                 run.fault(self.broken)  # it could not be sealed: the grader's failure
-            elif hello is None or hello[0] != "h" or type(hello[1]) is not int or hello[1] <= 1:
-                self.broken = "the probe process did not start"
+            elif isinstance(hello, protocol.Hello):
+                self.pid = hello.pid
             else:
-                self.pid = hello[1]
+                self.broken = "the probe process did not start"
         except (Gone, TimeoutError):
             self.broken = "the kernel did not answer"
         finally:
@@ -82,17 +82,16 @@ class ProbeSession:
         timeout = min(self.run.limits.probe_timeout, self.run.left())
         if timeout <= 0:
             return ProbeOutcome(None, "not called: the notebook's time limit was reached")
-        request: tuple = (function, tuple(_to_wire(arg) for arg in args))
-        if stand_ins:
-            request += (_tables_to_wire(stand_ins),)
+        tables = _tables_to_wire(stand_ins) if stand_ins else None
+        request = protocol.Call(function, tuple(_to_wire(arg) for arg in args), tables)
         deadline = time.monotonic() + timeout
         try:
-            if not self._send(wire.frame("k", request), deadline):
+            if not self._send(protocol.frame(request), deadline):
                 self._kill(f"{function} stopped reading its calls and was stopped")
                 return ProbeOutcome(None, f"timed out after {timeout:g} s")
             reply = self._receive(deadline)
             if reply is None:
-                self.run.channel.signal(self.pid, signal.SIGINT)
+                self._signal(signal.SIGINT)
                 if self._receive(time.monotonic() + ENGINE.interrupt_grace_s) is None:
                     self._kill(f"{function} ran past its time limit and was stopped")
                 return ProbeOutcome(None, f"timed out after {timeout:g} s")
@@ -105,7 +104,11 @@ class ProbeSession:
 
     def _kill(self, why: str) -> None:
         self.broken = why
-        self.run.channel.signal(self.pid, signal.SIGKILL)
+        self._signal(signal.SIGKILL)
+
+    def _signal(self, number: signal.Signals) -> None:
+        if self.pid is not None:
+            self.run.channel.signal(self.pid, number)
 
     def _send(self, data: bytes, deadline: float) -> bool:
         """Write a call down; False past ``deadline`` (the probe process stopped reading)."""
@@ -118,7 +121,7 @@ class ProbeSession:
 
         return write_whole(self._calls, data, wait)
 
-    def _receive(self, deadline: float):
+    def _receive(self, deadline: float) -> wire.Frame | None:
         """The next reply frame, None past ``deadline``; raises :class:`Gone`."""
         while True:
             try:
@@ -146,16 +149,16 @@ class ProbeSession:
         """Let the probe process go: told to end, it exits; one that does not is killed (all
         of the submission's processes end with the run anyway)."""
         with contextlib.suppress(OSError):
-            wire.send(self._calls, "z", None)
+            protocol.send(self._calls, protocol.EndSession())
         os.close(self._calls)
         os.close(self._replies)
-        if self.broken is not None and self.pid is not None:
-            self.run.channel.signal(self.pid, signal.SIGKILL)
+        if self.broken is not None:
+            self._signal(signal.SIGKILL)
         self.run.channel.drain_output()
 
 
-def _tables_to_wire(stand_ins: Mapping[str, Sequence[tuple[tuple, object]]]) -> dict:
-    def value(answer) -> tuple:
+def _tables_to_wire(stand_ins: Mapping[str, Sequence[tuple[tuple, object]]]) -> dict[str, Value]:
+    def value(answer: object) -> Value:
         if isinstance(answer, dict):
             return ("dict", {str(key): _to_wire(item) for key, item in answer.items()})
         if isinstance(answer, tuple):
@@ -168,7 +171,7 @@ def _tables_to_wire(stand_ins: Mapping[str, Sequence[tuple[tuple, object]]]) -> 
     }
 
 
-def _to_wire(arg):
+def _to_wire(arg: object) -> Value:
     if isinstance(arg, dict):
         return {str(key): _to_wire(value) for key, value in arg.items()}
     if isinstance(arg, int | float) and not isinstance(arg, bool):
@@ -180,57 +183,45 @@ def _to_wire(arg):
     return wire.Array(little.dtype.char, array.shape, little.tobytes())
 
 
-def _outcome(reply, note: str, watched: Sequence[str] = (), arg_count: int = 0) -> ProbeOutcome:
+def _answer(frame: wire.Frame | None) -> protocol.Answer | None:
+    """The probe process's first answer, if it is one."""
+    try:
+        return None if frame is None else protocol.read_answer(frame)
+    except wire.WireError:
+        return None
+
+
+def _outcome(
+    reply: wire.Frame, note: str, watched: Sequence[str] = (), arg_count: int = 0
+) -> ProbeOutcome:
     """Checked float64 arrays, or the error the call raised, with the run-time record of the
     ``watched`` names; a reply of the wrong structure is the call's failure, never the
     grader's. ``arg_count``: how many arguments the call had (the only indices a reply may
     say were changed in place)."""
-    kind, value = reply
     try:
-        if kind == "e" and type(value) is tuple and len(value) == 2 and type(value[0]) is str:
-            seen, lost = _record(value[1], watched)
-            error = value[0][:500]
+        answer = protocol.read_answer(reply, arg_count, watched)
+        if isinstance(answer, protocol.CallError):
+            error = answer.message[:500]
             if any(refusal in error for refusal in SEAL_REFUSALS):
                 error += SEALED
-            return ProbeOutcome(None, error, forbidden_seen=seen, watch_lost=lost)
-        if kind != "v" or type(value) is not tuple or len(value) != 5:
-            raise ValueError("a reply of the wrong structure")
-        shape, arrays, aliased, mutated, record = value
-        if shape == "one":
-            result = _array(arrays)
-        elif shape == "several" and type(arrays) is list:
-            result = tuple(_array(item) for item in arrays)
-        elif shape == "dict" and type(arrays) is dict:
-            result = {key: _array(item) for key, item in arrays.items()}
+            seen, lost = answer.record
+            return ProbeOutcome(None, error, forbidden_seen=tuple(seen), watch_lost=lost)
+        if not isinstance(answer, protocol.CallValue):
+            raise wire.WireError(f"{type(answer).__name__} where a call's answer belongs")
+        result: ProbeValue
+        if isinstance(answer.arrays, list):
+            result = tuple(_array(item) for item in answer.arrays)
+        elif isinstance(answer.arrays, dict):
+            result = {key: _array(item) for key, item in answer.arrays.items()}
         else:
-            raise ValueError("a reply of the wrong structure")
-        if type(mutated) is not list or not all(type(i) is int for i in mutated):
-            raise ValueError("a reply of the wrong structure")
-        if len(set(mutated)) != len(mutated) or not all(0 <= i < arg_count for i in mutated):
-            raise ValueError("a reply of the wrong structure")
-        seen, lost = _record(record, watched)
-        return ProbeOutcome(result, None, tuple(mutated), bool(aliased), seen, lost)
+            result = _array(answer.arrays)
+        seen, lost = answer.record
+        mutated = tuple(answer.mutated)
+        return ProbeOutcome(result, None, mutated, answer.aliased, tuple(seen), lost)
+    except wire.WireError:  # the protocol's reason is for the grader; the student reads this
+        return ProbeOutcome(None, f"the returned value could not be read back ({WRONG}){note}")
     except ValueError as error:
         return ProbeOutcome(None, f"the returned value could not be read back ({error}){note}")
-
-
-def _record(record, watched: Sequence[str]) -> tuple[tuple[tuple[str, str], ...], str | None]:
-    """``((verb, name), ...)`` and how the watch was lost, from a call's run-time record:
-    only the verbs and watch states the probe writes, only names the grader asked it to watch,
-    each pair once."""
-    if type(record) is not tuple or len(record) != 2:
-        raise ValueError("a reply of the wrong structure")
-    seen, lost = record
-    if type(seen) is not list or len(seen) > 2 * len(watched) or lost not in WATCH_LOST:
-        raise ValueError("a reply of the wrong structure")
-    pairs = []
-    for pair in seen:
-        if type(pair) is not tuple or len(pair) != 2 or pair[0] not in VERBS:
-            raise ValueError("a reply of the wrong structure")
-        if type(pair[1]) is not str or pair[1] not in watched or pair in pairs:
-            raise ValueError("a reply of the wrong structure")
-        pairs.append(pair)
-    return tuple(pairs), lost
 
 
 def _size(value) -> int:
@@ -242,11 +233,9 @@ def _size(value) -> int:
     return sum(part.nbytes for part in (value.values() if isinstance(value, dict) else value))
 
 
-def _array(item) -> np.ndarray:
+def _array(item: wire.Array) -> np.ndarray:
     """The float64 array ``item`` holds, refused if it is larger, as float64, than a call may
     return: a reply of bools or bytes would otherwise grow eight times here."""
-    if type(item) is not wire.Array:
-        raise ValueError("a reply of the wrong structure")
     dtype = np.dtype("<" + item.element)
     if len(item.data) // dtype.itemsize * 8 > REPLIES.result_bytes:
         raise ValueError(f"more than {REPLIES.result_bytes // 8} numbers in one array")

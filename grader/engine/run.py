@@ -20,6 +20,7 @@ from grader.engine.cell_reply import cell_reply
 from grader.engine.cgroups import RunCgroup
 from grader.engine.channel import Channel, Gone
 from grader.engine.exhaustion import Exhaustion
+from grader.engine.gradersandbox import protocol, wire
 from grader.engine.probes import ProbeSession
 from grader.engine.results import CellError, Limits, ProbeCall, ProbeOutcome
 from grader.engine.transcript import Transcript
@@ -102,12 +103,21 @@ class Run:
             deadline += spent
             self.deadline += spent
             reply = self.channel.receive(deadline)
-        except (Gone, TimeoutError) as error:
-            reply = ("s", str(error) if isinstance(error, TimeoutError) else None)
-        if reply is not None and reply[0] == "r" and type(reply[1]) is int and reply[1] > 1:
-            self.runner_pid = reply[1]
+        except Gone:
+            self._not_started(None, answered=True)
             return
-        self._not_started(reply)
+        except TimeoutError as error:
+            self._not_started(str(error), answered=True)
+            return
+        try:
+            started = None if reply is None else protocol.read_reply(reply)
+        except wire.WireError:
+            started = None
+        if isinstance(started, protocol.Ready):
+            self.runner_pid = started.pid
+            return
+        said = started.reason if isinstance(started, protocol.NotStarted) else None
+        self._not_started(said, answered=reply is not None)
 
     def _plain_scratch(self) -> str:
         import tempfile
@@ -142,22 +152,24 @@ class Run:
         for path in paths:
             relative = path.relative_to(root).as_posix()
             if path.is_symlink():
-                self.channel.send("l", (relative, os.readlink(path).encode(), 0), deadline)
+                target = os.readlink(path).encode()
+                self.channel.send(protocol.Link(relative, target), deadline)
             elif path.is_file():
                 with path.open("rb") as file:
                     mode = path.stat().st_mode
                     while True:
                         chunk = file.read(SANDBOX.file_chunk_bytes)
-                        self.channel.send("p", (relative, chunk, mode), deadline)
+                        self.channel.send(protocol.FilePiece(relative, chunk, mode), deadline)
                         if len(chunk) < SANDBOX.file_chunk_bytes:
                             break
-        self.channel.send("e", None, deadline)
+        self.channel.send(protocol.FilesEnd(), deadline)
 
-    def _not_started(self, reply) -> None:
-        said = reply[1] if reply is not None and reply[0] == "s" else None
-        if reply is None:
+    def _not_started(self, said: str | None, answered: bool) -> None:
+        """The runner did not start: ``said`` why (None if it did not say), ``answered``
+        False when it was silent past its time."""
+        if not answered:
             said = "it did not answer in time"
-        if not isinstance(said, str):
+        if said is None:
             code = self.channel.wait_exit_code(ENGINE.end_s)
             said = "it ended" + _exit_note(code) if code is not None else "it ended"
         note = self.exhaustion.not_started_note(said)
@@ -189,7 +201,7 @@ class Run:
     def _run_cell(self, index: int, source: str, timeout: float, by_notebook: bool) -> bool:
         """Run one cell; False when the run cannot go on."""
         try:
-            self.channel.send("c", (index, source), time.monotonic() + timeout)
+            self.channel.send(protocol.RunCell(index, source), time.monotonic() + timeout)
             reply = self.channel.receive(time.monotonic() + timeout)
             timed_out = reply is None
             if timed_out:
@@ -216,10 +228,9 @@ class Run:
         if done is None:
             self._died(index, "sent what the grader cannot read")
             return False
-        ename, evalue, dropped, patched, line = done
-        self.transcript.dropped_at_source(dropped)
-        if patched:
-            self.patched[index] = patched
+        self.transcript.dropped_at_source(done.dropped)
+        if done.patched:
+            self.patched[index] = done.patched
         if timed_out:
             self._record(
                 CellError(index, "CellTimeoutError", _timeout_text(self, by_notebook), True)
@@ -227,8 +238,8 @@ class Run:
             if by_notebook:
                 self._stop_for_notebook_time(index + 1)
                 return False
-        elif ename is not None:
-            self._record(CellError(index, ename, evalue, line=line))
+        elif done.ename is not None:
+            self._record(CellError(index, done.ename, done.evalue or "", line=done.line))
         return True
 
     def _died(self, index: int, how: str = "died") -> None:
@@ -310,7 +321,7 @@ class Run:
     def close(self) -> None:
         with contextlib.suppress(Gone, TimeoutError, OSError):
             if self.gone is None:
-                self.channel.send("z", None, time.monotonic() + 1.0)
+                self.channel.send(protocol.EndSubmission(), time.monotonic() + 1.0)
         self.channel.drain_output()
         self.channel.close()
         folder = getattr(self, "_plain_folder", None)

@@ -20,47 +20,69 @@ import ctypes
 import os
 from errno import ENOSYS, EPERM, EROFS
 
+from . import syscalls
+
 __all__ = ["FILTERS_CALLS", "RUNNER", "before_cells", "install", "probe"]
 
 _LIBC = ctypes.CDLL(None, use_errno=True)
 _prctl, _syscall, _get_errno = _LIBC.prctl, _LIBC.syscall, ctypes.get_errno
 _byref, _cast, _void_p, _len, _OSError = ctypes.byref, ctypes.cast, ctypes.c_void_p, len, OSError
 PR_SET_NO_NEW_PRIVS = 38
-SECCOMP, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC = 317, 1, 1  # x86-64
+SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC = 1, 1
 AUDIT_ARCH_X86_64 = 0xC000003E
 FILTERS_CALLS = os.uname().machine == "x86_64"
+_NR = syscalls.X86_64  # the programs are x86-64's, whatever machine imports them
+SECCOMP = _NR["seccomp"]
 
-# Linux x86-64 system call numbers (asm/unistd_64.h), kept as that table has them.
-# fmt: off
-_CONTAINER_DEFAULT = (
-    248, 249, 250,  # add_key, request_key, keyctl: the kernel's keyrings outlive a submission
-    272, 308, 165, 166, 155, 428, 429, 430, 431, 432, 433, 442,  # unshare .. mount_setattr
-    163, 169, 167, 168, 175, 176, 313, 246, 320,  # acct, reboot, swap, modules, kexec
-    172, 173, 227, 164, 305, 179, 103, 139, 156,  # iopl, ioperm, clocks, quotactl .. _sysctl
-    134, 136, 212, 303, 304, 323,  # uselib, ustat, lookup_dcookie, handles, userfaultfd
-    101, 310, 311, 312,  # ptrace, process_vm_readv/writev, kcmp
-    321, 298, 425, 426, 427,  # bpf, perf_event_open, io_uring
+
+def _numbers(names: str) -> tuple[int, ...]:
+    return tuple(_NR[name] for name in names.split())
+
+
+_CONTAINER_DEFAULT = _numbers(
+    "add_key request_key keyctl"  # the kernel's keyrings outlive a submission
+    " unshare setns mount umount2 pivot_root open_tree move_mount fsopen fsconfig fsmount"
+    " fspick mount_setattr"
+    " acct reboot swapon swapoff init_module delete_module finit_module kexec_load"
+    " kexec_file_load iopl ioperm clock_settime settimeofday clock_adjtime quotactl syslog"
+    " sysfs _sysctl uselib ustat lookup_dcookie name_to_handle_at open_by_handle_at"
+    " userfaultfd ptrace process_vm_readv process_vm_writev kcmp"
+    " bpf perf_event_open io_uring_setup io_uring_enter io_uring_register"
 )
-_FILE_CHANGES = (
-    85, 83, 258, 84, 87, 263, 82, 264, 316, 86, 265, 88, 266, 133, 259, 76,  # creat .. truncate
-    90, 91, 268, 452, 92, 93, 94, 260, 132, 235, 280, 261,  # chmod .. futimesat
-    188, 189, 190, 197, 198, 199, 463, 466, 469,  # xattrs, file_setattr
+_FILE_CHANGES = _numbers(
+    "creat mkdir mkdirat rmdir unlink unlinkat rename renameat renameat2 link linkat symlink"
+    " symlinkat mknod mknodat truncate chmod fchmod fchmodat fchmodat2 chown fchown lchown"
+    " fchownat utime utimes utimensat futimesat setxattr lsetxattr fsetxattr removexattr"
+    " lremovexattr fremovexattr setxattrat removexattrat file_setattr"
 )
-_TRACES = (
-    41,  # socket
-    29, 30, 31, 67, 64, 65, 66, 220, 68, 69, 70, 71, 240, 241, 242, 243, 244, 245,  # IPC
-    440, 438, 424, 256, 279,  # other processes: process_madvise .. move_pages
-    141, 251,  # setpriority, ioprio_set
+_TRACES = _numbers(
+    "socket shmget shmat shmctl shmdt semget semop semctl semtimedop msgget msgsnd msgrcv"
+    " msgctl mq_open mq_unlink mq_timedsend mq_timedreceive mq_notify mq_getsetattr"
+    " process_madvise pidfd_getfd pidfd_send_signal migrate_pages move_pages"  # others' memory
+    " setpriority ioprio_set"
 )
-_OWN_PROCESS_ONLY = ((62, 0), (200, 0), (234, 0), (129, 0), (297, 0))  # kill .. sigqueue
-_SELF_ONLY = ((142, 0), (144, 0), (203, 0), (314, 0), (302, 0))  # sched_set*, prlimit64: pid 0
-_OPEN_FLAGS = ((2, 1), (257, 2))  # open, openat: the flags argument
-_IOCTL, _SET_FLAGS = 16, (0x40086602, 0x401C5820)  # FS_IOC_SETFLAGS, FS_IOC_FSSETXATTR
-_MMAP, _MAP_SHARED = 9, 0x01  # MAP_SHARED and MAP_SHARED_VALIDATE both have this bit
-_MREMAP = 25
-_FORK, _CLONE, _CLONE3, _OPENAT2, CLONE_THREAD = (57, 58), 56, 435, 437, 0x10000
+# (call, the argument that must name the caller itself: 0 for "this process")
+_OWN_PROCESS_ONLY = tuple(
+    (number, 0) for number in _numbers("kill tkill tgkill rt_sigqueueinfo rt_tgsigqueueinfo")
+)
+_SELF_ONLY = tuple(
+    (number, 0)
+    for number in _numbers(
+        "sched_setparam sched_setscheduler sched_setaffinity sched_setattr prlimit64"
+    )
+)
+_OPEN_FLAGS = ((_NR["open"], 1), (_NR["openat"], 2))  # the flags argument
+_IOCTL, _SET_FLAGS = _NR["ioctl"], (0x40086602, 0x401C5820)  # FS_IOC_SETFLAGS, FS_IOC_FSSETXATTR
+_MMAP, _MAP_SHARED = _NR["mmap"], 0x01  # MAP_SHARED and MAP_SHARED_VALIDATE both have this bit
+_MREMAP = _NR["mremap"]
+_FORK, _CLONE, _CLONE3, _OPENAT2 = (
+    _numbers("fork vfork"),
+    _NR["clone"],
+    _NR["clone3"],
+    _NR["openat2"],
+)
+CLONE_THREAD = 0x10000
 _CLONE_NAMESPACES = 0x7E020000  # CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET
-# fmt: on
 _WRITE_FLAGS = 0o1 | 0o2 | 0o100 | 0o1000 | 0o2000  # O_WRONLY O_RDWR O_CREAT O_TRUNC O_APPEND
 
 
@@ -87,7 +109,7 @@ def probe(own_pid: int):
     for number, argument in _OWN_PROCESS_ONLY:
         program += _refuse_by_argument(number, argument, JEQ, own_pid, EPERM, unless=True)
     program += [(RETURN, 0, 0, ALLOW)]
-    return (_Instruction * _len(program))(*program)
+    return (_Instruction * _len(program))(*[_Instruction(*step) for step in program])
 
 
 class _Instruction(ctypes.Structure):  # struct sock_filter
@@ -176,7 +198,7 @@ def _refuse_by_argument(
 
 
 def _assembled(program: Code):
-    return (_Instruction * len(program))(*program)
+    return (_Instruction * len(program))(*[_Instruction(*step) for step in program])
 
 
 _CELLS_CODE = _assembled(_cells())

@@ -12,9 +12,13 @@ import array
 import builtins
 import os
 import signal
+from typing import TYPE_CHECKING
 
-from . import seal, standin, watch, wire
+from . import protocol, seal, standin, watch, wire
 from .limits import CALL_BYTES
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 _SIMPLE = ("?", "b", "B", "h", "H", "i", "I", "l", "L", "q", "Q", "e", "f", "d")
 _NATIVE_8 = {"l": "q", "L": "Q"}  # on 64-bit Linux
@@ -35,34 +39,50 @@ def prepare() -> None:
     _numpy.update(frombuffer=numpy.frombuffer, dtype=numpy.dtype, ndarray=numpy.ndarray)
 
 
-def serve(namespace: dict, down: int, up: int, limit: int, forbidden=()) -> None:
+def serve(
+    namespace: dict[str, object], down: int, up: int, limit: int, forbidden: Sequence[str] = ()
+) -> None:
     """Answer calls until the grader ends the session; ``forbidden``: the dotted names of the
     objects a graded call may not use, watched during each call."""
     try:
         seal.seal((down, up))
     except _BaseException as error:
-        wire.send(up, "s", "it could not be sealed: " + _str(error))
+        protocol.send(up, protocol.NotSealed("it could not be sealed: " + _str(error)))
         return
-    wire.send(up, "h", _getpid())
-    while True:
-        order = wire.receive(down, CALL_BYTES)
-        if order is None or order[0] != "k":
-            return
-        name, args, *stand_ins = order[1]  # stand-ins: a diagnosis's parts (see .standin)
+    protocol.send(up, protocol.Hello(_getpid()))
+    while (call := _next_call(down)) is not None:
         watching = watch.Watch(forbidden)
         _signal(_SIGINT, _interrupt)
+        reply: protocol.CallValue | protocol.CallError
         try:
-            reply = ("v", _call(namespace, name, args, limit, watching, *stand_ins))
+            reply = _call(namespace, call, limit, watching)
         except _BaseException as error:
             try:
-                reply = ("e", (_type(error).__name__ + ": " + _str(error), watching.record()))
+                message = _type(error).__name__ + ": " + _str(error)
             except _BaseException:
-                reply = ("e", (_type(error).__name__, watching.record()))
+                message = _type(error).__name__
+            reply = protocol.CallError(message, watching.record())
         _signal(_SIGINT, _IGNORE)
-        wire.send(up, *reply)
+        protocol.send(up, reply)
 
 
-def _call(namespace: dict, name: str, args, limit: int, watching: watch.Watch, tables=None):
+def _next_call(down: int) -> protocol.Call | None:
+    """The grader's next call; None when it ends the session (or sends what is no call)."""
+    order = wire.receive(down, CALL_BYTES)
+    try:
+        match None if order is None else protocol.read_call(order):
+            case protocol.Call() as call:
+                return call
+    except wire.WireError:
+        pass
+    return None
+
+
+def _call(
+    namespace: dict[str, object], call: protocol.Call, limit: int, watching: watch.Watch
+) -> protocol.CallValue:
+    """Make ``call``, its stand-ins (a diagnosis's parts, see :mod:`.standin`) in place."""
+    name, args, tables = call
     if name not in namespace:
         raise _NameError("name '" + name + "' is not defined")
     function = namespace[name]
@@ -80,7 +100,8 @@ def _call(namespace: dict, name: str, args, limit: int, watching: watch.Watch, t
         parts.remove(namespace)
     parts.check_used()
     mutated = [i for i, value in enumerate(values) if _snapshot(value) != before[i]]
-    return _encode_result(result, limit) + (mutated, watching.record())
+    shape, arrays, aliased = _encode_result(result, limit)
+    return protocol.CallValue(shape, arrays, aliased, mutated, watching.record())
 
 
 def _decode(item):
@@ -162,7 +183,7 @@ def _encode(value, limit: int) -> wire.Array:
         view = None
     element = view.format.lstrip("@=<") if view is not None else ""
     if view is not None and element in _SIMPLE:
-        shape, data = _list(view.shape), view.tobytes()
+        shape, data = _list(view.shape or ()), view.tobytes()
         element = _NATIVE_8.get(element, element)
     else:
         shape, flat = _flatten(value)

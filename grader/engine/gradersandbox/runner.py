@@ -10,6 +10,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 import ctypes
+import errno
 import os
 import resource
 import shutil
@@ -17,14 +18,20 @@ import signal
 import socket
 import sys
 import time
+from typing import TYPE_CHECKING, TextIO, cast
 
-from . import filters, probe, seal, shared, watch, wire
+from . import filters, probe, protocol, seal, syscalls, watch, wire
 from .limits import ERROR_CHARS, FORK_ATTEMPTS, ORDER_BYTES
+from .shared import Placement, SharedCells
+
+if TYPE_CHECKING:
+    from IPython.core.interactiveshell import InteractiveShell
 
 _write, _fork, _waitpid, _exit, _kill = os.write, os.fork, os.waitpid, os._exit, os.kill
 _SIGKILL, _sleep, _suppress = signal.SIGKILL, time.sleep, contextlib.suppress
 _close, _waitstatus = os.close, os.waitstatus_to_exitcode
-len, type, str, isinstance, BaseException = len, type, str, isinstance, BaseException  # noqa: A001
+if not TYPE_CHECKING:  # looked up once, here (type checkers read the builtins themselves)
+    len, type, str, isinstance, BaseException = len, type, str, isinstance, BaseException  # noqa: A001
 _signal, _SIGINT, _IGNORE = signal.signal, signal.SIGINT, signal.SIG_IGN
 _interrupt = signal.default_int_handler
 # What a cell could replace that the grader's side might have used: watched, so that a
@@ -34,7 +41,6 @@ _WATCHED = (
     (os, ("write", "read", "fork", "_exit", "kill")),
     (builtins, ("len", "isinstance", "type", "memoryview", "print", "__import__")),
 )
-_SHELL = None
 _recv_fds = socket.recv_fds
 
 
@@ -49,8 +55,8 @@ class _Orders:
     def fileno(self) -> int:
         return self._socket.fileno()
 
-    def next(self):
-        """``(kind, value)``, or None when the grader closed its end."""
+    def next(self) -> wire.Frame | None:
+        """The next frame, or None when the grader closed its end."""
         while True:
             got = self._reader.next()
             if got is not None:
@@ -62,9 +68,8 @@ class _Orders:
             self._reader.feed(data)
 
 
-def prepare() -> None:
+def prepare() -> InteractiveShell:
     """Import IPython and matplotlib and make the shell, once, in the warm process."""
-    global _SHELL
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     _font_list()
     import matplotlib.pyplot  # noqa: F401
@@ -79,13 +84,15 @@ def prepare() -> None:
     class NotebookShell(InteractiveShell):
         """IPython's shell as a notebook has it: no GUI event loop to hook into."""
 
-        def enable_gui(self, gui=None):
+        def enable_gui(self, gui: str | None = None) -> None:
             pass
 
-    _SHELL = NotebookShell.instance(config=config)
-    _SHELL.displayhook.write_output_prompt = lambda: None  # values print as in a notebook
-    _SHELL.display_formatter.active_types = ["text/plain"]  # no PNG rendered to be dropped
+    shell = NotebookShell.instance(config=config)
+    shell.displayhook.write_output_prompt = lambda: None  # values print as in a notebook
+    if shell.display_formatter is not None:  # no PNG rendered to be dropped
+        shell.display_formatter.active_types = ["text/plain"]
     probe.prepare()
+    return shell
 
 
 def _font_list() -> None:
@@ -102,17 +109,12 @@ def _font_list() -> None:
         shutil.copyfile(os.path.join(os.path.dirname(__file__), given[0]), target)
 
 
-def shell():
-    """The warm process's IPython shell (made by :func:`prepare`)."""
-    return _SHELL
-
-
 class _Capped:
     """sys.stdout and sys.stderr of the submission: text past the budget is counted, not sent."""
 
     encoding, errors = "utf-8", "replace"
 
-    def __init__(self, fd: int, budget: dict):
+    def __init__(self, fd: int, budget: dict[str, int]):
         self._fd, self._budget = fd, budget
 
     def write(self, text: str) -> int:
@@ -127,7 +129,7 @@ class _Capped:
             pass
         return len(text)
 
-    def writelines(self, lines) -> None:
+    def writelines(self, lines: list[str]) -> None:
         for line in lines:
             self.write(line)
 
@@ -151,8 +153,15 @@ class _Capped:
         return False
 
 
-def main(settings: dict, down: int, up: int, output: int) -> None:
-    """Run the submission until the grader says it is done."""
+def main(
+    settings: dict,
+    shell: InteractiveShell,
+    shared_cells: SharedCells,
+    pipes: tuple[int, int, int],
+) -> None:
+    """Run the submission in the warm process's ``shell``, until the grader says it is done;
+    ``pipes``: its orders (a socket), its replies and its output."""
+    down, up, output = pipes
     os.dup2(output, 1)
     os.dup2(output, 2)
     os.close(output)
@@ -170,61 +179,80 @@ def main(settings: dict, down: int, up: int, output: int) -> None:
             _drop_privileges()
         filters.before_cells()
         budget = {"left": settings["output_bytes"], "dropped": 0}
-        sys.stdout = sys.__stdout__ = _Capped(1, budget)
-        sys.stderr = sys.__stderr__ = _Capped(2, budget)
-        shell = _SHELL
+        for name, fd in (("stdout", 1), ("stderr", 2)):  # the notebook's sys.__stdout__ too
+            capped = cast(TextIO, _Capped(fd, budget))
+            setattr(sys, name, capped)  # noqa: B010
+            setattr(sys, f"__{name}__", capped)
         shell.user_ns["__file__"] = os.path.join(scratch, "notebook.ipynb")
         watched = _snapshot()
         watch.remember(settings["forbidden_calls"])
+        placement = Placement(shared_cells)
     except BaseException as error:  # the submission cannot start; say why
-        wire.send(up, "s", f"{type(error).__name__}: {error}")
+        protocol.send(up, protocol.NotStarted(f"{type(error).__name__}: {error}"))
         _exit(1)
-    wire.send(up, "r", os.getpid())
+    protocol.send(up, protocol.Ready(os.getpid()))
     _signal(_SIGINT, _IGNORE)
     last_probe = None
     while True:
         order = orders.next()
-        if order is None or order[0] == "z":
+        if order is None:
             _exit(0)
-        kind, value = order
-        if kind == "c":
-            index, source = value
-            _signal(_SIGINT, _interrupt)
-            result = failure = None
-            try:
-                if not shared.put_in_place(shell, source):
-                    result = shell.run_cell(source, store_history=True)
-            except BaseException as error:  # KeyboardInterrupt between statements
-                failure = error
-            _signal(_SIGINT, _IGNORE)
-            if result is not None:
-                failure = result.error_before_exec or result.error_in_exec
-            now = _snapshot()
-            patched = [name for name, item in now.items() if watched.get(name) is not item]
-            watched = now
-            reply = (index, None, None, budget["dropped"], patched, None)
-            if failure is not None:
-                name = type(failure).__name__[:ERROR_CHARS]
-                line = _cell_line(failure)
-                reply = (index, name, _text(failure), budget["dropped"], patched, line)
-            wire.send(up, "d", reply)
-        elif kind == "f" and len(orders.descriptors) >= 2:
-            serving = settings["reply_bytes"], settings["forbidden_calls"]
-            calls_in, replies_out = orders.descriptors[:2]
-            del orders.descriptors[:2]
-            _end_probe(last_probe)
-            try:
-                last_probe = _fork_probe(first=last_probe is None)
-            except OSError as error:  # a runner that cannot be sealed answers no call
-                wire.send(replies_out, "s", f"the runner could not be sealed: {error}")
-                last_probe = None
-            if last_probe == 0:
-                for fd in (orders.fileno(), up):  # the runner's own pipes: not the probe's
-                    _close(fd)
-                probe.serve(shell.user_ns, calls_in, replies_out, *serving)
+        match protocol.read_order(order):
+            case protocol.EndSubmission():
                 _exit(0)
-            _close(calls_in)  # with no probe process, the grader sees them close unanswered
-            _close(replies_out)
+            case protocol.RunCell(index, source):
+                failure = _run_cell(shell, placement, source)
+                now = _snapshot()
+                patched = [name for name, item in now.items() if watched.get(name) is not item]
+                watched = now
+                protocol.send(up, _cell_done(index, failure, budget["dropped"], patched))
+            case protocol.ForkProbe() if len(orders.descriptors) >= 2:
+                serving = settings["reply_bytes"], settings["forbidden_calls"]
+                calls_in, replies_out = orders.descriptors[:2]
+                del orders.descriptors[:2]
+                last_probe = _start_probe(last_probe, calls_in, replies_out)
+                if last_probe == 0:
+                    for fd in (orders.fileno(), up):  # the runner's own pipes: not the probe's
+                        _close(fd)
+                    probe.serve(shell.user_ns, calls_in, replies_out, *serving)
+                    _exit(0)
+                _close(calls_in)  # with no probe process, the grader sees them close unanswered
+                _close(replies_out)
+
+
+def _run_cell(shell: InteractiveShell, placement: Placement, source: str) -> BaseException | None:
+    """Run one cell (or put a shared cell in place): the error it raised, if any."""
+    _signal(_SIGINT, _interrupt)
+    result = failure = None
+    try:
+        if not placement.put_in_place(shell, source):
+            result = shell.run_cell(source, store_history=True)
+    except BaseException as error:  # KeyboardInterrupt between statements
+        failure = error
+    _signal(_SIGINT, _IGNORE)
+    if result is not None:
+        failure = result.error_before_exec or result.error_in_exec
+    return failure
+
+
+def _cell_done(
+    index: int, failure: BaseException | None, dropped: int, patched: list[str]
+) -> protocol.CellDone:
+    if failure is None:
+        return protocol.CellDone(index, None, None, dropped, patched, None)
+    name = type(failure).__name__[:ERROR_CHARS]
+    return protocol.CellDone(index, name, _text(failure), dropped, patched, _cell_line(failure))
+
+
+def _start_probe(last_probe: int | None, calls_in: int, replies_out: int) -> int | None:
+    """A probe process for the next function's calls (0 in it), after the last one ended;
+    None when the runner could not make one, sealed (the grader is told why)."""
+    _end_probe(last_probe)
+    try:
+        return _fork_probe(first=last_probe is None)
+    except OSError as error:  # a runner that cannot be sealed answers no call
+        protocol.send(replies_out, protocol.NotSealed(f"the runner could not be sealed: {error}"))
+        return None
 
 
 def _end_probe(pid: int | None) -> None:
@@ -290,35 +318,45 @@ def _snapshot() -> dict:
         for name in names:
             seen[f"{module.__name__}.{name}"] = module.__dict__.get(name)
     for module_name in ("json", "numpy", "struct", "pickle"):
-        module = sys.modules.get(module_name)
+        loaded = sys.modules.get(module_name)
         for name in ("dumps", "loads", "pack", "unpack", "frombuffer", "asarray", "array"):
-            if module is not None and name in module.__dict__:
-                seen[f"{module_name}.{name}"] = module.__dict__[name]
+            if loaded is not None and name in loaded.__dict__:
+                seen[f"{module_name}.{name}"] = loaded.__dict__[name]
     return seen
 
 
 def _receive_files(orders: _Orders, settings: dict) -> str:
     """Write the submission's files, sent as frames, into the scratch folder."""
-    scratch = settings["scratch"]
+    scratch: str = settings["scratch"]
     os.makedirs(scratch, exist_ok=True)
     while True:
         order = orders.next()
         if order is None:
             raise EOFError("the grader sent no files")
-        kind, value = order
-        if kind == "e":
-            return scratch
-        path, data, mode = value
-        if os.path.isabs(path) or ".." in path.split("/"):
-            continue
-        target = os.path.join(scratch, path)
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        if kind == "l":
-            os.symlink(data.decode("utf-8", "replace"), target)
-            continue
-        with open(target, "ab") as out:
-            out.write(data)
-        os.chmod(target, mode & 0o755)
+        match protocol.read_order(order):
+            case protocol.FilesEnd():
+                return scratch
+            case protocol.Link(path, target) if _inside(path):
+                _make_folder(scratch, path)
+                os.symlink(target.decode("utf-8", "replace"), os.path.join(scratch, path))
+            case protocol.FilePiece(path, data, mode) if _inside(path):
+                _make_folder(scratch, path)
+                with open(os.path.join(scratch, path), "ab") as out:
+                    out.write(data)
+                os.chmod(os.path.join(scratch, path), mode & 0o755)
+            case protocol.Link() | protocol.FilePiece():
+                pass  # a path outside the scratch folder: not written
+            case other:
+                raise wire.WireError(f"{type(other).__name__} before the end of the files")
+
+
+def _inside(path: str) -> bool:
+    """Whether ``path`` names a place in the scratch folder (relative, no ``..``)."""
+    return not os.path.isabs(path) and ".." not in path.split("/")
+
+
+def _make_folder(scratch: str, path: str) -> None:
+    os.makedirs(os.path.dirname(os.path.join(scratch, path)), exist_ok=True)
 
 
 # Capabilities: the runner is root of the sandbox's user namespace; student code keeps none.
@@ -334,6 +372,11 @@ def _drop_privileges() -> None:
         raise OSError(ctypes.get_errno(), "securebits")
     header = (ctypes.c_uint32 * 2)(0x20080522, 0)
     data = (ctypes.c_uint32 * 6)()
-    if libc.syscall(126, header, data) != 0:  # capset: nothing effective, permitted, inherited
+    capset = syscalls.NUMBERS.get("capset")
+    if capset is None:
+        raise OSError(
+            errno.ENOSYS, f"capset: not a system call the grader knows on {os.uname().machine}"
+        )
+    if libc.syscall(capset, header, data) != 0:  # nothing effective, permitted, inherited
         raise OSError(ctypes.get_errno(), "capset")
     libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)

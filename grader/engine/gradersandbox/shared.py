@@ -18,54 +18,82 @@ from __future__ import annotations
 import ast
 import io
 import sys
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from IPython.core.interactiveshell import InteractiveShell
 
 _MISSING = object()
-# source -> (name -> what it was before the cell ran, read by the cell; name -> what it defined)
-_SHARED: dict[str, tuple[dict[str, object], dict[str, object]]] = {}
-_PLACED: set[str] = set()  # in a submission: the shared cells already put in place
 
 
-def prepare(shell, sources: list[str]) -> None:
-    """In the warm process: run ``sources`` in order and remember what each defined."""
-    namespace = shell.user_ns
-    start = dict(namespace)
-    for source in sources:
-        reads = _reads_while_running(source)
-        if reads is None or shell.transform_cell(source).rstrip() != source.rstrip():
-            continue
-        before = dict(namespace)
-        said = io.StringIO()
-        streams = sys.stdout, sys.stderr
-        sys.stdout = sys.stderr = said
-        try:
-            result = shell.run_cell(source, store_history=False)
-        finally:
-            sys.stdout, sys.stderr = streams
-        if not result.success or said.getvalue() or before.keys() - namespace.keys():
-            namespace.clear()
-            namespace.update(before)
-            continue
-        defined = {k: v for k, v in namespace.items() if before.get(k, _MISSING) is not v}
-        _SHARED[source] = ({name: before.get(name, _MISSING) for name in reads}, defined)
-    namespace.clear()
-    namespace.update(start)
+class SharedCell(NamedTuple):
+    """What one shared cell read while it ran (name -> the object it was, or missing) and the
+    names it defined (name -> object), in the warm process."""
+
+    reads: dict[str, object]
+    defined: dict[str, object]
 
 
-def put_in_place(shell, source: str) -> bool:
-    """In a submission: define what cell ``source`` defines, if it is shared and what it reads
-    is what it read in the warm process; False when the cell must run."""
-    found = _SHARED.get(source)
-    if found is None or source in _PLACED:
-        return False  # run again, the cell would make new objects: so it does
-    _PLACED.add(source)
-    reads, defined = found
-    namespace = shell.user_ns
-    if any(namespace.get(name, _MISSING) is not value for name, value in reads.items()):
-        return False
-    shell.history_manager.store_inputs(shell.execution_count, source, source)
-    namespace.update(defined)
-    shell.execution_count += 1
-    return True
+class SharedCells:
+    """The shared cells as the warm process ran them (:meth:`prepare`), by their source; each
+    submission places them with a :class:`Placement` of its own."""
+
+    def __init__(self, cells: dict[str, SharedCell] | None = None):
+        self.cells = cells or {}
+
+    @classmethod
+    def prepare(cls, shell: InteractiveShell, sources: list[str]) -> SharedCells:
+        """In the warm process: run ``sources`` in order and remember what each defined."""
+        cells: dict[str, SharedCell] = {}
+        namespace = shell.user_ns
+        start = dict(namespace)
+        for source in sources:
+            reads = _reads_while_running(source)
+            if reads is None or shell.transform_cell(source).rstrip() != source.rstrip():
+                continue
+            before = dict(namespace)
+            said = io.StringIO()
+            streams = sys.stdout, sys.stderr
+            sys.stdout = sys.stderr = said
+            try:
+                result = shell.run_cell(source, store_history=False)
+            finally:
+                sys.stdout, sys.stderr = streams
+            if not result.success or said.getvalue() or before.keys() - namespace.keys():
+                namespace.clear()
+                namespace.update(before)
+                continue
+            defined = {k: v for k, v in namespace.items() if before.get(k, _MISSING) is not v}
+            cells[source] = SharedCell(
+                {name: before.get(name, _MISSING) for name in reads}, defined
+            )
+        namespace.clear()
+        namespace.update(start)
+        return cls(cells)
+
+
+class Placement:
+    """One submission's use of the shared cells: which it already put in place."""
+
+    def __init__(self, shared: SharedCells):
+        self._cells = shared.cells
+        self._placed: set[str] = set()
+
+    def put_in_place(self, shell: InteractiveShell, source: str) -> bool:
+        """Define what cell ``source`` defines, if it is shared and what it reads is what it
+        read in the warm process; False when the cell must run."""
+        found = self._cells.get(source)
+        if found is None or source in self._placed:
+            return False  # run again, the cell would make new objects: so it does
+        self._placed.add(source)
+        namespace = shell.user_ns
+        if any(namespace.get(name, _MISSING) is not value for name, value in found.reads.items()):
+            return False
+        if shell.history_manager is not None:  # the notebook's In[] has the cell, as if it ran
+            shell.history_manager.store_inputs(shell.execution_count, source, source)
+        namespace.update(found.defined)
+        shell.execution_count += 1
+        return True
 
 
 def _reads_while_running(source: str) -> set[str] | None:
@@ -82,6 +110,7 @@ def _reads_while_running(source: str) -> set[str] | None:
         first.setdefault(name, binds)
 
     def visit(node: ast.AST, local: frozenset[str] = frozenset()) -> None:
+        child: ast.AST
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             for alias in node.names:
                 use((alias.asname or alias.name).partition(".")[0], True)
@@ -100,7 +129,7 @@ def _reads_while_running(source: str) -> set[str] | None:
         elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.NamedExpr)):
             if node.value is not None:  # the value is worked out before anything is bound
                 visit(node.value, local)
-            for target in getattr(node, "targets", None) or [node.target]:
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
                 visit(target, local)
         elif isinstance(node, ast.AugAssign):  # x += 1 reads x first
             visit(

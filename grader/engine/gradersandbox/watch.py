@@ -25,6 +25,8 @@ import builtins
 import sys
 import threading
 import types
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
 from .limits import FORBIDDEN_MAX_NAMES
 
@@ -41,10 +43,18 @@ _CLASS_CODE: tuple[tuple[str, str], ...] = (("__new__", CONSTRUCTS), ("__init__"
 _CLASS_CODE += (("forward", CALLS), ("__call__", CALLS))
 
 
+class WatchRecord(NamedTuple):
+    """What one call's watch saw: ``(verb, name)`` pairs, first seen first, and how the hook
+    was lost (None, or one of :data:`LOST`)."""
+
+    seen: list[tuple[str, str]]
+    lost: str | None
+
+
 _EARLY: dict = {}  # name -> the object it named before any cell ran (see remember)
 
 
-def remember(names) -> None:
+def remember(names: Iterable[str]) -> None:
     """Look the names up now, before the notebook's cells run, as well as before each call:
     a cell that rebinds ``torch.nn.LSTMCell`` after keeping the real class does not hide it."""
     for name in _tuple(names)[:FORBIDDEN_MAX_NAMES]:
@@ -59,14 +69,14 @@ def remember(names) -> None:
 class Watch:
     """One graded call's watch: start it, make the call, stop it, read :attr:`seen`."""
 
-    def __init__(self, names):
+    def __init__(self, names: Iterable[str]):
         self.names = _tuple(names)[:FORBIDDEN_MAX_NAMES]
         self.seen: list = []  # (verb, name) pairs, first seen first
         self.lost: str | None = None
         self._codes: dict = {}  # id(code object) -> (verb, name)
         self._builtins: dict = {}  # id(builtin) -> (verb, name)
         self._keep: list = []  # the watched objects, so that their ids stay theirs
-        self._hook = None
+        self._hook: Callable[[types.FrameType, str, object], None] | None = None
 
     def start(self) -> None:
         """Resolve the forbidden names as the notebook left them, then set the hook."""
@@ -108,7 +118,7 @@ class Watch:
         if self.lost is None:
             self.lost = LOST[2]
 
-    def _watch(self, target, name: str) -> None:
+    def _watch(self, target: object, name: str) -> None:
         if _type(target) is _BuiltinType:
             self._builtins[_id(target)] = (CALLS, name)
             self._keep.append(target)
@@ -120,18 +130,17 @@ class Watch:
             methods = [(target, CALLS)]
         for method, verb in methods:
             if _type(method) in (_staticmethod, _classmethod):
-                method = method.__func__
+                method = _getattr(method, "__func__")
             code = _getattr(method, "__code__", None)
             if _type(code) is _CodeType:
                 self._codes[_id(code)] = (verb, name)
                 self._keep.append(code)
 
-    def record(self) -> tuple:
-        """``([(verb, name), ...], lost)`` as it crosses the wire."""
-        return _list(self.seen), self.lost
+    def record(self) -> WatchRecord:
+        return WatchRecord(_list(self.seen), self.lost)
 
 
-def _resolve(name: str):
+def _resolve(name: str) -> object:
     """The object ``name`` names in the loaded modules, or None; no import, no ``__getattr__``
     hook of a module runs."""
     parts = name.split(".")
@@ -150,12 +159,22 @@ def _resolve(name: str):
     return target
 
 
-def _make_hook(codes: dict, builtins_: dict, seen: list, setprofile_called):
+def _make_hook(
+    codes: dict, builtins_: dict, seen: list, setprofile_called: Callable[[], None]
+) -> Callable[[types.FrameType, str, object], None]:
     """The profile function: as little work as possible per event, all of it looked up now."""
 
     inside: list = []  # the frames of forbidden code running now
 
-    def hook(frame, event, arg, _codes=codes, _builtins=builtins_, _seen=seen, _id=_id):
+    def hook(
+        frame: types.FrameType,
+        event: str,
+        arg: object,
+        _codes: dict = codes,
+        _builtins: dict = builtins_,
+        _seen: list = seen,
+        _id: Callable[[object], int] = _id,
+    ) -> None:
         if event == "call":
             hit = _codes.get(_id(frame.f_code))
             if hit is not None:

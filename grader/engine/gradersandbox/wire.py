@@ -1,8 +1,9 @@
 """The one format spoken across the sandbox's wall: frames of typed values, bounded.
 
 Both sides use this module (the sandbox imports it from a read-only copy, standard library
-only). A frame is ``b"GW"``, a kind byte, a pad byte, a 4-byte length, then that many bytes of
-one value. A value is a type byte and its payload:
+only); what the frames of each pipe mean is :mod:`.protocol`'s. A frame is ``b"GW"``, a kind
+byte, a pad byte, a 4-byte length, then that many bytes of one value. A value is a type byte
+and its payload:
 
     N none   i int64   f float64   s str (uint32 length, UTF-8)   b bytes (uint32 length)
     a array  (element code, ndim, ndim uint64 dimensions, then the elements, little-endian)
@@ -12,13 +13,15 @@ The reader checks every declared size against the bytes that are really left bef
 allocates anything, nests at most :data:`MAX_DEPTH` deep, reads at most :data:`MAX_ITEMS`
 items of tuples, lists and dicts in a frame (a frame of a million one-byte items would cost
 tens of times its length in objects), and never evaluates anything: a frame costs time and
-memory linear in its length, which the caller bounds.
+memory linear in its length, which the caller bounds. Anything malformed raises
+:class:`WireError`, and nothing else.
 """
 
 from __future__ import annotations
 
 import os
 import struct
+from typing import TYPE_CHECKING, NamedTuple, TypeAlias
 
 from .limits import WIRE_MAX_DEPTH as MAX_DEPTH
 from .limits import WIRE_MAX_DIMENSIONS as MAX_DIMENSIONS
@@ -35,28 +38,51 @@ _F64 = struct.Struct("<d")
 _U64 = struct.Struct("<Q")
 # Looked up once, at import, before any student code runs in the sandbox: a notebook that
 # replaces os.write, struct.pack or a builtin does not change how its replies are written.
+# (Type checkers read the builtins themselves.)
 _write, _read, _Struct = os.write, os.read, struct.Struct
-len, type, str, bytes, chr, ord, max, min = len, type, str, bytes, chr, ord, max, min  # noqa: A001
-tuple, list, dict, memoryview, range = tuple, list, dict, memoryview, range  # noqa: A001
+if not TYPE_CHECKING:
+    len, type, str, bytes, chr, ord, max, min = len, type, str, bytes, chr, ord, max, min  # noqa: A001
+    tuple, list, dict, memoryview, range, int = tuple, list, dict, memoryview, range, int  # noqa: A001
+    bool, float, bytearray = bool, float, bytearray  # noqa: A001
 
 
 class WireError(ValueError):
     """A frame or value that does not follow the format; the message says where."""
 
 
-class Array:
+class Array(NamedTuple):
     """An array as it crosses the wall: element code, shape and little-endian bytes."""
 
-    __slots__ = ("element", "shape", "data")
+    element: str
+    shape: tuple[int, ...]
+    data: bytes
 
-    def __init__(self, element: str, shape: tuple, data: bytes):
-        self.element, self.shape, self.data = element, tuple(shape), data
+
+# What a frame's value may be (bool crosses as int).
+Value: TypeAlias = (
+    None
+    | int
+    | float
+    | str
+    | bytes
+    | Array
+    | tuple["Value", ...]
+    | list["Value"]
+    | dict[str, "Value"]
+)
+
+
+class Frame(NamedTuple):
+    """One frame as read: its kind letter (see :mod:`.protocol`) and its value."""
+
+    kind: str
+    value: Value
 
 
 # --- writing ------------------------------------------------------------------------------
 
 
-def encode(value) -> bytes:
+def encode(value: object) -> bytes:
     """One value as bytes (None, bool as int, int, float, str, bytes, Array, tuple, list, dict
     with str keys)."""
     out: list[bytes] = []
@@ -64,31 +90,31 @@ def encode(value) -> bytes:
     return b"".join(out)
 
 
-def _put(value, out: list, depth: int) -> None:
+def _put(value: object, out: list[bytes], depth: int) -> None:
     if depth > MAX_DEPTH:
         raise WireError("nested too deep")
     kind = type(value)
     if value is None:
         out.append(b"N")
-    elif kind is bool or kind is int:
+    elif type(value) is int or type(value) is bool:
         out.append(b"i" + _I64.pack(int(value)))
-    elif kind is float:
+    elif type(value) is float:
         out.append(b"f" + _F64.pack(value))
-    elif kind is str:
+    elif type(value) is str:
         data = value.encode("utf-8", "replace")
         out.append(b"s" + _U32.pack(len(data)) + data)
-    elif kind is bytes:
+    elif type(value) is bytes:
         out.append(b"b" + _U32.pack(len(value)) + value)
-    elif kind is Array:
+    elif type(value) is Array:
         if value.element not in ELEMENTS or len(value.shape) > MAX_DIMENSIONS:
             raise WireError(f"not an array the wire carries: {value.element!r}")
         head = b"a" + value.element.encode() + bytes([len(value.shape)])
         out.append(head + b"".join(_U64.pack(n) for n in value.shape) + value.data)
-    elif kind is tuple or kind is list:
+    elif type(value) is tuple or type(value) is list:
         out.append((b"t" if kind is tuple else b"l") + _U32.pack(len(value)))
         for item in value:
             _put(item, out, depth + 1)
-    elif kind is dict:
+    elif type(value) is dict:
         out.append(b"d" + _U32.pack(len(value)))
         for key, item in value.items():
             _put(str(key), out, depth + 1)
@@ -97,15 +123,15 @@ def _put(value, out: list, depth: int) -> None:
         raise WireError(f"{kind.__name__} does not cross the wire")
 
 
-def frame(kind: str, value) -> bytes:
-    """A whole frame: header and value."""
+def frame(kind: int, value: object) -> bytes:
+    """A whole frame: header (``kind``: the kind letter's code) and value."""
     body = encode(value)
-    return HEADER.pack(MAGIC, ord(kind), len(body)) + body
+    return HEADER.pack(MAGIC, kind, len(body)) + body
 
 
-def send(fd: int, kind: str, value) -> None:
-    """Write one frame to ``fd`` (blocking)."""
-    view = memoryview(frame(kind, value))
+def write_all(fd: int, data: bytes) -> None:
+    """Write ``data`` to ``fd`` (blocking)."""
+    view = memoryview(data)
     while view:
         view = view[_write(fd, view) :]
 
@@ -113,7 +139,7 @@ def send(fd: int, kind: str, value) -> None:
 # --- reading ------------------------------------------------------------------------------
 
 
-def decode(data: bytes | memoryview):
+def decode(data: bytes | memoryview) -> Value:
     """The value ``data`` holds; raises :class:`WireError` for anything malformed."""
     view = memoryview(data)
     value, end = _get(view, 0, 0, [MAX_ITEMS])
@@ -127,7 +153,7 @@ def _need(view: memoryview, at: int, count: int) -> None:
         raise WireError(f"a size of {count} bytes at byte {at} runs past the frame")
 
 
-def _get(view: memoryview, at: int, depth: int, items_left: list):
+def _get(view: memoryview, at: int, depth: int, items_left: list[int]) -> tuple[Value, int]:
     if depth > MAX_DEPTH:
         raise WireError("nested too deep")
     _need(view, at, 1)
@@ -147,21 +173,7 @@ def _get(view: memoryview, at: int, depth: int, items_left: list):
         data = view[at + 4 : at + 4 + size].tobytes()
         return (data.decode("utf-8", "replace") if tag == b"s" else data), at + 4 + size
     if tag == b"a":
-        _need(view, at, 2)
-        element, ndim = chr(view[at]), view[at + 1]
-        if element not in ELEMENTS or ndim > MAX_DIMENSIONS:
-            raise WireError(f"an array of {element!r} with {ndim} dimensions")
-        at += 2
-        _need(view, at, 8 * ndim)
-        shape = _Struct(f"<{ndim}Q").unpack_from(view, at)
-        at += 8 * ndim
-        count = ELEMENTS[element]
-        for n in shape:
-            count *= n
-            if count > len(view):
-                raise WireError(f"an array of shape {shape} is larger than its frame")
-        _need(view, at, count)
-        return Array(element, shape, view[at : at + count].tobytes()), at + count
+        return _get_array(view, at)
     if tag in (b"t", b"l", b"d"):
         _need(view, at, 4)
         (count,) = _U32.unpack_from(view, at)
@@ -172,19 +184,37 @@ def _get(view: memoryview, at: int, depth: int, items_left: list):
         if items_left[0] < 0:
             raise WireError(f"more than {MAX_ITEMS} items in one frame")
         if tag == b"d":
-            result = {}
+            result: dict[str, Value] = {}
             for _ in range(count):
                 key, at = _get(view, at, depth + 1, items_left)
                 if type(key) is not str:
                     raise WireError("a dict key that is not text")
                 result[key], at = _get(view, at, depth + 1, items_left)
             return result, at
-        items = []
+        items: list[Value] = []
         for _ in range(count):
             item, at = _get(view, at, depth + 1, items_left)
             items.append(item)
         return (tuple(items) if tag == b"t" else items), at
     raise WireError(f"unknown type byte {tag!r} at byte {at - 1}")
+
+
+def _get_array(view: memoryview, at: int) -> tuple[Array, int]:
+    _need(view, at, 2)
+    element, ndim = chr(view[at]), view[at + 1]
+    if element not in ELEMENTS or ndim > MAX_DIMENSIONS:
+        raise WireError(f"an array of {element!r} with {ndim} dimensions")
+    at += 2
+    _need(view, at, 8 * ndim)
+    shape = _Struct(f"<{ndim}Q").unpack_from(view, at)
+    at += 8 * ndim
+    count = ELEMENTS[element] if 0 not in shape else 0  # an empty array of any other shape
+    for n in shape:
+        count *= n
+        if count > len(view):  # every dimension is 1 or more: the product only grows
+            raise WireError(f"an array of shape {shape} is larger than its frame")
+    _need(view, at, count)
+    return Array(element, shape, view[at : at + count].tobytes()), at + count
 
 
 class Reader:
@@ -212,8 +242,8 @@ class Reader:
             raise WireError(f"a frame of {length} bytes, over the limit of {self.limit}")
         return length
 
-    def next(self):
-        """``(kind, value)`` of the next whole frame, or None while it is incomplete."""
+    def next(self) -> Frame | None:
+        """The next whole frame, or None while it is incomplete."""
         if len(self._buffer) < HEADER.size:
             return None
         length = self._length()
@@ -222,11 +252,11 @@ class Reader:
         kind = chr(self._buffer[2])
         body = bytes(self._buffer[HEADER.size : HEADER.size + length])
         del self._buffer[: HEADER.size + length]
-        return kind, decode(body)
+        return Frame(kind, decode(body))
 
 
-def receive(fd: int, limit: int):
-    """Read one whole frame from ``fd`` (blocking): ``(kind, value)``, or None at end of file."""
+def receive(fd: int, limit: int) -> Frame | None:
+    """Read one whole frame from ``fd`` (blocking), or None at end of file."""
     reader = Reader(limit)
     while True:
         got = reader.next()

@@ -24,9 +24,13 @@ import signal
 import socket
 import struct
 import sys
+from typing import TYPE_CHECKING
 
-from . import shared, wire
+from . import protocol, shared, wire
 from .limits import REQUEST_BYTES, REQUEST_FDS, SHARED_CELLS_BYTES, USER_NAMESPACES
+
+if TYPE_CHECKING:
+    from IPython.core.interactiveshell import InteractiveShell
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWCGROUP = 0x02000000
@@ -53,8 +57,9 @@ def _mount(source: str, target: str, kind: str, flags: int, data: str | None = N
     _check(_LIBC.mount(source.encode(), target.encode(), kind.encode(), flags, raw), target)
 
 
-def warm() -> None:
-    """Import what nearly every notebook imports, so forks start with it loaded."""
+def warm() -> InteractiveShell:
+    """Import what nearly every notebook imports, so forks start with it loaded; the shell
+    every submission runs in."""
     import numpy  # noqa: F401
 
     from . import runner
@@ -64,11 +69,14 @@ def warm() -> None:
     except ImportError:
         pass
 
-    runner.prepare()
+    return runner.prepare()
 
 
-def serve(control: socket.socket, isolate: bool) -> None:
-    """Answer fork requests until the grader closes the control socket."""
+def serve(
+    control: socket.socket, isolate: bool, shell: InteractiveShell, shared_cells: shared.SharedCells
+) -> None:
+    """Answer fork requests until the grader closes the control socket; each submission runs
+    in ``shell``, forked, with the ``shared_cells`` it may put in place."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGCHLD, lambda *_: _reap())  # each submission's init, when it ends
     # What the runtime's imports made is never collected: kept out of the collector's sight,
@@ -99,7 +107,7 @@ def serve(control: socket.socket, isolate: bool) -> None:
                 control.close()
                 if own_pid_namespace is not None:
                     os.close(own_pid_namespace)
-                _start_submission(json.loads(message), fds, isolate)
+                _start_submission(json.loads(message), fds, isolate, shell, shared_cells)
             finally:
                 os._exit(70)
         for fd in fds:
@@ -153,7 +161,13 @@ def _reap(most: int = 4096) -> None:
         pass
 
 
-def _start_submission(settings: dict, fds: list[int], isolate: bool) -> None:
+def _start_submission(
+    settings: dict,
+    fds: list[int],
+    isolate: bool,
+    shell: InteractiveShell,
+    shared_cells: shared.SharedCells,
+) -> None:
     """In the forked child, the init of the submission's pid namespace: enter its cgroups and
     its other namespaces, start its runner, supervise."""
     cgroup_count = settings["cgroup_files"]
@@ -183,7 +197,7 @@ def _start_submission(settings: dict, fds: list[int], isolate: bool) -> None:
         os.close(reports)
         from . import runner
 
-        runner.main(settings, down, up, output)
+        runner.main(settings, shell, shared_cells, (down, up, output))
         os._exit(0)
     for fd in (down, up, output):
         os.close(fd)
@@ -238,10 +252,10 @@ def _supervise(runner_pid: int, orders: int, reports: int, isolate: bool) -> Non
                 break
             reader.feed(chunk)
             while (order := reader.next()) is not None:
-                _, (pid, number) = order
                 try:
-                    os.kill(pid, number)
-                except OSError:
+                    request = protocol.read_signal_request(order)
+                    os.kill(request.pid, request.number)
+                except (wire.WireError, OSError):
                     pass
         _reap()
         if runner_fd < 0 and not isolate:
@@ -255,7 +269,7 @@ def _supervise(runner_pid: int, orders: int, reports: int, isolate: bool) -> Non
 
 def _report(reports: int, code: int) -> None:
     try:
-        wire.send(reports, "x", code)
+        protocol.send(reports, protocol.ExitCode(code))
     except OSError:
         pass
 
@@ -265,13 +279,11 @@ def main() -> None:
     isolate = sys.argv[2] == "isolate"
     if isolate:  # one per submission (which may make none inside it): see _own_user_namespace
         _write("/proc/sys/user/max_user_namespaces", str(USER_NAMESPACES))
-    warm()
+    shell = warm()
     # The first message: the cells every submission shares (a JSON list of sources).
     sources = json.loads(control.recv(SHARED_CELLS_BYTES + 4096) or b"[]")
-    from . import runner
-
-    shared.prepare(runner.shell(), [s for s in sources if isinstance(s, str)])
-    serve(control, isolate)
+    shared_cells = shared.SharedCells.prepare(shell, [s for s in sources if isinstance(s, str)])
+    serve(control, isolate, shell, shared_cells)
 
 
 if __name__ == "__main__":
