@@ -64,15 +64,17 @@ demo: $(STAMP)
 test: $(STAMP) test-deps
 	$(BIN)/python -m pytest
 
+# mypy checks the packages listed in pyproject.toml's [tool.mypy] (zero errors there).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 tox: $(STAMP)
 	$(BIN)/tox
 
 clean:
-	rm -rf $(VENV) $(PROJECTS_VENV) $(DEMO_OUT) release .tox .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(PROJECTS_VENV) $(DEMO_OUT) release .tox .pytest_cache .ruff_cache .mypy_cache .hypothesis
 
 # The projects' Colab-like runtime (issue 14): a separate venv that runs project notebooks in the
 # sandbox (pandas, scikit-learn, seaborn, TensorFlow/Keras CPU, torch CPU, ...). Built only when
