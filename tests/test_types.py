@@ -1,4 +1,4 @@
-"""The packages pyproject.toml's [tool.mypy] holds to zero errors have none (what `make lint`
+"""The modules pyproject.toml's [tool.mypy] holds to zero errors have none (what `make lint`
 and tox's `types` check; here so that CI, which runs the tests, checks it too)."""
 
 from __future__ import annotations

@@ -55,7 +55,9 @@ def _outputs_verdict(with_outputs: int, code: int, colab_cells: int, raw: dict[s
 
 
 def _colab_marked(cell: dict[str, Any]) -> bool:
-    metadata = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
+    metadata = cell.get("metadata")
+    if not isinstance(metadata, dict):
+        metadata = {}
     if "executionInfo" in metadata or "outputId" in metadata:
         return True
     for output in cell.get("outputs") or []:

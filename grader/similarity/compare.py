@@ -256,7 +256,7 @@ def _against_public(
     sources = {d.owner: d for d in known[1:]}
     for doc in docs:
         mine = beyond_release[doc.owner]
-        hits: Counter = Counter()
+        hits = Counter()  # public source -> fingerprints this hand-in shares with it
         for h in mine:
             hits.update(public_index.get(h, ()))
         for public, count in hits.most_common(3):
