@@ -149,7 +149,8 @@ def final_grades(course: Course, out: Path, rubric: Rubric | None) -> list[Final
                 else:
                     assert rubric is not None  # loaded whenever the course has a project
                     parts.append(project_part(course, component, book, rubric, person.id))
-            weighted = sum(course.component(p.component).weight * p.fraction for p in parts)
+            shares = zip(course.components, parts, strict=True)  # a part per component
+            weighted = sum(c.weight * p.fraction for c, p in shares)
             total = round(weighted / course.total_weight * course.scale, 2)
             grades.append(FinalGrade(person, tuple(parts), total))
     return grades

@@ -76,8 +76,9 @@ def compose(
 def _text_and_html(course: Course, grade: FinalGrade, projects: Projects | None, book: CourseBook):
     lines = [f"Dear {grade.person.name},", "", f"your marks in {course.title}:", ""]
     rows = []
+    components = {c.id: c for c in course.components}
     for part in grade.parts:
-        component = course.component(part.component)
+        component = components[part.component]
         remark = part.explanation()
         lines.append(
             f"  {component.title}: {part.fraction * 100:.1f}%" + (f" ({remark})" if remark else "")

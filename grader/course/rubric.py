@@ -93,7 +93,7 @@ def load_projects(folder: Path) -> Projects:
     top.only(("projects", "project"))
     settings = top.table("projects")
     settings.only(("title", "rubric", "runtime", "cell_timeout", "notebook_timeout", "memory_mb"))
-    projects = []
+    projects: list[Project] = []
     for table in top.tables("project"):
         table.only(("id", "title"))
         project = Project(_identifier(table), table.text("title"))
@@ -137,7 +137,7 @@ def _criterion(table: Table, criterion_id: str) -> Criterion:
             raise table.error(
                 f"'{table.where}.checks' names '{check}'; the checks are {', '.join(CHECK_KINDS)}"
             )
-    levels = []
+    levels: list[Level] = []
     for level_table in table.tables("level"):
         level_table.only(("points", "descriptor"))
         level = Level(level_table.number("points"), level_table.text("descriptor"))

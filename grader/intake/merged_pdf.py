@@ -115,7 +115,8 @@ def _fingerprint(
 def _made_from(output: Path) -> str:
     """The fingerprint recorded in an earlier merged PDF, or ''."""
     try:
-        return str((PdfReader(output).metadata or {}).get(_INPUTS_KEY, ""))
+        metadata = PdfReader(output).metadata
+        return str(metadata.get(_INPUTS_KEY, "")) if metadata is not None else ""
     except Exception:  # missing, or damaged by hand: make it again
         return ""
 

@@ -15,7 +15,7 @@ import zlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import IO, Any
 
 from grader.bundle import MANIFEST_NAME
 from grader.intake.common import (
@@ -96,7 +96,7 @@ def _manifest_prefix(members: Mapping[str, zipfile.ZipInfo]) -> str:
     )
 
 
-def _chunks(stream: io.BufferedIOBase) -> Iterator[bytes]:
+def _chunks(stream: IO[bytes]) -> Iterator[bytes]:
     yield from iter(lambda: stream.read(1 << 20), b"")
 
 

@@ -172,7 +172,7 @@ def write_page(
     path: Path, findings: Findings, ranked, groups: Sequence[Sequence[str]], students: int
 ) -> None:
     public = sum(1 for _, b, _ in ranked if b.startswith("public:"))
-    anchors = {}
+    anchors: dict[str, int] = {}  # a hand-in -> the number of its first pair
     for number, (a, b, _) in enumerate(ranked, 1):
         anchors.setdefault(a, number)
         anchors.setdefault(b, number)
