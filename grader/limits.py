@@ -8,8 +8,8 @@ run; the command line's defaults are the values here.
 
 The sandbox's side (:mod:`grader.engine.gradersandbox`) imports only the standard library from
 a read-only copy, so it cannot import this module: its values are written, by
-``python -m grader.limits --write-sandbox-copy`` in a checkout, to
-``grader/engine/gradersandbox/limits.py``, and
+``python -m grader.limits --write-sandbox-copy`` in a checkout (see
+:mod:`grader.engine.sandbox_limits`), to ``grader/engine/gradersandbox/limits.py``, and
 ``tests/test_limits.py`` fails when that copy is not what this module generates.
 
 Units are in the names: ``_s`` seconds, ``_bytes`` bytes, ``_chars`` characters, ``_pt``
@@ -21,7 +21,6 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 from grader.errors import UserError
 
@@ -353,7 +352,7 @@ class CourseDefaults:
 COURSE = CourseDefaults()
 
 
-# --- the sandbox's copy ---------------------------------------------------------------------
+# --- every group, by name (listed by main, copied for the sandbox by grader.engine.sandbox_limits)
 
 GROUPS: dict[str, object] = {
     "RUN": RUN,
@@ -374,37 +373,6 @@ GROUPS: dict[str, object] = {
     "SIMILARITY": SIMILARITY,
     "COURSE": COURSE,
 }
-SANDBOX_COPY = Path(__file__).parent / "engine" / "gradersandbox" / "limits.py"
-# Name in the sandbox's copy -> (group, field): every value the sandbox's own code reads.
-SANDBOX_NAMES = {
-    "WIRE_MAX_DEPTH": ("WIRE", "max_depth"),
-    "WIRE_MAX_DIMENSIONS": ("WIRE", "max_dimensions"),
-    "WIRE_MAX_ITEMS": ("WIRE", "max_items"),
-    "ORDER_BYTES": ("SANDBOX", "order_bytes"),
-    "CALL_BYTES": ("SANDBOX", "call_bytes"),
-    "ERROR_CHARS": ("SANDBOX", "error_chars"),
-    "FORK_ATTEMPTS": ("SANDBOX", "fork_attempts"),
-    "SHARED_CELLS_BYTES": ("SANDBOX", "shared_cells_bytes"),
-    "REQUEST_BYTES": ("SANDBOX", "request_bytes"),
-    "REQUEST_FDS": ("SANDBOX", "request_fds"),
-    "USER_NAMESPACES": ("SANDBOX", "user_namespaces"),
-    "FORBIDDEN_MAX_NAMES": ("FORBIDDEN", "max_names"),
-}
-
-
-def sandbox_copy_text() -> str:
-    """The text of ``gradersandbox/limits.py``: the values above, as plain constants."""
-    lines = [
-        '"""The sandbox\'s limits, generated from grader/limits.py by `python -m grader.limits',
-        "--write-sandbox-copy`: do not edit. The sandbox imports only the standard library, so it",
-        "reads them here; tests/test_limits.py fails when this copy is not what grader/limits.py",
-        'generates."""',
-        "",
-    ]
-    for name, (group, field) in SANDBOX_NAMES.items():
-        value = getattr(GROUPS[group], field)
-        lines.append(f"{name} = {value!r}  # grader.limits.{group}.{field}")
-    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -414,8 +382,9 @@ def main(argv: list[str] | None = None) -> int:
         for field, value in vars(group).items():
             print(f"{name}.{field} = {value!r}")
     if "--write-sandbox-copy" in (sys.argv[1:] if argv is None else argv):
-        SANDBOX_COPY.write_text(sandbox_copy_text())
-        print(f"wrote {SANDBOX_COPY}", file=sys.stderr)
+        from grader.engine.sandbox_limits import write_sandbox_copy
+
+        print(f"wrote {write_sandbox_copy()}", file=sys.stderr)
     return 0
 
 

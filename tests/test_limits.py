@@ -16,13 +16,13 @@ from sandbox_fence import run_fenced, run_spec, write_notebook
 
 from grader import limits
 from grader.assignment.config import load_config
-from grader.engine import _watched
+from grader.engine import _watched, sandbox_limits
 from grader.errors import UserError
 from grader.web.regrade import regrade_timeout
 
 REPO = Path(__file__).resolve().parents[1]
 GRADER = REPO / "grader"
-GENERATED = limits.SANDBOX_COPY
+GENERATED = sandbox_limits.SANDBOX_COPY
 # Names of a numeric constant that say it is a limit: a bound, a duration, a size or a count of
 # things at once. Any such constant outside grader/limits.py is a limit kept out of sight.
 LIMIT_NAME = re.compile(
@@ -33,7 +33,7 @@ LIMIT_NAME = re.compile(
 # Numeric constants named like limits that are not limits of the grader, and why.
 NOT_LIMITS = {
     # generated from grader/limits.py (see test_the_sandbox_copy_is_what_limits_generates)
-    **{(GENERATED, name): "generated" for name in limits.SANDBOX_NAMES},
+    **{(GENERATED, name): "generated" for name in sandbox_limits.SANDBOX_NAMES},
     # where a plot's axis is clipped, so that a returned 1e308 still draws: a drawing's scale
     (GRADER / "feedback" / "figure.py", "PLOT_LIMIT"): "a plot's scale",
     # a late policy's own default in course.toml (100 % is no cap): the course's policy
@@ -94,7 +94,7 @@ def test_the_scan_sees_a_limit_written_the_old_way(tmp_path):
 
 
 def test_the_sandbox_copy_is_what_limits_generates():
-    assert GENERATED.read_text() == limits.sandbox_copy_text(), (
+    assert GENERATED.read_text() == sandbox_limits.sandbox_copy_text(), (
         "grader/engine/gradersandbox/limits.py is stale: "
         "run `python -m grader.limits --write-sandbox-copy`"
     )
@@ -109,7 +109,7 @@ def test_every_limit_is_frozen():
 
 
 def test_the_sandbox_names_every_value_it_is_given():
-    for group, field in limits.SANDBOX_NAMES.values():
+    for group, field in sandbox_limits.SANDBOX_NAMES.values():
         assert hasattr(limits.GROUPS[group], field), f"{group}.{field}"
 
 
@@ -194,7 +194,7 @@ def test_the_sandbox_reads_the_values_of_grader_limits(tmp_path):
     seen = json.loads(line[len("SEEN") :])
     expected = {
         name: getattr(limits.GROUPS[group], field)
-        for name, (group, field) in limits.SANDBOX_NAMES.items()
+        for name, (group, field) in sandbox_limits.SANDBOX_NAMES.items()
     }
     assert seen["copy"] == expected
     wire, sandbox = limits.WIRE, limits.SANDBOX
