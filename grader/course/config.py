@@ -31,6 +31,7 @@ class Course:
     title: str
     roster_path: Path
     projects_dir: Path  # the projects' folder (rubric, projects.toml)
+    assignments_dir: Path  # the folder holding one folder per auto-graded component
     scale: float
     late: LatePolicy
     components: tuple[Component, ...]
@@ -41,6 +42,10 @@ class Course:
 
     def roster(self) -> Roster:
         return load_roster(self.roster_path)
+
+    def assignment_folder(self, component_id: str) -> Path:
+        """The folder of an auto-graded component: ``assignment.toml``, ``grading.py``, ..."""
+        return self.assignments_dir / component_id
 
     def component(self, component_id: str) -> Component | None:
         return next((c for c in self.components if c.id == component_id), None)
@@ -55,7 +60,7 @@ def load_course(path: Path) -> Course:
     top = Table(path, "", read(path, "course file"))
     top.only(("course", "late", "component"))
     head = top.table("course")
-    head.only(("title", "roster", "projects", "scale"))
+    head.only(("title", "roster", "projects", "assignments", "scale"))
     late = top.table("late")
     late.only(("grace_hours", "penalty_per_day", "max_penalty", "no_credit_after_days"))
     policy = LatePolicy(
@@ -93,7 +98,15 @@ def load_course(path: Path) -> Course:
         title=head.text("title"),
         roster_path=roster_path,
         projects_dir=(path.parent / head.text("projects", "projects")).resolve(),
+        assignments_dir=(path.parent / head.text("assignments", _assignments_default(path))).resolve(),
         scale=head.positive("scale", 100),
         late=policy,
         components=tuple(components),
     )
+
+
+def _assignments_default(path: Path) -> str:
+    """Where the assignment folders lie when ``course.assignments`` is not given: a course made by
+    ``grader init`` keeps them in ``assignments/`` beside ``course.toml``; the shipped course's
+    ``course.toml`` lies among them."""
+    return "assignments" if (path.parent / "assignments").is_dir() else "."

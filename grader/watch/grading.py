@@ -191,7 +191,7 @@ class Graders:
         grade stops the watch with what to fix."""
         own = self.assignments.get(aid)
         if own is None:
-            folder, out = self.course.path.parent / aid, self.out / aid
+            folder, out = self.course.assignment_folder(aid), self.out / aid
             plan = plan_for(folder, out, unsafe_no_sandbox=self.unsafe_no_sandbox)
             own = self.assignments[aid] = _Assignment(plan, self.workers)
         if not own.checked:

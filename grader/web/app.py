@@ -47,7 +47,7 @@ class Site:
         return load_course(self.course_path)  # read per request: edits show without a restart
 
     def projects(self) -> Projects | None:
-        folder = self.course_path.parent / "projects"
+        folder = self.course().projects_dir
         return load_projects(folder) if (folder / "projects.toml").is_file() else None
 
 

@@ -38,7 +38,7 @@ def command(course: Course, component: Component, out: Path, source: str) -> lis
         "grader.cli",
         "grade",
         "--assignment",
-        str(course.path.parent / component.id),
+        str(course.assignment_folder(component.id)),
         "--out",
         str(out / component.id),
         "--workers",
@@ -59,7 +59,7 @@ def regrade(course: Course, component: Component, out: Path, student: str) -> tu
     source = history[-1].source
     if not Path(source).exists():
         return False, f"the graded submission {source} is no longer there; collect it again."
-    assignment = course.path.parent / component.id
+    assignment = course.assignment_folder(component.id)
     try:
         config = load_config(assignment)
     except UserError as error:
