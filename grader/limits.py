@@ -41,7 +41,8 @@ class RunLimits:
     notebook_timeout: float = 900.0  # seconds for the whole notebook (cells + probe)
     probe_timeout: float = 10.0  # seconds per probe call
     # Memory of all the run's processes together (where cgroups can be used, see
-    # sandbox.cgroup_support), and address space of each process.
+    # sandbox.cgroup_support), and each process's address space beyond what the warm process
+    # had mapped before the fork (CUDA torch maps gigabytes it never touches).
     memory_bytes: int = 2 * GiB
     output_bytes: int = 1_000_000  # text output kept; the rest is dropped with a note
     unsafe_no_sandbox: bool = False  # run without namespaces (trusted notebooks only)

@@ -555,3 +555,26 @@ def test_a_runtime_virtualenv_runs_the_notebook(tmp_path):
     assert result.probes[0].value == float(len("/opt/python/venv")), result.output
     with pytest.raises(UserError, match="not a virtualenv folder"):
         run_submission(notebook, call, FAST, runtime=tmp_path)
+
+
+@slow
+def test_a_warm_process_that_maps_gigabytes_it_never_touches_still_grades(tmp_path):
+    """CUDA torch maps about 3 GB of address space it never touches: the memory limit is the
+    submission's allowance beyond what the warm process had mapped, so such a runtime grades
+    under a smaller limit, and a submission that uses more than its allowance still cannot."""
+    reserve = "import mmap\n_reserved = mmap.mmap(-1, 3 * 1024**3, flags=mmap.MAP_PRIVATE)"
+    double = "def double(x):\n    return 2 * x"
+    notebook = write_notebook(tmp_path / "nb.ipynb", reserve, double)
+    limits = Limits(cell_timeout=60, notebook_timeout=120, memory_bytes=1024**3)
+    call = ProbeCall("double", (np.array([1.5]),))
+
+    result = run_submission(notebook, [call], limits, shared_cells=(reserve,))
+
+    assert result.status == "completed", result.reason
+    assert result.probes[0].value.tolist() == [3.0]
+
+    greedy = write_notebook(
+        tmp_path / "greedy.ipynb", reserve, "import numpy as np\nbig = np.ones(2 * 1024**3 // 8)"
+    )
+    result = run_submission(greedy, [call], limits, shared_cells=(reserve,))
+    assert result.status == "memory", result.reason

@@ -98,7 +98,9 @@ def load_course(path: Path) -> Course:
         title=head.text("title"),
         roster_path=roster_path,
         projects_dir=(path.parent / head.text("projects", "projects")).resolve(),
-        assignments_dir=(path.parent / head.text("assignments", _assignments_default(path))).resolve(),
+        assignments_dir=(
+            path.parent / head.text("assignments", _assignments_default(path))
+        ).resolve(),
         scale=head.positive("scale", 100),
         late=policy,
         components=tuple(components),

@@ -81,8 +81,12 @@ class Run:
                 "reply_bytes": REPLIES.result_bytes,
                 "forbidden_calls": self.forbidden_calls,
                 "environment": {"GRADER_SUBMISSION_DIR": scratch},
+                # Address space beyond what the warm process has already mapped: a library
+                # such as CUDA torch maps gigabytes it never touches, which must not count
+                # against the submission's memory (the cgroup, where there is one, counts
+                # what is used).
+                "address_space_allowance_bytes": self.limits.memory_bytes,
                 "rlimits": {
-                    "RLIMIT_AS": self.limits.memory_bytes,
                     "RLIMIT_FSIZE": self.limits.disk_bytes,
                     "RLIMIT_CORE": 0,
                 },

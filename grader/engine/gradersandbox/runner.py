@@ -175,6 +175,8 @@ def main(
         os.environ.update(settings["environment"])
         for name, value in settings["rlimits"].items():
             resource.setrlimit(getattr(resource, name), (value, value))
+        address_space = _mapped_bytes() + settings["address_space_allowance_bytes"]
+        resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
         if settings["isolate"]:
             _drop_privileges()
         filters.before_cells()
@@ -287,6 +289,14 @@ def _fork_probe(first: bool) -> int | None:
             _end_probe(None)
             _sleep(0.01)
     return None
+
+
+def _mapped_bytes() -> int:
+    """This process's address space as it stands (``VmSize``): what the warm process mapped
+    for its libraries, touched or not."""
+    with open("/proc/self/statm", "rb") as statm:
+        pages = int(statm.read().split()[0])
+    return pages * resource.getpagesize()
 
 
 def _cell_line(error: BaseException) -> int | None:
