@@ -3,7 +3,11 @@ the ``grader`` package, so that an installed grader has them wherever it lies on
 
 from setuptools import find_namespace_packages, setup
 
-SHIPPED_AS = {"grader.shipped": "assignments", "grader.templates": "templates"}
+SHIPPED_AS = {
+    "grader.shipped": "assignments",
+    "grader.templates": "templates",
+    "grader.runtimes": "runtimes",
+}
 OWN = find_namespace_packages(
     include=["grader", "grader.*", "reference_lstm", "reference_lstm.*"],
     exclude=["*.__pycache__"],

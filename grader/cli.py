@@ -21,6 +21,10 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _setup(args: argparse.Namespace) -> int:
+    if args.projects:
+        from grader.course import projects_runtime
+
+        return projects_runtime.cli(args)
     from grader.engine import preparation
 
     return preparation.cli(args)
@@ -94,7 +98,26 @@ def build_parser() -> argparse.ArgumentParser:
     setup.add_argument(
         "--runtime",
         default=None,
-        help="the virtualenv student notebooks run in (default: the grader's own)",
+        help="the virtualenv student notebooks run in (default: the grader's own; with "
+        "--projects: where the course's projects.toml looks for it)",
+    )
+    setup.add_argument(
+        "--projects",
+        action="store_true",
+        help="build the projects' Colab-like runtime (a virtualenv of its own, about 3 GB) "
+        "from the grader's pinned list and the course's runtime-requirements.txt, then "
+        "prepare the sandbox for it",
+    )
+    setup.add_argument(
+        "--course",
+        default=None,
+        help="with --projects: the course (default: found from here, as the course commands do)",
+    )
+    setup.add_argument(
+        "--requirements",
+        default=None,
+        help="with --projects: a requirements file to install instead of the grader's "
+        "Colab-like list (a lighter runtime); the course's additions are still installed",
     )
 
     assign = command("assign", _assign, "Release the student notebook of an assignment.")

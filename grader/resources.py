@@ -1,7 +1,8 @@
 """Files the product reads at run time that are not Python modules: package data.
 
 An installed grader (a wheel) carries the repository's ``assignments/`` as ``grader/shipped/``
-and its ``templates/`` as ``grader/templates/`` (see setup.py). Run from a checkout (the
+its ``templates/`` as ``grader/templates/`` and its ``runtimes/`` as ``grader/runtimes/`` (see
+setup.py). Run from a checkout (the
 editable install that ``make`` makes), the same files are read where the repository keeps them.
 """
 
@@ -14,7 +15,7 @@ from grader.errors import UserError
 
 _PACKAGE = Path(__file__).resolve().parent
 # Package data folder -> the repository folder it is built from.
-_BUILT_FROM = {"shipped": "assignments", "templates": "templates"}
+_BUILT_FROM = {"shipped": "assignments", "templates": "templates", "runtimes": "runtimes"}
 
 
 def _folder(name: str) -> Path:
@@ -25,6 +26,12 @@ def _folder(name: str) -> Path:
 def shipped_course() -> Path:
     """The course that ships: ``course.toml``, the assignments' folders, the projects'."""
     return _folder("shipped")
+
+
+def runtime_requirements(name: str) -> Path:
+    """A notebook runtime's pinned requirements: ``colab-projects.txt``, the projects'
+    Colab-like runtime."""
+    return _folder("runtimes") / name
 
 
 def template(name: str) -> Path:

@@ -11,20 +11,15 @@ from pathlib import Path
 
 from grader.course import exports, final, mail, marks, pages, smtp
 from grader.course.book import BOOK_NAME, CourseBook
-from grader.course.config import Course, load_course
+from grader.course.config import Course, find_course, load_course
 from grader.course.rubric import Projects, load_projects
 from grader.errors import UserError
 
-# The course file when --course is not given: a course folder's own (`grader init`), run from
-# inside it, or the repository's shipped course, run from a checkout.
-DEFAULT_COURSES = ("course.toml", "assignments/course.toml")
-
 
 def course_file(args: argparse.Namespace) -> Path:
-    """The course file ``--course`` names, or the one of :data:`DEFAULT_COURSES` that is here."""
-    if args.course:
-        return Path(args.course)
-    return Path(next((c for c in DEFAULT_COURSES if Path(c).is_file()), DEFAULT_COURSES[0]))
+    """The course file ``--course`` names (a file or its folder), or the one found from here
+    (:func:`find_course`)."""
+    return find_course(args.course)
 
 
 DEFAULT_OUT = "graded"
@@ -34,7 +29,8 @@ def add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--course",
         default=None,
-        help=f"course file (default: {' or '.join(DEFAULT_COURSES)}, whichever is here)",
+        help="the course: its course.toml or the folder holding it (default: course.toml here "
+        "or in the nearest folder above; else the one course folder here)",
     )
     parser.add_argument(
         "--out",

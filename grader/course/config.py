@@ -1,8 +1,9 @@
-"""``assignments/course.toml``: the roster, the graded components and their weights, the late
+"""``course.toml``: the roster, the graded components and their weights, the late
 policy. Read once per command; every mistake in it is a UserError naming the key."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ from grader.errors import UserError
 from grader.roster import Roster, load_roster
 
 KINDS = ("auto", "project")
+COURSE_FILE = "course.toml"
 
 
 @dataclass(frozen=True)
@@ -112,3 +114,34 @@ def _assignments_default(path: Path) -> str:
     ``grader init`` keeps them in ``assignments/`` beside ``course.toml``; the shipped course's
     ``course.toml`` lies among them."""
     return "assignments" if (path.parent / "assignments").is_dir() else "."
+
+
+def find_course(given: str | Path | None = None, *, say: Callable[[str], None] = print) -> Path:
+    """The course file: ``given`` (``course.toml`` or the folder holding it); else
+    ``course.toml`` here or in the nearest folder above (inside a course made by
+    ``grader init``); else the only course among this folder's own folders (run from the folder
+    that holds the course, as its README's commands are), which is said, since it is a guess."""
+    if given is not None:
+        path = Path(given)
+        if path.is_dir():
+            path = path / COURSE_FILE
+        if not path.is_file():
+            raise UserError(
+                f"--course {given}: no such course file; name a course.toml, or the course "
+                "folder `grader init` made"
+            )
+        return path
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if (folder / COURSE_FILE).is_file():
+            return folder / COURSE_FILE
+    below = sorted(here.glob(f"*/{COURSE_FILE}"))
+    if len(below) == 1:
+        say(f"Using the course {below[0]} (the only one here; --course names another).")
+        return below[0]
+    found = f" ({', '.join(str(p) for p in below)})" if below else ""
+    raise UserError(
+        f"no {COURSE_FILE} in {here} or any folder above it, and "
+        f"{'more than one' if below else 'none'} in its own folders{found}: name the course "
+        f"with --course DIR/{COURSE_FILE} (`grader init DIR` makes one)"
+    )

@@ -68,15 +68,19 @@ class Projects:
     notebook_timeout: float
     memory_mb: int
 
-    def runtime_path(self) -> Path:
-        """The runtime's venv folder; UserError saying how to build it when it is not there."""
+    def runtime_folder(self) -> Path:
+        """Where the runtime's venv is, built or not: GRADER_PROJECTS_RUNTIME, else
+        ``runtime`` relative to the folder the grader runs in."""
         configured = os.environ.get("GRADER_PROJECTS_RUNTIME") or self.runtime
         path = Path(configured).expanduser()
-        if not path.is_absolute():
-            path = Path.cwd() / path
+        return path if path.is_absolute() else Path.cwd() / path
+
+    def runtime_path(self) -> Path:
+        """The runtime's venv folder; UserError saying how to build it when it is not there."""
+        path = self.runtime_folder()
         if not (path / "bin" / "python").exists():
             raise UserError(
-                f"the projects' runtime {path} is not built: run `make projects-runtime` "
+                f"the projects' runtime {path} is not built: run `grader setup --projects` "
                 f"(or set GRADER_PROJECTS_RUNTIME to a virtualenv with ipykernel)"
             )
         return path

@@ -13,7 +13,8 @@ import os
 import sys
 from pathlib import Path
 
-from grader.course.config import load_course
+from grader.course.commands import add_common
+from grader.course.config import find_course, load_course
 from grader.errors import UserError
 from grader.limits import WEB
 
@@ -46,7 +47,7 @@ def cli(args: argparse.Namespace) -> int:
     from grader.web.app import Site, create_app
     from grader.web.security import LOGIN_PATH, LOOPBACK_NAMES, Guard, new_token
 
-    course_path = Path(args.course)
+    course_path = find_course(args.course)
     load_course(course_path)  # a broken course file is a message now, not on the first page
     out = Path(args.out)
     if not out.is_dir():
@@ -87,10 +88,7 @@ def cli(args: argparse.Namespace) -> int:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--course", required=True, help="the course file, e.g. assignments/course.toml"
-    )
-    parser.add_argument("--out", required=True, help="the folder `grader grade` wrote results into")
+    add_common(parser)  # --course, --out: as the other course commands take them
     parser.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default: this machine only)"
     )
