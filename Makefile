@@ -1,6 +1,7 @@
 # Two commands set up a fresh machine: `make demo` (the whole pipeline on shipped example data)
 # and `make test` (the whole test suite). Both create .venv/ and work when run again.
-# The python3 found on PATH (3.11 or later); `make PYTHON=python3.12 ...` picks another.
+# The python3 found on PATH (3.11.2 or later, Debian 12's: the oldest the lock is checked
+# against, by tests/test_install.py); `make PYTHON=python3.12 ...` picks another.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -33,8 +34,8 @@ $(STAMP): requirements.txt pyproject.toml setup.py
 	touch $(STAMP)
 
 python-check:
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null || { \
-	  echo "$(PYTHON) is $$($(PYTHON) --version 2>&1 || echo missing): the grader needs Python 3.11 or later;" \
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11, 2) else 1)' 2>/dev/null || { \
+	  echo "$(PYTHON) is $$($(PYTHON) --version 2>&1 || echo missing): the grader needs Python 3.11.2 or later;" \
 	       "install it, or run make PYTHON=/path/to/python3.11"; exit 1; }
 	@echo "Using $$(command -v $(PYTHON)) ($$($(PYTHON) --version))"
 
@@ -79,6 +80,7 @@ clean:
 # The projects' Colab-like runtime (issue 14): a separate venv that runs project notebooks in the
 # sandbox (pandas, scikit-learn, seaborn, TensorFlow/Keras CPU, torch CPU, ...). Built only when
 # project grading is used: about 3 GB, 3-6 minutes. Rebuilt when either requirements file changes.
+# An installed grader builds it the same way: `grader setup --projects`.
 PROJECTS_VENV := .venv-projects
 PROJECTS_STAMP := $(PROJECTS_VENV)/.installed
 PROJECTS_REQUIREMENTS := runtimes/colab-projects.txt assignments/projects/runtime-requirements.txt
@@ -86,9 +88,5 @@ PROJECTS_REQUIREMENTS := runtimes/colab-projects.txt assignments/projects/runtim
 projects-runtime: $(PROJECTS_STAMP)
 
 $(PROJECTS_STAMP): $(PROJECTS_REQUIREMENTS) | $(STAMP)
-	rm -rf $(PROJECTS_VENV)
-	$(PYTHON) -m venv $(PROJECTS_VENV)
-	$(PROJECTS_VENV)/bin/pip install --quiet --disable-pip-version-check $(foreach f,$(PROJECTS_REQUIREMENTS),-r $(f))
-	$(BIN)/grader setup --runtime $(PROJECTS_VENV)
-	touch $(PROJECTS_STAMP)
+	$(BIN)/grader setup --projects --course assignments/course.toml --runtime $(PROJECTS_VENV)
 	@du -sh $(PROJECTS_VENV)

@@ -143,7 +143,7 @@ def course_demo(out: Path, course_folder: Path, graded_assignments: Path) -> Non
     built = (runtime / ".installed").is_file()
     if not built:
         print(
-            f"note: the projects' runtime {runtime.name}/ is not built (make projects-runtime); "
+            f"note: the projects' runtime {runtime.name}/ is not built (grader setup --projects); "
             "the sample notebooks import only numpy and matplotlib, so they run in the grader's "
             "own environment here"
         )

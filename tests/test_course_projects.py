@@ -5,7 +5,7 @@ sample students: the report's facts, the dataset, the notebook run end to end, t
 The notebooks here are the samples' and the tests' own, harmless; they run in real sandboxed
 kernels. The runtime is a small virtualenv made here whose site-packages point at the grader's
 (so it has ipykernel) plus a marker module only it has; the real Colab-like runtime is built by
-`make projects-runtime` and measured by benchmarks/projects_corpus.py.
+`grader setup --projects` (`make projects-runtime`) and measured by benchmarks/projects_corpus.py.
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def test_a_runtime_that_is_not_a_venv_is_refused(tmp_path):
 
 def test_an_unbuilt_projects_runtime_says_how_to_build_it(tmp_path, monkeypatch):
     monkeypatch.setenv("GRADER_PROJECTS_RUNTIME", str(tmp_path / "nowhere"))
-    with pytest.raises(UserError, match="make projects-runtime"):
+    with pytest.raises(UserError, match="grader setup --projects"):
         load_projects(PROJECTS).runtime_path()
 
 

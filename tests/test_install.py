@@ -4,7 +4,6 @@ outside the checkout, run by an ordinary user account; and a grader fault is nev
 from __future__ import annotations
 
 import csv
-import json
 import os
 import pwd
 import shutil
@@ -15,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import term_kit
 
 from grader.engine.preparation import prepare
 from grader.engine.runtime_cache import CACHE_VARIABLE, runtime_cache
@@ -159,65 +159,6 @@ def _scores(grades_csv: Path) -> dict[str, tuple[str, str]]:
 
 
 # --- the instructor's install ----------------------------------------------------------------
-
-
-def test_the_instructor_wheel_grades_as_make_demo_does_for_an_ordinary_user(
-    account, instructor, tmp_path
-):
-    """`grader init`, `assign`, `grade` on the shipped samples (the scores `make demo` gets,
-    graded here by the checkout), then `report`, `bundle`, `collect` and `final`."""
-    from grader import grade
-
-    run = lambda *command, **kw: checked(as_user(account, instructor, *command, **kw))  # noqa: E731
-    said = run("grader", "init", "course").stdout
-    course = instructor / "course"
-    assert "wrote a course into course/" in said
-    for name in (*ASSIGNMENTS, "projects"):
-        assert (course / "assignments" / name).is_dir(), name
-    assert (course / "course.toml").is_file() and (course / "roster.csv").is_file()
-    assert "grader grade --assignment" in (course / "README.md").read_text()
-    again = as_user(account, instructor, "grader", "init", "course")
-    assert again.returncode == 2 and "already holds a course" in again.stderr
-
-    run("grader", "assign", "course/assignments/lstm_gates", "--out", "release")
-    released = (instructor / "release" / "lstm_gates.ipynb").read_text()
-    assert "raise NotImplementedError" in released and "BEGIN SOLUTION" not in released
-
-    samples = _copy_for(account, EXAMPLES, instructor / "examples")
-    for name in ASSIGNMENTS:
-        notebooks = sorted(str(p) for p in (samples / name).glob("*.ipynb"))
-        out = f"graded/{name}"
-        done = run("grader", "grade", "--assignment", f"course/assignments/{name}", "--out", out,
-                   "--seed", str(SEED), *notebooks, timeout=900)  # fmt: skip
-        assert "feedback folders under" in done.stdout
-        reference = grade.grade(
-            sorted((EXAMPLES / name).glob("*.ipynb")),
-            REPO / "assignments" / name,
-            tmp_path / name,
-            seed=SEED,
-        )
-        got = _scores(instructor / out / "grades.csv")
-        assert got == {r.student: (f"{r.score:g}", r.status) for r in reference}, name
-        assert any(status == "graded" and score == "100" for score, status in got.values())
-        full = next(s for s, (score, _) in got.items() if score == "100")
-        results = json.loads((instructor / out / full / "results.json").read_text())
-        assert results["score"] == 100
-        assert (instructor / out / full / "feedback.html").is_file()
-
-    run("grader", "report", "--template", "report.md")
-    run("grader", "report", "report.md")
-    assert "OK" in run("grader", "report", "--check", "report.pdf").stdout
-
-    hand_in = samples / "students" / "CS21B042"
-    for source in sorted((hand_in / "reports").glob("*.md")):
-        run("grader", "report", str(source.relative_to(instructor)))
-    run("grader", "bundle", str((hand_in / "submission.toml").relative_to(instructor)),
-        "--out", "bundles")  # fmt: skip
-    assert (instructor / "bundles" / "CS21B042.zip").is_file()
-    run("grader", "collect", "bundles", "--out", "submissions")
-    assert (instructor / "submissions" / "CS21B042" / "manifest.json").is_file()
-    final = run("grader", "final", "--course", "course/course.toml", "--out", "graded")
-    assert "CS21B000" in final.stdout  # the new course's roster
 
 
 # --- the student's install -------------------------------------------------------------------
@@ -382,3 +323,303 @@ def test_the_sandbox_tests_pass_for_an_ordinary_user_on_the_installed_wheel(acco
     )
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-3000:]
     assert "passed" in done.stdout and "/site-packages/grader/" not in done.stdout
+
+
+# --- the term, as the README tells a new instructor ------------------------------------------
+
+README = REPO / "README.md"
+LIGHT_RUNTIME = ("ipykernel", "numpy", "matplotlib")  # what the sample project notebooks import
+
+
+def _light_requirements(folder: Path) -> Path:
+    """The packages the sample projects need, pinned as the lock pins them: the test's stand-in
+    for the 3 GB Colab-like list (`make projects-runtime` builds that one)."""
+    pins = [
+        line
+        for line in (REPO / "requirements.txt").read_text().splitlines()
+        if line.split("==")[0].lower() in LIGHT_RUNTIME
+    ]
+    assert len(pins) == len(LIGHT_RUNTIME), pins
+    path = folder / "light-runtime.txt"
+    path.write_text("\n".join(pins) + "\n")
+    return path
+
+
+class Term:
+    """The instructor's shell: the README's blocks run by the ordinary user, one after another,
+    the folder a block ends in being where the next begins."""
+
+    def __init__(self, account: str | None, home: Path, env: dict[str, str]):
+        self.account, self.home, self.env = account, home, env
+        self.cwd = _own_folder(account, home / "teaching")
+        self.said: list[str] = []
+
+    def script(self, block: term_kit.Block) -> str:
+        where = self.home / ".term-cwd"
+        return f'set -euo pipefail\ncd "{self.cwd}"\n{block.commands}\npwd > "{where}"\n'
+
+    def run(self, block: term_kit.Block, timeout: float = 1800) -> str:
+        done = as_user(self.account, self.home, "bash", "-c", self.script(block),
+                       env=self.env, timeout=timeout)  # fmt: skip
+        assert done.returncode == 0, (
+            f"{block.commands}\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+        )
+        assert "Traceback" not in done.stderr, done.stderr[-4000:]
+        self.cwd = Path((self.home / ".term-cwd").read_text().strip())
+        self.said.append(done.stdout + done.stderr)
+        return done.stdout + done.stderr
+
+    def start(self, block: term_kit.Block) -> subprocess.Popen:
+        """A server block, started in the background (stopped by the caller)."""
+        prefix = ["runuser", "-u", self.account, "--"] if self.account else []
+        environment = {
+            "PATH": f"{self.home / 'venv' / 'bin'}:/usr/local/bin:/usr/bin:/bin",
+            "HOME": pwd.getpwnam(self.account).pw_dir if self.account else os.environ["HOME"],
+            "LANG": "C.UTF-8",
+            **self.env,
+        }
+        script = f'cd "{self.cwd}"\nexec {block.commands.strip()}\n'
+        return subprocess.Popen(
+            [*prefix, "env", "-i", *(f"{k}={v}" for k, v in environment.items()), "bash", "-c",
+             script],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+
+
+def _dashboard_in_chromium(url: str, token: str, students: list[str], shots: Path) -> None:
+    """Every page answers below 400 in chromium, and a project's marking form saves."""
+    from playwright.sync_api import expect, sync_playwright
+
+    failed: list[str] = []
+    arguments = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-sync", "--disable-component-update", "--no-first-run"]  # fmt: skip
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path="/usr/bin/chromium", args=arguments)
+        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        page.on(
+            "response",
+            lambda answer: answer.status >= 400 and failed.append(f"{answer.status} {answer.url}"),
+        )
+        page.goto(f"{url}/login")
+        page.fill("input[name=token]", token)
+        page.keyboard.press("Enter")
+        page.wait_for_load_state()
+        for path in ["/", "/students", *(f"/student/{s}" for s in students), "/mark/project2"]:
+            page.goto(url + path)
+            assert "Traceback" not in page.content(), path
+        page.goto(f"{url}/mark/project1/CS21B042")
+        assert page.locator(".pages img").count() >= 1  # the report's pages
+        for fieldset in page.locator("fieldset").all():
+            fieldset.locator(".levels li").first.click()
+            expect(fieldset.locator(".status")).to_contain_text("saved", timeout=30_000)
+        page.screenshot(path=str(shots / "marking.png"), full_page=True)
+        page.goto(f"{url}/")
+        page.screenshot(path=str(shots / "overview.png"), full_page=True)
+        browser.close()
+    assert not failed, failed
+
+
+def test_a_whole_term_from_the_readme_from_the_wheel_as_an_ordinary_user(
+    account, instructor, student, tmp_path
+):
+    """The README's walkthrough, block by block, as the ordinary user on a course `grader init`
+    makes: setup, the projects' runtime, assign, collect a mailbox of Gmail- and
+    Outlook-shaped hand-ins, grade, check the projects, mark in chromium, marks, final, mail to a
+    loopback SMTP server, similarity. Where the test stands in for the world, it says so."""
+    from smtp_kit import PASSWORD, USER, Mailbox, make_certificate, start
+
+    from grader import grade
+
+    blocks = term_kit.walkthrough(README)
+    assert [b.kind for b in blocks] == ["term"] * 3 + ["term-server", "term"], blocks
+    course_block, release_block, grading_block, serve_block, closing_block = blocks
+    certificate = make_certificate(tmp_path)
+    mailbox = Mailbox()
+    smtp = start(mailbox, certificate)
+    cafile = _copy_for(account, certificate[0], instructor / "smtp-cert.pem")
+    token = "term-test-token-0123456789"
+    env = {"GRADER_SMTP_USER": USER, "GRADER_SMTP_PASSWORD": PASSWORD,
+           "GRADER_SERVE_TOKEN": token}  # fmt: skip
+    term = Term(account, instructor, env)
+    light = _copy_for(account, _light_requirements(tmp_path), instructor / "light-runtime.txt")
+
+    # 1. The course, the sandbox, the projects' runtime (a light one: see _light_requirements).
+    said = term.run(term_kit.replace_once(
+        course_block, "grader setup --projects", f"grader setup --projects --requirements {light}"
+    ))  # fmt: skip
+    course = term.cwd
+    assert course.name == "lstm-course" and (course / "course.toml").is_file()
+    assert "the projects' runtime is ready" in said
+    again = as_user(
+        account, instructor, "bash", "-c", f"cd {course.parent} && grader init lstm-course"
+    )
+    assert again.returncode == 2 and "already holds a course" in again.stderr
+    shutil.copy(EXAMPLES / "course" / "roster.csv", course / "roster.csv")  # the class
+
+    # 2. Release.
+    term.run(release_block)
+    for name in term_kit.ASSIGNMENTS:
+        released = (course / "release" / f"{name}.ipynb").read_text()
+        assert "raise NotImplementedError" in released and "BEGIN SOLUTION" not in released
+
+    # The students: the project students build reports and bundles with the student's install;
+    # everyone mails the course, as Gmail and Outlook send it.
+    for folder in term_kit.PROJECT_AUTHORS:
+        mine = _copy_for(account, EXAMPLES / "students" / folder, student / folder)
+        build = " && ".join(
+            [*(f"grader report reports/{p.name}" for p in sorted((mine / "reports").glob("*.md"))),
+             "grader bundle submission.toml --out ../bundles"]
+        )  # fmt: skip
+        checked(as_user(account, student, "bash", "-c", f"cd {folder} && {build}"))
+    inbox = term_kit.course_mailbox(tmp_path / "inbox.mbox", EXAMPLES, student / "bundles")
+    _copy_for(account, inbox, course / "inbox.mbox")
+
+    # 3. Collect, grade, check the projects.
+    said = term.run(grading_block)
+    for person in ("asha", "bhavin", "chitra", "dhaval", "esha", "CS21B042", "EE21B017"):
+        assert (course / "submissions" / person / "manifest.json").is_file(), person
+    for name in term_kit.ASSIGNMENTS:
+        got = _scores(course / "graded" / name / "grades.csv")
+        assert not any(status == "error" for _, status in got.values()), got
+        samples = sorted((EXAMPLES / name).glob("*.ipynb"))
+        reference = grade.grade(samples, REPO / "assignments" / name, tmp_path / name, seed=SEED)
+        full = {r.student for r in reference if r.score == 100}
+        assert full and all(got[s] == ("100", "graded") for s in full), (name, got)
+    with sqlite3.connect(course / "graded" / "gradebook.sqlite") as book:
+        checked_students = {row[0] for row in book.execute("select student from checks")}
+    assert {"CS21B042", "EE21B017"} <= checked_students
+
+    # 4. The dashboard, in chromium.
+    port = str(free_port())
+    server = term.start(replace_and_port(serve_block, port))
+    try:
+        wait_for_port(int(port), server)
+        roster = [p for p in term_kit.NOTEBOOK_AUTHORS] + list(term_kit.PROJECT_AUTHORS)
+        _dashboard_in_chromium(f"http://127.0.0.1:{port}", token, roster, tmp_path)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    # 5. Marks, final grades, mail (the loopback server for the course's), similarity.
+    closing = term_kit.replace_once(
+        closing_block,
+        "--smtp-host smtp.example.edu",
+        f"--smtp-host 127.0.0.1 --smtp-port {smtp.port} --cafile {cafile}",
+    )
+    try:
+        said = term.run(closing)
+    finally:
+        smtp.stop()
+    marks = (course / "marks.csv").read_text()
+    assert "CS21B042" in marks
+    with (course / "graded" / "final" / "final-grades.csv").open(encoding="utf-8") as handle:
+        finals = {row["id"]: row for row in csv.DictReader(handle)}
+    assert set(finals) >= {"asha", "CS21B042"}, finals
+    assert any("asha.rao@example.edu" in str(m["To"]) for m in mailbox.received)
+    assert (course / "similarity" / "pairs.csv").is_file()
+
+
+def replace_and_port(block: term_kit.Block, port: str) -> term_kit.Block:
+    """The server block on a free port of the test's."""
+    return term_kit.Block(block.kind, block.commands.rstrip() + f" --port {port}\n")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port: int, server: subprocess.Popen) -> None:
+    import socket
+    import time
+
+    for _ in range(600):
+        if server.poll() is not None:
+            raise AssertionError(f"grader serve ended: {server.stdout.read()[-3000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("grader serve did not start")
+
+
+# --- what each install declares -----------------------------------------------------------
+
+# Run inside the notebooks' runtime (the sandbox) or copied into it: never imported by the
+# grader's own process, so the grader's install need not provide for them.
+NOT_THE_GRADERS = ("grader.engine.gradersandbox", "grader.colab_stub")
+# What a student's base install runs: `grader report`, `grader bundle`, and what they import.
+STUDENT_MODULES = ("grader.cli", "grader.bundle", "grader.report", "reference_lstm")
+
+IMPORT_ALL = """
+import importlib, pkgutil, sys
+import grader
+wanted, skipped = sys.argv[1].split(","), tuple(sys.argv[2].split(","))
+names = set(wanted)
+for top in wanted:
+    module = importlib.import_module(top)
+    for found in pkgutil.walk_packages(getattr(module, "__path__", []), prefix=top + "."):
+        names.add(found.name)
+failed = []
+for name in sorted(names):
+    if name.startswith(skipped) or name.split(".")[-1] in ("shipped", "templates", "runtimes"):
+        continue
+    try:
+        importlib.import_module(name)
+    except Exception as error:
+        failed.append(f"{name}: {type(error).__name__}: {error}")
+print("\\n".join(failed) or f"imported {len(names)} modules")
+sys.exit(1 if failed else 0)
+"""
+
+
+@pytest.fixture(scope="module")
+def instructor_only(account, home, wheel) -> Path:
+    """The wheel and its `[instructor]` extra, nothing else (no torch, no test tools)."""
+    folder = _own_folder(account, home / "instructor-only")
+    _venv(account, folder, f"{wheel}[instructor]")
+    return folder
+
+
+def test_the_instructor_extra_provides_everything_the_grader_imports(account, instructor_only):
+    done = as_user(account, instructor_only, "venv/bin/python", "-c", IMPORT_ALL, "grader",
+                   ",".join(NOT_THE_GRADERS))  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_base_install_provides_everything_the_students_commands_import(account, student):
+    done = as_user(account, student, "venv/bin/python", "-c", IMPORT_ALL,
+                   ",".join(STUDENT_MODULES), ",".join(NOT_THE_GRADERS))  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_grader_version_names_the_installed_package(account, student):
+    from importlib.metadata import version
+
+    done = checked(as_user(account, student, "grader", "--version"))
+    assert done.stdout.strip() == f"grader {version('lstm-course-grader')}"
+
+
+LOCK_PYTHON = "3.11.2"  # Debian 12's python3, the oldest the Makefile accepts
+
+
+def _debian_python_version() -> str:
+    done = subprocess.run([str(DEBIAN_PYTHON), "--version"], capture_output=True, text=True)
+    return done.stdout.split()[-1] if done.returncode == 0 else ""
+
+
+@pytest.mark.skipif(
+    _debian_python_version() != LOCK_PYTHON, reason=f"needs Debian 12's python3 ({LOCK_PYTHON})"
+)
+def test_the_lock_resolves_on_the_oldest_python_the_makefile_accepts(account, home):
+    """`make` accepts Debian 12's Python: every pin of requirements.txt installs there."""
+    assert f"({', '.join(LOCK_PYTHON.split('.'))})" in (REPO / "Makefile").read_text()
+    folder = _own_folder(account, home / "lock")
+    checked(as_user(account, folder, str(DEBIAN_PYTHON), "-m", "venv", "venv"))
+    shutil.copy(REPO / "requirements.txt", folder / "requirements.txt")
+    done = as_user(account, folder, *PIP, "--dry-run", "-r", "requirements.txt", timeout=1800)
+    assert done.returncode == 0, done.stderr[-3000:]
