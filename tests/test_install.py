@@ -146,7 +146,11 @@ def student(account, home, wheel) -> Path:
 
 
 def _copy_for(account, source: Path, target: Path) -> Path:
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+    """A copy of the file or folder ``source`` that is the user's."""
+    if source.is_file():
+        shutil.copy(source, target)
+    else:
+        shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
     if account:
         for path in [target, *target.rglob("*")]:
             shutil.chown(path, account, account)

@@ -28,7 +28,7 @@ _SKIPPED = ("__pycache__", "*.pyc")
 _README = """# {title}
 
 A course folder made by `grader init`. Everything here is yours to edit: the grader reads it,
-it never writes here.
+and writes only the folders you name with `--out`.
 
 | path | what |
 |---|---|
@@ -38,16 +38,19 @@ it never writes here.
 | `assignments/projects/` | the projects' settings and marking rubric |
 | `assignments/README.md` | how to write an assignment of your own |
 
-Next steps, from the folder that holds this one:
+Next steps, run in this folder (the course commands find `course.toml` here, or in any
+folder below it; from elsewhere give `--course {folder}`):
 
 ```sh
-grader setup                                              # once: prepares the sandbox
-grader assign {folder}/assignments/lstm_gates --out release/          # the student notebook
-grader collect INBOX --out submissions/ --roster {folder}/roster.csv  # hand-ins from a mailbox
-grader grade --assignment {folder}/assignments/lstm_gates --out graded/lstm_gates submissions/*
-grader grade --assignment {folder}/assignments/projects --out graded submissions/*
-grader final --course {folder}/course.toml --out graded                # final grades, LMS exports
-grader serve --course {folder}/course.toml --out graded                # dashboard and marking
+cd {folder}
+grader setup                     # once per machine: prepares the sandbox
+grader setup --projects          # once: the projects' Colab-like runtime (about 3 GB)
+grader assign assignments/lstm_gates --out release/                 # the student notebook
+grader collect INBOX --out submissions/ --roster roster.csv         # hand-ins from a mailbox
+grader grade --assignment assignments/lstm_gates --out graded/lstm_gates submissions/*/
+grader grade --assignment assignments/projects --out graded submissions/*/
+grader serve --out graded        # dashboard and project marking in the browser
+grader final --out graded        # final grades, LMS exports
 ```
 """
 
