@@ -47,6 +47,11 @@ class Course:
         """The folder of an auto-graded component: ``assignment.toml``, ``grading.py``, ..."""
         return self.assignments_dir / component_id
 
+    @property
+    def lti_dir(self) -> Path:
+        """The course's LTI registration: the tool's key and the LMS's details (``grader lti``)."""
+        return self.path.parent / "lti"
+
     def component(self, component_id: str) -> Component | None:
         return next((c for c in self.components if c.id == component_id), None)
 
@@ -98,7 +103,9 @@ def load_course(path: Path) -> Course:
         title=head.text("title"),
         roster_path=roster_path,
         projects_dir=(path.parent / head.text("projects", "projects")).resolve(),
-        assignments_dir=(path.parent / head.text("assignments", _assignments_default(path))).resolve(),
+        assignments_dir=(
+            path.parent / head.text("assignments", _assignments_default(path))
+        ).resolve(),
         scale=head.positive("scale", 100),
         late=policy,
         components=tuple(components),
