@@ -391,3 +391,47 @@ def test_a_push_killed_halfway_then_resumed_posts_each_score_once(course, capsys
     with ledger.Ledger(out / "gradebook.sqlite") as book:
         states = [row.state for row in book.scores()]
     assert states.count("confirmed") == 1 and states.count("accepted") == 5
+
+
+def _two_assignments(text: str) -> str:
+    """course.toml with only its first two components, both auto-graded."""
+    head, _, _ = _points(text).partition('[[component]]\nid = "lstm_backward"')
+    return head
+
+
+def test_the_final_grade_is_posted_once_every_part_is_a_grade(tmp_path, capsys):
+    course, _ = make_course(tmp_path, edit=_two_assignments)
+    out = tmp_path / "graded"
+    graded(course, out)
+    with registered(course, capsys) as platform:
+        assert push(course, out, "--push-total") == 0
+    (total,) = [i for i in platform.line_items.values() if i["resourceId"] == "final-grade"]
+    assert total["label"] == "Final grade" and total["scoreMaximum"] == course.scale
+    with (out / "final" / "final-grades.csv").open(encoding="utf-8") as stream:
+        totals = {
+            row["student"]: float(row["total (out of 100)"]) for row in csv.DictReader(stream)
+        }
+    assert held(platform, "final-grade") == totals
+
+
+def test_bad_lti_input_is_one_clear_line(course, capsys):
+    assert grader(course, "lti", "init", "--token-url", "http://lms.example.edu/token") == 2
+    assert "give an https:// URL" in capsys.readouterr().err
+    assert not course.lti_dir.exists()  # nothing made
+    assert grader(course, "lti", "init") == 0
+    assert grader(course, "lti", "check") == 2
+    assert "client_id, deployment_id" in capsys.readouterr().err  # what is still to give
+    assert grader(course, "final", "--dry-run") == 2
+    assert "go with --push lti" in capsys.readouterr().err
+
+
+def test_moodle_line_item_urls_keep_their_query_after_the_service_path():
+    from grader.course.lti.push import _below
+
+    item = "https://moodle.uni.edu/mod/lti/services.php/2/lineitems/5/lineitem?type_id=3"
+    assert _below(item, "/scores") == (
+        "https://moodle.uni.edu/mod/lti/services.php/2/lineitems/5/lineitem/scores?type_id=3"
+    )
+    assert _below(item, "/results", {"user_id": "7"}).endswith(
+        "/lineitem/results?type_id=3&user_id=7"
+    )

@@ -98,9 +98,10 @@ def cli_lti(args: argparse.Namespace) -> int:
             f"({session.requests} requests)"
         )
         return 0
-    key, made = registration.make_key(folder)
     given = {name: getattr(args, name) for name in FIELD_HELP}
+    # the details first: a wrong one stops the command before anything is made
     platform_path, missing = platform.store_platform(folder, given)
+    key, made = registration.make_key(folder)
     verb = "made" if made else "kept (already there)"
     print(f"tool key {verb}: {key.path} (mode 0600, kid {key.kid})")
     print("For the LMS administrator (see the README's LTI section for Canvas and Moodle):")

@@ -8,12 +8,11 @@ settles (by reading the LMS's result) before it posts anything: nothing is poste
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import astuple, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from grader.course.book import CourseBook
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS lti_runs (
@@ -87,36 +86,21 @@ class ScoreRow:
     answered_at: str | None
 
 
-class Ledger:
-    """``with Ledger(out / "gradebook.sqlite") as ledger: ...``"""
+class Ledger(CourseBook):
+    """``with Ledger(out / "gradebook.sqlite") as ledger: ...``: the course book with the
+    push record's tables."""
 
     def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, timeout=30.0, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA busy_timeout=30000")
+        super().__init__(path)
         self._db.executescript(SCHEMA)
 
     def __enter__(self) -> Ledger:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self._db.close()
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
-
     def start_run(self, lms: str) -> int:
         with self._transaction() as db:
             cursor = db.execute(
-                "INSERT INTO lti_runs (started_at, lms) VALUES (?, ?)", (now(), lms)
+                "INSERT INTO lti_runs (started_at, lms) VALUES (?, ?)", (_now(), lms)
             )
         return int(cursor.lastrowid or 0)
 
@@ -124,7 +108,7 @@ class Ledger:
         with self._transaction() as db:
             db.execute(
                 "UPDATE lti_runs SET finished_at = ?, summary = ? WHERE id = ?",
-                (now(), summary, run),
+                (_now(), summary, run),
             )
 
     def runs(self) -> list[dict[str, object]]:
@@ -138,7 +122,7 @@ class Ledger:
         with self._transaction() as db:
             db.execute(
                 "INSERT OR REPLACE INTO lti_line_items VALUES (?, ?, ?, ?, ?, ?)",
-                (component, url, label, score_maximum, run, now()),
+                (component, url, label, score_maximum, run, _now()),
             )
 
     def sending(self, run: int, score: Outgoing) -> int:
@@ -147,7 +131,7 @@ class Ledger:
             cursor = db.execute(
                 "INSERT INTO lti_scores (run, student, component, user_id, line_item, digest,"
                 " payload, timestamp, state, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (run, *astuple(score), SENDING, now()),
+                (run, *astuple(score), SENDING, _now()),
             )
         return int(cursor.lastrowid or 0)
 
@@ -155,7 +139,7 @@ class Ledger:
         with self._transaction() as db:
             db.execute(
                 "UPDATE lti_scores SET state = ?, answer = ?, answered_at = ? WHERE id = ?",
-                (state, answer, now(), row),
+                (state, answer, _now(), row),
             )
 
     def scores(self, student: str | None = None, state: str | None = None) -> list[ScoreRow]:
@@ -186,5 +170,5 @@ class Ledger:
         return landed
 
 
-def now() -> str:
+def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
