@@ -435,3 +435,35 @@ def test_moodle_line_item_urls_keep_their_query_after_the_service_path():
     assert _below(item, "/results", {"user_id": "7"}).endswith(
         "/lineitem/results?type_id=3&user_id=7"
     )
+
+
+def test_a_key_revoked_mid_push_stops_with_one_line_and_the_next_run_finishes(
+    course, capsys, tmp_path
+):
+    out = tmp_path / "graded"
+    graded(course, out)
+    with registered(course, capsys) as platform:
+        registered_key = platform.tool_jwks
+        other = tmp_path / "other"
+        assert main(["lti", "init", "--course", str(_copy_course(course, other))]) == 0
+
+        def revoke_at_second(count: int) -> None:
+            if count == 2:  # the administrator replaces the tool's key; tokens end with it
+                platform.tool_jwks = json.loads(
+                    (other / "assignments" / "lti" / "tool-jwks.json").read_text()
+                )
+                platform.expire_tokens()
+
+        platform.on_score = revoke_at_second
+        capsys.readouterr()
+        assert push(course, out) == 2
+        (error,) = [x for x in capsys.readouterr().err.splitlines() if not x.startswith("note:")]
+        assert error.startswith("grader final: the LMS refused") and "invalid_client" in error
+        with ledger.Ledger(out / "gradebook.sqlite") as book:
+            assert book.runs()[-1]["summary"].startswith("stopped: the LMS refused")
+        platform.on_score = None
+        platform.tool_jwks = registered_key
+        assert push(course, out) == 0
+    posted = [(item, user) for item, user, _ in platform.score_posts]
+    assert len(posted) == 6 and len(set(posted)) == 6
+    assert held(platform, "lstm_gates") == expected(out, "lstm_gates", 20)

@@ -100,7 +100,28 @@ def push(
 ) -> PushReport:
     report = PushReport()
     members, _ = fetch_members(session)
-    run = 0 if dry_run else book.start_run(session.platform.issuer)
+    if dry_run:
+        _scores(session, book, 0, planned, members, report, dry_run)
+        return report
+    run = book.start_run(session.platform.issuer)
+    try:
+        _scores(session, book, run, planned, members, report, dry_run)
+    except UserError as error:  # the LMS stopped answering: the record says where it stopped
+        book.finish_run(run, f"stopped: {error}; {summary(report, session)}")
+        raise
+    book.finish_run(run, summary(report, session))
+    return report
+
+
+def _scores(
+    session: Session,
+    book: record.Ledger,
+    run: int,
+    planned: list[Planned],
+    members: list[Member],
+    report: PushReport,
+    dry_run: bool,
+) -> None:
     items = _line_items(session, report, book, run, planned, dry_run)
     if not dry_run:
         report.settled = _settle(session, book)
@@ -131,9 +152,6 @@ def push(
             session, book, run, score, member, url, digest, {**payload, "timestamp": stamp}
         )
         (report.posted if answer.ok else report.refused).append((score, answer.text()))
-    if not dry_run:
-        book.finish_run(run, summary(report, session))
-    return report
 
 
 def _post(
