@@ -181,6 +181,23 @@ def test_roster_from_lti_reads_both_pages_and_lists_what_changed(course, capsys)
     assert "cannot reach the LMS" in capsys.readouterr().err
 
 
+def test_a_roster_from_lti_keeps_sections_and_other_addresses_of_the_old_one(tmp_path, capsys):
+    old = (
+        "id,name,email,role,section\n"
+        "CS21B042,Asha Verma,asha.verma@example.edu;asha.v@gmail.com,student,A\n"
+        "TA01,Kiran Rao,kiran.rao@example.edu,staff,\n"
+    )
+    course, _ = make_course(tmp_path, roster=old, edit=_points)
+    sis_renamed = member("u-asha", "Asha Verma", "ASHA.VERMA@example.edu", "cs21b042-new")
+    with registered(course, capsys, members=[sis_renamed, STUDENTS[1]]):
+        assert grader(course, "roster", "--from-lti") == 0
+    asha, rahul, kiran = course.roster().people
+    assert asha.id == "CS21B042" and asha.section == "A"  # her gradebook rows stay hers
+    assert asha.emails == ("ASHA.VERMA@example.edu", "asha.v@gmail.com")
+    assert rahul.id == "EE21B017" and rahul.section == ""
+    assert kiran.is_staff  # staff the LMS does not list stay
+
+
 def test_a_roster_from_the_lms_that_fails_the_checks_leaves_the_old_one(course, capsys):
     twins = [STUDENTS[0], member("u-x", "Asha Twin", "asha.verma@example.edu", "CS99")]
     before = course.roster_path.read_text()

@@ -158,9 +158,11 @@ def write_roster(path: Path, people: list[Person]) -> Roster:
     checked; the old file stays if the new one fails."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(COLUMNS)
+    sections = any(person.section for person in people)  # kept from the old roster
+    writer.writerow([*COLUMNS, "section"] if sections else COLUMNS)
     for person in people:
-        writer.writerow([person.id, person.name, ";".join(person.emails), person.role])
+        row = [person.id, person.name, ";".join(person.emails), person.role]
+        writer.writerow([*row, person.section] if sections else row)
     draft = path.with_name(path.name + ".new")
     draft.write_text(buffer.getvalue(), encoding="utf-8")
     try:
