@@ -107,6 +107,7 @@ def test_init_makes_a_private_key_only_the_owner_reads_and_prints_what_to_regist
     assert str(course.lti_dir / "tool-jwks.json") in out
     assert "--client-id" in out and "--deployment-id" in out and "--token-url" in out
     assert "PRIVATE" not in course.path.read_text() + out
+    assert (course.lti_dir / ".gitignore").read_text() == "tool-private-key.pem\n"
     first = key.read_bytes()
     assert grader(course, "lti", "init") == 0
     assert key.read_bytes() == first  # made once, kept

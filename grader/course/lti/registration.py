@@ -64,6 +64,8 @@ def make_key(folder: Path) -> tuple[ToolKey, bool]:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "wb") as stream:
             stream.write(pem)
+        # A course folder kept in git must not carry the key to wherever it is pushed.
+        (folder / ".gitignore").write_text(PRIVATE_KEY + "\n", encoding="utf-8")
     tool_key = load_key(folder)
     public = tool_key.private_key.public_key()
     jwks = {"keys": [public_jwk(public)]}
