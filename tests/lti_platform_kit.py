@@ -94,6 +94,7 @@ class Platform:
     requests: int = 0
     throttle: int = 0  # the next this many service requests are answered 429
     on_score: Callable[[int], None] | None = None  # called with the count after each score
+    token_lifetime_s: int = 3600  # the expires_in of the tokens granted
     issued: list[str] = field(default_factory=list)  # access tokens granted
     revoked: set[str] = field(default_factory=set)
     seen_jti: set[str] = field(default_factory=set)
@@ -336,6 +337,7 @@ def _answer(result: LtiResponse) -> Response:
 def _with_jti(token: str, platform: Platform) -> str:
     claims = jwt.decode(token, options={"verify_signature": False})
     claims["jti"] = uuid.uuid4().hex
+    claims["exp"] = claims["iat"] + platform.token_lifetime_s
     return jwt.encode(claims, platform.private_pem, algorithm="RS256")
 
 
@@ -360,7 +362,8 @@ def app(platform: Platform) -> Starlette:
             platform.seen_jti.add(claims["jti"])
             # The package's tokens carry no id: two granted in one second are the same string,
             # and one could not be revoked without the other.
-            granted = {**granted, "access_token": _with_jti(granted["access_token"], platform)}
+            token = _with_jti(granted["access_token"], platform)
+            granted = {**granted, "access_token": token, "expires_in": platform.token_lifetime_s}
             platform.issued.append(granted["access_token"])
         except Exception as error:  # noqa: BLE001 - any fault of the request is invalid_client
             return JSONResponse({"error": "invalid_client", "error_description": str(error)}, 401)

@@ -13,10 +13,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jwt
 import pytest
 from course_kit import auto_result, make_course
 from lti_platform_kit import INSTRUCTOR, TA, Platform, Serving, member
 
+from grader import limits
 from grader.cli import main
 from grader.course.lti import ledger
 from grader.course.lti.client import Session
@@ -291,6 +293,7 @@ def test_busy_platform_429_is_waited_out(course, capsys, tmp_path):
     with registered(course, capsys) as platform:
         platform.throttle = 3
         assert push(course, out) == 0
+        assert platform.throttle == 0  # three 429s answered, and waited out
     assert held(platform, "lstm_gates") == expected(out, "lstm_gates", 20)
 
 
@@ -313,6 +316,34 @@ def test_a_forged_or_expired_token_is_refused_and_the_tool_gets_a_new_one(course
         replay = session.assertion()
         assert _token(platform, replay) == 200
         assert _token(platform, replay) == 401  # a jti used before
+
+
+def test_the_token_request_is_signed_as_the_security_framework_asks(course, capsys):
+    with registered(course, capsys) as platform:
+        session = session_for(course)
+        first, second = session.assertion(), session.assertion()
+    header = jwt.get_unverified_header(first)
+    (key,) = json.loads((course.lti_dir / "tool-jwks.json").read_text())["keys"]
+    assert header["alg"] == "RS256" and header["kid"] == key["kid"]
+    public = jwt.PyJWK(key).key
+    claims = jwt.decode(first, public, algorithms=["RS256"], audience=platform.token_url)
+    assert claims["iss"] == claims["sub"] == platform.client_id
+    assert claims["exp"] - claims["iat"] == limits.LTI.assertion_lifetime_s <= 600
+    assert claims["jti"] != jwt.decode(second, options={"verify_signature": False})["jti"]
+
+
+def test_a_token_is_kept_until_shortly_before_it_expires(course, capsys):
+    with registered(course, capsys, token_lifetime_s=3600) as platform:
+        session = session_for(course)
+        url = f"{platform.base}/api/lti/courses/7/line_items"
+        for _ in range(3):
+            assert session.call("GET", url, "application/json").ok
+        assert session.token_requests == 1
+        platform.token_lifetime_s = int(limits.LTI.token_margin_s)  # expired for the tool
+        fresh = session_for(course)
+        for _ in range(3):
+            assert fresh.call("GET", url, "application/json").ok
+        assert fresh.token_requests == 3
 
 
 def _other_key() -> str:
