@@ -269,6 +269,7 @@ def test_the_final_grade_goes_only_where_every_part_is_a_grade(course, capsys, t
         assert push(course, out, "--push-total") == 0
     # lstm_backward is not graded yet and the projects are not marked: no final grade yet
     assert "final-grade" not in {i["resourceId"] for i in platform.line_items.values()}
+    assert "the final grade is not posted" in capsys.readouterr().err
 
 
 def test_a_student_the_lms_does_not_know_is_reported_and_the_rest_go_on(course, capsys, tmp_path):

@@ -154,6 +154,11 @@ def push_final(
 
     session = session_for(course)
     planned = push.plan(course, grades, args.push_total)
+    if args.push_total and not any(p.column.resource_id == push.TOTAL_ID for p in planned):
+        print(
+            "note: the final grade is not posted: nobody's parts are all grades yet",
+            file=sys.stderr,
+        )
     with ledger.Ledger(out / "gradebook.sqlite") as book:
         report = push.push(session, book, planned, args.dry_run)
     for label in report.made:
