@@ -280,6 +280,7 @@ _INSTRUCTOR_PACKAGES = frozenset(
     {"IPython", "ipykernel", "jupyter_client", "nbclient", "tqdm", "dask", "distributed"}
     | {"starlette", "uvicorn", "multipart", "python_multipart", "jinja2"}
     | {"extract_msg", "openpyxl"}
+    | {"jwt", "cryptography"}
 )
 
 

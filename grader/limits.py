@@ -353,6 +353,33 @@ class CourseDefaults:
 COURSE = CourseDefaults()
 
 
+@dataclass(frozen=True)
+class LtiLimits:
+    """Talking to an LMS over LTI 1.3 (``grader lti``, ``roster --from-lti``, ``final --push
+    lti``): the IMS Security Framework's client credentials, and how long to wait and retry."""
+
+    key_bits: int = 2048  # the tool's RSA key: what Canvas and Moodle accept for RS256
+    # The signed JWT that asks for a token: short-lived, so a copied one is soon worthless
+    # (the Security Framework asks for minutes; Canvas refuses one over an hour).
+    assertion_lifetime_s: int = 300
+    # A token is taken for expired this long before the LMS says, so no request carries one
+    # that expires on its way.
+    token_margin_s: float = 60.0
+    request_timeout_s: float = 60.0  # one HTTP request to the LMS
+    # Tries of one request the LMS answers 429 or 5xx (too many requests, a restart), waiting
+    # backoff_first_s, then twice as long each time, at most backoff_max_s (or Retry-After).
+    attempts: int = 6
+    backoff_first_s: float = 1.0
+    backoff_max_s: float = 60.0
+    page_size: int = 100  # members or line items asked for per page (the LMS may give fewer)
+    max_pages: int = 1000  # pages followed by Link rel=next: a loop of links ends here
+    comment_chars: int = 1000  # of the comment sent with a score (Canvas keeps it as text)
+    answer_chars: int = 500  # of the LMS's answer kept in the push record and shown
+
+
+LTI = LtiLimits()
+
+
 # --- every group, by name (listed by main, copied for the sandbox by grader.engine.sandbox_limits)
 
 GROUPS: dict[str, object] = {
@@ -373,6 +400,7 @@ GROUPS: dict[str, object] = {
     "WEB": WEB,
     "SIMILARITY": SIMILARITY,
     "COURSE": COURSE,
+    "LTI": LTI,
 }
 
 

@@ -113,6 +113,11 @@ class Roster:
         return found
 
 
+def is_roster_id(text: str) -> bool:
+    """Whether ``text`` can be a roster id (it names the student's folder)."""
+    return bool(_ID.match(text))
+
+
 def id_from_address(address: str) -> str:
     """The id of a student known only by an address: its local part, as a folder name."""
     local = address.rpartition("@")[0].lower()

@@ -12,6 +12,7 @@ from pathlib import Path
 from grader.course import exports, final, mail, marks, pages, smtp
 from grader.course.book import BOOK_NAME, CourseBook
 from grader.course.config import Course, find_course, load_course
+from grader.course.lti import commands as lti_commands
 from grader.course.rubric import Projects, load_projects
 from grader.errors import UserError
 
@@ -71,7 +72,10 @@ def add_parsers(command) -> None:  # noqa: ANN001 - cli.py's local `command` hel
         help="folder for final-grades.csv, canvas-import.csv, moodle-import.csv "
         "(default: OUT/final/)",
     )
+    lti_commands.add_push_arguments(final_parser)
     add_common(final_parser)
+
+    lti_commands.add_lti_parser(command, add_common)
 
     mail_parser = command("mail", cli_mail, "Mail each student their marks and feedback pages.")
     mail_parser.add_argument("--from", dest="sender", required=True, help="'Name <address>'")
@@ -176,6 +180,8 @@ def _grades(course: Course, projects: Projects | None, out: Path) -> list[final.
 
 
 def cli_final(args: argparse.Namespace) -> int:
+    if (args.dry_run or args.push_total) and not args.push:
+        raise UserError("--dry-run and --push-total go with --push lti")
     course, projects, out = _load(args)
     grades = _grades(course, projects, out)
     print(final.table(course, grades))
@@ -184,6 +190,8 @@ def cli_final(args: argparse.Namespace) -> int:
     print("\nwrote " + ", ".join(str(p) for p in written))
     for note in exports.lms_notes(course, grades):
         print(f"note: {note}", file=sys.stderr)
+    if args.push == "lti":
+        return lti_commands.push_final(args, course, grades, out)
     return 0
 
 

@@ -49,6 +49,11 @@ class Course:
         """The folder of an auto-graded component: ``assignment.toml``, ``grading.py``, ..."""
         return self.assignments_dir / component_id
 
+    @property
+    def lti_dir(self) -> Path:
+        """The course's LTI registration: the tool's key and the LMS's details (``grader lti``)."""
+        return self.path.parent / "lti"
+
     def component(self, component_id: str) -> Component | None:
         return next((c for c in self.components if c.id == component_id), None)
 

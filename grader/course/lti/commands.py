@@ -1,0 +1,184 @@
+"""The LTI commands: ``grader lti init|check``, ``grader roster --from-lti`` and the
+``--push lti`` of ``grader final``: flags in, one stage call, a summary out."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from grader.course.config import Course, load_course
+from grader.course.final import FinalGrade
+from grader.course.lti.platform import FIELD_HELP
+from grader.errors import UserError
+
+if TYPE_CHECKING:  # imported where used: PyJWT and cryptography are the instructor's extra
+    from grader.course.lti.client import Session
+
+
+def add_lti_parser(command, add_common) -> None:  # noqa: ANN001 - cli.py's helpers
+    parser = command("lti", cli_lti, "Register the grader with an LMS over LTI 1.3.")
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    init = actions.add_parser(
+        "init",
+        help="make the tool's key and store the LMS's details (run again to add them)",
+        description="Make the tool's key pair in the course folder's lti/ (once), print what "
+        "the LMS administrator registers, and store the details the LMS gives back.",
+    )
+    for name, help_text in FIELD_HELP.items():
+        init.add_argument(f"--{name.replace('_', '-')}", dest=name, default=None, help=help_text)
+    add_common(init)
+    check = actions.add_parser(
+        "check", help="ask the LMS for a token and count its members and line items"
+    )
+    add_common(check)
+
+    roster = command("roster", cli_roster, "Write roster.csv from the LMS's members (LTI NRPS).")
+    roster.add_argument(
+        "--from-lti",
+        action="store_true",
+        required=True,
+        help="read the course's members from the LMS registered with `grader lti init`",
+    )
+    roster.add_argument("--dry-run", action="store_true", help="list the changes, write nothing")
+    add_common(roster)
+
+
+def add_push_arguments(parser: argparse.ArgumentParser) -> None:
+    """``grader final``'s flags for grades into the LMS."""
+    parser.add_argument(
+        "--push",
+        choices=["lti"],
+        default=None,
+        help="post each graded component's scores to the LMS over LTI 1.3 AGS",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="with --push: show what would be posted"
+    )
+    parser.add_argument(
+        "--push-total",
+        action="store_true",
+        help="with --push: the final grade too, as a line item of its own",
+    )
+
+
+def _course(args: argparse.Namespace) -> Course:
+    from grader.course.commands import course_file
+
+    return load_course(course_file(args))
+
+
+def session_for(course: Course) -> Session:
+    from grader.course.lti import platform, registration
+    from grader.course.lti.client import Session
+
+    folder = course.lti_dir
+    lms = platform.load_platform(folder)
+    key = registration.load_key(folder)
+    return Session(lms, key, str(folder / registration.JWKS_FILE))
+
+
+def cli_lti(args: argparse.Namespace) -> int:
+    from grader.course.lti import members, platform, push, registration
+
+    course = _course(args)
+    folder = course.lti_dir
+    if args.action == "check":
+        session = session_for(course)
+        found, left_out = members.fetch_members(session)
+        items = sum(
+            len(a.json() or [])
+            for a in session.pages(session.platform.lineitems_url, push.LINEITEMS)
+        )
+        students = sum(m.role == "student" for m in found)
+        print(
+            f"{session.platform.issuer}: token granted; {students} students and "
+            f"{len(found) - students} staff ({len(left_out)} left out), {items} line items "
+            f"({session.requests} requests)"
+        )
+        return 0
+    given = {name: getattr(args, name) for name in FIELD_HELP}
+    # the details first: a wrong one stops the command before anything is made
+    platform_path, missing = platform.store_platform(folder, given)
+    key, made = registration.make_key(folder)
+    verb = "made" if made else "kept (already there)"
+    print(f"tool key {verb}: {key.path} (mode 0600, kid {key.kid})")
+    print("For the LMS administrator (see the README's LTI section for Canvas and Moodle):")
+    print(f"  the tool's public key set (JWKS): {folder / registration.JWKS_FILE}")
+    print(f"  the same key as PEM (Moodle's 'RSA key'): {folder / registration.PUBLIC_PEM}")
+    print("  services: AGS line items, scores and results; NRPS memberships")
+    if missing:
+        flags = " ".join(f"--{name.replace('_', '-')} ..." for name in missing)
+        print(f"Then store what the LMS gives back: grader lti init {flags}")
+    print(f"wrote {platform_path}" + ("" if missing else " (complete: try `grader lti check`)"))
+    return 0
+
+
+def cli_roster(args: argparse.Namespace) -> int:
+    from grader.course.lti import members
+
+    course = _course(args)
+    session = session_for(course)
+    found, left_out = members.fetch_members(session)
+    if not found:
+        raise UserError(
+            f"the LMS lists no active students or staff at {session.platform.memberships_url}"
+        )
+    change = members.plan_roster(course.roster(), found)
+    for line in members.describe(change):
+        print(line)
+    for why in left_out:
+        print(f"  left out: {why}")
+    if not (change.added or change.changed or change.removed):
+        print(f"{course.roster_path}: no change ({len(change.people)} people)")
+        return 0
+    if args.dry_run:
+        print(f"would write {course.roster_path}: run again without --dry-run")
+        return 0
+    roster = members.write_roster(course.roster_path, change.people)
+    print(
+        f"wrote {course.roster_path}: {len(roster.students)} students, {len(roster.staff)} "
+        f"staff ({len(change.added)} added, {len(change.changed)} changed, "
+        f"{len(change.removed)} removed)"
+    )
+    return 0
+
+
+def push_final(
+    args: argparse.Namespace, course: Course, grades: list[FinalGrade], out: Path
+) -> int:
+    """``grader final --push lti``: post, print what happened; 1 if a score was refused or a
+    student is not in the LMS, else 0."""
+    from grader.course.lti import ledger, push
+
+    session = session_for(course)
+    planned = push.plan(course, grades, args.push_total)
+    if args.push_total and not any(p.column.resource_id == push.TOTAL_ID for p in planned):
+        print(
+            "note: the final grade is not posted: nobody's parts are all grades yet",
+            file=sys.stderr,
+        )
+    with ledger.Ledger(out / "gradebook.sqlite") as book:
+        report = push.push(session, book, planned, args.dry_run)
+    for label in report.made:
+        print(f"  {'would make' if args.dry_run else 'made'} line item: {label}")
+    for score, was in report.would_post:
+        print(
+            f"  would post {score.student.id} {score.column.resource_id}: "
+            f"{score.score_given:g}/{score.column.score_maximum:g} ({was})"
+        )
+    for score, answer in report.refused:
+        print(
+            f"  refused: {score.student.id} {score.column.resource_id}: {answer}", file=sys.stderr
+        )
+    for person in report.unknown:
+        print(f"  not in the LMS: {person.id} ({person.name}): no score posted", file=sys.stderr)
+    if args.dry_run:
+        print(
+            f"LMS (dry run): would post {len(report.would_post)}, unchanged {report.unchanged}, "
+            f"not in the LMS {len(report.unknown)} ({session.requests} requests)"
+        )
+        return 0
+    print(f"LMS: {push.summary(report, session)}; recorded in {out / 'gradebook.sqlite'}")
+    return 1 if report.refused or report.unknown else 0

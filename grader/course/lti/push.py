@@ -1,0 +1,333 @@
+"""``grader final --push lti``: each graded component's scores into the LMS (AGS).
+
+Each component is one line item, found by its ``resourceId`` (the component's id) and the
+grader's ``tag``, or made once; the final grade is one more if asked. A student's part is posted
+only when it is a grade: graded work, or missing work once the component has grades (as the
+LMS files count it 0); never for what is not graded or marked yet. A score the record shows
+the LMS holds, with the same value and comment, is not posted again; a changed one is posted
+with a newer timestamp. Scores go to the LTI user id of the roster student's NRPS member (by
+SIS id or address); a student the LMS does not list is reported and the others go on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from grader import limits
+from grader.course.config import Course
+from grader.course.exports import FINAL_TOTAL_TITLE
+from grader.course.final import FinalGrade, ungraded_components
+from grader.course.lti import ledger as record
+from grader.course.lti.client import Answer, Session
+from grader.course.lti.members import Member, fetch_members, find_person
+from grader.errors import UserError
+from grader.roster import Person
+
+LINEITEM = "application/vnd.ims.lis.v2.lineitem+json"
+LINEITEMS = "application/vnd.ims.lis.v2.lineitemcontainer+json"
+SCORE = "application/vnd.ims.lis.v1.score+json"
+RESULTS = "application/vnd.ims.lis.v2.resultcontainer+json"
+TAG = "lstm-course-grader"
+TOTAL_ID = "final-grade"
+# A part with one of these statuses is a grade the LMS may hold (see the module's docstring).
+POSTABLE = ("graded", "missing")
+
+
+@dataclass(frozen=True)
+class Column:
+    resource_id: str
+    label: str
+    score_maximum: float
+
+
+@dataclass(frozen=True)
+class Planned:
+    student: Person
+    column: Column
+    score_given: float
+    activity: str  # activityProgress: Completed for work handed in, Initialized for none
+    comment: str
+
+
+def plan(course: Course, grades: list[FinalGrade], total: bool) -> list[Planned]:
+    """The scores the LMS should hold, column by column."""
+    ungraded = {c.id for c in ungraded_components(course, grades)}
+    planned = []
+    for index, component in enumerate(course.components):
+        if component.id in ungraded:
+            continue
+        column = Column(component.id, component.title, component.lms_points)
+        for grade in grades:
+            part = grade.parts[index]
+            if part.status not in POSTABLE:
+                continue
+            words = [f"{part.fraction * 100:.1f}% of {component.title}", part.explanation()]
+            planned.append(
+                Planned(
+                    grade.person,
+                    column,
+                    round(part.fraction * component.lms_points, 2),
+                    "Completed" if part.status == "graded" else "Initialized",
+                    "; ".join(w for w in words if w)[: limits.LTI.comment_chars],
+                )
+            )
+    if total and not ungraded:
+        column = Column(TOTAL_ID, FINAL_TOTAL_TITLE, course.scale)
+        for grade in grades:
+            if all(part.status in POSTABLE for part in grade.parts):
+                comment = f"final grade: {grade.total:.2f} of {course.scale:g}"
+                planned.append(Planned(grade.person, column, grade.total, "Completed", comment))
+    return planned
+
+
+@dataclass
+class PushReport:
+    made: list[str] = field(default_factory=list)  # line items made (labels)
+    posted: list[tuple[Planned, str]] = field(default_factory=list)  # (score, answer)
+    refused: list[tuple[Planned, str]] = field(default_factory=list)
+    would_post: list[tuple[Planned, str]] = field(default_factory=list)  # --dry-run: (score, was)
+    unchanged: int = 0
+    settled: int = 0  # scores of a killed run found on the LMS
+    unknown: list[Person] = field(default_factory=list)  # roster students the LMS does not list
+
+
+def push(
+    session: Session, book: record.Ledger, planned: list[Planned], dry_run: bool
+) -> PushReport:
+    report = PushReport()
+    members, _ = fetch_members(session)
+    if dry_run:
+        _scores(session, book, 0, planned, members, report, dry_run)
+        return report
+    run = book.start_run(session.platform.issuer)
+    try:
+        _scores(session, book, run, planned, members, report, dry_run)
+    except UserError as error:  # the LMS stopped answering: the record says where it stopped
+        book.finish_run(run, f"stopped: {error}; {summary(report, session)}")
+        raise
+    book.finish_run(run, summary(report, session))
+    return report
+
+
+def _scores(
+    session: Session,
+    book: record.Ledger,
+    run: int,
+    planned: list[Planned],
+    members: list[Member],
+    report: PushReport,
+    dry_run: bool,
+) -> None:
+    items = _line_items(session, report, book, run, planned, dry_run)
+    if not dry_run:
+        report.settled = _settle(session, book)
+    landed = book.landed()
+    latest = book.latest()
+    students: dict[str, Member | None] = {}
+    for score in planned:
+        person = score.student
+        if person.id not in students:
+            students[person.id] = _member_of(person, members)
+            if students[person.id] is None:
+                report.unknown.append(person)
+        member = students[person.id]
+        if member is None:
+            continue
+        url = items.get(score.column.resource_id, "")
+        payload = _payload(score, member.user_id)
+        digest = _digest(payload, url)
+        before = landed.get((person.id, score.column.resource_id))
+        if before is not None and before.digest == digest:
+            report.unchanged += 1
+            continue
+        if dry_run:
+            report.would_post.append((score, _was(before)))
+            continue
+        stamp = _timestamp(latest.get((person.id, score.column.resource_id)))
+        answer = _post(
+            session, book, run, score, member, url, digest, {**payload, "timestamp": stamp}
+        )
+        (report.posted if answer.ok else report.refused).append((score, answer.text()))
+
+
+def _post(
+    session: Session,
+    book: record.Ledger,
+    run: int,
+    score: Planned,
+    member: Member,
+    url: str,
+    digest: str,
+    payload: dict[str, object],
+) -> Answer:
+    """Post one score: written as sending first, then with the LMS's answer."""
+    row = book.sending(
+        run,
+        record.Outgoing(
+            score.student.id,
+            score.column.resource_id,
+            member.user_id,
+            url,
+            digest,
+            json.dumps(payload, sort_keys=True),
+            str(payload["timestamp"]),
+        ),
+    )
+    answer = session.call("POST", _below(url, "/scores"), "application/json", payload, SCORE)
+    book.answered(row, record.ACCEPTED if answer.ok else record.REFUSED, answer.text())
+    return answer
+
+
+def _member_of(person: Person, members: list[Member]) -> Member | None:
+    return next((m for m in members if find_person((person,), m) is not None), None)
+
+
+def _payload(score: Planned, user_id: str) -> dict[str, object]:
+    return {
+        "userId": user_id,
+        "scoreGiven": score.score_given,
+        "scoreMaximum": score.column.score_maximum,
+        "activityProgress": score.activity,
+        "gradingProgress": "FullyGraded",
+        "comment": score.comment,
+    }
+
+
+def _digest(payload: dict[str, object], line_item: str) -> str:
+    text = json.dumps([line_item, payload], sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _was(before: record.ScoreRow | None) -> str:
+    if before is None:
+        return "new"
+    given = json.loads(before.payload).get("scoreGiven")
+    return f"was {given}"
+
+
+def _timestamp(before: record.ScoreRow | None) -> str:
+    """Now, in ISO 8601 with microseconds; later than the score's last timestamp, so the LMS
+    (which refuses an older one) takes it even if this machine's clock went back."""
+    stamp = datetime.now(UTC)
+    if before is not None:
+        last = datetime.fromisoformat(before.timestamp)
+        stamp = max(stamp, last + timedelta(milliseconds=1))
+    return stamp.isoformat(timespec="microseconds")
+
+
+def _below(url: str, suffix: str, query: dict[str, str] | None = None) -> str:
+    """A line item's sub-resource: ``suffix`` after its path, before its query (Moodle's line
+    item URLs carry ``?type_id=``)."""
+    parts = urlsplit(url)
+    extra = urlencode(query or {})
+    joined = "&".join(q for q in (parts.query, extra) if q)
+    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + suffix, query=joined))
+
+
+def _line_items(
+    session: Session,
+    report: PushReport,
+    book: record.Ledger,
+    run: int,
+    planned: list[Planned],
+    dry_run: bool,
+) -> dict[str, str]:
+    """resourceId -> line item URL of every column planned: found, or made (once)."""
+    base = session.platform.lineitems_url
+    listing = _with_query(base, {"tag": TAG, "limit": str(limits.LTI.page_size)})
+    found: dict[str, dict] = {}
+    for answer in session.pages(listing, LINEITEMS):
+        for item in answer.json() or []:
+            if isinstance(item, dict) and item.get("tag") == TAG and item.get("resourceId"):
+                found.setdefault(str(item["resourceId"]), item)
+    columns = {score.column.resource_id: score.column for score in planned}
+    urls = {}
+    for resource_id, column in columns.items():
+        wanted = {
+            "label": column.label,
+            "scoreMaximum": column.score_maximum,
+            "resourceId": resource_id,
+            "tag": TAG,
+        }
+        item = found.get(resource_id)
+        if item is None:
+            report.made.append(column.label)
+            if dry_run:
+                continue
+            answer = session.call("POST", base, LINEITEM, wanted, LINEITEM)
+            item = _item(answer, f"make the line item {column.label!r}")
+            book.made_line_item(
+                run, resource_id, str(item["id"]), column.label, column.score_maximum
+            )
+        elif not dry_run and (
+            item.get("label") != column.label
+            or float(item.get("scoreMaximum") or 0) != column.score_maximum
+        ):
+            answer = session.call("PUT", str(item["id"]), LINEITEM, {**item, **wanted}, LINEITEM)
+            item = _item(answer, f"update the line item {column.label!r}")
+        urls[resource_id] = str(item["id"])
+    return urls
+
+
+def _item(answer: Answer, what: str) -> dict:
+    item = answer.json()
+    if not answer.ok or not isinstance(item, dict) or not item.get("id"):
+        raise UserError(
+            f"the LMS would not {what} ({answer.text()}): the tool needs the AGS line item "
+            "scope in the LMS's registration"
+        )
+    return item
+
+
+def _with_query(url: str, query: dict[str, str]) -> str:
+    return _below(url, "", query)
+
+
+def _settle(session: Session, book: record.Ledger) -> int:
+    """Scores a killed run was posting: found on the LMS (confirmed) or not (lost, posted
+    again by this run). Returns how many had landed."""
+    confirmed = 0
+    for row in book.scores(state=record.SENDING):
+        sent = json.loads(row.payload)
+        answer = session.call(
+            "GET", _below(row.line_item, "/results", {"user_id": row.user_id}), RESULTS
+        )
+        results = answer.json() if answer.ok else None
+        holds = any(
+            isinstance(r, dict)
+            and r.get("userId") == row.user_id
+            and _same_fraction(r.get("resultScore"), r.get("resultMaximum"), sent)
+            for r in (results or [])
+        )
+        state = record.CONFIRMED if holds else record.LOST
+        book.answered(row.id, state, "settled after an interrupted run: " + answer.text())
+        confirmed += holds
+    return confirmed
+
+
+def _same_fraction(score: object, maximum: object, sent: dict) -> bool:
+    """Whether a result holds what was sent (the LMS may scale it to its line item's maximum)."""
+    try:
+        held = float(score) / float(maximum)  # type: ignore[arg-type]
+        given = float(sent["scoreGiven"]) / float(sent["scoreMaximum"])
+    except (TypeError, ValueError, ZeroDivisionError, KeyError):
+        return False
+    return abs(held - given) < 1e-6
+
+
+def summary(report: PushReport, session: Session) -> str:
+    parts = [
+        f"posted {len(report.posted)}",
+        f"unchanged {report.unchanged}",
+        f"refused {len(report.refused)}",
+        f"not in the LMS {len(report.unknown)}",
+    ]
+    if report.made:
+        parts.append(f"line items made {len(report.made)}")
+    if report.settled:
+        parts.append(f"found posted by an interrupted run {report.settled}")
+    return ", ".join(parts) + f" ({session.requests} requests)"
