@@ -20,7 +20,7 @@ TEST_PACKAGES := texlive-latex-base texlive-latex-recommended texlive-fonts-reco
 	texlive-publishers lmodern pandoc libreoffice-writer-nogui chromium openssl python3-venv \
 	dovecot-imapd
 
-.PHONY: demo test lint tox system-deps test-deps python-check venv clean projects-runtime
+.PHONY: demo test lint tox docs screenshots system-deps test-deps python-check venv clean projects-runtime
 
 venv: $(STAMP)
 
@@ -65,6 +65,17 @@ demo: $(STAMP)
 test: $(STAMP) test-deps
 	$(BIN)/python -m pytest
 
+# The documentation site (docs/, Sphinx with MyST), built offline into docs/_build/html/ as
+# strictly as `make test` builds it: a warning or a broken internal link is an error.
+docs: $(STAMP)
+	$(BIN)/python -m sphinx -W --keep-going -n -b html docs docs/_build/html
+	@echo "Open docs/_build/html/index.html"
+
+# The docs' pictures of the dashboard and a feedback page, made again from the demo course
+# (chromium, as `make test` installs it).
+screenshots: $(STAMP) test-deps
+	$(BIN)/python docs/screenshots.py
+
 # mypy checks grader/ as pyproject.toml's [tool.mypy] says (zero errors).
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -75,7 +86,7 @@ tox: $(STAMP)
 	$(BIN)/tox
 
 clean:
-	rm -rf $(VENV) $(PROJECTS_VENV) $(DEMO_OUT) release .tox .pytest_cache .ruff_cache .mypy_cache .hypothesis
+	rm -rf $(VENV) $(PROJECTS_VENV) $(DEMO_OUT) docs/_build release .tox .pytest_cache .ruff_cache .mypy_cache .hypothesis
 
 # The projects' Colab-like runtime (issue 14): a separate venv that runs project notebooks in the
 # sandbox (pandas, scikit-learn, seaborn, TensorFlow/Keras CPU, torch CPU, ...). Built only when

@@ -1,6 +1,6 @@
-"""A term as the README tells it: its walkthrough's fenced blocks (marked ``term`` and
-``term-server``) read from the README, and the course mailbox the students' mail fills, shaped
-as Gmail and Outlook send it."""
+"""A term as the instructors' tutorial tells it: its walkthrough's fenced blocks (marked
+``term`` and ``term-server``) read from docs/instructors/tutorial.md, and the course mailbox the
+students' mail fills, shaped as Gmail and Outlook send it."""
 
 from __future__ import annotations
 
@@ -37,15 +37,15 @@ class Block:
         return [line for line in self.commands.splitlines() if line.strip()]
 
 
-def walkthrough(readme: Path) -> list[Block]:
-    """The README's term blocks, in order."""
-    return [Block(kind, body) for kind, body in _FENCE.findall(readme.read_text())]
+def walkthrough(page: Path) -> list[Block]:
+    """The page's term blocks, in order."""
+    return [Block(kind, body) for kind, body in _FENCE.findall(page.read_text())]
 
 
 def replace_once(block: Block, old: str, new: str) -> Block:
     """``block`` with ``old`` (which it must hold once) replaced: where the test stands in for
     the world (a light runtime for the 3 GB one, the loopback SMTP server for the course's)."""
-    assert block.commands.count(old) == 1, f"the README's walkthrough no longer says {old!r}"
+    assert block.commands.count(old) == 1, f"the tutorial's walkthrough no longer says {old!r}"
     return Block(block.kind, block.commands.replace(old, new))
 
 

@@ -329,9 +329,10 @@ def test_the_sandbox_tests_pass_for_an_ordinary_user_on_the_installed_wheel(acco
     assert "passed" in done.stdout and "/site-packages/grader/" not in done.stdout
 
 
-# --- the term, as the README tells a new instructor ------------------------------------------
+# --- the term, as the instructors' tutorial tells a new instructor ----------------------------
 
-README = REPO / "README.md"
+# The walkthrough's page: its fenced blocks marked `term` and `term-server` are what runs here.
+README = REPO / "docs" / "instructors" / "tutorial.md"
 LIGHT_RUNTIME = ("ipykernel", "numpy", "matplotlib")  # what the sample project notebooks import
 
 
@@ -350,7 +351,7 @@ def _light_requirements(folder: Path) -> Path:
 
 
 class Term:
-    """The instructor's shell: the README's blocks run by the ordinary user, one after another,
+    """The instructor's shell: the tutorial's blocks run by the ordinary user, one after another,
     the folder a block ends in being where the next begins."""
 
     def __init__(self, account: str | None, home: Path, env: dict[str, str]):
@@ -426,10 +427,11 @@ def _dashboard_in_chromium(url: str, token: str, students: list[str], shots: Pat
 def test_a_whole_term_from_the_readme_from_the_wheel_as_an_ordinary_user(
     account, instructor, student, tmp_path
 ):
-    """The README's walkthrough, block by block, as the ordinary user on a course `grader init`
-    makes: setup, the projects' runtime, assign, collect a mailbox of Gmail- and
-    Outlook-shaped hand-ins, grade, check the projects, mark in chromium, marks, final, mail to a
-    loopback SMTP server, similarity. Where the test stands in for the world, it says so."""
+    """The tutorial's walkthrough (docs/instructors/tutorial.md), block by block, as the
+    ordinary user on a course `grader init` makes: setup, the projects' runtime, assign, collect
+    a mailbox of Gmail- and Outlook-shaped hand-ins, grade, check the projects, mark in
+    chromium, marks, final, mail to a loopback SMTP server, similarity. Where the test stands in
+    for the world, it says so."""
     from smtp_kit import PASSWORD, USER, Mailbox, make_certificate, start
 
     from grader import grade

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
+from grader.assignment.keys import ASSIGNMENT_TOML
 from grader.errors import UserError
 from grader.limits import FORBIDDEN
 
@@ -61,21 +62,8 @@ class AssignmentConfig:
 # ----------------------------------------------------------------------------- configuration
 
 _REQUIRED = object()
-_KEYS = {
-    "assignment": ("name", "title", "source", "deadline"),
-    "grading": (
-        "atol",
-        "rtol",
-        "cases_per_function",
-        "seed",
-        "cell_timeout",
-        "notebook_timeout",
-        "memory_mb",
-    ),
-    "functions": ("name", "points"),
-    "forbidden": ("imports", "calls"),
-    "cases": None,  # the assignment's own keys, handed to its case generator
-}
+# Each table's known keys (None: a free-form table), as grader/assignment/keys.py declares them.
+_KEYS = {table.name: None if table.free_form else table.names for table in ASSIGNMENT_TOML.tables}
 
 
 class _ConfigReader:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from grader.course.keys import COURSE_TOML
 from grader.course.late import LatePolicy
 from grader.course.toml_input import Table, read
 from grader.errors import UserError
@@ -65,11 +66,11 @@ class Course:
 def load_course(path: Path) -> Course:
     path = Path(path)
     top = Table(path, "", read(path, "course file"))
-    top.only(("course", "late", "component"))
+    top.only(COURSE_TOML.names)
     head = top.table("course")
-    head.only(("title", "roster", "projects", "assignments", "scale"))
+    head.only(COURSE_TOML.table("course").names)
     late = top.table("late")
-    late.only(("grace_hours", "penalty_per_day", "max_penalty", "no_credit_after_days"))
+    late.only(COURSE_TOML.table("late").names)
     policy = LatePolicy(
         grace=timedelta(hours=late.number("grace_hours", 0)),
         penalty_per_day=late.number("penalty_per_day"),
@@ -82,7 +83,7 @@ def load_course(path: Path) -> Course:
         raise late.error(f"'late.max_penalty' is {policy.max_penalty:g}: at most 100 (percent)")
     components: list[Component] = []
     for table in top.tables("component"):
-        table.only(("id", "title", "kind", "weight", "deadline", "lms_points"))
+        table.only(COURSE_TOML.table("component").names)
         kind = table.text("kind")
         if kind not in KINDS:
             raise table.error(f"'{table.where}.kind' is {kind!r}; use one of {', '.join(KINDS)}")

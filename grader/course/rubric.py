@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.course.keys import PROJECTS_TOML, RUBRIC_TOML
 from grader.course.toml_input import Table, read
 from grader.errors import UserError
 
@@ -94,12 +95,12 @@ def load_projects(folder: Path) -> Projects:
     folder = Path(folder)
     path = folder / PROJECTS_FILE
     top = Table(path, "", read(path, "projects file"))
-    top.only(("projects", "project"))
+    top.only(PROJECTS_TOML.names)
     settings = top.table("projects")
-    settings.only(("title", "rubric", "runtime", "cell_timeout", "notebook_timeout", "memory_mb"))
+    settings.only(PROJECTS_TOML.table("projects").names)
     projects: list[Project] = []
     for table in top.tables("project"):
-        table.only(("id", "title"))
+        table.only(PROJECTS_TOML.table("project").names)
         project = Project(_identifier(table), table.text("title"))
         if any(p.id == project.id for p in projects):
             raise table.error(f"project id '{project.id}' is given twice")
@@ -119,9 +120,9 @@ def load_projects(folder: Path) -> Projects:
 def load_rubric(path: Path) -> Rubric:
     """The rubric, or UserError naming the file and the key that is wrong."""
     top = Table(path, "", read(path, "rubric"))
-    top.only(("rubric", "criterion"))
+    top.only(RUBRIC_TOML.names)
     head = top.table("rubric")
-    head.only(("title",))
+    head.only(RUBRIC_TOML.table("rubric").names)
     criteria: list[Criterion] = []
     for table in top.tables("criterion"):
         criterion_id = _identifier(table)
@@ -133,7 +134,7 @@ def load_rubric(path: Path) -> Rubric:
 
 
 def _criterion(table: Table, criterion_id: str) -> Criterion:
-    table.only(("id", "title", "points", "checks", "level"))
+    table.only(RUBRIC_TOML.table("criterion").names)
     points = table.positive("points")
     checks = tuple(table.strings("checks", []))
     for check in checks:
@@ -143,7 +144,7 @@ def _criterion(table: Table, criterion_id: str) -> Criterion:
             )
     levels: list[Level] = []
     for level_table in table.tables("level"):
-        level_table.only(("points", "descriptor"))
+        level_table.only(RUBRIC_TOML.table("criterion.level").names)
         level = Level(level_table.number("points"), level_table.text("descriptor"))
         if level.points > points:
             raise level_table.error(

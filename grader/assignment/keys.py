@@ -1,0 +1,87 @@
+"""The keys of an assignment's ``assignment.toml``: what :mod:`grader.assignment.config`
+accepts and what the reference pages of the documentation list."""
+
+from __future__ import annotations
+
+from grader.toml_keys import Key, TomlFile, TomlTable
+
+ASSIGNMENT_TOML = TomlFile(
+    "assignment.toml",
+    "One assignment (in its folder `assignments/<name>/`): what `grader assign` releases and "
+    "`grader grade` scores. An unknown key is an error that names the closest known one.",
+    (
+        TomlTable(
+            "assignment",
+            "The assignment itself.",
+            (
+                Key(
+                    "name", "letters, digits, '_' and '-': the released notebook is `<name>.ipynb`"
+                ),
+                Key("title", "the assignment's title, in the release and the feedback"),
+                Key(
+                    "source", "the instructor's notebook with the solutions, relative to the folder"
+                ),
+                Key(
+                    "deadline",
+                    "a TOML date-time with its UTC offset, e.g. 2026-12-18T23:59:00+05:30",
+                    required=False,
+                    default="none",
+                ),
+            ),
+        ),
+        TomlTable(
+            "grading",
+            "How submissions are scored and what their run may use. A value passes when "
+            "|got - expected| <= atol + rtol * |expected|, element-wise.",
+            (
+                Key("atol", "absolute tolerance (>= 0)"),
+                Key("rtol", "relative tolerance (>= 0)"),
+                Key("cases_per_function", "hidden cases drawn per graded function"),
+                Key(
+                    "seed",
+                    '"per-submission" (a fresh seed per submission, recorded) or an '
+                    "integer >= 0 for every submission; `grader grade --seed` overrides it",
+                ),
+                Key("cell_timeout", "seconds one cell of a student notebook may run"),
+                Key("notebook_timeout", "seconds the whole notebook may run"),
+                Key("memory_mb", "megabytes of memory for the submission's processes together"),
+            ),
+        ),
+        TomlTable(
+            "functions",
+            "One graded function per table, in the notebook's order; the grader calls it by "
+            "its name.",
+            (
+                Key("name", "the function's Python name"),
+                Key("points", "what it is worth (more than 0)"),
+            ),
+            repeated=True,
+        ),
+        TomlTable(
+            "forbidden",
+            "Shortcuts the grader reports: see the authors' page on forbidden shortcuts.",
+            (
+                Key(
+                    "imports",
+                    "modules a notebook may not import (dotted names)",
+                    required=False,
+                    default="[]",
+                ),
+                Key(
+                    "calls",
+                    'objects a graded function may not reach or call, e.g. "torch.nn.LSTMCell"',
+                    required=False,
+                    default="[]",
+                ),
+            ),
+            required=False,
+        ),
+        TomlTable(
+            "cases",
+            "The assignment's own settings (sizes, lengths, ...), handed to `make_cases` in "
+            "its `grading.py`: any keys.",
+            required=False,
+            free_form=True,
+        ),
+    ),
+)
