@@ -17,7 +17,7 @@ copyright = "the course's instructors"
 extensions = ["myst_parser", "grader_reference"]
 source_suffix = {".md": "markdown"}
 root_doc = "index"
-exclude_patterns = ["_build", "README.md"]
+exclude_patterns = ["_build"]
 
 # Links such as [the sandbox](../admins/sandbox.md#what-is-guaranteed) resolve to headings.
 myst_heading_anchors = 3
