@@ -1,11 +1,12 @@
 """Make the documentation's pictures again: the dashboard's overview, its marking page and a
-student's feedback page, taken by chromium on the demo course (``make demo``'s output).
+student's feedback page, taken by chromium on the demo course (``make demo``'s output), and the
+demo's gradient-flow figure.
 
     .venv/bin/python docs/screenshots.py                      # runs the demo into a temp folder
     .venv/bin/python docs/screenshots.py --demo-out demo-out  # uses an existing demo's output
 
-Writes ``docs/images/dashboard-overview.png``, ``dashboard-marking.png`` and
-``feedback-page.png`` (palette PNGs, a few hundred KB at most). Needs Debian's chromium
+Writes ``docs/images/dashboard-overview.png``, ``dashboard-marking.png``, ``feedback-page.png``
+and ``gradient-flow.png`` (palette PNGs, a few hundred KB at most). Needs Debian's chromium
 (``make test-deps`` installs it) and the checkout's virtualenv (playwright drives chromium).
 """
 
@@ -121,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             server.terminate()
             server.wait(timeout=30)
         IMAGES.mkdir(exist_ok=True)
+        small_png(demo_out / "gradient_flow.png", shots / "gradient-flow.png")
         for shot in sorted(shots.glob("*.png")):
             small_png(shot, IMAGES / shot.name)
     return 0

@@ -69,7 +69,8 @@ def test_the_site_builds_strictly_with_a_page_per_reader(site):
         "reference/limits.html",
     ]:
         assert (site / name).is_file(), name
-    for picture in ["dashboard-overview.png", "dashboard-marking.png", "feedback-page.png"]:
+    pictures = ["dashboard-overview.png", "dashboard-marking.png", "feedback-page.png"]
+    for picture in [*pictures, "gradient-flow.png"]:
         assert (site / "_images" / picture).is_file(), picture
 
 
