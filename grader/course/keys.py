@@ -36,7 +36,7 @@ COURSE_TOML = TomlFile(
                     "assignments",
                     "the folder holding one folder per auto-graded component",
                     required=False,
-                    default='"assignments" when that folder exists beside the file, else "."',
+                    default="assignments/ beside the file if there is one, else the file's folder",
                 ),
                 Key("scale", "the final grade is out of this many points", False, "100"),
             ),
