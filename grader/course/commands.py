@@ -11,34 +11,11 @@ from pathlib import Path
 
 from grader.course import exports, final, mail, marks, pages, smtp
 from grader.course.book import BOOK_NAME, CourseBook
-from grader.course.config import Course, find_course, load_course
+from grader.course.config import Course, load_course
 from grader.course.lti import commands as lti_commands
+from grader.course.options import add_common, course_file
 from grader.course.rubric import Projects, load_projects
 from grader.errors import UserError
-
-
-def course_file(args: argparse.Namespace) -> Path:
-    """The course file ``--course`` names (a file or its folder), or the one found from here
-    (:func:`find_course`)."""
-    return find_course(args.course)
-
-
-DEFAULT_OUT = "graded"
-
-
-def add_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--course",
-        default=None,
-        help="the course: its course.toml or the folder holding it (default: course.toml here "
-        "or in the nearest folder above; else the one course folder here)",
-    )
-    parser.add_argument(
-        "--out",
-        default=DEFAULT_OUT,
-        help=f"the course's graded folder: {BOOK_NAME} with the marks, and one folder per "
-        f"auto-graded assignment (default: {DEFAULT_OUT}/)",
-    )
 
 
 def add_parsers(command) -> None:  # noqa: ANN001 - cli.py's local `command` helper
