@@ -209,8 +209,10 @@ def own_cache(tmp_path, monkeypatch) -> Path:
     return socket_module
 
 
-def _grade_command(out: Path, *notebooks: Path, resume: bool = False) -> list[str]:
-    command = [str(Path(sys.executable).with_name("grader")), "grade", "--workers", "1"]
+def _grade_command(
+    out: Path, *notebooks: Path, resume: bool = False, workers: int = 1
+) -> list[str]:
+    command = [str(Path(sys.executable).with_name("grader")), "grade", "--workers", str(workers)]
     command += ["--assignment", str(REPO / "assignments" / "lstm_gates"), "--out", str(out)]
     return [*command, "--seed", str(SEED), *(["--resume"] if resume else []), *map(str, notebooks)]
 
@@ -223,14 +225,16 @@ def _copies(tmp_path: Path, count: int) -> list[Path]:
     return sorted(folder.glob("*.ipynb"))
 
 
-def test_a_warm_process_that_cannot_start_refuses_the_run_before_any_score(tmp_path, own_cache):
+@pytest.mark.parametrize("workers", [1, 2])  # in the command's process, or in its pool
+def test_a_warm_process_that_cannot_start_refuses_the_run_before_any_score(
+    tmp_path, own_cache, workers
+):
     """A damaged cache (the sandbox's socket module emptied) stops the warm process: the trial
     run refuses the command with the reason, and no student gets a row."""
     own_cache.write_bytes(b"")
     out = tmp_path / "graded"
-    done = subprocess.run(
-        _grade_command(out, *_copies(tmp_path, 2)), capture_output=True, text=True, timeout=600
-    )
+    command = _grade_command(out, *_copies(tmp_path, 2), workers=workers)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert done.returncode == 2, done.stderr
     assert "could not run its trial notebook" in done.stderr
     assert "warm process could not start" in done.stderr and "_socket" in done.stderr

@@ -22,11 +22,12 @@ import hashlib
 import json
 import os
 import re
-import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.engine.counted_compile import compile_counted, python_sources
 from grader.engine.runtime_cache import runtime_cache
 from grader.limits import SHOWN
 
@@ -316,12 +317,13 @@ def _layers(folder: Shown) -> list[str]:
     return ["top", *(["built"] if folder.layer is not None else []), "host"]
 
 
-def compile_as_shown(venv: Path) -> None:
-    """Compile ``venv``'s modules again as if they lay where the sandbox shows them: bytecode
-    records the path it was compiled from, and pip wrote the host's. Python on the host still
-    reports the real paths (it corrects them on import). Files that are not Python 3 (templates
-    some packages ship) stay uncompiled, as pip left them."""
+def compile_as_shown(venv: Path, say: Callable[[str], None] = print) -> None:
+    """Compile ``venv``'s modules again as if they lay where the sandbox shows them, saying
+    how far it got as it goes: bytecode records the path it was compiled from, and pip wrote
+    the host's. Python on the host still reports the real paths (it corrects them on import).
+    Files that are not Python 3 (templates some packages ship) stay uncompiled, as pip left
+    them."""
     venv = Path(os.path.realpath(venv))
-    command = [str(venv / "bin" / "python"), "-m", "compileall", "-qq", "-f", "-j", "0"]
+    command = [str(venv / "bin" / "python"), "-m", "compileall", "-f", "-j", "0"]
     command += ["-s", str(venv), "-p", f"{NEUTRAL}/venv", str(venv / "lib")]
-    subprocess.run(command, check=False)
+    compile_counted(command, python_sources(venv / "lib"), say)

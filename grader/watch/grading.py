@@ -86,10 +86,6 @@ class _Running:
     pool: ProcessPoolExecutor  # the pool it went to
 
 
-def _quiet(line: str) -> None:
-    """The trial's own line: the watch logs the trial itself."""
-
-
 class Graders:
     """Hand due notebooks to the graders (:meth:`submit`) and take them back graded
     (:meth:`finished`), in any order."""
@@ -197,7 +193,7 @@ class Graders:
         if not own.checked:
             started = time.monotonic()
             limits, cells = own.plan.limits, own.plan.shared_cells
-            check = self._pool(own.plan).submit(trial.check, limits, shared_cells=cells, say=_quiet)
+            check = self._pool(own.plan).submit(trial.check, limits, shared_cells=cells)
             check.result()
             own.checked = True
             took = time.monotonic() - started
