@@ -220,6 +220,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     collect.add_argument("--out", default="submissions", help="output folder")
     collect.add_argument(
+        "--course",
+        default=None,
+        help="course file: its auto-graded assignments' notebooks are filed under <id>/, its "
+        "roster and deadlines used (default: course.toml here or beside --roster, if any)",
+    )
+    collect.add_argument(
         "--deadline", default=None, help="ISO 8601 deadline, e.g. 2023-01-15T23:59+05:30"
     )
     collect.add_argument(

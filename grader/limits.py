@@ -287,6 +287,14 @@ class ReportRules:
     min_body_pt: float = 9.0  # body text no smaller than this
     pages_read: int = 10  # first pages whose text is read (a report's facts, its check)
     pdfs_kept: int = 512  # PDFs whose reading a process keeps, by content
+    # A figure is decoded at 4 bytes a pixel before it is scaled down: 50 megapixels is 200 MB
+    # at most, and a plot saved with plt.savefig(dpi=300) is a few megapixels. Larger is
+    # refused with advice (a decompression bomb among them).
+    figure_max_pixels: int = 50_000_000
+    # An A4 page's width at 300 dpi: a figure is never printed larger, so more pixels are only
+    # memory and megabytes in the PDF.
+    figure_side_pixels: int = 2480
+    caption_chars: int = 300  # a caption taken from the markdown before a plot: a sentence or two
 
 
 REPORT = ReportRules()

@@ -86,7 +86,9 @@ def _from_folder(folder: Path, config: AssignmentConfig) -> Submission:
             manifest = {}
     claimed = str((manifest.get("student") or {}).get("id") or "")
     student = claimed if export.is_plain_name(claimed) else folder.name
-    picked = _pick_notebook(folder, config)
+    filed = (manifest.get("assignments") or {}).get(config.name)  # collect told it
+    picked = folder / filed if filed and (folder / filed).is_file() else None
+    picked = picked or _pick_notebook(folder, config)
     late = _late(manifest, config.deadline)
     if isinstance(picked, str):
         return Submission(student, folder, None, folder, late, problem=picked)

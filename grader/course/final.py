@@ -31,6 +31,7 @@ class Part:
     raw: float  # fraction of the component earned before any late penalty, 0..1
     lateness: late.Lateness
     note: str  # the word that goes with a missing or unusual part
+    pending: bool = False  # no grade yet (not graded, not marked): never shown as a 0
 
     @property
     def fraction(self) -> float:
@@ -47,7 +48,16 @@ class Part:
 class FinalGrade:
     person: Person
     parts: tuple[Part, ...]
-    total: float  # on the course's scale
+    total: float  # on the course's scale, every component counted (a pending one as 0)
+    standing: float | None  # on the course's scale, over the graded components only
+
+    @property
+    def pending(self) -> tuple[Part, ...]:
+        return tuple(part for part in self.parts if part.pending)
+
+    @property
+    def graded(self) -> tuple[Part, ...]:
+        return tuple(part for part in self.parts if not part.pending)
 
 
 def auto_rows(out: Path, component: Component) -> dict[str, Row] | None:
@@ -92,12 +102,12 @@ def hand_in_lateness(
 
 def auto_part(course: Course, component: Component, row: Row | None, graded: bool) -> Part:
     if not graded:
-        return Part(component.id, "not graded yet", 0.0, late.ON_TIME, "not graded yet: 0")
+        return Part(component.id, "not graded yet", 0.0, late.ON_TIME, "not graded yet", True)
     if row is None or row.status == "missing":
         return Part(component.id, "missing", 0.0, late.ON_TIME, "no submission: 0")
     if row.status == GRADER_ERROR:  # the grader failed on it: no score to count yet
-        why = "the grader could not grade it: grade it again with --resume"
-        return Part(component.id, "not graded yet", 0.0, late.ON_TIME, f"{why}: 0")
+        why = "not graded yet: the grader could not grade it (grade it again with --resume)"
+        return Part(component.id, "not graded yet", 0.0, late.ON_TIME, why, True)
     raw = row.score / row.max_score if row.max_score else 0.0
     note = "" if row.status == "graded" else f"{row.status}: {row.reason or ''}".strip(": ")
     lateness, known = hand_in_lateness(course.late, _manifest_time(row), component.deadline)
@@ -126,7 +136,7 @@ def project_part(
     lateness, _ = hand_in_lateness(course.late, submitted_at, component.deadline)
     raw = score.points / score.max_points if score.max_points else 0.0
     if score.marked == 0:
-        return Part(component.id, "not marked", 0.0, lateness, "not marked yet: 0")
+        return Part(component.id, "not marked", 0.0, lateness, "not marked yet", True)
     if not score.complete:
         note = f"{score.marked} of {score.criteria} criteria marked (the rest count 0)"
         return Part(component.id, "partly marked", raw, lateness, note)
@@ -137,7 +147,7 @@ def final_grades(course: Course, out: Path, rubric: Rubric | None) -> list[Final
     """Every roster student's grade, in the roster's order."""
     roster = course.roster()
     autos = {c.id: auto_rows(out, c) for c in course.components if c.kind == "auto"}
-    grades = []
+    every_part = []
     with CourseBook(out / BOOK_NAME) as book:
         for person in roster.students:
             parts = []
@@ -149,11 +159,42 @@ def final_grades(course: Course, out: Path, rubric: Rubric | None) -> list[Final
                 else:
                     assert rubric is not None  # loaded whenever the course has a project
                     parts.append(project_part(course, component, book, rubric, person.id))
-            shares = zip(course.components, parts, strict=True)  # a part per component
-            weighted = sum(c.weight * p.fraction for c, p in shares)
-            total = round(weighted / course.total_weight * course.scale, 2)
-            grades.append(FinalGrade(person, tuple(parts), total))
+            every_part.append((person, parts))
+    # a component nobody has a grade for yet is pending for everyone (a project nobody has
+    # handed in or been marked on before its deadline, an assignment graded for nobody)
+    ungraded = {
+        index
+        for index, component in enumerate(course.components)
+        if every_part
+        and all(parts[index].status in _PLACEHOLDERS[component.kind] for _, parts in every_part)
+    }
+    grades = []
+    for person, parts in every_part:
+        parts = [
+            replace(part, pending=True, note=_PENDING_NOTE[part.status])
+            if index in ungraded and not part.pending
+            else part
+            for index, part in enumerate(parts)
+        ]
+        shares = list(zip(course.components, parts, strict=True))  # a part per component
+        weighted = sum(c.weight * p.fraction for c, p in shares)
+        total = round(weighted / course.total_weight * course.scale, 2)
+        counted = [(c, p) for c, p in shares if not p.pending]
+        weight = sum(c.weight for c, _ in counted)
+        standing = (
+            round(sum(c.weight * p.fraction for c, p in counted) / weight * course.scale, 2)
+            if weight
+            else None
+        )
+        grades.append(FinalGrade(person, tuple(parts), total, standing))
     return grades
+
+
+_PENDING_NOTE = {
+    "missing": "nobody has handed it in or been marked yet",
+    "not marked": "not marked yet",
+    "not graded yet": "not graded yet",
+}
 
 
 # The statuses of a component that has no grade for anyone yet: an auto-graded assignment
@@ -167,39 +208,45 @@ def ungraded_components(course: Course, grades: list[FinalGrade]) -> list[Compon
     return [
         component
         for index, component in enumerate(course.components)
-        if grades and all(g.parts[index].status in _PLACEHOLDERS[component.kind] for g in grades)
+        if grades and all(g.parts[index].pending for g in grades)
     ]
 
 
-def table(course: Course, grades: list[FinalGrade]) -> str:
-    """The printed table: percent per component (* = late penalty, - = missing), the total,
-    and under it each remark in words."""
-    header = ["student", "name", *(c.id for c in course.components), f"total/{course.scale:g}"]
+def table(course: Course, grades: list[FinalGrade], so_far: bool = False) -> str:
+    """The printed table: percent per component (* = late penalty, - = missing, pending = no
+    grade yet), the total (``so_far``: the standing over the graded components only), and
+    under it each remark in words."""
+    last = f"standing/{course.scale:g}" if so_far else f"total/{course.scale:g}"
+    header = ["student", "name", *(c.id for c in course.components), last]
     lines = [header]
-    ungraded = [
-        c.id
-        for i, c in enumerate(course.components)
-        if grades and all(g.parts[i].status == "not graded yet" for g in grades)
-    ]
-    remarks = [f"  {c}: not graded yet, 0 for everyone" for c in ungraded]
+    ungraded = [c.id for c in ungraded_components(course, grades)]
+    remarks = [f"  {c}: nobody has a grade yet (pending)" for c in ungraded]
     for grade in grades:
         cells = [grade.person.id, grade.person.name]
         for part in grade.parts:
             mark = f"{part.fraction * 100:.1f}"
-            if part.status in ("missing", "not graded yet", "not marked"):
+            if part.pending:
+                mark = "pending"
+            elif part.status == "missing":
                 mark = "-"
             elif part.lateness.factor < 1:
                 mark += "*"
             cells.append(mark)
             if part.explanation() and part.component not in ungraded:
                 remarks.append(f"  {grade.person.id} {part.component}: {part.explanation()}")
-        cells.append(f"{grade.total:.2f}")
+        if so_far:
+            cells.append("-" if grade.standing is None else f"{grade.standing:.2f}")
+        else:
+            cells.append(f"{grade.total:.2f}")
         lines.append(cells)
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     text = "\n".join(
         "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) for line in lines
     )
-    legend = (
-        "(percent of each component; * late penalty applied; - missing or not marked, counted 0)"
+    counted = (
+        "standing over the graded components only"
+        if so_far
+        else "total with pending components counted 0: see --so-far for the standing"
     )
+    legend = f"(percent of each component; * late penalty applied; - missing, counted 0; {counted})"
     return text + "\n" + legend + ("\n" + "\n".join(remarks) if remarks else "")

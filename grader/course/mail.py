@@ -80,14 +80,13 @@ def _text_and_html(course: Course, grade: FinalGrade, projects: Projects | None,
     for part in grade.parts:
         component = components[part.component]
         remark = part.explanation()
-        lines.append(
-            f"  {component.title}: {part.fraction * 100:.1f}%" + (f" ({remark})" if remark else "")
-        )
+        score = "pending" if part.pending else f"{part.fraction * 100:.1f}%"
+        lines.append(f"  {component.title}: {score}" + (f" ({remark})" if remark else ""))
         rows.append(
-            f"<tr><td>{escape(component.title)}</td><td>{part.fraction * 100:.1f}%</td>"
-            f"<td>{escape(remark)}</td></tr>"
+            f"<tr><td>{escape(component.title)}</td><td>{score}</td><td>{escape(remark)}</td></tr>"
         )
-    lines += ["", f"Final grade: {grade.total:.2f} out of {course.scale:g}", ""]
+    standing = _standing(course, grade)
+    lines += ["", *standing, ""]
     for component in course.projects:
         marks = book.marks(grade.person.id, component.id)
         if not marks or projects is None:
@@ -104,10 +103,28 @@ def _text_and_html(course: Course, grade: FinalGrade, projects: Projects | None,
         f"<p>Dear {escape(grade.person.name)},</p><p>your marks in {escape(course.title)}:</p>"
         f"<table border='1' cellpadding='4' style='border-collapse:collapse'>"
         f"<tr><th>component</th><th>score</th><th>remark</th></tr>{''.join(rows)}</table>"
-        f"<p><b>Final grade: {grade.total:.2f} out of {course.scale:g}</b></p>"
+        f"<p><b>{escape(standing[0])}</b>{''.join(f'<br>{escape(x)}' for x in standing[1:])}</p>"
         f"<p>The feedback pages are attached.</p>"
     )
     return "\n".join(lines), html
+
+
+def _standing(course: Course, grade: FinalGrade) -> list[str]:
+    """The final grade once nothing is pending; before, what is graded, what is pending and
+    the standing over the graded components only (a pending component is never a 0)."""
+    if not grade.pending:
+        return [f"Final grade: {grade.total:.2f} out of {course.scale:g}"]
+    titles = {c.id: c.title for c in course.components}
+    graded = ", ".join(titles[p.component] for p in grade.graded) or "nothing yet"
+    pending = ", ".join(titles[p.component] for p in grade.pending)
+    if grade.standing is None:
+        first = "Standing so far: nothing is graded yet"
+    else:
+        first = (
+            f"Standing so far: {grade.standing:.2f} out of {course.scale:g}, over the graded "
+            "components only"
+        )
+    return [first, f"Graded: {graded}.", f"Not graded yet: {pending}."]
 
 
 def build_messages(

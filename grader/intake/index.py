@@ -41,6 +41,7 @@ INDEX_HEADER = (
     "late",
     "source",
     "projects",
+    "assignments",
     "missing",
     "earlier",
     "notes",
@@ -69,6 +70,7 @@ class Summary:
     incomplete: int = 0  # students with something missing
     earlier: int = 0
     sent_nothing: int = 0
+    by_component: list[str] = field(default_factory=list)  # "lstm_gates: 9 handed in", ...
     merged_pdf: Path | None = None
     index_csv: Path | None = None
     rejected_csv: Path | None = None
@@ -139,6 +141,7 @@ def index_rows(
                 "yes" if manifest["late"] else "no",
                 manifest["source"],
                 len(manifest["projects"]),
+                "; ".join(manifest.get("assignments", {})),
                 "; ".join(manifest["missing"]),
                 _earlier(student_dir),
                 "; ".join(_notes(manifest)),
@@ -152,9 +155,40 @@ def index_rows(
             if person.id.lower() not in have:
                 email = person.emails[0] if person.emails else ""
                 everything = f"everything ({required} projects)"
-                rows.append([person.id, person.name, email, "", "", "", 0, everything, 0, ""])
+                rows.append([person.id, person.name, email, "", "", "", 0, "", everything, 0, ""])
                 rows[-1] += ["", SENT_NOTHING]
     return rows
+
+
+def component_counts(
+    students: Sequence[tuple[Path, dict[str, Any]]], assignments: Sequence[str], required: int
+) -> list[str]:
+    """Per component, how many students handed something in: each assignment's notebooks (the
+    course's assignments, and any other a notebook named), then each project's hand-ins and
+    how many of them lack something."""
+    manifests = [manifest for _, manifest in students]
+    named = {aid for manifest in manifests for aid in manifest.get("assignments", {})}
+    counts = [
+        f"{aid}: {sum(aid in m.get('assignments', {}) for m in manifests)} handed in"
+        for aid in [*assignments, *sorted(named - set(assignments))]
+    ]
+    for number in range(1, required + 1):
+        started = [m for m in manifests if _has_project(m, number)]
+        lacking = sum(
+            any(item.startswith(f"project {number}:") for item in m["missing"]) for m in started
+        )
+        counts.append(
+            f"project {number}: {len(started)} handed in"
+            + (f" ({lacking} with something missing)" if lacking else "")
+        )
+    return counts
+
+
+def _has_project(manifest: dict[str, Any], number: int) -> bool:
+    projects = manifest["projects"]
+    return len(projects) >= number and any(
+        projects[number - 1].get(key) for key in ("notebook", "report", "dataset", "colab")
+    )
 
 
 def write_lists(out: Path, summary: Summary, rows: Sequence[Sequence[Any]]) -> None:
@@ -176,9 +210,10 @@ def write_lists(out: Path, summary: Summary, rows: Sequence[Sequence[Any]]) -> N
         ["source", "sender", "date", "subject", "student", "reason"],
         summary.no_handin,
     )
-    collected = [row for row in rows if row[-1] != SENT_NOTHING]
+    collected = [dict(zip(INDEX_HEADER, row, strict=True)) for row in rows]
+    collected = [row for row in collected if row["status"] != SENT_NOTHING]
     summary.students = len(collected)
-    summary.late = sum(1 for row in collected if row[4] == "yes")
-    summary.incomplete = sum(1 for row in collected if row[7])
-    summary.earlier = sum(int(row[8]) for row in collected)
+    summary.late = sum(1 for row in collected if row["late"] == "yes")
+    summary.incomplete = sum(1 for row in collected if row["missing"])
+    summary.earlier = sum(int(row["earlier"]) for row in collected)
     summary.sent_nothing = len(rows) - len(collected)

@@ -72,6 +72,9 @@ class Settings:
     roster: Roster | None
     required: int
     titles: Sequence[str] = ()
+    # the auto-graded assignments' ids, to tell their notebooks by name; None: no course known,
+    # a notebook's metadata alone names its assignment
+    assignments: Sequence[str] | None = None
 
 
 def _bundle_parcel(data: bytes, limits: Limits) -> tuple[list[Piece], dict, dict, dict, list]:
@@ -154,7 +157,7 @@ def _fill(parcel: Parcel, content: Letter, settings: Settings) -> tuple[list[str
         claim.pop("created")
         notes += bundle_notes
         titles = [parcel.titles[n] for n in sorted(parcel.titles)] or titles
-    loose, pair_notes = pair_files(files, settings.required, titles)
+    loose, pair_notes = pair_files(files, settings.required, titles, settings.assignments)
     held = {piece.slot for piece in parcel.pieces}
     parcel.pieces += [  # beside a bundle, a loose file never displaces the bundle's own
         piece

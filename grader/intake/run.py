@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from grader.course.config import Course, load_course
 from grader.errors import UserError
 from grader.intake.common import (
     DEFAULT_LIMITS,
@@ -23,6 +24,7 @@ from grader.intake.inbox import Item, inbox_items
 from grader.intake.index import (
     SENT_NOTHING,
     Summary,
+    component_counts,
     current_students,
     index_rows,
     write_lists,
@@ -103,6 +105,7 @@ def collect(
     project_titles: Sequence[str] = (),
     fetch: FetchSettings | None = None,
     merged_pdf: bool = True,
+    assignments: Sequence[str] | None = None,
 ) -> Summary:
     """Collect every submission in the inboxes (one or several, read as one) into ``out``; see
     the package docstring.
@@ -111,12 +114,15 @@ def collect(
     Colab links that have no notebook beside them. Without ``merged_pdf``, the PDF of every
     submission is not made (seconds per hundred students; ``grader watch`` collects every few
     seconds and leaves it to ``grader collect``).
+
+    ``assignments``: the course's auto-graded assignments, whose notebooks are told by their
+    metadata or file name and filed under ``<id>/``; None (no course): by their metadata only.
     """
     inboxes = [inboxes] if isinstance(inboxes, Path) else list(inboxes)
     for inbox in inboxes:
         if out.resolve() == inbox.resolve() or inbox.resolve().is_relative_to(out.resolve()):
             raise UserError(f"--out {out} must not be an inbox or hold one: give another folder")
-    settings = Settings(limits, roster, projects_required, tuple(project_titles))
+    settings = Settings(limits, roster, projects_required, tuple(project_titles), assignments)
     items = inbox_items(inboxes, settings)
     summary = Summary(items=len(items))
     out.mkdir(parents=True, exist_ok=True)
@@ -142,6 +148,7 @@ def collect(
             fetch_notebooks(out, staging, fetch, summary, projects_required)
         students = current_students(out, deadline)
         rows = index_rows(students, roster, projects_required)
+        summary.by_component = component_counts(students, assignments or (), projects_required)
         write_lists(out, summary, rows)
         if students and merged_pdf:
             nothing = [row[0] for row in rows if row[-1] == SENT_NOTHING]
@@ -180,6 +187,8 @@ def summary_lines(summary: Summary) -> list[str]:
         f"{summary.sent_nothing} on the roster sent nothing. "
         f"Summary: {summary.index_csv}"
     )
+    if summary.by_component:
+        lines.append("By component: " + "; ".join(summary.by_component) + ".")
     if summary.rejected:
         lines.append(f"Rejected: {summary.rejected_csv}")
     if summary.unattributed or summary.skipped:
@@ -191,9 +200,26 @@ def summary_lines(summary: Summary) -> list[str]:
     return lines
 
 
+def course_of(args: argparse.Namespace) -> Course | None:
+    """The course collect files hand-ins for: ``--course``, else the ``course.toml`` of the
+    folder collect runs in or of the folder holding ``--roster`` (a ``grader init`` course);
+    None when there is none (collect then knows no assignment but by a notebook's metadata)."""
+    if args.course:
+        return load_course(Path(args.course))
+    nearby = [Path("course.toml")]
+    if args.roster:
+        nearby.append(Path(args.roster).parent / "course.toml")
+    found = next((path for path in nearby if path.is_file()), None)
+    return load_course(found) if found else None
+
+
 def cli(args: argparse.Namespace) -> int:
     deadline = parse_deadline(args.deadline) if args.deadline else None
+    course = course_of(args)
     roster = load_roster(args.roster) if args.roster else None
+    if course is not None:
+        print(f"Course {course.path}")
+        roster = roster or course.roster()
     if roster is not None:
         print(f"Roster {roster.columns}")
     fetch = None
@@ -209,6 +235,8 @@ def cli(args: argparse.Namespace) -> int:
         roster=roster,
         fetch=fetch,
         project_titles=titles,
+        projects_required=len(course.projects) if course else COURSE.projects,
+        assignments=[c.id for c in course.components if c.kind == "auto"] if course else None,
     )
     print("\n".join(summary_lines(summary)))
     return 0

@@ -155,6 +155,7 @@ class Watch:
                     self.options.submissions,
                     roster=self.context.roster,
                     merged_pdf=False,
+                    assignments=[c.id for c in self.options.course.components if c.kind == "auto"],
                 )
             except UserError as error:
                 self.log(f"collect: {error}", "error")
