@@ -17,6 +17,7 @@ import urllib.request
 import zipfile
 from contextlib import closing, contextmanager
 from datetime import UTC, datetime
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -25,8 +26,19 @@ from imap_kit import HAND_INS, Dovecot, needs_dovecot
 from imap_kit import PASSWORD as IMAP_PASSWORD
 from mailkit import gmail, notebook, titled_report
 from sandbox_fence import FENCE
-from smtp_kit import PASSWORD, SENDER, USER, Mailbox, free_port, make_certificate, start
+from smtp_kit import (
+    OUTLOOK_IDS,
+    PASSWORD,
+    SENDER,
+    USER,
+    Mailbox,
+    free_port,
+    make_certificate,
+    start,
+    threads_as_written,
+)
 
+from grader.course.mail import MAIL_POLICY
 from grader.gradebook import Gradebook
 from grader.intake.common import MERGED_PDF
 
@@ -74,6 +86,14 @@ def notebook_hand_in(student: str, data: bytes | None = None, sent: datetime | N
         "My notebook for assignment 1.",
         attachments=[("lstm_gates.ipynb", data)],
     )
+
+
+def from_outlook(message: EmailMessage, own: str, earlier: tuple[str, ...]) -> bytes:
+    """``message`` as Outlook writes one in a thread: its Message-ID and References of
+    Outlook's length (83-84 characters each), unfolded."""
+    del message["Message-ID"]
+    message["Message-ID"], message["References"] = own, " ".join(earlier)
+    return message.as_bytes(policy=MAIL_POLICY.clone(linesep="\r\n"))
 
 
 def _surname(student: str) -> str:
@@ -143,7 +163,7 @@ def results(course: Path) -> list:
 def test_a_hand_in_is_answered_with_its_feedback_in_its_thread(course, imap, smtp) -> None:
     mailbox = smtp[0]
     hand_in = notebook_hand_in("asha")
-    imap.deliver(hand_in.as_bytes())
+    imap.deliver(from_outlook(hand_in, OUTLOOK_IDS[2], OUTLOOK_IDS[:2]))
     staff = gmail("Kiran Rao <kiran.rao@example.edu>", datetime.now(UTC), "Office hours", "4pm")
     imap.deliver(staff.as_bytes())
     stranger = gmail("Someone <someone@example.org>", datetime.now(UTC), "Hello", "a question")
@@ -155,6 +175,7 @@ def test_a_hand_in_is_answered_with_its_feedback_in_its_thread(course, imap, smt
     assert reply["In-Reply-To"] == hand_in["Message-ID"]
     assert hand_in["Message-ID"] in reply["References"].split()
     assert reply["Subject"] == "Re: Assignment 1"
+    threads_as_written(mailbox.raw[0], OUTLOOK_IDS[2], OUTLOOK_IDS[:2])
     text = reply.get_body(("plain",)).get_content()
     assert "Score:" in text and "was graded at" in text
     pages = [part.get_filename() for part in reply.iter_attachments()]
@@ -171,7 +192,7 @@ def test_a_hand_in_is_answered_with_its_feedback_in_its_thread(course, imap, smt
 def test_late_and_project_hand_ins_get_receipts_without_grading(course, imap, smtp) -> None:
     mailbox = smtp[0]
     late = notebook_hand_in("bhavin", sent=datetime(2026, 12, 25, 9, 0, tzinfo=UTC))
-    imap.deliver(late.as_bytes())
+    imap.deliver(from_outlook(late, OUTLOOK_IDS[1], OUTLOOK_IDS[:1]))
     project = gmail(
         "Chitra Iyer <chitra.iyer@example.edu>",
         datetime.now(UTC),
@@ -182,9 +203,15 @@ def test_late_and_project_hand_ins_get_receipts_without_grading(course, imap, sm
             ("report.pdf", titled_report("Project 1: sentiment")),
         ],
     )
-    imap.deliver(project.as_bytes())
+    imap.deliver(from_outlook(project, OUTLOOK_IDS[2], OUTLOOK_IDS[:2]))
     done = once(course, imap, smtp)
     by_address = {m["To"].addresses[0].addr_spec: m for m in mailbox.received}
+    raw = {
+        m["To"].addresses[0].addr_spec: r
+        for m, r in zip(mailbox.received, mailbox.raw, strict=True)
+    }
+    threads_as_written(raw["bhavin.patel@example.edu"], OUTLOOK_IDS[1], OUTLOOK_IDS[:1])
+    threads_as_written(raw["chitra.iyer@example.edu"], OUTLOOK_IDS[2], OUTLOOK_IDS[:2])
     assert sorted(by_address) == ["bhavin.patel@example.edu", "chitra.iyer@example.edu"]
     late_text = by_address["bhavin.patel@example.edu"].get_body(("plain",)).get_content()
     assert "after the deadline" in late_text and "-" in late_text and "late" in late_text
@@ -208,11 +235,12 @@ def test_a_hand_in_that_cannot_be_taken_is_answered_with_why(course, imap, smtp)
         "zipped",
         attachments=[("work.zip", escaping.getvalue())],
     )
-    imap.deliver(hand_in.as_bytes())
+    imap.deliver(from_outlook(hand_in, OUTLOOK_IDS[0], ()))
     done = once(course, imap, smtp)
     assert len(mailbox.received) == 1, done.stderr
     reply = mailbox.received[0]
     assert reply["In-Reply-To"] == hand_in["Message-ID"]
+    threads_as_written(mailbox.raw[0], OUTLOOK_IDS[0], ())
     assert "could not be taken as a hand-in" in reply.get_body(("plain",)).get_content()
     assert results(course) == []
 

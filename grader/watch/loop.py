@@ -8,7 +8,6 @@ Each step's result is in the gradebook before the next starts (:mod:`grader.watc
 from __future__ import annotations
 
 import email
-import email.policy
 import re
 import sys
 import tempfile
@@ -24,6 +23,7 @@ from grader import intake
 from grader.course import smtp
 from grader.course.book import BOOK_NAME, CourseBook
 from grader.course.config import Course
+from grader.course.mail import MAIL_POLICY
 from grader.course.rubric import load_projects
 from grader.errors import UserError
 from grader.gradebook import Row
@@ -229,7 +229,7 @@ class Watch:
             smtp.Outgoing(
                 student,
                 [recipient],
-                email.message_from_bytes(message, policy=email.policy.default),
+                email.message_from_bytes(message, policy=MAIL_POLICY),
                 digest,
             )
             for digest, student, recipient, message in unsent
