@@ -24,7 +24,7 @@ import pytest
 from course_kit import ROOT, make_course
 from imap_kit import HAND_INS, Dovecot, needs_dovecot
 from imap_kit import PASSWORD as IMAP_PASSWORD
-from mailkit import gmail, notebook, titled_report
+from mailkit import bounce, gmail, notebook, release_mail, titled_report
 from sandbox_fence import FENCE
 from smtp_kit import (
     OUTLOOK_IDS,
@@ -243,6 +243,26 @@ def test_a_hand_in_that_cannot_be_taken_is_answered_with_why(course, imap, smtp)
     threads_as_written(mailbox.raw[0], OUTLOOK_IDS[0], ())
     assert "could not be taken as a hand-in" in reply.get_body(("plain",)).get_content()
     assert results(course) == []
+
+
+@pytest.mark.parametrize("auto_submitted", [False, True])
+def test_a_bounce_of_the_release_mail_is_no_hand_in_and_gets_no_answer(
+    course, imap, smtp, auto_submitted
+) -> None:
+    mailbox = smtp[0]
+    released = (ROOT / "examples" / "lstm_gates" / "asha.ipynb").read_bytes()
+    returned = release_mail(
+        SENDER, "asha.rao@example.edu", "asha", datetime.now(UTC), "lstm_gates.ipynb", released
+    )
+    report = bounce(
+        returned, "asha.rao@example.edu", datetime.now(UTC), auto_submitted=auto_submitted
+    )
+    imap.deliver(report)
+    done = once(course, imap, smtp)
+    assert mailbox.received == [], done.stderr
+    assert results(course) == []
+    assert not (course.parent.parent / "submissions" / "asha").exists()
+    assert "bounce" in done.stderr
 
 
 def test_over_the_hourly_cap_the_student_is_told_when(course, imap, smtp) -> None:

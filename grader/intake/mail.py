@@ -23,6 +23,7 @@ from email.message import EmailMessage, Message
 from dateutil import parser as dateparser
 
 from grader.bundle import EMAIL
+from grader.intake.bounces import delivery_report
 from grader.intake.common import MB, Limits, Rejected, safe_relpath
 
 # What each defect Python's parser records means, for the instructor's notes. The parser still
@@ -78,6 +79,7 @@ class Letter:
     forwarded: Letter | None = None
     notes: list[str] = field(default_factory=list)
     message_id: str = ""
+    report: str = ""  # what a mail server's report (a bounce) says, or '': see delivery_report
 
     @property
     def identity(self) -> str:
@@ -264,7 +266,10 @@ def _letter(
         ),
         notes=notes,
         message_id=message_id_of(message),
+        report=delivery_report(message) if depth == 0 else "",
     )
+    if letter.report:  # the message it returns is the course's own, not a hand-in
+        return letter
     if attached and depth < 3:
         try:
             letter.forwarded = _letter(attached[0], limits, depth + 1)
