@@ -83,15 +83,19 @@ class Letter:
 
     @property
     def identity(self) -> str:
-        """The same message wherever it lies: its Message-ID, or (without one) a digest of
-        what it says; each mailbox adds its own headers, so the bytes differ."""
-        if self.message_id:
-            return f"message-id:{self.message_id}"
+        """The same message wherever it lies (each mailbox adds its own headers, so the bytes
+        differ): its Message-ID with who sent it when, about what and with which files, since
+        two different messages may share one (a script or a careless client writes a fixed
+        Message-ID); without a Message-ID, a digest of what it says as well."""
         content = hashlib.sha256()
-        for text in (self.address, self.sent_at.isoformat(), self.subject, self.text, self.html):
+        texts = [self.address, self.sent_at.isoformat(), self.subject]
+        for text in texts if self.message_id else [*texts, self.text, self.html]:
             content.update(text.encode("utf-8", "replace") + b"\0")
         for attachment in self.attachments:
-            content.update(attachment.name.encode() + hashlib.sha256(attachment.data).digest())
+            name = attachment.name.encode("utf-8", "replace")
+            content.update(name + hashlib.sha256(attachment.data).digest())
+        if self.message_id:
+            return f"message-id:{self.message_id}:{content.hexdigest()}"
         return f"content:{content.hexdigest()}"
 
     @property
@@ -294,16 +298,42 @@ def read_letter(raw: bytes, limits: Limits, envelope: datetime | None = None) ->
     """
     if len(raw) > limits.max_message_bytes:
         raise Rejected(f"the message is over the cap of {limits.max_message_bytes // MB} MB")
-    message = email.message_from_bytes(raw, policy=email.policy.default)
+    try:
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+    except RecursionError:
+        rejection = Rejected(_TOO_DEEP)
+        rejection.identity = hashlib.sha256(raw).hexdigest()
+        raise rejection from None
     assert isinstance(message, EmailMessage)
     try:
-        return _letter(message, limits, envelope=envelope)
+        try:
+            return _letter(message, limits, envelope=envelope)
+        except RecursionError:
+            raise Rejected(_TOO_DEEP) from None
     except Rejected as rejection:
         address = email.utils.parseaddr(str(message.get("From", "")))[1].lower()
         rejection.student = rejection.student or (address if EMAIL.fullmatch(address) else "")
-        found = message_id_of(message)
-        rejection.identity = f"message-id:{found}" if found else hashlib.sha256(raw).hexdigest()
+        rejection.identity = _headers_identity(message, raw)
         raise
+
+
+_TOO_DEEP = (
+    "its parts or enclosed messages nest deeper than any mail program writes (a damaged or "
+    "crafted message), so it cannot be read: ask the student to send the files as plain "
+    "attachments"
+)
+
+
+def _headers_identity(message: Message, raw: bytes) -> str:
+    """A rejected message's identity: its Message-ID with its sender, Date and Subject as
+    written (a copy in another inbox has the same), else the digest of its bytes."""
+    found = message_id_of(message)
+    if not found:
+        return hashlib.sha256(raw).hexdigest()
+    content = hashlib.sha256()
+    for name in ("From", "Date", "Subject"):
+        content.update(str(message.get(name, "") or "").encode("utf-8", "replace") + b"\0")
+    return f"message-id:{found}:{content.hexdigest()}"
 
 
 def _forward_time(text: str, zone: tzinfo | None) -> tuple[datetime | None, str]:
