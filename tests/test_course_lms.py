@@ -78,6 +78,9 @@ def test_a_student_without_email_never_gets_graded_as_someone_else_in_moodle(tmp
     assert "note: PH21B011 (Noor Khan): no email on the roster, so left out of the Moodle" in (
         capsys.readouterr().err
     )
+    # and listed beside the files, for whoever uploads them
+    listed = (out / "final" / exports.NOTES_FILE).read_text(encoding="utf-8")
+    assert "- PH21B011 (Noor Khan): no email on the roster, so left out of the Moodle" in listed
 
 
 def test_names_with_commas_quotes_and_devanagari_survive_the_files(tmp_path):

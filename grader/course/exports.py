@@ -141,9 +141,21 @@ def _sortable(name: str) -> str:
     return f"{last}, {first}" if first else name
 
 
+NOTES_FILE = "LMS-NOTES.txt"
+
+
 def write_all(course: Course, grades: Sequence[FinalGrade], folder: Path) -> list[Path]:
-    return [
+    """The three files, and beside them what the LMS files leave out and why (a student
+    without an email is in no Moodle row): read when the files are uploaded, days later."""
+    written = [
         plain_csv(course, grades, folder / "final-grades.csv"),
         canvas_csv(course, grades, folder / "canvas-import.csv"),
         moodle_csv(course, grades, folder / "moodle-import.csv"),
     ]
+    notes, path = lms_notes(course, grades), folder / NOTES_FILE
+    if notes:
+        path.write_text("".join(f"- {note}\n" for note in notes), encoding="utf-8")
+        written.append(path)
+    else:
+        path.unlink(missing_ok=True)  # an earlier run's notes no longer hold
+    return written
