@@ -41,6 +41,7 @@ from smtp_kit import (
 from grader.course.mail import MAIL_POLICY
 from grader.gradebook import Gradebook
 from grader.intake.common import MERGED_PDF
+from grader.watch.staging import STAGING
 
 pytestmark = [needs_dovecot, pytest.mark.slow]
 
@@ -139,10 +140,12 @@ def environment(imap_password: str = IMAP_PASSWORD) -> dict[str, str]:
     }
 
 
-def once(course: Path, imap: Dovecot, smtp, *extra: str) -> subprocess.CompletedProcess:
+def once(
+    course: Path, imap: Dovecot, smtp, *extra: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     done = subprocess.run(
         watch_command(course, imap, smtp, "--once", *extra),
-        env=environment(),
+        env=env or environment(),
         capture_output=True,
         text=True,
         timeout=900,
@@ -542,3 +545,59 @@ def test_a_grader_fault_gets_no_reply_and_the_sandbox_is_tried_again(
     # at the start, and once more after the fault (not again for chitra)
     assert said.count("sandbox checked with a trial notebook") == 2, said
     assert [row.status for row in results(course) if row.student == "asha"] == ["error"]
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, dead and not yet reaped, does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _descendants(pid: int) -> list[int]:
+    found = []
+    for child in _children(pid):
+        found += [child, *_descendants(child)]
+    return found
+
+
+def test_a_killed_watch_leaves_no_grader_running_and_its_staging_goes_at_the_next_start(
+    course, imap, smtp, tmp_path
+) -> None:
+    temporary = tmp_path / "tmp"  # the watch's TMPDIR, where its staging went
+    temporary.mkdir()
+    env = {**environment(), "TMPDIR": str(temporary)}
+    imap.make_folders(HAND_INS)
+    log = tmp_path / "watch.log"
+    watch_alone = watch_command(course, imap, smtp, "--interval", "0.5")[len(FENCE) :]
+    # A shell first in the fence's pid namespace, the watch its child: killing the watch
+    # kills it alone, as a crash or the OOM killer would outside any test fence.
+    fence = subprocess.Popen(
+        [*FENCE, "sh", "-c", '"$@" & wait; exec sleep 3600', "sh", *watch_alone],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("w"),
+    )
+    try:
+        _wait(lambda: "watching" in log.read_text(), fence)
+        (shell,) = _children(fence.pid)
+        (watch,) = _children(shell)
+        assert _forked_children(watch), "the watch started no graders"
+        imap.deliver(notebook_hand_in("asha", data=slow("asha", 60)).as_bytes())
+        _wait(lambda: "grading 1 notebook" in log.read_text(), fence)
+        os.kill(watch, signal.SIGKILL)
+        # every grader and sandbox ends with the watch (they would run on for minutes)
+        _wait(lambda: not [p for p in _descendants(shell) if _running(p)], fence, limit=120)
+    finally:
+        fence.kill()
+        fence.wait(60)
+    staging = course.parent.parent / "graded" / STAGING
+    left = [path for path in staging.iterdir() if path.is_dir()]
+    assert left, "the killed watch left no staging folder: nothing to clean"
+    done = once(course, imap, smtp, env=env)
+    assert "the staging folder of a watch that was killed" in done.stderr
+    assert [path for path in staging.iterdir() if path.is_dir()] == []
+    # (a killed grader's warm folder is the engine's, removed by a later start once it is
+    # older than ENGINE.folder_claim_s: not the watch's staging)
+    assert [path for path in temporary.iterdir() if not path.name.startswith("grader-warm-")] == []
