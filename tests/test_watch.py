@@ -38,6 +38,7 @@ from smtp_kit import (
     threads_as_written,
 )
 
+from grader.cli import main
 from grader.course.mail import MAIL_POLICY
 from grader.gradebook import Gradebook
 from grader.intake.common import MERGED_PDF
@@ -601,3 +602,18 @@ def test_a_killed_watch_leaves_no_grader_running_and_its_staging_goes_at_the_nex
     # (a killed grader's warm folder is the engine's, removed by a later start once it is
     # older than ENGINE.folder_claim_s: not the watch's staging)
     assert [path for path in temporary.iterdir() if not path.name.startswith("grader-warm-")] == []
+
+
+def test_the_watch_grades_on_a_course_made_by_grader_init(imap, smtp, tmp_path) -> None:
+    folder = tmp_path / "lstm-course"
+    assert main(["init", str(folder)]) == 0
+    (folder / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    course = folder / "course.toml"
+    mailbox = smtp[0]
+    imap.deliver(notebook_hand_in("chitra").as_bytes())
+    done = once(course, imap, smtp)
+    assert [m["To"].addresses[0].addr_spec for m in mailbox.received] == [
+        "chitra.iyer@example.edu"
+    ], done.stderr
+    assert "Score:" in mailbox.received[0].get_body(("plain",)).get_content()
+    assert [(row.student, row.status) for row in results(course)] == [("chitra", "graded")]
