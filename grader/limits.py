@@ -314,6 +314,24 @@ class SubmissionPdfLimits:
 SUBMISSION_PDF = SubmissionPdfLimits()
 
 
+# --- the gradebook file ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DatabaseTimes:
+    """How a connection to the gradebook (opened at once by grade, the watch and the
+    dashboard's threads) waits for the others."""
+
+    # A writer's transaction is milliseconds; a two-core machine under load can queue many.
+    busy_timeout_s: float = 60.0
+    # Between tries of the switch to WAL, which SQLite refuses at once, not waiting, while
+    # another connection holds the write lock (it is switching too).
+    wal_retry_s: float = 0.02
+
+
+DATABASE = DatabaseTimes()
+
+
 # --- the dashboard --------------------------------------------------------------------------
 
 
@@ -421,6 +439,7 @@ GROUPS: dict[str, object] = {
     "INTAKE": INTAKE,
     "FETCH": FETCH,
     "MAILBOX": MAILBOX,
+    "DATABASE": DATABASE,
     "PDF": PDF,
     "REPORT": REPORT,
     "SUBMISSION_PDF": SUBMISSION_PDF,

@@ -11,6 +11,10 @@ warm process the run needs anyway, and no submission is handed out before it cam
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import os
+import signal
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -23,6 +27,19 @@ from grader.errors import UserError
 # grade(submission, plan, seed) -> row: a module-level function (it is pickled by name).
 GradeOne = Callable[[Any, Any, int], Any]
 Todo = Sequence[tuple[Any, int]]  # (submission, seed)
+_PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when its parent thread ends
+
+
+def _pool_worker(parent: int, limits: execute.Limits, shared_cells: tuple[str, ...]) -> None:
+    """A pool worker's start: it dies with the process that started it (the kernel's
+    parent-death signal), so a watch or a run killed with SIGKILL leaves no grader, and no
+    sandbox (bubblewrap dies with its parent), running on; then its warm process."""
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # it died before the signal was asked for
+            os._exit(1)
+    _warm_up(limits, shared_cells)
 
 
 def _warm_up(limits: execute.Limits, shared_cells: tuple[str, ...]) -> None:
@@ -84,10 +101,12 @@ def started(grade_one: GradeOne, plan, workers: int, dask: str | None) -> Iterat
 
 def warm_pool(plan, workers: int) -> ProcessPoolExecutor:
     """``workers`` processes, started now, each starting its warm process for ``plan``'s
-    ``limits`` and ``shared_cells``; the caller shuts it down (or uses it in a ``with``)."""
-    pool = ProcessPoolExecutor(
-        workers, initializer=_warm_up, initargs=(plan.limits, tuple(plan.shared_cells))
-    )
+    ``limits`` and ``shared_cells``; the caller shuts it down (or uses it in a ``with``). Each
+    ends with this process, however it ends (see :func:`_pool_worker`)."""
+    warm = (plan.limits, tuple(plan.shared_cells))
+    pool = ProcessPoolExecutor(workers, initializer=_pool_worker, initargs=(os.getpid(), *warm))
+    # Forked by the thread that submits first, which must outlive the pool: the kernel's
+    # parent-death signal follows the thread that forked, not the process.
     pool.submit(int)  # starts every worker now: forked, they run the initializer
     return pool
 

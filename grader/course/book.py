@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from grader.database import open_database
+
 BOOK_NAME = "gradebook.sqlite"
 
 SCHEMA = """
@@ -104,9 +106,7 @@ class CourseBook:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA busy_timeout=30000")
+        self._db = open_database(self.path, isolation_level=None)
         self._db.executescript(SCHEMA)
 
     def __enter__(self) -> CourseBook:

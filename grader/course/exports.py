@@ -170,12 +170,24 @@ def _sortable(name: str) -> str:
     return f"{last}, {first}" if first else name
 
 
+NOTES_FILE = "LMS-NOTES.txt"
+
+
 def write_all(
     course: Course, grades: Sequence[FinalGrade], folder: Path, so_far: bool = False
 ) -> list[Path]:
-    """``so_far``: the LMS files' last column is the standing over the graded components."""
-    return [
+    """The three files, and beside them what the LMS files leave out and why (a student
+    without an email is in no Moodle row): read when the files are uploaded, days later.
+    ``so_far``: the LMS files' last column is the standing over the graded components."""
+    written = [
         plain_csv(course, grades, folder / "final-grades.csv"),
         canvas_csv(course, grades, folder / "canvas-import.csv", so_far),
         moodle_csv(course, grades, folder / "moodle-import.csv", so_far),
     ]
+    notes, path = lms_notes(course, grades, so_far), folder / NOTES_FILE
+    if notes:
+        path.write_text("".join(f"- {note}\n" for note in notes), encoding="utf-8")
+        written.append(path)
+    else:
+        path.unlink(missing_ok=True)  # an earlier run's notes no longer hold
+    return written

@@ -38,6 +38,8 @@ def unwrap(letter: Letter, roster: Roster | None) -> Attribution:
     """
     if letter.not_mail:
         return Attribution(letter, letter.sent_at, skipped=f"{letter.not_mail}: not a submission")
+    if letter.report:
+        return Attribution(letter, letter.sent_at, skipped=f"{letter.report}: not a submission")
     staff = roster.by_email(letter.address) if roster else None
     trusted = letter.from_owner or (
         f"from staff member {staff.label}" if staff and staff.is_staff else ""

@@ -4,7 +4,8 @@ summary line, all computed from the same rows so that they agree.
 
 Every item read has exactly one outcome: collected into a student's folder (it changed the
 submission), a repeat of what the student had sent (recorded in the manifest's ``emails``),
-already collected on an earlier run, from staff or the mailbox owner, no hand-in (no file and
+already collected on an earlier run, from staff or the mailbox owner, a bounce (a mail server's
+delivery report, returning the course's own mail), no hand-in (no file and
 no link: a question, or a forgotten attachment), unattributed, or rejected. A copy of an item
 in another inbox is no item of its own."""
 
@@ -49,6 +50,7 @@ INDEX_HEADER = (
     "status",
 )
 SENT_NOTHING = "sent nothing"
+BOUNCES = "bounces (delivery reports)"
 
 
 @dataclass
@@ -58,6 +60,9 @@ class Summary:
     repeats: list[str] = field(default_factory=list)  # items that only repeated files held
     already_collected: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str, str, str, str]] = field(default_factory=list)
+    # (source, sender, date, subject, reason): a mail server's report that a message (the
+    # course's own, most likely) could not be delivered; never a hand-in
+    bounces: list[tuple[str, str, str, str, str]] = field(default_factory=list)
     # (source, sender, date, subject, student if known, reason): mail with no file and no link
     no_handin: list[tuple[str, str, str, str, str, str]] = field(default_factory=list)
     unattributed: list[tuple[str, str, str, str, str]] = field(default_factory=list)
@@ -84,6 +89,7 @@ class Summary:
             "only repeated files already received": len(self.repeats),
             "already collected": len(self.already_collected),
             "from staff or the mailbox owner": len(self.skipped),
+            BOUNCES: len(self.bounces),
             "no hand-in (no file, no link)": len(self.no_handin),
             "unattributed": len(self.unattributed),
             "rejected": len(self.rejected),
@@ -202,7 +208,7 @@ def write_lists(out: Path, summary: Summary, rows: Sequence[Sequence[Any]]) -> N
     write_csv(
         summary.unattributed_csv,
         ["source", "sender", "date", "subject", "reason"],
-        [*summary.unattributed, *summary.skipped],
+        [*summary.unattributed, *summary.skipped, *summary.bounces],
     )
     summary.no_handin_csv = out / NO_HANDIN_CSV
     write_csv(

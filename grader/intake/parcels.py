@@ -43,6 +43,7 @@ class Parcel:
     titles: dict[int, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     skipped: str = ""
+    bounce: bool = False  # skipped as a mail server's delivery report
     unattributed: str = ""
     staged: list[StagedFile] = field(default_factory=list)  # the pieces, once on disk
 
@@ -185,7 +186,7 @@ def read_message(
     found: Attribution = unwrap(letter, settings.roster)
     parcel.sent_at = found.sent_at.isoformat(timespec="seconds")
     if found.skipped:
-        parcel.skipped = found.skipped
+        parcel.skipped, parcel.bounce = found.skipped, bool(letter.report)
         return parcel
     try:
         names, claim = _fill(parcel, found.content, settings)

@@ -22,6 +22,7 @@ from grader.intake.common import (
 )
 from grader.intake.inbox import Item, inbox_items
 from grader.intake.index import (
+    BOUNCES,
     SENT_NOTHING,
     Summary,
     component_counts,
@@ -76,7 +77,9 @@ def _read_all(items: Sequence[Item], settings: Settings, summary: Summary, stagi
         if is_copy(parcel.source, parcel.identity):
             continue
         student = parcel.student["id"] if parcel.student else ""
-        if parcel.skipped:
+        if parcel.bounce:
+            summary.bounces.append((*_listing(parcel), parcel.skipped))
+        elif parcel.skipped:
             summary.skipped.append((*_listing(parcel), parcel.skipped))
         elif not parcel.pieces and not parcel.links:
             summary.no_handin.append((*_listing(parcel), student, _no_handin_reason(parcel)))
@@ -161,7 +164,11 @@ def collect(
 
 
 def summary_lines(summary: Summary) -> list[str]:
-    counts = ", ".join(f"{count} {outcome}" for outcome, count in summary.outcomes().items())
+    counts = ", ".join(
+        f"{count} {outcome}"
+        for outcome, count in summary.outcomes().items()
+        if count or outcome != BOUNCES  # rare: named only when there are some
+    )
     copies = len(summary.duplicates)
     lines = [
         f"Read {summary.items} item(s): {counts}."
@@ -172,6 +179,7 @@ def summary_lines(summary: Summary) -> list[str]:
         for source, student, reason in summary.rejected
     ]
     lines += [f"  unattributed {row[0]} from {row[1]}: {row[4]}" for row in summary.unattributed]
+    lines += [f"  bounce {row[0]}: {row[4]}" for row in summary.bounces]
     lines += [
         f"  no hand-in {source} from {sender} at {date}: {subject!r}"
         for source, sender, date, subject, _, _ in summary.no_handin
@@ -191,7 +199,7 @@ def summary_lines(summary: Summary) -> list[str]:
         lines.append("By component: " + "; ".join(summary.by_component) + ".")
     if summary.rejected:
         lines.append(f"Rejected: {summary.rejected_csv}")
-    if summary.unattributed or summary.skipped:
+    if summary.unattributed or summary.skipped or summary.bounces:
         lines.append(f"Not submissions or not attributed: {summary.unattributed_csv}")
     if summary.no_handin:
         lines.append(f"Mail with no file and no link: {summary.no_handin_csv}")

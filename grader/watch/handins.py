@@ -17,6 +17,7 @@ from grader.course.config import Course
 from grader.course.late import apply
 from grader.course.report_facts import report_facts
 from grader.course.rubric import Projects
+from grader.intake.bounces import delivery_report
 from grader.intake.common import DEFAULT_LIMITS, Rejected
 from grader.intake.pairing import ASSIGNMENT_SLOT
 from grader.intake.parcels import Parcel, Settings, read_message
@@ -42,11 +43,14 @@ class Handled:
 
 
 def _is_automatic(raw: bytes) -> bool:
-    """An auto-reply, a bounce or a list's mail (RFC 3834): answering it could loop."""
+    """An auto-reply, a bounce (with or without ``Auto-Submitted``: see
+    :func:`grader.intake.mail.delivery_report`) or a list's mail (RFC 3834): answering it
+    could loop, and what a bounce returns is the course's own mail, never a hand-in."""
     headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
     auto = str(headers.get("Auto-Submitted", "no")).strip().lower()
     return (
         auto != "no"
+        or bool(delivery_report(headers))
         or bool(headers.get("List-Id"))
         or headers.get("Precedence")
         in (

@@ -8,10 +8,9 @@ Each step's result is in the gradebook before the next starts (:mod:`grader.watc
 from __future__ import annotations
 
 import email
-import email.policy
 import re
+import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from grader import intake
 from grader.course import smtp
 from grader.course.book import BOOK_NAME, CourseBook
 from grader.course.config import Course
+from grader.course.mail import MAIL_POLICY
 from grader.course.rubric import load_projects
 from grader.errors import UserError
 from grader.gradebook import Row
@@ -32,6 +32,7 @@ from grader.limits import MAILBOX
 from grader.watch import replies
 from grader.watch.grading import Graded, Graders
 from grader.watch.handins import Context, handle
+from grader.watch.staging import Staging
 from grader.watch.state import Job, WatchBook, now
 
 
@@ -65,8 +66,16 @@ class Watch:
         projects = load_projects(course.projects_dir) if course.projects else None
         self.context = Context(course, course.roster(), projects, options.sender, frozenset(owners))
         self.sessions: dict[MailboxUrl, Session] = {}
+        self.staging = Staging(options.out)
+        for stale in self.staging.removed:
+            self.log(f"removed {stale}, the staging folder of a watch that was killed")
         self.graders = Graders(
-            course, options.out, options.workers, options.unsafe_no_sandbox, self.log
+            course,
+            options.out,
+            options.workers,
+            options.unsafe_no_sandbox,
+            self.log,
+            self.staging.folder("graders-"),
         )
 
     def log(self, text: str, level: str = "info") -> None:
@@ -91,6 +100,7 @@ class Watch:
             for session in self.sessions.values():
                 session.close()
             self.graders.close()
+            self.staging.close()
             self.book.close()
 
     def cycle(self) -> None:
@@ -146,12 +156,13 @@ class Watch:
 
     def _collect(self, pending: list[tuple[str, bytes]]) -> None:
         """The new messages into the submissions folder, as ``grader collect`` puts them."""
-        with tempfile.TemporaryDirectory(prefix="grader-watch-") as spool:
+        spool = self.staging.folder("collect-")
+        try:
             for key, raw in pending:
-                Path(spool, _file_name(key)).write_bytes(raw)
+                (spool / _file_name(key)).write_bytes(raw)
             try:
                 summary = intake.collect(
-                    Path(spool),
+                    spool,
                     self.options.submissions,
                     roster=self.context.roster,
                     merged_pdf=False,
@@ -160,6 +171,8 @@ class Watch:
             except UserError as error:
                 self.log(f"collect: {error}", "error")
                 return
+        finally:
+            shutil.rmtree(spool, ignore_errors=True)
         self.log(
             f"collected {summary.items} message(s) into {self.options.submissions}: "
             f"{len(summary.placed)} changed a hand-in"
@@ -230,7 +243,7 @@ class Watch:
             smtp.Outgoing(
                 student,
                 [recipient],
-                email.message_from_bytes(message, policy=email.policy.default),
+                email.message_from_bytes(message, policy=MAIL_POLICY),
                 digest,
             )
             for digest, student, recipient, message in unsent

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from grader.database import open_database
 from grader.intake.imap import FetchedLog, MailboxUrl
 
 SCHEMA = """
@@ -77,8 +78,7 @@ class WatchBook:
 
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, timeout=60)
-        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db = open_database(path)
         self.db.executescript(SCHEMA)
         self.fetched = FetchedLog(self.db)
         self.db.commit()
