@@ -215,6 +215,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="the projects' titles, separated by ';', to pair files that name a title",
     )
     collect.add_argument(
+        "--graded",
+        default=None,
+        metavar="FOLDER",
+        help="the course's graded folder (default: graded/ when it holds the gradebook): "
+        "replies to its feedback mail are regrade requests, not hand-ins",
+    )
+    collect.add_argument(
+        "--course",
+        default=None,
+        help="course file for the regrade requests (default: course.toml or "
+        "assignments/course.toml, whichever is here)",
+    )
+    collect.add_argument(
         "--cafile", default=None, help="imaps://: PEM of certificates to trust besides the system's"
     )
     collect.add_argument(

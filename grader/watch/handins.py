@@ -54,7 +54,7 @@ def assignment_of(name: str, data: bytes, auto_ids: list[str]) -> str | None:
     return next((aid for aid in auto_ids if aid.lower() in stem), None)
 
 
-def _is_automatic(raw: bytes) -> bool:
+def is_automatic(raw: bytes) -> bool:
     """An auto-reply, a bounce or a list's mail (RFC 3834): answering it could loop."""
     headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
     auto = str(headers.get("Auto-Submitted", "no")).strip().lower()
@@ -77,7 +77,7 @@ def handle(key: str, raw: bytes, context: Context) -> Handled:
         len(context.projects.projects) if context.projects else 0,
         tuple(p.title for p in context.projects.projects) if context.projects else (),
     )
-    if _is_automatic(raw):
+    if is_automatic(raw):
         return Handled("automatic mail (auto-reply, bounce or list): no reply", [], [])
     try:
         parcel = read_message(raw, key, settings)
