@@ -239,6 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
     from grader.course import commands as course_commands  # marks, final, mail (issue 14)
 
     course_commands.add_parsers(command)
+    from grader.course import audit_command  # every change of a mark or score (issue 40)
+
+    audit_command.add_parser(command)
 
     watch = command("watch", _watch, "Answer each hand-in in the mailbox with its feedback.")
     from grader.watch.command import add_arguments as watch_arguments
