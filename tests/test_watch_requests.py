@@ -6,6 +6,7 @@ and the watch (or ``grader collect``) takes each reply for what it is."""
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ from smtp_kit import Mailbox, make_certificate, start
 from test_watch import NAMES, ROSTER, environment, notebook_hand_in, watch_command
 
 from grader.course.request_book import OPEN, OUTSIDE, RequestBook
+from grader.gradebook import Gradebook
 
 pytestmark = [needs_dovecot, pytest.mark.slow]
 
@@ -42,9 +44,9 @@ class Term:
     def sent(self) -> list:
         return self.smtp[0].received
 
-    def once(self) -> subprocess.CompletedProcess:
+    def once(self, smtp=None) -> subprocess.CompletedProcess:
         done = subprocess.run(
-            watch_command(self.course, self.imap, self.smtp, "--once"),
+            watch_command(self.course, self.imap, smtp or self.smtp, "--once"),
             env=environment(),
             capture_output=True,
             text=True,
@@ -221,3 +223,85 @@ def test_collect_lists_a_request_and_the_watch_acknowledges_it(term, tmp_path) -
     term.once()
     (answer,) = term.answers_to(reply)
     assert f"regrade request #{request.id}" in _text(answer)
+
+
+def test_a_decision_in_the_browser_is_answered_in_the_thread_once_and_on_record(
+    term, tmp_path
+) -> None:
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    from test_web import CHROMIUM, CHROMIUM_ARGS
+    from web_kit import TOKEN, serving
+
+    asked = gmail_reply(
+        ADDRESS["bhavin"],
+        term.feedback["bhavin"],
+        "regrade lstm_cell: my cell passes the equation, h_t = o_t * tanh(C_t).",
+    )
+    term.imap.deliver(asked.as_bytes())
+    term.once()
+    request = next(
+        r for r in term.requests() if r.identity.endswith(asked["Message-ID"].strip("<>"))
+    )
+    before = _lstm_cell_points(term, "bhavin")
+    with (
+        serving(term.course.parent, term.out, log=tmp_path / "serve.log") as url,
+        playwright_api.sync_playwright() as p,
+    ):
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_context().new_page()
+        page.set_default_timeout(600_000)  # the re-run grades a notebook in the sandbox
+        page.goto(f"{url}/?token={TOKEN}")
+        page.goto(f"{url}/requests")
+        page.click(f"#request-{request.id} a")
+        assert "my cell passes the equation" in page.inner_text("#message")
+        assert "Score:" in page.inner_text("#feedback")
+        assert page.locator("iframe[title=notebook]").count() == 1
+        page.click("#rerun")
+        rerun = page.inner_text("#part-lstm_cell")
+        assert "passed" in rerun or "failed" in rerun, rerun
+        page.fill("input[name=points-lstm_cell]", "15")
+        page.fill("textarea[name=comment]", "Right: your cell follows the equation.")
+        page.click("#accept")
+        assert "accepted" in page.inner_text("#state")
+        assert "lstm_cell:" in page.inner_text("#answer")
+        page.goto(f"{url}/audit/bhavin")
+        trail = page.inner_text("#audit")
+        assert "prof-a" in trail and "regrade request #" in trail and "lstm_cell" in trail
+        browser.close()
+
+    # The watch is killed while the answer is on its way; the next one sends it, once.
+    holding = Mailbox(hold_at=1)
+    controller = start(holding, term.smtp[2])
+    try:
+        watch = subprocess.Popen(
+            watch_command(term.course, term.imap, (holding, controller, term.smtp[2]),
+                          "--interval", "1"),
+            env=environment(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        assert holding.holding.wait(600), "the answer was never sent"
+        watch.send_signal(signal.SIGKILL)
+        watch.wait(60)
+    finally:
+        controller.stop()
+    assert holding.received == []
+    term.once()
+    term.once()
+    answers = [m for m in term.answers_to(asked) if "was accepted" in _text(m)]
+    assert len(answers) == 1
+    text = _text(answers[0])
+    assert f"regrade request #{request.id}" in text and "Right: your cell follows" in text
+    assert f"lstm_cell: {before:g} -> 15 of 15 points" in text
+    assert asked["Message-ID"] in answers[0]["References"].split()
+    trail = subprocess.run(
+        [sys.executable, "-m", "grader.cli", "audit", "bhavin", "--course", str(term.course),
+         "--out", str(term.out)],
+        capture_output=True, text=True, timeout=120,
+    ).stdout  # fmt: skip
+    assert f"lstm_gates lstm_cell: {before:g} -> 15" in trail and "by prof-a (regrade)" in trail
+
+
+def _lstm_cell_points(term, student: str) -> float:
+    with Gradebook(term.out / "lstm_gates" / "gradebook.sqlite") as book:
+        return book.history(student)[-1].functions["lstm_cell"]

@@ -12,12 +12,11 @@ any point sends each answer once.
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from grader.course.book import CourseBook
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS regrade_requests (
@@ -82,31 +81,16 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-class RequestBook:
-    """``with RequestBook(out / "gradebook.sqlite") as book: ...``; each write one transaction."""
+class RequestBook(CourseBook):
+    """The course gradebook's requests: ``with RequestBook(out / "gradebook.sqlite") as book``;
+    each write one transaction."""
 
     def __init__(self, path: Path):
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, timeout=30.0, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA busy_timeout=30000")
+        super().__init__(path)
         self._db.executescript(SCHEMA)
 
     def __enter__(self) -> RequestBook:
         return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._db.close()
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
 
     def add(self, **fields: object) -> tuple[Request, bool]:
         """Store a request read from a reply; (the request, whether it is new). The same reply
