@@ -353,6 +353,9 @@ class CourseDefaults:
     # Characters of a student's regrade request kept (the new text, quotes stripped): a
     # paragraph or two of reasons; a pasted notebook in the body is cut.
     regrade_request_chars: int = 4000
+    # Seconds a reader of the gradebook waits while another command (the watch, a marker's
+    # save) writes to it: a write is one short transaction, even on a busy machine.
+    book_busy_s: float = 30.0
 
 
 COURSE = CourseDefaults()

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from grader.course import book_reading
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY,
@@ -109,18 +111,9 @@ def kind_of_source(source: str) -> str:
 
 def read(path: Path, student: str | None = None) -> list[Change]:
     """The changes kept in one SQLite file, oldest first (none if it has no trail)."""
-    if not path.is_file():
-        return []
-    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
-    try:
-        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
-        if "audit" not in tables:
-            return []
-        where, params = ("WHERE student = ?", (student,)) if student else ("", ())
-        query = f"SELECT {', '.join(_COLUMNS)} FROM audit {where} ORDER BY id"
-        return [Change(*row) for row in db.execute(query, params)]
-    finally:
-        db.close()
+    where, params = ("WHERE student = ?", (student,)) if student else ("", ())
+    query = f"SELECT {', '.join(_COLUMNS)} FROM audit {where} ORDER BY id"
+    return [Change(*row) for row in book_reading.rows(path, "audit", query, params)]
 
 
 def to_csv(changes: Iterable[Change]) -> str:

@@ -11,9 +11,10 @@ import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
-from grader.course import audit
+from grader.course import audit, book_reading
 from grader.course.book import BOOK_NAME
 from grader.gradebook import Row
+from grader.limits import COURSE
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS score_overrides (
@@ -31,8 +32,7 @@ CREATE TABLE IF NOT EXISTS score_overrides (
 
 
 def _connect(out: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(out / BOOK_NAME, timeout=30.0, isolation_level=None)
-    db.execute("PRAGMA busy_timeout=30000")
+    db = sqlite3.connect(out / BOOK_NAME, timeout=COURSE.book_busy_s, isolation_level=None)
     db.executescript(SCHEMA)
     db.executescript(audit.SCHEMA)
     return db
@@ -76,21 +76,12 @@ def set_points(
 
 def applied(out: Path, component: str, rows: dict[str, Row]) -> dict[str, Row]:
     """``rows`` (student -> newest grading) with the markers' changes made on those gradings."""
-    path = out / BOOK_NAME
-    if not path.is_file() or not rows:
-        return rows
-    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
-    try:
-        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
-        if "score_overrides" not in tables:
-            return rows
-        found = db.execute(
-            "SELECT student, part, points, sha256 FROM score_overrides WHERE component = ? "
-            "ORDER BY id",
-            (component,),
-        ).fetchall()
-    finally:
-        db.close()
+    found = book_reading.rows(
+        out / BOOK_NAME,
+        "score_overrides",
+        "SELECT student, part, points, sha256 FROM score_overrides WHERE component = ? ORDER BY id",
+        (component,),
+    )
     current = dict(rows)
     for student, part, points, sha256 in found:
         row = current.get(student)

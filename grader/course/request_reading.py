@@ -13,13 +13,13 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from grader.assignment.config import load_config
+from grader.course import book_reading
 from grader.course.book import BOOK_NAME
 from grader.course.config import Course
 from grader.course.rubric import Projects
@@ -77,40 +77,37 @@ def referenced_ids(in_reply_to: str, references: str) -> list[str]:
 
 def feedback_replied_to(out: Path, referenced: Sequence[str]) -> Feedback | None:
     """The first of ``referenced`` that is a feedback mail the course sent, or None."""
-    path = out / BOOK_NAME
-    if not referenced or not path.is_file():
+    if not referenced:
         return None
-    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
-    try:
-        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
-        if "mail_sent" not in tables:
-            return None
-        sent = {
-            bare_id(mid): (student, digest, at)
-            for student, digest, mid, at in db.execute(
-                "SELECT student, digest, message_id, sent_at FROM mail_sent"
-            )
-        }
-        for mid in referenced:
-            if mid not in sent:
-                continue
-            student, digest, at = sent[mid]
-            components = _components(db, tables, digest)
-            if components is None or components:
-                return Feedback(mid, student, datetime.fromisoformat(at), tuple(components or ()))
-        return None
-    finally:
-        db.close()
+    sent = {
+        bare_id(mid): (student, digest, at)
+        for student, digest, mid, at in book_reading.rows(
+            out / BOOK_NAME,
+            "mail_sent",
+            "SELECT student, digest, message_id, sent_at FROM mail_sent",
+        )
+    }
+    for mid in referenced:
+        if mid not in sent:
+            continue
+        student, digest, at = sent[mid]
+        components = _components(out, digest)
+        if components is None or components:
+            return Feedback(mid, student, datetime.fromisoformat(at), tuple(components or ()))
+    return None
 
 
-def _components(db: sqlite3.Connection, tables: set[str], digest: str) -> list[str] | None:
+def _components(out: Path, digest: str) -> list[str] | None:
     """The components a sent mail gave feedback on: [] none (a receipt), None all of them."""
-    if "watch_outbox" not in tables:
-        return None
-    row = db.execute("SELECT message FROM watch_outbox WHERE digest = ?", (digest,)).fetchone()
-    if row is None:
+    found = book_reading.rows(
+        out / BOOK_NAME,
+        "watch_outbox",
+        "SELECT message FROM watch_outbox WHERE digest = ?",
+        (digest,),
+    )
+    if not found:
         return None  # sent by `grader mail`: every component's marks and pages
-    message = email.message_from_bytes(row[0], policy=email.policy.default)
+    message = email.message_from_bytes(found[0][0], policy=email.policy.default)
     names = [part.get_filename() or "" for part in message.walk()]
     return [n.removesuffix("-feedback.html") for n in names if n.endswith("-feedback.html")]
 

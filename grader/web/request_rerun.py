@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 from grader.assignment.config import load_config
+from grader.course import book_reading
 from grader.course.book import BOOK_NAME
 from grader.course.config import Course
 from grader.course.request_book import Request
@@ -62,21 +62,13 @@ def _in_source(row: Row) -> tuple[str, bytes] | None:
 
 
 def _in_watch_jobs(out: Path, row: Row, component: str) -> tuple[str, bytes] | None:
-    path = out / BOOK_NAME
-    if not path.is_file():
-        return None
-    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
-    try:
-        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
-        if "watch_jobs" not in tables:
-            return None
-        jobs = db.execute(
-            "SELECT notebook_name, notebook FROM watch_jobs WHERE student = ? AND assignment = ?"
-            " ORDER BY id DESC",
-            (row.student, component),
-        ).fetchall()
-    finally:
-        db.close()
+    jobs = book_reading.rows(
+        out / BOOK_NAME,
+        "watch_jobs",
+        "SELECT notebook_name, notebook FROM watch_jobs WHERE student = ? AND assignment = ?"
+        " ORDER BY id DESC",
+        (row.student, component),
+    )
     return next(((name, data) for name, data in jobs if _graded(row, data)), None)
 
 

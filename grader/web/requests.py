@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import sqlite3
 from pathlib import Path
 from urllib.parse import quote
 
@@ -22,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from grader.course import audit, request_decision
+from grader.course import audit, book_reading, request_decision
 from grader.course.audit_command import changes
 from grader.course.book import BOOK_NAME
 from grader.course.config import Course
@@ -171,21 +170,17 @@ def _back(wanted: RegradeRequest, notice: str) -> Response:
 def _feedback_text(out: Path, wanted: RegradeRequest) -> str:
     """The text of the feedback mail the request answers, when the watch sent it (a mail of
     ``grader mail`` is not kept: its marks and pages are on the student's page)."""
-    db = sqlite3.connect(f"{(out / BOOK_NAME).resolve().as_uri()}?mode=ro", uri=True, timeout=30)
-    try:
-        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
-        if "watch_outbox" not in tables:
-            return ""
-        for (raw,) in db.execute(
-            "SELECT o.message FROM watch_outbox o JOIN mail_sent s ON s.digest = o.digest"
-        ):
-            message = email.message_from_bytes(raw, policy=email.policy.default)
-            if bare_id(str(message.get("Message-ID", ""))) == wanted.feedback_id:
-                body = message.get_body(("plain",))
-                return body.get_content() if body is not None else ""
-        return ""
-    finally:
-        db.close()
+    sent = book_reading.rows(
+        out / BOOK_NAME,
+        "watch_outbox",
+        "SELECT o.message FROM watch_outbox o JOIN mail_sent s ON s.digest = o.digest",
+    )
+    for (raw,) in sent:
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        if bare_id(str(message.get("Message-ID", ""))) == wanted.feedback_id:
+            body = message.get_body(("plain",))
+            return body.get_content() if body is not None else ""
+    return ""
 
 
 def routes(dashboard: Dashboard) -> list[Route]:
