@@ -15,6 +15,7 @@ from course_kit import ROOT, auto_result, make_course
 from sandbox_fence import FENCE
 
 from grader import cli
+from grader.course.book import CourseBook
 from grader.course.request_book import ACCEPTED, RequestBook
 from grader.course.request_decision import decide
 from grader.errors import UserError
@@ -171,3 +172,50 @@ def test_a_regrade_after_a_fix_lists_whose_scores_changed_by_how_much(tmp_path) 
         assert f"  {student}: {old:g} -> {new:g} ({new - old:+g})" in second
     unchanged = set(after) - set(changed)
     assert all(f"  {s}:" not in second for s in unchanged)
+
+
+def _request(out, component: str, parts: tuple[str, ...]) -> int:
+    with RequestBook(out / "gradebook.sqlite") as requests:
+        request, _ = requests.add(
+            identity=f"message-id:{component}-{'-'.join(parts)}@example.edu",
+            student=STUDENT,
+            component=component,
+            parts=parts,
+            message="please look again",
+            received_at="2026-11-23T10:00:00+00:00",
+            feedback_id="feedback@example.edu",
+            feedback_sent_at="2026-11-22T10:00:00+00:00",
+            window_closes="2026-12-06T10:00:00+00:00",
+            message_id="<reply@example.edu>",
+            refs="<feedback@example.edu>",
+            subject="Re: your marks",
+            recipient="Asha Verma <asha.verma@example.edu>",
+            state="open",
+        )
+    return request.id
+
+
+def test_a_criterion_accepted_changes_the_mark_and_a_decline_changes_nothing(
+    tmp_path, capsys
+) -> None:
+    course, projects = make_course(tmp_path)
+    out = tmp_path / "graded"
+    criterion = projects.rubric.criteria[0]
+    with CourseBook(out / "gradebook.sqlite") as book:
+        book.set_mark(STUDENT, "project1", criterion.id, 1, "thin", by="ta1")
+    accepted = _request(out, "project1", (criterion.id,))
+    with pytest.raises(UserError, match="say why"):
+        decide(course, out, projects, accepted, accept=True, points={criterion.id: 2},
+               comment="  ", by="prof")  # fmt: skip
+    decide(course, out, projects, accepted, accept=True, points={criterion.id: 2},
+           comment="the ablation counts", by="prof")  # fmt: skip
+    with CourseBook(out / "gradebook.sqlite") as book:
+        (mark,) = book.marks(STUDENT, "project1")
+    assert (mark.points, mark.comment, mark.source) == (2, "thin", f"regrade:#{accepted}")
+    declined = _request(out, "project1", (projects.rubric.criteria[1].id,))
+    result = decide(course, out, projects, declined, accept=False, points={},
+                    comment="The mark stands: no baseline.", by="prof")  # fmt: skip
+    assert result.state == "declined" and result.answer == "The mark stands: no baseline."
+    trail = run(capsys, "audit", STUDENT, "--course", str(course.path), "--out", str(out))
+    assert f"project1 {criterion.id}: 1 -> 2 +1  by prof (regrade) regrade request #" in trail
+    assert projects.rubric.criteria[1].id not in trail
