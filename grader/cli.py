@@ -222,8 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
     collect.add_argument(
         "--course",
         default=None,
-        help="course file: its auto-graded assignments' notebooks are filed under <id>/, its "
-        "roster and deadlines used (default: course.toml here or beside --roster, if any)",
+        help="the course (course.toml or its folder): its auto-graded assignments' notebooks are "
+        "filed under <id>/, its roster and deadlines used, replies to its feedback mail taken as "
+        "regrade requests (default: course.toml here or beside --roster, if any)",
     )
     collect.add_argument(
         "--deadline", default=None, help="ISO 8601 deadline, e.g. 2023-01-15T23:59+05:30"
@@ -246,6 +247,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="the projects' titles, separated by ';', to pair files that name a title",
     )
     collect.add_argument(
+        "--graded",
+        default=None,
+        metavar="FOLDER",
+        help="the course's graded folder (default: graded/ when it holds the gradebook): "
+        "replies to its feedback mail are regrade requests, not hand-ins",
+    )
+    collect.add_argument(
         "--cafile", default=None, help="imaps://: PEM of certificates to trust besides the system's"
     )
     collect.add_argument(
@@ -257,6 +265,9 @@ def build_parser() -> argparse.ArgumentParser:
     from grader.course import commands as course_commands  # marks, final, mail (issue 14)
 
     course_commands.add_parsers(command)
+    from grader.course import audit_command  # every change of a mark or score (issue 40)
+
+    audit_command.add_parser(command)
 
     watch = command("watch", _watch, "Answer each hand-in in the mailbox with its feedback.")
     from grader.watch.command import add_arguments as watch_arguments

@@ -27,6 +27,7 @@ from grader.assignment import (
     owned_sources,
     released_notebook,
 )
+from grader.course import audit
 from grader.engine import preparation
 from grader.errors import UserError
 from grader.gradebook import GRADER_ERROR, Gradebook, Row
@@ -165,6 +166,19 @@ def seed_for(explicit: int | None, config: AssignmentConfig) -> int:
     return secrets.randbelow(2**31)
 
 
+def _print_changes(book_path: Path) -> None:
+    """The scores this run changed (a regrade after a fix): listed before anyone is mailed."""
+    with Gradebook(book_path) as book:
+        run_id = book.last_run()
+    changed = audit.run_changes(book_path, run_id) if run_id is not None else []
+    if changed:
+        print(
+            f"\n{len(changed)} student(s)' scores changed from their previous grading "
+            "(every change is in `grader audit`; nothing has been mailed):"
+        )
+        print("\n".join(changed))
+
+
 def cli(args: argparse.Namespace) -> int:
     from grader.course.rubric import is_projects_folder
 
@@ -190,6 +204,7 @@ def cli(args: argparse.Namespace) -> int:
     timed = phases_line(rows)
     if timed:
         print(timed)
+    _print_changes(out / "gradebook.sqlite")
     pages = sum(
         1
         for r in rows

@@ -392,6 +392,15 @@ class CourseDefaults:
     max_dataset_mb: float = 10.0  # of a bundle's data, unless course.toml says
     shown_errors: int = 20  # of a marks file's errors, listed before "and N more"
     error_chars: int = 300  # of a notebook's error, in a project's facts
+    # Days after the feedback mail within which a reply to it is a regrade request, unless
+    # course.toml's [regrade] window_days says; two weeks is the usual term policy.
+    regrade_window_days: float = 14.0
+    # Characters of a student's regrade request kept (the new text, quotes stripped): a
+    # paragraph or two of reasons; a pasted notebook in the body is cut.
+    regrade_request_chars: int = 4000
+    # Seconds a reader of the gradebook waits while another command (the watch, a marker's
+    # save) writes to it: a write is one short transaction, even on a busy machine.
+    book_busy_s: float = 30.0
 
 
 COURSE = CourseDefaults()

@@ -11,6 +11,7 @@ from pathlib import Path
 from grader.course.late import LatePolicy
 from grader.course.toml_input import Table, read
 from grader.errors import UserError
+from grader.limits import COURSE
 from grader.roster import Roster, load_roster
 
 KINDS = ("auto", "project")
@@ -37,6 +38,9 @@ class Course:
     scale: float
     late: LatePolicy
     components: tuple[Component, ...]
+    # Days after a feedback mail within which a reply to it is a regrade request
+    # ([regrade] window_days).
+    regrade_window_days: float = COURSE.regrade_window_days
 
     @property
     def total_weight(self) -> float:
@@ -65,7 +69,7 @@ class Course:
 def load_course(path: Path) -> Course:
     path = Path(path)
     top = Table(path, "", read(path, "course file"))
-    top.only(("course", "late", "component"))
+    top.only(("course", "late", "component", "regrade"))
     head = top.table("course")
     head.only(("title", "roster", "projects", "assignments", "scale"))
     late = top.table("late")
@@ -80,6 +84,8 @@ def load_course(path: Path) -> Course:
     )
     if policy.max_penalty > 100:
         raise late.error(f"'late.max_penalty' is {policy.max_penalty:g}: at most 100 (percent)")
+    regrade = top.table("regrade") if top.has("regrade") else Table(path, "regrade", {})
+    regrade.only(("window_days",))
     components: list[Component] = []
     for table in top.tables("component"):
         table.only(("id", "title", "kind", "weight", "deadline", "lms_points"))
@@ -111,6 +117,7 @@ def load_course(path: Path) -> Course:
         scale=head.positive("scale", 100),
         late=policy,
         components=tuple(components),
+        regrade_window_days=regrade.positive("window_days", COURSE.regrade_window_days),
     )
 
 

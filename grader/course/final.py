@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from grader.course import late
+from grader.course import late, overrides
 from grader.course.book import BOOK_NAME, CourseBook
 from grader.course.config import Component, Course
 from grader.course.marks import project_score
@@ -61,12 +61,14 @@ class FinalGrade:
 
 
 def auto_rows(out: Path, component: Component) -> dict[str, Row] | None:
-    """The newest result per student of one auto-graded component, or None if never graded."""
+    """The newest result per student of one auto-graded component, as it stands now (with the
+    markers' changes of :mod:`grader.course.overrides`), or None if never graded."""
     path = out / component.id / BOOK_NAME
     if not path.is_file():
         return None
     with Gradebook(path) as book:
-        return {row.student: row for row in book.latest()}
+        rows = {row.student: row for row in book.latest()}
+    return overrides.applied(out, component.id, rows)  # a regrade request's accepted change
 
 
 def _manifest_time(row: Row) -> str | None:

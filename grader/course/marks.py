@@ -217,7 +217,7 @@ def import_csv(
             + "\n  ".join(shown)
             + (f"\n  ... and {more} more" if more else "")
         )
-    book.set_marks(changes, by=by, source=f"import:{path.name}")
+    book.set_marks(changes, by=by, source=f"import:{path.name}", why=f"imported from {path.name}")
     return changes
 
 

@@ -67,6 +67,8 @@ class Summary:
     no_handin: list[tuple[str, str, str, str, str, str]] = field(default_factory=list)
     unattributed: list[tuple[str, str, str, str, str]] = field(default_factory=list)
     rejected: list[tuple[str, str, str]] = field(default_factory=list)
+    # (source, student, outcome): replies to the feedback mail that ask for a regrade
+    requests: list[tuple[str, str, str]] = field(default_factory=list)
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (copy, the item it copies)
     fetched: int = 0
     fetch_failed: int = 0
@@ -84,7 +86,7 @@ class Summary:
 
     def outcomes(self) -> dict[str, int]:
         """How many items had each outcome; they add up to ``items``."""
-        return {
+        counts = {
             "collected": len(self.placed),
             "only repeated files already received": len(self.repeats),
             "already collected": len(self.already_collected),
@@ -94,6 +96,9 @@ class Summary:
             "unattributed": len(self.unattributed),
             "rejected": len(self.rejected),
         }
+        if self.requests:  # only a course's collect (--graded) tells them
+            counts["regrade requests (replies to the feedback)"] = len(self.requests)
+        return counts
 
 
 def student_dirs(out: Path) -> list[Path]:

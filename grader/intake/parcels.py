@@ -19,6 +19,7 @@ from grader.intake.common import Limits, Rejected
 from grader.intake.links import find_links
 from grader.intake.mail import Attachment, Letter, read_letter
 from grader.intake.pairing import Piece, pair_files, pair_links
+from grader.intake.reply_text import ReplyFacts, reply_facts
 from grader.intake.unpack import extract_bundle, is_bundle, unpack_plain_zip
 from grader.roster import Roster
 
@@ -46,6 +47,7 @@ class Parcel:
     bounce: bool = False  # skipped as a mail server's delivery report
     unattributed: str = ""
     staged: list[StagedFile] = field(default_factory=list)  # the pieces, once on disk
+    reply: ReplyFacts | None = None  # a message answering another (a regrade request?)
 
     def stage(self, folder: Path) -> None:
         """Move the pieces' contents to files in ``folder``, so that only one message's
@@ -183,6 +185,7 @@ def read_message(
     letter = read_letter(raw, settings.limits, envelope)
     parcel = Parcel(source, hashlib.sha256(raw).hexdigest(), letter.identity, letter.address)
     parcel.subject = letter.subject
+    parcel.reply = reply_facts(raw, letter.text, letter.html)
     found: Attribution = unwrap(letter, settings.roster)
     parcel.sent_at = found.sent_at.isoformat(timespec="seconds")
     if found.skipped:

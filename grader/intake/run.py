@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from grader.course.config import Course, load_course
+from grader.course.config import Course, find_course, load_course
 from grader.errors import UserError
 from grader.intake.common import (
     DEFAULT_LIMITS,
@@ -40,6 +40,11 @@ from grader.roster import Roster, load_roster
 if TYPE_CHECKING:  # fetching is imported only when asked for
     from grader.intake.fetch import FetchSettings
 
+# What a reply to the course's feedback mail is: (verdict, student, outcome), or None when it
+# answers none; verdict "request" takes it out of the hand-ins (made by
+# grader.course.request_intake, which knows the course).
+ReplyTaker = Callable[[Parcel], tuple[str, str, str] | None]
+
 
 def _listing(parcel: Parcel) -> tuple[str, str, str, str]:
     return (parcel.source, parcel.sender, parcel.sent_at, parcel.subject)
@@ -50,9 +55,16 @@ def _no_handin_reason(parcel: Parcel) -> str:
     return "; ".join([reason, *parcel.notes])
 
 
-def _read_all(items: Sequence[Item], settings: Settings, summary: Summary, staging: Path):
+def _read_all(
+    items: Sequence[Item],
+    settings: Settings,
+    summary: Summary,
+    staging: Path,
+    replies: ReplyTaker | None = None,
+):
     """Every item read and given its one outcome (see :mod:`grader.intake.index`); the parcels
-    that go to students' folders, their files staged on disk."""
+    that go to students' folders, their files staged on disk. ``replies`` tells a reply to the
+    course's feedback mail: a regrade request is listed as one, never as a hand-in."""
     parcels = []
     first_of: dict[str, str] = {}  # identity -> source of the first item with it
 
@@ -77,6 +89,12 @@ def _read_all(items: Sequence[Item], settings: Settings, summary: Summary, stagi
         if is_copy(parcel.source, parcel.identity):
             continue
         student = parcel.student["id"] if parcel.student else ""
+        taken = replies(parcel) if replies is not None and parcel.reply is not None else None
+        if taken is not None and taken[0] == "request":
+            summary.requests.append((parcel.source, taken[1], taken[2]))
+            continue
+        if taken is not None:
+            parcel.notes.append(taken[2])
         if parcel.bounce:
             summary.bounces.append((*_listing(parcel), parcel.skipped))
         elif parcel.skipped:
@@ -109,6 +127,7 @@ def collect(
     fetch: FetchSettings | None = None,
     merged_pdf: bool = True,
     assignments: Sequence[str] | None = None,
+    replies: ReplyTaker | None = None,
 ) -> Summary:
     """Collect every submission in the inboxes (one or several, read as one) into ``out``; see
     the package docstring.
@@ -116,7 +135,8 @@ def collect(
     ``fetch`` (a :class:`grader.intake.fetch.FetchSettings`) downloads the notebooks behind
     Colab links that have no notebook beside them. Without ``merged_pdf``, the PDF of every
     submission is not made (seconds per hundred students; ``grader watch`` collects every few
-    seconds and leaves it to ``grader collect``).
+    seconds and leaves it to ``grader collect``). ``replies`` recognises replies to the
+    course's feedback mail (:func:`grader.course.request_intake.collect_replies`).
 
     ``assignments``: the course's auto-graded assignments, whose notebooks are told by their
     metadata or file name and filed under ``<id>/``; None (no course): by their metadata only.
@@ -131,7 +151,7 @@ def collect(
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=out, prefix=".collect-"))
     try:
-        parcels = _read_all(items, settings, summary, staging)
+        parcels = _read_all(items, settings, summary, staging, replies)
         by_student: dict[str, list[Parcel]] = {}
         for parcel in parcels:
             assert parcel.student is not None
@@ -178,6 +198,7 @@ def summary_lines(summary: Summary) -> list[str]:
         f"  rejected {source}{f' ({student})' if student else ''}: {reason}"
         for source, student, reason in summary.rejected
     ]
+    lines += [f"  regrade request {source}: {outcome}" for source, _, outcome in summary.requests]
     lines += [f"  unattributed {row[0]} from {row[1]}: {row[4]}" for row in summary.unattributed]
     lines += [f"  bounce {row[0]}: {row[4]}" for row in summary.bounces]
     lines += [
@@ -213,7 +234,7 @@ def course_of(args: argparse.Namespace) -> Course | None:
     folder collect runs in or of the folder holding ``--roster`` (a ``grader init`` course);
     None when there is none (collect then knows no assignment but by a notebook's metadata)."""
     if args.course:
-        return load_course(Path(args.course))
+        return load_course(find_course(args.course))
     nearby = [Path("course.toml")]
     if args.roster:
         nearby.append(Path(args.roster).parent / "course.toml")
@@ -236,6 +257,8 @@ def cli(args: argparse.Namespace) -> int:
 
         fetch = FetchSettings.from_environment()
     titles = [t.strip() for t in args.project_titles.split(";")] if args.project_titles else []
+    from grader.course.request_intake import collect_replies_of  # the course, when there is one
+
     summary = collect(
         [Path(inbox) for inbox in args.inbox],
         Path(args.out),
@@ -245,6 +268,7 @@ def cli(args: argparse.Namespace) -> int:
         project_titles=titles,
         projects_required=len(course.projects) if course else COURSE.projects,
         assignments=[c.id for c in course.components if c.kind == "auto"] if course else None,
+        replies=collect_replies_of(args),
     )
     print("\n".join(summary_lines(summary)))
     return 0

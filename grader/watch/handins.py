@@ -42,7 +42,7 @@ class Handled:
     replies: list[Reply]
 
 
-def _is_automatic(raw: bytes) -> bool:
+def is_automatic(raw: bytes) -> bool:
     """An auto-reply, a bounce (with or without ``Auto-Submitted``: see
     :func:`grader.intake.mail.delivery_report`) or a list's mail (RFC 3834): answering it
     could loop, and what a bounce returns is the course's own mail, never a hand-in."""
@@ -69,7 +69,7 @@ def handle(key: str, raw: bytes, context: Context) -> Handled:
         tuple(p.title for p in context.projects.projects) if context.projects else (),
         tuple(c.id for c in context.course.components if c.kind == "auto"),
     )
-    if _is_automatic(raw):
+    if is_automatic(raw):
         return Handled("automatic mail (auto-reply, bounce or list): no reply", [], [])
     try:
         parcel = read_message(raw, key, settings)

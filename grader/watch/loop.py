@@ -29,7 +29,7 @@ from grader.errors import UserError
 from grader.gradebook import Row
 from grader.intake.imap import MailboxUnavailable, MailboxUrl, Session
 from grader.limits import MAILBOX
-from grader.watch import replies
+from grader.watch import replies, requests
 from grader.watch.grading import Graded, Graders
 from grader.watch.handins import Context, handle
 from grader.watch.staging import Staging
@@ -114,7 +114,16 @@ class Watch:
             self.grade_due()  # the graders start on the first part of a burst
             self.answer(0)
         self.grade_due()
+        self.queue_request_answers()
         self.send_replies()
+
+    def queue_request_answers(self) -> None:
+        """The regrade requests' acknowledgements and the markers' decisions, into the outbox
+        (once each: their digests name the request and the kind of answer)."""
+        due = requests.answers_due(self.options.course, self.options.out, self.options.sender)
+        if due:
+            self.book.queue([reply for _, _, reply in due])
+            requests.note_queued(self.options.out, [(number, column) for number, column, _ in due])
 
     def answer(self, within: float) -> None:
         """Take the notebooks graded meanwhile (waiting up to ``within`` seconds for the
@@ -149,7 +158,7 @@ class Watch:
             return False
         self._collect(pending)
         for key, raw in pending:
-            handled = handle(key, raw, self.context)
+            handled = requests.handle_reply(key, raw, self.context, self.options.out, handle)
             self.book.finish_message(key, handled.outcome, handled.jobs, handled.replies)
             self.log(f"{key}: {handled.outcome}")
         return True

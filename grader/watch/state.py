@@ -136,6 +136,11 @@ class WatchBook:
                 (stamp(), outcome, key),
             )
 
+    def queue(self, replies: list[tuple[str, str, str, bytes]]) -> None:
+        """Replies to send that no message or grading made (the regrade requests' answers)."""
+        with self.db:
+            self._queue(replies)
+
     def _queue(self, replies: list[tuple[str, str, str, bytes]]) -> None:
         for digest, student, recipient, message in replies:
             self.db.execute(
