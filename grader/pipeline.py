@@ -18,6 +18,7 @@ from pathlib import Path
 
 from grader import execute, export, forbidden, probing
 from grader.assignment import AssignmentConfig, load_assignment, owned_cell_problems
+from grader.feedback.lateness import course_lateness
 from grader.forbidden.runtime import with_runtime
 from grader.gradebook import Row
 from grader.limits import GRADING
@@ -84,6 +85,12 @@ class SubmissionGrading(execute.NoHooks):
             reason=run.reason,
             functions=results,
             late=self.submission.late,
+            lateness=course_lateness(
+                self.plan.config.directory,
+                self.plan.config.name,
+                self.submission.source,
+                self.submission.late,
+            ),
             graded_at=datetime.now().astimezone().isoformat(timespec="seconds"),
             warnings=self._warnings(run, found),
             cell_errors=[_cell_error(e) for e in run.cell_errors],
