@@ -66,7 +66,7 @@ def test_marks_hints_and_no_false_hint(corpus):
     assert result.named == result.buggy == len(entries) - len(CORRECT)
 
 
-def test_only_because_is_said_only_when_proven(corpus):
+def test_a_composite_with_a_mistake_of_its_own_is_told_both(corpus):
     """The issue's notebook: a tanh output gate, and lstm_forward restarting every step from
     h0 and c0. Fixing lstm_cell would not fix lstm_forward, so both are named."""
     _, graded = corpus
@@ -79,7 +79,10 @@ def test_only_because_is_said_only_when_proven(corpus):
         "besides lstm_cell, which is wrong on its own, lstm_forward has a mistake of its own"
         in tests["lstm_forward"]
     )
-    assert "lstm_cell is wrong only because output_gate is: fix that first" in tests["lstm_cell"]
+    assert (
+        "lstm_cell fails where output_gate is wrong: fix that first, then check lstm_cell again"
+        in tests["lstm_cell"]
+    )
 
 
 def test_correct_styles_get_full_marks(corpus):
@@ -96,6 +99,9 @@ def test_blame_names_the_part_and_never_a_part_that_passed(corpus):
         t["name"]: t["output"]
         for t in json.loads((graded / "lstm_gates/tanh-forget/results.json").read_text())["tests"]
     }
-    assert "lstm_cell is wrong only because forget_gate is: fix that first" in tests["lstm_cell"]
+    assert (
+        "lstm_cell fails where forget_gate is wrong: fix that first, then check lstm_cell again"
+        in tests["lstm_cell"]
+    )
     for gate in ("input_gate", "candidate_memory", "output_gate"):
         assert gate not in tests["lstm_cell"] and gate not in tests["lstm_forward"]

@@ -18,13 +18,13 @@ notebook does to these extra calls can earn it points.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import NamedTuple
 
 import numpy as np
 
 from grader.scoring import behaviour, proof, shapes
-from grader.scoring.blame import BLAME_HINT, Outcomes, Replay, blame, codes_of, leaves, passed
+from grader.scoring.blame import Outcomes, Replay, blame, codes_of, leaves, passed
 from grader.scoring.calls import Answer, Assignmentish, Call, CallBatch, ProbeNotes
 from grader.scoring.compare import FunctionResult, Rules, close
 from grader.scoring.values import HiddenCase, as_value, copy_args
@@ -57,6 +57,19 @@ def drop_passed_parts(results: Mapping[str, FunctionResult], known: Assignmentis
             text = result.hint_messages.get(code, "")
             if _names_any(text, right) and not _names_any(text, failed):
                 result.drop_hint(code)
+
+
+def mistake_homes(variants: Collection[str], parts: Mapping[str, Sequence[str]]) -> list[str]:
+    """The functions a known mistake lives in: those of its ``variants`` none of whose parts
+    (or their parts) has it too; in the others it only shows through."""
+
+    def below(name: str) -> set[str]:
+        found: set[str] = set()
+        for part in parts.get(name, ()):
+            found |= {part} | below(part)
+        return found
+
+    return [name for name in variants if not below(name) & set(variants)]
 
 
 def _names_any(text: str, names: Sequence[str]) -> bool:
@@ -150,20 +163,21 @@ def diagnose(
 
 
 def _conclude(result: FunctionResult, shown: proof.Proof, direct: list[str], rules: Rules) -> None:
-    """Say "only because" where the proof holds, both mistakes where it fails, and neither
-    where it could not be made (the replay's evidence is not proof)."""
+    """Send the student to the failing parts first (in the self-check's words) where the proof
+    holds or could not be made, keeping only the parts' own hints where it holds; name both
+    mistakes where it fails."""
     parts, verb, its = shapes.joined(direct or shown.parts)
     name = shown.composite
     if shown.verdict == proof.RIGHT:
         for code in [c for c in result.hints if c not in codes_of(rules, shown.parts, name)]:
             result.drop_hint(code)
-        text = BLAME_HINT.format(function=name, parts=parts, verb=verb)
+        text = behaviour.part_first(rules.shape_hints, name, direct or shown.parts)
         result.add_hint("wrong-part", text, first=True)
         return
     if "wrong-part" in result.hints:
         result.drop_hint("wrong-part")
         if shown.verdict == proof.UNPROVEN:
-            text = behaviour.fill(rules.hint("part-first", name), name, parts=parts, verb=verb)
+            text = behaviour.part_first(rules.shape_hints, name, direct or shown.parts)
             result.add_hint("part-first", text, first=True)
     if shown.verdict == proof.WRONG:
         if "composition" in result.hints:
