@@ -44,19 +44,41 @@ class _Check(NamedTuple):
     args: tuple = ()
 
 
-def drop_passed_parts(results: Mapping[str, FunctionResult], known: Assignmentish) -> None:
+def drop_passed_parts(
+    results: Mapping[str, FunctionResult], known: Assignmentish, rules: Rules | None = None
+) -> None:
     """Take from each composite the hints that name a part which passed and no part which
-    failed: a hint never sends a student to fix what is right."""
+    failed: a hint never sends a student to fix what is right. Where a known mistake of the
+    composite's own explains its values, the known mistakes that live only in parts which
+    passed go too (their arithmetic can repeat in the composite: a cell given two gates'
+    weights swapped computes f * c~ + i * C_prev, though its cell_state is right)."""
     for composite, parts in known.parts.items():
         result = results.get(composite)
         if result is None:
             continue
         right = [p for p in parts if passed(results, p)]
         failed = [p for p in parts if p not in right]
+        homes = _homes(result, composite, known, rules)
         for code in list(result.hints):
             text = result.hint_messages.get(code, "")
-            if _names_any(text, right) and not _names_any(text, failed):
+            own = composite in homes.get(code, ())  # naming the parts it misuses is right
+            if not own and _names_any(text, right) and not _names_any(text, failed):
                 result.drop_hint(code)
+        if any(composite in where for where in homes.values()):
+            for code, where in homes.items():
+                if where and composite not in where and all(passed(results, p) for p in where):
+                    result.drop_hint(code)
+
+
+def _homes(
+    result: FunctionResult, composite: str, known: Assignmentish, rules: Rules | None
+) -> dict[str, set[str]]:
+    """Hint code -> the functions its known mistakes live in (empty: no known mistake)."""
+    homes: dict[str, set[str]] = {code: set() for code in result.hints}
+    for mistake in rules.mistakes if rules is not None else ():
+        if mistake.code in homes and composite in mistake.variants:
+            homes[mistake.code] |= set(mistake_homes(mistake.variants, known.parts))
+    return homes
 
 
 def mistake_homes(variants: Collection[str], parts: Mapping[str, Sequence[str]]) -> list[str]:
@@ -119,7 +141,7 @@ def diagnose(
 
     ``engine_notes`` maps a function to its probe outcomes as the engine returned them, for the
     ``mutated_args`` and ``aliased`` it saw inside the sandbox (when it reports them)."""
-    drop_passed_parts(results, known)
+    drop_passed_parts(results, known, rules)
     _engine_behaviour(results, known, rules, engine_notes or {})
     failing = {name: r for name, r in results.items() if not r.passed and not r.forbidden}
     if not failing or call_batch is None:

@@ -157,6 +157,13 @@ def _check_case(name, function, case, where, rules, failing_parts):
         if failing_parts:
             hint = f". Hint: {part_first(wording, name, failing_parts)}"
         return None, f"ERROR - {_describe(error)}{hint}"
+    changed = _changed(name, arguments, copies, rules)
+    if changed:  # the grader takes the points of a call that changes its inputs
+        if failing_parts:
+            hint = part_first(wording, name, failing_parts)
+        else:
+            hint = fill(hint_text(wording, "mutates-input", name), name, which=changed)
+        return None, f"FAIL - changes its input {changed} in place on {where}. Hint: {hint}"
     pairs, problem = _pairs(result, expected, names.get(name, ()))
     if problem:
         return None, f"FAIL - {problem}"
@@ -280,9 +287,6 @@ def _value_hint(name, function, case, copies, result, pairs, rules):
             return fill(hint_text(wording, "nondeterministic", name), name)
     except Exception:  # a second call that raises says nothing more here
         pass
-    changed = _changed(name, arguments, copies, rules)
-    if changed:
-        return fill(hint_text(wording, "mutates-input", name), name, which=changed)
     value_range = ranges.get(name)
     for _, got, want in pairs:
         code = value_code(got, want, value_range, atol, rtol)

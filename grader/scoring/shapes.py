@@ -33,8 +33,10 @@ GENERIC_HINTS = {
     " random numbers or keep state between calls?",
     "mutates-input": "{function} changes its input {which} in place: work on a copy"
     " (x = x + ..., not x += ...).",
-    "aliased": "{function} returns the same array object several times: store a copy of each"
-    " step (.copy()), not the array you keep updating.",
+    # advice that changes the result whether one array was repeated (np.stack([h] * T), where
+    # a .copy() would change nothing) or kept and updated after it was stored
+    "aliased": "{function} returns one array's values in several places that should differ:"
+    " give each step its own array, computed at that step.",
     "ignores-input": "{function}'s answer does not change when {which} changes: is {which} used?",
     # a composite whose parts fail on their own: where nothing proves they are the only cause
     # (the grader's proof could not be made, or the self-check, which makes none)
