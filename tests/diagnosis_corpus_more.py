@@ -180,6 +180,16 @@ MORE: dict[str, Entry] = {
         assignment="lstm_backward",
     ),
     # issue 36: mistakes no tool named, and blame beside the bug
+    "bias-column-forget": Entry(
+        "the forget gate's bias reshaped to a column, b_f.reshape(H, 1)",
+        _gate("forget-gate", FORGET, "return sigmoid(xh @ W_f.T + b_f.reshape(-1, 1))"),
+        _through_composites("forget_gate", {"bias-column"}),
+    ),
+    "bias-column-rnn": _rnn(
+        "the RNN's bias reshaped to a column",
+        {"rnn-step": [(STEP, "return np.tanh(x_t @ W_xh.T + h_prev @ W_hh.T + b_h[:, None])")]},
+        _step_through({"bias-column"}),
+    ),
     "gate-weights-swapped": Entry(
         "lstm_cell passes W_i, b_i to the forget gate and W_f, b_f to the input gate",
         {
@@ -207,5 +217,21 @@ MORE: dict[str, Entry] = {
             "return np.stack([h_t] * len(x)), np.stack([c_t] * len(x))",
         ),
         {"lstm_forward": {"aliased"}},
+    ),
+    "forget-gradient-from-candidate": Entry(
+        "the forget gate's gradient taken through c~ instead of C_prev",
+        {
+            "lstm-step-backward": [
+                (
+                    "df, di, dc_hat = dc * c_prev, dc * c_hat, dc * i",
+                    "df, di, dc_hat = dc * c_hat, dc * c_hat, dc * i",
+                )
+            ]
+        },
+        {
+            "lstm_step_backward": {"some-outputs-wrong"},
+            "lstm_backward": {"wrong-part", "some-outputs-wrong"},
+        },
+        assignment="lstm_backward",
     ),
 }

@@ -253,6 +253,20 @@ def changed_inputs(function: str, positions: Sequence[int], rules: Rules) -> str
     return shapes.joined(which)[0]
 
 
+def _some_wrong(
+    function: str, pairs: Sequence[tuple[str, np.ndarray | None, np.ndarray]], rules: Rules
+) -> dict[str, str]:
+    """The hint naming the returned values that are wrong (dW_f, db_f, ...), the rest right."""
+    wrong = [
+        name
+        for name, got, expected in pairs
+        if not (isinstance(got, np.ndarray) and close(got, expected, rules.atol, rules.rtol))
+    ]
+    which, verb, _ = shapes.joined(wrong)
+    code = "some-outputs-wrong"
+    return {code: behaviour.fill(rules.hint(code, function), function, which=which, verb=verb)}
+
+
 def score_case(
     case: HiddenCase, got: object, error: str | None, rules: Rules, mutated: Sequence[int] = ()
 ) -> CaseResult:
@@ -305,6 +319,8 @@ def score_case(
         hints = mistake_hints(matching_mistakes(case, got, rules), case.function)
     if score < 1.0 and not hints:
         hints = behaviour_hints(case.function, pairs, rules)
+    if 0.0 < score < 1.0 and not hints:
+        hints = _some_wrong(case.function, pairs, rules)
     return CaseResult(
         case.label,
         score,

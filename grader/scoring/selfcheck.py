@@ -293,4 +293,18 @@ def _value_hint(name, function, case, copies, result, pairs, rules):
         if code:
             low, high = value_range or ("", "")
             return fill(hint_text(wording, code, name), name, low=low, high=high)
+    labels = list(names.get(name, ()))
+    if len(labels) != len(pairs):
+        labels = [
+            key if key and not key.isdigit() else f"value {i + 1}"
+            for i, (key, _, _) in enumerate(pairs)
+        ]
+    wrong = [
+        label
+        for label, (_, got, want) in zip(labels, pairs, strict=True)
+        if not (got.shape == want.shape and np.allclose(got, want, atol=atol, rtol=rtol))
+    ]
+    if 0 < len(wrong) < len(pairs):  # say which values are wrong, as the grader does
+        which, verb, _ = joined(wrong)
+        return fill(hint_text(wording, "some-outputs-wrong", name), name, which=which, verb=verb)
     return "compare each step of your code with the equation in the text above."
