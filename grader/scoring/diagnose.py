@@ -181,17 +181,30 @@ def diagnose(
 
     blame(failing, results, outcomes, known, rules, replays, call_batch, first_round, max_rounds)
     for name, shown in proofs.items():
-        _conclude(failing[name], shown, [p for p in known.parts[name] if p in shown.parts], rules)
+        direct = [p for p in known.parts[name] if p in shown.parts]
+        carried = {code for part in shown.parts for code in results[part].hints}
+        _conclude(failing[name], shown, direct, rules, carried)
 
 
-def _conclude(result: FunctionResult, shown: proof.Proof, direct: list[str], rules: Rules) -> None:
+def _conclude(
+    result: FunctionResult,
+    shown: proof.Proof,
+    direct: list[str],
+    rules: Rules,
+    carried: set[str] | None = None,
+) -> None:
     """Send the student to the failing parts first (in the self-check's words) where the proof
     holds or could not be made, keeping only the parts' own hints where it holds; name both
     mistakes where it fails."""
     parts, verb, its = shapes.joined(direct or shown.parts)
     name = shown.composite
     if shown.verdict == proof.RIGHT:
-        for code in [c for c in result.hints if c not in codes_of(rules, shown.parts, name)]:
+        # the parts' known mistakes that the parts themselves are still told (their own
+        # diagnosis, concluded first): another mistake's arithmetic repeated is not one of them
+        kept = codes_of(rules, shown.parts, name)
+        if carried is not None:
+            kept &= carried
+        for code in [c for c in result.hints if c not in kept]:
             result.drop_hint(code)
         text = behaviour.part_first(rules.shape_hints, name, direct or shown.parts)
         result.add_hint("wrong-part", text, first=True)
