@@ -72,7 +72,12 @@ def auto_rows(out: Path, component: Component) -> dict[str, Row] | None:
 
 
 def _manifest_time(row: Row) -> str | None:
-    manifest = Path(row.source) / "manifest.json"
+    return submitted_at(Path(row.source))
+
+
+def submitted_at(folder: Path) -> str | None:
+    """When the hand-in collected in ``folder`` was sent, as its manifest records it."""
+    manifest = folder / "manifest.json"
     try:
         return json.loads(manifest.read_text(encoding="utf-8"))["submitted_at"]
     except (OSError, ValueError, KeyError, TypeError):
@@ -112,13 +117,22 @@ def auto_part(course: Course, component: Component, row: Row | None, graded: boo
         return Part(component.id, "not graded yet", 0.0, late.ON_TIME, why, True)
     raw = row.score / row.max_score if row.max_score else 0.0
     note = "" if row.status == "graded" else f"{row.status}: {row.reason or ''}".strip(": ")
-    lateness, known = hand_in_lateness(course.late, _manifest_time(row), component.deadline)
-    if not known and row.late and component.deadline is not None:
+    lateness = auto_lateness(course, component, _manifest_time(row), row.late)
+    return Part(component.id, "graded", raw, lateness, note)
+
+
+def auto_lateness(
+    course: Course, component: Component, submitted: str | None, flagged: bool | None
+) -> late.Lateness:
+    """What the course's late policy does to an auto-graded hand-in sent at ``submitted``;
+    one ``flagged`` late without a readable time counts as one day late."""
+    lateness, known = hand_in_lateness(course.late, submitted, component.deadline)
+    if not known and flagged and component.deadline is not None:
         guessed = late.apply(course.late, component.deadline + late.DAY, component.deadline)
         lateness = late.Lateness(
             guessed.factor, f"late, time unknown (counted as 1 day): {guessed.why}", True
         )
-    return Part(component.id, "graded", raw, lateness, note)
+    return lateness
 
 
 def project_part(
