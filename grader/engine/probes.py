@@ -60,7 +60,7 @@ class ProbeSession:
             hello = _answer(self._receive(deadline))
             if isinstance(hello, protocol.NotSealed):
                 self.broken = f"the probe process did not start: {hello.reason[:200]}"
-                run.fault(self.broken)  # it could not be sealed: the grader's failure
+                run.seal_refused(self.broken)  # whose fault: decided after the run
             elif isinstance(hello, protocol.Hello):
                 self.pid = hello.pid
             else:
