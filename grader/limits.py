@@ -179,6 +179,18 @@ GRADING = GradingLimits()
 
 
 @dataclass(frozen=True)
+class JsonInputLimits:
+    """JSON anyone may have written (a handed-in notebook, a bundle's manifest), as read."""
+
+    # Nesting of lists and objects: a notebook is 6 deep, Colab's widget state a few more;
+    # past Python's own recursion, readers (nbformat's among them) fail with a traceback.
+    max_depth: int = 64
+
+
+JSON_INPUT = JsonInputLimits()
+
+
+@dataclass(frozen=True)
 class IntakeLimits:
     """Caps that keep one hostile submission from filling the disk or the memory."""
 
@@ -362,6 +374,7 @@ GROUPS: dict[str, object] = {
     "SANDBOX": SANDBOX,
     "FORBIDDEN": FORBIDDEN,
     "SHOWN": SHOWN,
+    "JSON_INPUT": JSON_INPUT,
     "GRADING": GRADING,
     "INTAKE": INTAKE,
     "FETCH": FETCH,
