@@ -151,6 +151,12 @@ class ForbiddenLimits:
     aliases_timeout_s: float = 180.0  # importing torch on a busy two-core machine
     memo_entries: int = 2048  # the scan's cache of cells, trees and functions
     memo_largest_chars: int = 64 * KiB  # a larger cell or tree is worked out anew, never kept
+    # Dotted parts of a path the scan follows (``torch.nn.modules.rnn.LSTMCell`` has 5): a
+    # chain of thousands of attributes would make paths as long, each a copy of the last.
+    path_parts: int = 64
+    # Seconds the scan of one graded function may take (linear in the code, a second for
+    # the largest notebooks): past it, the instructor is asked to review the function.
+    reach_s: float = 60.0
 
 
 FORBIDDEN = ForbiddenLimits()
