@@ -44,6 +44,14 @@ DYNAMIC = {
     "runpy": "runpy",
     "pydoc.locate": "pydoc.locate",
     "ctypes": "ctypes",
+    # Code compiled or loaded by torch at run time runs in its own interpreter: neither the
+    # scan nor the run-time watch sees what a TorchScript archive or a pickled model calls.
+    "torch.jit": "TorchScript (torch.jit)",
+    "torch._C.import_ir_module": "a TorchScript archive",
+    "torch._C.import_ir_module_from_buffer": "a TorchScript archive",
+    "torch.load": "torch.load (a pickled model)",
+    "torch.package": "torch.package",
+    "torch.hub": "torch.hub (code downloaded at run time)",
 }
 
 
