@@ -40,11 +40,9 @@ def test_a_torchscript_archive_is_sent_for_review():
 
 
 def test_a_scripted_helper_is_followed_and_sent_for_review():
-    cells = (
-        f"{HEAD}def step(x, h, c, w_ih, w_hh):\n    return torch.lstm_cell(x, (h, c), w_ih, w_hh)\n",
-        "scripted = torch.jit.script(step)\n",
-        "def lstm_cell(x_t, h_prev, c_prev, params):\n    return scripted(x_t, h_prev, c_prev, 0, 0)\n",
-    )
+    step = "def step(x, h, c, w_ih, w_hh):\n    return torch.lstm_cell(x, (h, c), w_ih, w_hh)\n"
+    graded = "def lstm_cell(x_t, h_prev, c_prev, params):\n    return scripted(x_t, h_prev)\n"
+    cells = (HEAD + step, "scripted = torch.jit.script(step)\n", graded)
     found = scan(*cells)
     assert "lstm_cell" in definite(found)
     assert any("TorchScript (torch.jit)" in note for note in found.get(REVIEW, []))
