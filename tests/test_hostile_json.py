@@ -119,3 +119,18 @@ def test_hostile_json_beside_a_good_notebook_leaves_every_row_and_grade(tmp_path
     owned = graded["ownedlist"]  # its cells are intact, found by their first lines
     assert owned["row"]["status"] == "graded" and marks(owned) == FULL
     assert all(row["row"]["status"] != "error" for row in graded.values())
+
+
+def test_the_similarity_reader_notes_any_json_and_goes_on(tmp_path):
+    from grader.similarity.sources import Document
+    from grader.similarity.sources import read_notebook as similarity_read
+
+    doc = Document("asha", tmp_path)
+    similarity_read(_nested_notebook(tmp_path / "nested.ipynb"), "nested.ipynb", doc)
+    assert doc.notes == [
+        "nested.ipynb is not a readable notebook (its lists and objects nest more than 64"
+        " deep); it was skipped"
+    ]
+    odd = {"cells": [{"cell_type": "code", "source": [1, None, "x = 1"]}]}
+    similarity_read(_write(tmp_path / "odd.ipynb", odd), "odd.ipynb", doc)
+    assert [part.text for part in doc.code] == ["x = 1"]
