@@ -10,6 +10,7 @@ import time
 import pytest
 from test_red_team import attack, grade
 
+from grader.engine import seal_blame
 from grader.engine.gradersandbox import seal
 from grader.engine.results import Limits
 from grader.engine.run import Run
@@ -87,3 +88,17 @@ def test_a_seal_a_fresh_run_cannot_make_either_is_the_graders_fault():
     assert run.grader_fault is not None
     assert run.grader_fault.startswith("the probe process did not start: [Errno 1]")
     assert "a fresh trial run failed too" in run.grader_fault
+
+
+def test_the_fresh_run_not_sealed_either_is_the_graders_fault_without_another_run():
+    """The fresh run's own seal failing ends the blame there: no run after run."""
+    limits = Limits()
+    run = Run(limits, None, time.monotonic(), None)
+    seal_blame._trying.fresh_run = True  # as while the fresh run is made
+    try:
+        run.seal_refused("the probe process did not start: [Errno 1] seccomp filter")
+        blame_the_seal(run, limits, None, ())
+    finally:
+        seal_blame._trying.fresh_run = False
+        run.close()
+    assert run.grader_fault == "the probe process did not start: [Errno 1] seccomp filter"

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import errno
 import re
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 from grader.engine.results import Limits
 from grader.engine.run import Run
 
+# Set in a thread while it makes the fresh run, whose own seal failing is the grader's fault.
+_trying = threading.local()
 # What the cells can do to the runner that a seal then fails on, by the seal's errno.
 _CAUSES = {
     errno.EMFILE: "the cells left too many files open",
@@ -39,10 +42,16 @@ def blame_the_seal(
     from grader.engine import trial  # it runs submissions itself, through grader.engine
 
     refusal = run.seal_refusal or ""
+    if getattr(_trying, "fresh_run", False):  # this is the fresh run, and it was not sealed
+        run.fault(refusal)
+        return
+    _trying.fresh_run = True
     try:
         problem = trial.fresh_run_problem(limits, runtime=runtime, shared_cells=shared_cells)
     except Exception as error:  # the grader's own notebook cannot run: not the student's doing
         problem = f"{type(error).__name__}: {error}"
+    finally:
+        _trying.fresh_run = False
     if problem is not None:
         run.fault(f"{refusal}; a fresh trial run failed too: {problem}"[:1000])
         return
