@@ -21,11 +21,11 @@ def load_json(data: bytes | str) -> Any:
         try:
             data = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise NotJSON("it is not UTF-8 text") from None
+            raise NotJSON("the file is not UTF-8 text") from None
     try:
         value = json.loads(data)
     except json.JSONDecodeError as error:
-        raise NotJSON(f"it is not JSON ({error})") from None
+        raise NotJSON(f"the file is not JSON ({error})") from None
     except RecursionError:
         raise NotJSON(_too_deep()) from None
     if _depth_over(value, JSON_INPUT.max_depth):
@@ -40,7 +40,7 @@ def object_at(value: Any, key: str) -> dict[str, Any]:
 
 
 def _too_deep() -> str:
-    return f"its lists and objects nest more than {JSON_INPUT.max_depth} deep"
+    return f"the file's lists and objects nest more than {JSON_INPUT.max_depth} deep"
 
 
 def _depth_over(value: Any, most: int) -> bool:

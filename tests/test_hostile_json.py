@@ -90,7 +90,7 @@ def test_grader_metadata_of_the_wrong_type_is_no_record(tmp_path):
 
 
 def test_a_bundle_whose_manifest_nests_deep_is_rejected(tmp_path):
-    with pytest.raises(Rejected, match="manifest.json is not a bundle manifest: its lists"):
+    with pytest.raises(Rejected, match="manifest.json is not a bundle manifest: the file.s lists"):
         extract_bundle(_nested_bundle(tmp_path / "deep.zip"), tmp_path / "out")
     bundle = io.BytesIO()
     with zipfile.ZipFile(bundle, "w") as archive:
@@ -128,7 +128,7 @@ def test_the_similarity_reader_notes_any_json_and_goes_on(tmp_path):
     doc = Document("asha", tmp_path)
     similarity_read(_nested_notebook(tmp_path / "nested.ipynb"), "nested.ipynb", doc)
     assert doc.notes == [
-        "nested.ipynb is not a readable notebook (its lists and objects nest more than 64"
+        "nested.ipynb is not a readable notebook (the file's lists and objects nest more than 64"
         " deep); it was skipped"
     ]
     odd = {"cells": [{"cell_type": "code", "source": [1, None, "x = 1"]}]}
