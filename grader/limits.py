@@ -82,8 +82,17 @@ class ReplyLimits:
     # Largest reply frame the grader reads: a result with its record and the wire's framing.
     reply_bytes: int = 16 * MiB
     # What the grader keeps of one submission's replies, as float64: past it, a call's value is
-    # refused, so that its memory for a submission is bounded whatever the replies.
+    # refused, so that its memory for a submission is bounded whatever the replies. Each array
+    # counts its numbers, its key and object_bytes besides.
     kept_bytes: int = 64 * MiB
+    # What one array object of a reply costs the trusted side besides its numbers: numpy's
+    # object, its place in a message, a case and a figure. 60,000 empty arrays are not free.
+    object_bytes: int = 1 * KiB
+    # Arrays in one reply: a graded function returns a handful (an LSTM's four gates); more
+    # is a reply of the wrong structure, refused before anything is made of it.
+    arrays_per_reply: int = 64
+    key_chars: int = 64  # of a dict reply's key: the expected keys are names like "h_seq"
+    named_keys: int = 8  # keys a message about a dict reply names, at most
 
 
 REPLIES = ReplyLimits()
@@ -143,6 +152,12 @@ class ForbiddenLimits:
     aliases_timeout_s: float = 180.0  # importing torch on a busy two-core machine
     memo_entries: int = 2048  # the scan's cache of cells, trees and functions
     memo_largest_chars: int = 64 * KiB  # a larger cell or tree is worked out anew, never kept
+    # Dotted parts of a path the scan follows (``torch.nn.modules.rnn.LSTMCell`` has 5): a
+    # chain of thousands of attributes would make paths as long, each a copy of the last.
+    path_parts: int = 64
+    # Seconds the scan of one graded function may take (linear in the code, a second for
+    # the largest notebooks): past it, the instructor is asked to review the function.
+    reach_s: float = 60.0
 
 
 FORBIDDEN = ForbiddenLimits()
@@ -192,9 +207,25 @@ class GradingLimits:
     feedback_output_chars: int = 20_000  # of the notebook's own output, folded in the feedback
     public_cases: int = 2  # public cases per function in the released notebook
     cases_kept: int = 4  # seeds whose cases a process keeps
+    # The paste-ready failing case is printed whole only when it is small enough to paste;
+    # any case, whole or summarised, is cut to these in the feedback.
+    rerun_lines: int = 200
+    rerun_bytes: int = 32 * KiB
 
 
 GRADING = GradingLimits()
+
+
+@dataclass(frozen=True)
+class JsonInputLimits:
+    """JSON anyone may have written (a handed-in notebook, a bundle's manifest), as read."""
+
+    # Nesting of lists and objects: a notebook is 6 deep, Colab's widget state a few more;
+    # past Python's own recursion, readers (nbformat's among them) fail with a traceback.
+    max_depth: int = 64
+
+
+JSON_INPUT = JsonInputLimits()
 
 
 @dataclass(frozen=True)
@@ -444,6 +475,7 @@ GROUPS: dict[str, object] = {
     "FORBIDDEN": FORBIDDEN,
     "SHOWN": SHOWN,
     "PREPARATION": PREPARATION,
+    "JSON_INPUT": JSON_INPUT,
     "GRADING": GRADING,
     "INTAKE": INTAKE,
     "FETCH": FETCH,

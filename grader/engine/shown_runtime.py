@@ -21,6 +21,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import py_compile
 import re
 import sys
 from collections.abc import Callable
@@ -253,6 +254,26 @@ def copy_renamed(
         copy.parent.mkdir(parents=True, exist_ok=True)
         copy.write_bytes(renamed_data)
         copy.chmod(entry.stat().st_mode & 0o777)
+        if entry.suffix == ".py":
+            _bytecode_as_shown(entry, copy, renamer.text(str(entry).encode()).decode())
+
+
+def _bytecode_as_shown(source: Path, copy: Path, shown: str) -> None:
+    """Put over the host's bytecode of ``source`` (compiled from the host's text, so naming
+    host paths in its constants: an editable install's finder names the checkout) bytecode
+    compiled from ``copy``, the text the sandbox shows at ``shown``; where this Python's
+    bytecode is not the runtime's, an empty file, which Python takes for stale bytecode and
+    compiles the shown source instead."""
+    for cached in source.parent.glob(f"__pycache__/{source.stem}.*.pyc"):
+        target = copy.parent / "__pycache__" / cached.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if cached.name == f"{source.stem}.{sys.implementation.cache_tag}.pyc":
+            try:
+                py_compile.compile(str(copy), cfile=str(target), dfile=shown, doraise=True)
+                continue
+            except py_compile.PyCompileError:
+                pass
+        target.write_bytes(b"")
 
 
 @dataclass(frozen=True)

@@ -53,14 +53,7 @@ def check(
     this process's next submission uses."""
     started = time.monotonic()
     try:
-        with tempfile.TemporaryDirectory(prefix="grader-trial-") as folder:
-            notebook = Path(folder) / "trial.ipynb"
-            cell = nbformat.v4.new_code_cell(_CELL)
-            nbformat.write(nbformat.v4.new_notebook(cells=[cell]), notebook)
-            calls = [ProbeCall("grader_trial", (_INPUT,))]
-            result = run_submission(
-                notebook, calls, limits, runtime=runtime, shared_cells=shared_cells
-            )
+        problem = fresh_run_problem(limits, runtime=runtime, shared_cells=shared_cells)
     except UserError:
         raise
     except Exception as error:  # the grader's own code failed on its own notebook
@@ -68,12 +61,25 @@ def check(
             f"the grader could not run its trial notebook: {type(error).__name__}: {error}. "
             + _advice(runtime)
         ) from None
-    problem = _problem(result)
     if problem is not None:
         raise GraderUnavailable(
             f"the grader could not run its trial notebook: {problem}. {_advice(runtime)}"
         )
     return time.monotonic() - started
+
+
+def fresh_run_problem(
+    limits: Limits, *, runtime: Path | None = None, shared_cells: Sequence[str] = ()
+) -> str | None:
+    """What went wrong running the trial notebook in a fresh sandbox with ``limits``; None
+    when it ran, was sealed and answered right."""
+    with tempfile.TemporaryDirectory(prefix="grader-trial-") as folder:
+        notebook = Path(folder) / "trial.ipynb"
+        cell = nbformat.v4.new_code_cell(_CELL)
+        nbformat.write(nbformat.v4.new_notebook(cells=[cell]), notebook)
+        calls = [ProbeCall("grader_trial", (_INPUT,))]
+        result = run_submission(notebook, calls, limits, runtime=runtime, shared_cells=shared_cells)
+    return _problem(result)
 
 
 def _problem(result: RunResult) -> str | None:

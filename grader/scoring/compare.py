@@ -6,12 +6,13 @@ share per key. A value passes when ``|got - expected| <= atol + rtol * |expected
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from grader.limits import REPLIES
 from grader.scoring import behaviour, shapes
 from grader.scoring.values import HiddenCase, as_value, copy_args
 
@@ -126,8 +127,18 @@ def describe(value: object) -> str:
     if isinstance(value, tuple):
         return f"a tuple of {len(value)}"
     if isinstance(value, dict):
-        return f"a dict with keys {', '.join(map(str, value)) or '(none)'}"
+        return f"a dict with keys {named_keys(value)}"
     return type(value).__name__
+
+
+def named_keys(keys: Iterable[object]) -> str:
+    """At most :data:`REPLIES`' ``named_keys`` of ``keys``, each cut to ``key_chars``: a
+    message about a reply stays short whatever the reply holds."""
+    names = [str(key) for key in keys]
+    most, chars = REPLIES.named_keys, REPLIES.key_chars
+    shown = ", ".join(name if len(name) <= chars else name[:chars] + "..." for name in names[:most])
+    more = f" and {len(names) - most} more" if len(names) > most else ""
+    return (shown + more) or "(none)"
 
 
 def _wanted(expected: object, names: Sequence[str]) -> str:
