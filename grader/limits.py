@@ -352,6 +352,19 @@ class CourseDefaults:
 COURSE = CourseDefaults()
 
 
+@dataclass(frozen=True)
+class WrittenLimits:
+    """Written answers: the self-check reading them, and what the grader keeps for marking."""
+
+    colab_wait_s: float = 10.0  # Colab hands the notebook to the kernel in well under a second
+    answer_chars: int = 20_000  # of one answer's text kept for marking: about four pages
+    output_bytes: int = 4 * MiB  # of one answer's saved outputs (a few figures) kept
+    shown_comments: int = 5  # most used comments listed per question
+
+
+WRITTEN = WrittenLimits()
+
+
 # --- every group, by name (listed by main, copied for the sandbox by grader.engine.sandbox_limits)
 
 GROUPS: dict[str, object] = {
@@ -372,6 +385,7 @@ GROUPS: dict[str, object] = {
     "WEB": WEB,
     "SIMILARITY": SIMILARITY,
     "COURSE": COURSE,
+    "WRITTEN": WRITTEN,
 }
 
 
