@@ -26,7 +26,9 @@ from grader.assignment import (
     owned_checksums,
     owned_sources,
     released_notebook,
+    written,
 )
+from grader.course import written_answers
 from grader.engine import preparation, trial
 from grader.errors import UserError
 from grader.gradebook import GRADER_ERROR, Gradebook, Row
@@ -121,9 +123,15 @@ def grade(
                 file=sys.stderr,
             )
         progress = Progress(len(todo))
+        questions = written.questions_of(config)
+        handed_in = {s.student: s.notebook for s, _ in todo}
         try:
             for row in graded(todo):
                 book.record(run_id, row)
+                if questions:  # kept for marking in `grader serve`
+                    written_answers.record_submission(
+                        out, row.student, handed_in[row.student], row.sha256, questions
+                    )
                 progress.update(row)
         finally:
             progress.close()
@@ -190,6 +198,9 @@ def cli(args: argparse.Namespace) -> int:
     )
     config = load_config(Path(args.assignment))
     print(summary_table(rows, [f.name for f in config.functions]))
+    questions = written.questions_of(config)
+    if questions:
+        print(written.not_marked_note(questions) + "; mark them in `grader serve`.")
     timed = phases_line(rows)
     if timed:
         print(timed)

@@ -360,6 +360,7 @@ class WrittenLimits:
     answer_chars: int = 20_000  # of one answer's text kept for marking: about four pages
     output_bytes: int = 4 * MiB  # of one answer's saved outputs (a few figures) kept
     shown_comments: int = 5  # most used comments listed per question
+    busy_timeout_s: float = 30.0  # a writer waits this long for another's transaction
 
 
 WRITTEN = WrittenLimits()

@@ -24,6 +24,7 @@ as everywhere else.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_markdown_cell
 
+from grader.assignment.config import AssignmentConfig
 from grader.errors import UserError
 
 ANSWER_STUB = "YOUR ANSWER HERE"
@@ -230,3 +232,25 @@ def answer_cells(notebook: nbformat.NotebookNode) -> dict[str, nbformat.Notebook
 def is_unanswered(text: str) -> bool:
     """The answer is still what the release carried, or blank."""
     return text.strip() in ("", ANSWER_STUB, CODE_STUB)
+
+
+def questions_of(config: AssignmentConfig) -> tuple[WrittenQuestion, ...]:
+    """The written answers of an assignment's source notebook (read again when it changes)."""
+    source = config.source
+    return _questions_of(source.resolve(), source.stat().st_mtime)
+
+
+@functools.lru_cache(maxsize=16)
+def _questions_of(source: Path, _mtime: float) -> tuple[WrittenQuestion, ...]:
+    from grader.assignment.source import read_notebook
+
+    return written_questions(read_notebook(source), source)
+
+
+def not_marked_note(questions: Sequence[WrittenQuestion]) -> str:
+    """What a score says while the written answers are not marked: never a 0 for them."""
+    points = sum(q.points for q in questions)
+    return (
+        f"Written answers not marked yet ({', '.join(q.id for q in questions)}; {points:g}"
+        f" points): the score counts the auto-graded functions only until a person marks them"
+    )
