@@ -226,6 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
     from grader.course import commands as course_commands  # marks, final, mail (issue 14)
 
     course_commands.add_parsers(command)
+    from grader.course import written_command  # written answers' marks, blind reveals
+
+    written_command.add_parsers(command)
 
     watch = command("watch", _watch, "Answer each hand-in in the mailbox with its feedback.")
     from grader.watch.command import add_arguments as watch_arguments

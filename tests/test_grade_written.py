@@ -5,7 +5,6 @@ for marking; the score says the written answers are not marked yet, never a 0 fo
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from sandbox_fence import FENCE
+from written_kit import with_written_question
 
 from grader import assignment as assign
 from grader.assignment import written
@@ -20,26 +20,6 @@ from grader.course.written_answers import AnswerStore
 
 ROOT = Path(__file__).resolve().parent.parent
 ANSWER = r"Because $\prod_t W_{rec}$ shrinks: each step multiplies the gradient by $W_{rec} < 1$."
-
-
-def with_written_question(folder: Path) -> Path:
-    """``folder``: lstm_gates with a written question about forget_gate after its last cell."""
-    shutil.copytree(ROOT / "assignments" / "lstm_gates", folder)
-    notebook = nbformat.read(folder / "source.ipynb", as_version=4)
-    answer = nbformat.v4.new_markdown_cell("The model answer: the forget gate keeps C_{t-1}.")
-    answer.metadata = {
-        "grader": {
-            "written": {
-                "id": "forget-one",
-                "points": 2,
-                "about": ["forget_gate"],
-                "scheme": [{"points": 2, "words": "f = 1 keeps the cell state whole"}],
-            }
-        }
-    }
-    notebook.cells += [nbformat.v4.new_markdown_cell("What does f_t = 1 mean?"), answer]
-    nbformat.write(notebook, folder / "source.ipynb")
-    return folder
 
 
 @pytest.fixture(scope="module")

@@ -23,6 +23,7 @@ class Component:
     weight: float
     deadline: datetime | None
     lms_points: float = 100.0  # the points possible of its column in Canvas or Moodle
+    blind: bool | None = None  # marked blind; None: as the course says
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class Course:
     scale: float
     late: LatePolicy
     components: tuple[Component, ...]
+    blind: bool = False  # markers of written answers see pseudonyms (grader.course.blind)
 
     @property
     def total_weight(self) -> float:
@@ -60,7 +62,7 @@ def load_course(path: Path) -> Course:
     top = Table(path, "", read(path, "course file"))
     top.only(("course", "late", "component"))
     head = top.table("course")
-    head.only(("title", "roster", "projects", "assignments", "scale"))
+    head.only(("title", "roster", "projects", "assignments", "scale", "blind"))
     late = top.table("late")
     late.only(("grace_hours", "penalty_per_day", "max_penalty", "no_credit_after_days"))
     policy = LatePolicy(
@@ -75,7 +77,7 @@ def load_course(path: Path) -> Course:
         raise late.error(f"'late.max_penalty' is {policy.max_penalty:g}: at most 100 (percent)")
     components: list[Component] = []
     for table in top.tables("component"):
-        table.only(("id", "title", "kind", "weight", "deadline", "lms_points"))
+        table.only(("id", "title", "kind", "weight", "deadline", "lms_points", "blind"))
         kind = table.text("kind")
         if kind not in KINDS:
             raise table.error(f"'{table.where}.kind' is {kind!r}; use one of {', '.join(KINDS)}")
@@ -86,6 +88,7 @@ def load_course(path: Path) -> Course:
             table.positive("weight"),
             table.when("deadline"),
             table.positive("lms_points", 100),
+            table.flag("blind"),
         )
         if any(c.id == component.id for c in components):
             raise table.error(f"component '{component.id}' is listed twice")
@@ -102,6 +105,7 @@ def load_course(path: Path) -> Course:
         scale=head.positive("scale", 100),
         late=policy,
         components=tuple(components),
+        blind=bool(head.flag("blind")),
     )
 
 

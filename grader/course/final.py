@@ -9,11 +9,13 @@ late policy is applied per component, with the reason; missing work counts 0, wi
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from grader.course import late
+from grader.assignment.written import WrittenQuestion
+from grader.course import late, written_marks
 from grader.course.book import BOOK_NAME, CourseBook
 from grader.course.config import Component, Course
 from grader.course.marks import project_score
@@ -137,6 +139,7 @@ def final_grades(course: Course, out: Path, rubric: Rubric | None) -> list[Final
     """Every roster student's grade, in the roster's order."""
     roster = course.roster()
     autos = {c.id: auto_rows(out, c) for c in course.components if c.kind == "auto"}
+    asked = {c.id: written_marks.questions(course, c) for c in course.components}
     grades = []
     with CourseBook(out / BOOK_NAME) as book:
         for person in roster.students:
@@ -145,7 +148,10 @@ def final_grades(course: Course, out: Path, rubric: Rubric | None) -> list[Final
                 if component.kind == "auto":
                     rows = autos[component.id]
                     row = None if rows is None else rows.get(person.id)
-                    parts.append(auto_part(course, component, row, rows is not None))
+                    part = auto_part(course, component, row, rows is not None)
+                    if asked[component.id] and row is not None and part.status == "graded":
+                        part = _with_written(part, row, asked[component.id], book, person.id)
+                    parts.append(part)
                 else:
                     assert rubric is not None  # loaded whenever the course has a project
                     parts.append(project_part(course, component, book, rubric, person.id))
@@ -154,6 +160,15 @@ def final_grades(course: Course, out: Path, rubric: Rubric | None) -> list[Final
             total = round(weighted / course.total_weight * course.scale, 2)
             grades.append(FinalGrade(person, tuple(parts), total))
     return grades
+
+
+def _with_written(
+    part: Part, row: Row, asked: Sequence[WrittenQuestion], book: CourseBook, student: str
+) -> Part:
+    """An assignment's part with its written answers' marks counted."""
+    score = written_marks.written_score(asked, book.marks(student, part.component))
+    raw, note = written_marks.with_written(row.score, row.max_score, score)
+    return replace(part, raw=raw, note="; ".join(n for n in (part.note, note) if n))
 
 
 # The statuses of a component that has no grade for anyone yet: an auto-graded assignment
