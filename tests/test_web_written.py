@@ -89,6 +89,11 @@ def test_blind_pages_show_pseudonyms_never_a_name_id_or_address(course, browser)
         assert "[redacted]" in html
         assert page.locator("article.answer img[alt*='C_{t-1}']").count() == 2
         assert SCHEME_WORDS in html
+        # and as a marker prints it: pdftotext of the page finds no roster word either
+        pdf = course["base"] / "blind-page.pdf"
+        page.pdf(path=str(pdf))
+        printed = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True)
+        assert "Student " in printed.stdout and leaks(printed.stdout) == []
     finally:
         context.close()
 
