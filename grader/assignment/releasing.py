@@ -194,8 +194,15 @@ def cli(args: argparse.Namespace) -> int:
     assignment = load_assignment(Path(args.assignment))
     out = _write_release(assignment, Path(args.out))
     config = assignment.config
+    asked = written.questions_of(config)
+    marked = (
+        f" and {len(asked)} written answers ({sum(q.points for q in asked):g} points, marked by"
+        f" a person in `grader serve`)"
+        if asked
+        else ""
+    )
     print(
-        f"Released {out}: {len(config.functions)} graded functions, {config.max_score:g} points."
-        f" Students open it in Colab or Jupyter and run check() after each function."
+        f"Released {out}: {len(config.functions)} graded functions, {config.max_score:g} points"
+        f"{marked}. Students open it in Colab or Jupyter and run check() after each function."
     )
     return 0
