@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
-from sandbox_fence import FENCE
-from written_kit import with_written_question
+from written_kit import grade, with_written_question
 
 from grader import assignment as assign
 from grader.assignment import written
@@ -32,16 +30,7 @@ def graded(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     written.answer_cells(released)["forget-one"].source = ANSWER
     nbformat.write(released, answered)
     out = tmp / "out"
-    done = subprocess.run(
-        [*FENCE, sys.executable, "-m", "grader.cli", "grade", "--assignment", str(folder)]
-        + ["--out", str(out), str(answered), str(empty)],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        cwd=ROOT,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    done = grade("--assignment", str(folder), "--out", str(out), str(answered), str(empty))
     return out, done
 
 

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from grader.assignment.written import WrittenQuestion
-from grader.course import written_marks
+from grader.course import blind, written_marks
 from grader.course.book import CourseBook
+from grader.course.config import load_course
 from grader.errors import UserError
 from grader.roster import load_roster
 
@@ -91,4 +92,60 @@ def test_unmarked_answers_count_neither_way():
     assert written_marks.with_written(6, 10, score) == (
         0.6,
         "written answers not marked yet (why-vanish, gate-one)",
+    )
+
+
+COURSE = """
+[course]
+title = "Blind"
+roster = "roster.csv"
+{course}
+
+[late]
+penalty_per_day = 10
+
+[[component]]
+id = "a1"
+title = "A1"
+kind = "auto"
+weight = 1
+{a1}
+
+[[component]]
+id = "a2"
+title = "A2"
+kind = "{kind}"
+weight = 1
+{a2}
+"""
+
+
+def _course(tmp_path: Path, course="", a1="", a2="", kind="auto"):
+    _roster(tmp_path)
+    path = tmp_path / "course.toml"
+    path.write_text(COURSE.format(course=course, a1=a1, a2=a2, kind=kind))
+    return load_course(path)
+
+
+def test_blind_is_switched_per_course_and_per_component(tmp_path):
+    course = _course(tmp_path, course="blind = true", a2="blind = false")
+    assert [blind.is_blind(course, c) for c in course.components] == [True, False]
+    course = _course(tmp_path, a1="blind = true")
+    assert [blind.is_blind(course, c) for c in course.components] == [True, False]
+    with pytest.raises(UserError, match="must be true or false"):
+        _course(tmp_path, a1='blind = "yes"')
+    with pytest.raises(UserError, match="project reports are marked by name"):
+        _course(tmp_path, a2="blind = true", kind="project")
+
+
+def test_pseudonyms_are_stable_per_component_and_redaction_covers_the_roster(tmp_path):
+    first = blind.pseudonym(tmp_path, "a1", "s001")
+    assert first == blind.pseudonym(tmp_path, "a1", "s001")  # the key is kept in the folder
+    assert first != blind.pseudonym(tmp_path, "a2", "s001")
+    assert first != blind.pseudonym(tmp_path, "a1", "s002")
+    roster = load_roster(_roster(tmp_path))
+    redact = blind.redactor(roster.students)
+    assert (
+        redact("I am NAME S001 (s001@example.edu), s001.")
+        == "I am [redacted] ([redacted]), [redacted]."
     )

@@ -247,9 +247,13 @@ def cli(args: argparse.Namespace) -> int:
             for q in written.written_questions(notebook, Path(args.from_nbgrader))
         ]
     )
+    cases = (
+        f" write the cases in {out / GRADING_NAME} from the tests kept there as comments, then"
+        if points
+        else ""
+    )
     print(
-        f"Wrote {out}/ ({CONFIG_NAME}, {GRADING_NAME}, source.ipynb) for {listed}. Next: write"
-        f" the cases in {out / GRADING_NAME} from the tests kept there as comments, then"
+        f"Wrote {out}/ ({CONFIG_NAME}, {GRADING_NAME}, source.ipynb) for {listed}. Next:{cases}"
         f" `grader assign {out} --out release/`."
     )
     return 0

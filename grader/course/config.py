@@ -90,6 +90,11 @@ def load_course(path: Path) -> Course:
             table.positive("lms_points", 100),
             table.flag("blind"),
         )
+        if component.blind and kind == "project":
+            raise table.error(
+                f"'{table.where}.blind': blind marking covers written answers in assignments;"
+                f" project reports are marked by name (remove the key)"
+            )
         if any(c.id == component.id for c in components):
             raise table.error(f"component '{component.id}' is listed twice")
         components.append(component)
@@ -101,7 +106,9 @@ def load_course(path: Path) -> Course:
         title=head.text("title"),
         roster_path=roster_path,
         projects_dir=(path.parent / head.text("projects", "projects")).resolve(),
-        assignments_dir=(path.parent / head.text("assignments", _assignments_default(path))).resolve(),
+        assignments_dir=(
+            path.parent / head.text("assignments", _assignments_default(path))
+        ).resolve(),
         scale=head.positive("scale", 100),
         late=policy,
         components=tuple(components),

@@ -10,8 +10,6 @@ for each question a points column named by its id and a ``<id> comment`` column,
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +18,7 @@ from grader.assignment.config import load_config
 from grader.assignment.written import WrittenQuestion, questions_of
 from grader.course.book import CourseBook, Mark, MarkChange
 from grader.course.config import Component, Course
-from grader.course.marks import COMMENT_SUFFIX, roster_student
+from grader.course.marks import COMMENT_SUFFIX, roster_student, write_csv
 from grader.course.marks import _points as parsed_points
 from grader.course.marks import _read_rows as read_rows
 from grader.errors import UserError
@@ -137,12 +135,7 @@ def export_csv(
             row[question.id + COMMENT_SUFFIX] = "" if mark is None else mark.comment
         row["total"] = f"{written_score(questions, marks).points:g}"
         rows.append(row)
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=header(questions), lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(buffer.getvalue(), encoding="utf-8")
+    write_csv(path, header(questions), rows)
     return len(rows)
 
 
