@@ -69,3 +69,35 @@ def test_the_demo_marks_the_written_answers_blind_and_final_counts_them(demo_cou
         assert "not marked yet" not in part.note
     assert "written answers not marked yet (why-vanish)" in grades["esha"].parts[index].note
     assert written_marks.questions(course, component)[0].id == "why-vanish"
+
+
+def test_the_demo_course_marks_the_question_blind_in_the_browser(demo_course, tmp_path):
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    from test_web import CHROMIUM, CHROMIUM_ARGS
+    from test_web_written import leaks_of
+    from web_kit import TOKEN, serving
+
+    folder, out = demo_course
+    roster = (ROOT / "examples" / "course" / "roster.csv").read_text()
+    with (
+        serving(folder, out, log=tmp_path / "serve.log") as url,
+        playwright_api.sync_playwright() as p,
+    ):
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.goto(f"{url}/?token={TOKEN}")
+        page.goto(f"{url}/written/rnn_gradients/why-vanish")
+        assert "Why does the gradient that reaches back" in page.inner_text("body")
+        assert leaks_of(roster, page.content()) == []
+        article = page.locator("article.answer").first
+        label = article.locator("h3").inner_text().split()[:2]
+        article.locator("input[type=number]").fill("1.5")
+        article.locator("textarea").fill("Half: say what the forget gate does.")
+        page.click("button[type=submit]")
+        page.wait_for_url("**saved=1")
+        assert "1.5" in page.inner_text("#distribution")
+        browser.close()
+    with CourseBook(out / BOOK_NAME) as book:
+        (saved,) = [m for m in book.marks(component="rnn_gradients") if m.points == 1.5]
+    assert " ".join(label) == blind.pseudonym(out, "rnn_gradients", saved.student)
+    assert saved.marked_by == "prof-a" and saved.comment == "Half: say what the forget gate does."
