@@ -358,7 +358,7 @@ class WrittenLimits:
 
     colab_wait_s: float = 10.0  # Colab hands the notebook to the kernel in well under a second
     answer_chars: int = 20_000  # of one answer's text kept for marking: about four pages
-    output_bytes: int = 4 * MiB  # of one answer's saved outputs (a few figures) kept
+    output_bytes: int = 4 * MiB  # of one cell's saved outputs kept with an answer: a few figures
     shown_comments: int = 5  # most used comments listed per question
     busy_timeout_s: float = 30.0  # a writer waits this long for another's transaction
 

@@ -4,18 +4,21 @@ for marking; the score says the written answers are not marked yet, never a 0 fo
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 from pathlib import Path
 
 import nbformat
 import pytest
+from submission_kit import png_bytes
 from written_kit import grade, with_written_question
 
 from grader import assignment as assign
 from grader.assignment import written
 from grader.course.written_answers import AnswerStore
 
+PNG = base64.b64encode(png_bytes()).decode()
 ROOT = Path(__file__).resolve().parent.parent
 ANSWER = r"Because $\prod_t W_{rec}$ shrinks: each step multiplies the gradient by $W_{rec} < 1$."
 
@@ -28,6 +31,10 @@ def graded(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     answered, empty = tmp / "asha.ipynb", tmp / "bhavin.ipynb"
     nbformat.write(released, empty)
     written.answer_cells(released)["forget-one"].source = ANSWER
+    figure = next(c for c in released.cells if c.get("id") == "gates-figure")
+    figure.outputs = [
+        nbformat.v4.new_output("display_data", data={"image/png": PNG, "text/plain": "<Figure>"})
+    ]
     nbformat.write(released, answered)
     out = tmp / "out"
     done = grade("--assignment", str(folder), "--out", str(out), str(answered), str(empty))
@@ -40,6 +47,7 @@ def test_each_written_answer_is_kept_for_marking(graded):
         answers = {a.student: a for a in store.answers("forget-one")}
     assert answers["asha"].text == ANSWER and not answers["asha"].empty
     assert "def forget_gate(" in answers["asha"].code  # the function the question is about
+    assert {"png": PNG} in answers["asha"].outputs  # and the figure of the cell it names
     assert answers["bhavin"].empty
 
 

@@ -60,12 +60,13 @@ def with_written_question(folder: Path) -> Path:
             "written": {
                 "id": QUESTION,
                 "points": 2,
-                "about": ["forget_gate"],
+                "about": ["forget_gate", "gates-figure"],
                 "scheme": [{"points": 2, "words": SCHEME_WORDS}],
             }
         }
     }
-    notebook.cells += [nbformat.v4.new_markdown_cell("What does $f_t = 1$ mean?"), answer]
+    figure = nbformat.v4.new_code_cell("print('the gates, plotted')", id="gates-figure")
+    notebook.cells += [figure, nbformat.v4.new_markdown_cell("What does $f_t = 1$ mean?"), answer]
     nbformat.write(notebook, folder / "source.ipynb")
     return folder
 

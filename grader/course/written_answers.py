@@ -83,20 +83,24 @@ def _outputs(cell: Mapping) -> tuple[dict[str, str], ...]:
     return tuple(kept)
 
 
-def _defining_code(cells: Sequence, names: Iterable[str]) -> str:
-    """The code cells that define any of ``names``, joined."""
+def _cells_about(cells: Sequence, names: Iterable[str]) -> list:
+    """The code cells the question is about: those defining a function of ``names``, or whose
+    cell id is one of them (an experiment and its figure)."""
     wanted = set(names)
     found = []
     for cell in cells:
         if cell.get("cell_type") != "code" or not wanted:
+            continue
+        if cell.get("id") in wanted:
+            found.append(cell)
             continue
         try:
             tree = ast.parse(_text(cell.get("source", "")))
         except SyntaxError:
             continue
         if any(isinstance(n, ast.FunctionDef) and n.name in wanted for n in tree.body):
-            found.append(_text(cell.get("source", "")))
-    return "\n\n".join(found)
+            found.append(cell)
+    return found
 
 
 def read_answers(
@@ -115,15 +119,16 @@ def read_answers(
         if cell is None:
             answers.append(Answer(student, question.id, "missing", ""))
             continue
-        code = _defining_code(notebook.cells, question.about) if notebook is not None else ""
+        about = _cells_about(notebook.cells, question.about) if notebook is not None else []
+        shown = ([cell] if cell.get("cell_type") == "code" else []) + about
         answers.append(
             Answer(
                 student,
                 question.id,
                 "code" if cell.get("cell_type") == "code" else "markdown",
                 _text(cell.get("source", "")),
-                _outputs(cell) if cell.get("cell_type") == "code" else (),
-                code,
+                tuple(output for c in shown for output in _outputs(c)),
+                "\n\n".join(_text(c.get("source", "")) for c in about),
             )
         )
     return answers
