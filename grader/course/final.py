@@ -13,15 +13,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from grader.assignment.written import WrittenQuestion
-from grader.course import late, written_marks
+from grader.course import late
 from grader.course.book import BOOK_NAME, CourseBook
 from grader.course.config import Component, Course
 from grader.course.marks import project_score
 from grader.course.rubric import Rubric
 from grader.gradebook import GRADER_ERROR, Gradebook, Row
 from grader.roster import Person
+
+if TYPE_CHECKING:  # the assignment package needs the instructor's extra; a student's does not
+    from grader.assignment.written import WrittenQuestion
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,8 @@ def project_part(
 def final_grades(course: Course, out: Path, rubric: Rubric | None) -> list[FinalGrade]:
     """Every roster student's grade, in the roster's order."""
     roster = course.roster()
+    from grader.course import written_marks  # reads assignment folders: instructor-only
+
     autos = {c.id: auto_rows(out, c) for c in course.components if c.kind == "auto"}
     asked = {c.id: written_marks.questions(course, c) for c in course.components}
     grades = []
@@ -166,6 +171,8 @@ def _with_written(
     part: Part, row: Row, asked: Sequence[WrittenQuestion], book: CourseBook, student: str
 ) -> Part:
     """An assignment's part with its written answers' marks counted."""
+    from grader.course import written_marks
+
     score = written_marks.written_score(asked, book.marks(student, part.component))
     raw, note = written_marks.with_written(row.score, row.max_score, score)
     return replace(part, raw=raw, note="; ".join(n for n in (part.note, note) if n))

@@ -7,8 +7,6 @@ import argparse
 import getpass
 from pathlib import Path
 
-from grader.course import blind, written_marks
-from grader.course.book import BOOK_NAME, CourseBook
 from grader.course.commands import add_common, course_file
 from grader.course.config import Component, Course, load_course
 from grader.errors import UserError
@@ -34,6 +32,8 @@ def add_parsers(command) -> None:  # noqa: ANN001 - cli.py's local `command` hel
 
 
 def _component(course: Course, component_id: str) -> Component:
+    from grader.course import written_marks
+
     component = course.component(component_id)
     if component is None or not written_marks.questions(course, component):
         known = [c.id for c in course.components if written_marks.questions(course, c)]
@@ -45,6 +45,11 @@ def _component(course: Course, component_id: str) -> Component:
 
 
 def cli(args: argparse.Namespace) -> int:
+    # Imported here: they read assignment folders (the instructor's extra), and every command
+    # line, a student's too, builds this command's parser.
+    from grader.course import blind, written_marks
+    from grader.course.book import BOOK_NAME, CourseBook
+
     course = load_course(course_file(args))
     out = Path(args.out)
     component = _component(course, args.component)
