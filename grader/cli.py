@@ -268,6 +268,9 @@ def build_parser() -> argparse.ArgumentParser:
     from grader.course import audit_command  # every change of a mark or score (issue 40)
 
     audit_command.add_parser(command)
+    from grader.course import written_command  # written answers' marks, blind reveals
+
+    written_command.add_parsers(command)
 
     watch = command("watch", _watch, "Answer each hand-in in the mailbox with its feedback.")
     from grader.watch.command import add_arguments as watch_arguments

@@ -26,8 +26,9 @@ from grader.assignment import (
     owned_checksums,
     owned_sources,
     released_notebook,
+    written,
 )
-from grader.course import audit
+from grader.course import audit, written_answers
 from grader.engine import preparation
 from grader.errors import UserError
 from grader.gradebook import GRADER_ERROR, Gradebook, Row
@@ -119,9 +120,15 @@ def grade(
                 done = len(submissions) - len(todo)
                 _say(f"resuming: {done} already graded, {len(todo)} to grade")
             progress = Progress(len(todo))
+            questions = written.questions_of(config)
+            handed_in = {s.student: s.notebook for s, _ in todo}
             try:
                 for row in graders.graded(todo):
                     book.record(run_id, row)
+                    if questions:  # kept for marking in `grader serve`
+                        written_answers.record_submission(
+                            out, row.student, handed_in[row.student], row.sha256, questions
+                        )
                     progress.update(row)
             finally:
                 progress.close()
@@ -201,6 +208,9 @@ def cli(args: argparse.Namespace) -> int:
     )
     config = load_config(Path(args.assignment))
     print(summary_table(rows, [f.name for f in config.functions]))
+    questions = written.questions_of(config)
+    if questions:
+        print(written.not_marked_note(questions) + "; mark them in `grader serve`.")
     timed = phases_line(rows)
     if timed:
         print(timed)

@@ -464,6 +464,20 @@ class LtiLimits:
 LTI = LtiLimits()
 
 
+@dataclass(frozen=True)
+class WrittenLimits:
+    """Written answers: the self-check reading them, and what the grader keeps for marking."""
+
+    colab_wait_s: float = 10.0  # Colab hands the notebook to the kernel in well under a second
+    answer_chars: int = 20_000  # of one answer's text kept for marking: about four pages
+    output_bytes: int = 4 * MiB  # of one cell's saved outputs kept with an answer: a few figures
+    shown_comments: int = 5  # most used comments listed per question
+    busy_timeout_s: float = 30.0  # a writer waits this long for another's transaction
+
+
+WRITTEN = WrittenLimits()
+
+
 # --- every group, by name (listed by main, copied for the sandbox by grader.engine.sandbox_limits)
 
 GROUPS: dict[str, object] = {
@@ -488,6 +502,7 @@ GROUPS: dict[str, object] = {
     "SIMILARITY": SIMILARITY,
     "COURSE": COURSE,
     "LTI": LTI,
+    "WRITTEN": WRITTEN,
 }
 
 

@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from grader import execute, export, forbidden, probing
-from grader.assignment import AssignmentConfig, load_assignment, owned_cell_problems
+from grader.assignment import AssignmentConfig, load_assignment, owned_cell_problems, written
 from grader.feedback.lateness import course_lateness
 from grader.forbidden.runtime import with_runtime
 from grader.gradebook import Row
@@ -269,6 +269,9 @@ class SubmissionGrading(execute.NoHooks):
             except execute.NotANotebook:  # the run already reported why
                 problems = []
             warnings += [f"Grader cell changed: {p}" for p in problems]
+        questions = written.questions_of(self.plan.config)
+        if questions:
+            warnings.append(written.not_marked_note(questions))
         if run.output_truncated:
             warnings.append(
                 "Your notebook printed more than the grader keeps; the rest was dropped."

@@ -15,7 +15,8 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
-from grader.scoring import behaviour, selfcheck, shapes
+from grader.limits import WRITTEN
+from grader.scoring import behaviour, selfcheck, shapes, written_check
 
 OWNED_ROLES = ("fixtures", "self-check")
 _OWNED_HEADER = re.compile(r"^# grader-owned: ([\w-]+)", re.MULTILINE)
@@ -57,33 +58,55 @@ def owned_cells(
     functions: Sequence[str],
     cases: str,
     settings: Mapping[str, object],
+    written: Sequence[str] = (),
 ) -> list[nbformat.NotebookNode]:
     """The self-check intro and the two owned cells; ``settings`` are make_check's keyword
-    arguments (tolerances, hint texts, ranges, output names)."""
+    arguments (tolerances, hint texts, ranges, output names); ``written`` the ids of the
+    written answers ``check()`` reports as still empty."""
     lines = "\n".join(cases[i : i + 100] for i in range(0, len(cases), 100))
     arguments = "".join(
         f"    {key}={_literal(value) if isinstance(value, Mapping) else repr(value)},\n"
         for key, value in settings.items()
     )
+    modules = (shapes, behaviour, selfcheck, *((written_check,) if written else ()))
     check_code = (
-        "\n\n\n".join(_module_text(m) for m in (shapes, behaviour, selfcheck))
+        "\n\n\n".join(_module_text(m) for m in modules)
         + f"\n\n\ncheck = make_check(\n    globals(),\n    PUBLIC_CASES,\n{arguments})\n"
     )
+    if written:
+        check_code += (
+            f"check = with_written_answers(check, globals(), {list(written)!r},"
+            f" {bool(functions)!r}, {WRITTEN.colab_wait_s!r})\n"
+        )
     intro = new_markdown_cell(
-        "## Self-check\n\n"
-        "Run the next two cells once, before the functions below. The first holds small public"
-        " test cases, the second defines `check`: after you write a function, run"
-        f' `check("{functions[0]}")` (or the name of your function) to test it. It prints'
-        " `PASS`, or `FAIL` with the largest error and a hint.\n\n"
-        "Both cells are **grader-owned**: do not edit or delete them. The grader checks that they"
-        " are intact, and it tests your functions on its own hidden cases.",
-        id="grader-self-check-intro",
+        "## Self-check\n\n" + _intro(functions, written), id="grader-self-check-intro"
     )
     return [
         intro,
         _owned_cell("fixtures", "Public test cases", f'PUBLIC_CASES = """\n{lines}\n"""\n'),
         _owned_cell("self-check", "Self-check: defines check(name)", check_code),
     ]
+
+
+def _intro(functions: Sequence[str], written: Sequence[str]) -> str:
+    if functions:
+        text = (
+            "Run the next two cells once, before the functions below. The first holds small"
+            " public test cases, the second defines `check`: after you write a function, run"
+            f' `check("{functions[0]}")` (or the name of your function) to test it. It prints'
+            " `PASS`, or `FAIL` with the largest error and a hint."
+        )
+    else:
+        text = "Run the next two cells once; they define `check`."
+    if written:
+        text += (
+            " The written answers are marked by a person; `check()` lists those still empty"
+            " (save the notebook first)."
+        )
+    return (
+        text + "\n\nBoth cells are **grader-owned**: do not edit or delete them. The grader"
+        " checks that they are intact, and it tests your functions on its own hidden cases."
+    )
 
 
 def owned_checksums(notebook: nbformat.NotebookNode) -> dict[str, str]:

@@ -26,6 +26,7 @@ class Component:
     weight: float
     deadline: datetime | None
     lms_points: float = 100.0  # the points possible of its column in Canvas or Moodle
+    blind: bool | None = None  # marked blind; None: as the course says
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class Course:
     # Days after a feedback mail within which a reply to it is a regrade request
     # ([regrade] window_days).
     regrade_window_days: float = COURSE.regrade_window_days
+    blind: bool = False  # markers of written answers see pseudonyms (grader.course.blind)
 
     @property
     def total_weight(self) -> float:
@@ -71,7 +73,7 @@ def load_course(path: Path) -> Course:
     top = Table(path, "", read(path, "course file"))
     top.only(("course", "late", "component", "regrade"))
     head = top.table("course")
-    head.only(("title", "roster", "projects", "assignments", "scale"))
+    head.only(("title", "roster", "projects", "assignments", "scale", "blind"))
     late = top.table("late")
     late.only(("grace_hours", "penalty_per_day", "max_penalty", "no_credit_after_days"))
     policy = LatePolicy(
@@ -88,7 +90,7 @@ def load_course(path: Path) -> Course:
     regrade.only(("window_days",))
     components: list[Component] = []
     for table in top.tables("component"):
-        table.only(("id", "title", "kind", "weight", "deadline", "lms_points"))
+        table.only(("id", "title", "kind", "weight", "deadline", "lms_points", "blind"))
         kind = table.text("kind")
         if kind not in KINDS:
             raise table.error(f"'{table.where}.kind' is {kind!r}; use one of {', '.join(KINDS)}")
@@ -99,7 +101,13 @@ def load_course(path: Path) -> Course:
             table.positive("weight"),
             table.when("deadline"),
             table.positive("lms_points", 100),
+            table.flag("blind"),
         )
+        if component.blind and kind == "project":
+            raise table.error(
+                f"'{table.where}.blind': blind marking covers written answers in assignments;"
+                f" project reports are marked by name (remove the key)"
+            )
         if any(c.id == component.id for c in components):
             raise table.error(f"component '{component.id}' is listed twice")
         components.append(component)
@@ -118,6 +126,7 @@ def load_course(path: Path) -> Course:
         late=policy,
         components=tuple(components),
         regrade_window_days=regrade.positive("window_days", COURSE.regrade_window_days),
+        blind=bool(head.flag("blind")),
     )
 
 

@@ -9,9 +9,11 @@ late policy is applied per component, with the reason; missing work counts 0, wi
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grader.course import late, overrides
 from grader.course.book import BOOK_NAME, CourseBook
@@ -20,6 +22,9 @@ from grader.course.marks import project_score
 from grader.course.rubric import Rubric
 from grader.gradebook import GRADER_ERROR, Gradebook, Row
 from grader.roster import Person
+
+if TYPE_CHECKING:  # the assignment package needs the instructor's extra; a student's does not
+    from grader.assignment.written import WrittenQuestion
 
 
 @dataclass(frozen=True)
@@ -162,7 +167,10 @@ def project_part(
 def final_grades(course: Course, out: Path, rubric: Rubric | None) -> list[FinalGrade]:
     """Every roster student's grade, in the roster's order."""
     roster = course.roster()
+    from grader.course import written_marks  # reads assignment folders: instructor-only
+
     autos = {c.id: auto_rows(out, c) for c in course.components if c.kind == "auto"}
+    asked = {c.id: written_marks.questions(course, c) for c in course.components}
     every_part = []
     with CourseBook(out / BOOK_NAME) as book:
         for person in roster.students:
@@ -171,7 +179,10 @@ def final_grades(course: Course, out: Path, rubric: Rubric | None) -> list[Final
                 if component.kind == "auto":
                     rows = autos[component.id]
                     row = None if rows is None else rows.get(person.id)
-                    parts.append(auto_part(course, component, row, rows is not None))
+                    part = auto_part(course, component, row, rows is not None)
+                    if asked[component.id] and row is not None and part.status == "graded":
+                        part = _with_written(part, row, asked[component.id], book, person.id)
+                    parts.append(part)
                 else:
                     assert rubric is not None  # loaded whenever the course has a project
                     parts.append(project_part(course, component, book, rubric, person.id))
@@ -211,6 +222,17 @@ _PENDING_NOTE = {
     "not marked": "not marked yet",
     "not graded yet": "not graded yet",
 }
+
+
+def _with_written(
+    part: Part, row: Row, asked: Sequence[WrittenQuestion], book: CourseBook, student: str
+) -> Part:
+    """An assignment's part with its written answers' marks counted."""
+    from grader.course import written_marks
+
+    score = written_marks.written_score(asked, book.marks(student, part.component))
+    raw, note = written_marks.with_written(row.score, row.max_score, score)
+    return replace(part, raw=raw, note="; ".join(n for n in (part.note, note) if n))
 
 
 # The statuses of a component that has no grade for anyone yet: an auto-graded assignment
