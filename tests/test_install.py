@@ -412,7 +412,8 @@ def _dashboard_in_chromium(url: str, token: str, students: list[str], shots: Pat
         page.fill("input[name=token]", token)
         page.keyboard.press("Enter")
         page.wait_for_load_state()
-        for path in ["/", "/students", *(f"/student/{s}" for s in students), "/mark/project2"]:
+        pages = ["/", "/students", "/written", "/requests", "/mark/project2"]
+        for path in [*pages, *(f"/student/{s}" for s in students)]:
             page.goto(url + path)
             assert "Traceback" not in page.content(), path
         page.goto(f"{url}/mark/project1/CS21B042")
@@ -490,7 +491,7 @@ def test_a_whole_term_from_the_readme_from_the_wheel_as_an_ordinary_user(
         assert got["asha"] == ("100", "graded"), (name, got)  # the correct sample
         assert {status for _, status in got.values()} <= {"graded", "missing", "invalid"}, got
     with sqlite3.connect(course / "graded" / "gradebook.sqlite") as book:
-        checked_students = {row[0] for row in book.execute("select student from checks")}
+        checked_students = {row[0] for row in book.execute("select student from project_checks")}
     assert {"CS21B042", "EE21B017"} <= checked_students
 
     # 4. The dashboard, in chromium.
