@@ -13,7 +13,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +28,8 @@ from grader.intake.common import (
     write_csv,
     write_manifest,
 )
+from grader.intake.deadlines import Deadlines, apply_deadlines
 from grader.intake.manifest import load_manifest
-from grader.intake.placing import apply_deadline
 from grader.roster import Roster
 
 INDEX_HEADER = (
@@ -67,6 +66,7 @@ class Summary:
     fetch_failed: int = 0
     students: int = 0
     late: int = 0
+    grace: int = 0  # handed in within the grace period: not late
     incomplete: int = 0  # students with something missing
     earlier: int = 0
     sent_nothing: int = 0
@@ -101,8 +101,8 @@ def student_dirs(out: Path) -> list[Path]:
     )
 
 
-def current_students(out: Path, deadline: datetime | None) -> list[tuple[Path, dict[str, Any]]]:
-    """Every student folder in ``out`` with its manifest, late flags set by ``deadline``."""
+def current_students(out: Path, deadlines: Deadlines) -> list[tuple[Path, dict[str, Any]]]:
+    """Every student folder in ``out`` with its manifest, late flags set by ``deadlines``."""
     students = []
     for student_dir in student_dirs(out):
         try:
@@ -110,10 +110,18 @@ def current_students(out: Path, deadline: datetime | None) -> list[tuple[Path, d
         except UserError as error:  # a folder damaged by hand must not stop the others
             print(f"skipped: {error}", file=sys.stderr)
             continue
-        if apply_deadline(manifest, deadline):
+        if apply_deadlines(manifest, deadlines):
             write_manifest(student_dir, manifest)
         students.append((student_dir, manifest))
     return students
+
+
+def _lateness(manifest: dict[str, Any]) -> str:
+    """``yes`` (after the deadline and its grace period), ``grace`` (within it: no penalty)
+    or ``no``."""
+    if manifest["late"]:
+        return "yes"
+    return "grace" if manifest.get("grace_files") else "no"
 
 
 def _earlier(student_dir: Path) -> int:
@@ -138,7 +146,7 @@ def index_rows(
                 manifest["student"]["name"],
                 manifest["student"]["email"],
                 manifest["submitted_at"],
-                "yes" if manifest["late"] else "no",
+                _lateness(manifest),
                 manifest["source"],
                 len(manifest["projects"]),
                 "; ".join(manifest.get("assignments", {})),
@@ -214,6 +222,7 @@ def write_lists(out: Path, summary: Summary, rows: Sequence[Sequence[Any]]) -> N
     collected = [row for row in collected if row["status"] != SENT_NOTHING]
     summary.students = len(collected)
     summary.late = sum(1 for row in collected if row["late"] == "yes")
+    summary.grace = sum(1 for row in collected if row["late"] == "grace")
     summary.incomplete = sum(1 for row in collected if row["missing"])
     summary.earlier = sum(int(row["earlier"]) for row in collected)
     summary.sent_nothing = len(rows) - len(collected)

@@ -20,6 +20,7 @@ from grader.intake.common import (
     parse_deadline,
     progress,
 )
+from grader.intake.deadlines import Deadlines
 from grader.intake.inbox import Item, inbox_items
 from grader.intake.index import (
     SENT_NOTHING,
@@ -106,6 +107,7 @@ def collect(
     fetch: FetchSettings | None = None,
     merged_pdf: bool = True,
     assignments: Sequence[str] | None = None,
+    course: Course | None = None,
 ) -> Summary:
     """Collect every submission in the inboxes (one or several, read as one) into ``out``; see
     the package docstring.
@@ -117,6 +119,8 @@ def collect(
 
     ``assignments``: the course's auto-graded assignments, whose notebooks are told by their
     metadata or file name and filed under ``<id>/``; None (no course): by their metadata only.
+    ``course``: each file is late by its component's deadline, a student's extension and the
+    grace period (see :mod:`grader.intake.deadlines`).
     """
     inboxes = [inboxes] if isinstance(inboxes, Path) else list(inboxes)
     for inbox in inboxes:
@@ -146,7 +150,7 @@ def collect(
             from grader.intake.fetch import fetch_notebooks
 
             fetch_notebooks(out, staging, fetch, summary, projects_required)
-        students = current_students(out, deadline)
+        students = current_students(out, Deadlines(deadline, course))
         rows = index_rows(students, roster, projects_required)
         summary.by_component = component_counts(students, assignments or (), projects_required)
         write_lists(out, summary, rows)
@@ -182,7 +186,9 @@ def summary_lines(summary: Summary) -> list[str]:
             f"{summary.fetch_failed} could not be fetched (see the notes in index.csv)."
         )
     lines.append(
-        f"{summary.students} student(s), {summary.late} late, {summary.incomplete} with "
+        f"{summary.students} student(s), {summary.late} late, "
+        + (f"{summary.grace} within the grace period, " if summary.grace else "")
+        + f"{summary.incomplete} with "
         f"something missing, {summary.earlier} earlier version(s) kept, "
         f"{summary.sent_nothing} on the roster sent nothing. "
         f"Summary: {summary.index_csv}"
@@ -237,6 +243,7 @@ def cli(args: argparse.Namespace) -> int:
         project_titles=titles,
         projects_required=len(course.projects) if course else COURSE.projects,
         assignments=[c.id for c in course.components if c.kind == "auto"] if course else None,
+        course=course,
     )
     print("\n".join(summary_lines(summary)))
     return 0
