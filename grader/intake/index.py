@@ -23,6 +23,7 @@ from grader.intake.common import (
     INDEX_CSV,
     NO_HANDIN_CSV,
     REJECTED_CSV,
+    RELAYED_CSV,
     UNATTRIBUTED_CSV,
     natural_key,
     write_csv,
@@ -61,6 +62,8 @@ class Summary:
     no_handin: list[tuple[str, str, str, str, str, str]] = field(default_factory=list)
     unattributed: list[tuple[str, str, str, str, str]] = field(default_factory=list)
     rejected: list[tuple[str, str, str]] = field(default_factory=list)
+    # (source, staff, date, subject, student): staff's mail placed for the student it names
+    relayed: list[tuple[str, str, str, str, str]] = field(default_factory=list)
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (copy, the item it copies)
     fetched: int = 0
     fetch_failed: int = 0
@@ -76,6 +79,7 @@ class Summary:
     rejected_csv: Path | None = None
     unattributed_csv: Path | None = None
     no_handin_csv: Path | None = None
+    relayed_csv: Path | None = None
 
     def outcomes(self) -> dict[str, int]:
         """How many items had each outcome; they add up to ``items``."""
@@ -218,6 +222,12 @@ def write_lists(out: Path, summary: Summary, rows: Sequence[Sequence[Any]]) -> N
         ["source", "sender", "date", "subject", "student", "reason"],
         summary.no_handin,
     )
+    summary.relayed_csv = out / RELAYED_CSV  # only when staff relayed something: to confirm
+    if summary.relayed:
+        header = ["source", "relayed_by", "date", "subject", "student"]
+        write_csv(summary.relayed_csv, header, summary.relayed)
+    else:
+        summary.relayed_csv.unlink(missing_ok=True)
     collected = [dict(zip(INDEX_HEADER, row, strict=True)) for row in rows]
     collected = [row for row in collected if row["status"] != SENT_NOTHING]
     summary.students = len(collected)

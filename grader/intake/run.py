@@ -89,6 +89,9 @@ def _read_all(items: Sequence[Item], settings: Settings, summary: Summary, stagi
             except Rejected as rejection:
                 summary.rejected.append((item.source, parcel.sender, rejection.reason))
                 continue
+            if parcel.relayed_by:
+                relayed = (parcel.source, parcel.relayed_by, parcel.sent_at, parcel.subject)
+                summary.relayed.append((*relayed, student))
             parcel.stage(staging / f"parcel-{number}")
             parcels.append(parcel)
     summary.items = len(items) - len(summary.duplicates)
@@ -201,6 +204,12 @@ def summary_lines(summary: Summary) -> list[str]:
         lines.append(f"Not submissions or not attributed: {summary.unattributed_csv}")
     if summary.no_handin:
         lines.append(f"Mail with no file and no link: {summary.no_handin_csv}")
+    if summary.relayed:
+        lines.append(f"Relayed by staff, to confirm ({summary.relayed_csv}):")
+        lines += [
+            f"  {student}: {subject!r} from {staff} ({source})"
+            for source, staff, _, subject, student in summary.relayed
+        ]
     if summary.merged_pdf:
         lines.append(f"All submissions in one PDF: {summary.merged_pdf}")
     return lines
