@@ -88,6 +88,7 @@ class SubmissionGrading(execute.NoHooks):
             lateness=course_lateness(
                 self.plan.config.directory,
                 self.plan.config.name,
+                self.submission.student,
                 self.submission.source,
                 self.submission.late,
             ),

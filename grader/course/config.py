@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from grader.course.extensions import Extensions, read_extensions
 from grader.course.late import LatePolicy
 from grader.course.toml_input import Table, read
 from grader.errors import UserError
@@ -43,6 +44,7 @@ class Course:
     # ([regrade] window_days).
     regrade_window_days: float = COURSE.regrade_window_days
     blind: bool = False  # markers of written answers see pseudonyms (grader.course.blind)
+    extensions: Extensions = Extensions(None)  # some students' own deadlines (extensions.py)
 
     @property
     def total_weight(self) -> float:
@@ -63,6 +65,11 @@ class Course:
     def component(self, component_id: str) -> Component | None:
         return next((c for c in self.components if c.id == component_id), None)
 
+    def deadline_for(self, component: Component, student: str) -> datetime | None:
+        """The student's deadline for the component: their extension's, else the course's."""
+        extension = self.extensions.of(student, component.id)
+        return extension.deadline if extension else component.deadline
+
     @property
     def projects(self) -> tuple[Component, ...]:
         return tuple(c for c in self.components if c.kind == "project")
@@ -73,7 +80,7 @@ def load_course(path: Path) -> Course:
     top = Table(path, "", read(path, "course file"))
     top.only(("course", "late", "component", "regrade"))
     head = top.table("course")
-    head.only(("title", "roster", "projects", "assignments", "scale", "blind"))
+    head.only(("title", "roster", "projects", "assignments", "scale", "blind", "extensions"))
     late = top.table("late")
     late.only(("grace_hours", "penalty_per_day", "max_penalty", "no_credit_after_days"))
     policy = LatePolicy(
@@ -114,6 +121,11 @@ def load_course(path: Path) -> Course:
     roster_path = (path.parent / head.text("roster")).resolve()
     if not roster_path.is_file():
         raise UserError(f"{path}: 'course.roster' names {roster_path}, which does not exist")
+    extensions = path.parent / head.text("extensions", "extensions.csv")
+    if head.has("extensions") and not extensions.is_file():
+        raise UserError(f"{path}: 'course.extensions' names {extensions}, which does not exist")
+    deadlines = {c.id: c.deadline for c in components}
+    students = [p.id for p in load_roster(roster_path).students] if extensions.is_file() else []
     return Course(
         path=path,
         title=head.text("title"),
@@ -127,6 +139,7 @@ def load_course(path: Path) -> Course:
         components=tuple(components),
         regrade_window_days=regrade.positive("window_days", COURSE.regrade_window_days),
         blind=bool(head.flag("blind")),
+        extensions=read_extensions(extensions, deadlines, students),
     )
 
 

@@ -122,22 +122,38 @@ def auto_part(course: Course, component: Component, row: Row | None, graded: boo
         return Part(component.id, "not graded yet", 0.0, late.ON_TIME, why, True)
     raw = row.score / row.max_score if row.max_score else 0.0
     note = "" if row.status == "graded" else f"{row.status}: {row.reason or ''}".strip(": ")
-    lateness = auto_lateness(course, component, _manifest_time(row), row.late)
+    lateness = auto_lateness(course, component, row.student, _manifest_time(row), row.late)
+    note = _extended(course, component, row.student, note)
     return Part(component.id, "graded", raw, lateness, note)
 
 
 def auto_lateness(
-    course: Course, component: Component, submitted: str | None, flagged: bool | None
+    course: Course,
+    component: Component,
+    student: str,
+    submitted: str | None,
+    flagged: bool | None,
 ) -> late.Lateness:
-    """What the course's late policy does to an auto-graded hand-in sent at ``submitted``;
-    one ``flagged`` late without a readable time counts as one day late."""
-    lateness, known = hand_in_lateness(course.late, submitted, component.deadline)
-    if not known and flagged and component.deadline is not None:
-        guessed = late.apply(course.late, component.deadline + late.DAY, component.deadline)
+    """What the course's late policy does to an auto-graded hand-in sent at ``submitted``,
+    against the student's own deadline (an extension's, else the course's); one ``flagged``
+    late without a readable time counts as one day late."""
+    deadline = course.deadline_for(component, student)
+    lateness, known = hand_in_lateness(course.late, submitted, deadline)
+    if not known and flagged and deadline is not None:
+        guessed = late.apply(course.late, deadline + late.DAY, deadline)
         lateness = late.Lateness(
             guessed.factor, f"late, time unknown (counted as 1 day): {guessed.why}", True
         )
     return lateness
+
+
+def _extended(course: Course, component: Component, student: str, note: str) -> str:
+    """The note, with the student's extended deadline when they have one."""
+    extension = course.extensions.of(student, component.id)
+    if extension is None:
+        return note
+    extended = f"deadline extended to {extension.deadline.isoformat(timespec='minutes')}"
+    return "; ".join(filter(None, [note, extended]))
 
 
 def project_part(
@@ -154,14 +170,15 @@ def project_part(
     if not handed_in and not score.marked:
         return Part(component.id, "missing", 0.0, late.ON_TIME, "no hand-in: 0")
     submitted_at = checks[0].submitted_at if checks else None
-    lateness, _ = hand_in_lateness(course.late, submitted_at, component.deadline)
+    deadline = course.deadline_for(component, student)
+    lateness, _ = hand_in_lateness(course.late, submitted_at, deadline)
     raw = score.points / score.max_points if score.max_points else 0.0
     if score.marked == 0:
         return Part(component.id, "not marked", 0.0, lateness, "not marked yet", True)
     if not score.complete:
         note = f"{score.marked} of {score.criteria} criteria marked (the rest count 0)"
         return Part(component.id, "partly marked", raw, lateness, note)
-    return Part(component.id, "graded", raw, lateness, "")
+    return Part(component.id, "graded", raw, lateness, _extended(course, component, student, ""))
 
 
 def final_grades(course: Course, out: Path, rubric: Rubric | None) -> list[FinalGrade]:

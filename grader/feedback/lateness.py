@@ -14,7 +14,11 @@ from grader.errors import UserError
 
 
 def course_lateness(
-    assignment_dir: Path, component_id: str, handed_in: Path | None, flagged: bool | None
+    assignment_dir: Path,
+    component_id: str,
+    student: str,
+    handed_in: Path | None,
+    flagged: bool | None,
 ) -> Lateness | None:
     """The policy's verdict on the hand-in collected in ``handed_in``; None where the grading
     does not know the course (no course file that lists this assignment folder)."""
@@ -30,7 +34,7 @@ def course_lateness(
         if component is None or course.assignment_folder(component.id).resolve() != folder:
             continue
         sent = submitted_at(handed_in) if handed_in is not None else None
-        return auto_lateness(course, component, sent, flagged)
+        return auto_lateness(course, component, student, sent, flagged)
     return None
 
 

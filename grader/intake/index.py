@@ -14,7 +14,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +24,14 @@ from grader.intake.common import (
     INDEX_CSV,
     NO_HANDIN_CSV,
     REJECTED_CSV,
+    RELAYED_CSV,
     UNATTRIBUTED_CSV,
     natural_key,
     write_csv,
     write_manifest,
 )
+from grader.intake.deadlines import Deadlines, apply_deadlines
 from grader.intake.manifest import load_manifest
-from grader.intake.placing import apply_deadline
 from grader.roster import Roster
 
 INDEX_HEADER = (
@@ -69,11 +69,14 @@ class Summary:
     rejected: list[tuple[str, str, str]] = field(default_factory=list)
     # (source, student, outcome): replies to the feedback mail that ask for a regrade
     requests: list[tuple[str, str, str]] = field(default_factory=list)
+    # (source, staff, date, subject, student): staff's mail placed for the student it names
+    relayed: list[tuple[str, str, str, str, str]] = field(default_factory=list)
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (copy, the item it copies)
     fetched: int = 0
     fetch_failed: int = 0
     students: int = 0
     late: int = 0
+    grace: int = 0  # handed in within the grace period: not late
     incomplete: int = 0  # students with something missing
     earlier: int = 0
     sent_nothing: int = 0
@@ -83,6 +86,7 @@ class Summary:
     rejected_csv: Path | None = None
     unattributed_csv: Path | None = None
     no_handin_csv: Path | None = None
+    relayed_csv: Path | None = None
 
     def outcomes(self) -> dict[str, int]:
         """How many items had each outcome; they add up to ``items``."""
@@ -112,8 +116,8 @@ def student_dirs(out: Path) -> list[Path]:
     )
 
 
-def current_students(out: Path, deadline: datetime | None) -> list[tuple[Path, dict[str, Any]]]:
-    """Every student folder in ``out`` with its manifest, late flags set by ``deadline``."""
+def current_students(out: Path, deadlines: Deadlines) -> list[tuple[Path, dict[str, Any]]]:
+    """Every student folder in ``out`` with its manifest, late flags set by ``deadlines``."""
     students = []
     for student_dir in student_dirs(out):
         try:
@@ -121,10 +125,18 @@ def current_students(out: Path, deadline: datetime | None) -> list[tuple[Path, d
         except UserError as error:  # a folder damaged by hand must not stop the others
             print(f"skipped: {error}", file=sys.stderr)
             continue
-        if apply_deadline(manifest, deadline):
+        if apply_deadlines(manifest, deadlines):
             write_manifest(student_dir, manifest)
         students.append((student_dir, manifest))
     return students
+
+
+def _lateness(manifest: dict[str, Any]) -> str:
+    """``yes`` (after the deadline and its grace period), ``grace`` (within it: no penalty)
+    or ``no``."""
+    if manifest["late"]:
+        return "yes"
+    return "grace" if manifest.get("grace_files") else "no"
 
 
 def _earlier(student_dir: Path) -> int:
@@ -149,7 +161,7 @@ def index_rows(
                 manifest["student"]["name"],
                 manifest["student"]["email"],
                 manifest["submitted_at"],
-                "yes" if manifest["late"] else "no",
+                _lateness(manifest),
                 manifest["source"],
                 len(manifest["projects"]),
                 "; ".join(manifest.get("assignments", {})),
@@ -221,10 +233,17 @@ def write_lists(out: Path, summary: Summary, rows: Sequence[Sequence[Any]]) -> N
         ["source", "sender", "date", "subject", "student", "reason"],
         summary.no_handin,
     )
+    summary.relayed_csv = out / RELAYED_CSV  # only when staff relayed something: to confirm
+    if summary.relayed:
+        header = ["source", "relayed_by", "date", "subject", "student"]
+        write_csv(summary.relayed_csv, header, summary.relayed)
+    else:
+        summary.relayed_csv.unlink(missing_ok=True)
     collected = [dict(zip(INDEX_HEADER, row, strict=True)) for row in rows]
     collected = [row for row in collected if row["status"] != SENT_NOTHING]
     summary.students = len(collected)
     summary.late = sum(1 for row in collected if row["late"] == "yes")
+    summary.grace = sum(1 for row in collected if row["late"] == "grace")
     summary.incomplete = sum(1 for row in collected if row["missing"])
     summary.earlier = sum(int(row["earlier"]) for row in collected)
     summary.sent_nothing = len(rows) - len(collected)

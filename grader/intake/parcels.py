@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from grader.intake.attribute import Attribution, name_student, unwrap
+from grader.intake.attribute import Attribution, name_student, relay, unwrap
 from grader.intake.common import Limits, Rejected
 from grader.intake.links import find_links
 from grader.intake.mail import Attachment, Letter, read_letter
@@ -46,6 +46,7 @@ class Parcel:
     skipped: str = ""
     bounce: bool = False  # skipped as a mail server's delivery report
     unattributed: str = ""
+    relayed_by: str = ""  # staff who sent a student's files in their own mail: to confirm
     staged: list[StagedFile] = field(default_factory=list)  # the pieces, once on disk
     reply: ReplyFacts | None = None  # a message answering another (a regrade request?)
 
@@ -194,8 +195,14 @@ def read_message(
     try:
         names, claim = _fill(parcel, found.content, settings)
     except Rejected as rejection:
+        if found.relayed_by:  # staff's own mail, as before relays were read: not a hand-in
+            parcel.skipped = f"from staff member {found.relayed_by}: not a submission"
+            return parcel
         rejection.student = rejection.student or letter.address
         raise
+    if found.relayed_by and settings.roster is not None:
+        relay(found, settings.roster, names, bool(parcel.pieces or parcel.links))
+        parcel.relayed_by = found.relayed_by
     outer = [letter.subject, letter.text] if found.content is not letter else []
     name_student(found, settings.roster, names, claim, outer)
     parcel.student, parcel.unattributed, parcel.skipped = (

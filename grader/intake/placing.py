@@ -255,19 +255,3 @@ def place_student(
     else:
         work.rename(student_dir)
     return outcomes
-
-
-def apply_deadline(manifest: dict[str, Any], deadline: datetime | None) -> bool:
-    """Set ``late`` and ``late_files`` by ``deadline``; whether they changed."""
-    late_files = []
-    if deadline is not None:
-        for slot, entry in manifest.get("slots", {}).items():
-            if datetime.fromisoformat(entry["at"]) > deadline:
-                project, _, key = slot.partition("/")
-                late_files.append(entry.get("path") or f"{project} {key}: {entry.get('url')}")
-    late = deadline is not None and (
-        bool(late_files) or datetime.fromisoformat(manifest["submitted_at"]) > deadline
-    )
-    changed = (late, late_files) != (manifest.get("late"), manifest.get("late_files"))
-    manifest["late"], manifest["late_files"] = late, sorted(late_files)
-    return changed

@@ -20,6 +20,7 @@ from grader.intake.common import (
     parse_deadline,
     progress,
 )
+from grader.intake.deadlines import Deadlines
 from grader.intake.inbox import Item, inbox_items
 from grader.intake.index import (
     BOUNCES,
@@ -109,6 +110,9 @@ def _read_all(
             except Rejected as rejection:
                 summary.rejected.append((item.source, parcel.sender, rejection.reason))
                 continue
+            if parcel.relayed_by:
+                relayed = (parcel.source, parcel.relayed_by, parcel.sent_at, parcel.subject)
+                summary.relayed.append((*relayed, student))
             parcel.stage(staging / f"parcel-{number}")
             parcels.append(parcel)
     summary.items = len(items) - len(summary.duplicates)
@@ -128,6 +132,7 @@ def collect(
     merged_pdf: bool = True,
     assignments: Sequence[str] | None = None,
     replies: ReplyTaker | None = None,
+    course: Course | None = None,
 ) -> Summary:
     """Collect every submission in the inboxes (one or several, read as one) into ``out``; see
     the package docstring.
@@ -140,6 +145,8 @@ def collect(
 
     ``assignments``: the course's auto-graded assignments, whose notebooks are told by their
     metadata or file name and filed under ``<id>/``; None (no course): by their metadata only.
+    ``course``: each file is late by its component's deadline, a student's extension and the
+    grace period (see :mod:`grader.intake.deadlines`).
     """
     inboxes = [inboxes] if isinstance(inboxes, Path) else list(inboxes)
     for inbox in inboxes:
@@ -169,7 +176,7 @@ def collect(
             from grader.intake.fetch import fetch_notebooks
 
             fetch_notebooks(out, staging, fetch, summary, projects_required)
-        students = current_students(out, deadline)
+        students = current_students(out, Deadlines(deadline, course))
         rows = index_rows(students, roster, projects_required)
         summary.by_component = component_counts(students, assignments or (), projects_required)
         write_lists(out, summary, rows)
@@ -211,7 +218,9 @@ def summary_lines(summary: Summary) -> list[str]:
             f"{summary.fetch_failed} could not be fetched (see the notes in index.csv)."
         )
     lines.append(
-        f"{summary.students} student(s), {summary.late} late, {summary.incomplete} with "
+        f"{summary.students} student(s), {summary.late} late, "
+        + (f"{summary.grace} within the grace period, " if summary.grace else "")
+        + f"{summary.incomplete} with "
         f"something missing, {summary.earlier} earlier version(s) kept, "
         f"{summary.sent_nothing} on the roster sent nothing. "
         f"Summary: {summary.index_csv}"
@@ -224,6 +233,12 @@ def summary_lines(summary: Summary) -> list[str]:
         lines.append(f"Not submissions or not attributed: {summary.unattributed_csv}")
     if summary.no_handin:
         lines.append(f"Mail with no file and no link: {summary.no_handin_csv}")
+    if summary.relayed:
+        lines.append(f"Relayed by staff, to confirm ({summary.relayed_csv}):")
+        lines += [
+            f"  {student}: {subject!r} from {staff} ({source})"
+            for source, staff, _, subject, student in summary.relayed
+        ]
     if summary.merged_pdf:
         lines.append(f"All submissions in one PDF: {summary.merged_pdf}")
     return lines
@@ -269,6 +284,7 @@ def cli(args: argparse.Namespace) -> int:
         projects_required=len(course.projects) if course else COURSE.projects,
         assignments=[c.id for c in course.components if c.kind == "auto"] if course else None,
         replies=collect_replies_of(args),
+        course=course,
     )
     print("\n".join(summary_lines(summary)))
     return 0

@@ -103,11 +103,10 @@ def _hand_in(key: str, raw: bytes, parcel: Parcel, context: Context) -> Handled:
         component = course.component(aid) if piece.slot.startswith(ASSIGNMENT_SLOT) else None
         if component is None:
             continue
-        if component.deadline is not None and sent > component.deadline + course.late.grace:
-            policy = apply(course.late, sent, component.deadline).why
-            text = replies.late_text(
-                component.title, sent, component.deadline, policy, course.title
-            )
+        deadline = course.deadline_for(component, student["id"])  # an extension counts
+        if deadline is not None and sent > deadline + course.late.grace:
+            policy = apply(course.late, sent, deadline).why
+            text = replies.late_text(component.title, sent, deadline, policy, course.title)
             answers.append(_reply(context, student, recipient, thread, f"late:{aid}", text))
             notes.append(f"{aid}: late")
             continue
@@ -139,9 +138,10 @@ def _hand_in(key: str, raw: bytes, parcel: Parcel, context: Context) -> Handled:
             continue
         component = course.component(project.id)
         title = component.title if component else project.title
-        if component and component.deadline and sent > component.deadline + course.late.grace:
-            policy = apply(course.late, sent, component.deadline).why
-            text = replies.late_text(title, sent, component.deadline, policy, course.title)
+        deadline = course.deadline_for(component, student["id"]) if component else None
+        if deadline and sent > deadline + course.late.grace:
+            policy = apply(course.late, sent, deadline).why
+            text = replies.late_text(title, sent, deadline, policy, course.title)
         else:
             received = [f"{kind}: {PurePosixPath(p.relpath).name}" for kind, p in own.items()]
             received += [f"{kind}: {link}" for kind, link in links.items()]

@@ -211,7 +211,7 @@ class Watch:
             return True
         at = datetime.fromisoformat(done[0]) + timedelta(hours=1)
         course = self.options.course
-        title, _ = _title_and_deadline(course, job.assignment)
+        title, _ = _title_and_deadline(course, job.assignment, job.student)
         text = replies.capped_text(title, len(done), self.options.max_per_hour, at, course.title)
         answer = self._reply(job, f"capped:{job.id}", text)
         self.book.defer(job, at, [answer])
@@ -237,7 +237,7 @@ class Watch:
             self.book.failed(job)
             self.log(f"{job.student} {job.assignment}: the grader failed: {outcome.fault}", "error")
             return
-        title, deadline = _title_and_deadline(course, job.assignment)
+        title, deadline = _title_and_deadline(course, job.assignment, job.student)
         text = replies.feedback_text(title, row, deadline, course.title)
         page = self.options.out / job.assignment / job.student / "feedback.html"
         files = [(f"{job.assignment}-feedback.html", page.read_bytes())] if page.is_file() else []
@@ -273,11 +273,15 @@ def _file_name(key: str) -> str:
     return re.sub(r"[^A-Za-z0-9.=;-]+", "_", key.split("/", 3)[-1]) + ".eml"
 
 
-def _title_and_deadline(course: Course, assignment: str) -> tuple[str, datetime | None]:
-    """An assignment's title and deadline; its id and none if course.toml no longer lists it
-    (it was edited while the watch had its hand-ins queued)."""
+def _title_and_deadline(
+    course: Course, assignment: str, student: str
+) -> tuple[str, datetime | None]:
+    """An assignment's title and the student's deadline (an extension counts); its id and none
+    if course.toml no longer lists it (it was edited while the watch had its hand-ins queued)."""
     component = course.component(assignment)
-    return (component.title, component.deadline) if component else (assignment, None)
+    if component is None:
+        return assignment, None
+    return component.title, course.deadline_for(component, student)
 
 
 def _score(row: Row) -> str:
