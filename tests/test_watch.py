@@ -329,7 +329,9 @@ def test_a_server_that_drops_the_connection_is_read_again(course, imap, smtp, tm
         _wait(lambda: "trying again" in Path(log.name).read_text(), watch)
         imap.start()
         imap.deliver(notebook_hand_in("chitra").as_bytes())
-        _wait(lambda: mailbox.received, watch)
+        # The server has the reply a moment before the watch has its word that it did: the
+        # kill waits for the watch to say it sent it (a kill in between is another test's).
+        _wait(lambda: mailbox.received and "sent 1 reply" in Path(log.name).read_text(), watch)
     finally:
         watch.send_signal(signal.SIGKILL)
         watch.wait(60)

@@ -246,14 +246,26 @@ def watch_status(path: Path) -> dict | None:
         def one(query: str) -> object:
             return db.execute(query).fetchone()[0]
 
+        # A reply is sent once the SMTP server took it: `mail_sent` records that message by
+        # message, the outbox's own mark comes after the batch (a watch killed in between
+        # sends nothing twice, and the page says what the students have).
+        taken = (
+            " OR EXISTS (SELECT 1 FROM mail_sent m WHERE m.student = o.student"
+            " AND m.digest = o.digest)"
+            if "mail_sent" in tables
+            else ""
+        )
+
         return {
             "last_poll": one("SELECT MAX(at) FROM watch_log WHERE level = 'poll'"),
             "messages": one("SELECT COUNT(*) FROM watch_messages"),
             "waiting": one("SELECT COUNT(*) FROM watch_messages WHERE done_at IS NULL"),
             "queued": one("SELECT COUNT(*) FROM watch_jobs WHERE status = 'queued'"),
             "graded": one("SELECT COUNT(*) FROM watch_jobs WHERE status = 'graded'"),
-            "unsent": one("SELECT COUNT(*) FROM watch_outbox WHERE sent_at IS NULL"),
-            "sent": one("SELECT COUNT(*) FROM watch_outbox WHERE sent_at IS NOT NULL"),
+            "unsent": one(
+                f"SELECT COUNT(*) FROM watch_outbox o WHERE NOT (o.sent_at IS NOT NULL{taken})"
+            ),
+            "sent": one(f"SELECT COUNT(*) FROM watch_outbox o WHERE o.sent_at IS NOT NULL{taken}"),
             "errors": db.execute(
                 "SELECT at, text FROM watch_log WHERE level = 'error' ORDER BY id DESC LIMIT 5"
             ).fetchall(),
