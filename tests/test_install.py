@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import term_kit
+import web_kit
 
 from grader.engine.preparation import prepare
 from grader.engine.runtime_cache import CACHE_VARIABLE, runtime_cache
@@ -377,8 +378,9 @@ class Term:
         self.said.append(done.stdout + done.stderr)
         return done.stdout + done.stderr
 
-    def start(self, block: term_kit.Block) -> subprocess.Popen:
-        """A server block, started in the background (stopped by the caller)."""
+    def start(self, block: term_kit.Block, log: Path) -> subprocess.Popen:
+        """A server block, started in the background (stopped by the caller); what it says goes
+        to ``log``."""
         prefix = ["runuser", "-u", self.account, "--"] if self.account else []
         environment = {
             "PATH": f"{self.home / 'venv' / 'bin'}:/usr/local/bin:/usr/bin:/bin",
@@ -390,7 +392,7 @@ class Term:
         return subprocess.Popen(
             [*prefix, "env", "-i", *(f"{k}={v}" for k, v in environment.items()), "bash", "-c",
              script],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            stdout=log.open("w"), stderr=subprocess.STDOUT,
         )  # fmt: skip
 
 
@@ -495,10 +497,10 @@ def test_a_whole_term_from_the_readme_from_the_wheel_as_an_ordinary_user(
     assert {"CS21B042", "EE21B017"} <= checked_students
 
     # 4. The dashboard, in chromium.
-    port = str(free_port())
-    server = term.start(replace_and_port(serve_block, port))
+    port, log = str(web_kit.free_port()), tmp_path / "serve.log"
+    server = term.start(replace_and_port(serve_block, port), log)
     try:
-        wait_for_port(int(port), server)
+        web_kit.wait_for(int(port), server, log)
         roster = [p for p in term_kit.NOTEBOOK_AUTHORS] + list(term_kit.PROJECT_AUTHORS)
         _dashboard_in_chromium(f"http://127.0.0.1:{port}", token, roster, tmp_path)
     finally:
@@ -528,29 +530,6 @@ def test_a_whole_term_from_the_readme_from_the_wheel_as_an_ordinary_user(
 def replace_and_port(block: term_kit.Block, port: str) -> term_kit.Block:
     """The server block on a free port of the test's."""
     return term_kit.Block(block.kind, block.commands.rstrip() + f" --port {port}\n")
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for_port(port: int, server: subprocess.Popen) -> None:
-    import socket
-    import time
-
-    for _ in range(600):
-        if server.poll() is not None:
-            raise AssertionError(f"grader serve ended: {server.stdout.read()[-3000:]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError("grader serve did not start")
 
 
 # --- what each install declares -----------------------------------------------------------
