@@ -412,8 +412,8 @@ def _dashboard_in_chromium(url: str, token: str, students: list[str], shots: Pat
         )
         page.goto(f"{url}/login")
         page.fill("input[name=token]", token)
-        page.keyboard.press("Enter")
-        page.wait_for_load_state()
+        with page.expect_navigation(url=f"{url}/", wait_until="networkidle"):
+            page.keyboard.press("Enter")  # the form posts the token; the overview follows
         pages = ["/", "/students", "/written", "/requests", "/mark/project2"]
         for path in [*pages, *(f"/student/{s}" for s in students)]:
             page.goto(url + path, wait_until="networkidle")
