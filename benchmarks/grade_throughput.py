@@ -6,7 +6,8 @@
 Grades N copies of a correct submission with the whole ``grader grade`` command (start-up,
 sandbox, probes, scoring, gradebook, feedback files), then executes K of the same notebooks
 with plain nbclient, one kernel per notebook and no sandbox, and prints seconds per submission
-for each and their ratio (how many times faster the grader is). ``--dask-scaling`` also
+for each and their ratio (how many times faster the grader is), and the time from the command's
+start to its first result (start-up, the trial run, one submission). ``--dask-scaling`` also
 grades the N copies on a local Dask cluster of one worker and of two, and prints the speedup.
 The notebooks are the shipped full-marks sample, so the baseline may run them unsandboxed.
 Where a cpuacct cgroup can be made (cgroup v1, as root), it also prints the CPU time of the
@@ -24,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -83,30 +85,46 @@ class CpuCount:
         return seconds
 
 
-def graded(notebooks: list[Path], out: Path, flags: list[str]) -> tuple[float, float | None]:
-    """Wall seconds for the whole ``grader grade`` command over every notebook, and its CPU
-    seconds (None where they cannot be counted)."""
+@dataclass(frozen=True)
+class Timed:
+    """One ``grader grade`` command: its wall seconds, the seconds until its first result was
+    reported (its ``[1/N]`` line), and its CPU seconds (None where they cannot be counted)."""
+
+    seconds: float
+    first_result: float
+    cpu: float | None
+
+
+def graded(notebooks: list[Path], out: Path, flags: list[str]) -> Timed:
+    """The whole ``grader grade`` command over every notebook, timed."""
     command = [sys.executable, "-m", "grader.cli", "grade", "--assignment", str(ASSIGNMENT)]
     command += ["--out", str(out), "--seed", "1", *flags, *map(str, notebooks)]
     cpu = CpuCount.make()
     started = time.perf_counter()
-    done = subprocess.run(
+    first_result = None
+    with subprocess.Popen(
         command,
-        capture_output=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         text=True,
         cwd=ROOT,
-        check=False,
         preexec_fn=cpu.enter if cpu else None,
-    )
+    ) as grading:
+        assert grading.stderr is not None
+        said = []
+        for line in grading.stderr:  # not a terminal: one line per result, as they come
+            if first_result is None and line.startswith("[1/"):
+                first_result = time.perf_counter() - started
+            said.append(line)
     elapsed = time.perf_counter() - started
     cpu_seconds = cpu.seconds() if cpu else None
-    if done.returncode != 0:
-        raise SystemExit(f"grader grade failed:\n{done.stderr[-3000:]}")
+    if grading.returncode != 0 or first_result is None:
+        raise SystemExit(f"grader grade failed:\n{''.join(said)[-3000:]}")
     with (out / "grades.csv").open(newline="") as handle:
         wrong = [r["student"] for r in csv.DictReader(handle) if r["score"] != r["max_score"]]
     if wrong:
         raise SystemExit(f"benchmark submissions did not get full marks: {wrong}")
-    return elapsed, cpu_seconds
+    return Timed(elapsed, first_result, cpu_seconds)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,26 +148,31 @@ def main(argv: list[str] | None = None) -> int:
         for n in range(args.copies):
             notebooks.append(inbox / f"student{n:03d}.ipynb")
             shutil.copy(SAMPLE, notebooks[-1])
-        grader_s, grader_cpu = graded(notebooks, Path(tmp) / "out", flags)
+        whole = graded(notebooks, Path(tmp) / "out", flags)
         baseline_s = plain_nbclient(notebooks[: args.sample])
         if args.dask_scaling:
             dask = [
                 graded(notebooks, Path(tmp) / f"dask{n}", ["--dask", "local", "--workers", str(n)])
                 for n in (1, 2)
             ]
-    per_grade, per_plain = grader_s / args.copies, baseline_s / min(args.sample, args.copies)
+    per_grade, per_plain = whole.seconds / args.copies, baseline_s / min(args.sample, args.copies)
     workers = args.workers or "default (the number of cores)"
     print(f"submissions: {args.copies}, grader workers: {workers}, nbclient sample: {args.sample}")
     print(f"grader grade, whole command (sandbox, probes, scoring, files): {per_grade:.3f} s each")
     print(f"plain nbclient, one kernel per notebook:                     {per_plain:.3f} s each")
     print(f"ratio plain nbclient / grader grade: {per_plain / per_grade:.1f}")
-    if grader_cpu is not None:
+    rest = (whole.seconds - whole.first_result) / max(args.copies - 1, 1)
+    print(
+        f"grader grade's first result after {whole.first_result:.1f} s (start-up, trial run and "
+        f"one submission), then {rest:.3f} s per submission"
+    )
+    if whole.cpu is not None:
         print(
-            f"CPU of grader grade and all its processes: {grader_cpu / args.copies:.3f} s per "
-            f"submission ({grader_cpu:.1f} s in all, start-up included)"
+            f"CPU of grader grade and all its processes: {whole.cpu / args.copies:.3f} s per "
+            f"submission ({whole.cpu:.1f} s in all, start-up included)"
         )
     if args.dask_scaling:
-        (one, one_cpu), (two, two_cpu) = dask
+        (one, one_cpu), (two, two_cpu) = ((timed.seconds, timed.cpu) for timed in dask)
         print(f"--dask local: 1 worker {one:.1f} s, 2 workers {two:.1f} s, speedup {one / two:.2f}")
         if one_cpu is not None and two_cpu is not None:
             # Two cores bound the speedup at 2 / (cores one worker keeps busy).

@@ -84,8 +84,8 @@ def take(demo_out: Path, port: int, shots: Path) -> None:
         tab = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT}).new_page()
         tab.goto(f"{url}/login")
         tab.fill("input[name=token]", TOKEN)
-        tab.keyboard.press("Enter")
-        tab.wait_for_load_state()
+        with tab.expect_navigation(url=f"{url}/", wait_until="networkidle"):
+            tab.keyboard.press("Enter")  # the form posts the token; the overview follows
         for path, name in [
             ("/", "dashboard-overview"),
             (f"/mark/{project}/{author}", "dashboard-marking"),

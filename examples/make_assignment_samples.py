@@ -91,6 +91,25 @@ SAMPLES = {
 }
 
 
+# assignment -> student -> {written question id: the answer the sample gives}: a good one, a
+# half-right one, a wrong one, so the demo marks a spread.
+WRITTEN = {
+    "rnn_gradients": {
+        "asha": {
+            "why-vanish": "Each step of BPTT multiplies the gradient by $W_{hh}^T$ (times the tanh"
+            " derivative $1 - h_t^2 \\le 1$), so after $T$ steps it scales like $w_{rec}^T$:"
+            " $0.9^{59}$ is tiny, $1.1^{59}$ is huge. The LSTM's cell state is multiplied by the"
+            " forget gate $f_t$ instead, which stays close to 1, so its gradient survives."
+        },
+        "bhavin": {
+            "why-vanish": "Because $w_{rec}^T$ goes to 0 when $w_{rec} < 1$ and to infinity when"
+            " $w_{rec} > 1$."
+        },
+        "chitra": {"why-vanish": "The learning rate is too small for long sequences."},
+    }
+}
+
+
 def stubbed(source: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """``source`` with every solution region replaced by the release's stub."""
     nb = nbformat.from_dict(source)
@@ -104,11 +123,14 @@ def stubbed(source: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-def filled(release, source, mistakes: dict[str, list[tuple[str, str]]]):
-    """The release with every stub replaced by its solution, then ``mistakes`` made."""
+def filled(release, source, mistakes: dict[str, list[tuple[str, str]]], answers=None):
+    """The release with every stub replaced by its solution, then ``mistakes`` made, and the
+    written ``answers`` (question id -> text) given."""
     solutions = {c.id: c for c in source.cells}
     nb = nbformat.from_dict(release)
     for cell in nb.cells:
+        if cell.get("id", "").removeprefix("written-") in (answers or {}):
+            cell.source = answers[cell.id.removeprefix("written-")]
         if "# YOUR CODE HERE" in cell.source:
             cell.source = MARKER.sub("", solutions[cell.id].source).rstrip("\n")
         for right, wrong in mistakes.get(cell.id, []):
@@ -137,7 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     out = HERE / args.assignment
     out.mkdir(exist_ok=True)
     for student, (code, mistakes) in SAMPLES[args.assignment].items():
-        nbformat.write(filled(release, source, mistakes), out / f"{student}.ipynb")
+        answers = WRITTEN.get(args.assignment, {}).get(student)
+        nbformat.write(filled(release, source, mistakes, answers), out / f"{student}.ipynb")
         print(f"{out / student}.ipynb: {code or 'every function right'}")
     nbformat.write(release, out / f"{UNTOUCHED}.ipynb")
     print(f"{out / UNTOUCHED}.ipynb: the stubs untouched")

@@ -26,7 +26,7 @@ import nbformat
 
 from grader.errors import UserError
 from grader.limits import COURSE
-from grader.resources import write_template
+from grader.resources import template, write_template
 from grader.submission_pdf import format_size, write_submission_pdf
 
 MANIFEST_NAME = "manifest.json"
@@ -280,9 +280,35 @@ def check_project(project: Project, number: int, max_dataset_bytes: int) -> list
     return problems
 
 
+def template_placeholders() -> dict[str, str]:
+    """The values the shipped submission.toml stands in with (its roll number, name, email,
+    project titles and Colab links), each -> the key it stands under; read from the template
+    itself, so a changed template is still recognised. Paths are left out: a student may
+    well keep the template's ``notebooks/project1.ipynb``."""
+    data = tomllib.loads(template("submission.toml").read_text(encoding="utf-8"))
+    found = {str(v): f"student.{k}" for k, v in data.get("student", {}).items()}
+    for project in data.get("project", []):
+        found |= {str(project[k]): k for k in ("title", "colab") if k in project}
+    return found
+
+
+def check_placeholders(submission: Submission) -> list[str]:
+    """What is still the template's own stand-in, named one by one."""
+    placeholders = template_placeholders()
+    student = submission.student
+    given = [(f"student.{key}", getattr(student, key)) for key in _STUDENT_KEYS]
+    for number, project in enumerate(submission.projects, 1):
+        given += [(f"project {number}: {key}", getattr(project, key)) for key in ("title", "colab")]
+    return [
+        f"{where} is still the template's placeholder {value!r}: write your own"
+        for where, value in given
+        if value and value in placeholders
+    ]
+
+
 def check_submission(submission: Submission) -> list[str]:
     """Every problem of a submission at once; empty when it can be bundled."""
-    problems = check_student(submission.student)
+    problems = check_student(submission.student) + check_placeholders(submission)
     found, required = len(submission.projects), submission.projects_required
     if found != required:
         problems.append(

@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
+from grader import __version__
 from grader.errors import UserError
 
 
@@ -82,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="grader", description="Release, collect, grade and report for a course."
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, handler: Callable[[argparse.Namespace], int], help_text: str):
@@ -218,6 +220,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     collect.add_argument("--out", default="submissions", help="output folder")
     collect.add_argument(
+        "--course",
+        default=None,
+        help="the course (course.toml or its folder): its auto-graded assignments' notebooks are "
+        "filed under <id>/, its roster and deadlines used, replies to its feedback mail taken as "
+        "regrade requests (default: course.toml here or beside --roster, if any)",
+    )
+    collect.add_argument(
         "--deadline", default=None, help="ISO 8601 deadline, e.g. 2023-01-15T23:59+05:30"
     )
     collect.add_argument(
@@ -238,6 +247,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="the projects' titles, separated by ';', to pair files that name a title",
     )
     collect.add_argument(
+        "--graded",
+        default=None,
+        metavar="FOLDER",
+        help="the course's graded folder (default: graded/ when it holds the gradebook): "
+        "replies to its feedback mail are regrade requests, not hand-ins",
+    )
+    collect.add_argument(
         "--cafile", default=None, help="imaps://: PEM of certificates to trust besides the system's"
     )
     collect.add_argument(
@@ -249,6 +265,12 @@ def build_parser() -> argparse.ArgumentParser:
     from grader.course import commands as course_commands  # marks, final, mail (issue 14)
 
     course_commands.add_parsers(command)
+    from grader.course import audit_command  # every change of a mark or score (issue 40)
+
+    audit_command.add_parser(command)
+    from grader.course import written_command  # written answers' marks, blind reveals
+
+    written_command.add_parsers(command)
 
     watch = command("watch", _watch, "Answer each hand-in in the mailbox with its feedback.")
     from grader.watch.command import add_arguments as watch_arguments

@@ -162,6 +162,7 @@ def course_demo(out: Path, course_folder: Path, graded_assignments: Path) -> Non
             book, projects, roster, EXAMPLES / "course" / "marks.csv", by="Kiran Rao (TA)"
         )
         print(f"imported {len(changes)} marks from examples/course/marks.csv")
+        mark_written(course, book, roster)
         pages.refresh_checks_pages(graded, projects, book)
         marks.export_csv(book, projects, roster, graded / "marks.csv")
         grades = final.final_grades(course, graded, projects.rubric)
@@ -175,6 +176,22 @@ def course_demo(out: Path, course_folder: Path, graded_assignments: Path) -> Non
     print(f"wrote {len(emls)} feedback emails for review to {graded / 'mail'}/ (send: --send)")
     command = f"grader final --course {course_folder / 'course.toml'} --out {graded}"
     print(f"the same from the command line: {command}")
+
+
+def mark_written(course, book, roster) -> None:
+    """The written answers of rnn_gradients a TA marked (blind, in `grader serve`'s /written
+    pages; here from the spreadsheet they exported): counted in the final grades below."""
+    from grader.course import written_marks
+
+    component = course.component("rnn_gradients")
+    asked = written_marks.questions(course, component)
+    changes = written_marks.import_csv(
+        book, component.id, asked, roster, EXAMPLES / "course" / "written.csv", by="Kiran Rao (TA)"
+    )
+    print(
+        f"imported {len(changes)} marks of {component.id}'s written answers"
+        f" ({', '.join(q.id for q in asked)}) from examples/course/written.csv"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -199,7 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     course_demo(out, course, graded_assignments)
     print(f"\nEverything is in {out}/")
     print(
-        "\n== 7. The dashboard and project marking in the browser:\n"
+        "\n== 7. The dashboard, project marking and blind marking of written answers"
+        " (/written) in the browser:\n"
         f"    .venv/bin/grader serve --course {course / 'course.toml'} --out {out / 'course'}"
     )
     print(

@@ -10,7 +10,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.course.late import Lateness
 from grader.feedback.figure import figure
+from grader.feedback.lateness import late_text
 from grader.feedback.rerun import Rerun, rerun
 from grader.gradebook import GRADER_ERROR, Row
 from grader.limits import GRADING
@@ -36,6 +38,8 @@ class Graded:
     output_truncated: bool = False
     # Seconds each phase of the grading took (grader.engine.PhaseTimes), when known.
     phases: Mapping[str, float] | None = None
+    # What the course's late policy does to this hand-in, where the grading knows the course.
+    lateness: Lateness | None = None
 
     @property
     def score(self) -> float:
@@ -117,7 +121,24 @@ def results_json(graded: Graded) -> dict:
     }
 
 
+def forbidden_note(result: FunctionResult) -> str:
+    """What a forbidden shortcut means for the student and what to do; "" without one. Its
+    cases are not shown: values the shortcut computed earn nothing, "passed" beside a 0 would
+    only puzzle."""
+    if not result.forbidden:
+        return ""
+    name = result.name
+    return (
+        f"{name} scores 0 whatever its values: it uses a shortcut this assignment forbids, so"
+        f" it does not show that you can compute {name} yourself. Write {name} in numpy,"
+        f" without the shortcut (the notes' equations, step by step), check it with"
+        f' check("{name}"), and hand in again.'
+    )
+
+
 def _verdict(result: FunctionResult) -> str:
+    if result.forbidden:
+        return "forbidden"
     if result.passed:
         return "passed"
     return "partial" if result.score > 0 else "not yet"
@@ -165,7 +186,8 @@ def feedback_html(graded: Graded) -> str:
             "max_error": "–" if r.max_error is None else f"{r.max_error:.2g}",
             "hints": [{"code": c, "message": r.hint_messages[c]} for c in r.hints],
             "forbidden": r.forbidden,
-            "cases": case_lines(r),
+            "forbidden_note": forbidden_note(r),
+            "cases": [] if r.forbidden else case_lines(r),
         }
         for r in graded.functions.values()
     ]
@@ -177,6 +199,7 @@ def feedback_html(graded: Graded) -> str:
         graded_at=graded.graded_at,
         seed=graded.seed,
         late=graded.late,
+        late_note=late_text(graded.late, graded.lateness, graded.score, graded.max_score),
         score=f"{graded.score:g}",
         max_score=f"{graded.max_score:g}",
         reason=graded.reason,

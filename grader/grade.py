@@ -26,8 +26,10 @@ from grader.assignment import (
     owned_checksums,
     owned_sources,
     released_notebook,
+    written,
 )
-from grader.engine import preparation, trial
+from grader.course import audit, written_answers
+from grader.engine import preparation
 from grader.errors import UserError
 from grader.gradebook import GRADER_ERROR, Gradebook, Row
 from grader.pipeline import GraderFault, Plan, SubmissionGrading
@@ -95,41 +97,44 @@ def grade(
     if workers < 1:
         raise UserError(f"--workers {workers}: give 1 or more")
     plan = plan_for(assignment_dir, out, timeout=timeout, unsafe_no_sandbox=unsafe_no_sandbox)
-    config, limits = plan.config, plan.limits
-    trial.check(limits, shared_cells=plan.shared_cells, say=_say)
-    out.mkdir(parents=True, exist_ok=True)
+    config = plan.config
+    options = {"seed": seed, "timeout": timeout, "workers": workers, "dask": dask, "resume": resume}
     with (
-        workers_of_run.started(grade_safely, plan, workers, dask) as graded,
+        workers_of_run.started(grade_safely, plan, workers, dask) as graders,
         tempfile.TemporaryDirectory(prefix="grader-bundles-") as scratch,
-        Gradebook(out / "gradebook.sqlite") as book,
     ):
         submissions = find_submissions(paths, config, Path(scratch))
         if roster is not None:
             submissions = named_by_roster(submissions, roster)
-        run_id = book.start_run(
-            config.name,
-            {"seed": seed, "timeout": timeout, "workers": workers, "dask": dask, "resume": resume},
-        )
-        todo = [
-            (s, seed_for(seed, config))
-            for s in submissions
-            if not (resume and book.has_result(s.student, s.sha256))
-        ]
-        if resume:
-            print(
-                f"resuming: {len(submissions) - len(todo)} already graded, {len(todo)} to grade",
-                file=sys.stderr,
-            )
-        progress = Progress(len(todo))
-        try:
-            for row in graded(todo):
-                book.record(run_id, row)
-                progress.update(row)
-        finally:
-            progress.close()
-        students = {s.student for s in submissions}
-        rows = [row for row in book.latest() if row.student in students]
-        export.write_grades_csv(rows, [f.name for f in config.functions], out / "grades.csv")
+        # Nothing is written before the trial run came back right: a refusal grades nothing.
+        _say(f"sandbox checked with a trial notebook ({graders.checked():.1f} s)")
+        out.mkdir(parents=True, exist_ok=True)
+        with Gradebook(out / "gradebook.sqlite") as book:
+            run_id = book.start_run(config.name, options)
+            todo = [
+                (s, seed_for(seed, config))
+                for s in submissions
+                if not (resume and book.has_result(s.student, s.sha256))
+            ]
+            if resume:
+                done = len(submissions) - len(todo)
+                _say(f"resuming: {done} already graded, {len(todo)} to grade")
+            progress = Progress(len(todo))
+            questions = written.questions_of(config)
+            handed_in = {s.student: s.notebook for s, _ in todo}
+            try:
+                for row in graders.graded(todo):
+                    book.record(run_id, row)
+                    if questions:  # kept for marking in `grader serve`
+                        written_answers.record_submission(
+                            out, row.student, handed_in[row.student], row.sha256, questions
+                        )
+                    progress.update(row)
+            finally:
+                progress.close()
+            students = {s.student for s in submissions}
+            rows = [row for row in book.latest() if row.student in students]
+            export.write_grades_csv(rows, [f.name for f in config.functions], out / "grades.csv")
     return rows
 
 
@@ -141,7 +146,7 @@ def plan_for(
     unsafe_no_sandbox: bool = False,
 ) -> Plan:
     """What every submission of a run is graded with, once this machine's sandbox is checked
-    and prepared (the trial notebook is the caller's: :func:`grader.engine.trial.check`)."""
+    and prepared (the trial notebook is the graders' own: :mod:`grader.workers`)."""
     assignment = load_assignment(assignment_dir)
     config = assignment.config
     if timeout is not None and timeout <= 0:
@@ -168,6 +173,19 @@ def seed_for(explicit: int | None, config: AssignmentConfig) -> int:
     return secrets.randbelow(2**31)
 
 
+def _print_changes(book_path: Path) -> None:
+    """The scores this run changed (a regrade after a fix): listed before anyone is mailed."""
+    with Gradebook(book_path) as book:
+        run_id = book.last_run()
+    changed = audit.run_changes(book_path, run_id) if run_id is not None else []
+    if changed:
+        print(
+            f"\n{len(changed)} student(s)' scores changed from their previous grading "
+            "(every change is in `grader audit`; nothing has been mailed):"
+        )
+        print("\n".join(changed))
+
+
 def cli(args: argparse.Namespace) -> int:
     from grader.course.rubric import is_projects_folder
 
@@ -190,9 +208,13 @@ def cli(args: argparse.Namespace) -> int:
     )
     config = load_config(Path(args.assignment))
     print(summary_table(rows, [f.name for f in config.functions]))
+    questions = written.questions_of(config)
+    if questions:
+        print(written.not_marked_note(questions) + "; mark them in `grader serve`.")
     timed = phases_line(rows)
     if timed:
         print(timed)
+    _print_changes(out / "gradebook.sqlite")
     pages = sum(
         1
         for r in rows

@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from grader.course import audit
+from grader.database import open_database
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY,
@@ -73,9 +76,9 @@ class Gradebook:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db = open_database(self.path)
         self._db.executescript(SCHEMA)
+        self._db.executescript(audit.SCHEMA)
         self._add_columns()
         self._db.commit()
 
@@ -111,7 +114,13 @@ class Gradebook:
         return cursor.lastrowid
 
     def record(self, run_id: int, row: Row) -> None:
-        """Store one result and commit it at once."""
+        """Store one result and commit it at once, with the audit rows of the scores it changes
+        (against this student's previous result)."""
+        previous = self._rows(
+            "student = ? AND status != ? ORDER BY id DESC LIMIT 1", (row.student, GRADER_ERROR)
+        )
+        if row.status != GRADER_ERROR:
+            audit.write(self._db, _score_changes(run_id, self._assignment(run_id), previous, row))
         self._db.execute(
             "INSERT INTO results (run_id, student, source, sha256, seed, status, reason, score,"
             " max_score, late, graded_at, functions, phases)"
@@ -133,6 +142,13 @@ class Gradebook:
             ),
         )
         self._db.commit()
+
+    def _assignment(self, run_id: int) -> str:
+        found = self._db.execute("SELECT assignment FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return found[0] if found else ""
+
+    def last_run(self) -> int | None:
+        return self._db.execute("SELECT MAX(id) FROM runs").fetchone()[0]
 
     def has_result(self, student: str, sha256: str) -> bool:
         """Whether this exact submission of this student was graded already (a grading the
@@ -164,6 +180,34 @@ class Gradebook:
 
 
 _ROW_COLUMNS = tuple(Row.__dataclass_fields__)
+
+
+def _score_changes(
+    run_id: int, assignment: str, previous: list[Row], row: Row
+) -> list[audit.Change]:
+    """The whole score's change and each graded function's, against the previous result."""
+    before = previous[0] if previous else None
+    if before is None:
+        why = "first grading"
+    elif before.sha256 == row.sha256:
+        why = f"the same notebook graded again (run {run_id}): the grading changed"
+    else:
+        why = f"a new hand-in graded (run {run_id})"
+    at, by = audit.now(), audit.user()
+    changes = []
+    pairs = [("", None if before is None else before.score, row.score)]
+    pairs += [
+        (name, None if before is None else before.functions.get(name), points)
+        for name, points in row.functions.items()
+    ]
+    for part, old, new in pairs:
+        if old != new:
+            changes.append(
+                audit.Change(
+                    at, row.student, assignment, part, old, new, by, audit.GRADING, why, run_id
+                )
+            )
+    return changes
 
 
 def _now() -> str:

@@ -82,8 +82,17 @@ class ReplyLimits:
     # Largest reply frame the grader reads: a result with its record and the wire's framing.
     reply_bytes: int = 16 * MiB
     # What the grader keeps of one submission's replies, as float64: past it, a call's value is
-    # refused, so that its memory for a submission is bounded whatever the replies.
+    # refused, so that its memory for a submission is bounded whatever the replies. Each array
+    # counts its numbers, its key and object_bytes besides.
     kept_bytes: int = 64 * MiB
+    # What one array object of a reply costs the trusted side besides its numbers: numpy's
+    # object, its place in a message, a case and a figure. 60,000 empty arrays are not free.
+    object_bytes: int = 1 * KiB
+    # Arrays in one reply: a graded function returns a handful (an LSTM's four gates); more
+    # is a reply of the wrong structure, refused before anything is made of it.
+    arrays_per_reply: int = 64
+    key_chars: int = 64  # of a dict reply's key: the expected keys are names like "h_seq"
+    named_keys: int = 8  # keys a message about a dict reply names, at most
 
 
 REPLIES = ReplyLimits()
@@ -143,6 +152,12 @@ class ForbiddenLimits:
     aliases_timeout_s: float = 180.0  # importing torch on a busy two-core machine
     memo_entries: int = 2048  # the scan's cache of cells, trees and functions
     memo_largest_chars: int = 64 * KiB  # a larger cell or tree is worked out anew, never kept
+    # Dotted parts of a path the scan follows (``torch.nn.modules.rnn.LSTMCell`` has 5): a
+    # chain of thousands of attributes would make paths as long, each a copy of the last.
+    path_parts: int = 64
+    # Seconds the scan of one graded function may take (linear in the code, a second for
+    # the largest notebooks): past it, the instructor is asked to review the function.
+    reach_s: float = 60.0
 
 
 FORBIDDEN = ForbiddenLimits()
@@ -161,6 +176,24 @@ class ShownFiles:
 SHOWN = ShownFiles()
 
 
+@dataclass(frozen=True)
+class PreparationFigures:
+    """What ``grader setup`` (:mod:`grader.engine.preparation`) tells while it works: its
+    estimate comes from these costs, measured as CPU time (which a busy machine does not
+    change) on the 2-core development machine, and this machine's cores and load."""
+
+    progress_every_s: float = 5.0  # a line of counts and time left, at most this often
+    # compileall, one optimization level: 12,455 files of the grader's runtime in 47 s of CPU.
+    runtime_cpu_s_per_file: float = 0.004
+    # The base Python's standard library, three optimization levels: 1,790 files in 26 s.
+    base_cpu_s_per_file: float = 0.015
+    # Importing matplotlib and listing the system's fonts, on one core.
+    font_list_cpu_s: float = 4.0
+
+
+PREPARATION = PreparationFigures()
+
+
 # --- grading around the run -----------------------------------------------------------------
 
 
@@ -174,9 +207,25 @@ class GradingLimits:
     feedback_output_chars: int = 20_000  # of the notebook's own output, folded in the feedback
     public_cases: int = 2  # public cases per function in the released notebook
     cases_kept: int = 4  # seeds whose cases a process keeps
+    # The paste-ready failing case is printed whole only when it is small enough to paste;
+    # any case, whole or summarised, is cut to these in the feedback.
+    rerun_lines: int = 200
+    rerun_bytes: int = 32 * KiB
 
 
 GRADING = GradingLimits()
+
+
+@dataclass(frozen=True)
+class JsonInputLimits:
+    """JSON anyone may have written (a handed-in notebook, a bundle's manifest), as read."""
+
+    # Nesting of lists and objects: a notebook is 6 deep, Colab's widget state a few more;
+    # past Python's own recursion, readers (nbformat's among them) fail with a traceback.
+    max_depth: int = 64
+
+
+JSON_INPUT = JsonInputLimits()
 
 
 @dataclass(frozen=True)
@@ -269,6 +318,14 @@ class ReportRules:
     min_body_pt: float = 9.0  # body text no smaller than this
     pages_read: int = 10  # first pages whose text is read (a report's facts, its check)
     pdfs_kept: int = 512  # PDFs whose reading a process keeps, by content
+    # A figure is decoded at 4 bytes a pixel before it is scaled down: 50 megapixels is 200 MB
+    # at most, and a plot saved with plt.savefig(dpi=300) is a few megapixels. Larger is
+    # refused with advice (a decompression bomb among them).
+    figure_max_pixels: int = 50_000_000
+    # An A4 page's width at 300 dpi: a figure is never printed larger, so more pixels are only
+    # memory and megabytes in the PDF.
+    figure_side_pixels: int = 2480
+    caption_chars: int = 300  # a caption taken from the markdown before a plot: a sentence or two
 
 
 REPORT = ReportRules()
@@ -286,6 +343,24 @@ class SubmissionPdfLimits:
 
 
 SUBMISSION_PDF = SubmissionPdfLimits()
+
+
+# --- the gradebook file ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DatabaseTimes:
+    """How a connection to the gradebook (opened at once by grade, the watch and the
+    dashboard's threads) waits for the others."""
+
+    # A writer's transaction is milliseconds; a two-core machine under load can queue many.
+    busy_timeout_s: float = 60.0
+    # Between tries of the switch to WAL, which SQLite refuses at once, not waiting, while
+    # another connection holds the write lock (it is switching too).
+    wal_retry_s: float = 0.02
+
+
+DATABASE = DatabaseTimes()
 
 
 # --- the dashboard --------------------------------------------------------------------------
@@ -348,6 +423,15 @@ class CourseDefaults:
     max_dataset_mb: float = 10.0  # of a bundle's data, unless course.toml says
     shown_errors: int = 20  # of a marks file's errors, listed before "and N more"
     error_chars: int = 300  # of a notebook's error, in a project's facts
+    # Days after the feedback mail within which a reply to it is a regrade request, unless
+    # course.toml's [regrade] window_days says; two weeks is the usual term policy.
+    regrade_window_days: float = 14.0
+    # Characters of a student's regrade request kept (the new text, quotes stripped): a
+    # paragraph or two of reasons; a pasted notebook in the body is cut.
+    regrade_request_chars: int = 4000
+    # Seconds a reader of the gradebook waits while another command (the watch, a marker's
+    # save) writes to it: a write is one short transaction, even on a busy machine.
+    book_busy_s: float = 30.0
 
 
 COURSE = CourseDefaults()
@@ -380,6 +464,20 @@ class LtiLimits:
 LTI = LtiLimits()
 
 
+@dataclass(frozen=True)
+class WrittenLimits:
+    """Written answers: the self-check reading them, and what the grader keeps for marking."""
+
+    colab_wait_s: float = 10.0  # Colab hands the notebook to the kernel in well under a second
+    answer_chars: int = 20_000  # of one answer's text kept for marking: about four pages
+    output_bytes: int = 4 * MiB  # of one cell's saved outputs kept with an answer: a few figures
+    shown_comments: int = 5  # most used comments listed per question
+    busy_timeout_s: float = 30.0  # a writer waits this long for another's transaction
+
+
+WRITTEN = WrittenLimits()
+
+
 # --- every group, by name (listed by main, copied for the sandbox by grader.engine.sandbox_limits)
 
 GROUPS: dict[str, object] = {
@@ -390,10 +488,13 @@ GROUPS: dict[str, object] = {
     "SANDBOX": SANDBOX,
     "FORBIDDEN": FORBIDDEN,
     "SHOWN": SHOWN,
+    "PREPARATION": PREPARATION,
+    "JSON_INPUT": JSON_INPUT,
     "GRADING": GRADING,
     "INTAKE": INTAKE,
     "FETCH": FETCH,
     "MAILBOX": MAILBOX,
+    "DATABASE": DATABASE,
     "PDF": PDF,
     "REPORT": REPORT,
     "SUBMISSION_PDF": SUBMISSION_PDF,
@@ -401,6 +502,7 @@ GROUPS: dict[str, object] = {
     "SIMILARITY": SIMILARITY,
     "COURSE": COURSE,
     "LTI": LTI,
+    "WRITTEN": WRITTEN,
 }
 
 

@@ -17,7 +17,8 @@ from datetime import datetime
 from pathlib import Path
 
 from grader import execute, export, forbidden, probing
-from grader.assignment import AssignmentConfig, load_assignment, owned_cell_problems
+from grader.assignment import AssignmentConfig, load_assignment, owned_cell_problems, written
+from grader.feedback.lateness import course_lateness
 from grader.forbidden.runtime import with_runtime
 from grader.gradebook import Row
 from grader.limits import GRADING
@@ -72,7 +73,7 @@ class SubmissionGrading(execute.NoHooks):
         began = time.monotonic()
         outcomes, notes = probing.by_function(self.functions, self.cases, run.probes)
         found = self.findings(notes)
-        results = self.score(outcomes, found)
+        results = self.score(outcomes, found, notes)
         self.diagnose(results, outcomes, notes)
         phases = replace(run.phases, diagnosis=self._diagnosis_s + time.monotonic() - began)
         status = "graded" if run.status == "completed" else run.status
@@ -84,6 +85,13 @@ class SubmissionGrading(execute.NoHooks):
             reason=run.reason,
             functions=results,
             late=self.submission.late,
+            lateness=course_lateness(
+                self.plan.config.directory,
+                self.plan.config.name,
+                self.submission.student,
+                self.submission.source,
+                self.submission.late,
+            ),
             graded_at=datetime.now().astimezone().isoformat(timespec="seconds"),
             warnings=self._warnings(run, found),
             cell_errors=[_cell_error(e) for e in run.cell_errors],
@@ -171,10 +179,14 @@ class SubmissionGrading(execute.NoHooks):
     # -- score
 
     def score(
-        self, outcomes: probing.Outcomes, found: Mapping[str, Sequence[str]]
+        self,
+        outcomes: probing.Outcomes,
+        found: Mapping[str, Sequence[str]],
+        notes: probing.Notes,
     ) -> dict[str, FunctionResult]:
         """Each graded function's marks from its ``(value, error)`` per case; a forbidden
-        shortcut ``found`` in it costs its points."""
+        shortcut ``found`` in it costs its points, and so does a call that changed its inputs
+        in place (the engine's ``notes``)."""
         return {
             f.name: score_function(
                 f.name,
@@ -183,6 +195,7 @@ class SubmissionGrading(execute.NoHooks):
                 outcomes[f.name],
                 self.rules,
                 found.get(f.name, []),
+                [p.mutated_args for p in notes.get(f.name, ())],
             )
             for f in self.plan.config.functions
         }
@@ -197,7 +210,7 @@ class SubmissionGrading(execute.NoHooks):
         submission costs no extra process."""
         began = time.monotonic()
         outcomes, notes = probing.by_function(self.functions, self.cases, probes)
-        results = self.score(outcomes, {})
+        results = self.score(outcomes, {}, notes)
         self._session_hints = {}
         if not all(r.passed for r in results.values()):
             diagnose(
@@ -257,6 +270,9 @@ class SubmissionGrading(execute.NoHooks):
             except execute.NotANotebook:  # the run already reported why
                 problems = []
             warnings += [f"Grader cell changed: {p}" for p in problems]
+        questions = written.questions_of(self.plan.config)
+        if questions:
+            warnings.append(written.not_marked_note(questions))
         if run.output_truncated:
             warnings.append(
                 "Your notebook printed more than the grader keeps; the rest was dropped."

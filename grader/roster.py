@@ -112,6 +112,20 @@ class Roster:
                     found.append(person)
         return found
 
+    def names_in(self, texts: Iterable[str]) -> list[Person]:
+        """Students whose full name (two words or more, any case and spacing) appears as whole
+        words in any of ``texts``: "Arjun Menon (CS21B009) assignment 1"."""
+        found: list[Person] = []
+        for text in texts:
+            for person in self.students:
+                parts = person.name.split()
+                if len(parts) < 2 or person in found:
+                    continue
+                pattern = r"(?<!\w)" + r"\s+".join(map(re.escape, parts)) + r"(?!\w)"
+                if re.search(pattern, text, re.IGNORECASE):
+                    found.append(person)
+        return found
+
 
 def is_roster_id(text: str) -> bool:
     """Whether ``text`` can be a roster id (it names the student's folder)."""

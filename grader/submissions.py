@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -16,6 +15,7 @@ from pathlib import Path
 from grader import execute, export, forbidden
 from grader.assignment import AssignmentConfig
 from grader.errors import UserError
+from grader.json_input import NotJSON, load_json, object_at
 from grader.roster import Roster
 
 
@@ -78,15 +78,18 @@ def _pick_notebook(folder: Path, config: AssignmentConfig) -> Path | str:
 
 def _from_folder(folder: Path, config: AssignmentConfig) -> Submission:
     manifest_path = folder / "manifest.json"
-    manifest = {}
+    manifest: dict = {}
     if manifest_path.is_file():
         try:
-            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            manifest = {}
-    claimed = str((manifest.get("student") or {}).get("id") or "")
+            read = load_json(manifest_path.read_bytes())
+        except (NotJSON, OSError):  # a folder's own manifest is optional: none, then
+            read = None
+        manifest = read if isinstance(read, dict) else {}
+    claimed = str(object_at(manifest, "student").get("id") or "")
     student = claimed if export.is_plain_name(claimed) else folder.name
-    picked = _pick_notebook(folder, config)
+    filed = (manifest.get("assignments") or {}).get(config.name)  # collect told it
+    picked = folder / filed if filed and (folder / filed).is_file() else None
+    picked = picked or _pick_notebook(folder, config)
     late = _late(manifest, config.deadline)
     if isinstance(picked, str):
         return Submission(student, folder, None, folder, late, problem=picked)
@@ -141,10 +144,10 @@ def named_by_roster(submissions: Sequence[Submission], roster: Roster) -> list[S
 
     named = []
     for submission in submissions:
-        manifest = {}
+        manifest: object = {}  # roster_id_for takes any JSON
         if submission.files_dir is not None:
-            with contextlib.suppress(OSError, ValueError):
-                manifest = json.loads((submission.files_dir / "manifest.json").read_bytes())
+            with contextlib.suppress(OSError, NotJSON):
+                manifest = load_json((submission.files_dir / "manifest.json").read_bytes())
         roster_id = roster_id_for(submission.source, manifest, roster)
         if roster_id is None:
             print(f"warning: {submission.source} is not on the roster", file=sys.stderr)

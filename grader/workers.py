@@ -3,22 +3,43 @@
 
 Each is started before the submissions are read, and each of its processes starts its warm
 process at once (:func:`grader.execute.warm_up`): seconds of imports that then overlap reading
-and checking the hand-ins instead of coming after them.
+and checking the hand-ins instead of coming after them. The trial notebook
+(:mod:`grader.engine.trial`) is handed to one of them as soon as it starts, so it forks from a
+warm process the run needs anyway, and no submission is handed out before it came back right.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import os
+import signal
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from grader import execute
+from grader.engine import trial
 from grader.errors import UserError
 
 # grade(submission, plan, seed) -> row: a module-level function (it is pickled by name).
 GradeOne = Callable[[Any, Any, int], Any]
 Todo = Sequence[tuple[Any, int]]  # (submission, seed)
+_PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when its parent thread ends
+
+
+def _pool_worker(parent: int, limits: execute.Limits, shared_cells: tuple[str, ...]) -> None:
+    """A pool worker's start: it dies with the process that started it (the kernel's
+    parent-death signal), so a watch or a run killed with SIGKILL leaves no grader, and no
+    sandbox (bubblewrap dies with its parent), running on; then its warm process."""
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # it died before the signal was asked for
+            os._exit(1)
+    _warm_up(limits, shared_cells)
 
 
 def _warm_up(limits: execute.Limits, shared_cells: tuple[str, ...]) -> None:
@@ -29,33 +50,63 @@ def _warm_up(limits: execute.Limits, shared_cells: tuple[str, ...]) -> None:
         execute.warm_up(limits, shared_cells=shared_cells)
 
 
+class Graders:
+    """A run's graders, started, with the trial notebook handed to one of them."""
+
+    def __init__(self, tried: Callable[[], float], graded: Callable[[Todo], Iterator[Any]]):
+        self._tried = tried
+        self._graded = graded
+
+    def checked(self) -> float:
+        """Wait for the trial run; return its seconds, or raise
+        :class:`grader.engine.trial.GraderUnavailable` saying what to fix."""
+        try:
+            return self._tried()
+        except BrokenProcessPool as error:
+            raise trial.GraderUnavailable(
+                f"a grader process died during the trial run ({error}); nothing was graded"
+            ) from None
+
+    def graded(self, todo: Todo) -> Iterator[Any]:
+        """Grade each ``(submission, seed)`` with ``grade_one(submission, plan, seed)``; yield
+        the rows as they come, in any order. Call it once :meth:`checked` has returned."""
+        return self._graded(todo)
+
+
 @contextlib.contextmanager
-def started(
-    grade_one: GradeOne, plan, workers: int, dask: str | None
-) -> Iterator[Callable[[Todo], Iterator[Any]]]:
-    """Start the graders of a run; yield ``graded(todo)``, which grades each ``(submission,
-    seed)`` with ``grade_one(submission, plan, seed)`` and yields the rows as they come, in any
-    order. ``plan`` has the run's ``limits`` and ``shared_cells``."""
-    warm = (plan.limits, tuple(plan.shared_cells))
+def started(grade_one: GradeOne, plan, workers: int, dask: str | None) -> Iterator[Graders]:
+    """Start the graders of a run and hand one of them the trial notebook; yield them.
+    ``plan`` has the run's ``limits`` and ``shared_cells``."""
+    limits, cells = plan.limits, tuple(plan.shared_cells)
     if dask:
         with _dask_client(dask, workers) as client:
-            for address in client.scheduler_info()["workers"]:  # as a task: in its task thread
-                client.submit(_warm_up, *warm, workers=[address], pure=False)
-            yield lambda todo: _on_dask(client, grade_one, plan, todo)
+            addresses = list(client.scheduler_info()["workers"])
+            for address in addresses:  # as a task: in its task thread
+                client.submit(_warm_up, limits, cells, workers=[address], pure=False)
+            on_dask = client.submit(
+                trial.check, limits, shared_cells=cells, workers=addresses[:1], pure=False
+            )
+            yield Graders(on_dask.result, lambda todo: _on_dask(client, grade_one, plan, todo))
     elif workers <= 1:
-        _warm_up(*warm)
-        yield lambda todo: (grade_one(submission, plan, seed) for submission, seed in todo)
+        _warm_up(limits, cells)  # the trial, run when the hand-ins are read, forks from it
+        yield Graders(
+            lambda: trial.check(limits, shared_cells=cells),
+            lambda todo: (grade_one(submission, plan, seed) for submission, seed in todo),
+        )
     else:
         with warm_pool(plan, workers) as pool:
-            yield lambda todo: _in_pool(pool, grade_one, plan, todo)
+            in_pool = pool.submit(trial.check, limits, shared_cells=cells)
+            yield Graders(in_pool.result, lambda todo: _in_pool(pool, grade_one, plan, todo))
 
 
 def warm_pool(plan, workers: int) -> ProcessPoolExecutor:
     """``workers`` processes, started now, each starting its warm process for ``plan``'s
-    ``limits`` and ``shared_cells``; the caller shuts it down (or uses it in a ``with``)."""
-    pool = ProcessPoolExecutor(
-        workers, initializer=_warm_up, initargs=(plan.limits, tuple(plan.shared_cells))
-    )
+    ``limits`` and ``shared_cells``; the caller shuts it down (or uses it in a ``with``). Each
+    ends with this process, however it ends (see :func:`_pool_worker`)."""
+    warm = (plan.limits, tuple(plan.shared_cells))
+    pool = ProcessPoolExecutor(workers, initializer=_pool_worker, initargs=(os.getpid(), *warm))
+    # Forked by the thread that submits first, which must outlive the pool: the kernel's
+    # parent-death signal follows the thread that forked, not the process.
     pool.submit(int)  # starts every worker now: forked, they run the initializer
     return pool
 

@@ -337,7 +337,7 @@ def check_samples_are_current(name: str) -> None:
     release = script.release_of(name, from_source=False)  # `grader assign`, as the script does
     folder = ASSIGNMENTS.parent / "examples" / name
     built = {
-        student: script.filled(release, source, m)
+        student: script.filled(release, source, m, script.WRITTEN.get(name, {}).get(student))
         for student, (_, m) in script.SAMPLES[name].items()
     }
     built[script.UNTOUCHED] = release

@@ -137,13 +137,17 @@ BUGGY: dict[str, Entry] = {
         {"lstm_forward": {"permuted"}},
     ),
     "in-place-cell": Entry(
-        "C_t updated in place: every step of c_seq is one array",
+        "C_t updated in place: cell_state changes c_prev, every step of c_seq is one array",
         _gate(
             "cell-state",
             CELL,
             "c_prev *= f_t\n    c_prev += i_t * c_hat_t\n    return c_prev",
         ),
-        {"lstm_forward": {"aliased", "mutates-input"}},
+        {
+            "cell_state": {"mutates-input"},
+            "lstm_cell": {"wrong-part"},
+            "lstm_forward": {"wrong-part"},
+        },
     ),
     "c-not-carried": Entry(
         "the cell state restarts from c0 every step",

@@ -7,7 +7,16 @@ the part), so a composite may carry the part's code beside "composition"."""
 
 from __future__ import annotations
 
-from diagnosis_corpus import CANDIDATE, FORGET, INPUT, OUTPUT, Entry, _gate, _through_composites
+from diagnosis_corpus import (
+    CANDIDATE,
+    FORGET,
+    FORWARD_STACK,
+    INPUT,
+    OUTPUT,
+    Entry,
+    _gate,
+    _through_composites,
+)
 
 STEP = "return np.tanh(x_t @ W_xh.T + h_prev @ W_hh.T + b_h)"
 STEP_CALL = 'h_t = rnn_step(x_t, h_t, params["W_xh"], params["W_hh"], params["b_h"])'
@@ -167,6 +176,61 @@ MORE: dict[str, Entry] = {
         {
             "lstm_step_backward": {"sigmoid-derivative-as-s"},
             "lstm_backward": {"composition", "dW-not-summed-over-time", "sigmoid-derivative-as-s"},
+        },
+        assignment="lstm_backward",
+    ),
+    # issue 36: mistakes no tool named, and blame beside the bug
+    "bias-column-forget": Entry(
+        "the forget gate's bias reshaped to a column, b_f.reshape(H, 1)",
+        _gate("forget-gate", FORGET, "return sigmoid(xh @ W_f.T + b_f.reshape(-1, 1))"),
+        _through_composites("forget_gate", {"bias-column"}),
+    ),
+    "bias-column-rnn": _rnn(
+        "the RNN's bias reshaped to a column",
+        {"rnn-step": [(STEP, "return np.tanh(x_t @ W_xh.T + h_prev @ W_hh.T + b_h[:, None])")]},
+        _step_through({"bias-column"}),
+    ),
+    "gate-weights-swapped": Entry(
+        "lstm_cell passes W_i, b_i to the forget gate and W_f, b_f to the input gate",
+        {
+            "lstm-cell": [
+                (
+                    'f_t = forget_gate(x_t, h_prev, params["W_f"], params["b_f"])',
+                    'f_t = forget_gate(x_t, h_prev, params["W_i"], params["b_i"])',
+                ),
+                (
+                    'i_t = input_gate(x_t, h_prev, params["W_i"], params["b_i"])',
+                    'i_t = input_gate(x_t, h_prev, params["W_f"], params["b_f"])',
+                ),
+            ]
+        },
+        {
+            "lstm_cell": {"gate-weights-swapped"},
+            "lstm_forward": {"wrong-part", "gate-weights-swapped"},
+        },
+    ),
+    "stack-repeated": Entry(
+        "lstm_forward stacks the last state T times, np.stack([h_t] * T)",
+        _gate(
+            "lstm-forward",
+            FORWARD_STACK,
+            "return np.stack([h_t] * len(x)), np.stack([c_t] * len(x))",
+        ),
+        {"lstm_forward": {"aliased"}},
+    ),
+    "forget-gradient-from-candidate": Entry(
+        "the forget gate's gradient taken through c~ instead of C_prev",
+        {
+            "lstm-step-backward": [
+                (
+                    "df, di, dc_hat = dc * c_prev, dc * c_hat, dc * i",
+                    "df, di, dc_hat = dc * c_hat, dc * c_hat, dc * i",
+                )
+            ]
+        },
+        {
+            "lstm_step_backward": {"some-outputs-wrong"},
+            "lstm_backward": {"wrong-part", "some-outputs-wrong"},
         },
         assignment="lstm_backward",
     ),

@@ -236,3 +236,68 @@ def takeout_mbox(
             data = data.replace(b"\r\n", b"\n").replace(b"\nFrom ", b"\n>From ")
             stream.write(data.rstrip(b"\n") + b"\n\n")
     return path
+
+
+def bounce(
+    returned: bytes, recipient: str, sent: datetime, *, auto_submitted: bool, to: str = OWNER
+) -> bytes:
+    """A non-delivery report as Postfix writes one and the course's mailbox stores it (with its
+    null ``Return-Path``): a notification, the delivery status (RFC 3464) and the message that
+    could not be delivered, returned whole with its attachments. Postfix marks its bounces
+    ``Auto-Submitted: auto-replied``; Exchange's and many relays' carry no such header."""
+    queue = "4F1A22C0D1E"
+    boundary = f"{queue}.{int(sent.timestamp())}/mail.example.edu"
+    stamp = format_datetime(sent)
+    auto = "Auto-Submitted: auto-replied\r\n" if auto_submitted else ""
+    head = (
+        f"Return-Path: <>\r\nDelivered-To: {to}\r\n"
+        f"Received: by mail.example.edu (Postfix)\r\n\tid {queue}; {stamp}\r\n"
+        f"Date: {stamp}\r\nFrom: MAILER-DAEMON@mail.example.edu (Mail Delivery System)\r\n"
+        f"Subject: Undelivered Mail Returned to Sender\r\nTo: {to}\r\n{auto}"
+        "MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status;\r\n"
+        f'\tboundary="{boundary}"\r\nContent-Transfer-Encoding: 8bit\r\n'
+        f"Message-Id: {make_msgid(domain='mail.example.edu')}\r\n\r\n"
+        "This is a MIME-encapsulated message.\r\n\r\n"
+    )
+    notification = (
+        f"--{boundary}\r\nContent-Description: Notification\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        "This is the mail system at host mail.example.edu.\r\n\r\n"
+        "I'm sorry to have to inform you that your message could not\r\n"
+        "be delivered to one or more recipients. It's attached below.\r\n\r\n"
+        "                   The mail system\r\n\r\n"
+        f"<{recipient}>: host mx.example.edu[10.0.0.5] said: 550 5.1.1\r\n"
+        f"    <{recipient}>: Recipient address rejected: User unknown in virtual\r\n"
+        "    mailbox table (in reply to RCPT TO command)\r\n\r\n"
+    )
+    status = (
+        f"--{boundary}\r\nContent-Description: Delivery report\r\n"
+        "Content-Type: message/delivery-status\r\n\r\n"
+        f"Reporting-MTA: dns; mail.example.edu\r\nX-Postfix-Queue-ID: {queue}\r\n"
+        f"X-Postfix-Sender: rfc822; {to}\r\nArrival-Date: {stamp}\r\n\r\n"
+        f"Final-Recipient: rfc822; {recipient}\r\nOriginal-Recipient: rfc822;{recipient}\r\n"
+        "Action: failed\r\nStatus: 5.1.1\r\nRemote-MTA: dns; mx.example.edu\r\n"
+        f"Diagnostic-Code: smtp; 550 5.1.1 <{recipient}>: Recipient address\r\n"
+        "    rejected: User unknown in virtual mailbox table\r\n\r\n"
+    )
+    undelivered = (
+        f"--{boundary}\r\nContent-Description: Undelivered Message\r\n"
+        "Content-Type: message/rfc822\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+    )
+    closing = f"\r\n--{boundary}--\r\n"
+    return (head + notification + status + undelivered).encode() + returned + closing.encode()
+
+
+def release_mail(
+    sender: str, recipient: str, greeting: str, sent: datetime, name: str, data: bytes
+) -> bytes:
+    """The course's own mail releasing an assignment to one student, its notebook attached."""
+    mail = thunderbird(
+        sender,
+        sent,
+        "Assignment 1 released",
+        f"Dear {greeting},\n\nthe notebook of assignment 1 is attached; hand it in by replying.",
+        attachments=[(name, data)],
+        to=recipient,
+    )
+    return mail.as_bytes()

@@ -62,6 +62,7 @@ class Mailbox:
 
     def __init__(self, refuse: bool = False, hold_at: int | None = None, password: str = PASSWORD):
         self.received: list[email.message.EmailMessage] = []
+        self.raw: list[bytes] = []  # as the server took them, to read header lines as written
         self.logins: list[str] = []
         self.refuse, self.hold_at, self.password = refuse, hold_at, password
         self.holding = threading.Event()
@@ -79,6 +80,7 @@ class Mailbox:
             self.holding.set()
             await asyncio.sleep(60)  # the sender is killed meanwhile
             return "451 4.3.0 too late"
+        self.raw.append(envelope.content)
         self.received.append(
             email.message_from_bytes(envelope.content, policy=email.policy.default)
         )
@@ -141,3 +143,37 @@ def mail_args(
         str(certificate[0]),
         *extra,
     ]
+
+
+# Message-IDs as Outlook (Exchange Online) writes them: 83 and 84 characters with the brackets.
+OUTLOOK_IDS = (
+    "<PN3PR01MB9173D4C2B1A0F9E8D7C6B5A4E3F2A1B0@PN3PR01MB9173.INDPRD01.PROD.OUTLOOK.COM>",
+    "<PN3PR01MB91734E5F6A7B8C9D0E1F2A3B4C5D6E7F@PN3PR01MB9173.INDPRD01.PROD.OUTLOOK.COM>",
+    "<PN3PR01MB9173A1B2C3D4E5F6A7B8C9D0E1F2A3B4C@PN3PR01MB9173.INDPRD01.PROD.OUTLOOK.COM>",
+)
+
+
+def header_lines(raw: bytes, name: str) -> list[str]:
+    """The physical lines of header ``name`` as written: its first line and continuations."""
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0].decode("utf-8", "replace")
+    lines, inside = [], False
+    for line in head.replace("\r\n", "\n").split("\n"):
+        if line[:1] in (" ", "\t"):
+            if inside:
+                lines.append(line)
+            continue
+        inside = line.lower().startswith(name.lower() + ":")
+        if inside:
+            lines.append(line)
+    return lines
+
+
+def threads_as_written(raw: bytes, parent: str, earlier: tuple[str, ...]) -> None:
+    """In-Reply-To is the parent's Message-ID as written; References every earlier one and the
+    parent, each whole on its line (folded only between them), none encoded."""
+    assert header_lines(raw, "In-Reply-To") == [f"In-Reply-To: {parent}"]
+    references = header_lines(raw, "References")
+    assert references[0].startswith("References: ")
+    tokens = [token for line in references for token in line.split()][1:]
+    assert tokens == [*earlier, parent]  # each whole on its line: folded only between them
+    assert all("=?" not in line and len(line) <= 998 for line in references)

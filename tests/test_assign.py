@@ -224,7 +224,8 @@ def test_release_is_deterministic(released, tmp_path):
 
 def test_public_cases_are_compact_and_distinct_from_grading(release_nb):
     (fixtures,) = [c for c in release_nb.cells if c.id == "grader-fixtures"]
-    assert len(fixtures.source) < 28_000  # every known mistake's outputs included
+    # every known mistake's outputs included (the six swapped-weights cells among them)
+    assert len(fixtures.source) < 32_000
     namespace: dict = {}
     exec(fixtures.source, namespace)
     for cell in release_nb.cells:

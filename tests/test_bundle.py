@@ -325,3 +325,27 @@ def test_the_sample_students_bundle(tmp_path: Path, student: str) -> None:
     reader = PdfReader(result.pdf_path)
     assert set(uri_links(reader)) >= {p["colab"] for p in manifest["projects"]}
     assert sum(len(page.images) for page in reader.pages) >= 1  # a notebook figure
+
+
+def test_the_templates_own_placeholders_are_refused_each_by_name(tmp_path: Path) -> None:
+    toml = student_folder(
+        tmp_path / "as-shipped",
+        student_id="CS21B000",
+        name="Your Full Name",
+        email="your.name@example.edu",
+    )
+    placeholder = "https://colab.research.google.com/drive/YOUR-NOTEBOOK-ID"
+    toml.write_text(toml.read_text().replace(colab(1), placeholder))
+    out = tmp_path / "out"
+    with pytest.raises(UserError) as raised:
+        bundle.build_bundle(toml, out)
+    message = str(raised.value)
+    for expected in (
+        "student.id is still the template's placeholder 'CS21B000'",
+        "student.name is still the template's placeholder 'Your Full Name'",
+        "student.email is still the template's placeholder 'your.name@example.edu'",
+        f"project 1: colab is still the template's placeholder '{placeholder}'",
+    ):
+        assert expected in message, expected
+    assert "project 2: colab" not in message  # a real link of its own
+    assert not out.exists()

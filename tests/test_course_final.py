@@ -56,16 +56,17 @@ def test_each_component_the_penalty_and_why_and_missing_work(setup):
     assert parts["project1"].raw == 1.0
     assert parts["project1"].fraction == pytest.approx(0.8)
     assert "1 d 12 h late (2 days): -20%" in parts["project1"].explanation()
-    assert parts["project2"].status == "missing"
-    assert parts["project2"].explanation() == "no hand-in: 0"
+    assert parts["project2"].status == "missing" and parts["project2"].pending  # nobody's yet
+    assert parts["project2"].explanation() == "nobody has handed it in or been marked yet"
     assert asha.total == pytest.approx(12 + 0 + 10 + 20 + 0)
+    assert asha.standing == pytest.approx((12 + 10 + 20) / (15 + 20 + 25) * 100, abs=0.01)
     priya = grades[2]
     assert {p.component: p.status for p in priya.parts}["lstm_backward"] == "missing"
     assert priya.total == 0
     text = table(course, grades)
     assert "80.0" in text and "80.0*" in text  # lstm_gates, and project1 with its penalty
-    assert "CS21B042 project2: no hand-in: 0" in text
-    assert "rnn_gradients: not graded yet, 0 for everyone" in text
+    assert "ME21B103 lstm_backward: no submission: 0" in text
+    assert "rnn_gradients: nobody has a grade yet (pending)" in text
     assert "CS21B042 lstm_gates" not in text  # graded on time: nothing to remark
 
 
@@ -114,7 +115,7 @@ def test_canvas_gradebook_import_layout(setup, tmp_path):
     assert rows[0][5:] == [course.component(c).title for c in graded] + ["Final grade"]
     assert rows[1][0].strip() == "Points Possible" and rows[1][5:] == ["100.00"] * 4
     assert rows[2][:4] == ["Verma, Asha", "", "CS21B042", "asha.verma@example.edu"]
-    assert rows[2][5:] == ["80.00", "50.00", "80.00", "42.00"]
+    assert rows[2][5:] == ["80.00", "50.00", "80.00", ""]  # pending components: not final
     assert len(rows) == 2 + 3
     assert path.read_bytes().count(b"\r\n") == len(rows)
 
@@ -135,7 +136,7 @@ def test_moodle_grade_import_layout(setup, tmp_path):
         course.component(c).title for c in graded
     ] + ["Final grade"]
     assert rows[1][:4] == ["Asha", "Verma", "CS21B042", "asha.verma@example.edu"]
-    assert rows[1][-1] == "42.00"
+    assert rows[1][-1] == ""  # pending components: no final grade yet
 
 
 def test_plain_csv_and_the_cli(setup, capsys):
@@ -150,7 +151,8 @@ def test_plain_csv_and_the_cli(setup, capsys):
     record = dict(zip(header, asha, strict=True))
     assert record["project1 late penalty %"] == "20"
     assert "1 d 12 h late" in record["project1 remark"]
-    assert record["project2 remark"] == "no hand-in: 0"
+    assert record["project2 remark"] == "nobody has handed it in or been marked yet"
+    assert record["project2"] == "" and record["pending"] == "rnn_gradients; project2"
     assert (out / "final" / "canvas-import.csv").is_file()
     assert (out / "final" / "moodle-import.csv").is_file()
 

@@ -71,13 +71,17 @@ def test_a_student_without_email_never_gets_graded_as_someone_else_in_moodle(tmp
     for student, address in EMAILS.items():
         # each Moodle user ends with their own grade, the student above Noor Khan included
         assert moodle[address][gates] == pytest.approx(grades[student].parts[0].fraction * 100)
-        assert moodle[address][exports.FINAL_TOTAL_TITLE] == grades[student].total
+        final = None if grades[student].pending else grades[student].total  # blank: no grade
+        assert moodle[address][exports.FINAL_TOTAL_TITLE] == final
     assert "PH21B011" not in (out / "final" / "moodle-import.csv").read_text(encoding="utf-8")
     canvas, _ = canvas_import(out / "final" / "canvas-import.csv", lms_before(course, STUDENTS))
     assert canvas["PH21B011"][gates] == 100.0  # Canvas matches by SIS User ID: no email needed
     assert "note: PH21B011 (Noor Khan): no email on the roster, so left out of the Moodle" in (
         capsys.readouterr().err
     )
+    # and listed beside the files, for whoever uploads them
+    listed = (out / "final" / exports.NOTES_FILE).read_text(encoding="utf-8")
+    assert "- PH21B011 (Noor Khan): no email on the roster, so left out of the Moodle" in listed
 
 
 def test_names_with_commas_quotes_and_devanagari_survive_the_files(tmp_path):
@@ -137,3 +141,21 @@ def test_moodle_gets_an_address_in_the_case_the_roster_writes_it(tmp_path):
     users[users.index("rahul.menon@example.edu")] = "Rahul.Menon@Example.edu"
     moodle = moodle_import(out / "final" / "moodle-import.csv", lms_before(course, users))
     assert moodle["Rahul.Menon@Example.edu"][course.component("lstm_gates").title] == 60.0
+
+
+def test_a_title_with_a_comma_quotes_and_umlauts_keeps_its_column_and_values(tmp_path):
+    quiz = 'Quiz — Wörter, "week 1"'
+
+    def titled(text: str) -> str:
+        return text.replace('title = "Assignment 1: LSTM gates"', "title = '" + quiz + "'")
+
+    course, _, out = graded_course(tmp_path, titled)
+    assert course.component("lstm_gates").title == quiz
+    assert cli.main(["final", "--course", str(course.path), "--out", str(out)]) == 0
+    canvas, possible = canvas_import(
+        out / "final" / "canvas-import.csv", lms_before(course, STUDENTS)
+    )
+    assert possible[quiz] == 100.0
+    assert [canvas[s][quiz] for s in STUDENTS] == [50.0, 60.0, 70.0, 80.0, 90.0, 100.0]
+    moodle = moodle_import(out / "final" / "moodle-import.csv", lms_before(course, EMAILS.values()))
+    assert [moodle[EMAILS[s]][quiz] for s in STUDENTS[:5]] == [50.0, 60.0, 70.0, 80.0, 90.0]

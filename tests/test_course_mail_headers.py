@@ -12,11 +12,22 @@ from email.headerregistry import Address
 
 import pytest
 from course_kit import WIDE_ROSTER, make_course
-from smtp_kit import PASSWORD, USER, Mailbox, mail_args, make_certificate, start
+from smtp_kit import (
+    OUTLOOK_IDS,
+    PASSWORD,
+    USER,
+    Mailbox,
+    header_lines,
+    mail_args,
+    make_certificate,
+    start,
+    threads_as_written,
+)
 
 from grader import cli
 from grader.course.book import CourseBook
-from grader.course.mail import compose
+from grader.course.mail import MAIL_POLICY, compose
+from grader.course.smtp import Outgoing, Smtp, send
 
 NON_ASCII_PASSWORD = "Pässwörd-ñ-密码 ✓"
 NAMES = {
@@ -149,3 +160,42 @@ def test_compose_makes_a_reply_in_the_thread():
     [attachment] = parsed.iter_attachments()
     assert attachment.get_content_type() == "text/plain"
     assert attachment.get_content() == "ok\n"
+
+
+def test_a_reply_to_outlook_mail_names_its_message_ids_as_written(
+    certificate, tmp_path, monkeypatch
+):
+    assert {len(identifier) for identifier in OUTLOOK_IDS} == {83, 84}
+    *earlier, parent = OUTLOOK_IDS
+    sender = Address("LSTM course", addr_spec="lstm-course@example.edu")
+    student = Address("Asha Rao", addr_spec="asha.rao@outlook.com")
+    reply = compose(
+        sender, student, "Re: Assignment 1", "Received.", in_reply_to=parent, references=earlier
+    )
+    threads_as_written(reply.as_bytes(), parent, tuple(earlier))
+    # and as it reaches the student: read back from the watch's queue and sent through SMTP
+    monkeypatch.setenv("GRADER_SMTP_USER", USER)
+    monkeypatch.setenv("GRADER_SMTP_PASSWORD", PASSWORD)
+    queued = email.message_from_bytes(reply.as_bytes(), policy=MAIL_POLICY)
+    mailbox = Mailbox()
+    controller = start(mailbox, certificate)
+    try:
+        server = Smtp("127.0.0.1", controller.port, "starttls", certificate[0])
+        with CourseBook(tmp_path / "gradebook.sqlite") as book:
+            outgoing = Outgoing("asha", [student.addr_spec], queued, "digest")
+            assert send([outgoing], server, book).sent == ["asha"]
+    finally:
+        controller.stop()
+    [raw] = mailbox.raw
+    threads_as_written(raw, parent, tuple(earlier))
+    assert header_lines(raw, "Message-ID")[0].startswith("Message-ID: <")
+
+
+def test_course_mail_from_a_long_domain_keeps_its_message_id_whole(course):
+    course, out = course
+    sender = "LSTM course <lstm-course@students.cse.department-of-computing.iitmadras.ac.in>"
+    args = ["mail", "--course", str(course.path), "--out", str(out), "--from", sender]
+    assert cli.main(args) == 0
+    for path in sorted((out / "mail").glob("*.eml")):
+        [line] = header_lines(path.read_bytes(), "Message-ID")
+        assert line.startswith("Message-ID: <") and line.endswith(".iitmadras.ac.in>")

@@ -4,7 +4,11 @@ a change applied, bad rows named with nothing half-imported, spreadsheet dialect
 from __future__ import annotations
 
 import csv
+import sqlite3
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -272,3 +276,81 @@ def test_the_cli_enters_one_mark_and_lists_the_history(tmp_path, capsys):
     assert len(lines) == 2
     assert "project1  results: 14  by ta (cli)  no baseline" in lines[0]
     assert "project1  results: 18  by prof (cli)  baseline added" in lines[1]
+
+
+# One marker process: two threads, each opening every gradebook file in turn as soon as the
+# start file appears (the results' Gradebook and the CourseBook open the same file, as the
+# dashboard and the watch do) and saving its marks one transaction at a time.
+_MARKER = """
+import sys, threading, time
+from pathlib import Path
+from grader.course.book import CourseBook
+from grader.gradebook import Gradebook
+
+start, who, marks, files = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4:]
+failures = []
+ready = threading.Barrier(3, action=lambda: Path(f"{start}.{who}").touch())
+
+def mark(thread):
+    try:
+        ready.wait()
+        while not start.exists():
+            time.sleep(0.001)
+        Path(f"{start}.{who}.{thread}").touch()  # opening the first file now
+        for name in files:
+            Gradebook(Path(name)).close()
+            with CourseBook(Path(name)) as book:
+                for n in range(marks):
+                    comment = f"{who}.{thread}.{n}"
+                    book.set_mark("EE21B017", "project2", "notebook", n, comment, by=who)
+    except Exception as error:
+        failures.append(f"{who}.{thread}: {type(error).__name__}: {error}")
+
+threads = [threading.Thread(target=mark, args=(t,)) for t in range(2)]
+for thread in threads:
+    thread.start()
+ready.wait()
+for thread in threads:
+    thread.join()
+print("\\n".join(failures), file=sys.stderr)
+sys.exit(1 if failures else 0)
+"""
+
+
+def test_four_processes_of_two_threads_opening_and_marking_at_once_lose_nothing(tmp_path):
+    files = [tmp_path / f"graded-{n}" / "gradebook.sqlite" for n in range(20)]
+    start, marks = tmp_path / "start", 5
+    # The first file as a connection that is switching it to WAL holds it: its write lock
+    # taken, which SQLite makes the others' switch fail at once rather than wait for.
+    files[0].parent.mkdir()
+    switching = sqlite3.connect(files[0], isolation_level=None)
+    switching.execute("CREATE TABLE switching (x)")
+    switching.execute("BEGIN IMMEDIATE")
+    switching.execute("INSERT INTO switching VALUES (1)")
+    markers = [
+        subprocess.Popen(
+            [sys.executable, "-c", _MARKER, str(start), f"marker{n}", str(marks)]
+            + [str(path) for path in files],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(4)
+    ]
+    while not all(Path(f"{start}.marker{n}").exists() for n in range(4)):
+        assert all(marker.poll() is None for marker in markers), "a marker stopped"
+        time.sleep(0.01)
+    start.touch()  # all eight threads, started and waiting, open the new files at once
+    threads = [Path(f"{start}.marker{p}.{t}") for p in range(4) for t in range(2)]
+    while not all(path.exists() for path in threads):
+        assert all(marker.poll() is None for marker in markers), "a marker stopped"
+        time.sleep(0.01)
+    time.sleep(0.5)  # they try to open the first file meanwhile
+    switching.execute("COMMIT")
+    switching.close()
+    said = [marker.communicate(timeout=600)[1] for marker in markers]
+    assert [marker.returncode for marker in markers] == [0] * 4, said
+    expected = {f"marker{p}.{t}.{n}" for p in range(4) for t in range(2) for n in range(marks)}
+    for path in files:
+        with CourseBook(path) as book:
+            saved = [mark.comment for mark in book.mark_history("EE21B017")]
+        assert sorted(saved) == sorted(expected), path

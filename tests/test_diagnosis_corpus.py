@@ -12,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
-from diagnosis_corpus import BUGGY, CORRECT, entries, tally  # noqa: E402
+from diagnosis_corpus import CORRECT, entries, tally  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -49,7 +49,9 @@ def test_reshape_for_transpose_in_every_gate_and_the_rnn_step():
 
 
 def test_the_corpus_covers_every_mistake_class_and_unusual_styles():
-    codes = {code for entry in BUGGY.values() for codes in entry.lost.values() for code in codes}
+    codes = {
+        code for entry in entries().values() for codes in entry.lost.values() for code in codes
+    }
     behaviour = {"out-of-range", "clipped", "relu-cut", "permuted", "ignores-input"}
     calls = {"nondeterministic", "aliased", "wrong-part", "composition"}
     sequence = {"c-not-carried", "h-not-carried", "returns-c-h", "last-step-only"}
@@ -66,7 +68,7 @@ def test_marks_hints_and_no_false_hint(corpus):
     assert result.named == result.buggy == len(entries) - len(CORRECT)
 
 
-def test_only_because_is_said_only_when_proven(corpus):
+def test_a_composite_with_a_mistake_of_its_own_is_told_both(corpus):
     """The issue's notebook: a tanh output gate, and lstm_forward restarting every step from
     h0 and c0. Fixing lstm_cell would not fix lstm_forward, so both are named."""
     _, graded = corpus
@@ -79,7 +81,34 @@ def test_only_because_is_said_only_when_proven(corpus):
         "besides lstm_cell, which is wrong on its own, lstm_forward has a mistake of its own"
         in tests["lstm_forward"]
     )
-    assert "lstm_cell is wrong only because output_gate is: fix that first" in tests["lstm_cell"]
+    assert (
+        "lstm_cell fails where output_gate is wrong: fix that first, then check lstm_cell again"
+        in tests["lstm_cell"]
+    )
+
+
+def test_mutation_blamed_where_it_happens_and_no_advice_that_changes_nothing(corpus):
+    """cell_state doing c_prev *= f_t loses its own points, its callers are sent to it; an
+    lstm_forward stacking the last state T times is never told to .copy() it."""
+    entries, graded = corpus
+
+    def tests(name: str) -> dict:
+        folder = graded / entries[name].assignment / name
+        document = json.loads((folder / "results.json").read_text())
+        return {t["name"]: t for t in document["tests"]}
+
+    in_place = tests("in-place-cell")
+    assert in_place["cell_state"]["score"] == 0
+    assert "cell_state changes its input c_prev in place" in in_place["cell_state"]["output"]
+    assert "in place" not in in_place["lstm_forward"]["output"].split("\n")[0]
+    assert "lstm_forward fails where lstm_cell is wrong" in in_place["lstm_forward"]["output"]
+    stacked = tests("stack-repeated")["lstm_forward"]["output"]
+    assert "copy" not in stacked and "each step its own array" in stacked
+    swapped = tests("gate-weights-swapped")["lstm_cell"]["output"]
+    assert "forget_gate given W_i, b_i and input_gate given W_f, b_f" in swapped
+    assert "the cell update matches" not in swapped
+    backward = tests("forget-gradient-from-candidate")["lstm_step_backward"]["output"]
+    assert "W_f, b_f, x_t and h_prev are wrong and the rest right" in backward
 
 
 def test_correct_styles_get_full_marks(corpus):
@@ -96,6 +125,9 @@ def test_blame_names_the_part_and_never_a_part_that_passed(corpus):
         t["name"]: t["output"]
         for t in json.loads((graded / "lstm_gates/tanh-forget/results.json").read_text())["tests"]
     }
-    assert "lstm_cell is wrong only because forget_gate is: fix that first" in tests["lstm_cell"]
+    assert (
+        "lstm_cell fails where forget_gate is wrong: fix that first, then check lstm_cell again"
+        in tests["lstm_cell"]
+    )
     for gate in ("input_gate", "candidate_memory", "output_gate"):
         assert gate not in tests["lstm_cell"] and gate not in tests["lstm_forward"]

@@ -6,6 +6,7 @@ from the product."""
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import subprocess
 import sys
@@ -173,3 +174,17 @@ def test_the_instructors_tutorial_holds_the_walkthrough_the_install_test_runs():
     blocks = term_kit.walkthrough(TUTORIAL)
     assert [b.kind for b in blocks] == ["term"] * 3 + ["term-server", "term"]
     assert blocks[0].lines[0].startswith("grader init ")
+
+
+def test_the_readme_is_the_front_door():
+    """The README stays short: what it is, a picture, install, the two commands and where the
+    docs are; every page it links to exists."""
+    text = (ROOT / "README.md").read_text()
+    assert len(text.splitlines()) <= 200
+    assert "make demo" in text and "make test" in text and "make docs" in text
+    links = re.findall(r"\]\(([^)#\s]+)", text)
+    assert any(link.startswith("docs/") and link.endswith(".png") for link in links)
+    for link in links:
+        if "://" not in link:
+            assert (ROOT / link).exists(), f"the README links to {link}, which does not exist"
+    assert not term_kit.walkthrough(ROOT / "README.md"), "the walkthrough lives in the docs"

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import term_kit
+import web_kit
 
 from grader.engine.preparation import prepare
 from grader.engine.runtime_cache import CACHE_VARIABLE, runtime_cache
@@ -209,8 +210,10 @@ def own_cache(tmp_path, monkeypatch) -> Path:
     return socket_module
 
 
-def _grade_command(out: Path, *notebooks: Path, resume: bool = False) -> list[str]:
-    command = [str(Path(sys.executable).with_name("grader")), "grade", "--workers", "1"]
+def _grade_command(
+    out: Path, *notebooks: Path, resume: bool = False, workers: int = 1
+) -> list[str]:
+    command = [str(Path(sys.executable).with_name("grader")), "grade", "--workers", str(workers)]
     command += ["--assignment", str(REPO / "assignments" / "lstm_gates"), "--out", str(out)]
     return [*command, "--seed", str(SEED), *(["--resume"] if resume else []), *map(str, notebooks)]
 
@@ -223,14 +226,16 @@ def _copies(tmp_path: Path, count: int) -> list[Path]:
     return sorted(folder.glob("*.ipynb"))
 
 
-def test_a_warm_process_that_cannot_start_refuses_the_run_before_any_score(tmp_path, own_cache):
+@pytest.mark.parametrize("workers", [1, 2])  # in the command's process, or in its pool
+def test_a_warm_process_that_cannot_start_refuses_the_run_before_any_score(
+    tmp_path, own_cache, workers
+):
     """A damaged cache (the sandbox's socket module emptied) stops the warm process: the trial
     run refuses the command with the reason, and no student gets a row."""
     own_cache.write_bytes(b"")
     out = tmp_path / "graded"
-    done = subprocess.run(
-        _grade_command(out, *_copies(tmp_path, 2)), capture_output=True, text=True, timeout=600
-    )
+    command = _grade_command(out, *_copies(tmp_path, 2), workers=workers)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert done.returncode == 2, done.stderr
     assert "could not run its trial notebook" in done.stderr
     assert "warm process could not start" in done.stderr and "_socket" in done.stderr
@@ -374,8 +379,9 @@ class Term:
         self.said.append(done.stdout + done.stderr)
         return done.stdout + done.stderr
 
-    def start(self, block: term_kit.Block) -> subprocess.Popen:
-        """A server block, started in the background (stopped by the caller)."""
+    def start(self, block: term_kit.Block, log: Path) -> subprocess.Popen:
+        """A server block, started in the background (stopped by the caller); what it says goes
+        to ``log``."""
         prefix = ["runuser", "-u", self.account, "--"] if self.account else []
         environment = {
             "PATH": f"{self.home / 'venv' / 'bin'}:/usr/local/bin:/usr/bin:/bin",
@@ -387,7 +393,7 @@ class Term:
         return subprocess.Popen(
             [*prefix, "env", "-i", *(f"{k}={v}" for k, v in environment.items()), "bash", "-c",
              script],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            stdout=log.open("w"), stderr=subprocess.STDOUT,
         )  # fmt: skip
 
 
@@ -407,11 +413,12 @@ def _dashboard_in_chromium(url: str, token: str, students: list[str], shots: Pat
         )
         page.goto(f"{url}/login")
         page.fill("input[name=token]", token)
-        page.keyboard.press("Enter")
-        page.wait_for_load_state()
-        for path in ["/", "/students", *(f"/student/{s}" for s in students), "/mark/project2"]:
-            page.goto(url + path)
-            assert "Traceback" not in page.content(), path
+        with page.expect_navigation(url=f"{url}/", wait_until="networkidle"):
+            page.keyboard.press("Enter")  # the form posts the token; the overview follows
+        pages = ["/", "/students", "/written", "/requests", "/mark/project2"]
+        for path in [*pages, *(f"/student/{s}" for s in students)]:
+            page.goto(url + path, wait_until="networkidle")
+            assert "Traceback" not in page.locator("body").inner_text(), path
         page.goto(f"{url}/mark/project1/CS21B042")
         assert page.locator(".pages img").count() >= 1  # the report's pages
         for fieldset in page.locator("fieldset").all():
@@ -433,8 +440,6 @@ def test_a_whole_term_from_the_readme_from_the_wheel_as_an_ordinary_user(
     chromium, marks, final, mail to a loopback SMTP server, similarity. Where the test stands in
     for the world, it says so."""
     from smtp_kit import PASSWORD, USER, Mailbox, make_certificate, start
-
-    from grader import grade
 
     blocks = term_kit.walkthrough(README)
     assert [b.kind for b in blocks] == ["term"] * 3 + ["term-server", "term"], blocks
@@ -487,19 +492,17 @@ def test_a_whole_term_from_the_readme_from_the_wheel_as_an_ordinary_user(
     for name in term_kit.ASSIGNMENTS:
         got = _scores(course / "graded" / name / "grades.csv")
         assert not any(status == "error" for _, status in got.values()), got
-        samples = sorted((EXAMPLES / name).glob("*.ipynb"))
-        reference = grade.grade(samples, REPO / "assignments" / name, tmp_path / name, seed=SEED)
-        full = {r.student for r in reference if r.score == 100}
-        assert full and all(got[s] == ("100", "graded") for s in full), (name, got)
+        assert got["asha"] == ("100", "graded"), (name, got)  # the correct sample
+        assert {status for _, status in got.values()} <= {"graded", "missing", "invalid"}, got
     with sqlite3.connect(course / "graded" / "gradebook.sqlite") as book:
-        checked_students = {row[0] for row in book.execute("select student from checks")}
+        checked_students = {row[0] for row in book.execute("select student from project_checks")}
     assert {"CS21B042", "EE21B017"} <= checked_students
 
     # 4. The dashboard, in chromium.
-    port = str(free_port())
-    server = term.start(replace_and_port(serve_block, port))
+    port, log = str(web_kit.free_port()), tmp_path / "serve.log"
+    server = term.start(replace_and_port(serve_block, port), log)
     try:
-        wait_for_port(int(port), server)
+        web_kit.wait_for(int(port), server, log)
         roster = [p for p in term_kit.NOTEBOOK_AUTHORS] + list(term_kit.PROJECT_AUTHORS)
         _dashboard_in_chromium(f"http://127.0.0.1:{port}", token, roster, tmp_path)
     finally:
@@ -519,8 +522,9 @@ def test_a_whole_term_from_the_readme_from_the_wheel_as_an_ordinary_user(
     marks = (course / "marks.csv").read_text()
     assert "CS21B042" in marks
     with (course / "graded" / "final" / "final-grades.csv").open(encoding="utf-8") as handle:
-        finals = {row["id"]: row for row in csv.DictReader(handle)}
-    assert set(finals) >= {"asha", "CS21B042"}, finals
+        finals = {row["student"]: row for row in csv.DictReader(handle)}
+    assert float(finals["asha"]["lstm_gates"]) == 100, finals["asha"]
+    assert finals["CS21B042"]["project1"] != "", finals["CS21B042"]  # marked in the browser
     assert any("asha.rao@example.edu" in str(m["To"]) for m in mailbox.received)
     assert (course / "similarity" / "pairs.csv").is_file()
 
@@ -530,36 +534,16 @@ def replace_and_port(block: term_kit.Block, port: str) -> term_kit.Block:
     return term_kit.Block(block.kind, block.commands.rstrip() + f" --port {port}\n")
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for_port(port: int, server: subprocess.Popen) -> None:
-    import socket
-    import time
-
-    for _ in range(600):
-        if server.poll() is not None:
-            raise AssertionError(f"grader serve ended: {server.stdout.read()[-3000:]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError("grader serve did not start")
-
-
 # --- what each install declares -----------------------------------------------------------
 
 # Run inside the notebooks' runtime (the sandbox) or copied into it: never imported by the
 # grader's own process, so the grader's install need not provide for them.
 NOT_THE_GRADERS = ("grader.engine.gradersandbox", "grader.colab_stub")
-# What a student's base install runs: `grader report`, `grader bundle`, and what they import.
+# What a student's base install runs: `grader report`, `grader bundle`, and what they import;
+# but the reference's torch comparison, which needs the torch Colab has and the base install
+# leaves alone.
 STUDENT_MODULES = ("grader.cli", "grader.bundle", "grader.report", "reference_lstm")
+NEEDS_TORCH = ("reference_lstm.torch_interop",)
 
 IMPORT_ALL = """
 import importlib, pkgutil, sys
@@ -599,7 +583,7 @@ def test_the_instructor_extra_provides_everything_the_grader_imports(account, in
 
 def test_the_base_install_provides_everything_the_students_commands_import(account, student):
     done = as_user(account, student, "venv/bin/python", "-c", IMPORT_ALL,
-                   ",".join(STUDENT_MODULES), ",".join(NOT_THE_GRADERS))  # fmt: skip
+                   ",".join(STUDENT_MODULES), ",".join(NOT_THE_GRADERS + NEEDS_TORCH))  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
 
 

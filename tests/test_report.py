@@ -705,11 +705,11 @@ def test_check_accepts_each_synonym_of_a_section(tmp_path: Path, section: str, h
     assert check_pdf(make_pdf(tmp_path / "synonym.pdf", [headings_with_text(names)])) == []
 
 
-def test_synonyms_are_listed_in_the_readme():
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
+def test_synonyms_are_listed_in_the_students_report_page():
+    page = (REPO / "docs" / "students" / "report.md").read_text(encoding="utf-8")
     for others in SYNONYMS.values():
         for name in others:
-            assert name in readme, name
+            assert name in page, name
 
 
 @pytest.mark.parametrize(
@@ -764,3 +764,78 @@ def test_any_introduction_builds_or_is_refused_with_a_message(tmp_path_factory, 
         build_report(source, folder / "out.pdf")
     except UserError:
         pass
+
+
+def test_notebook_plots_stay_in_their_section_with_captions_from_comment_or_markdown(
+    tmp_path: Path, capsys
+):
+    """Every plot is considered (no tags): one made under Results stays under Results, its
+    caption the markdown before it; one under Data Visualization is captioned by its comment;
+    one above the report is left out, and a note says so."""
+    cells = report_cells()
+    results = next(i for i, c in enumerate(cells) if "Results and Discussion" in c.source)
+    cells[results] = nbformat.v4.new_markdown_cell(
+        "## Results and Discussion\n\nThe **validation loss** falls steadily over the epochs."
+    )
+    cells.insert(results + 1, plot_cell("plt.plot(history)", decay=0.9))
+    visual = next(i for i, c in enumerate(cells) if "Data Visualization" in c.source)
+    cells.insert(visual + 1, plot_cell("fig = plot()\n# Gradient norm per step", decay=0.8))
+    cells.insert(0, plot_cell("# An exploratory plot", decay=0.7))
+    source = notebook_with(cells, tmp_path)
+    assert main(["report", str(source)]) == 0
+    assert "1 plot(s) lie above the report's first section heading" in capsys.readouterr().err
+    pdf = source.with_suffix(".pdf")
+    text = " ".join(pdf_text(pdf).split())
+    assert sum(len(page.images) for page in PdfReader(pdf).pages) == 2
+    first = text.find("Figure 1. The validation loss falls steadily over the epochs.")
+    assert text.find("Results and Discussion") < first < text.find("Data Visualization")
+    assert "Figure 2. Gradient norm per step" in text and "exploratory" not in text
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG that claims ``width`` x ``height`` pixels in a few bytes (as a decompression bomb
+    does): its header, one tiny compressed row, its end."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "expected"),
+    [
+        (10_000, 6_000, "is 10000 x 6000 pixels, more than the 50 megapixels"),
+        (20_000, 20_000, "a decompression bomb"),
+    ],
+)
+def test_a_figure_too_large_is_refused_with_advice_not_a_traceback(
+    tmp_path: Path, capsys, width: int, height: int, expected: str
+):
+    sections = standard_sections(**{"Data Visualization": "![Huge.](figures/huge.png)"})
+    source = write_source(tmp_path, front_matter() + body(sections))
+    (tmp_path / "figures" / "huge.png").write_bytes(png_header(width, height))
+    assert main(["report", str(source)]) == 2
+    err = capsys.readouterr().err
+    assert expected in err and "dpi=200" in err and "Traceback" not in err
+
+
+def test_a_large_figure_is_scaled_to_the_page_before_it_is_embedded(tmp_path: Path):
+    sections = standard_sections(
+        **{"Data Visualization": "![A photo of the setup.](figures/big.png)"}
+    )
+    source = write_source(tmp_path, front_matter() + body(sections))
+    Image.new("RGB", (6000, 4000), "navy").save(tmp_path / "figures" / "big.png")
+    pdf = build_report(source, tmp_path / "out.pdf")
+    [embedded] = [image for page in PdfReader(pdf).pages for image in page.images]
+    assert max(embedded.image.size) == 2480  # an A4 page's width at 300 dpi

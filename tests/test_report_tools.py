@@ -211,3 +211,20 @@ def test_pandoc_markdown_to_pdf_passes(tmp_path: Path):
     )
     run([tool("pandoc"), "report.md", "-o", "report.pdf"], tmp_path)
     assert check_pdf(tmp_path / "report.pdf") == []
+
+
+def test_check_suggests_the_section_a_heading_most_likely_stands_for(tmp_path: Path):
+    from submission_kit import report_pdf
+
+    headings = [
+        "Introduction",
+        "Problem Statement",
+        "Experimental Results",
+        "Data Visualization",
+        "Conclusion and Future Direction",
+        "References",
+    ]
+    problems = check_pdf(report_pdf(tmp_path / "report.pdf", sections=headings))
+    assert len(problems) == 1, problems
+    assert "section 'Results and Discussion' not found" in problems[0]
+    assert "is 'Experimental Results' (page 1) meant to be it?" in problems[0]

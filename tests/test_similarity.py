@@ -389,3 +389,26 @@ def test_csv_cells_cannot_become_spreadsheet_formulas(tmp_path):
     result = run(sorted(tmp_path.glob("*.ipynb")), tmp_path / "out")
     rows = result.csv.read_text(encoding="utf-8").splitlines()[1:]
     assert rows and all(row.startswith("'=HYPERLINK(1)") for row in rows)
+
+
+@pytest.mark.parametrize("size", [5, 9, 12])
+def test_a_small_class_can_flag_its_one_planted_copy(release, tmp_path, size):
+    """A small class whose students all write the gates alike (one style): its share threshold
+    can be met (a share is at most 1; under 10 students the floors alone decide, as the README
+    says), so its one renamed copy is flagged. Before, 5 such students gave a threshold of
+    1.949 and nothing could be flagged."""
+    cells = json.loads(release.read_text())["cells"]
+    students = [
+        sc.independent(f"s{n:02d}", "loops", cells, random.Random(n)) for n in range(size - 1)
+    ]
+    copier = sc.independent("c_copy", "loops", cells, random.Random(99))
+    sc.plant_renamed_copy(copier, students[0], random.Random(3))
+    inbox = tmp_path / "submissions"
+    for student in [*students, copier]:
+        sf.write_collected(student, inbox, pdf=False)
+    result = run([inbox], tmp_path / "out", release=[release])
+    assert result.students == size
+    for calibration in result.findings.calibrations:
+        if calibration.kind.endswith("share"):
+            assert calibration.floor <= calibration.threshold <= 1.0, calibration.explain()
+    assert "code" in _flagged(result).get(("c_copy", "s00"), set())

@@ -5,13 +5,14 @@ own work while each submission's processes start, off the notebook's clock."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
-from sandbox_fence import write_notebook
+from sandbox_fence import FENCE, write_notebook
 
 from grader.engine import warm
 from grader.execute import Limits, NoHooks, ProbeCall, run_submission, warm_up
@@ -59,6 +60,53 @@ def test_worker_processes_leave_no_warm_folder_behind(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert "100/100" in done.stdout
     assert sorted(p.name for p in temporary.iterdir()) == []
+
+
+def _children(pid: int) -> list[int]:
+    """The living children of ``pid`` (not the zombies a pid namespace's first process, as a
+    fenced grader is, inherits from processes that left theirs behind)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, parent = stat.read_text().rsplit(")", 1)[1].split()[:2]
+        except OSError:  # gone meanwhile
+            continue
+        if int(parent) == pid and state != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_a_pool_run_tries_the_sandbox_in_its_graders_and_starts_no_warm_process_of_its_own(
+    tmp_path,
+):
+    """The trial notebook forks from the warm process of one of the run's graders, which its
+    submissions use too: the command's own process starts none (a warm start is seconds of
+    imports, paid before the first result)."""
+    root = Path(__file__).resolve().parent.parent
+    slow = write_notebook(tmp_path / "slow.ipynb", "import time\ntime.sleep(600)")
+    command = [*FENCE, sys.executable, "-m", "grader.cli", "grade", "--workers", "2"]
+    command += ["--assignment", str(root / "assignments" / "lstm_gates")]
+    command += ["--out", str(tmp_path / "out"), "--timeout", "20"]
+    command += [str(root / "examples" / "lstm_gates" / "asha.ipynb"), str(slow)]
+    with subprocess.Popen(command, cwd=root, stderr=subprocess.PIPE, text=True) as run:
+        assert run.stderr is not None
+        said = []
+        for line in run.stderr:  # the slow notebook holds the run for 20 s after this
+            said.append(line)
+            if line.startswith("[1/2]"):
+                break
+        (grader,) = _children(run.pid)  # inside the fence
+        os.kill(grader, signal.SIGSTOP)  # nothing starts or ends while its children are read
+        try:
+            own = Path(f"/proc/{grader}/comm").read_text()
+            children = {c: Path(f"/proc/{c}/comm").read_text() for c in _children(grader)}
+        finally:
+            os.kill(grader, signal.SIGCONT)
+        said += run.stderr.readlines()
+    assert run.returncode == 0, "".join(said)
+    assert "sandbox checked with a trial notebook" in "".join(said)
+    # its pool's two graders, forked from it, and no bubblewrap holding a warm process
+    assert list(children.values()) == [own, own], children
 
 
 HOLDER = """

@@ -17,18 +17,32 @@ import urllib.request
 import zipfile
 from contextlib import closing, contextmanager
 from datetime import UTC, datetime
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 from course_kit import ROOT, make_course
 from imap_kit import HAND_INS, Dovecot, needs_dovecot
 from imap_kit import PASSWORD as IMAP_PASSWORD
-from mailkit import gmail, notebook, titled_report
+from mailkit import bounce, gmail, notebook, release_mail, titled_report
 from sandbox_fence import FENCE
-from smtp_kit import PASSWORD, SENDER, USER, Mailbox, free_port, make_certificate, start
+from smtp_kit import (
+    OUTLOOK_IDS,
+    PASSWORD,
+    SENDER,
+    USER,
+    Mailbox,
+    free_port,
+    make_certificate,
+    start,
+    threads_as_written,
+)
 
+from grader.cli import main
+from grader.course.mail import MAIL_POLICY
 from grader.gradebook import Gradebook
 from grader.intake.common import MERGED_PDF
+from grader.watch.staging import STAGING
 
 pytestmark = [needs_dovecot, pytest.mark.slow]
 
@@ -76,6 +90,14 @@ def notebook_hand_in(student: str, data: bytes | None = None, sent: datetime | N
     )
 
 
+def from_outlook(message: EmailMessage, own: str, earlier: tuple[str, ...]) -> bytes:
+    """``message`` as Outlook writes one in a thread: its Message-ID and References of
+    Outlook's length (83-84 characters each), unfolded."""
+    del message["Message-ID"]
+    message["Message-ID"], message["References"] = own, " ".join(earlier)
+    return message.as_bytes(policy=MAIL_POLICY.clone(linesep="\r\n"))
+
+
 def _surname(student: str) -> str:
     return NAMES[student].split()[1].lower()
 
@@ -119,10 +141,12 @@ def environment(imap_password: str = IMAP_PASSWORD) -> dict[str, str]:
     }
 
 
-def once(course: Path, imap: Dovecot, smtp, *extra: str) -> subprocess.CompletedProcess:
+def once(
+    course: Path, imap: Dovecot, smtp, *extra: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     done = subprocess.run(
         watch_command(course, imap, smtp, "--once", *extra),
-        env=environment(),
+        env=env or environment(),
         capture_output=True,
         text=True,
         timeout=900,
@@ -143,7 +167,7 @@ def results(course: Path) -> list:
 def test_a_hand_in_is_answered_with_its_feedback_in_its_thread(course, imap, smtp) -> None:
     mailbox = smtp[0]
     hand_in = notebook_hand_in("asha")
-    imap.deliver(hand_in.as_bytes())
+    imap.deliver(from_outlook(hand_in, OUTLOOK_IDS[2], OUTLOOK_IDS[:2]))
     staff = gmail("Kiran Rao <kiran.rao@example.edu>", datetime.now(UTC), "Office hours", "4pm")
     imap.deliver(staff.as_bytes())
     stranger = gmail("Someone <someone@example.org>", datetime.now(UTC), "Hello", "a question")
@@ -155,6 +179,7 @@ def test_a_hand_in_is_answered_with_its_feedback_in_its_thread(course, imap, smt
     assert reply["In-Reply-To"] == hand_in["Message-ID"]
     assert hand_in["Message-ID"] in reply["References"].split()
     assert reply["Subject"] == "Re: Assignment 1"
+    threads_as_written(mailbox.raw[0], OUTLOOK_IDS[2], OUTLOOK_IDS[:2])
     text = reply.get_body(("plain",)).get_content()
     assert "Score:" in text and "was graded at" in text
     pages = [part.get_filename() for part in reply.iter_attachments()]
@@ -171,7 +196,7 @@ def test_a_hand_in_is_answered_with_its_feedback_in_its_thread(course, imap, smt
 def test_late_and_project_hand_ins_get_receipts_without_grading(course, imap, smtp) -> None:
     mailbox = smtp[0]
     late = notebook_hand_in("bhavin", sent=datetime(2026, 12, 25, 9, 0, tzinfo=UTC))
-    imap.deliver(late.as_bytes())
+    imap.deliver(from_outlook(late, OUTLOOK_IDS[1], OUTLOOK_IDS[:1]))
     project = gmail(
         "Chitra Iyer <chitra.iyer@example.edu>",
         datetime.now(UTC),
@@ -182,9 +207,15 @@ def test_late_and_project_hand_ins_get_receipts_without_grading(course, imap, sm
             ("report.pdf", titled_report("Project 1: sentiment")),
         ],
     )
-    imap.deliver(project.as_bytes())
+    imap.deliver(from_outlook(project, OUTLOOK_IDS[2], OUTLOOK_IDS[:2]))
     done = once(course, imap, smtp)
     by_address = {m["To"].addresses[0].addr_spec: m for m in mailbox.received}
+    raw = {
+        m["To"].addresses[0].addr_spec: r
+        for m, r in zip(mailbox.received, mailbox.raw, strict=True)
+    }
+    threads_as_written(raw["bhavin.patel@example.edu"], OUTLOOK_IDS[1], OUTLOOK_IDS[:1])
+    threads_as_written(raw["chitra.iyer@example.edu"], OUTLOOK_IDS[2], OUTLOOK_IDS[:2])
     assert sorted(by_address) == ["bhavin.patel@example.edu", "chitra.iyer@example.edu"]
     late_text = by_address["bhavin.patel@example.edu"].get_body(("plain",)).get_content()
     assert "after the deadline" in late_text and "-" in late_text and "late" in late_text
@@ -208,13 +239,34 @@ def test_a_hand_in_that_cannot_be_taken_is_answered_with_why(course, imap, smtp)
         "zipped",
         attachments=[("work.zip", escaping.getvalue())],
     )
-    imap.deliver(hand_in.as_bytes())
+    imap.deliver(from_outlook(hand_in, OUTLOOK_IDS[0], ()))
     done = once(course, imap, smtp)
     assert len(mailbox.received) == 1, done.stderr
     reply = mailbox.received[0]
     assert reply["In-Reply-To"] == hand_in["Message-ID"]
+    threads_as_written(mailbox.raw[0], OUTLOOK_IDS[0], ())
     assert "could not be taken as a hand-in" in reply.get_body(("plain",)).get_content()
     assert results(course) == []
+
+
+@pytest.mark.parametrize("auto_submitted", [False, True])
+def test_a_bounce_of_the_release_mail_is_no_hand_in_and_gets_no_answer(
+    course, imap, smtp, auto_submitted
+) -> None:
+    mailbox = smtp[0]
+    released = (ROOT / "examples" / "lstm_gates" / "asha.ipynb").read_bytes()
+    returned = release_mail(
+        SENDER, "asha.rao@example.edu", "asha", datetime.now(UTC), "lstm_gates.ipynb", released
+    )
+    report = bounce(
+        returned, "asha.rao@example.edu", datetime.now(UTC), auto_submitted=auto_submitted
+    )
+    imap.deliver(report)
+    done = once(course, imap, smtp)
+    assert mailbox.received == [], done.stderr
+    assert results(course) == []
+    assert not (course.parent.parent / "submissions" / "asha").exists()
+    assert "bounce" in done.stderr
 
 
 def test_over_the_hourly_cap_the_student_is_told_when(course, imap, smtp) -> None:
@@ -277,7 +329,9 @@ def test_a_server_that_drops_the_connection_is_read_again(course, imap, smtp, tm
         _wait(lambda: "trying again" in Path(log.name).read_text(), watch)
         imap.start()
         imap.deliver(notebook_hand_in("chitra").as_bytes())
-        _wait(lambda: mailbox.received, watch)
+        # The server has the reply a moment before the watch has its word that it did: the
+        # kill waits for the watch to say it sent it (a kill in between is another test's).
+        _wait(lambda: mailbox.received and "sent 1 reply" in Path(log.name).read_text(), watch)
     finally:
         watch.send_signal(signal.SIGKILL)
         watch.wait(60)
@@ -494,3 +548,74 @@ def test_a_grader_fault_gets_no_reply_and_the_sandbox_is_tried_again(
     # at the start, and once more after the fault (not again for chitra)
     assert said.count("sandbox checked with a trial notebook") == 2, said
     assert [row.status for row in results(course) if row.student == "asha"] == ["error"]
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, dead and not yet reaped, does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _descendants(pid: int) -> list[int]:
+    found = []
+    for child in _children(pid):
+        found += [child, *_descendants(child)]
+    return found
+
+
+def test_a_killed_watch_leaves_no_grader_running_and_its_staging_goes_at_the_next_start(
+    course, imap, smtp, tmp_path
+) -> None:
+    temporary = tmp_path / "tmp"  # the watch's TMPDIR, where its staging went
+    temporary.mkdir()
+    env = {**environment(), "TMPDIR": str(temporary)}
+    imap.make_folders(HAND_INS)
+    log = tmp_path / "watch.log"
+    watch_alone = watch_command(course, imap, smtp, "--interval", "0.5")[len(FENCE) :]
+    # A shell first in the fence's pid namespace, the watch its child: killing the watch
+    # kills it alone, as a crash or the OOM killer would outside any test fence.
+    fence = subprocess.Popen(
+        [*FENCE, "sh", "-c", '"$@" & wait; exec sleep 3600', "sh", *watch_alone],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("w"),
+    )
+    try:
+        _wait(lambda: "watching" in log.read_text(), fence)
+        (shell,) = _children(fence.pid)
+        (watch,) = _children(shell)
+        assert _forked_children(watch), "the watch started no graders"
+        imap.deliver(notebook_hand_in("asha", data=slow("asha", 60)).as_bytes())
+        _wait(lambda: "grading 1 notebook" in log.read_text(), fence)
+        os.kill(watch, signal.SIGKILL)
+        # every grader and sandbox ends with the watch (they would run on for minutes)
+        _wait(lambda: not [p for p in _descendants(shell) if _running(p)], fence, limit=120)
+    finally:
+        fence.kill()
+        fence.wait(60)
+    staging = course.parent.parent / "graded" / STAGING
+    left = [path for path in staging.iterdir() if path.is_dir()]
+    assert left, "the killed watch left no staging folder: nothing to clean"
+    done = once(course, imap, smtp, env=env)
+    assert "the staging folder of a watch that was killed" in done.stderr
+    assert [path for path in staging.iterdir() if path.is_dir()] == []
+    # (a killed grader's warm folder is the engine's, removed by a later start once it is
+    # older than ENGINE.folder_claim_s: not the watch's staging)
+    assert [path for path in temporary.iterdir() if not path.name.startswith("grader-warm-")] == []
+
+
+def test_the_watch_grades_on_a_course_made_by_grader_init(imap, smtp, tmp_path) -> None:
+    folder = tmp_path / "lstm-course"
+    assert main(["init", str(folder)]) == 0
+    (folder / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    course = folder / "course.toml"
+    mailbox = smtp[0]
+    imap.deliver(notebook_hand_in("chitra").as_bytes())
+    done = once(course, imap, smtp)
+    assert [m["To"].addresses[0].addr_spec for m in mailbox.received] == [
+        "chitra.iyer@example.edu"
+    ], done.stderr
+    assert "Score:" in mailbox.received[0].get_body(("plain",)).get_content()
+    assert [(row.student, row.status) for row in results(course)] == [("chitra", "graded")]

@@ -86,6 +86,18 @@ def test_the_token_logs_in_and_leaves_the_address_bar(course, browser):
     context.close()
 
 
+def test_a_token_in_the_login_pages_address_leaves_it_at_once(course, browser):
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{course['url']}/login?token={TOKEN}&next=/students")
+    assert page.url == course["url"] + "/students"
+    assert page.locator("input[type=password]").count() == 0  # logged in: no login form
+    entries = page.evaluate("navigation.entries().map(entry => entry.url)")
+    assert entries and not [url for url in entries if TOKEN in url or "token=" in url]
+    assert "grader_session" in {c["name"] for c in context.cookies()}
+    context.close()
+
+
 def test_overview_shows_the_class_and_its_common_mistakes(course, browser):
     context, page = logged_in(browser, course["url"])
     card = page.locator("#component-lstm_gates")

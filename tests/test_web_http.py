@@ -143,6 +143,26 @@ def test_an_authorization_header_does_not_skip_csrf(course):
     assert status == 200 and marks(course, "bhavin")[first].points == 1
 
 
+def test_a_post_without_the_csrf_token_is_refused_whatever_its_content_type(course):
+    first = criteria(course)[0]
+    document = {"student": "dhaval", "component": "project1", "criterion": first, "points": "2"}
+    body = json.dumps(document).encode()
+    # text/plain is what any page may post cross-site without asking: a JSON text sent so
+    for kind in ("text/plain", "text/plain;charset=UTF-8", "multipart/form-data; boundary=x"):
+        sent = [("Content-Type", kind), ("Cookie", course["cookie"])]
+        status, _, answer = request(course["url"], "POST", "/api/mark", body, sent)
+        assert status == 403 and b"CSRF" in answer, (kind, status, answer[:300])
+    status, _, _ = request(course["url"], "POST", "/api/mark", body, [("Cookie", course["cookie"])])
+    assert status == 403
+    assert first not in marks(course, "dhaval")
+    # The page's own request (its CSRF token) with a body of a kind it never sends: told so.
+    sent = [("Content-Type", "text/plain"), ("Cookie", course["cookie"])]
+    sent.append(("X-CSRF-Token", course["csrf"]))
+    status, _, answer = request(course["url"], "POST", "/api/mark", body, sent)
+    assert status == 415 and b"application/json" in answer
+    assert first not in marks(course, "dhaval")
+
+
 # 3 -------------------------------------------------------------------------------------------
 def test_strange_values_are_4xx_never_500(course):
     url = course["url"]

@@ -152,7 +152,7 @@ def serving(folder: Path, out: Path, *extra: str, log: Path) -> Iterator[str]:
 
 
 def wait_for(port: int, server: subprocess.Popen, log: Path) -> None:
-    for _ in range(300):
+    for _ in range(1200):  # two minutes: a busy machine starts Python slowly
         if server.poll() is not None:
             raise AssertionError(f"grader serve ended: {log.read_text()[-3000:]}")
         try:

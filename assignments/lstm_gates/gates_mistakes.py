@@ -40,6 +40,7 @@ class _Spec:
     cell: Callable | None = None
     hidden: Callable | None = None
     flags: frozenset[str] = frozenset()
+    weights_of: Mapping[str, str] = field(default_factory=dict)  # gate -> gate whose W, b it gets
 
 
 # How W meets [x_t, h_prev] (N, D+H): the notes' xh @ W.T, or a reshape where a transpose was
@@ -118,11 +119,34 @@ def _gate_mistakes() -> list[_Spec]:
     return mistakes
 
 
+def _swapped_weights() -> list[_Spec]:
+    """lstm_cell passing two gates each other's weights (W_i, b_i to the forget gate and
+    W_f, b_f to the input gate, ...): every gate is right on its own, the cell is not."""
+    names = list(GATES)
+    mistakes = []
+    for k, first in enumerate(names):
+        for second in names[k + 1 :]:
+            w1, b1, _ = GATES[first]
+            w2, b2, _ = GATES[second]
+            mistakes.append(
+                _Spec(
+                    "gate-weights-swapped",
+                    f"{{function}} matches {first} given {w2}, {b2} and {second} given {w1}, {b1}:"
+                    f' pass each gate its own weights, {first}(..., params["{w1}"],'
+                    f' params["{b1}"]).',
+                    COMPOSITES,
+                    weights_of={first: second, second: first},
+                )
+            )
+    return mistakes
+
+
 CELL_USERS = ("cell_state", *COMPOSITES)
 HIDDEN_USERS = ("hidden_state", *COMPOSITES)
 
 _SPECS: tuple[_Spec, ...] = (
     *_gate_mistakes(),
+    *_swapped_weights(),  # before the cell's mistakes, whose arithmetic a swap can repeat
     _Spec(
         "input-gate-missing",
         "the cell update matches f * C_prev + c~: the input gate i_t must scale the "
@@ -196,8 +220,9 @@ _SPECS: tuple[_Spec, ...] = (
 
 def _cell_step(mistake: _Spec, x_t, h_prev, c_prev, params) -> tuple[np.ndarray, np.ndarray]:
     gate = {}
-    for name, (w_key, b_key, activation) in GATES.items():
+    for name, (_, _, activation) in GATES.items():
         spec = mistake.gate_overrides.get(name, (activation, "xh", True))
+        w_key, b_key, _ = GATES[mistake.weights_of.get(name, name)]
         gate[name] = _gate(*spec)(x_t, h_prev, params[w_key], params[b_key])
     c_t = (mistake.cell or _reference_cell)(
         c_prev, gate["forget_gate"], gate["input_gate"], gate["candidate_memory"]

@@ -198,8 +198,10 @@ def load_config(assignment_dir: Path) -> AssignmentConfig:
 
 
 def _functions(reader: _ConfigReader, entries: object) -> tuple[GradedFunction, ...]:
+    if entries is None:  # an assignment of written answers only (the source notebook says)
+        return ()
     if not isinstance(entries, list) or not entries:
-        reader.fail('missing [[functions]]: add one table per graded function, e.g. name = "..."')
+        reader.fail('[[functions]] must be tables, one per graded function, e.g. name = "..."')
     functions: list[GradedFunction] = []
     for number, entry in enumerate(entries, start=1):
         where = f"functions #{number}"

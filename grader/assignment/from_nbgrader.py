@@ -19,7 +19,7 @@ from pathlib import Path
 
 import nbformat
 
-from grader.assignment import instructor, source
+from grader.assignment import instructor, source, written
 from grader.assignment.config import CONFIG_NAME
 from grader.assignment.package import GRADING_NAME
 from grader.errors import UserError
@@ -52,16 +52,18 @@ def _chosen_functions(notebook: nbformat.NotebookNode, named: Sequence[str], pat
     solution region or an nbgrader answer cell defines."""
     defined: dict[str, int] = {}
     for index, cell in enumerate(notebook.cells):
+        if written.is_written(cell):
+            continue  # marked by a person, not called by the grader
         marked = source.has_solution_markers(cell.source) or instructor.is_answer_cell(cell)
         for node in _functions_defined(cell):
             if named or marked:
                 defined.setdefault(node.name, index)
     if not named:
-        if not defined:
+        if not defined and not written.written_questions(notebook, path):
             raise UserError(
                 f"{path}: no cell holds a solution (### BEGIN SOLUTION, or nbgrader's"
-                f" metadata solution: true) defining a function; name the graded functions"
-                f" with --functions f,g"
+                f" metadata solution: true) defining a function, and no cell is a manually"
+                f" graded answer or task; name the graded functions with --functions f,g"
             )
         return defined
     missing = [name for name in named if name not in defined]
@@ -177,6 +179,20 @@ def _grading_text(notebook: nbformat.NotebookNode, functions: dict[str, int]) ->
     raise NotImplementedError("write the cases of {name} in {GRADING_NAME}")
 '''
         )
+    if not functions:
+        return f'''"""Instructor-only grading (never released), made by `grader assign
+--from-nbgrader`: the notebook has written answers only, marked by a person (`grader
+serve`); add graded functions to {CONFIG_NAME} and their cases here as assignments/README.md
+shows."""
+
+
+def make_cases(function, rng, settings):
+    """settings: the [cases] table, plus "count" (cases wanted) and "public"."""
+    return []
+
+
+MISTAKES = []
+'''
     table = ", ".join(f'"{name}": _case_of_{name}' for name in functions)
     defined = "\n\n".join(makers)
     return f'''"""Instructor-only grading (never released), made by `grader assign --from-nbgrader`:
@@ -223,10 +239,21 @@ def cli(args: argparse.Namespace) -> int:
     named = [f.strip() for f in (args.functions or "").split(",") if f.strip()]
     out = Path(args.out)
     points = write_folder(Path(args.from_nbgrader), out, named)
-    listed = ", ".join(f"{name} ({value:g} points)" for name, value in points.items())
+    notebook = source.read_notebook(Path(args.from_nbgrader))
+    listed = ", ".join(
+        [f"{name} ({value:g} points)" for name, value in points.items()]
+        + [
+            f"written answer {q.id} ({q.points:g} points)"
+            for q in written.written_questions(notebook, Path(args.from_nbgrader))
+        ]
+    )
+    cases = (
+        f" write the cases in {out / GRADING_NAME} from the tests kept there as comments, then"
+        if points
+        else ""
+    )
     print(
-        f"Wrote {out}/ ({CONFIG_NAME}, {GRADING_NAME}, source.ipynb) for {listed}. Next: write"
-        f" the cases in {out / GRADING_NAME} from the tests kept there as comments, then"
+        f"Wrote {out}/ ({CONFIG_NAME}, {GRADING_NAME}, source.ipynb) for {listed}. Next:{cases}"
         f" `grader assign {out} --out release/`."
     )
     return 0

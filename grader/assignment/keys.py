@@ -50,12 +50,14 @@ ASSIGNMENT_TOML = TomlFile(
         TomlTable(
             "functions",
             "One graded function per table, in the notebook's order; the grader calls it by "
-            "its name.",
+            "its name. None for an assignment of written answers only (the source notebook's "
+            "cells say which).",
             (
                 Key("name", "the function's Python name"),
                 Key("points", "what it is worth (more than 0)"),
             ),
             repeated=True,
+            required=False,
         ),
         TomlTable(
             "forbidden",

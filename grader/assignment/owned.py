@@ -15,7 +15,8 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
-from grader.scoring import behaviour, selfcheck, shapes
+from grader.limits import WRITTEN
+from grader.scoring import behaviour, selfcheck, shapes, written_check
 
 OWNED_ROLES = ("fixtures", "self-check")
 _OWNED_HEADER = re.compile(r"^# grader-owned: ([\w-]+)", re.MULTILINE)
@@ -57,27 +58,28 @@ def owned_cells(
     functions: Sequence[str],
     cases: str,
     settings: Mapping[str, object],
+    written: Sequence[str] = (),
 ) -> list[nbformat.NotebookNode]:
     """The self-check intro and the two owned cells; ``settings`` are make_check's keyword
-    arguments (tolerances, hint texts, ranges, output names)."""
+    arguments (tolerances, hint texts, ranges, output names); ``written`` the ids of the
+    written answers ``check()`` reports as still empty."""
     lines = "\n".join(cases[i : i + 100] for i in range(0, len(cases), 100))
     arguments = "".join(
         f"    {key}={_literal(value) if isinstance(value, Mapping) else repr(value)},\n"
         for key, value in settings.items()
     )
+    modules = (shapes, behaviour, selfcheck, *((written_check,) if written else ()))
     check_code = (
-        "\n\n\n".join(_module_text(m) for m in (shapes, behaviour, selfcheck))
+        "\n\n\n".join(_module_text(m) for m in modules)
         + f"\n\n\ncheck = make_check(\n    globals(),\n    PUBLIC_CASES,\n{arguments})\n"
     )
+    if written:
+        check_code += (
+            f"check = with_written_answers(check, globals(), {list(written)!r},"
+            f" {bool(functions)!r}, {WRITTEN.colab_wait_s!r})\n"
+        )
     intro = new_markdown_cell(
-        "## Self-check\n\n"
-        "Run the next two cells once, before the functions below. The first holds small public"
-        " test cases, the second defines `check`: after you write a function, run"
-        f' `check("{functions[0]}")` (or the name of your function) to test it. It prints'
-        " `PASS`, or `FAIL` with the largest error and a hint.\n\n"
-        "Both cells are **grader-owned**: do not edit or delete them. The grader checks that they"
-        " are intact, and it tests your functions on its own hidden cases.",
-        id="grader-self-check-intro",
+        "## Self-check\n\n" + _intro(functions, written), id="grader-self-check-intro"
     )
     return [
         intro,
@@ -86,24 +88,69 @@ def owned_cells(
     ]
 
 
+def _intro(functions: Sequence[str], written: Sequence[str]) -> str:
+    if functions:
+        text = (
+            "Run the next two cells once, before the functions below. The first holds small"
+            " public test cases, the second defines `check`: after you write a function, run"
+            f' `check("{functions[0]}")` (or the name of your function) to test it. It prints'
+            " `PASS`, or `FAIL` with the largest error and a hint."
+        )
+    else:
+        text = "Run the next two cells once; they define `check`."
+    if written:
+        text += (
+            " The written answers are marked by a person; `check()` lists those still empty"
+            " (save the notebook first)."
+        )
+    return (
+        text + "\n\nBoth cells are **grader-owned**: do not edit or delete them. The grader"
+        " checks that they are intact, and it tests your functions on its own hidden cases."
+    )
+
+
 def owned_checksums(notebook: nbformat.NotebookNode) -> dict[str, str]:
     """The checksum of each grader-owned cell, by role, as recorded in ``notebook``."""
-    return {
-        cell.metadata["grader"]["owned"]: cell.metadata["grader"]["checksum"]
-        for cell in notebook.cells
-        if isinstance(cell.metadata.get("grader"), dict) and "owned" in cell.metadata["grader"]
-    }
+    checksums = {}
+    for cell in notebook.cells:
+        role, checksum = _recorded_role(cell), _recorded(cell)
+        if role is not None and checksum is not None:
+            checksums[role] = checksum
+    return checksums
 
 
 def owned_sources(notebook: nbformat.NotebookNode) -> tuple[str, ...]:
     """The text of each grader-owned code cell of ``notebook``, in order."""
     return tuple(
-        cell.source
+        _text(cell)
         for cell in notebook.cells
-        if cell.cell_type == "code"
-        and isinstance(cell.metadata.get("grader"), dict)
-        and "owned" in cell.metadata["grader"]
+        if cell.get("cell_type") == "code" and _recorded_role(cell) is not None
     )
+
+
+def _grader_metadata(cell: object) -> dict:
+    """The cell's ``grader`` metadata: empty when the notebook holds anything else there."""
+    metadata = cell.get("metadata") if isinstance(cell, dict) else None
+    grader = metadata.get("grader") if isinstance(metadata, dict) else None
+    return grader if isinstance(grader, dict) else {}
+
+
+def _recorded_role(cell: object) -> str | None:
+    role = _grader_metadata(cell).get("owned")
+    return role if isinstance(role, str) and role else None
+
+
+def _recorded(cell: object) -> str | None:
+    checksum = _grader_metadata(cell).get("checksum")
+    return checksum if isinstance(checksum, str) else None
+
+
+def _text(cell: object) -> str:
+    """A cell's text; a student's notebook may hold anything there (``null``, a number)."""
+    source = cell.get("source") if isinstance(cell, dict) else None
+    if isinstance(source, list):
+        return "".join(line for line in source if isinstance(line, str))
+    return source if isinstance(source, str) else ""
 
 
 def owned_cell_problems(
@@ -113,14 +160,13 @@ def owned_cell_problems(
 
     Owned cells are found by their metadata or, where an editor dropped it, by their first
     lines. Each is checked against ``expected`` (role -> checksum, e.g. ``owned_checksums`` of
-    the released notebook) or else against the checksum its own metadata records.
+    the released notebook) or else against the checksum its own metadata records. Any JSON
+    where the metadata or the text belongs is taken as no record of them.
     """
     found: dict[str, list[tuple[int, nbformat.NotebookNode]]] = {}
-    for index, cell in enumerate(notebook.cells):
-        grader = cell.get("metadata", {}).get("grader")
-        role = grader.get("owned") if isinstance(grader, dict) else None
-        header = _OWNED_HEADER.search("\n".join(cell.get("source", "").splitlines()[:2]))
-        role = role or (header.group(1) if header else None)
+    for index, cell in enumerate(notebook.get("cells") or []):
+        header = _OWNED_HEADER.search("\n".join(_text(cell).splitlines()[:2]))
+        role = _recorded_role(cell) or (header.group(1) if header else None)
         if role:
             found.setdefault(role, []).append((index, cell))
     if not found:
@@ -141,9 +187,7 @@ def owned_cell_problems(
             )
         else:
             index, cell = cells[0]
-            grader = cell.metadata.get("grader")
-            recorded = grader.get("checksum") if isinstance(grader, dict) else None
-            want = (expected or {}).get(role, recorded)
-            if want is not None and _checksum(cell.source) != want:
+            want = (expected or {}).get(role, _recorded(cell))
+            if want is not None and _checksum(_text(cell)) != want:
                 problems.append(f'the grader-owned "{role}" cell (cell {index + 1}) was edited')
     return problems

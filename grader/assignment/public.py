@@ -21,7 +21,7 @@ from grader.scoring.compare import close
 def public_cases(
     assignment: Assignment, solutions: Mapping[str, Callable], cells: Mapping[str, str]
 ) -> tuple[str, dict[str, str]]:
-    """The packed public cases, and the text of each known mistake by its key in them.
+    """The packed public cases, and the words of each known mistake by its key in them.
 
     Where ``grading.py`` has a REFERENCE, the solutions must agree with it on every case, since
     the grader compares students with the reference; ``cells`` names each solution's cell.
@@ -63,7 +63,9 @@ def public_cases(
                 wrong = as_value(variant(*copy_args(args)))
                 if not close(wrong, expected, config.atol, config.rtol):
                     _store(arrays, f"{prefix}/mistake/{key}", wrong)
-                    texts[key] = mistake.text(name)
+                    # the words with ``{function}`` left in: the self-check fills in the
+                    # function it checks, as the grader does (never one baked in here)
+                    texts[key] = mistake.message
     return _pack(arrays), texts
 
 

@@ -16,7 +16,7 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
 
 from grader import forbidden
-from grader.assignment import instructor, owned, public, source
+from grader.assignment import instructor, owned, public, source, written
 from grader.assignment.config import CONFIG_NAME, AssignmentConfig
 from grader.assignment.package import Assignment, load_assignment
 from grader.errors import UserError
@@ -35,13 +35,18 @@ def _student_notebook(
     graded_at: dict[int, list[str]] = {}
     for name, index in plan.defined_in.items():
         graded_at.setdefault(index, []).append(name)
-    first = min(plan.defined_in.values())
+    written_at = {question.cell: question for question in plan.written}
+    first = min([*plan.defined_in.values(), *written_at])
     while first > 0 and notebook.cells[first - 1].cell_type == "markdown":
         first -= 1  # keep the first graded function's text next to its code
     cells = []
     for index, cell in enumerate(notebook.cells):
         if index == first:
             cells += owned_cells
+        if index in written_at:
+            text = _released_text(cell, index, plan, config)
+            cells += written.released_cells(written_at[index], cell, text)
+            continue
         cells.append(_released_cell(cell, index, plan, config))
         if index in graded_at:
             calls = "\n".join(f'check("{name}")' for name in graded_at[index])
@@ -141,7 +146,10 @@ def released_notebook(assignment: Assignment) -> nbformat.NotebookNode:
     solutions = source.run_solutions(notebook, plan, config)
     cases, hints = public.public_cases(assignment, solutions, cells)
     owned_cells = owned.owned_cells(
-        assignment.functions, cases, self_check_settings(assignment, hints)
+        assignment.functions,
+        cases,
+        self_check_settings(assignment, hints),
+        [question.id for question in plan.written],
     )
     released = _student_notebook(notebook, plan, config, owned_cells)
     nbformat.validate(released)
@@ -186,8 +194,15 @@ def cli(args: argparse.Namespace) -> int:
     assignment = load_assignment(Path(args.assignment))
     out = _write_release(assignment, Path(args.out))
     config = assignment.config
+    asked = written.questions_of(config)
+    marked = (
+        f" and {len(asked)} written answers ({sum(q.points for q in asked):g} points, marked by"
+        f" a person in `grader serve`)"
+        if asked
+        else ""
+    )
     print(
-        f"Released {out}: {len(config.functions)} graded functions, {config.max_score:g} points."
-        f" Students open it in Colab or Jupyter and run check() after each function."
+        f"Released {out}: {len(config.functions)} graded functions, {config.max_score:g} points"
+        f"{marked}. Students open it in Colab or Jupyter and run check() after each function."
     )
     return 0

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import nbformat
 from IPython.core.inputtransformer2 import TransformerManager
 
-from grader.assignment import instructor
+from grader.assignment import instructor, written
 from grader.assignment.config import CONFIG_NAME, AssignmentConfig
 from grader.errors import UserError
 
@@ -39,6 +39,7 @@ class SourcePlan:
     defined_in: dict[str, int]
     withheld: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
     answer_cells: frozenset[int] = frozenset()
+    written: tuple[written.WrittenQuestion, ...] = ()
 
 
 def describe_cell(path: Path, index: int, cell: nbformat.NotebookNode) -> str:
@@ -123,6 +124,11 @@ def plan_source(
     for index, cell in enumerate(notebook.cells):
         where = describe_cell(path, index, cell)
         lines = cell.source.splitlines()
+        if written.is_written(cell):  # released emptied, or (a task) with mark schemes cut
+            cut = instructor.withheld_regions(lines, where, [])
+            if cut:
+                withheld[index] = cut
+            continue
         found = _solution_regions(lines, where)
         if found and cell.cell_type != "code":
             raise UserError(f"{where}: solution markers belong in code cells only")
@@ -156,10 +162,12 @@ def plan_source(
                 definitions.setdefault(node.name, []).append((index, node))
     for function in config.functions:
         _refuse_answer_cell(notebook, path, function.name, definitions, answer_cells)
-    if not regions:
+    questions = written.written_questions(notebook, path)
+    if not regions and not questions:
         raise UserError(
-            f"{path}: no solution markers found; put each solution between lines"
-            f' "{BEGIN}" and "{END}"'
+            f"{path}: no solution markers found, and no written answers; put each solution"
+            f' between lines "{BEGIN}" and "{END}", or mark a written answer cell (metadata'
+            f" grader.written, see assignments/README.md)"
         )
     defined_in = {}
     for function in config.functions:
@@ -177,7 +185,7 @@ def plan_source(
             regions,
             signatures.get(function.name),
         )
-    return SourcePlan(regions, defined_in, withheld, frozenset(answer_cells))
+    return SourcePlan(regions, defined_in, withheld, frozenset(answer_cells), questions)
 
 
 def _refuse_answer_cell(
@@ -255,6 +263,8 @@ def run_solutions(
     """The graded functions as the source notebook defines them, by running its code cells up
     to the last graded one in a fresh namespace (the instructor's code is trusted)."""
     namespace: dict[str, Any] = {"__name__": "__main__"}
+    if not plan.defined_in:  # written answers only
+        return {}
     last = max(plan.defined_in.values())
     for index, cell in enumerate(notebook.cells[: last + 1]):
         if cell.cell_type != "code":

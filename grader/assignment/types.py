@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from grader.scoring.behaviour import fill
+
 
 @dataclass(frozen=True)
 class Case:
@@ -28,5 +30,6 @@ class Mistake:
     variants: Mapping[str, Callable] = field(default_factory=dict)
 
     def text(self, function: str) -> str:
-        """The message as the student reads it for ``function``."""
-        return self.message.replace("{function}", function)
+        """The message as the student reads it for ``function``: filled in by the code the
+        self-check fills it with, so both say the same words."""
+        return fill(self.message, function)

@@ -18,6 +18,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from grader.course import audit
+from grader.database import open_database
+
 BOOK_NAME = "gradebook.sqlite"
 
 SCHEMA = """
@@ -104,10 +107,9 @@ class CourseBook:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA busy_timeout=30000")
+        self._db = open_database(self.path, isolation_level=None)
         self._db.executescript(SCHEMA)
+        self._db.executescript(audit.SCHEMA)
 
     def __enter__(self) -> CourseBook:
         return self
@@ -148,12 +150,40 @@ class CourseBook:
             [MarkChange(student, component, criterion, points, comment)], by=by, source=source
         )[0]
 
-    def set_marks(self, changes: Iterable[MarkChange], *, by: str, source: str) -> list[Mark]:
-        """Record several marks in one transaction: all of them land, or none."""
+    def set_marks(
+        self, changes: Iterable[MarkChange], *, by: str, source: str, why: str = ""
+    ) -> list[Mark]:
+        """Record several marks in one transaction: all of them land, or none; each changed
+        number with its audit row (``why``: the reason, else the comment, else the source)."""
         stored = []
         with self._transaction() as db:
             now = _now()
             for change in changes:
+                old = db.execute(
+                    "SELECT points FROM marks "
+                    "WHERE student = ? AND component = ? AND criterion = ?",
+                    (change.student, change.component, change.criterion),
+                ).fetchone()
+                new = None if change.points is None else float(change.points)
+                if (None if old is None else old[0]) != new:
+                    reason = why or change.comment or source
+                    kind = audit.kind_of_source(source)
+                    audit.write(
+                        db,
+                        [
+                            audit.Change(
+                                now,
+                                change.student,
+                                change.component,
+                                change.criterion,
+                                None if old is None else old[0],
+                                new,
+                                by,
+                                kind,
+                                reason,
+                            )
+                        ],
+                    )
                 mark = Mark(
                     change.student,
                     change.component,

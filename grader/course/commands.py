@@ -4,6 +4,7 @@ summary out. ``grader grade --assignment assignments/projects`` goes to :mod:`pr
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import getpass
 import os
 import sys
@@ -11,34 +12,11 @@ from pathlib import Path
 
 from grader.course import exports, final, mail, marks, pages, smtp
 from grader.course.book import BOOK_NAME, CourseBook
-from grader.course.config import Course, find_course, load_course
+from grader.course.config import Course, load_course
 from grader.course.lti import commands as lti_commands
+from grader.course.options import add_common, course_file
 from grader.course.rubric import Projects, load_projects
 from grader.errors import UserError
-
-
-def course_file(args: argparse.Namespace) -> Path:
-    """The course file ``--course`` names (a file or its folder), or the one found from here
-    (:func:`find_course`)."""
-    return find_course(args.course)
-
-
-DEFAULT_OUT = "graded"
-
-
-def add_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--course",
-        default=None,
-        help="the course: its course.toml or the folder holding it (default: course.toml here "
-        "or in the nearest folder above; else the one course folder here)",
-    )
-    parser.add_argument(
-        "--out",
-        default=DEFAULT_OUT,
-        help=f"the course's graded folder: {BOOK_NAME} with the marks, and one folder per "
-        f"auto-graded assignment (default: {DEFAULT_OUT}/)",
-    )
 
 
 def add_parsers(command) -> None:  # noqa: ANN001 - cli.py's local `command` helper
@@ -73,6 +51,13 @@ def add_parsers(command) -> None:  # noqa: ANN001 - cli.py's local `command` hel
         "(default: OUT/final/)",
     )
     lti_commands.add_push_arguments(final_parser)
+    final_parser.add_argument(
+        "--so-far",
+        action="store_true",
+        help="standings mid-term: the LMS files' last column is the standing over the graded "
+        "components only (pending ones are blank, never 0)",
+    )
+    add_components(final_parser)
     add_common(final_parser)
 
     lti_commands.add_lti_parser(command, add_common)
@@ -91,7 +76,35 @@ def add_parsers(command) -> None:  # noqa: ANN001 - cli.py's local `command` hel
     mail_parser.add_argument(
         "--cafile", default=None, help="PEM of certificates to trust besides the system's"
     )
+    add_components(mail_parser)
     add_common(mail_parser)
+
+
+def add_components(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--components",
+        default=None,
+        metavar="IDS",
+        help="only these components, e.g. lstm_gates,rnn_gradients (default: all of "
+        "course.toml); the total and standing are over them",
+    )
+
+
+def chosen_components(course: Course, ids: str | None) -> Course:
+    """The course with only the components ``--components`` names, in the course's order."""
+    if not ids:
+        return course
+    wanted = [part.strip() for part in ids.split(",") if part.strip()]
+    known = [c.id for c in course.components]
+    unknown = [i for i in wanted if i not in known]
+    if unknown or not wanted:
+        raise UserError(
+            f"--components {ids!r}: {', '.join(unknown) or 'no id'} is not a component of "
+            f"{course.path}; its components are {', '.join(known)}"
+        )
+    return dataclasses.replace(
+        course, components=tuple(c for c in course.components if c.id in wanted)
+    )
 
 
 def _load(args: argparse.Namespace) -> tuple[Course, Projects | None, Path]:
@@ -183,12 +196,13 @@ def cli_final(args: argparse.Namespace) -> int:
     if (args.dry_run or args.push_total) and not args.push:
         raise UserError("--dry-run and --push-total go with --push lti")
     course, projects, out = _load(args)
+    course = chosen_components(course, args.components)
     grades = _grades(course, projects, out)
-    print(final.table(course, grades))
+    print(final.table(course, grades, args.so_far))
     folder = Path(args.exports) if args.exports else out / "final"
-    written = exports.write_all(course, grades, folder)
+    written = exports.write_all(course, grades, folder, args.so_far)
     print("\nwrote " + ", ".join(str(p) for p in written))
-    for note in exports.lms_notes(course, grades):
+    for note in exports.lms_notes(course, grades, args.so_far):
         print(f"note: {note}", file=sys.stderr)
     if args.push == "lti":
         return lti_commands.push_final(args, course, grades, out)
@@ -197,6 +211,7 @@ def cli_final(args: argparse.Namespace) -> int:
 
 def cli_mail(args: argparse.Namespace) -> int:
     course, projects, out = _load(args)
+    course = chosen_components(course, args.components)
     grades = _grades(course, projects, out)
     with CourseBook(out / BOOK_NAME) as book:
         messages = mail.build_messages(course, grades, projects, book, out, args.sender)

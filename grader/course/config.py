@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from grader.course.extensions import Extensions, read_extensions
 from grader.course.keys import COURSE_TOML
 from grader.course.late import LatePolicy
 from grader.course.toml_input import Table, read
 from grader.errors import UserError
+from grader.limits import COURSE
 from grader.roster import Roster, load_roster
 
 KINDS = ("auto", "project")
@@ -26,6 +28,7 @@ class Component:
     weight: float
     deadline: datetime | None
     lms_points: float = 100.0  # the points possible of its column in Canvas or Moodle
+    blind: bool | None = None  # marked blind; None: as the course says
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,11 @@ class Course:
     scale: float
     late: LatePolicy
     components: tuple[Component, ...]
+    # Days after a feedback mail within which a reply to it is a regrade request
+    # ([regrade] window_days).
+    regrade_window_days: float = COURSE.regrade_window_days
+    blind: bool = False  # markers of written answers see pseudonyms (grader.course.blind)
+    extensions: Extensions = Extensions(None)  # some students' own deadlines (extensions.py)
 
     @property
     def total_weight(self) -> float:
@@ -57,6 +65,11 @@ class Course:
 
     def component(self, component_id: str) -> Component | None:
         return next((c for c in self.components if c.id == component_id), None)
+
+    def deadline_for(self, component: Component, student: str) -> datetime | None:
+        """The student's deadline for the component: their extension's, else the course's."""
+        extension = self.extensions.of(student, component.id)
+        return extension.deadline if extension else component.deadline
 
     @property
     def projects(self) -> tuple[Component, ...]:
@@ -81,6 +94,8 @@ def load_course(path: Path) -> Course:
     )
     if policy.max_penalty > 100:
         raise late.error(f"'late.max_penalty' is {policy.max_penalty:g}: at most 100 (percent)")
+    regrade = top.table("regrade") if top.has("regrade") else Table(path, "regrade", {})
+    regrade.only(COURSE_TOML.table("regrade").names)
     components: list[Component] = []
     for table in top.tables("component"):
         table.only(COURSE_TOML.table("component").names)
@@ -94,13 +109,24 @@ def load_course(path: Path) -> Course:
             table.positive("weight"),
             table.when("deadline"),
             table.positive("lms_points", 100),
+            table.flag("blind"),
         )
+        if component.blind and kind == "project":
+            raise table.error(
+                f"'{table.where}.blind': blind marking covers written answers in assignments;"
+                f" project reports are marked by name (remove the key)"
+            )
         if any(c.id == component.id for c in components):
             raise table.error(f"component '{component.id}' is listed twice")
         components.append(component)
     roster_path = (path.parent / head.text("roster")).resolve()
     if not roster_path.is_file():
         raise UserError(f"{path}: 'course.roster' names {roster_path}, which does not exist")
+    extensions = path.parent / head.text("extensions", "extensions.csv")
+    if head.has("extensions") and not extensions.is_file():
+        raise UserError(f"{path}: 'course.extensions' names {extensions}, which does not exist")
+    deadlines = {c.id: c.deadline for c in components}
+    students = [p.id for p in load_roster(roster_path).students] if extensions.is_file() else []
     return Course(
         path=path,
         title=head.text("title"),
@@ -112,6 +138,9 @@ def load_course(path: Path) -> Course:
         scale=head.positive("scale", 100),
         late=policy,
         components=tuple(components),
+        regrade_window_days=regrade.positive("window_days", COURSE.regrade_window_days),
+        blind=bool(head.flag("blind")),
+        extensions=read_extensions(extensions, deadlines, students),
     )
 
 

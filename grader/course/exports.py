@@ -12,6 +12,7 @@ from grader.course.config import Component, Course
 from grader.course.final import FinalGrade, Part, ungraded_components
 
 FINAL_TOTAL_TITLE = "Final grade"
+STANDING_TITLE = "Standing so far"  # --so-far: over the graded components only
 # Canvas: the gradebook export's identity columns, which its import matches students by.
 CANVAS_IDENTITY = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 CANVAS_POINTS_ROW = "Points Possible"
@@ -33,11 +34,24 @@ def lms_columns(course: Course, grades: Sequence[FinalGrade]) -> list[tuple[int,
 
 
 def _lms_points(part: Part, component: Component) -> str:
-    """On the component's scale in the LMS; missing or unmarked work is 0."""
-    return f"{part.fraction * component.lms_points:.2f}"
+    """On the component's scale in the LMS; missing work is 0, a pending part blank (the LMS
+    reads it as "no grade")."""
+    return "" if part.pending else f"{part.fraction * component.lms_points:.2f}"
 
 
-def lms_notes(course: Course, grades: Sequence[FinalGrade]) -> list[str]:
+def _last_title(so_far: bool) -> str:
+    return STANDING_TITLE if so_far else FINAL_TOTAL_TITLE
+
+
+def _last_cell(grade: FinalGrade, so_far: bool) -> str:
+    """The standing (``so_far``), or the final grade: blank while a component is pending, so
+    that no LMS receives a grade with its not-yet-graded parts counted 0."""
+    if so_far:
+        return "" if grade.standing is None else f"{grade.standing:.2f}"
+    return "" if grade.pending else f"{grade.total:.2f}"
+
+
+def lms_notes(course: Course, grades: Sequence[FinalGrade], so_far: bool = False) -> list[str]:
     """What the Canvas and Moodle files leave out, and why, for the instructor to read."""
     notes = [
         f"{component.id}: nobody has a grade yet, so it is left out of the Canvas and Moodle "
@@ -52,6 +66,13 @@ def lms_notes(course: Course, grades: Sequence[FinalGrade]) -> list[str]:
         for grade in grades
         if not _moodle_identity(grade)
     ]
+    waiting = [grade.person.id for grade in grades if grade.pending]
+    if waiting and not so_far:
+        notes.append(
+            f"{len(waiting)} student(s) have components not graded yet; their "
+            f"'{FINAL_TOTAL_TITLE}' is left blank: `grader final --so-far` gives the standing "
+            "over the graded components"
+        )
     return notes
 
 
@@ -68,10 +89,13 @@ def _write(path: Path, rows: Sequence[Sequence[str]]) -> Path:
 
 
 def plain_csv(course: Course, grades: Sequence[FinalGrade], path: Path) -> Path:
-    """One row per student: each component's percent, late penalty and remark; the total."""
+    """One row per student: each component's percent (blank while pending), late penalty and
+    remark; what is pending, the standing over the graded components, and the total (blank
+    while a component is pending)."""
     header = ["student", "name", "email"]
     for component in course.components:
         header += [component.id, f"{component.id} late penalty %", f"{component.id} remark"]
+    header += ["pending", f"standing over graded components (out of {course.scale:g})"]
     header.append(f"total (out of {course.scale:g})")
     rows = [header]
     for grade in grades:
@@ -82,21 +106,24 @@ def plain_csv(course: Course, grades: Sequence[FinalGrade], path: Path) -> Path:
         ]
         for part in grade.parts:
             row += [
-                _percent(part.fraction),
+                "" if part.pending else _percent(part.fraction),
                 f"{part.lateness.penalty_percent:g}",
                 part.explanation(),
             ]
-        rows.append([*row, f"{grade.total:.2f}"])
+        row += ["; ".join(part.component for part in grade.pending), _last_cell(grade, True)]
+        rows.append([*row, _last_cell(grade, False)])
     return _write(path, rows)
 
 
-def canvas_csv(course: Course, grades: Sequence[FinalGrade], path: Path) -> Path:
+def canvas_csv(
+    course: Course, grades: Sequence[FinalGrade], path: Path, so_far: bool = False
+) -> Path:
     """Canvas's gradebook import: the identity columns, then one column per assignment (a new
     column name makes a new assignment on import), and the "Points Possible" row under the
     header, each component on its ``lms_points``. Students are matched by SIS User ID (the
     roster id) and SIS Login ID (email)."""
     columns = lms_columns(course, grades)
-    rows = [list(CANVAS_IDENTITY) + [c.title for _, c in columns] + [FINAL_TOTAL_TITLE]]
+    rows = [list(CANVAS_IDENTITY) + [c.title for _, c in columns] + [_last_title(so_far)]]
     rows.append(
         [f"    {CANVAS_POINTS_ROW}", "", "", "", ""]
         + [f"{c.lms_points:.2f}" for _, c in columns]
@@ -107,19 +134,21 @@ def canvas_csv(course: Course, grades: Sequence[FinalGrade], path: Path) -> Path
         rows.append(
             [_sortable(grade.person.name), "", grade.person.id, login, ""]
             + [_lms_points(grade.parts[i], c) for i, c in columns]
-            + [f"{grade.total:.2f}"]
+            + [_last_cell(grade, so_far)]
         )
     return _write(path, rows)
 
 
-def moodle_csv(course: Course, grades: Sequence[FinalGrade], path: Path) -> Path:
+def moodle_csv(
+    course: Course, grades: Sequence[FinalGrade], path: Path, so_far: bool = False
+) -> Path:
     """Moodle's grade import (CSV file, same layout as its export): identity columns, then one
     column per grade item, each component on its ``lms_points``; meant to be mapped from
     "Email address" to useremail. A student without an email is left out (see
     :func:`lms_notes`): Moodle's importer skips a blank identity and keeps the row above's
     student, so their grades would land on someone else."""
     columns = lms_columns(course, grades)
-    rows = [list(MOODLE_IDENTITY) + [c.title for _, c in columns] + [FINAL_TOTAL_TITLE]]
+    rows = [list(MOODLE_IDENTITY) + [c.title for _, c in columns] + [_last_title(so_far)]]
     for grade in grades:
         email = _moodle_identity(grade)
         if not email:
@@ -130,7 +159,7 @@ def moodle_csv(course: Course, grades: Sequence[FinalGrade], path: Path) -> Path
         rows.append(
             [first, last, grade.person.id, email]
             + [_lms_points(grade.parts[i], c) for i, c in columns]
-            + [f"{grade.total:.2f}"]
+            + [_last_cell(grade, so_far)]
         )
     return _write(path, rows)
 
@@ -141,9 +170,24 @@ def _sortable(name: str) -> str:
     return f"{last}, {first}" if first else name
 
 
-def write_all(course: Course, grades: Sequence[FinalGrade], folder: Path) -> list[Path]:
-    return [
+NOTES_FILE = "LMS-NOTES.txt"
+
+
+def write_all(
+    course: Course, grades: Sequence[FinalGrade], folder: Path, so_far: bool = False
+) -> list[Path]:
+    """The three files, and beside them what the LMS files leave out and why (a student
+    without an email is in no Moodle row): read when the files are uploaded, days later.
+    ``so_far``: the LMS files' last column is the standing over the graded components."""
+    written = [
         plain_csv(course, grades, folder / "final-grades.csv"),
-        canvas_csv(course, grades, folder / "canvas-import.csv"),
-        moodle_csv(course, grades, folder / "moodle-import.csv"),
+        canvas_csv(course, grades, folder / "canvas-import.csv", so_far),
+        moodle_csv(course, grades, folder / "moodle-import.csv", so_far),
     ]
+    notes, path = lms_notes(course, grades, so_far), folder / NOTES_FILE
+    if notes:
+        path.write_text("".join(f"- {note}\n" for note in notes), encoding="utf-8")
+        written.append(path)
+    else:
+        path.unlink(missing_ok=True)  # an earlier run's notes no longer hold
+    return written

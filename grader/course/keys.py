@@ -4,6 +4,7 @@ of the documentation list."""
 
 from __future__ import annotations
 
+from grader.limits import COURSE
 from grader.toml_keys import Key, TomlFile, TomlTable
 
 _DEADLINE = (
@@ -39,6 +40,20 @@ COURSE_TOML = TomlFile(
                     default="assignments/ beside the file if there is one, else the file's folder",
                 ),
                 Key("scale", "the final grade is out of this many points", False, "100"),
+                Key(
+                    "blind",
+                    "markers of written answers see each student as a pseudonym, names "
+                    "redacted (a component's own `blind` wins)",
+                    required=False,
+                    default="false",
+                ),
+                Key(
+                    "extensions",
+                    "the CSV of extended deadlines (`student,component,deadline,granted_by,"
+                    "reason`), relative to the file",
+                    required=False,
+                    default='"extensions.csv", read when it exists',
+                ),
             ),
         ),
         TomlTable(
@@ -90,8 +105,28 @@ COURSE_TOML = TomlFile(
                     False,
                     "100",
                 ),
+                Key(
+                    "blind",
+                    "this assignment's written answers are marked blind (not for projects: "
+                    "reports are marked by name)",
+                    required=False,
+                    default="as `[course]` says",
+                ),
             ),
             repeated=True,
+        ),
+        TomlTable(
+            "regrade",
+            "Replies to the feedback mail taken as regrade requests.",
+            (
+                Key(
+                    "window_days",
+                    "a reply is taken as a request this many days after the feedback is sent",
+                    required=False,
+                    default=f"{COURSE.regrade_window_days:g}",
+                ),
+            ),
+            required=False,
         ),
     ),
 )

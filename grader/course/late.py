@@ -3,7 +3,8 @@
 Pure functions of the submission time, the deadline and the policy of ``course.toml``:
 
 * on time (at the deadline exactly, or before it): no penalty;
-* within the grace period after the deadline: no penalty, and the note says so;
+* within the grace period after the deadline: no penalty, and the note says so (shown as
+  "grace", never as "late");
 * later: ``penalty_per_day`` percent for each day or part of a day after the deadline
   (the grace period forgives, it does not shift the count), at most ``max_penalty`` percent;
 * more than ``no_credit_after_days`` days after the deadline (when set): no credit.
@@ -33,6 +34,7 @@ class Lateness:
     factor: float
     why: str
     late: bool
+    within_grace: bool = False  # after the deadline but within the grace period: no penalty
 
     @property
     def penalty_percent(self) -> float:
@@ -59,7 +61,7 @@ def apply(policy: LatePolicy, submitted: datetime | None, deadline: datetime | N
     shown = _duration(late_by)
     if late_by <= policy.grace:
         return Lateness(
-            1.0, f"{shown} late, within the {_duration(policy.grace)} grace period", True
+            1.0, f"{shown} late, within the {_duration(policy.grace)} grace period", True, True
         )
     limit = policy.no_credit_after_days
     if limit is not None and late_by > limit * DAY:

@@ -4,20 +4,25 @@ pages attached.
 Without ``--send`` the messages are written as ``.eml`` files for review; with it they go out
 through :mod:`grader.course.smtp`. Every message is made by :func:`compose`, as mail servers and
 filters expect it: a ``Date`` and a ``Message-ID``, display names quoted (commas, quotes) and
-RFC 2047-encoded when not ASCII.
+RFC 2047-encoded when not ASCII, and the Message-IDs of ``Message-ID``, ``In-Reply-To`` and
+``References`` written as they are, never folded inside or encoded (RFC 5322 §3.6.4), however
+long (Outlook's are 83 characters): a client threads a reply only by matching them exactly.
 """
 
 from __future__ import annotations
 
 import hashlib
 import mimetypes
+import re
 import sys
 from collections.abc import Sequence
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.policy import EmailPolicy
 from email.utils import formatdate, make_msgid, parseaddr
 from html import escape
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grader.course.book import CourseBook
 from grader.course.config import Course
@@ -26,6 +31,55 @@ from grader.course.pages import feedback_page
 from grader.course.rubric import Projects
 from grader.course.smtp import Outgoing
 from grader.errors import UserError
+
+if TYPE_CHECKING:  # typeshed's EmailPolicy is generic in the message it makes; the runtime's not
+
+    class _EmailPolicy(EmailPolicy[EmailMessage]): ...
+
+else:
+    _EmailPolicy = EmailPolicy
+# One msg-id (RFC 5322 §3.6.4): printable ASCII in angle brackets, no space, no brackets inside.
+_MESSAGE_ID = re.compile(r"<[\x21-\x3b\x3d\x3f-\x7e]+>")
+_IDENTIFIER_HEADERS = frozenset({"message-id", "in-reply-to", "references"})
+
+
+class MailPolicy(_EmailPolicy):
+    """Python's default policy, except that a header of Message-IDs is folded only between
+    its identifiers: the default folds a long one as RFC 2047 encoded-words, which no client
+    matches with the message it answers."""
+
+    def fold(self, name: str, value: str) -> str:
+        return self._identifiers(name, value) or super().fold(name, value)
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        folded = self._identifiers(name, value)
+        return folded.encode("ascii") if folded else super().fold_binary(name, value)
+
+    def _identifiers(self, name: str, value: str) -> str:
+        """``name: <id1> <id2>``, a new line before an identifier that would pass the line
+        length; '' when this is not a header of Message-IDs alone."""
+        tokens = str(value).split()
+        if name.lower() not in _IDENTIFIER_HEADERS or not tokens:
+            return ""
+        if not all(_MESSAGE_ID.fullmatch(token) for token in tokens):
+            return ""
+        lines, line = [], f"{name}:"
+        for token in tokens:
+            if self.max_line_length and len(line) + 1 + len(token) > self.max_line_length:
+                if line != f"{name}:":
+                    lines.append(line)
+                    line = ""
+            line += f" {token}"
+        return self.linesep.join([*lines, line]) + self.linesep
+
+
+# Every message the product writes, and every one it reads back to send (the watch's queue).
+MAIL_POLICY = MailPolicy()
+
+
+def message_ids(text: str | None) -> list[str]:
+    """The Message-IDs in a header's text, in order; anything else in it left out."""
+    return _MESSAGE_ID.findall(text or "")
 
 
 def sender_address(text: str) -> Address:
@@ -54,15 +108,16 @@ def compose(
     """One message: the text (with ``html`` as its alternative), the attachments typed by their
     file names; ``in_reply_to`` and ``references`` (Message-IDs) make it a reply in the thread.
     The Date is now, in the local zone; the Message-ID is new, in the sender's domain."""
-    message = EmailMessage()
+    message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = sender
     message["To"] = recipient
     message["Subject"] = subject
     message["Date"] = formatdate(localtime=True)
     message["Message-ID"] = make_msgid(domain=sender.domain)
-    if in_reply_to:
-        message["In-Reply-To"] = in_reply_to
-        message["References"] = " ".join([*references, in_reply_to])
+    parent = message_ids(in_reply_to)[-1:]
+    if parent:
+        message["In-Reply-To"] = parent[0]
+        message["References"] = " ".join([*message_ids(" ".join(references)), *parent])
     message.set_content(text)
     if html is not None:
         message.add_alternative(html, subtype="html")
@@ -80,14 +135,13 @@ def _text_and_html(course: Course, grade: FinalGrade, projects: Projects | None,
     for part in grade.parts:
         component = components[part.component]
         remark = part.explanation()
-        lines.append(
-            f"  {component.title}: {part.fraction * 100:.1f}%" + (f" ({remark})" if remark else "")
-        )
+        score = "pending" if part.pending else f"{part.fraction * 100:.1f}%"
+        lines.append(f"  {component.title}: {score}" + (f" ({remark})" if remark else ""))
         rows.append(
-            f"<tr><td>{escape(component.title)}</td><td>{part.fraction * 100:.1f}%</td>"
-            f"<td>{escape(remark)}</td></tr>"
+            f"<tr><td>{escape(component.title)}</td><td>{score}</td><td>{escape(remark)}</td></tr>"
         )
-    lines += ["", f"Final grade: {grade.total:.2f} out of {course.scale:g}", ""]
+    standing = _standing(course, grade)
+    lines += ["", *standing, ""]
     for component in course.projects:
         marks = book.marks(grade.person.id, component.id)
         if not marks or projects is None:
@@ -104,10 +158,28 @@ def _text_and_html(course: Course, grade: FinalGrade, projects: Projects | None,
         f"<p>Dear {escape(grade.person.name)},</p><p>your marks in {escape(course.title)}:</p>"
         f"<table border='1' cellpadding='4' style='border-collapse:collapse'>"
         f"<tr><th>component</th><th>score</th><th>remark</th></tr>{''.join(rows)}</table>"
-        f"<p><b>Final grade: {grade.total:.2f} out of {course.scale:g}</b></p>"
+        f"<p><b>{escape(standing[0])}</b>{''.join(f'<br>{escape(x)}' for x in standing[1:])}</p>"
         f"<p>The feedback pages are attached.</p>"
     )
     return "\n".join(lines), html
+
+
+def _standing(course: Course, grade: FinalGrade) -> list[str]:
+    """The final grade once nothing is pending; before, what is graded, what is pending and
+    the standing over the graded components only (a pending component is never a 0)."""
+    if not grade.pending:
+        return [f"Final grade: {grade.total:.2f} out of {course.scale:g}"]
+    titles = {c.id: c.title for c in course.components}
+    graded = ", ".join(titles[p.component] for p in grade.graded) or "nothing yet"
+    pending = ", ".join(titles[p.component] for p in grade.pending)
+    if grade.standing is None:
+        first = "Standing so far: nothing is graded yet"
+    else:
+        first = (
+            f"Standing so far: {grade.standing:.2f} out of {course.scale:g}, over the graded "
+            "components only"
+        )
+    return [first, f"Graded: {graded}.", f"Not graded yet: {pending}."]
 
 
 def build_messages(

@@ -168,13 +168,18 @@ def export_csv(book: CourseBook, projects: Projects, roster: Roster, path: Path)
                 row[criterion.id + COMMENT_SUFFIX] = "" if mark is None else mark.comment
             row["total"] = _number(project_score(rubric, list(marks.values())).points)
             rows.append(row)
+    write_csv(path, header(rubric), rows)
+    return len(rows)
+
+
+def write_csv(path: Path, columns: Sequence[str], rows: Sequence[dict[str, str]]) -> None:
+    """A marks CSV as spreadsheets read it (CRLF line ends, UTF-8)."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=header(rubric), lineterminator="\r\n")
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
     writer.writeheader()
     writer.writerows(rows)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(buffer.getvalue(), encoding="utf-8")
-    return len(rows)
 
 
 def import_csv(
@@ -217,7 +222,7 @@ def import_csv(
             + "\n  ".join(shown)
             + (f"\n  ... and {more} more" if more else "")
         )
-    book.set_marks(changes, by=by, source=f"import:{path.name}")
+    book.set_marks(changes, by=by, source=f"import:{path.name}", why=f"imported from {path.name}")
     return changes
 
 

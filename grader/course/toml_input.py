@@ -70,6 +70,13 @@ class Table:
             raise self.error(f"'{self._name(key)}' must be more than 0, got {value:g}")
         return value
 
+    def flag(self, key: str) -> bool | None:
+        """A true/false switch, or None when the key is absent."""
+        value = self.data.get(key)
+        if value is not None and not isinstance(value, bool):
+            raise self.error(f"'{self._name(key)}' must be true or false, got {_shown(value)}")
+        return value
+
     def when(self, key: str) -> datetime | None:
         """A TOML date-time with its UTC offset, or None when the key is absent."""
         value = self.data.get(key)

@@ -14,7 +14,8 @@ Modules: ``results`` (what goes in and comes out), ``hooks`` (where the caller's
 during a run), ``notebook`` (reading cells), ``warm`` (the warm processes), ``channel`` (the
 pipes), ``run`` (one submission's steps), ``exhaustion`` (what a run used up), ``transcript``
 (kept output), ``gradersandbox`` (the code that runs inside), ``shown_runtime`` and
-``shown_base`` (the runtime as the sandbox shows it), ``fontlist`` (matplotlib's font list, made
+``shown_base`` (the runtime as the sandbox shows it), ``seal_blame`` (whose fault a seal that
+failed is), ``fontlist`` (matplotlib's font list, made
 once per runtime).
 """
 
@@ -38,6 +39,7 @@ from grader.engine.results import (
     RunResult,
 )
 from grader.engine.run import Run
+from grader.engine.seal_blame import blame_the_seal
 from grader.engine.walls import SandboxUnavailable
 from grader.limits import FORBIDDEN
 
@@ -170,6 +172,8 @@ def run_submission(
                 hooks.on_probes_complete(probes, lambda: run.session("explore"))
         finally:
             run.close()
+    if run.seal_refusal is not None and run.grader_fault is None:
+        blame_the_seal(run, limits, Path(runtime) if runtime else None, shared_cells)
     status, reason = run.verdict()
     return RunResult(
         status,

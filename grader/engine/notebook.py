@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from pathlib import Path
 
 import nbformat
+
+from grader.json_input import NotJSON, load_json
 
 
 class NotANotebook(ValueError):
@@ -91,18 +92,38 @@ def _read(path: Path) -> nbformat.NotebookNode:
     if not data.strip():
         raise NotANotebook("not a notebook: the file is empty")
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise NotANotebook("not a notebook: the file is not UTF-8 text") from None
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise NotANotebook(f"not a notebook: the file is not JSON ({error})") from None
+        raw = load_json(data)
+    except NotJSON as error:
+        raise NotANotebook(f"not a notebook: {error}") from None
     if not isinstance(raw, dict) or "nbformat" not in raw:
         raise NotANotebook("not a notebook: JSON without the notebook fields (nbformat, cells)")
+    _check_cells(raw)  # before nbformat reads them, which fails on them with a traceback's words
     try:
-        notebook = nbformat.convert(nbformat.reader.reads(text), 4)
-        iter(notebook.get("cells", []))  # cells that are not a list: not a notebook
+        major, minor = nbformat.reader.get_version(raw)  # as nbformat.reads, parsed once
+        notebook = nbformat.convert(nbformat.versions[major].to_notebook_json(raw, minor=minor), 4)
     except Exception as error:  # nbformat raises many kinds for malformed notebooks
         raise NotANotebook(f"not a notebook: {type(error).__name__}: {error}") from None
+    _check_cells(notebook)  # an older version's, as converted
     return notebook
+
+
+def _check_cells(notebook: dict) -> None:
+    """Raise :class:`NotANotebook` unless every cell is what every reader of a notebook takes
+    for granted: an object with a type, its text as a string or a list of strings, and its
+    metadata an object. Any other JSON (``"source": null``) is said, never a traceback."""
+    cells = notebook.get("cells", [])
+    if not isinstance(cells, list):
+        raise NotANotebook("not a notebook: its cells are not a list")
+    for number, cell in enumerate(cells, start=1):
+        if not isinstance(cell, dict):
+            raise NotANotebook(f"not a notebook: cell {number} is not an object")
+        if not isinstance(cell.get("cell_type"), str):
+            raise NotANotebook(f"not a notebook: cell {number} has no cell type")
+        source = cell.get("source", "")
+        if not isinstance(source, str) and not (
+            isinstance(source, list) and all(isinstance(line, str) for line in source)
+        ):
+            kind = "null" if source is None else type(source).__name__
+            raise NotANotebook(f"not a notebook: the text of cell {number} is {kind}, not text")
+        if not isinstance(cell.get("metadata", {}), dict):
+            raise NotANotebook(f"not a notebook: the metadata of cell {number} is not an object")

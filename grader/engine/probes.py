@@ -60,7 +60,7 @@ class ProbeSession:
             hello = _answer(self._receive(deadline))
             if isinstance(hello, protocol.NotSealed):
                 self.broken = f"the probe process did not start: {hello.reason[:200]}"
-                run.fault(self.broken)  # it could not be sealed: the grader's failure
+                run.seal_refused(self.broken)  # whose fault: decided after the run
             elif isinstance(hello, protocol.Hello):
                 self.pid = hello.pid
             else:
@@ -208,6 +208,7 @@ def _outcome(
             return ProbeOutcome(None, error, forbidden_seen=tuple(seen), watch_lost=lost)
         if not isinstance(answer, protocol.CallValue):
             raise wire.WireError(f"{type(answer).__name__} where a call's answer belongs")
+        _check_bounds(answer.arrays)
         result: ProbeValue
         if isinstance(answer.arrays, list):
             result = tuple(_array(item) for item in answer.arrays)
@@ -224,13 +225,32 @@ def _outcome(
         return ProbeOutcome(None, f"the returned value could not be read back ({error}){note}")
 
 
+def _check_bounds(arrays: wire.Array | list | dict) -> None:
+    """Refuse (ValueError) a reply with more arrays, or longer keys, than a graded function
+    returns: each costs the trusted side an object and text in every message about it,
+    whatever its numbers."""
+    if isinstance(arrays, list | dict) and len(arrays) > REPLIES.arrays_per_reply:
+        most = REPLIES.arrays_per_reply
+        raise ValueError(f"{len(arrays)} arrays in one value, more than the {most} it may hold")
+    if isinstance(arrays, dict):
+        longest = max(map(len, arrays), default=0)
+        if longest > REPLIES.key_chars:
+            raise ValueError(
+                f"a dict key of {longest} characters, longer than the {REPLIES.key_chars} a key"
+                " may have"
+            )
+
+
 def _size(value) -> int:
-    """Bytes of a call's value as the grader keeps it."""
+    """Bytes a call's value costs the grader: its numbers as float64, and for each array its
+    key and :data:`REPLIES`' ``object_bytes`` (so that many empty arrays count too)."""
     if value is None:
         return 0
     if isinstance(value, np.ndarray):
-        return value.nbytes
-    return sum(part.nbytes for part in (value.values() if isinstance(value, dict) else value))
+        return value.nbytes + REPLIES.object_bytes
+    parts = value.values() if isinstance(value, dict) else value
+    keys = sum(map(len, value)) if isinstance(value, dict) else 0
+    return keys + sum(part.nbytes + REPLIES.object_bytes for part in parts)
 
 
 def _array(item: wire.Array) -> np.ndarray:

@@ -48,6 +48,7 @@ class Run:
         self.patched: dict[int, list[str]] = {}
         self.gone: str | None = None  # why the runner can no longer be used
         self.grader_fault: str | None = None  # see RunResult.grader_fault
+        self.seal_refusal: str | None = None  # why a probe process could not be sealed
         self._zygote: warm.Zygote | None = None  # the warm process the submission came from
         self.notebook_timeout: str | None = None
         self.exhaustion = Exhaustion(limits, cgroup, self.transcript)
@@ -147,6 +148,13 @@ class Run:
     def fault(self, why: str) -> None:
         """The grader itself failed: the submission cannot be graded on this run."""
         self.grader_fault = self.grader_fault or why
+        self.gone = self.gone or why
+
+    def seal_refused(self, why: str) -> None:
+        """A probe process could not be sealed: no call can be made. Whether the cells did it
+        (open files used up, a system-call filter of their own) or the grader failed is told
+        once the run ended (:func:`grader.engine.seal_blame.blame_the_seal`)."""
+        self.seal_refusal = self.seal_refusal or why
         self.gone = self.gone or why
 
     def _send_files(self, source: Path, deadline: float) -> None:

@@ -19,11 +19,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from grader.engine.counted_compile import compile_counted, python_sources
 from grader.engine.shown_runtime import (
     NEUTRAL,
     Renamer,
@@ -35,27 +35,42 @@ from grader.engine.shown_runtime import (
 from grader.limits import SHOWN
 
 
+def _to_compile(venv: Path) -> tuple[Shown, list[Path], list[Path]] | None:
+    """``venv``'s base, the folders of its bytecode and that bytecode; None without a base
+    to build (a system Python is shown at its own path)."""
+    bases = [f for f in shown_folders(venv) if f.inside == f"{NEUTRAL}/base"]
+    if not bases:
+        return None
+    bytecode = [path for path in _base_files(bases[0].host) if path.suffix == ".pyc"]
+    return bases[0], sorted({pyc.parent.parent for pyc in bytecode}), bytecode
+
+
+def base_sources(venv: Path) -> int:
+    """How many source files :func:`build_shown_base` compiles for ``venv``'s base."""
+    found = _to_compile(Path(os.path.realpath(venv)))
+    return sum(python_sources(folder, recurse=False) for folder in found[1]) if found else 0
+
+
 def build_shown_base(venv: Path, layer: Path, say: Callable[[str], None] = print) -> None:
     """Build the ``layer`` folder for the Python ``venv`` was made from, from scratch."""
     venv = Path(os.path.realpath(venv))
-    bases = [f for f in shown_folders(venv) if f.inside == f"{NEUTRAL}/base"]
-    if not bases:
+    found = _to_compile(venv)
+    if found is None:
         say(f"{venv}: no base Python to build (a system Python is shown at its own path)")
         return
-    base, started = bases[0], time.monotonic()
+    (base, folders, bytecode), started = found, time.monotonic()
     building = layer.with_name(f"{layer.name}.building")
     shutil.rmtree(building, ignore_errors=True)
     building.mkdir(parents=True)
-    bytecode = [path for path in _base_files(base.host) if path.suffix == ".pyc"]
-    folders = sorted({pyc.parent.parent for pyc in bytecode})
-    compiled = _compile(venv, base, building, base.host, ["-l", *folders], bytecode)
+    total = sum(python_sources(folder, recurse=False) for folder in folders)
+    compiled = _compile(venv, base, building, base.host, ["-l", *folders], bytecode, total, say)
     renamed = _rename(base, building)
     # A renamed source is not the host's: its bytecode is compiled from the copy, and used
     # unchecked (the copy at the top is written again at each start).
     again = [p for p in bytecode if (building / _source(p).relative_to(base.host)).is_file()]
     sources = sorted({building / _source(p).relative_to(base.host) for p in again})
     unchecked = ["--invalidation-mode", "unchecked-hash", *sources]
-    _compile(venv, base, building, building, unchecked, again)
+    _compile(venv, base, building, building, unchecked, again, len(sources), say)
     left = len(bytecode) - compiled
     stamp = {"base": base_digest(base.host), "bytecode left uncompiled": left}
     (building / "base.json").write_text(json.dumps(stamp))
@@ -69,14 +84,24 @@ def build_shown_base(venv: Path, layer: Path, say: Callable[[str], None] = print
     )
 
 
-def _compile(venv: Path, base: Shown, layer: Path, root: Path, what: list, bytecode: list) -> int:
+def _compile(
+    venv: Path,
+    base: Shown,
+    layer: Path,
+    root: Path,
+    what: list,
+    bytecode: list,
+    sources: int,
+    say: Callable[[str], None],
+) -> int:
     """Compile again ``bytecode`` (files of the base, each optimization level) from the
-    sources in ``what`` under ``root``, as the sandbox names them; return how many were."""
+    ``sources`` source files in ``what`` under ``root``, as the sandbox names them, saying
+    how far it got as it goes; return how many bytecode files were."""
     made = layer / ".compiling"
     command = [str(venv / "bin" / "python"), "-X", f"pycache_prefix={made}", "-m", "compileall"]
-    command += ["-qq", "-f", "-j", "0", "-o", "0", "-o", "1", "-o", "2"]
+    command += ["-f", "-j", "0", "-o", "0", "-o", "1", "-o", "2"]
     command += ["-s", str(root), "-p", base.inside, *map(str, what)]
-    subprocess.run(command, check=False)
+    compile_counted(command, sources, say)
     compiled = 0
     for pyc in bytecode:
         # With a pycache prefix, bytecode lies at prefix + the source's folder, no __pycache__.

@@ -21,12 +21,14 @@ import dataclasses
 import hashlib
 import json
 import os
+import py_compile
 import re
-import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.engine.counted_compile import compile_counted, python_sources
 from grader.engine.runtime_cache import runtime_cache
 from grader.limits import SHOWN
 
@@ -252,6 +254,26 @@ def copy_renamed(
         copy.parent.mkdir(parents=True, exist_ok=True)
         copy.write_bytes(renamed_data)
         copy.chmod(entry.stat().st_mode & 0o777)
+        if entry.suffix == ".py":
+            _bytecode_as_shown(entry, copy, renamer.text(str(entry).encode()).decode())
+
+
+def _bytecode_as_shown(source: Path, copy: Path, shown: str) -> None:
+    """Put over the host's bytecode of ``source`` (compiled from the host's text, so naming
+    host paths in its constants: an editable install's finder names the checkout) bytecode
+    compiled from ``copy``, the text the sandbox shows at ``shown``; where this Python's
+    bytecode is not the runtime's, an empty file, which Python takes for stale bytecode and
+    compiles the shown source instead."""
+    for cached in source.parent.glob(f"__pycache__/{source.stem}.*.pyc"):
+        target = copy.parent / "__pycache__" / cached.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if cached.name == f"{source.stem}.{sys.implementation.cache_tag}.pyc":
+            try:
+                py_compile.compile(str(copy), cfile=str(target), dfile=shown, doraise=True)
+                continue
+            except py_compile.PyCompileError:
+                pass
+        target.write_bytes(b"")
 
 
 @dataclass(frozen=True)
@@ -316,12 +338,13 @@ def _layers(folder: Shown) -> list[str]:
     return ["top", *(["built"] if folder.layer is not None else []), "host"]
 
 
-def compile_as_shown(venv: Path) -> None:
-    """Compile ``venv``'s modules again as if they lay where the sandbox shows them: bytecode
-    records the path it was compiled from, and pip wrote the host's. Python on the host still
-    reports the real paths (it corrects them on import). Files that are not Python 3 (templates
-    some packages ship) stay uncompiled, as pip left them."""
+def compile_as_shown(venv: Path, say: Callable[[str], None] = print) -> None:
+    """Compile ``venv``'s modules again as if they lay where the sandbox shows them, saying
+    how far it got as it goes: bytecode records the path it was compiled from, and pip wrote
+    the host's. Python on the host still reports the real paths (it corrects them on import).
+    Files that are not Python 3 (templates some packages ship) stay uncompiled, as pip left
+    them."""
     venv = Path(os.path.realpath(venv))
-    command = [str(venv / "bin" / "python"), "-m", "compileall", "-qq", "-f", "-j", "0"]
+    command = [str(venv / "bin" / "python"), "-m", "compileall", "-f", "-j", "0"]
     command += ["-s", str(venv), "-p", f"{NEUTRAL}/venv", str(venv / "lib")]
-    subprocess.run(command, check=False)
+    compile_counted(command, python_sources(venv / "lib"), say)

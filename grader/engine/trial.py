@@ -2,13 +2,16 @@
 process, a fork with the submission's namespaces and limits, a cell, a sealed probe process,
 a call and its reply) on a notebook of the grader's own. If it fails, nothing can be graded
 on this machine as it is, and the command refuses at once with what to fix, instead of
-giving every student a score the grader did not earn them."""
+giving every student a score the grader did not earn them.
+
+It runs in one of the run's own graders (see :mod:`grader.workers`), on the warm process that
+grader has started for its submissions: it costs one fork's run, not a warm start of its own."""
 
 from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import nbformat
@@ -43,21 +46,14 @@ def check(
     *,
     runtime: Path | None = None,
     shared_cells: Sequence[str] = (),
-    say: Callable[[str], None] = print,
-) -> None:
+) -> float:
     """Run the trial notebook with ``limits``; raise :class:`GraderUnavailable` saying what
-    went wrong unless it ran and its call came back right. The warm process it starts is the
-    one the first submission uses."""
+    went wrong unless it ran and its call came back right; else return its seconds (a warm
+    start included, if this process had none yet). The warm process it forks from is the one
+    this process's next submission uses."""
     started = time.monotonic()
     try:
-        with tempfile.TemporaryDirectory(prefix="grader-trial-") as folder:
-            notebook = Path(folder) / "trial.ipynb"
-            cell = nbformat.v4.new_code_cell(_CELL)
-            nbformat.write(nbformat.v4.new_notebook(cells=[cell]), notebook)
-            calls = [ProbeCall("grader_trial", (_INPUT,))]
-            result = run_submission(
-                notebook, calls, limits, runtime=runtime, shared_cells=shared_cells
-            )
+        problem = fresh_run_problem(limits, runtime=runtime, shared_cells=shared_cells)
     except UserError:
         raise
     except Exception as error:  # the grader's own code failed on its own notebook
@@ -65,12 +61,25 @@ def check(
             f"the grader could not run its trial notebook: {type(error).__name__}: {error}. "
             + _advice(runtime)
         ) from None
-    problem = _problem(result)
     if problem is not None:
         raise GraderUnavailable(
             f"the grader could not run its trial notebook: {problem}. {_advice(runtime)}"
         )
-    say(f"sandbox checked with a trial notebook ({time.monotonic() - started:.1f} s)")
+    return time.monotonic() - started
+
+
+def fresh_run_problem(
+    limits: Limits, *, runtime: Path | None = None, shared_cells: Sequence[str] = ()
+) -> str | None:
+    """What went wrong running the trial notebook in a fresh sandbox with ``limits``; None
+    when it ran, was sealed and answered right."""
+    with tempfile.TemporaryDirectory(prefix="grader-trial-") as folder:
+        notebook = Path(folder) / "trial.ipynb"
+        cell = nbformat.v4.new_code_cell(_CELL)
+        nbformat.write(nbformat.v4.new_notebook(cells=[cell]), notebook)
+        calls = [ProbeCall("grader_trial", (_INPUT,))]
+        result = run_submission(notebook, calls, limits, runtime=runtime, shared_cells=shared_cells)
+    return _problem(result)
 
 
 def _problem(result: RunResult) -> str | None:

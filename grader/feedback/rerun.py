@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from grader.limits import GRADING
 from grader.scoring import CaseResult, FunctionResult
 
 SHOWN_NUMBERS = 600  # numbers of a case's inputs and expected value shown whole, at most
@@ -164,17 +165,52 @@ def rerun(result: FunctionResult) -> Rerun | None:
         else:
             got_lines += _summary(returned, case.got, result.output_names)
     numbers = _size(case.args) + _size(case.expected)
-    if numbers > SHOWN_NUMBERS:
-        lines = [
-            f"# {function}'s smallest failing case ({case.label}) is too large to show whole"
-            f" ({numbers} numbers): the shapes and first rows of {call}'s inputs,",
-            *[line for p, a in zip(parameters, case.args, strict=True) for line in _summary(p, a)],
-            f"# and of the right answer{named}:",
-            *_summary(expected, case.expected, result.output_names),
-            *got_lines,
-        ]
-        return Rerun(case.label, "\n".join(lines), whole=False)
+    if numbers <= SHOWN_NUMBERS:
+        code = "\n".join(_whole(function, case, parameters, (yours, expected), named, got_lines))
+        if _small(code):
+            return Rerun(case.label, code, whole=True)
     lines = [
+        f"# {function}'s smallest failing case ({case.label}) is too large to show whole"
+        f" ({numbers} numbers): the shapes and first rows of {call}'s inputs,",
+        *[line for p, a in zip(parameters, case.args, strict=True) for line in _summary(p, a)],
+        f"# and of the right answer{named}:",
+        *_summary(expected, case.expected, result.output_names),
+        *got_lines,
+    ]
+    return Rerun(case.label, _cut("\n".join(lines)), whole=False)
+
+
+def _small(code: str) -> bool:
+    """Whether ``code`` is small enough to paste (and to print in the feedback)."""
+    return (
+        code.count("\n") < GRADING.rerun_lines and len(code.encode("utf-8")) <= GRADING.rerun_bytes
+    )
+
+
+def _cut(code: str) -> str:
+    """``code`` cut to what the feedback prints of a case, saying how much was left out."""
+    if _small(code):
+        return code
+    lines = code.encode("utf-8")[: GRADING.rerun_bytes].decode("utf-8", "ignore").split("\n")
+    kept = lines[: GRADING.rerun_lines - 1]
+    if len(kept) == len(lines):
+        kept = kept[:-1]  # the last, cut in the middle
+    left_out = code.count("\n") + 1 - len(kept)
+    return "\n".join([*kept, f"# ... and {left_out} more lines, too many to show"])
+
+
+def _whole(
+    function: str,
+    case: CaseResult,
+    parameters: list[str],
+    names: tuple[str, str],
+    named: str,
+    got_lines: list[str],
+) -> list[str]:
+    """The case as Python to paste: its inputs, the call, the right answer, what came back."""
+    yours, expected = names
+    call = f"{function}({', '.join(parameters)})"
+    return [
         "import numpy as np",
         "",
         f"# {function}'s smallest failing case ({case.label}), as the grader called it:",
@@ -187,4 +223,3 @@ def rerun(result: FunctionResult) -> Rerun | None:
         "",
         _comparison(yours, expected, case.expected),
     ]
-    return Rerun(case.label, "\n".join(lines), whole=True)

@@ -26,7 +26,7 @@ from grader.forbidden import tampering
 from grader.forbidden.bindings import build, line_magic
 from grader.forbidden.cells import MAIN, Cells, Piece, as_cells, module_name, read_pieces, walked
 from grader.forbidden.names import Forbidden
-from grader.forbidden.reach import Reach
+from grader.forbidden.reach import Reach, ScanTimeout
 from grader.forbidden.resolve import Resolver
 from grader.limits import FORBIDDEN
 
@@ -106,6 +106,11 @@ def _scan(
             findings = Reach(spaces, forbidden, name, text).run()
         except RecursionError:
             review.append(f"{name} reaches code nested too deeply to scan; review it by hand")
+            continue
+        except ScanTimeout as timeout:
+            review.append(
+                f"{timeout}, so it could not look at all {name} reaches; review it by hand"
+            )
             continue
         if findings.uses:
             found[name] = findings.uses

@@ -199,11 +199,22 @@ def assigned(target: ast.expr, value: ast.expr | None = None) -> Iterator[tuple[
         yield root, None
 
 
-def root_name(node: ast.expr) -> str | None:
-    """``a`` for ``a``, ``a.b.c``, ``a[0].b``."""
+def root_name(node: ast.expr, known: dict[int, str | None] | None = None) -> str | None:
+    """``a`` for ``a``, ``a.b.c``, ``a[0].b``. ``known`` (a node's id -> its root, for nodes
+    that stay alive) is filled for every link walked and spares walking them again: a walk
+    that asks at each link of a chain of thousands then costs as many steps, not their square."""
+    chain = []
     while isinstance(node, (ast.Attribute, ast.Subscript)):
+        if known is not None and id(node) in known:
+            root = known[id(node)]
+            break
+        chain.append(node)
         node = node.value
-    return node.id if isinstance(node, ast.Name) else None
+    else:
+        root = node.id if isinstance(node, ast.Name) else None
+    if known is not None:
+        known.update((id(link), root) for link in chain)
+    return root
 
 
 def declared_global(node: ast.AST) -> set[str]:

@@ -12,6 +12,7 @@ import ast
 import functools
 import importlib.util
 import sys
+import time
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -19,6 +20,7 @@ from grader.forbidden.bindings import Namespace, Site, root_name
 from grader.forbidden.cells import MAIN, Piece
 from grader.forbidden.names import Forbidden
 from grader.forbidden.resolve import COMPREHENSIONS, Resolver, Scope
+from grader.limits import FORBIDDEN
 
 # What picks the code it runs, or the object it uses, while it runs: a reviewer must look.
 DYNAMIC = {
@@ -42,6 +44,14 @@ DYNAMIC = {
     "runpy": "runpy",
     "pydoc.locate": "pydoc.locate",
     "ctypes": "ctypes",
+    # Code compiled or loaded by torch at run time runs in its own interpreter: neither the
+    # scan nor the run-time watch sees what a TorchScript archive or a pickled model calls.
+    "torch.jit": "TorchScript (torch.jit)",
+    "torch._C.import_ir_module": "a TorchScript archive",
+    "torch._C.import_ir_module_from_buffer": "a TorchScript archive",
+    "torch.load": "torch.load (a pickled model)",
+    "torch.package": "torch.package",
+    "torch.hub": "torch.hub (code downloaded at run time)",
 }
 
 
@@ -101,6 +111,10 @@ class Findings:
             kind.append(text)
 
 
+class ScanTimeout(Exception):
+    """The scan of one graded function took longer than it may; the message says so."""
+
+
 class Reach:
     """Scans what ``graded`` reaches; ``findings`` holds the result."""
 
@@ -113,6 +127,8 @@ class Reach:
         self.findings = Findings()
         self._seen: set[int] = set()
         self._queue: deque[tuple[Site, tuple[str, ...]]] = deque()
+        self._roots: dict[int, str | None] = {}  # see root_name; the trees live in spaces
+        self._deadline = time.monotonic() + FORBIDDEN.reach_s
 
     def run(self) -> Findings:
         self._follow(MAIN, self.graded, ())
@@ -139,7 +155,10 @@ class Reach:
 
     def _visit(self, node: ast.AST, scope: Scope | None, module: str, called: bool, inside: bool):
         """``called``: ``node`` is what a call calls; ``inside``: an enclosing expression has
-        already resolved, so ``node`` (part of it) is not reported again."""
+        already resolved, so ``node`` (part of it) is not reported again. Raises
+        :class:`ScanTimeout` past the scan's time (:data:`FORBIDDEN`'s ``reach_s``)."""
+        if time.monotonic() > self._deadline:
+            raise ScanTimeout(f"the scan of {self.graded} ran past {FORBIDDEN.reach_s:g} s")
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             arguments = node.args
             outer = [*arguments.defaults, *filter(None, arguments.kw_defaults)]
@@ -204,7 +223,7 @@ class Reach:
         paths = self.resolver.paths(node, module, scope)
         if isinstance(node, ast.Name) and (scope is None or scope.lookup(node.id) is None):
             self._follow(module, node.id, self._trail)
-        root = root_name(node)
+        root = root_name(node, self._roots)
         if (
             not inside
             and root is not None

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from grader.forbidden.bindings import Namespace, assigned, binds_itself
 from grader.forbidden.memo import small_answers
+from grader.limits import FORBIDDEN
 
 LOOKUPS = frozenset(
     {"builtins.getattr", "importlib.import_module", "builtins.__import__", "builtins.eval"}
@@ -152,6 +153,10 @@ class Resolver:
         self.spaces = spaces
         self._active: set[int] = set()  # expressions being resolved: a cycle resolves to nothing
         self._globals: dict[tuple[str, str], set[str]] = {}  # (name, module) -> paths
+        # (expression, module, scope) -> (the scope, kept alive so its id stays its own, and
+        # the paths): each link of an attribute chain is resolved once, so that a chain of
+        # thousands costs as many steps, not their square (as the names in _globals).
+        self._known: dict[tuple[int, str, int], tuple[Scope | None, set[str]]] = {}
 
     def own(self, path: str) -> tuple[str, str | None] | None:
         """``(module, first name)`` when ``path`` is one of the notebook's own objects."""
@@ -163,19 +168,28 @@ class Resolver:
         return None
 
     def paths(self, node: ast.AST, module: str, scope: Scope | None) -> set[str]:
+        key = (id(node), module, id(scope))
+        if key in self._known:
+            return self._known[key][1]
         if id(node) in self._active:
             return set()
         self._active.add(id(node))
         try:
-            return self._paths(node, module, scope)
+            found = self._paths(node, module, scope)
         finally:
             self._active.discard(id(node))
+        self._known[key] = (scope, found)
+        return found
 
     def _paths(self, node: ast.AST, module: str, scope: Scope | None) -> set[str]:
         if isinstance(node, ast.Name):
             return self.name_paths(node.id, module, scope)
         if isinstance(node, ast.Attribute):
-            return {f"{p}.{node.attr}" for p in self.paths(node.value, module, scope)}
+            return {
+                f"{p}.{node.attr}"
+                for p in self.paths(node.value, module, scope)
+                if p.count(".") < FORBIDDEN.path_parts  # no object is named by a longer one
+            }
         if isinstance(node, ast.Call):
             return self._lookup_paths(node, module, scope)
         if isinstance(node, ast.Subscript):

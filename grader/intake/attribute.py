@@ -27,6 +27,7 @@ class Attribution:
     skipped: str = ""
     unattributed: str = ""
     notes: list[str] = field(default_factory=list)
+    relayed_by: str = ""  # staff who sent a student's files in their own mail (see relay)
 
 
 def unwrap(letter: Letter, roster: Roster | None) -> Attribution:
@@ -38,12 +39,16 @@ def unwrap(letter: Letter, roster: Roster | None) -> Attribution:
     """
     if letter.not_mail:
         return Attribution(letter, letter.sent_at, skipped=f"{letter.not_mail}: not a submission")
+    if letter.report:
+        return Attribution(letter, letter.sent_at, skipped=f"{letter.report}: not a submission")
     staff = roster.by_email(letter.address) if roster else None
     trusted = letter.from_owner or (
         f"from staff member {staff.label}" if staff and staff.is_staff else ""
     )
     original = letter.forwarded
     if original is None:
+        if staff and staff.is_staff and not letter.from_owner:  # perhaps a student's files
+            return Attribution(letter, letter.sent_at, relayed_by=staff.label)
         if trusted:
             return Attribution(letter, letter.sent_at, skipped=f"{trusted}: not a submission")
         return Attribution(letter, letter.sent_at, notes=list(letter.notes))
@@ -72,6 +77,32 @@ def unwrap(letter: Letter, roster: Roster | None) -> Attribution:
     return Attribution(original, letter.sent_at, notes=notes)
 
 
+def relay(found: Attribution, roster: Roster, file_names: Sequence[str], carries: bool) -> None:
+    """Staff's own mail: a student's hand-in relayed (a TA passing on files a student sent them
+    directly) when it ``carries`` files or links and names one roster student, by id or full
+    name, in its subject, body or file names; the student is set, with a note asking the
+    instructor to confirm. Otherwise it is staff's mail, not a submission."""
+    letter = found.content
+    texts = [letter.subject, letter.text, *file_names]
+    named = roster.ids_in(texts) or roster.names_in(texts)
+    if carries and len(named) == 1:
+        person = named[0]
+        found.student = {"id": person.id, "name": person.name, "email": (person.emails or ("",))[0]}
+        found.notes.append(
+            f"relayed by staff member {found.relayed_by} ({letter.address}) in their own mail "
+            f"of {letter.sent_at.isoformat(timespec='minutes')}, which names {person.id}: "
+            "confirm it is theirs (its time is the relay's)"
+        )
+        return
+    staff, found.relayed_by = found.relayed_by, ""
+    found.skipped = f"from staff member {staff}: not a submission"
+    if carries:
+        why = "names several students" if named else "names no roster student"
+        found.skipped += (
+            f" (it carries files but {why}: file them by hand, or forward the student's own mail)"
+        )
+
+
 def _as_student(person: Person, address: str, fallback_name: str) -> dict[str, str]:
     email = address if person.has_email(address) else (person.emails or (address,))[0]
     return {"id": person.id, "name": person.name or fallback_name, "email": email}
@@ -85,7 +116,7 @@ def name_student(
     extra_texts: Sequence[str] = (),
 ) -> None:
     """Set ``found.student`` (or ``found.unattributed``); ``claim`` is a bundle's student."""
-    if found.student is not None:
+    if found.student is not None or found.skipped:
         return
     letter = found.content
     if roster is None:

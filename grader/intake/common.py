@@ -25,12 +25,21 @@ HISTORY = "history"
 REJECTED_CSV = "REJECTED.csv"
 UNATTRIBUTED_CSV = "UNATTRIBUTED.csv"
 NO_HANDIN_CSV = "NO_HANDIN.csv"
+RELAYED_CSV = "RELAYED.csv"  # students' hand-ins staff sent in their own mail: to confirm
 INDEX_CSV = "index.csv"
 MERGED_PDF = "all_submissions.pdf"
 # Student folders sit beside these; an id equal to one of them would overwrite it.
 RESERVED = {
     name.lower()
-    for name in (REJECTED_CSV, UNATTRIBUTED_CSV, NO_HANDIN_CSV, INDEX_CSV, MERGED_PDF, HISTORY)
+    for name in (
+        REJECTED_CSV,
+        UNATTRIBUTED_CSV,
+        NO_HANDIN_CSV,
+        RELAYED_CSV,
+        INDEX_CSV,
+        MERGED_PDF,
+        HISTORY,
+    )
 }
 # Files that zip tools add on their own (macOS "Compress" adds __MACOSX/ and ._ resource forks);
 # they are skipped, not held against the student.

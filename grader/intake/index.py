@@ -4,7 +4,8 @@ summary line, all computed from the same rows so that they agree.
 
 Every item read has exactly one outcome: collected into a student's folder (it changed the
 submission), a repeat of what the student had sent (recorded in the manifest's ``emails``),
-already collected on an earlier run, from staff or the mailbox owner, no hand-in (no file and
+already collected on an earlier run, from staff or the mailbox owner, a bounce (a mail server's
+delivery report, returning the course's own mail), no hand-in (no file and
 no link: a question, or a forgotten attachment), unattributed, or rejected. A copy of an item
 in another inbox is no item of its own."""
 
@@ -13,7 +14,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +24,14 @@ from grader.intake.common import (
     INDEX_CSV,
     NO_HANDIN_CSV,
     REJECTED_CSV,
+    RELAYED_CSV,
     UNATTRIBUTED_CSV,
     natural_key,
     write_csv,
     write_manifest,
 )
+from grader.intake.deadlines import Deadlines, apply_deadlines
 from grader.intake.manifest import load_manifest
-from grader.intake.placing import apply_deadline
 from grader.roster import Roster
 
 INDEX_HEADER = (
@@ -41,6 +42,7 @@ INDEX_HEADER = (
     "late",
     "source",
     "projects",
+    "assignments",
     "missing",
     "earlier",
     "notes",
@@ -48,6 +50,7 @@ INDEX_HEADER = (
     "status",
 )
 SENT_NOTHING = "sent nothing"
+BOUNCES = "bounces (delivery reports)"
 
 
 @dataclass
@@ -57,35 +60,49 @@ class Summary:
     repeats: list[str] = field(default_factory=list)  # items that only repeated files held
     already_collected: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str, str, str, str]] = field(default_factory=list)
+    # (source, sender, date, subject, reason): a mail server's report that a message (the
+    # course's own, most likely) could not be delivered; never a hand-in
+    bounces: list[tuple[str, str, str, str, str]] = field(default_factory=list)
     # (source, sender, date, subject, student if known, reason): mail with no file and no link
     no_handin: list[tuple[str, str, str, str, str, str]] = field(default_factory=list)
     unattributed: list[tuple[str, str, str, str, str]] = field(default_factory=list)
     rejected: list[tuple[str, str, str]] = field(default_factory=list)
+    # (source, student, outcome): replies to the feedback mail that ask for a regrade
+    requests: list[tuple[str, str, str]] = field(default_factory=list)
+    # (source, staff, date, subject, student): staff's mail placed for the student it names
+    relayed: list[tuple[str, str, str, str, str]] = field(default_factory=list)
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (copy, the item it copies)
     fetched: int = 0
     fetch_failed: int = 0
     students: int = 0
     late: int = 0
+    grace: int = 0  # handed in within the grace period: not late
     incomplete: int = 0  # students with something missing
     earlier: int = 0
     sent_nothing: int = 0
+    by_component: list[str] = field(default_factory=list)  # "lstm_gates: 9 handed in", ...
     merged_pdf: Path | None = None
     index_csv: Path | None = None
     rejected_csv: Path | None = None
     unattributed_csv: Path | None = None
     no_handin_csv: Path | None = None
+    relayed_csv: Path | None = None
 
     def outcomes(self) -> dict[str, int]:
         """How many items had each outcome; they add up to ``items``."""
-        return {
+        counts = {
             "collected": len(self.placed),
             "only repeated files already received": len(self.repeats),
             "already collected": len(self.already_collected),
             "from staff or the mailbox owner": len(self.skipped),
+            BOUNCES: len(self.bounces),
             "no hand-in (no file, no link)": len(self.no_handin),
             "unattributed": len(self.unattributed),
             "rejected": len(self.rejected),
         }
+        if self.requests:  # only a course's collect (--graded) tells them
+            counts["regrade requests (replies to the feedback)"] = len(self.requests)
+        return counts
 
 
 def student_dirs(out: Path) -> list[Path]:
@@ -99,8 +116,8 @@ def student_dirs(out: Path) -> list[Path]:
     )
 
 
-def current_students(out: Path, deadline: datetime | None) -> list[tuple[Path, dict[str, Any]]]:
-    """Every student folder in ``out`` with its manifest, late flags set by ``deadline``."""
+def current_students(out: Path, deadlines: Deadlines) -> list[tuple[Path, dict[str, Any]]]:
+    """Every student folder in ``out`` with its manifest, late flags set by ``deadlines``."""
     students = []
     for student_dir in student_dirs(out):
         try:
@@ -108,10 +125,18 @@ def current_students(out: Path, deadline: datetime | None) -> list[tuple[Path, d
         except UserError as error:  # a folder damaged by hand must not stop the others
             print(f"skipped: {error}", file=sys.stderr)
             continue
-        if apply_deadline(manifest, deadline):
+        if apply_deadlines(manifest, deadlines):
             write_manifest(student_dir, manifest)
         students.append((student_dir, manifest))
     return students
+
+
+def _lateness(manifest: dict[str, Any]) -> str:
+    """``yes`` (after the deadline and its grace period), ``grace`` (within it: no penalty)
+    or ``no``."""
+    if manifest["late"]:
+        return "yes"
+    return "grace" if manifest.get("grace_files") else "no"
 
 
 def _earlier(student_dir: Path) -> int:
@@ -136,9 +161,10 @@ def index_rows(
                 manifest["student"]["name"],
                 manifest["student"]["email"],
                 manifest["submitted_at"],
-                "yes" if manifest["late"] else "no",
+                _lateness(manifest),
                 manifest["source"],
                 len(manifest["projects"]),
+                "; ".join(manifest.get("assignments", {})),
                 "; ".join(manifest["missing"]),
                 _earlier(student_dir),
                 "; ".join(_notes(manifest)),
@@ -152,9 +178,40 @@ def index_rows(
             if person.id.lower() not in have:
                 email = person.emails[0] if person.emails else ""
                 everything = f"everything ({required} projects)"
-                rows.append([person.id, person.name, email, "", "", "", 0, everything, 0, ""])
+                rows.append([person.id, person.name, email, "", "", "", 0, "", everything, 0, ""])
                 rows[-1] += ["", SENT_NOTHING]
     return rows
+
+
+def component_counts(
+    students: Sequence[tuple[Path, dict[str, Any]]], assignments: Sequence[str], required: int
+) -> list[str]:
+    """Per component, how many students handed something in: each assignment's notebooks (the
+    course's assignments, and any other a notebook named), then each project's hand-ins and
+    how many of them lack something."""
+    manifests = [manifest for _, manifest in students]
+    named = {aid for manifest in manifests for aid in manifest.get("assignments", {})}
+    counts = [
+        f"{aid}: {sum(aid in m.get('assignments', {}) for m in manifests)} handed in"
+        for aid in [*assignments, *sorted(named - set(assignments))]
+    ]
+    for number in range(1, required + 1):
+        started = [m for m in manifests if _has_project(m, number)]
+        lacking = sum(
+            any(item.startswith(f"project {number}:") for item in m["missing"]) for m in started
+        )
+        counts.append(
+            f"project {number}: {len(started)} handed in"
+            + (f" ({lacking} with something missing)" if lacking else "")
+        )
+    return counts
+
+
+def _has_project(manifest: dict[str, Any], number: int) -> bool:
+    projects = manifest["projects"]
+    return len(projects) >= number and any(
+        projects[number - 1].get(key) for key in ("notebook", "report", "dataset", "colab")
+    )
 
 
 def write_lists(out: Path, summary: Summary, rows: Sequence[Sequence[Any]]) -> None:
@@ -168,7 +225,7 @@ def write_lists(out: Path, summary: Summary, rows: Sequence[Sequence[Any]]) -> N
     write_csv(
         summary.unattributed_csv,
         ["source", "sender", "date", "subject", "reason"],
-        [*summary.unattributed, *summary.skipped],
+        [*summary.unattributed, *summary.skipped, *summary.bounces],
     )
     summary.no_handin_csv = out / NO_HANDIN_CSV
     write_csv(
@@ -176,9 +233,17 @@ def write_lists(out: Path, summary: Summary, rows: Sequence[Sequence[Any]]) -> N
         ["source", "sender", "date", "subject", "student", "reason"],
         summary.no_handin,
     )
-    collected = [row for row in rows if row[-1] != SENT_NOTHING]
+    summary.relayed_csv = out / RELAYED_CSV  # only when staff relayed something: to confirm
+    if summary.relayed:
+        header = ["source", "relayed_by", "date", "subject", "student"]
+        write_csv(summary.relayed_csv, header, summary.relayed)
+    else:
+        summary.relayed_csv.unlink(missing_ok=True)
+    collected = [dict(zip(INDEX_HEADER, row, strict=True)) for row in rows]
+    collected = [row for row in collected if row["status"] != SENT_NOTHING]
     summary.students = len(collected)
-    summary.late = sum(1 for row in collected if row[4] == "yes")
-    summary.incomplete = sum(1 for row in collected if row[7])
-    summary.earlier = sum(int(row[8]) for row in collected)
+    summary.late = sum(1 for row in collected if row["late"] == "yes")
+    summary.grace = sum(1 for row in collected if row["late"] == "grace")
+    summary.incomplete = sum(1 for row in collected if row["missing"])
+    summary.earlier = sum(int(row["earlier"]) for row in collected)
     summary.sent_nothing = len(rows) - len(collected)

@@ -23,6 +23,7 @@ from email.message import EmailMessage, Message
 from dateutil import parser as dateparser
 
 from grader.bundle import EMAIL
+from grader.intake.bounces import delivery_report
 from grader.intake.common import MB, Limits, Rejected, safe_relpath
 
 # What each defect Python's parser records means, for the instructor's notes. The parser still
@@ -78,18 +79,23 @@ class Letter:
     forwarded: Letter | None = None
     notes: list[str] = field(default_factory=list)
     message_id: str = ""
+    report: str = ""  # what a mail server's report (a bounce) says, or '': see delivery_report
 
     @property
     def identity(self) -> str:
-        """The same message wherever it lies: its Message-ID, or (without one) a digest of
-        what it says; each mailbox adds its own headers, so the bytes differ."""
-        if self.message_id:
-            return f"message-id:{self.message_id}"
+        """The same message wherever it lies (each mailbox adds its own headers, so the bytes
+        differ): its Message-ID with who sent it when, about what and with which files, since
+        two different messages may share one (a script or a careless client writes a fixed
+        Message-ID); without a Message-ID, a digest of what it says as well."""
         content = hashlib.sha256()
-        for text in (self.address, self.sent_at.isoformat(), self.subject, self.text, self.html):
+        texts = [self.address, self.sent_at.isoformat(), self.subject]
+        for text in texts if self.message_id else [*texts, self.text, self.html]:
             content.update(text.encode("utf-8", "replace") + b"\0")
         for attachment in self.attachments:
-            content.update(attachment.name.encode() + hashlib.sha256(attachment.data).digest())
+            name = attachment.name.encode("utf-8", "replace")
+            content.update(name + hashlib.sha256(attachment.data).digest())
+        if self.message_id:
+            return f"message-id:{self.message_id}:{content.hexdigest()}"
         return f"content:{content.hexdigest()}"
 
     @property
@@ -264,7 +270,10 @@ def _letter(
         ),
         notes=notes,
         message_id=message_id_of(message),
+        report=delivery_report(message) if depth == 0 else "",
     )
+    if letter.report:  # the message it returns is the course's own, not a hand-in
+        return letter
     if attached and depth < 3:
         try:
             letter.forwarded = _letter(attached[0], limits, depth + 1)
@@ -289,16 +298,42 @@ def read_letter(raw: bytes, limits: Limits, envelope: datetime | None = None) ->
     """
     if len(raw) > limits.max_message_bytes:
         raise Rejected(f"the message is over the cap of {limits.max_message_bytes // MB} MB")
-    message = email.message_from_bytes(raw, policy=email.policy.default)
+    try:
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+    except RecursionError:
+        rejection = Rejected(_TOO_DEEP)
+        rejection.identity = hashlib.sha256(raw).hexdigest()
+        raise rejection from None
     assert isinstance(message, EmailMessage)
     try:
-        return _letter(message, limits, envelope=envelope)
+        try:
+            return _letter(message, limits, envelope=envelope)
+        except RecursionError:
+            raise Rejected(_TOO_DEEP) from None
     except Rejected as rejection:
         address = email.utils.parseaddr(str(message.get("From", "")))[1].lower()
         rejection.student = rejection.student or (address if EMAIL.fullmatch(address) else "")
-        found = message_id_of(message)
-        rejection.identity = f"message-id:{found}" if found else hashlib.sha256(raw).hexdigest()
+        rejection.identity = _headers_identity(message, raw)
         raise
+
+
+_TOO_DEEP = (
+    "its parts or enclosed messages nest deeper than any mail program writes (a damaged or "
+    "crafted message), so it cannot be read: ask the student to send the files as plain "
+    "attachments"
+)
+
+
+def _headers_identity(message: Message, raw: bytes) -> str:
+    """A rejected message's identity: its Message-ID with its sender, Date and Subject as
+    written (a copy in another inbox has the same), else the digest of its bytes."""
+    found = message_id_of(message)
+    if not found:
+        return hashlib.sha256(raw).hexdigest()
+    content = hashlib.sha256()
+    for name in ("From", "Date", "Subject"):
+        content.update(str(message.get(name, "") or "").encode("utf-8", "replace") + b"\0")
+    return f"message-id:{found}:{content.hexdigest()}"
 
 
 def _forward_time(text: str, zone: tzinfo | None) -> tuple[datetime | None, str]:

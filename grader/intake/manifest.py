@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 from grader.bundle import MANIFEST_NAME, MANIFEST_SCHEMA, STUDENT_ID
 from grader.errors import UserError
 from grader.intake.common import HISTORY, RESERVED, Rejected, parse_time, safe_relpath
+from grader.json_input import NotJSON, load_json
 from grader.roster import id_from_address
 
 
@@ -98,7 +98,7 @@ def load_manifest(student_dir: Path) -> dict[str, Any]:
     """
     path = student_dir / MANIFEST_NAME
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = load_json(path.read_bytes())
         check_manifest(data)
         for key in ("submitted_at", "late", "source", "missing"):
             if key not in data:
@@ -107,7 +107,7 @@ def load_manifest(student_dir: Path) -> dict[str, Any]:
         raise UserError(
             f"{student_dir} has no {MANIFEST_NAME}: give a student folder written by grader collect"
         ) from None
-    except (json.JSONDecodeError, UnicodeDecodeError, Rejected) as error:
+    except (NotJSON, Rejected) as error:
         raise UserError(
             f"{path} is not a collected manifest ({error}): collect the submission again"
         ) from None

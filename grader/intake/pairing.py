@@ -18,6 +18,8 @@ from grader.intake.common import DATA_SUFFIXES, natural_key
 from grader.intake.links import Link
 
 KINDS = ("notebook", "report", "dataset")
+ASSIGNMENT_SLOT = "assignment/"  # + the assignment's id: the slot of its notebook
+_PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 _NUMBERED = re.compile(
     r"(?<![A-Za-z0-9])(?:project|proj|prj|p|report|notebook|nb)[\s_#.-]*(?:no\.?\s*)?(\d{1,2})(?!\d)",
     re.IGNORECASE,
@@ -32,6 +34,22 @@ class Piece:
     slot: str
     relpath: str
     data: bytes
+
+
+def assignment_of(name: str, data: bytes, auto_ids: Sequence[str] | None) -> str | None:
+    """The auto-graded assignment a notebook names: the released notebook's metadata
+    (``grader.assignment``, written by ``grader assign``), else its file name ("Copy of
+    lstm_gates (2).ipynb"). ``auto_ids`` None (no course known): the metadata alone names it."""
+    try:
+        named = json.loads(data)["metadata"]["grader"]["assignment"]
+    except (ValueError, KeyError, TypeError):
+        named = None
+    if isinstance(named, str) and (
+        named in (auto_ids or ()) or (auto_ids is None and _PLAIN_ID.fullmatch(named))
+    ):
+        return named
+    stem = re.sub(r"[^a-z0-9]+", "_", PurePosixPath(name).stem.lower())
+    return next((aid for aid in auto_ids or () if aid.lower() in stem), None)
 
 
 def kind_of(name: str) -> str:
@@ -89,9 +107,14 @@ def _project_of(name: str, data: bytes, kind: str, required: int, titles: Sequen
 
 
 def pair_files(
-    files: Sequence[tuple[str, bytes]], required: int, titles: Sequence[str] = ()
+    files: Sequence[tuple[str, bytes]],
+    required: int,
+    titles: Sequence[str] = (),
+    assignments: Sequence[str] | None = (),
 ) -> tuple[list[Piece], list[str]]:
-    """Each file placed in a slot; and notes for what was guessed or set aside."""
+    """Each file placed in a slot; and notes for what was guessed or set aside. A notebook that
+    names an auto-graded assignment (see :func:`assignment_of`) goes to that assignment's slot
+    and folder, never to a project."""
     pieces: list[Piece] = []
     notes: list[str] = []
     used: set[str] = set()
@@ -111,6 +134,15 @@ def pair_files(
         kind = kind_of(name)
         if kind == "other":
             pieces.append(Piece(f"other/{name}", relpath("other", name), data))
+            continue
+        if kind == "notebook" and (aid := assignment_of(name, data, assignments)):
+            slot = f"{ASSIGNMENT_SLOT}{aid}"
+            if any(piece.slot == slot for piece in pieces):
+                path = relpath(aid, name)
+                pieces.append(Piece(f"other/{path}", path, data))
+                notes.append(f"{name}: a second notebook for {aid}, kept beside the first")
+            else:
+                pieces.append(Piece(slot, relpath(aid, name), data))
             continue
         number = _project_of(name, data, kind, required, titles)
         if number is None:

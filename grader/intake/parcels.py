@@ -14,11 +14,12 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from grader.intake.attribute import Attribution, name_student, unwrap
+from grader.intake.attribute import Attribution, name_student, relay, unwrap
 from grader.intake.common import Limits, Rejected
 from grader.intake.links import find_links
 from grader.intake.mail import Attachment, Letter, read_letter
 from grader.intake.pairing import Piece, pair_files, pair_links
+from grader.intake.reply_text import ReplyFacts, reply_facts
 from grader.intake.unpack import extract_bundle, is_bundle, unpack_plain_zip
 from grader.roster import Roster
 
@@ -43,8 +44,11 @@ class Parcel:
     titles: dict[int, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     skipped: str = ""
+    bounce: bool = False  # skipped as a mail server's delivery report
     unattributed: str = ""
+    relayed_by: str = ""  # staff who sent a student's files in their own mail: to confirm
     staged: list[StagedFile] = field(default_factory=list)  # the pieces, once on disk
+    reply: ReplyFacts | None = None  # a message answering another (a regrade request?)
 
     def stage(self, folder: Path) -> None:
         """Move the pieces' contents to files in ``folder``, so that only one message's
@@ -72,6 +76,9 @@ class Settings:
     roster: Roster | None
     required: int
     titles: Sequence[str] = ()
+    # the auto-graded assignments' ids, to tell their notebooks by name; None: no course known,
+    # a notebook's metadata alone names its assignment
+    assignments: Sequence[str] | None = None
 
 
 def _bundle_parcel(data: bytes, limits: Limits) -> tuple[list[Piece], dict, dict, dict, list]:
@@ -154,7 +161,7 @@ def _fill(parcel: Parcel, content: Letter, settings: Settings) -> tuple[list[str
         claim.pop("created")
         notes += bundle_notes
         titles = [parcel.titles[n] for n in sorted(parcel.titles)] or titles
-    loose, pair_notes = pair_files(files, settings.required, titles)
+    loose, pair_notes = pair_files(files, settings.required, titles, settings.assignments)
     held = {piece.slot for piece in parcel.pieces}
     parcel.pieces += [  # beside a bundle, a loose file never displaces the bundle's own
         piece
@@ -179,16 +186,23 @@ def read_message(
     letter = read_letter(raw, settings.limits, envelope)
     parcel = Parcel(source, hashlib.sha256(raw).hexdigest(), letter.identity, letter.address)
     parcel.subject = letter.subject
+    parcel.reply = reply_facts(raw, letter.text, letter.html)
     found: Attribution = unwrap(letter, settings.roster)
     parcel.sent_at = found.sent_at.isoformat(timespec="seconds")
     if found.skipped:
-        parcel.skipped = found.skipped
+        parcel.skipped, parcel.bounce = found.skipped, bool(letter.report)
         return parcel
     try:
         names, claim = _fill(parcel, found.content, settings)
     except Rejected as rejection:
+        if found.relayed_by:  # staff's own mail, as before relays were read: not a hand-in
+            parcel.skipped = f"from staff member {found.relayed_by}: not a submission"
+            return parcel
         rejection.student = rejection.student or letter.address
         raise
+    if found.relayed_by and settings.roster is not None:
+        relay(found, settings.roster, names, bool(parcel.pieces or parcel.links))
+        parcel.relayed_by = found.relayed_by
     outer = [letter.subject, letter.text] if found.content is not letter else []
     name_student(found, settings.roster, names, claim, outer)
     parcel.student, parcel.unattributed, parcel.skipped = (

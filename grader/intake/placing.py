@@ -21,6 +21,7 @@ from typing import Any
 from grader.bundle import MANIFEST_NAME, MANIFEST_SCHEMA, check_notebook
 from grader.intake.common import HISTORY, time_stamp, write_manifest, write_new
 from grader.intake.manifest import missing_items
+from grader.intake.pairing import ASSIGNMENT_SLOT
 from grader.intake.parcels import Parcel
 
 _KEYS = ("notebook", "report", "dataset", "colab", "dataset_link")
@@ -67,6 +68,11 @@ def refresh(manifest: dict[str, Any], required: int) -> None:
     manifest["projects"] = _projects(slots, titles, required)
     manifest["files"] = {e["path"]: e["sha256"] for e in slots.values() if "path" in e}
     manifest["missing"] = missing_items(manifest["projects"], required)
+    manifest["assignments"] = {
+        slot.removeprefix(ASSIGNMENT_SLOT): entry["path"]
+        for slot, entry in sorted(slots.items())
+        if slot.startswith(ASSIGNMENT_SLOT) and "path" in entry
+    }
 
 
 def check_files(folder: Path, manifest: dict[str, Any]) -> None:
@@ -249,19 +255,3 @@ def place_student(
     else:
         work.rename(student_dir)
     return outcomes
-
-
-def apply_deadline(manifest: dict[str, Any], deadline: datetime | None) -> bool:
-    """Set ``late`` and ``late_files`` by ``deadline``; whether they changed."""
-    late_files = []
-    if deadline is not None:
-        for slot, entry in manifest.get("slots", {}).items():
-            if datetime.fromisoformat(entry["at"]) > deadline:
-                project, _, key = slot.partition("/")
-                late_files.append(entry.get("path") or f"{project} {key}: {entry.get('url')}")
-    late = deadline is not None and (
-        bool(late_files) or datetime.fromisoformat(manifest["submitted_at"]) > deadline
-    )
-    changed = (late, late_files) != (manifest.get("late"), manifest.get("late_files"))
-    manifest["late"], manifest["late_files"] = late, sorted(late_files)
-    return changed

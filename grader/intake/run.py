@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from grader.course.config import Course, find_course, load_course
 from grader.errors import UserError
 from grader.intake.common import (
     DEFAULT_LIMITS,
@@ -19,10 +20,13 @@ from grader.intake.common import (
     parse_deadline,
     progress,
 )
+from grader.intake.deadlines import Deadlines
 from grader.intake.inbox import Item, inbox_items
 from grader.intake.index import (
+    BOUNCES,
     SENT_NOTHING,
     Summary,
+    component_counts,
     current_students,
     index_rows,
     write_lists,
@@ -37,6 +41,11 @@ from grader.roster import Roster, load_roster
 if TYPE_CHECKING:  # fetching is imported only when asked for
     from grader.intake.fetch import FetchSettings
 
+# What a reply to the course's feedback mail is: (verdict, student, outcome), or None when it
+# answers none; verdict "request" takes it out of the hand-ins (made by
+# grader.course.request_intake, which knows the course).
+ReplyTaker = Callable[[Parcel], tuple[str, str, str] | None]
+
 
 def _listing(parcel: Parcel) -> tuple[str, str, str, str]:
     return (parcel.source, parcel.sender, parcel.sent_at, parcel.subject)
@@ -47,9 +56,16 @@ def _no_handin_reason(parcel: Parcel) -> str:
     return "; ".join([reason, *parcel.notes])
 
 
-def _read_all(items: Sequence[Item], settings: Settings, summary: Summary, staging: Path):
+def _read_all(
+    items: Sequence[Item],
+    settings: Settings,
+    summary: Summary,
+    staging: Path,
+    replies: ReplyTaker | None = None,
+):
     """Every item read and given its one outcome (see :mod:`grader.intake.index`); the parcels
-    that go to students' folders, their files staged on disk."""
+    that go to students' folders, their files staged on disk. ``replies`` tells a reply to the
+    course's feedback mail: a regrade request is listed as one, never as a hand-in."""
     parcels = []
     first_of: dict[str, str] = {}  # identity -> source of the first item with it
 
@@ -74,7 +90,15 @@ def _read_all(items: Sequence[Item], settings: Settings, summary: Summary, stagi
         if is_copy(parcel.source, parcel.identity):
             continue
         student = parcel.student["id"] if parcel.student else ""
-        if parcel.skipped:
+        taken = replies(parcel) if replies is not None and parcel.reply is not None else None
+        if taken is not None and taken[0] == "request":
+            summary.requests.append((parcel.source, taken[1], taken[2]))
+            continue
+        if taken is not None:
+            parcel.notes.append(taken[2])
+        if parcel.bounce:
+            summary.bounces.append((*_listing(parcel), parcel.skipped))
+        elif parcel.skipped:
             summary.skipped.append((*_listing(parcel), parcel.skipped))
         elif not parcel.pieces and not parcel.links:
             summary.no_handin.append((*_listing(parcel), student, _no_handin_reason(parcel)))
@@ -86,6 +110,9 @@ def _read_all(items: Sequence[Item], settings: Settings, summary: Summary, stagi
             except Rejected as rejection:
                 summary.rejected.append((item.source, parcel.sender, rejection.reason))
                 continue
+            if parcel.relayed_by:
+                relayed = (parcel.source, parcel.relayed_by, parcel.sent_at, parcel.subject)
+                summary.relayed.append((*relayed, student))
             parcel.stage(staging / f"parcel-{number}")
             parcels.append(parcel)
     summary.items = len(items) - len(summary.duplicates)
@@ -103,6 +130,9 @@ def collect(
     project_titles: Sequence[str] = (),
     fetch: FetchSettings | None = None,
     merged_pdf: bool = True,
+    assignments: Sequence[str] | None = None,
+    replies: ReplyTaker | None = None,
+    course: Course | None = None,
 ) -> Summary:
     """Collect every submission in the inboxes (one or several, read as one) into ``out``; see
     the package docstring.
@@ -110,19 +140,25 @@ def collect(
     ``fetch`` (a :class:`grader.intake.fetch.FetchSettings`) downloads the notebooks behind
     Colab links that have no notebook beside them. Without ``merged_pdf``, the PDF of every
     submission is not made (seconds per hundred students; ``grader watch`` collects every few
-    seconds and leaves it to ``grader collect``).
+    seconds and leaves it to ``grader collect``). ``replies`` recognises replies to the
+    course's feedback mail (:func:`grader.course.request_intake.collect_replies`).
+
+    ``assignments``: the course's auto-graded assignments, whose notebooks are told by their
+    metadata or file name and filed under ``<id>/``; None (no course): by their metadata only.
+    ``course``: each file is late by its component's deadline, a student's extension and the
+    grace period (see :mod:`grader.intake.deadlines`).
     """
     inboxes = [inboxes] if isinstance(inboxes, Path) else list(inboxes)
     for inbox in inboxes:
         if out.resolve() == inbox.resolve() or inbox.resolve().is_relative_to(out.resolve()):
             raise UserError(f"--out {out} must not be an inbox or hold one: give another folder")
-    settings = Settings(limits, roster, projects_required, tuple(project_titles))
+    settings = Settings(limits, roster, projects_required, tuple(project_titles), assignments)
     items = inbox_items(inboxes, settings)
     summary = Summary(items=len(items))
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=out, prefix=".collect-"))
     try:
-        parcels = _read_all(items, settings, summary, staging)
+        parcels = _read_all(items, settings, summary, staging, replies)
         by_student: dict[str, list[Parcel]] = {}
         for parcel in parcels:
             assert parcel.student is not None
@@ -140,8 +176,9 @@ def collect(
             from grader.intake.fetch import fetch_notebooks
 
             fetch_notebooks(out, staging, fetch, summary, projects_required)
-        students = current_students(out, deadline)
+        students = current_students(out, Deadlines(deadline, course))
         rows = index_rows(students, roster, projects_required)
+        summary.by_component = component_counts(students, assignments or (), projects_required)
         write_lists(out, summary, rows)
         if students and merged_pdf:
             nothing = [row[0] for row in rows if row[-1] == SENT_NOTHING]
@@ -154,7 +191,11 @@ def collect(
 
 
 def summary_lines(summary: Summary) -> list[str]:
-    counts = ", ".join(f"{count} {outcome}" for outcome, count in summary.outcomes().items())
+    counts = ", ".join(
+        f"{count} {outcome}"
+        for outcome, count in summary.outcomes().items()
+        if count or outcome != BOUNCES  # rare: named only when there are some
+    )
     copies = len(summary.duplicates)
     lines = [
         f"Read {summary.items} item(s): {counts}."
@@ -164,7 +205,9 @@ def summary_lines(summary: Summary) -> list[str]:
         f"  rejected {source}{f' ({student})' if student else ''}: {reason}"
         for source, student, reason in summary.rejected
     ]
+    lines += [f"  regrade request {source}: {outcome}" for source, _, outcome in summary.requests]
     lines += [f"  unattributed {row[0]} from {row[1]}: {row[4]}" for row in summary.unattributed]
+    lines += [f"  bounce {row[0]}: {row[4]}" for row in summary.bounces]
     lines += [
         f"  no hand-in {source} from {sender} at {date}: {subject!r}"
         for source, sender, date, subject, _, _ in summary.no_handin
@@ -175,25 +218,52 @@ def summary_lines(summary: Summary) -> list[str]:
             f"{summary.fetch_failed} could not be fetched (see the notes in index.csv)."
         )
     lines.append(
-        f"{summary.students} student(s), {summary.late} late, {summary.incomplete} with "
+        f"{summary.students} student(s), {summary.late} late, "
+        + (f"{summary.grace} within the grace period, " if summary.grace else "")
+        + f"{summary.incomplete} with "
         f"something missing, {summary.earlier} earlier version(s) kept, "
         f"{summary.sent_nothing} on the roster sent nothing. "
         f"Summary: {summary.index_csv}"
     )
+    if summary.by_component:
+        lines.append("By component: " + "; ".join(summary.by_component) + ".")
     if summary.rejected:
         lines.append(f"Rejected: {summary.rejected_csv}")
-    if summary.unattributed or summary.skipped:
+    if summary.unattributed or summary.skipped or summary.bounces:
         lines.append(f"Not submissions or not attributed: {summary.unattributed_csv}")
     if summary.no_handin:
         lines.append(f"Mail with no file and no link: {summary.no_handin_csv}")
+    if summary.relayed:
+        lines.append(f"Relayed by staff, to confirm ({summary.relayed_csv}):")
+        lines += [
+            f"  {student}: {subject!r} from {staff} ({source})"
+            for source, staff, _, subject, student in summary.relayed
+        ]
     if summary.merged_pdf:
         lines.append(f"All submissions in one PDF: {summary.merged_pdf}")
     return lines
 
 
+def course_of(args: argparse.Namespace) -> Course | None:
+    """The course collect files hand-ins for: ``--course``, else the ``course.toml`` of the
+    folder collect runs in or of the folder holding ``--roster`` (a ``grader init`` course);
+    None when there is none (collect then knows no assignment but by a notebook's metadata)."""
+    if args.course:
+        return load_course(find_course(args.course))
+    nearby = [Path("course.toml")]
+    if args.roster:
+        nearby.append(Path(args.roster).parent / "course.toml")
+    found = next((path for path in nearby if path.is_file()), None)
+    return load_course(found) if found else None
+
+
 def cli(args: argparse.Namespace) -> int:
     deadline = parse_deadline(args.deadline) if args.deadline else None
+    course = course_of(args)
     roster = load_roster(args.roster) if args.roster else None
+    if course is not None:
+        print(f"Course {course.path}")
+        roster = roster or course.roster()
     if roster is not None:
         print(f"Roster {roster.columns}")
     fetch = None
@@ -202,6 +272,8 @@ def cli(args: argparse.Namespace) -> int:
 
         fetch = FetchSettings.from_environment()
     titles = [t.strip() for t in args.project_titles.split(";")] if args.project_titles else []
+    from grader.course.request_intake import collect_replies_of  # the course, when there is one
+
     summary = collect(
         [Path(inbox) for inbox in args.inbox],
         Path(args.out),
@@ -209,6 +281,10 @@ def cli(args: argparse.Namespace) -> int:
         roster=roster,
         fetch=fetch,
         project_titles=titles,
+        projects_required=len(course.projects) if course else COURSE.projects,
+        assignments=[c.id for c in course.components if c.kind == "auto"] if course else None,
+        replies=collect_replies_of(args),
+        course=course,
     )
     print("\n".join(summary_lines(summary)))
     return 0

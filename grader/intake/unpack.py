@@ -7,7 +7,6 @@ wholesale, and nothing lands outside the folder given.
 from __future__ import annotations
 
 import io
-import json
 import stat
 import unicodedata
 import zipfile
@@ -28,6 +27,7 @@ from grader.intake.common import (
     write_new,
 )
 from grader.intake.manifest import check_manifest
+from grader.json_input import NotJSON, load_json
 
 
 def _member_name(info: zipfile.ZipInfo) -> str:
@@ -115,9 +115,9 @@ def extract_bundle(
         if manifest_info.file_size > limits.max_manifest_bytes:
             raise Rejected("manifest.json is too large to be a bundle manifest")
         try:
-            manifest = check_manifest(json.loads(archive.read(manifest_info)))
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise Rejected(f"manifest.json is not valid JSON ({error})") from None
+            manifest = check_manifest(load_json(archive.read(manifest_info)))
+        except NotJSON as error:
+            raise Rejected(f"manifest.json is not a bundle manifest: {error}") from None
         student_id = manifest["student"]["id"]
         budget = limits.max_total_bytes
         for relpath, expected in manifest["files"].items():

@@ -6,7 +6,6 @@ from a notebook's attachments; a formula mathtext cannot set is set as text, wit
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Mapping
 from dataclasses import replace
@@ -15,8 +14,6 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
-from PIL import Image as PILImage
-from PIL import UnidentifiedImageError
 
 from grader.errors import UserError
 from grader.report import formulas
@@ -33,6 +30,7 @@ from grader.report.document import (
     Text,
     decode_png,
 )
+from grader.report.images import page_image
 from grader.report.inline import LINE_BREAK, Span, math_rule, tex_spans
 
 MARKDOWN = MarkdownIt("commonmark", {"maxNesting": 100}).enable(["table", "strikethrough"])
@@ -208,12 +206,4 @@ class BlockParser:
             if not path.is_file():
                 raise UserError(f"{where}: the figure {src} was not found (looked for {path}).")
             data = path.read_bytes()
-        try:
-            with PILImage.open(io.BytesIO(data)) as image:
-                image.verify()
-        except (UnidentifiedImageError, OSError, SyntaxError) as error:
-            raise UserError(
-                f"{where}: {src} is not a PNG or JPEG image (an SVG or PDF figure cannot be "
-                f"embedded); save it as PNG, e.g. plt.savefig('figures/name.png', dpi=200)."
-            ) from error
-        return Figure(data, caption)
+        return Figure(page_image(data, where, src), caption)

@@ -1,6 +1,7 @@
 """Reading a notebook as a report source: its markdown cells hold the sections, its figures are
-the PNG outputs of cells tagged ``figure`` (else the plots under Data Visualization), and its title
-block comes from front matter, the notebook's metadata or the usual lines of its first cells."""
+the PNG outputs of cells tagged ``figure`` (else every plot, each in its cell's section), and
+its title block comes from front matter, the notebook's metadata or the usual lines of its
+first cells."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from typing import Any
 import nbformat
 
 from grader.errors import UserError
+from grader.limits import REPORT
 from grader.report.document import Block, Figure, Heading, Report, decode_png
+from grader.report.images import page_image
 from grader.report.inline import Span
 from grader.report.markdown import MARKDOWN, BlockParser
 from grader.report.sections import DATA_VISUALIZATION, section_of
@@ -67,7 +70,8 @@ def read_notebook(source: Path) -> Report:
     ]
     blocks = [block for parser, text in parsers for block in parser.parse(text)]
     parsers = [parser for parser, _ in parsers]
-    blocks = _with_figures(blocks, list(_notebook_figures(notebook, source)))
+    figures = list(_notebook_figures(notebook, source))
+    blocks = _with_figures(blocks, figures)
     missing = [key for key in REQUIRED_KEYS if key not in meta]
     notes = [
         f"{source}: the title block's {key} was read from cell {cell}: {value!r}"
@@ -79,6 +83,11 @@ def read_notebook(source: Path) -> Report:
             f"markdown cell as '**Name:** ...', 'Roll no: ...', 'Email: ...' and an Open in Colab "
             f"link, or start it with a '---' front matter block as at the top of "
             f"templates/report.md"
+        )
+    if outside := sum(section is None for section, _ in figures):
+        notes.append(
+            f"{source}: {outside} plot(s) lie above the report's first section heading and are "
+            f"left out: tag a cell '{FIGURE_TAG}' to put its plot in, or move it under a section"
         )
     sections = split_sections(blocks, meta, source, strict_preamble=False)
     notes.extend(note for parser in parsers for note in parser.notes)
@@ -151,25 +160,32 @@ def _headings(markdown: str) -> list[str]:
     ]
 
 
-def _with_figures(blocks: list[Block], figures: list[Figure]) -> list[Block]:
-    """The blocks with the figures placed at the end of the Data Visualization section."""
+def _with_figures(blocks: list[Block], figures: list[tuple[str | None, Figure]]) -> list[Block]:
+    """The blocks with each figure at the end of its cell's section (a plot made under Results
+    stays under Results); one of no section (above the report) is left out."""
     names = [section_of(b.plain) if isinstance(b, Heading) else None for b in blocks]
-    if DATA_VISUALIZATION not in names:
-        return blocks
-    start = names.index(DATA_VISUALIZATION)
-    end = next((i for i in range(start + 1, len(blocks)) if names[i]), len(blocks))
-    return [*blocks[:end], *figures, *blocks[end:]]
+    held: dict[str, list[Figure]] = {}
+    for section, figure in figures:
+        if section is not None:
+            held.setdefault(section, []).append(figure)
+    placed: list[Block] = []
+    current = None
+    for block, name in zip(blocks, names, strict=True):
+        if name:  # the section before this heading ends here: its figures close it
+            placed += held.pop(current, []) if current else []
+            current = name
+        placed.append(block)
+    return placed + (held.pop(current, []) if current else [])
 
 
-def _notebook_figures(notebook: Any, source: Path) -> Iterator[Figure]:
-    """PNG outputs of the cells tagged ``figure``, else of the code under Data Visualization."""
-    tagged = [
-        (n, cell)
-        for n, cell in enumerate(notebook.cells, start=1)
-        if cell.cell_type == "code" and FIGURE_TAG in cell.metadata.get("tags", [])
-    ]
-    cells = tagged or list(_cells_under(notebook, DATA_VISUALIZATION))
-    for number, cell in cells:
+def _notebook_figures(notebook: Any, source: Path) -> Iterator[tuple[str | None, Figure]]:
+    """Each PNG output of the cells tagged ``figure``, else of every code cell, with the
+    section the cell is under (a tagged cell above every section: Data Visualization). The
+    caption is the cell's ``caption`` metadata, else its first comment, else the markdown just
+    before it."""
+    cells = list(_code_cells(notebook))
+    tagged = [entry for entry in cells if FIGURE_TAG in entry[1].metadata.get("tags", [])]
+    for number, cell, section, before in tagged or cells:
         images = [
             output["data"]["image/png"]
             for output in cell.get("outputs", [])
@@ -180,24 +196,46 @@ def _notebook_figures(notebook: Any, source: Path) -> Iterator[Figure]:
                 f"{source}: cell {number} is tagged '{FIGURE_TAG}' but has no PNG output: run the "
                 f"notebook and save it with its outputs."
             )
-        caption = str(cell.metadata.get("caption") or _leading_comment(cell.source))
+        caption = str(cell.metadata.get("caption") or _first_comment(cell.source) or _plain(before))
         for image in images:
-            data = decode_png(image, f"{source} cell {number}")
-            yield Figure(data, (Span(caption or f"Output of notebook cell {number}."),))
+            where = f"{source} cell {number}"
+            data = page_image(decode_png(image, where), where, "the plot")
+            figure = Figure(data, (Span(caption or f"Output of notebook cell {number}."),))
+            yield (section or DATA_VISUALIZATION) if tagged else section, figure
 
 
-def _cells_under(notebook: Any, section: str) -> Iterator[tuple[int, Any]]:
-    current = None
+def _code_cells(notebook: Any) -> Iterator[tuple[int, Any, str | None, str]]:
+    """Each code cell: its number, the section it is under and the markdown cell just before
+    it ('' when the cell before is code)."""
+    current, before = None, ""
     for number, cell in enumerate(notebook.cells, start=1):
         if cell.cell_type == "markdown":
             current = next(
                 (name for name in reversed(list(map(section_of, _headings(cell.source)))) if name),
                 current,
             )
-        elif cell.cell_type == "code" and current == section:
-            yield number, cell
+            before = cell.source
+        elif cell.cell_type == "code":
+            yield number, cell, current, before
+            before = ""
 
 
-def _leading_comment(code: str) -> str:
-    first = code.lstrip().splitlines()[0] if code.strip() else ""
-    return first.lstrip("#").strip() if first.startswith("#") else ""
+def _first_comment(code: str) -> str:
+    """The first comment line of a cell that says something ("# Loss per epoch")."""
+    for line in code.splitlines():
+        text = line.strip()
+        if text.startswith("#") and not text.startswith("#!"):
+            words = text.lstrip("#").strip()
+            if re.search(r"[^\W\d_]", words):
+                return words
+    return ""
+
+
+def _plain(markdown: str) -> str:
+    """The first paragraph of a markdown cell that is no heading, without its markup."""
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", markdown) if p.strip()]
+    text = next((p for p in paragraphs if not p.lstrip().startswith("#")), "")
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)  # [text](link) -> text
+    text = " ".join(_MARKUP.sub("", text).replace("*", "").split())
+    most = REPORT.caption_chars
+    return text if len(text) <= most else text[: most - 1].rsplit(" ", 1)[0] + "…"

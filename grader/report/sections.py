@@ -91,10 +91,33 @@ def out_of_order(found: Sequence[str]) -> list[str]:
 
 def closest(name: str, headings: Sequence[str]) -> str | None:
     """The heading among ``headings`` that looks most like section ``name``, if one is close,
-    or else starts with the same word ("Conclusions and Outlook" for the Conclusion)."""
+    or else starts with the same word ("Conclusions and Outlook" for the Conclusion), or else
+    shares a word with one of its names ("Experimental Results" for Results and Discussion)."""
     keys = {heading_key(heading): heading for heading in headings}
     match = difflib.get_close_matches(heading_key(name), list(keys), n=1, cutoff=0.7)
     if match:
         return keys[match[0]]
     stem = heading_key(name.split()[0])[:6]
-    return next((heading for key, heading in keys.items() if key.startswith(stem)), None)
+    started = next((heading for key, heading in keys.items() if key.startswith(stem)), None)
+    if started:
+        return started
+    own = {word for synonym in SYNONYMS[name] for word in _words(synonym)}
+    shared = [  # a heading-like line: short, no sentence (a PDF's lines are all passed)
+        (len(own & _words(heading)), heading)
+        for heading in headings
+        if len(heading.split()) <= _HEADING_WORDS and not heading.rstrip().endswith(".")
+    ]
+    best = max(shared, key=lambda pair: pair[0], default=(0, None))
+    return best[1] if best[0] else None
+
+
+_HEADING_WORDS = 6  # a line of more words is body text, not a heading to suggest
+# Words that say nothing of which section a heading is: "Data and Methods" is no Data
+# Visualization, "Future Work" alone no Conclusion.
+_PLAIN_WORDS = {"and", "the", "of", "a", "an", "data", "future", "work", "section"}
+
+
+def _words(heading: str) -> set[str]:
+    """A heading's telling words, lower case, a plural's final s dropped."""
+    words = re.findall(r"[a-z]+", unicodedata.normalize("NFKC", heading).lower())
+    return {word.removesuffix("s") for word in words if word not in _PLAIN_WORDS}

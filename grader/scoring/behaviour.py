@@ -8,6 +8,8 @@ the grader name the same behaviour. The codes' texts are in :mod:`grader.scoring
 
 import numpy as np
 
+from grader.scoring.shapes import hint_text, joined  # grader-only
+
 
 def fill(text, function="", which="", low="", high="", parts="", verb=""):
     """A hint text with its placeholders filled in."""
@@ -17,6 +19,14 @@ def fill(text, function="", which="", low="", high="", parts="", verb=""):
             "{" + key + "}", f"{value:g}" if isinstance(value, float) else str(value)
         )
     return text
+
+
+def part_first(wording, function, parts):
+    """The words for a composite that fails where its parts fail on their own: fix those
+    first. The grader says them whether or not its proof shows the parts are the only cause,
+    so the self-check, which proves nothing, says the very same words."""
+    listed, verb, _ = joined(parts)
+    return fill(hint_text(wording, "part-first", function), function, parts=listed, verb=verb)
 
 
 def _close(got, expected, atol, rtol):

@@ -10,12 +10,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from grader.scoring import shapes
+from grader.scoring import behaviour, shapes
 from grader.scoring.calls import Answer, Assignmentish, Call, CallBatch
 from grader.scoring.compare import FunctionResult, Rules, close
 from grader.scoring.values import HiddenCase, as_value, copy_args
 
-BLAME_HINT = "{function} is wrong only because {parts} {verb}: fix that first."
 COMPOSITION_HINT = (
     "{function}'s parts give the right values on its inputs, so the mistake is in how"
     " {function} puts them together: compare it with the notes step by step."
@@ -175,8 +174,7 @@ def _say_where(
         wrong_parts, value, got = random_parts, None, None  # no replay can match dice
     same = got is None if value is None else close(got, value, rules.atol, rules.rtol)
     if same and wrong_parts:
-        parts, verb, _ = shapes.joined(wrong_parts)
-        text = BLAME_HINT.format(function=name, parts=parts, verb=verb)
+        text = behaviour.part_first(rules.shape_hints, name, wrong_parts)
         for code in [c for c in result.hints if c not in codes_of(rules, wrong_parts, name)]:
             result.drop_hint(code)
         result.add_hint("wrong-part", text, first=True)

@@ -6,12 +6,13 @@ share per key. A value passes when ``|got - expected| <= atol + rtol * |expected
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from grader.limits import REPLIES
 from grader.scoring import behaviour, shapes
 from grader.scoring.values import HiddenCase, as_value, copy_args
 
@@ -126,8 +127,18 @@ def describe(value: object) -> str:
     if isinstance(value, tuple):
         return f"a tuple of {len(value)}"
     if isinstance(value, dict):
-        return f"a dict with keys {', '.join(map(str, value)) or '(none)'}"
+        return f"a dict with keys {named_keys(value)}"
     return type(value).__name__
+
+
+def named_keys(keys: Iterable[object]) -> str:
+    """At most :data:`REPLIES`' ``named_keys`` of ``keys``, each cut to ``key_chars``: a
+    message about a reply stays short whatever the reply holds."""
+    names = [str(key) for key in keys]
+    most, chars = REPLIES.named_keys, REPLIES.key_chars
+    shown = ", ".join(name if len(name) <= chars else name[:chars] + "..." for name in names[:most])
+    more = f" and {len(names) - most} more" if len(names) > most else ""
+    return (shown + more) or "(none)"
 
 
 def _wanted(expected: object, names: Sequence[str]) -> str:
@@ -246,8 +257,46 @@ def behaviour_hints(
     return {}
 
 
-def score_case(case: HiddenCase, got: object, error: str | None, rules: Rules) -> CaseResult:
-    """Compare one returned value (or the error the call raised) with the reference."""
+def changed_inputs(function: str, positions: Sequence[int], rules: Rules) -> str:
+    """The names of the arguments at ``positions``, as a sentence ("c_prev", "x and h0")."""
+    names = list(rules.parameters.get(function, ()))
+    which = [names[i] if i < len(names) else f"argument {i + 1}" for i in sorted(set(positions))]
+    return shapes.joined(which)[0]
+
+
+def _some_wrong(
+    function: str, pairs: Sequence[tuple[str, np.ndarray | None, np.ndarray]], rules: Rules
+) -> dict[str, str]:
+    """The hint naming the returned values that are wrong (dW_f, db_f, ...), the rest right."""
+    wrong = [
+        name
+        for name, got, expected in pairs
+        if not (isinstance(got, np.ndarray) and close(got, expected, rules.atol, rules.rtol))
+    ]
+    which, verb, _ = shapes.joined(wrong)
+    code = "some-outputs-wrong"
+    return {code: behaviour.fill(rules.hint(code, function), function, which=which, verb=verb)}
+
+
+def score_case(
+    case: HiddenCase, got: object, error: str | None, rules: Rules, mutated: Sequence[int] = ()
+) -> CaseResult:
+    """Compare one returned value (or the error the call raised) with the reference. A call
+    that changed an argument in place (``mutated``: their positions, as the engine saw them)
+    earns nothing: its caller's array is not what it passed, whatever the value returned."""
+    if error is None and mutated:
+        which = changed_inputs(case.function, mutated, rules)
+        text = behaviour.fill(rules.hint("mutates-input", case.function), case.function, which)
+        return CaseResult(
+            case.label,
+            0.0,
+            None,
+            f"changed its input {which} in place",
+            {"mutates-input": text},
+            expected=case.expected,
+            got=got,
+            args=case.args,
+        )
     if error is not None:
         message = (
             "not implemented yet: replace `raise NotImplementedError()` with your code"
@@ -281,6 +330,8 @@ def score_case(case: HiddenCase, got: object, error: str | None, rules: Rules) -
         hints = mistake_hints(matching_mistakes(case, got, rules), case.function)
     if score < 1.0 and not hints:
         hints = behaviour_hints(case.function, pairs, rules)
+    if 0.0 < score < 1.0 and not hints:
+        hints = _some_wrong(case.function, pairs, rules)
     return CaseResult(
         case.label,
         score,
@@ -300,11 +351,14 @@ def score_function(
     outcomes: Sequence[tuple[object, str | None]],
     rules: Rules,
     forbidden: Sequence[str] = (),
+    mutated: Sequence[Sequence[int]] = (),
 ) -> FunctionResult:
-    """Score a function's outcomes ``(value, error)``, one per case, in the cases' order."""
+    """Score a function's outcomes ``(value, error)``, one per case, in the cases' order;
+    ``mutated``, when given, the arguments each call changed in place."""
+    changed = list(mutated) or [()] * len(cases)
     results = [
-        score_case(case, value, error, rules)
-        for case, (value, error) in zip(cases, outcomes, strict=True)
+        score_case(case, value, error, rules, moved)
+        for case, (value, error), moved in zip(cases, outcomes, changed, strict=True)
     ]
     counts: dict[str, int] = {}
     messages: dict[str, str] = {}

@@ -18,13 +18,13 @@ notebook does to these extra calls can earn it points.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import NamedTuple
 
 import numpy as np
 
 from grader.scoring import behaviour, proof, shapes
-from grader.scoring.blame import BLAME_HINT, Outcomes, Replay, blame, codes_of, leaves, passed
+from grader.scoring.blame import Outcomes, Replay, blame, codes_of, leaves, passed
 from grader.scoring.calls import Answer, Assignmentish, Call, CallBatch, ProbeNotes
 from grader.scoring.compare import FunctionResult, Rules, close
 from grader.scoring.values import HiddenCase, as_value, copy_args
@@ -44,19 +44,54 @@ class _Check(NamedTuple):
     args: tuple = ()
 
 
-def drop_passed_parts(results: Mapping[str, FunctionResult], known: Assignmentish) -> None:
+def drop_passed_parts(
+    results: Mapping[str, FunctionResult], known: Assignmentish, rules: Rules | None = None
+) -> None:
     """Take from each composite the hints that name a part which passed and no part which
-    failed: a hint never sends a student to fix what is right."""
+    failed: a hint never sends a student to fix what is right. Where a known mistake of the
+    composite's own explains its values, the known mistakes that live only in parts which
+    passed go too (their arithmetic can repeat in the composite: a cell given two gates'
+    weights swapped computes f * c~ + i * C_prev, though its cell_state is right)."""
     for composite, parts in known.parts.items():
         result = results.get(composite)
         if result is None:
             continue
         right = [p for p in parts if passed(results, p)]
         failed = [p for p in parts if p not in right]
+        homes = _homes(result, composite, known, rules)
         for code in list(result.hints):
             text = result.hint_messages.get(code, "")
-            if _names_any(text, right) and not _names_any(text, failed):
+            own = composite in homes.get(code, ())  # naming the parts it misuses is right
+            if not own and _names_any(text, right) and not _names_any(text, failed):
                 result.drop_hint(code)
+        if any(composite in where for where in homes.values()):
+            for code, where in homes.items():
+                if where and composite not in where and all(passed(results, p) for p in where):
+                    result.drop_hint(code)
+
+
+def _homes(
+    result: FunctionResult, composite: str, known: Assignmentish, rules: Rules | None
+) -> dict[str, set[str]]:
+    """Hint code -> the functions its known mistakes live in (empty: no known mistake)."""
+    homes: dict[str, set[str]] = {code: set() for code in result.hints}
+    for mistake in rules.mistakes if rules is not None else ():
+        if mistake.code in homes and composite in mistake.variants:
+            homes[mistake.code] |= set(mistake_homes(mistake.variants, known.parts))
+    return homes
+
+
+def mistake_homes(variants: Collection[str], parts: Mapping[str, Sequence[str]]) -> list[str]:
+    """The functions a known mistake lives in: those of its ``variants`` none of whose parts
+    (or their parts) has it too; in the others it only shows through."""
+
+    def below(name: str) -> set[str]:
+        found: set[str] = set()
+        for part in parts.get(name, ()):
+            found |= {part} | below(part)
+        return found
+
+    return [name for name in variants if not below(name) & set(variants)]
 
 
 def _names_any(text: str, names: Sequence[str]) -> bool:
@@ -106,7 +141,7 @@ def diagnose(
 
     ``engine_notes`` maps a function to its probe outcomes as the engine returned them, for the
     ``mutated_args`` and ``aliased`` it saw inside the sandbox (when it reports them)."""
-    drop_passed_parts(results, known)
+    drop_passed_parts(results, known, rules)
     _engine_behaviour(results, known, rules, engine_notes or {})
     failing = {name: r for name, r in results.items() if not r.passed and not r.forbidden}
     if not failing or call_batch is None:
@@ -146,24 +181,38 @@ def diagnose(
 
     blame(failing, results, outcomes, known, rules, replays, call_batch, first_round, max_rounds)
     for name, shown in proofs.items():
-        _conclude(failing[name], shown, [p for p in known.parts[name] if p in shown.parts], rules)
+        direct = [p for p in known.parts[name] if p in shown.parts]
+        carried = {code for part in shown.parts for code in results[part].hints}
+        _conclude(failing[name], shown, direct, rules, carried)
 
 
-def _conclude(result: FunctionResult, shown: proof.Proof, direct: list[str], rules: Rules) -> None:
-    """Say "only because" where the proof holds, both mistakes where it fails, and neither
-    where it could not be made (the replay's evidence is not proof)."""
+def _conclude(
+    result: FunctionResult,
+    shown: proof.Proof,
+    direct: list[str],
+    rules: Rules,
+    carried: set[str] | None = None,
+) -> None:
+    """Send the student to the failing parts first (in the self-check's words) where the proof
+    holds or could not be made, keeping only the parts' own hints where it holds; name both
+    mistakes where it fails."""
     parts, verb, its = shapes.joined(direct or shown.parts)
     name = shown.composite
     if shown.verdict == proof.RIGHT:
-        for code in [c for c in result.hints if c not in codes_of(rules, shown.parts, name)]:
+        # the parts' known mistakes that the parts themselves are still told (their own
+        # diagnosis, concluded first): another mistake's arithmetic repeated is not one of them
+        kept = codes_of(rules, shown.parts, name)
+        if carried is not None:
+            kept &= carried
+        for code in [c for c in result.hints if c not in kept]:
             result.drop_hint(code)
-        text = BLAME_HINT.format(function=name, parts=parts, verb=verb)
+        text = behaviour.part_first(rules.shape_hints, name, direct or shown.parts)
         result.add_hint("wrong-part", text, first=True)
         return
     if "wrong-part" in result.hints:
         result.drop_hint("wrong-part")
         if shown.verdict == proof.UNPROVEN:
-            text = behaviour.fill(rules.hint("part-first", name), name, parts=parts, verb=verb)
+            text = behaviour.part_first(rules.shape_hints, name, direct or shown.parts)
             result.add_hint("part-first", text, first=True)
     if shown.verdict == proof.WRONG:
         if "composition" in result.hints:

@@ -12,7 +12,7 @@ import zlib
 
 import numpy as np
 
-from grader.scoring.behaviour import fill, value_code  # grader-only
+from grader.scoring.behaviour import fill, part_first, value_code  # grader-only
 from grader.scoring.shapes import error_code, hint_text, joined, shape_code  # grader-only
 
 _LONGEST_MESSAGE = 300  # characters of an exception message worth printing
@@ -142,13 +142,6 @@ def _copy(value):
     return value.copy() if isinstance(value, np.ndarray) else value
 
 
-def _part_first(name, parts, wording):
-    """The grader's words for a composite that fails where its parts fail their own checks:
-    fix those first. Never "only because": that needs the grader's proof."""
-    listed, verb, _ = joined(parts)
-    return fill(hint_text(wording, "part-first", name), name, parts=listed, verb=verb)
-
-
 def _check_case(name, function, case, where, rules, failing_parts):
     """(largest error, None) when ``function`` passes ``case``, else (None, what went wrong)."""
     atol, rtol, hints, wording, ranges, names, _ = rules
@@ -162,15 +155,25 @@ def _check_case(name, function, case, where, rules, failing_parts):
         code = error_code(str(error))
         hint = f". Hint: {fill(hint_text(wording, code, name), name)}" if code else ""
         if failing_parts:
-            hint = f". Hint: {_part_first(name, failing_parts, wording)}"
+            hint = f". Hint: {part_first(wording, name, failing_parts)}"
         return None, f"ERROR - {_describe(error)}{hint}"
+    changed = _changed(name, arguments, copies, rules)
+    if changed:  # the grader takes the points of a call that changes its inputs
+        if failing_parts:
+            hint = part_first(wording, name, failing_parts)
+        else:
+            hint = fill(hint_text(wording, "mutates-input", name), name, which=changed)
+        return None, f"FAIL - changes its input {changed} in place on {where}. Hint: {hint}"
     pairs, problem = _pairs(result, expected, names.get(name, ()))
     if problem:
         return None, f"FAIL - {problem}"
     for _, got, want in pairs:
         if got.shape != want.shape:
             code = shape_code(got.shape, want.shape)
-            hint = f" Hint: {fill(hint_text(wording, code, name), name)}" if code else ""
+            known = _known_mistake(name, result, pairs, mistakes, rules)
+            if code:
+                known = fill(hint_text(wording, code, name), name)
+            hint = f" Hint: {known}" if known else ""
             return None, f"FAIL - returned shape {got.shape}, expected {want.shape}.{hint}"
     if any(np.isnan(got).any() for _, got, _ in pairs):
         return None, "FAIL - your result contains NaN (not a number)."
@@ -180,7 +183,7 @@ def _check_case(name, function, case, where, rules, failing_parts):
     if all(np.all(e <= limit) for e, limit in zip(errors, limits, strict=True)):
         return largest, None
     if failing_parts:
-        hint = _part_first(name, failing_parts, wording)
+        hint = part_first(wording, name, failing_parts)
     else:
         hint = _value_hint(name, function, case, copies, result, pairs, rules)
     return None, f"FAIL - largest error {largest:.2g} on {where}. Hint: {hint}"
@@ -251,32 +254,57 @@ def _leaves(value):
     return [np.asarray(value, dtype=np.float64)]
 
 
-def _value_hint(name, function, case, copies, result, pairs, rules):
-    """The hint for a wrong value: a known mistake, then what the function does."""
-    atol, rtol, hints, wording, ranges, _, parameters = rules
-    arguments, _, mistakes = case
+def _changed(name, arguments, copies, rules):
+    """The names of the arguments the call changed in place, as a sentence, or ""."""
+    changed = [i for i, (a, c) in enumerate(zip(arguments, copies, strict=True)) if not _same(a, c)]
+    known = rules[-1].get(name, {})
+    return joined([known.get(i, f"argument {i + 1}") for i in changed])[0] if changed else ""
+
+
+def _known_mistake(name, result, pairs, mistakes, rules):
+    """The words of the first known mistake whose answer ``result`` is, or None."""
+    atol, rtol, hints = rules[:3]
     for mistake, wrong in mistakes.items():
         wrong_pairs, problem = _pairs(result, wrong, ())
         if problem is None and all(
             got.shape == w.shape and np.allclose(got, w, atol=atol, rtol=rtol)
             for (_, got, _), (_, _, w) in zip(pairs, wrong_pairs, strict=True)
         ):
-            return hints.get(mistake, mistake)
+            return fill(hints.get(mistake, mistake), name)
+    return None
+
+
+def _value_hint(name, function, case, copies, result, pairs, rules):
+    """The hint for a wrong value: a known mistake, then what the function does."""
+    atol, rtol, hints, wording, ranges, names, _ = rules
+    arguments, _, mistakes = case
+    known = _known_mistake(name, result, pairs, mistakes, rules)
+    if known:
+        return known
     try:
         again = function(*[_copy(a) for a in arguments])
         if not _same(again, result):
             return fill(hint_text(wording, "nondeterministic", name), name)
     except Exception:  # a second call that raises says nothing more here
         pass
-    changed = [i for i, (a, c) in enumerate(zip(arguments, copies, strict=True)) if not _same(a, c)]
-    if changed:
-        known = parameters.get(name, {})
-        which = ", ".join(known.get(i, f"argument {i + 1}") for i in changed)
-        return fill(hint_text(wording, "mutates-input", name), name, which=which)
     value_range = ranges.get(name)
     for _, got, want in pairs:
         code = value_code(got, want, value_range, atol, rtol)
         if code:
             low, high = value_range or ("", "")
             return fill(hint_text(wording, code, name), name, low=low, high=high)
+    labels = list(names.get(name, ()))
+    if len(labels) != len(pairs):
+        labels = [
+            key if key and not key.isdigit() else f"value {i + 1}"
+            for i, (key, _, _) in enumerate(pairs)
+        ]
+    wrong = [
+        label
+        for label, (_, got, want) in zip(labels, pairs, strict=True)
+        if not (got.shape == want.shape and np.allclose(got, want, atol=atol, rtol=rtol))
+    ]
+    if 0 < len(wrong) < len(pairs):  # say which values are wrong, as the grader does
+        which, verb, _ = joined(wrong)
+        return fill(hint_text(wording, "some-outputs-wrong", name), name, which=which, verb=verb)
     return "compare each step of your code with the equation in the text above."

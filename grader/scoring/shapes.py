@@ -33,9 +33,16 @@ GENERIC_HINTS = {
     " random numbers or keep state between calls?",
     "mutates-input": "{function} changes its input {which} in place: work on a copy"
     " (x = x + ..., not x += ...).",
-    "aliased": "{function} returns the same array object several times: store a copy of each"
-    " step (.copy()), not the array you keep updating.",
+    # advice that changes the result whether one array was repeated (np.stack([h] * T), where
+    # a .copy() would change nothing) or kept and updated after it was stored
+    "aliased": "{function} returns one array's values in several places that should differ:"
+    " give each step its own array, computed at that step.",
     "ignores-input": "{function}'s answer does not change when {which} changes: is {which} used?",
+    "bias-column": "a vector shaped as a column (H, 1) met an (N, H) array: a bias of shape"
+    " (H,) is added to every row as it is; leave it (H,), or make it a row (1, H), not a"
+    " column.",
+    "some-outputs-wrong": "{function}'s {which} {verb} wrong and the rest right: check the"
+    " steps that compute {which}.",
     # a composite whose parts fail on their own: where nothing proves they are the only cause
     # (the grader's proof could not be made, or the self-check, which makes none)
     "part-first": "{function} fails where {parts} {verb} wrong: fix that first, then check"
@@ -44,6 +51,7 @@ GENERIC_HINTS = {
 # What numpy and torch say when a matrix product's shapes do not fit.
 MATMUL_ERROR = re.compile(r"matmul|not aligned|core dimension|cannot be multiplied", re.IGNORECASE)
 CONCATENATE_ERROR = re.compile(r"concatenat|must have same number of dimensions", re.IGNORECASE)
+BROADCAST_ERROR = re.compile(r"could not be broadcast together with (?:remapped )?shapes (.*)")
 
 
 def hint_text(wording, code, function):
@@ -62,6 +70,8 @@ def shape_code(got, expected):
         return None
     if len(expected) == 2 and got == expected[::-1]:
         return "transposed-output"
+    if len(expected) == 2 and expected[0] == 1 and got == (expected[1], expected[1]):
+        return "bias-column"  # a (1, H) row plus an (H, 1) column broadcasts to (H, H)
     if len(expected) >= 3:
         steps, batch = expected[0], expected[1]
         if got == (batch, steps) + expected[2:]:
@@ -86,4 +96,13 @@ def error_code(error):
         return "W-orientation"
     if CONCATENATE_ERROR.search(error):
         return "concatenate-axis"
+    broadcast = BROADCAST_ERROR.search(error)
+    if broadcast:
+        shapes = [
+            tuple(int(n) for n in found.split(",") if n.strip())
+            for found in re.findall(r"\(([\d,\s]*)\)", broadcast.group(1))
+        ]
+        columns = {s[0] for s in shapes if len(s) == 2 and s[1] == 1 and s[0] > 1}
+        if any(len(s) == 2 and s[1] in columns for s in shapes):
+            return "bias-column"
     return None

@@ -13,8 +13,10 @@ deviation; the few copies among the values hardly move a median.) Two bases are 
 ``NULL_SAMPLE`` random ones in a large one), and the *amount* shared on each student's closest
 classmate, which says how much students who write alike share without copying. The floor
 keeps a quiet class from flagging small overlaps; the z-score keeps a class where everyone
-writes alike from flagging everyone. With fewer than ``MIN_VALUES`` values the floor alone
-decides.
+writes alike from flagging everyone. In a class of fewer than ``MIN_VALUES`` students (or with
+fewer values than that) the floor alone decides: 36 pairs of 9 students are no sample of
+independent work. A threshold never passes the measure's ceiling (a share is at most 1), so
+a whole copy is always flagged.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from statistics import median
 Z_FLAG = 5.0
 NULL_SAMPLE = 20_000
 MAD_TO_SIGMA = 1.4826
-MIN_VALUES = 10  # fewer students (or pairs) than this are too few to calibrate on
+MIN_VALUES = 10  # fewer students (or values) than this are too few to calibrate on
 
 
 @dataclass(frozen=True)
@@ -40,14 +42,15 @@ class Calibration:
     p99: float  # 99th percentile of the random pairs' scores
     floor: float
     threshold: float  # the score a pair needs to be flagged
+    calibrated: bool = True  # False: too small a class, the floor alone decides
 
     def z(self, score: float) -> float:
         return (score - self.median) / self.spread
 
     def explain(self) -> str:
-        if self.pairs < MIN_VALUES:
+        if not self.calibrated:
             return (
-                f"{self.kind}: only {self.pairs} {self.basis}, too few to calibrate on; "
+                f"{self.kind}: {self.pairs} {self.basis}, too few to calibrate on; "
                 f"flagged from the fixed floor {self.floor:g}"
             )
         return (
@@ -71,15 +74,26 @@ def sample_pairs(owners: Sequence[str], seed: int = 0) -> list[tuple[str, str]]:
 
 
 def from_values(
-    kind: str, basis: str, values: Sequence[float], floor: float, min_spread: float
+    kind: str,
+    basis: str,
+    values: Sequence[float],
+    floor: float,
+    min_spread: float,
+    *,
+    students: int,
+    ceiling: float | None = None,
 ) -> Calibration:
-    """The threshold of one measure from its values on independent-looking work."""
+    """The threshold of one measure from its values on independent-looking work, in a class
+    of ``students``; never above ``ceiling`` (the most the measure can be), nor below the
+    floor."""
     values = sorted(values)
-    if len(values) < MIN_VALUES:  # too few to tell what is usual: the floor alone decides
-        return Calibration(kind, basis, len(values), 0.0, min_spread, 0.0, floor, floor)
+    if min(students, len(values)) < MIN_VALUES:  # too few to tell what is usual: the floor
+        return Calibration(kind, basis, len(values), 0.0, min_spread, 0.0, floor, floor, False)
     middle = median(values)
     mad = median(abs(v - middle) for v in values)
     spread = max(MAD_TO_SIGMA * mad, min_spread)
     p99 = values[min(len(values) - 1, int(0.99 * len(values)))]
     threshold = max(floor, middle + Z_FLAG * spread)
+    if ceiling is not None:
+        threshold = max(floor, min(threshold, ceiling))
     return Calibration(kind, basis, len(values), middle, spread, p99, floor, threshold)

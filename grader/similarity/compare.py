@@ -210,6 +210,8 @@ def compare_kind(
         [share(a, b) for a, b in sample_pairs(owners)],
         kind.floor,
         SHARE_SPREAD,
+        students=len(owners),
+        ceiling=1.0,  # a share is at most 1: a whole copy always passes
     )
     closest: dict[str, float] = dict.fromkeys(owners, 0.0)
     amounts = {pair: shared_mass(*pair) for pair in candidates}
@@ -221,6 +223,7 @@ def compare_kind(
         list(closest.values()),
         kind.min_shared,
         AMOUNT_SPREAD,
+        students=len(owners),
     )
     findings.calibrations += [by_share, by_amount]
     unflagged = []

@@ -160,10 +160,10 @@ closest classmate, i.e. how much independent students who write alike share. A p
 flagged when both measures are above their threshold:
 max(floor, median + {Z_FLAG:g} × robust spread), the robust spread being 1.4826 × the median
 absolute deviation (the standard deviation, were the values normal; outliers such as copies
-barely move it). With fewer than {MIN_VALUES} values the floor alone decides. Identical files
-held by a few students and near-identical figures (perceptual hash) are flagged as they are.
-A hand-in is reported against a public source when {PUBLIC_SHARE:.0%} or more of its own
-code or text is in it.</p>
+barely move it); a share threshold is never above 1. With fewer than {MIN_VALUES} students
+the floor alone decides. Identical files held by a few students and near-identical figures
+(perceptual hash) are flagged as they are. A hand-in is reported against a public source when
+{PUBLIC_SHARE:.0%} or more of its own code or text is in it.</p>
 <table><tr><th>measure</th><th>measured on</th><th>median</th><th>robust spread</th>
 <th>99th percentile</th><th>floor</th><th>flagged from</th></tr>{rows}</table>"""
 

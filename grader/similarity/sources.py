@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 import os
 import re
 import shutil
@@ -23,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.errors import UserError
+from grader.json_input import NotJSON, load_json, object_at
 from grader.limits import SIMILARITY
 from grader.similarity import images
 
@@ -74,7 +74,9 @@ class Document:
 
 def _cell_text(cell: dict) -> str:
     source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
+    if isinstance(source, list):  # a student's file may hold anything there
+        return "".join(line for line in source if isinstance(line, str))
+    return source if isinstance(source, str) else ""
 
 
 def _output_images(cell: dict) -> Iterator[tuple[int, bytes]]:
@@ -93,7 +95,7 @@ def _output_images(cell: dict) -> Iterator[tuple[int, bytes]]:
 def read_notebook(path: Path, name: str, doc: Document) -> None:
     """Add a notebook's code cells, markdown paragraphs and output figures to ``doc``."""
     try:
-        notebook = json.loads(path.read_bytes())
+        notebook = load_json(path.read_bytes())  # NotJSON is a ValueError
         cells = notebook["cells"]
         if not isinstance(cells, list):
             raise TypeError("cells is not a list")
@@ -255,9 +257,9 @@ def read_pdfs(pdfs: list, cache: Path | None, progress=None) -> None:
 def _owner_of(folder: Path) -> str:
     manifest = folder / "manifest.json"
     try:
-        student = json.loads(manifest.read_text(encoding="utf-8")).get("student") or {}
+        student = object_at(load_json(manifest.read_bytes()), "student")
         claimed = str(student.get("id") or "").strip()
-    except (OSError, ValueError, AttributeError):
+    except (OSError, NotJSON):
         claimed = ""
     return claimed if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}", claimed) else folder.name
 

@@ -7,9 +7,9 @@ import os
 from pathlib import Path
 
 from grader.course import smtp
-from grader.course.commands import add_common, course_file
 from grader.course.config import load_course
 from grader.course.mail import sender_address
+from grader.course.options import add_common, course_file
 from grader.errors import UserError
 from grader.limits import MAILBOX
 

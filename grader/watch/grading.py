@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -86,10 +85,6 @@ class _Running:
     pool: ProcessPoolExecutor  # the pool it went to
 
 
-def _quiet(line: str) -> None:
-    """The trial's own line: the watch logs the trial itself."""
-
-
 class Graders:
     """Hand due notebooks to the graders (:meth:`submit`) and take them back graded
     (:meth:`finished`), in any order."""
@@ -101,6 +96,7 @@ class Graders:
         workers: int,
         unsafe_no_sandbox: bool,
         log: Callable[[str], None],
+        scratch: Path,
     ):
         self.course = course
         self.out = out
@@ -111,7 +107,7 @@ class Graders:
         self.assignments: dict[str, _Assignment] = {}
         self.running: dict[Future, _Running] = {}
         self.ready: list[Graded] = []  # answered from the gradebook, without grading
-        self.scratch = tempfile.TemporaryDirectory(prefix="grader-watch-")
+        self.scratch = scratch  # the notebooks being graded: the watch's staging
 
     def start(self) -> None:
         """Start the pool with the warm processes of the auto-graded assignment whose deadline
@@ -134,7 +130,7 @@ class Graders:
 
     def submit(self, job: Job) -> None:
         own = self._checked(job.assignment)
-        folder = Path(self.scratch.name, str(job.id), job.student)
+        folder = self.scratch / str(job.id) / job.student
         folder.mkdir(parents=True, exist_ok=True)
         (folder / job.notebook_name).write_bytes(job.notebook)
         manifest = {"student": {"id": job.student}, "submitted_at": job.submitted_at}
@@ -197,7 +193,7 @@ class Graders:
         if not own.checked:
             started = time.monotonic()
             limits, cells = own.plan.limits, own.plan.shared_cells
-            check = self._pool(own.plan).submit(trial.check, limits, shared_cells=cells, say=_quiet)
+            check = self._pool(own.plan).submit(trial.check, limits, shared_cells=cells)
             check.result()
             own.checked = True
             took = time.monotonic() - started
@@ -209,7 +205,7 @@ class Graders:
             self.pool.shutdown(wait=True, cancel_futures=True)
         for own in self.assignments.values():
             own.close()
-        self.scratch.cleanup()
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 def _now() -> datetime:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import json
-import re
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,7 +17,9 @@ from grader.course.config import Course
 from grader.course.late import apply
 from grader.course.report_facts import report_facts
 from grader.course.rubric import Projects
+from grader.intake.bounces import delivery_report
 from grader.intake.common import DEFAULT_LIMITS, Rejected
+from grader.intake.pairing import ASSIGNMENT_SLOT
 from grader.intake.parcels import Parcel, Settings, read_message
 from grader.roster import Roster
 from grader.watch import replies
@@ -41,25 +42,15 @@ class Handled:
     replies: list[Reply]
 
 
-def assignment_of(name: str, data: bytes, auto_ids: list[str]) -> str | None:
-    """The auto-graded assignment a notebook names: the released notebook's metadata
-    (``grader.assignment``), else its file name ("Copy of lstm_gates (2).ipynb")."""
-    try:
-        named = json.loads(data)["metadata"]["grader"]["assignment"]
-    except (ValueError, KeyError, TypeError):
-        named = None
-    if named in auto_ids:
-        return named
-    stem = re.sub(r"[^a-z0-9]+", "_", PurePosixPath(name).stem.lower())
-    return next((aid for aid in auto_ids if aid.lower() in stem), None)
-
-
-def _is_automatic(raw: bytes) -> bool:
-    """An auto-reply, a bounce or a list's mail (RFC 3834): answering it could loop."""
+def is_automatic(raw: bytes) -> bool:
+    """An auto-reply, a bounce (with or without ``Auto-Submitted``: see
+    :func:`grader.intake.mail.delivery_report`) or a list's mail (RFC 3834): answering it
+    could loop, and what a bounce returns is the course's own mail, never a hand-in."""
     headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
     auto = str(headers.get("Auto-Submitted", "no")).strip().lower()
     return (
         auto != "no"
+        or bool(delivery_report(headers))
         or bool(headers.get("List-Id"))
         or headers.get("Precedence")
         in (
@@ -76,8 +67,9 @@ def handle(key: str, raw: bytes, context: Context) -> Handled:
         context.roster,
         len(context.projects.projects) if context.projects else 0,
         tuple(p.title for p in context.projects.projects) if context.projects else (),
+        tuple(c.id for c in context.course.components if c.kind == "auto"),
     )
-    if _is_automatic(raw):
+    if is_automatic(raw):
         return Handled("automatic mail (auto-reply, bounce or list): no reply", [], [])
     try:
         parcel = read_message(raw, key, settings)
@@ -105,21 +97,16 @@ def _hand_in(key: str, raw: bytes, parcel: Parcel, context: Context) -> Handled:
     )
     thread = Thread.of(key, raw)
     sent = datetime.fromisoformat(parcel.sent_at)
-    auto_ids = [c.id for c in course.components if c.kind == "auto"]
-    jobs, answers, notes, used = [], [], [], set()
+    jobs, answers, notes = [], [], []
     for piece in parcel.pieces:
-        if not piece.relpath.lower().endswith(".ipynb"):
-            continue
-        aid = assignment_of(piece.relpath, piece.data, auto_ids)
-        component = course.component(aid) if aid else None
+        aid = piece.slot.removeprefix(ASSIGNMENT_SLOT)  # collect's pairing told it
+        component = course.component(aid) if piece.slot.startswith(ASSIGNMENT_SLOT) else None
         if component is None:
             continue
-        used.add(piece.slot)
-        if component.deadline is not None and sent > component.deadline + course.late.grace:
-            policy = apply(course.late, sent, component.deadline).why
-            text = replies.late_text(
-                component.title, sent, component.deadline, policy, course.title
-            )
+        deadline = course.deadline_for(component, student["id"])  # an extension counts
+        if deadline is not None and sent > deadline + course.late.grace:
+            policy = apply(course.late, sent, deadline).why
+            text = replies.late_text(component.title, sent, deadline, policy, course.title)
             answers.append(_reply(context, student, recipient, thread, f"late:{aid}", text))
             notes.append(f"{aid}: late")
             continue
@@ -140,7 +127,7 @@ def _hand_in(key: str, raw: bytes, parcel: Parcel, context: Context) -> Handled:
         own = {
             p.slot.split("/", 1)[1]: p
             for p in parcel.pieces
-            if p.slot.startswith(f"project{number}/") and p.slot not in used
+            if p.slot.startswith(f"project{number}/")
         }
         links = {
             k.split("/", 1)[1]: v
@@ -151,9 +138,10 @@ def _hand_in(key: str, raw: bytes, parcel: Parcel, context: Context) -> Handled:
             continue
         component = course.component(project.id)
         title = component.title if component else project.title
-        if component and component.deadline and sent > component.deadline + course.late.grace:
-            policy = apply(course.late, sent, component.deadline).why
-            text = replies.late_text(title, sent, component.deadline, policy, course.title)
+        deadline = course.deadline_for(component, student["id"]) if component else None
+        if deadline and sent > deadline + course.late.grace:
+            policy = apply(course.late, sent, deadline).why
+            text = replies.late_text(title, sent, deadline, policy, course.title)
         else:
             received = [f"{kind}: {PurePosixPath(p.relpath).name}" for kind, p in own.items()]
             received += [f"{kind}: {link}" for kind, link in links.items()]

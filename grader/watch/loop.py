@@ -8,10 +8,9 @@ Each step's result is in the gradebook before the next starts (:mod:`grader.watc
 from __future__ import annotations
 
 import email
-import email.policy
 import re
+import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,14 +23,16 @@ from grader import intake
 from grader.course import smtp
 from grader.course.book import BOOK_NAME, CourseBook
 from grader.course.config import Course
+from grader.course.mail import MAIL_POLICY
 from grader.course.rubric import load_projects
 from grader.errors import UserError
 from grader.gradebook import Row
 from grader.intake.imap import MailboxUnavailable, MailboxUrl, Session
 from grader.limits import MAILBOX
-from grader.watch import replies
+from grader.watch import replies, requests
 from grader.watch.grading import Graded, Graders
 from grader.watch.handins import Context, handle
+from grader.watch.staging import Staging
 from grader.watch.state import Job, WatchBook, now
 
 
@@ -65,8 +66,16 @@ class Watch:
         projects = load_projects(course.projects_dir) if course.projects else None
         self.context = Context(course, course.roster(), projects, options.sender, frozenset(owners))
         self.sessions: dict[MailboxUrl, Session] = {}
+        self.staging = Staging(options.out)
+        for stale in self.staging.removed:
+            self.log(f"removed {stale}, the staging folder of a watch that was killed")
         self.graders = Graders(
-            course, options.out, options.workers, options.unsafe_no_sandbox, self.log
+            course,
+            options.out,
+            options.workers,
+            options.unsafe_no_sandbox,
+            self.log,
+            self.staging.folder("graders-"),
         )
 
     def log(self, text: str, level: str = "info") -> None:
@@ -91,6 +100,7 @@ class Watch:
             for session in self.sessions.values():
                 session.close()
             self.graders.close()
+            self.staging.close()
             self.book.close()
 
     def cycle(self) -> None:
@@ -104,7 +114,16 @@ class Watch:
             self.grade_due()  # the graders start on the first part of a burst
             self.answer(0)
         self.grade_due()
+        self.queue_request_answers()
         self.send_replies()
+
+    def queue_request_answers(self) -> None:
+        """The regrade requests' acknowledgements and the markers' decisions, into the outbox
+        (once each: their digests name the request and the kind of answer)."""
+        due = requests.answers_due(self.options.course, self.options.out, self.options.sender)
+        if due:
+            self.book.queue([reply for _, _, reply in due])
+            requests.note_queued(self.options.out, [(number, column) for number, column, _ in due])
 
     def answer(self, within: float) -> None:
         """Take the notebooks graded meanwhile (waiting up to ``within`` seconds for the
@@ -139,26 +158,30 @@ class Watch:
             return False
         self._collect(pending)
         for key, raw in pending:
-            handled = handle(key, raw, self.context)
+            handled = requests.handle_reply(key, raw, self.context, self.options.out, handle)
             self.book.finish_message(key, handled.outcome, handled.jobs, handled.replies)
             self.log(f"{key}: {handled.outcome}")
         return True
 
     def _collect(self, pending: list[tuple[str, bytes]]) -> None:
         """The new messages into the submissions folder, as ``grader collect`` puts them."""
-        with tempfile.TemporaryDirectory(prefix="grader-watch-") as spool:
+        spool = self.staging.folder("collect-")
+        try:
             for key, raw in pending:
-                Path(spool, _file_name(key)).write_bytes(raw)
+                (spool / _file_name(key)).write_bytes(raw)
             try:
                 summary = intake.collect(
-                    Path(spool),
+                    spool,
                     self.options.submissions,
                     roster=self.context.roster,
                     merged_pdf=False,
+                    assignments=[c.id for c in self.options.course.components if c.kind == "auto"],
                 )
             except UserError as error:
                 self.log(f"collect: {error}", "error")
                 return
+        finally:
+            shutil.rmtree(spool, ignore_errors=True)
         self.log(
             f"collected {summary.items} message(s) into {self.options.submissions}: "
             f"{len(summary.placed)} changed a hand-in"
@@ -188,7 +211,7 @@ class Watch:
             return True
         at = datetime.fromisoformat(done[0]) + timedelta(hours=1)
         course = self.options.course
-        title, _ = _title_and_deadline(course, job.assignment)
+        title, _ = _title_and_deadline(course, job.assignment, job.student)
         text = replies.capped_text(title, len(done), self.options.max_per_hour, at, course.title)
         answer = self._reply(job, f"capped:{job.id}", text)
         self.book.defer(job, at, [answer])
@@ -214,7 +237,7 @@ class Watch:
             self.book.failed(job)
             self.log(f"{job.student} {job.assignment}: the grader failed: {outcome.fault}", "error")
             return
-        title, deadline = _title_and_deadline(course, job.assignment)
+        title, deadline = _title_and_deadline(course, job.assignment, job.student)
         text = replies.feedback_text(title, row, deadline, course.title)
         page = self.options.out / job.assignment / job.student / "feedback.html"
         files = [(f"{job.assignment}-feedback.html", page.read_bytes())] if page.is_file() else []
@@ -229,7 +252,7 @@ class Watch:
             smtp.Outgoing(
                 student,
                 [recipient],
-                email.message_from_bytes(message, policy=email.policy.default),
+                email.message_from_bytes(message, policy=MAIL_POLICY),
                 digest,
             )
             for digest, student, recipient, message in unsent
@@ -250,11 +273,15 @@ def _file_name(key: str) -> str:
     return re.sub(r"[^A-Za-z0-9.=;-]+", "_", key.split("/", 3)[-1]) + ".eml"
 
 
-def _title_and_deadline(course: Course, assignment: str) -> tuple[str, datetime | None]:
-    """An assignment's title and deadline; its id and none if course.toml no longer lists it
-    (it was edited while the watch had its hand-ins queued)."""
+def _title_and_deadline(
+    course: Course, assignment: str, student: str
+) -> tuple[str, datetime | None]:
+    """An assignment's title and the student's deadline (an extension counts); its id and none
+    if course.toml no longer lists it (it was edited while the watch had its hand-ins queued)."""
     component = course.component(assignment)
-    return (component.title, component.deadline) if component else (assignment, None)
+    if component is None:
+        return assignment, None
+    return component.title, course.deadline_for(component, student)
 
 
 def _score(row: Row) -> str:

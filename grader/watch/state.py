@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from grader.database import open_database
 from grader.intake.imap import FetchedLog, MailboxUrl
 
 SCHEMA = """
@@ -77,8 +78,7 @@ class WatchBook:
 
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, timeout=60)
-        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db = open_database(path)
         self.db.executescript(SCHEMA)
         self.fetched = FetchedLog(self.db)
         self.db.commit()
@@ -135,6 +135,11 @@ class WatchBook:
                 "UPDATE watch_messages SET done_at = ?, outcome = ? WHERE key = ?",
                 (stamp(), outcome, key),
             )
+
+    def queue(self, replies: list[tuple[str, str, str, bytes]]) -> None:
+        """Replies to send that no message or grading made (the regrade requests' answers)."""
+        with self.db:
+            self._queue(replies)
 
     def _queue(self, replies: list[tuple[str, str, str, bytes]]) -> None:
         for digest, student, recipient, message in replies:
@@ -241,14 +246,26 @@ def watch_status(path: Path) -> dict | None:
         def one(query: str) -> object:
             return db.execute(query).fetchone()[0]
 
+        # A reply is sent once the SMTP server took it: `mail_sent` records that message by
+        # message, the outbox's own mark comes after the batch (a watch killed in between
+        # sends nothing twice, and the page says what the students have).
+        taken = (
+            " OR EXISTS (SELECT 1 FROM mail_sent m WHERE m.student = o.student"
+            " AND m.digest = o.digest)"
+            if "mail_sent" in tables
+            else ""
+        )
+
         return {
             "last_poll": one("SELECT MAX(at) FROM watch_log WHERE level = 'poll'"),
             "messages": one("SELECT COUNT(*) FROM watch_messages"),
             "waiting": one("SELECT COUNT(*) FROM watch_messages WHERE done_at IS NULL"),
             "queued": one("SELECT COUNT(*) FROM watch_jobs WHERE status = 'queued'"),
             "graded": one("SELECT COUNT(*) FROM watch_jobs WHERE status = 'graded'"),
-            "unsent": one("SELECT COUNT(*) FROM watch_outbox WHERE sent_at IS NULL"),
-            "sent": one("SELECT COUNT(*) FROM watch_outbox WHERE sent_at IS NOT NULL"),
+            "unsent": one(
+                f"SELECT COUNT(*) FROM watch_outbox o WHERE NOT (o.sent_at IS NOT NULL{taken})"
+            ),
+            "sent": one(f"SELECT COUNT(*) FROM watch_outbox o WHERE o.sent_at IS NOT NULL{taken}"),
             "errors": db.execute(
                 "SELECT at, text FROM watch_log WHERE level = 'error' ORDER BY id DESC LIMIT 5"
             ).fetchall(),

@@ -95,13 +95,15 @@ class Dashboard:
 
 
 def create_app(site: Site, guard: Guard) -> ASGIApp:
-    from grader.web import class_pages, file_pages, marking_pages
+    from grader.web import class_pages, file_pages, marking_pages, requests, written
 
     dashboard = Dashboard(site, guard)
     routes = [
         *class_pages.routes(dashboard),
         *marking_pages.routes(dashboard),
         *file_pages.routes(dashboard),
+        *requests.routes(dashboard),  # the regrade queue and the audit trail
+        *written.routes(dashboard),
     ]
     app = Starlette(
         routes=routes,

@@ -86,7 +86,7 @@ def auto_view(course: Course, out: Path, component: Component) -> ComponentView:
     passes: Counter[str] = Counter()
     attempts: Counter[str] = Counter()
     functions: list[str] = []
-    mistakes: dict[str, Mistake] = {}
+    told: dict[str, dict[str, list[tuple[str, str]]]] = {}
     for student in students:
         row = rows.get(student)
         if row is None or row.status == "missing":
@@ -102,15 +102,26 @@ def auto_view(course: Course, out: Path, component: Component) -> ComponentView:
                 functions.append(name)
             attempts[name] += 1
             passes[name] += maxima.get(name) is not None and earned >= maxima[name] - 1e-9
-        for function, pairs in hints_of(results).items():
+        told[student] = hints_of(results)
+    view.pass_rates = [(name, passes[name], attempts[name]) for name in functions]
+    view.mistakes = class_mistakes(told)
+    return view
+
+
+def class_mistakes(told: dict[str, dict[str, list[tuple[str, str]]]]) -> list[Mistake]:
+    """The class's mistakes, most frequent first, from what each student was told (student ->
+    function -> [(code, message)]). A row is one code with one message, so every student it
+    lists was told exactly those words: "lstm_cell fails where forget_gate is wrong" never
+    stands for a student whose lstm_cell fails where input_gate is."""
+    mistakes: dict[tuple[str, str], Mistake] = {}
+    for student, functions in told.items():
+        for function, pairs in functions.items():
             for code, message in pairs:
-                mistake = mistakes.setdefault(code, Mistake(code, message))
+                mistake = mistakes.setdefault((code, message), Mistake(code, message))
                 mistake.functions.add(function)
                 if student not in mistake.students:
                     mistake.students.append(student)
-    view.pass_rates = [(name, passes[name], attempts[name]) for name in functions]
-    view.mistakes = sorted(mistakes.values(), key=lambda m: (-m.count, m.code))
-    return view
+    return sorted(mistakes.values(), key=lambda m: (-m.count, m.code, m.message))
 
 
 def project_view(

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from grader.limits import WEB
-from grader.web.inputs import BadRequest, parse_body
+from grader.web.inputs import BadRequest, Posted, parse_body
 from grader.web.security import (
     CSRF_FIELD,
     LOGIN_FIELD,
@@ -78,25 +78,34 @@ class Gate:
                 "address `grader serve` printed (or add the name with --allow-host).",
                 status=403,
             ), None
-        body = None
+        body, unreadable = None, None
         if request.method not in _SAFE_METHODS:
             try:
                 body = await _read_body(request, receive)
-                posted = parse_body(request.headers.get("content-type", ""), body)
             except BadRequest as error:
-                return page_message("Bad request", str(error.detail), error.status_code), None
-            request.state.posted = posted
-        if request.url.path == LOGIN_PATH:
-            return self._login(request), body
+                return _bad_request(error), None
+            try:
+                request.state.posted = parse_body(request.headers.get("content-type", ""), body)
+            except BadRequest as error:
+                # Said only after the CSRF check: a body of a kind no form sends (a JSON text
+                # posted as text/plain, which any page may send cross-site) is refused as CSRF.
+                request.state.posted, unreadable = Posted({}), error
         query_token = request.query_params.get(LOGIN_FIELD)
         if query_token is not None and request.method in _SAFE_METHODS:
-            # Accepted for old bookmarks; `grader serve` never prints it (it stays in history).
-            if not guard.token_matches(query_token):
-                return login_page(
-                    request.url.path, "This link's token is not this server's.", 403
-                ), None
+            # Accepted for old bookmarks (`grader serve` never prints it), on any page, the
+            # login page too: the answer is at once a redirect to the address without it.
             rest = [(k, v) for k, v in request.query_params.multi_items() if k != LOGIN_FIELD]
-            return guard.logged_in(request.url.path + _query(rest)), None
+            if request.url.path == LOGIN_PATH:
+                target = local_target(request.query_params.get("next"))
+            else:
+                target = request.url.path + _query(rest)
+            if not guard.token_matches(query_token):
+                return login_page(target, "This link's token is not this server's.", 403), None
+            return guard.logged_in(target), None
+        if request.url.path == LOGIN_PATH:
+            if unreadable is not None:
+                return _bad_request(unreadable), None
+            return self._login(request), body
         if not guard.has_session(request):
             return login_page(local_target(request.url.path), NEED_TOKEN, 403), None
         if body is not None and not guard.csrf_ok(request, request.state.posted.get(CSRF_FIELD)):
@@ -105,6 +114,8 @@ class Gate:
                 "reload the page and try again.",
                 status=403,
             ), None
+        if unreadable is not None:
+            return _bad_request(unreadable), None
         return None, body
 
     def _login(self, request: Request) -> Response:
@@ -119,6 +130,10 @@ class Gate:
         if not self.guard.token_matches(given if isinstance(given, str) else None):
             return login_page(target, "That is not this server's token; try again.", 403)
         return self.guard.logged_in(target)
+
+
+def _bad_request(error: BadRequest) -> Response:
+    return page_message("Bad request", str(error.detail), error.status_code)
 
 
 async def _read_body(request: Request, receive: Receive) -> bytes:

@@ -13,8 +13,8 @@ import os
 import sys
 from pathlib import Path
 
-from grader.course.commands import add_common
 from grader.course.config import find_course, load_course
+from grader.course.options import add_common
 from grader.errors import UserError
 from grader.limits import WEB
 

@@ -64,7 +64,7 @@ def add_push_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _course(args: argparse.Namespace) -> Course:
-    from grader.course.commands import course_file
+    from grader.course.options import course_file
 
     return load_course(course_file(args))
 

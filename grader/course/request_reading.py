@@ -1,0 +1,171 @@
+"""Whether a student's reply is a regrade request: it answers a feedback mail this course sent
+(its In-Reply-To or References name a Message-ID recorded in the gradebook's ``mail_sent``),
+it carries no new work, and its own words (quotes left out, :mod:`grader.intake.reply_text`)
+name a graded function, a rubric criterion or a written answer with a reason.
+
+Which components a feedback mail was about: a watch reply says so by its attached
+``<component>-feedback.html`` pages (a receipt has none: no feedback, no request); a mail of
+``grader mail`` (not in the watch's outbox) is about the whole course.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from grader.assignment.config import load_config
+from grader.course import book_reading
+from grader.course.book import BOOK_NAME
+from grader.course.config import Course
+from grader.course.rubric import Projects
+from grader.errors import UserError
+from grader.gradebook import Gradebook
+
+REQUEST, UNCLEAR, NOT_A_REQUEST = "request", "unclear", "not a request"
+
+# Words that say the student disputes a mark. A part named with one of these, or a part that
+# is plainly code (lstm_cell), is a request; these alone ("please regrade") ask which part.
+_ASKING = re.compile(
+    r"\b(re-?grad\w*|re-?mark\w*|re-?check\w*|reconsider\w*|appeal\w*|dispute\w*|review)\b",
+    re.IGNORECASE,
+)
+_DISPUTING = re.compile(
+    r"\b(wrong\w*|incorrect\w*|mistake\w*|deserv\w*|unfair\w*|should|lost|points?|marks?|"
+    r"credit|error|bug|passes|pass|correct\w*|right)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """A feedback mail the course sent."""
+
+    message_id: str
+    student: str
+    sent_at: datetime
+    components: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Reading:
+    verdict: str  # request | unclear | not a request
+    feedback: Feedback
+    component: str = ""
+    parts: tuple[str, ...] = ()
+    known_parts: tuple[str, ...] = ()  # every part the student could have named
+    window_closes: datetime | None = None
+
+    def within_window(self, received: datetime) -> bool:
+        return self.window_closes is None or received <= self.window_closes
+
+
+def bare_id(text: str) -> str:
+    return text.strip().strip("<>").strip()
+
+
+def referenced_ids(in_reply_to: str, references: str) -> list[str]:
+    """The Message-IDs a reply names, the one it answers first, then the thread newest first."""
+    found = [bare_id(in_reply_to)] if in_reply_to.strip() else []
+    found += [bare_id(r) for r in reversed(references.split())]
+    return [mid for mid in dict.fromkeys(found) if mid]
+
+
+def feedback_replied_to(out: Path, referenced: Sequence[str]) -> Feedback | None:
+    """The first of ``referenced`` that is a feedback mail the course sent, or None."""
+    if not referenced:
+        return None
+    sent = {
+        bare_id(mid): (student, digest, at)
+        for student, digest, mid, at in book_reading.rows(
+            out / BOOK_NAME,
+            "mail_sent",
+            "SELECT student, digest, message_id, sent_at FROM mail_sent",
+        )
+    }
+    for mid in referenced:
+        if mid not in sent:
+            continue
+        student, digest, at = sent[mid]
+        components = _components(out, digest)
+        if components is None or components:
+            return Feedback(mid, student, datetime.fromisoformat(at), tuple(components or ()))
+    return None
+
+
+def _components(out: Path, digest: str) -> list[str] | None:
+    """The components a sent mail gave feedback on: [] none (a receipt), None all of them."""
+    found = book_reading.rows(
+        out / BOOK_NAME,
+        "watch_outbox",
+        "SELECT message FROM watch_outbox WHERE digest = ?",
+        (digest,),
+    )
+    if not found:
+        return None  # sent by `grader mail`: every component's marks and pages
+    message = email.message_from_bytes(found[0][0], policy=email.policy.default)
+    names = [part.get_filename() or "" for part in message.walk()]
+    return [n.removesuffix("-feedback.html") for n in names if n.endswith("-feedback.html")]
+
+
+def known_parts(
+    course: Course, out: Path, projects: Projects | None, component: str, student: str
+) -> dict[str, str]:
+    """Every part of one component a student may name, by each way of naming it (lower case):
+    graded functions (auto-graded), criteria by id and title (projects).
+
+    Written answers (issue 39) become parts here when the course has them."""
+    found: dict[str, str] = {}
+    kind = course.component(component)
+    if kind is None:
+        return found
+    if kind.kind == "auto":
+        try:
+            names = [f.name for f in load_config(course.assignment_folder(component)).functions]
+        except UserError:
+            names = []
+        book = out / component / BOOK_NAME
+        if book.is_file():
+            with Gradebook(book) as grades:
+                history = grades.history(student)
+            names += list(history[-1].functions) if history else []
+        found.update({name.lower(): name for name in names})
+    elif projects is not None:
+        for criterion in projects.rubric.criteria:
+            found[criterion.id.lower()] = criterion.id
+            found[criterion.title.lower()] = criterion.id
+    return found
+
+
+def read_reply(
+    course: Course,
+    out: Path,
+    projects: Projects | None,
+    feedback: Feedback,
+    student: str,
+    text: str,
+) -> Reading:
+    """What a reply to ``feedback`` asks, from its own words ``text``."""
+    components = feedback.components or tuple(c.id for c in course.components)
+    closes = feedback.sent_at + timedelta(days=course.regrade_window_days)
+    every: list[str] = []
+    for component in components:
+        parts = known_parts(course, out, projects, component, student)
+        every += [p for p in dict.fromkeys(parts.values()) if p not in every]
+        named = [part for spelled, part in parts.items() if _names(text, spelled)]
+        named = list(dict.fromkeys(named))
+        if not named:
+            continue
+        code_like = any("_" in part for part in named)
+        if _ASKING.search(text) or _DISPUTING.search(text) or code_like:
+            return Reading(REQUEST, feedback, component, tuple(named), tuple(every), closes)
+    verdict = UNCLEAR if _ASKING.search(text) else NOT_A_REQUEST
+    return Reading(verdict, feedback, components[0] if components else "", (), tuple(every), closes)
+
+
+def _names(text: str, spelled: str) -> bool:
+    return re.search(rf"(?<![\w]){re.escape(spelled)}(?![\w])", text, re.IGNORECASE) is not None

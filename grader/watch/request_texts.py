@@ -1,0 +1,75 @@
+"""What the watch writes about a regrade request, each in the student's thread."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from grader.course.request_book import ACCEPTED, Request
+
+
+def _when(stamp: str) -> str:
+    return datetime.fromisoformat(stamp).astimezone().isoformat(" ", "minutes")
+
+
+def _sign(text: str, course: str) -> str:
+    return f"{text}\n\n-- \n{course}"
+
+
+def _what(request: Request, title: str) -> str:
+    return f"{title} ({', '.join(request.parts)})"
+
+
+def _quoted(message: str) -> str:
+    return "\n".join(f"> {line}" for line in message.splitlines())
+
+
+def acknowledged_text(request: Request, title: str, course: str) -> str:
+    return _sign(
+        f"Your regrade request #{request.id} for {_what(request, title)} was received "
+        f"({_when(request.received_at)}). A marker will look at it and answer in this thread; "
+        "if the mark changes, the change is kept on record with the reason.\n\n"
+        f"Your request:\n{_quoted(request.message)}",
+        course,
+    )
+
+
+def outside_window_text(request: Request, days: float, title: str, course: str) -> str:
+    return _sign(
+        f"Your reply about {_what(request, title)} ({_when(request.received_at)}) came after "
+        f"the regrade window closed ({_when(request.window_closes)}): regrade requests are "
+        f"taken for {days:g} days after the feedback is sent, and yours was sent "
+        f"{_when(request.feedback_sent_at)}. It is kept as request #{request.id} but not "
+        "reviewed; write to the instructor if you think this is wrong.",
+        course,
+    )
+
+
+def decision_text(request: Request, title: str, course: str) -> str:
+    verdict = "accepted" if request.state == ACCEPTED else "declined"
+    return _sign(
+        f"Your regrade request #{request.id} for {_what(request, title)} was {verdict}.\n\n"
+        f"{request.answer or ''}",
+        course,
+    )
+
+
+def unclear_request_text(parts: Sequence[str], course: str) -> str:
+    named = ", ".join(parts) or "(none graded yet)"
+    return _sign(
+        "Your reply asks for a regrade but does not say of what. Reply to the feedback mail "
+        "again naming the function, criterion or written answer and why, e.g. "
+        f'"regrade {parts[0] if parts else "lstm_cell"}: my cell passes the equation because '
+        f'...". The parts you can name: {named}.',
+        course,
+    )
+
+
+def reply_hand_in_text(course: str) -> str:
+    return _sign(
+        "Your reply to the feedback carries files: it is taken as a new hand-in, "
+        "not as a regrade request, and answered as any hand-in is. To ask for a regrade, reply "
+        "to the feedback without attachments, naming the function, criterion or written answer "
+        "and why.",
+        course,
+    )

@@ -1,0 +1,110 @@
+"""Replies to the feedback mail, as the watch takes them (:mod:`grader.course.request_intake`):
+a regrade request is stored (its number is its row in ``regrade_requests``) and acknowledged in
+the student's thread, or told the window is closed; a reply that asks for a regrade without
+saying of what is told how to ask; a reply carrying new work is a hand-in as any other, and
+its receipt says so; anything else ("thanks!") is left alone.
+
+Answers (acknowledgements and the marker's decisions, whether the watch or ``grader collect``
+read the request) go out through the watch's outbox under a digest of the request and the kind
+of answer, so a watch stopped at any point sends each once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from email.headerregistry import Address
+from email.utils import parseaddr
+from pathlib import Path
+
+from grader.course.book import BOOK_NAME
+from grader.course.config import Course
+from grader.course.request_book import OUTSIDE, Request, RequestBook
+from grader.course.request_intake import HAND_IN, Reply, Taken, take_reply
+from grader.course.request_reading import NOT_A_REQUEST, REQUEST
+from grader.intake.common import DEFAULT_LIMITS, Rejected
+from grader.intake.mail import read_letter
+from grader.intake.reply_text import reply_facts
+from grader.watch import replies
+from grader.watch import request_texts as texts
+from grader.watch.handins import Context, Handled, is_automatic
+from grader.watch.replies import Thread
+
+Handler = Callable[[str, bytes, Context], Handled]
+
+
+def handle_reply(key: str, raw: bytes, context: Context, out: Path, handle: Handler) -> Handled:
+    """``raw`` as the watch takes it: a regrade request, or ``handle``'s hand-in or else."""
+    taken = None if is_automatic(raw) else _take(raw, context, out)
+    if taken is None:
+        return handle(key, raw, context)
+    thread = Thread.of(key, raw)
+    if taken.verdict == HAND_IN:
+        handled = handle(key, raw, context)
+        if handled.jobs or handled.replies:
+            text = texts.reply_hand_in_text(context.course.title)
+            handled.replies.append(_reply(context, taken, thread, "reply-hand-in", text))
+            handled.outcome += " (a reply to the feedback, taken as a hand-in)"
+        return handled
+    if taken.verdict == REQUEST or taken.verdict == NOT_A_REQUEST:
+        return Handled(taken.outcome(), [], [])
+    assert taken.reading is not None  # unclear: it was read
+    text = texts.unclear_request_text(taken.reading.known_parts, context.course.title)
+    answer = _reply(context, taken, thread, "unclear", text)
+    return Handled(taken.outcome() + ": asked which part", [], [answer])
+
+
+def _take(raw: bytes, context: Context, out: Path) -> Taken | None:
+    try:
+        letter = read_letter(raw, DEFAULT_LIMITS)
+    except Rejected:
+        return None
+    facts = reply_facts(raw, letter.text, letter.html)
+    if facts is None:
+        return None
+    reply = Reply(letter.identity, letter.address, letter.sent_at, facts, bool(letter.attachments))
+    return take_reply(context.course, out, context.projects, context.roster, reply)
+
+
+def _reply(context: Context, taken: Taken, thread: Thread, kind: str, text: str) -> replies.Reply:
+    return replies.reply(context.sender, taken.person.id, taken.recipient, thread, kind, text)
+
+
+def answers_due(course: Course, out: Path, sender: Address) -> list[tuple[int, str, replies.Reply]]:
+    """The acknowledgements and decisions not yet in the outbox: (request, column, reply)."""
+    due = []
+    with RequestBook(out / BOOK_NAME) as book:
+        for request in book.to_acknowledge():
+            title = _title(course, request)
+            if request.state == OUTSIDE:
+                days = course.regrade_window_days
+                text = texts.outside_window_text(request, days, title, course.title)
+            else:
+                text = texts.acknowledged_text(request, title, course.title)
+            due.append((request.id, "acknowledged", _answer(sender, request, "ack", text)))
+        for request in book.to_answer():
+            text = texts.decision_text(request, _title(course, request), course.title)
+            due.append((request.id, "answered", _answer(sender, request, "decision", text)))
+    return due
+
+
+def note_queued(out: Path, done: list[tuple[int, str]]) -> None:
+    with RequestBook(out / BOOK_NAME) as book:
+        for number, column in done:
+            book.note_queued(number, column)
+
+
+def _title(course: Course, request: Request) -> str:
+    component = course.component(request.component)
+    return component.title if component else request.component
+
+
+def _answer(sender: Address, request: Request, kind: str, text: str) -> replies.Reply:
+    name, address = parseaddr(request.recipient)
+    thread = Thread(
+        f"regrade-request:{request.id}:{request.identity}",
+        request.message_id,
+        tuple(request.refs.split()),
+        request.subject,
+    )
+    recipient = Address(display_name=name, addr_spec=address)
+    return replies.reply(sender, request.student, recipient, thread, kind, text)

@@ -1,0 +1,197 @@
+"""The regrade queue in the dashboard: every request read from a reply to the feedback mail,
+and one request's page: what the student wrote, the feedback they received, their notebook,
+for auto-graded parts the exact cases run again (the recorded seed) with the diagnosis, and the
+decision (accept with the new marks and a comment, or decline with the reason), which the watch
+mails in the student's thread. Also each student's audit trail, and all of it as CSV.
+
+Blind marking: where the course's switch says blind (:func:`blind`), a request is shown by its
+number only, never by the student's name or id, and its files are served under its number.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from pathlib import Path
+from urllib.parse import quote
+
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from grader.course import audit, book_reading, request_decision
+from grader.course.audit_command import changes
+from grader.course.book import BOOK_NAME
+from grader.course.config import Course
+from grader.course.request_book import Request as RegradeRequest
+from grader.course.request_book import RequestBook
+from grader.course.request_reading import bare_id
+from grader.errors import UserError
+from grader.web import request_rerun, studentfiles
+from grader.web.app import Dashboard
+from grader.web.file_pages import FILE_HEADERS
+from grader.web.inputs import BadRequest, Posted, comment, points
+
+
+def blind(course: Course) -> bool:
+    """Whether markers see who wrote what: the hook for the course's blind-marking switch
+    (issue 39); a course without the switch is not blind."""
+    return bool(getattr(course, "blind", False))
+
+
+class RequestPages:
+    def __init__(self, dashboard: Dashboard):
+        self.dash = dashboard
+
+    def _request(self, request: Request) -> RegradeRequest:
+        with RequestBook(self.dash.site.out / BOOK_NAME) as book:
+            found = book.find(number=request.path_params["number"])
+        if found is None:
+            raise HTTPException(404, "no such regrade request")
+        return found
+
+    async def queue(self, request: Request) -> Response:
+        course = self.dash.site.course()
+        with RequestBook(self.dash.site.out / BOOK_NAME) as book:
+            requests = book.all()
+        names = {} if blind(course) else {p.id: p.name for p in course.roster().students}
+        return self.dash.render(
+            request,
+            "requests.html",
+            course,
+            requests=sorted(requests, key=lambda r: (r.state != "open", -r.id)),
+            names=names,
+            blind=blind(course),
+        )
+
+    async def page(self, request: Request) -> Response:
+        course, out = self.dash.site.course(), self.dash.site.out
+        wanted = self._request(request)
+        component = course.component(wanted.component)
+        parts = await run_in_threadpool(
+            request_decision.parts_now, course, out, self.dash.site.projects(), wanted
+        )
+        who = None if blind(course) else course.roster().by_id(wanted.student)
+        return self.dash.render(
+            request,
+            "request.html",
+            course,
+            req=wanted,
+            who=who,
+            component=component,
+            parts=parts,
+            feedback_text=_feedback_text(out, wanted),
+            has_feedback_page=(out / wanted.component / wanted.student / "feedback.html").is_file(),
+            has_notebook=self._notebook(wanted) is not None,
+            rerun=request_rerun.results(out, wanted),
+            notice=request.query_params.get("notice", ""),
+        )
+
+    def _notebook(self, wanted: RegradeRequest) -> Path | None:
+        return request_rerun.graded_notebook(self.dash.site.out, wanted)
+
+    async def notebook(self, request: Request) -> Response:
+        path = self._notebook(self._request(request))
+        if path is None:
+            raise HTTPException(404, "no notebook for this request")
+        html = await run_in_threadpool(studentfiles.notebook_html, self.dash.site.out, path)
+        return HTMLResponse(html, headers=FILE_HEADERS)
+
+    async def feedback(self, request: Request) -> Response:
+        wanted = self._request(request)
+        folder = self.dash.site.out / wanted.component / wanted.student
+        page = studentfiles.inside(folder / "feedback.html", folder)
+        if page is None:
+            raise HTTPException(404, "no feedback page")
+        return FileResponse(page, media_type="text/html", headers=FILE_HEADERS)
+
+    async def rerun(self, request: Request) -> Response:
+        wanted = self._request(request)
+        course = self.dash.site.course()
+        ok, said = await run_in_threadpool(request_rerun.rerun, course, self.dash.site.out, wanted)
+        notice = said if ok else f"could not run the cases again: {said}"
+        return _back(wanted, notice)
+
+    async def decide(self, request: Request) -> Response:
+        wanted = self._request(request)
+        posted: Posted = request.state.posted
+        decision = posted.get("decision")
+        if decision not in ("accept", "decline"):
+            raise BadRequest("send decision=accept or decision=decline")
+        new_points = {}
+        if decision == "accept":
+            for part in wanted.parts:
+                value = points(posted.get(f"points-{part}"))
+                if value is not None:
+                    new_points[part] = value
+        site = self.dash.site
+        try:
+            await run_in_threadpool(
+                lambda: request_decision.decide(
+                    site.course(),
+                    site.out,
+                    site.projects(),
+                    wanted.id,
+                    accept=decision == "accept",
+                    points=new_points,
+                    comment=comment(posted.get("comment")),
+                    by=site.marker,
+                )
+            )
+        except UserError as error:
+            return _back(wanted, f"nothing was decided: {error}")
+        verb = "accepted" if decision == "accept" else "declined"
+        return _back(wanted, f"request #{wanted.id} {verb}; the watch mails the answer")
+
+    async def trail(self, request: Request) -> Response:
+        course = self.dash.site.course()
+        who = self.dash.person(course, request.path_params["student"])
+        autos = [c.id for c in course.components if c.kind == "auto"]
+        found = await run_in_threadpool(changes, self.dash.site.out, autos, who.id)
+        return self.dash.render(request, "audit.html", course, person=who, changes=found)
+
+    async def trail_csv(self, request: Request) -> Response:
+        course = self.dash.site.course()
+        autos = [c.id for c in course.components if c.kind == "auto"]
+        found = await run_in_threadpool(changes, self.dash.site.out, autos)
+        return Response(
+            audit.to_csv(found),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="audit.csv"'},
+        )
+
+
+def _back(wanted: RegradeRequest, notice: str) -> Response:
+    return RedirectResponse(f"/request/{wanted.id}?notice={quote(notice)}", status_code=303)
+
+
+def _feedback_text(out: Path, wanted: RegradeRequest) -> str:
+    """The text of the feedback mail the request answers, when the watch sent it (a mail of
+    ``grader mail`` is not kept: its marks and pages are on the student's page)."""
+    sent = book_reading.rows(
+        out / BOOK_NAME,
+        "watch_outbox",
+        "SELECT o.message FROM watch_outbox o JOIN mail_sent s ON s.digest = o.digest",
+    )
+    for (raw,) in sent:
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        if bare_id(str(message.get("Message-ID", ""))) == wanted.feedback_id:
+            body = message.get_body(("plain",))
+            return body.get_content() if body is not None else ""
+    return ""
+
+
+def routes(dashboard: Dashboard) -> list[Route]:
+    pages = RequestPages(dashboard)
+    return [
+        Route("/requests", pages.queue),
+        Route("/request/{number:int}", pages.page),
+        Route("/request/{number:int}/notebook", pages.notebook),
+        Route("/request/{number:int}/feedback", pages.feedback),
+        Route("/request/{number:int}/rerun", pages.rerun, methods=["POST"]),
+        Route("/request/{number:int}/decide", pages.decide, methods=["POST"]),
+        Route("/audit/{student}", pages.trail),
+        Route("/audit.csv", pages.trail_csv),
+    ]

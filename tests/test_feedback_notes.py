@@ -1,0 +1,88 @@
+"""The feedback page says what the course's late policy did to a late hand-in (or, where the
+grading does not know the course, that `grader final` applies it), and what a forbidden
+shortcut means and what to do, without "passed" cases beside its 0."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+from pathlib import Path
+
+from course_kit import ROOT, make_course
+
+import reference_lstm as ref
+from grader import export
+from grader.assignment import load_assignment
+from grader.feedback.lateness import course_lateness
+from grader.scoring import Rules, score_function
+
+ASSIGNMENT = load_assignment(ROOT / "assignments" / "lstm_gates")
+RULES = Rules.of(ASSIGNMENT)
+
+
+def _graded(**changes) -> export.Graded:
+    cases = ASSIGNMENT.hidden_cases(3)
+    functions = {}
+    for name in ("forget_gate", "lstm_cell"):
+        outcomes = [(ref.__dict__[name](*c.args), None) for c in cases[name]]
+        forbidden = ["torch.nn.LSTMCell (called in lstm_cell)"] if name == "lstm_cell" else []
+        functions[name] = score_function(name, 10, cases[name], outcomes, RULES, forbidden)
+    defaults = dict(
+        student="asha", title="LSTM gates", seed=3, status="graded", reason=None, late=None
+    )
+    return export.Graded(functions=functions, **{**defaults, **changes})
+
+
+def _text(page: str) -> str:
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
+
+
+def _late_hand_in(tmp_path: Path, sent: str) -> Path:
+    folder = tmp_path / "submissions" / "asha"
+    folder.mkdir(parents=True)
+    (folder / "manifest.json").write_text(json.dumps({"submitted_at": sent, "late": True}))
+    return folder
+
+
+def test_a_late_hand_in_in_a_course_says_what_the_policy_keeps(tmp_path):
+    course, _ = make_course(tmp_path)
+    folder = course.assignment_folder("lstm_gates")
+    shutil.copytree(ROOT / "assignments" / "lstm_gates", folder)
+    # deadline 2026-12-18T23:59+05:30; 34 h 1 min late: 2 days at 10% a day
+    hand_in = _late_hand_in(tmp_path, "2026-12-20T10:00:00+05:30")
+    lateness = course_lateness(folder, "lstm_gates", "asha", hand_in, True)
+    assert lateness is not None and lateness.factor == 0.8
+    page = _text(export.feedback_html(_graded(late=True, lateness=lateness)))
+    assert "Score: 10 / 20" in page
+    assert "Late: 1 d 10 h 1 min late (2 days): -20%" in page
+    assert "keeps 80% of its score: 8 of 20 (not 10) counts toward the final grade" in page
+    on_time = course_lateness(
+        folder,
+        "lstm_gates",
+        "asha",
+        _late_hand_in(tmp_path / "b", "2026-12-18T12:00:00+05:30"),
+        False,
+    )
+    assert on_time is not None and not on_time.late
+    assert "Late" not in _text(export.feedback_html(_graded(late=False, lateness=on_time)))
+
+
+def test_a_late_hand_in_outside_a_course_says_grader_final_applies_the_policy(tmp_path):
+    lateness = course_lateness(ROOT / "examples", "lstm_gates", "asha", None, True)
+    assert lateness is None
+    page = _text(export.feedback_html(_graded(late=True)))
+    assert "before any late penalty: the course's late policy is applied by `grader final`" in page
+
+
+def test_a_forbidden_shortcut_says_what_it_means_and_shows_no_passed_case():
+    page = export.feedback_html(_graded())
+    section = _text(page.split('id="lstm_cell"', 1)[1].split("</section>", 1)[0])
+    assert "Forbidden shortcut: torch.nn.LSTMCell" in section
+    assert "lstm_cell scores 0 whatever its values" in section
+    assert "Write lstm_cell in numpy, without the shortcut" in section
+    assert "passed" not in section
+    assert "forbidden" in section.split("lstm_cell", 2)[1]  # the verdict beside the name
+    gate = _text(page.split('id="forget_gate"', 1)[1].split("</section>", 1)[0])
+    assert "passed" in gate and "forbidden" not in gate
