@@ -44,6 +44,10 @@ class RunLimits:
     # sandbox.cgroup_support), and each process's address space beyond what the warm process
     # had mapped before the fork (CUDA torch maps gigabytes it never touches).
     memory_bytes: int = 2 * GiB
+    # The share of memory_bytes one process may map beyond the warm process's mappings: below
+    # the cgroup's limit, so that a cell's own allocation fails with a MemoryError the student
+    # reads before the group as a whole is killed by the out-of-memory killer.
+    address_space_share: float = 0.875
     output_bytes: int = 1_000_000  # text output kept; the rest is dropped with a note
     unsafe_no_sandbox: bool = False  # run without namespaces (trusted notebooks only)
     disk_bytes: int = 512 * MiB  # files written to the scratch folder, and to /tmp

@@ -78,7 +78,7 @@ def test_a_seal_the_cells_broke_is_the_submissions_not_the_graders(tmp_path):
 def test_a_seal_a_fresh_run_cannot_make_either_is_the_graders_fault():
     """When the grader's own notebook fails too (here: too little memory to start Python),
     the refused seal stays the grader's fault."""
-    limits = Limits(memory_bytes=16 * 1024 * 1024)
+    limits = Limits(memory_bytes=1024 * 1024)
     run = Run(limits, None, time.monotonic(), None)
     try:
         run.seal_refused("the probe process did not start: [Errno 1] Operation not permitted")

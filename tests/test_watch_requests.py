@@ -239,9 +239,7 @@ def test_a_decision_in_the_browser_is_answered_in_the_thread_once_and_on_record(
     )
     term.imap.deliver(asked.as_bytes())
     term.once()
-    request = next(
-        r for r in term.requests() if r.identity.endswith(asked["Message-ID"].strip("<>"))
-    )
+    request = next(r for r in term.requests() if r.message_id == asked["Message-ID"].strip())
     before = _lstm_cell_points(term, "bhavin")
     with (
         serving(term.course.parent, term.out, log=tmp_path / "serve.log") as url,

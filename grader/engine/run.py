@@ -86,7 +86,9 @@ class Run:
                 # such as CUDA torch maps gigabytes it never touches, which must not count
                 # against the submission's memory (the cgroup, where there is one, counts
                 # what is used).
-                "address_space_allowance_bytes": self.limits.memory_bytes,
+                "address_space_allowance_bytes": int(
+                    self.limits.memory_bytes * self.limits.address_space_share
+                ),
                 "rlimits": {
                     "RLIMIT_FSIZE": self.limits.disk_bytes,
                     "RLIMIT_CORE": 0,
