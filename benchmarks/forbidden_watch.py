@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from grader.assignment import load_assignment
-from grader.execute import Limits, NoHooks, run_submission
+from grader.engine import Limits, NoHooks, run_submission
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = ROOT / "assignments" / "lstm_gates"

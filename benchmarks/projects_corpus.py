@@ -17,9 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from grader import execute
-from grader.course.notebook_facts import run_facts, saved_outputs
+from grader import engine
 from grader.course.rubric import load_projects
+from grader.grading.notebook_facts import run_facts, saved_outputs
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus" / "colab"
@@ -55,7 +55,7 @@ def main() -> int:
     projects = load_projects(ROOT / "assignments" / "projects")
     runtime = projects.runtime_path()
     notebook_timeout = options.notebook_timeout or projects.notebook_timeout
-    limits = execute.Limits(
+    limits = engine.Limits(
         cell_timeout=min(projects.cell_timeout, notebook_timeout),
         notebook_timeout=notebook_timeout,
         memory_bytes=projects.memory_mb * 1024**2,
@@ -70,7 +70,7 @@ def main() -> int:
             shutil.copy(notebook, copy)
             if options.stand_in_data:
                 write_stand_ins(Path(folder))
-            result = execute.run_submission(copy, [], limits, Path(folder), runtime=runtime)
+            result = engine.run_submission(copy, [], limits, Path(folder), runtime=runtime)
         facts = run_facts(result)
         ran += facts["status"] == "ran to the end"
         where = ""

@@ -38,9 +38,9 @@ def _assign(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from grader import grade
+    from grader.grading import command
 
-    return grade.cli(args)
+    return command.cli(args)
 
 
 def _report(args: argparse.Namespace) -> int:

@@ -65,8 +65,8 @@ def release(out: Path, course: Path) -> list[Path]:
 def grade_samples(out: Path, course: Path) -> Path:
     """Grade each assignment's sample submissions (examples/<name>/: full marks, typical
     bugs, untouched stubs, ...); print a summary table per assignment."""
-    from grader import grade
     from grader.assignment import load_config
+    from grader.grading.command import grade
 
     graded = out / "graded"
     shutil.rmtree(graded, ignore_errors=True)  # a re-run grades afresh, with no history
@@ -76,7 +76,7 @@ def grade_samples(out: Path, course: Path) -> Path:
             continue
         config = load_config(folder)
         print(f"-- {config.name}: {config.title} ({len(samples)} sample submissions)")
-        rows = grade.grade(samples, folder, graded / config.name, seed=DEMO_SEED)
+        rows = grade(samples, folder, graded / config.name, seed=DEMO_SEED)
         print(grade.summary_table(rows, [f.name for f in config.functions]))
         print(
             f"wrote {graded / config.name / 'grades.csv'} and a results.json and feedback.html"
@@ -127,10 +127,11 @@ def course_demo(out: Path, course_folder: Path, graded_assignments: Path) -> Non
     """Issue 14: check both projects of the collected students (beside the rubric), import the
     marks a TA entered in a spreadsheet, compute the final grades with the auto-graded
     assignment of step 3, write the LMS exports and the feedback emails for review."""
-    from grader.course import exports, final, mail, marks, pages, project_checks
+    from grader.course import exports, final, mail, marks, pages
     from grader.course.book import BOOK_NAME, CourseBook
     from grader.course.config import load_course
     from grader.course.rubric import load_projects
+    from grader.grading import project_checks
 
     course = load_course(course_folder / "course.toml")
     projects = load_projects(course.projects_dir)

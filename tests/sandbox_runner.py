@@ -1,4 +1,4 @@
-"""Run submissions through :func:`grader.execute.run_submission` and print the results as JSON.
+"""Run submissions through :func:`grader.engine.run_submission` and print the results as JSON.
 
 Tests start this script inside ``unshare --pid --fork --mount-proc``: a second fence behind the
 product's sandbox, so that a hostile notebook escaping it could not end the test session. The
@@ -29,9 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from grader import sandbox
-from grader.engine import cgroups, warm
-from grader.execute import Limits, ProbeCall, RunResult, run_submission
+from grader.engine import Limits, ProbeCall, RunResult, cgroups, run_submission, warm
 
 
 def _argument(value):
@@ -95,7 +93,7 @@ def _remount_cgroups_read_only() -> None:
 def _enter_cgroup_fence() -> list[Path] | None:
     """Move this process into a fresh child of its own cgroup in the pids and memory
     hierarchies (cgroup v1 only); return those children, or None where that cannot be done."""
-    v1, _ = sandbox.own_cgroup_folders(
+    v1, _ = cgroups.own_cgroup_folders(
         Path("/proc/self/cgroup").read_text(), Path("/proc/self/mountinfo").read_text()
     )
     if not {"pids", "memory"} <= v1.keys():
@@ -182,7 +180,7 @@ def main() -> None:
             "results": results,
             "leftover": _processes_with(job["marker"]) if job.get("marker") else [],
             "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "cgroup_support": sandbox.cgroup_support(),
+            "cgroup_support": cgroups.cgroup_support(),
             "cgroups_seen": watch.stop() if watch else None,
             "cgroups_left": [str(c) for f in fence for c in _children(f)] if fence else None,
         }

@@ -93,7 +93,7 @@ def test_assignment_notebooks_are_filed_under_their_assignment_not_as_projects(
 
 def test_grade_takes_the_notebook_collect_filed_for_the_assignment(tmp_path: Path) -> None:
     from grader.assignment import load_config
-    from grader.submissions import find_submissions
+    from grader.grading.submissions import find_submissions
 
     course, _ = make_course(tmp_path)
     inbox = write_inbox(tmp_path / "inbox")

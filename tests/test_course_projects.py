@@ -22,10 +22,10 @@ from sandbox_fence import write_notebook
 
 from grader import cli, demo
 from grader.course.book import CourseBook
-from grader.course.project_checks import check_all
 from grader.course.rubric import load_projects
+from grader.engine import Limits, run_submission
 from grader.errors import UserError
-from grader.execute import Limits, run_submission
+from grader.grading.project_checks import check_all
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECTS = ROOT / "assignments" / "projects"

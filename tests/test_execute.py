@@ -1,4 +1,4 @@
-"""Running notebooks with :func:`grader.execute.run_submission`: reading what students hand
+"""Running notebooks with :func:`grader.engine.run_submission`: reading what students hand
 in, running cells the way Colab would, limits, and the probe's values.
 
 The notebooks here are the tests' own and harmless, so they run in the test process (each in a
@@ -22,9 +22,7 @@ import numpy as np
 import pytest
 from sandbox_fence import write_notebook
 
-from grader.engine import walls as sandbox
-from grader.errors import UserError
-from grader.execute import (
+from grader.engine import (
     Limits,
     NoHooks,
     NotANotebook,
@@ -34,6 +32,8 @@ from grader.execute import (
     read_code_cells,
     run_submission,
 )
+from grader.engine import walls as sandbox
+from grader.errors import UserError
 
 FAST = Limits(cell_timeout=20, notebook_timeout=120, probe_timeout=5)
 slow = pytest.mark.slow

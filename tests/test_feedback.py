@@ -13,9 +13,8 @@ import numpy as np
 import pytest
 
 import reference_lstm as ref
-from grader import export
 from grader.assignment import load_assignment, returns
-from grader.feedback import figure
+from grader.feedback import export, figure
 from grader.feedback.rerun import rerun
 from grader.scoring import Rules, close, score_function
 from grader.scoring.values import HiddenCase, as_value, copy_args

@@ -13,8 +13,8 @@ from pathlib import Path
 from course_kit import ROOT, make_course
 
 import reference_lstm as ref
-from grader import export
 from grader.assignment import load_assignment
+from grader.feedback import export
 from grader.feedback.lateness import course_lateness
 from grader.scoring import Rules, score_function
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from grader import assignment as assign
-from grader import execute
+from grader import engine
 from grader.forbidden import NOTEBOOK, REVIEW, defined_functions, forbidden_shortcuts, names
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -239,7 +239,7 @@ def test_running_a_file_the_scan_cannot_see_is_sent_for_review():
 def test_the_released_notebook_and_a_full_marks_sample_are_clean():
     released = assign.released_notebook(assign.load_assignment(ASSIGNMENT))
     cells = [(i, c.source) for i, c in enumerate(released.cells) if c.cell_type == "code"]
-    sample = execute.read_code_cells(ROOT / "examples" / "lstm_gates" / "asha.ipynb")
+    sample = engine.read_code_cells(ROOT / "examples" / "lstm_gates" / "asha.ipynb")
     for notebook in (cells, sample):
         found = forbidden_shortcuts(
             notebook, GRADED, CONFIG.forbidden_imports, CONFIG.forbidden_calls

@@ -13,9 +13,9 @@ import pytest
 from sandbox_fence import FENCE
 
 from grader.errors import UserError
+from grader.grading.submissions import Submission, named_by_roster
 from grader.intake.attribute import roster_id_for
 from grader.roster import load_roster
-from grader.submissions import Submission, named_by_roster
 
 ROOT = Path(__file__).resolve().parents[1]
 ROSTER = """id,name,email,role

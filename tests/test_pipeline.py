@@ -1,6 +1,7 @@
-"""One submission's grading step by step (:mod:`grader.pipeline`, :mod:`grader.probing`): the
-notebook read once for the run, the scan and the checks; diagnosis's extra calls in the
-engine's probe sessions, a repeated call in the process of the call before it.
+"""One submission's grading step by step (:mod:`grader.grading.steps`,
+:mod:`grader.grading.probing`): the notebook read once for the run, the scan and the checks;
+diagnosis's extra calls in the engine's probe sessions, a repeated call in the process of the call
+before it.
 
 The notebooks here are the tests' own and harmless, so they run in the test process (each in a
 real sandboxed kernel), as in test_execute.py.
@@ -13,8 +14,8 @@ import threading
 import numpy as np
 from sandbox_fence import write_notebook
 
-from grader.execute import Limits, NoHooks, NotebookFile, ProbeCall, run_submission
-from grader.probing import call_in_sessions
+from grader.engine import Limits, NoHooks, NotebookFile, ProbeCall, run_submission
+from grader.grading.probing import call_in_sessions
 from grader.scoring.calls import Call
 
 FAST = Limits(cell_timeout=20, notebook_timeout=120, probe_timeout=5)

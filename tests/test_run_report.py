@@ -6,7 +6,7 @@ import io
 from dataclasses import replace
 
 from grader.gradebook import Row
-from grader.run_report import Progress, phases_line
+from grader.grading.summary import Progress, phases_line
 
 
 def _row(student: str) -> Row:

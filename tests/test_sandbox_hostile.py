@@ -1,6 +1,6 @@
 """Hostile notebooks, each proving one property of the sandbox under ``grader grade``.
 
-Every run goes through :func:`grader.execute.run_submission` inside a second fence (a pid
+Every run goes through :func:`grader.engine.run_submission` inside a second fence (a pid
 namespace of the test's own, see ``sandbox_fence``). Where a property could hold by accident,
 a control run without the sandbox shows that the same notebook does reach what it aims at.
 """
@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from sandbox_fence import run_fenced, run_spec, write_notebook
 
-from grader import sandbox
+from grader.engine import cgroups
 
 pytestmark = pytest.mark.slow
 
@@ -29,8 +29,8 @@ DOUBLE = "def double(x):\n    return x * 2"
 DOUBLE_CALL = ("double", [[1.0, 2.0]])
 SLEEPER = "60.25"  # the argument of `sleep` in processes the runner looks for afterwards
 needs_cgroups = pytest.mark.skipif(
-    sandbox.cgroup_support() is not None,
-    reason=f"no cgroups for runs here: {sandbox.cgroup_support()}",
+    cgroups.cgroup_support() is not None,
+    reason=f"no cgroups for runs here: {cgroups.cgroup_support()}",
 )
 
 
@@ -254,7 +254,7 @@ def test_instructor_files_and_trusted_packages_are_out_of_sight(tmp_path):
         "        seen.append(path)\n"
         "    except OSError:\n"
         "        pass\n"
-        "for name in ['reference_lstm', 'grader', 'grader.execute']:\n"
+        "for name in ['reference_lstm', 'grader', 'grader.engine']:\n"
         "    try:\n"
         "        importlib.import_module(name)\n"
         "        seen.append(name)\n"

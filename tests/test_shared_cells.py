@@ -13,8 +13,8 @@ import ast
 import pytest
 from sandbox_fence import write_notebook
 
+from grader.engine import Limits, run_submission
 from grader.engine.gradersandbox.shared import _reads_while_running
-from grader.execute import Limits, run_submission
 
 FAST = Limits(cell_timeout=20, notebook_timeout=120, probe_timeout=5)
 SCALE = "SCALE = 2"

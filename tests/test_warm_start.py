@@ -14,8 +14,7 @@ from pathlib import Path
 import numpy as np
 from sandbox_fence import FENCE, write_notebook
 
-from grader.engine import warm
-from grader.execute import Limits, NoHooks, ProbeCall, run_submission, warm_up
+from grader.engine import Limits, NoHooks, ProbeCall, run_submission, warm, warm_up
 
 LIMITS = Limits(cell_timeout=30, notebook_timeout=60)
 

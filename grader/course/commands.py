@@ -1,5 +1,6 @@
 """The course's subcommands (``marks``, ``final``, ``mail``): flags in, one stage call, a
-summary out. ``grader grade --assignment assignments/projects`` goes to :mod:`project_checks`."""
+summary out. ``grader grade --assignment assignments/projects`` goes to
+:mod:`grader.grading.project_checks`."""
 
 from __future__ import annotations
 

@@ -1,14 +1,14 @@
 """The execution engine: runs a student's notebook behind the sandbox's walls, then calls its
 functions on inputs the trusted side sends in.
 
-:func:`run_submission` is the one entry point (also as :mod:`grader.execute`);
+:func:`run_submission` is the one entry point;
 :func:`warm_up` may start its warm process ahead of the first run. A warm process
 inside the sandbox has imported the runtime once; each submission is a child forked from it
 with fresh namespaces and limits of its own, whose cells run in IPython's own shell (``!shell``
 lines, ``%magics``, ``%%cell magics``, display and errors as in Colab). After the cells, each
 graded function's calls run in a fresh process forked from the state the cells left, and the
 values come back as plain arrays in a bounded binary format. Nothing is compared or scored in
-here; the walls are :mod:`grader.sandbox` and :mod:`grader.engine.cgroups`.
+here; the walls are :mod:`grader.engine.walls` and :mod:`grader.engine.cgroups`.
 
 Modules: ``results`` (what goes in and comes out), ``hooks`` (where the caller's own work goes
 during a run), ``notebook`` (reading cells), ``warm`` (the warm processes), ``channel`` (the

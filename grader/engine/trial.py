@@ -4,8 +4,9 @@ a call and its reply) on a notebook of the grader's own. If it fails, nothing ca
 on this machine as it is, and the command refuses at once with what to fix, instead of
 giving every student a score the grader did not earn them.
 
-It runs in one of the run's own graders (see :mod:`grader.workers`), on the warm process that
-grader has started for its submissions: it costs one fork's run, not a warm start of its own."""
+It runs in one of the run's own graders (see :mod:`grader.grading.workers`), on the warm
+process that grader has started for its submissions: it costs one fork's run, not a warm start
+of its own."""
 
 from __future__ import annotations
 

@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from grader import export
-from grader import workers as graders
 from grader.course.config import Course
 from grader.engine import trial
-from grader.grade import Plan, grade_safely, plan_for, seed_for
+from grader.feedback import export
 from grader.gradebook import GRADER_ERROR, Gradebook, Row
-from grader.submissions import Submission, find_submissions
+from grader.grading.command import Plan, grade_safely, plan_for, seed_for
+from grader.grading.submissions import Submission, find_submissions
+from grader.grading.workers import warm_pool
 from grader.watch.state import Job
 
 
@@ -178,7 +178,7 @@ class Graders:
 
     def _pool(self, plan: Plan) -> ProcessPoolExecutor:
         if self.pool is None:
-            self.pool = graders.warm_pool(plan, self.workers)
+            self.pool = warm_pool(plan, self.workers)
         return self.pool
 
     def _checked(self, aid: str) -> _Assignment:

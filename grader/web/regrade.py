@@ -17,7 +17,7 @@ from grader.assignment.config import AssignmentConfig, load_config
 from grader.course.book import BOOK_NAME
 from grader.course.config import Component, Course
 from grader.errors import UserError
-from grader.export import write_grades_csv
+from grader.feedback.export import write_grades_csv
 from grader.gradebook import Gradebook
 from grader.limits import RunLimits, regrade_timeout_s
 

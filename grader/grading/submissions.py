@@ -12,9 +12,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from grader import execute, export, forbidden
+from grader import engine, forbidden
 from grader.assignment import AssignmentConfig
 from grader.errors import UserError
+from grader.feedback import export
 from grader.json_input import NotJSON, load_json, object_at
 from grader.roster import Roster
 
@@ -64,7 +65,7 @@ def _pick_notebook(folder: Path, config: AssignmentConfig) -> Path | str:
 
     def defined(path: Path) -> int:
         try:
-            cells = execute.read_code_cells(path)
+            cells = engine.read_code_cells(path)
         except Exception:  # an unreadable notebook defines nothing
             return 0
         return len(graded & forbidden.defined_functions(cells))

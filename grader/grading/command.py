@@ -1,9 +1,9 @@
 """``grader grade``: run every submission in the sandbox, score it, record it, hand it back.
 
-The student's notebook runs in :mod:`grader.execute`'s sandbox; its graded functions are
+The student's notebook runs in :mod:`grader.engine`'s sandbox; its graded functions are
 probed with hidden cases drawn from a per-submission seed (each function from its own
 generator); :mod:`grader.scoring` compares the answers on this (trusted) side (one
-submission's steps: :mod:`grader.pipeline`); each result is committed to the gradebook as soon
+submission's steps: :mod:`grader.grading.steps`); each result is committed to the gradebook as soon
 as it is known, so a killed run loses nothing and ``--resume`` picks up where it stopped.
 """
 
@@ -17,8 +17,7 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from grader import execute, export
-from grader import workers as workers_of_run
+from grader import engine
 from grader.assignment import (
     AssignmentConfig,
     load_assignment,
@@ -31,19 +30,21 @@ from grader.assignment import (
 from grader.course import audit, written_answers
 from grader.engine import preparation
 from grader.errors import UserError
+from grader.feedback import export
 from grader.gradebook import GRADER_ERROR, Gradebook, Row
-from grader.pipeline import GraderFault, Plan, SubmissionGrading
+from grader.grading.steps import GraderFault, Plan, SubmissionGrading
+from grader.grading.submissions import Submission, find_submissions, named_by_roster
+from grader.grading.summary import Progress, phases_line, summary_table
+from grader.grading.workers import started as start_graders
 from grader.roster import Roster, load_roster
-from grader.run_report import Progress, phases_line, summary_table
-from grader.submissions import Submission, find_submissions, named_by_roster
 
 __all__ = ["GraderFault", "Plan", "cli", "grade", "grade_safely", "plan_for", "seed_for"]
 
 # --- grading one -------------------------------------------------------------------------
 
 
-def _limits(config: AssignmentConfig, timeout: float | None, unsafe: bool) -> execute.Limits:
-    return execute.Limits(
+def _limits(config: AssignmentConfig, timeout: float | None, unsafe: bool) -> engine.Limits:
+    return engine.Limits(
         cell_timeout=timeout or config.cell_timeout,
         notebook_timeout=config.notebook_timeout,
         memory_bytes=config.memory_mb * 1024 * 1024,
@@ -57,7 +58,7 @@ def grade_safely(submission: Submission, plan: Plan, seed: int) -> Row:
     ``--resume``."""
     try:
         return SubmissionGrading(submission, plan, seed).grade()
-    except execute.SandboxUnavailable:
+    except engine.SandboxUnavailable:
         raise
     except GraderFault as fault:
         reason = str(fault)
@@ -100,7 +101,7 @@ def grade(
     config = plan.config
     options = {"seed": seed, "timeout": timeout, "workers": workers, "dask": dask, "resume": resume}
     with (
-        workers_of_run.started(grade_safely, plan, workers, dask) as graders,
+        start_graders(grade_safely, plan, workers, dask) as graders,
         tempfile.TemporaryDirectory(prefix="grader-bundles-") as scratch,
     ):
         submissions = find_submissions(paths, config, Path(scratch))
@@ -146,13 +147,13 @@ def plan_for(
     unsafe_no_sandbox: bool = False,
 ) -> Plan:
     """What every submission of a run is graded with, once this machine's sandbox is checked
-    and prepared (the trial notebook is the graders' own: :mod:`grader.workers`)."""
+    and prepared (the trial notebook is the graders' own: :mod:`grader.grading.workers`)."""
     assignment = load_assignment(assignment_dir)
     config = assignment.config
     if timeout is not None and timeout <= 0:
         raise UserError(f"--timeout {timeout:g}: give a positive number of seconds")
     limits = _limits(config, timeout, unsafe_no_sandbox)
-    execute.check_sandbox(limits)
+    engine.check_sandbox(limits)
     released = released_notebook(assignment)
     plan = Plan(config, limits, out, owned_checksums(released), owned_sources(released))
     if not unsafe_no_sandbox:
@@ -190,7 +191,7 @@ def cli(args: argparse.Namespace) -> int:
     from grader.course.rubric import is_projects_folder
 
     if is_projects_folder(Path(args.assignment)):  # a rubric, not functions
-        from grader.course import project_checks
+        from grader.grading import project_checks
 
         return project_checks.cli(args)
     out = Path(args.out)

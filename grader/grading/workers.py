@@ -2,7 +2,7 @@
 (``--workers``), or on a Dask cluster (``--dask``).
 
 Each is started before the submissions are read, and each of its processes starts its warm
-process at once (:func:`grader.execute.warm_up`): seconds of imports that then overlap reading
+process at once (:func:`grader.engine.warm_up`): seconds of imports that then overlap reading
 and checking the hand-ins instead of coming after them. The trial notebook
 (:mod:`grader.engine.trial`) is handed to one of them as soon as it starts, so it forks from a
 warm process the run needs anyway, and no submission is handed out before it came back right.
@@ -20,7 +20,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from grader import execute
+from grader import engine
 from grader.engine import trial
 from grader.errors import UserError
 
@@ -30,7 +30,7 @@ Todo = Sequence[tuple[Any, int]]  # (submission, seed)
 _PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when its parent thread ends
 
 
-def _pool_worker(parent: int, limits: execute.Limits, shared_cells: tuple[str, ...]) -> None:
+def _pool_worker(parent: int, limits: engine.Limits, shared_cells: tuple[str, ...]) -> None:
     """A pool worker's start: it dies with the process that started it (the kernel's
     parent-death signal), so a watch or a run killed with SIGKILL leaves no grader, and no
     sandbox (bubblewrap dies with its parent), running on; then its warm process."""
@@ -42,12 +42,12 @@ def _pool_worker(parent: int, limits: execute.Limits, shared_cells: tuple[str, .
     _warm_up(limits, shared_cells)
 
 
-def _warm_up(limits: execute.Limits, shared_cells: tuple[str, ...]) -> None:
+def _warm_up(limits: engine.Limits, shared_cells: tuple[str, ...]) -> None:
     """Start this worker's warm process. Run it in the thread that will grade: bubblewrap ends
     with the thread that started it. Best effort: a worker that cannot warm up starts its warm
     process at its first submission, which says what is wrong."""
     with contextlib.suppress(Exception):
-        execute.warm_up(limits, shared_cells=shared_cells)
+        engine.warm_up(limits, shared_cells=shared_cells)
 
 
 class Graders:

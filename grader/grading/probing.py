@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Mapping, Sequence
 
-from grader import execute
+from grader import engine
 from grader.assignment import Assignment
 from grader.scoring.calls import Answer, Assignmentish, Call
 from grader.scoring.values import HiddenCase
@@ -20,7 +20,7 @@ from grader.scoring.values import HiddenCase
 # Rounds of extra calls a diagnosis may make, each call in a fresh probe process.
 
 Outcomes = dict[str, list[tuple[object, str | None]]]  # function -> (value, error) per case
-Notes = dict[str, list[execute.ProbeOutcome]]  # function -> its probe outcomes
+Notes = dict[str, list[engine.ProbeOutcome]]  # function -> its probe outcomes
 
 
 def known(assignment: Assignment) -> Assignmentish:
@@ -35,15 +35,15 @@ def known(assignment: Assignment) -> Assignmentish:
 
 def probe_calls(
     functions: Sequence[str], cases: Mapping[str, Sequence[HiddenCase]]
-) -> list[execute.ProbeCall]:
+) -> list[engine.ProbeCall]:
     """The graded calls: every case of each function, function by function."""
-    return [execute.ProbeCall(name, case.args) for name in functions for case in cases[name]]
+    return [engine.ProbeCall(name, case.args) for name in functions for case in cases[name]]
 
 
 def by_function(
     functions: Sequence[str],
     cases: Mapping[str, Sequence[HiddenCase]],
-    probes: Sequence[execute.ProbeOutcome],
+    probes: Sequence[engine.ProbeOutcome],
 ) -> tuple[Outcomes, Notes]:
     """Each function's ``(value, error)`` pairs and its probe outcomes, from the outcomes of
     :func:`probe_calls` in their order."""
@@ -57,7 +57,7 @@ def by_function(
     return outcomes, notes
 
 
-def call_in_sessions(open_session: execute.OpenSession, batch: Sequence[Call]) -> list[Answer]:
+def call_in_sessions(open_session: engine.OpenSession, batch: Sequence[Call]) -> list[Answer]:
     """Make ``batch``'s calls, each in a fresh session but a repeat (in the session of the call
     before it); a call with stand-ins always in a session of its own."""
     answers = []

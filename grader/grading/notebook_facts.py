@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from grader import execute
+from grader import engine
 from grader.limits import COURSE
 
 _READS = re.compile(
@@ -72,7 +72,7 @@ def _source(cell: dict[str, Any]) -> str:
     return "".join(source) if isinstance(source, list) else str(source)
 
 
-def run_facts(result: execute.RunResult) -> dict[str, Any]:
+def run_facts(result: engine.RunResult) -> dict[str, Any]:
     """A run's outcome as the marker reads it: status, first failing cell, its error, time."""
     first = result.cell_errors[0] if result.cell_errors else None
     facts: dict[str, Any] = {

@@ -16,15 +16,17 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from grader import execute, export, forbidden, probing
+from grader import engine, forbidden
 from grader.assignment import AssignmentConfig, load_assignment, owned_cell_problems, written
+from grader.feedback import export
 from grader.feedback.lateness import course_lateness
 from grader.forbidden.runtime import with_runtime
 from grader.gradebook import Row
+from grader.grading import probing
+from grader.grading.submissions import Submission
 from grader.limits import GRADING
 from grader.scoring import FunctionResult, Rules, score_function
 from grader.scoring.diagnose import diagnose
-from grader.submissions import Submission
 
 Findings = dict[str, list[str]]  # the forbidden-shortcut findings, as grader.forbidden lists them
 Hints = tuple[list[str], dict[str, str]]  # a function's hint codes and their texts
@@ -35,7 +37,7 @@ class Plan:
     """What every submission of one run is graded with."""
 
     config: AssignmentConfig
-    limits: execute.Limits
+    limits: engine.Limits
     out: Path
     owned_checksums: dict[str, str]  # role -> checksum of the released grader-owned cells
     # The released grader-owned cells: the engine runs them once per warm process.
@@ -46,7 +48,7 @@ class GraderFault(Exception):
     """The grader itself could not grade a submission: never the student's score."""
 
 
-class SubmissionGrading(execute.NoHooks):
+class SubmissionGrading(engine.NoHooks):
     """One submission's grading. :meth:`grade` runs the steps in order; the scan and the
     diagnosis in sessions run as the engine's hooks, during :meth:`run`."""
 
@@ -57,7 +59,7 @@ class SubmissionGrading(execute.NoHooks):
         self.cases = self.assignment.hidden_cases(seed)
         self.rules = Rules.of(self.assignment)
         path = submission.notebook
-        self.notebook = None if path is None else execute.NotebookFile(path)
+        self.notebook = None if path is None else engine.NotebookFile(path)
         self._scanned: Findings | None = None
         # The hints of the functions that lost points, as diagnosed in probe sessions; None
         # when the notebook left no state to call again.
@@ -143,16 +145,16 @@ class SubmissionGrading(execute.NoHooks):
             return []
         try:
             return self.notebook.code_cells()
-        except (execute.NotANotebook, OSError):  # the run reports why
+        except (engine.NotANotebook, OSError):  # the run reports why
             return []
 
     # -- run
 
-    def run(self) -> execute.RunResult:
+    def run(self) -> engine.RunResult:
         """The submission's run in the sandbox, its graded probes made."""
         if self.notebook is None:
             return self._missing()
-        return execute.run_submission(
+        return engine.run_submission(
             self.notebook,
             probing.probe_calls(self.functions, self.cases),
             self.plan.limits,
@@ -162,10 +164,10 @@ class SubmissionGrading(execute.NoHooks):
             forbidden_calls=self.assignment.config.forbidden_calls,
         )
 
-    def _missing(self) -> execute.RunResult:
+    def _missing(self) -> engine.RunResult:
         """The run of a submission that has no notebook to run."""
-        nothing = execute.ProbeOutcome(None, self.submission.problem)
-        return execute.RunResult(
+        nothing = engine.ProbeOutcome(None, self.submission.problem)
+        return engine.RunResult(
             status="missing",
             reason=self.submission.problem,
             cell_errors=[],
@@ -203,7 +205,7 @@ class SubmissionGrading(execute.NoHooks):
     # -- diagnose
 
     def on_probes_complete(
-        self, probes: Sequence[execute.ProbeOutcome], open_session: execute.OpenSession
+        self, probes: Sequence[engine.ProbeOutcome], open_session: engine.OpenSession
     ) -> None:
         """While the notebook's state is at hand: score the graded probes and, only when
         something lost points, diagnose it, each extra call in a fresh session. A full-marks
@@ -250,7 +252,7 @@ class SubmissionGrading(execute.NoHooks):
 
     # -- write
 
-    def write(self, graded: export.Graded, phases: execute.PhaseTimes) -> execute.PhaseTimes:
+    def write(self, graded: export.Graded, phases: engine.PhaseTimes) -> engine.PhaseTimes:
         """Write the student's feedback page, then ``results.json`` with the times of every
         phase (the making of the page and its figures is the ``files`` phase); return them."""
         began = time.monotonic()
@@ -259,7 +261,7 @@ class SubmissionGrading(execute.NoHooks):
         export.write_results_json(replace(graded, phases=phases.as_dict()), folder)
         return phases
 
-    def _warnings(self, run: execute.RunResult, found: Findings) -> list[str]:
+    def _warnings(self, run: engine.RunResult, found: Findings) -> list[str]:
         warnings = [f"Forbidden shortcut: {item}" for item in found.get(forbidden.NOTEBOOK, [])]
         warnings += [
             f"For the instructor to review: {item}" for item in found.get(forbidden.REVIEW, [])
@@ -267,7 +269,7 @@ class SubmissionGrading(execute.NoHooks):
         if self.notebook is not None and run.status != "invalid":
             try:
                 problems = owned_cell_problems(self.notebook.read(), self.plan.owned_checksums)
-            except execute.NotANotebook:  # the run already reported why
+            except engine.NotANotebook:  # the run already reported why
                 problems = []
             warnings += [f"Grader cell changed: {p}" for p in problems]
         questions = written.questions_of(self.plan.config)
@@ -280,7 +282,7 @@ class SubmissionGrading(execute.NoHooks):
         return warnings
 
 
-def _cell_error(error: execute.CellError) -> str:
+def _cell_error(error: engine.CellError) -> str:
     """ "cell 7, line 3: TypeError: ..." (cells counted from 1, as a student counts them)."""
     where = f"cell {error.index + 1}" + (f", line {error.line}" if error.line else "")
     if error.timed_out:

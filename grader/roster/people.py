@@ -3,7 +3,7 @@
 ``roster.csv`` has a header and the columns ``id,name,email,role``. ``email`` holds one or more
 addresses separated by ``;``; ``role`` is ``student`` (the default when empty) or ``staff``;
 staff need no id. Rosters as instructors get them are read as they are, their columns told by
-their headers (:mod:`grader.roster_table`): Canvas's gradebook export (``Student, ID, SIS User
+their headers (:mod:`grader.roster.table`): Canvas's gradebook export (``Student, ID, SIS User
 ID, SIS Login ID, Section``), Moodle's participants or grades export (``First name, Last name,
 ID number, Email address``), a university's ``.xlsx`` ("Roll No", "Name", "Email ID"). A
 student with no id is known by their address's local part. Used by ``grader collect``
@@ -20,7 +20,7 @@ from email.utils import getaddresses
 from pathlib import Path
 
 from grader.errors import UserError
-from grader.roster_table import NOT_PEOPLE, Table, read_table, words
+from grader.roster.table import NOT_PEOPLE, Table, read_table, words
 
 COLUMNS = ("id", "name", "email", "role")
 ROLES = ("student", "staff")

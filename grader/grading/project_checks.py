@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from grader import execute, intake
+from grader import engine, intake
 from grader.course import pages
 from grader.course.book import BOOK_NAME, CourseBook
-from grader.course.notebook_facts import run_facts, saved_outputs
 from grader.course.report_facts import report_facts
 from grader.course.rubric import Project, Projects, is_projects_folder, load_projects
 from grader.errors import UserError
+from grader.grading.notebook_facts import run_facts, saved_outputs
 from grader.intake.common import HISTORY
 
 __all__ = ["cli", "check_all", "is_projects_folder"]
@@ -96,7 +96,7 @@ def dataset_facts(hand_in: HandIn) -> dict[str, Any]:
     return {"status": "missing"}
 
 
-def check_one(hand_in: HandIn, limits: execute.Limits, runtime: Path | None) -> dict[str, Any]:
+def check_one(hand_in: HandIn, limits: engine.Limits, runtime: Path | None) -> dict[str, Any]:
     """Every automatic check of one project, as plain data."""
     checks: dict[str, Any] = {"title": hand_in.entry.get("title") or "", "digest": hand_in.digest()}
     # Where the handed-in files are, for the marker's view (grader serve), and the folder
@@ -123,7 +123,7 @@ def check_one(hand_in: HandIn, limits: execute.Limits, runtime: Path | None) -> 
         checks["dataset"]["opened_by_notebook"] = opened
     with tempfile.TemporaryDirectory(prefix="grader-project-") as stage:
         files, placed = _stage(hand_in, Path(stage), facts.get("reads_files", []))
-        run = execute.run_submission(files / notebook.name, [], limits, files, runtime=runtime)
+        run = engine.run_submission(files / notebook.name, [], limits, files, runtime=runtime)
     facts["run"] = run_facts(run)
     if placed:
         facts["placed"] = placed
@@ -198,14 +198,14 @@ def check_all(
     projects = load_projects(projects_dir)
     if not own_environment:
         runtime = runtime or projects.runtime_path()
-    limits = execute.Limits(
+    limits = engine.Limits(
         cell_timeout=timeout or projects.cell_timeout,
         notebook_timeout=projects.notebook_timeout,
         memory_bytes=projects.memory_mb * 1024**2,
         unsafe_no_sandbox=unsafe_no_sandbox,
         disk_bytes=2 * 1024**3,
     )
-    execute.check_sandbox(limits)
+    engine.check_sandbox(limits)
     todo: list[HandIn] = []
     for path in paths:
         if not path.is_dir():

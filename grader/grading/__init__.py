@@ -1,0 +1,9 @@
+"""``grader grade``: every submission of one assignment through the sandbox, scored, with its
+feedback written and its row committed to the gradebook.
+
+Modules, in the order one run meets them: ``command`` (the command, its plan and the run),
+``submissions`` (finding and naming what was handed in), ``workers`` (the processes that grade,
+each with its warm sandbox), ``steps`` (one submission's steps: run, probe, score, write),
+``probing`` (the calls each graded function gets), ``summary`` (progress and the closing table).
+The projects' checks run notebooks too: ``project_checks`` and ``notebook_facts``.
+"""
