@@ -4,7 +4,8 @@ a grader that was killed are removed by the next run.
 
 A grader holds an exclusive ``flock`` on the folders of each run cgroup it made until it has
 removed them; the kernel lets go of it when that grader ends, however it ends (SIGKILL, a pool
-worker's parent-death signal). A run cgroup nobody holds was left behind: its grader is gone.
+worker's parent-death signal). A run cgroup nobody holds was left behind: its grader is gone,
+and the next run removes it once its processes are.
 """
 
 from __future__ import annotations
@@ -183,16 +184,15 @@ def _kill_members(folder: Path) -> None:
 
 
 def remove_abandoned(parents: list[Path]) -> None:
-    """Remove the run cgroups no grader holds (their grader was killed), with every process
-    left in them: at once if they are empty, else in the background."""
+    """Remove the run cgroups no grader holds (their grader was killed) once their processes
+    are gone: a killed grader's sandbox ends with it, and a process still in its cgroup is
+    left alone, its cgroup removed by a later run."""
     for parent in parents:
         for folder in parent.glob(f"{RUN_CGROUP_PREFIX}*"):
             try:
                 held = claim(folder, wait=False)
             except OSError:  # its grader runs on, or it is gone
                 continue
-            stop_starts([folder])
-            if remove_once([folder]):
-                remover().put([folder], [held])
-            else:
-                unclaim([held])
+            with contextlib.suppress(OSError):  # rmdir spares a cgroup with processes in it
+                folder.rmdir()
+            unclaim([held])
