@@ -81,11 +81,7 @@ class RunCgroup:
         while True:
             cgroup = cls([])
             try:
-                if cgroup._made_and_claimed(hierarchies):
-                    for hierarchy, folder in cgroup._made:
-                        for file, value in hierarchy.limits(memory_bytes, max_processes):
-                            if file not in _SWAP_FILES or (folder / file).exists():
-                                (folder / file).write_text(value)
+                if cgroup._made_and_claimed(hierarchies, memory_bytes, max_processes):
                     return cgroup
             except OSError:
                 cgroup.remove()
@@ -94,18 +90,27 @@ class RunCgroup:
             # them as abandoned: a fresh name.
             cgroup.remove()
 
-    def _made_and_claimed(self, hierarchies: tuple[_Hierarchy, ...]) -> bool:
-        """Make the folders and claim each; False if one was removed before it was claimed."""
+    def _made_and_claimed(
+        self, hierarchies: tuple[_Hierarchy, ...], memory_bytes: int, max_processes: int
+    ) -> bool:
+        """Make the folders, each with its limits at once, and claim each; False if one was
+        removed before it was claimed."""
         name = f"{RUN_CGROUP_PREFIX}{uuid.uuid4().hex[:12]}"
-        for hierarchy in hierarchies:
-            folder = hierarchy.folder / name
-            if folder not in self.folders:
-                folder.mkdir()
-                try:
-                    self._claims.append(claim(folder, wait=True))
-                except FileNotFoundError:
-                    return False
-            self._made.append((hierarchy, folder))
+        try:
+            for hierarchy in hierarchies:
+                folder = hierarchy.folder / name
+                if folder not in self.folders:
+                    folder.mkdir()
+                self._made.append((hierarchy, folder))
+                for file, value in hierarchy.limits(memory_bytes, max_processes):
+                    if file not in _SWAP_FILES or (folder / file).exists():
+                        (folder / file).write_text(value)
+            for folder in self.folders:
+                self._claims.append(claim(folder, wait=True))
+        except FileNotFoundError:
+            if all(folder.is_dir() for folder in self.folders):
+                raise  # a file of the controller is missing, not the folder
+            return False
         return all(folder.is_dir() for folder in self.folders)
 
     @property
