@@ -145,23 +145,25 @@ def sleepers(tmp_path: Path, count: int) -> list[Path]:
     return notebooks
 
 
-def test_a_run_killed_with_sigkill_leaves_cgroups_the_next_run_removes(tmp_path, fence):
-    process = start_grading(fence, tmp_path / "out", sleepers(tmp_path, 2), "--workers", "1")
-    wait_for_students_code(process, fence)
-    os.killpg(process.pid, signal.SIGKILL)
+def next_run_removes_what_the_killed_one_left(process, fence: list[Path], tmp_path: Path):
     process.wait(timeout=60)
     process.stderr.close()
-    left = run_cgroups(fence)
-    assert left, "a grader killed mid-run leaves its run's cgroup"
+    assert run_cgroups(fence), "a grader killed mid-run leaves its runs' cgroups"
     deadline = time.monotonic() + 60
     while members(fence):  # the sandbox ends with the killed grader
         assert time.monotonic() < deadline
         time.sleep(0.05)
-
     again = start_grading(fence, tmp_path / "again", [SAMPLE])
     _, err = again.communicate(timeout=600)
     assert again.returncode == 0, err
     assert run_cgroups(fence) == []
+
+
+def test_a_run_killed_with_sigkill_leaves_cgroups_the_next_run_removes(tmp_path, fence):
+    process = start_grading(fence, tmp_path / "out", sleepers(tmp_path, 2), "--workers", "1")
+    wait_for_students_code(process, fence)
+    os.killpg(process.pid, signal.SIGKILL)
+    next_run_removes_what_the_killed_one_left(process, fence, tmp_path)
 
 
 def test_pool_workers_killed_with_their_grader_leave_cgroups_the_next_run_removes(tmp_path, fence):
@@ -172,18 +174,7 @@ def test_pool_workers_killed_with_their_grader_leave_cgroups_the_next_run_remove
     assert len(graders) == 3, graders  # the run and its two workers
     [run] = [pid for pid in graders if parent(pid) not in graders]
     os.kill(run, signal.SIGKILL)
-    process.wait(timeout=60)
-    process.stderr.close()
-    assert run_cgroups(fence)
-    deadline = time.monotonic() + 60
-    while members(fence):
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-
-    again = start_grading(fence, tmp_path / "again", [SAMPLE])
-    _, err = again.communicate(timeout=600)
-    assert again.returncode == 0, err
-    assert run_cgroups(fence) == []
+    next_run_removes_what_the_killed_one_left(process, fence, tmp_path)
 
 
 def test_a_run_stopped_with_sigterm_says_so_and_leaves_no_cgroup(tmp_path, fence):
