@@ -7,9 +7,12 @@ message and exits 2, so users see what is wrong and what to do instead of a trac
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 
 from grader import __version__
 from grader.errors import UserError
@@ -306,10 +309,43 @@ _INSTRUCTOR_PACKAGES = frozenset(
 )
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the command is, as Ctrl-C raises KeyboardInterrupt."""
+
+
+@contextlib.contextmanager
+def _terminated_as_interrupted() -> Iterator[None]:
+    """SIGTERM (``kill``, a service manager's stop) ends the command as Ctrl-C does, so that
+    what it holds (a run's sandbox and cgroup, a watch's graders) is cleaned up on the way
+    out. A process forked from this one (a pool's grader worker) keeps the default: it dies."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    owner = os.getpid()
+
+    def stop(number: int, _frame: object) -> None:
+        if os.getpid() != owner:
+            signal.signal(number, signal.SIG_DFL)
+            os.kill(os.getpid(), number)
+            return
+        raise _Terminated
+
+    before = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.handler(args)
+        with _terminated_as_interrupted():
+            return args.handler(args)
+    except KeyboardInterrupt as stopped:
+        how = "terminated" if isinstance(stopped, _Terminated) else "interrupted"
+        print(f"grader {args.command}: {how}; every result written so far is kept", file=sys.stderr)
+        return 128 + (signal.SIGTERM if isinstance(stopped, _Terminated) else signal.SIGINT)
     except UserError as error:
         print(f"grader {args.command}: {error}", file=sys.stderr)
         return 2

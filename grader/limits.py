@@ -70,9 +70,6 @@ class EngineTimes:
     # How long the processes left in a run's cgroup get to die before the cgroup is given up: a
     # fork bomb's hundreds of copies of a process with torch loaded take seconds to tear down.
     cgroup_remove_s: float = 30.0
-    # A live run's cgroup holds its kernel within a minute of being made and is removed seconds
-    # after the kernel ends; an empty one this much older was left by a grader that was killed.
-    stale_cgroup_s: float = 600.0
 
 
 ENGINE = EngineTimes()

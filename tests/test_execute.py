@@ -8,12 +8,10 @@ real sandboxed kernel); hostile ones are in test_sandbox_hostile.py, behind a se
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import sysconfig
 import threading
-import time
 import uuid
 from pathlib import Path
 
@@ -452,22 +450,30 @@ MOUNTS_V1 = """\
 @slow
 @pytest.mark.skipif(sandbox.cgroup_support() is not None, reason="no cgroups for runs here")
 def test_cgroups_left_by_a_killed_grader_are_removed_by_the_next_run(tmp_path):
+    # A run cgroup is its grader's while the grader holds its flock: one nobody holds was left
+    # by a grader that was killed, however young; one another grader holds is its run's.
     v1, v2 = sandbox.own_cgroup_folders(
         Path("/proc/self/cgroup").read_text(), Path("/proc/self/mountinfo").read_text()
     )
     parent = v1.get("pids", v2)
-    stale, recent = (parent / f"grader-run-test-{uuid.uuid4().hex[:8]}" for _ in range(2))
-    stale.mkdir()
-    recent.mkdir()
-    an_hour_ago = time.time() - 3600
-    os.utime(stale, (an_hour_ago, an_hour_ago))
+    left, held = (parent / f"grader-run-test-{uuid.uuid4().hex[:8]}" for _ in range(2))
+    left.mkdir()
+    held.mkdir()
+    holder = subprocess.Popen(
+        ["flock", "--exclusive", str(held), "sh", "-c", "echo held; read line"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
+        assert holder.stdout.readline() == "held\n"
         result = run_submission(write_notebook(tmp_path / "nb.ipynb", "x = 1"), [], FAST)
         assert result.status == "completed"
-        assert not stale.exists()
-        assert recent.exists()  # maybe a run that has yet to start its kernel
+        assert not left.exists()
+        assert held.exists()  # another grader's run, going on
     finally:
-        for folder in (stale, recent):
+        holder.communicate("\n")
+        for folder in (left, held):
             if folder.exists():
                 folder.rmdir()
 

@@ -3,6 +3,7 @@ policy. Read once per command; every mistake in it is a UserError naming the key
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -104,7 +105,9 @@ def load_course(path: Path) -> Course:
             raise table.error(f"'{table.where}.kind' is {kind!r}; use one of {', '.join(KINDS)}")
         component = Component(
             table.text("id"),
-            table.text("title"),
+            # as the LMS holds it: typed in a browser, composed (a macOS editor may save the
+            # umlaut of "Wörter" as o + U+0308, which no importer matches to "Wörter")
+            unicodedata.normalize("NFC", table.text("title")),
             kind,
             table.positive("weight"),
             table.when("deadline"),
@@ -118,6 +121,13 @@ def load_course(path: Path) -> Course:
             )
         if any(c.id == component.id for c in components):
             raise table.error(f"component '{component.id}' is listed twice")
+        twin = next((c for c in components if c.title == component.title), None)
+        if twin is not None:
+            raise table.error(
+                f"components '{twin.id}' and '{component.id}' have the same title "
+                f"{component.title!r}: the LMS files would give both to one column; "
+                "give each its own title"
+            )
         components.append(component)
     roster_path = (path.parent / head.text("roster")).resolve()
     if not roster_path.is_file():

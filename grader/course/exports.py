@@ -16,9 +16,10 @@ STANDING_TITLE = "Standing so far"  # --so-far: over the graded components only
 # Canvas: the gradebook export's identity columns, which its import matches students by.
 CANVAS_IDENTITY = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 CANVAS_POINTS_ROW = "Points Possible"
-# Moodle: columns of its gradebook export. Its import can map "ID number" or "Email address"
-# to the user; the file is made for "Email address" (the mapping Moodle's documentation shows).
+# Moodle: columns of its gradebook export. Its import maps the user from one column: "ID number"
+# (the roster id; Moodle's user field idnumber), which every row has, or "Email address".
 MOODLE_IDENTITY = ("First name", "Last name", "ID number", "Email address")
+MOODLE_KEY = "ID number"
 
 
 def _percent(value: float) -> str:
@@ -52,20 +53,14 @@ def _last_cell(grade: FinalGrade, so_far: bool) -> str:
 
 
 def lms_notes(course: Course, grades: Sequence[FinalGrade], so_far: bool = False) -> list[str]:
-    """What the Canvas and Moodle files leave out, and why, for the instructor to read."""
+    """What the Canvas and Moodle files leave out, and why, and how to map Moodle's users, for
+    the instructor to read."""
     notes = [
         f"{component.id}: nobody has a grade yet, so it is left out of the Canvas and Moodle "
         "files (a column of blanks would clear the grades the LMS holds)"
         for component in ungraded_components(course, list(grades))
     ]
-    notes += [
-        f"{grade.person.id} ({grade.person.name}): no email on the roster, so left out of the "
-        "Moodle file (Moodle, matching students by email, would give the grades of a row "
-        "without one to the student above); add the email to the roster or enter the grades "
-        "in Moodle by hand"
-        for grade in grades
-        if not _moodle_identity(grade)
-    ]
+    notes.append(_moodle_mapping(grades))
     waiting = [grade.person.id for grade in grades if grade.pending]
     if waiting and not so_far:
         notes.append(
@@ -78,6 +73,24 @@ def lms_notes(course: Course, grades: Sequence[FinalGrade], so_far: bool = False
 
 def _moodle_identity(grade: FinalGrade) -> str:
     return grade.person.emails[0] if grade.person.emails else ""
+
+
+def _moodle_mapping(grades: Sequence[FinalGrade]) -> str:
+    """How to map moodle-import.csv's users in Moodle's import form."""
+    how = (
+        f"moodle-import.csv: in Moodle (Grades > Import > CSV file), map from '{MOODLE_KEY}' "
+        f"to '{MOODLE_KEY}' (the roster id, which every row has; Moodle's users hold it where "
+        "the roster came from Moodle or the university's records)"
+    )
+    without = [grade.person for grade in grades if not _moodle_identity(grade)]
+    if not without:
+        return how + "; mapping 'Email address' to 'Email address' works too"
+    named = ", ".join(f"{person.id} ({person.name})" for person in without)
+    return (
+        f"{how}. {len(without)} student(s) have no email on the roster: {named}. Their rows "
+        "come first, so that an import mapped by 'Email address' stops at the first row "
+        "(Moodle: user mapping error) rather than giving their grades to someone else"
+    )
 
 
 def _write(path: Path, rows: Sequence[Sequence[str]]) -> Path:
@@ -143,21 +156,18 @@ def moodle_csv(
     course: Course, grades: Sequence[FinalGrade], path: Path, so_far: bool = False
 ) -> Path:
     """Moodle's grade import (CSV file, same layout as its export): identity columns, then one
-    column per grade item, each component on its ``lms_points``; meant to be mapped from
-    "Email address" to useremail. A student without an email is left out (see
-    :func:`lms_notes`): Moodle's importer skips a blank identity and keeps the row above's
-    student, so their grades would land on someone else."""
+    column per grade item, each component on its ``lms_points``; a row for every student, meant
+    to be mapped from "ID number" (see :func:`lms_notes`). A student without an email comes
+    first: Moodle's importer skips a blank identity and keeps the row above's student, so mapped
+    by email the import stops there instead of giving their grades to someone else."""
     columns = lms_columns(course, grades)
     rows = [list(MOODLE_IDENTITY) + [c.title for _, c in columns] + [_last_title(so_far)]]
-    for grade in grades:
-        email = _moodle_identity(grade)
-        if not email:
-            continue
+    for grade in sorted(grades, key=lambda grade: bool(_moodle_identity(grade))):
         first, _, last = grade.person.name.rpartition(" ")
         if not first:
             first, last = last, ""
         rows.append(
-            [first, last, grade.person.id, email]
+            [first, last, grade.person.id, _moodle_identity(grade)]
             + [_lms_points(grade.parts[i], c) for i, c in columns]
             + [_last_cell(grade, so_far)]
         )
@@ -176,18 +186,14 @@ NOTES_FILE = "LMS-NOTES.txt"
 def write_all(
     course: Course, grades: Sequence[FinalGrade], folder: Path, so_far: bool = False
 ) -> list[Path]:
-    """The three files, and beside them what the LMS files leave out and why (a student
-    without an email is in no Moodle row): read when the files are uploaded, days later.
+    """The three files, and beside them what the LMS files leave out and why, and how to map
+    Moodle's users: read when the files are uploaded, days later.
     ``so_far``: the LMS files' last column is the standing over the graded components."""
     written = [
         plain_csv(course, grades, folder / "final-grades.csv"),
         canvas_csv(course, grades, folder / "canvas-import.csv", so_far),
         moodle_csv(course, grades, folder / "moodle-import.csv", so_far),
     ]
-    notes, path = lms_notes(course, grades, so_far), folder / NOTES_FILE
-    if notes:
-        path.write_text("".join(f"- {note}\n" for note in notes), encoding="utf-8")
-        written.append(path)
-    else:
-        path.unlink(missing_ok=True)  # an earlier run's notes no longer hold
-    return written
+    path = folder / NOTES_FILE
+    path.write_text("".join(f"- {note}\n" for note in lms_notes(course, grades, so_far)), "utf-8")
+    return [*written, path]

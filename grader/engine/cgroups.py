@@ -4,6 +4,9 @@
 writing to its ``cgroup.procs`` through a descriptor the grader opened and passed in, before
 anything else of the submission starts. Where the machine does not let the grader make
 cgroups (:func:`cgroup_support`), only each process's own limits hold.
+
+A run's cgroup is removed when the run ends, and by the next run if its grader was killed
+first (:mod:`grader.engine.cgroup_removal`).
 """
 
 from __future__ import annotations
@@ -12,21 +15,26 @@ import contextlib
 import functools
 import os
 import re
-import signal
 import sys
-import threading
-import time
 import uuid
-from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.limits import ENGINE
+from grader.engine.cgroup_removal import (
+    RUN_CGROUP_PREFIX,
+    claim,
+    remove_abandoned,
+    remove_folders,
+    remove_once,
+    remover,
+    stop_starts,
+    unclaim,
+    wait_removed,  # noqa: F401 - the engine's public name, as before
+)
 
 # --- cgroups: limits on all processes of a run together -------------------------------------
 
-_CGROUP_PREFIX = "grader-run-"
 _LIMITED = ("pids", "memory")
 
 
@@ -62,28 +70,48 @@ class RunCgroup:
     def __init__(self, made: list[tuple[_Hierarchy, Path]]):
         self._made = made
         self._counters: dict[Path, int] = {}  # event files kept open: read after every cell
+        self._claims: list[int] = []  # each folder's descriptor, locked: it is this grader's
 
     @classmethod
     def make(
         cls, hierarchies: tuple[_Hierarchy, ...], memory_bytes: int, max_processes: int
     ) -> RunCgroup:
-        """A fresh cgroup with these limits; raises :class:`OSError` (having removed what it
-        made) when the cgroup files cannot be written."""
-        name = f"{_CGROUP_PREFIX}{uuid.uuid4().hex[:12]}"
-        cgroup = cls([])
+        """A fresh cgroup with these limits, claimed by this process; raises :class:`OSError`
+        (having removed what it made) when the cgroup files cannot be written."""
+        while True:
+            cgroup = cls([])
+            try:
+                if cgroup._made_and_claimed(hierarchies, memory_bytes, max_processes):
+                    return cgroup
+            except OSError:
+                cgroup.remove()
+                raise
+            # Another grader's sweep took the folders between mkdir and flock, and removed
+            # them as abandoned: a fresh name.
+            cgroup.remove()
+
+    def _made_and_claimed(
+        self, hierarchies: tuple[_Hierarchy, ...], memory_bytes: int, max_processes: int
+    ) -> bool:
+        """Make the folders, each with its limits at once, and claim each; False if one was
+        removed before it was claimed."""
+        name = f"{RUN_CGROUP_PREFIX}{uuid.uuid4().hex[:12]}"
         try:
             for hierarchy in hierarchies:
                 folder = hierarchy.folder / name
-                if folder not in cgroup.folders:
+                if folder not in self.folders:
                     folder.mkdir()
-                cgroup._made.append((hierarchy, folder))
+                self._made.append((hierarchy, folder))
                 for file, value in hierarchy.limits(memory_bytes, max_processes):
                     if file not in _SWAP_FILES or (folder / file).exists():
                         (folder / file).write_text(value)
-        except OSError:
-            cgroup.remove()
-            raise
-        return cgroup
+            for folder in self.folders:
+                self._claims.append(claim(folder, wait=True))
+        except FileNotFoundError:
+            if all(folder.is_dir() for folder in self.folders):
+                raise  # a file of the controller is missing, not the folder
+            return False
+        return all(folder.is_dir() for folder in self.folders)
 
     @property
     def folders(self) -> list[Path]:
@@ -127,150 +155,39 @@ class RunCgroup:
 
     def remove(self) -> None:
         """End every process left in the cgroup, then remove it; warns on stderr if some
-        process outlives the wait."""
+        process outlives the wait (the next run removes it once nothing holds it)."""
         self._stop_starts()
-        _remove_folders(self.folders)
+        remove_folders(self.folders)
+        unclaim(self._claims)
 
     def remove_soon(self) -> None:
         """End every process left in the cgroup and remove it, in the background if its
         processes are still being torn down (see :func:`wait_removed`)."""
         self._stop_starts()
-        left = _remove_once(self.folders)
+        left = remove_once(self.folders)
         if left:
-            _remover().put(left)
+            remover().put(left, self._claims)  # handed over: let go of once they are removed
+            self._claims = []
+        else:
+            unclaim(self._claims)
 
     def _stop_starts(self) -> None:
         for fd in self._counters.values():
             os.close(fd)
         self._counters.clear()
-        for hierarchy, folder in self._made:
-            if hierarchy.controller == "pids":  # nothing new can start, so kills cannot be outrun
-                with contextlib.suppress(OSError):
-                    (folder / "pids.max").write_text("0")
-
-
-def _remove_once(folders: list[Path]) -> list[Path]:
-    """Kill the members of these cgroups and remove each; the ones still busy."""
-    left = []
-    for folder in folders:
-        _kill_members(folder)
-        try:
-            folder.rmdir()
-        except FileNotFoundError:
-            pass
-        except OSError:
-            left.append(folder)  # members still dying
-    return left
-
-
-def _remove_folders(left: list[Path]) -> None:
-    """Kill the members of these cgroups until each can be removed, or warn after a while."""
-    deadline = time.monotonic() + ENGINE.cgroup_remove_s
-    pause = 0.002
-    while left:
-        left = _remove_once(left)
-        if left and time.monotonic() > deadline:
-            print(
-                f"grader: warning: processes still run in {', '.join(map(str, left))}; "
-                "the cgroup was left in place",
-                file=sys.stderr,
-            )
-            return
-        if left:
-            time.sleep(pause)
-            pause = min(pause * 2, 0.05)
-
-
-class _Remover:
-    """Removes the cgroups of ended runs while the next run goes on: tearing down a run's
-    processes takes milliseconds the grader need not wait for. Its thread ends when there is
-    nothing left to remove, and is not a daemon: a grader process waits for it to end."""
-
-    def __init__(self) -> None:
-        self.owner = os.getpid()  # a forked grader worker starts its own
-        self._waiting: deque[list[Path]] = deque()
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-
-    def put(self, folders: list[Path]) -> None:
-        with self._lock:
-            self._waiting.append(folders)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._work, name="cgroup-remover")
-                self._thread.start()
-
-    def _work(self) -> None:
-        while True:
-            with self._lock:
-                if not self._waiting:
-                    self._thread = None
-                    return
-                folders = self._waiting.popleft()
-            _remove_folders(folders)
-
-    def finish(self) -> None:
-        with self._lock:
-            thread = self._thread
-        if thread is not None:
-            thread.join()
-
-
-_REMOVER: _Remover | None = None
-_REMOVER_LOCK = threading.Lock()
-
-
-def _remover() -> _Remover:
-    global _REMOVER
-    with _REMOVER_LOCK:
-        if _REMOVER is None or _REMOVER.owner != os.getpid():
-            _REMOVER = _Remover()
-        return _REMOVER
-
-
-def wait_removed() -> None:
-    """Return once every run cgroup this process left to the background is removed (or given
-    up with a warning)."""
-    with _REMOVER_LOCK:
-        remover = _REMOVER
-    if remover is not None and remover.owner == os.getpid():
-        remover.finish()
-
-
-def _kill_members(folder: Path) -> None:
-    """Send SIGKILL to every process in the cgroup ``folder``."""
-    try:
-        listed = (folder / "cgroup.procs").read_text().split()
-    except OSError:
-        return
-    pinned = {}
-    for pid in map(int, listed):
-        with contextlib.suppress(OSError):  # already gone
-            pinned[pid] = os.pidfd_open(pid)
-    try:
-        # A pid read above may have been reused since; a pidfd pins one process, and one still
-        # listed after it was pinned is the member.
-        still = set((folder / "cgroup.procs").read_text().split())
-        for pid, pidfd in pinned.items():
-            if str(pid) in still:
-                with contextlib.suppress(OSError):
-                    signal.pidfd_send_signal(pidfd, signal.SIGKILL)
-    except OSError:
-        pass
-    finally:
-        for pidfd in pinned.values():
-            os.close(pidfd)
+        stop_starts(self.folders)
 
 
 @contextlib.contextmanager
 def run_cgroup(memory_bytes: int, max_processes: int) -> Iterator[RunCgroup | None]:
     """A fresh cgroup for one run, removed on exit with every process left in it; None, with a
     warning on stderr once per process, where cgroups cannot be used (see
-    :func:`cgroup_support`) or this one could not be made. Empty run cgroups that killed
-    graders left behind are removed first."""
+    :func:`cgroup_support`) or this one could not be made. Run cgroups that killed graders
+    left behind are removed first."""
     hierarchies, problem = _cgroup_hierarchies()
     cgroup = None
     if problem is None:
-        _remove_stale_cgroups(hierarchies)
+        remove_abandoned(list(dict.fromkeys(hierarchy.folder for hierarchy in hierarchies)))
         try:
             cgroup = RunCgroup.make(hierarchies, memory_bytes, max_processes)
         except OSError as error:
@@ -282,15 +199,6 @@ def run_cgroup(memory_bytes: int, max_processes: int) -> Iterator[RunCgroup | No
     finally:
         if cgroup is not None:
             cgroup.remove_soon()
-
-
-def _remove_stale_cgroups(hierarchies: tuple[_Hierarchy, ...]) -> None:
-    now = time.time()
-    for parent in dict.fromkeys(hierarchy.folder for hierarchy in hierarchies):
-        for folder in parent.glob(f"{_CGROUP_PREFIX}*"):
-            with contextlib.suppress(OSError):  # gone, or in use: rmdir spares a busy cgroup
-                if now - folder.stat().st_mtime > ENGINE.stale_cgroup_s:
-                    folder.rmdir()
 
 
 def cgroup_support() -> str | None:

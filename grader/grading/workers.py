@@ -94,9 +94,12 @@ def started(grade_one: GradeOne, plan, workers: int, dask: str | None) -> Iterat
             lambda todo: (grade_one(submission, plan, seed) for submission, seed in todo),
         )
     else:
-        with warm_pool(plan, workers) as pool:
+        pool = warm_pool(plan, workers)
+        try:
             in_pool = pool.submit(trial.check, limits, shared_cells=cells)
             yield Graders(in_pool.result, lambda todo: _in_pool(pool, grade_one, plan, todo))
+        finally:  # a run stopped part-way (Ctrl-C, SIGTERM) grades nothing more
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def warm_pool(plan, workers: int) -> ProcessPoolExecutor:
