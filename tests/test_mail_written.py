@@ -23,7 +23,9 @@ def sent(tmp_path_factory) -> dict[str, tuple[str, str]]:
     toml, out = written_course(base, blind=True)
     with CourseBook(out / "gradebook.sqlite") as book:
         criterion = criterion_of(QUESTION)
-        book.set_mark("CS21B042", "lstm_gates", criterion, 2, "Right: C_{t-1} kept whole.", by=MARKER)
+        book.set_mark(
+            "CS21B042", "lstm_gates", criterion, 2, "Right: C_{t-1} kept whole.", by=MARKER
+        )
         book.set_mark("ME21B099", "lstm_gates", criterion, 0, "No answer given.", by=MARKER)
         # EE21B017's answer is not marked
     certificate = make_certificate(base)
