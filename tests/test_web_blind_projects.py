@@ -199,12 +199,15 @@ def test_a_marker_is_refused_what_is_the_instructors(course):
         ("GET", "/audit/asha"),
         ("GET", "/audit.csv"),
         ("POST", f"/mark/project1/{key}/reveal"),
-        ("GET", f"/files/report/project1/{key}/report.pdf"),
         ("POST", "/student/asha/regrade/lstm_gates"),
     ):
         status, _, body = as_marker(course, method, path)
         assert status == 403, (method, path, status)
         assert b"Only the instructor can do that" in body and MARKER.encode() in body
+    pdf = f"/files/report/project1/{key}/report.pdf"  # the names, unredacted
+    status, _, body = as_marker(course, "GET", pdf)
+    assert status == 403 and b"redacted pages on the marking page" in body
+    assert as_marker(course, "GET", pdf, TOKEN)[0] == 200
     status, _, body = as_marker(course, "GET", "/")
     assert status == 200 and b"Mark Project 1" in body and b"Students</a>" not in body
     assert as_marker(course, "GET", "/students", TOKEN)[0] == 200

@@ -42,9 +42,16 @@ class FilePages:
         return path, course.roster().students if hidden else None
 
     async def report_pdf(self, request: Request) -> Response:
-        """The PDF as handed in: its names unredacted, so the gate keeps markers out."""
+        """The PDF as handed in: a blind one's names unredacted, so only the instructor's."""
+        report, students = self._hand_in(request, "report")
+        if students is not None and not self.dash.who(request).instructor:
+            raise HTTPException(
+                403,
+                "this report is marked blind and its PDF names the student: markers see its "
+                "redacted pages on the marking page",
+            )
         return FileResponse(
-            self._hand_in(request, "report")[0],
+            report,
             media_type="application/pdf",
             headers=FILE_HEADERS,
             content_disposition_type="inline",

@@ -18,8 +18,9 @@ from grader.web.security import Who, page_message
 # Path prefixes a marker's session may use (GET or POST).
 _MARKER_PREFIXES = ("/mark/", "/written/", "/files/report/", "/files/notebook/")
 _MARKER_PATHS = ("/", "/written", "/api/mark")
-# Inside the marker's prefixes, what only the instructor may do.
-_INSTRUCTOR_SUFFIXES = ("/reveal", "/report.pdf")
+# Inside the marker's prefixes, what only the instructor may do (a blind report's PDF, names
+# and all, is refused by its page: only the page knows the component is blind).
+_INSTRUCTOR_SUFFIXES = ("/reveal",)
 
 
 def marker_may(path: str) -> bool:
