@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from html import escape
 
-from grader.course import written_marks
 from grader.course.book import CourseBook
 from grader.course.config import Course
 
@@ -17,6 +16,10 @@ NOT_MARKED = "not marked yet"
 def written_feedback(course: Course, book: CourseBook, student: str) -> list[tuple[str, list]]:
     """(assignment title, [(question id, points or None, most points, comment)]) of every
     assignment with written questions, in the course's order."""
+    # Imported here: it reads assignment folders (the instructor's extra), and every command
+    # line, a student's too, imports this module with the mail command's parser.
+    from grader.course import written_marks
+
     found = []
     for component in course.components:
         asked = written_marks.questions(course, component)
