@@ -220,6 +220,9 @@ def main(argv: list[str] | None = None) -> int:
         "\n== 7. The dashboard, project marking and blind marking of written answers"
         " (/written) in the browser:\n"
         f"    .venv/bin/grader serve --course {course / 'course.toml'} --out {out / 'course'}"
+        " --add-marker 'Kiran Rao (TA)'\n"
+        "   (it prints the instructor's token and the TA's: the TA marks, blind where the course"
+        " is, and cannot see grades or reveal)"
     )
     print(
         "\n== 8. Feedback by return mail while the deadline is open, on the course's mailbox\n"

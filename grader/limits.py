@@ -377,6 +377,7 @@ class WebLimits:
     fields: int = 500  # a rubric form has 4 fields per criterion
     token_chars: int = 200  # the access and CSRF tokens are 32 to 64 characters
     render_timeout_s: float = 60.0  # pdftoppm on one report
+    report_pages: int = 6  # of a report shown to the marker: the paper has two, and references
     regrades_at_once: int = 1  # a grading run takes a core and up to its memory limit
     regrades_waiting: int = 8  # queued or running, over all students
     # A regrade's time beyond its notebook's limit and its probe calls (see regrade_timeout):

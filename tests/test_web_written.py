@@ -8,19 +8,21 @@ import csv
 import re
 import subprocess
 import sys
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 import pytest
-from web_kit import TOKEN, serving
+from web_kit import TOKEN, request, serving
 from written_kit import QUESTION, ROOT, ROSTER, SCHEME_WORDS, written_course
 
 from grader.course import blind
 from grader.course.book import CourseBook
+from grader.web.security import marker_token
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 from test_web import CHROMIUM, CHROMIUM_ARGS  # noqa: E402 - after the skip, as test_web does
 
 PAGE = f"/written/lstm_gates/{QUESTION}"
+MARKER = "kiran"  # a marker's token of their own (grader serve --add-marker)
 
 
 def grader(*args: str) -> subprocess.CompletedProcess:
@@ -35,7 +37,7 @@ def grader(*args: str) -> subprocess.CompletedProcess:
 def course(tmp_path_factory) -> dict:
     base = tmp_path_factory.mktemp("written-web")
     toml, out = written_course(base, blind=True)
-    with serving(toml.parent, out, log=base / "serve.log") as url:
+    with serving(toml.parent, out, "--add-marker", MARKER, log=base / "serve.log") as url:
         yield {"url": url, "out": out, "toml": toml, "base": base}
 
 
@@ -182,3 +184,27 @@ def test_written_marks_export_and_import_as_csv(course, tmp_path):
     assert "applied 1 changed marks" in said.stdout
     final = grader("final", *common)
     assert "written answers not marked yet" not in final.stdout
+
+
+def test_a_markers_written_mark_records_the_markers_name_and_the_audit_is_refused(course):
+    """Runs last: it changes the third student's mark, which the CSV test imported."""
+    key = blind.pseudonym(course["out"], "lstm_gates", "ME21B099").split()[-1]
+    with CourseBook(course["out"] / "gradebook.sqlite") as book:
+        (now,) = [m for m in book.marks("ME21B099", "lstm_gates")]
+    form = {
+        f"points:{key}": "1",
+        f"comment:{key}": "Say what f = 1 keeps.",
+        f"was:points:{key}": f"{now.points:g}",
+        f"was:comment:{key}": now.comment,
+    }
+    headers = [
+        ("Authorization", f"token {marker_token(TOKEN, MARKER)}"),
+        ("Content-Type", "application/x-www-form-urlencoded"),
+    ]
+    status, _, _ = request(course["url"], "POST", PAGE, urlencode(form).encode(), headers)
+    assert status == 303
+    with CourseBook(course["out"] / "gradebook.sqlite") as book:
+        (saved,) = [m for m in book.marks("ME21B099", "lstm_gates")]
+    assert (saved.points, saved.marked_by) == (1, MARKER)
+    status, _, body = request(course["url"], "GET", "/audit.csv", headers=headers[:1])
+    assert status == 403 and b"Only the instructor" in body

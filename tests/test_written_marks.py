@@ -134,8 +134,8 @@ def test_blind_is_switched_per_course_and_per_component(tmp_path):
     assert [blind.is_blind(course, c) for c in course.components] == [True, False]
     with pytest.raises(UserError, match="must be true or false"):
         _course(tmp_path, a1='blind = "yes"')
-    with pytest.raises(UserError, match="project reports are marked by name"):
-        _course(tmp_path, a2="blind = true", kind="project")
+    project = _course(tmp_path, a2="blind = true", kind="project")  # reports are marked blind
+    assert blind.is_blind(project, project.components[1])
 
 
 def test_pseudonyms_are_stable_per_component_and_redaction_covers_the_roster(tmp_path):

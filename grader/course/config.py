@@ -114,11 +114,6 @@ def load_course(path: Path) -> Course:
             table.positive("lms_points", 100),
             table.flag("blind"),
         )
-        if component.blind and kind == "project":
-            raise table.error(
-                f"'{table.where}.blind': blind marking covers written answers in assignments;"
-                f" project reports are marked by name (remove the key)"
-            )
         if any(c.id == component.id for c in components):
             raise table.error(f"component '{component.id}' is listed twice")
         twin = next((c for c in components if c.title == component.title), None)

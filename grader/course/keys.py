@@ -42,8 +42,8 @@ COURSE_TOML = TomlFile(
                 Key("scale", "the final grade is out of this many points", False, "100"),
                 Key(
                     "blind",
-                    "markers of written answers see each student as a pseudonym, names "
-                    "redacted (a component's own `blind` wins)",
+                    "markers of written answers and project reports see each student as a "
+                    "pseudonym, names redacted (a component's own `blind` wins)",
                     required=False,
                     default="false",
                 ),
@@ -107,8 +107,8 @@ COURSE_TOML = TomlFile(
                 ),
                 Key(
                     "blind",
-                    "this assignment's written answers are marked blind (not for projects: "
-                    "reports are marked by name)",
+                    "marked blind: its written answers, or for a project its report and "
+                    "notebook, are shown to markers under a pseudonym, names redacted",
                     required=False,
                     default="as `[course]` says",
                 ),

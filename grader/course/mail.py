@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from grader.course.book import CourseBook
 from grader.course.config import Course
 from grader.course.final import FinalGrade
+from grader.course.mail_written import written_html, written_text
 from grader.course.pages import feedback_page
 from grader.course.rubric import Projects
 from grader.course.smtp import Outgoing
@@ -153,12 +154,14 @@ def _text_and_html(course: Course, grade: FinalGrade, projects: Projects | None,
             comment = f": {mark.comment}" if mark is not None and mark.comment else ""
             lines.append(f"  {criterion.title}: {points}/{criterion.points:g}{comment}")
         lines.append("")
+    lines += written_text(course, book, grade.person.id)
     lines += ["The feedback pages are attached.", "", "-- ", course.title]
     html = (
         f"<p>Dear {escape(grade.person.name)},</p><p>your marks in {escape(course.title)}:</p>"
         f"<table border='1' cellpadding='4' style='border-collapse:collapse'>"
         f"<tr><th>component</th><th>score</th><th>remark</th></tr>{''.join(rows)}</table>"
         f"<p><b>{escape(standing[0])}</b>{''.join(f'<br>{escape(x)}' for x in standing[1:])}</p>"
+        f"{written_html(course, book, grade.person.id)}"
         f"<p>The feedback pages are attached.</p>"
     )
     return "\n".join(lines), html

@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp
 
+from grader.course import blind
 from grader.course.book import BOOK_NAME
 from grader.course.config import Component, Course, load_course
 from grader.course.rubric import Projects, load_projects
@@ -30,18 +31,17 @@ from grader.roster import Person
 from grader.web import regrade
 from grader.web.gate import Gate
 from grader.web.regrade_jobs import JobStore, RegradeQueue
-from grader.web.security import Guard, page_message
+from grader.web.security import Guard, Who, page_message
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 @dataclass
 class Site:
-    """What one server serves: the course, its graded output, who marks."""
+    """What one server serves: the course and its graded output."""
 
     course_path: Path
     out: Path
-    marker: str  # recorded as the author of marks saved from this server
 
     def course(self) -> Course:
         return load_course(self.course_path)  # read per request: edits show without a restart
@@ -69,17 +69,39 @@ class Dashboard:
     def render(self, request: Request, name: str, course: Course, **context) -> HTMLResponse:
         page = self.env.get_template(name).render(
             course=course,
-            csrf=self.guard.csrf_token(),
+            csrf=self.guard.csrf_token(request.state.who),
             nonce=request.state.nonce,
+            who=request.state.who,
             **context,
         )
         return HTMLResponse(page)
+
+    @staticmethod
+    def who(request: Request) -> Who:
+        """Who sent the request (the gate let only the instructor or a marker through)."""
+        return request.state.who
 
     def person(self, course: Course, student: str) -> Person:
         found = course.roster().by_id(student)
         if found is None or found.is_staff:
             raise HTTPException(404, f"no student {student!r} on the roster")
         return found
+
+    def student_key(self, course: Course, component: Component, person: Person) -> str:
+        """How pages and addresses name ``person`` for ``component``: the id, or when the
+        component is blind the code of their pseudonym (no id may reach a blind address)."""
+        if not blind.is_blind(course, component):
+            return person.id
+        return blind.pseudonym(self.site.out, component.id, person.id).split()[-1]
+
+    def person_at(self, course: Course, component: Component, key: str) -> Person:
+        """The student an address names (see :meth:`student_key`); 404 when none is."""
+        if not blind.is_blind(course, component):
+            return self.person(course, key)
+        for person in course.roster().students:
+            if self.student_key(course, component, person) == key:
+                return person
+        raise HTTPException(404, f"no student of {component.id} has the pseudonym {key!r}")
 
     def component(self, course: Course, component_id: str, kind: str | None = None) -> Component:
         component = course.component(component_id)

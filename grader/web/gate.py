@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from grader.limits import WEB
+from grader.web import roles
 from grader.web.inputs import BadRequest, Posted, parse_body
 from grader.web.security import (
     CSRF_FIELD,
@@ -99,16 +100,21 @@ class Gate:
                 target = local_target(request.query_params.get("next"))
             else:
                 target = request.url.path + _query(rest)
-            if not guard.token_matches(query_token):
+            owner = guard.token_matches(query_token)
+            if owner is None:
                 return login_page(target, "This link's token is not this server's.", 403), None
-            return guard.logged_in(target), None
+            return guard.logged_in(target, owner), None
         if request.url.path == LOGIN_PATH:
             if unreadable is not None:
                 return _bad_request(unreadable), None
             return self._login(request), body
-        if not guard.has_session(request):
+        who = guard.session(request)
+        if who is None:
             return login_page(local_target(request.url.path), NEED_TOKEN, 403), None
-        if body is not None and not guard.csrf_ok(request, request.state.posted.get(CSRF_FIELD)):
+        request.state.who = who
+        if body is not None and not guard.csrf_ok(
+            request, who, request.state.posted.get(CSRF_FIELD)
+        ):
             return refused(
                 "This form came without this session's CSRF token, or from another site; "
                 "reload the page and try again.",
@@ -116,6 +122,9 @@ class Gate:
             ), None
         if unreadable is not None:
             return _bad_request(unreadable), None
+        forbidden = roles.refusal(request, who)
+        if forbidden is not None:
+            return forbidden, None
         return None, body
 
     def _login(self, request: Request) -> Response:
@@ -127,9 +136,10 @@ class Gate:
         if not self.guard.same_origin(request):
             return refused("A login from another site is refused.", status=403)
         given = posted.get(LOGIN_FIELD)
-        if not self.guard.token_matches(given if isinstance(given, str) else None):
+        owner = self.guard.token_matches(given if isinstance(given, str) else None)
+        if owner is None:
             return login_page(target, "That is not this server's token; try again.", 403)
-        return self.guard.logged_in(target)
+        return self.guard.logged_in(target, owner)
 
 
 def _bad_request(error: BadRequest) -> Response:

@@ -137,7 +137,7 @@ class RequestPages:
                     accept=decision == "accept",
                     points=new_points,
                     comment=comment(posted.get("comment")),
-                    by=site.marker,
+                    by=self.dash.who(request).name,
                 )
             )
         except UserError as error:

@@ -19,11 +19,13 @@ rebinding Jupyter's server has).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import ipaddress
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from html import escape
 
 from starlette.requests import Request
@@ -43,6 +45,22 @@ WILDCARD_HOSTS = ("0.0.0.0", "::", "")
 def new_token() -> str:
     """A fresh random access token (about 190 bits)."""
     return secrets.token_urlsafe(24)
+
+
+def marker_token(instructor_token: str, name: str) -> str:
+    """A marker's token: derived from the instructor's, so a fixed instructor token (a script's
+    ``GRADER_SERVE_TOKEN``) keeps every marker's the same across restarts, and a fresh one
+    gives every marker a fresh one; knowing a marker's token tells nothing of the others'."""
+    digest = hmac.new(instructor_token.encode(), b"marker\0" + name.encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(digest.digest()[:24]).decode()
+
+
+@dataclass(frozen=True)
+class Who:
+    """Who a session is: the instructor (may do everything) or a marker (marks only)."""
+
+    name: str  # recorded as the author of the marks this session saves
+    instructor: bool
 
 
 def host_name(host_header: str) -> str:
@@ -67,13 +85,22 @@ class Guard:
         self,
         token: str,
         *,
+        instructor: str = "instructor",
+        markers: Mapping[str, str] = {},
         served_host: str = "127.0.0.1",
         extra_hosts: Iterable[str] = (),
         secure_cookie: bool = False,
     ):
-        self._token = token.encode("ascii")
-        self._secret = hashlib.sha256(b"grader-serve\0" + self._token).digest()
-        self.session = self._sign("session")
+        """``token`` is the instructor's (named ``instructor``); ``markers`` maps each
+        marker's name to their token."""
+        self._secret = hashlib.sha256(b"grader-serve\0" + token.encode("ascii")).digest()
+        people = [(token, Who(instructor, True))]
+        people += [(t, Who(name, False)) for name, t in markers.items()]
+        # (token, who, session cookie): each person's session is their own, and so is its CSRF
+        self._people = [
+            (t.encode("ascii"), who, self._sign(f"session:{who.instructor}:{who.name}"))
+            for t, who in people
+        ]
         self.secure_cookie = secure_cookie
         self._hosts = {*LOOPBACK_NAMES, host_name(served_host), *(h.lower() for h in extra_hosts)}
         # Listening everywhere, it is reached by any of this machine's addresses. An address is
@@ -83,27 +110,44 @@ class Guard:
     def _sign(self, what: str) -> str:
         return hmac.new(self._secret, what.encode(), hashlib.sha256).hexdigest()
 
-    def csrf_token(self) -> str:
-        return self._sign("csrf:" + self.session)
+    def _session_of(self, who: Who) -> str:
+        return next(session for _, known, session in self._people if known == who)
+
+    def csrf_token(self, who: Who) -> str:
+        return self._sign("csrf:" + self._session_of(who))
 
     def host_allowed(self, request: Request) -> bool:
         name = host_name(request.headers.get("host", ""))
         return name in self._hosts or (self._any_address and is_ip_address(name))
 
-    def token_matches(self, given: str | None) -> bool:
+    def token_matches(self, given: str | None) -> Who | None:
+        """Whose token ``given`` is; None when it is nobody's."""
         raw = ascii_token(given)
-        return raw is not None and hmac.compare_digest(raw, self._token)
+        if raw is None:
+            return None
+        found = None
+        for token, who, _ in self._people:  # every one compared: the time tells nothing
+            if hmac.compare_digest(raw, token):
+                found = who
+        return found
 
-    def _cookie_session(self, request: Request) -> bool:
+    def _cookie_session(self, request: Request) -> Who | None:
         raw = ascii_token(request.cookies.get(SESSION_COOKIE))
-        return raw is not None and hmac.compare_digest(raw, self.session.encode())
+        if raw is None:
+            return None
+        found = None
+        for _, who, session in self._people:
+            if hmac.compare_digest(raw, session.encode()):
+                found = who
+        return found
 
-    def header_token(self, request: Request) -> bool:
-        """Whether the request carries this server's token in ``Authorization: token ...``."""
+    def header_token(self, request: Request) -> Who | None:
+        """Whose token the request carries in ``Authorization: token ...``, if anyone's."""
         scheme, _, value = request.headers.get("authorization", "").partition(" ")
-        return scheme.lower() == "token" and self.token_matches(value.strip())
+        return self.token_matches(value.strip()) if scheme.lower() == "token" else None
 
-    def has_session(self, request: Request) -> bool:
+    def session(self, request: Request) -> Who | None:
+        """Who is asking: by the session cookie or the token in the header; None if nobody."""
         return self._cookie_session(request) or self.header_token(request)
 
     def same_origin(self, request: Request) -> bool:
@@ -112,7 +156,7 @@ class Guard:
         own = request.headers.get("host", "").lower()
         return not origin or origin == "null" or origin.split("://", 1)[-1].lower() == own
 
-    def csrf_ok(self, request: Request, form_value: object) -> bool:
+    def csrf_ok(self, request: Request, who: Who, form_value: object) -> bool:
         if not self.same_origin(request):
             return False
         if self.header_token(request):  # the token itself: nothing a foreign page could send
@@ -121,14 +165,14 @@ class Guard:
         if given is None and isinstance(form_value, str):
             given = form_value
         raw = ascii_token(given)
-        return raw is not None and hmac.compare_digest(raw, self.csrf_token().encode())
+        return raw is not None and hmac.compare_digest(raw, self.csrf_token(who).encode())
 
-    def logged_in(self, target: str) -> Response:
-        """The answer to a correct token: the session cookie, and on to ``target``."""
+    def logged_in(self, target: str, who: Who) -> Response:
+        """The answer to a correct token: its owner's session cookie, and on to ``target``."""
         response = RedirectResponse(target, status_code=303)
         response.set_cookie(
             SESSION_COOKIE,
-            self.session,
+            self._session_of(who),
             httponly=True,
             samesite="strict",
             secure=self.secure_cookie,

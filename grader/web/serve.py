@@ -56,8 +56,17 @@ def cli(args: argparse.Namespace) -> int:
     token = os.environ.get(TOKEN_ENV) or new_token()
     if not token.isascii() or not token.isprintable() or " " in token:
         raise UserError(f"{TOKEN_ENV} must be printable ASCII without spaces")
-    site = Site(course_path, out, marker=args.marker or getpass.getuser())
-    guard = Guard(token, served_host=args.host, extra_hosts=args.allow_host, secure_cookie=tls)
+    site = Site(course_path, out)
+    instructor = args.marker or getpass.getuser()
+    markers = _markers(args.add_marker, token, instructor)
+    guard = Guard(
+        token,
+        instructor=instructor,
+        markers=markers,
+        served_host=args.host,
+        extra_hosts=args.allow_host,
+        secure_cookie=tls,
+    )
     app = create_app(site, guard)
     shown_host = f"[{args.host}]" if ":" in args.host else args.host
     scheme = "https" if tls else "http"
@@ -65,6 +74,7 @@ def cli(args: argparse.Namespace) -> int:
         f"grader serve: {course_path} with results from {out}\n"
         f"Open {scheme}://{shown_host}:{args.port}{LOGIN_PATH} and paste the access token:\n"
         f"    token: {token}\n"
+        f"{_marker_lines(markers)}"
         f"(Typed into the page, the token stays out of the browser's history.)\n"
         f"Stop with Ctrl-C.",
         file=sys.stderr,
@@ -87,6 +97,33 @@ def cli(args: argparse.Namespace) -> int:
     return 0
 
 
+def _marker_lines(markers: dict[str, str]) -> str:
+    """The markers' tokens as the start prints them, to hand to each marker."""
+    return "".join(
+        f"Marker {name} (marking only) logs in with:\n    token: {token}\n"
+        for name, token in markers.items()
+    )
+
+
+def _markers(names: list[str], instructor_token: str, instructor: str) -> dict[str, str]:
+    """Each marker's name and token; UserError for a name given twice, an empty one, or the
+    instructor's (the marks would not say who gave them)."""
+    from grader.web.security import marker_token
+
+    markers: dict[str, str] = {}
+    for given in names:
+        name = " ".join(given.split())
+        if not name or not name.isprintable():
+            raise UserError(f"--add-marker {given!r}: give the marker's name, e.g. 'Kiran Rao'")
+        if name in markers or name == instructor:
+            raise UserError(
+                f"--add-marker {name!r} is given twice, or is the instructor's name (--marker):"
+                " each marker needs a name of their own, recorded with their marks"
+            )
+        markers[name] = marker_token(instructor_token, name)
+    return markers
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_common(parser)  # --course, --out: as the other course commands take them
     parser.add_argument(
@@ -94,7 +131,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--port", type=int, default=WEB.port, help=f"port (default: {WEB.port})")
     parser.add_argument(
-        "--marker", default=None, help="name recorded with marks (default: your user name)"
+        "--marker",
+        default=None,
+        help="the instructor's name, recorded with the marks they save (default: your user name)",
+    )
+    parser.add_argument(
+        "--add-marker",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a marker (a TA): gets a token of their own, printed at start, that can mark "
+        "(blind where the course is blind) but not reveal, decide regrade requests or see "
+        "grades and the audit; their marks record NAME. Repeat for several.",
     )
     parser.add_argument("--certfile", help="TLS certificate (PEM): serve HTTPS")
     parser.add_argument("--keyfile", help="the certificate's private key (PEM)")

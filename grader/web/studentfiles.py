@@ -9,7 +9,9 @@ instructor's browser. Renders are cached under ``<out>/.serve-cache/`` by conten
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
@@ -47,6 +49,29 @@ def hand_in_file(checks: dict, key: str) -> Path | None:
     return inside(Path(recorded), Path(folder))
 
 
+def _scrub_notebook(nb: nbformat.NotebookNode, scrub: Callable[[str], str]) -> None:
+    """Every text a cell shows passed through ``scrub``; the metadata (Colab's names the
+    owner's account) emptied, as it stays valid."""
+    nb.metadata = nbformat.NotebookNode()
+    for cell in nb.cells:
+        cell.source = scrub(cell.source)
+        cell.metadata = nbformat.NotebookNode()
+        cell.pop("attachments", None)
+        for output in cell.get("outputs", []):
+            if "text" in output:
+                output.text = scrub(output.text)
+            if "metadata" in output:
+                output.metadata = nbformat.NotebookNode()
+            if "traceback" in output:
+                output.traceback = [scrub(line) for line in output.traceback]
+            data = output.get("data", {})
+            for kind, value in list(data.items()):
+                if isinstance(value, str) and (kind.startswith("text/") or "svg" in kind):
+                    data[kind] = scrub(value)
+                elif not isinstance(value, str):  # JSON: its strings scrubbed, still JSON
+                    data[kind] = json.loads(scrub(json.dumps(value)))
+
+
 def _cache(out: Path, source: Path, kind: str) -> Path:
     digest = hashlib.sha256(source.read_bytes()).hexdigest()[:24]
     folder = out / ".serve-cache" / f"{kind}-{digest}"
@@ -62,7 +87,16 @@ def report_pages(out: Path, pdf: Path) -> list[Path]:
         return pages
     try:
         subprocess.run(
-            ["pdftoppm", "-png", "-r", str(RENDER_DPI), "-l", "6", str(pdf), str(folder / "page")],
+            [
+                "pdftoppm",
+                "-png",
+                "-r",
+                str(RENDER_DPI),
+                "-l",
+                str(WEB.report_pages),
+                str(pdf),
+                str(folder / "page"),
+            ],
             check=True,
             capture_output=True,
             timeout=WEB.render_timeout_s,
@@ -72,13 +106,21 @@ def report_pages(out: Path, pdf: Path) -> list[Path]:
     return sorted(folder.glob("page-*.png"))
 
 
-def notebook_html(out: Path, notebook: Path) -> str:
-    """The notebook as static HTML (cached); a readable message when it cannot be converted."""
-    cached = _cache(out, notebook, "notebook") / "notebook.html"
+def notebook_html(
+    out: Path, notebook: Path, scrub: Callable[[str], str] | None = None, scrub_key: str = ""
+) -> str:
+    """The notebook as static HTML (cached); a readable message when it cannot be converted.
+    With ``scrub`` (blind marking), every cell's text and text outputs pass through it first,
+    and the notebook's metadata (Colab's, with the owner's account) is left out; ``scrub_key``
+    names what it redacts (the roster's digest), so a roster edit renders afresh."""
+    kind = "notebook" if scrub is None else f"notebook-blind-{scrub_key}"
+    cached = _cache(out, notebook, kind) / "notebook.html"
     if cached.is_file():
         return cached.read_text(encoding="utf-8")
     try:
         nb = nbformat.read(notebook, as_version=4)
+        if scrub is not None:
+            _scrub_notebook(nb, scrub)
         # The "basic" template: the cells only, no script or stylesheet from a CDN.
         body, _ = HTMLExporter(template_name="basic").from_notebook_node(nb)
         html = (

@@ -161,7 +161,14 @@ class WrittenPages:
             saved=request.query_params.get("saved"),
         )
 
-    def _save(self, course: Course, component: Component, question: WrittenQuestion, form: Posted):
+    def _save(
+        self,
+        course: Course,
+        component: Component,
+        question: WrittenQuestion,
+        form: Posted,
+        by: str,
+    ):
         shown, _, _ = self._shown(course, component, question)
         by_key = {s.key: s.student for s in shown}
         changes = []
@@ -183,13 +190,18 @@ class WrittenPages:
             criterion = written_marks.criterion_of(question.id)
             changes.append(MarkChange(student, component.id, criterion, points, comment))
         with CourseBook(self.dash.site.out / BOOK_NAME) as book:
-            book.set_marks(changes, by=self.dash.site.marker, source="web")
+            book.set_marks(changes, by=by, source="web")
         return len(changes)
 
     async def save(self, request: Request) -> Response:
         course, component, question = self._target(request)
         count = await run_in_threadpool(
-            self._save, course, component, question, request.state.posted
+            self._save,
+            course,
+            component,
+            question,
+            request.state.posted,
+            self.dash.who(request).name,
         )
         return RedirectResponse(
             f"/written/{component.id}/{question.id}?saved={count}", status_code=303

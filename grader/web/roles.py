@@ -1,0 +1,42 @@
+"""Who may do what on ``grader serve``: the instructor everything; a marker (``--add-marker``)
+only marking, in the blind views where blindness is on.
+
+A marker may open the markers' home page, mark projects and written answers, and see the files
+those pages show (a blind report's redacted pages, a blind notebook's redacted text). A marker
+may not see the class's grades or its students' pages, the regrade queue or its decisions, the
+audit trail, the reveal log, nor reveal a pseudonym: each of those answers 403 with a page that
+says so.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from grader.web.security import Who, page_message
+
+# Path prefixes a marker's session may use (GET or POST).
+_MARKER_PREFIXES = ("/mark/", "/written/", "/files/report/", "/files/notebook/")
+_MARKER_PATHS = ("/", "/written", "/api/mark")
+# Inside the marker's prefixes, what only the instructor may do (a blind report's PDF, names
+# and all, is refused by its page: only the page knows the component is blind).
+_INSTRUCTOR_SUFFIXES = ("/reveal",)
+
+
+def marker_may(path: str) -> bool:
+    if path.endswith(_INSTRUCTOR_SUFFIXES):
+        return False
+    return path in _MARKER_PATHS or path.startswith(_MARKER_PREFIXES)
+
+
+def refusal(request: Request, who: Who) -> HTMLResponse | None:
+    """The 403 page for what ``who`` may not do; None when they may."""
+    if who.instructor or marker_may(request.url.path):
+        return None
+    return page_message(
+        "Only the instructor can do that",
+        f"You are logged in as the marker {who.name}. Markers mark projects and written "
+        "answers; the grades, the students' pages, regrade requests, the audit trail and "
+        "revealing a blind pseudonym are the instructor's. Ask the instructor if you need it.",
+        403,
+    )
