@@ -296,8 +296,17 @@ def read_letter(raw: bytes, limits: Limits, envelope: datetime | None = None) ->
 
     ``envelope`` is the time of the mbox ``From_`` line, for a message without a valid Date.
     """
+    check_size(raw, limits)
+    return letter_of(parse_mail(raw), raw, limits, envelope)
+
+
+def check_size(raw: bytes, limits: Limits) -> None:  # before it is parsed
     if len(raw) > limits.max_message_bytes:
         raise Rejected(f"the message is over the cap of {limits.max_message_bytes // MB} MB")
+
+
+def parse_mail(raw: bytes) -> EmailMessage:
+    """``raw`` parsed; Rejected when its parts nest too deep to parse."""
     try:
         message = email.message_from_bytes(raw, policy=email.policy.default)
     except RecursionError:
@@ -305,6 +314,13 @@ def read_letter(raw: bytes, limits: Limits, envelope: datetime | None = None) ->
         rejection.identity = hashlib.sha256(raw).hexdigest()
         raise rejection from None
     assert isinstance(message, EmailMessage)
+    return message
+
+
+def letter_of(
+    message: EmailMessage, raw: bytes, limits: Limits, envelope: datetime | None = None
+) -> Letter:
+    """The parsed ``message`` (of ``raw``) as a letter; Rejected as by :func:`read_letter`."""
     try:
         try:
             return _letter(message, limits, envelope=envelope)

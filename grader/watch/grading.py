@@ -128,6 +128,10 @@ class Graders:
         """The jobs handed to the graders and not yet taken back."""
         return [running.job for running in self.running.values()]
 
+    def in_hand(self) -> list[Job]:
+        """The jobs handed to the graders and not yet answered (graded or graded before)."""
+        return self.jobs() + [graded.job for graded in self.ready]
+
     def submit(self, job: Job) -> None:
         own = self._checked(job.assignment)
         folder = self.scratch / str(job.id) / job.student
