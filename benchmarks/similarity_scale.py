@@ -35,8 +35,9 @@ import similarity_class as sc  # noqa: E402
 import similarity_files as sf  # noqa: E402
 
 from grader.cli import main as grader_main  # noqa: E402
-from grader.similarity import Progress, run, sources  # noqa: E402
+from grader.similarity import sources  # noqa: E402
 from grader.similarity.fingerprints import code_prints, content_words, normalise_code  # noqa: E402
+from grader.similarity.search import Progress, run  # noqa: E402
 
 
 def make_class(root: Path, release: Path, students: int, seed: int) -> set[tuple[str, str]]:
