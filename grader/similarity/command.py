@@ -25,14 +25,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def cli(args: argparse.Namespace) -> int:
-    from grader.similarity.search import Progress, run  # numpy and PDF reading: when run
+    from grader.similarity.search import SearchProgress, run  # numpy and PDF reading: when run
 
     result = run(
         [Path(p) for p in args.paths],
         Path(args.out),
         against=[Path(p) for p in args.against],
         release=[Path(p) for p in args.release],
-        progress=Progress(),
+        progress=SearchProgress(),
     )
     for calibration in result.findings.calibrations:
         print(calibration.explain())

@@ -13,7 +13,7 @@ from grader.errors import UserError
 from grader.similarity import compare, page, sources
 
 
-class Progress:
+class SearchProgress:
     """Counts and ETA on stderr for long steps, at most one line per second."""
 
     def __init__(self, stream=None, quiet: bool = False) -> None:
@@ -53,9 +53,9 @@ def run(
     out: Path,
     against: Sequence[Path] = (),
     release: Sequence[Path] = (),
-    progress: Progress | None = None,
+    progress: SearchProgress | None = None,
 ) -> Result:
-    progress = progress or Progress(quiet=True)
+    progress = progress or SearchProgress(quiet=True)
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out} is a file; give a folder for pairs.csv and similarity.html")
     out.mkdir(parents=True, exist_ok=True)

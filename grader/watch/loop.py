@@ -33,7 +33,7 @@ from grader.intake.received import Received, receive
 from grader.intake.run import collect_items
 from grader.limits import COURSE, MAILBOX
 from grader.watch import replies, requests
-from grader.watch.grading import Graded, Graders
+from grader.watch.grading import JobOutcome, WatchGraders
 from grader.watch.handins import Context, handle
 from grader.watch.staging import Staging
 from grader.watch.state import Job, WatchBook, now
@@ -58,7 +58,7 @@ def say(text: str) -> None:
     print(f"{datetime.now().astimezone().isoformat(' ', 'seconds')} {text}", file=sys.stderr)
 
 
-class Watch:
+class MailboxLoop:
     def __init__(self, options: Options):
         self.options = options
         course = options.course
@@ -75,7 +75,7 @@ class Watch:
         self.staging = Staging(options.out)
         for stale in self.staging.removed:
             self.log(f"removed {stale}, the staging folder of a watch that was killed")
-        self.graders = Graders(
+        self.graders = WatchGraders(
             course,
             options.out,
             options.workers,
@@ -239,7 +239,7 @@ class Watch:
             self.options.sender, job.student, recipient, thread, kind, text, attachments
         )
 
-    def _answer(self, outcome: Graded) -> None:
+    def _answer(self, outcome: JobOutcome) -> None:
         """One notebook back from the graders: its reply queued with its job marked graded, or,
         when the grader itself failed, no reply and the reason logged."""
         job, row, course = outcome.job, outcome.row, self.options.course
