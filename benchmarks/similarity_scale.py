@@ -35,8 +35,9 @@ import similarity_class as sc  # noqa: E402
 import similarity_files as sf  # noqa: E402
 
 from grader.cli import main as grader_main  # noqa: E402
-from grader.similarity import Progress, run, sources  # noqa: E402
+from grader.similarity import sources  # noqa: E402
 from grader.similarity.fingerprints import code_prints, content_words, normalise_code  # noqa: E402
+from grader.similarity.search import SearchProgress, run  # noqa: E402
 
 
 def make_class(root: Path, release: Path, students: int, seed: int) -> set[tuple[str, str]]:
@@ -120,7 +121,9 @@ def main() -> int:
         planted = make_class(root, release, args.students, args.seed)
 
         started, cpu = time.perf_counter(), _cpu_seconds()
-        result = run([root / "submissions"], root / "out", release=[release], progress=Progress())
+        result = run(
+            [root / "submissions"], root / "out", release=[release], progress=SearchProgress()
+        )
         ours, ours_cpu = time.perf_counter() - started, _cpu_seconds() - cpu
         if args.keep:
             shutil.copytree(root / "submissions", args.keep, dirs_exist_ok=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import os
 import signal
 import sys
@@ -16,22 +17,6 @@ from collections.abc import Callable, Iterator, Sequence
 
 from grader import __version__
 from grader.errors import UserError
-
-
-def _init(args: argparse.Namespace) -> int:
-    from grader.course import new_course
-
-    return new_course.cli(args)
-
-
-def _setup(args: argparse.Namespace) -> int:
-    if args.projects:
-        from grader.course import projects_runtime
-
-        return projects_runtime.cli(args)
-    from grader.engine import preparation
-
-    return preparation.cli(args)
 
 
 def _assign(args: argparse.Namespace) -> int:
@@ -64,22 +49,31 @@ def _collect(args: argparse.Namespace) -> int:
     return imap_collect.collect_cli(args, run.cli)
 
 
-def _watch(args: argparse.Namespace) -> int:
-    from grader.watch import command
+# The commands whose module owns its flags (``add_arguments(parser)``), its entry (``cli(args)``)
+# and its one-line help (``HELP``), in the order ``grader --help`` lists them: those before
+# ``assign`` and those after ``collect``. A module here is imported to build the parser, so it
+# imports what its command runs on only inside ``cli``.
+_FIRST = ("init", "grader.course.new_course"), ("setup", "grader.course.setup_command")
+_COURSE = (
+    ("marks", "grader.course.marks_command"),
+    ("final", "grader.course.final_command"),
+    ("lti", "grader.course.lti.commands"),
+    ("roster", "grader.course.lti.roster_command"),
+    ("mail", "grader.course.mail_command"),
+    ("audit", "grader.course.audit_command"),
+    ("written", "grader.course.written_command"),
+    ("watch", "grader.watch.command"),
+    ("serve", "grader.web.serve"),
+    ("similarity", "grader.similarity.command"),
+)
 
-    return command.cli(args)
 
-
-def _serve(args: argparse.Namespace) -> int:
-    from grader.web import serve
-
-    return serve.cli(args)
-
-
-def _similarity(args: argparse.Namespace) -> int:
-    from grader import similarity
-
-    return similarity.cli(args)
+def _add(commands: argparse._SubParsersAction, table: Sequence[tuple[str, str]]) -> None:
+    for name, module_name in table:
+        module = importlib.import_module(module_name)
+        sub = commands.add_parser(name, help=module.HELP, description=module.HELP)
+        sub.set_defaults(handler=module.cli)
+        module.add_arguments(sub)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -94,36 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         return sub
 
-    init = command("init", _init, "Write a ready course folder: course.toml, roster, assignments.")
-    init.add_argument("folder", help="the new course's folder")
-
-    setup = command(
-        "setup", _setup, "Prepare the sandbox for a notebook runtime (done on first use too)."
-    )
-    setup.add_argument(
-        "--runtime",
-        default=None,
-        help="the virtualenv student notebooks run in (default: the grader's own; with "
-        "--projects: where the course's projects.toml looks for it)",
-    )
-    setup.add_argument(
-        "--projects",
-        action="store_true",
-        help="build the projects' Colab-like runtime (a virtualenv of its own, about 3 GB) "
-        "from the grader's pinned list and the course's runtime-requirements.txt, then "
-        "prepare the sandbox for it",
-    )
-    setup.add_argument(
-        "--course",
-        default=None,
-        help="with --projects: the course (default: found from here, as the course commands do)",
-    )
-    setup.add_argument(
-        "--requirements",
-        default=None,
-        help="with --projects: a requirements file to install instead of the grader's "
-        "Colab-like list (a lighter runtime); the course's additions are still installed",
-    )
+    _add(commands, _FIRST)
 
     assign = command("assign", _assign, "Release the student notebook of an assignment.")
     assign.add_argument("assignment", nargs="?", help="assignment folder, e.g. assignments/<name>")
@@ -265,38 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="imaps://: SQLite file of the messages already fetched (default: OUT/mailbox.sqlite)",
     )
 
-    from grader.course import commands as course_commands  # marks, final, mail (issue 14)
-
-    course_commands.add_parsers(command)
-    from grader.course import audit_command  # every change of a mark or score (issue 40)
-
-    audit_command.add_parser(command)
-    from grader.course import written_command  # written answers' marks, blind reveals
-
-    written_command.add_parsers(command)
-
-    watch = command("watch", _watch, "Answer each hand-in in the mailbox with its feedback.")
-    from grader.watch.command import add_arguments as watch_arguments
-
-    watch_arguments(watch)
-    serve = command("serve", _serve, "Serve the dashboard and project marking in the browser.")
-    from grader.web.serve import add_arguments as serve_arguments
-
-    serve_arguments(serve)
-    similarity = command("similarity", _similarity, "Find copied work across submissions.")
-    similarity.add_argument(
-        "paths",
-        nargs="+",
-        metavar="PATH",
-        help="student folders, collect's folder, zips, notebooks",
-    )
-    similarity.add_argument("--out", required=True, help="folder for pairs.csv and the page")
-    similarity.add_argument(
-        "--against", nargs="*", default=[], metavar="CORPUS_DIR", help="folders of public work"
-    )
-    similarity.add_argument(
-        "--release", nargs="*", default=[], metavar="NOTEBOOK", help="the released notebooks"
-    )
+    _add(commands, _COURSE)
     return parser
 
 

@@ -16,6 +16,8 @@ from mailkit import gmail
 from grader import cli
 from grader.course.config import load_course
 from grader.errors import UserError
+from grader.intake.common import DEFAULT_LIMITS as LIMITS
+from grader.intake.received import receive
 from grader.watch.handins import Context, handle
 
 EXTENSIONS = (
@@ -89,9 +91,13 @@ def test_the_watch_grades_an_extended_hand_in_and_receipts_a_late_one(course, tm
     context = Context(
         course, course.roster(), None, Address("Course", "lstm", "example.edu"), frozenset()
     )
-    rahul = handle("m1", (inbox / "rahul.menon@example.edu.eml").read_bytes(), context)
+    rahul = handle(
+        "m1", receive((inbox / "rahul.menon@example.edu.eml").read_bytes(), LIMITS), context
+    )
     assert [job["assignment"] for job in rahul.jobs] == ["lstm_gates"] and not rahul.replies
-    priya = handle("m2", (inbox / "priya.nair@example.edu.eml").read_bytes(), context)
+    priya = handle(
+        "m2", receive((inbox / "priya.nair@example.edu.eml").read_bytes(), LIMITS), context
+    )
     assert not priya.jobs and "lstm_gates: late" in priya.outcome
 
 

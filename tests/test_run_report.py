@@ -6,7 +6,7 @@ import io
 from dataclasses import replace
 
 from grader.gradebook import Row
-from grader.grading.summary import Progress, phases_line
+from grader.grading.summary import GradingProgress, phases_line
 
 
 def _row(student: str) -> Row:
@@ -15,7 +15,7 @@ def _row(student: str) -> Row:
 
 def test_the_eta_counts_from_the_first_result_not_from_the_start_up():
     stream = io.StringIO()
-    progress = Progress(11, stream)
+    progress = GradingProgress(11, stream)
     progress.started -= 30.0  # a slow start-up: warm processes, reading the hand-ins
     progress.update(_row("ada"))
     progress.first -= 1.0  # then one submission a second

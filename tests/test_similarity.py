@@ -29,7 +29,6 @@ from submission_kit import report_pdf, student_folder  # noqa: E402
 from grader import bundle  # noqa: E402
 from grader.cli import main  # noqa: E402
 from grader.errors import UserError  # noqa: E402
-from grader.similarity import run  # noqa: E402
 from grader.similarity.fingerprints import (  # noqa: E402
     CODE_K,
     CODE_WINDOW,
@@ -38,6 +37,7 @@ from grader.similarity.fingerprints import (  # noqa: E402
     text_prints,
     winnow,
 )
+from grader.similarity.search import run  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLIC = "public:kaggle_lstm.ipynb"

@@ -9,14 +9,15 @@ from pathlib import Path
 
 from grader.course import audit
 from grader.course.book import BOOK_NAME
-from grader.course.commands import add_common, course_file
 from grader.course.config import load_course
 from grader.course.marks import roster_student
+from grader.course.options import add_common, course_file
 from grader.errors import UserError
 
+HELP = "List every change of a mark or score: who, when, why."
 
-def add_parser(command) -> None:  # noqa: ANN001 - cli.py's local `command` helper
-    parser = command("audit", cli, "List every change of a mark or score: who, when, why.")
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("student", nargs="?", default=None, help="only this student's changes")
     parser.add_argument("--csv", default=None, metavar="FILE", help="write them to FILE as CSV")
     add_common(parser)

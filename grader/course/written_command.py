@@ -7,13 +7,14 @@ import argparse
 import getpass
 from pathlib import Path
 
-from grader.course.commands import add_common, course_file
 from grader.course.config import Component, Course, load_course
+from grader.course.options import add_common, course_file
 from grader.errors import UserError
 
+HELP = "Export, import the marks of written answers; reveal one."
 
-def add_parsers(command) -> None:  # noqa: ANN001 - cli.py's local `command` helper
-    parser = command("written", cli, "Export, import the marks of written answers; reveal one.")
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     for name, help_text in (
         ("export", "write the CSV of one assignment's written answers: one row per student"),

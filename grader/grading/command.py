@@ -34,7 +34,7 @@ from grader.feedback import export
 from grader.gradebook import GRADER_ERROR, Gradebook, Row
 from grader.grading.steps import GraderFault, Plan, SubmissionGrading
 from grader.grading.submissions import Submission, find_submissions, named_by_roster
-from grader.grading.summary import Progress, phases_line, summary_table
+from grader.grading.summary import GradingProgress, phases_line, summary_table
 from grader.grading.workers import started as start_graders
 from grader.roster import Roster, load_roster
 
@@ -120,7 +120,7 @@ def grade(
             if resume:
                 done = len(submissions) - len(todo)
                 _say(f"resuming: {done} already graded, {len(todo)} to grade")
-            progress = Progress(len(todo))
+            progress = GradingProgress(len(todo))
             questions = written.questions_of(config)
             handed_in = {s.student: s.notebook for s, _ in todo}
             try:

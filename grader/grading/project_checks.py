@@ -227,7 +227,7 @@ def check_all(
                     fresh.append(hand_in)
             print(f"resuming: {len(done)} checked already, {len(fresh)} to check", file=sys.stderr)
             todo = fresh
-        progress = _Progress(len(todo))
+        progress = _ChecksProgress(len(todo))
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             futures = [(h, pool.submit(check_one, h, limits, runtime)) for h in todo]
             for hand_in, future in futures:
@@ -243,7 +243,7 @@ def check_all(
     return done
 
 
-class _Progress:
+class _ChecksProgress:
     def __init__(self, total: int):
         self.total, self.count, self.started = total, 0, time.monotonic()
 

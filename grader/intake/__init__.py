@@ -12,12 +12,14 @@ per student, ``OUT/UNATTRIBUTED.csv`` lists mail that is no student's submission
 ``OUT/NO_HANDIN.csv`` mail with no file and no link, and ``OUT/all_submissions.pdf`` holds
 every submission behind a clickable index.
 
-Modules: ``mail`` (reading a message), ``attribute`` (whose it is), ``unpack`` (zips),
-``links`` and ``fetch`` (Colab and Drive links, downloading notebooks), ``pairing`` (which
+Modules: ``mail`` (reading a message; ``defects`` says what was broken in it), ``received`` (a
+message parsed once, for every step that reads it), ``attribute`` (whose it is), ``unpack``
+(zips), ``links`` and ``fetch`` (Colab and Drive links, downloading notebooks), ``pairing`` (which
 project), ``parcels`` (one item read into a parcel), ``inbox`` (the inboxes as items: another
 source of mail, such as IMAP, gives items whose ``read`` calls ``parcels.read_message``),
 ``placing`` (merging into student folders), ``index`` and ``merged_pdf`` (what the instructor
-reads), ``run`` (the command: :func:`collect` takes the inboxes and returns the accounting).
+reads), ``run`` (the command: :func:`collect` takes the inboxes and returns the accounting;
+``collect_items`` takes items, such as ``grader watch``'s messages read already).
 """
 
 from grader.intake.common import Limits, Rejected, is_late, parse_deadline, safe_relpath

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import mailbox
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +18,8 @@ from dateutil import parser as dateparser
 
 from grader.errors import UserError
 from grader.intake.common import MB, Rejected, natural_key
-from grader.intake.parcels import Parcel, Settings, read_message, read_zip_item
+from grader.intake.parcels import Parcel, Settings, read_message, read_received, read_zip_item
+from grader.intake.received import Received
 
 _KINDS = (".zip", ".eml", ".msg", ".mbox")
 
@@ -146,3 +147,12 @@ def inbox_items(inboxes: Sequence[Path], settings: Settings) -> list[Item]:
         else:
             items.extend(_one_inbox(inbox, name, settings))
     return items
+
+
+def received_items(messages: Mapping[str, Received], settings: Settings) -> list[Item]:
+    """Messages read already (``grader watch``'s), by the names an inbox folder of them as
+    ``.eml`` files would list them by, in that folder's order."""
+    return [
+        Item(name, lambda name=name: read_received(messages[name], name, settings))
+        for name in sorted(messages, key=natural_key)
+    ]

@@ -25,28 +25,8 @@ from dateutil import parser as dateparser
 from grader.bundle import EMAIL
 from grader.intake.bounces import delivery_report
 from grader.intake.common import MB, Limits, Rejected, safe_relpath
+from grader.intake.defects import DAMAGED_ENCODING, defect_notes
 
-# What each defect Python's parser records means, for the instructor's notes. The parser still
-# reads such a message (a missing final boundary ends the last part at the end of the mail).
-_DEFECT_NOTES = {
-    email.errors.CloseBoundaryNotFoundDefect: "the message ends without its final MIME boundary "
-    "(cut short, or written by a careless program): its last part was read to the end",
-    email.errors.StartBoundaryNotFoundDefect: "the message's MIME boundary never appears, so "
-    "its parts could not be told apart",
-    email.errors.NoBoundaryInMultipartDefect: "the message says it has several parts but names "
-    "no boundary between them, so its parts could not be told apart",
-    email.errors.MultipartInvariantViolationDefect: "a part says it holds several parts but "
-    "holds one",
-    email.errors.FirstHeaderLineIsContinuationDefect: "its first header line is indented, as if "
-    "it continued a line before it",
-    email.errors.MissingHeaderBodySeparatorDefect: "a header line is malformed; what follows it "
-    "was read as the body",
-}
-_DAMAGED_ENCODING = (
-    email.errors.InvalidBase64PaddingDefect,
-    email.errors.InvalidBase64CharactersDefect,
-    email.errors.InvalidBase64LengthDefect,
-)
 _INLINE_MARKER = re.compile(
     r"^[ \t>]*(?:-{5,} ?Forwarded message ?-{5,}|-{5,} ?Forwarded Message ?-{5,}"
     r"|Begin forwarded message:|_{20,})[ \t]*$",
@@ -116,19 +96,6 @@ class Letter:
         if self.address in self.delivered_to:
             return "sent from the mailbox itself (From is the Delivered-To address)"
         return ""
-
-
-def defect_notes(message: Message) -> list[str]:
-    """What was wrong with the message's structure, in words, once each."""
-    notes = []
-    for part in message.walk():
-        for defect in part.defects:
-            note = next(
-                (text for kind, text in _DEFECT_NOTES.items() if isinstance(defect, kind)), ""
-            )
-            if note and note not in notes:
-                notes.append(note)
-    return notes
 
 
 def _sender(message: Message) -> tuple[str, str]:
@@ -222,7 +189,7 @@ def _attachment(part: Message, limits: Limits) -> tuple[Attachment, str]:
         )
     data = part.get_payload(decode=True) or b""
     note = ""
-    if any(isinstance(defect, _DAMAGED_ENCODING) for defect in part.defects):
+    if any(isinstance(defect, DAMAGED_ENCODING) for defect in part.defects):
         note = (  # decoding records broken base64 on the part
             f"{name}: its base64 encoding is damaged, so the file may be incomplete; ask the "
             "student to send it again if it does not open"
@@ -296,8 +263,17 @@ def read_letter(raw: bytes, limits: Limits, envelope: datetime | None = None) ->
 
     ``envelope`` is the time of the mbox ``From_`` line, for a message without a valid Date.
     """
+    check_size(raw, limits)
+    return letter_of(parse_mail(raw), raw, limits, envelope)
+
+
+def check_size(raw: bytes, limits: Limits) -> None:  # before it is parsed
     if len(raw) > limits.max_message_bytes:
         raise Rejected(f"the message is over the cap of {limits.max_message_bytes // MB} MB")
+
+
+def parse_mail(raw: bytes) -> EmailMessage:
+    """``raw`` parsed; Rejected when its parts nest too deep to parse."""
     try:
         message = email.message_from_bytes(raw, policy=email.policy.default)
     except RecursionError:
@@ -305,6 +281,13 @@ def read_letter(raw: bytes, limits: Limits, envelope: datetime | None = None) ->
         rejection.identity = hashlib.sha256(raw).hexdigest()
         raise rejection from None
     assert isinstance(message, EmailMessage)
+    return message
+
+
+def letter_of(
+    message: EmailMessage, raw: bytes, limits: Limits, envelope: datetime | None = None
+) -> Letter:
+    """The parsed ``message`` (of ``raw``) as a letter; Rejected as by :func:`read_letter`."""
     try:
         try:
             return _letter(message, limits, envelope=envelope)

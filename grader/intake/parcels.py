@@ -17,9 +17,10 @@ from typing import Any
 from grader.intake.attribute import Attribution, name_student, relay, unwrap
 from grader.intake.common import Limits, Rejected
 from grader.intake.links import find_links
-from grader.intake.mail import Attachment, Letter, read_letter
+from grader.intake.mail import Attachment, Letter
 from grader.intake.pairing import Piece, pair_files, pair_links
-from grader.intake.reply_text import ReplyFacts, reply_facts
+from grader.intake.received import Received, receive
+from grader.intake.reply_text import ReplyFacts
 from grader.intake.unpack import extract_bundle, is_bundle, unpack_plain_zip
 from grader.roster import Roster
 
@@ -183,10 +184,15 @@ def read_message(
 
     ``envelope``: the time of the mbox ``From_`` line, for mail without a valid Date.
     """
-    letter = read_letter(raw, settings.limits, envelope)
-    parcel = Parcel(source, hashlib.sha256(raw).hexdigest(), letter.identity, letter.address)
-    parcel.subject = letter.subject
-    parcel.reply = reply_facts(raw, letter.text, letter.html)
+    return read_received(receive(raw, settings.limits, envelope), source, settings)
+
+
+def read_received(received: Received, source: str, settings: Settings) -> Parcel:
+    """:func:`read_message` of a message already read (under ``settings.limits``)."""
+    letter = received.read()
+    parcel = Parcel(source, hashlib.sha256(received.raw).hexdigest(), letter.identity)
+    parcel.sender, parcel.subject = letter.address, letter.subject
+    parcel.reply = received.reply
     found: Attribution = unwrap(letter, settings.roster)
     parcel.sent_at = found.sent_at.isoformat(timespec="seconds")
     if found.skipped:

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from email.parser import BytesHeaderParser
-from email.policy import compat32
+from email.message import Message
 from html.parser import HTMLParser
 
 # The line each client puts above the quoted message.
@@ -129,9 +128,9 @@ class ReplyFacts:
     words: str  # the new text (quotes and signature left out)
 
 
-def reply_facts(raw: bytes, text: str, html: str) -> ReplyFacts | None:
-    """The thread headers and own words of a message that answers another; None otherwise."""
-    headers = BytesHeaderParser(policy=compat32).parsebytes(raw)
+def reply_facts(headers: Message, text: str, html: str) -> ReplyFacts | None:
+    """The thread headers (as the compat32 policy reads them) and own words of a message that
+    answers another; None otherwise."""
     in_reply_to = " ".join(str(headers.get("In-Reply-To", "")).split())
     references = " ".join(str(headers.get("References", "")).split())
     if not in_reply_to and not references:

@@ -154,6 +154,25 @@ def collect(
             raise UserError(f"--out {out} must not be an inbox or hold one: give another folder")
     settings = Settings(limits, roster, projects_required, tuple(project_titles), assignments)
     items = inbox_items(inboxes, settings)
+    return collect_items(items, settings, out, deadline, fetch, merged_pdf, replies, course)
+
+
+def collect_items(
+    items: Sequence[Item],
+    settings: Settings,
+    out: Path,
+    deadline: datetime | None = None,
+    fetch: FetchSettings | None = None,
+    merged_pdf: bool = True,
+    replies: ReplyTaker | None = None,
+    course: Course | None = None,
+) -> Summary:
+    """:func:`collect` of items read by ``settings`` (an inbox's, or messages read already)."""
+    projects_required, roster, assignments = (
+        settings.required,
+        settings.roster,
+        settings.assignments,
+    )
     summary = Summary(items=len(items))
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=out, prefix=".collect-"))

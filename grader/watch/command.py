@@ -13,6 +13,8 @@ from grader.course.options import add_common, course_file
 from grader.errors import UserError
 from grader.limits import MAILBOX
 
+HELP = "Answer each hand-in in the mailbox with its feedback."
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -60,7 +62,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def cli(args: argparse.Namespace) -> int:
     from grader.intake.imap import parse_url  # the intake: an instructor's install
-    from grader.watch.loop import Options, Watch
+    from grader.watch.loop import MailboxLoop, Options
 
     if not args.smtp_host:
         raise UserError("grader watch answers by mail: give --smtp-host (or GRADER_SMTP_HOST)")
@@ -86,7 +88,7 @@ def cli(args: argparse.Namespace) -> int:
         unsafe_no_sandbox=args.unsafe_no_sandbox,
     )
     try:
-        Watch(options).run(once=args.once)
+        MailboxLoop(options).run(once=args.once)
     except KeyboardInterrupt:
         print("stopped; everything done so far is in the gradebook", flush=True)
     return 0

@@ -29,7 +29,7 @@ from grader.watch.state import Job
 
 
 @dataclass(frozen=True)
-class Graded:
+class JobOutcome:
     """One due notebook's outcome: its row, or why the grader itself could not grade it
     (never a score)."""
 
@@ -85,7 +85,7 @@ class _Running:
     pool: ProcessPoolExecutor  # the pool it went to
 
 
-class Graders:
+class WatchGraders:
     """Hand due notebooks to the graders (:meth:`submit`) and take them back graded
     (:meth:`finished`), in any order."""
 
@@ -106,7 +106,7 @@ class Graders:
         self.pool: ProcessPoolExecutor | None = None
         self.assignments: dict[str, _Assignment] = {}
         self.running: dict[Future, _Running] = {}
-        self.ready: list[Graded] = []  # answered from the gradebook, without grading
+        self.ready: list[JobOutcome] = []  # answered from the gradebook, without grading
         self.scratch = scratch  # the notebooks being graded: the watch's staging
 
     def start(self) -> None:
@@ -128,6 +128,10 @@ class Graders:
         """The jobs handed to the graders and not yet taken back."""
         return [running.job for running in self.running.values()]
 
+    def in_hand(self) -> list[Job]:
+        """The jobs handed to the graders and not yet answered (graded or graded before)."""
+        return self.jobs() + [graded.job for graded in self.ready]
+
     def submit(self, job: Job) -> None:
         own = self._checked(job.assignment)
         folder = self.scratch / str(job.id) / job.student
@@ -139,13 +143,13 @@ class Graders:
         before = _graded_before(own.book, submission)
         if before is not None:
             shutil.rmtree(folder.parent, ignore_errors=True)
-            self.ready.append(Graded(job, before))
+            self.ready.append(JobOutcome(job, before))
             return
         pool = self._pool(own.plan)
         future = pool.submit(grade_safely, submission, own.plan, seed_for(None, own.plan.config))
         self.running[future] = _Running(job, folder, pool)
 
-    def finished(self, timeout: float) -> list[Graded]:
+    def finished(self, timeout: float) -> list[JobOutcome]:
         """The notebooks graded since the last call, each committed to its gradebook; waits
         up to ``timeout`` seconds for the first when none is ready."""
         done, self.ready = self.ready, []
@@ -159,7 +163,7 @@ class Graders:
             own.write_grades_csv()
         return done
 
-    def _outcome(self, running: _Running, future: Future) -> Graded:
+    def _outcome(self, running: _Running, future: Future) -> JobOutcome:
         own = self.assignments[running.job.assignment]
         try:
             row = future.result()
@@ -169,12 +173,12 @@ class Graders:
                 self.pool = None
                 for each in self.assignments.values():
                     each.checked = False  # checked anew on the new pool
-            return Graded(running.job, None, f"a grader process died ({error})")
+            return JobOutcome(running.job, None, f"a grader process died ({error})")
         own.record(row)
         if row.status == GRADER_ERROR:
             own.checked = False  # the trial runs again before its next notebook
-            return Graded(running.job, None, row.reason or "no reason given")
-        return Graded(running.job, row)
+            return JobOutcome(running.job, None, row.reason or "no reason given")
+        return JobOutcome(running.job, row)
 
     def _pool(self, plan: Plan) -> ProcessPoolExecutor:
         if self.pool is None:

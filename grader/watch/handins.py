@@ -4,8 +4,6 @@ its automatic checks; a late hand-in's), or nothing (staff, the mailbox owner, n
 
 from __future__ import annotations
 
-import email.parser
-import email.policy
 import json
 import tempfile
 from dataclasses import dataclass
@@ -20,7 +18,8 @@ from grader.course.rubric import Projects
 from grader.intake.bounces import delivery_report
 from grader.intake.common import DEFAULT_LIMITS, Rejected
 from grader.intake.pairing import ASSIGNMENT_SLOT
-from grader.intake.parcels import Parcel, Settings, read_message
+from grader.intake.parcels import Parcel, Settings, read_received
+from grader.intake.received import Received
 from grader.roster import Roster
 from grader.watch import replies
 from grader.watch.replies import Reply, Thread
@@ -42,11 +41,11 @@ class Handled:
     replies: list[Reply]
 
 
-def is_automatic(raw: bytes) -> bool:
+def is_automatic(received: Received) -> bool:
     """An auto-reply, a bounce (with or without ``Auto-Submitted``: see
     :func:`grader.intake.mail.delivery_report`) or a list's mail (RFC 3834): answering it
     could loop, and what a bounce returns is the course's own mail, never a hand-in."""
-    headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
+    headers = received.headers
     auto = str(headers.get("Auto-Submitted", "no")).strip().lower()
     return (
         auto != "no"
@@ -61,7 +60,7 @@ def is_automatic(raw: bytes) -> bool:
     )
 
 
-def handle(key: str, raw: bytes, context: Context) -> Handled:
+def handle(key: str, received: Received, context: Context) -> Handled:
     settings = Settings(
         DEFAULT_LIMITS,
         context.roster,
@@ -69,20 +68,20 @@ def handle(key: str, raw: bytes, context: Context) -> Handled:
         tuple(p.title for p in context.projects.projects) if context.projects else (),
         tuple(c.id for c in context.course.components if c.kind == "auto"),
     )
-    if is_automatic(raw):
+    if is_automatic(received):
         return Handled("automatic mail (auto-reply, bounce or list): no reply", [], [])
     try:
-        parcel = read_message(raw, key, settings)
+        parcel = read_received(received, key, settings)
     except Rejected as rejection:
-        return _rejected(key, raw, rejection, context)
+        return _rejected(key, received, rejection, context)
     if parcel.skipped:
         return Handled(f"skipped: {parcel.skipped}", [], [])
     if parcel.unattributed or parcel.student is None:
         return Handled(f"unattributed: {parcel.unattributed or 'no student'}", [], [])
-    return _hand_in(key, raw, parcel, context)
+    return _hand_in(key, received, parcel, context)
 
 
-def _hand_in(key: str, raw: bytes, parcel: Parcel, context: Context) -> Handled:
+def _hand_in(key: str, received: Received, parcel: Parcel, context: Context) -> Handled:
     course, student = context.course, parcel.student or {}
     person = context.roster.by_id(student["id"])
     address = parcel.sender.lower()
@@ -95,7 +94,7 @@ def _hand_in(key: str, raw: bytes, parcel: Parcel, context: Context) -> Handled:
     recipient = Address(
         display_name=person.name if person else student.get("name", ""), addr_spec=address
     )
-    thread = Thread.of(key, raw)
+    thread = Thread.of(key, received)
     sent = datetime.fromisoformat(parcel.sent_at)
     jobs, answers, notes = [], [], []
     for piece in parcel.pieces:
@@ -143,9 +142,9 @@ def _hand_in(key: str, raw: bytes, parcel: Parcel, context: Context) -> Handled:
             policy = apply(course.late, sent, deadline).why
             text = replies.late_text(title, sent, deadline, policy, course.title)
         else:
-            received = [f"{kind}: {PurePosixPath(p.relpath).name}" for kind, p in own.items()]
-            received += [f"{kind}: {link}" for kind, link in links.items()]
-            text = replies.receipt_text(title, received, _checks(own, links), course.title)
+            listed = [f"{kind}: {PurePosixPath(p.relpath).name}" for kind, p in own.items()]
+            listed += [f"{kind}: {link}" for kind, link in links.items()]
+            text = replies.receipt_text(title, listed, _checks(own, links), course.title)
         answers.append(_reply(context, student, recipient, thread, f"receipt:{project.id}", text))
         notes.append(f"{project.id}: receipt")
     if not jobs and not answers:
@@ -153,7 +152,7 @@ def _hand_in(key: str, raw: bytes, parcel: Parcel, context: Context) -> Handled:
     return Handled(f"{student['id']}: " + ", ".join(notes), jobs, answers)
 
 
-def _rejected(key: str, raw: bytes, rejection: Rejected, context: Context) -> Handled:
+def _rejected(key: str, received: Received, rejection: Rejected, context: Context) -> Handled:
     """A hand-in that cannot be taken (a zip that escapes its folder, two bundles, ...): a
     student on the roster is told why, so they can send it again before the deadline."""
     outcome = f"rejected: {rejection.reason}"
@@ -163,7 +162,8 @@ def _rejected(key: str, raw: bytes, rejection: Rejected, context: Context) -> Ha
         return Handled(outcome, [], [])
     recipient = Address(display_name=person.name, addr_spec=address)
     text = replies.rejected_text(rejection.reason, context.course.title)
-    answer = _reply(context, {"id": person.id}, recipient, Thread.of(key, raw), "rejected", text)
+    thread = Thread.of(key, received)
+    answer = _reply(context, {"id": person.id}, recipient, thread, "rejected", text)
     return Handled(outcome, [], [answer])
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import email
 import re
-import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -19,7 +18,6 @@ from email.headerregistry import Address
 from email.utils import parseaddr
 from pathlib import Path
 
-from grader import intake
 from grader.course import smtp
 from grader.course.book import BOOK_NAME, CourseBook
 from grader.course.config import Course
@@ -27,10 +25,15 @@ from grader.course.mail import MAIL_POLICY
 from grader.course.rubric import load_projects
 from grader.errors import UserError
 from grader.gradebook import Row
+from grader.intake.common import DEFAULT_LIMITS
 from grader.intake.imap import MailboxUnavailable, MailboxUrl, Session
-from grader.limits import MAILBOX
+from grader.intake.inbox import received_items
+from grader.intake.parcels import Settings
+from grader.intake.received import Received, receive
+from grader.intake.run import collect_items
+from grader.limits import COURSE, MAILBOX
 from grader.watch import replies, requests
-from grader.watch.grading import Graded, Graders
+from grader.watch.grading import JobOutcome, WatchGraders
 from grader.watch.handins import Context, handle
 from grader.watch.staging import Staging
 from grader.watch.state import Job, WatchBook, now
@@ -55,7 +58,7 @@ def say(text: str) -> None:
     print(f"{datetime.now().astimezone().isoformat(' ', 'seconds')} {text}", file=sys.stderr)
 
 
-class Watch:
+class MailboxLoop:
     def __init__(self, options: Options):
         self.options = options
         course = options.course
@@ -66,10 +69,13 @@ class Watch:
         projects = load_projects(course.projects_dir) if course.projects else None
         self.context = Context(course, course.roster(), projects, options.sender, frozenset(owners))
         self.sessions: dict[MailboxUrl, Session] = {}
+        # The threads of the messages whose gradings are queued or out: their replies need
+        # not read the message again (after a restart they do: the message is stored).
+        self.threads: dict[str, replies.Thread] = {}
         self.staging = Staging(options.out)
         for stale in self.staging.removed:
             self.log(f"removed {stale}, the staging folder of a watch that was killed")
-        self.graders = Graders(
+        self.graders = WatchGraders(
             course,
             options.out,
             options.workers,
@@ -152,36 +158,37 @@ class Watch:
             self.log(f"{url}: {new} new message(s)")
 
     def handle_messages(self) -> bool:
-        """Collect and handle the next part of the messages not handled yet; False if none."""
+        """Collect and handle the next part of the messages not handled yet; False if none.
+        Each is parsed once, and collect, the regrade check and the hand-in read that."""
         pending = self.book.pending_messages(MAILBOX.watch_messages_at_once)
         if not pending:
             return False
-        self._collect(pending)
-        for key, raw in pending:
-            handled = requests.handle_reply(key, raw, self.context, self.options.out, handle)
+        messages = [(key, receive(raw, DEFAULT_LIMITS)) for key, raw in pending]
+        self._collect(messages)
+        for key, received in messages:
+            handled = requests.handle_reply(key, received, self.context, self.options.out, handle)
+            if handled.jobs:
+                self.threads[key] = replies.Thread.of(key, received)
             self.book.finish_message(key, handled.outcome, handled.jobs, handled.replies)
             self.log(f"{key}: {handled.outcome}")
         return True
 
-    def _collect(self, pending: list[tuple[str, bytes]]) -> None:
-        """The new messages into the submissions folder, as ``grader collect`` puts them."""
-        spool = self.staging.folder("collect-")
+    def _collect(self, messages: list[tuple[str, Received]]) -> None:
+        """The new messages into the submissions folder, as ``grader collect`` puts them (each
+        named as a file of its folder and UID, a later one of the same name in its place)."""
+        assignments = [c.id for c in self.options.course.components if c.kind == "auto"]
+        settings = Settings(DEFAULT_LIMITS, self.context.roster, COURSE.projects, (), assignments)
+        named = {_file_name(key): received for key, received in messages}
         try:
-            for key, raw in pending:
-                (spool / _file_name(key)).write_bytes(raw)
-            try:
-                summary = intake.collect(
-                    spool,
-                    self.options.submissions,
-                    roster=self.context.roster,
-                    merged_pdf=False,
-                    assignments=[c.id for c in self.options.course.components if c.kind == "auto"],
-                )
-            except UserError as error:
-                self.log(f"collect: {error}", "error")
-                return
-        finally:
-            shutil.rmtree(spool, ignore_errors=True)
+            summary = collect_items(
+                received_items(named, settings),
+                settings,
+                self.options.submissions,
+                merged_pdf=False,
+            )
+        except UserError as error:
+            self.log(f"collect: {error}", "error")
+            return
         self.log(
             f"collected {summary.items} message(s) into {self.options.submissions}: "
             f"{len(summary.placed)} changed a hand-in"
@@ -203,6 +210,8 @@ class Watch:
                 handed += 1
         if handed:
             self.log(f"grading {handed} notebook(s), {len(running)} already being graded")
+        wanted = self.book.queued_keys() | {job.message_key for job in self.graders.in_hand()}
+        self.threads = {key: t for key, t in self.threads.items() if key in wanted}
 
     def _under_cap(self, job: Job) -> bool:
         since = now() - timedelta(hours=1)
@@ -221,15 +230,16 @@ class Watch:
     def _reply(
         self, job: Job, kind: str, text: str, attachments: Sequence[tuple[str, bytes]] = ()
     ) -> replies.Reply:
-        raw = self.book.message(job.message_key)
+        thread = self.threads.get(job.message_key)
+        if thread is None:  # handled before a restart
+            thread = replies.Thread.read(job.message_key, self.book.message(job.message_key))
         name, address = parseaddr(job.address)
         recipient = Address(display_name=name, addr_spec=address)
-        thread = replies.Thread.of(job.message_key, raw)
         return replies.reply(
             self.options.sender, job.student, recipient, thread, kind, text, attachments
         )
 
-    def _answer(self, outcome: Graded) -> None:
+    def _answer(self, outcome: JobOutcome) -> None:
         """One notebook back from the graders: its reply queued with its job marked graded, or,
         when the grader itself failed, no reply and the reason logged."""
         job, row, course = outcome.job, outcome.row, self.options.course

@@ -12,9 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address
+from email.message import Message
 
 from grader.course.mail import compose
 from grader.gradebook import Row
+from grader.intake.received import Received
 
 Reply = tuple[str, str, str, bytes]  # (digest, student, recipient, message bytes)
 
@@ -29,8 +31,18 @@ class Thread:
     subject: str
 
     @classmethod
-    def of(cls, key: str, raw: bytes) -> Thread:
-        headers = email.parser.BytesHeaderParser(policy=email.policy.default).parsebytes(raw)
+    def of(cls, key: str, received: Received) -> Thread:
+        """The thread of a message read already."""
+        return cls._from(key, received.message)
+
+    @classmethod
+    def read(cls, key: str, raw: bytes) -> Thread:
+        """The thread of a stored message, its headers read (its replies after a restart)."""
+        parser = email.parser.BytesHeaderParser(policy=email.policy.default)
+        return cls._from(key, parser.parsebytes(raw))
+
+    @classmethod
+    def _from(cls, key: str, headers: Message) -> Thread:
         references = tuple(str(headers.get("References", "")).split())
         return cls(
             key, str(headers.get("Message-ID", "")).strip(), references, headers["Subject"] or ""

@@ -21,25 +21,25 @@ from grader.course.config import Course
 from grader.course.request_book import OUTSIDE, Request, RequestBook
 from grader.course.request_intake import HAND_IN, Reply, Taken, take_reply
 from grader.course.request_reading import NOT_A_REQUEST, REQUEST
-from grader.intake.common import DEFAULT_LIMITS, Rejected
-from grader.intake.mail import read_letter
-from grader.intake.reply_text import reply_facts
+from grader.intake.received import Received
 from grader.watch import replies
 from grader.watch import request_texts as texts
 from grader.watch.handins import Context, Handled, is_automatic
 from grader.watch.replies import Thread
 
-Handler = Callable[[str, bytes, Context], Handled]
+Handler = Callable[[str, Received, Context], Handled]
 
 
-def handle_reply(key: str, raw: bytes, context: Context, out: Path, handle: Handler) -> Handled:
-    """``raw`` as the watch takes it: a regrade request, or ``handle``'s hand-in or else."""
-    taken = None if is_automatic(raw) else _take(raw, context, out)
+def handle_reply(
+    key: str, received: Received, context: Context, out: Path, handle: Handler
+) -> Handled:
+    """A message as the watch takes it: a regrade request, or ``handle``'s hand-in or else."""
+    taken = None if is_automatic(received) else _take(received, context, out)
     if taken is None:
-        return handle(key, raw, context)
-    thread = Thread.of(key, raw)
+        return handle(key, received, context)
+    thread = Thread.of(key, received)
     if taken.verdict == HAND_IN:
-        handled = handle(key, raw, context)
+        handled = handle(key, received, context)
         if handled.jobs or handled.replies:
             text = texts.reply_hand_in_text(context.course.title)
             handled.replies.append(_reply(context, taken, thread, "reply-hand-in", text))
@@ -53,13 +53,9 @@ def handle_reply(key: str, raw: bytes, context: Context, out: Path, handle: Hand
     return Handled(taken.outcome() + ": asked which part", [], [answer])
 
 
-def _take(raw: bytes, context: Context, out: Path) -> Taken | None:
-    try:
-        letter = read_letter(raw, DEFAULT_LIMITS)
-    except Rejected:
-        return None
-    facts = reply_facts(raw, letter.text, letter.html)
-    if facts is None:
+def _take(received: Received, context: Context, out: Path) -> Taken | None:
+    letter, facts = received.letter, received.reply
+    if letter is None or facts is None:
         return None
     reply = Reply(letter.identity, letter.address, letter.sent_at, facts, bool(letter.attachments))
     return take_reply(context.course, out, context.projects, context.roster, reply)

@@ -1,8 +1,8 @@
-"""Where the watch stages what it handles (the messages it collects, the notebooks its graders
-read): ``OUT/.watch-staging/<one folder per running watch>``, each locked while its watch runs.
-A watch that ends as it should removes its own; one killed (SIGKILL, the OOM killer, a power
-cut) cannot, so each watch, as it starts, removes every folder whose lock is free: the lock of a
-killed process is released by the kernel, never by chance."""
+"""Where the watch stages what it handles (the notebooks its graders read; the messages it
+collects are read in memory, once): ``OUT/.watch-staging/<one folder per running watch>``, each
+locked while its watch runs. A watch that ends as it should removes its own; one killed (SIGKILL,
+the OOM killer, a power cut) cannot, so each watch, as it starts, removes every folder whose lock
+is free: the lock of a killed process is released by the kernel, never by chance."""
 
 from __future__ import annotations
 

@@ -176,6 +176,13 @@ class WatchBook:
         )
         return [Job(*row) for row in rows]
 
+    def queued_keys(self) -> set[str]:
+        """The messages with a grading still queued."""
+        rows = self.db.execute(
+            "SELECT DISTINCT message_key FROM watch_jobs WHERE status = 'queued'"
+        )
+        return {row[0] for row in rows}
+
     def next_due(self) -> str | None:
         row = self.db.execute(
             "SELECT MIN(not_before) FROM watch_jobs WHERE status = 'queued'"

@@ -1,5 +1,6 @@
-"""The LTI commands: ``grader lti init|check``, ``grader roster --from-lti`` and the
-``--push lti`` of ``grader final``: flags in, one stage call, a summary out."""
+"""``grader lti init|check``, and what the LTI commands share: the session with the LMS, and
+the ``--push lti`` of ``grader final`` (``grader roster --from-lti`` is
+:mod:`grader.course.lti.roster_command`): flags in, one stage call, a summary out."""
 
 from __future__ import annotations
 
@@ -11,14 +12,16 @@ from typing import TYPE_CHECKING
 from grader.course.config import Course, load_course
 from grader.course.final import FinalGrade
 from grader.course.lti.platform import FIELD_HELP
-from grader.errors import UserError
+from grader.course.options import add_common, course_file
 
 if TYPE_CHECKING:  # imported where used: PyJWT and cryptography are the instructor's extra
     from grader.course.lti.client import Session
 
 
-def add_lti_parser(command, add_common) -> None:  # noqa: ANN001 - cli.py's helpers
-    parser = command("lti", cli_lti, "Register the grader with an LMS over LTI 1.3.")
+HELP = "Register the grader with an LMS over LTI 1.3."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     init = actions.add_parser(
         "init",
@@ -33,16 +36,6 @@ def add_lti_parser(command, add_common) -> None:  # noqa: ANN001 - cli.py's help
         "check", help="ask the LMS for a token and count its members and line items"
     )
     add_common(check)
-
-    roster = command("roster", cli_roster, "Write roster.csv from the LMS's members (LTI NRPS).")
-    roster.add_argument(
-        "--from-lti",
-        action="store_true",
-        required=True,
-        help="read the course's members from the LMS registered with `grader lti init`",
-    )
-    roster.add_argument("--dry-run", action="store_true", help="list the changes, write nothing")
-    add_common(roster)
 
 
 def add_push_arguments(parser: argparse.ArgumentParser) -> None:
@@ -63,9 +56,7 @@ def add_push_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _course(args: argparse.Namespace) -> Course:
-    from grader.course.options import course_file
-
+def course_of(args: argparse.Namespace) -> Course:
     return load_course(course_file(args))
 
 
@@ -79,10 +70,10 @@ def session_for(course: Course) -> Session:
     return Session(lms, key, str(folder / registration.JWKS_FILE))
 
 
-def cli_lti(args: argparse.Namespace) -> int:
+def cli(args: argparse.Namespace) -> int:
     from grader.course.lti import members, platform, push, registration
 
-    course = _course(args)
+    course = course_of(args)
     folder = course.lti_dir
     if args.action == "check":
         session = session_for(course)
@@ -112,36 +103,6 @@ def cli_lti(args: argparse.Namespace) -> int:
         flags = " ".join(f"--{name.replace('_', '-')} ..." for name in missing)
         print(f"Then store what the LMS gives back: grader lti init {flags}")
     print(f"wrote {platform_path}" + ("" if missing else " (complete: try `grader lti check`)"))
-    return 0
-
-
-def cli_roster(args: argparse.Namespace) -> int:
-    from grader.course.lti import members
-
-    course = _course(args)
-    session = session_for(course)
-    found, left_out = members.fetch_members(session)
-    if not found:
-        raise UserError(
-            f"the LMS lists no active students or staff at {session.platform.memberships_url}"
-        )
-    change = members.plan_roster(course.roster(), found)
-    for line in members.describe(change):
-        print(line)
-    for why in left_out:
-        print(f"  left out: {why}")
-    if not (change.added or change.changed or change.removed):
-        print(f"{course.roster_path}: no change ({len(change.people)} people)")
-        return 0
-    if args.dry_run:
-        print(f"would write {course.roster_path}: run again without --dry-run")
-        return 0
-    roster = members.write_roster(course.roster_path, change.people)
-    print(
-        f"wrote {course.roster_path}: {len(roster.students)} students, {len(roster.staff)} "
-        f"staff ({len(change.added)} added, {len(change.changed)} changed, "
-        f"{len(change.removed)} removed)"
-    )
     return 0
 
 
