@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from grader.course.book import BOOK_NAME, CourseBook
 from grader.web import studentfiles
-from grader.web.app import Dashboard
+from grader.web.dashboard import Dashboard
 
 # A student's file may show itself, never run anything or load anything.
 FILE_HEADERS = {"Content-Security-Policy": studentfiles.SANDBOX_CSP}

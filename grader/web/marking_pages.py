@@ -18,7 +18,7 @@ from grader.errors import UserError
 from grader.limits import WEB
 from grader.roster import Person
 from grader.web import inputs, studentfiles
-from grader.web.app import Dashboard
+from grader.web.dashboard import Dashboard
 from grader.web.inputs import BadRequest, Posted
 
 NO_CHECKS = (
