@@ -131,9 +131,9 @@ def cli_marks(args: argparse.Namespace) -> int:
         if args.action == "history":
             student = marks.roster_student(roster, args.student) or args.student
             for mark in book.mark_history(student):
-                points = "-" if mark.points is None else f"{mark.points:g}"
+                shown = "-" if mark.points is None else f"{mark.points:g}"
                 print(
-                    f"{mark.marked_at[:16]}  {mark.component}  {mark.criterion}: {points}  "
+                    f"{mark.marked_at[:16]}  {mark.component}  {mark.criterion}: {shown}  "
                     f"by {mark.marked_by} ({mark.source})  {mark.comment}"
                 )
             return 0
@@ -167,8 +167,8 @@ def cli_marks(args: argparse.Namespace) -> int:
         changes = marks.import_csv(book, projects, roster, path, by=args.by or getpass.getuser())
         pages.refresh_checks_pages(out, projects, book)
     for change in changes:
-        points = "cleared" if change.points is None else f"{change.points:g}"
-        print(f"  {change.student} {change.component} {change.criterion}: {points}")
+        shown = "cleared" if change.points is None else f"{change.points:g}"
+        print(f"  {change.student} {change.component} {change.criterion}: {shown}")
     print(f"applied {len(changes)} changed marks from {path} to {out / BOOK_NAME}")
     return 0
 

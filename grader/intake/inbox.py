@@ -7,6 +7,7 @@ two addresses) are read as one: their items' sources are then prefixed with the 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import mailbox
 from collections.abc import Callable, Sequence
@@ -43,6 +44,7 @@ def _read_outlook_msg(path: Path, source: str, settings: Settings) -> Parcel:
     data = _capped_bytes(path, settings)
     try:
         import extract_msg
+        from extract_msg.msg_classes import MessageBase
     except ImportError:
         raise Rejected(
             "an Outlook .msg file, and the extract-msg package that reads them is not "
@@ -50,6 +52,8 @@ def _read_outlook_msg(path: Path, source: str, settings: Settings) -> Parcel:
         ) from None
     try:
         with extract_msg.openMsg(data) as outlook:
+            if not isinstance(outlook, MessageBase):  # a contact or a task: no mail in it
+                raise TypeError(f"{type(outlook).__name__} is not a mail message")
             message = outlook.asEmailMessage()
             if not message["Subject"] and outlook.subject:  # headers made from properties
                 message["Subject"] = outlook.subject
@@ -88,7 +92,7 @@ def _mbox_items(path: Path, name: str, settings: Settings) -> list[Item]:
         return read_message(raw, source, settings, _envelope_time(from_line))
 
     return [
-        Item(f"{name}#{n}", lambda k=key, n=n: read(k, f"{name}#{n}"))
+        Item(f"{name}#{n}", functools.partial(read, key, f"{name}#{n}"))
         for n, key in enumerate(box.keys(), 1)
     ]
 
