@@ -18,6 +18,8 @@ import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from grader.errors import UserError
+
 # The repository's example data (not shipped in the wheel): the demo runs from a checkout.
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 DEMO_SEED = 2026  # fixed, so the demo prints the same table every time
@@ -27,6 +29,8 @@ def _figure(out: Path) -> Path:
     """The shipped example report's figure, made by its own script (examples/report/)."""
     script = EXAMPLES / "report" / "gradient_flow.py"
     spec = importlib.util.spec_from_file_location("example_report_figure", script)
+    if spec is None or spec.loader is None:  # only for a path that is not a Python file
+        raise UserError(f"{script} is not a Python script: the demo runs from a checkout")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.make_figure(out)
@@ -67,6 +71,7 @@ def grade_samples(out: Path, course: Path) -> Path:
     bugs, untouched stubs, ...); print a summary table per assignment."""
     from grader.assignment import load_config
     from grader.grading.command import grade
+    from grader.grading.summary import summary_table
 
     graded = out / "graded"
     shutil.rmtree(graded, ignore_errors=True)  # a re-run grades afresh, with no history
@@ -77,7 +82,7 @@ def grade_samples(out: Path, course: Path) -> Path:
         config = load_config(folder)
         print(f"-- {config.name}: {config.title} ({len(samples)} sample submissions)")
         rows = grade(samples, folder, graded / config.name, seed=DEMO_SEED)
-        print(grade.summary_table(rows, [f.name for f in config.functions]))
+        print(summary_table(rows, [f.name for f in config.functions]))
         print(
             f"wrote {graded / config.name / 'grades.csv'} and a results.json and feedback.html"
             f" per student, e.g. {graded / config.name / rows[0].student / 'feedback.html'}\n"
@@ -99,8 +104,9 @@ def project_report(out: Path, figure: Path) -> Path:
     return pdf
 
 
-def bundle_and_collect(out: Path) -> Path:
-    """Two sample students build their reports and bundles; the instructor collects them."""
+def bundle_and_collect(out: Path) -> Path | None:
+    """Two sample students build their reports and bundles; the instructor collects them; the
+    merged PDF of every hand-in (None when no student was collected)."""
     from grader import bundle, intake, report
 
     shutil.rmtree(out / "bundles", ignore_errors=True)

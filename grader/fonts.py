@@ -22,7 +22,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Paragraph, XPreformatted
+from reportlab.platypus import Flowable, Paragraph, XPreformatted
 
 from grader.errors import UserError
 
@@ -125,21 +125,22 @@ class Fonts:
                     f"the font {family.regular} is missing: install the Debian packages "
                     f"fonts-noto-core and fonts-dejavu-core (make system-deps)."
                 )
-            names = {}
-            for style, path, bold, italic in (
+            names: dict[str, str | None] = {}
+            for style, path, is_bold, is_italic in (
                 ("", family.regular, False, False),
                 ("-Bold", family.bold, True, False),
                 ("-Italic", family.italic, False, True),
                 ("-BoldItalic", family.bold_italic, True, True),
             ):
-                names[style] = f"GR-{family.name}{style}" if path and path.is_file() else None
-                if names[style]:
-                    font = TTFont(names[style], str(path))
+                name = f"GR-{family.name}{style}" if path and path.is_file() else None
+                names[style] = name
+                if name:
+                    font = TTFont(name, str(path))
                     pdfmetrics.registerFont(font)
-                    self._faces[names[style]] = (family, bold, italic)
+                    self._faces[name] = (family, is_bold, is_italic)
                     if not style:
                         self._coverage[family.name] = frozenset(font.face.charToGlyph)
-            regular = names[""]
+            regular = f"GR-{family.name}"  # registered: its file is there (checked above)
             bold = names["-Bold"] or regular
             italic = names["-Italic"] or regular
             pdfmetrics.registerFontFamily(
@@ -240,7 +241,7 @@ def shaped(style: ParagraphStyle) -> ParagraphStyle:
     return ParagraphStyle(f"{style.name}-shaped", parent=style, shaping=1)
 
 
-class _ActualText:
+class _ActualText(Flowable):
     """Makes a shaped paragraph's PDF text the text it was made from. Shaping draws glyphs that
     map back to no character (a Devanagari conjunct, a reph) and vowel signs before the consonant
     they follow, so without this a PDF reader would extract अनया शमा for अनन्या शर्मा."""
@@ -305,7 +306,7 @@ def code_block(code: str, style: ParagraphStyle, width: float) -> XPreformatted:
     backColor shades the block."""
     primary, bold, italic = fonts().face_of(style.fontName)
     columns = max(20, int(width / pdfmetrics.stringWidth("0", style.fontName, style.fontSize)))
-    lines = []
+    lines: list[str] = []
     for line in code.expandtabs(4).splitlines() or [""]:
         lines.extend(line[i : i + columns] for i in range(0, max(len(line), 1), columns))
     code = "\n".join(lines)

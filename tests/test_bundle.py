@@ -8,6 +8,7 @@ import json
 import shutil
 import subprocess
 import zipfile
+from datetime import datetime
 from pathlib import Path
 
 import nbformat
@@ -83,7 +84,7 @@ def test_bundle_writes_the_zip_with_manifest_and_checksums(tmp_path: Path) -> No
         "dataset_link": None,
     }
     assert manifest["files"] == {name: d for name, d in digests.items() if name != "manifest.json"}
-    assert bundle.datetime.fromisoformat(manifest["created"]).tzinfo is not None
+    assert datetime.fromisoformat(manifest["created"]).tzinfo is not None
     # Nothing but the two outputs is left in the output folder (no staging leftovers).
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["CS21B001.pdf", "CS21B001.zip"]
 

@@ -1,4 +1,4 @@
-"""grader/limits.py is the one place of every limit: the sandbox sees its values, derived values
+"""grader/limits/ is the one place of every limit: the sandbox sees its values, derived values
 follow their source, nothing can change them at run time, and no module keeps a limit of its own."""
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ from grader.web.regrade import regrade_timeout
 
 REPO = Path(__file__).resolve().parents[1]
 GRADER = REPO / "grader"
+LIMITS = GRADER / "limits"
 GENERATED = sandbox_limits.SANDBOX_COPY
 # Names of a numeric constant that say it is a limit: a bound, a duration, a size or a count of
-# things at once. Any such constant outside grader/limits.py is a limit kept out of sight.
+# things at once. Any such constant outside grader/limits/ is a limit kept out of sight.
 LIMIT_NAME = re.compile(
     r"(^_?max_|_max_|^_?min_|limit|timeout|_s$|_seconds$|_bytes$|_chars$|_mb$|_kept$|attempts"
     r"|threads$|workers$|per_hour|interval|pixels$|_lines$|rounds$|_port$|^port$)",
@@ -32,7 +33,7 @@ LIMIT_NAME = re.compile(
 )
 # Numeric constants named like limits that are not limits of the grader, and why.
 NOT_LIMITS = {
-    # generated from grader/limits.py (see test_the_sandbox_copy_is_what_limits_generates)
+    # generated from grader.limits (see test_the_sandbox_copy_is_what_limits_generates)
     **{(GENERATED, name): "generated" for name in sandbox_limits.SANDBOX_NAMES},
     # where a plot's axis is clipped, so that a returned 1e308 still draws: a drawing's scale
     (GRADER / "feedback" / "figure.py", "PLOT_LIMIT"): "a plot's scale",
@@ -76,13 +77,11 @@ def test_no_module_but_limits_keeps_a_limit_of_its_own():
     kept = [
         f"{path.relative_to(REPO)}:{line}: {name}"
         for path in sorted(GRADER.rglob("*.py"))
-        if path != GRADER / "limits.py"
+        if LIMITS not in path.parents
         for name, line in _numeric_limits(path)
         if (path, name) not in NOT_LIMITS
     ]
-    assert not kept, "limits defined outside grader/limits.py (move them there):\n" + "\n".join(
-        kept
-    )
+    assert not kept, "limits defined outside grader/limits/ (move them there):\n" + "\n".join(kept)
 
 
 def test_the_scan_sees_a_limit_written_the_old_way(tmp_path):
@@ -96,8 +95,50 @@ def test_the_scan_sees_a_limit_written_the_old_way(tmp_path):
 def test_the_sandbox_copy_is_what_limits_generates():
     assert GENERATED.read_text() == sandbox_limits.sandbox_copy_text(), (
         "grader/engine/gradersandbox/limits.py is stale: "
-        "run `python -m grader.limits --write-sandbox-copy`"
+        "run `python -m grader.engine.sandbox_limits`"
     )
+
+
+def test_the_limits_import_nothing_of_the_engine():
+    """The sandbox's copy is written by the engine's own module: limits is below the engine,
+    even in a function."""
+    sources = {
+        Path(module.__file__)
+        for name, module in sys.modules.items()
+        if (name == "grader.limits" or name.startswith("grader.limits.")) and module.__file__
+    }
+    imported = [
+        f"{path.relative_to(REPO)}:{node.lineno}: {name}"
+        for path in sorted(sources)
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        for name in (
+            [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module]
+        )
+        if name and name.startswith("grader.engine")
+    ]
+    assert sources and not imported, "\n".join(imported)
+
+
+def test_every_limit_says_why():
+    """Each field has its reason in a comment, which the docs' reference of limits shows."""
+    sys.path.insert(0, str(REPO / "docs" / "_ext"))
+    try:
+        from grader_reference import field_comments
+    finally:
+        sys.path.remove(str(REPO / "docs" / "_ext"))
+    silent = [
+        f"{name}.{field.name}"
+        for name, group in limits.GROUPS.items()
+        for field in dataclasses.fields(group)
+        if not field_comments(type(group)).get(field.name)
+    ]
+    assert not silent, "limits without a reason comment:\n" + "\n".join(silent)
+
+
+def test_the_old_flag_says_where_the_sandbox_copy_is_written(capsys):
+    assert limits.main(["--write-sandbox-copy"]) == 2
+    assert "python -m grader.engine.sandbox_limits" in capsys.readouterr().err
 
 
 def test_every_limit_is_frozen():

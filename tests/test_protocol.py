@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from grader.engine.gradersandbox import protocol, syscalls, wire
+from grader.engine.gradersandbox import messages, protocol, syscalls, wire
 from grader.engine.gradersandbox.protocol import (
     Call,
     CallError,
@@ -160,7 +160,7 @@ def test_a_reader_returns_its_pipes_message_or_raises_wire_error(pipe, kind, val
         got = read(Frame(kind, value))
     except WireError:
         return
-    assert isinstance(got, tuple) and type(got).__module__ == protocol.__name__
+    assert isinstance(got, tuple) and type(got).__module__ == messages.__name__
 
 
 NAMES = st.sampled_from([*WATCHED, "os.system"])

@@ -5,12 +5,13 @@ cause: a fresh run of the grader's own notebook is sealed, so the sandbox works.
 
 from __future__ import annotations
 
+import functools
 import time
 
 import pytest
 from test_red_team import attack, grade
 
-from grader.engine import seal_blame
+from grader.engine import fresh_run_problem, seal_blame
 from grader.engine.gradersandbox import seal
 from grader.engine.results import Limits
 from grader.engine.run import Run
@@ -82,7 +83,7 @@ def test_a_seal_a_fresh_run_cannot_make_either_is_the_graders_fault():
     run = Run(limits, None, time.monotonic(), None)
     try:
         run.seal_refused("the probe process did not start: [Errno 1] Operation not permitted")
-        blame_the_seal(run, limits, None, ())
+        blame_the_seal(run, functools.partial(fresh_run_problem, limits))
     finally:
         run.close()
     assert run.grader_fault is not None
@@ -97,7 +98,7 @@ def test_the_fresh_run_not_sealed_either_is_the_graders_fault_without_another_ru
     seal_blame._trying.fresh_run = True  # as while the fresh run is made
     try:
         run.seal_refused("the probe process did not start: [Errno 1] seccomp filter")
-        blame_the_seal(run, limits, None, ())
+        blame_the_seal(run, functools.partial(fresh_run_problem, limits))
     finally:
         seal_blame._trying.fresh_run = False
         run.close()

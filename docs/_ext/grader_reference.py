@@ -7,7 +7,7 @@ replaced by the Markdown this module makes for NAME:
 - ``toml:FILE``: every key of a course file (``course.toml``, ``assignment.toml``, ...), from the
   declarations the readers use (``grader/course/keys.py``, ``grader/assignment/keys.py``), a
   heading per table (``toml:FILE:2`` for second-level headings; third-level by default);
-- ``limits``: every limit and default of ``grader/limits.py``, with the reason its comment gives.
+- ``limits``: every limit and default of ``grader/limits/``, with the reason its comment gives.
 
 An unknown NAME fails the build.
 """
@@ -165,7 +165,7 @@ def _toml_files() -> dict[str, object]:
 
 
 def field_comments(cls: type) -> dict[str, str]:
-    """Each field's reason, as ``grader/limits.py`` writes it: the comment on the field's line,
+    """Each field's reason, as ``grader/limits/`` writes it: the comment on the field's line,
     or the comment lines just above it."""
     source = inspect.getsource(cls)
     comments: dict[int, str] = {}
@@ -201,7 +201,7 @@ def _shown(value: object) -> str:
 
 
 def limits_markdown() -> str:
-    """A section per group of ``grader/limits.py``: its docstring, then each field with its
+    """A section per group of ``grader/limits/``: its docstring, then each field with its
     value and reason."""
     from grader import limits
 

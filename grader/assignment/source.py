@@ -21,6 +21,7 @@ from IPython.core.inputtransformer2 import TransformerManager
 
 from grader.assignment import instructor, written
 from grader.assignment.config import CONFIG_NAME, AssignmentConfig
+from grader.assignment.source_notebook import describe_cell, read_notebook
 from grader.errors import UserError
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -40,19 +41,6 @@ class SourcePlan:
     withheld: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
     answer_cells: frozenset[int] = frozenset()
     written: tuple[written.WrittenQuestion, ...] = ()
-
-
-def describe_cell(path: Path, index: int, cell: nbformat.NotebookNode) -> str:
-    first = next((line.strip() for line in cell.source.splitlines() if line.strip()), "")
-    first = first if len(first) <= 50 else first[:47] + "..."
-    return f'{path}, cell {index + 1} ({cell.cell_type}, starts "{first}")'
-
-
-def read_notebook(path: Path) -> nbformat.NotebookNode:
-    try:
-        return nbformat.read(path, as_version=4)
-    except Exception as error:  # nbformat raises several unrelated types for bad JSON
-        raise UserError(f"{path} is not a readable Jupyter notebook: {error}") from None
 
 
 def has_solution_markers(text: str) -> bool:

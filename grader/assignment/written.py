@@ -34,6 +34,7 @@ import nbformat
 from nbformat.v4 import new_markdown_cell
 
 from grader.assignment.config import AssignmentConfig
+from grader.assignment.source_notebook import describe_cell, read_notebook
 from grader.errors import UserError
 
 ANSWER_STUB = "YOUR ANSWER HERE"
@@ -171,8 +172,6 @@ def _question_id(value: object, where: str) -> str:
 def written_questions(notebook: nbformat.NotebookNode, path: Path) -> tuple[WrittenQuestion, ...]:
     """The written answers of a source notebook, in order; UserError naming the cell when one
     is malformed or two share an id."""
-    from grader.assignment.source import describe_cell
-
     found: dict[str, WrittenQuestion] = {}
     for index, cell in enumerate(notebook.cells):
         if not is_written(cell):
@@ -242,8 +241,6 @@ def questions_of(config: AssignmentConfig) -> tuple[WrittenQuestion, ...]:
 
 @functools.lru_cache(maxsize=16)
 def _questions_of(source: Path, _mtime: float) -> tuple[WrittenQuestion, ...]:
-    from grader.assignment.source import read_notebook
-
     return written_questions(read_notebook(source), source)
 
 

@@ -15,12 +15,15 @@ during a run), ``notebook`` (reading cells), ``warm`` (the warm processes), ``ch
 pipes), ``run`` (one submission's steps), ``exhaustion`` (what a run used up), ``transcript``
 (kept output), ``gradersandbox`` (the code that runs inside), ``shown_runtime`` and
 ``shown_base`` (the runtime as the sandbox shows it), ``seal_blame`` (whose fault a seal that
-failed is), ``fontlist`` (matplotlib's font list, made
+failed is), ``trial`` and ``trial_notebook`` (the grader's own notebook, run before the first
+submission and after a seal that failed), ``fontlist`` (matplotlib's font list, made
 once per runtime).
 """
 
 from __future__ import annotations
 
+import functools
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -40,6 +43,7 @@ from grader.engine.results import (
 )
 from grader.engine.run import Run
 from grader.engine.seal_blame import blame_the_seal
+from grader.engine.trial_notebook import TRIAL_CALLS, trial_problem, write_trial_notebook
 from grader.engine.walls import SandboxUnavailable
 from grader.limits import FORBIDDEN
 
@@ -57,6 +61,7 @@ __all__ = [
     "RunResult",
     "SandboxUnavailable",
     "check_sandbox",
+    "fresh_run_problem",
     "read_code_cells",
     "read_notebook",
     "run_submission",
@@ -173,7 +178,13 @@ def run_submission(
         finally:
             run.close()
     if run.seal_refusal is not None and run.grader_fault is None:
-        blame_the_seal(run, limits, Path(runtime) if runtime else None, shared_cells)
+        fresh_run = functools.partial(
+            fresh_run_problem,
+            limits,
+            runtime=Path(runtime) if runtime else None,
+            shared_cells=shared_cells,
+        )
+        blame_the_seal(run, fresh_run)
     status, reason = run.verdict()
     return RunResult(
         status,
@@ -188,6 +199,19 @@ def run_submission(
         run.grader_fault,
         PhaseTimes(**timer.seconds),
     )
+
+
+def fresh_run_problem(
+    limits: Limits, *, runtime: Path | None = None, shared_cells: Sequence[str] = ()
+) -> str | None:
+    """What went wrong running the grader's trial notebook in a fresh sandbox with ``limits``;
+    None when it ran, was sealed and answered right (see :mod:`grader.engine.trial`)."""
+    with tempfile.TemporaryDirectory(prefix="grader-trial-") as folder:
+        notebook = write_trial_notebook(Path(folder))
+        result = run_submission(
+            notebook, TRIAL_CALLS, limits, runtime=runtime, shared_cells=shared_cells
+        )
+    return trial_problem(result)
 
 
 class _PhaseTimer:

@@ -16,18 +16,15 @@ import os
 import signal
 import time
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
-from grader.engine.channel import Gone, write_whole
+from grader.engine.channel import Channel, Gone, write_whole
 from grader.engine.gradersandbox import protocol, wire
 from grader.engine.gradersandbox.wire import Value
 from grader.engine.results import ProbeOutcome
-from grader.limits import ENGINE, REPLIES
-
-if TYPE_CHECKING:
-    from grader.engine.run import Run
+from grader.limits import ENGINE, REPLIES, RunLimits
 
 __all__ = ["ProbeSession"]
 StandInTables = Mapping[str, Sequence[tuple[tuple, object]]] | None
@@ -41,10 +38,27 @@ SEALED = (
 )
 
 
+class ProbedRun(Protocol):
+    """What a probe session needs of its run (:class:`grader.engine.run.Run`, which imports
+    this module): its pipes, limits and time left, and where a call's outcome is kept."""
+
+    channel: Channel
+    limits: RunLimits
+    forbidden_calls: list[str]
+
+    def left(self) -> float: ...
+
+    def seal_refused(self, why: str) -> None: ...
+
+    def patch_note(self) -> str: ...
+
+    def keep(self, outcome: ProbeOutcome, size: int) -> ProbeOutcome: ...
+
+
 class ProbeSession:
     """One probe process: calls go down its own pipes, replies come up them."""
 
-    def __init__(self, run: Run, label: str):
+    def __init__(self, run: ProbedRun, label: str):
         self.run, self.label = run, label
         self.pid: int | None = None
         self.broken: str | None = None

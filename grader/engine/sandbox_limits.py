@@ -1,11 +1,13 @@
 """The sandbox's copy of :mod:`grader.limits`: which of its values the sandbox's own code reads,
 and the text of ``gradersandbox/limits.py`` that holds them as plain constants (the sandbox
 imports only the standard library, from a read-only copy, so it cannot import grader.limits).
-``python -m grader.limits --write-sandbox-copy`` writes it; tests/test_limits.py fails when it
-is stale."""
+``python -m grader.engine.sandbox_limits`` writes it (in a checkout, after editing a limit it
+names); tests/test_limits.py fails when it is stale. The engine writes its own copy so that
+grader.limits imports nothing of the engine."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from grader.limits import GROUPS
@@ -31,10 +33,10 @@ SANDBOX_NAMES = {
 def sandbox_copy_text() -> str:
     """The text of ``gradersandbox/limits.py``: the values above, as plain constants."""
     lines = [
-        '"""The sandbox\'s limits, generated from grader/limits.py by `python -m grader.limits',
-        "--write-sandbox-copy`: do not edit. The sandbox imports only the standard library, so it",
-        "reads them here; tests/test_limits.py fails when this copy is not what grader/limits.py",
-        'generates."""',
+        '"""The sandbox\'s limits, generated from grader.limits by `python -m',
+        "grader.engine.sandbox_limits`: do not edit. The sandbox imports only the standard",
+        "library, so it reads them here; tests/test_limits.py fails when this copy is not what",
+        'grader.engine.sandbox_limits generates."""',
         "",
     ]
     for name, (group, field) in SANDBOX_NAMES.items():
@@ -44,6 +46,10 @@ def sandbox_copy_text() -> str:
 
 
 def write_sandbox_copy() -> Path:
-    """Write the sandbox's copy (in a checkout, after editing grader/limits.py); its path."""
+    """Write the sandbox's copy (in a checkout, after editing grader.limits); its path."""
     SANDBOX_COPY.write_text(sandbox_copy_text())
     return SANDBOX_COPY
+
+
+if __name__ == "__main__":
+    print(f"wrote {write_sandbox_copy()}", file=sys.stderr)

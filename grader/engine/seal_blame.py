@@ -14,10 +14,8 @@ from __future__ import annotations
 import errno
 import re
 import threading
-from collections.abc import Sequence
-from pathlib import Path
+from collections.abc import Callable
 
-from grader.engine.results import Limits
 from grader.engine.run import Run
 
 # Set in a thread while it makes the fresh run, whose own seal failing is the grader's fault.
@@ -34,20 +32,17 @@ _CAUSES = {
 }
 
 
-def blame_the_seal(
-    run: Run, limits: Limits, runtime: Path | None, shared_cells: Sequence[str]
-) -> None:
+def blame_the_seal(run: Run, fresh_run_problem: Callable[[], str | None]) -> None:
     """Once ``run`` ended with a seal refused: a fault of the grader if a fresh trial run
-    fails too, else the submission's, said in words a student can act on."""
-    from grader.engine import trial  # it runs submissions itself, through grader.engine
-
+    (``fresh_run_problem``: what went wrong in it, or None) fails too, else the submission's,
+    said in words a student can act on."""
     refusal = run.seal_refusal or ""
     if getattr(_trying, "fresh_run", False):  # this is the fresh run, and it was not sealed
         run.fault(refusal)
         return
     _trying.fresh_run = True
     try:
-        problem = trial.fresh_run_problem(limits, runtime=runtime, shared_cells=shared_cells)
+        problem = fresh_run_problem()
     except Exception as error:  # the grader's own notebook cannot run: not the student's doing
         problem = f"{type(error).__name__}: {error}"
     finally:

@@ -10,21 +10,14 @@ of its own."""
 
 from __future__ import annotations
 
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-import nbformat
-import numpy as np
-
-from grader.engine import run_submission
-from grader.engine.results import Limits, ProbeCall, RunResult
+from grader.engine import fresh_run_problem
+from grader.engine.results import Limits
 from grader.engine.runtime_cache import runtime_cache
 from grader.errors import UserError
-
-_CELL = "import numpy as np\n\n\ndef grader_trial(x):\n    return np.asarray(x) * 2.0\n"
-_INPUT = np.arange(3.0)
 
 
 def _advice(runtime: Path | None) -> str:
@@ -67,34 +60,3 @@ def check(
             f"the grader could not run its trial notebook: {problem}. {_advice(runtime)}"
         )
     return time.monotonic() - started
-
-
-def fresh_run_problem(
-    limits: Limits, *, runtime: Path | None = None, shared_cells: Sequence[str] = ()
-) -> str | None:
-    """What went wrong running the trial notebook in a fresh sandbox with ``limits``; None
-    when it ran, was sealed and answered right."""
-    with tempfile.TemporaryDirectory(prefix="grader-trial-") as folder:
-        notebook = Path(folder) / "trial.ipynb"
-        cell = nbformat.v4.new_code_cell(_CELL)
-        nbformat.write(nbformat.v4.new_notebook(cells=[cell]), notebook)
-        calls = [ProbeCall("grader_trial", (_INPUT,))]
-        result = run_submission(notebook, calls, limits, runtime=runtime, shared_cells=shared_cells)
-    return _problem(result)
-
-
-def _problem(result: RunResult) -> str | None:
-    """What went wrong with the trial run, or None."""
-    if result.grader_fault is not None:
-        return result.grader_fault
-    if result.status != "completed":
-        return f"{result.status}: {result.reason}"
-    if result.cell_errors:
-        error = result.cell_errors[0]
-        return f"its cell raised {error.ename}: {error.evalue}"[:500]
-    outcome = result.probes[0]
-    if outcome.error is not None:
-        return f"its call failed: {outcome.error}"
-    if not isinstance(outcome.value, np.ndarray) or not np.array_equal(outcome.value, _INPUT * 2):
-        return "its call came back with a wrong value"
-    return None

@@ -9,6 +9,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -37,7 +38,7 @@ def _size(value: object) -> int:
         return sum(_size(v) for v in value.values())
     if isinstance(value, tuple | list):
         return sum(_size(v) for v in value)
-    return int(np.size(value))
+    return int(np.asarray(value).size)
 
 
 def smallest_failing(result: FunctionResult) -> CaseResult | None:
@@ -83,7 +84,8 @@ def _array(array: np.ndarray, before: str) -> str:
         return f"np.zeros({array.shape})"
     dtype = "" if array.dtype in (np.float64, np.int64, np.bool_) else f", dtype=np.{array.dtype}"
     if array.ndim == 0:
-        return f"np.array({_number(array[()])}{dtype})"
+        scalar = cast(np.generic, array[()])  # numpy's stubs type a 0-d array's item as an array
+        return f"np.array({_number(scalar)}{dtype})"
     return f"np.array({_nested(array, len(before) + len('np.array('))}{dtype})"
 
 

@@ -12,8 +12,12 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 from grader.forbidden.cells import MAIN, Piece, module_name, walked
+
+# What a bound name is: an expression, an imported dotted path, or unknown (None).
+SiteValue: TypeAlias = ast.expr | str | None
 
 
 @dataclass(frozen=True)
@@ -24,7 +28,7 @@ class Site:
     module: str
     piece: Piece
     node: ast.AST
-    value: ast.expr | str | None = None  # an expression, an imported dotted path, or unknown
+    value: SiteValue = None
     replaces: bool = False  # binds the name anew whenever its cell runs: earlier sites are dead
 
 
@@ -89,7 +93,7 @@ def _collect(
                 _collect(case.body, piece, space, runs)
 
 
-def _bindings(stmt: ast.stmt, runs: list[str]) -> Iterator[tuple[str, ast.AST, object]]:
+def _bindings(stmt: ast.stmt, runs: list[str]) -> Iterator[tuple[str, ast.AST, SiteValue]]:
     """``(name, node to scan, value)`` for every module-level name ``stmt`` binds or changes."""
     if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         yield stmt.name, stmt, None
@@ -121,7 +125,7 @@ def _bindings(stmt: ast.stmt, runs: list[str]) -> Iterator[tuple[str, ast.AST, o
         yield from _call_bindings(stmt.value, runs)
 
 
-def _call_bindings(call: ast.Call, runs: list[str]) -> Iterator[tuple[str, ast.AST, object]]:
+def _call_bindings(call: ast.Call, runs: list[str]) -> Iterator[tuple[str, ast.AST, SiteValue]]:
     """``table.update(...)``, ``setattr(obj, ...)``: the name they change; ``%run f.py``."""
     func = call.func
     if isinstance(func, ast.Attribute) and (root := root_name(func.value)):
@@ -174,13 +178,17 @@ def line_magic(call: ast.Call) -> tuple[str, str] | None:
         and isinstance(func.value.func, ast.Name)
         and func.value.func.id == "get_ipython"
         and len(call.args) >= 2
-        and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in call.args[:2])
     ):
-        return call.args[0].value, call.args[1].value
+        name, line = call.args[0], call.args[1]
+        if isinstance(name, ast.Constant) and isinstance(line, ast.Constant):
+            if isinstance(name.value, str) and isinstance(line.value, str):
+                return name.value, line.value
     return None
 
 
-def assigned(target: ast.expr, value: ast.expr | None = None) -> Iterator[tuple[str, object]]:
+def assigned(
+    target: ast.expr, value: ast.expr | None = None
+) -> Iterator[tuple[str, ast.expr | None]]:
     """``(name, value)`` for the names an assignment target binds; a subscript or attribute
     target (``cache["f"] = v``) changes its root name."""
     if isinstance(target, ast.Name):
@@ -219,4 +227,4 @@ def root_name(node: ast.expr, known: dict[int, str | None] | None = None) -> str
 
 def declared_global(node: ast.AST) -> set[str]:
     """The names a function (or any function nested in ``node``) declares ``global``."""
-    return {name for n in walked(node, ast.Global) for name in n.names}
+    return {name for n in walked(node, ast.Global) if isinstance(n, ast.Global) for name in n.names}

@@ -109,10 +109,10 @@ def _read_cell(
         elif name in WRITE_CELL_MAGICS:
             _read_written_file(index, arguments, body, pieces, unreadable)
         return  # %%bash, %%html, ...: not Python run in the kernel
-    tree, error = _parsed(source)
-    if error is not None:
+    tree = _parsed(source)
+    if isinstance(tree, Exception):
         what = "the code" if index is None else f"cell {index}"
-        unreadable.append(Unreadable(what, _syntax_problem(error, first_line)))
+        unreadable.append(Unreadable(what, _syntax_problem(tree, first_line)))
         return
     pieces.append(Piece(index, first_line, MAIN, None, tree))
 
@@ -120,12 +120,12 @@ def _read_cell(
 # Most cells of a class are the same text (the release's own cells, the grader-owned ones):
 # each is read once per grader process. The trees are shared, so nothing may change them.
 @small_answers
-def _parsed(source: str) -> tuple[ast.Module | None, Exception | None]:
+def _parsed(source: str) -> ast.Module | Exception:
     """The tree of a cell's Python as IPython runs it, or why Python refuses it."""
     try:
-        return ast.parse(_ipython().transform_cell(source)), None
+        return ast.parse(_ipython().transform_cell(source))
     except UNPARSEABLE as error:
-        return None, error
+        return error
 
 
 def walked(node: ast.AST, *kinds: type[ast.AST]) -> list[ast.AST]:

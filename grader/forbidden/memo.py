@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from grader.limits import FORBIDDEN
 
+K = TypeVar("K")  # a source text or an AST node
 T = TypeVar("T")
 _LINE = 80  # characters a line of code is counted as
 
@@ -36,13 +37,13 @@ def _size(key: object) -> int:
     return lines * _LINE + (getattr(last, "end_col_offset", 0) or 0)
 
 
-def small_answers(work: Callable[[object], T]) -> Callable[[object], T]:
+def small_answers(work: Callable[[K], T]) -> Callable[[K], T]:
     """``work`` with its answers kept for inputs (a source text or an AST node, compared by
     identity) no larger than the limits above, the least recently used dropped first."""
-    kept: OrderedDict[object, T] = OrderedDict()
+    kept: OrderedDict[K, T] = OrderedDict()
 
     @functools.wraps(work)
-    def cached(key):
+    def cached(key: K) -> T:
         if _size(key) > FORBIDDEN.memo_largest_chars:
             return work(key)
         try:

@@ -159,6 +159,7 @@ class Reach:
         :class:`ScanTimeout` past the scan's time (:data:`FORBIDDEN`'s ``reach_s``)."""
         if time.monotonic() > self._deadline:
             raise ScanTimeout(f"the scan of {self.graded} ran past {FORBIDDEN.reach_s:g} s")
+        child: ast.AST  # an expression, a statement or a comprehension's part
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             arguments = node.args
             outer = [*arguments.defaults, *filter(None, arguments.kw_defaults)]

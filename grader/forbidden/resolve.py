@@ -12,11 +12,17 @@ from __future__ import annotations
 
 import ast
 import builtins
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 from grader.forbidden.bindings import Namespace, assigned, binds_itself
 from grader.forbidden.memo import small_answers
 from grader.limits import FORBIDDEN
+
+# What opens a scope of its own for the names it binds: a function and a comprehension.
+FunctionNode: TypeAlias = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+Comprehension: TypeAlias = ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp
 
 LOOKUPS = frozenset(
     {"builtins.getattr", "importlib.import_module", "builtins.__import__", "builtins.eval"}
@@ -32,7 +38,7 @@ class Scope:
     is_class: bool = False
 
     def lookup(self, name: str) -> list[object] | None:
-        scope = self
+        scope: Scope | None = self
         while scope is not None:
             if name in scope.names:
                 return scope.names[name]
@@ -44,7 +50,7 @@ class Scope:
         return self.parent if self.is_class else self
 
     @classmethod
-    def of_function(cls, node: ast.AST, parent: Scope | None) -> Scope:
+    def of_function(cls, node: FunctionNode, parent: Scope | None) -> Scope:
         enclosing = parent.enclosing_for_functions() if parent is not None else None
         return cls(_function_locals(node), enclosing)
 
@@ -53,7 +59,7 @@ class Scope:
         return cls(_class_locals(node), parent, is_class=True)
 
     @classmethod
-    def of_comprehension(cls, node: ast.AST, parent: Scope | None) -> Scope:
+    def of_comprehension(cls, node: Comprehension, parent: Scope | None) -> Scope:
         names: dict[str, list[object]] = {}
         for generator in node.generators:
             for name, _ in assigned(generator.target, None):
@@ -64,7 +70,7 @@ class Scope:
 # A function's or class's local names depend on its node only: worked out once per node (the
 # scan visits a helper once for every graded function that reaches it). Never changed after.
 @small_answers
-def _function_locals(node: ast.AST) -> dict[str, list[object]]:
+def _function_locals(node: FunctionNode) -> dict[str, list[object]]:
     names: dict[str, list[object]] = {}
     arguments = node.args
     for arg in [
@@ -92,7 +98,7 @@ _NEW_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
-def _declared(node: ast.AST) -> set[str]:
+def _declared(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
     """Names a function declares global or nonlocal in its own body (not in nested ones)."""
     return {
         name
@@ -102,9 +108,9 @@ def _declared(node: ast.AST) -> set[str]:
     }
 
 
-def _own_nodes(body: list[ast.stmt]):
+def _own_nodes(body: list[ast.stmt]) -> Iterator[ast.AST]:
     """Every node of ``body``, not looking inside nested functions, lambdas and classes."""
-    stack = list(body)
+    stack: list[ast.AST] = list(body)
     while stack:
         node = stack.pop()
         yield node
@@ -312,7 +318,8 @@ class Resolver:
                 self.literal(v.value if isinstance(v, ast.FormattedValue) else v, module, scope)
                 for v in node.values
             ]
-            return "".join(parts) if None not in parts else None
+            strings = [part for part in parts if part is not None]
+            return "".join(strings) if len(strings) == len(parts) else None
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
@@ -322,7 +329,8 @@ class Resolver:
         ):
             glue = self.literal(node.func.value, module, scope)
             parts = [self.literal(e, module, scope) for e in node.args[0].elts]
-            return glue.join(parts) if glue is not None and None not in parts else None
+            strings = [part for part in parts if part is not None]
+            return glue.join(strings) if glue is not None and len(strings) == len(parts) else None
         if isinstance(node, ast.Name):
             local = scope.lookup(node.id) if scope is not None else None
             if local is None:

@@ -7,6 +7,7 @@ two addresses) are read as one: their items' sources are then prefixed with the 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import mailbox
 from collections.abc import Callable, Mapping, Sequence
@@ -44,6 +45,7 @@ def _read_outlook_msg(path: Path, source: str, settings: Settings) -> Parcel:
     data = _capped_bytes(path, settings)
     try:
         import extract_msg
+        from extract_msg.msg_classes import MessageBase
     except ImportError:
         raise Rejected(
             "an Outlook .msg file, and the extract-msg package that reads them is not "
@@ -51,6 +53,8 @@ def _read_outlook_msg(path: Path, source: str, settings: Settings) -> Parcel:
         ) from None
     try:
         with extract_msg.openMsg(data) as outlook:
+            if not isinstance(outlook, MessageBase):  # a contact or a task: no mail in it
+                raise TypeError(f"{type(outlook).__name__} is not a mail message")
             message = outlook.asEmailMessage()
             if not message["Subject"] and outlook.subject:  # headers made from properties
                 message["Subject"] = outlook.subject
@@ -89,7 +93,7 @@ def _mbox_items(path: Path, name: str, settings: Settings) -> list[Item]:
         return read_message(raw, source, settings, _envelope_time(from_line))
 
     return [
-        Item(f"{name}#{n}", lambda k=key, n=n: read(k, f"{name}#{n}"))
+        Item(f"{name}#{n}", functools.partial(read, key, f"{name}#{n}"))
         for n, key in enumerate(box.keys(), 1)
     ]
 
@@ -153,6 +157,6 @@ def received_items(messages: Mapping[str, Received], settings: Settings) -> list
     """Messages read already (``grader watch``'s), by the names an inbox folder of them as
     ``.eml`` files would list them by, in that folder's order."""
     return [
-        Item(name, lambda name=name: read_received(messages[name], name, settings))
+        Item(name, functools.partial(read_received, messages[name], name, settings))
         for name in sorted(messages, key=natural_key)
     ]

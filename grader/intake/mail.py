@@ -15,7 +15,6 @@ import email.utils
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from email.message import EmailMessage, Message
@@ -26,6 +25,13 @@ from grader.bundle import EMAIL
 from grader.intake.bounces import delivery_report
 from grader.intake.common import MB, Limits, Rejected, safe_relpath
 from grader.intake.defects import DAMAGED_ENCODING, defect_notes
+from grader.intake.mime_parts import (
+    attached_message,
+    decoded_content,
+    decoded_text,
+    is_embedded_image,
+    leaf_parts,
+)
 
 _INLINE_MARKER = re.compile(
     r"^[ \t>]*(?:-{5,} ?Forwarded message ?-{5,}|-{5,} ?Forwarded Message ?-{5,}"
@@ -149,33 +155,6 @@ def _sent_at(message: Message, envelope: datetime | None) -> tuple[datetime, str
     )
 
 
-def _parts(message: Message) -> Iterator[Message]:
-    """Every leaf part and attached message, not descending into attached messages."""
-    if message.get_content_type() == "message/rfc822" or not message.is_multipart():
-        yield message
-        return
-    for part in message.get_payload():
-        yield from _parts(part)
-
-
-def _decoded_text(part: Message) -> str:
-    payload = part.get_payload(decode=True) or b""
-    try:
-        text = payload.decode(part.get_content_charset() or "utf-8", "replace")
-    except LookupError:  # an unknown charset name
-        text = payload.decode("utf-8", "replace")
-    return text.replace("\r\n", "\n")
-
-
-def _is_embedded_image(part: Message) -> bool:
-    """An image shown inside the HTML body (a signature logo), not a file handed in."""
-    return (
-        part.get_content_maintype() == "image"
-        and part.get("Content-ID") is not None
-        and part.get_content_disposition() != "attachment"
-    )
-
-
 def _attachment(part: Message, limits: Limits) -> tuple[Attachment, str]:
     """The attached file, and a note when its encoding was damaged."""
     name = unicodedata.normalize("NFC", (part.get_filename() or "").strip())
@@ -187,7 +166,7 @@ def _attachment(part: Message, limits: Limits) -> tuple[Attachment, str]:
         raise Rejected(
             f"attachment {name!r} is over the cap of {limits.max_attachment_bytes // MB} MB"
         )
-    data = part.get_payload(decode=True) or b""
+    data = decoded_content(part)
     note = ""
     if any(isinstance(defect, DAMAGED_ENCODING) for defect in part.defects):
         note = (  # decoding records broken base64 on the part
@@ -206,18 +185,20 @@ def _letter(
     sent_at, date_note = _sent_at(message, envelope)
     notes = [date_note] if date_note else []
     notes += defect_notes(message)
-    texts, htmls, attachments, attached = [], [], [], []
-    for part in _parts(message):
+    texts, htmls, attachments = [], [], []
+    attached: list[Message] = []
+    for part in leaf_parts(message):
         if part.get_content_type() == "message/rfc822":
-            attached.append(part.get_payload()[0])
-        elif part.get_filename() is not None and not _is_embedded_image(part):
+            inner = attached_message(part)
+            attached += [inner] if inner is not None else []
+        elif part.get_filename() is not None and not is_embedded_image(part):
             attachment, note = _attachment(part, limits)
             attachments.append(attachment)
             notes += [note] if note else []
         elif part.get_content_type() == "text/plain":
-            texts.append(_decoded_text(part))
+            texts.append(decoded_text(part))
         elif part.get_content_type() == "text/html":
-            htmls.append(_decoded_text(part))
+            htmls.append(decoded_text(part))
     if sum(len(a.data) for a in attachments) > limits.max_total_bytes:
         raise Rejected("the attachments take the message over the size cap")
     if len(attachments) > limits.max_members:

@@ -22,7 +22,7 @@ from grader.bundle import MANIFEST_NAME, MANIFEST_SCHEMA, check_notebook
 from grader.intake.common import HISTORY, time_stamp, write_manifest, write_new
 from grader.intake.manifest import missing_items
 from grader.intake.pairing import ASSIGNMENT_SLOT
-from grader.intake.parcels import Parcel
+from grader.intake.parcels import Parcel, StagedFile
 
 _KEYS = ("notebook", "report", "dataset", "colab", "dataset_link")
 
@@ -113,10 +113,13 @@ def _free_path(slots: Mapping[str, Mapping[str, Any]], wanted: str, slot: str) -
     return path
 
 
-def _changes(manifest: Mapping[str, Any], parcel: Parcel) -> list[tuple[str, Any, str]]:
+def _changes(
+    manifest: Mapping[str, Any], parcel: Parcel
+) -> list[tuple[str, StagedFile | str, str]]:
     """(slot, staged file or url, SHA-256 or url) for what the parcel changes: what this student
     never sent before, in slots that hold nothing newer (mail read out of order)."""
-    slots, changes = manifest["slots"], []
+    slots = manifest["slots"]
+    changes: list[tuple[str, StagedFile | str, str]] = []
     at = datetime.fromisoformat(parcel.sent_at)
     changes += [(file.slot, file, file.sha256) for file in parcel.staged]
     changes += [(slot, url, url) for slot, url in parcel.links.items()]

@@ -266,8 +266,10 @@ class _TexParser:
         token = self.tokens[self.i]
         self.i += 1
 
-        def span(text: str, **overrides: bool) -> Span:
-            return Span(text, script=script, **{**style, **overrides})
+        def span(text: str, *, italic: bool | None = None) -> Span:
+            """A span in ``style`` (its bold and italic), but for ``italic`` when given."""
+            italic = style.get("italic", False) if italic is None else italic
+            return Span(text, bold=style.get("bold", False), italic=italic, script=script)
 
         if token == "{":
             spans = self.sequence(style, script, text_mode)

@@ -76,7 +76,8 @@ class BlockParser:
                 i += 3
             elif kind == "paragraph_open" and _is_display_math(tokens[i + 1]):
                 line = token.map[0] if token.map else 0
-                blocks.append(Equation(self._math(tokens[i + 1].children[0].content, line)))
+                formula = (tokens[i + 1].children or [])[0]  # there is one: it is display math
+                blocks.append(Equation(self._math(formula.content, line)))
                 i += 3
             elif kind == "paragraph_open":
                 spans, figures = self._inline(tokens[i + 1])

@@ -64,12 +64,12 @@ def read_notebook(source: Path) -> Report:
     found = {key: value for key, value in identity(opening).items() if not meta.get(key)}
     meta.update({key: value for key, (value, _) in found.items()})
     meta = checked_meta(meta, source, required=())
-    parsers = [
+    parsed = [
         (BlockParser(source.parent, lambda _, n=number: f"cell {n}", cell.get("attachments")), text)
         for number, text, cell in cells[first:]
     ]
-    blocks = [block for parser, text in parsers for block in parser.parse(text)]
-    parsers = [parser for parser, _ in parsers]
+    blocks = [block for parser, text in parsed for block in parser.parse(text)]
+    parsers = [parser for parser, _ in parsed]
     figures = list(_notebook_figures(notebook, source))
     blocks = _with_figures(blocks, figures)
     missing = [key for key in REQUIRED_KEYS if key not in meta]

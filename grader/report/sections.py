@@ -85,7 +85,8 @@ def out_of_order(found: Sequence[str]) -> list[str]:
     for i, r in enumerate(rank):
         longest = max((best[j] for j in range(i) if rank[j] < r), key=len, default=[])
         best.append([*longest, i])
-    keep = set(max(best, key=len, default=[]))
+    longest_run: list[int] = max(best, key=len, default=[])
+    keep = set(longest_run)
     return [name for i, name in enumerate(found) if i not in keep]
 
 

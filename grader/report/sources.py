@@ -88,11 +88,10 @@ def split_sections(
     preamble: list[Block] = []
     other_headings: list[Heading] = []
     for block in blocks:
-        name = section_of(block.plain) if isinstance(block, Heading) else None
-        if name:
-            sections.append((name, block.where, []))
-            continue
         if isinstance(block, Heading):
+            if name := section_of(block.plain):
+                sections.append((name, block.where, []))
+                continue
             other_headings.append(block)
         if sections:
             sections[-1][2].append(block)

@@ -11,28 +11,40 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
-from reportlab.platypus import Table, TableStyle
+from reportlab.platypus import Paragraph, Table, TableStyle
 
-from grader.fonts import MONO, SERIF
+from grader.fonts import MONO, SERIF, Fonts
 from grader.report import formulas
 from grader.report.document import Inline, TableBlock
 from grader.report.inline import Span
-
-if TYPE_CHECKING:
-    from grader.report.typeset import Typesetter
+from grader.report.styles import Styles
 
 PADDING = 6.0  # pt left and right of each cell, where there is room for it
 _SOFT_HYPHEN = "\u00ad"
 _NUMBER = re.compile(r"\s*[-+\u2212]?[\d.,]*\d[\d.,]*\s*%?\s*|\s*")
 _ALIGNS = {"left": TA_LEFT, "center": TA_CENTER, "right": TA_RIGHT}
+
+
+class TableSetter(Protocol):
+    """What a table needs of the typesetter (:class:`grader.report.typeset.Typesetter`, which
+    imports this module): its styles, text width, fonts, and its way of making a paragraph."""
+
+    style: Styles
+    width: float
+    serif: str
+    fonts: Fonts
+
+    def paragraph(
+        self, spans: Iterable[Span], style: ParagraphStyle, **kwargs: Any
+    ) -> Paragraph: ...
 
 
 def fit_columns(
@@ -54,7 +66,7 @@ def fit_columns(
     return [m if r else (width - kept) * m / shared for m, r in zip(minimum, rigid, strict=True)]
 
 
-def table(setter: Typesetter, block: TableBlock) -> Table:
+def table(setter: TableSetter, block: TableBlock) -> Table:
     """The table set in the typesetter's small style, header rule above and below."""
     size = setter.style.small.fontSize
     styles = [
@@ -109,7 +121,7 @@ def table(setter: Typesetter, block: TableBlock) -> Table:
     return result
 
 
-def _width(setter: Typesetter, text: str, span: Span, size: float) -> float:
+def _width(setter: TableSetter, text: str, span: Span, size: float) -> float:
     """The width of text in the span's style, each run in the font that will draw it."""
     if span.code:
         primary, size = MONO, size * 0.9
@@ -130,7 +142,7 @@ def _parts(text: str) -> list[str]:
     return re.findall(r"\s+|[^\s-]*-|[^\s-]+", text)
 
 
-def _extent(setter: Typesetter, cell: Inline, size: float) -> tuple[float, float]:
+def _extent(setter: TableSetter, cell: Inline, size: float) -> tuple[float, float]:
     """The widest unbreakable piece of a cell, and the cell's width on one line."""
     widest = whole = word = 0.0
     for span in cell:
@@ -150,7 +162,7 @@ def _extent(setter: Typesetter, cell: Inline, size: float) -> tuple[float, float
     return max(widest, word), whole
 
 
-def _hyphenated(setter: Typesetter, cell: Inline, width: float, size: float) -> Inline:
+def _hyphenated(setter: TableSetter, cell: Inline, width: float, size: float) -> Inline:
     """The cell with soft hyphens in each word wider than the column, where it must break."""
     result = []
     for span in cell:

@@ -5,120 +5,29 @@ headers). Pages are rendered on the server with Jinja2 (autoescaped); the only s
 marking page's, which saves each criterion as it is entered, and carries the answer's nonce.
 The pages are grouped by what they show: the class (:mod:`~grader.web.class_pages`), the
 marking (:mod:`~grader.web.marking_pages`) and the students' files
-(:mod:`~grader.web.file_pages`). Nothing lives only in the server's memory: marks and regrade
+(:mod:`~grader.web.file_pages`); each is given the :class:`~grader.web.dashboard.Dashboard`,
+which needs none of them. Nothing lives only in the server's memory: marks and regrade
 jobs are in the gradebook.
 """
 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
-from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from starlette.types import ASGIApp
 
-from grader.course import blind
-from grader.course.book import BOOK_NAME
-from grader.course.config import Component, Course, load_course
-from grader.course.rubric import Projects, load_projects
 from grader.errors import UserError
-from grader.roster import Person
-from grader.web import regrade
+from grader.web import class_pages, file_pages, marking_pages, requests, written
+from grader.web.dashboard import Dashboard, Site
 from grader.web.gate import Gate
-from grader.web.regrade_jobs import JobStore, RegradeQueue
-from grader.web.security import Guard, Who, page_message
-
-TEMPLATES = Path(__file__).resolve().parent / "templates"
-
-
-@dataclass
-class Site:
-    """What one server serves: the course and its graded output."""
-
-    course_path: Path
-    out: Path
-
-    def course(self) -> Course:
-        return load_course(self.course_path)  # read per request: edits show without a restart
-
-    def projects(self) -> Projects | None:
-        folder = self.course().projects_dir
-        return load_projects(folder) if (folder / "projects.toml").is_file() else None
-
-
-class Dashboard:
-    """What every page needs: the site, the guard, the templates, the regrade queue."""
-
-    def __init__(self, site: Site, guard: Guard):
-        self.site = site
-        self.guard = guard
-        self.env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape())
-        self.regrades = RegradeQueue(JobStore(site.out / BOOK_NAME), self._regrade)
-
-    def _regrade(self, student: str, component_id: str) -> tuple[bool, str]:
-        course = self.site.course()
-        return regrade.regrade(
-            course, self.component(course, component_id, "auto"), self.site.out, student
-        )
-
-    def render(self, request: Request, name: str, course: Course, **context) -> HTMLResponse:
-        page = self.env.get_template(name).render(
-            course=course,
-            csrf=self.guard.csrf_token(request.state.who),
-            nonce=request.state.nonce,
-            who=request.state.who,
-            **context,
-        )
-        return HTMLResponse(page)
-
-    @staticmethod
-    def who(request: Request) -> Who:
-        """Who sent the request (the gate let only the instructor or a marker through)."""
-        return request.state.who
-
-    def person(self, course: Course, student: str) -> Person:
-        found = course.roster().by_id(student)
-        if found is None or found.is_staff:
-            raise HTTPException(404, f"no student {student!r} on the roster")
-        return found
-
-    def student_key(self, course: Course, component: Component, person: Person) -> str:
-        """How pages and addresses name ``person`` for ``component``: the id, or when the
-        component is blind the code of their pseudonym (no id may reach a blind address)."""
-        if not blind.is_blind(course, component):
-            return person.id
-        return blind.pseudonym(self.site.out, component.id, person.id).split()[-1]
-
-    def person_at(self, course: Course, component: Component, key: str) -> Person:
-        """The student an address names (see :meth:`student_key`); 404 when none is."""
-        if not blind.is_blind(course, component):
-            return self.person(course, key)
-        for person in course.roster().students:
-            if self.student_key(course, component, person) == key:
-                return person
-        raise HTTPException(404, f"no student of {component.id} has the pseudonym {key!r}")
-
-    def component(self, course: Course, component_id: str, kind: str | None = None) -> Component:
-        component = course.component(component_id)
-        if component is None or (kind and component.kind != kind):
-            raise HTTPException(404, f"no {kind or ''} component {component_id!r} in the course")
-        return component
-
-    def projects(self) -> Projects:
-        projects = self.site.projects()
-        if projects is None:
-            raise HTTPException(404, f"no projects folder beside {self.site.course_path}")
-        return projects
+from grader.web.security import Guard, page_message
 
 
 def create_app(site: Site, guard: Guard) -> ASGIApp:
-    from grader.web import class_pages, file_pages, marking_pages, requests, written
-
     dashboard = Dashboard(site, guard)
     routes = [
         *class_pages.routes(dashboard),

@@ -10,6 +10,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 BINS = 10  # 0-10 %, 10-20 %, ..., 90-100 %
 _BAR = "#3a6ea5"
@@ -25,7 +26,9 @@ def score_histogram(fractions: Sequence[float]) -> str:
         axes.set_xlim(0, 100)
         axes.set_xlabel("score (%)", fontsize=8)
         axes.set_ylabel("students", fontsize=8)
-        axes.yaxis.get_major_locator().set_params(integer=True)
+        locator = axes.yaxis.get_major_locator()
+        if isinstance(locator, MaxNLocator):  # a new plot's AutoLocator: whole numbers of students
+            locator.set_params(integer=True)
         axes.tick_params(labelsize=7)
         axes.spines[["top", "right"]].set_visible(False)
         if not percents:

@@ -11,7 +11,7 @@ from grader.course.book import BOOK_NAME
 from grader.gradebook import Gradebook
 from grader.watch.state import watch_status
 from grader.web import charts, classview
-from grader.web.app import Dashboard
+from grader.web.dashboard import Dashboard
 
 # What a regrade click answers, by the code in the address the page is sent back to: fixed
 # texts, so the address cannot put words on the page.

@@ -17,7 +17,7 @@ from grader.course import blind
 from grader.course.book import BOOK_NAME, CourseBook
 from grader.roster import Person
 from grader.web import blind_reports, studentfiles
-from grader.web.app import Dashboard
+from grader.web.dashboard import Dashboard
 
 # A student's file may show itself, never run anything or load anything.
 FILE_HEADERS = {"Content-Security-Policy": studentfiles.SANDBOX_CSP}

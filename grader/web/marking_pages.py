@@ -26,7 +26,7 @@ from grader.errors import UserError
 from grader.limits import WEB
 from grader.roster import Person
 from grader.web import blind_reports, inputs, studentfiles
-from grader.web.app import Dashboard
+from grader.web.dashboard import Dashboard
 from grader.web.inputs import BadRequest, Posted
 from grader.web.security import page_message
 

@@ -30,7 +30,7 @@ from grader.course.request_book import RequestBook
 from grader.course.request_reading import bare_id
 from grader.errors import UserError
 from grader.web import request_rerun, studentfiles
-from grader.web.app import Dashboard
+from grader.web.dashboard import Dashboard
 from grader.web.file_pages import FILE_HEADERS
 from grader.web.inputs import BadRequest, Posted, comment, points
 

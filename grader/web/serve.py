@@ -45,7 +45,8 @@ def transport(args: argparse.Namespace) -> bool:
 def cli(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from grader.web.app import Site, create_app
+    from grader.web.app import create_app
+    from grader.web.dashboard import Site
     from grader.web.security import LOGIN_PATH, LOOPBACK_NAMES, Guard, new_token
 
     course_path = find_course(args.course)

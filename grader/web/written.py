@@ -27,7 +27,7 @@ from grader.course.config import Component, Course
 from grader.course.written_answers import Answer, AnswerStore
 from grader.limits import WEB, WRITTEN
 from grader.web import inputs
-from grader.web.app import Dashboard
+from grader.web.dashboard import Dashboard
 from grader.web.inputs import BadRequest, Posted
 from grader.web.math_text import answer_html
 

@@ -1,0 +1,45 @@
+"""Student submission bundles: validate a ``submission.toml``, write ``<id>.zip`` and ``<id>.pdf``.
+
+A bundle zip holds each project's files under ``project<N>/`` and a ``manifest.json`` naming the
+student, the projects and the SHA-256 of every file; the PDF is :mod:`grader.submission_pdf`'s.
+``grader collect`` reads the same manifest and renders the same PDF for every student it
+collects.
+
+The modules, by job: :mod:`~grader.bundle.submission` reads what ``submission.toml`` says,
+:mod:`~grader.bundle.checks` finds everything wrong with it, :mod:`~grader.bundle.writing`
+writes the bundle (and is ``grader bundle``). This is the student's side: it imports only the
+base install's dependencies.
+"""
+
+from __future__ import annotations
+
+from grader.bundle.checks import check_notebook, check_submission
+from grader.bundle.submission import (
+    EMAIL,
+    STUDENT_ID,
+    Project,
+    Student,
+    Submission,
+    find_colab_links,
+    is_colab_link,
+    read_submission,
+)
+from grader.bundle.writing import MANIFEST_NAME, MANIFEST_SCHEMA, Bundle, build_bundle, cli
+
+__all__ = [
+    "EMAIL",
+    "MANIFEST_NAME",
+    "MANIFEST_SCHEMA",
+    "STUDENT_ID",
+    "Bundle",
+    "Project",
+    "Student",
+    "Submission",
+    "build_bundle",
+    "check_notebook",
+    "check_submission",
+    "cli",
+    "find_colab_links",
+    "is_colab_link",
+    "read_submission",
+]

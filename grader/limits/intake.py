@@ -1,0 +1,92 @@
+"""Grading around the run, and what comes in: a submission's scan and feedback, JSON as read,
+archives, fetched links and the mailbox."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from grader.limits.units import KiB, MiB
+
+
+@dataclass(frozen=True)
+class GradingLimits:
+    """What ``grader grade`` reads and shows of one submission."""
+
+    scanned_files: int = 200  # files of a submission's folder scanned for forbidden code
+    scanned_file_bytes: int = 1_000_000  # larger files are not scanned
+    session_rounds: int = 10  # rounds of probe sessions one diagnosis may open
+    feedback_output_chars: int = 20_000  # of the notebook's own output, folded in the feedback
+    public_cases: int = 2  # public cases per function in the released notebook
+    cases_kept: int = 4  # seeds whose cases a process keeps
+    # The paste-ready failing case is printed whole only when it is small enough to paste;
+    # any case, whole or summarised, is cut to these in the feedback.
+    rerun_lines: int = 200
+    rerun_bytes: int = 32 * KiB  # a page or two of pasted code, as rerun_lines
+
+
+GRADING = GradingLimits()
+
+
+@dataclass(frozen=True)
+class JsonInputLimits:
+    """JSON anyone may have written (a handed-in notebook, a bundle's manifest), as read."""
+
+    # Nesting of lists and objects: a notebook is 6 deep, Colab's widget state a few more;
+    # past Python's own recursion, readers (nbformat's among them) fail with a traceback.
+    max_depth: int = 64
+
+
+JSON_INPUT = JsonInputLimits()
+
+
+@dataclass(frozen=True)
+class IntakeLimits:
+    """Caps that keep one hostile submission from filling the disk or the memory."""
+
+    # Files of one zip, or attachments of one message: a bundle holds a handful of files.
+    max_members: int = 500
+    max_member_bytes: int = 100 * MiB  # one unpacked file: ten times a bundle's largest dataset
+    max_total_bytes: int = 200 * MiB  # a zip unpacked, or a message's attachments together
+    max_ratio: float = 100.0  # unpacked to packed size of one member: past it, a zip bomb
+    # Small members may compress far better than max_ratio (a CSV of zeros) without harm.
+    ratio_floor_bytes: int = 1 * MiB
+    max_message_bytes: int = 300 * MiB  # one email read from a mailbox: attachments and all
+    max_attachment_bytes: int = 100 * MiB  # one attachment, decoded: a bundle's zip and data
+    max_manifest_bytes: int = 1 * MiB  # a bundle's manifest.json is a few kB of names and hashes
+
+
+INTAKE = IntakeLimits()
+
+
+@dataclass(frozen=True)
+class LinkFetching:
+    """Fetching a notebook behind a Colab, Drive or GitHub link (``grader collect``)."""
+
+    timeout_s: float = 30.0  # per attempt
+    attempts: int = 3  # a link that fails thrice is reported, not tried forever
+    backoff_s: float = 2.0  # before the second attempt, doubled after each
+    max_bytes: int = 50 * MiB  # a notebook with its outputs; larger is not a hand-in
+
+
+FETCH = LinkFetching()
+
+
+@dataclass(frozen=True)
+class MailboxDefaults:
+    """Reading hand-ins from IMAP, and ``grader watch`` answering them."""
+
+    imap_port: int = 993  # IMAP over TLS
+    fetch_batch: int = 25  # messages per UID FETCH: few round trips, bounded memory
+    watch_interval_s: float = 5.0  # between polls of the mailboxes
+    # Gradings per student and assignment in an hour; the rest wait: a student cannot use the
+    # grader as a free compute service.
+    watch_max_per_hour: int = 4
+    watch_workers: int = 1  # notebooks graded at once
+    # A burst is collected and handled in parts of this many messages, each part's notebooks
+    # handed to the graders before the next part is read: the graders start after the first
+    # part (under a second) instead of after the whole burst (seconds for 200 messages).
+    watch_messages_at_once: int = 20
+    smtp_timeout_s: float = 60.0  # one SMTP connection's replies, sending feedback or answers
+
+
+MAILBOX = MailboxDefaults()

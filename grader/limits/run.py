@@ -1,0 +1,75 @@
+"""The limits of one submission's run: what it may use, how long the trusted side waits for
+the sandbox, and what it keeps of the replies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from grader.limits.units import GiB, KiB, MiB
+
+
+@dataclass(frozen=True)
+class RunLimits:
+    """What one submission's run may use (:class:`grader.engine.Limits`). These are the
+    defaults; ``grader grade`` makes one from the assignment's ``[grading]`` settings."""
+
+    cell_timeout: float = 120.0  # seconds per cell
+    notebook_timeout: float = 900.0  # seconds for the whole notebook (cells + probe)
+    probe_timeout: float = 10.0  # seconds per probe call
+    # Memory of all the run's processes together (where cgroups can be used, see
+    # sandbox.cgroup_support), and each process's address space beyond what the warm process
+    # had mapped before the fork (CUDA torch maps gigabytes it never touches).
+    memory_bytes: int = 2 * GiB
+    # The share of memory_bytes one process may map beyond the warm process's mappings: below
+    # the cgroup's limit, so that a cell's own allocation fails with a MemoryError the student
+    # reads before the group as a whole is killed by the out-of-memory killer.
+    address_space_share: float = 0.875
+    output_bytes: int = 1_000_000  # text output kept; the rest is dropped with a note
+    unsafe_no_sandbox: bool = False  # run without namespaces (trusted notebooks only)
+    disk_bytes: int = 512 * MiB  # files written to the scratch folder, and to /tmp
+    max_processes: int = 256  # processes and threads of the run at once (with cgroups)
+
+
+RUN = RunLimits()
+
+
+@dataclass(frozen=True)
+class EngineTimes:
+    """How long the trusted side waits for the sandbox's own steps (not the student's code)."""
+
+    start_s: float = 60.0  # from the fork request to the runner's first word
+    # How long a cell or call gets to stop after an interrupt before its process is killed.
+    interrupt_grace_s: float = 10.0
+    end_s: float = 5.0  # for a probe process to end, or init to report an exit code
+    warm_start_s: float = 120.0  # importing numpy, IPython and matplotlib on a busy machine
+    folder_claim_s: float = 60.0  # a folder younger than this may not be locked by its maker yet
+    # How long the processes left in a run's cgroup get to die before the cgroup is given up: a
+    # fork bomb's hundreds of copies of a process with torch loaded take seconds to tear down.
+    cgroup_remove_s: float = 30.0
+
+
+ENGINE = EngineTimes()
+
+
+@dataclass(frozen=True)
+class ReplyLimits:
+    """What the trusted side reads and keeps of a submission's replies."""
+
+    result_bytes: int = 4 * MiB  # largest array one call may return, as float64, either side
+    # Largest reply frame the grader reads: a result with its record and the wire's framing.
+    reply_bytes: int = 16 * MiB
+    # What the grader keeps of one submission's replies, as float64: past it, a call's value is
+    # refused, so that its memory for a submission is bounded whatever the replies. Each array
+    # counts its numbers, its key and object_bytes besides.
+    kept_bytes: int = 64 * MiB
+    # What one array object of a reply costs the trusted side besides its numbers: numpy's
+    # object, its place in a message, a case and a figure. 60,000 empty arrays are not free.
+    object_bytes: int = 1 * KiB
+    # Arrays in one reply: a graded function returns a handful (an LSTM's four gates); more
+    # is a reply of the wrong structure, refused before anything is made of it.
+    arrays_per_reply: int = 64
+    key_chars: int = 64  # of a dict reply's key: the expected keys are names like "h_seq"
+    named_keys: int = 8  # keys a message about a dict reply names, at most
+
+
+REPLIES = ReplyLimits()
