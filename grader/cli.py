@@ -1,4 +1,9 @@
-"""The ``grader`` command line: a thin layer that parses flags and calls one stage module.
+"""The ``grader`` command line: a table of commands, and the one place that maps errors to exits.
+
+Each command lives in a module of its own that declares its flags (``add_arguments(parser)``)
+and runs them (``cli(args)``), as :mod:`grader.watch.command` does. A command's module is
+imported only when that command is run (or its help asked for): a student's install has
+``grader report`` and ``grader bundle`` but not the instructor's packages the others import.
 
 Every stage module raises :class:`grader.errors.UserError` for bad input; this layer prints its
 message and exits 2, so users see what is wrong and what to do instead of a traceback.
@@ -7,79 +12,78 @@ message and exits 2, so users see what is wrong and what to do instead of a trac
 from __future__ import annotations
 
 import argparse
-import os
+import importlib
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol, cast
 
 from grader import __version__
 from grader.errors import UserError
 
 
-def _init(args: argparse.Namespace) -> int:
-    from grader.course import new_course
+class CommandModule(Protocol):
+    """What a command's module provides."""
 
-    return new_course.cli(args)
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
 
-
-def _setup(args: argparse.Namespace) -> int:
-    if args.projects:
-        from grader.course import projects_runtime
-
-        return projects_runtime.cli(args)
-    from grader.engine import preparation
-
-    return preparation.cli(args)
+    def cli(self, args: argparse.Namespace) -> int: ...
 
 
-def _assign(args: argparse.Namespace) -> int:
-    from grader.assignment import releasing
+@dataclass(frozen=True)
+class Command:
+    """``grader NAME``: its one-line help, and the module that declares its flags and runs it."""
 
-    return releasing.cli(args)
-
-
-def _grade(args: argparse.Namespace) -> int:
-    from grader.grading import command
-
-    return command.cli(args)
+    name: str
+    help: str
+    module: str
 
 
-def _report(args: argparse.Namespace) -> int:
-    from grader import report
+@dataclass(frozen=True)
+class Registrar:
+    """A module that adds its commands itself through ``function(command)``, ``command`` being
+    :func:`build_parser`'s ``command(name, handler, help)``: the course commands that have no
+    ``add_arguments`` of their own yet. Imported for every command line (they are light), since
+    their names are theirs to say."""
 
-    return report.cli(args)
-
-
-def _bundle(args: argparse.Namespace) -> int:
-    from grader import bundle
-
-    return bundle.cli(args)
-
-
-def _collect(args: argparse.Namespace) -> int:
-    from grader.intake import imap_collect, run
-
-    return imap_collect.collect_cli(args, run.cli)
+    module: str
+    function: str
 
 
-def _watch(args: argparse.Namespace) -> int:
-    from grader.watch import command
+COMMANDS: tuple[Command | Registrar, ...] = (
+    Command(
+        "init",
+        "Write a ready course folder: course.toml, roster, assignments.",
+        "grader.course.new_course",
+    ),
+    Command(
+        "setup",
+        "Prepare the sandbox for a notebook runtime (done on first use too).",
+        "grader.course.setup_command",
+    ),
+    Command(
+        "assign", "Release the student notebook of an assignment.", "grader.assignment.releasing"
+    ),
+    Command("grade", "Run every submission in a sandbox and score it.", "grader.grading.command"),
+    Command("report", "Build a two-page project report PDF, or check one.", "grader.report.build"),
+    Command("bundle", "Validate and build a student's submission bundle.", "grader.bundle"),
+    Command(
+        "collect", "Turn an inbox of submissions into student folders.", "grader.intake.command"
+    ),
+    Registrar("grader.course.commands", "add_parsers"),  # marks, final, lti, roster, mail
+    Registrar("grader.course.audit_command", "add_parser"),  # audit
+    Registrar("grader.course.written_command", "add_parsers"),  # written
+    Command(
+        "watch", "Answer each hand-in in the mailbox with its feedback.", "grader.watch.command"
+    ),
+    Command("serve", "Serve the dashboard and project marking in the browser.", "grader.web.serve"),
+    Command("similarity", "Find copied work across submissions.", "grader.similarity"),
+)
 
-    return command.cli(args)
 
-
-def _serve(args: argparse.Namespace) -> int:
-    from grader.web import serve
-
-    return serve.cli(args)
-
-
-def _similarity(args: argparse.Namespace) -> int:
-    from grader import similarity
-
-    return similarity.cli(args)
-
-
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command and its flags (the docs' reference reads them all); with
+    ``only``, every command is listed but only that one's module is imported for its flags."""
     parser = argparse.ArgumentParser(
         prog="grader", description="Release, collect, grade and report for a course."
     )
@@ -91,210 +95,22 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         return sub
 
-    init = command("init", _init, "Write a ready course folder: course.toml, roster, assignments.")
-    init.add_argument("folder", help="the new course's folder")
-
-    setup = command(
-        "setup", _setup, "Prepare the sandbox for a notebook runtime (done on first use too)."
-    )
-    setup.add_argument(
-        "--runtime",
-        default=None,
-        help="the virtualenv student notebooks run in (default: the grader's own; with "
-        "--projects: where the course's projects.toml looks for it)",
-    )
-    setup.add_argument(
-        "--projects",
-        action="store_true",
-        help="build the projects' Colab-like runtime (a virtualenv of its own, about 3 GB) "
-        "from the grader's pinned list and the course's runtime-requirements.txt, then "
-        "prepare the sandbox for it",
-    )
-    setup.add_argument(
-        "--course",
-        default=None,
-        help="with --projects: the course (default: found from here, as the course commands do)",
-    )
-    setup.add_argument(
-        "--requirements",
-        default=None,
-        help="with --projects: a requirements file to install instead of the grader's "
-        "Colab-like list (a lighter runtime); the course's additions are still installed",
-    )
-
-    assign = command("assign", _assign, "Release the student notebook of an assignment.")
-    assign.add_argument("assignment", nargs="?", help="assignment folder, e.g. assignments/<name>")
-    assign.add_argument("--out", default="release", help="output folder (default: release/)")
-    assign.add_argument(
-        "--from-nbgrader",
-        metavar="NOTEBOOK",
-        help="write a starting assignment folder in --out from an nbgrader source notebook",
-    )
-    assign.add_argument(
-        "--functions",
-        metavar="F,G",
-        help="with --from-nbgrader: the graded functions (default: those the solutions define)",
-    )
-
-    grade = command("grade", _grade, "Run every submission in a sandbox and score it.")
-    grade.add_argument(
-        "paths",
-        nargs="+",
-        metavar="PATH",
-        help="notebooks, student folders (from `grader collect`) or bundle zips",
-    )
-    grade.add_argument("--assignment", required=True, help="assignment folder")
-    grade.add_argument("--out", required=True, help="output folder for results and grades")
-    grade.add_argument("--timeout", type=float, default=None, help="per-cell time limit (s)")
-    grade.add_argument(
-        "--workers",
-        type=int,
-        default=os.cpu_count() or 1,
-        help="submissions graded at once (default: the number of cores)",
-    )
-    grade.add_argument(
-        "--dask",
-        metavar="SCHEDULER",
-        default=None,
-        help="grade on a Dask cluster: its scheduler's address (tcp://host:8786), or 'local' "
-        "for a cluster of --workers processes on this machine; results are the same",
-    )
-    grade.add_argument(
-        "--seed",
-        type=int,
-        default=None,
-        help="seed of the hidden cases (default: a fresh seed per submission, "
-        "recorded in the gradebook)",
-    )
-    grade.add_argument(
-        "--resume",
-        action="store_true",
-        help="grade only the submissions the gradebook has no result for",
-    )
-    grade.add_argument(
-        "--roster", default=None, help="roster.csv: name students by their roster id"
-    )
-    grade.add_argument(
-        "--unsafe-no-sandbox",
-        action="store_true",
-        help="run without namespaces where this machine cannot make them",
-    )
-
-    report = command("report", _report, "Build a two-page project report PDF, or check one.")
-    report.add_argument(
-        "source", nargs="?", help="report Markdown or notebook; with --check, a PDF"
-    )
-    report.add_argument("-o", "--output", help="PDF to write (default: SOURCE with .pdf)")
-    report.add_argument("--paper", choices=["a4", "letter"], type=str.lower, default="a4")
-    report.add_argument(
-        "--check",
-        action="store_true",
-        help="check an existing PDF: two pages at most, six sections in order",
-    )
-    report.add_argument(
-        "--template",
-        metavar="FILE",
-        default=None,
-        help="write the six-section report template (Markdown) to FILE, to start from",
-    )
-
-    bundle = command("bundle", _bundle, "Validate and build a student's submission bundle.")
-    bundle.add_argument(
-        "submission", nargs="?", help="submission.toml (--template writes one to fill in)"
-    )
-    bundle.add_argument(
-        "--template",
-        metavar="FILE",
-        default=None,
-        help="write a submission.toml to fill in to FILE",
-    )
-    bundle.add_argument("--out", default="bundle", help="output folder (default: bundle/)")
-
-    collect = command("collect", _collect, "Turn an inbox of submissions into student folders.")
-    collect.add_argument(
-        "inbox",
-        nargs="+",
-        help="folder of bundle zips, .eml, .msg and mbox files, or one such file, or a mailbox "
-        "imaps://USER@HOST[:PORT]/FOLDER (password in GRADER_IMAP_PASSWORD); several inboxes "
-        "(the course's two addresses) are read as one",
-    )
-    collect.add_argument("--out", default="submissions", help="output folder")
-    collect.add_argument(
-        "--course",
-        default=None,
-        help="the course (course.toml or its folder): its auto-graded assignments' notebooks are "
-        "filed under <id>/, its roster and deadlines used, replies to its feedback mail taken as "
-        "regrade requests (default: course.toml here or beside --roster, if any)",
-    )
-    collect.add_argument(
-        "--deadline", default=None, help="ISO 8601 deadline, e.g. 2023-01-15T23:59+05:30"
-    )
-    collect.add_argument(
-        "--roster",
-        default=None,
-        help="roster: roster.csv (id,name,email,role), a Canvas or Moodle export, or .xlsx; "
-        "attribute hand-ins to roster ids, skip staff mail",
-    )
-    collect.add_argument(
-        "--fetch",
-        action="store_true",
-        help="download the notebook behind each Colab link that has no notebook beside it",
-    )
-    collect.add_argument(
-        "--project-titles",
-        default=None,
-        metavar="TITLES",
-        help="the projects' titles, separated by ';', to pair files that name a title",
-    )
-    collect.add_argument(
-        "--graded",
-        default=None,
-        metavar="FOLDER",
-        help="the course's graded folder (default: graded/ when it holds the gradebook): "
-        "replies to its feedback mail are regrade requests, not hand-ins",
-    )
-    collect.add_argument(
-        "--cafile", default=None, help="imaps://: PEM of certificates to trust besides the system's"
-    )
-    collect.add_argument(
-        "--state",
-        default=None,
-        help="imaps://: SQLite file of the messages already fetched (default: OUT/mailbox.sqlite)",
-    )
-
-    from grader.course import commands as course_commands  # marks, final, mail (issue 14)
-
-    course_commands.add_parsers(command)
-    from grader.course import audit_command  # every change of a mark or score (issue 40)
-
-    audit_command.add_parser(command)
-    from grader.course import written_command  # written answers' marks, blind reveals
-
-    written_command.add_parsers(command)
-
-    watch = command("watch", _watch, "Answer each hand-in in the mailbox with its feedback.")
-    from grader.watch.command import add_arguments as watch_arguments
-
-    watch_arguments(watch)
-    serve = command("serve", _serve, "Serve the dashboard and project marking in the browser.")
-    from grader.web.serve import add_arguments as serve_arguments
-
-    serve_arguments(serve)
-    similarity = command("similarity", _similarity, "Find copied work across submissions.")
-    similarity.add_argument(
-        "paths",
-        nargs="+",
-        metavar="PATH",
-        help="student folders, collect's folder, zips, notebooks",
-    )
-    similarity.add_argument("--out", required=True, help="folder for pairs.csv and the page")
-    similarity.add_argument(
-        "--against", nargs="*", default=[], metavar="CORPUS_DIR", help="folders of public work"
-    )
-    similarity.add_argument(
-        "--release", nargs="*", default=[], metavar="NOTEBOOK", help="the released notebooks"
-    )
+    for entry in COMMANDS:
+        if isinstance(entry, Registrar):
+            getattr(importlib.import_module(entry.module), entry.function)(command)
+            continue
+        sub = commands.add_parser(entry.name, help=entry.help, description=entry.help)
+        if only is None or only == entry.name:
+            module = cast(CommandModule, importlib.import_module(entry.module))
+            module.add_arguments(sub)
+            sub.set_defaults(handler=module.cli)
     return parser
+
+
+def named_command(argv: Sequence[str]) -> str:
+    """The command a command line names: its first word that is not a flag (``grader`` itself
+    takes no flag with a value); "" when there is none."""
+    return next((word for word in argv if not word.startswith("-")), "")
 
 
 # Packages of the [instructor] extra: a student's base install does not have them.
@@ -307,17 +123,19 @@ _INSTRUCTOR_PACKAGES = frozenset(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    name = named_command(argv)
     try:
+        args = build_parser(only=name).parse_args(argv)
         return args.handler(args)
     except UserError as error:
-        print(f"grader {args.command}: {error}", file=sys.stderr)
+        print(f"grader {name}: {error}", file=sys.stderr)
         return 2
     except ModuleNotFoundError as error:
         if (error.name or "").split(".")[0] not in _INSTRUCTOR_PACKAGES:
             raise
         print(
-            f"grader {args.command}: this command is for instructors and needs packages a "
+            f"grader {name}: this command is for instructors and needs packages a "
             f"student's install does not have ({error.name}). Install them with: "
             "pip install 'lstm-course-grader[instructor]'",
             file=sys.stderr,

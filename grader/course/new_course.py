@@ -86,6 +86,10 @@ def init_course(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file())
 
 
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("folder", help="the new course's folder")
+
+
 def cli(args: argparse.Namespace) -> int:
     folder = Path(args.folder)
     written = init_course(folder)

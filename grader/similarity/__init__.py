@@ -98,6 +98,22 @@ def run(
     )
 
 
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="student folders, collect's folder, zips, notebooks",
+    )
+    parser.add_argument("--out", required=True, help="folder for pairs.csv and the page")
+    parser.add_argument(
+        "--against", nargs="*", default=[], metavar="CORPUS_DIR", help="folders of public work"
+    )
+    parser.add_argument(
+        "--release", nargs="*", default=[], metavar="NOTEBOOK", help="the released notebooks"
+    )
+
+
 def cli(args: argparse.Namespace) -> int:
     result = run(
         [Path(p) for p in args.paths],
