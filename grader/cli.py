@@ -116,8 +116,8 @@ def named_command(argv: Sequence[str]) -> str:
 # Packages of the [instructor] extra: a student's base install does not have them.
 _INSTRUCTOR_PACKAGES = frozenset(
     {"IPython", "ipykernel", "jupyter_client", "nbclient", "tqdm", "dask", "distributed"}
-    | {"starlette", "uvicorn", "multipart", "python_multipart", "jinja2"}
-    | {"extract_msg", "openpyxl"}
+    | {"starlette", "uvicorn", "multipart", "python_multipart", "jinja2", "markupsafe"}
+    | {"nbconvert", "extract_msg", "openpyxl", "datasketch"}
     | {"jwt", "cryptography"}
 )
 

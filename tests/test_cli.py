@@ -86,6 +86,7 @@ def test_a_students_commands_run_without_the_instructors_packages(tmp_path):
     [
         ("grade", "--assignment", "nowhere", "--out", "o", "a.ipynb"),
         ("grade", "--help"),
+        ("similarity", "a", "--out", "o"),
         ("collect", "inbox", "--out", "o"),
         ("assign", "nowhere"),
     ],
