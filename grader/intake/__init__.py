@@ -17,7 +17,8 @@ Modules: ``mail`` (reading a message), ``attribute`` (whose it is), ``unpack`` (
 project), ``parcels`` (one item read into a parcel), ``inbox`` (the inboxes as items: another
 source of mail, such as IMAP, gives items whose ``read`` calls ``parcels.read_message``),
 ``placing`` (merging into student folders), ``index`` and ``merged_pdf`` (what the instructor
-reads), ``run`` (the command: :func:`collect` takes the inboxes and returns the accounting).
+reads), ``run`` (:func:`collect` takes the inboxes and returns the accounting), ``command``
+(``grader collect``'s flags, mailboxes fetched by ``imap_collect`` before ``run``).
 """
 
 from grader.intake.common import Limits, Rejected, is_late, parse_deadline, safe_relpath

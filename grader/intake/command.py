@@ -1,6 +1,6 @@
-"""``grader collect``'s flags, and the command: an inbox (folders, mail files or IMAP mailboxes)
-into one folder per student. Light to import, like every command module: the intake's own
-modules are imported when the command runs."""
+"""``grader collect``'s flags, and the command: the IMAP mailboxes among the inboxes fetched
+first (:mod:`grader.intake.imap_collect`), then every inbox into one folder per student
+(:mod:`grader.intake.run`)."""
 
 from __future__ import annotations
 
