@@ -176,6 +176,21 @@ def _write_release(assignment: Assignment, out_dir: Path) -> Path:
     return out
 
 
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("assignment", nargs="?", help="assignment folder, e.g. assignments/<name>")
+    parser.add_argument("--out", default="release", help="output folder (default: release/)")
+    parser.add_argument(
+        "--from-nbgrader",
+        metavar="NOTEBOOK",
+        help="write a starting assignment folder in --out from an nbgrader source notebook",
+    )
+    parser.add_argument(
+        "--functions",
+        metavar="F,G",
+        help="with --from-nbgrader: the graded functions (default: those the solutions define)",
+    )
+
+
 def cli(args: argparse.Namespace) -> int:
     """``grader assign ASSIGNMENT --out DIR``, or ``--from-nbgrader NOTEBOOK --out DIR``."""
     if args.from_nbgrader:

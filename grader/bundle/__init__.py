@@ -24,7 +24,14 @@ from grader.bundle.submission import (
     is_colab_link,
     read_submission,
 )
-from grader.bundle.writing import MANIFEST_NAME, MANIFEST_SCHEMA, Bundle, build_bundle, cli
+from grader.bundle.writing import (
+    MANIFEST_NAME,
+    MANIFEST_SCHEMA,
+    Bundle,
+    add_arguments,
+    build_bundle,
+    cli,
+)
 
 __all__ = [
     "EMAIL",
@@ -35,6 +42,7 @@ __all__ = [
     "Project",
     "Student",
     "Submission",
+    "add_arguments",
     "build_bundle",
     "check_notebook",
     "check_submission",

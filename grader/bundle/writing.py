@@ -116,6 +116,19 @@ def write_zip(root: Path, relpaths: Sequence[str], output: Path) -> None:
             archive.write(root / relpath, relpath)
 
 
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "submission", nargs="?", help="submission.toml (--template writes one to fill in)"
+    )
+    parser.add_argument(
+        "--template",
+        metavar="FILE",
+        default=None,
+        help="write a submission.toml to fill in to FILE",
+    )
+    parser.add_argument("--out", default="bundle", help="output folder (default: bundle/)")
+
+
 def cli(args: argparse.Namespace) -> int:
     if args.template:
         write_template("submission.toml", Path(args.template))

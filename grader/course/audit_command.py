@@ -14,8 +14,6 @@ from grader.course.marks import roster_student
 from grader.course.options import add_common, course_file
 from grader.errors import UserError
 
-HELP = "List every change of a mark or score: who, when, why."
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("student", nargs="?", default=None, help="only this student's changes")

@@ -13,8 +13,6 @@ from grader.course.lti import commands as lti_commands
 from grader.course.options import add_common
 from grader.errors import UserError
 
-HELP = "Compute every student's final grade and exports."
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(

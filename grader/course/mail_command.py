@@ -14,8 +14,6 @@ from grader.course.commands import add_components, chosen_components, grades_of,
 from grader.course.options import add_common
 from grader.errors import UserError
 
-HELP = "Mail each student their marks and feedback pages."
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--from", dest="sender", required=True, help="'Name <address>'")

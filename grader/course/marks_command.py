@@ -13,8 +13,6 @@ from grader.course.commands import load, reconcile_ids
 from grader.course.options import add_common
 from grader.errors import UserError
 
-HELP = "Enter, list, export or import project marks."
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -28,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action.add_argument("--by", default=None, help=by_help)
         add_common(action)
     enter = actions.add_parser("set", help="enter one criterion's mark with a comment")
-    enter.add_argument("student")
+    enter.add_argument("student", help="the student's roster id (any case), e.g. CS21B042")
     enter.add_argument("project", help="a project id of projects.toml, e.g. project1")
     enter.add_argument("criterion", help="a criterion id of rubric.toml, e.g. results")
     enter.add_argument("points", help="a number, or '-' to clear the mark")
@@ -36,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     enter.add_argument("--by", default=None, help=by_help)
     add_common(enter)
     show = actions.add_parser("history", help="every mark of one student, who and when")
-    show.add_argument("student")
+    show.add_argument("student", help="the student's roster id (any case), e.g. CS21B042")
     add_common(show)
 
 

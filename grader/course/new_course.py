@@ -86,9 +86,6 @@ def init_course(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file())
 
 
-HELP = "Write a ready course folder: course.toml, roster, assignments."
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("folder", help="the new course's folder")
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import argparse
 
-HELP = "Prepare the sandbox for a notebook runtime (done on first use too)."
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(

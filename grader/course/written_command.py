@@ -11,8 +11,6 @@ from grader.course.config import Component, Course, load_course
 from grader.course.options import add_common, course_file
 from grader.errors import UserError
 
-HELP = "Export, import the marks of written answers; reveal one."
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")

@@ -10,6 +10,7 @@ as it is known, so a killed run loses nothing and ``--resume`` picks up where it
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
 import sys
 import tempfile
@@ -185,6 +186,51 @@ def _print_changes(book_path: Path) -> None:
             "(every change is in `grader audit`; nothing has been mailed):"
         )
         print("\n".join(changed))
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="notebooks, student folders (from `grader collect`) or bundle zips",
+    )
+    parser.add_argument("--assignment", required=True, help="assignment folder")
+    parser.add_argument("--out", required=True, help="output folder for results and grades")
+    parser.add_argument("--timeout", type=float, default=None, help="per-cell time limit (s)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="submissions graded at once (default: the number of cores)",
+    )
+    parser.add_argument(
+        "--dask",
+        metavar="SCHEDULER",
+        default=None,
+        help="grade on a Dask cluster: its scheduler's address (tcp://host:8786), or 'local' "
+        "for a cluster of --workers processes on this machine; results are the same",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="seed of the hidden cases (default: a fresh seed per submission, "
+        "recorded in the gradebook)",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="grade only the submissions the gradebook has no result for",
+    )
+    parser.add_argument(
+        "--roster", default=None, help="roster.csv: name students by their roster id"
+    )
+    parser.add_argument(
+        "--unsafe-no-sandbox",
+        action="store_true",
+        help="run without namespaces where this machine cannot make them",
+    )
 
 
 def cli(args: argparse.Namespace) -> int:

@@ -18,8 +18,9 @@ message parsed once, for every step that reads it), ``attribute`` (whose it is),
 project), ``parcels`` (one item read into a parcel), ``inbox`` (the inboxes as items: another
 source of mail, such as IMAP, gives items whose ``read`` calls ``parcels.read_message``),
 ``placing`` (merging into student folders), ``index`` and ``merged_pdf`` (what the instructor
-reads), ``run`` (the command: :func:`collect` takes the inboxes and returns the accounting;
-``collect_items`` takes items, such as ``grader watch``'s messages read already).
+reads), ``run`` (:func:`collect` takes the inboxes and returns the accounting;
+``collect_items`` takes items, such as ``grader watch``'s messages read already), ``command``
+(``grader collect``'s flags, mailboxes fetched by ``imap_collect`` before ``run``).
 """
 
 from grader.intake.common import Limits, Rejected, is_late, parse_deadline, safe_relpath

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import math
 import os
 import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.platypus import LayoutError
@@ -146,7 +146,26 @@ def write_atomically(output: Path, data: bytes) -> Path:
     return output
 
 
-def cli(args: Any) -> int:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "source", nargs="?", help="report Markdown or notebook; with --check, a PDF"
+    )
+    parser.add_argument("-o", "--output", help="PDF to write (default: SOURCE with .pdf)")
+    parser.add_argument("--paper", choices=["a4", "letter"], type=str.lower, default="a4")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="check an existing PDF: two pages at most, six sections in order",
+    )
+    parser.add_argument(
+        "--template",
+        metavar="FILE",
+        default=None,
+        help="write the six-section report template (Markdown) to FILE, to start from",
+    )
+
+
+def cli(args: argparse.Namespace) -> int:
     """`grader report SOURCE [-o PDF] [--paper a4|letter]`, `grader report --check PDF` or
     `grader report --template FILE`."""
     if args.template:

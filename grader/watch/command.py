@@ -13,8 +13,6 @@ from grader.course.options import add_common, course_file
 from grader.errors import UserError
 from grader.limits import MAILBOX
 
-HELP = "Answer each hand-in in the mailbox with its feedback."
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(

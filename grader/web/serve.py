@@ -18,7 +18,6 @@ from grader.course.options import add_common
 from grader.errors import UserError
 from grader.limits import WEB
 
-HELP = "Serve the dashboard and project marking in the browser."
 TOKEN_ENV = "GRADER_SERVE_TOKEN"  # a fixed token for scripts; otherwise a fresh one per start
 
 

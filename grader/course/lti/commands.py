@@ -18,9 +18,6 @@ if TYPE_CHECKING:  # imported where used: PyJWT and cryptography are the instruc
     from grader.course.lti.client import Session
 
 
-HELP = "Register the grader with an LMS over LTI 1.3."
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     init = actions.add_parser(

@@ -8,8 +8,6 @@ from grader.course.lti.commands import course_of, session_for
 from grader.course.options import add_common
 from grader.errors import UserError
 
-HELP = "Write roster.csv from the LMS's members (LTI NRPS)."
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
