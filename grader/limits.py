@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
+from typing import Protocol
 
 from grader.errors import UserError
 
@@ -32,10 +33,22 @@ GiB = 1024 * MiB
 # --- one submission's run -------------------------------------------------------------------
 
 
+class RunSettings(Protocol):
+    """What a folder's settings say of its notebooks' runs: an assignment's ``[grading]``
+    (:class:`grader.assignment.AssignmentConfig`), or projects.toml's ``[projects]``."""
+
+    @property
+    def cell_timeout(self) -> float: ...
+    @property
+    def notebook_timeout(self) -> float: ...
+    @property
+    def memory_mb(self) -> int: ...
+
+
 @dataclass(frozen=True)
 class RunLimits:
-    """What one submission's run may use (:class:`grader.engine.Limits`). These are the
-    defaults; ``grader grade`` makes one from the assignment's ``[grading]`` settings."""
+    """What one submission's run may use. These are the defaults; every run is given the
+    limits :meth:`for_assignment` makes of its folder's settings."""
 
     cell_timeout: float = 120.0  # seconds per cell
     notebook_timeout: float = 900.0  # seconds for the whole notebook (cells + probe)
@@ -52,6 +65,27 @@ class RunLimits:
     unsafe_no_sandbox: bool = False  # run without namespaces (trusted notebooks only)
     disk_bytes: int = 512 * MiB  # files written to the scratch folder, and to /tmp
     max_processes: int = 256  # processes and threads of the run at once (with cgroups)
+
+    @classmethod
+    def for_assignment(
+        cls,
+        settings: RunSettings,
+        *,
+        timeout: float | None = None,
+        unsafe_no_sandbox: bool = False,
+        disk_bytes: int | None = None,
+    ) -> RunLimits:
+        """The limits of a run of ``settings``' notebooks (the one way to make them: ``grader
+        grade``, the projects' checks, a regrade): its timeouts and memory, ``timeout``
+        (``--timeout``) in place of its cell timeout where given, and ``disk_bytes`` in place of
+        the default where given."""
+        return cls(
+            cell_timeout=timeout or settings.cell_timeout,
+            notebook_timeout=settings.notebook_timeout,
+            memory_bytes=settings.memory_mb * MiB,
+            unsafe_no_sandbox=unsafe_no_sandbox,
+            disk_bytes=cls.disk_bytes if disk_bytes is None else disk_bytes,
+        )
 
 
 RUN = RunLimits()
@@ -427,6 +461,10 @@ class CourseDefaults:
     max_dataset_mb: float = 10.0  # of a bundle's data, unless course.toml says
     shown_errors: int = 20  # of a marks file's errors, listed before "and N more"
     error_chars: int = 300  # of a notebook's error, in a project's facts
+    # Files a project's notebook may write (RunLimits.disk_bytes for its run): it works on its
+    # dataset (up to max_dataset_mb handed in, often unpacked or converted) and saves trained
+    # models and figures, where a graded notebook writes little; four times a graded run's.
+    project_disk_bytes: int = 2 * GiB
     # Days after the feedback mail within which a reply to it is a regrade request, unless
     # course.toml's [regrade] window_days says; two weeks is the usual term policy.
     regrade_window_days: float = 14.0

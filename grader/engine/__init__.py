@@ -41,7 +41,7 @@ from grader.engine.results import (
 from grader.engine.run import Run
 from grader.engine.seal_blame import blame_the_seal
 from grader.engine.walls import SandboxUnavailable
-from grader.limits import FORBIDDEN
+from grader.limits import FORBIDDEN, RUN
 
 __all__ = [
     "CellError",
@@ -84,7 +84,7 @@ def _watched(names: Sequence[str]) -> list[str]:
 
 
 def warm_up(
-    limits: Limits = Limits(),  # noqa: B008 - frozen, so one shared default is safe
+    limits: Limits = RUN,
     *,
     runtime: Path | None = None,
     shared_cells: Sequence[str] = (),
@@ -104,7 +104,7 @@ def warm_up(
 def run_submission(
     notebook: Path | NotebookFile,
     probe_calls: Sequence[ProbeCall],
-    limits: Limits = Limits(),  # noqa: B008 - frozen, so one shared default is safe
+    limits: Limits = RUN,
     files_dir: Path | None = None,
     *,
     runtime: Path | None = None,

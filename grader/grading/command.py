@@ -36,20 +36,12 @@ from grader.grading.steps import GraderFault, Plan, SubmissionGrading
 from grader.grading.submissions import Submission, find_submissions, named_by_roster
 from grader.grading.summary import Progress, phases_line, summary_table
 from grader.grading.workers import started as start_graders
+from grader.limits import RunLimits
 from grader.roster import Roster, load_roster
 
 __all__ = ["GraderFault", "Plan", "cli", "grade", "grade_safely", "plan_for", "seed_for"]
 
 # --- grading one -------------------------------------------------------------------------
-
-
-def _limits(config: AssignmentConfig, timeout: float | None, unsafe: bool) -> engine.Limits:
-    return engine.Limits(
-        cell_timeout=timeout or config.cell_timeout,
-        notebook_timeout=config.notebook_timeout,
-        memory_bytes=config.memory_mb * 1024 * 1024,
-        unsafe_no_sandbox=unsafe,
-    )
 
 
 def grade_safely(submission: Submission, plan: Plan, seed: int) -> Row:
@@ -152,7 +144,7 @@ def plan_for(
     config = assignment.config
     if timeout is not None and timeout <= 0:
         raise UserError(f"--timeout {timeout:g}: give a positive number of seconds")
-    limits = _limits(config, timeout, unsafe_no_sandbox)
+    limits = RunLimits.for_assignment(config, timeout=timeout, unsafe_no_sandbox=unsafe_no_sandbox)
     engine.check_sandbox(limits)
     released = released_notebook(assignment)
     plan = Plan(config, limits, out, owned_checksums(released), owned_sources(released))

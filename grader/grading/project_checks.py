@@ -29,6 +29,7 @@ from grader.course.rubric import Project, Projects, is_projects_folder, load_pro
 from grader.errors import UserError
 from grader.grading.notebook_facts import run_facts, saved_outputs
 from grader.intake.common import HISTORY
+from grader.limits import COURSE, RunLimits
 
 __all__ = ["cli", "check_all", "is_projects_folder"]
 
@@ -198,12 +199,11 @@ def check_all(
     projects = load_projects(projects_dir)
     if not own_environment:
         runtime = runtime or projects.runtime_path()
-    limits = engine.Limits(
-        cell_timeout=timeout or projects.cell_timeout,
-        notebook_timeout=projects.notebook_timeout,
-        memory_bytes=projects.memory_mb * 1024**2,
+    limits = RunLimits.for_assignment(
+        projects,
+        timeout=timeout,
         unsafe_no_sandbox=unsafe_no_sandbox,
-        disk_bytes=2 * 1024**3,
+        disk_bytes=COURSE.project_disk_bytes,
     )
     engine.check_sandbox(limits)
     todo: list[HandIn] = []
