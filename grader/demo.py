@@ -67,6 +67,7 @@ def grade_samples(out: Path, course: Path) -> Path:
     bugs, untouched stubs, ...); print a summary table per assignment."""
     from grader.assignment import load_config
     from grader.grading.command import grade
+    from grader.grading.summary import summary_table
 
     graded = out / "graded"
     shutil.rmtree(graded, ignore_errors=True)  # a re-run grades afresh, with no history
@@ -76,8 +77,8 @@ def grade_samples(out: Path, course: Path) -> Path:
             continue
         config = load_config(folder)
         print(f"-- {config.name}: {config.title} ({len(samples)} sample submissions)")
-        rows = grade(samples, folder, graded / config.name, seed=DEMO_SEED)
-        print(grade.summary_table(rows, [f.name for f in config.functions]))
+        rows = grade(samples, folder, graded / config.name, seed=DEMO_SEED).rows
+        print(summary_table(rows, [f.name for f in config.functions]))
         print(
             f"wrote {graded / config.name / 'grades.csv'} and a results.json and feedback.html"
             f" per student, e.g. {graded / config.name / rows[0].student / 'feedback.html'}\n"

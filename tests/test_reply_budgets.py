@@ -75,7 +75,7 @@ def _failing(got: object) -> FunctionResult:
     case = CaseResult(
         "case 1", 0.0, 1.0, "wrong", expected=np.zeros(3), got=got, args=(np.ones(3),)
     )
-    return FunctionResult("f", 10.0, [case], parameters=("x",))
+    return FunctionResult("f", 10.0, (case,), parameters=("x",))
 
 
 def test_the_paste_ready_case_is_printed_whole_only_when_small():

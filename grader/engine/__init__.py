@@ -159,6 +159,7 @@ def run_submission(
             watched,
         )
         timer = _PhaseTimer(started)
+        after_probes: object = None
         try:
             run.start(source, hooks.on_submission_starting)
             timer.lap("start")
@@ -169,7 +170,7 @@ def run_submission(
             probes = run.probe_all(list(probe_calls))
             timer.lap("probes")
             if run.gone is None:
-                hooks.on_probes_complete(probes, lambda: run.session("explore"))
+                after_probes = hooks.on_probes_complete(probes, lambda: run.session("explore"))
         finally:
             run.close()
     if run.seal_refusal is not None and run.grader_fault is None:
@@ -187,6 +188,7 @@ def run_submission(
         run.patched,
         run.grader_fault,
         PhaseTimes(**timer.seconds),
+        after_probes,
     )
 
 

@@ -20,7 +20,7 @@ from grader.resources import template
 from grader.scoring import FunctionResult
 
 
-@dataclass
+@dataclass(frozen=True)
 class Graded:
     """Everything known about one graded submission, for the files handed back."""
 

@@ -15,13 +15,13 @@ import sys
 import tempfile
 import traceback
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from grader import engine
 from grader.assignment import (
     AssignmentConfig,
     load_assignment,
-    load_config,
     owned_checksums,
     owned_sources,
     released_notebook,
@@ -39,7 +39,26 @@ from grader.grading.workers import started as start_graders
 from grader.limits import RunLimits
 from grader.roster import Roster, load_roster
 
-__all__ = ["GraderFault", "Plan", "cli", "grade", "grade_safely", "plan_for", "seed_for"]
+__all__ = [
+    "GraderFault",
+    "GradingRun",
+    "Plan",
+    "cli",
+    "grade",
+    "grade_safely",
+    "plan_for",
+    "seed_for",
+]
+
+
+@dataclass(frozen=True)
+class GradingRun:
+    """What one run of :func:`grade` did: the plan it graded with, and the rows of
+    ``grades.csv`` (one per submission)."""
+
+    plan: Plan
+    rows: list[Row]
+
 
 # --- grading one -------------------------------------------------------------------------
 
@@ -83,8 +102,9 @@ def grade(
     resume: bool = False,
     unsafe_no_sandbox: bool = False,
     roster: Roster | None = None,
-) -> list[Row]:
-    """Grade every submission; return the rows of ``grades.csv`` (one per submission).
+) -> GradingRun:
+    """Grade every submission; return the plan and the rows of ``grades.csv`` (one per
+    submission).
 
     With ``roster``, students are named by their roster id."""
     if workers < 1:
@@ -128,7 +148,7 @@ def grade(
             students = {s.student for s in submissions}
             rows = [row for row in book.latest() if row.student in students]
             export.write_grades_csv(rows, [f.name for f in config.functions], out / "grades.csv")
-    return rows
+    return GradingRun(plan, rows)
 
 
 def plan_for(
@@ -147,7 +167,7 @@ def plan_for(
     limits = RunLimits.for_assignment(config, timeout=timeout, unsafe_no_sandbox=unsafe_no_sandbox)
     engine.check_sandbox(limits)
     released = released_notebook(assignment)
-    plan = Plan(config, limits, out, owned_checksums(released), owned_sources(released))
+    plan = Plan(assignment, limits, out, owned_checksums(released), owned_sources(released))
     if not unsafe_no_sandbox:
         preparation.ensure_prepared(None, say=_say)
     return plan
@@ -187,7 +207,7 @@ def cli(args: argparse.Namespace) -> int:
 
         return project_checks.cli(args)
     out = Path(args.out)
-    rows = grade(
+    run = grade(
         [Path(p) for p in args.paths],
         Path(args.assignment),
         out,
@@ -199,7 +219,7 @@ def cli(args: argparse.Namespace) -> int:
         unsafe_no_sandbox=args.unsafe_no_sandbox,
         roster=load_roster(args.roster) if args.roster else None,
     )
-    config = load_config(Path(args.assignment))
+    rows, config = run.rows, run.plan.config
     print(summary_table(rows, [f.name for f in config.functions]))
     questions = written.questions_of(config)
     if questions:
