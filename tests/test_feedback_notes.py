@@ -22,7 +22,7 @@ ASSIGNMENT = load_assignment(ROOT / "assignments" / "lstm_gates")
 RULES = Rules.of(ASSIGNMENT)
 
 
-def _graded(**changes) -> export.Graded:
+def _graded(**changes) -> export.GradedSubmission:
     cases = ASSIGNMENT.hidden_cases(3)
     functions = {}
     for name in ("forget_gate", "lstm_cell"):
@@ -33,7 +33,7 @@ def _graded(**changes) -> export.Graded:
     defaults = dict(
         student="asha", title="LSTM gates", seed=3, status="graded", reason=None, late=None
     )
-    return export.Graded(functions=functions, **{**defaults, **changes})
+    return export.GradedSubmission(functions=functions, **{**defaults, **changes})
 
 
 def _text(page: str) -> str:

@@ -131,7 +131,7 @@ def test_results_are_frozen():
     results, _, _ = _aliasing_forget_gate()
     result = results["forget_gate"]
     case: CaseResult = result.cases[0]
-    graded = export.Graded("s1", "LSTM gates", 4, "graded", None, results)
+    graded = export.GradedSubmission("s1", "LSTM gates", 4, "graded", None, results)
     for value, field in ((result, "hints"), (case, "hints"), (graded, "functions")):
         with pytest.raises(dataclasses.FrozenInstanceError):
             setattr(value, field, ())

@@ -188,17 +188,17 @@ class _Source:
 
 
 @functools.lru_cache(maxsize=8)
-def _source_solutions(source: _Source) -> dict[str, Callable]:
-    from grader.assignment import source as source_notebook
+def _source_solutions(of: _Source) -> dict[str, Callable]:
+    from grader.assignment import source
 
-    return source_notebook.solutions_of(source.config)
+    return source.solutions_of(of.config)
 
 
 @functools.lru_cache(maxsize=8)
-def _source_output_names(source: _Source) -> dict[str, tuple[str, ...]]:
+def _source_output_names(of: _Source) -> dict[str, tuple[str, ...]]:
     from grader.assignment import returns
 
-    return returns.source_output_names(source.config)
+    return returns.source_output_names(of.config)
 
 
 def load_assignment(directory: Path) -> Assignment:

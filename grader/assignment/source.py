@@ -48,7 +48,9 @@ def describe_cell(path: Path, index: int, cell: nbformat.NotebookNode) -> str:
     return f'{path}, cell {index + 1} ({cell.cell_type}, starts "{first}")'
 
 
-def read_notebook(path: Path) -> nbformat.NotebookNode:
+def read_source_notebook(path: Path) -> nbformat.NotebookNode:
+    """An instructor's notebook (an assignment's source, an nbgrader notebook) as nbformat 4;
+    UserError when it cannot be read."""
     try:
         return nbformat.read(path, as_version=4)
     except Exception as error:  # nbformat raises several unrelated types for bad JSON
@@ -286,5 +288,5 @@ def run_solutions(
 
 def solutions_of(config: AssignmentConfig) -> dict[str, Callable]:
     """The graded functions as the source notebook's solutions define them."""
-    notebook = read_notebook(config.source)
+    notebook = read_source_notebook(config.source)
     return run_solutions(notebook, plan_source(notebook, config, {}), config)

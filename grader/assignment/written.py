@@ -242,9 +242,9 @@ def questions_of(config: AssignmentConfig) -> tuple[WrittenQuestion, ...]:
 
 @functools.lru_cache(maxsize=16)
 def _questions_of(source: Path, _mtime: float) -> tuple[WrittenQuestion, ...]:
-    from grader.assignment.source import read_notebook
+    from grader.assignment.source import read_source_notebook
 
-    return written_questions(read_notebook(source), source)
+    return written_questions(read_source_notebook(source), source)
 
 
 def not_marked_note(questions: Sequence[WrittenQuestion]) -> str:

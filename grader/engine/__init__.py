@@ -25,17 +25,21 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from grader.engine import walls as sandbox
-from grader.engine import warm
+from grader.engine import walls, warm
 from grader.engine.cgroups import run_cgroup
 from grader.engine.hooks import NoHooks, OpenSession, RunHooks
-from grader.engine.notebook import NotANotebook, NotebookFile, read_code_cells, read_notebook
+from grader.engine.notebook import (
+    NotANotebook,
+    NotebookFile,
+    read_code_cells,
+    read_student_notebook,
+)
 from grader.engine.results import (
     CellError,
-    Limits,
     PhaseTimes,
     ProbeCall,
     ProbeOutcome,
+    RunLimits,
     RunResult,
 )
 from grader.engine.run import Run
@@ -45,7 +49,7 @@ from grader.limits import FORBIDDEN, RUN
 
 __all__ = [
     "CellError",
-    "Limits",
+    "RunLimits",
     "NoHooks",
     "NotANotebook",
     "NotebookFile",
@@ -58,15 +62,15 @@ __all__ = [
     "SandboxUnavailable",
     "check_sandbox",
     "read_code_cells",
-    "read_notebook",
+    "read_student_notebook",
     "run_submission",
     "warm_up",
 ]
 
 
-def check_sandbox(limits: Limits) -> None:
+def check_sandbox(limits: RunLimits) -> None:
     """Raise :class:`SandboxUnavailable` (saying why) if these limits cannot be enforced here."""
-    sandbox.check_available(limits.unsafe_no_sandbox)
+    walls.check_available(limits.unsafe_no_sandbox)
 
 
 def _watched(names: Sequence[str]) -> list[str]:
@@ -84,7 +88,7 @@ def _watched(names: Sequence[str]) -> list[str]:
 
 
 def warm_up(
-    limits: Limits = RUN,
+    limits: RunLimits = RUN,
     *,
     runtime: Path | None = None,
     shared_cells: Sequence[str] = (),
@@ -104,7 +108,7 @@ def warm_up(
 def run_submission(
     notebook: Path | NotebookFile,
     probe_calls: Sequence[ProbeCall],
-    limits: Limits = RUN,
+    limits: RunLimits = RUN,
     files_dir: Path | None = None,
     *,
     runtime: Path | None = None,
@@ -146,7 +150,7 @@ def run_submission(
         return RunResult("invalid", str(error), [], "", False, nothing, "", 0.0)
     check_sandbox(limits)
     if runtime is not None:
-        sandbox.check_runtime(Path(runtime))
+        walls.check_runtime(Path(runtime))
     code = "\n\n".join(source for _, source in cells)
     source = Path(files_dir or handed_in.path).resolve()
     with run_cgroup(limits.memory_bytes, limits.max_processes) as cgroup:

@@ -6,9 +6,9 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from grader.limits import RunLimits as Limits  # what one run may use: grader.limits owns it
+from grader.limits import RunLimits  # what one run may use: grader.limits owns it
 
-__all__ = ["CellError", "Limits", "ProbeCall", "ProbeOutcome", "RunResult"]
+__all__ = ["CellError", "RunLimits", "ProbeCall", "ProbeOutcome", "RunResult"]
 
 
 @dataclass(frozen=True)

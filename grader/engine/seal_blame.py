@@ -17,7 +17,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from grader.engine.results import Limits
+from grader.engine.results import RunLimits
 from grader.engine.run import Run
 
 # Set in a thread while it makes the fresh run, whose own seal failing is the grader's fault.
@@ -35,7 +35,7 @@ _CAUSES = {
 
 
 def blame_the_seal(
-    run: Run, limits: Limits, runtime: Path | None, shared_cells: Sequence[str]
+    run: Run, limits: RunLimits, runtime: Path | None, shared_cells: Sequence[str]
 ) -> None:
     """Once ``run`` ended with a seal refused: a fault of the grader if a fresh trial run
     fails too, else the submission's, said in words a student can act on."""

@@ -19,7 +19,7 @@ import nbformat
 import numpy as np
 
 from grader.engine import run_submission
-from grader.engine.results import Limits, ProbeCall, RunResult
+from grader.engine.results import ProbeCall, RunLimits, RunResult
 from grader.engine.runtime_cache import runtime_cache
 from grader.errors import UserError
 
@@ -43,7 +43,7 @@ class GraderUnavailable(UserError):
 
 
 def check(
-    limits: Limits,
+    limits: RunLimits,
     *,
     runtime: Path | None = None,
     shared_cells: Sequence[str] = (),
@@ -70,7 +70,7 @@ def check(
 
 
 def fresh_run_problem(
-    limits: Limits, *, runtime: Path | None = None, shared_cells: Sequence[str] = ()
+    limits: RunLimits, *, runtime: Path | None = None, shared_cells: Sequence[str] = ()
 ) -> str | None:
     """What went wrong running the trial notebook in a fresh sandbox with ``limits``; None
     when it ran, was sealed and answered right."""

@@ -33,9 +33,9 @@ from grader.errors import UserError
 from grader.feedback import export
 from grader.gradebook import GRADER_ERROR, Gradebook, Row
 from grader.grading.steps import GraderFault, Plan, SubmissionGrading
-from grader.grading.submissions import Submission, find_submissions, named_by_roster
-from grader.grading.summary import Progress, phases_line, summary_table
-from grader.grading.workers import started as start_graders
+from grader.grading.submissions import HandIn, find_submissions, named_by_roster
+from grader.grading.summary import GradingProgress, phases_line, summary_table
+from grader.grading.workers import start_graders
 from grader.limits import RunLimits
 from grader.roster import Roster, load_roster
 
@@ -63,7 +63,7 @@ class GradingRun:
 # --- grading one -------------------------------------------------------------------------
 
 
-def grade_safely(submission: Submission, plan: Plan, seed: int) -> Row:
+def grade_safely(submission: HandIn, plan: Plan, seed: int) -> Row:
     """One submission's grading (:class:`SubmissionGrading`), with a grader failure turned into
     an ``error`` row instead of a crash: no score, no files for the student, graded again by
     ``--resume``."""
@@ -132,7 +132,7 @@ def grade(
             if resume:
                 done = len(submissions) - len(todo)
                 _say(f"resuming: {done} already graded, {len(todo)} to grade")
-            progress = Progress(len(todo))
+            progress = GradingProgress(len(todo))
             questions = written.questions_of(config)
             handed_in = {s.student: s.notebook for s, _ in todo}
             try:

@@ -35,7 +35,7 @@ __all__ = ["cli", "check_all", "is_projects_folder"]
 
 
 @dataclass(frozen=True)
-class HandIn:
+class ProjectHandIn:
     """One student's project as the collected folder holds it."""
 
     student: str
@@ -63,12 +63,12 @@ class HandIn:
         return digest.hexdigest()
 
 
-def hand_ins(folder: Path, projects: Projects) -> list[HandIn]:
+def hand_ins(folder: Path, projects: Projects) -> list[ProjectHandIn]:
     manifest = intake.load_manifest(folder)
     entries = manifest.get("projects") or []
     student = manifest["student"]["id"]
     return [
-        HandIn(
+        ProjectHandIn(
             student,
             folder,
             project,
@@ -79,7 +79,7 @@ def hand_ins(folder: Path, projects: Projects) -> list[HandIn]:
     ]
 
 
-def dataset_facts(hand_in: HandIn) -> dict[str, Any]:
+def dataset_facts(hand_in: ProjectHandIn) -> dict[str, Any]:
     path, link = hand_in.file("dataset"), hand_in.entry.get("dataset_link")
     if path is not None and path.is_file():
         facts: dict[str, Any] = {"status": "present", "file": hand_in.entry["dataset"]}
@@ -97,7 +97,9 @@ def dataset_facts(hand_in: HandIn) -> dict[str, Any]:
     return {"status": "missing"}
 
 
-def check_one(hand_in: HandIn, limits: engine.Limits, runtime: Path | None) -> dict[str, Any]:
+def check_one(
+    hand_in: ProjectHandIn, limits: engine.RunLimits, runtime: Path | None
+) -> dict[str, Any]:
     """Every automatic check of one project, as plain data."""
     checks: dict[str, Any] = {"title": hand_in.entry.get("title") or "", "digest": hand_in.digest()}
     # Where the handed-in files are, for the marker's view (grader serve), and the folder
@@ -132,7 +134,7 @@ def check_one(hand_in: HandIn, limits: engine.Limits, runtime: Path | None) -> d
     return checks
 
 
-def _stage(hand_in: HandIn, stage: Path, reads: list[str]) -> tuple[Path, list[str]]:
+def _stage(hand_in: ProjectHandIn, stage: Path, reads: list[str]) -> tuple[Path, list[str]]:
     """The files the notebook finds in /content: the student's files, the notebook and the
     dataset at the top, and a handed-in file also where the notebook opens it (a Colab path
     such as ``/content/drive/MyDrive/data/x.csv`` or ``data/x.csv``). Returns the folder and
@@ -191,7 +193,7 @@ def check_all(
     unsafe_no_sandbox: bool = False,
     runtime: Path | None = None,
     own_environment: bool = False,
-) -> list[tuple[HandIn, dict[str, Any]]]:
+) -> list[tuple[ProjectHandIn, dict[str, Any]]]:
     """Check every project of every student folder in ``paths``; returns (hand-in, checks).
 
     The notebooks run in ``runtime`` (default: the projects' runtime of projects.toml), or in
@@ -206,7 +208,7 @@ def check_all(
         disk_bytes=COURSE.project_disk_bytes,
     )
     engine.check_sandbox(limits)
-    todo: list[HandIn] = []
+    todo: list[ProjectHandIn] = []
     for path in paths:
         if not path.is_dir():
             raise UserError(
@@ -215,7 +217,7 @@ def check_all(
             )
         todo += hand_ins(path, projects)
     out.mkdir(parents=True, exist_ok=True)
-    done: list[tuple[HandIn, dict[str, Any]]] = []
+    done: list[tuple[ProjectHandIn, dict[str, Any]]] = []
     with CourseBook(out / BOOK_NAME) as book:
         if resume:
             fresh = []
@@ -227,7 +229,7 @@ def check_all(
                     fresh.append(hand_in)
             print(f"resuming: {len(done)} checked already, {len(fresh)} to check", file=sys.stderr)
             todo = fresh
-        progress = _Progress(len(todo))
+        progress = _ChecksProgress(len(todo))
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             futures = [(h, pool.submit(check_one, h, limits, runtime)) for h in todo]
             for hand_in, future in futures:
@@ -243,11 +245,11 @@ def check_all(
     return done
 
 
-class _Progress:
+class _ChecksProgress:
     def __init__(self, total: int):
         self.total, self.count, self.started = total, 0, time.monotonic()
 
-    def update(self, hand_in: HandIn, checks: dict[str, Any]) -> None:
+    def update(self, hand_in: ProjectHandIn, checks: dict[str, Any]) -> None:
         self.count += 1
         elapsed = time.monotonic() - self.started
         eta = elapsed / self.count * (self.total - self.count)
@@ -260,7 +262,7 @@ class _Progress:
         )
 
 
-def summary_table(results: list[tuple[HandIn, dict[str, Any]]]) -> str:
+def summary_table(results: list[tuple[ProjectHandIn, dict[str, Any]]]) -> str:
     header = (
         "student",
         "project",

@@ -24,7 +24,7 @@ from grader.feedback.lateness import course_lateness
 from grader.forbidden.runtime import with_runtime
 from grader.gradebook import Row
 from grader.grading import probing
-from grader.grading.submissions import Submission
+from grader.grading.submissions import HandIn
 from grader.limits import GRADING, RunLimits
 from grader.scoring import Diagnosis, FunctionResult, Rules, score_function
 from grader.scoring.diagnose import diagnose
@@ -73,7 +73,7 @@ class SubmissionGrading(engine.NoHooks):
     """One submission's grading. :meth:`grade` runs the steps in order; the scan, and the
     scoring and diagnosis in sessions, run as the engine's hooks, during :meth:`run`."""
 
-    def __init__(self, submission: Submission, plan: Plan, seed: int):
+    def __init__(self, submission: HandIn, plan: Plan, seed: int):
         self.submission, self.plan, self.seed = submission, plan, seed
         self.assignment = plan.assignment
         self.functions = self.assignment.functions
@@ -96,7 +96,7 @@ class SubmissionGrading(engine.NoHooks):
         results = probed.results()
         phases = replace(run.phases, diagnosis=probed.seconds + time.monotonic() - began)
         status = "graded" if run.status == "completed" else run.status
-        graded = export.Graded(
+        graded = export.GradedSubmission(
             student=self.submission.student,
             title=self.plan.config.title,
             seed=self.seed,
@@ -257,7 +257,9 @@ class SubmissionGrading(engine.NoHooks):
 
     # -- write
 
-    def write(self, graded: export.Graded, phases: engine.PhaseTimes) -> engine.PhaseTimes:
+    def write(
+        self, graded: export.GradedSubmission, phases: engine.PhaseTimes
+    ) -> engine.PhaseTimes:
         """Write the student's feedback page, then ``results.json`` with the times of every
         phase (the making of the page and its figures is the ``files`` phase); return them."""
         began = time.monotonic()

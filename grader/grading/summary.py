@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from grader.gradebook import GRADER_ERROR, Row
 
 
-class Progress:
+class GradingProgress:
     """A bar with counts and ETA on a terminal; one plain line per submission otherwise."""
 
     def __init__(self, total: int, stream=sys.stderr):
