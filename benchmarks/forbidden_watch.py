@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from grader.assignment import load_assignment
-from grader.engine import Limits, NoHooks, run_submission
+from grader.engine import NoHooks, RunLimits, run_submission
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = ROOT / "assignments" / "lstm_gates"
@@ -47,7 +47,7 @@ def one_run(cases: dict, watched: tuple[str, ...]) -> tuple[list[float], list[fl
                             raise SystemExit(f"{name}: {outcome.error or outcome.forbidden_seen}")
                 sessions.append(time.perf_counter() - opened)
 
-    result = run_submission(SAMPLE, [], Limits(), hooks=Explore(), forbidden_calls=watched)
+    result = run_submission(SAMPLE, [], RunLimits(), hooks=Explore(), forbidden_calls=watched)
     if result.status != "completed":
         raise SystemExit(f"the sample did not run: {result.reason}")
     return calls, sessions

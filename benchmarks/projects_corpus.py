@@ -10,6 +10,7 @@ its own folder empty but for the notebook (the corpus ships no datasets), no net
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import shutil
 import sys
@@ -20,6 +21,7 @@ from pathlib import Path
 from grader import engine
 from grader.course.rubric import load_projects
 from grader.grading.notebook_facts import run_facts, saved_outputs
+from grader.limits import COURSE, RunLimits
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus" / "colab"
@@ -55,11 +57,10 @@ def main() -> int:
     projects = load_projects(ROOT / "assignments" / "projects")
     runtime = projects.runtime_path()
     notebook_timeout = options.notebook_timeout or projects.notebook_timeout
-    limits = engine.Limits(
-        cell_timeout=min(projects.cell_timeout, notebook_timeout),
-        notebook_timeout=notebook_timeout,
-        memory_bytes=projects.memory_mb * 1024**2,
-        disk_bytes=2 * 1024**3,
+    limits = RunLimits.for_assignment(
+        dataclasses.replace(projects, notebook_timeout=notebook_timeout),
+        timeout=min(projects.cell_timeout, notebook_timeout),
+        disk_bytes=COURSE.project_disk_bytes,
     )
     notebooks = sorted(p for p in CORPUS.glob("*.ipynb") if options.only in p.name)
     ran = 0

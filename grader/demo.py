@@ -81,7 +81,7 @@ def grade_samples(out: Path, course: Path) -> Path:
             continue
         config = load_config(folder)
         print(f"-- {config.name}: {config.title} ({len(samples)} sample submissions)")
-        rows = grade(samples, folder, graded / config.name, seed=DEMO_SEED)
+        rows = grade(samples, folder, graded / config.name, seed=DEMO_SEED).rows
         print(summary_table(rows, [f.name for f in config.functions]))
         print(
             f"wrote {graded / config.name / 'grades.csv'} and a results.json and feedback.html"

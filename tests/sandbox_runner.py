@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from grader.engine import Limits, ProbeCall, RunResult, cgroups, run_submission, warm
+from grader.engine import ProbeCall, RunLimits, RunResult, cgroups, run_submission, warm
 
 
 def _argument(value):
@@ -42,7 +42,7 @@ def _run(spec: dict) -> dict:
     calls = [ProbeCall(c["function"], tuple(map(_argument, c["args"]))) for c in spec["calls"]]
     files_dir = Path(spec["files_dir"]) if spec.get("files_dir") else None
     runtime = Path(spec["runtime"]) if spec.get("runtime") else None
-    limits = Limits(**spec["limits"])
+    limits = RunLimits(**spec["limits"])
     result = run_submission(Path(spec["notebook"]), calls, limits, files_dir, runtime=runtime)
     return _as_json(result)
 

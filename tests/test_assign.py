@@ -509,12 +509,14 @@ def test_self_check_sends_a_composite_to_its_failing_part_in_the_graders_words(r
 def diagnose_words(composite: str, parts: list[str]) -> str:
     """The grader's part-first hint for ``composite``: a proof that proved nothing."""
     from grader.scoring import FunctionResult, diagnose, proof
+    from grader.scoring.hint_sheet import HintSheet
 
     rules = Rules.of(load_assignment(ASSIGNMENT))
-    result = FunctionResult(composite, 10, [], ["wrong-part"], [], {"wrong-part": "..."})
-    diagnose._conclude(result, proof.Proof(composite, parts, [0]), parts, rules)
-    assert result.hints == ["part-first"]
-    return result.hint_messages["part-first"]
+    result = FunctionResult(composite, 10, (), ("wrong-part",), hint_messages={"wrong-part": "."})
+    sheet = HintSheet({composite: result})
+    diagnose._conclude(sheet, proof.Proof(composite, parts, [0]), parts, rules)
+    assert sheet.codes(composite) == ("part-first",)
+    return sheet.text(composite, "part-first")
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ from sandbox_fence import write_notebook
 from grader import cli, demo
 from grader.course.book import CourseBook
 from grader.course.rubric import load_projects
-from grader.engine import Limits, run_submission
+from grader.engine import RunLimits, run_submission
 from grader.errors import UserError
 from grader.grading.project_checks import check_all
 
@@ -58,7 +58,7 @@ def test_the_runtime_python_runs_the_kernel_and_cannot_be_written(tmp_path, runt
         "open(runtime_marker.__file__, 'a').write('hacked = 1')",
     )
     result = run_submission(
-        notebook, [], Limits(cell_timeout=60, notebook_timeout=120), runtime=runtime
+        notebook, [], RunLimits(cell_timeout=60, notebook_timeout=120), runtime=runtime
     )
     assert "prefix /opt/python/venv" in result.output and str(runtime) not in result.output
     assert "the projects runtime" in result.output
@@ -70,7 +70,7 @@ def test_the_runtime_python_runs_the_kernel_and_cannot_be_written(tmp_path, runt
 
 def test_without_a_runtime_the_grader_environment_runs_it(tmp_path):
     notebook = write_notebook(tmp_path / "nb.ipynb", "import runtime_marker")
-    result = run_submission(notebook, [], Limits(cell_timeout=60, notebook_timeout=120))
+    result = run_submission(notebook, [], RunLimits(cell_timeout=60, notebook_timeout=120))
     assert result.cell_errors[0].ename == "ModuleNotFoundError"
 
 

@@ -21,19 +21,19 @@ import pytest
 from sandbox_fence import write_notebook
 
 from grader.engine import (
-    Limits,
     NoHooks,
     NotANotebook,
     ProbeCall,
+    RunLimits,
     SandboxUnavailable,
     check_sandbox,
     read_code_cells,
     run_submission,
+    walls,
 )
-from grader.engine import walls as sandbox
 from grader.errors import UserError
 
-FAST = Limits(cell_timeout=20, notebook_timeout=120, probe_timeout=5)
+FAST = RunLimits(cell_timeout=20, notebook_timeout=120, probe_timeout=5)
 slow = pytest.mark.slow
 
 
@@ -165,7 +165,7 @@ def test_a_cell_past_its_limit_is_interrupted_and_the_notebook_limit_ends_the_ru
         "time.sleep(30)",
         *["time.sleep(1)"] * 20,
     )
-    limits = Limits(cell_timeout=2, notebook_timeout=8, probe_timeout=1)
+    limits = RunLimits(cell_timeout=2, notebook_timeout=8, probe_timeout=1)
     result = run_submission(notebook, [ProbeCall("double", (np.ones(2),))], limits)
 
     assert result.status == "timeout"
@@ -180,7 +180,7 @@ def test_a_cell_past_its_limit_is_interrupted_and_the_notebook_limit_ends_the_ru
 @slow
 def test_output_past_the_cap_is_dropped_with_a_note(tmp_path):
     notebook = write_notebook(tmp_path / "nb.ipynb", "print('a' * 5000)", "print('tail')")
-    result = run_submission(notebook, [], Limits(output_bytes=1000))
+    result = run_submission(notebook, [], RunLimits(output_bytes=1000))
     assert result.output_truncated
     assert result.output == "a" * 1000 + "\n[... 4006 bytes dropped]\n"
 
@@ -222,7 +222,7 @@ def test_the_kernel_sees_only_the_submission_with_colab_drive_mapped_to_it(tmp_p
 def test_a_kernel_that_cannot_start_gives_a_crashed_result_that_says_why(tmp_path):
     # A forked runner needs only the pages it changes: 32 MiB start since the warm engine, 1 do not.
     notebook = write_notebook(tmp_path / "nb.ipynb", "x = 1")
-    result = run_submission(notebook, [ProbeCall("f", ())], Limits(memory_bytes=1024**2))
+    result = run_submission(notebook, [ProbeCall("f", ())], RunLimits(memory_bytes=1024**2))
     assert result.status == "crashed"
     assert result.reason.startswith("the kernel did not start: ")
     assert "MemoryError" in result.reason or "memory" in result.reason.lower()
@@ -230,13 +230,13 @@ def test_a_kernel_that_cannot_start_gives_a_crashed_result_that_says_why(tmp_pat
 
 
 @slow
-@pytest.mark.skipif(sandbox.cgroup_support() is not None, reason="no cgroups for runs here")
+@pytest.mark.skipif(walls.cgroup_support() is not None, reason="no cgroups for runs here")
 def test_a_kernel_without_room_beside_the_submission_files_gives_a_reason_that_says_so(tmp_path):
     # The scratch folder is memory: its copy of the files counts against the run's limit.
     files = tmp_path / "alice"
     notebook = write_notebook(files / "nb.ipynb", "x = 1")
     (files / "data.bin").write_bytes(bytes(range(256)) * (190 * 4096))  # 190 MiB
-    limits = Limits(memory_bytes=150 * 1024**2)
+    limits = RunLimits(memory_bytes=150 * 1024**2)
     result = run_submission(notebook, [ProbeCall("f", ())], limits, files_dir=files)
     assert result.status == "crashed"
     assert result.reason.startswith("the kernel did not start: ")
@@ -259,7 +259,7 @@ def test_numpy_torch_and_matplotlib_work_under_the_default_memory_limit(tmp_path
         "plt.plot(out[:, 0, 0].detach().numpy())\nplt.show()",
         "big = np.ones((8000, 8000))  # 512 MB",
     )
-    result = run_submission(notebook, [], Limits())
+    result = run_submission(notebook, [], RunLimits())
     assert (result.status, result.cell_errors) == ("completed", []), result.output
 
 
@@ -336,7 +336,7 @@ def test_probe_values_come_back_as_float64_arrays_or_errors(tmp_path):
     ]
     calls = [ProbeCall(name, (x,)) for name in names]
     calls.insert(3, ProbeCall("pair", (x, x, x, params)))
-    limits = Limits(cell_timeout=20, notebook_timeout=120, probe_timeout=2)
+    limits = RunLimits(cell_timeout=20, notebook_timeout=120, probe_timeout=2)
     result = run_submission(notebook, calls, limits)
     outcome = dict(zip(names[:3] + ["pair"] + names[3:], result.probes, strict=True))
 
@@ -395,7 +395,7 @@ def test_runs_at_once_from_several_threads_stay_apart(tmp_path):
 def test_without_bubblewrap_the_grader_refuses_unless_told_to_run_unsafe(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))  # no bwrap on it
     with pytest.raises(SandboxUnavailable) as raised:
-        check_sandbox(Limits())
+        check_sandbox(RunLimits())
     message = str(raised.value)
     assert "bubblewrap is not installed" in message and "--unsafe-no-sandbox" in message
     assert isinstance(raised.value, UserError)
@@ -403,7 +403,7 @@ def test_without_bubblewrap_the_grader_refuses_unless_told_to_run_unsafe(tmp_pat
     notebook = write_notebook(tmp_path / "nb.ipynb", "x = 1")
     with pytest.raises(SandboxUnavailable):
         run_submission(notebook, [], FAST)
-    check_sandbox(Limits(unsafe_no_sandbox=True))  # nothing to check
+    check_sandbox(RunLimits(unsafe_no_sandbox=True))  # nothing to check
 
 
 @slow
@@ -448,11 +448,11 @@ MOUNTS_V1 = """\
 
 
 @slow
-@pytest.mark.skipif(sandbox.cgroup_support() is not None, reason="no cgroups for runs here")
+@pytest.mark.skipif(walls.cgroup_support() is not None, reason="no cgroups for runs here")
 def test_cgroups_left_by_a_killed_grader_are_removed_by_the_next_run(tmp_path):
     # A run cgroup is its grader's while the grader holds its flock: one nobody holds was left
     # by a grader that was killed, however young; one another grader holds is its run's.
-    v1, v2 = sandbox.own_cgroup_folders(
+    v1, v2 = walls.own_cgroup_folders(
         Path("/proc/self/cgroup").read_text(), Path("/proc/self/mountinfo").read_text()
     )
     parent = v1.get("pids", v2)
@@ -480,7 +480,7 @@ def test_cgroups_left_by_a_killed_grader_are_removed_by_the_next_run(tmp_path):
 
 def test_own_cgroup_folders_are_found_in_each_hierarchy():
     own = "9:pids:/\n4:memory:/process_api/bcc1\n2:cpu,cpuacct:/docker/abc/web\n0::/user.slice\n"
-    v1, v2 = sandbox.own_cgroup_folders(own, MOUNTS_V1)
+    v1, v2 = walls.own_cgroup_folders(own, MOUNTS_V1)
     assert v1 == {
         "pids": Path("/sys/fs/cgroup/pids"),
         "memory": Path("/sys/fs/cgroup/memory/process_api/bcc1"),
@@ -492,13 +492,13 @@ def test_own_cgroup_folders_are_found_in_each_hierarchy():
 
 def test_a_cgroup_outside_what_its_mount_shows_is_left_out():
     own = "2:cpu,cpuacct:/elsewhere\n"
-    assert sandbox.own_cgroup_folders(own, MOUNTS_V1) == ({}, None)
+    assert walls.own_cgroup_folders(own, MOUNTS_V1) == ({}, None)
 
 
 def test_on_a_machine_with_only_cgroup_v2_its_folder_is_found():
     v2_only = "0::/user.slice/session-1.scope\n"
     mounts = "30 23 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate\n"
-    assert sandbox.own_cgroup_folders(v2_only, mounts) == (
+    assert walls.own_cgroup_folders(v2_only, mounts) == (
         {},
         Path("/sys/fs/cgroup/user.slice/session-1.scope"),
     )
@@ -571,7 +571,7 @@ def test_a_warm_process_that_maps_gigabytes_it_never_touches_still_grades(tmp_pa
     reserve = "import mmap\n_reserved = mmap.mmap(-1, 3 * 1024**3, flags=mmap.MAP_PRIVATE)"
     double = "def double(x):\n    return 2 * x"
     notebook = write_notebook(tmp_path / "nb.ipynb", reserve, double)
-    limits = Limits(cell_timeout=60, notebook_timeout=120, memory_bytes=1024**3)
+    limits = RunLimits(cell_timeout=60, notebook_timeout=120, memory_bytes=1024**3)
     call = ProbeCall("double", (np.array([1.5]),))
 
     result = run_submission(notebook, [call], limits, shared_cells=(reserve,))

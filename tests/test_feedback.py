@@ -34,7 +34,7 @@ def scored(name, answer):
 
 
 def graded(**functions):
-    return export.Graded("s1", "LSTM gates", 3, "graded", None, functions)
+    return export.GradedSubmission("s1", "LSTM gates", 3, "graded", None, functions)
 
 
 def right(case):
@@ -91,7 +91,7 @@ def test_case_labels_name_only_what_the_function_takes():
 
 def test_results_json_output_lists_the_cells_that_raised():
     document = export.results_json(
-        export.Graded(
+        export.GradedSubmission(
             "s1",
             "LSTM gates",
             3,

@@ -22,17 +22,18 @@ ASSIGNMENT = load_assignment(ROOT / "assignments" / "lstm_gates")
 RULES = Rules.of(ASSIGNMENT)
 
 
-def _graded(**changes) -> export.Graded:
+def _graded(**changes) -> export.GradedSubmission:
     cases = ASSIGNMENT.hidden_cases(3)
     functions = {}
     for name in ("forget_gate", "lstm_cell"):
         outcomes = [(ref.__dict__[name](*c.args), None) for c in cases[name]]
         forbidden = ["torch.nn.LSTMCell (called in lstm_cell)"] if name == "lstm_cell" else []
-        functions[name] = score_function(name, 10, cases[name], outcomes, RULES, forbidden)
+        scored = score_function(name, 10, cases[name], outcomes, RULES)
+        functions[name] = scored.with_forbidden(forbidden)
     defaults = dict(
         student="asha", title="LSTM gates", seed=3, status="graded", reason=None, late=None
     )
-    return export.Graded(functions=functions, **{**defaults, **changes})
+    return export.GradedSubmission(functions=functions, **{**defaults, **changes})
 
 
 def _text(page: str) -> str:

@@ -13,7 +13,7 @@ import pytest
 from test_red_team import FULL, SAMPLE, grade, marks
 
 from grader.assignment import owned_cell_problems
-from grader.engine import NotANotebook, read_notebook
+from grader.engine import NotANotebook, read_student_notebook
 from grader.intake import Rejected, extract_bundle
 from grader.json_input import NotJSON, load_json
 
@@ -71,17 +71,17 @@ def test_deep_json_is_refused_with_its_reason():
 
 def test_a_notebook_of_any_json_is_not_a_notebook_with_its_reason(tmp_path):
     with pytest.raises(NotANotebook, match="nest more than 64 deep"):
-        read_notebook(_nested_notebook(tmp_path / "nested.ipynb"))
+        read_student_notebook(_nested_notebook(tmp_path / "nested.ipynb"))
     with pytest.raises(NotANotebook, match=r"the text of cell \d+ is null, not text"):
-        read_notebook(_null_markdown(tmp_path / "null.ipynb"))
+        read_student_notebook(_null_markdown(tmp_path / "null.ipynb"))
     notebook = _sample_json()
     notebook["cells"][0]["metadata"] = ["not", "an", "object"]
     with pytest.raises(NotANotebook, match="the metadata of cell 1 is not an object"):
-        read_notebook(_write(tmp_path / "metadata.ipynb", notebook))
+        read_student_notebook(_write(tmp_path / "metadata.ipynb", notebook))
 
 
 def test_grader_metadata_of_the_wrong_type_is_no_record(tmp_path):
-    notebook = read_notebook(_owned_as_list(tmp_path / "owned.ipynb"))
+    notebook = read_student_notebook(_owned_as_list(tmp_path / "owned.ipynb"))
     # The cells are still found by their first lines, and checked against the release.
     assert owned_cell_problems(notebook, {"fixtures": "0" * 64, "self-check": "0" * 64}) == [
         'the grader-owned "fixtures" cell (cell 6) was edited',
@@ -122,15 +122,14 @@ def test_hostile_json_beside_a_good_notebook_leaves_every_row_and_grade(tmp_path
 
 
 def test_the_similarity_reader_notes_any_json_and_goes_on(tmp_path):
-    from grader.similarity.sources import Document
-    from grader.similarity.sources import read_notebook as similarity_read
+    from grader.similarity.sources import Document, add_notebook
 
     doc = Document("asha", tmp_path)
-    similarity_read(_nested_notebook(tmp_path / "nested.ipynb"), "nested.ipynb", doc)
+    add_notebook(_nested_notebook(tmp_path / "nested.ipynb"), "nested.ipynb", doc)
     assert doc.notes == [
         "nested.ipynb is not a readable notebook (the file's lists and objects nest more than 64"
         " deep); it was skipped"
     ]
     odd = {"cells": [{"cell_type": "code", "source": [1, None, "x = 1"]}]}
-    similarity_read(_write(tmp_path / "odd.ipynb", odd), "odd.ipynb", doc)
+    add_notebook(_write(tmp_path / "odd.ipynb", odd), "odd.ipynb", doc)
     assert [part.text for part in doc.code] == ["x = 1"]

@@ -16,6 +16,7 @@ from sandbox_fence import run_fenced, run_spec, write_notebook
 
 from grader import limits
 from grader.assignment.config import load_config
+from grader.course.rubric import load_projects
 from grader.engine import _watched, sandbox_limits
 from grader.errors import UserError
 from grader.web.regrade import regrade_timeout
@@ -152,6 +153,58 @@ def test_every_limit_is_frozen():
 def test_the_sandbox_names_every_value_it_is_given():
     for group, field in sandbox_limits.SANDBOX_NAMES.values():
         assert hasattr(limits.GROUPS[group], field), f"{group}.{field}"
+
+
+def _run_limits_made(path: Path) -> list[int]:
+    """Lines of ``path`` that make run limits by hand: a call of ``RunLimits`` itself (or of
+    the engine's old name for it, ``Limits``), not of its classmethod."""
+    return [
+        node.lineno
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call)
+        and (
+            (isinstance(node.func, ast.Name) and node.func.id in ("RunLimits", "Limits"))
+            or (isinstance(node.func, ast.Attribute) and node.func.attr in ("RunLimits", "Limits"))
+        )
+    ]
+
+
+def test_run_limits_are_made_one_way():
+    """grade, the projects' checks and a regrade all make their run limits with
+    RunLimits.for_assignment: one spelling of a MiB, one place for a folder's settings."""
+    made = [
+        f"{path.relative_to(REPO)}:{line}"
+        for path in sorted(GRADER.rglob("*.py"))
+        if path.parent != GRADER / "limits"
+        for line in _run_limits_made(path)
+    ]
+    assert not made, "run limits made by hand (use RunLimits.for_assignment):\n" + "\n".join(made)
+
+
+def test_the_scan_sees_run_limits_made_by_hand(tmp_path):
+    old = tmp_path / "old.py"
+    old.write_text(
+        "from grader import engine\nfrom grader.limits import RunLimits\n"
+        "a = engine.Limits(memory_bytes=1)\nb = RunLimits(cell_timeout=1)\n"
+        "c = RunLimits.for_assignment(config)\n"
+    )
+    assert _run_limits_made(old) == [3, 4]
+
+
+def test_run_limits_for_an_assignment_and_for_the_projects():
+    config = load_config(REPO / "assignments" / "lstm_gates")
+    made = limits.RunLimits.for_assignment(config)
+    assert made.cell_timeout == config.cell_timeout
+    assert made.notebook_timeout == config.notebook_timeout
+    assert made.memory_bytes == config.memory_mb * 1024 * 1024
+    assert made.disk_bytes == limits.RUN.disk_bytes and not made.unsafe_no_sandbox
+    given = limits.RunLimits.for_assignment(config, timeout=7.5, unsafe_no_sandbox=True)
+    assert given.cell_timeout == 7.5 and given.unsafe_no_sandbox
+    assert given.notebook_timeout == config.notebook_timeout
+    projects = load_projects(REPO / "assignments" / "projects")
+    checked = limits.RunLimits.for_assignment(projects, disk_bytes=limits.COURSE.project_disk_bytes)
+    assert checked.memory_bytes == projects.memory_mb * 1024 * 1024
+    assert checked.disk_bytes == 2 * 1024**3 > limits.RUN.disk_bytes
 
 
 def test_the_regrade_timeout_follows_the_notebooks_limits():

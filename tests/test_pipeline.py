@@ -14,11 +14,11 @@ import threading
 import numpy as np
 from sandbox_fence import write_notebook
 
-from grader.engine import Limits, NoHooks, NotebookFile, ProbeCall, run_submission
+from grader.engine import NoHooks, NotebookFile, ProbeCall, RunLimits, run_submission
 from grader.grading.probing import call_in_sessions
 from grader.scoring.calls import Call
 
-FAST = Limits(cell_timeout=20, notebook_timeout=120, probe_timeout=5)
+FAST = RunLimits(cell_timeout=20, notebook_timeout=120, probe_timeout=5)
 
 
 def test_a_notebook_file_is_read_once_per_version_by_everyone_who_asks(tmp_path):

@@ -11,7 +11,7 @@ import numpy as np
 
 from grader.engine.gradersandbox import protocol, wire
 from grader.engine.probes import _outcome, _size
-from grader.engine.results import Limits
+from grader.engine.results import RunLimits
 from grader.engine.run import Run
 from grader.feedback.rerun import rerun
 from grader.limits import GRADING, REPLIES
@@ -51,7 +51,7 @@ def test_a_reply_of_sixty_thousand_empty_arrays_is_refused_with_its_reason():
 def test_empty_arrays_count_toward_what_a_run_keeps():
     """Replies of the most arrays a reply may hold, empty: once they pass the run's budget,
     their values are refused."""
-    run = Run(Limits(), None, time.monotonic(), None)
+    run = Run(RunLimits(), None, time.monotonic(), None)
     try:
         kept = refused = 0
         for _ in range(2 * REPLIES.kept_bytes // (REPLIES.arrays_per_reply * REPLIES.object_bytes)):
@@ -75,7 +75,7 @@ def _failing(got: object) -> FunctionResult:
     case = CaseResult(
         "case 1", 0.0, 1.0, "wrong", expected=np.zeros(3), got=got, args=(np.ones(3),)
     )
-    return FunctionResult("f", 10.0, [case], parameters=("x",))
+    return FunctionResult("f", 10.0, (case,), parameters=("x",))
 
 
 def test_the_paste_ready_case_is_printed_whole_only_when_small():

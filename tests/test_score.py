@@ -124,7 +124,7 @@ def test_untransposed_w_gets_the_orientation_hint(cases):
         return ref.sigmoid(np.concatenate([x_t, h_prev], axis=1) @ W_f + b_f)
 
     result = run(cases, "forget_gate", untransposed)
-    assert result.score == 0 and result.hints == ["W-orientation"]
+    assert result.score == 0 and result.hints == ("W-orientation",)
     assert "ValueError: matmul" in result.cases[0].message
     assert "@ W.T" in result.hint_messages["W-orientation"]
 
@@ -195,7 +195,7 @@ def test_batch_major_forward_gets_its_shape_hint(cases):
 
 def test_forbidden_call_zeroes_the_function(cases):
     outcomes = [(case.expected, None) for case in cases["lstm_forward"]]
-    result = score_function(
-        "lstm_forward", 10, cases["lstm_forward"], outcomes, RULES, ["calls torch.nn.LSTM inside"]
-    )
+    scored = score_function("lstm_forward", 10, cases["lstm_forward"], outcomes, RULES)
+    result = scored.with_forbidden(["calls torch.nn.LSTM inside"])
+    assert scored.score == 10 and scored.passed
     assert result.score == 0 and not result.passed

@@ -13,7 +13,7 @@ from test_red_team import attack, grade
 
 from grader.engine import fresh_run_problem, seal_blame
 from grader.engine.gradersandbox import seal
-from grader.engine.results import Limits
+from grader.engine.results import RunLimits
 from grader.engine.run import Run
 from grader.engine.seal_blame import blame_the_seal
 
@@ -79,7 +79,7 @@ def test_a_seal_the_cells_broke_is_the_submissions_not_the_graders(tmp_path):
 def test_a_seal_a_fresh_run_cannot_make_either_is_the_graders_fault():
     """When the grader's own notebook fails too (here: too little memory to start Python),
     the refused seal stays the grader's fault."""
-    limits = Limits(memory_bytes=1024 * 1024)
+    limits = RunLimits(memory_bytes=1024 * 1024)
     run = Run(limits, None, time.monotonic(), None)
     try:
         run.seal_refused("the probe process did not start: [Errno 1] Operation not permitted")
@@ -93,7 +93,7 @@ def test_a_seal_a_fresh_run_cannot_make_either_is_the_graders_fault():
 
 def test_the_fresh_run_not_sealed_either_is_the_graders_fault_without_another_run():
     """The fresh run's own seal failing ends the blame there: no run after run."""
-    limits = Limits()
+    limits = RunLimits()
     run = Run(limits, None, time.monotonic(), None)
     seal_blame._trying.fresh_run = True  # as while the fresh run is made
     try:

@@ -13,10 +13,10 @@ import ast
 import pytest
 from sandbox_fence import write_notebook
 
-from grader.engine import Limits, run_submission
+from grader.engine import RunLimits, run_submission
 from grader.engine.gradersandbox.shared import _reads_while_running
 
-FAST = Limits(cell_timeout=20, notebook_timeout=120, probe_timeout=5)
+FAST = RunLimits(cell_timeout=20, notebook_timeout=120, probe_timeout=5)
 SCALE = "SCALE = 2"
 TOKEN = "import random\nTOKEN = (random.random(), SCALE)"
 CALLER = "def twice():\n    return 2 * helper()"

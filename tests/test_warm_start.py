@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 from sandbox_fence import FENCE, write_notebook
 
-from grader.engine import Limits, NoHooks, ProbeCall, run_submission, warm, warm_up
+from grader.engine import NoHooks, ProbeCall, RunLimits, run_submission, warm, warm_up
 
-LIMITS = Limits(cell_timeout=30, notebook_timeout=60)
+LIMITS = RunLimits(cell_timeout=30, notebook_timeout=60)
 
 
 def test_the_first_run_forks_from_the_warm_process_started_early(tmp_path):
@@ -164,7 +164,7 @@ def test_the_callers_work_runs_while_the_submission_starts_off_the_notebooks_clo
             called.append(True)
             time.sleep(2.5)
 
-    limits = Limits(cell_timeout=30, notebook_timeout=4)  # 3 s for the cells, 1 s for probes
+    limits = RunLimits(cell_timeout=30, notebook_timeout=4)  # 3 s for the cells, 1 s for probes
     run_submission(notebook, [], limits)  # the warm process's start is on the clock: warm it
     result = run_submission(
         notebook, [ProbeCall("double", (np.array([2.0]),))], limits, hooks=Meanwhile()

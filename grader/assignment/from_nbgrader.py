@@ -217,7 +217,7 @@ MISTAKES = []
 
 def write_folder(notebook_path: Path, out: Path, named: Sequence[str]) -> dict[str, float]:
     """Write the starting folder in ``out``; each graded function's points."""
-    notebook = source.read_notebook(notebook_path)
+    notebook = source.read_source_notebook(notebook_path)
     if out.exists() and any(out.iterdir()):
         raise UserError(f"{out} is not empty; choose a new folder for the assignment")
     functions = _chosen_functions(notebook, named, notebook_path)
@@ -239,7 +239,7 @@ def cli(args: argparse.Namespace) -> int:
     named = [f.strip() for f in (args.functions or "").split(",") if f.strip()]
     out = Path(args.out)
     points = write_folder(Path(args.from_nbgrader), out, named)
-    notebook = source.read_notebook(Path(args.from_nbgrader))
+    notebook = source.read_source_notebook(Path(args.from_nbgrader))
     listed = ", ".join(
         [f"{name} ({value:g} points)" for name, value in points.items()]
         + [

@@ -45,6 +45,11 @@ class Assignment:
     config: AssignmentConfig
     grading: ModuleType
 
+    def __reduce__(self):
+        """Pickled (for a grading run's worker processes) as its config: a worker takes
+        ``grading.py`` from the same folder, imported once per process and file version."""
+        return (_with_grading, (self.config,))
+
     @property
     def functions(self) -> list[str]:
         return [f.name for f in self.config.functions]
@@ -74,10 +79,7 @@ class Assignment:
         named = getattr(self.grading, "OUTPUT_NAMES", {})
         if all(name in named for name in self.functions):
             return named
-        return {
-            **_source_output_names(self.config.directory.resolve(), _mtime(self.config)),
-            **named,
-        }
+        return {**_source_output_names(_Source.of(self.config)), **named}
 
     @property
     def ranges(self) -> Mapping[str, tuple[float, float]]:
@@ -121,7 +123,7 @@ class Assignment:
         references = getattr(self.grading, "REFERENCE", None)
         if references is not None:
             return references[function]
-        return _source_solutions(self.config.directory.resolve(), _mtime(self.config))[function]
+        return _source_solutions(_Source.of(self.config))[function]
 
     def expected(self, function: str, args: tuple) -> object:
         return as_value(self.reference(function)(*copy_args(args)))
@@ -171,28 +173,41 @@ def _read_only(value) -> None:
         _read_only(value.expected)
 
 
-def _mtime(config: AssignmentConfig) -> float:
-    return config.source.stat().st_mtime
+@dataclass(frozen=True)
+class _Source:
+    """What is read from an assignment's source notebook depends on: its folder and the
+    notebook's version, the key of the caches below (the config comes along, not in the key)."""
+
+    directory: Path
+    modified_ns: int
+    config: AssignmentConfig = field(compare=False)
+
+    @classmethod
+    def of(cls, config: AssignmentConfig) -> _Source:
+        return cls(config.directory.resolve(), config.source.stat().st_mtime_ns, config)
 
 
 @functools.lru_cache(maxsize=8)
-def _source_solutions(directory: Path, _mtime: float) -> dict[str, Callable]:
+def _source_solutions(of: _Source) -> dict[str, Callable]:
     from grader.assignment import source
 
-    config = load_config(directory)
-    return source.solutions_of(config)
+    return source.solutions_of(of.config)
 
 
 @functools.lru_cache(maxsize=8)
-def _source_output_names(directory: Path, _mtime: float) -> dict[str, tuple[str, ...]]:
+def _source_output_names(of: _Source) -> dict[str, tuple[str, ...]]:
     from grader.assignment import returns
 
-    return returns.source_output_names(load_config(directory))
+    return returns.source_output_names(of.config)
 
 
 def load_assignment(directory: Path) -> Assignment:
     """Read and check an assignment folder; UserError names the file and what is wrong."""
-    config = load_config(Path(directory))
+    return _with_grading(load_config(Path(directory)))
+
+
+def _with_grading(config: AssignmentConfig) -> Assignment:
+    """The assignment of ``config``, with its ``grading.py`` imported and checked."""
     path = config.directory / GRADING_NAME
     if not path.is_file():
         raise UserError(

@@ -129,7 +129,7 @@ def released_notebook(assignment: Assignment) -> nbformat.NotebookNode:
     so ``owned_checksums(released_notebook(assignment))`` is what every submission should
     carry."""
     config = assignment.config
-    notebook = source.read_notebook(config.source)
+    notebook = source.read_source_notebook(config.source)
     signatures = {name: assignment.signature(name) for name in assignment.functions}
     plan = source.plan_source(notebook, config, signatures)
     for index, cell in enumerate(notebook.cells):

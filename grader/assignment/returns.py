@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 
 from grader.assignment.config import AssignmentConfig
-from grader.assignment.source import parse_cell, read_notebook
+from grader.assignment.source import parse_cell, read_source_notebook
 
 _NAMES = r"[A-Za-z_]\w*(?:\s*,\s*[A-Za-z_]\w*)+"
 # "Returns (h_t, c_t), each (N, H)." or "returns ``(h, c)``"
@@ -52,7 +52,7 @@ def source_output_names(config: AssignmentConfig) -> dict[str, tuple[str, ...]]:
     definition names them."""
     graded = {f.name for f in config.functions}
     names = {}
-    for cell in read_notebook(config.source).cells:
+    for cell in read_source_notebook(config.source).cells:
         tree = parse_cell(cell.source) if cell.cell_type == "code" else None
         for node in tree.body if tree else ():
             if isinstance(node, ast.FunctionDef) and node.name in graded:

@@ -21,7 +21,7 @@ from IPython.core.inputtransformer2 import TransformerManager
 
 from grader.assignment import instructor, written
 from grader.assignment.config import CONFIG_NAME, AssignmentConfig
-from grader.assignment.source_notebook import describe_cell, read_notebook
+from grader.assignment.source_notebook import describe_cell, read_source_notebook
 from grader.errors import UserError
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -274,5 +274,5 @@ def run_solutions(
 
 def solutions_of(config: AssignmentConfig) -> dict[str, Callable]:
     """The graded functions as the source notebook's solutions define them."""
-    notebook = read_notebook(config.source)
+    notebook = read_source_notebook(config.source)
     return run_solutions(notebook, plan_source(notebook, config, {}), config)

@@ -17,7 +17,7 @@ def describe_cell(path: Path, index: int, cell: nbformat.NotebookNode) -> str:
     return f'{path}, cell {index + 1} ({cell.cell_type}, starts "{first}")'
 
 
-def read_notebook(path: Path) -> nbformat.NotebookNode:
+def read_source_notebook(path: Path) -> nbformat.NotebookNode:
     try:
         return nbformat.read(path, as_version=4)
     except Exception as error:  # nbformat raises several unrelated types for bad JSON

@@ -34,7 +34,7 @@ import nbformat
 from nbformat.v4 import new_markdown_cell
 
 from grader.assignment.config import AssignmentConfig
-from grader.assignment.source_notebook import describe_cell, read_notebook
+from grader.assignment.source_notebook import describe_cell, read_source_notebook
 from grader.errors import UserError
 
 ANSWER_STUB = "YOUR ANSWER HERE"
@@ -241,7 +241,7 @@ def questions_of(config: AssignmentConfig) -> tuple[WrittenQuestion, ...]:
 
 @functools.lru_cache(maxsize=16)
 def _questions_of(source: Path, _mtime: float) -> tuple[WrittenQuestion, ...]:
-    return written_questions(read_notebook(source), source)
+    return written_questions(read_source_notebook(source), source)
 
 
 def not_marked_note(questions: Sequence[WrittenQuestion]) -> str:

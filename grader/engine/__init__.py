@@ -28,28 +28,32 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from grader.engine import walls as sandbox
-from grader.engine import warm
+from grader.engine import walls, warm
 from grader.engine.cgroups import run_cgroup
 from grader.engine.hooks import NoHooks, OpenSession, RunHooks
-from grader.engine.notebook import NotANotebook, NotebookFile, read_code_cells, read_notebook
+from grader.engine.notebook import (
+    NotANotebook,
+    NotebookFile,
+    read_code_cells,
+    read_student_notebook,
+)
 from grader.engine.results import (
     CellError,
-    Limits,
     PhaseTimes,
     ProbeCall,
     ProbeOutcome,
+    RunLimits,
     RunResult,
 )
 from grader.engine.run import Run
 from grader.engine.seal_blame import blame_the_seal
 from grader.engine.trial_notebook import TRIAL_CALLS, trial_problem, write_trial_notebook
 from grader.engine.walls import SandboxUnavailable
-from grader.limits import FORBIDDEN
+from grader.limits import FORBIDDEN, RUN
 
 __all__ = [
     "CellError",
-    "Limits",
+    "RunLimits",
     "NoHooks",
     "NotANotebook",
     "NotebookFile",
@@ -63,15 +67,15 @@ __all__ = [
     "check_sandbox",
     "fresh_run_problem",
     "read_code_cells",
-    "read_notebook",
+    "read_student_notebook",
     "run_submission",
     "warm_up",
 ]
 
 
-def check_sandbox(limits: Limits) -> None:
+def check_sandbox(limits: RunLimits) -> None:
     """Raise :class:`SandboxUnavailable` (saying why) if these limits cannot be enforced here."""
-    sandbox.check_available(limits.unsafe_no_sandbox)
+    walls.check_available(limits.unsafe_no_sandbox)
 
 
 def _watched(names: Sequence[str]) -> list[str]:
@@ -89,7 +93,7 @@ def _watched(names: Sequence[str]) -> list[str]:
 
 
 def warm_up(
-    limits: Limits = Limits(),  # noqa: B008 - frozen, so one shared default is safe
+    limits: RunLimits = RUN,
     *,
     runtime: Path | None = None,
     shared_cells: Sequence[str] = (),
@@ -109,7 +113,7 @@ def warm_up(
 def run_submission(
     notebook: Path | NotebookFile,
     probe_calls: Sequence[ProbeCall],
-    limits: Limits = Limits(),  # noqa: B008 - frozen, so one shared default is safe
+    limits: RunLimits = RUN,
     files_dir: Path | None = None,
     *,
     runtime: Path | None = None,
@@ -151,7 +155,7 @@ def run_submission(
         return RunResult("invalid", str(error), [], "", False, nothing, "", 0.0)
     check_sandbox(limits)
     if runtime is not None:
-        sandbox.check_runtime(Path(runtime))
+        walls.check_runtime(Path(runtime))
     code = "\n\n".join(source for _, source in cells)
     source = Path(files_dir or handed_in.path).resolve()
     with run_cgroup(limits.memory_bytes, limits.max_processes) as cgroup:
@@ -164,6 +168,7 @@ def run_submission(
             watched,
         )
         timer = _PhaseTimer(started)
+        after_probes: object = None
         try:
             run.start(source, hooks.on_submission_starting)
             timer.lap("start")
@@ -174,7 +179,7 @@ def run_submission(
             probes = run.probe_all(list(probe_calls))
             timer.lap("probes")
             if run.gone is None:
-                hooks.on_probes_complete(probes, lambda: run.session("explore"))
+                after_probes = hooks.on_probes_complete(probes, lambda: run.session("explore"))
         finally:
             run.close()
     if run.seal_refusal is not None and run.grader_fault is None:
@@ -198,11 +203,12 @@ def run_submission(
         run.patched,
         run.grader_fault,
         PhaseTimes(**timer.seconds),
+        after_probes,
     )
 
 
 def fresh_run_problem(
-    limits: Limits, *, runtime: Path | None = None, shared_cells: Sequence[str] = ()
+    limits: RunLimits, *, runtime: Path | None = None, shared_cells: Sequence[str] = ()
 ) -> str | None:
     """What went wrong running the grader's trial notebook in a fresh sandbox with ``limits``;
     None when it ran, was sealed and answered right (see :mod:`grader.engine.trial`)."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from grader.engine.cgroups import RunCgroup
-from grader.engine.results import CellError, Limits
+from grader.engine.results import CellError, RunLimits
 from grader.engine.transcript import Transcript
 
 _MEMORY_MESSAGE = re.compile(
@@ -20,7 +20,7 @@ _MEMORY_MESSAGE = re.compile(
 class Exhaustion:
     """The run's account of its limits: ``memory`` says how it first hit the memory limit."""
 
-    def __init__(self, limits: Limits, cgroup: RunCgroup | None, transcript: Transcript):
+    def __init__(self, limits: RunLimits, cgroup: RunCgroup | None, transcript: Transcript):
         self.limits, self.cgroup, self.transcript = limits, cgroup, transcript
         self.memory: str | None = None
         self._oom_kills = 0  # as the run's cgroup counted them at the last look

@@ -34,10 +34,13 @@ class RunHooks(Protocol):
         cannot be read. What it raises ends the run and is raised by ``run_submission``."""
         ...
 
-    def on_probes_complete(self, probes: Sequence[ProbeOutcome], open_session: OpenSession) -> None:
+    def on_probes_complete(
+        self, probes: Sequence[ProbeOutcome], open_session: OpenSession
+    ) -> object:
         """Called after the graded probes, with their outcomes in the order of the probe
         calls, when the cells left a state to call again (not when the run ended early):
-        each ``open_session()`` is a fresh process forked from that state."""
+        each ``open_session()`` is a fresh process forked from that state. What it returns
+        comes back as the run's ``after_probes``."""
         ...
 
 
@@ -47,5 +50,7 @@ class NoHooks:
     def on_submission_starting(self) -> None:
         return None
 
-    def on_probes_complete(self, probes: Sequence[ProbeOutcome], open_session: OpenSession) -> None:
+    def on_probes_complete(
+        self, probes: Sequence[ProbeOutcome], open_session: OpenSession
+    ) -> object:
         return None

@@ -17,7 +17,7 @@ class NotANotebook(ValueError):
 def read_code_cells(path: Path) -> list[tuple[int, str]]:
     """The code cells of the notebook at ``path`` (see :func:`code_cells`). Raises
     :class:`NotANotebook`."""
-    return code_cells(read_notebook(path))
+    return code_cells(read_student_notebook(path))
 
 
 def code_cells(notebook: nbformat.NotebookNode) -> list[tuple[int, str]]:
@@ -41,7 +41,7 @@ def code_cells(notebook: nbformat.NotebookNode) -> list[tuple[int, str]]:
     return code
 
 
-def read_notebook(path: Path) -> nbformat.NotebookNode:
+def read_student_notebook(path: Path) -> nbformat.NotebookNode:
     """The notebook at ``path`` as nbformat 4, not validated (Colab's often is not, and only
     its cells matter here). Raises :class:`NotANotebook`."""
     return _read(path)
@@ -59,7 +59,7 @@ class NotebookFile:
         self._last: tuple[_FileVersion, nbformat.NotebookNode] | None = None
 
     def read(self) -> nbformat.NotebookNode:
-        """The notebook as :func:`read_notebook` reads it. Raises :class:`NotANotebook`."""
+        """The notebook as :func:`read_student_notebook` reads it. Raises :class:`NotANotebook`."""
         version = _version(self.path)
         with self._lock:
             if self._last is not None and self._last[0] == version:

@@ -6,9 +6,9 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from grader.limits import RunLimits as Limits  # what one run may use: grader.limits owns it
+from grader.limits import RunLimits  # what one run may use: grader.limits owns it
 
-__all__ = ["CellError", "Limits", "ProbeCall", "ProbeOutcome", "RunResult"]
+__all__ = ["CellError", "RunLimits", "ProbeCall", "ProbeOutcome", "RunResult"]
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,7 @@ class ProbeCall:
     args: tuple
 
 
-@dataclass
+@dataclass(frozen=True)
 class ProbeOutcome:
     """What one call returned (float64 arrays; a tuple for functions returning several, a
     dict for one returning a dict of arrays) or why there is no value."""
@@ -38,7 +38,7 @@ class ProbeOutcome:
     watch_lost: str | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class CellError:
     """A cell that raised or ran out of time; ``index`` counts every cell of the notebook
     from 0, markdown included."""
@@ -68,7 +68,7 @@ class PhaseTimes:
         return {phase: round(seconds, 3) for phase, seconds in asdict(self).items()}
 
 
-@dataclass
+@dataclass(frozen=True)
 class RunResult:
     """The outcome of one run.
 
@@ -93,3 +93,6 @@ class RunResult:
     # probe process could not be sealed): not the student's doing, so not to be scored.
     grader_fault: str | None = None
     phases: PhaseTimes = field(default_factory=PhaseTimes)
+    # What the caller's hook made of the graded probes (RunHooks.on_probes_complete), when the
+    # run got that far; None otherwise.
+    after_probes: object = None

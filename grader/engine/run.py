@@ -14,15 +14,14 @@ from collections.abc import Callable, Iterator, Sequence
 from itertools import groupby
 from pathlib import Path
 
-from grader.engine import walls as sandbox
-from grader.engine import warm
+from grader.engine import walls, warm
 from grader.engine.cell_reply import cell_reply
 from grader.engine.cgroups import RunCgroup
 from grader.engine.channel import Channel, Gone
 from grader.engine.exhaustion import Exhaustion
 from grader.engine.gradersandbox import protocol, wire
 from grader.engine.probes import ProbeSession
-from grader.engine.results import CellError, Limits, ProbeCall, ProbeOutcome
+from grader.engine.results import CellError, ProbeCall, ProbeOutcome, RunLimits
 from grader.engine.transcript import Transcript
 from grader.limits import ENGINE, REPLIES, SANDBOX, MiB
 
@@ -32,7 +31,7 @@ class Run:
 
     def __init__(
         self,
-        limits: Limits,
+        limits: RunLimits,
         cgroup: RunCgroup | None,
         started: float,
         runtime: Path | None,
@@ -66,8 +65,8 @@ class Run:
         ``while_starting`` (the caller's own work) runs while the child starts, off the
         notebook's clock."""
         isolate = not self.limits.unsafe_no_sandbox
-        scratch = sandbox.SCRATCH if isolate else None
-        files_bytes = sandbox.size_of(source)
+        scratch = walls.SCRATCH if isolate else None
+        files_bytes = walls.size_of(source)
         joins = self.cgroup.open_join_files() if self.cgroup is not None else []
         try:
             if not isolate:

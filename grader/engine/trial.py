@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from grader.engine import fresh_run_problem
-from grader.engine.results import Limits
+from grader.engine.results import RunLimits
 from grader.engine.runtime_cache import runtime_cache
 from grader.errors import UserError
 
@@ -36,7 +36,7 @@ class GraderUnavailable(UserError):
 
 
 def check(
-    limits: Limits,
+    limits: RunLimits,
     *,
     runtime: Path | None = None,
     shared_cells: Sequence[str] = (),

@@ -26,7 +26,7 @@ import time
 from collections import deque
 from pathlib import Path
 
-from grader.engine import walls as sandbox
+from grader.engine import walls
 from grader.limits import ENGINE, SANDBOX
 
 
@@ -50,7 +50,7 @@ class Zygote:
         self._folder = tempfile.TemporaryDirectory(prefix=_FOLDER_PREFIX)
         self._owner_lock = _own(Path(self._folder.name))
         self._socket, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        command, arguments, environment = sandbox.warm_command(
+        command, arguments, environment = walls.warm_command(
             runtime, isolate, theirs.fileno(), Path(self._folder.name), SANDBOX.warm_disk_bytes
         )
         self.owner = os.getpid()  # a forked grader worker must start its own
@@ -208,7 +208,7 @@ def zygote(
 ) -> Zygote:
     """This process's warm process for ``runtime`` that ran ``shared_cells``: started if there
     is none, restarted if it died or ``fresh`` is asked for (the previous one failed to fork)."""
-    key = (runtime, isolate, sandbox.shown(runtime), shared_cells)
+    key = (runtime, isolate, walls.shown(runtime), shared_cells)
     with _POOL_LOCK:
         current = _POOL.get(key)
         if current is not None and current.owner != os.getpid():
@@ -228,7 +228,7 @@ def start_soon(runtime: Path | None, isolate: bool, shared_cells: tuple[str, ...
     waits. A failure to start is not reported here: the first run starts it again and says why.
     Call it from a thread that lives as long as the warm process should: bubblewrap ends with
     the thread that started it."""
-    key = (runtime, isolate, sandbox.shown(runtime), shared_cells)
+    key = (runtime, isolate, walls.shown(runtime), shared_cells)
     with _POOL_LOCK:
         current = _POOL.get(key)
         if current is not None and current.owner == os.getpid() and current.alive():

@@ -20,8 +20,8 @@ from grader.resources import template
 from grader.scoring import FunctionResult
 
 
-@dataclass
-class Graded:
+@dataclass(frozen=True)
+class GradedSubmission:
     """Everything known about one graded submission, for the files handed back."""
 
     student: str
@@ -78,7 +78,7 @@ def _function_output(result: FunctionResult) -> str:
     return "\n".join(lines)
 
 
-def results_json(graded: Graded) -> dict:
+def results_json(graded: GradedSubmission) -> dict:
     """The Gradescope results.json document."""
     tests = [
         {
@@ -173,7 +173,7 @@ def _pictured(result: FunctionResult) -> dict[str, object]:
     }
 
 
-def feedback_html(graded: Graded) -> str:
+def feedback_html(graded: GradedSubmission) -> str:
     """The self-contained feedback page (images inline)."""
     functions = [
         {
@@ -216,7 +216,7 @@ def is_plain_name(name: str) -> bool:
     return name not in ("", ".", "..") and not any(c in name for c in "/\\\0")
 
 
-def write_feedback_page(graded: Graded, out: Path) -> Path:
+def write_feedback_page(graded: GradedSubmission, out: Path) -> Path:
     """Write ``out/<student>/feedback.html``; return the folder, where
     :func:`write_results_json` then writes ``results.json``."""
     if not is_plain_name(graded.student):
@@ -227,7 +227,7 @@ def write_feedback_page(graded: Graded, out: Path) -> Path:
     return folder
 
 
-def write_results_json(graded: Graded, folder: Path) -> None:
+def write_results_json(graded: GradedSubmission, folder: Path) -> None:
     (folder / "results.json").write_text(json.dumps(results_json(graded), indent=2))
 
 

@@ -16,13 +16,13 @@ import sys
 import tempfile
 import traceback
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from grader import engine
 from grader.assignment import (
     AssignmentConfig,
     load_assignment,
-    load_config,
     owned_checksums,
     owned_sources,
     released_notebook,
@@ -34,26 +34,37 @@ from grader.errors import UserError
 from grader.feedback import export
 from grader.gradebook import GRADER_ERROR, Gradebook, Row
 from grader.grading.steps import GraderFault, Plan, SubmissionGrading
-from grader.grading.submissions import Submission, find_submissions, named_by_roster
+from grader.grading.submissions import HandIn, find_submissions, named_by_roster
 from grader.grading.summary import GradingProgress, phases_line, summary_table
-from grader.grading.workers import started as start_graders
+from grader.grading.workers import start_graders
+from grader.limits import RunLimits
 from grader.roster import Roster, load_roster
 
-__all__ = ["GraderFault", "Plan", "cli", "grade", "grade_safely", "plan_for", "seed_for"]
+__all__ = [
+    "GraderFault",
+    "GradingRun",
+    "Plan",
+    "cli",
+    "grade",
+    "grade_safely",
+    "plan_for",
+    "seed_for",
+]
+
+
+@dataclass(frozen=True)
+class GradingRun:
+    """What one run of :func:`grade` did: the plan it graded with, and the rows of
+    ``grades.csv`` (one per submission)."""
+
+    plan: Plan
+    rows: list[Row]
+
 
 # --- grading one -------------------------------------------------------------------------
 
 
-def _limits(config: AssignmentConfig, timeout: float | None, unsafe: bool) -> engine.Limits:
-    return engine.Limits(
-        cell_timeout=timeout or config.cell_timeout,
-        notebook_timeout=config.notebook_timeout,
-        memory_bytes=config.memory_mb * 1024 * 1024,
-        unsafe_no_sandbox=unsafe,
-    )
-
-
-def grade_safely(submission: Submission, plan: Plan, seed: int) -> Row:
+def grade_safely(submission: HandIn, plan: Plan, seed: int) -> Row:
     """One submission's grading (:class:`SubmissionGrading`), with a grader failure turned into
     an ``error`` row instead of a crash: no score, no files for the student, graded again by
     ``--resume``."""
@@ -92,8 +103,9 @@ def grade(
     resume: bool = False,
     unsafe_no_sandbox: bool = False,
     roster: Roster | None = None,
-) -> list[Row]:
-    """Grade every submission; return the rows of ``grades.csv`` (one per submission).
+) -> GradingRun:
+    """Grade every submission; return the plan and the rows of ``grades.csv`` (one per
+    submission).
 
     With ``roster``, students are named by their roster id."""
     if workers < 1:
@@ -137,7 +149,7 @@ def grade(
             students = {s.student for s in submissions}
             rows = [row for row in book.latest() if row.student in students]
             export.write_grades_csv(rows, [f.name for f in config.functions], out / "grades.csv")
-    return rows
+    return GradingRun(plan, rows)
 
 
 def plan_for(
@@ -153,10 +165,10 @@ def plan_for(
     config = assignment.config
     if timeout is not None and timeout <= 0:
         raise UserError(f"--timeout {timeout:g}: give a positive number of seconds")
-    limits = _limits(config, timeout, unsafe_no_sandbox)
+    limits = RunLimits.for_assignment(config, timeout=timeout, unsafe_no_sandbox=unsafe_no_sandbox)
     engine.check_sandbox(limits)
     released = released_notebook(assignment)
-    plan = Plan(config, limits, out, owned_checksums(released), owned_sources(released))
+    plan = Plan(assignment, limits, out, owned_checksums(released), owned_sources(released))
     if not unsafe_no_sandbox:
         preparation.ensure_prepared(None, say=_say)
     return plan
@@ -241,7 +253,7 @@ def cli(args: argparse.Namespace) -> int:
 
         return project_checks.cli(args)
     out = Path(args.out)
-    rows = grade(
+    run = grade(
         [Path(p) for p in args.paths],
         Path(args.assignment),
         out,
@@ -253,7 +265,7 @@ def cli(args: argparse.Namespace) -> int:
         unsafe_no_sandbox=args.unsafe_no_sandbox,
         roster=load_roster(args.roster) if args.roster else None,
     )
-    config = load_config(Path(args.assignment))
+    rows, config = run.rows, run.plan.config
     print(summary_table(rows, [f.name for f in config.functions]))
     questions = written.questions_of(config)
     if questions:

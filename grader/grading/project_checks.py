@@ -29,12 +29,13 @@ from grader.course.rubric import Project, Projects, is_projects_folder, load_pro
 from grader.errors import UserError
 from grader.grading.notebook_facts import run_facts, saved_outputs
 from grader.intake.common import HISTORY
+from grader.limits import COURSE, RunLimits
 
 __all__ = ["cli", "check_all", "is_projects_folder"]
 
 
 @dataclass(frozen=True)
-class HandIn:
+class ProjectHandIn:
     """One student's project as the collected folder holds it."""
 
     student: str
@@ -62,12 +63,12 @@ class HandIn:
         return digest.hexdigest()
 
 
-def hand_ins(folder: Path, projects: Projects) -> list[HandIn]:
+def hand_ins(folder: Path, projects: Projects) -> list[ProjectHandIn]:
     manifest = intake.load_manifest(folder)
     entries = manifest.get("projects") or []
     student = manifest["student"]["id"]
     return [
-        HandIn(
+        ProjectHandIn(
             student,
             folder,
             project,
@@ -78,7 +79,7 @@ def hand_ins(folder: Path, projects: Projects) -> list[HandIn]:
     ]
 
 
-def dataset_facts(hand_in: HandIn) -> dict[str, Any]:
+def dataset_facts(hand_in: ProjectHandIn) -> dict[str, Any]:
     path, link = hand_in.file("dataset"), hand_in.entry.get("dataset_link")
     if path is not None and path.is_file():
         facts: dict[str, Any] = {"status": "present", "file": hand_in.entry["dataset"]}
@@ -96,7 +97,9 @@ def dataset_facts(hand_in: HandIn) -> dict[str, Any]:
     return {"status": "missing"}
 
 
-def check_one(hand_in: HandIn, limits: engine.Limits, runtime: Path | None) -> dict[str, Any]:
+def check_one(
+    hand_in: ProjectHandIn, limits: engine.RunLimits, runtime: Path | None
+) -> dict[str, Any]:
     """Every automatic check of one project, as plain data."""
     checks: dict[str, Any] = {"title": hand_in.entry.get("title") or "", "digest": hand_in.digest()}
     # Where the handed-in files are, for the marker's view (grader serve), and the folder
@@ -131,7 +134,7 @@ def check_one(hand_in: HandIn, limits: engine.Limits, runtime: Path | None) -> d
     return checks
 
 
-def _stage(hand_in: HandIn, stage: Path, reads: list[str]) -> tuple[Path, list[str]]:
+def _stage(hand_in: ProjectHandIn, stage: Path, reads: list[str]) -> tuple[Path, list[str]]:
     """The files the notebook finds in /content: the student's files, the notebook and the
     dataset at the top, and a handed-in file also where the notebook opens it (a Colab path
     such as ``/content/drive/MyDrive/data/x.csv`` or ``data/x.csv``). Returns the folder and
@@ -190,7 +193,7 @@ def check_all(
     unsafe_no_sandbox: bool = False,
     runtime: Path | None = None,
     own_environment: bool = False,
-) -> list[tuple[HandIn, dict[str, Any]]]:
+) -> list[tuple[ProjectHandIn, dict[str, Any]]]:
     """Check every project of every student folder in ``paths``; returns (hand-in, checks).
 
     The notebooks run in ``runtime`` (default: the projects' runtime of projects.toml), or in
@@ -198,15 +201,14 @@ def check_all(
     projects = load_projects(projects_dir)
     if not own_environment:
         runtime = runtime or projects.runtime_path()
-    limits = engine.Limits(
-        cell_timeout=timeout or projects.cell_timeout,
-        notebook_timeout=projects.notebook_timeout,
-        memory_bytes=projects.memory_mb * 1024**2,
+    limits = RunLimits.for_assignment(
+        projects,
+        timeout=timeout,
         unsafe_no_sandbox=unsafe_no_sandbox,
-        disk_bytes=2 * 1024**3,
+        disk_bytes=COURSE.project_disk_bytes,
     )
     engine.check_sandbox(limits)
-    todo: list[HandIn] = []
+    todo: list[ProjectHandIn] = []
     for path in paths:
         if not path.is_dir():
             raise UserError(
@@ -215,7 +217,7 @@ def check_all(
             )
         todo += hand_ins(path, projects)
     out.mkdir(parents=True, exist_ok=True)
-    done: list[tuple[HandIn, dict[str, Any]]] = []
+    done: list[tuple[ProjectHandIn, dict[str, Any]]] = []
     with CourseBook(out / BOOK_NAME) as book:
         if resume:
             fresh = []
@@ -247,7 +249,7 @@ class _ChecksProgress:
     def __init__(self, total: int):
         self.total, self.count, self.started = total, 0, time.monotonic()
 
-    def update(self, hand_in: HandIn, checks: dict[str, Any]) -> None:
+    def update(self, hand_in: ProjectHandIn, checks: dict[str, Any]) -> None:
         self.count += 1
         elapsed = time.monotonic() - self.started
         eta = elapsed / self.count * (self.total - self.count)
@@ -260,7 +262,7 @@ class _ChecksProgress:
         )
 
 
-def summary_table(results: list[tuple[HandIn, dict[str, Any]]]) -> str:
+def summary_table(results: list[tuple[ProjectHandIn, dict[str, Any]]]) -> str:
     header = (
         "student",
         "project",

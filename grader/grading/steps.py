@@ -1,9 +1,10 @@
 """The grading of one submission, step by step: scan, run, score, diagnose, write.
 
-:class:`SubmissionGrading` holds one submission's state through its steps. The scan for
-forbidden shortcuts runs while the submission's processes start, and the diagnosis that calls
-the student's code again runs in the engine's probe sessions after the graded probes: both as
-the engine's hooks (:class:`grader.engine.RunHooks`). Every phase is timed
+:class:`SubmissionGrading` grades one submission in one pass of values. The scan for forbidden
+shortcuts runs while the submission's processes start; once the graded probes are made, the
+probes are scored and, while the notebook's state is at hand, what lost points is diagnosed in
+the engine's probe sessions: both as the engine's hooks (:class:`grader.engine.RunHooks`), the
+second returning its :class:`Probed` value with the run. Every phase is timed
 (:class:`grader.engine.PhaseTimes`), for ``results.json`` and the gradebook.
 """
 
@@ -17,31 +18,51 @@ from datetime import datetime
 from pathlib import Path
 
 from grader import engine, forbidden
-from grader.assignment import AssignmentConfig, load_assignment, owned_cell_problems, written
+from grader.assignment import Assignment, AssignmentConfig, owned_cell_problems, written
 from grader.feedback import export
 from grader.feedback.lateness import course_lateness
 from grader.forbidden.runtime import with_runtime
 from grader.gradebook import Row
 from grader.grading import probing
-from grader.grading.submissions import Submission
-from grader.limits import GRADING
-from grader.scoring import FunctionResult, Rules, score_function
+from grader.grading.submissions import HandIn
+from grader.limits import GRADING, RunLimits
+from grader.scoring import Diagnosis, FunctionResult, Rules, score_function
 from grader.scoring.diagnose import diagnose
 
 Findings = dict[str, list[str]]  # the forbidden-shortcut findings, as grader.forbidden lists them
-Hints = tuple[list[str], dict[str, str]]  # a function's hint codes and their texts
 
 
 @dataclass(frozen=True)
 class Plan:
-    """What every submission of one run is graded with."""
+    """What every submission of one run is graded with: the assignment, loaded once, and the
+    limits of its runs."""
 
-    config: AssignmentConfig
-    limits: engine.Limits
+    assignment: Assignment
+    limits: RunLimits
     out: Path
     owned_checksums: dict[str, str]  # role -> checksum of the released grader-owned cells
     # The released grader-owned cells: the engine runs them once per warm process.
     shared_cells: tuple[str, ...] = ()
+
+    @property
+    def config(self) -> AssignmentConfig:
+        return self.assignment.config
+
+
+@dataclass(frozen=True)
+class Probed:
+    """A submission's graded probes scored, the forbidden shortcuts found, and the diagnosis
+    of what lost points: the submission's results, in parts."""
+
+    scored: dict[str, FunctionResult]  # each graded function's marks from its values
+    found: Findings
+    diagnosis: Diagnosis
+    seconds: float = 0.0  # what scoring and diagnosing took in the engine's hook
+
+    def results(self) -> dict[str, FunctionResult]:
+        """Each graded function's result: its marks, what a forbidden shortcut found in it
+        costs, and its hints."""
+        return self.diagnosis.given_to(_with_findings(self.scored, self.found))
 
 
 class GraderFault(Exception):
@@ -49,22 +70,18 @@ class GraderFault(Exception):
 
 
 class SubmissionGrading(engine.NoHooks):
-    """One submission's grading. :meth:`grade` runs the steps in order; the scan and the
-    diagnosis in sessions run as the engine's hooks, during :meth:`run`."""
+    """One submission's grading. :meth:`grade` runs the steps in order; the scan, and the
+    scoring and diagnosis in sessions, run as the engine's hooks, during :meth:`run`."""
 
-    def __init__(self, submission: Submission, plan: Plan, seed: int):
+    def __init__(self, submission: HandIn, plan: Plan, seed: int):
         self.submission, self.plan, self.seed = submission, plan, seed
-        self.assignment = load_assignment(plan.config.directory)
+        self.assignment = plan.assignment
         self.functions = self.assignment.functions
         self.cases = self.assignment.hidden_cases(seed)
         self.rules = Rules.of(self.assignment)
         path = submission.notebook
         self.notebook = None if path is None else engine.NotebookFile(path)
         self._scanned: Findings | None = None
-        # The hints of the functions that lost points, as diagnosed in probe sessions; None
-        # when the notebook left no state to call again.
-        self._session_hints: dict[str, Hints] | None = None
-        self._diagnosis_s = 0.0
 
     def grade(self) -> Row:
         """Run, probe, score, diagnose and write the student's files; the gradebook's row.
@@ -73,13 +90,13 @@ class SubmissionGrading(engine.NoHooks):
         if run.grader_fault is not None:
             raise GraderFault(run.grader_fault)
         began = time.monotonic()
-        outcomes, notes = probing.by_function(self.functions, self.cases, run.probes)
-        found = self.findings(notes)
-        results = self.score(outcomes, found, notes)
-        self.diagnose(results, outcomes, notes)
-        phases = replace(run.phases, diagnosis=self._diagnosis_s + time.monotonic() - began)
+        probed = run.after_probes
+        if not isinstance(probed, Probed):  # the cells left no state to call again
+            probed = self.probed_without_sessions(run.probes)
+        results = probed.results()
+        phases = replace(run.phases, diagnosis=probed.seconds + time.monotonic() - began)
         status = "graded" if run.status == "completed" else run.status
-        graded = export.Graded(
+        graded = export.GradedSubmission(
             student=self.submission.student,
             title=self.plan.config.title,
             seed=self.seed,
@@ -95,7 +112,7 @@ class SubmissionGrading(engine.NoHooks):
                 self.submission.late,
             ),
             graded_at=datetime.now().astimezone().isoformat(timespec="seconds"),
-            warnings=self._warnings(run, found),
+            warnings=self._warnings(run, probed.found),
             cell_errors=[_cell_error(e) for e in run.cell_errors],
             output=run.output,
             output_truncated=run.output_truncated,
@@ -151,7 +168,8 @@ class SubmissionGrading(engine.NoHooks):
     # -- run
 
     def run(self) -> engine.RunResult:
-        """The submission's run in the sandbox, its graded probes made."""
+        """The submission's run in the sandbox, its graded probes made; ``after_probes`` is
+        what :meth:`on_probes_complete` made of them, when the engine called it."""
         if self.notebook is None:
             return self._missing()
         return engine.run_submission(
@@ -161,7 +179,7 @@ class SubmissionGrading(engine.NoHooks):
             self.submission.files_dir,
             hooks=self,
             shared_cells=self.plan.shared_cells,
-            forbidden_calls=self.assignment.config.forbidden_calls,
+            forbidden_calls=self.plan.config.forbidden_calls,
         )
 
     def _missing(self) -> engine.RunResult:
@@ -180,15 +198,9 @@ class SubmissionGrading(engine.NoHooks):
 
     # -- score
 
-    def score(
-        self,
-        outcomes: probing.Outcomes,
-        found: Mapping[str, Sequence[str]],
-        notes: probing.Notes,
-    ) -> dict[str, FunctionResult]:
-        """Each graded function's marks from its ``(value, error)`` per case; a forbidden
-        shortcut ``found`` in it costs its points, and so does a call that changed its inputs
-        in place (the engine's ``notes``)."""
+    def score(self, outcomes: probing.Outcomes, notes: probing.Notes) -> dict[str, FunctionResult]:
+        """Each graded function's marks from its ``(value, error)`` per case; a call that
+        changed its inputs in place (the engine's ``notes``) costs its points."""
         return {
             f.name: score_function(
                 f.name,
@@ -196,7 +208,6 @@ class SubmissionGrading(engine.NoHooks):
                 self.cases[f.name],
                 outcomes[f.name],
                 self.rules,
-                found.get(f.name, []),
                 [p.mutated_args for p in notes.get(f.name, ())],
             )
             for f in self.plan.config.functions
@@ -206,17 +217,19 @@ class SubmissionGrading(engine.NoHooks):
 
     def on_probes_complete(
         self, probes: Sequence[engine.ProbeOutcome], open_session: engine.OpenSession
-    ) -> None:
+    ) -> Probed:
         """While the notebook's state is at hand: score the graded probes and, only when
         something lost points, diagnose it, each extra call in a fresh session. A full-marks
-        submission costs no extra process."""
+        submission costs no extra process. The engine hands the value back with the run."""
         began = time.monotonic()
         outcomes, notes = probing.by_function(self.functions, self.cases, probes)
-        results = self.score(outcomes, {}, notes)
-        self._session_hints = {}
-        if not all(r.passed for r in results.values()):
-            diagnose(
-                results,
+        scored = self.score(outcomes, notes)
+        diagnosis = Diagnosis()
+        if not all(r.passed for r in scored.values()):
+            # On the marks of the values alone, before the forbidden shortcuts are added (the
+            # diagnosis without sessions, below, sees them).
+            diagnosis = diagnose(
+                scored,
                 self.cases,
                 outcomes,
                 probing.known(self.assignment),
@@ -225,34 +238,28 @@ class SubmissionGrading(engine.NoHooks):
                 GRADING.session_rounds,
                 notes,
             )
-            self._session_hints = {
-                n: (r.hints, r.hint_messages) for n, r in results.items() if not r.passed
-            }
-        self._diagnosis_s += time.monotonic() - began
+        found = self.findings(notes)
+        return Probed(scored, found, diagnosis, time.monotonic() - began)
 
-    def diagnose(
-        self,
-        results: Mapping[str, FunctionResult],
-        outcomes: probing.Outcomes,
-        notes: probing.Notes,
-    ) -> None:
-        """Give the functions that lost points their hints: those found in probe sessions,
-        or, when the notebook left no state to call again, those its values show."""
+    def probed_without_sessions(self, probes: Sequence[engine.ProbeOutcome]) -> Probed:
+        """The graded probes scored when the notebook left no state to call again: the
+        functions that lost points get the hints their values show (a submission that did
+        not run gets none)."""
+        outcomes, notes = probing.by_function(self.functions, self.cases, probes)
+        scored = self.score(outcomes, notes)
+        found = self.findings(notes)
         if self.notebook is None:  # nothing ran: nothing to diagnose
-            return
-        hints = self._session_hints
-        if hints is None:
-            known = probing.known(self.assignment)
-            diagnose(results, self.cases, outcomes, known, self.rules, None, 0, notes)
-            return
-        for name, result in results.items():
-            if not result.passed and name in hints:
-                codes, messages = hints[name]
-                result.hints, result.hint_messages = list(codes), dict(messages)
+            return Probed(scored, found, Diagnosis())
+        known = probing.known(self.assignment)
+        marked = _with_findings(scored, found)
+        diagnosis = diagnose(marked, self.cases, outcomes, known, self.rules, None, 0, notes)
+        return Probed(scored, found, diagnosis)
 
     # -- write
 
-    def write(self, graded: export.Graded, phases: engine.PhaseTimes) -> engine.PhaseTimes:
+    def write(
+        self, graded: export.GradedSubmission, phases: engine.PhaseTimes
+    ) -> engine.PhaseTimes:
         """Write the student's feedback page, then ``results.json`` with the times of every
         phase (the making of the page and its figures is the ``files`` phase); return them."""
         began = time.monotonic()
@@ -280,6 +287,14 @@ class SubmissionGrading(engine.NoHooks):
                 "Your notebook printed more than the grader keeps; the rest was dropped."
             )
         return warnings
+
+
+def _with_findings(
+    scored: Mapping[str, FunctionResult], found: Mapping[str, Sequence[str]]
+) -> dict[str, FunctionResult]:
+    """The results with the forbidden shortcuts ``found`` in each function: they cost its
+    points."""
+    return {name: result.with_forbidden(found.get(name, [])) for name, result in scored.items()}
 
 
 def _cell_error(error: engine.CellError) -> str:

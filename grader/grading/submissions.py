@@ -1,4 +1,4 @@
-"""What ``grader grade`` grades: one :class:`Submission` per path the user named (a notebook, a
+"""What ``grader grade`` grades: one :class:`HandIn` per path the user named (a notebook, a
 student folder written by ``grader collect``, or a bundle zip), with the notebook picked from a
 folder by the graded functions it defines, and students optionally named by roster id."""
 
@@ -21,7 +21,7 @@ from grader.roster import Roster
 
 
 @dataclass(frozen=True)
-class Submission:
+class HandIn:
     """One student's hand-in as found on disk."""
 
     student: str
@@ -77,7 +77,7 @@ def _pick_notebook(folder: Path, config: AssignmentConfig) -> Path | str:
     return best
 
 
-def _from_folder(folder: Path, config: AssignmentConfig) -> Submission:
+def _from_folder(folder: Path, config: AssignmentConfig) -> HandIn:
     manifest_path = folder / "manifest.json"
     manifest: dict = {}
     if manifest_path.is_file():
@@ -93,14 +93,14 @@ def _from_folder(folder: Path, config: AssignmentConfig) -> Submission:
     picked = picked or _pick_notebook(folder, config)
     late = _late(manifest, config.deadline)
     if isinstance(picked, str):
-        return Submission(student, folder, None, folder, late, problem=picked)
-    return Submission(student, folder, picked, folder, late)
+        return HandIn(student, folder, None, folder, late, problem=picked)
+    return HandIn(student, folder, picked, folder, late)
 
 
 def find_submissions(
     paths: Sequence[Path], config: AssignmentConfig, scratch: Path
-) -> list[Submission]:
-    """One :class:`Submission` per PATH (bundle zips are unpacked into ``scratch``)."""
+) -> list[HandIn]:
+    """One :class:`HandIn` per PATH (bundle zips are unpacked into ``scratch``)."""
     from grader import intake
 
     found = []
@@ -119,12 +119,12 @@ def find_submissions(
             except intake.Rejected as error:
                 problem = f"bundle rejected: {error.reason}"
                 found.append(
-                    Submission(error.student or path.stem, path, None, None, None, problem=problem)
+                    HandIn(error.student or path.stem, path, None, None, None, problem=problem)
                 )
                 continue
             found.append(replace(_from_folder(target, config), source=path))
         else:
-            found.append(Submission(path.stem, path, path, None, None))
+            found.append(HandIn(path.stem, path, path, None, None))
     by_student: dict[str, list[Path]] = {}
     for submission in found:
         by_student.setdefault(submission.student, []).append(submission.source)
@@ -138,7 +138,7 @@ def find_submissions(
     return found
 
 
-def named_by_roster(submissions: Sequence[Submission], roster: Roster) -> list[Submission]:
+def named_by_roster(submissions: Sequence[HandIn], roster: Roster) -> list[HandIn]:
     """The submissions named by roster id (found by manifest email or id, folder or file name);
     those the roster does not know keep their name, with a warning."""
     from grader.intake.attribute import roster_id_for

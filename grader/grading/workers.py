@@ -30,7 +30,7 @@ Todo = Sequence[tuple[Any, int]]  # (submission, seed)
 _PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when its parent thread ends
 
 
-def _pool_worker(parent: int, limits: engine.Limits, shared_cells: tuple[str, ...]) -> None:
+def _pool_worker(parent: int, limits: engine.RunLimits, shared_cells: tuple[str, ...]) -> None:
     """A pool worker's start: it dies with the process that started it (the kernel's
     parent-death signal), so a watch or a run killed with SIGKILL leaves no grader, and no
     sandbox (bubblewrap dies with its parent), running on; then its warm process."""
@@ -42,7 +42,7 @@ def _pool_worker(parent: int, limits: engine.Limits, shared_cells: tuple[str, ..
     _warm_up(limits, shared_cells)
 
 
-def _warm_up(limits: engine.Limits, shared_cells: tuple[str, ...]) -> None:
+def _warm_up(limits: engine.RunLimits, shared_cells: tuple[str, ...]) -> None:
     """Start this worker's warm process. Run it in the thread that will grade: bubblewrap ends
     with the thread that started it. Best effort: a worker that cannot warm up starts its warm
     process at its first submission, which says what is wrong."""
@@ -74,7 +74,7 @@ class Graders:
 
 
 @contextlib.contextmanager
-def started(grade_one: GradeOne, plan, workers: int, dask: str | None) -> Iterator[Graders]:
+def start_graders(grade_one: GradeOne, plan, workers: int, dask: str | None) -> Iterator[Graders]:
     """Start the graders of a run and hand one of them the trial notebook; yield them.
     ``plan`` has the run's ``limits`` and ``shared_cells``."""
     limits, cells = plan.limits, tuple(plan.shared_cells)

@@ -59,7 +59,7 @@ from grader.limits.intake import (
     LinkFetching,
     MailboxDefaults,
 )
-from grader.limits.run import ENGINE, REPLIES, RUN, EngineTimes, ReplyLimits, RunLimits
+from grader.limits.run import ENGINE, REPLIES, RUN, EngineTimes, ReplyLimits, RunLimits, RunSettings
 from grader.limits.sandbox import (
     FORBIDDEN,
     PREPARATION,
@@ -116,6 +116,7 @@ __all__ = [
     "ReplyLimits",
     "ReportRules",
     "RunLimits",
+    "RunSettings",
     "SandboxLimits",
     "ShownFiles",
     "SimilarityLimits",

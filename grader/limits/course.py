@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from grader.limits.run import RunLimits
-from grader.limits.units import MiB
+from grader.limits.units import GiB, MiB
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,10 @@ class CourseDefaults:
     max_dataset_mb: float = 10.0  # of a bundle's data, unless course.toml says
     shown_errors: int = 20  # of a marks file's errors, listed before "and N more"
     error_chars: int = 300  # of a notebook's error, in a project's facts
+    # Files a project's notebook may write (RunLimits.disk_bytes for its run): it works on its
+    # dataset (up to max_dataset_mb handed in, often unpacked or converted) and saves trained
+    # models and figures, where a graded notebook writes little; four times a graded run's.
+    project_disk_bytes: int = 2 * GiB
     # Days after the feedback mail within which a reply to it is a regrade request, unless
     # course.toml's [regrade] window_days says; two weeks is the usual term policy.
     regrade_window_days: float = 14.0

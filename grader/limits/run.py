@@ -4,14 +4,27 @@ the sandbox, and what it keeps of the replies."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from grader.limits.units import GiB, KiB, MiB
 
 
+class RunSettings(Protocol):
+    """What a folder's settings say of its notebooks' runs: an assignment's ``[grading]``
+    (:class:`grader.assignment.AssignmentConfig`), or projects.toml's ``[projects]``."""
+
+    @property
+    def cell_timeout(self) -> float: ...
+    @property
+    def notebook_timeout(self) -> float: ...
+    @property
+    def memory_mb(self) -> int: ...
+
+
 @dataclass(frozen=True)
 class RunLimits:
-    """What one submission's run may use (:class:`grader.engine.Limits`). These are the
-    defaults; ``grader grade`` makes one from the assignment's ``[grading]`` settings."""
+    """What one submission's run may use. These are the defaults; every run is given the
+    limits :meth:`for_assignment` makes of its folder's settings."""
 
     cell_timeout: float = 120.0  # seconds per cell
     notebook_timeout: float = 900.0  # seconds for the whole notebook (cells + probe)
@@ -28,6 +41,27 @@ class RunLimits:
     unsafe_no_sandbox: bool = False  # run without namespaces (trusted notebooks only)
     disk_bytes: int = 512 * MiB  # files written to the scratch folder, and to /tmp
     max_processes: int = 256  # processes and threads of the run at once (with cgroups)
+
+    @classmethod
+    def for_assignment(
+        cls,
+        settings: RunSettings,
+        *,
+        timeout: float | None = None,
+        unsafe_no_sandbox: bool = False,
+        disk_bytes: int | None = None,
+    ) -> RunLimits:
+        """The limits of a run of ``settings``' notebooks (the one way to make them: ``grader
+        grade``, the projects' checks, a regrade): its timeouts and memory, ``timeout``
+        (``--timeout``) in place of its cell timeout where given, and ``disk_bytes`` in place of
+        the default where given."""
+        return cls(
+            cell_timeout=timeout or settings.cell_timeout,
+            notebook_timeout=settings.notebook_timeout,
+            memory_bytes=settings.memory_mb * MiB,
+            unsafe_no_sandbox=unsafe_no_sandbox,
+            disk_bytes=cls.disk_bytes if disk_bytes is None else disk_bytes,
+        )
 
 
 RUN = RunLimits()

@@ -19,7 +19,7 @@ from grader.limits import REPORT
 from grader.report.check import check_pdf
 from grader.report.document import Report, all_spans, check_citations
 from grader.report.layout import LAYOUTS, Layout, Typeset
-from grader.report.notebook import read_notebook
+from grader.report.notebook import report_from_notebook
 from grader.report.sources import read_markdown
 from grader.report.typeset import Typesetter
 from grader.resources import write_template
@@ -45,7 +45,7 @@ def read_report(source: Path) -> Report:
             f"{source} is already a PDF: check it with `grader report --check {source}`."
         )
     if suffix == ".ipynb":
-        report = read_notebook(source)
+        report = report_from_notebook(source)
     elif suffix in (".md", ".markdown", ".txt"):
         report = read_markdown(source)
     else:

@@ -32,7 +32,9 @@ from grader.report.sources import (
 FIGURE_TAG = "figure"
 
 
-def read_notebook(source: Path) -> Report:
+def report_from_notebook(source: Path) -> Report:
+    """The report a student wrote as a notebook: its markdown cells, front matter and
+    figures; UserError when it cannot be read."""
     try:
         notebook = nbformat.read(source, as_version=4)
     except Exception as error:  # nbformat raises many kinds for a damaged file

@@ -9,5 +9,14 @@ from grader.scoring.compare import (
     score_case,
     score_function,
 )
+from grader.scoring.hint_sheet import Diagnosis
 
-__all__ = ["CaseResult", "FunctionResult", "Rules", "close", "score_case", "score_function"]
+__all__ = [
+    "CaseResult",
+    "Diagnosis",
+    "FunctionResult",
+    "Rules",
+    "close",
+    "score_case",
+    "score_function",
+]

@@ -13,6 +13,7 @@ import numpy as np
 from grader.scoring import behaviour, shapes
 from grader.scoring.calls import Answer, Assignmentish, Call, CallBatch
 from grader.scoring.compare import FunctionResult, Rules, close
+from grader.scoring.hint_sheet import HintSheet
 from grader.scoring.values import HiddenCase, as_value, copy_args
 
 COMPOSITION_HINT = (
@@ -120,8 +121,8 @@ class Replay:
 
 
 def blame(
-    failing: Mapping[str, FunctionResult],
     results: Mapping[str, FunctionResult],
+    sheet: HintSheet,
     outcomes: Outcomes,
     known: Assignmentish,
     rules: Rules,
@@ -131,7 +132,7 @@ def blame(
     max_rounds: int,
 ) -> None:
     """Resolve each failing composite's replay in rounds (the first one shared with the
-    behaviour calls), then say where the bug is."""
+    behaviour calls), then say where the bug is, on ``sheet``."""
     done: dict[str, Replayed] = {}
     for round_number in range(max_rounds + 1):
         wanted: list[tuple[str, Call]] = []  # (owner, call)
@@ -152,11 +153,11 @@ def blame(
         for (owner, call), answer in zip(wanted, answers, strict=True):
             replays[owner].memo.append((call.function, call.args, answer.value, answer.error))
     for name, replayed in done.items():
-        _say_where(failing[name], name, results, outcomes, known, rules, replays[name], replayed)
+        _say_where(sheet, name, results, outcomes, known, rules, replays[name], replayed)
 
 
 def _say_where(
-    result: FunctionResult,
+    sheet: HintSheet,
     name: str,
     results: Mapping[str, FunctionResult],
     outcomes: Outcomes,
@@ -169,22 +170,22 @@ def _say_where(
     value, differs, raised = replayed
     got = outcomes[name][replay.index][0]
     wrong_parts = [p for p in known.parts[name] if p in differs | raised and not passed(results, p)]
-    random_parts = [p for p in wrong_parts if "nondeterministic" in results[p].hints]
-    if "nondeterministic" in result.hints and random_parts:
+    random_parts = [p for p in wrong_parts if "nondeterministic" in sheet.codes(p)]
+    if "nondeterministic" in sheet.codes(name) and random_parts:
         wrong_parts, value, got = random_parts, None, None  # no replay can match dice
     same = got is None if value is None else close(got, value, rules.atol, rules.rtol)
     if same and wrong_parts:
         text = behaviour.part_first(rules.shape_hints, name, wrong_parts)
-        for code in [c for c in result.hints if c not in codes_of(rules, wrong_parts, name)]:
-            result.drop_hint(code)
-        result.add_hint("wrong-part", text, first=True)
+        for code in [c for c in sheet.codes(name) if c not in codes_of(rules, wrong_parts, name)]:
+            sheet.drop(name, code)
+        sheet.add(name, "wrong-part", text, first=True)
     elif not differs and not raised:
-        if not result.hints:
-            result.add_hint("composition", COMPOSITION_HINT.format(function=name))
+        if not sheet.codes(name):
+            sheet.add(name, "composition", COMPOSITION_HINT.format(function=name))
     elif wrong_parts:
         parts, verb, its = shapes.joined(wrong_parts)
         text = MIXED_HINT.format(function=name, parts=parts, verb=verb, its=its)
-        result.add_hint("composition", text)
+        sheet.add(name, "composition", text)
 
 
 def passed(results: Mapping[str, FunctionResult], name: str) -> bool:

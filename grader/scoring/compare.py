@@ -7,7 +7,7 @@ share per key. A value passes when ``|got - expected| <= atol + rtol * |expected
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -49,7 +49,7 @@ class Rules:
         return shapes.hint_text(self.shape_hints, code, function) or code
 
 
-@dataclass
+@dataclass(frozen=True)
 class CaseResult:
     """How one call went: ``score`` in [0, 1] (several returned values earn a share each);
     ``hints`` maps each hint code to the text the student reads; ``args`` are the case's
@@ -59,7 +59,7 @@ class CaseResult:
     score: float
     max_error: float | None
     message: str
-    hints: dict[str, str] = field(default_factory=dict)
+    hints: Mapping[str, str] = field(default_factory=dict)
     expected: object = None
     got: object = None
     args: tuple = ()
@@ -73,18 +73,19 @@ class CaseResult:
         return tuple(self.hints)
 
 
-@dataclass
+@dataclass(frozen=True)
 class FunctionResult:
     """A graded function's result over all its cases; ``hints`` are codes, most frequent
-    first, and ``hint_messages`` what the student reads for each; ``parameters`` and
-    ``output_names`` name the function's arguments and the values of a tuple it returns."""
+    first (then as diagnosis ordered them), and ``hint_messages`` what the student reads for
+    each; ``parameters`` and ``output_names`` name the function's arguments and the values of a
+    tuple it returns."""
 
     name: str
     points: float
-    cases: list[CaseResult]
-    hints: list[str] = field(default_factory=list)
-    forbidden: list[str] = field(default_factory=list)
-    hint_messages: dict[str, str] = field(default_factory=dict)
+    cases: Sequence[CaseResult]
+    hints: Sequence[str] = ()
+    forbidden: Sequence[str] = ()
+    hint_messages: Mapping[str, str] = field(default_factory=dict)
     parameters: tuple[str, ...] = ()
     output_names: tuple[str, ...] = ()
 
@@ -103,19 +104,14 @@ class FunctionResult:
         errors = [c.max_error for c in self.cases if c.max_error is not None]
         return max(errors) if errors else None
 
-    def add_hint(self, code: str, text: str, first: bool = False) -> None:
-        """Add a hint (first, or last), unless it is there already."""
-        if code in self.hints:
-            return
-        self.hints.insert(0 if first else len(self.hints), code)
-        self.hint_messages[code] = text
+    def with_hints(self, hints: Mapping[str, str]) -> FunctionResult:
+        """This result with ``hints`` (code -> text, in order) in place of its own."""
+        return replace(self, hints=tuple(hints), hint_messages=dict(hints))
 
-    def drop_hint(self, code: str) -> None:
-        """Take a hint away, from the function and from its cases."""
-        self.hints.remove(code)
-        self.hint_messages.pop(code, None)
-        for case in self.cases:
-            case.hints.pop(code, None)
+    def with_forbidden(self, shortcuts: Sequence[str]) -> FunctionResult:
+        """This result with the forbidden ``shortcuts`` found in the function: they cost its
+        points, whatever its values."""
+        return replace(self, forbidden=tuple(shortcuts))
 
 
 # --- returned values ----------------------------------------------------------------------
@@ -350,11 +346,11 @@ def score_function(
     cases: Sequence[HiddenCase],
     outcomes: Sequence[tuple[object, str | None]],
     rules: Rules,
-    forbidden: Sequence[str] = (),
     mutated: Sequence[Sequence[int]] = (),
 ) -> FunctionResult:
     """Score a function's outcomes ``(value, error)``, one per case, in the cases' order;
-    ``mutated``, when given, the arguments each call changed in place."""
+    ``mutated``, when given, the arguments each call changed in place. A forbidden shortcut
+    is the grader's finding, added with :meth:`FunctionResult.with_forbidden`."""
     changed = list(mutated) or [()] * len(cases)
     results = [
         score_case(case, value, error, rules, moved)
@@ -370,10 +366,9 @@ def score_function(
     return FunctionResult(
         name,
         points,
-        results,
-        ranked,
-        list(forbidden),
-        messages,
-        tuple(rules.parameters.get(name, ())),
-        tuple(rules.output_names.get(name, ())),
+        tuple(results),
+        tuple(ranked),
+        hint_messages=messages,
+        parameters=tuple(rules.parameters.get(name, ())),
+        output_names=tuple(rules.output_names.get(name, ())),
     )

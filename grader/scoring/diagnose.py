@@ -11,8 +11,9 @@
   when that part passed its own cases.
 
 Calls go through ``call_batch`` (:data:`grader.scoring.calls.CallBatch`): a list of calls in,
-their answers out, in rounds. Marks never change here: only hints are added, so nothing a
-notebook does to these extra calls can earn it points.
+their answers out, in rounds. Marks never change here, nor do the results: what diagnosis finds
+is a :class:`Diagnosis` (hints only), so nothing a notebook does to these extra calls can earn
+it points.
 """
 
 from __future__ import annotations
@@ -27,9 +28,10 @@ from grader.scoring import behaviour, proof, shapes
 from grader.scoring.blame import Outcomes, Replay, blame, codes_of, leaves, passed
 from grader.scoring.calls import Answer, Assignmentish, Call, CallBatch, ProbeNotes
 from grader.scoring.compare import FunctionResult, Rules, close
+from grader.scoring.hint_sheet import Diagnosis, HintSheet
 from grader.scoring.values import HiddenCase, as_value, copy_args
 
-__all__ = ["Assignmentish", "diagnose", "drop_passed_parts"]
+__all__ = ["Assignmentish", "Diagnosis", "diagnose"]
 PERTURBATION_SEED = 1729
 
 
@@ -44,8 +46,8 @@ class _Check(NamedTuple):
     args: tuple = ()
 
 
-def drop_passed_parts(
-    results: Mapping[str, FunctionResult], known: Assignmentish, rules: Rules | None = None
+def _drop_passed_parts(
+    results: Mapping[str, FunctionResult], sheet: HintSheet, known: Assignmentish, rules: Rules
 ) -> None:
     """Take from each composite the hints that name a part which passed and no part which
     failed: a hint never sends a student to fix what is right. Where a known mistake of the
@@ -53,29 +55,28 @@ def drop_passed_parts(
     passed go too (their arithmetic can repeat in the composite: a cell given two gates'
     weights swapped computes f * c~ + i * C_prev, though its cell_state is right)."""
     for composite, parts in known.parts.items():
-        result = results.get(composite)
-        if result is None:
+        if composite not in results:
             continue
         right = [p for p in parts if passed(results, p)]
         failed = [p for p in parts if p not in right]
-        homes = _homes(result, composite, known, rules)
-        for code in list(result.hints):
-            text = result.hint_messages.get(code, "")
+        homes = _homes(sheet.codes(composite), composite, known, rules)
+        for code in sheet.codes(composite):
+            text = sheet.text(composite, code)
             own = composite in homes.get(code, ())  # naming the parts it misuses is right
             if not own and _names_any(text, right) and not _names_any(text, failed):
-                result.drop_hint(code)
+                sheet.drop(composite, code)
         if any(composite in where for where in homes.values()):
             for code, where in homes.items():
                 if where and composite not in where and all(passed(results, p) for p in where):
-                    result.drop_hint(code)
+                    sheet.drop(composite, code)
 
 
 def _homes(
-    result: FunctionResult, composite: str, known: Assignmentish, rules: Rules | None
+    codes: Sequence[str], composite: str, known: Assignmentish, rules: Rules
 ) -> dict[str, set[str]]:
     """Hint code -> the functions its known mistakes live in (empty: no known mistake)."""
-    homes: dict[str, set[str]] = {code: set() for code in result.hints}
-    for mistake in rules.mistakes if rules is not None else ():
+    homes: dict[str, set[str]] = {code: set() for code in codes}
+    for mistake in rules.mistakes:
         if mistake.code in homes and composite in mistake.variants:
             homes[mistake.code] |= set(mistake_homes(mistake.variants, known.parts))
     return homes
@@ -136,16 +137,17 @@ def diagnose(
     call_batch: CallBatch | None,
     max_rounds: int = 8,
     engine_notes: Mapping[str, Sequence[ProbeNotes]] | None = None,
-) -> None:
-    """Add the hints of blame and behaviour to ``results`` (marks are left as they are).
+) -> Diagnosis:
+    """The hints of blame and behaviour of the functions of ``results`` that lost points.
 
     ``engine_notes`` maps a function to its probe outcomes as the engine returned them, for the
     ``mutated_args`` and ``aliased`` it saw inside the sandbox (when it reports them)."""
-    drop_passed_parts(results, known, rules)
-    _engine_behaviour(results, known, rules, engine_notes or {})
+    sheet = HintSheet(results)
+    _drop_passed_parts(results, sheet, known, rules)
+    _engine_behaviour(results, sheet, known, rules, engine_notes or {})
     failing = {name: r for name, r in results.items() if not r.passed and not r.forbidden}
     if not failing or call_batch is None:
-        return
+        return sheet.diagnosis()
     rng = np.random.default_rng(PERTURBATION_SEED)
     first_calls: list[Call] = []
     checks: list[_Check] = []
@@ -172,22 +174,23 @@ def diagnose(
     def first_round(replay_calls: list[Call]) -> list[Answer]:
         """The behaviour calls, the proofs' calls and the replays' first calls, in one batch."""
         answers = call_batch(first_calls + sum(proof_calls.values(), []) + replay_calls)
-        _behaviour(failing, cases, outcomes, known, rules, checks, answers[:own])
+        _behaviour(sheet, cases, outcomes, known, rules, checks, answers[:own])
         at = own
         for name, calls in proof_calls.items():
             proofs[name].judge(answers[at : at + len(calls)], cases[name], rules)
             at += len(calls)
         return answers[at:]
 
-    blame(failing, results, outcomes, known, rules, replays, call_batch, first_round, max_rounds)
+    blame(results, sheet, outcomes, known, rules, replays, call_batch, first_round, max_rounds)
     for name, shown in proofs.items():
         direct = [p for p in known.parts[name] if p in shown.parts]
-        carried = {code for part in shown.parts for code in results[part].hints}
-        _conclude(failing[name], shown, direct, rules, carried)
+        carried = {code for part in shown.parts for code in sheet.codes(part)}
+        _conclude(sheet, shown, direct, rules, carried)
+    return sheet.diagnosis()
 
 
 def _conclude(
-    result: FunctionResult,
+    sheet: HintSheet,
     shown: proof.Proof,
     direct: list[str],
     rules: Rules,
@@ -204,25 +207,25 @@ def _conclude(
         kept = codes_of(rules, shown.parts, name)
         if carried is not None:
             kept &= carried
-        for code in [c for c in result.hints if c not in kept]:
-            result.drop_hint(code)
+        for code in [c for c in sheet.codes(name) if c not in kept]:
+            sheet.drop(name, code)
         text = behaviour.part_first(rules.shape_hints, name, direct or shown.parts)
-        result.add_hint("wrong-part", text, first=True)
+        sheet.add(name, "wrong-part", text, first=True)
         return
-    if "wrong-part" in result.hints:
-        result.drop_hint("wrong-part")
+    if "wrong-part" in sheet.codes(name):
+        sheet.drop(name, "wrong-part")
         if shown.verdict == proof.UNPROVEN:
             text = behaviour.part_first(rules.shape_hints, name, direct or shown.parts)
-            result.add_hint("part-first", text, first=True)
+            sheet.add(name, "part-first", text, first=True)
     if shown.verdict == proof.WRONG:
-        if "composition" in result.hints:
-            result.drop_hint("composition")
+        if "composition" in sheet.codes(name):
+            sheet.drop(name, "composition")
         own = proof.OWN_MISTAKE_HINT.format(
             function=name, parts=parts, verb=verb, its=its, fails=shown.fails
         )
-        result.add_hint("composition", own)
+        sheet.add(name, "composition", own)
         for code, text in shown.own_mistakes.items():
-            result.add_hint(code, text)
+            sheet.add(name, code, text)
 
 
 def _hint(rules: Rules, code: str, function: str, which: str = "") -> str:
@@ -231,6 +234,7 @@ def _hint(rules: Rules, code: str, function: str, which: str = "") -> str:
 
 def _engine_behaviour(
     results: Mapping[str, FunctionResult],
+    sheet: HintSheet,
     known: Assignmentish,
     rules: Rules,
     notes: Mapping[str, Sequence[ProbeNotes]],
@@ -244,13 +248,13 @@ def _engine_behaviour(
         mutated = sorted({i for p in probes for i in p.mutated_args})
         if mutated:
             which = ", ".join(names[i] if i < len(names) else f"#{i + 1}" for i in mutated)
-            result.add_hint("mutates-input", _hint(rules, "mutates-input", name, which))
+            sheet.add(name, "mutates-input", _hint(rules, "mutates-input", name, which))
         if any(p.aliased for p in probes):
-            result.add_hint("aliased", _hint(rules, "aliased", name))
+            sheet.add(name, "aliased", _hint(rules, "aliased", name))
 
 
 def _behaviour(
-    failing: Mapping[str, FunctionResult],
+    sheet: HintSheet,
     cases: Mapping[str, Sequence[HiddenCase]],
     outcomes: Outcomes,
     known: Assignmentish,
@@ -269,7 +273,7 @@ def _behaviour(
         if position is None:
             second = answers[at + 1].value
             if not (close(again, first, 1e-12, 1e-12) and close(second, again, 1e-12, 1e-12)):
-                failing[name].add_hint("nondeterministic", _hint(rules, "nondeterministic", name))
+                sheet.add(name, "nondeterministic", _hint(rules, "nondeterministic", name))
             continue
         perturbed[name] = perturbed.get(name, 0) + 1
         reference_moves = not close(
@@ -284,10 +288,11 @@ def _behaviour(
                 names[position] if position < len(names) else f"argument {position + 1}"
             )
     for name, inputs in ignored.items():
-        if failing[name].hints:  # a known mistake already says what is wrong
+        if sheet.codes(name):  # a known mistake already says what is wrong
             continue
         if len(inputs) < perturbed.get(name, 0):  # a constant answer ignores everything
-            failing[name].add_hint(
+            sheet.add(
+                name,
                 "ignores-input",
                 _hint(rules, "ignores-input", name, shapes.joined(inputs)[0]),
             )

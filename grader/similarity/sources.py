@@ -92,7 +92,7 @@ def _output_images(cell: dict) -> Iterator[tuple[int, bytes]]:
                     continue
 
 
-def read_notebook(path: Path, name: str, doc: Document) -> None:
+def add_notebook(path: Path, name: str, doc: Document) -> None:
     """Add a notebook's code cells, markdown paragraphs and output figures to ``doc``."""
     try:
         notebook = load_json(path.read_bytes())  # NotJSON is a ValueError
@@ -213,7 +213,7 @@ def read_folder(folder: Path, doc: Document, pdfs: list) -> None:
         name = relative.as_posix()
         suffix = path.suffix.lower()
         if suffix == NOTEBOOK:
-            read_notebook(path, name, doc)
+            add_notebook(path, name, doc)
             continue
         entry = _file_entry(path, name)
         if entry.size >= SIMILARITY.min_file_bytes:
@@ -296,7 +296,7 @@ def expand(paths: Sequence[Path]) -> tuple[list[Path], list[str]]:
 def _hand_in(path: Path, scratch: Path, pdfs: list) -> Document:
     if path.suffix.lower() == NOTEBOOK:
         doc = Document(path.stem, path)
-        read_notebook(path, path.name, doc)
+        add_notebook(path, path.name, doc)
         return doc
     folder = path
     if path.suffix.lower() == ".zip":
@@ -355,7 +355,7 @@ def read_known(
         if not path.exists() or not notebooks:
             raise UserError(f"--release {path}: no such notebook; give the released .ipynb")
         for notebook in notebooks:
-            read_notebook(notebook, notebook.name, release)
+            add_notebook(notebook, notebook.name, release)
     public: list[Document] = []
     pdfs: list = []
     for corpus in corpora:
@@ -365,7 +365,7 @@ def read_known(
             if path.is_file() and not any(p.startswith(".") for p in path.parts):
                 doc = Document(f"public:{path.relative_to(corpus).as_posix()}", path)
                 if path.suffix.lower() == NOTEBOOK:
-                    read_notebook(path, path.name, doc)
+                    add_notebook(path, path.name, doc)
                 else:
                     _read_single_file(path, doc, pdfs)
                 public.append(doc)

@@ -23,7 +23,7 @@ from grader.engine import trial
 from grader.feedback import export
 from grader.gradebook import GRADER_ERROR, Gradebook, Row
 from grader.grading.command import Plan, grade_safely, plan_for, seed_for
-from grader.grading.submissions import Submission, find_submissions
+from grader.grading.submissions import HandIn, find_submissions
 from grader.grading.workers import warm_pool
 from grader.watch.state import Job
 
@@ -216,7 +216,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _graded_before(book: Gradebook, submission: Submission) -> Row | None:
+def _graded_before(book: Gradebook, submission: HandIn) -> Row | None:
     """This very notebook's result, if it was graded before (a grader fault does not count)."""
     for row in reversed(book.history(submission.student)):
         if row.sha256 == submission.sha256 and row.status != GRADER_ERROR:

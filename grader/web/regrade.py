@@ -26,7 +26,7 @@ GRADES_CSV = "grades.csv"
 
 def regrade_timeout(config: AssignmentConfig) -> float:
     """Seconds one regrade may take, from the assignment's own limits."""
-    run = RunLimits(cell_timeout=config.cell_timeout, notebook_timeout=config.notebook_timeout)
+    run = RunLimits.for_assignment(config)
     return regrade_timeout_s(run, len(config.functions))
 
 
