@@ -13,10 +13,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from smtp_kit import make_certificate
 
 
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A self-signed certificate and its key for a TLS server on loopback (127.0.0.1)."""
+    # Imported here: tests/install/ runs the sandbox's tests in an install without the mail
+    # servers' packages, and every test module loads this file.
+    from smtp_kit import make_certificate
+
     return make_certificate(tmp_path_factory.mktemp("tls"))
