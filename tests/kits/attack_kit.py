@@ -1,7 +1,7 @@
 """The red team's tools: the shipped full-marks sample with a few cells changed the way a hostile
 student would change them, graded through ``grader grade`` in the second fence with a secret in
-the grader's environment. Used by the attacks on the sandbox (tests/engine/test_sandbox_attacks.py),
-the run-time forbidden watch and the hostile JSON tests."""
+the grader's environment. Used by the attacks in tests/engine/, the run-time forbidden watch's
+tests and the JSON input's."""
 
 from __future__ import annotations
 
