@@ -1,6 +1,6 @@
 """What grading gives, written so two versions of the code can be compared with `diff -r`:
 the grades, `results.json` and feedback pages of every assignment's samples, of the diagnosis
-corpus (tests/diagnosis_corpus.py) and of the real Colab notebooks in ../shared/corpus/colab
+corpus (tests/kits/diagnosis_corpus.py) and of the real Colab notebooks in ../shared/corpus/colab
 (graded as lstm_gates hand-ins). Each `grader grade` runs behind a second fence.
 
     .venv/bin/python benchmarks/behaviour_snapshot.py OUT

@@ -1,4 +1,4 @@
-"""How well the feedback names the mistake: the corpus of tests/diagnosis_corpus.py (buggy
+"""How well the feedback names the mistake: the corpus of tests/kits/diagnosis_corpus.py (buggy
 notebooks, one per mistake class, and correct ones in unusual styles) graded by `grader grade`
 in the sandbox, behind a second fence (a pid namespace of its own).
 
@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))  # the corpus lives with the tests
+sys.path.insert(0, str(ROOT / "tests" / "kits"))  # the corpus is one of the tests' kits
 
 from diagnosis_corpus import ASSIGNMENTS, build, tally  # noqa: E402
 

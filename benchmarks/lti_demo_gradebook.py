@@ -1,7 +1,7 @@
 """The demo course pushed over LTI 1.3: does the LMS's gradebook equal `grader final`'s?
 
 After ``make demo`` (or ``python -m grader.demo --out DEMO``): the demo's course is registered
-with the tests' platform (tests/lti_platform_kit.py on 127.0.0.1), its roster enrolled (SIS id =
+with the tests' platform (tests/kits/lti_platform_kit.py, 127.0.0.1), its roster enrolled (SIS id =
 roster id), ``grader final --push lti --push-total`` run, and every score the platform holds
 compared with the demo's ``canvas-import.csv`` (the file an instructor would upload by hand).
 Works on a copy: the demo's folders are left as they are.
@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "kits"))
 
 from lti_platform_kit import LEARNER, TA, Platform, Serving, member  # noqa: E402
 

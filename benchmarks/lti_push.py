@@ -1,6 +1,6 @@
 """A class pushed to an LMS over LTI 1.3: time and requests of `grader final --push lti`.
 
-The platform is the tests' (tests/lti_platform_kit.py: lti1p3platform on 127.0.0.1, Canvas's
+The platform is the tests' (tests/kits/lti_platform_kit.py: lti1p3platform on 127.0.0.1, Canvas's
 score rules), with the class enrolled; the course is the shipped one with a roster of
 ``--students`` and the three auto-graded assignments graded. Three runs: the first push (line
 items made, every score posted), the same again (nothing new), and after ``--changed`` regrades.
@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "kits"))
 
 from course_kit import auto_result, make_course  # noqa: E402
 from lti_platform_kit import INSTRUCTOR, Platform, Serving, member  # noqa: E402

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/similarity_scale.py --students 1000
 
-Generates a class as ``grader collect`` leaves it (tests/similarity_class.py: released notebook
+Generates a class as ``grader collect`` leaves it (tests/kits/similarity_class.py: released notebook
 filled in nine styles, own exploration code, report PDFs, datasets, figures) with copies planted
 in it, runs ``grader similarity`` on it (reading, PDF text, fingerprints, LSH, calibration,
 page), and prints its time. Then, on a random sample of pairs from the same class, it times two
@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "kits"))
 
 import similarity_class as sc  # noqa: E402
 import similarity_files as sf  # noqa: E402

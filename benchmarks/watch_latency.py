@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "kits"))
 
 from imap_kit import HAND_INS, Dovecot  # noqa: E402
 from imap_kit import PASSWORD as IMAP_PASSWORD  # noqa: E402

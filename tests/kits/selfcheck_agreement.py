@@ -1,0 +1,161 @@
+"""Every known mistake of every shipped assignment, each in a notebook of its own, checked by
+the released self-check (in a real kernel, the grader not importable) and graded by
+`grader grade`: what each tool says of each function, to compare.
+
+A mistake's notebook is the release filled with the solutions, in which the function the
+mistake lives in (its home: the one of its variants none of whose parts has the mistake too) is
+the catalogue's own variant, carried into the notebook by value (cloudpickle), so the
+notebook's composites call it as they would call a student's. Used by
+tests/scoring/test_selfcheck_agreement.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import cloudpickle
+import nbformat
+from diagnosis_corpus import ASSIGNMENTS, Entry, filled
+from nbclient import NotebookClient
+
+import reference_lstm
+from grader.assignment import load_assignment, release
+from grader.scoring.diagnose import mistake_homes
+
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED = ("lstm_gates", "rnn_gradients", "lstm_backward")
+FENCE = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"]
+# Colab has no grader: the kernel's run starts by making it (and the reference) unimportable.
+NO_GRADER = (
+    "import sys\n"
+    "for _name in ('grader', 'reference_lstm'):\n"
+    "    sys.modules[_name] = None  # import raises ImportError, as where nothing is installed\n"
+)
+_LINE = re.compile(r"^(\w+): (PASS|FAIL|ERROR|NOT \w+|NOT READY)(.*)$")
+_HINT = re.compile(r"^Hint \[([\w-]+)\]: (.*)$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Planted:
+    """One catalogued mistake of one assignment, planted in its home functions."""
+
+    assignment: str
+    index: int
+    code: str
+    homes: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return f"{self.index:02d}-{self.code}"
+
+
+def planted_notebook(released: nbformat.NotebookNode, planted: Planted, variants) -> object:
+    """The release filled with the solutions, ``planted``'s variants bound after the cells
+    that define its home functions."""
+    notebook = filled(released, Entry(planted.name, assignment=planted.assignment))
+    cells = []
+    for cell in notebook.cells:
+        cells.append(cell)
+        for home in planted.homes:
+            if cell.cell_type == "code" and re.search(rf"^def {home}\(", cell.source, re.M):
+                blob = base64.b64encode(cloudpickle.dumps(variants[home])).decode("ascii")
+                cells.append(
+                    nbformat.v4.new_code_cell(
+                        f"import base64, cloudpickle\n{home} = cloudpickle.loads("
+                        f"base64.b64decode('{blob}'))",
+                        id=f"planted-{home.replace('_', '-')}",
+                    )
+                )
+    notebook.cells = cells
+    return notebook
+
+
+def build(work: Path) -> dict[str, list[Planted]]:
+    """Write every assignment's planted notebooks under ``work/<assignment>/``."""
+    for module in (reference_lstm,):
+        cloudpickle.register_pickle_by_value(module)
+    plan: dict[str, list[Planted]] = {}
+    for name in SHIPPED:
+        assignment = load_assignment(ASSIGNMENTS / name)
+        cloudpickle.register_pickle_by_value(assignment.grading)
+        released = nbformat.read(release(ASSIGNMENTS / name, work / "release"), as_version=4)
+        folder = work / name
+        folder.mkdir(parents=True, exist_ok=True)
+        plan[name] = []
+        for index, mistake in enumerate(assignment.mistakes):
+            planted = Planted(
+                name, index, mistake.code, tuple(mistake_homes(mistake.variants, assignment.parts))
+            )
+            notebook = planted_notebook(released, planted, mistake.variants)
+            nbformat.write(notebook, folder / f"{planted.name}.ipynb")
+            plan[name].append(planted)
+    return plan
+
+
+def self_check_lines(path: Path) -> dict[str, str]:
+    """What the final ``check()`` of the notebook at ``path`` prints, by function, run in a
+    real kernel where the grader is not importable."""
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells.insert(0, nbformat.v4.new_code_cell(NO_GRADER, id="no-grader"))
+    NotebookClient(notebook, timeout=120, kernel_name="python3", allow_errors=True).execute()
+    last = next(c for c in notebook.cells if c.get("id") == "grader-check-all")
+    errors = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
+    failed = [o for o in errors if o.output_type == "error"]
+    if failed:
+        raise AssertionError(f"{path.name}: a cell raised {failed[0].ename}: {failed[0].evalue}")
+    text = "".join(o.get("text", "") for o in last.outputs)
+    return {m.group(1): line for line in text.splitlines() if (m := _LINE.match(line))}
+
+
+def checked(plan: dict[str, list[Planted]], work: Path) -> dict[tuple[str, str], dict]:
+    """Every planted notebook's self-check lines, two kernels at a time."""
+    paths = [(p.assignment, p.name) for planted in plan.values() for p in planted]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        lines = pool.map(lambda key: self_check_lines(work / key[0] / f"{key[1]}.ipynb"), paths)
+        return dict(zip(paths, lines, strict=True))
+
+
+def graded(plan: dict[str, list[Planted]], work: Path) -> Path:
+    """Grade every planted notebook, one `grader grade` run per assignment, behind the fence."""
+    out = work / "graded"
+    for name in plan:
+        paths = sorted(str(p) for p in (work / name).glob("*.ipynb"))
+        command = [sys.executable, "-m", "grader.cli", "grade", "--assignment"]
+        command += [str(ASSIGNMENTS / name), "--out", str(out / name), "--seed", "7"]
+        command += ["--workers", "2", *paths]
+        done = subprocess.run(
+            [*FENCE, *command], capture_output=True, text=True, cwd=ROOT, check=False
+        )
+        if done.returncode != 0:
+            raise AssertionError(f"grader grade failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return out
+
+
+def graders_words(results: Path) -> dict[str, tuple[bool, list[tuple[str, str]]]]:
+    """By function: (full marks, [(hint code, text)] in the order results.json gives them)."""
+    tests = json.loads(results.read_text())["tests"]
+    return {t["name"]: (t["score"] >= t["max_score"], _HINT.findall(t["output"])) for t in tests}
+
+
+def disagreements(line: str, graded: tuple[bool, list[tuple[str, str]]], function: str) -> str:
+    """What differs between the self-check's line and the grader's result of one function;
+    empty when they say the same."""
+    full, hints = graded
+    passed = line.startswith(f"{function}: PASS")
+    if passed != full:
+        return f"self-check {'passes' if passed else 'fails'}, grader {'full' if full else 'lost'}"
+    if passed:
+        return ""
+    said = line.split(" Hint: ", 1)[1] if " Hint: " in line else None
+    if not hints:
+        return f"the grader gives no hint, the self-check says {said!r}"
+    if said != hints[0][1]:
+        return f"self-check {said!r} / grader [{hints[0][0]}] {hints[0][1]!r}"
+    return ""
