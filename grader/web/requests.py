@@ -73,13 +73,13 @@ class RequestPages:
         parts = await run_in_threadpool(
             request_decision.parts_now, course, out, self.dash.site.projects(), wanted
         )
-        who = None if blind(course) else course.roster().by_id(wanted.student)
+        asker = None if blind(course) else course.roster().by_id(wanted.student)
         return self.dash.render(
             request,
             "request.html",
             course,
             req=wanted,
-            who=who,
+            asker=asker,
             component=component,
             parts=parts,
             feedback_text=_feedback_text(out, wanted),
