@@ -20,7 +20,7 @@ from lti_platform_kit import INSTRUCTOR, TA, Platform, Serving, member
 
 from grader import limits
 from grader.cli import main
-from grader.course.lti import ledger
+from grader.course.lti import ledger, scopes
 from grader.course.lti.client import Session
 from grader.course.lti.commands import session_for
 
@@ -304,7 +304,7 @@ def test_busy_platform_429_is_waited_out(course, capsys, tmp_path):
 def test_a_forged_or_expired_token_is_refused_and_the_tool_gets_a_new_one(course, capsys):
     with registered(course, capsys) as platform:
         url = f"{platform.base}/api/lti/courses/7/line_items"
-        session = session_for(course)
+        session = session_for(course, scopes.PUSH)
         forged = platform.mint(600, key_pem=_other_key())
         expired = platform.mint(-60)
         for token in (forged, expired):
@@ -321,7 +321,7 @@ def test_a_forged_or_expired_token_is_refused_and_the_tool_gets_a_new_one(course
 
 def test_the_token_request_is_signed_as_the_security_framework_asks(course, capsys):
     with registered(course, capsys) as platform:
-        session = session_for(course)
+        session = session_for(course, scopes.PUSH)
         first, second = session.assertion(), session.assertion()
     header = jwt.get_unverified_header(first)
     (key,) = json.loads((course.lti_dir / "tool-jwks.json").read_text())["keys"]
@@ -335,13 +335,13 @@ def test_the_token_request_is_signed_as_the_security_framework_asks(course, caps
 
 def test_a_token_is_kept_until_shortly_before_it_expires(course, capsys):
     with registered(course, capsys, token_lifetime_s=3600) as platform:
-        session = session_for(course)
+        session = session_for(course, scopes.PUSH)
         url = f"{platform.base}/api/lti/courses/7/line_items"
         for _ in range(3):
             assert session.call("GET", url, "application/json").ok
         assert session.token_requests == 1
         platform.token_lifetime_s = int(limits.LTI.token_margin_s)  # expired for the tool
-        fresh = session_for(course)
+        fresh = session_for(course, scopes.PUSH)
         for _ in range(3):
             assert fresh.call("GET", url, "application/json").ok
         assert fresh.token_requests == 3
@@ -369,13 +369,13 @@ def _token(platform: Platform, assertion: str) -> int:
     from urllib.parse import urlencode
     from urllib.request import urlopen
 
-    from grader.course.lti.client import ASSERTION_TYPE, SCOPES
+    from grader.course.lti.client import ASSERTION_TYPE
 
     form = {
         "grant_type": "client_credentials",
         "client_assertion_type": ASSERTION_TYPE,
         "client_assertion": assertion,
-        "scope": " ".join(SCOPES),
+        "scope": " ".join(scopes.PUSH),
     }
     try:
         with urlopen(platform.token_url, data=urlencode(form).encode()) as answer:
@@ -386,7 +386,7 @@ def _token(platform: Platform, assertion: str) -> int:
 
 def test_the_platform_holds_canvas_score_rules(course, capsys):
     with registered(course, capsys) as platform:
-        session: Session = session_for(course)
+        session: Session = session_for(course, scopes.PUSH)
         items = f"{platform.base}/api/lti/courses/7/line_items"
         made = session.call("POST", items, "application/json", {"label": "A", "scoreMaximum": 10})
         scores = json.loads(made.body)["id"] + "/scores"

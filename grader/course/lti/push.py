@@ -1,28 +1,32 @@
 """``grader final --push lti``: each graded component's scores into the LMS (AGS).
 
 Each component is one line item, found by its ``resourceId`` (the component's id) and the
-grader's ``tag``, or made once; the final grade is one more if asked. A student's part is posted
-only when it is a grade: graded work, or missing work once the component has grades (as the
-LMS files count it 0); never for what is not graded or marked yet. A score the record shows
-the LMS holds, with the same value and comment, is not posted again; a changed one is posted
-with a newer timestamp. Scores go to the LTI user id of the roster student's NRPS member (by
-SIS id or address); a student the LMS does not list is reported and the others go on.
+grader's ``tag``, or made once; the final grade is one more if asked. The rule is the LMS
+files' (:mod:`grader.course.exports`): a student's part is posted unless it is pending (not
+graded or marked yet): graded work, missing work once the component has grades (0), a partly
+marked project (its unmarked criteria 0, said in the comment); the final grade once nothing of
+the student's is pending. A score the record shows the LMS holds, with the same value and
+comment, is not posted again; a changed one is posted with a newer timestamp (a later whole
+second: Moodle compares seconds). Scores go to the LTI user id of the roster student's NRPS
+member (by SIS id or address); a student the LMS does not list is reported and the others go
+on. A score whose answer is lost is read back before it is posted again; an LMS that stops
+answering stops the push, the rest left for the next run.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from grader import limits
 from grader.course.config import Course
 from grader.course.exports import FINAL_TOTAL_TITLE
-from grader.course.final import FinalGrade, ungraded_components
+from grader.course.final import FinalGrade
 from grader.course.lti import ledger as record
-from grader.course.lti.client import Answer, Session
+from grader.course.lti.client import Answer, AnswerLost, LmsUnavailable, Session
 from grader.course.lti.members import Member, fetch_members, find_person
 from grader.errors import UserError
 from grader.roster import Person
@@ -33,8 +37,6 @@ SCORE = "application/vnd.ims.lis.v1.score+json"
 RESULTS = "application/vnd.ims.lis.v2.resultcontainer+json"
 TAG = "lstm-course-grader"
 TOTAL_ID = "final-grade"
-# A part with one of these statuses is a grade the LMS may hold (see the module's docstring).
-POSTABLE = ("graded", "missing")
 
 
 @dataclass(frozen=True)
@@ -54,16 +56,13 @@ class Planned:
 
 
 def plan(course: Course, grades: list[FinalGrade], total: bool) -> list[Planned]:
-    """The scores the LMS should hold, column by column."""
-    ungraded = {c.id for c in ungraded_components(course, grades)}
+    """The scores the LMS should hold, column by column: what the LMS files give, no more."""
     planned = []
     for index, component in enumerate(course.components):
-        if component.id in ungraded:
-            continue
         column = Column(component.id, component.title, component.lms_points)
         for grade in grades:
             part = grade.parts[index]
-            if part.status not in POSTABLE:
+            if part.pending:
                 continue
             words = [f"{part.fraction * 100:.1f}% of {component.title}", part.explanation()]
             planned.append(
@@ -71,14 +70,14 @@ def plan(course: Course, grades: list[FinalGrade], total: bool) -> list[Planned]
                     grade.person,
                     column,
                     round(part.fraction * component.lms_points, 2),
-                    "Completed" if part.status == "graded" else "Initialized",
+                    "Initialized" if part.status == "missing" else "Completed",
                     "; ".join(w for w in words if w)[: limits.LTI.comment_chars],
                 )
             )
-    if total and not ungraded:
+    if total:
         column = Column(TOTAL_ID, FINAL_TOTAL_TITLE, course.scale)
         for grade in grades:
-            if all(part.status in POSTABLE for part in grade.parts):
+            if not grade.pending:
                 comment = f"final grade: {grade.total:.2f} of {course.scale:g}"
                 planned.append(Planned(grade.person, column, grade.total, "Completed", comment))
     return planned
@@ -93,6 +92,7 @@ class PushReport:
     unchanged: int = 0
     settled: int = 0  # scores of a killed run found on the LMS
     unknown: list[Person] = field(default_factory=list)  # roster students the LMS does not list
+    confirmed: int = 0  # of posted: answer lost or refused as a repeat, and the LMS holds it
 
 
 def push(
@@ -106,7 +106,14 @@ def push(
     run = book.start_run(session.platform.issuer)
     try:
         _scores(session, book, run, planned, members, report, dry_run)
-    except UserError as error:  # the LMS stopped answering: the record says where it stopped
+    except LmsUnavailable as error:  # an outage: what is done stays, the rest is for next run
+        book.finish_run(run, f"stopped: {error}; {summary(report, session)}")
+        raise LmsUnavailable(
+            f"{error}; posted {len(report.posted)} of {len(planned)} scores this run, the "
+            "rest are for the next run (nothing recorded refused): run `grader final --push "
+            "lti` again later"
+        ) from None
+    except UserError as error:  # the LMS refused the tool: the record says where it stopped
         book.finish_run(run, f"stopped: {error}; {summary(report, session)}")
         raise
     book.finish_run(run, summary(report, session))
@@ -147,39 +154,83 @@ def _scores(
         if dry_run:
             report.would_post.append((score, _was(before)))
             continue
-        stamp = _timestamp(latest.get((person.id, score.column.resource_id)))
-        answer = _post(
-            session, book, run, score, member, url, digest, {**payload, "timestamp": stamp}
-        )
-        (report.posted if answer.ok else report.refused).append((score, answer.text()))
+        before = latest.get((person.id, score.column.resource_id))
+        outgoing = _outgoing(score, member, url, digest, payload, before)
+        state, answer = _deliver(session, book, run, outgoing)
+        if state == record.REFUSED:
+            report.refused.append((score, answer))
+        else:
+            report.posted.append((score, answer))
+            report.confirmed += state == record.CONFIRMED
 
 
-def _post(
-    session: Session,
-    book: record.Ledger,
-    run: int,
+def _outgoing(
     score: Planned,
     member: Member,
     url: str,
     digest: str,
     payload: dict[str, object],
-) -> Answer:
-    """Post one score: written as sending first, then with the LMS's answer."""
-    row = book.sending(
-        run,
-        record.Outgoing(
-            score.student.id,
-            score.column.resource_id,
-            member.user_id,
-            url,
-            digest,
-            json.dumps(payload, sort_keys=True),
-            str(payload["timestamp"]),
-        ),
+    before: record.ScoreRow | None,
+) -> record.Outgoing:
+    stamp = _timestamp(before)
+    return record.Outgoing(
+        score.student.id,
+        score.column.resource_id,
+        member.user_id,
+        url,
+        digest,
+        json.dumps({**payload, "timestamp": stamp}, sort_keys=True),
+        stamp,
     )
-    answer = session.call("POST", _below(url, "/scores"), "application/json", payload, SCORE)
-    book.answered(row, record.ACCEPTED if answer.ok else record.REFUSED, answer.text())
-    return answer
+
+
+def _deliver(
+    session: Session, book: record.Ledger, run: int, outgoing: record.Outgoing
+) -> tuple[str, str]:
+    """Post one score, written as sending first, then with the LMS's answer: (state, answer).
+
+    A lost answer (a time-out: the LMS may have stored it) is never resent blindly: the result
+    is read back, and only a score the LMS does not hold is posted again, with a later
+    timestamp. A refusal as a repeat (Moodle's 409 "earlier timestamp", Canvas's 400) is read
+    back too: a score the LMS holds is posted, never refused. An LMS that stops answering
+    raises :class:`LmsUnavailable` with the score left ``sending``, for the next run to settle.
+    """
+    scores = _below(outgoing.line_item, "/scores")
+    for _ in range(limits.LTI.lost_answers):
+        row = book.sending(run, outgoing)
+        sent = json.loads(outgoing.payload)
+        try:
+            answer = session.call("POST", scores, "application/json", sent, SCORE, once=True)
+        except AnswerLost as lost:
+            if _holds(session, outgoing.line_item, outgoing.user_id, sent):
+                book.answered(row, record.CONFIRMED, f"answer lost ({lost}); the LMS holds it")
+                return record.CONFIRMED, "the LMS holds it (its answer was lost)"
+            book.answered(row, record.LOST, f"answer lost ({lost}); not held: posted again")
+            outgoing = _again(outgoing)
+            continue
+        if not answer.ok and _a_repeat(answer):
+            if _holds(session, outgoing.line_item, outgoing.user_id, sent):
+                book.answered(row, record.CONFIRMED, f"{answer.text()}; the LMS holds it")
+                return record.CONFIRMED, f"{answer.text()}; the LMS holds it"
+        state = record.ACCEPTED if answer.ok else record.REFUSED
+        book.answered(row, state, answer.text())
+        return state, answer.text()
+    raise LmsUnavailable(
+        f"the LMS is not answering: POST {scores} got no answer {limits.LTI.lost_answers} times"
+    )
+
+
+def _again(lost: record.Outgoing) -> record.Outgoing:
+    """A score whose answer was lost, to post again in a later whole second than before."""
+    stamp = _later(lost.timestamp)
+    payload = {**json.loads(lost.payload), "timestamp": stamp}
+    return replace(lost, payload=json.dumps(payload, sort_keys=True), timestamp=stamp)
+
+
+def _a_repeat(answer: Answer) -> bool:
+    """The LMS refused the score as no newer than the one it holds (Moodle: 409; Canvas: 400
+    "Provided timestamp ... before last updated timestamp")."""
+    return answer.status == 409 or (answer.status == 400 and b"timestamp" in answer.body)
 
 
 def _member_of(person: Person, members: list[Member]) -> Member | None:
@@ -210,12 +261,17 @@ def _was(before: record.ScoreRow | None) -> str:
 
 
 def _timestamp(before: record.ScoreRow | None) -> str:
-    """Now, in ISO 8601 with microseconds; later than the score's last timestamp, so the LMS
-    (which refuses an older one) takes it even if this machine's clock went back."""
+    return _later(None if before is None else before.timestamp)
+
+
+def _later(last: str | None) -> str:
+    """Now, in ISO 8601 with microseconds; in a later whole second than the score's last
+    timestamp, so the LMS (which refuses one not newer; Moodle compares whole seconds) takes
+    it even if this machine's clock went back or the last post was under a second ago."""
     stamp = datetime.now(UTC)
-    if before is not None:
-        last = datetime.fromisoformat(before.timestamp)
-        stamp = max(stamp, last + timedelta(milliseconds=1))
+    if last is not None:
+        second = datetime.fromisoformat(last).replace(microsecond=0)
+        stamp = max(stamp, second + timedelta(seconds=1))
     return stamp.isoformat(timespec="microseconds")
 
 
@@ -288,25 +344,28 @@ def _with_query(url: str, query: dict[str, str]) -> str:
 
 
 def _settle(session: Session, book: record.Ledger) -> int:
-    """Scores a killed run was posting: found on the LMS (confirmed) or not (lost, posted
-    again by this run). Returns how many had landed."""
+    """Scores a killed or stopped run was posting: found on the LMS (confirmed) or not (lost,
+    posted again by this run). Returns how many had landed."""
     confirmed = 0
     for row in book.scores(state=record.SENDING):
-        sent = json.loads(row.payload)
-        answer = session.call(
-            "GET", _below(row.line_item, "/results", {"user_id": row.user_id}), RESULTS
-        )
-        results = answer.json() if answer.ok else None
-        holds = any(
-            isinstance(r, dict)
-            and r.get("userId") == row.user_id
-            and _same_fraction(r.get("resultScore"), r.get("resultMaximum"), sent)
-            for r in (results or [])
-        )
+        holds = _holds(session, row.line_item, row.user_id, json.loads(row.payload))
         state = record.CONFIRMED if holds else record.LOST
-        book.answered(row.id, state, "settled after an interrupted run: " + answer.text())
+        held = "holds it" if holds else "does not hold it"
+        book.answered(row.id, state, f"settled after an interrupted run: the LMS {held}")
         confirmed += holds
     return confirmed
+
+
+def _holds(session: Session, line_item: str, user_id: str, sent: dict) -> bool:
+    """Whether the LMS's result for ``user_id`` holds the score ``sent``, read back."""
+    answer = session.call("GET", _below(line_item, "/results", {"user_id": user_id}), RESULTS)
+    results = answer.json() if answer.ok else None
+    return any(
+        isinstance(r, dict)
+        and r.get("userId") == user_id
+        and _same_fraction(r.get("resultScore"), r.get("resultMaximum"), sent)
+        for r in (results if isinstance(results, list) else [])
+    )
 
 
 def _same_fraction(score: object, maximum: object, sent: dict) -> bool:
@@ -330,4 +389,6 @@ def summary(report: PushReport, session: Session) -> str:
         parts.append(f"line items made {len(report.made)}")
     if report.settled:
         parts.append(f"found posted by an interrupted run {report.settled}")
+    if report.confirmed:
+        parts.append(f"of them held though the answer was lost {report.confirmed}")
     return ", ".join(parts) + f" ({session.requests} requests)"
