@@ -102,7 +102,7 @@ class Platform:
     line_items: dict[str, dict[str, Any]] = field(default_factory=dict)
     results: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     score_posts: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
-    refused_scores: list[tuple[int, str]] = field(default_factory=list)
+    refused_scores: list[tuple[int, str]] = field(default_factory=list)  # (status, userId)
     token_requests: int = 0
     requests: int = 0
     throttle: int = 0  # the next this many service requests are answered 429
@@ -485,6 +485,9 @@ def app(platform: Platform) -> Starlette:
             answer = _answer(
                 ags.handle_resp(ags.handle_update_score, line_item_id=item_id), platform
             )
+            if answer.status_code >= 400:
+                sent = json.loads(await request.body() or b"{}")
+                platform.refused_scores.append((answer.status_code, str(sent.get("userId"))))
             if platform.late_answers > 0 and answer.status_code == 200:  # stored; answered late
                 platform.late_answers -= 1
                 await asyncio.sleep(platform.late_s)
@@ -515,6 +518,7 @@ async def _failing(platform: Platform) -> Response | None:
         platform.unanswered += 1
         while platform.silent:
             await asyncio.sleep(0.02)
+        return Response("", 503)  # to a tool long gone
     if platform.outage:
         platform.unanswered += 1
         return Response("503 Service Unavailable", 503, media_type="text/plain")

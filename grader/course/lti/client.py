@@ -35,7 +35,9 @@ from grader.errors import UserError
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 # rel=next, rel="next", Moodle's rel=“next” (its source writes curly quotes, which arrive as
 # UTF-8 bytes read as Latin-1), or next among other relations ("next last").
-_NEXT = re.compile(r"<([^>]+)>[^,<]*;\s*rel\s*=\s*[^,;<]*?\bnext\b", re.IGNORECASE)
+_NEXT = re.compile(
+    r"<([^>]+)>[^,<]*;\s*rel\s*=\s*[^,;<]*?(?<![a-z])next(?![a-z])", re.IGNORECASE | re.ASCII
+)
 
 
 class LmsUnavailable(UserError):
@@ -200,6 +202,7 @@ class Session:
         (a score), whose lost answer raises :class:`AnswerLost`."""
         wait = limits.LTI.backoff_first_s
         for attempt in range(limits.LTI.attempts):
+            started = time.monotonic()
             try:
                 answer = self._send(method, url, headers, data)
             except (URLError, OSError) as error:
@@ -209,7 +212,7 @@ class Session:
                     raise LmsUnavailable(f"cannot reach the LMS at {url} ({reason})") from None
                 why = _no_answer(reason)
                 if once:
-                    self._failing()
+                    self._failing(started)
                     raise AnswerLost(f"{method} {url}: {why}") from None
                 pause = wait
             else:
@@ -219,7 +222,7 @@ class Session:
                     return answer
                 pause = _retry_after(answer, wait)
             pause = min(pause, limits.LTI.backoff_max_s)
-            if not self._may_retry(attempt, pause):
+            if not self._may_retry(attempt, pause, started):
                 raise LmsUnavailable(_gave_up(method, url, why, attempt + 1))
             if attempt == 0:
                 self.notify(
@@ -230,15 +233,17 @@ class Session:
             wait *= 2
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def _failing(self) -> float:
-        """Seconds since the first failure the LMS has not recovered from (starting now)."""
+    def _failing(self, started: float) -> float:
+        """Seconds since the first failed try the LMS has not recovered from (this one, which
+        began at ``started``, if none before)."""
         if self._failing_since is None:
-            self._failing_since = time.monotonic()
+            self._failing_since = started
         return time.monotonic() - self._failing_since
 
-    def _may_retry(self, attempt: int, pause: float) -> bool:
+    def _may_retry(self, attempt: int, pause: float, started: float) -> bool:
         latest_start = limits.LTI.give_up_s - limits.LTI.request_timeout_s
-        return attempt + 1 < limits.LTI.attempts and self._failing() + pause <= latest_start
+        failing = self._failing(started)
+        return attempt + 1 < limits.LTI.attempts and failing + pause <= latest_start
 
     def _send(self, method: str, url: str, headers: dict[str, str], data: bytes | None) -> Answer:
         self.requests += 1
