@@ -427,7 +427,7 @@ def test_bad_lti_input_is_one_clear_line(course, capsys):
 
 
 def test_moodle_line_item_urls_keep_their_query_after_the_service_path():
-    from grader.course.lti.push import _below
+    from grader.course.lti.delivery import below as _below
 
     item = "https://moodle.uni.edu/mod/lti/services.php/2/lineitems/5/lineitem?type_id=3"
     assert _below(item, "/scores") == (
