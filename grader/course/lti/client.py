@@ -68,7 +68,9 @@ class Answer:
     def text(self) -> str:
         """The answer in one line, cut to what the record keeps."""
         words = " ".join(self.body.decode("utf-8", "replace").split())
-        return f"{self.status} {words}"[: limits.LTI.answer_chars]
+        if not words.startswith(str(self.status)):  # Canvas's throttle says "403 Forbidden ..."
+            words = f"{self.status} {words}"
+        return words[: limits.LTI.answer_chars]
 
     def next_page(self) -> str | None:
         found = _NEXT.search(self.headers.get("link", ""))
@@ -216,7 +218,7 @@ class Session:
                     raise AnswerLost(f"{method} {url}: {why}") from None
                 pause = wait
             else:
-                why = answer.text()
+                why = f"answered {answer.text()}"
                 if not _unavailable(answer):
                     self._failing_since = None
                     return answer
@@ -226,8 +228,8 @@ class Session:
                 raise LmsUnavailable(_gave_up(method, url, why, attempt + 1))
             if attempt == 0:
                 self.notify(
-                    f"note: the LMS {why if 'answer' in why else 'answered ' + why} to "
-                    f"{method} {url}: trying again for up to {limits.LTI.give_up_s:g} s"
+                    f"note: the LMS {why} to {method} {url}: trying again for up to "
+                    f"{limits.LTI.give_up_s:g} s"
                 )
             self.sleep(pause)
             wait *= 2
@@ -305,5 +307,4 @@ def _no_answer(reason: BaseException) -> str:
 
 
 def _gave_up(method: str, url: str, why: str, tries: int) -> str:
-    said = why if "answer" in why else f"answered {why}"
-    return f"the LMS is not answering: it {said} to {method} {url} ({tries} tries)"
+    return f"the LMS is not answering: it {why} to {method} {url} ({tries} tries)"
