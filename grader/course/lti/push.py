@@ -95,8 +95,13 @@ class PushReport:
 def push(
     session: Session, book: record.Ledger, planned: list[Planned], dry_run: bool
 ) -> PushReport:
+    """Post what the LMS lacks of ``planned``; an LMS that stops answering stops the push with
+    one line (:class:`LmsUnavailable`): what was posted stays, the rest is the next run's."""
     report = PushReport()
-    members, _ = fetch_members(session)
+    try:
+        members, _ = fetch_members(session)
+    except LmsUnavailable as error:
+        raise LmsUnavailable(f"{error}; nothing posted: {_AGAIN}") from None
     if dry_run:
         _scores(session, book, 0, planned, members, report, dry_run)
         return report
@@ -107,14 +112,16 @@ def push(
         book.finish_run(run, f"stopped: {error}; {summary(report, session)}")
         raise LmsUnavailable(
             f"{error}; posted {len(report.posted)} of {len(planned)} scores this run, the "
-            "rest are for the next run (nothing recorded refused): run `grader final --push "
-            "lti` again later"
+            f"rest are for the next run (nothing recorded refused): {_AGAIN}"
         ) from None
     except UserError as error:  # the LMS refused the tool: the record says where it stopped
         book.finish_run(run, f"stopped: {error}; {summary(report, session)}")
         raise
     book.finish_run(run, summary(report, session))
     return report
+
+
+_AGAIN = "run `grader final --push lti` again later"
 
 
 def _scores(
