@@ -127,8 +127,8 @@ class LtiLimits:
     # then the command stops with what is done and what is left (an outage ends in a minute).
     attempts: int = 6
     backoff_first_s: float = 1.0  # the first wait: an LMS's restart or rate window is seconds
-    backoff_max_s: float = 30.0
-    give_up_s: float = 60.0
+    backoff_max_s: float = 30.0  # the longest pause: a throttle's window is seconds
+    give_up_s: float = 60.0  # an LMS failing this long is down: stop, the rest next run
     # A score whose answer was lost twice (read back: not held, posted again) is left for the
     # next run rather than tried on an LMS that does not answer.
     lost_answers: int = 2

@@ -257,6 +257,8 @@ def test_init_prints_the_one_key_canvas_takes(course, capsys):
     assert key["kty"] == "RSA" and key["alg"] == "RS256" and key["kid"] and "keys" not in key
     (registered_key,) = json.loads((course.lti_dir / "tool-jwks.json").read_text())["keys"]
     assert key == registered_key and "d" not in key
+    listed = [line.split(": ")[0].strip() for line in lines if "/scope/" in line]
+    assert set(listed) == set(scopes.ROSTER + scopes.CHECK + scopes.PUSH)
 
 
 @pytest.mark.parametrize("flavour", ["canvas", "moodle"])

@@ -104,7 +104,7 @@ def cli(args: argparse.Namespace) -> int:
         "https address and give that URL"
     )
     print("  services (scopes):")
-    for scope in scopes.PUSH:
+    for scope in scopes.EVERY:
         print(f"    {scope}: {scopes.ENABLE[scope]}")
     if missing:
         flags = " ".join(f"--{name.replace('_', '-')} ..." for name in missing)

@@ -22,6 +22,8 @@ CHECK = (MEMBERS_READ, LINE_ITEMS_READ)  # grader lti check, grader final --push
 # grader final --push lti: the members (user ids), line items found or made, scores posted and
 # read back (a lost answer, a killed run)
 PUSH = (MEMBERS_READ, LINE_ITEMS, SCORES, RESULTS_READ)
+# What the administrator enables for every command to work.
+EVERY = tuple(dict.fromkeys(ROSTER + CHECK + PUSH))
 
 # What the administrator switches on, in each LMS's own words.
 ENABLE = {
