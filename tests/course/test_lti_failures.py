@@ -125,6 +125,20 @@ def test_a_score_stored_but_answered_after_the_timeout_is_posted(
     assert states(out).count("confirmed") == 1 and "refused" not in states(out)
 
 
+def test_a_line_item_made_but_answered_late_is_found_not_made_twice(
+    course, capsys, tmp_path, quick
+):
+    out = tmp_path / "graded"
+    graded(out)
+    with registered(course, capsys) as platform:
+        platform.late_on, platform.late_answers = "line items", 1
+        platform.late_s = quick.request_timeout_s + 1
+        assert push(course, out) == 0
+    made = sorted(item["resourceId"] for item in platform.line_items.values())
+    assert made == sorted(COMPONENTS)  # one column each
+    holds_final_grades(platform, out)
+
+
 def test_a_proxy_time_out_after_moodle_stored_the_score_is_not_a_refusal(
     course, capsys, tmp_path, quick
 ):
@@ -176,6 +190,17 @@ def test_an_outage_mid_push_stops_with_one_line_and_the_next_run_finishes(
     holds_final_grades(platform, out)
     posted = [(item, user) for item, user, _ in platform.score_posts]
     assert len(posted) == len(set(posted)) == 6
+
+
+def test_roster_and_check_stop_with_one_line_when_the_lms_is_down(course, capsys, quick):
+    before = course.roster_path.read_text()
+    with registered(course, capsys) as platform:
+        platform.outage = True
+        for command in (("roster", "--from-lti"), ("lti", "check")):
+            assert grader(course, *command) == 2
+            (line,) = errors(capsys.readouterr().err)
+            assert "the LMS is not answering: it answered 503 Service Unavailable" in line
+    assert course.roster_path.read_text() == before
 
 
 def test_defaults_end_an_outage_within_a_minute():

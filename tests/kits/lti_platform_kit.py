@@ -111,8 +111,9 @@ class Platform:
     flavour: str = "canvas"  # or "moodle": its score rule, its Link header, its token scopes
     enabled_scopes: set[str] | None = None  # on the tool's key (None: every LTI scope)
     throttle_403: int = 0  # the next this many service requests get Canvas's throttle
-    late_answers: int = 0  # the next this many scores are stored, then answered after late_s
+    late_answers: int = 0  # the next this many posts are stored, then answered after late_s
     late_s: float = 0.0
+    late_on: str = "scores"  # the posts answered late: "scores", or "line items" (made)
     stored_then_504: int = 0  # the next this many scores are stored, then a proxy's 504
     outage: bool = False  # every request answered 503 while set
     silent: bool = False  # no request answered while set
@@ -477,10 +478,13 @@ def app(platform: Platform) -> Starlette:
         ags = _Ags(wrapped, conf, lineitems_url)
         ags.platform = platform
         if not item_id:
-            handler = (
-                ags.handle_get_lineitems if request.method == "GET" else ags.handle_create_lineitem
-            )
-            return _answer(ags.handle_resp(handler), platform)
+            if request.method == "GET":
+                return _answer(ags.handle_resp(ags.handle_get_lineitems), platform)
+            answer = _answer(ags.handle_resp(ags.handle_create_lineitem), platform)
+            if platform.late_answers > 0 and platform.late_on == "line items":
+                platform.late_answers -= 1
+                await asyncio.sleep(platform.late_s)
+            return answer
         if sub == "scores":
             answer = _answer(
                 ags.handle_resp(ags.handle_update_score, line_item_id=item_id), platform
@@ -488,7 +492,8 @@ def app(platform: Platform) -> Starlette:
             if answer.status_code >= 400:
                 sent = json.loads(await request.body() or b"{}")
                 platform.refused_scores.append((answer.status_code, str(sent.get("userId"))))
-            if platform.late_answers > 0 and answer.status_code == 200:  # stored; answered late
+            late = platform.late_answers > 0 and platform.late_on == "scores"
+            if late and answer.status_code == 200:  # stored; answered late
                 platform.late_answers -= 1
                 await asyncio.sleep(platform.late_s)
             if platform.stored_then_504 > 0 and answer.status_code == 200:  # a proxy gave up

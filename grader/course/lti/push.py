@@ -24,7 +24,7 @@ from grader.course.config import Course
 from grader.course.exports import FINAL_TOTAL_TITLE
 from grader.course.final import FinalGrade
 from grader.course.lti import ledger as record
-from grader.course.lti.client import Answer, LmsUnavailable, Session
+from grader.course.lti.client import Answer, AnswerLost, LmsUnavailable, Session
 from grader.course.lti.delivery import below, deliver, settle, timestamp
 from grader.course.lti.members import Member, fetch_members, find_person
 from grader.errors import UserError
@@ -224,13 +224,7 @@ def _line_items(
     dry_run: bool,
 ) -> dict[str, str]:
     """resourceId -> line item URL of every column planned: found, or made (once)."""
-    base = session.platform.lineitems_url
-    listing = _with_query(base, {"tag": TAG, "limit": str(limits.LTI.page_size)})
-    found: dict[str, dict] = {}
-    for answer in session.pages(listing, LINEITEMS):
-        for item in answer.json() or []:
-            if isinstance(item, dict) and item.get("tag") == TAG and item.get("resourceId"):
-                found.setdefault(str(item["resourceId"]), item)
+    found = _listed(session)
     columns = {score.column.resource_id: score.column for score in planned}
     urls = {}
     for resource_id, column in columns.items():
@@ -245,8 +239,7 @@ def _line_items(
             report.made.append(column.label)
             if dry_run:
                 continue
-            answer = session.call("POST", base, LINEITEM, wanted, LINEITEM)
-            item = _item(answer, f"make the line item {column.label!r}")
+            item = _make(session, wanted)
             book.made_line_item(
                 run, resource_id, str(item["id"]), column.label, column.score_maximum
             )
@@ -258,6 +251,37 @@ def _line_items(
             item = _item(answer, f"update the line item {column.label!r}")
         urls[resource_id] = str(item["id"])
     return urls
+
+
+def _listed(session: Session) -> dict[str, dict]:
+    """resourceId -> line item, of the grader's line items the LMS lists."""
+    listing = _with_query(
+        session.platform.lineitems_url, {"tag": TAG, "limit": str(limits.LTI.page_size)}
+    )
+    found: dict[str, dict] = {}
+    for answer in session.pages(listing, LINEITEMS):
+        for item in answer.json() or []:
+            if isinstance(item, dict) and item.get("tag") == TAG and item.get("resourceId"):
+                found.setdefault(str(item["resourceId"]), item)
+    return found
+
+
+def _make(session: Session, wanted: dict[str, object]) -> dict:
+    """A new line item; one whose answer is lost is looked for before it is asked for again,
+    so that the gradebook never gets two columns of one component."""
+    url = session.platform.lineitems_url
+    for _ in range(limits.LTI.lost_answers):
+        try:
+            answer = session.call("POST", url, LINEITEM, wanted, LINEITEM, once=True)
+        except AnswerLost:
+            made = _listed(session).get(str(wanted["resourceId"]))
+            if made is not None:
+                return made
+            continue
+        return _item(answer, f"make the line item {wanted['label']!r}")
+    raise LmsUnavailable(
+        f"the LMS is not answering: POST {url} got no answer {limits.LTI.lost_answers} times"
+    )
 
 
 def _item(answer: Answer, what: str) -> dict:
