@@ -61,6 +61,19 @@ def lms_notes(course: Course, grades: Sequence[FinalGrade], so_far: bool = False
         for component in ungraded_components(course, list(grades))
     ]
     notes.append(_moodle_mapping(grades))
+    notes.append(
+        "these files and `grader final --push lti` give the same grades: a component's cell "
+        "for every student with a grade in it (missing work 0; a partly marked project with "
+        "its unmarked criteria counted 0), blank while pending; the final grade once nothing "
+        "of the student's is pending"
+    )
+    notes += [
+        f"{grade.person.id} {part.component}: {part.note}: given as marked so far here and "
+        "by --push lti; mark the rest, then run `grader final` (and upload or push) again"
+        for grade in grades
+        for part in grade.parts
+        if part.status == "partly marked"
+    ]
     waiting = [grade.person.id for grade in grades if grade.pending]
     if waiting and not so_far:
         notes.append(

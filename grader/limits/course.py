@@ -115,12 +115,23 @@ class LtiLimits:
     # A token is taken for expired this long before the LMS says, so no request carries one
     # that expires on its way.
     token_margin_s: float = 60.0
-    request_timeout_s: float = 60.0  # one HTTP request to the LMS
-    # Tries of one request the LMS answers 429 or 5xx (too many requests, a restart), waiting
-    # backoff_first_s, then twice as long each time, at most backoff_max_s (or Retry-After).
+    # One HTTP request to the LMS: one that is up answers a score or a page in a second or two.
+    # A request past it counts as not answered (a score's answer lost: read back, not resent).
+    request_timeout_s: float = 20.0
+    # A request still unanswered after this long says what the command waits for.
+    slow_notice_s: float = 10.0
+    # An LMS answering 429, a throttle's 403, 5xx, or not at all is tried again after
+    # backoff_first_s, then twice as long each time (or its Retry-After, at most backoff_max_s),
+    # at most `attempts` tries, and none started later than give_up_s - request_timeout_s after
+    # the first failure the LMS has not recovered from (over every request of the command):
+    # then the command stops with what is done and what is left (an outage ends in a minute).
     attempts: int = 6
     backoff_first_s: float = 1.0  # the first wait: an LMS's restart or rate window is seconds
-    backoff_max_s: float = 60.0  # the longest wait: a minute, what rate limits usually reset in
+    backoff_max_s: float = 30.0  # the longest pause: a throttle's window is seconds
+    give_up_s: float = 60.0  # an LMS failing this long is down: stop, the rest next run
+    # A score whose answer was lost twice (read back: not held, posted again) is left for the
+    # next run rather than tried on an LMS that does not answer.
+    lost_answers: int = 2
     page_size: int = 100  # members or line items asked for per page (the LMS may give fewer)
     max_pages: int = 1000  # pages followed by Link rel=next: a loop of links ends here
     comment_chars: int = 1000  # of the comment sent with a score (Canvas keeps it as text)

@@ -16,82 +16,33 @@ from pathlib import Path
 import jwt
 import pytest
 from course_kit import auto_result, make_course
-from lti_platform_kit import INSTRUCTOR, TA, Platform, Serving, member
+from lti_course_kit import (
+    STAFF,
+    STUDENTS,
+    expected,
+    graded,
+    grader,
+    held,
+    lms_points,
+    push,
+    registered,
+)
+from lti_platform_kit import TA, Platform, member
 
 from grader import limits
 from grader.cli import main
-from grader.course.lti import ledger
+from grader.course.lti import ledger, scopes
 from grader.course.lti.client import Session
 from grader.course.lti.commands import session_for
 
 ROOT = Path(__file__).resolve().parents[2]
-STUDENTS = [
-    member("u-asha", "Asha Verma", "asha.verma@example.edu", "CS21B042"),
-    member("u-rahul", "Rahul Menon", "rahul.menon@example.edu", "EE21B017"),
-    member("u-priya", "Priya Nair", "priya.nair@example.edu", "ME21B103"),
-]
-STAFF = [
-    member("u-kiran", "Kiran Rao", "kiran.rao@example.edu", "TA01", role=TA),
-    member("u-prof", "Meera Iyer", "meera.iyer@example.edu", role=INSTRUCTOR),
-]
-USERS = {"u-asha": "CS21B042", "u-rahul": "EE21B017", "u-priya": "ME21B103"}
-
-
-def _points(text: str) -> str:
-    """course.toml with Assignment 1 worth 20 points in the LMS, Assignment 2 worth 30."""
-    text = text.replace(
-        'kind = "auto"\nweight = 15\n', 'kind = "auto"\nweight = 15\nlms_points = 20\n', 1
-    )
-    return text.replace(
-        'id = "rnn_gradients"\ntitle = "Assignment 2: RNN gradients"\nkind = "auto"\nweight = 15\n',
-        'id = "rnn_gradients"\ntitle = "Assignment 2: RNN gradients"\nkind = "auto"\nweight = 15\n'
-        "lms_points = 30\n",
-    )
 
 
 @pytest.fixture
 def course(tmp_path):
-    made, _ = make_course(tmp_path, edit=_points)
+    made, _ = make_course(tmp_path, edit=lms_points)
     assert made.component("lstm_gates").lms_points == 20
     return made
-
-
-def grader(course, *args: str) -> int:
-    return main([*args, "--course", str(course.path)])
-
-
-def registered(course, capsys, members=None, **settings) -> Serving:
-    """`grader lti init`, the JWKS registered on a platform, the platform's details stored."""
-    assert grader(course, "lti", "init") == 0
-    jwks = json.loads((course.lti_dir / "tool-jwks.json").read_text())
-    platform = Platform(jwks, list(STUDENTS + STAFF if members is None else members), **settings)
-    serving = Serving(platform)
-    assert grader(course, "lti", "init", *platform.init_flags()) == 0
-    capsys.readouterr()
-    return serving
-
-
-def graded(course, out: Path) -> None:
-    auto_result(out, "lstm_gates", "CS21B042", 80.0)
-    auto_result(out, "lstm_gates", "EE21B017", 55.5)
-    auto_result(out, "lstm_gates", "ME21B103", 100.0)
-    auto_result(out, "rnn_gradients", "CS21B042", 90.0)
-    auto_result(out, "rnn_gradients", "EE21B017", 40.0)  # ME21B103 handed in nothing: 0
-
-
-def push(course, out: Path, *extra: str) -> int:
-    return grader(course, "final", "--out", str(out), "--push", "lti", *extra)
-
-
-def expected(out: Path, component: str, points: float) -> dict[str, float]:
-    """What final-grades.csv says each student has of a component, on its LMS points."""
-    with (out / "final" / "final-grades.csv").open(encoding="utf-8") as stream:
-        rows = list(csv.DictReader(stream))
-    return {row["student"]: round(float(row[component]) / 100 * points, 2) for row in rows}
-
-
-def held(platform: Platform, component: str) -> dict[str, float]:
-    return {USERS[u]: round(score, 2) for u, score in platform.scores_of(component).items()}
 
 
 # --- registration -----------------------------------------------------------------------------
@@ -190,7 +141,7 @@ def test_a_roster_from_lti_keeps_sections_and_other_addresses_of_the_old_one(tmp
         "CS21B042,Asha Verma,asha.verma@example.edu;asha.v@gmail.com,student,A\n"
         "TA01,Kiran Rao,kiran.rao@example.edu,staff,\n"
     )
-    course, _ = make_course(tmp_path, roster=old, edit=_points)
+    course, _ = make_course(tmp_path, roster=old, edit=lms_points)
     sis_renamed = member("u-asha", "Asha Verma", "ASHA.VERMA@example.edu", "cs21b042-new")
     with registered(course, capsys, members=[sis_renamed, STUDENTS[1]]):
         assert grader(course, "roster", "--from-lti") == 0
@@ -217,7 +168,7 @@ def test_scores_read_back_equal_final_grades_and_a_second_run_posts_nothing(
     course, capsys, tmp_path
 ):
     out = tmp_path / "graded"
-    graded(course, out)
+    graded(out)
     with registered(course, capsys) as platform:
         assert push(course, out) == 0
         first = capsys.readouterr().out
@@ -247,7 +198,7 @@ def test_scores_read_back_equal_final_grades_and_a_second_run_posts_nothing(
 
 def test_a_changed_mark_posts_one_update_with_a_newer_timestamp(course, capsys, tmp_path):
     out = tmp_path / "graded"
-    graded(course, out)
+    graded(out)
     with registered(course, capsys) as platform:
         assert push(course, out) == 0
         auto_result(out, "lstm_gates", "EE21B017", 75.0)  # a regrade
@@ -264,7 +215,7 @@ def test_a_changed_mark_posts_one_update_with_a_newer_timestamp(course, capsys, 
 
 def test_the_final_grade_goes_only_where_every_part_is_a_grade(course, capsys, tmp_path):
     out = tmp_path / "graded"
-    graded(course, out)
+    graded(out)
     with registered(course, capsys) as platform:
         assert push(course, out, "--push-total") == 0
     # lstm_backward is not graded yet and the projects are not marked: no final grade yet
@@ -274,7 +225,7 @@ def test_the_final_grade_goes_only_where_every_part_is_a_grade(course, capsys, t
 
 def test_a_student_the_lms_does_not_know_is_reported_and_the_rest_go_on(course, capsys, tmp_path):
     out = tmp_path / "graded"
-    graded(course, out)
+    graded(out)
     rahul_as_ta = member("u-rahul", "Rahul Menon", "rahul.menon@example.edu", "EE21B017", role=TA)
     people = [STUDENTS[0], rahul_as_ta, *STAFF]  # ME21B103 not enrolled
     with registered(course, capsys, members=people) as platform:
@@ -290,7 +241,7 @@ def test_a_student_the_lms_does_not_know_is_reported_and_the_rest_go_on(course, 
 
 def test_busy_platform_429_is_waited_out(course, capsys, tmp_path):
     out = tmp_path / "graded"
-    graded(course, out)
+    graded(out)
     with registered(course, capsys) as platform:
         platform.throttle = 3
         assert push(course, out) == 0
@@ -304,7 +255,7 @@ def test_busy_platform_429_is_waited_out(course, capsys, tmp_path):
 def test_a_forged_or_expired_token_is_refused_and_the_tool_gets_a_new_one(course, capsys):
     with registered(course, capsys) as platform:
         url = f"{platform.base}/api/lti/courses/7/line_items"
-        session = session_for(course)
+        session = session_for(course, scopes.PUSH)
         forged = platform.mint(600, key_pem=_other_key())
         expired = platform.mint(-60)
         for token in (forged, expired):
@@ -321,7 +272,7 @@ def test_a_forged_or_expired_token_is_refused_and_the_tool_gets_a_new_one(course
 
 def test_the_token_request_is_signed_as_the_security_framework_asks(course, capsys):
     with registered(course, capsys) as platform:
-        session = session_for(course)
+        session = session_for(course, scopes.PUSH)
         first, second = session.assertion(), session.assertion()
     header = jwt.get_unverified_header(first)
     (key,) = json.loads((course.lti_dir / "tool-jwks.json").read_text())["keys"]
@@ -335,13 +286,13 @@ def test_the_token_request_is_signed_as_the_security_framework_asks(course, caps
 
 def test_a_token_is_kept_until_shortly_before_it_expires(course, capsys):
     with registered(course, capsys, token_lifetime_s=3600) as platform:
-        session = session_for(course)
+        session = session_for(course, scopes.PUSH)
         url = f"{platform.base}/api/lti/courses/7/line_items"
         for _ in range(3):
             assert session.call("GET", url, "application/json").ok
         assert session.token_requests == 1
         platform.token_lifetime_s = int(limits.LTI.token_margin_s)  # expired for the tool
-        fresh = session_for(course)
+        fresh = session_for(course, scopes.PUSH)
         for _ in range(3):
             assert fresh.call("GET", url, "application/json").ok
         assert fresh.token_requests == 3
@@ -369,13 +320,13 @@ def _token(platform: Platform, assertion: str) -> int:
     from urllib.parse import urlencode
     from urllib.request import urlopen
 
-    from grader.course.lti.client import ASSERTION_TYPE, SCOPES
+    from grader.course.lti.client import ASSERTION_TYPE
 
     form = {
         "grant_type": "client_credentials",
         "client_assertion_type": ASSERTION_TYPE,
         "client_assertion": assertion,
-        "scope": " ".join(SCOPES),
+        "scope": " ".join(scopes.PUSH),
     }
     try:
         with urlopen(platform.token_url, data=urlencode(form).encode()) as answer:
@@ -386,7 +337,7 @@ def _token(platform: Platform, assertion: str) -> int:
 
 def test_the_platform_holds_canvas_score_rules(course, capsys):
     with registered(course, capsys) as platform:
-        session: Session = session_for(course)
+        session: Session = session_for(course, scopes.PUSH)
         items = f"{platform.base}/api/lti/courses/7/line_items"
         made = session.call("POST", items, "application/json", {"label": "A", "scoreMaximum": 10})
         scores = json.loads(made.body)["id"] + "/scores"
@@ -410,7 +361,7 @@ def test_the_platform_holds_canvas_score_rules(course, capsys):
 
 def test_a_push_killed_halfway_then_resumed_posts_each_score_once(course, capsys, tmp_path):
     out = tmp_path / "graded"
-    graded(course, out)
+    graded(out)
     with registered(course, capsys) as platform:
         running: list[subprocess.Popen] = []
 
@@ -445,14 +396,14 @@ def test_a_push_killed_halfway_then_resumed_posts_each_score_once(course, capsys
 
 def _two_assignments(text: str) -> str:
     """course.toml with only its first two components, both auto-graded."""
-    head, _, _ = _points(text).partition('[[component]]\nid = "lstm_backward"')
+    head, _, _ = lms_points(text).partition('[[component]]\nid = "lstm_backward"')
     return head
 
 
 def test_the_final_grade_is_posted_once_every_part_is_a_grade(tmp_path, capsys):
     course, _ = make_course(tmp_path, edit=_two_assignments)
     out = tmp_path / "graded"
-    graded(course, out)
+    graded(out)
     with registered(course, capsys) as platform:
         assert push(course, out, "--push-total") == 0
     (total,) = [i for i in platform.line_items.values() if i["resourceId"] == "final-grade"]
@@ -476,7 +427,7 @@ def test_bad_lti_input_is_one_clear_line(course, capsys):
 
 
 def test_moodle_line_item_urls_keep_their_query_after_the_service_path():
-    from grader.course.lti.push import _below
+    from grader.course.lti.delivery import below as _below
 
     item = "https://moodle.uni.edu/mod/lti/services.php/2/lineitems/5/lineitem?type_id=3"
     assert _below(item, "/scores") == (
@@ -491,7 +442,7 @@ def test_a_key_revoked_mid_push_stops_with_one_line_and_the_next_run_finishes(
     course, capsys, tmp_path
 ):
     out = tmp_path / "graded"
-    graded(course, out)
+    graded(out)
     with registered(course, capsys) as platform:
         registered_key = platform.tool_jwks
         other = tmp_path / "other"

@@ -11,11 +11,24 @@ Extended here only where the package leaves it to the platform, as Canvas does i
 - the score endpoint's rules: ``userId``, ``activityProgress``, ``gradingProgress`` and
   ``timestamp`` required; ``scoreMaximum`` whenever ``scoreGiven``; a timestamp older than the
   result's last one refused (400); a user who is not an active learner refused (422);
-  ``resultScore`` scaled to the line item's ``scoreMaximum``.
+  ``resultScore`` scaled to the line item's ``scoreMaximum``;
+- each service asks for its own scope (Canvas's ``verify_access_scope``): line items read with
+  ``lineitem`` or ``lineitem.readonly``, changed with ``lineitem``; scores ``score``; results
+  ``result.readonly``; members ``contextmembership.readonly``; else 401.
+
+And where the LMS fails as Canvas's and Moodle's own source does (``flavour`` "canvas" or
+"moodle"; see :class:`Platform`'s fields): Canvas's request throttle (403 "403 Forbidden (Rate
+Limit Exceeded)", ``X-Rate-Limit-Remaining: 0.0``); a token asking for a scope not enabled on
+the key refused whole (Canvas, 400 ``invalid_scope`` naming it) or granted without it
+(Moodle); Moodle's score rule (409 "Refusing score with an earlier timestamp" when the stored
+timestamp is not older in whole seconds) and its ``Link`` header written with curly quotes
+(``rel=“next”``); a score stored and answered after the tool's time-out, or answered 504 by a
+proxy after it was stored; an outage (503 to everything); an LMS that never answers.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -89,12 +102,22 @@ class Platform:
     line_items: dict[str, dict[str, Any]] = field(default_factory=dict)
     results: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     score_posts: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
-    refused_scores: list[tuple[int, str]] = field(default_factory=list)
+    refused_scores: list[tuple[int, str]] = field(default_factory=list)  # (status, userId)
     token_requests: int = 0
     requests: int = 0
     throttle: int = 0  # the next this many service requests are answered 429
     on_score: Callable[[int], None] | None = None  # called with the count after each score
     token_lifetime_s: int = 3600  # the expires_in of the tokens granted
+    flavour: str = "canvas"  # or "moodle": its score rule, its Link header, its token scopes
+    enabled_scopes: set[str] | None = None  # on the tool's key (None: every LTI scope)
+    throttle_403: int = 0  # the next this many service requests get Canvas's throttle
+    late_answers: int = 0  # the next this many posts are stored, then answered after late_s
+    late_s: float = 0.0
+    late_on: str = "scores"  # the posts answered late: "scores", or "line items" (made)
+    stored_then_504: int = 0  # the next this many scores are stored, then a proxy's 504
+    outage: bool = False  # every request answered 503 while set
+    silent: bool = False  # no request answered while set
+    unanswered: int = 0  # requests answered 503 or never, counted
     issued: list[str] = field(default_factory=list)  # access tokens granted
     revoked: set[str] = field(default_factory=set)
     seen_jti: set[str] = field(default_factory=set)
@@ -152,6 +175,35 @@ def _all_scopes() -> list[str]:
     return list(LTI_1P3_ACCESS_TOKEN_SCOPES)
 
 
+LINE_ITEM_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
+SCOPE_NEEDED = {  # (method is GET, what) -> the scopes any one of which lets it through
+    (True, "line items"): {LINE_ITEM_SCOPE, LINE_ITEM_SCOPE + ".readonly"},
+    (False, "line items"): {LINE_ITEM_SCOPE},
+    (False, "scores"): {"https://purl.imsglobal.org/spec/lti-ags/scope/score"},
+    (True, "results"): {"https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly"},
+    (True, "members"): {
+        "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+    },
+}
+
+
+def _granted(platform: Platform, asked: list[str]) -> tuple[list[str], str]:
+    """The scopes a token gets, or why it gets none (Canvas: any scope not enabled; Moodle:
+    none of them enabled)."""
+    enabled = set(_all_scopes()) if platform.enabled_scopes is None else platform.enabled_scopes
+    missing = [scope for scope in asked if scope not in enabled]
+    granted = [scope for scope in asked if scope in enabled]
+    if platform.flavour == "canvas" and missing:
+        return [], (
+            "A requested scope is invalid, unknown, malformed, or exceeds the scope granted by "
+            f"the resource owner. The following scopes were requested, but not granted: "
+            f"{', '.join(missing)}"
+        )
+    if not granted:
+        return [], "invalid_scope"
+    return granted, ""
+
+
 class _Conf(LTI1P3PlatformConfAbstract):
     def init_platform_config(self, **kwargs: Any) -> None:
         platform: Platform = kwargs["platform"]
@@ -175,8 +227,8 @@ class _Conf(LTI1P3PlatformConfAbstract):
     def validate_token(
         self, token: str, allowed_scopes: list[str] | None = None, audience: str | None = None
     ) -> bool:
-        try:
-            valid = super().validate_token(token, allowed_scopes, audience)
+        try:  # the scope of each service is checked by the platform itself (SCOPE_NEEDED)
+            valid = super().validate_token(token, None, audience)
         except Exception:  # noqa: BLE001 - a bad signature, an expired token: refused
             return False
         return valid and token not in self.platform.revoked
@@ -261,6 +313,14 @@ class _Ags(AssignmentsGradesService):
             raise LtiServiceException("User not found in course or is not a student", 422)
         stamp = datetime.fromisoformat(score["timestamp"])
         held = platform.results.get((item["id"], score["userId"]))
+        if held is not None and platform.flavour == "moodle":
+            # scores.php: refused unless the timestamp is a later whole second than the grade's
+            if int(datetime.fromisoformat(held["timestamp"]).timestamp()) >= int(stamp.timestamp()):
+                raise LtiServiceException(
+                    f"Refusing score with an earlier timestamp for item {item['id']} and user "
+                    f"{score['userId']}",
+                    409,
+                )
         if held is not None and stamp < datetime.fromisoformat(held["timestamp"]):
             raise LtiServiceException(
                 f"Provided timestamp of {score['timestamp']} before last updated timestamp "
@@ -320,11 +380,15 @@ class _Nrps(NamesRoleProvisioningService):
         return Context(id="7", label="LSTM", title="Sequence models")
 
 
-def _answer(result: LtiResponse) -> Response:
+def _answer(result: LtiResponse, platform: Platform) -> Response:
     body = result.result
     headers = {}
     if isinstance(body, dict) and body.get("next"):
-        headers["Link"] = f'<{body.pop("next")}>; rel="next"'
+        if platform.flavour == "moodle":  # as its source writes it, sent as UTF-8 bytes
+            link = f"<{body.pop('next')}>; rel=“next”".encode().decode("latin-1")
+            headers["Link"] = link
+        else:
+            headers["Link"] = f'<{body.pop("next")}>; rel="next"'
     if isinstance(body, dict) and "content" in body:
         body = body["content"]
     if body is None:
@@ -334,9 +398,10 @@ def _answer(result: LtiResponse) -> Response:
     )
 
 
-def _with_jti(token: str, platform: Platform) -> str:
+def _with_jti(token: str, platform: Platform, scopes: list[str]) -> str:
     claims = jwt.decode(token, options={"verify_signature": False})
     claims["jti"] = uuid.uuid4().hex
+    claims["scopes"] = " ".join(scopes)
     claims["exp"] = claims["iat"] + platform.token_lifetime_s
     return jwt.encode(claims, platform.private_pem, algorithm="RS256")
 
@@ -347,7 +412,13 @@ def app(platform: Platform) -> Starlette:
 
     async def token(request: Request) -> Response:
         platform.token_requests += 1
+        failing = await _failing(platform)
+        if failing is not None:
+            return failing
         form = dict(await request.form())
+        scopes, refusal = _granted(platform, str(form.get("scope", "")).split())
+        if refusal:
+            return JSONResponse({"error": "invalid_scope", "error_description": refusal}, 400)
         try:
             granted = conf.get_access_token(form)
             claims = jwt.decode(form["client_assertion"], options={"verify_signature": False})
@@ -362,8 +433,13 @@ def app(platform: Platform) -> Starlette:
             platform.seen_jti.add(claims["jti"])
             # The package's tokens carry no id: two granted in one second are the same string,
             # and one could not be revoked without the other.
-            token = _with_jti(granted["access_token"], platform)
-            granted = {**granted, "access_token": token, "expires_in": platform.token_lifetime_s}
+            token = _with_jti(granted["access_token"], platform, scopes)
+            granted = {
+                **granted,
+                "access_token": token,
+                "expires_in": platform.token_lifetime_s,
+                "scope": " ".join(scopes),
+            }
             platform.issued.append(granted["access_token"])
         except Exception as error:  # noqa: BLE001 - any fault of the request is invalid_client
             return JSONResponse({"error": "invalid_client", "error_description": str(error)}, 401)
@@ -374,31 +450,63 @@ def app(platform: Platform) -> Starlette:
 
     async def service(request: Request) -> Response:
         platform.requests += 1
+        failing = await _failing(platform)
+        if failing is not None:
+            return failing
         if platform.throttle > 0:
             platform.throttle -= 1
             return JSONResponse({"error": "rate limited"}, 429, headers={"Retry-After": "0"})
+        if platform.throttle_403 > 0:  # Canvas's RequestThrottle#rate_limit_exceeded
+            platform.throttle_403 -= 1
+            return Response(
+                "403 Forbidden (Rate Limit Exceeded)\n",
+                403,
+                headers={"X-Rate-Limit-Remaining": "0.0", "X-Request-Cost": "0"},
+                media_type="text/plain; charset=utf-8",
+            )
         wrapped = _Request((request, await request.body()))
         path = request.url.path
+        rest = path.removeprefix(f"{COURSE}/line_items").strip("/")
+        item_id, _, sub = rest.partition("/")
+        what = "members" if path.endswith("/names_and_roles") else sub or "line items"
+        if not _may(request, what):
+            return JSONResponse({"errors": [{"message": "Insufficient permissions"}]}, 401)
         if path.endswith("/names_and_roles"):
             nrps = _Nrps(wrapped, conf, f"{platform.base}{COURSE}/names_and_roles")
             nrps.platform = platform
-            return _answer(nrps.handle_resp(nrps.handle_get_members))
+            return _answer(nrps.handle_resp(nrps.handle_get_members), platform)
         ags = _Ags(wrapped, conf, lineitems_url)
         ags.platform = platform
-        rest = path.removeprefix(f"{COURSE}/line_items").strip("/")
-        item_id, _, sub = rest.partition("/")
         if not item_id:
-            handler = (
-                ags.handle_get_lineitems if request.method == "GET" else ags.handle_create_lineitem
-            )
-            return _answer(ags.handle_resp(handler))
+            if request.method == "GET":
+                return _answer(ags.handle_resp(ags.handle_get_lineitems), platform)
+            answer = _answer(ags.handle_resp(ags.handle_create_lineitem), platform)
+            if platform.late_answers > 0 and platform.late_on == "line items":
+                platform.late_answers -= 1
+                await asyncio.sleep(platform.late_s)
+            return answer
         if sub == "scores":
-            return _answer(ags.handle_resp(ags.handle_update_score, line_item_id=item_id))
+            answer = _answer(
+                ags.handle_resp(ags.handle_update_score, line_item_id=item_id), platform
+            )
+            if answer.status_code >= 400:
+                sent = json.loads(await request.body() or b"{}")
+                platform.refused_scores.append((answer.status_code, str(sent.get("userId"))))
+            late = platform.late_answers > 0 and platform.late_on == "scores"
+            if late and answer.status_code == 200:  # stored; answered late
+                platform.late_answers -= 1
+                await asyncio.sleep(platform.late_s)
+            if platform.stored_then_504 > 0 and answer.status_code == 200:  # a proxy gave up
+                platform.stored_then_504 -= 1
+                return Response("504 Gateway Time-out", 504, media_type="text/plain")
+            return answer
         if sub == "results":
-            return _answer(ags.handle_resp(ags.handle_get_results, line_item_id=item_id))
+            return _answer(ags.handle_resp(ags.handle_get_results, line_item_id=item_id), platform)
         if request.method == "PUT":
-            return _answer(ags.handle_resp(ags.handle_update_lineitem, line_item_id=item_id))
-        return _answer(ags.handle_resp(ags.handle_get_lineitem, line_item_id=item_id))
+            return _answer(
+                ags.handle_resp(ags.handle_update_lineitem, line_item_id=item_id), platform
+            )
+        return _answer(ags.handle_resp(ags.handle_get_lineitem, line_item_id=item_id), platform)
 
     return Starlette(
         routes=[
@@ -407,6 +515,31 @@ def app(platform: Platform) -> Starlette:
             Route(COURSE + "/{rest:path}", service, methods=["GET", "POST", "PUT", "DELETE"]),
         ]
     )
+
+
+async def _failing(platform: Platform) -> Response | None:
+    """An outage's 503, or no answer for as long as the platform is silent."""
+    if platform.silent:
+        platform.unanswered += 1
+        while platform.silent:
+            await asyncio.sleep(0.02)
+        return Response("", 503)  # to a tool long gone
+    if platform.outage:
+        platform.unanswered += 1
+        return Response("503 Service Unavailable", 503, media_type="text/plain")
+    return None
+
+
+def _may(request: Request, what: str) -> bool:
+    """Whether the bearer token carries a scope for this service (its signature and expiry
+    are the package's to check)."""
+    auth = request.headers.get("authorization", "").split()
+    try:
+        claims = jwt.decode(auth[-1], options={"verify_signature": False})
+    except (IndexError, jwt.InvalidTokenError):
+        return True  # no token or a forged one: the package answers 401 itself
+    needed = SCOPE_NEEDED.get((request.method == "GET", what), set())
+    return bool(needed & set(str(claims.get("scopes", "")).split()))
 
 
 class Serving:

@@ -4,9 +4,11 @@ credentials. The students never open the tool; the instructor's commands call th
 
 - :mod:`.registration`: the tool's key pair, in ``<course>/lti/``
 - :mod:`.platform`: the LMS's details, ``<course>/lti/platform.toml``
-- :mod:`.client`: signed token requests, the token cache, retries, paging
+- :mod:`.scopes`: the scopes each command asks for, and what the administrator enables
+- :mod:`.client`: signed token requests, the token cache, retries and when to stop, paging
 - :mod:`.members`: NRPS members, and the roster made from them
 - :mod:`.ledger`: what was posted, when, and the LMS's answer (in the course's gradebook)
 - :mod:`.push`: line items found or made once, scores posted only where they changed
+- :mod:`.delivery`: one score posted once, a lost answer read back, a killed run settled
 - :mod:`.commands`: ``grader lti``, ``grader roster --from-lti``, ``grader final --push lti``
 """

@@ -1,19 +1,23 @@
 """Calls to the LMS's LTI services, as the IMS Security Framework has a tool make them.
 
-A token is asked for with the client credentials grant and a JWT assertion signed with the
-tool's key (RS256, its ``kid``, a few minutes' expiry, a fresh ``jti``), kept until shortly
-before it expires, and asked for again when the LMS answers 401. A 429 or 5xx is tried again
-after a pause that doubles (or the LMS's Retry-After). Paged answers are followed by their
-``Link: <...>; rel="next"``.
+A token is asked for with the client credentials grant, for the scopes the command uses only
+(Canvas refuses the whole token when one is not enabled on its key), and a JWT assertion signed
+with the tool's key (RS256, its ``kid``, a few minutes' expiry, a fresh ``jti``); it is kept
+until shortly before it expires, and asked for again when the LMS answers 401. A 429, Canvas's
+throttle (403 "(Rate Limit Exceeded)"), a 5xx or no answer is tried again after a pause that
+doubles (or the LMS's Retry-After), for about a minute at most: then :class:`LmsUnavailable`.
+Paged answers are followed by their ``Link: <...>; rel="next"`` (or Moodle's ``rel=“next”``).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import sys
+import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.error import HTTPError, URLError
@@ -25,16 +29,24 @@ import jwt
 from grader import limits
 from grader.course.lti.platform import Platform
 from grader.course.lti.registration import ToolKey
+from grader.course.lti.scopes import describe_scopes, missing_scopes, scopes_message
 from grader.errors import UserError
 
-SCOPES = (
-    "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
-    "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly",
-    "https://purl.imsglobal.org/spec/lti-ags/scope/score",
-    "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly",
-)
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-_NEXT = re.compile(r'<([^>]+)>\s*;[^,]*\brel="?next"?', re.IGNORECASE)
+# rel=next, rel="next", Moodle's rel=“next” (its source writes curly quotes, which arrive as
+# UTF-8 bytes read as Latin-1), or next among other relations ("next last").
+_NEXT = re.compile(
+    r"<([^>]+)>[^,<]*;\s*rel\s*=\s*[^,;<]*?(?<![a-z])next(?![a-z])", re.IGNORECASE | re.ASCII
+)
+
+
+class LmsUnavailable(UserError):
+    """The LMS kept throttling, failing (5xx) or not answering: nothing it said was a
+    refusal; the command stops, and what is left is done by the next run."""
+
+
+class AnswerLost(Exception):  # noqa: N818 - a condition, not a failure of the tool
+    """A request not to be sent twice blindly (a score) got no answer: the LMS may hold it."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +68,9 @@ class Answer:
     def text(self) -> str:
         """The answer in one line, cut to what the record keeps."""
         words = " ".join(self.body.decode("utf-8", "replace").split())
-        return f"{self.status} {words}"[: limits.LTI.answer_chars]
+        if not words.startswith(str(self.status)):  # Canvas's throttle says "403 Forbidden ..."
+            words = f"{self.status} {words}"
+        return words[: limits.LTI.answer_chars]
 
     def next_page(self) -> str | None:
         found = _NEXT.search(self.headers.get("link", ""))
@@ -71,12 +85,17 @@ class Session:
         platform: Platform,
         key: ToolKey,
         jwks_path: str,
+        scopes: Sequence[str],
         sleep: Callable[[float], None] = time.sleep,
+        notify: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True),
     ):
         self.platform = platform
         self.key = key
         self.jwks_path = jwks_path  # named in the message when the LMS refuses the key
+        self.scopes = tuple(scopes)  # what this command uses, and nothing more
         self.sleep = sleep
+        self.notify = notify  # what the command waits for, as it waits
+        self._failing_since: float | None = None  # the LMS's first unrecovered failure
         self.requests = 0
         self.token_requests = 0
         self._token: str | None = None
@@ -109,7 +128,7 @@ class Session:
                 "grant_type": "client_credentials",
                 "client_assertion_type": ASSERTION_TYPE,
                 "client_assertion": self.assertion(),
-                "scope": " ".join(SCOPES),
+                "scope": " ".join(self.scopes),
             }
         ).encode("ascii")
         self.token_requests += 1
@@ -118,8 +137,12 @@ class Session:
             self.platform.token_url,
             {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
             form,
+            once=False,
         )
         data = answer.json() if answer.ok else None
+        refused = missing_scopes(self.scopes, answer)
+        if refused:
+            raise UserError(scopes_message(refused, answer))
         if not isinstance(data, dict) or not isinstance(data.get("access_token"), str):
             raise UserError(
                 f"the LMS refused the tool's token request ({answer.text()}): check that it "
@@ -136,22 +159,28 @@ class Session:
     # --- requests --------------------------------------------------------------------
 
     def call(
-        self, method: str, url: str, accept: str, body: Any = None, content_type: str = ""
+        self,
+        method: str,
+        url: str,
+        accept: str,
+        body: Any = None,
+        content_type: str = "",
+        once: bool = False,
     ) -> Answer:
-        """One service request with the token; a 401 gets a new token and one more try."""
+        """One service request with the token; a 401 gets a new token and one more try.
+        ``once``: not resent when its answer is lost (:class:`AnswerLost`)."""
         data = None if body is None else json.dumps(body).encode("utf-8")
         for _ in range(2):
             headers = {"Authorization": f"Bearer {self.token()}", "Accept": accept}
             if content_type:
                 headers["Content-Type"] = content_type
-            answer = self._with_retries(method, url, headers, data)
+            answer = self._with_retries(method, url, headers, data, once)
             if answer.status != 401:
                 return answer
             self._token = None  # expired or revoked: the next try asks for a new one
         raise UserError(
             f"the LMS refused the tool's token for {method} {url} ({answer.text()}): give the "
-            "tool the LTI Advantage services (AGS line items and scores, results, NRPS) in the "
-            "LMS's registration"
+            f"tool {describe_scopes(self.scopes)} in the LMS's registration"
         )
 
     def pages(self, url: str, accept: str) -> Iterator[Answer]:
@@ -168,37 +197,79 @@ class Session:
         raise UserError(f"the LMS's pages at {url} go on past {limits.LTI.max_pages} pages")
 
     def _with_retries(
-        self, method: str, url: str, headers: dict[str, str], data: bytes | None
+        self, method: str, url: str, headers: dict[str, str], data: bytes | None, once: bool
     ) -> Answer:
+        """The LMS's answer; 429, a throttle's 403, 5xx and no answer are tried again (see
+        :class:`~grader.limits.LtiLimits`). ``once``: a request not to be sent twice blindly
+        (a score), whose lost answer raises :class:`AnswerLost`."""
         wait = limits.LTI.backoff_first_s
         for attempt in range(limits.LTI.attempts):
-            pause = wait
+            started = time.monotonic()
             try:
                 answer = self._send(method, url, headers, data)
             except (URLError, OSError) as error:
                 reason = getattr(error, "reason", error)
                 # A timeout or a dropped connection may pass; no server or no such host won't.
-                passing = isinstance(reason, TimeoutError | ConnectionResetError)
-                if not passing or attempt + 1 == limits.LTI.attempts:
-                    raise UserError(f"cannot reach the LMS at {url} ({reason})") from None
+                if not isinstance(reason, TimeoutError | ConnectionResetError):
+                    raise LmsUnavailable(f"cannot reach the LMS at {url} ({reason})") from None
+                why = _no_answer(reason)
+                if once:
+                    self._failing(started)
+                    raise AnswerLost(f"{method} {url}: {why}") from None
+                pause = wait
             else:
-                if answer.status != 429 and answer.status < 500:
-                    return answer
-                if attempt + 1 == limits.LTI.attempts:
+                why = f"answered {answer.text()}"
+                if not _unavailable(answer):
+                    self._failing_since = None
                     return answer
                 pause = _retry_after(answer, wait)
-            self.sleep(min(pause, limits.LTI.backoff_max_s))
+            pause = min(pause, limits.LTI.backoff_max_s)
+            if not self._may_retry(attempt, pause, started):
+                raise LmsUnavailable(_gave_up(method, url, why, attempt + 1))
+            if attempt == 0:
+                self.notify(
+                    f"note: the LMS {why} to {method} {url}: trying again for up to "
+                    f"{limits.LTI.give_up_s:g} s"
+                )
+            self.sleep(pause)
             wait *= 2
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _failing(self, started: float) -> float:
+        """Seconds since the first failed try the LMS has not recovered from (this one, which
+        began at ``started``, if none before)."""
+        if self._failing_since is None:
+            self._failing_since = started
+        return time.monotonic() - self._failing_since
+
+    def _may_retry(self, attempt: int, pause: float, started: float) -> bool:
+        latest_start = limits.LTI.give_up_s - limits.LTI.request_timeout_s
+        failing = self._failing(started)
+        return attempt + 1 < limits.LTI.attempts and failing + pause <= latest_start
 
     def _send(self, method: str, url: str, headers: dict[str, str], data: bytes | None) -> Answer:
         self.requests += 1
         request = Request(url, data=data, headers=headers, method=method)
+        # An LMS slow to answer: say what the command is waiting for, once it has waited.
+        notice = threading.Timer(
+            limits.LTI.slow_notice_s,
+            self.notify,
+            [
+                f"note: waiting for the LMS to answer {method} {url} "
+                f"({limits.LTI.slow_notice_s:g} s so far; a try ends after "
+                f"{limits.LTI.request_timeout_s:g} s, the command after "
+                f"{limits.LTI.give_up_s:g} s without an answer)"
+            ],
+        )
+        notice.daemon = True
+        notice.start()
         try:
             with urlopen(request, timeout=limits.LTI.request_timeout_s) as response:
                 return Answer(response.status, _lower(response.headers.items()), response.read())
         except HTTPError as error:
             return Answer(error.code, _lower(error.headers.items()), error.read())
+        finally:
+            notice.cancel()
 
 
 def _lower(items: Any) -> dict[str, str]:
@@ -210,3 +281,30 @@ def _retry_after(answer: Answer, default: float) -> float:
         return max(0.0, float(answer.headers.get("retry-after", "")))
     except ValueError:
         return default
+
+
+def _unavailable(answer: Answer) -> bool:
+    """Too many requests (429, or Canvas's throttle: 403 "(Rate Limit Exceeded)" with
+    ``X-Rate-Limit-Remaining: 0.0``) or the LMS's fault (5xx): nothing was refused."""
+    return answer.status == 429 or answer.status >= 500 or throttled(answer)
+
+
+def throttled(answer: Answer) -> bool:
+    if answer.status != 403:
+        return False
+    if b"rate limit exceeded" in answer.body.lower():
+        return True
+    try:
+        return float(answer.headers.get("x-rate-limit-remaining", "")) <= 0
+    except ValueError:
+        return False
+
+
+def _no_answer(reason: BaseException) -> str:
+    if isinstance(reason, TimeoutError):
+        return f"gave no answer in {limits.LTI.request_timeout_s:g} s"
+    return f"dropped the connection without an answer ({reason})"
+
+
+def _gave_up(method: str, url: str, why: str, tries: int) -> str:
+    return f"the LMS is not answering: it {why} to {method} {url} ({tries} tries)"

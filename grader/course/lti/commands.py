@@ -5,7 +5,9 @@ the ``--push lti`` of ``grader final`` (``grader roster --from-lti`` is
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -57,23 +59,24 @@ def course_of(args: argparse.Namespace) -> Course:
     return load_course(course_file(args))
 
 
-def session_for(course: Course) -> Session:
+def session_for(course: Course, scopes: Sequence[str]) -> Session:
+    """A session with the course's LMS that asks for ``scopes`` (:mod:`.scopes`) only."""
     from grader.course.lti import platform, registration
     from grader.course.lti.client import Session
 
     folder = course.lti_dir
     lms = platform.load_platform(folder)
     key = registration.load_key(folder)
-    return Session(lms, key, str(folder / registration.JWKS_FILE))
+    return Session(lms, key, str(folder / registration.JWKS_FILE), scopes)
 
 
 def cli(args: argparse.Namespace) -> int:
-    from grader.course.lti import members, platform, push, registration
+    from grader.course.lti import members, platform, push, registration, scopes
 
     course = course_of(args)
     folder = course.lti_dir
     if args.action == "check":
-        session = session_for(course)
+        session = session_for(course, scopes.CHECK)
         found, left_out = members.fetch_members(session)
         items = sum(
             len(a.json() or [])
@@ -92,10 +95,17 @@ def cli(args: argparse.Namespace) -> int:
     key, made = registration.make_key(folder)
     verb = "made" if made else "kept (already there)"
     print(f"tool key {verb}: {key.path} (mode 0600, kid {key.kid})")
-    print("For the LMS administrator (see the README's LTI section for Canvas and Moodle):")
-    print(f"  the tool's public key set (JWKS): {folder / registration.JWKS_FILE}")
-    print(f"  the same key as PEM (Moodle's 'RSA key'): {folder / registration.PUBLIC_PEM}")
-    print("  services: AGS line items, scores and results; NRPS memberships")
+    print("For the LMS administrator (docs: LMS registration):")
+    print("  Canvas, Public JWK (paste this one line; the field takes one key, not a key set):")
+    print(f"  {json.dumps(registration.public_jwk(key.private_key.public_key()))}")
+    print(f"  Moodle, public key type 'RSA key': {folder / registration.PUBLIC_PEM}")
+    print(
+        f"  an LMS that takes a key set URL: publish {folder / registration.JWKS_FILE} at an "
+        "https address and give that URL"
+    )
+    print("  services (scopes):")
+    for scope in scopes.EVERY:
+        print(f"    {scope}: {scopes.ENABLE[scope]}")
     if missing:
         flags = " ".join(f"--{name.replace('_', '-')} ..." for name in missing)
         print(f"Then store what the LMS gives back: grader lti init {flags}")
@@ -107,10 +117,10 @@ def push_final(
     args: argparse.Namespace, course: Course, grades: list[FinalGrade], out: Path
 ) -> int:
     """``grader final --push lti``: post, print what happened; 1 if a score was refused or a
-    student is not in the LMS, else 0."""
-    from grader.course.lti import ledger, push
+    student is not in the LMS, else 0 (an LMS that stops answering is a one-line stop, 2)."""
+    from grader.course.lti import ledger, push, scopes
 
-    session = session_for(course)
+    session = session_for(course, scopes.CHECK if args.dry_run else scopes.PUSH)
     planned = push.plan(course, grades, args.push_total)
     if args.push_total and not any(p.column.resource_id == push.TOTAL_ID for p in planned):
         print(

@@ -1,12 +1,16 @@
 """``grader final --push lti``: each graded component's scores into the LMS (AGS).
 
 Each component is one line item, found by its ``resourceId`` (the component's id) and the
-grader's ``tag``, or made once; the final grade is one more if asked. A student's part is posted
-only when it is a grade: graded work, or missing work once the component has grades (as the
-LMS files count it 0); never for what is not graded or marked yet. A score the record shows
-the LMS holds, with the same value and comment, is not posted again; a changed one is posted
-with a newer timestamp. Scores go to the LTI user id of the roster student's NRPS member (by
-SIS id or address); a student the LMS does not list is reported and the others go on.
+grader's ``tag``, or made once; the final grade is one more if asked. The rule is the LMS
+files' (:mod:`grader.course.exports`): a student's part is posted unless it is pending (not
+graded or marked yet): graded work, missing work once the component has grades (0), a partly
+marked project (its unmarked criteria 0, said in the comment); the final grade once nothing of
+the student's is pending. A score the record shows the LMS holds, with the same value and
+comment, is not posted again; a changed one is posted with a newer timestamp (a later whole
+second: Moodle compares seconds). Scores go to the LTI user id of the roster student's NRPS
+member (by SIS id or address); a student the LMS does not list is reported and the others go
+on. A score whose answer is lost is read back before it is posted again; an LMS that stops
+answering stops the push, the rest left for the next run.
 """
 
 from __future__ import annotations
@@ -14,27 +18,22 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from grader import limits
 from grader.course.config import Course
 from grader.course.exports import FINAL_TOTAL_TITLE
-from grader.course.final import FinalGrade, ungraded_components
+from grader.course.final import FinalGrade
 from grader.course.lti import ledger as record
-from grader.course.lti.client import Answer, Session
+from grader.course.lti.client import Answer, AnswerLost, LmsUnavailable, Session
+from grader.course.lti.delivery import below, deliver, settle, timestamp
 from grader.course.lti.members import Member, fetch_members, find_person
 from grader.errors import UserError
 from grader.roster import Person
 
 LINEITEM = "application/vnd.ims.lis.v2.lineitem+json"
 LINEITEMS = "application/vnd.ims.lis.v2.lineitemcontainer+json"
-SCORE = "application/vnd.ims.lis.v1.score+json"
-RESULTS = "application/vnd.ims.lis.v2.resultcontainer+json"
 TAG = "lstm-course-grader"
 TOTAL_ID = "final-grade"
-# A part with one of these statuses is a grade the LMS may hold (see the module's docstring).
-POSTABLE = ("graded", "missing")
 
 
 @dataclass(frozen=True)
@@ -54,16 +53,13 @@ class Planned:
 
 
 def plan(course: Course, grades: list[FinalGrade], total: bool) -> list[Planned]:
-    """The scores the LMS should hold, column by column."""
-    ungraded = {c.id for c in ungraded_components(course, grades)}
+    """The scores the LMS should hold, column by column: what the LMS files give, no more."""
     planned = []
     for index, component in enumerate(course.components):
-        if component.id in ungraded:
-            continue
         column = Column(component.id, component.title, component.lms_points)
         for grade in grades:
             part = grade.parts[index]
-            if part.status not in POSTABLE:
+            if part.pending:
                 continue
             words = [f"{part.fraction * 100:.1f}% of {component.title}", part.explanation()]
             planned.append(
@@ -71,14 +67,14 @@ def plan(course: Course, grades: list[FinalGrade], total: bool) -> list[Planned]
                     grade.person,
                     column,
                     round(part.fraction * component.lms_points, 2),
-                    "Completed" if part.status == "graded" else "Initialized",
+                    "Initialized" if part.status == "missing" else "Completed",
                     "; ".join(w for w in words if w)[: limits.LTI.comment_chars],
                 )
             )
-    if total and not ungraded:
+    if total:
         column = Column(TOTAL_ID, FINAL_TOTAL_TITLE, course.scale)
         for grade in grades:
-            if all(part.status in POSTABLE for part in grade.parts):
+            if not grade.pending:
                 comment = f"final grade: {grade.total:.2f} of {course.scale:g}"
                 planned.append(Planned(grade.person, column, grade.total, "Completed", comment))
     return planned
@@ -93,24 +89,39 @@ class PushReport:
     unchanged: int = 0
     settled: int = 0  # scores of a killed run found on the LMS
     unknown: list[Person] = field(default_factory=list)  # roster students the LMS does not list
+    confirmed: int = 0  # of posted: answer lost or refused as a repeat, and the LMS holds it
 
 
 def push(
     session: Session, book: record.Ledger, planned: list[Planned], dry_run: bool
 ) -> PushReport:
+    """Post what the LMS lacks of ``planned``; an LMS that stops answering stops the push with
+    one line (:class:`LmsUnavailable`): what was posted stays, the rest is the next run's."""
     report = PushReport()
-    members, _ = fetch_members(session)
+    try:
+        members, _ = fetch_members(session)
+    except LmsUnavailable as error:
+        raise LmsUnavailable(f"{error}; nothing posted: {_AGAIN}") from None
     if dry_run:
         _scores(session, book, 0, planned, members, report, dry_run)
         return report
     run = book.start_run(session.platform.issuer)
     try:
         _scores(session, book, run, planned, members, report, dry_run)
-    except UserError as error:  # the LMS stopped answering: the record says where it stopped
+    except LmsUnavailable as error:  # an outage: what is done stays, the rest is for next run
+        book.finish_run(run, f"stopped: {error}; {summary(report, session)}")
+        raise LmsUnavailable(
+            f"{error}; posted {len(report.posted)} of {len(planned)} scores this run, the "
+            f"rest are for the next run (nothing recorded refused): {_AGAIN}"
+        ) from None
+    except UserError as error:  # the LMS refused the tool: the record says where it stopped
         book.finish_run(run, f"stopped: {error}; {summary(report, session)}")
         raise
     book.finish_run(run, summary(report, session))
     return report
+
+
+_AGAIN = "run `grader final --push lti` again later"
 
 
 def _scores(
@@ -124,7 +135,7 @@ def _scores(
 ) -> None:
     items = _line_items(session, report, book, run, planned, dry_run)
     if not dry_run:
-        report.settled = _settle(session, book)
+        report.settled = settle(session, book)
     landed = book.landed()
     latest = book.latest()
     students: dict[str, Member | None] = {}
@@ -147,39 +158,34 @@ def _scores(
         if dry_run:
             report.would_post.append((score, _was(before)))
             continue
-        stamp = _timestamp(latest.get((person.id, score.column.resource_id)))
-        answer = _post(
-            session, book, run, score, member, url, digest, {**payload, "timestamp": stamp}
-        )
-        (report.posted if answer.ok else report.refused).append((score, answer.text()))
+        before = latest.get((person.id, score.column.resource_id))
+        outgoing = _outgoing(score, member, url, digest, payload, before)
+        state, answer = deliver(session, book, run, outgoing)
+        if state == record.REFUSED:
+            report.refused.append((score, answer))
+        else:
+            report.posted.append((score, answer))
+            report.confirmed += state == record.CONFIRMED
 
 
-def _post(
-    session: Session,
-    book: record.Ledger,
-    run: int,
+def _outgoing(
     score: Planned,
     member: Member,
     url: str,
     digest: str,
     payload: dict[str, object],
-) -> Answer:
-    """Post one score: written as sending first, then with the LMS's answer."""
-    row = book.sending(
-        run,
-        record.Outgoing(
-            score.student.id,
-            score.column.resource_id,
-            member.user_id,
-            url,
-            digest,
-            json.dumps(payload, sort_keys=True),
-            str(payload["timestamp"]),
-        ),
+    before: record.ScoreRow | None,
+) -> record.Outgoing:
+    stamp = timestamp(before)
+    return record.Outgoing(
+        score.student.id,
+        score.column.resource_id,
+        member.user_id,
+        url,
+        digest,
+        json.dumps({**payload, "timestamp": stamp}, sort_keys=True),
+        stamp,
     )
-    answer = session.call("POST", _below(url, "/scores"), "application/json", payload, SCORE)
-    book.answered(row, record.ACCEPTED if answer.ok else record.REFUSED, answer.text())
-    return answer
 
 
 def _member_of(person: Person, members: list[Member]) -> Member | None:
@@ -209,25 +215,6 @@ def _was(before: record.ScoreRow | None) -> str:
     return f"was {given}"
 
 
-def _timestamp(before: record.ScoreRow | None) -> str:
-    """Now, in ISO 8601 with microseconds; later than the score's last timestamp, so the LMS
-    (which refuses an older one) takes it even if this machine's clock went back."""
-    stamp = datetime.now(UTC)
-    if before is not None:
-        last = datetime.fromisoformat(before.timestamp)
-        stamp = max(stamp, last + timedelta(milliseconds=1))
-    return stamp.isoformat(timespec="microseconds")
-
-
-def _below(url: str, suffix: str, query: dict[str, str] | None = None) -> str:
-    """A line item's sub-resource: ``suffix`` after its path, before its query (Moodle's line
-    item URLs carry ``?type_id=``)."""
-    parts = urlsplit(url)
-    extra = urlencode(query or {})
-    joined = "&".join(q for q in (parts.query, extra) if q)
-    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + suffix, query=joined))
-
-
 def _line_items(
     session: Session,
     report: PushReport,
@@ -237,13 +224,7 @@ def _line_items(
     dry_run: bool,
 ) -> dict[str, str]:
     """resourceId -> line item URL of every column planned: found, or made (once)."""
-    base = session.platform.lineitems_url
-    listing = _with_query(base, {"tag": TAG, "limit": str(limits.LTI.page_size)})
-    found: dict[str, dict] = {}
-    for answer in session.pages(listing, LINEITEMS):
-        for item in answer.json() or []:
-            if isinstance(item, dict) and item.get("tag") == TAG and item.get("resourceId"):
-                found.setdefault(str(item["resourceId"]), item)
+    found = _listed(session)
     columns = {score.column.resource_id: score.column for score in planned}
     urls = {}
     for resource_id, column in columns.items():
@@ -258,8 +239,7 @@ def _line_items(
             report.made.append(column.label)
             if dry_run:
                 continue
-            answer = session.call("POST", base, LINEITEM, wanted, LINEITEM)
-            item = _item(answer, f"make the line item {column.label!r}")
+            item = _make(session, wanted)
             book.made_line_item(
                 run, resource_id, str(item["id"]), column.label, column.score_maximum
             )
@@ -273,6 +253,37 @@ def _line_items(
     return urls
 
 
+def _listed(session: Session) -> dict[str, dict]:
+    """resourceId -> line item, of the grader's line items the LMS lists."""
+    listing = _with_query(
+        session.platform.lineitems_url, {"tag": TAG, "limit": str(limits.LTI.page_size)}
+    )
+    found: dict[str, dict] = {}
+    for answer in session.pages(listing, LINEITEMS):
+        for item in answer.json() or []:
+            if isinstance(item, dict) and item.get("tag") == TAG and item.get("resourceId"):
+                found.setdefault(str(item["resourceId"]), item)
+    return found
+
+
+def _make(session: Session, wanted: dict[str, object]) -> dict:
+    """A new line item; one whose answer is lost is looked for before it is asked for again,
+    so that the gradebook never gets two columns of one component."""
+    url = session.platform.lineitems_url
+    for _ in range(limits.LTI.lost_answers):
+        try:
+            answer = session.call("POST", url, LINEITEM, wanted, LINEITEM, once=True)
+        except AnswerLost:
+            made = _listed(session).get(str(wanted["resourceId"]))
+            if made is not None:
+                return made
+            continue
+        return _item(answer, f"make the line item {wanted['label']!r}")
+    raise LmsUnavailable(
+        f"the LMS is not answering: POST {url} got no answer {limits.LTI.lost_answers} times"
+    )
+
+
 def _item(answer: Answer, what: str) -> dict:
     item = answer.json()
     if not answer.ok or not isinstance(item, dict) or not item.get("id"):
@@ -284,39 +295,7 @@ def _item(answer: Answer, what: str) -> dict:
 
 
 def _with_query(url: str, query: dict[str, str]) -> str:
-    return _below(url, "", query)
-
-
-def _settle(session: Session, book: record.Ledger) -> int:
-    """Scores a killed run was posting: found on the LMS (confirmed) or not (lost, posted
-    again by this run). Returns how many had landed."""
-    confirmed = 0
-    for row in book.scores(state=record.SENDING):
-        sent = json.loads(row.payload)
-        answer = session.call(
-            "GET", _below(row.line_item, "/results", {"user_id": row.user_id}), RESULTS
-        )
-        results = answer.json() if answer.ok else None
-        holds = any(
-            isinstance(r, dict)
-            and r.get("userId") == row.user_id
-            and _same_fraction(r.get("resultScore"), r.get("resultMaximum"), sent)
-            for r in (results or [])
-        )
-        state = record.CONFIRMED if holds else record.LOST
-        book.answered(row.id, state, "settled after an interrupted run: " + answer.text())
-        confirmed += holds
-    return confirmed
-
-
-def _same_fraction(score: object, maximum: object, sent: dict) -> bool:
-    """Whether a result holds what was sent (the LMS may scale it to its line item's maximum)."""
-    try:
-        held = float(score) / float(maximum)  # type: ignore[arg-type]
-        given = float(sent["scoreGiven"]) / float(sent["scoreMaximum"])
-    except (TypeError, ValueError, ZeroDivisionError, KeyError):
-        return False
-    return abs(held - given) < 1e-6
+    return below(url, "", query)
 
 
 def summary(report: PushReport, session: Session) -> str:
@@ -330,4 +309,6 @@ def summary(report: PushReport, session: Session) -> str:
         parts.append(f"line items made {len(report.made)}")
     if report.settled:
         parts.append(f"found posted by an interrupted run {report.settled}")
+    if report.confirmed:
+        parts.append(f"of them held though the answer was lost {report.confirmed}")
     return ", ".join(parts) + f" ({session.requests} requests)"

@@ -21,10 +21,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def cli(args: argparse.Namespace) -> int:
-    from grader.course.lti import members
+    from grader.course.lti import members, scopes
 
     course = course_of(args)
-    session = session_for(course)
+    session = session_for(course, scopes.ROSTER)
     found, left_out = members.fetch_members(session)
     if not found:
         raise UserError(
