@@ -23,6 +23,8 @@ from grader.limits import WEB
 SANDBOX_CSP = (
     "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:"
 )
+# Bumped when the redaction changes: a blind notebook rendered before is rendered afresh.
+_SCRUB_VERSION = 2
 RENDER_DPI = 80  # report pages: readable beside the rubric, light to send
 # The look of a notebook shown to the marker (no script, no external resource).
 _NOTEBOOK_STYLE = (Path(__file__).parent / "templates" / "notebook.css").read_text()
@@ -113,7 +115,7 @@ def notebook_html(
     With ``scrub`` (blind marking), every cell's text and text outputs pass through it first,
     and the notebook's metadata (Colab's, with the owner's account) is left out; ``scrub_key``
     names what it redacts (the roster's digest), so a roster edit renders afresh."""
-    kind = "notebook" if scrub is None else f"notebook-blind-{scrub_key}"
+    kind = "notebook" if scrub is None else f"notebook-blind-{_SCRUB_VERSION}-{scrub_key}"
     cached = _cache(out, notebook, kind) / "notebook.html"
     if cached.is_file():
         return cached.read_text(encoding="utf-8")
