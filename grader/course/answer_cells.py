@@ -60,8 +60,8 @@ def _edits(cell: nbformat.NotebookNode, question: WrittenQuestion) -> list[str]:
         flags.append(
             f"points edited in the notebook ({said!r}); the release's {question.points:g} count"
         )
-    autograded = isinstance(nbgrader, Mapping) and nbgrader.get("grade") and not nbgrader.get(
-        "solution"
+    autograded = (
+        isinstance(nbgrader, Mapping) and nbgrader.get("grade") and not nbgrader.get("solution")
     )
     if autograded or (question.kind == "markdown" and cell.get("cell_type") == "code"):
         flags.append("made an autograded (code) cell in the notebook; marked as a written answer")

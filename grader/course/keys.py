@@ -115,7 +115,7 @@ COURSE_TOML = TomlFile(
                 Key(
                     "markers",
                     "the markers (their `grader serve --add-marker` names) who see and decide "
-                    "its regrade requests, e.g. [\"kiran\", \"meera\"]; the instructor always may",
+                    'its regrade requests, e.g. ["kiran", "meera"]; the instructor always may',
                     required=False,
                     default="every marker",
                 ),

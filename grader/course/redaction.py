@@ -17,6 +17,8 @@ from grader.roster import Person
 
 REDACTED = "[redacted]"
 _RUN = re.compile(r"[^\W_]+")
+# A full name's parts, each redacted, read as the one name they are ("Asha Verma").
+_TOGETHER = re.compile(re.escape(REDACTED) + r"(?:[ \t]+" + re.escape(REDACTED) + ")+")
 _JOINED = 4  # humps of a run read together as one name at most ("AshaKumariVermaRao")
 # Letters NFKD leaves whole: folded as a reader would write them on an English keyboard.
 _PLAIN = str.maketrans({"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "ł": "l", "Ł": "L", "đ": "d"})
@@ -45,6 +47,13 @@ def _humps(run: str) -> list[tuple[int, int]]:
     return list(zip(cuts, cuts[1:], strict=False))
 
 
+def _longer_number(run: str, start: int, end: int) -> bool:
+    """The digits at an edge of ``run[start:end]`` go on: s12345678 is not s1234567."""
+    before = start > 0 and run[start - 1].isdigit() and run[start].isdigit()
+    after = end < len(run) and run[end].isdigit() and run[end - 1].isdigit()
+    return before or after
+
+
 def _spans(run: str, names: set[str], ids: list[str]) -> list[tuple[int, int]]:
     """The parts of one run that are a student's name or id."""
     found = []
@@ -53,7 +62,9 @@ def _spans(run: str, names: set[str], ids: list[str]) -> list[tuple[int, int]]:
         for student_id in ids:
             start = lowered.find(student_id)
             while start != -1:
-                found.append((start, start + len(student_id)))
+                end = start + len(student_id)
+                if not _longer_number(lowered, start, end):
+                    found.append((start, end))
                 start = lowered.find(student_id, start + 1)
     humps = _humps(run)
     for first in range(len(humps)):
@@ -113,6 +124,6 @@ def redactor(people: Iterable[Person]) -> Callable[[str], str]:
     def redact(text: str) -> str:
         if addresses is not None:
             text = addresses.sub(REDACTED, text)
-        return _RUN.sub(one_run, text)
+        return _TOGETHER.sub(REDACTED, _RUN.sub(one_run, text))
 
     return redact

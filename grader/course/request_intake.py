@@ -66,7 +66,9 @@ class Taken:
                 " not the roster's address: told to write from it"
             )
         if self.verdict == THANKS:
-            return f"{self.person.id}: a reply to the feedback that only thanks, not a regrade request"
+            return (
+                f"{self.person.id}: a reply to the feedback that only thanks, not a regrade request"
+            )
         if self.verdict == REQUEST:
             return f"{self.person.id}: regrade request"
         if self.verdict == UNCLEAR:
@@ -160,7 +162,7 @@ def collect_replies(course: Course, out: Path, projects: Projects | None) -> Rep
         if parcel.reply is None:
             return None
         sent = datetime.fromisoformat(parcel.sent_at)
-        has_files = carries_work(p.name for p in parcel.pieces) or bool(parcel.links)
+        has_files = carries_work(p.relpath for p in parcel.pieces) or bool(parcel.links)
         reply = Reply(parcel.identity, parcel.sender, sent, parcel.reply, has_files)
         taken = take_reply(course, out, projects, roster, reply)
         return None if taken is None else (taken.verdict, taken.person.id, taken.outcome())

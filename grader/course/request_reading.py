@@ -163,7 +163,10 @@ def _bare_subject(subject: str) -> str:
 def _subject(out: Path, digest: str) -> str:
     """The subject of a mail the watch sent ("" for one of ``grader mail``: not kept)."""
     found = book_reading.rows(
-        out / BOOK_NAME, "watch_outbox", "SELECT message FROM watch_outbox WHERE digest = ?", (digest,)
+        out / BOOK_NAME,
+        "watch_outbox",
+        "SELECT message FROM watch_outbox WHERE digest = ?",
+        (digest,),
     )
     if not found:
         return ""

@@ -67,7 +67,7 @@ class Answer:
 
     @property
     def cut(self) -> str:
-        """"cut at N characters of M" when the answer was longer than what is kept, else ""."""
+        """ "cut at N characters of M" when the answer was longer than what is kept, else ""."""
         if self.chars <= len(self.text):
             return ""
         return f"cut at {len(self.text):,} characters of {self.chars:,}"
@@ -263,7 +263,15 @@ class AnswerStore:
         )
         return [
             Answer(
-                s, q, kind, text, tuple(json.loads(outputs)), code, sha, at, chars or len(text),
+                s,
+                q,
+                kind,
+                text,
+                tuple(json.loads(outputs)),
+                code,
+                sha,
+                at,
+                chars or len(text),
                 tuple(json.loads(flags)),
             )
             for s, q, kind, text, outputs, code, sha, at, chars, flags in self._db.execute(

@@ -61,7 +61,8 @@ class RequestPages:
         who = self.dash.who(request)
         if not may_decide(self.dash.site.course(), found.component, who):
             raise HTTPException(
-                403, f"request #{found.id} is about {found.component}, which {who.name} does not mark"
+                403,
+                f"request #{found.id} is about {found.component}, which {who.name} does not mark",
             )
         return found
 
@@ -83,7 +84,9 @@ class RequestPages:
             "requests.html",
             course,
             requests=sorted(requests, key=lambda r: (r.state != "open", -r.id)),
-            names={r.student: names.get(r.student, r.student) for r in requests if r.id not in hidden},
+            names={
+                r.student: names.get(r.student, r.student) for r in requests if r.id not in hidden
+            },
             hidden=hidden,
         )
 
@@ -97,7 +100,9 @@ class RequestPages:
         redact = self._redact(course, wanted)
         asker = None if redact else course.roster().by_id(wanted.student)
         if redact is not None:
-            wanted = replace(wanted, message=redact(wanted.message), answer=redact(wanted.answer or ""))
+            wanted = replace(
+                wanted, message=redact(wanted.message), answer=redact(wanted.answer or "")
+            )
         return self.dash.render(
             request,
             "request.html",
@@ -141,7 +146,9 @@ class RequestPages:
         redact = self._redact(self.dash.site.course(), wanted)
         if redact is None:
             return FileResponse(page, media_type="text/html", headers=FILE_HEADERS)
-        html = await run_in_threadpool(lambda: redact(page.read_text(encoding="utf-8", errors="replace")))
+        html = await run_in_threadpool(
+            lambda: redact(page.read_text(encoding="utf-8", errors="replace"))
+        )
         return HTMLResponse(html, headers=FILE_HEADERS)
 
     async def rerun(self, request: Request) -> Response:

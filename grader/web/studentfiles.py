@@ -94,7 +94,9 @@ def _pasted_images(cell: nbformat.NotebookNode) -> nbformat.NotebookNode:
         if images and size <= room:
             room -= size
             kept[f"pasted-{number + 1}"] = nbformat.NotebookNode(images)
-            cell.source = cell.source.replace(f"attachment:{name}", f"attachment:pasted-{number + 1}")
+            cell.source = cell.source.replace(
+                f"attachment:{name}", f"attachment:pasted-{number + 1}"
+            )
     return kept
 
 

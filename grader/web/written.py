@@ -250,7 +250,6 @@ class WrittenPages:
             f"/written/{component.id}/{question.id}?saved={count}", status_code=303
         )
 
-
     async def part(self, request: Request) -> Response:
         """One further page of a long answer."""
         course, component, question = self._target(request)
