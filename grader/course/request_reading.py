@@ -237,7 +237,7 @@ def read_reply(
         named = list(dict.fromkeys(named))
         if not named:
             continue
-        code_like = any("_" in part for part in named)
+        code_like = any("_" in part or "-" in part for part in named)  # a function's or id's
         if asks(text) or disputes(text) or code_like:
             return Reading(REQUEST, feedback, component, tuple(named), tuple(every), closes)
     verdict = UNCLEAR if asks(text) or disputes(text) else NOT_A_REQUEST
