@@ -64,7 +64,9 @@ def make_course(base: Path, answer: str, component: str) -> tuple[Path, Path]:
     (folder / "course.toml").write_text(COURSE.format(id=component))
     (folder / "roster.csv").write_text(ROSTER)
     assignment = with_written_question(folder / component)
-    released = nbformat.read(assign.release(assignment, base / f"release-{component}"), as_version=4)
+    released = nbformat.read(
+        assign.release(assignment, base / f"release-{component}"), as_version=4
+    )
     questions = written.questions_of(assign.load_config(assignment))
     out = base / f"graded-{component}"
     for student, text in (("s1", answer), ("s2", "It forgets nothing: $f_t = 1$.")):
@@ -133,7 +135,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         base = Path(folder)
         huge = formulas(args.megabytes)
-        page0, save0 = measure(base, "The cell state is kept: $C_t = C_{t-1}$.", "small", args.repeat)
+        page0, save0 = measure(
+            base, "The cell state is kept: $C_t = C_{t-1}$.", "small", args.repeat
+        )
         page1, save1 = measure(base, huge, "huge", args.repeat)
     print(f"answer: {len(huge):,} characters of distinct formulas")
     print(f"page, ordinary answers (baseline): {page0:.3f} s; save: {save0:.3f} s")
