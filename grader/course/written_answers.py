@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ _ADDED = {"chars": "INTEGER NOT NULL DEFAULT 0", "flags": "TEXT NOT NULL DEFAULT
 # Images a student may paste into a markdown answer (Jupyter and Colab keep them as the cell's
 # attachments); SVG is left out: it is a document, not a picture.
 _IMAGES = ("image/png", "image/jpeg", "image/gif", "image/webp")
+_BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,8 @@ def _attachments(cell: Mapping) -> list[dict[str, str]]:
         if mime is None:
             continue
         data = "".join(bundle[mime].split())
+        if not _BASE64.fullmatch(data):
+            continue  # not an image's data: nothing of it reaches a page
         if len(data) > room:
             kept.append({"text": f"(the pasted image {str(name)[:200]} left out: too large)"})
             continue
