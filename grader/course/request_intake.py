@@ -93,7 +93,7 @@ def carries_work(names: Iterable[str]) -> bool:
     return any(not name.endswith("-feedback.html") for name in names)
 
 
-def _feedback(out: Path, roster: Roster, reply: Reply) -> Feedback | None:
+def _feedback(course: Course, out: Path, roster: Roster, reply: Reply) -> Feedback | None:
     """The feedback mail a reply answers (its thread), or a forward quotes (its quoted
     headers, from the student it was sent to)."""
     facts = reply.facts
@@ -102,7 +102,7 @@ def _feedback(out: Path, roster: Roster, reply: Reply) -> Feedback | None:
     person = roster.by_email(reply.address.lower())
     if not facts.forwarded or person is None or person.is_staff:
         return None
-    return feedback_forwarded(out, person.id, facts.forwarded)
+    return feedback_forwarded(course, out, person.id, facts.forwarded)
 
 
 def take_reply(
@@ -111,7 +111,7 @@ def take_reply(
     """What a reply to one of the course's feedback mails is; None when it answers no feedback
     mail or is not from the student the feedback went to (then it is mail as any other)."""
     facts = reply.facts
-    feedback = _feedback(out, roster, reply)
+    feedback = _feedback(course, out, roster, reply)
     if feedback is None:
         return None
     person = roster.by_email(reply.address.lower())

@@ -136,9 +136,11 @@ _QUOTED_ID = re.compile(r"<([^<>@\s]+@[^<>\s]+)>")
 _QUOTED_SUBJECT = re.compile(r"^[\s>*]*(subject|betreff):\**\s*(.+?)\s*$", re.I | re.M)
 
 
-def feedback_forwarded(out: Path, student: str, forwarded: str) -> Feedback | None:
+def feedback_forwarded(course: Course, out: Path, student: str, forwarded: str) -> Feedback | None:
     """The feedback mail to ``student`` a forward quotes: the one whose Message-ID it quotes,
     else the newest whose subject its quoted headers give; None when it quotes none of them."""
+    from grader.course.mail import marks_subject  # the subject of `grader mail`'s (not kept)
+
     sent = book_reading.rows(
         out / BOOK_NAME,
         "mail_sent",
@@ -150,8 +152,11 @@ def feedback_forwarded(out: Path, student: str, forwarded: str) -> Feedback | No
     if by_id:
         return feedback_replied_to(out, by_id)
     subjects = {_bare_subject(m.group(2)) for m in _QUOTED_SUBJECT.finditer(forwarded)}
+    mailed = marks_subject(course)
     by_subject = [
-        bare_id(mid) for digest, mid in sent if _bare_subject(_subject(out, digest)) in subjects
+        bare_id(mid)
+        for digest, mid in sent
+        if _bare_subject(_subject(out, digest) or mailed) in subjects
     ]
     return feedback_replied_to(out, by_subject)
 
