@@ -85,6 +85,9 @@ def _everything(page) -> str:
 def test_a_blind_component_shows_no_name_or_id_inside_any_token(course, browser):
     context, page = _as(browser, course["url"], marker_token(TOKEN, KIRAN))
     try:
+        for path in ("/", "/written", "/requests", f"/request/{course['ours']}"):
+            page.goto(course["url"] + path)
+            assert leaks(_everything(page)) == [], path
         page.goto(course["url"] + PAGE)
         assert leaks(_everything(page)) == []
         assert "[redacted]_gradients.png" in page.inner_text("body")
