@@ -159,3 +159,15 @@ def test_an_image_pasted_into_the_answer_is_kept(release, tmp_path):
     answer = _read(tmp_path, _edited(release, edit), release[1])
     pasted = [o for o in answer.outputs if "attachment" in o]
     assert pasted == [{"attachment": "chitra_diagram.png", "mime": "image/png", "data": PIXEL}]
+
+
+def test_a_cell_of_nbgraders_own_release_is_read_without_a_flag(release, tmp_path):
+    def edit(nb, at):
+        cell = nbformat.v4.new_markdown_cell("Gates multiply.", id="nbg-1")
+        cell.metadata = {
+            "nbgrader": {"grade": True, "solution": True, "grade_id": QUESTION, "points": 2}
+        }
+        nb.cells[at] = cell
+
+    answer = _read(tmp_path, _edited(release, edit), release[1])
+    assert answer.text == "Gates multiply." and answer.flags == ()
