@@ -133,8 +133,9 @@ class ReplyFacts:
 # The line each client puts above a forwarded message (Gmail, Thunderbird, Apple Mail, Outlook,
 # and their German twins): a forward starts a new thread, so this is all that ties it to it.
 _FORWARD = re.compile(
-    r"^[\s>]*(-{2,}\s*)?(forwarded message|weitergeleitete nachricht|original message|"
-    r"begin forwarded message:|anfang der weitergeleiteten nachricht:)\s*(-{2,})?\s*$",
+    r"^[\s>]*((-{2,}\s*)?(forwarded message|weitergeleitete nachricht|original message|"
+    r"ursprüngliche nachricht|begin forwarded message:|anfang der weitergeleiteten nachricht:)"
+    r"\s*(-{2,})?|_{10,}(?=\s*\n\s*\*?(from|von):))\s*$",
     re.IGNORECASE | re.MULTILINE,
 )
 
