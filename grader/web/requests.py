@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import quote
@@ -66,7 +67,7 @@ class RequestPages:
             )
         return found
 
-    def _redact(self, course: Course, wanted: RegradeRequest):
+    def _redact(self, course: Course, wanted: RegradeRequest) -> Callable[[str], str] | None:
         """What a page of ``wanted`` passes the student's words through: blind, their names out."""
         if not blind.is_blind(course, wanted.component):
             return None
