@@ -14,7 +14,6 @@ import base64
 import hashlib
 import hmac
 import os
-import re
 import secrets
 import sqlite3
 from collections.abc import Iterable
@@ -22,12 +21,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from grader.course.config import Component, Course
+from grader.course.redaction import REDACTED, redactor
 from grader.errors import UserError
 from grader.limits import WRITTEN
 from grader.roster import Person
 
 KEY_NAME = "blind.key"
-REDACTED = "[redacted]"
+__all__ = ["REDACTED", "is_blind", "pseudonym", "pseudonyms", "redactor", "reveal", "reveals"]
 _REVEALS = """
 CREATE TABLE IF NOT EXISTS blind_reveals (
     id INTEGER PRIMARY KEY,
@@ -40,9 +40,14 @@ CREATE TABLE IF NOT EXISTS blind_reveals (
 """
 
 
-def is_blind(course: Course, component: Component) -> bool:
-    """The component's own switch, else the course's."""
-    return component.blind if component.blind is not None else course.blind
+def is_blind(course: Course, component: Component | str | None) -> bool:
+    """Whether markers see pseudonyms for ``component`` (or its id): the component's own switch,
+    else the course's. Every page that shows a student's work asks this, and nothing else."""
+    if isinstance(component, str) or component is None:
+        component = course.component(component) if component else None
+    if component is not None and component.blind is not None:
+        return component.blind
+    return course.blind
 
 
 def _key(out: Path) -> bytes:
@@ -69,22 +74,6 @@ def pseudonym(out: Path, component: str, student: str) -> str:
 def pseudonyms(out: Path, component: str, people: Iterable[Person]) -> dict[str, str]:
     """Student id -> pseudonym, for every student given."""
     return {p.id: pseudonym(out, component, p.id) for p in people}
-
-
-def redactor(people: Iterable[Person]):
-    """A function that replaces every roster name, id and e-mail address in a text (any case;
-    a name's parts too, so "Asha" alone goes as well as "Asha Rao")."""
-    words: set[str] = set()
-    for person in people:
-        words.update(w for w in (person.id, person.name, *person.emails) if w)
-        words.update(part for part in person.name.split() if len(part) > 1)
-    if not words:
-        return lambda text: text
-    ordered = sorted(words, key=len, reverse=True)  # the longest first: a name before its parts
-    pattern = re.compile(
-        r"(?<!\w)(" + "|".join(re.escape(w) for w in ordered) + r")(?!\w)", re.IGNORECASE
-    )
-    return lambda text: pattern.sub(REDACTED, text)
 
 
 def reveal(out: Path, course: Course, component: Component, shown: str, *, by: str) -> Person:

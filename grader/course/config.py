@@ -30,6 +30,8 @@ class Component:
     deadline: datetime | None
     lms_points: float = 100.0  # the points possible of its column in Canvas or Moodle
     blind: bool | None = None  # marked blind; None: as the course says
+    # The markers who decide its regrade requests (None: every marker; the instructor always).
+    markers: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,7 @@ def load_course(path: Path) -> Course:
             table.when("deadline"),
             table.positive("lms_points", 100),
             table.flag("blind"),
+            tuple(table.strings("markers")) if table.has("markers") else None,
         )
         if any(c.id == component.id for c in components):
             raise table.error(f"component '{component.id}' is listed twice")

@@ -244,12 +244,17 @@ _PENDING_NOTE = {
 def _with_written(
     part: Part, row: Row, asked: Sequence[WrittenQuestion], book: CourseBook, student: str
 ) -> Part:
-    """An assignment's part with its written answers' marks counted."""
+    """An assignment's part with its written answers' marks counted; pending while any of
+    them is not marked."""
     from grader.course import written_marks
 
     score = written_marks.written_score(asked, book.marks(student, part.component))
     raw, note = written_marks.with_written(row.score, row.max_score, score)
-    return replace(part, raw=raw, note="; ".join(n for n in (part.note, note) if n))
+    # an unmarked written answer leaves the part without a grade: pending (blank), never a 0
+    pending = bool(score.unmarked)
+    return replace(
+        part, raw=raw, note="; ".join(n for n in (part.note, note) if n), pending=pending
+    )
 
 
 # The statuses of a component that has no grade for anyone yet: an auto-graded assignment
@@ -287,7 +292,8 @@ def table(course: Course, grades: list[FinalGrade], so_far: bool = False) -> str
             elif part.lateness.factor < 1:
                 mark += "*"
             cells.append(mark)
-            if part.explanation() and part.component not in ungraded:
+            said = part.component not in ungraded or part.note not in _PENDING_NOTE.values()
+            if part.explanation() and said:
                 remarks.append(f"  {grade.person.id} {part.component}: {part.explanation()}")
         if so_far:
             cells.append("-" if grade.standing is None else f"{grade.standing:.2f}")

@@ -112,6 +112,13 @@ COURSE_TOML = TomlFile(
                     required=False,
                     default="as `[course]` says",
                 ),
+                Key(
+                    "markers",
+                    "the markers (their `grader serve --add-marker` names) who see and decide "
+                    'its regrade requests, e.g. ["kiran", "meera"]; the instructor always may',
+                    required=False,
+                    default="every marker",
+                ),
             ),
             repeated=True,
         ),

@@ -185,6 +185,11 @@ def _standing(course: Course, grade: FinalGrade) -> list[str]:
     return [first, f"Graded: {graded}.", f"Not graded yet: {pending}."]
 
 
+def marks_subject(course: Course) -> str:
+    """The subject of ``grader mail``'s feedback: how a forward of it is recognised too."""
+    return f"{course.title}: your marks and feedback"
+
+
 def build_messages(
     course: Course,
     grades: list[FinalGrade],
@@ -194,7 +199,7 @@ def build_messages(
     sender: str,
 ) -> list[Outgoing]:
     from_address = sender_address(sender)
-    subject = f"{course.title}: your marks and feedback"
+    subject = marks_subject(course)
     messages = []
     for grade in grades:
         if not grade.person.emails:

@@ -52,8 +52,11 @@ def parts_now(course: Course, out: Path, projects: Projects | None, request: Req
         most = {
             f.name: f.points for f in load_config(course.assignment_folder(component.id)).functions
         }
+        written = _written(course, out, request)
         return [
-            Part(
+            written[name]
+            if name in written
+            else Part(
                 name, None if current is None else current.functions.get(name), most.get(name, 0.0)
             )
             for name in request.parts
@@ -67,6 +70,20 @@ def parts_now(course: Course, out: Path, projects: Projects | None, request: Req
         criterion = projects.rubric.criterion(name)
         found.append(Part(name, marks.get(name), criterion.points if criterion else 0.0))
     return found
+
+
+def _written(course: Course, out: Path, request: Request) -> dict[str, Part]:
+    """The written answers of the request's assignment, with the student's marks."""
+    from grader.course import written_marks  # reads the assignment: instructor-only
+
+    component = course.component(request.component)
+    assert component is not None  # parts_now checked it
+    with CourseBook(out / BOOK_NAME) as book:
+        marks = {m.criterion: m.points for m in book.marks(request.student, component.id)}
+    return {
+        q.id: Part(q.id, marks.get(written_marks.criterion_of(q.id)), q.points)
+        for q in written_marks.questions(course, component)
+    }
 
 
 def decide(
@@ -119,24 +136,34 @@ def _apply(
     why = f"regrade request #{request.id}: {comment}"
     component = course.component(request.component)
     assert component is not None  # parts_now checked it
+    marked = dict(changed)  # rubric criteria and written answers: marks in the course's book
+    criteria = {name: name for name in changed}
     if component.kind == "auto":
-        row = graded_row(out, request)
-        if row is None:
+        from grader.course import written_marks  # reads the assignment: instructor-only
+
+        written = {q.id for q in written_marks.questions(course, component)}
+        marked = {n: v for n, v in changed.items() if n in written}
+        criteria = {n: written_marks.criterion_of(n) for n in marked}
+        scored = {n: v for n, v in changed.items() if n not in written}
+        row = graded_row(out, request) if scored else None
+        if scored and row is None:
             raise UserError(f"{request.student} has no grading of {component.id} to change")
-        for name, value in changed.items():
+        for name, value in scored.items():
+            assert row is not None  # checked above
             overrides.set_points(out, row, component.id, name, value, by=by, why=why)
-        return
+        if not marked:
+            return
     with CourseBook(out / BOOK_NAME) as book:
         marks = {m.criterion: m for m in book.marks(request.student, component.id)}
         changes = [
             MarkChange(
                 request.student,
                 component.id,
-                name,
+                criteria[name],
                 value,
-                marks[name].comment if name in marks else comment,
+                marks[criteria[name]].comment if criteria[name] in marks else comment,
             )
-            for name, value in changed.items()
+            for name, value in marked.items()
         ]
         book.set_marks(changes, by=by, source=f"regrade:#{request.id}", why=why)
 

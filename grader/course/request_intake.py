@@ -5,7 +5,7 @@ it is, the request stored in the gradebook (:mod:`grader.course.request_book`)."
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.headerregistry import Address
@@ -15,10 +15,14 @@ from grader.course.book import BOOK_NAME
 from grader.course.config import Course
 from grader.course.request_book import OPEN, OUTSIDE, Request, RequestBook
 from grader.course.request_reading import (
+    NOT_A_REQUEST,
     REQUEST,
     UNCLEAR,
+    Feedback,
     Reading,
+    feedback_forwarded,
     feedback_replied_to,
+    only_thanks,
     read_reply,
     referenced_ids,
 )
@@ -33,6 +37,9 @@ from grader.roster import Person, Roster
 ReplyTaker = Callable[[Parcel], tuple[str, str, str] | None]
 
 HAND_IN = "hand-in"  # a reply to the feedback that carries files: a hand-in as any other
+# A reply in a student's feedback thread from an address the roster does not give them.
+NOT_THEIRS = "not the roster's address"
+THANKS = "thanks"  # a reply that only thanks: nothing to answer
 
 
 @dataclass(frozen=True)
@@ -53,11 +60,20 @@ class Taken:
             )
         if self.verdict == HAND_IN:
             return f"{self.person.id}: a reply to the feedback carrying files: a hand-in"
+        if self.verdict == NOT_THEIRS:
+            return (
+                f"{self.person.id}: a reply to their feedback from {self.recipient.addr_spec},"
+                " not the roster's address: told to write from it"
+            )
+        if self.verdict == THANKS:
+            return (
+                f"{self.person.id}: a reply to the feedback that only thanks, not a regrade request"
+            )
         if self.verdict == REQUEST:
             return f"{self.person.id}: regrade request"
         if self.verdict == UNCLEAR:
             return f"{self.person.id}: a reply to the feedback asking a regrade of no named part"
-        return f"{self.person.id}: a reply to the feedback, not a regrade request"
+        return f"{self.person.id}: a reply to the feedback, not a regrade request: told how to ask"
 
 
 @dataclass(frozen=True)
@@ -68,7 +84,25 @@ class Reply:
     address: str  # the sender's
     sent_at: datetime
     facts: ReplyFacts
-    has_files: bool
+    has_files: bool  # files of its own: the feedback's pages a forward carries are not
+
+
+def carries_work(names: Iterable[str]) -> bool:
+    """Files of the student's own: the feedback's pages a forward or a reply carries back are
+    the course's, not new work."""
+    return any(not name.endswith("-feedback.html") for name in names)
+
+
+def _feedback(course: Course, out: Path, roster: Roster, reply: Reply) -> Feedback | None:
+    """The feedback mail a reply answers (its thread), or a forward quotes (its quoted
+    headers, from the student it was sent to)."""
+    facts = reply.facts
+    if facts.in_reply_to or facts.references:
+        return feedback_replied_to(out, referenced_ids(facts.in_reply_to, facts.references))
+    person = roster.by_email(reply.address.lower())
+    if not facts.forwarded or person is None or person.is_staff:
+        return None
+    return feedback_forwarded(course, out, person.id, facts.forwarded)
 
 
 def take_reply(
@@ -77,17 +111,25 @@ def take_reply(
     """What a reply to one of the course's feedback mails is; None when it answers no feedback
     mail or is not from the student the feedback went to (then it is mail as any other)."""
     facts = reply.facts
-    feedback = feedback_replied_to(out, referenced_ids(facts.in_reply_to, facts.references))
+    feedback = _feedback(course, out, roster, reply)
     if feedback is None:
         return None
     person = roster.by_email(reply.address.lower())
-    if person is None or person.is_staff or person.id.lower() != feedback.student.lower():
-        return None
+    if person is not None and person.is_staff:
+        return None  # a marker or the instructor in the thread: theirs to answer
+    if person is None or person.id.lower() != feedback.student.lower():
+        owner = roster.by_id(feedback.student)
+        if owner is None or reply.has_files:
+            return None  # mail as any other (a hand-in from an unknown address is refused)
+        # named as the sender wrote it, not as the roster does: it may not be the student
+        return Taken(NOT_THEIRS, owner, Address(addr_spec=reply.address.lower()))
     recipient = Address(display_name=person.name, addr_spec=reply.address.lower())
     if reply.has_files:
         return Taken(HAND_IN, person, recipient)
     words = facts.words[: COURSE.regrade_request_chars]
     reading = read_reply(course, out, projects, feedback, person.id, words)
+    if reading.verdict == NOT_A_REQUEST and only_thanks(words):
+        return Taken(THANKS, person, recipient, reading)
     if reading.verdict != REQUEST:
         return Taken(reading.verdict, person, recipient, reading)
     received = reply.sent_at.astimezone(UTC)
@@ -120,7 +162,7 @@ def collect_replies(course: Course, out: Path, projects: Projects | None) -> Rep
         if parcel.reply is None:
             return None
         sent = datetime.fromisoformat(parcel.sent_at)
-        has_files = bool(parcel.pieces or parcel.links)
+        has_files = carries_work(p.relpath for p in parcel.pieces) or bool(parcel.links)
         reply = Reply(parcel.identity, parcel.sender, sent, parcel.reply, has_files)
         taken = take_reply(course, out, projects, roster, reply)
         return None if taken is None else (taken.verdict, taken.person.id, taken.outcome())

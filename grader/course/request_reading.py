@@ -39,6 +39,41 @@ _DISPUTING = re.compile(
     r"credit|error|bug|passes|pass|correct\w*|right)\b",
     re.IGNORECASE,
 )
+# The same in German, Hinglish (Hindi in Latin letters) and Hindi. Devanagari's vowel signs are
+# not word characters to ``re``, so its words are matched without word boundaries.
+_ASKING_MORE = re.compile(
+    r"\b(neu\s+bewert\w*|nochmal\w*|noch\s+einmal|überprüf\w*|nachkorrig\w*|korrigier\w*|"
+    r"dobara|dubara|phir\s+se|fir\s+se|check\s+kar\w*|dekh\s+l\w*|jaanch\w*|jaanch|janch\w*)\b"
+    r"|दोबारा|दुबारा|फिर\s*से|पुनः|जाँच|जांच|चेक",
+    re.IGNORECASE,
+)
+_DISPUTING_MORE = re.compile(
+    r"\b(falsch\w*|punkte?|richtig\w*|fehler\w*|galat|galti|sahi|kaat\w*|kat\s+ga\w*|"
+    r"kam\s+marks?|number)\b|गलत|ग़लत|गलती|सही|अंक|नंबर|काट",
+    re.IGNORECASE,
+)
+# What a reply says when it only thanks: the one reply that needs no answer.
+_THANKS = re.compile(
+    r"^\W*(many\s+)?(thanks?|thank\s+you|thx|ty|danke(\s+schön)?|vielen\s+dank|ok(ay)?|"
+    r"got\s+it|dhanyavaa?d|shukriya|धन्यवाद|शुक्रिया)(\s+(a\s+lot|so\s+much|sir|ma'?am|"
+    r"professor|prof))*\W*$",
+    re.IGNORECASE,
+)
+
+
+def asks(text: str) -> bool:
+    """The words ask for a regrade (in English, German, Hindi or Hinglish)."""
+    return bool(_ASKING.search(text) or _ASKING_MORE.search(text))
+
+
+def disputes(text: str) -> bool:
+    """The words dispute a mark."""
+    return bool(_DISPUTING.search(text) or _DISPUTING_MORE.search(text))
+
+
+def only_thanks(text: str) -> bool:
+    """The reply only thanks (or says nothing): it asks nothing, so it is not answered."""
+    return not text.strip() or _THANKS.match(" ".join(text.split())) is not None
 
 
 @dataclass(frozen=True)
@@ -97,6 +132,52 @@ def feedback_replied_to(out: Path, referenced: Sequence[str]) -> Feedback | None
     return None
 
 
+_QUOTED_ID = re.compile(r"<([^<>@\s]+@[^<>\s]+)>")
+_QUOTED_SUBJECT = re.compile(r"^[\s>*]*(subject|betreff):\**\s*(.+?)\s*$", re.I | re.M)
+
+
+def feedback_forwarded(course: Course, out: Path, student: str, forwarded: str) -> Feedback | None:
+    """The feedback mail to ``student`` a forward quotes: the one whose Message-ID it quotes,
+    else the newest whose subject its quoted headers give; None when it quotes none of them."""
+    from grader.course.mail import marks_subject  # the subject of `grader mail`'s (not kept)
+
+    sent = book_reading.rows(
+        out / BOOK_NAME,
+        "mail_sent",
+        "SELECT digest, message_id FROM mail_sent WHERE student = ? ORDER BY sent_at DESC",
+        (student,),
+    )
+    quoted_ids = set(_QUOTED_ID.findall(forwarded))
+    by_id = [bare_id(mid) for _, mid in sent if bare_id(mid) in quoted_ids]
+    if by_id:
+        return feedback_replied_to(out, by_id)
+    subjects = {_bare_subject(m.group(2)) for m in _QUOTED_SUBJECT.finditer(forwarded)}
+    mailed = marks_subject(course)
+    by_subject = [
+        bare_id(mid)
+        for digest, mid in sent
+        if _bare_subject(_subject(out, digest) or mailed) in subjects
+    ]
+    return feedback_replied_to(out, by_subject)
+
+
+def _bare_subject(subject: str) -> str:
+    return re.sub(r"^((re|aw|fwd?|wg)\s*:\s*)+", "", " ".join(subject.split()), flags=re.I).lower()
+
+
+def _subject(out: Path, digest: str) -> str:
+    """The subject of a mail the watch sent ("" for one of ``grader mail``: not kept)."""
+    found = book_reading.rows(
+        out / BOOK_NAME,
+        "watch_outbox",
+        "SELECT message FROM watch_outbox WHERE digest = ?",
+        (digest,),
+    )
+    if not found:
+        return ""
+    return str(email.message_from_bytes(found[0][0], policy=email.policy.default)["Subject"] or "")
+
+
 def _components(out: Path, digest: str) -> list[str] | None:
     """The components a sent mail gave feedback on: [] none (a receipt), None all of them."""
     found = book_reading.rows(
@@ -116,9 +197,7 @@ def known_parts(
     course: Course, out: Path, projects: Projects | None, component: str, student: str
 ) -> dict[str, str]:
     """Every part of one component a student may name, by each way of naming it (lower case):
-    graded functions (auto-graded), criteria by id and title (projects).
-
-    Written answers (issue 39) become parts here when the course has them."""
+    graded functions and written answers (auto-graded), criteria by id and title (projects)."""
     found: dict[str, str] = {}
     kind = course.component(component)
     if kind is None:
@@ -134,6 +213,9 @@ def known_parts(
                 history = grades.history(student)
             names += list(history[-1].functions) if history else []
         found.update({name.lower(): name for name in names})
+        from grader.course import written_marks  # reads the assignment: instructor-only
+
+        found.update({q.id.lower(): q.id for q in written_marks.questions(course, kind)})
     elif projects is not None:
         for criterion in projects.rubric.criteria:
             found[criterion.id.lower()] = criterion.id
@@ -160,10 +242,10 @@ def read_reply(
         named = list(dict.fromkeys(named))
         if not named:
             continue
-        code_like = any("_" in part for part in named)
-        if _ASKING.search(text) or _DISPUTING.search(text) or code_like:
+        code_like = any("_" in part or "-" in part for part in named)  # a function's or id's
+        if asks(text) or disputes(text) or code_like:
             return Reading(REQUEST, feedback, component, tuple(named), tuple(every), closes)
-    verdict = UNCLEAR if _ASKING.search(text) else NOT_A_REQUEST
+    verdict = UNCLEAR if asks(text) or disputes(text) else NOT_A_REQUEST
     return Reading(verdict, feedback, components[0] if components else "", (), tuple(every), closes)
 
 

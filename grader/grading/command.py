@@ -140,9 +140,12 @@ def grade(
                 for row in graders.graded(todo):
                     book.record(run_id, row)
                     if questions:  # kept for marking in `grader serve`
-                        written_answers.record_submission(
+                        answers = written_answers.record_submission(
                             out, row.student, handed_in[row.student], row.sha256, questions
                         )
+                        for answer in answers:
+                            for said in ([answer.cut] if answer.cut else []) + list(answer.flags):
+                                _say(f"{row.student}: written answer {answer.question}: {said}")
                     progress.update(row)
             finally:
                 progress.close()

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from grader import engine, forbidden
 from grader.assignment import Assignment, AssignmentConfig, owned_cell_problems, written
+from grader.course import written_answers
 from grader.feedback import export
 from grader.feedback.lateness import course_lateness
 from grader.forbidden.runtime import with_runtime
@@ -268,6 +269,18 @@ class SubmissionGrading(engine.NoHooks):
         export.write_results_json(replace(graded, phases=phases.as_dict()), folder)
         return phases
 
+    def _written_notes(self, questions: Sequence[written.WrittenQuestion]) -> list[str]:
+        """Written answers cut for marking, or whose cells the student edited: said to them."""
+        if self.notebook is None:
+            return []
+        try:
+            notebook = self.notebook.read()
+        except engine.NotANotebook:  # the run already reported why
+            return []
+        return written_answers.notes_for_student(
+            written_answers.answers_of(notebook, self.submission.student, questions)
+        )
+
     def _warnings(self, run: engine.RunResult, found: Findings) -> list[str]:
         warnings = [f"Forbidden shortcut: {item}" for item in found.get(forbidden.NOTEBOOK, [])]
         warnings += [
@@ -282,6 +295,7 @@ class SubmissionGrading(engine.NoHooks):
         questions = written.questions_of(self.plan.config)
         if questions:
             warnings.append(written.not_marked_note(questions))
+            warnings += self._written_notes(questions)
         if run.output_truncated:
             warnings.append(
                 "Your notebook printed more than the grader keeps; the rest was dropped."

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from email.message import Message
+from html import unescape
 from html.parser import HTMLParser
 
 # The line each client puts above the quoted message.
@@ -126,19 +127,39 @@ class ReplyFacts:
     references: str  # space separated
     subject: str
     words: str  # the new text (quotes and signature left out)
+    forwarded: str = ""  # a forward's quoted message, its headers first ("" in a reply)
+
+
+# The line each client puts above a forwarded message (Gmail, Thunderbird, Apple Mail, Outlook,
+# and their German twins): a forward starts a new thread, so this is all that ties it to it.
+_FORWARD = re.compile(
+    r"^[\s>]*((-{2,}\s*)?(forwarded message|weitergeleitete nachricht|original message|"
+    r"ursprüngliche nachricht|begin forwarded message:|anfang der weitergeleiteten nachricht:)"
+    r"\s*(-{2,})?|_{10,}(?=\s*\n\s*\*?(from|von):))\s*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def _all_text(text: str, html: str) -> str:
+    """The whole body as text, quotes and all (a forward's quoted message is in a quote)."""
+    if text.strip():
+        return text.replace("\r\n", "\n")
+    lines = re.sub(r"(?i)<br\s*/?>|</(p|div|tr|li|blockquote)>", "\n", html)
+    return unescape(re.sub(r"<[^>]*>", "", lines))
 
 
 def reply_facts(headers: Message, text: str, html: str) -> ReplyFacts | None:
     """The thread headers (as the compat32 policy reads them) and own words of a message that
-    answers another; None otherwise."""
+    answers another, or forwards one (its quoted message in ``forwarded``); None otherwise."""
     in_reply_to = " ".join(str(headers.get("In-Reply-To", "")).split())
     references = " ".join(str(headers.get("References", "")).split())
-    if not in_reply_to and not references:
+    message_id = " ".join(str(headers.get("Message-ID", "")).split())
+    subject = str(headers.get("Subject", ""))
+    if in_reply_to or references:
+        return ReplyFacts(message_id, in_reply_to, references, subject, new_text(text, html))
+    body = _all_text(text, html)
+    marker = _FORWARD.search(body)
+    if marker is None:
         return None
-    return ReplyFacts(
-        " ".join(str(headers.get("Message-ID", "")).split()),
-        in_reply_to,
-        references,
-        str(headers.get("Subject", "")),
-        new_text(text, html),
-    )
+    own = new_text(body[: marker.start()])
+    return ReplyFacts(message_id, "", "", subject, own, body[marker.end() :].strip())

@@ -43,6 +43,10 @@ class WebLimits:
     # A regrade's time beyond its notebook's limit and its probe calls (see regrade_timeout):
     # starting the sandbox, scoring and writing.
     regrade_startup_s: float = 120.0
+    # Of one written answer shown at once: about four printed pages; a longer one is paged, so
+    # the page stays light whatever one answer holds.
+    answer_page_chars: int = 20_000
+    formula_chars: int = 500  # of one formula set as an image: longer TeX is shown as TeX
 
 
 WEB = WebLimits()
@@ -146,7 +150,10 @@ class WrittenLimits:
     """Written answers: the self-check reading them, and what the grader keeps for marking."""
 
     colab_wait_s: float = 10.0  # Colab hands the notebook to the kernel in well under a second
-    answer_chars: int = 20_000  # of one answer's text kept for marking: about four pages
+    # of one answer's text kept for marking: some 300 pages, far above any honest answer; a
+    # longer one is kept cut, and the marker's page and the student's feedback say where
+    answer_chars: int = 1_000_000
+    attachment_bytes: int = 4 * MiB  # of the images pasted into one answer (base64)
     output_bytes: int = 4 * MiB  # of one cell's saved outputs kept with an answer: a few figures
     shown_comments: int = 5  # most used comments listed per question
     busy_timeout_s: float = 30.0  # a writer waits this long for another's transaction

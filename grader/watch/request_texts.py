@@ -65,6 +65,27 @@ def unclear_request_text(parts: Sequence[str], course: str) -> str:
     )
 
 
+def not_understood_text(parts: Sequence[str], course: str) -> str:
+    named = ", ".join(parts) or "(none graded yet)"
+    return _sign(
+        "Your reply to the feedback was read, but it was not understood as a regrade request: "
+        "it names no part and asks for no regrade. To ask for one, reply to the feedback mail "
+        f'naming the part and why, e.g. "regrade {parts[0] if parts else "lstm_cell"}: my '
+        f'answer is right because ...". The parts you can name: {named}. For anything else, '
+        "write to the instructor.",
+        course,
+    )
+
+
+def not_the_roster_address_text(course: str) -> str:
+    return _sign(
+        "Your message was not taken: regrade requests are taken only from the address the "
+        "course has on its roster for you. Please reply to the feedback mail again from that "
+        "address. (Nothing about any grade is sent to other addresses.)",
+        course,
+    )
+
+
 def reply_hand_in_text(course: str) -> str:
     return _sign(
         "Your reply to the feedback carries files: it is taken as a new hand-in, "

@@ -2,7 +2,10 @@
 a regrade request is stored (its number is its row in ``regrade_requests``) and acknowledged in
 the student's thread, or told the window is closed; a reply that asks for a regrade without
 saying of what is told how to ask; a reply carrying new work is a hand-in as any other, and
-its receipt says so; anything else ("thanks!") is left alone.
+its receipt says so; a reply not understood is told how to ask; one from an address the roster
+does not give the student is told requests are taken from the roster's address (no grade in
+it); only a reply that just thanks is left alone. A forward of the feedback (a new thread) is
+taken as a reply to it.
 
 Answers (acknowledgements and the marker's decisions, whether the watch or ``grader collect``
 read the request) go out through the watch's outbox under a digest of the request and the kind
@@ -19,7 +22,15 @@ from pathlib import Path
 from grader.course.book import BOOK_NAME
 from grader.course.config import Course
 from grader.course.request_book import OUTSIDE, Request, RequestBook
-from grader.course.request_intake import HAND_IN, Reply, Taken, take_reply
+from grader.course.request_intake import (
+    HAND_IN,
+    NOT_THEIRS,
+    THANKS,
+    Reply,
+    Taken,
+    carries_work,
+    take_reply,
+)
 from grader.course.request_reading import NOT_A_REQUEST, REQUEST
 from grader.intake.received import Received
 from grader.watch import replies
@@ -45,9 +56,16 @@ def handle_reply(
             handled.replies.append(_reply(context, taken, thread, "reply-hand-in", text))
             handled.outcome += " (a reply to the feedback, taken as a hand-in)"
         return handled
-    if taken.verdict == REQUEST or taken.verdict == NOT_A_REQUEST:
-        return Handled(taken.outcome(), [], [])
-    assert taken.reading is not None  # unclear: it was read
+    if taken.verdict == REQUEST or taken.verdict == THANKS:
+        return Handled(taken.outcome(), [], [])  # a request is acknowledged from the book
+    if taken.verdict == NOT_THEIRS:
+        text = texts.not_the_roster_address_text(context.course.title)
+        return Handled(taken.outcome(), [], [_reply(context, taken, thread, "not-theirs", text)])
+    assert taken.reading is not None  # unclear or not a request: it was read
+    if taken.verdict == NOT_A_REQUEST:
+        text = texts.not_understood_text(taken.reading.known_parts, context.course.title)
+        answer = _reply(context, taken, thread, "not-understood", text)
+        return Handled(taken.outcome(), [], [answer])
     text = texts.unclear_request_text(taken.reading.known_parts, context.course.title)
     answer = _reply(context, taken, thread, "unclear", text)
     return Handled(taken.outcome() + ": asked which part", [], [answer])
@@ -57,7 +75,8 @@ def _take(received: Received, context: Context, out: Path) -> Taken | None:
     letter, facts = received.letter, received.reply
     if letter is None or facts is None:
         return None
-    reply = Reply(letter.identity, letter.address, letter.sent_at, facts, bool(letter.attachments))
+    files = carries_work(a.name for a in letter.attachments)
+    reply = Reply(letter.identity, letter.address, letter.sent_at, facts, files)
     return take_reply(context.course, out, context.projects, context.roster, reply)
 
 

@@ -95,7 +95,8 @@ def roster_digest(people: Sequence[Person]) -> str:
 
 def _cache(out: Path, pdf: Path, people: Sequence[Person]) -> Path:
     digest = hashlib.sha256(pdf.read_bytes()).hexdigest()[:24]
-    folder = out / ".serve-cache" / f"blind-report-{digest}-{roster_digest(people)}"
+    # v2: names inside tokens and without accents are painted over too (issue 52)
+    folder = out / ".serve-cache" / f"blind-report-v2-{digest}-{roster_digest(people)}"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

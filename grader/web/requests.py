@@ -4,14 +4,20 @@ for auto-graded parts the exact cases run again (the recorded seed) with the dia
 decision (accept with the new marks and a comment, or decline with the reason), which the watch
 mails in the student's thread. Also each student's audit trail, and all of it as CSV.
 
-Blind marking: where the course's switch says blind (:func:`blind`), a request is shown by its
-number only, never by the student's name or id, and its files are served under its number.
+Blind marking: where the request's component is blind (:func:`grader.course.blind.is_blind`,
+the one place that decides it), a request is shown by its number only, never by the student's
+name or id; what the student wrote, the feedback and the notebook reach the page redacted.
+
+Markers (``grader serve --add-marker``) see and decide the requests of the components they may
+mark (a component's ``markers`` in course.toml, else every marker); the instructor all of them.
 """
 
 from __future__ import annotations
 
 import email
 import email.policy
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import quote
 
@@ -21,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from grader.course import audit, book_reading, request_decision
+from grader.course import audit, blind, book_reading, request_decision
 from grader.course.audit_command import changes
 from grader.course.book import BOOK_NAME
 from grader.course.config import Course
@@ -29,16 +35,19 @@ from grader.course.request_book import Request as RegradeRequest
 from grader.course.request_book import RequestBook
 from grader.course.request_reading import bare_id
 from grader.errors import UserError
-from grader.web import request_rerun, studentfiles
+from grader.web import blind_reports, request_rerun, studentfiles
 from grader.web.dashboard import Dashboard
 from grader.web.file_pages import FILE_HEADERS
 from grader.web.inputs import BadRequest, Posted, comment, points
+from grader.web.security import Who
 
 
-def blind(course: Course) -> bool:
-    """Whether markers see who wrote what: the hook for the course's blind-marking switch
-    (issue 39); a course without the switch is not blind."""
-    return bool(getattr(course, "blind", False))
+def may_decide(course: Course, component_id: str, who: Who) -> bool:
+    """The instructor decides every request; a marker those of the components they may mark."""
+    if who.instructor:
+        return True
+    component = course.component(component_id)
+    return component is not None and (component.markers is None or who.name in component.markers)
 
 
 class RequestPages:
@@ -50,20 +59,36 @@ class RequestPages:
             found = book.find(number=request.path_params["number"])
         if found is None:
             raise HTTPException(404, "no such regrade request")
+        who = self.dash.who(request)
+        if not may_decide(self.dash.site.course(), found.component, who):
+            raise HTTPException(
+                403,
+                f"request #{found.id} is about {found.component}, which {who.name} does not mark",
+            )
         return found
+
+    def _redact(self, course: Course, wanted: RegradeRequest) -> Callable[[str], str] | None:
+        """What a page of ``wanted`` passes the student's words through: blind, their names out."""
+        if not blind.is_blind(course, wanted.component):
+            return None
+        return blind_reports.scrubber(course.roster().students)
 
     async def queue(self, request: Request) -> Response:
         course = self.dash.site.course()
+        who = self.dash.who(request)
         with RequestBook(self.dash.site.out / BOOK_NAME) as book:
-            requests = book.all()
-        names = {} if blind(course) else {p.id: p.name for p in course.roster().students}
+            requests = [r for r in book.all() if may_decide(course, r.component, who)]
+        hidden = {r.id for r in requests if blind.is_blind(course, r.component)}
+        names = {p.id: p.name for p in course.roster().students}
         return self.dash.render(
             request,
             "requests.html",
             course,
             requests=sorted(requests, key=lambda r: (r.state != "open", -r.id)),
-            names=names,
-            blind=blind(course),
+            names={
+                r.student: names.get(r.student, r.student) for r in requests if r.id not in hidden
+            },
+            hidden=hidden,
         )
 
     async def page(self, request: Request) -> Response:
@@ -73,7 +98,12 @@ class RequestPages:
         parts = await run_in_threadpool(
             request_decision.parts_now, course, out, self.dash.site.projects(), wanted
         )
-        asker = None if blind(course) else course.roster().by_id(wanted.student)
+        redact = self._redact(course, wanted)
+        asker = None if redact else course.roster().by_id(wanted.student)
+        if redact is not None:
+            wanted = replace(
+                wanted, message=redact(wanted.message), answer=redact(wanted.answer or "")
+            )
         return self.dash.render(
             request,
             "request.html",
@@ -82,7 +112,7 @@ class RequestPages:
             asker=asker,
             component=component,
             parts=parts,
-            feedback_text=_feedback_text(out, wanted),
+            feedback_text=(redact or str)(_feedback_text(out, wanted)),
             has_feedback_page=(out / wanted.component / wanted.student / "feedback.html").is_file(),
             has_notebook=self._notebook(wanted) is not None,
             rerun=request_rerun.results(out, wanted),
@@ -93,10 +123,19 @@ class RequestPages:
         return request_rerun.graded_notebook(self.dash.site.out, wanted)
 
     async def notebook(self, request: Request) -> Response:
-        path = self._notebook(self._request(request))
+        wanted = self._request(request)
+        path = self._notebook(wanted)
         if path is None:
             raise HTTPException(404, "no notebook for this request")
-        html = await run_in_threadpool(studentfiles.notebook_html, self.dash.site.out, path)
+        course = self.dash.site.course()
+        redact = self._redact(course, wanted)
+        html = await run_in_threadpool(
+            studentfiles.notebook_html,
+            self.dash.site.out,
+            path,
+            redact,
+            blind_reports.roster_digest(course.roster().students) if redact else "",
+        )
         return HTMLResponse(html, headers=FILE_HEADERS)
 
     async def feedback(self, request: Request) -> Response:
@@ -105,7 +144,13 @@ class RequestPages:
         page = studentfiles.inside(folder / "feedback.html", folder)
         if page is None:
             raise HTTPException(404, "no feedback page")
-        return FileResponse(page, media_type="text/html", headers=FILE_HEADERS)
+        redact = self._redact(self.dash.site.course(), wanted)
+        if redact is None:
+            return FileResponse(page, media_type="text/html", headers=FILE_HEADERS)
+        html = await run_in_threadpool(
+            lambda: redact(page.read_text(encoding="utf-8", errors="replace"))
+        )
+        return HTMLResponse(html, headers=FILE_HEADERS)
 
     async def rerun(self, request: Request) -> Response:
         wanted = self._request(request)

@@ -1,11 +1,12 @@
 """Who may do what on ``grader serve``: the instructor everything; a marker (``--add-marker``)
 only marking, in the blind views where blindness is on.
 
-A marker may open the markers' home page, mark projects and written answers, and see the files
-those pages show (a blind report's redacted pages, a blind notebook's redacted text). A marker
-may not see the class's grades or its students' pages, the regrade queue or its decisions, the
-audit trail, the reveal log, nor reveal a pseudonym: each of those answers 403 with a page that
-says so.
+A marker may open the markers' home page, mark projects and written answers, see the files
+those pages show (a blind report's redacted pages, a blind notebook's redacted text), and see
+and decide the regrade requests of the components they mark (the request pages check which:
+a component's ``markers`` in course.toml). A marker may not see the class's grades or its
+students' pages, the audit trail, the reveal log, nor reveal a pseudonym: each of those answers
+403 with a page that says so.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from starlette.responses import HTMLResponse
 from grader.web.security import Who, page_message
 
 # Path prefixes a marker's session may use (GET or POST).
-_MARKER_PREFIXES = ("/mark/", "/written/", "/files/report/", "/files/notebook/")
-_MARKER_PATHS = ("/", "/written", "/api/mark")
+_MARKER_PREFIXES = ("/mark/", "/written/", "/files/report/", "/files/notebook/", "/request/")
+_MARKER_PATHS = ("/", "/written", "/api/mark", "/requests")
 # Inside the marker's prefixes, what only the instructor may do (a blind report's PDF, names
 # and all, is refused by its page: only the page knows the component is blind).
 _INSTRUCTOR_SUFFIXES = ("/reveal",)
@@ -36,7 +37,7 @@ def refusal(request: Request, who: Who) -> HTMLResponse | None:
     return page_message(
         "Only the instructor can do that",
         f"You are logged in as the marker {who.name}. Markers mark projects and written "
-        "answers; the grades, the students' pages, regrade requests, the audit trail and "
+        "answers; the grades, the students' pages, the audit trail and "
         "revealing a blind pseudonym are the instructor's. Ask the instructor if you need it.",
         403,
     )

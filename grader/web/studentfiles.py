@@ -17,12 +17,15 @@ from pathlib import Path
 import nbformat
 from nbconvert import HTMLExporter
 
-from grader.limits import WEB
+from grader.limits import WEB, WRITTEN
 
 # Served with every student-made file: it may show itself, never run anything or load anything.
 SANDBOX_CSP = (
     "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:"
 )
+# Bumped when the redaction changes: a blind notebook rendered before is rendered afresh.
+_SCRUB_VERSION = 2
+_IMAGES = ("image/png", "image/jpeg", "image/gif", "image/webp")  # pasted images shown
 RENDER_DPI = 80  # report pages: readable beside the rubric, light to send
 # The look of a notebook shown to the marker (no script, no external resource).
 _NOTEBOOK_STYLE = (Path(__file__).parent / "templates" / "notebook.css").read_text()
@@ -50,13 +53,15 @@ def hand_in_file(checks: dict, key: str) -> Path | None:
 
 
 def _scrub_notebook(nb: nbformat.NotebookNode, scrub: Callable[[str], str]) -> None:
-    """Every text a cell shows passed through ``scrub``; the metadata (Colab's names the
-    owner's account) emptied, as it stays valid."""
+    """Every text a cell shows passed through ``scrub``, its pasted images' names too; the
+    metadata (Colab's names the owner's account) emptied, as it stays valid."""
     nb.metadata = nbformat.NotebookNode()
     for cell in nb.cells:
+        cell.attachments = _pasted_images(cell)
+        if not cell.attachments:
+            cell.pop("attachments")
         cell.source = scrub(cell.source)
         cell.metadata = nbformat.NotebookNode()
-        cell.pop("attachments", None)
         for output in cell.get("outputs", []):
             if "text" in output:
                 output.text = scrub(output.text)
@@ -70,6 +75,29 @@ def _scrub_notebook(nb: nbformat.NotebookNode, scrub: Callable[[str], str]) -> N
                     data[kind] = scrub(value)
                 elif not isinstance(value, str):  # JSON: its strings scrubbed, still JSON
                     data[kind] = json.loads(scrub(json.dumps(value)))
+
+
+def _pasted_images(cell: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A cell's pasted images (Jupyter's and Colab's attachments) renamed ``pasted-N`` in the
+    cell's text and its attachments alike (a name may carry the student's), within the byte
+    limit; other kinds (SVG, HTML) left out: an image shows, nothing runs."""
+    kept = nbformat.NotebookNode()
+    room = WRITTEN.attachment_bytes
+    attached = cell.get("attachments")
+    for number, (name, bundle) in enumerate(attached.items() if isinstance(attached, dict) else ()):
+        images = {
+            mime: "".join(data.split())
+            for mime, data in (bundle.items() if isinstance(bundle, dict) else ())
+            if mime in _IMAGES and isinstance(data, str)
+        }
+        size = sum(len(data) for data in images.values())
+        if images and size <= room:
+            room -= size
+            kept[f"pasted-{number + 1}"] = nbformat.NotebookNode(images)
+            cell.source = cell.source.replace(
+                f"attachment:{name}", f"attachment:pasted-{number + 1}"
+            )
+    return kept
 
 
 def _cache(out: Path, source: Path, kind: str) -> Path:
@@ -113,7 +141,7 @@ def notebook_html(
     With ``scrub`` (blind marking), every cell's text and text outputs pass through it first,
     and the notebook's metadata (Colab's, with the owner's account) is left out; ``scrub_key``
     names what it redacts (the roster's digest), so a roster edit renders afresh."""
-    kind = "notebook" if scrub is None else f"notebook-blind-{scrub_key}"
+    kind = "notebook" if scrub is None else f"notebook-blind-{_SCRUB_VERSION}-{scrub_key}"
     cached = _cache(out, notebook, kind) / "notebook.html"
     if cached.is_file():
         return cached.read_text(encoding="utf-8")

@@ -36,8 +36,12 @@ def graded(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
         nbformat.v4.new_output("display_data", data={"image/png": PNG, "text/plain": "<Figure>"})
     ]
     nbformat.write(released, answered)
+    edited = tmp / "chitra.ipynb"  # the answer cell's points raised by the student
+    written.answer_cells(released)["forget-one"].metadata["grader"]["written"]["points"] = 50
+    nbformat.write(released, edited)
     out = tmp / "out"
-    done = grade("--assignment", str(folder), "--out", str(out), str(answered), str(empty))
+    hand_ins = (str(answered), str(empty), str(edited))
+    done = grade("--assignment", str(folder), "--out", str(out), *hand_ins)
     return out, done
 
 
@@ -62,3 +66,16 @@ def test_the_score_says_written_answers_are_not_marked_yet(graded):
     assert results["output"].startswith(f"0 / {config.max_score:g} points.")
     feedback = (out / "asha" / "feedback.html").read_text()
     assert "Written answers not marked yet" in feedback
+
+
+def test_an_edited_answer_cell_is_flagged_in_the_output_and_the_feedback(graded):
+    out, done = graded
+    assert "chitra: written answer forget-one: points edited in the notebook (50)" in done.stderr
+    results = json.dumps(json.loads((out / "chitra" / "results.json").read_text()))
+    assert "Your written answer forget-one: points edited in the notebook" in results
+    with AnswerStore(out / "gradebook.sqlite") as store:
+        (answer,) = store.answers("forget-one", "chitra")
+    assert answer.text == ANSWER and answer.flags  # the answer shown, the edit on record
+    assert "points edited" not in json.dumps(
+        json.loads((out / "asha" / "results.json").read_text())
+    )

@@ -83,3 +83,21 @@ def apple_mail_reply(sender: str, feedback: EmailMessage, words: str) -> EmailMe
         subtype="html",
     )
     return _thread(mail, feedback)
+
+
+def gmail_forward(sender: str, feedback: EmailMessage, words: str) -> EmailMessage:
+    """A forward of the feedback as Gmail writes it: a new thread (no In-Reply-To), the words
+    on top, then "---------- Forwarded message ---------" and the quoted headers and text,
+    the feedback's pages attached again."""
+    header = (
+        f"---------- Forwarded message ---------\nFrom: {feedback['From']}\n"
+        f"Date: {feedback['Date']}\nSubject: {feedback['Subject']}\nTo: {feedback['To']}\n"
+    )
+    text = f"{words}\n\n{header}\n\n{_quoted_text(feedback)}"
+    pages = [
+        (str(part.get_filename()), part.get_payload(decode=True))
+        for part in feedback.iter_attachments()
+        if (part.get_filename() or "").endswith("-feedback.html")
+    ]
+    subject = "Fwd: " + str(feedback["Subject"])
+    return gmail(sender, datetime.now(UTC), subject, text, attachments=pages)

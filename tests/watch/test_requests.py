@@ -5,7 +5,6 @@ and the watch (or ``grader collect``) takes each reply for what it is."""
 
 from __future__ import annotations
 
-import shutil
 import signal
 import subprocess
 import sys
@@ -14,9 +13,10 @@ from pathlib import Path
 import pytest
 from course_kit import ROOT, make_course
 from imap_kit import Dovecot, needs_dovecot
-from reply_kit import apple_mail_reply, gmail_reply, outlook_reply
+from reply_kit import apple_mail_reply, gmail_forward, gmail_reply, outlook_reply
 from smtp_kit import Mailbox, make_certificate, start
 from watch_kit import NAMES, ROSTER, environment, notebook_hand_in, watch_command
+from written_kit import QUESTION, with_written_question
 
 from grader.course.request_book import OPEN, OUTSIDE, RequestBook
 from grader.gradebook import Gradebook
@@ -31,7 +31,7 @@ class Term:
 
     def __init__(self, base: Path, imap: Dovecot, smtp) -> None:
         made, _ = make_course(base, ROSTER)
-        shutil.copytree(ROOT / "assignments" / "lstm_gates", made.path.parent / "lstm_gates")
+        with_written_question(made.path.parent / "lstm_gates")  # a written part to name too
         self.course, self.imap, self.smtp = made.path, imap, smtp
         self.out = base / "graded"
         for student in NAMES:
@@ -302,3 +302,66 @@ def test_a_decision_in_the_browser_is_answered_in_the_thread_once_and_on_record(
 def _lstm_cell_points(term, student: str) -> float:
     with Gradebook(term.out / "lstm_gates" / "gradebook.sqlite") as book:
         return book.history(student)[-1].functions["lstm_cell"]
+
+
+def _one_answer(term, reply) -> str:
+    term.imap.deliver(reply.as_bytes())
+    done = term.once()
+    answers = term.answers_to(reply)
+    assert len(answers) == 1, done.stderr
+    term.once()  # and never a second one
+    assert len(term.answers_to(reply)) == 1
+    return _text(answers[0])
+
+
+def test_a_forwarded_feedback_mail_asking_a_regrade_is_answered_once(term) -> None:
+    before = len(term.requests())
+    forward = gmail_forward(ADDRESS["bhavin"], term.feedback["bhavin"], "please regrade problem 2")
+    text = _one_answer(term, forward)
+    assert "does not say of what" in text and "forget_gate" in text  # how to ask
+    assert len(term.requests()) == before  # not a hand-in either: no new grading
+    named = gmail_forward(
+        ADDRESS["bhavin"], term.feedback["bhavin"], "please regrade forget_gate, my sign is right"
+    )
+    text = _one_answer(term, named)
+    request = next(r for r in term.requests() if r.message_id == named["Message-ID"].strip())
+    assert request.parts == ("forget_gate",) and f"regrade request #{request.id}" in text
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        "कृपया प्रश्न 2 के अंक दोबारा जाँचें, मुझे लगता है उत्तर सही है।",  # Hindi
+        "Sir mere marks galat lag rahe hai, please dobara check kar lo.",  # Hinglish
+    ],
+)
+def test_a_reply_in_hindi_or_hinglish_is_answered(term, words) -> None:
+    reply = gmail_reply(ADDRESS["chitra"], term.feedback["chitra"], words)
+    text = _one_answer(term, reply)
+    assert "does not say of what" in text and "forget_gate" in text
+
+
+def test_a_reply_from_a_personal_address_is_told_to_use_the_rosters(term) -> None:
+    before = len(term.requests())
+    reply = gmail_reply(
+        "Asha Verma <asha.private@gmail.com>",
+        term.feedback["asha"],
+        "regrade lstm_cell: my cell passes the equation.",
+    )
+    text = _one_answer(term, reply)
+    answer = term.answers_to(reply)[0]
+    assert answer["To"].addresses[0].addr_spec == "asha.private@gmail.com"
+    assert "address the course has on its roster" in text
+    assert "Score" not in text and "lstm_cell" not in text  # no grade to another address
+    assert len(term.requests()) == before
+
+
+def test_an_apple_mail_reply_naming_a_written_part_is_a_request(term) -> None:
+    reply = apple_mail_reply(
+        ADDRESS["chitra"],
+        term.feedback["chitra"],
+        f"Please look at {QUESTION} again: I explained why f = 1 keeps the cell state.",
+    )
+    text = _one_answer(term, reply)
+    request = next(r for r in term.requests() if r.message_id == reply["Message-ID"].strip())
+    assert request.parts == (QUESTION,) and f"regrade request #{request.id}" in text

@@ -193,8 +193,6 @@ def test_a_marker_is_refused_what_is_the_instructors(course):
     for method, path in (
         ("GET", "/students"),
         ("GET", "/student/asha"),
-        ("GET", "/requests"),
-        ("POST", "/request/1/decide"),
         ("GET", "/audit/asha"),
         ("GET", "/audit.csv"),
         ("POST", f"/mark/project1/{key}/reveal"),

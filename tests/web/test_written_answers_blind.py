@@ -1,0 +1,207 @@
+"""The marker's pages of written answers as students really write them, in chromium, with the
+assignment blind (the course is not): names and ids inside tokens and accent-folded redacted
+in the text, the pasted image's name and the request's page; a 60,000-character answer reached
+whole through its parts, one over the cap with its "cut at" line; a pasted image shown as an
+image; an edited answer cell flagged. And regrade requests decided by the marker of their
+component, on record, and refused to a marker of another."""
+
+from __future__ import annotations
+
+import base64
+import subprocess
+import sys
+
+import pytest
+from answers_kit import END, LONG, PASTED, answers_course, leaks, png_bytes
+from web_kit import ROOT, TOKEN, serving
+from written_kit import QUESTION
+
+from grader.course.book import BOOK_NAME
+from grader.course.request_book import RequestBook
+from grader.limits import WEB, WRITTEN
+from grader.web.security import marker_token
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+PAGE = f"/written/lstm_gates/{QUESTION}"
+KIRAN = "kiran"  # marks lstm_gates (course.toml: markers = ["kiran"])
+
+
+def _request(out, student: str, component: str, parts: tuple[str, ...], message: str) -> int:
+    with RequestBook(out / BOOK_NAME) as book:
+        request, _ = book.add(
+            identity=f"{student}-{component}",
+            student=student,
+            component=component,
+            parts=parts,
+            message=message,
+            received_at="2026-11-20T10:00:00+00:00",
+            feedback_id="feedback@example.edu",
+            feedback_sent_at="2026-11-19T10:00:00+00:00",
+            window_closes="2026-12-19T10:00:00+00:00",
+            message_id="<asked@example.edu>",
+            refs="",
+            subject="Re: feedback",
+            recipient="chitra.rao@example.edu",
+            state="open",
+        )
+    return request.id
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory) -> dict:
+    base = tmp_path_factory.mktemp("written-blind-tokens")
+    toml, out = answers_course(base, WRITTEN.answer_chars)
+    ours = _request(
+        out,
+        "s1234567",
+        "lstm_gates",
+        (QUESTION,),
+        "Chitra Rao (s1234567) here, see chitra_rao_final.pdf: regrade forget-one please.",
+    )
+    theirs = _request(out, "EE21B017", "rnn_gradients", ("rnn_forward",), "regrade rnn_forward")
+    with serving(
+        toml.parent, out, "--add-marker", KIRAN, "--add-marker", "meera", log=base / "serve.log"
+    ) as url:
+        yield {"url": url, "out": out, "toml": toml, "ours": ours, "theirs": theirs}
+
+
+def _as(browser, url: str, token: str):
+    context = browser.new_context(viewport={"width": 1300, "height": 1000})
+    page = context.new_page()
+    page.goto(f"{url}/?token={token}")
+    return context, page
+
+
+def _everything(page) -> str:
+    """The page's markup, its text and every attribute of every element (alt, title, href)."""
+    attributes = page.evaluate(
+        "() => [...document.querySelectorAll('*')].flatMap(e => [...e.attributes]"
+        ".map(a => a.value)).join('\\n')"
+    )
+    return "\n".join([page.content(), page.inner_text("body"), page.title(), attributes])
+
+
+def test_a_blind_component_shows_no_name_or_id_inside_any_token(course, browser):
+    context, page = _as(browser, course["url"], marker_token(TOKEN, KIRAN))
+    try:
+        for path in ("/", "/written", "/requests", f"/request/{course['ours']}"):
+            page.goto(course["url"] + path)
+            assert leaks(_everything(page)) == [], path
+        page.goto(course["url"] + PAGE)
+        assert leaks(_everything(page)) == []
+        assert "[redacted]_gradients.png" in page.inner_text("body")
+        long = page.locator("article.answer", has_text="Part 1 of 3").locator("p.more a")
+        for link in [a.get_attribute("href") for a in long.all()]:  # its further parts
+            page.goto(course["url"] + link)
+            assert leaks(_everything(page)) == []
+    finally:
+        context.close()
+
+
+def test_a_pasted_image_reaches_the_marker_as_an_image(course, browser):
+    context, page = _as(browser, course["url"], marker_token(TOKEN, KIRAN))
+    try:
+        page.goto(course["url"] + PAGE)
+        image = page.locator("img.pasted")
+        assert image.count() == 1
+        assert image.evaluate("i => i.complete && i.naturalWidth") == 4  # decoded: an image
+        assert PASTED not in image.get_attribute("alt")
+        src = image.get_attribute("src")
+        assert src.startswith("data:image/png;base64,")
+        assert base64.b64decode(src.split(",", 1)[1]) == png_bytes()
+    finally:
+        context.close()
+
+
+def test_a_60000_character_answer_reaches_the_marker_whole(course, browser):
+    context, page = _as(browser, course["url"], TOKEN)
+    try:
+        page.goto(course["url"] + PAGE)
+        article = page.locator("article.answer", has_text="Part 1 of 3")
+        assert article.count() == 1
+        shown = article.locator(".text").inner_text()
+        links = [a.get_attribute("href") for a in article.locator("p.more a").all()]
+        for link in links:
+            page.goto(course["url"] + link)
+            shown += page.locator("article.answer .text").inner_text()
+        expected = LONG.replace("Zoe Angstrom (me21b099-final)", "[redacted] ([redacted]-final)")
+        # every character, in order (a part's page trims the blank at its edges)
+        assert "".join(shown.split()) == "".join(expected.split())
+        assert shown.rstrip().endswith(END) and len(links) == 2
+    finally:
+        context.close()
+
+
+def test_an_answer_over_the_cap_says_where_it_was_cut(course, browser):
+    context, page = _as(browser, course["url"], TOKEN)
+    try:
+        page.goto(course["url"] + PAGE)
+        cap = WRITTEN.answer_chars
+        said = f"cut at {cap:,} characters of {cap + 100:,}"
+        article = page.locator("article.answer", has_text=said)
+        assert article.count() == 1
+        parts = -(-cap // WEB.answer_page_chars)
+        assert f"Part 1 of {parts}" in article.inner_text()
+    finally:
+        context.close()
+
+
+def test_an_edited_answer_cell_is_flagged_with_the_answer_shown(course, browser):
+    context, page = _as(browser, course["url"], TOKEN)
+    try:
+        page.goto(course["url"] + PAGE)
+        article = page.locator("article.answer", has_text="Gates multiply.")
+        assert "points edited in the notebook" in article.locator("ul.flags").inner_text()
+    finally:
+        context.close()
+
+
+def test_the_assignments_blind_switch_hides_the_student_on_the_request_page(course, browser):
+    context, page = _as(browser, course["url"], TOKEN)  # even the instructor's page is blind
+    try:
+        page.goto(f"{course['url']}/requests")
+        ours, theirs = (page.locator(f"#request-{course[k]}") for k in ("ours", "theirs"))
+        assert leaks(ours.inner_html()) == [] and "(blind marking)" in ours.inner_text()
+        assert "Bhavin Shah" in theirs.inner_text()  # rnn_gradients is not blind
+        page.goto(f"{course['url']}/request/{course['ours']}")
+        assert "Student hidden" in page.inner_text("body")
+        assert "regrade forget-one please" in page.inner_text("#message")
+        assert leaks(_everything(page)) == []
+    finally:
+        context.close()
+
+
+def test_the_marker_of_a_component_decides_its_request_on_record(course, browser):
+    context, page = _as(browser, course["url"], marker_token(TOKEN, KIRAN))
+    try:
+        page.goto(f"{course['url']}/requests")
+        listed = page.locator("#requests tr[id^=request-]").all_inner_texts()
+        assert len(listed) == 1 and "lstm_gates" in listed[0]  # not the other marker's
+        page.goto(f"{course['url']}/request/{course['ours']}")
+        page.fill(f"input[name=points-{QUESTION}]", "2")
+        page.fill("textarea[name=comment]", "Right: f = 1 keeps the cell state.")
+        page.click("#accept")
+        assert "accepted" in page.inner_text("#state")
+        assert f"by {KIRAN}" in page.inner_text("#decision")
+        refused = context.request.get(f"{course['url']}/request/{course['theirs']}")
+        assert refused.status == 403
+        page.goto(f"{course['url']}/request/{course['ours']}")
+        csrf = page.locator("input[name=csrf]").first.get_attribute("value")
+        posted = context.request.post(
+            f"{course['url']}/request/{course['theirs']}/decide",
+            form={"csrf": csrf, "decision": "decline", "comment": "no"},
+            headers={"Origin": course["url"]},
+        )
+        assert posted.status == 403 and "does not mark" in posted.text()
+    finally:
+        context.close()
+    with RequestBook(course["out"] / BOOK_NAME) as book:
+        assert book.find(number=course["theirs"]).state == "open"
+    trail = subprocess.run(
+        [sys.executable, "-m", "grader.cli", "audit", "s1234567", "--course", str(course["toml"]),
+         "--out", str(course["out"])],
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
+    )  # fmt: skip
+    assert f"by {KIRAN} (regrade)" in trail.stdout, trail.stdout + trail.stderr
+    assert QUESTION in trail.stdout
