@@ -2,7 +2,8 @@
 a regrade request is stored (its number is its row in ``regrade_requests``) and acknowledged in
 the student's thread, or told the window is closed; a reply that asks for a regrade without
 saying of what is told how to ask; a reply carrying new work is a hand-in as any other, and
-its receipt says so; anything else ("thanks!") is left alone.
+its one reply (the graded notebook's, or the receipt) says so in its first line; anything
+else ("thanks!") is left alone.
 
 Answers (acknowledgements and the marker's decisions, whether the watch or ``grader collect``
 read the request) go out through the watch's outbox under a digest of the request and the kind
@@ -27,7 +28,7 @@ from grader.watch import request_texts as texts
 from grader.watch.handins import Context, Handled, is_automatic
 from grader.watch.replies import Thread
 
-Handler = Callable[[str, Received, Context], Handled]
+Handler = Callable[[str, Received, Context, str], Handled]  # key, message, context, note
 
 
 def handle_reply(
@@ -36,18 +37,16 @@ def handle_reply(
     """A message as the watch takes it: a regrade request, or ``handle``'s hand-in or else."""
     taken = None if is_automatic(received) else _take(received, context, out)
     if taken is None:
-        return handle(key, received, context)
-    thread = Thread.of(key, received)
+        return handle(key, received, context, "")
     if taken.verdict == HAND_IN:
-        handled = handle(key, received, context)
+        handled = handle(key, received, context, texts.reply_hand_in_note())
         if handled.jobs or handled.replies:
-            text = texts.reply_hand_in_text(context.course.title)
-            handled.replies.append(_reply(context, taken, thread, "reply-hand-in", text))
             handled.outcome += " (a reply to the feedback, taken as a hand-in)"
         return handled
     if taken.verdict == REQUEST or taken.verdict == NOT_A_REQUEST:
         return Handled(taken.outcome(), [], [])
     assert taken.reading is not None  # unclear: it was read
+    thread = Thread.of(key, received)
     text = texts.unclear_request_text(taken.reading.known_parts, context.course.title)
     answer = _reply(context, taken, thread, "unclear", text)
     return Handled(taken.outcome() + ": asked which part", [], [answer])

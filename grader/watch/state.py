@@ -33,7 +33,8 @@ CREATE TABLE IF NOT EXISTS watch_jobs (
     submitted_at TEXT NOT NULL,
     not_before TEXT NOT NULL,       -- UTC; later than now when over the hourly cap
     status TEXT NOT NULL,           -- queued | graded | superseded | failed
-    graded_at TEXT
+    graded_at TEXT,
+    note TEXT NOT NULL DEFAULT ''   -- the first line of its reply (a reply taken as a hand-in)
 );
 CREATE INDEX IF NOT EXISTS watch_jobs_by_student ON watch_jobs (student, assignment, status);
 CREATE TABLE IF NOT EXISTS watch_outbox (
@@ -71,6 +72,7 @@ class Job:
     notebook_name: str
     notebook: bytes
     submitted_at: str
+    note: str = ""  # the first line of its reply
 
 
 class WatchBook:
@@ -80,6 +82,9 @@ class WatchBook:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = open_database(path)
         self.db.executescript(SCHEMA)
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(watch_jobs)")}
+        if "note" not in columns:  # a gradebook of a watch before the note
+            self.db.execute("ALTER TABLE watch_jobs ADD COLUMN note TEXT NOT NULL DEFAULT ''")
         self.fetched = FetchedLog(self.db)
         self.db.commit()
 
@@ -125,9 +130,9 @@ class WatchBook:
             for job in jobs:
                 self.db.execute(
                     "INSERT INTO watch_jobs (message_key, student, address, assignment, "
-                    "notebook_name, notebook, submitted_at, not_before, status) "
+                    "notebook_name, notebook, submitted_at, not_before, note, status) "
                     "VALUES (:message_key, :student, :address, :assignment, :notebook_name, "
-                    ":notebook, :submitted_at, :not_before, 'queued')",
+                    ":notebook, :submitted_at, :not_before, :note, 'queued')",
                     job,
                 )
             self._queue(replies)
@@ -170,7 +175,7 @@ class WatchBook:
             )
         rows = self.db.execute(
             "SELECT id, message_key, student, address, assignment, notebook_name, notebook, "
-            "submitted_at FROM watch_jobs WHERE status = 'queued' AND not_before <= ? "
+            "submitted_at, note FROM watch_jobs WHERE status = 'queued' AND not_before <= ? "
             "ORDER BY id",
             (stamp(),),
         )

@@ -169,7 +169,9 @@ def test_a_reply_asking_without_naming_a_part_is_told_how(term) -> None:
     assert "does not say of what" in _text(answer) and "lstm_cell" in _text(answer)
 
 
-def test_a_reply_carrying_a_notebook_is_a_hand_in_and_its_receipt_says_so(term) -> None:
+def test_a_reply_carrying_a_notebook_gets_one_reply_its_graded_one_saying_so(term) -> None:
+    """One message in, one reply out: the note that a reply carrying files is a new hand-in
+    is the first line of the graded reply, never a mail of its own."""
     notebook = (ROOT / "examples" / "lstm_gates" / "asha.ipynb").read_bytes()
     reply = gmail_reply(
         ADDRESS["asha"],
@@ -181,10 +183,16 @@ def test_a_reply_carrying_a_notebook_is_a_hand_in_and_its_receipt_says_so(term) 
     before = len(term.requests())
     done = term.once()
     assert len(term.requests()) == before
-    answers = term.answers_to(reply)
-    texts = [_text(a) for a in answers]
-    assert any("taken as a new hand-in" in t for t in texts), done.stderr
-    assert any("Score:" in t for t in texts), done.stderr
+    (answer,) = term.answers_to(reply)
+    text = _text(answer)
+    assert text.splitlines()[0].startswith(
+        "Your reply to the feedback carries files: it is taken as a new hand-in"
+    ), done.stderr
+    assert "Score:" in text and "lstm_gates-feedback.html" in {
+        part.get_filename() for part in answer.iter_attachments()
+    }
+    term.once()
+    assert len(term.answers_to(reply)) == 1
 
 
 def test_collect_lists_a_request_and_the_watch_acknowledges_it(term, tmp_path) -> None:
