@@ -237,7 +237,7 @@ def test_a_decision_in_the_browser_is_answered_in_the_thread_once_and_on_record(
     term, tmp_path
 ) -> None:
     playwright_api = pytest.importorskip("playwright.sync_api")
-    from web_kit import CHROMIUM, CHROMIUM_ARGS, TOKEN, serving
+    from web_kit import CHROMIUM, CHROMIUM_ARGS, log_in, serving
 
     asked = gmail_reply(
         ADDRESS["bhavin"],
@@ -255,7 +255,7 @@ def test_a_decision_in_the_browser_is_answered_in_the_thread_once_and_on_record(
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_context().new_page()
         page.set_default_timeout(600_000)  # the re-run grades a notebook in the sandbox
-        page.goto(f"{url}/?token={TOKEN}")
+        log_in(page, url)
         page.goto(f"{url}/requests")
         page.click(f"#request-{request.id} a")
         assert "my cell passes the equation" in page.inner_text("#message")

@@ -265,12 +265,14 @@ def served_overview(course: Path) -> str:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+    dashboard = urllib.request.Request(
+        f"http://127.0.0.1:{port}/", headers={"Authorization": f"token {token}"}
+    )
     try:
         deadline = time.monotonic() + 120
         while True:
             try:
-                with opener.open(f"http://127.0.0.1:{port}/?token={token}", timeout=30) as page:
+                with urllib.request.urlopen(dashboard, timeout=30) as page:
                     return page.read().decode()
             except OSError:
                 assert server.poll() is None and time.monotonic() < deadline
