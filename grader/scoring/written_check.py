@@ -8,7 +8,14 @@ hands it over; Jupyter's saved file is read (its path is in ``JPY_SESSION_NAME``
 import json
 import os
 
-_EMPTY = ("", "YOUR ANSWER HERE", "# YOUR ANSWER HERE")
+# as the release left them (nbgrader's code answer cells: its own stub); the notebook runs
+# this module alone, so the stubs are written out here
+_EMPTY = (
+    "",
+    "YOUR ANSWER HERE",
+    "# YOUR ANSWER HERE",
+    "# YOUR CODE HERE\nraise NotImplementedError()",
+)
 
 
 def _notebook_cells(namespace, wait_s):

@@ -1,0 +1,71 @@
+"""nbgrader's own example, ``ps1/problem1`` (from the pinned nbgrader wheel), as an nbgrader
+instructor brings it: ``grader assign --from-nbgrader``, the cases written from its tests, the
+release, and ``grader grade`` (in the sandbox) of nbgrader's own solution notebook, which must
+score full marks: ``squares(n)`` returns a Python list, one value, as the solution's list is."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbgrader_examples import nbgrader_ps1
+from written_kit import grade
+
+from grader import assignment as assign
+from grader import cli
+from grader.assignment import written
+
+# make_cases as an instructor writes them from nbgrader's asserts (squares(1), ..., (11)).
+CASE = '    n = int(rng.integers(1, 12))\n    return Case(f"n = {n}", (n,))'
+
+
+@pytest.fixture(scope="module")
+def problem1(tmp_path_factory) -> tuple[Path, Path]:
+    """(the assignment folder made from problem1, nbgrader's solution notebook)."""
+    base = tmp_path_factory.mktemp("nbgrader-problem1")
+    ps1 = nbgrader_ps1(base)
+    folder = base / "problem1"
+    code = cli.main(
+        ["assign", "--from-nbgrader", str(ps1 / "problem1.ipynb"), "--out", str(folder)]
+    )
+    assert code == 0
+    grading = folder / "grading.py"
+    cases = re.sub(
+        r'    raise NotImplementedError\("write the cases of \w+ in grading.py"\)',
+        CASE,
+        grading.read_text(),
+    )
+    grading.write_text(cases)
+    return folder, ps1 / "problem1.ipynb"
+
+
+def test_a_metadata_only_code_answer_is_released_as_nbgrader_releases_it(problem1, tmp_path):
+    """Part D (``sum_of_squares_application``): a code cell nbgrader marks by its metadata
+    alone (no BEGIN SOLUTION), released by nbgrader as its code stub."""
+    folder, _ = problem1
+    released = nbformat.read(assign.release(folder, tmp_path / "release"), as_version=4)
+    answers = written.answer_cells(released)
+    part_d = answers["sum_of_squares_application"]
+    assert part_d.cell_type == "code"
+    assert part_d.source == "# YOUR CODE HERE\nraise NotImplementedError()"
+    assert "pyramidal_number" not in json.dumps(released)  # the model answer stays behind
+    assert answers["sum_of_squares_equation"].source == "YOUR ANSWER HERE"  # markdown, as nbgrader
+    assert written.is_unanswered(part_d.source)
+
+
+def test_nbgrader_s_own_solution_scores_full_marks(problem1, tmp_path):
+    folder, solution = problem1
+    student = tmp_path / "nbgrader.ipynb"
+    shutil.copy(solution, student)
+    out = tmp_path / "graded"
+    grade("--assignment", str(folder), "--out", str(out), str(student))
+    results = json.loads((out / "nbgrader" / "results.json").read_text())
+    tests = {t["name"]: t for t in results["tests"]}
+    squares = [t for name, t in tests.items() if name.startswith("squares")]
+    assert squares and all(t["score"] == t["max_score"] for t in squares), squares
+    assert all("expected a tuple" not in t.get("output", "") for t in tests.values())
+    assert results["score"] == 3, json.dumps(results, indent=1)[:3000]
