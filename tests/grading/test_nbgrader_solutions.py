@@ -18,6 +18,7 @@ from written_kit import grade
 from grader import assignment as assign
 from grader import cli
 from grader.assignment import written
+from grader.scoring.written_check import written_report
 
 # make_cases as an instructor writes them from nbgrader's asserts (squares(1), ..., (11)).
 CASE = '    n = int(rng.integers(1, 12))\n    return Case(f"n = {n}", (n,))'
@@ -43,11 +44,14 @@ def problem1(tmp_path_factory) -> tuple[Path, Path]:
     return folder, ps1 / "problem1.ipynb"
 
 
-def test_a_metadata_only_code_answer_is_released_as_nbgrader_releases_it(problem1, tmp_path):
+def test_a_metadata_only_code_answer_is_released_as_nbgrader_releases_it(
+    problem1, tmp_path, monkeypatch
+):
     """Part D (``sum_of_squares_application``): a code cell nbgrader marks by its metadata
     alone (no BEGIN SOLUTION), released by nbgrader as its code stub."""
     folder, _ = problem1
-    released = nbformat.read(assign.release(folder, tmp_path / "release"), as_version=4)
+    released_path = assign.release(folder, tmp_path / "release")
+    released = nbformat.read(released_path, as_version=4)
     answers = written.answer_cells(released)
     part_d = answers["sum_of_squares_application"]
     assert part_d.cell_type == "code"
@@ -55,6 +59,9 @@ def test_a_metadata_only_code_answer_is_released_as_nbgrader_releases_it(problem
     assert "pyramidal_number" not in json.dumps(released)  # the model answer stays behind
     assert answers["sum_of_squares_equation"].source == "YOUR ANSWER HERE"  # markdown, as nbgrader
     assert written.is_unanswered(part_d.source)
+    monkeypatch.setenv("JPY_SESSION_NAME", str(released_path))  # the self-check reads the file
+    said = " ".join(written_report({}, list(answers), 0))
+    assert "Still empty: " in said and "sum_of_squares_application" in said
 
 
 def test_nbgrader_s_own_solution_scores_full_marks(problem1, tmp_path):
