@@ -22,26 +22,38 @@ from grader.scoring.written_check import written_report
 
 # make_cases as an instructor writes them from nbgrader's asserts (squares(1), ..., (11)).
 CASE = '    n = int(rng.integers(1, 12))\n    return Case(f"n = {n}", (n,))'
+UNWRITTEN = re.compile(r'    raise NotImplementedError\("write the cases of \w+ in grading.py"\)')
 
 
 @pytest.fixture(scope="module")
-def problem1(tmp_path_factory) -> tuple[Path, Path]:
-    """(the assignment folder made from problem1, nbgrader's solution notebook)."""
-    base = tmp_path_factory.mktemp("nbgrader-problem1")
-    ps1 = nbgrader_ps1(base)
-    folder = base / "problem1"
+def ps1(tmp_path_factory) -> Path:
+    return nbgrader_ps1(tmp_path_factory.mktemp("nbgrader"))
+
+
+@pytest.fixture(scope="module")
+def problem1(ps1, tmp_path_factory) -> tuple[Path, Path]:
+    """(the assignment folder made from problem1, its cases written; nbgrader's solution)."""
+    folder = tmp_path_factory.mktemp("nbgrader-problem1") / "problem1"
     code = cli.main(
         ["assign", "--from-nbgrader", str(ps1 / "problem1.ipynb"), "--out", str(folder)]
     )
     assert code == 0
     grading = folder / "grading.py"
-    cases = re.sub(
-        r'    raise NotImplementedError\("write the cases of \w+ in grading.py"\)',
-        CASE,
-        grading.read_text(),
-    )
-    grading.write_text(cases)
+    grading.write_text(UNWRITTEN.sub(CASE, grading.read_text()))
     return folder, ps1 / "problem1.ipynb"
+
+
+def test_a_release_before_the_cases_are_written_says_so_in_one_line(ps1, tmp_path, capsys):
+    folder = tmp_path / "problem1"
+    assert (
+        cli.main(["assign", "--from-nbgrader", str(ps1 / "problem1.ipynb"), "--out", str(folder)])
+        == 0
+    )
+    capsys.readouterr()
+    assert cli.main(["assign", str(folder), "--out", str(tmp_path / "release")]) == 2
+    said = capsys.readouterr().err
+    assert "make_cases('squares', ...) is not written yet" in said and "Traceback" not in said
+    assert len(said.strip().splitlines()) == 1
 
 
 def test_a_metadata_only_code_answer_is_released_as_nbgrader_releases_it(
