@@ -299,9 +299,17 @@ def _headers_identity(message: Message, raw: bytes) -> str:
     content = hashlib.sha256()
     for name in ("From", "Date", "Subject"):
         content.update(str(message.get(name, "") or "").encode("utf-8", "replace") + b"\0")
-    body = re.split(rb"\r?\n\r?\n", raw, maxsplit=1)[1:] or [b""]
-    content.update(b"\n".join(line.rstrip() for line in body[0].splitlines()).rstrip())
+    content.update(body_digest(raw))
     return f"{MESSAGE_ID}{found}:{content.hexdigest()}"
+
+
+def body_digest(raw: bytes) -> bytes:
+    """The digest of a message's body as written, line ends and trailing spaces aside: the
+    same in every mailbox that holds the message (each adds headers of its own), different
+    for a copy cut short or a body rewritten under the same Message-ID."""
+    body = re.split(rb"\r?\n\r?\n", raw, maxsplit=1)[1:] or [b""]
+    lines = b"\n".join(line.rstrip() for line in body[0].splitlines()).rstrip()
+    return hashlib.sha256(lines).digest()
 
 
 def shared_message_id(identity: str) -> str:

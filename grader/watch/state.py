@@ -12,6 +12,7 @@ from pathlib import Path
 
 from grader.database import open_database
 from grader.intake.imap import FetchedLog, MailboxUrl
+from grader.intake.mail import body_digest
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS watch_messages (
@@ -93,7 +94,9 @@ class WatchBook:
 
     def store(self, url: MailboxUrl, uidvalidity: int, uid: int, raw: bytes) -> bool:
         """Keep one fetched message and note its UID, together; False if it was stored before
-        (the same Message-ID from another folder, or the same UID)."""
+        (the same UID, or the same message from another folder: its Message-ID and body). A
+        message that shares a Message-ID with another but differs (a form that writes one
+        Message-ID on every hand-in) is a message of its own."""
         key = f"{url};UIDVALIDITY={uidvalidity};UID={uid}"
         with self.db:
             self.fetched.record(url, uidvalidity, uid, raw)
@@ -101,13 +104,13 @@ class WatchBook:
                 "SELECT message_id FROM imap_fetched WHERE mailbox=? AND uidvalidity=? AND uid=?",
                 (str(url), uidvalidity, uid),
             ).fetchone()[0]
-            if (
-                mid
-                and self.db.execute(
-                    "SELECT 1 FROM watch_messages WHERE message_id = ?", (mid,)
-                ).fetchone()
-            ):
-                return False
+            if mid:
+                same_id = self.db.execute(
+                    "SELECT raw FROM watch_messages WHERE message_id = ?", (mid,)
+                )
+                body = body_digest(raw)
+                if any(body_digest(stored) == body for (stored,) in same_id):
+                    return False
             cursor = self.db.execute(
                 "INSERT OR IGNORE INTO watch_messages (key, message_id, raw, fetched_at) "
                 "VALUES (?, ?, ?, ?)",
