@@ -74,6 +74,7 @@ class Summary:
     # (source, staff, date, subject, student): staff's mail placed for the student it names
     relayed: list[tuple[str, str, str, str, str]] = field(default_factory=list)
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (copy, the item it copies)
+    copy_ids: dict[str, str] = field(default_factory=dict)  # copy -> its Message-ID, if any
     # (source, Message-ID, the first item with it): same Message-ID, different content
     same_id: list[tuple[str, str, str]] = field(default_factory=list)
     fetched: int = 0
@@ -261,7 +262,12 @@ def _write_copies(out: Path, summary: Summary) -> None:
     (read on its own: its outcome is in the other lists)."""
     summary.copies_csv = out / COPIES_CSV
     folded = [
-        (source, "", into, "an identical copy: counted once, as the item it was folded into")
+        (
+            source,
+            summary.copy_ids.get(source, ""),
+            into,
+            "an identical copy: counted once, as the item it was folded into",
+        )
         for source, into in summary.duplicates
     ]
     differing = [

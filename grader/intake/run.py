@@ -74,11 +74,12 @@ def _read_all(
     def is_copy(source: str, identity: str) -> bool:
         """An identical copy of an item read before (folded into it); an item that only shares
         its Message-ID with one is listed as such and read as a message of its own."""
+        shared = shared_message_id(identity)
         if identity and identity in first_of:
             summary.duplicates.append((source, first_of[identity]))
+            summary.copy_ids[source] = shared
             return True
         first_of.setdefault(identity, source)
-        shared = shared_message_id(identity)
         if shared and shared in first_with_id:
             summary.same_id.append((source, shared, first_with_id[shared]))
         elif shared:
