@@ -12,8 +12,9 @@ In ``source.ipynb`` a markdown or code cell is a written answer when its metadat
             {"points": 1, "words": "and grows without bound when > 1"}]}}}
 
 The cell holds the instructor's model answer; the question is the text above it. The release
-carries the cell emptied (markdown: "YOUR ANSWER HERE", code: "# YOUR ANSWER HERE") with only
-the id and points in its metadata, so the grader finds the student's answer again.
+carries the cell emptied (markdown: "YOUR ANSWER HERE", code: "# YOUR ANSWER HERE"; an nbgrader
+code answer cell as nbgrader releases it, "# YOUR CODE HERE" / "raise NotImplementedError()")
+with only the id and points in its metadata, so the grader finds the student's answer again.
 
 nbgrader's metadata is read as it is: a cell with ``nbgrader.grade`` and ``nbgrader.solution``
 both true (a "manually graded answer") is a written answer named by ``grade_id``, worth
@@ -39,6 +40,9 @@ from grader.errors import UserError
 
 ANSWER_STUB = "YOUR ANSWER HERE"
 CODE_STUB = "# " + ANSWER_STUB
+# What nbgrader releases in a code answer cell it marks by metadata (its ClearSolutions'
+# code_stub): an nbgrader source's students get what nbgrader would have given them.
+NBGRADER_CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 _ID = re.compile(r"[A-Za-z0-9_-]+")
 _KEYS = ("id", "points", "about", "scheme")
 
@@ -66,6 +70,14 @@ class WrittenQuestion:
     task: bool = False
     about: tuple[str, ...] = ()
     scheme: tuple[Criterion, ...] = ()
+    nbgrader: bool = False  # marked by nbgrader's metadata: released as nbgrader releases it
+
+    @property
+    def stub(self) -> str:
+        """What the released answer cell holds."""
+        if self.kind != "code":
+            return ANSWER_STUB
+        return NBGRADER_CODE_STUB if self.nbgrader else CODE_STUB
 
     @property
     def answer_cell_id(self) -> str:
@@ -158,6 +170,7 @@ def _from_nbgrader(cell, index, cells, where) -> WrittenQuestion:
         kind="markdown" if task else cell.cell_type,
         question=cell.source.strip() if task else _question_above(cells, index),
         task=task,
+        nbgrader=True,
     )
 
 
@@ -205,7 +218,7 @@ def released_cells(
             "cell_type": question.kind,
             "id": question.answer_cell_id,
             "metadata": {"grader": {"written": {"id": question.id, "points": question.points}}},
-            "source": CODE_STUB if question.kind == "code" else ANSWER_STUB,
+            "source": question.stub,
         }
     )
     if question.kind == "code":
@@ -230,7 +243,7 @@ def answer_cells(notebook: nbformat.NotebookNode) -> dict[str, nbformat.Notebook
 
 def is_unanswered(text: str) -> bool:
     """The answer is still what the release carried, or blank."""
-    return text.strip() in ("", ANSWER_STUB, CODE_STUB)
+    return text.strip() in ("", ANSWER_STUB, CODE_STUB, NBGRADER_CODE_STUB)
 
 
 def questions_of(config: AssignmentConfig) -> tuple[WrittenQuestion, ...]:

@@ -27,6 +27,7 @@ UNATTRIBUTED_CSV = "UNATTRIBUTED.csv"
 NO_HANDIN_CSV = "NO_HANDIN.csv"
 RELAYED_CSV = "RELAYED.csv"  # students' hand-ins staff sent in their own mail: to confirm
 INDEX_CSV = "index.csv"
+COPIES_CSV = "COPIES.csv"  # identical copies folded, and messages sharing a Message-ID
 MERGED_PDF = "all_submissions.pdf"
 # Student folders sit beside these; an id equal to one of them would overwrite it.
 RESERVED = {
@@ -37,6 +38,7 @@ RESERVED = {
         NO_HANDIN_CSV,
         RELAYED_CSV,
         INDEX_CSV,
+        COPIES_CSV,
         MERGED_PDF,
         HISTORY,
     )

@@ -1,13 +1,14 @@
 """What the instructor reads first: ``index.csv`` (one row per student, every roster student
-included), ``REJECTED.csv``, ``UNATTRIBUTED.csv`` and ``NO_HANDIN.csv``, and the counts of the
-summary line, all computed from the same rows so that they agree.
+included), ``REJECTED.csv``, ``UNATTRIBUTED.csv``, ``NO_HANDIN.csv`` and ``COPIES.csv``, and the
+counts of the summary line, all computed from the same rows so that they agree.
 
 Every item read has exactly one outcome: collected into a student's folder (it changed the
 submission), a repeat of what the student had sent (recorded in the manifest's ``emails``),
 already collected on an earlier run, from staff or the mailbox owner, a bounce (a mail server's
 delivery report, returning the course's own mail), no hand-in (no file and
-no link: a question, or a forgotten attachment), unattributed, or rejected. A copy of an item
-in another inbox is no item of its own."""
+no link: a question, or a forgotten attachment), unattributed, or rejected. An identical copy
+of an item (in another inbox, or the same) is no item of its own: ``COPIES.csv`` names it and
+the item it was folded into; items that share a Message-ID but differ are never folded."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from typing import Any
 from grader.bundle import MANIFEST_NAME
 from grader.errors import UserError
 from grader.intake.common import (
+    COPIES_CSV,
     HISTORY,
     INDEX_CSV,
     NO_HANDIN_CSV,
@@ -72,6 +74,9 @@ class Summary:
     # (source, staff, date, subject, student): staff's mail placed for the student it names
     relayed: list[tuple[str, str, str, str, str]] = field(default_factory=list)
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (copy, the item it copies)
+    copy_ids: dict[str, str] = field(default_factory=dict)  # copy -> its Message-ID, if any
+    # (source, Message-ID, the first item with it): same Message-ID, different content
+    same_id: list[tuple[str, str, str]] = field(default_factory=list)
     fetched: int = 0
     fetch_failed: int = 0
     students: int = 0
@@ -87,6 +92,7 @@ class Summary:
     unattributed_csv: Path | None = None
     no_handin_csv: Path | None = None
     relayed_csv: Path | None = None
+    copies_csv: Path | None = None
 
     def outcomes(self) -> dict[str, int]:
         """How many items had each outcome; they add up to ``items``."""
@@ -239,6 +245,7 @@ def write_lists(out: Path, summary: Summary, rows: Sequence[Sequence[Any]]) -> N
         write_csv(summary.relayed_csv, header, summary.relayed)
     else:
         summary.relayed_csv.unlink(missing_ok=True)
+    _write_copies(out, summary)
     collected = [dict(zip(INDEX_HEADER, row, strict=True)) for row in rows]
     collected = [row for row in collected if row["status"] != SENT_NOTHING]
     summary.students = len(collected)
@@ -247,3 +254,34 @@ def write_lists(out: Path, summary: Summary, rows: Sequence[Sequence[Any]]) -> N
     summary.incomplete = sum(1 for row in collected if row["missing"])
     summary.earlier = sum(int(row["earlier"]) for row in collected)
     summary.sent_nothing = len(rows) - len(collected)
+
+
+def _write_copies(out: Path, summary: Summary) -> None:
+    """``COPIES.csv``, when there are any: every identical copy, by name, with the item it was
+    folded into, and every item that shares a Message-ID with another but differs from it
+    (read on its own: its outcome is in the other lists)."""
+    summary.copies_csv = out / COPIES_CSV
+    folded = [
+        (
+            source,
+            summary.copy_ids.get(source, ""),
+            into,
+            "an identical copy: counted once, as the item it was folded into",
+        )
+        for source, into in summary.duplicates
+    ]
+    differing = [
+        (
+            source,
+            message_id,
+            "",
+            f"shares its Message-ID with {first} but differs in content: "
+            "read as a message of its own",
+        )
+        for source, message_id, first in summary.same_id
+    ]
+    if folded or differing:
+        header = ["source", "message_id", "folded_into", "why"]
+        write_csv(summary.copies_csv, header, [*folded, *differing])
+    else:
+        summary.copies_csv.unlink(missing_ok=True)

@@ -38,6 +38,7 @@ _INLINE_MARKER = re.compile(
     r"|Begin forwarded message:|_{20,})[ \t]*$",
     re.IGNORECASE | re.MULTILINE,
 )
+MESSAGE_ID = "message-id:"  # how an identity by Message-ID begins
 _HEADER_LINE = re.compile(r"^[ \t>]*\*?(From|Date|Sent|Subject|To|Cc)\*?:[ \t]*(.*)$", re.I)
 _FORWARD_SUBJECT = re.compile(r"^\s*(fwd?|fw)\s*:", re.IGNORECASE)
 
@@ -70,18 +71,18 @@ class Letter:
     @property
     def identity(self) -> str:
         """The same message wherever it lies (each mailbox adds its own headers, so the bytes
-        differ): its Message-ID with who sent it when, about what and with which files, since
-        two different messages may share one (a script or a careless client writes a fixed
-        Message-ID); without a Message-ID, a digest of what it says as well."""
+        differ): its Message-ID with who sent it when, about what, saying what (its text, its
+        spacing aside) and with which files. Two messages that share a Message-ID but differ
+        in any of these (a script's fixed Message-ID, a copy cut short) are two messages."""
         content = hashlib.sha256()
-        texts = [self.address, self.sent_at.isoformat(), self.subject]
-        for text in texts if self.message_id else [*texts, self.text, self.html]:
+        said = " ".join(self.text.split()) if self.text.strip() else " ".join(self.html.split())
+        for text in (self.address, self.sent_at.isoformat(), self.subject, said):
             content.update(text.encode("utf-8", "replace") + b"\0")
         for attachment in self.attachments:
             name = attachment.name.encode("utf-8", "replace")
             content.update(name + hashlib.sha256(attachment.data).digest())
         if self.message_id:
-            return f"message-id:{self.message_id}:{content.hexdigest()}"
+            return f"{MESSAGE_ID}{self.message_id}:{content.hexdigest()}"
         return f"content:{content.hexdigest()}"
 
     @property
@@ -289,15 +290,33 @@ _TOO_DEEP = (
 
 
 def _headers_identity(message: Message, raw: bytes) -> str:
-    """A rejected message's identity: its Message-ID with its sender, Date and Subject as
-    written (a copy in another inbox has the same), else the digest of its bytes."""
+    """A rejected message's identity: its Message-ID with its sender, Date, Subject and body as
+    written (a copy in another inbox has the same; a copy cut short differs), else the digest
+    of its bytes."""
     found = message_id_of(message)
     if not found:
         return hashlib.sha256(raw).hexdigest()
     content = hashlib.sha256()
     for name in ("From", "Date", "Subject"):
         content.update(str(message.get(name, "") or "").encode("utf-8", "replace") + b"\0")
-    return f"message-id:{found}:{content.hexdigest()}"
+    content.update(body_digest(raw))
+    return f"{MESSAGE_ID}{found}:{content.hexdigest()}"
+
+
+def body_digest(raw: bytes) -> bytes:
+    """The digest of a message's body as written, line ends and trailing spaces aside: the
+    same in every mailbox that holds the message (each adds headers of its own), different
+    for a copy cut short or a body rewritten under the same Message-ID."""
+    body = re.split(rb"\r?\n\r?\n", raw, maxsplit=1)[1:] or [b""]
+    lines = b"\n".join(line.rstrip() for line in body[0].splitlines()).rstrip()
+    return hashlib.sha256(lines).digest()
+
+
+def shared_message_id(identity: str) -> str:
+    """The Message-ID an identity carries, or '' (an identity by content alone)."""
+    if not identity.startswith(MESSAGE_ID):
+        return ""
+    return identity.removeprefix(MESSAGE_ID).rsplit(":", 1)[0]
 
 
 def _forward_time(text: str, zone: tzinfo | None) -> tuple[datetime | None, str]:

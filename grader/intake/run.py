@@ -31,6 +31,7 @@ from grader.intake.index import (
     index_rows,
     write_lists,
 )
+from grader.intake.mail import shared_message_id
 from grader.intake.manifest import check_student_id
 from grader.intake.merged_pdf import write_merged_pdf
 from grader.intake.parcels import Parcel, Settings
@@ -68,12 +69,21 @@ def _read_all(
     course's feedback mail: a regrade request is listed as one, never as a hand-in."""
     parcels = []
     first_of: dict[str, str] = {}  # identity -> source of the first item with it
+    first_with_id: dict[str, str] = {}  # Message-ID -> source of the first item with it
 
     def is_copy(source: str, identity: str) -> bool:
+        """An identical copy of an item read before (folded into it); an item that only shares
+        its Message-ID with one is listed as such and read as a message of its own."""
+        shared = shared_message_id(identity)
         if identity and identity in first_of:
             summary.duplicates.append((source, first_of[identity]))
+            summary.copy_ids[source] = shared
             return True
         first_of.setdefault(identity, source)
+        if shared and shared in first_with_id:
+            summary.same_id.append((source, shared, first_with_id[shared]))
+        elif shared:
+            first_with_id[shared] = source
         return False
 
     for number, item in enumerate(progress(items, "collect", lambda item: item.source)):
@@ -215,11 +225,18 @@ def summary_lines(summary: Summary) -> list[str]:
         for outcome, count in summary.outcomes().items()
         if count or outcome != BOUNCES  # rare: named only when there are some
     )
-    copies = len(summary.duplicates)
+    copies, differing = len(summary.duplicates), len(summary.same_id)
     lines = [
         f"Read {summary.items} item(s): {counts}."
-        + (f" {copies} more were copies of these in another inbox, counted once." if copies else "")
+        + (f" {copies} more were identical copies of these, counted once." if copies else "")
+        + (
+            f" {differing} shared a Message-ID with another but differ: each read on its own."
+            if differing
+            else ""
+        )
     ]
+    if copies or differing:
+        lines.append(f"Copies and messages sharing a Message-ID, by name: {summary.copies_csv}")
     lines += [
         f"  rejected {source}{f' ({student})' if student else ''}: {reason}"
         for source, student, reason in summary.rejected

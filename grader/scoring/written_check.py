@@ -8,7 +8,18 @@ hands it over; Jupyter's saved file is read (its path is in ``JPY_SESSION_NAME``
 import json
 import os
 
-_EMPTY = ("", "YOUR ANSWER HERE", "# YOUR ANSWER HERE")
+_EMPTY = ("", "YOUR ANSWER HERE")
+
+
+def _is_empty(text):
+    """The answer is as the release left it: blank, the markdown stub, or code that is only
+    comments and ``raise NotImplementedError()`` (the code stubs of both kinds of source)."""
+    if text.strip() in _EMPTY:
+        return True
+    lines = [line.strip() for line in text.splitlines()]
+    return all(
+        not line or line.startswith("#") or line == "raise NotImplementedError()" for line in lines
+    )
 
 
 def _notebook_cells(namespace, wait_s):
@@ -52,7 +63,7 @@ def written_report(namespace, questions, wait_s):
             " here; save it, and make sure each one is filled in."
         ]
     answers = _answers(cells)
-    empty = [q for q in questions if q in answers and answers[q].strip() in _EMPTY]
+    empty = [q for q in questions if q in answers and _is_empty(answers[q])]
     gone = [q for q in questions if q not in answers]
     lines = [
         f"{len(questions) - len(empty) - len(gone)} of {len(questions)} written answers"

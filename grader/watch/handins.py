@@ -60,7 +60,9 @@ def is_automatic(received: Received) -> bool:
     )
 
 
-def handle(key: str, received: Received, context: Context) -> Handled:
+def handle(key: str, received: Received, context: Context, note: str = "") -> Handled:
+    """What the watch does with one message; ``note`` heads every answer it gets (its graded
+    reply too: the job carries it)."""
     settings = Settings(
         DEFAULT_LIMITS,
         context.roster,
@@ -78,10 +80,10 @@ def handle(key: str, received: Received, context: Context) -> Handled:
         return Handled(f"skipped: {parcel.skipped}", [], [])
     if parcel.unattributed or parcel.student is None:
         return Handled(f"unattributed: {parcel.unattributed or 'no student'}", [], [])
-    return _hand_in(key, received, parcel, context)
+    return _hand_in(key, received, parcel, context, note)
 
 
-def _hand_in(key: str, received: Received, parcel: Parcel, context: Context) -> Handled:
+def _hand_in(key: str, received: Received, parcel: Parcel, context: Context, note: str) -> Handled:
     course, student = context.course, parcel.student or {}
     person = context.roster.by_id(student["id"])
     address = parcel.sender.lower()
@@ -106,6 +108,7 @@ def _hand_in(key: str, received: Received, parcel: Parcel, context: Context) -> 
         if deadline is not None and sent > deadline + course.late.grace:
             policy = apply(course.late, sent, deadline).why
             text = replies.late_text(component.title, sent, deadline, policy, course.title)
+            text = replies.noted(note, text)
             answers.append(_reply(context, student, recipient, thread, f"late:{aid}", text))
             notes.append(f"{aid}: late")
             continue
@@ -119,6 +122,7 @@ def _hand_in(key: str, received: Received, parcel: Parcel, context: Context) -> 
                 "notebook": piece.data,
                 "submitted_at": parcel.sent_at,
                 "not_before": "",
+                "note": note,
             }
         )
         notes.append(f"{aid}: to grade")
@@ -145,6 +149,7 @@ def _hand_in(key: str, received: Received, parcel: Parcel, context: Context) -> 
             listed = [f"{kind}: {PurePosixPath(p.relpath).name}" for kind, p in own.items()]
             listed += [f"{kind}: {link}" for kind, link in links.items()]
             text = replies.receipt_text(title, listed, _checks(own, links), course.title)
+        text = replies.noted(note, text)
         answers.append(_reply(context, student, recipient, thread, f"receipt:{project.id}", text))
         notes.append(f"{project.id}: receipt")
     if not jobs and not answers:

@@ -222,7 +222,7 @@ class MailboxLoop:
         course = self.options.course
         title, _ = _title_and_deadline(course, job.assignment, job.student)
         text = replies.capped_text(title, len(done), self.options.max_per_hour, at, course.title)
-        answer = self._reply(job, f"capped:{job.id}", text)
+        answer = self._reply(job, f"capped:{job.id}", replies.noted(job.note, text))
         self.book.defer(job, at, [answer])
         self.log(f"{job.student} {job.assignment}: over {self.options.max_per_hour}/hour, at {at}")
         return False
@@ -248,7 +248,7 @@ class MailboxLoop:
             self.log(f"{job.student} {job.assignment}: the grader failed: {outcome.fault}", "error")
             return
         title, deadline = _title_and_deadline(course, job.assignment, job.student)
-        text = replies.feedback_text(title, row, deadline, course.title)
+        text = replies.noted(job.note, replies.feedback_text(title, row, deadline, course.title))
         page = self.options.out / job.assignment / job.student / "feedback.html"
         files = [(f"{job.assignment}-feedback.html", page.read_bytes())] if page.is_file() else []
         self.book.graded(job, [self._reply(job, f"feedback:{job.id}", text, files)])

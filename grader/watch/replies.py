@@ -77,6 +77,11 @@ def reply(
     return digest, student, recipient.addr_spec, message.as_bytes()
 
 
+def noted(note: str, text: str) -> str:
+    """``text`` with ``note`` as its first line (why a reply to the feedback was a hand-in)."""
+    return f"{note}\n\n{text}" if note else text
+
+
 def _local(when: datetime) -> str:
     return when.astimezone().strftime("%H:%M")
 

@@ -86,11 +86,11 @@ def not_the_roster_address_text(course: str) -> str:
     )
 
 
-def reply_hand_in_text(course: str) -> str:
-    return _sign(
-        "Your reply to the feedback carries files: it is taken as a new hand-in, "
-        "not as a regrade request, and answered as any hand-in is. To ask for a regrade, reply "
-        "to the feedback without attachments, naming the function, criterion or written answer "
-        "and why.",
-        course,
+def reply_hand_in_note() -> str:
+    """The line at the top of what a reply to the feedback carrying files gets back (its graded
+    reply or receipt: one message in, one reply out)."""
+    return (
+        "Your reply to the feedback carries files: it is taken as a new hand-in, not as a "
+        "regrade request (to ask for a regrade, reply to the feedback without attachments, "
+        "naming the function, criterion or written answer and why)."
     )

@@ -2,10 +2,10 @@
 a regrade request is stored (its number is its row in ``regrade_requests``) and acknowledged in
 the student's thread, or told the window is closed; a reply that asks for a regrade without
 saying of what is told how to ask; a reply carrying new work is a hand-in as any other, and
-its receipt says so; a reply not understood is told how to ask; one from an address the roster
-does not give the student is told requests are taken from the roster's address (no grade in
-it); only a reply that just thanks is left alone. A forward of the feedback (a new thread) is
-taken as a reply to it.
+its one reply (the graded notebook's, or the receipt) says so in its first line; a reply not
+understood is told how to ask; one from an address the roster does not give the student is told
+requests are taken from the roster's address (no grade in it); only a reply that just thanks is
+left alone. A forward of the feedback (a new thread) is taken as a reply to it.
 
 Answers (acknowledgements and the marker's decisions, whether the watch or ``grader collect``
 read the request) go out through the watch's outbox under a digest of the request and the kind
@@ -38,7 +38,7 @@ from grader.watch import request_texts as texts
 from grader.watch.handins import Context, Handled, is_automatic
 from grader.watch.replies import Thread
 
-Handler = Callable[[str, Received, Context], Handled]
+Handler = Callable[[str, Received, Context, str], Handled]  # key, message, context, note
 
 
 def handle_reply(
@@ -47,17 +47,15 @@ def handle_reply(
     """A message as the watch takes it: a regrade request, or ``handle``'s hand-in or else."""
     taken = None if is_automatic(received) else _take(received, context, out)
     if taken is None:
-        return handle(key, received, context)
-    thread = Thread.of(key, received)
+        return handle(key, received, context, "")
     if taken.verdict == HAND_IN:
-        handled = handle(key, received, context)
+        handled = handle(key, received, context, texts.reply_hand_in_note())
         if handled.jobs or handled.replies:
-            text = texts.reply_hand_in_text(context.course.title)
-            handled.replies.append(_reply(context, taken, thread, "reply-hand-in", text))
             handled.outcome += " (a reply to the feedback, taken as a hand-in)"
         return handled
     if taken.verdict == REQUEST or taken.verdict == THANKS:
         return Handled(taken.outcome(), [], [])  # a request is acknowledged from the book
+    thread = Thread.of(key, received)
     if taken.verdict == NOT_THEIRS:
         text = texts.not_the_roster_address_text(context.course.title)
         return Handled(taken.outcome(), [], [_reply(context, taken, thread, "not-theirs", text)])

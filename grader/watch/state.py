@@ -12,6 +12,7 @@ from pathlib import Path
 
 from grader.database import open_database
 from grader.intake.imap import FetchedLog, MailboxUrl
+from grader.intake.mail import body_digest
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS watch_messages (
@@ -33,7 +34,8 @@ CREATE TABLE IF NOT EXISTS watch_jobs (
     submitted_at TEXT NOT NULL,
     not_before TEXT NOT NULL,       -- UTC; later than now when over the hourly cap
     status TEXT NOT NULL,           -- queued | graded | superseded | failed
-    graded_at TEXT
+    graded_at TEXT,
+    note TEXT NOT NULL DEFAULT ''   -- the first line of its reply (a reply taken as a hand-in)
 );
 CREATE INDEX IF NOT EXISTS watch_jobs_by_student ON watch_jobs (student, assignment, status);
 CREATE TABLE IF NOT EXISTS watch_outbox (
@@ -71,6 +73,7 @@ class Job:
     notebook_name: str
     notebook: bytes
     submitted_at: str
+    note: str = ""  # the first line of its reply
 
 
 class WatchBook:
@@ -80,6 +83,9 @@ class WatchBook:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = open_database(path)
         self.db.executescript(SCHEMA)
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(watch_jobs)")}
+        if "note" not in columns:  # a gradebook of a watch before the note
+            self.db.execute("ALTER TABLE watch_jobs ADD COLUMN note TEXT NOT NULL DEFAULT ''")
         self.fetched = FetchedLog(self.db)
         self.db.commit()
 
@@ -88,7 +94,9 @@ class WatchBook:
 
     def store(self, url: MailboxUrl, uidvalidity: int, uid: int, raw: bytes) -> bool:
         """Keep one fetched message and note its UID, together; False if it was stored before
-        (the same Message-ID from another folder, or the same UID)."""
+        (the same UID, or the same message from another folder: its Message-ID and body). A
+        message that shares a Message-ID with another but differs (a form that writes one
+        Message-ID on every hand-in) is a message of its own."""
         key = f"{url};UIDVALIDITY={uidvalidity};UID={uid}"
         with self.db:
             self.fetched.record(url, uidvalidity, uid, raw)
@@ -96,13 +104,13 @@ class WatchBook:
                 "SELECT message_id FROM imap_fetched WHERE mailbox=? AND uidvalidity=? AND uid=?",
                 (str(url), uidvalidity, uid),
             ).fetchone()[0]
-            if (
-                mid
-                and self.db.execute(
-                    "SELECT 1 FROM watch_messages WHERE message_id = ?", (mid,)
-                ).fetchone()
-            ):
-                return False
+            if mid:
+                same_id = self.db.execute(
+                    "SELECT raw FROM watch_messages WHERE message_id = ?", (mid,)
+                )
+                body = body_digest(raw)
+                if any(body_digest(stored) == body for (stored,) in same_id):
+                    return False
             cursor = self.db.execute(
                 "INSERT OR IGNORE INTO watch_messages (key, message_id, raw, fetched_at) "
                 "VALUES (?, ?, ?, ?)",
@@ -125,9 +133,9 @@ class WatchBook:
             for job in jobs:
                 self.db.execute(
                     "INSERT INTO watch_jobs (message_key, student, address, assignment, "
-                    "notebook_name, notebook, submitted_at, not_before, status) "
+                    "notebook_name, notebook, submitted_at, not_before, note, status) "
                     "VALUES (:message_key, :student, :address, :assignment, :notebook_name, "
-                    ":notebook, :submitted_at, :not_before, 'queued')",
+                    ":notebook, :submitted_at, :not_before, :note, 'queued')",
                     job,
                 )
             self._queue(replies)
@@ -170,7 +178,7 @@ class WatchBook:
             )
         rows = self.db.execute(
             "SELECT id, message_key, student, address, assignment, notebook_name, notebook, "
-            "submitted_at FROM watch_jobs WHERE status = 'queued' AND not_before <= ? "
+            "submitted_at, note FROM watch_jobs WHERE status = 'queued' AND not_before <= ? "
             "ORDER BY id",
             (stamp(),),
         )

@@ -32,6 +32,11 @@ from grader.web.security import (
 )
 
 _SAFE_METHODS = ("GET", "HEAD")
+TOKEN_IN_ADDRESS = (
+    "A token in an address does not log in: the browser keeps every address in its history, "
+    "where anyone using this browser would find it. Paste the token here instead (scripts send"
+    " it in an Authorization: token <token> header)."
+)
 NEED_TOKEN = (
     "This dashboard needs the access token `grader serve` printed when it started: paste it here."
 )
@@ -91,19 +96,16 @@ class Gate:
                 # Said only after the CSRF check: a body of a kind no form sends (a JSON text
                 # posted as text/plain, which any page may send cross-site) is refused as CSRF.
                 request.state.posted, unreadable = Posted({}), error
-        query_token = request.query_params.get(LOGIN_FIELD)
-        if query_token is not None and request.method in _SAFE_METHODS:
-            # Accepted for old bookmarks (`grader serve` never prints it), on any page, the
-            # login page too: the answer is at once a redirect to the address without it.
+        if LOGIN_FIELD in request.query_params and request.method in _SAFE_METHODS:
+            # Never a login: the browser keeps every address it opened in its history (and in
+            # bookmarks, shared links), where anyone using the browser profile would find the
+            # token. The page asks for it in the form, and goes on where the link pointed.
             rest = [(k, v) for k, v in request.query_params.multi_items() if k != LOGIN_FIELD]
             if request.url.path == LOGIN_PATH:
                 target = local_target(request.query_params.get("next"))
             else:
                 target = request.url.path + _query(rest)
-            owner = guard.token_matches(query_token)
-            if owner is None:
-                return login_page(target, "This link's token is not this server's.", 403), None
-            return guard.logged_in(target, owner), None
+            return login_page(target, TOKEN_IN_ADDRESS, 403), None
         if request.url.path == LOGIN_PATH:
             if unreadable is not None:
                 return _bad_request(unreadable), None

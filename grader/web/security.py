@@ -3,18 +3,18 @@ and only the host names this server is reached by.
 
 ``grader serve`` prints its address and, apart from it, a random token. The login page takes the
 token in a POSTed form, so it is in no address and never in the browser's history; a correct
-token sets a session cookie (HttpOnly, SameSite=Strict, Secure over TLS). An old link with
-``?token=`` (on any page, the login page too) is answered at once by a redirect that sets the
-cookie, so the token leaves the address bar and the tab's history; the browser's own list of
-visited addresses still keeps the link as typed (no answer of a server can take it out), which
-is why ``grader serve`` never prints one. Scripts send the token in an ``Authorization: token
-<token>`` header instead. Every POST by a browser carries the CSRF token of its session (a hidden
-form field, or the ``X-CSRF-Token`` header of the page's own fetches), whatever the kind of its
-body (a JSON text posted as ``text/plain``, which any page may send cross-site, is refused as
-CSRF, not as an unknown type); only a request that itself carries the access token in
-``Authorization`` needs none, since a foreign page cannot know it. A cross-site ``Origin`` is
-refused outright, and so is a ``Host`` header naming another server (the defence against DNS
-rebinding Jupyter's server has).
+token sets a session cookie (HttpOnly, SameSite=Strict, Secure over TLS). A link with
+``?token=`` (an old bookmark, a shared link; on any page, the login page too) never logs in,
+even with the right token: the browser's own list of visited addresses keeps the link as typed
+(no answer of a server can take it out), so anyone with the browser profile could use it; it is
+answered with the login form, which goes on to the page the link named. Scripts send the token
+in an ``Authorization: token <token>`` header instead. Every POST by a browser carries the CSRF
+token of its session (a hidden form field, or the ``X-CSRF-Token`` header of the page's own
+fetches), whatever the kind of its body (a JSON text posted as ``text/plain``, which any page
+may send cross-site, is refused as CSRF, not as an unknown type); only a request that itself
+carries the access token in ``Authorization`` needs none, since a foreign page cannot know it. A
+cross-site ``Origin`` is refused outright, and so is a ``Host`` header naming another server
+(the defence against DNS rebinding Jupyter's server has).
 """
 
 from __future__ import annotations

@@ -73,7 +73,7 @@ def test_the_demo_marks_the_written_answers_blind_and_final_counts_them(demo_cou
 
 def test_the_demo_course_marks_the_question_blind_in_the_browser(demo_course, tmp_path):
     playwright_api = pytest.importorskip("playwright.sync_api")
-    from web_kit import CHROMIUM, CHROMIUM_ARGS, TOKEN, serving
+    from web_kit import CHROMIUM, CHROMIUM_ARGS, log_in, serving
     from written_kit import leaks_of
 
     folder, out = demo_course
@@ -84,7 +84,7 @@ def test_the_demo_course_marks_the_question_blind_in_the_browser(demo_course, tm
     ):
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page()
-        page.goto(f"{url}/?token={TOKEN}")
+        log_in(page, url)
         page.goto(f"{url}/written/rnn_gradients/why-vanish")
         assert "Why does the gradient that reaches back" in page.inner_text("body")
         assert leaks_of(roster, page.content()) == []

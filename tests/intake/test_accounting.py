@@ -212,8 +212,17 @@ def test_every_message_ends_in_exactly_one_place(collected) -> None:
     for name in ("REJECTED.csv", "UNATTRIBUTED.csv", "NO_HANDIN.csv"):
         for row in read_csv(out / name):
             places.setdefault(row["source"], []).append(name)
+    for row in read_csv(out / "COPIES.csv"):  # each copy by name, with what it was folded into
+        assert row["folded_into"] in (f"{mbox}#1", f"{mbox}#8")
+        places.setdefault(row["source"], []).append("COPIES.csv")
     read = {f"{mbox}#{n}" for n in range(1, 9)} | {
-        f"{outlook_box}/{name}" for name in ("BT21B005 Project 1.msg", "p1 again.eml")
+        f"{outlook_box}/{name}"
+        for name in (
+            "BT21B005 Project 1.msg",
+            "p1 again.eml",
+            "LSTM project 1 - CS21B001.msg",
+            "PH21B007 project 1.eml",
+        )
     }
     assert {source: len(where) for source, where in places.items()} == dict.fromkeys(read, 1)
     assert places[f"{outlook_box}/BT21B005 Project 1.msg"] == ["BT21B005"]
@@ -289,8 +298,8 @@ def test_a_second_run_changes_no_file(collected, capsys: pytest.CaptureFixture[s
     assert (
         "Read 10 item(s): 0 collected, 0 only repeated files already received, "
         "6 already collected, 1 from staff or the mailbox owner, 1 no hand-in (no file, no "
-        "link), 1 unattributed, 1 rejected. 2 more were copies of these in another inbox, "
-        "counted once." in printed
+        "link), 1 unattributed, 1 rejected. 2 more were identical copies of these, counted once."
+        in printed
     )
 
 

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlencode
 
 from sandbox_fence import FENCE
 
@@ -195,6 +196,23 @@ def request(
         return answer.status, {k.lower(): v for k, v in answer.getheaders()}, answer.read()
     finally:
         connection.close()
+
+
+def login_cookie(url: str, token: str = TOKEN) -> str:
+    """The session cookie a login by the form gives (``name=value``)."""
+    body = urlencode({"token": token, "next": "/"}).encode()
+    form = [("Content-Type", "application/x-www-form-urlencoded")]
+    status, headers, _ = request(url, "POST", "/login", body, form)
+    assert status == 303, status
+    return headers["set-cookie"].split(";", 1)[0]
+
+
+def log_in(page, url: str, token: str = TOKEN, path: str = "/") -> None:
+    """Log a browser page in as a person does: the login form, the token typed into it."""
+    page.goto(f"{url}/login?{urlencode({'next': path})}")
+    page.fill("input[type=password]", token)
+    with page.expect_navigation():
+        page.press("input[type=password]", "Enter")
 
 
 def self_signed_certificate(folder: Path) -> tuple[Path, Path]:

@@ -169,7 +169,9 @@ def test_a_reply_asking_without_naming_a_part_is_told_how(term) -> None:
     assert "does not say of what" in _text(answer) and "lstm_cell" in _text(answer)
 
 
-def test_a_reply_carrying_a_notebook_is_a_hand_in_and_its_receipt_says_so(term) -> None:
+def test_a_reply_carrying_a_notebook_gets_one_reply_its_graded_one_saying_so(term) -> None:
+    """One message in, one reply out: the note that a reply carrying files is a new hand-in
+    is the first line of the graded reply, never a mail of its own."""
     notebook = (ROOT / "examples" / "lstm_gates" / "asha.ipynb").read_bytes()
     reply = gmail_reply(
         ADDRESS["asha"],
@@ -181,10 +183,16 @@ def test_a_reply_carrying_a_notebook_is_a_hand_in_and_its_receipt_says_so(term) 
     before = len(term.requests())
     done = term.once()
     assert len(term.requests()) == before
-    answers = term.answers_to(reply)
-    texts = [_text(a) for a in answers]
-    assert any("taken as a new hand-in" in t for t in texts), done.stderr
-    assert any("Score:" in t for t in texts), done.stderr
+    (answer,) = term.answers_to(reply)
+    text = _text(answer)
+    assert text.splitlines()[0].startswith(
+        "Your reply to the feedback carries files: it is taken as a new hand-in"
+    ), done.stderr
+    assert "Score:" in text and "lstm_gates-feedback.html" in {
+        part.get_filename() for part in answer.iter_attachments()
+    }
+    term.once()
+    assert len(term.answers_to(reply)) == 1
 
 
 def test_collect_lists_a_request_and_the_watch_acknowledges_it(term, tmp_path) -> None:
@@ -229,7 +237,7 @@ def test_a_decision_in_the_browser_is_answered_in_the_thread_once_and_on_record(
     term, tmp_path
 ) -> None:
     playwright_api = pytest.importorskip("playwright.sync_api")
-    from web_kit import CHROMIUM, CHROMIUM_ARGS, TOKEN, serving
+    from web_kit import CHROMIUM, CHROMIUM_ARGS, log_in, serving
 
     asked = gmail_reply(
         ADDRESS["bhavin"],
@@ -247,7 +255,7 @@ def test_a_decision_in_the_browser_is_answered_in_the_thread_once_and_on_record(
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_context().new_page()
         page.set_default_timeout(600_000)  # the re-run grades a notebook in the sandbox
-        page.goto(f"{url}/?token={TOKEN}")
+        log_in(page, url)
         page.goto(f"{url}/requests")
         page.click(f"#request-{request.id} a")
         assert "my cell passes the equation" in page.inner_text("#message")

@@ -104,6 +104,27 @@ def test_a_hand_in_is_answered_with_its_feedback_in_its_thread(course, imap, smt
     assert len(results(course)) == 1
 
 
+def test_hand_ins_sharing_a_message_id_are_each_answered_and_a_copy_is_not(
+    course, imap, smtp
+) -> None:
+    """A department's form mails every hand-in with one Message-ID: each is a hand-in of its
+    own; the same message again (the server's copy under a new UID) is answered once."""
+    mailbox = smtp[0]
+    fixed = "<assignment-1@forms.example.edu>"
+    sent = []
+    for student in ("asha", "bhavin"):
+        hand_in = notebook_hand_in(student)
+        hand_in.replace_header("Message-ID", fixed)
+        sent.append(hand_in.as_bytes())
+        imap.deliver(sent[-1])
+    line_end = b"\r\n" if b"\r\n" in sent[0] else b"\n"
+    imap.deliver(b"X-Copied-By: the server's filter" + line_end + sent[0])
+    done = once(course, imap, smtp)
+    answered = sorted(m["To"].addresses[0].addr_spec for m in mailbox.received)
+    assert answered == ["asha.rao@example.edu", "bhavin.patel@example.edu"], done.stderr
+    assert len(results(course)) == 2
+
+
 def test_late_and_project_hand_ins_get_receipts_without_grading(course, imap, smtp) -> None:
     mailbox = smtp[0]
     late = notebook_hand_in("bhavin", sent=datetime(2026, 12, 25, 9, 0, tzinfo=UTC))
@@ -265,12 +286,14 @@ def served_overview(course: Path) -> str:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+    dashboard = urllib.request.Request(
+        f"http://127.0.0.1:{port}/", headers={"Authorization": f"token {token}"}
+    )
     try:
         deadline = time.monotonic() + 120
         while True:
             try:
-                with opener.open(f"http://127.0.0.1:{port}/?token={token}", timeout=30) as page:
+                with urllib.request.urlopen(dashboard, timeout=30) as page:
                     return page.read().decode()
             except OSError:
                 assert server.poll() is None and time.monotonic() < deadline

@@ -15,7 +15,16 @@ from pathlib import Path
 import nbformat
 import pytest
 from PIL import Image
-from web_kit import CHROMIUM, CHROMIUM_ARGS, ROSTER, TOKEN, graded_course, request, serving
+from web_kit import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    ROSTER,
+    TOKEN,
+    graded_course,
+    log_in,
+    request,
+    serving,
+)
 from written_kit import leaks_of
 
 from grader.course import blind
@@ -75,7 +84,7 @@ def browser():
 def session(browser, url: str, token: str):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
-    page.goto(f"{url}/?token={token}")
+    log_in(page, url, token)
     return context, page
 
 

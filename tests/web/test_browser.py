@@ -13,7 +13,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from web_kit import CHROMIUM, CHROMIUM_ARGS, TOKEN, graded_course, serving
+from web_kit import CHROMIUM, CHROMIUM_ARGS, TOKEN, graded_course, log_in, serving
 
 from grader.course.book import CourseBook
 from grader.gradebook import Gradebook
@@ -34,7 +34,7 @@ def course(tmp_path_factory) -> dict:
 def logged_in(browser, url: str):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
-    page.goto(f"{url}/?token={TOKEN}")
+    log_in(page, url)
     return context, page
 
 
@@ -64,16 +64,48 @@ def test_the_token_logs_in_and_leaves_the_address_bar(course, browser):
     context.close()
 
 
-def test_a_token_in_the_login_pages_address_leaves_it_at_once(course, browser):
+def test_a_token_in_the_login_pages_address_does_not_log_in(course, browser):
     context = browser.new_context()
     page = context.new_page()
-    page.goto(f"{course['url']}/login?token={TOKEN}&next=/students")
+    answer = page.goto(f"{course['url']}/login?token={TOKEN}&next=/students")
+    assert answer is not None and answer.status == 403
+    assert "A token in an address does not log in" in page.inner_text("body")
+    assert "grader_session" not in {c["name"] for c in context.cookies()}
+    page.fill("input[type=password]", TOKEN)  # the form goes on where the link pointed
+    with page.expect_navigation():
+        page.press("input[type=password]", "Enter")
     assert page.url == course["url"] + "/students"
-    assert page.locator("input[type=password]").count() == 0  # logged in: no login form
-    entries = page.evaluate("navigation.entries().map(entry => entry.url)")
-    assert entries and not [url for url in entries if TOKEN in url or "token=" in url]
-    assert "grader_session" in {c["name"] for c in context.cookies()}
     context.close()
+
+
+def test_a_token_link_taken_from_the_browsers_history_does_not_log_in(course, browser, tmp_path):
+    """A shared lab machine: someone opened an old bookmark carrying the token, then logged in.
+    The next person reads the browser profile's history database and opens what it holds."""
+    profile = tmp_path / "profile"
+    context = browser.browser_type.launch_persistent_context(
+        str(profile), executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+    )
+    page = context.new_page()
+    page.goto(f"{course['url']}/students?token={TOKEN}")
+    page.fill("input[type=password]", TOKEN)
+    with page.expect_navigation():
+        page.press("input[type=password]", "Enter")
+    assert page.url == course["url"] + "/students"
+    context.close()  # writes the history database
+    with sqlite3.connect(profile / "Default" / "History") as history:
+        visited = [url for (url,) in history.execute("SELECT url FROM urls")]
+    with_token = [url for url in visited if TOKEN in url]
+    assert with_token, visited  # the browser keeps the address as opened: no server removes it
+    stranger = browser.new_context()
+    for url in with_token:
+        intruder = stranger.new_page()
+        answer = intruder.goto(url)
+        assert answer is not None and answer.status == 403, url
+        assert intruder.locator("input[type=password]").count() == 1  # the login form
+        assert "Class overview" not in intruder.inner_text("body")
+        assert intruder.goto(course["url"] + "/students").status == 403
+    assert "grader_session" not in {c["name"] for c in stranger.cookies()}
+    stranger.close()
 
 
 def test_overview_shows_the_class_and_its_common_mistakes(course, browser):

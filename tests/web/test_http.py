@@ -21,6 +21,7 @@ from web_kit import (
     SAMPLES,
     TOKEN,
     graded_course,
+    login_cookie,
     request,
     self_signed_certificate,
     serving,
@@ -71,10 +72,11 @@ def course(tmp_path_factory) -> dict:
     feedback.symlink_to("/etc/passwd")
     log = base / "serve.log"
     with serving(folder, out, log=log) as url:
-        # A link with the token (accepted, though `grader serve` no longer prints one).
-        status, headers, _ = request(url, "GET", f"/?token={TOKEN}")
-        assert status == 303
-        cookie = headers["set-cookie"].split(";", 1)[0]
+        # A link with the token never logs in: the login form, and no cookie.
+        status, headers, page = request(url, "GET", f"/?token={TOKEN}")
+        assert status == 403 and "set-cookie" not in headers
+        assert b"A token in an address does not log in" in page
+        cookie = login_cookie(url)
         _, _, page = request(url, "GET", "/students", headers=[("Cookie", cookie)])
         csrf = re.search(rb'name="csrf-token" content="([^"]+)"', page).group(1).decode()
         yield {"url": url, "out": out, "folder": folder, "log": log, "cookie": cookie, "csrf": csrf}

@@ -10,7 +10,7 @@ import sys
 from urllib.parse import parse_qs, urlencode
 
 import pytest
-from web_kit import TOKEN, request, serving
+from web_kit import TOKEN, log_in, request, serving
 from written_kit import QUESTION, ROOT, ROSTER, SCHEME_WORDS, leaks_of, written_course
 
 from grader.course import blind
@@ -42,7 +42,7 @@ def course(tmp_path_factory) -> dict:
 def opened(browser, url: str, path: str):
     context = browser.new_context(viewport={"width": 1300, "height": 1000})
     page = context.new_page()
-    page.goto(f"{url}/?token={TOKEN}")
+    log_in(page, url)
     page.goto(url + path)
     return context, page
 

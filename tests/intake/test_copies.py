@@ -1,0 +1,116 @@
+"""Messages that share a Message-ID in one mbox (a Gmail Takeout, as it holds a message under
+two labels; a copy cut short by a broken export; a program that rewrites a body and keeps its
+Message-ID): an identical copy is counted once and named in ``COPIES.csv`` with what it was
+folded into; messages whose content differs are never folded, each read on its own and listed
+by its name."""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from mailkit import gmail, notebook, takeout_mbox, thunderbird
+
+from grader import intake
+from grader.intake.run import summary_lines
+from grader.roster import load_roster
+
+ROSTER = (
+    "id,name,email\nCS21B001,Asha Verma,asha@example.edu\nEE21B002,Rahul Menon,rahul@example.edu\n"
+)
+NB = notebook("# Assignment 1: LSTM gates")
+FIXED = "<assignment-1@forms.example.edu>"  # written on every message the form sends
+DAY = datetime(2023, 1, 15, 10, 0, tzinfo=UTC)
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as stream:
+        return list(csv.DictReader(stream))
+
+
+def cut_short(raw: bytes) -> bytes:
+    """The message as a broken export leaves it: ended in the middle of its last part."""
+    return raw[: raw.rindex(b"\n--") - 120]
+
+
+@pytest.fixture(scope="module")
+def collected(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("copies")
+    asha = thunderbird(
+        "Asha Verma <asha@example.edu>",
+        DAY,
+        "Assignment 1",
+        "My notebook for assignment 1.",
+        attachments=[("lstm_gates.ipynb", NB)],
+    )
+    asha.replace_header("Message-ID", FIXED)
+    rewritten = thunderbird(
+        "Asha Verma <asha@example.edu>",
+        DAY,
+        "Assignment 1",
+        "My notebook for assignment 1. I fixed the forget gate after sending.",
+        attachments=[("lstm_gates.ipynb", NB)],
+    )
+    rewritten.replace_header("Message-ID", FIXED)
+    hostile = gmail(
+        "Rahul Menon <rahul@example.edu>",
+        DAY + timedelta(minutes=5),
+        "a1",
+        "nb",
+        attachments=[("a.ipynb", NB)],
+    )
+    hostile.get_payload()[-1].set_param("filename", "../evil.ipynb", "Content-Disposition")
+    whole = hostile.as_bytes()
+    messages = [asha, asha, asha, rewritten, hostile, hostile]
+    mbox = takeout_mbox(
+        root / "Takeout" / "All mail.mbox",
+        messages,
+        raw={
+            2: cut_short(asha.as_bytes()),  # the notebook cut off
+            5: cut_short(whole),  # rejected like the whole one, but cut short
+        },
+    )
+    (root / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    out = root / "submissions"
+    summary = intake.collect(mbox, out, roster=load_roster(root / "roster.csv"))
+    return out, summary
+
+
+def test_every_message_sharing_a_message_id_is_listed_by_name(collected) -> None:
+    out, summary = collected
+    sources = [f"All mail.mbox#{n}" for n in range(1, 7)]
+    places: dict[str, list[str]] = {}
+    for folder in out.iterdir():
+        if (folder / "manifest.json").is_file():
+            manifest = intake.load_manifest(folder)
+            for sent in manifest["emails"]:
+                places.setdefault(sent["source"], []).append(folder.name)
+    for name in ("REJECTED.csv", "UNATTRIBUTED.csv", "NO_HANDIN.csv"):
+        for row in read_csv(out / name):
+            places.setdefault(row["source"], []).append(name)
+    copies = {row["source"]: row for row in read_csv(out / "COPIES.csv")}
+    for source, row in copies.items():
+        if row["folded_into"]:
+            places.setdefault(source, []).append("COPIES.csv")
+    assert {s: len(places.get(s, [])) for s in sources} == dict.fromkeys(sources, 1), places
+    # the identical copy: folded, and named with what it was folded into
+    assert copies["All mail.mbox#2"]["folded_into"] == "All mail.mbox#1"
+    assert copies["All mail.mbox#2"]["message_id"] == FIXED.strip("<>")
+    assert summary.duplicates == [("All mail.mbox#2", "All mail.mbox#1")]
+    # the cut-short and rewritten copies, and the cut-short rejected one: never folded
+    for differing, first in (("#3", "#1"), ("#4", "#1"), ("#6", "#5")):
+        row = copies[f"All mail.mbox{differing}"]
+        assert row["folded_into"] == ""
+        assert row["message_id"] and (first != "#1" or row["message_id"] == FIXED.strip("<>"))
+        assert f"shares its Message-ID with All mail.mbox{first} but differs" in row["why"]
+    assert len(read_csv(out / "REJECTED.csv")) == 2
+
+
+def test_the_summary_names_the_copies_file(collected) -> None:
+    out, summary = collected
+    said = "\n".join(summary_lines(summary))
+    assert "1 more were identical copies of these, counted once." in said
+    assert "3 shared a Message-ID with another but differ: each read on its own." in said
+    assert f"by name: {out / 'COPIES.csv'}" in said
