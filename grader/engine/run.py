@@ -19,6 +19,7 @@ from grader.engine.cell_reply import cell_reply
 from grader.engine.cgroups import RunCgroup
 from grader.engine.channel import Channel, Gone
 from grader.engine.exhaustion import Exhaustion
+from grader.engine.memory_watch import SubmissionWatch, submission_init
 from grader.engine.gradersandbox import protocol, wire
 from grader.engine.probes import ProbeSession
 from grader.engine.results import CellError, ProbeCall, ProbeOutcome, RunLimits
@@ -53,6 +54,7 @@ class Run:
         self.exhaustion = Exhaustion(limits, cgroup, self.transcript)
         self.channel = Channel(self.transcript, REPLIES.reply_bytes)
         self.runner_pid: int | None = None
+        self.watch: SubmissionWatch | None = None  # its init, and its memory without cgroups
         self._kept_bytes = 0  # of the values of the calls' replies (see keep)
 
     def left(self) -> float:
@@ -121,9 +123,31 @@ class Run:
             started = None
         if isinstance(started, protocol.Ready):
             self.runner_pid = started.pid
+            self._watch()
             return
         said = started.reason if isinstance(started, protocol.NotStarted) else None
         self._not_started(said, answered=reply is not None)
+
+    def _watch(self) -> None:
+        """Hold the submission's init, to end its pid namespace with the run; without a cgroup,
+        count its memory from here (:mod:`grader.engine.memory_watch`)."""
+        if self.limits.unsafe_no_sandbox or self._zygote is None:
+            return
+        init = submission_init(self._zygote.process.pid, self.channel.init_pipe_inode())
+        if init is None:
+            return
+        limit = self.limits.memory_bytes if self.cgroup is None else None
+        with contextlib.suppress(OSError):
+            self.watch = SubmissionWatch(init, limit, ENGINE.memory_sample_s, self._memory_over)
+
+    def _memory_over(self, held: int) -> None:
+        """The watch ended the submission: it held ``held`` bytes, past its limit."""
+        mib = self.limits.memory_bytes // MiB
+        self.exhaustion.memory = self.exhaustion.memory or (
+            f"the notebook's processes, memory files and temporary folders together held "
+            f"{held // MiB} MiB, past the memory limit of {mib} MiB, so the kernel was stopped"
+        )
+        self.gone = self.gone or "the kernel was stopped for its memory"
 
     def _plain_scratch(self) -> str:
         import tempfile
@@ -336,6 +360,8 @@ class Run:
             if self.gone is None:
                 self.channel.send(protocol.EndSubmission(), time.monotonic() + 1.0)
         self.channel.drain_output()
+        if self.watch is not None:  # whatever the submission left running ends now
+            self.watch.stop(ENGINE.end_s)
         self.channel.close()
         folder = getattr(self, "_plain_folder", None)
         if folder is not None:
