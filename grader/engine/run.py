@@ -19,10 +19,10 @@ from grader.engine.cell_reply import cell_reply
 from grader.engine.cgroups import RunCgroup
 from grader.engine.channel import Channel, Gone
 from grader.engine.exhaustion import Exhaustion
-from grader.engine.memory_watch import SubmissionWatch, submission_init
 from grader.engine.gradersandbox import protocol, wire
+from grader.engine.memory_watch import SubmissionWatch, submission_init
 from grader.engine.probes import ProbeSession
-from grader.engine.results import CellError, ProbeCall, ProbeOutcome, RunLimits
+from grader.engine.results import NOT_GRADED, CellError, ProbeCall, ProbeOutcome, RunLimits
 from grader.engine.transcript import Transcript
 from grader.limits import ENGINE, REPLIES, SANDBOX, MiB
 
@@ -93,6 +93,11 @@ class Run:
                 "rlimits": {
                     "RLIMIT_FSIZE": self.limits.disk_bytes,
                     "RLIMIT_CORE": 0,
+                    # Without cgroups the process limit: set inside the submission's own user
+                    # namespace, it counts the submission's processes and threads only (Linux
+                    # 5.14 and later), so that one student's fork loop cannot use up the
+                    # processes the grader's user may have. Not enforced for root.
+                    "RLIMIT_NPROC": self.limits.max_processes,
                 },
             }
             self._fork(settings, joins + self.channel.far_ends)
@@ -175,6 +180,12 @@ class Run:
         self.grader_fault = self.grader_fault or why
         self.gone = self.gone or why
 
+    def could_not_start(self, why: str) -> None:
+        """A process of the submission (its kernel, or a probe process) could not be started
+        at all: the grader's failure (another student's processes may hold every process the
+        grader's user may have), graded again after the batch, never scored."""
+        self.fault(f"{NOT_GRADED}: {why}")
+
     def seal_refused(self, why: str) -> None:
         """A probe process could not be sealed: no call can be made. Whether the cells did it
         (open files used up, a system-call filter of their own) or the grader failed is told
@@ -204,6 +215,7 @@ class Run:
     def _not_started(self, said: str | None, answered: bool) -> None:
         """The runner did not start: ``said`` why (None if it did not say), ``answered``
         False when it was silent past its time."""
+        started_silently = said is None
         if not answered:
             said = "it did not answer in time"
         if said is None:
@@ -211,6 +223,8 @@ class Run:
             said = "it ended" + _exit_note(code) if code is not None else "it ended"
         note = self.exhaustion.not_started_note(said)
         self.gone = f"the kernel did not start: {said[-500:]}{note}"
+        if answered and started_silently and not note:  # before any of the student's code
+            self.could_not_start(f"its kernel could not start ({said[-200:]})")
 
     # -- cells
 

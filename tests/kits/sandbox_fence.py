@@ -45,8 +45,18 @@ def ordinary_user_prefix() -> list[str]:
         'mount -t tmpfs -o mode=755 none /root; mkdir -p "$1"; mount --move "$hold" "$1"; '
         'shift; exec "$@"'
     )
-    return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh",
-            str(kept), *user]
+    return [
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        script,
+        "sh",
+        str(kept),
+        *user,
+    ]
 
 
 def shared_folder(path: Path) -> Path:

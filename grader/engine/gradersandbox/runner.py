@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, TextIO, cast
 
 from . import filters, own_code, probe, protocol, seal, syscalls, watch, wire
 from .limits import ERROR_CHARS, FORK_ATTEMPTS, ORDER_BYTES
+from .messages import PROBE_NOT_STARTED
 from .shared import Placement, SharedCells
 
 if TYPE_CHECKING:
@@ -175,7 +176,7 @@ def main(
         os.chdir(scratch)
         os.environ.update(settings["environment"])
         for name, value in settings["rlimits"].items():
-            resource.setrlimit(getattr(resource, name), (value, value))
+            _set_rlimit(getattr(resource, name), value)
         address_space = _mapped_bytes() + settings["address_space_allowance_bytes"]
         resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
         if settings["isolate"]:
@@ -249,15 +250,27 @@ def _cell_done(
     return protocol.CellDone(index, name, _text(failure), dropped, patched, _cell_line(failure))
 
 
+def _set_rlimit(which: int, value: int) -> None:
+    """Set both limits to ``value``, or to the hard limit the grader's user already has where
+    that is lower (an ordinary user may not raise it)."""
+    _, hard = resource.getrlimit(which)
+    if hard != resource.RLIM_INFINITY:
+        value = min(value, hard)
+    resource.setrlimit(which, (value, value))
+
+
 def _start_probe(last_probe: int | None, calls_in: int, replies_out: int) -> int | None:
     """A probe process for the next function's calls (0 in it), after the last one ended;
-    None when the runner could not make one, sealed (the grader is told why)."""
+    None when the runner could not make one, sealed, or none at all (the grader is told why)."""
     _end_probe(last_probe)
     try:
-        return _fork_probe(first=last_probe is None)
+        pid = _fork_probe(first=last_probe is None)
     except OSError as error:  # a runner that cannot be sealed answers no call
         protocol.send(replies_out, protocol.NotSealed(f"the runner could not be sealed: {error}"))
         return None
+    if pid is None:
+        protocol.send(replies_out, protocol.NotSealed(f"{PROBE_NOT_STARTED} (fork refused)"))
+    return pid
 
 
 def _end_probe(pid: int | None) -> None:
