@@ -142,8 +142,10 @@ class Run:
         if init is None:
             return
         limit = self.limits.memory_bytes if self.cgroup is None else None
-        with contextlib.suppress(OSError):
+        try:
             self.watch = SubmissionWatch(init, limit, ENGINE.memory_sample_s, self._memory_over)
+        except (OSError, RuntimeError) as error:  # no thread or pidfd for it: not the student's
+            self.could_not_start(f"the grader could not watch its memory ({error})")
 
     def _memory_over(self, held: int) -> None:
         """The watch ended the submission: it held ``held`` bytes, past its limit."""

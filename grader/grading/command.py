@@ -148,14 +148,17 @@ def grade(
                 progress.update(row)
 
             try:
-                again = []
+                again, why = [], ""
                 for row in graders.graded(todo):
                     if _could_not_start(row):  # graded again once the others are done
                         again.append(seeds[row.student])
+                        why = why or f" ({row.student}: {row.reason})"[:300]
                     else:
                         keep(row)
                 if again:
-                    _say(f"grading {len(again)} again, alone: a process could not start")
+                    _say(
+                        f"grading {len(again)} again, one at a time: a process could not start{why}"
+                    )
                 for submission, submission_seed in again:
                     keep(grade_safely(submission, plan, submission_seed))
             finally:
