@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from grader.engine.walls import SCRATCH
+from grader.limits import ENGINE
 
 _PRIVATE_FOLDERS = ("tmp", "dev/shm", SCRATCH.lstrip("/"))
 _COUNTED = (b"Pss_Anon:", b"Pss_Shmem:")
@@ -47,6 +48,17 @@ def submission_init(warm_pid: int, pipe_inode: int) -> int | None:
             if any(_readlink(f"{folder}/{fd}") == link for fd in os.listdir(folder)):
                 return pid
     return None
+
+
+def watch_submission(
+    warm_pid: int, pipe_inode: int, limit_bytes: int | None, over: Callable[[int], None]
+) -> SubmissionWatch | None:
+    """The watch of the submission whose init holds ``pipe_inode`` (see
+    :class:`SubmissionWatch`), or None when its init cannot be found."""
+    init = submission_init(warm_pid, pipe_inode)
+    if init is None:
+        return None
+    return SubmissionWatch(init, limit_bytes, ENGINE.memory_sample_s, over)
 
 
 def descendants(root: int) -> Iterator[int]:

@@ -35,6 +35,14 @@ THREADS = (
 )
 
 
+# Takes every process it can, for 20 s.
+HOARD = (
+    "import subprocess, time\nheld = []\nend = time.time() + 20\nwhile time.time() < end:\n"
+    "    try:\n        held.append(subprocess.Popen(['sleep', '60']))\n"
+    "    except OSError:\n        time.sleep(0.005)\nprint('held', len(held))"
+)
+
+
 @pytest.fixture
 def folder() -> Path:
     made = shared_folder(Path(f"/tmp/grader-processes-test-{uuid.uuid4().hex[:8]}"))
@@ -68,3 +76,18 @@ def test_a_probe_that_could_not_start_is_not_graded_never_scored(folder):
     assert result["grader_fault"].startswith(NOT_GRADED), result["grader_fault"]
     assert "the probe process of double could not start" in result["grader_fault"]
     assert result["probes"][0]["value"] is None
+
+
+def test_a_fork_loop_holds_its_own_processes_not_the_users(folder):
+    """The user may have 150 processes; a run 60. The hoarder takes its 60 while the other
+    run, started with it, waits in a cell and then makes its probe process."""
+    hoarder = _notebook(folder, "hoarder", HOARD, DOUBLE)
+    waiting = _notebook(folder, "waiting", "import time\ntime.sleep(8)", DOUBLE)
+    limits = {"max_processes": 60, "cell_timeout": 60, "notebook_timeout": 120}
+    runs = [run_spec(nb, [("double", [[1.0]])], **limits) for nb in (hoarder, waiting)]
+    report = run_fenced(folder, runs, parallel=2, as_ordinary_user=True, user_processes=150)
+    hoarded, waited = report["results"]
+
+    assert 40 < int(hoarded["output"].split("held ")[1].split()[0]) < 60
+    assert waited["grader_fault"] is None
+    assert waited["probes"][0] == {"value": [2.0], "error": None, "dtype": "float64"}

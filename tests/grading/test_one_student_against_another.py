@@ -46,8 +46,7 @@ def folder() -> Path:
 def _grade(folder: Path, out: str, workers: int, *notebooks: Path) -> subprocess.CompletedProcess:
     inner = ["unshare", "--map-current-user", *FENCE[1:]] if os.getuid() == 0 else FENCE
     command = [
-        *ordinary_user_prefix(),
-        *("prlimit", f"--nproc={USER_PROCESSES}:{USER_PROCESSES}"),
+        *ordinary_user_prefix(USER_PROCESSES),
         *inner,
         *(sys.executable, str(GRADE), "grade", "--assignment", str(ASSIGNMENT)),
         *("--out", str(folder / out), "--seed", "5", "--workers", str(workers)),

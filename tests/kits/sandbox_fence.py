@@ -28,14 +28,17 @@ FENCE = [
 ORDINARY_UID = 64051
 
 
-def ordinary_user_prefix() -> list[str]:
-    """What runs a command as the tests' ordinary user: nothing when the tests already are one.
+def ordinary_user_prefix(processes: int | None = None) -> list[str]:
+    """What runs a command as the tests' ordinary user (with a process limit of ``processes``
+    for the whole user, where given): nothing else when the tests already are one.
     Root's Python may live under /root (mode 700, as pyenv puts it): in a mount namespace of
     the command's own, /root is shown as a readable folder holding only that Python."""
+    limit = ["prlimit", f"--nproc={processes}:{processes}"] if processes else []
     if os.getuid() != 0:
-        return []
+        return limit
     uid = str(ORDINARY_UID)
     user = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all"]
+    user += limit
     python = Path(os.path.realpath(sys.executable))
     if not python.is_relative_to("/root"):
         return user
@@ -99,12 +102,14 @@ def run_fenced(
     marker: str | None = None,
     parallel: int = 0,
     as_ordinary_user: bool = False,
+    user_processes: int | None = None,
     **options: bool,
 ) -> dict:
     """Run ``runs`` in the runner script, in a pid namespace of its own; return its report,
     with the runner's stderr. ``options`` are the runner's (``watch_cgroups``,
     ``cgroups_read_only``). ``as_ordinary_user``: the runner runs as :data:`ORDINARY_UID`
-    (its files must be readable by that user: see :func:`shared_folder`)."""
+    (its files must be readable by that user: see :func:`shared_folder`), with
+    ``user_processes`` as that user's process limit."""
     if shutil.which("unshare") is None:
         raise RuntimeError("the tests need unshare (util-linux) for their second fence")
     job = tmp_path / f"job-{len(list(tmp_path.glob('job-*.json')))}.json"
@@ -112,7 +117,8 @@ def run_fenced(
     fence, environment = FENCE, None
     if as_ordinary_user and os.getuid() == 0:
         job.chmod(0o644)
-        fence = [*ordinary_user_prefix(), "unshare", "--map-current-user", *FENCE[1:]]
+        fence = [*ordinary_user_prefix(user_processes), "unshare", "--map-current-user"]
+        fence += FENCE[1:]
         environment = {**os.environ, "HOME": str(tmp_path)}
     done = subprocess.run(
         [*fence, sys.executable, str(RUNNER), str(job)],
