@@ -20,7 +20,7 @@ from grader.engine.cgroups import RunCgroup
 from grader.engine.channel import Channel, Gone
 from grader.engine.exhaustion import Exhaustion
 from grader.engine.gradersandbox import protocol, wire
-from grader.engine.memory_watch import SubmissionWatch, submission_init
+from grader.engine.memory_watch import SubmissionWatch, watch_submission
 from grader.engine.probes import ProbeSession
 from grader.engine.results import NOT_GRADED, CellError, ProbeCall, ProbeOutcome, RunLimits
 from grader.engine.transcript import Transcript
@@ -93,10 +93,7 @@ class Run:
                 "rlimits": {
                     "RLIMIT_FSIZE": self.limits.disk_bytes,
                     "RLIMIT_CORE": 0,
-                    # Without cgroups the process limit: set inside the submission's own user
-                    # namespace, it counts the submission's processes and threads only (Linux
-                    # 5.14 and later), so that one student's fork loop cannot use up the
-                    # processes the grader's user may have. Not enforced for root.
+                    # Without cgroups: counts the submission's own tasks (its user namespace)
                     "RLIMIT_NPROC": self.limits.max_processes,
                 },
             }
@@ -134,26 +131,19 @@ class Run:
         self._not_started(said, answered=reply is not None)
 
     def _watch(self) -> None:
-        """Hold the submission's init, to end its pid namespace with the run; without a cgroup,
-        count its memory from here (:mod:`grader.engine.memory_watch`)."""
+        """Hold the submission's init, ended with the run; without a cgroup, watch its memory."""
         if self.limits.unsafe_no_sandbox or self._zygote is None:
-            return
-        init = submission_init(self._zygote.process.pid, self.channel.init_pipe_inode())
-        if init is None:
             return
         limit = self.limits.memory_bytes if self.cgroup is None else None
         try:
-            self.watch = SubmissionWatch(init, limit, ENGINE.memory_sample_s, self._memory_over)
+            self.watch = watch_submission(
+                self._zygote.process.pid, self.channel.init_pipe_inode(), limit, self._memory_over
+            )
         except (OSError, RuntimeError) as error:  # no thread or pidfd for it: not the student's
             self.could_not_start(f"the grader could not watch its memory ({error})")
 
-    def _memory_over(self, held: int) -> None:
-        """The watch ended the submission: it held ``held`` bytes, past its limit."""
-        mib = self.limits.memory_bytes // MiB
-        self.exhaustion.memory = self.exhaustion.memory or (
-            f"the notebook's processes, memory files and temporary folders together held "
-            f"{held // MiB} MiB, past the memory limit of {mib} MiB, so the kernel was stopped"
-        )
+    def _memory_over(self, held: int) -> None:  # the watch ended the submission
+        self.exhaustion.memory_counted(held)
         self.gone = self.gone or "the kernel was stopped for its memory"
 
     def _plain_scratch(self) -> str:
@@ -183,9 +173,8 @@ class Run:
         self.gone = self.gone or why
 
     def could_not_start(self, why: str) -> None:
-        """A process of the submission (its kernel, or a probe process) could not be started
-        at all: the grader's failure (another student's processes may hold every process the
-        grader's user may have), graded again after the batch, never scored."""
+        """A process of the submission could not be started at all (another's may hold every
+        process the user may have): the grader's failure, graded again after the batch."""
         self.fault(f"{NOT_GRADED}: {why}")
 
     def seal_refused(self, why: str) -> None:
