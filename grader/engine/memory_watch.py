@@ -7,7 +7,8 @@ What is counted is memory however it is held:
 
 - each process's anonymous and shared memory (``Pss_Anon`` + ``Pss_Shmem`` of
   ``/proc/PID/smaps_rollup``: a page shared after a fork is counted once, split between the
-  processes sharing it; pages of a library made writable and touched are anonymous copies),
+  processes sharing it; pages of a library made writable and touched are anonymous copies;
+  ``RssAnon`` + ``RssShmem`` of ``/proc/PID/status``, an upper bound, are read first),
   less what the submission's processes held when its kernel was ready (the warm process's
   imports, as the cgroup path charges them to the warm process);
 - memory files (``memfd_create``) the processes hold open, mapped or not, once per file;
@@ -24,6 +25,7 @@ import os
 import select
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -32,6 +34,7 @@ from grader.limits import ENGINE
 
 _PRIVATE_FOLDERS = ("tmp", "dev/shm", SCRATCH.lstrip("/"))
 _COUNTED = (b"Pss_Anon:", b"Pss_Shmem:")
+_COUNTED_WHOLE = (b"RssAnon:", b"RssShmem:")  # of /proc/PID/status: no walk of the page tables
 _MEMFD = "/memfd:"
 
 
@@ -79,26 +82,28 @@ def descendants(root: int) -> Iterator[int]:
                     todo += [int(child) for child in children.split()]
 
 
-def held_bytes(init: int) -> tuple[int, int]:
+def held_bytes(init: int, exact: bool = True) -> tuple[int, int]:
     """``(processes, files)``: the bytes the processes below ``init`` hold (anonymous and
-    shared memory, proportionally), and the bytes of their memory files and private tmpfs
-    folders."""
+    shared memory, a page shared by several split between them; not ``exact``: counted whole
+    in each, an upper bound read in a fraction of the time), and the bytes of their memory
+    files and private tmpfs folders."""
     processes = 0
     memory_files: dict[tuple[int, int], int] = {}
     for pid in descendants(init):
-        processes += _process_bytes(pid)
+        processes += _process_bytes(pid, exact)
         _memory_files(pid, memory_files)
     return processes, sum(memory_files.values()) + _tmpfs_bytes(init)
 
 
-def _process_bytes(pid: int) -> int:
+def _process_bytes(pid: int, exact: bool) -> int:
+    name, counted = ("smaps_rollup", _COUNTED) if exact else ("status", _COUNTED_WHOLE)
     try:
-        rollup = Path(f"/proc/{pid}/smaps_rollup").read_bytes()
+        figures = Path(f"/proc/{pid}/{name}").read_bytes()
     except OSError:  # ended meanwhile
         return 0
     total = 0
-    for line in rollup.splitlines():
-        if line.startswith(_COUNTED):
+    for line in figures.splitlines():
+        if line.startswith(counted):
             total += int(line.split()[1]) * 1024
     return total
 
@@ -167,13 +172,25 @@ class SubmissionWatch:
         self._thread.start()
 
     def _watch(self) -> None:
-        while not self._stopped.wait(self.every_s):
-            processes, files = held_bytes(self.init)
-            held = max(processes - self._baseline, 0) + files
+        """Sample until stopped: first the upper bound (a page shared after a fork counted in
+        each process), and only past the limit the exact figures, which take milliseconds a
+        process; a slow sample spaces the next ones out, so the watch takes a third of a core
+        at most (a fork bomb's hundreds of processes)."""
+        wait = self.every_s
+        while not self._stopped.wait(wait):
+            began = time.monotonic()
+            held = self._held(exact=False)
+            if held > self.limit_bytes:
+                held = self._held(exact=True)
             if held > self.limit_bytes and not self._stopped.is_set():
                 self.kill()
                 self._over(held)
                 return
+            wait = max(self.every_s, 2 * (time.monotonic() - began))
+
+    def _held(self, exact: bool) -> int:
+        processes, files = held_bytes(self.init, exact)
+        return max(processes - self._baseline, 0) + files
 
     def kill(self) -> None:
         """End every process of the submission: its init, and with it its pid namespace."""
