@@ -85,3 +85,26 @@ def test_a_fork_loop_leaves_the_other_submissions_scores_as_graded_alone(folder)
     graded = _scores(folder, "together")
     assert {s: graded[s] for s in OTHERS} == _scores(folder, "alone")
     assert together.returncode == 0, together.stderr[-3000:]
+
+
+def test_a_probe_that_cannot_start_even_alone_is_not_graded_never_zero(folder):
+    # Threads of the kernel itself hold the processes: no probe process can start, even alone.
+    threads = (
+        "import threading, time\nthreading.stack_size(64 * 1024)\nheld = []\ntry:\n"
+        "    while True:\n        held.append(threading.Thread(target=time.sleep, args=(90,)))\n"
+        "        held[-1].start()\nexcept RuntimeError:\n    pass"
+    )
+    notebook = nbformat.read(SAMPLES / "asha.ipynb", as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell(threads))
+    nbformat.write(notebook, folder / "yann.ipynb")
+    (folder / "yann.ipynb").chmod(0o644)
+
+    done = _grade(folder, "threads", 1, folder / "yann.ipynb")
+
+    assert done.returncode == 1, done.stderr[-3000:]
+    with (folder / "threads" / "grades.csv").open(newline="") as handle:
+        (row,) = csv.DictReader(handle)
+    assert (row["status"], row["score"], row["forget_gate"]) == ("error", "", "")
+    assert "not graded — grader error: the probe process of" in row["reason"]
+    assert "grading 1 again, one at a time" in done.stderr
+    assert "  yann: the grader could not grade this submission: not graded" in done.stderr
