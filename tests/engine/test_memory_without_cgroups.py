@@ -7,6 +7,7 @@ of the test's own, where the grader can make no cgroup."""
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from pathlib import Path
 
@@ -66,8 +67,6 @@ def _run(folder: Path, name: str, *cells: str) -> dict:
 def folder() -> Path:
     made = shared_folder(Path(f"/tmp/grader-memory-test-{uuid.uuid4().hex[:8]}"))
     yield made
-    import shutil
-
     shutil.rmtree(made, ignore_errors=True)
 
 
@@ -81,7 +80,6 @@ def test_memory_held_in_files_tmpfs_or_library_pages_ends_the_run(folder):
     report = run_fenced(folder, runs, as_ordinary_user=True)
     *hoards, clean = report["results"]
 
-    print([h["reason"] for h in hoards], [h["output"][-200:] for h in hoards])
     for hoard in hoards:
         assert hoard["status"] == "memory", hoard["reason"]
         assert f"past the memory limit of {LIMIT_MB} MiB" in hoard["reason"]
