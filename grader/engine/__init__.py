@@ -12,8 +12,9 @@ here; the walls are :mod:`grader.engine.walls` and :mod:`grader.engine.cgroups`.
 
 Modules: ``results`` (what goes in and comes out), ``hooks`` (where the caller's own work goes
 during a run), ``notebook`` (reading cells), ``warm`` (the warm processes), ``channel`` (the
-pipes), ``run`` (one submission's steps), ``exhaustion`` (what a run used up), ``transcript``
-(kept output), ``gradersandbox`` (the code that runs inside), ``shown_runtime`` and
+pipes), ``run`` (one submission's steps), ``exhaustion`` (what a run used up),
+``memory_watch`` (memory counted without cgroups; the submission's init, killed with the run),
+``transcript`` (kept output), ``gradersandbox`` (the code that runs inside), ``shown_runtime`` and
 ``shown_base`` (the runtime as the sandbox shows it), ``seal_blame`` (whose fault a seal that
 failed is), ``trial`` and ``trial_notebook`` (the grader's own notebook, run before the first
 submission and after a seal that failed), ``fontlist`` (matplotlib's font list, made

@@ -210,8 +210,9 @@ def cgroup_support() -> str | None:
 @functools.lru_cache(maxsize=1)
 def _warn_without_cgroups(problem: str) -> None:
     print(
-        f"grader: warning: no cgroup for student code ({problem}); memory is limited per "
-        "process only and the number of processes not at all",
+        f"grader: warning: no cgroup for student code ({problem}); each submission's memory "
+        "is counted every few hundred milliseconds instead of exactly, and its processes are "
+        "limited by the user's process limit (RLIMIT_NPROC) in its own user namespace",
         file=sys.stderr,
     )
 

@@ -122,6 +122,11 @@ class Channel:
         except OSError:
             pass  # init is gone, and everything with it
 
+    def init_pipe_inode(self) -> int:
+        """The inode of the pipe the submission's init reads its signal requests from: how the
+        grader finds that process among the warm process's children."""
+        return os.fstat(self._orders).st_ino
+
     # -- replies
 
     def receive(self, deadline: float) -> wire.Frame | None:

@@ -51,6 +51,14 @@ class Exhaustion:
                 f"process{'es' if ended > 1 else ''})"
             )
 
+    def memory_counted(self, held: int) -> None:
+        """The memory watch (no cgroup) ended the run: it held ``held`` bytes in all."""
+        self.memory = self.memory or (
+            f"the notebook's processes, memory files and temporary folders together held "
+            f"{held // 1024**2} MiB, past the memory limit of {self.limits.memory_bytes // 1024**2}"
+            " MiB, so the kernel was stopped"
+        )
+
     def cell_failed(self, error: CellError) -> None:
         """Note a cell's error that says it ran out of memory."""
         if self.memory is None and (

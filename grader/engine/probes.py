@@ -22,6 +22,7 @@ import numpy as np
 
 from grader.engine.channel import Channel, Gone, write_whole
 from grader.engine.gradersandbox import protocol, wire
+from grader.engine.gradersandbox.messages import PROBE_NOT_STARTED
 from grader.engine.gradersandbox.wire import Value
 from grader.engine.results import ProbeOutcome
 from grader.limits import ENGINE, REPLIES, RunLimits
@@ -50,6 +51,8 @@ class ProbedRun(Protocol):
 
     def seal_refused(self, why: str) -> None: ...
 
+    def could_not_start(self, why: str) -> None: ...
+
     def patch_note(self) -> str: ...
 
     def keep(self, outcome: ProbeOutcome, size: int) -> ProbeOutcome: ...
@@ -74,7 +77,10 @@ class ProbeSession:
             hello = _answer(self._receive(deadline))
             if isinstance(hello, protocol.NotSealed):
                 self.broken = f"the probe process did not start: {hello.reason[:200]}"
-                run.seal_refused(self.broken)  # whose fault: decided after the run
+                if hello.reason.startswith(PROBE_NOT_STARTED):
+                    run.could_not_start(f"the probe process of {label} could not start")
+                else:
+                    run.seal_refused(self.broken)  # whose fault: decided after the run
             elif isinstance(hello, protocol.Hello):
                 self.pid = hello.pid
             else:

@@ -8,7 +8,11 @@ import numpy as np
 
 from grader.limits import RunLimits  # what one run may use: grader.limits owns it
 
-__all__ = ["CellError", "RunLimits", "ProbeCall", "ProbeOutcome", "RunResult"]
+__all__ = ["CellError", "NOT_GRADED", "RunLimits", "ProbeCall", "ProbeOutcome", "RunResult"]
+
+# How a grader fault begins when a process of the submission could not start (a fork refused):
+# graded again after the batch, alone, and never scored.
+NOT_GRADED = "not graded — grader error"
 
 
 @dataclass(frozen=True)

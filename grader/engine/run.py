@@ -20,8 +20,9 @@ from grader.engine.cgroups import RunCgroup
 from grader.engine.channel import Channel, Gone
 from grader.engine.exhaustion import Exhaustion
 from grader.engine.gradersandbox import protocol, wire
+from grader.engine.memory_watch import SubmissionWatch, watch_submission
 from grader.engine.probes import ProbeSession
-from grader.engine.results import CellError, ProbeCall, ProbeOutcome, RunLimits
+from grader.engine.results import NOT_GRADED, CellError, ProbeCall, ProbeOutcome, RunLimits
 from grader.engine.transcript import Transcript
 from grader.limits import ENGINE, REPLIES, SANDBOX, MiB
 
@@ -53,6 +54,7 @@ class Run:
         self.exhaustion = Exhaustion(limits, cgroup, self.transcript)
         self.channel = Channel(self.transcript, REPLIES.reply_bytes)
         self.runner_pid: int | None = None
+        self.watch: SubmissionWatch | None = None  # its init, and its memory without cgroups
         self._kept_bytes = 0  # of the values of the calls' replies (see keep)
 
     def left(self) -> float:
@@ -91,6 +93,8 @@ class Run:
                 "rlimits": {
                     "RLIMIT_FSIZE": self.limits.disk_bytes,
                     "RLIMIT_CORE": 0,
+                    # Without cgroups: counts the submission's own tasks (its user namespace)
+                    "RLIMIT_NPROC": self.limits.max_processes,
                 },
             }
             self._fork(settings, joins + self.channel.far_ends)
@@ -121,9 +125,26 @@ class Run:
             started = None
         if isinstance(started, protocol.Ready):
             self.runner_pid = started.pid
+            self._watch()
             return
         said = started.reason if isinstance(started, protocol.NotStarted) else None
         self._not_started(said, answered=reply is not None)
+
+    def _watch(self) -> None:
+        """Hold the submission's init, ended with the run; without a cgroup, watch its memory."""
+        if self.limits.unsafe_no_sandbox or self._zygote is None:
+            return
+        limit = self.limits.memory_bytes if self.cgroup is None else None
+        try:
+            self.watch = watch_submission(
+                self._zygote.process.pid, self.channel.init_pipe_inode(), limit, self._memory_over
+            )
+        except (OSError, RuntimeError) as error:  # no thread or pidfd for it: not the student's
+            self.could_not_start(f"the grader could not watch its memory ({error})")
+
+    def _memory_over(self, held: int) -> None:  # the watch ended the submission
+        self.exhaustion.memory_counted(held)
+        self.gone = self.gone or "the kernel was stopped for its memory"
 
     def _plain_scratch(self) -> str:
         import tempfile
@@ -150,6 +171,11 @@ class Run:
         """The grader itself failed: the submission cannot be graded on this run."""
         self.grader_fault = self.grader_fault or why
         self.gone = self.gone or why
+
+    def could_not_start(self, why: str) -> None:
+        """A process of the submission could not be started at all (another's may hold every
+        process the user may have): the grader's failure, graded again after the batch."""
+        self.fault(f"{NOT_GRADED}: {why}")
 
     def seal_refused(self, why: str) -> None:
         """A probe process could not be sealed: no call can be made. Whether the cells did it
@@ -180,6 +206,7 @@ class Run:
     def _not_started(self, said: str | None, answered: bool) -> None:
         """The runner did not start: ``said`` why (None if it did not say), ``answered``
         False when it was silent past its time."""
+        started_silently = said is None
         if not answered:
             said = "it did not answer in time"
         if said is None:
@@ -187,6 +214,8 @@ class Run:
             said = "it ended" + _exit_note(code) if code is not None else "it ended"
         note = self.exhaustion.not_started_note(said)
         self.gone = f"the kernel did not start: {said[-500:]}{note}"
+        if answered and started_silently and not note:  # before any of the student's code
+            self.could_not_start(f"its kernel could not start ({said[-200:]})")
 
     # -- cells
 
@@ -336,6 +365,8 @@ class Run:
             if self.gone is None:
                 self.channel.send(protocol.EndSubmission(), time.monotonic() + 1.0)
         self.channel.drain_output()
+        if self.watch is not None:  # whatever the submission left running ends now
+            self.watch.stop(ENGINE.end_s)
         self.channel.close()
         folder = getattr(self, "_plain_folder", None)
         if folder is not None:

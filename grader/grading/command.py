@@ -30,6 +30,7 @@ from grader.assignment import (
 )
 from grader.course import audit, written_answers
 from grader.engine import preparation
+from grader.engine.results import NOT_GRADED
 from grader.errors import UserError
 from grader.feedback import export
 from grader.gradebook import GRADER_ERROR, Gradebook, Row
@@ -136,23 +137,45 @@ def grade(
             progress = GradingProgress(len(todo))
             questions = written.questions_of(config)
             handed_in = {s.student: s.notebook for s, _ in todo}
+            seeds = {s.student: (s, seed) for s, seed in todo}
+
+            def keep(row: Row) -> None:
+                book.record(run_id, row)
+                if questions:  # kept for marking in `grader serve`
+                    answers = written_answers.record_submission(
+                        out, row.student, handed_in[row.student], row.sha256, questions
+                    )
+                    for answer in answers:
+                        for said in ([answer.cut] if answer.cut else []) + list(answer.flags):
+                            _say(f"{row.student}: written answer {answer.question}: {said}")
+                progress.update(row)
+
             try:
+                again, why = [], ""
                 for row in graders.graded(todo):
-                    book.record(run_id, row)
-                    if questions:  # kept for marking in `grader serve`
-                        answers = written_answers.record_submission(
-                            out, row.student, handed_in[row.student], row.sha256, questions
-                        )
-                        for answer in answers:
-                            for said in ([answer.cut] if answer.cut else []) + list(answer.flags):
-                                _say(f"{row.student}: written answer {answer.question}: {said}")
-                    progress.update(row)
+                    if _could_not_start(row):  # graded again once the others are done
+                        again.append(seeds[row.student])
+                        why = why or f" ({row.student}: {row.reason})"[:300]
+                    else:
+                        keep(row)
+                if again:
+                    _say(
+                        f"grading {len(again)} again, one at a time: a process could not start{why}"
+                    )
+                for submission, submission_seed in again:
+                    keep(grade_safely(submission, plan, submission_seed))
             finally:
                 progress.close()
             students = {s.student for s in submissions}
             rows = [row for row in book.latest() if row.student in students]
             export.write_grades_csv(rows, [f.name for f in config.functions], out / "grades.csv")
     return GradingRun(plan, rows)
+
+
+def _could_not_start(row: Row) -> bool:
+    """Whether the grader failed ``row``'s submission because a process of it could not start
+    (another submission's processes may have held them all): worth a try alone."""
+    return row.status == GRADER_ERROR and NOT_GRADED in (row.reason or "")
 
 
 def plan_for(
@@ -296,6 +319,7 @@ def cli(args: argparse.Namespace) -> int:
         f"\n{len(faults)} submission{'s' if len(faults) != 1 else ''} could not be graded "
         f"because of the grader: {reasons[0]}"
         + (f" (and {len(reasons) - 1} other reasons: see grades.csv)" if len(reasons) > 1 else "")
+        + "".join(f"\n  {r.student}: {r.reason}" for r in faults if NOT_GRADED in (r.reason or ""))
         + "\nNo score was given for them. Fix the cause, then run the same command with "
         "--resume to grade only those.",
         file=sys.stderr,

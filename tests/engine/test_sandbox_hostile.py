@@ -550,9 +550,14 @@ def test_without_writable_cgroups_runs_go_on_as_before_with_a_warning(tmp_path):
     assert (escaped["status"], spawned["status"]) == ("completed", "completed")
     assert_alive(escaped)
     assert_alive(spawned)
-    # What the cgroup would have stopped: more processes than its limit. (Whether a process
-    # that left the run's session outlives it without walls depends on timing; not asserted.)
-    assert _started(spawned["output"]) == 300
+    # What the cgroup would have stopped: more processes than its limit, for root. An ordinary
+    # user's submission is held to it by its own process limit (RLIMIT_NPROC in its own user
+    # namespace). (Whether a process that left the run's session outlives it without walls
+    # depends on timing; not asserted.)
+    if os.getuid() == 0:
+        assert _started(spawned["output"]) == 300
+    else:
+        assert 200 < _started(spawned["output"]) < 256
 
 
 def test_stopping_itself_or_closing_its_pipes_costs_only_its_own_run(tmp_path):

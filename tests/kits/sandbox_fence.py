@@ -23,6 +23,53 @@ FENCE = [
 ]
 
 
+# An ordinary user for tests about one (no cgroups, per-user process limits): a uid of its own,
+# no account needed, that no other process on the machine runs as.
+ORDINARY_UID = 64051
+
+
+def ordinary_user_prefix(processes: int | None = None) -> list[str]:
+    """What runs a command as the tests' ordinary user (with a process limit of ``processes``
+    for the whole user, where given): nothing else when the tests already are one.
+    Root's Python may live under /root (mode 700, as pyenv puts it): in a mount namespace of
+    the command's own, /root is shown as a readable folder holding only that Python."""
+    limit = ["prlimit", f"--nproc={processes}:{processes}"] if processes else []
+    if os.getuid() != 0:
+        return limit
+    uid = str(ORDINARY_UID)
+    user = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all"]
+    user += limit
+    python = Path(os.path.realpath(sys.executable))
+    if not python.is_relative_to("/root"):
+        return user
+    kept = Path("/root", python.relative_to("/root").parts[0])  # /root/.pyenv
+    script = (
+        'set -e; hold=$(mktemp -d); mount --bind "$1" "$hold"; '
+        'mount -t tmpfs -o mode=755 none /root; mkdir -p "$1"; mount --move "$hold" "$1"; '
+        'shift; exec "$@"'
+    )
+    return [
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        script,
+        "sh",
+        str(kept),
+        *user,
+    ]
+
+
+def shared_folder(path: Path) -> Path:
+    """``path`` made as a folder the ordinary user may read and write (pytest's own is root's,
+    mode 700: the user's files go under /tmp)."""
+    path.mkdir(mode=0o777, parents=True, exist_ok=True)
+    path.chmod(0o777)
+    return path
+
+
 def write_notebook(path: Path, *cells: str) -> Path:
     """A notebook of code cells (a cell starting with '# md' becomes markdown)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -54,18 +101,28 @@ def run_fenced(
     runs: list[dict],
     marker: str | None = None,
     parallel: int = 0,
+    as_ordinary_user: bool = False,
+    user_processes: int | None = None,
     **options: bool,
 ) -> dict:
     """Run ``runs`` in the runner script, in a pid namespace of its own; return its report,
     with the runner's stderr. ``options`` are the runner's (``watch_cgroups``,
-    ``cgroups_read_only``)."""
+    ``cgroups_read_only``). ``as_ordinary_user``: the runner runs as :data:`ORDINARY_UID`
+    (its files must be readable by that user: see :func:`shared_folder`), with
+    ``user_processes`` as that user's process limit."""
     if shutil.which("unshare") is None:
         raise RuntimeError("the tests need unshare (util-linux) for their second fence")
     job = tmp_path / f"job-{len(list(tmp_path.glob('job-*.json')))}.json"
     job.write_text(json.dumps({"runs": runs, "marker": marker, "parallel": parallel, **options}))
-    fence = FENCE
+    fence, environment = FENCE, None
+    if as_ordinary_user and os.getuid() == 0:
+        job.chmod(0o644)
+        fence = [*ordinary_user_prefix(user_processes), "unshare", "--map-current-user"]
+        fence += FENCE[1:]
+        environment = {**os.environ, "HOME": str(tmp_path)}
     done = subprocess.run(
         [*fence, sys.executable, str(RUNNER), str(job)],
+        env=environment,
         capture_output=True,
         text=True,
         timeout=600,

@@ -140,6 +140,11 @@ class EndSession(NamedTuple):
     """No more calls: the probe process exits."""
 
 
+# How a NotSealed reason starts when no process could be made for the calls at all (the fork
+# refused, after the submission's own processes were ended): the grader's failure, not the cells'.
+PROBE_NOT_STARTED = "no process could be started for the calls"
+
+
 class NotSealed(NamedTuple):
     reason: str
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import builtins
 import contextlib
-import ctypes
-import errno
 import os
 import resource
 import shutil
@@ -20,8 +18,10 @@ import sys
 import time
 from typing import TYPE_CHECKING, TextIO, cast
 
-from . import filters, own_code, probe, protocol, seal, syscalls, watch, wire
+from . import filters, own_code, probe, protocol, seal, watch, wire
 from .limits import ERROR_CHARS, FORK_ATTEMPTS, ORDER_BYTES
+from .messages import PROBE_NOT_STARTED
+from .privileges import drop_privileges
 from .shared import Placement, SharedCells
 
 if TYPE_CHECKING:
@@ -175,11 +175,11 @@ def main(
         os.chdir(scratch)
         os.environ.update(settings["environment"])
         for name, value in settings["rlimits"].items():
-            resource.setrlimit(getattr(resource, name), (value, value))
+            _set_rlimit(getattr(resource, name), value)
         address_space = _mapped_bytes() + settings["address_space_allowance_bytes"]
         resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
         if settings["isolate"]:
-            _drop_privileges()
+            drop_privileges()
         filters.before_cells()
         budget = {"left": settings["output_bytes"], "dropped": 0}
         for name, fd in (("stdout", 1), ("stderr", 2)):  # the notebook's sys.__stdout__ too
@@ -249,15 +249,27 @@ def _cell_done(
     return protocol.CellDone(index, name, _text(failure), dropped, patched, _cell_line(failure))
 
 
+def _set_rlimit(which: int, value: int) -> None:
+    """Set both limits to ``value``, or to the hard limit the grader's user already has where
+    that is lower (an ordinary user may not raise it)."""
+    _, hard = resource.getrlimit(which)
+    if hard != resource.RLIM_INFINITY:
+        value = min(value, hard)
+    resource.setrlimit(which, (value, value))
+
+
 def _start_probe(last_probe: int | None, calls_in: int, replies_out: int) -> int | None:
     """A probe process for the next function's calls (0 in it), after the last one ended;
-    None when the runner could not make one, sealed (the grader is told why)."""
+    None when the runner could not make one, sealed, or none at all (the grader is told why)."""
     _end_probe(last_probe)
     try:
-        return _fork_probe(first=last_probe is None)
+        pid = _fork_probe(first=last_probe is None)
     except OSError as error:  # a runner that cannot be sealed answers no call
         protocol.send(replies_out, protocol.NotSealed(f"the runner could not be sealed: {error}"))
         return None
+    if pid is None:
+        protocol.send(replies_out, protocol.NotSealed(f"{PROBE_NOT_STARTED} (fork refused)"))
+    return pid
 
 
 def _end_probe(pid: int | None) -> None:
@@ -370,26 +382,3 @@ def _inside(path: str) -> bool:
 
 def _make_folder(scratch: str, path: str) -> None:
     os.makedirs(os.path.dirname(os.path.join(scratch, path)), exist_ok=True)
-
-
-# Capabilities: the runner is root of the sandbox's user namespace; student code keeps none.
-_PR_CAPBSET_DROP, _PR_SET_SECUREBITS, _PR_SET_NO_NEW_PRIVS = 24, 28, 38
-_SECUREBITS = 0x2F  # no root privileges on exec, no fix-up on uid change, all locked
-
-
-def _drop_privileges() -> None:
-    libc = ctypes.CDLL(None, use_errno=True)
-    for cap in range(64):
-        libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0)
-    if libc.prctl(_PR_SET_SECUREBITS, _SECUREBITS, 0, 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "securebits")
-    header = (ctypes.c_uint32 * 2)(0x20080522, 0)
-    data = (ctypes.c_uint32 * 6)()
-    capset = syscalls.NUMBERS.get("capset")
-    if capset is None:
-        raise OSError(
-            errno.ENOSYS, f"capset: not a system call the grader knows on {os.uname().machine}"
-        )
-    if libc.syscall(capset, header, data) != 0:  # nothing effective, permitted, inherited
-        raise OSError(ctypes.get_errno(), "capset")
-    libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
