@@ -43,6 +43,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         ),
     )
     parser.add_argument("--once", action="store_true", help="poll and answer once, then stop")
+    parser.add_argument(
+        "--no-idle",
+        dest="idle",
+        action="store_false",
+        help="only poll, never wait on IMAP IDLE (by default the watch polls at once when a "
+        "server offering IDLE says mail came)",
+    )
     parser.add_argument("--cafile", default=None, help="IMAP: PEM of certificates to trust")
     parser.add_argument("--smtp-host", default=os.environ.get("GRADER_SMTP_HOST"))
     parser.add_argument("--smtp-port", type=int, default=None, help="default 587, or 465 with tls")
@@ -84,6 +91,7 @@ def cli(args: argparse.Namespace) -> int:
         max_per_hour=args.max_per_hour,
         workers=args.workers,
         unsafe_no_sandbox=args.unsafe_no_sandbox,
+        idle=args.idle,
     )
     try:
         MailboxLoop(options).run(once=args.once)

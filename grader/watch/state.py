@@ -73,6 +73,11 @@ class Job:
     submitted_at: str
 
 
+def message_key(url: MailboxUrl, uidvalidity: int, uid: int) -> str:
+    """How the watch names a fetched message, in its book and its log."""
+    return f"{url};UIDVALIDITY={uidvalidity};UID={uid}"
+
+
 class WatchBook:
     """The watch's tables; each method is one transaction."""
 
@@ -89,7 +94,7 @@ class WatchBook:
     def store(self, url: MailboxUrl, uidvalidity: int, uid: int, raw: bytes) -> bool:
         """Keep one fetched message and note its UID, together; False if it was stored before
         (the same Message-ID from another folder, or the same UID)."""
-        key = f"{url};UIDVALIDITY={uidvalidity};UID={uid}"
+        key = message_key(url, uidvalidity, uid)
         with self.db:
             self.fetched.record(url, uidvalidity, uid, raw)
             mid = self.db.execute(
