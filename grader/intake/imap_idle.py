@@ -105,6 +105,10 @@ class Idler(threading.Thread):
             self.live.set()
             if first:  # anything delivered before the connection came up: poll now
                 self.bell.set()
+                again = " again" if self.connections > 1 else ""
+                self.log(
+                    f"{self.url}: listening with IMAP IDLE{again}: new mail is read at once", "info"
+                )
                 first = False
             renew_at = time.monotonic() + self.renew_s
             while not self.stopping.is_set() and time.monotonic() < renew_at:

@@ -11,6 +11,7 @@ graded and sent."""
 from __future__ import annotations
 
 import email
+import queue
 import re
 import sys
 import threading
@@ -77,7 +78,12 @@ class MailboxLoop:
         self.context = Context(course, course.roster(), projects, options.sender, frozenset(owners))
         self.sessions: dict[MailboxUrl, Session] = {}
         self.bell = threading.Event()  # rung by an IDLE connection: new mail, poll now
-        self.idlers = [Idler(url, options.cafile, self.bell, self.log) for url in options.mailboxes]
+        # What the idlers' threads said, for the gradebook's log (its connection is this
+        # thread's): written at the next cycle.
+        self.idle_said: queue.SimpleQueue[tuple[str, str]] = queue.SimpleQueue()
+        self.idlers = [
+            Idler(url, options.cafile, self.bell, self._idle_log) for url in options.mailboxes
+        ]
         # The threads of the messages whose gradings are queued or out: their replies need
         # not read the message again (after a restart they do: the message is stored).
         self.threads: dict[str, replies.Thread] = {}
@@ -96,6 +102,11 @@ class MailboxLoop:
     def log(self, text: str, level: str = "info") -> None:
         say(("ERROR " if level == "error" else "") + text)
         self.book.log(level, text)
+
+    def _idle_log(self, text: str, level: str) -> None:
+        """An idler's word: on the terminal at once, in the gradebook's log at the next cycle."""
+        say(("ERROR " if level == "error" else "") + text)
+        self.idle_said.put((level, text))
 
     def run(self, once: bool = False) -> None:
         try:
@@ -126,6 +137,9 @@ class MailboxLoop:
             self.book.close()
 
     def cycle(self) -> None:
+        while not self.idle_said.empty():
+            level, text = self.idle_said.get()
+            self.book.log(level, text)
         for url in self.options.mailboxes:
             try:
                 self.poll(url)

@@ -107,6 +107,10 @@ def test_a_connection_dropped_in_idle_is_opened_again(server: Dovecot) -> None:
     errors = [text for level, text in said.lines if level == "error"]
     assert errors and "the IDLE connection dropped" in errors[0], said.lines
     assert "polling" in errors[0]
+    assert said.lines[-1] == (
+        "info",
+        f"{server.url}: listening with IMAP IDLE again: new mail is read at once",
+    )
 
 
 def test_a_server_without_idle_leaves_the_watch_polling() -> None:
