@@ -31,7 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--interval",
         type=float,
         default=MAILBOX.watch_interval_s,
-        help=f"seconds between polls (default {MAILBOX.watch_interval_s:g})",
+        help=f"seconds between polls (default {MAILBOX.watch_interval_s:g}); with IMAP IDLE "
+        "the mail is also read as soon as it lands",
     )
     parser.add_argument(
         "--max-per-hour",
