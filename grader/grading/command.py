@@ -33,7 +33,8 @@ from grader.engine import preparation
 from grader.errors import UserError
 from grader.feedback import export
 from grader.gradebook import GRADER_ERROR, Gradebook, Row
-from grader.grading.steps import GraderFault, Plan, SubmissionGrading
+from grader.grading import remote
+from grader.grading.steps import GraderFault, KnownLateness, Plan, SubmissionGrading
 from grader.grading.submissions import HandIn, find_submissions, named_by_roster
 from grader.grading.summary import GradingProgress, phases_line, summary_table
 from grader.grading.workers import start_graders
@@ -64,12 +65,14 @@ class GradingRun:
 # --- grading one -------------------------------------------------------------------------
 
 
-def grade_safely(submission: HandIn, plan: Plan, seed: int) -> Row:
+def grade_safely(
+    submission: HandIn, plan: Plan, seed: int, lateness: KnownLateness | None = None
+) -> Row:
     """One submission's grading (:class:`SubmissionGrading`), with a grader failure turned into
     an ``error`` row instead of a crash: no score, no files for the student, graded again by
-    ``--resume``."""
+    ``--resume``. ``lateness``: the course's verdict, where the course is not here."""
     try:
-        return SubmissionGrading(submission, plan, seed).grade()
+        return SubmissionGrading(submission, plan, seed, lateness).grade()
     except engine.SandboxUnavailable:
         raise
     except GraderFault as fault:
@@ -114,7 +117,13 @@ def grade(
     config = plan.config
     options = {"seed": seed, "timeout": timeout, "workers": workers, "dask": dask, "resume": resume}
     with (
-        start_graders(grade_safely, plan, workers, dask) as graders,
+        start_graders(
+            grade_safely,
+            plan,
+            workers,
+            dask,
+            lambda: remote.job_of(plan, timeout, unsafe_no_sandbox),
+        ) as graders,
         tempfile.TemporaryDirectory(prefix="grader-bundles-") as scratch,
     ):
         submissions = find_submissions(paths, config, Path(scratch))
