@@ -19,8 +19,8 @@ from pathlib import Path
 
 from grader import engine, forbidden
 from grader.assignment import Assignment, AssignmentConfig, owned_cell_problems, written
-from grader.feedback import export
 from grader.course.late import Lateness
+from grader.feedback import export
 from grader.feedback.lateness import course_lateness
 from grader.forbidden.runtime import with_runtime
 from grader.gradebook import Row
