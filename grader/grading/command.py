@@ -14,31 +14,24 @@ import os
 import secrets
 import sys
 import tempfile
-import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader import engine
 from grader.assignment import (
     AssignmentConfig,
-    load_assignment,
-    owned_checksums,
-    owned_sources,
-    released_notebook,
     written,
 )
 from grader.course import audit, written_answers
-from grader.engine import preparation
 from grader.errors import UserError
 from grader.feedback import export
 from grader.gradebook import GRADER_ERROR, Gradebook, Row
 from grader.grading import remote
-from grader.grading.steps import GraderFault, KnownLateness, Plan, SubmissionGrading
-from grader.grading.submissions import HandIn, find_submissions, named_by_roster
+from grader.grading.grader_process import grade_safely, plan_for, say
+from grader.grading.steps import GraderFault, Plan
+from grader.grading.submissions import find_submissions, named_by_roster
 from grader.grading.summary import GradingProgress, phases_line, summary_table
 from grader.grading.workers import start_graders
-from grader.limits import RunLimits
 from grader.roster import Roster, load_roster
 
 __all__ = [
@@ -60,38 +53,6 @@ class GradingRun:
 
     plan: Plan
     rows: list[Row]
-
-
-# --- grading one -------------------------------------------------------------------------
-
-
-def grade_safely(
-    submission: HandIn, plan: Plan, seed: int, lateness: KnownLateness | None = None
-) -> Row:
-    """One submission's grading (:class:`SubmissionGrading`), with a grader failure turned into
-    an ``error`` row instead of a crash: no score, no files for the student, graded again by
-    ``--resume``. ``lateness``: the course's verdict, where the course is not here."""
-    try:
-        return SubmissionGrading(submission, plan, seed, lateness).grade()
-    except engine.SandboxUnavailable:
-        raise
-    except GraderFault as fault:
-        reason = str(fault)
-    except Exception as error:  # one broken submission must not end the run
-        traceback.print_exc(file=sys.stderr)
-        reason = f"{type(error).__name__}: {error}"
-    return Row(
-        submission.student,
-        str(submission.source),
-        submission.sha256,
-        seed,
-        GRADER_ERROR,
-        f"the grader could not grade this submission: {reason}"[:1000],
-        0.0,
-        plan.config.max_score,
-        submission.late,
-        {},
-    )
 
 
 def grade(
@@ -130,7 +91,7 @@ def grade(
         if roster is not None:
             submissions = named_by_roster(submissions, roster)
         # Nothing is written before the trial run came back right: a refusal grades nothing.
-        _say(f"sandbox checked with a trial notebook ({graders.checked():.1f} s)")
+        say(f"sandbox checked with a trial notebook ({graders.checked():.1f} s)")
         out.mkdir(parents=True, exist_ok=True)
         with Gradebook(out / "gradebook.sqlite") as book:
             run_id = book.start_run(config.name, options)
@@ -141,7 +102,7 @@ def grade(
             ]
             if resume:
                 done = len(submissions) - len(todo)
-                _say(f"resuming: {done} already graded, {len(todo)} to grade")
+                say(f"resuming: {done} already graded, {len(todo)} to grade")
             progress = GradingProgress(len(todo))
             questions = written.questions_of(config)
             handed_in = {s.student: s.notebook for s, _ in todo}
@@ -159,32 +120,6 @@ def grade(
             rows = [row for row in book.latest() if row.student in students]
             export.write_grades_csv(rows, [f.name for f in config.functions], out / "grades.csv")
     return GradingRun(plan, rows)
-
-
-def plan_for(
-    assignment_dir: Path,
-    out: Path,
-    *,
-    timeout: float | None = None,
-    unsafe_no_sandbox: bool = False,
-) -> Plan:
-    """What every submission of a run is graded with, once this machine's sandbox is checked
-    and prepared (the trial notebook is the graders' own: :mod:`grader.grading.workers`)."""
-    assignment = load_assignment(assignment_dir)
-    config = assignment.config
-    if timeout is not None and timeout <= 0:
-        raise UserError(f"--timeout {timeout:g}: give a positive number of seconds")
-    limits = RunLimits.for_assignment(config, timeout=timeout, unsafe_no_sandbox=unsafe_no_sandbox)
-    engine.check_sandbox(limits)
-    released = released_notebook(assignment)
-    plan = Plan(assignment, limits, out, owned_checksums(released), owned_sources(released))
-    if not unsafe_no_sandbox:
-        preparation.ensure_prepared(None, say=_say)
-    return plan
-
-
-def _say(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
 
 
 def seed_for(explicit: int | None, config: AssignmentConfig) -> int:

@@ -25,6 +25,7 @@ from typing import Any
 from grader.course.late import Lateness
 from grader.engine import trial
 from grader.gradebook import Row
+from grader.grading.grader_process import grade_safely, plan_for, warm_up_quietly
 from grader.grading.steps import KnownLateness, Plan, lateness_of
 from grader.grading.submissions import HandIn
 
@@ -103,8 +104,6 @@ _PLANS: dict[str, Plan] = {}  # a worker process's plans, by the job's content
 
 def _plan(job: dict[str, Any]) -> Plan:
     """The job's plan, its assignment written into a folder of this process (once)."""
-    from grader.grading.command import plan_for
-
     digest = hashlib.sha256(repr(sorted(job.items())).encode()).hexdigest()
     if digest not in _PLANS:
         root = Path(tempfile.mkdtemp(prefix="grader-dask-"))
@@ -119,9 +118,7 @@ def _plan(job: dict[str, Any]) -> Plan:
 
 
 def warm(job: dict[str, Any]) -> None:
-    """Start this worker's warm process (see :func:`grader.grading.workers.warm_up_quietly`)."""
-    from grader.grading.workers import warm_up_quietly
-
+    """Start this Dask worker's warm process, before its first hand-in comes."""
     plan = _plan(job)
     warm_up_quietly(plan.limits, tuple(plan.shared_cells))
 
@@ -134,8 +131,6 @@ def tried(job: dict[str, Any]) -> float:
 
 def graded(job: dict[str, Any], hand_in: dict[str, Any], seed: int) -> dict[str, Any]:
     """Grade one hand-in in a folder of this worker; its row and the files the grading wrote."""
-    from grader.grading.command import grade_safely
-
     plan = _plan(job)
     with tempfile.TemporaryDirectory(prefix="grader-dask-hand-in-") as scratch:
         folder = Path(scratch, "in", hand_in["student"])

@@ -24,6 +24,7 @@ from grader import engine
 from grader.engine import trial
 from grader.errors import UserError
 from grader.grading import remote
+from grader.grading.grader_process import warm_up_quietly
 
 # grade(submission, plan, seed) -> row: a module-level function (it is pickled by name).
 GradeOne = Callable[[Any, Any, int], Any]
@@ -41,14 +42,6 @@ def _pool_worker(parent: int, limits: engine.RunLimits, shared_cells: tuple[str,
         if os.getppid() != parent:  # it died before the signal was asked for
             os._exit(1)
     warm_up_quietly(limits, shared_cells)
-
-
-def warm_up_quietly(limits: engine.RunLimits, shared_cells: tuple[str, ...]) -> None:
-    """Start this worker's warm process. Run it in the thread that will grade: bubblewrap ends
-    with the thread that started it. Best effort: a worker that cannot warm up starts its warm
-    process at its first submission, which says what is wrong."""
-    with contextlib.suppress(Exception):
-        engine.warm_up(limits, shared_cells=shared_cells)
 
 
 class Graders:
