@@ -1,7 +1,7 @@
 """Grading throughput against plain nbclient, measured in the same run.
 
     .venv/bin/python benchmarks/grade_throughput.py [--copies N] [--sample K] [--workers W]
-                                                    [--dask-scaling]
+                                                    [--dask-scaling] [--dask-cluster]
 
 Grades N copies of a correct submission with the whole ``grader grade`` command (start-up,
 sandbox, probes, scoring, gradebook, feedback files), then executes K of the same notebooks
@@ -9,6 +9,9 @@ with plain nbclient, one kernel per notebook and no sandbox, and prints seconds 
 for each and their ratio (how many times faster the grader is), and the time from the command's
 start to its first result (start-up, the trial run, one submission). ``--dask-scaling`` also
 grades the N copies on a local Dask cluster of one worker and of two, and prints the speedup.
+``--dask-cluster`` starts ``dask scheduler`` and two ``dask worker`` processes on loopback, each
+in an empty folder of its own (what they grade is sent to them, as to machines that share no
+folder), grades the N copies there, and prints the speed-up against this machine alone.
 The notebooks are the shipped full-marks sample, so the baseline may run them unsandboxed.
 Where a cpuacct cgroup can be made (cgroup v1, as root), it also prints the CPU time of the
 whole command, every sandboxed process included, and for the Dask runs how many cores each kept
@@ -18,13 +21,16 @@ busy: on two cores the speedup cannot pass 2 / (the cores one worker keeps busy)
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,6 +133,48 @@ def graded(notebooks: list[Path], out: Path, flags: list[str]) -> Timed:
     return Timed(elapsed, first_result, cpu_seconds)
 
 
+@contextlib.contextmanager
+def loopback_cluster(folder: Path) -> Iterator[str]:
+    """A scheduler and two workers on loopback, each started in an empty folder of its own;
+    the scheduler's address."""
+    from dask.distributed import Client
+
+    dask = str(Path(sys.executable).with_name("dask"))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    commands = {
+        "scheduler": [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port)],
+        "w1": [dask, "worker", address, "--nthreads", "1", "--name", "w1"],
+        "w2": [dask, "worker", address, "--nthreads", "1", "--name", "w2"],
+    }
+    started = []
+    try:
+        for name, command in commands.items():
+            (folder / name).mkdir(parents=True)
+            started.append(
+                subprocess.Popen(
+                    [*command, "--no-dashboard"],
+                    cwd=folder / name,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        for _ in range(60):
+            try:
+                with Client(address, timeout=10) as client:
+                    client.wait_for_workers(2, timeout=120)
+                    break
+            except OSError:
+                time.sleep(1)
+        yield address
+    finally:
+        for process in started:
+            process.kill()
+            process.wait()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=20, help="submissions (default 20)")
@@ -138,6 +186,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--dask-scaling", action="store_true", help="also time --dask local with 1 and 2 workers"
+    )
+    parser.add_argument(
+        "--dask-cluster",
+        action="store_true",
+        help="also grade on a loopback scheduler and two workers in folders of their own",
     )
     args = parser.parse_args(argv)
     flags = [] if args.workers is None else ["--workers", str(args.workers)]
@@ -155,6 +208,9 @@ def main(argv: list[str] | None = None) -> int:
                 graded(notebooks, Path(tmp) / f"dask{n}", ["--dask", "local", "--workers", str(n)])
                 for n in (1, 2)
             ]
+        if args.dask_cluster:
+            with loopback_cluster(Path(tmp) / "cluster") as address:
+                on_cluster = graded(notebooks, Path(tmp) / "on-cluster", ["--dask", address])
     per_grade, per_plain = whole.seconds / args.copies, baseline_s / min(args.sample, args.copies)
     workers = args.workers or "default (the number of cores)"
     print(f"submissions: {args.copies}, grader workers: {workers}, nbclient sample: {args.sample}")
@@ -181,6 +237,12 @@ def main(argv: list[str] | None = None) -> int:
                 f"(speedup bound on 2 cores: {2 * one / one_cpu:.2f}); CPU per submission "
                 f"{one_cpu / args.copies:.3f} s and {two_cpu / args.copies:.3f} s"
             )
+    if args.dask_cluster:
+        print(
+            f"two loopback Dask workers, folders of their own: {on_cluster.seconds:.1f} s; this "
+            f"machine alone ({workers} workers): {whole.seconds:.1f} s; speed-up "
+            f"{whole.seconds / on_cluster.seconds:.2f} (both on this machine's cores)"
+        )
     return 0
 
 
