@@ -62,6 +62,7 @@ class Job:
     files: Files
     timeout: float | None
     unsafe_no_sandbox: bool
+    digest: str = ""  # of all the above: the job's name on the cluster and on its workers
 
     def sent(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -69,7 +70,11 @@ class Job:
 
 def job_of(plan: Plan, timeout: float | None, unsafe_no_sandbox: bool) -> dict[str, Any]:
     folder = plan.config.directory
-    return Job(folder.name, packed_folder(folder), timeout, unsafe_no_sandbox).sent()
+    files = packed_folder(folder)
+    digest = hashlib.sha256(repr((folder.name, timeout, unsafe_no_sandbox)).encode())
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
+    return Job(folder.name, files, timeout, unsafe_no_sandbox, digest.hexdigest()).sent()
 
 
 def hand_in_of(submission: HandIn, plan: Plan) -> dict[str, Any]:
@@ -104,7 +109,7 @@ _PLANS: dict[str, Plan] = {}  # a worker process's plans, by the job's content
 
 def _plan(job: dict[str, Any]) -> Plan:
     """The job's plan, its assignment written into a folder of this process (once)."""
-    digest = hashlib.sha256(repr(sorted(job.items())).encode()).hexdigest()
+    digest = job["digest"]
     if digest not in _PLANS:
         root = Path(tempfile.mkdtemp(prefix="grader-dask-"))
         unpack(job["files"], root / job["name"])

@@ -77,13 +77,18 @@ def start_graders(
     limits, cells = plan.limits, tuple(plan.shared_cells)
     if dask:
         with _dask_client(dask, workers) as client:
-            # the job is a task's result, made again if the worker holding it dies
-            job = client.submit(dict, remote_job(), key="grader-job", pure=False)
+            # the job is a task's result, made again if the worker holding it dies; its key
+            # names its content (a scheduler may serve other runs, of other assignments)
+            sent = remote_job()
+            job = client.submit(dict, sent, key=f"grader-job-{sent['digest']}", pure=False)
             addresses = list(client.scheduler_info()["workers"])
             for address in addresses:  # as a task: in its task thread
                 remote.submit(client, remote.warm, job, workers=[address])
             on_dask = remote.submit(client, remote.tried, job, workers=addresses[:1])
-            yield Graders(on_dask.result, lambda todo: _on_dask(client, job, plan, todo))
+            yield Graders(
+                on_dask.result,
+                lambda todo: _on_dask(client, job, sent["digest"], plan, todo),
+            )
     elif workers <= 1:
         warm_up_quietly(limits, cells)  # the trial, run when the hand-ins are read, forks from it
         yield Graders(
@@ -163,7 +168,7 @@ def _dask_client(address: str, workers: int):
         yield client
 
 
-def _on_dask(client, job, plan, todo: Todo) -> Iterator[Any]:
+def _on_dask(client, job, digest: str, plan, todo: Todo) -> Iterator[Any]:
     """Each hand-in sent as its bytes, graded on a worker, its files written under ``--out``
     here: the workers need see no folder of this machine."""
     futures = [
@@ -173,7 +178,7 @@ def _on_dask(client, job, plan, todo: Todo) -> Iterator[Any]:
             job,
             remote.hand_in_of(submission, plan),
             seed,
-            key=f"grade-{submission.student}-{seed}",
+            key=f"grade-{digest[:16]}-{submission.student}-{submission.sha256[:16]}-{seed}",
         )
         for submission, seed in todo
     ]
