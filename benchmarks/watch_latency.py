@@ -236,7 +236,7 @@ def main() -> int:
     for name, steps in (*singles.items(), *burst.items()):
         steps.reply = mailbox.arrived.get(name)
     read_steps(said, {**singles, **burst})
-    alone = grading_alone(work, options.singles, options.students, options.workers)
+    alone = grading_alone(work, options.singles, options.students, options.workers) if burst else 0
     how = "polling only" if options.no_idle else "IMAP IDLE"
     print(
         f"grader watch, {how}, --interval {options.interval:g}, {options.workers} worker(s); "
