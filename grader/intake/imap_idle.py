@@ -110,18 +110,29 @@ class Idler(threading.Thread):
                     f"{self.url}: listening with IMAP IDLE{again}: new mail is read at once", "info"
                 )
                 first = False
-            renew_at = time.monotonic() + self.renew_s
-            while not self.stopping.is_set() and time.monotonic() < renew_at:
-                line = self._line(sock, min(1.0, max(renew_at - time.monotonic(), 0.01)))
-                if line is None:
-                    continue
-                if _NEWS.match(line):
-                    self.bell.set()
-                elif line.upper().startswith(b"* BYE"):
-                    raise _Dropped(line.decode("utf-8", "replace").strip())
+            renewing = self._listen(sock, _TAG + b"%d " % self.idles)
             self.live.clear()
-            sock.sendall(b"DONE\r\n")
-            self._until_tagged(sock, _TAG + b"%d" % self.idles)
+            if renewing:
+                sock.sendall(b"DONE\r\n")
+                self._until_tagged(sock, _TAG + b"%d" % self.idles)
+            else:  # what came before IDLE starts again is read by a poll
+                self.bell.set()
+
+    def _listen(self, sock: socket.socket, tag: bytes) -> bool:
+        """Ring the bell at each new message until it is time to renew IDLE (True), or the
+        server ended IDLE itself (False: it answered the command; some do after a while)."""
+        renew_at = time.monotonic() + self.renew_s
+        while not self.stopping.is_set() and time.monotonic() < renew_at:
+            line = self._line(sock, min(1.0, max(renew_at - time.monotonic(), 0.01)))
+            if line is None:
+                continue
+            if _NEWS.match(line):
+                self.bell.set()
+            elif line.upper().startswith(b"* BYE"):
+                raise _Dropped(line.decode("utf-8", "replace").strip())
+            elif line.startswith(tag):
+                return False
+        return True
 
     def _until_continuation(self, sock: socket.socket) -> None:
         while True:
