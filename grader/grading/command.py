@@ -14,31 +14,25 @@ import os
 import secrets
 import sys
 import tempfile
-import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader import engine
 from grader.assignment import (
     AssignmentConfig,
-    load_assignment,
-    owned_checksums,
-    owned_sources,
-    released_notebook,
     written,
 )
 from grader.course import audit, written_answers
-from grader.engine import preparation
 from grader.engine.results import NOT_GRADED
 from grader.errors import UserError
 from grader.feedback import export
 from grader.gradebook import GRADER_ERROR, Gradebook, Row
-from grader.grading.steps import GraderFault, Plan, SubmissionGrading
-from grader.grading.submissions import HandIn, find_submissions, named_by_roster
+from grader.grading import remote
+from grader.grading.grader_process import grade_safely, plan_for, say
+from grader.grading.steps import GraderFault, Plan
+from grader.grading.submissions import find_submissions, named_by_roster
 from grader.grading.summary import GradingProgress, phases_line, summary_table
 from grader.grading.workers import start_graders
-from grader.limits import RunLimits
 from grader.roster import Roster, load_roster
 
 __all__ = [
@@ -60,36 +54,6 @@ class GradingRun:
 
     plan: Plan
     rows: list[Row]
-
-
-# --- grading one -------------------------------------------------------------------------
-
-
-def grade_safely(submission: HandIn, plan: Plan, seed: int) -> Row:
-    """One submission's grading (:class:`SubmissionGrading`), with a grader failure turned into
-    an ``error`` row instead of a crash: no score, no files for the student, graded again by
-    ``--resume``."""
-    try:
-        return SubmissionGrading(submission, plan, seed).grade()
-    except engine.SandboxUnavailable:
-        raise
-    except GraderFault as fault:
-        reason = str(fault)
-    except Exception as error:  # one broken submission must not end the run
-        traceback.print_exc(file=sys.stderr)
-        reason = f"{type(error).__name__}: {error}"
-    return Row(
-        submission.student,
-        str(submission.source),
-        submission.sha256,
-        seed,
-        GRADER_ERROR,
-        f"the grader could not grade this submission: {reason}"[:1000],
-        0.0,
-        plan.config.max_score,
-        submission.late,
-        {},
-    )
 
 
 def grade(
@@ -115,14 +79,20 @@ def grade(
     config = plan.config
     options = {"seed": seed, "timeout": timeout, "workers": workers, "dask": dask, "resume": resume}
     with (
-        start_graders(grade_safely, plan, workers, dask) as graders,
+        start_graders(
+            grade_safely,
+            plan,
+            workers,
+            dask,
+            lambda: remote.job_of(plan, timeout, unsafe_no_sandbox),
+        ) as graders,
         tempfile.TemporaryDirectory(prefix="grader-bundles-") as scratch,
     ):
         submissions = find_submissions(paths, config, Path(scratch))
         if roster is not None:
             submissions = named_by_roster(submissions, roster)
         # Nothing is written before the trial run came back right: a refusal grades nothing.
-        _say(f"sandbox checked with a trial notebook ({graders.checked():.1f} s)")
+        say(f"sandbox checked with a trial notebook ({graders.checked():.1f} s)")
         out.mkdir(parents=True, exist_ok=True)
         with Gradebook(out / "gradebook.sqlite") as book:
             run_id = book.start_run(config.name, options)
@@ -133,7 +103,7 @@ def grade(
             ]
             if resume:
                 done = len(submissions) - len(todo)
-                _say(f"resuming: {done} already graded, {len(todo)} to grade")
+                say(f"resuming: {done} already graded, {len(todo)} to grade")
             progress = GradingProgress(len(todo))
             questions = written.questions_of(config)
             handed_in = {s.student: s.notebook for s, _ in todo}
@@ -147,7 +117,7 @@ def grade(
                     )
                     for answer in answers:
                         for said in ([answer.cut] if answer.cut else []) + list(answer.flags):
-                            _say(f"{row.student}: written answer {answer.question}: {said}")
+                            say(f"{row.student}: written answer {answer.question}: {said}")
                 progress.update(row)
 
             try:
@@ -159,7 +129,7 @@ def grade(
                     else:
                         keep(row)
                 if again:
-                    _say(
+                    say(
                         f"grading {len(again)} again, one at a time: a process could not start{why}"
                     )
                 for submission, submission_seed in again:
@@ -176,32 +146,6 @@ def _could_not_start(row: Row) -> bool:
     """Whether the grader failed ``row``'s submission because a process of it could not start
     (another submission's processes may have held them all): worth a try alone."""
     return row.status == GRADER_ERROR and NOT_GRADED in (row.reason or "")
-
-
-def plan_for(
-    assignment_dir: Path,
-    out: Path,
-    *,
-    timeout: float | None = None,
-    unsafe_no_sandbox: bool = False,
-) -> Plan:
-    """What every submission of a run is graded with, once this machine's sandbox is checked
-    and prepared (the trial notebook is the graders' own: :mod:`grader.grading.workers`)."""
-    assignment = load_assignment(assignment_dir)
-    config = assignment.config
-    if timeout is not None and timeout <= 0:
-        raise UserError(f"--timeout {timeout:g}: give a positive number of seconds")
-    limits = RunLimits.for_assignment(config, timeout=timeout, unsafe_no_sandbox=unsafe_no_sandbox)
-    engine.check_sandbox(limits)
-    released = released_notebook(assignment)
-    plan = Plan(assignment, limits, out, owned_checksums(released), owned_sources(released))
-    if not unsafe_no_sandbox:
-        preparation.ensure_prepared(None, say=_say)
-    return plan
-
-
-def _say(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
 
 
 def seed_for(explicit: int | None, config: AssignmentConfig) -> int:

@@ -20,6 +20,7 @@ from pathlib import Path
 from grader import engine, forbidden
 from grader.assignment import Assignment, AssignmentConfig, owned_cell_problems, written
 from grader.course import written_answers
+from grader.course.late import Lateness
 from grader.feedback import export
 from grader.feedback.lateness import course_lateness
 from grader.forbidden.runtime import with_runtime
@@ -66,16 +67,35 @@ class Probed:
         return self.diagnosis.given_to(_with_findings(self.scored, self.found))
 
 
+@dataclass(frozen=True)
+class KnownLateness:
+    """The course's verdict on a hand-in's lateness, worked out where the course is (a Dask
+    worker has no course folder: :mod:`grader.grading.remote`)."""
+
+    value: Lateness | None
+
+
 class GraderFault(Exception):
     """The grader itself could not grade a submission: never the student's score."""
+
+
+def lateness_of(submission: HandIn, plan: Plan) -> Lateness | None:
+    """The course's late policy on ``submission`` (None where no course lists the assignment)."""
+    config = plan.config
+    return course_lateness(
+        config.directory, config.name, submission.student, submission.source, submission.late
+    )
 
 
 class SubmissionGrading(engine.NoHooks):
     """One submission's grading. :meth:`grade` runs the steps in order; the scan, and the
     scoring and diagnosis in sessions, run as the engine's hooks, during :meth:`run`."""
 
-    def __init__(self, submission: HandIn, plan: Plan, seed: int):
+    def __init__(
+        self, submission: HandIn, plan: Plan, seed: int, lateness: KnownLateness | None = None
+    ):
         self.submission, self.plan, self.seed = submission, plan, seed
+        self.lateness = lateness or KnownLateness(lateness_of(submission, plan))
         self.assignment = plan.assignment
         self.functions = self.assignment.functions
         self.cases = self.assignment.hidden_cases(seed)
@@ -105,13 +125,7 @@ class SubmissionGrading(engine.NoHooks):
             reason=run.reason,
             functions=results,
             late=self.submission.late,
-            lateness=course_lateness(
-                self.plan.config.directory,
-                self.plan.config.name,
-                self.submission.student,
-                self.submission.source,
-                self.submission.late,
-            ),
+            lateness=self.lateness.value,
             graded_at=datetime.now().astimezone().isoformat(timespec="seconds"),
             warnings=self._warnings(run, probed.found),
             cell_errors=[_cell_error(e) for e in run.cell_errors],

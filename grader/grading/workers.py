@@ -23,6 +23,8 @@ from typing import Any
 from grader import engine
 from grader.engine import trial
 from grader.errors import UserError
+from grader.grading import remote
+from grader.grading.grader_process import warm_up_quietly
 
 # grade(submission, plan, seed) -> row: a module-level function (it is pickled by name).
 GradeOne = Callable[[Any, Any, int], Any]
@@ -39,15 +41,7 @@ def _pool_worker(parent: int, limits: engine.RunLimits, shared_cells: tuple[str,
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         if os.getppid() != parent:  # it died before the signal was asked for
             os._exit(1)
-    _warm_up(limits, shared_cells)
-
-
-def _warm_up(limits: engine.RunLimits, shared_cells: tuple[str, ...]) -> None:
-    """Start this worker's warm process. Run it in the thread that will grade: bubblewrap ends
-    with the thread that started it. Best effort: a worker that cannot warm up starts its warm
-    process at its first submission, which says what is wrong."""
-    with contextlib.suppress(Exception):
-        engine.warm_up(limits, shared_cells=shared_cells)
+    warm_up_quietly(limits, shared_cells)
 
 
 class Graders:
@@ -74,21 +68,29 @@ class Graders:
 
 
 @contextlib.contextmanager
-def start_graders(grade_one: GradeOne, plan, workers: int, dask: str | None) -> Iterator[Graders]:
+def start_graders(
+    grade_one: GradeOne, plan, workers: int, dask: str | None, remote_job: Callable[[], dict]
+) -> Iterator[Graders]:
     """Start the graders of a run and hand one of them the trial notebook; yield them.
-    ``plan`` has the run's ``limits`` and ``shared_cells``."""
+    ``plan`` has the run's ``limits`` and ``shared_cells``; ``remote_job`` makes what a Dask
+    worker is sent of the run (:func:`grader.grading.remote.job_of`)."""
     limits, cells = plan.limits, tuple(plan.shared_cells)
     if dask:
         with _dask_client(dask, workers) as client:
+            # the job is a task's result, made again if the worker holding it dies; its key
+            # names its content (a scheduler may serve other runs, of other assignments)
+            sent = remote_job()
+            job = client.submit(dict, sent, key=f"grader-job-{sent['digest']}", pure=False)
             addresses = list(client.scheduler_info()["workers"])
             for address in addresses:  # as a task: in its task thread
-                client.submit(_warm_up, limits, cells, workers=[address], pure=False)
-            on_dask = client.submit(
-                trial.check, limits, shared_cells=cells, workers=addresses[:1], pure=False
+                remote.submit(client, remote.warm, job, workers=[address])
+            on_dask = remote.submit(client, remote.tried, job, workers=addresses[:1])
+            yield Graders(
+                on_dask.result,
+                lambda todo: _on_dask(client, job, sent["digest"], plan, todo),
             )
-            yield Graders(on_dask.result, lambda todo: _on_dask(client, grade_one, plan, todo))
     elif workers <= 1:
-        _warm_up(limits, cells)  # the trial, run when the hand-ins are read, forks from it
+        warm_up_quietly(limits, cells)  # the trial, run when the hand-ins are read, forks from it
         yield Graders(
             lambda: trial.check(limits, shared_cells=cells),
             lambda todo: (grade_one(submission, plan, seed) for submission, seed in todo),
@@ -137,8 +139,8 @@ _LOCAL_DASK = {
 @contextlib.contextmanager
 def _dask_client(address: str, workers: int):
     """A client of the scheduler at ``address``, or of a local cluster of ``workers``
-    processes on loopback for ``local``. Workers must see the same files (the submissions and
-    ``--out``) at the same paths, as on one machine or a shared file system."""
+    processes on loopback for ``local``. The workers need not see this machine's files: what
+    they grade is sent to them (:mod:`grader.grading.remote`)."""
     import dask
     from dask.distributed import Client, LocalCluster
 
@@ -166,19 +168,18 @@ def _dask_client(address: str, workers: int):
         yield client
 
 
-def _on_dask(client, grade_one: GradeOne, plan, todo: Todo) -> Iterator[Any]:
-    from dask.distributed import as_completed
-
+def _on_dask(client, job, digest: str, plan, todo: Todo) -> Iterator[Any]:
+    """Each hand-in sent as its bytes, graded on a worker, its files written under ``--out``
+    here: the workers need see no folder of this machine."""
     futures = [
-        client.submit(
-            grade_one,
-            submission,
-            plan,
+        remote.submit(
+            client,
+            remote.graded,
+            job,
+            remote.hand_in_of(submission, plan),
             seed,
-            pure=False,
-            key=f"grade-{submission.student}-{seed}",
+            key=f"grade-{digest[:16]}-{submission.student}-{submission.sha256[:16]}-{seed}",
         )
         for submission, seed in todo
     ]
-    for future in as_completed(futures):
-        yield future.result()
+    return remote.gathered(futures, plan.out)

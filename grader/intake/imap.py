@@ -20,6 +20,7 @@ import os
 import re
 import sqlite3
 import ssl
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -234,14 +235,16 @@ class Session:
         status, data = self._call("SEARCH", f"UID {after + 1}:*")
         return sorted(u for u in map(int, (data[0] or b"").split()) if u > after)
 
-    def fetch(self, uids: list[int]) -> Iterator[tuple[int, bytes]]:
-        """``(uid, raw message)`` for each UID, never setting \\Seen (BODY.PEEK)."""
+    def fetch(self, uids: list[int]) -> Iterator[tuple[int, bytes, datetime | None]]:
+        """``(uid, raw message, when the server received it)`` for each UID, never setting
+        \\Seen (BODY.PEEK)."""
         for start in range(0, len(uids), MAILBOX.fetch_batch):
             batch = uids[start : start + MAILBOX.fetch_batch]
-            _, data = self._call("FETCH", ",".join(map(str, batch)), "(UID BODY.PEEK[])")
+            items = "(UID INTERNALDATE BODY.PEEK[])"
+            _, data = self._call("FETCH", ",".join(map(str, batch)), items)
             for part in data:
                 if isinstance(part, tuple) and (found := _UID.search(part[0])):
-                    yield int(found.group(1)), part[1]
+                    yield int(found.group(1)), part[1], _received_at(part[0])
 
     def _call(self, command: str, *args: str) -> tuple[str, list]:
         try:
@@ -259,6 +262,12 @@ class Session:
             self.client.logout()
         except (TimeoutError, imaplib.IMAP4.error, OSError):
             pass
+
+
+def _received_at(response: bytes) -> datetime | None:
+    """A FETCH response's INTERNALDATE (when the message reached the mailbox), if given."""
+    stamp = imaplib.Internaldate2tuple(response)
+    return datetime.fromtimestamp(time.mktime(stamp), UTC) if stamp else None
 
 
 def _text(value: object) -> str:

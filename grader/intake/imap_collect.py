@@ -36,7 +36,7 @@ def spool_new(
         uids = session.new_uids(before)
         folder.mkdir(parents=True, exist_ok=True)
         fetched = []
-        for uid, raw in session.fetch(uids):
+        for uid, raw, _ in session.fetch(uids):
             (folder / spool_name(url, uid)).write_bytes(raw)
             fetched.append((session.uidvalidity, uid, raw))
     finally:

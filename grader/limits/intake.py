@@ -78,6 +78,15 @@ class MailboxDefaults:
     imap_port: int = 993  # IMAP over TLS
     fetch_batch: int = 25  # messages per UID FETCH: few round trips, bounded memory
     watch_interval_s: float = 5.0  # between polls of the mailboxes
+    # IMAP IDLE (RFC 2177), where the server offers it: the server tells the watch of new
+    # mail at once. IDLE is ended and started again every idle_renew_s (servers end it after
+    # 29 minutes, Gmail sooner, and a silent connection may be long dead behind a NAT); a
+    # server owes each answer within idle_answer_s; a dropped IDLE connection is opened again
+    # after idle_retry_s, doubled after each failure up to idle_retry_max_s (polling meanwhile).
+    idle_renew_s: float = 9 * 60.0
+    idle_answer_s: float = 30.0
+    idle_retry_s: float = 1.0
+    idle_retry_max_s: float = 60.0
     # Gradings per student and assignment in an hour; the rest wait: a student cannot use the
     # grader as a free compute service.
     watch_max_per_hour: int = 4

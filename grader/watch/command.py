@@ -31,7 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--interval",
         type=float,
         default=MAILBOX.watch_interval_s,
-        help=f"seconds between polls (default {MAILBOX.watch_interval_s:g})",
+        help=f"seconds between polls (default {MAILBOX.watch_interval_s:g}); with IMAP IDLE "
+        "the mail is also read as soon as it lands",
     )
     parser.add_argument(
         "--max-per-hour",
@@ -43,6 +44,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         ),
     )
     parser.add_argument("--once", action="store_true", help="poll and answer once, then stop")
+    parser.add_argument(
+        "--no-idle",
+        dest="idle",
+        action="store_false",
+        help="only poll, never wait on IMAP IDLE (by default the watch polls at once when a "
+        "server offering IDLE says mail came)",
+    )
     parser.add_argument("--cafile", default=None, help="IMAP: PEM of certificates to trust")
     parser.add_argument("--smtp-host", default=os.environ.get("GRADER_SMTP_HOST"))
     parser.add_argument("--smtp-port", type=int, default=None, help="default 587, or 465 with tls")
@@ -84,6 +92,7 @@ def cli(args: argparse.Namespace) -> int:
         max_per_hour=args.max_per_hour,
         workers=args.workers,
         unsafe_no_sandbox=args.unsafe_no_sandbox,
+        idle=args.idle,
     )
     try:
         MailboxLoop(options).run(once=args.once)

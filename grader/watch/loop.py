@@ -1,15 +1,20 @@
-"""``grader watch``: until stopped, every ``--interval`` seconds: fetch the new mail, collect it
-into the submissions folder, turn each message into gradings and receipts, and hand what is due
-to the graders (in the sandbox, with ``grader grade``'s own machinery, kept running between
-polls: :mod:`grader.watch.grading`). Between polls, each notebook's reply is queued as soon as
-it is graded and sent at once, so the first of a burst hear back before the last is graded.
-Each step's result is in the gradebook before the next starts (:mod:`grader.watch.state`)."""
+"""``grader watch``: until stopped, fetch the new mail, collect it into the submissions folder,
+turn each message into gradings and receipts, and hand what is due to the graders (in the
+sandbox, with ``grader grade``'s own machinery, kept running between polls:
+:mod:`grader.watch.grading`). The mailboxes are polled every ``--interval`` seconds, and at once
+when a server offering IMAP IDLE says new mail came (:mod:`grader.intake.imap_idle`). Between
+polls, each notebook's reply is queued as soon as it is graded and sent at once, so the first of
+a burst hear back before the last is graded. Each step's result is in the gradebook before the
+next starts (:mod:`grader.watch.state`); the log says when each hand-in was delivered, seen,
+graded and sent."""
 
 from __future__ import annotations
 
 import email
+import queue
 import re
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +32,7 @@ from grader.errors import UserError
 from grader.gradebook import Row
 from grader.intake.common import DEFAULT_LIMITS
 from grader.intake.imap import MailboxUnavailable, MailboxUrl, Session
+from grader.intake.imap_idle import Idler
 from grader.intake.inbox import received_items
 from grader.intake.parcels import Settings
 from grader.intake.received import Received, receive
@@ -36,7 +42,7 @@ from grader.watch import replies, requests
 from grader.watch.grading import JobOutcome, WatchGraders
 from grader.watch.handins import Context, handle
 from grader.watch.staging import Staging
-from grader.watch.state import Job, WatchBook, now
+from grader.watch.state import Job, WatchBook, message_key, now
 
 
 @dataclass(frozen=True)
@@ -52,10 +58,12 @@ class Options:
     max_per_hour: int = MAILBOX.watch_max_per_hour
     workers: int = MAILBOX.watch_workers
     unsafe_no_sandbox: bool = False
+    idle: bool = True  # wait on IMAP IDLE where the server offers it
 
 
 def say(text: str) -> None:
-    print(f"{datetime.now().astimezone().isoformat(' ', 'seconds')} {text}", file=sys.stderr)
+    stamp = datetime.now().astimezone().isoformat(" ", "milliseconds")
+    print(f"{stamp} {text}", file=sys.stderr)
 
 
 class MailboxLoop:
@@ -69,6 +77,13 @@ class MailboxLoop:
         projects = load_projects(course.projects_dir) if course.projects else None
         self.context = Context(course, course.roster(), projects, options.sender, frozenset(owners))
         self.sessions: dict[MailboxUrl, Session] = {}
+        self.bell = threading.Event()  # rung by an IDLE connection: new mail, poll now
+        # What the idlers' threads said, for the gradebook's log (its connection is this
+        # thread's): written at the next cycle.
+        self.idle_said: queue.SimpleQueue[tuple[str, str]] = queue.SimpleQueue()
+        self.idlers = [
+            Idler(url, options.cafile, self.bell, self._idle_log) for url in options.mailboxes
+        ]
         # The threads of the messages whose gradings are queued or out: their replies need
         # not read the message again (after a restart they do: the message is stored).
         self.threads: dict[str, replies.Thread] = {}
@@ -88,21 +103,33 @@ class MailboxLoop:
         say(("ERROR " if level == "error" else "") + text)
         self.book.log(level, text)
 
+    def _idle_log(self, text: str, level: str) -> None:
+        """An idler's word: on the terminal at once, in the gradebook's log at the next cycle."""
+        say(("ERROR " if level == "error" else "") + text)
+        self.idle_said.put((level, text))
+
     def run(self, once: bool = False) -> None:
         try:
             if not once:  # the graders of the next deadline, ready before its first hand-in
                 self.graders.start()
+            if not once and self.options.idle:
+                for idler in self.idlers:
+                    idler.start()
             self.log(f"watching {', '.join(map(str, self.options.mailboxes))}")
             while True:
+                self.bell.clear()  # a message that comes during the cycle rings it again
                 self.cycle()
                 if once:
                     while self.graders.busy():
                         self.answer(self.options.interval)
                     return
                 until = time.monotonic() + self.options.interval
-                while (left := until - time.monotonic()) > 0:
+                while (left := until - time.monotonic()) > 0 and not self.bell.is_set():
                     self.answer(left)
         finally:
+            for idler in self.idlers:
+                if idler.is_alive():
+                    idler.stop()
             for session in self.sessions.values():
                 session.close()
             self.graders.close()
@@ -110,6 +137,9 @@ class MailboxLoop:
             self.book.close()
 
     def cycle(self) -> None:
+        while not self.idle_said.empty():
+            level, text = self.idle_said.get()
+            self.book.log(level, text)
         for url in self.options.mailboxes:
             try:
                 self.poll(url)
@@ -133,11 +163,12 @@ class MailboxLoop:
 
     def answer(self, within: float) -> None:
         """Take the notebooks graded meanwhile (waiting up to ``within`` seconds for the
-        first), queue their replies and send them; sleep if nothing is being graded."""
+        first, or less if the bell may ring), queue their replies and send them; wait for the
+        bell if nothing is being graded."""
         if not self.graders.busy():
-            time.sleep(within)
+            self.bell.wait(within)
             return
-        graded = self.graders.finished(within)
+        graded = self.graders.finished(min(within, _BELL_HEARD_WITHIN_S))
         for outcome in graded:
             self._answer(outcome)
         if graded:
@@ -151,8 +182,12 @@ class MailboxLoop:
             session.refresh()
         after = self.book.fetched.last_uid(url, session.uidvalidity)
         new = 0
-        for uid, raw in session.fetch(session.new_uids(after)):
-            new += self.book.store(url, session.uidvalidity, uid, raw)
+        for uid, raw, delivered in session.fetch(session.new_uids(after)):
+            stored = self.book.store(url, session.uidvalidity, uid, raw)
+            new += stored
+            if stored and delivered:
+                key = message_key(url, session.uidvalidity, uid)
+                self.log(f"{key}: seen, delivered {_ago(delivered)}")
         self.book.note_poll()
         if new:
             self.log(f"{url}: {new} new message(s)")
@@ -275,7 +310,19 @@ class MailboxLoop:
             self.log(f"sending replies: {error}; trying again next round", "error")
             return
         self.book.mark_sent(sent)
-        self.log(f"sent {len(sent)} repl{'y' if len(sent) == 1 else 'ies'}")
+        to = sorted({m.student for m in outgoing if m.digest in sent})
+        self.log(f"sent {len(sent)} repl{'y' if len(sent) == 1 else 'ies'}: {', '.join(to)}")
+
+
+# While notebooks are being graded the loop waits on them in slices this long, so a bell rung
+# meanwhile is heard this soon.
+_BELL_HEARD_WITHIN_S = 0.2
+
+
+def _ago(delivered: datetime) -> str:
+    """When a message reached the mailbox, and how long before now (the server's clock)."""
+    lag = (datetime.now(delivered.tzinfo) - delivered).total_seconds()
+    return f"{delivered.astimezone().isoformat(' ', 'seconds')} ({max(lag, 0):.1f} s ago)"
 
 
 def _file_name(key: str) -> str:

@@ -76,6 +76,11 @@ class Job:
     note: str = ""  # the first line of its reply
 
 
+def message_key(url: MailboxUrl, uidvalidity: int, uid: int) -> str:
+    """How the watch names a fetched message, in its book and its log."""
+    return f"{url};UIDVALIDITY={uidvalidity};UID={uid}"
+
+
 class WatchBook:
     """The watch's tables; each method is one transaction."""
 
@@ -97,7 +102,7 @@ class WatchBook:
         (the same UID, or the same message from another folder: its Message-ID and body). A
         message that shares a Message-ID with another but differs (a form that writes one
         Message-ID on every hand-in) is a message of its own."""
-        key = f"{url};UIDVALIDITY={uidvalidity};UID={uid}"
+        key = message_key(url, uidvalidity, uid)
         with self.db:
             self.fetched.record(url, uidvalidity, uid, raw)
             mid = self.db.execute(

@@ -70,6 +70,12 @@ service imap-login {{
 }}
 """
 
+_WITHOUT_IDLE = """
+protocol imap {
+  imap_capability = IMAP4rev1 LITERAL+ SASL-IR LOGIN-REFERRALS ID ENABLE NAMESPACE UIDPLUS
+}
+"""
+
 
 def wire_name(folder: str) -> str:
     """A folder name as IMAP sends it, quoted: non-ASCII in modified UTF-7 (RFC 3501 5.1.3),
@@ -85,7 +91,7 @@ class Dovecot:
     """One Dovecot instance. As root its processes run as Debian's dovecot users and the mail
     as ``nobody``; as another user, everything runs as that user."""
 
-    def __init__(self) -> None:
+    def __init__(self, idle: bool = True) -> None:
         # Not under pytest's tmp_path: that is private to root, and the mail user reads here.
         self.root = Path(tempfile.mkdtemp(prefix="grader-dovecot-"))
         self.root.chmod(0o755)
@@ -117,6 +123,8 @@ class Dovecot:
             mail_gid=mail.pw_gid,
             **users,
         )
+        if not idle:  # a server that offers no IMAP IDLE (RFC 2177), as some hosted ones
+            text += _WITHOUT_IDLE
         if not users["internal_group"]:
             text = text.replace("default_internal_group = \n", "")
         self.config.write_text(text)

@@ -23,6 +23,7 @@ from pathlib import Path
 import cloudpickle
 import nbformat
 from diagnosis_corpus import ASSIGNMENTS, Entry, filled
+from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
 import reference_lstm
@@ -38,6 +39,8 @@ NO_GRADER = (
     "for _name in ('grader', 'reference_lstm'):\n"
     "    sys.modules[_name] = None  # import raises ImportError, as where nothing is installed\n"
 )
+# A notebook shares its kernel with the ones run before it: it starts with none of their names.
+FRESH = "get_ipython().run_line_magic('reset', '-f')\n"
 _LINE = re.compile(r"^(\w+): (PASS|FAIL|ERROR|NOT \w+|NOT READY)(.*)$")
 _HINT = re.compile(r"^Hint \[([\w-]+)\]: (.*)$", re.MULTILINE)
 
@@ -99,12 +102,14 @@ def build(work: Path) -> dict[str, list[Planted]]:
     return plan
 
 
-def self_check_lines(path: Path) -> dict[str, str]:
-    """What the final ``check()`` of the notebook at ``path`` prints, by function, run in a
-    real kernel where the grader is not importable."""
+def self_check_lines(path: Path, kernel: KernelManager) -> dict[str, str]:
+    """What the final ``check()`` of the notebook at ``path`` prints, by function, run in
+    ``kernel`` where the grader is not importable. The kernel is shared by many notebooks (a
+    kernel's start and its torch import cost seconds each): every name the notebook before
+    defined is removed first (``%reset -f``), as in a kernel of its own."""
     notebook = nbformat.read(path, as_version=4)
-    notebook.cells.insert(0, nbformat.v4.new_code_cell(NO_GRADER, id="no-grader"))
-    NotebookClient(notebook, timeout=120, kernel_name="python3", allow_errors=True).execute()
+    notebook.cells.insert(0, nbformat.v4.new_code_cell(FRESH + NO_GRADER, id="no-grader"))
+    NotebookClient(notebook, km=kernel, timeout=120, allow_errors=True).execute()
     last = next(c for c in notebook.cells if c.get("id") == "grader-check-all")
     errors = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
     failed = [o for o in errors if o.output_type == "error"]
@@ -115,11 +120,26 @@ def self_check_lines(path: Path) -> dict[str, str]:
 
 
 def checked(plan: dict[str, list[Planted]], work: Path) -> dict[tuple[str, str], dict]:
-    """Every planted notebook's self-check lines, two kernels at a time."""
+    """Every planted notebook's self-check lines, in two kernels, each running half of them."""
     paths = [(p.assignment, p.name) for planted in plan.values() for p in planted]
+
+    def run_half(half: list[tuple[str, str]]) -> list[dict[str, str]]:
+        kernel = KernelManager(kernel_name="python3")
+        kernel.start_kernel()
+        try:
+            return [self_check_lines(work / a / f"{name}.ipynb", kernel) for a, name in half]
+        finally:
+            kernel.shutdown_kernel(now=True)
+
+    halves = [paths[0::2], paths[1::2]]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        lines = pool.map(lambda key: self_check_lines(work / key[0] / f"{key[1]}.ipynb"), paths)
-        return dict(zip(paths, lines, strict=True))
+        found = list(pool.map(run_half, halves))
+    lines = {
+        key: said
+        for half, saids in zip(halves, found, strict=True)
+        for key, said in zip(half, saids, strict=True)
+    }
+    return {key: lines[key] for key in paths}
 
 
 def graded(plan: dict[str, list[Planted]], work: Path) -> Path:

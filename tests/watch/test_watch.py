@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -403,7 +404,8 @@ def test_the_first_of_a_burst_hears_back_before_the_rest_is_graded(
 def test_the_sandbox_is_tried_once_while_the_watch_runs(course, imap, smtp, tmp_path) -> None:
     mailbox = smtp[0]
     log = tmp_path / "watch.log"
-    with watching(course, imap, smtp, log) as watch:
+    # polling only (every 0.5 s), as on a server without IMAP IDLE
+    with watching(course, imap, smtp, log, "--no-idle") as watch:
         # the graders are ready; the assignment counts as graded only once a notebook is
         assert not (course.parent.parent / "graded" / "lstm_gates" / "gradebook.sqlite").exists()
         imap.deliver(notebook_hand_in("asha").as_bytes())
@@ -413,6 +415,24 @@ def test_the_sandbox_is_tried_once_while_the_watch_runs(course, imap, smtp, tmp_
     said = log.read_text()
     assert said.count("sandbox checked with a trial notebook") == 1, said
     assert not (course.parent.parent / "submissions" / MERGED_PDF).exists()
+    assert "IDLE" not in said
+
+
+def test_with_idle_a_hand_in_is_answered_long_before_the_next_poll(
+    course, imap, smtp, tmp_path
+) -> None:
+    mailbox = smtp[0]
+    log = tmp_path / "watch.log"
+    with watching(course, imap, smtp, log, "--interval", "3600") as watch:
+        imap.deliver(notebook_hand_in("asha").as_bytes())
+        _wait(lambda: "sent 1 reply" in log.read_text(), watch, limit=300)
+    assert [m["To"].addresses[0].addr_spec for m in mailbox.received] == ["asha.rao@example.edu"]
+    said = log.read_text()
+    assert "Traceback" not in said
+    # the log follows the hand-in: delivered and seen, graded, sent
+    assert re.search(r"UID=1: seen, delivered 20\S+ \S+ \(\d+\.\d s ago\)", said), said
+    assert re.search(r"asha lstm_gates: [\d.]+/[\d.]+", said), said
+    assert re.search(r"sent 1 reply: asha\b", said), said
 
 
 def _children(pid: int) -> list[int]:

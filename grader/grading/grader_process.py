@@ -1,0 +1,82 @@
+"""What runs in a grader process wherever it runs (this process, a pool's worker, a Dask
+worker): the run's plan, the warm process, one submission's grading."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import traceback
+from pathlib import Path
+
+from grader import engine
+from grader.assignment import load_assignment, owned_checksums, owned_sources, released_notebook
+from grader.engine import preparation
+from grader.errors import UserError
+from grader.gradebook import GRADER_ERROR, Row
+from grader.grading.steps import GraderFault, KnownLateness, Plan, SubmissionGrading
+from grader.grading.submissions import HandIn
+from grader.limits import RunLimits
+
+
+def grade_safely(
+    submission: HandIn, plan: Plan, seed: int, lateness: KnownLateness | None = None
+) -> Row:
+    """One submission's grading (:class:`SubmissionGrading`), with a grader failure turned into
+    an ``error`` row instead of a crash: no score, no files for the student, graded again by
+    ``--resume``. ``lateness``: the course's verdict, where the course is not here."""
+    try:
+        return SubmissionGrading(submission, plan, seed, lateness).grade()
+    except engine.SandboxUnavailable:
+        raise
+    except GraderFault as fault:
+        reason = str(fault)
+    except Exception as error:  # one broken submission must not end the run
+        traceback.print_exc(file=sys.stderr)
+        reason = f"{type(error).__name__}: {error}"
+    return Row(
+        submission.student,
+        str(submission.source),
+        submission.sha256,
+        seed,
+        GRADER_ERROR,
+        f"the grader could not grade this submission: {reason}"[:1000],
+        0.0,
+        plan.config.max_score,
+        submission.late,
+        {},
+    )
+
+
+def plan_for(
+    assignment_dir: Path,
+    out: Path,
+    *,
+    timeout: float | None = None,
+    unsafe_no_sandbox: bool = False,
+) -> Plan:
+    """What every submission of a run is graded with, once this machine's sandbox is checked
+    and prepared (the trial notebook is the graders' own: :mod:`grader.grading.workers`)."""
+    assignment = load_assignment(assignment_dir)
+    config = assignment.config
+    if timeout is not None and timeout <= 0:
+        raise UserError(f"--timeout {timeout:g}: give a positive number of seconds")
+    limits = RunLimits.for_assignment(config, timeout=timeout, unsafe_no_sandbox=unsafe_no_sandbox)
+    engine.check_sandbox(limits)
+    released = released_notebook(assignment)
+    plan = Plan(assignment, limits, out, owned_checksums(released), owned_sources(released))
+    if not unsafe_no_sandbox:
+        preparation.ensure_prepared(None, say=say)
+    return plan
+
+
+def say(line: str) -> None:
+    """A line of the run's progress, on stderr at once."""
+    print(line, file=sys.stderr, flush=True)
+
+
+def warm_up_quietly(limits: engine.RunLimits, shared_cells: tuple[str, ...]) -> None:
+    """Start this worker's warm process. Run it in the thread that will grade: bubblewrap ends
+    with the thread that started it. Best effort: a worker that cannot warm up starts its warm
+    process at its first submission, which says what is wrong."""
+    with contextlib.suppress(Exception):
+        engine.warm_up(limits, shared_cells=shared_cells)

@@ -1,0 +1,184 @@
+"""Grading on a Dask cluster whose workers share no folder with ``grader grade``.
+
+Everything a worker needs is sent as plain data: the assignment folder's files and each
+hand-in's files as bytes (read here, where every path was resolved), the run's options, and the
+course's verdict on each hand-in's lateness (the course is here, not there). A worker writes
+them into a folder of its own, grades there as one machine would, and sends back the row and
+the files the grading wrote (the student's feedback folder), which are written under ``--out``
+here. The scheduler unpickles the task graph: it names only the standard library
+(``pickle.loads``, ``operator.call``), bytes and dicts, so it reads no file and needs dask
+alone, never the grader; the grader's functions travel as pickled bytes, loaded on a worker.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import operator
+import os
+import pickle
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from grader.course.late import Lateness
+from grader.engine import trial
+from grader.gradebook import Row
+from grader.grading.grader_process import grade_safely, plan_for, warm_up_quietly
+from grader.grading.steps import KnownLateness, Plan, lateness_of
+from grader.grading.submissions import HandIn
+
+Files = dict[str, bytes]  # relative POSIX path -> content
+
+
+def packed_folder(folder: Path) -> Files:
+    """Every file under ``folder`` (links not followed), by relative path."""
+    files: Files = {}
+    for root, _, names in os.walk(folder):
+        for name in names:
+            path = Path(root, name)
+            if path.is_file() and not path.is_symlink():
+                files[path.relative_to(folder).as_posix()] = path.read_bytes()
+    return files
+
+
+def unpack(files: Files, folder: Path) -> None:
+    """Write ``files`` under ``folder``; a path that would leave it is refused."""
+    for name, data in files.items():
+        relative = PurePosixPath(name)
+        if relative.is_absolute() or ".." in relative.parts or not relative.parts:
+            raise ValueError(f"not a path inside the folder: {name!r}")
+        path = folder.joinpath(*relative.parts)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+    """What every task of a run carries: the assignment's files and the run's options."""
+
+    name: str  # the assignment folder's name
+    files: Files
+    timeout: float | None
+    unsafe_no_sandbox: bool
+    digest: str = ""  # of all the above: the job's name on the cluster and on its workers
+
+    def sent(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def job_of(plan: Plan, timeout: float | None, unsafe_no_sandbox: bool) -> dict[str, Any]:
+    folder = plan.config.directory
+    files = packed_folder(folder)
+    digest = hashlib.sha256(repr((folder.name, timeout, unsafe_no_sandbox)).encode())
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
+    return Job(folder.name, files, timeout, unsafe_no_sandbox, digest.hexdigest()).sent()
+
+
+def hand_in_of(submission: HandIn, plan: Plan) -> dict[str, Any]:
+    """One hand-in as plain data: its files (its folder, or its notebook alone) and what the
+    course says of its lateness."""
+    files: Files = {}
+    notebook = None
+    if submission.files_dir is not None:
+        files = packed_folder(submission.files_dir)
+        if submission.notebook is not None:
+            notebook = submission.notebook.relative_to(submission.files_dir).as_posix()
+    elif submission.notebook is not None:
+        notebook = submission.notebook.name
+        files = {notebook: submission.notebook.read_bytes()}
+    lateness = lateness_of(submission, plan)
+    return {
+        "student": submission.student,
+        "source": str(submission.source),
+        "folder": submission.files_dir is not None,
+        "notebook": notebook,
+        "files": files,
+        "late": submission.late,
+        "problem": submission.problem,
+        "lateness": dataclasses.asdict(lateness) if lateness else None,
+    }
+
+
+# -- on a worker ---------------------------------------------------------------------------
+
+_PLANS: dict[str, Plan] = {}  # a worker process's plans, by the job's content
+
+
+def _plan(job: dict[str, Any]) -> Plan:
+    """The job's plan, its assignment written into a folder of this process (once)."""
+    digest = job["digest"]
+    if digest not in _PLANS:
+        root = Path(tempfile.mkdtemp(prefix="grader-dask-"))
+        unpack(job["files"], root / job["name"])
+        _PLANS[digest] = plan_for(
+            root / job["name"],
+            root / "out",
+            timeout=job["timeout"],
+            unsafe_no_sandbox=job["unsafe_no_sandbox"],
+        )
+    return _PLANS[digest]
+
+
+def warm(job: dict[str, Any]) -> None:
+    """Start this Dask worker's warm process, before its first hand-in comes."""
+    plan = _plan(job)
+    warm_up_quietly(plan.limits, tuple(plan.shared_cells))
+
+
+def tried(job: dict[str, Any]) -> float:
+    """The trial notebook on this worker: its seconds."""
+    plan = _plan(job)
+    return trial.check(plan.limits, shared_cells=plan.shared_cells)
+
+
+def graded(job: dict[str, Any], hand_in: dict[str, Any], seed: int) -> dict[str, Any]:
+    """Grade one hand-in in a folder of this worker; its row and the files the grading wrote."""
+    plan = _plan(job)
+    with tempfile.TemporaryDirectory(prefix="grader-dask-hand-in-") as scratch:
+        folder = Path(scratch, "in", hand_in["student"])
+        folder.mkdir(parents=True)
+        unpack(hand_in["files"], folder)
+        notebook = folder / hand_in["notebook"] if hand_in["notebook"] else None
+        submission = HandIn(
+            hand_in["student"],
+            Path(hand_in["source"]),
+            notebook,
+            folder if hand_in["folder"] else None,
+            hand_in["late"],
+            hand_in["problem"],
+        )
+        said = hand_in["lateness"]
+        lateness = KnownLateness(Lateness(**said) if said else None)
+        out = Path(scratch, "out")
+        row = grade_safely(submission, dataclasses.replace(plan, out=out), seed, lateness)
+        written = packed_folder(out) if out.is_dir() else {}
+    return {"row": dataclasses.asdict(row), "files": written}
+
+
+# -- here ----------------------------------------------------------------------------------
+
+
+def returned(result: dict[str, Any], out: Path) -> Row:
+    """A worker's result: its files written under ``out``, its row."""
+    unpack(result["files"], out)
+    return Row(**result["row"])
+
+
+def submit(client: Any, function: Callable[..., Any], *args: Any, **options: Any) -> Any:
+    """``function(*args)`` on a worker, the scheduler seeing only the standard library: the
+    function is sent as its pickle (by name: every worker has the grader), loaded there."""
+    name = f"{function.__module__}.{function.__qualname__}"
+    loaded = client.submit(pickle.loads, pickle.dumps(function), key=f"grader-function-{name}")
+    return client.submit(operator.call, loaded, *args, pure=False, **options)
+
+
+def gathered(futures: list[Any], out: Path) -> Iterator[Row]:
+    """The rows as their tasks finish (a task of a worker that died runs again elsewhere),
+    each with its files written under ``out``."""
+    from dask.distributed import as_completed
+
+    for future in as_completed(futures):
+        yield returned(future.result(), out)
