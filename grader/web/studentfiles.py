@@ -132,7 +132,7 @@ def notebook_html(
         # Only the kind of error: its message may quote the file, and the file is not shown.
         html = (
             '<!doctype html><html lang="en"><meta charset="utf-8">'
-            "<title>The student's notebook</title><body style=\"font:15px system-ui\">"
+            '<title>The student\'s notebook</title><body style="font:15px system-ui">'
             f"<p>This notebook cannot be shown: it is not a readable notebook "
             f"({type(error).__name__}). Open the student's file to see what it holds.</p>"
         )

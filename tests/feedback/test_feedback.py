@@ -248,7 +248,7 @@ def test_the_page_and_results_json_show_the_same_case():
     output = export.results_json(graded(forget_gate=result))["tests"][0]["output"]
     code = rerun(result).code
     assert code in output
-    shown = re.search(r"<pre><code>(.*?)</code></pre>", page, re.DOTALL).group(1)
+    shown = re.search(r"<pre[^>]*><code>(.*?)</code></pre>", page, re.DOTALL).group(1)
     assert html.unescape(shown) == code
     assert "paste this into a cell below your forget_gate" in page
 

@@ -108,7 +108,7 @@ def test_report_declares_its_language_and_shows_its_title(example_pdf: Path):
     (WCAG 3.1.1, 2.4.2; issue 54)."""
     catalog = PdfReader(example_pdf).trailer["/Root"]
     assert catalog["/Lang"] == "en"
-    assert catalog["/ViewerPreferences"]["/DisplayDocTitle"] is True
+    assert bool(catalog["/ViewerPreferences"]["/DisplayDocTitle"])
     info = subprocess.run(["pdfinfo", str(example_pdf)], capture_output=True, text=True).stdout
     assert "Title:" in info and "Carrying Gradients Across Time" in info
 

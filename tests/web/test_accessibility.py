@@ -126,7 +126,6 @@ def crawl(page, url: str, seeds: list[str]) -> dict[str, list[str]]:
         assert answer is not None and answer.ok, f"{path}: {answer and answer.status}"
         if "text/html" not in (answer.headers.get("content-type") or ""):
             continue
-        print("axe", path, flush=True)
         found[path] = violations(page)
         targets = page.eval_on_selector_all(
             "a[href], iframe[src]", "els => els.map(e => e.href || e.src)"
@@ -171,7 +170,7 @@ def test_axe_finds_nothing_on_any_dashboard_page(demo, browser, blind_on):
 
 
 def test_axe_finds_nothing_on_any_feedback_page_or_mail(demo, browser):
-    pages = sorted(demo["graded"].glob("*/*/feedback.html"))
+    pages = feedback_pages(demo["graded"])
     assert len(pages) >= 10
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
@@ -185,9 +184,19 @@ def test_axe_finds_nothing_on_any_feedback_page_or_mail(demo, browser):
         message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
         page.set_content(message.get_body(("html",)).get_content())
         broken[eml.name] = violations(page)
+        for attached in message.iter_attachments():  # the projects' feedback pages
+            if (attached.get_filename() or "").endswith(".html"):
+                page.set_content(attached.get_content())
+                broken[f"{eml.name}: {attached.get_filename()}"] = violations(page)
     context.close()
     broken = {name: lines for name, lines in broken.items() if lines}
     assert not broken, "\n".join(f"{p}:\n  " + "\n  ".join(v) for p, v in broken.items())
+
+
+def feedback_pages(graded: Path) -> list[Path]:
+    """Every page a student receives: each assignment's feedback.html, each project's marks
+    and its checks."""
+    return sorted([*graded.glob("*/*/feedback.html"), *graded.glob("*/*-checks.html")])
 
 
 def focused(page) -> dict:
@@ -263,7 +272,7 @@ def test_every_page_reflows_at_320_css_pixels(demo, browser):
     for path in paths:
         page.goto(demo["url"] + path)
         wide[path] = sideways_scroll(page)
-    for feedback in sorted(demo["graded"].glob("*/*/feedback.html")):
+    for feedback in feedback_pages(demo["graded"]):
         page.goto(feedback.as_uri())
         wide[str(feedback.relative_to(demo["graded"]))] = sideways_scroll(page)
     assert not {path: px for path, px in wide.items() if px > 0}
