@@ -27,6 +27,7 @@ from web_kit import ROOT, TOKEN, run, serving
 from grader.course import blind
 from grader.course.book import BOOK_NAME, CourseBook
 from grader.course.request_book import RequestBook
+from grader.web import charts
 from grader.web.security import marker_token
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -285,3 +286,13 @@ def test_every_page_reflows_at_320_css_pixels(demo, browser):
     assert report["y"] >= rubric["y"] + rubric["height"]  # under the rubric, not covered
     assert report["width"] >= 250 and notebook["width"] >= 250  # a phone's width, not 2 px
     context.close()
+
+
+def test_a_histograms_caption_gives_its_figures():
+    text = charts.histogram_text([0.4, 0.6, 1.0, 1.0, 0.95])
+    assert text == (
+        "5 scores, median 95 %, from 40 % to 100 %: "
+        "3 in 90\u2013100 %, 1 in 60\u201370 %, 1 in 40\u201350 %."
+    )
+    assert charts.histogram_text([]) == "No score yet: nothing graded or marked."
+    assert 'aria-hidden="true"' in charts.score_histogram([0.5])  # the caption is read instead
