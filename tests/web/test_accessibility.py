@@ -243,6 +243,20 @@ def test_a_marker_marks_a_project_with_the_keyboard_alone(demo, browser):
         playwright_api.expect(status).to_contain_text(f"saved by {KEYBOARD_MARKER}")
     with page.expect_navigation():
         page.keyboard.press("Enter")  # Save all: the comment of the last criterion too
+    # On past the rubric: through the report and the notebook's frame, and out of it again.
+    left_the_frame = False
+    for _ in range(400):
+        page.keyboard.press("Tab")
+        after = page.evaluate(
+            """() => { const frame = document.querySelector('iframe.notebook');
+            const now = document.activeElement;
+            return now !== frame && !!(frame.compareDocumentPosition(now)
+                                       & Node.DOCUMENT_POSITION_FOLLOWING); }"""
+        )
+        if after:
+            left_the_frame = True
+            break
+    assert left_the_frame, "the keyboard never got past the notebook's frame"
     with CourseBook(demo["graded"] / BOOK_NAME) as book:
         marks = {m.criterion: m for m in book.marks(student, project)}
     assert set(marks) == set(criteria)
