@@ -31,11 +31,6 @@ def violations(page) -> list[str]:
     ]
 
 
-def axe_version(page) -> str:
-    page.evaluate(AXE_JS.read_text(encoding="utf-8"))
-    return page.evaluate("axe.version")
-
-
 def sideways_scroll(page) -> int:
     """How many CSS pixels the page is wider than its window (0: it reflows)."""
     return page.evaluate(
