@@ -156,13 +156,19 @@ def _text_and_html(course: Course, grade: FinalGrade, projects: Projects | None,
         lines.append("")
     lines += written_text(course, book, grade.person.id)
     lines += ["The feedback pages are attached.", "", "-- ", course.title]
+    # A whole document with its language and title: a mail reader shows the HTML part as a
+    # page, and a screen reader reads it in the voice the language names.
     html = (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>Your marks in {escape(course.title)}</title></head><body>"
         f"<p>Dear {escape(grade.person.name)},</p><p>your marks in {escape(course.title)}:</p>"
         f"<table border='1' cellpadding='4' style='border-collapse:collapse'>"
-        f"<tr><th>component</th><th>score</th><th>remark</th></tr>{''.join(rows)}</table>"
+        f"<tr><th scope='col'>component</th><th scope='col'>score</th><th scope='col'>remark</th>"
+        f"</tr>{''.join(rows)}</table>"
         f"<p><b>{escape(standing[0])}</b>{''.join(f'<br>{escape(x)}' for x in standing[1:])}</p>"
         f"{written_html(course, book, grade.person.id)}"
-        f"<p>The feedback pages are attached.</p>"
+        f"<p>The feedback pages are attached.</p></body></html>"
     )
     return "\n".join(lines), html
 

@@ -17,13 +17,16 @@ body{font:15px/1.45 system-ui,sans-serif;margin:2em auto;max-width:70em;color:#2
 h1{font-size:1.4em} h2{font-size:1.1em;margin-top:1.4em} table{border-collapse:collapse;width:100%}
 td,th{border:1px solid #ccc;padding:.35em .5em;vertical-align:top;text-align:left}
 th{background:#f3f3f3} .bad{color:#a40000} .good{color:#0a6b1f} .muted{color:#666}
-.cols{display:grid;grid-template-columns:1fr 1.4fr;gap:1.5em}
+.cols{display:grid;grid-template-columns:1fr 1.4fr;gap:1.5em} td{overflow-wrap:anywhere}
+@media (max-width:40em){body{margin:1em .6em}.cols{grid-template-columns:minmax(0,1fr)}
+td,th{padding:.3em .3em}}
 """
 
 
 def _page(title: str, body: str) -> str:
     return (
         f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
         f"<body>{body}</body></html>\n"
     )

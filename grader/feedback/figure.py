@@ -38,10 +38,27 @@ def plotted(
 
 @dataclass(frozen=True)
 class Figure:
-    """A drawn plot: the PNG in base64 and the names of the values it shows."""
+    """A drawn plot: the PNG in base64, the names of the values it shows, and its figures in
+    words (the case, and per value the ranges and the largest difference), for those who do
+    not see the plot."""
 
     png: str
     names: tuple[str, ...]
+    words: str
+
+
+def _in_words(label: str, drawn: list[tuple[str, np.ndarray, np.ndarray]]) -> str:
+    parts = []
+    for name, expected, got in drawn:
+        gap = np.abs(got - expected)
+        worst = int(np.argmax(gap))
+        parts.append(
+            f"{name or 'the value'}: {expected.size} numbers, expected from "
+            f"{expected.min():.3g} to {expected.max():.3g}, returned from {got.min():.3g} to "
+            f"{got.max():.3g}; largest difference {gap[worst]:.3g} (number {worst + 1}: expected "
+            f"{expected[worst]:.3g}, returned {got[worst]:.3g})"
+        )
+    return f"Case {label}. " + "; ".join(parts) + "."
 
 
 def figure(result: FunctionResult) -> Figure | None:
@@ -63,7 +80,9 @@ def figure(result: FunctionResult) -> Figure | None:
 
     plt.close(fig)
     return Figure(
-        base64.b64encode(buffer.getvalue()).decode("ascii"), tuple(n for n, _, _ in drawn)
+        base64.b64encode(buffer.getvalue()).decode("ascii"),
+        tuple(n for n, _, _ in drawn),
+        _in_words(shown.label, drawn),
     )
 
 

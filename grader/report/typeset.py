@@ -62,6 +62,8 @@ from grader.report.tables import table
 
 _RULE_COLOR = colors.HexColor("#444444")
 
+REPORT_LANGUAGE = "en"  # the course is taught, and its reports written, in English
+
 
 class Typesetter:
     """Turns a Report into platypus flowables for one layout and paper."""
@@ -292,6 +294,10 @@ class Typesetter:
             author=meta.get("author", ""),
             subject=" \u00b7 ".join(meta[k] for k in ("course", "project") if meta.get(k)),
             creator="grader report (ReportLab)",
+            # A screen reader picks its voice by the language and a viewer shows the title,
+            # not the file name (PDF/UA, WCAG 3.1.1 and 2.4.2): reports are written in English.
+            lang=REPORT_LANGUAGE,
+            displayDocTitle=True,
             initialFontName=self.serif,
         )
         frame = Frame(

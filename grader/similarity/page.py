@@ -35,13 +35,24 @@ color:#fff;background:#666} .chip.code{background:#8a2be2} .chip.text{background
 overflow-wrap:anywhere}
 pre{margin:0;padding:.3em .5em;font:12.5px/1.4 ui-monospace,monospace;white-space:pre-wrap;
 overflow-wrap:anywhere}
-.prose{padding:.3em .6em;margin:0} mark{background:#ffe066} .ln{color:#999;user-select:none}
-.gap{color:#999} .note{color:#555} img{max-width:100%;border:1px solid #ddd}
+.prose{padding:.3em .6em;margin:0} mark{background:#ffe066} .ln{color:#666;user-select:none}
+.gap{color:#666} .note{color:#555} img{max-width:100%;border:1px solid #ddd}
+.scroll{overflow-x:auto;max-width:100%} :focus-visible{outline:3px solid #1f6f8b;outline-offset:2px}
+@media (max-width:40em){body{padding:.5em .8em}.side{grid-template-columns:minmax(0,1fr)}}
 """
 
 
 def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
+
+
+def _boxed(label: str, rows: str) -> str:
+    """A table in a box of its own that scrolls sideways on a narrow screen; the keyboard
+    reaches it, and a screen reader names it by ``label``."""
+    return (
+        f'<div class="scroll" tabindex="0" role="region" aria-label="{label}">'
+        f"<table>{rows}</table></div>"
+    )
 
 
 def rank(findings: Findings) -> list[tuple[str, str, list[Evidence]]]:
@@ -100,7 +111,8 @@ def _prose_html(text: str, spans: Sequence[tuple[int, int]]) -> str:
 def _match_html(kind: str, match: Match) -> str:
     render = _code_html if kind == "code" else _prose_html
     sides = [
-        f'<div><div class="where">{_e(part.where)}</div>{render(part.text, spans)}</div>'
+        f'<div tabindex="0" role="region" aria-label="{_e(part.where)}">'
+        f'<div class="where">{_e(part.where)}</div>{render(part.text, spans)}</div>'
         for part, spans in ((match.left, match.left_spans), (match.right, match.right_spans))
     ]
     return '<div class="side">' + "".join(sides) + "</div>"
@@ -110,8 +122,10 @@ def _figure_html(evidence: Evidence) -> str:
     out = []
     for left, right, bits in evidence.figures:
         cells = [
-            f'<div><div class="where">{_e(f.where)} ({bits} bits apart)</div>'
-            f'<img alt="figure" src="data:image/png;base64,'
+            f'<div tabindex="0" role="region" aria-label="figure of {_e(f.where)}">'
+            f'<div class="where">{_e(f.where)} ({bits} bits apart)</div>'
+            f'<img alt="the figure in {_e(f.where)}, {bits} bits apart from the other" '
+            f'src="data:image/png;base64,'
             f'{base64.b64encode(images.thumbnail(f.data)).decode()}"></div>'
             for f in (left, right)
         ]
@@ -143,6 +157,10 @@ def _how_html(findings: Findings) -> str:
         f"<td><b>{c.threshold:.3f}</b></td></tr>"
         for c in findings.calibrations
     )
+    head = (
+        "<tr><th>measure</th><th>measured on</th><th>median</th><th>robust spread</th>"
+        "<th>99th percentile</th><th>floor</th><th>flagged from</th></tr>"
+    )
     return f"""<h2>How pairs are flagged</h2>
 <p>Code is compared after normalisation (names replaced by one placeholder, literals by their
 kind, comments, docstrings and layout dropped, each cell alone so order does not matter) and
@@ -164,8 +182,7 @@ barely move it); a share threshold is never above 1. With fewer than {MIN_VALUES
 the floor alone decides. Identical files held by a few students and near-identical figures
 (perceptual hash) are flagged as they are. A hand-in is reported against a public source when
 {PUBLIC_SHARE:.0%} or more of its own code or text is in it.</p>
-<table><tr><th>measure</th><th>measured on</th><th>median</th><th>robust spread</th>
-<th>99th percentile</th><th>floor</th><th>flagged from</th></tr>{rows}</table>"""
+{_boxed("thresholds", head + rows)}"""
 
 
 def write_page(
@@ -198,34 +215,40 @@ def write_page(
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Similarity across submissions</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<style>{_CSS}</style></head><body>
+<style>{_CSS}</style></head><body><main>
 <h1>Similarity across submissions</h1>
 <p>{students} students compared; <b>{len(ranked) - public}</b> pairs of students flagged in
 <b>{len(groups)}</b> group(s); <b>{public}</b> hand-in(s) reported against public sources.
 A flag is a reason to look, not a verdict: read the passages below.</p>
 <h2>Groups</h2>
 {
-        f"<table><tr><th>#</th><th>size</th><th>students</th></tr>{group_rows}</table>"
+        _boxed("groups", f"<tr><th>#</th><th>size</th><th>students</th></tr>{group_rows}")
         if groups
         else "<p>No group.</p>"
     }
 <h2>Ranked pairs</h2>
 {
-        f"<table><tr><th>#</th><th>A</th><th>B</th><th>shared</th><th>score</th></tr>{summary_rows}</table>"
+        _boxed(
+            "ranked pairs",
+            f"<tr><th>#</th><th>A</th><th>B</th><th>shared</th><th>score</th></tr>{summary_rows}",
+        )
         if ranked
         else "<p>No pair is flagged.</p>"
     }
 {_how_html(findings)}
 <h2>Closest pairs not flagged</h2>
 {
-        "<table><tr><th>A</th><th>B</th><th>kind</th><th>of the way to a flag</th>"
-        f"<th>why</th></tr>{near_rows}</table>"
+        _boxed(
+            "closest pairs not flagged",
+            "<tr><th>A</th><th>B</th><th>kind</th><th>of the way to a flag</th>"
+            f"<th>why</th></tr>{near_rows}",
+        )
         if near_rows
         else "<p>None.</p>"
     }
 {f'<h2>Notes</h2><ul class="note">{notes}</ul>' if notes else ""}
 <h2>Pairs, side by side</h2>
 {pairs}
-</body></html>
+</main></body></html>
 """
     path.write_text(page, encoding="utf-8")

@@ -32,7 +32,10 @@ class ClassPages:
         if not self.dash.who(request).instructor:  # a marker sees what there is to mark only
             return self.dash.render(request, "marker_home.html", course)
         views = await run_in_threadpool(classview.class_view, course, site.out, site.projects())
-        histograms = {v.component.id: charts.score_histogram(v.fractions) for v in views}
+        charted = {v.component.id: v.fractions for v in views}
+        histograms = {
+            c: (charts.score_histogram(f), charts.histogram_text(f)) for c, f in charted.items()
+        }
         watch = await run_in_threadpool(watch_status, site.out / BOOK_NAME)
         return self.dash.render(
             request,

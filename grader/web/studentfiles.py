@@ -153,12 +153,14 @@ def notebook_html(
         body, _ = HTMLExporter(template_name="basic").from_notebook_node(nb)
         html = (
             f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
-            f"<style>{_NOTEBOOK_STYLE}</style></head><body>{body}</body></html>"
+            f"<title>The student's notebook</title>"
+            f"<style>{_NOTEBOOK_STYLE}</style></head><body><main>{body}</main></body></html>"
         )
     except Exception as error:  # any broken file: say so instead of failing the page
         # Only the kind of error: its message may quote the file, and the file is not shown.
         html = (
-            '<!doctype html><meta charset="utf-8"><body style="font:15px system-ui">'
+            '<!doctype html><html lang="en"><meta charset="utf-8">'
+            '<title>The student\'s notebook</title><body style="font:15px system-ui">'
             f"<p>This notebook cannot be shown: it is not a readable notebook "
             f"({type(error).__name__}). Open the student's file to see what it holds.</p>"
         )

@@ -248,7 +248,7 @@ def test_the_page_and_results_json_show_the_same_case():
     output = export.results_json(graded(forget_gate=result))["tests"][0]["output"]
     code = rerun(result).code
     assert code in output
-    shown = re.search(r"<pre><code>(.*?)</code></pre>", page, re.DOTALL).group(1)
+    shown = re.search(r"<pre[^>]*><code>(.*?)</code></pre>", page, re.DOTALL).group(1)
     assert html.unescape(shown) == code
     assert "paste this into a cell below your forget_gate" in page
 
@@ -269,6 +269,11 @@ def test_plotted_values_are_labelled_by_their_names():
     page = export.feedback_html(graded(lstm_cell=result))
     assert 'alt="expected against returned values of h and c"' in page
     assert "value 1" not in page
+    # The plot's figures in words beside it (issue 54): per value its ranges and the largest
+    # difference, h returned at half its value and c one too high.
+    caption = re.search(r"<figcaption>(.*?)</figcaption>", page, re.DOTALL).group(1)
+    assert caption.startswith("Case N=")  # the failing case with the largest error
+    assert "h: " in caption and "c: " in caption and "largest difference 1 " in caption
 
 
 def test_a_dict_of_gradients_is_plotted_by_its_keys():

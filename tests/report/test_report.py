@@ -103,6 +103,16 @@ def test_example_builds_two_pages_with_the_sections_in_order(example_pdf: Path):
     assert check_pdf(example_pdf) == []
 
 
+def test_report_declares_its_language_and_shows_its_title(example_pdf: Path):
+    """Screen readers choose their voice by /Lang; viewers show the title, not the file name
+    (WCAG 3.1.1, 2.4.2; issue 54)."""
+    catalog = PdfReader(example_pdf).trailer["/Root"]
+    assert catalog["/Lang"] == "en"
+    assert bool(catalog["/ViewerPreferences"]["/DisplayDocTitle"])
+    info = subprocess.run(["pdfinfo", str(example_pdf)], capture_output=True, text=True).stdout
+    assert "Title:" in info and "Carrying Gradients Across Time" in info
+
+
 def test_example_numbers_references_and_keeps_citations(example_pdf: Path):
     text = pdf_text(example_pdf)
     references = text[text.rfind("References") :]

@@ -349,6 +349,25 @@ def test_page_renders_in_a_real_browser(result, tmp_path):
     assert colours and len(colours) > 20  # text, tables, highlights: not a blank page
 
 
+def test_page_meets_wcag_aa_and_reflows_on_a_phone(result):
+    """axe-core's WCAG 2.0/2.1 A and AA rules find nothing on the page of a class with every
+    kind of flag; at 320 CSS px it does not scroll sideways (issue 54)."""
+    from axe_kit import sideways_scroll, violations
+    from web_kit import CHROMIUM, CHROMIUM_ARGS
+
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(result.page.as_uri())
+        found = violations(page)
+        page.set_viewport_size({"width": 320, "height": 640})
+        wide = sideways_scroll(page)
+        browser.close()
+    assert not found, "\n".join(found)
+    assert wide == 0
+
+
 CORPUS = ROOT.parent.parent / "shared" / "corpus" / "colab"
 if not CORPUS.is_dir():  # the worktree layout (/work/wt/<branch>) vs a clone beside shared/
     CORPUS = ROOT.parent / "shared" / "corpus" / "colab"
