@@ -9,13 +9,17 @@ import io
 import json
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
 import pytest
+from sandbox_fence import FENCE
 
 from grader import assignment as assign
 from grader.cli import main
+from grader.variants import attribution
 
 ROOT = Path(__file__).resolve().parents[2]
 VARIANTS = """
@@ -344,3 +348,65 @@ def test_without_variants_braces_in_the_notebook_are_left_alone(tmp_path):
     assert after.cells[0].source == before.cells[0].source + "\n\nA template writes {{ name }}."
     assert after.cells[1:] == before.cells[1:]
     assert "variant" not in after.metadata.grader
+
+
+MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION\n?", re.MULTILINE)
+
+
+def answered(notebook: nbformat.NotebookNode, source: Path) -> nbformat.NotebookNode:
+    """The released notebook with every stub replaced by the source's solution."""
+    solutions = {c.id: c.source for c in nbformat.read(source, as_version=4).cells}
+    for cell in notebook.cells:
+        if "# YOUR CODE HERE" in cell.source:
+            cell.source = MARKER.sub("", solutions[cell.id])
+    return notebook
+
+
+def test_swapped_notebooks_are_flagged_with_both_students_named(course, per_student, tmp_path):
+    """Four hand-ins graded in the sandbox: two students' own, and two students who handed in
+    each other's notebook; all full marks, the swapped pair flagged, both named."""
+    source = course / "assignments" / "rnn_gradients" / "source.ipynb"
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    handed = {"S000": "S000", "S001": "S001", "S002": "S003", "S003": "S002"}
+    for student, released_to in handed.items():
+        notebook = answered(released(per_student, released_to), source)
+        nbformat.write(notebook, inbox / f"{student}.ipynb")
+    out = tmp_path / "graded"
+    done = subprocess.run(
+        [*FENCE, sys.executable, "-m", "grader.cli", "grade", "--seed", "3"]
+        + ["--assignment", str(course / "assignments" / "rnn_gradients"), "--out", str(out)]
+        + sorted(str(p) for p in inbox.iterdir()),
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    for student, released_to in handed.items():
+        results = json.loads((out / student / "results.json").read_text())
+        assert results["score"] == 100, results["output"]
+        flagged = "Variant of another student" in results["output"]
+        assert flagged == (student != released_to), (student, results["output"])
+        if flagged:
+            assert (
+                f"this notebook was released to {released_to}, and is handed in by {student};"
+                f" {student}'s own values (W_rec = " in results["output"]
+            )
+
+
+def test_the_class_wide_notebook_handed_in_says_the_students_values_count(course, per_student):
+    record = attribution.record_of(course / "assignments" / "rnn_gradients", "rnn_gradients")
+    assert record is not None
+    class_wide = {"grader": {"variant": {"class_wide": True, "definition": "x"}}}
+    [note] = attribution.variant_notes(record, "S004", class_wide)
+    mine = record.students["S004"].values
+    assert note == (
+        "Variant: this is the class-wide notebook, not S004's own; S004's own values"
+        f" (W_rec = {mine['W_rec']}, steps = {mine['steps']}, activation ="
+        f" {mine['activation']}) are the ones that count"
+    )
+    own = released(per_student, "S004").metadata
+    assert attribution.variant_notes(record, "S004", own) == []
+    forged = {"grader": {"variant": {"student": "S004", "fingerprint": "0" * 16}}}
+    assert "is none the course released" in attribution.variant_notes(record, "S004", forged)[0]
