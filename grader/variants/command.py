@@ -1,5 +1,6 @@
 """``grader variants ASSIGNMENT``: every student's values as CSV (those released as recorded,
-the others as a release now would give them), then how many students share each value."""
+the others as a release now would give them), then how many students share each value; with
+``--mail-from``, each student's own notebook by mail instead."""
 
 from __future__ import annotations
 
@@ -11,8 +12,11 @@ from pathlib import Path
 from typing import TextIO
 
 from grader.assignment.config import CONFIG_NAME, load_config
+from grader.course.mail_command import add_sending, deliver
+from grader.course.options import DEFAULT_OUT
 from grader.errors import UserError
 from grader.variants import draw
+from grader.variants.handout import handout_messages
 from grader.variants.record import read_record
 from grader.variants.release import course_of, definition_of
 
@@ -25,6 +29,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the course's course.toml or folder (default: the one above the assignment "
         "folder, else the one found from here)",
     )
+    parser.add_argument(
+        "--mail-from",
+        metavar="'NAME <ADDRESS>'",
+        default=None,
+        help="mail each student their own notebook of the per-student release in --release, "
+        "instead of listing the values (.eml files to review, or --send)",
+    )
+    parser.add_argument(
+        "--release",
+        default="release",
+        help="with --mail-from: the --out of `grader assign --per-student` (default: release/)",
+    )
+    parser.add_argument(
+        "--out",
+        default=DEFAULT_OUT,
+        help=f"with --mail-from: the course's graded folder, which records what was sent "
+        f"(default: {DEFAULT_OUT}/)",
+    )
+    add_sending(parser)
 
 
 def write_values(everyone: list[draw.StudentValues], names: list[str], out: TextIO) -> None:
@@ -74,6 +97,10 @@ def cli(args: argparse.Namespace) -> int:
     names = list(definition.names)
     for student in everyone:  # names only an earlier definition had
         names += [name for name in student.values if name not in names]
+    if args.mail_from:
+        folder = Path(args.release) / config.name
+        messages = handout_messages(course, config, record, folder, args.mail_from)
+        return deliver(messages, args, Path(args.out))
     write_values(everyone, names, sys.stdout)
     for line in shared_counts(everyone, names):
         print(line, file=sys.stderr)

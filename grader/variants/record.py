@@ -67,7 +67,7 @@ class Record:
         }
         self.path.parent.mkdir(parents=True, exist_ok=True)
         partial = self.path.with_name(f".{self.path.name}.{os.getpid()}.partial")
-        partial.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        partial.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
         os.replace(partial, self.path)  # a reader never sees half a record
 
 

@@ -5,6 +5,8 @@ and ``grader assign --per-student`` on a course made by ``grader init``."""
 from __future__ import annotations
 
 import csv
+import email
+import email.policy
 import io
 import json
 import re
@@ -16,6 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from sandbox_fence import FENCE
+from smtp_kit import PASSWORD, SENDER, USER, Mailbox, start
 
 from grader import assignment as assign
 from grader.cli import main
@@ -410,3 +413,70 @@ def test_the_class_wide_notebook_handed_in_says_the_students_values_count(course
     assert attribution.variant_notes(record, "S004", own) == []
     forged = {"grader": {"variant": {"student": "S004", "fingerprint": "0" * 16}}}
     assert "is none the course released" in attribution.variant_notes(record, "S004", forged)[0]
+
+
+def test_each_student_is_mailed_their_own_notebook_once(
+    course, per_student, certificate, tmp_path, monkeypatch, capsys
+):
+    assignment = str(course / "assignments" / "rnn_gradients")
+    release = str(per_student.parent)
+    out = tmp_path / "graded"
+    code, out_text, _ = run(
+        capsys,
+        "variants",
+        assignment,
+        "--mail-from",
+        SENDER,
+        "--release",
+        release,
+        "--out",
+        str(out),
+    )
+    assert code == 0 and f"wrote {CLASS} messages" in out_text
+    review = email.message_from_bytes(
+        (out / "mail" / "S007.eml").read_bytes(), policy=email.policy.default
+    )
+    record = json.loads((course / "variants" / "rnn_gradients.json").read_text())
+    mine = record["students"]["S007"]["values"]
+    assert review["To"] == "Student 7 <s7@example.edu>"
+    assert (
+        f"(W_rec = {mine['W_rec']}, steps = {mine['steps']}, activation = {mine['activation']})"
+        in (review.get_body(("plain",)).get_content())
+    )
+
+    monkeypatch.setenv("GRADER_SMTP_USER", USER)
+    monkeypatch.setenv("GRADER_SMTP_PASSWORD", PASSWORD)
+    mailbox = Mailbox()
+    controller = start(mailbox, certificate)
+    try:
+        sending = [
+            "variants",
+            assignment,
+            "--mail-from",
+            SENDER,
+            "--release",
+            release,
+            "--out",
+            str(out),
+            "--send",
+            "--smtp-host",
+            "127.0.0.1",
+            "--smtp-port",
+            str(controller.port),
+            "--cafile",
+            str(certificate[0]),
+        ]
+        code, out_text, _ = run(capsys, *sending)
+        assert code == 0 and f"sent {CLASS}, already sent before 0" in out_text
+        code, out_text, _ = run(capsys, *sending)
+        assert code == 0 and f"sent 0, already sent before {CLASS}" in out_text
+    finally:
+        controller.stop()
+    assert len(mailbox.received) == CLASS
+    to_s007 = next(
+        m for m in mailbox.received if m["To"].addresses[0].addr_spec == "s7@example.edu"
+    )
+    [attachment] = list(to_s007.iter_attachments())
+    assert attachment.get_filename() == "rnn_gradients.ipynb"
+    sent = nbformat.reads(attachment.get_payload(decode=True).decode(), as_version=4)
+    assert sent.metadata.grader.variant.student == "S007"
