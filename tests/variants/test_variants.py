@@ -421,17 +421,8 @@ def test_each_student_is_mailed_their_own_notebook_once(
     assignment = str(course / "assignments" / "rnn_gradients")
     release = str(per_student.parent)
     out = tmp_path / "graded"
-    code, out_text, _ = run(
-        capsys,
-        "variants",
-        assignment,
-        "--mail-from",
-        SENDER,
-        "--release",
-        release,
-        "--out",
-        str(out),
-    )
+    mailing = ["variants", assignment, "--mail-from", SENDER, "--release", release]
+    code, out_text, _ = run(capsys, *mailing, "--out", str(out))
     assert code == 0 and f"wrote {CLASS} messages" in out_text
     review = email.message_from_bytes(
         (out / "mail" / "S007.eml").read_bytes(), policy=email.policy.default
@@ -449,23 +440,9 @@ def test_each_student_is_mailed_their_own_notebook_once(
     mailbox = Mailbox()
     controller = start(mailbox, certificate)
     try:
-        sending = [
-            "variants",
-            assignment,
-            "--mail-from",
-            SENDER,
-            "--release",
-            release,
-            "--out",
-            str(out),
-            "--send",
-            "--smtp-host",
-            "127.0.0.1",
-            "--smtp-port",
-            str(controller.port),
-            "--cafile",
-            str(certificate[0]),
-        ]
+        server = ["--smtp-host", "127.0.0.1", "--smtp-port", str(controller.port)]
+        trusting = ["--cafile", str(certificate[0])]
+        sending = [*mailing, "--out", str(out), "--send", *server, *trusting]
         code, out_text, _ = run(capsys, *sending)
         assert code == 0 and f"sent {CLASS}, already sent before 0" in out_text
         code, out_text, _ = run(capsys, *sending)
