@@ -457,3 +457,33 @@ def test_each_student_is_mailed_their_own_notebook_once(
     assert attachment.get_filename() == "rnn_gradients.ipynb"
     sent = nbformat.reads(attachment.get_payload(decode=True).decode(), as_version=4)
     assert sent.metadata.grader.variant.student == "S007"
+
+
+def test_a_name_added_after_release_is_refused_for_those_who_were_released(tmp_path, capsys):
+    """Released students keep their values: when an edited notebook uses a parameter they were
+    never given, releasing again says so in one line and the record is left as it was."""
+    folder = tmp_path / "course"
+    assert main(["init", str(folder)]) == 0
+    (folder / "roster.csv").write_text(roster(3))
+    assignment = folder / "assignments" / "rnn_gradients"
+    with_variants(assignment, VARIANTS.split("[variants.steps]")[0], "With {{W_rec}}")
+    notebook = nbformat.read(assignment / "source.ipynb", as_version=4)
+    constants = next(c for c in notebook.cells if c.get("id") == "constants")
+    constants.source = "W_REC = {{W_rec}}"
+    nbformat.write(notebook, assignment / "source.ipynb")
+    code, _, _ = run(capsys, "assign", str(assignment), "--per-student", "--out", str(tmp_path))
+    assert code == 0
+    record = (folder / "variants" / "rnn_gradients.json").read_bytes()
+
+    toml = assignment / "assignment.toml"
+    toml.write_text(toml.read_text() + "[variants.steps]\n" + VARIANTS.split("[variants.steps]")[1])
+    constants.source = "W_REC = {{W_rec}}\nSTEPS = {{steps}}"
+    nbformat.write(notebook, assignment / "source.ipynb")
+    code, _, err = run(capsys, "assign", str(assignment), "--per-student", "--out", str(tmp_path))
+    assert code == 2 and "Traceback" not in err
+    assert re.search(
+        r"student S000 was released values without steps \(\{'W_rec': [0-9.]+\}\), which the"
+        r" notebook now uses; they keep what they were released",
+        err,
+    ), err
+    assert (folder / "variants" / "rnn_gradients.json").read_bytes() == record
