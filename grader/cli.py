@@ -91,6 +91,11 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command("serve", "Serve the dashboard and project marking in the browser.", "grader.web.serve"),
     Command("similarity", "Find copied work across submissions.", "grader.similarity.command"),
+    Command(
+        "variants",
+        "List every student's values of an assignment with [variants] (CSV).",
+        "grader.variants.command",
+    ),
 )
 
 

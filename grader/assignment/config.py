@@ -52,6 +52,8 @@ class AssignmentConfig:
     forbidden_imports: tuple[str, ...]
     forbidden_calls: tuple[str, ...]
     cases: Mapping[str, Any] = field(default_factory=dict)  # the free-form [cases] table
+    # The [variants] table as written; grader.variants.definition reads and checks it.
+    variants: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def max_score(self) -> float:
@@ -194,6 +196,7 @@ def load_config(assignment_dir: Path) -> AssignmentConfig:
         forbidden_imports=imports,
         forbidden_calls=calls,
         cases=reader.table(data, "cases", optional=True),
+        variants=reader.table(data, "variants", optional=True),
     )
 
 

@@ -85,5 +85,15 @@ ASSIGNMENT_TOML = TomlFile(
             required=False,
             free_form=True,
         ),
+        TomlTable(
+            "variants",
+            "Per-student values: one table per named parameter, `[variants.NAME]`, with "
+            '`kind = "int"` (`min`, `max`, optional `step`), `kind = "float"` (`min`, `max`, '
+            '`digits` after the point) or `kind = "choice"` (`choices`, a list). The source '
+            "notebook writes `{{NAME}}` where the value goes: see the instructors' how-to on "
+            "variant questions.",
+            required=False,
+            free_form=True,
+        ),
     ),
 )

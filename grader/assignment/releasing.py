@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import nbformat
@@ -20,6 +21,7 @@ from grader.assignment import instructor, owned, public, source, written
 from grader.assignment.config import CONFIG_NAME, AssignmentConfig
 from grader.assignment.package import Assignment, load_assignment
 from grader.errors import UserError
+from grader.variants import release as variant_release
 
 _KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 
@@ -124,12 +126,18 @@ def self_check_settings(assignment: Assignment, hints: dict[str, str]) -> dict[s
     }
 
 
-def released_notebook(assignment: Assignment) -> nbformat.NotebookNode:
+def released_notebook(
+    assignment: Assignment, variant: Mapping[str, object] | None = None
+) -> nbformat.NotebookNode:
     """The student notebook, built in memory; the same source always gives the same notebook,
     so ``owned_checksums(released_notebook(assignment))`` is what every submission should
-    carry."""
+    carry. For an assignment with ``[variants]``, ``variant`` is one student's (its
+    ``values``, ``student`` and ``fingerprint``), filled into the text and code and named in the
+    metadata; without it, the class-wide values (:mod:`grader.variants.release`)."""
     config = assignment.config
     notebook = source.read_source_notebook(config.source)
+    if config.variants:
+        notebook, variant = variant_release.filled_source(notebook, config, variant)
     signatures = {name: assignment.signature(name) for name in assignment.functions}
     plan = source.plan_source(notebook, config, signatures)
     for index, cell in enumerate(notebook.cells):
@@ -152,6 +160,8 @@ def released_notebook(assignment: Assignment) -> nbformat.NotebookNode:
         [question.id for question in plan.written],
     )
     released = _student_notebook(notebook, plan, config, owned_cells)
+    if variant is not None:
+        released.metadata.grader["variant"] = nbformat.from_dict(dict(variant))
     nbformat.validate(released)
     return released
 
@@ -185,6 +195,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="write a starting assignment folder in --out from an nbgrader source notebook",
     )
     parser.add_argument(
+        "--per-student",
+        action="store_true",
+        help="an assignment with [variants]: one notebook per roster student, each with their "
+        "own values, in --out/<name>/ (and the values recorded in the course folder)",
+    )
+    parser.add_argument(
+        "--course",
+        default=None,
+        help="with --per-student: the course's course.toml or folder (default: the one above "
+        "the assignment folder, else the one found from here)",
+    )
+    parser.add_argument(
         "--functions",
         metavar="F,G",
         help="with --from-nbgrader: the graded functions (default: those the solutions define)",
@@ -207,6 +229,8 @@ def cli(args: argparse.Namespace) -> int:
     if args.functions:
         raise UserError("--functions goes with --from-nbgrader only")
     assignment = load_assignment(Path(args.assignment))
+    if args.per_student:
+        return variant_release.cli(assignment, args, released_notebook)
     out = _write_release(assignment, Path(args.out))
     config = assignment.config
     asked = written.questions_of(config)

@@ -13,14 +13,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
-import secrets
 import sqlite3
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from grader.course.config import Component, Course
+from grader.course.owner_key import owner_only_key
 from grader.course.redaction import REDACTED, redactor
 from grader.errors import UserError
 from grader.limits import WRITTEN
@@ -51,19 +50,7 @@ def is_blind(course: Course, component: Component | str | None) -> bool:
 
 
 def _key(out: Path) -> bytes:
-    path = Path(out) / KEY_NAME
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:  # O_EXCL: of two servers starting at once, one key wins and both read it
-        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_bytes()
-    with os.fdopen(handle, "wb") as file:
-        file.write(secrets.token_bytes(32))
-    return path.read_bytes()
+    return owner_only_key(Path(out) / KEY_NAME)
 
 
 def pseudonym(out: Path, component: str, student: str) -> str:

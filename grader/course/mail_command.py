@@ -17,6 +17,13 @@ from grader.errors import UserError
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--from", dest="sender", required=True, help="'Name <address>'")
+    add_sending(parser)
+    add_components(parser)
+    add_common(parser)
+
+
+def add_sending(parser: argparse.ArgumentParser) -> None:
+    """The flags of a command that mails students: review as .eml files, or send by SMTP."""
     parser.add_argument("--send", action="store_true", help="send (default: write .eml files)")
     parser.add_argument(
         "--eml", default=None, help="folder for the .eml files (default: OUT/mail/)"
@@ -27,27 +34,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--cafile", default=None, help="PEM of certificates to trust besides the system's"
     )
-    add_components(parser)
-    add_common(parser)
 
 
-def cli(args: argparse.Namespace) -> int:
-    course, projects, out = load(args)
-    course = chosen_components(course, args.components)
-    grades = grades_of(course, projects, out)
+def deliver(messages: list[smtp.Outgoing], args: argparse.Namespace, out: Path) -> int:
+    """Write the messages as .eml files for review, or (``--send``) send those not sent before
+    and say what became of each."""
+    if not args.send:
+        folder = Path(args.eml) if args.eml else out / "mail"
+        written = mail.write_eml(messages, folder)
+        print(f"wrote {len(written)} messages to {folder}/ for review; send them with --send")
+        return 0
+    if not args.smtp_host:
+        raise UserError("--send needs --smtp-host (or GRADER_SMTP_HOST)")
+    port = args.smtp_port or (465 if args.security == "tls" else 587)
+    server = smtp.Smtp(
+        args.smtp_host, port, args.security, Path(args.cafile) if args.cafile else None
+    )
     with CourseBook(out / BOOK_NAME) as book:
-        messages = mail.build_messages(course, grades, projects, book, out, args.sender)
-        if not args.send:
-            folder = Path(args.eml) if args.eml else out / "mail"
-            written = mail.write_eml(messages, folder)
-            print(f"wrote {len(written)} messages to {folder}/ for review; send them with --send")
-            return 0
-        if not args.smtp_host:
-            raise UserError("--send needs --smtp-host (or GRADER_SMTP_HOST)")
-        port = args.smtp_port or (465 if args.security == "tls" else 587)
-        server = smtp.Smtp(
-            args.smtp_host, port, args.security, Path(args.cafile) if args.cafile else None
-        )
         report = smtp.send(messages, server, book)
     print(
         f"sent {len(report.sent)}, already sent before {len(report.skipped)}, "
@@ -56,3 +59,12 @@ def cli(args: argparse.Namespace) -> int:
     for student, why in report.rejected:
         print(f"  rejected: {student}: {why}", file=sys.stderr)
     return 1 if report.rejected else 0
+
+
+def cli(args: argparse.Namespace) -> int:
+    course, projects, out = load(args)
+    course = chosen_components(course, args.components)
+    grades = grades_of(course, projects, out)
+    with CourseBook(out / BOOK_NAME) as book:
+        messages = mail.build_messages(course, grades, projects, book, out, args.sender)
+    return deliver(messages, args, out)

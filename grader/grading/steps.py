@@ -17,6 +17,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
+import nbformat
+
 from grader import engine, forbidden
 from grader.assignment import Assignment, AssignmentConfig, owned_cell_problems, written
 from grader.course import written_answers
@@ -30,6 +32,7 @@ from grader.grading.submissions import HandIn
 from grader.limits import GRADING, RunLimits
 from grader.scoring import Diagnosis, FunctionResult, Rules, score_function
 from grader.scoring.diagnose import diagnose
+from grader.variants import attribution
 
 Findings = dict[str, list[str]]  # the forbidden-shortcut findings, as grader.forbidden lists them
 
@@ -302,10 +305,13 @@ class SubmissionGrading(engine.NoHooks):
         ]
         if self.notebook is not None and run.status != "invalid":
             try:
-                problems = owned_cell_problems(self.notebook.read(), self.plan.owned_checksums)
+                handed_in = self.notebook.read()
             except engine.NotANotebook:  # the run already reported why
-                problems = []
-            warnings += [f"Grader cell changed: {p}" for p in problems]
+                handed_in = None
+            if handed_in is not None:
+                problems = owned_cell_problems(handed_in, self.plan.owned_checksums)
+                warnings += [f"Grader cell changed: {p}" for p in problems]
+                warnings += _variant_notes_of(self.plan.config, self.submission.student, handed_in)
         questions = written.questions_of(self.plan.config)
         if questions:
             warnings.append(written.not_marked_note(questions))
@@ -315,6 +321,17 @@ class SubmissionGrading(engine.NoHooks):
                 "Your notebook printed more than the grader keeps; the rest was dropped."
             )
         return warnings
+
+
+def _variant_notes_of(
+    config: AssignmentConfig, student: str, notebook: nbformat.NotebookNode
+) -> list[str]:
+    """A per-student assignment's word on the hand-in's variant against the student's own
+    (:mod:`grader.variants.attribution`); nothing for an assignment without [variants]."""
+    if not config.variants:
+        return []
+    record = attribution.record_of(config.directory, config.name)
+    return [] if record is None else attribution.variant_notes(record, student, notebook.metadata)
 
 
 def _with_findings(

@@ -57,6 +57,9 @@ class Person:
     emails: tuple[str, ...]
     role: str
     section: str = ""
+    # False when the roster gave no id and it was made from the address: it changes with the
+    # address, so nothing lasting (a student's variant values) may be keyed on it.
+    id_given: bool = True
 
     @property
     def is_staff(self) -> bool:
@@ -173,6 +176,7 @@ def _person(table: Table, row: list[str], where: str) -> Person | None:
     role = _role(table.cell(row, "role"), where)
     emails = _emails(table, row, where)
     person_id = table.cell(row, "id")
+    id_given = bool(person_id)
     if not person_id and role == "student":
         if not emails:
             if not name:
@@ -186,7 +190,7 @@ def _person(table: Table, row: list[str], where: str) -> Person | None:
         )
     if not emails and role == "staff":
         raise UserError(f"{where}: staff member {name or person_id} needs an email address")
-    return Person(person_id, name, emails, role, table.cell(row, "section"))
+    return Person(person_id, name, emails, role, table.cell(row, "section"), id_given)
 
 
 def load_roster(path: str | Path) -> Roster:

@@ -1,0 +1,57 @@
+"""A hand-in's variant against the student it is attributed to: the notebook's metadata names
+the variant it was released as, and the release record says whose that is. The record, never
+the notebook, says which values are the student's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from grader.course.config import COURSE_FILE
+from grader.variants.record import Record, read_record
+
+
+def record_of(assignment_dir: Path, assignment: str) -> Record | None:
+    """The release record of the course whose folder holds the assignment's, or None where
+    the assignment is graded outside a course or was never released per student."""
+    for folder in Path(assignment_dir).resolve().parents:
+        if (folder / COURSE_FILE).is_file():
+            record = read_record(folder, assignment)
+            return record if record.students else None
+    return None
+
+
+def said_values(values: Mapping[str, object]) -> str:
+    return ", ".join(f"{name} = {value}" for name, value in values.items())
+
+
+def variant_notes(record: Record, student: str, metadata: Mapping[str, object]) -> list[str]:
+    """What the grades should say of the hand-in's variant: nothing when it is the student's
+    own; else which notebook it is, whose it was, and that the student's own values count."""
+    own = record.of(student)
+    if own is None:
+        return [
+            f"Variant: {student} was never released a notebook of their own; release it with"
+            f" `grader assign --per-student`"
+        ]
+    grader_metadata = metadata.get("grader")
+    claimed = grader_metadata.get("variant") if isinstance(grader_metadata, Mapping) else None
+    yours = f"{student}'s own values ({said_values(own.values)}) are the ones that count"
+    if not isinstance(claimed, Mapping):
+        return [f"Variant: this notebook carries no variant (not a per-student release); {yours}"]
+    if claimed.get("class_wide"):
+        return [f"Variant: this is the class-wide notebook, not {student}'s own; {yours}"]
+    fingerprint = str(claimed.get("fingerprint", ""))
+    if fingerprint == own.fingerprint:
+        return []
+    owner = record.owner_of(fingerprint)
+    if owner is None:
+        return [
+            f"Variant: the notebook's fingerprint {fingerprint!r} is none the course released"
+            f" (edited by hand?); {yours}"
+        ]
+    return [
+        f"Variant of another student: this notebook was released to {owner}, and is handed in"
+        f" by {student}; {yours}"
+    ]

@@ -1,0 +1,54 @@
+"""Each student's own notebook by mail: one message per roster student with an address, their
+per-student release attached, sent as ``grader mail`` sends (reviewed as .eml files first, each
+recorded as sent so a run started again sends nothing twice)."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from email.headerregistry import Address
+from pathlib import Path
+
+from grader.assignment.config import AssignmentConfig
+from grader.course.config import Course
+from grader.course.mail import compose, sender_address
+from grader.course.smtp import Outgoing
+from grader.errors import UserError
+from grader.variants.attribution import said_values
+from grader.variants.record import Record
+
+
+def handout_messages(
+    course: Course, config: AssignmentConfig, record: Record, folder: Path, sender: str
+) -> list[Outgoing]:
+    """The messages, one per released student: ``folder`` holds the per-student release."""
+    from_address = sender_address(sender)
+    subject = f"{course.title}: your own notebook for {config.title}"
+    messages = []
+    for person in course.roster().students:
+        released = record.of(person.id)
+        notebook = folder / f"{person.id}_{config.name}.ipynb"
+        if released is None or not notebook.is_file():
+            raise UserError(
+                f"{notebook} is not there: release it first with `grader assign"
+                f" {config.directory} --per-student --out {folder.parent}`"
+            )
+        if not person.emails:
+            print(f"  {person.id}: no email address on the roster; skipped", file=sys.stderr)
+            continue
+        recipient = Address(display_name=person.name, addr_spec=person.emails[0])
+        text = (
+            f"Dear {person.name or person.id},\n\n"
+            f"Attached is your own notebook for {config.title}. Its numbers are yours"
+            f" ({said_values(released.values)}) and differ from your classmates': work in this"
+            f" notebook and hand in this one. Open it in Colab or Jupyter and run check() after"
+            f" each function.\n"
+        )
+        attachment = (f"{config.name}.ipynb", notebook.read_bytes())
+        message = compose(from_address, recipient, subject, text, None, [attachment])
+        digest = hashlib.sha256()
+        for piece in (str(recipient), subject, text, attachment[0]):
+            digest.update(piece.encode() + b"\0")
+        digest.update(attachment[1])
+        messages.append(Outgoing(person.id, [recipient.addr_spec], message, digest.hexdigest()))
+    return messages

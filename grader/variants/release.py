@@ -1,0 +1,146 @@
+"""``grader assign --per-student``: one released notebook per roster student, each with their own
+values in the text and code, and their id and variant fingerprint in its metadata; what each was
+released is recorded in the course folder before the command ends.
+
+The release itself (stubs, self-check, public cases computed on the student's values) is
+:func:`grader.assignment.releasing.released_notebook`'s, handed in as ``build`` so that this
+package stays below the release.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+
+import nbformat
+
+from grader.assignment.config import CONFIG_NAME, AssignmentConfig
+from grader.assignment.package import Assignment
+from grader.course.config import COURSE_FILE, Course, find_course, load_course
+from grader.errors import UserError
+from grader.variants import draw, substitute
+from grader.variants.definition import Definition, check_class_size, read_definition
+from grader.variants.record import Released, read_record
+
+Build = Callable[[Assignment, Mapping[str, object] | None], nbformat.NotebookNode]
+_PROGRESS_STEPS = 20  # progress lines per release, whatever the class's size
+
+
+def definition_of(config: AssignmentConfig) -> Definition:
+    return read_definition(config.variants, config.directory / CONFIG_NAME)
+
+
+def filled_source(
+    notebook: nbformat.NotebookNode,
+    config: AssignmentConfig,
+    variant: Mapping[str, object] | None,
+) -> tuple[nbformat.NotebookNode, dict[str, object]]:
+    """The source notebook with one student's values (``variant``) or, without one, the
+    class-wide values; and what the release's metadata says of them."""
+    definition = definition_of(config)
+    substitute.check_names(notebook, definition, config.source, config.directory / CONFIG_NAME)
+    if variant is None:
+        filled = substitute.filled(notebook, definition.class_wide(), "(class-wide)")
+        return filled, {"class_wide": True, "definition": definition.fingerprint}
+    values = variant["values"]
+    if not isinstance(values, Mapping):
+        raise TypeError("a variant's values are a mapping of names to values")
+    filled = substitute.filled(notebook, values, str(variant["student"]))
+    return filled, {"student": variant["student"], "fingerprint": variant["fingerprint"]}
+
+
+def course_of(assignment_dir: Path, given: str | None) -> Course:
+    """The course ``--course`` names, else the one whose folder holds the assignment's, else
+    the one found from here."""
+    if given is None:
+        for folder in Path(assignment_dir).resolve().parents:
+            if (folder / COURSE_FILE).is_file():
+                return load_course(folder / COURSE_FILE)
+    return load_course(find_course(given))
+
+
+def release_per_student(
+    assignment: Assignment, course: Course, out_dir: Path, build: Build
+) -> tuple[Path, list[draw.StudentValues]]:
+    """Write every roster student's notebook to ``out_dir/<name>/<id>_<name>.ipynb``, record
+    the newly released, and return the folder and every student's values."""
+    config = assignment.config
+    if not config.variants:
+        raise UserError(
+            f"{config.directory / CONFIG_NAME} declares no [variants]: every student gets the"
+            f" same notebook, so release it without --per-student"
+        )
+    definition = definition_of(config)
+    roster = course.roster()
+    students = roster.students
+    draw.check_ids(students, roster.path)
+    check_class_size(definition, len(students), config.directory / CONFIG_NAME)
+    course_dir = course.path.parent
+    record = read_record(course_dir, config.name)
+    key = draw.course_key(course_dir)
+    everyone = draw.draw(key, config.name, definition, students, record)
+    folder = out_dir / config.name
+    folder.mkdir(parents=True, exist_ok=True)
+    every = max(1, len(everyone) // _PROGRESS_STEPS)
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    try:
+        for done, student in enumerate(everyone, start=1):
+            variant = {
+                "student": student.student,
+                "fingerprint": student.fingerprint,
+                "values": student.values,
+            }
+            _write(build(assignment, variant), folder / f"{student.student}_{config.name}.ipynb")
+            if not student.released_at:
+                released = Released(student.values, student.definition, student.fingerprint, now)
+                record.add(student.student, released, definition)
+            if done % every == 0 or done == len(everyone):
+                print(f"released {done}/{len(everyone)} students", file=sys.stderr, flush=True)
+    finally:  # those written before a failure or Ctrl-C are recorded as released
+        record.save()
+    return folder, everyone
+
+
+def _write(notebook: nbformat.NotebookNode, path: Path) -> None:
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")  # a reader never sees half
+    nbformat.write(notebook, partial)
+    os.replace(partial, path)
+
+
+def definitions_said(everyone: list[draw.StudentValues], current: Definition) -> list[str]:
+    """Which students were released which definition, when not all the current one."""
+    by_definition: dict[str, list[str]] = {}
+    for student in everyone:
+        by_definition.setdefault(student.definition, []).append(student.student)
+    if set(by_definition) <= {current.fingerprint}:
+        return []
+    lines = []
+    for fingerprint, ids in by_definition.items():
+        which = (
+            "the current [variants]"
+            if fingerprint == current.fingerprint
+            else "an earlier [variants]; they keep its values"
+        )
+        shown = ", ".join(ids[:10]) + (", ..." if len(ids) > 10 else "")
+        lines.append(f"definition {fingerprint} ({which}): {len(ids)} students ({shown})")
+    return lines
+
+
+def cli(assignment: Assignment, args: argparse.Namespace, build: Build) -> int:
+    """``grader assign ASSIGNMENT --per-student [--course C] [--out DIR]``."""
+    course = course_of(assignment.config.directory, args.course)
+    folder, everyone = release_per_student(assignment, course, Path(args.out), build)
+    for line in definitions_said(everyone, definition_of(assignment.config)):
+        print(line)
+    print(
+        f"Released {len(everyone)} per-student notebooks of {assignment.config.name} in"
+        f" {folder}/ (<id>_{assignment.config.name}.ipynb, for mail or an LMS upload); what each"
+        f" student was released is recorded in"
+        f" {course.path.parent / draw.FOLDER / (assignment.config.name + '.json')}."
+        f" `grader variants {assignment.config.directory}` lists every student's values."
+    )
+    return 0
