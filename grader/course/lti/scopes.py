@@ -6,10 +6,19 @@ the tool (a token with fewer scopes than asked for)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from grader.course.lti.client import Answer
+
+class Answer(Protocol):
+    """What is read of the LMS's answer to a token request (the client's ``Answer``)."""
+
+    @property
+    def ok(self) -> bool: ...
+
+    def json(self) -> Any: ...
+
+    def text(self) -> str: ...
+
 
 LINE_ITEMS = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
 LINE_ITEMS_READ = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly"
