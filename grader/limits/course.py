@@ -43,9 +43,10 @@ class WebLimits:
     # A regrade's time beyond its notebook's limit and its probe calls (see regrade_timeout):
     # starting the sandbox, scoring and writing.
     regrade_startup_s: float = 120.0
-    # Of one written answer shown at once: about four printed pages; a longer one is paged, so
+    # Of one written answer shown at once: some twenty printed pages, so any honest answer (a
+    # 60,000-character one too) is read whole on the question's page; a longer one is paged, so
     # the page stays light whatever one answer holds.
-    answer_page_chars: int = 20_000
+    answer_page_chars: int = 100_000
     formula_chars: int = 500  # of one formula set as an image: longer TeX is shown as TeX
 
 

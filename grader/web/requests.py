@@ -100,10 +100,17 @@ class RequestPages:
         )
         redact = self._redact(course, wanted)
         asker = None if redact else course.roster().by_id(wanted.student)
-        if redact is not None:
+        rerun = request_rerun.results(out, wanted)
+        notice = request.query_params.get("notice", "")
+        if redact is not None:  # what the student wrote, and what their code printed
             wanted = replace(
                 wanted, message=redact(wanted.message), answer=redact(wanted.answer or "")
             )
+            rerun = {
+                name: {**test, "output": redact(str(test.get("output", "")))}
+                for name, test in rerun.items()
+            }
+            notice = redact(notice)  # a failed re-run's last line may name their files
         return self.dash.render(
             request,
             "request.html",
@@ -115,8 +122,8 @@ class RequestPages:
             feedback_text=(redact or str)(_feedback_text(out, wanted)),
             has_feedback_page=(out / wanted.component / wanted.student / "feedback.html").is_file(),
             has_notebook=self._notebook(wanted) is not None,
-            rerun=request_rerun.results(out, wanted),
-            notice=request.query_params.get("notice", ""),
+            rerun=rerun,
+            notice=notice,
         )
 
     def _notebook(self, wanted: RegradeRequest) -> Path | None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+import socket
+import threading
 
 import pytest
 from course_kit import auto_result, full_marks, make_course
@@ -321,3 +323,45 @@ def test_next_page_is_read_with_any_quotes():
     ):
         assert Answer(200, {"link": header}, b"").next_page() == "https://m/x?page=2", header
     assert Answer(200, {"link": '<https://m/x>; rel="nextish"'}, b"").next_page() is None
+
+
+@pytest.fixture
+def cut_short():
+    """An LMS on loopback (or a proxy before it) that drops every connection halfway through
+    its answer: it promises a body and closes after a few bytes of it."""
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def answer_halfway() -> None:
+        while True:
+            try:
+                client, _ = server.accept()
+            except OSError:  # the test is over
+                return
+            with client:
+                client.recv(65536)
+                client.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    b'Content-Length: 400\r\n\r\n{"access_tok'
+                )
+
+    threading.Thread(target=answer_halfway, daemon=True).start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    server.close()
+
+
+def test_an_answer_cut_short_is_a_one_line_stop_not_a_traceback(
+    course, capsys, tmp_path, quick, cut_short
+):
+    out = tmp_path / "graded"
+    graded(out)
+    with registered(course, capsys) as platform:
+        flags = platform.init_flags()
+    for flag in ("--token-url", "--lineitems-url", "--memberships-url"):
+        at = flags.index(flag) + 1
+        flags[at] = cut_short + "/" + flags[at].split("/", 3)[-1]
+    assert grader(course, "lti", "init", *flags) == 0
+    capsys.readouterr()
+    for command in (("roster", "--from-lti"), ("final", "--out", str(out), "--push", "lti")):
+        assert grader(course, *command) == 2
+        (line,) = errors(capsys.readouterr().err)
+        assert "the LMS is not answering: it dropped the connection" in line, line

@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from http.client import HTTPException
 from typing import Any
 from urllib.error import HTTPError, URLError
 from urllib.parse import urlencode
@@ -207,10 +208,11 @@ class Session:
             started = time.monotonic()
             try:
                 answer = self._send(method, url, headers, data)
-            except (URLError, OSError) as error:
+            except (URLError, OSError, HTTPException) as error:
                 reason = getattr(error, "reason", error)
-                # A timeout or a dropped connection may pass; no server or no such host won't.
-                if not isinstance(reason, TimeoutError | ConnectionResetError):
+                # A timeout or a dropped connection (before or halfway through the answer: a
+                # proxy giving up) may pass; no server or no such host won't.
+                if not isinstance(reason, TimeoutError | ConnectionResetError | HTTPException):
                     raise LmsUnavailable(f"cannot reach the LMS at {url} ({reason})") from None
                 why = _no_answer(reason)
                 if once:
