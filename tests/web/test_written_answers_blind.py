@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import pytest
 from answers_kit import END, LONG, PASTED, answers_course, leaks, png_bytes
-from web_kit import ROOT, TOKEN, serving
+from web_kit import ROOT, TOKEN, log_in, serving
 from written_kit import QUESTION
 
 from grader.course.book import BOOK_NAME
@@ -73,7 +73,7 @@ def course(tmp_path_factory) -> dict:
 def _as(browser, url: str, token: str):
     context = browser.new_context(viewport={"width": 1300, "height": 1000})
     page = context.new_page()
-    page.goto(f"{url}/?token={token}")
+    log_in(page, url, token)  # by the form: a token in an address never logs in
     return context, page
 
 
