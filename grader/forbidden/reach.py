@@ -138,6 +138,11 @@ class Reach:
             if isinstance(site.value, str) and len(trail) == 1:
                 self._imported_as_graded(site.node, site.value)
             self._visit(site.node, None, site.module, called=False, inside=False)
+        for name in self.resolver.tangled:
+            self._review(
+                f"gives {name} values made from {name} itself in more ways than the scan"
+                " follows, so it cannot tell all that it names"
+            )
         return self.findings
 
     def _follow(self, module: str, name: str | None, trail: tuple[str, ...]) -> None:

@@ -38,10 +38,15 @@ class Scope:
     is_class: bool = False
 
     def lookup(self, name: str) -> list[object] | None:
+        holder = self.holder(name)
+        return holder.names[name] if holder is not None else None
+
+    def holder(self, name: str) -> Scope | None:
+        """The scope (this one or an enclosing one) whose local ``name`` is."""
         scope: Scope | None = self
         while scope is not None:
             if name in scope.names:
-                return scope.names[name]
+                return scope
             scope = scope.parent
         return None
 
@@ -152,8 +157,19 @@ def _local_bindings(body: list[ast.stmt], names: dict[str, list[object]]) -> Non
             bind(node.name, None)
 
 
+_LocalKey: TypeAlias = tuple[str, str, int]  # (name, module, id of the scope holding it)
+
+
 class Resolver:
-    """Resolves expressions to dotted paths within the notebook's namespaces."""
+    """Resolves expressions to dotted paths within the notebook's namespaces.
+
+    A local name stands for every value it is ever given in its scope, merged: its paths are
+    worked out once per scope, so a name rebound thousands of times costs as many steps, not
+    their square. A name given a value made from itself (``x = x.nn``) is resolved to the
+    least set of paths that its values yield (a fixed point, found in rounds: each round adds
+    at most one dotted part); past :data:`FORBIDDEN`'s ``name_rounds`` or ``name_paths`` the
+    name is listed in ``tangled``, for review.
+    """
 
     def __init__(self, spaces: dict[str, Namespace]):
         self.spaces = spaces
@@ -163,6 +179,16 @@ class Resolver:
         # the paths): each link of an attribute chain is resolved once, so that a chain of
         # thousands costs as many steps, not their square (as the names in _globals).
         self._known: dict[tuple[int, str, int], tuple[Scope | None, set[str]]] = {}
+        # A local name's paths and literal text, by the scope holding it (kept alive, as above).
+        self._locals: dict[_LocalKey, tuple[Scope, set[str]]] = {}
+        self._local_texts: dict[_LocalKey, tuple[Scope, str | None]] = {}
+        # Local names whose paths are being worked out, with the paths found so far: a value
+        # made from the name itself reads these, and what is worked out from them is only
+        # provisional (``_provisional``, dropped whenever they grow) until the name is done.
+        self._pending: dict[_LocalKey, set[str]] = {}
+        self._provisional: set[tuple[int, str, int]] = set()
+        self._read_pending = False
+        self.tangled: list[str] = []  # local names made from themselves too many ways
 
     def own(self, path: str) -> tuple[str, str | None] | None:
         """``(module, first name)`` when ``path`` is one of the notebook's own objects."""
@@ -180,11 +206,16 @@ class Resolver:
         if id(node) in self._active:
             return set()
         self._active.add(id(node))
+        outer_read, self._read_pending = self._read_pending, False
         try:
             found = self._paths(node, module, scope)
         finally:
             self._active.discard(id(node))
+            provisional = self._read_pending
+            self._read_pending = outer_read or provisional
         self._known[key] = (scope, found)
+        if provisional:
+            self._provisional.add(key)
         return found
 
     def _paths(self, node: ast.AST, module: str, scope: Scope | None) -> set[str]:
@@ -251,9 +282,9 @@ class Resolver:
         return set()
 
     def name_paths(self, name: str, module: str, scope: Scope | None) -> set[str]:
-        local = scope.lookup(name) if scope is not None else None
-        if local is not None:
-            return self._values(local, module, scope)
+        holder = scope.holder(name) if scope is not None else None
+        if holder is not None:
+            return self._local_paths(name, module, holder)
         if (name, module) not in self._globals:
             self._globals[name, module] = self._global_paths(name, module)
         return self._globals[name, module]
@@ -286,6 +317,51 @@ class Resolver:
         return not (space and (space.sites.get(name) or space.star_imports)) and not hasattr(
             builtins, name
         )
+
+    def _local_paths(self, name: str, module: str, holder: Scope) -> set[str]:
+        key = (name, module, id(holder))
+        if key in self._locals:
+            return self._locals[key][1]
+        if key in self._pending:
+            self._read_pending = True
+            return self._pending[key]
+        found = self._pending[key] = set()
+        outer_read, self._read_pending = self._read_pending, False
+        # The expressions being resolved around this name may be among its values (``x.nn``
+        # in ``x = x.nn`` asks what x is): here they are values to work out, not a cycle.
+        outer_active, self._active = self._active, set()
+        try:
+            if not self._settle(found, holder.names[name], module, holder):
+                self.tangled.append(name)
+        finally:
+            self._active = outer_active
+            del self._pending[key]
+            provisional = self._read_pending and bool(self._pending)
+            self._read_pending = outer_read or provisional
+        if not self._pending:
+            self._provisional.clear()  # every name they were made from is done: they hold
+        if not provisional:
+            self._locals[key] = (holder, found)
+        return found
+
+    def _settle(self, found: set[str], values: list[object], module: str, holder: Scope) -> bool:
+        """Grow ``found`` (what the name stands for, read by its values while it grows) to
+        the paths its values yield; False when that took more rounds or paths than allowed."""
+        for _ in range(FORBIDDEN.name_rounds):
+            self._read_pending = False
+            more = self._values(values, module, holder) - found
+            if not more:
+                return True
+            found |= more
+            self._forget_provisional()
+            if len(found) > FORBIDDEN.name_paths:
+                return False
+        return False
+
+    def _forget_provisional(self) -> None:
+        for key in self._provisional:
+            self._known.pop(key, None)
+        self._provisional.clear()
 
     def _values(self, values: list[object], module: str, scope: Scope | None) -> set[str]:
         found: set[str] = set()
@@ -332,16 +408,28 @@ class Resolver:
             strings = [part for part in parts if part is not None]
             return glue.join(strings) if glue is not None and len(strings) == len(parts) else None
         if isinstance(node, ast.Name):
-            local = scope.lookup(node.id) if scope is not None else None
-            if local is None:
-                space = self.spaces.get(module)
-                local = [s.value for s in space.live(node.id)] if space else []
-                scope = None
-            texts = {
-                self.literal(v, module, scope) if isinstance(v, ast.expr) else None for v in local
-            }
-            return texts.pop() if len(texts) == 1 else None
+            holder = scope.holder(node.id) if scope is not None else None
+            if holder is not None:
+                return self._local_text(node.id, module, holder)
+            space = self.spaces.get(module)
+            sites = space.live(node.id) if space else []
+            return self._one_text([site.value for site in sites], module, None)
         return None
+
+    def _local_text(self, name: str, module: str, holder: Scope) -> str | None:
+        """The text a local name always is; a name made from itself is none."""
+        key = (name, module, id(holder))
+        if key not in self._local_texts:
+            self._local_texts[key] = (holder, None)  # while it is worked out: no text
+            self._local_texts[key] = (holder, self._one_text(holder.names[name], module, holder))
+        return self._local_texts[key][1]
+
+    def _one_text(self, values: list[object], module: str, scope: Scope | None) -> str | None:
+        texts = {
+            self.literal(value, module, scope) if isinstance(value, ast.expr) else None
+            for value in values
+        }
+        return texts.pop() if len(texts) == 1 else None
 
 
 def _arg(call: ast.Call, index: int) -> ast.expr | None:
