@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import nbformat
-
 from grader.assignment.written import WrittenQuestion, answer_cells, is_unanswered
+from grader.engine.notebook import read_student_notebook
 from grader.limits import WRITTEN
 
 SCHEMA = """
@@ -109,7 +108,7 @@ def read_answers(
     """The student's answer to each question; "missing" where the notebook has no answer cell
     (or no notebook was handed in, or it is not a readable notebook)."""
     try:
-        notebook = nbformat.read(notebook_path, as_version=4) if notebook_path else None
+        notebook = read_student_notebook(notebook_path) if notebook_path else None
     except Exception:  # a broken notebook: the grading reports why; nothing to mark
         notebook = None
     cells = answer_cells(notebook) if notebook is not None else {}

@@ -35,6 +35,7 @@ from grader.engine.notebook import (
     NotANotebook,
     NotebookFile,
     read_code_cells,
+    read_notebook_bytes,
     read_student_notebook,
 )
 from grader.engine.results import (
@@ -56,6 +57,7 @@ __all__ = [
     "RunLimits",
     "NoHooks",
     "NotANotebook",
+    "read_notebook_bytes",
     "NotebookFile",
     "OpenSession",
     "PhaseTimes",
