@@ -30,6 +30,7 @@ from grader.assignment import (
 )
 from grader.course import audit, written_answers
 from grader.engine import preparation
+from grader.engine.cgroups import warn_without_cgroups
 from grader.errors import UserError
 from grader.feedback import export
 from grader.gradebook import GRADER_ERROR, Gradebook, Row
@@ -167,6 +168,8 @@ def plan_for(
         raise UserError(f"--timeout {timeout:g}: give a positive number of seconds")
     limits = RunLimits.for_assignment(config, timeout=timeout, unsafe_no_sandbox=unsafe_no_sandbox)
     engine.check_sandbox(limits)
+    if not unsafe_no_sandbox:
+        warn_without_cgroups()  # once for the run, before its graders start
     released = released_notebook(assignment)
     plan = Plan(assignment, limits, out, owned_checksums(released), owned_sources(released))
     if not unsafe_no_sandbox:
