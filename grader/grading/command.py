@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import sqlite3
 import sys
 import tempfile
 import traceback
@@ -29,6 +30,7 @@ from grader.assignment import (
     written,
 )
 from grader.course import audit, written_answers
+from grader.disk_full import DiskFull, full_line, no_space, said_when_full
 from grader.engine import preparation
 from grader.engine.cgroups import warn_without_cgroups
 from grader.errors import UserError
@@ -65,16 +67,24 @@ class GradingRun:
 # --- grading one -------------------------------------------------------------------------
 
 
+_RESUME = "free space there and run again with --resume; every result recorded so far is kept"
+
+
 def grade_safely(submission: HandIn, plan: Plan, seed: int) -> Row:
     """One submission's grading (:class:`SubmissionGrading`), with a grader failure turned into
     an ``error`` row instead of a crash: no score, no files for the student, graded again by
     ``--resume``."""
     try:
         return SubmissionGrading(submission, plan, seed).grade()
-    except engine.SandboxUnavailable:
+    except (engine.SandboxUnavailable, DiskFull):
         raise
     except GraderFault as fault:
         reason = str(fault)
+    except (OSError, sqlite3.OperationalError) as error:
+        if no_space(error):  # every submission after it would fail alike: the run ends
+            raise DiskFull(full_line(plan.out, _RESUME)) from None
+        traceback.print_exc(file=sys.stderr)
+        reason = f"{type(error).__name__}: {error}"
     except Exception as error:  # one broken submission must not end the run
         traceback.print_exc(file=sys.stderr)
         reason = f"{type(error).__name__}: {error}"
@@ -124,7 +134,7 @@ def grade(
         # Nothing is written before the trial run came back right: a refusal grades nothing.
         _say(f"sandbox checked with a trial notebook ({graders.checked():.1f} s)")
         out.mkdir(parents=True, exist_ok=True)
-        with Gradebook(out / "gradebook.sqlite") as book:
+        with said_when_full(out, _RESUME), Gradebook(out / "gradebook.sqlite") as book:
             run_id = book.start_run(config.name, options)
             todo = [
                 (s, seed_for(seed, config))

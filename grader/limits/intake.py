@@ -13,6 +13,9 @@ class GradingLimits:
     """What ``grader grade`` reads and shows of one submission."""
 
     scanned_files: int = 200  # files of a submission's folder scanned for forbidden code
+    # Free space a run needs in the temporary folder (a warm process's files are 1.5 MB) and
+    # in the output folder (one submission's feedback and gradebook rows: well under 1 MB).
+    free_bytes: int = 16 * MiB
     scanned_file_bytes: int = 1_000_000  # larger files are not scanned
     session_rounds: int = 10  # rounds of probe sessions one diagnosis may open
     feedback_output_chars: int = 20_000  # of the notebook's own output, folded in the feedback
