@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from grader.forbidden.bindings import Namespace, Site, root_name
 from grader.forbidden.cells import MAIN, Piece
 from grader.forbidden.names import Forbidden
-from grader.forbidden.resolve import COMPREHENSIONS, Resolver, Scope
+from grader.forbidden.resolve import Resolver
+from grader.forbidden.scopes import COMPREHENSIONS, Scope
 from grader.limits import FORBIDDEN
 
 # What picks the code it runs, or the object it uses, while it runs: a reviewer must look.

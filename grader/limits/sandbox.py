@@ -65,8 +65,8 @@ class ForbiddenLimits:
     path_parts: int = 64
     # A local name given values made from itself (``x = x.nn``) is followed for this many
     # dotted parts and paths (a student's chain is a few deep); past them, it is for review.
-    name_rounds: int = 8
-    name_paths: int = 64
+    name_rounds: int = 8  # dotted parts added to such a name's paths, one per round
+    name_paths: int = 64  # paths such a name may stand for: each value doubles them at worst
     # Seconds the scan of one graded function may take (linear in the code, a second for
     # the largest notebooks): past it, the instructor is asked to review the function.
     reach_s: float = 60.0
