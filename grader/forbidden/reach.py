@@ -56,6 +56,9 @@ DYNAMIC = {
 }
 
 
+# Nodes that name no object and hold no node that does.
+_LEAVES = (ast.Constant, ast.Load, ast.Store, ast.Del, ast.operator, ast.unaryop, ast.cmpop)
+
 # Names the kernel defines for every notebook.
 KERNEL_NAMES = frozenset(
     {"display", "In", "Out", "_", "__", "___", "_i", "_ii", "_iii", "_ih", "_oh", "_dh", "exit"}
@@ -203,6 +206,8 @@ class Reach:
         ):
             resolved = self._chain(node, scope, module, called, inside)
         for child in ast.iter_child_nodes(node):
+            if isinstance(child, _LEAVES):  # names nothing: a megabyte of pasted numbers is these
+                continue
             self._visit(
                 child,
                 scope,
