@@ -12,18 +12,14 @@ message and exits 2, so users see what is wrong and what to do instead of a trac
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib
-import os
-import signal
 import sys
-import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, cast
 
 from grader import __version__
-from grader.errors import UserError
+from grader.entry import ended_in_one_line
 
 
 class CommandModule(Protocol):
@@ -123,67 +119,15 @@ def named_command(argv: Sequence[str]) -> str:
     return next((word for word in argv if not word.startswith("-")), "")
 
 
-# Packages of the [instructor] extra: a student's base install does not have them.
-_INSTRUCTOR_PACKAGES = frozenset(
-    {"IPython", "ipykernel", "jupyter_client", "nbclient", "tqdm", "dask", "distributed"}
-    | {"starlette", "uvicorn", "multipart", "python_multipart", "jinja2", "markupsafe"}
-    | {"nbconvert", "extract_msg", "openpyxl", "datasketch"}
-    | {"jwt", "cryptography"}
-)
-
-
-class _Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where the command is, as Ctrl-C raises KeyboardInterrupt."""
-
-
-@contextlib.contextmanager
-def _terminated_as_interrupted() -> Iterator[None]:
-    """SIGTERM (``kill``, a service manager's stop) ends the command as Ctrl-C does, so that
-    what it holds (a run's sandbox and cgroup, a watch's graders) is cleaned up on the way
-    out. A process forked from this one (a pool's grader worker) keeps the default: it dies."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    owner = os.getpid()
-
-    def stop(number: int, _frame: object) -> None:
-        if os.getpid() != owner:
-            signal.signal(number, signal.SIG_DFL)
-            os.kill(os.getpid(), number)
-            return
-        raise _Terminated
-
-    before = signal.signal(signal.SIGTERM, stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, before)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     name = named_command(argv)
-    try:
+
+    def run() -> int:
         args = build_parser(only=name).parse_args(argv)
-        with _terminated_as_interrupted():
-            return args.handler(args)
-    except KeyboardInterrupt as stopped:
-        how = "terminated" if isinstance(stopped, _Terminated) else "interrupted"
-        print(f"grader {name}: {how}; every result written so far is kept", file=sys.stderr)
-        return 128 + (signal.SIGTERM if isinstance(stopped, _Terminated) else signal.SIGINT)
-    except UserError as error:
-        print(f"grader {name}: {error}", file=sys.stderr)
-        return 2
-    except ModuleNotFoundError as error:
-        if (error.name or "").split(".")[0] not in _INSTRUCTOR_PACKAGES:
-            raise
-        print(
-            f"grader {name}: this command is for instructors and needs packages a "
-            f"student's install does not have ({error.name}). Install them with: "
-            "pip install 'lstm-course-grader[instructor]'",
-            file=sys.stderr,
-        )
-        return 2
+        return cast(int, args.handler(args))
+
+    return ended_in_one_line(f"grader {name}", run)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from grader.entry import ended_in_one_line
 from grader.errors import UserError
 
 # The repository's example data (not shipped in the wheel): the demo runs from a checkout.
@@ -205,6 +206,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="demo-out", help="output folder (default: demo-out/)")
     out = Path(parser.parse_args(argv).out)
+    return ended_in_one_line("grader demo", lambda: _demo(out))
+
+
+def _demo(out: Path) -> int:
     out.mkdir(parents=True, exist_ok=True)
 
     print("== 0. Instructor: a course folder")

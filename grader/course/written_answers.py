@@ -22,6 +22,7 @@ import nbformat
 
 from grader.assignment.written import WrittenQuestion, is_unanswered
 from grader.course.answer_cells import find_answers
+from grader.engine.notebook import read_student_notebook
 from grader.limits import WRITTEN
 
 SCHEMA = """
@@ -155,7 +156,7 @@ def read_answers(
     (its kind and points the release's, every edit flagged); "missing" where the notebook has
     no answer cell (or no notebook was handed in, or it is not a readable notebook)."""
     try:
-        notebook = nbformat.read(notebook_path, as_version=4) if notebook_path else None
+        notebook = read_student_notebook(notebook_path) if notebook_path else None
     except Exception:  # a broken notebook: the grading reports why; nothing to mark
         notebook = None
     if notebook is None:

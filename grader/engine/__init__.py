@@ -36,6 +36,7 @@ from grader.engine.notebook import (
     NotANotebook,
     NotebookFile,
     read_code_cells,
+    read_notebook_bytes,
     read_student_notebook,
 )
 from grader.engine.results import (
@@ -57,6 +58,7 @@ __all__ = [
     "RunLimits",
     "NoHooks",
     "NotANotebook",
+    "read_notebook_bytes",
     "NotebookFile",
     "OpenSession",
     "PhaseTimes",

@@ -207,8 +207,23 @@ def cgroup_support() -> str | None:
     return _cgroup_hierarchies()[1]
 
 
-@functools.lru_cache(maxsize=1)
+# The warning is said once per run: the process that starts a run's graders says it first (see
+# warn_without_cgroups), and they, started from it, inherit this mark.
+_WARNED_MARK = "GRADER_WARNED_NO_CGROUP"
+
+
+def warn_without_cgroups() -> None:
+    """Say now, where cgroups cannot be used, what :func:`run_cgroup` would say: a run calls it
+    before starting its graders, so that two workers do not say it twice."""
+    problem = cgroup_support()
+    if problem is not None:
+        _warn_without_cgroups(problem)
+
+
 def _warn_without_cgroups(problem: str) -> None:
+    if os.environ.get(_WARNED_MARK):
+        return
+    os.environ[_WARNED_MARK] = "1"
     print(
         f"grader: warning: no cgroup for student code ({problem}); each submission's memory "
         "is counted every few hundred milliseconds instead of exactly, and its processes are "

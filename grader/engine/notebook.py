@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import threading
 from pathlib import Path
 
 import nbformat
 
 from grader.json_input import NotJSON, load_json
+from grader.limits import INTAKE, MiB
 
 
 class NotANotebook(ValueError):
@@ -77,18 +80,58 @@ _FileVersion = tuple[int, int, int]  # inode, size, modification time (ns)
 
 
 def _version(path: Path) -> _FileVersion:
+    found = _regular_file(path)
+    return (found.st_ino, found.st_size, found.st_mtime_ns)
+
+
+_KINDS = {
+    stat.S_IFIFO: "a named pipe (FIFO)",
+    stat.S_IFCHR: "a device",
+    stat.S_IFBLK: "a device",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFDIR: "a folder",
+}
+
+
+def _regular_file(path: Path, opened: int | None = None) -> os.stat_result:
+    """``path``'s status (of the file ``opened`` on it, when given) if it is a regular file
+    no larger than a notebook may be. Raises :class:`NotANotebook` naming the file: a named
+    pipe would block its reader for ever, a device or a file of hundreds of MB fill the
+    grader's memory."""
     try:
-        stat = path.stat()
+        found = os.fstat(opened) if opened is not None else path.stat()
     except OSError as error:
-        raise NotANotebook(f"cannot read the file: {error.strerror or error}") from None
-    return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        raise NotANotebook(f"cannot read {path.name}: {error.strerror or error}") from None
+    if not stat.S_ISREG(found.st_mode):
+        kind = _KINDS.get(stat.S_IFMT(found.st_mode), "not a regular file")
+        raise NotANotebook(f"{path.name} is {kind}, not a notebook file: hand in the file itself")
+    cap = INTAKE.max_notebook_bytes
+    if found.st_size > cap:
+        raise NotANotebook(
+            f"{path.name} is {found.st_size / MiB:.0f} MB, over the cap of {cap // MiB} MB for"
+            " a notebook: clear its outputs (Edit > Clear all outputs) and hand it in again"
+        )
+    return found
+
+
+def read_notebook_bytes(path: Path) -> bytes:
+    """The bytes of the notebook file at ``path``, refused (:class:`NotANotebook`, naming the
+    file) unless it is a regular file within the cap: never blocks, never reads more."""
+    _regular_file(path)  # before opening: opening a device can itself do something
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    except OSError as error:
+        raise NotANotebook(f"cannot read {path.name}: {error.strerror or error}") from None
+    with os.fdopen(descriptor, "rb") as file:
+        _regular_file(path, descriptor)  # the file opened, should it have been swapped
+        data = file.read(INTAKE.max_notebook_bytes + 1)
+    if len(data) > INTAKE.max_notebook_bytes:  # grew since
+        raise NotANotebook(f"{path.name} grew past the cap for a notebook while it was read")
+    return data
 
 
 def _read(path: Path) -> nbformat.NotebookNode:
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise NotANotebook(f"cannot read the file: {error.strerror or error}") from None
+    data = read_notebook_bytes(path)
     if not data.strip():
         raise NotANotebook("not a notebook: the file is empty")
     try:

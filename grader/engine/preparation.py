@@ -155,6 +155,16 @@ def _since(started: float) -> str:
 
 
 def cli(args: argparse.Namespace) -> int:
+    from grader.engine.wall_checks import checked_walls
+
+    walls_checked = checked_walls()
+    for wall in walls_checked:
+        print(wall.line())
+    if any(w.problem is not None for w in walls_checked if not w.name.startswith("cgroups")):
+        raise UserError(
+            "student code cannot be sandboxed on this machine: fix what is missing above and"
+            " run `grader setup` again"
+        )
     runtime = Path(args.runtime) if args.runtime else None
     if runtime is not None and not (runtime / "bin" / "python3").exists():
         raise UserError(f"--runtime {runtime}: not a virtualenv folder (no bin/python3 in it)")

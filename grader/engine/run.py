@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from itertools import groupby
 from pathlib import Path
 
+from grader.disk_full import no_space, temp_full_line
 from grader.engine import walls, warm
 from grader.engine.cell_reply import cell_reply
 from grader.engine.cgroups import RunCgroup
@@ -163,7 +164,8 @@ class Run:
                 self._zygote = warm.zygote(self.runtime, isolate, True, shared)
                 self._zygote.fork(settings, fds)
             except (OSError, warm.WarmFailed) as error:
-                self.fault(f"the sandbox's warm process could not start: {error}")
+                said = temp_full_line() if no_space(error) else error
+                self.fault(f"the sandbox's warm process could not start: {said}")
         except warm.WarmFailed as error:
             self.fault(f"the sandbox's warm process could not start: {error}")
 

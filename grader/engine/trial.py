@@ -14,6 +14,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from grader.disk_full import DiskFull, temp_full_line
 from grader.engine import fresh_run_problem
 from grader.engine.results import RunLimits
 from grader.engine.runtime_cache import runtime_cache
@@ -55,6 +56,8 @@ def check(
             f"the grader could not run its trial notebook: {type(error).__name__}: {error}. "
             + _advice(runtime)
         ) from None
+    if problem is not None and " is full (" in problem:  # the temporary folder: said, with its fix
+        raise DiskFull(f"nothing was graded: {temp_full_line()}")
     if problem is not None:
         raise GraderUnavailable(
             f"the grader could not run its trial notebook: {problem}. {_advice(runtime)}"

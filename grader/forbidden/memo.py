@@ -2,8 +2,9 @@
 
 Most cells of a class are the same text (the release's cells, the grader-owned ones), so the
 scan keeps what it worked out about each cell, tree and function for the next submission. A
-student's cell can be megabytes of pasted data, and a class has hundreds of students: an entry
-whose input is larger than a limit is worked out every time and never kept.
+student's cell can be megabytes of pasted data, and a class has hundreds of students: of the
+entries whose input is larger than a limit only the last is kept (the scan of one notebook asks
+about its largest cell several times; the next notebook's replaces it).
 """
 
 from __future__ import annotations
@@ -38,14 +39,20 @@ def _size(key: object) -> int:
 
 
 def small_answers(work: Callable[[K], T]) -> Callable[[K], T]:
-    """``work`` with its answers kept for inputs (a source text or an AST node, compared by
-    identity) no larger than the limits above, the least recently used dropped first."""
+    """``work`` with its answers kept for inputs (a source text or an AST node) no larger than
+    the limits above, the least recently used dropped first, and for the last larger one
+    (compared by identity)."""
     kept: OrderedDict[K, T] = OrderedDict()
+    last_large: list[tuple[K, T]] = []
 
     @functools.wraps(work)
     def cached(key: K) -> T:
         if _size(key) > FORBIDDEN.memo_largest_chars:
-            return work(key)
+            if last_large and last_large[0][0] is key:
+                return last_large[0][1]
+            answer = work(key)
+            last_large[:] = [(key, answer)]
+            return answer
         try:
             kept.move_to_end(key)
             return kept[key]

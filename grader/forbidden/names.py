@@ -10,6 +10,7 @@ name's package and ends with its last part (``torch.nn.<anything>.Linear``).
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
@@ -106,16 +107,22 @@ class Forbidden:
 
     def object(self, path: str) -> str | None:
         """The configured forbidden object that ``path`` names (or is an attribute of)."""
-        for name in self.objects:
-            package, _, last = name.rpartition(".")
-            if _under(path, name) or (
-                package and path.startswith(package + ".") and path.endswith("." + last)
-            ):
-                return name
-        # Only a path into a forbidden object's package needs its other names, so a notebook
-        # that never reaches torch from a graded function never pays for importing it.
-        candidates = [n for n in self.objects if path.split(".")[0] == n.split(".")[0]]
-        for name, paths in aliases(tuple(candidates)).items():
-            if any(_under(path, p) for p in paths):
-                return name
-        return None
+        return _forbidden_object(self, path)
+
+
+# A graded function names the same few paths (np.tanh, torch.sigmoid) thousands of times.
+@functools.lru_cache(maxsize=4096)
+def _forbidden_object(forbidden: Forbidden, path: str) -> str | None:
+    for name in forbidden.objects:
+        package, _, last = name.rpartition(".")
+        if _under(path, name) or (
+            package and path.startswith(package + ".") and path.endswith("." + last)
+        ):
+            return name
+    # Only a path into a forbidden object's package needs its other names, so a notebook
+    # that never reaches torch from a graded function never pays for importing it.
+    candidates = [n for n in forbidden.objects if path.split(".")[0] == n.split(".")[0]]
+    for name, paths in aliases(tuple(candidates)).items():
+        if any(_under(path, p) for p in paths):
+            return name
+    return None

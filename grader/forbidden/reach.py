@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from grader.forbidden.bindings import Namespace, Site, root_name
 from grader.forbidden.cells import MAIN, Piece
 from grader.forbidden.names import Forbidden
-from grader.forbidden.resolve import COMPREHENSIONS, Resolver, Scope
+from grader.forbidden.resolve import Resolver
+from grader.forbidden.scopes import COMPREHENSIONS, Scope
 from grader.limits import FORBIDDEN
 
 # What picks the code it runs, or the object it uses, while it runs: a reviewer must look.
@@ -54,6 +55,9 @@ DYNAMIC = {
     "torch.hub": "torch.hub (code downloaded at run time)",
 }
 
+
+# Nodes that name no object and hold no node that does.
+_LEAVES = (ast.Constant, ast.Load, ast.Store, ast.Del, ast.operator, ast.unaryop, ast.cmpop)
 
 # Names the kernel defines for every notebook.
 KERNEL_NAMES = frozenset(
@@ -138,6 +142,11 @@ class Reach:
             if isinstance(site.value, str) and len(trail) == 1:
                 self._imported_as_graded(site.node, site.value)
             self._visit(site.node, None, site.module, called=False, inside=False)
+        for name in self.resolver.tangled:
+            self._review(
+                f"gives {name} values made from {name} itself in more ways than the scan"
+                " follows, so it cannot tell all that it names"
+            )
         return self.findings
 
     def _follow(self, module: str, name: str | None, trail: tuple[str, ...]) -> None:
@@ -197,6 +206,8 @@ class Reach:
         ):
             resolved = self._chain(node, scope, module, called, inside)
         for child in ast.iter_child_nodes(node):
+            if isinstance(child, _LEAVES):  # names nothing: a megabyte of pasted numbers is these
+                continue
             self._visit(
                 child,
                 scope,

@@ -12,148 +12,30 @@ from __future__ import annotations
 
 import ast
 import builtins
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import TypeAlias
 
-from grader.forbidden.bindings import Namespace, assigned, binds_itself
-from grader.forbidden.memo import small_answers
+from grader.forbidden.bindings import Namespace
+from grader.forbidden.scopes import Scope
 from grader.limits import FORBIDDEN
-
-# What opens a scope of its own for the names it binds: a function and a comprehension.
-FunctionNode: TypeAlias = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
-Comprehension: TypeAlias = ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp
 
 LOOKUPS = frozenset(
     {"builtins.getattr", "importlib.import_module", "builtins.__import__", "builtins.eval"}
 )
 
 
-@dataclass
-class Scope:
-    """The local names of a function, lambda, comprehension or class body, with their values."""
-
-    names: dict[str, list[object]] = field(default_factory=dict)  # expr, path or None
-    parent: Scope | None = None
-    is_class: bool = False
-
-    def lookup(self, name: str) -> list[object] | None:
-        scope: Scope | None = self
-        while scope is not None:
-            if name in scope.names:
-                return scope.names[name]
-            scope = scope.parent
-        return None
-
-    def enclosing_for_functions(self) -> Scope | None:
-        """What a function defined here sees: a class body's names are not visible to it."""
-        return self.parent if self.is_class else self
-
-    @classmethod
-    def of_function(cls, node: FunctionNode, parent: Scope | None) -> Scope:
-        enclosing = parent.enclosing_for_functions() if parent is not None else None
-        return cls(_function_locals(node), enclosing)
-
-    @classmethod
-    def of_class(cls, node: ast.ClassDef, parent: Scope | None) -> Scope:
-        return cls(_class_locals(node), parent, is_class=True)
-
-    @classmethod
-    def of_comprehension(cls, node: Comprehension, parent: Scope | None) -> Scope:
-        names: dict[str, list[object]] = {}
-        for generator in node.generators:
-            for name, _ in assigned(generator.target, None):
-                names[name] = [None]
-        return cls(names, parent)
-
-
-# A function's or class's local names depend on its node only: worked out once per node (the
-# scan visits a helper once for every graded function that reaches it). Never changed after.
-@small_answers
-def _function_locals(node: FunctionNode) -> dict[str, list[object]]:
-    names: dict[str, list[object]] = {}
-    arguments = node.args
-    for arg in [
-        *arguments.posonlyargs,
-        *arguments.args,
-        *arguments.kwonlyargs,
-        *filter(None, [arguments.vararg, arguments.kwarg]),
-    ]:
-        names[arg.arg] = [None]
-    if not isinstance(node, ast.Lambda):
-        _local_bindings(node.body, names)
-        for outer in _declared(node):
-            names.pop(outer, None)
-    return names
-
-
-@small_answers
-def _class_locals(node: ast.ClassDef) -> dict[str, list[object]]:
-    names: dict[str, list[object]] = {}
-    _local_bindings(node.body, names)
-    return names
-
-
-_NEW_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
-COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
-
-
-def _declared(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
-    """Names a function declares global or nonlocal in its own body (not in nested ones)."""
-    return {
-        name
-        for n in _own_nodes(node.body)
-        if isinstance(n, (ast.Global, ast.Nonlocal))
-        for name in n.names
-    }
-
-
-def _own_nodes(body: list[ast.stmt]) -> Iterator[ast.AST]:
-    """Every node of ``body``, not looking inside nested functions, lambdas and classes."""
-    stack: list[ast.AST] = list(body)
-    while stack:
-        node = stack.pop()
-        yield node
-        if not isinstance(node, (*_NEW_SCOPES, *COMPREHENSIONS)):
-            stack.extend(ast.iter_child_nodes(node))
-
-
-def _local_bindings(body: list[ast.stmt], names: dict[str, list[object]]) -> None:
-    def bind(name: str, value: object) -> None:
-        names.setdefault(name, []).append(value)
-
-    for node in _own_nodes(body):
-        if isinstance(node, ast.Assign):
-            for target in node.targets:
-                for name, value in assigned(target, node.value):
-                    if binds_itself(target, name):
-                        bind(name, value)
-        elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor)):
-            value = node.value if isinstance(node, ast.AnnAssign) else None
-            for name, element in assigned(node.target, value):
-                if binds_itself(node.target, name):
-                    bind(name, element)
-        elif isinstance(node, ast.NamedExpr):
-            bind(node.target.id, node.value)
-        elif isinstance(node, ast.withitem) and node.optional_vars is not None:
-            for name, _ in assigned(node.optional_vars):
-                if binds_itself(node.optional_vars, name):
-                    bind(name, None)
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                top = alias.name.split(".")[0]
-                bind(alias.asname or top, alias.name if alias.asname else top)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            for alias in node.names:
-                bind(alias.asname or alias.name, f"{node.module}.{alias.name}")
-        elif isinstance(node, (*_NEW_SCOPES[:2], ast.ClassDef)):
-            bind(node.name, None)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            bind(node.name, None)
+_LocalKey: TypeAlias = tuple[str, str, int]  # (name, module, id of the scope holding it)
 
 
 class Resolver:
-    """Resolves expressions to dotted paths within the notebook's namespaces."""
+    """Resolves expressions to dotted paths within the notebook's namespaces.
+
+    A local name stands for every value it is ever given in its scope, merged: its paths are
+    worked out once per scope, so a name rebound thousands of times costs as many steps, not
+    their square. A name given a value made from itself (``x = x.nn``) is resolved to the
+    least set of paths that its values yield (a fixed point, found in rounds: each round adds
+    at most one dotted part); past :data:`FORBIDDEN`'s ``name_rounds`` or ``name_paths`` the
+    name is listed in ``tangled``, for review.
+    """
 
     def __init__(self, spaces: dict[str, Namespace]):
         self.spaces = spaces
@@ -163,6 +45,16 @@ class Resolver:
         # the paths): each link of an attribute chain is resolved once, so that a chain of
         # thousands costs as many steps, not their square (as the names in _globals).
         self._known: dict[tuple[int, str, int], tuple[Scope | None, set[str]]] = {}
+        # A local name's paths and literal text, by the scope holding it (kept alive, as above).
+        self._locals: dict[_LocalKey, tuple[Scope, set[str]]] = {}
+        self._local_texts: dict[_LocalKey, tuple[Scope, str | None]] = {}
+        # Local names whose paths are being worked out, with the paths found so far: a value
+        # made from the name itself reads these, and what is worked out from them is only
+        # provisional (``_provisional``, dropped whenever they grow) until the name is done.
+        self._pending: dict[_LocalKey, set[str]] = {}
+        self._provisional: set[tuple[int, str, int]] = set()
+        self._read_pending = False
+        self.tangled: list[str] = []  # local names made from themselves too many ways
 
     def own(self, path: str) -> tuple[str, str | None] | None:
         """``(module, first name)`` when ``path`` is one of the notebook's own objects."""
@@ -180,11 +72,16 @@ class Resolver:
         if id(node) in self._active:
             return set()
         self._active.add(id(node))
+        outer_read, self._read_pending = self._read_pending, False
         try:
             found = self._paths(node, module, scope)
         finally:
             self._active.discard(id(node))
+            provisional = self._read_pending
+            self._read_pending = outer_read or provisional
         self._known[key] = (scope, found)
+        if provisional:
+            self._provisional.add(key)
         return found
 
     def _paths(self, node: ast.AST, module: str, scope: Scope | None) -> set[str]:
@@ -251,9 +148,9 @@ class Resolver:
         return set()
 
     def name_paths(self, name: str, module: str, scope: Scope | None) -> set[str]:
-        local = scope.lookup(name) if scope is not None else None
-        if local is not None:
-            return self._values(local, module, scope)
+        holder = scope.holder(name) if scope is not None else None
+        if holder is not None:
+            return self._local_paths(name, module, holder)
         if (name, module) not in self._globals:
             self._globals[name, module] = self._global_paths(name, module)
         return self._globals[name, module]
@@ -286,6 +183,51 @@ class Resolver:
         return not (space and (space.sites.get(name) or space.star_imports)) and not hasattr(
             builtins, name
         )
+
+    def _local_paths(self, name: str, module: str, holder: Scope) -> set[str]:
+        key = (name, module, id(holder))
+        if key in self._locals:
+            return self._locals[key][1]
+        if key in self._pending:
+            self._read_pending = True
+            return self._pending[key]
+        found = self._pending[key] = set()
+        outer_read, self._read_pending = self._read_pending, False
+        # The expressions being resolved around this name may be among its values (``x.nn``
+        # in ``x = x.nn`` asks what x is): here they are values to work out, not a cycle.
+        outer_active, self._active = self._active, set()
+        try:
+            if not self._settle(found, holder.names[name], module, holder):
+                self.tangled.append(name)
+        finally:
+            self._active = outer_active
+            del self._pending[key]
+            provisional = self._read_pending and bool(self._pending)
+            self._read_pending = outer_read or provisional
+        if not self._pending:
+            self._provisional.clear()  # every name they were made from is done: they hold
+        if not provisional:
+            self._locals[key] = (holder, found)
+        return found
+
+    def _settle(self, found: set[str], values: list[object], module: str, holder: Scope) -> bool:
+        """Grow ``found`` (what the name stands for, read by its values while it grows) to
+        the paths its values yield; False when that took more rounds or paths than allowed."""
+        for _ in range(FORBIDDEN.name_rounds):
+            self._read_pending = False
+            more = self._values(values, module, holder) - found
+            if not more:
+                return True
+            found |= more
+            self._forget_provisional()
+            if len(found) > FORBIDDEN.name_paths:
+                return False
+        return False
+
+    def _forget_provisional(self) -> None:
+        for key in self._provisional:
+            self._known.pop(key, None)
+        self._provisional.clear()
 
     def _values(self, values: list[object], module: str, scope: Scope | None) -> set[str]:
         found: set[str] = set()
@@ -332,16 +274,28 @@ class Resolver:
             strings = [part for part in parts if part is not None]
             return glue.join(strings) if glue is not None and len(strings) == len(parts) else None
         if isinstance(node, ast.Name):
-            local = scope.lookup(node.id) if scope is not None else None
-            if local is None:
-                space = self.spaces.get(module)
-                local = [s.value for s in space.live(node.id)] if space else []
-                scope = None
-            texts = {
-                self.literal(v, module, scope) if isinstance(v, ast.expr) else None for v in local
-            }
-            return texts.pop() if len(texts) == 1 else None
+            holder = scope.holder(node.id) if scope is not None else None
+            if holder is not None:
+                return self._local_text(node.id, module, holder)
+            space = self.spaces.get(module)
+            sites = space.live(node.id) if space else []
+            return self._one_text([site.value for site in sites], module, None)
         return None
+
+    def _local_text(self, name: str, module: str, holder: Scope) -> str | None:
+        """The text a local name always is; a name made from itself is none."""
+        key = (name, module, id(holder))
+        if key not in self._local_texts:
+            self._local_texts[key] = (holder, None)  # while it is worked out: no text
+            self._local_texts[key] = (holder, self._one_text(holder.names[name], module, holder))
+        return self._local_texts[key][1]
+
+    def _one_text(self, values: list[object], module: str, scope: Scope | None) -> str | None:
+        texts = {
+            self.literal(value, module, scope) if isinstance(value, ast.expr) else None
+            for value in values
+        }
+        return texts.pop() if len(texts) == 1 else None
 
 
 def _arg(call: ast.Call, index: int) -> ast.expr | None:

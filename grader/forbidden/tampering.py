@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import ast
 
+from grader.forbidden.cells import parsed, walked
+
 __all__ = ["SANDBOX_PACKAGE", "notes"]
 
 SANDBOX_PACKAGE = "gradersandbox"  # the grader's own code inside the sandbox
@@ -73,9 +75,8 @@ def notes(cells: list[tuple[int | None, str]]) -> list[str]:
                 f"{where} names the grader's own sandbox code ({SANDBOX_PACKAGE}), which a "
                 "notebook has no reason to touch; review what it does"
             )
-        try:
-            tree = ast.parse(source)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
+        tree = parsed(source)
+        if isinstance(tree, Exception):
             continue  # reported as unreadable by the scan
         for name, line in _uses(tree).items():
             found.append(
@@ -96,17 +97,21 @@ def _imports_computed_name(call: ast.Call) -> bool:
     return name in _IMPORTERS and not literal
 
 
+# The kinds of node that can name a tool above.
+_TELLING = (ast.Attribute, ast.Name, ast.ImportFrom, ast.Import, ast.Constant, ast.Call)
+
+
 def _uses(tree: ast.AST) -> dict[str, int]:
     """Each tool ``tree`` uses, with the first line it is used on."""
     uses: dict[str, int] = {}
     membership_tests = {
         id(comparator)
-        for node in ast.walk(tree)
+        for node in walked(tree, ast.Compare)
         if isinstance(node, ast.Compare)
         and all(isinstance(op, ast.In | ast.NotIn) for op in node.ops)
         for comparator in node.comparators
     }
-    for node in ast.walk(tree):
+    for node in walked(tree, *_TELLING):
         names: list[str] = []
         if isinstance(node, ast.Attribute):
             names = [node.attr]

@@ -23,12 +23,13 @@ from grader.assignment import (
     written,
 )
 from grader.course import audit, written_answers
+from grader.disk_full import said_when_full
 from grader.engine.results import NOT_GRADED
 from grader.errors import UserError
 from grader.feedback import export
 from grader.gradebook import GRADER_ERROR, Gradebook, Row
 from grader.grading import remote
-from grader.grading.grader_process import grade_safely, plan_for, say
+from grader.grading.grader_process import RESUME_WHEN_FULL, grade_safely, plan_for, say
 from grader.grading.steps import GraderFault, Plan
 from grader.grading.submissions import find_submissions, named_by_roster
 from grader.grading.summary import GradingProgress, phases_line, summary_table
@@ -94,7 +95,7 @@ def grade(
         # Nothing is written before the trial run came back right: a refusal grades nothing.
         say(f"sandbox checked with a trial notebook ({graders.checked():.1f} s)")
         out.mkdir(parents=True, exist_ok=True)
-        with Gradebook(out / "gradebook.sqlite") as book:
+        with said_when_full(out, RESUME_WHEN_FULL), Gradebook(out / "gradebook.sqlite") as book:
             run_id = book.start_run(config.name, options)
             todo = [
                 (s, seed_for(seed, config))

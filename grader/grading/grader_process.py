@@ -4,18 +4,25 @@ worker): the run's plan, the warm process, one submission's grading."""
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import sys
 import traceback
 from pathlib import Path
 
 from grader import engine
 from grader.assignment import load_assignment, owned_checksums, owned_sources, released_notebook
+from grader.disk_full import DiskFull, full_line, no_space
 from grader.engine import preparation
+from grader.engine.cgroups import warn_without_cgroups
 from grader.errors import UserError
 from grader.gradebook import GRADER_ERROR, Row
 from grader.grading.steps import GraderFault, KnownLateness, Plan, SubmissionGrading
 from grader.grading.submissions import HandIn
 from grader.limits import RunLimits
+
+RESUME_WHEN_FULL = (
+    "free space there and run again with --resume; every result recorded so far is kept"
+)
 
 
 def grade_safely(
@@ -26,10 +33,15 @@ def grade_safely(
     ``--resume``. ``lateness``: the course's verdict, where the course is not here."""
     try:
         return SubmissionGrading(submission, plan, seed, lateness).grade()
-    except engine.SandboxUnavailable:
+    except (engine.SandboxUnavailable, DiskFull):
         raise
     except GraderFault as fault:
         reason = str(fault)
+    except (OSError, sqlite3.OperationalError) as error:
+        if no_space(error):  # every submission after it would fail alike: the run ends
+            raise DiskFull(full_line(plan.out, RESUME_WHEN_FULL)) from None
+        traceback.print_exc(file=sys.stderr)
+        reason = f"{type(error).__name__}: {error}"
     except Exception as error:  # one broken submission must not end the run
         traceback.print_exc(file=sys.stderr)
         reason = f"{type(error).__name__}: {error}"
@@ -62,6 +74,8 @@ def plan_for(
         raise UserError(f"--timeout {timeout:g}: give a positive number of seconds")
     limits = RunLimits.for_assignment(config, timeout=timeout, unsafe_no_sandbox=unsafe_no_sandbox)
     engine.check_sandbox(limits)
+    if not unsafe_no_sandbox:
+        warn_without_cgroups()  # once for the run, before its graders start
     released = released_notebook(assignment)
     plan = Plan(assignment, limits, out, owned_checksums(released), owned_sources(released))
     if not unsafe_no_sandbox:

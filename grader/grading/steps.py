@@ -11,6 +11,7 @@ second returning its :class:`Probed` value with the run. Every phase is timed
 from __future__ import annotations
 
 import os
+import stat
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -350,6 +351,15 @@ def _cell_error(error: engine.CellError) -> str:
     return f"{where}: {error.ename}: {error.evalue}"[:500]
 
 
+def _small_file(path: Path) -> bool:
+    """A regular file (not a link, nor a pipe that would block its reader) to scan."""
+    try:
+        found = path.lstat()
+    except OSError:
+        return False
+    return stat.S_ISREG(found.st_mode) and found.st_size <= GRADING.scanned_file_bytes
+
+
 def _python_files(files_dir: Path | None) -> list[tuple[str, str]]:
     """``(path, text)`` of the .py files copied beside the notebook, which it can import."""
     if files_dir is None:
@@ -359,7 +369,7 @@ def _python_files(files_dir: Path | None) -> list[tuple[str, str]]:
         subfolders.sort()
         for name in sorted(f for f in files if f.endswith(".py")):
             path = Path(folder, name)
-            if path.is_symlink() or path.stat().st_size > GRADING.scanned_file_bytes:
+            if not _small_file(path):
                 continue
             relative = path.relative_to(files_dir).as_posix()
             found.append((relative, path.read_text(encoding="utf-8", errors="replace")))

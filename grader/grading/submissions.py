@@ -34,10 +34,12 @@ class HandIn:
     @property
     def sha256(self) -> str:
         digest = hashlib.sha256(self.student.encode())
-        if self.notebook is not None and self.notebook.is_file():
-            digest.update(self.notebook.read_bytes())
-        else:
-            digest.update(str(self.problem).encode())
+        try:
+            if self.notebook is None:
+                raise engine.NotANotebook(str(self.problem))
+            digest.update(engine.read_notebook_bytes(self.notebook))
+        except engine.NotANotebook as refused:  # graded as refused: the reason is the version
+            digest.update(str(refused).encode())
         return digest.hexdigest()
 
 
@@ -105,14 +107,14 @@ def find_submissions(
 
     found = []
     for path in paths:
-        if not path.exists():
+        if not path.exists() and not path.is_symlink():  # a link that leads nowhere is graded
             raise UserError(
                 f"{path}: no such file or folder; give notebooks, student folders "
                 "(from `grader collect`) or bundle zips"
             )
         if path.is_dir():
             found.append(_from_folder(path, config))
-        elif path.suffix.lower() == ".zip":
+        elif path.suffix.lower() == ".zip" and path.is_file():
             target = scratch / path.stem
             try:
                 intake.extract_bundle(path, target)

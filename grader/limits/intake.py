@@ -13,6 +13,9 @@ class GradingLimits:
     """What ``grader grade`` reads and shows of one submission."""
 
     scanned_files: int = 200  # files of a submission's folder scanned for forbidden code
+    # Free space a run needs in the temporary folder (a warm process's files are 1.5 MB) and
+    # in the output folder (one submission's feedback and gradebook rows: well under 1 MB).
+    free_bytes: int = 16 * MiB
     scanned_file_bytes: int = 1_000_000  # larger files are not scanned
     session_rounds: int = 10  # rounds of probe sessions one diagnosis may open
     feedback_output_chars: int = 20_000  # of the notebook's own output, folded in the feedback
@@ -53,6 +56,9 @@ class IntakeLimits:
     max_message_bytes: int = 300 * MiB  # one email read from a mailbox: attachments and all
     max_attachment_bytes: int = 100 * MiB  # one attachment, decoded: a bundle's zip and data
     max_manifest_bytes: int = 1 * MiB  # a bundle's manifest.json is a few kB of names and hashes
+    # One notebook, however it comes in (a path given to `grader grade`, a hand-in folder, a
+    # link fetched): one with its outputs is a few MB; reading one costs about 3 times its size.
+    max_notebook_bytes: int = 50 * MiB
 
 
 INTAKE = IntakeLimits()
@@ -65,7 +71,7 @@ class LinkFetching:
     timeout_s: float = 30.0  # per attempt
     attempts: int = 3  # a link that fails thrice is reported, not tried forever
     backoff_s: float = 2.0  # before the second attempt, doubled after each
-    max_bytes: int = 50 * MiB  # a notebook with its outputs; larger is not a hand-in
+    max_bytes: int = INTAKE.max_notebook_bytes  # a notebook with its outputs
 
 
 FETCH = LinkFetching()

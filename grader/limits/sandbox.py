@@ -63,6 +63,10 @@ class ForbiddenLimits:
     # Dotted parts of a path the scan follows (``torch.nn.modules.rnn.LSTMCell`` has 5): a
     # chain of thousands of attributes would make paths as long, each a copy of the last.
     path_parts: int = 64
+    # A local name given values made from itself (``x = x.nn``) is followed for this many
+    # dotted parts and paths (a student's chain is a few deep); past them, it is for review.
+    name_rounds: int = 8  # dotted parts added to such a name's paths, one per round
+    name_paths: int = 64  # paths such a name may stand for: each value doubles them at worst
     # Seconds the scan of one graded function may take (linear in the code, a second for
     # the largest notebooks): past it, the instructor is asked to review the function.
     reach_s: float = 60.0

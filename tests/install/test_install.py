@@ -617,3 +617,39 @@ def test_the_lock_resolves_on_the_oldest_python_the_makefile_accepts(account, ho
     shutil.copy(REPO / "requirements.txt", folder / "requirements.txt")
     done = as_user(account, folder, *PIP, "--dry-run", "-r", "requirements.txt", timeout=1800)
     assert done.returncode == 0, done.stderr[-3000:]
+
+
+# --- docs/admins/install.md's block, as written (issue 51) -----------------------------------
+
+
+def _install_block() -> list[str]:
+    """The lines of the first shell block of docs/admins/install.md."""
+    text = (REPO / "docs" / "admins" / "install.md").read_text()
+    block = text.split("```sh\n", 1)[1].split("```", 1)[0]
+    return [line for line in block.splitlines() if line.strip()]
+
+
+def test_the_install_block_runs_line_by_line_in_a_fresh_login_shell(account, home, wheel):
+    if account is None:
+        pytest.skip("needs root to make the ordinary account and its login shell")
+    folder = _own_folder(account, home / "admin")
+    lines = _install_block()
+    assert lines[0].startswith("WHEEL=") and not any(line.startswith("pip ") for line in lines[:2])
+    local = shutil.copy(wheel, folder / wheel.name)  # the wheel given locally, the user's
+    shutil.chown(local, account, account)
+    script = "set -e\ncd " + str(folder) + "\n"
+    for number, line in enumerate([f"WHEEL={local}", *lines[1:]], start=1):
+        script += f"{line}\necho 'line {number} done'\n"
+    environment = [f"{k}={v}" for k, v in os.environ.items() if k.startswith("PIP_")]
+    done = subprocess.run(
+        ["runuser", "-l", account, "-c", f"env {' '.join(environment)} bash -l -s"],
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        check=False,
+    )
+    assert done.returncode == 0, f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    assert f"line {len(lines)} done" in done.stdout
+    assert "works: user namespaces" in done.stdout
+    assert "command not found" not in done.stderr

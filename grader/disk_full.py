@@ -1,0 +1,63 @@
+"""A full file system said in one short line: which folder is full, and how much it needs.
+
+A nearly full temporary folder used to end ``grader grade`` with a 3,000-character list of
+file pairs (``shutil.Error``), a full home with SQLite's "database or disk is full" traceback.
+SQLite rolls back what it could not write, files are written whole or not at all, so the line
+can say that nothing is lost and the next run goes on."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from grader.errors import UserError
+from grader.limits import GRADING, MiB
+
+_NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
+
+
+class DiskFull(UserError):
+    """A folder's file system is full; the message names it and what it needs."""
+
+
+def no_space(error: BaseException) -> bool:
+    """Whether ``error`` says a file system is full (shutil's copy errors included)."""
+    if isinstance(error, sqlite3.OperationalError):
+        return "disk is full" in str(error) or "disk I/O error" in str(error)
+    if isinstance(error, shutil.Error):
+        return any("No space left" in str(why) or "quota" in str(why) for *_, why in error.args[0])
+    return isinstance(error, OSError) and error.errno in _NO_SPACE
+
+
+def full_line(folder: Path, advice: str) -> str:
+    """``<folder> is full (N MB free; the grader needs M MB there): <advice>``."""
+    try:
+        free = f"{shutil.disk_usage(folder).free / MiB:.1f} MB free"
+    except OSError:
+        free = "no space left"
+    needed = f"the grader needs {GRADING.free_bytes // MiB} MB there"
+    return f"{folder} is full ({free}; {needed}): {advice}"
+
+
+def temp_full_line() -> str:
+    """The line for a full temporary folder."""
+    return full_line(
+        Path(tempfile.gettempdir()),
+        "free space there, or set TMPDIR to a folder with space, and run again",
+    )
+
+
+@contextlib.contextmanager
+def said_when_full(folder: Path, advice: str) -> Iterator[None]:
+    """Within it, a full file system raises :class:`DiskFull` naming ``folder``."""
+    try:
+        yield
+    except (OSError, sqlite3.OperationalError) as error:
+        if not no_space(error):
+            raise
+        raise DiskFull(full_line(folder, advice)) from None

@@ -1,0 +1,85 @@
+"""A full temporary folder or a full output folder (the home, for an ordinary user) ends
+`grader grade` in one short line naming the folder and what it needs, with nothing written
+half, and the next run, once space is freed, goes on (issue 51): before, a 3,000-character
+list of file pairs, and SQLite's "database or disk is full" traceback.
+
+Each run is in a mount namespace of its own, where a small tmpfs stands for the full disk."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+GRADE = [sys.executable, "-m", "grader.cli", "grade", "--assignment", "assignments/lstm_gates"]
+SAMPLES = ["examples/lstm_gates/asha.ipynb", "examples/lstm_gates/esha.ipynb"]
+
+pytestmark = pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("unshare") is None, reason="mounts a tmpfs: needs root"
+)
+
+
+def _with_full(folder: Path, then: str) -> subprocess.CompletedProcess:
+    """``then`` (a shell line) with ``folder`` a 1 MB tmpfs nearly filled, in a mount and pid
+    namespace of its own; ``$FILLER`` is the file that fills it."""
+    script = (
+        f'mount -t tmpfs -o size=1M tmpfs "{folder}" && '
+        f'export FILLER="{folder}/filler" && head -c 1000000 /dev/zero > "$FILLER"; {then}'
+    )
+    return subprocess.run(
+        ["unshare", "--mount", "--pid", "--fork", "--mount-proc", "sh", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=ROOT,
+        check=False,
+    )
+
+
+def _said(stderr: str, name: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith(f"grader {name}: ")]
+
+
+def test_a_full_temporary_folder_is_one_line_and_nothing_is_graded(tmp_path):
+    done = _with_full(Path("/tmp"), " ".join([*GRADE, "--out", str(tmp_path / "out"), *SAMPLES]))
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert _said(done.stderr, "grade") == [
+        next(line for line in done.stderr.splitlines() if "is full" in line)
+    ]
+    line = _said(done.stderr, "grade")[0]
+    assert line.startswith("grader grade: nothing was graded: /tmp is full (")
+    assert "the grader needs 16 MB there" in line and len(line) < 300
+    assert not (tmp_path / "out" / "gradebook.sqlite").exists()
+
+
+def test_a_full_output_folder_is_one_line_and_the_next_run_goes_on(tmp_path):
+    out = tmp_path / "home"
+    out.mkdir()
+    grade = " ".join([*GRADE, "--out", f"{out}/graded", *SAMPLES])
+    # Full: the run ends in one line; the space freed, the next run (--resume) grades all.
+    check = f"import sqlite3; print(sqlite3.connect('{out}/graded/gradebook.sqlite')" + (
+        ".execute('pragma integrity_check').fetchone()[0])"
+    )
+    done = _with_full(
+        out,
+        f'{grade}; echo "exit $?"; rm "$FILLER"; {grade} --resume; echo "exit $?"; '
+        f'cat {out}/graded/grades.csv; {sys.executable} -c "{check}"',
+    )
+    first_run = done.stdout.split("exit ")[0]
+    assert "exit 2" in done.stdout, done.stderr
+    assert "Traceback" not in done.stderr
+    full = [line for line in _said(done.stderr, "grade") if "is full" in line]
+    assert len(full) == 1 and full[0].startswith(f"grader grade: {out}/graded is full (")
+    assert "run again with --resume" in full[0] and len(full[0]) < 300
+    assert "asha" not in first_run
+    # Nothing written half: the gradebook is whole, and the resumed run graded both.
+    second_run = done.stdout.split("exit 2", 1)[1]
+    assert "exit 0" in second_run and second_run.rstrip().endswith("ok")
+    grades = second_run.split("exit 0", 1)[1]
+    assert "\nasha," in grades and "\nesha," in grades
