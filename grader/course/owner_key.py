@@ -8,8 +8,6 @@ import os
 import secrets
 from pathlib import Path
 
-KEY_BYTES = 32
-
 
 def owner_only_key(path: Path) -> bytes:
     """The key in ``path``, made there first when there is none."""
@@ -23,5 +21,5 @@ def owner_only_key(path: Path) -> bytes:
     except FileExistsError:
         return path.read_bytes()
     with os.fdopen(handle, "wb") as file:
-        file.write(secrets.token_bytes(KEY_BYTES))
+        file.write(secrets.token_bytes(32))  # 256 bits, as HMAC-SHA256 takes
     return path.read_bytes()

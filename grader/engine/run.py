@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from itertools import groupby
@@ -148,14 +149,11 @@ class Run:
         self.gone = self.gone or "the kernel was stopped for its memory"
 
     def _plain_scratch(self) -> str:
-        import tempfile
-
         self._plain_folder = tempfile.TemporaryDirectory(prefix="grader-run-")
         return str(Path(self._plain_folder.name) / "content")
 
     def _fork(self, settings: dict, fds: list[int]) -> None:
-        isolate = not self.limits.unsafe_no_sandbox
-        shared = self.shared_cells
+        isolate, shared = not self.limits.unsafe_no_sandbox, self.shared_cells
         try:
             self._zygote = warm.zygote(self.runtime, isolate, shared_cells=shared)
             self._zygote.fork(settings, fds)

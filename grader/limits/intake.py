@@ -90,9 +90,12 @@ class MailboxDefaults:
     # server owes each answer within idle_answer_s; a dropped IDLE connection is opened again
     # after idle_retry_s, doubled after each failure up to idle_retry_max_s (polling meanwhile).
     idle_renew_s: float = 9 * 60.0
-    idle_answer_s: float = 30.0
-    idle_retry_s: float = 1.0
-    idle_retry_max_s: float = 60.0
+    idle_answer_s: float = 30.0  # a server that says nothing longer is taken as gone
+    idle_retry_s: float = 1.0  # a dropped IDLE connection: the first wait before opening again
+    idle_retry_max_s: float = 60.0  # ... doubled each time, up to this
+    # While notebooks are being graded the watch waits on them in slices this long, so a bell
+    # (new mail, heard in IDLE) rung meanwhile is heard this soon.
+    bell_heard_within_s: float = 0.2
     # Gradings per student and assignment in an hour; the rest wait: a student cannot use the
     # grader as a free compute service.
     watch_max_per_hour: int = 4

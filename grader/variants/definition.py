@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,8 @@ from grader.errors import UserError
 KINDS = ("int", "float", "choice")
 Value = int | float | str
 _KEYS = {"int": ("min", "max", "step"), "float": ("min", "max", "digits"), "choice": ("choices",)}
-MAX_DIGITS = 12  # more digits after the point than a float holds exactly are not rounding
+# More digits after the point than a float holds exactly are not rounding.
+MAX_DIGITS = sys.float_info.dig
 
 
 @dataclass(frozen=True)

@@ -168,7 +168,7 @@ class MailboxLoop:
         if not self.graders.busy():
             self.bell.wait(within)
             return
-        graded = self.graders.finished(min(within, _BELL_HEARD_WITHIN_S))
+        graded = self.graders.finished(min(within, MAILBOX.bell_heard_within_s))
         for outcome in graded:
             self._answer(outcome)
         if graded:
@@ -312,11 +312,6 @@ class MailboxLoop:
         self.book.mark_sent(sent)
         to = sorted({m.student for m in outgoing if m.digest in sent})
         self.log(f"sent {len(sent)} repl{'y' if len(sent) == 1 else 'ies'}: {', '.join(to)}")
-
-
-# While notebooks are being graded the loop waits on them in slices this long, so a bell rung
-# meanwhile is heard this soon.
-_BELL_HEARD_WITHIN_S = 0.2
 
 
 def _ago(delivered: datetime) -> str:
