@@ -49,7 +49,8 @@ def value_code(got, expected, value_range, atol, rtol):
             return "permuted"
     if got.shape != expected.shape:
         return None
-    if np.any(expected < -10 * atol) and _close(got, np.maximum(expected, 0.0), atol, rtol):
+    cut = np.maximum(expected, 0.0)
+    if np.any(expected < -10 * atol) and np.any(got > 10 * atol) and _close(got, cut, atol, rtol):
         return "relu-cut"
     if got.ndim >= 3 and got.shape[0] > 1 and np.all(got == got[-1]):
         if not np.allclose(expected, expected[-1]):  # every step is one array, kept updating
@@ -62,3 +63,240 @@ def value_code(got, expected, value_range, atol, rtol):
         if np.any(edges) and not np.any((expected == low) | (expected == high)):
             return "clipped"
     return None
+
+
+# --- what the wrong values do over every case ---------------------------------------------
+# A rule reads one failing case and answers AGREE (with what it found), CANNOT_TELL (the case
+# cannot show it: a saturated, all-zero or too short answer) or DISAGREE. A rule's hint fires
+# only when no case disagrees and at least one agrees, with the same findings in each.
+AGREE, CANNOT_TELL, DISAGREE = "agree", "cannot-tell", "disagree"
+
+
+def _near(got, want, atol, rtol):
+    return _close(np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64), atol, rtol)
+
+
+def _wrong(pairs, atol, rtol):
+    return [(label, got, want) for label, got, want in pairs if not _near(got, want, atol, rtol)]
+
+
+def _steps(pairs, atol, rtol):
+    """The wrong steps of each wrong sequence (arrays (T, ...), T > 2) of a case, or None when
+    no wrong value is a sequence long enough to tell an end step from the rest."""
+    found = []
+    for _, got, want in _wrong(pairs, atol, rtol):
+        if got.ndim >= 3 and got.shape[0] > 2:
+            found.append([t for t in range(got.shape[0]) if not _near(got[t], want[t], atol, rtol)])
+    return found or None
+
+
+def _carry(pairs, arguments, atol, rtol):
+    """The step where the loop starts is right, every other step wrong: the state carried."""
+    steps = _steps(pairs, atol, rtol)
+    if steps is None:
+        return CANNOT_TELL, None
+    size = len(pairs[0][1]) if pairs else 0
+    for edge, name in ((0, "first"), (-1, "last")):
+        others = [t for t in range(size) if t != range(size)[edge]]
+        if all(wrong == others for wrong in steps):
+            return AGREE, name
+    return DISAGREE, None
+
+
+def _loop_range(pairs, arguments, atol, rtol):
+    """Every step right but one at an end: the loop over the steps misses it."""
+    steps = _steps(pairs, atol, rtol)
+    if steps is None:
+        return CANNOT_TELL, None
+    for edge, name in ((0, "first"), (-1, "last")):
+        if all(len(wrong) == 1 and wrong[0] == range(len(pairs[0][1]))[edge] for wrong in steps):
+            return AGREE, name
+    return DISAGREE, None
+
+
+def _every_wrong(test):
+    """A rule that holds when ``test(got, want)`` holds for every wrong value of a case."""
+
+    def rule(pairs, arguments, atol, rtol):
+        verdicts = [test(got, want, atol, rtol) for _, got, want in _wrong(pairs, atol, rtol)]
+        if not verdicts or DISAGREE in verdicts:
+            return DISAGREE, None
+        return (AGREE, None) if AGREE in verdicts else (CANNOT_TELL, None)
+
+    return rule
+
+
+def _capped(got, want, atol, rtol):
+    """Values held in [-1, 1] where the right ones leave it: a clip or an extra tanh."""
+    if np.max(np.abs(got), initial=0.0) > 1.0 + atol:
+        return DISAGREE
+    if np.max(np.abs(want), initial=0.0) <= 1.0 + 10 * atol or not np.any(got):
+        return CANNOT_TELL
+    big = np.abs(want) > 0.1
+    return AGREE if np.all(np.sign(got[big]) == np.sign(want[big])) else DISAGREE
+
+
+def _ratio(got, want):
+    """The one number r with got == r * want, or None."""
+    norm = float(np.sum(want * want))
+    if norm == 0.0:
+        return None
+    return float(np.sum(got * want)) / norm
+
+
+def _negated(got, want, atol, rtol):
+    if not np.any(np.abs(want) > 10 * atol):
+        return CANNOT_TELL
+    return AGREE if _near(got, -want, atol, rtol) else DISAGREE
+
+
+def _squared(got, want, atol, rtol):
+    if np.all((np.abs(want) < 10 * atol) | (np.abs(want - 1.0) < 10 * atol)):
+        return CANNOT_TELL  # 0 and 1 are their own squares
+    return AGREE if _near(got, want * want, atol, rtol) else DISAGREE
+
+
+def _axes(arguments, parameters, size):
+    """{"x_t's axis 0", ...}: the axes of the array arguments whose length is ``size``."""
+    found = set()
+    for position, value in enumerate(arguments):
+        values = value.items() if isinstance(value, dict) else [("", value)]
+        for key, array in values:
+            for axis, length in enumerate(np.shape(array)):
+                if length == size and size > 1:
+                    name = parameters.get(position, f"argument {position + 1}")
+                    found.add(f"{name}[{key!r}]'s axis {axis}" if key else f"{name}'s axis {axis}")
+    return found
+
+
+def _scaled(direction):
+    """Every wrong value the right one times (``direction`` 1) or divided by (-1) the length
+    of one axis of the inputs: a sum where a mean belongs, or the other way round."""
+
+    def rule(pairs, arguments, atol, rtol, parameters=None):
+        wrong = _wrong(pairs, atol, rtol)
+        if not wrong:
+            return DISAGREE, None
+        axes = None
+        for _, got, want in wrong:
+            ratio = _ratio(got, want)
+            if ratio is None or ratio == 0.0:
+                return DISAGREE, None
+            size = ratio if direction == 1 else 1.0 / ratio
+            whole = round(size)
+            if whole < 2 or abs(size - whole) > 1e-6 * whole:
+                return DISAGREE, None
+            if not _near(got, want * (whole if direction == 1 else 1.0 / whole), atol, rtol):
+                return DISAGREE, None
+            found = _axes(arguments, parameters or {}, whole)
+            axes = found if axes is None else axes & found
+        return (AGREE, axes) if axes else (DISAGREE, None)
+
+    return rule
+
+
+def _some_outputs(pairs, arguments, atol, rtol):
+    wrong = [label for label, _, _ in _wrong(pairs, atol, rtol)]
+    if len(pairs) < 2 or not wrong or len(wrong) == len(pairs):
+        return DISAGREE, None
+    return AGREE, wrong
+
+
+# code -> rule, in the order they are tried: the first that every case agrees with is told.
+_RULES = (
+    ("not-carried", _carry),
+    ("loop-misses-step", _loop_range),
+    ("capped", _every_wrong(_capped)),
+    ("sign-flipped", _every_wrong(_negated)),
+    ("squared", _every_wrong(_squared)),
+    ("sum-for-mean", _scaled(1)),
+    ("mean-for-sum", _scaled(-1)),
+    ("some-outputs-wrong", _some_outputs),
+)
+
+
+def cannot_tell(value):
+    """True when a returned array says nothing of how the inputs move it: all zero, or values
+    pinned (exactly equal in size, or exactly 0 or 1 in size: a clip, a saturated activation)."""
+    sizes = np.abs(np.asarray(value, dtype=np.float64)).ravel()
+    if not np.all(np.isfinite(sizes)) or not np.any(sizes):
+        return True
+    return len(np.unique(sizes)) < sizes.size or bool(np.any((sizes == 1.0) | (sizes == 0.0)))
+
+
+def _value_rule(code):
+    """A rule of :func:`value_code`: one wrong value showing it is enough where the others
+    cannot tell (pinned, or in range for the range codes)."""
+
+    def rule(pairs, arguments, atol, rtol, value_range=None):
+        wrong = _wrong(pairs, atol, rtol)
+        found = [value_code(got, want, value_range, atol, rtol) for _, got, want in wrong]
+        if code in found:
+            return AGREE, None
+        silent = code in ("out-of-range", "clipped", "aliased")
+        if all(
+            c is None and (silent or cannot_tell(g))
+            for c, (_, g, _) in zip(found, wrong, strict=True)
+        ):
+            return CANNOT_TELL, None
+        return DISAGREE, None
+
+    return rule
+
+
+_VALUE_RULES = tuple(
+    (code, _value_rule(code))
+    for code in ("permuted", "relu-cut", "aliased", "out-of-range", "clipped")
+)
+
+
+def pattern_hint(function, observed, wording, value_range, atol, rtol, parameters=None):
+    """(code, text) of what the wrong values of ``function`` do in every case that can tell,
+    or None. The self-check and the grader both call it, each on its own cases.
+
+    ``observed``: one (arguments, [(label, returned, expected)]) per failing case whose values
+    came back with the right shapes; ``parameters`` {position: name} of the arguments."""
+    for code, rule in _VALUE_RULES + _RULES:
+        found = []
+        for arguments, pairs in observed:
+            if code in ("sum-for-mean", "mean-for-sum"):
+                verdict, what = rule(pairs, arguments, atol, rtol, parameters)
+            elif rule in dict(_VALUE_RULES).values():
+                verdict, what = rule(pairs, arguments, atol, rtol, value_range)
+            else:
+                verdict, what = rule(pairs, arguments, atol, rtol)
+            if verdict == DISAGREE:
+                break
+            if verdict == AGREE:
+                found.append(what)
+        else:
+            text = _told(code, function, found, observed, wording, value_range, atol, rtol)
+            if text:
+                return code, text
+    return None
+
+
+def _told(code, function, found, observed, wording, value_range, atol, rtol):
+    """The text of ``code`` for what the agreeing cases ``found``, or None when they found
+    different things (steps at different ends, no axis in common)."""
+    if not found:
+        return None
+    wrong = {label for _, pairs in observed for label, _, _ in _wrong(pairs, atol, rtol)}
+    labels = [label for label, _, _ in observed[0][1] if label and label in wrong]
+    which, verb, _ = joined(labels) if labels else ("", "is", "")
+    subject = f"{function}'s {which}" if labels else function
+    detail = ""
+    if code in ("not-carried", "loop-misses-step"):
+        if len(set(found)) != 1:
+            return None
+        detail = found[0]
+    elif code in ("sum-for-mean", "mean-for-sum"):
+        common = set.intersection(*found)
+        if not common:
+            return None
+        detail = joined(sorted(common))[0]
+    elif code != "some-outputs-wrong":
+        which = subject
+    low, high = value_range or ("", "")
+    text = fill(hint_text(wording, code, function), function, which, low, high, verb=verb)
+    return text.replace("{step}", detail).replace("{axis}", detail)

@@ -16,14 +16,11 @@ from grader.scoring.compare import FunctionResult, Rules, close
 from grader.scoring.hint_sheet import HintSheet
 from grader.scoring.values import HiddenCase, as_value, copy_args
 
-COMPOSITION_HINT = (
-    "{function}'s parts give the right values on its inputs, so the mistake is in how"
-    " {function} puts them together: compare it with the notes step by step."
-)
 MIXED_HINT = (
     "besides {parts}, which {verb} wrong on {its} own, {function} puts its parts together"
     " differently from the notes."
 )
+NO_PATTERN = "no-pattern"  # the hint where no pattern over the cases names the cause
 Outcomes = Mapping[str, Sequence[tuple[object, str | None]]]
 # The replays' answers in a composite's first round, and the replays' calls of that round
 # in, made in one batch with the other first calls of diagnosis.
@@ -180,8 +177,11 @@ def _say_where(
             sheet.drop(name, code)
         sheet.add(name, "wrong-part", text, first=True)
     elif not differs and not raised:
-        if not sheet.codes(name):
-            sheet.add(name, "composition", COMPOSITION_HINT.format(function=name))
+        if set(sheet.codes(name)) <= {NO_PATTERN}:  # the parts are right: the self-check's words
+            if NO_PATTERN in sheet.codes(name):
+                sheet.drop(name, NO_PATTERN)
+            text = behaviour.fill(rules.hint("composition", name), name)
+            sheet.add(name, "composition", text)
     elif wrong_parts:
         parts, verb, its = shapes.joined(wrong_parts)
         text = MIXED_HINT.format(function=name, parts=parts, verb=verb, its=its)

@@ -238,40 +238,11 @@ def mistake_hints(mistakes: Sequence[Mistake], function: str) -> dict[str, str]:
     return {code: "; ".join(dict.fromkeys(t)) for code, t in texts.items()}
 
 
-def behaviour_hints(
-    function: str, pairs: Sequence[tuple[str, np.ndarray | None, np.ndarray]], rules: Rules
-) -> dict[str, str]:
-    """code -> text for what the wrong values do (leave the function's range, ...)."""
-    value_range = rules.ranges.get(function)
-    low, high = value_range or ("", "")
-    for _, got, expected in pairs:
-        if not isinstance(got, np.ndarray):
-            continue
-        code = behaviour.value_code(got, expected, value_range, rules.atol, rules.rtol)
-        if code:
-            return {code: behaviour.fill(rules.hint(code, function), function, low=low, high=high)}
-    return {}
-
-
 def changed_inputs(function: str, positions: Sequence[int], rules: Rules) -> str:
     """The names of the arguments at ``positions``, as a sentence ("c_prev", "x and h0")."""
     names = list(rules.parameters.get(function, ()))
     which = [names[i] if i < len(names) else f"argument {i + 1}" for i in sorted(set(positions))]
     return shapes.joined(which)[0]
-
-
-def _some_wrong(
-    function: str, pairs: Sequence[tuple[str, np.ndarray | None, np.ndarray]], rules: Rules
-) -> dict[str, str]:
-    """The hint naming the returned values that are wrong (dW_f, db_f, ...), the rest right."""
-    wrong = [
-        name
-        for name, got, expected in pairs
-        if not (isinstance(got, np.ndarray) and close(got, expected, rules.atol, rules.rtol))
-    ]
-    which, verb, _ = shapes.joined(wrong)
-    code = "some-outputs-wrong"
-    return {code: behaviour.fill(rules.hint(code, function), function, which=which, verb=verb)}
 
 
 def score_case(
@@ -324,10 +295,6 @@ def score_case(
     score = passed / len(pairs)
     if score < 1.0 and not hints:
         hints = mistake_hints(matching_mistakes(case, got, rules), case.function)
-    if score < 1.0 and not hints:
-        hints = behaviour_hints(case.function, pairs, rules)
-    if 0.0 < score < 1.0 and not hints:
-        hints = _some_wrong(case.function, pairs, rules)
     return CaseResult(
         case.label,
         score,
@@ -338,6 +305,56 @@ def score_case(
         got=got,
         args=case.args,
     )
+
+
+def observed_values(
+    cases: Sequence[HiddenCase],
+    outcomes: Sequence[tuple[object, str | None]],
+    results: Sequence[CaseResult],
+    rules: Rules,
+) -> list[tuple[tuple, list[tuple[str, np.ndarray, np.ndarray]]]]:
+    """(arguments, [(label, returned, expected)]) of each failing case whose values came back
+    whole (every value there, of the right shape, finite): what :func:`pattern_hint` reads."""
+    observed = []
+    for case, (got, error), result in zip(cases, outcomes, results, strict=True):
+        if error is not None or result.passed or "mutates-input" in result.hints:
+            continue
+        pairs, problem = align(got, case.expected, rules.output_names.get(case.function, ()))
+        values = [(n, g, e) for n, g, e in pairs if isinstance(g, np.ndarray)]
+        if problem or len(values) < len(pairs):
+            continue
+        arrays = [(n, g.astype(np.float64), np.asarray(e, dtype=np.float64)) for n, g, e in values]
+        if all(g.shape == e.shape and np.isfinite(g).all() for _, g, e in arrays):
+            observed.append((case.args, arrays))
+    return observed
+
+
+def pattern_hint(
+    name: str,
+    cases: Sequence[HiddenCase],
+    outcomes: Sequence[tuple[object, str | None]],
+    results: Sequence[CaseResult],
+    rules: Rules,
+) -> tuple[str, str] | None:
+    """The code and text of what ``name``'s wrong values do over every case, in the words
+    the self-check finds with the same function; "no-pattern" when nothing agrees; None when
+    no case returned wrong values whole."""
+    observed = observed_values(cases, outcomes, results, rules)
+    if not observed:
+        return None
+    parameters = dict(enumerate(rules.parameters.get(name, ())))
+    found = behaviour.pattern_hint(
+        name,
+        observed,
+        rules.shape_hints,
+        rules.ranges.get(name),
+        rules.atol,
+        rules.rtol,
+        parameters,
+    )
+    if found is None:
+        return "no-pattern", behaviour.fill(rules.hint("no-pattern", name), name)
+    return found
 
 
 def score_function(
@@ -363,6 +380,10 @@ def score_function(
             counts[code] = counts.get(code, 0) + 1
             messages.setdefault(code, text)
     ranked = sorted(counts, key=lambda code: -counts[code])
+    told = pattern_hint(name, cases, outcomes, results, rules)
+    if told is not None and told[0] not in messages:
+        ranked.append(told[0])
+        messages[told[0]] = told[1]
     return FunctionResult(
         name,
         points,

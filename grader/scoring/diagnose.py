@@ -25,7 +25,7 @@ from typing import NamedTuple
 import numpy as np
 
 from grader.scoring import behaviour, proof, shapes
-from grader.scoring.blame import Outcomes, Replay, blame, codes_of, leaves, passed
+from grader.scoring.blame import NO_PATTERN, Outcomes, Replay, blame, codes_of, leaves, passed
 from grader.scoring.calls import Answer, Assignmentish, Call, CallBatch, ProbeNotes
 from grader.scoring.compare import FunctionResult, Rules, close
 from grader.scoring.hint_sheet import Diagnosis, HintSheet
@@ -270,6 +270,8 @@ def _behaviour(
         again, error, _ = answers[at]
         if error is not None or again is None:
             continue
+        if position is not None and any(behaviour.cannot_tell(a) for a in leaves(first)):
+            continue  # a pinned answer (clipped, saturated, all zero) moves with nothing
         if position is None:
             second = answers[at + 1].value
             if not (close(again, first, 1e-12, 1e-12) and close(second, again, 1e-12, 1e-12)):
@@ -288,9 +290,11 @@ def _behaviour(
                 names[position] if position < len(names) else f"argument {position + 1}"
             )
     for name, inputs in ignored.items():
-        if sheet.codes(name):  # a known mistake already says what is wrong
+        if set(sheet.codes(name)) - {NO_PATTERN}:  # a known mistake already says what is wrong
             continue
         if len(inputs) < perturbed.get(name, 0):  # a constant answer ignores everything
+            if NO_PATTERN in sheet.codes(name):
+                sheet.drop(name, NO_PATTERN)
             sheet.add(
                 name,
                 "ignores-input",

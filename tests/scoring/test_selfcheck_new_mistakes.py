@@ -12,7 +12,7 @@ import numpy as np
 
 import reference_lstm as ref
 from grader.assignment import load_assignment, release
-from grader.scoring import Rules, score_case
+from grader.scoring import Rules, score_function
 
 ASSIGNMENTS = Path(__file__).resolve().parents[2] / "assignments"
 
@@ -38,7 +38,8 @@ def _graders_hint(name: str, function: str, student, case_index: int) -> dict[st
         got, error = student(*case.args), None
     except Exception as raised:  # noqa: BLE001 - the grader sees the error's text
         got, error = None, f"{type(raised).__name__}: {raised}"
-    return score_case(case, got, error, Rules.of(assignment)).hints
+    graded = score_function(function, 1.0, [case], [(got, error)], Rules.of(assignment))
+    return dict(graded.hint_messages)
 
 
 def test_a_bias_reshaped_to_a_column_is_named_by_both(tmp_path):
