@@ -63,6 +63,7 @@ class CaseResult:
     expected: object = None
     got: object = None
     args: tuple = ()
+    wrong_shape: bool = False  # a returned value of the wrong shape: not in ``max_error``
 
     @property
     def passed(self) -> bool:
@@ -103,6 +104,11 @@ class FunctionResult:
     def max_error(self) -> float | None:
         errors = [c.max_error for c in self.cases if c.max_error is not None]
         return max(errors) if errors else None
+
+    @property
+    def wrong_shape(self) -> bool:
+        """Whether some case returned a value of the wrong shape (an error no number shows)."""
+        return any(c.wrong_shape for c in self.cases)
 
     def with_hints(self, hints: Mapping[str, str]) -> FunctionResult:
         """This result with ``hints`` (code -> text, in order) in place of its own."""
@@ -282,6 +288,7 @@ def score_case(
         )
     passed, errors, messages, hints = 0, [], [], {}
     several = len(pairs) > 1
+    shapes_wrong = any(isinstance(g, np.ndarray) and g.shape != e.shape for _, g, e in pairs)
     for name, g, e in pairs:
         what = f"{name}: " if several else ""
         ok, worst, message, code = _compare_value(g, e, rules, what, case.function)
@@ -304,6 +311,7 @@ def score_case(
         expected=case.expected,
         got=got,
         args=case.args,
+        wrong_shape=shapes_wrong,
     )
 
 
