@@ -80,36 +80,39 @@ def _wrong(pairs, atol, rtol):
     return [(label, got, want) for label, got, want in pairs if not _near(got, want, atol, rtol)]
 
 
+def _misshapen(pairs):
+    return any(got.shape != want.shape for _, got, want in pairs)
+
+
 def _steps(pairs, atol, rtol):
-    """The wrong steps of each wrong sequence (arrays (T, ...), T > 2) of a case, or None when
-    no wrong value is a sequence long enough to tell an end step from the rest."""
+    """(T, the wrong steps) of each wrong sequence (arrays (T, ...), T > 2) of a case, or None
+    when no wrong value is a sequence long enough to tell an end step from the rest."""
     found = []
     for _, got, want in _wrong(pairs, atol, rtol):
         if got.ndim >= 3 and got.shape[0] > 2:
-            found.append([t for t in range(got.shape[0]) if not _near(got[t], want[t], atol, rtol)])
+            size = got.shape[0]
+            found.append((size, [t for t in range(size) if not _near(got[t], want[t], atol, rtol)]))
     return found or None
 
 
 def _carry(pairs, arguments, atol, rtol):
     """The step where the loop starts is right, every other step wrong: the state carried."""
-    steps = _steps(pairs, atol, rtol)
+    steps = None if _misshapen(pairs) else _steps(pairs, atol, rtol)
     if steps is None:
-        return CANNOT_TELL, None
-    size = len(pairs[0][1]) if pairs else 0
+        return (DISAGREE if _misshapen(pairs) else CANNOT_TELL), None
     for edge, name in ((0, "first"), (-1, "last")):
-        others = [t for t in range(size) if t != range(size)[edge]]
-        if all(wrong == others for wrong in steps):
+        if all(wrong == [t for t in range(n) if t != range(n)[edge]] for n, wrong in steps):
             return AGREE, name
     return DISAGREE, None
 
 
 def _loop_range(pairs, arguments, atol, rtol):
     """Every step right but one at an end: the loop over the steps misses it."""
-    steps = _steps(pairs, atol, rtol)
+    steps = None if _misshapen(pairs) else _steps(pairs, atol, rtol)
     if steps is None:
-        return CANNOT_TELL, None
+        return (DISAGREE if _misshapen(pairs) else CANNOT_TELL), None
     for edge, name in ((0, "first"), (-1, "last")):
-        if all(len(wrong) == 1 and wrong[0] == range(len(pairs[0][1]))[edge] for wrong in steps):
+        if all(wrong == [range(n)[edge]] for n, wrong in steps):
             return AGREE, name
     return DISAGREE, None
 
@@ -118,8 +121,11 @@ def _every_wrong(test):
     """A rule that holds when ``test(got, want)`` holds for every wrong value of a case."""
 
     def rule(pairs, arguments, atol, rtol):
-        verdicts = [test(got, want, atol, rtol) for _, got, want in _wrong(pairs, atol, rtol)]
-        if not verdicts or DISAGREE in verdicts:
+        wrong = _wrong(pairs, atol, rtol)
+        if not wrong or _misshapen(wrong):
+            return DISAGREE, None
+        verdicts = [test(got, want, atol, rtol) for _, got, want in wrong]
+        if DISAGREE in verdicts:
             return DISAGREE, None
         return (AGREE, None) if AGREE in verdicts else (CANNOT_TELL, None)
 
@@ -127,13 +133,18 @@ def _every_wrong(test):
 
 
 def _capped(got, want, atol, rtol):
-    """Values held in [-1, 1] where the right ones leave it: a clip or an extra tanh."""
+    """Values held in [-1, 1], pressed against its ends where the right ones go far past
+    them: a clip or an extra tanh. A case whose right values stay near [-1, 1] cannot tell."""
     if np.max(np.abs(got), initial=0.0) > 1.0 + atol:
         return DISAGREE
-    if np.max(np.abs(want), initial=0.0) <= 1.0 + 10 * atol or not np.any(got):
+    if np.any((np.abs(got) == 1.0) & (np.abs(want) < 1.0 - 10 * atol)):
+        return AGREE  # exactly at an end where the right value is inside: a clip
+    far = np.abs(want) > 2.0
+    if not np.any(far):
         return CANNOT_TELL
-    big = np.abs(want) > 0.1
-    return AGREE if np.all(np.sign(got[big]) == np.sign(want[big])) else DISAGREE
+    pressed = np.abs(got[far]) > 0.95
+    same_sign = np.sign(got[far]) == np.sign(want[far])
+    return AGREE if np.all(pressed & same_sign) else DISAGREE
 
 
 def _ratio(got, want):
@@ -157,15 +168,18 @@ def _squared(got, want, atol, rtol):
 
 
 def _axes(arguments, parameters, size):
-    """{"x_t's axis 0", ...}: the axes of the array arguments whose length is ``size``."""
-    found = set()
+    """["x_t's axis 0", ...]: the axes of the array arguments whose length is ``size``, in
+    the order of the arguments."""
+    found = []
     for position, value in enumerate(arguments):
-        values = value.items() if isinstance(value, dict) else [("", value)]
+        values = sorted(value.items()) if isinstance(value, dict) else [("", value)]
         for key, array in values:
             for axis, length in enumerate(np.shape(array)):
                 if length == size and size > 1:
                     name = parameters.get(position, f"argument {position + 1}")
-                    found.add(f"{name}[{key!r}]'s axis {axis}" if key else f"{name}'s axis {axis}")
+                    found.append(
+                        f"{name}[{key!r}]'s axis {axis}" if key else f"{name}'s axis {axis}"
+                    )
     return found
 
 
@@ -175,12 +189,12 @@ def _scaled(direction):
 
     def rule(pairs, arguments, atol, rtol, parameters=None):
         wrong = _wrong(pairs, atol, rtol)
-        if not wrong:
+        if not wrong or _misshapen(wrong):
             return DISAGREE, None
         axes = None
         for _, got, want in wrong:
             ratio = _ratio(got, want)
-            if ratio is None or ratio == 0.0:
+            if not ratio:
                 return DISAGREE, None
             size = ratio if direction == 1 else 1.0 / ratio
             whole = round(size)
@@ -189,7 +203,7 @@ def _scaled(direction):
             if not _near(got, want * (whole if direction == 1 else 1.0 / whole), atol, rtol):
                 return DISAGREE, None
             found = _axes(arguments, parameters or {}, whole)
-            axes = found if axes is None else axes & found
+            axes = found if axes is None else [a for a in axes if a in found]
         return (AGREE, axes) if axes else (DISAGREE, None)
 
     return rule
@@ -206,11 +220,11 @@ def _some_outputs(pairs, arguments, atol, rtol):
 _RULES = (
     ("not-carried", _carry),
     ("loop-misses-step", _loop_range),
-    ("capped", _every_wrong(_capped)),
     ("sign-flipped", _every_wrong(_negated)),
-    ("squared", _every_wrong(_squared)),
     ("sum-for-mean", _scaled(1)),
     ("mean-for-sum", _scaled(-1)),
+    ("squared", _every_wrong(_squared)),
+    ("capped", _every_wrong(_capped)),
     ("some-outputs-wrong", _some_outputs),
 )
 
@@ -291,11 +305,11 @@ def _told(code, function, found, observed, wording, value_range, atol, rtol):
             return None
         detail = found[0]
     elif code in ("sum-for-mean", "mean-for-sum"):
-        common = set.intersection(*found)
+        common = [axis for axis in found[0] if all(axis in axes for axes in found)]
         if not common:
             return None
-        detail = joined(sorted(common))[0]
-    elif code != "some-outputs-wrong":
+        detail = common[0]  # the first argument's: the others of that length say no more
+    if code != "some-outputs-wrong":
         which = subject
     low, high = value_range or ("", "")
     text = fill(hint_text(wording, code, function), function, which, low, high, verb=verb)

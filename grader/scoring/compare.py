@@ -322,7 +322,7 @@ def observed_values(
     rules: Rules,
 ) -> list[tuple[tuple, list[tuple[str, np.ndarray, np.ndarray]]]]:
     """(arguments, [(label, returned, expected)]) of each failing case whose values came back
-    whole (every value there, of the right shape, finite): what :func:`pattern_hint` reads."""
+    whole (every value there, finite): what :func:`pattern_hint` reads."""
     observed = []
     for case, (got, error), result in zip(cases, outcomes, results, strict=True):
         if error is not None or result.passed or "mutates-input" in result.hints:
@@ -332,7 +332,7 @@ def observed_values(
         if problem or len(values) < len(pairs):
             continue
         arrays = [(n, g.astype(np.float64), np.asarray(e, dtype=np.float64)) for n, g, e in values]
-        if all(g.shape == e.shape and np.isfinite(g).all() for _, g, e in arrays):
+        if all(np.isfinite(g).all() for _, g, _ in arrays):
             observed.append((case.args, arrays))
     return observed
 
@@ -365,6 +365,37 @@ def pattern_hint(
     return found
 
 
+def _contradicted(
+    name: str,
+    cases: Sequence[HiddenCase],
+    outcomes: Sequence[tuple[object, str | None]],
+    rules: Rules,
+    codes: set[str],
+) -> list[str]:
+    """The known mistakes among ``codes`` that a case contradicts: the call raised an error of
+    its own where the mistake returns a wrong value. Such a mistake matched only where it
+    cannot be told from another one (W.reshape(D, H) is W where D == H), so it is not told."""
+    raised = [
+        case
+        for case, (_, error) in zip(cases, outcomes, strict=True)
+        if error is not None and not error.startswith(("NotImplementedError", "timed out", "not "))
+    ]
+    found = []
+    for mistake in rules.mistakes:
+        variant = mistake.variants.get(name)
+        if variant is None or mistake.code not in codes or mistake.code in found:
+            continue
+        for case in raised:
+            try:
+                wrong = as_value(variant(*copy_args(case.args)))
+            except Exception:  # noqa: BLE001 - the mistake raises here too: no contradiction
+                continue
+            if not close(wrong, case.expected, rules.atol, rules.rtol):
+                found.append(mistake.code)
+                break
+    return found
+
+
 def score_function(
     name: str,
     points: float,
@@ -387,6 +418,8 @@ def score_function(
         for code, text in result.hints.items():
             counts[code] = counts.get(code, 0) + 1
             messages.setdefault(code, text)
+    for code in _contradicted(name, cases, outcomes, rules, set(counts)):
+        del counts[code], messages[code]
     ranked = sorted(counts, key=lambda code: -counts[code])
     told = pattern_hint(name, cases, outcomes, results, rules)
     if told is not None and told[0] not in messages:

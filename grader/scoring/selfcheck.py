@@ -158,8 +158,9 @@ def _copy(value):
 
 def _check_case(name, function, case, where, rules, failing_parts):
     """(largest error, None, None) when ``function`` passes ``case``; else (None, what went
-    wrong, None) or, for wrong values, (None, (text, case, result, pairs), (arguments, pairs))
-    whose hint waits for every case."""
+    wrong, what it returned) where what went wrong is a line, or, for wrong values (and a wrong
+    shape no code or known mistake names), (text, case or None, result, pairs) whose hint waits
+    for every case; what it returned is (arguments, [(label, returned, expected)]) or None."""
     atol, rtol, hints, wording, ranges, names, _ = rules
     arguments, expected, mistakes = case
     copies = [_copy(a) for a in arguments]
@@ -183,26 +184,28 @@ def _check_case(name, function, case, where, rules, failing_parts):
     pairs, problem = _pairs(result, expected, names.get(name, ()))
     if problem:
         return None, f"FAIL - {problem}", None
+    if any(np.isnan(got).any() for _, got, _ in pairs):
+        return None, "FAIL - your result contains NaN (not a number).", None
+    labelled = [(_label(name, k, pairs, names), g, w) for k, g, w in pairs]
+    if len(pairs) == 1:
+        labelled = [("", g, w) for _, g, w in pairs]
     for key, got, want in pairs:
         if got.shape != want.shape:
             code = shape_code(got.shape, want.shape)
             known = _known_mistake(name, result, pairs, mistakes, rules)
             if code:
                 known = fill(hint_text(wording, code, name), name)
-            hint = f" Hint: {known}" if known else ""
             which = f" for {_label(name, key, pairs, names)}" if len(pairs) > 1 else ""
-            line = f"FAIL - returned shape {got.shape}{which}, expected {want.shape}.{hint}"
-            return None, line, None
-    if any(np.isnan(got).any() for _, got, _ in pairs):
-        return None, "FAIL - your result contains NaN (not a number).", None
+            text = f"FAIL - returned shape {got.shape}{which}, expected {want.shape}."
+            if known or failing_parts:
+                hint = part_first(wording, name, failing_parts) if failing_parts else known
+                return None, f"{text} Hint: {hint}", (arguments, labelled)
+            return None, (text, None, result, pairs), (arguments, labelled)
     errors = [np.abs(got - want) for _, got, want in pairs]
     largest = max(float(np.max(e, initial=0.0)) for e in errors)
     limits = [atol + rtol * np.abs(w) for _, _, w in pairs]
     if all(np.all(e <= limit) for e, limit in zip(errors, limits, strict=True)):
         return largest, None, None
-    labelled = [(_label(name, k, pairs, names), g, w) for k, g, w in pairs]
-    if len(pairs) == 1:
-        labelled = [("", g, w) for _, g, w in pairs]
     text = f"FAIL - largest error {largest:.2g} on {where}."
     return None, (text, case, result, pairs), (arguments, labelled)
 
@@ -308,16 +311,17 @@ def _value_hint(name, function, case, result, pairs, rules, observed, failing_pa
     atol, rtol, hints, wording, ranges, _, parameters = rules
     if failing_parts:
         return part_first(wording, name, failing_parts)
-    arguments, _, mistakes = case
-    known = _known_mistake(name, result, pairs, mistakes, rules)
-    if known:
-        return known
-    try:
-        again = function(*[_copy(a) for a in arguments])
-        if not _same(again, result):
-            return fill(hint_text(wording, "nondeterministic", name), name)
-    except Exception:  # a second call that raises says nothing more here
-        pass
+    if case is not None:  # wrong values (a wrong shape has had its known mistakes looked for)
+        arguments, _, mistakes = case
+        known = _known_mistake(name, result, pairs, mistakes, rules)
+        if known:
+            return known
+        try:
+            again = function(*[_copy(a) for a in arguments])
+            if not _same(again, result):
+                return fill(hint_text(wording, "nondeterministic", name), name)
+        except Exception:  # a second call that raises says nothing more here
+            pass
     found = pattern_hint(
         name, observed, wording, ranges.get(name), atol, rtol, parameters.get(name, {})
     )

@@ -32,7 +32,8 @@ _NameError, _callable, _getpid = NameError, callable, os.getpid
 _signal, _SIGINT, _IGNORE = signal.signal, signal.SIGINT, signal.SIG_IGN
 _interrupt = signal.default_int_handler
 _numpy: dict = {}
-_cached_lines = linecache.cache  # IPython keeps each cell's text here, in memory
+# IPython keeps each cell's text in linecache's memory; for a "<...>" name it opens no file
+_getline = linecache.getline
 # How IPython names a cell's code (by its execution count), and the notebook's number of the
 # cell that ran under each count (noted by the runner), for the line an error came from.
 _CELL_CODE = re.compile(r"^<ipython-input-(\d+)-")
@@ -69,7 +70,9 @@ def serve(
                 text = _str(error)
                 if _len(text) > _LONGEST_MESSAGE:
                     text = text[:_LONGEST_MESSAGE] + " ..."
-                message = _type(error).__name__ + ": " + text + _where(error)
+                message = _type(error).__name__ + ": " + text
+                if not _isinstance(error, NotImplementedError):  # a stub: its line says nothing
+                    message += _where(error)
             except _BaseException:
                 message = _type(error).__name__
             reply = protocol.CallError(message, watching.record())
@@ -84,8 +87,7 @@ def note_cell(count: int, cell: int) -> None:
 
 def _where(error: BaseException) -> str:
     """Where in the student's code ``error`` came up: " (in f, cell 5, line 3: `code`)" for
-    the last frame of a notebook cell; "" when no frame is the student's. Only the cells' text
-    kept in memory is read: the sealed probe opens no file."""
+    the last frame of a notebook cell; "" when no frame is the student's."""
     found, step = None, error.__traceback__
     while step is not None:
         code = step.tb_frame.f_code
@@ -98,9 +100,7 @@ def _where(error: BaseException) -> str:
     count, filename, function, line = found
     number = _cells.get(count)
     place = f"cell {number}, line {line}" if number is not None else f"line {line}"
-    entry = _cached_lines.get(filename)
-    lines = entry[2] if _type(entry) is _tuple and _len(entry) > 2 else []
-    text = lines[line - 1].strip()[:200] if 0 < line <= _len(lines) else ""
+    text = _getline(filename, line).strip()[:200]
     return f" (in {function}, {place}: `{text}`)" if text else f" (in {function}, {place})"
 
 
