@@ -296,8 +296,15 @@ def _told(code, function, found, observed, wording, value_range, atol, rtol):
     if not found:
         return None
     wrong = {label for _, pairs in observed for label, _, _ in _wrong(pairs, atol, rtol)}
+    if code in ("not-carried", "loop-misses-step"):  # the values that have steps
+        wrong = {
+            label
+            for _, pairs in observed
+            for label, got, _ in _wrong(pairs, atol, rtol)
+            if got.ndim >= 3 and len(got) > 2
+        }
     labels = [label for label, _, _ in observed[0][1] if label and label in wrong]
-    which, verb, _ = joined(labels) if labels else ("", "is", "")
+    which, verb, _ = joined(labels) if labels else ("", "returns", "")
     subject = f"{function}'s {which}" if labels else function
     detail = ""
     if code in ("not-carried", "loop-misses-step"):

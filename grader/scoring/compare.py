@@ -422,7 +422,7 @@ def score_function(
         del counts[code], messages[code]
     ranked = sorted(counts, key=lambda code: -counts[code])
     told = pattern_hint(name, cases, outcomes, results, rules)
-    if told is not None and told[0] not in messages:
+    if told is not None and told[0] not in messages and not (told[0] == "no-pattern" and ranked):
         ranked.append(told[0])
         messages[told[0]] = told[1]
     return FunctionResult(

@@ -44,15 +44,14 @@ GENERIC_HINTS = {
     "some-outputs-wrong": "{function}'s {which} {verb} wrong and the rest right: check the"
     " steps that compute {which}.",
     # what the wrong values do over every case (grader.scoring.behaviour.pattern_hint)
-    "not-carried": "{which} {verb} right at the {step} step of the loop and wrong at every"
-    " other: is the state (or, going backward, the gradient) carried from each step to the"
-    " next?",
-    "loop-misses-step": "{which} {verb} wrong only at the {step} step and right at every other:"
-    " does the loop over the steps reach every step? Check its range().",
+    "not-carried": "{which}: right at the {step} step of the loop, wrong at every other. Is the"
+    " state (going backward, the gradient) carried from each step to the next?",
+    "loop-misses-step": "{which}: wrong only at the {step} step, right at every other. Does the"
+    " loop over the steps reach every step? Check its range().",
     "capped": "{which}: no value leaves [-1, 1], where the right ones do: a clip, or a tanh"
     " the notes do not have?",
     "sign-flipped": "{which} {verb} the right values with the sign flipped: check the sign of"
-    " each term (a derivative such as 1 - h**2 written as h**2 - 1?).",
+    " each term.",
     "squared": "{which} {verb} the squares of the right values: a square root missing?",
     "sum-for-mean": "{which} {verb} the right values times the length of {axis}: a sum over that"
     " axis where the notes take none, or the mean?",
