@@ -6,14 +6,14 @@ share per key. A value passes when ``|got - expected| <= atol + rtol * |expected
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from grader.limits import REPLIES
 from grader.scoring import behaviour, shapes
+from grader.scoring.returned import align, close, within
 from grader.scoring.values import HiddenCase, as_value, copy_args
 
 if TYPE_CHECKING:
@@ -120,77 +120,6 @@ class FunctionResult:
         return replace(self, forbidden=tuple(shortcuts))
 
 
-# --- returned values ----------------------------------------------------------------------
-
-
-def describe(value: object) -> str:
-    if value is None:
-        return "None (did you forget `return`?)"
-    if isinstance(value, tuple):
-        return f"a tuple of {len(value)}"
-    if isinstance(value, dict):
-        return f"a dict with keys {named_keys(value)}"
-    return type(value).__name__
-
-
-def named_keys(keys: Iterable[object]) -> str:
-    """At most :data:`REPLIES`' ``named_keys`` of ``keys``, each cut to ``key_chars``: a
-    message about a reply stays short whatever the reply holds."""
-    names = [str(key) for key in keys]
-    most, chars = REPLIES.named_keys, REPLIES.key_chars
-    shown = ", ".join(name if len(name) <= chars else name[:chars] + "..." for name in names[:most])
-    more = f" and {len(names) - most} more" if len(names) > most else ""
-    return (shown + more) or "(none)"
-
-
-def _wanted(expected: object, names: Sequence[str]) -> str:
-    if isinstance(expected, dict):
-        return f"a dict with keys {', '.join(expected)}"
-    if isinstance(expected, tuple):
-        named = f" ({', '.join(names)})" if names else ""
-        return f"a tuple of {len(expected)} arrays{named}"
-    return "an array"
-
-
-def align(
-    got: object, expected: object, names: Sequence[str] = ()
-) -> tuple[list[tuple[str, np.ndarray | None, np.ndarray]], str | None]:
-    """Pairs ``(name, returned, expected)`` of each value to compare, or why there are none.
-
-    ``returned`` is None for a key a dict lacks."""
-    problem = f"returned {describe(got)}, expected {_wanted(expected, names)}"
-    if isinstance(expected, dict):
-        if not isinstance(got, dict):
-            return [], problem
-        return [(key, got.get(key), e) for key, e in expected.items()], None
-    if isinstance(expected, tuple):
-        if not isinstance(got, tuple) or len(got) != len(expected):
-            return [], problem
-        labels = (
-            list(names)
-            if len(names) == len(expected)
-            else [f"value {i + 1}" for i in range(len(expected))]
-        )
-        return list(zip(labels, got, expected, strict=True)), None
-    if not isinstance(got, np.ndarray):
-        return [], problem
-    return [("", got, np.asarray(expected))], None
-
-
-def close(got: object, expected: object, atol: float, rtol: float) -> bool:
-    """Whether ``got`` passes as ``expected`` in every value."""
-    pairs, problem = align(got, expected)
-    return problem is None and all(
-        isinstance(g, np.ndarray) and g.shape == e.shape and _within(g, e, atol, rtol)
-        for _, g, e in pairs
-    )
-
-
-def _within(got: np.ndarray, expected: np.ndarray, atol: float, rtol: float) -> bool:
-    with np.errstate(all="ignore"):
-        return bool(np.all(np.abs(got - expected) <= atol + rtol * np.abs(expected)))
-
-
 def _compare_value(
     got: np.ndarray | None, expected: np.ndarray, rules: Rules, what: str, function: str
 ) -> tuple[bool, float | None, str, str | None]:
@@ -209,7 +138,7 @@ def _compare_value(
     with np.errstate(all="ignore"):
         error = np.abs(got - expected)
     worst = float(error.max()) if error.size else 0.0
-    if _within(got, expected, rules.atol, rules.rtol):
+    if within(got, expected, rules.atol, rules.rtol):
         return True, worst, "", None
     message = (
         f"{what}largest error {worst:.3g} (tolerance {rules.atol:g} + {rules.rtol:g}·|expected|)"
@@ -337,7 +266,7 @@ def observed_values(
     return observed
 
 
-def pattern_hint(
+def hint_over_cases(
     name: str,
     cases: Sequence[HiddenCase],
     outcomes: Sequence[tuple[object, str | None]],
@@ -421,7 +350,7 @@ def score_function(
     for code in _contradicted(name, cases, outcomes, rules, set(counts)):
         del counts[code], messages[code]
     ranked = sorted(counts, key=lambda code: -counts[code])
-    told = pattern_hint(name, cases, outcomes, results, rules)
+    told = hint_over_cases(name, cases, outcomes, results, rules)
     if told is not None and told[0] not in messages and not (told[0] == "no-pattern" and ranked):
         ranked.append(told[0])
         messages[told[0]] = told[1]
