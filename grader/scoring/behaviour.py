@@ -21,12 +21,28 @@ def fill(text, function="", which="", low="", high="", parts="", verb=""):
     return text
 
 
-def part_first(wording, function, parts):
+def part_first(wording, function, parts, beneath=None):
     """The words for a composite that fails where its parts fail on their own: fix those
     first. The grader says them whether or not its proof shows the parts are the only cause,
-    so the self-check, which proves nothing, says the very same words."""
+    so the self-check, which proves nothing, says the very same words. ``beneath`` maps a
+    function to its parts that fail on their own: a failing part's own failing parts are named
+    too (lstm_forward's lstm_cell, and the gate that makes lstm_cell fail)."""
     listed, verb, _ = joined(parts)
-    return fill(hint_text(wording, "part-first", function), function, parts=listed, verb=verb)
+    text = fill(hint_text(wording, "part-first", function), function, parts=listed, verb=verb)
+    return text + _beneath(parts, beneath or {}, (function,))
+
+
+def _beneath(parts, beneath, named):
+    """ " lstm_cell fails where output_gate is wrong." for each part that fails where its own
+    parts do, and so on down."""
+    said = ""
+    for part in parts:
+        below = [p for p in beneath.get(part, ()) if p not in named]
+        if below:
+            listed, verb, _ = joined(below)
+            said += f" {part} fails where {listed} {verb} wrong."
+            said += _beneath(below, beneath, (*named, part))
+    return said
 
 
 def _close(got, expected, atol, rtol):

@@ -172,7 +172,7 @@ def _say_where(
         wrong_parts, value, got = random_parts, None, None  # no replay can match dice
     same = got is None if value is None else close(got, value, rules.atol, rules.rtol)
     if same and wrong_parts:
-        text = behaviour.part_first(rules.shape_hints, name, wrong_parts)
+        text = behaviour.part_first(rules.shape_hints, name, wrong_parts, beneath(results, known))
         for code in [c for c in sheet.codes(name) if c not in codes_of(rules, wrong_parts, name)]:
             sheet.drop(name, code)
         sheet.add(name, "wrong-part", text, first=True)
@@ -186,6 +186,14 @@ def _say_where(
         parts, verb, its = shapes.joined(wrong_parts)
         text = MIXED_HINT.format(function=name, parts=parts, verb=verb, its=its)
         sheet.add(name, "composition", text)
+
+
+def beneath(results: Mapping[str, FunctionResult], known: Assignmentish) -> dict[str, list[str]]:
+    """Each composite's parts that lose points on their own, as the self-check finds them."""
+    return {
+        name: [p for p in parts if p in results and not results[p].passed]
+        for name, parts in known.parts.items()
+    }
 
 
 def passed(results: Mapping[str, FunctionResult], name: str) -> bool:

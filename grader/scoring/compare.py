@@ -350,8 +350,9 @@ def score_function(
     for code in _contradicted(name, cases, outcomes, rules, set(counts)):
         del counts[code], messages[code]
     ranked = sorted(counts, key=lambda code: -counts[code])
-    told = hint_over_cases(name, cases, outcomes, results, rules)
-    if told is not None and told[0] not in messages and not (told[0] == "no-pattern" and ranked):
+    # what the values do, where no case's known mistake, shape or error names it already
+    told = None if ranked else hint_over_cases(name, cases, outcomes, results, rules)
+    if told is not None:
         ranked.append(told[0])
         messages[told[0]] = told[1]
     return FunctionResult(

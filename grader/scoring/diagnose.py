@@ -25,7 +25,16 @@ from typing import NamedTuple
 import numpy as np
 
 from grader.scoring import behaviour, proof, shapes
-from grader.scoring.blame import NO_PATTERN, Outcomes, Replay, blame, codes_of, leaves, passed
+from grader.scoring.blame import (
+    NO_PATTERN,
+    Outcomes,
+    Replay,
+    beneath,
+    blame,
+    codes_of,
+    leaves,
+    passed,
+)
 from grader.scoring.calls import Answer, Assignmentish, Call, CallBatch, ProbeNotes
 from grader.scoring.compare import FunctionResult, Rules, close
 from grader.scoring.hint_sheet import Diagnosis, HintSheet
@@ -185,7 +194,7 @@ def diagnose(
     for name, shown in proofs.items():
         direct = [p for p in known.parts[name] if p in shown.parts]
         carried = {code for part in shown.parts for code in sheet.codes(part)}
-        _conclude(sheet, shown, direct, rules, carried)
+        _conclude(sheet, shown, direct, rules, carried, beneath(results, known))
     return sheet.diagnosis()
 
 
@@ -195,6 +204,7 @@ def _conclude(
     direct: list[str],
     rules: Rules,
     carried: set[str] | None = None,
+    below: Mapping[str, Sequence[str]] | None = None,
 ) -> None:
     """Send the student to the failing parts first (in the self-check's words) where the proof
     holds or could not be made, keeping only the parts' own hints where it holds; name both
@@ -209,13 +219,13 @@ def _conclude(
             kept &= carried
         for code in [c for c in sheet.codes(name) if c not in kept]:
             sheet.drop(name, code)
-        text = behaviour.part_first(rules.shape_hints, name, direct or shown.parts)
+        text = behaviour.part_first(rules.shape_hints, name, direct or shown.parts, below)
         sheet.add(name, "wrong-part", text, first=True)
         return
     if "wrong-part" in sheet.codes(name):
         sheet.drop(name, "wrong-part")
         if shown.verdict == proof.UNPROVEN:
-            text = behaviour.part_first(rules.shape_hints, name, direct or shown.parts)
+            text = behaviour.part_first(rules.shape_hints, name, direct or shown.parts, below)
             sheet.add(name, "part-first", text, first=True)
     if shown.verdict == proof.WRONG:
         if "composition" in sheet.codes(name):

@@ -27,19 +27,24 @@ def make_check(namespace, public_cases, atol, rtol, hints, wording, ranges, name
     cases = _load_cases(public_cases)
     rules = (atol, rtol, hints, wording, ranges, names, _parameters(public_cases))
 
-    def outcome(name, seen):
-        """(passed, line) of ``name``, its parts checked first (silently)."""
+    def outcome(name, seen, below):
+        """(passed, line) of ``name``, its parts checked first (silently); ``below`` gathers
+        each function's failing parts."""
         if name not in seen:
-            failing = [p for p in parts.get(name, ()) if p in cases and not outcome(p, seen)[0]]
+            failing = [
+                p for p in parts.get(name, ()) if p in cases and not outcome(p, seen, below)[0]
+            ]
+            below[name] = failing
             composite = bool(parts.get(name))
-            seen[name] = _check_one(name, namespace, cases[name], rules, failing, composite)
+            parts_failing = (failing, below)
+            seen[name] = _check_one(name, namespace, cases[name], rules, parts_failing, composite)
         return seen[name]
 
     def check(name=None):
         """Test ``name`` on the public cases, or every function if omitted."""
-        seen = {}
+        seen, below = {}, {}
         if name is None:
-            results = [outcome(n, seen) for n in cases]
+            results = [outcome(n, seen, below) for n in cases]
             for _, line in results:
                 print(line)
             passed = sum(ok for ok, _ in results)
@@ -47,7 +52,7 @@ def make_check(namespace, public_cases, atol, rtol, hints, wording, ranges, name
         elif name not in cases:
             print(f"check: no public cases for {name!r}; choose one of {', '.join(cases)}.")
         else:
-            print(outcome(name, seen)[1])
+            print(outcome(name, seen, below)[1])
 
     return check
 
@@ -171,13 +176,13 @@ def _check_case(name, function, case, where, rules, failing_parts):
     except Exception as error:  # the student's code may raise anything; report it briefly
         code = error_code(str(error))
         hint = f". Hint: {fill(hint_text(wording, code, name), name)}" if code else ""
-        if failing_parts:
-            hint = f". Hint: {part_first(wording, name, failing_parts)}"
+        if failing_parts[0]:
+            hint = f". Hint: {part_first(wording, name, *failing_parts)}"
         return None, f"ERROR - {_describe(error)}{hint}", None
     changed = _changed(name, arguments, copies, rules)
     if changed:  # the grader takes the points of a call that changes its inputs
-        if failing_parts:
-            hint = part_first(wording, name, failing_parts)
+        if failing_parts[0]:
+            hint = part_first(wording, name, *failing_parts)
         else:
             hint = fill(hint_text(wording, "mutates-input", name), name, which=changed)
         return None, f"FAIL - changes its input {changed} in place on {where}. Hint: {hint}", None
@@ -197,8 +202,8 @@ def _check_case(name, function, case, where, rules, failing_parts):
                 known = fill(hint_text(wording, code, name), name)
             which = f" for {_label(name, key, pairs, names)}" if len(pairs) > 1 else ""
             text = f"FAIL - returned shape {got.shape}{which}, expected {want.shape}."
-            if known or failing_parts:
-                hint = part_first(wording, name, failing_parts) if failing_parts else known
+            if known or failing_parts[0]:
+                hint = part_first(wording, name, *failing_parts) if failing_parts[0] else known
                 return None, f"{text} Hint: {hint}", (arguments, labelled)
             return None, (text, None, result, pairs), (arguments, labelled)
     errors = [np.abs(got - want) for _, got, want in pairs]
@@ -309,8 +314,8 @@ def _value_hint(name, function, case, result, pairs, rules, observed, failing_pa
     """The hint for wrong values: the failing parts first, a known mistake, then what the
     function's values do over every public case (the grader's own words, from the same code)."""
     atol, rtol, hints, wording, ranges, _, parameters = rules
-    if failing_parts:
-        return part_first(wording, name, failing_parts)
+    if failing_parts[0]:
+        return part_first(wording, name, *failing_parts)
     if case is not None:  # wrong values (a wrong shape has had its known mistakes looked for)
         arguments, _, mistakes = case
         known = _known_mistake(name, result, pairs, mistakes, rules)
