@@ -1,5 +1,7 @@
 """Mistakes recognised by what a function does, for any assignment, when no known mistake of
-the assignment reproduces the answer.
+the assignment reproduces the answer: :func:`pattern_hint` reads every failing case (which
+returned values are wrong, on which steps, in which range of values) and names the cause only
+where every case that can tell agrees.
 
 Numpy only: the released notebook's self-check carries this module's text, so the notebook and
 the grader name the same behaviour. The codes' texts are in :mod:`grader.scoring.shapes`

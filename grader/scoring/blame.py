@@ -13,14 +13,13 @@ import numpy as np
 from grader.scoring import behaviour, shapes
 from grader.scoring.calls import Answer, Assignmentish, Call, CallBatch
 from grader.scoring.compare import FunctionResult, Rules, close
-from grader.scoring.hint_sheet import HintSheet
+from grader.scoring.hint_sheet import NO_PATTERN, HintSheet
 from grader.scoring.values import HiddenCase, as_value, copy_args
 
 MIXED_HINT = (
     "besides {parts}, which {verb} wrong on {its} own, {function} puts its parts together"
     " differently from the notes."
 )
-NO_PATTERN = "no-pattern"  # the hint where no pattern over the cases names the cause
 Outcomes = Mapping[str, Sequence[tuple[object, str | None]]]
 # The replays' answers in a composite's first round, and the replays' calls of that round
 # in, made in one batch with the other first calls of diagnosis.
@@ -178,8 +177,6 @@ def _say_where(
         sheet.add(name, "wrong-part", text, first=True)
     elif not differs and not raised:
         if set(sheet.codes(name)) <= {NO_PATTERN}:  # the parts are right: the self-check's words
-            if NO_PATTERN in sheet.codes(name):
-                sheet.drop(name, NO_PATTERN)
             text = behaviour.fill(rules.hint("composition", name), name)
             sheet.add(name, "composition", text)
     elif wrong_parts:

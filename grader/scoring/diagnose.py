@@ -26,7 +26,6 @@ import numpy as np
 
 from grader.scoring import behaviour, proof, shapes
 from grader.scoring.blame import (
-    NO_PATTERN,
     Outcomes,
     Replay,
     beneath,
@@ -37,7 +36,7 @@ from grader.scoring.blame import (
 )
 from grader.scoring.calls import Answer, Assignmentish, Call, CallBatch, ProbeNotes
 from grader.scoring.compare import FunctionResult, Rules, close
-from grader.scoring.hint_sheet import Diagnosis, HintSheet
+from grader.scoring.hint_sheet import NO_PATTERN, Diagnosis, HintSheet
 from grader.scoring.values import HiddenCase, as_value, copy_args
 
 __all__ = ["Assignmentish", "Diagnosis", "diagnose"]
@@ -303,8 +302,6 @@ def _behaviour(
         if set(sheet.codes(name)) - {NO_PATTERN}:  # a known mistake already says what is wrong
             continue
         if len(inputs) < perturbed.get(name, 0):  # a constant answer ignores everything
-            if NO_PATTERN in sheet.codes(name):
-                sheet.drop(name, NO_PATTERN)
             sheet.add(
                 name,
                 "ignores-input",
