@@ -136,6 +136,17 @@ def forbidden_note(result: FunctionResult) -> str:
     )
 
 
+def largest_error(result: FunctionResult) -> str:
+    """The summary's largest error: "wrong shape" where a value came back misshapen (the
+    numbers of the other values would say nothing of it), never a tiny number beside a lost
+    point."""
+    if result.wrong_shape:
+        return "wrong shape"
+    if result.max_error is None:
+        return "–"
+    return f"{result.max_error:.2g}"
+
+
 def _verdict(result: FunctionResult) -> str:
     if result.forbidden:
         return "forbidden"
@@ -183,7 +194,7 @@ def feedback_html(graded: GradedSubmission) -> str:
             "verdict": _verdict(r),
             "score": f"{r.score:g}",
             "points": f"{r.points:g}",
-            "max_error": "–" if r.max_error is None else f"{r.max_error:.2g}",
+            "max_error": largest_error(r),
             "hints": [{"code": c, "message": r.hint_messages[c]} for c in r.hints],
             "forbidden": r.forbidden,
             "forbidden_note": forbidden_note(r),

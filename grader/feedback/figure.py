@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from grader.scoring import CaseResult, FunctionResult
-from grader.scoring.compare import align
+from grader.scoring.returned import align
 
 # Values beyond this are drawn at the edge of the plot: a returned 1e308 must not break it.
 PLOT_LIMIT = 1e6

@@ -13,13 +13,9 @@ import numpy as np
 from grader.scoring import behaviour, shapes
 from grader.scoring.calls import Answer, Assignmentish, Call, CallBatch
 from grader.scoring.compare import FunctionResult, Rules, close
-from grader.scoring.hint_sheet import HintSheet
+from grader.scoring.hint_sheet import NO_PATTERN, HintSheet
 from grader.scoring.values import HiddenCase, as_value, copy_args
 
-COMPOSITION_HINT = (
-    "{function}'s parts give the right values on its inputs, so the mistake is in how"
-    " {function} puts them together: compare it with the notes step by step."
-)
 MIXED_HINT = (
     "besides {parts}, which {verb} wrong on {its} own, {function} puts its parts together"
     " differently from the notes."
@@ -175,17 +171,26 @@ def _say_where(
         wrong_parts, value, got = random_parts, None, None  # no replay can match dice
     same = got is None if value is None else close(got, value, rules.atol, rules.rtol)
     if same and wrong_parts:
-        text = behaviour.part_first(rules.shape_hints, name, wrong_parts)
+        text = behaviour.part_first(rules.shape_hints, name, wrong_parts, beneath(results, known))
         for code in [c for c in sheet.codes(name) if c not in codes_of(rules, wrong_parts, name)]:
             sheet.drop(name, code)
         sheet.add(name, "wrong-part", text, first=True)
     elif not differs and not raised:
-        if not sheet.codes(name):
-            sheet.add(name, "composition", COMPOSITION_HINT.format(function=name))
+        if set(sheet.codes(name)) <= {NO_PATTERN}:  # the parts are right: the self-check's words
+            text = behaviour.fill(rules.hint("composition", name), name)
+            sheet.add(name, "composition", text)
     elif wrong_parts:
         parts, verb, its = shapes.joined(wrong_parts)
         text = MIXED_HINT.format(function=name, parts=parts, verb=verb, its=its)
         sheet.add(name, "composition", text)
+
+
+def beneath(results: Mapping[str, FunctionResult], known: Assignmentish) -> dict[str, list[str]]:
+    """Each composite's parts that lose points on their own, as the self-check finds them."""
+    return {
+        name: [p for p in parts if p in results and not results[p].passed]
+        for name, parts in known.parts.items()
+    }
 
 
 def passed(results: Mapping[str, FunctionResult], name: str) -> bool:

@@ -6,14 +6,14 @@ share per key. A value passes when ``|got - expected| <= atol + rtol * |expected
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from grader.limits import REPLIES
 from grader.scoring import behaviour, shapes
+from grader.scoring.returned import align, close, within
 from grader.scoring.values import HiddenCase, as_value, copy_args
 
 if TYPE_CHECKING:
@@ -63,6 +63,7 @@ class CaseResult:
     expected: object = None
     got: object = None
     args: tuple = ()
+    wrong_shape: bool = False  # a returned value of the wrong shape: not in ``max_error``
 
     @property
     def passed(self) -> bool:
@@ -104,6 +105,11 @@ class FunctionResult:
         errors = [c.max_error for c in self.cases if c.max_error is not None]
         return max(errors) if errors else None
 
+    @property
+    def wrong_shape(self) -> bool:
+        """Whether some case returned a value of the wrong shape (an error no number shows)."""
+        return any(c.wrong_shape for c in self.cases)
+
     def with_hints(self, hints: Mapping[str, str]) -> FunctionResult:
         """This result with ``hints`` (code -> text, in order) in place of its own."""
         return replace(self, hints=tuple(hints), hint_messages=dict(hints))
@@ -112,77 +118,6 @@ class FunctionResult:
         """This result with the forbidden ``shortcuts`` found in the function: they cost its
         points, whatever its values."""
         return replace(self, forbidden=tuple(shortcuts))
-
-
-# --- returned values ----------------------------------------------------------------------
-
-
-def describe(value: object) -> str:
-    if value is None:
-        return "None (did you forget `return`?)"
-    if isinstance(value, tuple):
-        return f"a tuple of {len(value)}"
-    if isinstance(value, dict):
-        return f"a dict with keys {named_keys(value)}"
-    return type(value).__name__
-
-
-def named_keys(keys: Iterable[object]) -> str:
-    """At most :data:`REPLIES`' ``named_keys`` of ``keys``, each cut to ``key_chars``: a
-    message about a reply stays short whatever the reply holds."""
-    names = [str(key) for key in keys]
-    most, chars = REPLIES.named_keys, REPLIES.key_chars
-    shown = ", ".join(name if len(name) <= chars else name[:chars] + "..." for name in names[:most])
-    more = f" and {len(names) - most} more" if len(names) > most else ""
-    return (shown + more) or "(none)"
-
-
-def _wanted(expected: object, names: Sequence[str]) -> str:
-    if isinstance(expected, dict):
-        return f"a dict with keys {', '.join(expected)}"
-    if isinstance(expected, tuple):
-        named = f" ({', '.join(names)})" if names else ""
-        return f"a tuple of {len(expected)} arrays{named}"
-    return "an array"
-
-
-def align(
-    got: object, expected: object, names: Sequence[str] = ()
-) -> tuple[list[tuple[str, np.ndarray | None, np.ndarray]], str | None]:
-    """Pairs ``(name, returned, expected)`` of each value to compare, or why there are none.
-
-    ``returned`` is None for a key a dict lacks."""
-    problem = f"returned {describe(got)}, expected {_wanted(expected, names)}"
-    if isinstance(expected, dict):
-        if not isinstance(got, dict):
-            return [], problem
-        return [(key, got.get(key), e) for key, e in expected.items()], None
-    if isinstance(expected, tuple):
-        if not isinstance(got, tuple) or len(got) != len(expected):
-            return [], problem
-        labels = (
-            list(names)
-            if len(names) == len(expected)
-            else [f"value {i + 1}" for i in range(len(expected))]
-        )
-        return list(zip(labels, got, expected, strict=True)), None
-    if not isinstance(got, np.ndarray):
-        return [], problem
-    return [("", got, np.asarray(expected))], None
-
-
-def close(got: object, expected: object, atol: float, rtol: float) -> bool:
-    """Whether ``got`` passes as ``expected`` in every value."""
-    pairs, problem = align(got, expected)
-    return problem is None and all(
-        isinstance(g, np.ndarray) and g.shape == e.shape and _within(g, e, atol, rtol)
-        for _, g, e in pairs
-    )
-
-
-def _within(got: np.ndarray, expected: np.ndarray, atol: float, rtol: float) -> bool:
-    with np.errstate(all="ignore"):
-        return bool(np.all(np.abs(got - expected) <= atol + rtol * np.abs(expected)))
 
 
 def _compare_value(
@@ -203,7 +138,7 @@ def _compare_value(
     with np.errstate(all="ignore"):
         error = np.abs(got - expected)
     worst = float(error.max()) if error.size else 0.0
-    if _within(got, expected, rules.atol, rules.rtol):
+    if within(got, expected, rules.atol, rules.rtol):
         return True, worst, "", None
     message = (
         f"{what}largest error {worst:.3g} (tolerance {rules.atol:g} + {rules.rtol:g}·|expected|)"
@@ -238,40 +173,11 @@ def mistake_hints(mistakes: Sequence[Mistake], function: str) -> dict[str, str]:
     return {code: "; ".join(dict.fromkeys(t)) for code, t in texts.items()}
 
 
-def behaviour_hints(
-    function: str, pairs: Sequence[tuple[str, np.ndarray | None, np.ndarray]], rules: Rules
-) -> dict[str, str]:
-    """code -> text for what the wrong values do (leave the function's range, ...)."""
-    value_range = rules.ranges.get(function)
-    low, high = value_range or ("", "")
-    for _, got, expected in pairs:
-        if not isinstance(got, np.ndarray):
-            continue
-        code = behaviour.value_code(got, expected, value_range, rules.atol, rules.rtol)
-        if code:
-            return {code: behaviour.fill(rules.hint(code, function), function, low=low, high=high)}
-    return {}
-
-
 def changed_inputs(function: str, positions: Sequence[int], rules: Rules) -> str:
     """The names of the arguments at ``positions``, as a sentence ("c_prev", "x and h0")."""
     names = list(rules.parameters.get(function, ()))
     which = [names[i] if i < len(names) else f"argument {i + 1}" for i in sorted(set(positions))]
     return shapes.joined(which)[0]
-
-
-def _some_wrong(
-    function: str, pairs: Sequence[tuple[str, np.ndarray | None, np.ndarray]], rules: Rules
-) -> dict[str, str]:
-    """The hint naming the returned values that are wrong (dW_f, db_f, ...), the rest right."""
-    wrong = [
-        name
-        for name, got, expected in pairs
-        if not (isinstance(got, np.ndarray) and close(got, expected, rules.atol, rules.rtol))
-    ]
-    which, verb, _ = shapes.joined(wrong)
-    code = "some-outputs-wrong"
-    return {code: behaviour.fill(rules.hint(code, function), function, which=which, verb=verb)}
 
 
 def score_case(
@@ -311,6 +217,7 @@ def score_case(
         )
     passed, errors, messages, hints = 0, [], [], {}
     several = len(pairs) > 1
+    shapes_wrong = any(isinstance(g, np.ndarray) and g.shape != e.shape for _, g, e in pairs)
     for name, g, e in pairs:
         what = f"{name}: " if several else ""
         ok, worst, message, code = _compare_value(g, e, rules, what, case.function)
@@ -324,10 +231,6 @@ def score_case(
     score = passed / len(pairs)
     if score < 1.0 and not hints:
         hints = mistake_hints(matching_mistakes(case, got, rules), case.function)
-    if score < 1.0 and not hints:
-        hints = behaviour_hints(case.function, pairs, rules)
-    if 0.0 < score < 1.0 and not hints:
-        hints = _some_wrong(case.function, pairs, rules)
     return CaseResult(
         case.label,
         score,
@@ -337,7 +240,89 @@ def score_case(
         expected=case.expected,
         got=got,
         args=case.args,
+        wrong_shape=shapes_wrong,
     )
+
+
+def observed_values(
+    cases: Sequence[HiddenCase],
+    outcomes: Sequence[tuple[object, str | None]],
+    results: Sequence[CaseResult],
+    rules: Rules,
+) -> list[tuple[tuple, list[tuple[str, np.ndarray, np.ndarray]]]]:
+    """(arguments, [(label, returned, expected)]) of each failing case whose values came back
+    whole (every value there, finite): what :func:`pattern_hint` reads."""
+    observed = []
+    for case, (got, error), result in zip(cases, outcomes, results, strict=True):
+        if error is not None or result.passed or "mutates-input" in result.hints:
+            continue
+        pairs, problem = align(got, case.expected, rules.output_names.get(case.function, ()))
+        values = [(n, g, e) for n, g, e in pairs if isinstance(g, np.ndarray)]
+        if problem or len(values) < len(pairs):
+            continue
+        arrays = [(n, g.astype(np.float64), np.asarray(e, dtype=np.float64)) for n, g, e in values]
+        if all(np.isfinite(g).all() for _, g, _ in arrays):
+            observed.append((case.args, arrays))
+    return observed
+
+
+def hint_over_cases(
+    name: str,
+    cases: Sequence[HiddenCase],
+    outcomes: Sequence[tuple[object, str | None]],
+    results: Sequence[CaseResult],
+    rules: Rules,
+) -> tuple[str, str] | None:
+    """The code and text of what ``name``'s wrong values do over every case, in the words
+    the self-check finds with the same function; "no-pattern" when nothing agrees; None when
+    no case returned wrong values whole."""
+    observed = observed_values(cases, outcomes, results, rules)
+    if not observed:
+        return None
+    parameters = dict(enumerate(rules.parameters.get(name, ())))
+    found = behaviour.pattern_hint(
+        name,
+        observed,
+        rules.shape_hints,
+        rules.ranges.get(name),
+        rules.atol,
+        rules.rtol,
+        parameters,
+    )
+    if found is None:
+        return "no-pattern", behaviour.fill(rules.hint("no-pattern", name), name)
+    return found
+
+
+def _contradicted(
+    name: str,
+    cases: Sequence[HiddenCase],
+    outcomes: Sequence[tuple[object, str | None]],
+    rules: Rules,
+    codes: set[str],
+) -> list[str]:
+    """The known mistakes among ``codes`` that a case contradicts: the call raised an error of
+    its own where the mistake returns a wrong value. Such a mistake matched only where it
+    cannot be told from another one (W.reshape(D, H) is W where D == H), so it is not told."""
+    raised = [
+        case
+        for case, (_, error) in zip(cases, outcomes, strict=True)
+        if error is not None and not error.startswith(("NotImplementedError", "timed out", "not "))
+    ]
+    found = []
+    for mistake in rules.mistakes:
+        variant = mistake.variants.get(name)
+        if variant is None or mistake.code not in codes or mistake.code in found:
+            continue
+        for case in raised:
+            try:
+                wrong = as_value(variant(*copy_args(case.args)))
+            except Exception:  # noqa: BLE001 - the mistake raises here too: no contradiction
+                continue
+            if not close(wrong, case.expected, rules.atol, rules.rtol):
+                found.append(mistake.code)
+                break
+    return found
 
 
 def score_function(
@@ -362,7 +347,14 @@ def score_function(
         for code, text in result.hints.items():
             counts[code] = counts.get(code, 0) + 1
             messages.setdefault(code, text)
+    for code in _contradicted(name, cases, outcomes, rules, set(counts)):
+        del counts[code], messages[code]
     ranked = sorted(counts, key=lambda code: -counts[code])
+    # what the values do, where no case's known mistake, shape or error names it already
+    told = None if ranked else hint_over_cases(name, cases, outcomes, results, rules)
+    if told is not None:
+        ranked.append(told[0])
+        messages[told[0]] = told[1]
     return FunctionResult(
         name,
         points,

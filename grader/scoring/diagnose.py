@@ -25,10 +25,18 @@ from typing import NamedTuple
 import numpy as np
 
 from grader.scoring import behaviour, proof, shapes
-from grader.scoring.blame import Outcomes, Replay, blame, codes_of, leaves, passed
+from grader.scoring.blame import (
+    Outcomes,
+    Replay,
+    beneath,
+    blame,
+    codes_of,
+    leaves,
+    passed,
+)
 from grader.scoring.calls import Answer, Assignmentish, Call, CallBatch, ProbeNotes
 from grader.scoring.compare import FunctionResult, Rules, close
-from grader.scoring.hint_sheet import Diagnosis, HintSheet
+from grader.scoring.hint_sheet import NO_PATTERN, Diagnosis, HintSheet
 from grader.scoring.values import HiddenCase, as_value, copy_args
 
 __all__ = ["Assignmentish", "Diagnosis", "diagnose"]
@@ -185,7 +193,7 @@ def diagnose(
     for name, shown in proofs.items():
         direct = [p for p in known.parts[name] if p in shown.parts]
         carried = {code for part in shown.parts for code in sheet.codes(part)}
-        _conclude(sheet, shown, direct, rules, carried)
+        _conclude(sheet, shown, direct, rules, carried, beneath(results, known))
     return sheet.diagnosis()
 
 
@@ -195,6 +203,7 @@ def _conclude(
     direct: list[str],
     rules: Rules,
     carried: set[str] | None = None,
+    below: Mapping[str, Sequence[str]] | None = None,
 ) -> None:
     """Send the student to the failing parts first (in the self-check's words) where the proof
     holds or could not be made, keeping only the parts' own hints where it holds; name both
@@ -209,13 +218,13 @@ def _conclude(
             kept &= carried
         for code in [c for c in sheet.codes(name) if c not in kept]:
             sheet.drop(name, code)
-        text = behaviour.part_first(rules.shape_hints, name, direct or shown.parts)
+        text = behaviour.part_first(rules.shape_hints, name, direct or shown.parts, below)
         sheet.add(name, "wrong-part", text, first=True)
         return
     if "wrong-part" in sheet.codes(name):
         sheet.drop(name, "wrong-part")
         if shown.verdict == proof.UNPROVEN:
-            text = behaviour.part_first(rules.shape_hints, name, direct or shown.parts)
+            text = behaviour.part_first(rules.shape_hints, name, direct or shown.parts, below)
             sheet.add(name, "part-first", text, first=True)
     if shown.verdict == proof.WRONG:
         if "composition" in sheet.codes(name):
@@ -270,6 +279,8 @@ def _behaviour(
         again, error, _ = answers[at]
         if error is not None or again is None:
             continue
+        if position is not None and any(behaviour.cannot_tell(a) for a in leaves(first)):
+            continue  # a pinned answer (clipped, saturated, all zero) moves with nothing
         if position is None:
             second = answers[at + 1].value
             if not (close(again, first, 1e-12, 1e-12) and close(second, again, 1e-12, 1e-12)):
@@ -288,7 +299,7 @@ def _behaviour(
                 names[position] if position < len(names) else f"argument {position + 1}"
             )
     for name, inputs in ignored.items():
-        if sheet.codes(name):  # a known mistake already says what is wrong
+        if set(sheet.codes(name)) - {NO_PATTERN}:  # a known mistake already says what is wrong
             continue
         if len(inputs) < perturbed.get(name, 0):  # a constant answer ignores everything
             sheet.add(

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 from grader.scoring.compare import FunctionResult
 
+NO_PATTERN = "no-pattern"  # the hint where nothing over the cases names the cause
+
 
 @dataclass(frozen=True)
 class Diagnosis:
@@ -49,10 +51,12 @@ class HintSheet:
         return self._hints.get(function, {}).get(code, "")
 
     def add(self, function: str, code: str, text: str, first: bool = False) -> None:
-        """Add a hint (first, or last), unless the function has it already."""
+        """Add a hint (first, or last), unless the function has it already. Any finding takes
+        the place of "no pattern", which only says nothing was found."""
         hints = self._hints.setdefault(function, {})
         if code in hints:
             return
+        hints.pop(NO_PATTERN, None)
         self._hints[function] = {code: text, **hints} if first else {**hints, code: text}
 
     def drop(self, function: str, code: str) -> None:

@@ -12,7 +12,7 @@ import zlib
 
 import numpy as np
 
-from grader.scoring.behaviour import fill, part_first, value_code  # grader-only
+from grader.scoring.behaviour import fill, part_first, pattern_hint  # grader-only
 from grader.scoring.shapes import error_code, hint_text, joined, shape_code  # grader-only
 
 _LONGEST_MESSAGE = 300  # characters of an exception message worth printing
@@ -27,18 +27,24 @@ def make_check(namespace, public_cases, atol, rtol, hints, wording, ranges, name
     cases = _load_cases(public_cases)
     rules = (atol, rtol, hints, wording, ranges, names, _parameters(public_cases))
 
-    def outcome(name, seen):
-        """(passed, line) of ``name``, its parts checked first (silently)."""
+    def outcome(name, seen, below):
+        """(passed, line) of ``name``, its parts checked first (silently); ``below`` gathers
+        each function's failing parts."""
         if name not in seen:
-            failing = [p for p in parts.get(name, ()) if p in cases and not outcome(p, seen)[0]]
-            seen[name] = _check_one(name, namespace, cases[name], rules, failing)
+            failing = [
+                p for p in parts.get(name, ()) if p in cases and not outcome(p, seen, below)[0]
+            ]
+            below[name] = failing
+            composite = bool(parts.get(name))
+            parts_failing = (failing, below)
+            seen[name] = _check_one(name, namespace, cases[name], rules, parts_failing, composite)
         return seen[name]
 
     def check(name=None):
         """Test ``name`` on the public cases, or every function if omitted."""
-        seen = {}
+        seen, below = {}, {}
         if name is None:
-            results = [outcome(n, seen) for n in cases]
+            results = [outcome(n, seen, below) for n in cases]
             for _, line in results:
                 print(line)
             passed = sum(ok for ok, _ in results)
@@ -46,7 +52,7 @@ def make_check(namespace, public_cases, atol, rtol, hints, wording, ranges, name
         elif name not in cases:
             print(f"check: no public cases for {name!r}; choose one of {', '.join(cases)}.")
         else:
-            print(outcome(name, seen)[1])
+            print(outcome(name, seen, below)[1])
 
     return check
 
@@ -121,19 +127,32 @@ def _load_cases(public_cases):
     }
 
 
-def _check_one(name, namespace, cases, rules, failing_parts):
-    """(True when every public case passes, the line to print for ``name``)."""
+def _check_one(name, namespace, cases, rules, failing_parts, composite=False):
+    """(True when every public case passes, the line to print for ``name``). Every case is
+    called: the hint for wrong values reads what they do over all of them."""
     function = namespace.get(name)
     if not callable(function):
         return False, f"{name}: NOT DEFINED - run the cell that defines {name} first."
-    largest = 0.0
+    largest, first, observed = 0.0, None, []
     for number, case in enumerate(cases, start=1):
         where = f"public case {number} of {len(cases)}"
-        error, failure = _check_case(name, function, case, where, rules, failing_parts)
-        if failure:
-            return False, f"{name}: {failure}"
-        largest = max(largest, error)
-    return True, f"{name}: PASS ({len(cases)} public cases, largest error {largest:.2g})"
+        error, failure, seen = _check_case(name, function, case, where, rules, failing_parts)
+        if seen is not None:
+            observed.append(seen)
+        if failure and first is None:
+            first = failure
+        elif not failure and first is None:
+            largest = max(largest, error)
+    if first is None:
+        return True, f"{name}: PASS ({len(cases)} public cases, largest error {largest:.2g})"
+    if isinstance(first, str):
+        return False, f"{name}: {first}"
+    text, case, result, pairs = first
+    hint = _value_hint(name, function, case, result, pairs, rules, observed, failing_parts)
+    if hint is None:  # no pattern: where the parts pass, the composition is the place to look
+        code = "composition" if composite else "no-pattern"
+        hint = fill(hint_text(rules[3], code, name), name)
+    return False, f"{name}: {text} Hint: {hint}"
 
 
 def _copy(value):
@@ -143,50 +162,67 @@ def _copy(value):
 
 
 def _check_case(name, function, case, where, rules, failing_parts):
-    """(largest error, None) when ``function`` passes ``case``, else (None, what went wrong)."""
+    """(largest error, None, None) when ``function`` passes ``case``; else (None, what went
+    wrong, what it returned) where what went wrong is a line, or, for wrong values (and a wrong
+    shape no code or known mistake names), (text, case or None, result, pairs) whose hint waits
+    for every case; what it returned is (arguments, [(label, returned, expected)]) or None."""
     atol, rtol, hints, wording, ranges, names, _ = rules
     arguments, expected, mistakes = case
     copies = [_copy(a) for a in arguments]
     try:
         result = function(*copies)
     except NotImplementedError as error:
-        return None, _not_implemented(name, error)
+        return None, _not_implemented(name, error), None
     except Exception as error:  # the student's code may raise anything; report it briefly
         code = error_code(str(error))
         hint = f". Hint: {fill(hint_text(wording, code, name), name)}" if code else ""
-        if failing_parts:
-            hint = f". Hint: {part_first(wording, name, failing_parts)}"
-        return None, f"ERROR - {_describe(error)}{hint}"
+        if failing_parts[0]:
+            hint = f". Hint: {part_first(wording, name, *failing_parts)}"
+        return None, f"ERROR - {_describe(error)}{hint}", None
     changed = _changed(name, arguments, copies, rules)
     if changed:  # the grader takes the points of a call that changes its inputs
-        if failing_parts:
-            hint = part_first(wording, name, failing_parts)
+        if failing_parts[0]:
+            hint = part_first(wording, name, *failing_parts)
         else:
             hint = fill(hint_text(wording, "mutates-input", name), name, which=changed)
-        return None, f"FAIL - changes its input {changed} in place on {where}. Hint: {hint}"
+        return None, f"FAIL - changes its input {changed} in place on {where}. Hint: {hint}", None
     pairs, problem = _pairs(result, expected, names.get(name, ()))
     if problem:
-        return None, f"FAIL - {problem}"
-    for _, got, want in pairs:
+        return None, f"FAIL - {problem}", None
+    if any(np.isnan(got).any() for _, got, _ in pairs):
+        return None, "FAIL - your result contains NaN (not a number).", None
+    labelled = [(_label(name, k, pairs, names), g, w) for k, g, w in pairs]
+    if len(pairs) == 1:
+        labelled = [("", g, w) for _, g, w in pairs]
+    for key, got, want in pairs:
         if got.shape != want.shape:
             code = shape_code(got.shape, want.shape)
             known = _known_mistake(name, result, pairs, mistakes, rules)
             if code:
                 known = fill(hint_text(wording, code, name), name)
-            hint = f" Hint: {known}" if known else ""
-            return None, f"FAIL - returned shape {got.shape}, expected {want.shape}.{hint}"
-    if any(np.isnan(got).any() for _, got, _ in pairs):
-        return None, "FAIL - your result contains NaN (not a number)."
+            which = f" for {_label(name, key, pairs, names)}" if len(pairs) > 1 else ""
+            text = f"FAIL - returned shape {got.shape}{which}, expected {want.shape}."
+            if known or failing_parts[0]:
+                hint = part_first(wording, name, *failing_parts) if failing_parts[0] else known
+                return None, f"{text} Hint: {hint}", (arguments, labelled)
+            return None, (text, None, result, pairs), (arguments, labelled)
     errors = [np.abs(got - want) for _, got, want in pairs]
     largest = max(float(np.max(e, initial=0.0)) for e in errors)
     limits = [atol + rtol * np.abs(w) for _, _, w in pairs]
     if all(np.all(e <= limit) for e, limit in zip(errors, limits, strict=True)):
-        return largest, None
-    if failing_parts:
-        hint = part_first(wording, name, failing_parts)
-    else:
-        hint = _value_hint(name, function, case, copies, result, pairs, rules)
-    return None, f"FAIL - largest error {largest:.2g} on {where}. Hint: {hint}"
+        return largest, None, None
+    text = f"FAIL - largest error {largest:.2g} on {where}."
+    return None, (text, case, result, pairs), (arguments, labelled)
+
+
+def _label(name, key, pairs, names):
+    """How the grader names a returned value: its dict key, its name in the tuple, or
+    "value k"."""
+    labels = list(names.get(name, ()))
+    keys = [k for k, _, _ in pairs]
+    if len(labels) == len(pairs) and key in keys:
+        return labels[keys.index(key)]
+    return key if key and not key.isdigit() else f"value {int(key or 0) + 1}"
 
 
 def _not_implemented(name, error):
@@ -274,37 +310,24 @@ def _known_mistake(name, result, pairs, mistakes, rules):
     return None
 
 
-def _value_hint(name, function, case, copies, result, pairs, rules):
-    """The hint for a wrong value: a known mistake, then what the function does."""
-    atol, rtol, hints, wording, ranges, names, _ = rules
-    arguments, _, mistakes = case
-    known = _known_mistake(name, result, pairs, mistakes, rules)
-    if known:
-        return known
-    try:
-        again = function(*[_copy(a) for a in arguments])
-        if not _same(again, result):
-            return fill(hint_text(wording, "nondeterministic", name), name)
-    except Exception:  # a second call that raises says nothing more here
-        pass
-    value_range = ranges.get(name)
-    for _, got, want in pairs:
-        code = value_code(got, want, value_range, atol, rtol)
-        if code:
-            low, high = value_range or ("", "")
-            return fill(hint_text(wording, code, name), name, low=low, high=high)
-    labels = list(names.get(name, ()))
-    if len(labels) != len(pairs):
-        labels = [
-            key if key and not key.isdigit() else f"value {i + 1}"
-            for i, (key, _, _) in enumerate(pairs)
-        ]
-    wrong = [
-        label
-        for label, (_, got, want) in zip(labels, pairs, strict=True)
-        if not (got.shape == want.shape and np.allclose(got, want, atol=atol, rtol=rtol))
-    ]
-    if 0 < len(wrong) < len(pairs):  # say which values are wrong, as the grader does
-        which, verb, _ = joined(wrong)
-        return fill(hint_text(wording, "some-outputs-wrong", name), name, which=which, verb=verb)
-    return "compare each step of your code with the equation in the text above."
+def _value_hint(name, function, case, result, pairs, rules, observed, failing_parts):
+    """The hint for wrong values: the failing parts first, a known mistake, then what the
+    function's values do over every public case (the grader's own words, from the same code)."""
+    atol, rtol, hints, wording, ranges, _, parameters = rules
+    if failing_parts[0]:
+        return part_first(wording, name, *failing_parts)
+    if case is not None:  # wrong values (a wrong shape has had its known mistakes looked for)
+        arguments, _, mistakes = case
+        known = _known_mistake(name, result, pairs, mistakes, rules)
+        if known:
+            return known
+        try:
+            again = function(*[_copy(a) for a in arguments])
+            if not _same(again, result):
+                return fill(hint_text(wording, "nondeterministic", name), name)
+        except Exception:  # a second call that raises says nothing more here
+            pass
+    found = pattern_hint(
+        name, observed, wording, ranges.get(name), atol, rtol, parameters.get(name, {})
+    )
+    return found[1] if found else None

@@ -43,6 +43,28 @@ GENERIC_HINTS = {
     " column.",
     "some-outputs-wrong": "{function}'s {which} {verb} wrong and the rest right: check the"
     " steps that compute {which}.",
+    # what the wrong values do over every case (grader.scoring.behaviour.pattern_hint)
+    "not-carried": "{which}: right at the {step} step of the loop, wrong at every other. Is the"
+    " state (going backward, the gradient) carried from each step to the next?",
+    "loop-misses-step": "{which}: wrong only at the {step} step, right at every other. Does the"
+    " loop over the steps reach every step? Check its range().",
+    "capped": "{which}: no value leaves [-1, 1], where the right ones do: a clip, or a tanh"
+    " the notes do not have?",
+    "sign-flipped": "{which} {verb} the right values with the sign flipped: check the sign of"
+    " each term.",
+    "squared": "{which} {verb} the squares of the right values: a square root missing?",
+    "sum-for-mean": "{which} {verb} the right values times the length of {axis}: a sum over that"
+    " axis where the notes take none, or the mean?",
+    "mean-for-sum": "{which} {verb} the right values divided by the length of {axis}: a mean"
+    " over that axis where the notes sum?",
+    "missing-step": "one step too few: the loop over the steps misses one. Check its range().",
+    # no pattern over the cases: the same words in both tools; where the parts are right (the
+    # self-check: on their own cases; the grader: also on the composite's inputs), the
+    # composition is the place to look
+    "no-pattern": "no pattern in the wrong values points to one step: compare each step of"
+    " {function} with the equation in the notes.",
+    "composition": "{function}'s parts give the right values, so the mistake is in how"
+    " {function} puts them together: compare it with the notes step by step.",
     # a composite whose parts fail on their own: where nothing proves they are the only cause
     # (the grader's proof could not be made, or the self-check, which makes none)
     "part-first": "{function} fails where {parts} {verb} wrong: fix that first, then check"
@@ -80,6 +102,8 @@ def shape_code(got, expected):
             return "last-step-only"
         if got == (steps + 1,) + expected[1:]:
             return "initial-state-included"
+        if got == (steps - 1,) + expected[1:]:
+            return "missing-step"
     return None
 
 

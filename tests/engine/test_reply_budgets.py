@@ -16,7 +16,7 @@ from grader.engine.run import Run
 from grader.feedback.rerun import rerun
 from grader.limits import GRADING, REPLIES
 from grader.scoring import CaseResult, FunctionResult
-from grader.scoring.compare import describe
+from grader.scoring.returned import describe
 
 EMPTY = wire.Array("d", (0,), b"")
 ONE = wire.Array("d", (1,), np.ones(1).tobytes())

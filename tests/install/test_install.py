@@ -182,6 +182,52 @@ def test_the_student_install_has_no_torch_and_builds_a_report_from_its_template(
     assert "[student]" in (student / "submission.toml").read_text()
 
 
+DEVANAGARI = "अनन्या शर्मा ने हिन्दी में लिखा"
+
+
+def _shaped_glyphs(text: str) -> int:
+    """How many glyphs HarfBuzz makes of ``text``'s words in the report's Devanagari font."""
+    import uharfbuzz
+
+    from grader.fonts import NOTO
+
+    font = uharfbuzz.Font(
+        uharfbuzz.Face(uharfbuzz.Blob.from_file_path(str(NOTO / "NotoSansDevanagari-Regular.ttf")))
+    )
+    glyphs = 0
+    for word in text.split():
+        buffer = uharfbuzz.Buffer()
+        buffer.add_str(word)
+        buffer.guess_segment_properties()
+        uharfbuzz.shape(font, buffer)
+        glyphs += len(buffer.glyph_infos)
+    return glyphs
+
+
+def test_the_student_install_shapes_devanagari_in_the_report(account, student):
+    """The wheel alone (the student's install) sets conjuncts and vowel signs as HarfBuzz
+    shapes them: as many glyphs on the page as shaping makes, fewer than the characters."""
+    import pdfplumber
+
+    run = lambda *command: as_user(account, student, *command)  # noqa: E731
+    checked(run("grader", "report", "--template", "devanagari.md"))
+    source = (student / "devanagari.md").read_text(encoding="utf-8")
+    heading = source.index("\n", source.index("# Introduction")) + 1
+    text = source[:heading] + f"\n{DEVANAGARI}\n" + source[heading:]
+    (student / "devanagari.md").write_text(text, encoding="utf-8")
+    checked(run("grader", "report", "devanagari.md"))
+    with pdfplumber.open(student / "devanagari.pdf") as document:
+        drawn = [
+            c
+            for page in document.pages
+            for c in page.chars
+            if "Devanagari" in c["fontname"] and c["text"].strip()
+        ]
+    shaped = _shaped_glyphs(DEVANAGARI)
+    assert shaped < len(DEVANAGARI.replace(" ", ""))  # conjuncts join: shaping shows
+    assert len(drawn) == shaped
+
+
 def test_an_instructor_command_in_a_student_install_says_what_to_install(account, student):
     notebook = _copy_for(account, EXAMPLES / "lstm_gates", student / "samples") / "asha.ipynb"
     done = as_user(account, student, "grader", "grade", "--assignment", "nowhere", "--out", "o",

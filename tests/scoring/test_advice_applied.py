@@ -10,7 +10,7 @@ import numpy as np
 
 import reference_lstm as ref
 from grader.assignment import load_assignment
-from grader.scoring import Rules, score_case
+from grader.scoring import Rules, score_case, score_function
 from grader.scoring.compare import close
 
 ASSIGNMENT = Path(__file__).resolve().parents[2] / "assignments" / "lstm_gates"
@@ -35,9 +35,9 @@ def test_the_repeated_step_advice_changes_the_result_and_a_copy_would_not():
     rules = Rules.of(assignment)
     case = assignment.hidden_cases(7)["lstm_forward"][2]  # T = 5
     repeated = _forward(lambda steps, last: np.stack([last] * len(steps)))
-    graded = score_case(case, repeated(*case.args), None, rules)
+    graded = score_function("lstm_forward", 1.0, [case], [(repeated(*case.args), None)], rules)
     assert list(graded.hints) == ["aliased"]
-    advice = graded.hints["aliased"]
+    advice = graded.hint_messages["aliased"]
     # a copy of each repeated array: np.stack copied them already, nothing changes
     copied = _forward(lambda steps, last: np.stack([last.copy() for _ in steps]))
     assert close(copied(*case.args), repeated(*case.args), 0.0, 0.0)

@@ -12,7 +12,7 @@ import numpy as np
 
 import reference_lstm as ref
 from grader.assignment import load_assignment, release
-from grader.scoring import Rules, score_case
+from grader.scoring import Rules, score_function
 
 ASSIGNMENTS = Path(__file__).resolve().parents[2] / "assignments"
 
@@ -38,7 +38,8 @@ def _graders_hint(name: str, function: str, student, case_index: int) -> dict[st
         got, error = student(*case.args), None
     except Exception as raised:  # noqa: BLE001 - the grader sees the error's text
         got, error = None, f"{type(raised).__name__}: {raised}"
-    return score_case(case, got, error, Rules.of(assignment)).hints
+    graded = score_function(function, 1.0, [case], [(got, error)], Rules.of(assignment))
+    return dict(graded.hint_messages)
 
 
 def test_a_bias_reshaped_to_a_column_is_named_by_both(tmp_path):
@@ -82,3 +83,21 @@ def test_the_backward_self_check_names_the_wrong_gradients_as_the_grader_does(tm
     words = hints["some-outputs-wrong"]
     assert words.startswith("lstm_step_backward's W_f, b_f, x_t and h_prev are wrong")
     assert line.endswith(f"Hint: {words}")
+
+
+def test_a_dict_value_of_the_wrong_shape_is_named_by_its_key(tmp_path):
+    assignment = load_assignment(ASSIGNMENTS / "lstm_backward")
+    reference = assignment.reference("lstm_step_backward")
+
+    def lstm_step_backward(x_t, h_prev, c_prev, params, dh_t, dc_t):
+        grads = dict(reference(x_t, h_prev, c_prev, params, dh_t, dc_t))
+        grads["x_t"] = grads["x_t"][:, :-2]  # two columns short
+        return grads
+
+    line = _check_line(
+        tmp_path, "lstm_backward", {"lstm_step_backward": lstm_step_backward}, "lstm_step_backward"
+    )
+    assert line.startswith("lstm_step_backward: FAIL - returned shape ("), line
+    assert " for x_t, expected (" in line.split(" Hint: ")[0]
+    hints = _graders_hint("lstm_backward", "lstm_step_backward", lstm_step_backward, 1)
+    assert line.endswith(f"Hint: {next(iter(hints.values()))}")

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import array
 import builtins
+import linecache
 import os
+import re
 import signal
 from typing import TYPE_CHECKING
 
@@ -30,6 +32,13 @@ _NameError, _callable, _getpid = NameError, callable, os.getpid
 _signal, _SIGINT, _IGNORE = signal.signal, signal.SIGINT, signal.SIG_IGN
 _interrupt = signal.default_int_handler
 _numpy: dict = {}
+# IPython keeps each cell's text in linecache's memory; for a "<...>" name it opens no file
+_getline = linecache.getline
+# How IPython names a cell's code (by its execution count), and the notebook's number of the
+# cell that ran under each count (noted by the runner), for the line an error came from.
+_CELL_CODE = re.compile(r"^<ipython-input-(\d+)-")
+_cells: dict[int, int] = {}
+_LONGEST_MESSAGE = 300  # characters of an exception's message kept before where it came from
 
 
 def prepare() -> None:
@@ -58,12 +67,41 @@ def serve(
             reply = _call(namespace, call, limit, watching)
         except _BaseException as error:
             try:
-                message = _type(error).__name__ + ": " + _str(error)
+                text = _str(error)
+                if _len(text) > _LONGEST_MESSAGE:
+                    text = text[:_LONGEST_MESSAGE] + " ..."
+                message = _type(error).__name__ + ": " + text
+                if not _isinstance(error, NotImplementedError):  # a stub: its line says nothing
+                    message += _where(error)
             except _BaseException:
                 message = _type(error).__name__
             reply = protocol.CallError(message, watching.record())
         _signal(_SIGINT, _IGNORE)
         protocol.send(up, reply)
+
+
+def note_cell(count: int, cell: int) -> None:
+    """The notebook's cell ``cell`` runs under IPython's execution count ``count``."""
+    _cells[count] = cell
+
+
+def _where(error: BaseException) -> str:
+    """Where in the student's code ``error`` came up: " (in f, cell 5, line 3: `code`)" for
+    the last frame of a notebook cell; "" when no frame is the student's."""
+    found, step = None, error.__traceback__
+    while step is not None:
+        code = step.tb_frame.f_code
+        cell = _CELL_CODE.match(code.co_filename or "")
+        if cell is not None:
+            found = (int(cell.group(1)), code.co_filename, code.co_name, step.tb_lineno)
+        step = step.tb_next
+    if found is None:
+        return ""
+    count, filename, function, line = found
+    number = _cells.get(count)
+    place = f"cell {number}, line {line}" if number is not None else f"line {line}"
+    text = _getline(filename, line).strip()[:200]
+    return f" (in {function}, {place}: `{text}`)" if text else f" (in {function}, {place})"
 
 
 def _next_call(down: int) -> protocol.Call | None:

@@ -204,6 +204,7 @@ def main(
             case protocol.EndSubmission():
                 _exit(0)
             case protocol.RunCell(index, source):
+                probe.note_cell(shell.execution_count, index)
                 failure = _run_cell(shell, placement, source)
                 now = _snapshot()
                 patched = [name for name, item in now.items() if watched.get(name) is not item]
