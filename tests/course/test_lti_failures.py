@@ -198,10 +198,15 @@ def test_roster_and_check_stop_with_one_line_when_the_lms_is_down(course, capsys
     before = course.roster_path.read_text()
     with registered(course, capsys) as platform:
         platform.outage = True
-        for command in (("roster", "--from-lti"), ("lti", "check")):
+        for command, done in (
+            (("roster", "--from-lti"), f"{course.roster_path} left as it was"),
+            (("lti", "check"), "nothing checked"),
+        ):
             assert grader(course, *command) == 2
             (line,) = errors(capsys.readouterr().err)
             assert "the LMS is not answering: it answered 503 Service Unavailable" in line
+            # as the push's line ends: what was done, and the same command again later
+            assert line.endswith(f"; {done}: run `grader {' '.join(command)}` again later"), line
     assert course.roster_path.read_text() == before
 
 
