@@ -127,6 +127,33 @@ def test_a_score_stored_but_answered_after_the_timeout_is_posted(
     assert states(out).count("confirmed") == 1 and "refused" not in states(out)
 
 
+@pytest.mark.parametrize("flavour", ["canvas", "moodle"])
+def test_a_changed_comment_whose_answer_is_lost_is_sent_again_not_confirmed(
+    course, capsys, tmp_path, quick, flavour
+):
+    """Only the comment changes (the component renamed: the scores stay); the first score's
+    post is lost before the LMS stores it. The read-back finds the old comment beside the
+    same score: the score is sent again, never recorded confirmed with the old comment held."""
+    out = tmp_path / "graded"
+    graded(out)
+    with registered(course, capsys, flavour=flavour) as platform:
+        assert push(course, out) == 0
+        before = held(platform, "lstm_gates")
+        text = course.path.read_text()
+        course.path.write_text(text.replace(": LSTM gates", ": the LSTM's gates", 1))
+        platform.lost_unstored, platform.late_s = 1, quick.request_timeout_s + 1
+        assert push(course, out) == 0
+    assert platform.lost_unstored == 0
+    assert held(platform, "lstm_gates") == before
+    comments = [
+        result["comment"]
+        for (item, _), result in platform.results.items()
+        if platform.line_items[item]["resourceId"] == "lstm_gates"
+    ]
+    assert len(comments) == 3 and all("the LSTM's gates" in c for c in comments)
+    assert "confirmed" not in states(out) and "refused" not in states(out)
+
+
 def test_a_line_item_made_but_answered_late_is_found_not_made_twice(
     course, capsys, tmp_path, quick
 ):
