@@ -30,7 +30,8 @@ class Component:
     deadline: datetime | None
     lms_points: float = 100.0  # the points possible of its column in Canvas or Moodle
     blind: bool | None = None  # marked blind; None: as the course says
-    # The markers who decide its regrade requests (None: every marker; the instructor always).
+    # The markers who may mark it and decide its regrade requests (None: every marker; the
+    # instructor always; grader.web.roles.may_mark).
     markers: tuple[str, ...] | None = None
 
 

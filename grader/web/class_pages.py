@@ -10,7 +10,7 @@ from starlette.routing import Route
 from grader.course.book import BOOK_NAME
 from grader.gradebook import Gradebook
 from grader.watch.state import watch_status
-from grader.web import charts, classview
+from grader.web import charts, classview, roles
 from grader.web.dashboard import Dashboard
 
 # What a regrade click answers, by the code in the address the page is sent back to: fixed
@@ -29,8 +29,10 @@ class ClassPages:
     async def overview(self, request: Request) -> Response:
         site = self.dash.site
         course = site.course()
-        if not self.dash.who(request).instructor:  # a marker sees what there is to mark only
-            return self.dash.render(request, "marker_home.html", course)
+        who = self.dash.who(request)
+        if not who.instructor:  # a marker sees what they may mark only
+            mine = [c for c in course.components if roles.may_mark(course, c.id, who)]
+            return self.dash.render(request, "marker_home.html", course, mine=mine)
         views = await run_in_threadpool(classview.class_view, course, site.out, site.projects())
         charted = {v.component.id: v.fractions for v in views}
         histograms = {

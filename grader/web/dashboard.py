@@ -17,7 +17,7 @@ from grader.course.book import BOOK_NAME
 from grader.course.config import Component, Course, load_course
 from grader.course.rubric import Projects, load_projects
 from grader.roster import Person
-from grader.web import regrade
+from grader.web import regrade, roles
 from grader.web.regrade_jobs import JobStore, RegradeQueue
 from grader.web.security import Guard, Who
 
@@ -95,6 +95,16 @@ class Dashboard:
         component = course.component(component_id)
         if component is None or (kind and component.kind != kind):
             raise HTTPException(404, f"no {kind or ''} component {component_id!r} in the course")
+        return component
+
+    def markable(
+        self, request: Request, course: Course, component_id: str, kind: str | None = None
+    ) -> Component:
+        """The component an address names, when the one asking may mark it (403 otherwise)."""
+        component = self.component(course, component_id, kind)
+        who = self.who(request)
+        if not roles.may_mark(course, component.id, who):
+            raise HTTPException(403, roles.not_theirs(component.id, who))
         return component
 
     def projects(self) -> Projects:

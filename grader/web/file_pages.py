@@ -31,7 +31,7 @@ class FilePages:
         """The handed-in file, and the students to redact from it when the component is
         blind (None when it is not)."""
         course = self.dash.site.course()
-        component = self.dash.component(course, request.path_params["component"], "project")
+        component = self.dash.markable(request, course, request.path_params["component"], "project")
         who = self.dash.person_at(course, component, request.path_params["student"])
         with CourseBook(self.dash.site.out / BOOK_NAME) as book:
             latest = book.latest_checks(who.id, component.id)

@@ -79,7 +79,7 @@ class MarkingPages:
 
     def _target(self, request: Request) -> tuple[Course, Component, Person]:
         course = self.dash.site.course()
-        component = self.dash.component(course, request.path_params["component"], "project")
+        component = self.dash.markable(request, course, request.path_params["component"], "project")
         return (
             course,
             component,
@@ -88,7 +88,7 @@ class MarkingPages:
 
     async def next_unmarked(self, request: Request) -> Response:
         course = self.dash.site.course()
-        component = self.dash.component(course, request.path_params["component"], "project")
+        component = self.dash.markable(request, course, request.path_params["component"], "project")
         projects = self.dash.projects()
         with self._book() as book:
             order = marking_order(self.dash, course, component, book, projects)
@@ -207,7 +207,7 @@ class MarkingPages:
         posted: Posted = request.state.posted
         course = self.dash.site.course()
         try:
-            component = self.dash.component(course, posted.text("component"), "project")
+            component = self.dash.markable(request, course, posted.text("component"), "project")
             who = self.dash.person_at(course, component, posted.text("student"))
             criterion = posted.text("criterion")
             wanted = {

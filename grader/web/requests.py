@@ -9,7 +9,7 @@ the one place that decides it), a request is shown by its number only, never by 
 name or id; what the student wrote, the feedback and the notebook reach the page redacted.
 
 Markers (``grader serve --add-marker``) see and decide the requests of the components they may
-mark (a component's ``markers`` in course.toml, else every marker); the instructor all of them.
+mark (:func:`grader.web.roles.may_mark`); the instructor all of them.
 """
 
 from __future__ import annotations
@@ -35,19 +35,10 @@ from grader.course.request_book import Request as RegradeRequest
 from grader.course.request_book import RequestBook
 from grader.course.request_reading import bare_id
 from grader.errors import UserError
-from grader.web import blind_reports, request_rerun, studentfiles
+from grader.web import blind_reports, request_rerun, roles, studentfiles
 from grader.web.dashboard import Dashboard
 from grader.web.file_pages import FILE_HEADERS
 from grader.web.inputs import BadRequest, Posted, comment, points
-from grader.web.security import Who
-
-
-def may_decide(course: Course, component_id: str, who: Who) -> bool:
-    """The instructor decides every request; a marker those of the components they may mark."""
-    if who.instructor:
-        return True
-    component = course.component(component_id)
-    return component is not None and (component.markers is None or who.name in component.markers)
 
 
 class RequestPages:
@@ -60,10 +51,11 @@ class RequestPages:
         if found is None:
             raise HTTPException(404, "no such regrade request")
         who = self.dash.who(request)
-        if not may_decide(self.dash.site.course(), found.component, who):
+        if not roles.may_mark(self.dash.site.course(), found.component, who):
             raise HTTPException(
                 403,
-                f"request #{found.id} is about {found.component}, which {who.name} does not mark",
+                f"Request #{found.id} is about {found.component}. "
+                + roles.not_theirs(found.component, who),
             )
         return found
 
@@ -77,7 +69,7 @@ class RequestPages:
         course = self.dash.site.course()
         who = self.dash.who(request)
         with RequestBook(self.dash.site.out / BOOK_NAME) as book:
-            requests = [r for r in book.all() if may_decide(course, r.component, who)]
+            requests = [r for r in book.all() if roles.may_mark(course, r.component, who)]
         hidden = {r.id for r in requests if blind.is_blind(course, r.component)}
         names = {p.id: p.name for p in course.roster().students}
         return self.dash.render(

@@ -33,7 +33,7 @@ from grader.course.book import BOOK_NAME, CourseBook, Mark, MarkChange
 from grader.course.config import Component, Course
 from grader.course.written_answers import Answer, AnswerStore
 from grader.limits import WEB, WRITTEN
-from grader.web import inputs
+from grader.web import inputs, roles
 from grader.web.dashboard import Dashboard
 from grader.web.inputs import BadRequest, Posted
 from grader.web.math_text import FORMULA_PATH, answer_html, formula_svg
@@ -96,7 +96,7 @@ class WrittenPages:
 
     def _target(self, request: Request) -> tuple[Course, Component, WrittenQuestion]:
         course = self.dash.site.course()
-        component = self.dash.component(course, request.path_params["component"], "auto")
+        component = self.dash.markable(request, course, request.path_params["component"], "auto")
         wanted = request.path_params["question"]
         question = next((q for q in self._questions(course, component) if q.id == wanted), None)
         if question is None:
@@ -105,11 +105,12 @@ class WrittenPages:
 
     async def index(self, request: Request) -> Response:
         course = self.dash.site.course()
+        who = self.dash.who(request)
         listed = []
         with CourseBook(self.dash.site.out / BOOK_NAME) as book:
             for component in course.components:
                 asked = self._questions(course, component)
-                if not asked:
+                if not asked or not roles.may_mark(course, component.id, who):
                     continue
                 answers = self._answers(component)
                 marks = [m for m in book.marks(component=component.id)]

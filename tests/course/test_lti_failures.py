@@ -127,6 +127,33 @@ def test_a_score_stored_but_answered_after_the_timeout_is_posted(
     assert states(out).count("confirmed") == 1 and "refused" not in states(out)
 
 
+@pytest.mark.parametrize("flavour", ["canvas", "moodle"])
+def test_a_changed_comment_whose_answer_is_lost_is_sent_again_not_confirmed(
+    course, capsys, tmp_path, quick, flavour
+):
+    """Only the comment changes (the component renamed: the scores stay); the first score's
+    post is lost before the LMS stores it. The read-back finds the old comment beside the
+    same score: the score is sent again, never recorded confirmed with the old comment held."""
+    out = tmp_path / "graded"
+    graded(out)
+    with registered(course, capsys, flavour=flavour) as platform:
+        assert push(course, out) == 0
+        before = held(platform, "lstm_gates")
+        text = course.path.read_text()
+        course.path.write_text(text.replace(": LSTM gates", ": the LSTM's gates", 1))
+        platform.lost_unstored, platform.late_s = 1, quick.request_timeout_s + 1
+        assert push(course, out) == 0
+    assert platform.lost_unstored == 0
+    assert held(platform, "lstm_gates") == before
+    comments = [
+        result["comment"]
+        for (item, _), result in platform.results.items()
+        if platform.line_items[item]["resourceId"] == "lstm_gates"
+    ]
+    assert len(comments) == 3 and all("the LSTM's gates" in c for c in comments)
+    assert "confirmed" not in states(out) and "refused" not in states(out)
+
+
 def test_a_line_item_made_but_answered_late_is_found_not_made_twice(
     course, capsys, tmp_path, quick
 ):
@@ -198,10 +225,15 @@ def test_roster_and_check_stop_with_one_line_when_the_lms_is_down(course, capsys
     before = course.roster_path.read_text()
     with registered(course, capsys) as platform:
         platform.outage = True
-        for command in (("roster", "--from-lti"), ("lti", "check")):
+        for command, done in (
+            (("roster", "--from-lti"), f"{course.roster_path} left as it was"),
+            (("lti", "check"), "nothing checked"),
+        ):
             assert grader(course, *command) == 2
             (line,) = errors(capsys.readouterr().err)
             assert "the LMS is not answering: it answered 503 Service Unavailable" in line
+            # as the push's line ends: what was done, and the same command again later
+            assert line.endswith(f"; {done}: run `grader {' '.join(command)}` again later"), line
     assert course.roster_path.read_text() == before
 
 

@@ -115,6 +115,9 @@ class Platform:
     late_s: float = 0.0
     late_on: str = "scores"  # the posts answered late: "scores", or "line items" (made)
     stored_then_504: int = 0  # the next this many scores are stored, then a proxy's 504
+    # the next this many scores are lost on the way in (never stored), the tool's wait for
+    # their answer running out after late_s
+    lost_unstored: int = 0
     outage: bool = False  # every request answered 503 while set
     silent: bool = False  # no request answered while set
     unanswered: int = 0  # requests answered 503 or never, counted
@@ -485,6 +488,10 @@ def app(platform: Platform) -> Starlette:
                 platform.late_answers -= 1
                 await asyncio.sleep(platform.late_s)
             return answer
+        if sub == "scores" and platform.lost_unstored > 0:
+            platform.lost_unstored -= 1
+            await asyncio.sleep(platform.late_s)
+            return Response("", 504)  # to a tool long gone
         if sub == "scores":
             answer = _answer(
                 ags.handle_resp(ags.handle_update_score, line_item_id=item_id), platform

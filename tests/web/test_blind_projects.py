@@ -35,6 +35,7 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 
 MARKER = "kiran"
 MARKER_TOKEN = marker_token(TOKEN, MARKER)
+OTHER = "meera"  # a marker of the course, not of project1
 SIGNED = "CS21B042"  # Asha Verma: her report's title block names her and her id
 SCANNED = "EE21B017"  # his first report replaced by a scan of it: no text layer
 XHTML = "{http://www.w3.org/1999/xhtml}"
@@ -67,9 +68,10 @@ def course(tmp_path_factory) -> dict:
     base = tmp_path_factory.mktemp("blind-projects")
     folder, out = graded_course(base, plant=sign_and_scan)
     toml = folder / "course.toml"
-    toml.write_text(toml.read_text() + "blind = true\n")  # the last table: project1
+    # the last table: project1, blind and marked by MARKER only
+    toml.write_text(toml.read_text() + f"blind = true\nmarkers = [{MARKER!r}]\n")
     log = base / "serve.log"
-    with serving(folder, out, "--add-marker", MARKER, log=log) as url:
+    with serving(folder, out, "--add-marker", MARKER, "--add-marker", OTHER, log=log) as url:
         yield {"url": url, "out": out, "base": base, "log": log}
 
 
@@ -229,3 +231,35 @@ def test_the_instructor_reveals_and_the_reveal_is_logged(course):
     assert by == "prof-a"
     # an id in a blind address is no page: the address would tie the id to the page
     assert as_marker(course, "GET", f"/mark/project1/{SIGNED}", TOKEN)[0] == 404
+
+
+def test_a_marker_not_listed_for_the_project_may_not_mark_it(course, browser):
+    """project1's ``markers`` name kiran only: meera's home page leaves it out, and its marking
+    pages, its files and a mark posted by her script all answer 403; nothing is saved."""
+    key = key_of(course, SIGNED)
+    context, page = session(browser, course["url"], marker_token(TOKEN, OTHER))
+    try:
+        assert "Project 1" not in page.inner_text("main")
+        assert "Written answers" in page.inner_text("main")  # lstm_gates: every marker's
+        for path in (
+            "/mark/project1",
+            f"/mark/project1/{key}",
+            f"/files/notebook/project1/{key}",
+            f"/files/report/project1/{key}/1.png",
+        ):
+            answer = page.goto(f"{course['url']}{path}")
+            assert answer is not None and answer.status == 403, path
+            assert f"{OTHER} does not mark project1" in page.inner_text("body"), path
+        page.goto(course["url"])
+        csrf = page.locator("meta[name=csrf-token]").get_attribute("content")
+        posted = context.request.post(
+            f"{course['url']}/api/mark",
+            form={"csrf": csrf, "component": "project1", "student": key,
+                  "criterion": "introduction", "points": "1", "comment": "by the wrong marker"},
+            headers={"Origin": course["url"]},
+        )  # fmt: skip
+        assert posted.status == 403 and "does not mark project1" in posted.json()["error"]
+    finally:
+        context.close()
+    with CourseBook(course["out"] / BOOK_NAME) as book:
+        assert all(m.marked_by != OTHER for m in book.marks(SIGNED, "project1"))

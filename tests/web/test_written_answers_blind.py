@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import pytest
 from answers_kit import END, LONG, PASTED, answers_course, leaks, png_bytes
-from web_kit import ROOT, TOKEN, log_in, serving
+from web_kit import ROOT, TOKEN, log_in, login_cookie, request, serving
 from written_kit import QUESTION
 
 from grader.course.book import BOOK_NAME
@@ -226,3 +226,23 @@ def test_the_marker_of_a_component_decides_its_request_on_record(course, browser
     )  # fmt: skip
     assert f"by {KIRAN} (regrade)" in trail.stdout, trail.stdout + trail.stderr
     assert QUESTION in trail.stdout
+
+
+def test_a_marker_marks_only_the_written_answers_course_toml_gives_them(course):
+    """lstm_gates lists kiran as its marker: meera may not open or save its answers, and her
+    home page and list of written answers leave it out; kiran's show it."""
+    url = course["url"]
+    meera = [("Cookie", login_cookie(url, marker_token(TOKEN, "meera")))]
+    status, _, body = request(url, "GET", PAGE, headers=meera)
+    assert status == 403, status
+    assert b"meera does not mark lstm_gates" in body and b"Ask the instructor" in body
+    part = f"{PAGE}/anything/part/1"
+    assert request(url, "GET", part, headers=meera)[0] == 403
+    for path in ("/written", "/"):
+        status, _, body = request(url, "GET", path, headers=meera)
+        assert status == 200 and b"lstm_gates" not in body and b"LSTM gates" not in body, path
+    kiran = [("Cookie", login_cookie(url, marker_token(TOKEN, KIRAN)))]
+    assert request(url, "GET", PAGE, headers=kiran)[0] == 200
+    status, _, body = request(url, "GET", "/written", headers=kiran)
+    assert status == 200 and f"/written/lstm_gates/{QUESTION}".encode() in body
+    assert b"RNN gradients" not in request(url, "GET", "/", headers=kiran)[2]

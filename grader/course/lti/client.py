@@ -45,6 +45,11 @@ class LmsUnavailable(UserError):
     """The LMS kept throttling, failing (5xx) or not answering: nothing it said was a
     refusal; the command stops, and what is left is done by the next run."""
 
+    def later(self, done: str, command: str) -> LmsUnavailable:
+        """This stop as its one line ends for the user: what was done, and to run ``command``
+        again later (an outage passes; nothing in the course needs changing)."""
+        return LmsUnavailable(f"{self}; {done}: run `{command}` again later")
+
 
 class AnswerLost(Exception):  # noqa: N818 - a condition, not a failure of the tool
     """A request not to be sent twice blindly (a score) got no answer: the LMS may hold it."""

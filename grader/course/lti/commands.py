@@ -72,16 +72,20 @@ def session_for(course: Course, scopes: Sequence[str]) -> Session:
 
 def cli(args: argparse.Namespace) -> int:
     from grader.course.lti import members, platform, push, registration, scopes
+    from grader.course.lti.client import LmsUnavailable
 
     course = course_of(args)
     folder = course.lti_dir
     if args.action == "check":
         session = session_for(course, scopes.CHECK)
-        found, left_out = members.fetch_members(session)
-        items = sum(
-            len(a.json() or [])
-            for a in session.pages(session.platform.lineitems_url, push.LINEITEMS)
-        )
+        try:
+            found, left_out = members.fetch_members(session)
+            items = sum(
+                len(a.json() or [])
+                for a in session.pages(session.platform.lineitems_url, push.LINEITEMS)
+            )
+        except LmsUnavailable as error:
+            raise error.later("nothing checked", "grader lti check") from None
         students = sum(m.role == "student" for m in found)
         print(
             f"{session.platform.issuer}: token granted; {students} students and "

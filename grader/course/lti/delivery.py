@@ -101,15 +101,24 @@ def settle(session: Session, book: record.Ledger) -> int:
 
 
 def _holds(session: Session, line_item: str, user_id: str, sent: dict) -> bool:
-    """Whether the LMS's result for ``user_id`` holds the score ``sent``, read back."""
+    """Whether the LMS's result for ``user_id`` holds the score ``sent``, read back: its
+    fraction, and its comment where the result gives one (AGS results carry ``comment``), so
+    that a post changing the comment alone is sent again while the LMS holds the old one."""
     answer = session.call("GET", below(line_item, "/results", {"user_id": user_id}), RESULTS)
     results = answer.json() if answer.ok else None
     return any(
         isinstance(r, dict)
         and r.get("userId") == user_id
         and _same_fraction(r.get("resultScore"), r.get("resultMaximum"), sent)
+        and ("comment" not in r or _same_comment(r["comment"], sent.get("comment")))
         for r in (results if isinstance(results, list) else [])
     )
+
+
+def _same_comment(held: object, sent: object) -> bool:
+    """Whether a result's comment is the one sent (none and empty alike; the LMS may trim
+    the ends of what it stores)."""
+    return str(held or "").strip() == str(sent or "").strip()
 
 
 def _same_fraction(score: object, maximum: object, sent: dict) -> bool:

@@ -101,7 +101,7 @@ def push(
     try:
         members, _ = fetch_members(session)
     except LmsUnavailable as error:
-        raise LmsUnavailable(f"{error}; nothing posted: {_AGAIN}") from None
+        raise error.later("nothing posted", _AGAIN) from None
     if dry_run:
         _scores(session, book, 0, planned, members, report, dry_run)
         return report
@@ -110,9 +110,10 @@ def push(
         _scores(session, book, run, planned, members, report, dry_run)
     except LmsUnavailable as error:  # an outage: what is done stays, the rest is for next run
         book.finish_run(run, f"stopped: {error}; {summary(report, session)}")
-        raise LmsUnavailable(
-            f"{error}; posted {len(report.posted)} of {len(planned)} scores this run, the "
-            f"rest are for the next run (nothing recorded refused): {_AGAIN}"
+        raise error.later(
+            f"posted {len(report.posted)} of {len(planned)} scores this run, the rest are for "
+            "the next run (nothing recorded refused)",
+            _AGAIN,
         ) from None
     except UserError as error:  # the LMS refused the tool: the record says where it stopped
         book.finish_run(run, f"stopped: {error}; {summary(report, session)}")
@@ -121,7 +122,7 @@ def push(
     return report
 
 
-_AGAIN = "run `grader final --push lti` again later"
+_AGAIN = "grader final --push lti"  # the command a stopped push is run again with
 
 
 def _scores(

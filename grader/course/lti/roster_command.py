@@ -22,10 +22,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def cli(args: argparse.Namespace) -> int:
     from grader.course.lti import members, scopes
+    from grader.course.lti.client import LmsUnavailable
 
     course = course_of(args)
     session = session_for(course, scopes.ROSTER)
-    found, left_out = members.fetch_members(session)
+    try:
+        found, left_out = members.fetch_members(session)
+    except LmsUnavailable as error:
+        kept = f"{course.roster_path} left as it was"
+        raise error.later(kept, "grader roster --from-lti") from None
     if not found:
         raise UserError(
             f"the LMS lists no active students or staff at {session.platform.memberships_url}"
