@@ -245,7 +245,7 @@ def _outcome(
         return ProbeOutcome(None, f"the returned value could not be read back ({error}){note}")
 
 
-def _check_bounds(arrays: wire.Array | list | dict) -> None:
+def _check_bounds(arrays: wire.Array | str | list | dict) -> None:
     """Refuse (ValueError) a reply with more arrays, or longer keys, than a graded function
     returns: each costs the trusted side an object and text in every message about it,
     whatever its numbers."""

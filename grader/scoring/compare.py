@@ -128,7 +128,7 @@ def _compare_value(
     if got is not None and (isinstance(got, str) or isinstance(expected, str)):
         problem = kind_problem(got, expected)
         return problem is None, None, f"{what}{problem}" if problem else "", None
-    if not isinstance(got, np.ndarray):
+    if not isinstance(got, np.ndarray) or not isinstance(expected, np.ndarray):
         return False, None, f"{what}missing", None
     got = got.astype(np.float64)
     if got.shape != expected.shape:

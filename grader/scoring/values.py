@@ -41,9 +41,7 @@ def as_value(value: object) -> object:
     several = isinstance(value, tuple) or (
         isinstance(value, list)
         and bool(value)
-        and (
-            all(_is_array(item) for item in value) or all(isinstance(item, str) for item in value)
-        )
+        and (all(_is_array(item) for item in value) or all(isinstance(item, str) for item in value))
     )
     if several:
         assert isinstance(value, tuple | list)

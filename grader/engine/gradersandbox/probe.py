@@ -217,7 +217,9 @@ def _flatten(value):
 def _encode(value, limit: int) -> wire.Array | str:
     if _type(value) is _str:  # exactly a str: a subclass's methods are the student's code
         if _len(value) > limit:
-            raise _ValueError(f"returned a str of {_len(value)} characters, more than the grader reads")
+            raise _ValueError(
+                f"returned a str of {_len(value)} characters, more than the grader reads"
+            )
         return value
     if _is_tensor(value):
         value = value.detach().cpu().numpy()

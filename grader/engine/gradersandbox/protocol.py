@@ -43,7 +43,6 @@ from typing import TYPE_CHECKING
 
 from . import expect
 from .messages import (
-    Returned,
     Answer,
     AnswerKind,
     Call,
@@ -68,12 +67,13 @@ from .messages import (
     Reply,
     ReplyKind,
     ReportKind,
+    Returned,
     RunCell,
     SignalKind,
     SignalRequest,
 )
 from .watch import CALLS, CONSTRUCTS, LOST, WatchRecord
-from .wire import Array, Frame, Value, WireError, write_all
+from .wire import Frame, Value, WireError, write_all
 from .wire import frame as _frame
 
 if TYPE_CHECKING:
