@@ -35,6 +35,8 @@ def public_cases(
         for number, case in enumerate(cases):
             args = _float32_exact(case.args)  # stored as float32: compute from what is stored
             expected = as_value(_call_solution(solutions[name], args, cells[name]))
+            if _holds_text(args, expected):
+                continue  # the payload carries numbers only: the grader alone checks a str
             if references is not None:
                 reference = assignment.expected(name, args)
                 if not close(expected, reference, config.atol, config.rtol):
@@ -89,6 +91,16 @@ def _pack(arrays: Mapping[str, np.ndarray]) -> str:
     header = json.dumps([[key, list(a.shape)] for key, a in arrays.items()]).encode("ascii")
     data = b"".join(np.asarray(a, dtype="<f4").tobytes() for a in arrays.values())
     return base64.b64encode(zlib.compress(header + b"\n" + data, 9)).decode("ascii")
+
+
+def _holds_text(args: tuple, expected: object) -> bool:
+    """Whether a case's arguments or returned value hold a str (nbgrader's ``greeting``)."""
+    values = [*args, *(expected.values() if isinstance(expected, dict) else ())]
+    values += list(expected) if isinstance(expected, tuple) else [expected]
+    return any(
+        isinstance(v, str) or (isinstance(v, dict) and any(isinstance(x, str) for x in v.values()))
+        for v in values
+    )
 
 
 def _float32_exact(args: tuple) -> tuple:

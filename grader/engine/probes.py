@@ -29,7 +29,7 @@ from grader.limits import ENGINE, REPLIES, RunLimits
 
 __all__ = ["ProbeSession"]
 StandInTables = Mapping[str, Sequence[tuple[tuple, object]]] | None
-ProbeValue = np.ndarray | tuple[np.ndarray, ...] | dict[str, np.ndarray]
+ProbeValue = np.ndarray | str | tuple[np.ndarray | str, ...] | dict[str, np.ndarray | str]
 
 WRONG = "a reply of the wrong structure"
 SEAL_REFUSALS = ("[Errno 30] Read-only file system", "[Errno 1] Operation not permitted")
@@ -194,11 +194,11 @@ def _tables_to_wire(stand_ins: Mapping[str, Sequence[tuple[tuple, object]]]) -> 
 def _to_wire(arg: object) -> Value:
     if isinstance(arg, dict):
         return {str(key): _to_wire(value) for key, value in arg.items()}
-    if isinstance(arg, int | float) and not isinstance(arg, bool):
+    if isinstance(arg, int | float | str) and not isinstance(arg, bool):
         return arg
     array = np.ascontiguousarray(arg)
     if array.dtype.kind not in "biuf":
-        raise ValueError(f"a probe argument must be numeric, not {array.dtype}")
+        raise ValueError(f"a probe argument must be numeric or a str, not {array.dtype}")
     little = array.astype(array.dtype.newbyteorder("<"), copy=False)
     return wire.Array(little.dtype.char, array.shape, little.tobytes())
 
@@ -231,11 +231,11 @@ def _outcome(
         _check_bounds(answer.arrays)
         result: ProbeValue
         if isinstance(answer.arrays, list):
-            result = tuple(_array(item) for item in answer.arrays)
+            result = tuple(_value(item) for item in answer.arrays)
         elif isinstance(answer.arrays, dict):
-            result = {key: _array(item) for key, item in answer.arrays.items()}
+            result = {key: _value(item) for key, item in answer.arrays.items()}
         else:
-            result = _array(answer.arrays)
+            result = _value(answer.arrays)
         seen, lost = answer.record
         mutated = tuple(answer.mutated)
         return ProbeOutcome(result, None, mutated, answer.aliased, tuple(seen), lost)
@@ -245,7 +245,7 @@ def _outcome(
         return ProbeOutcome(None, f"the returned value could not be read back ({error}){note}")
 
 
-def _check_bounds(arrays: wire.Array | list | dict) -> None:
+def _check_bounds(arrays: wire.Array | str | list | dict) -> None:
     """Refuse (ValueError) a reply with more arrays, or longer keys, than a graded function
     returns: each costs the trusted side an object and text in every message about it,
     whatever its numbers."""
@@ -266,11 +266,20 @@ def _size(value) -> int:
     key and :data:`REPLIES`' ``object_bytes`` (so that many empty arrays count too)."""
     if value is None:
         return 0
-    if isinstance(value, np.ndarray):
-        return value.nbytes + REPLIES.object_bytes
+    if isinstance(value, np.ndarray | str):
+        return _bytes_of(value) + REPLIES.object_bytes
     parts = value.values() if isinstance(value, dict) else value
     keys = sum(map(len, value)) if isinstance(value, dict) else 0
-    return keys + sum(part.nbytes + REPLIES.object_bytes for part in parts)
+    return keys + sum(_bytes_of(part) + REPLIES.object_bytes for part in parts)
+
+
+def _bytes_of(part: np.ndarray | str) -> int:
+    return len(part) if isinstance(part, str) else part.nbytes
+
+
+def _value(item: wire.Array | str) -> np.ndarray | str:
+    """A returned str as it is (the wire bounded its length), anything else as :func:`_array`."""
+    return item if isinstance(item, str) else _array(item)
 
 
 def _array(item: wire.Array) -> np.ndarray:

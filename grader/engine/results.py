@@ -25,10 +25,10 @@ class ProbeCall:
 
 @dataclass(frozen=True)
 class ProbeOutcome:
-    """What one call returned (float64 arrays; a tuple for functions returning several, a
-    dict for one returning a dict of arrays) or why there is no value."""
+    """What one call returned (float64 arrays or a str; a tuple for functions returning
+    several, a dict for one returning a dict of them) or why there is no value."""
 
-    value: np.ndarray | tuple[np.ndarray, ...] | dict[str, np.ndarray] | None
+    value: np.ndarray | str | tuple[np.ndarray | str, ...] | dict[str, np.ndarray | str] | None
     error: str | None
     # Indices of the arguments the call changed in place (seen inside the sandbox).
     mutated_args: tuple[int, ...] = ()

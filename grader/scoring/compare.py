@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from grader.scoring import behaviour, shapes
-from grader.scoring.returned import align, close, within
+from grader.scoring.returned import Single, align, close, kind_problem, within
 from grader.scoring.values import HiddenCase, as_value, copy_args
 
 if TYPE_CHECKING:
@@ -121,10 +121,14 @@ class FunctionResult:
 
 
 def _compare_value(
-    got: np.ndarray | None, expected: np.ndarray, rules: Rules, what: str, function: str
+    got: Single | None, expected: Single, rules: Rules, what: str, function: str
 ) -> tuple[bool, float | None, str, str | None]:
-    """(passed, largest error, message, shape hint code) for one returned value."""
-    if not isinstance(got, np.ndarray):
+    """(passed, largest error, message, shape hint code) for one returned value; a str is
+    compared as a str, exactly."""
+    if got is not None and (isinstance(got, str) or isinstance(expected, str)):
+        problem = kind_problem(got, expected)
+        return problem is None, None, f"{what}{problem}" if problem else "", None
+    if not isinstance(got, np.ndarray) or not isinstance(expected, np.ndarray):
         return False, None, f"{what}missing", None
     got = got.astype(np.float64)
     if got.shape != expected.shape:
@@ -217,7 +221,10 @@ def score_case(
         )
     passed, errors, messages, hints = 0, [], [], {}
     several = len(pairs) > 1
-    shapes_wrong = any(isinstance(g, np.ndarray) and g.shape != e.shape for _, g, e in pairs)
+    shapes_wrong = any(
+        isinstance(g, np.ndarray) and isinstance(e, np.ndarray) and g.shape != e.shape
+        for _, g, e in pairs
+    )
     for name, g, e in pairs:
         what = f"{name}: " if several else ""
         ok, worst, message, code = _compare_value(g, e, rules, what, case.function)
@@ -257,7 +264,11 @@ def observed_values(
         if error is not None or result.passed or "mutates-input" in result.hints:
             continue
         pairs, problem = align(got, case.expected, rules.output_names.get(case.function, ()))
-        values = [(n, g, e) for n, g, e in pairs if isinstance(g, np.ndarray)]
+        values = [
+            (n, g, e)
+            for n, g, e in pairs
+            if isinstance(g, np.ndarray) and isinstance(e, np.ndarray)
+        ]
         if problem or len(values) < len(pairs):
             continue
         arrays = [(n, g.astype(np.float64), np.asarray(e, dtype=np.float64)) for n, g, e in values]

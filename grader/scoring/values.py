@@ -24,21 +24,29 @@ def _is_array(value: object) -> bool:
     return isinstance(value, np.ndarray) or type(value).__module__.partition(".")[0] == "torch"
 
 
+def _one(value: object) -> np.ndarray | str:
+    """One value: a str stays a str (compared exactly), anything else a float64 array."""
+    return value if isinstance(value, str) else np.asarray(value, dtype=np.float64)
+
+
 def as_value(value: object) -> object:
-    """A returned value in the form scoring compares: a float64 array, a tuple of them, or a
-    dict of str -> float64 array. Read as the sandbox reads a student's (its probe's
+    """A returned value in the form scoring compares: a float64 array or a str, a tuple of
+    them, or a dict of str -> either. Read as the sandbox reads a student's (its probe's
     ``_encode_result``), so a solution and a student returning the same value compare as the
-    same kind: a tuple is several values, and so is a list of arrays (``[h, c]``); a list of
-    numbers (nbgrader's ``squares(n)`` returns ``[1, 4, 9]``) is one array."""
+    same kind: a tuple is several values, and so is a list of arrays (``[h, c]``) or of
+    strings; a list of numbers (nbgrader's ``squares(n)`` returns ``[1, 4, 9]``) is one
+    array; a str (nbgrader's ``greeting(name)``) is a str."""
     if isinstance(value, dict):
-        return {str(k): np.asarray(v, dtype=np.float64) for k, v in value.items()}
+        return {str(k): _one(v) for k, v in value.items()}
     several = isinstance(value, tuple) or (
-        isinstance(value, list) and bool(value) and all(_is_array(item) for item in value)
+        isinstance(value, list)
+        and bool(value)
+        and (all(_is_array(item) for item in value) or all(isinstance(item, str) for item in value))
     )
     if several:
         assert isinstance(value, tuple | list)
-        return tuple(np.asarray(v, dtype=np.float64) for v in value)
-    return np.asarray(value, dtype=np.float64)
+        return tuple(_one(v) for v in value)
+    return _one(value)
 
 
 @dataclass(frozen=True)

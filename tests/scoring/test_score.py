@@ -10,6 +10,8 @@ import pytest
 import reference_lstm as ref
 from grader.assignment import load_assignment
 from grader.scoring import Rules, score_function
+from grader.scoring.compare import score_case
+from grader.scoring.values import HiddenCase, as_value
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENT = load_assignment(ROOT / "assignments" / "lstm_gates")
@@ -199,3 +201,21 @@ def test_forbidden_call_zeroes_the_function(cases):
     result = scored.with_forbidden(["calls torch.nn.LSTM inside"])
     assert scored.score == 10 and scored.passed
     assert result.score == 0 and not result.passed
+
+
+def test_a_string_is_compared_as_a_string_exactly():
+    """A str is compared exactly (no tolerance, no float), and a str where an array belongs,
+    or the other way round, says which kind came back."""
+    case = HiddenCase("greeting", "name = Ann", ("Ann",), as_value("Hello, Ann"))
+    assert score_case(case, "Hello, Ann", None, RULES).passed
+    wrong = score_case(case, "Hello,Ann", None, RULES)
+    assert wrong.score == 0 and wrong.message == "returned 'Hello,Ann', expected 'Hello, Ann'"
+    numbers = score_case(case, np.zeros(2), None, RULES)
+    assert numbers.message == "returned an array, expected a str"
+    array_case = HiddenCase("f", "x", (), as_value([1.0, 2.0]))
+    assert (
+        score_case(array_case, "1, 2", None, RULES).message == "returned a str, expected an array"
+    )
+    several = HiddenCase("names", "n", (), as_value(["a", "b"]))
+    assert score_case(several, ("a", "b"), None, RULES).passed
+    assert score_case(several, ("a", "c"), None, RULES).score == 0.5

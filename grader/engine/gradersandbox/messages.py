@@ -153,13 +153,16 @@ class Hello(NamedTuple):
     pid: int
 
 
+Returned: TypeAlias = Array | str  # one returned value: numbers, or a str compared as a str
+
+
 class CallValue(NamedTuple):
-    """What a call returned: ``shape`` "one" (one array), "several" (a list of them) or
-    "dict" (str keys); ``aliased`` when one array object was there more than once;
+    """What a call returned: ``shape`` "one" (one value: an array or a str), "several" (a
+    list of them) or "dict" (str keys); ``aliased`` when one array object was there more than once;
     ``mutated``: the indices of the arguments the call changed in place."""
 
     shape: str
-    arrays: Array | list[Array] | dict[str, Array]
+    arrays: Returned | list[Returned] | dict[str, Returned]
     aliased: bool
     mutated: list[int]
     record: WatchRecord

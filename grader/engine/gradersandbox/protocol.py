@@ -67,12 +67,13 @@ from .messages import (
     Reply,
     ReplyKind,
     ReportKind,
+    Returned,
     RunCell,
     SignalKind,
     SignalRequest,
 )
 from .watch import CALLS, CONSTRUCTS, LOST, WatchRecord
-from .wire import Array, Frame, Value, WireError, write_all
+from .wire import Frame, Value, WireError, write_all
 from .wire import frame as _frame
 
 if TYPE_CHECKING:
@@ -244,17 +245,21 @@ def read_answer(frame: Frame, arg_count: int = 0, watched: Sequence[str] = ()) -
     )
 
 
-def _arrays(shape: Value, arrays: Value) -> Array | list[Array] | dict[str, Array]:
+def _arrays(shape: Value, arrays: Value) -> Returned | list[Returned] | dict[str, Returned]:
     if shape == "one":
-        return expect.an_array(arrays)
+        return _returned(arrays)
     if shape == "several":
-        return [expect.an_array(item) for item in expect.a_list(arrays, "several arrays")]
+        return [_returned(item) for item in expect.a_list(arrays, "several arrays")]
     if shape == "dict":
         return {
-            key: expect.an_array(item)
-            for key, item in expect.a_dict(arrays, "a dict of arrays").items()
+            key: _returned(item) for key, item in expect.a_dict(arrays, "a dict of arrays").items()
         }
     raise WireError(f"a value of the shape {shape!r}, not one, several or dict")
+
+
+def _returned(value: Value) -> Returned:
+    """One returned value: an array, or a str (compared as a str)."""
+    return value if type(value) is str else expect.an_array(value)
 
 
 def _changed(mutated: Value, arg_count: int) -> list[int]:
