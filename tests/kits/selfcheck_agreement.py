@@ -119,15 +119,15 @@ def self_check_lines(path: Path, kernel: KernelManager) -> dict[str, str]:
     return {m.group(1): line for line in text.splitlines() if (m := _LINE.match(line))}
 
 
-def checked(plan: dict[str, list[Planted]], work: Path) -> dict[tuple[str, str], dict]:
-    """Every planted notebook's self-check lines, in two kernels, each running half of them."""
-    paths = [(p.assignment, p.name) for planted in plan.values() for p in planted]
+def self_checks(paths: list[Path]) -> list[dict[str, str]]:
+    """Each notebook's self-check lines (:func:`self_check_lines`), in two kernels, each
+    running half of them."""
 
-    def run_half(half: list[tuple[str, str]]) -> list[dict[str, str]]:
+    def run_half(half: list[Path]) -> list[dict[str, str]]:
         kernel = KernelManager(kernel_name="python3")
         kernel.start_kernel()
         try:
-            return [self_check_lines(work / a / f"{name}.ipynb", kernel) for a, name in half]
+            return [self_check_lines(path, kernel) for path in half]
         finally:
             kernel.shutdown_kernel(now=True)
 
@@ -135,11 +135,18 @@ def checked(plan: dict[str, list[Planted]], work: Path) -> dict[tuple[str, str],
     with ThreadPoolExecutor(max_workers=2) as pool:
         found = list(pool.map(run_half, halves))
     lines = {
-        key: said
+        path: said
         for half, saids in zip(halves, found, strict=True)
-        for key, said in zip(half, saids, strict=True)
+        for path, said in zip(half, saids, strict=True)
     }
-    return {key: lines[key] for key in paths}
+    return [lines[path] for path in paths]
+
+
+def checked(plan: dict[str, list[Planted]], work: Path) -> dict[tuple[str, str], dict]:
+    """Every planted notebook's self-check lines, by (assignment, name)."""
+    keys = [(p.assignment, p.name) for planted in plan.values() for p in planted]
+    found = self_checks([work / a / f"{name}.ipynb" for a, name in keys])
+    return dict(zip(keys, found, strict=True))
 
 
 def graded(plan: dict[str, list[Planted]], work: Path) -> Path:

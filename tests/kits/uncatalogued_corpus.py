@@ -18,13 +18,12 @@ import json
 import re
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 from diagnosis_corpus import ASSIGNMENTS, Entry, filled
-from selfcheck_agreement import FENCE, self_check_lines
+from selfcheck_agreement import FENCE, self_checks
 
 # Hints a composite may carry when a part is wrong: the part named, or its fallback.
 THROUGH = {"wrong-part", "part-first"}
@@ -278,9 +277,8 @@ def build(releases: dict[str, nbformat.NotebookNode], out: Path) -> dict[str, Pa
 
 
 def self_checked(paths: dict[str, Path]) -> dict[str, dict[str, str]]:
-    """Every notebook's self-check lines by function, two kernels at a time."""
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(zip(paths, pool.map(self_check_lines, paths.values()), strict=True))
+    """Every notebook's self-check lines by function, in two shared kernels."""
+    return dict(zip(paths, self_checks(list(paths.values())), strict=True))
 
 
 def grade(paths: dict[str, Path], out: Path, code: Path) -> Path:
