@@ -14,34 +14,19 @@ baseline, the scores the LMS holds, and the last line the command printed.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
-import json
 import shutil
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "kits"))
 
-from course_kit import auto_result, make_course  # noqa: E402
-from lti_platform_kit import INSTRUCTOR, Platform, Serving, member  # noqa: E402
+from lti_course_kit import AUTO, large_class, timed  # noqa: E402
+from lti_platform_kit import Platform, Serving  # noqa: E402
 
 from grader import limits  # noqa: E402
-from grader.cli import main  # noqa: E402
-
-AUTO = ("lstm_gates", "rnn_gradients", "lstm_backward")
-
-
-def run(course_file: Path, *args: str) -> tuple[int, str, float]:
-    out, err = io.StringIO(), io.StringIO()
-    start = time.perf_counter()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main([*args, "--course", str(course_file)])
-    return code, out.getvalue() + err.getvalue(), time.perf_counter() - start
 
 
 def held(platform: Platform) -> int:
@@ -53,12 +38,6 @@ def main_benchmark() -> int:
     parser.add_argument("--students", type=int, default=200)
     parser.add_argument("--down-after", type=int, default=20, help="scores before the outage")
     args = parser.parse_args()
-    ids = [f"ST{n:05d}" for n in range(args.students)]
-    roster = "id,name,email,role\n" + "".join(
-        f"{i},Student {i},{i.lower()}@example.edu,student\n" for i in ids
-    )
-    people = [member(f"u{i}", f"Student {i}", f"{i.lower()}@example.edu", i) for i in ids]
-    people.append(member("u-prof", "Prof", "prof@example.edu", role=INSTRUCTOR))
 
     def down_after(platform: Platform) -> None:
         platform.on_score = lambda count: setattr(
@@ -80,13 +59,8 @@ def main_benchmark() -> int:
     ]
     with tempfile.TemporaryDirectory() as folder:
         base = Path(folder)
-        course, _ = make_course(base, roster=roster)
         graded = base / "graded-template"
-        for n, student in enumerate(ids):
-            for k, component in enumerate(AUTO):
-                auto_result(graded, component, student, float((n * 7 + k * 13) % 101))
-        assert run(course.path, "lti", "init")[0] == 0
-        jwks = json.loads((course.lti_dir / "tool-jwks.json").read_text())
+        course, _, people, jwks = large_class(base, args.students, graded)
         rows = []
         baseline = 0.0
         for name, arrange in scenarios:
@@ -94,12 +68,10 @@ def main_benchmark() -> int:
             shutil.copytree(graded, out)
             platform = Platform(jwks, people, page_size=50)
             with Serving(platform):
-                assert run(course.path, "lti", "init", *platform.init_flags())[0] == 0
+                assert timed(course, "lti", "init", *platform.init_flags())[0] == 0
                 arrange(platform)
                 try:
-                    code, text, seconds = run(
-                        course.path, "final", "--out", str(out), "--push", "lti"
-                    )
+                    code, text, seconds = timed(course, "final", "--out", str(out), "--push", "lti")
                 finally:
                     platform.silent = False
                     platform.outage = False

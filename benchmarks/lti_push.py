@@ -11,31 +11,16 @@ items made, every score posted), the same again (nothing new), and after ``--cha
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
-import json
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "kits"))
 
-from course_kit import auto_result, make_course  # noqa: E402
-from lti_platform_kit import INSTRUCTOR, Platform, Serving, member  # noqa: E402
-
-from grader.cli import main  # noqa: E402
-
-AUTO = ("lstm_gates", "rnn_gradients", "lstm_backward")
-
-
-def run(course_file: Path, *args: str) -> tuple[int, str, float]:
-    out, err = io.StringIO(), io.StringIO()
-    start = time.perf_counter()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main([*args, "--course", str(course_file)])
-    return code, out.getvalue() + err.getvalue(), time.perf_counter() - start
+from course_kit import auto_result  # noqa: E402
+from lti_course_kit import AUTO, large_class, timed  # noqa: E402
+from lti_platform_kit import Platform, Serving  # noqa: E402
 
 
 def main_benchmark() -> int:
@@ -44,24 +29,13 @@ def main_benchmark() -> int:
     parser.add_argument("--page-size", type=int, default=50, help="NRPS members per page")
     parser.add_argument("--changed", type=int, default=10, help="regrades before the 3rd run")
     args = parser.parse_args()
-    ids = [f"ST{n:05d}" for n in range(args.students)]
-    roster = "id,name,email,role\n" + "".join(
-        f"{i},Student {i},{i.lower()}@example.edu,student\n" for i in ids
-    )
     with tempfile.TemporaryDirectory() as folder:
         base = Path(folder)
-        course, _ = make_course(base, roster=roster)
         out = base / "graded"
-        for n, student in enumerate(ids):
-            for k, component in enumerate(AUTO):
-                auto_result(out, component, student, float((n * 7 + k * 13) % 101))
-        people = [member(f"u{i}", f"Student {i}", f"{i.lower()}@example.edu", i) for i in ids]
-        people.append(member("u-prof", "Prof", "prof@example.edu", role=INSTRUCTOR))
-        assert run(course.path, "lti", "init")[0] == 0
-        jwks = json.loads((course.lti_dir / "tool-jwks.json").read_text())
+        course, ids, people, jwks = large_class(base, args.students, out)
         platform = Platform(jwks, people, page_size=args.page_size)
         with Serving(platform):
-            assert run(course.path, "lti", "init", *platform.init_flags())[0] == 0
+            assert timed(course, "lti", "init", *platform.init_flags())[0] == 0
             push = ("final", "--out", str(out), "--push", "lti")
             rows = []
             for name in ("first push", "again, nothing new", f"after {args.changed} regrades"):
@@ -69,7 +43,7 @@ def main_benchmark() -> int:
                     for student in ids[: args.changed]:
                         auto_result(out, "lstm_gates", student, 100.0)
                 before = (platform.requests, platform.token_requests, len(platform.score_posts))
-                code, text, seconds = run(course.path, *push)
+                code, text, seconds = timed(course, *push)
                 line = next(x for x in text.splitlines() if x.startswith("LMS:"))
                 rows.append(
                     (

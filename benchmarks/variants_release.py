@@ -3,7 +3,7 @@ class-wide release of the same assignment in the same process (issue 55: a relea
 students takes seconds, not minutes).
 
 A `grader init` course of ``--students`` whose rnn_gradients declares three parameters and uses
-them in a question and a constants cell, as tests/variants/test_variants.py does.
+them in a question and a constants cell (tests/kits/variants_kit.py, as tests/variants/ do).
 
     .venv/bin/python benchmarks/variants_release.py --students 200
 """
@@ -13,48 +13,26 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-import nbformat
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "kits"))
 
-from grader.assignment import load_assignment, release
-from grader.cli import main
+from variants_kit import roster, with_variants  # noqa: E402
 
-VARIANTS = """
-[variants.W_rec]
-kind = "float"
-min = 0.5
-max = 0.99
-digits = 2
-
-[variants.steps]
-kind = "int"
-min = 10
-max = 40
-step = 5
-
-[variants.activation]
-kind = "choice"
-choices = ["tanh", "relu", "sigmoid"]
-"""
+from grader.assignment import load_assignment, release  # noqa: E402
+from grader.cli import main  # noqa: E402
 
 
 def course(folder: Path, students: int) -> Path:
     with contextlib.redirect_stdout(io.StringIO()):
         assert main(["init", str(folder)]) == 0
-    rows = [f"S{n:04d},Student {n},s{n}@example.edu,student" for n in range(students)]
-    (folder / "roster.csv").write_text("id,name,email,role\n" + "\n".join(rows) + "\n")
+    (folder / "roster.csv").write_text(roster(students), encoding="utf-8")
     assignment = folder / "assignments" / "rnn_gradients"
-    toml = assignment / "assignment.toml"
-    toml.write_text(toml.read_text() + VARIANTS)
-    notebook = nbformat.read(assignment / "source.ipynb", as_version=4)
-    notebook.cells[3:3] = [
-        nbformat.v4.new_markdown_cell("With W_rec = {{W_rec}}, {{steps}} steps, {{activation}}"),
-        nbformat.v4.new_code_cell("W_REC = {{W_rec}}\nSTEPS = {{steps}}\nACT = {{activation}}"),
-    ]
-    nbformat.write(notebook, assignment / "source.ipynb")
+    with_variants(assignment)
     return assignment
 
 

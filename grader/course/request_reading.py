@@ -16,6 +16,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.message import Message
 from pathlib import Path
 
 from grader.assignment.config import load_config
@@ -28,29 +29,27 @@ from grader.gradebook import Gradebook
 
 REQUEST, UNCLEAR, NOT_A_REQUEST = "request", "unclear", "not a request"
 
-# Words that say the student disputes a mark. A part named with one of these, or a part that
-# is plainly code (lstm_cell), is a request; these alone ("please regrade") ask which part.
-_ASKING = re.compile(
+
+def _any_of(*languages: str) -> re.Pattern[str]:
+    """One pattern matching where any language's words match, case aside."""
+    return re.compile("|".join(f"(?:{words})" for words in languages), re.IGNORECASE)
+
+
+# Words that say the student disputes a mark, in English, then German, Hinglish (Hindi in Latin
+# letters) and Hindi. A part named with one of these, or a part that is plainly code
+# (lstm_cell), is a request; these alone ("please regrade") ask which part. Devanagari's vowel
+# signs are not word characters to ``re``, so its words are matched without word boundaries.
+_ASKING = _any_of(
     r"\b(re-?grad\w*|re-?mark\w*|re-?check\w*|reconsider\w*|appeal\w*|dispute\w*|review)\b",
-    re.IGNORECASE,
-)
-_DISPUTING = re.compile(
-    r"\b(wrong\w*|incorrect\w*|mistake\w*|deserv\w*|unfair\w*|should|lost|points?|marks?|"
-    r"credit|error|bug|passes|pass|correct\w*|right)\b",
-    re.IGNORECASE,
-)
-# The same in German, Hinglish (Hindi in Latin letters) and Hindi. Devanagari's vowel signs are
-# not word characters to ``re``, so its words are matched without word boundaries.
-_ASKING_MORE = re.compile(
     r"\b(neu\s+bewert\w*|nochmal\w*|noch\s+einmal|überprüf\w*|nachkorrig\w*|korrigier\w*|"
     r"dobara|dubara|phir\s+se|fir\s+se|check\s+kar\w*|dekh\s+l\w*|jaanch\w*|jaanch|janch\w*)\b"
     r"|दोबारा|दुबारा|फिर\s*से|पुनः|जाँच|जांच|चेक",
-    re.IGNORECASE,
 )
-_DISPUTING_MORE = re.compile(
+_DISPUTING = _any_of(
+    r"\b(wrong\w*|incorrect\w*|mistake\w*|deserv\w*|unfair\w*|should|lost|points?|marks?|"
+    r"credit|error|bug|passes|pass|correct\w*|right)\b",
     r"\b(falsch\w*|punkte?|richtig\w*|fehler\w*|galat|galti|sahi|kaat\w*|kat\s+ga\w*|"
     r"kam\s+marks?|number)\b|गलत|ग़लत|गलती|सही|अंक|नंबर|काट",
-    re.IGNORECASE,
 )
 # What a reply says when it only thanks: the one reply that needs no answer.
 _THANKS = re.compile(
@@ -63,12 +62,12 @@ _THANKS = re.compile(
 
 def asks(text: str) -> bool:
     """The words ask for a regrade (in English, German, Hindi or Hinglish)."""
-    return bool(_ASKING.search(text) or _ASKING_MORE.search(text))
+    return _ASKING.search(text) is not None
 
 
 def disputes(text: str) -> bool:
     """The words dispute a mark."""
-    return bool(_DISPUTING.search(text) or _DISPUTING_MORE.search(text))
+    return _DISPUTING.search(text) is not None
 
 
 def only_thanks(text: str) -> bool:
@@ -167,19 +166,21 @@ def _bare_subject(subject: str) -> str:
 
 def _subject(out: Path, digest: str) -> str:
     """The subject of a mail the watch sent ("" for one of ``grader mail``: not kept)."""
-    found = book_reading.rows(
-        out / BOOK_NAME,
-        "watch_outbox",
-        "SELECT message FROM watch_outbox WHERE digest = ?",
-        (digest,),
-    )
-    if not found:
-        return ""
-    return str(email.message_from_bytes(found[0][0], policy=email.policy.default)["Subject"] or "")
+    message = _watch_sent(out, digest)
+    return "" if message is None else str(message["Subject"] or "")
 
 
 def _components(out: Path, digest: str) -> list[str] | None:
     """The components a sent mail gave feedback on: [] none (a receipt), None all of them."""
+    message = _watch_sent(out, digest)
+    if message is None:
+        return None  # sent by `grader mail`: every component's marks and pages
+    names = [part.get_filename() or "" for part in message.walk()]
+    return [n.removesuffix("-feedback.html") for n in names if n.endswith("-feedback.html")]
+
+
+def _watch_sent(out: Path, digest: str) -> Message | None:
+    """The mail the watch sent under ``digest``; None for one of ``grader mail`` (not kept)."""
     found = book_reading.rows(
         out / BOOK_NAME,
         "watch_outbox",
@@ -187,10 +188,8 @@ def _components(out: Path, digest: str) -> list[str] | None:
         (digest,),
     )
     if not found:
-        return None  # sent by `grader mail`: every component's marks and pages
-    message = email.message_from_bytes(found[0][0], policy=email.policy.default)
-    names = [part.get_filename() or "" for part in message.walk()]
-    return [n.removesuffix("-feedback.html") for n in names if n.endswith("-feedback.html")]
+        return None
+    return email.message_from_bytes(found[0][0], policy=email.policy.default)
 
 
 def known_parts(

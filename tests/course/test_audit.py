@@ -12,11 +12,12 @@ import sys
 
 import pytest
 from course_kit import ROOT, auto_result, make_course
+from regrade_kit import add_request
 from sandbox_fence import FENCE
 
 from grader import cli
 from grader.course.book import CourseBook
-from grader.course.request_book import ACCEPTED, RequestBook
+from grader.course.request_book import ACCEPTED
 from grader.course.request_decision import decide
 from grader.errors import UserError
 from grader.gradebook import Gradebook
@@ -83,31 +84,23 @@ def test_an_accepted_request_changes_the_score_final_uses_with_its_audit_row(
         book.record(run_id, row.__class__(**{**row.__dict__, "functions": functions}))
     common = ("--course", str(course.path), "--out", str(out))
     before = run(capsys, "final", *common)
-    with RequestBook(out / "gradebook.sqlite") as requests:
-        request, _ = requests.add(
-            identity="message-id:reply@example.edu",
-            student=STUDENT,
-            component="lstm_gates",
-            parts=("forget_gate",),
-            message="regrade forget_gate: the sign is right",
-            received_at="2026-11-23T10:00:00+00:00",
-            feedback_id="feedback@example.edu",
-            feedback_sent_at="2026-11-22T10:00:00+00:00",
-            window_closes="2026-12-06T10:00:00+00:00",
-            message_id="<reply@example.edu>",
-            refs="<feedback@example.edu>",
-            subject="Re: Assignment 1",
-            recipient="Asha Verma <asha.verma@example.edu>",
-            state="open",
-        )
+    request = add_request(
+        out / "gradebook.sqlite",
+        STUDENT,
+        "lstm_gates",
+        ("forget_gate",),
+        "regrade forget_gate: the sign is right",
+        identity="message-id:reply@example.edu",
+        subject="Re: Assignment 1",
+    )
     with pytest.raises(UserError, match="from 0 to 10"):
-        decide(course, out, projects, request.id, accept=True, points={"forget_gate": 11},
+        decide(course, out, projects, request, accept=True, points={"forget_gate": 11},
                comment="too much", by="prof")  # fmt: skip
     decided = decide(
         course,
         out,
         projects,
-        request.id,
+        request,
         accept=True,
         points={"forget_gate": 10},
         comment="the sign is right",
@@ -116,7 +109,7 @@ def test_an_accepted_request_changes_the_score_final_uses_with_its_audit_row(
     assert decided.state == ACCEPTED
     assert "forget_gate: 0 -> 10 of 10 points" in (decided.answer or "")
     with pytest.raises(UserError, match="accepted already"):
-        decide(course, out, projects, request.id, accept=False, points={}, comment="no",
+        decide(course, out, projects, request, accept=False, points={}, comment="no",
                by="ta1")  # fmt: skip
 
     after = run(capsys, "final", *common)
@@ -175,24 +168,7 @@ def test_a_regrade_after_a_fix_lists_whose_scores_changed_by_how_much(tmp_path) 
 
 
 def _request(out, component: str, parts: tuple[str, ...]) -> int:
-    with RequestBook(out / "gradebook.sqlite") as requests:
-        request, _ = requests.add(
-            identity=f"message-id:{component}-{'-'.join(parts)}@example.edu",
-            student=STUDENT,
-            component=component,
-            parts=parts,
-            message="please look again",
-            received_at="2026-11-23T10:00:00+00:00",
-            feedback_id="feedback@example.edu",
-            feedback_sent_at="2026-11-22T10:00:00+00:00",
-            window_closes="2026-12-06T10:00:00+00:00",
-            message_id="<reply@example.edu>",
-            refs="<feedback@example.edu>",
-            subject="Re: your marks",
-            recipient="Asha Verma <asha.verma@example.edu>",
-            state="open",
-        )
-    return request.id
+    return add_request(out / "gradebook.sqlite", STUDENT, component, parts, "please look again")
 
 
 def test_a_criterion_accepted_changes_the_mark_and_a_decline_changes_nothing(

@@ -7,12 +7,11 @@ of the test's own, where the grader can make no cgroup."""
 
 from __future__ import annotations
 
-import shutil
-import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sandbox_fence import run_fenced, run_spec, shared_folder, write_notebook
+from sandbox_fence import run_fenced, run_spec, shared_scratch, write_notebook
 
 pytestmark = pytest.mark.slow
 
@@ -64,10 +63,8 @@ def _run(folder: Path, name: str, *cells: str) -> dict:
 
 
 @pytest.fixture
-def folder() -> Path:
-    made = shared_folder(Path(f"/tmp/grader-memory-test-{uuid.uuid4().hex[:8]}"))
-    yield made
-    shutil.rmtree(made, ignore_errors=True)
+def folder() -> Iterator[Path]:
+    yield from shared_scratch("grader-memory-test")
 
 
 def test_memory_held_in_files_tmpfs_or_library_pages_ends_the_run(folder):

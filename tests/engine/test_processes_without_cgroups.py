@@ -7,12 +7,11 @@ of the test's own, where the grader can make no cgroup."""
 
 from __future__ import annotations
 
-import shutil
-import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sandbox_fence import run_fenced, run_spec, shared_folder, write_notebook
+from sandbox_fence import hoard, run_fenced, run_spec, shared_scratch, write_notebook
 
 from grader.engine.results import NOT_GRADED
 
@@ -35,19 +34,12 @@ THREADS = (
 )
 
 
-# Takes every process it can, for 20 s.
-HOARD = (
-    "import subprocess, time\nheld = []\nend = time.time() + 20\nwhile time.time() < end:\n"
-    "    try:\n        held.append(subprocess.Popen(['sleep', '60']))\n"
-    "    except OSError:\n        time.sleep(0.005)\nprint('held', len(held))"
-)
+HOARD = hoard(20)
 
 
 @pytest.fixture
-def folder() -> Path:
-    made = shared_folder(Path(f"/tmp/grader-processes-test-{uuid.uuid4().hex[:8]}"))
-    yield made
-    shutil.rmtree(made, ignore_errors=True)
+def folder() -> Iterator[Path]:
+    yield from shared_scratch("grader-processes-test")
 
 
 def _notebook(folder: Path, name: str, *cells: str) -> Path:

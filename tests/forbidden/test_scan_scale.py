@@ -20,18 +20,7 @@ def _chain(links: int) -> str:
 def _steps(links: int) -> int:
     """Python function calls the scan of a chain of ``links`` makes: a measure of its work
     that a busy machine does not change."""
-    calls = 0
-
-    def count(frame, event, arg):
-        nonlocal calls
-        calls += event == "call"
-
-    sys.setprofile(count)
-    try:
-        scan(_chain(links))
-    finally:
-        sys.setprofile(None)
-    return calls
+    return _calls(_chain(links))
 
 
 def test_the_scan_of_a_long_attribute_chain_is_linear():
@@ -69,6 +58,7 @@ def _rebound(times: int, line: str = "x = x + 1") -> str:
 
 
 def _calls(code: str) -> int:
+    """Python function calls the scan of ``code`` makes."""
     calls = 0
 
     def count(frame, event, arg):

@@ -10,12 +10,12 @@ import os
 import shutil
 import subprocess
 import sys
-import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
 import pytest
-from sandbox_fence import FENCE, ordinary_user_prefix, shared_folder
+from sandbox_fence import FENCE, hoard, ordinary_user_prefix, shared_scratch
 
 pytestmark = pytest.mark.slow
 
@@ -29,18 +29,12 @@ OTHERS = tuple(f"{name}{copy}" for copy in range(2) for name in ("bhavin", "chit
 # hoarder can take what is left of it in a second.
 USER_PROCESSES = 150
 # Takes every process it can, for 30 s, while the other worker grades the others.
-HOARD = (
-    "import subprocess, time\nheld = []\nend = time.time() + 30\nwhile time.time() < end:\n"
-    "    try:\n        held.append(subprocess.Popen(['sleep', '60']))\n"
-    "    except OSError:\n        time.sleep(0.005)\nprint('held', len(held))"
-)
+HOARD = hoard(30)
 
 
 @pytest.fixture
-def folder() -> Path:
-    made = shared_folder(Path(f"/tmp/grader-hoard-test-{uuid.uuid4().hex[:8]}"))
-    yield made
-    shutil.rmtree(made, ignore_errors=True)
+def folder() -> Iterator[Path]:
+    yield from shared_scratch("grader-hoard-test")
 
 
 def _grade(folder: Path, out: str, workers: int, *notebooks: Path) -> subprocess.CompletedProcess:

@@ -3,12 +3,15 @@ what the LTI tests share (tests/course/test_lti*.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
 import json
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from course_kit import auto_result
+from course_kit import auto_result, make_course
 from lti_platform_kit import INSTRUCTOR, TA, Platform, Serving, member
 
 from grader.cli import main
@@ -74,6 +77,44 @@ def expected(out: Path, component: str, points: float) -> dict[str, float]:
         for row in rows
         if row[component]
     }
+
+
+class LargeClass(NamedTuple):
+    course: Course
+    ids: list[str]
+    members: list[dict[str, Any]]  # the class and an instructor, as the LMS enrolls them
+    jwks: dict[str, Any]  # the tool's public keys, for a Platform to trust
+
+
+AUTO = ("lstm_gates", "rnn_gradients", "lstm_backward")
+
+
+def large_class(base: Path, students: int, out: Path) -> LargeClass:
+    """The shipped course with a roster of ``students`` (ST00000, ST00001, ...), each graded in
+    the three auto-graded assignments under ``out`` (scores spread over 0-100), and `grader lti
+    init` run: for the benchmarks of pushing a class."""
+    ids = [f"ST{n:05d}" for n in range(students)]
+    roster = "id,name,email,role\n" + "".join(
+        f"{i},Student {i},{i.lower()}@example.edu,student\n" for i in ids
+    )
+    course, _ = make_course(base, roster=roster)
+    for n, student in enumerate(ids):
+        for k, component in enumerate(AUTO):
+            auto_result(out, component, student, float((n * 7 + k * 13) % 101))
+    people = [member(f"u{i}", f"Student {i}", f"{i.lower()}@example.edu", i) for i in ids]
+    people.append(member("u-prof", "Prof", "prof@example.edu", role=INSTRUCTOR))
+    assert timed(course, "lti", "init")[0] == 0
+    jwks = json.loads((course.lti_dir / "tool-jwks.json").read_text())
+    return LargeClass(course, ids, people, jwks)
+
+
+def timed(course: Course, *args: str) -> tuple[int, str, float]:
+    """`grader <args>` in this process: its exit status, all it printed, the seconds it took."""
+    out, err = io.StringIO(), io.StringIO()
+    start = time.perf_counter()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = grader(course, *args)
+    return code, out.getvalue() + err.getvalue(), time.perf_counter() - start
 
 
 def held(platform: Platform, component: str) -> dict[str, float]:

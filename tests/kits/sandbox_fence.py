@@ -8,6 +8,8 @@ import os
 import shutil
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
@@ -68,6 +70,24 @@ def shared_folder(path: Path) -> Path:
     path.mkdir(mode=0o777, parents=True, exist_ok=True)
     path.chmod(0o777)
     return path
+
+
+def shared_scratch(name: str) -> Iterator[Path]:
+    """A fresh :func:`shared_folder` /tmp/<name>-<random> for a fixture to yield from, removed
+    after the test."""
+    made = shared_folder(Path(f"/tmp/{name}-{uuid.uuid4().hex[:8]}"))
+    yield made
+    shutil.rmtree(made, ignore_errors=True)
+
+
+def hoard(seconds: int) -> str:
+    """A cell that takes every process it can for ``seconds``, then prints how many it held."""
+    return (
+        f"import subprocess, time\nheld = []\nend = time.time() + {seconds}\n"
+        "while time.time() < end:\n"
+        "    try:\n        held.append(subprocess.Popen(['sleep', '60']))\n"
+        "    except OSError:\n        time.sleep(0.005)\nprint('held', len(held))"
+    )
 
 
 def write_notebook(path: Path, *cells: str) -> Path:

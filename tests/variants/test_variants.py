@@ -19,43 +19,14 @@ import nbformat
 import pytest
 from sandbox_fence import FENCE
 from smtp_kit import PASSWORD, SENDER, USER, Mailbox, start
+from variants_kit import VARIANTS, roster, with_variants
 
 from grader import assignment as assign
 from grader.cli import main
 from grader.variants import attribution
 
 ROOT = Path(__file__).resolve().parents[2]
-VARIANTS = """
-[variants.W_rec]
-kind = "float"
-min = 0.5
-max = 0.99
-digits = 2
-
-[variants.steps]
-kind = "int"
-min = 10
-max = 40
-step = 5
-
-[variants.activation]
-kind = "choice"
-choices = ["tanh", "relu", "sigmoid"]
-"""
-QUESTION = (
-    "## Your numbers\n\nWith $W_{rec}$ = {{W_rec}}, after {{ steps }} steps of a"
-    " {{activation}} RNN, how small is the gradient?"
-)
-CONSTANTS = "W_REC = {{W_rec}}\nSTEPS = {{steps}}\nACTIVATION = {{activation}}"
 CLASS = 30
-
-
-def roster(size: int, *, without_id: int | None = None) -> str:
-    rows = ["id,name,email,role"]
-    for number in range(size):
-        given = "" if number == without_id else f"S{number:03d}"
-        rows.append(f"{given},Student {number},s{number}@example.edu,student")
-    return "\n".join(rows) + "\n"
 
 
 @pytest.fixture(scope="module")
@@ -67,19 +38,6 @@ def course(tmp_path_factory) -> Path:
     (folder / "roster.csv").write_text(roster(CLASS), encoding="utf-8")
     with_variants(folder / "assignments" / "rnn_gradients")
     return folder
-
-
-def with_variants(assignment: Path, variants: str = VARIANTS, question: str = QUESTION) -> None:
-    toml = assignment / "assignment.toml"
-    toml.write_text(toml.read_text(encoding="utf-8") + variants, encoding="utf-8")
-    source = assignment / "source.ipynb"
-    notebook = nbformat.read(source, as_version=4)
-    at = next(i for i, c in enumerate(notebook.cells) if c.get("id") == "setup") + 1
-    notebook.cells[at:at] = [
-        nbformat.v4.new_markdown_cell(question, id="your-numbers"),
-        nbformat.v4.new_code_cell(CONSTANTS, id="constants"),
-    ]
-    nbformat.write(notebook, source)
 
 
 def scratch_course(tmp_path: Path, course: Path) -> Path:
@@ -94,6 +52,18 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def assign_per_student(capsys, course: Path, out: Path) -> tuple[int, str, str]:
+    """`grader assign --per-student` of the course's rnn_gradients into ``out``."""
+    return run(
+        capsys,
+        "assign",
+        str(course / "assignments" / "rnn_gradients"),
+        "--per-student",
+        "--out",
+        str(out),
+    )
 
 
 def released(folder: Path, student: str) -> nbformat.NotebookNode:
@@ -148,14 +118,7 @@ def test_values_are_the_same_every_time_and_kept_after_the_definition_is_edited(
 ):
     first = json.loads((course / "variants" / "rnn_gradients.json").read_text())
     again = tmp_path / "again"
-    code, out, _ = run(
-        capsys,
-        "assign",
-        str(course / "assignments" / "rnn_gradients"),
-        "--per-student",
-        "--out",
-        str(again),
-    )
+    code, out, _ = assign_per_student(capsys, course, again)
     assert code == 0
     assert json.loads((course / "variants" / "rnn_gradients.json").read_text()) == first
     assert nbformat.read(per_student / "S005_rnn_gradients.ipynb", as_version=4) == released(
@@ -169,14 +132,7 @@ def test_values_are_the_same_every_time_and_kept_after_the_definition_is_edited(
     toml = edited / "assignments" / "rnn_gradients" / "assignment.toml"
     toml.write_text(toml.read_text().replace("max = 0.99", "max = 0.7"))
     (edited / "roster.csv").write_text(roster(CLASS + 1))
-    code, out, _ = run(
-        capsys,
-        "assign",
-        str(edited / "assignments" / "rnn_gradients"),
-        "--per-student",
-        "--out",
-        str(tmp_path / "edited"),
-    )
+    code, out, _ = assign_per_student(capsys, edited, tmp_path / "edited")
     assert code == 0
     record = json.loads((edited / "variants" / "rnn_gradients.json").read_text())
     for student, kept in first["students"].items():
@@ -285,9 +241,7 @@ def test_bad_variants_get_one_clear_line_at_grader_assign(tmp_path, capsys, chan
     assignment = folder / "assignments" / "rnn_gradients"
     change(assignment)
     capsys.readouterr()
-    code, _, err = run(
-        capsys, "assign", str(assignment), "--per-student", "--out", str(tmp_path / "r")
-    )
+    code, _, err = assign_per_student(capsys, folder, tmp_path / "r")
     assert code == 2
     assert re.search(message, err), err
     assert "Traceback" not in err
@@ -302,14 +256,7 @@ def test_a_student_without_a_roster_id_is_named(tmp_path, capsys):
     (folder / "roster.csv").write_text(roster(5, without_id=3))
     with_variants(folder / "assignments" / "rnn_gradients")
     capsys.readouterr()
-    code, _, err = run(
-        capsys,
-        "assign",
-        str(folder / "assignments" / "rnn_gradients"),
-        "--per-student",
-        "--out",
-        str(tmp_path / "r"),
-    )
+    code, _, err = assign_per_student(capsys, folder, tmp_path / "r")
     assert code == 2
     assert "student Student 3 has no roster id (only an address)" in err, err
     assert not (folder / "variants" / "rnn_gradients.json").exists()
@@ -327,14 +274,7 @@ def test_per_student_needs_variants(tmp_path, capsys):
     folder = tmp_path / "course"
     assert main(["init", str(folder)]) == 0
     capsys.readouterr()
-    code, _, err = run(
-        capsys,
-        "assign",
-        str(folder / "assignments" / "rnn_gradients"),
-        "--per-student",
-        "--out",
-        str(tmp_path / "r"),
-    )
+    code, _, err = assign_per_student(capsys, folder, tmp_path / "r")
     assert code == 2 and "declares no [variants]" in err
 
 
@@ -471,7 +411,7 @@ def test_a_name_added_after_release_is_refused_for_those_who_were_released(tmp_p
     constants = next(c for c in notebook.cells if c.get("id") == "constants")
     constants.source = "W_REC = {{W_rec}}"
     nbformat.write(notebook, assignment / "source.ipynb")
-    code, _, _ = run(capsys, "assign", str(assignment), "--per-student", "--out", str(tmp_path))
+    code, _, _ = assign_per_student(capsys, folder, tmp_path)
     assert code == 0
     record = (folder / "variants" / "rnn_gradients.json").read_bytes()
 
@@ -479,7 +419,7 @@ def test_a_name_added_after_release_is_refused_for_those_who_were_released(tmp_p
     toml.write_text(toml.read_text() + "[variants.steps]\n" + VARIANTS.split("[variants.steps]")[1])
     constants.source = "W_REC = {{W_rec}}\nSTEPS = {{steps}}"
     nbformat.write(notebook, assignment / "source.ipynb")
-    code, _, err = run(capsys, "assign", str(assignment), "--per-student", "--out", str(tmp_path))
+    code, _, err = assign_per_student(capsys, folder, tmp_path)
     assert code == 2 and "Traceback" not in err
     assert re.search(
         r"student S000 was released values without steps \(\{'W_rec': [0-9.]+\}\), which the"

@@ -21,12 +21,12 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 from axe_kit import sideways_scroll, violations
+from regrade_kit import add_request
 from sandbox_fence import FENCE
 from web_kit import ROOT, TOKEN, log_in, run, serving
 
 from grader.course import blind
 from grader.course.book import BOOK_NAME, CourseBook
-from grader.course.request_book import RequestBook
 from grader.web import charts
 from grader.web.security import marker_token
 
@@ -63,23 +63,15 @@ def demo(tmp_path_factory) -> dict:
     for criterion in criteria:
         run("marks", "set", student, project, criterion, "-", "--course", str(toml),
             "--out", str(graded), "--by", "prof-a")  # fmt: skip
-    with RequestBook(graded / BOOK_NAME) as requests:
-        requests.add(
-            identity="message-id:a11y@example.edu",
-            student="CS21B042",
-            component="lstm_gates",
-            parts=("forget_gate",),
-            message="Please look at forget_gate again: I think the sign is right.",
-            received_at="2026-11-23T10:00:00+00:00",
-            feedback_id="feedback@example.edu",
-            feedback_sent_at="2026-11-22T10:00:00+00:00",
-            window_closes="2026-12-06T10:00:00+00:00",
-            message_id="<a11y@example.edu>",
-            refs="<feedback@example.edu>",
-            subject="Re: your marks",
-            recipient="Asha Verma <asha.verma@example.edu>",
-            state="open",
-        )
+    add_request(
+        graded / BOOK_NAME,
+        "CS21B042",
+        "lstm_gates",
+        ("forget_gate",),
+        "Please look at forget_gate again: I think the sign is right.",
+        identity="message-id:a11y@example.edu",
+        message_id="<a11y@example.edu>",
+    )
     log = base / "serve.log"
     markers = ("--add-marker", MARKER, "--add-marker", KEYBOARD_MARKER)
     with serving(folder, graded, *markers, log=log) as url:

@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 import pytest
 from answers_kit import END, LONG, PASTED, answers_course, leaks, png_bytes
+from regrade_kit import add_request
 from web_kit import ROOT, TOKEN, log_in, login_cookie, request, serving
 from written_kit import QUESTION
 
@@ -32,24 +33,21 @@ KIRAN = "kiran"  # marks lstm_gates (course.toml: markers = ["kiran"])
 
 
 def _request(out, student: str, component: str, parts: tuple[str, ...], message: str) -> int:
-    with RequestBook(out / BOOK_NAME) as book:
-        request, _ = book.add(
-            identity=f"{student}-{component}",
-            student=student,
-            component=component,
-            parts=parts,
-            message=message,
-            received_at="2026-11-20T10:00:00+00:00",
-            feedback_id="feedback@example.edu",
-            feedback_sent_at="2026-11-19T10:00:00+00:00",
-            window_closes="2026-12-19T10:00:00+00:00",
-            message_id="<asked@example.edu>",
-            refs="",
-            subject="Re: feedback",
-            recipient="chitra.rao@example.edu",
-            state="open",
-        )
-    return request.id
+    return add_request(
+        out / BOOK_NAME,
+        student,
+        component,
+        parts,
+        message,
+        identity=f"{student}-{component}",
+        received_at="2026-11-20T10:00:00+00:00",
+        feedback_sent_at="2026-11-19T10:00:00+00:00",
+        window_closes="2026-12-19T10:00:00+00:00",
+        message_id="<asked@example.edu>",
+        refs="",
+        subject="Re: feedback",
+        recipient="chitra.rao@example.edu",
+    )
 
 
 @pytest.fixture(scope="module")
