@@ -72,7 +72,8 @@ def test_setup_says_what_it_will_compile_and_about_how_long_before_each_step(tmp
     done = _setup(runtime, cache)
 
     assert done.returncode == 0, done.stderr
-    lines = done.stdout.splitlines()
+    walls, lines = _walls_then_the_rest(done.stdout)
+    assert len(walls) == 4, done.stdout  # namespaces, bubblewrap, seccomp, cgroups: each said
     first = lines[0]
     assert "31 files of the runtime and 0 of its base Python to compile" in first, first
     assert re.search(r"about \d+ (s|min) here now \(\d+ cores?, load \d+\.\d;", first), first
@@ -86,4 +87,13 @@ def test_setup_says_what_it_will_compile_and_about_how_long_before_each_step(tmp
 
     again = _setup(runtime, cache)
     assert again.returncode == 0, again.stderr
-    assert again.stdout.startswith("the sandbox is prepared for"), again.stdout
+    assert _walls_then_the_rest(again.stdout)[1][0].startswith("the sandbox is prepared for")
+
+
+def _walls_then_the_rest(printed: str) -> tuple[list[str], list[str]]:
+    """``grader setup``'s lines: first one per wall it checks (``works:`` or ``missing:``),
+    then the preparation's."""
+    lines = printed.splitlines()
+    walls = [line for line in lines if re.match(r"(works|missing): ", line)]
+    assert lines[: len(walls)] == walls, printed
+    return walls, lines[len(walls) :]
