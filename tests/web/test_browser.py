@@ -128,7 +128,9 @@ def test_student_page_escapes_names_and_links_feedback(course, browser):
     page.goto(course["url"] + "/student/bhavin")
     assert "Bhavin <b>Shah</b>" in page.inner_text("h1")  # shown as text, not bold markup
     assert page.locator("h1 b").count() == 0
-    page.click("text=feedback page")
+    with page.expect_navigation():  # the page read is the feedback's, not the one leaving
+        page.click("text=feedback page")
+    assert "/files/feedback/lstm_gates/bhavin" in page.url
     assert "forget_gate" in page.content()
     context.close()
 
