@@ -136,8 +136,10 @@ def released_notebook(
     metadata; without it, the class-wide values (:mod:`grader.variants.release`)."""
     config = assignment.config
     notebook = source.read_source_notebook(config.source)
-    if config.variants:
+    if config.variants or config.pools:
         notebook, variant = variant_release.filled_source(notebook, config, variant)
+        notebook, assignment = variant_release.drawn_questions(notebook, assignment, variant)
+        config = assignment.config
     signatures = {name: assignment.signature(name) for name in assignment.functions}
     plan = source.plan_source(notebook, config, signatures)
     for index, cell in enumerate(notebook.cells):
