@@ -156,7 +156,7 @@ def test_a_pooled_function_another_cell_calls_is_refused(tmp_path, capsys):
     code, _, err = run(capsys, "assign", str(assignment), "--out", str(tmp_path / "r"))
     assert code == 2 and "Traceback" not in err
     assert re.search(
-        r"cell 'lstm-cell'.* uses candidate_memory, which pool gates does not give every"
+        r"cell 18 \(code, starts \"def lstm_cell.* uses candidate_memory, which pool gates does not give every"
         r" student; pool only functions that no other cell uses",
         err,
     ), err
@@ -191,9 +191,7 @@ def graded(course, tmp_path_factory) -> dict:
             notebook.cells.append(nbformat.v4.new_code_cell(wrong))
         nbformat.write(notebook, inbox / f"{student}.ipynb")
     class_wide = assign.release(course / "assignments" / "lstm_gates", base / "class")
-    nbformat.write(
-        answered(nbformat.read(class_wide, as_version=4), source), inbox / "S004.ipynb"
-    )
+    nbformat.write(answered(nbformat.read(class_wide, as_version=4), source), inbox / "S004.ipynb")
     out = base / "graded"
     done = grade(course, sorted(inbox.iterdir()), out)
     assert done.returncode == 0, done.stderr
