@@ -33,7 +33,7 @@ from grader.grading.submissions import HandIn
 from grader.limits import GRADING, RunLimits
 from grader.scoring import Diagnosis, FunctionResult, Rules, score_function
 from grader.scoring.diagnose import diagnose
-from grader.variants import attribution, pools
+from grader.variants import attribution, handed
 
 Findings = dict[str, list[str]]  # the forbidden-shortcut findings, as grader.forbidden lists them
 
@@ -102,7 +102,7 @@ class SubmissionGrading(engine.NoHooks):
         self.lateness = lateness or KnownLateness(lateness_of(submission, plan))
         self.assignment = plan.assignment
         # A student drawn questions from [[pools]] is graded on those only.
-        self.graded = pools.graded_for(plan.config, submission.student)
+        self.graded = handed.graded_for(plan.config, submission.student)
         self.functions = [f.name for f in self.graded]
         cases = self.assignment.hidden_cases(seed)
         self.cases = {name: cases[name] for name in self.functions}
@@ -335,14 +335,14 @@ class SubmissionGrading(engine.NoHooks):
 
 def _variant_of(
     config: AssignmentConfig, student: str, notebook: nbformat.NotebookNode
-) -> pools.HandedVariant | None:
+) -> handed.HandedVariant | None:
     """A per-student assignment's word on the hand-in's variant against the student's own
     (:mod:`grader.variants.attribution`) and their drawn questions; None for an assignment
     without [variants] or [[pools]], or never released per student."""
     if not config.variants and not config.pools:
         return None
     record = attribution.record_of(config.directory, config.name)
-    return None if record is None else pools.handed_variant(config, record, student, notebook)
+    return None if record is None else handed.handed_variant(config, record, student, notebook)
 
 
 def _with_findings(

@@ -39,6 +39,7 @@ class Verdict:
 
 
 OWN = "own"
+CLASS_WIDE = "class-wide notebook"
 
 
 def verdict(record: Record, student: str, metadata: Mapping[str, object]) -> Verdict:
@@ -61,7 +62,7 @@ def verdict(record: Record, student: str, metadata: Mapping[str, object]) -> Ver
         )
     if claimed.get("class_wide"):
         return Verdict(
-            "class-wide notebook",
+            CLASS_WIDE,
             f"Variant: this is the class-wide notebook, not {student}'s own; {yours}",
         )
     fingerprint = str(claimed.get("fingerprint", ""))

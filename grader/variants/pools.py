@@ -23,7 +23,6 @@ import nbformat
 from grader.assignment.config import CONFIG_NAME, AssignmentConfig, GradedFunction
 from grader.assignment.source_notebook import describe_cell
 from grader.errors import UserError
-from grader.variants import attribution
 from grader.variants.record import Record
 
 Questions = dict[str, list[str]]  # a pool's name -> the functions drawn from it
@@ -218,40 +217,3 @@ def said(questions: Mapping[str, Sequence[str]], config: AssignmentConfig) -> st
         f"pool {name}: {', '.join(functions)} ({len(functions)} of {sizes.get(name, '?')})"
         for name, functions in questions.items()
     )
-
-
-def graded_for(config: AssignmentConfig, student: str) -> tuple[GradedFunction, ...]:
-    """The functions ``student``'s hand-in is graded on: with [[pools]], those their release
-    recorded (every function for a student never released per student)."""
-    if not config.pools:
-        return config.functions
-    record = attribution.record_of(config.directory, config.name)
-    released = None if record is None else record.of(student)
-    return graded_functions(config, released.questions if released else {})
-
-
-@dataclass(frozen=True)
-class HandedVariant:
-    """What grading says of a hand-in of a per-student assignment."""
-
-    verdict: attribution.Verdict
-    notes: list[str]  # for the student's feedback: the variant, their drawn questions
-    owned: dict[str, str]  # the grader-owned cells' checksums of the notebook handed in
-
-
-def handed_variant(
-    config: AssignmentConfig, record: Record, student: str, notebook: nbformat.NotebookNode
-) -> HandedVariant:
-    """The hand-in's variant against the student's own, and the questions they were drawn."""
-    found = attribution.verdict(record, student, notebook.metadata)
-    notes = [found.note] if found.note else []
-    own = record.of(student)
-    if own is not None and own.questions:
-        total = sum(f.points for f in graded_functions(config, own.questions))
-        notes.append(
-            f"Your questions, drawn for you at release: {said(own.questions, config)}; only"
-            f" these are graded, out of {total:g} points"
-        )
-    whose = record.of(found.owner) if found.owner else own
-    expected = whose.owned if whose is not None and found.flag != "class-wide notebook" else {}
-    return HandedVariant(found, notes, dict(expected))

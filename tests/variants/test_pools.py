@@ -156,8 +156,8 @@ def test_a_pooled_function_another_cell_calls_is_refused(tmp_path, capsys):
     code, _, err = run(capsys, "assign", str(assignment), "--out", str(tmp_path / "r"))
     assert code == 2 and "Traceback" not in err
     assert re.search(
-        r"cell 18 \(code, starts \"def lstm_cell.* uses candidate_memory, which pool gates does not give every"
-        r" student; pool only functions that no other cell uses",
+        r"cell 18 \(code, starts \"def lstm_cell.* uses candidate_memory, which pool gates does"
+        r" not give every student; pool only functions that no other cell uses",
         err,
     ), err
 
