@@ -199,8 +199,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--per-student",
         action="store_true",
-        help="an assignment with [variants]: one notebook per roster student, each with their "
-        "own values, in --out/<name>/ (and the values recorded in the course folder)",
+        help="an assignment with [variants] or [[pools]]: one notebook per roster student, each "
+        "with their own values and drawn questions, in --out/<name>/ (and what each was "
+        "released recorded in the course folder)",
     )
     parser.add_argument(
         "--course",

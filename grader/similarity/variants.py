@@ -1,17 +1,19 @@
 """A per-student release's word in the similarity search: a hand-in whose notebook was released
 to another student is a flagged pair of its own (both students named), whatever its code shares;
-the class-wide notebook, a notebook without a variant or with a fingerprint the course never
-released is listed as such."""
+so is one holding another student's numbers; the class-wide notebook, a notebook without a
+variant or with a fingerprint the course never released is listed as such."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
 
+import nbformat
+
 from grader.assignment.config import load_config
 from grader.similarity.compare import Evidence, Findings
 from grader.similarity.sources import Document
-from grader.variants import attribution
+from grader.variants import attribution, handed
 
 KIND = "variant"
 
@@ -28,13 +30,16 @@ def add_variants(findings: Findings, docs: Sequence[Document], assignment: Path)
         )
         return
     for doc in docs:
+        code = [{"cell_type": "code", "source": part.text} for part in doc.code]
         for metadata in doc.metadata:
-            found = attribution.verdict(record, doc.owner, metadata)
+            notebook = nbformat.from_dict({"metadata": metadata, "cells": code})
+            found = handed.handed_variant(config, record, doc.owner, notebook).verdict
             if found.flag == attribution.OWN:
                 continue
             findings.variants.append((doc.owner, found.flag))
             if found.owner is None:
                 continue
-            detail = f"{doc.owner} handed in the notebook released to {found.owner}"
+            what = "the numbers" if "numbers" in found.flag else "the notebook"
+            detail = f"{doc.owner} handed in {what} released to {found.owner}"
             pair = (min(doc.owner, found.owner), max(doc.owner, found.owner))
             findings.pairs.setdefault(pair, []).append(Evidence(KIND, 1.0, detail, True))
