@@ -9,6 +9,7 @@ function that tests a student's function on them with nothing but numpy (see
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -169,10 +170,16 @@ def released_notebook(
 
 
 def _forbidden_uses(code: str, config: AssignmentConfig) -> list[str]:
-    found = forbidden.forbidden_shortcuts(
-        code, [f.name for f in config.functions], config.forbidden_imports, config.forbidden_calls
-    )
-    return [use for key, uses in found.items() if key != forbidden.REVIEW for use in uses]
+    names = tuple(f.name for f in config.functions)
+    return list(_forbidden_in(code, names, config.forbidden_imports, config.forbidden_calls))
+
+
+@functools.lru_cache(maxsize=1024)  # a per-student release scans the same cells for everyone
+def _forbidden_in(
+    code: str, functions: tuple[str, ...], imports: tuple[str, ...], calls: tuple[str, ...]
+) -> tuple[str, ...]:
+    found = forbidden.forbidden_shortcuts(code, list(functions), imports, calls)
+    return tuple(use for key, uses in found.items() if key != forbidden.REVIEW for use in uses)
 
 
 def _write_release(assignment: Assignment, out_dir: Path) -> Path:

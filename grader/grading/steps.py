@@ -315,13 +315,13 @@ class SubmissionGrading(engine.NoHooks):
             except engine.NotANotebook:  # the run already reported why
                 handed_in = None
             if handed_in is not None:
-                found = _variant_of(self.plan.config, self.submission.student, handed_in)
-                owned = found.owned if found and found.owned else self.plan.owned_checksums
+                variant = _variant_of(self.plan.config, self.submission.student, handed_in)
+                owned = variant.owned if variant and variant.owned else self.plan.owned_checksums
                 problems = owned_cell_problems(handed_in, owned)
                 warnings += [f"Grader cell changed: {p}" for p in problems]
-                if found is not None:
-                    self.variant = found.verdict.flag
-                    warnings += found.notes
+                if variant is not None:
+                    self.variant = variant.verdict.flag
+                    warnings += variant.notes
         questions = written.questions_of(self.plan.config)
         if questions:
             warnings.append(written.not_marked_note(questions))

@@ -92,6 +92,8 @@ def check_questions(notebook: nbformat.NotebookNode, pools: Sequence[Pool], sour
     """A pooled function must be a question of its own: alone in its cell, and used by no other
     cell (a student not drawn it would have nothing to call)."""
     pooled = {f: p.name for p in pools for f in p.functions}
+    if not pooled:
+        return
     defined = _defined_in(notebook)
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type != "code":

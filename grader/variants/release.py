@@ -46,7 +46,8 @@ def filled_source(
     """The source notebook with one student's values (``variant``) or, without one, the
     class-wide values; and what the release's metadata says of them."""
     definition = definition_of(config)
-    pools.check_questions(notebook, pools.read_pools(config), config.source)
+    if variant is None:  # a per-student release checks them once, before the first student
+        pools.check_questions(notebook, pools.read_pools(config), config.source)
     if definition.parameters:
         substitute.check_names(notebook, definition, config.source, config.directory / CONFIG_NAME)
 
@@ -168,7 +169,9 @@ class Progress:
 
 def _write(notebook: nbformat.NotebookNode, path: Path) -> None:
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")  # a reader never sees half
-    nbformat.write(notebook, partial)
+    # as nbformat.write writes it, without validating again what the release just validated
+    text = nbformat.v4.nbjson.writes(notebook)
+    partial.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
     os.replace(partial, path)
 
 
