@@ -7,6 +7,8 @@ the student's own notebook flagged on grades.csv and the similarity page."""
 from __future__ import annotations
 
 import csv
+import email
+import email.policy
 import io
 import json
 import re
@@ -251,3 +253,16 @@ def test_the_similarity_page_flags_the_swapped_pair_with_both_named(course, grad
     assert "<h2>Per-student variants</h2>" in page
     assert "<td>S004</td><td>class-wide notebook</td>" in page
     assert "another student&#x27;s: released to S003, handed in by S002" in page
+
+
+def test_the_mail_with_a_students_notebook_names_their_questions(course, tmp_path, capsys):
+    mailing = ["variants", str(course / "assignments" / "lstm_gates"), "--mail-from"]
+    mailing += ["LSTM course <lstm@example.edu>", "--release", str(course.parent / "release")]
+    code, out, err = run(capsys, *mailing, "--out", str(tmp_path / "graded"))
+    assert code == 0, err
+    message = email.message_from_bytes(
+        (tmp_path / "graded" / "mail" / "S001.eml").read_bytes(), policy=email.policy.default
+    )
+    drawn = record_of(course)["students"]["S001"]["questions"]["gates"]
+    text = message.get_body(("plain",)).get_content()
+    assert f"Its questions were drawn for you (pool gates: {', '.join(drawn)} (2 of 4))" in text
