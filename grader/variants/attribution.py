@@ -5,12 +5,13 @@ the notebook, says which values are the student's.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from grader.course.config import COURSE_FILE
-from grader.variants.record import Record, read_record
+from grader.variants.record import Record, read_record, record_path
 
 
 def record_of(assignment_dir: Path, assignment: str) -> Record | None:
@@ -18,9 +19,20 @@ def record_of(assignment_dir: Path, assignment: str) -> Record | None:
     the assignment is graded outside a course or was never released per student."""
     for folder in Path(assignment_dir).resolve().parents:
         if (folder / COURSE_FILE).is_file():
-            record = read_record(folder, assignment)
+            path = record_path(folder, assignment)
+            try:
+                found = path.stat()
+            except FileNotFoundError:
+                return None
+            record = _read(folder, assignment, (found.st_mtime_ns, found.st_size))
             return record if record.students else None
     return None
+
+
+@functools.lru_cache(maxsize=4)
+def _read(course_dir: Path, assignment: str, _version: tuple[int, int]) -> Record:
+    """The record as of one version of its file: grading reads it once, not per hand-in."""
+    return read_record(course_dir, assignment)
 
 
 def said_values(values: Mapping[str, object]) -> str:
