@@ -219,3 +219,21 @@ def said(questions: Mapping[str, Sequence[str]], config: AssignmentConfig) -> st
         f"pool {name}: {', '.join(functions)} ({len(functions)} of {sizes.get(name, '?')})"
         for name, functions in questions.items()
     )
+
+
+def kept_draws_said(
+    record: Record, key: bytes, assignment: str, pools: Sequence[Pool]
+) -> list[str]:
+    """The students released before an edit of [[pools]], who keep the questions drawn then."""
+    kept = [
+        student
+        for student, released in record.students.items()
+        if released.questions and released.questions != drawn(key, assignment, student, pools)
+    ]
+    if not kept:
+        return []
+    shown = ", ".join(kept[:10]) + (", ..." if len(kept) > 10 else "")
+    return [
+        f"{len(kept)} students keep the questions drawn at their release from an earlier"
+        f" [[pools]] ({shown}); students released from now on are drawn from the current one"
+    ]

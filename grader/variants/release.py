@@ -200,6 +200,10 @@ def cli(assignment: Assignment, args: argparse.Namespace, build: Build) -> int:
     folder, everyone = release_per_student(assignment, course, Path(args.out), build)
     for line in definitions_said(everyone, definition_of(assignment.config)):
         print(line)
+    course_dir, config = course.path.parent, assignment.config
+    record, key = read_record(course_dir, config.name), draw.course_key(course_dir)
+    for line in pools.kept_draws_said(record, key, config.name, pools.read_pools(config)):
+        print(line)
     print(
         f"Released {len(everyone)} per-student notebooks of {assignment.config.name} in"
         f" {folder}/ (<id>_{assignment.config.name}.ipynb, for mail or an LMS upload); what each"

@@ -106,8 +106,13 @@ def test_editing_the_pool_after_release_never_changes_a_released_draw(course, tm
     toml.write_text(toml.read_text().replace("draw = 2", "draw = 3"))
     (edited / "roster.csv").write_text(roster(CLASS + 1))
     assignment = str(edited / "assignments" / "lstm_gates")
-    code, _, err = run(capsys, "assign", assignment, "--per-student", "--out", str(tmp_path / "r"))
+    release = ["assign", assignment, "--per-student", "--out", str(tmp_path / "r")]
+    code, out, err = run(capsys, *release)
     assert code == 0, err
+    assert (
+        f"{CLASS} students keep the questions drawn at their release from an earlier [[pools]]"
+        f" (S000, S001," in out
+    )
     after = record_of(edited)["students"]
     for student, kept in before.items():
         assert after[student]["questions"] == kept["questions"]
