@@ -89,7 +89,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("similarity", "Find copied work across submissions.", "grader.similarity.command"),
     Command(
         "variants",
-        "List every student's values of an assignment with [variants] (CSV).",
+        "List every student's values (and drawn questions) of an assignment with [variants] or"
+        " [[pools]] (CSV).",
         "grader.variants.command",
     ),
 )

@@ -44,7 +44,9 @@ CREATE INDEX IF NOT EXISTS results_by_student ON results (student, id);
 # Columns added since the first gradebooks: a gradebook made before gets them when opened.
 # phases: JSON, seconds by phase of the grading (start, cells, probes, diagnosis, files);
 # NULL where not timed (the grader failed, or the row is older than the column).
-_ADDED_COLUMNS = {"results": {"phases": "TEXT"}}
+# variant: a per-student assignment's word on the hand-in's variant (grader.variants.attribution:
+# "own", "another student's: released to S003, handed in by S002", ...); NULL otherwise.
+_ADDED_COLUMNS = {"results": {"phases": "TEXT", "variant": "TEXT"}}
 
 
 # The status of a submission the grader itself failed on: it has no score, and ``--resume``
@@ -68,6 +70,7 @@ class Row:
     functions: dict[str, float]  # graded function -> points earned
     graded_at: str = ""
     phases: dict[str, float] = field(default_factory=dict)  # phase -> seconds; {}: not timed
+    variant: str = ""  # the variant's verdict, for an assignment with [variants] or [[pools]]
 
 
 class Gradebook:
@@ -123,8 +126,8 @@ class Gradebook:
             audit.write(self._db, _score_changes(run_id, self._assignment(run_id), previous, row))
         self._db.execute(
             "INSERT INTO results (run_id, student, source, sha256, seed, status, reason, score,"
-            " max_score, late, graded_at, functions, phases)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " max_score, late, graded_at, functions, phases, variant)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 run_id,
                 row.student,
@@ -139,6 +142,7 @@ class Gradebook:
                 _now(),
                 json.dumps(row.functions),
                 json.dumps(row.phases) if row.phases else None,
+                row.variant or None,
             ),
         )
         self._db.commit()
@@ -175,6 +179,7 @@ class Gradebook:
             record["late"] = None if record["late"] is None else bool(record["late"])
             record["functions"] = json.loads(record["functions"])
             record["phases"] = json.loads(record["phases"]) if record["phases"] else {}
+            record["variant"] = record["variant"] or ""
             rows.append(Row(**record))
         return rows
 

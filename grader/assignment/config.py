@@ -54,6 +54,8 @@ class AssignmentConfig:
     cases: Mapping[str, Any] = field(default_factory=dict)  # the free-form [cases] table
     # The [variants] table as written; grader.variants.definition reads and checks it.
     variants: Mapping[str, Any] = field(default_factory=dict)
+    # The [[pools]] tables as written; grader.variants.pools reads and checks them.
+    pools: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def max_score(self) -> float:
@@ -197,7 +199,18 @@ def load_config(assignment_dir: Path) -> AssignmentConfig:
         forbidden_calls=calls,
         cases=reader.table(data, "cases", optional=True),
         variants=reader.table(data, "variants", optional=True),
+        pools=_pools(reader, data.get("pools", [])),
     )
+
+
+def _pools(reader: _ConfigReader, entries: object) -> tuple[dict, ...]:
+    """The [[pools]] tables, each with known keys only; their values are checked where the
+    graded functions and the source notebook are known (grader.variants.pools)."""
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        reader.fail('[[pools]] must be tables, e.g. [[pools]] name = "gates" draw = 2')
+    for entry in entries:
+        reader.only_known(entry, "pools")
+    return tuple(entries)
 
 
 def _functions(reader: _ConfigReader, entries: object) -> tuple[GradedFunction, ...]:

@@ -86,6 +86,24 @@ ASSIGNMENT_TOML = TomlFile(
             free_form=True,
         ),
         TomlTable(
+            "pools",
+            "Questions drawn per student, k of n: each student of a per-student release "
+            "(`grader assign --per-student`) gets `draw` of the pool's graded functions, drawn "
+            "from the course's secret and recorded at release; the others are left out of their "
+            "notebook and their grading. See the instructors' page on variants.",
+            (
+                Key("name", "the pool's name (letters, digits, '_')"),
+                Key("draw", "how many of its functions each student gets (at least 1)"),
+                Key(
+                    "functions",
+                    "graded functions of [[functions]], worth equal points, that no other "
+                    "cell of the source notebook uses",
+                ),
+            ),
+            repeated=True,
+            required=False,
+        ),
+        TomlTable(
             "variants",
             "Per-student values: one table per named parameter, `[variants.NAME]`, with "
             '`kind = "int"` (`min`, `max`, optional `step`), `kind = "float"` (`min`, `max`, '

@@ -9,6 +9,7 @@ function that tests a student's function on them with nothing but numpy (see
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -136,8 +137,10 @@ def released_notebook(
     metadata; without it, the class-wide values (:mod:`grader.variants.release`)."""
     config = assignment.config
     notebook = source.read_source_notebook(config.source)
-    if config.variants:
+    if config.variants or config.pools:
         notebook, variant = variant_release.filled_source(notebook, config, variant)
+        notebook, assignment = variant_release.drawn_questions(notebook, assignment, variant)
+        config = assignment.config
     signatures = {name: assignment.signature(name) for name in assignment.functions}
     plan = source.plan_source(notebook, config, signatures)
     for index, cell in enumerate(notebook.cells):
@@ -167,10 +170,16 @@ def released_notebook(
 
 
 def _forbidden_uses(code: str, config: AssignmentConfig) -> list[str]:
-    found = forbidden.forbidden_shortcuts(
-        code, [f.name for f in config.functions], config.forbidden_imports, config.forbidden_calls
-    )
-    return [use for key, uses in found.items() if key != forbidden.REVIEW for use in uses]
+    names = tuple(f.name for f in config.functions)
+    return list(_forbidden_in(code, names, config.forbidden_imports, config.forbidden_calls))
+
+
+@functools.lru_cache(maxsize=1024)  # a per-student release scans the same cells for everyone
+def _forbidden_in(
+    code: str, functions: tuple[str, ...], imports: tuple[str, ...], calls: tuple[str, ...]
+) -> tuple[str, ...]:
+    found = forbidden.forbidden_shortcuts(code, list(functions), imports, calls)
+    return tuple(use for key, uses in found.items() if key != forbidden.REVIEW for use in uses)
 
 
 def _write_release(assignment: Assignment, out_dir: Path) -> Path:
@@ -197,8 +206,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--per-student",
         action="store_true",
-        help="an assignment with [variants]: one notebook per roster student, each with their "
-        "own values, in --out/<name>/ (and the values recorded in the course folder)",
+        help="an assignment with [variants] or [[pools]]: one notebook per roster student, each "
+        "with their own values and drawn questions, in --out/<name>/ (and what each was "
+        "released recorded in the course folder)",
     )
     parser.add_argument(
         "--course",

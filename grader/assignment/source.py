@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import difflib
+import functools
 import io
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -95,9 +96,16 @@ def stubbed(lines: Sequence[_Line], regions: list[tuple[int, int]]) -> list[_Lin
 def parse_cell(source: str) -> ast.Module | None:
     """The cell's syntax tree, IPython magics and shell escapes included; None if invalid."""
     try:
-        return ast.parse(TransformerManager().transform_cell(source))
+        return ast.parse(_as_python(source))
     except SyntaxError:
         return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _as_python(source: str) -> str:
+    """The cell as plain Python; cached, for a per-student release reads the same cells for
+    every student."""
+    return TransformerManager().transform_cell(source)
 
 
 def plan_source(

@@ -244,11 +244,15 @@ def write_results_json(graded: GradedSubmission, folder: Path) -> None:
 
 def write_grades_csv(rows: Sequence[Row], functions: Sequence[str], path: Path) -> None:
     """One row per submission: student, score, max_score, status, late, a column per graded
-    function, then the seed and the reason of a broken submission."""
+    function (empty for a question of a pool the student was not drawn), then the seed and the
+    reason of a broken submission; and for a per-student assignment, the hand-in's variant
+    (another student's notebook names both students)."""
+    variants = any(row.variant for row in rows)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(
             ["student", "score", "max_score", "status", "late", *functions, "seed", "reason"]
+            + (["variant"] if variants else [])
         )
         for row in rows:
             late = "" if row.late is None else ("yes" if row.late else "no")
@@ -260,8 +264,16 @@ def write_grades_csv(rows: Sequence[Row], functions: Sequence[str], path: Path) 
                     f"{row.max_score:g}",
                     row.status,
                     late,
-                    *(f"{row.functions.get(f, 0):g}" if scored else "" for f in functions),
+                    *(_points(row, f) if scored else "" for f in functions),
                     "" if row.seed is None else row.seed,
                     row.reason or "",
                 ]
+                + ([row.variant] if variants else [])
             )
+
+
+def _points(row: Row, function: str) -> str:
+    """The function's points; empty for a question the student was not drawn (a pool's)."""
+    if function not in row.functions and row.functions:
+        return ""
+    return f"{row.functions.get(function, 0):g}"

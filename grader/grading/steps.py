@@ -33,7 +33,7 @@ from grader.grading.submissions import HandIn
 from grader.limits import GRADING, RunLimits
 from grader.scoring import Diagnosis, FunctionResult, Rules, score_function
 from grader.scoring.diagnose import diagnose
-from grader.variants import attribution
+from grader.variants import attribution, handed
 
 Findings = dict[str, list[str]]  # the forbidden-shortcut findings, as grader.forbidden lists them
 
@@ -101,8 +101,12 @@ class SubmissionGrading(engine.NoHooks):
         self.submission, self.plan, self.seed = submission, plan, seed
         self.lateness = lateness or KnownLateness(lateness_of(submission, plan))
         self.assignment = plan.assignment
-        self.functions = self.assignment.functions
-        self.cases = self.assignment.hidden_cases(seed)
+        # A student drawn questions from [[pools]] is graded on those only.
+        self.graded = handed.graded_for(plan.config, submission.student)
+        self.functions = [f.name for f in self.graded]
+        cases = self.assignment.hidden_cases(seed)
+        self.cases = {name: cases[name] for name in self.functions}
+        self.variant = ""  # the hand-in's variant verdict (grader.variants.attribution)
         self.rules = Rules.of(self.assignment)
         path = submission.notebook
         self.notebook = None if path is None else engine.NotebookFile(path)
@@ -149,6 +153,7 @@ class SubmissionGrading(engine.NoHooks):
             self.submission.late,
             {name: r.score for name, r in results.items()},
             phases=phases.as_dict(),
+            variant=self.variant,
         )
 
     # -- scan
@@ -229,7 +234,7 @@ class SubmissionGrading(engine.NoHooks):
                 self.rules,
                 [p.mutated_args for p in notes.get(f.name, ())],
             )
-            for f in self.plan.config.functions
+            for f in self.graded
         }
 
     # -- diagnose
@@ -310,9 +315,13 @@ class SubmissionGrading(engine.NoHooks):
             except engine.NotANotebook:  # the run already reported why
                 handed_in = None
             if handed_in is not None:
-                problems = owned_cell_problems(handed_in, self.plan.owned_checksums)
+                variant = _variant_of(self.plan.config, self.submission.student, handed_in)
+                owned = variant.owned if variant and variant.owned else self.plan.owned_checksums
+                problems = owned_cell_problems(handed_in, owned)
                 warnings += [f"Grader cell changed: {p}" for p in problems]
-                warnings += _variant_notes_of(self.plan.config, self.submission.student, handed_in)
+                if variant is not None:
+                    self.variant = variant.verdict.flag
+                    warnings += variant.notes
         questions = written.questions_of(self.plan.config)
         if questions:
             warnings.append(written.not_marked_note(questions))
@@ -324,15 +333,16 @@ class SubmissionGrading(engine.NoHooks):
         return warnings
 
 
-def _variant_notes_of(
+def _variant_of(
     config: AssignmentConfig, student: str, notebook: nbformat.NotebookNode
-) -> list[str]:
+) -> handed.HandedVariant | None:
     """A per-student assignment's word on the hand-in's variant against the student's own
-    (:mod:`grader.variants.attribution`); nothing for an assignment without [variants]."""
-    if not config.variants:
-        return []
+    (:mod:`grader.variants.attribution`) and their drawn questions; None for an assignment
+    without [variants] or [[pools]], or never released per student."""
+    if not config.variants and not config.pools:
+        return None
     record = attribution.record_of(config.directory, config.name)
-    return [] if record is None else attribution.variant_notes(record, student, notebook.metadata)
+    return None if record is None else handed.handed_variant(config, record, student, notebook)
 
 
 def _with_findings(

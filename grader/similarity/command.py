@@ -20,6 +20,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--release", nargs="*", default=[], metavar="NOTEBOOK", help="the released notebooks"
     )
+    parser.add_argument(
+        "--assignment",
+        default=None,
+        metavar="FOLDER",
+        help="an assignment released per student (grader assign --per-student): flag each "
+        "hand-in whose notebook is not its student's own",
+    )
 
 
 def cli(args: argparse.Namespace) -> int:
@@ -31,6 +38,7 @@ def cli(args: argparse.Namespace) -> int:
         against=[Path(p) for p in args.against],
         release=[Path(p) for p in args.release],
         progress=SearchProgress(),
+        assignment=Path(args.assignment) if args.assignment else None,
     )
     for calibration in result.findings.calibrations:
         print(calibration.explain())

@@ -78,6 +78,8 @@ class Findings:
     calibrations: list[Calibration]
     near_misses: list[tuple[str, str, Evidence]]
     notes: list[str]
+    # (student, verdict) of each hand-in not its student's own per-student notebook
+    variants: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _spans(prints: Iterable[Print]) -> tuple[tuple[int, int], ...]:

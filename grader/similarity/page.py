@@ -211,6 +211,10 @@ def write_page(
         for a, b, e in sorted(findings.near_misses, key=lambda x: -x[2].closeness)
     )
     notes = "".join(f"<li>{_e(n)}</li>" for n in findings.notes)
+    variant_rows = "".join(
+        f"<tr><td>{_e(student)}</td><td>{_e(verdict)}</td></tr>"
+        for student, verdict in findings.variants
+    )
     pairs = "\n".join(_pair_html(n, a, b, ev) for n, (a, b, ev) in enumerate(ranked, 1))
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Similarity across submissions</title>
@@ -234,6 +238,18 @@ A flag is a reason to look, not a verdict: read the passages below.</p>
         )
         if ranked
         else "<p>No pair is flagged.</p>"
+    }
+{
+        (
+            "<h2>Per-student variants</h2><p>Hand-ins whose notebook is not the student's own"
+            " per-student release (another student's is also a flagged pair above):</p>"
+            + _boxed(
+                "per-student variants",
+                f"<tr><th>handed in by</th><th>notebook</th></tr>{variant_rows}",
+            )
+        )
+        if variant_rows
+        else ""
     }
 {_how_html(findings)}
 <h2>Closest pairs not flagged</h2>

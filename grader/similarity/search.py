@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.errors import UserError
-from grader.similarity import compare, page, sources
+from grader.similarity import compare, page, sources, variants
 
 
 class SearchProgress:
@@ -54,6 +54,7 @@ def run(
     against: Sequence[Path] = (),
     release: Sequence[Path] = (),
     progress: SearchProgress | None = None,
+    assignment: Path | None = None,
 ) -> Result:
     progress = progress or SearchProgress(quiet=True)
     if out.exists() and not out.is_dir():
@@ -68,6 +69,8 @@ def run(
         )
         findings = compare.compare(docs, known_release, public, progress)
     findings.notes[:0] = notes + [f"{d.owner}: {n}" for d in docs for n in d.notes]
+    if assignment is not None:
+        variants.add_variants(findings, docs, assignment)
     if not release:
         findings.notes.append(
             "no --release notebook given: code from the released notebook is only left out "

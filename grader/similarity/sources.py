@@ -70,6 +70,8 @@ class Document:
     files: list[FileEntry] = field(default_factory=list)
     figures: list[Figure] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what could not be read, in plain words
+    # each notebook's metadata, for a per-student release's variant (grader.similarity.variants)
+    metadata: list[dict] = field(default_factory=list)
 
 
 def _cell_text(cell: dict) -> str:
@@ -102,6 +104,8 @@ def add_notebook(path: Path, name: str, doc: Document) -> None:
     except (OSError, ValueError, KeyError, TypeError) as error:
         doc.notes.append(f"{name} is not a readable notebook ({error}); it was skipped")
         return
+    if isinstance(notebook.get("metadata"), dict):
+        doc.metadata.append(notebook["metadata"])
     for number, cell in enumerate(cells, 1):
         if not isinstance(cell, dict):
             continue

@@ -5,11 +5,13 @@ the notebook, says which values are the student's.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from grader.course.config import COURSE_FILE
-from grader.variants.record import Record, read_record
+from grader.variants.record import Record, read_record, record_path
 
 
 def record_of(assignment_dir: Path, assignment: str) -> Record | None:
@@ -17,41 +19,84 @@ def record_of(assignment_dir: Path, assignment: str) -> Record | None:
     the assignment is graded outside a course or was never released per student."""
     for folder in Path(assignment_dir).resolve().parents:
         if (folder / COURSE_FILE).is_file():
-            record = read_record(folder, assignment)
+            path = record_path(folder, assignment)
+            try:
+                found = path.stat()
+            except FileNotFoundError:
+                return None
+            record = _read(folder, assignment, (found.st_mtime_ns, found.st_size))
             return record if record.students else None
     return None
+
+
+@functools.lru_cache(maxsize=4)
+def _read(course_dir: Path, assignment: str, _version: tuple[int, int]) -> Record:
+    """The record as of one version of its file: grading reads it once, not per hand-in."""
+    return read_record(course_dir, assignment)
 
 
 def said_values(values: Mapping[str, object]) -> str:
     return ", ".join(f"{name} = {value}" for name, value in values.items())
 
 
-def variant_notes(record: Record, student: str, metadata: Mapping[str, object]) -> list[str]:
-    """What the grades should say of the hand-in's variant: nothing when it is the student's
-    own; else which notebook it is, whose it was, and that the student's own values count."""
+@dataclass(frozen=True)
+class Verdict:
+    """A hand-in's variant against its student's own: ``flag`` says it in a few words for
+    grades.csv, the dashboard and the similarity page ("" when it is their own); ``note`` in a
+    sentence for the student's feedback."""
+
+    flag: str
+    note: str
+    owner: str | None = None  # the student another student's notebook was released to
+
+
+OWN = "own"
+CLASS_WIDE = "class-wide notebook"
+
+
+def verdict(record: Record, student: str, metadata: Mapping[str, object]) -> Verdict:
+    """The hand-in's variant: the student's own, another student's (both named), the
+    class-wide notebook, none, or a fingerprint the course never released."""
     own = record.of(student)
     if own is None:
-        return [
+        return Verdict(
+            "not released",
             f"Variant: {student} was never released a notebook of their own; release it with"
-            f" `grader assign --per-student`"
-        ]
+            f" `grader assign --per-student`",
+        )
     grader_metadata = metadata.get("grader")
     claimed = grader_metadata.get("variant") if isinstance(grader_metadata, Mapping) else None
     yours = f"{student}'s own values ({said_values(own.values)}) are the ones that count"
     if not isinstance(claimed, Mapping):
-        return [f"Variant: this notebook carries no variant (not a per-student release); {yours}"]
+        return Verdict(
+            "no variant",
+            f"Variant: this notebook carries no variant (not a per-student release); {yours}",
+        )
     if claimed.get("class_wide"):
-        return [f"Variant: this is the class-wide notebook, not {student}'s own; {yours}"]
+        return Verdict(
+            CLASS_WIDE,
+            f"Variant: this is the class-wide notebook, not {student}'s own; {yours}",
+        )
     fingerprint = str(claimed.get("fingerprint", ""))
     if fingerprint == own.fingerprint:
-        return []
+        return Verdict(OWN, "")
     owner = record.owner_of(fingerprint)
     if owner is None:
-        return [
+        return Verdict(
+            "unknown fingerprint",
             f"Variant: the notebook's fingerprint {fingerprint!r} is none the course released"
-            f" (edited by hand?); {yours}"
-        ]
-    return [
+            f" (edited by hand?); {yours}",
+        )
+    return Verdict(
+        f"another student's: released to {owner}, handed in by {student}",
         f"Variant of another student: this notebook was released to {owner}, and is handed in"
-        f" by {student}; {yours}"
-    ]
+        f" by {student}; {yours}",
+        owner,
+    )
+
+
+def variant_notes(record: Record, student: str, metadata: Mapping[str, object]) -> list[str]:
+    """What the grades should say of the hand-in's variant: nothing when it is the student's
+    own; else which notebook it is, whose it was, and that the student's own values count."""
+    found = verdict(record, student, metadata)
+    return [found.note] if found.note else []

@@ -8,6 +8,7 @@ import argparse
 import csv
 import sys
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
 
@@ -15,7 +16,7 @@ from grader.assignment.config import CONFIG_NAME, load_config
 from grader.course.mail_command import add_sending, deliver
 from grader.course.options import DEFAULT_OUT
 from grader.errors import UserError
-from grader.variants import draw
+from grader.variants import draw, pools
 from grader.variants.handout import handout_messages
 from grader.variants.record import read_record
 from grader.variants.release import course_of, definition_of
@@ -50,16 +51,43 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_sending(parser)
 
 
-def write_values(everyone: list[draw.StudentValues], names: list[str], out: TextIO) -> None:
+def write_values(
+    everyone: list[draw.StudentValues],
+    names: list[str],
+    out: TextIO,
+    questions: Mapping[str, pools.Questions] | None = None,
+) -> None:
     """The CSV: one row per student, one column per parameter, then the definition, the
-    fingerprint and when they were released (empty: not yet)."""
+    fingerprint and when they were released (empty: not yet); with [[pools]], one column per
+    pool last, the functions the student was drawn (separated by spaces)."""
+    drawn = questions or {}
+    pool_names = list(dict.fromkeys(p for q in drawn.values() for p in q))
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["student", *names, "definition", "fingerprint", "released_at"])
+    writer.writerow(
+        ["student", *names, "definition", "fingerprint", "released_at"]
+        + [f"pool {name}" for name in pool_names]
+    )
     for student in everyone:
         shown = [student.values.get(name, "") for name in names]
+        mine = drawn.get(student.student, {})
         writer.writerow(
             [student.student, *shown, student.definition, student.fingerprint, student.released_at]
+            + [" ".join(mine.get(name, [])) for name in pool_names]
         )
+
+
+def shared_questions(questions: Mapping[str, pools.Questions]) -> list[str]:
+    """Per pool, each function and how many students were drawn it; then how many students
+    share their whole draw with another."""
+    lines = []
+    for pool in dict.fromkeys(p for q in questions.values() for p in q):
+        counts = Counter(f for q in questions.values() for f in q.get(pool, []))
+        shown = ", ".join(f"{function}: {count}" for function, count in counts.items())
+        lines.append(f"pool {pool}: drawn by how many students: {shown}")
+    draws = Counter(tuple((p, tuple(f)) for p, f in sorted(q.items())) for q in questions.values())
+    sharing = sum(count for count in draws.values() if count > 1)
+    lines.append(f"students sharing all their questions with another: {sharing}")
+    return lines
 
 
 def shared_counts(everyone: list[draw.StudentValues], names: list[str]) -> list[str]:
@@ -80,10 +108,11 @@ def shared_counts(everyone: list[draw.StudentValues], names: list[str]) -> list[
 
 def cli(args: argparse.Namespace) -> int:
     config = load_config(Path(args.assignment))
-    if not config.variants:
+    pooled = pools.read_pools(config)
+    if not config.variants and not pooled:
         raise UserError(
-            f"{config.directory / CONFIG_NAME} declares no [variants]: every student has the"
-            f" class's values"
+            f"{config.directory / CONFIG_NAME} declares no [variants] and no [[pools]]: every"
+            f" student has the class's values and questions"
         )
     definition = definition_of(config)
     course = course_of(config.directory, args.course)
@@ -91,9 +120,11 @@ def cli(args: argparse.Namespace) -> int:
     draw.check_ids(roster.students, roster.path)
     course_dir = course.path.parent
     record = read_record(course_dir, config.name)
-    everyone = draw.draw(
-        draw.course_key(course_dir), config.name, definition, roster.students, record
-    )
+    key = draw.course_key(course_dir)
+    everyone = draw.draw(key, config.name, definition, roster.students, record)
+    questions = {
+        s.student: pools.questions_of(record, key, config.name, s.student, pooled) for s in everyone
+    }
     names = list(definition.names)
     for student in everyone:  # names only an earlier definition had
         names += [name for name in student.values if name not in names]
@@ -101,7 +132,8 @@ def cli(args: argparse.Namespace) -> int:
         folder = Path(args.release) / config.name
         messages = handout_messages(course, config, record, folder, args.mail_from)
         return deliver(messages, args, Path(args.out))
-    write_values(everyone, names, sys.stdout)
-    for line in shared_counts(everyone, names):
+    write_values(everyone, names, sys.stdout, questions if pooled else None)
+    said = shared_counts(everyone, names) if names else []
+    for line in said + (shared_questions(questions) if pooled else []):
         print(line, file=sys.stderr)
     return 0

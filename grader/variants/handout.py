@@ -14,8 +14,9 @@ from grader.course.config import Course
 from grader.course.mail import compose, sender_address
 from grader.course.smtp import Outgoing
 from grader.errors import UserError
+from grader.variants import pools
 from grader.variants.attribution import said_values
-from grader.variants.record import Record
+from grader.variants.record import Record, Released
 
 
 def handout_messages(
@@ -39,10 +40,9 @@ def handout_messages(
         recipient = Address(display_name=person.name, addr_spec=person.emails[0])
         text = (
             f"Dear {person.name or person.id},\n\n"
-            f"Attached is your own notebook for {config.title}. Its numbers are yours"
-            f" ({said_values(released.values)}) and differ from your classmates': work in this"
-            f" notebook and hand in this one. Open it in Colab or Jupyter and run check() after"
-            f" each function.\n"
+            f"Attached is your own notebook for {config.title}. {_yours(released, config)}:"
+            f" work in this notebook and hand in this one. Open it in Colab or Jupyter and run"
+            f" check() after each function.\n"
         )
         attachment = (f"{config.name}.ipynb", notebook.read_bytes())
         message = compose(from_address, recipient, subject, text, None, [attachment])
@@ -52,3 +52,16 @@ def handout_messages(
         digest.update(attachment[1])
         messages.append(Outgoing(person.id, [recipient.addr_spec], message, digest.hexdigest()))
     return messages
+
+
+def _yours(released: Released, config: AssignmentConfig) -> str:
+    """What is the student's own in their notebook: their numbers, their drawn questions."""
+    parts = []
+    if released.values:
+        parts.append(
+            f"Its numbers are yours ({said_values(released.values)}) and differ from your"
+            f" classmates'"
+        )
+    if released.questions:
+        parts.append(f"Its questions were drawn for you ({pools.said(released.questions, config)})")
+    return ". ".join(parts)

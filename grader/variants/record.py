@@ -27,6 +27,10 @@ class Released:
     definition: str
     fingerprint: str
     released_at: str
+    # [[pools]]: each pool's name -> the graded functions the student was drawn
+    questions: dict[str, list[str]] = field(default_factory=dict)
+    # role -> checksum of the grader-owned cells of the student's notebook (their self-check)
+    owned: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -61,6 +65,8 @@ class Record:
                     "definition": r.definition,
                     "fingerprint": r.fingerprint,
                     "released_at": r.released_at,
+                    **({"questions": r.questions} if r.questions else {}),
+                    **({"owned": r.owned} if r.owned else {}),
                 }
                 for student, r in self.students.items()
             },
@@ -98,6 +104,8 @@ def read_record(course_dir: Path, assignment: str) -> Record:
                     str(entry["definition"]),
                     str(entry["fingerprint"]),
                     str(entry["released_at"]),
+                    {str(k): [str(f) for f in v] for k, v in entry.get("questions", {}).items()},
+                    {str(k): str(v) for k, v in entry.get("owned", {}).items()},
                 )
                 for student, entry in students.items()
             },

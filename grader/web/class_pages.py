@@ -8,9 +8,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from grader.course.book import BOOK_NAME
-from grader.gradebook import Gradebook
+from grader.gradebook import Gradebook, Row
 from grader.watch.state import watch_status
-from grader.web import charts, classview, roles
+from grader.web import charts, classview, roles, variant_view
 from grader.web.dashboard import Dashboard
 
 # What a regrade click answers, by the code in the address the page is sent back to: fixed
@@ -63,6 +63,7 @@ class ClassPages:
         grade = grades[who.id]
         parts = [(course.component(p.component), p) for p in grade.parts]
         feedback, sources, history = {}, {}, []
+        latest: dict[str, Row | None] = {}
         for component in course.components:
             if component.kind != "auto":
                 continue
@@ -75,6 +76,7 @@ class ClassPages:
                     rows = book.history(who.id)
             sources[component.id] = rows[-1].source if rows else None
             history += [(component.id, row) for row in rows]
+            latest[component.id] = rows[-1] if rows else None
         jobs = {job.component: job for job in self.dash.regrades.store.latest_of(who.id)}
         notice = NOTICES.get(request.query_params.get("notice", ""))
         return self.dash.render(
@@ -90,6 +92,7 @@ class ClassPages:
             jobs=jobs,
             waiting=any(job.active for job in jobs.values()),
             notice=notice,
+            variants=variant_view.student_variants(course, who.id, latest),
         )
 
     async def regrade(self, request: Request) -> Response:

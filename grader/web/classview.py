@@ -19,6 +19,7 @@ from grader.course.final import FinalGrade, auto_rows, final_grades
 from grader.course.marks import project_score
 from grader.course.rubric import Projects
 from grader.gradebook import Row
+from grader.web import variant_view
 
 
 @dataclass
@@ -48,6 +49,8 @@ class ComponentView:
     mistakes: list[Mistake] = field(default_factory=list)
     marked: int = 0  # projects: students with every criterion marked
     unmarked: list[str] = field(default_factory=list)  # projects: not completely marked
+    # per-student variants: (student, verdict) of each hand-in not the student's own notebook
+    variants: list[tuple[str, str]] = field(default_factory=list)
 
 
 def results_json(out: Path, component: str, student: str) -> dict | None:
@@ -105,6 +108,7 @@ def auto_view(course: Course, out: Path, component: Component) -> ComponentView:
         told[student] = hints_of(results)
     view.pass_rates = [(name, passes[name], attempts[name]) for name in functions]
     view.mistakes = class_mistakes(told)
+    view.variants = variant_view.class_flags(rows)
     return view
 
 

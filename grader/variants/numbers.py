@@ -1,0 +1,110 @@
+"""Whose numbers a hand-in holds: the constants its code assigns where the source notebook writes
+``NAME = {{parameter}}``, against every student's recorded values. A student who copied a
+classmate's constants cell into their own notebook keeps their own fingerprint but hands in
+the classmate's numbers."""
+
+from __future__ import annotations
+
+import ast
+import functools
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+import nbformat
+
+from grader.assignment.source_notebook import read_source_notebook
+from grader.variants.attribution import Verdict, said_values
+from grader.variants.record import Record
+from grader.variants.substitute import PLACE
+
+_SENTINEL = "__grader_variant_{}__"
+
+
+def constants_of(source: Path) -> dict[str, str]:
+    """The source notebook's constants: variable -> the parameter it is assigned, as in
+    ``W_REC = {{W_rec}}`` (cached per version of the file)."""
+    return dict(_constants(Path(source), Path(source).stat().st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=8)
+def _constants(source: Path, _version: int) -> tuple[tuple[str, str], ...]:
+    found: dict[str, str] = {}
+    for cell in read_source_notebook(source).cells:
+        if cell.cell_type != "code" or not PLACE.search(cell.source):
+            continue
+        code = PLACE.sub(lambda m: _SENTINEL.format(m.group(1)), cell.source)
+        for target, value in _assignments(code):
+            if isinstance(value, ast.Name) and value.id.startswith("__grader_variant_"):
+                found.setdefault(target, value.id.removeprefix("__grader_variant_")[:-2])
+    return tuple(found.items())
+
+
+def _assignments(code: str) -> list[tuple[str, ast.expr]]:
+    """``(name, value)`` of each top-level ``name = value`` of the code."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return []
+    return [
+        (node.targets[0].id, node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and len(node.targets) == 1
+        and isinstance(node.targets[0], ast.Name)
+    ]
+
+
+def handed_values(notebook: nbformat.NotebookNode, constants: Mapping[str, str]) -> dict:
+    """The parameters' values the hand-in's code assigns to the constants (the first of each),
+    read from the lines that assign them: a notebook's other code (the self-check's cases)
+    is never parsed."""
+    if not constants:
+        return {}
+    line = re.compile(rf"^({'|'.join(map(re.escape, constants))})[ \t]*=[^=].*$", re.MULTILINE)
+    found: dict[str, object] = {}
+    for cell in notebook.get("cells") or []:
+        source = cell.get("source") if isinstance(cell, dict) else None
+        if cell.get("cell_type") != "code" or not isinstance(source, str):
+            continue
+        for match in line.finditer(source):
+            for target, value in _assignments(match.group(0)):
+                if constants[target] in found:
+                    continue
+                try:
+                    found[constants[target]] = ast.literal_eval(value)
+                except ValueError:  # computed, not written: nobody's numbers
+                    continue
+    return found
+
+
+def numbers_verdict(
+    record: Record, student: str, notebook: nbformat.NotebookNode, source: Path
+) -> Verdict | None:
+    """None while the hand-in's constants are the student's own (or it has none); else whose
+    they are: another student's (both named), or nobody's."""
+    own = record.of(student)
+    if own is None:
+        return None
+    handed = handed_values(notebook, constants_of(source))
+    if not handed or all(own.values.get(name) == value for name, value in handed.items()):
+        return None
+    yours = f"{student}'s own values ({said_values(own.values)}) are the ones that count"
+    owners = [
+        s
+        for s, released in record.students.items()
+        if all(released.values.get(name) == value for name, value in handed.items())
+    ]
+    if not owners:
+        return Verdict(
+            "numbers not their own",
+            f"Variant: the notebook's constants ({said_values(handed)}) are not the values"
+            f" released to {student}; {yours}",
+        )
+    owner = owners[0]
+    return Verdict(
+        f"another student's numbers: released to {owner}, handed in by {student}",
+        f"Variant of another student: this notebook's constants ({said_values(handed)}) are"
+        f" the values released to {owner}, and it is handed in by {student}; {yours}",
+        owner,
+    )
