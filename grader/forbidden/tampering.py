@@ -24,6 +24,7 @@ from __future__ import annotations
 import ast
 
 from grader.forbidden.cells import parsed, walked
+from grader.forbidden.memo import small_answers
 
 __all__ = ["SANDBOX_PACKAGE", "notes"]
 
@@ -101,8 +102,10 @@ def _imports_computed_name(call: ast.Call) -> bool:
 _TELLING = (ast.Attribute, ast.Name, ast.ImportFrom, ast.Import, ast.Constant, ast.Call)
 
 
+@small_answers  # a tree per cell text (parsed keeps them): a class's shared cells, worked out once
 def _uses(tree: ast.AST) -> dict[str, int]:
-    """Each tool ``tree`` uses, with the first line it is used on."""
+    """Each tool ``tree`` uses, with the first line it is used on (callers do not change the
+    answer, which is kept)."""
     uses: dict[str, int] = {}
     membership_tests = {
         id(comparator)

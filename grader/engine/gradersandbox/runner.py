@@ -18,7 +18,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, TextIO, cast
 
-from . import filters, own_code, probe, protocol, seal, watch, wire
+from . import cell_syntax, filters, own_code, probe, protocol, seal, watch, wire
 from .limits import ERROR_CHARS, FORK_ATTEMPTS, ORDER_BYTES
 from .messages import PROBE_NOT_STARTED
 from .privileges import drop_privileges
@@ -88,6 +88,7 @@ def prepare() -> InteractiveShell:
             pass
 
     shell = NotebookShell.instance(config=config)
+    cell_syntax.skip_needless_token_transforms(shell.input_transformer_manager)
     shell.displayhook.write_output_prompt = lambda: None  # values print as in a notebook
     if shell.display_formatter is not None:  # no PNG rendered to be dropped
         shell.display_formatter.active_types = ["text/plain"]
