@@ -2,9 +2,10 @@
 a regrade request is stored (its number is its row in ``regrade_requests``) and acknowledged in
 the student's thread, or told the window is closed; a reply that asks for a regrade without
 saying of what is told how to ask (a reply carrying new work is a hand-in as any other:
-:mod:`grader.watch.handins`); a reply not understood is told how to ask; one from an address the roster does not give the student is told
-requests are taken from the roster's address (no grade in it); only a reply that just thanks is
-left alone. A forward of the feedback (a new thread) is taken as a reply to it.
+:mod:`grader.watch.handins`); a reply not understood is told how to ask; one from an address the
+roster does not give the student is told requests are taken from the roster's address (no grade
+in it); only a reply that just thanks is left alone. A forward of the feedback (a new thread)
+is taken as a reply to it.
 
 Answers (acknowledgements and the marker's decisions, whether the watch or ``grader collect``
 read the request) go out through the watch's outbox under a digest of the request and the kind
