@@ -7,7 +7,7 @@ the watch that handles that kind (:meth:`grader.watch.loop.MailboxLoop.handle`):
   :mod:`grader.course.request_intake` takes it (a regrade request stored, a thanks, one not
   understood, one from an address the roster does not give the student), answered by
   :mod:`grader.watch.requests`;
-- :class:`HandIn`: anything else, a reply to the feedback carrying files among them (its answers
+- :class:`HandInMail`: anything else, a reply to the feedback carrying files among them (its answers
   then say so in their first line), turned into gradings and receipts by
   :mod:`grader.watch.handins`."""
 
@@ -36,7 +36,7 @@ class AboutAGrade:
 
 
 @dataclass(frozen=True)
-class HandIn:
+class HandInMail:
     """Mail that may carry a hand-in; ``note`` heads every answer it gets (its graded reply
     too)."""
 
@@ -44,7 +44,7 @@ class HandIn:
     reply_to_feedback: bool = False  # a reply to the feedback carrying files
 
 
-Kind = Automatic | AboutAGrade | HandIn
+Kind = Automatic | AboutAGrade | HandInMail
 
 
 def kind_of(received: Received, context: Context, out: Path) -> Kind:
@@ -54,9 +54,9 @@ def kind_of(received: Received, context: Context, out: Path) -> Kind:
         return Automatic()
     taken = _take(received, context, out)
     if taken is None:
-        return HandIn()
+        return HandInMail()
     if taken.verdict == HAND_IN:
-        return HandIn(request_texts.reply_hand_in_note(), reply_to_feedback=True)
+        return HandInMail(request_texts.reply_hand_in_note(), reply_to_feedback=True)
     return AboutAGrade(taken)
 
 
