@@ -6,7 +6,7 @@ In ``source.ipynb`` a markdown or code cell is a written answer when its metadat
     "metadata": {"grader": {"written": {
         "id": "why-vanish",            # letters, digits, "-" and "_"; unique in the notebook
         "points": 2,
-        "about": ["rnn_forward"],      # optional: functions (or code cell ids) it is about
+        "about": ["forward"],          # optional: functions (or code cell ids) it is about
         "scheme": [                    # optional: the mark scheme, never released
             {"points": 1, "words": "the product of W_rec shrinks geometrically when < 1"},
             {"points": 1, "words": "and grows without bound when > 1"}]}}}

@@ -1,16 +1,13 @@
 """What the course commands share (``marks``, ``final``, ``mail``, each in its own
-``*_command`` module): the course, its projects and graded folder as the flags name them, the
-roster's spelling of ids, ``--components``."""
+``*_command`` module): the course, its projects and graded folder as the flags name them,
+``--components``."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import sys
 from pathlib import Path
 
-from grader.course import final, marks
-from grader.course.book import BOOK_NAME, CourseBook
 from grader.course.config import Course, load_course
 from grader.course.options import course_file
 from grader.course.rubric import Projects, load_projects
@@ -55,16 +52,3 @@ def load(args: argparse.Namespace) -> tuple[Course, Projects | None, Path]:
                 f"of {course.projects_dir / 'projects.toml'}"
             )
     return course, projects, Path(args.out)
-
-
-def reconcile_ids(course: Course, out: Path) -> None:
-    """Move marks stored under another case of a roster id to the roster's spelling (and say
-    so) before a command reads them, so none reads past them."""
-    with CourseBook(out / BOOK_NAME) as book:
-        for note in marks.reconcile_spellings(book, course.roster()):
-            print(f"note: {note}", file=sys.stderr)
-
-
-def grades_of(course: Course, projects: Projects | None, out: Path) -> list[final.FinalGrade]:
-    reconcile_ids(course, out)
-    return final.final_grades(course, out, projects.rubric if projects else None)

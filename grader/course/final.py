@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 from grader.course import late, overrides
 from grader.course.book import BOOK_NAME, CourseBook
 from grader.course.config import Component, Course
-from grader.course.marks import project_score
-from grader.course.rubric import Rubric
+from grader.course.marks import project_score, reconcile_ids
+from grader.course.rubric import Projects, Rubric
 from grader.gradebook import GRADER_ERROR, Gradebook, Row
 from grader.roster import Person
 
@@ -261,6 +261,12 @@ def _with_written(
 # never graded, a project nobody has a mark on. Its zeros hold a place in the total; they are
 # not grades to hand to an LMS.
 _PLACEHOLDERS = {"auto": {"not graded yet"}, "project": {"missing", "not marked"}}
+
+
+def grades_of(course: Course, projects: Projects | None, out: Path) -> list[FinalGrade]:
+    """Every student's final grade, read after the marks' ids are in the roster's spelling."""
+    reconcile_ids(course, out)
+    return final_grades(course, out, projects.rubric if projects else None)
 
 
 def ungraded_components(course: Course, grades: list[FinalGrade]) -> list[Component]:

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 from grader.course import exports, final
-from grader.course.commands import add_components, chosen_components, grades_of, load
+from grader.course.commands import add_components, chosen_components, load
+from grader.course.final import grades_of
 from grader.course.lti import commands as lti_commands
 from grader.course.options import add_common
 from grader.errors import UserError

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from grader.course import mail, smtp
 from grader.course.book import BOOK_NAME, CourseBook
-from grader.course.commands import add_components, chosen_components, grades_of, load
+from grader.course.commands import add_components, chosen_components, load
+from grader.course.final import grades_of
 from grader.course.options import add_common
 from grader.errors import UserError
 

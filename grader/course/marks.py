@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import csv
 import io
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.course.book import CourseBook, Mark, MarkChange
+from grader.course.book import BOOK_NAME, CourseBook, Mark, MarkChange
+from grader.course.config import Course
 from grader.course.rubric import Projects, Rubric
 from grader.errors import UserError
 from grader.limits import COURSE
@@ -92,6 +94,14 @@ def _not_a_student(student: str, roster: Roster) -> str:
         f"student '{student}' is not on the roster ({roster.path}) in any case of its letters; "
         "`grader marks export` lists every student's id"
     )
+
+
+def reconcile_ids(course: Course, out: Path) -> None:
+    """Move marks stored under another case of a roster id to the roster's spelling (and say
+    so) before a command reads them, so none reads past them."""
+    with CourseBook(out / BOOK_NAME) as book:
+        for note in reconcile_spellings(book, course.roster()):
+            print(f"note: {note}", file=sys.stderr)
 
 
 def reconcile_spellings(book: CourseBook, roster: Roster) -> list[str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from grader.course import marks, pages
 from grader.course.book import BOOK_NAME, CourseBook
-from grader.course.commands import load, reconcile_ids
+from grader.course.commands import load
 from grader.course.options import add_common
 from grader.errors import UserError
 
@@ -43,7 +43,7 @@ def cli(args: argparse.Namespace) -> int:
     if projects is None:
         raise UserError(f"{course.path} has no project component: there are no marks")
     roster = course.roster()
-    reconcile_ids(course, out)
+    marks.reconcile_ids(course, out)
     with CourseBook(out / BOOK_NAME) as book:
         if args.action == "history":
             student = marks.roster_student(roster, args.student) or args.student

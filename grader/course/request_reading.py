@@ -37,7 +37,7 @@ def _any_of(*languages: str) -> re.Pattern[str]:
 
 # Words that say the student disputes a mark, in English, then German, Hinglish (Hindi in Latin
 # letters) and Hindi. A part named with one of these, or a part that is plainly code
-# (lstm_cell), is a request; these alone ("please regrade") ask which part. Devanagari's vowel
+# (a_function_name), is a request; these alone ("please regrade") ask which part. Devanagari's vowel
 # signs are not word characters to ``re``, so its words are matched without word boundaries.
 _ASKING = _any_of(
     r"\b(re-?grad\w*|re-?mark\w*|re-?check\w*|reconsider\w*|appeal\w*|dispute\w*|review)\b",

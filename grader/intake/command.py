@@ -5,6 +5,7 @@ first (:mod:`grader.intake.imap_collect`), then every inbox into one folder per 
 from __future__ import annotations
 
 import argparse
+import functools
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -61,6 +62,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def cli(args: argparse.Namespace) -> int:
+    from grader.course.request_intake import collect_replies_of  # the course, when there is one
     from grader.intake import imap_collect, run
 
-    return imap_collect.collect_cli(args, run.cli)
+    return imap_collect.collect_cli(args, functools.partial(run.cli, replies_of=collect_replies_of))

@@ -293,7 +293,12 @@ def course_of(args: argparse.Namespace) -> Course | None:
     return load_course(found) if found else None
 
 
-def cli(args: argparse.Namespace) -> int:
+def cli(
+    args: argparse.Namespace,
+    replies_of: Callable[[argparse.Namespace], ReplyTaker | None] = lambda args: None,
+) -> int:
+    """``grader collect``; ``replies_of`` finds the course whose feedback replies are regrade
+    requests (:mod:`grader.intake.command` gives it: the regrade code sits above intake)."""
     deadline = parse_deadline(args.deadline) if args.deadline else None
     course = course_of(args)
     roster = load_roster(args.roster) if args.roster else None
@@ -308,8 +313,6 @@ def cli(args: argparse.Namespace) -> int:
 
         fetch = FetchSettings.from_environment()
     titles = [t.strip() for t in args.project_titles.split(";")] if args.project_titles else []
-    from grader.course.request_intake import collect_replies_of  # the course, when there is one
-
     summary = collect(
         [Path(inbox) for inbox in args.inbox],
         Path(args.out),
@@ -319,7 +322,7 @@ def cli(args: argparse.Namespace) -> int:
         project_titles=titles,
         projects_required=len(course.projects) if course else COURSE.projects,
         assignments=[c.id for c in course.components if c.kind == "auto"] if course else None,
-        replies=collect_replies_of(args),
+        replies=replies_of(args),
         course=course,
     )
     print("\n".join(summary_lines(summary)))

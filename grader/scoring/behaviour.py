@@ -28,14 +28,14 @@ def part_first(wording, function, parts, beneath=None):
     first. The grader says them whether or not its proof shows the parts are the only cause,
     so the self-check, which proves nothing, says the very same words. ``beneath`` maps a
     function to its parts that fail on their own: a failing part's own failing parts are named
-    too (lstm_forward's lstm_cell, and the gate that makes lstm_cell fail)."""
+    too (a sequence's cell, and the gate that makes the cell fail)."""
     listed, verb, _ = joined(parts)
     text = fill(hint_text(wording, "part-first", function), function, parts=listed, verb=verb)
     return text + _beneath(parts, beneath or {}, (function,))
 
 
 def _beneath(parts, beneath, named):
-    """ " lstm_cell fails where output_gate is wrong." for each part that fails where its own
+    """ " cell fails where gate is wrong." for each part that fails where its own
     parts do, and so on down."""
     said = ""
     for part in parts:

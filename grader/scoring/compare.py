@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
@@ -16,8 +16,19 @@ from grader.scoring import behaviour, shapes
 from grader.scoring.returned import Single, align, close, kind_problem, within
 from grader.scoring.values import HiddenCase, as_value, copy_args
 
-if TYPE_CHECKING:
-    from grader.assignment.types import Mistake
+
+class KnownMistake(Protocol):
+    """A known mistake as scoring reads it (the authoring type is
+    :class:`grader.assignment.types.Mistake`, which builds on scoring): its code, the variants
+    that reproduce it, and the words it says for a function."""
+
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def variants(self) -> Mapping[str, Callable]: ...
+
+    def text(self, function: str) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -26,7 +37,7 @@ class Rules:
 
     atol: float
     rtol: float
-    mistakes: tuple[Mistake, ...] = ()
+    mistakes: tuple[KnownMistake, ...] = ()
     shape_hints: Mapping[str, str] = field(default_factory=dict)
     output_names: Mapping[str, Sequence[str]] = field(default_factory=dict)
     ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict)
@@ -150,7 +161,7 @@ def _compare_value(
     return False, worst, message, None
 
 
-def matching_mistakes(case: HiddenCase, got: object, rules: Rules) -> list[Mistake]:
+def matching_mistakes(case: HiddenCase, got: object, rules: Rules) -> list[KnownMistake]:
     """The known mistakes whose variant returns what the student returned on this case."""
     found = []
     for mistake in rules.mistakes:
@@ -168,7 +179,7 @@ def matching_mistakes(case: HiddenCase, got: object, rules: Rules) -> list[Mista
     return found
 
 
-def mistake_hints(mistakes: Sequence[Mistake], function: str) -> dict[str, str]:
+def mistake_hints(mistakes: Sequence[KnownMistake], function: str) -> dict[str, str]:
     """code -> text for the mistakes that matched; those sharing a code are joined, so a
     composite's hint names exactly the parts whose mistake it reproduced."""
     texts: dict[str, list[str]] = {}

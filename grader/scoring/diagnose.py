@@ -61,7 +61,7 @@ def _drop_passed_parts(
     failed: a hint never sends a student to fix what is right. Where a known mistake of the
     composite's own explains its values, the known mistakes that live only in parts which
     passed go too (their arithmetic can repeat in the composite: a cell given two gates'
-    weights swapped computes f * c~ + i * C_prev, though its cell_state is right)."""
+    weights swapped computes f * c~ + i * C_prev, though its cell state part is right)."""
     for composite, parts in known.parts.items():
         if composite not in results:
             continue

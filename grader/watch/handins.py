@@ -1,6 +1,7 @@
-"""One fetched message, read as collect reads it, turned into what the watch does with it: the
-notebooks to grade (each with the assignment it names), the receipts to send (a project's, with
-its automatic checks; a late hand-in's), or nothing (staff, the mailbox owner, no hand-in)."""
+"""A message that may carry a hand-in, read as collect reads it, turned into what the watch
+does with it: the notebooks to grade (each with the assignment it names), the receipts to send
+(a project's, with its automatic checks; a late hand-in's), or nothing (staff, the mailbox
+owner, no hand-in)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from grader.course.config import Course
 from grader.course.late import apply
 from grader.course.report_facts import report_facts
 from grader.course.rubric import Projects
-from grader.intake.bounces import delivery_report
 from grader.intake.common import DEFAULT_LIMITS, Rejected
 from grader.intake.pairing import ASSIGNMENT_SLOT
 from grader.intake.parcels import Parcel, Settings, read_received
@@ -41,28 +41,10 @@ class Handled:
     replies: list[Reply]
 
 
-def is_automatic(received: Received) -> bool:
-    """An auto-reply, a bounce (with or without ``Auto-Submitted``: see
-    :func:`grader.intake.mail.delivery_report`) or a list's mail (RFC 3834): answering it
-    could loop, and what a bounce returns is the course's own mail, never a hand-in."""
-    headers = received.headers
-    auto = str(headers.get("Auto-Submitted", "no")).strip().lower()
-    return (
-        auto != "no"
-        or bool(delivery_report(headers))
-        or bool(headers.get("List-Id"))
-        or headers.get("Precedence")
-        in (
-            "bulk",
-            "junk",
-            "list",
-        )
-    )
-
-
 def handle(key: str, received: Received, context: Context, note: str = "") -> Handled:
-    """What the watch does with one message; ``note`` heads every answer it gets (its graded
-    reply too: the job carries it)."""
+    """What the watch does with a message that may carry a hand-in (automatic mail and replies
+    about a grade are told apart before: :mod:`grader.watch.kinds`); ``note`` heads every
+    answer it gets (its graded reply too: the job carries it)."""
     settings = Settings(
         DEFAULT_LIMITS,
         context.roster,
@@ -70,8 +52,6 @@ def handle(key: str, received: Received, context: Context, note: str = "") -> Ha
         tuple(p.title for p in context.projects.projects) if context.projects else (),
         tuple(c.id for c in context.course.components if c.kind == "auto"),
     )
-    if is_automatic(received):
-        return Handled("automatic mail (auto-reply, bounce or list): no reply", [], [])
     try:
         parcel = read_received(received, key, settings)
     except Rejected as rejection:

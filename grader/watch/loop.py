@@ -40,7 +40,8 @@ from grader.intake.run import collect_items
 from grader.limits import COURSE, MAILBOX
 from grader.watch import replies, requests
 from grader.watch.grading import JobOutcome, WatchGraders
-from grader.watch.handins import Context, handle
+from grader.watch.handins import Context, Handled, handle
+from grader.watch.kinds import AboutAGrade, Automatic, kind_of
 from grader.watch.staging import Staging
 from grader.watch.state import Job, WatchBook, message_key, now
 
@@ -194,19 +195,31 @@ class MailboxLoop:
 
     def handle_messages(self) -> bool:
         """Collect and handle the next part of the messages not handled yet; False if none.
-        Each is parsed once, and collect, the regrade check and the hand-in read that."""
+        Each is parsed once, and collect and the reading of its kind read that."""
         pending = self.book.pending_messages(MAILBOX.watch_messages_at_once)
         if not pending:
             return False
         messages = [(key, receive(raw, DEFAULT_LIMITS)) for key, raw in pending]
         self._collect(messages)
         for key, received in messages:
-            handled = requests.handle_reply(key, received, self.context, self.options.out, handle)
+            handled = self.handle(key, received)
             if handled.jobs:
                 self.threads[key] = replies.Thread.of(key, received)
             self.book.finish_message(key, handled.outcome, handled.jobs, handled.replies)
             self.log(f"{key}: {handled.outcome}")
         return True
+
+    def handle(self, key: str, received: Received) -> Handled:
+        """One message, read once into what it is, handed to the one part for that kind."""
+        kind = kind_of(received, self.context, self.options.out)
+        if isinstance(kind, Automatic):
+            return Handled("automatic mail (auto-reply, bounce or list): no reply", [], [])
+        if isinstance(kind, AboutAGrade):
+            return requests.answer(key, received, self.context, kind.taken)
+        handled = handle(key, received, self.context, kind.note)
+        if kind.reply_to_feedback and (handled.jobs or handled.replies):
+            handled.outcome += " (a reply to the feedback, taken as a hand-in)"
+        return handled
 
     def _collect(self, messages: list[tuple[str, Received]]) -> None:
         """The new messages into the submissions folder, as ``grader collect`` puts them (each

@@ -54,12 +54,18 @@ def decision_text(request: Request, title: str, course: str) -> str:
     )
 
 
+def _example(parts: Sequence[str]) -> str:
+    """The part an example request names: the first of the student's own, never a name the
+    framework would have to know."""
+    return parts[0] if parts else "<its name>"
+
+
 def unclear_request_text(parts: Sequence[str], course: str) -> str:
     named = ", ".join(parts) or "(none graded yet)"
     return _sign(
         "Your reply asks for a regrade but does not say of what. Reply to the feedback mail "
         "again naming the function, criterion or written answer and why, e.g. "
-        f'"regrade {parts[0] if parts else "lstm_cell"}: my cell passes the equation because '
+        f'"regrade {_example(parts)}: my cell passes the equation because '
         f'...". The parts you can name: {named}.',
         course,
     )
@@ -70,8 +76,8 @@ def not_understood_text(parts: Sequence[str], course: str) -> str:
     return _sign(
         "Your reply to the feedback was read, but it was not understood as a regrade request: "
         "it names no part and asks for no regrade. To ask for one, reply to the feedback mail "
-        f'naming the part and why, e.g. "regrade {parts[0] if parts else "lstm_cell"}: my '
-        f'answer is right because ...". The parts you can name: {named}. For anything else, '
+        f'naming the part and why, e.g. "regrade {_example(parts)}: my answer is right because '
+        f'...". The parts you can name: {named}. For anything else, '
         "write to the instructor.",
         course,
     )

@@ -1,11 +1,11 @@
-"""Replies to the feedback mail, as the watch takes them (:mod:`grader.course.request_intake`):
+"""Replies to the feedback mail, as the watch took them (:mod:`grader.watch.kinds`):
 a regrade request is stored (its number is its row in ``regrade_requests``) and acknowledged in
 the student's thread, or told the window is closed; a reply that asks for a regrade without
-saying of what is told how to ask; a reply carrying new work is a hand-in as any other, and
-its one reply (the graded notebook's, or the receipt) says so in its first line; a reply not
-understood is told how to ask; one from an address the roster does not give the student is told
-requests are taken from the roster's address (no grade in it); only a reply that just thanks is
-left alone. A forward of the feedback (a new thread) is taken as a reply to it.
+saying of what is told how to ask (a reply carrying new work is a hand-in as any other:
+:mod:`grader.watch.handins`); a reply not understood is told how to ask; one from an address the
+roster does not give the student is told requests are taken from the roster's address (no grade
+in it); only a reply that just thanks is left alone. A forward of the feedback (a new thread)
+is taken as a reply to it.
 
 Answers (acknowledgements and the marker's decisions, whether the watch or ``grader collect``
 read the request) go out through the watch's outbox under a digest of the request and the kind
@@ -14,7 +14,6 @@ of answer, so a watch stopped at any point sends each once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from email.headerregistry import Address
 from email.utils import parseaddr
 from pathlib import Path
@@ -22,37 +21,19 @@ from pathlib import Path
 from grader.course.book import BOOK_NAME
 from grader.course.config import Course
 from grader.course.request_book import OUTSIDE, Request, RequestBook
-from grader.course.request_intake import (
-    HAND_IN,
-    NOT_THEIRS,
-    THANKS,
-    Reply,
-    Taken,
-    carries_work,
-    take_reply,
-)
+from grader.course.request_intake import NOT_THEIRS, THANKS, Taken
 from grader.course.request_reading import NOT_A_REQUEST, REQUEST
 from grader.intake.received import Received
 from grader.watch import replies
 from grader.watch import request_texts as texts
-from grader.watch.handins import Context, Handled, is_automatic
+from grader.watch.handins import Context, Handled
 from grader.watch.replies import Thread
 
-Handler = Callable[[str, Received, Context, str], Handled]  # key, message, context, note
 
-
-def handle_reply(
-    key: str, received: Received, context: Context, out: Path, handle: Handler
-) -> Handled:
-    """A message as the watch takes it: a regrade request, or ``handle``'s hand-in or else."""
-    taken = None if is_automatic(received) else _take(received, context, out)
-    if taken is None:
-        return handle(key, received, context, "")
-    if taken.verdict == HAND_IN:
-        handled = handle(key, received, context, texts.reply_hand_in_note())
-        if handled.jobs or handled.replies:
-            handled.outcome += " (a reply to the feedback, taken as a hand-in)"
-        return handled
+def answer(key: str, received: Received, context: Context, taken: Taken) -> Handled:
+    """A reply about a grade, as it was taken (:func:`grader.watch.kinds.kind_of`): a request
+    (acknowledged from the book) or a thanks left alone; one from another address, one not
+    understood or one naming no part answered at once in the student's thread."""
     if taken.verdict == REQUEST or taken.verdict == THANKS:
         return Handled(taken.outcome(), [], [])  # a request is acknowledged from the book
     thread = Thread.of(key, received)
@@ -67,15 +48,6 @@ def handle_reply(
     text = texts.unclear_request_text(taken.reading.known_parts, context.course.title)
     answer = _reply(context, taken, thread, "unclear", text)
     return Handled(taken.outcome() + ": asked which part", [], [answer])
-
-
-def _take(received: Received, context: Context, out: Path) -> Taken | None:
-    letter, facts = received.letter, received.reply
-    if letter is None or facts is None:
-        return None
-    files = carries_work(a.name for a in letter.attachments)
-    reply = Reply(letter.identity, letter.address, letter.sent_at, facts, files)
-    return take_reply(context.course, out, context.projects, context.roster, reply)
 
 
 def _reply(context: Context, taken: Taken, thread: Thread, kind: str, text: str) -> replies.Reply:

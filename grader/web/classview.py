@@ -115,8 +115,8 @@ def auto_view(course: Course, out: Path, component: Component) -> ComponentView:
 def class_mistakes(told: dict[str, dict[str, list[tuple[str, str]]]]) -> list[Mistake]:
     """The class's mistakes, most frequent first, from what each student was told (student ->
     function -> [(code, message)]). A row is one code with one message, so every student it
-    lists was told exactly those words: "lstm_cell fails where forget_gate is wrong" never
-    stands for a student whose lstm_cell fails where input_gate is."""
+    lists was told exactly those words: "cell fails where gate_a is wrong" never stands for a
+    student whose cell fails where gate_b is."""
     mistakes: dict[tuple[str, str], Mistake] = {}
     for student, functions in told.items():
         for function, pairs in functions.items():

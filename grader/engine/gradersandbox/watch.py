@@ -9,9 +9,9 @@ it names. During the call only, a profile hook
 identity the code that starts running with the code of each forbidden class's own
 ``__new__``/``__init__`` (constructed) and ``forward``/``__call__`` (called), and of each
 forbidden Python function, and each builtin function called with the forbidden builtins
-(unless forbidden code runs it: ``torch.lstm_cell`` under ``torch.nn.LSTMCell``'s ``forward``
-is the class's use, named as such). So an alias, a helper, ``getattr`` with a name built at
-run time or ``exec`` is seen like a plain call.
+(unless forbidden code runs it: torch's own cell builtin under ``torch.nn.LSTMCell``'s
+``forward`` is the class's use, named as such). So an alias, a helper, ``getattr`` with a name
+built at run time or ``exec`` is seen like a plain call.
 
 The hook and what it needs are looked up here, at import, before any student code runs. The
 student's code shares the process and can switch the hook off: the record then says how the
