@@ -213,7 +213,7 @@ def _question_text(cell: nbformat.NotebookNode) -> bool:
 
 
 def said(questions: Mapping[str, Sequence[str]], config: AssignmentConfig) -> str:
-    """ "pool gates: forget_gate, output_gate (2 of 4)" for each pool."""
+    """ "pool A: f, g (2 of 4)" for each pool."""
     sizes = {str(e.get("name")): len(e.get("functions", [])) for e in config.pools}
     return "; ".join(
         f"pool {name}: {', '.join(functions)} ({len(functions)} of {sizes.get(name, '?')})"

@@ -18,7 +18,7 @@ class StudentVariant:
 
     component: str
     values: str  # "W_rec = 0.87, steps = 25"; "" without [variants]
-    questions: str  # "pool gates: forget_gate, output_gate"; "" without [[pools]]
+    questions: str  # "pool A: f, g"; "" without [[pools]]
     verdict: str  # the hand-in's, as grading recorded it; "" before grading
     flagged: bool  # the hand-in is not the student's own notebook
 
