@@ -83,7 +83,7 @@ def grade_samples(out: Path, course: Path) -> Path:
         config = load_config(folder)
         print(f"-- {config.name}: {config.title} ({len(samples)} sample submissions)")
         rows = grade(samples, folder, graded / config.name, seed=DEMO_SEED).rows
-        print(summary_table(rows, [f.name for f in config.functions]))
+        print(summary_table(rows, config.graded_names))
         print(
             f"wrote {graded / config.name / 'grades.csv'} and a results.json and feedback.html"
             f" per student, e.g. {graded / config.name / rows[0].student / 'feedback.html'}\n"

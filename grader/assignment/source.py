@@ -272,7 +272,23 @@ def run_solutions(
     return {name: namespace[name] for name in plan.defined_in}
 
 
-def solutions_of(config: AssignmentConfig) -> dict[str, Callable]:
-    """The graded functions as the source notebook's solutions define them."""
-    notebook = read_source_notebook(config.source)
+def solutions_of(
+    config: AssignmentConfig, values: Mapping[str, object] | None = None
+) -> dict[str, Callable]:
+    """The graded functions as the source notebook's solutions define them; with [variants],
+    on ``values`` (None: the class-wide values)."""
+    notebook = source_on(config, values)
     return run_solutions(notebook, plan_source(notebook, config, {}), config)
+
+
+def source_on(
+    config: AssignmentConfig, values: Mapping[str, object] | None
+) -> nbformat.NotebookNode:
+    """The source notebook, with [variants] filled with ``values`` (None: the class-wide)."""
+    notebook = read_source_notebook(config.source)
+    if not config.variants:
+        return notebook
+    from grader.variants.release import filled_source  # the variants build on this package
+
+    variant = {"student": "", "fingerprint": "", "values": values} if values else None
+    return filled_source(notebook, config, variant)[0]

@@ -1,0 +1,147 @@
+"""The right values of an assignment's ``[[answers]]``: the source notebook's solution, run on
+the instructor's side (trusted) on one set of values, and kept per distinct set of values, so
+that a class of 200 sharing 50 sets of values runs it 50 times, not 200.
+
+An answer is set by a top-level assignment (``steps = ...``) in a code cell, between the
+solution markers so that students receive it as a stub; the cells run are the code cells up to
+the last one setting an answer, after the variant's values are filled in.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import functools
+import io
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import numpy as np
+
+from grader.assignment.answers import NumericAnswer
+from grader.assignment.config import CONFIG_NAME, AssignmentConfig
+from grader.assignment.source import BEGIN, END, parse_cell, plan_source, source_on
+from grader.assignment.source_notebook import describe_cell
+from grader.errors import UserError
+from grader.limits import GRADING
+
+Expected = dict[str, np.ndarray]  # variable of the solution -> its value, as float64
+
+
+def answer_cells(
+    notebook: nbformat.NotebookNode, config: AssignmentConfig, names: Sequence[str]
+) -> dict[str, int]:
+    """The index of the code cell whose solution sets each of ``names``; one clear line for a
+    name no cell sets, or one set outside a solution region (students would receive it)."""
+    regions = plan_source(notebook, config, {}).regions
+    found: dict[str, int] = {}
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        tree = parse_cell(cell.source)
+        for node in tree.body if tree is not None else ():
+            for name in _assigned(node):
+                if name not in names:
+                    continue
+                inside = any(b < node.lineno - 1 < e for b, e in regions.get(index, []))
+                if not inside:
+                    raise UserError(
+                        f"{describe_cell(config.source, index, cell)}: it sets the answer {name}"
+                        f" outside a solution region, so students would receive it answered;"
+                        f" put the lines computing it between {BEGIN} and {END}"
+                    )
+                found.setdefault(name, index)
+    for name in names:
+        if name not in found:
+            raise UserError(
+                f"{config.directory / CONFIG_NAME}: [[answers]] or a partial rule names {name},"
+                f" but no code cell of {config.source.name} sets it; compute it in the source"
+                f" notebook, between {BEGIN} and {END} (e.g. `{name} = ...`), or fix the name"
+            )
+    return found
+
+
+def _assigned(node: ast.stmt) -> list[str]:
+    """The names a top-level statement sets."""
+    targets: list[ast.expr] = []
+    if isinstance(node, ast.Assign):
+        targets = list(node.targets)
+    elif isinstance(node, ast.AnnAssign | ast.AugAssign):
+        targets = [node.target]
+    return [t.id for t in targets if isinstance(t, ast.Name)]
+
+
+def names_read(answers: Sequence[NumericAnswer]) -> list[str]:
+    return list(dict.fromkeys(name for answer in answers for name in answer.values_read))
+
+
+def run_answers(
+    notebook: nbformat.NotebookNode, config: AssignmentConfig, values: Mapping[str, object]
+) -> Expected:
+    """Every value the answers read, computed by the (filled) source notebook's solutions."""
+    names = names_read(config.answers)
+    cells = answer_cells(notebook, config, names)
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    for index, cell in enumerate(notebook.cells[: max(cells.values()) + 1]):
+        if cell.cell_type != "code":
+            continue
+        try:
+            code = compile(cell.source, f"<{config.source} cell {index + 1}>", "exec")
+            quiet = io.StringIO()
+            with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+                exec(code, namespace)
+        except Exception as error:
+            shown = ", ".join(f"{k} = {v}" for k, v in values.items())
+            raise UserError(
+                f"{describe_cell(config.source, index, cell)}: running the solution to compute"
+                f" the answers{f' for {shown}' if shown else ''} failed with"
+                f" {type(error).__name__}: {error}; fix the source notebook"
+            ) from None
+    return {name: _number(namespace.get(name), name, config) for name in names}
+
+
+def _number(value: object, name: str, config: AssignmentConfig) -> np.ndarray:
+    """The solution's value of an answer as float64 numbers, or one clear line."""
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        array = None
+    if array is None or array.ndim > 1 or array.size > GRADING.answer_numbers or array.size == 0:
+        raise UserError(
+            f"{config.source}: the solution sets {name} to {value!r:.80}, not a number or a list"
+            f" of at most {GRADING.answer_numbers} numbers; an answer is numbers only"
+        )
+    array.flags.writeable = False
+    return array
+
+
+def expected_answers(config: AssignmentConfig, values: Mapping[str, object] | None) -> Expected:
+    """The answers' values for one student's ``values`` (None: an assignment without
+    [variants]), computed once per distinct set of values and version of the source."""
+    if not config.answers:
+        return {}
+    source = config.source.resolve()
+    shown = json.dumps(dict(values or {}), sort_keys=True)
+    return _run_cached(_Of(source, source.stat().st_mtime_ns, repr(config), shown, config))
+
+
+@dataclass(frozen=True)
+class _Of:
+    """What the answers' values depend on: the source notebook's version, the config and the
+    values (as JSON); the config itself rides along, not in the key."""
+
+    source: Path
+    modified_ns: int
+    config_text: str
+    values: str
+    config: AssignmentConfig = field(compare=False)
+
+
+@functools.lru_cache(maxsize=GRADING.answer_values_kept)
+def _run_cached(of: _Of) -> Expected:
+    values = json.loads(of.values)
+    return run_answers(source_on(of.config, values), of.config, values)
