@@ -115,9 +115,10 @@ def check_words(
         for text in (answer.says, *(rule.message for rule in answer.partial)):
             for _, field, _, _ in string.Formatter().parse(text):
                 if field is not None and field not in known:
+                    words = ", ".join("{" + k + "}" for k in known)
                     raise UserError(
                         f"{where}: [[answers]] {answer.name}: {{{field}}} in {text!r} is not a"
-                        f" word the feedback fills in; use {', '.join('{' + k + '}' for k in known)}"
+                        f" word the feedback fills in; use {words}"
                     )
 
 

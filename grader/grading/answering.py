@@ -10,13 +10,21 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import nbformat
+
 from grader import engine
-from grader.assignment import Assignment, AssignmentConfig, owned_checksums, released_notebook
+from grader.assignment import (
+    Assignment,
+    AssignmentConfig,
+    owned_cell_problems,
+    owned_checksums,
+    released_notebook,
+)
 from grader.assignment.answer_solutions import expected_answers
 from grader.limits import GRADING
 from grader.scoring import FunctionResult
 from grader.scoring.numeric_answer import score_answer
-from grader.variants.graded import graded_values
+from grader.variants.graded import graded_values, released_values
 
 Values = dict[str, object]
 
@@ -52,6 +60,19 @@ def scored_answers(
         answer.name: score_answer(answer, read.value, read.error, expected, values)
         for answer, read in zip(config.answers, reads, strict=True)
     }
+
+
+def owned_problems_per_student(
+    assignment: Assignment, notebook: nbformat.NotebookNode, values: Mapping[str, object]
+) -> list[str]:
+    """The grader-owned cells' problems against a per-student release: the student's own, or
+    the one whose variant the notebook carries (another student's notebook is flagged as
+    such, its intact cells are not "edited")."""
+    problems = owned_cell_problems(notebook, owned_checksums_on(assignment, values))
+    claimed = released_values(assignment.config, notebook.metadata)
+    if problems and claimed is not None and claimed != values:
+        return owned_cell_problems(notebook, owned_checksums_on(assignment, claimed))
+    return problems
 
 
 def owned_checksums_on(assignment: Assignment, values: Mapping[str, object]) -> dict[str, str]:

@@ -327,9 +327,10 @@ class SubmissionGrading(engine.NoHooks):
                 handed_in = None
             if handed_in is not None:
                 problems = owned_cell_problems(handed_in, self.plan.owned_checksums)
-                if problems and self.values is not None:  # a self-check on their own values
-                    own = answering.owned_checksums_on(self.assignment, self.values)
-                    problems = owned_cell_problems(handed_in, own)
+                if problems and self.values is not None:  # a self-check on its own values
+                    problems = answering.owned_problems_per_student(
+                        self.assignment, handed_in, self.values
+                    )
                 warnings += [f"Grader cell changed: {p}" for p in problems]
                 warnings += _variant_notes_of(self.plan.config, self.submission.student, handed_in)
         questions = written.questions_of(self.plan.config)
