@@ -292,3 +292,21 @@ def test_steps_below_is_the_solutions_answer():
             == steps_below(w_rec)
             == math.ceil(math.log(1e-3) / math.log(w_rec))
         )
+
+
+def test_the_demo_shows_two_students_values_and_their_graded_answers(tmp_path, capsys):
+    """`make demo`'s step 3b: asha answers on her own W_rec, bhavin hands in her notebook."""
+    from grader import demo
+
+    course = demo.make_course(tmp_path)
+    demo.variants_demo(tmp_path, course)
+    said = capsys.readouterr().out
+    record = json.loads((course / "variants" / "rnn_gradients.json").read_text())
+    asha, bhavin = (record["students"][s]["values"]["W_rec"] for s in ("asha", "bhavin"))
+    assert f"asha: {asha}" in said and f"bhavin: {bhavin}" in said
+    assert f"  asha (W_rec = {asha}): 100/100" in said
+    assert f"steps_to_vanish 10/10: with your W_rec = {asha}: passed" in said
+    assert f"  bhavin (W_rec = {bhavin}): " in said
+    assert "this notebook was released to asha, and is handed in by bhavin" in said
+    if steps_below(asha) != steps_below(bhavin):
+        assert f"after {steps_below(bhavin)} steps; you answered {steps_below(asha)}." in said
