@@ -43,7 +43,7 @@ def answer_cells(
         if cell.cell_type != "code":
             continue
         tree = parse_cell(cell.source)
-        for node in tree.body if tree is not None else ():
+        for node in _statements(tree.body if tree is not None else []):
             for name in _assigned(node):
                 if name not in names:
                     continue
@@ -65,8 +65,23 @@ def answer_cells(
     return found
 
 
+def _statements(body: list[ast.stmt]) -> list[ast.stmt]:
+    """The cell's statements at module level: those of its blocks too (a ``try`` that lets
+    "Run all" go on, an ``if``), not those inside a function or class."""
+    found = []
+    for node in body:
+        found.append(node)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            continue
+        for field in ("body", "orelse", "finalbody"):
+            found += _statements(getattr(node, field, []))
+        for handler in getattr(node, "handlers", []):
+            found += _statements(handler.body)
+    return found
+
+
 def _assigned(node: ast.stmt) -> list[str]:
-    """The names a top-level statement sets."""
+    """The names a module-level statement sets."""
     targets: list[ast.expr] = []
     if isinstance(node, ast.Assign):
         targets = list(node.targets)

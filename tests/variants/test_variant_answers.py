@@ -213,7 +213,10 @@ def test_hostile_answers_score_zero_with_their_reason_without_variants(tmp_path)
         ),
         (
             None,
-            ("### BEGIN SOLUTION\nT, N, D, H = 1000", "steps_to_vanish = 3\n### BEGIN SOLUTION\nT"),
+            (
+                "    ### BEGIN SOLUTION\n    T, N",
+                "    steps_to_vanish = 3\n    ### BEGIN SOLUTION\n    T, N",
+            ),
             r"source.ipynb, cell 15 .*: it sets the answer steps_to_vanish outside a solution"
             r" region, so students would receive it answered",
         ),
