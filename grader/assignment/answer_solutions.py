@@ -73,8 +73,8 @@ def _statements(body: list[ast.stmt]) -> list[ast.stmt]:
         found.append(node)
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             continue
-        for field in ("body", "orelse", "finalbody"):
-            found += _statements(getattr(node, field, []))
+        for block in ("body", "orelse", "finalbody"):
+            found += _statements(getattr(node, block, []))
         for handler in getattr(node, "handlers", []):
             found += _statements(handler.body)
     return found

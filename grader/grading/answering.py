@@ -26,7 +26,7 @@ from grader.scoring import FunctionResult
 from grader.scoring.numeric_answer import score_answer
 from grader.variants.graded import graded_values, released_values
 
-Values = dict[str, object]
+Values = Mapping[str, object]
 
 
 @dataclass(frozen=True)

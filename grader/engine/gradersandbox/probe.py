@@ -64,10 +64,11 @@ def serve(
         _signal(_SIGINT, _interrupt)
         reply: protocol.CallValue | protocol.CallError
         try:
-            if _type(call) is protocol.Read:
-                reply = _read(namespace, call.name, limit, watching)
-            else:
-                reply = _call(namespace, call, limit, watching)
+            match call:
+                case protocol.Read():
+                    reply = _read(namespace, call.name, limit, watching)
+                case _:
+                    reply = _call(namespace, call, limit, watching)
         except _BaseException as error:
             try:
                 text = _str(error)
