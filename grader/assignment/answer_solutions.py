@@ -10,9 +10,7 @@ the last one setting an answer, after the variant's values are filled in.
 from __future__ import annotations
 
 import ast
-import contextlib
 import functools
-import io
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,7 +22,7 @@ import numpy as np
 
 from grader.assignment.answers import NumericAnswer
 from grader.assignment.config import CONFIG_NAME, AssignmentConfig
-from grader.assignment.source import BEGIN, END, parse_cell, plan_source, source_on
+from grader.assignment.source import BEGIN, END, parse_cell, plan_source, run_cells, source_on
 from grader.assignment.source_notebook import describe_cell
 from grader.errors import UserError
 from grader.limits import GRADING
@@ -100,35 +98,37 @@ def run_answers(
     """Every value the answers read, computed by the (filled) source notebook's solutions."""
     names = names_read(config.answers)
     cells = answer_cells(notebook, config, names)
-    namespace: dict[str, Any] = {"__name__": "__main__"}
-    for index, cell in enumerate(notebook.cells[: max(cells.values()) + 1]):
-        if cell.cell_type != "code":
-            continue
-        try:
-            code = compile(cell.source, f"<{config.source} cell {index + 1}>", "exec")
-            quiet = io.StringIO()
-            with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
-                exec(code, namespace)
-        except Exception as error:
-            shown = ", ".join(f"{k} = {v}" for k, v in values.items())
-            raise UserError(
-                f"{describe_cell(config.source, index, cell)}: running the solution to compute"
-                f" the answers{f' for {shown}' if shown else ''} failed with"
-                f" {type(error).__name__}: {error}; fix the source notebook"
-            ) from None
-    return {name: _number(namespace.get(name), name, config) for name in names}
+    shown = ", ".join(f"{k} = {v}" for k, v in values.items())
+    on = f" for {shown}" if shown else ""
+    namespace = run_cells(
+        notebook,
+        max(cells.values()),
+        config,
+        f"to compute the answers{on}",
+        "Fix the source"
+        " notebook: its cells up to the last answer must run as plain Python, without magics",
+    )
+    return {name: _number(namespace, name, config, on) for name in names}
 
 
-def _number(value: object, name: str, config: AssignmentConfig) -> np.ndarray:
+def _number(
+    namespace: Mapping[str, Any], name: str, config: AssignmentConfig, on: str
+) -> np.ndarray:
     """The solution's value of an answer as float64 numbers, or one clear line."""
+    if name not in namespace:
+        raise UserError(
+            f"{config.source}: running its solutions{on} left {name} unset (did its cell catch"
+            f" an error?); run the source notebook on these values and fix it"
+        )
+    value = namespace[name]
     try:
         array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
         array = None
     if array is None or array.ndim > 1 or array.size > GRADING.answer_numbers or array.size == 0:
         raise UserError(
-            f"{config.source}: the solution sets {name} to {value!r:.80}, not a number or a list"
-            f" of at most {GRADING.answer_numbers} numbers; an answer is numbers only"
+            f"{config.source}: the solution sets {name} to {value!r:.80}{on}, not a number or a"
+            f" list of at most {GRADING.answer_numbers} numbers; an answer is numbers only"
         )
     array.flags.writeable = False
     return array
