@@ -28,19 +28,25 @@ from grader.errors import UserError
 from grader.limits import GRADING
 
 Expected = dict[str, np.ndarray]  # variable of the solution -> its value, as float64
+Regions = Mapping[int, list[tuple[int, int]]]  # cell -> its solution regions' line ranges
 
 
 def answer_cells(
-    notebook: nbformat.NotebookNode, config: AssignmentConfig, names: Sequence[str]
+    notebook: nbformat.NotebookNode,
+    config: AssignmentConfig,
+    names: Sequence[str],
+    regions: Regions | None = None,
 ) -> dict[str, int]:
     """The index of the code cell whose solution sets each of ``names``; one clear line for a
-    name no cell sets, or one set outside a solution region (students would receive it)."""
-    regions = plan_source(notebook, config, {}).regions
+    name no cell sets, or one set outside a solution region (students would receive it).
+    ``regions``: the solution regions per cell, where the caller has planned the source."""
+    if regions is None:
+        regions = plan_source(notebook, config, {}).regions
     found: dict[str, int] = {}
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type != "code":
             continue
-        tree = parse_cell(cell.source)
+        tree = _parsed(cell.source)
         for node in _statements(tree.body if tree is not None else []):
             for name in _assigned(node):
                 if name not in names:
@@ -61,6 +67,14 @@ def answer_cells(
                 f" notebook, between {BEGIN} and {END} (e.g. `{name} = ...`), or fix the name"
             )
     return found
+
+
+def _parsed(source: str) -> ast.Module | None:
+    """The cell's syntax tree: plain Python at once, IPython's magics only where it is not."""
+    try:
+        return ast.parse(source)
+    except SyntaxError:
+        return parse_cell(source)
 
 
 def _statements(body: list[ast.stmt]) -> list[ast.stmt]:
@@ -93,11 +107,14 @@ def names_read(answers: Sequence[NumericAnswer]) -> list[str]:
 
 
 def run_answers(
-    notebook: nbformat.NotebookNode, config: AssignmentConfig, values: Mapping[str, object]
+    notebook: nbformat.NotebookNode,
+    config: AssignmentConfig,
+    values: Mapping[str, object],
+    regions: Regions | None = None,
 ) -> Expected:
     """Every value the answers read, computed by the (filled) source notebook's solutions."""
     names = names_read(config.answers)
-    cells = answer_cells(notebook, config, names)
+    cells = answer_cells(notebook, config, names, regions)
     shown = ", ".join(f"{k} = {v}" for k, v in values.items())
     on = f" for {shown}" if shown else ""
     namespace = run_cells(

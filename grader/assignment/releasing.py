@@ -156,7 +156,7 @@ def released_notebook(
     solutions = source.run_solutions(notebook, plan, config)
     cases, hints = public.public_cases(assignment, solutions, cells, values)
     if config.answers:  # every answer set by a solution, and numbers on these values
-        answer_solutions.run_answers(notebook, config, values or {})
+        answer_solutions.run_answers(notebook, config, values or {}, plan.regions)
     owned_cells = owned.owned_cells(
         assignment.functions,
         cases,
