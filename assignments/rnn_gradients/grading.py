@@ -352,8 +352,9 @@ def make_cases(
     in turn when there are fewer entries than cases). Public cases are drawn the same way,
     from the framework's public generator.
 
-    ``values`` are the student's own (assignment.toml's [variants]): gradient_norms' first
-    case is then the student's experiment, ``W_hh = W_rec * I``, graded on their W_rec."""
+    ``values`` are the student's own (assignment.toml's [variants]): gradient_norms then has
+    one case more, after the others (which stay as they are), the student's own experiment:
+    ``W_hh = W_rec * I``, graded on their W_rec."""
     if function not in REFERENCE:
         raise ValueError(f"rnn_gradients grades {', '.join(REFERENCE)}, not {function!r}")
     sizes, lengths = settings["sizes"], settings["sequence_lengths"]
@@ -362,10 +363,11 @@ def make_cases(
         N, D, H = sizes[k % len(sizes)]
         T = lengths[k % len(lengths)]
         label = f"N={N}, D={D}, H={H}" if function == "rnn_step" else f"T={T}, N={N}, D={D}, H={H}"
-        args = _args(function, rng, T, N, D, H)
-        if k == 0 and function == "gradient_norms" and values and "W_rec" in values:
-            x, h0, params = args
-            params["W_hh"] = float(values["W_rec"]) * np.eye(H)
-            label += f", W_hh = {values['W_rec']} I (your own W_rec)"
-        cases.append(Case(label, args))
+        cases.append(Case(label, _args(function, rng, T, N, D, H)))
+    if function == "gradient_norms" and values and "W_rec" in values:
+        (N, D, H), T = sizes[0], max(lengths)
+        x, h0, params = _args(function, rng, T, N, D, H)
+        params["W_hh"] = float(values["W_rec"]) * np.eye(H)
+        label = f"T={T}, N={N}, D={D}, H={H}, W_hh = {values['W_rec']} I (your own W_rec)"
+        cases.append(Case(label, (x, h0, params)))
     return cases
