@@ -19,12 +19,12 @@ from grader.assignment.answers import NumericAnswer, PartialRule
 from grader.scoring.compare import CaseResult, FunctionResult
 from grader.scoring.returned import within
 
-Read = object  # a probe's value as the engine hands it back: arrays, str, tuple, dict, None
+ReadBack = object  # a probe's value as the engine hands it back: arrays, str, tuple, dict, None
 
 
 def score_answer(
     answer: NumericAnswer,
-    got: Read,
+    got: ReadBack,
     error: str | None,
     expected: Mapping[str, np.ndarray],
     values: Mapping[str, object] | None,
@@ -67,7 +67,9 @@ def _matches(
     return within(numbers, right, rule.atol or 0.0, rule.rtol or 0.0)
 
 
-def _numbers(name: str, got: Read, error: str | None, size: int) -> tuple[np.ndarray | None, str]:
+def _numbers(
+    name: str, got: ReadBack, error: str | None, size: int
+) -> tuple[np.ndarray | None, str]:
     """The student's answer as float64 numbers the size of the right one, or why it is not."""
     if error is not None:
         if error.startswith("NameError"):
