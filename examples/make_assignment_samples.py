@@ -48,7 +48,14 @@ SAMPLES = {
             {
                 "rnn-backward": [
                     ('dh_next = dz @ params["W_hh"]', 'dh_next = dz @ params["W_hh"].T')
-                ]
+                ],
+                # and a step short on the numeric answer: half its points (a partial rule)
+                "steps-to-vanish": [
+                    (
+                        "steps_to_vanish = int(np.argmax(relative < 1e-3))",
+                        "steps_to_vanish = int(np.argmax(relative < 1e-3)) - 1",
+                    )
+                ],
             },
         ),
         "esha": (

@@ -17,6 +17,7 @@ import shutil
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
+from types import ModuleType
 
 from grader.entry import ended_in_one_line
 from grader.errors import UserError
@@ -26,15 +27,20 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 DEMO_SEED = 2026  # fixed, so the demo prints the same table every time
 
 
-def _figure(out: Path) -> Path:
-    """The shipped example report's figure, made by its own script (examples/report/)."""
-    script = EXAMPLES / "report" / "gradient_flow.py"
-    spec = importlib.util.spec_from_file_location("example_report_figure", script)
+def _example_script(script: Path, name: str) -> ModuleType:
+    """One of the repository's example scripts, imported by path."""
+    spec = importlib.util.spec_from_file_location(name, script)
     if spec is None or spec.loader is None:  # only for a path that is not a Python file
         raise UserError(f"{script} is not a Python script: the demo runs from a checkout")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.make_figure(out)
+    return module
+
+
+def _figure(out: Path) -> Path:
+    """The shipped example report's figure, made by its own script (examples/report/)."""
+    script = EXAMPLES / "report" / "gradient_flow.py"
+    return _example_script(script, "example_report_figure").make_figure(out)
 
 
 def make_course(out: Path) -> Path:
@@ -83,12 +89,56 @@ def grade_samples(out: Path, course: Path) -> Path:
         config = load_config(folder)
         print(f"-- {config.name}: {config.title} ({len(samples)} sample submissions)")
         rows = grade(samples, folder, graded / config.name, seed=DEMO_SEED).rows
-        print(summary_table(rows, [f.name for f in config.functions]))
+        print(summary_table(rows, config.graded_names))
         print(
             f"wrote {graded / config.name / 'grades.csv'} and a results.json and feedback.html"
             f" per student, e.g. {graded / config.name / rows[0].student / 'feedback.html'}\n"
         )
     return graded
+
+
+def variants_demo(out: Path, course: Path) -> None:
+    """Issue 55: rnn_gradients released per student, each with their own W_rec; asha answers
+    on her own numbers, bhavin hands in a copy of asha's notebook. Both graded in the sandbox on
+    their own values: asha full marks, bhavin flagged with both names and scored on his."""
+    import json
+
+    import nbformat
+
+    from grader.assignment import load_assignment, released_notebook
+    from grader.course.config import load_course
+    from grader.grading.command import grade
+    from grader.variants.release import release_per_student
+
+    folder = course / "assignments" / "rnn_gradients"
+    released, everyone = release_per_student(
+        load_assignment(folder),
+        load_course(course / "course.toml"),
+        out / "release-per-student",
+        released_notebook,
+    )
+    values = {student.student: student.values for student in everyone}
+    print(f"released {len(everyone)} notebooks into {released}/, each with its own W_rec:")
+    print("    " + ", ".join(f"{s}: {v['W_rec']}" for s, v in values.items()))
+    samples = _example_script(EXAMPLES / "make_assignment_samples.py", "example_samples")
+    source = nbformat.read(folder / "source.ipynb", as_version=4)
+    asha = nbformat.read(released / "asha_rnn_gradients.ipynb", as_version=4)
+    hand_ins = out / "variant-hand-ins"
+    shutil.rmtree(hand_ins, ignore_errors=True)
+    hand_ins.mkdir(parents=True)
+    answered = samples.filled(asha, source, {})  # the source's solutions, on asha's W_REC
+    for student in ("asha", "bhavin"):  # bhavin hands in a copy of asha's notebook
+        nbformat.write(answered, hand_ins / f"{student}.ipynb")
+    graded = out / "graded-variants"
+    shutil.rmtree(graded, ignore_errors=True)
+    for row in grade(sorted(hand_ins.iterdir()), folder, graded, seed=DEMO_SEED).rows:
+        results = json.loads((graded / row.student / "results.json").read_text())
+        answer = next(t for t in results["tests"] if t["name"] == "steps_to_vanish")
+        flags = [line for line in results["output"].splitlines() if line.startswith("Variant")]
+        print(f"  {row.student} (W_rec = {values[row.student]['W_rec']}): {row.score:g}/100")
+        print(f"    steps_to_vanish {answer['score']:g}/10: {answer['output']}")
+        print("".join(f"    {flag}\n" for flag in flags), end="")
+    print(f"wrote {graded}/ (results.json and feedback.html per student)")
 
 
 def project_report(out: Path, figure: Path) -> Path:
@@ -220,6 +270,8 @@ def _demo(out: Path) -> int:
     release(out, course)
     print("\n== 3. Instructor: grade the sample submissions in the sandbox")
     graded_assignments = grade_samples(out, course)
+    print("\n== 3b. Per-student variants: every student their own numbers (rnn_gradients' W_rec)")
+    variants_demo(out, course)
     print("\n== 4. Student: a two-page project report")
     project_report(out, figure)
     print("\n== 5. Students bundle their hand-ins; the instructor collects them")

@@ -344,11 +344,17 @@ def _args(function: str, rng: np.random.Generator, T: int, N: int, D: int, H: in
     return (x, h0, params)
 
 
-def make_cases(function: str, rng: np.random.Generator, settings: dict) -> list[Case]:
+def make_cases(
+    function: str, rng: np.random.Generator, settings: dict, values: dict | None = None
+) -> list[Case]:
     """``settings["count"]`` cases for ``function``; case k has the sizes (N, D, H) and the
     length T of entry k of ``settings["sizes"]`` and ``settings["sequence_lengths"]`` (taken
     in turn when there are fewer entries than cases). Public cases are drawn the same way,
-    from the framework's public generator."""
+    from the framework's public generator.
+
+    ``values`` are the student's own (assignment.toml's [variants]): gradient_norms then has
+    one case more, after the others (which stay as they are), the student's own experiment:
+    ``W_hh = W_rec * I``, graded on their W_rec."""
     if function not in REFERENCE:
         raise ValueError(f"rnn_gradients grades {', '.join(REFERENCE)}, not {function!r}")
     sizes, lengths = settings["sizes"], settings["sequence_lengths"]
@@ -358,4 +364,10 @@ def make_cases(function: str, rng: np.random.Generator, settings: dict) -> list[
         T = lengths[k % len(lengths)]
         label = f"N={N}, D={D}, H={H}" if function == "rnn_step" else f"T={T}, N={N}, D={D}, H={H}"
         cases.append(Case(label, _args(function, rng, T, N, D, H)))
+    if function == "gradient_norms" and values and "W_rec" in values:
+        (N, D, H), T = sizes[0], max(lengths)
+        x, h0, params = _args(function, rng, T, N, D, H)
+        params["W_hh"] = float(values["W_rec"]) * np.eye(H)
+        label = f"T={T}, N={N}, D={D}, H={H}, W_hh = {values['W_rec']} I (your own W_rec)"
+        cases.append(Case(label, (x, h0, params)))
     return cases

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
+from grader.assignment.answers import NumericAnswer, check_words, read_answers
 from grader.assignment.keys import ASSIGNMENT_TOML
 from grader.errors import UserError
 from grader.limits import FORBIDDEN
@@ -56,11 +57,18 @@ class AssignmentConfig:
     variants: Mapping[str, Any] = field(default_factory=dict)
     # The [[pools]] tables as written; grader.variants.pools reads and checks them.
     pools: tuple[Mapping[str, Any], ...] = ()
+    # The numbers the student computes ([[answers]]), graded after the functions.
+    answers: tuple[NumericAnswer, ...] = ()
 
     @property
     def max_score(self) -> float:
-        """The points of all graded functions together."""
-        return sum(f.points for f in self.functions)
+        """The points of all graded functions and answers together."""
+        return sum(f.points for f in self.functions) + sum(a.points for a in self.answers)
+
+    @property
+    def graded_names(self) -> list[str]:
+        """The graded functions, then the answers: the columns of the grades."""
+        return [f.name for f in self.functions] + [a.name for a in self.answers]
 
 
 # ----------------------------------------------------------------------------- configuration
@@ -176,6 +184,15 @@ def load_config(assignment_dir: Path) -> AssignmentConfig:
         reader.fail(f"grading.atol and grading.rtol must be >= 0, not {tolerances}")
 
     functions = _functions(reader, data.get("functions"))
+    variants = reader.table(data, "variants", optional=True)
+    answers = read_answers(
+        data.get("answers"),
+        path,
+        float(tolerances["atol"]),
+        float(tolerances["rtol"]),
+        {f.name for f in functions},
+    )
+    check_words(answers, variants, path)
     forbidden = reader.table(data, "forbidden", optional=True)
     imports, calls = (
         _strings(reader, reader.get(forbidden, "forbidden", key, "list", default=[]), key)
@@ -198,8 +215,9 @@ def load_config(assignment_dir: Path) -> AssignmentConfig:
         forbidden_imports=imports,
         forbidden_calls=calls,
         cases=reader.table(data, "cases", optional=True),
-        variants=reader.table(data, "variants", optional=True),
+        variants=variants,
         pools=_pools(reader, data.get("pools", [])),
+        answers=answers,
     )
 
 

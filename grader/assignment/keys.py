@@ -60,6 +60,66 @@ ASSIGNMENT_TOML = TomlFile(
             required=False,
         ),
         TomlTable(
+            "answers",
+            "A number (or a short list of numbers) the student computes, one table per answer: "
+            "the notebook sets it as a variable, and it is checked against the source notebook's "
+            "solution run on the student's own values (see the instructors' how-to on variant "
+            "questions).",
+            (
+                Key("name", "the Python variable the student's notebook sets (and the solution)"),
+                Key("points", "what it is worth (more than 0)"),
+                Key(
+                    "atol",
+                    "absolute tolerance (>= 0) of a right answer",
+                    required=False,
+                    default="[grading]'s atol",
+                ),
+                Key(
+                    "rtol",
+                    "relative tolerance (>= 0) of a right answer",
+                    required=False,
+                    default="[grading]'s rtol",
+                ),
+                Key(
+                    "says",
+                    "what the right value means, for the feedback after the student's values, "
+                    'e.g. "the gradient falls below 1e-3 after {expected} steps"',
+                    required=False,
+                    default='""',
+                ),
+                Key(
+                    "partial",
+                    "partial-credit rules, as [[answers.partial]] tables after the answer",
+                    required=False,
+                    default="[]",
+                ),
+            ),
+            repeated=True,
+            required=False,
+        ),
+        TomlTable(
+            "answers.partial",
+            "Partial credit for an answer that is not right, the first rule that matches: "
+            "either a looser tolerance (right method, wrong rounding) or another value the "
+            "solution computes (a known wrong path). The words may name {answered}, {expected}, "
+            "{name} and the variant parameters.",
+            (
+                Key("credit", "the share of the answer's points it earns, between 0 and 1"),
+                Key("message", "what the student reads: what is right and what is not"),
+                Key("atol", "a looser absolute tolerance", required=False, default="none"),
+                Key("rtol", "a looser relative tolerance", required=False, default="none"),
+                Key(
+                    "value",
+                    "a variable the source notebook's solution sets: an answer within the "
+                    "answer's tolerance of it earns the credit",
+                    required=False,
+                    default="none",
+                ),
+            ),
+            repeated=True,
+            required=False,
+        ),
+        TomlTable(
             "forbidden",
             "Shortcuts the grader reports: see the authors' page on forbidden shortcuts.",
             (

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import inspect
+import json
 import re
 import sys
 import traceback
@@ -103,14 +104,31 @@ class Assignment:
         except (TypeError, ValueError):
             return ()
 
-    def cases(self, seed: int, *, public: bool = False) -> dict[str, list[Case]]:
-        """Each graded function's cases, from its own generator."""
+    @property
+    def cases_take_values(self) -> bool:
+        """Whether ``make_cases`` takes the student's values (``values=``): an assignment with
+        [variants] whose cases depend on each student's numbers."""
+        try:
+            parameters = inspect.signature(self.grading.make_cases).parameters
+        except (TypeError, ValueError):
+            return False
+        return "values" in parameters
+
+    def cases(
+        self, seed: int, *, public: bool = False, values: Mapping[str, object] | None = None
+    ) -> dict[str, list[Case]]:
+        """Each graded function's cases, from its own generator; ``values``, one student's
+        (or the class-wide) values of [variants], are handed to a ``make_cases`` that takes
+        them (``values=``), so an assignment whose hook does not works unchanged."""
         count = GRADING.public_cases if public else self.config.cases_per_function
         settings = {**self.config.cases, "count": count, "public": public}
+        given = {"values": dict(values or {})} if self.cases_take_values else {}
         made = {}
         for name in self.functions:
             try:
-                cases = self.grading.make_cases(name, function_rng(seed, name), dict(settings))
+                cases = self.grading.make_cases(
+                    name, function_rng(seed, name), dict(settings), **given
+                )
             except NotImplementedError as error:  # --from-nbgrader's start, not finished yet
                 raise UserError(
                     f"{self.grading.__file__}: make_cases({name!r}, ...) is not written yet"
@@ -124,22 +142,33 @@ class Assignment:
             made[name] = list(cases)
         return made
 
-    def reference(self, function: str) -> Callable:
-        """The reference implementation: REFERENCE, or else the source notebook's solution."""
+    def reference(self, function: str, values: Mapping[str, object] | None = None) -> Callable:
+        """The reference implementation: REFERENCE, or else the source notebook's solution
+        (with [variants], filled with ``values``: one student's, else the class-wide)."""
         references = getattr(self.grading, "REFERENCE", None)
         if references is not None:
             return references[function]
-        return _source_solutions(_Source.of(self.config))[function]
+        shown = json.dumps(dict(values), sort_keys=True) if values else ""
+        return _source_solutions(_Source.of(self.config), shown)[function]
 
-    def expected(self, function: str, args: tuple) -> object:
-        return as_value(self.reference(function)(*copy_args(args)))
+    def expected(
+        self, function: str, args: tuple, values: Mapping[str, object] | None = None
+    ) -> object:
+        return as_value(self.reference(function, values)(*copy_args(args)))
 
-    def hidden_cases(self, seed: int, *, public: bool = False) -> dict[str, list[HiddenCase]]:
-        """The cases of every graded function with their expected values.
+    def hidden_cases(
+        self, seed: int, *, public: bool = False, values: Mapping[str, object] | None = None
+    ) -> dict[str, list[HiddenCase]]:
+        """The cases of every graded function with their expected values, on the student's
+        ``values`` where ``make_cases`` takes them.
 
-        A run grades its submissions on one seed: the cases of a seed are made once per
-        process and shared, their arrays read-only."""
-        made = _made_cases(_CasesOf(self.grading, repr(self.config), self), seed, public)
+        A run grades its submissions on one seed: the cases of a seed (and set of values) are
+        made once per process and shared, their arrays read-only."""
+        # the values change the cases where make_cases takes them, and the expected values
+        # where the reference is the source notebook's solution (filled with them)
+        matter = self.cases_take_values or getattr(self.grading, "REFERENCE", None) is None
+        shown = json.dumps(dict(values), sort_keys=True) if values and matter else ""
+        made = _made_cases(_CasesOf(self.grading, repr(self.config), self), seed, public, shown)
         return {name: list(cases) for name, cases in made.items()}
 
 
@@ -154,11 +183,14 @@ class _CasesOf:
 
 
 @functools.lru_cache(maxsize=GRADING.cases_kept)
-def _made_cases(of: _CasesOf, seed: int, public: bool) -> dict[str, list[HiddenCase]]:
+def _made_cases(of: _CasesOf, seed: int, public: bool, values: str) -> dict[str, list[HiddenCase]]:
     assignment = of.assignment
+    given = json.loads(values) if values else None
     made = {
-        name: [HiddenCase(name, c.label, c.args, assignment.expected(name, c.args)) for c in cs]
-        for name, cs in assignment.cases(seed, public=public).items()
+        name: [
+            HiddenCase(name, c.label, c.args, assignment.expected(name, c.args, given)) for c in cs
+        ]
+        for name, cs in assignment.cases(seed, public=public, values=given).items()
     }
     _read_only(made)
     return made
@@ -193,11 +225,11 @@ class _Source:
         return cls(config.directory.resolve(), config.source.stat().st_mtime_ns, config)
 
 
-@functools.lru_cache(maxsize=8)
-def _source_solutions(of: _Source) -> dict[str, Callable]:
+@functools.lru_cache(maxsize=GRADING.answer_values_kept)
+def _source_solutions(of: _Source, values: str) -> dict[str, Callable]:
     from grader.assignment import source
 
-    return source.solutions_of(of.config)
+    return source.solutions_of(of.config, json.loads(values) if values else None)
 
 
 @functools.lru_cache(maxsize=8)

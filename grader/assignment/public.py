@@ -19,18 +19,23 @@ from grader.scoring.compare import close
 
 
 def public_cases(
-    assignment: Assignment, solutions: Mapping[str, Callable], cells: Mapping[str, str]
+    assignment: Assignment,
+    solutions: Mapping[str, Callable],
+    cells: Mapping[str, str],
+    values: Mapping[str, object] | None = None,
 ) -> tuple[str, dict[str, str]]:
     """The packed public cases, and the words of each known mistake by its key in them.
 
     Where ``grading.py`` has a REFERENCE, the solutions must agree with it on every case, since
     the grader compares students with the reference; ``cells`` names each solution's cell.
+    ``values``: the student's values of [variants] (or the class-wide), handed to a
+    ``make_cases`` that takes them, as the grader will.
     """
     config = assignment.config
     references = getattr(assignment.grading, "REFERENCE", None)
     arrays: dict[str, np.ndarray] = {}
     texts: dict[str, str] = {}
-    for name, cases in assignment.cases(PUBLIC_SEED, public=True).items():
+    for name, cases in assignment.cases(PUBLIC_SEED, public=True, values=values).items():
         params = list(inspect.signature(solutions[name]).parameters)
         for number, case in enumerate(cases):
             args = _float32_exact(case.args)  # stored as float32: compute from what is stored
@@ -38,7 +43,7 @@ def public_cases(
             if _holds_text(args, expected):
                 continue  # the payload carries numbers only: the grader alone checks a str
             if references is not None:
-                reference = assignment.expected(name, args)
+                reference = assignment.expected(name, args, values)
                 if not close(expected, reference, config.atol, config.rtol):
                     where = getattr(references[name], "__module__", "grading.py").split(".")[0]
                     raise UserError(

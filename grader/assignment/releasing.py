@@ -18,7 +18,7 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
 
 from grader import forbidden
-from grader.assignment import instructor, owned, public, source, written
+from grader.assignment import answer_solutions, instructor, owned, public, source, written
 from grader.assignment.config import CONFIG_NAME, AssignmentConfig
 from grader.assignment.package import Assignment, load_assignment
 from grader.errors import UserError
@@ -137,7 +137,10 @@ def released_notebook(
     metadata; without it, the class-wide values (:mod:`grader.variants.release`)."""
     config = assignment.config
     notebook = source.read_source_notebook(config.source)
+    values: Mapping[str, object] | None = None
     if config.variants or config.pools:
+        if config.variants:
+            values = variant_values(config, variant)
         notebook, variant = variant_release.filled_source(notebook, config, variant)
         notebook, assignment = variant_release.drawn_questions(notebook, assignment, variant)
         config = assignment.config
@@ -155,7 +158,9 @@ def released_notebook(
         for n, i in plan.defined_in.items()
     }
     solutions = source.run_solutions(notebook, plan, config)
-    cases, hints = public.public_cases(assignment, solutions, cells)
+    cases, hints = public.public_cases(assignment, solutions, cells, values)
+    if config.answers:  # every answer set by a solution, and numbers on these values
+        answer_solutions.run_answers(notebook, config, values or {}, plan.regions)
     owned_cells = owned.owned_cells(
         assignment.functions,
         cases,
@@ -167,6 +172,18 @@ def released_notebook(
         released.metadata.grader["variant"] = nbformat.from_dict(dict(variant))
     nbformat.validate(released)
     return released
+
+
+def variant_values(
+    config: AssignmentConfig, variant: Mapping[str, object] | None
+) -> Mapping[str, object]:
+    """The values a release is made on: the student's (``variant``), else the class-wide."""
+    if variant is None:
+        return variant_release.definition_of(config).class_wide()
+    values = variant["values"]
+    if not isinstance(values, Mapping):
+        raise TypeError("a variant's values are a mapping of names to values")
+    return values
 
 
 def _forbidden_uses(code: str, config: AssignmentConfig) -> list[str]:
@@ -250,8 +267,10 @@ def cli(args: argparse.Namespace) -> int:
         if asked
         else ""
     )
+    numbers = f" and {len(config.answers)} numeric answers" if config.answers else ""
     print(
-        f"Released {out}: {len(config.functions)} graded functions, {config.max_score:g} points"
-        f"{marked}. Students open it in Colab or Jupyter and run check() after each function."
+        f"Released {out}: {len(config.functions)} graded functions{numbers},"
+        f" {config.max_score:g} points{marked}. Students open it in Colab or Jupyter and run"
+        f" check() after each function."
     )
     return 0

@@ -258,10 +258,25 @@ def run_solutions(
 ) -> dict[str, Callable]:
     """The graded functions as the source notebook defines them, by running its code cells up
     to the last graded one in a fresh namespace (the instructor's code is trusted)."""
-    namespace: dict[str, Any] = {"__name__": "__main__"}
     if not plan.defined_in:  # written answers only
         return {}
-    last = max(plan.defined_in.values())
+    namespace = run_cells(
+        notebook,
+        max(plan.defined_in.values()),
+        config,
+        "to compute the public cases or expected values",
+        "Cells up to the last graded function must run as plain Python, without magics",
+    )
+    return {name: namespace[name] for name in plan.defined_in}
+
+
+def run_cells(
+    notebook: nbformat.NotebookNode, last: int, config: AssignmentConfig, why: str, advice: str
+) -> dict[str, Any]:
+    """The namespace the notebook's code cells up to cell ``last`` leave, run in a fresh one
+    with their output kept quiet; a cell that fails is one clear line: what running it was
+    ``why`` for, and the ``advice``."""
+    namespace: dict[str, Any] = {"__name__": "__main__"}
     for index, cell in enumerate(notebook.cells[: last + 1]):
         if cell.cell_type != "code":
             continue
@@ -273,14 +288,28 @@ def run_solutions(
                 exec(code, namespace)
         except Exception as error:
             raise UserError(
-                f"{where}: running it to compute the public cases or expected values failed with"
-                f" {type(error).__name__}: {error}. Cells up to the last graded function must run"
-                f" as plain Python, without magics"
+                f"{where}: running it {why} failed with {type(error).__name__}: {error}. {advice}"
             ) from None
-    return {name: namespace[name] for name in plan.defined_in}
+    return namespace
 
 
-def solutions_of(config: AssignmentConfig) -> dict[str, Callable]:
-    """The graded functions as the source notebook's solutions define them."""
-    notebook = read_source_notebook(config.source)
+def solutions_of(
+    config: AssignmentConfig, values: Mapping[str, object] | None = None
+) -> dict[str, Callable]:
+    """The graded functions as the source notebook's solutions define them; with [variants],
+    on ``values`` (None: the class-wide values)."""
+    notebook = source_on(config, values)
     return run_solutions(notebook, plan_source(notebook, config, {}), config)
+
+
+def source_on(
+    config: AssignmentConfig, values: Mapping[str, object] | None
+) -> nbformat.NotebookNode:
+    """The source notebook, with [variants] filled with ``values`` (None: the class-wide)."""
+    notebook = read_source_notebook(config.source)
+    if not config.variants:
+        return notebook
+    from grader.variants.release import filled_source  # the variants build on this package
+
+    variant = {"student": "", "fingerprint": "", "values": values} if values else None
+    return filled_source(notebook, config, variant)[0]

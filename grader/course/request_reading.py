@@ -203,7 +203,7 @@ def known_parts(
         return found
     if kind.kind == "auto":
         try:
-            names = [f.name for f in load_config(course.assignment_folder(component)).functions]
+            names = load_config(course.assignment_folder(component)).graded_names
         except UserError:
             names = []
         book = out / component / BOOK_NAME

@@ -95,6 +95,18 @@ class ProbeSession:
         """Call ``function`` on ``args`` in this session's process; ``stand_ins`` maps a part's
         name to ``[(args, value), ...]``, the answers its stand-in gives for that call only
         (see gradersandbox.standin)."""
+        tables = _tables_to_wire(stand_ins) if stand_ins else None
+        request = protocol.Call(function, tuple(_to_wire(arg) for arg in args), tables)
+        return self._ask(function, request, len(args))
+
+    def read(self, name: str) -> ProbeOutcome:
+        """The value of the notebook's variable ``name`` (a numeric answer), read back as a
+        call's value is: plain numbers, or why there are none."""
+        return self._ask(name, protocol.Read(name), 0)
+
+    def _ask(
+        self, function: str, request: protocol.Call | protocol.Read, arg_count: int
+    ) -> ProbeOutcome:
         if not function.isidentifier():
             raise ValueError(f"not a function name: {function!r}")
         if self.broken is not None:
@@ -102,8 +114,6 @@ class ProbeSession:
         timeout = min(self.run.limits.probe_timeout, self.run.left())
         if timeout <= 0:
             return ProbeOutcome(None, "not called: the notebook's time limit was reached")
-        tables = _tables_to_wire(stand_ins) if stand_ins else None
-        request = protocol.Call(function, tuple(_to_wire(arg) for arg in args), tables)
         deadline = time.monotonic() + timeout
         try:
             if not self._send(protocol.frame(request), deadline):
@@ -119,7 +129,7 @@ class ProbeSession:
             self.broken = f"the probe process of {function} ended"
             detail = str(error) if isinstance(error, Gone) else "it ended"
             return ProbeOutcome(None, f"the call failed: {detail}{self.run.patch_note()}"[:500])
-        outcome = _outcome(reply, self.run.patch_note(), self.run.forbidden_calls, len(args))
+        outcome = _outcome(reply, self.run.patch_note(), self.run.forbidden_calls, arg_count)
         return self.run.keep(outcome, _size(outcome.value))
 
     def _kill(self, why: str) -> None:

@@ -17,10 +17,12 @@ NOT_GRADED = "not graded — grader error"
 
 @dataclass(frozen=True)
 class ProbeCall:
-    """One call of a notebook's function: ``args`` are numpy arrays or dicts of them."""
+    """One call of a notebook's function: ``args`` are numpy arrays or dicts of them; with
+    ``read``, the value of the notebook's variable ``function`` instead (a numeric answer)."""
 
     function: str
     args: tuple
+    read: bool = False
 
 
 @dataclass(frozen=True)

@@ -139,7 +139,7 @@ def grade(
                 progress.close()
             students = {s.student for s in submissions}
             rows = [row for row in book.latest() if row.student in students]
-            export.write_grades_csv(rows, [f.name for f in config.functions], out / "grades.csv")
+            export.write_grades_csv(rows, config.graded_names, out / "grades.csv")
     return GradingRun(plan, rows)
 
 
@@ -237,7 +237,7 @@ def cli(args: argparse.Namespace) -> int:
         roster=load_roster(args.roster) if args.roster else None,
     )
     rows, config = run.rows, run.plan.config
-    print(summary_table(rows, [f.name for f in config.functions]))
+    print(summary_table(rows, config.graded_names))
     questions = written.questions_of(config)
     if questions:
         print(written.not_marked_note(questions) + "; mark them in `grader serve`.")

@@ -16,6 +16,7 @@ from grader.engine import preparation
 from grader.engine.cgroups import warn_without_cgroups
 from grader.errors import UserError
 from grader.gradebook import GRADER_ERROR, Row
+from grader.grading.answering import KnownValues
 from grader.grading.steps import GraderFault, KnownLateness, Plan, SubmissionGrading
 from grader.grading.submissions import HandIn
 from grader.limits import RunLimits
@@ -26,13 +27,18 @@ RESUME_WHEN_FULL = (
 
 
 def grade_safely(
-    submission: HandIn, plan: Plan, seed: int, lateness: KnownLateness | None = None
+    submission: HandIn,
+    plan: Plan,
+    seed: int,
+    lateness: KnownLateness | None = None,
+    values: KnownValues | None = None,
 ) -> Row:
     """One submission's grading (:class:`SubmissionGrading`), with a grader failure turned into
     an ``error`` row instead of a crash: no score, no files for the student, graded again by
-    ``--resume``. ``lateness``: the course's verdict, where the course is not here."""
+    ``--resume``. ``lateness`` and ``values``: the course's verdict and the student's values,
+    where the course is not here."""
     try:
-        return SubmissionGrading(submission, plan, seed, lateness).grade()
+        return SubmissionGrading(submission, plan, seed, lateness, values).grade()
     except (engine.SandboxUnavailable, DiskFull):
         raise
     except GraderFault as fault:

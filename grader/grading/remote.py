@@ -25,6 +25,7 @@ from typing import Any
 from grader.course.late import Lateness
 from grader.engine import trial
 from grader.gradebook import Row
+from grader.grading.answering import KnownValues, values_of
 from grader.grading.grader_process import grade_safely, plan_for, warm_up_quietly
 from grader.grading.steps import KnownLateness, Plan, lateness_of
 from grader.grading.submissions import HandIn
@@ -91,6 +92,7 @@ def hand_in_of(submission: HandIn, plan: Plan) -> dict[str, Any]:
         files = {notebook: submission.notebook.read_bytes()}
     lateness = lateness_of(submission, plan)
     return {
+        "values": values_of(plan.config, submission.student).values,
         "student": submission.student,
         "source": str(submission.source),
         "folder": submission.files_dir is not None,
@@ -152,8 +154,9 @@ def graded(job: dict[str, Any], hand_in: dict[str, Any], seed: int) -> dict[str,
         )
         said = hand_in["lateness"]
         lateness = KnownLateness(Lateness(**said) if said else None)
+        values = KnownValues(hand_in["values"])
         out = Path(scratch, "out")
-        row = grade_safely(submission, dataclasses.replace(plan, out=out), seed, lateness)
+        row = grade_safely(submission, dataclasses.replace(plan, out=out), seed, lateness, values)
         written = packed_folder(out) if out.is_dir() else {}
     return {"row": dataclasses.asdict(row), "files": written}
 

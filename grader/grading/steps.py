@@ -14,7 +14,7 @@ import os
 import stat
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -28,7 +28,7 @@ from grader.feedback import export
 from grader.feedback.lateness import course_lateness
 from grader.forbidden.runtime import with_runtime
 from grader.gradebook import Row
-from grader.grading import probing
+from grader.grading import answering, probing
 from grader.grading.submissions import HandIn
 from grader.limits import GRADING, RunLimits
 from grader.scoring import Diagnosis, FunctionResult, Rules, score_function
@@ -64,11 +64,15 @@ class Probed:
     found: Findings
     diagnosis: Diagnosis
     seconds: float = 0.0  # what scoring and diagnosing took in the engine's hook
+    answered: Mapping[str, FunctionResult] = field(default_factory=dict)  # [[answers]]
 
     def results(self) -> dict[str, FunctionResult]:
         """Each graded function's result: its marks, what a forbidden shortcut found in it
-        costs, and its hints."""
-        return self.diagnosis.given_to(_with_findings(self.scored, self.found))
+        costs, and its hints; then each numeric answer's."""
+        return {
+            **self.diagnosis.given_to(_with_findings(self.scored, self.found)),
+            **self.answered,
+        }
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,12 @@ class SubmissionGrading(engine.NoHooks):
     scoring and diagnosis in sessions, run as the engine's hooks, during :meth:`run`."""
 
     def __init__(
-        self, submission: HandIn, plan: Plan, seed: int, lateness: KnownLateness | None = None
+        self,
+        submission: HandIn,
+        plan: Plan,
+        seed: int,
+        lateness: KnownLateness | None = None,
+        values: answering.KnownValues | None = None,
     ):
         self.submission, self.plan, self.seed = submission, plan, seed
         self.lateness = lateness or KnownLateness(lateness_of(submission, plan))
@@ -104,7 +113,10 @@ class SubmissionGrading(engine.NoHooks):
         # A student drawn questions from [[pools]] is graded on those only.
         self.graded = handed.graded_for(plan.config, submission.student)
         self.functions = [f.name for f in self.graded]
-        cases = self.assignment.hidden_cases(seed)
+        # the values of the student the hand-in is attributed to, never the notebook's own
+        known = values or answering.values_of(plan.config, submission.student)
+        self.values = known.values
+        cases = self.assignment.hidden_cases(seed, values=self.values)
         self.cases = {name: cases[name] for name in self.functions}
         self.variant = ""  # the hand-in's variant verdict (grader.variants.attribution)
         self.rules = Rules.of(self.assignment)
@@ -198,7 +210,8 @@ class SubmissionGrading(engine.NoHooks):
             return self._missing()
         return engine.run_submission(
             self.notebook,
-            probing.probe_calls(self.functions, self.cases),
+            probing.probe_calls(self.functions, self.cases)
+            + answering.answer_reads(self.plan.config),
             self.plan.limits,
             self.submission.files_dir,
             hooks=self,
@@ -215,7 +228,8 @@ class SubmissionGrading(engine.NoHooks):
             cell_errors=[],
             output="",
             output_truncated=False,
-            probes=[nothing] * sum(len(c) for c in self.cases.values()),
+            probes=[nothing]
+            * (sum(len(c) for c in self.cases.values()) + len(self.plan.config.answers)),
             code="",
             duration_s=0.0,
         )
@@ -263,7 +277,8 @@ class SubmissionGrading(engine.NoHooks):
                 notes,
             )
         found = self.findings(notes)
-        return Probed(scored, found, diagnosis, time.monotonic() - began)
+        answered = answering.scored_answers(self.plan.config, probes, self.values)
+        return Probed(scored, found, diagnosis, time.monotonic() - began, answered)
 
     def probed_without_sessions(self, probes: Sequence[engine.ProbeOutcome]) -> Probed:
         """The graded probes scored when the notebook left no state to call again: the
@@ -272,12 +287,13 @@ class SubmissionGrading(engine.NoHooks):
         outcomes, notes = probing.by_function(self.functions, self.cases, probes)
         scored = self.score(outcomes, notes)
         found = self.findings(notes)
+        answered = answering.scored_answers(self.plan.config, probes, self.values)
         if self.notebook is None:  # nothing ran: nothing to diagnose
-            return Probed(scored, found, Diagnosis())
+            return Probed(scored, found, Diagnosis(), answered=answered)
         known = probing.known(self.assignment)
         marked = _with_findings(scored, found)
         diagnosis = diagnose(marked, self.cases, outcomes, known, self.rules, None, 0, notes)
-        return Probed(scored, found, diagnosis)
+        return Probed(scored, found, diagnosis, answered=answered)
 
     # -- write
 
@@ -316,8 +332,13 @@ class SubmissionGrading(engine.NoHooks):
                 handed_in = None
             if handed_in is not None:
                 variant = _variant_of(self.plan.config, self.submission.student, handed_in)
+                # the release record's checksums of the notebook handed in, where it has them
                 owned = variant.owned if variant and variant.owned else self.plan.owned_checksums
                 problems = owned_cell_problems(handed_in, owned)
+                if problems and self.values is not None:  # a self-check on its own values
+                    problems = answering.owned_problems_per_student(
+                        self.assignment, handed_in, self.values
+                    )
                 warnings += [f"Grader cell changed: {p}" for p in problems]
                 if variant is not None:
                     self.variant = variant.verdict.flag

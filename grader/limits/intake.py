@@ -21,6 +21,11 @@ class GradingLimits:
     feedback_output_chars: int = 20_000  # of the notebook's own output, folded in the feedback
     public_cases: int = 2  # public cases per function in the released notebook
     cases_kept: int = 4  # seeds whose cases a process keeps
+    # A numeric answer is a number or a short list of them: a longer value is no answer.
+    answer_numbers: int = 16
+    # Sets of values whose answers (the source's solution run on them) a process keeps: a class
+    # draws from a few hundred; each costs one run of the source notebook's answer cells.
+    answer_values_kept: int = 1024
     # The paste-ready failing case is printed whole only when it is small enough to paste;
     # any case, whole or summarised, is cut to these in the feedback.
     rerun_lines: int = 200

@@ -69,7 +69,7 @@ class _Assignment:
     def write_grades_csv(self) -> None:
         """``grades.csv`` as ``grader grade`` writes it, when a result came in since."""
         if not self.written:
-            names = [f.name for f in self.plan.config.functions]
+            names = self.plan.config.graded_names
             export.write_grades_csv(self.book.latest(), names, self.plan.out / "grades.csv")
             self.written = True
 

@@ -103,5 +103,5 @@ def merge_grades_csv(folder: Path, config: AssignmentConfig, students: set[str])
     with Gradebook(folder / BOOK_NAME) as book:
         rows = [row for row in book.latest() if row.student in students]
     partial = folder / f".{GRADES_CSV}.partial"
-    write_grades_csv(rows, [f.name for f in config.functions], partial)
+    write_grades_csv(rows, config.graded_names, partial)
     os.replace(partial, folder / GRADES_CSV)

@@ -144,6 +144,11 @@ def run_notebook(path: Path, calls: list[tuple[str, tuple]], functions_only: boo
     ``calls`` (not the experiments after them). Returns (the values, or the exception's class
     name, in order; the executed notebook)."""
     source = nbformat.read(path, as_version=4)
+    if path.name == "source.ipynb":  # an instructor's source: its [variants] filled class-wide
+        from grader.assignment import load_config
+        from grader.assignment.source import source_on
+
+        source = source_on(load_config(path.parent), None)
     code_cells = [cell for cell in source.cells if cell.cell_type == "code"]
     if functions_only:
         called = {function for function, _ in calls}
@@ -265,15 +270,16 @@ def check_mistakes_listed(name: str) -> None:
 
 
 def check_folder(name: str) -> None:
-    """assignment.toml grades REFERENCE's functions in the notebook's order for 100 points;
-    source.ipynb defines each in one cell with a solution region and makes no forbidden
-    import or call."""
+    """assignment.toml grades REFERENCE's functions in the notebook's order, with its numeric
+    answers for 100 points; source.ipynb defines each in one cell with a solution region and
+    makes no forbidden import or call."""
     from grader.forbidden import forbidden_shortcuts
 
     grading = load_grading(name)
     functions = config(name)["functions"]
+    answers = config(name).get("answers", [])
     assert [f["name"] for f in functions] == list(grading.REFERENCE)
-    assert sum(f["points"] for f in functions) == 100
+    assert sum(f["points"] for f in [*functions, *answers]) == 100
     source = nbformat.read(ASSIGNMENTS / name / "source.ipynb", as_version=4)
     code = "\n".join(c.source for c in source.cells if c.cell_type == "code")
     forbidden = config(name)["forbidden"]

@@ -348,10 +348,15 @@ class Tally:
 def tally(entries: dict[str, Entry], graded: Path) -> Tally:
     """Compare the graded corpus (``graded/<assignment>/<name>/results.json``) with the
     entries."""
+    from grader.assignment import load_config
+
     result = Tally()
     for name, entry in entries.items():
         tests = json.loads((graded / entry.assignment / name / "results.json").read_text())
-        tests = tests["tests"]
+        # the graded functions only: a numeric answer ([[answers]]) computed with a wrong
+        # function is wrong too, and has no diagnosis
+        answers = {a.name for a in load_config(ASSIGNMENTS / entry.assignment).answers}
+        tests = [t for t in tests["tests"] if t["name"] not in answers]
         hints = {
             t["name"]: set(re.findall(r"^Hint \[([\w-]+)\]", t["output"], re.M)) for t in tests
         }

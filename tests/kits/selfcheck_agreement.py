@@ -27,7 +27,7 @@ from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
 import reference_lstm
-from grader.assignment import load_assignment, release
+from grader.assignment import load_assignment, load_config, release
 from grader.scoring.diagnose import mistake_homes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -166,9 +166,16 @@ def graded(plan: dict[str, list[Planted]], work: Path) -> Path:
 
 
 def graders_words(results: Path) -> dict[str, tuple[bool, list[tuple[str, str]]]]:
-    """By function: (full marks, [(hint code, text)] in the order results.json gives them)."""
+    """By graded function (``results`` is ``<assignment>/<name>/results.json``; the numeric
+    answers, which the self-check does not check, left out): (full marks, [(hint code, text)]
+    in the order results.json gives them)."""
     tests = json.loads(results.read_text())["tests"]
-    return {t["name"]: (t["score"] >= t["max_score"], _HINT.findall(t["output"])) for t in tests}
+    functions = {f.name for f in load_config(ASSIGNMENTS / results.parts[-3]).functions}
+    return {
+        t["name"]: (t["score"] >= t["max_score"], _HINT.findall(t["output"]))
+        for t in tests
+        if t["name"] in functions
+    }
 
 
 def disagreements(line: str, graded: tuple[bool, list[tuple[str, str]]], function: str) -> str:

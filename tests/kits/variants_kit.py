@@ -3,6 +3,7 @@ used in a question's text and a constants cell; for tests/variants/ and the rele
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -40,11 +41,24 @@ def roster(size: int, *, without_id: int | None = None) -> str:
     return "\n".join(rows) + "\n"
 
 
+def without_variants(toml_text: str) -> str:
+    """An assignment.toml's text without its own ``[variants.NAME]`` tables (rnn_gradients
+    ships one, W_rec, which VARIANTS declares too)."""
+    kept, inside = [], False
+    for line in toml_text.splitlines(keepends=True):
+        if line.startswith("["):
+            inside = line.startswith("[variants")
+        if not inside:
+            kept.append(line)
+    return "".join(kept)
+
+
 def with_variants(assignment: Path, variants: str = VARIANTS, question: str = QUESTION) -> None:
-    """``variants`` added to the assignment's toml, ``question`` and the constants cell put in
-    its source notebook after the setup cell."""
+    """``variants`` in place of the assignment's own [variants] in its toml, ``question`` and
+    the constants cell put in its source notebook after the setup cell."""
     toml = assignment / "assignment.toml"
-    toml.write_text(toml.read_text(encoding="utf-8") + variants, encoding="utf-8")
+    text = without_variants(toml.read_text(encoding="utf-8"))
+    toml.write_text(text + variants, encoding="utf-8")
     source = assignment / "source.ipynb"
     notebook = nbformat.read(source, as_version=4)
     at = next(i for i, c in enumerate(notebook.cells) if c.get("id") == "setup") + 1
@@ -53,3 +67,16 @@ def with_variants(assignment: Path, variants: str = VARIANTS, question: str = QU
         nbformat.v4.new_code_cell(CONSTANTS, id="constants"),
     ]
     nbformat.write(notebook, source)
+
+
+MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION\n?", re.MULTILINE)
+
+
+def answered(notebook: nbformat.NotebookNode, source: Path) -> nbformat.NotebookNode:
+    """The released notebook with every stub replaced by the source's solution (which reads
+    the notebook's own values: the right answers for them)."""
+    solutions = {c.id: c.source for c in nbformat.read(source, as_version=4).cells}
+    for cell in notebook.cells:
+        if "# YOUR CODE HERE" in cell.source:
+            cell.source = MARKER.sub("", solutions[cell.id])
+    return notebook

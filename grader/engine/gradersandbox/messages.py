@@ -49,6 +49,7 @@ class CallKind(str, enum.Enum):  # noqa: UP042
     """Grader → one probe process, down its own pipe: calls, then the end of the session."""
 
     CALL = "k"
+    READ = "r"
     END = "z"
 
 
@@ -136,6 +137,13 @@ class Call(NamedTuple):
     stand_ins: dict[str, Value] | None = None
 
 
+class Read(NamedTuple):
+    """Send back the value of the notebook's variable ``name`` (a numeric answer), as a call's
+    value: read, never called."""
+
+    name: str
+
+
 class EndSession(NamedTuple):
     """No more calls: the probe process exits."""
 
@@ -178,4 +186,4 @@ class CallError(NamedTuple):
 Order: TypeAlias = FilePiece | Link | FilesEnd | RunCell | ForkProbe | EndSubmission
 Reply: TypeAlias = NotStarted | Ready | CellDone
 Answer: TypeAlias = NotSealed | Hello | CallValue | CallError
-Message: TypeAlias = Order | Reply | SignalRequest | ExitCode | Call | EndSession | Answer
+Message: TypeAlias = Order | Reply | SignalRequest | ExitCode | Call | Read | EndSession | Answer

@@ -64,7 +64,11 @@ def serve(
         _signal(_SIGINT, _interrupt)
         reply: protocol.CallValue | protocol.CallError
         try:
-            reply = _call(namespace, call, limit, watching)
+            match call:
+                case protocol.Read():
+                    reply = _read(namespace, call.name, limit, watching)
+                case _:
+                    reply = _call(namespace, call, limit, watching)
         except _BaseException as error:
             try:
                 text = _str(error)
@@ -104,12 +108,13 @@ def _where(error: BaseException) -> str:
     return f" (in {function}, {place}: `{text}`)" if text else f" (in {function}, {place})"
 
 
-def _next_call(down: int) -> protocol.Call | None:
-    """The grader's next call; None when it ends the session (or sends what is no call)."""
+def _next_call(down: int) -> protocol.Call | protocol.Read | None:
+    """The grader's next call or read; None when it ends the session (or sends what is no
+    call)."""
     order = wire.receive(down, CALL_BYTES)
     try:
         match None if order is None else protocol.read_call(order):
-            case protocol.Call() as call:
+            case protocol.Call() | protocol.Read() as call:
                 return call
     except wire.WireError:
         pass
@@ -140,6 +145,17 @@ def _call(
     mutated = [i for i, value in enumerate(values) if _snapshot(value) != before[i]]
     shape, arrays, aliased = _encode_result(result, limit)
     return protocol.CallValue(shape, arrays, aliased, mutated, watching.record())
+
+
+def _read(
+    namespace: dict[str, object], name: str, limit: int, watching: watch.Watch
+) -> protocol.CallValue:
+    """The value of the notebook's variable ``name`` (a numeric answer), sent back as a call's
+    value would be: numbers only, or the reason it is none."""
+    if name not in namespace:
+        raise _NameError("name '" + name + "' is not defined")
+    shape, arrays, aliased = _encode_result(namespace[name], limit)
+    return protocol.CallValue(shape, arrays, aliased, [], watching.record())
 
 
 def _decode(item):

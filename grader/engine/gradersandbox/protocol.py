@@ -18,6 +18,7 @@ replies  runner → grader  ReplyKind.NOT_STARTED (s)  NotStarted: why
 signals  grader → init    SignalKind.SIGNAL (k)      SignalRequest: (pid, number)
 reports  init → grader    ReportKind.EXIT_CODE (x)   ExitCode: the runner's exit code
 calls    grader → probe   CallKind.CALL (k)          Call: (function, args[, tables])
+                          CallKind.READ (r)          Read: a variable's name
                           CallKind.END (z)           EndSession: None
 answers  probe → grader   AnswerKind.NOT_SEALED (s)  NotSealed: why
                           AnswerKind.HELLO (h)       Hello: the probe's pid
@@ -63,6 +64,7 @@ from .messages import (
     NotStarted,
     Order,
     OrderKind,
+    Read,
     Ready,
     Reply,
     ReplyKind,
@@ -85,7 +87,7 @@ __all__ = [
     "Answer", "AnswerKind", "Call", "CallError", "CallKind", "CallValue", "CellDone",
     "EndSession", "EndSubmission", "ExitCode", "FilePiece", "FilesEnd", "ForkProbe", "Frame",
     "Hello", "Link", "NotSealed", "NotStarted", "Order", "OrderKind", "Ready", "Reply",
-    "ReplyKind", "ReportKind", "RunCell", "SignalKind", "SignalRequest", "WatchRecord",
+    "Read", "ReplyKind", "ReportKind", "RunCell", "SignalKind", "SignalRequest", "WatchRecord",
     "WireError", "frame", "read_answer", "read_call", "read_exit_code", "read_order",
     "read_reply", "read_signal_request", "send",
 ]  # fmt: skip
@@ -97,13 +99,14 @@ _CODE: dict[type, int] = {
         (RunCell, OrderKind.CELL), (ForkProbe, OrderKind.PROBE), (EndSubmission, OrderKind.END),
         (NotStarted, ReplyKind.NOT_STARTED), (Ready, ReplyKind.READY),
         (CellDone, ReplyKind.CELL_DONE), (SignalRequest, SignalKind.SIGNAL),
-        (ExitCode, ReportKind.EXIT_CODE), (Call, CallKind.CALL), (EndSession, CallKind.END),
+        (ExitCode, ReportKind.EXIT_CODE), (Call, CallKind.CALL), (Read, CallKind.READ),
+        (EndSession, CallKind.END),
         (NotSealed, AnswerKind.NOT_SEALED), (Hello, AnswerKind.HELLO),
         (CallValue, AnswerKind.VALUE), (CallError, AnswerKind.ERROR),
     )
 }  # fmt: skip
 _NOTHING = (FilesEnd, EndSubmission, EndSession)  # None on the wire
-_ONE = (ForkProbe, NotStarted, Ready, ExitCode, NotSealed, Hello)  # their one value, bare
+_ONE = (ForkProbe, NotStarted, Ready, ExitCode, NotSealed, Hello, Read)  # their one value, bare
 
 
 # --- writing ------------------------------------------------------------------------------
@@ -203,11 +206,13 @@ def read_exit_code(frame: Frame) -> ExitCode:
     return ExitCode(expect.an_integer(value, "an exit code"))
 
 
-def read_call(frame: Frame) -> Call | EndSession:
-    """A call to make, or the session's end, in a probe process."""
+def read_call(frame: Frame) -> Call | Read | EndSession:
+    """A call to make, a variable to read, or the session's end, in a probe process."""
     kind, value = frame
     if kind == CallKind.END:
         return EndSession()
+    if kind == CallKind.READ:
+        return Read(expect.text(value, "the variable"))
     if kind != CallKind.CALL:
         raise _not_carried(kind, "a probe's orders")
     if type(value) is tuple and len(value) == 3:

@@ -1,0 +1,138 @@
+"""A numeric answer scored: the value read back from the student's notebook against the
+instructor's solution run on the student's own values, with the answer's tolerance and its
+partial-credit rules, in words that name the student's values ("With your W_rec = 0.87, the
+gradient falls below 0.001 after 66 steps; you answered 65.").
+
+What the sandbox sends back is parsed as data: numbers, or why there are none. Anything else
+(text, a dict, a function, a list of other lengths) scores 0 with its reason, never a grader
+error.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+
+import numpy as np
+
+from grader.assignment.answers import NumericAnswer, PartialRule
+from grader.scoring.compare import CaseResult, FunctionResult
+from grader.scoring.returned import within
+
+ReadBack = object  # a probe's value as the engine hands it back: arrays, str, tuple, dict, None
+
+
+def score_answer(
+    answer: NumericAnswer,
+    got: ReadBack,
+    error: str | None,
+    expected: Mapping[str, np.ndarray],
+    values: Mapping[str, object] | None,
+) -> FunctionResult:
+    """The answer's result: one "case", the student's values, worth its points."""
+    right = expected[answer.name]
+    label = f"with your {_said(values)}" if values else "the answer"
+    numbers, problem = _numbers(answer.name, got, error, right.size)
+    if numbers is None:
+        return _result(answer, label, 0.0, f"{problem}. {_meaning(answer, right, values)}.")
+    error_size = float(np.max(np.abs(numbers - right))) if numbers.size else None
+    answered = _shown(numbers)
+    if within(numbers, right, answer.atol, answer.rtol):
+        return _result(answer, label, 1.0, "right", error_size)
+    told = f"{_meaning(answer, right, values)}; you answered {answered}."
+    for rule in answer.partial:
+        if _matches(rule, answer, numbers, right, expected):
+            words = _filled(rule.message, answer, right, numbers, values)
+            return _result(answer, label, rule.credit, f"{words} {told}", error_size)
+    return _result(answer, label, 0.0, told, error_size)
+
+
+def _result(
+    answer: NumericAnswer, label: str, score: float, message: str, error: float | None = None
+) -> FunctionResult:
+    case = CaseResult(label, score, error, message)
+    return FunctionResult(answer.name, answer.points, [case])
+
+
+def _matches(
+    rule: PartialRule,
+    answer: NumericAnswer,
+    numbers: np.ndarray,
+    right: np.ndarray,
+    expected: Mapping[str, np.ndarray],
+) -> bool:
+    if rule.value is not None:
+        other = np.ravel(expected[rule.value])
+        return other.shape == numbers.shape and within(numbers, other, answer.atol, answer.rtol)
+    return within(numbers, right, rule.atol or 0.0, rule.rtol or 0.0)
+
+
+def _numbers(
+    name: str, got: ReadBack, error: str | None, size: int
+) -> tuple[np.ndarray | None, str]:
+    """The student's answer as float64 numbers the size of the right one, or why it is not."""
+    if error is not None:
+        if error.startswith("NameError"):
+            return None, f"Your notebook does not set {name}: set it to your answer ({name} = ...)"
+        if error.startswith("NotImplementedError"):
+            return None, f"{name} is not answered yet (the stub is still there)"
+        return None, f"{name} could not be read as a number: {' '.join(error.split())[:300]}"
+    if isinstance(got, tuple):  # a tuple crosses as its items, each an array
+        if not all(isinstance(g, np.ndarray) and g.dtype.kind in "biuf" for g in got):
+            return None, f"{name} is not a list of numbers"
+        got = np.concatenate([np.ravel(g) for g in got]) if got else np.zeros(0)
+    if isinstance(got, str):
+        return None, f"{name} is text, not a number; set it to the number itself"
+    if not isinstance(got, np.ndarray) or got.dtype.kind not in "biuf":
+        return None, f"{name} is not a number (nor a list of numbers)"
+    numbers = np.ravel(got).astype(np.float64)  # nan and inf are compared, never right
+    if numbers.size != size:
+        which = "a number" if size == 1 else f"{size} numbers"
+        return None, f"{name} holds {numbers.size} numbers where the answer is {which}"
+    return numbers, ""
+
+
+def _meaning(answer: NumericAnswer, right: np.ndarray, values: Mapping[str, object] | None) -> str:
+    """What the right answer is, after the student's values: "With your W_rec = 0.87, the
+    gradient falls below 0.001 after 66 steps"."""
+    says = _filled(answer.says, answer, right, None, values) if answer.says else ""
+    says = says or f"{answer.name} is {_shown(right)}"
+    return f"With your {_said(values)}, {says}" if values else says[:1].upper() + says[1:]
+
+
+def _filled(
+    text: str,
+    answer: NumericAnswer,
+    right: np.ndarray,
+    numbers: np.ndarray | None,
+    values: Mapping[str, object] | None,
+) -> str:
+    """``text`` with its {words} filled in (a word it cannot fill is left as written)."""
+    words: dict[str, object] = {
+        **(values or {}),
+        "name": answer.name,
+        "expected": _shown(right),
+        "answered": _shown(numbers) if numbers is not None else "nothing",
+    }
+    parts = []
+    for literal, field, _, _ in string.Formatter().parse(text):
+        parts.append(literal)
+        if field is not None:
+            parts.append(str(words[field]) if field in words else "{" + field + "}")
+    return "".join(parts)
+
+
+def _said(values: Mapping[str, object] | None) -> str:
+    return ", ".join(f"{name} = {value}" for name, value in (values or {}).items())
+
+
+def _shown(numbers: np.ndarray) -> str:
+    """Numbers as a student writes them: 66, 0.0123, [1, 2.5]."""
+    shown = [_number(float(x)) for x in np.ravel(numbers)]
+    return shown[0] if len(shown) == 1 else "[" + ", ".join(shown) + "]"
+
+
+def _number(x: float) -> str:
+    if np.isfinite(x) and x == int(x) and abs(x) < 1e15:
+        return str(int(x))
+    return f"{x:.6g}"
