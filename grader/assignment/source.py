@@ -24,6 +24,8 @@ from grader.assignment import instructor, written
 from grader.assignment.config import CONFIG_NAME, AssignmentConfig
 from grader.assignment.source_notebook import describe_cell, read_source_notebook
 from grader.errors import UserError
+from grader.variants.definition import read_definition
+from grader.variants.substitute import check_names, filled
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
@@ -309,7 +311,7 @@ def source_on(
     notebook = read_source_notebook(config.source)
     if not config.variants:
         return notebook
-    from grader.variants.release import filled_source  # the variants build on this package
-
-    variant = {"student": "", "fingerprint": "", "values": values} if values else None
-    return filled_source(notebook, config, variant)[0]
+    definition = read_definition(config.variants, config.directory / CONFIG_NAME)
+    check_names(notebook, definition, config.source, config.directory / CONFIG_NAME)
+    chosen: Mapping[str, Any] = values or definition.class_wide()  # released values are Values
+    return filled(notebook, chosen, "")

@@ -24,7 +24,7 @@ from grader.engine.channel import Channel, Gone, write_whole
 from grader.engine.gradersandbox import protocol, wire
 from grader.engine.gradersandbox.messages import PROBE_NOT_STARTED
 from grader.engine.gradersandbox.wire import Value
-from grader.engine.results import ProbeOutcome
+from grader.engine.results import ProbeCall, ProbeOutcome
 from grader.limits import ENGINE, REPLIES, RunLimits
 
 __all__ = ["ProbeSession"]
@@ -98,6 +98,10 @@ class ProbeSession:
         tables = _tables_to_wire(stand_ins) if stand_ins else None
         request = protocol.Call(function, tuple(_to_wire(arg) for arg in args), tables)
         return self._ask(function, request, len(args))
+
+    def answer(self, probe: ProbeCall) -> ProbeOutcome:
+        """What ``probe`` asks: a variable read back, or a call."""
+        return self.read(probe.function) if probe.read else self.call(probe.function, probe.args)
 
     def read(self, name: str) -> ProbeOutcome:
         """The value of the notebook's variable ``name`` (a numeric answer), read back as a

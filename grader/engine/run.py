@@ -318,12 +318,7 @@ class Run:
                 outcomes += [ProbeOutcome(None, f"not called: {self.gone}") for _ in group]
                 continue
             with self.session(function) as session:
-                outcomes += [
-                    session.read(call.function)
-                    if call.read
-                    else session.call(call.function, call.args)
-                    for call in group
-                ]
+                outcomes += [session.answer(call) for call in group]
             self.exhaustion.look(f"the call of {function}")
         return outcomes
 

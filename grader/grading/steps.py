@@ -18,8 +18,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
-import nbformat
-
 from grader import engine, forbidden
 from grader.assignment import Assignment, AssignmentConfig, owned_cell_problems, written
 from grader.course import written_answers
@@ -33,7 +31,7 @@ from grader.grading.submissions import HandIn
 from grader.limits import GRADING, RunLimits
 from grader.scoring import Diagnosis, FunctionResult, Rules, score_function
 from grader.scoring.diagnose import diagnose
-from grader.variants import attribution, handed
+from grader.variants import handed
 
 Findings = dict[str, list[str]]  # the forbidden-shortcut findings, as grader.forbidden lists them
 
@@ -331,7 +329,7 @@ class SubmissionGrading(engine.NoHooks):
             except engine.NotANotebook:  # the run already reported why
                 handed_in = None
             if handed_in is not None:
-                variant = _variant_of(self.plan.config, self.submission.student, handed_in)
+                variant = handed.variant_of(self.plan.config, self.submission.student, handed_in)
                 # the release record's checksums of the notebook handed in, where it has them
                 owned = variant.owned if variant and variant.owned else self.plan.owned_checksums
                 problems = owned_cell_problems(handed_in, owned)
@@ -352,18 +350,6 @@ class SubmissionGrading(engine.NoHooks):
                 "Your notebook printed more than the grader keeps; the rest was dropped."
             )
         return warnings
-
-
-def _variant_of(
-    config: AssignmentConfig, student: str, notebook: nbformat.NotebookNode
-) -> handed.HandedVariant | None:
-    """A per-student assignment's word on the hand-in's variant against the student's own
-    (:mod:`grader.variants.attribution`) and their drawn questions; None for an assignment
-    without [variants] or [[pools]], or never released per student."""
-    if not config.variants and not config.pools:
-        return None
-    record = attribution.record_of(config.directory, config.name)
-    return None if record is None else handed.handed_variant(config, record, student, notebook)
 
 
 def _with_findings(

@@ -52,3 +52,15 @@ def handed_variant(
             f" only these are graded, out of {total:g} points"
         )
     return HandedVariant(found, notes, dict(expected))
+
+
+def variant_of(
+    config: AssignmentConfig, student: str, notebook: nbformat.NotebookNode
+) -> HandedVariant | None:
+    """A per-student assignment's word on the hand-in's variant against the student's own
+    (:mod:`grader.variants.attribution`) and their drawn questions; None for an assignment
+    without [variants] or [[pools]], or never released per student."""
+    if not config.variants and not config.pools:
+        return None
+    record = attribution.record_of(config.directory, config.name)
+    return None if record is None else handed_variant(config, record, student, notebook)
