@@ -63,7 +63,7 @@ demo: $(STAMP)
 	$(BIN)/python -m grader.demo --out $(DEMO_OUT)
 
 test: $(STAMP) test-deps
-	$(BIN)/python -m pytest --durations=20
+	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=20
 
 # The documentation site (docs/, Sphinx with MyST), built offline into docs/_build/html/ as
 # strictly as `make test` builds it: a warning or a broken internal link is an error.

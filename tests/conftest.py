@@ -14,6 +14,63 @@ from pathlib import Path
 
 import pytest
 
+# `make test` runs the suite on two processes (pytest-xdist, `-n 2 --dist loadfile`): each file
+# on one process, so a module's fixtures (a built wheel, a graded course, a browser) are made
+# once. The files below start first, longest first, so that no long file is left to run alone at
+# the end (the rest follow in the usual order); a file missing here only starts later.
+LONGEST_FIRST = (
+    "tests/install/test_install.py",
+    "tests/watch/test_watch.py",
+    "tests/scoring/test_selfcheck_agreement.py",
+    "tests/grading/test_one_student_against_another.py",
+    "tests/engine/test_sandbox_hostile.py",
+    "tests/engine/test_warm_start.py",
+    "tests/scoring/test_uncatalogued_corpus.py",
+    "tests/scoring/test_diagnosis_corpus.py",
+    "tests/web/test_accessibility.py",
+    "tests/engine/test_colab_corpus.py",
+)
+# Files that run as the tests' one ordinary user (sandbox_fence.ORDINARY_UID) under a process
+# limit for that whole user: they run on one process, one after another, or one file's
+# processes would count against another's limit.
+ONE_USER = frozenset(
+    {
+        "tests/grading/test_one_student_against_another.py",
+        "tests/engine/test_processes_without_cgroups.py",
+        "tests/engine/test_memory_without_cgroups.py",
+    }
+)
+
+
+def _file_of(nodeid: str) -> str:
+    return nodeid.split("::", 1)[0]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the processes of a parallel run, the longest files first (:data:`LONGEST_FIRST`); a
+    run on one process keeps the usual order."""
+    if not hasattr(config, "workerinput"):
+        return
+    ahead = {name: rank for rank, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: ahead.get(_file_of(item.nodeid), len(ahead)))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):  # noqa: ANN201 (xdist's own types)
+    """`--dist loadfile`, the ordinary user's files counted as one file, in the order the
+    processes collected them (not xdist's largest-first count of tests)."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class ByFileOneUserTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            file = _file_of(nodeid)
+            return "the ordinary user's files" if file in ONE_USER else file
+
+    config.option.loadscopereorder = False
+    return ByFileOneUserTogether(config, log)
+
 
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:

@@ -11,6 +11,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -50,10 +51,11 @@ def account() -> str | None:
 
 @pytest.fixture(scope="module")
 def home(account, tmp_path_factory) -> Path:
-    """A folder of the user's own, outside the checkout (pytest's own is root's, mode 700)."""
-    folder = Path(f"/tmp/grader-install-test-{os.getpid()}")
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(mode=0o755)
+    """A folder of the user's own, outside the checkout (pytest's own is root's, mode 700).
+    Its name is new (mkdtemp), never the pid's: two runs in pid namespaces of their own, or two
+    test processes, have the same pids, and each would remove the other's folder."""
+    folder = Path(tempfile.mkdtemp(prefix="grader-install-test-", dir="/tmp"))
+    folder.chmod(0o755)
     if account is not None:
         shutil.chown(folder, account, account)
     yield folder
