@@ -31,7 +31,7 @@ from written_kit import QUESTION, with_written_question  # noqa: E402
 
 from grader import assignment as assign  # noqa: E402
 from grader.assignment import written  # noqa: E402
-from grader.course.written_answers import record_submission  # noqa: E402
+from grader.marking.written_answers import record_submission  # noqa: E402
 
 ROSTER = "id,name,email,role\ns1,Asha Verma,a@example.edu,\ns2,Bhavin Shah,b@example.edu,\n"
 COURSE = """[course]

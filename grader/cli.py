@@ -59,28 +59,28 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "collect", "Turn an inbox of submissions into student folders.", "grader.intake.command"
     ),
-    Command("marks", "Enter, list, export or import project marks.", "grader.course.marks_command"),
     Command(
-        "final", "Compute every student's final grade and exports.", "grader.course.final_command"
+        "marks", "Enter, list, export or import project marks.", "grader.marking.marks_command"
     ),
-    Command("lti", "Register the grader with an LMS over LTI 1.3.", "grader.course.lti.commands"),
+    Command(
+        "final", "Compute every student's final grade and exports.", "grader.lms.final_command"
+    ),
+    Command("lti", "Register the grader with an LMS over LTI 1.3.", "grader.lms.lti.commands"),
     Command(
         "roster",
         "Write roster.csv from the LMS's members (LTI NRPS).",
-        "grader.course.lti.roster_command",
+        "grader.lms.lti.roster_command",
     ),
-    Command(
-        "mail", "Mail each student their marks and feedback pages.", "grader.course.mail_command"
-    ),
+    Command("mail", "Mail each student their marks and feedback pages.", "grader.mail.command"),
     Command(
         "audit",
         "List every change of a mark or score: who, when, why.",
-        "grader.course.audit_command",
+        "grader.marking.audit_command",
     ),
     Command(
         "written",
         "Export, import the marks of written answers; reveal one.",
-        "grader.course.written_command",
+        "grader.marking.written_command",
     ),
     Command(
         "watch", "Answer each hand-in in the mailbox with its feedback.", "grader.watch.command"

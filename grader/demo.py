@@ -184,11 +184,13 @@ def course_demo(out: Path, course_folder: Path, graded_assignments: Path) -> Non
     """Issue 14: check both projects of the collected students (beside the rubric), import the
     marks a TA entered in a spreadsheet, compute the final grades with the auto-graded
     assignment of step 3, write the LMS exports and the feedback emails for review."""
-    from grader.course import exports, final, mail, marks, pages
-    from grader.course.book import BOOK_NAME, CourseBook
     from grader.course.config import load_course
     from grader.course.rubric import load_projects
+    from grader.gradebook.course_book import BOOK_NAME, CourseBook
     from grader.grading import project_checks
+    from grader.lms import exports, final
+    from grader.mail import composing as mail
+    from grader.marking import marks, pages
 
     course = load_course(course_folder / "course.toml")
     projects = load_projects(course.projects_dir)
@@ -239,7 +241,7 @@ def course_demo(out: Path, course_folder: Path, graded_assignments: Path) -> Non
 def mark_written(course, book, roster) -> None:
     """The written answers of rnn_gradients a TA marked (blind, in `grader serve`'s /written
     pages; here from the spreadsheet they exported): counted in the final grades below."""
-    from grader.course import written_marks
+    from grader.marking import written_marks
 
     component = course.component("rnn_gradients")
     asked = written_marks.questions(course, component)

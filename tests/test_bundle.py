@@ -29,9 +29,10 @@ from submission_kit import (
     student_folder,
 )
 
-from grader import bundle, submission_pdf
+from grader import bundle
 from grader.cli import main
 from grader.errors import UserError
+from grader.pdf import submission as submission_pdf
 from grader.report import SECTIONS, build_report
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "students"

@@ -133,7 +133,7 @@ def commands_markdown(parser: argparse.ArgumentParser) -> str:
 
 
 def toml_markdown(declared, level: int = 3) -> str:
-    """A section per table of a :class:`grader.toml_keys.TomlFile`: its keys, whether each is
+    """A section per table of a :class:`grader.inputs.toml_keys.TomlFile`: its keys, whether each is
     required, its default and its meaning."""
     lines = [declared.meaning, ""]
     for table in declared.tables:

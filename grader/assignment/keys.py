@@ -3,7 +3,7 @@ accepts and what the reference pages of the documentation list."""
 
 from __future__ import annotations
 
-from grader.toml_keys import Key, TomlFile, TomlTable
+from grader.inputs.toml_keys import Key, TomlFile, TomlTable
 
 ASSIGNMENT_TOML = TomlFile(
     "assignment.toml",

@@ -1,7 +1,7 @@
 """Student submission bundles: validate a ``submission.toml``, write ``<id>.zip`` and ``<id>.pdf``.
 
 A bundle zip holds each project's files under ``project<N>/`` and a ``manifest.json`` naming the
-student, the projects and the SHA-256 of every file; the PDF is :mod:`grader.submission_pdf`'s.
+student, the projects and the SHA-256 of every file; the PDF is :mod:`grader.pdf.submission`'s.
 ``grader collect`` reads the same manifest and renders the same PDF for every student it
 collects.
 

@@ -20,8 +20,8 @@ from grader.bundle.submission import (
     Submission,
     is_colab_link,
 )
-from grader.resources import template
-from grader.submission_pdf import format_size
+from grader.inputs.resources import template
+from grader.pdf.submission import format_size
 
 
 def check_student(student: Student) -> list[str]:

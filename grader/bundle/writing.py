@@ -18,8 +18,8 @@ from typing import Any
 from grader.bundle.checks import check_submission
 from grader.bundle.submission import Submission, read_submission
 from grader.errors import UserError
-from grader.resources import write_template
-from grader.submission_pdf import write_submission_pdf
+from grader.inputs.resources import write_template
+from grader.pdf.submission import write_submission_pdf
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_SCHEMA = 1

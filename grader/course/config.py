@@ -12,8 +12,8 @@ from pathlib import Path
 from grader.course.extensions import Extensions, read_extensions
 from grader.course.keys import COURSE_TOML
 from grader.course.late import LatePolicy
-from grader.course.toml_input import Table, read
 from grader.errors import UserError
+from grader.inputs.toml_input import Table, read
 from grader.limits import COURSE
 from grader.roster import Roster, load_roster
 
@@ -48,7 +48,7 @@ class Course:
     # Days after a feedback mail within which a reply to it is a regrade request
     # ([regrade] window_days).
     regrade_window_days: float = COURSE.regrade_window_days
-    blind: bool = False  # markers of written answers see pseudonyms (grader.course.blind)
+    blind: bool = False  # markers of written answers see pseudonyms (grader.marking.blind)
     extensions: Extensions = Extensions(None)  # some students' own deadlines (extensions.py)
 
     @property

@@ -4,8 +4,8 @@ of the documentation list."""
 
 from __future__ import annotations
 
+from grader.inputs.toml_keys import Key, TomlFile, TomlTable
 from grader.limits import COURSE
-from grader.toml_keys import Key, TomlFile, TomlTable
 
 _DEADLINE = (
     "a TOML date-time with its UTC offset, e.g. 2026-12-18T23:59:00+05:30; a hand-in time "

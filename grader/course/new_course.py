@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 
 from grader.errors import UserError
-from grader.resources import shipped_course
+from grader.inputs.resources import shipped_course
 
 # The shipped course.toml lies in assignments/ and names the repository's example roster; a new
 # course's lies beside its own roster and its assignments/ folder.

@@ -7,8 +7,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from grader.course.book import BOOK_NAME
 from grader.course.config import find_course
+from grader.gradebook.course_book import BOOK_NAME
 
 DEFAULT_OUT = "graded"
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from grader.course.rubric import Projects
 from grader.engine import preparation
 from grader.errors import UserError
-from grader.resources import runtime_requirements
+from grader.inputs.resources import runtime_requirements
 
 COLAB_REQUIREMENTS = "colab-projects.txt"
 COURSE_ADDITIONS = "runtime-requirements.txt"  # in the projects' folder

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.course.keys import PROJECTS_TOML, RUBRIC_TOML
-from grader.course.toml_input import Table, read
 from grader.errors import UserError
+from grader.inputs.toml_input import Table, read
 
 PROJECTS_FILE = "projects.toml"
 CHECK_KINDS = ("report", "notebook", "dataset")

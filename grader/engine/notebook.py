@@ -9,7 +9,7 @@ from pathlib import Path
 
 import nbformat
 
-from grader.json_input import NotJSON, load_json
+from grader.inputs.json_input import NotJSON, load_json
 from grader.limits import INTAKE, MiB
 
 

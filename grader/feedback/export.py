@@ -14,9 +14,9 @@ from grader.course.late import Lateness
 from grader.feedback.figure import figure
 from grader.feedback.lateness import late_text
 from grader.feedback.rerun import Rerun, rerun
-from grader.gradebook import GRADER_ERROR, Row
+from grader.gradebook.results import GRADER_ERROR, Row
+from grader.inputs.resources import template
 from grader.limits import GRADING
-from grader.resources import template
 from grader.scoring import FunctionResult
 
 

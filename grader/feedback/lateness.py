@@ -8,9 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from grader.course.config import load_course
-from grader.course.final import auto_lateness, submitted_at
 from grader.course.late import Lateness
 from grader.errors import UserError
+from grader.lms.final import auto_lateness, submitted_at
 
 
 def course_lateness(

@@ -22,18 +22,19 @@ from grader.assignment import (
     AssignmentConfig,
     written,
 )
-from grader.course import audit, written_answers
 from grader.disk_full import said_when_full
 from grader.engine.results import NOT_GRADED
 from grader.errors import UserError
 from grader.feedback import export
-from grader.gradebook import GRADER_ERROR, Gradebook, Row
+from grader.gradebook import audit
+from grader.gradebook.results import GRADER_ERROR, Gradebook, Row
 from grader.grading import remote
 from grader.grading.grader_process import RESUME_WHEN_FULL, grade_safely, plan_for, say
 from grader.grading.steps import GraderFault, Plan
 from grader.grading.submissions import find_submissions, named_by_roster
 from grader.grading.summary import GradingProgress, phases_line, summary_table
 from grader.grading.workers import start_graders
+from grader.marking import written_answers
 from grader.roster import Roster, load_roster
 
 __all__ = [

@@ -15,7 +15,7 @@ from grader.disk_full import DiskFull, full_line, no_space
 from grader.engine import preparation
 from grader.engine.cgroups import warn_without_cgroups
 from grader.errors import UserError
-from grader.gradebook import GRADER_ERROR, Row
+from grader.gradebook.results import GRADER_ERROR, Row
 from grader.grading.answering import KnownValues
 from grader.grading.steps import GraderFault, KnownLateness, Plan, SubmissionGrading
 from grader.grading.submissions import HandIn

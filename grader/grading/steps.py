@@ -20,15 +20,15 @@ from pathlib import Path
 
 from grader import engine, forbidden
 from grader.assignment import Assignment, AssignmentConfig, owned_cell_problems, written
-from grader.course import written_answers
 from grader.course.late import Lateness
 from grader.feedback import export
 from grader.feedback.lateness import course_lateness
 from grader.forbidden.runtime import with_runtime
-from grader.gradebook import Row
+from grader.gradebook.results import Row
 from grader.grading import answering, probing
 from grader.grading.submissions import HandIn
 from grader.limits import GRADING, RunLimits
+from grader.marking import written_answers
 from grader.scoring import Diagnosis, FunctionResult, Rules, score_function
 from grader.scoring.diagnose import diagnose
 from grader.variants import handed

@@ -16,7 +16,7 @@ from grader import engine, forbidden
 from grader.assignment import AssignmentConfig
 from grader.errors import UserError
 from grader.feedback import export
-from grader.json_input import NotJSON, load_json, object_at
+from grader.inputs.json_input import NotJSON, load_json, object_at
 from grader.roster import Roster
 
 

@@ -8,7 +8,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from grader.gradebook import GRADER_ERROR, Row
+from grader.gradebook.results import GRADER_ERROR, Row
 
 
 class GradingProgress:

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from grader.intake.common import Rejected
-from grader.intake.mail import Letter
 from grader.intake.manifest import student_id_from_address
+from grader.intake.message.reading import Letter
 from grader.roster import Person, Roster
 
 

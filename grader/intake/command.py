@@ -1,5 +1,5 @@
 """``grader collect``'s flags, and the command: the IMAP mailboxes among the inboxes fetched
-first (:mod:`grader.intake.imap_collect`), then every inbox into one folder per student
+first (:mod:`grader.intake.imap.collect`), then every inbox into one folder per student
 (:mod:`grader.intake.run`)."""
 
 from __future__ import annotations
@@ -62,7 +62,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def cli(args: argparse.Namespace) -> int:
-    from grader.course.request_intake import collect_replies_of  # the course, when there is one
-    from grader.intake import imap_collect, run
+    from grader.intake import run
+    from grader.intake.imap import collect as imap_collect
+    from grader.regrades.intake import collect_replies_of  # the course, when there is one
 
     return imap_collect.collect_cli(args, functools.partial(run.cli, replies_of=collect_replies_of))

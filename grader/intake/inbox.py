@@ -19,8 +19,8 @@ from dateutil import parser as dateparser
 
 from grader.errors import UserError
 from grader.intake.common import MB, Rejected, natural_key
+from grader.intake.message.received import Received
 from grader.intake.parcels import Parcel, Settings, read_message, read_received, read_zip_item
-from grader.intake.received import Received
 
 _KINDS = (".zip", ".eml", ".msg", ".mbox")
 

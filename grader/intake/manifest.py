@@ -9,8 +9,8 @@ from typing import Any
 
 from grader.bundle import MANIFEST_NAME, MANIFEST_SCHEMA, STUDENT_ID
 from grader.errors import UserError
+from grader.inputs.json_input import NotJSON, load_json
 from grader.intake.common import HISTORY, RESERVED, Rejected, parse_time, safe_relpath
-from grader.json_input import NotJSON, load_json
 from grader.roster import id_from_address
 
 

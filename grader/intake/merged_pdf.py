@@ -18,9 +18,9 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfgen.canvas import Canvas
 
-from grader.fonts import SANS, draw_line, fonts
 from grader.intake.common import MERGED_PDF, REJECTED_CSV, progress
-from grader.submission_pdf import write_submission_pdf
+from grader.pdf.fonts import SANS, draw_line, fonts
+from grader.pdf.submission import write_submission_pdf
 
 _ROW, _ROWS_PER_PAGE, _MARGIN = 15.0, 44, 45.0
 _INDEX_HINT = (

@@ -76,7 +76,7 @@ def project_in(text: str, required: int, titles: Sequence[str] = ()) -> int | No
 def _first_page_text(data: bytes) -> str:
     """The first page's text, read in a limited child process (a hostile PDF cannot stall
     collect); '' when it cannot be read, which ``check_pdf`` reports elsewhere."""
-    from grader.report.pdf_reading import PdfUnreadable, read_pdf
+    from grader.pdf.reading import PdfUnreadable, read_pdf
 
     with tempfile.TemporaryDirectory(prefix="grader-pair-") as folder:
         path = Path(folder, "report.pdf")

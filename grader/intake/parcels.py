@@ -17,10 +17,10 @@ from typing import Any
 from grader.intake.attribute import Attribution, name_student, relay, unwrap
 from grader.intake.common import Limits, Rejected
 from grader.intake.links import find_links
-from grader.intake.mail import Attachment, Letter
+from grader.intake.message.reading import Attachment, Letter
+from grader.intake.message.received import Received, receive
+from grader.intake.message.reply_text import ReplyFacts
 from grader.intake.pairing import Piece, pair_files, pair_links
-from grader.intake.received import Received, receive
-from grader.intake.reply_text import ReplyFacts
 from grader.intake.unpack import extract_bundle, is_bundle, unpack_plain_zip
 from grader.roster import Roster
 

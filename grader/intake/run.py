@@ -31,9 +31,9 @@ from grader.intake.index import (
     index_rows,
     write_lists,
 )
-from grader.intake.mail import shared_message_id
 from grader.intake.manifest import check_student_id
 from grader.intake.merged_pdf import write_merged_pdf
+from grader.intake.message.reading import shared_message_id
 from grader.intake.parcels import Parcel, Settings
 from grader.intake.placing import place_student
 from grader.limits import COURSE
@@ -44,7 +44,7 @@ if TYPE_CHECKING:  # fetching is imported only when asked for
 
 # What a reply to the course's feedback mail is: (verdict, student, outcome), or None when it
 # answers none; verdict "request" takes it out of the hand-ins (made by
-# grader.course.request_intake, which knows the course).
+# grader.regrades.intake, which knows the course).
 ReplyTaker = Callable[[Parcel], tuple[str, str, str] | None]
 
 
@@ -151,7 +151,7 @@ def collect(
     Colab links that have no notebook beside them. Without ``merged_pdf``, the PDF of every
     submission is not made (seconds per hundred students; ``grader watch`` collects every few
     seconds and leaves it to ``grader collect``). ``replies`` recognises replies to the
-    course's feedback mail (:func:`grader.course.request_intake.collect_replies`).
+    course's feedback mail (:func:`grader.regrades.intake.collect_replies`).
 
     ``assignments``: the course's auto-graded assignments, whose notebooks are told by their
     metadata or file name and filed under ``<id>/``; None (no course): by their metadata only.

@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from grader.bundle import MANIFEST_NAME
+from grader.inputs.json_input import NotJSON, load_json
 from grader.intake.common import (
     DEFAULT_LIMITS,
     TOOL_FILES,
@@ -27,7 +28,6 @@ from grader.intake.common import (
     write_new,
 )
 from grader.intake.manifest import check_manifest
-from grader.json_input import NotJSON, load_json
 
 
 def _member_name(info: zipfile.ZipInfo) -> str:

@@ -14,15 +14,15 @@ from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.platypus import LayoutError
 
 from grader.errors import UserError
-from grader.fonts import SERIF, fonts
+from grader.inputs.resources import write_template
 from grader.limits import REPORT
+from grader.pdf.fonts import SERIF, fonts
 from grader.report.check import check_pdf
 from grader.report.document import Report, all_spans, check_citations
 from grader.report.layout import LAYOUTS, Layout, Typeset
 from grader.report.notebook import report_from_notebook
 from grader.report.sources import read_markdown
 from grader.report.typeset import Typesetter
-from grader.resources import write_template
 
 PAPERS: Mapping[str, tuple[float, float]] = {"a4": A4, "letter": LETTER}
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from reportlab.lib.pagesizes import A4, LETTER
 
 from grader.limits import REPORT
-from grader.report.pdf_reading import (
+from grader.pdf.reading import (
     PdfFacts,
     PdfLimits,
     PdfUnreadable,
@@ -27,7 +27,7 @@ _CM = 72 / 2.54
 def check_pdf(path: Path, limits: PdfLimits | None = None) -> list[str]:
     """Problems of a report PDF made with any tool: at most two pages no larger than A4 or US
     Letter, the six section headings in order, extractable text. An empty list means the PDF
-    passes. The PDF is read in a limited child process (:mod:`grader.report.pdf_reading`);
+    passes. The PDF is read in a limited child process (:mod:`grader.pdf.reading`);
     every problem is worded for the student. Never raises for anything in the PDF."""
     path = Path(path)
     if not path.is_file():

@@ -15,7 +15,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from reportlab.lib import colors
 
-from grader.fonts import MONO, SERIF, Family, Fonts
+from grader.pdf.fonts import MONO, SERIF, Family, Fonts
 from grader.report import formulas
 from grader.report.inline import LINE_BREAK, Span
 

@@ -21,7 +21,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
 from reportlab.platypus import Paragraph, Table, TableStyle
 
-from grader.fonts import MONO, SERIF, Fonts
+from grader.pdf.fonts import MONO, SERIF, Fonts
 from grader.report import formulas
 from grader.report.document import Inline, TableBlock
 from grader.report.inline import Span

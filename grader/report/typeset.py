@@ -35,8 +35,8 @@ from reportlab.platypus import (
     XPreformatted,
 )
 
-from grader.fonts import MONO, SERIF, code_block, extractable, fonts, shaped
 from grader.limits import REPORT
+from grader.pdf.fonts import MONO, SERIF, code_block, extractable, fonts, shaped
 from grader.report.document import (
     Block,
     Code,

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.errors import UserError
-from grader.json_input import NotJSON, load_json, object_at
+from grader.inputs.json_input import NotJSON, load_json, object_at
 from grader.limits import SIMILARITY
 from grader.similarity import images
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from grader.assignment.config import AssignmentConfig
 from grader.course.config import Course
-from grader.course.mail import compose, sender_address
-from grader.course.smtp import Outgoing
 from grader.errors import UserError
+from grader.mail.composing import compose, sender_address
+from grader.mail.smtp import Outgoing
 from grader.variants import pools
 from grader.variants.attribution import said_values
 from grader.variants.record import Record, Released

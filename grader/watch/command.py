@@ -6,12 +6,12 @@ import argparse
 import os
 from pathlib import Path
 
-from grader.course import smtp
 from grader.course.config import load_course
-from grader.course.mail import sender_address
 from grader.course.options import add_common, course_file
 from grader.errors import UserError
 from grader.limits import MAILBOX
+from grader.mail import smtp
+from grader.mail.composing import sender_address
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -67,7 +67,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def cli(args: argparse.Namespace) -> int:
-    from grader.intake.imap import parse_url  # the intake: an instructor's install
+    from grader.intake.imap.mailbox import parse_url  # the intake: an instructor's install
     from grader.watch.loop import MailboxLoop, Options
 
     if not args.smtp_host:

@@ -21,7 +21,7 @@ from pathlib import Path
 from grader.course.config import Course
 from grader.engine import trial
 from grader.feedback import export
-from grader.gradebook import GRADER_ERROR, Gradebook, Row
+from grader.gradebook.results import GRADER_ERROR, Gradebook, Row
 from grader.grading.command import Plan, grade_safely, plan_for, seed_for
 from grader.grading.submissions import HandIn, find_submissions
 from grader.grading.workers import warm_pool

@@ -14,12 +14,12 @@ from pathlib import Path, PurePosixPath
 
 from grader.course.config import Course
 from grader.course.late import apply
-from grader.course.report_facts import report_facts
 from grader.course.rubric import Projects
 from grader.intake.common import DEFAULT_LIMITS, Rejected
+from grader.intake.message.received import Received
 from grader.intake.pairing import ASSIGNMENT_SLOT
 from grader.intake.parcels import Parcel, Settings, read_received
-from grader.intake.received import Received
+from grader.report.facts import report_facts
 from grader.roster import Roster
 from grader.watch import replies
 from grader.watch.replies import Reply, Thread

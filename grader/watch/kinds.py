@@ -4,7 +4,7 @@ the watch that handles that kind (:meth:`grader.watch.loop.MailboxLoop.handle`):
 - :class:`Automatic`: a bounce, an auto-reply or a list's mail (RFC 3834): never answered, since
   answering could loop, and what a bounce returns is the course's own mail, never a hand-in;
 - :class:`AboutAGrade`: a reply to one of the course's feedback mails, taken as
-  :mod:`grader.course.request_intake` takes it (a regrade request stored, a thanks, one not
+  :mod:`grader.regrades.intake` takes it (a regrade request stored, a thanks, one not
   understood, one from an address the roster does not give the student), answered by
   :mod:`grader.watch.requests`;
 - :class:`HandInMail`: anything else, a reply to the feedback carrying files among them (its answers
@@ -16,9 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.course.request_intake import HAND_IN, Reply, Taken, carries_work, take_reply
-from grader.intake.bounces import delivery_report
-from grader.intake.received import Received
+from grader.intake.message.bounces import delivery_report
+from grader.intake.message.received import Received
+from grader.regrades.intake import HAND_IN, Reply, Taken, carries_work, take_reply
 from grader.watch import request_texts
 from grader.watch.handins import Context
 
@@ -62,7 +62,7 @@ def kind_of(received: Received, context: Context, out: Path) -> Kind:
 
 def is_automatic(received: Received) -> bool:
     """An auto-reply, a bounce (with or without ``Auto-Submitted``: see
-    :func:`grader.intake.bounces.delivery_report`) or a list's mail (RFC 3834)."""
+    :func:`grader.intake.message.bounces.delivery_report`) or a list's mail (RFC 3834)."""
     headers = received.headers
     auto = str(headers.get("Auto-Submitted", "no")).strip().lower()
     return (

@@ -2,7 +2,7 @@
 turn each message into gradings and receipts, and hand what is due to the graders (in the
 sandbox, with ``grader grade``'s own machinery, kept running between polls:
 :mod:`grader.watch.grading`). The mailboxes are polled every ``--interval`` seconds, and at once
-when a server offering IMAP IDLE says new mail came (:mod:`grader.intake.imap_idle`). Between
+when a server offering IMAP IDLE says new mail came (:mod:`grader.intake.imap.idle`). Between
 polls, each notebook's reply is queued as soon as it is graded and sent at once, so the first of
 a burst hear back before the last is graded. Each step's result is in the gradebook before the
 next starts (:mod:`grader.watch.state`); the log says when each hand-in was delivered, seen,
@@ -23,21 +23,21 @@ from email.headerregistry import Address
 from email.utils import parseaddr
 from pathlib import Path
 
-from grader.course import smtp
-from grader.course.book import BOOK_NAME, CourseBook
 from grader.course.config import Course
-from grader.course.mail import MAIL_POLICY
 from grader.course.rubric import load_projects
 from grader.errors import UserError
-from grader.gradebook import Row
+from grader.gradebook.course_book import BOOK_NAME, CourseBook
+from grader.gradebook.results import Row
 from grader.intake.common import DEFAULT_LIMITS
-from grader.intake.imap import MailboxUnavailable, MailboxUrl, Session
-from grader.intake.imap_idle import Idler
+from grader.intake.imap.idle import Idler
+from grader.intake.imap.mailbox import MailboxUnavailable, MailboxUrl, Session
 from grader.intake.inbox import received_items
+from grader.intake.message.received import Received, receive
 from grader.intake.parcels import Settings
-from grader.intake.received import Received, receive
 from grader.intake.run import collect_items
 from grader.limits import COURSE, MAILBOX
+from grader.mail import smtp
+from grader.mail.composing import MAIL_POLICY
 from grader.watch import replies, requests
 from grader.watch.grading import JobOutcome, WatchGraders
 from grader.watch.handins import Context, Handled, handle

@@ -1,5 +1,5 @@
 """What the watch writes back, each a reply in the student's thread (``In-Reply-To`` and
-``References``) made by :func:`grader.course.mail.compose`: the feedback of a graded notebook
+``References``) made by :func:`grader.mail.composing.compose`: the feedback of a graded notebook
 (with the same ``<assignment>-feedback.html`` page ``grader mail`` attaches), a receipt for a
 project, a receipt for a late hand-in, and "graded at HH:MM" past the hourly cap."""
 
@@ -14,9 +14,9 @@ from datetime import datetime
 from email.headerregistry import Address
 from email.message import Message
 
-from grader.course.mail import compose
-from grader.gradebook import Row
-from grader.intake.received import Received
+from grader.gradebook.results import Row
+from grader.intake.message.received import Received
+from grader.mail.composing import compose
 
 Reply = tuple[str, str, str, bytes]  # (digest, student, recipient, message bytes)
 

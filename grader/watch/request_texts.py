@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from grader.course.request_book import ACCEPTED, Request
+from grader.regrades.book import ACCEPTED, Request
 
 
 def _when(stamp: str) -> str:

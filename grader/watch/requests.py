@@ -18,12 +18,12 @@ from email.headerregistry import Address
 from email.utils import parseaddr
 from pathlib import Path
 
-from grader.course.book import BOOK_NAME
 from grader.course.config import Course
-from grader.course.request_book import OUTSIDE, Request, RequestBook
-from grader.course.request_intake import NOT_THEIRS, THANKS, Taken
-from grader.course.request_reading import NOT_A_REQUEST, REQUEST
-from grader.intake.received import Received
+from grader.gradebook.course_book import BOOK_NAME
+from grader.intake.message.received import Received
+from grader.regrades.book import OUTSIDE, Request, RequestBook
+from grader.regrades.intake import NOT_THEIRS, THANKS, Taken
+from grader.regrades.reading import NOT_A_REQUEST, REQUEST
 from grader.watch import replies
 from grader.watch import request_texts as texts
 from grader.watch.handins import Context, Handled

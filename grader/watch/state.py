@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from grader.database import open_database
-from grader.intake.imap import FetchedLog, MailboxUrl
-from grader.intake.mail import body_digest
+from grader.gradebook.database import open_database
+from grader.intake.imap.mailbox import FetchedLog, MailboxUrl
+from grader.intake.message.reading import body_digest
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS watch_messages (

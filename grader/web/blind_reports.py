@@ -22,8 +22,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from grader.course import blind
 from grader.limits import WEB
+from grader.marking import blind
 from grader.roster import Person
 from grader.web.studentfiles import RENDER_DPI
 

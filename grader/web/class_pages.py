@@ -7,8 +7,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from grader.course.book import BOOK_NAME
-from grader.gradebook import Gradebook, Row
+from grader.gradebook.course_book import BOOK_NAME
+from grader.gradebook.results import Gradebook, Row
 from grader.watch.state import watch_status
 from grader.web import charts, classview, roles, variant_view
 from grader.web.dashboard import Dashboard

@@ -3,7 +3,7 @@
 Auto-graded components come from ``<out>/<component>/gradebook.sqlite`` and the students'
 ``results.json`` beside it (hint codes per graded function); projects from the course book
 (``<out>/gradebook.sqlite``: automatic checks and rubric marks). Final grades are
-:func:`grader.course.final.final_grades`, so the dashboard and ``grader final`` never disagree.
+:func:`grader.lms.final.final_grades`, so the dashboard and ``grader final`` never disagree.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.course.book import BOOK_NAME, CourseBook
 from grader.course.config import Component, Course
-from grader.course.final import FinalGrade, auto_rows, final_grades
-from grader.course.marks import project_score
 from grader.course.rubric import Projects
-from grader.gradebook import Row
+from grader.gradebook.course_book import BOOK_NAME, CourseBook
+from grader.gradebook.results import Row
+from grader.lms.final import FinalGrade, auto_rows, final_grades
+from grader.marking.marks import project_score
 from grader.web import variant_view
 
 

@@ -12,10 +12,10 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from grader.course import blind
-from grader.course.book import BOOK_NAME
 from grader.course.config import Component, Course, load_course
 from grader.course.rubric import Projects, load_projects
+from grader.gradebook.course_book import BOOK_NAME
+from grader.marking import blind
 from grader.roster import Person
 from grader.web import regrade, roles
 from grader.web.regrade_jobs import JobStore, RegradeQueue

@@ -13,8 +13,8 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import Route
 
-from grader.course import blind
-from grader.course.book import BOOK_NAME, CourseBook
+from grader.gradebook.course_book import BOOK_NAME, CourseBook
+from grader.marking import blind
 from grader.roster import Person
 from grader.web import blind_reports, studentfiles
 from grader.web.dashboard import Dashboard

@@ -2,7 +2,7 @@
 and the JSON endpoint its script saves each criterion with.
 
 Blind (course.toml ``blind = true`` for the course or the project's component): the page, its
-title and its address name the student by their pseudonym only (:mod:`grader.course.blind`),
+title and its address name the student by their pseudonym only (:mod:`grader.marking.blind`),
 students come in the pseudonyms' order, the report is shown as redacted page images
 (:mod:`grader.web.blind_reports`) and the checks and notebook with every roster name, id,
 address and Colab link redacted. The instructor can reveal who it is (logged).
@@ -16,14 +16,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from grader.course import blind
-from grader.course.book import BOOK_NAME, CourseBook, Mark
 from grader.course.config import Component, Course
-from grader.course.marks import check_mark, project_score, record_mark
-from grader.course.pages import checks_html
 from grader.course.rubric import Projects
 from grader.errors import UserError
+from grader.gradebook.course_book import BOOK_NAME, CourseBook, Mark
 from grader.limits import WEB
+from grader.marking import blind
+from grader.marking.marks import check_mark, project_score, record_mark
+from grader.marking.pages import checks_html
 from grader.roster import Person
 from grader.web import blind_reports, inputs, studentfiles
 from grader.web.dashboard import Dashboard

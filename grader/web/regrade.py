@@ -14,11 +14,11 @@ import sys
 from pathlib import Path
 
 from grader.assignment.config import AssignmentConfig, load_config
-from grader.course.book import BOOK_NAME
 from grader.course.config import Component, Course
 from grader.errors import UserError
 from grader.feedback.export import write_grades_csv
-from grader.gradebook import Gradebook
+from grader.gradebook.course_book import BOOK_NAME
+from grader.gradebook.results import Gradebook
 from grader.limits import RunLimits, regrade_timeout_s
 
 GRADES_CSV = "grades.csv"

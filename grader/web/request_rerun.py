@@ -12,13 +12,13 @@ import sys
 from pathlib import Path
 
 from grader.assignment.config import load_config
-from grader.course import book_reading
-from grader.course.book import BOOK_NAME
 from grader.course.config import Course
-from grader.course.request_book import Request
-from grader.course.request_decision import graded_row
 from grader.errors import UserError
-from grader.gradebook import Row
+from grader.gradebook import book_reading
+from grader.gradebook.course_book import BOOK_NAME
+from grader.gradebook.results import Row
+from grader.regrades.book import Request
+from grader.regrades.decision import graded_row
 from grader.web.regrade import regrade_timeout
 
 RERUNS = ".requests"

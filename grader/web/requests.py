@@ -4,7 +4,7 @@ for auto-graded parts the exact cases run again (the recorded seed) with the dia
 decision (accept with the new marks and a comment, or decline with the reason), which the watch
 mails in the student's thread. Also each student's audit trail, and all of it as CSV.
 
-Blind marking: where the request's component is blind (:func:`grader.course.blind.is_blind`,
+Blind marking: where the request's component is blind (:func:`grader.marking.blind.is_blind`,
 the one place that decides it), a request is shown by its number only, never by the student's
 name or id; what the student wrote, the feedback and the notebook reach the page redacted.
 
@@ -27,14 +27,16 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from grader.course import audit, blind, book_reading, request_decision
-from grader.course.audit_command import changes
-from grader.course.book import BOOK_NAME
 from grader.course.config import Course
-from grader.course.request_book import Request as RegradeRequest
-from grader.course.request_book import RequestBook
-from grader.course.request_reading import bare_id
 from grader.errors import UserError
+from grader.gradebook import audit, book_reading
+from grader.gradebook.course_book import BOOK_NAME
+from grader.marking import blind
+from grader.marking.audit_command import changes
+from grader.regrades import decision as request_decision
+from grader.regrades.book import Request as RegradeRequest
+from grader.regrades.book import RequestBook
+from grader.regrades.reading import bare_id
 from grader.web import blind_reports, request_rerun, roles, studentfiles
 from grader.web.dashboard import Dashboard
 from grader.web.file_pages import FILE_HEADERS

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from grader.course.config import Course
-from grader.gradebook import Row
+from grader.gradebook.results import Row
 from grader.variants.attribution import OWN, said_values
 from grader.variants.record import read_record
 

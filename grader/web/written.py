@@ -28,11 +28,11 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from grader.assignment.written import WrittenQuestion
-from grader.course import blind, written_marks
-from grader.course.book import BOOK_NAME, CourseBook, Mark, MarkChange
 from grader.course.config import Component, Course
-from grader.course.written_answers import Answer, AnswerStore
+from grader.gradebook.course_book import BOOK_NAME, CourseBook, Mark, MarkChange
 from grader.limits import WEB, WRITTEN
+from grader.marking import blind, written_marks
+from grader.marking.written_answers import Answer, AnswerStore
 from grader.web import inputs, roles
 from grader.web.dashboard import Dashboard
 from grader.web.inputs import BadRequest, Posted

@@ -17,7 +17,7 @@ from grader import cli
 from grader.course.config import load_course
 from grader.errors import UserError
 from grader.intake.common import DEFAULT_LIMITS as LIMITS
-from grader.intake.received import receive
+from grader.intake.message.received import receive
 from grader.watch.handins import Context, handle
 
 EXTENSIONS = (

@@ -12,8 +12,8 @@ import pytest
 from course_kit import make_course
 
 from grader import cli
-from grader.course.book import CourseBook
-from grader.course.final import final_grades
+from grader.gradebook.course_book import CourseBook
+from grader.lms.final import final_grades
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ import pytest
 from sandbox_fence import FENCE
 from smtp_kit import free_port
 
-from grader.gradebook import Gradebook
+from grader.gradebook.results import Gradebook
 
 pytestmark = pytest.mark.slow
 

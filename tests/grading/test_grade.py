@@ -23,7 +23,7 @@ import pytest
 from sandbox_fence import FENCE
 
 from grader import assignment as assign
-from grader.gradebook import Gradebook
+from grader.gradebook.results import Gradebook
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENT = ROOT / "assignments" / "lstm_gates"

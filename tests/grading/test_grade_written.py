@@ -16,7 +16,7 @@ from written_kit import grade, with_written_question
 
 from grader import assignment as assign
 from grader.assignment import written
-from grader.course.written_answers import AnswerStore
+from grader.marking.written_answers import AnswerStore
 
 PNG = base64.b64encode(png_bytes()).decode()
 ROOT = Path(__file__).resolve().parents[2]

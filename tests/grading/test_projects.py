@@ -21,10 +21,10 @@ import pytest
 from sandbox_fence import write_notebook
 
 from grader import cli, demo
-from grader.course.book import CourseBook
 from grader.course.rubric import load_projects
 from grader.engine import RunLimits, run_submission
 from grader.errors import UserError
+from grader.gradebook.course_book import CourseBook
 from grader.grading.project_checks import check_all
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from dataclasses import replace
 
-from grader.gradebook import Row
+from grader.gradebook.results import Row
 from grader.grading.summary import GradingProgress, phases_line
 
 

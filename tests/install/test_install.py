@@ -191,7 +191,7 @@ def _shaped_glyphs(text: str) -> int:
     """How many glyphs HarfBuzz makes of ``text``'s words in the report's Devanagari font."""
     import uharfbuzz
 
-    from grader.fonts import NOTO
+    from grader.pdf.fonts import NOTO
 
     font = uharfbuzz.Font(
         uharfbuzz.Face(uharfbuzz.Blob.from_file_path(str(NOTO / "NotoSansDevanagari-Regular.ttf")))

@@ -7,7 +7,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from grader.intake.reply_text import reply_facts
+from grader.intake.message.reply_text import reply_facts
 
 QUOTED = (
     "From: LSTM Course <course@example.edu>\nDate: Mon, 23 Nov 2026 10:00\n"

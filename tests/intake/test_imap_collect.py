@@ -22,7 +22,7 @@ from mailkit import gmail, notebook, outlook, titled_report
 
 from grader.cli import main
 from grader.errors import UserError
-from grader.intake.imap import PASSWORD_VARIABLE, TOKEN_VARIABLE, MailboxUrl, parse_url
+from grader.intake.imap.mailbox import PASSWORD_VARIABLE, TOKEN_VARIABLE, MailboxUrl, parse_url
 
 ROSTER = (
     "id,name,email,role\n"

@@ -12,8 +12,8 @@ import pytest
 from imap_kit import HAND_INS, PASSWORD, Dovecot, needs_dovecot
 from mailkit import gmail
 
-from grader.intake.imap import PASSWORD_VARIABLE, parse_url
-from grader.intake.imap_idle import Idler
+from grader.intake.imap.idle import Idler
+from grader.intake.imap.mailbox import PASSWORD_VARIABLE, parse_url
 
 pytestmark = needs_dovecot
 

@@ -17,7 +17,7 @@ from grader.cli import main
 from grader.intake import Limits, load_manifest
 from grader.intake.fetch import FetchSettings, download_url
 from grader.intake.links import find_links
-from grader.intake.mail import read_letter
+from grader.intake.message.reading import read_letter
 from grader.intake.pairing import pair_files, pair_links, project_in
 from grader.roster import load_roster
 

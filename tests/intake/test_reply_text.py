@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from grader.intake.reply_text import new_text
+from grader.intake.message.reply_text import new_text
 
 FEEDBACK = "Score: 70 / 100\n  lstm_cell: 0\n  forget_gate: 10"
 

@@ -15,7 +15,7 @@ from written_kit import QUESTION, with_written_question
 
 from grader import assignment as assign
 from grader.assignment import written
-from grader.course.written_answers import record_submission
+from grader.marking.written_answers import record_submission
 
 ROSTER = """id,name,email,role
 s1234567,Chitra Rao,chitra.rao@example.edu,

@@ -9,10 +9,10 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from grader.course.book import CourseBook
 from grader.course.config import Course, load_course
 from grader.course.rubric import Projects, Rubric, load_projects
-from grader.gradebook import Gradebook, Row
+from grader.gradebook.course_book import CourseBook
+from grader.gradebook.results import Gradebook, Row
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.course.request_book import RequestBook
+from grader.regrades.book import RequestBook
 
 
 def add_request(

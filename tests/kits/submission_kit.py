@@ -27,7 +27,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
-from grader.fonts import fonts, text_width
+from grader.pdf.fonts import fonts, text_width
 from grader.report import SECTIONS
 
 

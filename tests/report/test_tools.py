@@ -15,7 +15,7 @@ from docx import Document
 from PIL import Image, ImageDraw, ImageFont
 
 from grader.cli import main
-from grader.fonts import DEJAVU
+from grader.pdf.fonts import DEJAVU
 from grader.report import check_pdf
 
 TOOLS = {

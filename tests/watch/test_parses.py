@@ -13,7 +13,7 @@ import pytest
 from imap_kit import Dovecot, needs_dovecot
 from watch_kit import environment, notebook_hand_in, watch_command
 
-from grader.course.book import BOOK_NAME
+from grader.gradebook.course_book import BOOK_NAME
 
 pytestmark = [needs_dovecot, pytest.mark.slow]
 

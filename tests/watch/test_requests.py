@@ -18,8 +18,8 @@ from smtp_kit import Mailbox, make_certificate, start
 from watch_kit import NAMES, ROSTER, environment, notebook_hand_in, watch_command
 from written_kit import QUESTION, with_written_question
 
-from grader.course.request_book import OPEN, OUTSIDE, RequestBook
-from grader.gradebook import Gradebook
+from grader.gradebook.results import Gradebook
+from grader.regrades.book import OPEN, OUTSIDE, RequestBook
 
 pytestmark = [needs_dovecot, pytest.mark.slow]
 

@@ -37,9 +37,9 @@ from smtp_kit import (
 from watch_kit import NAMES, ROSTER, environment, notebook_hand_in, surname, watch_command
 
 from grader.cli import main
-from grader.course.mail import MAIL_POLICY
-from grader.gradebook import Gradebook
+from grader.gradebook.results import Gradebook
 from grader.intake.common import MERGED_PDF
+from grader.mail.composing import MAIL_POLICY
 from grader.watch.staging import STAGING
 
 pytestmark = [needs_dovecot, pytest.mark.slow]

@@ -25,8 +25,8 @@ from regrade_kit import add_request
 from sandbox_fence import FENCE
 from web_kit import ROOT, TOKEN, log_in, run, serving
 
-from grader.course import blind
-from grader.course.book import BOOK_NAME, CourseBook
+from grader.gradebook.course_book import BOOK_NAME, CourseBook
+from grader.marking import blind
 from grader.web import charts
 from grader.web.security import marker_token
 

@@ -27,8 +27,8 @@ from web_kit import (
 )
 from written_kit import leaks_of
 
-from grader.course import blind
-from grader.course.book import BOOK_NAME, CourseBook
+from grader.gradebook.course_book import BOOK_NAME, CourseBook
+from grader.marking import blind
 from grader.web.security import marker_token
 
 playwright_api = pytest.importorskip("playwright.sync_api")

@@ -15,8 +15,8 @@ import nbformat
 import pytest
 from web_kit import CHROMIUM, CHROMIUM_ARGS, TOKEN, graded_course, log_in, serving
 
-from grader.course.book import CourseBook
-from grader.gradebook import Gradebook
+from grader.gradebook.course_book import CourseBook
+from grader.gradebook.results import Gradebook
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 

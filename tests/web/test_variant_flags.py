@@ -12,7 +12,7 @@ from variants_kit import roster, with_variants
 from web_kit import log_in, login_cookie, request, serving
 
 from grader.cli import main
-from grader.gradebook import Gradebook, Row
+from grader.gradebook.results import Gradebook, Row
 from grader.variants.record import read_record
 
 # What grading recorded of each hand-in's variant (grader.variants.attribution's words).

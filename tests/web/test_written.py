@@ -13,8 +13,8 @@ import pytest
 from web_kit import TOKEN, log_in, request, serving
 from written_kit import QUESTION, ROOT, ROSTER, SCHEME_WORDS, leaks_of, written_course
 
-from grader.course import blind
-from grader.course.book import CourseBook
+from grader.gradebook.course_book import CourseBook
+from grader.marking import blind
 from grader.web.security import marker_token
 
 playwright_api = pytest.importorskip("playwright.sync_api")

@@ -20,9 +20,9 @@ from regrade_kit import add_request
 from web_kit import ROOT, TOKEN, log_in, login_cookie, request, serving
 from written_kit import QUESTION
 
-from grader.course.book import BOOK_NAME
-from grader.course.request_book import RequestBook
+from grader.gradebook.course_book import BOOK_NAME
 from grader.limits import WEB, WRITTEN
+from grader.regrades.book import RequestBook
 from grader.web.request_rerun import RERUNS
 from grader.web.security import marker_token
 

@@ -1,0 +1,1 @@
+"""Reading what the grader is given: JSON, TOML and the package's files."""

@@ -1,0 +1,1 @@
+"""Mailboxes read over IMAP: fetched, spooled, waited on with IDLE."""

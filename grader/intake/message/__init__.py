@@ -1,0 +1,1 @@
+"""One email read: its parts, its text, what kind of mail it is."""

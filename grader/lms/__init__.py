@@ -1,0 +1,1 @@
+"""Final grades and the LMS: CSV exports, LTI 1.3."""

@@ -1,0 +1,50 @@
+"""``grader final``: every student's final grade, its exports for the LMS, and with
+``--push lti`` the scores posted to the LMS."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from grader.course.commands import add_components, chosen_components, load
+from grader.course.options import add_common
+from grader.errors import UserError
+from grader.lms import exports, final
+from grader.lms.final import grades_of
+from grader.lms.lti import commands as lti_commands
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--exports",
+        default=None,
+        help="folder for final-grades.csv, canvas-import.csv, moodle-import.csv "
+        "(default: OUT/final/)",
+    )
+    lti_commands.add_push_arguments(parser)
+    parser.add_argument(
+        "--so-far",
+        action="store_true",
+        help="standings mid-term: the LMS files' last column is the standing over the graded "
+        "components only (pending ones are blank, never 0)",
+    )
+    add_components(parser)
+    add_common(parser)
+
+
+def cli(args: argparse.Namespace) -> int:
+    if (args.dry_run or args.push_total) and not args.push:
+        raise UserError("--dry-run and --push-total go with --push lti")
+    course, projects, out = load(args)
+    course = chosen_components(course, args.components)
+    grades = grades_of(course, projects, out)
+    print(final.table(course, grades, args.so_far))
+    folder = Path(args.exports) if args.exports else out / "final"
+    written = exports.write_all(course, grades, folder, args.so_far)
+    print("\nwrote " + ", ".join(str(p) for p in written))
+    for note in exports.lms_notes(course, grades, args.so_far):
+        print(f"note: {note}", file=sys.stderr)
+    if args.push == "lti":
+        return lti_commands.push_final(args, course, grades, out)
+    return 0

@@ -1,0 +1,1 @@
+"""Feedback mail: composed, sent over SMTP."""

@@ -1,0 +1,72 @@
+"""``grader mail``: each student's marks and feedback pages, written as .eml files to review
+or sent."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from grader.course.commands import add_components, chosen_components, load
+from grader.course.options import add_common
+from grader.errors import UserError
+from grader.gradebook.course_book import BOOK_NAME, CourseBook
+from grader.lms.final import grades_of
+from grader.mail import composing as mail
+from grader.mail import smtp
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--from", dest="sender", required=True, help="'Name <address>'")
+    add_sending(parser)
+    add_components(parser)
+    add_common(parser)
+
+
+def add_sending(parser: argparse.ArgumentParser) -> None:
+    """The flags of a command that mails students: review as .eml files, or send by SMTP."""
+    parser.add_argument("--send", action="store_true", help="send (default: write .eml files)")
+    parser.add_argument(
+        "--eml", default=None, help="folder for the .eml files (default: OUT/mail/)"
+    )
+    parser.add_argument("--smtp-host", default=os.environ.get("GRADER_SMTP_HOST"))
+    parser.add_argument("--smtp-port", type=int, default=None, help="default 587, or 465 with tls")
+    parser.add_argument("--security", choices=smtp.SECURITY, default="starttls")
+    parser.add_argument(
+        "--cafile", default=None, help="PEM of certificates to trust besides the system's"
+    )
+
+
+def deliver(messages: list[smtp.Outgoing], args: argparse.Namespace, out: Path) -> int:
+    """Write the messages as .eml files for review, or (``--send``) send those not sent before
+    and say what became of each."""
+    if not args.send:
+        folder = Path(args.eml) if args.eml else out / "mail"
+        written = mail.write_eml(messages, folder)
+        print(f"wrote {len(written)} messages to {folder}/ for review; send them with --send")
+        return 0
+    if not args.smtp_host:
+        raise UserError("--send needs --smtp-host (or GRADER_SMTP_HOST)")
+    port = args.smtp_port or (465 if args.security == "tls" else 587)
+    server = smtp.Smtp(
+        args.smtp_host, port, args.security, Path(args.cafile) if args.cafile else None
+    )
+    with CourseBook(out / BOOK_NAME) as book:
+        report = smtp.send(messages, server, book)
+    print(
+        f"sent {len(report.sent)}, already sent before {len(report.skipped)}, "
+        f"rejected {len(report.rejected)}"
+    )
+    for student, why in report.rejected:
+        print(f"  rejected: {student}: {why}", file=sys.stderr)
+    return 1 if report.rejected else 0
+
+
+def cli(args: argparse.Namespace) -> int:
+    course, projects, out = load(args)
+    course = chosen_components(course, args.components)
+    grades = grades_of(course, projects, out)
+    with CourseBook(out / BOOK_NAME) as book:
+        messages = mail.build_messages(course, grades, projects, book, out, args.sender)
+    return deliver(messages, args, out)

@@ -1,0 +1,254 @@
+"""``grader mail``: one email per student with their marks (text and HTML) and their feedback
+pages attached.
+
+Without ``--send`` the messages are written as ``.eml`` files for review; with it they go out
+through :mod:`grader.mail.smtp`. Every message is made by :func:`compose`, as mail servers and
+filters expect it: a ``Date`` and a ``Message-ID``, display names quoted (commas, quotes) and
+RFC 2047-encoded when not ASCII, and the Message-IDs of ``Message-ID``, ``In-Reply-To`` and
+``References`` written as they are, never folded inside or encoded (RFC 5322 §3.6.4), however
+long (Outlook's are 83 characters): a client threads a reply only by matching them exactly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import re
+import sys
+from collections.abc import Sequence
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import EmailPolicy
+from email.utils import formatdate, make_msgid, parseaddr
+from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from grader.course.config import Course
+from grader.course.rubric import Projects
+from grader.errors import UserError
+from grader.gradebook.course_book import CourseBook
+from grader.lms.final import FinalGrade
+from grader.mail.smtp import Outgoing
+from grader.mail.written import written_html, written_text
+from grader.marking.pages import feedback_page
+
+if TYPE_CHECKING:  # typeshed's EmailPolicy is generic in the message it makes; the runtime's not
+
+    class _EmailPolicy(EmailPolicy[EmailMessage]): ...
+
+else:
+    _EmailPolicy = EmailPolicy
+# One msg-id (RFC 5322 §3.6.4): printable ASCII in angle brackets, no space, no brackets inside.
+_MESSAGE_ID = re.compile(r"<[\x21-\x3b\x3d\x3f-\x7e]+>")
+_IDENTIFIER_HEADERS = frozenset({"message-id", "in-reply-to", "references"})
+
+
+class MailPolicy(_EmailPolicy):
+    """Python's default policy, except that a header of Message-IDs is folded only between
+    its identifiers: the default folds a long one as RFC 2047 encoded-words, which no client
+    matches with the message it answers."""
+
+    def fold(self, name: str, value: str) -> str:
+        return self._identifiers(name, value) or super().fold(name, value)
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        folded = self._identifiers(name, value)
+        return folded.encode("ascii") if folded else super().fold_binary(name, value)
+
+    def _identifiers(self, name: str, value: str) -> str:
+        """``name: <id1> <id2>``, a new line before an identifier that would pass the line
+        length; '' when this is not a header of Message-IDs alone."""
+        tokens = str(value).split()
+        if name.lower() not in _IDENTIFIER_HEADERS or not tokens:
+            return ""
+        if not all(_MESSAGE_ID.fullmatch(token) for token in tokens):
+            return ""
+        lines, line = [], f"{name}:"
+        for token in tokens:
+            if self.max_line_length and len(line) + 1 + len(token) > self.max_line_length:
+                if line != f"{name}:":
+                    lines.append(line)
+                    line = ""
+            line += f" {token}"
+        return self.linesep.join([*lines, line]) + self.linesep
+
+
+# Every message the product writes, and every one it reads back to send (the watch's queue).
+MAIL_POLICY = MailPolicy()
+
+
+def message_ids(text: str | None) -> list[str]:
+    """The Message-IDs in a header's text, in order; anything else in it left out."""
+    return _MESSAGE_ID.findall(text or "")
+
+
+def sender_address(text: str) -> Address:
+    """``--from`` as an address: 'Name <address>' or a bare address; UserError otherwise."""
+    name, address = parseaddr(text)
+    try:
+        found = Address(display_name=name, addr_spec=address)
+    except (ValueError, IndexError):
+        found = None
+    if found is None or "@" not in address or not found.domain:
+        raise UserError(f"--from {text!r} is not an email address, e.g. 'Course <ta@uni.edu>'")
+    return found
+
+
+def compose(
+    sender: Address,
+    recipient: Address,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    attachments: Sequence[tuple[str, bytes]] = (),
+    *,
+    in_reply_to: str | None = None,
+    references: Sequence[str] = (),
+) -> EmailMessage:
+    """One message: the text (with ``html`` as its alternative), the attachments typed by their
+    file names; ``in_reply_to`` and ``references`` (Message-IDs) make it a reply in the thread.
+    The Date is now, in the local zone; the Message-ID is new, in the sender's domain."""
+    message = EmailMessage(policy=MAIL_POLICY)
+    message["From"] = sender
+    message["To"] = recipient
+    message["Subject"] = subject
+    message["Date"] = formatdate(localtime=True)
+    message["Message-ID"] = make_msgid(domain=sender.domain)
+    parent = message_ids(in_reply_to)[-1:]
+    if parent:
+        message["In-Reply-To"] = parent[0]
+        message["References"] = " ".join([*message_ids(" ".join(references)), *parent])
+    message.set_content(text)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
+    for filename, data in attachments:
+        kind = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        maintype, subtype = kind.split("/", 1)
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    return message
+
+
+def _text_and_html(course: Course, grade: FinalGrade, projects: Projects | None, book: CourseBook):
+    lines = [f"Dear {grade.person.name},", "", f"your marks in {course.title}:", ""]
+    rows = []
+    components = {c.id: c for c in course.components}
+    for part in grade.parts:
+        component = components[part.component]
+        remark = part.explanation()
+        score = "pending" if part.pending else f"{part.fraction * 100:.1f}%"
+        lines.append(f"  {component.title}: {score}" + (f" ({remark})" if remark else ""))
+        rows.append(
+            f"<tr><td>{escape(component.title)}</td><td>{score}</td><td>{escape(remark)}</td></tr>"
+        )
+    standing = _standing(course, grade)
+    lines += ["", *standing, ""]
+    for component in course.projects:
+        marks = book.marks(grade.person.id, component.id)
+        if not marks or projects is None:
+            continue
+        lines.append(f"{component.title}, by criterion:")
+        for criterion in projects.rubric.criteria:
+            mark = next((m for m in marks if m.criterion == criterion.id), None)
+            points = "-" if mark is None or mark.points is None else f"{mark.points:g}"
+            comment = f": {mark.comment}" if mark is not None and mark.comment else ""
+            lines.append(f"  {criterion.title}: {points}/{criterion.points:g}{comment}")
+        lines.append("")
+    lines += written_text(course, book, grade.person.id)
+    lines += ["The feedback pages are attached.", "", "-- ", course.title]
+    # A whole document with its language and title: a mail reader shows the HTML part as a
+    # page, and a screen reader reads it in the voice the language names.
+    html = (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>Your marks in {escape(course.title)}</title></head><body>"
+        f"<p>Dear {escape(grade.person.name)},</p><p>your marks in {escape(course.title)}:</p>"
+        f"<table border='1' cellpadding='4' style='border-collapse:collapse'>"
+        f"<tr><th scope='col'>component</th><th scope='col'>score</th><th scope='col'>remark</th>"
+        f"</tr>{''.join(rows)}</table>"
+        f"<p><b>{escape(standing[0])}</b>{''.join(f'<br>{escape(x)}' for x in standing[1:])}</p>"
+        f"{written_html(course, book, grade.person.id)}"
+        f"<p>The feedback pages are attached.</p></body></html>"
+    )
+    return "\n".join(lines), html
+
+
+def _standing(course: Course, grade: FinalGrade) -> list[str]:
+    """The final grade once nothing is pending; before, what is graded, what is pending and
+    the standing over the graded components only (a pending component is never a 0)."""
+    if not grade.pending:
+        return [f"Final grade: {grade.total:.2f} out of {course.scale:g}"]
+    titles = {c.id: c.title for c in course.components}
+    graded = ", ".join(titles[p.component] for p in grade.graded) or "nothing yet"
+    pending = ", ".join(titles[p.component] for p in grade.pending)
+    if grade.standing is None:
+        first = "Standing so far: nothing is graded yet"
+    else:
+        first = (
+            f"Standing so far: {grade.standing:.2f} out of {course.scale:g}, over the graded "
+            "components only"
+        )
+    return [first, f"Graded: {graded}.", f"Not graded yet: {pending}."]
+
+
+def marks_subject(course: Course) -> str:
+    """The subject of ``grader mail``'s feedback: how a forward of it is recognised too."""
+    return f"{course.title}: your marks and feedback"
+
+
+def build_messages(
+    course: Course,
+    grades: list[FinalGrade],
+    projects: Projects | None,
+    book: CourseBook,
+    out: Path,
+    sender: str,
+) -> list[Outgoing]:
+    from_address = sender_address(sender)
+    subject = marks_subject(course)
+    messages = []
+    for grade in grades:
+        if not grade.person.emails:
+            print(f"  {grade.person.id}: no email address on the roster; skipped", file=sys.stderr)
+            continue
+        recipient = Address(display_name=grade.person.name, addr_spec=grade.person.emails[0])
+        text, html = _text_and_html(course, grade, projects, book)
+        attachments = _attachments(course, grade, projects, book, out)
+        message = compose(from_address, recipient, subject, text, html, attachments)
+        # What the student reads, so a run started again knows what it sent before; the Date
+        # and Message-ID are new each run and stay out.
+        digest = hashlib.sha256()
+        for piece in (str(recipient), subject, text, html):
+            digest.update(piece.encode() + b"\0")
+        for filename, data in attachments:
+            digest.update(filename.encode() + b"\0" + data)
+        messages.append(
+            Outgoing(grade.person.id, [recipient.addr_spec], message, digest.hexdigest())
+        )
+    return messages
+
+
+def _attachments(course, grade, projects, book, out) -> list[tuple[str, bytes]]:
+    found = []
+    for component in course.components:
+        if component.kind == "auto":
+            page = out / component.id / grade.person.id / "feedback.html"
+            if page.is_file():
+                found.append((f"{component.id}-feedback.html", page.read_bytes()))
+        elif projects is not None:
+            project = next((p for p in projects.projects if p.id == component.id), None)
+            marks = book.marks(grade.person.id, component.id)
+            if project is not None and marks:
+                page = feedback_page(projects, project, grade.person.name, marks)
+                found.append((f"{component.id}-feedback.html", page.encode()))
+    return found
+
+
+def write_eml(messages: list[Outgoing], folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for outgoing in messages:
+        path = folder / f"{outgoing.student}.eml"
+        path.write_bytes(outgoing.message.as_bytes())
+        written.append(path)
+    return written

@@ -1,0 +1,69 @@
+"""The written answers' part of a student's feedback mail: per question the points and the
+marker's comment, or "not marked yet" (never a 0 for an answer no one has marked). The
+marker's name is never given: a blind course's students must not learn who marked them, and a
+named one gains nothing from it in a mail."""
+
+from __future__ import annotations
+
+from html import escape
+
+from grader.course.config import Course
+from grader.gradebook.course_book import CourseBook
+
+NOT_MARKED = "not marked yet"
+
+
+def written_feedback(course: Course, book: CourseBook, student: str) -> list[tuple[str, list]]:
+    """(assignment title, [(question id, points or None, most points, comment)]) of every
+    assignment with written questions, in the course's order."""
+    # Imported here: it reads assignment folders (the instructor's extra), and every command
+    # line, a student's too, imports this module with the mail command's parser.
+    from grader.marking import written_marks
+
+    found = []
+    for component in course.components:
+        asked = written_marks.questions(course, component)
+        if not asked:
+            continue
+        marks = {m.criterion: m for m in book.marks(student, component.id)}
+        rows = []
+        for question in asked:
+            mark = marks.get(written_marks.criterion_of(question.id))
+            points = None if mark is None else mark.points
+            comment = "" if mark is None or points is None else mark.comment.strip()
+            rows.append((question.id, points, question.points, comment))
+        found.append((component.title, rows))
+    return found
+
+
+def _shown(points: float | None, most: float) -> str:
+    return NOT_MARKED if points is None else f"{points:g}/{most:g}"
+
+
+def written_text(course: Course, book: CourseBook, student: str) -> list[str]:
+    """The mail's plain-text lines ([] when the course asks no written question)."""
+    lines = []
+    for title, rows in written_feedback(course, book, student):
+        lines.append(f"{title}, written answers:")
+        for question, points, most, comment in rows:
+            said = f": {comment}" if comment else ""
+            lines.append(f"  {question}: {_shown(points, most)}{said}")
+        lines.append("")
+    return lines
+
+
+def written_html(course: Course, book: CourseBook, student: str) -> str:
+    """The same as a table per assignment for the mail's HTML part."""
+    parts = []
+    for title, rows in written_feedback(course, book, student):
+        cells = "".join(
+            f"<tr><td>{escape(question)}</td><td>{_shown(points, most)}</td>"
+            f"<td>{escape(comment)}</td></tr>"
+            for question, points, most, comment in rows
+        )
+        parts.append(
+            f"<p><b>{escape(title)}, written answers</b></p>"
+            "<table border='1' cellpadding='4' style='border-collapse:collapse'>"
+            f"<tr><th>question</th><th>points</th><th>comment</th></tr>{cells}</table>"
+        )
+    return "".join(parts)

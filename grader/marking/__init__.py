@@ -1,0 +1,1 @@
+"""Marking by people: rubric marks, written answers, blind marking."""

@@ -1,0 +1,1 @@
+"""PDFs: their fonts, the submission PDF, reading any PDF."""

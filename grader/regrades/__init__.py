@@ -1,0 +1,1 @@
+"""Regrade requests: read from a reply, kept in a book, decided."""
