@@ -1,5 +1,5 @@
-"""The gradebook (:mod:`grader.gradebook.results`), a real SQLite file: rows, history, and the opening
-of a gradebook made by an earlier version of the grader."""
+"""The gradebook's results (:mod:`grader.gradebook.results`), a real SQLite file: rows, history,
+and the opening of a gradebook made by an earlier version of the grader."""
 
 from __future__ import annotations
 

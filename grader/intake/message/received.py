@@ -31,7 +31,8 @@ class Received:
     rejection: Rejected | None
 
     def read(self) -> Letter:
-        """The letter, or the rejection raised (as :func:`grader.intake.message.reading.read_letter`)."""
+        """The letter, or the rejection raised (as
+        :func:`grader.intake.message.reading.read_letter`)."""
         if self.letter is None:
             assert self.rejection is not None
             raise self.rejection.with_traceback(None)
