@@ -1,0 +1,105 @@
+"""No import runs back up the layers: the packages of grader/ (and its top-level modules) import
+one another in one direction only. A command's module (one the CLI's table names) is the top
+layer of its package: it wires stages together and may import any package, so its imports are
+left out; every other module's imports, at import, in a function or for the type checker, make
+the packages' graph, and it has no cycle."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tests.test_import_cycles import cycles, import_graph
+
+REPO = Path(__file__).resolve().parents[1]
+GRADER = REPO / "grader"
+
+
+def command_modules() -> set[str]:
+    """The modules the CLI's table of commands names."""
+    return set(re.findall(r'"(grader\.[\w.]+)"', (GRADER / "cli.py").read_text()))
+
+
+def unit(module: str, root: Path = GRADER) -> str:
+    """The package of grader/ a module is in (grader.lms for grader.lms.lti.push), or the
+    top-level module itself."""
+    parts = module.split(".")
+    if len(parts) > 1 and (root / parts[1]).is_dir():
+        return ".".join(parts[:2])
+    return module
+
+
+def package_graph(
+    modules: dict[str, set[str]], commands: set[str], root: Path = GRADER
+) -> dict[str, set[str]]:
+    """Each package (or top-level module) -> the others its modules import, commands aside."""
+    graph: dict[str, set[str]] = {unit(name, root): set() for name in modules}
+    for name, targets in modules.items():
+        if name in commands:
+            continue
+        own = unit(name, root)
+        graph[own] |= {unit(target, root) for target in targets} - {own}
+    return graph
+
+
+def layers(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The packages bottom up: each imports only those of the layers below it."""
+    placed: dict[str, int] = {}
+    while len(placed) < len(graph):
+        ready = [p for p in graph if p not in placed and graph[p] <= set(placed)]
+        assert ready, "a cycle"
+        for package in ready:
+            placed[package] = 1 + max((placed[t] for t in graph[package]), default=-1)
+    found: list[list[str]] = [[] for _ in range(max(placed.values()) + 1)]
+    for package, layer in sorted(placed.items()):
+        found[layer].append(package)
+    return found
+
+
+def test_the_cli_table_names_the_commands():
+    commands = command_modules()
+    assert {"grader.grading.command", "grader.intake.command", "grader.watch.command"} <= commands
+    assert all((GRADER.parent / (name.replace(".", "/") + ".py")).is_file() or
+               (GRADER.parent / name.replace(".", "/") / "__init__.py").is_file()
+               for name in commands)  # fmt: skip
+
+
+def test_no_import_runs_back_up_the_layers():
+    modules = import_graph(REPO, "grader")
+    graph = package_graph(modules, command_modules())
+    found = cycles(graph)
+    described = []
+    for group in found:
+        for package in group:
+            for target in sorted(graph[package] & set(group)):
+                why = sorted(
+                    f"{name} -> {t}"
+                    for name, targets in modules.items()
+                    if unit(name) == package and name not in command_modules()
+                    for t in targets
+                    if unit(t) == target
+                )
+                described.append(f"  {package} -> {target}: {', '.join(why[:4])}")
+    assert not found, "packages that import each other (move the module to its layer):\n" + (
+        "\n".join(described)
+    )
+    assert layers(graph)[0]  # the bottom layer imports no package of the grader
+
+
+def test_the_layer_check_sees_a_package_cycle_but_not_through_a_command(tmp_path):
+    package = tmp_path / "grader"
+    for sub in ("low", "high"):
+        (package / sub).mkdir(parents=True)
+        (package / sub / "__init__.py").write_text("")
+    (package / "__init__.py").write_text("")
+    (package / "low" / "a.py").write_text("def later():\n    from grader.high import b\n")
+    (package / "low" / "command.py").write_text("from grader.high import b\n")
+    (package / "high" / "b.py").write_text("X = 1\n")
+    (package / "high" / "c.py").write_text("from grader.low import command\n")
+    modules = import_graph(tmp_path, "grader")
+    graph = package_graph(modules, {"grader.low.command"}, package)
+    assert cycles(graph) == [["grader.high", "grader.low"]]  # low.a -> high, high.c -> low
+    (package / "low" / "a.py").write_text("X = 2\n")
+    graph = package_graph(import_graph(tmp_path, "grader"), {"grader.low.command"}, package)
+    assert cycles(graph) == []
+    assert layers(graph) == [["grader", "grader.low"], ["grader.high"]]  # high imports low
