@@ -1,11 +1,33 @@
 """Grading and submission framework for a course of auto-graded notebooks and projects.
 
-One module or package per pipeline stage: ``assignment`` (read assignment folders, release a
-student notebook), ``execute`` (run a notebook in a sandbox and probe its functions),
-``scoring`` (compare with the reference, diagnose mistakes), ``forbidden`` (the forbidden-shortcut
-scan), ``gradebook`` (SQLite), ``report`` (two-page PDF), ``bundle`` and ``intake`` (hand-in and
-collection), ``export`` (grades and feedback). ``cli`` is the thin command line on top. The
-framework knows no assignment: everything specific to one lives in assignments/<name>/.
+The packages, in the order a term meets them (each one's ``__init__`` says what its modules do):
+
+- ``course``: ``grader init``, ``course.toml`` (roster, components, weights, deadlines,
+  extensions, the late policy), the projects' rubric, ``grader setup``;
+- ``assignment``: assignment folders, the authoring API, ``grader assign``; ``variants``: every
+  student's own numbers;
+- ``scoring``: comparison with the reference, partial credit, diagnosis, the self-check;
+- ``bundle``: a student's hand-in; ``intake``: mail and zips into one folder per student
+  (``grader collect``); ``watch``: the mailbox answered while the deadline is open;
+- ``grading``: ``grader grade``, each notebook run behind the ``engine``'s walls, the
+  ``forbidden``-shortcut scan, the ``feedback`` a student receives;
+- ``report``: the two-page project report, and any report PDF checked; ``pdf``: the fonts, the
+  submission PDF, reading a PDF;
+- ``marking``: rubric marks, written answers and their marks, blind marking, overrides, the
+  audit; ``web``: ``grader serve``, the dashboard and marking in the browser;
+- ``lms``: final grades (``grader final``), CSV exports for Canvas and Moodle, LTI 1.3;
+- ``mail``: feedback mail composed and sent (``grader mail``);
+- ``regrades``: regrade requests read from replies, kept, decided;
+- ``similarity``: copied work found.
+
+Beneath them: ``gradebook`` (the SQLite file and its tables), ``roster`` (who the students and
+staff are), ``inputs`` (JSON and TOML anyone may have written, the keys course files may hold,
+the package's own files), ``limits`` (every resource limit and default). At the top: ``cli``
+(the table of commands, the one place errors become exit codes), ``entry`` (how every entry
+point ends), ``errors`` (:class:`~grader.errors.UserError`), ``disk_full`` (a full file system
+said in one line), ``demo`` (``make demo``: the whole pipeline on the shipped examples);
+``colab_stub`` stands in for ``google.colab`` in the sandbox. The framework knows no
+assignment: everything specific to one lives in assignments/<name>/.
 """
 
 __version__ = "0.1.0"

@@ -2,6 +2,14 @@
 notebook, the instructor-only ``grading.py``), the authoring types, and the release.
 
 An instructor adds an assignment by adding a folder; see assignments/README.md.
+
+Modules: ``config`` and ``keys`` (``assignment.toml`` and the keys it may hold), ``package`` (a
+folder loaded, with its ``grading.py``), ``types`` (the authoring types: cases, mistakes),
+``source`` and ``source_notebook`` (the instructor's source notebook), ``instructor`` (what of
+the instructor's never reaches a release), ``returns`` (the names of returned values),
+``written`` (written questions), ``public`` (the public cases), ``owned`` (the grader-owned
+cells: public cases, the self-check), ``releasing`` (``grader assign``), ``from_nbgrader`` (a
+folder started from an nbgrader notebook).
 """
 
 from grader.assignment.config import CONFIG_NAME, PUBLIC_SEED, AssignmentConfig, load_config

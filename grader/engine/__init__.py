@@ -18,7 +18,11 @@ pipes), ``run`` (one submission's steps), ``exhaustion`` (what a run used up),
 ``shown_base`` (the runtime as the sandbox shows it), ``seal_blame`` (whose fault a seal that
 failed is), ``trial`` and ``trial_notebook`` (the grader's own notebook, run before the first
 submission and after a seal that failed), ``fontlist`` (matplotlib's font list, made
-once per runtime).
+once per runtime), ``probes`` (probe sessions forked from the state the cells left),
+``cell_reply`` (a cell's reply read at the trust boundary), ``preparation``, ``counted_compile``
+and ``runtime_cache`` (what is made once per runtime, and where it is kept), ``wall_checks``
+(``grader setup``'s check of every wall), ``cgroup_removal`` (run cgroups removed),
+``sandbox_limits`` (the sandbox's copy of the limits).
 """
 
 from __future__ import annotations

@@ -13,6 +13,12 @@ Two kinds of finding, kept apart on purpose:
   for the instructor and takes no points.
 
 Forbidden imports anywhere in the notebook are listed under ``"*"`` (a warning, as before).
+
+Modules: ``cells`` (the cells as Python), ``names`` (every dotted path naming a forbidden
+object), ``bindings`` (what each module-level name is bound to), ``scopes`` (a function's local
+names), ``resolve`` (which object an expression names), ``reach`` (everything a graded function
+reaches), ``memo`` (a cache of the pure steps), ``tampering`` (code that can blind the run-time
+record), ``runtime`` (what the run-time record adds).
 """
 
 from __future__ import annotations

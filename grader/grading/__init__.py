@@ -5,5 +5,7 @@ Modules, in the order one run meets them: ``command`` (the command, its plan and
 ``submissions`` (finding and naming what was handed in), ``workers`` (the processes that grade,
 each with its warm sandbox), ``steps`` (one submission's steps: run, probe, score, write),
 ``probing`` (the calls each graded function gets), ``summary`` (progress and the closing table).
-The projects' checks run notebooks too: ``project_checks`` and ``notebook_facts``.
+The projects' checks run notebooks too: ``project_checks`` and ``notebook_facts``. What runs in
+a grader process wherever it runs is ``grader_process``; ``remote`` grades on a Dask cluster
+that shares no folder with ``grader grade``.
 """

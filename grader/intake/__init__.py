@@ -12,15 +12,19 @@ per student, ``OUT/UNATTRIBUTED.csv`` lists mail that is no student's submission
 ``OUT/NO_HANDIN.csv`` mail with no file and no link, and ``OUT/all_submissions.pdf`` holds
 every submission behind a clickable index.
 
-Modules: ``mail`` (reading a message; ``defects`` says what was broken in it), ``received`` (a
-message parsed once, for every step that reads it), ``attribute`` (whose it is), ``unpack``
-(zips), ``links`` and ``fetch`` (Colab and Drive links, downloading notebooks), ``pairing`` (which
-project), ``parcels`` (one item read into a parcel), ``inbox`` (the inboxes as items: another
-source of mail, such as IMAP, gives items whose ``read`` calls ``parcels.read_message``),
-``placing`` (merging into student folders), ``index`` and ``merged_pdf`` (what the instructor
-reads), ``run`` (:func:`collect` takes the inboxes and returns the accounting;
-``collect_items`` takes items, such as ``grader watch``'s messages read already), ``command``
-(``grader collect``'s flags, mailboxes fetched by ``imap_collect`` before ``run``).
+Modules: ``message`` (one email read: ``reading`` it, its ``mime_parts``, what ``defects`` it
+had, the message ``received`` and parsed once for every later step, the ``reply_text`` a student
+wrote, ``bounces``), ``attribute`` (whose it is), ``unpack`` (zips), ``links`` and ``fetch``
+(Colab and Drive links, downloading notebooks), ``pairing`` (which project), ``parcels`` (one
+item read into a parcel), ``inbox`` (the inboxes as items: another source of mail, such as IMAP,
+gives items whose ``read`` calls ``parcels.read_message``), ``deadlines`` (when each file was
+due, and whether it came late), ``placing`` (merging into student folders), ``manifest`` (a
+bundle's manifest checked, a student folder's read), ``index`` and ``merged_pdf`` (what the
+instructor reads), ``common`` (what every stage shares: caps, the rejection, safe writing),
+``run`` (:func:`collect` takes the inboxes and returns the accounting; ``collect_items`` takes
+items, such as ``grader watch``'s messages read already), ``imap`` (mailboxes over IMAP: a
+session, the spool ``grader collect`` reads, waiting with IDLE), ``command`` (``grader
+collect``'s flags; mailboxes fetched before ``run``).
 """
 
 from grader.intake.common import Limits, Rejected, is_late, parse_deadline, safe_relpath

@@ -8,7 +8,8 @@ run; the command line's defaults are the values here.
 
 The groups are declared by job in this package's modules (:mod:`~grader.limits.run`,
 :mod:`~grader.limits.sandbox`, :mod:`~grader.limits.intake`, :mod:`~grader.limits.documents`,
-:mod:`~grader.limits.course`) and all read from here: ``from grader.limits import WIRE``.
+:mod:`~grader.limits.course`, with :mod:`~grader.limits.units` for sizes) and all read from
+here: ``from grader.limits import WIRE``.
 
 The sandbox's side (:mod:`grader.engine.gradersandbox`) imports only the standard library from
 a read-only copy, so it cannot import this package: its values are written, by

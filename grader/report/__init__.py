@@ -8,9 +8,11 @@ tight until the report fits on two pages, and refuses with the size of the overf
 the tightest does not. ``check_pdf`` checks a report PDF made with any tool.
 
 Modules: ``sections`` (the six headings and their accepted names), ``document`` (the report as
-data), ``markdown``, ``sources`` and ``notebook`` (reading), ``inline`` and ``math`` (text and
-formulas), ``layout``, ``styles``, ``tables`` and ``typeset`` (typesetting), ``check`` (any PDF),
-``build`` (the entry points and the CLI).
+data), ``markdown``, ``sources`` and ``notebook`` (reading), ``inline`` and ``formulas`` (text
+and math), ``images`` (figures read and scaled), ``layout``, ``styles``, ``markup``, ``tables``
+and ``typeset`` (typesetting), ``check`` (any PDF; ``pdf_child`` reads it in a child process
+under limits), ``facts`` (what a report shows a marker at a glance), ``build`` (the entry points
+and the CLI).
 """
 
 from grader.report.build import (

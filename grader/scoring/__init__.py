@@ -1,5 +1,13 @@
 """Scoring: each graded function's answers against the reference, partial credit, and the
-diagnosis that names the mistake. Pure functions on arrays; nothing here runs student code."""
+diagnosis that names the mistake. Pure functions on arrays; nothing here runs student code.
+
+Modules: ``values`` (a case with its expected value), ``returned`` (returned values in the one
+form they are compared in), ``shapes`` (what a shape mismatch says), ``compare`` (case by case,
+partial credit, known mistakes), ``behaviour`` (mistakes told by what a function does),
+``calls`` (what diagnosis knows and the extra calls it makes), ``blame`` (blame by
+substitution), ``proof`` (wrong only because of a part), ``hint_sheet`` (what diagnosis finds),
+``diagnose`` (the diagnosis), ``selfcheck`` and ``written_check`` (the student's self-check,
+written answers still empty)."""
 
 from grader.scoring.compare import (
     CaseResult,

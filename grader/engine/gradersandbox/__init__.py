@@ -2,4 +2,14 @@
 
 Standard library, numpy and IPython only; imported from a read-only copy. Nothing here may be
 trusted by the grader: every byte that comes back is parsed as data (see :mod:`.wire`).
+
+Modules: ``layers`` (the first step: the runtime shown, the warm process started), ``zygote``
+(the warm process, forking one child per submission), ``runner`` (a submission's interpreter),
+``probe`` (the process that calls one graded function), ``seal`` (one function's calls kept from
+another's), ``shared`` (cells every submission shares, run once), ``standin`` (a function's parts
+answered from a table, for diagnosis), ``own_code`` (the grader's own code kept as it was),
+``privileges`` (what the runner keeps and student code does not), ``filters`` and ``syscalls``
+(the seccomp filters, system calls by name), ``watch`` (the run-time record of forbidden calls),
+``wire``, ``expect``, ``messages`` and ``protocol`` (the format across the wall, its messages),
+``limits`` (the limits, generated from the grader's).
 """

@@ -1,1 +1,7 @@
-"""Mailboxes read over IMAP: fetched, spooled, waited on with IDLE."""
+"""Mailboxes read over IMAP (``imaps://USER@HOST[:PORT]/FOLDER``: Gmail, Outlook, Dovecot).
+
+Modules: ``mailbox`` (a session: new messages by UID, fetched with their delivery time),
+``collect`` (``grader collect imaps://...``: new messages spooled as ``.eml`` files for collect
+to read), ``idle`` (waiting with IMAP IDLE, RFC 2177, so ``grader watch`` hears of new mail at
+once).
+"""

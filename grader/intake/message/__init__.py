@@ -1,1 +1,8 @@
-"""One email read: its parts, its text, what kind of mail it is."""
+"""One email, read as every intake step needs it, whatever the sender's client did to it.
+
+Modules: ``reading`` (who sent it and when, its text, its attachments, the message it
+forwards), ``mime_parts`` (its leaves and attached messages, their encodings undone),
+``defects`` (what was wrong with its structure, in words), ``received`` (the message parsed
+once: what every later step reads of it), ``reply_text`` (what a student wrote in a reply,
+without the quoted message), ``bounces`` (a bounce or delivery report about another message).
+"""

@@ -10,5 +10,6 @@ credentials. The students never open the tool; the instructor's commands call th
 - :mod:`.ledger`: what was posted, when, and the LMS's answer (in the course's gradebook)
 - :mod:`.push`: line items found or made once, scores posted only where they changed
 - :mod:`.delivery`: one score posted once, a lost answer read back, a killed run settled
-- :mod:`.commands`: ``grader lti``, ``grader roster --from-lti``, ``grader final --push lti``
+- :mod:`.commands`: ``grader lti``, and the ``--push lti`` of ``grader final``
+- :mod:`.roster_command`: ``grader roster --from-lti``
 """
