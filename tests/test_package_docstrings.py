@@ -40,3 +40,10 @@ def test_a_module_left_unnamed_is_seen(tmp_path):
     assert unnamed(tmp_path) == ["other"]
     (tmp_path / "__init__.py").write_text('"""Holds ``named`` only, not ``sub_x``."""\n')
     assert unnamed(tmp_path) == ["other", "sub"]
+
+
+def test_the_readme_and_the_design_page_name_every_package():
+    packages = sorted(p.name for p in GRADER.iterdir() if (p / "__init__.py").is_file())
+    for page in ("README.md", "docs/reference/design.md"):
+        text = (GRADER.parent / page).read_text()
+        assert not [p for p in packages if f"{p}/`" not in text], page
