@@ -13,7 +13,7 @@ from pathlib import Path
 
 from grader.errors import UserError
 
-_PACKAGE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parents[1]  # the grader package: grader/inputs/..
 # Package data folder -> the repository folder it is built from.
 _BUILT_FROM = {"shipped": "assignments", "templates": "templates", "runtimes": "runtimes"}
 

@@ -10,8 +10,8 @@ the tightest does not. ``check_pdf`` checks a report PDF made with any tool.
 Modules: ``sections`` (the six headings and their accepted names), ``document`` (the report as
 data), ``markdown``, ``sources`` and ``notebook`` (reading), ``inline`` and ``formulas`` (text
 and math), ``images`` (figures read and scaled), ``layout``, ``styles``, ``markup``, ``tables``
-and ``typeset`` (typesetting), ``check`` (any PDF; ``pdf_child`` reads it in a child process
-under limits), ``facts`` (what a report shows a marker at a glance), ``build`` (the entry points
+and ``typeset`` (typesetting), ``check`` (any PDF, read by :mod:`grader.pdf.reading`),
+``facts`` (what a report shows a marker at a glance), ``build`` (the entry points
 and the CLI).
 """
 
