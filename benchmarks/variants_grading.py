@@ -36,9 +36,9 @@ from pools_kit import answered  # noqa: E402
 from sandbox_fence import FENCE  # noqa: E402
 from variants_kit import roster, with_variants  # noqa: E402
 
+from grader.assignment import variant_substitute  # noqa: E402
 from grader.assignment.config import load_config  # noqa: E402
 from grader.cli import main  # noqa: E402
-from grader.variants import substitute  # noqa: E402
 from grader.variants.release import definition_of  # noqa: E402
 
 
@@ -54,7 +54,7 @@ def plain_copy(assignment: Path, into: Path) -> Path:
     toml = copy / "assignment.toml"
     toml.write_text(toml.read_text(encoding="utf-8").split("\n[variants.")[0] + "\n")
     source = nbformat.read(copy / "source.ipynb", as_version=4)
-    filled = substitute.filled(source, definition_of(config).class_wide())
+    filled = variant_substitute.filled(source, definition_of(config).class_wide())
     nbformat.write(filled, copy / "source.ipynb")
     return copy
 

@@ -9,7 +9,10 @@ folder loaded, with its ``grading.py``), ``types`` (the authoring types: cases, 
 the instructor's never reaches a release), ``returns`` (the names of returned values),
 ``written`` (written questions), ``public`` (the public cases), ``owned`` (the grader-owned
 cells: public cases, the self-check), ``releasing`` (``grader assign``), ``from_nbgrader`` (a
-folder started from an nbgrader notebook).
+folder started from an nbgrader notebook), ``answers`` and ``answer_solutions`` (the numbers a
+student computes, ``[[answers]]``, and the source's solution run for them),
+``variant_definition`` and ``variant_substitute`` (the ``[variants]`` parameters, and the
+source notebook filled with one set of their values).
 """
 
 from grader.assignment.config import CONFIG_NAME, PUBLIC_SEED, AssignmentConfig, load_config

@@ -20,12 +20,12 @@ from typing import Any
 import nbformat
 import numpy as np
 
-from grader.assignment.answers import NumericAnswer
 from grader.assignment.config import CONFIG_NAME, AssignmentConfig
 from grader.assignment.source import BEGIN, END, parse_cell, plan_source, run_cells, source_on
 from grader.assignment.source_notebook import describe_cell
 from grader.errors import UserError
 from grader.limits import GRADING
+from grader.scoring.numeric_answer import NumericAnswer
 
 Expected = dict[str, np.ndarray]  # variable of the solution -> its value, as float64
 Regions = Mapping[int, list[tuple[int, int]]]  # cell -> its solution regions' line ranges

@@ -15,49 +15,17 @@ from __future__ import annotations
 import difflib
 import string
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from grader.assignment.keys import ASSIGNMENT_TOML
 from grader.errors import UserError
+from grader.scoring.numeric_answer import NumericAnswer, PartialRule
 
 ANSWER_KEYS = ASSIGNMENT_TOML.table("answers").names
 PARTIAL_KEYS = ASSIGNMENT_TOML.table("answers.partial").names
 # The words of a rule or of ``says`` may name these, and the variant parameters by name.
 WORDS = ("answered", "expected", "name")
-
-
-@dataclass(frozen=True)
-class PartialRule:
-    """Part of the points for an answer that is not right: within the looser ``atol``/``rtol``
-    of the right value, or (``value``) within the answer's tolerance of another value the
-    solution computes."""
-
-    credit: float
-    message: str
-    atol: float | None = None
-    rtol: float | None = None
-    value: str | None = None
-
-
-@dataclass(frozen=True)
-class NumericAnswer:
-    """One number (or short list of numbers) the student's notebook sets as ``name``."""
-
-    name: str
-    points: float
-    atol: float
-    rtol: float
-    says: str = ""  # what the right value means, e.g. "the gradient falls below 1e-3 after
-    # {expected} steps"; the feedback puts it after the student's values
-    partial: tuple[PartialRule, ...] = ()
-
-    @property
-    def values_read(self) -> tuple[str, ...]:
-        """The variables of the solution the grading needs: the answer, and every other value
-        a partial-credit rule compares with."""
-        return (self.name, *(rule.value for rule in self.partial if rule.value))
 
 
 def read_answers(

@@ -15,10 +15,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
-from grader.assignment.answers import NumericAnswer, check_words, read_answers
+from grader.assignment.answers import check_words, read_answers
 from grader.assignment.keys import ASSIGNMENT_TOML
 from grader.errors import UserError
 from grader.limits import FORBIDDEN
+from grader.scoring.numeric_answer import NumericAnswer
 
 CONFIG_NAME = "assignment.toml"
 # The public cases use their own seed; a grading seed equal to it is refused.
@@ -53,7 +54,7 @@ class AssignmentConfig:
     forbidden_imports: tuple[str, ...]
     forbidden_calls: tuple[str, ...]
     cases: Mapping[str, Any] = field(default_factory=dict)  # the free-form [cases] table
-    # The [variants] table as written; grader.variants.definition reads and checks it.
+    # The [variants] table as written; grader.assignment.variant_definition reads and checks it.
     variants: Mapping[str, Any] = field(default_factory=dict)
     # The [[pools]] tables as written; grader.variants.pools reads and checks them.
     pools: tuple[Mapping[str, Any], ...] = ()

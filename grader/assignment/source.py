@@ -23,9 +23,9 @@ from IPython.core.inputtransformer2 import TransformerManager
 from grader.assignment import instructor, written
 from grader.assignment.config import CONFIG_NAME, AssignmentConfig
 from grader.assignment.source_notebook import describe_cell, read_source_notebook
+from grader.assignment.variant_definition import read_definition
+from grader.assignment.variant_substitute import check_names, filled
 from grader.errors import UserError
-from grader.variants.definition import read_definition
-from grader.variants.substitute import check_names, filled
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")

@@ -7,7 +7,8 @@ partial credit, known mistakes), ``behaviour`` (mistakes told by what a function
 ``calls`` (what diagnosis knows and the extra calls it makes), ``blame`` (blame by
 substitution), ``proof`` (wrong only because of a part), ``hint_sheet`` (what diagnosis finds),
 ``diagnose`` (the diagnosis), ``selfcheck`` and ``written_check`` (the student's self-check,
-written answers still empty)."""
+written answers still empty), ``numeric_answer`` (a number the student computes, against the
+solution's on their values)."""
 
 from grader.scoring.compare import (
     CaseResult,

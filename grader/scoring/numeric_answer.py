@@ -12,12 +12,45 @@ from __future__ import annotations
 
 import string
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
-from grader.assignment.answers import NumericAnswer, PartialRule
 from grader.scoring.compare import CaseResult, FunctionResult
 from grader.scoring.returned import within
+
+
+@dataclass(frozen=True)
+class PartialRule:
+    """Part of the points for an answer that is not right: within the looser ``atol``/``rtol``
+    of the right value, or (``value``) within the answer's tolerance of another value the
+    solution computes."""
+
+    credit: float
+    message: str
+    atol: float | None = None
+    rtol: float | None = None
+    value: str | None = None
+
+
+@dataclass(frozen=True)
+class NumericAnswer:
+    """One number (or short list of numbers) the student's notebook sets as ``name``."""
+
+    name: str
+    points: float
+    atol: float
+    rtol: float
+    says: str = ""  # what the right value means, e.g. "the gradient falls below 1e-3 after
+    # {expected} steps"; the feedback puts it after the student's values
+    partial: tuple[PartialRule, ...] = ()
+
+    @property
+    def values_read(self) -> tuple[str, ...]:
+        """The variables of the solution the grading needs: the answer, and every other value
+        a partial-credit rule compares with."""
+        return (self.name, *(rule.value for rule in self.partial if rule.value))
+
 
 ReadBack = object  # a probe's value as the engine hands it back: arrays, str, tuple, dict, None
 

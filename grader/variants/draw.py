@@ -5,7 +5,8 @@ The secret (``variants/secret.key`` in the course folder, readable by its owner 
 values the same every time the instructor draws them and impossible for a student to work out
 for another. Two students whose hashes land on the same set of values are told apart by drawing
 again for the one later in roster-id order, so that no two students of the class share every
-value while the definition has sets enough (:func:`~grader.variants.definition.check_class_size`).
+value while the definition has sets enough
+(:func:`~grader.assignment.variant_definition.check_class_size`).
 A student already released keeps the values recorded at release
 (:mod:`grader.variants.record`), whatever ``[variants]`` says now.
 """
@@ -19,10 +20,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.assignment.variant_definition import Definition, Value
 from grader.course.owner_key import owner_only_key
 from grader.errors import UserError
 from grader.roster import Person
-from grader.variants.definition import Definition, Value
 from grader.variants.record import FOLDER, Record, Released
 
 KEY_NAME = "secret.key"

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from grader.assignment.config import AssignmentConfig
+from grader.assignment.variant_definition import Value
 from grader.variants.attribution import record_of
-from grader.variants.definition import Value
 from grader.variants.release import definition_of
 
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import nbformat
 
 from grader.assignment.source_notebook import read_source_notebook
+from grader.assignment.variant_substitute import PLACE
 from grader.variants.attribution import Verdict, said_values
 from grader.variants.record import Record
-from grader.variants.substitute import PLACE
 
 _SENTINEL = "__grader_variant_{}__"
 

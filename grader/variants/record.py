@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grader.assignment.variant_definition import Definition, Value
 from grader.errors import UserError
-from grader.variants.definition import Definition, Value
 
 FOLDER = "variants"  # in the course folder: the secret and one release record per assignment
 

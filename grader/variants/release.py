@@ -20,14 +20,20 @@ from pathlib import Path
 
 import nbformat
 
+from grader.assignment import variant_substitute
 from grader.assignment.config import CONFIG_NAME, AssignmentConfig
 from grader.assignment.owned import owned_checksums
 from grader.assignment.package import Assignment
 from grader.assignment.source_notebook import read_source_notebook
+from grader.assignment.variant_definition import (
+    Definition,
+    Value,
+    check_class_size,
+    read_definition,
+)
 from grader.course.config import COURSE_FILE, Course, find_course, load_course
 from grader.errors import UserError
-from grader.variants import draw, pools, substitute
-from grader.variants.definition import Definition, Value, check_class_size, read_definition
+from grader.variants import draw, pools
 from grader.variants.record import Released, read_record
 
 Build = Callable[[Assignment, Mapping[str, object] | None], nbformat.NotebookNode]
@@ -49,12 +55,14 @@ def filled_source(
     if variant is None:  # a per-student release checks them once, before the first student
         pools.check_questions(notebook, pools.read_pools(config), config.source)
     if definition.parameters:
-        substitute.check_names(notebook, definition, config.source, config.directory / CONFIG_NAME)
+        variant_substitute.check_names(
+            notebook, definition, config.source, config.directory / CONFIG_NAME
+        )
 
     def filled_with(values: Mapping[str, Value], student: str) -> nbformat.NotebookNode:
         if not definition.parameters:  # [[pools]] alone: the notebook's {{...}} are its text
             return notebook
-        return substitute.filled(notebook, values, student)
+        return variant_substitute.filled(notebook, values, student)
 
     if variant is None:
         filled = filled_with(definition.class_wide(), "(class-wide)")

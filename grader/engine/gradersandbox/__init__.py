@@ -4,7 +4,8 @@ Standard library, numpy and IPython only; imported from a read-only copy. Nothin
 trusted by the grader: every byte that comes back is parsed as data (see :mod:`.wire`).
 
 Modules: ``layers`` (the first step: the runtime shown, the warm process started), ``zygote``
-(the warm process, forking one child per submission), ``runner`` (a submission's interpreter),
+(the warm process, forking one child per submission), ``runner`` (a submission's interpreter;
+``cell_syntax`` tells a cell that needs IPython's transforms),
 ``probe`` (the process that calls one graded function), ``seal`` (one function's calls kept from
 another's), ``shared`` (cells every submission shares, run once), ``standin`` (a function's parts
 answered from a table, for diagnosis), ``own_code`` (the grader's own code kept as it was),

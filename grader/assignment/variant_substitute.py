@@ -13,8 +13,8 @@ from pathlib import Path
 import nbformat
 
 from grader.assignment.source_notebook import describe_cell
+from grader.assignment.variant_definition import Definition, Value
 from grader.errors import UserError
-from grader.variants.definition import Definition, Value
 
 PLACE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
