@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT / "tests" / "kits"))  # the corpus is one of the tes
 
 from diagnosis_corpus import ASSIGNMENTS, build, tally  # noqa: E402
 
-from grader.assignment import release  # noqa: E402
+from grader.assignment.releasing import release  # noqa: E402
 
 FENCE = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"]
 

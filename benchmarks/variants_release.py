@@ -23,7 +23,8 @@ sys.path.insert(0, str(ROOT / "tests" / "kits"))
 
 from variants_kit import roster, with_variants  # noqa: E402
 
-from grader.assignment import load_assignment, release  # noqa: E402
+from grader.assignment import load_assignment  # noqa: E402
+from grader.assignment.releasing import release  # noqa: E402
 from grader.cli import main  # noqa: E402
 
 

@@ -150,7 +150,7 @@ def release_of(name: str, from_source: bool) -> nbformat.NotebookNode:
     source = nbformat.read(ASSIGNMENTS / name / "source.ipynb", as_version=4)
     if from_source:
         return stubbed(source)
-    from grader.assignment import release
+    from grader.assignment.releasing import release
 
     with tempfile.TemporaryDirectory() as tmp:
         return nbformat.read(release(ASSIGNMENTS / name, Path(tmp)), as_version=4)

@@ -62,7 +62,7 @@ def assignments(course: Path) -> list[Path]:
 
 def release(out: Path, course: Path) -> list[Path]:
     """The instructor releases every assignment's notebook with stubs and self-checks."""
-    from grader.assignment import release as release_one
+    from grader.assignment.releasing import release as release_one
 
     released = []
     for folder in assignments(course):
@@ -105,7 +105,8 @@ def variants_demo(out: Path, course: Path) -> None:
 
     import nbformat
 
-    from grader.assignment import load_assignment, released_notebook
+    from grader.assignment import load_assignment
+    from grader.assignment.releasing import released_notebook
     from grader.course.config import load_course
     from grader.grading.command import grade
     from grader.variants.release import release_per_student

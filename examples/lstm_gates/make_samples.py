@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 
-from grader.assignment import release as release_notebook
+from grader.assignment.releasing import release as release_notebook
 
 HERE = Path(__file__).resolve().parent
 ASSIGNMENT = HERE.parent.parent / "assignments" / "lstm_gates"

@@ -23,7 +23,6 @@ from grader.assignment.owned import (
     owned_sources,
 )
 from grader.assignment.package import Assignment, HiddenCase, function_rng, load_assignment
-from grader.assignment.releasing import release, released_notebook
 from grader.assignment.types import Case, Mistake
 
 __all__ = [
@@ -41,6 +40,4 @@ __all__ = [
     "owned_cell_problems",
     "owned_checksums",
     "owned_sources",
-    "release",
-    "released_notebook",
 ]

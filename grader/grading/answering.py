@@ -18,9 +18,9 @@ from grader.assignment import (
     AssignmentConfig,
     owned_cell_problems,
     owned_checksums,
-    released_notebook,
 )
 from grader.assignment.answer_solutions import expected_answers
+from grader.assignment.releasing import released_notebook
 from grader.limits import GRADING
 from grader.scoring import FunctionResult
 from grader.scoring.numeric_answer import score_answer

@@ -10,7 +10,8 @@ import traceback
 from pathlib import Path
 
 from grader import engine
-from grader.assignment import load_assignment, owned_checksums, owned_sources, released_notebook
+from grader.assignment import load_assignment, owned_checksums, owned_sources
+from grader.assignment.releasing import released_notebook
 from grader.disk_full import DiskFull, full_line, no_space
 from grader.engine import preparation
 from grader.engine.cgroups import warn_without_cgroups

@@ -12,7 +12,7 @@ import pytest
 from diagnosis_corpus import ASSIGNMENTS, Entry, filled
 from nbclient import NotebookClient
 
-from grader.assignment import release
+from grader.assignment.releasing import release
 
 pytestmark = pytest.mark.slow
 

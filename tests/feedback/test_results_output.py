@@ -17,7 +17,7 @@ import pytest
 from nbformat.v4 import new_code_cell
 from sandbox_fence import FENCE
 
-from grader.assignment import release
+from grader.assignment.releasing import release
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENT = ROOT / "assignments" / "lstm_gates"

@@ -27,7 +27,8 @@ from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
 import reference_lstm
-from grader.assignment import load_assignment, load_config, release
+from grader.assignment import load_assignment, load_config
+from grader.assignment.releasing import release
 from grader.scoring.diagnose import mistake_homes
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -350,7 +350,7 @@ def told(name: str, lines: dict[str, str], results: Path) -> Told:
 
 def run(work: Path, code: Path) -> list[Told]:
     """Build the corpus from ``code``'s release, self-check and grade it; what was told."""
-    from grader.assignment import release
+    from grader.assignment.releasing import release
 
     releases = {
         name: nbformat.read(release(ASSIGNMENTS / name, work / "release"), as_version=4)

@@ -11,7 +11,8 @@ import nbformat
 import numpy as np
 
 import reference_lstm as ref
-from grader.assignment import load_assignment, release
+from grader.assignment import load_assignment
+from grader.assignment.releasing import release
 from grader.scoring import Rules, score_function
 
 ASSIGNMENTS = Path(__file__).resolve().parents[2] / "assignments"
