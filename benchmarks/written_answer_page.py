@@ -30,7 +30,7 @@ from web_kit import TOKEN, serving  # noqa: E402
 from written_kit import QUESTION, with_written_question  # noqa: E402
 
 from grader import assignment as assign  # noqa: E402
-from grader.assignment import written  # noqa: E402
+from grader.assignment import releasing, written  # noqa: E402
 from grader.marking.written_answers import record_submission  # noqa: E402
 
 ROSTER = "id,name,email,role\ns1,Asha Verma,a@example.edu,\ns2,Bhavin Shah,b@example.edu,\n"
@@ -65,7 +65,7 @@ def make_course(base: Path, answer: str, component: str) -> tuple[Path, Path]:
     (folder / "roster.csv").write_text(ROSTER)
     assignment = with_written_question(folder / component)
     released = nbformat.read(
-        assign.release(assignment, base / f"release-{component}"), as_version=4
+        releasing.release(assignment, base / f"release-{component}"), as_version=4
     )
     questions = written.questions_of(assign.load_config(assignment))
     out = base / f"graded-{component}"

@@ -17,7 +17,7 @@ from nbclient import NotebookClient
 import reference_lstm as ref
 from grader import assignment as assign
 from grader import cli
-from grader.assignment import load_assignment
+from grader.assignment import load_assignment, releasing
 from grader.errors import UserError
 from grader.scoring import Rules, score_case
 
@@ -39,7 +39,7 @@ MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION\n?", re.MULTILINE)
 
 @pytest.fixture(scope="module")
 def released(tmp_path_factory) -> Path:
-    return assign.release(ASSIGNMENT, tmp_path_factory.mktemp("release"))
+    return releasing.release(ASSIGNMENT, tmp_path_factory.mktemp("release"))
 
 
 @pytest.fixture(scope="module")
@@ -214,9 +214,9 @@ def test_release_holds_no_solution_and_no_reference(released):
 
 
 def test_release_is_deterministic(released, tmp_path):
-    again = assign.release(ASSIGNMENT, tmp_path)
+    again = releasing.release(ASSIGNMENT, tmp_path)
     assert again.read_bytes() == released.read_bytes()
-    in_memory = assign.released_notebook(load_assignment(ASSIGNMENT))
+    in_memory = releasing.released_notebook(load_assignment(ASSIGNMENT))
     assert assign.owned_checksums(in_memory) == assign.owned_checksums(
         nbformat.read(released, as_version=4)
     )
@@ -445,7 +445,7 @@ def test_bad_source_names_the_file_and_the_cell(
 ):
     edit_source(assignment_copy, cell_id, change)
     with pytest.raises(UserError) as error:
-        assign.release(assignment_copy, tmp_path / "out")
+        releasing.release(assignment_copy, tmp_path / "out")
     message = str(error.value)
     assert str(assignment_copy / "source.ipynb") in message
     assert expected in message
@@ -462,7 +462,7 @@ def test_source_without_any_marker(assignment_copy, tmp_path):
         cell.source = strip_markers(cell.source)
     nbformat.write(nb, path)
     with pytest.raises(UserError, match=r"source\.ipynb: no solution markers found"):
-        assign.release(assignment_copy, tmp_path)
+        releasing.release(assignment_copy, tmp_path)
 
 
 def test_cli_prints_the_message_and_exits_2(assignment_copy, tmp_path, capsys):

@@ -13,6 +13,7 @@ import pytest
 
 from grader import assignment as assign
 from grader import cli
+from grader.assignment import releasing
 from grader.errors import UserError
 
 # Every string here is the instructor's: none may appear anywhere in a release.
@@ -167,7 +168,7 @@ def cell_with(notebook: nbformat.NotebookNode, text: str) -> nbformat.NotebookNo
 
 def test_release_of_an_nbgrader_notebook_carries_nothing_of_the_instructor(tmp_path):
     folder = make_folder(tmp_path / "sigmoid", nbgrader_source())
-    released_path = assign.release(folder, tmp_path / "release")
+    released_path = releasing.release(folder, tmp_path / "release")
     text = released_path.read_text()
     for secret in SECRETS:
         assert secret not in text, secret
@@ -245,7 +246,7 @@ def _marker_with_words(notebook) -> None:
 def test_release_refuses_what_would_leak_with_the_cell_and_what_to_do(tmp_path, change, expected):
     folder = make_folder(tmp_path / "sigmoid", _edited(change))
     with pytest.raises(UserError, match=expected):
-        assign.release(folder, tmp_path / "release")
+        releasing.release(folder, tmp_path / "release")
     assert not (tmp_path / "release").exists()
 
 
@@ -268,7 +269,7 @@ def test_from_nbgrader_writes_a_starting_folder(tmp_path, capsys):
     assert "#   assert np.allclose(sigmoid(np.array([0.0])), 0.5)" in grading
     # the instructor writes the cases; the folder then releases with nothing of theirs in it
     (out / "grading.py").write_text(grading + GRADING)
-    released = assign.release(out, tmp_path / "release").read_text()
+    released = releasing.release(out, tmp_path / "release").read_text()
     for secret in SECRETS:
         assert secret not in released, secret
     assert "def sigmoid(z):" in released

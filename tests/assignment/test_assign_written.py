@@ -16,7 +16,7 @@ from nbgrader_examples import nbgrader_ps1
 
 from grader import assignment as assign
 from grader import cli
-from grader.assignment import written
+from grader.assignment import releasing, written
 from grader.errors import UserError
 
 MODEL_ANSWER = "the repeated product by W_rec shrinks geometrically"
@@ -104,7 +104,7 @@ SCHEME = [{"points": 2, "words": SCHEME_WORDS}, {"points": 1, "words": "names W_
 
 
 def test_release_empties_written_answers_and_keeps_no_mark_scheme(tmp_path):
-    released_path = assign.release(_source(tmp_path, SCHEME), tmp_path / "release")
+    released_path = releasing.release(_source(tmp_path, SCHEME), tmp_path / "release")
     text = released_path.read_text()
     for secret in (MODEL_ANSWER, SCHEME_WORDS, "names W_rec", "scheme", "print(np.arange(3))"):
         assert secret not in text, secret
@@ -117,7 +117,7 @@ def test_release_empties_written_answers_and_keeps_no_mark_scheme(tmp_path):
 
 
 def test_self_check_lists_the_written_answers_still_empty(tmp_path, monkeypatch):
-    released_path = assign.release(_source(tmp_path, SCHEME), tmp_path / "release")
+    released_path = releasing.release(_source(tmp_path, SCHEME), tmp_path / "release")
     notebook = nbformat.read(released_path, as_version=4)
     answers = written.answer_cells(notebook)
     answers["why-vanish"].source = "Because each step multiplies by W_rec, whose norm is < 1."
@@ -158,5 +158,5 @@ def test_a_malformed_written_answer_is_named(tmp_path, change, expected):
     change(notebook["cells"][2]["metadata"]["grader"]["written"])
     (folder / "source.ipynb").write_text(json.dumps(notebook))
     with pytest.raises(UserError, match=expected) as error:
-        assign.release(folder, tmp_path / "release")
+        releasing.release(folder, tmp_path / "release")
     assert "cell 3" in str(error.value)

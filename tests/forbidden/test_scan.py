@@ -10,6 +10,7 @@ from scan_kit import ASSIGNMENT, CONFIG, GRADED, ROOT, definite, scan
 
 from grader import assignment as assign
 from grader import engine
+from grader.assignment import releasing
 from grader.forbidden import NOTEBOOK, REVIEW, defined_functions, forbidden_shortcuts, names
 
 CELL = "def lstm_cell(x_t, h_prev, c_prev, params):\n    return {}\n"
@@ -220,7 +221,7 @@ def test_running_a_file_the_scan_cannot_see_is_sent_for_review():
 
 
 def test_the_released_notebook_and_a_full_marks_sample_are_clean():
-    released = assign.released_notebook(assign.load_assignment(ASSIGNMENT))
+    released = releasing.released_notebook(assign.load_assignment(ASSIGNMENT))
     cells = [(i, c.source) for i, c in enumerate(released.cells) if c.cell_type == "code"]
     sample = engine.read_code_cells(ROOT / "examples" / "lstm_gates" / "asha.ipynb")
     for notebook in (cells, sample):

@@ -15,7 +15,7 @@ from submission_kit import png_bytes
 from written_kit import grade, with_written_question
 
 from grader import assignment as assign
-from grader.assignment import written
+from grader.assignment import releasing, written
 from grader.marking.written_answers import AnswerStore
 
 PNG = base64.b64encode(png_bytes()).decode()
@@ -27,7 +27,7 @@ ANSWER = r"Because $\prod_t W_{rec}$ shrinks: each step multiplies the gradient 
 def graded(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     tmp = tmp_path_factory.mktemp("written")
     folder = with_written_question(tmp / "lstm_gates")
-    released = nbformat.read(assign.release(folder, tmp / "release"), as_version=4)
+    released = nbformat.read(releasing.release(folder, tmp / "release"), as_version=4)
     answered, empty = tmp / "asha.ipynb", tmp / "bhavin.ipynb"
     nbformat.write(released, empty)
     written.answer_cells(released)["forget-one"].source = ANSWER

@@ -15,9 +15,8 @@ import pytest
 from nbgrader_examples import nbgrader_ps1
 from written_kit import grade
 
-from grader import assignment as assign
 from grader import cli
-from grader.assignment import written
+from grader.assignment import releasing, written
 from grader.scoring.written_check import written_report
 
 # make_cases as an instructor writes them from nbgrader's asserts (squares(1), ..., (11)).
@@ -62,7 +61,7 @@ def test_a_metadata_only_code_answer_is_released_as_nbgrader_releases_it(
     """Part D (``sum_of_squares_application``): a code cell nbgrader marks by its metadata
     alone (no BEGIN SOLUTION), released by nbgrader as its code stub."""
     folder, _ = problem1
-    released_path = assign.release(folder, tmp_path / "release")
+    released_path = releasing.release(folder, tmp_path / "release")
     released = nbformat.read(released_path, as_version=4)
     answers = written.answer_cells(released)
     part_d = answers["sum_of_squares_application"]

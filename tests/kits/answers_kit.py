@@ -14,7 +14,7 @@ import nbformat
 from written_kit import QUESTION, with_written_question
 
 from grader import assignment as assign
-from grader.assignment import written
+from grader.assignment import releasing, written
 from grader.marking.written_answers import record_submission
 
 ROSTER = """id,name,email,role
@@ -80,7 +80,7 @@ def answers_course(base: Path, cap: int) -> tuple[Path, Path]:
     (folder / "course.toml").write_text(COURSE_TOML)
     (folder / "roster.csv").write_text(ROSTER, encoding="utf-8")
     assignment = with_written_question(folder / "lstm_gates")
-    released = nbformat.read(assign.release(assignment, base / "release"), as_version=4)
+    released = nbformat.read(releasing.release(assignment, base / "release"), as_version=4)
     signed = _hand_in(released, SIGNED)
     written.answer_cells(signed)[QUESTION].attachments = {PASTED: {"image/png": PIXELS}}
     edited = _hand_in(released, "Gates multiply.")

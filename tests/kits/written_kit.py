@@ -13,8 +13,7 @@ from pathlib import Path
 import nbformat
 from sandbox_fence import FENCE
 
-from grader import assignment as assign
-from grader.assignment import written
+from grader.assignment import releasing, written
 
 ROOT = Path(__file__).resolve().parents[2]
 QUESTION = "forget-one"
@@ -92,7 +91,7 @@ def written_course(base: Path, blind: bool) -> tuple[Path, Path]:
     (folder / "course.toml").write_text(COURSE_TOML.format(blind="blind = true" if blind else ""))
     (folder / "roster.csv").write_text(ROSTER)
     assignment = with_written_question(folder / "lstm_gates")
-    released = nbformat.read(assign.release(assignment, base / "release"), as_version=4)
+    released = nbformat.read(releasing.release(assignment, base / "release"), as_version=4)
     hand_ins = []
     for student, text in ANSWERS.items():
         if text is not None:

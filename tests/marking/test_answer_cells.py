@@ -14,6 +14,7 @@ import pytest
 from written_kit import QUESTION, with_written_question
 
 from grader import assignment as assign
+from grader.assignment import releasing
 from grader.assignment.written import questions_of
 from grader.limits import WRITTEN
 from grader.marking.written_answers import (
@@ -36,7 +37,7 @@ PIXEL = base64.b64encode(
 def release(tmp_path_factory) -> tuple[nbformat.NotebookNode, tuple]:
     base = tmp_path_factory.mktemp("answer-cells")
     folder = with_written_question(base / "lstm_gates")
-    released = nbformat.read(assign.release(folder, base / "release"), as_version=4)
+    released = nbformat.read(releasing.release(folder, base / "release"), as_version=4)
     return released, questions_of(assign.load_config(folder))
 
 

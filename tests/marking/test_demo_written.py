@@ -11,7 +11,7 @@ from written_kit import grade
 
 from grader import assignment as assign
 from grader import demo
-from grader.assignment import written
+from grader.assignment import releasing, written
 from grader.course.config import load_course
 from grader.course.rubric import load_projects
 from grader.gradebook.course_book import BOOK_NAME, CourseBook
@@ -27,7 +27,7 @@ def test_rnn_gradients_asks_why_the_gradient_vanishes(tmp_path):
     (question,) = written.questions_of(assign.load_config(RNN))
     assert question.id == "why-vanish" and question.points == 2
     assert "w_{rec} < 1" in question.question and "w_{rec} > 1" in question.question
-    released_path = assign.release(RNN, tmp_path)
+    released_path = releasing.release(RNN, tmp_path)
     assert "forget gate $f_t \\in (0, 1)$" not in released_path.read_text()  # the model answer
     answers = written.answer_cells(nbformat.read(released_path, as_version=4))
     assert answers["why-vanish"].source == written.ANSWER_STUB

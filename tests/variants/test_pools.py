@@ -23,7 +23,7 @@ from pools_kit import GATES, POOL, answered, with_pool
 from sandbox_fence import FENCE
 from variants_kit import roster
 
-from grader import assignment as assign
+from grader.assignment import releasing
 from grader.cli import main
 
 CLASS = 6
@@ -197,7 +197,7 @@ def graded(course, tmp_path_factory) -> dict:
             wrong = f"def {undrawn}(x_t, h_prev, W, b):\n    return 0 * h_prev\n"
             notebook.cells.append(nbformat.v4.new_code_cell(wrong))
         nbformat.write(notebook, inbox / f"{student}.ipynb")
-    class_wide = assign.release(course / "assignments" / "lstm_gates", base / "class")
+    class_wide = releasing.release(course / "assignments" / "lstm_gates", base / "class")
     nbformat.write(answered(nbformat.read(class_wide, as_version=4), source), inbox / "S004.ipynb")
     out = base / "graded"
     done = grade(course, sorted(inbox.iterdir()), out)

@@ -21,7 +21,7 @@ from sandbox_fence import FENCE
 from smtp_kit import PASSWORD, SENDER, USER, Mailbox, start
 from variants_kit import VARIANTS, answered, roster, with_variants, without_variants
 
-from grader import assignment as assign
+from grader.assignment import releasing
 from grader.cli import main
 from grader.variants import attribution
 
@@ -265,7 +265,7 @@ def test_a_student_without_a_roster_id_is_named(tmp_path, capsys):
 
 
 def test_the_class_wide_release_of_a_variant_assignment_says_so(course, tmp_path):
-    out = assign.release(course / "assignments" / "rnn_gradients", tmp_path)
+    out = releasing.release(course / "assignments" / "rnn_gradients", tmp_path)
     notebook = nbformat.read(out, as_version=4)
     assert notebook.metadata.grader.variant["class_wide"] is True
     text = next(c.source for c in notebook.cells if c.id == "your-numbers")
@@ -286,12 +286,12 @@ def test_without_variants_braces_in_the_notebook_are_left_alone(tmp_path):
     """An assignment without [variants] releases as before: a ``{{...}}`` in its notebook is
     its own text, neither checked nor filled, and the metadata says nothing of variants."""
     folder = Path(shutil.copytree(ROOT / "assignments" / "lstm_gates", tmp_path / "gates"))
-    before = nbformat.read(assign.release(folder, tmp_path / "before"), as_version=4)
+    before = nbformat.read(releasing.release(folder, tmp_path / "before"), as_version=4)
     source = folder / "source.ipynb"
     notebook = nbformat.read(source, as_version=4)
     notebook.cells[0].source += "\n\nA template writes {{ name }}."
     nbformat.write(notebook, source)
-    after = nbformat.read(assign.release(folder, tmp_path / "after"), as_version=4)
+    after = nbformat.read(releasing.release(folder, tmp_path / "after"), as_version=4)
     assert after.cells[0].source == before.cells[0].source + "\n\nA template writes {{ name }}."
     assert after.cells[1:] == before.cells[1:]
     assert "variant" not in after.metadata.grader
