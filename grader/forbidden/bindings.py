@@ -67,8 +67,8 @@ def build(pieces: list[Piece]) -> dict[str, Namespace]:
     for piece in pieces:
         space = spaces.setdefault(piece.module, Namespace())
         collected = _collected(piece)
-        for name, sites in collected.sites:  # in the order the names were first bound
-            space.sites.setdefault(name, []).extend(sites)
+        for name, bound in collected.sites:  # in the order the names were first bound
+            space.sites.setdefault(name, []).extend(bound)
         space.star_imports += collected.star_imports
         runs += collected.runs
     for module in runs:

@@ -41,9 +41,9 @@ def _size(key: object) -> int:
 
 
 def small_answers(work: Callable[[K], T]) -> Callable[[K], T]:
-    """``work`` with its answers kept for inputs (a source text, an AST node or a piece) no larger than
-    the limits above, the least recently used dropped first, and for the last larger one
-    (the same object, or an equal one: a class's large grader-owned cell comes back in every
+    """``work`` with its answers kept for inputs (a source text, an AST node or a piece) no
+    larger than the limits above, the least recently used dropped first, and for the last larger
+    one (the same object, or an equal one: a class's large grader-owned cell comes back in every
     notebook, each read afresh)."""
     kept: OrderedDict[K, T] = OrderedDict()
     last_large: list[tuple[K, T]] = []
