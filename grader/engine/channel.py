@@ -23,6 +23,15 @@ from grader.engine.transcript import Transcript
 
 _CHUNK = 1 << 16
 _DRAIN_CHUNKS = 64
+_LARGEST_READ = 1 << 20
+
+
+def read_size(reader: wire.Reader) -> int:
+    """How much to read for ``reader`` at once: at least a chunk, so that a small frame (its
+    header and body written together) is taken in one read after one wait, not a read of its
+    header, another wait and a read of its body; at most a MiB, however long the frame. What
+    is read past the frame stays in the reader for the next one."""
+    return min(max(reader.want(), _CHUNK), _LARGEST_READ)
 
 
 def write_whole(fd: int, data: bytes, wait: Callable[[], bool]) -> bool:
@@ -155,7 +164,7 @@ class Channel:
             self._take_report()
         if self._up in readable:
             try:
-                chunk = os.read(self._up, min(self._replies.want(), 1 << 20))
+                chunk = os.read(self._up, read_size(self._replies))
             except BlockingIOError:
                 chunk = b"?"
             if not chunk:

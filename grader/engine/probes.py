@@ -20,7 +20,7 @@ from typing import Protocol
 
 import numpy as np
 
-from grader.engine.channel import Channel, Gone, write_whole
+from grader.engine.channel import Channel, Gone, read_size, write_whole
 from grader.engine.gradersandbox import protocol, wire
 from grader.engine.gradersandbox.messages import PROBE_NOT_STARTED
 from grader.engine.gradersandbox.wire import Value
@@ -172,7 +172,7 @@ class ProbeSession:
     def _take_reply_bytes(self) -> None:
         """Feed what the reply pipe holds now to the reader; raises :class:`Gone` at its end."""
         try:
-            chunk = os.read(self._replies, min(self._reader.want(), 1 << 20))
+            chunk = os.read(self._replies, read_size(self._reader))
         except BlockingIOError:
             return
         if not chunk:

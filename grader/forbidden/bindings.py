@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TypeAlias
 
 from grader.forbidden.cells import MAIN, Piece, module_name, walked
+from grader.forbidden.memo import small_answers
 
 # What a bound name is: an expression, an imported dotted path, or unknown (None).
 SiteValue: TypeAlias = ast.expr | str | None
@@ -65,12 +66,37 @@ def build(pieces: list[Piece]) -> dict[str, Namespace]:
     runs: list[str] = []
     for piece in pieces:
         space = spaces.setdefault(piece.module, Namespace())
-        _collect(piece.tree.body, piece, space, runs, top=True)
+        collected = _collected(piece)
+        for name, bound in collected.sites:  # in the order the names were first bound
+            space.sites.setdefault(name, []).extend(bound)
+        space.star_imports += collected.star_imports
+        runs += collected.runs
     for module in runs:
         for sites in spaces.get(module, Namespace()).sites.values():
             for site in sites:
                 spaces[MAIN].add(site)
     return spaces
+
+
+@dataclass(frozen=True)
+class _Collected:
+    """What one piece binds at module level, in order: each name's sites, its star imports,
+    and the written files it ``%run``s."""
+
+    sites: tuple[tuple[str, tuple[Site, ...]], ...]
+    star_imports: tuple[str, ...]
+    runs: tuple[str, ...]
+
+
+# A piece's bindings depend on the piece only (its cell's text, where the cell is): most cells
+# of a class are the same, so each is collected once per grader process. Never changed after.
+@small_answers
+def _collected(piece: Piece) -> _Collected:
+    space = Namespace()
+    runs: list[str] = []
+    _collect(piece.tree.body, piece, space, runs, top=True)
+    sites = tuple((name, tuple(named)) for name, named in space.sites.items())
+    return _Collected(sites, tuple(space.star_imports), tuple(runs))
 
 
 def _collect(

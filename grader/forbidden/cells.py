@@ -140,22 +140,34 @@ def _parsed(source: str) -> ast.Module | Exception:
 
 def walked(node: ast.AST, *kinds: type[ast.AST]) -> list[ast.AST]:
     """The nodes under ``node`` (itself included) of these ``kinds`` (all without any), in
-    :func:`ast.walk`'s order; each tree is walked once per process."""
-    by_kind = _by_kind(node)
+    :func:`ast.walk`'s order; each tree is walked, and each choice of kinds picked, once per
+    process."""
+    walk = _walk(node)
     if not kinds:
-        kinds = tuple(by_kind)
-    if len(kinds) == 1:
-        return [each for _, each in by_kind.get(kinds[0], ())]
-    return [each for _, each in heapq.merge(*(by_kind.get(kind, ()) for kind in kinds))]
+        kinds = tuple(walk.by_kind)
+    picked = walk.picked.get(kinds)
+    if picked is None:
+        lists = [walk.by_kind.get(kind, []) for kind in kinds]
+        merged = lists[0] if len(lists) == 1 else heapq.merge(*lists)
+        picked = walk.picked[kinds] = tuple(each for _, each in merged)
+    return list(picked)
+
+
+@dataclass(frozen=True)
+class _Walk:
+    """The nodes under a node by their type, each with its place in the walk; and the nodes
+    of each choice of types asked for so far, in walk order."""
+
+    by_kind: dict[type, list[tuple[int, ast.AST]]]
+    picked: dict[tuple[type, ...], tuple[ast.AST, ...]]
 
 
 @small_answers
-def _by_kind(node: ast.AST) -> dict[type, list[tuple[int, ast.AST]]]:
-    """The nodes under ``node`` by their type, each with its place in the walk."""
+def _walk(node: ast.AST) -> _Walk:
     found: dict[type, list[tuple[int, ast.AST]]] = {}
     for place, each in enumerate(ast.walk(node)):
         found.setdefault(type(each), []).append((place, each))
-    return found
+    return _Walk(found, {})
 
 
 @functools.cache

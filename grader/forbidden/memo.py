@@ -17,15 +17,17 @@ from typing import TypeVar
 
 from grader.limits import FORBIDDEN
 
-K = TypeVar("K")  # a source text or an AST node
+K = TypeVar("K")  # a source text, an AST node, or a piece of a notebook (its tree counts)
 T = TypeVar("T")
 _LINE = 80  # characters a line of code is counted as
 
 
 def _size(key: object) -> int:
-    """About how many characters of code ``key`` is (a text, or the code an AST node spans)."""
+    """About how many characters of code ``key`` is (a text, or the code an AST node or a
+    piece's tree spans)."""
     if isinstance(key, str):
         return len(key)
+    key = getattr(key, "tree", key)  # a grader.forbidden.cells.Piece
     first: object
     last: object
     if isinstance(key, ast.Module):
@@ -39,16 +41,17 @@ def _size(key: object) -> int:
 
 
 def small_answers(work: Callable[[K], T]) -> Callable[[K], T]:
-    """``work`` with its answers kept for inputs (a source text or an AST node) no larger than
-    the limits above, the least recently used dropped first, and for the last larger one
-    (compared by identity)."""
+    """``work`` with its answers kept for inputs (a source text, an AST node or a piece) no
+    larger than the limits above, the least recently used dropped first, and for the last larger
+    one (the same object, or an equal one: a class's large grader-owned cell comes back in every
+    notebook, each read afresh)."""
     kept: OrderedDict[K, T] = OrderedDict()
     last_large: list[tuple[K, T]] = []
 
     @functools.wraps(work)
     def cached(key: K) -> T:
         if _size(key) > FORBIDDEN.memo_largest_chars:
-            if last_large and last_large[0][0] is key:
+            if last_large and (last_large[0][0] is key or last_large[0][0] == key):
                 return last_large[0][1]
             answer = work(key)
             last_large[:] = [(key, answer)]
