@@ -49,15 +49,19 @@ def answer_reads(config: AssignmentConfig) -> list[engine.ProbeCall]:
 
 
 def scored_answers(
-    config: AssignmentConfig, probes: Sequence[engine.ProbeOutcome], values: Values | None
+    config: AssignmentConfig,
+    probes: Sequence[engine.ProbeOutcome],
+    values: Values | None,
+    withhold: bool = False,
 ) -> dict[str, FunctionResult]:
-    """Each answer's result from its read (the last ``len(config.answers)`` of ``probes``)."""
+    """Each answer's result from its read (the last ``len(config.answers)`` of ``probes``);
+    with ``withhold``, its feedback does not state the right value."""
     if not config.answers:
         return {}
     expected = expected_answers(config, values)
     reads = probes[len(probes) - len(config.answers) :]
     return {
-        answer.name: score_answer(answer, read.value, read.error, expected, values)
+        answer.name: score_answer(answer, read.value, read.error, expected, values, withhold)
         for answer, read in zip(config.answers, reads, strict=True)
     }
 

@@ -29,6 +29,8 @@ from grader.grading.answering import KnownValues, values_of
 from grader.grading.grader_process import grade_safely, plan_for, warm_up_quietly
 from grader.grading.steps import KnownLateness, Plan, lateness_of
 from grader.grading.submissions import HandIn
+from grader.variants import attribution
+from grader.variants.record import read_record, record_path
 
 Files = dict[str, bytes]  # relative POSIX path -> content
 
@@ -63,6 +65,7 @@ class Job:
     files: Files
     timeout: float | None
     unsafe_no_sandbox: bool
+    record: bytes  # the course's release record of the assignment (b"" where it has none)
     digest: str = ""  # of all the above: the job's name on the cluster and on its workers
 
     def sent(self) -> dict[str, Any]:
@@ -72,10 +75,24 @@ class Job:
 def job_of(plan: Plan, timeout: float | None, unsafe_no_sandbox: bool) -> dict[str, Any]:
     folder = plan.config.directory
     files = packed_folder(folder)
+    record = _record_bytes(plan.config.directory, plan.config.name)
     digest = hashlib.sha256(repr((folder.name, timeout, unsafe_no_sandbox)).encode())
     for name in sorted(files):
         digest.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
-    return Job(folder.name, files, timeout, unsafe_no_sandbox, digest.hexdigest()).sent()
+    digest.update(b"record\0" + hashlib.sha256(record).digest())
+    job = Job(folder.name, files, timeout, unsafe_no_sandbox, record, digest.hexdigest())
+    return job.sent()
+
+
+def _record_bytes(assignment_dir: Path, assignment: str) -> bytes:
+    """The release record of the course that holds the assignment (what each student was
+    released: their drawn questions, their variant's fingerprint), read here: a worker sees
+    no course folder."""
+    path = attribution.record_file(assignment_dir, assignment)
+    try:
+        return path.read_bytes() if path is not None else b""
+    except FileNotFoundError:
+        return b""
 
 
 def hand_in_of(submission: HandIn, plan: Plan) -> dict[str, Any]:
@@ -115,6 +132,11 @@ def _plan(job: dict[str, Any]) -> Plan:
     if digest not in _PLANS:
         root = Path(tempfile.mkdtemp(prefix="grader-dask-"))
         unpack(job["files"], root / job["name"])
+        if job["record"]:  # kept as a course keeps it, in a folder that is no course
+            record = record_path(root, job["name"])
+            record.parent.mkdir()
+            record.write_bytes(job["record"])
+            attribution.place_record(root / job["name"], read_record(root, job["name"]))
         _PLANS[digest] = plan_for(
             root / job["name"],
             root / "out",

@@ -45,8 +45,8 @@ class Plan:
     limits: RunLimits
     out: Path
     owned_checksums: dict[str, str]  # role -> checksum of the released grader-owned cells
-    # The released grader-owned cells: the engine runs them once per warm process.
-    shared_cells: tuple[str, ...] = ()
+    shared_cells: tuple[str, ...] = ()  # released grader-owned cells: run once per warm process
+    withhold_answers: bool = False  # grader watch: answers' right values kept to after the deadline
 
     @property
     def config(self) -> AssignmentConfig:
@@ -275,8 +275,13 @@ class SubmissionGrading(engine.NoHooks):
                 notes,
             )
         found = self.findings(notes)
-        answered = answering.scored_answers(self.plan.config, probes, self.values)
+        answered = self.answered(probes)
         return Probed(scored, found, diagnosis, time.monotonic() - began, answered)
+
+    def answered(self, probes: Sequence[engine.ProbeOutcome]) -> dict[str, FunctionResult]:
+        """The numeric answers' results (the right values kept back if the plan says so)."""
+        withhold = self.plan.withhold_answers
+        return answering.scored_answers(self.plan.config, probes, self.values, withhold)
 
     def probed_without_sessions(self, probes: Sequence[engine.ProbeOutcome]) -> Probed:
         """The graded probes scored when the notebook left no state to call again: the
@@ -285,7 +290,7 @@ class SubmissionGrading(engine.NoHooks):
         outcomes, notes = probing.by_function(self.functions, self.cases, probes)
         scored = self.score(outcomes, notes)
         found = self.findings(notes)
-        answered = answering.scored_answers(self.plan.config, probes, self.values)
+        answered = self.answered(probes)
         if self.notebook is None:  # nothing ran: nothing to diagnose
             return Probed(scored, found, Diagnosis(), answered=answered)
         known = probing.known(self.assignment)

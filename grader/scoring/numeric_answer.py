@@ -5,7 +5,8 @@ gradient falls below 0.001 after 66 steps; you answered 65.").
 
 What the sandbox sends back is parsed as data: numbers, or why there are none. Anything else
 (text, a dict, a function, a list of other lengths) scores 0 with its reason, never a grader
-error.
+error. Feedback given while the student may still hand in again (``withhold``) scores alike but
+never states the right value, nor how far the answer is from it.
 """
 
 from __future__ import annotations
@@ -61,21 +62,25 @@ def score_answer(
     error: str | None,
     expected: Mapping[str, np.ndarray],
     values: Mapping[str, object] | None,
+    withhold: bool = False,
 ) -> FunctionResult:
-    """The answer's result: one "case", the student's values, worth its points."""
+    """The answer's result: one "case", the student's values, worth its points; with
+    ``withhold``, its words say nothing of the right value."""
     right = expected[answer.name]
     label = f"with your {_said(values)}" if values else "the answer"
     numbers, problem = _numbers(answer.name, got, error, right.size)
     if numbers is None:
-        return _result(answer, label, 0.0, f"{problem}. {_meaning(answer, right, values)}.")
-    error_size = float(np.max(np.abs(numbers - right))) if numbers.size else None
+        meaning = _withheld(values) if withhold else _meaning(answer, right, values)
+        return _result(answer, label, 0.0, f"{problem}. {meaning}.")
+    error_size = None if withhold or not numbers.size else float(np.max(np.abs(numbers - right)))
     answered = _shown(numbers)
     if within(numbers, right, answer.atol, answer.rtol):
         return _result(answer, label, 1.0, "right", error_size)
-    told = f"{_meaning(answer, right, values)}; you answered {answered}."
+    meaning = _withheld(values) if withhold else _meaning(answer, right, values)
+    told = f"{meaning}; you answered {answered}."
     for rule in answer.partial:
         if _matches(rule, answer, numbers, right, expected):
-            words = _filled(rule.message, answer, right, numbers, values)
+            words = _filled(rule.message, answer, None if withhold else right, numbers, values)
             return _result(answer, label, rule.credit, f"{words} {told}", error_size)
     return _result(answer, label, 0.0, told, error_size)
 
@@ -133,18 +138,25 @@ def _meaning(answer: NumericAnswer, right: np.ndarray, values: Mapping[str, obje
     return f"With your {_said(values)}, {says}" if values else says[:1].upper() + says[1:]
 
 
+def _withheld(values: Mapping[str, object] | None) -> str:
+    """What stands for the right value while the student may hand in again."""
+    own = f" for your {_said(values)}" if values else ""
+    return f"Not the right value{own} (it is given in the feedback after the deadline)"
+
+
 def _filled(
     text: str,
     answer: NumericAnswer,
-    right: np.ndarray,
+    right: np.ndarray | None,
     numbers: np.ndarray | None,
     values: Mapping[str, object] | None,
 ) -> str:
-    """``text`` with its {words} filled in (a word it cannot fill is left as written)."""
+    """``text`` with its {words} filled in (a word it cannot fill is left as written; the
+    right value, where it is withheld (``right`` None), is said to come after the deadline)."""
     words: dict[str, object] = {
         **(values or {}),
         "name": answer.name,
-        "expected": _shown(right),
+        "expected": _shown(right) if right is not None else "(given after the deadline)",
         "answered": _shown(numbers) if numbers is not None else "nothing",
     }
     parts = []

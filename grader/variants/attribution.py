@@ -15,18 +15,39 @@ from grader.variants.record import Record, read_record, record_path
 
 
 def record_of(assignment_dir: Path, assignment: str) -> Record | None:
-    """The release record of the course whose folder holds the assignment's, or None where
-    the assignment is graded outside a course or was never released per student."""
+    """The release record of the course whose folder holds the assignment's (or the one
+    :func:`place_record` put there), or None where the assignment is graded outside a course
+    or was never released per student."""
+    placed = _PLACED.get(Path(assignment_dir).resolve())
+    if placed is not None:
+        return placed if placed.students else None
+    path = record_file(assignment_dir, assignment)
+    if path is None:
+        return None
+    try:
+        found = path.stat()
+    except FileNotFoundError:
+        return None
+    record = _read(path.parent.parent, assignment, (found.st_mtime_ns, found.st_size))
+    return record if record.students else None
+
+
+def record_file(assignment_dir: Path, assignment: str) -> Path | None:
+    """Where the course that holds the assignment's folder keeps its release record (the file
+    may not exist); None outside a course."""
     for folder in Path(assignment_dir).resolve().parents:
         if (folder / COURSE_FILE).is_file():
-            path = record_path(folder, assignment)
-            try:
-                found = path.stat()
-            except FileNotFoundError:
-                return None
-            record = _read(folder, assignment, (found.st_mtime_ns, found.st_size))
-            return record if record.students else None
+            return record_path(folder, assignment)
     return None
+
+
+def place_record(assignment_dir: Path, record: Record) -> None:
+    """Make ``record`` the release record of the assignment in ``assignment_dir``, which lies
+    in no course folder: a Dask worker's copy of the assignment, sent the course's record."""
+    _PLACED[Path(assignment_dir).resolve()] = record
+
+
+_PLACED: dict[Path, Record] = {}  # by the assignment folder: see place_record
 
 
 @functools.lru_cache(maxsize=4)

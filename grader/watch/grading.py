@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -193,6 +193,8 @@ class WatchGraders:
         if own is None:
             folder, out = self.course.assignment_folder(aid), self.out / aid
             plan = plan_for(folder, out, unsafe_no_sandbox=self.unsafe_no_sandbox)
+            # the student may hand in again: their answers' right values are not given away
+            plan = replace(plan, withhold_answers=True)
             own = self.assignments[aid] = _Assignment(plan, self.workers)
         if not own.checked:
             started = time.monotonic()

@@ -169,9 +169,11 @@ def test_a_pooled_function_another_cell_calls_is_refused(tmp_path, capsys):
     ), err
 
 
-def grade(course: Path, notebooks: list[Path], out: Path) -> subprocess.CompletedProcess:
+def grade(
+    course: Path, notebooks: list[Path], out: Path, *options: str
+) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [*FENCE, sys.executable, "-m", "grader.cli", "grade", "--seed", "5"]
+        [*FENCE, sys.executable, "-m", "grader.cli", "grade", "--seed", "5", *options]
         + ["--assignment", str(course / "assignments" / "lstm_gates"), "--out", str(out)]
         + [str(p) for p in notebooks],
         capture_output=True,
@@ -238,6 +240,26 @@ def test_swapped_notebooks_and_the_class_wide_one_are_flagged_on_grades_csv(cour
     results = json.loads((graded["out"] / "S004" / "results.json").read_text())
     assert "Variant: this is the class-wide notebook, not S004's own" in results["output"]
     assert {t["name"] for t in results["tests"]} == {*record["S004"]["questions"]["gates"], *OTHERS}
+
+
+def test_a_dask_worker_grades_the_drawn_questions_and_flags_as_one_machine_does(
+    course, graded, tmp_path
+):
+    """A Dask worker has no course folder: the release record travels with the job, so the
+    drawn questions, the totals and the variant flags are the one-machine run's."""
+    out = tmp_path / "dask"
+    inbox = sorted(graded["inbox"].iterdir())
+    done = grade(course, inbox, out, "--dask", "local", "--workers", "1")
+    assert done.returncode == 0, done.stderr
+    assert (out / "grades.csv").read_text() == (graded["out"] / "grades.csv").read_text()
+    for student in ("S001", "S002", "S004"):
+        ours, alone = (
+            json.loads((folder / student / "results.json").read_text())
+            for folder in (out, graded["out"])
+        )
+        for results in (ours, alone):
+            results["extra_data"].pop("phases")
+        assert ours == alone
 
 
 def test_the_similarity_page_flags_the_swapped_pair_with_both_named(course, graded, tmp_path):
