@@ -47,9 +47,12 @@ def test_infinite_loops_end_at_the_cell_limit(tmp_path):
         DOUBLE,
     )
     limits = {"cell_timeout": 2, "notebook_timeout": 120}
+    # At once: the deaf one holds its run for the interrupt's grace, which the other need not
+    # wait behind; neither run's end touches the other's.
     report = run_fenced(
         tmp_path,
         [run_spec(loop, [DOUBLE_CALL], **limits), run_spec(deaf, [DOUBLE_CALL], **limits)],
+        parallel=2,
     )
     interrupted, killed = report["results"]
 

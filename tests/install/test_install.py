@@ -114,7 +114,10 @@ def wheel(tmp_path_factory, home) -> Path:
     return made[0]
 
 
+# Without compiling every installed module ahead (torch's thousands): half of each install's
+# time; Python compiles, and writes into the user's own venv, what a run imports.
 PIP = ["venv/bin/python", "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+PIP += ["--no-compile"]
 
 
 def _venv(account, folder: Path, *requirements: str) -> Path:

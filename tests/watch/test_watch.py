@@ -376,9 +376,21 @@ class GradedAtArrival(Mailbox):
 
 def slow(student: str, seconds: int) -> bytes:
     """The student's example notebook, with a last cell that takes ``seconds`` to run."""
+    return _with_last_cell(student, f"import time\ntime.sleep({seconds})\n")
+
+
+def slow_until(student: str, until: float, at_least: int) -> bytes:
+    """The student's example notebook, with a last cell that runs until the time ``until``
+    (``time.time()``'s), and ``at_least`` seconds when it starts later: slow for a grading
+    started before then, quick for one started after."""
+    wait = f"max({at_least}, {until!r} - time.time())"
+    return _with_last_cell(student, f"import time\ntime.sleep({wait})\n")
+
+
+def _with_last_cell(student: str, source: str) -> bytes:
     data = json.loads((ROOT / "examples" / "lstm_gates" / f"{student}.ipynb").read_bytes())
     cell = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": []}
-    data["cells"].append({**cell, "source": [f"import time\ntime.sleep({seconds})\n"]})
+    data["cells"].append({**cell, "source": [source]})
     return json.dumps(data).encode()
 
 
@@ -386,7 +398,7 @@ def test_the_first_of_a_burst_hears_back_before_the_rest_is_graded(
     course, imap, tmp_path_factory
 ) -> None:
     for student in NAMES:
-        imap.deliver(notebook_hand_in(student, data=slow(student, 5)).as_bytes())
+        imap.deliver(notebook_hand_in(student, data=slow(student, 3)).as_bytes())
     certificate = make_certificate(tmp_path_factory.mktemp("early-cert"))
     gradebook = course.parent.parent / "graded" / "lstm_gates" / "gradebook.sqlite"
     mailbox = GradedAtArrival(gradebook)
@@ -396,7 +408,7 @@ def test_the_first_of_a_burst_hears_back_before_the_rest_is_graded(
     finally:
         controller.stop()
     assert len(mailbox.received) == len(NAMES), done.stderr
-    # one grader, five seconds a notebook: the first reply left while the others were graded
+    # one grader, three seconds a notebook: the first reply left while the others were graded
     assert mailbox.graded_then[0] < len(NAMES), mailbox.graded_then
     assert sorted(row.student for row in results(course)) == sorted(NAMES)
 
@@ -519,6 +531,11 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
+# How long the killed watch's hand-in runs from its delivery: the watch is killed as soon as it
+# says it is grading it, before its cells run (here 0.6 s after delivery).
+KILLED_WATCH_GRADES_FOR_S = 10
+
+
 def test_a_killed_watch_leaves_no_grader_running_and_its_staging_goes_at_the_next_start(
     course, imap, smtp, tmp_path
 ) -> None:
@@ -541,10 +558,13 @@ def test_a_killed_watch_leaves_no_grader_running_and_its_staging_goes_at_the_nex
         (shell,) = _children(fence.pid)
         (watch,) = _children(shell)
         assert _forked_children(watch), "the watch started no graders"
-        imap.deliver(notebook_hand_in("asha", data=slow("asha", 60)).as_bytes())
+        # Slow while this watch grades it (it is killed long before), quick when the next
+        # start grades it again (its book kept the hand-in): that start runs after the kill.
+        until = time.time() + KILLED_WATCH_GRADES_FOR_S
+        imap.deliver(notebook_hand_in("asha", data=slow_until("asha", until, 3)).as_bytes())
         _wait(lambda: "grading 1 notebook" in log.read_text(), fence)
         os.kill(watch, signal.SIGKILL)
-        # every grader and sandbox ends with the watch (they would run on for minutes)
+        # every grader and sandbox ends with the watch (they would run on until `until`)
         _wait(lambda: not [p for p in _descendants(shell) if _running(p)], fence, limit=120)
     finally:
         fence.kill()
