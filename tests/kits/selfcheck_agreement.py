@@ -40,10 +40,11 @@ NO_GRADER = (
     "for _name in ('grader', 'reference_lstm'):\n"
     "    sys.modules[_name] = None  # import raises ImportError, as where nothing is installed\n"
 )
-# A notebook shares its kernel with the ones run before it: it starts with none of their names.
-# What survives the reset is frozen (gc.freeze): the reset's full garbage collection, a third of
-# a notebook's time with torch loaded, then scans only what the notebook before made.
-FRESH = "get_ipython().run_line_magic('reset', '-f')\nimport gc\ngc.freeze()\n"
+# A notebook shares its kernel with the ones run before it: it starts with none of their names
+# (nor one of the reset's own). What survives the reset is frozen (gc.freeze): the reset's full
+# garbage collection, a third of a notebook's time with torch loaded, then scans only what the
+# notebook before made.
+FRESH = "get_ipython().run_line_magic('reset', '-f')\n__import__('gc').freeze()\n"
 # The kernels keep no history database: the reset starts a new session in it, and every cell
 # writes to it (a commit each); the self-check reads none of it.
 KERNEL_ARGUMENTS = ["--HistoryManager.enabled=False"]
