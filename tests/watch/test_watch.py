@@ -564,8 +564,10 @@ def test_a_killed_watch_leaves_no_grader_running_and_its_staging_goes_at_the_nex
         imap.deliver(notebook_hand_in("asha", data=slow_until("asha", until, 3)).as_bytes())
         _wait(lambda: "grading 1 notebook" in log.read_text(), fence)
         os.kill(watch, signal.SIGKILL)
-        # every grader and sandbox ends with the watch (they would run on until `until`)
+        # every grader and sandbox ends with the watch: before the hand-in's cells could have
+        # ended by themselves (at `until`), so none ran on to the end of its notebook
         _wait(lambda: not [p for p in _descendants(shell) if _running(p)], fence, limit=120)
+        assert time.time() < until, "the graders ran on after the watch was killed"
     finally:
         fence.kill()
         fence.wait(60)
