@@ -75,7 +75,7 @@ class Job:
 def job_of(plan: Plan, timeout: float | None, unsafe_no_sandbox: bool) -> dict[str, Any]:
     folder = plan.config.directory
     files = packed_folder(folder)
-    record = _record_bytes(plan.config.directory, plan.config.name)
+    record = _record_bytes(folder, plan.config.name)
     digest = hashlib.sha256(repr((folder.name, timeout, unsafe_no_sandbox)).encode())
     for name in sorted(files):
         digest.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())

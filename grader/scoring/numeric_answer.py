@@ -69,15 +69,13 @@ def score_answer(
     right = expected[answer.name]
     label = f"with your {_said(values)}" if values else "the answer"
     numbers, problem = _numbers(answer.name, got, error, right.size)
+    meaning = _withheld(values) if withhold else _meaning(answer, right, values)
     if numbers is None:
-        meaning = _withheld(values) if withhold else _meaning(answer, right, values)
         return _result(answer, label, 0.0, f"{problem}. {meaning}.")
     error_size = None if withhold or not numbers.size else float(np.max(np.abs(numbers - right)))
-    answered = _shown(numbers)
     if within(numbers, right, answer.atol, answer.rtol):
         return _result(answer, label, 1.0, "right", error_size)
-    meaning = _withheld(values) if withhold else _meaning(answer, right, values)
-    told = f"{meaning}; you answered {answered}."
+    told = f"{meaning}; you answered {_shown(numbers)}."
     for rule in answer.partial:
         if _matches(rule, answer, numbers, right, expected):
             words = _filled(rule.message, answer, None if withhold else right, numbers, values)

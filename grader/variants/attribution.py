@@ -18,9 +18,10 @@ def record_of(assignment_dir: Path, assignment: str) -> Record | None:
     """The release record of the course whose folder holds the assignment's (or the one
     :func:`place_record` put there), or None where the assignment is graded outside a course
     or was never released per student."""
-    placed = _PLACED.get(Path(assignment_dir).resolve())
-    if placed is not None:
-        return placed if placed.students else None
+    if _PLACED:  # only ever on a Dask worker
+        placed = _PLACED.get(Path(assignment_dir).resolve())
+        if placed is not None:
+            return placed if placed.students else None
     path = record_file(assignment_dir, assignment)
     if path is None:
         return None
