@@ -6,12 +6,14 @@ from __future__ import annotations
 import csv
 import os
 import pwd
+import shlex
 import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -552,6 +554,12 @@ def test_a_whole_term_from_the_readme_from_the_wheel_as_an_ordinary_user(
     with sqlite3.connect(course / "graded" / "gradebook.sqlite") as book:
         checked_students = {row[0] for row in book.execute("select student from project_checks")}
     assert {"CS21B042", "EE21B017"} <= checked_students
+    assert got["bhavin"] != ("100", "graded"), got  # 3b's hand-in is what changes it
+
+    # 3b. `grader watch` (docs/instructors/watch.md) answers a hand-in by return mail: bhavin
+    # sends lstm_gates again, every stub now filled. The course's IMAP mailbox is a loopback
+    # Dovecot, its SMTP server the loopback one; the watch is the installed one, as the user.
+    _the_watch_answers_a_hand_in(term, course, smtp.port, cafile, mailbox)
 
     # 4. The dashboard, in chromium.
     port, log = str(web_kit.free_port()), tmp_path / "serve.log"
@@ -579,9 +587,57 @@ def test_a_whole_term_from_the_readme_from_the_wheel_as_an_ordinary_user(
     with (course / "graded" / "final" / "final-grades.csv").open(encoding="utf-8") as handle:
         finals = {row["student"]: row for row in csv.DictReader(handle)}
     assert float(finals["asha"]["lstm_gates"]) == 100, finals["asha"]
+    assert float(finals["bhavin"]["lstm_gates"]) == 100, finals["bhavin"]  # the watch's grading
     assert finals["CS21B042"]["project1"] != "", finals["CS21B042"]  # marked in the browser
     assert any("asha.rao@example.edu" in str(m["To"]) for m in mailbox.received)
     assert (course / "similarity" / "pairs.csv").is_file()
+
+
+def _the_watch_answers_a_hand_in(
+    term: Term, course: Path, smtp_port: int, smtp_cafile: Path, mailbox
+) -> None:
+    """bhavin's new lstm_gates lands in the course's mailbox; one round of `grader watch`
+    grades it into graded/lstm_gates and mails him its feedback in his thread."""
+    import nbformat
+    from imap_kit import PASSWORD as IMAP_PASSWORD
+    from imap_kit import Dovecot
+    from mailkit import gmail
+    from smtp_kit import SENDER
+    from variants_kit import answered
+
+    released = nbformat.read(course / "release" / "lstm_gates.ipynb", as_version=4)
+    notebook = answered(released, course / "assignments" / "lstm_gates" / "source.ipynb")
+    hand_in = gmail(
+        "Bhavin Patel <bhavin.patel@example.edu>",
+        datetime.now(UTC),
+        "lstm_gates again",
+        "All the stubs filled in now.",
+        attachments=[("lstm_gates.ipynb", nbformat.writes(notebook).encode())],
+    )
+    sent_before = len(mailbox.received)
+    imap = Dovecot().start()
+    try:
+        imap.deliver(hand_in.as_bytes())
+        imap_cafile = _copy_for(term.account, imap.cert, term.home / "imap-cert.pem")
+        watch = term_kit.Block(
+            "term",
+            f"cd {course}\nexport GRADER_IMAP_PASSWORD={shlex.quote(IMAP_PASSWORD)}\n"
+            f"grader watch {shlex.quote(imap.url)} --once"
+            f" --from {shlex.quote(SENDER)} --cafile {imap_cafile} --smtp-host 127.0.0.1"
+            f" --smtp-port {smtp_port} --smtp-cafile {smtp_cafile}\n",
+        )
+        said = term.run(watch)
+    finally:
+        imap.remove()
+    replies = mailbox.received[sent_before:]
+    assert [m["To"].addresses[0].addr_spec for m in replies] == ["bhavin.patel@example.edu"], said
+    (reply,) = replies
+    assert reply["Subject"] == "Re: lstm_gates again"
+    assert reply["In-Reply-To"] == hand_in["Message-ID"]
+    assert "Score: 100" in reply.get_body(("plain",)).get_content(), said
+    pages = [part.get_filename() for part in reply.iter_attachments()]
+    assert pages == ["lstm_gates-feedback.html"], pages
+    assert _scores(course / "graded" / "lstm_gates" / "grades.csv")["bhavin"] == ("100", "graded")
 
 
 def replace_and_port(block: term_kit.Block, port: str) -> term_kit.Block:
