@@ -22,6 +22,10 @@ whole command, every sandboxed process included, the CPU per submission once the
 in against the floor's own CPU (a ratio that other work on a shared machine changes far less
 than one of wall seconds), and for the Dask runs how many cores each kept busy: on two cores
 the speedup cannot pass 2 / (the cores one worker keeps busy).
+It also prints what the walls cost with nothing of the grading inside (walls_floor.py): each
+submission's processes (an init, a runner, one probe process per graded function) forked from
+a warm process made as the grader makes it, alone and with the floor's cells run in the runner:
+a lower bound of grading within these walls, in CPU against the floor's CPU.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import argparse
 import contextlib
 import csv
 import io
+import json
 import os
 import shutil
 import socket
@@ -69,10 +74,7 @@ def floor(notebooks: list[Path]) -> Floor:
     # these small tensors, and its CPU would count in the floor's.
     torch.set_num_threads(1)
 
-    cells = [
-        [c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
-        for path in notebooks
-    ]
+    cells = code_cells(notebooks)
 
     def run(sources: list[str]) -> None:
         namespace: dict = {"__name__": "__main__"}
@@ -86,6 +88,46 @@ def floor(notebooks: list[Path]) -> Floor:
         run(sources)
     count = len(notebooks)
     return Floor((time.perf_counter() - started) / count, (time.process_time() - cpu) / count)
+
+
+def code_cells(notebooks: list[Path]) -> list[list[str]]:
+    """Each notebook's code cells' sources."""
+    return [
+        [c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+        for path in notebooks
+    ]
+
+
+@dataclass(frozen=True)
+class Walls:
+    """CPU seconds per submission of the sandbox's processes alone (walls_floor.py): with
+    nothing inside, and with the floor's cells exec'd in the runner before its probe forks;
+    ``probes``: probe processes per submission, one per graded function."""
+
+    alone: float
+    with_cells: float
+    probes: int
+
+
+def walls(notebooks: list[Path], graded_out: Path, folder: Path) -> Walls:
+    """The walls' own CPU for these notebooks, in a process of its own (a warm process as the
+    grader makes it), with as many probe processes as the grading made for each."""
+    some_result = next(graded_out.glob("*/results.json"))
+    probes = len(json.loads(some_result.read_text(encoding="utf-8"))["tests"])
+    sources = folder / "cells.json"
+    sources.write_text(json.dumps(code_cells(notebooks)), encoding="utf-8")
+    script = Path(__file__).with_name("walls_floor.py")
+    measured = subprocess.run(
+        [sys.executable, str(script), str(sources), str(probes)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    if measured.returncode != 0:
+        raise SystemExit(f"walls_floor.py failed:\n{measured.stderr[-3000:]}")
+    figures = json.loads(measured.stdout.strip().splitlines()[-1])
+    return Walls(figures["walls"], figures["walls_and_cells"], probes)
 
 
 def plain_nbclient(notebooks: list[Path]) -> float:
@@ -257,6 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         whole = graded(notebooks, Path(tmp) / "out", flags)
         baseline_s = plain_nbclient(notebooks[: args.sample])
         at_floor = floor(notebooks)
+        bare = walls(notebooks, Path(tmp) / "out", Path(tmp))
         floor_s = at_floor.seconds
         if args.dask_scaling:
             dask = [
@@ -295,6 +338,13 @@ def main(argv: list[str] | None = None) -> int:
             f"CPU per submission once the first result is in: {running:.3f} s; the floor's CPU "
             f"{at_floor.cpu:.4f} s: {running / at_floor.cpu:.1f}x the floor in CPU"
         )
+    print(
+        f"the walls alone (per submission an init, a runner and {bare.probes} probe processes "
+        f"forked from the warm process, nothing inside): {bare.alone:.4f} s of CPU, "
+        f"{bare.alone / at_floor.cpu:.1f}x the floor's CPU; with the floor's cells run in the "
+        f"runner before its probe forks: {bare.with_cells:.4f} s, "
+        f"{bare.with_cells / at_floor.cpu:.1f}x"
+    )
     if args.dask_scaling:
         (one, one_cpu), (two, two_cpu) = ((timed.seconds, timed.cpu) for timed in dask)
         print(f"--dask local: 1 worker {one:.1f} s, 2 workers {two:.1f} s, speedup {one / two:.2f}")

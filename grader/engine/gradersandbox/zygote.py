@@ -79,11 +79,7 @@ def serve(
     in ``shell``, forked, with the ``shared_cells`` it may put in place."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGCHLD, lambda *_: _reap())  # each submission's init, when it ends
-    # What the runtime's imports made is never collected: kept out of the collector's sight,
-    # a child's collections do not write to (and so copy) every page of it.
-    gc.collect()
-    gc.freeze()
-    _huge_pages()
+    settle()
     global _WARM_PID
     _WARM_PID = os.getpid()
     own_pid_namespace = (
@@ -112,6 +108,15 @@ def serve(
                 os._exit(70)
         for fd in fds:
             os.close(fd)
+
+
+def settle() -> None:
+    """Make the warm process cheap to fork, once it imported what it keeps: what the imports
+    made is never collected (kept out of the collector's sight, a child's collections do not
+    write to, and so copy, every page of it), and its heap is backed by huge pages."""
+    gc.collect()
+    gc.freeze()
+    _huge_pages()
 
 
 def _fork_init(own_pid_namespace: int | None) -> int:
