@@ -10,6 +10,7 @@ when a function lost points.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Mapping, Sequence
 
 from grader import engine
@@ -23,10 +24,12 @@ Outcomes = dict[str, list[tuple[object, str | None]]]  # function -> (value, err
 Notes = dict[str, list[engine.ProbeOutcome]]  # function -> its probe outcomes
 
 
-def known(assignment: Assignment) -> Assignmentish:
-    """What diagnosis needs of ``assignment``."""
+def known(assignment: Assignment, values: Mapping[str, object] | None = None) -> Assignmentish:
+    """What diagnosis needs of ``assignment``, its reference on ``values``: the student's own
+    [variants] values, which the marks' expected values are worked out on too (None: the
+    class-wide ones)."""
     return Assignmentish(
-        assignment.reference,
+        functools.partial(assignment.reference, values=values),
         assignment.composition,
         assignment.parts,
         {name: assignment.parameters(name) for name in assignment.functions},

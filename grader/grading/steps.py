@@ -268,7 +268,7 @@ class SubmissionGrading(engine.NoHooks):
                 scored,
                 self.cases,
                 outcomes,
-                probing.known(self.assignment),
+                probing.known(self.assignment, self.values),
                 self.rules,
                 lambda batch: probing.call_in_sessions(open_session, batch),
                 GRADING.session_rounds,
@@ -293,7 +293,7 @@ class SubmissionGrading(engine.NoHooks):
         answered = self.answered(probes)
         if self.notebook is None:  # nothing ran: nothing to diagnose
             return Probed(scored, found, Diagnosis(), answered=answered)
-        known = probing.known(self.assignment)
+        known = probing.known(self.assignment, self.values)
         marked = _with_findings(scored, found)
         diagnosis = diagnose(marked, self.cases, outcomes, known, self.rules, None, 0, notes)
         return Probed(scored, found, diagnosis, answered=answered)
