@@ -1,6 +1,7 @@
 """``make demo``: the whole pipeline on shipped example data, into one output folder.
 
-0. The instructor makes a course folder with ``grader init`` (the example class as its roster).
+0. The instructor makes a course folder with ``grader init`` (the example class as its roster,
+   this term's deadlines).
 1. The example report's figure: the gradient-flow plot (examples/report/gradient_flow.py).
 2. The instructor releases every assignment under assignments/.
 3. Each assignment's sample submissions are graded in the sandbox, with a summary table.
@@ -13,9 +14,11 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import math
+import re
 import shutil
 import sys
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 
@@ -25,6 +28,11 @@ from grader.errors import UserError
 # The repository's example data (not shipped in the wheel): the demo runs from a checkout.
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 DEMO_SEED = 2026  # fixed, so the demo prints the same table every time
+# A component's deadline line in course.toml, as the shipped file writes it.
+_DEADLINE = re.compile(r"^(deadline = )(\S+)$", re.MULTILINE)
+# The shipped course's deadlines are one term's fixed dates, and the demo's hand-ins are made
+# today: the term's first deadline lies at least this far ahead, so they are on time.
+FIRST_DEADLINE_AHEAD = timedelta(weeks=3)
 
 
 def _example_script(script: Path, name: str) -> ModuleType:
@@ -51,8 +59,33 @@ def make_course(out: Path) -> Path:
     shutil.rmtree(course, ignore_errors=True)  # a re-run starts from a fresh course
     written = init_course(course)
     shutil.copy(EXAMPLES / "course" / "roster.csv", course / "roster.csv")
-    print(f"grader init {course}: {len(written)} files; the example class in roster.csv")
+    set_this_terms_deadlines(course / "course.toml")
+    print(
+        f"grader init {course}: {len(written)} files; the example class in roster.csv; "
+        "this term's deadlines in course.toml"
+    )
     return course
+
+
+def set_this_terms_deadlines(toml: Path) -> None:
+    """:func:`this_terms_deadlines` set in the course file ``toml``, rewritten in place (its
+    owner and mode kept)."""
+    toml.write_text(this_terms_deadlines(toml.read_text(encoding="utf-8")), encoding="utf-8")
+
+
+def this_terms_deadlines(text: str) -> str:
+    """course.toml's ``text`` with every deadline moved by the same whole number of weeks (none
+    while the written dates are far enough ahead), so that the first lies at least
+    :data:`FIRST_DEADLINE_AHEAD` from now, as an instructor sets this term's dates after
+    ``grader init``; their order, spacing, weekday, time of day and UTC offset kept."""
+    deadlines = [datetime.fromisoformat(value) for _, value in _DEADLINE.findall(text)]
+    if not deadlines:
+        return text
+    behind = datetime.now(UTC) + FIRST_DEADLINE_AHEAD - min(deadlines)
+    shift = timedelta(weeks=max(0, math.ceil(behind / timedelta(weeks=1))))
+    return _DEADLINE.sub(
+        lambda found: found[1] + (datetime.fromisoformat(found[2]) + shift).isoformat(), text
+    )
 
 
 def assignments(course: Path) -> list[Path]:

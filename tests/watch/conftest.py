@@ -15,7 +15,9 @@ def course(tmp_path: Path) -> Path:
     from course_kit import ROOT, make_course
     from watch_kit import ROSTER
 
-    made, _ = make_course(tmp_path, ROSTER)
+    from grader.demo import this_terms_deadlines
+
+    made, _ = make_course(tmp_path, ROSTER, this_terms_deadlines)  # hand-ins sent now are on time
     shutil.copytree(ROOT / "assignments" / "lstm_gates", made.path.parent / "lstm_gates")
     return made.path
 

@@ -18,6 +18,7 @@ from smtp_kit import Mailbox, make_certificate, start
 from watch_kit import NAMES, ROSTER, environment, notebook_hand_in, watch_command
 from written_kit import QUESTION, with_written_question
 
+from grader.demo import this_terms_deadlines
 from grader.gradebook.results import Gradebook
 from grader.regrades.book import OPEN, OUTSIDE, RequestBook
 
@@ -30,7 +31,7 @@ class Term:
     """One course, its mailbox and mail server, the three feedback mails sent."""
 
     def __init__(self, base: Path, imap: Dovecot, smtp) -> None:
-        made, _ = make_course(base, ROSTER)
+        made, _ = make_course(base, ROSTER, this_terms_deadlines)  # the hand-ins on time
         with_written_question(made.path.parent / "lstm_gates")  # a written part to name too
         self.course, self.imap, self.smtp = made.path, imap, smtp
         self.out = base / "graded"

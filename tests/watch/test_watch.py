@@ -16,7 +16,7 @@ import time
 import urllib.request
 import zipfile
 from contextlib import closing, contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -37,6 +37,8 @@ from smtp_kit import (
 from watch_kit import NAMES, ROSTER, environment, notebook_hand_in, surname, watch_command
 
 from grader.cli import main
+from grader.course.config import load_course
+from grader.demo import set_this_terms_deadlines
 from grader.gradebook.results import Gradebook
 from grader.intake.common import MERGED_PDF
 from grader.mail.composing import MAIL_POLICY
@@ -128,7 +130,9 @@ def test_hand_ins_sharing_a_message_id_are_each_answered_and_a_copy_is_not(
 
 def test_late_and_project_hand_ins_get_receipts_without_grading(course, imap, smtp) -> None:
     mailbox = smtp[0]
-    late = notebook_hand_in("bhavin", sent=datetime(2026, 12, 25, 9, 0, tzinfo=UTC))
+    deadline = load_course(course).component("lstm_gates").deadline
+    assert deadline is not None
+    late = notebook_hand_in("bhavin", sent=deadline + timedelta(days=6, hours=14, minutes=31))
     imap.deliver(from_outlook(late, OUTLOOK_IDS[1], OUTLOOK_IDS[:1]))
     project = gmail(
         "Chitra Iyer <chitra.iyer@example.edu>",
@@ -587,6 +591,7 @@ def test_the_watch_grades_on_a_course_made_by_grader_init(imap, smtp, tmp_path) 
     assert main(["init", str(folder)]) == 0
     (folder / "roster.csv").write_text(ROSTER, encoding="utf-8")
     course = folder / "course.toml"
+    set_this_terms_deadlines(course)  # the hand-in, sent now, on time
     mailbox = smtp[0]
     imap.deliver(notebook_hand_in("chitra").as_bytes())
     done = once(course, imap, smtp)

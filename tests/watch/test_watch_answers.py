@@ -19,6 +19,7 @@ from variants_kit import answered
 from watch_kit import ROSTER, environment, watch_command
 
 from grader.cli import main
+from grader.demo import set_this_terms_deadlines
 
 pytestmark = [needs_dovecot, pytest.mark.slow]
 
@@ -43,6 +44,7 @@ def test_the_watch_keeps_the_right_value_of_a_wrong_answer_to_after_the_deadline
     folder = tmp_path / "lstm-course"
     assert main(["init", str(folder)]) == 0
     (folder / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    set_this_terms_deadlines(folder / "course.toml")  # the deadline open when the mail is sent
     data = wrong_answer_hand_in(folder, tmp_path)
     imap.deliver(
         gmail(
