@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import csv
 import functools
 import json
 from collections.abc import Mapping, Sequence
@@ -11,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.course.late import Lateness
+from grader.csvfile import SafeWriter
 from grader.feedback.figure import figure
 from grader.feedback.lateness import late_text
 from grader.feedback.rerun import Rerun, rerun
@@ -249,7 +249,7 @@ def write_grades_csv(rows: Sequence[Row], functions: Sequence[str], path: Path) 
     (another student's notebook names both students)."""
     variants = any(row.variant for row in rows)
     with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
+        writer = SafeWriter(handle)
         writer.writerow(
             ["student", "score", "max_score", "status", "late", *functions, "seed", "reason"]
             + (["variant"] if variants else [])

@@ -12,15 +12,14 @@ grading code). ``part`` is the criterion or graded function; "" is an assignment
 
 from __future__ import annotations
 
-import csv
 import getpass
-import io
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from grader.csvfile import csv_text
 from grader.gradebook import book_reading
 
 SCHEMA = """
@@ -117,11 +116,7 @@ def read(path: Path, student: str | None = None) -> list[Change]:
 
 
 def to_csv(changes: Iterable[Change]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
-    writer.writerows(change.cells() for change in changes)
-    return buffer.getvalue()
+    return csv_text([CSV_HEADER, *(change.cells() for change in changes)])
 
 
 def _number(value: float | None) -> str:

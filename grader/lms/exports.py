@@ -3,12 +3,11 @@ CSV. Each writes UTF-8 with a header row, fields quoted as RFC 4180 says."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from pathlib import Path
 
 from grader.course.config import Component, Course
+from grader.csvfile import write_csv
 from grader.lms.final import FinalGrade, Part, ungraded_components
 
 FINAL_TOTAL_TITLE = "Final grade"
@@ -107,11 +106,7 @@ def _moodle_mapping(grades: Sequence[FinalGrade]) -> str:
 
 
 def _write(path: Path, rows: Sequence[Sequence[str]]) -> Path:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(buffer.getvalue(), encoding="utf-8")
-    return path
+    return write_csv(path, rows[0], rows[1:])
 
 
 def plain_csv(course: Course, grades: Sequence[FinalGrade], path: Path) -> Path:

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader import csvfile
 from grader.course.config import Course
 from grader.course.rubric import Projects, Rubric
 from grader.errors import UserError
@@ -184,12 +185,7 @@ def export_csv(book: CourseBook, projects: Projects, roster: Roster, path: Path)
 
 def write_csv(path: Path, columns: Sequence[str], rows: Sequence[dict[str, str]]) -> None:
     """A marks CSV as spreadsheets read it (CRLF line ends, UTF-8)."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(buffer.getvalue(), encoding="utf-8")
+    csvfile.write_csv(Path(path), columns, [[row.get(c, "") for c in columns] for row in rows])
 
 
 def import_csv(
@@ -248,7 +244,8 @@ def _read_rows(path: Path) -> tuple[list[list[str]], str]:
     first = text.split("\n", 1)[0]
     # Spreadsheets in locales with a decimal comma write ';' between cells.
     delimiter = max((",", ";", "\t"), key=first.count)
-    return list(csv.reader(io.StringIO(text), delimiter=delimiter)), delimiter
+    rows = csv.reader(io.StringIO(text), delimiter=delimiter)
+    return [[csvfile.plain_cell(cell) for cell in row] for row in rows], delimiter
 
 
 def _check_header(path: Path, columns: list[str], rubric: Rubric) -> dict[str, tuple[str, str]]:

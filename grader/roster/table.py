@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.csvfile import plain_cell
 from grader.errors import UserError
 
 # Each field's header spellings, in tiers, best first; compared as lower-case words.
@@ -108,7 +109,8 @@ def _read_rows(path: Path) -> list[list[str]]:
         raise UserError(f"{path}: cannot read the roster ({exc}); save it as UTF-8 CSV") from None
     first = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=first.count)  # Moodle writes ; or tabs where asked to
-    return list(csv.reader(text.splitlines(), delimiter=delimiter))
+    rows = csv.reader(text.splitlines(), delimiter=delimiter)
+    return [[plain_cell(cell) for cell in row] for row in rows]  # roster.csv as the grader wrote it
 
 
 def _xlsx_rows(path: Path) -> list[list[str]]:

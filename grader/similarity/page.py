@@ -8,11 +8,11 @@ and embedded as data URIs.
 from __future__ import annotations
 
 import base64
-import csv
 import html
 from collections.abc import Sequence
 from pathlib import Path
 
+from grader import csvfile
 from grader.similarity import images
 from grader.similarity.calibration import MIN_VALUES, Z_FLAG
 from grader.similarity.compare import ANSWER_WEIGHT, PUBLIC_SHARE, Evidence, Findings, Match
@@ -62,18 +62,13 @@ def rank(findings: Findings) -> list[tuple[str, str, list[Evidence]]]:
     return ranked
 
 
-def _cell(text: str) -> str:
-    """A CSV cell a spreadsheet shows as text: one starting like a formula gets a quote."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def write_csv(path: Path, ranked: Sequence[tuple[str, str, list[Evidence]]]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as stream:
-        writer = csv.writer(stream)
-        writer.writerow(["student_a", "student_b", "shared", "score", "detail"])
-        for a, b, evidence in ranked:
-            for e in sorted(evidence, key=lambda e: -e.score):
-                writer.writerow([_cell(a), _cell(b), e.kind, f"{e.score:.3f}", _cell(e.detail)])
+    rows = [
+        [a, b, e.kind, f"{e.score:.3f}", e.detail]
+        for a, b, evidence in ranked
+        for e in sorted(evidence, key=lambda e: -e.score)
+    ]
+    csvfile.write_csv(path, ["student_a", "student_b", "shared", "score", "detail"], rows)
 
 
 def _code_html(text: str, spans: Sequence[tuple[int, int]]) -> str:

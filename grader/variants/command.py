@@ -5,7 +5,6 @@ the others as a release now would give them), then how many students share each 
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 from collections import Counter
 from collections.abc import Mapping
@@ -14,6 +13,7 @@ from typing import TextIO
 
 from grader.assignment.config import CONFIG_NAME, load_config
 from grader.course.options import DEFAULT_OUT
+from grader.csvfile import SafeWriter
 from grader.errors import UserError
 from grader.mail.command import add_sending, deliver
 from grader.variants import draw, pools
@@ -62,7 +62,7 @@ def write_values(
     pool last, the functions the student was drawn (separated by spaces)."""
     drawn = questions or {}
     pool_names = list(dict.fromkeys(p for q in drawn.values() for p in q))
-    writer = csv.writer(out, lineterminator="\n")
+    writer = SafeWriter(out, lineterminator="\n")
     writer.writerow(
         ["student", *names, "definition", "fingerprint", "released_at"]
         + [f"pool {name}" for name in pool_names]

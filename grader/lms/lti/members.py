@@ -11,7 +11,6 @@ the old.
 
 from __future__ import annotations
 
-import csv
 import io
 import os
 import re
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader import limits
+from grader.csvfile import SafeWriter
 from grader.errors import UserError
 from grader.lms.lti.client import Session
 from grader.roster import COLUMNS, Person, Roster, id_from_address, is_roster_id, load_roster
@@ -157,7 +157,7 @@ def write_roster(path: Path, people: list[Person]) -> Roster:
     """Write ``roster.csv`` (id,name,email,role) after checking it as an imported roster is
     checked; the old file stays if the new one fails."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = SafeWriter(buffer, lineterminator="\n")
     sections = any(person.section for person in people)  # kept from the old roster
     writer.writerow([*COLUMNS, "section"] if sections else COLUMNS)
     for person in people:
