@@ -114,3 +114,37 @@ def test_the_summary_names_the_copies_file(collected) -> None:
     assert "1 more were identical copies of these, counted once." in said
     assert "3 shared a Message-ID with another but differ: each read on its own." in said
     assert f"by name: {out / 'COPIES.csv'}" in said
+
+
+def test_two_messages_sharing_a_message_id_that_differ_in_an_attachment_are_both_collected(
+    tmp_path: Path,
+) -> None:
+    # A client that reuses the Message-ID when a message is sent again with a new attachment:
+    # once with a second notebook, once with a voice note Gmail sends as an unnamed inline
+    # part (no file name: the hand-in reads no file from it, yet it is not the same message).
+    first = gmail(
+        "Asha Verma <asha@example.edu>", DAY, "Assignment 1", "My notebook.",
+        attachments=[("lstm_gates.ipynb", NB)],
+    )  # fmt: skip
+    again = gmail(
+        "Asha Verma <asha@example.edu>", DAY, "Assignment 1", "My notebook.",
+        attachments=[("lstm_gates.ipynb", NB), ("extra.ipynb", notebook("# extra"))],
+    )  # fmt: skip
+    voiced = gmail(
+        "Asha Verma <asha@example.edu>", DAY, "Assignment 1", "My notebook.",
+        attachments=[("lstm_gates.ipynb", NB)],
+    )  # fmt: skip
+    voiced.add_attachment(b"\x00\x00\x00\x20ftypM4A " * 400, "audio", "mp4", disposition="inline")
+    for mail in (again, voiced):
+        mail.replace_header("Message-ID", first["Message-ID"])
+    mbox = takeout_mbox(tmp_path / "All mail.mbox", [first, again, voiced])
+    (tmp_path / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    out = tmp_path / "submissions"
+    summary = intake.collect(mbox, out, roster=load_roster(tmp_path / "roster.csv"))
+    assert summary.duplicates == []
+    sent = [e["source"] for e in intake.load_manifest(out / "CS21B001")["emails"]]
+    assert sorted(sent) == ["All mail.mbox#1", "All mail.mbox#2", "All mail.mbox#3"]
+    copies = {row["source"]: row for row in read_csv(out / "COPIES.csv")}
+    for source in ("All mail.mbox#2", "All mail.mbox#3"):
+        assert copies[source]["folded_into"] == ""
+        assert "shares its Message-ID with All mail.mbox#1 but differs" in copies[source]["why"]

@@ -31,6 +31,7 @@ from grader.intake.message.mime_parts import (
     decoded_text,
     is_embedded_image,
     leaf_parts,
+    parts_digest,
 )
 
 _INLINE_MARKER = re.compile(
@@ -67,14 +68,17 @@ class Letter:
     notes: list[str] = field(default_factory=list)
     message_id: str = ""
     report: str = ""  # what a mail server's report (a bounce) says, or '': see delivery_report
+    parts: str = ""  # the digest of every part as decoded (see parts_digest)
 
     @property
     def identity(self) -> str:
         """The same message wherever it lies (each mailbox adds its own headers, so the bytes
         differ): its Message-ID with who sent it when, about what, saying what (its text, its
-        spacing aside) and with which files. Two messages that share a Message-ID but differ
-        in any of these (a script's fixed Message-ID, a copy cut short) are two messages."""
-        content = hashlib.sha256()
+        spacing aside) and with which files, every part of it the same once decoded. Two
+        messages that share a Message-ID but differ in any of these (a script's fixed
+        Message-ID, a copy cut short, a message sent again with one more attachment or a new
+        body under its old Message-ID) are two messages."""
+        content = hashlib.sha256(self.parts.encode())
         said = " ".join(self.text.split()) if self.text.strip() else " ".join(self.html.split())
         for text in (self.address, self.sent_at.isoformat(), self.subject, said):
             content.update(text.encode("utf-8", "replace") + b"\0")
@@ -220,6 +224,7 @@ def _letter(
         notes=notes,
         message_id=message_id_of(message),
         report=delivery_report(message) if depth == 0 else "",
+        parts=parts_digest(message) if depth == 0 else "",
     )
     if letter.report:  # the message it returns is the course's own, not a hand-in
         return letter
