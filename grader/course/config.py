@@ -50,6 +50,8 @@ class Course:
     regrade_window_days: float = COURSE.regrade_window_days
     blind: bool = False  # markers of written answers see pseudonyms (grader.marking.blind)
     extensions: Extensions = Extensions(None)  # some students' own deadlines (extensions.py)
+    # The receiving server whose Authentication-Results are trusted ([mail]; '': none).
+    trusted_authserv_id: str = ""
 
     @property
     def total_weight(self) -> float:
@@ -100,6 +102,8 @@ def load_course(path: Path) -> Course:
         raise late.error(f"'late.max_penalty' is {policy.max_penalty:g}: at most 100 (percent)")
     regrade = top.table("regrade") if top.has("regrade") else Table(path, "regrade", {})
     regrade.only(COURSE_TOML.table("regrade").names)
+    mail = top.table("mail") if top.has("mail") else Table(path, "mail", {})
+    mail.only(COURSE_TOML.table("mail").names)
     components: list[Component] = []
     for table in top.tables("component"):
         table.only(COURSE_TOML.table("component").names)
@@ -150,6 +154,9 @@ def load_course(path: Path) -> Course:
         regrade_window_days=regrade.positive("window_days", COURSE.regrade_window_days),
         blind=bool(head.flag("blind")),
         extensions=read_extensions(extensions, deadlines, students),
+        trusted_authserv_id=(
+            mail.text("trusted_authserv_id") if mail.has("trusted_authserv_id") else ""
+        ),
     )
 
 

@@ -135,6 +135,26 @@ COURSE_TOML = TomlFile(
             ),
             required=False,
         ),
+        TomlTable(
+            "mail",
+            "The course's mail: whose word on a sender `grader collect` and `grader watch` "
+            "take (see the instructors' pages on collecting and watching).",
+            (
+                Key(
+                    "trusted_authserv_id",
+                    "the receiving mail server whose `Authentication-Results` headers are "
+                    "trusted, by its authserv-id: `mx.google.com` (Gmail, Google Workspace), "
+                    "`exchange-online` (Outlook, Microsoft 365: its header names none), or "
+                    "the university server's own name (e.g. `mx.example.edu`). A hand-in it "
+                    "says failed DMARC (or SPF and DKIM both, with no DMARC result) is not "
+                    "attributed to the student its From: names; other servers' headers, and "
+                    "its own below the topmost, are ignored",
+                    required=False,
+                    default="none: each message's DKIM signatures are checked instead",
+                ),
+            ),
+            required=False,
+        ),
     ),
 )
 

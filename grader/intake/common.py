@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import re
@@ -26,6 +25,7 @@ REJECTED_CSV = "REJECTED.csv"
 UNATTRIBUTED_CSV = "UNATTRIBUTED.csv"
 NO_HANDIN_CSV = "NO_HANDIN.csv"
 RELAYED_CSV = "RELAYED.csv"  # students' hand-ins staff sent in their own mail: to confirm
+REPLACED_CSV = "REPLACED.csv"  # hand-ins that replaced an earlier one, this run
 INDEX_CSV = "index.csv"
 COPIES_CSV = "COPIES.csv"  # identical copies folded, and messages sharing a Message-ID
 MERGED_PDF = "all_submissions.pdf"
@@ -37,6 +37,7 @@ RESERVED = {
         UNATTRIBUTED_CSV,
         NO_HANDIN_CSV,
         RELAYED_CSV,
+        REPLACED_CSV,
         INDEX_CSV,
         COPIES_CSV,
         MERGED_PDF,
@@ -148,13 +149,6 @@ def write_manifest(folder: Path, manifest: Mapping[str, Any]) -> None:
     temporary = folder / f".{MANIFEST_NAME}.tmp"
     temporary.write_text(text, encoding="utf-8")
     temporary.replace(folder / MANIFEST_NAME)
-
-
-def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as stream:
-        writer = csv.writer(stream)
-        writer.writerow(header)
-        writer.writerows(rows)
 
 
 def natural_key(name: str) -> list[Any]:

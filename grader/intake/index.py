@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.bundle import MANIFEST_NAME
+from grader.csvfile import write_csv
 from grader.errors import UserError
 from grader.intake.common import (
     COPIES_CSV,
@@ -27,9 +28,9 @@ from grader.intake.common import (
     NO_HANDIN_CSV,
     REJECTED_CSV,
     RELAYED_CSV,
+    REPLACED_CSV,
     UNATTRIBUTED_CSV,
     natural_key,
-    write_csv,
     write_manifest,
 )
 from grader.intake.deadlines import Deadlines, apply_deadlines
@@ -49,6 +50,7 @@ INDEX_HEADER = (
     "earlier",
     "notes",
     "late_files",
+    "sender_check",
     "status",
 )
 SENT_NOTHING = "sent nothing"
@@ -93,6 +95,10 @@ class Summary:
     no_handin_csv: Path | None = None
     relayed_csv: Path | None = None
     copies_csv: Path | None = None
+    # (student, source, what it replaced, that hand-in's source and time, flag): hand-ins this
+    # run placed over an earlier one of the student's
+    replaced: list[tuple[str, str, str, str, str, str]] = field(default_factory=list)
+    replaced_csv: Path | None = None
 
     def outcomes(self) -> dict[str, int]:
         """How many items had each outcome; they add up to ``items``."""
@@ -156,6 +162,32 @@ def _notes(manifest: dict[str, Any]) -> list[str]:
     return [*manifest.get("notes", []), *found]
 
 
+def _sender_checks(manifest: dict[str, Any]) -> str:
+    """What the mail said of the sender of each message whose files are held now."""
+    checks = {e["source"]: e.get("sender_check", "") for e in manifest.get("emails", [])}
+    held = dict.fromkeys(e["source"] for e in manifest.get("slots", {}).values())
+    said = {source: checks[source] for source in held if checks.get(source)}
+    if len(set(said.values())) <= 1:
+        return next(iter(said.values()), "")
+    return "; ".join(f"{source}: {check}" for source, check in said.items())
+
+
+def replacements(
+    students: Sequence[tuple[Path, dict[str, Any]]], placed: Sequence[str]
+) -> list[tuple[str, str, str, str, str, str]]:
+    """The hand-ins among ``placed`` (this run's) that replaced an earlier one, as
+    :attr:`Summary.replaced` lists them."""
+    now = set(placed)
+    return [
+        (manifest["student"]["id"], email["source"], r["what"], r["source"], r["at"], flag)
+        for _, manifest in students
+        for email in manifest.get("emails", [])
+        if email["source"] in now
+        for r in email.get("replaced", [])
+        for flag in [r.get("flag", "")]
+    ]
+
+
 def index_rows(
     students: Sequence[tuple[Path, dict[str, Any]]], roster: Roster | None, required: int
 ) -> list[list[Any]]:
@@ -175,6 +207,7 @@ def index_rows(
                 _earlier(student_dir),
                 "; ".join(_notes(manifest)),
                 "; ".join(manifest.get("late_files", [])),
+                _sender_checks(manifest),
                 "collected",
             ]
         )
@@ -185,7 +218,7 @@ def index_rows(
                 email = person.emails[0] if person.emails else ""
                 everything = f"everything ({required} projects)"
                 rows.append([person.id, person.name, email, "", "", "", 0, "", everything, 0, ""])
-                rows[-1] += ["", SENT_NOTHING]
+                rows[-1] += ["", "", SENT_NOTHING]
     return rows
 
 
@@ -246,6 +279,12 @@ def write_lists(out: Path, summary: Summary, rows: Sequence[Sequence[Any]]) -> N
     else:
         summary.relayed_csv.unlink(missing_ok=True)
     _write_copies(out, summary)
+    summary.replaced_csv = out / REPLACED_CSV
+    if summary.replaced:
+        header = ["student", "source", "replaced", "replaced_source", "replaced_at", "flag"]
+        write_csv(summary.replaced_csv, header, summary.replaced)
+    else:
+        summary.replaced_csv.unlink(missing_ok=True)
     collected = [dict(zip(INDEX_HEADER, row, strict=True)) for row in rows]
     collected = [row for row in collected if row["status"] != SENT_NOTHING]
     summary.students = len(collected)

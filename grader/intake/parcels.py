@@ -20,6 +20,7 @@ from grader.intake.links import find_links
 from grader.intake.message.reading import Attachment, Letter
 from grader.intake.message.received import Received, receive
 from grader.intake.message.reply_text import ReplyFacts
+from grader.intake.message.sender import DkimKeys, check_sender
 from grader.intake.pairing import Piece, pair_files, pair_links
 from grader.intake.unpack import extract_bundle, is_bundle, unpack_plain_zip
 from grader.roster import Roster
@@ -50,6 +51,12 @@ class Parcel:
     relayed_by: str = ""  # staff who sent a student's files in their own mail: to confirm
     staged: list[StagedFile] = field(default_factory=list)  # the pieces, once on disk
     reply: ReplyFacts | None = None  # a message answering another (a regrade request?)
+    sender_check: str = ""  # what the mail says of its sender (index.csv's "sender check")
+    signed: bool = False  # its sender authenticated: a trusted pass, or a DKIM signature
+    # Refused as the student its From: names (the trusted server says the sender is forged):
+    # why, and that student, who is told.
+    refused: str = ""
+    claimed: dict[str, str] | None = None
 
     def stage(self, folder: Path) -> None:
         """Move the pieces' contents to files in ``folder``, so that only one message's
@@ -80,6 +87,9 @@ class Settings:
     # the auto-graded assignments' ids, to tell their notebooks by name; None: no course known,
     # a notebook's metadata alone names its assignment
     assignments: Sequence[str] | None = None
+    # the authserv-id whose Authentication-Results the course trusts ('': none declared)
+    trusted_authserv_id: str = ""
+    dkim_keys: DkimKeys = field(default_factory=DkimKeys)  # the signers' keys, once per run
 
 
 def _bundle_parcel(data: bytes, limits: Limits) -> tuple[list[Piece], dict, dict, dict, list]:
@@ -193,6 +203,11 @@ def read_received(received: Received, source: str, settings: Settings) -> Parcel
     parcel = Parcel(source, hashlib.sha256(received.raw).hexdigest(), letter.identity)
     parcel.sender, parcel.subject = letter.address, letter.subject
     parcel.reply = received.reply
+    check = check_sender(
+        received.raw, received.headers, letter.address, settings.trusted_authserv_id,
+        settings.dkim_keys,
+    )  # fmt: skip
+    parcel.sender_check, parcel.signed = check.outcome, check.signed
     found: Attribution = unwrap(letter, settings.roster)
     parcel.sent_at = found.sent_at.isoformat(timespec="seconds")
     if found.skipped:
@@ -217,4 +232,24 @@ def read_received(received: Received, source: str, settings: Settings) -> Parcel
         found.skipped,
     )
     parcel.notes = found.notes + [note for note in parcel.notes if note not in found.notes]
+    if check.refused:
+        _refuse(parcel, check.refused, settings.roster)
     return parcel
+
+
+def _refuse(parcel: Parcel, why: str, roster: Roster | None) -> None:
+    """Not the hand-in of the student its From: names: listed as unattributed, saying why, and
+    that student (by the roster, else as attributed) kept to be told."""
+    person = roster.by_email(parcel.sender) if roster is not None else None
+    claimed = (
+        {"id": person.id, "name": person.name, "email": (person.emails or ("",))[0]}
+        if person is not None and not person.is_staff
+        else parcel.student
+    )
+    named = f" {claimed['id']} ({claimed['name']})" if claimed else ""
+    parcel.refused = (
+        f"{why}: a forged sender, so not attributed to{named or ' anyone'}; if it is theirs, "
+        "they send it again from their own mailbox"
+    )
+    parcel.claimed, parcel.student, parcel.relayed_by = claimed, None, ""
+    parcel.unattributed = parcel.refused

@@ -157,13 +157,30 @@ def _snapshot(work: Path, manifest: Mapping[str, Any]) -> None:
     )
 
 
-def _apply(work: Path, manifest: dict[str, Any], parcel: Parcel, changes) -> None:
-    slots = manifest["slots"]
+def _replaced(old: dict[str, Any], slot: str, parcel: Parcel) -> dict[str, Any]:
+    """What a parcel replaces in a slot, flagged when the new hand-in is unsigned and the one
+    it replaces was signed (a forged sender in a mailbox with no trusted server's results)."""
+    found = {"slot": slot, "what": old.get("path") or old.get("url", ""), "source": old["source"]}
+    found["at"] = old["at"]
+    if old.get("signed") and not parcel.signed:
+        found["flag"] = (
+            f"unsigned ({parcel.sender_check}), it replaces {found['what']} of "
+            f"{old['source']}, which was signed: check that the student sent it"
+        )
+    return found
+
+
+def _apply(work: Path, manifest: dict[str, Any], parcel: Parcel, changes) -> list[dict]:
+    """Apply the changes; what they replaced (see :func:`_replaced`)."""
+    slots, replaced = manifest["slots"], []
     for slot, what, key in changes:
         old = slots.get(slot, {})
+        if "source" in old:
+            replaced.append(_replaced(old, slot, parcel))
         if "path" in old:
             (work / old["path"]).unlink(missing_ok=True)
         entry: dict[str, Any] = {"at": parcel.sent_at, "source": parcel.source}
+        entry["signed"] = parcel.signed
         if isinstance(what, str):
             entry["url"] = what
         else:
@@ -175,8 +192,10 @@ def _apply(work: Path, manifest: dict[str, Any], parcel: Parcel, changes) -> Non
         slots[slot] = entry
     manifest["titles"] = {str(n): t for n, t in parcel.titles.items()} | manifest.get("titles", {})
     manifest["notes"] += [f"{parcel.source}: {note}" for note in parcel.notes]
+    manifest["notes"] += [f"{parcel.source}: {r['flag']}" for r in replaced if "flag" in r]
     if datetime.fromisoformat(parcel.sent_at) >= datetime.fromisoformat(manifest["submitted_at"]):
         manifest["submitted_at"], manifest["source"] = parcel.sent_at, parcel.source
+    return replaced
 
 
 def _new_manifest(parcel: Parcel) -> dict[str, Any]:
@@ -231,7 +250,12 @@ def place_student(
             continue
         manifest = manifest or _new_manifest(parcel)
         changes = _changes(manifest, parcel)
-        record = {"source": parcel.source, "sent_at": parcel.sent_at, "sha256": parcel.digest}
+        record: dict[str, Any] = {
+            "source": parcel.source,
+            "sent_at": parcel.sent_at,
+            "sha256": parcel.digest,
+        }
+        record |= {"sender_check": parcel.sender_check, "signed": parcel.signed}
         manifest["emails"].append(record | {"changed": [slot for slot, _, _ in changes]})
         if not changes:
             outcomes[parcel.source] = "repeat"
@@ -240,7 +264,7 @@ def place_student(
             refresh(manifest, required)
             write_manifest(work, manifest)
             _snapshot(work, manifest)
-        _apply(work, manifest, parcel, changes)
+        manifest["emails"][-1]["replaced"] = _apply(work, manifest, parcel, changes)
         manifest["received"] = sorted({*manifest["received"], *(key for _, _, key in changes)})
         outcomes[parcel.source] = "changed"
     if manifest is None:

@@ -29,11 +29,13 @@ from grader.intake.index import (
     component_counts,
     current_students,
     index_rows,
+    replacements,
     write_lists,
 )
 from grader.intake.manifest import check_student_id
 from grader.intake.merged_pdf import write_merged_pdf
 from grader.intake.message.reading import shared_message_id
+from grader.intake.message.sender import DkimKeys
 from grader.intake.parcels import Parcel, Settings
 from grader.intake.placing import place_student
 from grader.limits import COURSE
@@ -110,6 +112,8 @@ def _read_all(
             summary.bounces.append((*_listing(parcel), parcel.skipped))
         elif parcel.skipped:
             summary.skipped.append((*_listing(parcel), parcel.skipped))
+        elif parcel.refused:  # files or none, never the student's: listed with the reason
+            summary.unattributed.append((*_listing(parcel), parcel.refused))
         elif not parcel.pieces and not parcel.links:
             summary.no_handin.append((*_listing(parcel), student, _no_handin_reason(parcel)))
         elif parcel.unattributed or parcel.student is None:
@@ -143,6 +147,7 @@ def collect(
     assignments: Sequence[str] | None = None,
     replies: ReplyTaker | None = None,
     course: Course | None = None,
+    dkim_keys: DkimKeys | None = None,
 ) -> Summary:
     """Collect every submission in the inboxes (one or several, read as one) into ``out``; see
     the package docstring.
@@ -156,13 +161,23 @@ def collect(
     ``assignments``: the course's auto-graded assignments, whose notebooks are told by their
     metadata or file name and filed under ``<id>/``; None (no course): by their metadata only.
     ``course``: each file is late by its component's deadline, a student's extension and the
-    grace period (see :mod:`grader.intake.deadlines`).
+    grace period (see :mod:`grader.intake.deadlines`); its ``[mail] trusted_authserv_id``
+    decides whose Authentication-Results are read (:mod:`grader.intake.message.sender`).
+    ``dkim_keys``: where DKIM keys are looked up (DNS, or a test's own).
     """
     inboxes = [inboxes] if isinstance(inboxes, Path) else list(inboxes)
     for inbox in inboxes:
         if out.resolve() == inbox.resolve() or inbox.resolve().is_relative_to(out.resolve()):
             raise UserError(f"--out {out} must not be an inbox or hold one: give another folder")
-    settings = Settings(limits, roster, projects_required, tuple(project_titles), assignments)
+    settings = Settings(
+        limits,
+        roster,
+        projects_required,
+        tuple(project_titles),
+        assignments,
+        course.trusted_authserv_id if course else "",
+        dkim_keys or DkimKeys(),
+    )
     items = inbox_items(inboxes, settings)
     return collect_items(items, settings, out, deadline, fetch, merged_pdf, replies, course)
 
@@ -206,6 +221,7 @@ def collect_items(
 
             fetch_notebooks(out, staging, fetch, summary, projects_required)
         students = current_students(out, Deadlines(deadline, course))
+        summary.replaced = replacements(students, summary.placed)
         rows = index_rows(students, roster, projects_required)
         summary.by_component = component_counts(students, assignments or (), projects_required)
         write_lists(out, summary, rows)
@@ -269,6 +285,16 @@ def summary_lines(summary: Summary) -> list[str]:
         lines.append(f"Not submissions or not attributed: {summary.unattributed_csv}")
     if summary.no_handin:
         lines.append(f"Mail with no file and no link: {summary.no_handin_csv}")
+    if summary.replaced:
+        lines.append(
+            f"Replaced earlier hand-ins ({summary.replaced_csv}; `grader watch` tells each "
+            "student at the roster's address):"
+        )
+        lines += [
+            f"  {student}: {what} of {old} ({at}) replaced by {source}"
+            + (f"; FLAGGED: {flag}" if flag else "")
+            for student, source, what, old, at, flag in summary.replaced
+        ]
     if summary.relayed:
         lines.append(f"Relayed by staff, to confirm ({summary.relayed_csv}):")
         lines += [

@@ -54,11 +54,13 @@ from grader.limits.intake import (
     INTAKE,
     JSON_INPUT,
     MAILBOX,
+    SENDER_CHECKS,
     GradingLimits,
     IntakeLimits,
     JsonInputLimits,
     LinkFetching,
     MailboxDefaults,
+    SenderChecks,
 )
 from grader.limits.run import ENGINE, REPLIES, RUN, EngineTimes, ReplyLimits, RunLimits, RunSettings
 from grader.limits.sandbox import (
@@ -93,6 +95,7 @@ __all__ = [
     "REPORT",
     "RUN",
     "SANDBOX",
+    "SENDER_CHECKS",
     "SHOWN",
     "SIMILARITY",
     "SUBMISSION_PDF",
@@ -119,6 +122,7 @@ __all__ = [
     "RunLimits",
     "RunSettings",
     "SandboxLimits",
+    "SenderChecks",
     "ShownFiles",
     "SimilarityLimits",
     "SubmissionPdfLimits",
@@ -145,6 +149,7 @@ GROUPS: dict[str, object] = {
     "INTAKE": INTAKE,
     "FETCH": FETCH,
     "MAILBOX": MAILBOX,
+    "SENDER_CHECKS": SENDER_CHECKS,
     "DATABASE": DATABASE,
     "PDF": PDF,
     "REPORT": REPORT,

@@ -83,6 +83,20 @@ FETCH = LinkFetching()
 
 
 @dataclass(frozen=True)
+class SenderChecks:
+    """Checking a hand-in's DKIM signatures where no trusted server's results are in the mail
+    (a Takeout, a folder of .eml): one DNS look-up of the signer's key per signer and run."""
+
+    dns_timeout_s: float = 5.0  # one key's look-up; dkimpy's own default
+    # Signatures checked per message: the sender's domain and its provider sign; a message
+    # with dozens is crafted to cost look-ups.
+    max_signatures: int = 3
+
+
+SENDER_CHECKS = SenderChecks()
+
+
+@dataclass(frozen=True)
 class MailboxDefaults:
     """Reading hand-ins from IMAP, and ``grader watch`` answering them."""
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address
@@ -34,6 +35,15 @@ class Context:
     owners: frozenset[str]  # the mailbox users and --from: never a hand-in, never answered
 
 
+@dataclass(frozen=True)
+class Replaced:
+    """An earlier hand-in a message's files replaced, as collect placed them."""
+
+    what: str  # its file (or link)
+    at: str  # when it was sent
+    flag: str = ""  # why it is suspect (unsigned over signed), or ''
+
+
 @dataclass
 class Handled:
     outcome: str
@@ -41,16 +51,24 @@ class Handled:
     replies: list[Reply]
 
 
-def handle(key: str, received: Received, context: Context, note: str = "") -> Handled:
+def handle(
+    key: str,
+    received: Received,
+    context: Context,
+    note: str = "",
+    replaced: Sequence[Replaced] = (),
+) -> Handled:
     """What the watch does with a message that may carry a hand-in (automatic mail and replies
     about a grade are told apart before: :mod:`grader.watch.kinds`); ``note`` heads every
-    answer it gets (its graded reply too: the job carries it)."""
+    answer it gets (its graded reply too: the job carries it); ``replaced``: the earlier
+    hand-ins its files replaced, which the student is told of at the roster's address."""
     settings = Settings(
         DEFAULT_LIMITS,
         context.roster,
         len(context.projects.projects) if context.projects else 0,
         tuple(p.title for p in context.projects.projects) if context.projects else (),
         tuple(c.id for c in context.course.components if c.kind == "auto"),
+        context.course.trusted_authserv_id,
     )
     try:
         parcel = read_received(received, key, settings)
@@ -58,12 +76,44 @@ def handle(key: str, received: Received, context: Context, note: str = "") -> Ha
         return _rejected(key, received, rejection, context)
     if parcel.skipped:
         return Handled(f"skipped: {parcel.skipped}", [], [])
+    if parcel.refused:
+        return _refused(key, received, parcel, context)
     if parcel.unattributed or parcel.student is None:
         return Handled(f"unattributed: {parcel.unattributed or 'no student'}", [], [])
-    return _hand_in(key, received, parcel, context, note)
+    return _hand_in(key, received, parcel, context, note, replaced)
 
 
-def _hand_in(key: str, received: Received, parcel: Parcel, context: Context, note: str) -> Handled:
+def _roster_recipient(context: Context, student: dict[str, str] | None) -> Address | None:
+    """The roster's address of a student (never the mail's own From:), or None."""
+    person = context.roster.by_id(student["id"]) if student else None
+    if person is None or person.is_staff or not person.emails:
+        return None
+    if person.emails[0].lower() in context.owners:
+        return None
+    return Address(display_name=person.name, addr_spec=person.emails[0])
+
+
+def _refused(key: str, received: Received, parcel: Parcel, context: Context) -> Handled:
+    """A hand-in in a student's name that the trusted server says they did not send: the
+    student is told at the roster's address (the forged From: is never answered)."""
+    outcome = f"refused: {parcel.refused}"
+    recipient = _roster_recipient(context, parcel.claimed)
+    if recipient is None or parcel.claimed is None:
+        return Handled(outcome, [], [])
+    text = replies.refused_text(parcel.sender, parcel.subject, parcel.refused, context.course.title)
+    thread = replies.Thread(key, "", (), "A hand-in in your name was refused")
+    answer = _reply(context, parcel.claimed, recipient, thread, "refused", text)
+    return Handled(outcome, [], [answer])
+
+
+def _hand_in(
+    key: str,
+    received: Received,
+    parcel: Parcel,
+    context: Context,
+    note: str,
+    replaced: Sequence[Replaced],
+) -> Handled:
     course, student = context.course, parcel.student or {}
     person = context.roster.by_id(student["id"])
     address = parcel.sender.lower()
@@ -79,6 +129,11 @@ def _hand_in(key: str, received: Received, parcel: Parcel, context: Context, not
     thread = Thread.of(key, received)
     sent = datetime.fromisoformat(parcel.sent_at)
     jobs, answers, notes = [], [], []
+    roster_address = _roster_recipient(context, student)
+    told_here = bool(replaced) and person is not None and person.has_email(address)
+    if told_here:  # the answers go to the roster's address: they say it
+        told = replies.replaced_text(parcel.sender, parcel.sent_at, _earlier(replaced))
+        note = replies.noted(told, note)
     for piece in parcel.pieces:
         aid = piece.slot.removeprefix(ASSIGNMENT_SLOT)  # collect's pairing told it
         component = course.component(aid) if piece.slot.startswith(ASSIGNMENT_SLOT) else None
@@ -132,6 +187,11 @@ def _hand_in(key: str, received: Received, parcel: Parcel, context: Context, not
         text = replies.noted(note, text)
         answers.append(_reply(context, student, recipient, thread, f"receipt:{project.id}", text))
         notes.append(f"{project.id}: receipt")
+    if replaced and roster_address is not None and not (told_here and (jobs or answers)):
+        told = replies.replaced_text(parcel.sender, parcel.sent_at, _earlier(replaced))
+        text = f"{told}\n\n-- \n{course.title}"
+        answers.append(_reply(context, student, roster_address, thread, "replaced", text))
+        notes.append("replaced an earlier hand-in: told at the roster's address")
     if not jobs and not answers:
         return Handled(f"{student['id']}: no notebook or project in it: no reply", [], [])
     return Handled(f"{student['id']}: " + ", ".join(notes), jobs, answers)
@@ -150,6 +210,10 @@ def _rejected(key: str, received: Received, rejection: Rejected, context: Contex
     thread = Thread.of(key, received)
     answer = _reply(context, {"id": person.id}, recipient, thread, "rejected", text)
     return Handled(outcome, [], [answer])
+
+
+def _earlier(replaced: Sequence[Replaced]) -> list[str]:
+    return [f"{r.what} (sent {r.at})" + (f": {r.flag}" if r.flag else "") for r in replaced]
 
 
 def _reply(

@@ -40,7 +40,7 @@ from grader.mail import smtp
 from grader.mail.composing import MAIL_POLICY
 from grader.watch import replies, requests
 from grader.watch.grading import JobOutcome, WatchGraders
-from grader.watch.handins import Context, Handled, handle
+from grader.watch.handins import Context, Handled, Replaced, handle
 from grader.watch.kinds import AboutAGrade, Automatic, kind_of
 from grader.watch.staging import Staging
 from grader.watch.state import Job, WatchBook, message_key, now
@@ -88,6 +88,8 @@ class MailboxLoop:
         # The threads of the messages whose gradings are queued or out: their replies need
         # not read the message again (after a restart they do: the message is stored).
         self.threads: dict[str, replies.Thread] = {}
+        # What each message's hand-in replaced, as collect placed it: its answers say so.
+        self.replaced: dict[str, list[Replaced]] = {}
         self.staging = Staging(options.out)
         for stale in self.staging.removed:
             self.log(f"removed {stale}, the staging folder of a watch that was killed")
@@ -113,13 +115,16 @@ class MailboxLoop:
         try:
             if not once:  # the graders of the next deadline, ready before its first hand-in
                 self.graders.start()
-            if not once and self.options.idle:
-                for idler in self.idlers:
-                    idler.start()
             self.log(f"watching {', '.join(map(str, self.options.mailboxes))}")
             while True:
                 self.bell.clear()  # a message that comes during the cycle rings it again
                 self.cycle()
+                # IDLE listens once a poll has logged in: a login refused (a wrong password)
+                # then ends the watch with the poll's one line, and no IDLE thread says it
+                # goes on polling as the command stops.
+                for idler in self.idlers if not once and self.options.idle else ():
+                    if idler.ident is None:  # not started yet
+                        idler.start()
                 if once:
                     while self.graders.busy():
                         self.answer(self.options.interval)
@@ -212,11 +217,12 @@ class MailboxLoop:
     def handle(self, key: str, received: Received) -> Handled:
         """One message, read once into what it is, handed to the one part for that kind."""
         kind = kind_of(received, self.context, self.options.out)
+        replaced = self.replaced.pop(key, [])
         if isinstance(kind, Automatic):
             return Handled("automatic mail (auto-reply, bounce or list): no reply", [], [])
         if isinstance(kind, AboutAGrade):
             return requests.answer(key, received, self.context, kind.taken)
-        handled = handle(key, received, self.context, kind.note)
+        handled = handle(key, received, self.context, kind.note, replaced)
         if kind.reply_to_feedback and (handled.jobs or handled.replies):
             handled.outcome += " (a reply to the feedback, taken as a hand-in)"
         return handled
@@ -225,7 +231,14 @@ class MailboxLoop:
         """The new messages into the submissions folder, as ``grader collect`` puts them (each
         named as a file of its folder and UID, a later one of the same name in its place)."""
         assignments = [c.id for c in self.options.course.components if c.kind == "auto"]
-        settings = Settings(DEFAULT_LIMITS, self.context.roster, COURSE.projects, (), assignments)
+        settings = Settings(
+            DEFAULT_LIMITS,
+            self.context.roster,
+            COURSE.projects,
+            (),
+            assignments,
+            self.options.course.trusted_authserv_id,
+        )
         named = {_file_name(key): received for key, received in messages}
         try:
             summary = collect_items(
@@ -237,6 +250,9 @@ class MailboxLoop:
         except UserError as error:
             self.log(f"collect: {error}", "error")
             return
+        keys = {_file_name(key): key for key, _ in messages}
+        for _, source, what, _, at, flag in summary.replaced:  # told in the message's answers
+            self.replaced.setdefault(keys[source], []).append(Replaced(what, at, flag))
         self.log(
             f"collected {summary.items} message(s) into {self.options.submissions}: "
             f"{len(summary.placed)} changed a hand-in"

@@ -128,6 +128,26 @@ def receipt_text(title: str, received: list[str], checks: list[str], course: str
     return "\n".join([*lines, "", "-- ", course])
 
 
+def replaced_text(sender: str, sent_at: str, earlier: Sequence[str]) -> str:
+    """What a student is told at the roster's address when a hand-in replaces theirs."""
+    lines = [
+        f"A hand-in sent from {sender} at {sent_at} replaces your earlier one:",
+        *[f"  {item}" for item in earlier],
+        "The earlier files are kept. If you did not send this one, tell the instructor at once.",
+    ]
+    return "\n".join(lines)
+
+
+def refused_text(sender: str, subject: str, why: str, course: str) -> str:
+    """What a student is told at the roster's address of a hand-in forged in their name."""
+    return (
+        f"A message sent in your name was refused as your hand-in (From: {sender}, subject "
+        f"{subject!r}): {why}.\n\nYour hand-ins are as they were; nothing of that message "
+        "counts as yours. If you did send it, send it again from your own mailbox; if not, "
+        "you need do nothing (the instructor sees it listed).\n\n-- \n" + course
+    )
+
+
 def rejected_text(reason: str, course: str) -> str:
     return (
         f"Your message could not be taken as a hand-in: {reason}.\n\nNothing of it was kept; "

@@ -348,6 +348,22 @@ def test_a_wrong_password_is_a_clear_message(course, imap, smtp) -> None:
     assert "Traceback" not in done.stderr
 
 
+def test_a_wrong_password_ends_the_watch_with_one_line_that_says_it_stops(course, imap, smtp):
+    # Watching (not --once), IMAP IDLE would listen too: nothing may say it goes on polling.
+    done = subprocess.run(
+        watch_command(course, imap, smtp, "--interval", "0.5"),
+        env=environment("wrong password"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    said = [line for line in done.stderr.splitlines() if "refused" in line or "ERROR" in line]
+    assert len(said) == 1 and "refused the login" in said[0], done.stderr
+    assert "polling" not in done.stderr and "waiting again" not in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_a_hostile_notebook_is_graded_in_the_sandbox(course, imap, smtp, tmp_path) -> None:
     mailbox = smtp[0]
     target = tmp_path / "pwned"

@@ -1,0 +1,131 @@
+"""``Authentication-Results`` headers (RFC 8601): what a receiving mail server found of a
+message's sender (SPF, DKIM, DMARC), read from the one server the course trusts.
+
+A header reads ``authserv-id [version]; method=result [reason=...] [ptype.property=value ...];
+...`` with comments in parentheses anywhere. Any sender can write such headers into their own
+message; the receiving server then adds its own on top (RFC 8601 §5: it should also remove
+forged ones bearing its own id, which not every server does). So only the topmost header
+bearing the trusted authserv-id counts; those below it (the sender's, or a hop's before the
+trusted server) and those naming another server are ignored.
+
+Exchange Online writes its header with no authserv-id at all (``spf=pass (sender IP is ...)
+smtp.mailfrom=...; dkim=...; dmarc=pass action=none header.from=...; compauth=...``): a course
+whose mail Exchange Online receives trusts the topmost header without one
+(:data:`EXCHANGE_ONLINE`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+EXCHANGE_ONLINE = "exchange-online"  # the trusted id that means Microsoft's header without one
+_METHOD = re.compile(r"^([A-Za-z0-9_-]+)(?:/\d+)?\s*=\s*([A-Za-z0-9_-]+)\s*(.*)$", re.DOTALL)
+_PROPERTY = re.compile(r'([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)?)\s*=\s*("(?:[^"\\]|\\.)*"|[^\s;]+)')
+
+
+@dataclass(frozen=True)
+class Result:
+    """One ``method=result`` of a header, with its properties (``header.from``,
+    ``smtp.mailfrom``, ``reason``, ``header.d``: lower-case names)."""
+
+    method: str
+    result: str
+    properties: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AuthResults:
+    """One header: who wrote it (``authserv_id``, '' for Exchange Online's) and its results."""
+
+    authserv_id: str
+    results: tuple[Result, ...]
+
+    def of(self, method: str) -> list[Result]:
+        return [result for result in self.results if result.method == method]
+
+
+def _without_comments(text: str) -> str:
+    """``text`` with its comments (nested parentheses, outside quoted strings) made spaces."""
+    out, depth, quoted, escaped = [], 0, False, False
+    for char in text:
+        if escaped:
+            escaped = False
+            out.append(char if depth == 0 else " ")
+            continue
+        if char == "\\":
+            escaped = True
+            out.append(char if depth == 0 else " ")
+        elif quoted:
+            quoted = char != '"'
+            out.append(char)
+        elif char == "(":
+            depth += 1
+            out.append(" ")
+        elif char == ")" and depth:
+            depth -= 1
+            out.append(" ")
+        elif depth:
+            out.append(" ")
+        else:
+            quoted = char == '"'
+            out.append(char)
+    return "".join(out)
+
+
+def _split(text: str) -> list[str]:
+    """The clauses between semicolons that are not inside quoted strings."""
+    clauses: list[str] = []
+    current: list[str] = []
+    quoted = False
+    for char in text:
+        if char == '"':
+            quoted = not quoted
+        if char == ";" and not quoted:
+            clauses.append("".join(current).strip())
+            current = []
+        else:
+            current.append(char)
+    clauses.append("".join(current).strip())
+    return clauses
+
+
+def _result(clause: str) -> Result | None:
+    found = _METHOD.match(clause)
+    if found is None:
+        return None
+    properties = {
+        name.lower(): value.strip('"') for name, value in _PROPERTY.findall(found.group(3))
+    }
+    return Result(found.group(1).lower(), found.group(2).lower(), properties)
+
+
+def parse(header: str) -> AuthResults | None:
+    """One header's value read; None when it is not one (no id and no result)."""
+    clauses = _split(" ".join(_without_comments(header).split()))
+    first = clauses[0]
+    if _METHOD.match(first):  # Exchange Online: no authserv-id, a result first
+        authserv_id, rest = "", clauses
+    else:
+        words = first.split()
+        if not words:
+            return None
+        authserv_id, rest = words[0].strip('"').lower(), clauses[1:]
+    if rest == ["none"]:  # RFC 8601: "no-result"
+        return AuthResults(authserv_id, ())
+    results = tuple(r for clause in rest if clause and (r := _result(clause)) is not None)
+    if not authserv_id and not results:
+        return None
+    return AuthResults(authserv_id, results)
+
+
+def trusted_results(headers: Sequence[str], trusted: str) -> AuthResults | None:
+    """The topmost header (``headers`` in their order in the message, top first) of the
+    trusted server, or None when no header bears its id."""
+    wanted = "" if trusted.lower() == EXCHANGE_ONLINE else trusted.lower()
+    for header in headers:
+        found = parse(header)
+        if found is not None and found.authserv_id == wanted:
+            return found
+    return None

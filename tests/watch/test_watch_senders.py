@@ -1,0 +1,92 @@
+"""``grader watch`` with the course's trusted mail server (issue 64), on the loopback Dovecot
+and SMTP servers: a hand-in whose From: the university's server says is forged is never taken
+(not placed, not graded), the student it names is told at the roster's address and the forged
+message's own addresses get nothing; a genuine resend replaces the earlier hand-in and its
+receipt says so."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from imap_kit import needs_dovecot
+from mailkit import gmail, notebook, titled_report
+from watch_kit import notebook_hand_in
+
+from tests.watch.test_watch import once, results
+
+pytestmark = [needs_dovecot, pytest.mark.slow]
+
+SERVER = "mx.example.edu"
+PASSED = f"{SERVER}; spf=pass smtp.mailfrom=example.edu; dkim=pass header.d=example.edu"
+FORGED = (
+    f"{SERVER}; spf=fail smtp.mailfrom=example.edu; dkim=none; dmarc=fail header.from=example.edu"
+)
+
+
+def received_by_the_server(mail, result: str) -> bytes:
+    """``mail`` as the university's server delivers it: its result on top."""
+    raw = mail.as_bytes()
+    end = b"\r\n" if b"\r\n" in raw else b"\n"
+    return f"Authentication-Results: {result}".encode() + end + raw
+
+
+def project(sent: datetime, code: str, forged: bool = False):
+    mail = gmail(
+        "Chitra Iyer <chitra.iyer@example.edu>",
+        sent,
+        "Project 1",
+        "Project 1 attached.",
+        attachments=[
+            ("project1.ipynb", notebook("# Project 1: sentiment", code)),
+            ("report.pdf", titled_report("Project 1: sentiment")),
+        ],
+    )
+    if forged:
+        mail["Reply-To"] = "prankster@elsewhere.example"
+    return mail
+
+
+def test_a_forged_hand_in_is_refused_and_its_victim_told(course: Path, imap, smtp) -> None:
+    course.write_text(course.read_text() + f'\n[mail]\ntrusted_authserv_id = "{SERVER}"\n')
+    mailbox = smtp[0]
+    now = datetime.now(UTC).replace(microsecond=0)
+    imap.deliver(received_by_the_server(project(now - timedelta(hours=2), "x = 1"), PASSED))
+    forged = project(now - timedelta(hours=1), "x = 'forged'", forged=True)
+    imap.deliver(received_by_the_server(forged, FORGED))
+    graded_forgery = notebook_hand_in("asha", sent=now - timedelta(minutes=50))
+    imap.deliver(received_by_the_server(graded_forgery, FORGED))
+    resend = project(now - timedelta(minutes=30), "x = 2")
+    imap.deliver(received_by_the_server(resend, PASSED))
+    done = once(course, imap, smtp)
+
+    sent = [(m["To"].addresses[0].addr_spec, m) for m in mailbox.received]
+    assert sorted(to for to, _ in sent) == [
+        "asha.rao@example.edu",
+        "chitra.iyer@example.edu",
+        "chitra.iyer@example.edu",
+        "chitra.iyer@example.edu",
+    ], done.stderr
+    texts = {to: [] for to, _ in sent}
+    for to, message in sent:
+        texts[to].append(message.get_body(("plain",)).get_content())
+    refused = [text for text in texts["chitra.iyer@example.edu"] if "was refused" in text]
+    assert len(refused) == 1 and "DMARC failed" in refused[0] and "x = 'forged'" not in refused[0]
+    (asha,) = texts["asha.rao@example.edu"]
+    assert "A message sent in your name was refused" in asha and SERVER in asha
+    assert results(course) == []  # the forged notebook is never graded as asha's
+    receipts = [text for text in texts["chitra.iyer@example.edu"] if "was received" in text]
+    assert len(receipts) == 2
+    assert sum("replaces your earlier one" in text for text in receipts) == 1
+
+    submissions = course.parent.parent / "submissions"
+    manifest = json.loads((submissions / "chitra" / "manifest.json").read_text())
+    placed = [email["sent_at"] for email in manifest["emails"]]
+    assert len(placed) == 2  # the genuine two; the forged one never
+    held = submissions / "chitra" / "project1" / "project1.ipynb"
+    assert "x = 2" in held.read_text() and "forged" not in held.read_text()
+    assert not (submissions / "asha").exists()
+    unattributed = (submissions / "UNATTRIBUTED.csv").read_text()
+    assert unattributed.count("DMARC failed") == 2
