@@ -101,8 +101,9 @@ def _refused(key: str, received: Received, parcel: Parcel, context: Context) -> 
     if recipient is None or parcel.claimed is None:
         return Handled(outcome, [], [])
     text = replies.refused_text(parcel.sender, parcel.subject, parcel.refused, context.course.title)
-    thread = replies.Thread(key, "", (), "A hand-in in your name was refused")
-    answer = _reply(context, parcel.claimed, recipient, thread, "refused", text)
+    subject = "A hand-in in your name was refused"
+    student = parcel.claimed["id"]
+    answer = replies.notice(context.sender, student, recipient, key, "refused", subject, text)
     return Handled(outcome, [], [answer])
 
 

@@ -73,8 +73,22 @@ def reply(
         in_reply_to=thread.message_id or None,
         references=thread.references,
     )
-    digest = hashlib.sha256(f"watch\0{thread.key}\0{kind}".encode()).hexdigest()
-    return digest, student, recipient.addr_spec, message.as_bytes()
+    return _once(thread.key, kind, student, recipient, message.as_bytes())
+
+
+def notice(
+    sender: Address, student: str, recipient: Address, key: str, kind: str, subject: str, text: str
+) -> Reply:
+    """A message of its own about the message ``key`` (not in its thread: a forged hand-in's
+    victim never wrote it), sent once."""
+    message = compose(sender, recipient, subject, text)
+    return _once(key, kind, student, recipient, message.as_bytes())
+
+
+def _once(key: str, kind: str, student: str, recipient: Address, message: bytes) -> Reply:
+    """A reply whose digest names the message and the kind of answer, so it goes out once."""
+    digest = hashlib.sha256(f"watch\0{key}\0{kind}".encode()).hexdigest()
+    return digest, student, recipient.addr_spec, message
 
 
 def noted(note: str, text: str) -> str:

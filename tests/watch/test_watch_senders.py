@@ -74,6 +74,8 @@ def test_a_forged_hand_in_is_refused_and_its_victim_told(course: Path, imap, smt
         texts[to].append(message.get_body(("plain",)).get_content())
     refused = [text for text in texts["chitra.iyer@example.edu"] if "was refused" in text]
     assert len(refused) == 1 and "DMARC failed" in refused[0] and "x = 'forged'" not in refused[0]
+    notices = [m for _, m in sent if m["Subject"] == "A hand-in in your name was refused"]
+    assert len(notices) == 2 and all(m["In-Reply-To"] is None for m in notices)
     (asha,) = texts["asha.rao@example.edu"]
     assert "A message sent in your name was refused" in asha and SERVER in asha
     assert results(course) == []  # the forged notebook is never graded as asha's
