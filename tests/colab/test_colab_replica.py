@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 import subprocess
 import sys
@@ -135,6 +136,79 @@ def test_a_released_notebook_checks_itself_in_colabs_kernel(colab, tmp_path, ass
     right = len(GRADED[assignment]) - 1
     assert f"{right} of {len(GRADED[assignment])} functions pass" in summary, summary
     assert "Traceback" not in printed
+    if assignment == "rnn_gradients":  # no google.colab here, no saved file: it says so
+        assert "the self-check cannot read this notebook here; save it" in summary, summary
+
+
+# ---- the written answers, read through Colab's message API
+
+
+def _served(notebook: nbformat.NotebookNode, answer: str) -> dict:
+    """The notebook as Colab's editor would hand it over, its written answer(s) ``answer``."""
+    served = json.loads(nbformat.writes(notebook))
+    for cell in served["cells"]:
+        if "written" in cell.get("metadata", {}).get("grader", {}):
+            cell["source"] = answer
+    return served
+
+
+def test_written_answers_are_read_as_colab_hands_the_notebook_over(colab, tmp_path):
+    """The replica's kernel with Colab's ``google.colab._message`` (tests/colab/runtime/, the
+    wire of colabtools' google/colab/_message.py) and a frontend here that answers
+    ``get_ipynb`` as Colab's does: ``{"ipynb": <notebook>}`` in a colab_reply on stdin."""
+    released = nbformat.read(
+        release(ROOT / "assignments" / "rnn_gradients", tmp_path), as_version=4
+    )
+    notebook = filled(released, Entry("colab", assignment="rnn_gradients"))
+    serving = {"ipynb": _served(notebook, "The gradient shrinks by W_hh at each step.")}
+    kernel = _kernel(colab[0], tmp_path)
+    kernel.start_kernel(env={**os.environ, "PYTHONPATH": str(Path(__file__).parent / "runtime")})
+    client = kernel.client()
+    client.start_channels()
+    requests, printed = [], []
+
+    def frontend(message: dict) -> None:
+        if message["msg_type"] == "colab_request":
+            requests.append(message)
+            value = {
+                "type": "colab_reply",
+                "colab_msg_id": message["metadata"]["colab_msg_id"],
+                "data": serving,
+            }
+            client.stdin_channel.send(client.session.msg("input_reply", {"value": value}))
+        elif message["msg_type"] == "stream":
+            printed.append(message["content"]["text"])
+
+    def run(code: str) -> str:
+        """Run code, answering what comes on IOPub as Colab's frontend does (a colab_request
+        names only the session, not the cell: execute_interactive would pass it by)."""
+        printed.clear()
+        cell = client.execute(code)
+        while True:
+            message = client.get_iopub_msg(timeout=300)
+            frontend(message)
+            if message["parent_header"].get("msg_id") == cell and message["msg_type"] == "status":
+                if message["content"]["execution_state"] == "idle":
+                    break
+        reply = client.get_shell_msg(timeout=300)
+        assert reply["content"]["status"] == "ok", (code[:200], reply["content"])
+        return "".join(printed)
+
+    try:
+        client.wait_for_ready(timeout=120)
+        for cell in notebook.cells:
+            if cell.cell_type == "code":
+                said = run(cell.source)
+        serving["ipynb"] = _served(notebook, "YOUR ANSWER HERE")
+        said_empty = run("check()")
+    finally:
+        client.stop_channels()
+        kernel.shutdown_kernel(now=True)
+    assert [r["metadata"]["colab_request_type"] for r in requests] == ["get_ipynb"] * 2
+    assert {r["parent_header"]["session"] for r in requests} == {client.session.session}
+    assert "1 of 1 written answers filled in" in said, said
+    assert "0 of 1 written answers filled in" in said_empty, said_empty
+    assert "Still empty: why-vanish." in said_empty, said_empty
 
 
 # ---- the reports: built, checked and bundled with the machine's fonts hidden
