@@ -18,6 +18,7 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -247,10 +248,6 @@ def _pages(pdf: Path) -> list[np.ndarray]:
     ]
 
 
-def _fonts(pdf: Path) -> str:
-    return subprocess.run(["pdffonts", pdf], capture_output=True, text=True, check=True).stdout
-
-
 def _student_report(runtime: Path, folder: Path, home: Path) -> Path:
     built = kit.as_student(runtime, home, "grader", "report", "report.md", cwd=folder)
     assert built.returncode == 0, built.stderr
@@ -282,31 +279,31 @@ def _same_pages(pdf: Path, other: Path) -> None:
         assert differing < 0.001, f"page {page}: {differing:.2%} of the pixels differ"
 
 
-@pytest.mark.parametrize("latin", [False, True], ids=["devanagari-name", "latin-name"])
-def test_the_report_builds_checks_and_bundles_in_colab(colab, tmp_path, figure, latin):
-    venv = colab[0]
-    home = tmp_path / "home"
-    pdf = _student_report(venv, _report_folder(tmp_path / "colab", figure, latin), home)
-    fonts = _fonts(pdf)
-    embedded = {m.group(1) for m in re.finditer(r"^\w{6}\+(\S+)\s+TrueType.*yes yes", fonts, re.M)}
-    assert {"STIXGeneral-Regular", "STIXGeneral-Italic", "NotoSerif-Regular"} <= embedded, fonts
-    assert ("NotoSansDevanagari-Regular" in embedded) != latin, fonts
-    text = subprocess.run(["pdftotext", pdf, "-"], capture_output=True, text=True).stdout
-    assert ("अनन्या शर्मा" in text) != latin, text[:300]
+def _embedded(pdf: Path) -> set[str]:
+    """The fonts ``pdffonts`` lists as embedded TrueType subsets."""
+    listed = subprocess.run(["pdffonts", pdf], capture_output=True, text=True, check=True).stdout
+    return {m.group(1) for m in re.finditer(r"^\w{6}\+(\S+)\s+TrueType.*yes yes", listed, re.M)}
 
-    # the same report built in this checkout's .venv: the same pages
-    local = _report_folder(tmp_path / "local", figure, latin)
-    subprocess.run(
-        [Path(sys.executable).parent / "grader", "report", "report.md"], cwd=local, check=True
-    )
-    _same_pages(pdf, local / "report.pdf")
 
-    # and bundled, as the student's first project
-    student = tmp_path / "student"
-    subprocess.run(["cp", "-r", STUDENT, student], check=True)
-    (student / "reports" / "project1.pdf").write_bytes(pdf.read_bytes())
-    second = kit.as_student(venv, home, "grader", "report", "project2.md", cwd=student / "reports")
-    assert second.returncode == 0, second.stderr
+def test_both_reports_build_check_and_bundle_in_colab(colab, tmp_path, figure):
+    """The example report by its Devanagari-named author and by a Latin-only name: built and
+    checked in the replica, formulas in embedded STIX, the same pages as built in .venv, and
+    bundled as the student's two projects."""
+    venv, home = colab[0], tmp_path / "home"
+    student = Path(shutil.copytree(STUDENT, tmp_path / "student"))
+    for project, latin in (("project1", False), ("project2", True)):
+        pdf = _student_report(venv, _report_folder(tmp_path / project, figure, latin), home)
+        embedded = _embedded(pdf)
+        assert {"STIXGeneral-Regular", "STIXGeneral-Italic", "NotoSerif-Regular"} <= embedded
+        assert ("NotoSansDevanagari-Regular" in embedded) != latin, embedded
+        text = " ".join(page_lines(pdf, 1))
+        assert (DEVANAGARI_NAME in text) != latin, text[:300]
+        local = _report_folder(tmp_path / f"{project}-local", figure, latin)
+        subprocess.run(
+            [Path(sys.executable).parent / "grader", "report", "report.md"], cwd=local, check=True
+        )
+        _same_pages(pdf, local / "report.pdf")
+        shutil.copy(pdf, student / "reports" / f"{project}.pdf")
     bundled = kit.as_student(
         venv, home, "grader", "bundle", "submission.toml", "--out", "bundle", cwd=student
     )
@@ -336,11 +333,9 @@ def lowest(tmp_path_factory, wheel) -> Path:
 def test_the_student_side_works_at_the_lowest_versions(lowest, tmp_path, figure):
     home = tmp_path / "home"
     pdf = _student_report(lowest, _report_folder(tmp_path / "report", figure, False), home)
-    embedded = _fonts(pdf)
-    assert "STIXGeneral-Regular" in embedded and "NotoSansDevanagari-Regular" in embedded
-    student = tmp_path / "student"
-    subprocess.run(["cp", "-r", STUDENT, student], check=True)
-    (student / "reports" / "project1.pdf").write_bytes(pdf.read_bytes())
+    assert {"STIXGeneral-Regular", "NotoSansDevanagari-Regular"} <= _embedded(pdf)
+    student = Path(shutil.copytree(STUDENT, tmp_path / "student"))
+    shutil.copy(pdf, student / "reports" / "project1.pdf")
     second = kit.as_student(
         lowest, home, "grader", "report", "project2.md", cwd=student / "reports"
     )

@@ -192,7 +192,8 @@ exec "$@"
 
 def fonts_hidden_available() -> str | None:
     """Why the fonts cannot be hidden here (not root, no unshare, no Liberation), or None."""
-    if os.geteuid() != 0 or shutil.which("unshare") is None:
+    probe = [*_PRIVATE_MOUNTS, "mount", "-t", "tmpfs", "probe", "/mnt"]
+    if os.geteuid() != 0 or shutil.which("unshare") is None or subprocess.run(probe).returncode:
         return "hiding the machine's fonts needs root and unshare (a private mount namespace)"
     if not Path("/usr/share/fonts/truetype/liberation").is_dir():
         return "Colab's one font package, fonts-liberation, is not installed here"
