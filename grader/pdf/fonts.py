@@ -165,9 +165,7 @@ class Fonts:
         return self._faces[name]
 
     def covers(self, family: Family, char: str) -> bool:
-        if not family.regular.is_file():  # a fallback this machine lacks covers nothing
-            return False
-        self.family(family)
+        self.family(family)  # every family ships with the package: a missing file is an error
         return ord(char) in self._coverage[family.name]
 
     def for_char(self, char: str, primary: Family) -> Family | None:
