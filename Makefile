@@ -7,18 +7,20 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo-out
-# Debian packages the product runs on: the sandbox (bwrap), PDF rendering checks (poppler), and
-# fonts with Devanagari and Greek glyphs for reports.
+# Debian packages the product runs on: the sandbox (bwrap) and PDF rendering checks (poppler).
+# The reports' fonts come with the wheel (grader/pdf/font_files/) and matplotlib.
 RUNTIME_TOOLS := bwrap pdftoppm pdftotext pdffonts
-RUNTIME_PACKAGES := bubblewrap poppler-utils fonts-dejavu-core fonts-noto-core
+RUNTIME_PACKAGES := bubblewrap poppler-utils
 # ... and what only the tests use: they make PDFs the way students do (pdflatex with article,
 # report and IEEEtran; pandoc; LibreOffice from .docx), drive Debian's chromium for the
 # dashboard, make certificates with openssl, and install the wheel into a virtualenv of
-# Debian's own Python (python3-venv), and serve a real IMAP mailbox (Dovecot).
+# Debian's own Python (python3-venv), and serve a real IMAP mailbox (Dovecot). Noto and DejaVu
+# are for the pages chromium and LibreOffice draw; fonts-liberation is Colab's one font package,
+# all that tests/colab/ leaves visible to the student's commands.
 TEST_TOOLS := pdflatex pandoc soffice chromium openssl /usr/bin/python3 /usr/sbin/dovecot
 TEST_PACKAGES := texlive-latex-base texlive-latex-recommended texlive-fonts-recommended \
 	texlive-publishers lmodern pandoc libreoffice-writer-nogui chromium openssl python3-venv \
-	dovecot-imapd
+	dovecot-imapd fonts-dejavu-core fonts-noto-core fonts-liberation
 
 .PHONY: demo test lint tox docs screenshots system-deps test-deps python-check venv clean projects-runtime
 
@@ -40,10 +42,10 @@ python-check:
 	@echo "Using $$(command -v $(PYTHON)) ($$($(PYTHON) --version))"
 
 system-deps:
-	@$(call install_debian,$(RUNTIME_TOOLS),$(RUNTIME_PACKAGES),[ -d /usr/share/fonts/truetype/noto ] || missing=yes)
+	@$(call install_debian,$(RUNTIME_TOOLS),$(RUNTIME_PACKAGES),true)
 
 test-deps:
-	@$(call install_debian,$(TEST_TOOLS),$(TEST_PACKAGES),true)
+	@$(call install_debian,$(TEST_TOOLS),$(TEST_PACKAGES),[ -d /usr/share/fonts/truetype/liberation ] || missing=yes)
 
 # $(call install_debian,TOOLS,PACKAGES,EXTRA-CHECK): install PACKAGES when a tool is missing
 # (as root), or say which command installs them.

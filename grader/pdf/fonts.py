@@ -5,6 +5,11 @@ Sans, Noto Sans Math and Symbols, Noto Sans for nine Indic scripts), and text in
 is shaped by HarfBuzz so that conjuncts and vowel signs join. ``paragraph`` and ``draw_line`` turn
 plain text (a student's name, a project title) into such text in a ReportLab flowable or on a
 canvas; ``Fonts.markup`` does it for text that is part of larger paragraph markup.
+
+Every font file comes with the package, never from the machine's folders, so that a report builds
+from the wheel alone (Colab has no Noto and no DejaVu in /usr/share/fonts) and its pages are the
+same wherever it is built: the Noto fonts are package data (``font_files/``, SIL OFL, license
+beside them), DejaVu is the copy matplotlib ships inside its own package.
 """
 
 from __future__ import annotations
@@ -26,14 +31,11 @@ from reportlab.platypus import Flowable, Paragraph, XPreformatted
 
 from grader.errors import UserError
 
-NOTO = Path("/usr/share/fonts/truetype/noto")
+NOTO = Path(__file__).resolve().parent / "font_files"
 
 
 def _dejavu_folder() -> Path:
-    """Debian's DejaVu fonts, else the copy matplotlib ships, so bundles build on any laptop."""
-    system = Path("/usr/share/fonts/truetype/dejavu")
-    if system.is_dir():
-        return system
+    """DejaVu as matplotlib ships it (a dependency): the same files on every machine."""
     import matplotlib
 
     return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
@@ -122,8 +124,8 @@ class Fonts:
         if family.name not in self._coverage:
             if not family.regular.is_file():
                 raise UserError(
-                    f"the font {family.regular} is missing: install the Debian packages "
-                    f"fonts-noto-core and fonts-dejavu-core (make system-deps)."
+                    f"the font {family.regular} is missing from this installation of the "
+                    f"grader: install the course's wheel again (pip install --force-reinstall)."
                 )
             names: dict[str, str | None] = {}
             for style, path, is_bold, is_italic in (
@@ -163,9 +165,7 @@ class Fonts:
         return self._faces[name]
 
     def covers(self, family: Family, char: str) -> bool:
-        if not family.regular.is_file():  # a fallback this machine lacks covers nothing
-            return False
-        self.family(family)
+        self.family(family)  # every family ships with the package: a missing file is an error
         return ord(char) in self._coverage[family.name]
 
     def for_char(self, char: str, primary: Family) -> Family | None:

@@ -29,6 +29,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from grader.errors import UserError
 from grader.report.inline import Span, tex_spans
 
 FONT_SET = "stix"  # Times-like, with every symbol of the notes; at home beside Noto Serif
@@ -96,20 +97,21 @@ def _normalized(tex: str, display: bool) -> str:
     return _BIG_OPERATOR.sub(r"\1{}", tex)
 
 
+class FormulaError(ValueError):
+    """mathtext cannot set the formula: the message is mathtext's reason (the TeX's fault)."""
+
+
 @lru_cache(maxsize=2048)
 def layout(tex: str, size: float, display: bool = False) -> Formula:
-    """The formula laid out at ``size`` pt; ValueError with mathtext's message if it cannot."""
+    """The formula laid out at ``size`` pt; FormulaError with mathtext's message if it cannot."""
     prop = FontProperties(size=size * SCALE, math_fontfamily=FONT_SET)
     source = _normalized(tex, display)
     try:
         parsed = _parser().parse(f"${source}$", _DPI, prop)
     except Exception as error:  # mathtext raises ValueError, and others on odd input
-        raise ValueError(_reason(error)) from error
+        raise FormulaError(_reason(error)) from error
     scale = 72 / _DPI
-    glyphs = tuple(
-        Glyph(font.fname, float(font_size), chr(code), float(x) * scale, float(y) * scale)
-        for font, font_size, code, _index, x, y in parsed.glyphs
-    )
+    glyphs = tuple(_glyph(entry, scale) for entry in parsed.glyphs)
     rules = tuple(
         (float(x) * scale, float(y) * scale, float(w) * scale, float(h) * scale)
         for x, y, w, h in parsed.rects
@@ -117,11 +119,26 @@ def layout(tex: str, size: float, display: bool = False) -> Formula:
     return Formula(parsed.width * scale, parsed.height * scale, parsed.depth * scale, glyphs, rules)
 
 
+def _glyph(entry: tuple[Any, ...], scale: float) -> Glyph:
+    """One glyph of mathtext's layout. matplotlib up to 3.10 gives (font, size, code, x, y);
+    3.11 adds the glyph's index in its font before x: (font, size, code, index, x, y)."""
+    if len(entry) not in (5, 6):
+        import matplotlib
+
+        raise UserError(
+            f"the grader cannot read how matplotlib {matplotlib.__version__} lays out formulas "
+            f"(a fault of the grader, not of your formula): install matplotlib 3.10 or 3.11 "
+            f"(pip install 'matplotlib>=3.8,<3.12') and tell the course staff."
+        )
+    font, font_size, code, *_index, x, y = entry
+    return Glyph(font.fname, float(font_size), chr(code), float(x) * scale, float(y) * scale)
+
+
 def problem(tex: str) -> str | None:
     """Why mathtext cannot set ``tex`` (e.g. 'Unknown symbol: \\begin'), or None if it can."""
     try:
         layout(tex, 10.0)
-    except ValueError as error:
+    except FormulaError as error:
         return str(error)
     return None
 

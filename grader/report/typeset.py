@@ -24,7 +24,6 @@ from reportlab.platypus import (
     HRFlowable,
     Image,
     Indenter,
-    KeepTogether,
     ListFlowable,
     ListItem,
     PageTemplate,
@@ -115,21 +114,31 @@ class Typesetter:
     def flowables(self) -> list[Flowable]:
         story = self.title_block()
         for section in self.report.sections:
-            story.extend(self.heading([Span(section.name, bold=True)], self.style.section_heading))
+            before_figure = bool(section.blocks) and isinstance(section.blocks[0], Figure)
+            story.extend(
+                self.heading(
+                    [Span(section.name, bold=True)], self.style.section_heading, before_figure
+                )
+            )
             if section.name == REFERENCES:
                 story.extend(self.references())
             else:
                 story.extend(self.blocks(section.blocks))
         return story
 
-    def heading(self, spans: Iterable[Span], style: ParagraphStyle) -> list[Flowable]:
+    def heading(
+        self, spans: Iterable[Span], style: ParagraphStyle, before_figure: bool = False
+    ) -> list[Flowable]:
         """A heading that starts a new page unless a few lines of what follows fit under it.
 
-        Not keepWithNext: that moves the heading and the whole next block (a long paragraph,
-        table or code listing) to the next page, and the page left behind is wasted.
+        Not keepWithNext before text: that moves the heading and the whole next block (a long
+        paragraph, table or code listing) to the next page, and the page left behind is wasted.
+        A figure cannot be split, so a heading ``before_figure`` goes where the figure goes.
         """
         room = style.spaceBefore + style.leading + style.spaceAfter + 3 * self.style.body.leading
-        return [CondPageBreak(room), self.paragraph(spans, style)]
+        heading = self.paragraph(spans, style)
+        heading.keepWithNext = before_figure
+        return [CondPageBreak(room), heading]
 
     def title_block(self) -> list[Flowable]:
         meta = self.report.meta
@@ -186,11 +195,9 @@ class Typesetter:
                     self.paragraph(block.spans, self.style.item if item else self.style.body)
                 )
             elif isinstance(block, Heading):
-                story.extend(
-                    self.heading(
-                        [replace(s, bold=True) for s in block.spans], self.style.subheading
-                    )
-                )
+                before_figure = i + 1 < len(blocks) and isinstance(blocks[i + 1], Figure)
+                spans = [replace(s, bold=True) for s in block.spans]
+                story.extend(self.heading(spans, self.style.subheading, before_figure))
             elif isinstance(block, ListBlock):
                 story.append(self.list(block))
             elif isinstance(block, Code):
@@ -237,7 +244,11 @@ class Typesetter:
             width = self.width * (0.9 if len(row) == 1 else 0.48)
             cells = [self.figure_cell(figure, width) for figure in row]
             if len(row) == 1:
-                story.append(KeepTogether(cells[0]))
+                # kept together by keepWithNext rather than in a KeepTogether, so that a heading
+                # before it joins the same group: a KeepTogether inside another counts as no height
+                for part in cells[0][:-1]:
+                    part.keepWithNext = True
+                story.extend(cells[0])
             else:
                 table = Table([cells], colWidths=[self.width / 2] * 2)
                 table.setStyle(

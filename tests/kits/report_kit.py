@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
 from pathlib import Path
 
 import matplotlib
@@ -84,3 +85,14 @@ def report_cells(data_visualization: str = "The plot shows the gradient norm.") 
     return [nbformat.v4.new_markdown_cell(front_matter() + "\n# Gates and Gradients")] + [
         nbformat.v4.new_markdown_cell(f"## {name}\n\n{text}") for name, text in texts.items()
     ]
+
+
+def page_lines(pdf: Path, page: int) -> list[str]:
+    """The non-blank lines ``pdftotext`` reads on one page of ``pdf``, stripped."""
+    text = subprocess.run(
+        ["pdftotext", "-f", str(page), "-l", str(page), pdf, "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return [line.strip() for line in text.splitlines() if line.strip()]

@@ -1,0 +1,1 @@
+"""Colab's ``google.colab`` as far as the self-check reaches into it: ``_message``."""
