@@ -103,6 +103,10 @@ class CourseDefaults:
     # Seconds a reader of the gradebook waits while another command (the watch, a marker's
     # save) writes to it: a write is one short transaction, even on a busy machine.
     book_busy_s: float = 30.0
+    # Rosters a process keeps parsed, each by its file's digest (a dashboard asks for the
+    # roster many times a request): one course's, or a few in a test run; each is a few MB at
+    # most for a class of thousands.
+    rosters_kept: int = 16
 
 
 COURSE = CourseDefaults()
