@@ -80,6 +80,15 @@ def test_the_students_list_is_paged_with_its_counts(served):
     assert rows(wrong) == rows(first)
 
 
+def test_a_pending_total_is_said_as_grader_final_says_it(served):
+    """The projects and the other assignments are graded for nobody: pending, never a 0."""
+    _, listed = get(served, "/students?q=S0001")
+    assert 'title="no total while a component is pending, as in grader final">pending' in listed
+    _, page = get(served, "/student/S0001")
+    assert 'Final grade: <strong style="font-size:1.2rem">pending</strong>' in page
+    assert "standing so far" in page
+
+
 def test_the_students_list_is_searched_by_name_or_id(served):
     _, by_id = get(served, "/students?q=s0042")
     assert rows(by_id) == ["S0042"] and "1 found for “s0042”" in by_id
