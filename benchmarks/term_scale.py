@@ -371,6 +371,8 @@ def main(argv: list[str] | None = None) -> int:
             how = "every notebook" if students in real else "replicated"
             print(f"class of {students} (grading {how})...", flush=True)
             results.append(term(base, students, students in real, base / "commands.log"))
+            if len(results) < len(sizes):  # the figures so far, should a larger size not end
+                report(results)
     summary = report(results)
     print(f"machine load at the end: {os.getloadavg()[0]:.1f}")
     if args.json:
