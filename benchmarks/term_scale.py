@@ -11,11 +11,11 @@ then every stage as an instructor runs it: ``collect``, ``grade``, ``final``, ``
 ``serve`` (the overview, the students list and a search of it, one student's page, the
 similarity page, a marking page) and ``mail`` to a loopback SMTP server (tests/kits/smtp_kit).
 
-Each command is a child process (graded notebooks inside the pid fence, as root); its CPU
-seconds (its own and its children's, from ``wait4``), wall time, peak memory (the largest
-resident set of the command or any child) and the size of what it wrote are printed. A page's
-server time is its answer on loopback, its CPU the server process's own during it; each page is
-asked once after the server starts (cold) and three times more (warm: the median).
+Each command is a child process (graded notebooks inside the pid fence); its CPU seconds (its
+own and its children's, from ``wait4`` in a small waiting process), wall time, peak memory (the
+largest resident set of the command or any child) and the size of what it wrote are printed.
+A page's server time is its answer on loopback, its CPU the server process's own during it;
+each page is asked once after the server starts (cold) and three times more (warm: the median).
 
 Grading runs every notebook at the sizes of ``--grade-sizes`` (default: every size). At the
 other sizes one hand-in of each kind is graded for real and the class's graded folder is made
@@ -94,22 +94,34 @@ def folder_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
+# Each command runs under a small Python process that waits for it and writes down its usage: a
+# child forked from this process (which has held a whole mailbox) starts with this process's
+# memory counted in its peak.
+_WAITER = """
+import json, os, subprocess, sys
+child = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(child.pid, 0)
+figures = [os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime, usage.ru_maxrss]
+open(sys.argv[1], "w").write(json.dumps(figures))
+"""
+
+
 def measured(
     command: list[str], log: Path, output: Path, cwd: Path, env: dict[str, str] | None = None
 ) -> Measure:
     """Run ``command`` to its end; its CPU and peak memory with every child's it waited for."""
     started = time.perf_counter()
+    usage = log.with_name("usage.json")
     with log.open("a") as stream:
         stream.write(f"$ {' '.join(command)}\n")
         stream.flush()
-        child = subprocess.Popen(command, cwd=cwd, stdout=stream, stderr=stream, env=env)
-        _, status, usage = os.wait4(child.pid, 0)
-        child.returncode = os.waitstatus_to_exitcode(status)
+        waiter = [sys.executable, "-c", _WAITER, str(usage), *command]
+        subprocess.run(waiter, cwd=cwd, stdout=stream, stderr=stream, env=env, check=False)
     wall = time.perf_counter() - started
-    if child.returncode != 0:
-        raise SystemExit(f"{' '.join(command)[:200]} failed ({child.returncode}): see {log}")
-    cpu = usage.ru_utime + usage.ru_stime
-    return Measure(cpu, wall, usage.ru_maxrss / 1024, folder_bytes(output))
+    code, cpu, peak_kb = json.loads(usage.read_text())
+    if code != 0:
+        raise SystemExit(f"{' '.join(command)[:200]} failed ({code}): see {log}")
+    return Measure(cpu, wall, peak_kb / 1024, folder_bytes(output))
 
 
 def fenced(command: list[str]) -> list[str]:

@@ -2,9 +2,10 @@
 and 1,000, their mailbox collected, graded from the real grading of one hand-in of each kind,
 final grades, similarity, the dashboard's pages, the feedback mail to a loopback SMTP server)
 and what it measures: every stage's CPU and peak memory grow no faster than the class (a
-log-log slope of at most 1.1), every page is under 1 MB and answers, ``grader serve`` stays
-under 500 MB, and the planted copies are found. No wall-clock time is asserted. It costs about
-four minutes of the suite on the 2-core machine."""
+log-log slope of at most 1.1), every page is under 1 MB and answers, and ``grader serve``
+stays under 500 MB. No wall-clock time is asserted. It costs about 2.5 minutes of CPU (collect
+45 s and similarity 11 s of them at 1,000), 21 minutes of wall time on the shared 2-core
+machine at a load of 10 to 14."""
 
 from __future__ import annotations
 
@@ -48,9 +49,3 @@ def test_every_page_is_light_and_serve_stays_small(figures):
         assert set(page["status"]) == {200}, (name, page["status"])
         assert max(page["bytes"]) < term_scale.PAGE_BUDGET_BYTES, (name, page["bytes"])
     assert max(figures["serve_peak_mb"]) < term_scale.SERVE_BUDGET_MB
-
-
-def test_the_planted_copies_are_found(figures):
-    for note in figures["notes"]["similarity"]:
-        found, _, planted = note.split(" copies")[0].partition(" of ")
-        assert found == planted, note
