@@ -21,6 +21,7 @@ import pytest
 LONGEST_FIRST = (
     "tests/install/test_install.py",
     "tests/colab/test_colab_replica.py",
+    "tests/install/test_term_scale.py",
     "tests/watch/test_watch.py",
     "tests/scoring/test_selfcheck_agreement.py",
     "tests/grading/test_one_student_against_another.py",

@@ -167,6 +167,13 @@ class Gradebook:
         """The newest result of every student, ordered by student."""
         return self._rows("id IN (SELECT MAX(id) FROM results GROUP BY student) ORDER BY student")
 
+    def latest_statuses(self) -> dict[str, str]:
+        """The status of every student's newest result: a question about the whole class
+        without reading every result."""
+        newest = "SELECT MAX(id) FROM results GROUP BY student"
+        query = f"SELECT student, status FROM results WHERE id IN ({newest})"
+        return dict(self._db.execute(query).fetchall())
+
     def history(self, student: str) -> list[Row]:
         """Every result of one student, oldest first."""
         return self._rows("student = ? ORDER BY id", (student,))

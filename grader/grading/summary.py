@@ -3,6 +3,7 @@ table of the rows at the end."""
 
 from __future__ import annotations
 
+import math
 import statistics
 import sys
 import time
@@ -70,7 +71,8 @@ def summary_table(rows: Sequence[Row], functions: Sequence[str]) -> str:
 
 def phases_line(rows: Sequence[Row]) -> str:
     """Where the time of grading went: each phase's median over the timed rows, and the
-    slowest submission with its longest phase ("" when no row was timed)."""
+    slowest submission with its longest phase; then each phase's total and 90th percentile
+    ("" when no row was timed)."""
     timed = [r for r in rows if r.phases]
     if not timed:
         return ""
@@ -81,10 +83,22 @@ def phases_line(rows: Sequence[Row]) -> str:
     )
     slowest = max(timed, key=lambda r: sum(r.phases.values()))
     longest = max(slowest.phases, key=lambda phase: slowest.phases[phase])
+    # A median hides a phase that only some hand-ins need (the diagnosis of the ones with a
+    # mistake, their figures): the totals and the 90th percentile show what it costs.
+    spent = {phase: sorted(r.phases.get(phase, 0.0) for r in timed) for phase in phases}
+    totals = ", ".join(f"{phase} {sum(values):.1f} s" for phase, values in spent.items())
+    tail = ", ".join(f"{phase} {_percentile(values, 0.9):.2f} s" for phase, values in spent.items())
     return (
         f"time per submission, median of {len(timed)}: {medians}; slowest: {slowest.student}, "
-        f"{sum(slowest.phases.values()):.1f} s ({longest} {slowest.phases[longest]:.1f} s)"
+        f"{sum(slowest.phases.values()):.1f} s ({longest} {slowest.phases[longest]:.1f} s)\n"
+        f"time in all: {totals}; 90th percentile per submission: {tail}"
     )
+
+
+def _percentile(ordered: Sequence[float], share: float) -> float:
+    """The nearest-rank percentile of values in order: the smallest with ``share`` of them at
+    or below it."""
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
 def _score(row: Row) -> str:

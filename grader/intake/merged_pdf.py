@@ -7,6 +7,7 @@ import io
 import json
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,9 @@ _COLUMNS = (
     ("Page", 36),
 )
 _INPUTS_KEY = "/GraderInputs"  # the fingerprint of what the PDF shows
+# Where each student's part is in the PDF, by a digest of what it shows: a collect after new mail
+# takes the parts of students whose hand-in did not change from the PDF it replaces.
+_PARTS_KEY = "/GraderParts"
 _LATE_COLOR, _LINK_COLOR = (0.69, 0.0, 0.13), (0.1, 0.34, 0.77)
 
 
@@ -121,6 +125,44 @@ def _made_from(output: Path) -> str:
         return ""
 
 
+@dataclass(frozen=True)
+class _Part:
+    """One student's pages: a PDF just made, or a page range of the earlier merged PDF."""
+
+    digest: str  # of what the part shows (see _shown)
+    source: Path | PdfReader
+    pages: tuple[int, int] | None  # the range in ``source``, or None for all of it
+    count: int
+    sections: list[tuple[str, int]]  # bookmark, first page within the part
+
+
+def _shown(manifest: dict[str, Any]) -> str:
+    """A digest of what one student's part shows: the manifest (its files by SHA-256, the
+    student, whether late)."""
+    text = json.dumps(manifest, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _earlier_parts(
+    output: Path,
+) -> tuple[PdfReader | None, dict[str, tuple[int, int, list[tuple[str, int]]]]]:
+    """The earlier merged PDF and where each part is in it; (None, {}) when there is none or
+    it cannot be read (every part is made again)."""
+    try:
+        reader = PdfReader(output)
+        metadata = reader.metadata
+        layout = json.loads(str(metadata.get(_PARTS_KEY, "{}"))) if metadata is not None else {}
+        kept = {
+            str(digest): (int(start), int(count), [(str(t), int(n)) for t, n in sections])
+            for digest, (start, count, sections) in layout.items()
+        }
+        if any(start + count > len(reader.pages) for start, count, _ in kept.values()):
+            return None, {}
+        return reader, kept
+    except Exception:  # missing, or damaged by hand: make every part again
+        return None, {}
+
+
 def write_merged_pdf(
     students: Sequence[tuple[Path, dict[str, Any]]],
     output: Path,
@@ -132,21 +174,29 @@ def write_merged_pdf(
     """One PDF of every submission: an index whose rows link to each student, and bookmarks.
 
     Made again only when what it shows changed, so that collecting the same inbox again
-    changes no file (the index says when it was made)."""
+    changes no file (the index says when it was made); then the parts of students whose
+    hand-in did not change are copied from the earlier PDF, not typeset again."""
     inputs = _fingerprint(students, deadline, rejected, sent_nothing)
     if _made_from(output) == inputs:
         return output
+    earlier, kept = _earlier_parts(output)
     parts = []
     pdf_step = progress(students, "merged PDF", lambda student: student[0].name)
     for number, (student_dir, manifest) in enumerate(pdf_step):
+        digest = _shown(manifest)
+        if earlier is not None and digest in kept:
+            start, count, sections = kept[digest]
+            parts.append(_Part(digest, earlier, (start, start + count), count, sections))
+            continue
         path = staging / f"student-{number}.pdf"
-        parts.append((path, write_submission_pdf(manifest, student_dir, path)))
+        sections = write_submission_pdf(manifest, student_dir, path)
+        parts.append(_Part(digest, path, None, len(PdfReader(path).pages), sections))
     pages_per_index = max(1, math.ceil(len(students) / _ROWS_PER_PAGE))
     writer = PdfWriter()
     starts, page = [], pages_per_index
-    for path, _ in parts:
+    for part in parts:
         starts.append(page)
-        page += len(PdfReader(path).pages)
+        page += part.count
     rows = []
     for number, ((_, manifest), start) in enumerate(zip(students, starts, strict=True), 1):
         rows.append(
@@ -171,21 +221,26 @@ def write_merged_pdf(
         footer += f"{len(sent_nothing)} on the roster sent nothing: {', '.join(sent_nothing)}."
     index, rects = _index_pdf(rows, "Submissions", subtitle, footer)
     writer.append(io.BytesIO(index), import_outline=False)
-    for path, _ in parts:
-        writer.append(path, import_outline=False)
+    for part in parts:
+        writer.append(part.source, pages=part.pages, import_outline=False)
     writer.add_outline_item(title="Index", page_number=0)
-    for (_, manifest), (_, sections), start in zip(students, parts, starts, strict=True):
+    for (_, manifest), part, start in zip(students, parts, starts, strict=True):
         student = manifest["student"]
         late_mark = " (late)" if manifest["late"] else ""
         parent = writer.add_outline_item(
             title=f"{student['id']}: {student['name']}{late_mark}", page_number=start, is_open=False
         )
-        for title, offset in sections:
+        for title, offset in part.sections:
             writer.add_outline_item(title=title, page_number=start + offset, parent=parent)
     flat_rects = [(page, rect) for page, page_rects in enumerate(rects) for rect in page_rects]
     for (page, rect), start in zip(flat_rects, starts, strict=True):
         writer.add_annotation(page_number=page, annotation=Link(rect=rect, target_page_index=start))
-    writer.add_metadata({"/Title": "All submissions", _INPUTS_KEY: inputs})
+    layout = {
+        p.digest: [start, p.count, p.sections] for p, start in zip(parts, starts, strict=True)
+    }
+    writer.add_metadata(
+        {"/Title": "All submissions", _INPUTS_KEY: inputs, _PARTS_KEY: json.dumps(layout)}
+    )
     temporary = staging / MERGED_PDF
     with temporary.open("wb") as stream:
         writer.write(stream)

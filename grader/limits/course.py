@@ -48,6 +48,13 @@ class WebLimits:
     # the page stays light whatever one answer holds.
     answer_page_chars: int = 100_000
     formula_chars: int = 500  # of one formula set as an image: longer TeX is shown as TeX
+    # Students on one page of the students list: a page stays a few tens of kB and quick to
+    # read down with a screen reader; a class of thousands is searched or paged.
+    students_per_page: int = 50
+    # Students named in one list of the overview (missing, late, a mistake's): more are counted
+    # ("and 270 more"), so the page stays light for a class of thousands.
+    names_listed: int = 30
+    search_chars: int = 100  # of a search of the students list: longer than any name or id
 
 
 WEB = WebLimits()
@@ -103,6 +110,10 @@ class CourseDefaults:
     # Seconds a reader of the gradebook waits while another command (the watch, a marker's
     # save) writes to it: a write is one short transaction, even on a busy machine.
     book_busy_s: float = 30.0
+    # Rosters a process keeps parsed, each by its file's digest (a dashboard asks for the
+    # roster many times a request): one course's, or a few in a test run; each is a few MB at
+    # most for a class of thousands.
+    rosters_kept: int = 16
 
 
 COURSE = CourseDefaults()

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from grader.course import late
 from grader.course.config import Component, Course
 from grader.course.rubric import Projects, Rubric
-from grader.gradebook.course_book import BOOK_NAME, CourseBook
+from grader.gradebook.course_book import BOOK_NAME, CourseBook, Mark
 from grader.gradebook.results import GRADER_ERROR, Gradebook, Row
 from grader.marking import overrides
 from grader.marking.marks import project_score, reconcile_ids
@@ -66,14 +66,21 @@ class FinalGrade:
         return tuple(part for part in self.parts if not part.pending)
 
 
-def auto_rows(out: Path, component: Component) -> dict[str, Row] | None:
-    """The newest result per student of one auto-graded component, as it stands now (with the
-    markers' changes of :mod:`grader.marking.overrides`), or None if never graded."""
+def auto_rows(
+    out: Path, component: Component, students: Sequence[str] | None = None
+) -> dict[str, Row] | None:
+    """The newest result per student (or of ``students`` only: a page of a large class) of one
+    auto-graded component, as it stands now (with the markers' changes of
+    :mod:`grader.marking.overrides`), or None if never graded."""
     path = out / component.id / BOOK_NAME
     if not path.is_file():
         return None
     with Gradebook(path) as book:
-        rows = {row.student: row for row in book.latest()}
+        if students is None:
+            found = book.latest()
+        else:
+            found = [row for student in students for row in book.history(student)[-1:]]
+        rows = {row.student: row for row in found}
     return overrides.applied(out, component.id, rows)  # a regrade request's accepted change
 
 
@@ -184,14 +191,32 @@ def project_part(
 
 def final_grades(course: Course, out: Path, rubric: Rubric | None) -> list[FinalGrade]:
     """Every roster student's grade, in the roster's order."""
-    roster = course.roster()
+    return _grades(course, out, rubric, course.roster().students, None)
+
+
+def grades_of_some(
+    course: Course, out: Path, rubric: Rubric | None, people: Sequence[Person]
+) -> list[FinalGrade]:
+    """Some students' grades, as :func:`final_grades` gives them, reading those students'
+    results only (one student's page, or one page of the list, of a class of thousands)."""
+    return _grades(course, out, rubric, people, [person.id for person in people])
+
+
+def _grades(
+    course: Course,
+    out: Path,
+    rubric: Rubric | None,
+    people: Sequence[Person],
+    only: Sequence[str] | None,
+) -> list[FinalGrade]:
     from grader.marking import written_marks  # reads assignment folders: instructor-only
 
-    autos = {c.id: auto_rows(out, c) for c in course.components if c.kind == "auto"}
+    autos = {c.id: auto_rows(out, c, only) for c in course.components if c.kind == "auto"}
     asked = {c.id: written_marks.questions(course, c) for c in course.components}
-    every_part = []
+    grades = []
     with CourseBook(out / BOOK_NAME) as book:
-        for person in roster.students:
+        ungraded = _nobody_graded(course, out, rubric, book)
+        for person in people:
             parts = []
             for component in course.components:
                 if component.kind == "auto":
@@ -204,35 +229,57 @@ def final_grades(course: Course, out: Path, rubric: Rubric | None) -> list[Final
                 else:
                     assert rubric is not None  # loaded whenever the course has a project
                     parts.append(project_part(course, component, book, rubric, person.id))
-            every_part.append((person, parts))
-    # a component nobody has a grade for yet is pending for everyone (a project nobody has
-    # handed in or been marked on before its deadline, an assignment graded for nobody)
-    ungraded = {
-        index
-        for index, component in enumerate(course.components)
-        if every_part
-        and all(parts[index].status in _PLACEHOLDERS[component.kind] for _, parts in every_part)
-    }
-    grades = []
-    for person, parts in every_part:
-        parts = [
-            replace(part, pending=True, note=_PENDING_NOTE[part.status])
-            if index in ungraded and not part.pending
-            else part
-            for index, part in enumerate(parts)
-        ]
-        shares = list(zip(course.components, parts, strict=True))  # a part per component
-        weighted = sum(c.weight * p.fraction for c, p in shares)
-        total = round(weighted / course.total_weight * course.scale, 2)
-        counted = [(c, p) for c, p in shares if not p.pending]
-        weight = sum(c.weight for c, _ in counted)
-        standing = (
-            round(sum(c.weight * p.fraction for c, p in counted) / weight * course.scale, 2)
-            if weight
-            else None
-        )
-        grades.append(FinalGrade(person, tuple(parts), total, standing))
+            grades.append(_grade(course, person, parts, ungraded))
     return grades
+
+
+def _nobody_graded(course: Course, out: Path, rubric: Rubric | None, book: CourseBook) -> set[int]:
+    """The indexes of the components nobody on the roster has a grade for yet, pending for
+    everyone: an assignment graded for nobody (or failed by the grader for everyone), a
+    project nobody has a mark on (nobody handed it in, or nobody is marked yet). One query a
+    component, so that one student's grade need not work out the whole class's."""
+    students = [person.id for person in course.roster().students]
+    found: set[int] = set()
+    for index, component in enumerate(course.components):
+        if not students:
+            break
+        if component.kind == "auto":
+            path = out / component.id / BOOK_NAME
+            if not path.is_file():
+                found.add(index)
+                continue
+            with Gradebook(path) as results:
+                statuses = results.latest_statuses()
+            if all(statuses.get(student) == GRADER_ERROR for student in students):
+                found.add(index)
+        else:
+            assert rubric is not None
+            marks: dict[str, list[Mark]] = {}
+            for mark in book.marks(component=component.id):
+                marks.setdefault(mark.student, []).append(mark)
+            if not any(project_score(rubric, marks.get(s, [])).marked for s in students):
+                found.add(index)
+    return found
+
+
+def _grade(course: Course, person: Person, parts: list[Part], ungraded: set[int]) -> FinalGrade:
+    parts = [
+        replace(part, pending=True, note=_PENDING_NOTE[part.status])
+        if index in ungraded and not part.pending
+        else part
+        for index, part in enumerate(parts)
+    ]
+    shares = list(zip(course.components, parts, strict=True))  # a part per component
+    weighted = sum(c.weight * p.fraction for c, p in shares)
+    total = round(weighted / course.total_weight * course.scale, 2)
+    counted = [(c, p) for c, p in shares if not p.pending]
+    weight = sum(c.weight for c, _ in counted)
+    standing = (
+        round(sum(c.weight * p.fraction for c, p in counted) / weight * course.scale, 2)
+        if weight
+        else None
+    )
+    return FinalGrade(person, tuple(parts), total, standing)
 
 
 _PENDING_NOTE = {
@@ -304,8 +351,8 @@ def table(course: Course, grades: list[FinalGrade], so_far: bool = False) -> str
                 remarks.append(f"  {grade.person.id} {part.component}: {part.explanation()}")
         if so_far:
             cells.append("-" if grade.standing is None else f"{grade.standing:.2f}")
-        else:
-            cells.append(f"{grade.total:.2f}")
+        else:  # as final-grades.csv: no total while a part is pending, never one counting it 0
+            cells.append("pending" if grade.pending else f"{grade.total:.2f}")
         lines.append(cells)
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     text = "\n".join(
@@ -314,7 +361,7 @@ def table(course: Course, grades: list[FinalGrade], so_far: bool = False) -> str
     counted = (
         "standing over the graded components only"
         if so_far
-        else "total with pending components counted 0: see --so-far for the standing"
+        else "no total while a component is pending: see --so-far for the standing"
     )
     legend = f"(percent of each component; * late penalty applied; - missing, counted 0; {counted})"
     return text + "\n" + legend + ("\n" + "\n".join(remarks) if remarks else "")

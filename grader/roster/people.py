@@ -13,13 +13,16 @@ a final grade, those who sent nothing included).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from email.utils import getaddresses
+from functools import cached_property
 from pathlib import Path
 
 from grader.errors import UserError
+from grader.limits import COURSE
 from grader.roster.table import NOT_PEOPLE, Table, read_table, words
 
 COLUMNS = ("id", "name", "email", "role")
@@ -45,6 +48,12 @@ STUDENT_ROLES = {"", "student", "students", "learner"}
 # A roster id is a folder name: letters, digits, and . _ - inside.
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Where a roster id may begin: a letter or digit not right after another.
+_WORD_START = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]")
+
+
+def _is_alnum(char: str) -> bool:
+    return char.isascii() and char.isalnum()
 
 
 @dataclass(frozen=True)
@@ -84,7 +93,10 @@ class Roster:
     path: Path | None = None
     columns: str = ""  # which column was taken for what, for the instructor to check
 
-    @property
+    # The look-ups below are indexes built once per roster (cached on the frozen instance): a
+    # collect asks them for every mail, and a scan of the whole roster per question made a
+    # class of thousands cost the square of its size (one regex per student per text).
+    @cached_property
     def students(self) -> tuple[Person, ...]:
         return tuple(p for p in self.people if not p.is_staff)
 
@@ -92,41 +104,109 @@ class Roster:
     def staff(self) -> tuple[Person, ...]:
         return tuple(p for p in self.people if p.is_staff)
 
+    @cached_property
+    def _by_address(self) -> dict[str, Person]:
+        index: dict[str, Person] = {}
+        for person in self.people:
+            for address in person.emails:
+                index.setdefault(address.strip().casefold(), person)
+        return index
+
+    @cached_property
+    def _by_lower_id(self) -> dict[str, Person]:
+        index: dict[str, Person] = {}
+        for person in self.people:
+            if person.id:
+                index.setdefault(person.id.lower(), person)
+        return index
+
     def by_email(self, address: str) -> Person | None:
         """The person one of whose addresses is ``address`` (any case), or None."""
-        return next((p for p in self.people if p.has_email(address)), None)
+        return self._by_address.get(address.strip().casefold())
 
     def by_id(self, student_id: str) -> Person | None:
         """The person whose id is ``student_id`` (any case), or None."""
-        wanted = student_id.strip().lower()
-        return next((p for p in self.people if wanted and p.id.lower() == wanted), None)
+        return self._by_lower_id.get(student_id.strip().lower())
+
+    @cached_property
+    def _student_order(self) -> dict[Person, int]:
+        return {person: number for number, person in enumerate(self.students)}
+
+    @cached_property
+    def _student_ids(self) -> tuple[dict[str, list[Person]], tuple[int, ...]]:
+        """Students by lower-case id, and the ids' lengths (longest first)."""
+        index: dict[str, list[Person]] = {}
+        for person in self.students:
+            if person.id:
+                index.setdefault(person.id.lower(), []).append(person)
+        return index, tuple(sorted({len(key) for key in index}, reverse=True))
 
     def ids_in(self, texts: Iterable[str]) -> list[Person]:
         """Students whose roster id appears as a whole word in any of ``texts``.
 
         A whole word: ``CS21B042`` is found in "CS21B042_project1.pdf" and "Roll no: cs21b042",
-        not inside "XCS21B0421". Staff ids never count.
+        not inside "XCS21B0421". Staff ids never count. Found in the texts' order, and within
+        one text in the roster's order.
         """
+        index, lengths = self._student_ids
         found: list[Person] = []
         for text in texts:
-            for person in self.students:
-                pattern = rf"(?<![A-Za-z0-9]){re.escape(person.id)}(?![A-Za-z0-9])"
-                if person not in found and re.search(pattern, text, re.IGNORECASE):
-                    found.append(person)
+            in_text: set[Person] = set()
+            # An id starts with a letter or digit, so it can only begin where a word does.
+            for start in _WORD_START.finditer(text):
+                at = start.start()
+                for length in lengths:
+                    end = at + length
+                    if end > len(text) or (end < len(text) and _is_alnum(text[end])):
+                        continue
+                    in_text.update(index.get(text[at:end].lower(), ()))
+            found += sorted(in_text - set(found), key=self._student_order.__getitem__)
         return found
+
+    @cached_property
+    def _first_names(self) -> tuple[re.Pattern[str] | None, dict[str, list[Person]]]:
+        """One pattern finding any student's first name part where a name may start, and the
+        students by that part (any case)."""
+        index: dict[str, list[Person]] = {}
+        for person in self.students:
+            parts = person.name.split()
+            if len(parts) >= 2:
+                index.setdefault(parts[0].casefold(), []).append(person)
+        if not index:
+            return None, index
+        firsts = sorted({p.name.split()[0] for people in index.values() for p in people}, key=len)
+        alternation = "|".join(map(re.escape, reversed(firsts)))
+        # A lookahead, so that names starting inside an earlier match are found too.
+        return re.compile(rf"(?<!\w)(?=({alternation})\s)", re.IGNORECASE), index
+
+    @cached_property
+    def _name_patterns(self) -> dict[Person, re.Pattern[str]]:
+        return {}
+
+    def _name_pattern(self, person: Person) -> re.Pattern[str]:
+        """The whole name as whole words with any spacing, compiled once per roster."""
+        if person not in self._name_patterns:
+            parts = person.name.split()
+            self._name_patterns[person] = re.compile(
+                r"(?<!\w)" + r"\s+".join(map(re.escape, parts)) + r"(?!\w)", re.IGNORECASE
+            )
+        return self._name_patterns[person]
 
     def names_in(self, texts: Iterable[str]) -> list[Person]:
         """Students whose full name (two words or more, any case and spacing) appears as whole
         words in any of ``texts``: "Arjun Menon (CS21B009) assignment 1"."""
+        pattern, index = self._first_names
         found: list[Person] = []
+        if pattern is None:
+            return found
         for text in texts:
-            for person in self.students:
-                parts = person.name.split()
-                if len(parts) < 2 or person in found:
-                    continue
-                pattern = r"(?<!\w)" + r"\s+".join(map(re.escape, parts)) + r"(?!\w)"
-                if re.search(pattern, text, re.IGNORECASE):
-                    found.append(person)
+            in_text: set[Person] = set()
+            for start in pattern.finditer(text):
+                # the first part runs to the next space, so one part is found at a place
+                for person in index.get(start.group(1).casefold(), ()):
+                    if self._name_pattern(person).match(text, start.start()):
+                        in_text.add(person)
+            found += sorted(in_text - set(found), key=self._student_order.__getitem__)
         return found
 
 
@@ -193,10 +273,31 @@ def _person(table: Table, row: list[str], where: str) -> Person | None:
     return Person(person_id, name, emails, role, table.cell(row, "section"), id_given)
 
 
+# Rosters read, by the path as given: (the file's SHA-256, the roster). A dashboard asks for the
+# roster many times a request, and a class of thousands takes longer to parse than to hash.
+_READ: dict[str, tuple[str, Roster]] = {}
+
+
 def load_roster(path: str | Path) -> Roster:
     """Read a roster (see the module's docstring); every problem is a :class:`UserError`
-    naming the file and the row."""
+    naming the file and the row. A file read before and unchanged since gives the same
+    :class:`Roster` (its indexes built already)."""
     path = Path(path)
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return _read_roster(path)  # which says what is wrong with the file
+    kept = _READ.get(str(path))
+    if kept is not None and kept[0] == digest:
+        return kept[1]
+    roster = _read_roster(path)
+    if len(_READ) >= COURSE.rosters_kept:
+        _READ.clear()
+    _READ[str(path)] = (digest, roster)
+    return roster
+
+
+def _read_roster(path: Path) -> Roster:
     table = read_table(path)
     people: list[Person] = []
     seen_ids: dict[str, int] = {}

@@ -47,6 +47,17 @@ def weight(df: int) -> float:
     return 1.0 if df <= 3 else 2.0 / (df - 1)
 
 
+def usual_weight(rare: Mapping[str, set[int]], df: Counter) -> float:
+    """What a rare fingerprint weighs as the class's students hold them: the mean weight over
+    every student's rare fingerprints (1 when none has any).
+
+    Weights fall as a class grows (a passage a handful wrote alike in a class of 50 is held by
+    dozens in a class of 800), so an amount shared is measured in this unit: a floor of 12
+    fingerprints means 12 of the class's usual ones, whatever its size."""
+    held = [weight(df[h]) for prints in rare.values() for h in prints]
+    return sum(held) / len(held) if held else 1.0
+
+
 def candidate_pairs(rare: Mapping[str, set[int]]) -> set[tuple[str, str]]:
     """Pairs (a, b), a < b, whose rare-fingerprint sets LSH puts in a common bucket."""
     owners = [owner for owner, prints in rare.items() if prints]

@@ -24,6 +24,7 @@ from grader.similarity.candidates import (
     candidate_pairs,
     common_cap,
     document_frequency,
+    usual_weight,
     weight,
 )
 from grader.similarity.fingerprints import Print, code_prints, text_prints
@@ -38,7 +39,9 @@ class Kind:
     parts: Callable[[Document], list[Part]]
     prints: Callable[[Sequence[str]], list[Print]]
     floor: float  # least share that is flagged, whatever the class
-    min_shared: float  # least weight of shared rare fingerprints that is flagged
+    # least amount of shared rare fingerprints that is flagged, in the class's usual weight of
+    # one (candidates.usual_weight): 12 is 12 fingerprints as rare as the class's usual ones
+    min_shared: float
 
 
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
@@ -219,12 +222,13 @@ def compare_kind(
     amounts = {pair: shared_mass(*pair) for pair in candidates}
     for (a, b), amount in amounts.items():
         closest[a], closest[b] = max(closest[a], amount), max(closest[b], amount)
+    unit = usual_weight(rare, df)  # the floors follow the weights, which fall as a class grows
     by_amount = from_values(
         f"{kind.name} amount",
         "students' closest classmates",
         list(closest.values()),
-        kind.min_shared,
-        AMOUNT_SPREAD,
+        kind.min_shared * unit,
+        AMOUNT_SPREAD * unit,
         students=len(owners),
     )
     findings.calibrations += [by_share, by_amount]

@@ -21,7 +21,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from grader.errors import UserError
-from grader.web import class_pages, file_pages, marking_pages, requests, written
+from grader.web import class_pages, file_pages, marking_pages, requests, similarity_page, written
 from grader.web.dashboard import Dashboard, Site
 from grader.web.gate import Gate
 from grader.web.security import Guard, page_message
@@ -35,6 +35,7 @@ def create_app(site: Site, guard: Guard) -> ASGIApp:
         *file_pages.routes(dashboard),
         *requests.routes(dashboard),  # the regrade queue and the audit trail
         *written.routes(dashboard),
+        *similarity_page.routes(dashboard),
     ]
     app = Starlette(
         routes=routes,

@@ -9,9 +9,12 @@ from starlette.routing import Route
 
 from grader.gradebook.course_book import BOOK_NAME
 from grader.gradebook.results import Gradebook, Row
+from grader.limits import WEB
 from grader.watch.state import watch_status
-from grader.web import charts, classview, roles, variant_view
+from grader.web import classview, roles, student_list, variant_view
 from grader.web.dashboard import Dashboard
+from grader.web.overview_cache import OverviewCache
+from grader.web.similarity_page import similarity_report
 
 # What a regrade click answers, by the code in the address the page is sent back to: fixed
 # texts, so the address cannot put words on the page.
@@ -25,6 +28,7 @@ NOTICES = {
 class ClassPages:
     def __init__(self, dashboard: Dashboard):
         self.dash = dashboard
+        self.overviews = OverviewCache()
 
     async def overview(self, request: Request) -> Response:
         site = self.dash.site
@@ -33,34 +37,47 @@ class ClassPages:
         if not who.instructor:  # a marker sees what they may mark only
             mine = [c for c in course.components if roles.may_mark(course, c.id, who)]
             return self.dash.render(request, "marker_home.html", course, mine=mine)
-        views = await run_in_threadpool(classview.class_view, course, site.out, site.projects())
-        charted = {v.component.id: v.fractions for v in views}
-        histograms = {
-            c: (charts.score_histogram(f), charts.histogram_text(f)) for c, f in charted.items()
-        }
+        overview = await run_in_threadpool(self.overviews.get, site)
         watch = await run_in_threadpool(watch_status, site.out / BOOK_NAME)
         return self.dash.render(
             request,
             "overview.html",
             course,
-            views=views,
-            histograms=histograms,
+            views=overview.views,
+            histograms=overview.histograms,
             roster_size=len(course.roster().students),
             watch=watch,
+            listed=WEB.names_listed,
+            similarity=similarity_report(site.out) is not None,
         )
 
     async def students(self, request: Request) -> Response:
         site = self.dash.site
         course = site.course()
-        grades = await run_in_threadpool(classview.grades, course, site.out, site.projects())
-        return self.dash.render(request, "students.html", course, grades=list(grades.values()))
+        query = request.query_params
+        shown = student_list.list_page(
+            course.roster().students, query.get("q", ""), query.get("page", "1")
+        )
+        grades = await run_in_threadpool(
+            classview.grades_of, course, site.out, site.projects(), shown.people
+        )
+        return self.dash.render(
+            request,
+            "students.html",
+            course,
+            grades=grades,
+            shown=shown,
+            search_chars=WEB.search_chars,
+        )
 
     async def student(self, request: Request) -> Response:
         site = self.dash.site
         course = site.course()
         who = self.dash.person(course, request.path_params["student"])
-        grades = await run_in_threadpool(classview.grades, course, site.out, site.projects())
-        grade = grades[who.id]
+        found = await run_in_threadpool(
+            classview.grades_of, course, site.out, site.projects(), (who,)
+        )
+        grade = found[0]
         parts = [(course.component(p.component), p) for p in grade.parts]
         feedback, sources, history = {}, {}, []
         latest: dict[str, Row | None] = {}

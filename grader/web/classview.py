@@ -3,13 +3,15 @@
 Auto-graded components come from ``<out>/<component>/gradebook.sqlite`` and the students'
 ``results.json`` beside it (hint codes per graded function); projects from the course book
 (``<out>/gradebook.sqlite``: automatic checks and rubric marks). Final grades are
-:func:`grader.lms.final.final_grades`, so the dashboard and ``grader final`` never disagree.
+:func:`grader.lms.final.grades_of_some` (a page's students only), so the dashboard and ``grader
+final`` never disagree.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,8 +19,9 @@ from grader.course.config import Component, Course
 from grader.course.rubric import Projects
 from grader.gradebook.course_book import BOOK_NAME, CourseBook
 from grader.gradebook.results import Row
-from grader.lms.final import FinalGrade, auto_rows, final_grades
+from grader.lms.final import FinalGrade, auto_rows, grades_of_some
 from grader.marking.marks import project_score
+from grader.roster import Person
 from grader.web import variant_view
 
 
@@ -168,7 +171,10 @@ def class_view(course: Course, out: Path, projects: Projects | None) -> list[Com
     return views
 
 
-def grades(course: Course, out: Path, projects: Projects | None) -> dict[str, FinalGrade]:
-    """Every roster student's final grade, by student id."""
+def grades_of(
+    course: Course, out: Path, projects: Projects | None, people: Sequence[Person]
+) -> list[FinalGrade]:
+    """Some students' final grades (one page of the list, one student's page), reading their
+    results only."""
     rubric = projects.rubric if projects is not None else None
-    return {g.person.id: g for g in final_grades(course, out, rubric)}
+    return grades_of_some(course, out, rubric, people)

@@ -33,6 +33,21 @@ def test_the_phases_line_says_each_phases_median_and_the_slowest_submission():
     rows = [timed("ada", 2.0), timed("bo", 30.0), timed("cy", 3.0), _row("dee")]  # dee: old row
     assert phases_line(rows) == (
         "time per submission, median of 3: start 0.40 s, cells 3.00 s, probes 1.00 s, "
-        "diagnosis 0.20 s, files 0.10 s; slowest: bo, 31.7 s (cells 30.0 s)"
+        "diagnosis 0.20 s, files 0.10 s; slowest: bo, 31.7 s (cells 30.0 s)\n"
+        "time in all: start 1.2 s, cells 35.0 s, probes 3.0 s, diagnosis 0.6 s, files 0.3 s; "
+        "90th percentile per submission: start 0.40 s, cells 30.00 s, probes 1.00 s, "
+        "diagnosis 0.20 s, files 0.10 s"
     )
     assert phases_line([_row("dee")]) == ""
+
+
+def test_a_cost_only_the_hand_ins_with_a_mistake_have_is_not_hidden_by_the_median():
+    """Issue 67: "diagnosis 0.01 s" (the median) hid 0.87 s a hand-in with a mistake."""
+    rows = [
+        replace(_row(f"s{n}"), phases={"cells": 0.1, "diagnosis": 0.87 if n < 4 else 0.01})
+        for n in range(10)
+    ]
+    line = phases_line(rows)
+    assert "median of 10: cells 0.10 s, diagnosis 0.01 s" in line
+    assert "time in all: cells 1.0 s, diagnosis 3.5 s" in line
+    assert "90th percentile per submission: cells 0.10 s, diagnosis 0.87 s" in line

@@ -81,6 +81,18 @@ def test_a_final_grade_with_pending_components_is_never_sent_to_an_lms(midterm, 
     assert plain["pending"] == "rnn_gradients; lstm_backward; project2"
 
 
+def test_the_console_total_says_pending_as_the_csv_leaves_it_blank(midterm, capsys):
+    """Issue 67: the printed table counted a pending component as 0 in total/100 (15.00 for
+    Asha, whose graded work is full marks) while final-grades.csv left it blank."""
+    course, out = midterm
+    assert cli.main(["final", *args(course, out)]) == 0
+    printed = capsys.readouterr().out
+    asha = next(line.split() for line in printed.splitlines() if line.startswith("CS21B042"))
+    assert asha[-1] == "pending"
+    assert "15.00" not in printed and "counted 0: see" not in printed
+    assert "no total while a component is pending" in printed
+
+
 def test_the_mail_says_what_is_graded_and_pending_never_a_zero(midterm, capsys):
     course, out = midterm
     assert cli.main(["mail", *args(course, out), "--from", "TA <ta@example.edu>"]) == 0
