@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.course.config import COURSE_FILE
+from grader.limits import GRADING
+from grader.quoting import cut, quoted
 from grader.variants.record import Record, read_record, record_path
 
 
@@ -58,7 +60,11 @@ def _read(course_dir: Path, assignment: str, _version: tuple[int, int]) -> Recor
 
 
 def said_values(values: Mapping[str, object]) -> str:
-    return ", ".join(f"{name} = {value}" for name, value in values.items())
+    """``W_rec = 0.773, activation = tanh``: each value cut short (a hand-in's may be any size)."""
+    return ", ".join(
+        f"{name} = {cut(value, GRADING.quoted_chars) if isinstance(value, str) else quoted(value)}"
+        for name, value in values.items()
+    )
 
 
 @dataclass(frozen=True)
@@ -106,7 +112,7 @@ def verdict(record: Record, student: str, metadata: Mapping[str, object]) -> Ver
     if owner is None:
         return Verdict(
             "unknown fingerprint",
-            f"Variant: the notebook's fingerprint {fingerprint!r} is none the course released"
+            f"Variant: the notebook's fingerprint {quoted(fingerprint)} is none the course released"
             f" (edited by hand?); {yours}",
         )
     return Verdict(
