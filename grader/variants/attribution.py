@@ -10,9 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.course.config import COURSE_FILE
+from grader.course.config import COURSE_FILE, load_course
 from grader.limits import GRADING
 from grader.quoting import cut, quoted
+from grader.roster import Roster
 from grader.variants.record import Record, read_record, record_path
 
 
@@ -42,6 +43,17 @@ def record_file(assignment_dir: Path, assignment: str) -> Path | None:
         if (folder / COURSE_FILE).is_file():
             return record_path(folder, assignment)
     return None
+
+
+def release_roster(assignment_dir: Path, assignment: str) -> Roster | None:
+    """The roster of the course that released the assignment per student (the course whose
+    folder holds the assignment's), which names its hand-ins as ``--roster`` would: the files
+    an LMS hands back are ``<id>_<assignment>.ipynb``, whose stem is no roster id. None outside
+    a course, or where the course never released the assignment per student."""
+    path = record_file(assignment_dir, assignment)
+    if path is None or record_of(assignment_dir, assignment) is None:
+        return None
+    return load_course(path.parent.parent / COURSE_FILE).roster()
 
 
 def place_record(assignment_dir: Path, record: Record) -> None:
