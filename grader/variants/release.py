@@ -34,7 +34,7 @@ from grader.assignment.variant_definition import (
 from grader.course.config import COURSE_FILE, Course, find_course, load_course
 from grader.errors import UserError
 from grader.variants import draw, pools
-from grader.variants.record import Released, read_record
+from grader.variants.record import Released, read_record, students_said
 
 Build = Callable[[Assignment, Mapping[str, object] | None], nbformat.NotebookNode]
 _PROGRESS_STEPS = 20  # progress lines per release, whatever the class's size
@@ -209,7 +209,7 @@ def definitions_said(everyone: list[draw.StudentValues], current: Definition) ->
             else "an earlier [variants]; they keep its values"
         )
         shown = ", ".join(ids[:10]) + (", ..." if len(ids) > 10 else "")
-        lines.append(f"definition {fingerprint} ({which}): {len(ids)} students ({shown})")
+        lines.append(f"definition {fingerprint} ({which}): {students_said(len(ids))} ({shown})")
     return lines
 
 
@@ -224,7 +224,8 @@ def cli(assignment: Assignment, args: argparse.Namespace, build: Build) -> int:
     for line in pools.kept_draws_said(record, key, config.name, pools.read_pools(config)):
         print(line)
     print(
-        f"Released {len(everyone)} per-student notebooks of {assignment.config.name} in"
+        f"Released {len(everyone)} per-student notebook{'' if len(everyone) == 1 else 's'} of"
+        f" {assignment.config.name} in"
         f" {folder}/ (<id>_{assignment.config.name}.ipynb, for mail or an LMS upload); what each"
         f" student was released is recorded in"
         f" {course.path.parent / draw.FOLDER / (assignment.config.name + '.json')}."
