@@ -46,6 +46,10 @@ class SandboxLimits:
     # Each live submission has a user namespace; the warm process may make this many at once.
     user_namespaces: int = 64
     warm_disk_bytes: int = 64 * MiB  # the warm process's own folders; submissions get fresh ones
+    # Numbers a variable read back (a numeric answer, a variant's constant) may hold: counted
+    # before it is turned into numbers, which for a Python list costs about a microsecond a
+    # number (10^7 of them ran past the probe's time); an answer is a short list at most.
+    read_numbers: int = 4096
 
 
 SANDBOX = SandboxLimits()

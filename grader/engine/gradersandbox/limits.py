@@ -15,3 +15,4 @@ REQUEST_BYTES = 65536  # grader.limits.SANDBOX.request_bytes
 REQUEST_FDS = 16  # grader.limits.SANDBOX.request_fds
 USER_NAMESPACES = 64  # grader.limits.SANDBOX.user_namespaces
 FORBIDDEN_MAX_NAMES = 64  # grader.limits.FORBIDDEN.max_names
+READ_NUMBERS = 4096  # grader.limits.SANDBOX.read_numbers
