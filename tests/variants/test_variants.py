@@ -21,7 +21,8 @@ from sandbox_fence import FENCE
 from smtp_kit import PASSWORD, SENDER, USER, Mailbox, start
 from variants_kit import VARIANTS, answered, roster, with_variants, without_variants
 
-from grader.assignment import releasing
+from grader.assignment import releasing, variant_definition
+from grader.assignment.keys import ASSIGNMENT_TOML
 from grader.cli import main
 from grader.variants import attribution
 
@@ -447,3 +448,11 @@ def test_one_student_is_said_as_one(tmp_path, capsys):
     assert code == 0 and "Released 1 per-student notebook of rnn_gradients" in out, out
     code, _, err = run(capsys, "variants", str(alone / "assignments" / "rnn_gradients"))
     assert code == 0 and "W_rec: 1 value among 1 student (" in err, err
+
+
+def test_the_reference_declares_each_kind_of_variant_with_its_keys():
+    """The reference's [variants.NAME] table lists every key a kind of parameter takes."""
+    declared = ASSIGNMENT_TOML.table("variants.NAME").names
+    taken = {"kind", *(key for keys in variant_definition._KEYS.values() for key in keys)}
+    assert set(declared) == taken
+    assert set(variant_definition.KINDS) == set(variant_definition._KEYS)
