@@ -18,6 +18,7 @@ from grader import limits
 from grader.assignment.config import load_config
 from grader.course.rubric import load_projects
 from grader.engine import _watched, sandbox_limits
+from grader.engine.gradersandbox import protocol, runner, wire
 from grader.errors import UserError
 from grader.web.regrade import regrade_timeout
 
@@ -304,3 +305,25 @@ def test_a_file_chunk_fits_in_one_order_of_the_runner():
     headroom = 64 * limits.KiB
     assert limits.SANDBOX.file_chunk_bytes + headroom <= limits.SANDBOX.order_bytes
     assert limits.SANDBOX.order_bytes < limits.SANDBOX.call_bytes
+
+
+def test_no_size_limit_is_stricter_than_the_layer_before_it():
+    """A 5 MB cell in a notebook the intake accepted (50 MB) once killed the submission: the
+    runner took orders of 4 MiB at most ("the kernel died ... (exit code 70)")."""
+    assert limits.SIZE_PATHS
+    for path, layers in limits.SIZE_PATHS.items():
+        assert len(layers) >= 2, path
+        for before, after in zip(layers, layers[1:], strict=False):
+            let_through, taken = limits.size_limit(before), limits.size_limit(after)
+            assert taken >= let_through, f"{path}: {after} ({taken}) < {before} ({let_through})"
+
+
+def test_the_runner_reads_a_cell_as_large_as_a_notebook_the_intake_accepts():
+    """The order carrying the largest cell there can be (the whole notebook, as UTF-8), framed
+    as the trusted side frames it, read by the runner's own reader of its bound."""
+    source = "é" * (limits.INTAKE.max_notebook_bytes // 2)
+    reader = wire.Reader(runner.ORDER_BYTES)
+    reader.feed(protocol.frame(protocol.RunCell(17, source)))
+    frame = reader.next()
+    assert frame is not None
+    assert protocol.read_order(frame) == protocol.RunCell(17, source)

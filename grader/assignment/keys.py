@@ -173,5 +173,20 @@ ASSIGNMENT_TOML = TomlFile(
             required=False,
             free_form=True,
         ),
+        TomlTable(
+            "variants.NAME",
+            "One parameter of [variants]: `NAME` is the Python name the source notebook "
+            "writes as `{{NAME}}`. Each kind takes its own keys; one it does not take is an "
+            "error.",
+            (
+                Key("kind", '"int", "float" or "choice"'),
+                Key("min", "int and float: the range's low end (its first value)"),
+                Key("max", "int and float: the range's high end (at least min)"),
+                Key("step", "int: the distance between values", required=False, default="1"),
+                Key("digits", "float: digits after the point each value is rounded to (0-15)"),
+                Key("choices", "choice: the values, two or more, each listed once"),
+            ),
+            required=False,
+        ),
     ),
 )

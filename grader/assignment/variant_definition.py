@@ -143,9 +143,14 @@ def _range(kind: str, spec: Mapping[str, Any], here: str) -> tuple[Value, ...]:
         first, last = math.ceil(round(low * scale, 6)), math.floor(round(high * scale, 6))
         values = tuple(round(k / scale, digits) for k in range(first, last + 1))
     if not values:
+        fix = (  # an int range is empty only where max is below min
+            "make max at least min"
+            if high < low
+            else f"widen it to hold a multiple of {10.0**-digits:g}, or give more digits"
+        )
         raise UserError(
             f"{here}: the range from min = {low} to max = {high} holds no value"
-            f"{' at its rounding' if not whole else ''}; make max at least min"
+            f"{' at its rounding' if not whole else ''}; {fix}"
         )
     return values
 

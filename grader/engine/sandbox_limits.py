@@ -27,6 +27,7 @@ SANDBOX_NAMES = {
     "REQUEST_FDS": ("SANDBOX", "request_fds"),
     "USER_NAMESPACES": ("SANDBOX", "user_namespaces"),
     "FORBIDDEN_MAX_NAMES": ("FORBIDDEN", "max_names"),
+    "READ_NUMBERS": ("SANDBOX", "read_numbers"),
 }
 
 

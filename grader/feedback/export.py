@@ -17,6 +17,7 @@ from grader.feedback.rerun import Rerun, rerun
 from grader.gradebook.results import GRADER_ERROR, Row
 from grader.inputs.resources import template
 from grader.limits import GRADING
+from grader.quoting import cut
 from grader.scoring import FunctionResult
 
 
@@ -48,6 +49,12 @@ class GradedSubmission:
     @property
     def max_score(self) -> float:
         return sum(f.points for f in self.functions.values())
+
+    @property
+    def notes(self) -> list[str]:
+        """The warnings as handed back: each may quote the notebook (its metadata, its code),
+        so each is cut to a note's length."""
+        return [cut(warning, GRADING.note_chars) for warning in self.warnings]
 
 
 def case_lines(result: FunctionResult) -> list[tuple[str, bool, str]]:
@@ -94,7 +101,7 @@ def results_json(graded: GradedSubmission) -> dict:
     summary = [f"{graded.score:g} / {graded.max_score:g} points."]
     if graded.reason:
         summary.insert(0, graded.reason)
-    summary += graded.warnings
+    summary += graded.notes
     if graded.cell_errors:
         summary.append("Cells that raised an error or were interrupted:")
         summary += [f"  {error}" for error in graded.cell_errors]
@@ -214,7 +221,7 @@ def feedback_html(graded: GradedSubmission) -> str:
         score=f"{graded.score:g}",
         max_score=f"{graded.max_score:g}",
         reason=graded.reason,
-        warnings=graded.warnings,
+        warnings=graded.notes,
         functions=functions,
         cell_errors=graded.cell_errors,
         output=output,

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import nbformat
+import numpy as np
 
 from grader import engine
 from grader.assignment import (
@@ -21,9 +22,11 @@ from grader.assignment import (
 )
 from grader.assignment.answer_solutions import expected_answers
 from grader.assignment.releasing import released_notebook
+from grader.grading.submissions import HandIn
 from grader.limits import GRADING
 from grader.scoring import FunctionResult
 from grader.scoring.numeric_answer import score_answer
+from grader.variants import handed, numbers
 from grader.variants.graded import graded_values, released_values
 
 Values = Mapping[str, object]
@@ -43,9 +46,44 @@ def values_of(config: AssignmentConfig, student: str) -> KnownValues:
     return KnownValues(graded_values(config, student))
 
 
-def answer_reads(config: AssignmentConfig) -> list[engine.ProbeCall]:
-    """The reads of the answers' variables, after the graded calls."""
-    return [engine.ProbeCall(answer.name, (), read=True) for answer in config.answers]
+def reads(config: AssignmentConfig) -> list[engine.ProbeCall]:
+    """The reads after the graded calls: the constants the source assigns its [variants]'
+    values (whose numbers the notebook runs with), then the answers' variables."""
+    names = [*_constants(config), *(answer.name for answer in config.answers)]
+    return [engine.ProbeCall(name, (), read=True) for name in names]
+
+
+def _constants(config: AssignmentConfig) -> list[str]:
+    return list(numbers.constants_of(config.source)) if config.variants else []
+
+
+def variant_of(
+    config: AssignmentConfig,
+    submission: HandIn,
+    notebook: nbformat.NotebookNode,
+    run: engine.RunResult,
+) -> handed.HandedVariant | None:
+    """The hand-in's variant (:func:`grader.variants.handed.variant_of`), its numbers the
+    constants as its run held them."""
+    held = constants_held(config, run.probes)
+    return handed.variant_of(config, submission.student, notebook, held)
+
+
+def constants_held(
+    config: AssignmentConfig, probes: Sequence[engine.ProbeOutcome]
+) -> dict[str, object]:
+    """variable -> value of each constant the run held as one number or a str (its read by
+    :func:`reads`, just before the answers'); one it did not hold is left out."""
+    names = _constants(config)
+    end = len(probes) - len(config.answers)
+    held: dict[str, object] = {}
+    for name, read in zip(names, probes[end - len(names) : end], strict=True):
+        if isinstance(read.value, str):
+            held[name] = read.value
+        elif isinstance(read.value, np.ndarray) and read.value.size == 1:
+            number = float(read.value.item())
+            held[name] = int(number) if number.is_integer() and abs(number) < 2**53 else number
+    return held
 
 
 def scored_answers(

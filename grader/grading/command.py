@@ -36,6 +36,7 @@ from grader.grading.summary import GradingProgress, phases_line, summary_table
 from grader.grading.workers import start_graders
 from grader.marking import written_answers
 from grader.roster import Roster, load_roster
+from grader.variants import attribution
 
 __all__ = [
     "GraderFault",
@@ -74,7 +75,8 @@ def grade(
     """Grade every submission; return the plan and the rows of ``grades.csv`` (one per
     submission).
 
-    With ``roster``, students are named by their roster id."""
+    With ``roster`` (else the roster of the course that released the assignment per student),
+    students are named by their roster id."""
     if workers < 1:
         raise UserError(f"--workers {workers}: give 1 or more")
     plan = plan_for(assignment_dir, out, timeout=timeout, unsafe_no_sandbox=unsafe_no_sandbox)
@@ -91,6 +93,7 @@ def grade(
         tempfile.TemporaryDirectory(prefix="grader-bundles-") as scratch,
     ):
         submissions = find_submissions(paths, config, Path(scratch))
+        roster = roster or attribution.release_roster(config.directory, config.name)
         if roster is not None:
             submissions = named_by_roster(submissions, roster)
         # Nothing is written before the trial run came back right: a refusal grades nothing.

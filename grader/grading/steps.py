@@ -208,8 +208,7 @@ class SubmissionGrading(engine.NoHooks):
             return self._missing()
         return engine.run_submission(
             self.notebook,
-            probing.probe_calls(self.functions, self.cases)
-            + answering.answer_reads(self.plan.config),
+            probing.probe_calls(self.functions, self.cases) + answering.reads(self.plan.config),
             self.plan.limits,
             self.submission.files_dir,
             hooks=self,
@@ -227,7 +226,7 @@ class SubmissionGrading(engine.NoHooks):
             output="",
             output_truncated=False,
             probes=[nothing]
-            * (sum(len(c) for c in self.cases.values()) + len(self.plan.config.answers)),
+            * (sum(len(c) for c in self.cases.values()) + len(answering.reads(self.plan.config))),
             code="",
             duration_s=0.0,
         )
@@ -334,7 +333,7 @@ class SubmissionGrading(engine.NoHooks):
             except engine.NotANotebook:  # the run already reported why
                 handed_in = None
             if handed_in is not None:
-                variant = handed.variant_of(self.plan.config, self.submission.student, handed_in)
+                variant = answering.variant_of(self.plan.config, self.submission, handed_in, run)
                 # the release record's checksums of the notebook handed in, where it has them
                 owned = variant.owned if variant and variant.owned else self.plan.owned_checksums
                 problems = owned_cell_problems(handed_in, owned)

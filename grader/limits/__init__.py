@@ -98,6 +98,7 @@ __all__ = [
     "SENDER_CHECKS",
     "SHOWN",
     "SIMILARITY",
+    "SIZE_PATHS",
     "SUBMISSION_PDF",
     "WEB",
     "WIRE",
@@ -131,6 +132,7 @@ __all__ = [
     "WrittenLimits",
     "main",
     "regrade_timeout_s",
+    "size_limit",
 ]
 
 # Every group, by name: listed by main, shown in the docs' reference, and read by
@@ -160,6 +162,24 @@ GROUPS: dict[str, object] = {
     "LTI": LTI,
     "WRITTEN": WRITTEN,
 }
+
+# The size limits a hand-in meets on its way to the kernel, layer after layer ("GROUP.field"):
+# each lets through at least what the one before it did, so that whatever a layer accepts no
+# later layer refuses with a reason of its own (tests/test_limits.py walks every path).
+SIZE_PATHS: dict[str, tuple[str, ...]] = {
+    # a notebook fetched behind a link, read by the intake, each of its cells one runner order
+    "a notebook's cell": ("FETCH.max_bytes", "INTAKE.max_notebook_bytes", "SANDBOX.order_bytes"),
+    # a submission's files unpacked together, then written into the run's scratch folder
+    "a submission's files": ("INTAKE.max_total_bytes", "RUN.disk_bytes"),
+}
+
+
+def size_limit(name: str) -> int:
+    """The value of ``"GROUP.field"``, as :data:`SIZE_PATHS` names it."""
+    group, field = name.split(".")
+    value = getattr(GROUPS[group], field)
+    assert isinstance(value, int)
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -30,6 +30,12 @@ class GradingLimits:
     # any case, whole or summarised, is cut to these in the feedback.
     rerun_lines: int = 200
     rerun_bytes: int = 32 * KiB  # a page or two of pasted code, as rerun_lines
+    # Anything of the student's quoted in feedback, results.json or the dashboard (a
+    # fingerprint from the notebook's metadata, a constant's value): enough to recognise it.
+    quoted_chars: int = 120
+    # One note of the feedback (a variant's, a grader cell's, a forbidden shortcut's): a few
+    # sentences, whatever it quotes.
+    note_chars: int = 1000
 
 
 GRADING = GradingLimits()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from grader.limits.intake import INTAKE
 from grader.limits.units import KiB, MiB
 
 
@@ -29,9 +30,10 @@ class SandboxLimits:
     """What the processes inside the sandbox accept and try."""
 
     file_chunk_bytes: int = 1 * MiB  # a submission's files are sent in pieces of this size
-    # The runner's orders (a cell's source, or a chunk of a file with its name and mode): a
-    # chunk with room to spare, and the longest cells students paste data into.
-    order_bytes: int = 4 * MiB
+    # The runner's orders (a cell's source, or a chunk of a file with its name and mode): any
+    # cell of a notebook the intake accepts (a cell's text is no longer than the notebook's
+    # JSON of it), with room to spare for the order's own framing; never less than a chunk.
+    order_bytes: int = INTAKE.max_notebook_bytes + 1 * MiB
     # A probe process's calls, on a pipe of their own: a call's arguments and, for a diagnosis,
     # the tables of answers its stand-ins give (several cases' values): far more than any
     # order of the runner, which is why the two bounds differ.
@@ -44,6 +46,10 @@ class SandboxLimits:
     # Each live submission has a user namespace; the warm process may make this many at once.
     user_namespaces: int = 64
     warm_disk_bytes: int = 64 * MiB  # the warm process's own folders; submissions get fresh ones
+    # Numbers a variable read back (a numeric answer, a variant's constant) may hold: counted
+    # before it is turned into numbers, which for a Python list costs about a microsecond a
+    # number (10^7 of them ran past the probe's time); an answer is a short list at most.
+    read_numbers: int = 4096
 
 
 SANDBOX = SandboxLimits()

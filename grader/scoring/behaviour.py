@@ -166,11 +166,12 @@ def _capped(got, want, atol, rtol):
 
 
 def _ratio(got, want):
-    """The one number r with got == r * want, or None."""
-    norm = float(np.sum(want * want))
-    if norm == 0.0:
-        return None
-    return float(np.sum(got * want)) / norm
+    """The one number r with got == r * want, or None (also where the sums overflow: a
+    returned value near the largest float, or an answer that is nothing like a multiple)."""
+    with np.errstate(all="ignore"):
+        norm = float(np.sum(want * want))
+        ratio = float(np.sum(got * want)) / norm if norm else 0.0
+    return ratio if ratio and np.isfinite(ratio) else None
 
 
 def _negated(got, want, atol, rtol):
@@ -212,9 +213,10 @@ def _scaled(direction):
         axes = None
         for _, got, want in wrong:
             ratio = _ratio(got, want)
-            if not ratio:
+            size = None if ratio is None else (ratio if direction == 1 else 1.0 / ratio)
+            # an axis is far shorter than 2**31: a larger (or infinite) size is no axis
+            if size is None or not abs(size) < 2.0**31:
                 return DISAGREE, None
-            size = ratio if direction == 1 else 1.0 / ratio
             whole = round(size)
             if whole < 2 or abs(size - whole) > 1e-6 * whole:
                 return DISAGREE, None

@@ -75,12 +75,24 @@ def score_answer(
     error_size = None if withhold or not numbers.size else float(np.max(np.abs(numbers - right)))
     if within(numbers, right, answer.atol, answer.rtol):
         return _result(answer, label, 1.0, "right", error_size)
-    told = f"{meaning}; you answered {_shown(numbers)}."
+    told = f"{meaning}; you answered {_shown(numbers)}.{_not_finite(answer.name, numbers)}"
     for rule in answer.partial:
         if _matches(rule, answer, numbers, right, expected):
             words = _filled(rule.message, answer, None if withhold else right, numbers, values)
             return _result(answer, label, rule.credit, f"{words} {told}", error_size)
     return _result(answer, label, 0.0, told, error_size)
+
+
+def _not_finite(name: str, numbers: np.ndarray) -> str:
+    """Why an answer of nan or inf is no number at all ("" for finite numbers)."""
+    if np.all(np.isfinite(numbers)):
+        return ""
+    what = (
+        "nan (not a number): a 0/0, inf - inf or the log of a negative number on the way"
+        if np.any(np.isnan(numbers))
+        else "infinite: an overflow or a division by zero on the way"
+    )
+    return f" {name} is {what}; print the steps that compute it to see where it goes wrong."
 
 
 def _result(
@@ -112,7 +124,10 @@ def _numbers(
             return None, f"Your notebook does not set {name}: set it to your answer ({name} = ...)"
         if error.startswith("NotImplementedError"):
             return None, f"{name} is not answered yet (the stub is still there)"
-        return None, f"{name} could not be read as a number: {' '.join(error.split())[:300]}"
+        said = " ".join(error.split())[:300]
+        if said.startswith("ValueError: too many numbers"):  # the sandbox counted them
+            return None, said.removeprefix("ValueError: ")
+        return None, f"{name} could not be read as a number: {said}"
     if isinstance(got, tuple):  # a tuple crosses as its items, each an array
         if not all(isinstance(g, np.ndarray) and g.dtype.kind in "biuf" for g in got):
             return None, f"{name} is not a list of numbers"

@@ -10,7 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.course.config import COURSE_FILE
+from grader.course.config import COURSE_FILE, load_course
+from grader.limits import GRADING
+from grader.quoting import cut, quoted
+from grader.roster import Roster
 from grader.variants.record import Record, read_record, record_path
 
 
@@ -42,6 +45,17 @@ def record_file(assignment_dir: Path, assignment: str) -> Path | None:
     return None
 
 
+def release_roster(assignment_dir: Path, assignment: str) -> Roster | None:
+    """The roster of the course that released the assignment per student (the course whose
+    folder holds the assignment's), which names its hand-ins as ``--roster`` would: the files
+    an LMS hands back are ``<id>_<assignment>.ipynb``, whose stem is no roster id. None outside
+    a course, or where the course never released the assignment per student."""
+    path = record_file(assignment_dir, assignment)
+    if path is None or record_of(assignment_dir, assignment) is None:
+        return None
+    return load_course(path.parent.parent / COURSE_FILE).roster()
+
+
 def place_record(assignment_dir: Path, record: Record) -> None:
     """Make ``record`` the release record of the assignment in ``assignment_dir``, which lies
     in no course folder: a Dask worker's copy of the assignment, sent the course's record."""
@@ -58,7 +72,11 @@ def _read(course_dir: Path, assignment: str, _version: tuple[int, int]) -> Recor
 
 
 def said_values(values: Mapping[str, object]) -> str:
-    return ", ".join(f"{name} = {value}" for name, value in values.items())
+    """``W_rec = 0.773, activation = tanh``: each value cut short (a hand-in's may be any size)."""
+    return ", ".join(
+        f"{name} = {cut(value, GRADING.quoted_chars) if isinstance(value, str) else quoted(value)}"
+        for name, value in values.items()
+    )
 
 
 @dataclass(frozen=True)
@@ -106,7 +124,7 @@ def verdict(record: Record, student: str, metadata: Mapping[str, object]) -> Ver
     if owner is None:
         return Verdict(
             "unknown fingerprint",
-            f"Variant: the notebook's fingerprint {fingerprint!r} is none the course released"
+            f"Variant: the notebook's fingerprint {quoted(fingerprint)} is none the course released"
             f" (edited by hand?); {yours}",
         )
     return Verdict(

@@ -18,7 +18,7 @@ from grader.errors import UserError
 from grader.mail.command import add_sending, deliver
 from grader.variants import draw, pools
 from grader.variants.handout import handout_messages
-from grader.variants.record import read_record
+from grader.variants.record import read_record, students_said
 from grader.variants.release import course_of, definition_of
 
 
@@ -98,7 +98,8 @@ def shared_counts(everyone: list[draw.StudentValues], names: list[str]) -> list[
         counts = Counter(s.values[name] for s in everyone if name in s.values)
         shown = ", ".join(f"{value}: {count}" for value, count in sorted(counts.items(), key=str))
         lines.append(
-            f"{name}: {len(counts)} values among {sum(counts.values())} students ({shown})"
+            f"{name}: {len(counts)} value{'' if len(counts) == 1 else 's'} among"
+            f" {students_said(sum(counts.values()))} ({shown})"
         )
     sets = Counter(tuple(sorted(s.values.items())) for s in everyone)
     sharing = sum(count for count in sets.values() if count > 1)

@@ -5,6 +5,7 @@ cells it should carry."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import nbformat
@@ -12,6 +13,7 @@ import nbformat
 from grader.assignment.config import AssignmentConfig, GradedFunction
 from grader.variants import attribution, numbers, pools
 from grader.variants.record import Record
+from grader.variants.release import definition_of
 
 
 def graded_for(config: AssignmentConfig, student: str) -> tuple[GradedFunction, ...]:
@@ -34,16 +36,26 @@ class HandedVariant:
 
 
 def handed_variant(
-    config: AssignmentConfig, record: Record, student: str, notebook: nbformat.NotebookNode
+    config: AssignmentConfig,
+    record: Record,
+    student: str,
+    notebook: nbformat.NotebookNode,
+    read: Mapping[str, object] | None = None,
 ) -> HandedVariant:
-    """The hand-in's variant against the student's own, and the questions they were drawn."""
+    """The hand-in's variant against the student's own, and the questions they were drawn.
+    ``read``: the constants as its run held them (variable -> value), where it was run. Its
+    numbers are checked whatever its metadata claims: a notebook claiming to be the
+    class-wide one must hold the class-wide values, and another student's numbers are named."""
     found = attribution.verdict(record, student, notebook.metadata)
     own = record.of(student)
     # the notebook released to another student carries that student's grader-owned cells
     whose = record.of(found.owner) if found.owner else own
     expected = {} if whose is None or found.flag == attribution.CLASS_WIDE else whose.owned
-    if found.owner is None and found.flag != attribution.CLASS_WIDE and config.variants:
-        found = numbers.numbers_verdict(record, student, notebook, config.source) or found
+    if found.owner is None and config.variants:
+        handed = numbers.held_values(read or {}, notebook, config.source)
+        class_wide = definition_of(config).class_wide()
+        fine = class_wide if found.flag == attribution.CLASS_WIDE else None
+        found = numbers.numbers_verdict(record, student, handed, fine) or found
     notes = [found.note] if found.note else []
     if own is not None and own.questions:
         total = sum(f.points for f in pools.graded_functions(config, own.questions))
@@ -55,12 +67,16 @@ def handed_variant(
 
 
 def variant_of(
-    config: AssignmentConfig, student: str, notebook: nbformat.NotebookNode
+    config: AssignmentConfig,
+    student: str,
+    notebook: nbformat.NotebookNode,
+    read: Mapping[str, object] | None = None,
 ) -> HandedVariant | None:
     """A per-student assignment's word on the hand-in's variant against the student's own
     (:mod:`grader.variants.attribution`) and their drawn questions; None for an assignment
-    without [variants] or [[pools]], or never released per student."""
+    without [variants] or [[pools]], or never released per student. ``read``: the constants
+    as the run held them."""
     if not config.variants and not config.pools:
         return None
     record = attribution.record_of(config.directory, config.name)
-    return None if record is None else handed_variant(config, record, student, notebook)
+    return None if record is None else handed_variant(config, record, student, notebook, read)

@@ -1,7 +1,12 @@
 """Whose numbers a hand-in holds: the constants its code assigns where the source notebook writes
 ``NAME = {{parameter}}``, against every student's recorded values. A student who copied a
 classmate's constants cell into their own notebook keeps their own fingerprint but hands in
-the classmate's numbers."""
+the classmate's numbers.
+
+Grading reads the constants as the sandbox holds them once the cells ran (what the notebook
+runs with: ``W_REC = 1 * 0.773`` is 0.773, a line inside a string is no assignment); their
+text (:func:`handed_values`) stands in only where the run held none (a notebook not run: the
+similarity search; a constant deleted)."""
 
 from __future__ import annotations
 
@@ -78,17 +83,31 @@ def handed_values(notebook: nbformat.NotebookNode, constants: Mapping[str, str])
     return found
 
 
+def held_values(
+    read: Mapping[str, object], notebook: nbformat.NotebookNode, source: Path
+) -> dict[str, object]:
+    """parameter -> value of each constant: as the run held it (``read``: variable -> value,
+    as the sandbox read it), else as the notebook's text assigns it."""
+    constants = constants_of(source)
+    written = handed_values(notebook, {n: p for n, p in constants.items() if n not in read})
+    return {**written, **{constants[name]: value for name, value in read.items()}}
+
+
 def numbers_verdict(
-    record: Record, student: str, notebook: nbformat.NotebookNode, source: Path
+    record: Record,
+    student: str,
+    handed: Mapping[str, object],
+    class_wide: Mapping[str, object] | None = None,
 ) -> Verdict | None:
-    """None while the hand-in's constants are the student's own (or it has none); else whose
-    they are: another student's (both named), or nobody's."""
+    """None while the ``handed`` constants are the student's own, or the class-wide values of
+    a notebook that says it is the class-wide one (``class_wide``), or there are none; else
+    whose they are: another student's (both named), or nobody's."""
     own = record.of(student)
-    if own is None:
+    if own is None or not handed:
         return None
-    handed = handed_values(notebook, constants_of(source))
-    if not handed or all(own.values.get(name) == value for name, value in handed.items()):
-        return None
+    for fine in (own.values, class_wide):
+        if fine is not None and all(fine.get(name) == value for name, value in handed.items()):
+            return None
     yours = f"{student}'s own values ({said_values(own.values)}) are the ones that count"
     owners = [
         s

@@ -23,7 +23,7 @@ import nbformat
 from grader.assignment.config import CONFIG_NAME, AssignmentConfig, GradedFunction
 from grader.assignment.source_notebook import describe_cell
 from grader.errors import UserError
-from grader.variants.record import Record
+from grader.variants.record import Record, students_said
 
 Questions = dict[str, list[str]]  # a pool's name -> the functions drawn from it
 
@@ -234,6 +234,6 @@ def kept_draws_said(
         return []
     shown = ", ".join(kept[:10]) + (", ..." if len(kept) > 10 else "")
     return [
-        f"{len(kept)} students keep the questions drawn at their release from an earlier"
+        f"{students_said(len(kept))} keep the questions drawn at their release from an earlier"
         f" [[pools]] ({shown}); students released from now on are drawn from the current one"
     ]

@@ -77,6 +77,11 @@ class Record:
         os.replace(partial, self.path)  # a reader never sees half a record
 
 
+def students_said(count: int) -> str:
+    """ "1 student", "30 students"."""
+    return f"{count} student" if count == 1 else f"{count} students"
+
+
 def record_path(course_dir: Path, assignment: str) -> Path:
     return Path(course_dir) / FOLDER / f"{assignment}.json"
 

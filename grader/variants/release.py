@@ -34,7 +34,7 @@ from grader.assignment.variant_definition import (
 from grader.course.config import COURSE_FILE, Course, find_course, load_course
 from grader.errors import UserError
 from grader.variants import draw, pools
-from grader.variants.record import Released, read_record
+from grader.variants.record import Released, read_record, students_said
 
 Build = Callable[[Assignment, Mapping[str, object] | None], nbformat.NotebookNode]
 _PROGRESS_STEPS = 20  # progress lines per release, whatever the class's size
@@ -103,7 +103,8 @@ def release_per_student(
     assignment: Assignment, course: Course, out_dir: Path, build: Build
 ) -> tuple[Path, list[draw.StudentValues]]:
     """Write every roster student's notebook to ``out_dir/<name>/<id>_<name>.ipynb``, record
-    the newly released, and return the folder and every student's values."""
+    the newly released, and return the folder and every student's values: all of them, once
+    every notebook was made, or none."""
     config = assignment.config
     pooled = pools.read_pools(config)
     if not config.variants and not pooled:
@@ -122,34 +123,39 @@ def release_per_student(
     record = read_record(course_dir, config.name)
     key = draw.course_key(course_dir)
     everyone = draw.draw(key, config.name, definition, students, record)
-    folder = out_dir / config.name
-    folder.mkdir(parents=True, exist_ok=True)
     progress = Progress(len(everyone))
     now = datetime.now(UTC).isoformat(timespec="seconds")
+    # Every student's notebook is made before any is written: a release that fails on one
+    # student's values (or is refused) writes and records nothing, so nobody is pinned to a
+    # definition they were never handed.
+    made: list[tuple[draw.StudentValues, str, Released | None]] = []
+    for student in everyone:
+        questions = pools.questions_of(record, key, config.name, student.student, pooled)
+        variant = {
+            "student": student.student,
+            "fingerprint": student.fingerprint,
+            "values": student.values,
+            "questions": questions,
+        }
+        notebook = build(assignment, variant)
+        released = None
+        if not student.released_at:
+            checksums = owned_checksums(notebook)
+            released = Released(
+                student.values, student.definition, student.fingerprint, now, questions, checksums
+            )
+        made.append((student, _text(notebook), released))
+        progress.one_more()
+    folder = out_dir / config.name
+    folder.mkdir(parents=True, exist_ok=True)
     try:
-        for student in everyone:
-            questions = pools.questions_of(record, key, config.name, student.student, pooled)
-            variant = {
-                "student": student.student,
-                "fingerprint": student.fingerprint,
-                "values": student.values,
-                "questions": questions,
-            }
-            notebook = build(assignment, variant)
-            _write(notebook, folder / f"{student.student}_{config.name}.ipynb")
-            if not student.released_at:
-                released = Released(
-                    student.values,
-                    student.definition,
-                    student.fingerprint,
-                    now,
-                    questions,
-                    owned_checksums(notebook),
-                )
+        for student, text, released in made:
+            _write(text, folder / f"{student.student}_{config.name}.ipynb")
+            if released is not None:
                 record.add(student.student, released, definition)
-            progress.one_more()
-    finally:  # those written before a failure or Ctrl-C are recorded as released
-        record.save()
+    finally:  # those written before a failure to write (a full disk) or Ctrl-C are recorded
+        if record.students:
+            record.save()
     return folder, everyone
 
 
@@ -175,11 +181,16 @@ class Progress:
         )
 
 
-def _write(notebook: nbformat.NotebookNode, path: Path) -> None:
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")  # a reader never sees half
-    # as nbformat.write writes it, without validating again what the release just validated
+def _text(notebook: nbformat.NotebookNode) -> str:
+    """The notebook as nbformat.write writes it, without validating again what the release
+    just validated."""
     text = nbformat.v4.nbjson.writes(notebook)
-    partial.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    return text if text.endswith("\n") else text + "\n"
+
+
+def _write(text: str, path: Path) -> None:
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")  # a reader never sees half
+    partial.write_text(text, encoding="utf-8")
     os.replace(partial, path)
 
 
@@ -198,7 +209,7 @@ def definitions_said(everyone: list[draw.StudentValues], current: Definition) ->
             else "an earlier [variants]; they keep its values"
         )
         shown = ", ".join(ids[:10]) + (", ..." if len(ids) > 10 else "")
-        lines.append(f"definition {fingerprint} ({which}): {len(ids)} students ({shown})")
+        lines.append(f"definition {fingerprint} ({which}): {students_said(len(ids))} ({shown})")
     return lines
 
 
@@ -213,7 +224,8 @@ def cli(assignment: Assignment, args: argparse.Namespace, build: Build) -> int:
     for line in pools.kept_draws_said(record, key, config.name, pools.read_pools(config)):
         print(line)
     print(
-        f"Released {len(everyone)} per-student notebooks of {assignment.config.name} in"
+        f"Released {len(everyone)} per-student notebook{'' if len(everyone) == 1 else 's'} of"
+        f" {assignment.config.name} in"
         f" {folder}/ (<id>_{assignment.config.name}.ipynb, for mail or an LMS upload); what each"
         f" student was released is recorded in"
         f" {course.path.parent / draw.FOLDER / (assignment.config.name + '.json')}."

@@ -4,9 +4,12 @@ used in a question's text and a constants cell; for tests/variants/ and the rele
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
+from sandbox_fence import FENCE
 
 VARIANTS = """
 [variants.W_rec]
@@ -80,3 +83,19 @@ def answered(notebook: nbformat.NotebookNode, source: Path) -> nbformat.Notebook
         if "# YOUR CODE HERE" in cell.source:
             cell.source = MARKER.sub("", solutions[cell.id])
     return notebook
+
+
+def grade_inbox(assignment: Path, inbox: Path, out: Path, seed: int = 5) -> str:
+    """`grader grade` of every notebook in ``inbox`` into ``out``, in the sandbox behind the
+    tests' fence; what it said on stderr."""
+    done = subprocess.run(
+        [*FENCE, sys.executable, "-m", "grader.cli", "grade", "--seed", str(seed)]
+        + ["--assignment", str(assignment), "--out", str(out)]
+        + sorted(str(p) for p in inbox.iterdir()),
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stderr

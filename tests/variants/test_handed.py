@@ -13,7 +13,8 @@ from variants_kit import roster, with_variants
 
 from grader.assignment.config import load_config
 from grader.cli import main
-from grader.variants import attribution, handed
+from grader.variants import attribution, handed, numbers
+from grader.variants.release import definition_of
 
 
 @pytest.fixture(scope="module")
@@ -73,3 +74,23 @@ def test_another_students_notebook_expects_that_students_grader_cells(course):
     assert found.verdict.flag == "another student's: released to S002, handed in by S001"
     record = attribution.record_of(course / "assignments" / "rnn_gradients", "rnn_gradients")
     assert record is not None and found.owned == record.students["S002"].owned
+
+
+def test_a_class_wide_claim_is_checked_by_the_numbers_the_run_held(course):
+    """A notebook saying it is the class-wide one is that only with the class-wide values; with
+    a classmate's, the classmate is named (the metadata once skipped the numbers check)."""
+    config = load_config(course / "assignments" / "rnn_gradients")
+    record = attribution.record_of(config.directory, config.name)
+    assert record is not None
+    claimed = copy.deepcopy(released(course, "S001"))
+    claimed.metadata["grader"]["variant"] = {"class_wide": True, "definition": "x"}
+    constants = numbers.constants_of(config.source)
+
+    def held(values: dict) -> dict:
+        return {name: values[parameter] for name, parameter in constants.items()}
+
+    class_wide = held(definition_of(config).class_wide())
+    found = handed.handed_variant(config, record, "S000", claimed, class_wide)
+    assert found.verdict.flag == attribution.CLASS_WIDE
+    found = handed.handed_variant(config, record, "S000", claimed, held(record.of("S003").values))
+    assert found.verdict.flag == "another student's numbers: released to S003, handed in by S000"

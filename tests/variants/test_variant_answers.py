@@ -141,6 +141,8 @@ HOSTILE = {
     ),
     "too-many": "steps_to_vanish = list(range(1000))",
     "nan": "steps_to_vanish = float('nan')",
+    "inf": "steps_to_vanish = math.inf",
+    "ten-million": "steps_to_vanish = [66.0] * 10**7",  # ran past the probe's 10 s to be read
     "unset": "pass",
     "tuple": "steps_to_vanish = (66,)",
     "rounding": "steps_to_vanish = math.log(1e-3) / math.log(W_REC)",
@@ -185,11 +187,15 @@ def test_hostile_answers_score_zero_with_their_reason_without_variants(tmp_path)
         "lying-float": "steps_to_vanish could not be read as a number",
         "too-many": "steps_to_vanish holds 1000 numbers where the answer is a number",
         "unset": "Your notebook does not set steps_to_vanish",
+        "ten-million": "too many numbers: steps_to_vanish holds 10000000 or more, where the"
+        " grader reads at most 4096",
     }
     for name, reason in reasons.items():
         score, output = said[name]
         assert score == 0 and reason in output and told in output, (name, output)
     assert said["nan"][0] == 0 and "you answered nan." in said["nan"][1]
+    assert "steps_to_vanish is nan (not a number): a 0/0, inf - inf" in said["nan"][1]
+    assert said["inf"][0] == 0 and "steps_to_vanish is infinite: an overflow" in said["inf"][1]
     assert said["rounding"][0] == 5 and "Right method, wrong rounding" in said["rounding"][1]
     assert (
         said["one-short"][0] == 5

@@ -7,15 +7,12 @@ graded through `grader grade` in the pid fence."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
-from sandbox_fence import FENCE
 from variant_hints_kit import FORGETS_STATE, RUN_WITHOUT_DECAY, answered, write_assignment
-from variants_kit import roster
+from variants_kit import grade_inbox, roster
 
 from grader.cli import main
 
@@ -68,16 +65,7 @@ def graded(tmp_path_factory) -> tuple[Path, dict[str, str], dict[str, float]]:
             notebook = answered(nbformat.read(release, as_version=4), planted)
             nbformat.write(notebook, inbox / f"{student}.ipynb")
     out = root / "graded"
-    done = subprocess.run(
-        [*FENCE, sys.executable, "-m", "grader.cli", "grade", "--seed", "7"]
-        + ["--assignment", str(assignment), "--out", str(out)]
-        + sorted(str(p) for p in inbox.iterdir()),
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    grade_inbox(assignment, inbox, out, seed=7)
     return out, students, decay
 
 

@@ -21,7 +21,8 @@ from sandbox_fence import FENCE
 from smtp_kit import PASSWORD, SENDER, USER, Mailbox, start
 from variants_kit import VARIANTS, answered, roster, with_variants, without_variants
 
-from grader.assignment import releasing
+from grader.assignment import releasing, variant_definition
+from grader.assignment.keys import ASSIGNMENT_TOML
 from grader.cli import main
 from grader.variants import attribution
 
@@ -203,7 +204,7 @@ def test_another_course_secret_gives_other_values(course, per_student, tmp_path,
                 ),
             ),
             r"\[variants.W_rec\]: the range from min = 0.503 to max = 0.507 holds no value at its"
-            r" rounding",
+            r" rounding; widen it to hold a multiple of 0.01, or give more digits$",
         ),
         (
             lambda a: with_variants(
@@ -422,3 +423,36 @@ def test_a_name_added_after_release_is_refused_for_those_who_were_released(tmp_p
         err,
     ), err
     assert (folder / "variants" / "rnn_gradients.json").read_bytes() == record
+
+
+def test_one_student_is_said_as_one(tmp_path, capsys):
+    """ "1 students" once: the one student added to the roster after [variants] was edited, and
+    `grader variants` of a class of one."""
+    folder = tmp_path / "course"
+    assert main(["init", str(folder)]) == 0
+    (folder / "roster.csv").write_text(roster(3))
+    assignment = folder / "assignments" / "rnn_gradients"
+    assert assign_per_student(capsys, folder, tmp_path / "r")[0] == 0
+    toml = assignment / "assignment.toml"
+    toml.write_text(toml.read_text().replace("max = 0.95", "max = 0.9"))
+    (folder / "roster.csv").write_text(roster(4))
+    code, out, _ = assign_per_student(capsys, folder, tmp_path / "r")
+    assert code == 0
+    assert re.search(r"\(the current \[variants\]\): 1 student \(S003\)", out), out
+    assert "3 students (S000, S001, S002)" in out
+
+    alone = tmp_path / "alone"
+    assert main(["init", str(alone)]) == 0
+    (alone / "roster.csv").write_text(roster(1))
+    code, out, _ = assign_per_student(capsys, alone, tmp_path / "r1")
+    assert code == 0 and "Released 1 per-student notebook of rnn_gradients" in out, out
+    code, _, err = run(capsys, "variants", str(alone / "assignments" / "rnn_gradients"))
+    assert code == 0 and "W_rec: 1 value among 1 student (" in err, err
+
+
+def test_the_reference_declares_each_kind_of_variant_with_its_keys():
+    """The reference's [variants.NAME] table lists every key a kind of parameter takes."""
+    declared = ASSIGNMENT_TOML.table("variants.NAME").names
+    taken = {"kind", *(key for keys in variant_definition._KEYS.values() for key in keys)}
+    assert set(declared) == taken
+    assert set(variant_definition.KINDS) == set(variant_definition._KEYS)

@@ -6,7 +6,7 @@ grader.engine.sandbox_limits generates."""
 WIRE_MAX_DEPTH = 8  # grader.limits.WIRE.max_depth
 WIRE_MAX_DIMENSIONS = 32  # grader.limits.WIRE.max_dimensions
 WIRE_MAX_ITEMS = 65536  # grader.limits.WIRE.max_items
-ORDER_BYTES = 4194304  # grader.limits.SANDBOX.order_bytes
+ORDER_BYTES = 53477376  # grader.limits.SANDBOX.order_bytes
 CALL_BYTES = 67108864  # grader.limits.SANDBOX.call_bytes
 ERROR_CHARS = 2000  # grader.limits.SANDBOX.error_chars
 FORK_ATTEMPTS = 20  # grader.limits.SANDBOX.fork_attempts
@@ -15,3 +15,4 @@ REQUEST_BYTES = 65536  # grader.limits.SANDBOX.request_bytes
 REQUEST_FDS = 16  # grader.limits.SANDBOX.request_fds
 USER_NAMESPACES = 64  # grader.limits.SANDBOX.user_namespaces
 FORBIDDEN_MAX_NAMES = 64  # grader.limits.FORBIDDEN.max_names
+READ_NUMBERS = 4096  # grader.limits.SANDBOX.read_numbers

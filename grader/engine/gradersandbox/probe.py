@@ -17,7 +17,7 @@ import signal
 from typing import TYPE_CHECKING
 
 from . import protocol, seal, standin, watch, wire
-from .limits import CALL_BYTES
+from .limits import CALL_BYTES, READ_NUMBERS
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -154,8 +154,36 @@ def _read(
     value would be: numbers only, or the reason it is none."""
     if name not in namespace:
         raise _NameError("name '" + name + "' is not defined")
+    count = _numbers_in(namespace[name], READ_NUMBERS)
+    if count > READ_NUMBERS:
+        raise _ValueError(
+            f"too many numbers: {name} holds {count} or more, where the grader reads at most"
+            f" {READ_NUMBERS} (an answer is a number or a short list of them)"
+        )
     shape, arrays, aliased = _encode_result(namespace[name], limit)
     return protocol.CallValue(shape, arrays, aliased, [], watching.record())
+
+
+def _numbers_in(value, most: int) -> int:
+    """How many numbers ``value`` holds, counted only until there are more than ``most``."""
+    if _isinstance(value, (_list, _tuple)):
+        total = _len(value)
+        if total > most:
+            return total
+        total = 0
+        for item in value:
+            total += _numbers_in(item, most - total)
+            if total > most:
+                break
+        return total
+    try:
+        shape = _memoryview(value).shape or ()
+    except _TypeError:
+        return 1
+    total = 1
+    for length in shape:
+        total *= length
+    return total
 
 
 def _decode(item):
