@@ -44,6 +44,10 @@ class SandboxLimits:
     # Each live submission has a user namespace; the warm process may make this many at once.
     user_namespaces: int = 64
     warm_disk_bytes: int = 64 * MiB  # the warm process's own folders; submissions get fresh ones
+    # Calls of its parts a diagnosis's traced call records (gradersandbox.tracer): a cell's
+    # six parts over a sequence of tens of steps; past it the trace is cut and the grader
+    # compares nothing. Their arrays stay within REPLIES.traced_arrays_per_reply.
+    trace_calls: int = 200
 
 
 SANDBOX = SandboxLimits()
