@@ -251,12 +251,10 @@ def difference(function, reference, student):
                 u.startswith(owned + _W_CALL) for u in used
             ):
                 return 1, f"{function} never uses {owned}"
-    for part in dict.fromkeys(missing):
-        made = sum(1 for p, _ in theirs if p == part)
-        wanted = sum(1 for p, _ in notes if p == part)
-        if not made:
+    for part in dict.fromkeys(missing):  # in words that hold whatever the case's length
+        if not any(p == part for p, _ in theirs):
             return 2, f"{function} never calls {part}"
-        return 2, f"{function} calls {part} {made} times where the notes call it {wanted} times"
+        return 2, f"{function} calls {part} fewer times than the notes do"
     for (key, want), (_, got) in zip(reference["output"], student["output"], strict=False):
         if want and got and not set(want) & set(got):
             return 3, _w_returned(function, key, got[0], want[0])
@@ -288,8 +286,10 @@ def wiring_trace(namespace, parts, function, arguments, parameters):
             order = list(parameters.get(part, ()))
             given = list(args) + [kwargs[n] for n in order[len(args) :] if n in kwargs]
             kept = [_w_copy(a) for a in given]
+            place = len(calls)  # in the order the calls start, as the grader's tracer numbers them
+            calls.append(None)
             result = original(*args, **kwargs)
-            calls.append((part, kept, _w_copy(result)))
+            calls[place] = (part, kept, _w_copy(result))
             return result
 
         return record
