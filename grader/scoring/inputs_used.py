@@ -41,7 +41,12 @@ def _unmoved(a, b, atol, rtol):
 
 
 def _arrays_at(arguments):
-    return [p for p, v in enumerate(arguments) if isinstance(v, np.ndarray) and v.size]
+    """The positions of the arrays of floats (indices or counts are not nudged)."""
+    return [
+        p
+        for p, v in enumerate(arguments)
+        if isinstance(v, np.ndarray) and v.size and v.dtype.kind == "f"
+    ]
 
 
 def moving_inputs(function, arguments, atol, rtol):
@@ -54,7 +59,7 @@ def moving_inputs(function, arguments, atol, rtol):
             for p in _arrays_at(arguments)
             if not _unmoved(function(*nudged(arguments, p)), first, atol, rtol)
         ]
-    except (TypeError, ValueError, ArithmeticError):
+    except Exception:  # an author's reference may refuse nudged inputs: then none is told
         return []
 
 
