@@ -1,7 +1,8 @@
 """The grader-owned cells of the released notebook: the public cases and the self-check.
 
 Their metadata records a checksum, so an edit or a deletion shows when the notebook is graded.
-The self-check is the text of :mod:`grader.scoring.shapes`, :mod:`grader.scoring.behaviour` and
+The self-check is the text of :mod:`grader.scoring.shapes`, :mod:`grader.scoring.behaviour`,
+:mod:`grader.scoring.wiring`, :mod:`grader.scoring.inputs_used` and
 :mod:`grader.scoring.selfcheck`, so the notebook diagnoses with the grader's own code.
 """
 
@@ -16,7 +17,7 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
 from grader.limits import WRITTEN
-from grader.scoring import behaviour, selfcheck, shapes, written_check
+from grader.scoring import behaviour, inputs_used, selfcheck, shapes, wiring, written_check
 
 OWNED_ROLES = ("fixtures", "self-check")
 _OWNED_HEADER = re.compile(r"^# grader-owned: ([\w-]+)", re.MULTILINE)
@@ -68,7 +69,8 @@ def owned_cells(
         f"    {key}={_literal(value) if isinstance(value, Mapping) else repr(value)},\n"
         for key, value in settings.items()
     )
-    modules = (shapes, behaviour, selfcheck, *((written_check,) if written else ()))
+    modules = [shapes, behaviour, wiring, inputs_used, selfcheck]
+    modules += [written_check] if written else []
     check_code = (
         "\n\n\n".join(_module_text(m) for m in modules)
         + f"\n\n\ncheck = make_check(\n    globals(),\n    PUBLIC_CASES,\n{arguments})\n"

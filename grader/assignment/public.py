@@ -5,6 +5,7 @@ so that the self-check needs nothing but numpy."""
 from __future__ import annotations
 
 import base64
+import functools
 import inspect
 import json
 import zlib
@@ -15,6 +16,8 @@ import numpy as np
 from grader.assignment.config import PUBLIC_SEED
 from grader.assignment.package import Assignment, as_value, copy_args
 from grader.errors import UserError
+from grader.scoring import inputs_used, traces
+from grader.scoring.calls import Assignmentish
 from grader.scoring.compare import close
 
 
@@ -74,6 +77,52 @@ def public_cases(
                     # function it checks, as the grader does (never one baked in here)
                     texts[key] = mistake.message
     return _pack(arrays), texts
+
+
+def wiring_sketches(
+    assignment: Assignment, values: Mapping[str, object] | None = None
+) -> dict[str, list[dict]]:
+    """The notes' calls of each composite's parts on each of its public cases, as labels (see
+    grader.scoring.wiring): what the self-check sets a student's traced calls beside."""
+    known = Assignmentish(
+        functools.partial(assignment.reference, values=values),
+        assignment.composition,
+        assignment.parts,
+        {name: assignment.parameters(name) for name in assignment.functions},
+    )
+    cases = assignment.cases(PUBLIC_SEED, public=True, values=values)
+    arguments = {
+        name: [_float32_exact(case.args) for case in cases[name]]
+        for name in assignment.composition
+        if name in cases
+    }
+    return traces.sketches(known, assignment.output_names, arguments)
+
+
+def input_moves(
+    assignment: Assignment, values: Mapping[str, object] | None = None
+) -> dict[str, list[list[int]]]:
+    """For each function, on each public case, the array inputs whose nudge moves the
+    reference's answer (grader.scoring.inputs_used): what the self-check needs to say an
+    input is ignored only where the notes' answer would move."""
+    config = assignment.config
+    moves: dict[str, list[list[int]]] = {}
+    for name, cases in assignment.cases(PUBLIC_SEED, public=True, values=values).items():
+        reference = functools.partial(_answered, assignment.reference(name, values))
+        moves[name] = [
+            inputs_used.moving_inputs(
+                reference,
+                _float32_exact(case.args),
+                config.atol,
+                config.rtol,
+            )
+            for case in cases
+        ]
+    return moves
+
+
+def _answered(reference: Callable, *args: object) -> object:
+    return as_value(reference(*copy_args(args)))
 
 
 def _store(arrays: dict[str, np.ndarray], prefix: str, value: object) -> None:

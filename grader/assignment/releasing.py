@@ -113,8 +113,15 @@ def release(assignment_dir: Path, out_dir: Path) -> Path:
     return _write_release(load_assignment(Path(assignment_dir)), Path(out_dir))
 
 
-def self_check_settings(assignment: Assignment, hints: dict[str, str]) -> dict[str, object]:
-    """make_check's arguments: the same rules and wording the grader diagnoses with."""
+def self_check_settings(
+    assignment: Assignment,
+    hints: dict[str, str],
+    wiring: Mapping[str, object] | None = None,
+    moves: Mapping[str, object] | None = None,
+) -> dict[str, object]:
+    """make_check's arguments: the same rules and wording the grader diagnoses with, the
+    notes' calls of each composite's parts on the public cases (``wiring``) and the inputs
+    the reference moves with there (``moves``)."""
     config = assignment.config
     return {
         "atol": config.atol,
@@ -124,6 +131,8 @@ def self_check_settings(assignment: Assignment, hints: dict[str, str]) -> dict[s
         "ranges": {k: tuple(map(float, v)) for k, v in assignment.ranges.items()},
         "names": {k: tuple(v) for k, v in assignment.output_names.items()},
         "parts": {k: tuple(v) for k, v in assignment.parts.items()},
+        **({"wiring": dict(wiring)} if wiring else {}),
+        **({"moves": dict(moves)} if moves else {}),
     }
 
 
@@ -164,7 +173,12 @@ def released_notebook(
     owned_cells = owned.owned_cells(
         assignment.functions,
         cases,
-        self_check_settings(assignment, hints),
+        self_check_settings(
+            assignment,
+            hints,
+            public.wiring_sketches(assignment, values),
+            public.input_moves(assignment, values),
+        ),
         [question.id for question in plan.written],
     )
     released = _student_notebook(notebook, plan, config, owned_cells)

@@ -91,13 +91,22 @@ class ProbeSession:
             os.close(calls_r)
             os.close(replies_w)
 
-    def call(self, function: str, args: tuple, stand_ins: StandInTables = None) -> ProbeOutcome:
+    def call(
+        self,
+        function: str,
+        args: tuple,
+        stand_ins: StandInTables = None,
+        traced: Sequence[str] = (),
+    ) -> ProbeOutcome:
         """Call ``function`` on ``args`` in this session's process; ``stand_ins`` maps a part's
         name to ``[(args, value), ...]``, the answers its stand-in gives for that call only
-        (see gradersandbox.standin)."""
+        (see gradersandbox.standin); with ``traced`` parts, the value is the record of their
+        calls (see gradersandbox.tracer), read by grader.scoring.traces."""
         tables = _tables_to_wire(stand_ins) if stand_ins else None
-        request = protocol.Call(function, tuple(_to_wire(arg) for arg in args), tables)
-        return self._ask(function, request, len(args))
+        request = protocol.Call(
+            function, tuple(_to_wire(arg) for arg in args), tables, list(traced) or None
+        )
+        return self._ask(function, request, len(args), bool(traced))
 
     def answer(self, probe: ProbeCall) -> ProbeOutcome:
         """What ``probe`` asks: a variable read back, or a call."""
@@ -109,7 +118,11 @@ class ProbeSession:
         return self._ask(name, protocol.Read(name), 0)
 
     def _ask(
-        self, function: str, request: protocol.Call | protocol.Read, arg_count: int
+        self,
+        function: str,
+        request: protocol.Call | protocol.Read,
+        arg_count: int,
+        traced: bool = False,
     ) -> ProbeOutcome:
         if not function.isidentifier():
             raise ValueError(f"not a function name: {function!r}")
@@ -133,7 +146,9 @@ class ProbeSession:
             self.broken = f"the probe process of {function} ended"
             detail = str(error) if isinstance(error, Gone) else "it ended"
             return ProbeOutcome(None, f"the call failed: {detail}{self.run.patch_note()}"[:500])
-        outcome = _outcome(reply, self.run.patch_note(), self.run.forbidden_calls, arg_count)
+        outcome = _outcome(
+            reply, self.run.patch_note(), self.run.forbidden_calls, arg_count, traced
+        )
         return self.run.keep(outcome, _size(outcome.value))
 
     def _kill(self, why: str) -> None:
@@ -226,12 +241,17 @@ def _answer(frame: wire.Frame | None) -> protocol.Answer | None:
 
 
 def _outcome(
-    reply: wire.Frame, note: str, watched: Sequence[str] = (), arg_count: int = 0
+    reply: wire.Frame,
+    note: str,
+    watched: Sequence[str] = (),
+    arg_count: int = 0,
+    traced: bool = False,
 ) -> ProbeOutcome:
     """Checked float64 arrays, or the error the call raised, with the run-time record of the
     ``watched`` names; a reply of the wrong structure is the call's failure, never the
     grader's. ``arg_count``: how many arguments the call had (the only indices a reply may
-    say were changed in place)."""
+    say were changed in place); ``traced``: the reply is a traced call's record, which may
+    hold more arrays."""
     try:
         answer = protocol.read_answer(reply, arg_count, watched)
         if isinstance(answer, protocol.CallError):
@@ -242,7 +262,8 @@ def _outcome(
             return ProbeOutcome(None, error, forbidden_seen=tuple(seen), watch_lost=lost)
         if not isinstance(answer, protocol.CallValue):
             raise wire.WireError(f"{type(answer).__name__} where a call's answer belongs")
-        _check_bounds(answer.arrays)
+        most = REPLIES.traced_arrays_per_reply if traced else REPLIES.arrays_per_reply
+        _check_bounds(answer.arrays, most)
         result: ProbeValue
         if isinstance(answer.arrays, list):
             result = tuple(_value(item) for item in answer.arrays)
@@ -259,12 +280,11 @@ def _outcome(
         return ProbeOutcome(None, f"the returned value could not be read back ({error}){note}")
 
 
-def _check_bounds(arrays: wire.Array | str | list | dict) -> None:
-    """Refuse (ValueError) a reply with more arrays, or longer keys, than a graded function
-    returns: each costs the trusted side an object and text in every message about it,
-    whatever its numbers."""
-    if isinstance(arrays, list | dict) and len(arrays) > REPLIES.arrays_per_reply:
-        most = REPLIES.arrays_per_reply
+def _check_bounds(arrays: wire.Array | str | list | dict, most: int) -> None:
+    """Refuse (ValueError) a reply with more arrays (``most``), or longer keys, than a graded
+    function returns: each costs the trusted side an object and text in every message about
+    it, whatever its numbers."""
+    if isinstance(arrays, list | dict) and len(arrays) > most:
         raise ValueError(f"{len(arrays)} arrays in one value, more than the {most} it may hold")
     if isinstance(arrays, dict):
         longest = max(map(len, arrays), default=0)

@@ -70,6 +70,6 @@ def call_in_sessions(open_session: engine.OpenSession, batch: Sequence[Call]) ->
             if session is None or not call.repeat or call.stand_ins is not None:
                 stack.close()
                 session = stack.enter_context(open_session())
-            probe = session.call(call.function, call.args, call.stand_ins)
+            probe = session.call(call.function, call.args, call.stand_ins, call.traced)
             answers.append(Answer(probe.value, probe.error, probe))
     return answers

@@ -106,6 +106,10 @@ class ReplyLimits:
     # Arrays in one reply: a graded function returns a handful (an LSTM's four gates); more
     # is a reply of the wrong structure, refused before anything is made of it.
     arrays_per_reply: int = 64
+    # Arrays in a diagnosis's traced call (gradersandbox.tracer: every argument and result of
+    # each call of a composite's parts, some 25 a call for a backward step with its dicts), as
+    # many as the most calls it records take; kept_bytes bounds their numbers all the same.
+    traced_arrays_per_reply: int = 8192
     key_chars: int = 64  # of a dict reply's key: the expected keys are names like "h_seq"
     named_keys: int = 8  # keys a message about a dict reply names, at most
 

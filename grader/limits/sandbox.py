@@ -50,6 +50,10 @@ class SandboxLimits:
     # before it is turned into numbers, which for a Python list costs about a microsecond a
     # number (10^7 of them ran past the probe's time); an answer is a short list at most.
     read_numbers: int = 4096
+    # Calls of its parts a diagnosis's traced call records (gradersandbox.tracer): a cell's
+    # six parts over a sequence of tens of steps; past it the trace is cut and the grader
+    # compares nothing. Their arrays stay within REPLIES.traced_arrays_per_reply.
+    trace_calls: int = 200
 
 
 SANDBOX = SandboxLimits()

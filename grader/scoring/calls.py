@@ -32,6 +32,7 @@ class Call:
     args: tuple
     stand_ins: StandIns | None = None  # for a proof: parts answered right during this call
     repeat: bool = False
+    traced: tuple[str, ...] = ()  # parts whose calls are recorded: the value is the record
 
 
 class ProbeNotes(Protocol):

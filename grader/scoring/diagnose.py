@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from grader.scoring import behaviour, proof, shapes
+from grader.scoring import behaviour, proof, shapes, traces
 from grader.scoring.blame import (
     Outcomes,
     Replay,
@@ -41,6 +41,7 @@ from grader.scoring.values import HiddenCase, as_value, copy_args
 
 __all__ = ["Assignmentish", "Diagnosis", "diagnose"]
 PERTURBATION_SEED = 1729
+TRACED_CASES = 3  # failing cases a composite's wiring is traced on, smallest first
 
 
 class _Check(NamedTuple):
@@ -129,6 +130,22 @@ def _smallest_failing(
     return min(failing, key=lambda i: sum(np.size(a) for a in leaves(cases[i].args)), default=None)
 
 
+def _failing_answered(
+    result: FunctionResult,
+    cases: Sequence[HiddenCase],
+    outcomes: Sequence[tuple[object, str | None]],
+) -> list[int]:
+    """The failing cases that returned a value, smallest first, as many as a wiring trace
+    looks at (a sequence of one step carries nothing: a longer one may show more)."""
+    failing = [
+        i
+        for i, (case_result, (value, error)) in enumerate(zip(result.cases, outcomes, strict=True))
+        if not case_result.passed and error is None and value is not None
+    ]
+    failing.sort(key=lambda i: sum(np.size(a) for a in leaves(cases[i].args)))
+    return failing[:TRACED_CASES]
+
+
 def _perturbed(args: tuple, position: int, rng: np.random.Generator) -> tuple:
     changed = list(copy_args(args))
     value = changed[position]
@@ -160,6 +177,7 @@ def diagnose(
     first_calls: list[Call] = []
     checks: list[_Check] = []
     replays: dict[str, Replay] = {}
+    traced: dict[str, list[tuple[HiddenCase, Call]]] = {}  # a composite's wiring, traced
     for name, result in failing.items():
         replayed = _smallest_failing(result, cases[name], outcomes[name], answered=False)
         if replayed is not None and name in known.composition and name in known.parts:
@@ -168,6 +186,11 @@ def diagnose(
         if index is None:
             continue
         case = cases[name][index]
+        if traces.wants_trace(name, results, known, sheet.codes(name)):
+            traced[name] = [
+                (cases[name][i], Call(name, cases[name][i].args, traced=tuple(known.parts[name])))
+                for i in _failing_answered(result, cases[name], outcomes[name])
+            ]
         checks.append(_Check(name, len(first_calls), index))
         first_calls += [Call(name, case.args), Call(name, case.args, repeat=True)]
         for position, value in enumerate(case.args):
@@ -179,17 +202,30 @@ def diagnose(
     proofs = proof.proofs_for(failing, results, outcomes, known)
     proof_calls = {name: shown.calls(known, cases[name]) for name, shown in proofs.items()}
 
+    traced_calls = [call for pairs in traced.values() for _, call in pairs]
+    traced_answers: list[Answer] = []
+
     def first_round(replay_calls: list[Call]) -> list[Answer]:
-        """The behaviour calls, the proofs' calls and the replays' first calls, in one batch."""
-        answers = call_batch(first_calls + sum(proof_calls.values(), []) + replay_calls)
+        """The behaviour calls, the traced calls, the proofs' calls and the replays' first
+        calls, in one batch."""
+        proving = sum(proof_calls.values(), [])
+        answers = call_batch(first_calls + traced_calls + proving + replay_calls)
         _behaviour(sheet, cases, outcomes, known, rules, checks, answers[:own])
-        at = own
+        traced_answers.extend(answers[own : own + len(traced_calls)])
+        at = own + len(traced_calls)
         for name, calls in proof_calls.items():
             proofs[name].judge(answers[at : at + len(calls)], cases[name], rules)
             at += len(calls)
         return answers[at:]
 
     blame(results, sheet, outcomes, known, rules, replays, call_batch, first_round, max_rounds)
+    at = 0
+    for name, pairs in traced.items():
+        answered = traced_answers[at : at + len(pairs)]
+        traces.tell(
+            sheet, name, known, rules, [(c, a) for (c, _), a in zip(pairs, answered, strict=False)]
+        )
+        at += len(pairs)
     for name, shown in proofs.items():
         direct = [p for p in known.parts[name] if p in shown.parts]
         carried = {code for part in shown.parts for code in sheet.codes(part)}

@@ -13,19 +13,37 @@ import zlib
 import numpy as np
 
 from grader.scoring.behaviour import fill, part_first, pattern_hint  # grader-only
+from grader.scoring.inputs_used import ignored_inputs_hint  # grader-only
 from grader.scoring.shapes import error_code, hint_text, joined, shape_code  # grader-only
+from grader.scoring.wiring import wiring_outranks, wiring_said  # grader-only
 
 _LONGEST_MESSAGE = 300  # characters of an exception message worth printing
 
 
-def make_check(namespace, public_cases, atol, rtol, hints, wording, ranges, names, parts):
+def make_check(
+    namespace,
+    public_cases,
+    atol,
+    rtol,
+    hints,
+    wording,
+    ranges,
+    names,
+    parts,
+    wiring=None,
+    moves=None,
+):
     """The ``check`` function: tests the functions defined in ``namespace`` on ``public_cases``
     with the grader's tolerance. ``hints`` is the text of each known mistake, ``wording`` the
     text of each generic hint code, ``ranges`` where each function's values lie, ``names`` the
     names of the values a function returns as a tuple, ``parts`` the functions each composite
-    is built from."""
+    is built from, ``wiring`` the notes' calls of its parts on each public case (the sketches
+    of grader.scoring.wiring), ``moves`` the inputs the reference's answer moves with on each
+    (grader.scoring.inputs_used)."""
     cases = _load_cases(public_cases)
-    rules = (atol, rtol, hints, wording, ranges, names, _parameters(public_cases))
+    parameters = _parameters(public_cases)
+    wired = (namespace, parts, wiring or {}, moves or {})
+    rules = (atol, rtol, hints, wording, ranges, names, parameters, wired)
 
     def outcome(name, seen, below):
         """(passed, line) of ``name``, its parts checked first (silently); ``below`` gathers
@@ -133,12 +151,14 @@ def _check_one(name, namespace, cases, rules, failing_parts, composite=False):
     function = namespace.get(name)
     if not callable(function):
         return False, f"{name}: NOT DEFINED - run the cell that defines {name} first."
-    largest, first, observed = 0.0, None, []
+    largest, first, observed, failing = 0.0, None, [], []
     for number, case in enumerate(cases, start=1):
         where = f"public case {number} of {len(cases)}"
         error, failure, seen = _check_case(name, function, case, where, rules, failing_parts)
         if seen is not None:
             observed.append(seen)
+        if failure and not isinstance(failure, str):
+            failing.append((number - 1, case))
         if failure and first is None:
             first = failure
         elif not failure and first is None:
@@ -148,7 +168,8 @@ def _check_one(name, namespace, cases, rules, failing_parts, composite=False):
     if isinstance(first, str):
         return False, f"{name}: {first}"
     text, case, result, pairs = first
-    hint = _value_hint(name, function, case, result, pairs, rules, observed, failing_parts)
+    wired = (failing, composite)
+    hint = _value_hint(name, function, case, result, pairs, rules, observed, failing_parts, wired)
     if hint is None:  # no pattern: where the parts pass, the composition is the place to look
         code = "composition" if composite else "no-pattern"
         hint = fill(hint_text(rules[3], code, name), name)
@@ -166,7 +187,7 @@ def _check_case(name, function, case, where, rules, failing_parts):
     wrong, what it returned) where what went wrong is a line, or, for wrong values (and a wrong
     shape no code or known mistake names), (text, case or None, result, pairs) whose hint waits
     for every case; what it returned is (arguments, [(label, returned, expected)]) or None."""
-    atol, rtol, hints, wording, ranges, names, _ = rules
+    atol, rtol, hints, wording, ranges, names = rules[:6]
     arguments, expected, mistakes = case
     copies = [_copy(a) for a in arguments]
     try:
@@ -174,7 +195,7 @@ def _check_case(name, function, case, where, rules, failing_parts):
     except NotImplementedError as error:
         return None, _not_implemented(name, error), None
     except Exception as error:  # the student's code may raise anything; report it briefly
-        code = error_code(str(error))
+        code = error_code(_describe(error))
         hint = f". Hint: {fill(hint_text(wording, code, name), name)}" if code else ""
         if failing_parts[0]:
             hint = f". Hint: {part_first(wording, name, *failing_parts)}"
@@ -293,7 +314,7 @@ def _leaves(value):
 def _changed(name, arguments, copies, rules):
     """The names of the arguments the call changed in place, as a sentence, or ""."""
     changed = [i for i, (a, c) in enumerate(zip(arguments, copies, strict=True)) if not _same(a, c)]
-    known = rules[-1].get(name, {})
+    known = rules[6].get(name, {})
     return joined([known.get(i, f"argument {i + 1}") for i in changed])[0] if changed else ""
 
 
@@ -310,10 +331,13 @@ def _known_mistake(name, result, pairs, mistakes, rules):
     return None
 
 
-def _value_hint(name, function, case, result, pairs, rules, observed, failing_parts):
-    """The hint for wrong values: the failing parts first, a known mistake, then what the
-    function's values do over every public case (the grader's own words, from the same code)."""
-    atol, rtol, hints, wording, ranges, _, parameters = rules
+def _value_hint(name, function, case, result, pairs, rules, observed, failing_parts, wired):
+    """The hint for wrong values: the failing parts first, a known mistake, how a composite
+    puts its parts together (``wired``: the case's index, and whether ``name`` is one), then
+    what the function's values do over every public case (the grader's own words, from the
+    same code)."""
+    atol, rtol, hints, wording, ranges, _, parameters = rules[:7]
+    said = None  # how a composite puts its parts together, where it differs from the notes
     if failing_parts[0]:
         return part_first(wording, name, *failing_parts)
     if case is not None:  # wrong values (a wrong shape has had its known mistakes looked for)
@@ -327,7 +351,25 @@ def _value_hint(name, function, case, result, pairs, rules, observed, failing_pa
                 return fill(hint_text(wording, "nondeterministic", name), name)
         except Exception:  # a second call that raises says nothing more here
             pass
+        said = _wiring(name, wired[0], rules) if wired[1] else None
     found = pattern_hint(
         name, observed, wording, ranges.get(name), atol, rtol, parameters.get(name, {})
     )
-    return found[1] if found else None
+    if said and (not found or wiring_outranks(said[0], found[0])):
+        return said[1]
+    if found:
+        return found[1]
+    moves = rules[7][3].get(name, [])
+    failing = [(index, arguments) for index, (arguments, _, _) in wired[0]]
+    named = parameters.get(name, {})
+    return ignored_inputs_hint(name, function, failing, moves, named, wording, atol, rtol)
+
+
+def _wiring(name, failing, rules):
+    """How ``name`` puts its parts together on its ``failing`` public cases ((index, case)
+    each), traced and set beside the notes' calls the release recorded for them: the
+    best-ranked first difference as (rank, sentence), as the grader picks it, or None."""
+    namespace, parts, drawn, _ = rules[7]
+    notes = drawn.get(name) or []
+    cases = [(notes[i], [_copy(a) for a in case[0]]) for i, case in failing if i < len(notes)]
+    return wiring_said(namespace, name, parts.get(name, ()), cases, rules[6], rules[5])

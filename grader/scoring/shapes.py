@@ -38,6 +38,13 @@ GENERIC_HINTS = {
     "aliased": "{function} returns one array's values in several places that should differ:"
     " give each step its own array, computed at that step.",
     "ignores-input": "{function}'s answer does not change when {which} changes: is {which} used?",
+    # errors whose shapes and line tell the cause (error_code reads the line of the student's
+    # code that both tools print after the message)
+    "squeeze-broadcast": "squeeze() drops every axis of length 1, so what it gives depends on"
+    " the sizes: (1, H) becomes (H,), but (N, H) stays (N, H) and no longer fits. Sum (or"
+    " index) the axis you mean, e.g. .sum(axis=0), instead of squeeze().",
+    "inplace-broadcast": "an in-place +=, -= or *= onto a smaller array: the right side has an"
+    " axis the left does not (the batch?). Sum it away first, e.g. .sum(axis=0).",
     "bias-column": "a vector shaped as a column (H, 1) met an (N, H) array: a bias of shape"
     " (H,) is added to every row as it is; leave it (H,), or make it a row (1, H), not a"
     " column.",
@@ -74,6 +81,8 @@ GENERIC_HINTS = {
 MATMUL_ERROR = re.compile(r"matmul|not aligned|core dimension|cannot be multiplied", re.IGNORECASE)
 CONCATENATE_ERROR = re.compile(r"concatenat|must have same number of dimensions", re.IGNORECASE)
 BROADCAST_ERROR = re.compile(r"could not be broadcast together with (?:remapped )?shapes (.*)")
+INPLACE_ERROR = re.compile(r"non-broadcastable output operand")
+SQUEEZED_LINE = re.compile(r"`[^`]*\.squeeze\(\)[^`]*`")  # the line, as both tools quote it
 
 
 def hint_text(wording, code, function):
@@ -115,7 +124,14 @@ def joined(names):
 
 
 def error_code(error):
-    """The code of the hint an error message earns, or None."""
+    """The code of the hint an error message earns, or None. ``error`` may end with where it
+    came up, `` (in f, cell 5, line 3: `the line`)``, whose text tells some causes."""
+    if (BROADCAST_ERROR.search(error) or INPLACE_ERROR.search(error)) and SQUEEZED_LINE.search(
+        error
+    ):
+        return "squeeze-broadcast"
+    if INPLACE_ERROR.search(error):
+        return "inplace-broadcast"
     if MATMUL_ERROR.search(error):
         return "W-orientation"
     if CONCATENATE_ERROR.search(error):

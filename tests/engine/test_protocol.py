@@ -292,6 +292,7 @@ def test_the_sandboxs_side_writes_and_reads_whatever_the_notebook_did_to_the_bui
         (protocol.read_order, RunCell(1, "x = 1")),
         (protocol.read_order, FilePiece("a.py", b"x", 0o644)),
         (protocol.read_call, Call("f", (Array("d", (1,), bytes(8)), {"W": 1.5}), {"g": []})),
+        (protocol.read_call, Call("f", (), None, ["g", "h"])),  # a traced call (issue 66)
         (protocol.read_signal_request, SignalRequest(12, 2)),
     ]
     frames = [protocol.frame(message) for message in written]

@@ -4,7 +4,8 @@ kernel (the grader not importable, as in Colab) and graded by `grader grade`, an
 says of the function with the bug put side by side.
 
 Each :class:`Mistake` says where the bug is (``home``), the hint codes that name its cause
-there (``causes``: none where nothing in the wrong values can show it), and every function that
+there (``causes``: none where nothing in the wrong values can show it; "wiring" where the
+composite's traced calls show it, issue 66), and every function that
 loses points with the codes a hint may carry there; any other code is a false hint. The
 assignments' known mistakes must not explain any of them (a test checks that none matches).
 
@@ -130,7 +131,7 @@ MISTAKES: dict[str, Mistake] = {
                 ("        h_seq.append(h_t)\n        c_seq", "        c_seq"),
             ]
         },
-        {"not-carried"},
+        {"not-carried", "wiring"},  # the traced calls: lstm_cell given tanh(C) as h_prev
         "lstm_forward carries tanh(C_t) as the next h",
     ),
     "rnn-step-untransposed-square": _rnn(
@@ -171,7 +172,7 @@ MISTAKES: dict[str, Mistake] = {
                 ("        h_seq.append(h_t)\n    return", "    return"),
             ]
         },
-        {"not-carried"},
+        {"not-carried", "wiring"},  # the traced calls: the state carried halved
         "rnn_forward carries half the state to the next step",
         ("rnn_backward", "gradient_norms"),
     ),
@@ -265,10 +266,14 @@ MISTAKES: dict[str, Mistake] = {
 }
 
 
-def build(releases: dict[str, nbformat.NotebookNode], out: Path) -> dict[str, Path]:
+def build(
+    releases: dict[str, nbformat.NotebookNode],
+    out: Path,
+    mistakes: dict[str, Mistake] | None = None,
+) -> dict[str, Path]:
     """Each mistake's notebook, ``out/<assignment>/<name>.ipynb``, from the release."""
     paths = {}
-    for name, mistake in MISTAKES.items():
+    for name, mistake in (mistakes or MISTAKES).items():
         folder = out / mistake.assignment
         folder.mkdir(parents=True, exist_ok=True)
         paths[name] = folder / f"{name}.ipynb"
@@ -281,11 +286,14 @@ def self_checked(paths: dict[str, Path]) -> dict[str, dict[str, str]]:
     return dict(zip(paths, self_checks(list(paths.values())), strict=True))
 
 
-def grade(paths: dict[str, Path], out: Path, code: Path) -> Path:
+def grade(
+    paths: dict[str, Path], out: Path, code: Path, mistakes: dict[str, Mistake] | None = None
+) -> Path:
     """Grade every notebook with the grader of the checkout ``code``, one `grader grade` run
     per assignment, behind the pid fence."""
-    for assignment in sorted({m.assignment for m in MISTAKES.values()}):
-        notebooks = sorted(str(p) for n, p in paths.items() if MISTAKES[n].assignment == assignment)
+    mistakes = mistakes or MISTAKES
+    for assignment in sorted({m.assignment for m in mistakes.values()}):
+        notebooks = sorted(str(p) for n, p in paths.items() if mistakes[n].assignment == assignment)
         command = [sys.executable, "-m", "grader.cli", "grade", "--assignment"]
         command += [str(ASSIGNMENTS / assignment), "--out", str(out / assignment), "--seed", "7"]
         command += ["--workers", "2", *notebooks]
@@ -322,8 +330,10 @@ def _fallback(function: str, mistake: Mistake) -> set[str]:
     return {"no-pattern", "composition", "some-outputs-wrong"}
 
 
-def told(name: str, lines: dict[str, str], results: Path) -> Told:
-    mistake = MISTAKES[name]
+def told(
+    name: str, lines: dict[str, str], results: Path, mistakes: dict[str, Mistake] | None = None
+) -> Told:
+    mistake = (mistakes or MISTAKES)[name]
     tests = json.loads(results.read_text())["tests"]
     hints = {t["name"]: _HINT.findall(t["output"]) for t in tests}
     lost = {t["name"] for t in tests if t["score"] < t["max_score"]}
@@ -348,21 +358,28 @@ def told(name: str, lines: dict[str, str], results: Path) -> Told:
     )
 
 
-def run(work: Path, code: Path) -> list[Told]:
-    """Build the corpus from ``code``'s release, self-check and grade it; what was told."""
+def run(work: Path, code: Path, mistakes: dict[str, Mistake] | None = None) -> list[Told]:
+    """Build the corpus (``mistakes``, this file's unless given) from ``code``'s release,
+    self-check and grade it; what was told."""
     from grader.assignment.releasing import release
 
+    mistakes = mistakes or MISTAKES
     releases = {
         name: nbformat.read(release(ASSIGNMENTS / name, work / "release"), as_version=4)
-        for name in sorted({m.assignment for m in MISTAKES.values()})
+        for name in sorted({m.assignment for m in mistakes.values()})
     }
-    paths = build(releases, work / "corpus")
+    paths = build(releases, work / "corpus", mistakes)
     lines = self_checked(paths)
     (work / "self-check.json").write_text(json.dumps(lines, indent=1))
-    graded = grade(paths, work / "graded", code)
+    graded = grade(paths, work / "graded", code, mistakes)
     return [
-        told(name, lines[name], graded / MISTAKES[name].assignment / name / "results.json")
-        for name in MISTAKES
+        told(
+            name,
+            lines[name],
+            graded / mistakes[name].assignment / name / "results.json",
+            mistakes,
+        )
+        for name in mistakes
     ]
 
 

@@ -1,9 +1,12 @@
 """The mistakes no tool named before, named by the self-check with the grader's words: a bias
-reshaped to a column (H, 1), and, in the backward assignment, which gradients are wrong."""
+reshaped to a column (H, 1), and, in the backward assignment, which gradients are wrong; an
+input the answer ignores and an error whose line tells its cause (a broadcast after
+squeeze()), where the two tools said different things before issue 66."""
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
 from pathlib import Path
 
@@ -13,16 +16,23 @@ import numpy as np
 import reference_lstm as ref
 from grader.assignment import load_assignment
 from grader.assignment.releasing import release
+from grader.grading import probing
 from grader.scoring import Rules, score_function
+from grader.scoring.calls import Answer, Call
+from grader.scoring.diagnose import diagnose
+from grader.scoring.values import as_value, copy_args
 
 ASSIGNMENTS = Path(__file__).resolve().parents[2] / "assignments"
 
 
-def _check_line(tmp_path: Path, name: str, functions: dict, function: str) -> str:
+def _check_line(
+    tmp_path: Path, name: str, functions: dict, function: str, namespace: dict | None = None
+) -> str:
     """What check() prints for ``function`` in the release of ``name``, ``functions`` being
-    the student's namespace."""
+    the student's namespace (``namespace``, filled, where given)."""
     notebook = nbformat.read(release(ASSIGNMENTS / name, tmp_path), as_version=4)
-    namespace = dict(functions)
+    namespace = {} if namespace is None else namespace
+    namespace.update(functions)
     for cell in notebook.cells:
         if cell.get("id") in ("grader-fixtures", "grader-self-check"):
             exec(cell.source, namespace)
@@ -102,3 +112,73 @@ def test_a_dict_value_of_the_wrong_shape_is_named_by_its_key(tmp_path):
     assert " for x_t, expected (" in line.split(" Hint: ")[0]
     hints = _graders_hint("lstm_backward", "lstm_step_backward", lstm_step_backward, 1)
     assert line.endswith(f"Hint: {next(iter(hints.values()))}")
+
+
+def _outcome(function, args: tuple) -> tuple[object, str | None]:
+    try:
+        return as_value(function(*copy_args(args))), None
+    except Exception as error:  # noqa: BLE001 - the grader sees the error's text
+        return None, f"{type(error).__name__}: {error}"
+
+
+def test_an_input_the_answer_ignores_is_named_by_both(tmp_path):
+    def hidden_state(o_t, c_t):
+        return np.tanh(c_t)
+
+    line = _check_line(tmp_path, "lstm_gates", {"hidden_state": hidden_state}, "hidden_state")
+    assignment = load_assignment(ASSIGNMENTS / "lstm_gates")
+    rules = Rules.of(assignment)
+    cases = {"hidden_state": assignment.hidden_cases(7)["hidden_state"]}
+    outcomes = {"hidden_state": [_outcome(hidden_state, c.args) for c in cases["hidden_state"]]}
+    results = {
+        "hidden_state": score_function(
+            "hidden_state", 10, cases["hidden_state"], outcomes["hidden_state"], rules
+        )
+    }
+
+    def call_batch(calls: list[Call]) -> list[Answer]:
+        return [Answer(*_outcome(hidden_state, call.args)) for call in calls]
+
+    known = probing.known(assignment)
+    hints = diagnose(results, cases, outcomes, known, rules, call_batch).hints["hidden_state"]
+    assert list(hints) == ["ignores-input"]
+    assert line.endswith(f"Hint: {hints['ignores-input']}")
+    assert "o_t" in hints["ignores-input"]
+
+
+def test_a_broadcast_after_squeeze_is_named_with_its_line_by_both(tmp_path):
+    """The student's code in a file of its own, so that its frames have their lines, as a
+    notebook cell's have in a kernel; the self-check's and the grader's texts of the error
+    (its line quoted the same way) read by each tool's code."""
+    source = tmp_path / "student_backward.py"
+    source.write_text(
+        "import numpy as np\n\n\n"
+        "def bias_gradient_summed(dz_steps):\n"
+        "    db_h = np.zeros(dz_steps.shape[-1])\n"
+        "    for dz in dz_steps:\n"
+        "        db_h += dz.squeeze()\n"
+        "    return db_h\n"
+    )
+    spec = importlib.util.spec_from_file_location("student_backward", source)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    namespace: dict = {}
+    _check_line(tmp_path, "rnn_gradients", {}, "rnn_backward", namespace)  # its own code
+    try:
+        module.bias_gradient_summed(np.ones((2, 3, 4)))
+    except ValueError as error:
+        described = namespace["_describe"](error)
+    said = namespace["error_code"](described)
+    assert "`db_h += dz.squeeze()`" in described
+    grader_message = (
+        "ValueError: non-broadcastable output operand with shape (4,) doesn't match the"
+        " broadcast shape (3,4) (in rnn_backward, cell 9, line 12: `db_h += dz.squeeze()`)"
+    )
+    assignment = load_assignment(ASSIGNMENTS / "rnn_gradients")
+    case = assignment.hidden_cases(7)["rnn_backward"][0]
+    graded = score_function(
+        "rnn_backward", 10, [case], [(None, grader_message)], Rules.of(assignment)
+    )
+    assert said == "squeeze-broadcast"
+    assert list(graded.hint_messages) == ["squeeze-broadcast"]
+    assert "squeeze()" in graded.hint_messages["squeeze-broadcast"]

@@ -8,7 +8,8 @@ Modules: ``layers`` (the first step: the runtime shown, the warm process started
 ``cell_syntax`` tells a cell that needs IPython's transforms),
 ``probe`` (the process that calls one graded function), ``seal`` (one function's calls kept from
 another's), ``shared`` (cells every submission shares, run once), ``standin`` (a function's parts
-answered from a table, for diagnosis), ``own_code`` (the grader's own code kept as it was),
+answered from a table, for diagnosis), ``tracer`` (a function's calls of its parts recorded,
+for diagnosis), ``own_code`` (the grader's own code kept as it was),
 ``privileges`` (what the runner keeps and student code does not), ``filters`` and ``syscalls``
 (the seccomp filters, system calls by name), ``watch`` (the run-time record of forbidden calls),
 ``wire``, ``expect``, ``messages`` and ``protocol`` (the format across the wall, its messages),

@@ -130,11 +130,13 @@ class ExitCode(NamedTuple):
 
 class Call(NamedTuple):
     """Call ``function`` on ``args``; ``stand_ins``: the diagnosis's tables for its parts, as
-    they cross the wire (see :mod:`.standin`), or None."""
+    they cross the wire (see :mod:`.standin`), or None; ``traced``: the parts whose calls the
+    diagnosis records (see :mod:`.tracer`), or None."""
 
     function: str
     args: tuple[Value, ...]
     stand_ins: dict[str, Value] | None = None
+    traced: list[str] | None = None
 
 
 class Read(NamedTuple):

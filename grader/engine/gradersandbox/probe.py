@@ -16,7 +16,7 @@ import re
 import signal
 from typing import TYPE_CHECKING
 
-from . import protocol, seal, standin, watch, wire
+from . import protocol, seal, standin, tracer, watch, wire
 from .limits import CALL_BYTES, READ_NUMBERS
 
 if TYPE_CHECKING:
@@ -124,8 +124,9 @@ def _next_call(down: int) -> protocol.Call | protocol.Read | None:
 def _call(
     namespace: dict[str, object], call: protocol.Call, limit: int, watching: watch.Watch
 ) -> protocol.CallValue:
-    """Make ``call``, its stand-ins (a diagnosis's parts, see :mod:`.standin`) in place."""
-    name, args, tables = call
+    """Make ``call``, its stand-ins (a diagnosis's parts, see :mod:`.standin`) in place, its
+    traced parts (see :mod:`.tracer`) recording their calls."""
+    name, args, tables, traced = call
     if name not in namespace:
         raise _NameError("name '" + name + "' is not defined")
     function = namespace[name]
@@ -134,15 +135,20 @@ def _call(
     values = [_decode(item) for item in args]
     before = [_snapshot(value) for value in values]
     parts = standin.StandIns(tables or {}, _decode, _flatten)
+    recorder = tracer.Tracer(traced or [], lambda value: _encode(value, limit))
     parts.install(namespace)
+    recorder.install(namespace)
     watching.start()
     try:
         result = function(*values)
     finally:
         watching.stop()
+        recorder.remove(namespace)
         parts.remove(namespace)
     parts.check_used()
     mutated = [i for i, value in enumerate(values) if _snapshot(value) != before[i]]
+    if traced is not None:
+        return protocol.CallValue("dict", recorder.reply(result), False, mutated, watching.record())
     shape, arrays, aliased = _encode_result(result, limit)
     return protocol.CallValue(shape, arrays, aliased, mutated, watching.record())
 

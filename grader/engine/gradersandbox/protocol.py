@@ -131,8 +131,8 @@ def _value(message: Message) -> object:
         return tuple(message)[0]
     if type(message) is Link:
         return (message.path, message.target, 0)
-    if type(message) is Call and message.stand_ins is None:
-        return message[:2]
+    if type(message) is Call and message.traced is None:
+        return message[:2] if message.stand_ins is None else message[:3]
     if type(message) is CallValue or type(message) is CallError:
         return (*message[:-1], tuple(message.record))
     return tuple(message)
@@ -215,12 +215,15 @@ def read_call(frame: Frame) -> Call | Read | EndSession:
         return Read(expect.text(value, "the variable"))
     if kind != CallKind.CALL:
         raise _not_carried(kind, "a probe's orders")
-    if type(value) is tuple and len(value) == 3:
-        function, args, tables = value
+    if type(value) is tuple and len(value) in (3, 4):
+        function, args, tables, *traced = value
         return Call(
             expect.text(function, "the function"),
             expect.a_tuple(args, "the arguments"),
-            expect.a_dict(tables, "the stand-ins' tables"),
+            None if tables is None else expect.a_dict(tables, "the stand-ins' tables"),
+            [expect.text(name, "a traced part") for name in expect.a_list(traced[0], "parts")]
+            if traced
+            else None,
         )
     function, args = expect.fields(value, 2, "a call")
     return Call(expect.text(function, "the function"), expect.a_tuple(args, "the arguments"))
