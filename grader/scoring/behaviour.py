@@ -98,6 +98,11 @@ def _wrong(pairs, atol, rtol):
     return [(label, got, want) for label, got, want in pairs if not _near(got, want, atol, rtol)]
 
 
+def wrong_labels(pairs, atol, rtol):
+    """The labels of a case's wrong values, in the order returned."""
+    return [label for label, _, _ in _wrong(pairs, atol, rtol)]
+
+
 def _misshapen(pairs):
     return any(got.shape != want.shape for _, got, want in pairs)
 

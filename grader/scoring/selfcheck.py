@@ -12,7 +12,7 @@ import zlib
 
 import numpy as np
 
-from grader.scoring.behaviour import fill, part_first, pattern_hint  # grader-only
+from grader.scoring.behaviour import fill, part_first, pattern_hint, wrong_labels  # grader-only
 from grader.scoring.inputs_used import ignored_inputs_hint  # grader-only
 from grader.scoring.shapes import error_code, hint_text, joined, shape_code  # grader-only
 from grader.scoring.wiring import wiring_outranks, wiring_said  # grader-only
@@ -151,12 +151,14 @@ def _check_one(name, namespace, cases, rules, failing_parts, composite=False):
     function = namespace.get(name)
     if not callable(function):
         return False, f"{name}: NOT DEFINED - run the cell that defines {name} first."
-    largest, first, observed, failing = 0.0, None, [], []
+    largest, first, observed, failing, seen_wrong = 0.0, None, [], [], []
     for number, case in enumerate(cases, start=1):
         where = f"public case {number} of {len(cases)}"
         error, failure, seen = _check_case(name, function, case, where, rules, failing_parts)
         if seen is not None:
             observed.append(seen)
+        if failure and not isinstance(failure, str):
+            seen_wrong.append((number, seen))
         if failure and not isinstance(failure, str):
             failing.append((number - 1, case))
         if failure and first is None:
@@ -173,7 +175,22 @@ def _check_one(name, namespace, cases, rules, failing_parts, composite=False):
     if hint is None:  # no pattern: where the parts pass, the composition is the place to look
         code = "composition" if composite else "no-pattern"
         hint = fill(hint_text(rules[3], code, name), name)
+        seen_text = _seen(seen_wrong, len(cases), rules[0], rules[1])
+        hint += " " + fill(hint_text(rules[3], "looks-further", name), name, which=seen_text)
     return False, f"{name}: {text} Hint: {hint}"
+
+
+def _seen(seen_wrong, total, atol, rtol):
+    """What the failing public cases showed, in words: "public cases 1 and 3 of 3 wrong in h0
+    and W_hh" (the values named where the function returns several)."""
+    numbers, labels = [], []
+    for number, seen in seen_wrong:
+        numbers.append(str(number))
+        found = wrong_labels(seen[1], atol, rtol) if seen is not None else []
+        labels += [label for label in found if label and label not in labels]
+    listed, _, _ = joined(numbers)
+    text = f"public case{'s' if len(numbers) > 1 else ''} {listed} of {total} wrong"
+    return text + (f" in {joined(labels)[0]}" if labels else "")
 
 
 def _copy(value):

@@ -72,6 +72,10 @@ GENERIC_HINTS = {
     " {function} with the equation in the notes.",
     "composition": "{function}'s parts give the right values, so the mistake is in how"
     " {function} puts them together: compare it with the notes step by step.",
+    # the self-check's words after either of those: what its public cases showed, and that the
+    # grader, which may find a cause on its hidden cases, looks further (never another cause)
+    "looks-further": "Seen: {which}. The public cases show no more; the grader looks further,"
+    " on its hidden cases.",
     # a composite whose parts fail on their own: where nothing proves they are the only cause
     # (the grader's proof could not be made, or the self-check, which makes none)
     "part-first": "{function} fails where {parts} {verb} wrong: fix that first, then check"

@@ -26,8 +26,11 @@ import nbformat
 from diagnosis_corpus import ASSIGNMENTS, Entry, filled
 from selfcheck_agreement import FENCE, self_checks
 
+from grader.scoring.shapes import GENERIC_HINTS
+
 # Hints a composite may carry when a part is wrong: the part named, or its fallback.
 THROUGH = {"wrong-part", "part-first"}
+SEEN = GENERIC_HINTS["looks-further"].split("{", 1)[0]  # "Seen: ", the self-check's own words
 CELL = "return f_t * c_prev + i_t * c_hat_t"
 OUTPUT = "return sigmoid(xh @ W_o.T + b_o)"
 FORGET = "return sigmoid(xh @ W_f.T + b_f)"
@@ -339,6 +342,9 @@ def told(
     lost = {t["name"] for t in tests if t["score"] < t["max_score"]}
     line = lines.get(mistake.home, "")
     said = line.split(" Hint: ", 1)[1] if " Hint: " in line else ""
+    # the self-check's own sentence after a hint that names no cause (what its public cases
+    # showed, and that the grader looks further) is no word of a different cause
+    alike = said.split(f" {SEEN}", 1)[0]
     code, words = (hints.get(mistake.home) or [("", "")])[0]
     false = tuple(
         f"{function} [{c}]"
@@ -351,8 +357,8 @@ def told(
         said,
         code,
         words,
-        said == words,
-        code in mistake.causes and said == words,
+        alike == words,
+        code in mistake.causes and alike == words,
         false,
         mistake.home in lost and not line.startswith(f"{mistake.home}: PASS"),
     )

@@ -182,3 +182,43 @@ def test_a_broadcast_after_squeeze_is_named_with_its_line_by_both(tmp_path):
     assert said == "squeeze-broadcast"
     assert list(graded.hint_messages) == ["squeeze-broadcast"]
     assert "squeeze()" in graded.hint_messages["squeeze-broadcast"]
+
+
+def test_where_the_public_cases_show_no_cause_the_self_check_says_what_it_saw(tmp_path):
+    """rnn_backward clipping the gradient it carries back to step t - 1: on the public cases
+    no pattern names it, so the self-check says where its parts leave the mistake, which public
+    cases and values it saw wrong, and that the grader looks further, never a cause of its own
+    (before, it stopped at "puts them together", the grader naming "not carried")."""
+    assignment = load_assignment(ASSIGNMENTS / "rnn_gradients")
+    namespace = {n: assignment.reference(n) for n in ("rnn_step", "rnn_forward")}
+    exec(  # as the student's cell defines it: rnn_forward looked up when called
+        "import numpy as np\n"
+        "def rnn_backward(x, h0, params, dh_seq):\n"
+        "    h_seq = rnn_forward(x, h0, params)\n"
+        "    grads = {key: np.zeros_like(value) for key, value in params.items()}\n"
+        "    dx, dh_next = np.zeros_like(x), np.zeros_like(h0)\n"
+        "    for t in reversed(range(len(x))):\n"
+        "        h_prev = h_seq[t - 1] if t > 0 else h0\n"
+        "        dz = (dh_seq[t] + dh_next) * (1.0 - h_seq[t] ** 2)\n"
+        "        grads['W_xh'] += dz.T @ x[t]\n"
+        "        grads['W_hh'] += dz.T @ h_prev\n"
+        "        grads['b_h'] += dz.sum(axis=0)\n"
+        "        dx[t] = dz @ params['W_xh']\n"
+        "        dh_next = np.clip(dz @ params['W_hh'], -1.0, 1.0)\n"
+        "    return {**grads, 'x': dx, 'h0': dh_next}\n",
+        namespace,
+    )
+    functions = dict(namespace)
+    line = _check_line(tmp_path, "rnn_gradients", functions, "rnn_backward", namespace)
+    said = line.split(" Hint: ", 1)[1]
+    composition = (
+        "rnn_backward's parts give the right values, so the mistake is in how rnn_backward puts"
+        " them together: compare it with the notes step by step."
+    )
+    assert said.startswith(f"{composition} Seen: public case"), said
+    assert said.endswith(
+        "wrong in W_xh, W_hh, b_h, x and h0. The public cases show no more; the grader looks"
+        " further, on its hidden cases."
+    ), said
+    for cause in ("carried", "clip", "[-1, 1]", "range"):
+        assert cause not in said, said
