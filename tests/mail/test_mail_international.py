@@ -128,3 +128,34 @@ def test_a_roster_domain_that_is_no_domain_name_is_the_rosters_error(tmp_path, c
     err = capsys.readouterr().err
     assert "'tomas@-uni-ü.example' is not an email address" in err
     assert "the part after @ is not a valid domain name" in err and "Traceback" not in err
+
+
+def test_a_watch_reply_to_a_local_part_beyond_ascii_waits_for_a_server_with_smtputf8(
+    tmp_path, certificate, credentials
+):
+    from grader.mail import addresses, smtp
+    from grader.mail.composing import MAIL_POLICY, sender_address
+    from grader.watch import replies
+
+    thread = replies.Thread("INBOX/7", "<hand-in.7@uni.example>", (), "Assignment 1")
+    to = addresses.recipient("Tomás García", TOMAS)  # as the watch answers a hand-in's From:
+    digest, student, address, raw = replies.reply(
+        sender_address(SENDER), "SE21B007", to, thread, "feedback:7", "Score: 9 / 10"
+    )
+    # as the watch's queue holds it and Loop.send_replies reads it back
+    outgoing = smtp.Outgoing(
+        student, [address], email.message_from_bytes(raw, policy=MAIL_POLICY), digest
+    )
+    with CourseBook(tmp_path / "gradebook.sqlite") as book:
+        for smtputf8 in (False, True):
+            mailbox = Mailbox()
+            controller = start(mailbox, certificate, smtputf8=smtputf8)
+            server = smtp.Smtp("127.0.0.1", controller.port, "starttls", certificate[0])
+            try:
+                report = smtp.send([outgoing], server, book)
+            finally:
+                controller.stop()
+            assert book.was_sent(student, digest) is smtputf8  # kept for the next round till then
+    assert report.sent == ["SE21B007"]
+    assert header_lines(mailbox.raw[0], "To") == [f"To: Tomás García <{TOMAS}>"]
+    assert header_lines(mailbox.raw[0], "In-Reply-To") == ["In-Reply-To: <hand-in.7@uni.example>"]
