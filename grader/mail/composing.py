@@ -29,6 +29,7 @@ from grader.course.rubric import Projects
 from grader.errors import UserError
 from grader.gradebook.course_book import CourseBook
 from grader.lms.final import FinalGrade
+from grader.mail.addresses import needs_smtputf8, recipient
 from grader.mail.smtp import Outgoing
 from grader.mail.written import written_html, written_text
 from grader.marking.pages import feedback_page
@@ -76,6 +77,22 @@ class MailPolicy(_EmailPolicy):
 
 # Every message the product writes, and every one it reads back to send (the watch's queue).
 MAIL_POLICY = MailPolicy()
+# ... and written as UTF-8 (RFC 6532), for a message to an address beyond ASCII.
+_UTF8_POLICY = MAIL_POLICY.clone(utf8=True)
+
+
+def message_bytes(message: EmailMessage) -> bytes:
+    """The message as a file or a server takes it: as UTF-8 (RFC 6532) when an address needs
+    it, since an RFC 2047 encoded-word inside an address names another mailbox; otherwise
+    ASCII, display names encoded, as every reader takes it."""
+    addresses = [
+        address.addr_spec
+        for name in ("From", "To", "Cc")
+        for address in getattr(message[name], "addresses", ())
+    ]
+    if needs_smtputf8(addresses):
+        return message.as_bytes(policy=_UTF8_POLICY)
+    return message.as_bytes()
 
 
 def message_ids(text: str | None) -> list[str]:
@@ -211,20 +228,18 @@ def build_messages(
         if not grade.person.emails:
             print(f"  {grade.person.id}: no email address on the roster; skipped", file=sys.stderr)
             continue
-        recipient = Address(display_name=grade.person.name, addr_spec=grade.person.emails[0])
+        to = recipient(grade.person.name, grade.person.emails[0])
         text, html = _text_and_html(course, grade, projects, book)
         attachments = _attachments(course, grade, projects, book, out)
-        message = compose(from_address, recipient, subject, text, html, attachments)
+        message = compose(from_address, to, subject, text, html, attachments)
         # What the student reads, so a run started again knows what it sent before; the Date
         # and Message-ID are new each run and stay out.
         digest = hashlib.sha256()
-        for piece in (str(recipient), subject, text, html):
+        for piece in (str(to), subject, text, html):
             digest.update(piece.encode() + b"\0")
         for filename, data in attachments:
             digest.update(filename.encode() + b"\0" + data)
-        messages.append(
-            Outgoing(grade.person.id, [recipient.addr_spec], message, digest.hexdigest())
-        )
+        messages.append(Outgoing(grade.person.id, [to.addr_spec], message, digest.hexdigest()))
     return messages
 
 
@@ -249,6 +264,6 @@ def write_eml(messages: list[Outgoing], folder: Path) -> list[Path]:
     written = []
     for outgoing in messages:
         path = folder / f"{outgoing.student}.eml"
-        path.write_bytes(outgoing.message.as_bytes())
+        path.write_bytes(message_bytes(outgoing.message))
         written.append(path)
     return written

@@ -138,20 +138,10 @@ def send(messages: list[Outgoing], smtp: Smtp, book: CourseBook) -> SendReport:
     client = connect(smtp)
     try:
         for number, outgoing in enumerate(todo, start=1):
-            try:
-                refused = client.send_message(outgoing.message, to_addrs=outgoing.recipients)
-            except smtplib.SMTPRecipientsRefused as error:
-                why = "; ".join(
-                    f"{address}: {code} {_text(reply)}"
-                    for address, (code, reply) in error.recipients.items()
-                )
+            refused, why = _send_one(client, outgoing, smtp.host)
+            if why:  # not sent, not recorded: the next run tries it again
                 rejected.append((outgoing.student, why))
-                print(f"[{number}/{len(todo)}] {outgoing.student}: REJECTED {why}", file=sys.stderr)
-                continue
-            except smtplib.SMTPDataError as error:
-                why = f"{error.smtp_code} {_text(error.smtp_error)}"
-                rejected.append((outgoing.student, why))
-                print(f"[{number}/{len(todo)}] {outgoing.student}: REJECTED {why}", file=sys.stderr)
+                print(f"[{number}/{len(todo)}] {outgoing.student}: NOT SENT {why}", file=sys.stderr)
                 continue
             book.record_sent(
                 outgoing.student,
@@ -173,6 +163,28 @@ def send(messages: list[Outgoing], smtp: Smtp, book: CourseBook) -> SendReport:
         except (OSError, smtplib.SMTPException):
             pass
     return SendReport(sent, skipped, rejected)
+
+
+def _send_one(client: smtplib.SMTP, outgoing: Outgoing, host: str) -> tuple[list[str], str]:
+    """Send one message: (the recipients the server refused while taking it, '') or, when it
+    took none, ([], why it was not sent)."""
+    try:
+        refused = client.send_message(outgoing.message, to_addrs=outgoing.recipients)
+    except smtplib.SMTPRecipientsRefused as error:
+        refusals = error.recipients.items()
+        return [], "; ".join(
+            f"{address}: {code} {_text(reply)}" for address, (code, reply) in refusals
+        )
+    except smtplib.SMTPDataError as error:
+        return [], f"{error.smtp_code} {_text(error.smtp_error)}"
+    except smtplib.SMTPNotSupportedError:  # smtplib's word that the server lacks SMTPUTF8
+        wide = ", ".join(address for address in outgoing.recipients if not address.isascii())
+        return [], (
+            f"{wide} has letters beyond ASCII, which only a mail server offering SMTPUTF8 "
+            f"(RFC 6531) delivers, and {host} does not offer it: give this student an ASCII "
+            "address in the roster, or send through a server that offers SMTPUTF8"
+        )
+    return list(refused), ""
 
 
 def _text(reply: bytes | str) -> str:

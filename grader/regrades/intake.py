@@ -18,6 +18,7 @@ from grader.gradebook.course_book import BOOK_NAME
 from grader.intake.message.reply_text import ReplyFacts
 from grader.intake.parcels import Parcel
 from grader.limits import COURSE
+from grader.mail import addresses
 from grader.regrades.book import OPEN, OUTSIDE, Request, RequestBook
 from grader.regrades.reading import (
     NOT_A_REQUEST,
@@ -122,8 +123,8 @@ def take_reply(
         if owner is None or reply.has_files:
             return None  # mail as any other (a hand-in from an unknown address is refused)
         # named as the sender wrote it, not as the roster does: it may not be the student
-        return Taken(NOT_THEIRS, owner, Address(addr_spec=reply.address.lower()))
-    recipient = Address(display_name=person.name, addr_spec=reply.address.lower())
+        return Taken(NOT_THEIRS, owner, addresses.recipient("", reply.address.lower()))
+    recipient = addresses.recipient(person.name, reply.address.lower())
     if reply.has_files:
         return Taken(HAND_IN, person, recipient)
     words = facts.words[: COURSE.regrade_request_chars]

@@ -2,7 +2,7 @@
 
 :mod:`grader.roster.people` reads ``roster.csv`` (or an LMS's export) into a :class:`Roster`;
 :mod:`grader.roster.table` finds the columns of a table as instructors get it, told by their
-headers.
+headers; :mod:`grader.roster.domains` writes an address's domain beyond ASCII as IDNA A-labels.
 """
 
 from grader.roster.people import (

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from grader.errors import UserError
 from grader.limits import COURSE
+from grader.roster.domains import ascii_domain
 from grader.roster.table import NOT_PEOPLE, Table, read_table, words
 
 COLUMNS = ("id", "name", "email", "role")
@@ -239,6 +240,10 @@ def _emails(table: Table, row: list[str], where: str) -> tuple[str, ...]:
     for addr in addresses:
         if not _ADDRESS.match(addr):
             raise UserError(f"{where}: {addr!r} is not an email address")
+        try:
+            ascii_domain(addr)
+        except ValueError as error:
+            raise UserError(f"{where}: {addr!r} is not an email address: {error}") from None
     return addresses
 
 

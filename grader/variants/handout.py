@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from email.headerregistry import Address
 from pathlib import Path
 
 from grader.assignment.config import AssignmentConfig
 from grader.course.config import Course
 from grader.errors import UserError
+from grader.mail.addresses import recipient
 from grader.mail.composing import compose, sender_address
 from grader.mail.smtp import Outgoing
 from grader.variants import pools
@@ -37,7 +37,7 @@ def handout_messages(
         if not person.emails:
             print(f"  {person.id}: no email address on the roster; skipped", file=sys.stderr)
             continue
-        recipient = Address(display_name=person.name, addr_spec=person.emails[0])
+        to = recipient(person.name, person.emails[0])
         text = (
             f"Dear {person.name or person.id},\n\n"
             f"Attached is your own notebook for {config.title}. {_yours(released, config)}:"
@@ -45,12 +45,12 @@ def handout_messages(
             f" check() after each function.\n"
         )
         attachment = (f"{config.name}.ipynb", notebook.read_bytes())
-        message = compose(from_address, recipient, subject, text, None, [attachment])
+        message = compose(from_address, to, subject, text, None, [attachment])
         digest = hashlib.sha256()
-        for piece in (str(recipient), subject, text, attachment[0]):
+        for piece in (str(to), subject, text, attachment[0]):
             digest.update(piece.encode() + b"\0")
         digest.update(attachment[1])
-        messages.append(Outgoing(person.id, [recipient.addr_spec], message, digest.hexdigest()))
+        messages.append(Outgoing(person.id, [to.addr_spec], message, digest.hexdigest()))
     return messages
 
 

@@ -20,6 +20,7 @@ from grader.intake.common import DEFAULT_LIMITS, Rejected
 from grader.intake.message.received import Received
 from grader.intake.pairing import ASSIGNMENT_SLOT
 from grader.intake.parcels import Parcel, Settings, read_received
+from grader.mail import addresses
 from grader.report.facts import report_facts
 from grader.roster import Roster
 from grader.watch import replies
@@ -90,7 +91,7 @@ def _roster_recipient(context: Context, student: dict[str, str] | None) -> Addre
         return None
     if person.emails[0].lower() in context.owners:
         return None
-    return Address(display_name=person.name, addr_spec=person.emails[0])
+    return addresses.recipient(person.name, person.emails[0])
 
 
 def _refused(key: str, received: Received, parcel: Parcel, context: Context) -> Handled:
@@ -124,9 +125,7 @@ def _hand_in(
         address = person.emails[0] if person and person.emails else ""
     if not address or address in context.owners:
         return Handled(f"{student['id']}: no address to answer that is not the owner's", [], [])
-    recipient = Address(
-        display_name=person.name if person else student.get("name", ""), addr_spec=address
-    )
+    recipient = addresses.recipient(person.name if person else student.get("name", ""), address)
     thread = Thread.of(key, received)
     sent = datetime.fromisoformat(parcel.sent_at)
     jobs, answers, notes = [], [], []
@@ -206,7 +205,7 @@ def _rejected(key: str, received: Received, rejection: Rejected, context: Contex
     person = context.roster.by_email(address)
     if person is None or person.is_staff or address in context.owners:
         return Handled(outcome, [], [])
-    recipient = Address(display_name=person.name, addr_spec=address)
+    recipient = addresses.recipient(person.name, address)
     text = replies.rejected_text(rejection.reason, context.course.title)
     thread = Thread.of(key, received)
     answer = _reply(context, {"id": person.id}, recipient, thread, "rejected", text)

@@ -36,7 +36,7 @@ from grader.intake.message.received import Received, receive
 from grader.intake.parcels import Settings
 from grader.intake.run import collect_items
 from grader.limits import COURSE, MAILBOX
-from grader.mail import smtp
+from grader.mail import addresses, smtp
 from grader.mail.composing import MAIL_POLICY
 from grader.watch import replies, requests
 from grader.watch.grading import JobOutcome, WatchGraders
@@ -298,7 +298,7 @@ class MailboxLoop:
         if thread is None:  # handled before a restart
             thread = replies.Thread.read(job.message_key, self.book.message(job.message_key))
         name, address = parseaddr(job.address)
-        recipient = Address(display_name=name, addr_spec=address)
+        recipient = addresses.recipient(name, address)
         return replies.reply(
             self.options.sender, job.student, recipient, thread, kind, text, attachments
         )

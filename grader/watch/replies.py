@@ -16,7 +16,7 @@ from email.message import Message
 
 from grader.gradebook.results import Row
 from grader.intake.message.received import Received
-from grader.mail.composing import compose
+from grader.mail.composing import compose, message_bytes
 
 Reply = tuple[str, str, str, bytes]  # (digest, student, recipient, message bytes)
 
@@ -73,7 +73,7 @@ def reply(
         in_reply_to=thread.message_id or None,
         references=thread.references,
     )
-    return _once(thread.key, kind, student, recipient, message.as_bytes())
+    return _once(thread.key, kind, student, recipient, message_bytes(message))
 
 
 def notice(
@@ -82,7 +82,7 @@ def notice(
     """A message of its own about the message ``key`` (not in its thread: a forged hand-in's
     victim never wrote it), sent once."""
     message = compose(sender, recipient, subject, text)
-    return _once(key, kind, student, recipient, message.as_bytes())
+    return _once(key, kind, student, recipient, message_bytes(message))
 
 
 def _once(key: str, kind: str, student: str, recipient: Address, message: bytes) -> Reply:

@@ -21,6 +21,7 @@ from pathlib import Path
 from grader.course.config import Course
 from grader.gradebook.course_book import BOOK_NAME
 from grader.intake.message.received import Received
+from grader.mail import addresses
 from grader.regrades.book import OUTSIDE, Request, RequestBook
 from grader.regrades.intake import NOT_THEIRS, THANKS, Taken
 from grader.regrades.reading import NOT_A_REQUEST, REQUEST
@@ -91,5 +92,5 @@ def _answer(sender: Address, request: Request, kind: str, text: str) -> replies.
         tuple(request.refs.split()),
         request.subject,
     )
-    recipient = Address(display_name=name, addr_spec=address)
+    recipient = addresses.recipient(name, address)
     return replies.reply(sender, request.student, recipient, thread, kind, text)

@@ -63,6 +63,7 @@ class Mailbox:
     def __init__(self, refuse: bool = False, hold_at: int | None = None, password: str = PASSWORD):
         self.received: list[email.message.EmailMessage] = []
         self.raw: list[bytes] = []  # as the server took them, to read header lines as written
+        self.envelopes: list[tuple[list[str], list[str]]] = []  # (RCPT TO, MAIL FROM options)
         self.logins: list[str] = []
         self.refuse, self.hold_at, self.password = refuse, hold_at, password
         self.holding = threading.Event()
@@ -81,6 +82,7 @@ class Mailbox:
             await asyncio.sleep(60)  # the sender is killed meanwhile
             return "451 4.3.0 too late"
         self.raw.append(envelope.content)
+        self.envelopes.append((list(envelope.rcpt_tos), list(envelope.mail_options)))
         self.received.append(
             email.message_from_bytes(envelope.content, policy=email.policy.default)
         )
@@ -103,13 +105,18 @@ def free_port() -> int:
 
 
 def start(
-    mailbox: Mailbox, certificate, implicit_tls: bool = False, mechanisms: tuple[str, ...] = ()
+    mailbox: Mailbox,
+    certificate,
+    implicit_tls: bool = False,
+    mechanisms: tuple[str, ...] = (),
+    smtputf8: bool = False,
 ) -> Controller:
-    """The server; ``mechanisms`` limits the AUTH mechanisms it offers (default: all it has)."""
+    """The server; ``mechanisms`` limits the AUTH mechanisms it offers (default: all it has);
+    ``smtputf8`` offers SMTPUTF8 (RFC 6531), mail to addresses beyond ASCII."""
     cert, key = certificate
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
-    options = dict(authenticator=mailbox.authenticate, auth_required=True)
+    options = dict(authenticator=mailbox.authenticate, auth_required=True, enable_SMTPUTF8=smtputf8)
     if mechanisms:
         offered = {"PLAIN", "LOGIN"}
         options["auth_exclude_mechanism"] = offered - set(mechanisms)
