@@ -220,6 +220,7 @@ def read_received(received: Received, source: str, settings: Settings) -> Parcel
             parcel.skipped = f"from staff member {found.relayed_by}: not a submission"
             return parcel
         rejection.student = rejection.student or letter.address
+        rejection.forged, rejection.subject = check.refused, letter.subject
         raise
     if found.relayed_by and settings.roster is not None:
         relay(found, settings.roster, names, bool(parcel.pieces or parcel.links))
