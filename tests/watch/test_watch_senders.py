@@ -6,16 +6,14 @@ receipt says so."""
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from imap_kit import needs_dovecot
 from mailkit import gmail, notebook, titled_report
-from watch_kit import notebook_hand_in
+from watch_kit import escaping_zip_hand_in, notebook_hand_in
 
 from grader.cli import main
 from tests.watch.test_watch import once, results
@@ -109,16 +107,7 @@ def test_a_forged_hand_in_that_cannot_be_taken_either_gets_its_from_nothing(
             "asha.rao@example.edu", "asha.rao@example.edu;asha@alumni.example.edu"
         )
     )
-    escaping = io.BytesIO()
-    with zipfile.ZipFile(escaping, "w") as archive:
-        archive.writestr("../../outside.ipynb", notebook("# Assignment 1"))
-    forged = gmail(
-        "Asha Rao <asha@alumni.example.edu>",
-        datetime.now(UTC),
-        "Assignment 1",
-        "zipped",
-        attachments=[("work.zip", escaping.getvalue())],
-    )
+    forged = escaping_zip_hand_in("Asha Rao <asha@alumni.example.edu>")
     raw = received_by_the_server(forged, FORGED)
     imap.deliver(raw)
     done = once(course, imap, smtp)
