@@ -65,6 +65,9 @@ class Rejected(Exception):
         self.reason = reason
         self.student = student
         self.identity = ""  # the message's, when known: a copy in another inbox is the same
+        # The trusted server says its From: is forged (why), and its subject: nobody answers
+        # the From:; the student it names is told at the roster's address.
+        self.forged, self.subject = "", ""
 
 
 def parse_deadline(text: str) -> datetime:

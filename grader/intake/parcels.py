@@ -56,6 +56,7 @@ class Parcel:
     # Refused as the student its From: names (the trusted server says the sender is forged):
     # why, and that student, who is told.
     refused: str = ""
+    forged_by: str = ""  # the trusted server's word that the From: is forged ('' if none)
     claimed: dict[str, str] | None = None
 
     def stage(self, folder: Path) -> None:
@@ -208,6 +209,7 @@ def read_received(received: Received, source: str, settings: Settings) -> Parcel
         settings.dkim_keys,
     )  # fmt: skip
     parcel.sender_check, parcel.signed = check.outcome, check.signed
+    parcel.forged_by = check.refused
     found: Attribution = unwrap(letter, settings.roster)
     parcel.sent_at = found.sent_at.isoformat(timespec="seconds")
     if found.skipped:
@@ -220,6 +222,7 @@ def read_received(received: Received, source: str, settings: Settings) -> Parcel
             parcel.skipped = f"from staff member {found.relayed_by}: not a submission"
             return parcel
         rejection.student = rejection.student or letter.address
+        rejection.forged, rejection.subject = check.refused, letter.subject
         raise
     if found.relayed_by and settings.roster is not None:
         relay(found, settings.roster, names, bool(parcel.pieces or parcel.links))

@@ -93,7 +93,8 @@ def _read_all(
             parcel = item.read()
         except Rejected as rejection:
             if not is_copy(item.source, rejection.identity):
-                summary.rejected.append((item.source, rejection.student, rejection.reason))
+                forged = f"; and {rejection.forged}: a forged sender" if rejection.forged else ""
+                summary.rejected.append((item.source, rejection.student, rejection.reason + forged))
             continue
         except Exception as error:  # a broken submission is a row, never a crashed run
             reason = f"could not be read ({type(error).__name__}: {error}); please report this"

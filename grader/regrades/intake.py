@@ -40,6 +40,8 @@ ReplyTaker = Callable[[Parcel], tuple[str, str, str] | None]
 HAND_IN = "hand-in"  # a reply to the feedback that carries files: a hand-in as any other
 # A reply in a student's feedback thread from an address the roster does not give them.
 NOT_THEIRS = "not the roster's address"
+# A reply the course's trusted mail server says is not from its From: (a forged sender).
+FORGED = "forged"
 THANKS = "thanks"  # a reply that only thanks: nothing to answer
 
 
@@ -50,6 +52,7 @@ class Taken:
     recipient: Address
     reading: Reading | None = None
     request: Request | None = None
+    forged: str = ""  # why the trusted mail server says the reply's From: is forged
 
     def outcome(self) -> str:
         """The line the watch's log and collect's list show."""
@@ -61,6 +64,11 @@ class Taken:
             )
         if self.verdict == HAND_IN:
             return f"{self.person.id}: a reply to the feedback carrying files: a hand-in"
+        if self.verdict == FORGED:
+            return (
+                f"{self.person.id}: a reply to their feedback refused as a forged sender, not"
+                " taken as their request: told at the roster's address"
+            )
         if self.verdict == NOT_THEIRS:
             return (
                 f"{self.person.id}: a reply to their feedback from {self.recipient.addr_spec},"
@@ -86,6 +94,7 @@ class Reply:
     sent_at: datetime
     facts: ReplyFacts
     has_files: bool  # files of its own: the feedback's pages a forward carries are not
+    forged: str = ""  # why the trusted mail server says its From: is forged ('' if it does not)
 
 
 def carries_work(names: Iterable[str]) -> bool:
@@ -118,8 +127,15 @@ def take_reply(
     person = roster.by_email(reply.address.lower())
     if person is not None and person.is_staff:
         return None  # a marker or the instructor in the thread: theirs to answer
+    owner = roster.by_id(feedback.student)
+    if reply.forged and owner is not None and owner.emails:
+        # never the student's request, never answered at the forged From:: the roster's
+        # address is told (a reply with files is a hand-in, refused as such)
+        if reply.has_files:
+            return None
+        roster_address = Address(display_name=owner.name, addr_spec=owner.emails[0])
+        return Taken(FORGED, owner, roster_address, forged=reply.forged)
     if person is None or person.id.lower() != feedback.student.lower():
-        owner = roster.by_id(feedback.student)
         if owner is None or reply.has_files:
             return None  # mail as any other (a hand-in from an unknown address is refused)
         # named as the sender wrote it, not as the roster does: it may not be the student
@@ -164,7 +180,9 @@ def collect_replies(course: Course, out: Path, projects: Projects | None) -> Rep
             return None
         sent = datetime.fromisoformat(parcel.sent_at)
         has_files = carries_work(p.relpath for p in parcel.pieces) or bool(parcel.links)
-        reply = Reply(parcel.identity, parcel.sender, sent, parcel.reply, has_files)
+        reply = Reply(
+            parcel.identity, parcel.sender, sent, parcel.reply, has_files, parcel.forged_by
+        )
         taken = take_reply(course, out, projects, roster, reply)
         return None if taken is None else (taken.verdict, taken.person.id, taken.outcome())
 

@@ -74,6 +74,8 @@ def handle(
     try:
         parcel = read_received(received, key, settings)
     except Rejected as rejection:
+        if rejection.forged:  # never answered at its From:: the student it names is told
+            return _refused_rejection(key, rejection, context)
         return _rejected(key, received, rejection, context)
     if parcel.skipped:
         return Handled(f"skipped: {parcel.skipped}", [], [])
@@ -97,14 +99,33 @@ def _roster_recipient(context: Context, student: dict[str, str] | None) -> Addre
 def _refused(key: str, received: Received, parcel: Parcel, context: Context) -> Handled:
     """A hand-in in a student's name that the trusted server says they did not send: the
     student is told at the roster's address (the forged From: is never answered)."""
-    outcome = f"refused: {parcel.refused}"
-    recipient = _roster_recipient(context, parcel.claimed)
-    if recipient is None or parcel.claimed is None:
+    return _told_refused(
+        key, parcel.claimed, parcel.sender, parcel.subject, parcel.refused, context
+    )
+
+
+def _refused_rejection(key: str, rejection: Rejected, context: Context) -> Handled:
+    """A forged message that could not be taken either (a zip escaping its folder, ...): as
+    :func:`_refused`; why it could not be taken is the instructor's to read (the log,
+    REJECTED.csv), not the student's, who did not send it."""
+    person = context.roster.by_email(rejection.student)
+    claimed = {"id": person.id} if person is not None else None
+    why = f"{rejection.forged}: a forged sender"
+    told = _told_refused(key, claimed, rejection.student, rejection.subject, why, context)
+    return Handled(f"{told.outcome}; nor could it be taken: {rejection.reason}", [], told.replies)
+
+
+def _told_refused(
+    key: str, claimed: dict[str, str] | None, sender: str, subject: str, why: str, context: Context
+) -> Handled:
+    """The refusal notice to the roster's address of the student ``claimed`` (if any)."""
+    outcome = f"refused: {why}"
+    recipient = _roster_recipient(context, claimed)
+    if recipient is None or claimed is None:
         return Handled(outcome, [], [])
-    text = replies.refused_text(parcel.sender, parcel.subject, parcel.refused, context.course.title)
-    subject = "A hand-in in your name was refused"
-    student = parcel.claimed["id"]
-    answer = replies.notice(context.sender, student, recipient, key, "refused", subject, text)
+    text = replies.refused_text(sender, subject, why, context.course.title)
+    title = "A hand-in in your name was refused"
+    answer = replies.notice(context.sender, claimed["id"], recipient, key, "refused", title, text)
     return Handled(outcome, [], [answer])
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from grader.intake.message.bounces import delivery_report
 from grader.intake.message.received import Received
+from grader.intake.message.sender import forged_by_trusted
 from grader.regrades.intake import HAND_IN, Reply, Taken, carries_work, take_reply
 from grader.watch import request_texts
 from grader.watch.handins import Context
@@ -79,5 +80,7 @@ def _take(received: Received, context: Context, out: Path) -> Taken | None:
     if letter is None or facts is None:
         return None
     files = carries_work(a.name for a in letter.attachments)
-    reply = Reply(letter.identity, letter.address, letter.sent_at, facts, files)
+    trusted = context.course.trusted_authserv_id
+    forged = forged_by_trusted(received.headers, letter.address, trusted)
+    reply = Reply(letter.identity, letter.address, letter.sent_at, facts, files, forged)
     return take_reply(context.course, out, context.projects, context.roster, reply)

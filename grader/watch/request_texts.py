@@ -92,6 +92,18 @@ def not_the_roster_address_text(course: str) -> str:
     )
 
 
+def forged_request_text(sender: str, subject: str, why: str, course: str) -> str:
+    """What a student is told at the roster's address of a reply to their feedback forged in
+    their name (nothing of their grade in it: the forger may read this address too)."""
+    return _sign(
+        f"A reply to your feedback sent in your name (From: {sender}, subject {subject!r}) was "
+        f"not taken as your regrade request: {why}. If you did send it, reply to the feedback "
+        "again from your own mailbox; if not, you need do nothing (the instructor sees it in "
+        "the log).",
+        course,
+    )
+
+
 def reply_hand_in_note() -> str:
     """The line at the top of what a reply to the feedback carrying files gets back (its graded
     reply or receipt: one message in, one reply out)."""

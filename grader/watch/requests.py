@@ -23,7 +23,7 @@ from grader.gradebook.course_book import BOOK_NAME
 from grader.intake.message.received import Received
 from grader.mail import addresses
 from grader.regrades.book import OUTSIDE, Request, RequestBook
-from grader.regrades.intake import NOT_THEIRS, THANKS, Taken
+from grader.regrades.intake import FORGED, NOT_THEIRS, THANKS, Taken
 from grader.regrades.reading import NOT_A_REQUEST, REQUEST
 from grader.watch import replies
 from grader.watch import request_texts as texts
@@ -37,6 +37,15 @@ def answer(key: str, received: Received, context: Context, taken: Taken) -> Hand
     understood or one naming no part answered at once in the student's thread."""
     if taken.verdict == REQUEST or taken.verdict == THANKS:
         return Handled(taken.outcome(), [], [])  # a request is acknowledged from the book
+    if taken.verdict == FORGED:  # a notice of its own to the roster's address, not a reply
+        letter = received.read()
+        title = context.course.title
+        text = texts.forged_request_text(letter.address, letter.subject, taken.forged, title)
+        subject = "A regrade request in your name was refused"
+        notice = replies.notice(
+            context.sender, taken.person.id, taken.recipient, key, "forged", subject, text
+        )
+        return Handled(taken.outcome(), [], [notice])
     thread = Thread.of(key, received)
     if taken.verdict == NOT_THEIRS:
         text = texts.not_the_roster_address_text(context.course.title)

@@ -2,18 +2,28 @@
 in the LMS (``=HYPERLINK(...)``, ``+cmd|...``, ``@SUM``, ``-2+3``) and mail subjects, file names
 and a Message-ID like them, the real commands run (collect, final with its Canvas and Moodle
 files, marks export, audit) and no cell of any CSV they write is one a spreadsheet would run;
-the numbers stay numbers, and the LMS files still import as the LMS tests read them."""
+the numbers stay numbers, and the LMS files still import as the LMS tests read them. The other
+writers of grader/csvfile.py: `grader grade` (grades.csv, also rewritten by `grader watch` and
+the web regrade) and `grader similarity` (pairs.csv), whose students are named by the hand-ins'
+file names, and `grader roster --from-lti` (roster.csv). `grader variants`' CSV holds roster ids
+(which start with a letter or digit: grader/roster/people.py) and the instructor's definitions,
+nothing a student sets."""
 
 from __future__ import annotations
 
 import csv
 import re
+import shutil
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from course_kit import auto_result, full_marks, make_course
+import pytest
+from course_kit import ROOT, auto_result, full_marks, make_course
 from lms_importers import canvas_import, moodle_import
 from mailkit import gmail, notebook, takeout_mbox
+from sandbox_fence import FENCE
 
 from grader import cli
 from grader.csvfile import plain_cell, safe_cell
@@ -119,6 +129,49 @@ def test_no_csv_of_a_term_holds_a_cell_a_spreadsheet_would_run(tmp_path: Path, c
     assert canvas["EE21B002"][gates] == 60.0
     moodle = moodle_import(final / "moodle-import.csv", before, identity_column="ID number")
     assert moodle["SE21B004"][gates] == 80.0
+
+
+@pytest.mark.slow
+def test_grades_and_pairs_of_hand_ins_named_as_formulas_hold_no_cell_a_spreadsheet_would_run(
+    tmp_path: Path, capsys
+) -> None:
+    # a student names the file they hand in; `grader grade` and `grader similarity` name the
+    # student by it. One notebook is run (in the tests' pid fence, as every student notebook
+    # is), one bundle is refused before anything runs; the copies are only read.
+    handins = tmp_path / "handins"
+    handins.mkdir()
+    sample = ROOT / "examples" / "lstm_gates" / "asha.ipynb"
+    for name in ("=1+1.ipynb", "@SUM(1+1).ipynb", "-2+3.ipynb"):
+        shutil.copy(sample, handins / name)
+    (handins / "+cmd.zip").write_bytes(b"not a zip")
+    assignment = tmp_path / "lstm_gates"
+    shutil.copytree(ROOT / "assignments" / "lstm_gates", assignment)
+    graded = tmp_path / "graded"
+    done = subprocess.run(
+        [*FENCE, sys.executable, "-m", "grader.cli", "grade", "--assignment", str(assignment),
+         "--out", str(graded), "--seed", "7", str(handins / "=1+1.ipynb"),
+         str(handins / "+cmd.zip")],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    pages = tmp_path / "similarity"
+    copies = [str(handins / n) for n in ("=1+1.ipynb", "@SUM(1+1).ipynb", "-2+3.ipynb")]
+    assert cli.main(["similarity", "--out", str(pages), *copies]) == 0
+    capsys.readouterr()
+
+    grades, pairs = graded / "grades.csv", pages / "pairs.csv"
+    assert {p.name for p in tmp_path.rglob("*.csv")} == {"grades.csv", "pairs.csv"}
+    assert {p.name: runnable_cells(p) for p in (grades, pairs)} == {
+        p.name: [] for p in (grades, pairs)
+    }
+    with grades.open(newline="", encoding="utf-8") as stream:
+        rows = {row["student"]: row for row in csv.DictReader(stream)}
+    assert set(rows) == {"'=1+1", "'+cmd"}
+    assert (rows["'=1+1"]["status"], rows["'=1+1"]["score"]) == ("graded", "100")
+    assert rows["'+cmd"]["reason"].startswith("bundle rejected")
+    with pairs.open(newline="", encoding="utf-8") as stream:
+        named = {(row["student_a"], row["student_b"]) for row in csv.DictReader(stream)}
+    assert named == {("'-2+3", "'=1+1"), ("'-2+3", "'@SUM(1+1)"), ("'=1+1", "'@SUM(1+1)")}
 
 
 def test_the_writer_keeps_numbers_and_the_reader_gets_back_what_was_written() -> None:

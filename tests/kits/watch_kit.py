@@ -4,15 +4,17 @@ tests in tests/watch/."""
 
 from __future__ import annotations
 
+import io
 import os
 import sys
+import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 from course_kit import ROOT
 from imap_kit import PASSWORD as IMAP_PASSWORD
 from imap_kit import Dovecot
-from mailkit import gmail
+from mailkit import gmail, notebook
 from sandbox_fence import FENCE
 from smtp_kit import PASSWORD, SENDER, USER
 
@@ -34,6 +36,21 @@ def notebook_hand_in(student: str, data: bytes | None = None, sent: datetime | N
         "Assignment 1",
         "My notebook for assignment 1.",
         attachments=[("lstm_gates.ipynb", data)],
+    )
+
+
+def escaping_zip_hand_in(sender: str):
+    """A hand-in whose zip has a member that climbs out of its folder: one that cannot be
+    taken."""
+    escaping = io.BytesIO()
+    with zipfile.ZipFile(escaping, "w") as archive:
+        archive.writestr("../../outside.ipynb", notebook("# Assignment 1"))
+    return gmail(
+        sender,
+        datetime.now(UTC),
+        "Assignment 1",
+        "zipped",
+        attachments=[("work.zip", escaping.getvalue())],
     )
 
 

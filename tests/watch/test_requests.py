@@ -18,6 +18,7 @@ from smtp_kit import Mailbox, make_certificate, start
 from watch_kit import NAMES, ROSTER, environment, notebook_hand_in, watch_command
 from written_kit import QUESTION, with_written_question
 
+from grader.cli import main
 from grader.demo import this_terms_deadlines
 from grader.gradebook.results import Gradebook
 from grader.regrades.book import OPEN, OUTSIDE, RequestBook
@@ -374,3 +375,49 @@ def test_an_apple_mail_reply_naming_a_written_part_is_a_request(term) -> None:
     text = _one_answer(term, reply)
     request = next(r for r in term.requests() if r.message_id == reply["Message-ID"].strip())
     assert request.parts == (QUESTION,) and f"regrade request #{request.id}" in text
+
+
+def test_a_reply_the_trusted_server_says_is_forged_is_no_request_and_the_student_is_told(
+    term, tmp_path, capsys
+) -> None:
+    server = "mx.example.edu"
+    forged_result = f"Authentication-Results: {server}; spf=fail; dkim=none; dmarc=fail\n"
+    passed_result = f"Authentication-Results: {server}; spf=pass; dkim=pass; dmarc=pass\n"
+    kept = term.course.read_text()
+    term.course.write_text(kept + f'\n[mail]\ntrusted_authserv_id = "{server}"\n')
+    try:
+        before = {r.message_id for r in term.requests()}
+        sent_before = len(term.sent)
+        forged = gmail_reply(
+            ADDRESS["bhavin"], term.feedback["bhavin"], "Please regrade output_gate, it is right."
+        )
+        term.imap.deliver(forged_result.encode() + forged.as_bytes())
+        done = term.once()
+        assert {r.message_id for r in term.requests()} == before, done.stderr
+        assert "refused as a forged sender" in done.stderr
+        new = term.sent[sent_before:]
+        assert [m["To"].addresses[0].addr_spec for m in new] == ["bhavin.patel@example.edu"]
+        (notice,) = new
+        assert notice["Subject"] == "A regrade request in your name was refused"
+        assert notice["In-Reply-To"] is None and term.answers_to(forged) == []
+        assert "DMARC failed" in _text(notice) and "Score" not in _text(notice)
+
+        # grader collect does not file it either: listed as unattributed, with the reason
+        (tmp_path / "inbox").mkdir()
+        (tmp_path / "inbox" / "forged.eml").write_bytes(forged_result.encode() + forged.as_bytes())
+        out = tmp_path / "submissions"
+        args = ["collect", str(tmp_path / "inbox"), "--out", str(out)]
+        assert main([*args, "--graded", str(term.out), "--course", str(term.course)]) == 0
+        assert {r.message_id for r in term.requests()} == before
+        unattributed = (out / "UNATTRIBUTED.csv").read_text(encoding="utf-8")
+        assert "DMARC failed" in unattributed and "bhavin" in unattributed
+
+        genuine = gmail_reply(
+            ADDRESS["bhavin"], term.feedback["bhavin"], "Please regrade output_gate, it is right."
+        )
+        term.imap.deliver(passed_result.encode() + genuine.as_bytes())
+        done = term.once()
+        taken = [r for r in term.requests() if r.message_id not in before]
+        assert [(r.student, r.parts) for r in taken] == [("bhavin", ("output_gate",))], done.stderr
+    finally:
+        term.course.write_text(kept)

@@ -4,7 +4,6 @@ the command does, inside the tests' pid fence, and grades in the sandbox as alwa
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
@@ -14,7 +13,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-import zipfile
 from contextlib import closing, contextmanager
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -34,7 +32,15 @@ from smtp_kit import (
     start,
     threads_as_written,
 )
-from watch_kit import NAMES, ROSTER, environment, notebook_hand_in, surname, watch_command
+from watch_kit import (
+    NAMES,
+    ROSTER,
+    environment,
+    escaping_zip_hand_in,
+    notebook_hand_in,
+    surname,
+    watch_command,
+)
 
 from grader.cli import main
 from grader.course.config import load_course
@@ -166,16 +172,7 @@ def test_late_and_project_hand_ins_get_receipts_without_grading(course, imap, sm
 
 def test_a_hand_in_that_cannot_be_taken_is_answered_with_why(course, imap, smtp) -> None:
     mailbox = smtp[0]
-    escaping = io.BytesIO()
-    with zipfile.ZipFile(escaping, "w") as archive:
-        archive.writestr("../../outside.ipynb", notebook("# Assignment 1"))
-    hand_in = gmail(
-        "Asha Rao <asha.rao@example.edu>",
-        datetime.now(UTC),
-        "Assignment 1",
-        "zipped",
-        attachments=[("work.zip", escaping.getvalue())],
-    )
+    hand_in = escaping_zip_hand_in("Asha Rao <asha.rao@example.edu>")
     imap.deliver(from_outlook(hand_in, OUTLOOK_IDS[0], ()))
     done = once(course, imap, smtp)
     assert len(mailbox.received) == 1, done.stderr

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from imap_kit import needs_dovecot
 from mailkit import gmail, notebook, titled_report
-from watch_kit import notebook_hand_in
+from watch_kit import escaping_zip_hand_in, notebook_hand_in
 
+from grader.cli import main
 from tests.watch.test_watch import once, results
 
 pytestmark = [needs_dovecot, pytest.mark.slow]
@@ -92,3 +93,41 @@ def test_a_forged_hand_in_is_refused_and_its_victim_told(course: Path, imap, smt
     assert not (submissions / "asha").exists()
     unattributed = (submissions / "UNATTRIBUTED.csv").read_text()
     assert unattributed.count("DMARC failed") == 2
+
+
+def test_a_forged_hand_in_that_cannot_be_taken_either_gets_its_from_nothing(
+    course: Path, imap, smtp, tmp_path: Path
+) -> None:
+    # asha's roster row has a second address; the forgery uses it and carries a zip that
+    # escapes its folder: only the refusal notice goes out, to the roster's first address
+    course.write_text(course.read_text() + f'\n[mail]\ntrusted_authserv_id = "{SERVER}"\n')
+    roster = course.parent / "roster.csv"
+    roster.write_text(
+        roster.read_text().replace(
+            "asha.rao@example.edu", "asha.rao@example.edu;asha@alumni.example.edu"
+        )
+    )
+    forged = escaping_zip_hand_in("Asha Rao <asha@alumni.example.edu>")
+    raw = received_by_the_server(forged, FORGED)
+    imap.deliver(raw)
+    done = once(course, imap, smtp)
+
+    mailbox = smtp[0]
+    assert [m["To"].addresses[0].addr_spec for m in mailbox.received] == ["asha.rao@example.edu"], (
+        done.stderr
+    )
+    (notice,) = mailbox.received
+    text = notice.get_body(("plain",)).get_content()
+    assert notice["Subject"] == "A hand-in in your name was refused"
+    assert notice["In-Reply-To"] is None and "DMARC failed" in text
+    assert "could not be taken" not in text and "outside.ipynb" not in text
+    assert results(course) == []
+
+    # collect lists it as rejected, saying the sender was forged
+    (tmp_path / "mail").mkdir()
+    (tmp_path / "mail" / "forged.eml").write_bytes(raw)
+    out = tmp_path / "collected"
+    args = ["collect", str(tmp_path / "mail"), "--course", str(course), "--out", str(out)]
+    assert main(args) == 0
+    rejected = (out / "REJECTED.csv").read_text(encoding="utf-8")
+    assert "outside.ipynb" in rejected and "DMARC failed" in rejected and "forged" in rejected

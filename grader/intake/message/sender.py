@@ -128,13 +128,23 @@ def check_sender(
 ) -> SenderCheck:
     """What the mail says of its sender ``address`` (the From:); ``headers`` its top-level
     headers as written (compat32), ``trusted`` the authserv-id the course trusts."""
-    if trusted:
-        found = trusted_results(
-            [str(h) for h in headers.get_all("Authentication-Results", [])], trusted
-        )
-        if found is not None:
-            return _from_trusted(found, address)
+    found = _trusted(headers, trusted)
+    if found is not None:
+        return _from_trusted(found, address)
     count = _signers(headers)
     if not count:
         return SenderCheck("unsigned")
     return _dkim(raw, address, count, keys or DkimKeys())
+
+
+def forged_by_trusted(headers: email.message.Message, address: str, trusted: str) -> str:
+    """Why the trusted server's result says ``address`` did not send the message ('' when
+    it says nothing of the kind, or is not there): its word only, no DNS look-up."""
+    found = _trusted(headers, trusted)
+    return "" if found is None else _from_trusted(found, address).refused
+
+
+def _trusted(headers: email.message.Message, trusted: str) -> AuthResults | None:
+    if not trusted:
+        return None
+    return trusted_results([str(h) for h in headers.get_all("Authentication-Results", [])], trusted)
