@@ -133,7 +133,7 @@ def take_reply(
         # address is told (a reply with files is a hand-in, refused as such)
         if reply.has_files:
             return None
-        roster_address = Address(display_name=owner.name, addr_spec=owner.emails[0])
+        roster_address = addresses.recipient(owner.name, owner.emails[0])
         return Taken(FORGED, owner, roster_address, forged=reply.forged)
     if person is None or person.id.lower() != feedback.student.lower():
         if owner is None or reply.has_files:
