@@ -145,7 +145,7 @@ def test_values_are_the_same_every_time_and_kept_after_the_definition_is_edited(
     assert re.search(
         r"definition \w+ \(an earlier \[variants\]; they keep its values\): 30 students", out
     )
-    assert re.search(r"definition \w+ \(the current \[variants\]\): 1 students \(S030\)", out)
+    assert re.search(r"definition \w+ \(the current \[variants\]\): 1 student \(S030\)", out)
 
 
 def test_grader_variants_lists_every_students_values_and_how_many_share_each(
