@@ -242,13 +242,6 @@ MISTAKES = (
         previous_gradient=lambda dz, W: dz @ W.T,
     ),
     _mistake(
-        "carried-gradient-clipped",
-        "{function}'s gradient carried to step t-1 is clipped to [-1, 1]: the notes carry it "
-        "whole, dh_prev = dz_t W_hh (clip, if at all, the parameters' gradients after the loop).",
-        ("rnn_backward",),
-        previous_gradient=lambda dz, W: np.clip(dz @ W, -1.0, 1.0),
-    ),
-    _mistake(
         "dh0-not-returned",
         "{function} returns zeros for h0: return the gradient that the first step sends back, "
         "dh0 = dz_0 W_hh.",
