@@ -19,6 +19,7 @@ INSTRUCTOR_PACKAGES = frozenset(
     | {"starlette", "uvicorn", "multipart", "python_multipart", "jinja2", "markupsafe"}
     | {"nbconvert", "extract_msg", "openpyxl", "datasketch"}
     | {"jwt", "cryptography"}
+    | {"idna", "dkim", "dns"}
 )
 
 
