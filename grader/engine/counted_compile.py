@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from grader.limits import PREPARATION
+from grader.progress import about
 
 
 def python_sources(folder: Path, recurse: bool = True) -> int:
@@ -47,13 +48,6 @@ def cores_for(jobs: int) -> float:
 def seconds_for(cpu_s: float, jobs: int) -> float:
     """Wall seconds for ``cpu_s`` of work spread over ``jobs`` processes, here and now."""
     return cpu_s / cores_for(jobs)
-
-
-def about(seconds: float) -> str:
-    """A duration as a person says it: to 5 s under two minutes, to the minute above."""
-    if seconds < 120:
-        return f"about {max(5, 5 * round(seconds / 5))} s"
-    return f"about {round(seconds / 60)} min"
 
 
 def compile_counted(

@@ -25,10 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.engine import fontlist, shown_base, shown_runtime
-from grader.engine.counted_compile import about, python_sources, seconds_for
+from grader.engine.counted_compile import python_sources, seconds_for
 from grader.engine.runtime_cache import CACHE_VARIABLE, runtime_cache, runtime_venv
 from grader.errors import UserError
 from grader.limits import PREPARATION
+from grader.progress import about
 
 _DONE = "prepared.json"
 _VERSION = 1  # what a cache folder holds; a change makes every runtime prepared again

@@ -15,7 +15,6 @@ import hashlib
 import shutil
 import sys
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -29,6 +28,7 @@ from grader.grading.notebook_facts import run_facts, saved_outputs
 from grader.intake.common import HISTORY
 from grader.limits import COURSE, RunLimits
 from grader.marking import pages
+from grader.progress import Eta
 from grader.report.facts import report_facts
 
 __all__ = ["cli", "check_all", "is_projects_folder"]
@@ -247,16 +247,14 @@ def check_all(
 
 class _ChecksProgress:
     def __init__(self, total: int):
-        self.total, self.count, self.started = total, 0, time.monotonic()
+        self.eta = Eta(total)
 
     def update(self, hand_in: ProjectHandIn, checks: dict[str, Any]) -> None:
-        self.count += 1
-        elapsed = time.monotonic() - self.started
-        eta = elapsed / self.count * (self.total - self.count)
+        left = self.eta.one_more()
         status = checks.get("notebook", {}).get("run", {}).get("status", "no notebook")
         print(
-            f"[{self.count}/{self.total}] {hand_in.student} {hand_in.project.id}: {status} "
-            f"(ETA {eta:.0f} s)",
+            f"[{self.eta.done}/{self.eta.total}] {hand_in.student} {hand_in.project.id}: "
+            f"{status} ({left})",
             file=sys.stderr,
             flush=True,
         )

@@ -5,21 +5,17 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import sys
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import Any, TypeVar
-
-from tqdm import tqdm
+from typing import Any
 
 from grader.bundle import MANIFEST_NAME
 from grader.errors import UserError
 from grader.limits import INTAKE, IntakeLimits
 
 MB = 1024 * 1024
-T = TypeVar("T")
 HISTORY = "history"
 REJECTED_CSV = "REJECTED.csv"
 UNATTRIBUTED_CSV = "UNATTRIBUTED.csv"
@@ -156,13 +152,3 @@ def write_manifest(folder: Path, manifest: Mapping[str, Any]) -> None:
 
 def natural_key(name: str) -> list[Any]:
     return [int(piece) if piece.isdigit() else piece.lower() for piece in re.split(r"(\d+)", name)]
-
-
-def progress(items: Sequence[T], step: str, name: Callable[[T], str]) -> Iterator[T]:
-    """The items, with a tqdm bar on a terminal and a plain line per item otherwise."""
-    if sys.stderr.isatty():
-        yield from tqdm(items, desc=step, unit="item")
-        return
-    for number, item in enumerate(items, 1):
-        print(f"{step} {number}/{len(items)}: {name(item)}", file=sys.stderr)
-        yield item

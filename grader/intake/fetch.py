@@ -27,11 +27,12 @@ from typing import Any
 
 from grader.bundle import MANIFEST_NAME, check_notebook
 from grader.errors import UserError
-from grader.intake.common import MB, Rejected, progress, safe_relpath, write_manifest, write_new
+from grader.intake.common import MB, Rejected, safe_relpath, write_manifest, write_new
 from grader.intake.index import Summary, student_dirs
 from grader.intake.links import drive_file_id
 from grader.intake.placing import check_files, refresh
 from grader.limits import FETCH
+from grader.progress import counted
 
 _COLAB = "https://colab.research.google.com/"
 _SHARE_HINT = "ask the student to attach the .ipynb, or to share it as 'Anyone with the link'"
@@ -291,7 +292,7 @@ def fetch_notebooks(
         for number, project in enumerate(manifest.get("projects", []), 1):
             if project.get("colab") and not project.get("notebook") and "slots" in manifest:
                 wanted.append((student_dir, number, project["colab"]))
-    for student_dir, number, link in progress(wanted, "fetch", lambda w: f"{w[0].name} {w[2]}"):
+    for student_dir, number, link in counted(wanted, "fetch", lambda w: f"{w[0].name} {w[2]}"):
         manifest = json.loads((student_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
         prefix = f"{_FETCH_NOTE}project {number}:"
         notes = [note for note in manifest["notes"] if not note.startswith(prefix)]

@@ -19,9 +19,10 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfgen.canvas import Canvas
 
-from grader.intake.common import MERGED_PDF, REJECTED_CSV, progress
+from grader.intake.common import MERGED_PDF, REJECTED_CSV
 from grader.pdf.fonts import SANS, draw_line, fonts
 from grader.pdf.submission import write_submission_pdf
+from grader.progress import counted
 
 _ROW, _ROWS_PER_PAGE, _MARGIN = 15.0, 44, 45.0
 _INDEX_HINT = (
@@ -181,7 +182,7 @@ def write_merged_pdf(
         return output
     earlier, kept = _earlier_parts(output)
     parts = []
-    pdf_step = progress(students, "merged PDF", lambda student: student[0].name)
+    pdf_step = counted(students, "merged PDF", lambda student: student[0].name)
     for number, (student_dir, manifest) in enumerate(pdf_step):
         digest = _shown(manifest)
         if earlier is not None and digest in kept:

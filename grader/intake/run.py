@@ -18,7 +18,6 @@ from grader.intake.common import (
     Limits,
     Rejected,
     parse_deadline,
-    progress,
 )
 from grader.intake.deadlines import Deadlines
 from grader.intake.inbox import Item, inbox_items
@@ -39,6 +38,7 @@ from grader.intake.message.sender import DkimKeys
 from grader.intake.parcels import Parcel, Settings
 from grader.intake.placing import place_student
 from grader.limits import COURSE
+from grader.progress import counted
 from grader.roster import Roster, load_roster
 
 if TYPE_CHECKING:  # fetching is imported only when asked for
@@ -88,7 +88,7 @@ def _read_all(
             first_with_id[shared] = source
         return False
 
-    for number, item in enumerate(progress(items, "collect", lambda item: item.source)):
+    for number, item in enumerate(counted(items, "collect", lambda item: item.source)):
         try:
             parcel = item.read()
         except Rejected as rejection:

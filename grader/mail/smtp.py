@@ -21,6 +21,7 @@ from pathlib import Path
 from grader.errors import UserError
 from grader.gradebook.course_book import CourseBook
 from grader.limits import MAILBOX
+from grader.progress import Eta
 
 USER_VARIABLE = "GRADER_SMTP_USER"
 PASSWORD_VARIABLE = "GRADER_SMTP_PASSWORD"
@@ -136,12 +137,14 @@ def send(messages: list[Outgoing], smtp: Smtp, book: CourseBook) -> SendReport:
     if not todo:
         return SendReport(sent, skipped, rejected)
     client = connect(smtp)
+    eta = Eta(len(todo))
     try:
         for number, outgoing in enumerate(todo, start=1):
             refused, why = _send_one(client, outgoing, smtp.host)
+            said = f"[{number}/{len(todo)}] {outgoing.student}"
             if why:  # not sent, not recorded: the next run tries it again
                 rejected.append((outgoing.student, why))
-                print(f"[{number}/{len(todo)}] {outgoing.student}: NOT SENT {why}", file=sys.stderr)
+                print(f"{said}: NOT SENT {why} ({eta.one_more()})", file=sys.stderr)
                 continue
             book.record_sent(
                 outgoing.student,
@@ -151,7 +154,7 @@ def send(messages: list[Outgoing], smtp: Smtp, book: CourseBook) -> SendReport:
             )
             sent.append(outgoing.student)
             note = f" (refused: {', '.join(refused)})" if refused else ""
-            print(f"[{number}/{len(todo)}] {outgoing.student}: sent{note}", file=sys.stderr)
+            print(f"{said}: sent{note} ({eta.one_more()})", file=sys.stderr)
     except (OSError, smtplib.SMTPServerDisconnected) as error:
         raise UserError(
             f"the SMTP connection broke after {len(sent)} messages ({error}); what was sent is "

@@ -76,7 +76,13 @@ def test_starttls_with_login_delivers_one_message_per_student(
         "rahul.menon@example.edu",
     ]
     assert mailbox.logins  # it logged in, after STARTTLS (the server requires it)
-    assert "sent 3, already sent before 0, rejected 0" in capsys.readouterr().out
+    said = capsys.readouterr()
+    assert "sent 3, already sent before 0, rejected 0" in said.out
+    # counts and the time left, one line a message (issue 67: progress on every long stage)
+    progress = [line for line in said.err.splitlines() if line.startswith("[")]
+    assert progress[0].startswith("[1/3] ") and "(time left known after the next)" in progress[0]
+    assert progress[1].startswith("[2/3] ") and progress[1].endswith(" left)"), progress
+    assert progress[2].startswith("[3/3] ") and progress[2].endswith(": sent (done)"), progress
     with CourseBook(out / "gradebook.sqlite") as book:
         assert len(book.sent()) == 3
 
