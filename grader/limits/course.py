@@ -55,6 +55,9 @@ class WebLimits:
     # ("and 270 more"), so the page stays light for a class of thousands.
     names_listed: int = 30
     search_chars: int = 100  # of a search of the students list: longer than any name or id
+    # How long the overview's files stay unchanged before it is worked out ahead of the page
+    # (overview_cache): longer than the gap between a grading run's writes.
+    overview_settle_s: float = 3.0
 
 
 WEB = WebLimits()

@@ -12,7 +12,9 @@ jobs are in the gradebook.
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -21,6 +23,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from grader.errors import UserError
+from grader.limits import WEB
 from grader.web import class_pages, file_pages, marking_pages, requests, similarity_page, written
 from grader.web.dashboard import Dashboard, Site
 from grader.web.gate import Gate
@@ -37,9 +40,19 @@ def create_app(site: Site, guard: Guard) -> ASGIApp:
         *written.routes(dashboard),
         *similarity_page.routes(dashboard),
     ]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        stop = dashboard.overviews.keep_ready(site, WEB.overview_settle_s)
+        try:
+            yield
+        finally:
+            stop()
+
     app = Starlette(
         routes=routes,
         exception_handlers={HTTPException: _http_error, UserError: _user_error},
+        lifespan=lifespan,
     )
     return Gate(app, guard)
 

@@ -13,7 +13,6 @@ from grader.limits import WEB
 from grader.watch.state import watch_status
 from grader.web import classview, roles, student_list, variant_view
 from grader.web.dashboard import Dashboard
-from grader.web.overview_cache import OverviewCache
 from grader.web.similarity_page import similarity_report
 
 # What a regrade click answers, by the code in the address the page is sent back to: fixed
@@ -28,7 +27,6 @@ NOTICES = {
 class ClassPages:
     def __init__(self, dashboard: Dashboard):
         self.dash = dashboard
-        self.overviews = OverviewCache()
 
     async def overview(self, request: Request) -> Response:
         site = self.dash.site
@@ -37,7 +35,7 @@ class ClassPages:
         if not who.instructor:  # a marker sees what they may mark only
             mine = [c for c in course.components if roles.may_mark(course, c.id, who)]
             return self.dash.render(request, "marker_home.html", course, mine=mine)
-        overview = await run_in_threadpool(self.overviews.get, site)
+        overview = await run_in_threadpool(self.dash.overviews.get, site)
         watch = await run_in_threadpool(watch_status, site.out / BOOK_NAME)
         return self.dash.render(
             request,

@@ -14,10 +14,11 @@ from starlette.responses import HTMLResponse
 
 from grader.course.config import Component, Course, load_course
 from grader.course.rubric import Projects, load_projects
-from grader.gradebook.course_book import BOOK_NAME
+from grader.gradebook.course_book import BOOK_NAME, CourseBook
 from grader.marking import blind
 from grader.roster import Person
 from grader.web import regrade, roles
+from grader.web.overview_cache import OverviewCache
 from grader.web.regrade_jobs import JobStore, RegradeQueue
 from grader.web.security import Guard, Who
 
@@ -46,7 +47,10 @@ class Dashboard:
         self.site = site
         self.guard = guard
         self.env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape())
+        with CourseBook(site.out / BOOK_NAME):  # its tables made now, not by the first page
+            pass  # that reads it: that would change a file the overview is read from
         self.regrades = RegradeQueue(JobStore(site.out / BOOK_NAME), self._regrade)
+        self.overviews = OverviewCache()
 
     def _regrade(self, student: str, component_id: str) -> tuple[bool, str]:
         course = self.site.course()

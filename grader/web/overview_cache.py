@@ -3,18 +3,30 @@
 The overview reads every student's result and draws a histogram per component: a second or more
 for a class of thousands. It is kept and shown again until a file it is read from changes (the
 gradebooks, whose write comes with every ``results.json``; the course, the roster, the rubric),
-so reloading the page, or several staff opening it, costs a look at a few files' dates."""
+so reloading the page, or several staff opening it, costs a look at a few files' dates.
+
+While ``grader serve`` runs, a thread works it out ahead of the page: when the server starts,
+and again once what it is read from has changed and then stayed as it is for a moment (a grading
+run writes every second or so; working the figures out after each write would take a core from
+it). A request then finds it ready; one that comes before waits for the same work, never a
+second one. The page is never older than its files: a request that finds them changed works it
+out itself."""
 
 from __future__ import annotations
 
+import sys
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grader.gradebook.course_book import BOOK_NAME
 from grader.web import charts, classview
-from grader.web.dashboard import Site
+
+if TYPE_CHECKING:  # the dashboard holds the cache
+    from grader.web.dashboard import Site
 
 # A file's state as its stamp: path, size and time of last change, or None when it is absent.
 Stamp = tuple[tuple[str, int, int] | None, ...]
@@ -57,12 +69,47 @@ class OverviewCache:
         self._lock = threading.Lock()  # one thread works it out; the others wait for it
         self._kept: tuple[Stamp, Overview] | None = None
 
-    def get(self, site: Site) -> Overview:
+    def get(self, site: Site, why: str = "for a request") -> Overview:
         with self._lock:
             now = stamp(site)
             if self._kept is None or self._kept[0] != now:
+                started = time.monotonic()
                 self._kept = (now, _work_out(site))
+                students = len(site.course().roster().students)
+                print(
+                    f"grader serve: the overview of {students:,} students worked out {why} "
+                    f"in {time.monotonic() - started:.1f} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
             return self._kept[1]
+
+    def keep_ready(self, site: Site, settle_s: float) -> Callable[[], None]:
+        """Work the overview out now and whenever its files have changed and then not changed
+        for ``settle_s``, on a thread of its own; the function returned stops it."""
+        stopped = threading.Event()
+
+        def work() -> None:
+            seen: Stamp | None = None
+            while not stopped.is_set():
+                now = stamp(site)
+                kept = self._kept
+                if (seen is None or now == seen) and (kept is None or kept[0] != now):
+                    try:
+                        self.get(site, "ahead of the page")
+                    except Exception:  # a request works it out again and shows what is wrong
+                        pass
+                seen = now
+                stopped.wait(settle_s)
+
+        thread = threading.Thread(target=work, name="overview", daemon=True)
+        thread.start()
+
+        def stop() -> None:
+            stopped.set()
+            thread.join()
+
+        return stop
 
 
 def _work_out(site: Site) -> Overview:
