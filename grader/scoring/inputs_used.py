@@ -23,17 +23,18 @@ def nudged(arguments, position):
     return changed
 
 
-def _moved_leaves(value):
+def float_leaves(value):
+    """The arrays of a returned value, in order (a dict's by its sorted keys), as floats."""
     if isinstance(value, dict):
-        return [leaf for key in sorted(value) for leaf in _moved_leaves(value[key])]
+        return [leaf for key in sorted(value) for leaf in float_leaves(value[key])]
     if isinstance(value, (tuple, list)):
-        return [leaf for item in value for leaf in _moved_leaves(item)]
+        return [leaf for item in value for leaf in float_leaves(item)]
     return [np.asarray(value, dtype=np.float64)]
 
 
 def _unmoved(a, b, atol, rtol):
     """Whether two answers are the same within the tolerance."""
-    first, second = _moved_leaves(a), _moved_leaves(b)
+    first, second = float_leaves(a), float_leaves(b)
     return len(first) == len(second) and all(
         x.shape == y.shape and bool(np.all(np.abs(x - y) <= atol + rtol * np.abs(y)))
         for x, y in zip(first, second, strict=True)
@@ -73,7 +74,7 @@ def ignored_inputs_hint(name, function, failing, moves, parameters, wording, ato
             continue
         try:
             first = function(*[_fresh(a) for a in arguments])
-            if any(cannot_tell(leaf) for leaf in _moved_leaves(first)):
+            if any(cannot_tell(leaf) for leaf in float_leaves(first)):
                 continue
             positions = _arrays_at(arguments)
             still = [

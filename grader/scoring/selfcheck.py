@@ -13,7 +13,7 @@ import zlib
 import numpy as np
 
 from grader.scoring.behaviour import fill, part_first, pattern_hint, wrong_labels  # grader-only
-from grader.scoring.inputs_used import ignored_inputs_hint  # grader-only
+from grader.scoring.inputs_used import float_leaves, ignored_inputs_hint  # grader-only
 from grader.scoring.shapes import error_code, hint_text, joined, shape_code  # grader-only
 from grader.scoring.wiring import wiring_outranks, wiring_said  # grader-only
 
@@ -315,17 +315,10 @@ def _pairs(result, expected, names):
 
 def _same(a, b):
     try:
-        return all(np.array_equal(x, y) for x, y in zip(_leaves(a), _leaves(b), strict=True))
+        pairs = zip(float_leaves(a), float_leaves(b), strict=True)
+        return all(np.array_equal(x, y) for x, y in pairs)
     except (TypeError, ValueError):
         return False
-
-
-def _leaves(value):
-    if isinstance(value, dict):
-        return [leaf for k in sorted(value) for leaf in _leaves(value[k])]
-    if isinstance(value, (tuple, list)):
-        return [leaf for item in value for leaf in _leaves(item)]
-    return [np.asarray(value, dtype=np.float64)]
 
 
 def _changed(name, arguments, copies, rules):
