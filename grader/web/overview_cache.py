@@ -47,10 +47,9 @@ def _sources(site: Site) -> Iterator[Path]:
         yield from (book, book.with_name(book.name + "-wal"))
 
 
-def stamp(site: Site) -> Stamp:
-    """What the overview is read from, as it stands."""
+def _stamps(paths: Iterator[Path]) -> Stamp:
     found: list[tuple[str, int, int] | None] = []
-    for path in _sources(site):
+    for path in paths:
         try:
             info = path.stat()
         except OSError:
@@ -60,6 +59,20 @@ def stamp(site: Site) -> Stamp:
         # every reader that opens the book (the page's own look at the mail watch included).
         found.append((str(path), info.st_size, info.st_mtime_ns) if info.st_size else None)
     return tuple(found)
+
+
+def stamp(site: Site) -> Stamp:
+    """What the overview is read from, as it stands."""
+    return _stamps(_sources(site))
+
+
+def _stamp_or_course_file(site: Site) -> Stamp:
+    """The stamp; or, where the course's own file cannot be read (it names the others), that
+    file's."""
+    try:
+        return stamp(site)
+    except Exception:  # a broken course.toml: the page says why, when it is asked for
+        return _stamps(iter([Path(site.course_path)]))
 
 
 class OverviewCache:
@@ -91,14 +104,22 @@ class OverviewCache:
 
         def work() -> None:
             seen: Stamp | None = None
+            failed: Stamp | None = None  # files it could not be worked out from, not tried again
             while not stopped.is_set():
-                now = stamp(site)
+                now = _stamp_or_course_file(site)
                 kept = self._kept
-                if (seen is None or now == seen) and (kept is None or kept[0] != now):
+                settled = seen is None or now == seen
+                if settled and now != failed and (kept is None or kept[0] != now):
                     try:
                         self.get(site, "ahead of the page")
-                    except Exception:  # a request works it out again and shows what is wrong
-                        pass
+                    except Exception as error:  # a request works it out again and says why
+                        failed = now
+                        print(
+                            "grader serve: the overview could not be worked out ahead of the "
+                            f"page ({type(error).__name__}: {error}); the page will say why",
+                            file=sys.stderr,
+                            flush=True,
+                        )
                 seen = now
                 stopped.wait(settle_s)
 

@@ -95,3 +95,21 @@ def test_a_request_after_an_unseen_change_works_it_out_itself(site, capsys):
         assert len(view.fractions) == 21
     finally:
         stop()
+
+
+def test_files_it_cannot_be_worked_out_from_are_said_once_and_tried_again_when_mended(site, capsys):
+    cache, said = OverviewCache(), Said(capsys)
+    stop = cache.keep_ready(site, settle_s=0.05)
+    try:
+        said.wait_for(AHEAD, 1)
+        course = Path(site.course_path)
+        good = course.read_text()
+        course.write_text(good + "\n[course]\ntitle = 'twice'\n")
+        said.wait_for("could not be worked out ahead of the page", 1)
+        time.sleep(1)  # some twenty looks at the same files
+        assert said.count("could not be worked out") == 1
+        assert "course.toml: not valid TOML" in said.text  # what is wrong, for the log
+        course.write_text(good)  # mended: worked out again
+        said.wait_for(AHEAD, 2)
+    finally:
+        stop()
