@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import TextIO, TypeVar
 
+from tqdm import tqdm  # an instructor package: the commands that walk a class are theirs
+
 T = TypeVar("T")
 
 
@@ -51,8 +53,6 @@ def counted(
     otherwise (the line is printed when the item is done)."""
     stream = stream or sys.stderr
     if stream.isatty():
-        from tqdm import tqdm  # an instructor package: only where a terminal shows it
-
         yield from tqdm(items, desc=step, unit="item", file=stream)
         return
     eta = Eta(len(items))

@@ -25,9 +25,10 @@ from starlette.types import ASGIApp
 from grader.errors import UserError
 from grader.limits import WEB
 from grader.web import class_pages, file_pages, marking_pages, requests, similarity_page, written
-from grader.web.dashboard import Dashboard, Site
+from grader.web.dashboard import Dashboard
 from grader.web.gate import Gate
 from grader.web.security import Guard, page_message
+from grader.web.site import Site
 
 
 def create_app(site: Site, guard: Guard) -> ASGIApp:

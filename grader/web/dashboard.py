@@ -1,10 +1,10 @@
-"""What every page of ``grader serve`` needs: the site it serves (:class:`Site`) and the
-:class:`Dashboard` the pages are given (the guard, the templates, the regrade queue). The pages
-import this module, and :mod:`grader.web.app` puts them together."""
+"""What every page of ``grader serve`` needs: the site it serves
+(:class:`~grader.web.site.Site`) and the :class:`Dashboard` the pages are given (the guard, the
+templates, the regrade queue, the overview kept). The pages import this module, and
+:mod:`grader.web.app` puts them together."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -12,8 +12,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from grader.course.config import Component, Course, load_course
-from grader.course.rubric import Projects, load_projects
+from grader.course.config import Component, Course
+from grader.course.rubric import Projects
 from grader.gradebook.course_book import BOOK_NAME, CourseBook
 from grader.marking import blind
 from grader.roster import Person
@@ -21,23 +21,9 @@ from grader.web import regrade, roles
 from grader.web.overview_cache import OverviewCache
 from grader.web.regrade_jobs import JobStore, RegradeQueue
 from grader.web.security import Guard, Who
+from grader.web.site import Site
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-
-
-@dataclass
-class Site:
-    """What one server serves: the course and its graded output."""
-
-    course_path: Path
-    out: Path
-
-    def course(self) -> Course:
-        return load_course(self.course_path)  # read per request: edits show without a restart
-
-    def projects(self) -> Projects | None:
-        folder = self.course().projects_dir
-        return load_projects(folder) if (folder / "projects.toml").is_file() else None
 
 
 class Dashboard:

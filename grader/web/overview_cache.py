@@ -20,13 +20,10 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from grader.gradebook.course_book import BOOK_NAME
 from grader.web import charts, classview
-
-if TYPE_CHECKING:  # the dashboard holds the cache
-    from grader.web.dashboard import Site
+from grader.web.site import Site
 
 # A file's state as its stamp: path, size and time of last change, or None when it is absent.
 Stamp = tuple[tuple[str, int, int] | None, ...]

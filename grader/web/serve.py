@@ -45,8 +45,8 @@ def cli(args: argparse.Namespace) -> int:
     import uvicorn
 
     from grader.web.app import create_app
-    from grader.web.dashboard import Site
     from grader.web.security import LOGIN_PATH, LOOPBACK_NAMES, Guard, new_token
+    from grader.web.site import Site
 
     course_path = find_course(args.course)
     load_course(course_path)  # a broken course file is a message now, not on the first page

@@ -12,8 +12,8 @@ import pytest
 from grader.cli import main
 from grader.gradebook.course_book import BOOK_NAME, CourseBook
 from grader.gradebook.results import Gradebook, Row
-from grader.web.dashboard import Site
 from grader.web.overview_cache import OverviewCache
+from grader.web.site import Site
 
 AHEAD, ASKED = "worked out ahead of the page", "worked out for a request"
 
