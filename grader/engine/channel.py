@@ -10,7 +10,9 @@ counts against the deadline of the step that waits for it.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
+import math
 import os
 import select
 import signal
@@ -20,6 +22,38 @@ from collections.abc import Callable
 
 from grader.engine.gradersandbox import protocol, wire
 from grader.engine.transcript import Transcript
+
+_READABLE = select.POLLIN | select.POLLPRI | select.POLLHUP | select.POLLERR
+_WRITABLE = select.POLLOUT | select.POLLERR
+
+
+def ready(reads, writes=(), timeout: float | None = None) -> tuple[list, list]:
+    """What select() would say of ``reads`` and ``writes`` (readable, writable) within
+    ``timeout`` seconds, for descriptors of any number: select() refuses those of 1024 and above,
+    which a grader that has run long (a dashboard's regrades, a test run) reaches. An end or an
+    error counts as readable, as with select(); a descriptor that is not open raises OSError."""
+    poller = select.poll()
+    masks: dict[int, int] = {}
+    named: dict[int, object] = {}
+    wanted = [(r, select.POLLIN | select.POLLPRI) for r in reads]
+    wanted += [(w, select.POLLOUT) for w in writes]
+    for each, mask in wanted:
+        number = each if isinstance(each, int) else each.fileno()
+        masks[number] = masks.get(number, 0) | mask
+        named[number] = each
+    for number, mask in masks.items():
+        poller.register(number, mask)
+    wait_ms = None if timeout is None else max(0, math.ceil(timeout * 1000))
+    readable, writable = [], []
+    for number, events in poller.poll(wait_ms):
+        if events & select.POLLNVAL:
+            raise OSError(errno.EBADF, f"descriptor {number} is not open")
+        if events & _READABLE and masks[number] & select.POLLIN:
+            readable.append(named[number])
+        if events & _WRITABLE and masks[number] & select.POLLOUT:
+            writable.append(named[number])
+    return readable, writable
+
 
 _CHUNK = 1 << 16
 _DRAIN_CHUNKS = 64
@@ -157,7 +191,7 @@ class Channel:
         left = deadline - time.monotonic()
         if left <= 0:
             return False
-        readable, writable, _ = select.select(reads, writes, [], left)
+        readable, writable = ready(reads, writes, left)
         if self._out in readable:
             self._take_output()
         if self._reports in readable:
@@ -181,7 +215,7 @@ class Channel:
             left = deadline - time.monotonic()
             if left <= 0:
                 return False
-            readable, writable, _ = select.select([*reads, self._out], writes, [], left)
+            readable, writable = ready([*reads, self._out], writes, left)
             if self._out in readable:
                 self._take_output()
                 readable.remove(self._out)
@@ -227,7 +261,7 @@ class Channel:
         """The runner's exit code, waiting up to ``seconds`` for init to report it."""
         deadline = time.monotonic() + seconds
         while self.exit_code is None and time.monotonic() < deadline:
-            readable, _, _ = select.select([self._reports], [], [], deadline - time.monotonic())
+            readable, _ = ready([self._reports], (), deadline - time.monotonic())
             if readable and not self._take_report():
                 break
         return self.exit_code

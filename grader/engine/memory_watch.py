@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import select
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from grader.engine.channel import ready
 from grader.engine.walls import SCRATCH
 from grader.limits import ENGINE
 
@@ -203,7 +203,7 @@ class SubmissionWatch:
         self._stopped.set()
         self.kill()
         with contextlib.suppress(OSError, ValueError):
-            select.select([self._pidfd], [], [], wait_s)
+            ready([self._pidfd], (), wait_s)
         if self._thread is not None and threading.current_thread() is not self._thread:
             self._thread.join(wait_s)
         with contextlib.suppress(OSError):

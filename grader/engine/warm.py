@@ -16,7 +16,6 @@ import functools
 import json
 import multiprocessing.util
 import os
-import select
 import shutil
 import socket
 import subprocess
@@ -27,6 +26,7 @@ from collections import deque
 from pathlib import Path
 
 from grader.engine import walls
+from grader.engine.channel import ready
 from grader.limits import ENGINE, SANDBOX
 
 
@@ -114,9 +114,9 @@ class Zygote:
         return text.splitlines()[-1][-500:] if text else ""
 
     def _wait_warm(self) -> None:
-        ready, _, _ = select.select([self._socket], [], [], ENGINE.warm_start_s)
+        readable, _ = ready([self._socket], (), ENGINE.warm_start_s)
         try:
-            said = self._socket.recv(1) if ready else b""
+            said = self._socket.recv(1) if readable else b""
         except OSError:  # it died: its last words say why
             said = b""
         if said != b"R":
