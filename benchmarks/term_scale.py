@@ -86,6 +86,7 @@ class Size:
     stages: dict[str, Measure] = field(default_factory=dict)
     pages: dict[str, Page] = field(default_factory=dict)
     serve_peak_mb: float = 0.0
+    copies: dict[str, int] = field(default_factory=dict)  # planted, found, other pairs flagged
 
 
 def folder_bytes(path: Path) -> int:
@@ -175,19 +176,26 @@ def term(base: Path, students: int, real_grading: bool, log: Path) -> Size:
     similarity = [*GRADER, "similarity", str(submissions), "--out", str(graded / "similarity")]
     similarity += ["--release", *map(str, sorted(release.glob("*.ipynb")))]
     size.stages["similarity"] = measured(similarity, log, graded / "similarity", course)
-    size.stages["similarity"].note = copies_found(graded / "similarity" / "pairs.csv", people)
+    size.copies = copies_found(graded / "similarity" / "pairs.csv", people)
+    size.stages["similarity"].note = (
+        f"{size.copies['found']} of {size.copies['planted']} copies found, "
+        f"{size.copies['others']} other pairs flagged"
+    )
     serve(size, course, graded, people, base / "serve.log")
     size.stages["mail"] = mail(course, graded, log, base)
     return size
 
 
-def copies_found(pairs_csv: Path, people: list) -> str:
+def copies_found(pairs_csv: Path, people: list) -> dict[str, int]:
     """How many planted copies the similarity search flagged, and how many other pairs."""
     with pairs_csv.open(encoding="utf-8", newline="") as stream:
         flagged = {tuple(sorted((r["student_a"], r["student_b"]))) for r in csv.DictReader(stream)}
     planted = {tuple(sorted((p.id, p.copies))) for p in people if p.copies}
-    found, others = len(planted & flagged), len(flagged - planted)
-    return f"{found} of {len(planted)} copies found, {others} other pairs flagged"
+    return {
+        "planted": len(planted),
+        "found": len(planted & flagged),
+        "others": len(flagged - planted),
+    }
 
 
 def mail(course: Path, graded: Path, log: Path, base: Path) -> Measure:
@@ -358,6 +366,7 @@ def report(results: list[Size]) -> dict:
             "status": [r.pages[name].status for r in results],
         }
     summary["serve_peak_mb"] = [r.serve_peak_mb for r in results]
+    summary["copies"] = [r.copies for r in results]
     print("\ngrader serve peak memory: " + ", ".join(f"{r.serve_peak_mb:.0f} MB" for r in results))
     return summary
 

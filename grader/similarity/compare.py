@@ -4,7 +4,9 @@ Kinds of evidence: ``code`` (notebook code cells), ``text`` (notebook markdown a
 text), ``file`` (identical files, such as a dataset), ``figure`` (near-identical images). A
 pair's code or text score is the weight of the rare fingerprints the two share over the size of
 the smaller of their own fingerprint sets (what is not known material and not common to the
-class); 1.0 means the smaller is wholly inside the other.
+class); 1.0 means the smaller is wholly inside the other. The same weight over the *larger* set
+says whether the two are mostly each other both ways, which is how a whole copy shows in a large
+class whose students build their own work from common pieces.
 """
 
 from __future__ import annotations
@@ -49,6 +51,9 @@ _DEFINED = re.compile(r"^(?:async\s+)?(?:def|class)\s+([A-Za-z_]\w*)", re.MULTIL
 ANSWER_WEIGHT = 0.25  # a fingerprint found only in the filled-in stubs of the released notebook
 SHARE_SPREAD = 0.04  # least robust spread of shares: a quiet class still needs a margin
 AMOUNT_SPREAD = 2.0  # least robust spread of shared amounts, in fingerprints
+# least share of the larger hand-in that flags a pair without the amount's calibrated threshold:
+# both hand-ins' own work is nine tenths the same (a whole copy, perhaps touched up)
+WHOLE_SHARE = 0.9
 CODE = Kind("code", lambda d: d.code, code_prints, floor=0.4, min_shared=12)
 TEXT = Kind("text", lambda d: d.prose, text_prints, floor=0.3, min_shared=12)
 
@@ -203,25 +208,26 @@ def compare_kind(
         fa, fb = factor[a], factor[b]
         return sum(weight(df[h]) * min(fa[h], fb[h]) for h in rare[a] & rare[b])
 
-    def share(a: str, b: str) -> float:
-        amount = shared_mass(a, b)
-        return min(1.0, amount / min(mass[a], mass[b])) if amount else 0.0
+    def share(amount: float, a: str, b: str, side=min) -> float:
+        """``amount`` over the smaller (``side=min``) or larger (``max``) own mass; rounded,
+        as the two sums of a whole copy's weights, added in different orders, differ in the
+        last bits and a share of 1 must reach a threshold of 1."""
+        return round(min(1.0, amount / side(mass[a], mass[b])), 9) if amount else 0.0
 
     owners = sorted(by_owner)
     candidates = sorted(candidate_pairs(rare))
     by_share = from_values(
         f"{kind.name} share",
         "random pairs",
-        [share(a, b) for a, b in sample_pairs(owners)],
+        [share(shared_mass(a, b), a, b) for a, b in sample_pairs(owners)],
         kind.floor,
         SHARE_SPREAD,
         students=len(owners),
         ceiling=1.0,  # a share is at most 1: a whole copy always passes
     )
-    closest: dict[str, float] = dict.fromkeys(owners, 0.0)
     amounts = {pair: shared_mass(*pair) for pair in candidates}
-    for (a, b), amount in amounts.items():
-        closest[a], closest[b] = max(closest[a], amount), max(closest[b], amount)
+    closest = _closest(owners, amounts)
+    closest_both = _closest(owners, {p: share(x, *p, side=max) for p, x in amounts.items()})
     unit = usual_weight(rare, df)  # the floors follow the weights, which fall as a class grows
     by_amount = from_values(
         f"{kind.name} amount",
@@ -231,18 +237,34 @@ def compare_kind(
         AMOUNT_SPREAD * unit,
         students=len(owners),
     )
-    findings.calibrations += [by_share, by_amount]
+    # The closest of 4,999 classmates shares more than the closest of 49, so a large class's
+    # amount threshold rises above what a whole copy built of common pieces shares; that the
+    # pair's own work is mostly the same both ways is rare among closest classmates at any size.
+    by_both = from_values(
+        f"{kind.name} share of the larger",
+        "students' closest classmates",
+        list(closest_both.values()),
+        WHOLE_SHARE,
+        SHARE_SPREAD,
+        students=len(owners),
+        ceiling=1.0,
+    )
+    findings.calibrations += [by_share, by_amount, by_both]
     unflagged = []
     for a, b in candidates:
-        amount, value = amounts[(a, b)], share(a, b)
-        flagged = value >= by_share.threshold and amount >= by_amount.threshold
+        amount = amounts[(a, b)]
+        value, both = share(amount, a, b), share(amount, a, b, side=max)
+        by_parts = min(value / by_share.threshold, amount / by_amount.threshold)
+        by_whole = min(both / by_both.threshold, amount / by_amount.floor)
+        flagged = by_parts >= 1 or by_whole >= 1
         detail = (
             f"{value:.0%} of the smaller hand-in's own {kind.name} is shared "
-            f"(z = {by_share.z(value):.1f}); {len(rare[a] & rare[b])} rare fingerprints, "
+            f"(z = {by_share.z(value):.1f}), {both:.0%} of the larger's "
+            f"(z = {by_both.z(both):.1f}); {len(rare[a] & rare[b])} rare fingerprints, "
             f"weight {amount:.1f} (z = {by_amount.z(amount):.1f})"
         )
         evidence = Evidence(kind.name, value, detail, flagged, by_share.z(value))
-        evidence.closeness = min(value / by_share.threshold, amount / by_amount.threshold)
+        evidence.closeness = max(by_parts, by_whole)
         if flagged:
             shared = rare[a] & rare[b]
             evidence.matches = _matches(
@@ -256,6 +278,14 @@ def compare_kind(
     _against_public(
         kind, docs, known, prints, beyond_release, public_index, public_prints, findings
     )
+
+
+def _closest(owners: Sequence[str], values: dict[tuple[str, str], float]) -> dict[str, float]:
+    """Each student's largest value with any classmate (0 for a student in no pair)."""
+    closest = dict.fromkeys(owners, 0.0)
+    for (a, b), value in values.items():
+        closest[a], closest[b] = max(closest[a], value), max(closest[b], value)
+    return closest
 
 
 def _against_public(

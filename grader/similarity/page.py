@@ -15,7 +15,14 @@ from pathlib import Path
 from grader import csvfile
 from grader.similarity import images
 from grader.similarity.calibration import MIN_VALUES, Z_FLAG
-from grader.similarity.compare import ANSWER_WEIGHT, PUBLIC_SHARE, Evidence, Findings, Match
+from grader.similarity.compare import (
+    ANSWER_WEIGHT,
+    PUBLIC_SHARE,
+    WHOLE_SHARE,
+    Evidence,
+    Findings,
+    Match,
+)
 
 _CONTEXT = 3  # lines of code shown around a highlighted passage
 _CSS = """
@@ -166,11 +173,16 @@ alike is common and left out; one held by d&nbsp;&gt;&nbsp;3 students counts 2/(
 only in the cells that fill in a released stub (or in helpers they call) counts
 {ANSWER_WEIGHT:g}, since independent correct answers to short, constrained questions resemble
 each other.</p>
-<p>Two measures, each calibrated on this class. <b>Share</b>: the part of the smaller hand-in's
-own code (or text) that the pair shares; measured on random pairs of students, which are almost
-all independent. <b>Amount</b>: how much rare material they share; measured on each student's
-closest classmate, i.e. how much independent students who write alike share. A pair is
-flagged when both measures are above their threshold:
+<p>Three measures, each calibrated on this class. <b>Share</b>: the part of the smaller
+hand-in's own code (or text) that the pair shares; measured on random pairs of students, which
+are almost all independent. <b>Amount</b>: how much rare material they share; measured on each
+student's closest classmate, i.e. how much independent students who write alike share.
+<b>Share of the larger</b>: the part of the larger hand-in's own work that the pair shares, also
+measured on closest classmates. A pair is flagged when its share and amount are both above
+their thresholds, or when its share of the larger is above its threshold (at least
+{WHOLE_SHARE:.0%}: the two are mostly each other both ways, a whole copy) and its amount above
+the amount's floor: in a large class the closest of thousands of classmates shares a lot, and a
+whole copy built of common pieces can stay under the amount's threshold. Each threshold is
 max(floor, median + {Z_FLAG:g} × robust spread), the robust spread being 1.4826 × the median
 absolute deviation (the standard deviation, were the values normal; outliers such as copies
 barely move it); a share threshold is never above 1. With fewer than {MIN_VALUES} students
