@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
 import math
+import os
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +23,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfgen.canvas import Canvas
 
 from grader.intake.common import MERGED_PDF, REJECTED_CSV
+from grader.limits import INTAKE
 from grader.pdf.fonts import SANS, draw_line, fonts
 from grader.pdf.submission import write_submission_pdf
 from grader.progress import counted
@@ -164,6 +168,25 @@ def _earlier_parts(
         return None, {}
 
 
+def _typeset_one(job: tuple[dict[str, Any], Path, Path]) -> list[tuple[str, int]]:
+    manifest, student_dir, path = job
+    return write_submission_pdf(manifest, student_dir, path)
+
+
+def _typeset(jobs: list[tuple[dict[str, Any], Path, Path]]) -> dict[Path, list[tuple[str, int]]]:
+    """Each (manifest, student folder, PDF path) typeset, with counts and the time left; a large
+    class's over several processes (each student's PDF is its own work). Its bookmarks by
+    path."""
+    workers = min(os.cpu_count() or 1, INTAKE.pdf_workers)
+    parallel = len(jobs) >= INTAKE.pdf_parallel_from and workers > 1
+    sections: dict[Path, list[tuple[str, int]]] = {}
+    with ProcessPoolExecutor(workers) if parallel else contextlib.nullcontext() as pool:
+        made = pool.map(_typeset_one, jobs, chunksize=4) if pool else map(_typeset_one, jobs)
+        for _, _, path in counted(jobs, "merged PDF", lambda job: job[1].name):
+            sections[path] = next(made)
+    return sections
+
+
 def write_merged_pdf(
     students: Sequence[tuple[Path, dict[str, Any]]],
     output: Path,
@@ -181,17 +204,21 @@ def write_merged_pdf(
     if _made_from(output) == inputs:
         return output
     earlier, kept = _earlier_parts(output)
+    digests = [_shown(manifest) for _, manifest in students]
+    made = {
+        number: (manifest, student_dir, staging / f"student-{number}.pdf")
+        for number, (student_dir, manifest) in enumerate(students)
+        if earlier is None or digests[number] not in kept
+    }
+    sections_of = _typeset(list(made.values()))
     parts = []
-    pdf_step = counted(students, "merged PDF", lambda student: student[0].name)
-    for number, (student_dir, manifest) in enumerate(pdf_step):
-        digest = _shown(manifest)
-        if earlier is not None and digest in kept:
+    for number, digest in enumerate(digests):
+        if number in made:
+            path = made[number][2]
+            parts.append(_Part(digest, path, None, len(PdfReader(path).pages), sections_of[path]))
+        else:
             start, count, sections = kept[digest]
             parts.append(_Part(digest, earlier, (start, start + count), count, sections))
-            continue
-        path = staging / f"student-{number}.pdf"
-        sections = write_submission_pdf(manifest, student_dir, path)
-        parts.append(_Part(digest, path, None, len(PdfReader(path).pages), sections))
     pages_per_index = max(1, math.ceil(len(students) / _ROWS_PER_PAGE))
     writer = PdfWriter()
     starts, page = [], pages_per_index
