@@ -213,12 +213,12 @@ def write_merged_pdf(
     sections_of = _typeset(list(made.values()))
     parts = []
     for number, digest in enumerate(digests):
-        if number in made:
-            path = made[number][2]
-            parts.append(_Part(digest, path, None, len(PdfReader(path).pages), sections_of[path]))
-        else:
+        if earlier is not None and number not in made:
             start, count, sections = kept[digest]
             parts.append(_Part(digest, earlier, (start, start + count), count, sections))
+        else:
+            path = made[number][2]
+            parts.append(_Part(digest, path, None, len(PdfReader(path).pages), sections_of[path]))
     pages_per_index = max(1, math.ceil(len(students) / _ROWS_PER_PAGE))
     writer = PdfWriter()
     starts, page = [], pages_per_index

@@ -1,12 +1,12 @@
 """Scoring the candidate pairs, kind by kind, into evidence with the passages that match.
 
 Kinds of evidence: ``code`` (notebook code cells), ``text`` (notebook markdown and report
-text), ``file`` (identical files, such as a dataset), ``figure`` (near-identical images). A
-pair's code or text score is the weight of the rare fingerprints the two share over the size of
-the smaller of their own fingerprint sets (what is not known material and not common to the
-class); 1.0 means the smaller is wholly inside the other. The same weight over the *larger* set
-says whether the two are mostly each other both ways, which is how a whole copy shows in a large
-class whose students build their own work from common pieces.
+text), and from :mod:`identical` ``file`` (identical files, such as a dataset) and ``figure``
+(near-identical images). A pair's code or text score is the weight of the rare fingerprints the
+two share over the size of the smaller of their own fingerprint sets (what is not known material
+and not common to the class); 1.0 means the smaller is wholly inside the other. The same weight
+over the *larger* set says whether the two are mostly each other both ways, which is how a
+whole copy shows in a large class whose students build their own work from common pieces.
 """
 
 from __future__ import annotations
@@ -17,11 +17,10 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from grader.limits import SIMILARITY
-from grader.similarity import images
-from grader.similarity.calibration import Calibration, from_values, sample_pairs
+from grader.similarity.calibration import from_values, sample_pairs
 from grader.similarity.candidates import (
     candidate_pairs,
     common_cap,
@@ -29,8 +28,10 @@ from grader.similarity.candidates import (
     usual_weight,
     weight,
 )
+from grader.similarity.evidence import Evidence, Findings, Match
 from grader.similarity.fingerprints import Print, code_prints, text_prints
-from grader.similarity.sources import IMAGE_SUFFIXES, Document, Figure, Part
+from grader.similarity.identical import compare_figures, compare_files
+from grader.similarity.sources import Document, Part
 
 PUBLIC_SHARE = 0.5  # a hand-in this much of whose own code or text is in one public source
 
@@ -56,38 +57,6 @@ AMOUNT_SPREAD = 2.0  # least robust spread of shared amounts, in fingerprints
 WHOLE_SHARE = 0.9
 CODE = Kind("code", lambda d: d.code, code_prints, floor=0.4, min_shared=12)
 TEXT = Kind("text", lambda d: d.prose, text_prints, floor=0.3, min_shared=12)
-
-
-@dataclass(frozen=True)
-class Match:
-    """One passage of each side, with the spans (lines of code, characters of text) shared."""
-
-    left: Part
-    right: Part
-    left_spans: tuple[tuple[int, int], ...]
-    right_spans: tuple[tuple[int, int], ...]
-
-
-@dataclass
-class Evidence:
-    kind: str
-    score: float
-    detail: str
-    flagged: bool
-    z: float | None = None
-    closeness: float = 1.0  # how near the flag: 1 or more is flagged
-    matches: list[Match] = field(default_factory=list)
-    figures: list[tuple[Figure, Figure, int]] = field(default_factory=list)
-
-
-@dataclass
-class Findings:
-    pairs: dict[tuple[str, str], list[Evidence]]  # (a, b) -> evidence; b may be "public:..."
-    calibrations: list[Calibration]
-    near_misses: list[tuple[str, str, Evidence]]
-    notes: list[str]
-    # (student, verdict) of each hand-in not its student's own per-student notebook
-    variants: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _spans(prints: Iterable[Print]) -> tuple[tuple[int, int], ...]:
@@ -312,102 +281,6 @@ def _against_public(
                 kind, doc, sources[public], prints[doc.owner], public_prints[public], shared
             )
             findings.pairs.setdefault((doc.owner, public), []).append(evidence)
-
-
-def compare_files(docs: Sequence[Document], known: Sequence[Document], findings: Findings) -> None:
-    """Identical files (datasets, PDFs, scripts) handed in by a few students."""
-    known_hashes = {f.sha256 for d in known for f in d.files}
-    holders: dict[str, dict[str, str]] = defaultdict(dict)  # sha256 -> owner -> where
-    sizes: dict[str, int] = {}
-    for doc in docs:
-        for entry in doc.files:
-            suffix = "." + entry.where.rsplit(".", 1)[-1].lower() if "." in entry.where else ""
-            if entry.sha256 in known_hashes or suffix in IMAGE_SUFFIXES:
-                continue  # public files are fair to use; images are compared as figures
-            holders[entry.sha256].setdefault(doc.owner, entry.where)
-            sizes[entry.sha256] = entry.size
-    cap = common_cap(len(docs))
-    for digest, owners in holders.items():
-        if len(owners) > cap:
-            example = next(iter(owners.values()))
-            findings.notes.append(
-                f"{example} ({len(owners)} students) is the same file in too many hand-ins "
-                "to be a copy (a public dataset?); not flagged"
-            )
-            continue
-        names = sorted(owners)
-        for i, a in enumerate(names):
-            for b in names[i + 1 :]:
-                detail = (
-                    f"identical file: {owners[a]} = {owners[b]} ({sizes[digest]:,} bytes, "
-                    f"sha256 {digest[:12]}…)"
-                )
-                if len(owners) > 2:
-                    detail += f"; {len(owners)} students hand in this file"
-                findings.pairs.setdefault((a, b), []).append(Evidence("file", 1.0, detail, True))
-
-
-def compare_figures(
-    docs: Sequence[Document], known: Sequence[Document], findings: Findings
-) -> None:
-    """Near-identical figures in different students' hand-ins (known figures left out).
-
-    Equal hashes are merged first, so a plot that hundreds hand in alike costs one comparison;
-    a figure near the figures of more than ``common_cap`` students is common, not a copy.
-    """
-    holders: dict[int, list[tuple[str, Figure]]] = defaultdict(list)
-    for doc in docs:
-        for figure in doc.figures:
-            holders[figure.phash].append((doc.owner, figure))
-    known_hashes = {f.phash for d in known for f in d.figures}
-    unique = sorted(holders.keys() | known_hashes)
-    neighbours: dict[int, list[tuple[int, int]]] = defaultdict(list)  # hash -> (hash, bits)
-    for i, j, bits in images.near_pairs(unique):
-        neighbours[unique[i]].append((unique[j], bits))
-        neighbours[unique[j]].append((unique[i], bits))
-    cap = common_cap(len(docs))
-    by_pair: dict[tuple[str, str], list[tuple[Figure, Figure, int]]] = defaultdict(list)
-    for value, members in holders.items():
-        near = [(value, 0), *neighbours[value]]
-        if any(h in known_hashes for h, _ in near):
-            continue  # the release's or a public source's figure
-        owners = {owner for h, _ in near for owner, _ in holders.get(h, ())}
-        if len(owners) > cap:
-            continue
-        for other, bits in near:
-            if other < value:
-                continue  # each pair of hashes once
-            for a, fa in members:
-                for b, fb in holders.get(other, ()):
-                    if a < b:
-                        by_pair[(a, b)].append((fa, fb, bits))
-                    elif b < a:
-                        by_pair[(b, a)].append((fb, fa, bits))
-    for key, shared in by_pair.items():
-        best = min(bits for _, _, bits in shared)
-        detail = f"{len(shared)} near-identical figure(s), closest {best} of 256 hash bits apart"
-        evidence = Evidence("figure", 1.0 - best / 256, detail, True)
-        evidence.figures = shared[: SIMILARITY.max_matches]
-        findings.pairs.setdefault(key, []).append(evidence)
-
-
-def groups(pairs: dict[tuple[str, str], list[Evidence]]) -> list[list[str]]:
-    """Connected components of the flagged student-student pairs, largest first."""
-    parent: dict[str, str] = {}
-
-    def root(x: str) -> str:
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for (a, b), evidence in pairs.items():
-        if not b.startswith("public:") and any(e.flagged for e in evidence):
-            parent[root(a)] = root(b)
-    members: dict[str, list[str]] = defaultdict(list)
-    for x in parent:
-        members[root(x)].append(x)
-    return sorted((sorted(m) for m in members.values() if len(m) > 1), key=lambda m: (-len(m), m))
 
 
 def compare(

@@ -15,14 +15,8 @@ from pathlib import Path
 from grader import csvfile
 from grader.similarity import images
 from grader.similarity.calibration import MIN_VALUES, Z_FLAG
-from grader.similarity.compare import (
-    ANSWER_WEIGHT,
-    PUBLIC_SHARE,
-    WHOLE_SHARE,
-    Evidence,
-    Findings,
-    Match,
-)
+from grader.similarity.compare import ANSWER_WEIGHT, PUBLIC_SHARE, WHOLE_SHARE
+from grader.similarity.evidence import Evidence, Findings, Match
 
 _CONTEXT = 3  # lines of code shown around a highlighted passage
 _CSS = """

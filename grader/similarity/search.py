@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.errors import UserError
-from grader.similarity import compare, page, sources, variants
+from grader.similarity import compare, evidence, page, sources, variants
 
 
 class SearchProgress:
@@ -45,7 +45,7 @@ class Result:
     groups: list[list[str]]
     csv: Path
     page: Path
-    findings: compare.Findings
+    findings: evidence.Findings
 
 
 def run(
@@ -76,7 +76,7 @@ def run(
             "no --release notebook given: code from the released notebook is only left out "
             "where most of the class has it"
         )
-    groups = compare.groups(findings.pairs)
+    groups = evidence.groups(findings.pairs)
     ranked = page.rank(findings)
     csv_path, page_path = out / "pairs.csv", out / "similarity.html"
     page.write_csv(csv_path, ranked)

@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 
 from grader.assignment.config import load_config
-from grader.similarity.compare import Evidence, Findings
+from grader.similarity.evidence import Evidence, Findings
 from grader.similarity.sources import Document
 from grader.variants import attribution, handed
 

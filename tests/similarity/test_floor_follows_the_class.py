@@ -20,7 +20,8 @@ import re
 from pathlib import Path
 
 from grader.similarity.candidates import usual_weight
-from grader.similarity.compare import CODE, WHOLE_SHARE, Findings, compare_kind
+from grader.similarity.compare import CODE, WHOLE_SHARE, compare_kind
+from grader.similarity.evidence import Findings
 from grader.similarity.sources import Document, Part
 
 
