@@ -35,6 +35,7 @@ import http.client
 import json
 import math
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -189,13 +190,24 @@ def term(base: Path, students: int, real_grading: bool, log: Path) -> Size:
 def copies_found(pairs_csv: Path, people: list) -> dict[str, int]:
     """How many planted copies the similarity search flagged, and how many other pairs."""
     with pairs_csv.open(encoding="utf-8", newline="") as stream:
-        flagged = {tuple(sorted((r["student_a"], r["student_b"]))) for r in csv.DictReader(stream)}
+        flagged = {
+            tuple(sorted((r["student_a"], r["student_b"]))): r["detail"]
+            for r in csv.DictReader(stream)
+        }
     planted = {tuple(sorted((p.id, p.copies))) for p in people if p.copies}
+    others = {pair: detail for pair, detail in flagged.items() if pair not in planted}
     return {
         "planted": len(planted),
-        "found": len(planted & flagged),
-        "others": len(flagged - planted),
+        "found": len(planted.intersection(flagged)),
+        "others": len(others),
+        # flagged as a whole copy: nine tenths of the larger hand-in's own work shared too
+        "others_whole": sum(1 for detail in others.values() if _larger_share(detail) >= 90),
     }
+
+
+def _larger_share(detail: str) -> int:
+    found = re.search(r"(\d+)% of the larger's", detail)
+    return int(found.group(1)) if found else 0
 
 
 def mail(course: Path, graded: Path, log: Path, base: Path) -> Measure:
