@@ -194,7 +194,11 @@ def copies_found(pairs_csv: Path, people: list) -> dict[str, int]:
             tuple(sorted((r["student_a"], r["student_b"]))): r["detail"]
             for r in csv.DictReader(stream)
         }
-    planted = {tuple(sorted((p.id, p.copies))) for p in people if p.copies}
+    handed_in: dict[str, list[str]] = {}  # a source and who copied it: every pair is a copy
+    for p in people:
+        if p.copies:
+            handed_in.setdefault(p.copies, [p.copies]).append(p.id)
+    planted = {(a, b) for group in handed_in.values() for a in group for b in group if a < b}
     others = {pair: detail for pair, detail in flagged.items() if pair not in planted}
     return {
         "planted": len(planted),

@@ -52,8 +52,9 @@ _DEFINED = re.compile(r"^(?:async\s+)?(?:def|class)\s+([A-Za-z_]\w*)", re.MULTIL
 ANSWER_WEIGHT = 0.25  # a fingerprint found only in the filled-in stubs of the released notebook
 SHARE_SPREAD = 0.04  # least robust spread of shares: a quiet class still needs a margin
 AMOUNT_SPREAD = 2.0  # least robust spread of shared amounts, in fingerprints
-# least share of the larger hand-in that flags a pair without the amount's calibrated threshold:
-# both hand-ins' own work is nine tenths the same (a whole copy, perhaps touched up)
+# least share of the larger hand-in that flags a pair with kind.min_shared rare fingerprints,
+# counted, beyond the filled-in stubs, in place of the amount's threshold: both hand-ins' own
+# work is nine tenths the same (a whole copy, perhaps touched up)
 WHOLE_SHARE = 0.9
 CODE = Kind("code", lambda d: d.code, code_prints, floor=0.4, min_shared=12)
 TEXT = Kind("text", lambda d: d.prose, text_prints, floor=0.3, min_shared=12)
@@ -207,8 +208,10 @@ def compare_kind(
         students=len(owners),
     )
     # The closest of 4,999 classmates shares more than the closest of 49, so a large class's
-    # amount threshold rises above what a whole copy built of common pieces shares; that the
-    # pair's own work is mostly the same both ways is rare among closest classmates at any size.
+    # amount threshold rises above what a whole copy built of common pieces shares, and each
+    # piece may weigh a tenth of the class's usual one; that the pair's own work is mostly the
+    # same both ways, with a dozen rare fingerprints (whatever their weight) beyond the filled-in
+    # stubs, where independent answers resemble each other, is rare at any size.
     by_both = from_values(
         f"{kind.name} share of the larger",
         "students' closest classmates",
@@ -223,19 +226,21 @@ def compare_kind(
     for a, b in candidates:
         amount = amounts[(a, b)]
         value, both = share(amount, a, b), share(amount, a, b, side=max)
+        shared = rare[a] & rare[b]
+        beyond_answers = sum(1 for h in shared if min(factor[a][h], factor[b][h]) == 1.0)
         by_parts = min(value / by_share.threshold, amount / by_amount.threshold)
-        by_whole = min(both / by_both.threshold, amount / by_amount.floor)
+        by_whole = min(both / by_both.threshold, beyond_answers / kind.min_shared)
         flagged = by_parts >= 1 or by_whole >= 1
         detail = (
             f"{value:.0%} of the smaller hand-in's own {kind.name} is shared "
             f"(z = {by_share.z(value):.1f}), {both:.0%} of the larger's "
-            f"(z = {by_both.z(both):.1f}); {len(rare[a] & rare[b])} rare fingerprints, "
+            f"(z = {by_both.z(both):.1f}); {len(shared)} rare fingerprints "
+            f"({beyond_answers} beyond the filled-in stubs), "
             f"weight {amount:.1f} (z = {by_amount.z(amount):.1f})"
         )
         evidence = Evidence(kind.name, value, detail, flagged, by_share.z(value))
         evidence.closeness = max(by_parts, by_whole)
         if flagged:
-            shared = rare[a] & rare[b]
             evidence.matches = _matches(
                 kind, by_owner[a], by_owner[b], prints[a], prints[b], shared
             )

@@ -108,8 +108,10 @@ def plan(students: int, seed: int = 67) -> list[Student]:
                 late=0.07 <= draw < 0.09,
             )
         )
-    for n in rng.sample(range(students), max(2, round(0.03 * students))):
-        source = rng.choice([p for p in people if p.copies is None and p is not people[n]])
+    copiers = rng.sample(range(students), max(2, round(0.03 * students)))
+    authors = [p for n, p in enumerate(people) if n not in set(copiers)]
+    for n in copiers:  # from one who hands in their own work: a copy of a copy is of its source
+        source = rng.choice(authors)
         people[n] = replace(people[n], kind=source.kind, copies=source.id)
     return people
 
