@@ -71,9 +71,9 @@ class IntakeLimits:
     # link fetched): one with its outputs is a few MB; reading one costs about 3 times its size.
     max_notebook_bytes: int = 50 * MiB
     # The merged PDF typesets each student's part (about 70 ms): a class from this size on is
-    # spread over processes, at most pdf_workers, each holding one student's PDF at a time.
+    # spread over processes (a pool costs about a second to start).
     pdf_parallel_from: int = 100
-    pdf_workers: int = 4
+    pdf_workers: int = 4  # typesetting processes at most, each holding one student's PDF
 
 
 INTAKE = IntakeLimits()

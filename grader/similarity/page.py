@@ -174,9 +174,10 @@ student's closest classmate, i.e. how much independent students who write alike 
 <b>Share of the larger</b>: the part of the larger hand-in's own work that the pair shares, also
 measured on closest classmates. A pair is flagged when its share and amount are both above
 their thresholds, or when its share of the larger is above its threshold (at least
-{WHOLE_SHARE:.0%}: the two are mostly each other both ways, a whole copy) and its amount above
-the amount's floor: in a large class the closest of thousands of classmates shares a lot, and a
-whole copy built of common pieces can stay under the amount's threshold. Each threshold is
+{WHOLE_SHARE:.0%}: the two are mostly each other both ways, a whole copy) and they share at
+least a dozen rare fingerprints beyond the filled-in stubs, whatever their weight: in a large
+class the closest of thousands of classmates shares a lot and each shared piece weighs little,
+so a whole copy built of common pieces can stay under the amount's threshold. Each threshold is
 max(floor, median + {Z_FLAG:g} × robust spread), the robust spread being 1.4826 × the median
 absolute deviation (the standard deviation, were the values normal; outliers such as copies
 barely move it); a share threshold is never above 1. With fewer than {MIN_VALUES} students

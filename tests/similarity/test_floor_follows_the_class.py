@@ -10,7 +10,8 @@ The amount threshold itself is set on each student's closest classmate, and the 
 classmates shares more than the closest of 49 while each shared piece weighs less: in the term
 benchmark's class of 1,000, 14 of 30 whole copies fell under it. A pair whose own work is nine
 tenths the same *both ways* (the share of the larger hand-in, calibrated on closest classmates
-too) is flagged on the amount's floor alone; in a class whose hand-ins are five passages of a
+too) is flagged with a dozen rare fingerprints beyond the filled-in stubs, whatever their weight,
+in place of the amount's threshold; in a class whose hand-ins are five passages of a
 pool of 200, hundreds of pairs share three of their five by chance, which stays unflagged."""
 
 from __future__ import annotations
