@@ -31,30 +31,26 @@ from __future__ import annotations
 
 import argparse
 import csv
-import http.client
 import json
 import math
 import os
 import re
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "kits"))
 
 import smtp_kit  # noqa: E402
+import term_pages  # noqa: E402
 import term_scale_kit as kit  # noqa: E402
 from sandbox_fence import FENCE  # noqa: E402
 
 GRADER = [sys.executable, "-m", "grader.cli"]
-TOKEN = "term-scale-token-0123456789"
 STAGES = ("collect", "grade", "final", "similarity", "mail")
 PAGE_BUDGET_BYTES = 1_000_000
 PAGE_BUDGET_S = 0.3
@@ -71,21 +67,10 @@ class Measure:
 
 
 @dataclass
-class Page:
-    path: str
-    status: int
-    bytes: int
-    cold_s: float
-    warm_s: float  # median of three
-    cold_cpu_s: float
-    warm_cpu_s: float
-
-
-@dataclass
 class Size:
     students: int
     stages: dict[str, Measure] = field(default_factory=dict)
-    pages: dict[str, Page] = field(default_factory=dict)
+    pages: dict[str, term_pages.Page] = field(default_factory=dict)
     serve_peak_mb: float = 0.0
     copies: dict[str, int] = field(default_factory=dict)  # planted, found, other pairs flagged
 
@@ -182,7 +167,9 @@ def term(base: Path, students: int, real_grading: bool, log: Path) -> Size:
         f"{size.copies['found']} of {size.copies['planted']} copies found, "
         f"{size.copies['others']} other pairs flagged"
     )
-    serve(size, course, graded, people, base / "serve.log")
+    command = fenced([*GRADER, "serve", "--course", str(course), "--out", str(graded)])
+    middle = people[len(people) // 2]
+    size.pages, size.serve_peak_mb = term_pages.measure(command, middle, base / "serve.log")
     size.stages["mail"] = mail(course, graded, log, base)
     return size
 
@@ -229,104 +216,6 @@ def mail(course: Path, graded: Path, log: Path, base: Path) -> Measure:
         return measure
     finally:
         server.stop()
-
-
-def _server_pid(launcher: subprocess.Popen) -> int:
-    """The server's own process: the fence's child."""
-    for _ in range(200):
-        children = Path(f"/proc/{launcher.pid}/task/{launcher.pid}/children").read_text().split()
-        if children:
-            return int(children[0])
-        time.sleep(0.05)
-    raise SystemExit("grader serve did not start")
-
-
-def _cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _peak_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def _get(port: int, path: str, cookie: str) -> tuple[int, bytes]:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
-    try:
-        connection.request("GET", path, headers={"Cookie": cookie})
-        answer = connection.getresponse()
-        return answer.status, answer.read()
-    finally:
-        connection.close()
-
-
-def _log_in(port: int) -> str:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        body = urlencode({"token": TOKEN, "next": "/"})
-        form = {"Content-Type": "application/x-www-form-urlencoded"}
-        connection.request("POST", "/login", body, form)
-        return connection.getresponse().getheader("set-cookie", "").split(";", 1)[0]
-    finally:
-        connection.close()
-
-
-def serve(size: Size, course: Path, graded: Path, people: list, log: Path) -> None:
-    port = _free_port()
-    command = [*GRADER, "serve", "--course", str(course), "--out", str(graded)]
-    env = {**os.environ, "GRADER_SERVE_TOKEN": TOKEN}
-    with log.open("w") as stream:
-        launcher = subprocess.Popen(
-            fenced([*command, "--port", str(port)]), env=env, stdout=stream, stderr=stream
-        )
-    try:
-        _wait_for(port, launcher)
-        pid = _server_pid(launcher)
-        cookie = _log_in(port)
-        middle = people[len(people) // 2]
-        pages = {
-            "overview": "/",
-            "students": "/students",
-            "students search": "/students?" + urlencode({"q": middle.name.split()[0]}),
-            "student": f"/student/{middle.id}",
-            "similarity": "/similarity",
-            "marking": f"/mark/project1/{middle.id}",
-            "written answers": "/written",
-        }
-        for name, path in pages.items():
-            times, cpus, status, body = [], [], 0, b""
-            for _ in range(4):
-                cpu, started = _cpu_s(pid), time.perf_counter()
-                status, body = _get(port, path, cookie)
-                times.append(time.perf_counter() - started)
-                cpus.append(_cpu_s(pid) - cpu)
-            warm, warm_cpu = statistics.median(times[1:]), statistics.median(cpus[1:])
-            size.pages[name] = Page(path, status, len(body), times[0], warm, cpus[0], warm_cpu)
-        size.serve_peak_mb = _peak_mb(pid)
-    finally:
-        launcher.kill()
-        launcher.wait(timeout=30)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_for(port: int, launcher: subprocess.Popen) -> None:
-    for _ in range(1200):
-        if launcher.poll() is not None:
-            raise SystemExit("grader serve ended at its start")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("grader serve did not start")
 
 
 def exponent(sizes: list[int], values: list[float]) -> list[float]:
