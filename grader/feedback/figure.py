@@ -4,7 +4,6 @@ with the largest error, each returned value labelled by its name (``h``, ``c``, 
 from __future__ import annotations
 
 import base64
-import contextlib
 import io
 from dataclasses import dataclass
 
@@ -93,9 +92,10 @@ def draw(function: str, label: str, drawn: list[tuple[str, np.ndarray, np.ndarra
     it: two thirds again of a figure's cost, and a hand-in with a mistake has a figure per
     function that lost points); tick labels are kept short enough for them (a scale beyond
     ``_PLAIN_TICKS`` is written once beside the axis, as 1e6)."""
+    import matplotlib
     from matplotlib.figure import Figure as PlotFigure
 
-    with _plain_ticks():
+    with matplotlib.rc_context({"axes.formatter.limits": _PLAIN_TICKS}):
         fig = PlotFigure(figsize=(3.6, 3.0), dpi=90)
         ax = fig.add_subplot()
         for name, expected, got in drawn:
@@ -116,11 +116,3 @@ def draw(function: str, label: str, drawn: list[tuple[str, np.ndarray, np.ndarra
 # fractions of the figure; _PLAIN_TICKS keeps every label that short.
 _MARGINS = {"left": 0.23, "right": 0.96, "bottom": 0.16, "top": 0.86}
 _PLAIN_TICKS = (-3, 4)  # powers of ten written out in tick labels; beyond, one scale factor
-
-
-@contextlib.contextmanager
-def _plain_ticks():
-    import matplotlib
-
-    with matplotlib.rc_context({"axes.formatter.limits": _PLAIN_TICKS}):
-        yield

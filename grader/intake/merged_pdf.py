@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import json
 import math
-import os
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +23,7 @@ from grader.intake.common import MERGED_PDF, REJECTED_CSV
 from grader.limits import INTAKE
 from grader.pdf.fonts import SANS, draw_line, fonts
 from grader.pdf.submission import write_submission_pdf
+from grader.processes import in_processes
 from grader.progress import counted
 
 _ROW, _ROWS_PER_PAGE, _MARGIN = 15.0, 44, 45.0
@@ -177,14 +175,14 @@ def _typeset(jobs: list[tuple[dict[str, Any], Path, Path]]) -> dict[Path, list[t
     """Each (manifest, student folder, PDF path) typeset, with counts and the time left; a large
     class's over several processes (each student's PDF is its own work). Its bookmarks by
     path."""
-    workers = min(os.cpu_count() or 1, INTAKE.pdf_workers)
-    parallel = len(jobs) >= INTAKE.pdf_parallel_from and workers > 1
-    sections: dict[Path, list[tuple[str, int]]] = {}
-    with ProcessPoolExecutor(workers) if parallel else contextlib.nullcontext() as pool:
-        made = pool.map(_typeset_one, jobs, chunksize=4) if pool else map(_typeset_one, jobs)
-        for _, _, path in counted(jobs, "merged PDF", lambda job: job[1].name):
-            sections[path] = next(made)
-    return sections
+    made = in_processes(
+        _typeset_one,
+        jobs,
+        most_workers=INTAKE.pdf_workers,
+        from_items=INTAKE.pdf_parallel_from,
+        chunksize=4,
+    )
+    return {path: next(made) for _, _, path in counted(jobs, "merged PDF", lambda j: j[1].name)}
 
 
 def write_merged_pdf(

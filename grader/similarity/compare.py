@@ -11,15 +11,13 @@ whole copy shows in a large class whose students build their own work from commo
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from grader.limits import SIMILARITY
+from grader.processes import in_processes
 from grader.similarity.calibration import from_values, sample_pairs
 from grader.similarity.candidates import (
     candidate_pairs,
@@ -131,15 +129,18 @@ def _fingerprint_all(
     kind: Kind, texts: list[list[str]], progress: Callable[[str, int, int], None] | None
 ) -> list[list[Print]]:
     """Every hand-in's fingerprints; a large class on every core (the work is pure)."""
-    workers = min(os.cpu_count() or 1, SIMILARITY.max_workers)
-    parallel = len(texts) >= SIMILARITY.parallel_from and workers > 1
+    results = in_processes(
+        kind.prints,
+        texts,
+        most_workers=SIMILARITY.max_workers,
+        from_items=SIMILARITY.parallel_from,
+        chunksize=16,
+    )
     out: list[list[Print]] = []
-    with ProcessPoolExecutor(workers) if parallel else contextlib.nullcontext() as pool:
-        results = pool.map(kind.prints, texts, chunksize=16) if pool else map(kind.prints, texts)
-        for count, found in enumerate(results, 1):
-            out.append(found)
-            if progress:
-                progress(f"fingerprinting {kind.name}", count, len(texts))
+    for count, found in enumerate(results, 1):
+        out.append(found)
+        if progress:
+            progress(f"fingerprinting {kind.name}", count, len(texts))
     return out
 
 

@@ -12,7 +12,7 @@ import pytest
 from pypdf import PdfReader
 from submission_kit import student_folder
 
-from grader import bundle, intake
+from grader import bundle, intake, processes
 from grader.intake import merged_pdf
 
 STUDENTS = {"CS21B001": "Asha Verma", "EE21B002": "Rahul Menon"}
@@ -91,15 +91,15 @@ def test_a_large_class_is_typeset_over_processes_to_the_same_pdf(tmp_path, bundl
     intake.collect(inbox, tmp_path / "here")
     spread = replace(merged_pdf.INTAKE, pdf_parallel_from=2, pdf_workers=2)
     monkeypatch.setattr(merged_pdf, "INTAKE", spread)
-    monkeypatch.setattr(merged_pdf.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(processes.os, "cpu_count", lambda: 2)
     pools = []
-    pool_class = merged_pdf.ProcessPoolExecutor
+    pool_class = processes.ProcessPoolExecutor
 
     def counted_pool(*args, **kwargs):
         pools.append(args)
         return pool_class(*args, **kwargs)
 
-    monkeypatch.setattr(merged_pdf, "ProcessPoolExecutor", counted_pool)
+    monkeypatch.setattr(processes, "ProcessPoolExecutor", counted_pool)
     summary = intake.collect(inbox, tmp_path / "spread")
     assert pools == [(2,)]
     assert shown(summary.merged_pdf) == shown(tmp_path / "here" / "all_submissions.pdf")
