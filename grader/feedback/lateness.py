@@ -10,18 +10,19 @@ from pathlib import Path
 from grader.course.config import load_course
 from grader.course.late import Lateness
 from grader.errors import UserError
-from grader.lms.final import auto_lateness, submitted_at
+from grader.lms.final import auto_lateness
 
 
 def course_lateness(
     assignment_dir: Path,
     component_id: str,
     student: str,
-    handed_in: Path | None,
+    handed_in_at: str | None,
     flagged: bool | None,
 ) -> Lateness | None:
-    """The policy's verdict on the hand-in collected in ``handed_in``; None where the grading
-    does not know the course (no course file that lists this assignment folder)."""
+    """The policy's verdict on a hand-in sent at ``handed_in_at`` (the graded notebook's own
+    time: :mod:`grader.intake.handed_in`); None where the grading does not know the course (no
+    course file that lists this assignment folder)."""
     folder = Path(assignment_dir).resolve()
     for candidate in (folder.parent / "course.toml", folder.parent.parent / "course.toml"):
         if not candidate.is_file():
@@ -33,8 +34,7 @@ def course_lateness(
         component = course.component(component_id)
         if component is None or course.assignment_folder(component.id).resolve() != folder:
             continue
-        sent = submitted_at(handed_in) if handed_in is not None else None
-        return auto_lateness(course, component, student, sent, flagged)
+        return auto_lateness(course, component, student, handed_in_at, flagged)
     return None
 
 

@@ -46,7 +46,10 @@ CREATE INDEX IF NOT EXISTS results_by_student ON results (student, id);
 # NULL where not timed (the grader failed, or the row is older than the column).
 # variant: a per-student assignment's word on the hand-in's variant (grader.variants.attribution:
 # "own", "another student's: released to S003, handed in by S002", ...); NULL otherwise.
-_ADDED_COLUMNS = {"results": {"phases": "TEXT", "variant": "TEXT"}}
+# handed_in_at: when the graded version of the notebook was handed in (its own mail's time,
+# grader.intake.handed_in), what its late penalty is measured by; NULL where not known (a
+# notebook graded alone, or a row older than the column).
+_ADDED_COLUMNS = {"results": {"phases": "TEXT", "variant": "TEXT", "handed_in_at": "TEXT"}}
 
 
 # The status of a submission the grader itself failed on: it has no score, and ``--resume``
@@ -71,6 +74,7 @@ class Row:
     graded_at: str = ""
     phases: dict[str, float] = field(default_factory=dict)  # phase -> seconds; {}: not timed
     variant: str = ""  # the variant's verdict, for an assignment with [variants] or [[pools]]
+    handed_in_at: str | None = None  # when the graded version was handed in, where known
 
 
 class Gradebook:
@@ -126,8 +130,8 @@ class Gradebook:
             audit.write(self._db, _score_changes(run_id, self._assignment(run_id), previous, row))
         self._db.execute(
             "INSERT INTO results (run_id, student, source, sha256, seed, status, reason, score,"
-            " max_score, late, graded_at, functions, phases, variant)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " max_score, late, graded_at, functions, phases, variant, handed_in_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 run_id,
                 row.student,
@@ -143,6 +147,7 @@ class Gradebook:
                 json.dumps(row.functions),
                 json.dumps(row.phases) if row.phases else None,
                 row.variant or None,
+                row.handed_in_at,
             ),
         )
         self._db.commit()

@@ -63,6 +63,7 @@ def grade_safely(
         plan.config.max_score,
         submission.late,
         {},
+        handed_in_at=submission.handed_in_at,
     )
 
 

@@ -26,6 +26,7 @@ from grader.errors import UserError
 from grader.gradebook.course_book import BOOK_NAME, CourseBook
 from grader.grading.notebook_facts import run_facts, saved_outputs
 from grader.intake.common import HISTORY
+from grader.intake.handed_in import project_time
 from grader.limits import COURSE, RunLimits
 from grader.marking import pages
 from grader.progress import Eta
@@ -42,7 +43,7 @@ class ProjectHandIn:
     folder: Path
     project: Project
     entry: dict[str, Any]  # the manifest's project entry ({} when the bundle has too few)
-    submitted_at: str | None
+    submitted_at: str | None  # when this project was handed in: its last file's own time
 
     def file(self, key: str) -> Path | None:
         """The hand-in's file ``key``; None when there is none, or when its name (a link a
@@ -73,7 +74,7 @@ def hand_ins(folder: Path, projects: Projects) -> list[ProjectHandIn]:
             folder,
             project,
             entries[i] if i < len(entries) else {},
-            manifest.get("submitted_at"),
+            project_time(folder, i + 1).at,
         )
         for i, project in enumerate(projects.projects)
     ]
@@ -105,6 +106,7 @@ def check_one(
     # Where the handed-in files are, for the marker's view (grader serve), and the folder
     # they must still be inside when it serves them.
     checks["folder"] = str(hand_in.folder.resolve())
+    checks["handed_in_at"] = hand_in.submitted_at  # this project's own time, not the folder's
     checks["files"] = {
         key: str(path.resolve())
         for key in ("notebook", "report", "dataset")

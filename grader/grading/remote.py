@@ -117,6 +117,7 @@ def hand_in_of(submission: HandIn, plan: Plan) -> dict[str, Any]:
         "files": files,
         "late": submission.late,
         "problem": submission.problem,
+        "handed_in_at": submission.handed_in_at,
         "lateness": dataclasses.asdict(lateness) if lateness else None,
     }
 
@@ -173,6 +174,7 @@ def graded(job: dict[str, Any], hand_in: dict[str, Any], seed: int) -> dict[str,
             folder if hand_in["folder"] else None,
             hand_in["late"],
             hand_in["problem"],
+            hand_in["handed_in_at"],
         )
         said = hand_in["lateness"]
         lateness = KnownLateness(Lateness(**said) if said else None)

@@ -17,6 +17,8 @@ from grader.assignment import AssignmentConfig
 from grader.errors import UserError
 from grader.feedback import export
 from grader.inputs.json_input import NotJSON, load_json, object_at
+from grader.intake.common import HISTORY
+from grader.intake.handed_in import HandedIn, assignment_time
 from grader.roster import Roster
 
 
@@ -30,6 +32,7 @@ class HandIn:
     files_dir: Path | None  # the student's files, copied beside the notebook in the sandbox
     late: bool | None
     problem: str | None = None  # why it cannot be run, when it cannot
+    handed_in_at: str | None = None  # when this notebook was handed in, where the folder says
 
     @property
     def sha256(self) -> str:
@@ -43,10 +46,18 @@ class HandIn:
         return digest.hexdigest()
 
 
-def _late(manifest: dict, deadline: datetime | None) -> bool | None:
-    if "late" in manifest:
+def _late(
+    manifest: dict, handed: HandedIn | None, path: str | None, deadline: datetime | None
+) -> bool | None:
+    """Whether the graded notebook came late: collect's verdict on that very file (the course's
+    deadline, the student's extension, the grace period), else its own time against the
+    assignment's deadline, else the folder's verdict (a folder from before per-file times)."""
+    if path is not None and isinstance(manifest.get("late_files"), list) and "slots" in manifest:
+        return path in manifest["late_files"]
+    submitted = handed.at if handed and handed.at else None
+    submitted = submitted or manifest.get("submitted_at") or manifest.get("created")
+    if "late" in manifest and (deadline is None or not submitted):
         return bool(manifest["late"])
-    submitted = manifest.get("submitted_at") or manifest.get("created")
     if deadline is None or not submitted:
         return None
     try:
@@ -55,9 +66,45 @@ def _late(manifest: dict, deadline: datetime | None) -> bool | None:
         return None
 
 
-def _pick_notebook(folder: Path, config: AssignmentConfig) -> Path | str:
-    """The notebook of ``folder`` that defines the most graded functions, or why none does."""
-    notebooks = sorted(p for p in folder.rglob("*.ipynb") if "history" not in p.parts)
+def _notebooks(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*.ipynb") if HISTORY not in p.relative_to(folder).parts)
+
+
+def _released_as(path: Path) -> str | None:
+    """The assignment a released notebook names in its metadata (``grader assign`` writes it)."""
+    with contextlib.suppress(NotJSON, OSError):
+        named = object_at(object_at(load_json(path.read_bytes()), "metadata"), "grader")
+        found = named.get("assignment")
+        return found if isinstance(found, str) else None
+    return None
+
+
+def _handed_in_for(folder: Path, manifest: dict, config: AssignmentConfig) -> Path | str:
+    """The notebook a student folder of ``grader collect`` holds for this assignment: the one
+    collect filed under it, else one whose metadata names it (filed elsewhere: collect did not
+    know the course); or why there is none. Another assignment's notebook is never taken."""
+    filed = manifest.get("assignments") or {}
+    if config.name in filed and (folder / filed[config.name]).is_file():
+        return folder / filed[config.name]
+    others = {folder / path for name, path in filed.items() if name != config.name}
+    unfiled = [p for p in _notebooks(folder) if p not in others]
+    named = [p for p in unfiled if _released_as(p) == config.name]
+    if named:
+        return named[0]
+    if not filed:  # collected without a course: no notebook is filed under any assignment
+        picked = _pick_notebook(folder, config, unfiled, guess_alone=False)
+        if not isinstance(picked, str):
+            return picked
+    held = f" (it holds {', '.join(sorted(filed))} only)" if filed else ""
+    return f"no hand-in for {config.name}{held}"
+
+
+def _pick_notebook(
+    folder: Path, config: AssignmentConfig, notebooks: list[Path], guess_alone: bool = True
+) -> Path | str:
+    """The notebook of ``folder`` that defines the most graded functions, or why none does;
+    ``guess_alone``: a lone notebook that defines none is still the one (a folder the user
+    named, not one collected)."""
     if not notebooks:
         return f"no notebook (.ipynb) in {folder.name}/"
     named = [p for p in notebooks if p.stem == config.name]
@@ -73,7 +120,7 @@ def _pick_notebook(folder: Path, config: AssignmentConfig) -> Path | str:
         return len(graded & forbidden.defined_functions(cells))
 
     count, best = max(((defined(path), path) for path in notebooks), key=lambda pair: pair[0])
-    if count == 0 and len(notebooks) > 1:
+    if count == 0 and (len(notebooks) > 1 or not guess_alone):
         names = ", ".join(p.name for p in notebooks)
         return f"none of the notebooks ({names}) defines a graded function"
     return best
@@ -90,13 +137,16 @@ def _from_folder(folder: Path, config: AssignmentConfig) -> HandIn:
         manifest = read if isinstance(read, dict) else {}
     claimed = str(object_at(manifest, "student").get("id") or "")
     student = claimed if export.is_plain_name(claimed) else folder.name
-    filed = (manifest.get("assignments") or {}).get(config.name)  # collect told it
-    picked = folder / filed if filed and (folder / filed).is_file() else None
-    picked = picked or _pick_notebook(folder, config)
-    late = _late(manifest, config.deadline)
+    if "slots" in manifest or "assignments" in manifest:  # collected, each file in its place
+        picked = _handed_in_for(folder, manifest, config)
+    else:
+        picked = _pick_notebook(folder, config, _notebooks(folder))
     if isinstance(picked, str):
-        return HandIn(student, folder, None, folder, late, problem=picked)
-    return HandIn(student, folder, picked, folder, late)
+        return HandIn(student, folder, None, folder, None, problem=picked)
+    path = picked.relative_to(folder).as_posix()
+    handed = assignment_time(folder, config.name, path) if manifest else None
+    late = _late(manifest, handed, path, config.deadline)
+    return HandIn(student, folder, picked, folder, late, handed_in_at=handed.at if handed else None)
 
 
 def find_submissions(

@@ -8,7 +8,6 @@ late policy is applied per component, with the reason; missing work counts 0, wi
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -18,8 +17,9 @@ from typing import TYPE_CHECKING
 from grader.course import late
 from grader.course.config import Component, Course
 from grader.course.rubric import Projects, Rubric
-from grader.gradebook.course_book import BOOK_NAME, CourseBook, Mark
+from grader.gradebook.course_book import BOOK_NAME, CourseBook, Mark, ProjectChecks
 from grader.gradebook.results import GRADER_ERROR, Gradebook, Row
+from grader.intake.handed_in import NOTHING, HandedIn, assignment_time, project_time
 from grader.marking import overrides
 from grader.marking.marks import project_score, reconcile_ids
 from grader.roster import Person
@@ -84,17 +84,30 @@ def auto_rows(
     return overrides.applied(out, component.id, rows)  # a regrade request's accepted change
 
 
-def _manifest_time(row: Row) -> str | None:
-    return submitted_at(Path(row.source))
+def auto_handed_in(row: Row, component_id: str) -> HandedIn:
+    """When the graded version of an assignment was handed in: the time recorded when it was
+    graded (its own mail's), else, for a row graded before times were recorded, the one the
+    student folder gives (with how it was found). The note says when the folder now holds a
+    version not graded yet."""
+    folder = Path(row.source)
+    held = assignment_time(folder, component_id) if folder.is_dir() else NOTHING
+    if not row.handed_in_at:
+        return held
+    if held.at and held.at != row.handed_in_at:
+        note = (
+            f"graded: the version sent {_shown(row.handed_in_at)}; the one sent "
+            f"{_shown(held.at)} is not graded yet (grader grade --resume grades it)"
+        )
+        return HandedIn(row.handed_in_at, (), note)
+    return replace(held, at=row.handed_in_at)
 
 
-def submitted_at(folder: Path) -> str | None:
-    """When the hand-in collected in ``folder`` was sent, as its manifest records it."""
-    manifest = folder / "manifest.json"
+def _shown(at: str) -> str:
+    """A hand-in time as the remarks show it: to the minute, with its offset."""
     try:
-        return json.loads(manifest.read_text(encoding="utf-8"))["submitted_at"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+        return datetime.fromisoformat(at).isoformat(" ", "minutes")
+    except ValueError:
+        return at
 
 
 def hand_in_lateness(
@@ -124,14 +137,27 @@ def auto_part(course: Course, component: Component, row: Row | None, graded: boo
     if not graded:
         return Part(component.id, "not graded yet", 0.0, late.ON_TIME, "not graded yet", True)
     if row is None or row.status == "missing":
-        return Part(component.id, "missing", 0.0, late.ON_TIME, "no submission: 0")
+        return Part(component.id, "missing", 0.0, late.ON_TIME, "no hand-in: 0")
     if row.status == GRADER_ERROR:  # the grader failed on it: no score to count yet
         why = "not graded yet: the grader could not grade it (grade it again with --resume)"
         return Part(component.id, "not graded yet", 0.0, late.ON_TIME, why, True)
     raw = row.score / row.max_score if row.max_score else 0.0
     note = "" if row.status == "graded" else f"{row.status}: {row.reason or ''}".strip(": ")
-    lateness = auto_lateness(course, component, row.student, _manifest_time(row), row.late)
-    note = _extended(course, component, row.student, note)
+    handed = auto_handed_in(row, component.id)
+    lateness = auto_lateness(course, component, row.student, handed.at, row.late)
+    # how the time was found, where it had to be guessed: said when it costs the student
+    said = [note, handed.note if lateness.late else ""]
+    on_time = [
+        earlier
+        for earlier in handed.replaced
+        if auto_lateness(course, component, row.student, earlier, None).factor == 1.0
+    ]
+    if lateness.factor < 1.0 and on_time and handed.at:
+        said.append(
+            f"graded: the version sent {_shown(handed.at)}, which replaced one sent on time "
+            f"({_shown(on_time[-1])})"
+        )
+    note = _extended(course, component, row.student, "; ".join(filter(None, said)))
     return Part(component.id, "graded", raw, lateness, note)
 
 
@@ -177,9 +203,9 @@ def project_part(
     score = project_score(rubric, marks)
     if not handed_in and not score.marked:
         return Part(component.id, "missing", 0.0, late.ON_TIME, "no hand-in: 0")
-    submitted_at = checks[0].submitted_at if checks else None
     deadline = course.deadline_for(component, student)
-    lateness, _ = hand_in_lateness(course.late, submitted_at, deadline)
+    handed_in_at = _project_handed_in(course, component, checks[0] if checks else None)
+    lateness, _ = hand_in_lateness(course.late, handed_in_at, deadline)
     raw = score.points / score.max_points if score.max_points else 0.0
     if score.marked == 0:
         return Part(component.id, "not marked", 0.0, lateness, "not marked yet", True)
@@ -187,6 +213,23 @@ def project_part(
         note = f"{score.marked} of {score.criteria} criteria marked (the rest count 0)"
         return Part(component.id, "partly marked", raw, lateness, note)
     return Part(component.id, "graded", raw, lateness, _extended(course, component, student, ""))
+
+
+def _project_handed_in(
+    course: Course, component: Component, checked: ProjectChecks | None
+) -> str | None:
+    """When the project of its newest checks was handed in: the time the checks recorded (its
+    last file's), or, for checks recorded before that time was, the student folder's, else
+    the time recorded beside them (the folder's newest mail)."""
+    if checked is None:
+        return None
+    if "handed_in_at" in checked.checks:
+        return checked.checks["handed_in_at"]
+    folder = checked.checks.get("folder")
+    if folder and Path(folder).is_dir():
+        found = project_time(Path(folder), course.projects.index(component) + 1).at
+        return found or checked.submitted_at
+    return checked.submitted_at
 
 
 def final_grades(course: Course, out: Path, rubric: Rubric | None) -> list[FinalGrade]:

@@ -5,10 +5,8 @@ shortcut means and what to do, without "passed" cases beside its 0."""
 from __future__ import annotations
 
 import html
-import json
 import re
 import shutil
-from pathlib import Path
 
 from course_kit import ROOT, make_course
 
@@ -40,32 +38,18 @@ def _text(page: str) -> str:
     return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
 
 
-def _late_hand_in(tmp_path: Path, sent: str) -> Path:
-    folder = tmp_path / "submissions" / "asha"
-    folder.mkdir(parents=True)
-    (folder / "manifest.json").write_text(json.dumps({"submitted_at": sent, "late": True}))
-    return folder
-
-
 def test_a_late_hand_in_in_a_course_says_what_the_policy_keeps(tmp_path):
     course, _ = make_course(tmp_path)
     folder = course.assignment_folder("lstm_gates")
     shutil.copytree(ROOT / "assignments" / "lstm_gates", folder)
     # deadline 2026-12-18T23:59+05:30; 34 h 1 min late: 2 days at 10% a day
-    hand_in = _late_hand_in(tmp_path, "2026-12-20T10:00:00+05:30")
-    lateness = course_lateness(folder, "lstm_gates", "asha", hand_in, True)
+    lateness = course_lateness(folder, "lstm_gates", "asha", "2026-12-20T10:00:00+05:30", True)
     assert lateness is not None and lateness.factor == 0.8
     page = _text(export.feedback_html(_graded(late=True, lateness=lateness)))
     assert "Score: 10 / 20" in page
     assert "Late: 1 d 10 h 1 min late (2 days): -20%" in page
     assert "keeps 80% of its score: 8 of 20 (not 10) counts toward the final grade" in page
-    on_time = course_lateness(
-        folder,
-        "lstm_gates",
-        "asha",
-        _late_hand_in(tmp_path / "b", "2026-12-18T12:00:00+05:30"),
-        False,
-    )
+    on_time = course_lateness(folder, "lstm_gates", "asha", "2026-12-18T12:00:00+05:30", False)
     assert on_time is not None and not on_time.late
     assert "Late" not in _text(export.feedback_html(_graded(late=False, lateness=on_time)))
 

@@ -76,11 +76,20 @@ def auto_result(
         )
 
 
-def handed_in(tmp_path: Path, student: str, submitted_at: str) -> Path:
-    """A collected student folder, as far as final grades read it: its manifest's time."""
+def handed_in(
+    tmp_path: Path, student: str, submitted_at: str, assignment: str = "lstm_gates"
+) -> Path:
+    """A collected student folder, as far as final grades read it: the assignment's notebook
+    in its slot, with its time, as ``grader collect`` records it."""
     folder = tmp_path / "submissions" / student
     folder.mkdir(parents=True)
-    (folder / "manifest.json").write_text(json.dumps({"submitted_at": submitted_at}))
+    entry = {"path": f"{assignment}.ipynb", "sha256": "0" * 64, "at": submitted_at}
+    manifest = {
+        "submitted_at": submitted_at,
+        "slots": {f"assignment/{assignment}": entry | {"source": "mail"}},
+        "assignments": {assignment: entry["path"]},
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest))
     return folder
 
 

@@ -65,7 +65,7 @@ def test_each_component_the_penalty_and_why_and_missing_work(setup):
     assert priya.total == 0
     text = table(course, grades)
     assert "80.0" in text and "80.0*" in text  # lstm_gates, and project1 with its penalty
-    assert "ME21B103 lstm_backward: no submission: 0" in text
+    assert "ME21B103 lstm_backward: no hand-in: 0" in text
     assert "rnn_gradients: nobody has a grade yet (pending)" in text
     assert "CS21B042 lstm_gates" not in text  # graded on time: nothing to remark
 
