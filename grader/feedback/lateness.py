@@ -10,7 +10,7 @@ from pathlib import Path
 from grader.course.config import load_course
 from grader.course.late import Lateness
 from grader.errors import UserError
-from grader.lms.final import auto_lateness
+from grader.lms.lateness import auto_lateness
 
 
 def course_lateness(

@@ -1,7 +1,8 @@
 """Final grades, and where they go: the LMS.
 
 Modules: ``final`` (every student's final grade: automatic scores and rubric marks weighted,
-extensions and the late policy applied, the standing so far), ``exports`` (the final grades as
+extensions and the late policy applied, the standing so far), ``lateness`` (each component
+charged by when its graded version was handed in, against the student's deadline), ``exports`` (the final grades as
 CSV: plain, Canvas's gradebook import, Moodle's grade import), ``final_command`` (``grader
 final``: the table, the exports, ``--push lti``), ``lti`` (LTI 1.3: the grades pushed to the
 LMS, the roster read from it).

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from grader.course import late
 from grader.course.config import Component, Course
 from grader.course.rubric import Projects, Rubric
-from grader.gradebook.course_book import BOOK_NAME, CourseBook, Mark, ProjectChecks
+from grader.gradebook.course_book import BOOK_NAME, CourseBook, Mark
 from grader.gradebook.results import GRADER_ERROR, Gradebook, Row
-from grader.intake.handed_in import NOTHING, HandedIn, assignment_time, project_time
+from grader.lms.lateness import graded_version_lateness, hand_in_lateness, project_handed_in
 from grader.marking import overrides
 from grader.marking.marks import project_score, reconcile_ids
 from grader.roster import Person
@@ -84,55 +83,6 @@ def auto_rows(
     return overrides.applied(out, component.id, rows)  # a regrade request's accepted change
 
 
-def auto_handed_in(row: Row, component_id: str) -> HandedIn:
-    """When the graded version of an assignment was handed in: the time recorded when it was
-    graded (its own mail's), else, for a row graded before times were recorded, the one the
-    student folder gives (with how it was found). The note says when the folder now holds a
-    version not graded yet."""
-    folder = Path(row.source)
-    held = assignment_time(folder, component_id) if folder.is_dir() else NOTHING
-    if not row.handed_in_at:
-        return held
-    if held.at and held.at != row.handed_in_at:
-        note = (
-            f"graded: the version sent {_shown(row.handed_in_at)}; the one sent "
-            f"{_shown(held.at)} is not graded yet (grader grade --resume grades it)"
-        )
-        return HandedIn(row.handed_in_at, (), note)
-    return replace(held, at=row.handed_in_at)
-
-
-def _shown(at: str) -> str:
-    """A hand-in time as the remarks show it: to the minute, with its offset."""
-    try:
-        return datetime.fromisoformat(at).isoformat(" ", "minutes")
-    except ValueError:
-        return at
-
-
-def hand_in_lateness(
-    policy: late.LatePolicy, submitted_at: str | None, deadline: datetime | None
-) -> tuple[late.Lateness, bool]:
-    """The late policy applied to a recorded hand-in time; and whether that time was readable.
-
-    A time without a UTC offset (a hand edit, another tool's manifest) is read in the zone of
-    the deadline it is measured against, the course's own clock, and the reason says so."""
-    try:
-        submitted = datetime.fromisoformat(submitted_at) if submitted_at else None
-    except (TypeError, ValueError):
-        submitted = None
-    if submitted is None:
-        return late.apply(policy, None, deadline), False
-    if submitted.tzinfo is not None or deadline is None:
-        return late.apply(policy, submitted, deadline), True
-    lateness = late.apply(policy, submitted.replace(tzinfo=deadline.tzinfo), deadline)
-    if lateness.late:
-        zone = deadline.tzname()  # e.g. UTC+05:30, as tomllib reads the offset
-        why = f"{lateness.why}; the hand-in time {submitted_at} has no zone, read as {zone}"
-        lateness = replace(lateness, why=why)
-    return lateness, True
-
-
 def auto_part(course: Course, component: Component, row: Row | None, graded: bool) -> Part:
     if not graded:
         return Part(component.id, "not graded yet", 0.0, late.ON_TIME, "not graded yet", True)
@@ -143,42 +93,10 @@ def auto_part(course: Course, component: Component, row: Row | None, graded: boo
         return Part(component.id, "not graded yet", 0.0, late.ON_TIME, why, True)
     raw = row.score / row.max_score if row.max_score else 0.0
     note = "" if row.status == "graded" else f"{row.status}: {row.reason or ''}".strip(": ")
-    handed = auto_handed_in(row, component.id)
-    lateness = auto_lateness(course, component, row.student, handed.at, row.late)
-    # how the time was found, where it had to be guessed: said when it costs the student
-    said = [note, handed.note if lateness.late else ""]
-    on_time = [
-        earlier
-        for earlier in handed.replaced
-        if auto_lateness(course, component, row.student, earlier, None).factor == 1.0
-    ]
-    if lateness.factor < 1.0 and on_time and handed.at:
-        said.append(
-            f"graded: the version sent {_shown(handed.at)}, which replaced one sent on time "
-            f"({_shown(on_time[-1])})"
-        )
+    lateness, remarks = graded_version_lateness(course, component, row)
+    said = [note, *remarks]
     note = _extended(course, component, row.student, "; ".join(filter(None, said)))
     return Part(component.id, "graded", raw, lateness, note)
-
-
-def auto_lateness(
-    course: Course,
-    component: Component,
-    student: str,
-    submitted: str | None,
-    flagged: bool | None,
-) -> late.Lateness:
-    """What the course's late policy does to an auto-graded hand-in sent at ``submitted``,
-    against the student's own deadline (an extension's, else the course's); one ``flagged``
-    late without a readable time counts as one day late."""
-    deadline = course.deadline_for(component, student)
-    lateness, known = hand_in_lateness(course.late, submitted, deadline)
-    if not known and flagged and deadline is not None:
-        guessed = late.apply(course.late, deadline + late.DAY, deadline)
-        lateness = late.Lateness(
-            guessed.factor, f"late, time unknown (counted as 1 day): {guessed.why}", True
-        )
-    return lateness
 
 
 def _extended(course: Course, component: Component, student: str, note: str) -> str:
@@ -204,7 +122,7 @@ def project_part(
     if not handed_in and not score.marked:
         return Part(component.id, "missing", 0.0, late.ON_TIME, "no hand-in: 0")
     deadline = course.deadline_for(component, student)
-    handed_in_at = _project_handed_in(course, component, checks[0] if checks else None)
+    handed_in_at = project_handed_in(course, component, checks[0] if checks else None)
     lateness, _ = hand_in_lateness(course.late, handed_in_at, deadline)
     raw = score.points / score.max_points if score.max_points else 0.0
     if score.marked == 0:
@@ -213,23 +131,6 @@ def project_part(
         note = f"{score.marked} of {score.criteria} criteria marked (the rest count 0)"
         return Part(component.id, "partly marked", raw, lateness, note)
     return Part(component.id, "graded", raw, lateness, _extended(course, component, student, ""))
-
-
-def _project_handed_in(
-    course: Course, component: Component, checked: ProjectChecks | None
-) -> str | None:
-    """When the project of its newest checks was handed in: the time the checks recorded (its
-    last file's), or, for checks recorded before that time was, the student folder's, else
-    the time recorded beside them (the folder's newest mail)."""
-    if checked is None:
-        return None
-    if "handed_in_at" in checked.checks:
-        return checked.checks["handed_in_at"]
-    folder = checked.checks.get("folder")
-    if folder and Path(folder).is_dir():
-        found = project_time(Path(folder), course.projects.index(component) + 1).at
-        return found or checked.submitted_at
-    return checked.submitted_at
 
 
 def final_grades(course: Course, out: Path, rubric: Rubric | None) -> list[FinalGrade]:

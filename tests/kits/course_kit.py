@@ -56,6 +56,7 @@ def auto_result(
     source: Path | str = "x.ipynb",
     status: str = "graded",
     late: bool | None = None,
+    handed_in_at: str | None = None,
 ) -> None:
     with Gradebook(out / component / "gradebook.sqlite") as book:
         run = book.start_run(component, {})
@@ -72,6 +73,7 @@ def auto_result(
                 100.0,
                 late,
                 {},
+                handed_in_at=handed_in_at,
             ),
         )
 

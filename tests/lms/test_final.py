@@ -169,6 +169,19 @@ def test_a_late_auto_graded_hand_in_with_its_time(setup, tmp_path):
     assert part.explanation() == "1 d 6 h late (2 days): -20%"
 
 
+def test_the_graded_versions_own_time_counts_and_a_newer_version_is_said(setup, tmp_path):
+    # graded on time; the student sent another version two days late, collected since and not
+    # graded yet: the grade is the graded version's, and the remark says a newer one waits
+    course, projects, out = setup
+    deadline = course.component("lstm_gates").deadline
+    graded_at = (deadline - timedelta(hours=3)).isoformat()
+    folder = handed_in(tmp_path, "EE21B017", (deadline + timedelta(days=2)).isoformat())
+    auto_result(out, "lstm_gates", "EE21B017", 100, folder, handed_in_at=graded_at)
+    part = grade_of(course, projects, out, "EE21B017").parts[0]
+    assert part.fraction == 1.0 and not part.lateness.late
+    assert "is not graded yet (grader grade --resume grades it)" in part.explanation()
+
+
 def test_a_late_flag_without_a_time_is_counted_as_one_day_and_says_so(setup):
     course, projects, out = setup
     auto_result(out, "lstm_gates", "EE21B017", 100, "EE21B017.ipynb", late=True)
