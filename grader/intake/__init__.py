@@ -18,9 +18,9 @@ wrote, ``bounces``), ``attribute`` (whose it is), ``unpack`` (zips), ``links`` a
 (Colab and Drive links, downloading notebooks), ``pairing`` (which project), ``parcels`` (one
 item read into a parcel), ``inbox`` (the inboxes as items: another source of mail, such as IMAP,
 gives items whose ``read`` calls ``parcels.read_message``), ``deadlines`` (when each file was
-due, and whether it came late), ``handed_in`` (when each component was handed in: its own
-file's time, never the student's newest mail), ``placing`` (merging into student folders), ``manifest`` (a
-bundle's manifest checked, a student folder's read), ``index`` and ``merged_pdf`` (what the
+due, and whether it came late), ``handed_in`` (when each component was handed in: its own file's
+time, never the student's newest mail), ``placing`` (merging into student folders), ``manifest``
+(a bundle's manifest checked, a student folder's read), ``index`` and ``merged_pdf`` (what the
 instructor reads), ``common`` (what every stage shares: caps, the rejection, safe writing),
 ``run`` (:func:`collect` takes the inboxes and returns the accounting; ``collect_items`` takes
 items, such as ``grader watch``'s messages read already), ``imap`` (mailboxes over IMAP: a
