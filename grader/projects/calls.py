@@ -55,7 +55,7 @@ def call(flow: Flow, node: ast.Call) -> Value:
         if made.kind == "estimator":
             flow.record(Baseline(where, f"a {name} model"))
         return Value(things=frozenset({made}))
-    if name in lib.BASELINE_CALLS:
+    if name in lib.BASELINE_CALLS or _majority(flow, func, name):
         flow.record(Baseline(where, f"{name}()"))
     if name in lib.SEEDERS or name in ("default_rng", "RandomState") and (args or keywords):
         flow.record(Seed(where))
@@ -83,6 +83,16 @@ def call(flow: Flow, node: ast.Call) -> Value:
         flow.record(Shown(where, flow.top_cell, data, _fragments(node)))
         return NOTHING
     return data.join(receiver.data()) if receiver is not None else data
+
+
+def _majority(flow: Flow, func: ast.expr, name: str) -> bool:
+    takes, counts = lib.MAJORITY
+    return (
+        name in takes
+        and isinstance(func, ast.Attribute)
+        and isinstance(func.value, ast.Call)
+        and flow.name_of(func.value.func) in counts
+    )
 
 
 def _made(name: str, where) -> Thing | None:  # type: ignore[no-untyped-def]
@@ -163,8 +173,8 @@ def _train_test_split(
     flow.record(Split(flow.where(node), whole, "train_test_split", shuffle))
     items: list[Value] = []
     for array in args:
-        first, second = ("train", "val") if array.parts == {"train"} else ("train", "test")
-        if array.parts == {"test"}:
+        first, second = ("train", "val") if "train" in array.parts else ("train", "test")
+        if "test" in array.parts:
             first, second = "val", "test"
         for part in (first, second):
             items.append(replace(array.data(), parts=frozenset({part}), shuffled=bool(shuffle)))

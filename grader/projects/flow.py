@@ -162,6 +162,8 @@ class Flow:
             if isinstance(node.op, ast.USub) and isinstance(value.const, int | float):
                 return Value(const=-value.const)
             return value.data()
+        if isinstance(node, ast.ListComp | ast.GeneratorExp) and _over_literal(node):
+            return self.each(node)
         if isinstance(node, ast.ListComp | ast.GeneratorExp | ast.SetComp | ast.DictComp):
             added: set[str] = set()
             for generator in node.generators:
@@ -186,6 +188,17 @@ class Flow:
             return self.expr(node.value)
         return join_all([self.expr(c).data() for c in ast.iter_child_nodes(node)
                          if isinstance(c, ast.expr)])  # fmt: skip
+
+    def each(self, node: ast.ListComp | ast.GeneratorExp) -> Value:
+        """``(f(x) for x in (a, b, c))``: one element per element, so that unpacking it
+        keeps each one's own part (a test set stays apart from a training set)."""
+        generator = node.generators[0]
+        assert isinstance(generator.iter, ast.Tuple | ast.List)
+        items = []
+        for element in generator.iter.elts:
+            self.bind(generator.target, self.expr(element))
+            items.append(self.expr(node.elt))
+        return replace(join_all(items), items=tuple(items))
 
     def call_own(self, thing: Thing, args: list[Value], keywords: dict[str, Value]) -> Value:
         """A call of the student's own function: its body walked with the arguments bound."""
@@ -228,6 +241,14 @@ class Flow:
 
     def constant(self, node: ast.expr | None) -> Any:
         return self.expr(node).const if node is not None else None
+
+
+def _over_literal(node: ast.ListComp | ast.GeneratorExp) -> bool:
+    return (
+        len(node.generators) == 1
+        and not node.generators[0].ifs
+        and isinstance(node.generators[0].iter, ast.Tuple | ast.List)
+    )
 
 
 def _names(target: ast.expr) -> set[str]:

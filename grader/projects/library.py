@@ -62,7 +62,9 @@ BASELINE_MODELS = frozenset(
     }
 )  # fmt: skip
 # Calls that make a simple forecast or guess from the data itself.
-BASELINE_CALLS = frozenset({"shift", "roll", "most_common", "idxmax", "bincount", "full_like"})
+BASELINE_CALLS = frozenset({"shift", "roll", "most_common", "full_like"})
+# The most frequent class: ``np.bincount(y).argmax()``, ``y.value_counts().idxmax()``.
+MAJORITY = (frozenset({"argmax", "idxmax"}), frozenset({"bincount", "value_counts"}))
 RECURRENT = {
     "LSTM": "LSTM", "CuDNNLSTM": "LSTM", "LSTMCell": "LSTM", "ConvLSTM1D": "ConvLSTM",
     "ConvLSTM2D": "ConvLSTM", "ConvLSTM3D": "ConvLSTM", "GRU": "GRU", "CuDNNGRU": "GRU",

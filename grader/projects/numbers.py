@@ -13,7 +13,7 @@ from grader.projects.cells import Notebook
 
 RESULTS = "Results and Discussion"
 _NUMBER = re.compile(r"(?<![\w.])[-−]?\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][-+]?\d+)?(?:\s?%)?")
-_STATED = re.compile(r"(?<![\w.\[])(\d+(?:,\d{3})*\.\d+|\d+(?:\.\d+)?\s?%)(?![\w\]])")
+_STATED = re.compile(r"(?<![\w.\[])(\d+(?:\.\d+)?\s?%|\d+(?:,\d{3})*\.\d+)(?![\w\]])")
 _HEDGED = re.compile(r"(?:about|around|roughly|approximately|nearly|almost|~|≈)\s*$", re.I)
 _TABLE_ROW = re.compile(r"\|.*\d|\d\s{2,}\S|\S\s{2,}\d")
 _FOUND_EACH = 3  # places listed per source: enough to find it, not every epoch's line

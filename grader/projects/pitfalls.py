@@ -59,7 +59,7 @@ def find_pitfalls(
                  "split by time (earlier for training, later for testing).")  # fmt: skip
     for training in (e for e in events if isinstance(e, Training)):
         validation = training.validation
-        if validation is None or "test" not in validation.parts:
+        if validation is None or not _test_only(validation.parts):
             continue
         if training.callbacks or training.selects:
             used = ", ".join(training.callbacks) or "the search"
@@ -67,7 +67,7 @@ def find_pitfalls(
                  f"The test set is the validation data here and {used} acts on it, so the test "
                  "set chose the model: its score is no longer a fair estimate; hold out a "
                  "separate validation part.")  # fmt: skip
-    for choice in (e for e in events if isinstance(e, Choice)):
+    for choice in (e for e in events if isinstance(e, Choice) and _test_only(e.value.parts)):
         flag("test-as-validation", choice.where,
              "The model kept (or the point training stops) is chosen by its loss on the test "
              "set, so the test set chose the model: hold out a separate validation part.")  # fmt: skip
@@ -122,7 +122,7 @@ def _training_metric(events: list[Any], numbers: list[dict[str, Any]], flag: Any
             continue
         for place in saved:
             printer = _printer(place, shown)
-            if printer is not None and printer.value.parts == {"train"} and printer.value.metric:
+            if printer is not None and _train_only(printer.value.parts) and printer.value.metric:
                 flag("training-metric-reported", printer.where,
                      f"The report's {number['text']} is this line's result on the training "
                      "set, not on held-out data.")  # fmt: skip
@@ -134,6 +134,15 @@ def _training_metric(events: list[Any], numbers: list[dict[str, Any]], flag: Any
                      f"The report's {number['text']} is the training {log} of the last epoch "
                      "in this cell's training log, not a result on held-out data.")  # fmt: skip
                 break
+
+
+def _test_only(parts: frozenset[str]) -> bool:
+    """The test part and nothing else: a value that may also be training data is no proof."""
+    return "test" in parts and not parts & {"train", "val"}
+
+
+def _train_only(parts: frozenset[str]) -> bool:
+    return "train" in parts and not parts & {"test", "val"}
 
 
 def _decimals(text: str) -> int:

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from grader.projects.flow import Flow
 
 _ROWS = ("iloc", "loc")
+_PARTS = frozenset({"train", "val", "test"})
 
 
 @dataclass(frozen=True)
@@ -58,12 +59,16 @@ def subscript(flow: Flow, node: ast.Subscript) -> Value:
     if _moves_with_loop(cut, flow.loop_names):
         return replace(base.data(), windowed=True)
     part = _part(cut, flow.bounds)
-    if part is None:
-        return base.data()
-    flow.record(Split(flow.where(node), base.data(), "slices", True if base.shuffled else None))
-    if not base.parts:
+    split_parts = base.parts & _PARTS
+    if part is None:  # some rows, not a split's part: not the whole data, nor the whole part
+        rows = {f"{p}-rows" for p in split_parts} or {"rows"}
+        return replace(base.data(), parts=(base.parts - _PARTS) | rows)
+    # shuffled before its first split (a part cut again was judged when it was cut)
+    shuffled = True if base.shuffled and not split_parts else None
+    flow.record(Split(flow.where(node), base.data(), "slices", shuffled))
+    if not split_parts:
         parts = frozenset({part})
-    elif part == "test" and base.parts == {"train"}:
+    elif part == "test" and split_parts == {"train"}:
         parts = frozenset({"val"})  # the training part cut again: its tail validates
     else:
         parts = base.parts
