@@ -68,6 +68,7 @@ class Projects:
     cell_timeout: float
     notebook_timeout: float
     memory_mb: int
+    rerun_tolerance: float = 0.05
 
     def runtime_folder(self) -> Path:
         """Where the runtime's venv is, built or not: GRADER_PROJECTS_RUNTIME, else
@@ -114,6 +115,7 @@ def load_projects(folder: Path) -> Projects:
         cell_timeout=settings.positive("cell_timeout"),
         notebook_timeout=settings.positive("notebook_timeout"),
         memory_mb=int(settings.positive("memory_mb")),
+        rerun_tolerance=settings.number("rerun_tolerance", 0.05),
     )
 
 

@@ -13,7 +13,7 @@ from grader.projects.model import model_facts
 from grader.projects.numbers import check_numbers
 from grader.projects.pitfalls import find_pitfalls
 from grader.projects.provenance import provenance
-from grader.projects.values import Read, Seed
+from grader.projects.values import Baseline, Read, Seed
 
 PITFALL_KINDS = (
     "scaler-fit-before-split",
@@ -73,6 +73,11 @@ def analyse(
         "numbers": numbers,
         "pitfalls": pitfalls,
         "provenance": origin,
+        "baselines": [
+            {"how": e.how, "cell": e.where.cell, "line": e.where.line}
+            for e in events
+            if isinstance(e, Baseline)
+        ],
         "seeded": seeded,
         "notes": notes,
     }

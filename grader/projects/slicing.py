@@ -48,6 +48,8 @@ def subscript(flow: Flow, node: ast.Subscript) -> Value:
         base_node = base_node.value
     base = flow.expr(base_node)
     cut = _rows_slice(node)
+    if cut is not None and _text(cut.lower, "lower") is None and _text(cut.upper, "upper") is None:
+        cut = None  # ``x[:, 1:2]``, ``x[0:len(x)]``: every row
     if cut is None:
         index = flow.expr(node.slice)
         if base.items is not None and isinstance(index.const, int):
