@@ -17,7 +17,9 @@ from grader.errors import UserError
 from grader.inputs.toml_input import Table, read
 
 PROJECTS_FILE = "projects.toml"
-CHECK_KINDS = ("report", "notebook", "dataset")
+# The facts of the checks (report, notebook, dataset) and of their substance (the model, the
+# pitfalls, the report's numbers in the notebook, the data's provenance).
+CHECK_KINDS = ("report", "notebook", "dataset", "model", "pitfalls", "numbers", "provenance")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from grader.course.rubric import Project, Projects, Rubric
 from grader.gradebook.course_book import CourseBook, Mark
 from grader.marking.marks import project_score
+from grader.marking.substance import substance_html
 
 _STYLE = """
 body{font:15px/1.45 system-ui,sans-serif;margin:2em auto;max-width:70em;color:#222}
@@ -85,11 +86,13 @@ def checks_html(checks: dict[str, Any]) -> str:
     notebook_rows += [
         (f"run: {key}", escape(str(value))) for key, value in run.items() if value is not None
     ]
+    substance = substance_html(checks)
     return (
         f"<h2>Report</h2><table>{_rows(report_rows)}</table>"
         f"<h2>Dataset</h2><table>{_rows(dataset_rows)}</table>"
         f"<h2>Notebook (run end to end in the projects' runtime)</h2>"
         f"<table>{_rows(notebook_rows)}</table>"
+        + (f"<h2>The model, the numbers, the pitfalls</h2>{substance}" if substance else "")
     )
 
 
