@@ -125,7 +125,9 @@ def check_one(
     )
     checks["dataset"] = dataset_facts(hand_in)
     handed = {key: hand_in.file(key) for key in ("notebook", "report", "dataset")}
-    handed = {k: path if path is not None and path.is_file() else None for k, path in handed.items()}
+    handed = {
+        k: path if path is not None and path.is_file() else None for k, path in handed.items()
+    }
     notebook = handed["notebook"]
     if notebook is None:
         checks["notebook"] = {"status": "missing"}

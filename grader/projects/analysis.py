@@ -94,7 +94,7 @@ def analyse_files(
         read = Notebook(problem="no notebook was handed in")
     else:
         read = read_notebook(notebook)
-    sections, text = (report if isinstance(report, tuple) else (None, None))
+    sections, text = report if isinstance(report, tuple) else (None, None)
     found = analyse(read, sections, text, **options)
     if isinstance(report, str):
         found["notes"].append(f"the report could not be read ({report})")

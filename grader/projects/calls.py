@@ -25,6 +25,7 @@ from grader.projects.values import (
     Thing,
     Training,
     Value,
+    Where,
     join_all,
 )
 
@@ -95,7 +96,7 @@ def _majority(flow: Flow, func: ast.expr, name: str) -> bool:
     )
 
 
-def _made(name: str, where) -> Thing | None:  # type: ignore[no-untyped-def]
+def _made(name: str, where: Where) -> Thing | None:
     for kind, names in (
         ("scaler", lib.SCALERS),
         ("encoder", lib.ENCODERS),
@@ -236,7 +237,11 @@ def _last_step(node: ast.expr) -> bool:
     if not isinstance(node, ast.Subscript) or not isinstance(node.slice, ast.Tuple):
         return False
     elements = node.slice.elts
-    return len(elements) > 1 and isinstance(elements[0], ast.Slice) and ast.unparse(elements[1]) == "-1"
+    return (
+        len(elements) > 1
+        and isinstance(elements[0], ast.Slice)
+        and ast.unparse(elements[1]) == "-1"
+    )
 
 
 def _shifted(node: ast.AST) -> bool:
@@ -257,7 +262,9 @@ def _fragments(node: ast.Call) -> tuple[str, ...]:
             texts.append(argument.value)
         elif isinstance(argument, ast.JoinedStr):
             texts += [
-                v.value for v in argument.values if isinstance(v, ast.Constant) and isinstance(v.value, str)
+                v.value
+                for v in argument.values
+                if isinstance(v, ast.Constant) and isinstance(v.value, str)
             ]
     return tuple(t.strip() for t in texts if t.strip())
 

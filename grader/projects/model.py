@@ -153,9 +153,16 @@ class _Resolver:
         if isinstance(node, ast.Constant):
             return node.value
         if isinstance(node, ast.BinOp):
-            left, right = self.value(node.left, at, depth + 1), self.value(node.right, at, depth + 1)
+            left, right = (
+                self.value(node.left, at, depth + 1),
+                self.value(node.right, at, depth + 1),
+            )
             if isinstance(left, int) and isinstance(right, int):
-                return {ast.Mult: left * right, ast.Add: left + right, ast.FloorDiv: left // max(right, 1)}.get(type(node.op))
+                return {
+                    ast.Mult: left * right,
+                    ast.Add: left + right,
+                    ast.FloorDiv: left // max(right, 1),
+                }.get(type(node.op))
             return None
         if isinstance(node, ast.Attribute) and ast.unparse(node.value) == "self":
             return self._attribute(node.attr, at, depth)
@@ -175,7 +182,9 @@ class _Resolver:
                 return node
         return None
 
-    def _argument(self, function: ast.FunctionDef, parameters: list[str], name: str, depth: int) -> Any:
+    def _argument(
+        self, function: ast.FunctionDef, parameters: list[str], name: str, depth: int
+    ) -> Any:
         owner = self._enclosing_class(function) if function.name == "__init__" else None
         called = owner.name if owner is not None else function.name
         position = parameters.index(name) - (1 if owner is not None else 0)
@@ -237,7 +246,9 @@ def _inline_sigmoids(node: ast.AST) -> int:
     return sum(
         1
         for n in ast.walk(node)
-        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Div) and "exp(-" in ast.unparse(n.right)
+        if isinstance(n, ast.BinOp)
+        and isinstance(n.op, ast.Div)
+        and "exp(-" in ast.unparse(n.right)
     )
 
 

@@ -109,9 +109,7 @@ def _rerun_differs(
     for place in (f for f in found if f["source"] == "saved"):
         line = place["text"]
         shape = _NUMBER.sub("#", line)
-        index = next(
-            (i for i, (v, _) in enumerate(_printed(line)) if agrees(stated, v)), None
-        )
+        index = next((i for i, (v, _) in enumerate(_printed(line)) if agrees(stated, v)), None)
         if index is None:
             continue
         for rerun_line in _unique(text for _, text in rerun_lines):

@@ -113,7 +113,9 @@ def _shape(path: Path) -> tuple[int | None, int | None] | None:
 
 
 def _disagree(shown: tuple[int | None, int | None], handed: tuple[int | None, int | None]) -> bool:
-    return any(a is not None and b is not None and a != b for a, b in zip(shown, handed, strict=True))
+    return any(
+        a is not None and b is not None and a != b for a, b in zip(shown, handed, strict=True)
+    )
 
 
 def _differs(first: Any, second: Any) -> dict[str, Any]:

@@ -6,6 +6,7 @@ the other side somewhere in the same code (``x[:n]`` with ``x[n:]`` or ``y[n:]``
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -119,7 +120,7 @@ def _moves_with_loop(cut: ast.Slice, loop_names: set[str]) -> bool:
     return bool(lower & upper & loop_names)
 
 
-def _walk_scope(tree: ast.AST):  # type: ignore[no-untyped-def]
+def _walk_scope(tree: ast.AST) -> Iterator[ast.AST]:
     """The nodes of one scope: a module's or a function's, not its nested functions'."""
     todo = list(ast.iter_child_nodes(tree))
     while todo:

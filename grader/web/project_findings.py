@@ -31,13 +31,21 @@ def class_findings(checks: dict[str, dict[str, Any]]) -> tuple[int, list[tuple[s
     rows.append(
         (
             "a number the rerun printed otherwise",
-            [s for s, c in analysed.items() if any("rerun_differs" in n for n in c.get("numbers", []))],
+            [
+                s
+                for s, c in analysed.items()
+                if any("rerun_differs" in n for n in c.get("numbers", []))
+            ],
         )
     )
     rows.append(
         (
             "read a file other than the dataset handed in",
-            [s for s, c in analysed.items() if (c.get("provenance") or {}).get("same_bytes") is False],
+            [
+                s
+                for s, c in analysed.items()
+                if (c.get("provenance") or {}).get("same_bytes") is False
+            ],
         )
     )
     return len(analysed), rows

@@ -120,7 +120,10 @@ def test_checks_of_the_sample_students(tmp_path, runtime, collected):
     assert asha["model"]["uses_lstm"] is False and "no LSTM" in asha["model"]["note"]
     numbers = {n["text"]: n for n in asha["numbers"]}
     assert set(numbers) == {"27.7", "19.4"} and numbers["19.4"]["found"] == []
-    assert {(f["cell"], f["source"]) for f in numbers["27.7"]["found"]} == {(3, "saved"), (None, "rerun")}
+    assert {(f["cell"], f["source"]) for f in numbers["27.7"]["found"]} == {
+        (3, "saved"),
+        (None, "rerun"),
+    }
     assert asha["pitfalls"] == [] and asha["baselines"][0]["cell"] == 3
     assert asha["provenance"]["same_bytes"] is True
     written = json.loads((tmp_path / "graded" / "CS21B042" / "project1-checks.json").read_text())

@@ -22,7 +22,9 @@ PROJECTS = load_projects(ROOT / "assignments" / "projects")
 def planted_checks(tmp_path: Path) -> dict:
     kit = keras_forecaster("test-as-validation")
     found = analyse(kit.notebook(tmp_path), kit.report, "no link here")
-    checks = {key: found[key] for key in ("model", "numbers", "pitfalls", "provenance", "baselines")}
+    checks = {
+        key: found[key] for key in ("model", "numbers", "pitfalls", "provenance", "baselines")
+    }
     checks["substance_notes"] = ["cell 9 is not valid <Python> (line 1): its code was not analysed"]
     checks["provenance"]["how"] = "the notebook opens <b>data.csv</b>"
     return checks
@@ -35,7 +37,7 @@ def test_the_checks_page_shows_the_substance_escaped(tmp_path):
     text = page.read_text()
     assert "test-as-validation</strong> (cell 10, line 2): The test set is the validation" in text
     assert "LSTM, 32 units (cell 9, line 3)" in text and "4,385" in text
-    assert "<td>15.2</td><td><span class=\"bad\">in no output</span>" in text
+    assert '<td>15.2</td><td><span class="bad">in no output</span>' in text
     assert "cell 11, saved in Colab: <code>Test RMSE: 19.43</code>" in text
     assert "&lt;b&gt;data.csv&lt;/b&gt;" in text and "<b>data.csv" not in text
     assert "&lt;Python&gt;" in text
@@ -61,7 +63,9 @@ def test_axe_and_reflow_on_the_checks_page(tmp_path):
     with CourseBook(tmp_path / "book.sqlite") as book:
         page_file = write_checks_page(tmp_path, PROJECTS, "s1", PROJECTS.projects[0], checks, book)
     with api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(web_kit.CHROMIUM), args=web_kit.CHROMIUM_ARGS)
+        browser = p.chromium.launch(
+            executable_path=str(web_kit.CHROMIUM), args=web_kit.CHROMIUM_ARGS
+        )
         try:
             for width in (1280, 320):
                 page = browser.new_page(viewport={"width": width, "height": 900})

@@ -92,9 +92,7 @@ def test_a_project_without_an_lstm_is_said_so(tmp_path):
 def test_the_reports_numbers_are_looked_for_in_the_outputs(tmp_path):
     numbers = {n["text"]: n for n in checks(keras_forecaster(), tmp_path)["numbers"]}
     assert set(numbers) == {"52.3", "19.4", "15.2"}
-    assert numbers["19.4"]["found"] == [
-        {"cell": 11, "source": "saved", "text": "Test RMSE: 19.43"}
-    ]
+    assert numbers["19.4"]["found"] == [{"cell": 11, "source": "saved", "text": "Test RMSE: 19.43"}]
     assert numbers["15.2"]["found"] == []  # in no output: said so
     percent = {n["text"]: n for n in checks(pytorch_classifier(), tmp_path)["numbers"]}
     assert percent["91.2%"]["found"][0]["text"] == "test accuracy: 0.9123"
@@ -107,7 +105,9 @@ def test_a_rerun_that_prints_another_value_shows_both(tmp_path):
         "cell": 11, "saved": "Test RMSE: 19.43", "rerun": "Test RMSE: 23.90", "seeded": True,
     }  # fmt: skip
     assert "rerun_differs" not in numbers["52.3"]
-    assert {"cell": None, "source": "rerun", "text": "Persistence RMSE: 52.34"} in numbers["52.3"]["found"]
+    assert {"cell": None, "source": "rerun", "text": "Persistence RMSE: 52.34"} in numbers["52.3"][
+        "found"
+    ]
     close = checks(keras_forecaster(), tmp_path, rerun="Test RMSE: 19.91\n", tolerance=0.05)
     assert all("rerun_differs" not in n for n in close["numbers"])
 
@@ -128,8 +128,13 @@ def test_the_dataset_read_against_the_one_handed_in(tmp_path):
     other.write_text("x\n1\n")
     found = checks(kit, tmp_path, dataset=other, folder=tmp_path)["provenance"]
     assert found["same_bytes"] is False  # the notebook reads har_recordings.csv, a different file
-    keras = checks(keras_forecaster(), tmp_path, report_text=keras_forecaster().report["References"])
-    assert keras["provenance"]["source_url"] == "https://www.kaggle.com/datasets/rakannimer/air-passengers"
+    keras = checks(
+        keras_forecaster(), tmp_path, report_text=keras_forecaster().report["References"]
+    )
+    assert (
+        keras["provenance"]["source_url"]
+        == "https://www.kaggle.com/datasets/rakannimer/air-passengers"
+    )
 
 
 def test_what_cannot_be_read_is_said_and_the_rest_still_comes(tmp_path):
