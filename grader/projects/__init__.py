@@ -6,7 +6,8 @@ run's output and the report's text; they inform the marker and are never the mar
 Modules: ``cells`` (the notebook read, Colab's magics and shell lines made harmless),
 ``values`` (what the analysis knows of a value, and the events it records), ``flow`` (the
 cells walked as one program: assignments, unpacking, loops, the student's own functions),
-``slicing`` (slices as splits and as windows), ``calls`` (what library calls do to the
+``walker`` (the walk as the next two see it), ``slicing`` (slices as splits and as windows),
+``calls`` (what library calls do to the
 data), ``library`` (the names it knows), ``model`` (framework, recurrent layers, parameters,
 epochs), ``numbers`` (the report's numbers found in the outputs), ``pitfalls`` (the mistakes
 read from the events), ``provenance`` (the dataset read and cited), ``analysis`` (all of it for

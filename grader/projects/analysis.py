@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from grader.projects.cells import Notebook, read_notebook
+from grader.projects.cells import Notebook, read_project_notebook
 from grader.projects.flow import Flow
 from grader.projects.model import model_facts
 from grader.projects.numbers import check_numbers
@@ -93,7 +93,7 @@ def analyse_files(
     if notebook is None:
         read = Notebook(problem="no notebook was handed in")
     else:
-        read = read_notebook(notebook)
+        read = read_project_notebook(notebook)
     sections, text = report if isinstance(report, tuple) else (None, None)
     found = analyse(read, sections, text, **options)
     if isinstance(report, str):

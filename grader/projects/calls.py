@@ -30,14 +30,14 @@ from grader.projects.values import (
 )
 
 if TYPE_CHECKING:
-    from grader.projects.flow import Flow
+    from grader.projects.walker import Walker
 
 _BASELINE_NAME = re.compile(r"baseline|naive|persistence|dummy|majority", re.IGNORECASE)
 _KEEPING = frozenset({"save", "state_dict", "deepcopy", "load_state_dict", "save_weights"})
 _PRINTS = frozenset({"print", "display"})
 
 
-def call(flow: Flow, node: ast.Call) -> Value:
+def call(flow: Walker, node: ast.Call) -> Value:
     func = node.func
     name = flow.name_of(func)
     receiver = flow.expr(func.value) if isinstance(func, ast.Attribute) else None
@@ -86,7 +86,7 @@ def call(flow: Flow, node: ast.Call) -> Value:
     return data.join(receiver.data()) if receiver is not None else data
 
 
-def _majority(flow: Flow, func: ast.expr, name: str) -> bool:
+def _majority(flow: Walker, func: ast.expr, name: str) -> bool:
     takes, counts = lib.MAJORITY
     return (
         name in takes
@@ -109,7 +109,7 @@ def _made(name: str, where: Where) -> Thing | None:
 
 
 def _method(
-    flow: Flow,
+    flow: Walker,
     node: ast.Call,
     name: str,
     receiver: Value,
@@ -156,7 +156,7 @@ def _method(
     return None
 
 
-def _read(flow: Flow, node: ast.Call, name: str, args: list[Value]) -> Value:
+def _read(flow: Walker, node: ast.Call, name: str, args: list[Value]) -> Value:
     where = flow.where(node)
     path = args[0].const if args and isinstance(args[0].const, str) else None
     flow.record(Read(where, path if name in lib.FILE_READERS else None))
@@ -164,7 +164,7 @@ def _read(flow: Flow, node: ast.Call, name: str, args: list[Value]) -> Value:
 
 
 def _train_test_split(
-    flow: Flow, node: ast.Call, args: list[Value], keywords: dict[str, Value]
+    flow: Walker, node: ast.Call, args: list[Value], keywords: dict[str, Value]
 ) -> Value:
     shuffle: bool | None = True
     if "shuffle" in keywords:
@@ -183,7 +183,7 @@ def _train_test_split(
 
 
 def _shuffle(
-    flow: Flow,
+    flow: Walker,
     node: ast.Call,
     name: str,
     args: list[Value],
@@ -203,7 +203,7 @@ def _shuffle(
     return None
 
 
-def _computed_metric(flow: Flow, node: ast.Call) -> bool:
+def _computed_metric(flow: Walker, node: ast.Call) -> bool:
     """A mean of differences (``np.mean((p - y) ** 2)``, ``(p == y).mean()``)."""
     if flow.name_of(node.func) != "mean":
         return False
@@ -217,7 +217,7 @@ def _computed_metric(flow: Flow, node: ast.Call) -> bool:
     )
 
 
-def _metric(flow: Flow, node: ast.Call, name: str, data: Value) -> Value:
+def _metric(flow: Walker, node: ast.Call, name: str, data: Value) -> Value:
     where = flow.where(node)
     if name in lib.ERROR_METRICS or name in lib.RATIO_METRICS:
         error, kind = name in lib.ERROR_METRICS, name
@@ -269,7 +269,7 @@ def _fragments(node: ast.Call) -> tuple[str, ...]:
     return tuple(t.strip() for t in texts if t.strip())
 
 
-def choice(flow: Flow, node: ast.If, test: Value) -> None:
+def choice(flow: Walker, node: ast.If, test: Value) -> None:
     """A best-so-far kept, or training stopped, on a comparison with the test set's results."""
     if "test" not in test.parts:
         return
@@ -282,7 +282,7 @@ def choice(flow: Flow, node: ast.If, test: Value) -> None:
         flow.record(Choice(flow.where(node), test))
 
 
-def named_baseline(flow: Flow, targets: list[ast.expr], node: ast.stmt) -> None:
+def named_baseline(flow: Walker, targets: list[ast.expr], node: ast.stmt) -> None:
     """An assignment to a baseline's name (``naive = X[split:, 0]``) counts as one made."""
     for target in targets:
         for name in ast.walk(target):

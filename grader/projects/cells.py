@@ -42,7 +42,7 @@ class Notebook:
         return next((c for c in self.cells if c.position == position), None)
 
 
-def read_notebook(path: Path) -> Notebook:
+def read_project_notebook(path: Path) -> Notebook:
     """The notebook at ``path``; a notebook that is not JSON says so in ``problem``."""
     try:
         raw = json.loads(path.read_bytes().decode("utf-8-sig"))

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from grader.projects.values import Split, Value
 
 if TYPE_CHECKING:
-    from grader.projects.flow import Flow
+    from grader.projects.walker import Walker
 
 _ROWS = ("iloc", "loc")
 _PARTS = frozenset({"train", "val", "test"})
@@ -43,7 +43,7 @@ def bounds(trees: list[ast.AST]) -> Bounds:
     return Bounds(frozenset(heads), frozenset(tails), frozenset(middles))
 
 
-def subscript(flow: Flow, node: ast.Subscript) -> Value:
+def subscript(flow: Walker, node: ast.Subscript) -> Value:
     base_node = node.value
     if isinstance(base_node, ast.Attribute) and base_node.attr in _ROWS:
         base_node = base_node.value

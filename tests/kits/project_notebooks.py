@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.projects.cells import Notebook, read_notebook
+from grader.projects.cells import Notebook, read_project_notebook
 
 
 @dataclass
@@ -44,7 +44,7 @@ class Kit:
         return path
 
     def notebook(self, tmp: Path) -> Notebook:
-        return read_notebook(self.write(tmp / "project.ipynb"))
+        return read_project_notebook(self.write(tmp / "project.ipynb"))
 
     def place(self, kind: str) -> tuple[int, int]:
         """The 1-based cell and line of the planted pitfall ``kind``."""

@@ -10,7 +10,7 @@ import pytest
 from project_notebooks import Kit, keras_forecaster, numpy_lstm, pytorch_classifier, without_lstm
 
 from grader.projects import PITFALL_KINDS, analyse, analyse_files
-from grader.projects.cells import read_notebook
+from grader.projects.cells import read_project_notebook
 
 
 def checks(kit: Kit, tmp_path: Path, **options) -> dict:
@@ -154,6 +154,6 @@ def test_what_cannot_be_read_is_said_and_the_rest_still_comes(tmp_path):
 
 
 def test_colab_magics_and_shell_lines_are_neutralised(tmp_path):
-    notebook = read_notebook(keras_forecaster().write(tmp_path / "n.ipynb"))
+    notebook = read_project_notebook(keras_forecaster().write(tmp_path / "n.ipynb"))
     setup = notebook.cell(2)
     assert setup is not None and setup.tree is not None and setup.problem is None
