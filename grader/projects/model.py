@@ -28,6 +28,10 @@ def model_facts(notebook: Notebook, events: list[Any], rerun: str | None) -> dic
         n.name for c in code for n in ast.walk(c.tree)  # type: ignore[arg-type]
         if isinstance(n, ast.FunctionDef | ast.ClassDef)
     }  # fmt: skip
+    aliases = {  # ``from keras.layers import LSTM as L``
+        a.asname: a.name for c in code for n in ast.walk(c.tree)  # type: ignore[arg-type]
+        if isinstance(n, ast.ImportFrom) for a in n.names if a.asname
+    }  # fmt: skip
     for cell in code:
         assert cell.tree is not None
         for node in ast.walk(cell.tree):
@@ -36,6 +40,7 @@ def model_facts(notebook: Notebook, events: list[Any], rerun: str | None) -> dic
             name = _last(node.func)
             if isinstance(node.func, ast.Name) and name in own_names:
                 continue
+            name = aliases.get(name, name)
             if name in lib.RECURRENT and not _wraps_cell(node):
                 recurrent.append(_layer(node, name, cell.position, resolve))
             elif name in lib.OTHER_LAYERS and name not in others:

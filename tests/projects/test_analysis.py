@@ -157,3 +157,26 @@ def test_colab_magics_and_shell_lines_are_neutralised(tmp_path):
     notebook = read_project_notebook(keras_forecaster().write(tmp_path / "n.ipynb"))
     setup = notebook.cell(2)
     assert setup is not None and setup.tree is not None and setup.problem is None
+
+
+ODD = [
+    "import numpy as np\nx = " + "(" * 200 + "1" + ")" * 200,
+    "def f(n):\n    return f(n - 1) if n else g(n)\ndef g(n):\n    return f(n)\nf(3)",
+    "class A:\n    def __init__(self, *a, **k):\n        self.a = a\n    def __call__(self, x):\n"
+    "        return x\nA(1, 2, k=3)(4)",
+    "match 1:\n    case 1:\n        y = 2\n    case _:\n        pass",
+    "async def h():\n    async with a as b:\n        await b\n",
+    "z = [*range(3)]; w = {**{}}; (q := 5); a, *b = z; lambda: 0",
+    "train_test_split()\nX[:]\nX[::2]\nscaler = MinMaxScaler(); scaler.fit()\nmodel.fit()",
+    "from tensorflow.keras.layers import LSTM as L\nm = L(units='64')\nprint(f'{m!r:>{3}}')",
+    "try:\n    pass\nexcept* ValueError:\n    pass\nwith open('a') as f, open('b'):\n    pass",
+]
+
+
+def test_odd_python_is_walked_without_a_fault():
+    from grader.projects.cells import notebook_from_sources
+
+    found = analyse(notebook_from_sources(ODD), {"Results and Discussion": "RMSE 0.52"})
+    assert found["notes"] == [] and found["pitfalls"] == []
+    assert found["model"]["uses_lstm"]  # through the alias L
+    assert found["numbers"] == [{"text": "0.52", "value": 0.52, "found": []}]
