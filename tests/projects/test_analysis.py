@@ -177,6 +177,7 @@ def test_odd_python_is_walked_without_a_fault():
     from grader.projects.cells import notebook_from_sources
 
     found = analyse(notebook_from_sources(ODD), {"Results and Discussion": "RMSE 0.52"})
-    assert found["notes"] == [] and found["pitfalls"] == []
+    assert found["notes"] == []
     assert found["model"]["uses_lstm"]  # through the alias L
+    assert [p["kind"] for p in found["pitfalls"]] == ["no-baseline"]  # an LSTM, nothing beside
     assert found["numbers"] == [{"text": "0.52", "value": 0.52, "found": []}]
