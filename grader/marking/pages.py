@@ -15,7 +15,8 @@ from grader.marking.substance import substance_html
 
 _STYLE = """
 body{font:15px/1.45 system-ui,sans-serif;margin:2em auto;max-width:70em;color:#222}
-h1{font-size:1.4em} h2{font-size:1.1em;margin-top:1.4em} table{border-collapse:collapse;width:100%}
+h1{font-size:1.4em} h2{font-size:1.1em;margin-top:1.4em} h3{font-size:1em}
+table{border-collapse:collapse;width:100%}
 td,th{border:1px solid #ccc;padding:.35em .5em;vertical-align:top;text-align:left}
 th{background:#f3f3f3} .bad{color:#a40000} .good{color:#0a6b1f} .muted{color:#666}
 .cols{display:grid;grid-template-columns:1fr 1.4fr;gap:1.5em} td{overflow-wrap:anywhere}
