@@ -291,6 +291,8 @@ def summary_table(results: list[tuple[ProjectHandIn, dict[str, Any]]]) -> str:
         "figs",
         "refs",
         "dataset",
+        "lstm",
+        "pitfalls",
         "notebook",
     )
     lines = [header]
@@ -310,6 +312,8 @@ def summary_table(results: list[tuple[ProjectHandIn, dict[str, Any]]]) -> str:
                 str(report.get("figures", "-")),
                 str(report.get("references", "-")),
                 checks.get("dataset", {}).get("status", "?"),
+                _lstm_text(checks.get("model") or {}),
+                str(len(checks.get("pitfalls") or [])) if checks.get("model") else "-",
                 run_text,
             )
         )
@@ -317,6 +321,12 @@ def summary_table(results: list[tuple[ProjectHandIn, dict[str, Any]]]) -> str:
     return "\n".join(
         "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) for line in lines
     )
+
+
+def _lstm_text(model: dict[str, Any]) -> str:
+    if not model:
+        return "-"
+    return "yes" if model.get("uses_lstm") else "no"
 
 
 def cli(args: argparse.Namespace) -> int:
