@@ -15,6 +15,7 @@ from grader.projects.pitfalls import find_pitfalls
 from grader.projects.provenance import provenance
 from grader.projects.values import Baseline, Read, Seed
 
+_TOO_DEEP = "the notebook's code is nested too deeply for {}: not checked"
 PITFALL_KINDS = (
     "scaler-fit-before-split",
     "shuffled-time-split",
@@ -44,6 +45,8 @@ def analyse(
     events: list[Any] = []
     try:
         events = Flow(notebook).run().events
+    except RecursionError:
+        notes.append(_TOO_DEEP.format("its data flow"))
     except Exception as error:  # noqa: BLE001 - a grader fault said in words, never a traceback
         notes.append(f"the notebook's data flow could not be followed (grader fault: {error!r})")
     seeded = any(isinstance(e, Seed) for e in events)
@@ -104,6 +107,9 @@ def analyse_files(
 def _part(notes: list[str], name: str, work: Any, empty: Any) -> Any:
     try:
         return work()
+    except RecursionError:
+        notes.append(_TOO_DEEP.format(f"the {name} check"))
+        return empty
     except Exception as error:  # noqa: BLE001 - a grader fault said in words, never a traceback
         notes.append(f"the {name} check could not be completed (grader fault: {error!r})")
         return empty

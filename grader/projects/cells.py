@@ -64,7 +64,8 @@ def notebook_from_sources(sources: list[str], outputs: list[list[str]] | None = 
         if outputs and i < len(outputs) else {"cell_type": "code", "source": s}
         for i, s in enumerate(sources)
     ]  # fmt: skip
-    return Notebook(tuple(_cell(i + 1, c) for i, c in enumerate(cells)))
+    read = tuple(_cell(i + 1, c) for i, c in enumerate(cells))
+    return Notebook(read, None, tuple(c.problem for c in read if c.problem))
 
 
 def _cell(position: int, raw: dict[str, Any]) -> Cell:
@@ -78,6 +79,9 @@ def _cell(position: int, raw: dict[str, Any]) -> Cell:
         return Cell(position, kind, source, outputs)
     try:
         tree = ast.parse(python)
+    except (MemoryError, RecursionError):  # nesting beyond what Python's parser takes
+        problem = f"cell {position} is nested too deeply to parse: its code was not analysed"
+        return Cell(position, kind, source, outputs, None, problem)
     except (SyntaxError, ValueError) as error:
         line = getattr(error, "lineno", None)
         where = f" (line {line})" if line else ""

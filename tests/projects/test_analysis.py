@@ -181,3 +181,12 @@ def test_odd_python_is_walked_without_a_fault():
     assert found["model"]["uses_lstm"]  # through the alias L
     assert [p["kind"] for p in found["pitfalls"]] == ["no-baseline"]  # an LSTM, nothing beside
     assert found["numbers"] == [{"text": "0.52", "value": 0.52, "found": []}]
+
+
+def test_code_nested_beyond_the_parser_is_said_so():
+    from grader.projects.cells import notebook_from_sources
+
+    deep = ["y = " + "-" * 50000 + "1", "import torch\nm = torch.nn.LSTM(3, 4)"]
+    found = analyse(notebook_from_sources(deep), {})
+    assert found["notes"] == ["cell 1 is nested too deeply to parse: its code was not analysed"]
+    assert found["model"]["uses_lstm"]
