@@ -190,3 +190,19 @@ def test_code_nested_beyond_the_parser_is_said_so():
     found = analyse(notebook_from_sources(deep), {})
     assert found["notes"] == ["cell 1 is nested too deeply to parse: its code was not analysed"]
     assert found["model"]["uses_lstm"]
+
+
+def test_a_reported_evaluate_on_the_training_set_is_flagged(tmp_path):
+    kit = keras_forecaster()
+    kit.cells.append(
+        (
+            "code",
+            "loss = model.evaluate(X_train, y_train, verbose=0)\nprint('loss', loss)\n",
+            "loss 0.0019\n",
+        )
+    )
+    kit.report["Results and Discussion"] += "Its loss is 0.0019.\n"
+    found = checks(kit, tmp_path)["pitfalls"]
+    assert [(p["kind"], p["cell"], p["line"]) for p in found] == [
+        ("training-metric-reported", 12, 2)
+    ]
