@@ -178,6 +178,13 @@ PROJECTS_TOML = TomlFile(
                 Key("cell_timeout", "seconds one cell of a project notebook may run"),
                 Key("notebook_timeout", "seconds the whole notebook may run"),
                 Key("memory_mb", "megabytes of memory for the notebook's processes together"),
+                Key(
+                    "rerun_tolerance",
+                    "how far (relative: 0.05 is 5%) a number the sandbox's run prints may be "
+                    "from the one Colab saved before the checks show both beside the report's",
+                    required=False,
+                    default="0.05",
+                ),
             ),
         ),
         TomlTable(

@@ -17,7 +17,9 @@ from grader.errors import UserError
 from grader.inputs.toml_input import Table, read
 
 PROJECTS_FILE = "projects.toml"
-CHECK_KINDS = ("report", "notebook", "dataset")
+# The facts of the checks (report, notebook, dataset) and of their substance (the model, the
+# pitfalls, the report's numbers in the notebook, the data's provenance).
+CHECK_KINDS = ("report", "notebook", "dataset", "model", "pitfalls", "numbers", "provenance")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
@@ -68,6 +70,7 @@ class Projects:
     cell_timeout: float
     notebook_timeout: float
     memory_mb: int
+    rerun_tolerance: float = 0.05
 
     def runtime_folder(self) -> Path:
         """Where the runtime's venv is, built or not: GRADER_PROJECTS_RUNTIME, else
@@ -114,6 +117,7 @@ def load_projects(folder: Path) -> Projects:
         cell_timeout=settings.positive("cell_timeout"),
         notebook_timeout=settings.positive("notebook_timeout"),
         memory_mb=int(settings.positive("memory_mb")),
+        rerun_tolerance=settings.number("rerun_tolerance", 0.05),
     )
 
 

@@ -6,7 +6,9 @@ Modules, in the order one run meets them: ``command`` (the command, its plan and
 each with its warm sandbox), ``steps`` (one submission's steps: run, probe, score, write),
 ``probing`` (the calls each graded function gets), ``answering`` (the numbers a student
 computes, read back and scored on their values), ``summary`` (progress and the closing table).
-The projects' checks run notebooks too: ``project_checks`` and ``notebook_facts``. What runs in
+The projects' checks run notebooks too: ``project_checks`` and ``notebook_facts``; their
+checks of substance (:mod:`grader.projects`) and the files that carry them are
+``project_substance``. What runs in
 a grader process wherever it runs is ``grader_process``; ``remote`` grades on a Dask cluster
 that shares no folder with ``grader grade``.
 """

@@ -25,6 +25,12 @@ from grader.course.rubric import Project, Projects, is_projects_folder, load_pro
 from grader.errors import UserError
 from grader.gradebook.course_book import BOOK_NAME, CourseBook
 from grader.grading.notebook_facts import run_facts, saved_outputs
+from grader.grading.project_substance import (
+    CHECKS_CSV,
+    substance,
+    write_checks_csv,
+    write_checks_json,
+)
 from grader.intake.common import HISTORY
 from grader.intake.handed_in import project_time
 from grader.limits import COURSE, RunLimits
@@ -99,7 +105,10 @@ def dataset_facts(hand_in: ProjectHandIn) -> dict[str, Any]:
 
 
 def check_one(
-    hand_in: ProjectHandIn, limits: engine.RunLimits, runtime: Path | None
+    hand_in: ProjectHandIn,
+    limits: engine.RunLimits,
+    runtime: Path | None,
+    tolerance: float = 0.05,
 ) -> dict[str, Any]:
     """Every automatic check of one project, as plain data."""
     checks: dict[str, Any] = {"title": hand_in.entry.get("title") or "", "digest": hand_in.digest()}
@@ -117,9 +126,14 @@ def check_one(
         report_facts(report) if report is not None and report.is_file() else {"verdict": "missing"}
     )
     checks["dataset"] = dataset_facts(hand_in)
-    notebook = hand_in.file("notebook")
-    if notebook is None or not notebook.is_file():
+    handed = {key: hand_in.file(key) for key in ("notebook", "report", "dataset")}
+    handed = {
+        k: path if path is not None and path.is_file() else None for k, path in handed.items()
+    }
+    notebook = handed["notebook"]
+    if notebook is None:
         checks["notebook"] = {"status": "missing"}
+        checks.update(substance(handed, hand_in.folder, None, tolerance, []))
         return checks
     facts = {"file": hand_in.entry["notebook"], **saved_outputs(notebook)}
     if checks["dataset"]["status"] == "present":
@@ -133,6 +147,8 @@ def check_one(
     if placed:
         facts["placed"] = placed
     checks["notebook"] = facts
+    rerun = run.output if run.status != "invalid" else None
+    checks.update(substance(handed, hand_in.folder, rerun, tolerance, facts.get("reads_files", [])))
     return checks
 
 
@@ -233,7 +249,10 @@ def check_all(
             todo = fresh
         progress = _ChecksProgress(len(todo))
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            futures = [(h, pool.submit(check_one, h, limits, runtime)) for h in todo]
+            futures = [
+                (h, pool.submit(check_one, h, limits, runtime, projects.rerun_tolerance))
+                for h in todo
+            ]
             for hand_in, future in futures:
                 checks = future.result()
                 book.record_checks(
@@ -242,8 +261,10 @@ def check_all(
                 pages.write_checks_page(
                     out, projects, hand_in.student, hand_in.project, checks, book
                 )
+                write_checks_json(out, hand_in.student, hand_in.project.id, checks)
                 progress.update(hand_in, checks)
                 done.append((hand_in, checks))
+        write_checks_csv(out, book)
     return done
 
 
@@ -272,6 +293,8 @@ def summary_table(results: list[tuple[ProjectHandIn, dict[str, Any]]]) -> str:
         "figs",
         "refs",
         "dataset",
+        "lstm",
+        "pitfalls",
         "notebook",
     )
     lines = [header]
@@ -291,6 +314,8 @@ def summary_table(results: list[tuple[ProjectHandIn, dict[str, Any]]]) -> str:
                 str(report.get("figures", "-")),
                 str(report.get("references", "-")),
                 checks.get("dataset", {}).get("status", "?"),
+                _lstm_text(checks.get("model") or {}),
+                str(len(checks.get("pitfalls") or [])) if checks.get("model") else "-",
                 run_text,
             )
         )
@@ -298,6 +323,12 @@ def summary_table(results: list[tuple[ProjectHandIn, dict[str, Any]]]) -> str:
     return "\n".join(
         "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) for line in lines
     )
+
+
+def _lstm_text(model: dict[str, Any]) -> str:
+    if not model:
+        return "-"
+    return "yes" if model.get("uses_lstm") else "no"
 
 
 def cli(args: argparse.Namespace) -> int:
@@ -313,7 +344,7 @@ def cli(args: argparse.Namespace) -> int:
     )
     print(summary_table(results))
     print(
-        f"\nwrote the checks to {out / BOOK_NAME} and a marking page per project, "
-        f"e.g. {out}/<student>/<project>-checks.html"
+        f"\nwrote the checks to {out / BOOK_NAME}, {out / CHECKS_CSV} and a marking page per "
+        f"project, e.g. {out}/<student>/<project>-checks.html (and -checks.json)"
     )
     return 0

@@ -11,10 +11,12 @@ from typing import Any
 from grader.course.rubric import Project, Projects, Rubric
 from grader.gradebook.course_book import CourseBook, Mark
 from grader.marking.marks import project_score
+from grader.marking.substance import substance_html
 
 _STYLE = """
 body{font:15px/1.45 system-ui,sans-serif;margin:2em auto;max-width:70em;color:#222}
-h1{font-size:1.4em} h2{font-size:1.1em;margin-top:1.4em} table{border-collapse:collapse;width:100%}
+h1{font-size:1.4em} h2{font-size:1.1em;margin-top:1.4em} h3{font-size:1em}
+table{border-collapse:collapse;width:100%}
 td,th{border:1px solid #ccc;padding:.35em .5em;vertical-align:top;text-align:left}
 th{background:#f3f3f3} .bad{color:#a40000} .good{color:#0a6b1f} .muted{color:#666}
 .cols{display:grid;grid-template-columns:1fr 1.4fr;gap:1.5em} td{overflow-wrap:anywhere}
@@ -85,11 +87,13 @@ def checks_html(checks: dict[str, Any]) -> str:
     notebook_rows += [
         (f"run: {key}", escape(str(value))) for key, value in run.items() if value is not None
     ]
+    substance = substance_html(checks)
     return (
         f"<h2>Report</h2><table>{_rows(report_rows)}</table>"
         f"<h2>Dataset</h2><table>{_rows(dataset_rows)}</table>"
         f"<h2>Notebook (run end to end in the projects' runtime)</h2>"
         f"<table>{_rows(notebook_rows)}</table>"
+        + (f"<h2>The model, the numbers, the pitfalls</h2>{substance}" if substance else "")
     )
 
 

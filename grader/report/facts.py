@@ -77,3 +77,13 @@ def _sections(pages: list[str]) -> tuple[dict[str, int], dict[str, str]]:
     sections = {name: "\n".join(lines) for name, lines in texts.items()}
     words = {name: len(sections.get(name, "").split()) for name in report.SECTIONS}
     return words, sections
+
+
+def report_text(pdf: Path) -> tuple[dict[str, str], str] | str:
+    """A report's text by section and whole (for the projects' checks of its numbers and
+    sources); the reason it cannot be read instead."""
+    try:
+        read = read_pdf(pdf, read_pages=REPORT.pages_read)
+    except PdfUnreadable as unreadable:
+        return unreadable.reason
+    return _sections(read.texts)[1], "\n".join(read.texts)

@@ -23,6 +23,7 @@ from grader.lms.final import FinalGrade, auto_rows, grades_of_some
 from grader.marking.marks import project_score
 from grader.roster import Person
 from grader.web import variant_view
+from grader.web.project_findings import class_findings
 
 
 @dataclass
@@ -54,6 +55,9 @@ class ComponentView:
     unmarked: list[str] = field(default_factory=list)  # projects: not completely marked
     # per-student variants: (student, verdict) of each hand-in not the student's own notebook
     variants: list[tuple[str, str]] = field(default_factory=list)
+    # projects: how many the checks of substance analysed, and each finding's students
+    analysed: int = 0
+    findings: list[tuple[str, list[str]]] = field(default_factory=list)
 
 
 def results_json(out: Path, component: str, student: str) -> dict | None:
@@ -151,6 +155,8 @@ def project_view(
                 view.fractions.append(score.points / score.max_points if score.max_points else 0)
             else:
                 view.unmarked.append(student)
+    on_roster = {s: c.checks for s, c in checks.items() if s in set(students)}
+    view.analysed, view.findings = class_findings(on_roster)
     return view
 
 

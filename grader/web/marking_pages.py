@@ -24,6 +24,7 @@ from grader.limits import WEB
 from grader.marking import blind
 from grader.marking.marks import check_mark, project_score, record_mark
 from grader.marking.pages import checks_html
+from grader.marking.substance import beside_criteria
 from grader.roster import Person
 from grader.web import blind_reports, inputs, studentfiles
 from grader.web.dashboard import Dashboard
@@ -124,8 +125,11 @@ class MarkingPages:
             pages = await run_in_threadpool(studentfiles.report_pages, self.dash.site.out, report)
             count = len(pages)
         shown_checks = checks_html(checks) if checks else NO_CHECKS
+        beside = beside_criteria(checks, projects.rubric.criteria)
         if hidden:
-            shown_checks = blind_reports.scrubber(course.roster().students)(shown_checks)
+            scrub = blind_reports.scrubber(course.roster().students)
+            shown_checks = scrub(shown_checks)
+            beside = {criterion: scrub(html) for criterion, html in beside.items()}
         return self.dash.render(
             request,
             "mark.html",
@@ -138,6 +142,7 @@ class MarkingPages:
             marks=marks,
             score=project_score(projects.rubric, list(marks.values())),
             checks_html=shown_checks,
+            beside=beside,
             report_pages=list(range(1, count + 1)),
             unverified=unverified,
             has_notebook=studentfiles.hand_in_file(checks, "notebook") is not None,

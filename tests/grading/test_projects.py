@@ -115,6 +115,21 @@ def test_checks_of_the_sample_students(tmp_path, runtime, collected):
     assert notebook["placed"] == [
         "monthly_passengers.csv placed at data/monthly_passengers.csv (as the notebook opens it)"
     ]
+    # the checks of substance: the sample notebook trains no LSTM (its report says it did, in
+    # Colab), so the report's LSTM figure is in no output; the seasonal-naive one is in both
+    assert asha["model"]["uses_lstm"] is False and "no LSTM" in asha["model"]["note"]
+    numbers = {n["text"]: n for n in asha["numbers"]}
+    assert set(numbers) == {"27.7", "19.4"} and numbers["19.4"]["found"] == []
+    assert {(f["cell"], f["source"]) for f in numbers["27.7"]["found"]} == {
+        (3, "saved"),
+        (None, "rerun"),
+    }
+    assert asha["pitfalls"] == [] and asha["baselines"][0]["cell"] == 3
+    assert asha["provenance"]["same_bytes"] is True
+    written = json.loads((tmp_path / "graded" / "CS21B042" / "project1-checks.json").read_text())
+    assert written == json.loads(json.dumps(asha))
+    rows = (tmp_path / "graded" / "projects-checks.csv").read_text().splitlines()
+    assert len(rows) == 5 and rows[1].startswith("CS21B042,project1,,no,")
     linked = by_key["EE21B017", "project2"]["dataset"]
     assert linked["status"] == "only linked" and linked["link"].endswith("names.txt")
     with CourseBook(tmp_path / "graded" / "gradebook.sqlite") as book:

@@ -258,6 +258,35 @@ def test_a_marker_marks_a_project_with_the_keyboard_alone(demo, browser):
     context.close()
 
 
+def test_the_checks_beside_a_criterion_open_from_the_keyboard(demo, browser):
+    """Issue 73: the checks of substance a criterion names sit in its fieldset, closed; the
+    keyboard opens them, axe finds nothing in them open; the overview sums them up."""
+    blinded(demo["toml"], False)
+    context, page = signed_in(browser, demo["url"], marker_token(TOKEN, MARKER))
+    page.goto(f"{demo['url']}/mark/project1/CS21B042")
+    for _ in range(200):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.tagName") == "SUMMARY":
+            break
+    where = page.evaluate("document.activeElement.closest('fieldset').dataset.criterion")
+    assert where == "dataset"  # the first criterion whose rubric names one of them
+    page.keyboard.press("Enter")
+    details = page.locator("fieldset[data-criterion='dataset'] details.beside")
+    playwright_api.expect(details).to_have_attribute("open", "")
+    playwright_api.expect(details).to_contain_text("the file read is the one handed in")
+    results = page.locator("fieldset[data-criterion='results'] details.beside")
+    playwright_api.expect(results).to_contain_text("in no output")  # the LSTM's 19.4
+    page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+    assert violations(page) == []
+    context.close()
+    context, page = signed_in(browser, demo["url"], TOKEN)  # the overview is the instructor's
+    page.goto(demo["url"] + "/")
+    findings = page.locator("table.findings").first
+    playwright_api.expect(findings).to_contain_text("use no LSTM")
+    assert violations(page) == []
+    context.close()
+
+
 def test_a_mark_not_saved_is_announced(demo, browser):
     context, page = signed_in(browser, demo["url"], marker_token(TOKEN, KEYBOARD_MARKER))
     page.goto(f"{demo['url']}/mark/project2/CS21B042")

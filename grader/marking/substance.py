@@ -1,0 +1,34 @@
+"""The projects' checks of substance as HTML (a Jinja2 template, every value escaped): whole on
+a project's checks page, and beside each rubric criterion the kinds of checks it names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+KINDS = ("model", "pitfalls", "numbers", "provenance")
+_ENV = Environment(
+    loader=FileSystemLoader(Path(__file__).resolve().parent / "templates"),
+    autoescape=select_autoescape(default=True),
+)
+
+
+def substance_html(checks: dict[str, Any], kinds: tuple[str, ...] = KINDS, level: int = 3) -> str:
+    """The checks of ``kinds`` in ``checks``; '' when they hold none (checks made before)."""
+    if not any(kind in checks for kind in KINDS):
+        return ""
+    template = _ENV.get_template("substance.html")
+    return template.render(checks=checks, kinds=kinds, level=level).strip()
+
+
+def beside_criteria(checks: dict[str, Any], criteria: Any) -> dict[str, str]:
+    """Each criterion's id -> the checks of substance its ``checks`` name."""
+    beside = {}
+    for criterion in criteria:
+        kinds = tuple(k for k in criterion.checks if k in KINDS)
+        html = substance_html(checks, kinds, level=4) if kinds else ""
+        if html:
+            beside[criterion.id] = html
+    return beside

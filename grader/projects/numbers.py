@@ -1,0 +1,127 @@
+"""The report's numbers against the notebook's outputs: each measurement the report states in
+Results and Discussion and in its tables, looked for in the outputs Colab saved and in the
+sandbox's run, rounded as people round (19.43 is "19.4"; 0.1943 may be "19.4%"). Where the
+rerun prints the same line with a value beyond the course's tolerance, both are given."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from grader.projects.cells import Notebook
+
+RESULTS = "Results and Discussion"
+_NUMBER = re.compile(r"(?<![\w.])[-−]?\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][-+]?\d+)?(?:\s?%)?")
+_STATED = re.compile(r"(?<![\w.\[])(\d+(?:\.\d+)?\s?%|\d+(?:,\d{3})*\.\d+)(?![\w\]])")
+_HEDGED = re.compile(r"(?:about|around|roughly|approximately|nearly|almost|~|≈)\s*$", re.I)
+_TABLE_ROW = re.compile(r"\|.*\d|\d\s{2,}\S|\S\s{2,}\d")
+_FOUND_EACH = 3  # places listed per source: enough to find it, not every epoch's line
+
+
+@dataclass(frozen=True)
+class Stated:
+    text: str
+    value: float
+    decimals: int
+    percent: bool
+
+
+def stated_numbers(sections: dict[str, str]) -> list[Stated]:
+    """The measurements stated in Results and Discussion and in table rows anywhere: numbers
+    with a fraction or a percent sign (counts such as "32 units" or years are not results);
+    a number hedged with "about" is the writer's own rounding and is left out."""
+    lines = sections.get(RESULTS, "").splitlines()
+    lines += [
+        line
+        for name, text in sections.items()
+        if name not in (RESULTS, "References")
+        for line in text.splitlines()
+        if _TABLE_ROW.search(line)
+    ]
+    found: dict[str, Stated] = {}
+    for line in lines:
+        for match in _STATED.finditer(line):
+            if _HEDGED.search(line[: match.start()]):
+                continue
+            text = match.group(1).replace(" ", "")
+            number = text.rstrip("%").replace(",", "")
+            decimals = len(number.partition(".")[2])
+            found.setdefault(text, Stated(text, float(number), decimals, text.endswith("%")))
+    return list(found.values())
+
+
+def agrees(stated: Stated, printed: float) -> bool:
+    """``printed`` shown as ``stated``: rounded to its decimals, or as a percentage."""
+    tolerance = 0.5 * 10**-stated.decimals + 1e-9
+    candidates = [printed, printed * 100] if stated.percent else [printed]
+    return any(abs(c - stated.value) <= tolerance for c in candidates)
+
+
+def _printed(text: str) -> list[tuple[float, str]]:
+    """The numbers of an output, each with its line."""
+    found = []
+    for line in text.splitlines():
+        for match in _NUMBER.finditer(line):
+            raw = match.group(0).replace("−", "-").replace(",", "").rstrip("% ")
+            try:
+                found.append((float(raw), line.strip()))
+            except ValueError:
+                continue
+    return found
+
+
+def check_numbers(
+    sections: dict[str, str],
+    notebook: Notebook,
+    rerun: str | None,
+    tolerance: float,
+    seeded: bool,
+) -> list[dict[str, Any]]:
+    saved = [(cell.position, _printed("\n".join(cell.outputs))) for cell in notebook.code()]
+    rerun_lines = _printed(rerun or "")
+    checked = []
+    for stated in stated_numbers(sections):
+        found: list[dict[str, Any]] = []
+        for position, printed in saved:
+            lines = _unique(line for value, line in printed if agrees(stated, value))
+            found += [{"cell": position, "source": "saved", "text": line} for line in lines]
+        found = found[: _FOUND_EACH * 2]
+        again = _unique(line for value, line in rerun_lines if agrees(stated, value))
+        found += [{"cell": None, "source": "rerun", "text": line} for line in again[:_FOUND_EACH]]
+        entry: dict[str, Any] = {"text": stated.text, "value": stated.value, "found": found}
+        if rerun is not None:
+            differs = _rerun_differs(stated, found, rerun_lines, tolerance)
+            if differs is not None:
+                entry["rerun_differs"] = {**differs, "seeded": seeded}
+        checked.append(entry)
+    return checked
+
+
+def _rerun_differs(
+    stated: Stated,
+    found: list[dict[str, Any]],
+    rerun_lines: list[tuple[float, str]],
+    tolerance: float,
+) -> dict[str, Any] | None:
+    """The rerun's value on the line the saved output shows it on, when it differs by more
+    than ``tolerance`` (relative): the same words, other numbers."""
+    for place in (f for f in found if f["source"] == "saved"):
+        line = place["text"]
+        shape = _NUMBER.sub("#", line)
+        index = next((i for i, (v, _) in enumerate(_printed(line)) if agrees(stated, v)), None)
+        if index is None:
+            continue
+        for rerun_line in _unique(text for _, text in rerun_lines):
+            if _NUMBER.sub("#", rerun_line) != shape:
+                continue
+            saved_value = _printed(line)[index][0]
+            rerun_value = _printed(rerun_line)[index][0]
+            if abs(rerun_value - saved_value) > tolerance * max(abs(saved_value), 1e-12):
+                return {"cell": place["cell"], "saved": line, "rerun": rerun_line}
+            return None
+    return None
+
+
+def _unique(lines: Any) -> list[str]:
+    return list(dict.fromkeys(lines))
