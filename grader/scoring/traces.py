@@ -28,6 +28,7 @@ REPLACES = frozenset(
         "no-pattern",
         "composition",
         "not-carried",
+        "carried-clipped",
         "loop-misses-step",
         "sign-flipped",
         "sum-for-mean",
@@ -188,18 +189,27 @@ def sketches(
 
 
 def wants_trace(
-    name: str, results: Mapping[str, FunctionResult], known: Assignmentish, codes: Sequence[str]
+    name: str,
+    results: Mapping[str, FunctionResult],
+    known: Assignmentish,
+    codes: Sequence[str],
+    rules: Rules,
 ) -> bool:
     """Whether ``name``'s wiring is worth a traced call: a composite whose parts all pass on
-    their own, whose hints only describe its wrong values (no known mistake, no behaviour
-    of its own such as random numbers or inputs changed in place, says more)."""
+    their own, whose hints describe its wrong values or a known mistake (whose arithmetic two
+    values swapped can repeat), never behaviour of its own such as random numbers or inputs
+    changed in place."""
     parts = known.parts.get(name, ())
     return (
         name in known.composition
         and bool(parts)
         and all(part in results and results[part].passed for part in parts)
-        and set(codes) <= REPLACES
+        and set(codes) <= REPLACES | _known_codes(rules)
     )
+
+
+def _known_codes(rules: Rules) -> set[str]:
+    return {mistake.code for mistake in rules.mistakes}
 
 
 def tell(
@@ -214,7 +224,8 @@ def tell(
     cause meanwhile: the best-ranked difference (see :func:`grader.scoring.wiring.difference`),
     as the self-check picks it over its public cases, where it outranks every hint there
     (:func:`grader.scoring.wiring.wiring_outranks`)."""
-    if not set(sheet.codes(name)) <= REPLACES:
+    codes = set(sheet.codes(name))
+    if not codes <= REPLACES | _known_codes(rules):
         return
     said = wiring.wiring_told(
         [
@@ -223,7 +234,12 @@ def tell(
             if answer.error is None
         ]
     )
-    if said is None or not all(wiring.wiring_outranks(said[0], c) for c in sheet.codes(name)):
+    if said is None:
+        return
+    if codes - REPLACES:  # a known mistake: only two values swapped, which the trace shows
+        if not wiring.wiring_swapped(said[0]):
+            return
+    elif not all(wiring.wiring_outranks(said[0], c) for c in codes):
         return
     for code in sheet.codes(name):
         sheet.drop(name, code)

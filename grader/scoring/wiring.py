@@ -16,6 +16,8 @@ the grader say the same sentence. Its names are its own (``wiring_`` or ``_w_``)
 holds the other modules' too.
 """
 
+import re
+
 import numpy as np
 
 # How a value was changed on its way: (words, the change). A change that leaves the value as
@@ -41,6 +43,8 @@ _W_REDUCTIONS = (
     ("the sum of the |entries|", lambda v, a: np.sum(np.abs(v), a)),
 )
 _W_CHANGED, _W_REDUCED, _W_CALL = "|", "~", "@"  # label syntax: change|label, reduction~label
+WIRING_SWAP_RANK = -1  # the rank of two values swapped: it outranks every other difference
+_W_PLUS = " + "  # a step of an input plus what an earlier call returned: step + label@n
 
 
 def _w_array(value):
@@ -111,13 +115,28 @@ def _w_labels(value, pool):
     if found:
         return found
     with np.errstate(all="ignore"):
-        return [
+        found = [
             f"{words}{_W_CHANGED}{label}"
             for label, known in pool
             if known.shape == array.shape
             for words, change in _W_CHANGES
             if not _w_same(change(known), known) and _w_same(array, change(known))
         ]
+    return found or _w_sums(array, pool)
+
+
+def _w_sums(array, pool):
+    """The labels of a value that is a step of an input plus what an earlier call returned
+    (going backward, the gradient from outside plus the one carried from the step after)."""
+    steps = [(label, v) for label, v in pool if label.endswith("]") and _W_CALL not in label]
+    results = [(label, known) for label, known in pool if _W_CALL in label]
+    return [
+        f"{step}{_W_PLUS}{label}"
+        for step, first in steps
+        if first.shape == array.shape
+        for label, second in results
+        if second.shape == array.shape and _w_same(array, first + second)
+    ]
 
 
 def _w_reductions(value, pool):
@@ -176,6 +195,8 @@ def _w_given_labels(value, pool, inputs, parameters):
 
 def _w_said(label):
     """A label in words: without its call number, a change after what it changed."""
+    if _W_PLUS in label:
+        return " + ".join(_w_said(term) for term in label.split(_W_PLUS))
     if _W_CHANGED in label:
         words, source = label.split(_W_CHANGED)
         return f"{_w_said(source)} {words}"
@@ -186,7 +207,12 @@ def _w_used(drawn):
     """The results a sketch's calls and output use: "part's key@n" labels."""
     used = set()
     for _, arguments in drawn["calls"]:
-        used |= {label.split(_W_CHANGED)[-1] for labels in arguments for label in labels}
+        used |= {
+            term.split(_W_CHANGED)[-1]
+            for labels in arguments
+            for label in labels
+            for term in label.split(_W_PLUS)
+        }
     for _, labels in drawn["output"]:
         used |= {label.split(_W_CHANGED)[-1].split(_W_REDUCED)[-1] for label in labels}
     return used
@@ -211,6 +237,19 @@ def _w_named_all(calls, output):
 
 def _w_given(function, part, got, want):
     """The sentence for an argument given where the notes give another."""
+    for wanted in want:
+        terms = wanted.split(_W_PLUS)
+        if len(terms) == 2 and got == terms[0]:  # the step alone: what was added is dropped
+            added = terms[1]
+            step = re.sub(r"\[\d+\]$", "[t]", got)
+            if added.split("'s ")[0] == part:  # what the part returned, given back: carried
+                carried = added.split("'s ")[1].split(_W_CALL)[0]
+                return (
+                    f"{function} gives {part} {step} alone where the notes add the {carried}"
+                    f" that {part} returned for the step before: what is carried from one"
+                    f" step to the next (going backward, the gradient) is dropped"
+                )
+            return f"{function} gives {part} {step} alone where the notes add {_w_said(added)}"
     if _W_CHANGED in got:
         words, source = got.split(_W_CHANGED)
         if source in want:
@@ -224,21 +263,57 @@ def _w_given(function, part, got, want):
     return f"{function} calls {part} with {_w_said(got)} where the notes give {_w_said(want[0])}"
 
 
+def _w_swapped(function, given_otherwise):
+    """The sentence for two values each given where the notes give the other (two parts'
+    arguments swapped: two gates given each other's weights; or two arguments of one call in
+    each other's places), or None. ``given_otherwise``: (part, position, got, want) each."""
+    parts = list(dict.fromkeys(part for part, _, _, _ in given_otherwise))
+    if len(parts) == 1 and len(given_otherwise) == 2:
+        (part, _, got_a, want_a), (_, _, got_b, want_b) = given_otherwise
+        if set(got_a) & set(want_b) and set(got_b) & set(want_a):
+            a, b = _w_said(want_a[0]), _w_said(want_b[0])
+            return (
+                f"{function} gives {part} {b} where the notes give {a}, and {a} where they"
+                f" give {b}: the two are swapped"
+            )
+        return None
+    if len(parts) != 2:
+        return None
+    first, second = parts
+    wanted = {p: [want for q, _, _, want in given_otherwise if q == p] for p in parts}
+    for part, _, got, _ in given_otherwise:
+        other = second if part == first else first
+        if not any(set(got) & set(want) for want in wanted[other]):
+            return None
+    said = {p: ", ".join(_w_said(want[0]) for want in wanted[p]) for p in parts}
+    return (
+        f"{function} gives {first} {said[second]} and {second} {said[first]}, each the other's:"
+        f" the notes give {first} {said[first]} and {second} {said[second]}"
+    )
+
+
 def difference(function, reference, student):
     """(rank, words) of the first difference of the student's sketch from the reference's, or
-    None when every value both name agrees. The rank orders kinds of differences: an argument
-    (0), a result unused (1), a part not called as often (2), an output (3); a case whose calls
-    show the cause outranks one that shows only its outcome (one step, nothing carried)."""
+    None when every value both name agrees. The rank orders kinds of differences: two values
+    swapped (-1), an argument (0), a result unused (1), a part not called as often (2), an
+    output (3); a case whose calls show the cause outranks one that shows only its outcome
+    (one step, nothing carried)."""
     notes, theirs = _w_numbered(reference), _w_numbered(student)
-    missing = []
+    missing, given_otherwise = [], []
     for (part, number), wanted in notes.items():
         given = theirs.get((part, number))
         if given is None:
             missing.append(part)
             continue
-        for want, got in zip(wanted, given, strict=False):
+        for position, (want, got) in enumerate(zip(wanted, given, strict=False)):
             if want and got and not set(want) & set(got):
-                return 0, _w_given(function, part, got[0], want)
+                given_otherwise.append((part, position, got, want))
+    if given_otherwise:
+        swapped = _w_swapped(function, given_otherwise)
+        if swapped:
+            return WIRING_SWAP_RANK, swapped
+        part, _, got, want = given_otherwise[0]
+        return 0, _w_given(function, part, got[0], want)
     used, order = _w_used(student), list(theirs)
     for label in sorted(_w_used(reference)):
         if _W_CALL not in label:
@@ -339,6 +414,13 @@ def wiring_told(found):
         return None
     rank, words = min(found, key=lambda f: f[0])
     return rank, words + "."
+
+
+def wiring_swapped(rank):
+    """Whether a wiring difference of ``rank`` takes the place of a known mistake the values
+    match: only two values swapped, which the trace shows exactly where the arithmetic of a
+    swap repeats other mistakes' (f * c~ + i * C_prev is also the cell update's own)."""
+    return rank == WIRING_SWAP_RANK
 
 
 def wiring_outranks(rank, code):
