@@ -13,6 +13,7 @@ from grader.course.late import Lateness
 from grader.csvfile import SafeWriter
 from grader.feedback.figure import figure
 from grader.feedback.lateness import late_text
+from grader.feedback.points import for_people
 from grader.feedback.rerun import Rerun, rerun
 from grader.gradebook.results import GRADER_ERROR, Row
 from grader.inputs.resources import template
@@ -98,7 +99,7 @@ def results_json(graded: GradedSubmission) -> dict:
         }
         for name, result in graded.functions.items()
     ]
-    summary = [f"{graded.score:g} / {graded.max_score:g} points."]
+    summary = [f"{for_people(graded.score)} / {for_people(graded.max_score)} points."]
     if graded.reason:
         summary.insert(0, graded.reason)
     summary += graded.notes
@@ -199,8 +200,8 @@ def feedback_html(graded: GradedSubmission) -> str:
             "name": r.name,
             "passed": r.passed,
             "verdict": _verdict(r),
-            "score": f"{r.score:g}",
-            "points": f"{r.points:g}",
+            "score": for_people(r.score),
+            "points": for_people(r.points),
             "max_error": largest_error(r),
             "hints": [{"code": c, "message": r.hint_messages[c]} for c in r.hints],
             "forbidden": r.forbidden,
@@ -218,8 +219,8 @@ def feedback_html(graded: GradedSubmission) -> str:
         seed=graded.seed,
         late=graded.late,
         late_note=late_text(graded.late, graded.lateness, graded.score, graded.max_score),
-        score=f"{graded.score:g}",
-        max_score=f"{graded.max_score:g}",
+        score=for_people(graded.score),
+        max_score=for_people(graded.max_score),
         reason=graded.reason,
         warnings=graded.notes,
         functions=functions,

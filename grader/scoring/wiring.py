@@ -195,12 +195,19 @@ def _w_given_labels(value, pool, inputs, parameters):
 
 def _w_said(label):
     """A label in words: without its call number, a change after what it changed."""
-    if _W_PLUS in label:
-        return " + ".join(_w_said(term) for term in label.split(_W_PLUS))
+    if _W_PLUS in label:  # at every step but the loop's first: step t, whichever the case's
+        step, added = label.split(_W_PLUS)
+        return f"{_w_step_t(step)} + {_w_said(added)}"
     if _W_CHANGED in label:
         words, source = label.split(_W_CHANGED)
         return f"{_w_said(source)} {words}"
     return label.split(_W_CALL)[0]
+
+
+def _w_step_t(label):
+    """A sequence's step as step t ("dh_seq[3]" -> "dh_seq[t]"): the sentence holds for every
+    step the loop carries into, whichever case showed it."""
+    return re.sub(r"\[\d+\]$", "[t]", label)
 
 
 def _w_used(drawn):
@@ -241,7 +248,7 @@ def _w_given(function, part, got, want):
         terms = wanted.split(_W_PLUS)
         if len(terms) == 2 and got == terms[0]:  # the step alone: what was added is dropped
             added = terms[1]
-            step = re.sub(r"\[\d+\]$", "[t]", got)
+            step = _w_step_t(got)
             if added.split("'s ")[0] == part:  # what the part returned, given back: carried
                 carried = added.split("'s ")[1].split(_W_CALL)[0]
                 return (

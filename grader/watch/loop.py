@@ -26,6 +26,7 @@ from pathlib import Path
 from grader.course.config import Course
 from grader.course.rubric import load_projects
 from grader.errors import UserError
+from grader.feedback.points import for_people
 from grader.gradebook.course_book import BOOK_NAME, CourseBook
 from grader.gradebook.results import Row
 from grader.intake.common import DEFAULT_LIMITS
@@ -366,4 +367,6 @@ def _title_and_deadline(
 
 
 def _score(row: Row) -> str:
-    return f"{row.score:g}/{row.max_score:g}" if row.status == "graded" else row.status
+    if row.status != "graded":
+        return row.status
+    return f"{for_people(row.score)}/{for_people(row.max_score)}"

@@ -14,6 +14,7 @@ from datetime import datetime
 from email.headerregistry import Address
 from email.message import Message
 
+from grader.feedback.points import for_people
 from grader.gradebook.results import Row
 from grader.intake.message.received import Received
 from grader.mail.composing import compose, message_bytes
@@ -103,8 +104,8 @@ def _local(when: datetime) -> str:
 def feedback_text(title: str, row: Row, deadline: datetime | None, course: str) -> str:
     lines = [f"Your notebook for {title} was graded at {_local(datetime.now())}.", ""]
     if row.status == "graded":
-        lines.append(f"Score: {row.score:g} / {row.max_score:g}")
-        lines += [f"  {name}: {points:g}" for name, points in row.functions.items()]
+        lines.append(f"Score: {for_people(row.score)} / {for_people(row.max_score)}")
+        lines += [f"  {name}: {for_people(points)}" for name, points in row.functions.items()]
     else:
         lines.append(f"It could not be run ({row.status}): {row.reason or ''}")
     lines += ["", "The feedback page is attached: open it in a browser."]

@@ -109,3 +109,77 @@ def test_the_best_ranked_difference_is_told_over_several_cases():
     found = [(3, "f returns a where the notes return b"), None, (0, "f calls g with a")]
     assert wiring.wiring_told(found) == (0, "f calls g with a.")
     assert wiring.wiring_told([None, None]) is None
+
+
+def test_two_gates_given_each_others_weights_are_both_named_before_any_known_mistake(gates):
+    """Issue 76: the forget gate handed W_o, b_o and the output gate W_f, b_f. A swap is told
+    with both parts and outranks a known mistake, whose arithmetic a swap repeats."""
+    assignment, known, case = gates
+
+    def swapped(parts, x_t, h_prev, c_prev, params):
+        f_t = parts["forget_gate"](x_t, h_prev, params["W_o"], params["b_o"])
+        i_t = parts["input_gate"](x_t, h_prev, params["W_i"], params["b_i"])
+        c_hat = parts["candidate_memory"](x_t, h_prev, params["W_c"], params["b_c"])
+        o_t = parts["output_gate"](x_t, h_prev, params["W_f"], params["b_f"])
+        c_t = parts["cell_state"](c_prev, f_t, i_t, c_hat)
+        return parts["hidden_state"](o_t, c_t), c_t
+
+    record = _traced_in_sandbox_format(swapped, case.args)
+    rank, words = traces.sentence(known, assignment.output_names, "lstm_cell", case.args, record)
+    assert words == (
+        "lstm_cell gives forget_gate W_o, b_o and output_gate W_f, b_f, each the other's: the"
+        " notes give forget_gate W_f, b_f and output_gate W_o, b_o"
+    )
+    assert wiring.wiring_swapped(rank)
+
+
+def test_two_results_handed_to_one_part_in_each_others_places_are_named(gates):
+    assignment, known, case = gates
+
+    def swapped(parts, x_t, h_prev, c_prev, params):
+        f_t = parts["forget_gate"](x_t, h_prev, params["W_f"], params["b_f"])
+        i_t = parts["input_gate"](x_t, h_prev, params["W_i"], params["b_i"])
+        c_hat = parts["candidate_memory"](x_t, h_prev, params["W_c"], params["b_c"])
+        o_t = parts["output_gate"](x_t, h_prev, params["W_o"], params["b_o"])
+        c_t = parts["cell_state"](c_prev, i_t, f_t, c_hat)
+        return parts["hidden_state"](o_t, c_t), c_t
+
+    record = _traced_in_sandbox_format(swapped, case.args)
+    rank, words = traces.sentence(known, assignment.output_names, "lstm_cell", case.args, record)
+    assert words == (
+        "lstm_cell gives cell_state input_gate's result where the notes give forget_gate's"
+        " result, and forget_gate's result where they give input_gate's result: the two are"
+        " swapped"
+    )
+    assert wiring.wiring_swapped(rank)
+
+
+def test_a_step_given_without_what_the_step_after_sent_back_names_the_carried_value():
+    """Issue 76: lstm_backward handing each step dh_seq[t] alone. The notes' argument is a sum
+    (the step's gradient plus what the previous call returned): named as such, so the value
+    dropped is named, at step t whichever step showed it."""
+    pool_step = np.arange(6.0).reshape(2, 3)
+    sent_back = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]])
+    inputs = (np.stack([pool_step + 1, pool_step]),)
+    calls = [("part", [inputs[0][1]], {"h_prev": sent_back})]
+    notes = wiring.sketch(
+        calls + [("part", [inputs[0][0] + sent_back], {"h_prev": sent_back * 2})],
+        None,
+        inputs,
+        {0: "dh_seq"},
+        {},
+    )
+    theirs = wiring.sketch(
+        calls + [("part", [inputs[0][0]], {"h_prev": sent_back * 2})],
+        None,
+        inputs,
+        {0: "dh_seq"},
+        {},
+    )
+    assert notes["calls"][1][1] == [["dh_seq[0] + part's h_prev@1"]]
+    assert wiring.difference("f", notes, theirs) == (
+        0,
+        "f gives part dh_seq[t] alone where the notes add the h_prev that part returned for the"
+        " step before: what is carried from one step to the next (going backward, the gradient)"
+        " is dropped",
+    )
