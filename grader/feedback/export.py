@@ -77,13 +77,18 @@ def _rerun_intro(function: str, case: Rerun) -> str:
 
 
 def _function_output(result: FunctionResult) -> str:
+    """What a function's test says, in the page's order: the cause first (its hints, a
+    forbidden shortcut), then the smallest failing case to paste, then the detail (the
+    tolerance once, each case's wrong values)."""
     lines = [f"Hint [{code}]: {result.hint_messages[code]}" for code in result.hints]
     lines += [f"Forbidden shortcut: {item}" for item in result.forbidden]
-    lines += [f"{labels}: {message}" for labels, _, message in case_lines(result)]
     case = None if result.passed else rerun(result)
     if case is not None:
-        lines += ["", _rerun_intro(result.name, case), case.code]
-    return "\n".join(lines)
+        lines += ["", _rerun_intro(result.name, case), case.code, ""]
+    if not result.passed and result.tolerance_words:
+        lines.append(f"Cases ({result.tolerance_words}):")
+    lines += [f"{labels}: {message}" for labels, _, message in case_lines(result)]
+    return "\n".join(lines).strip("\n")
 
 
 def results_json(graded: GradedSubmission) -> dict:
@@ -204,6 +209,7 @@ def feedback_html(graded: GradedSubmission) -> str:
             "points": for_people(r.points),
             "max_error": largest_error(r),
             "hints": [{"code": c, "message": r.hint_messages[c]} for c in r.hints],
+            "tolerance": r.tolerance_words,
             "forbidden": r.forbidden,
             "forbidden_note": forbidden_note(r),
             "cases": [] if r.forbidden else case_lines(r),

@@ -273,22 +273,31 @@ def _w_given(function, part, got, want):
 def _w_swapped(function, given_otherwise):
     """The sentence for two values each given where the notes give the other (two parts'
     arguments swapped: two gates given each other's weights; or two arguments of one call in
-    each other's places), or None. ``given_otherwise``: (part, position, got, want) each."""
-    parts = list(dict.fromkeys(part for part, _, _, _ in given_otherwise))
-    if len(parts) == 1 and len(given_otherwise) == 2:
-        (part, _, got_a, want_a), (_, _, got_b, want_b) = given_otherwise
-        if set(got_a) & set(want_b) and set(got_b) & set(want_a):
-            a, b = _w_said(want_a[0]), _w_said(want_b[0])
-            return (
-                f"{function} gives {part} {b} where the notes give {a}, and {a} where they"
-                f" give {b}: the two are swapped"
-            )
-        return None
+    each other's places, at every call), or None. ``given_otherwise``: (part, call number,
+    position, got, want) each."""
+    parts = list(dict.fromkeys(part for part, _, _, _, _ in given_otherwise))
+    if len(parts) == 1:
+        calls = {}
+        for _, number, position, got, want in given_otherwise:
+            calls.setdefault(number, []).append((position, got, want))
+        places = {tuple(p for p, _, _ in slots) for slots in calls.values()}
+        for slots in calls.values():
+            if len(slots) != 2 or len(places) != 1:
+                return None
+            (_, got_a, want_a), (_, got_b, want_b) = slots
+            if not (set(got_a) & set(want_b) and set(got_b) & set(want_a)):
+                return None
+        (_, _, want_a), (_, _, want_b) = calls[min(calls)]
+        a, b = _w_said(want_a[0]), _w_said(want_b[0])
+        return (
+            f"{function} gives {parts[0]} {b} where the notes give {a}, and {a} where they"
+            f" give {b}: the two are swapped"
+        )
     if len(parts) != 2:
         return None
     first, second = parts
-    wanted = {p: [want for q, _, _, want in given_otherwise if q == p] for p in parts}
-    for part, _, got, _ in given_otherwise:
+    wanted = {p: [want for q, _, _, _, want in given_otherwise if q == p] for p in parts}
+    for part, _, _, got, _ in given_otherwise:
         other = second if part == first else first
         if not any(set(got) & set(want) for want in wanted[other]):
             return None
@@ -314,12 +323,12 @@ def difference(function, reference, student):
             continue
         for position, (want, got) in enumerate(zip(wanted, given, strict=False)):
             if want and got and not set(want) & set(got):
-                given_otherwise.append((part, position, got, want))
+                given_otherwise.append((part, number, position, got, want))
     if given_otherwise:
         swapped = _w_swapped(function, given_otherwise)
         if swapped:
             return WIRING_SWAP_RANK, swapped
-        part, _, got, want = given_otherwise[0]
+        part, _, _, got, want = given_otherwise[0]
         return 0, _w_given(function, part, got[0], want)
     used, order = _w_used(student), list(theirs)
     for label in sorted(_w_used(reference)):

@@ -79,11 +79,13 @@ def test_a_late_hand_in_outside_a_course_says_grader_final_applies_the_policy(tm
 
 def test_a_forbidden_shortcut_says_what_it_means_and_shows_no_passed_case():
     page = export.feedback_html(_graded())
-    section = _text(page.split('id="lstm_cell"', 1)[1].split("</section>", 1)[0])
-    assert "Forbidden shortcut: torch.nn.LSTMCell" in section
-    assert "lstm_cell scores 0 whatever its values" in section
-    assert "Write lstm_cell in numpy, without the shortcut" in section
-    assert "passed" not in section
-    assert "forbidden" in section.split("lstm_cell", 2)[1]  # the verdict beside the name
-    gate = _text(page.split('id="forget_gate"', 1)[1].split("</section>", 1)[0])
+    fix = _text(page.split('id="fix-lstm_cell"', 1)[1].split("</section>", 1)[0])
+    assert "lstm_cell scores 0 whatever its values" in fix
+    assert "Write lstm_cell in numpy, without the shortcut" in fix
+    assert "forbidden" in fix.split("lstm_cell", 2)[1]  # the verdict beside the name
+    assert "passed" not in fix
+    detail = _text(page.split('id="lstm_cell"', 1)[1].split("</details>", 1)[0])
+    assert "Forbidden shortcut: torch.nn.LSTMCell" in detail
+    assert "passed" not in detail and "largest error" not in detail
+    gate = _text(page.split("<code>forget_gate</code>", 1)[1].split("</tr>", 1)[0])
     assert "passed" in gate and "forbidden" not in gate
