@@ -15,7 +15,7 @@ import numpy as np
 from grader.scoring.behaviour import fill, part_first, pattern_hint, wrong_labels  # grader-only
 from grader.scoring.inputs_used import float_leaves, ignored_inputs_hint  # grader-only
 from grader.scoring.shapes import error_code, hint_text, joined, shape_code  # grader-only
-from grader.scoring.wiring import wiring_outranks, wiring_said, wiring_swapped  # grader-only
+from grader.scoring.wiring_words import wiring_outranks, wiring_said, wiring_swapped  # grader-only
 
 _LONGEST_MESSAGE = 300  # characters of an exception message worth printing
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 
-from grader.scoring import wiring
+from grader.scoring import wiring, wiring_words
 from grader.scoring.calls import Answer, Assignmentish
 from grader.scoring.compare import FunctionResult, Rules
 from grader.scoring.hint_sheet import HintSheet
@@ -145,7 +145,7 @@ def sentence(
 ) -> tuple[int, str] | None:
     """(rank, words) of the first difference of the student's traced call (its value
     ``traced``) on ``args`` from the notes' calls on the same case (see
-    :func:`grader.scoring.wiring.difference`); None when the record cannot be read or shows
+    :func:`grader.scoring.wiring_words.difference`); None when the record cannot be read or shows
     none."""
     parts = list(known.parts[composite])
     parameters = {name: list(known.parameters.get(name, ())) for name in parts}
@@ -155,7 +155,7 @@ def sentence(
     names = {k: tuple(v) for k, v in output_names.items()}
     positions = dict(enumerate(known.parameters.get(composite, ())))
     reference = reference_trace(known, composite, args)
-    return wiring.difference(
+    return wiring_words.difference(
         composite,
         wiring.sketch(*reference, args, positions, names, names.get(composite, ())),
         wiring.sketch(*student, args, positions, names, names.get(composite, ())),
@@ -221,13 +221,15 @@ def tell(
 ) -> None:
     """Put ``name``'s wiring sentence on ``sheet`` in place of the hints it replaces, where its
     traced calls (a case and its answer each) show a difference and no other step added a
-    cause meanwhile: the best-ranked difference (see :func:`grader.scoring.wiring.difference`),
-    as the self-check picks it over its public cases, where it outranks every hint there
-    (:func:`grader.scoring.wiring.wiring_outranks`)."""
+    cause meanwhile: the best-ranked difference (see
+    :func:`grader.scoring.wiring_words.difference`), as the self-check picks it over its
+    public cases, where it outranks every hint there
+    (:func:`grader.scoring.wiring_words.wiring_outranks`); a known mistake only where two
+    values are swapped."""
     codes = set(sheet.codes(name))
     if not codes <= REPLACES | _known_codes(rules):
         return
-    said = wiring.wiring_told(
+    said = wiring_words.wiring_told(
         [
             sentence(known, rules.output_names, name, case.args, answer.value)
             for case, answer in traced
@@ -237,9 +239,9 @@ def tell(
     if said is None:
         return
     if codes - REPLACES:  # a known mistake: only two values swapped, which the trace shows
-        if not wiring.wiring_swapped(said[0]):
+        if not wiring_words.wiring_swapped(said[0]):
             return
-    elif not all(wiring.wiring_outranks(said[0], c) for c in codes):
+    elif not all(wiring_words.wiring_outranks(said[0], c) for c in codes):
         return
     for code in sheet.codes(name):
         sheet.drop(name, code)

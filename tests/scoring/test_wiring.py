@@ -14,7 +14,7 @@ import reference_lstm as ref
 from grader.assignment import load_assignment
 from grader.engine.gradersandbox.tracer import Tracer
 from grader.grading import probing
-from grader.scoring import traces, wiring
+from grader.scoring import traces, wiring, wiring_words
 
 ASSIGNMENTS = Path(__file__).resolve().parents[2] / "assignments"
 GATES = ("forget_gate", "input_gate", "candidate_memory", "output_gate")
@@ -107,8 +107,8 @@ def test_a_value_no_name_fits_is_never_compared(gates):
 
 def test_the_best_ranked_difference_is_told_over_several_cases():
     found = [(3, "f returns a where the notes return b"), None, (0, "f calls g with a")]
-    assert wiring.wiring_told(found) == (0, "f calls g with a.")
-    assert wiring.wiring_told([None, None]) is None
+    assert wiring_words.wiring_told(found) == (0, "f calls g with a.")
+    assert wiring_words.wiring_told([None, None]) is None
 
 
 def test_two_gates_given_each_others_weights_are_both_named_before_any_known_mistake(gates):
@@ -130,7 +130,7 @@ def test_two_gates_given_each_others_weights_are_both_named_before_any_known_mis
         "lstm_cell gives forget_gate W_o, b_o and output_gate W_f, b_f, each the other's: the"
         " notes give forget_gate W_f, b_f and output_gate W_o, b_o"
     )
-    assert wiring.wiring_swapped(rank)
+    assert wiring_words.wiring_swapped(rank)
 
 
 def test_two_results_handed_to_one_part_in_each_others_places_are_named(gates):
@@ -151,7 +151,7 @@ def test_two_results_handed_to_one_part_in_each_others_places_are_named(gates):
         " result, and forget_gate's result where they give input_gate's result: the two are"
         " swapped"
     )
-    assert wiring.wiring_swapped(rank)
+    assert wiring_words.wiring_swapped(rank)
 
 
 def test_a_step_given_without_what_the_step_after_sent_back_names_the_carried_value():
@@ -177,7 +177,7 @@ def test_a_step_given_without_what_the_step_after_sent_back_names_the_carried_va
         {},
     )
     assert notes["calls"][1][1] == [["dh_seq[0] + part's h_prev@1"]]
-    assert wiring.difference("f", notes, theirs) == (
+    assert wiring_words.difference("f", notes, theirs) == (
         0,
         "f gives part dh_seq[t] alone where the notes add the h_prev that part returned for the"
         " step before: what is carried from one step to the next (going backward, the gradient)"
