@@ -111,46 +111,50 @@ def test_the_best_ranked_difference_is_told_over_several_cases():
     assert wiring_words.wiring_told([None, None]) is None
 
 
-def test_two_gates_given_each_others_weights_are_both_named_before_any_known_mistake(gates):
-    """Issue 76: the forget gate handed W_o, b_o and the output gate W_f, b_f. A swap is told
-    with both parts and outranks a known mistake, whose arithmetic a swap repeats."""
+def _swapping_cell(weights: dict[str, str], gates_into_cell: tuple[str, str]):
+    """A cell giving each gate the weights ``weights`` names (its own where not named), and
+    cell_state the gates' results ``gates_into_cell`` as its f and i."""
+
+    def cell(parts, x_t, h_prev, c_prev, params):
+        given = {k: params[weights.get(k, k)] for k in params}
+        gate = {
+            name: parts[name](x_t, h_prev, given[f"W_{key}"], given[f"b_{key}"])
+            for name, key in zip(GATES, "fico", strict=True)
+        }
+        f_t, i_t = (gate[name] for name in gates_into_cell)
+        c_t = parts["cell_state"](c_prev, f_t, i_t, gate["candidate_memory"])
+        return parts["hidden_state"](gate["output_gate"], c_t), c_t
+
+    return cell
+
+
+@pytest.mark.parametrize(
+    ("weights", "into_cell", "said"),
+    [
+        (  # the forget gate handed W_o, b_o and the output gate W_f, b_f
+            {"W_f": "W_o", "b_f": "b_o", "W_o": "W_f", "b_o": "b_f"},
+            ("forget_gate", "input_gate"),
+            "lstm_cell gives forget_gate W_o, b_o and output_gate W_f, b_f, each the other's:"
+            " the notes give forget_gate W_f, b_f and output_gate W_o, b_o",
+        ),
+        (  # the input gate's result where the forget gate's belongs, and back
+            {},
+            ("input_gate", "forget_gate"),
+            "lstm_cell gives cell_state input_gate's result where the notes give forget_gate's"
+            " result, and forget_gate's result where they give input_gate's result: the two"
+            " are swapped",
+        ),
+    ],
+)
+def test_two_values_swapped_are_both_named_before_any_known_mistake(
+    gates, weights, into_cell, said
+):
+    """Issue 76: a swap is told with both of its values and outranks a known mistake, whose
+    arithmetic a swap repeats (f * c~ + i * C_prev is also the cell update's own)."""
     assignment, known, case = gates
-
-    def swapped(parts, x_t, h_prev, c_prev, params):
-        f_t = parts["forget_gate"](x_t, h_prev, params["W_o"], params["b_o"])
-        i_t = parts["input_gate"](x_t, h_prev, params["W_i"], params["b_i"])
-        c_hat = parts["candidate_memory"](x_t, h_prev, params["W_c"], params["b_c"])
-        o_t = parts["output_gate"](x_t, h_prev, params["W_f"], params["b_f"])
-        c_t = parts["cell_state"](c_prev, f_t, i_t, c_hat)
-        return parts["hidden_state"](o_t, c_t), c_t
-
-    record = _traced_in_sandbox_format(swapped, case.args)
+    record = _traced_in_sandbox_format(_swapping_cell(weights, into_cell), case.args)
     rank, words = traces.sentence(known, assignment.output_names, "lstm_cell", case.args, record)
-    assert words == (
-        "lstm_cell gives forget_gate W_o, b_o and output_gate W_f, b_f, each the other's: the"
-        " notes give forget_gate W_f, b_f and output_gate W_o, b_o"
-    )
-    assert wiring_words.wiring_swapped(rank)
-
-
-def test_two_results_handed_to_one_part_in_each_others_places_are_named(gates):
-    assignment, known, case = gates
-
-    def swapped(parts, x_t, h_prev, c_prev, params):
-        f_t = parts["forget_gate"](x_t, h_prev, params["W_f"], params["b_f"])
-        i_t = parts["input_gate"](x_t, h_prev, params["W_i"], params["b_i"])
-        c_hat = parts["candidate_memory"](x_t, h_prev, params["W_c"], params["b_c"])
-        o_t = parts["output_gate"](x_t, h_prev, params["W_o"], params["b_o"])
-        c_t = parts["cell_state"](c_prev, i_t, f_t, c_hat)
-        return parts["hidden_state"](o_t, c_t), c_t
-
-    record = _traced_in_sandbox_format(swapped, case.args)
-    rank, words = traces.sentence(known, assignment.output_names, "lstm_cell", case.args, record)
-    assert words == (
-        "lstm_cell gives cell_state input_gate's result where the notes give forget_gate's"
-        " result, and forget_gate's result where they give input_gate's result: the two are"
-        " swapped"
-    )
+    assert words == said
     assert wiring_words.wiring_swapped(rank)
 
 
