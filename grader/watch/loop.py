@@ -313,8 +313,12 @@ class MailboxLoop:
             self.log(f"{job.student} {job.assignment}: the grader failed: {outcome.fault}", "error")
             return
         title, deadline = _title_and_deadline(course, job.assignment, job.student)
-        text = replies.noted(job.note, replies.feedback_text(title, row, deadline, course.title))
-        page = self.options.out / job.assignment / job.student / "feedback.html"
+        folder = self.options.out / job.assignment / job.student
+        hints = replies.first_hints(folder / "results.json")
+        text = replies.noted(
+            job.note, replies.feedback_text(title, row, deadline, course.title, hints)
+        )
+        page = folder / "feedback.html"
         files = [(f"{job.assignment}-feedback.html", page.read_bytes())] if page.is_file() else []
         self.book.graded(job, [self._reply(job, f"feedback:{job.id}", text, files)])
         self.log(f"{job.student} {job.assignment}: {_score(row)}")
