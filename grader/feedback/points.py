@@ -1,10 +1,10 @@
-"""Scores as a person reads them: rounded to a course's decimals (two unless it sets one), no
-trailing zeros ("12.73", "10.9", "100"). Where a machine reads a score (``results.json``'s
-numbers, the LMS files) it stays exact: this is for pages, mail and the words around them."""
+"""Scores as a person reads them: rounded to two decimals, no trailing zeros ("12.73", "10.9",
+"100"). Where a machine reads a score (``results.json``'s numbers, the LMS files) it stays
+exact: this is for pages, mail, progress lines and the words around them."""
 
 from __future__ import annotations
 
-DECIMALS = 2  # a person reads 12.73 of 12.7272727...; a course may choose one
+DECIMALS = 2  # a person reads 12.73 of 12.7272727...
 
 
 def for_people(value: float, decimals: int = DECIMALS) -> str:
