@@ -257,10 +257,11 @@ def write_results_json(graded: GradedSubmission, folder: Path) -> None:
 
 
 def write_grades_csv(rows: Sequence[Row], functions: Sequence[str], path: Path) -> None:
-    """One row per submission: student, score, max_score, status, late, a column per graded
-    function (empty for a question of a pool the student was not drawn), then the seed and the
-    reason of a broken submission; and for a per-student assignment, the hand-in's variant
-    (another student's notebook names both students)."""
+    """One row per submission, for people (scores rounded as :func:`for_people` rounds them;
+    results.json and the gradebook keep them exact): student, score, max_score, status, late,
+    a column per graded function (empty for a question of a pool the student was not drawn),
+    then the seed and the reason of a broken submission; and for a per-student assignment, the
+    hand-in's variant (another student's notebook names both students)."""
     variants = any(row.variant for row in rows)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = SafeWriter(handle)
@@ -274,8 +275,8 @@ def write_grades_csv(rows: Sequence[Row], functions: Sequence[str], path: Path) 
             writer.writerow(
                 [
                     row.student,
-                    f"{row.score:g}" if scored else "",
-                    f"{row.max_score:g}",
+                    for_people(row.score) if scored else "",
+                    for_people(row.max_score),
                     row.status,
                     late,
                     *(_points(row, f) if scored else "" for f in functions),
@@ -290,4 +291,4 @@ def _points(row: Row, function: str) -> str:
     """The function's points; empty for a question the student was not drawn (a pool's)."""
     if function not in row.functions and row.functions:
         return ""
-    return f"{row.functions.get(function, 0):g}"
+    return for_people(row.functions.get(function, 0))
