@@ -95,11 +95,9 @@ def take(demo_out: Path, port: int, shots: Path) -> None:
             tab.screenshot(path=str(shots / f"{name}.png"))
         tab.goto(feedback.as_uri())
         tab.wait_for_load_state("networkidle")
-        # The first function that lost points: its hints, its figure and, opened, the smallest
-        # failing case to paste.
-        lost = tab.locator("section.fn:has(h2 .not-yet), section.fn:has(h2 .partial)").first
-        lost.evaluate("card => card.querySelectorAll('details').forEach(d => d.open = true)")
-        lost.screenshot(path=str(shots / "feedback-page.png"))
+        # The first screen a student sees: the score and, per function that lost points, its
+        # hint and its smallest failing case to paste (folded).
+        tab.screenshot(path=str(shots / "feedback-page.png"))
         browser.close()
 
 

@@ -2,7 +2,8 @@
 
 Their metadata records a checksum, so an edit or a deletion shows when the notebook is graded.
 The self-check is the text of :mod:`grader.scoring.shapes`, :mod:`grader.scoring.behaviour`,
-:mod:`grader.scoring.wiring`, :mod:`grader.scoring.inputs_used` and
+:mod:`grader.scoring.wiring`, :mod:`grader.scoring.wiring_words`,
+:mod:`grader.scoring.inputs_used` and
 :mod:`grader.scoring.selfcheck`, so the notebook diagnoses with the grader's own code.
 """
 
@@ -17,7 +18,15 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
 from grader.limits import WRITTEN
-from grader.scoring import behaviour, inputs_used, selfcheck, shapes, wiring, written_check
+from grader.scoring import (
+    behaviour,
+    inputs_used,
+    selfcheck,
+    shapes,
+    wiring,
+    wiring_words,
+    written_check,
+)
 
 OWNED_ROLES = ("fixtures", "self-check")
 _OWNED_HEADER = re.compile(r"^# grader-owned: ([\w-]+)", re.MULTILINE)
@@ -69,7 +78,7 @@ def owned_cells(
         f"    {key}={_literal(value) if isinstance(value, Mapping) else repr(value)},\n"
         for key, value in settings.items()
     )
-    modules = [shapes, behaviour, wiring, inputs_used, selfcheck]
+    modules = [shapes, behaviour, wiring, wiring_words, inputs_used, selfcheck]
     modules += [written_check] if written else []
     check_code = (
         "\n\n\n".join(_module_text(m) for m in modules)

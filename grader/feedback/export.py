@@ -13,6 +13,7 @@ from grader.course.late import Lateness
 from grader.csvfile import SafeWriter
 from grader.feedback.figure import figure
 from grader.feedback.lateness import late_text
+from grader.feedback.points import for_people
 from grader.feedback.rerun import Rerun, rerun
 from grader.gradebook.results import GRADER_ERROR, Row
 from grader.inputs.resources import template
@@ -76,13 +77,18 @@ def _rerun_intro(function: str, case: Rerun) -> str:
 
 
 def _function_output(result: FunctionResult) -> str:
+    """What a function's test says, in the page's order: the cause first (its hints, a
+    forbidden shortcut), then the smallest failing case to paste, then the detail (the
+    tolerance once, each case's wrong values)."""
     lines = [f"Hint [{code}]: {result.hint_messages[code]}" for code in result.hints]
     lines += [f"Forbidden shortcut: {item}" for item in result.forbidden]
-    lines += [f"{labels}: {message}" for labels, _, message in case_lines(result)]
     case = None if result.passed else rerun(result)
     if case is not None:
-        lines += ["", _rerun_intro(result.name, case), case.code]
-    return "\n".join(lines)
+        lines += ["", _rerun_intro(result.name, case), case.code, ""]
+    if not result.passed and result.tolerance_words:
+        lines.append(f"Cases ({result.tolerance_words}):")
+    lines += [f"{labels}: {message}" for labels, _, message in case_lines(result)]
+    return "\n".join(lines).strip("\n")
 
 
 def results_json(graded: GradedSubmission) -> dict:
@@ -98,7 +104,7 @@ def results_json(graded: GradedSubmission) -> dict:
         }
         for name, result in graded.functions.items()
     ]
-    summary = [f"{graded.score:g} / {graded.max_score:g} points."]
+    summary = [f"{for_people(graded.score)} / {for_people(graded.max_score)} points."]
     if graded.reason:
         summary.insert(0, graded.reason)
     summary += graded.notes
@@ -199,10 +205,11 @@ def feedback_html(graded: GradedSubmission) -> str:
             "name": r.name,
             "passed": r.passed,
             "verdict": _verdict(r),
-            "score": f"{r.score:g}",
-            "points": f"{r.points:g}",
+            "score": for_people(r.score),
+            "points": for_people(r.points),
             "max_error": largest_error(r),
             "hints": [{"code": c, "message": r.hint_messages[c]} for c in r.hints],
+            "tolerance": r.tolerance_words,
             "forbidden": r.forbidden,
             "forbidden_note": forbidden_note(r),
             "cases": [] if r.forbidden else case_lines(r),
@@ -218,8 +225,8 @@ def feedback_html(graded: GradedSubmission) -> str:
         seed=graded.seed,
         late=graded.late,
         late_note=late_text(graded.late, graded.lateness, graded.score, graded.max_score),
-        score=f"{graded.score:g}",
-        max_score=f"{graded.max_score:g}",
+        score=for_people(graded.score),
+        max_score=for_people(graded.max_score),
         reason=graded.reason,
         warnings=graded.notes,
         functions=functions,
@@ -250,10 +257,11 @@ def write_results_json(graded: GradedSubmission, folder: Path) -> None:
 
 
 def write_grades_csv(rows: Sequence[Row], functions: Sequence[str], path: Path) -> None:
-    """One row per submission: student, score, max_score, status, late, a column per graded
-    function (empty for a question of a pool the student was not drawn), then the seed and the
-    reason of a broken submission; and for a per-student assignment, the hand-in's variant
-    (another student's notebook names both students)."""
+    """One row per submission, for people (scores rounded as :func:`for_people` rounds them;
+    results.json and the gradebook keep them exact): student, score, max_score, status, late,
+    a column per graded function (empty for a question of a pool the student was not drawn),
+    then the seed and the reason of a broken submission; and for a per-student assignment, the
+    hand-in's variant (another student's notebook names both students)."""
     variants = any(row.variant for row in rows)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = SafeWriter(handle)
@@ -267,8 +275,8 @@ def write_grades_csv(rows: Sequence[Row], functions: Sequence[str], path: Path) 
             writer.writerow(
                 [
                     row.student,
-                    f"{row.score:g}" if scored else "",
-                    f"{row.max_score:g}",
+                    for_people(row.score) if scored else "",
+                    for_people(row.max_score),
                     row.status,
                     late,
                     *(_points(row, f) if scored else "" for f in functions),
@@ -283,4 +291,4 @@ def _points(row: Row, function: str) -> str:
     """The function's points; empty for a question the student was not drawn (a pool's)."""
     if function not in row.functions and row.functions:
         return ""
-    return f"{row.functions.get(function, 0):g}"
+    return for_people(row.functions.get(function, 0))

@@ -39,28 +39,63 @@ def plotted(
 
 
 @dataclass(frozen=True)
+class Row:
+    """One plotted value's numbers, for the table beside the plot (for a screen reader, and
+    for anyone who wants them): how many, their ranges, how many lie off the diagonal."""
+
+    name: str
+    count: int
+    off: int  # numbers beyond the tolerance: off the diagonal
+    expected: tuple[float, float]
+    returned: tuple[float, float]
+    largest: float  # the largest difference
+
+
+@dataclass(frozen=True)
 class Figure:
-    """A drawn plot: the PNG in base64, the names of the values it shows, and its figures in
-    words (the case, and per value the ranges and the largest difference), for those who do
-    not see the plot."""
+    """A drawn plot: the PNG in base64, the names of the values it shows, what it shows in one
+    sentence (which values lie off the diagonal), and its numbers as rows of a table."""
 
     png: str
     names: tuple[str, ...]
     words: str
+    rows: tuple[Row, ...] = ()
 
 
-def _in_words(label: str, drawn: list[tuple[str, np.ndarray, np.ndarray]]) -> str:
-    parts = []
+def _rows(
+    drawn: list[tuple[str, np.ndarray, np.ndarray]], tolerance: tuple[float, float] | None
+) -> tuple[Row, ...]:
+    atol, rtol = tolerance or (0.0, 0.0)
+    rows = []
     for name, expected, got in drawn:
         gap = np.abs(got - expected)
-        worst = int(np.argmax(gap))
-        parts.append(
-            f"{name or 'the value'}: {expected.size} numbers, expected from "
-            f"{expected.min():.3g} to {expected.max():.3g}, returned from {got.min():.3g} to "
-            f"{got.max():.3g}; largest difference {gap[worst]:.3g} (number {worst + 1}: expected "
-            f"{expected[worst]:.3g}, returned {got[worst]:.3g})"
+        rows.append(
+            Row(
+                name or "the value",
+                int(expected.size),
+                int(np.sum(gap > atol + rtol * np.abs(expected))),
+                (float(expected.min()), float(expected.max())),
+                (float(got.min()), float(got.max())),
+                float(gap.max()),
+            )
         )
-    return f"Case {label}. " + "; ".join(parts) + "."
+    return tuple(rows)
+
+
+def _in_words(function: str, label: str, rows: tuple[Row, ...]) -> str:
+    """What the figure shows, in one sentence: which values lie off the diagonal."""
+    off = [row for row in rows if row.off]
+    on = [row.name for row in rows if not row.off]
+    said = "; ".join(
+        f"{row.off} of {row.count} numbers of {row.name} lie off it (the largest difference"
+        f" {row.largest:.3g})"
+        for row in off
+    )
+    rest = f"; those of {', '.join(on)} lie on it" if on and off else ""
+    return (
+        f"{function}'s returned values against the right ones on case {label}, where right"
+        f" values lie on the diagonal: {said or 'every number lies on it'}{rest}."
+    )
 
 
 def figure(result: FunctionResult) -> Figure | None:
@@ -77,10 +112,12 @@ def figure(result: FunctionResult) -> Figure | None:
     drawn = plotted(shown, result.output_names)
     buffer = io.BytesIO()
     draw(result.name, shown.label, drawn).savefig(buffer, format="png")
+    rows = _rows(drawn, result.tolerance)
     return Figure(
         base64.b64encode(buffer.getvalue()).decode("ascii"),
         tuple(n for n, _, _ in drawn),
-        _in_words(shown.label, drawn),
+        _in_words(result.name, shown.label, rows),
+        rows,
     )
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from grader.course.config import load_course
 from grader.course.late import Lateness
 from grader.errors import UserError
+from grader.feedback.points import for_people
 from grader.lms.lateness import auto_lateness
 
 
@@ -55,6 +56,7 @@ def late_text(late: bool | None, lateness: Lateness | None, score: float, max_sc
     kept = round(score * lateness.factor, 4)
     return (
         f"Late: {lateness.why}. Under the course's late policy this hand-in keeps"
-        f" {lateness.factor * 100:g}% of its score: {kept:g} of {max_score:g} (not {score:g})"
+        f" {for_people(lateness.factor * 100)}% of its score: {for_people(kept)} of"
+        f" {for_people(max_score)} (not {for_people(score)})"
         f" counts toward the final grade, as `grader final` computes it."
     )

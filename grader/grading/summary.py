@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Sequence
 
+from grader.feedback.points import for_people
 from grader.gradebook.results import GRADER_ERROR, Row
 
 
@@ -57,7 +58,10 @@ def summary_table(rows: Sequence[Row], functions: Sequence[str]) -> str:
             r.student,
             _score(r),
             r.status,
-            *(f"{r.functions.get(f, 0):g}" if r.status != GRADER_ERROR else "-" for f in functions),
+            *(
+                for_people(r.functions.get(f, 0)) if r.status != GRADER_ERROR else "-"
+                for f in functions
+            ),
         ]
         for r in rows
     ]
@@ -103,6 +107,5 @@ def _percentile(ordered: Sequence[float], share: float) -> float:
 
 def _score(row: Row) -> str:
     """``score/max``; a submission the grader failed on has none."""
-    return (
-        f"{row.score:g}/{row.max_score:g}" if row.status != GRADER_ERROR else f"-/{row.max_score:g}"
-    )
+    most = for_people(row.max_score)
+    return f"{for_people(row.score)}/{most}" if row.status != GRADER_ERROR else f"-/{most}"

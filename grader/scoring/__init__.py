@@ -6,7 +6,8 @@ form they are compared in), ``shapes`` (what a shape mismatch says), ``compare``
 partial credit, known mistakes), ``behaviour`` (mistakes told by what a function does),
 ``calls`` (what diagnosis knows and the extra calls it makes), ``blame`` (blame by
 substitution), ``proof`` (wrong only because of a part), ``wiring`` (how a composite puts its
-parts together, against the notes: shared with the self-check), ``traces`` (its traced
+parts together, against the notes: shared with the self-check), ``wiring_words`` (its
+difference from the notes in words, also the self-check's), ``traces`` (its traced
 calls read back, the reference's, the sentence), ``inputs_used`` (inputs an answer ignores,
 as the self-check finds them), ``hint_sheet`` (what diagnosis finds),
 ``diagnose`` (the diagnosis), ``selfcheck`` and ``written_check`` (the student's self-check,

@@ -129,6 +129,32 @@ def _carry(pairs, arguments, atol, rtol):
     return DISAGREE, None
 
 
+def _inside(got, atol):
+    return np.max(np.abs(got), initial=0.0) <= 1.0 + atol
+
+
+def _carried_clip(pairs, arguments, atol, rtol):
+    """What the loop carries, clipped to [-1, 1]: the state it hands on after its last step (a
+    value without steps) held in [-1, 1] with entries exactly at its ends, and the sequences
+    right at the step where the loop starts, before anything is carried. A case may show one
+    of the two (a state that stays inside [-1, 1]; one step, nothing carried):
+    :func:`_told` wants both among the cases, as (the loop's first step, the values held)."""
+    if _misshapen(pairs):
+        return DISAGREE, None
+    states = [(label, got) for label, got, _ in _wrong(pairs, atol, rtol) if got.ndim < 3]
+    inside = [(label, got) for label, got in states if _inside(got, atol)]
+    if not inside:
+        return DISAGREE, None
+    held = tuple(label for label, got in inside if np.any(np.abs(got) == 1.0))
+    steps = _steps(pairs, atol, rtol)
+    if steps is None:
+        return (AGREE, (None, held)) if held else (CANNOT_TELL, None)
+    for edge, name in ((0, "first"), (-1, "last")):
+        if all(range(n)[edge] not in wrong for n, wrong in steps):
+            return AGREE, (name, held)
+    return DISAGREE, None
+
+
 def _loop_range(pairs, arguments, atol, rtol):
     """Every step right but one at an end: the loop over the steps misses it."""
     steps = None if _misshapen(pairs) else _steps(pairs, atol, rtol)
@@ -243,6 +269,7 @@ def _some_outputs(pairs, arguments, atol, rtol):
 
 # code -> rule, in the order they are tried: the first that every case agrees with is told.
 _RULES = (
+    ("carried-clipped", _carried_clip),
     ("not-carried", _carry),
     ("loop-misses-step", _loop_range),
     ("sign-flipped", _every_wrong(_negated)),
@@ -328,11 +355,16 @@ def _told(code, function, found, observed, wording, value_range, atol, rtol):
             for label, got, _ in _wrong(pairs, atol, rtol)
             if got.ndim >= 3 and len(got) > 2
         }
+    if code == "carried-clipped":  # the values held, at the end where the loop starts
+        wrong = {label for _, held in found for label in held}
+        found = [step for step, _ in found if step is not None]
+        if not wrong or not found:
+            return None
     labels = [label for label, _, _ in observed[0][1] if label and label in wrong]
     which, verb, _ = joined(labels) if labels else ("", "returns", "")
     subject = f"{function}'s {which}" if labels else function
     detail = ""
-    if code in ("not-carried", "loop-misses-step"):
+    if code in ("not-carried", "loop-misses-step", "carried-clipped"):
         if len(set(found)) != 1:
             return None
         detail = found[0]

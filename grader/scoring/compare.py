@@ -100,6 +100,15 @@ class FunctionResult:
     hint_messages: Mapping[str, str] = field(default_factory=dict)
     parameters: tuple[str, ...] = ()
     output_names: tuple[str, ...] = ()
+    tolerance: tuple[float, float] | None = None  # (atol, rtol) its values were compared with
+
+    @property
+    def tolerance_words(self) -> str:
+        """The tolerance as the student reads it, once per function: "" where unknown."""
+        if self.tolerance is None:
+            return ""
+        atol, rtol = self.tolerance
+        return f"a value passes within {atol:g} + {rtol:g}·|expected| of the right one"
 
     @property
     def score(self) -> float:
@@ -155,10 +164,8 @@ def _compare_value(
     worst = float(error.max()) if error.size else 0.0
     if within(got, expected, rules.atol, rules.rtol):
         return True, worst, "", None
-    message = (
-        f"{what}largest error {worst:.3g} (tolerance {rules.atol:g} + {rules.rtol:g}·|expected|)"
-    )
-    return False, worst, message, None
+    # the tolerance is the function's, said once beside its cases (FunctionResult.tolerance)
+    return False, worst, f"{what}largest error {worst:.3g}", None
 
 
 def matching_mistakes(case: HiddenCase, got: object, rules: Rules) -> list[KnownMistake]:
@@ -385,4 +392,5 @@ def score_function(
         hint_messages=messages,
         parameters=tuple(rules.parameters.get(name, ())),
         output_names=tuple(rules.output_names.get(name, ())),
+        tolerance=(rules.atol, rules.rtol),
     )

@@ -186,7 +186,7 @@ def diagnose(
         if index is None:
             continue
         case = cases[name][index]
-        if traces.wants_trace(name, results, known, sheet.codes(name)):
+        if traces.wants_trace(name, results, known, sheet.codes(name), rules):
             traced[name] = [
                 (cases[name][i], Call(name, cases[name][i].args, traced=tuple(known.parts[name])))
                 for i in _failing_answered(result, cases[name], outcomes[name])

@@ -15,7 +15,7 @@ import numpy as np
 from grader.scoring.behaviour import fill, part_first, pattern_hint, wrong_labels  # grader-only
 from grader.scoring.inputs_used import float_leaves, ignored_inputs_hint  # grader-only
 from grader.scoring.shapes import error_code, hint_text, joined, shape_code  # grader-only
-from grader.scoring.wiring import wiring_outranks, wiring_said  # grader-only
+from grader.scoring.wiring_words import wiring_outranks, wiring_said, wiring_swapped  # grader-only
 
 _LONGEST_MESSAGE = 300  # characters of an exception message worth printing
 
@@ -353,8 +353,9 @@ def _value_hint(name, function, case, result, pairs, rules, observed, failing_pa
     if case is not None:  # wrong values (a wrong shape has had its known mistakes looked for)
         arguments, _, mistakes = case
         known = _known_mistake(name, result, pairs, mistakes, rules)
-        if known:
-            return known
+        if known:  # two values swapped in a composite: the trace tells which, the values not
+            said = _wiring(name, wired[0], rules) if wired[1] else None
+            return said[1] if said and wiring_swapped(said[0]) else known
         try:
             again = function(*[_copy(a) for a in arguments])
             if not _same(again, result):

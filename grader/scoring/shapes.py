@@ -53,6 +53,10 @@ GENERIC_HINTS = {
     # what the wrong values do over every case (grader.scoring.behaviour.pattern_hint)
     "not-carried": "{which}: right at the {step} step of the loop, wrong at every other. Is the"
     " state (going backward, the gradient) carried from each step to the next?",
+    "carried-clipped": "{which} {verb} held in [-1, 1], with values at its ends, and the"
+    " steps are right at the {step} step of the loop, before anything is carried: is the state"
+    " carried from each step to the next (going backward, the gradient) clipped to [-1, 1]?"
+    " The notes carry it whole.",
     "loop-misses-step": "{which}: wrong only at the {step} step, right at every other. Does the"
     " loop over the steps reach every step? Check its range().",
     "capped": "{which}: no value leaves [-1, 1], where the right ones do: a clip, or a tanh"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 
-from grader.scoring import wiring
+from grader.scoring import wiring, wiring_words
 from grader.scoring.calls import Answer, Assignmentish
 from grader.scoring.compare import FunctionResult, Rules
 from grader.scoring.hint_sheet import HintSheet
@@ -28,6 +28,7 @@ REPLACES = frozenset(
         "no-pattern",
         "composition",
         "not-carried",
+        "carried-clipped",
         "loop-misses-step",
         "sign-flipped",
         "sum-for-mean",
@@ -144,7 +145,7 @@ def sentence(
 ) -> tuple[int, str] | None:
     """(rank, words) of the first difference of the student's traced call (its value
     ``traced``) on ``args`` from the notes' calls on the same case (see
-    :func:`grader.scoring.wiring.difference`); None when the record cannot be read or shows
+    :func:`grader.scoring.wiring_words.difference`); None when the record cannot be read or shows
     none."""
     parts = list(known.parts[composite])
     parameters = {name: list(known.parameters.get(name, ())) for name in parts}
@@ -154,7 +155,7 @@ def sentence(
     names = {k: tuple(v) for k, v in output_names.items()}
     positions = dict(enumerate(known.parameters.get(composite, ())))
     reference = reference_trace(known, composite, args)
-    return wiring.difference(
+    return wiring_words.difference(
         composite,
         wiring.sketch(*reference, args, positions, names, names.get(composite, ())),
         wiring.sketch(*student, args, positions, names, names.get(composite, ())),
@@ -188,18 +189,27 @@ def sketches(
 
 
 def wants_trace(
-    name: str, results: Mapping[str, FunctionResult], known: Assignmentish, codes: Sequence[str]
+    name: str,
+    results: Mapping[str, FunctionResult],
+    known: Assignmentish,
+    codes: Sequence[str],
+    rules: Rules,
 ) -> bool:
     """Whether ``name``'s wiring is worth a traced call: a composite whose parts all pass on
-    their own, whose hints only describe its wrong values (no known mistake, no behaviour
-    of its own such as random numbers or inputs changed in place, says more)."""
+    their own, whose hints describe its wrong values or a known mistake (whose arithmetic two
+    values swapped can repeat), never behaviour of its own such as random numbers or inputs
+    changed in place."""
     parts = known.parts.get(name, ())
     return (
         name in known.composition
         and bool(parts)
         and all(part in results and results[part].passed for part in parts)
-        and set(codes) <= REPLACES
+        and set(codes) <= REPLACES | _known_codes(rules)
     )
+
+
+def _known_codes(rules: Rules) -> set[str]:
+    return {mistake.code for mistake in rules.mistakes}
 
 
 def tell(
@@ -211,19 +221,27 @@ def tell(
 ) -> None:
     """Put ``name``'s wiring sentence on ``sheet`` in place of the hints it replaces, where its
     traced calls (a case and its answer each) show a difference and no other step added a
-    cause meanwhile: the best-ranked difference (see :func:`grader.scoring.wiring.difference`),
-    as the self-check picks it over its public cases, where it outranks every hint there
-    (:func:`grader.scoring.wiring.wiring_outranks`)."""
-    if not set(sheet.codes(name)) <= REPLACES:
+    cause meanwhile: the best-ranked difference (see
+    :func:`grader.scoring.wiring_words.difference`), as the self-check picks it over its
+    public cases, where it outranks every hint there
+    (:func:`grader.scoring.wiring_words.wiring_outranks`); a known mistake only where two
+    values are swapped."""
+    codes = set(sheet.codes(name))
+    if not codes <= REPLACES | _known_codes(rules):
         return
-    said = wiring.wiring_told(
+    said = wiring_words.wiring_told(
         [
             sentence(known, rules.output_names, name, case.args, answer.value)
             for case, answer in traced
             if answer.error is None
         ]
     )
-    if said is None or not all(wiring.wiring_outranks(said[0], c) for c in sheet.codes(name)):
+    if said is None:
+        return
+    if codes - REPLACES:  # a known mistake: only two values swapped, which the trace shows
+        if not wiring_words.wiring_swapped(said[0]):
+            return
+    elif not all(wiring_words.wiring_outranks(said[0], c) for c in codes):
         return
     for code in sheet.codes(name):
         sheet.drop(name, code)

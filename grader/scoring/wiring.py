@@ -1,19 +1,20 @@
-"""How a composite puts its parts together: its calls of its graded parts traced on one case
-and set beside the notes' calls on the same case, the first difference said in the notes'
-words ("cell calls gate with b_f where the notes give b_i").
+"""How a composite puts its parts together: its calls of its graded parts traced on one case and
+set beside the notes' calls on the same case, the first difference said in the notes' words
+("cell calls gate with b_f where the notes give b_i").
 
 A trace is ``(calls, output)``: each call ``(part, [argument, ...], result)`` in the order made,
 and what the composite returned. :func:`sketch` names every value of a trace by where it came
 from (an input, an entry of a dict input, a step of a sequence input, an earlier call's result,
 or one of those clipped, negated, ... ; an output also as a reduction of one), by equality
-within its own trace, as plain strings; :func:`difference` compares the student's sketch with
-the reference's. The grader sketches the reference's trace on its side; the released notebook
-carries the reference's sketches of its public cases. A value no name fits is never compared:
-only what both sketches name can differ, so a difference is one the reference does not show.
+within its own trace, as plain strings; :mod:`grader.scoring.wiring_words` compares the
+student's sketch with the reference's and says the difference. The grader sketches the
+reference's trace on its side; the released notebook carries the reference's sketches of its
+public cases. A value no name fits is never compared: only what both sketches name can differ,
+so a difference is one the reference does not show.
 
 Numpy only: the released notebook's self-check carries this module's text, so the notebook and
-the grader say the same sentence. Its names are its own (``wiring_`` or ``_w_``): the cell
-holds the other modules' too.
+the grader say the same sentence. Its names are its own (``wiring_`` or ``_w_``): the cell holds
+the other modules' too.
 """
 
 import numpy as np
@@ -41,6 +42,8 @@ _W_REDUCTIONS = (
     ("the sum of the |entries|", lambda v, a: np.sum(np.abs(v), a)),
 )
 _W_CHANGED, _W_REDUCED, _W_CALL = "|", "~", "@"  # label syntax: change|label, reduction~label
+_W_PLUS = " + "  # a step of an input plus what an earlier call returned: step + label@n
+_W_SYNTAX = (_W_CHANGED, _W_REDUCED, _W_CALL, _W_PLUS)  # for grader.scoring.wiring_words
 
 
 def _w_array(value):
@@ -111,13 +114,28 @@ def _w_labels(value, pool):
     if found:
         return found
     with np.errstate(all="ignore"):
-        return [
+        found = [
             f"{words}{_W_CHANGED}{label}"
             for label, known in pool
             if known.shape == array.shape
             for words, change in _W_CHANGES
             if not _w_same(change(known), known) and _w_same(array, change(known))
         ]
+    return found or _w_sums(array, pool)
+
+
+def _w_sums(array, pool):
+    """The labels of a value that is a step of an input plus what an earlier call returned
+    (going backward, the gradient from outside plus the one carried from the step after)."""
+    steps = [(label, v) for label, v in pool if label.endswith("]") and _W_CALL not in label]
+    results = [(label, known) for label, known in pool if _W_CALL in label]
+    return [
+        f"{step}{_W_PLUS}{label}"
+        for step, first in steps
+        if first.shape == array.shape
+        for label, second in results
+        if second.shape == array.shape and _w_same(array, first + second)
+    ]
 
 
 def _w_reductions(value, pool):
@@ -174,107 +192,6 @@ def _w_given_labels(value, pool, inputs, parameters):
     return _w_labels(value, pool)
 
 
-def _w_said(label):
-    """A label in words: without its call number, a change after what it changed."""
-    if _W_CHANGED in label:
-        words, source = label.split(_W_CHANGED)
-        return f"{_w_said(source)} {words}"
-    return label.split(_W_CALL)[0]
-
-
-def _w_used(drawn):
-    """The results a sketch's calls and output use: "part's key@n" labels."""
-    used = set()
-    for _, arguments in drawn["calls"]:
-        used |= {label.split(_W_CHANGED)[-1] for labels in arguments for label in labels}
-    for _, labels in drawn["output"]:
-        used |= {label.split(_W_CHANGED)[-1].split(_W_REDUCED)[-1] for label in labels}
-    return used
-
-
-def _w_numbered(drawn):
-    """{(part, n): the arguments' labels of the n-th call of part}."""
-    counted, numbered = {}, {}
-    for part, arguments in drawn["calls"]:
-        counted[part] = counted.get(part, 0) + 1
-        numbered[(part, counted[part])] = arguments
-    return numbered
-
-
-def _w_named_all(calls, output):
-    """Whether every argument of ``calls`` and every output has a name: only then does a
-    result no name mentions go unused (a value of the composite's own may be made of it)."""
-    return all(labels for _, arguments in calls for labels in arguments) and all(
-        labels for _, labels in output
-    )
-
-
-def _w_given(function, part, got, want):
-    """The sentence for an argument given where the notes give another."""
-    if _W_CHANGED in got:
-        words, source = got.split(_W_CHANGED)
-        if source in want:
-            if source.split("'s ")[0] == part:  # a part's result given back to it: carried
-                carried = source.split("'s ")[1].split(_W_CALL)[0]
-                return (
-                    f"the {carried} that {function} carries from one call of {part} to the"
-                    f" next is {words}: the notes carry it whole"
-                )
-            return f"{function} gives {part} {_w_said(source)} {words}: the notes give it whole"
-    return f"{function} calls {part} with {_w_said(got)} where the notes give {_w_said(want[0])}"
-
-
-def difference(function, reference, student):
-    """(rank, words) of the first difference of the student's sketch from the reference's, or
-    None when every value both name agrees. The rank orders kinds of differences: an argument
-    (0), a result unused (1), a part not called as often (2), an output (3); a case whose calls
-    show the cause outranks one that shows only its outcome (one step, nothing carried)."""
-    notes, theirs = _w_numbered(reference), _w_numbered(student)
-    missing = []
-    for (part, number), wanted in notes.items():
-        given = theirs.get((part, number))
-        if given is None:
-            missing.append(part)
-            continue
-        for want, got in zip(wanted, given, strict=False):
-            if want and got and not set(want) & set(got):
-                return 0, _w_given(function, part, got[0], want)
-    used, order = _w_used(student), list(theirs)
-    for label in sorted(_w_used(reference)):
-        if _W_CALL not in label:
-            continue
-        part, number = label.split("'s ")[0], int(label.split(_W_CALL)[1])
-        if (part, number) in theirs and label not in used:
-            owned = _w_said(label)
-            later = student["calls"][order.index((part, number)) + 1 :]
-            if _w_named_all(later, student["output"]) and not any(
-                u.startswith(owned + _W_CALL) for u in used
-            ):
-                return 1, f"{function} never uses {owned}"
-    for part in dict.fromkeys(missing):  # in words that hold whatever the case's length
-        if not any(p == part for p, _ in theirs):
-            return 2, f"{function} never calls {part}"
-        return 2, f"{function} calls {part} fewer times than the notes do"
-    for (key, want), (_, got) in zip(reference["output"], student["output"], strict=False):
-        if want and got and not set(want) & set(got):
-            return 3, _w_returned(function, key, got[0], want[0])
-    return None
-
-
-def _w_returned(function, key, got, want):
-    """The sentence for an output made otherwise than the notes make it."""
-    if _W_REDUCED in got and _W_REDUCED in want:
-        words, source = got.split(_W_REDUCED)
-        notes_words, notes_source = want.split(_W_REDUCED)
-        if source == notes_source:
-            return (
-                f"{function} returns {words} of {_w_said(source)} where the notes return"
-                f" {notes_words}"
-            )
-    which = f" as {key}" if key else ""
-    return f"{function} returns {_w_said(got)}{which} where the notes return {_w_said(want)}"
-
-
 def wiring_trace(namespace, parts, function, arguments, parameters):
     """(calls, output) of ``function(*arguments)`` with each of ``parts`` in ``namespace``
     wrapped to record its calls (arguments by position, as ``parameters`` {part: [names]}
@@ -305,51 +222,9 @@ def wiring_trace(namespace, parts, function, arguments, parameters):
     return calls, output
 
 
-def wiring_said(namespace, function, parts, cases, positions, names):
-    """The self-check's (rank, sentence) for ``function`` of ``namespace``: traced on each
-    case (the notes' sketch of it, its arguments), each set beside the notes', the best
-    ranked as :func:`wiring_told` picks it. ``positions`` {function: {position: name}}."""
-    order = {f: [positions[f][i] for i in sorted(positions[f])] for f in positions}
-    found = []
-    for notes, arguments in cases:
-        kept = [_w_copy(a) for a in arguments]
-        try:
-            calls, output = wiring_trace(namespace, parts, function, arguments, order)
-        except Exception:  # the call raised: no trace to read
-            continue
-        outputs = names.get(function, ())
-        mine = sketch(calls, output, kept, positions.get(function, {}), names, outputs)
-        found.append(difference(function, notes, mine))
-    return wiring_told(found)
-
-
 def _w_copy(value):
     if isinstance(value, dict):
         return {k: _w_copy(v) for k, v in value.items()}
     if isinstance(value, (tuple, list)):
         return type(value)(_w_copy(v) for v in value)
     return np.array(value, copy=True) if isinstance(value, np.ndarray) else value
-
-
-def wiring_told(found):
-    """(rank, sentence) of the best-ranked difference of several cases' (rank, words), the
-    first case's among equals, or None."""
-    found = [f for f in found if f]
-    if not found:
-        return None
-    rank, words = min(found, key=lambda f: f[0])
-    return rank, words + "."
-
-
-def wiring_outranks(rank, code):
-    """Whether a wiring difference of ``rank`` takes the place of the hint ``code`` that the
-    wrong values earned: one that names no cause always; a pattern of the values (a clip, a
-    square, a step missed) only for a call given the wrong value or a result unused, which
-    say where it comes from (a count of calls or an output says no more than the pattern)."""
-    return code in WIRING_WEAK or rank <= 1
-
-
-# Hints that describe wrong values without a cause, or say nothing: any difference says more.
-WIRING_WEAK = frozenset(
-    {"no-pattern", "composition", "some-outputs-wrong", "ignores-input", "aliased"}
-)

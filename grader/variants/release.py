@@ -148,6 +148,7 @@ def release_per_student(
         progress.one_more()
     folder = out_dir / config.name
     folder.mkdir(parents=True, exist_ok=True)
+    print(f"writing {len(made)} notebooks into {folder}/", file=sys.stderr, flush=True)
     try:
         for student, text, released in made:
             _write(text, folder / f"{student.student}_{config.name}.ipynb")
@@ -160,8 +161,9 @@ def release_per_student(
 
 
 class Progress:
-    """``released 40/500 students (3.1 s, about 35 s left)`` on stderr, about 20 times a
-    release whatever the class's size."""
+    """``preparing 40/500 students (3.1 s, about 35 s left)`` on stderr, about 20 times a
+    release whatever the class's size: what is being done, never an outcome (nothing is
+    released until every notebook is made and written)."""
 
     def __init__(self, total: int) -> None:
         self.total, self.done = total, 0
@@ -175,7 +177,7 @@ class Progress:
         spent = time.monotonic() - self.began
         left = spent / self.done * (self.total - self.done)
         print(
-            f"released {self.done}/{self.total} students ({spent:.1f} s, about {left:.0f} s left)",
+            f"preparing {self.done}/{self.total} students ({spent:.1f} s, about {left:.0f} s left)",
             file=sys.stderr,
             flush=True,
         )

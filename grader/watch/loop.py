@@ -26,6 +26,7 @@ from pathlib import Path
 from grader.course.config import Course
 from grader.course.rubric import load_projects
 from grader.errors import UserError
+from grader.feedback.points import for_people
 from grader.gradebook.course_book import BOOK_NAME, CourseBook
 from grader.gradebook.results import Row
 from grader.intake.common import DEFAULT_LIMITS
@@ -312,8 +313,12 @@ class MailboxLoop:
             self.log(f"{job.student} {job.assignment}: the grader failed: {outcome.fault}", "error")
             return
         title, deadline = _title_and_deadline(course, job.assignment, job.student)
-        text = replies.noted(job.note, replies.feedback_text(title, row, deadline, course.title))
-        page = self.options.out / job.assignment / job.student / "feedback.html"
+        folder = self.options.out / job.assignment / job.student
+        hints = replies.first_hints(folder / "results.json")
+        text = replies.noted(
+            job.note, replies.feedback_text(title, row, deadline, course.title, hints)
+        )
+        page = folder / "feedback.html"
         files = [(f"{job.assignment}-feedback.html", page.read_bytes())] if page.is_file() else []
         self.book.graded(job, [self._reply(job, f"feedback:{job.id}", text, files)])
         self.log(f"{job.student} {job.assignment}: {_score(row)}")
@@ -366,4 +371,6 @@ def _title_and_deadline(
 
 
 def _score(row: Row) -> str:
-    return f"{row.score:g}/{row.max_score:g}" if row.status == "graded" else row.status
+    if row.status != "graded":
+        return row.status
+    return f"{for_people(row.score)}/{for_people(row.max_score)}"

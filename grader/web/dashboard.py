@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse
 
 from grader.course.config import Component, Course
 from grader.course.rubric import Projects
+from grader.feedback.points import for_people
 from grader.gradebook.course_book import BOOK_NAME, CourseBook
 from grader.marking import blind
 from grader.roster import Person
@@ -33,6 +34,7 @@ class Dashboard:
         self.site = site
         self.guard = guard
         self.env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape())
+        self.env.filters["points"] = for_people  # a score as a person reads it
         with CourseBook(site.out / BOOK_NAME):  # its tables made now, not by the first page
             pass  # that reads it: that would change a file the overview is read from
         self.regrades = RegradeQueue(JobStore(site.out / BOOK_NAME), self._regrade)

@@ -17,6 +17,7 @@ from grader.assignment.config import AssignmentConfig, load_config
 from grader.course.config import Component, Course
 from grader.errors import UserError
 from grader.feedback.export import write_grades_csv
+from grader.feedback.points import for_people
 from grader.gradebook.course_book import BOOK_NAME
 from grader.gradebook.results import Gradebook
 from grader.limits import RunLimits, regrade_timeout_s
@@ -84,7 +85,8 @@ def regrade(course: Course, component: Component, out: Path, student: str) -> tu
     with Gradebook(book_path) as book:
         row = book.history(student)[-1]
     return True, (
-        f"{component.title} regraded: {row.score:g} / {row.max_score:g} ({row.status}); "
+        f"{component.title} regraded: {for_people(row.score)} / {for_people(row.max_score)}"
+        f" ({row.status}); "
         f"the earlier result is kept in the history."
     )
 

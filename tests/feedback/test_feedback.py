@@ -267,13 +267,18 @@ def test_plotted_values_are_labelled_by_their_names():
     legend = [text.get_text() for text in fig.axes[0].get_legend().get_texts()]
     assert legend == ["h", "c"]
     page = export.feedback_html(graded(lstm_cell=result))
-    assert 'alt="expected against returned values of h and c"' in page
     assert "value 1" not in page
-    # The plot's figures in words beside it (issue 54): per value its ranges and the largest
-    # difference, h returned at half its value and c one too high.
-    caption = re.search(r"<figcaption>(.*?)</figcaption>", page, re.DOTALL).group(1)
-    assert caption.startswith("Case N=")  # the failing case with the largest error
-    assert "h: " in caption and "c: " in caption and "largest difference 1 " in caption
+    # What the figure shows in one sentence, as its text alternative (issue 76): which values
+    # lie off the diagonal; its numbers in a table beside it (issue 54's figures, as rows).
+    alt = html.unescape(re.search(r'<img alt="(.*?)"', page).group(1))
+    assert alt.startswith("lstm_cell's returned values against the right ones on case N=")
+    assert "numbers of h lie off it" in alt and "numbers of c lie off it" in alt
+    assert "(the largest difference 1)" in alt  # c one too high
+    table = re.search(r'<table class="numbers">(.*?)</table>', page, re.DOTALL).group(1)
+    rows = re.findall(r'<th scope="row">(\w+)</th>((?:<td>.*?</td>)+)', table)
+    assert [name for name, _ in rows] == ["h", "c"]
+    cells = dict((name, re.findall(r"<td>(.*?)</td>", found)) for name, found in rows)
+    assert cells["c"][-1] == "1" and cells["c"][0] == cells["c"][1]  # every number off
 
 
 def test_a_dict_of_gradients_is_plotted_by_its_keys():

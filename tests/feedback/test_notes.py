@@ -63,11 +63,41 @@ def test_a_late_hand_in_outside_a_course_says_grader_final_applies_the_policy(tm
 
 def test_a_forbidden_shortcut_says_what_it_means_and_shows_no_passed_case():
     page = export.feedback_html(_graded())
-    section = _text(page.split('id="lstm_cell"', 1)[1].split("</section>", 1)[0])
-    assert "Forbidden shortcut: torch.nn.LSTMCell" in section
-    assert "lstm_cell scores 0 whatever its values" in section
-    assert "Write lstm_cell in numpy, without the shortcut" in section
-    assert "passed" not in section
-    assert "forbidden" in section.split("lstm_cell", 2)[1]  # the verdict beside the name
-    gate = _text(page.split('id="forget_gate"', 1)[1].split("</section>", 1)[0])
+    fix = _text(page.split('id="fix-lstm_cell"', 1)[1].split("</section>", 1)[0])
+    assert "lstm_cell scores 0 whatever its values" in fix
+    assert "Write lstm_cell in numpy, without the shortcut" in fix
+    assert "forbidden" in fix.split("lstm_cell", 2)[1]  # the verdict beside the name
+    assert "passed" not in fix
+    detail = _text(page.split('id="lstm_cell"', 1)[1].split("</details>", 1)[0])
+    assert "Forbidden shortcut: torch.nn.LSTMCell" in detail
+    assert "passed" not in detail and "largest error" not in detail
+    gate = _text(page.split("<code>forget_gate</code>", 1)[1].split("</tr>", 1)[0])
     assert "passed" in gate and "forbidden" not in gate
+
+
+def test_scores_read_rounded_where_people_read_them_and_exact_where_machines_do():
+    """Issue 76: a function that passes 1 of its 3 cases earns 10/3 = 3.3333 points: the page
+    and results.json's output say 3.33, results.json's numbers keep what was computed."""
+    cases = ASSIGNMENT.hidden_cases(3)["forget_gate"][:3]
+    outcomes = [
+        (ref.forget_gate(*c.args) + (0.0 if k < 1 else 1.0), None) for k, c in enumerate(cases)
+    ]
+    scored = score_function("forget_gate", 10, cases, outcomes, RULES)
+    assert len(cases) == 3 and scored.score == round(10 / 3, 4)
+    graded = export.GradedSubmission(
+        "asha", "LSTM gates", 3, "graded", None, {"forget_gate": scored}
+    )
+    page = _text(export.feedback_html(graded))
+    assert "Score: 3.33 / 10" in page and "3.333" not in page
+    document = export.results_json(graded)
+    assert document["score"] == scored.score and document["tests"][0]["score"] == scored.score
+    assert document["output"].startswith("3.33 / 10 points.")
+    # the cause first, then the case to paste, then the tolerance once and the cases
+    output = document["tests"][0]["output"]
+    hint, paste, cases_at = (
+        output.index("Hint ["),
+        output.index("paste this"),
+        output.index("Cases (a value passes within 1e-05 + 0.0001·|expected| of the right one):"),
+    )
+    assert hint < paste < cases_at
+    assert output.count("1e-05") == 1

@@ -254,11 +254,26 @@ MISTAKES: dict[str, Mistake] = {
         {"loop-misses-step"},
         "lstm_backward's loop stops before step 0",
     ),
+    # issue 76: the carried gradient named, not only where the values go wrong
     "lstm-backward-dh-not-passed": _backward(
         "lstm_backward",
         {"lstm-backward": [("dh_seq[t] + dh_next, dc_next", "dh_seq[t], dc_next")]},
-        {"not-carried"},
+        {"wiring"},  # the traced calls: dh_seq[t] alone where the notes add the h_prev sent back
         "lstm_backward drops the gradient sent back to h from the next step",
+    ),
+    "rnn-backward-carried-clipped": _rnn(
+        "rnn_backward",
+        {
+            "rnn-backward": [
+                (
+                    'dh_next = dz @ params["W_hh"]',
+                    'dh_next = np.clip(dz @ params["W_hh"], -1.0, 1.0)',
+                )
+            ]
+        },
+        {"carried-clipped"},
+        "rnn_backward clips the gradient it carries back to step t - 1 to [-1, 1] (issue 76)",
+        RNN_AFTER_BACKWARD,
     ),
     "lstm-step-split-at-H": _backward(
         "lstm_step_backward",

@@ -19,6 +19,7 @@ CELL_USERS = ("lstm_forward",)
 RNN_FORWARD_USERS = ("rnn_backward", "gradient_norms")
 
 GATE_LINE = 'i_t = input_gate(x_t, h_prev, params["W_i"], params["b_i"])'
+FORGET_LINE = 'f_t = forget_gate(x_t, h_prev, params["W_f"], params["b_f"])'
 OUTPUT_LINE = 'o_t = output_gate(x_t, h_prev, params["W_o"], params["b_o"])'
 CELL_LINE = "c_t = cell_state(c_prev, f_t, i_t, c_hat_t)"
 HIDDEN_LINE = "h_t = hidden_state(o_t, c_t)"
@@ -146,6 +147,31 @@ WIRING: dict[str, Mistake] = {
         {"lstm-backward": [(CARRIED, 'dh_next, dc_next = step["c_prev"], step["c_prev"]')]},
         frozenset({"wiring", "not-carried"}),
         {"lstm_backward": {"wiring", "not-carried", "aliased"}},  # h0 and c0 one array: true
+    ),
+    # issue 76: two gates' parameters swapped in the cell, both gates named; and two gates'
+    # results handed to the cell state in each other's places (whose arithmetic is also a
+    # weights swap's and the cell update's own f * c~ + i * C_prev)
+    "cell-forget-output-weights-swapped": Mistake(
+        "lstm_cell gives the forget gate W_o, b_o and the output gate W_f, b_f",
+        "lstm_gates",
+        "lstm_cell",
+        {
+            "lstm-cell": [
+                (FORGET_LINE, 'f_t = forget_gate(x_t, h_prev, params["W_o"], params["b_o"])'),
+                (OUTPUT_LINE, 'o_t = output_gate(x_t, h_prev, params["W_f"], params["b_f"])'),
+            ]
+        },
+        WIRED,
+        {"lstm_cell": set(WIRED), "lstm_forward": set(THROUGH)},
+    ),
+    "cell-gates-swapped-into-cell-state": _wired(
+        "lstm_gates",
+        "lstm_cell",
+        "lstm-cell",
+        CELL_LINE,
+        "c_t = cell_state(c_prev, i_t, f_t, c_hat_t)",
+        "cell_state handed the input gate's result where the forget gate's belongs, and back",
+        CELL_USERS,
     ),
     "lstm-backward-c-prev-from-h": _wired(
         "lstm_backward",

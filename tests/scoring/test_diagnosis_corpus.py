@@ -105,7 +105,9 @@ def test_mutation_blamed_where_it_happens_and_no_advice_that_changes_nothing(cor
     stacked = tests("stack-repeated")["lstm_forward"]["output"]
     assert "copy" not in stacked and "each step its own array" in stacked
     swapped = tests("gate-weights-swapped")["lstm_cell"]["output"]
-    assert "forget_gate given W_i, b_i and input_gate given W_f, b_f" in swapped
+    assert (
+        "lstm_cell gives forget_gate W_i, b_i and input_gate W_f, b_f, each the other's" in swapped
+    )
     assert "the cell update matches" not in swapped
     backward = tests("forget-gradient-from-candidate")["lstm_step_backward"]["output"]
     assert "W_f, b_f, x_t and h_prev are wrong and the rest right" in backward

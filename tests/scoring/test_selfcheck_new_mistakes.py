@@ -184,11 +184,13 @@ def test_a_broadcast_after_squeeze_is_named_with_its_line_by_both(tmp_path):
     assert "squeeze()" in graded.hint_messages["squeeze-broadcast"]
 
 
-def test_where_the_public_cases_show_no_cause_the_self_check_says_what_it_saw(tmp_path):
-    """rnn_backward clipping the gradient it carries back to step t - 1: on the public cases
-    no pattern names it, so the self-check says where its parts leave the mistake, which public
-    cases and values it saw wrong, and that the grader looks further, never a cause of its own
-    (before, it stopped at "puts them together", the grader naming "not carried")."""
+def test_a_clipped_carried_gradient_is_named_by_both(tmp_path):
+    """rnn_backward clipping the gradient it carries back to step t - 1 to [-1, 1], as a
+    student writes it (issue 76): before, the self-check said only that the parts are right
+    and the grader named no cause; now both say, in the same words, that the state handed on
+    (h0's gradient) is held in [-1, 1] while the steps are right where the loop starts, and
+    that the carried gradient is clipped. The public cases show the two halves in different
+    cases (one step: h0 held; five steps: the last step right), the hidden ones in one."""
     assignment = load_assignment(ASSIGNMENTS / "rnn_gradients")
     namespace = {n: assignment.reference(n) for n in ("rnn_step", "rnn_forward")}
     exec(  # as the student's cell defines it: rnn_forward looked up when called
@@ -208,17 +210,34 @@ def test_where_the_public_cases_show_no_cause_the_self_check_says_what_it_saw(tm
         "    return {**grads, 'x': dx, 'h0': dh_next}\n",
         namespace,
     )
-    functions = dict(namespace)
-    line = _check_line(tmp_path, "rnn_gradients", functions, "rnn_backward", namespace)
-    said = line.split(" Hint: ", 1)[1]
-    composition = (
-        "rnn_backward's parts give the right values, so the mistake is in how rnn_backward puts"
-        " them together: compare it with the notes step by step."
-    )
-    assert said.startswith(f"{composition} Seen: public case"), said
-    assert said.endswith(
-        "wrong in W_xh, W_hh, b_h, x and h0. The public cases show no more; the grader looks"
-        " further, on its hidden cases."
-    ), said
-    for cause in ("carried", "clip", "[-1, 1]", "range"):
-        assert cause not in said, said
+    student = namespace["rnn_backward"]
+    line = _check_line(tmp_path, "rnn_gradients", dict(namespace), "rnn_backward", namespace)
+    rules = Rules.of(assignment)
+    for seed in (7, 8, 9):
+        cases = assignment.hidden_cases(seed)["rnn_backward"]
+        outcomes = [_outcome(student, case.args) for case in cases]
+        graded = score_function("rnn_backward", 45, cases, outcomes, rules)
+        assert list(graded.hint_messages) == ["carried-clipped"], graded.hint_messages
+        words = graded.hint_messages["carried-clipped"]
+        assert line.endswith(f"Hint: {words}"), line
+    assert words.startswith("rnn_backward's h0 is held in [-1, 1]")
+    assert "right at the last step of the loop" in words
+    assert "carried from each step to the next (going backward, the gradient) clipped" in words
+
+
+def test_a_clip_of_the_returned_gradient_alone_is_not_a_clipped_carry():
+    """h0's gradient clipped only as it is returned, the loop carrying it whole: every step is
+    right, so nothing shows a carried value clipped and no clip of a carry is named."""
+    assignment = load_assignment(ASSIGNMENTS / "rnn_gradients")
+    reference = assignment.reference("rnn_backward")
+
+    def rnn_backward(x, h0, params, dh_seq):
+        grads = dict(reference(x, h0, params, dh_seq))
+        grads["h0"] = np.clip(grads["h0"], -1.0, 1.0)
+        return grads
+
+    cases = assignment.hidden_cases(7)["rnn_backward"]
+    outcomes = [_outcome(rnn_backward, c.args) for c in cases]
+    graded = score_function("rnn_backward", 45, cases, outcomes, Rules.of(assignment))
+    assert not graded.passed
+    assert "carried-clipped" not in graded.hint_messages, graded.hint_messages

@@ -14,7 +14,7 @@ import reference_lstm as ref
 from grader.assignment import load_assignment
 from grader.engine.gradersandbox.tracer import Tracer
 from grader.grading import probing
-from grader.scoring import traces, wiring
+from grader.scoring import traces, wiring, wiring_words
 
 ASSIGNMENTS = Path(__file__).resolve().parents[2] / "assignments"
 GATES = ("forget_gate", "input_gate", "candidate_memory", "output_gate")
@@ -107,5 +107,83 @@ def test_a_value_no_name_fits_is_never_compared(gates):
 
 def test_the_best_ranked_difference_is_told_over_several_cases():
     found = [(3, "f returns a where the notes return b"), None, (0, "f calls g with a")]
-    assert wiring.wiring_told(found) == (0, "f calls g with a.")
-    assert wiring.wiring_told([None, None]) is None
+    assert wiring_words.wiring_told(found) == (0, "f calls g with a.")
+    assert wiring_words.wiring_told([None, None]) is None
+
+
+def _swapping_cell(weights: dict[str, str], gates_into_cell: tuple[str, str]):
+    """A cell giving each gate the weights ``weights`` names (its own where not named), and
+    cell_state the gates' results ``gates_into_cell`` as its f and i."""
+
+    def cell(parts, x_t, h_prev, c_prev, params):
+        given = {k: params[weights.get(k, k)] for k in params}
+        gate = {
+            name: parts[name](x_t, h_prev, given[f"W_{key}"], given[f"b_{key}"])
+            for name, key in zip(GATES, "fico", strict=True)
+        }
+        f_t, i_t = (gate[name] for name in gates_into_cell)
+        c_t = parts["cell_state"](c_prev, f_t, i_t, gate["candidate_memory"])
+        return parts["hidden_state"](gate["output_gate"], c_t), c_t
+
+    return cell
+
+
+@pytest.mark.parametrize(
+    ("weights", "into_cell", "said"),
+    [
+        (  # the forget gate handed W_o, b_o and the output gate W_f, b_f
+            {"W_f": "W_o", "b_f": "b_o", "W_o": "W_f", "b_o": "b_f"},
+            ("forget_gate", "input_gate"),
+            "lstm_cell gives forget_gate W_o, b_o and output_gate W_f, b_f, each the other's:"
+            " the notes give forget_gate W_f, b_f and output_gate W_o, b_o",
+        ),
+        (  # the input gate's result where the forget gate's belongs, and back
+            {},
+            ("input_gate", "forget_gate"),
+            "lstm_cell gives cell_state input_gate's result where the notes give forget_gate's"
+            " result, and forget_gate's result where they give input_gate's result: the two"
+            " are swapped",
+        ),
+    ],
+)
+def test_two_values_swapped_are_both_named_before_any_known_mistake(
+    gates, weights, into_cell, said
+):
+    """Issue 76: a swap is told with both of its values and outranks a known mistake, whose
+    arithmetic a swap repeats (f * c~ + i * C_prev is also the cell update's own)."""
+    assignment, known, case = gates
+    record = _traced_in_sandbox_format(_swapping_cell(weights, into_cell), case.args)
+    rank, words = traces.sentence(known, assignment.output_names, "lstm_cell", case.args, record)
+    assert words == said
+    assert wiring_words.wiring_swapped(rank)
+
+
+def test_a_step_given_without_what_the_step_after_sent_back_names_the_carried_value():
+    """Issue 76: lstm_backward handing each step dh_seq[t] alone. The notes' argument is a sum
+    (the step's gradient plus what the previous call returned): named as such, so the value
+    dropped is named, at step t whichever step showed it."""
+    pool_step = np.arange(6.0).reshape(2, 3)
+    sent_back = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]])
+    inputs = (np.stack([pool_step + 1, pool_step]),)
+    calls = [("part", [inputs[0][1]], {"h_prev": sent_back})]
+    notes = wiring.sketch(
+        calls + [("part", [inputs[0][0] + sent_back], {"h_prev": sent_back * 2})],
+        None,
+        inputs,
+        {0: "dh_seq"},
+        {},
+    )
+    theirs = wiring.sketch(
+        calls + [("part", [inputs[0][0]], {"h_prev": sent_back * 2})],
+        None,
+        inputs,
+        {0: "dh_seq"},
+        {},
+    )
+    assert notes["calls"][1][1] == [["dh_seq[0] + part's h_prev@1"]]
+    assert wiring_words.difference("f", notes, theirs) == (
+        0,
+        "f gives part dh_seq[t] alone where the notes add the h_prev that part returned for the"
+        " step before: what is carried from one step to the next (going backward, the gradient)"
+        " is dropped",
+    )

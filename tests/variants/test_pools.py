@@ -119,7 +119,8 @@ def test_editing_the_pool_after_release_never_changes_a_released_draw(course, tm
         notebook = nbformat.read(tmp_path / "r" / "lstm_gates" / f"{student}_lstm_gates.ipynb", 4)
         assert defined(notebook) - {"sigmoid"} == {*kept["questions"]["gates"], *OTHERS}
     assert len(after[f"S{CLASS:03d}"]["questions"]["gates"]) == 3  # the newcomer: the edited pool
-    assert "released 7/7 students" in err and "left)" in err
+    assert "preparing 7/7 students" in err and "left)" in err
+    assert "writing 7 notebooks" in err and "released" not in err.split("writing")[0]
 
 
 @pytest.mark.parametrize(

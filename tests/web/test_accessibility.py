@@ -186,6 +186,56 @@ def test_axe_finds_nothing_on_any_feedback_page_or_mail(demo, browser):
     assert not broken, "\n".join(f"{p}:\n  " + "\n  ".join(v) for p, v in broken.items())
 
 
+# A score as a person would not read it: more than two decimals before "/ max" or "of max".
+LONG_SCORE = re.compile(r"\b\d+\.\d{3,}\s*(?:/|of)\s*\d")
+
+
+def test_a_one_mistake_page_puts_the_hint_first_and_reads_in_a_minute(demo, browser):
+    """Issue 76: each one-mistake page of the demo (and every other page that lost points)
+    has under 400 words above the fold of its detail, and the first function's hint inside
+    the first screen, on a laptop (1280 x 800) and on a phone (320 x 640). Screenshots are
+    left beside the demo for a person to look at."""
+    pages = [p for p in feedback_pages(demo["graded"]) if p.name == "feedback.html"]
+    long, late = {}, {}
+    for width, height in ((1280, 800), (320, 640)):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        for feedback in pages:
+            page.goto(feedback.as_uri())
+            name = f"{feedback.parent.parent.name}/{feedback.parent.name}"
+            words = len(page.evaluate("document.body.innerText").split())  # closed: not read
+            if words >= 400:
+                long[name] = words
+            hint = page.locator("section.fix p").first
+            if hint.count():
+                box = hint.bounding_box()
+                if box is None or box["y"] + box["height"] > height:
+                    late[f"{name} at {width}"] = box
+            shot = demo["base"] / f"feedback-{name.replace('/', '-')}-{width}.png"
+            page.screenshot(path=str(shot))
+        context.close()
+    assert not long, long
+    assert not late, late
+    assert any("What to fix" in p.read_text() for p in pages)
+
+
+def test_no_score_a_person_reads_has_more_than_two_decimals(demo):
+    """Issue 76: the feedback pages and the mail (text and HTML parts, and what they attach)
+    show scores rounded (12.73 / 100), never the float computed (12.7273 / 100)."""
+    texts = {str(p): p.read_text() for p in feedback_pages(demo["graded"])}
+    for eml in sorted((demo["graded"] / "mail").glob("*.eml")):
+        message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+        for part in message.walk():
+            if part.get_content_maintype() == "text":
+                texts[f"{eml.name}: {part.get_filename() or part.get_content_type()}"] = (
+                    part.get_content()
+                )
+    assert len(texts) > 10
+    found = {name: LONG_SCORE.findall(re.sub(r"<[^>]+>", "", text)) for name, text in texts.items()}
+    assert LONG_SCORE.findall(re.sub(r"<[^>]+>", "", "Score: <strong>12.7273</strong> / 100"))
+    assert not {name: hits for name, hits in found.items() if hits}
+
+
 def feedback_pages(graded: Path) -> list[Path]:
     """Every page a student receives: each assignment's feedback.html, each project's marks
     and its checks."""
