@@ -35,8 +35,8 @@ def release_number(version) -> str:
     return f"{series}.{version.distance or 0}"
 
 
-setup(
-    packages=[*OWN, *SHIPPED_AS],
-    package_dir=SHIPPED_AS,
-    use_scm_version={"version_scheme": release_number, "local_scheme": "node-and-date"},
-)
+# setuptools-scm's settings: also what the tests read to know the version the checkout builds as
+SCM_VERSION = {"version_scheme": release_number, "local_scheme": "node-and-date"}
+
+if __name__ == "__main__":  # as the build runs it (a test imports the scheme alone)
+    setup(packages=[*OWN, *SHIPPED_AS], package_dir=SHIPPED_AS, use_scm_version=SCM_VERSION)
