@@ -69,8 +69,8 @@ def read_releases(course_dir: Path, assignment: str) -> list[Release]:
     schema = data.get("schema") if isinstance(data, dict) else None
     if isinstance(schema, int) and schema > SCHEMA:
         raise UserError(
-            f"{path} was written by a newer grader (record schema {schema}; this grader"
-            f" {__version__} reads {SCHEMA}): install the newer grader"
+            f"{path} was written by a newer grader (record schema {schema}; grader {__version__}"
+            f" reads up to {SCHEMA}): run the newer grader on this course, never this one"
         )
     try:
         return [

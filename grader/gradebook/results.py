@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from grader import __version__
 from grader.gradebook import audit
 from grader.gradebook.database import open_database
 
@@ -21,7 +22,8 @@ CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY,
     started_at TEXT NOT NULL,
     assignment TEXT NOT NULL,
-    options TEXT NOT NULL
+    options TEXT NOT NULL,
+    grader_version TEXT              -- the grader build that ran it (NULL: before 0.2)
 );
 CREATE TABLE IF NOT EXISTS results (
     id INTEGER PRIMARY KEY,
@@ -37,7 +39,9 @@ CREATE TABLE IF NOT EXISTS results (
     late INTEGER,
     graded_at TEXT NOT NULL,
     functions TEXT NOT NULL,
-    phases TEXT
+    phases TEXT,
+    variant TEXT,
+    grader_version TEXT              -- the grader build that graded it (NULL: before 0.2)
 );
 CREATE INDEX IF NOT EXISTS results_by_student ON results (student, id);
 """
@@ -109,8 +113,9 @@ class Gradebook:
 
     def start_run(self, assignment: str, options: dict) -> int:
         cursor = self._db.execute(
-            "INSERT INTO runs (started_at, assignment, options) VALUES (?, ?, ?)",
-            (_now(), assignment, json.dumps(options, sort_keys=True)),
+            "INSERT INTO runs (started_at, assignment, options, grader_version)"
+            " VALUES (?, ?, ?, ?)",
+            (_now(), assignment, json.dumps(options, sort_keys=True), __version__),
         )
         self._db.commit()
         assert cursor.lastrowid is not None  # an INSERT's
@@ -126,8 +131,8 @@ class Gradebook:
             audit.write(self._db, _score_changes(run_id, self._assignment(run_id), previous, row))
         self._db.execute(
             "INSERT INTO results (run_id, student, source, sha256, seed, status, reason, score,"
-            " max_score, late, graded_at, functions, phases, variant)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " max_score, late, graded_at, functions, phases, variant, grader_version)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 run_id,
                 row.student,
@@ -143,6 +148,7 @@ class Gradebook:
                 json.dumps(row.functions),
                 json.dumps(row.phases) if row.phases else None,
                 row.variant or None,
+                __version__,
             ),
         )
         self._db.commit()
