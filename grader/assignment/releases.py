@@ -143,12 +143,12 @@ def accepted_owned(
     assignment_dir: Path, assignment: str, this_release: Mapping[str, str]
 ) -> dict[str, frozenset[str]]:
     """role -> every checksum the owned cell may carry unedited: those of every release the
-    course recorded; outside a course, or before its first recorded release, this grader's
-    own release's (:func:`unrecorded` says what that means for the check)."""
+    course recorded, and of the release this grader makes (a notebook that holds exactly its
+    cells was not edited, whoever released it)."""
     course_dir = course_folder(assignment_dir)
     releases = read_releases(course_dir, assignment) if course_dir is not None else []
     sets: dict[str, set[str]] = {}
-    for owned in [release.owned for release in releases] or [this_release]:
+    for owned in [*(release.owned for release in releases), this_release]:
         for role, checksum in owned.items():
             sets.setdefault(role, set()).add(checksum)
     return {role: frozenset(checksums) for role, checksums in sets.items()}
