@@ -1,5 +1,6 @@
-"""The gradebook file's schema version (SQLite's ``PRAGMA user_version``), so that a course's
-state survives the grader's own upgrades: a file made by an earlier grader is brought forward
+"""The schema version of every SQLite file the grader keeps (SQLite's ``PRAGMA user_version``:
+the gradebooks, the IMAP collect's state), so that a course's state survives the grader's own
+upgrades: a file made by an earlier grader is brought forward
 once, in one transaction, with a line that says so; a file a newer grader has brought forward
 is refused in one line, never read as this grader's.
 
@@ -56,8 +57,8 @@ def bring_forward(db: sqlite3.Connection, path: Path) -> None:
         raise _newer(path, found)
     if found < VERSION and not fresh:
         print(
-            f"{path}: gradebook brought forward from schema {found} to {VERSION} by grader"
-            f" {__version__} (once; the earlier grader still reads it)",
+            f"{path}: brought forward from schema {found} to {VERSION} by grader {__version__}"
+            " (once; the earlier grader still reads it)",
             file=sys.stderr,
             flush=True,
         )

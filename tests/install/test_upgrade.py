@@ -37,6 +37,8 @@ from reply_kit import gmail_reply
 from sandbox_fence import FENCE
 from smtp_kit import PASSWORD, SENDER, USER, Mailbox, make_certificate, start
 
+from grader.demo import set_this_terms_deadlines
+
 pytestmark = pytest.mark.slow
 
 EARLIER = "284a878"  # the issue's earlier build: every build then was 0.1.0
@@ -49,7 +51,12 @@ STUDENTS = {
     "chitra": ("Chitra Iyer <chitra.iyer@example.edu>", "gmail"),
 }
 LATE_COMER = ("dhaval", "Dhaval Shah <dhaval.shah@example.edu>")
+# The notebooks are the repository's own samples, run inside the tests' pid fence without the
+# product's sandbox: a virtualenv new to the sandbox is prepared for it at the first grading
+# after each install (three minutes of compiling, tested in tests/engine/); what this test is
+# about (the release each notebook came from, the gradebook, the requests) is the trusted side's.
 GRADE = ["grade", "--assignment", "assignments/lstm_gates", "--out", "graded/lstm_gates"]
+GRADE += ["--unsafe-no-sandbox"]
 
 
 class Install:
@@ -179,6 +186,8 @@ def _the_half_term_and_the_upgrade(install, tmp_path, earlier_wheel, this_wheel,
 
     # --- the half term on the earlier build ------------------------------------------------
     install.grader("init", "lstm-course")
+    shutil.copy(EXAMPLES / "course" / "roster.csv", course / "roster.csv")  # the class
+    set_this_terms_deadlines(course / "course.toml")  # the hand-ins below are on time
     install.grader("assign", "assignments/lstm_gates", "--out", "release/")
     released = course / "release" / "lstm_gates.ipynb"
     started = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
@@ -195,8 +204,9 @@ def _the_half_term_and_the_upgrade(install, tmp_path, earlier_wheel, this_wheel,
         assert "Grader cell changed" not in _warnings(course, student), student
     install.grader("final", "--out", "graded")
     install.grader(*mail)
+    # everyone on the roster gets their standing; the three their lstm_gates feedback too
     feedback = {str(m["To"].addresses[0].addr_spec).split(".")[0]: m for m in mailbox.received}
-    assert sorted(feedback) == sorted(STUDENTS), feedback
+    assert set(STUDENTS) | {LATE_COMER[0]} <= set(feedback), sorted(feedback)
     asked = gmail_reply(
         STUDENTS["bhavin"][0], feedback["bhavin"],
         "regrade lstm_cell: my cell passes the equation, h_t = o_t * tanh(C_t).",
