@@ -27,6 +27,7 @@ from grader import __version__
 from grader.assignment.owned import owned_checksums
 from grader.course.config import COURSE_FILE
 from grader.errors import UserError
+from grader.gradebook import schema
 
 FOLDER = "releases"  # in the course folder: one record per assignment
 SCHEMA = 1  # the record's layout; a newer one is refused, never read as this one
@@ -66,12 +67,7 @@ def read_releases(course_dir: Path, assignment: str) -> list[Release]:
             f"{path} cannot be read ({error}); it records every release of {assignment}:"
             " restore it from a backup"
         ) from None
-    schema = data.get("schema") if isinstance(data, dict) else None
-    if isinstance(schema, int) and schema > SCHEMA:
-        raise UserError(
-            f"{path} was written by a newer grader (record schema {schema}; grader {__version__}"
-            f" reads up to {SCHEMA}): run the newer grader on this course, never this one"
-        )
+    schema.check_record(path, data, SCHEMA)
     try:
         return [
             Release(

@@ -1,8 +1,9 @@
 """The schema version of every SQLite file the grader keeps (SQLite's ``PRAGMA user_version``:
-the gradebooks, the IMAP collect's state), so that a course's state survives the grader's own
-upgrades: a file made by an earlier grader is brought forward
-once, in one transaction, with a line that says so; a file a newer grader has brought forward
-is refused in one line, never read as this grader's.
+the gradebooks, the IMAP collect's state), and of its JSON records (their ``"schema"``:
+:func:`check_record`), so that a course's state survives the grader's own upgrades: a file
+made by an earlier grader is brought forward once, in one transaction, with a line that says
+so; a file a newer grader has brought forward is refused in one line, never read as this
+grader's.
 
 Version 0 is every gradebook made before versions were kept (grader 0.1.0), whose tables the
 earlier graders added columns to as they went (``results.phases``, ``results.variant``).
@@ -75,11 +76,19 @@ def _missing(db: sqlite3.Connection) -> list[tuple[str, str, str]]:
     ]
 
 
-def _newer(path: Path, found: int) -> UserError:
+def _newer(path: Path, found: int, known: int = VERSION) -> UserError:
     return UserError(
-        f"{path} was written by a newer grader (gradebook schema {found}; grader {__version__}"
-        f" reads up to {VERSION}): run the newer grader on it, never this one"
+        f"{path} was written by a newer grader (schema {found}; grader {__version__} reads up"
+        f" to {known}): run the newer grader on this course, never this one"
     )
+
+
+def check_record(path: Path, data: object, known: int) -> None:
+    """Refuse a JSON record (``data``, read from ``path``) whose ``"schema"`` is later than
+    ``known``: a newer grader's, never read as this one's (none: the first layout)."""
+    found = data.get("schema") if isinstance(data, dict) else None
+    if isinstance(found, int) and found > known:
+        raise _newer(path, found, known)
 
 
 def _version(db: sqlite3.Connection) -> int:

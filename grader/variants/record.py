@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader import __version__
 from grader.assignment.variant_definition import Definition, Value
 from grader.errors import UserError
+from grader.gradebook import schema
 
 FOLDER = "variants"  # in the course folder: the secret and one release record per assignment
 # The record's layout: 1 names it (0.1.0's records had no "schema" and are read as it); a newer
@@ -105,12 +105,7 @@ def read_record(course_dir: Path, assignment: str) -> Record:
             f"{path} cannot be read ({error}); it records what each student was released:"
             f" restore it from a backup rather than release again"
         ) from None
-    schema = data.get("schema") if isinstance(data, Mapping) else None
-    if isinstance(schema, int) and schema > SCHEMA:
-        raise UserError(
-            f"{path} was written by a newer grader (record schema {schema}; grader {__version__}"
-            f" reads up to {SCHEMA}): run the newer grader on this course, never this one"
-        )
+    schema.check_record(path, data, SCHEMA)
     students = data.get("students", {}) if isinstance(data, Mapping) else {}
     try:
         return Record(

@@ -17,6 +17,7 @@ from course_kit import ROOT, make_course
 from grader import __version__, cli
 from grader.assignment import owned_cell_problems, owned_checksums
 from grader.assignment.releases import ReleasedOwned, read_releases, record_path
+from grader.errors import UserError
 
 NAME = "lstm_gates"
 
@@ -117,3 +118,14 @@ def test_a_release_over_the_notebook_an_earlier_grader_gave_out_records_that_one
     assert second.version == __version__
     assert cli.main(release) == 0  # the same release again is not recorded again
     assert len(read_releases(base / "assignments", NAME)) == 2
+
+
+def test_a_release_record_of_a_newer_grader_is_refused_in_one_line(tmp_path, course):
+    base = tmp_path / "newer"
+    shutil.copytree(course, base / "assignments")
+    record = record_path(base / "assignments", NAME)
+    record.write_text(json.dumps({"schema": 2, "releases": [], "what": "a later layout"}))
+    with pytest.raises(UserError) as refused:
+        read_releases(base / "assignments", NAME)
+    assert "\n" not in str(refused.value) and "newer grader" in str(refused.value)
+    assert json.loads(record.read_text())["what"] == "a later layout"  # left as it was
