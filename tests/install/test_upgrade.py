@@ -240,8 +240,16 @@ def _the_half_term_and_the_upgrade(install, tmp_path, earlier_wheel, this_wheel,
     # the same mailbox collected again: the request already filed is not filed again
     install.grader(*collect)
     assert _requests(course) == filed
+    # the step docs/admins/upgrading.md gives a course released before 0.2: release again over
+    # the notebook given out, which is recorded first; both releases are accepted from then on
+    given_out = shutil.copy(released, tmp_path / "given-out.ipynb")
+    install.grader("assign", "assignments/lstm_gates", "--out", "release/")
+    record = json.loads((course / "releases" / "lstm_gates.json").read_text())
+    earlier, this = (release["owned"] for release in record["releases"])
+    assert [r["version"] for r in record["releases"]] == ["before 0.2", version]
+    assert earlier["self-check"] != this["self-check"]  # what made every page say "edited"
     # a late hand-in, from the release the earlier build made: only it is graded
-    late = _mail(LATE_COMER[1], "gmail", datetime.now(UTC), _hand_in(released, LATE_COMER[0]))
+    late = _mail(LATE_COMER[1], "gmail", datetime.now(UTC), _hand_in(given_out, LATE_COMER[0]))
     _mailbox(inbox, [*hand_ins, asked, late], started)
     install.grader(*collect)
     everyone = [f"submissions/{s}/" for s in [*STUDENTS, "dhaval"]]
