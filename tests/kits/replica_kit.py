@@ -75,13 +75,7 @@ def lowest_pins() -> list[str]:
     return pins
 
 
-def _run(*command: str | Path, **options) -> subprocess.CompletedProcess:
-    result = subprocess.run(
-        [str(part) for part in command], capture_output=True, text=True, **options
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(map(str, command))} failed:\n{result.stdout}{result.stderr}")
-    return result
+_run = wheel_kit.run
 
 
 def site_packages(venv: Path) -> Path:

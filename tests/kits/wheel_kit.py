@@ -31,7 +31,7 @@ def checkout_version() -> str:
 
 def build_wheel(out: Path) -> Path:
     """The checkout's wheel in ``out``, built from a copy of its files in ``out/source``."""
-    listed = _run("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", cwd=ROOT)
+    listed = run("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", cwd=ROOT)
     source = out / "source"
     for name in filter(None, listed.stdout.split("\0")):
         if (ROOT / name).is_file():
@@ -49,7 +49,7 @@ def commit_wheel(commit: str, out: Path) -> Path:
     source = out / "source"
     source.mkdir(parents=True)
     archive = out / "source.tar"
-    _run("git", "archive", "--format=tar", "-o", str(archive), commit, cwd=ROOT)
+    run("git", "archive", "--format=tar", "-o", str(archive), commit, cwd=ROOT)
     with tarfile.open(archive) as tar:
         tar.extractall(source, filter="data")
     archive.unlink()
@@ -60,13 +60,14 @@ def _wheel(source: Path, out: Path, version: str) -> Path:
     environment = dict(os.environ)
     if version:  # the copy has no history: its version is the checkout's
         environment["SETUPTOOLS_SCM_PRETEND_VERSION_FOR_LSTM_COURSE_GRADER"] = version
-    _run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
+    run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
          "-w", out, source, env=environment)  # fmt: skip
     (wheel,) = out.glob("lstm_course_grader-*.whl")
     return wheel
 
 
-def _run(*command: str | Path, **options) -> subprocess.CompletedProcess:
+def run(*command: str | Path, **options) -> subprocess.CompletedProcess:
+    """``command`` run to its end; its output, or a RuntimeError with it."""
     done = subprocess.run(
         [str(part) for part in command], capture_output=True, text=True, **options
     )
