@@ -65,6 +65,14 @@ def bring_forward(db: sqlite3.Connection, path: Path) -> None:
         )
 
 
+def check_readable(db: sqlite3.Connection, path: Path) -> None:
+    """Refuse, for a reader that writes nothing, a file a newer grader brought forward (an
+    earlier one is read as it is: its columns are a subset)."""
+    found = _version(db)
+    if found > VERSION:
+        raise _newer(path, found)
+
+
 def _missing(db: sqlite3.Connection) -> list[tuple[str, str, str]]:
     """The columns of every step that a table present lacks."""
     tables = _tables(db)

@@ -13,7 +13,7 @@ import pytest
 
 from grader import __version__
 from grader.errors import UserError
-from grader.gradebook import schema
+from grader.gradebook import book_reading, schema
 from grader.gradebook.course_book import CourseBook
 from grader.gradebook.results import Gradebook, Row
 
@@ -115,3 +115,12 @@ def test_a_gradebook_of_a_newer_grader_is_refused_in_one_line(tmp_path):
     with sqlite3.connect(path) as db:  # left as it was
         columns = {row[1] for row in db.execute("PRAGMA table_info(results)")}
     assert "grader_version" not in columns
+
+
+def test_a_reader_that_writes_nothing_refuses_a_newer_gradebook_too(tmp_path):
+    path = _earlier(tmp_path / "gradebook.sqlite")
+    assert book_reading.rows(path, "runs", "SELECT id FROM runs") == [(1,)]  # an earlier one
+    with sqlite3.connect(path) as db:
+        db.execute(f"PRAGMA user_version = {schema.VERSION + 1}")
+    with pytest.raises(UserError, match="newer grader"):
+        book_reading.rows(path, "runs", "SELECT id FROM runs")
