@@ -33,4 +33,9 @@ on a long step), ``processes`` (pure work over many items spread over processes)
 The framework knows no assignment: everything specific to one lives in assignments/<name>/.
 """
 
-__version__ = "0.1.0"
+from importlib import metadata as _metadata
+
+try:  # the build's own version, made from the repository's history when it was built (setup.py)
+    __version__ = _metadata.version("lstm-course-grader")
+except _metadata.PackageNotFoundError:  # run from a checkout that was never installed
+    __version__ = "0+unknown"

@@ -8,7 +8,8 @@ folder loaded, with its ``grading.py``), ``types`` (the authoring types: cases, 
 ``source`` and ``source_notebook`` (the instructor's source notebook), ``instructor`` (what of
 the instructor's never reaches a release), ``returns`` (the names of returned values),
 ``written`` (written questions), ``public`` (the public cases), ``owned`` (the grader-owned
-cells: public cases, the self-check), ``releasing`` (``grader assign``), ``from_nbgrader`` (a
+cells: public cases, the self-check), ``releasing`` (``grader assign``), ``releases`` (every
+class-wide release a course made, recorded in its folder), ``from_nbgrader`` (a
 folder started from an nbgrader notebook), ``answers`` and ``answer_solutions`` (the numbers a
 student computes, ``[[answers]]``, and the source's solution run for them),
 ``variant_definition`` and ``variant_substitute`` (the ``[variants]`` parameters, and the

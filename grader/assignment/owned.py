@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 
 import nbformat
@@ -165,14 +166,15 @@ def _text(cell: object) -> str:
 
 
 def owned_cell_problems(
-    notebook: nbformat.NotebookNode, expected: Mapping[str, str] | None = None
+    notebook: nbformat.NotebookNode, expected: Mapping[str, str | AbstractSet[str]] | None = None
 ) -> list[str]:
     """What happened to the grader-owned cells of a student's notebook; empty when intact.
 
     Owned cells are found by their metadata or, where an editor dropped it, by their first
     lines. Each is checked against ``expected`` (role -> checksum, e.g. ``owned_checksums`` of
-    the released notebook) or else against the checksum its own metadata records. Any JSON
-    where the metadata or the text belongs is taken as no record of them.
+    the released notebook, or the checksums of every release: edited only when it differs
+    from all of them) or else against the checksum its own metadata records. Any JSON where
+    the metadata or the text belongs is taken as no record of them.
     """
     found: dict[str, list[tuple[int, nbformat.NotebookNode]]] = {}
     for index, cell in enumerate(notebook.get("cells") or []):
@@ -199,6 +201,7 @@ def owned_cell_problems(
         else:
             index, cell = cells[0]
             want = (expected or {}).get(role, _recorded(cell))
-            if want is not None and _checksum(_text(cell)) != want:
+            wanted = {want} if isinstance(want, str) else want
+            if wanted is not None and _checksum(_text(cell)) not in wanted:
                 problems.append(f'the grader-owned "{role}" cell (cell {index + 1}) was edited')
     return problems

@@ -18,7 +18,15 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
 
 from grader import forbidden
-from grader.assignment import answer_solutions, instructor, owned, public, source, written
+from grader.assignment import (
+    answer_solutions,
+    instructor,
+    owned,
+    public,
+    releases,
+    source,
+    written,
+)
 from grader.assignment.config import CONFIG_NAME, AssignmentConfig
 from grader.assignment.package import Assignment, load_assignment
 from grader.errors import UserError
@@ -214,15 +222,20 @@ def _forbidden_in(
 
 
 def _write_release(assignment: Assignment, out_dir: Path) -> Path:
+    """Write the class-wide release, and record it in the course that holds the assignment
+    (its owned cells, by which grader version: :mod:`grader.assignment.releases`)."""
     config = assignment.config
     out = out_dir / f"{config.name}.ipynb"
     if out.resolve() == config.source.resolve():
         raise UserError(f"{out} is the source notebook; choose another --out folder")
     released = released_notebook(assignment)
     out.parent.mkdir(parents=True, exist_ok=True)
+    recorded = releases.record_release(config.directory, config.name, released, out)
     partial = out.with_name(f".{out.name}.{os.getpid()}.partial")  # a reader never sees half
     nbformat.write(released, partial)
     os.replace(partial, out)
+    if recorded is not None:
+        print(f"Recorded in {recorded}: grading checks its grader-owned cells against it.")
     return out
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from grader.gradebook import schema
 from grader.limits import COURSE
 
 
@@ -17,6 +18,7 @@ def rows(path: Path, table: str, query: str, params: tuple = ()) -> list[tuple]:
     uri = f"{path.resolve().as_uri()}?mode=ro"
     db = sqlite3.connect(uri, uri=True, timeout=COURSE.book_busy_s)
     try:
+        schema.check_readable(db, path)
         found = db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone()
         return db.execute(query, params).fetchall() if found else []
     finally:

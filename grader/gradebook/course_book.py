@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from grader import __version__
 from grader.gradebook import audit
 from grader.gradebook.database import open_database
 
@@ -42,6 +43,7 @@ CREATE TABLE IF NOT EXISTS marks (
     marked_by TEXT NOT NULL,
     marked_at TEXT NOT NULL,
     source TEXT NOT NULL,
+    grader_version TEXT,             -- the grader build that wrote it (NULL: before 0.2)
     PRIMARY KEY (student, component, criterion)
 );
 CREATE TABLE IF NOT EXISTS mark_history (
@@ -53,7 +55,8 @@ CREATE TABLE IF NOT EXISTS mark_history (
     comment TEXT NOT NULL DEFAULT '',
     marked_by TEXT NOT NULL,
     marked_at TEXT NOT NULL,
-    source TEXT NOT NULL
+    source TEXT NOT NULL,
+    grader_version TEXT
 );
 CREATE INDEX IF NOT EXISTS mark_history_by_student ON mark_history (student, component, id);
 CREATE TABLE IF NOT EXISTS mail_sent (
@@ -304,12 +307,14 @@ _MARK_COLUMNS = tuple(Mark.__dataclass_fields__)
 
 
 def _insert(into: str) -> str:
-    """``into`` ("INSERT INTO table") with a mark's columns and their placeholders."""
-    return f"{into} ({', '.join(_MARK_COLUMNS)}) VALUES ({', '.join('?' * len(_MARK_COLUMNS))})"
+    """``into`` ("INSERT INTO table") with a mark's columns, and the grader version that writes
+    it, and their placeholders."""
+    columns = [*_MARK_COLUMNS, "grader_version"]
+    return f"{into} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
 
 
 def _values(mark: Mark) -> tuple:
-    return tuple(mark.__dict__[column] for column in _MARK_COLUMNS)
+    return (*(mark.__dict__[column] for column in _MARK_COLUMNS), __version__)
 
 
 def _filter(**wanted: str | None) -> tuple[str, tuple]:

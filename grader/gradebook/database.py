@@ -3,7 +3,9 @@ the watch, the dashboard's threads, the course commands): several processes and 
 it at once, so each connection waits for the others' locks (the busy timeout, set as it
 connects, before its first statement), and the switch to WAL, which SQLite refuses at once
 rather than wait while another connection holds the write lock, is tried again within the same
-time. A file that stays locked past it is a clear error, never a lost write."""
+time. A file that stays locked past it is a clear error, never a lost write. A file an earlier
+grader made is brought forward to this grader's schema, and a later one refused
+(:mod:`grader.gradebook.schema`)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import UserError
+from grader.gradebook import schema
 from grader.limits import DATABASE
 
 
@@ -22,6 +25,7 @@ def open_database(path: Path, **options: Any) -> sqlite3.Connection:
     db = sqlite3.connect(path, timeout=DATABASE.busy_timeout_s, **options)
     try:
         _use_wal(db, path)
+        schema.bring_forward(db, Path(path))
     except BaseException:
         db.close()
         raise

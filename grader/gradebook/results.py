@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from grader import __version__
 from grader.gradebook import audit
 from grader.gradebook.database import open_database
 
@@ -21,7 +22,8 @@ CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY,
     started_at TEXT NOT NULL,
     assignment TEXT NOT NULL,
-    options TEXT NOT NULL
+    options TEXT NOT NULL,
+    grader_version TEXT              -- the grader build that ran it (NULL: before 0.2)
 );
 CREATE TABLE IF NOT EXISTS results (
     id INTEGER PRIMARY KEY,
@@ -37,7 +39,10 @@ CREATE TABLE IF NOT EXISTS results (
     late INTEGER,
     graded_at TEXT NOT NULL,
     functions TEXT NOT NULL,
-    phases TEXT
+    phases TEXT,
+    variant TEXT,
+    grader_version TEXT,             -- the grader build that graded it (NULL: before 0.2)
+    handed_in_at TEXT                -- when the graded version was handed in (NULL: not known)
 );
 CREATE INDEX IF NOT EXISTS results_by_student ON results (student, id);
 """
@@ -46,10 +51,10 @@ CREATE INDEX IF NOT EXISTS results_by_student ON results (student, id);
 # NULL where not timed (the grader failed, or the row is older than the column).
 # variant: a per-student assignment's word on the hand-in's variant (grader.variants.attribution:
 # "own", "another student's: released to S003, handed in by S002", ...); NULL otherwise.
-# handed_in_at: when the graded version of the notebook was handed in (its own mail's time,
-# grader.intake.handed_in), what its late penalty is measured by; NULL where not known (a
-# notebook graded alone, or a row older than the column).
-_ADDED_COLUMNS = {"results": {"phases": "TEXT", "variant": "TEXT", "handed_in_at": "TEXT"}}
+# handed_in_at (schema 2, grader.gradebook.schema): when the graded version of the notebook was
+# handed in (its own mail's time, grader.intake.handed_in), what its late penalty is measured
+# by; NULL where not known (a notebook graded alone, or a row graded before the column).
+_ADDED_COLUMNS = {"results": {"phases": "TEXT", "variant": "TEXT"}}
 
 
 # The status of a submission the grader itself failed on: it has no score, and ``--resume``
@@ -113,8 +118,9 @@ class Gradebook:
 
     def start_run(self, assignment: str, options: dict) -> int:
         cursor = self._db.execute(
-            "INSERT INTO runs (started_at, assignment, options) VALUES (?, ?, ?)",
-            (_now(), assignment, json.dumps(options, sort_keys=True)),
+            "INSERT INTO runs (started_at, assignment, options, grader_version)"
+            " VALUES (?, ?, ?, ?)",
+            (_now(), assignment, json.dumps(options, sort_keys=True), __version__),
         )
         self._db.commit()
         assert cursor.lastrowid is not None  # an INSERT's
@@ -130,8 +136,8 @@ class Gradebook:
             audit.write(self._db, _score_changes(run_id, self._assignment(run_id), previous, row))
         self._db.execute(
             "INSERT INTO results (run_id, student, source, sha256, seed, status, reason, score,"
-            " max_score, late, graded_at, functions, phases, variant, handed_in_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " max_score, late, graded_at, functions, phases, variant, handed_in_at,"
+            " grader_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 run_id,
                 row.student,
@@ -148,6 +154,7 @@ class Gradebook:
                 json.dumps(row.phases) if row.phases else None,
                 row.variant or None,
                 row.handed_in_at,
+                __version__,
             ),
         )
         self._db.commit()

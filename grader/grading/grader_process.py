@@ -11,6 +11,7 @@ from pathlib import Path
 
 from grader import engine
 from grader.assignment import load_assignment, owned_checksums, owned_sources
+from grader.assignment.releases import ReleasedOwned
 from grader.assignment.releasing import released_notebook
 from grader.disk_full import DiskFull, full_line, no_space
 from grader.engine import preparation
@@ -85,7 +86,8 @@ def plan_for(
     if not unsafe_no_sandbox:
         warn_without_cgroups()  # once for the run, before its graders start
     released = released_notebook(assignment)
-    plan = Plan(assignment, limits, out, owned_checksums(released), owned_sources(released))
+    owned = ReleasedOwned.of(assignment_dir, config.name, owned_checksums(released))
+    plan = Plan(assignment, limits, out, owned, owned_sources(released))
     if not unsafe_no_sandbox:
         preparation.ensure_prepared(None, say=say)
     return plan

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from grader import engine, forbidden
 from grader.assignment import Assignment, AssignmentConfig, owned_cell_problems, written
+from grader.assignment.releases import ReleasedOwned
 from grader.course.late import Lateness
 from grader.feedback import export
 from grader.feedback.lateness import course_lateness
@@ -44,7 +45,7 @@ class Plan:
     assignment: Assignment
     limits: RunLimits
     out: Path
-    owned_checksums: dict[str, str]  # role -> checksum of the released grader-owned cells
+    owned_checksums: ReleasedOwned  # every release's grader-owned cells (see its class)
     shared_cells: tuple[str, ...] = ()  # released grader-owned cells: run once per warm process
     withhold_answers: bool = False  # grader watch: answers' right values kept to after the deadline
 
@@ -335,8 +336,8 @@ class SubmissionGrading(engine.NoHooks):
                 handed_in = None
             if handed_in is not None:
                 variant = answering.variant_of(self.plan.config, self.submission, handed_in, run)
-                # the release record's checksums of the notebook handed in, where it has them
-                owned = variant.owned if variant and variant.owned else self.plan.owned_checksums
+                own = variant.owned if variant else None  # its release record's, if any
+                owned = own or self.plan.owned_checksums.expected(handed_in)
                 problems = owned_cell_problems(handed_in, owned)
                 if problems and self.values is not None:  # a self-check on its own values
                     problems = answering.owned_problems_per_student(

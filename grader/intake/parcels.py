@@ -37,6 +37,7 @@ class Parcel:
     source: str
     digest: str  # SHA-256 of the item as received: the same item read again is known
     identity: str = ""  # the same message in another inbox has the same identity
+    earlier_identities: tuple[str, ...] = ()  # as earlier graders recorded it (see Letter's)
     sender: str = ""
     subject: str = ""
     sent_at: str = ""
@@ -202,6 +203,7 @@ def read_received(received: Received, source: str, settings: Settings) -> Parcel
     """:func:`read_message` of a message already read (under ``settings.limits``)."""
     letter = received.read()
     parcel = Parcel(source, hashlib.sha256(received.raw).hexdigest(), letter.identity)
+    parcel.earlier_identities = letter.earlier_identities
     parcel.sender, parcel.subject = letter.address, letter.subject
     parcel.reply = received.reply
     check = check_sender(

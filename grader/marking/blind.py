@@ -21,6 +21,7 @@ from pathlib import Path
 from grader.course.config import Component, Course
 from grader.course.owner_key import owner_only_key
 from grader.errors import UserError
+from grader.gradebook import schema
 from grader.limits import WRITTEN
 from grader.marking.redaction import REDACTED, redactor
 from grader.roster import Person
@@ -74,6 +75,7 @@ def reveal(out: Path, course: Course, component: Component, shown: str, *, by: s
         )
     db = sqlite3.connect(Path(out) / "gradebook.sqlite", timeout=WRITTEN.busy_timeout_s)
     try:
+        schema.bring_forward(db, Path(out) / "gradebook.sqlite")
         db.executescript(_REVEALS)
         with db:
             db.execute(
@@ -90,6 +92,7 @@ def reveals(out: Path) -> list[tuple[str, str, str, str, str]]:
     """(component, pseudonym, student, by, at) of every reveal, oldest first."""
     db = sqlite3.connect(Path(out) / "gradebook.sqlite", timeout=WRITTEN.busy_timeout_s)
     try:
+        schema.bring_forward(db, Path(out) / "gradebook.sqlite")
         db.executescript(_REVEALS)
         return list(
             db.execute(

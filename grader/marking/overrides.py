@@ -11,7 +11,7 @@ import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
-from grader.gradebook import audit, book_reading
+from grader.gradebook import audit, book_reading, schema
 from grader.gradebook.course_book import BOOK_NAME
 from grader.gradebook.results import Row
 from grader.limits import COURSE
@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS score_overrides (
 
 def _connect(out: Path) -> sqlite3.Connection:
     db = sqlite3.connect(out / BOOK_NAME, timeout=COURSE.book_busy_s, isolation_level=None)
+    schema.bring_forward(db, out / BOOK_NAME)
     db.executescript(SCHEMA)
     db.executescript(audit.SCHEMA)
     return db

@@ -22,6 +22,7 @@ import nbformat
 
 from grader.assignment.written import WrittenQuestion, is_unanswered
 from grader.engine.notebook import read_student_notebook
+from grader.gradebook import schema
 from grader.limits import WRITTEN
 from grader.marking.answer_cells import find_answers
 
@@ -217,6 +218,7 @@ class AnswerStore:
         self._db = sqlite3.connect(self.path, timeout=wait, isolation_level=None)
         self._db.execute(f"PRAGMA busy_timeout={int(wait * 1000)}")
         self._db.execute("PRAGMA journal_mode=WAL")
+        schema.bring_forward(self._db, self.path)
         self._db.executescript(SCHEMA)
         have = {row[1] for row in self._db.execute("PRAGMA table_info(written_answers)")}
         for column, kind in _ADDED.items():

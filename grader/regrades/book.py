@@ -12,6 +12,7 @@ any point sends each answer once.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -92,9 +93,14 @@ class RequestBook(CourseBook):
     def __enter__(self) -> RequestBook:
         return self
 
-    def add(self, **fields: object) -> tuple[Request, bool]:
+    def add(self, earlier: Sequence[str] = (), **fields: object) -> tuple[Request, bool]:
         """Store a request read from a reply; (the request, whether it is new). The same reply
-        read again (collect, then the watch) is the request stored the first time."""
+        read again (collect, then the watch, or a later grader version) is the request stored
+        the first time: ``earlier`` are the identities earlier graders gave its message."""
+        for identity in earlier:
+            stored = self.find(identity=identity)
+            if stored is not None:
+                return stored, False
         parts = fields["parts"]
         assert isinstance(parts, tuple | list)
         fields = {**fields, "parts": json.dumps(list(parts))}

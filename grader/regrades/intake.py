@@ -95,6 +95,7 @@ class Reply:
     facts: ReplyFacts
     has_files: bool  # files of its own: the feedback's pages a forward carries are not
     forged: str = ""  # why the trusted mail server says its From: is forged ('' if it does not)
+    earlier_identities: tuple[str, ...] = ()  # as graders before 0.2 recorded the message
 
 
 def carries_work(names: Iterable[str]) -> bool:
@@ -153,6 +154,7 @@ def take_reply(
     assert reading.window_closes is not None  # a request's reading has its window
     with RequestBook(out / BOOK_NAME) as book:
         request, _ = book.add(
+            reply.earlier_identities,
             identity=reply.identity,
             student=person.id,
             component=reading.component,
@@ -181,7 +183,13 @@ def collect_replies(course: Course, out: Path, projects: Projects | None) -> Rep
         sent = datetime.fromisoformat(parcel.sent_at)
         has_files = carries_work(p.relpath for p in parcel.pieces) or bool(parcel.links)
         reply = Reply(
-            parcel.identity, parcel.sender, sent, parcel.reply, has_files, parcel.forged_by
+            parcel.identity,
+            parcel.sender,
+            sent,
+            parcel.reply,
+            has_files,
+            parcel.forged_by,
+            parcel.earlier_identities,
         )
         taken = take_reply(course, out, projects, roster, reply)
         return None if taken is None else (taken.verdict, taken.person.id, taken.outcome())

@@ -15,8 +15,12 @@ from typing import Any
 
 from grader.assignment.variant_definition import Definition, Value
 from grader.errors import UserError
+from grader.gradebook import schema
 
 FOLDER = "variants"  # in the course folder: the secret and one release record per assignment
+# The record's layout: 1 names it (0.1.0's records had no "schema" and are read as it); a newer
+# one is refused, never read as this one.
+SCHEMA = 1
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,7 @@ class Released:
     questions: dict[str, list[str]] = field(default_factory=dict)
     # role -> checksum of the grader-owned cells of the student's notebook (their self-check)
     owned: dict[str, str] = field(default_factory=dict)
+    grader_version: str = ""  # the grader build that released it ('' before 0.2)
 
 
 @dataclass
@@ -58,6 +63,7 @@ class Record:
 
     def save(self) -> None:
         data = {
+            "schema": SCHEMA,
             "definitions": self.definitions,
             "students": {
                 student: {
@@ -67,6 +73,7 @@ class Record:
                     "released_at": r.released_at,
                     **({"questions": r.questions} if r.questions else {}),
                     **({"owned": r.owned} if r.owned else {}),
+                    **({"grader_version": r.grader_version} if r.grader_version else {}),
                 }
                 for student, r in self.students.items()
             },
@@ -98,6 +105,7 @@ def read_record(course_dir: Path, assignment: str) -> Record:
             f"{path} cannot be read ({error}); it records what each student was released:"
             f" restore it from a backup rather than release again"
         ) from None
+    schema.check_record(path, data, SCHEMA)
     students = data.get("students", {}) if isinstance(data, Mapping) else {}
     try:
         return Record(
@@ -111,6 +119,7 @@ def read_record(course_dir: Path, assignment: str) -> Record:
                     str(entry["released_at"]),
                     {str(k): [str(f) for f in v] for k, v in entry.get("questions", {}).items()},
                     {str(k): str(v) for k, v in entry.get("owned", {}).items()},
+                    str(entry.get("grader_version", "")),
                 )
                 for student, entry in students.items()
             },

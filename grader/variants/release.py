@@ -20,6 +20,7 @@ from pathlib import Path
 
 import nbformat
 
+from grader import __version__
 from grader.assignment import variant_substitute
 from grader.assignment.config import CONFIG_NAME, AssignmentConfig
 from grader.assignment.owned import owned_checksums
@@ -142,7 +143,13 @@ def release_per_student(
         if not student.released_at:
             checksums = owned_checksums(notebook)
             released = Released(
-                student.values, student.definition, student.fingerprint, now, questions, checksums
+                student.values,
+                student.definition,
+                student.fingerprint,
+                now,
+                questions,
+                checksums,
+                __version__,
             )
         made.append((student, _text(notebook), released))
         progress.one_more()

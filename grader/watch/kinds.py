@@ -82,5 +82,6 @@ def _take(received: Received, context: Context, out: Path) -> Taken | None:
     files = carries_work(a.name for a in letter.attachments)
     trusted = context.course.trusted_authserv_id
     forged = forged_by_trusted(received.headers, letter.address, trusted)
-    reply = Reply(letter.identity, letter.address, letter.sent_at, facts, files, forged)
+    earlier = letter.earlier_identities  # as graders before 0.2 recorded it
+    reply = Reply(letter.identity, letter.address, letter.sent_at, facts, files, forged, earlier)
     return take_reply(context.course, out, context.projects, context.roster, reply)

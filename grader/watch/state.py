@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from grader.gradebook import schema
 from grader.gradebook.database import open_database
 from grader.intake.imap.mailbox import FetchedLog, MailboxUrl
 from grader.intake.message.reading import body_digest
@@ -259,6 +260,7 @@ def watch_status(path: Path) -> dict | None:
         return None
     db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
     try:
+        schema.check_readable(db, path)
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
         if "watch_log" not in tables:
             return None

@@ -13,11 +13,12 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from grader.gradebook import schema
 from grader.limits import WEB
 
 ACTIVE = ("queued", "running")
@@ -61,6 +62,8 @@ class JobStore:
 
     def __init__(self, path: Path):
         self.path = path
+        with closing(sqlite3.connect(self.path, timeout=30.0)) as db:
+            schema.bring_forward(db, self.path)
         with self._db() as db:
             db.executescript(_SCHEMA)
             db.execute(

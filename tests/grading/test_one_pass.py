@@ -16,6 +16,7 @@ from sandbox_fence import FENCE
 
 from grader.assignment import load_assignment, load_config
 from grader.assignment import package as assignment_package
+from grader.assignment.releases import ReleasedOwned
 from grader.engine import ProbeOutcome
 from grader.feedback import export
 from grader.grading.steps import Plan
@@ -78,7 +79,9 @@ def test_a_run_loads_the_assignment_once_and_scores_each_function_once_per_submi
 
 def test_a_plan_reaches_a_worker_without_reading_the_assignment_again(monkeypatch):
     assignment = load_assignment(ASSIGNMENT)
-    plan = Plan(assignment, RunLimits.for_assignment(assignment.config), Path("out"), {})
+    plan = Plan(
+        assignment, RunLimits.for_assignment(assignment.config), Path("out"), ReleasedOwned({})
+    )
     reads = []
     monkeypatch.setattr(assignment_package, "load_config", lambda *a: reads.append(a))
     travelled = pickle.loads(pickle.dumps(plan))

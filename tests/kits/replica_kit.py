@@ -19,9 +19,10 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tomllib
 from pathlib import Path
+
+import wheel_kit
 
 ROOT = Path(__file__).resolve().parents[2]
 COLAB = ROOT.parent / "shared" / "colab"  # the published runtime, beside the repository
@@ -74,13 +75,7 @@ def lowest_pins() -> list[str]:
     return pins
 
 
-def _run(*command: str | Path, **options) -> subprocess.CompletedProcess:
-    result = subprocess.run(
-        [str(part) for part in command], capture_output=True, text=True, **options
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(map(str, command))} failed:\n{result.stdout}{result.stderr}")
-    return result
+_run = wheel_kit.run
 
 
 def site_packages(venv: Path) -> Path:
@@ -163,18 +158,8 @@ def install_wheel(venv: Path, wheel: Path) -> None:
 
 
 def build_wheel(out: Path) -> Path:
-    """The course's wheel, as the course builds it (``pip wheel --no-deps .``), from a copy of
-    the checkout's files (not its build/ folder, whose leftovers could fill a wheel with files
-    the package data no longer names)."""
-    listed = _run("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", cwd=ROOT)
-    source = out / "source"
-    for name in filter(None, listed.stdout.split("\0")):
-        if (ROOT / name).is_file():
-            (source / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, source / name)
-    _run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
-         "-w", out, source)  # fmt: skip
-    return next(out.glob("lstm_course_grader-*.whl"))
+    """The course's wheel, as the course builds it (:func:`wheel_kit.build_wheel`)."""
+    return wheel_kit.build_wheel(out)
 
 
 # Run in a private mount namespace: /usr/share/fonts replaced by a folder with Liberation only.

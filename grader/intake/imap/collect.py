@@ -15,6 +15,7 @@ from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
+from grader.gradebook import schema
 from grader.intake.imap.mailbox import FetchedLog, MailboxUrl, Session, is_imap_url, parse_url
 
 STATE_NAME = "mailbox.sqlite"
@@ -63,6 +64,7 @@ def collect_cli(args: argparse.Namespace, run: Callable[[argparse.Namespace], in
         tempfile.TemporaryDirectory(prefix="grader-imap-") as spool,
         closing(sqlite3.connect(state)) as connection,
     ):
+        schema.bring_forward(connection, state)
         log = FetchedLog(connection)
         connection.commit()
         local, done = [], []

@@ -78,7 +78,17 @@ class Letter:
         messages that share a Message-ID but differ in any of these (a script's fixed
         Message-ID, a copy cut short, a message sent again with one more attachment or a new
         body under its old Message-ID) are two messages."""
-        content = hashlib.sha256(self.parts.encode())
+        return self._identity(self.parts.encode())
+
+    @property
+    def earlier_identities(self) -> tuple[str, ...]:
+        """The identities graders before 0.2 gave this message (without its parts' digest):
+        what they recorded (a regrade request's) is this message's, read again after an
+        upgrade."""
+        return (self._identity(b""),)
+
+    def _identity(self, seed: bytes) -> str:
+        content = hashlib.sha256(seed)
         said = " ".join(self.text.split()) if self.text.strip() else " ".join(self.html.split())
         for text in (self.address, self.sent_at.isoformat(), self.subject, said):
             content.update(text.encode("utf-8", "replace") + b"\0")
