@@ -60,6 +60,14 @@ def deliver(messages: list[smtp.Outgoing], args: argparse.Namespace, out: Path) 
     )
     for student, why in report.rejected:
         print(f"  rejected: {student}: {why}", file=sys.stderr)
+    if report.uncertain:
+        print(
+            f"uncertain {len(report.uncertain)}: an earlier run stopped after sending these and "
+            "before recording them; each went again as the same message (same Message-ID: a "
+            "mail client shows it once if both arrived):"
+        )
+    for student, message_id in report.uncertain:
+        print(f"  uncertain: {student} {message_id}")
     return 1 if report.rejected else 0
 
 

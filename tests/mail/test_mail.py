@@ -185,3 +185,73 @@ def test_credentials_never_come_from_the_command_line():
     parser = build_parser()
     help_text = parser._subparsers._group_actions[0].choices["mail"].format_help()
     assert "password" not in help_text.lower().replace("grader_smtp_password", "")
+
+
+def test_a_run_killed_after_the_server_took_a_message_sends_it_again_as_the_same_message(
+    course, certificate
+):
+    """SIGKILL of the mailer's process group once the server has taken the second message and
+    before the mailer hears its 250: the rerun says that send was uncertain and sends it again
+    with the first attempt's Message-ID and Date; every other student gets one message."""
+    course, out = course
+    environment = {**os.environ, "GRADER_SMTP_USER": USER, "GRADER_SMTP_PASSWORD": PASSWORD}
+    first = Mailbox(kill_at=2)
+    controller = start(first, certificate)
+    command = [sys.executable, "-m", "grader.cli", *mail_args(course, out, controller, certificate)]
+    try:
+        sender = subprocess.Popen(
+            command,
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        first.victim = sender.pid  # its process group: the new session's leader
+        sender.wait(120)
+    finally:
+        controller.stop()
+    assert first.killed.is_set(), "the server never reached the second message"
+    assert sender.returncode == -9
+    taken = [m["To"].addresses[0].addr_spec for m in first.received]
+    assert taken == ["asha.verma@example.edu", "rahul.menon@example.edu"]
+    with CourseBook(out / "gradebook.sqlite") as book:
+        assert [s["student"] for s in book.sent()] == ["CS21B042"]
+
+    second = Mailbox()
+    controller = start(second, certificate)
+    command = [sys.executable, "-m", "grader.cli", *mail_args(course, out, controller, certificate)]
+    try:
+        done = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=120)
+    finally:
+        controller.stop()
+    assert done.returncode == 0, done.stderr
+    assert "sent 2, already sent before 1, rejected 0" in done.stdout
+    assert f"uncertain: EE21B017 {first.received[1]['Message-ID']}" in done.stdout
+    assert "uncertain: ME21B103" not in done.stdout
+    again = second.received[0]
+    assert again["To"].addresses[0].addr_spec == "rahul.menon@example.edu"
+    assert again["Message-ID"] == first.received[1]["Message-ID"]
+    assert again["Date"] == first.received[1]["Date"]
+    assert [m["To"].addresses[0].addr_spec for m in second.received[1:]] == [
+        "priya.nair@example.edu"
+    ]
+    # Every student's feedback once, or twice as one message.
+    every = first.received + second.received
+    ids = {m["To"].addresses[0].addr_spec: set() for m in every}
+    for message in every:
+        ids[message["To"].addresses[0].addr_spec].add(message["Message-ID"])
+    assert all(len(found) == 1 for found in ids.values()), ids
+    with CourseBook(out / "gradebook.sqlite") as book:
+        assert sorted(s["student"] for s in book.sent()) == ["CS21B042", "EE21B017", "ME21B103"]
+        mid = {s["student"]: s["message_id"] for s in book.sent()}
+    assert mid["EE21B017"] == first.received[1]["Message-ID"]
+
+    third = Mailbox()
+    controller = start(third, certificate)
+    command = [sys.executable, "-m", "grader.cli", *mail_args(course, out, controller, certificate)]
+    try:
+        done = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=120)
+    finally:
+        controller.stop()
+    assert "sent 0, already sent before 3" in done.stdout and "uncertain" not in done.stdout
+    assert third.received == []
