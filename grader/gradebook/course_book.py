@@ -305,7 +305,7 @@ class CourseBook:
         ).fetchone()
         return found is not None
 
-    def sending(self, student: str, digest: str, message_id: str, date: str) -> SendAttempt:
+    def begin_send(self, student: str, digest: str, message_id: str, date: str) -> SendAttempt:
         """Record that this message is about to go, before the SMTP transaction; the first
         attempt's Message-ID and Date when an earlier one was left unsettled, with whether it
         may have arrived (a crash, not a refusal, ended it)."""
@@ -328,7 +328,7 @@ class CourseBook:
             )
             return SendAttempt(found[0], found[1], uncertain=not found[2])
 
-    def refused(self, student: str, digest: str, why: str) -> None:
+    def send_refused(self, student: str, digest: str, why: str) -> None:
         """The server refused the message: it did not arrive (its Message-ID is kept)."""
         with self._transaction() as db:
             db.execute(

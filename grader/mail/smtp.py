@@ -158,7 +158,7 @@ def send(messages: list[Outgoing], smtp: Smtp, book: CourseBook) -> SendReport:
                 )
             refused, why = _send_one(client, outgoing, smtp.host)
             if why:  # not sent: the next run tries it again, as the same message
-                book.refused(outgoing.student, outgoing.digest, why)
+                book.send_refused(outgoing.student, outgoing.digest, why)
                 rejected.append((outgoing.student, why))
                 print(f"{said}: NOT SENT {why} ({eta.one_more()})", file=sys.stderr)
                 continue
@@ -188,7 +188,7 @@ def _intend(book: CourseBook, outgoing: Outgoing) -> SendAttempt:
     """Record the send before it starts; the message takes the first attempt's Message-ID and
     Date when an earlier attempt was not settled."""
     message = outgoing.message
-    attempt = book.sending(
+    attempt = book.begin_send(
         outgoing.student, outgoing.digest, str(message["Message-ID"]), str(message["Date"])
     )
     for name, value in (("Message-ID", attempt.message_id), ("Date", attempt.date)):
