@@ -13,7 +13,6 @@ import argparse
 import os
 import secrets
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +35,7 @@ from grader.grading.summary import GradingProgress, phases_line, summary_table
 from grader.grading.workers import start_graders
 from grader.marking import written_answers
 from grader.roster import Roster, load_roster
+from grader.scratch import Scratch
 from grader.variants import attribution
 
 __all__ = [
@@ -90,7 +90,7 @@ def grade(
             dask,
             lambda: remote.job_of(plan, timeout, unsafe_no_sandbox),
         ) as graders,
-        tempfile.TemporaryDirectory(prefix="grader-bundles-") as scratch,
+        Scratch(None, "grader-bundles-") as scratch,  # and those of killed runs removed
     ):
         submissions = find_submissions(paths, config, Path(scratch))
         roster = roster or attribution.release_roster(config.directory, config.name)

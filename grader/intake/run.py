@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import shutil
-import tempfile
+import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -40,6 +39,7 @@ from grader.intake.placing import place_student
 from grader.limits import COURSE
 from grader.progress import counted
 from grader.roster import Roster, load_roster
+from grader.scratch import Scratch
 
 if TYPE_CHECKING:  # fetching is imported only when asked for
     from grader.intake.fetch import FetchSettings
@@ -201,7 +201,10 @@ def collect_items(
     )
     summary = Summary(items=len(items))
     out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=out, prefix=".collect-"))
+    scratch = Scratch(out, ".collect-")  # and those a killed collect left, removed
+    for stale in scratch.removed:
+        print(f"removed {stale}, the staging folder of a collect that was killed", file=sys.stderr)
+    staging = scratch.path
     try:
         parcels = _read_all(items, settings, summary, staging, replies)
         by_student: dict[str, list[Parcel]] = {}
@@ -225,14 +228,14 @@ def collect_items(
         summary.replaced = replacements(students, summary.placed)
         rows = index_rows(students, roster, projects_required)
         summary.by_component = component_counts(students, assignments or (), projects_required)
-        write_lists(out, summary, rows)
+        write_lists(out, summary, rows, replacements(students))
         if students and merged_pdf:
             nothing = [row[0] for row in rows if row[-1] == SENT_NOTHING]
             summary.merged_pdf = write_merged_pdf(
                 students, out / MERGED_PDF, staging, deadline, len(summary.rejected), nothing
             )
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        scratch.close()
     return summary
 
 
