@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from grader.course.config import Course, find_course, load_course
+from grader.disk_full import DiskFull, met_anywhere, no_space
 from grader.errors import UserError
 from grader.intake.common import (
     DEFAULT_LIMITS,
@@ -97,6 +99,8 @@ def _read_all(
                 summary.rejected.append((item.source, rejection.student, rejection.reason + forged))
             continue
         except Exception as error:  # a broken submission is a row, never a crashed run
+            if no_space(error):  # the grader's disk, never the student's hand-in
+                raise
             reason = f"could not be read ({type(error).__name__}: {error}); please report this"
             summary.rejected.append((item.source, "", reason))
             continue
@@ -194,11 +198,6 @@ def collect_items(
     course: Course | None = None,
 ) -> Summary:
     """:func:`collect` of items read by ``settings`` (an inbox's, or messages read already)."""
-    projects_required, roster, assignments = (
-        settings.required,
-        settings.roster,
-        settings.assignments,
-    )
     summary = Summary(items=len(items))
     out.mkdir(parents=True, exist_ok=True)
     scratch = Scratch(out, ".collect-")  # and those a killed collect left, removed
@@ -206,36 +205,63 @@ def collect_items(
         print(f"removed {stale}, the staging folder of a collect that was killed", file=sys.stderr)
     staging = scratch.path
     try:
-        parcels = _read_all(items, settings, summary, staging, replies)
-        by_student: dict[str, list[Parcel]] = {}
-        for parcel in parcels:
-            assert parcel.student is not None
-            by_student.setdefault(parcel.student["id"], []).append(parcel)
-        outcome_lists = {
-            "changed": summary.placed,
-            "repeat": summary.repeats,
-            "already collected": summary.already_collected,
-        }
-        for student_id, own in by_student.items():
-            outcomes = place_student(out / student_id, own, staging, projects_required)
-            for source, outcome in outcomes.items():
-                outcome_lists[outcome].append(source)
-        if fetch is not None:
-            from grader.intake.fetch import fetch_notebooks
-
-            fetch_notebooks(out, staging, fetch, summary, projects_required)
-        students = current_students(out, Deadlines(deadline, course))
-        summary.replaced = replacements(students, summary.placed)
-        rows = index_rows(students, roster, projects_required)
-        summary.by_component = component_counts(students, assignments or (), projects_required)
-        write_lists(out, summary, rows, replacements(students))
-        if students and merged_pdf:
-            nothing = [row[0] for row in rows if row[-1] == SENT_NOTHING]
-            summary.merged_pdf = write_merged_pdf(
-                students, out / MERGED_PDF, staging, deadline, len(summary.rejected), nothing
-            )
+        return _collected(
+            items, settings, out, staging, summary, deadline, fetch, merged_pdf, replies, course
+        )
+    except (OSError, sqlite3.OperationalError) as error:
+        if no_space(error):  # one line, naming the folder: the rerun goes on
+            raise DiskFull(met_anywhere(error, out)) from None
+        raise
     finally:
         scratch.close()
+
+
+def _collected(
+    items: Sequence[Item],
+    settings: Settings,
+    out: Path,
+    staging: Path,
+    summary: Summary,
+    deadline: datetime | None,
+    fetch: FetchSettings | None,
+    merged_pdf: bool,
+    replies: ReplyTaker | None,
+    course: Course | None,
+) -> Summary:
+    """The items read, placed in the students' folders and listed."""
+    projects_required, roster, assignments = (
+        settings.required,
+        settings.roster,
+        settings.assignments,
+    )
+    parcels = _read_all(items, settings, summary, staging, replies)
+    by_student: dict[str, list[Parcel]] = {}
+    for parcel in parcels:
+        assert parcel.student is not None
+        by_student.setdefault(parcel.student["id"], []).append(parcel)
+    outcome_lists = {
+        "changed": summary.placed,
+        "repeat": summary.repeats,
+        "already collected": summary.already_collected,
+    }
+    for student_id, own in by_student.items():
+        outcomes = place_student(out / student_id, own, staging, projects_required)
+        for source, outcome in outcomes.items():
+            outcome_lists[outcome].append(source)
+    if fetch is not None:
+        from grader.intake.fetch import fetch_notebooks
+
+        fetch_notebooks(out, staging, fetch, summary, projects_required)
+    students = current_students(out, Deadlines(deadline, course))
+    summary.replaced = replacements(students, summary.placed)
+    rows = index_rows(students, roster, projects_required)
+    summary.by_component = component_counts(students, assignments or (), projects_required)
+    write_lists(out, summary, rows, replacements(students))
+    if students and merged_pdf:
+        nothing = [row[0] for row in rows if row[-1] == SENT_NOTHING]
+        summary.merged_pdf = write_merged_pdf(
+            students, out / MERGED_PDF, staging, deadline, len(summary.rejected), nothing
+        )
     return summary
 
 
