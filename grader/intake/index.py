@@ -60,6 +60,9 @@ BOUNCES = "bounces (delivery reports)"
 @dataclass
 class Summary:
     items: int = 0
+    # The server whose Authentication-Results top every message read ('' when not one), for a
+    # course that trusts none: its senders are not checked (see unchecked_line)
+    receiving_server: str = ""
     placed: list[str] = field(default_factory=list)  # items that changed a submission
     repeats: list[str] = field(default_factory=list)  # items that only repeated files held
     already_collected: list[str] = field(default_factory=list)

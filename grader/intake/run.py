@@ -34,6 +34,7 @@ from grader.intake.index import (
 )
 from grader.intake.manifest import check_student_id
 from grader.intake.merged_pdf import write_merged_pdf
+from grader.intake.message.authresults import unchecked_line, unchecked_senders
 from grader.intake.message.reading import shared_message_id
 from grader.intake.message.sender import DkimKeys
 from grader.intake.parcels import Parcel, Settings
@@ -74,6 +75,7 @@ def _read_all(
     parcels = []
     first_of: dict[str, str] = {}  # identity -> source of the first item with it
     first_with_id: dict[str, str] = {}  # Message-ID -> source of the first item with it
+    servers: list[str] = []  # each message's receiving server
 
     def is_copy(source: str, identity: str) -> bool:
         """An identical copy of an item read before (folded into it); an item that only shares
@@ -106,6 +108,8 @@ def _read_all(
             continue
         if is_copy(parcel.source, parcel.identity):
             continue
+        if parcel.receiving_server is not None:
+            servers.append(parcel.receiving_server)
         student = parcel.student["id"] if parcel.student else ""
         taken = replies(parcel) if replies is not None and parcel.reply is not None else None
         if taken is not None and taken[0] == "request":
@@ -135,6 +139,8 @@ def _read_all(
             parcel.stage(staging / f"parcel-{number}")
             parcels.append(parcel)
     summary.items = len(items) - len(summary.duplicates)
+    if not settings.trusted_authserv_id:
+        summary.receiving_server = unchecked_senders(servers)
     return parcels
 
 
@@ -382,4 +388,6 @@ def cli(
         course=course,
     )
     print("\n".join(summary_lines(summary)))
+    if course is not None and summary.receiving_server:
+        print(f"WARNING: {unchecked_line(summary.receiving_server, course.path)}", file=sys.stderr)
     return 0
