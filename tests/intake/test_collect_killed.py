@@ -5,7 +5,6 @@ again as the docs say: the folder ends as one uninterrupted run leaves it. Every
 from __future__ import annotations
 
 import csv
-import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta

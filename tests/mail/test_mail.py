@@ -163,12 +163,7 @@ def test_a_run_stopped_half_way_and_started_again_sends_nothing_twice(course, ce
         assert [s["student"] for s in book.sent()] == ["CS21B042"]
 
     second = Mailbox()
-    controller = start(second, certificate)
-    command = [sys.executable, "-m", "grader.cli", *mail_args(course, out, controller, certificate)]
-    try:
-        done = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=120)
-    finally:
-        controller.stop()
+    done = sent_again(course, out, second, certificate, environment)
     assert done.returncode == 0, done.stderr
     assert "sent 2, already sent before 1, rejected 0" in done.stdout
     assert [m["To"].addresses[0].addr_spec for m in second.received] == [
@@ -177,6 +172,18 @@ def test_a_run_stopped_half_way_and_started_again_sends_nothing_twice(course, ce
     ]
     with CourseBook(out / "gradebook.sqlite") as book:
         assert sorted(s["student"] for s in book.sent()) == ["CS21B042", "EE21B017", "ME21B103"]
+
+
+def sent_again(
+    course, out, mailbox: Mailbox, certificate, environment
+) -> subprocess.CompletedProcess:
+    """`grader mail --send` run again, to its end, through a server with ``mailbox``."""
+    controller = start(mailbox, certificate)
+    command = [sys.executable, "-m", "grader.cli", *mail_args(course, out, controller, certificate)]
+    try:
+        return subprocess.run(command, env=environment, capture_output=True, text=True, timeout=120)
+    finally:
+        controller.stop()
 
 
 def test_credentials_never_come_from_the_command_line():
@@ -218,12 +225,7 @@ def test_a_run_killed_after_the_server_took_a_message_sends_it_again_as_the_same
         assert [s["student"] for s in book.sent()] == ["CS21B042"]
 
     second = Mailbox()
-    controller = start(second, certificate)
-    command = [sys.executable, "-m", "grader.cli", *mail_args(course, out, controller, certificate)]
-    try:
-        done = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=120)
-    finally:
-        controller.stop()
+    done = sent_again(course, out, second, certificate, environment)
     assert done.returncode == 0, done.stderr
     assert "sent 2, already sent before 1, rejected 0" in done.stdout
     assert f"uncertain: EE21B017 {first.received[1]['Message-ID']}" in done.stdout
@@ -247,11 +249,6 @@ def test_a_run_killed_after_the_server_took_a_message_sends_it_again_as_the_same
     assert mid["EE21B017"] == first.received[1]["Message-ID"]
 
     third = Mailbox()
-    controller = start(third, certificate)
-    command = [sys.executable, "-m", "grader.cli", *mail_args(course, out, controller, certificate)]
-    try:
-        done = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=120)
-    finally:
-        controller.stop()
+    done = sent_again(course, out, third, certificate, environment)
     assert "sent 0, already sent before 3" in done.stdout and "uncertain" not in done.stdout
     assert third.received == []
