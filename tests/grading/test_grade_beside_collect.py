@@ -14,7 +14,7 @@ from mailkit import gmail
 
 from grader import intake
 from grader.gradebook.results import GRADER_ERROR
-from grader.grading import grader_process, steps
+from grader.grading import grader_process, remote, steps
 from grader.grading.grader_process import grade_safely, plan_for
 from grader.grading.submissions import find_submissions
 
@@ -96,3 +96,13 @@ def test_a_notebook_removed_under_the_grader_is_the_graders_error(course, monkey
     row = grade_safely(listed, plan, seed=7)
     assert row.status == GRADER_ERROR, row
     assert "replaced or removed while it was graded" in (row.reason or "")
+
+
+def test_a_hand_in_sent_to_a_dask_worker_is_sent_as_its_folder_holds_it_now(course):
+    """On a cluster the hand-in's files travel as bytes, read when it is sent to a worker."""
+    plan, listed, collect_again = course
+    collect_again()
+    sent = remote.hand_in_of(listed, plan)
+    assert sent["notebook"] == "lstm_gates/Deepak_Assignment1.ipynb"
+    assert sent["files"][sent["notebook"]] == (SAMPLES / "asha.ipynb").read_bytes()
+    assert "lstm_gates/Deepak_Assignment1_draft.ipynb" not in sent["files"]
