@@ -3,7 +3,8 @@ each command that writes or sends (``collect``, ``grade``, ``final``, ``mail --s
 once to its end, then, on a copy of the folder as it was, SIGKILLed (its whole process group)
 at seeded moments over its run and run again as the docs say. Every rerun ends as the
 uninterrupted run did: the same students' folders and lists, the same grades, every student's
-feedback mailed once (or twice as one message), no scratch left behind.
+feedback mailed once (or twice as one message), no scratch left behind. And ``collect`` run
+while ``grade`` grades: no student recorded invalid for a notebook replaced under the grader.
 
 The moments are times drawn from a seeded generator over the uninterrupted run's length: on a
 busy machine they land elsewhere in the run, and the end must be the same wherever they land.
@@ -231,3 +232,36 @@ def test_mail_killed_anywhere_mails_each_student_once(term, graded, tmp_path, ce
             ids[message["To"].addresses[0].addr_spec].add(message["Message-ID"])
         assert sorted(ids) == sorted(address for _, address, _ in STUDENTS.values())
         assert all(len(found) == 1 for found in ids.values()), ids  # once, or twice as one
+
+
+def test_collect_beside_grade_never_blames_a_student(term, graded, tmp_path):
+    """Asha's corrected notebook (a new file name) is collected while ``grade`` runs, after it
+    listed her draft: she is graded (as either version), never recorded invalid, everyone else
+    as in a run alone, and the next ``grade --resume`` grades the corrected one."""
+    folder, collect, _ = term
+    grade, _, env, _ = graded
+    course = copied(folder, tmp_path / "course", "submissions", "graded")
+    correction = (course / "inbox" / "9.eml").read_bytes()
+    (course / "inbox" / "9.eml").unlink()
+    run(collect, course)  # her draft only
+    (course / "inbox" / "9.eml").write_bytes(correction)
+    grading = subprocess.Popen(
+        grade, cwd=course, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    assert grading.stderr is not None
+    said = []
+    for line in grading.stderr:  # listed, and the sandbox checked: collect now
+        said.append(line)
+        if line.startswith("sandbox checked"):
+            break
+    run(collect, course)
+    said += grading.stderr.readlines()
+    assert grading.wait(600) == 0, "".join(said)
+    statuses = {row["student"]: row["status"] for row in grades(course / "graded" / "lstm_gates")}
+    alone = {row["student"]: row["status"] for row in grades(folder / "graded" / "lstm_gates")}
+    # (esha's sample is a download that broke off half-way: invalid, and rightly so)
+    assert alone["CS21B001"] == "graded" and alone["ME21B004"] == "invalid"
+    assert statuses == alone, "".join(said)
+    run([*grade, "--resume"], course, env)
+    scores = {row["student"]: row["score"] for row in grades(course / "graded" / "lstm_gates")}
+    assert scores["CS21B001"] == "100"
