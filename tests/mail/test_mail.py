@@ -145,10 +145,9 @@ def test_a_refused_recipient_is_reported_and_the_rest_go_on(
 
 def test_a_run_stopped_half_way_and_started_again_sends_nothing_twice(course, certificate):
     course, out = course
-    environment = {**os.environ, "GRADER_SMTP_USER": USER, "GRADER_SMTP_PASSWORD": PASSWORD}
+    environment = logged_in()
     first = Mailbox(hold_at=2)
-    controller = start(first, certificate)
-    command = [sys.executable, "-m", "grader.cli", *mail_args(course, out, controller, certificate)]
+    controller, command = serving(first, course, out, certificate)
     try:
         sender = subprocess.Popen(
             command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE
@@ -174,12 +173,24 @@ def test_a_run_stopped_half_way_and_started_again_sends_nothing_twice(course, ce
         assert sorted(s["student"] for s in book.sent()) == ["CS21B042", "EE21B017", "ME21B103"]
 
 
+def logged_in() -> dict[str, str]:
+    """The environment of a `grader mail --send` that logs in to the loopback server."""
+    return {**os.environ, "GRADER_SMTP_USER": USER, "GRADER_SMTP_PASSWORD": PASSWORD}
+
+
+def serving(mailbox: Mailbox, course, out, certificate):
+    """A loopback server for ``mailbox``, and the `grader mail --send` command that uses it."""
+    controller = start(mailbox, certificate)
+    return controller, [
+        sys.executable, "-m", "grader.cli", *mail_args(course, out, controller, certificate)
+    ]  # fmt: skip
+
+
 def sent_again(
     course, out, mailbox: Mailbox, certificate, environment
 ) -> subprocess.CompletedProcess:
     """`grader mail --send` run again, to its end, through a server with ``mailbox``."""
-    controller = start(mailbox, certificate)
-    command = [sys.executable, "-m", "grader.cli", *mail_args(course, out, controller, certificate)]
+    controller, command = serving(mailbox, course, out, certificate)
     try:
         return subprocess.run(command, env=environment, capture_output=True, text=True, timeout=120)
     finally:
@@ -201,10 +212,9 @@ def test_a_run_killed_after_the_server_took_a_message_sends_it_again_as_the_same
     before the mailer hears its 250: the rerun says that send was uncertain and sends it again
     with the first attempt's Message-ID and Date; every other student gets one message."""
     course, out = course
-    environment = {**os.environ, "GRADER_SMTP_USER": USER, "GRADER_SMTP_PASSWORD": PASSWORD}
+    environment = logged_in()
     first = Mailbox(kill_at=2)
-    controller = start(first, certificate)
-    command = [sys.executable, "-m", "grader.cli", *mail_args(course, out, controller, certificate)]
+    controller, command = serving(first, course, out, certificate)
     try:
         sender = subprocess.Popen(
             command,
