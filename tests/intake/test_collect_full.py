@@ -6,22 +6,17 @@ where a small tmpfs stands for the full disk."""
 from __future__ import annotations
 
 import csv
-import os
-import shutil
-import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
+from disk_kit import needs_root_mounts, with_full
 from mailkit import gmail
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "examples" / "lstm_gates"
 
-pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0 or shutil.which("unshare") is None, reason="mounts a tmpfs: needs root"
-)
+pytestmark = needs_root_mounts
 
 
 def test_a_disk_that_fills_midway_is_one_line_and_the_rerun_collects_everything(tmp_path):
@@ -42,20 +37,9 @@ def test_a_disk_that_fills_midway_is_one_line_and_the_rerun_collects_everything(
     out = disk / "submissions"
     collect = f"{sys.executable} -m grader.cli collect {inbox} --out {out}"
     # 10 MB with 9.3 MB taken: room for a few students' folders, not for twelve (2.6 MB).
-    script = (
-        f'mount -t tmpfs -o size=10M tmpfs "{disk}" && '
-        f'head -c 9300000 /dev/zero > "{disk}/filler" && '
-        f'{collect}; echo "exit $?"; rm "{disk}/filler"; {collect}; echo "exit $?"; '
-        f'ls -A "{out}"; cat "{out}/index.csv"'
-    )
-    done = subprocess.run(
-        ["unshare", "--mount", "--pid", "--fork", "--mount-proc", "sh", "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=ROOT,
-        check=False,
-    )
+    then = f'{collect}; echo "exit $?"; rm "$FILLER"; {collect}; echo "exit $?"; '
+    then += f'ls -A "{out}"; cat "{out}/index.csv"'
+    done = with_full(disk, then, size="10M", taken=9_300_000, cwd=ROOT)
     first, rest = done.stdout.split("exit ", 1)
     assert rest.startswith("2"), done.stdout + done.stderr
     assert "Traceback" not in done.stderr

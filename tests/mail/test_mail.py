@@ -12,6 +12,7 @@ import sys
 
 import pytest
 from course_kit import make_course
+from disk_kit import needs_root_mounts, with_full
 from smtp_kit import PASSWORD, USER, Mailbox, mail_args, start
 
 from grader import cli
@@ -58,6 +59,21 @@ def test_without_send_it_writes_eml_files_for_review(course, capsys):
     assert "checks:" not in page and "ta," not in page  # the marker's notes stay with the marker
     with CourseBook(out / "gradebook.sqlite") as book:
         assert book.sent() == []
+
+
+@needs_root_mounts
+def test_a_full_disk_for_the_eml_files_is_one_line_naming_their_folder(course, tmp_path):
+    course, out = course
+    folder = tmp_path / "review"
+    folder.mkdir()
+    mail = [sys.executable, "-m", "grader.cli", "mail", "--course", str(course.path)]
+    mail += ["--out", str(out), "--from", "'TA <ta@example.edu>'", "--eml", str(folder)]
+    # a 64 kB disk: the first message's feedback page does not fit
+    done = with_full(folder, " ".join(mail), size="64k", taken=60_000)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    (said,) = [line for line in done.stderr.splitlines() if line.startswith("grader mail: ")]
+    assert said.startswith(f"grader mail: the disk is full: {folder} (")
+    assert "run the same command again" in said
 
 
 def test_starttls_with_login_delivers_one_message_per_student(
