@@ -61,3 +61,27 @@ def said_when_full(folder: Path, advice: str) -> Iterator[None]:
         if not no_space(error):
             raise
         raise DiskFull(full_line(folder, advice)) from None
+
+
+def met_anywhere(error: OSError | sqlite3.OperationalError, writing: Path | None = None) -> str:
+    """The line for a full file system that a command met where it did not expect one: the
+    folder it was writing (the error's file's, else ``writing``, else the current one), its
+    free space, and what to do. Every command writes whole files (a temporary name, then a
+    rename) and SQLite rolls back what it could not write, so the same command run again goes
+    on from what was kept."""
+    named = getattr(error, "filename", None)
+    if isinstance(named, str | Path) and str(named):
+        folder = Path(named).parent
+    else:
+        folder = writing if writing is not None else Path.cwd()
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        free = f"{shutil.disk_usage(folder).free / MiB:.1f} MB free"
+    except OSError:
+        free = "no space left"
+    return (
+        f"the disk is full: {folder} ({free}; no space left on device). Free space on that "
+        "disk (or set TMPDIR to a folder with space, if it is the temporary folder) and run "
+        "the same command again: what was written so far is kept, and it goes on from there"
+    )

@@ -7,10 +7,12 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sqlite3
 import sys
 import threading
 from collections.abc import Callable, Iterator
 
+from grader.disk_full import met_anywhere, no_space
 from grader.errors import UserError
 
 # Packages of the instructor's install (``[instructor]``) that a student's does not have.
@@ -25,7 +27,8 @@ INSTRUCTOR_PACKAGES = frozenset(
 
 def ended_in_one_line(name: str, work: Callable[[], int]) -> int:
     """``work()``'s exit code; a :class:`UserError` (``SandboxUnavailable`` among them) is
-    printed as ``name: message`` and exits 2, Ctrl-C and SIGTERM exit as the signal does."""
+    printed as ``name: message`` and exits 2, as is a full disk wherever the command met it;
+    Ctrl-C and SIGTERM exit as the signal does."""
     try:
         with _terminated_as_interrupted():
             return work()
@@ -35,6 +38,11 @@ def ended_in_one_line(name: str, work: Callable[[], int]) -> int:
         return 128 + (signal.SIGTERM if isinstance(stopped, _Terminated) else signal.SIGINT)
     except UserError as error:
         print(f"{name}: {error}", file=sys.stderr)
+        return 2
+    except (OSError, sqlite3.OperationalError) as error:
+        if not no_space(error):
+            raise
+        print(f"{name}: {met_anywhere(error)}", file=sys.stderr)
         return 2
     except ModuleNotFoundError as error:
         if (error.name or "").split(".")[0] not in INSTRUCTOR_PACKAGES:

@@ -28,7 +28,6 @@ and ``runtime_cache`` (what is made once per runtime, and where it is kept), ``w
 from __future__ import annotations
 
 import functools
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -56,6 +55,7 @@ from grader.engine.seal_blame import blame_the_seal
 from grader.engine.trial_notebook import TRIAL_CALLS, trial_problem, write_trial_notebook
 from grader.engine.walls import SandboxUnavailable
 from grader.limits import FORBIDDEN, RUN
+from grader.scratch import Scratch
 
 __all__ = [
     "CellError",
@@ -219,7 +219,7 @@ def fresh_run_problem(
 ) -> str | None:
     """What went wrong running the grader's trial notebook in a fresh sandbox with ``limits``;
     None when it ran, was sealed and answered right (see :mod:`grader.engine.trial`)."""
-    with tempfile.TemporaryDirectory(prefix="grader-trial-") as folder:
+    with Scratch(None, "grader-trial-") as folder:  # and those of killed runs removed
         notebook = write_trial_notebook(Path(folder))
         result = run_submission(
             notebook, TRIAL_CALLS, limits, runtime=runtime, shared_cells=shared_cells

@@ -67,6 +67,18 @@ CREATE TABLE IF NOT EXISTS mail_sent (
     sent_at TEXT NOT NULL,
     PRIMARY KEY (student, digest)
 );
+-- A send begun and not yet known to be taken: written before the SMTP transaction, removed
+-- once the server took the message (with its mail_sent row). A row a crash left is a send
+-- that may have arrived: it goes again with the same Message-ID and Date.
+CREATE TABLE IF NOT EXISTS mail_sending (
+    student TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    date TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    refused TEXT NOT NULL DEFAULT '',  -- the server's refusal of the last attempt, if it was
+    PRIMARY KEY (student, digest)
+);
 """
 
 
@@ -102,6 +114,16 @@ class MarkChange:
     criterion: str
     points: float | None
     comment: str = ""
+
+
+@dataclass(frozen=True)
+class SendAttempt:
+    """The headers a message goes with: the first attempt's, and whether that one may have
+    arrived (a run stopped between the SMTP transaction and its record)."""
+
+    message_id: str
+    date: str
+    uncertain: bool
 
 
 class CourseBook:
@@ -286,14 +308,49 @@ class CourseBook:
         ).fetchone()
         return found is not None
 
+    def begin_send(self, student: str, digest: str, message_id: str, date: str) -> SendAttempt:
+        """Record that this message is about to go, before the SMTP transaction; the first
+        attempt's Message-ID and Date when an earlier one was left unsettled, with whether it
+        may have arrived (a crash, not a refusal, ended it)."""
+        with self._transaction() as db:
+            found = db.execute(
+                "SELECT message_id, date, refused FROM mail_sending"
+                " WHERE student = ? AND digest = ?",
+                (student, digest),
+            ).fetchone()
+            if found is None:
+                db.execute(
+                    "INSERT INTO mail_sending (student, digest, message_id, date, started_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (student, digest, message_id, date, _now()),
+                )
+                return SendAttempt(message_id, date, uncertain=False)
+            db.execute(
+                "UPDATE mail_sending SET refused = '' WHERE student = ? AND digest = ?",
+                (student, digest),
+            )
+            return SendAttempt(found[0], found[1], uncertain=not found[2])
+
+    def send_refused(self, student: str, digest: str, why: str) -> None:
+        """The server refused the message: it did not arrive (its Message-ID is kept)."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE mail_sending SET refused = ? WHERE student = ? AND digest = ?",
+                (why or "refused", student, digest),
+            )
+
     def record_sent(
         self, student: str, digest: str, message_id: str, recipients: list[str]
     ) -> None:
+        """The server took the message: sent, and no longer in flight."""
         with self._transaction() as db:
             db.execute(
                 "INSERT OR IGNORE INTO mail_sent (student, digest, message_id, recipients, sent_at)"
                 " VALUES (?, ?, ?, ?, ?)",
                 (student, digest, message_id, ", ".join(recipients), _now()),
+            )
+            db.execute(
+                "DELETE FROM mail_sending WHERE student = ? AND digest = ?", (student, digest)
             )
 
     def sent(self, student: str | None = None) -> list[dict[str, str]]:

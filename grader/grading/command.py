@@ -13,7 +13,6 @@ import argparse
 import os
 import secrets
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,11 +30,12 @@ from grader.gradebook.results import GRADER_ERROR, Gradebook, Row
 from grader.grading import remote
 from grader.grading.grader_process import RESUME_WHEN_FULL, grade_safely, plan_for, say
 from grader.grading.steps import GraderFault, Plan
-from grader.grading.submissions import find_submissions, named_by_roster
+from grader.grading.submissions import as_now, find_submissions, named_by_roster, vanished
 from grader.grading.summary import GradingProgress, phases_line, summary_table
 from grader.grading.workers import start_graders
 from grader.marking import written_answers
 from grader.roster import Roster, load_roster
+from grader.scratch import Scratch
 from grader.variants import attribution
 
 __all__ = [
@@ -90,7 +90,7 @@ def grade(
             dask,
             lambda: remote.job_of(plan, timeout, unsafe_no_sandbox),
         ) as graders,
-        tempfile.TemporaryDirectory(prefix="grader-bundles-") as scratch,
+        Scratch(None, "grader-bundles-") as scratch,  # and those of killed runs removed
     ):
         submissions = find_submissions(paths, config, Path(scratch))
         roster = roster or attribution.release_roster(config.directory, config.name)
@@ -111,14 +111,15 @@ def grade(
                 say(f"resuming: {done} already graded, {len(todo)} to grade")
             progress = GradingProgress(len(todo))
             questions = written.questions_of(config)
-            handed_in = {s.student: s.notebook for s, _ in todo}
             seeds = {s.student: (s, seed) for s, seed in todo}
 
             def keep(row: Row) -> None:
                 book.record(run_id, row)
                 if questions:  # kept for marking in `grader serve`
+                    listed = seeds[row.student][0]  # or as collect placed it since
+                    graded = as_now(listed, config) if vanished(listed) else listed
                     answers = written_answers.record_submission(
-                        out, row.student, handed_in[row.student], row.sha256, questions
+                        out, row.student, graded.notebook, row.sha256, questions
                     )
                     for answer in answers:
                         for said in ([answer.cut] if answer.cut else []) + list(answer.flags):

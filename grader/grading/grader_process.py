@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import sys
+import time
 import traceback
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from grader.errors import UserError
 from grader.gradebook.results import GRADER_ERROR, Row
 from grader.grading.answering import KnownValues
 from grader.grading.steps import GraderFault, KnownLateness, Plan, SubmissionGrading
-from grader.grading.submissions import HandIn
+from grader.grading.submissions import HandIn, as_now, vanished, version_of
 from grader.limits import RunLimits
 
 RESUME_WHEN_FULL = (
@@ -38,7 +39,52 @@ def grade_safely(
     """One submission's grading (:class:`SubmissionGrading`), with a grader failure turned into
     an ``error`` row instead of a crash: no score, no files for the student, graded again by
     ``--resume``. ``lateness`` and ``values``: the course's verdict and the student's values,
-    where the course is not here."""
+    where the course is not here.
+
+    A hand-in that ``grader collect`` or the watch replaced since it was listed is graded as
+    its folder holds it when its grading begins; one replaced while it was graded is graded
+    again. A notebook that went missing under the grader is the grader's error, never the
+    student's invalid hand-in."""
+    for attempt in range(_GRADE_AGAIN):
+        if vanished(submission):  # replaced since it was listed: the folder's hand-in now
+            now = as_now(submission, plan.config)
+            submission = submission if now.notebook is None else now
+        if vanished(submission):  # between collect's two renames, or removed
+            time.sleep(_SETTLE_S * (attempt + 1))
+            continue
+        before = version_of(submission)
+        row = _graded_once(submission, plan, seed, lateness, values)
+        if version_of(submission) == before:
+            return row
+        print(
+            f"{submission.student}: the hand-in changed while it was graded (collect beside "
+            "grade?); grading it again as it is now",
+            file=sys.stderr,
+        )
+        submission = as_now(submission, plan.config)
+    return _grader_error(
+        submission,
+        plan,
+        seed,
+        "its notebook was replaced or removed while it was graded (by `grader collect` or "
+        "`grader watch` beside `grader grade`?): run again with --resume",
+    )
+
+
+# A hand-in replaced while it is graded is graded again, this many times in all; collect
+# swaps a student's folder by two renames, so one missing between them is looked for again
+# after a moment.
+_GRADE_AGAIN = 3
+_SETTLE_S = 0.2
+
+
+def _graded_once(
+    submission: HandIn,
+    plan: Plan,
+    seed: int,
+    lateness: KnownLateness | None,
+    values: KnownValues | None,
+) -> Row:
     try:
         return SubmissionGrading(submission, plan, seed, lateness, values).grade()
     except (engine.SandboxUnavailable, DiskFull):
@@ -53,6 +99,10 @@ def grade_safely(
     except Exception as error:  # one broken submission must not end the run
         traceback.print_exc(file=sys.stderr)
         reason = f"{type(error).__name__}: {error}"
+    return _grader_error(submission, plan, seed, reason)
+
+
+def _grader_error(submission: HandIn, plan: Plan, seed: int, reason: str) -> Row:
     return Row(
         submission.student,
         str(submission.source),

@@ -12,6 +12,7 @@ alone, never the grader; the grader's functions travel as pickled bytes, loaded 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import operator
@@ -28,7 +29,7 @@ from grader.gradebook.results import Row
 from grader.grading.answering import KnownValues, values_of
 from grader.grading.grader_process import grade_safely, plan_for, warm_up_quietly
 from grader.grading.steps import KnownLateness, Plan, lateness_of
-from grader.grading.submissions import HandIn
+from grader.grading.submissions import HandIn, as_now, vanished, version_of
 from grader.variants import attribution
 from grader.variants.record import read_record, record_path
 
@@ -42,7 +43,8 @@ def packed_folder(folder: Path) -> Files:
         for name in names:
             path = Path(root, name)
             if path.is_file() and not path.is_symlink():
-                files[path.relative_to(folder).as_posix()] = path.read_bytes()
+                with contextlib.suppress(FileNotFoundError):  # replaced while it is read
+                    files[path.relative_to(folder).as_posix()] = path.read_bytes()
     return files
 
 
@@ -97,7 +99,21 @@ def _record_bytes(assignment_dir: Path, assignment: str) -> bytes:
 
 def hand_in_of(submission: HandIn, plan: Plan) -> dict[str, Any]:
     """One hand-in as plain data: its files (its folder, or its notebook alone) and what the
-    course says of its lateness."""
+    course says of its lateness. A hand-in ``grader collect`` replaced since it was listed is
+    sent as its folder holds it now; one replaced while it is read is read again (one that
+    keeps changing goes as read: its worker finds what is missing the grader's error)."""
+    for _ in range(3):
+        if vanished(submission):
+            now = as_now(submission, plan.config)
+            submission = submission if now.notebook is None else now
+        before = version_of(submission)
+        packed = _packed(submission, plan)
+        if version_of(submission) == before:
+            break
+    return packed
+
+
+def _packed(submission: HandIn, plan: Plan) -> dict[str, Any]:
     files: Files = {}
     notebook = None
     if submission.files_dir is not None:
@@ -106,7 +122,8 @@ def hand_in_of(submission: HandIn, plan: Plan) -> dict[str, Any]:
             notebook = submission.notebook.relative_to(submission.files_dir).as_posix()
     elif submission.notebook is not None:
         notebook = submission.notebook.name
-        files = {notebook: submission.notebook.read_bytes()}
+        with contextlib.suppress(FileNotFoundError):  # removed since it was listed
+            files = {notebook: submission.notebook.read_bytes()}
     lateness = lateness_of(submission, plan)
     return {
         "values": values_of(plan.config, submission.student).values,

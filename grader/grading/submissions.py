@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -147,6 +148,44 @@ def _from_folder(folder: Path, config: AssignmentConfig) -> HandIn:
     handed = assignment_time(folder, config.name, path) if manifest else None
     late = _late(manifest, handed, path, config.deadline)
     return HandIn(student, folder, picked, folder, late, handed_in_at=handed.at if handed else None)
+
+
+# What tells that a hand-in changed on disk: its folder's inode (collect swaps a changed
+# student's folder for a new one) and its notebook's inode, size and modification time.
+Version = tuple[int | None, tuple[int, int, int] | None]
+
+
+def version_of(submission: HandIn) -> Version:
+    """The hand-in's files as they are now on disk (None for what is not there)."""
+
+    def status(path: Path | None) -> os.stat_result | None:
+        try:
+            return None if path is None else os.lstat(path)
+        except OSError:
+            return None
+
+    folder, notebook = status(submission.files_dir), status(submission.notebook)
+    return (
+        None if folder is None else folder.st_ino,
+        None if notebook is None else (notebook.st_ino, notebook.st_size, notebook.st_mtime_ns),
+    )
+
+
+def vanished(submission: HandIn) -> bool:
+    """Whether the notebook listed for grading is no longer there (another program, collect
+    or the watch, replaced or removed it since): never the student's doing."""
+    return submission.notebook is not None and not os.path.lexists(submission.notebook)
+
+
+def as_now(submission: HandIn, config: AssignmentConfig) -> HandIn:
+    """The hand-in as its folder holds it now (collect may have placed a newer one since it
+    was listed), under the same student and source; a lone notebook as it was listed."""
+    folder = submission.files_dir
+    if folder is None or submission.source.suffix.lower() == ".zip" or not folder.is_dir():
+        return submission
+    return replace(
+        _from_folder(folder, config), student=submission.student, source=submission.source
+    )
 
 
 def find_submissions(

@@ -60,6 +60,9 @@ BOUNCES = "bounces (delivery reports)"
 @dataclass
 class Summary:
     items: int = 0
+    # The server whose Authentication-Results top every message read ('' when not one), for a
+    # course that trusts none: its senders are not checked (see unchecked_line)
+    receiving_server: str = ""
     placed: list[str] = field(default_factory=list)  # items that changed a submission
     repeats: list[str] = field(default_factory=list)  # items that only repeated files held
     already_collected: list[str] = field(default_factory=list)
@@ -173,16 +176,15 @@ def _sender_checks(manifest: dict[str, Any]) -> str:
 
 
 def replacements(
-    students: Sequence[tuple[Path, dict[str, Any]]], placed: Sequence[str]
+    students: Sequence[tuple[Path, dict[str, Any]]], placed: Sequence[str] | None = None
 ) -> list[tuple[str, str, str, str, str, str]]:
-    """The hand-ins among ``placed`` (this run's) that replaced an earlier one, as
-    :attr:`Summary.replaced` lists them."""
-    now = set(placed)
+    """The hand-ins among ``placed`` (this run's; None: every run's, as the students' manifests
+    keep them) that replaced an earlier one, as :attr:`Summary.replaced` lists them."""
     return [
         (manifest["student"]["id"], email["source"], r["what"], r["source"], r["at"], flag)
         for _, manifest in students
         for email in manifest.get("emails", [])
-        if email["source"] in now
+        if placed is None or email["source"] in placed
         for r in email.get("replaced", [])
         for flag in [r.get("flag", "")]
     ]
@@ -253,9 +255,15 @@ def _has_project(manifest: dict[str, Any], number: int) -> bool:
     )
 
 
-def write_lists(out: Path, summary: Summary, rows: Sequence[Sequence[Any]]) -> None:
-    """index.csv, REJECTED.csv, UNATTRIBUTED.csv, NO_HANDIN.csv; the summary's counts from
-    the same rows."""
+def write_lists(
+    out: Path,
+    summary: Summary,
+    rows: Sequence[Sequence[Any]],
+    replaced: Sequence[tuple[str, str, str, str, str, str]] = (),
+) -> None:
+    """index.csv, REJECTED.csv, UNATTRIBUTED.csv, NO_HANDIN.csv, REPLACED.csv (``replaced``:
+    every replacement the folder holds, a killed run's too); the summary's counts from the
+    same rows."""
     summary.index_csv = out / INDEX_CSV
     write_csv(summary.index_csv, INDEX_HEADER, rows)
     summary.rejected_csv = out / REJECTED_CSV
@@ -280,9 +288,9 @@ def write_lists(out: Path, summary: Summary, rows: Sequence[Sequence[Any]]) -> N
         summary.relayed_csv.unlink(missing_ok=True)
     _write_copies(out, summary)
     summary.replaced_csv = out / REPLACED_CSV
-    if summary.replaced:
+    if replaced:
         header = ["student", "source", "replaced", "replaced_source", "replaced_at", "flag"]
-        write_csv(summary.replaced_csv, header, summary.replaced)
+        write_csv(summary.replaced_csv, header, replaced)
     else:
         summary.replaced_csv.unlink(missing_ok=True)
     collected = [dict(zip(INDEX_HEADER, row, strict=True)) for row in rows]

@@ -17,6 +17,7 @@ from typing import Any
 from grader.intake.attribute import Attribution, name_student, relay, unwrap
 from grader.intake.common import Limits, Rejected
 from grader.intake.links import find_links
+from grader.intake.message.authresults import RESULTS_HEADER, receiving_server
 from grader.intake.message.reading import Attachment, Letter
 from grader.intake.message.received import Received, receive
 from grader.intake.message.reply_text import ReplyFacts
@@ -59,6 +60,8 @@ class Parcel:
     refused: str = ""
     forged_by: str = ""  # the trusted server's word that the From: is forged ('' if none)
     claimed: dict[str, str] | None = None
+    # A message's topmost Authentication-Results' server ('' when it has none); None: not mail
+    receiving_server: str | None = None
 
     def stage(self, folder: Path) -> None:
         """Move the pieces' contents to files in ``folder``, so that only one message's
@@ -212,6 +215,8 @@ def read_received(received: Received, source: str, settings: Settings) -> Parcel
     )  # fmt: skip
     parcel.sender_check, parcel.signed = check.outcome, check.signed
     parcel.forged_by = check.refused
+    results = [str(header) for header in received.headers.get_all(RESULTS_HEADER, [])]
+    parcel.receiving_server = receiving_server(results)
     found: Attribution = unwrap(letter, settings.roster)
     parcel.sent_at = found.sent_at.isoformat(timespec="seconds")
     if found.skipped:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import shutil
-import tempfile
+import sqlite3
+import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from grader.course.config import Course, find_course, load_course
+from grader.disk_full import DiskFull, met_anywhere, no_space
 from grader.errors import UserError
 from grader.intake.common import (
     DEFAULT_LIMITS,
@@ -33,6 +34,7 @@ from grader.intake.index import (
 )
 from grader.intake.manifest import check_student_id
 from grader.intake.merged_pdf import write_merged_pdf
+from grader.intake.message.authresults import unchecked_line, unchecked_senders
 from grader.intake.message.reading import shared_message_id
 from grader.intake.message.sender import DkimKeys
 from grader.intake.parcels import Parcel, Settings
@@ -40,6 +42,7 @@ from grader.intake.placing import place_student
 from grader.limits import COURSE
 from grader.progress import counted
 from grader.roster import Roster, load_roster
+from grader.scratch import Scratch
 
 if TYPE_CHECKING:  # fetching is imported only when asked for
     from grader.intake.fetch import FetchSettings
@@ -72,6 +75,7 @@ def _read_all(
     parcels = []
     first_of: dict[str, str] = {}  # identity -> source of the first item with it
     first_with_id: dict[str, str] = {}  # Message-ID -> source of the first item with it
+    servers: list[str] = []  # each message's receiving server
 
     def is_copy(source: str, identity: str) -> bool:
         """An identical copy of an item read before (folded into it); an item that only shares
@@ -97,11 +101,15 @@ def _read_all(
                 summary.rejected.append((item.source, rejection.student, rejection.reason + forged))
             continue
         except Exception as error:  # a broken submission is a row, never a crashed run
+            if no_space(error):  # the grader's disk, never the student's hand-in
+                raise
             reason = f"could not be read ({type(error).__name__}: {error}); please report this"
             summary.rejected.append((item.source, "", reason))
             continue
         if is_copy(parcel.source, parcel.identity):
             continue
+        if parcel.receiving_server is not None:
+            servers.append(parcel.receiving_server)
         student = parcel.student["id"] if parcel.student else ""
         taken = replies(parcel) if replies is not None and parcel.reply is not None else None
         if taken is not None and taken[0] == "request":
@@ -131,6 +139,8 @@ def _read_all(
             parcel.stage(staging / f"parcel-{number}")
             parcels.append(parcel)
     summary.items = len(items) - len(summary.duplicates)
+    if not settings.trusted_authserv_id:
+        summary.receiving_server = unchecked_senders(servers)
     return parcels
 
 
@@ -194,45 +204,70 @@ def collect_items(
     course: Course | None = None,
 ) -> Summary:
     """:func:`collect` of items read by ``settings`` (an inbox's, or messages read already)."""
+    summary = Summary(items=len(items))
+    out.mkdir(parents=True, exist_ok=True)
+    scratch = Scratch(out, ".collect-")  # and those a killed collect left, removed
+    for stale in scratch.removed:
+        print(f"removed {stale}, the staging folder of a collect that was killed", file=sys.stderr)
+    staging = scratch.path
+    try:
+        return _collected(
+            items, settings, out, staging, summary, deadline, fetch, merged_pdf, replies, course
+        )
+    except (OSError, sqlite3.OperationalError) as error:
+        if no_space(error):  # one line, naming the folder: the rerun goes on
+            raise DiskFull(met_anywhere(error, out)) from None
+        raise
+    finally:
+        scratch.close()
+
+
+def _collected(
+    items: Sequence[Item],
+    settings: Settings,
+    out: Path,
+    staging: Path,
+    summary: Summary,
+    deadline: datetime | None,
+    fetch: FetchSettings | None,
+    merged_pdf: bool,
+    replies: ReplyTaker | None,
+    course: Course | None,
+) -> Summary:
+    """The items read, placed in the students' folders and listed."""
     projects_required, roster, assignments = (
         settings.required,
         settings.roster,
         settings.assignments,
     )
-    summary = Summary(items=len(items))
-    out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=out, prefix=".collect-"))
-    try:
-        parcels = _read_all(items, settings, summary, staging, replies)
-        by_student: dict[str, list[Parcel]] = {}
-        for parcel in parcels:
-            assert parcel.student is not None
-            by_student.setdefault(parcel.student["id"], []).append(parcel)
-        outcome_lists = {
-            "changed": summary.placed,
-            "repeat": summary.repeats,
-            "already collected": summary.already_collected,
-        }
-        for student_id, own in by_student.items():
-            outcomes = place_student(out / student_id, own, staging, projects_required)
-            for source, outcome in outcomes.items():
-                outcome_lists[outcome].append(source)
-        if fetch is not None:
-            from grader.intake.fetch import fetch_notebooks
+    parcels = _read_all(items, settings, summary, staging, replies)
+    by_student: dict[str, list[Parcel]] = {}
+    for parcel in parcels:
+        assert parcel.student is not None
+        by_student.setdefault(parcel.student["id"], []).append(parcel)
+    outcome_lists = {
+        "changed": summary.placed,
+        "repeat": summary.repeats,
+        "already collected": summary.already_collected,
+    }
+    for student_id, own in by_student.items():
+        outcomes = place_student(out / student_id, own, staging, projects_required)
+        for source, outcome in outcomes.items():
+            outcome_lists[outcome].append(source)
+    if fetch is not None:
+        from grader.intake.fetch import fetch_notebooks
 
-            fetch_notebooks(out, staging, fetch, summary, projects_required)
-        students = current_students(out, Deadlines(deadline, course))
-        summary.replaced = replacements(students, summary.placed)
-        rows = index_rows(students, roster, projects_required)
-        summary.by_component = component_counts(students, assignments or (), projects_required)
-        write_lists(out, summary, rows)
-        if students and merged_pdf:
-            nothing = [row[0] for row in rows if row[-1] == SENT_NOTHING]
-            summary.merged_pdf = write_merged_pdf(
-                students, out / MERGED_PDF, staging, deadline, len(summary.rejected), nothing
-            )
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        fetch_notebooks(out, staging, fetch, summary, projects_required)
+    students = current_students(out, Deadlines(deadline, course))
+    summary.replaced = replacements(students, summary.placed)
+    rows = index_rows(students, roster, projects_required)
+    summary.by_component = component_counts(students, assignments or (), projects_required)
+    write_lists(out, summary, rows, replacements(students))
+    if students and merged_pdf:
+        nothing = [row[0] for row in rows if row[-1] == SENT_NOTHING]
+        summary.merged_pdf = write_merged_pdf(
+            students, out / MERGED_PDF, staging, deadline, len(summary.rejected), nothing
+        )
     return summary
 
 
@@ -353,4 +388,6 @@ def cli(
         course=course,
     )
     print("\n".join(summary_lines(summary)))
+    if course is not None and summary.receiving_server:
+        print(f"WARNING: {unchecked_line(summary.receiving_server, course.path)}", file=sys.stderr)
     return 0

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from grader.course.commands import add_components, chosen_components, load
 from grader.course.options import add_common
+from grader.disk_full import DiskFull, met_anywhere, no_space
 from grader.errors import UserError
 from grader.gradebook.course_book import BOOK_NAME, CourseBook
 from grader.lms.final import grades_of
@@ -43,7 +44,12 @@ def deliver(messages: list[smtp.Outgoing], args: argparse.Namespace, out: Path) 
     and say what became of each."""
     if not args.send:
         folder = Path(args.eml) if args.eml else out / "mail"
-        written = mail.write_eml(messages, folder)
+        try:
+            written = mail.write_eml(messages, folder)
+        except OSError as error:
+            if no_space(error):  # the line names the folder: the error names no file
+                raise DiskFull(met_anywhere(error, folder)) from None
+            raise
         print(f"wrote {len(written)} messages to {folder}/ for review; send them with --send")
         return 0
     if not args.smtp_host:
@@ -60,6 +66,14 @@ def deliver(messages: list[smtp.Outgoing], args: argparse.Namespace, out: Path) 
     )
     for student, why in report.rejected:
         print(f"  rejected: {student}: {why}", file=sys.stderr)
+    if report.uncertain:
+        print(
+            f"uncertain {len(report.uncertain)}: an earlier run stopped after sending these and "
+            "before recording them; each went again as the same message (same Message-ID: a "
+            "mail client shows it once if both arrived):"
+        )
+    for student, message_id in report.uncertain:
+        print(f"  uncertain: {student} {message_id}")
     return 1 if report.rejected else 0
 
 

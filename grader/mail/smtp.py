@@ -2,6 +2,11 @@
 user name and password may be any Unicode, and a send that records each message as the server
 takes it, so a run started again after a stop sends nothing twice.
 
+Each send is recorded before its SMTP transaction and settled after it. A run stopped between
+the server's acceptance and the record (a laptop put to sleep, a kill) leaves the send
+uncertain: the next run says so and sends it again with the first attempt's Message-ID and
+Date, so a mail client shows one message if both arrived.
+
 The user name and password come from ``GRADER_SMTP_USER`` / ``GRADER_SMTP_PASSWORD``, never
 from the command line. Used by ``grader mail``; any command that mails students (replies
 included: build them with :func:`grader.mail.composing.compose`) sends through :func:`send`.
@@ -19,7 +24,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from grader.errors import UserError
-from grader.gradebook.course_book import CourseBook
+from grader.gradebook.course_book import CourseBook, SendAttempt
 from grader.limits import MAILBOX
 from grader.progress import Eta
 
@@ -54,6 +59,7 @@ class SendReport:
     sent: list[str]
     skipped: list[str]  # sent before, by an earlier run
     rejected: list[tuple[str, str]]  # (student, why)
+    uncertain: list[tuple[str, str]]  # (student, Message-ID) a stopped run may have delivered
 
 
 def connect(smtp: Smtp) -> smtplib.SMTP:
@@ -132,17 +138,27 @@ def send(messages: list[Outgoing], smtp: Smtp, book: CourseBook) -> SendReport:
     """Send what was not sent before; record each message as soon as the server took it."""
     sent: list[str] = []
     rejected: list[tuple[str, str]] = []
+    uncertain: list[tuple[str, str]] = []
     todo = [m for m in messages if not book.was_sent(m.student, m.digest)]
     skipped = [m.student for m in messages if m not in todo]
     if not todo:
-        return SendReport(sent, skipped, rejected)
+        return SendReport(sent, skipped, rejected, uncertain)
     client = connect(smtp)
     eta = Eta(len(todo))
     try:
         for number, outgoing in enumerate(todo, start=1):
-            refused, why = _send_one(client, outgoing, smtp.host)
             said = f"[{number}/{len(todo)}] {outgoing.student}"
-            if why:  # not sent, not recorded: the next run tries it again
+            attempt = _intend(book, outgoing)
+            if attempt.uncertain:
+                uncertain.append((outgoing.student, attempt.message_id))
+                print(
+                    f"{said}: a run that stopped may have sent this already; sending it again "
+                    f"as the same message {attempt.message_id}",
+                    file=sys.stderr,
+                )
+            refused, why = _send_one(client, outgoing, smtp.host)
+            if why:  # not sent: the next run tries it again, as the same message
+                book.send_refused(outgoing.student, outgoing.digest, why)
                 rejected.append((outgoing.student, why))
                 print(f"{said}: NOT SENT {why} ({eta.one_more()})", file=sys.stderr)
                 continue
@@ -165,7 +181,22 @@ def send(messages: list[Outgoing], smtp: Smtp, book: CourseBook) -> SendReport:
             client.quit()
         except (OSError, smtplib.SMTPException):
             pass
-    return SendReport(sent, skipped, rejected)
+    return SendReport(sent, skipped, rejected, uncertain)
+
+
+def _intend(book: CourseBook, outgoing: Outgoing) -> SendAttempt:
+    """Record the send before it starts; the message takes the first attempt's Message-ID and
+    Date when an earlier attempt was not settled."""
+    message = outgoing.message
+    attempt = book.begin_send(
+        outgoing.student, outgoing.digest, str(message["Message-ID"]), str(message["Date"])
+    )
+    for name, value in (("Message-ID", attempt.message_id), ("Date", attempt.date)):
+        if message[name] is None:
+            message[name] = value
+        elif str(message[name]) != value:
+            message.replace_header(name, value)
+    return attempt
 
 
 def _send_one(client: smtplib.SMTP, outgoing: Outgoing, host: str) -> tuple[list[str], str]:

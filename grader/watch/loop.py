@@ -33,6 +33,7 @@ from grader.intake.common import DEFAULT_LIMITS
 from grader.intake.imap.idle import Idler
 from grader.intake.imap.mailbox import MailboxUnavailable, MailboxUrl, Session
 from grader.intake.inbox import received_items
+from grader.intake.message.authresults import unchecked_line
 from grader.intake.message.received import Received, receive
 from grader.intake.parcels import Settings
 from grader.intake.run import collect_items
@@ -91,6 +92,7 @@ class MailboxLoop:
         self.threads: dict[str, replies.Thread] = {}
         # What each message's hand-in replaced, as collect placed it: its answers say so.
         self.replaced: dict[str, list[Replaced]] = {}
+        self.said_unchecked = False  # that the course checks no sender: said once a run
         self.staging = Staging(options.out)
         for stale in self.staging.removed:
             self.log(f"removed {stale}, the staging folder of a watch that was killed")
@@ -251,6 +253,10 @@ class MailboxLoop:
         except UserError as error:
             self.log(f"collect: {error}", "error")
             return
+        if summary.receiving_server and not self.said_unchecked:  # once a run
+            self.said_unchecked = True
+            course = self.options.course.path
+            self.log(f"WARNING: {unchecked_line(summary.receiving_server, course)}", "error")
         keys = {_file_name(key): key for key, _ in messages}
         for _, source, what, _, at, flag in summary.replaced:  # told in the message's answers
             self.replaced.setdefault(keys[source], []).append(Replaced(what, at, flag))

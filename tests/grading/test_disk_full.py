@@ -7,38 +7,23 @@ Each run is in a mount namespace of its own, where a small tmpfs stands for the 
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from disk_kit import needs_root_mounts, with_full
 
 ROOT = Path(__file__).resolve().parents[2]
 GRADE = [sys.executable, "-m", "grader.cli", "grade", "--assignment", "assignments/lstm_gates"]
 SAMPLES = ["examples/lstm_gates/asha.ipynb", "examples/lstm_gates/esha.ipynb"]
 
-pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0 or shutil.which("unshare") is None, reason="mounts a tmpfs: needs root"
-)
+pytestmark = needs_root_mounts
 
 
 def _with_full(folder: Path, then: str) -> subprocess.CompletedProcess:
     """``then`` (a shell line) with ``folder`` a 1 MB tmpfs nearly filled, in a mount and pid
     namespace of its own; ``$FILLER`` is the file that fills it."""
-    script = (
-        f'mount -t tmpfs -o size=1M tmpfs "{folder}" && '
-        f'export FILLER="{folder}/filler" && head -c 1000000 /dev/zero > "$FILLER"; {then}'
-    )
-    return subprocess.run(
-        ["unshare", "--mount", "--pid", "--fork", "--mount-proc", "sh", "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        cwd=ROOT,
-        check=False,
-    )
+    return with_full(folder, then, cwd=ROOT)
 
 
 def _said(stderr: str, name: str) -> list[str]:

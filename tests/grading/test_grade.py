@@ -32,7 +32,7 @@ GRADER = [sys.executable, "-m", "grader.cli"]
 FUNCTIONS = [f.name for f in assign.load_config(ASSIGNMENT).functions]
 
 
-def grade(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+def grade(*args: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
     done = subprocess.run(
         [*FENCE, *GRADER, "grade", *args],
         capture_output=True,
@@ -40,6 +40,7 @@ def grade(*args: str, check: bool = True) -> subprocess.CompletedProcess:
         timeout=900,
         cwd=ROOT,
         check=False,
+        env=env,
     )
     if check and done.returncode != 0:
         raise AssertionError(f"grader grade failed ({done.returncode}):\n{done.stderr}")
@@ -152,12 +153,16 @@ def test_same_seed_same_score_and_seed_recorded(tmp_path):
 
 
 def test_resume_after_sigkill_grades_only_what_is_missing(tmp_path):
+    """... and removes the temporary folders the killed run left."""
     COPIES = 30  # noqa: N806 - enough that the kill lands part-way
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     for n in range(COPIES):
         shutil.copy(SAMPLES / "asha.ipynb", inbox / f"student{n:02d}.ipynb")
     out = tmp_path / "out"
+    temporary = tmp_path / "tmp"  # the runs' TMPDIR, to see what they leave there
+    temporary.mkdir()
+    environment = {**os.environ, "TMPDIR": str(temporary)}
     command = [
         *FENCE,
         *GRADER,
@@ -174,6 +179,7 @@ def test_resume_after_sigkill_grades_only_what_is_missing(tmp_path):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
+        env=environment,
     )
     book = out / "gradebook.sqlite"
     deadline = time.monotonic() + 300
@@ -192,6 +198,7 @@ def test_resume_after_sigkill_grades_only_what_is_missing(tmp_path):
     with sqlite3.connect(book) as db:
         kept = db.execute("SELECT COUNT(*) FROM results").fetchone()[0]
     assert kept >= done_before
+    assert list(temporary.glob("grader-bundles-*")), "the killed run's scratch"
 
     resumed = grade(
         "--assignment",
@@ -200,7 +207,14 @@ def test_resume_after_sigkill_grades_only_what_is_missing(tmp_path):
         str(out),
         "--resume",
         *sorted(str(p) for p in inbox.iterdir()),
+        env=environment,
     )
+    left = [
+        p.name
+        for p in temporary.iterdir()
+        if p.name.startswith(("grader-bundles-", "grader-trial-"))
+    ]
+    assert left == []
     assert f"resuming: {kept} already graded, {COPIES - kept} to grade" in resumed.stderr
     with sqlite3.connect(book) as db:
         per_student = db.execute(

@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from mailkit import gmail, notebook, outlook, takeout_mbox
 
 from grader import intake
+from grader.cli import main
 from grader.intake.message.authresults import parse, trusted_results
 from grader.intake.message.sender import DkimKeys
 from grader.intake.run import summary_lines
@@ -267,3 +268,58 @@ def test_without_a_trusted_server_dkim_signatures_are_checked_and_stated(tmp_pat
     assert "FLAGGED: unsigned" in said
     manifest = json.loads((out / "CS21B001" / "manifest.json").read_text())
     assert manifest["emails"][0]["sender_check"] == "dkim=pass (d=example.edu)"
+
+
+def _collect_with(course: Path, inbox: Path, out: Path, capsys) -> str:
+    assert main(["collect", str(inbox), "--out", str(out), "--course", str(course)]) == 0
+    return capsys.readouterr().err
+
+
+@pytest.fixture
+def course_from_init(tmp_path: Path) -> Path:
+    folder = tmp_path / "lstm-course"
+    assert main(["init", str(folder)]) == 0
+    (folder / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    return folder
+
+
+def test_a_course_from_grader_init_is_told_whom_to_trust_until_it_is_set(
+    course_from_init: Path, tmp_path: Path, capsys
+) -> None:
+    """Secure by default: a new course trusts no receiving server, so a forged From: is only
+    flagged; collect says so, and which trusted_authserv_id to set, when every message carries
+    one server's results on top. Once it is set: nothing said, the forgery refused."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "1.eml").write_bytes(delivered(hand_in("gmail", DAY, OWN), GMAIL_PASS))
+    forged = hand_in("gmail", DAY + timedelta(hours=1), OTHER)
+    (inbox / "2.eml").write_bytes(delivered(forged, GMAIL_FAIL))
+    capsys.readouterr()
+
+    said = _collect_with(course_from_init, inbox, tmp_path / "default", capsys)
+    warnings = [line for line in said.splitlines() if "senders are not checked" in line]
+    assert len(warnings) == 1, said
+    assert 'Set trusted_authserv_id = "mx.google.com" under [mail]' in warnings[0]
+    assert str(course_from_init / "course.toml") in warnings[0]
+    replaced = read_csv(tmp_path / "default" / "REPLACED.csv")
+    assert [row["source"] for row in replaced] == ["2.eml"]  # the forgery won
+
+    toml = course_from_init / "course.toml"
+    toml.write_text(toml.read_text() + '\n[mail]\ntrusted_authserv_id = "mx.google.com"\n')
+    said = _collect_with(course_from_init, inbox, tmp_path / "trusting", capsys)
+    assert "senders are not checked" not in said
+    assert not (tmp_path / "trusting" / "REPLACED.csv").exists()
+    refused = read_csv(tmp_path / "trusting" / "UNATTRIBUTED.csv")
+    assert [row["source"] for row in refused] == ["2.eml"]
+
+
+def test_nothing_is_said_unless_one_server_tops_every_message(
+    course_from_init: Path, tmp_path: Path, capsys
+) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "1.eml").write_bytes(delivered(hand_in("gmail", DAY, OWN), GMAIL_PASS))
+    (inbox / "2.eml").write_bytes(delivered(hand_in("gmail", DAY + timedelta(hours=1), OTHER)))
+    capsys.readouterr()
+    said = _collect_with(course_from_init, inbox, tmp_path / "out", capsys)
+    assert "senders are not checked" not in said

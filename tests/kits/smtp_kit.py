@@ -1,6 +1,7 @@
 """A real SMTP server on loopback for the mail tests (aiosmtpd): STARTTLS or implicit TLS with
 a self-signed certificate made here, AUTH required (PLAIN and LOGIN, or only those asked for),
-a recipient it can refuse, a message it can hold while the test stops the sender."""
+a recipient it can refuse, a message it can hold while the test stops the sender, and a message
+it takes and then kills the sender over, before its 250 reaches it."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import asyncio
 import email
 import email.policy
 import logging
+import os
+import signal
 import socket
 import ssl
 import subprocess
@@ -60,7 +63,13 @@ class Mailbox:
     """The server side: accepts mail for everyone but REFUSED (when asked to refuse); can hold
     the Nth message so a test can stop the sender while it waits."""
 
-    def __init__(self, refuse: bool = False, hold_at: int | None = None, password: str = PASSWORD):
+    def __init__(
+        self,
+        refuse: bool = False,
+        hold_at: int | None = None,
+        password: str = PASSWORD,
+        kill_at: int | None = None,
+    ):
         self.received: list[email.message.EmailMessage] = []
         self.raw: list[bytes] = []  # as the server took them, to read header lines as written
         self.envelopes: list[tuple[list[str], list[str]]] = []  # (RCPT TO, MAIL FROM options)
@@ -68,6 +77,10 @@ class Mailbox:
         self.refuse, self.hold_at, self.password = refuse, hold_at, password
         self.holding = threading.Event()
         self.data_count = 0
+        # kill_at: the Nth message is taken, then the process group ``victim`` (the test sets
+        # it) is SIGKILLed before the server's 250: the sender never learns it was delivered.
+        self.kill_at, self.victim = kill_at, None
+        self.killed = threading.Event()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: ANN001
         if self.refuse and address == REFUSED:
@@ -86,6 +99,9 @@ class Mailbox:
         self.received.append(
             email.message_from_bytes(envelope.content, policy=email.policy.default)
         )
+        if self.data_count == self.kill_at and self.victim is not None:
+            os.killpg(self.victim, signal.SIGKILL)
+            self.killed.set()
         return "250 2.0.0 OK queued"
 
     def authenticate(self, server, session, envelope, mechanism, auth_data):  # noqa: ANN001

@@ -12,6 +12,7 @@ import sys
 
 import pytest
 from course_kit import make_course
+from disk_kit import needs_root_mounts, with_full
 from smtp_kit import PASSWORD, USER, Mailbox, mail_args, start
 
 from grader import cli
@@ -58,6 +59,21 @@ def test_without_send_it_writes_eml_files_for_review(course, capsys):
     assert "checks:" not in page and "ta," not in page  # the marker's notes stay with the marker
     with CourseBook(out / "gradebook.sqlite") as book:
         assert book.sent() == []
+
+
+@needs_root_mounts
+def test_a_full_disk_for_the_eml_files_is_one_line_naming_their_folder(course, tmp_path):
+    course, out = course
+    folder = tmp_path / "review"
+    folder.mkdir()
+    mail = [sys.executable, "-m", "grader.cli", "mail", "--course", str(course.path)]
+    mail += ["--out", str(out), "--from", "'TA <ta@example.edu>'", "--eml", str(folder)]
+    # a 64 kB disk: the first message's feedback page does not fit
+    done = with_full(folder, " ".join(mail), size="64k", taken=60_000)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    (said,) = [line for line in done.stderr.splitlines() if line.startswith("grader mail: ")]
+    assert said.startswith(f"grader mail: the disk is full: {folder} (")
+    assert "run the same command again" in said
 
 
 def test_starttls_with_login_delivers_one_message_per_student(
@@ -145,10 +161,9 @@ def test_a_refused_recipient_is_reported_and_the_rest_go_on(
 
 def test_a_run_stopped_half_way_and_started_again_sends_nothing_twice(course, certificate):
     course, out = course
-    environment = {**os.environ, "GRADER_SMTP_USER": USER, "GRADER_SMTP_PASSWORD": PASSWORD}
+    environment = logged_in()
     first = Mailbox(hold_at=2)
-    controller = start(first, certificate)
-    command = [sys.executable, "-m", "grader.cli", *mail_args(course, out, controller, certificate)]
+    controller, command = serving(first, course, out, certificate)
     try:
         sender = subprocess.Popen(
             command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE
@@ -163,12 +178,7 @@ def test_a_run_stopped_half_way_and_started_again_sends_nothing_twice(course, ce
         assert [s["student"] for s in book.sent()] == ["CS21B042"]
 
     second = Mailbox()
-    controller = start(second, certificate)
-    command = [sys.executable, "-m", "grader.cli", *mail_args(course, out, controller, certificate)]
-    try:
-        done = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=120)
-    finally:
-        controller.stop()
+    done = sent_again(course, out, second, certificate, environment)
     assert done.returncode == 0, done.stderr
     assert "sent 2, already sent before 1, rejected 0" in done.stdout
     assert [m["To"].addresses[0].addr_spec for m in second.received] == [
@@ -179,9 +189,92 @@ def test_a_run_stopped_half_way_and_started_again_sends_nothing_twice(course, ce
         assert sorted(s["student"] for s in book.sent()) == ["CS21B042", "EE21B017", "ME21B103"]
 
 
+def logged_in() -> dict[str, str]:
+    """The environment of a `grader mail --send` that logs in to the loopback server."""
+    return {**os.environ, "GRADER_SMTP_USER": USER, "GRADER_SMTP_PASSWORD": PASSWORD}
+
+
+def serving(mailbox: Mailbox, course, out, certificate):
+    """A loopback server for ``mailbox``, and the `grader mail --send` command that uses it."""
+    controller = start(mailbox, certificate)
+    return controller, [
+        sys.executable, "-m", "grader.cli", *mail_args(course, out, controller, certificate)
+    ]  # fmt: skip
+
+
+def sent_again(
+    course, out, mailbox: Mailbox, certificate, environment
+) -> subprocess.CompletedProcess:
+    """`grader mail --send` run again, to its end, through a server with ``mailbox``."""
+    controller, command = serving(mailbox, course, out, certificate)
+    try:
+        return subprocess.run(command, env=environment, capture_output=True, text=True, timeout=120)
+    finally:
+        controller.stop()
+
+
 def test_credentials_never_come_from_the_command_line():
     from grader.cli import build_parser
 
     parser = build_parser()
     help_text = parser._subparsers._group_actions[0].choices["mail"].format_help()
     assert "password" not in help_text.lower().replace("grader_smtp_password", "")
+
+
+def test_a_run_killed_after_the_server_took_a_message_sends_it_again_as_the_same_message(
+    course, certificate
+):
+    """SIGKILL of the mailer's process group once the server has taken the second message and
+    before the mailer hears its 250: the rerun says that send was uncertain and sends it again
+    with the first attempt's Message-ID and Date; every other student gets one message."""
+    course, out = course
+    environment = logged_in()
+    first = Mailbox(kill_at=2)
+    controller, command = serving(first, course, out, certificate)
+    try:
+        sender = subprocess.Popen(
+            command,
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        first.victim = sender.pid  # its process group: the new session's leader
+        sender.wait(120)
+    finally:
+        controller.stop()
+    assert first.killed.is_set(), "the server never reached the second message"
+    assert sender.returncode == -9
+    taken = [m["To"].addresses[0].addr_spec for m in first.received]
+    assert taken == ["asha.verma@example.edu", "rahul.menon@example.edu"]
+    with CourseBook(out / "gradebook.sqlite") as book:
+        assert [s["student"] for s in book.sent()] == ["CS21B042"]
+
+    second = Mailbox()
+    done = sent_again(course, out, second, certificate, environment)
+    assert done.returncode == 0, done.stderr
+    assert "sent 2, already sent before 1, rejected 0" in done.stdout
+    assert f"uncertain: EE21B017 {first.received[1]['Message-ID']}" in done.stdout
+    assert "uncertain: ME21B103" not in done.stdout
+    again = second.received[0]
+    assert again["To"].addresses[0].addr_spec == "rahul.menon@example.edu"
+    assert again["Message-ID"] == first.received[1]["Message-ID"]
+    assert again["Date"] == first.received[1]["Date"]
+    assert [m["To"].addresses[0].addr_spec for m in second.received[1:]] == [
+        "priya.nair@example.edu"
+    ]
+    # Every student's feedback once, or twice as one message.
+    every = first.received + second.received
+    ids = {m["To"].addresses[0].addr_spec: set() for m in every}
+    for message in every:
+        ids[message["To"].addresses[0].addr_spec].add(message["Message-ID"])
+    assert all(len(found) == 1 for found in ids.values()), ids
+    with CourseBook(out / "gradebook.sqlite") as book:
+        assert sorted(s["student"] for s in book.sent()) == ["CS21B042", "EE21B017", "ME21B103"]
+        mid = {s["student"]: s["message_id"] for s in book.sent()}
+    assert mid["EE21B017"] == first.received[1]["Message-ID"]
+
+    third = Mailbox()
+    done = sent_again(course, out, third, certificate, environment)
+    assert "sent 0, already sent before 3" in done.stdout and "uncertain" not in done.stdout
+    assert third.received == []

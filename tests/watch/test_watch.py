@@ -606,10 +606,32 @@ def test_the_watch_grades_on_a_course_made_by_grader_init(imap, smtp, tmp_path) 
     course = folder / "course.toml"
     set_this_terms_deadlines(course)  # the hand-in, sent now, on time
     mailbox = smtp[0]
-    imap.deliver(notebook_hand_in("chitra").as_bytes())
+    # As the course's Gmail mailbox holds it: its receiving server's results on top.
+    results_header = (
+        b"Authentication-Results: mx.google.com; dkim=pass header.i=@example.edu;"
+        b" spf=pass smtp.mailfrom=chitra.iyer@example.edu; dmarc=pass header.from=example.edu\n"
+    )
+    imap.deliver(results_header + notebook_hand_in("chitra").as_bytes())
     done = once(course, imap, smtp)
     assert [m["To"].addresses[0].addr_spec for m in mailbox.received] == [
         "chitra.iyer@example.edu"
     ], done.stderr
     assert "Score:" in mailbox.received[0].get_body(("plain",)).get_content()
     assert [(row.student, row.status) for row in results(course)] == [("chitra", "graded")]
+    # Secure by default: it says that senders are not checked, and whom to trust ...
+    unchecked = [line for line in done.stderr.splitlines() if "senders are not checked" in line]
+    assert len(unchecked) == 1 and 'trusted_authserv_id = "mx.google.com"' in unchecked[0]
+    # ... and, once told, says nothing.
+    course.write_text(
+        course.read_text() + '\n[mail]\ntrusted_authserv_id = "mx.google.com"\n', encoding="utf-8"
+    )
+    question = gmail(
+        "Chitra Iyer <chitra.iyer@example.edu>",
+        datetime.now(UTC),
+        "Assignment 1 deadline",
+        "Is the deadline at midnight?",
+    )
+    imap.deliver(results_header + question.as_bytes())
+    done = once(course, imap, smtp)
+    assert "collected 1 message(s)" in done.stderr
+    assert "senders are not checked" not in done.stderr

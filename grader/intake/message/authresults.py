@@ -19,7 +19,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
+RESULTS_HEADER = "Authentication-Results"
 EXCHANGE_ONLINE = "exchange-online"  # the trusted id that means Microsoft's header without one
 _METHOD = re.compile(r"^([A-Za-z0-9_-]+)(?:/\d+)?\s*=\s*([A-Za-z0-9_-]+)\s*(.*)$", re.DOTALL)
 _PROPERTY = re.compile(r'([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)?)\s*=\s*("(?:[^"\\]|\\.)*"|[^\s;]+)')
@@ -129,3 +131,32 @@ def trusted_results(headers: Sequence[str], trusted: str) -> AuthResults | None:
         if found is not None and found.authserv_id == wanted:
             return found
     return None
+
+
+def receiving_server(headers: Sequence[str]) -> str:
+    """The authserv-id of the topmost header (``headers`` top first): the server that received
+    the message into the mailbox, as ``trusted_authserv_id`` names it (:data:`EXCHANGE_ONLINE`
+    for Microsoft's header without one); '' when there is none to read."""
+    found = parse(headers[0]) if headers else None
+    if found is None:
+        return ""
+    return found.authserv_id or EXCHANGE_ONLINE
+
+
+def unchecked_senders(servers: Sequence[str]) -> str:
+    """The one receiving server on top of every message of ``servers`` (each message's
+    :func:`receiving_server`), which a course that trusts none should trust; '' when there is
+    not one on every message."""
+    found = set(servers)
+    return found.pop() if len(found) == 1 and "" not in found else ""
+
+
+def unchecked_line(server: str, course_file: Path) -> str:
+    """What a course that trusts no receiving server is told when ``server``'s
+    Authentication-Results top every message of its mailbox."""
+    return (
+        f"senders are not checked: every message carries {server}'s Authentication-Results on "
+        f'top, but {course_file} trusts no receiving server. Set trusted_authserv_id = "{server}" '
+        "under [mail] there, so that a hand-in whose From: is forged is refused, not only "
+        "flagged unsigned"
+    )
