@@ -30,10 +30,6 @@ from grader.web.dashboard import Dashboard
 from grader.web.inputs import BadRequest, Posted
 from grader.web.security import page_message
 
-NO_CHECKS = (
-    "<p>No automatic checks yet: run "
-    "<code>grader grade --assignment assignments/projects</code>.</p>"
-)
 Wanted = dict[str, tuple[float | None, str]]  # criterion -> (points, comment)
 
 
@@ -123,7 +119,7 @@ class MarkingPages:
         else:
             pages = await run_in_threadpool(studentfiles.report_pages, self.dash.site.out, report)
             count = len(pages)
-        shown_checks = checks_html(checks) if checks else NO_CHECKS
+        shown_checks = checks_html(checks) if checks else None
         if hidden:
             shown_checks = blind_reports.scrubber(course.roster().students)(shown_checks)
         return self.dash.render(

@@ -1,0 +1,8 @@
+"""``python -m grader``: the ``grader`` command, for where its script is not on PATH (a
+virtualenv not activated, ``python3 -m grader --version`` to ask an install what it is)."""
+
+import sys
+
+from grader.cli import main
+
+sys.exit(main())
