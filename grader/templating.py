@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from grader.inputs import resources
 
@@ -47,14 +47,14 @@ def _trimmed() -> Environment:
     return environment().overlay(trim_blocks=True, lstrip_blocks=True)
 
 
-def render(template: str, /, *, trimmed: bool = False, **context: object) -> str:
+def render(template: str, /, *, trimmed: bool = False, **context: Any) -> str:
     """The template named ``template`` (e.g. ``"login.html"``) rendered with ``context``
     (any names, ``name`` and ``template`` too), every value escaped."""
     chosen = _trimmed() if trimmed else environment()
     return chosen.get_template(template).render(**context)
 
 
-def fragment(template: str, /, **context: object) -> Markup:
+def fragment(template: str, /, **context: Any) -> Markup:
     """A part of a page (a table, a section) rendered on its own, for a page's template to
     take as it is: marked safe, since this environment escaped what it holds already."""
     from markupsafe import Markup

@@ -120,7 +120,7 @@ class MarkingPages:
             pages = await run_in_threadpool(studentfiles.report_pages, self.dash.site.out, report)
             count = len(pages)
         shown_checks = checks_html(checks) if checks else None
-        if hidden:
+        if hidden and shown_checks:
             shown_checks = blind_reports.scrubber(course.roster().students)(shown_checks)
         return self.dash.render(
             request,
