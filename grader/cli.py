@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, cast
 
-from grader import __version__
+from grader import __version__, logs
 from grader.entry import ended_in_one_line
 
 
@@ -111,6 +111,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             module = cast(CommandModule, importlib.import_module(entry.module))
             module.add_arguments(sub)
             sub.set_defaults(handler=module.cli)
+        logs.add_arguments(sub)
     return parser
 
 
@@ -126,6 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def run() -> int:
         args = build_parser(only=name).parse_args(argv)
+        logs.configure(args)  # serve and watch configure it again, with times
         return cast(int, args.handler(args))
 
     return ended_in_one_line(f"grader {name}", run)

@@ -17,8 +17,8 @@ from grader.errors import UserError
 
 # Packages of the instructor's install (``[instructor]``) that a student's does not have.
 INSTRUCTOR_PACKAGES = frozenset(
-    {"IPython", "ipykernel", "jupyter_client", "nbclient", "tqdm", "dask", "distributed"}
-    | {"starlette", "uvicorn", "multipart", "python_multipart", "jinja2", "markupsafe"}
+    {"IPython", "ipykernel", "tqdm", "dask", "distributed"}
+    | {"starlette", "uvicorn", "jinja2", "markupsafe"}
     | {"nbconvert", "extract_msg", "openpyxl", "datasketch"}
     | {"jwt", "cryptography"}
     | {"idna", "dkim", "dns"}

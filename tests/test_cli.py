@@ -23,8 +23,8 @@ def test_version_is_the_installed_package_version():
 # The import names of pyproject's [instructor] extra; python-dateutil is left out, as matplotlib
 # (the student's base install) brings it.
 INSTRUCTOR_IMPORTS = (
-    "IPython ipykernel jupyter_client nbclient tqdm dask distributed starlette uvicorn multipart"
-    " python_multipart jinja2 markupsafe extract_msg openpyxl nbconvert datasketch jwt cryptography"
+    "IPython ipykernel tqdm dask distributed starlette uvicorn jinja2 markupsafe"
+    " extract_msg openpyxl nbconvert datasketch jwt cryptography"
 ).split()
 
 # Runs `grader ARGS` with the instructor's packages refused, as a student's install has them,

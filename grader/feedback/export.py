@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader import templating
 from grader.course.late import Lateness
 from grader.csvfile import SafeWriter
 from grader.feedback.figure import figure
@@ -16,7 +16,6 @@ from grader.feedback.lateness import late_text
 from grader.feedback.points import for_people
 from grader.feedback.rerun import Rerun, rerun
 from grader.gradebook.results import GRADER_ERROR, Row
-from grader.inputs.resources import template
 from grader.limits import GRADING
 from grader.quoting import cut
 from grader.scoring import FunctionResult
@@ -168,20 +167,6 @@ def _verdict(result: FunctionResult) -> str:
     return "partial" if result.score > 0 else "not yet"
 
 
-@functools.cache
-def _feedback_template():
-    """The page's template, compiled once per process (compiling it costs more than a page)."""
-    import jinja2
-
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(template("feedback.html").parent),
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    return env.get_template("feedback.html")
-
-
 def _pictured(result: FunctionResult) -> dict[str, object]:
     """The plot and the smallest failing case of a function that lost points (only where they
     help: a function with full marks loads no plotting)."""
@@ -218,7 +203,10 @@ def feedback_html(graded: GradedSubmission) -> str:
     ]
     output = graded.output[-GRADING.feedback_output_chars :]
     note = "last part" if len(graded.output) > len(output) or graded.output_truncated else "all"
-    return _feedback_template().render(
+    # Its block tags stand on lines of their own: those lines are left out of the page.
+    return templating.render(
+        "feedback.html",
+        trimmed=True,
         student=graded.student,
         title=graded.title,
         graded_at=graded.graded_at,

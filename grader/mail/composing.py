@@ -20,10 +20,10 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import EmailPolicy
 from email.utils import formatdate, make_msgid, parseaddr
-from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from grader import templating
 from grader.course.config import Course
 from grader.course.rubric import Projects
 from grader.errors import UserError
@@ -31,7 +31,7 @@ from grader.gradebook.course_book import CourseBook
 from grader.lms.final import FinalGrade
 from grader.mail.addresses import needs_smtputf8, recipient
 from grader.mail.smtp import Outgoing
-from grader.mail.written import written_html, written_text
+from grader.mail.written import written_rows, written_text
 from grader.marking.pages import feedback_page
 
 if TYPE_CHECKING:  # typeshed's EmailPolicy is generic in the message it makes; the runtime's not
@@ -155,9 +155,7 @@ def _text_and_html(course: Course, grade: FinalGrade, projects: Projects | None,
         remark = part.explanation()
         score = "pending" if part.pending else f"{part.fraction * 100:.1f}%"
         lines.append(f"  {component.title}: {score}" + (f" ({remark})" if remark else ""))
-        rows.append(
-            f"<tr><td>{escape(component.title)}</td><td>{score}</td><td>{escape(remark)}</td></tr>"
-        )
+        rows.append((component.title, score, remark))
     standing = _standing(course, grade)
     lines += ["", *standing, ""]
     for component in course.projects:
@@ -173,19 +171,13 @@ def _text_and_html(course: Course, grade: FinalGrade, projects: Projects | None,
         lines.append("")
     lines += written_text(course, book, grade.person.id)
     lines += ["The feedback pages are attached.", "", "-- ", course.title]
-    # A whole document with its language and title: a mail reader shows the HTML part as a
-    # page, and a screen reader reads it in the voice the language names.
-    html = (
-        f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>Your marks in {escape(course.title)}</title></head><body>"
-        f"<p>Dear {escape(grade.person.name)},</p><p>your marks in {escape(course.title)}:</p>"
-        f"<table border='1' cellpadding='4' style='border-collapse:collapse'>"
-        f"<tr><th scope='col'>component</th><th scope='col'>score</th><th scope='col'>remark</th>"
-        f"</tr>{''.join(rows)}</table>"
-        f"<p><b>{escape(standing[0])}</b>{''.join(f'<br>{escape(x)}' for x in standing[1:])}</p>"
-        f"{written_html(course, book, grade.person.id)}"
-        f"<p>The feedback pages are attached.</p></body></html>"
+    html = templating.render(
+        "marks_mail.html",
+        course=course.title,
+        name=grade.person.name,
+        rows=rows,
+        standing=standing,
+        written=written_rows(course, book, grade.person.id),
     )
     return "\n".join(lines), html
 

@@ -5,8 +5,6 @@ named one gains nothing from it in a mail."""
 
 from __future__ import annotations
 
-from html import escape
-
 from grader.course.config import Course
 from grader.gradebook.course_book import CourseBook
 
@@ -52,18 +50,13 @@ def written_text(course: Course, book: CourseBook, student: str) -> list[str]:
     return lines
 
 
-def written_html(course: Course, book: CourseBook, student: str) -> str:
-    """The same as a table per assignment for the mail's HTML part."""
-    parts = []
-    for title, rows in written_feedback(course, book, student):
-        cells = "".join(
-            f"<tr><td>{escape(question)}</td><td>{_shown(points, most)}</td>"
-            f"<td>{escape(comment)}</td></tr>"
-            for question, points, most, comment in rows
+def written_rows(course: Course, book: CourseBook, student: str) -> list[tuple[str, list]]:
+    """The same for the mail's HTML part: (assignment title, [(question id, points shown,
+    comment)]), which its template lays out as a table per assignment."""
+    return [
+        (
+            title,
+            [(question, _shown(points, most), comment) for question, points, most, comment in rows],
         )
-        parts.append(
-            f"<p><b>{escape(title)}, written answers</b></p>"
-            "<table border='1' cellpadding='4' style='border-collapse:collapse'>"
-            f"<tr><th>question</th><th>points</th><th>comment</th></tr>{cells}</table>"
-        )
-    return "".join(parts)
+        for title, rows in written_feedback(course, book, student)
+    ]

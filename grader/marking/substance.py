@@ -3,24 +3,24 @@ a project's checks page, and beside each rubric criterion the kinds of checks it
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+from grader import templating
 
 KINDS = ("model", "pitfalls", "numbers", "provenance")
-_ENV = Environment(
-    loader=FileSystemLoader(Path(__file__).resolve().parent / "templates"),
-    autoescape=select_autoescape(default=True),
-)
 
 
-def substance_html(checks: dict[str, Any], kinds: tuple[str, ...] = KINDS, level: int = 3) -> str:
+def substance_html(
+    checks: dict[str, Any], kinds: tuple[str, ...] = KINDS, level: int = 3
+) -> Markup | str:
     """The checks of ``kinds`` in ``checks``; '' when they hold none (checks made before)."""
     if not any(kind in checks for kind in KINDS):
         return ""
-    template = _ENV.get_template("substance.html")
-    return template.render(checks=checks, kinds=kinds, level=level).strip()
+    return Markup(
+        templating.render("substance.html", checks=checks, kinds=kinds, level=level).strip()
+    )
 
 
 def beside_criteria(checks: dict[str, Any], criteria: Any) -> dict[str, str]:

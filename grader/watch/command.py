@@ -6,6 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
+from grader import logs
 from grader.course.config import load_course
 from grader.course.options import add_common, course_file
 from grader.errors import UserError
@@ -69,6 +70,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def cli(args: argparse.Namespace) -> int:
     from grader.intake.imap.mailbox import parse_url  # the intake: an instructor's install
     from grader.watch.loop import MailboxLoop, Options
+
+    logs.configure(args, timed=True)  # it runs for days: every line says when
 
     if not args.smtp_host:
         raise UserError("grader watch answers by mail: give --smtp-host (or GRADER_SMTP_HOST)")

@@ -11,9 +11,9 @@ graded and sent."""
 from __future__ import annotations
 
 import email
+import logging
 import queue
 import re
-import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -64,9 +64,9 @@ class Options:
     idle: bool = True  # wait on IMAP IDLE where the server offers it
 
 
-def say(text: str) -> None:
-    stamp = datetime.now().astimezone().isoformat(" ", "milliseconds")
-    print(f"{stamp} {text}", file=sys.stderr)
+# What the watch reports as it goes, each line timed (grader/logs.py): `grader watch -q` keeps
+# the warnings and errors only, `--log-file` keeps a copy.
+_LOG = logging.getLogger(__name__)
 
 
 class MailboxLoop:
@@ -106,12 +106,12 @@ class MailboxLoop:
         )
 
     def log(self, text: str, level: str = "info") -> None:
-        say(("ERROR " if level == "error" else "") + text)
+        _LOG.log(logging.getLevelName(level.upper()), text)
         self.book.log(level, text)
 
     def _idle_log(self, text: str, level: str) -> None:
         """An idler's word: on the terminal at once, in the gradebook's log at the next cycle."""
-        say(("ERROR " if level == "error" else "") + text)
+        _LOG.log(logging.getLevelName(level.upper()), text)
         self.idle_said.put((level, text))
 
     def run(self, once: bool = False) -> None:

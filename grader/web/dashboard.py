@@ -5,13 +5,11 @@ templates, the regrade queue, the overview kept). The pages import this module, 
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from grader import templating
 from grader.course.config import Component, Course
 from grader.course.rubric import Projects
 from grader.feedback.points import for_people
@@ -24,8 +22,6 @@ from grader.web.regrade_jobs import JobStore, RegradeQueue
 from grader.web.security import Guard, Who
 from grader.web.site import Site
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
-
 
 class Dashboard:
     """What every page needs: the site, the guard, the templates, the regrade queue."""
@@ -33,8 +29,10 @@ class Dashboard:
     def __init__(self, site: Site, guard: Guard):
         self.site = site
         self.guard = guard
-        self.env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape())
-        self.env.filters["points"] = for_people  # a score as a person reads it
+        # the grader's one, autoescaped, with a score as a person reads it (its own filters, so
+        # the pages' filter is no other page's)
+        self.env = templating.environment().overlay()
+        self.env.filters = {**self.env.filters, "points": for_people}
         with CourseBook(site.out / BOOK_NAME):  # its tables made now, not by the first page
             pass  # that reads it: that would change a file the overview is read from
         self.regrades = RegradeQueue(JobStore(site.out / BOOK_NAME), self._regrade)

@@ -31,10 +31,6 @@ from grader.web.dashboard import Dashboard
 from grader.web.inputs import BadRequest, Posted
 from grader.web.security import page_message
 
-NO_CHECKS = (
-    "<p>No automatic checks yet: run "
-    "<code>grader grade --assignment assignments/projects</code>.</p>"
-)
 Wanted = dict[str, tuple[float | None, str]]  # criterion -> (points, comment)
 
 
@@ -124,11 +120,11 @@ class MarkingPages:
         else:
             pages = await run_in_threadpool(studentfiles.report_pages, self.dash.site.out, report)
             count = len(pages)
-        shown_checks = checks_html(checks) if checks else NO_CHECKS
+        shown_checks = checks_html(checks) if checks else None
         beside = beside_criteria(checks, projects.rubric.criteria)
         if hidden:
             scrub = blind_reports.scrubber(course.roster().students)
-            shown_checks = scrub(shown_checks)
+            shown_checks = scrub(shown_checks) if shown_checks else None
             beside = {criterion: scrub(html) for criterion, html in beside.items()}
         return self.dash.render(
             request,

@@ -11,8 +11,9 @@ import io
 import re
 from urllib.parse import quote
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
+from grader import templating
 from grader.limits import WEB
 
 _MATH = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$", re.DOTALL)
@@ -35,29 +36,32 @@ def formula_svg(tex: str) -> bytes | None:
     return buffer.getvalue()
 
 
-def _formula(tex: str, display: bool) -> str:
+def _formula(tex: str, display: bool) -> dict[str, str | None]:
+    """A formula as the image of it, or as its TeX in code when too long to set."""
     tex = tex.strip()
     if len(tex) > WEB.formula_chars:
-        return f"<code>{escape(tex)}</code>"
-    style = "formula display" if display else "formula"
-    return (
-        f'<img class="{style}" loading="lazy" src="{FORMULA_PATH}?tex={quote(tex, safe="")}"'
-        f' alt="{escape(tex)}">'
-    )
+        return {"tex": tex, "src": None}
+    return {
+        "tex": tex,
+        "src": f"{FORMULA_PATH}?tex={quote(tex, safe='')}",
+        "style": "formula display" if display else "formula",
+    }
 
 
-def _paragraph(text: str) -> str:
-    parts, last = [], 0
+def _paragraph(text: str) -> list[dict[str, str | None]]:
+    """The paragraph's text and formulas, in order."""
+    parts: list[dict[str, str | None]] = []
+    last = 0
     for match in _MATH.finditer(text):
-        parts.append(str(escape(text[last : match.start()])))
+        parts.append({"text": text[last : match.start()], "tex": None})
         display = match.group(1) is not None
         parts.append(_formula(match.group(1) if display else match.group(2), display))
         last = match.end()
-    parts.append(str(escape(text[last:])))
-    return "<br>".join("".join(parts).split("\n"))
+    parts.append({"text": text[last:], "tex": None})
+    return parts
 
 
 def answer_html(text: str) -> Markup:
-    """``text`` as paragraphs of escaped text and formulas."""
+    """``text`` as paragraphs of escaped text (a line break kept) and formulas."""
     paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
-    return Markup("".join(f"<p>{_paragraph(p)}</p>" for p in paragraphs))
+    return templating.fragment("written_answer.html", paragraphs=map(_paragraph, paragraphs))

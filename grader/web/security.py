@@ -26,11 +26,11 @@ import ipaddress
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from html import escape
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from grader.templating import render
 from grader.web.inputs import ascii_token
 
 SESSION_COOKIE = "grader_session"
@@ -193,28 +193,13 @@ def refused(message: str, status: int = 403) -> HTMLResponse:
 
 
 def page_message(title: str, message: str, status: int) -> HTMLResponse:
-    return HTMLResponse(
-        '<!doctype html><html lang="en"><meta charset="utf-8">'
-        f"<title>{escape(title)}</title>"
-        '<body style="font:16px system-ui;max-width:40em;margin:4em auto">'
-        f'<h1>{escape(title)}</h1><p>{escape(message)}</p><p><a href="/">Back to the overview'
-        "</a></p></body></html>",
-        status_code=status,
-    )
+    return HTMLResponse(render("message.html", title=title, message=message), status_code=status)
 
 
 def login_page(target: str, message: str, status: int) -> HTMLResponse:
     """The form that takes the token (a password field: the browser neither shows nor keeps
     it in the address or the history)."""
-    return HTMLResponse(
-        '<!doctype html><html lang="en"><meta charset="utf-8"><title>Log in · grader</title>'
-        '<body style="font:16px system-ui;max-width:40em;margin:4em auto">'
-        f"<h1>grader serve</h1><p>{escape(message)}</p>"
-        f'<form method="post" action="{LOGIN_PATH}">'
-        f'<input type="hidden" name="next" value="{escape(target)}">'
-        f'<label>Access token <input type="password" name="{LOGIN_FIELD}" autocomplete="off" '
-        'autofocus required size="40"></label> <button type="submit">Log in</button></form>'
-        "<p>The token is the line <code>token: …</code> that <code>grader serve</code> printed "
-        "when it started.</p></body></html>",
-        status_code=status,
+    page = render(
+        "login.html", message=message, action=LOGIN_PATH, target=target, field=LOGIN_FIELD
     )
+    return HTMLResponse(page, status_code=status)

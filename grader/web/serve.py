@@ -13,6 +13,7 @@ import os
 import sys
 from pathlib import Path
 
+from grader import logs
 from grader.course.config import find_course, load_course
 from grader.course.options import add_common
 from grader.errors import UserError
@@ -87,11 +88,14 @@ def cli(args: argparse.Namespace) -> int:
             "crosses the network in clear text",
             file=sys.stderr,
         )
+    # Its requests (with -v) and its warnings, timed, through the grader's log (grader/logs.py).
+    logs.configure(args, timed=True, also=("uvicorn",))
     uvicorn.run(
         app,
         host=args.host,
         port=args.port,
-        log_level="warning",
+        log_level="info" if args.verbose else "error" if args.quiet else "warning",
+        log_config=None,
         ssl_certfile=args.certfile,
         ssl_keyfile=args.keyfile,
     )

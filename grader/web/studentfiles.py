@@ -15,8 +15,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
+from markupsafe import Markup
 from nbconvert import HTMLExporter
 
+from grader import templating
 from grader.limits import WEB, WRITTEN
 
 # Served with every student-made file: it may show itself, never run anything or load anything.
@@ -27,8 +29,6 @@ SANDBOX_CSP = (
 _SCRUB_VERSION = 2
 _IMAGES = ("image/png", "image/jpeg", "image/gif", "image/webp")  # pasted images shown
 RENDER_DPI = 80  # report pages: readable beside the rubric, light to send
-# The look of a notebook shown to the marker (no script, no external resource).
-_NOTEBOOK_STYLE = (Path(__file__).parent / "templates" / "notebook.css").read_text()
 
 
 def inside(path: Path, folder: Path) -> Path | None:
@@ -151,18 +151,9 @@ def notebook_html(
             _scrub_notebook(nb, scrub)
         # The "basic" template: the cells only, no script or stylesheet from a CDN.
         body, _ = HTMLExporter(template_name="basic").from_notebook_node(nb)
-        html = (
-            f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
-            f"<title>The student's notebook</title>"
-            f"<style>{_NOTEBOOK_STYLE}</style></head><body><main>{body}</main></body></html>"
-        )
+        html = templating.render("notebook_page.html", cells=Markup(body))  # nbconvert's HTML
     except Exception as error:  # any broken file: say so instead of failing the page
         # Only the kind of error: its message may quote the file, and the file is not shown.
-        html = (
-            '<!doctype html><html lang="en"><meta charset="utf-8">'
-            '<title>The student\'s notebook</title><body style="font:15px system-ui">'
-            f"<p>This notebook cannot be shown: it is not a readable notebook "
-            f"({type(error).__name__}). Open the student's file to see what it holds.</p>"
-        )
+        html = templating.render("notebook_page.html", cells=None, error=type(error).__name__)
     cached.write_text(html, encoding="utf-8")
     return html
