@@ -10,8 +10,6 @@ second returning its :class:`Probed` value with the run. Every phase is timed
 
 from __future__ import annotations
 
-import os
-import stat
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -27,7 +25,7 @@ from grader.feedback.lateness import course_lateness
 from grader.forbidden.runtime import with_runtime
 from grader.gradebook.results import Row
 from grader.grading import answering, probing
-from grader.grading.submissions import HandIn
+from grader.grading.submissions import HandIn, python_files
 from grader.limits import GRADING, RunLimits
 from grader.marking import written_answers
 from grader.scoring import Diagnosis, FunctionResult, Rules, score_function
@@ -180,7 +178,7 @@ class SubmissionGrading(engine.NoHooks):
                 self.functions,
                 config.forbidden_imports,
                 config.forbidden_calls,
-                files=_python_files(self.submission.files_dir),
+                files=python_files(self.submission.files_dir),
             )
         return self._scanned
 
@@ -372,30 +370,3 @@ def _cell_error(error: engine.CellError) -> str:
     if error.timed_out:
         return f"{where}: interrupted: it ran past the time limit of a cell"
     return f"{where}: {error.ename}: {error.evalue}"[:500]
-
-
-def _small_file(path: Path) -> bool:
-    """A regular file (not a link, nor a pipe that would block its reader) to scan."""
-    try:
-        found = path.lstat()
-    except OSError:
-        return False
-    return stat.S_ISREG(found.st_mode) and found.st_size <= GRADING.scanned_file_bytes
-
-
-def _python_files(files_dir: Path | None) -> list[tuple[str, str]]:
-    """``(path, text)`` of the .py files copied beside the notebook, which it can import."""
-    if files_dir is None:
-        return []
-    found = []
-    for folder, subfolders, files in os.walk(files_dir):  # never follows links
-        subfolders.sort()
-        for name in sorted(f for f in files if f.endswith(".py")):
-            path = Path(folder, name)
-            if not _small_file(path):
-                continue
-            relative = path.relative_to(files_dir).as_posix()
-            found.append((relative, path.read_text(encoding="utf-8", errors="replace")))
-            if len(found) == GRADING.scanned_files:
-                return found
-    return found

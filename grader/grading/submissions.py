@@ -1,12 +1,14 @@
 """What ``grader grade`` grades: one :class:`HandIn` per path the user named (a notebook, a
-student folder written by ``grader collect``, or a bundle zip), with the notebook picked from a
-folder by the graded functions it defines, and students optionally named by roster id."""
+student folder written by ``grader collect``, or a bundle zip), with the notebook handed in for
+the assignment picked from a folder (by collect's slot, the release's mark, or the graded
+functions it defines), and students optionally named by roster id; the .py files beside it."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
 import os
+import stat
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -20,6 +22,7 @@ from grader.feedback import export
 from grader.inputs.json_input import NotJSON, load_json, object_at
 from grader.intake.common import HISTORY
 from grader.intake.handed_in import HandedIn, assignment_time
+from grader.limits import GRADING
 from grader.roster import Roster
 
 
@@ -248,3 +251,30 @@ def named_by_roster(submissions: Sequence[HandIn], roster: Roster) -> list[HandI
     if clashes := sorted({i for i in ids if ids.count(i) > 1}):
         raise UserError(f"several submissions for roster id(s) {', '.join(clashes)}")
     return named
+
+
+def _small_file(path: Path) -> bool:
+    """A regular file (not a link, nor a pipe that would block its reader) to scan."""
+    try:
+        found = path.lstat()
+    except OSError:
+        return False
+    return stat.S_ISREG(found.st_mode) and found.st_size <= GRADING.scanned_file_bytes
+
+
+def python_files(files_dir: Path | None) -> list[tuple[str, str]]:
+    """``(path, text)`` of the .py files copied beside the notebook, which it can import."""
+    if files_dir is None:
+        return []
+    found = []
+    for folder, subfolders, files in os.walk(files_dir):  # never follows links
+        subfolders.sort()
+        for name in sorted(f for f in files if f.endswith(".py")):
+            path = Path(folder, name)
+            if not _small_file(path):
+                continue
+            relative = path.relative_to(files_dir).as_posix()
+            found.append((relative, path.read_text(encoding="utf-8", errors="replace")))
+            if len(found) == GRADING.scanned_files:
+                return found
+    return found

@@ -9,13 +9,14 @@ import sys
 from pathlib import Path
 
 from grader.course.commands import add_components, chosen_components, load
+from grader.course.config import Course
 from grader.course.options import add_common
 from grader.disk_full import DiskFull, met_anywhere, no_space
 from grader.errors import UserError
 from grader.gradebook.course_book import BOOK_NAME, CourseBook
 from grader.lms.final import grades_of
 from grader.mail import composing as mail
-from grader.mail import smtp
+from grader.mail import identity, smtp
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -83,4 +84,20 @@ def cli(args: argparse.Namespace) -> int:
     grades = grades_of(course, projects, out)
     with CourseBook(out / BOOK_NAME) as book:
         messages = mail.build_messages(course, grades, projects, book, out, args.sender)
+        if args.send:
+            _known_to_earlier_graders(book, course, out, messages)
     return deliver(messages, args, out)
+
+
+def _known_to_earlier_graders(
+    book: CourseBook, course: Course, out: Path, messages: list[smtp.Outgoing]
+) -> None:
+    """Record as sent the messages a grader before this mail identity sent already (nothing
+    of the student's changed since): an upgrade mails nobody again for its own rewording."""
+    for outgoing in messages:
+        if book.was_sent(outgoing.student, outgoing.digest):
+            continue
+        pages = mail.auto_page_paths(course, out, outgoing.student)
+        earlier = identity.mailed_by_an_earlier_grader(book, course, out, outgoing.student, pages)
+        if earlier is not None:
+            book.record_sent(outgoing.student, outgoing.digest, earlier, outgoing.recipients)

@@ -11,7 +11,6 @@ long (Outlook's are 83 characters): a client threads a reply only by matching th
 
 from __future__ import annotations
 
-import hashlib
 import mimetypes
 import re
 import sys
@@ -29,9 +28,10 @@ from grader.course.rubric import Projects
 from grader.errors import UserError
 from grader.gradebook.course_book import CourseBook
 from grader.lms.final import FinalGrade
+from grader.mail import identity
 from grader.mail.addresses import needs_smtputf8, recipient
 from grader.mail.smtp import Outgoing
-from grader.mail.written import written_rows, written_text
+from grader.mail.written import written_feedback, written_rows, written_text
 from grader.marking.pages import feedback_page
 
 if TYPE_CHECKING:  # typeshed's EmailPolicy is generic in the message it makes; the runtime's not
@@ -224,15 +224,39 @@ def build_messages(
         text, html = _text_and_html(course, grade, projects, book)
         attachments = _attachments(course, grade, projects, book, out)
         message = compose(from_address, to, subject, text, html, attachments)
-        # What the student reads, so a run started again knows what it sent before; the Date
-        # and Message-ID are new each run and stay out.
-        digest = hashlib.sha256()
-        for piece in (str(to), subject, text, html):
-            digest.update(piece.encode() + b"\0")
-        for filename, data in attachments:
-            digest.update(filename.encode() + b"\0" + data)
-        messages.append(Outgoing(grade.person.id, [to.addr_spec], message, digest.hexdigest()))
+        # What the mail tells the student, so a run started again (or a newer grader) knows
+        # what it sent before; the Date and Message-ID are new each run and stay out.
+        digest = identity.facts_digest(
+            str(to),
+            subject,
+            grade,
+            _marks(course, book, grade.person.id),
+            written_feedback(course, book, grade.person.id),
+            [(name, data) for name, data in attachments if name in _auto_pages(course)],
+        )
+        messages.append(Outgoing(grade.person.id, [to.addr_spec], message, digest))
     return messages
+
+
+def _marks(course: Course, book: CourseBook, student: str) -> dict[str, list]:
+    """Each project's rubric marks with their comments, as the mail tells them."""
+    return {
+        component.id: sorted(
+            (mark.criterion, mark.points, mark.comment)
+            for mark in book.marks(student, component.id)
+        )
+        for component in course.projects
+    }
+
+
+def _auto_pages(course: Course) -> set[str]:
+    """The names the auto-graded components' feedback pages are attached under."""
+    return {f"{c.id}-feedback.html" for c in course.components if c.kind == "auto"}
+
+
+def auto_page_paths(course: Course, out: Path, student: str) -> list[Path]:
+    """Where the auto-graded feedback pages a student's mail attaches are."""
+    return [out / c.id / student / "feedback.html" for c in course.components if c.kind == "auto"]
 
 
 def _attachments(course, grade, projects, book, out) -> list[tuple[str, bytes]]:
@@ -240,7 +264,7 @@ def _attachments(course, grade, projects, book, out) -> list[tuple[str, bytes]]:
     for component in course.components:
         if component.kind == "auto":
             page = out / component.id / grade.person.id / "feedback.html"
-            if page.is_file():
+            if page.is_file():  # one of auto_page_paths
                 found.append((f"{component.id}-feedback.html", page.read_bytes()))
         elif projects is not None:
             project = next((p for p in projects.projects if p.id == component.id), None)

@@ -1,0 +1,101 @@
+"""Which feedback mail a student has had: the identity of a message is what it tells them, not
+how a grader build words or lays it out, so an upgrade that rewords a remark or renders the
+HTML part anew mails nobody again (issue 71), while a changed grade, mark, comment or feedback
+page is news and goes out.
+
+The identity (``facts-1:`` and a SHA-256) is of the recipient, the subject, each component's
+status and percent after the late policy, the total and the standing, each project's rubric
+marks with their comments, the written answers' marks with their comments, and the bytes of
+the auto-graded feedback pages attached (written by ``grader grade``, never by the mail).
+
+A mail recorded before this identity (a grader before 0.2 recorded a digest of the rendered
+message) is recognised by time: the student counts as mailed when nothing of theirs changed
+after that mail (no grading, mark or decision in the audit trail, no feedback page written,
+no edit of the course's files), and the new identity is recorded for it then.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from grader.course.config import Course
+from grader.gradebook.course_book import BOOK_NAME, CourseBook
+from grader.lms.final import FinalGrade
+
+SCHEME = "facts-1:"
+
+
+def facts_digest(
+    recipient: str,
+    subject: str,
+    grade: FinalGrade,
+    marks: dict[str, list[tuple[str, float | None, str]]],
+    written: Sequence[tuple[str, list]],
+    pages: Sequence[tuple[str, bytes]],
+) -> str:
+    """The identity of one student's marks mail (see the module's docstring)."""
+    facts = {
+        "to": recipient,
+        "subject": subject,
+        "parts": [
+            [p.component, p.status, None if p.pending else round(p.fraction * 100, 4)]
+            for p in grade.parts
+        ],
+        "total": None if grade.pending else round(grade.total, 4),
+        "standing": None if grade.standing is None else round(grade.standing, 4),
+        "marks": marks,
+        "written": [[title, [list(row) for row in rows]] for title, rows in written],
+        "pages": {name: hashlib.sha256(data).hexdigest() for name, data in pages},
+    }
+    text = json.dumps(facts, sort_keys=True, ensure_ascii=False, default=str)
+    return SCHEME + hashlib.sha256(text.encode()).hexdigest()
+
+
+def mailed_by_an_earlier_grader(
+    book: CourseBook, course: Course, out: Path, student: str, pages: Sequence[Path]
+) -> str | None:
+    """The Message-ID of the mail a grader before this identity sent ``student`` when nothing
+    of theirs changed after it (so it told what a mail now would); None otherwise."""
+    sent = book.sent(student)
+    if not sent or any(row["digest"].startswith(SCHEME) for row in sent):
+        return None
+    last = sent[-1]
+    if _changed_after(course, out, student, pages) > _instant(last["sent_at"]):
+        return None
+    return last["message_id"]
+
+
+def _changed_after(course: Course, out: Path, student: str, pages: Sequence[Path]) -> datetime:
+    """When the newest thing that shapes this student's mail changed."""
+    times = [_instant(course.path.stat().st_mtime)]
+    extensions = course.path.parent / "extensions.csv"
+    times += [_instant(extensions.stat().st_mtime)] if extensions.is_file() else []
+    times += [_instant(page.stat().st_mtime) for page in pages if page.is_file()]
+    books = [out / BOOK_NAME] + [out / c.id / BOOK_NAME for c in course.components]
+    for path in books:
+        if not path.is_file():
+            continue
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            for query in (
+                "SELECT MAX(at) FROM audit WHERE student = ?",
+                "SELECT MAX(graded_at) FROM results WHERE student = ?",
+            ):
+                try:
+                    found = db.execute(query, (student,)).fetchone()[0]
+                except sqlite3.OperationalError:  # a book without that table
+                    continue
+                if found:
+                    times.append(_instant(found))
+    return max(times)
+
+
+def _instant(when: str | float) -> datetime:
+    if isinstance(when, float):
+        return datetime.fromtimestamp(when, UTC)
+    moment = datetime.fromisoformat(when)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
