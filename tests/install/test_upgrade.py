@@ -134,8 +134,13 @@ def _mailbox(path: Path, messages: list, started: datetime) -> Path:
 
 
 def _scores(course: Path) -> dict[str, tuple[str, str]]:
+    """Each student's score in grades.csv, to the two decimals a person reads (a build may
+    write more of them), and status."""
     with (course / "graded" / "lstm_gates" / "grades.csv").open(encoding="utf-8") as handle:
-        return {row["student"]: (row["score"], row["status"]) for row in csv.DictReader(handle)}
+        return {
+            row["student"]: (f"{float(row['score']):.2f}", row["status"])
+            for row in csv.DictReader(handle)
+        }
 
 
 def _finals(course: Path) -> dict[str, dict[str, str]]:
@@ -199,7 +204,7 @@ def _the_half_term_and_the_upgrade(install, tmp_path, earlier_wheel, this_wheel,
     install.grader("collect", "inbox.mbox", "--out", "submissions/", "--roster", "roster.csv")
     install.grader(*GRADE, *(f"submissions/{s}/" for s in STUDENTS), fenced=True)
     before = _scores(course)
-    assert set(before) == set(STUDENTS) and before["asha"] == ("100", "graded"), before
+    assert set(before) == set(STUDENTS) and before["asha"] == ("100.00", "graded"), before
     for student in STUDENTS:
         assert "Grader cell changed" not in _warnings(course, student), student
     install.grader("final", "--out", "graded")
