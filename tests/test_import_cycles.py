@@ -110,7 +110,8 @@ def _described(graph: dict[str, set[str]], group: list[str]) -> str:
 
 def test_no_module_of_the_grader_imports_itself_through_others():
     graph = import_graph(REPO, "grader")
-    assert "grader.engine.run" in graph["grader.engine"]  # the scan sees the package's imports
+    # the scan sees the package's imports
+    assert "grader.engine.run.steps" in graph["grader.engine"]
     found = cycles(graph)
     assert not found, "import cycles (break each: a Protocol, or a module below both):\n" + (
         "\n".join(_described(graph, group) for group in found)

@@ -38,6 +38,6 @@ def cli(args: argparse.Namespace) -> int:
         from grader.course import projects_runtime
 
         return projects_runtime.cli(args)
-    from grader.engine import preparation
+    from grader.engine.runtime import preparation
 
     return preparation.cli(args)

@@ -8,21 +8,11 @@ with fresh namespaces and limits of its own, whose cells run in IPython's own sh
 lines, ``%magics``, ``%%cell magics``, display and errors as in Colab). After the cells, each
 graded function's calls run in a fresh process forked from the state the cells left, and the
 values come back as plain arrays in a bounded binary format. Nothing is compared or scored in
-here; the walls are :mod:`grader.engine.walls` and :mod:`grader.engine.cgroups`.
+here; the walls are :mod:`grader.engine.walls.bwrap` and :mod:`grader.engine.walls.cgroups`.
 
-Modules: ``results`` (what goes in and comes out), ``hooks`` (where the caller's own work goes
-during a run), ``notebook`` (reading cells), ``warm`` (the warm processes), ``channel`` (the
-pipes), ``run`` (one submission's steps), ``exhaustion`` (what a run used up),
-``memory_watch`` (memory counted without cgroups; the submission's init, killed with the run),
-``transcript`` (kept output), ``gradersandbox`` (the code that runs inside), ``shown_runtime`` and
-``shown_base`` (the runtime as the sandbox shows it), ``seal_blame`` (whose fault a seal that
-failed is), ``trial`` and ``trial_notebook`` (the grader's own notebook, run before the first
-submission and after a seal that failed), ``fontlist`` (matplotlib's font list, made
-once per runtime), ``probes`` (probe sessions forked from the state the cells left),
-``cell_reply`` (a cell's reply read at the trust boundary), ``preparation``, ``counted_compile``
-and ``runtime_cache`` (what is made once per runtime, and where it is kept), ``wall_checks``
-(``grader setup``'s check of every wall), ``cgroup_removal`` (run cgroups removed),
-``sandbox_limits`` (the sandbox's copy of the limits).
+Rooms (each a package whose ``__init__`` names its modules): ``walls`` (what keeps a
+submission in), ``runtime`` (the runtime a notebook runs in, as the sandbox shows it), ``run``
+(one submission's run) and ``gradersandbox`` (the code that runs inside).
 """
 
 from __future__ import annotations
@@ -33,17 +23,16 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from grader.engine import walls, warm
-from grader.engine.cgroups import run_cgroup
-from grader.engine.hooks import NoHooks, OpenSession, RunHooks
-from grader.engine.notebook import (
+from grader.engine.run import warm
+from grader.engine.run.hooks import NoHooks, OpenSession, RunHooks
+from grader.engine.run.notebook import (
     NotANotebook,
     NotebookFile,
     read_code_cells,
     read_notebook_bytes,
     read_student_notebook,
 )
-from grader.engine.results import (
+from grader.engine.run.results import (
     CellError,
     PhaseTimes,
     ProbeCall,
@@ -51,10 +40,12 @@ from grader.engine.results import (
     RunLimits,
     RunResult,
 )
-from grader.engine.run import Run
-from grader.engine.seal_blame import blame_the_seal
-from grader.engine.trial_notebook import TRIAL_CALLS, trial_problem, write_trial_notebook
-from grader.engine.walls import SandboxUnavailable
+from grader.engine.run.seal_blame import blame_the_seal
+from grader.engine.run.steps import Run
+from grader.engine.run.trial_notebook import TRIAL_CALLS, trial_problem, write_trial_notebook
+from grader.engine.walls import bwrap
+from grader.engine.walls.bwrap import SandboxUnavailable
+from grader.engine.walls.cgroups import run_cgroup
 from grader.limits import FORBIDDEN, RUN
 
 __all__ = [
@@ -82,7 +73,7 @@ __all__ = [
 
 def check_sandbox(limits: RunLimits) -> None:
     """Raise :class:`SandboxUnavailable` (saying why) if these limits cannot be enforced here."""
-    walls.check_available(limits.unsafe_no_sandbox)
+    bwrap.check_available(limits.unsafe_no_sandbox)
 
 
 def _watched(names: Sequence[str]) -> list[str]:
@@ -162,7 +153,7 @@ def run_submission(
         return RunResult("invalid", str(error), [], "", False, nothing, "", 0.0)
     check_sandbox(limits)
     if runtime is not None:
-        walls.check_runtime(Path(runtime))
+        bwrap.check_runtime(Path(runtime))
     code = "\n\n".join(source for _, source in cells)
     source = Path(files_dir or handed_in.path).resolve()
     with run_cgroup(limits.memory_bytes, limits.max_processes) as cgroup:
@@ -218,7 +209,7 @@ def fresh_run_problem(
     limits: RunLimits, *, runtime: Path | None = None, shared_cells: Sequence[str] = ()
 ) -> str | None:
     """What went wrong running the grader's trial notebook in a fresh sandbox with ``limits``;
-    None when it ran, was sealed and answered right (see :mod:`grader.engine.trial`)."""
+    None when it ran, was sealed and answered right (see :mod:`grader.engine.run.trial`)."""
     with tempfile.TemporaryDirectory(prefix="grader-trial-") as folder:
         notebook = write_trial_notebook(Path(folder))
         result = run_submission(

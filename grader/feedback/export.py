@@ -10,14 +10,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.course.late import Lateness
-from grader.csvfile import SafeWriter
 from grader.feedback.figure import figure
 from grader.feedback.lateness import late_text
 from grader.feedback.rerun import Rerun, rerun
 from grader.gradebook.results import GRADER_ERROR, Row
 from grader.inputs.resources import template
 from grader.limits import GRADING
-from grader.quoting import cut
+from grader.outputs.csvfile import SafeWriter
+from grader.outputs.quoting import cut
 from grader.scoring import FunctionResult
 
 

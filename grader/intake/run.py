@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from grader.batch.progress import counted
 from grader.course.config import Course, find_course, load_course
 from grader.errors import UserError
 from grader.intake.common import (
@@ -38,7 +39,6 @@ from grader.intake.message.sender import DkimKeys
 from grader.intake.parcels import Parcel, Settings
 from grader.intake.placing import place_student
 from grader.limits import COURSE
-from grader.progress import counted
 from grader.roster import Roster, load_roster
 
 if TYPE_CHECKING:  # fetching is imported only when asked for

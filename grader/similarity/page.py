@@ -12,7 +12,7 @@ import html
 from collections.abc import Sequence
 from pathlib import Path
 
-from grader import csvfile
+from grader.outputs import csvfile
 from grader.similarity import images
 from grader.similarity.calibration import MIN_VALUES, Z_FLAG
 from grader.similarity.compare import ANSWER_WEIGHT, PUBLIC_SHARE, WHOLE_SHARE

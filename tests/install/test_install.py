@@ -21,8 +21,8 @@ import term_kit
 import web_kit
 
 from grader.demo import set_this_terms_deadlines
-from grader.engine.preparation import prepare
-from grader.engine.runtime_cache import CACHE_VARIABLE, runtime_cache
+from grader.engine.runtime.preparation import prepare
+from grader.engine.runtime.runtime_cache import CACHE_VARIABLE, runtime_cache
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
@@ -363,9 +363,9 @@ def test_a_grader_fault_mid_run_is_an_error_not_a_score_and_resume_grades_it(tmp
 # --- the sandbox's own tests, as the ordinary user, against the installed wheel ---------------
 
 SANDBOX_TESTS = (
-    "engine/test_sandbox_hostile.py",
-    "engine/test_probe_seal.py",
-    "engine/test_warm_start.py",
+    "engine/walls/test_sandbox_hostile.py",
+    "engine/gradersandbox/test_probe_seal.py",
+    "engine/run/test_warm_start.py",
 )
 # Left out for an ordinary user: without a cgroup, a submission's processes end with its pid
 # namespace a moment after the run returns, and this test looks for them at once.
