@@ -25,9 +25,10 @@ staff are), ``inputs`` (JSON and TOML anyone may have written, the keys course f
 the package's own files), ``limits`` (every resource limit and default). At the top: ``cli``
 (the table of commands, the one place errors become exit codes), ``entry`` (how every entry
 point ends), ``errors`` (:class:`~grader.errors.UserError`), ``disk_full`` (a full file system
-said in one line), ``csvfile`` (the one CSV writer, whose cells a spreadsheet never runs),
-``quoting`` (what a student wrote, quoted cut short), ``progress`` (counts and the time left
-on a long step), ``processes`` (pure work over many items spread over processes), ``demo``
+said in one line), ``outputs`` (what the grader writes for people to open: the one CSV writer,
+whose cells a spreadsheet never runs; what a student wrote, quoted cut short), ``batch`` (work
+over many items: counts and the time left on a long step, pure work spread over processes),
+``demo``
 (``make demo``: the whole pipeline on the shipped examples); ``colab_stub`` stands in for
 ``google.colab`` in the sandbox.
 The framework knows no assignment: everything specific to one lives in assignments/<name>/.

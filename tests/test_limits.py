@@ -17,8 +17,8 @@ from sandbox_fence import run_fenced, run_spec, write_notebook
 from grader import limits
 from grader.assignment.config import load_config
 from grader.course.rubric import load_projects
-from grader.engine import _watched
 from grader.engine.gradersandbox import protocol, runner, wire
+from grader.engine.run.submission import _watched
 from grader.engine.walls import sandbox_limits
 from grader.errors import UserError
 from grader.web.regrade import regrade_timeout
@@ -240,7 +240,7 @@ def test_one_cap_of_forbidden_names_for_the_config_and_the_watch(tmp_path):
 
 
 def test_probes_and_run_do_not_import_each_other():
-    """run.py imports probes.py; probes.py reads its limits from grader.limits, not from run."""
+    """steps.py imports probes.py; probes.py reads its limits from grader.limits, not from steps."""
     code = (
         "import sys\n"
         "import grader.engine.run.probes\n"
@@ -257,7 +257,7 @@ def test_probes_and_run_do_not_import_each_other():
     # importtime lists a module once it is done: probes before run means probes did not need it
     # (run is imported by the package's __init__, which waits for probes while importing run).
     assert order.index("grader.engine.run.probes") < order.index("grader.engine.run.steps")
-    probes = ast.parse((GRADER / "engine" / "probes.py").read_text())
+    probes = ast.parse((GRADER / "engine" / "run" / "probes.py").read_text())
     at_import = [
         node.module
         for node in probes.body  # what runs at import: not the TYPE_CHECKING block

@@ -2,6 +2,7 @@
 hands back.
 
 Modules:
+``submission`` (the engine's entry: ``run_submission``, ``warm_up``, the trial's fresh run);
 ``results`` (what goes in and comes out);
 ``hooks`` (where the caller's own work goes during a run);
 ``notebook`` (a handed-in notebook's code cells, read without running anything);

@@ -1,8 +1,6 @@
 """One submission's run: start its isolated child, send its files, run its cells in order,
 then its probe calls, each graded function in a fresh probe process, and say how it went.
-
-Nothing is compared or scored here: values go back to the caller as float64 arrays.
-"""
+Nothing is compared or scored here: values go back to the caller as float64 arrays."""
 
 from __future__ import annotations
 

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from grader.disk_full import DiskFull, temp_full_line
-from grader.engine import fresh_run_problem
 from grader.engine.run.results import RunLimits
+from grader.engine.run.submission import fresh_run_problem
 from grader.engine.runtime.runtime_cache import runtime_cache
 from grader.errors import UserError
 

@@ -25,8 +25,8 @@ import time
 from collections import deque
 from pathlib import Path
 
-from grader.engine.run.channel import ready
 from grader.engine.walls import bwrap
+from grader.engine.walls.polling import ready
 from grader.limits import ENGINE, SANDBOX
 
 

@@ -14,7 +14,6 @@ takes on this machine as loaded now, then the counts and the time left as it goe
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import fcntl
 import json
@@ -27,8 +26,7 @@ from pathlib import Path
 from grader.batch.progress import about
 from grader.engine.runtime import fontlist, shown_base, shown_runtime
 from grader.engine.runtime.counted_compile import python_sources, seconds_for
-from grader.engine.runtime.runtime_cache import CACHE_VARIABLE, runtime_cache, runtime_venv
-from grader.errors import UserError
+from grader.engine.runtime.runtime_cache import runtime_cache, runtime_venv
 from grader.limits import PREPARATION
 
 _DONE = "prepared.json"
@@ -153,30 +151,3 @@ def _locked(folder: Path) -> Iterator[None]:
 
 def _since(started: float) -> str:
     return f"{time.monotonic() - started:.1f} s"
-
-
-def cli(args: argparse.Namespace) -> int:
-    from grader.engine.walls.wall_checks import checked_walls
-
-    walls_checked = checked_walls()
-    for wall in walls_checked:
-        print(wall.line())
-    if any(w.problem is not None for w in walls_checked if not w.name.startswith("cgroups")):
-        raise UserError(
-            "student code cannot be sandboxed on this machine: fix what is missing above and"
-            " run `grader setup` again"
-        )
-    runtime = Path(args.runtime) if args.runtime else None
-    if runtime is not None and not (runtime / "bin" / "python3").exists():
-        raise UserError(f"--runtime {runtime}: not a virtualenv folder (no bin/python3 in it)")
-    if is_prepared(runtime):
-        print(f"the sandbox is prepared for {runtime_venv(runtime)}: {runtime_cache(runtime)}")
-        return 0
-    try:
-        prepare(runtime)
-    except OSError as error:
-        raise UserError(
-            f"the sandbox could not be prepared: {error}. Set {CACHE_VARIABLE} to a folder "
-            "you can write, and run `grader setup` again."
-        ) from None
-    return 0

@@ -28,8 +28,8 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from grader.engine.run.channel import ready
 from grader.engine.walls.bwrap import SCRATCH
+from grader.engine.walls.polling import ready
 from grader.limits import ENGINE
 
 _PRIVATE_FOLDERS = ("tmp", "dev/shm", SCRATCH.lstrip("/"))

@@ -9,7 +9,7 @@ import select
 
 import pytest
 
-from grader.engine.run.channel import ready
+from grader.engine.walls.polling import ready
 
 
 @pytest.fixture
