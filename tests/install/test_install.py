@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 import term_kit
 import web_kit
+from wheel_kit import course_wheel
 
 from grader.demo import set_this_terms_deadlines
 from grader.engine.runtime.preparation import prepare
@@ -94,27 +95,12 @@ def checked(done: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory, home) -> Path:
-    """The wheel, built from a copy of the checkout's files (nothing is built in the
-    checkout itself)."""
-    source = tmp_path_factory.mktemp("source")
-    listed = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.splitlines()
-    for name in listed:
-        if (REPO / name).is_file():
-            (source / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO / name, source / name)
+def wheel(home) -> Path:
+    """The course's wheel (built once per content of the checkout: wheel_kit), copied into the
+    ordinary user's folder (root's cache is not theirs to read)."""
     out = home / "wheel"
-    command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation"]
-    checked(subprocess.run([*command, "-q", "-w", str(out), str(source)], capture_output=True))
-    made = list(out.glob("lstm_course_grader-*.whl"))
-    assert len(made) == 1
-    return made[0]
+    out.mkdir()
+    return Path(shutil.copy(course_wheel(), out))
 
 
 # Without compiling every installed module ahead (torch's thousands): half of each install's

@@ -19,7 +19,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
@@ -160,21 +159,6 @@ def install_wheel(venv: Path, wheel: Path) -> None:
     _run(
         venv / "bin" / "python", "-m", "pip", "install", "-q", "--disable-pip-version-check", wheel
     )
-
-
-def build_wheel(out: Path) -> Path:
-    """The course's wheel, as the course builds it (``pip wheel --no-deps .``), from a copy of
-    the checkout's files (not its build/ folder, whose leftovers could fill a wheel with files
-    the package data no longer names)."""
-    listed = _run("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", cwd=ROOT)
-    source = out / "source"
-    for name in filter(None, listed.stdout.split("\0")):
-        if (ROOT / name).is_file():
-            (source / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, source / name)
-    _run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
-         "-w", out, source)  # fmt: skip
-    return next(out.glob("lstm_course_grader-*.whl"))
 
 
 # Run in a private mount namespace: /usr/share/fonts replaced by a folder with Liberation only.
