@@ -1,7 +1,7 @@
 # Two commands set up a fresh machine: `make demo` (the whole pipeline on shipped example data)
 # and `make test` (the whole test suite). Both create .venv/ and work when run again.
 # The python3 found on PATH (3.11.2 or later, Debian 12's: the oldest the lock is checked
-# against, by tests/install/test_install.py); `make PYTHON=python3.12 ...` picks another.
+# against, by tests/install/test_install_declared.py); `make PYTHON=python3.12 ...` picks another.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
