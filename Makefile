@@ -1,7 +1,7 @@
 # Two commands set up a fresh machine: `make demo` (the whole pipeline on shipped example data)
 # and `make test` (the whole test suite). Both create .venv/ and work when run again.
 # The python3 found on PATH (3.11.2 or later, Debian 12's: the oldest the lock is checked
-# against, by tests/install/test_install.py); `make PYTHON=python3.12 ...` picks another.
+# against, by tests/install/test_install_declared.py); `make PYTHON=python3.12 ...` picks another.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -22,7 +22,9 @@ TEST_PACKAGES := texlive-latex-base texlive-latex-recommended texlive-fonts-reco
 	texlive-publishers lmodern pandoc libreoffice-writer-nogui chromium openssl python3-venv \
 	dovecot-imapd fonts-dejavu-core fonts-noto-core fonts-liberation
 
-.PHONY: demo test lint tox docs screenshots system-deps test-deps python-check venv clean projects-runtime
+PKG ?=
+
+.PHONY: demo test test-quick lint tox docs screenshots system-deps test-deps python-check venv clean projects-runtime
 
 venv: $(STAMP)
 
@@ -66,6 +68,15 @@ demo: $(STAMP)
 
 test: $(STAMP) test-deps
 	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=20
+
+# The inner loop: the quick tests (not marked slow) of the package you touch, on two processes,
+# with the structure tests (layers, import cycles, module sizes, docstrings); e.g.
+# `make test-quick PKG=intake` or `PKG=engine/walls`. Without PKG, the structure tests only.
+# CI keeps running `make test` whole.
+QUICK_STRUCTURE := tests/test_module_size.py tests/test_layers.py tests/test_import_cycles.py \
+	tests/test_package_docstrings.py tests/test_names.py tests/test_one_name_each.py
+test-quick: $(STAMP)
+	$(BIN)/python -m pytest -q -n 2 -m "not slow" $(if $(PKG),tests/$(PKG)) $(QUICK_STRUCTURE)
 
 # The documentation site (docs/, Sphinx with MyST), built offline into docs/_build/html/ as
 # strictly as `make test` builds it: a warning or a broken internal link is an error.

@@ -26,13 +26,13 @@ the package's own files), ``limits`` (every resource limit and default). At the 
 (the table of commands, the one place errors become exit codes), ``entry`` (how every entry
 point ends), ``errors`` (:class:`~grader.errors.UserError`), ``disk_full`` (a full file system
 said in one line), ``scratch`` (the scratch folders a killed run leaves, removed by the next),
-``csvfile`` (the one CSV writer, whose cells a spreadsheet never runs),
-``quoting`` (what a student wrote, quoted cut short), ``progress`` (counts and the time left
-on a long step), ``logs`` (what a command reports as it works: levels, ``-v``/``-q``,
-``--log-file``), ``templating`` (the one Jinja2 environment every HTML page and mail is
-rendered through, autoescaped), ``processes`` (pure work over many items spread over
-processes), ``demo`` (``make demo``: the whole pipeline on the shipped examples);
-``colab_stub`` stands in for ``google.colab`` in the sandbox.
+``outputs`` (what the grader writes for people to open: the one CSV writer, whose cells a
+spreadsheet never runs; what a student wrote, quoted cut short), ``batch`` (work over many
+items: counts and the time left on a long step, pure work spread over processes), ``logs``
+(what a command reports as it works: levels, ``-v``/``-q``, ``--log-file``), ``templating``
+(the one Jinja2 environment every HTML page and mail is rendered through, autoescaped),
+``demo`` (``make demo``: the whole pipeline on the shipped examples); ``colab_stub`` stands in
+for ``google.colab`` in the sandbox.
 The framework knows no assignment: everything specific to one lives in assignments/<name>/.
 """
 

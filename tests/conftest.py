@@ -22,15 +22,18 @@ LONGEST_FIRST = (
     "tests/install/test_install.py",
     "tests/colab/test_colab_replica.py",
     "tests/install/test_term_scale.py",
+    "tests/install/test_install_declared.py",
     "tests/watch/test_watch.py",
+    "tests/install/test_student_install.py",
     "tests/scoring/test_selfcheck_agreement.py",
     "tests/grading/test_one_student_against_another.py",
-    "tests/engine/test_sandbox_hostile.py",
-    "tests/engine/test_warm_start.py",
+    "tests/engine/walls/test_sandbox_hostile.py",
+    "tests/engine/run/test_warm_start.py",
     "tests/scoring/test_uncatalogued_corpus.py",
     "tests/scoring/test_diagnosis_corpus.py",
     "tests/web/test_accessibility.py",
-    "tests/engine/test_colab_corpus.py",
+    "tests/engine/run/test_colab_corpus.py",
+    "tests/install/test_grader_faults.py",
 )
 # Files that run as the tests' one ordinary user (sandbox_fence.ORDINARY_UID) under a process
 # limit for that whole user: they run on one process, one after another, or one file's
@@ -38,8 +41,8 @@ LONGEST_FIRST = (
 ONE_USER = frozenset(
     {
         "tests/grading/test_one_student_against_another.py",
-        "tests/engine/test_processes_without_cgroups.py",
-        "tests/engine/test_memory_without_cgroups.py",
+        "tests/engine/walls/test_processes_without_cgroups.py",
+        "tests/engine/walls/test_memory_without_cgroups.py",
     }
 )
 

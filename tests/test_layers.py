@@ -86,6 +86,46 @@ def test_no_import_runs_back_up_the_layers():
     assert layers(graph)[0]  # the bottom layer imports no package of the grader
 
 
+ENGINE = "grader.engine"
+# The engine's rooms, bottom up: each imports only those below it (the inside imports none of
+# the grader's; the run imports the walls and the runtime; the engine's face re-exports the run).
+ROOMS = ["gradersandbox", "runtime", "walls", "run"]
+
+
+def room(module: str) -> str:
+    """The room of the engine a module is in (grader.engine.walls for grader.engine.walls.bwrap),
+    or grader.engine itself for its ``__init__``."""
+    parts = module.split(".")
+    return ".".join(parts[:3]) if len(parts) > 2 else module
+
+
+def test_the_engines_rooms_import_downward_only():
+    modules = {
+        name: {target for target in targets if target.startswith(ENGINE)}
+        for name, targets in import_graph(REPO, "grader").items()
+        if name.startswith(ENGINE) and name not in command_modules()
+    }
+    assert {room(name) for name in modules} == {ENGINE, *(f"{ENGINE}.{r}" for r in ROOMS)}
+    graph: dict[str, set[str]] = {room(name): set() for name in modules}
+    for name, targets in modules.items():
+        graph[room(name)] |= {room(target) for target in targets} - {room(name)}
+    uphill = sorted(
+        f"  {name} -> {target}"
+        for name, targets in modules.items()
+        for target in targets
+        if room(target) != room(name) and _height(room(target)) >= _height(room(name))
+    )
+    assert not uphill, "imports that run back up the engine's rooms:\n" + "\n".join(uphill)
+    assert not cycles(graph)
+    assert layers(graph)[-1] == [ENGINE]  # the face, above every room
+
+
+def _height(unit: str) -> int:
+    """A room's place from the bottom (the engine's face above them all)."""
+    name = unit.removeprefix(f"{ENGINE}.")
+    return ROOMS.index(name) if name in ROOMS else len(ROOMS)
+
+
 def test_the_layer_check_sees_a_package_cycle_but_not_through_a_command(tmp_path):
     package = tmp_path / "grader"
     for sub in ("low", "high"):

@@ -17,8 +17,9 @@ from sandbox_fence import run_fenced, run_spec, write_notebook
 from grader import limits
 from grader.assignment.config import load_config
 from grader.course.rubric import load_projects
-from grader.engine import _watched, sandbox_limits
 from grader.engine.gradersandbox import protocol, runner, wire
+from grader.engine.run.submission import _watched
+from grader.engine.walls import sandbox_limits
 from grader.errors import UserError
 from grader.web.regrade import regrade_timeout
 
@@ -97,7 +98,7 @@ def test_the_scan_sees_a_limit_written_the_old_way(tmp_path):
 def test_the_sandbox_copy_is_what_limits_generates():
     assert GENERATED.read_text() == sandbox_limits.sandbox_copy_text(), (
         "grader/engine/gradersandbox/limits.py is stale: "
-        "run `python -m grader.engine.sandbox_limits`"
+        "run `python -m grader.engine.walls.sandbox_limits`"
     )
 
 
@@ -140,7 +141,7 @@ def test_every_limit_says_why():
 
 def test_the_old_flag_says_where_the_sandbox_copy_is_written(capsys):
     assert limits.main(["--write-sandbox-copy"]) == 2
-    assert "python -m grader.engine.sandbox_limits" in capsys.readouterr().err
+    assert "python -m grader.engine.walls.sandbox_limits" in capsys.readouterr().err
 
 
 def test_every_limit_is_frozen():
@@ -239,10 +240,10 @@ def test_one_cap_of_forbidden_names_for_the_config_and_the_watch(tmp_path):
 
 
 def test_probes_and_run_do_not_import_each_other():
-    """run.py imports probes.py; probes.py reads its limits from grader.limits, not from run."""
+    """steps.py imports probes.py; probes.py reads its limits from grader.limits, not from steps."""
     code = (
         "import sys\n"
-        "import grader.engine.probes\n"
+        "import grader.engine.run.probes\n"
         "print(sorted(m for m in sys.modules if m.startswith('grader.engine')))"
     )
     imported = subprocess.run(
@@ -255,14 +256,14 @@ def test_probes_and_run_do_not_import_each_other():
     order = [line.split("|")[-1].strip() for line in imported.stderr.splitlines()[1:]]
     # importtime lists a module once it is done: probes before run means probes did not need it
     # (run is imported by the package's __init__, which waits for probes while importing run).
-    assert order.index("grader.engine.probes") < order.index("grader.engine.run")
-    probes = ast.parse((GRADER / "engine" / "probes.py").read_text())
+    assert order.index("grader.engine.run.probes") < order.index("grader.engine.run.steps")
+    probes = ast.parse((GRADER / "engine" / "run" / "probes.py").read_text())
     at_import = [
         node.module
         for node in probes.body  # what runs at import: not the TYPE_CHECKING block
         if isinstance(node, ast.ImportFrom)
     ]
-    assert "grader.engine.run" not in at_import
+    assert "grader.engine.run.steps" not in at_import
 
 
 @pytest.mark.slow

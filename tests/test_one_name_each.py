@@ -24,7 +24,7 @@ def _defined(name: str) -> list[str]:
 
 def _renamed_imports() -> list[str]:
     """``from grader... import x as y`` where ``x`` is RunLimits or a module of the engine."""
-    engine_modules = {path.stem for path in (GRADER / "engine").glob("*.py")}
+    engine_modules = {path.stem for path in (GRADER / "engine").rglob("*.py")}
     return [
         f"{path.relative_to(GRADER.parent)}: {alias.name} as {alias.asname}"
         for path in GRADER.rglob("*.py")
@@ -43,7 +43,7 @@ def test_run_limits_have_one_name():
 
 def test_each_way_of_reading_a_notebook_has_its_own_name():
     assert _defined("read_notebook") == []
-    assert _defined("read_student_notebook") == ["grader/engine/notebook.py"]
+    assert _defined("read_student_notebook") == ["grader/engine/run/notebook.py"]
     assert _defined("read_source_notebook") == ["grader/assignment/source_notebook.py"]
     assert _defined("report_from_notebook") == ["grader/report/notebook.py"]
     assert _defined("add_notebook") == ["grader/similarity/sources.py"]

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from grader.course.rubric import Projects
-from grader.engine import preparation
+from grader.engine.runtime import preparation
 from grader.errors import UserError
 from grader.inputs.resources import runtime_requirements
 

@@ -4,6 +4,9 @@ virtualenv), or with ``--projects`` the projects' Colab-like runtime built first
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+
+from grader.errors import UserError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,6 +41,34 @@ def cli(args: argparse.Namespace) -> int:
         from grader.course import projects_runtime
 
         return projects_runtime.cli(args)
-    from grader.engine import preparation
+    return _prepare_the_sandbox(args)
 
-    return preparation.cli(args)
+
+def _prepare_the_sandbox(args: argparse.Namespace) -> int:
+    """Every wall checked (one line each), then the sandbox prepared for the runtime."""
+    from grader.engine.runtime.preparation import is_prepared, prepare
+    from grader.engine.runtime.runtime_cache import CACHE_VARIABLE, runtime_cache, runtime_venv
+    from grader.engine.walls.wall_checks import checked_walls
+
+    walls_checked = checked_walls()
+    for wall in walls_checked:
+        print(wall.line())
+    if any(w.problem is not None for w in walls_checked if not w.name.startswith("cgroups")):
+        raise UserError(
+            "student code cannot be sandboxed on this machine: fix what is missing above and"
+            " run `grader setup` again"
+        )
+    runtime = Path(args.runtime) if args.runtime else None
+    if runtime is not None and not (runtime / "bin" / "python3").exists():
+        raise UserError(f"--runtime {runtime}: not a virtualenv folder (no bin/python3 in it)")
+    if is_prepared(runtime):
+        print(f"the sandbox is prepared for {runtime_venv(runtime)}: {runtime_cache(runtime)}")
+        return 0
+    try:
+        prepare(runtime)
+    except OSError as error:
+        raise UserError(
+            f"the sandbox could not be prepared: {error}. Set {CACHE_VARIABLE} to a folder "
+            "you can write, and run `grader setup` again."
+        ) from None
+    return 0

@@ -10,14 +10,14 @@ from pathlib import Path
 
 from grader import templating
 from grader.course.late import Lateness
-from grader.csvfile import SafeWriter
 from grader.feedback.figure import figure
 from grader.feedback.lateness import late_text
 from grader.feedback.points import for_people
 from grader.feedback.rerun import Rerun, rerun
 from grader.gradebook.results import GRADER_ERROR, Row
 from grader.limits import GRADING
-from grader.quoting import cut
+from grader.outputs.csvfile import SafeWriter
+from grader.outputs.quoting import cut
 from grader.scoring import FunctionResult
 
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from grader.forbidden import REVIEW
 
 if TYPE_CHECKING:
-    from grader.engine.results import ProbeOutcome
+    from grader.engine.run.results import ProbeOutcome
 
 __all__ = ["with_runtime"]
 

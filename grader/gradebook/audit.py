@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from grader.csvfile import csv_text
 from grader.gradebook import book_reading
+from grader.outputs.csvfile import csv_text
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (

@@ -22,7 +22,7 @@ from grader.assignment import (
     written,
 )
 from grader.disk_full import said_when_full
-from grader.engine.results import NOT_GRADED
+from grader.engine.run.results import NOT_GRADED
 from grader.errors import UserError
 from grader.feedback import export
 from grader.gradebook import audit

@@ -15,8 +15,8 @@ from grader.assignment import load_assignment, owned_checksums, owned_sources
 from grader.assignment.releases import ReleasedOwned
 from grader.assignment.releasing import released_notebook
 from grader.disk_full import DiskFull, full_line, no_space
-from grader.engine import preparation
-from grader.engine.cgroups import warn_without_cgroups
+from grader.engine.runtime import preparation
+from grader.engine.walls.cgroups import warn_without_cgroups
 from grader.errors import UserError
 from grader.gradebook.results import GRADER_ERROR, Row
 from grader.grading.answering import KnownValues

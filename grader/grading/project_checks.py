@@ -21,6 +21,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from grader import engine, intake
+from grader.batch.progress import Eta
 from grader.course.rubric import Project, Projects, is_projects_folder, load_projects
 from grader.errors import UserError
 from grader.gradebook.course_book import BOOK_NAME, CourseBook
@@ -35,7 +36,6 @@ from grader.intake.common import HISTORY
 from grader.intake.handed_in import project_time
 from grader.limits import COURSE, RunLimits
 from grader.marking import pages
-from grader.progress import Eta
 from grader.report.facts import report_facts
 
 __all__ = ["cli", "check_all", "is_projects_folder"]

@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from grader.csvfile import write_csv
 from grader.gradebook.course_book import CourseBook
+from grader.outputs.csvfile import write_csv
 from grader.projects import PITFALL_KINDS, analyse_files
 from grader.report.facts import report_text
 

@@ -24,7 +24,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from grader.course.late import Lateness
-from grader.engine import trial
+from grader.engine.run import trial
 from grader.gradebook.results import Row
 from grader.grading.answering import KnownValues, values_of
 from grader.grading.grader_process import grade_safely, plan_for, warm_up_quietly

@@ -4,7 +4,7 @@
 Each is started before the submissions are read, and each of its processes starts its warm
 process at once (:func:`grader.engine.warm_up`): seconds of imports that then overlap reading
 and checking the hand-ins instead of coming after them. The trial notebook
-(:mod:`grader.engine.trial`) is handed to one of them as soon as it starts, so it forks from a
+(:mod:`grader.engine.run.trial`) is handed to one of them as soon as it starts, so it forks from a
 warm process the run needs anyway, and no submission is handed out before it came back right.
 """
 
@@ -21,7 +21,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from grader import engine
-from grader.engine import trial
+from grader.engine.run import trial
 from grader.errors import UserError
 from grader.grading import remote
 from grader.grading.grader_process import warm_up_quietly
@@ -53,7 +53,7 @@ class Graders:
 
     def checked(self) -> float:
         """Wait for the trial run; return its seconds, or raise
-        :class:`grader.engine.trial.GraderUnavailable` saying what to fix."""
+        :class:`grader.engine.run.trial.GraderUnavailable` saying what to fix."""
         try:
             return self._tried()
         except BrokenProcessPool as error:

@@ -25,6 +25,7 @@ from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from grader.batch.progress import counted
 from grader.bundle import MANIFEST_NAME, check_notebook
 from grader.errors import UserError
 from grader.intake.common import MB, Rejected, safe_relpath, write_manifest, write_new
@@ -32,7 +33,6 @@ from grader.intake.index import Summary, student_dirs
 from grader.intake.links import drive_file_id
 from grader.intake.placing import check_files, refresh
 from grader.limits import FETCH
-from grader.progress import counted
 
 _COLAB = "https://colab.research.google.com/"
 _SHARE_HINT = "ask the student to attach the .ipynb, or to share it as 'Anyone with the link'"

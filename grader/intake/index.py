@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from grader.bundle import MANIFEST_NAME
-from grader.csvfile import write_csv
 from grader.errors import UserError
 from grader.intake.common import (
     COPIES_CSV,
@@ -35,6 +34,7 @@ from grader.intake.common import (
 )
 from grader.intake.deadlines import Deadlines, apply_deadlines
 from grader.intake.manifest import load_manifest
+from grader.outputs.csvfile import write_csv
 from grader.roster import Roster
 
 INDEX_HEADER = (

@@ -19,12 +19,12 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfgen.canvas import Canvas
 
+from grader.batch.processes import in_processes
+from grader.batch.progress import counted
 from grader.intake.common import MERGED_PDF, REJECTED_CSV
 from grader.limits import INTAKE
 from grader.pdf.fonts import SANS, draw_line, fonts
 from grader.pdf.submission import write_submission_pdf
-from grader.processes import in_processes
-from grader.progress import counted
 
 _ROW, _ROWS_PER_PAGE, _MARGIN = 15.0, 44, 45.0
 _INDEX_HINT = (

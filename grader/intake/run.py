@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from grader.batch.progress import counted
 from grader.course.config import Course, find_course, load_course
 from grader.disk_full import DiskFull, met_anywhere, no_space
 from grader.errors import UserError
@@ -40,7 +41,6 @@ from grader.intake.message.sender import DkimKeys
 from grader.intake.parcels import Parcel, Settings
 from grader.intake.placing import place_student
 from grader.limits import COURSE
-from grader.progress import counted
 from grader.roster import Roster, load_roster
 from grader.scratch import Scratch
 

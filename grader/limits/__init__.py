@@ -13,9 +13,9 @@ here: ``from grader.limits import WIRE``.
 
 The sandbox's side (:mod:`grader.engine.gradersandbox`) imports only the standard library from
 a read-only copy, so it cannot import this package: its values are written, by
-``python -m grader.engine.sandbox_limits`` in a checkout, to
+``python -m grader.engine.walls.sandbox_limits`` in a checkout, to
 ``grader/engine/gradersandbox/limits.py``, and ``tests/test_limits.py`` fails when that copy is
-not what :mod:`grader.engine.sandbox_limits` generates from here.
+not what :mod:`grader.engine.walls.sandbox_limits` generates from here.
 
 Units are in the names: ``_s`` seconds, ``_bytes`` bytes, ``_chars`` characters, ``_pt``
 typographic points; a bare count counts what its comment says.
@@ -136,7 +136,7 @@ __all__ = [
 ]
 
 # Every group, by name: listed by main, shown in the docs' reference, and read by
-# grader.engine.sandbox_limits for the sandbox's copy.
+# grader.engine.walls.sandbox_limits for the sandbox's copy.
 GROUPS: dict[str, object] = {
     "RUN": RUN,
     "ENGINE": ENGINE,
@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     if "--write-sandbox-copy" in (sys.argv[1:] if argv is None else argv):
         print(
             "the sandbox's copy of the limits is written by the engine: "
-            "run `python -m grader.engine.sandbox_limits` (in a checkout)",
+            "run `python -m grader.engine.walls.sandbox_limits` (in a checkout)",
             file=sys.stderr,
         )
         return 2

@@ -80,9 +80,9 @@ class EngineTimes:
     # How long the processes left in a run's cgroup get to die before the cgroup is given up: a
     # fork bomb's hundreds of copies of a process with torch loaded take seconds to tear down.
     cgroup_remove_s: float = 30.0
-    # Without cgroups, how often a submission's memory is counted (grader.engine.memory_watch):
-    # a sample of a process with torch loaded takes a few milliseconds; a submission past its
-    # limit ends within about this long.
+    # Without cgroups, how often a submission's memory is counted
+    # (grader.engine.walls.memory_watch): a sample of a process with torch loaded takes a few
+    # milliseconds; a submission past its limit ends within about this long.
     memory_sample_s: float = 0.25
 
 

@@ -1,6 +1,6 @@
 """The sandbox's side: the wire, the processes inside the sandbox, the forbidden-code watch,
 the runtime's shown files and ``grader setup``'s estimates. The values the sandbox's own code
-reads are copied into ``gradersandbox/limits.py`` by :mod:`grader.engine.sandbox_limits`."""
+reads are copied into ``gradersandbox/limits.py`` by :mod:`grader.engine.walls.sandbox_limits`."""
 
 from __future__ import annotations
 
@@ -100,7 +100,7 @@ SHOWN = ShownFiles()
 
 @dataclass(frozen=True)
 class PreparationFigures:
-    """What ``grader setup`` (:mod:`grader.engine.preparation`) tells while it works: its
+    """What ``grader setup`` (:mod:`grader.engine.runtime.preparation`) tells while it works: its
     estimate comes from these costs, measured as CPU time (which a busy machine does not
     change) on the 2-core development machine, and this machine's cores and load."""
 

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from grader.course.config import Component, Course
-from grader.csvfile import write_csv
 from grader.lms.final import FinalGrade, Part, ungraded_components
+from grader.outputs.csvfile import write_csv
 
 FINAL_TOTAL_TITLE = "Final grade"
 STANDING_TITLE = "Standing so far"  # --so-far: over the graded components only

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 
+from grader.batch.progress import Eta
 from grader.errors import UserError
 from grader.gradebook.course_book import CourseBook, SendAttempt
 from grader.limits import MAILBOX
-from grader.progress import Eta
 
 USER_VARIABLE = "GRADER_SMTP_USER"
 PASSWORD_VARIABLE = "GRADER_SMTP_PASSWORD"

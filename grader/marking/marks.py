@@ -18,12 +18,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader import csvfile
 from grader.course.config import Course
 from grader.course.rubric import Projects, Rubric
 from grader.errors import UserError
 from grader.gradebook.course_book import BOOK_NAME, CourseBook, Mark, MarkChange
 from grader.limits import COURSE
+from grader.outputs import csvfile
 from grader.roster import Roster
 
 COMMENT_SUFFIX = " comment"

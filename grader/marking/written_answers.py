@@ -21,7 +21,7 @@ from pathlib import Path
 import nbformat
 
 from grader.assignment.written import WrittenQuestion, is_unanswered
-from grader.engine.notebook import read_student_notebook
+from grader.engine.run.notebook import read_student_notebook
 from grader.gradebook import schema
 from grader.limits import WRITTEN
 from grader.marking.answer_cells import find_answers

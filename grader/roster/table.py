@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.csvfile import plain_cell
 from grader.errors import UserError
+from grader.outputs.csvfile import plain_cell
 
 # Each field's header spellings, in tiers, best first; compared as lower-case words.
 FIELDS: dict[str, tuple[tuple[str, ...], ...]] = {

@@ -37,7 +37,7 @@ class Call:
 
 class ProbeNotes(Protocol):
     """What the engine saw inside the sandbox during a call (see
-    :class:`grader.engine.results.ProbeOutcome`)."""
+    :class:`grader.engine.run.results.ProbeOutcome`)."""
 
     @property
     def mutated_args(self) -> tuple[int, ...]: ...

@@ -16,8 +16,8 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from grader.batch.processes import in_processes
 from grader.limits import SIMILARITY
-from grader.processes import in_processes
 from grader.similarity.calibration import from_values, sample_pairs
 from grader.similarity.candidates import (
     candidate_pairs,

@@ -12,7 +12,8 @@ import base64
 from collections.abc import Sequence
 from pathlib import Path
 
-from grader import csvfile, templating
+from grader import templating
+from grader.outputs import csvfile
 from grader.similarity import images
 from grader.similarity.calibration import MIN_VALUES, Z_FLAG
 from grader.similarity.compare import ANSWER_WEIGHT, PUBLIC_SHARE, WHOLE_SHARE

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from grader.course.config import COURSE_FILE, load_course
 from grader.limits import GRADING
-from grader.quoting import cut, quoted
+from grader.outputs.quoting import cut, quoted
 from grader.roster import Roster
 from grader.variants.record import Record, read_record, record_path
 

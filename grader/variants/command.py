@@ -13,9 +13,9 @@ from typing import TextIO
 
 from grader.assignment.config import CONFIG_NAME, load_config
 from grader.course.options import DEFAULT_OUT
-from grader.csvfile import SafeWriter
 from grader.errors import UserError
 from grader.mail.command import add_sending, deliver
+from grader.outputs.csvfile import SafeWriter
 from grader.variants import draw, pools
 from grader.variants.handout import handout_messages
 from grader.variants.record import read_record, students_said

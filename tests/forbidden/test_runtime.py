@@ -24,8 +24,8 @@ from attack_kit import CALLED_BY_PROBE, FULL, attack, grade, marks
 from grader.assignment import load_config
 from grader.engine.gradersandbox import wire
 from grader.engine.gradersandbox.watch import Watch
-from grader.engine.probes import _outcome
-from grader.engine.results import ProbeOutcome
+from grader.engine.run.probes import _outcome
+from grader.engine.run.results import ProbeOutcome
 from grader.errors import UserError
 from grader.forbidden import REVIEW
 from grader.forbidden.runtime import with_runtime

@@ -4,7 +4,7 @@ diagnosis's extra calls in the engine's probe sessions, a repeated call in the p
 before it.
 
 The notebooks here are the tests' own and harmless, so they run in the test process (each in a
-real sandboxed kernel), as in engine/test_run_submission.py.
+real sandboxed kernel), as in engine/run/test_run_submission.py.
 """
 
 from __future__ import annotations

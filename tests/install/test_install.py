@@ -1,5 +1,8 @@
-"""The product as users install it: a wheel in a fresh virtualenv of Debian's own Python,
-outside the checkout, run by an ordinary user account; and a grader fault is never a score."""
+"""The instructor's install as users make it: the wheel with its `[instructor]` extra and torch in
+a fresh virtualenv of Debian's own Python, outside the checkout, run by an ordinary user
+account: the sandbox's own tests pass on it, and a whole term runs from the tutorial. The
+student's install, what each install declares, and a grader fault are files of their own
+beside this one (tests/kits/install_kit.py holds what they share)."""
 
 from __future__ import annotations
 
@@ -8,148 +11,40 @@ import os
 import pwd
 import shlex
 import shutil
-import signal
 import sqlite3
 import subprocess
-import sys
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import term_kit
 import web_kit
-import wheel_kit
+from install_kit import (
+    EXAMPLES,
+    PIP,
+    REPO,
+    as_user,
+    checked,
+    copy_for,
+    make_venv,
+    needs_debian_python,
+    own_folder,
+)
 
 from grader.demo import set_this_terms_deadlines
-from grader.engine.preparation import prepare
-from grader.engine.runtime_cache import CACHE_VARIABLE, runtime_cache
 
-REPO = Path(__file__).resolve().parents[2]
-EXAMPLES = REPO / "examples"
-DEBIAN_PYTHON = Path("/usr/bin/python3")
-USER = "grader-test-user"  # made by these tests when they run as root
+ACCOUNT = "grader-test-user"  # made by these tests when they run as root
 ASSIGNMENTS = ("lstm_gates", "rnn_gradients", "lstm_backward")
 SEED = 2026
 
-pytestmark = pytest.mark.skipif(
-    not DEBIAN_PYTHON.is_file() or not sys.platform.startswith("linux"),
-    reason="needs Debian's own python3 (apt-get install python3-venv)",
-)
-
-
-# --- an ordinary account, a place of its own, and virtualenvs of Debian's Python ------------
-
-
-@pytest.fixture(scope="module")
-def account() -> str | None:
-    """An ordinary user to run the product as (None: the tests already run as one)."""
-    if os.getuid() != 0:
-        return None
-    try:
-        pwd.getpwnam(USER)
-    except KeyError:
-        subprocess.run(["useradd", "--create-home", "--shell", "/bin/bash", USER], check=True)
-    return USER
-
-
-@pytest.fixture(scope="module")
-def home(account, tmp_path_factory) -> Path:
-    """A folder of the user's own, outside the checkout (pytest's own is root's, mode 700).
-    Its name is new (mkdtemp), never the pid's: two runs in pid namespaces of their own, or two
-    test processes, have the same pids, and each would remove the other's folder."""
-    folder = Path(tempfile.mkdtemp(prefix="grader-install-test-", dir="/tmp"))
-    folder.chmod(0o755)
-    if account is not None:
-        shutil.chown(folder, account, account)
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-def as_user(account: str | None, folder: Path, *command: str, env: dict | None = None, **kw):
-    """Run ``command`` in ``folder`` as the ordinary user, with that user's home and a PATH
-    that starts with ``folder/venv/bin`` (when there is one)."""
-    venv_bin = folder / "venv" / "bin"
-    environment = {
-        "PATH": f"{venv_bin}:/usr/local/bin:/usr/bin:/bin",
-        "HOME": pwd.getpwnam(account).pw_dir if account else os.environ["HOME"],
-        "LANG": "C.UTF-8",
-        **(env or {}),
-    }
-    for name in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_CONFIG_FILE"):
-        if name in os.environ:
-            environment.setdefault(name, os.environ[name])
-    prefix = ["runuser", "-u", account, "--"] if account else []
-    return subprocess.run(
-        [*prefix, "env", "-i", *(f"{k}={v}" for k, v in environment.items()), *command],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        **kw,
-    )
-
-
-def checked(done: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
-    assert done.returncode == 0, f"{done.args}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-    return done
-
-
-@pytest.fixture(scope="module")
-def wheel(home) -> Path:
-    """The wheel, built from a copy of the checkout's files (nothing is built in the
-    checkout itself), named by the version the checkout builds as."""
-    made = wheel_kit.build_wheel(home / "wheel")
-    assert made.name == f"lstm_course_grader-{wheel_kit.checkout_version()}-py3-none-any.whl"
-    return made
-
-
-# Without compiling every installed module ahead (torch's thousands): half of each install's
-# time; Python compiles, and writes into the user's own venv, what a run imports.
-PIP = ["venv/bin/python", "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-PIP += ["--no-compile"]
-
-
-def _venv(account, folder: Path, *requirements: str) -> Path:
-    """A virtualenv of Debian's own Python in ``folder``, the user's, with ``requirements``
-    installed as a user's pip resolves them: from pyproject's ranges, not the checkout's lock
-    (whose pins need a newer Python 3.11 than Debian's, e.g. soupsieve's)."""
-    checked(as_user(account, folder, str(DEBIAN_PYTHON), "-m", "venv", "venv"))
-    checked(as_user(account, folder, *PIP, *requirements, timeout=1800))
-    return folder / "venv"
-
-
-def _own_folder(account, folder: Path) -> Path:
-    """A new folder of the user's."""
-    folder.mkdir()
-    if account:
-        shutil.chown(folder, account, account)
-    return folder
+pytestmark = needs_debian_python
 
 
 @pytest.fixture(scope="module")
 def instructor(account, home, wheel) -> Path:
-    folder = _own_folder(account, home / "instructor")
-    _venv(account, folder, f"{wheel}[instructor]", "torch==2.13.0")
+    folder = own_folder(account, home / "instructor")
+    make_venv(account, folder, f"{wheel}[instructor]", "torch==2.13.0")
     return folder
-
-
-@pytest.fixture(scope="module")
-def student(account, home, wheel) -> Path:
-    folder = _own_folder(account, home / "student")
-    _venv(account, folder, str(wheel))
-    return folder
-
-
-def _copy_for(account, source: Path, target: Path) -> Path:
-    """A copy of the file or folder ``source`` that is the user's."""
-    if source.is_file():
-        shutil.copy(source, target)
-    else:
-        shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
-    if account:
-        for path in [target, *target.rglob("*")]:
-            shutil.chown(path, account, account)
-    return target
 
 
 def _scores(grades_csv: Path) -> dict[str, tuple[str, str]]:
@@ -157,201 +52,12 @@ def _scores(grades_csv: Path) -> dict[str, tuple[str, str]]:
         return {row["student"]: (row["score"], row["status"]) for row in csv.DictReader(handle)}
 
 
-# --- the instructor's install ----------------------------------------------------------------
-
-
-# --- the student's install -------------------------------------------------------------------
-
-
-def test_the_student_install_has_no_torch_and_builds_a_report_from_its_template(account, student):
-    run = lambda *command: as_user(account, student, *command)  # noqa: E731
-    for package in ("torch", "dask", "starlette", "IPython"):
-        absent = run("venv/bin/python", "-c", f"import {package}")
-        assert absent.returncode != 0 and "ModuleNotFoundError" in absent.stderr, package
-    checked(run("grader", "report", "--template", "report.md"))
-    assert "# Introduction" in (student / "report.md").read_text()
-    checked(run("grader", "report", "report.md"))
-    assert "OK" in checked(run("grader", "report", "--check", "report.pdf")).stdout
-    checked(run("grader", "bundle", "--template", "submission.toml"))
-    assert "[student]" in (student / "submission.toml").read_text()
-
-
-DEVANAGARI = "अनन्या शर्मा ने हिन्दी में लिखा"
-
-
-def _shaped_glyphs(text: str) -> int:
-    """How many glyphs HarfBuzz makes of ``text``'s words in the report's Devanagari font."""
-    import uharfbuzz
-
-    from grader.pdf.fonts import NOTO
-
-    font = uharfbuzz.Font(
-        uharfbuzz.Face(uharfbuzz.Blob.from_file_path(str(NOTO / "NotoSansDevanagari-Regular.ttf")))
-    )
-    glyphs = 0
-    for word in text.split():
-        buffer = uharfbuzz.Buffer()
-        buffer.add_str(word)
-        buffer.guess_segment_properties()
-        uharfbuzz.shape(font, buffer)
-        glyphs += len(buffer.glyph_infos)
-    return glyphs
-
-
-def test_the_student_install_shapes_devanagari_in_the_report(account, student):
-    """The wheel alone (the student's install) sets conjuncts and vowel signs as HarfBuzz
-    shapes them: as many glyphs on the page as shaping makes, fewer than the characters."""
-    import pdfplumber
-
-    run = lambda *command: as_user(account, student, *command)  # noqa: E731
-    checked(run("grader", "report", "--template", "devanagari.md"))
-    source = (student / "devanagari.md").read_text(encoding="utf-8")
-    heading = source.index("\n", source.index("# Introduction")) + 1
-    text = source[:heading] + f"\n{DEVANAGARI}\n" + source[heading:]
-    (student / "devanagari.md").write_text(text, encoding="utf-8")
-    checked(run("grader", "report", "devanagari.md"))
-    with pdfplumber.open(student / "devanagari.pdf") as document:
-        drawn = [
-            c
-            for page in document.pages
-            for c in page.chars
-            if "Devanagari" in c["fontname"] and c["text"].strip()
-        ]
-    shaped = _shaped_glyphs(DEVANAGARI)
-    assert shaped < len(DEVANAGARI.replace(" ", ""))  # conjuncts join: shaping shows
-    assert len(drawn) == shaped
-
-
-def test_an_instructor_command_in_a_student_install_says_what_to_install(account, student):
-    notebook = _copy_for(account, EXAMPLES / "lstm_gates", student / "samples") / "asha.ipynb"
-    done = as_user(account, student, "grader", "grade", "--assignment", "nowhere", "--out", "o",
-                   str(notebook))  # fmt: skip
-    assert done.returncode == 2, done.stderr
-    assert "lstm-course-grader[instructor]" in done.stderr
-    assert "Traceback" not in done.stderr
-
-
-# --- a grader fault is never a score ---------------------------------------------------------
-
-
-@pytest.fixture
-def own_cache(tmp_path, monkeypatch) -> Path:
-    """A copy of this runtime's prepared sandbox files in a cache of the test's own."""
-    made = runtime_cache(None)
-    monkeypatch.setenv(CACHE_VARIABLE, str(tmp_path / "cache"))
-    mine = runtime_cache(None)
-    if (made / "prepared.json").is_file():
-        shutil.copytree(made, mine, symlinks=True)
-    else:
-        prepare(None, say=lambda line: None)
-    socket_module = next(mine.glob("shown-base/lib/python3*/lib-dynload/_socket.*.so"), None)
-    if socket_module is None:
-        pytest.skip("this runtime's base Python is shown as it is (no layer to damage)")
-    return socket_module
-
-
-def _grade_command(
-    out: Path, *notebooks: Path, resume: bool = False, workers: int = 1
-) -> list[str]:
-    command = [str(Path(sys.executable).with_name("grader")), "grade", "--workers", str(workers)]
-    command += ["--assignment", str(REPO / "assignments" / "lstm_gates"), "--out", str(out)]
-    return [*command, "--seed", str(SEED), *(["--resume"] if resume else []), *map(str, notebooks)]
-
-
-def _copies(tmp_path: Path, count: int) -> list[Path]:
-    folder = tmp_path / "hand-ins"
-    folder.mkdir()
-    for number in range(count):
-        shutil.copy(EXAMPLES / "lstm_gates" / "asha.ipynb", folder / f"s{number:02d}.ipynb")
-    return sorted(folder.glob("*.ipynb"))
-
-
-@pytest.mark.parametrize("workers", [1, 2])  # in the command's process, or in its pool
-def test_a_warm_process_that_cannot_start_refuses_the_run_before_any_score(
-    tmp_path, own_cache, workers
-):
-    """A damaged cache (the sandbox's socket module emptied) stops the warm process: the trial
-    run refuses the command with the reason, and no student gets a row."""
-    own_cache.write_bytes(b"")
-    out = tmp_path / "graded"
-    command = _grade_command(out, *_copies(tmp_path, 2), workers=workers)
-    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 2, done.stderr
-    assert "could not run its trial notebook" in done.stderr
-    assert "warm process could not start" in done.stderr and "_socket" in done.stderr
-    assert "remove that folder and run `grader setup`" in done.stderr
-    assert "Traceback" not in done.stderr
-    assert not (out / "gradebook.sqlite").exists() and not (out / "grades.csv").exists()
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
-
-
-def test_a_grader_fault_mid_run_is_an_error_not_a_score_and_resume_grades_it(tmp_path, own_cache):
-    """After the first submission the warm process is killed and cannot start again: the rest
-    are `error` rows without a score, the command exits 1 and says why; once the cause is
-    gone, --resume grades exactly those."""
-    notebooks = _copies(tmp_path, 6)
-    out = tmp_path / "graded"
-    intact = own_cache.read_bytes()
-    grading = subprocess.Popen(
-        _grade_command(out, *notebooks), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    lines = []
-    for line in grading.stderr:
-        lines.append(line)
-        if line.startswith("[1/6]"):
-            break
-    os.kill(grading.pid, signal.SIGSTOP)  # nothing moves while the cause is set up
-    try:
-        own_cache.write_bytes(b"")
-        for child in _children(grading.pid):  # bubblewrap, holding the warm process
-            os.kill(child, signal.SIGKILL)
-    finally:
-        os.kill(grading.pid, signal.SIGCONT)
-    stdout, stderr = grading.communicate(timeout=600)
-    stderr = "".join(lines) + stderr
-    assert grading.returncode == 1, stderr
-    rows = list(csv.DictReader((out / "grades.csv").open(encoding="utf-8")))
-    errors = [r for r in rows if r["status"] == "error"]
-    assert len(rows) == 6 and 1 <= len(rows) - len(errors) <= 2, rows
-    assert all(r["score"] == "100" for r in rows if r["status"] != "error")
-    for row in errors:
-        assert row["score"] == "" and row["forget_gate"] == "", row
-        assert "could not grade this submission" in row["reason"]
-        assert "warm process" in row["reason"], stderr
-        assert not (out / row["student"] / "results.json").exists()
-    assert f"{len(errors)} submissions could not be graded because of the grader" in stderr
-    assert f"{6 - len(errors)} feedback folder" in stdout
-
-    own_cache.write_bytes(intact)
-    again = subprocess.run(
-        _grade_command(out, *notebooks, resume=True), capture_output=True, text=True, timeout=600
-    )
-    assert again.returncode == 0, again.stderr
-    assert f"{6 - len(errors)} already graded, {len(errors)} to grade" in again.stderr
-    rows = list(csv.DictReader((out / "grades.csv").open(encoding="utf-8")))
-    assert [(r["score"], r["status"]) for r in rows] == [("100", "graded")] * 6
-    with sqlite3.connect(out / "gradebook.sqlite") as book:
-        statuses = [s for (s,) in book.execute("SELECT status FROM results ORDER BY id")]
-    assert statuses.count("error") == len(errors) and len(statuses) == 6 + len(errors)
-
-
 # --- the sandbox's own tests, as the ordinary user, against the installed wheel ---------------
 
 SANDBOX_TESTS = (
-    "engine/test_sandbox_hostile.py",
-    "engine/test_probe_seal.py",
-    "engine/test_warm_start.py",
+    "engine/walls/test_sandbox_hostile.py",
+    "engine/gradersandbox/test_probe_seal.py",
+    "engine/run/test_warm_start.py",
 )
 # Left out for an ordinary user: without a cgroup, a submission's processes end with its pid
 # namespace a moment after the run returns, and this test looks for them at once.
@@ -361,9 +67,9 @@ NOT_AS_USER = "not test_background_processes_end_with_the_run"
 def test_the_sandbox_tests_pass_for_an_ordinary_user_on_the_installed_wheel(account, instructor):
     """The hostile-notebook tests, copied out of the checkout (so `grader` is the wheel's) and
     run by the ordinary user with Debian's Python, inside that user's own pid fence."""
-    suite = _own_folder(account, instructor / "suite")
+    suite = own_folder(account, instructor / "suite")
     for name in ("tests", "assignments", "examples"):
-        _copy_for(account, REPO / name, suite / name)
+        copy_for(account, REPO / name, suite / name)
     shutil.copy(REPO / "pyproject.toml", suite / "pyproject.toml")
     checked(as_user(account, instructor, *PIP, "pytest", "pytest-timeout"))
     tests = [f"tests/{name}" for name in SANDBOX_TESTS]
@@ -405,7 +111,7 @@ class Term:
 
     def __init__(self, account: str | None, home: Path, env: dict[str, str]):
         self.account, self.home, self.env = account, home, env
-        self.cwd = _own_folder(account, home / "teaching")
+        self.cwd = own_folder(account, home / "teaching")
         self.said: list[str] = []
 
     def script(self, block: term_kit.Block) -> str:
@@ -491,12 +197,12 @@ def test_a_whole_term_from_the_readme_from_the_wheel_as_an_ordinary_user(
     certificate = make_certificate(tmp_path)
     mailbox = Mailbox()
     smtp = start(mailbox, certificate)
-    cafile = _copy_for(account, certificate[0], instructor / "smtp-cert.pem")
+    cafile = copy_for(account, certificate[0], instructor / "smtp-cert.pem")
     token = "term-test-token-0123456789"
     env = {"GRADER_SMTP_USER": USER, "GRADER_SMTP_PASSWORD": PASSWORD,
            "GRADER_SERVE_TOKEN": token}  # fmt: skip
     term = Term(account, instructor, env)
-    light = _copy_for(account, _light_requirements(tmp_path), instructor / "light-runtime.txt")
+    light = copy_for(account, _light_requirements(tmp_path), instructor / "light-runtime.txt")
 
     # 1. The course, the sandbox, the projects' runtime (a light one: see _light_requirements).
     said = term.run(term_kit.replace_once(
@@ -523,14 +229,14 @@ def test_a_whole_term_from_the_readme_from_the_wheel_as_an_ordinary_user(
     # The students: the project students build reports and bundles with the student's install;
     # everyone mails the course, as Gmail and Outlook send it.
     for folder in term_kit.PROJECT_AUTHORS:
-        mine = _copy_for(account, EXAMPLES / "students" / folder, student / folder)
+        mine = copy_for(account, EXAMPLES / "students" / folder, student / folder)
         build = " && ".join(
             [*(f"grader report reports/{p.name}" for p in sorted((mine / "reports").glob("*.md"))),
              "grader bundle submission.toml --out ../bundles"]
         )  # fmt: skip
         checked(as_user(account, student, "bash", "-c", f"cd {folder} && {build}"))
     inbox = term_kit.course_mailbox(tmp_path / "inbox.mbox", EXAMPLES, student / "bundles")
-    _copy_for(account, inbox, course / "inbox.mbox")
+    copy_for(account, inbox, course / "inbox.mbox")
 
     # 3. Collect, grade, check the projects.
     said = term.run(grading_block)
@@ -608,7 +314,7 @@ def _the_watch_answers_a_hand_in(
     imap = Dovecot().start()
     try:
         imap.deliver(hand_in.as_bytes())
-        imap_cafile = _copy_for(term.account, imap.cert, term.home / "imap-cert.pem")
+        imap_cafile = copy_for(term.account, imap.cert, term.home / "imap-cert.pem")
         watch = term_kit.Block(
             "term",
             f"cd {course}\nexport GRADER_IMAP_PASSWORD={shlex.quote(IMAP_PASSWORD)}\n"
@@ -633,120 +339,3 @@ def _the_watch_answers_a_hand_in(
 def replace_and_port(block: term_kit.Block, port: str) -> term_kit.Block:
     """The server block on a free port of the test's."""
     return term_kit.Block(block.kind, block.commands.rstrip() + f" --port {port}\n")
-
-
-# --- what each install declares -----------------------------------------------------------
-
-# Run inside the notebooks' runtime (the sandbox) or copied into it: never imported by the
-# grader's own process, so the grader's install need not provide for them.
-NOT_THE_GRADERS = ("grader.engine.gradersandbox", "grader.colab_stub")
-# What a student's base install runs: `grader report`, `grader bundle`, and what they import;
-# but the reference's torch comparison, which needs the torch Colab has and the base install
-# leaves alone.
-STUDENT_MODULES = ("grader.cli", "grader.bundle", "grader.report", "reference_lstm")
-NEEDS_TORCH = ("reference_lstm.torch_interop",)
-
-IMPORT_ALL = """
-import importlib, pkgutil, sys
-import grader
-wanted, skipped = sys.argv[1].split(","), tuple(sys.argv[2].split(","))
-names = set(wanted)
-for top in wanted:
-    module = importlib.import_module(top)
-    for found in pkgutil.walk_packages(getattr(module, "__path__", []), prefix=top + "."):
-        names.add(found.name)
-failed = []
-for name in sorted(names):
-    if name.startswith(skipped) or name.split(".")[-1] in ("shipped", "templates", "runtimes"):
-        continue
-    try:
-        importlib.import_module(name)
-    except Exception as error:
-        failed.append(f"{name}: {type(error).__name__}: {error}")
-print("\\n".join(failed) or f"imported {len(names)} modules")
-sys.exit(1 if failed else 0)
-"""
-
-
-@pytest.fixture(scope="module")
-def instructor_only(account, home, wheel) -> Path:
-    """The wheel and its `[instructor]` extra, nothing else (no torch, no test tools)."""
-    folder = _own_folder(account, home / "instructor-only")
-    _venv(account, folder, f"{wheel}[instructor]")
-    return folder
-
-
-def test_the_instructor_extra_provides_everything_the_grader_imports(account, instructor_only):
-    done = as_user(account, instructor_only, "venv/bin/python", "-c", IMPORT_ALL, "grader",
-                   ",".join(NOT_THE_GRADERS))  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
-
-
-def test_the_base_install_provides_everything_the_students_commands_import(account, student):
-    done = as_user(account, student, "venv/bin/python", "-c", IMPORT_ALL,
-                   ",".join(STUDENT_MODULES), ",".join(NOT_THE_GRADERS + NEEDS_TORCH))  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
-
-
-def test_grader_version_names_the_installed_package(account, student):
-    from importlib.metadata import version
-
-    done = checked(as_user(account, student, "grader", "--version"))
-    assert done.stdout.strip() == f"grader {version('lstm-course-grader')}"
-
-
-LOCK_PYTHON = "3.11.2"  # Debian 12's python3, the oldest the Makefile accepts
-
-
-def _debian_python_version() -> str:
-    done = subprocess.run([str(DEBIAN_PYTHON), "--version"], capture_output=True, text=True)
-    return done.stdout.split()[-1] if done.returncode == 0 else ""
-
-
-@pytest.mark.skipif(
-    _debian_python_version() != LOCK_PYTHON, reason=f"needs Debian 12's python3 ({LOCK_PYTHON})"
-)
-def test_the_lock_resolves_on_the_oldest_python_the_makefile_accepts(account, home):
-    """`make` accepts Debian 12's Python: every pin of requirements.txt installs there."""
-    assert f"({', '.join(LOCK_PYTHON.split('.'))})" in (REPO / "Makefile").read_text()
-    folder = _own_folder(account, home / "lock")
-    checked(as_user(account, folder, str(DEBIAN_PYTHON), "-m", "venv", "venv"))
-    shutil.copy(REPO / "requirements.txt", folder / "requirements.txt")
-    done = as_user(account, folder, *PIP, "--dry-run", "-r", "requirements.txt", timeout=1800)
-    assert done.returncode == 0, done.stderr[-3000:]
-
-
-# --- docs/admins/install.md's block, as written (issue 51) -----------------------------------
-
-
-def _install_block() -> list[str]:
-    """The lines of the first shell block of docs/admins/install.md."""
-    text = (REPO / "docs" / "admins" / "install.md").read_text()
-    block = text.split("```sh\n", 1)[1].split("```", 1)[0]
-    return [line for line in block.splitlines() if line.strip()]
-
-
-def test_the_install_block_runs_line_by_line_in_a_fresh_login_shell(account, home, wheel):
-    if account is None:
-        pytest.skip("needs root to make the ordinary account and its login shell")
-    folder = _own_folder(account, home / "admin")
-    lines = _install_block()
-    assert lines[0].startswith("WHEEL=") and not any(line.startswith("pip ") for line in lines[:2])
-    local = shutil.copy(wheel, folder / wheel.name)  # the wheel given locally, the user's
-    shutil.chown(local, account, account)
-    script = "set -e\ncd " + str(folder) + "\n"
-    for number, line in enumerate([f"WHEEL={local}", *lines[1:]], start=1):
-        script += f"{line}\necho 'line {number} done'\n"
-    environment = [f"{k}={v}" for k, v in os.environ.items() if k.startswith("PIP_")]
-    done = subprocess.run(
-        ["runuser", "-l", account, "-c", f"env {' '.join(environment)} bash -l -s"],
-        input=script,
-        capture_output=True,
-        text=True,
-        timeout=3600,
-        check=False,
-    )
-    assert done.returncode == 0, f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-    assert f"line {len(lines)} done" in done.stdout
-    assert "works: user namespaces" in done.stdout
-    assert "command not found" not in done.stderr

@@ -12,7 +12,8 @@ import pytest
 from pypdf import PdfReader
 from submission_kit import student_folder
 
-from grader import bundle, intake, processes
+from grader import bundle, intake
+from grader.batch import processes
 from grader.intake import merged_pdf
 
 STUDENTS = {"CS21B001": "Asha Verma", "EE21B002": "Rahul Menon"}

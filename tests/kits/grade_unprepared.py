@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 
 from grader import cli
-from grader.engine import preparation
+from grader.engine.runtime import preparation
 
 preparation.ensure_prepared = lambda *args, **kwargs: None
 

@@ -157,11 +157,6 @@ def install_wheel(venv: Path, wheel: Path) -> None:
     )
 
 
-def build_wheel(out: Path) -> Path:
-    """The course's wheel, as the course builds it (:func:`wheel_kit.build_wheel`)."""
-    return wheel_kit.build_wheel(out)
-
-
 # Run in a private mount namespace: /usr/share/fonts replaced by a folder with Liberation only.
 _PRIVATE_MOUNTS = ("unshare", "--mount", "--propagation", "private")
 _HIDE_FONTS = """

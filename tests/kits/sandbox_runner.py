@@ -29,7 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
-from grader.engine import ProbeCall, RunLimits, RunResult, cgroups, run_submission, warm
+from grader.engine import ProbeCall, RunLimits, RunResult, run_submission
+from grader.engine.run import warm
+from grader.engine.walls import cgroups
 
 
 def _argument(value):

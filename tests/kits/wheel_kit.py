@@ -1,11 +1,21 @@
-"""The course's wheel, built as the course builds it (``pip wheel --no-deps .``): from a copy of
-the checkout's files (not its build/ folder, whose leftovers could fill a wheel with files the
-package data no longer names), with the version the checkout builds as (the copy has no git
-history to read it from: setup.py's scheme, given to setuptools-scm as the version); or from an
-earlier commit of the repository (``git archive``), as a course running that build has it."""
+"""The course's wheel, built as the course builds it (``pip wheel --no-deps .``), once per
+content of the checkout and shared by every test that installs it (the wheel as users install
+it, the upgrade, the Colab replica, the lowest versions); or the wheel of an earlier commit of
+the repository (``git archive``), as a course running that build has it.
+
+The checkout's wheel is kept in ``~/.cache/lstm-grader-tests/wheel-<hash>/``, the hash of every
+file the build reads (the checkout's files as ``git ls-files`` lists them, the version it builds
+as, and the Python and setuptools that build it), as pip's cache is keyed: a file lock makes a
+second test process wait for the first's build, never build it twice, and a changed file is a
+new hash, so a stale wheel is never reused. It is built from a copy of the checkout's files
+(not its build/ folder, whose leftovers could fill a wheel with files the package data no longer
+names), with the version the checkout builds as (the copy has no git history to read it from:
+setup.py's scheme, given to setuptools-scm as the version)."""
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import importlib.util
 import os
 import shutil
@@ -17,6 +27,7 @@ from pathlib import Path
 import setuptools_scm
 
 ROOT = Path(__file__).resolve().parents[2]
+CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "lstm-grader-tests"
 
 
 def checkout_version() -> str:
@@ -29,15 +40,46 @@ def checkout_version() -> str:
     return setuptools_scm.get_version(root=str(ROOT), **setup.SCM_VERSION)
 
 
-def build_wheel(out: Path) -> Path:
-    """The checkout's wheel in ``out``, built from a copy of its files in ``out/source``."""
+def _listed() -> list[str]:
+    """The checkout's files, as a clone and its untracked, unignored files have them."""
     listed = run("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", cwd=ROOT)
-    source = out / "source"
-    for name in filter(None, listed.stdout.split("\0")):
-        if (ROOT / name).is_file():
+    return sorted(name for name in listed.stdout.split("\0") if name and (ROOT / name).is_file())
+
+
+def _key(names: list[str], version: str) -> str:
+    import setuptools
+
+    digest = hashlib.sha256(f"{sys.executable}\0{setuptools.__version__}\0{version}\0".encode())
+    for name in names:
+        digest.update(name.encode() + b"\0" + (ROOT / name).read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def course_wheel() -> Path:
+    """The checkout's wheel: built on the first call for these files, then reused."""
+    names, version = _listed(), checkout_version()
+    folder = CACHE / f"wheel-{_key(names, version)}"
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with open(CACHE / f"{folder.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        made = list(folder.glob("lstm_course_grader-*.whl"))
+        if (folder / "done").is_file() and len(made) == 1:
+            return made[0]
+        shutil.rmtree(folder, ignore_errors=True)
+        source = folder / "source"
+        for name in names:
             (source / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, source / name)
-    return _wheel(source, out, checkout_version())
+        wheel = _wheel(source, folder, version)
+        shutil.rmtree(source)
+        (folder / "done").write_text(wheel.name + "\n")
+        return wheel
+
+
+def build_wheel(out: Path) -> Path:
+    """The checkout's wheel, copied into ``out`` (a test's own folder)."""
+    out.mkdir(parents=True, exist_ok=True)
+    return Path(shutil.copy(course_wheel(), out))
 
 
 def commit_wheel(commit: str, out: Path) -> Path:

@@ -4,7 +4,7 @@ at the ends of the range (±1.79e308, subnormals), nan and inf, integers too lar
 any of these (which is what the hint engine's rules of a scaled answer read).
 
 Each value goes the way a graded call's value goes: the sandbox's own encoder (the probe's),
-the wire, the trusted side's reader (:mod:`grader.engine.probes`), then the whole scoring of the
+the wire, the trusted side's reader (:mod:`grader.engine.run.probes`), then the whole scoring of the
 function with its hints (:func:`grader.scoring.score_function`), on a shipped assignment's
 hidden cases."""
 
@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from grader.assignment import load_assignment
-from grader.engine import probes
 from grader.engine.gradersandbox import probe, protocol, wire
+from grader.engine.run import probes
 from grader.limits import REPLIES
 from grader.scoring import Rules, score_function
 

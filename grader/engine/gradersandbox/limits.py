@@ -1,7 +1,7 @@
 """The sandbox's limits, generated from grader.limits by `python -m
-grader.engine.sandbox_limits`: do not edit. The sandbox imports only the standard
+grader.engine.walls.sandbox_limits`: do not edit. The sandbox imports only the standard
 library, so it reads them here; tests/test_limits.py fails when this copy is not what
-grader.engine.sandbox_limits generates."""
+grader.engine.walls.sandbox_limits generates."""
 
 WIRE_MAX_DEPTH = 8  # grader.limits.WIRE.max_depth
 WIRE_MAX_DIMENSIONS = 32  # grader.limits.WIRE.max_dimensions

@@ -98,7 +98,7 @@ def prepare() -> InteractiveShell:
 
 
 def _font_list() -> None:
-    """Put the font list made once for this runtime (grader.engine.fontlist), if the grader
+    """Put the font list made once for this runtime (grader.engine.runtime.fontlist), if the grader
     gave one, where matplotlib looks for it: listing the system's fonts again at each warm
     start took most of a second."""
     given = [n for n in os.listdir(os.path.dirname(__file__)) if n.startswith("fontlist-v")]

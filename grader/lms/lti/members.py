@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader import limits
-from grader.csvfile import SafeWriter
 from grader.errors import UserError
 from grader.lms.lti.client import Session
+from grader.outputs.csvfile import SafeWriter
 from grader.roster import COLUMNS, Person, Roster, id_from_address, is_roster_id, load_roster
 
 MEMBERSHIPS = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"

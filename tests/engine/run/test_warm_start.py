@@ -1,0 +1,186 @@
+"""What the grader does ahead of time or meanwhile: a grading run starts its warm processes
+before it reads the submissions (the first run forks from the one started early), and does its
+own work while each submission's processes start, off the notebook's clock."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from sandbox_fence import FENCE, write_notebook
+
+from grader.engine import NoHooks, ProbeCall, RunLimits, run_submission, warm_up
+from grader.engine.run import warm
+
+LIMITS = RunLimits(cell_timeout=30, notebook_timeout=60)
+
+
+def test_the_first_run_forks_from_the_warm_process_started_early(tmp_path):
+    notebook = write_notebook(tmp_path / "double.ipynb", "def double(x):\n    return 2 * x")
+    warm.stop_all()
+    warm_up(LIMITS)
+    (early,) = warm._POOL.values()  # started, and not waited for: the caller goes on
+    assert early.alive()
+
+    result = run_submission(notebook, [ProbeCall("double", (np.array([1.5]),))], LIMITS)
+
+    assert result.status == "completed", result.reason
+    assert result.probes[0].value.tolist() == [3.0]
+    assert list(warm._POOL.values()) == [early]  # no second warm process was started
+    warm_up(LIMITS)  # already warm: nothing new
+    assert list(warm._POOL.values()) == [early]
+
+
+def test_a_warm_up_without_a_sandbox_leaves_the_explaining_to_the_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no bwrap to be found
+    warm.stop_all()
+    warm_up(LIMITS)
+    assert warm._POOL == {}
+
+
+def test_worker_processes_leave_no_warm_folder_behind(tmp_path):
+    """Pool workers end without running ``atexit``: their warm processes are stopped anyway."""
+    root = Path(__file__).resolve().parents[3]
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-m", "grader.cli", "grade", "--assignment"]
+        + [str(root / "assignments" / "lstm_gates"), "--out", str(tmp_path / "out")]
+        + ["--workers", "2", str(root / "examples" / "lstm_gates" / "asha.ipynb")],
+        env={**os.environ, "TMPDIR": str(temporary)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "100/100" in done.stdout
+    assert sorted(p.name for p in temporary.iterdir()) == []
+
+
+def _children(pid: int) -> list[int]:
+    """The living children of ``pid`` (not the zombies a pid namespace's first process, as a
+    fenced grader is, inherits from processes that left theirs behind)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, parent = stat.read_text().rsplit(")", 1)[1].split()[:2]
+        except OSError:  # gone meanwhile
+            continue
+        if int(parent) == pid and state != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_a_pool_run_tries_the_sandbox_in_its_graders_and_starts_no_warm_process_of_its_own(
+    tmp_path,
+):
+    """The trial notebook forks from the warm process of one of the run's graders, which its
+    submissions use too: the command's own process starts none (a warm start is seconds of
+    imports, paid before the first result)."""
+    root = Path(__file__).resolve().parents[3]
+    slow = write_notebook(tmp_path / "slow.ipynb", "import time\ntime.sleep(600)")
+    command = [*FENCE, sys.executable, "-m", "grader.cli", "grade", "--workers", "2"]
+    command += ["--assignment", str(root / "assignments" / "lstm_gates")]
+    command += ["--out", str(tmp_path / "out"), "--timeout", "10"]
+    command += [str(root / "examples" / "lstm_gates" / "asha.ipynb"), str(slow)]
+    with subprocess.Popen(command, cwd=root, stderr=subprocess.PIPE, text=True) as run:
+        assert run.stderr is not None
+        said = []
+        # The first line of a graded notebook: the other still holds the run (the slow one
+        # runs for the whole cell limit, 10 s, asha for a second or two), and its grader with it.
+        for line in run.stderr:
+            said.append(line)
+            if line.startswith("[1/2]"):
+                break
+        (grader,) = _children(run.pid)  # inside the fence
+        os.kill(grader, signal.SIGSTOP)  # nothing starts or ends while its children are read
+        try:
+            own = Path(f"/proc/{grader}/comm").read_text()
+            children = {c: Path(f"/proc/{c}/comm").read_text() for c in _children(grader)}
+        finally:
+            os.kill(grader, signal.SIGCONT)
+        said += run.stderr.readlines()
+    assert run.returncode == 0, "".join(said)
+    assert "sandbox checked with a trial notebook" in "".join(said)
+    # its pool's two graders, forked from it, and no bubblewrap holding a warm process
+    assert list(children.values()) == [own, own], children
+
+
+HOLDER = """
+import sys
+from grader.engine.run import warm
+zygote = warm.Zygote(None, isolate=False, wait=False)
+print(zygote._folder.name, flush=True)
+sys.stdin.read()
+"""
+
+
+def test_the_warm_folders_of_a_killed_grader_are_removed_by_the_next_one(tmp_path):
+    root = Path(__file__).resolve().parents[3]
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    env = {**os.environ, "TMPDIR": str(temporary)}
+    graders = [
+        subprocess.Popen(
+            [sys.executable, "-c", HOLDER],
+            env=env,
+            cwd=root,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    killed, running = graders
+    folders = [Path(grader.stdout.readline().strip()) for grader in graders]
+    killed.kill()
+    killed.wait()
+    an_hour_ago = time.time() - 3600
+    for folder in folders:
+        os.utime(folder, (an_hour_ago, an_hour_ago))
+
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from grader.engine.run import warm; warm.Zygote(None, False).stop()",
+        ],
+        env=env,
+        cwd=root,
+        check=True,
+    )
+    assert [folder.exists() for folder in folders] == [False, True]
+    running.stdin.close()
+    assert running.wait(timeout=30) == 0
+    assert list(temporary.iterdir()) == []
+
+
+def test_the_callers_work_runs_while_the_submission_starts_off_the_notebooks_clock(tmp_path):
+    notebook = write_notebook(
+        tmp_path / "slow.ipynb", "import time\ntime.sleep(1.5)", "def double(x):\n    return 2 * x"
+    )
+    called = []
+
+    class Meanwhile(NoHooks):
+        def on_submission_starting(self):  # the grader's own work (the scan), here slow
+            called.append(True)
+            time.sleep(2.5)
+
+    limits = RunLimits(cell_timeout=30, notebook_timeout=4)  # 3 s for the cells, 1 s for probes
+    run_submission(notebook, [], limits)  # the warm process's start is on the clock: warm it
+    result = run_submission(
+        notebook, [ProbeCall("double", (np.array([2.0]),))], limits, hooks=Meanwhile()
+    )
+    assert called == [True]
+    assert result.status == "completed", result.reason  # 2.5 s of it were the caller's
+    assert result.probes[0].value.tolist() == [4.0]
+
+    unreadable = tmp_path / "broken.ipynb"
+    unreadable.write_text("{not json")
+    assert run_submission(unreadable, [], limits, hooks=Meanwhile()).status == "invalid"
+    assert called == [True]  # not called for a notebook that never starts

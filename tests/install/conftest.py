@@ -1,0 +1,34 @@
+"""The fixtures every file of tests/install/ shares: its ordinary account (the file's
+``ACCOUNT``), a folder of the user's own, and the course's wheel in it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from install_kit import new_home, ordinary_account
+from wheel_kit import build_wheel, checkout_version
+
+
+@pytest.fixture(scope="module")
+def account(request) -> str | None:
+    """The file's ordinary user (its ``ACCOUNT``), made when the tests run as root."""
+    return ordinary_account(request.module.ACCOUNT)
+
+
+@pytest.fixture(scope="module")
+def home(account) -> Path:
+    folder = new_home(account)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def wheel(home) -> Path:
+    """The course's wheel (built once per content of the checkout: wheel_kit), copied into the
+    ordinary user's folder (root's cache is not theirs to read), named by the version the
+    checkout builds as."""
+    made = build_wheel(home / "wheel")
+    assert made.name == f"lstm_course_grader-{checkout_version()}-py3-none-any.whl"
+    return made
