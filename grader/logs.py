@@ -77,7 +77,7 @@ def configure(args: argparse.Namespace, *, timed: bool = False, also: tuple[str,
         handlers.append(to_file)
     for name in (LOGGER, *also):
         logger = logging.getLogger(name)
-        for old in logger.handlers:
+        for old in logger.handlers[:]:  # a copy: removing from the list being walked skips
             logger.removeHandler(old)
             old.close()
         for handler in handlers:
