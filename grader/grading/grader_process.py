@@ -22,7 +22,7 @@ from grader.gradebook.results import GRADER_ERROR, Row
 from grader.grading.answering import KnownValues
 from grader.grading.steps import GraderFault, KnownLateness, Plan, SubmissionGrading
 from grader.grading.submissions import HandIn, as_now, vanished, version_of
-from grader.limits import RunLimits
+from grader.limits import GRADING, RunLimits
 
 RESUME_WHEN_FULL = (
     "free space there and run again with --resume; every result recorded so far is kept"
@@ -45,12 +45,12 @@ def grade_safely(
     its folder holds it when its grading begins; one replaced while it was graded is graded
     again. A notebook that went missing under the grader is the grader's error, never the
     student's invalid hand-in."""
-    for attempt in range(_GRADE_AGAIN):
+    for attempt in range(GRADING.grade_again):
         if vanished(submission):  # replaced since it was listed: the folder's hand-in now
             now = as_now(submission, plan.config)
             submission = submission if now.notebook is None else now
         if vanished(submission):  # between collect's two renames, or removed
-            time.sleep(_SETTLE_S * (attempt + 1))
+            time.sleep(GRADING.settle_s * (attempt + 1))
             continue
         before = version_of(submission)
         row = _graded_once(submission, plan, seed, lateness, values)
@@ -69,13 +69,6 @@ def grade_safely(
         "its notebook was replaced or removed while it was graded (by `grader collect` or "
         "`grader watch` beside `grader grade`?): run again with --resume",
     )
-
-
-# A hand-in replaced while it is graded is graded again, this many times in all; collect
-# swaps a student's folder by two renames, so one missing between them is looked for again
-# after a moment.
-_GRADE_AGAIN = 3
-_SETTLE_S = 0.2
 
 
 def _graded_once(

@@ -95,20 +95,16 @@ def _handed_in_for(folder: Path, manifest: dict, config: AssignmentConfig) -> Pa
     named = [p for p in unfiled if _released_as(p) == config.name]
     if named:
         return named[0]
-    if not filed:  # collected without a course: no notebook is filed under any assignment
-        picked = _pick_notebook(folder, config, unfiled, guess_alone=False)
-        if not isinstance(picked, str):
-            return picked
+    if not filed:  # no notebook filed under any assignment (collect did not know which):
+        # the one that defines the graded functions, or the folder's only one
+        return _pick_notebook(folder, config, unfiled)
     held = f" (it holds {', '.join(sorted(filed))} only)" if filed else ""
     return f"no hand-in for {config.name}{held}"
 
 
-def _pick_notebook(
-    folder: Path, config: AssignmentConfig, notebooks: list[Path], guess_alone: bool = True
-) -> Path | str:
-    """The notebook of ``folder`` that defines the most graded functions, or why none does;
-    ``guess_alone``: a lone notebook that defines none is still the one (a folder the user
-    named, not one collected)."""
+def _pick_notebook(folder: Path, config: AssignmentConfig, notebooks: list[Path]) -> Path | str:
+    """The notebook of ``folder`` that defines the most graded functions (a lone one, even
+    one that defines none or does not open), or why none does."""
     if not notebooks:
         return f"no notebook (.ipynb) in {folder.name}/"
     named = [p for p in notebooks if p.stem == config.name]
@@ -124,7 +120,7 @@ def _pick_notebook(
         return len(graded & forbidden.defined_functions(cells))
 
     count, best = max(((defined(path), path) for path in notebooks), key=lambda pair: pair[0])
-    if count == 0 and (len(notebooks) > 1 or not guess_alone):
+    if count == 0 and len(notebooks) > 1:
         names = ", ".join(p.name for p in notebooks)
         return f"none of the notebooks ({names}) defines a graded function"
     return best

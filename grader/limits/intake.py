@@ -36,6 +36,11 @@ class GradingLimits:
     # One note of the feedback (a variant's, a grader cell's, a forbidden shortcut's): a few
     # sentences, whatever it quotes.
     note_chars: int = 1000
+    # A hand-in replaced while it is graded (collect or watch beside grade) is graded again,
+    # this many times in all; collect swaps a student's folder by two renames, so one missing
+    # between them is looked for again after a moment, longer at each try.
+    grade_again: int = 3
+    settle_s: float = 0.2
 
 
 GRADING = GradingLimits()

@@ -6,6 +6,7 @@ the test process, in the real sandbox (run pytest inside ``unshare --pid --fork`
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -92,7 +93,7 @@ def test_a_notebook_removed_under_the_grader_is_the_graders_error(course, monkey
     if named == "notebook":  # `grader grade path/to/it.ipynb`
         (listed,) = find_submissions([listed.notebook], plan.config, listed.notebook.parent)
     listed.notebook.unlink()
-    monkeypatch.setattr(grader_process, "_SETTLE_S", 0.0)
+    monkeypatch.setattr(grader_process, "GRADING", replace(grader_process.GRADING, settle_s=0.0))
     row = grade_safely(listed, plan, seed=7)
     assert row.status == GRADER_ERROR, row
     assert "replaced or removed while it was graded" in (row.reason or "")

@@ -1,5 +1,6 @@
 """The fixtures every file of tests/install/ shares: its ordinary account (the file's
-``ACCOUNT``), a folder of the user's own, and the course's wheel in it."""
+``ACCOUNT``), a folder of the user's own, the course's wheel in it, and the student's install
+made from it (the student's tests, and the instructor's term, where students build reports)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from install_kit import new_home, ordinary_account
+from install_kit import make_venv, new_home, ordinary_account, own_folder
 from wheel_kit import build_wheel, checkout_version
 
 
@@ -32,3 +33,11 @@ def wheel(home) -> Path:
     made = build_wheel(home / "wheel")
     assert made.name == f"lstm_course_grader-{checkout_version()}-py3-none-any.whl"
     return made
+
+
+@pytest.fixture(scope="module")
+def student(account, home, wheel) -> Path:
+    """The student's install: the wheel alone (no extra) in a virtualenv of the user's own."""
+    folder = own_folder(account, home / "student")
+    make_venv(account, folder, str(wheel))
+    return folder

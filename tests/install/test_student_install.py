@@ -5,9 +5,6 @@ everything the student's commands import."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
 from install_kit import (
     EXAMPLES,
     IMPORT_ALL,
@@ -17,20 +14,11 @@ from install_kit import (
     as_user,
     checked,
     copy_for,
-    make_venv,
     needs_debian_python,
-    own_folder,
 )
 
 pytestmark = needs_debian_python
 ACCOUNT = "grader-test-student"  # made by these tests when they run as root
-
-
-@pytest.fixture(scope="module")
-def student(account, home, wheel) -> Path:
-    folder = own_folder(account, home / "student")
-    make_venv(account, folder, str(wheel))
-    return folder
 
 
 def test_the_student_install_has_no_torch_and_builds_a_report_from_its_template(account, student):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import email
 import email.policy
+import html
 import io
 import json
 import re
@@ -280,7 +281,7 @@ def test_the_similarity_page_flags_the_swapped_pair_with_both_named(course, grad
     page = (out / "similarity.html").read_text()
     assert "<h2>Per-student variants</h2>" in page
     assert "<td>S004</td><td>class-wide notebook</td>" in page
-    assert "another student&#x27;s: released to S003, handed in by S002" in page
+    assert "another student's: released to S003, handed in by S002" in html.unescape(page)
 
 
 def test_the_mail_with_a_students_notebook_names_their_questions(course, tmp_path, capsys):
