@@ -37,9 +37,10 @@ class GradingLimits:
     # sentences, whatever it quotes.
     note_chars: int = 1000
     # A hand-in replaced while it is graded (collect or watch beside grade) is graded again,
-    # this many times in all; collect swaps a student's folder by two renames, so one missing
-    # between them is looked for again after a moment, longer at each try.
+    # this many times in all.
     grade_again: int = 3
+    # collect swaps a student's folder by two renames: one missing between them is looked for
+    # again after this long, longer at each try.
     settle_s: float = 0.2
 
 
