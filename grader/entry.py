@@ -17,7 +17,7 @@ from grader.errors import UserError
 
 # Packages of the instructor's install (``[instructor]``) that a student's does not have.
 INSTRUCTOR_PACKAGES = frozenset(
-    {"IPython", "ipykernel", "tqdm", "dask", "distributed"}
+    {"IPython", "tqdm", "dask", "distributed"}
     | {"starlette", "uvicorn", "jinja2", "markupsafe"}
     | {"nbconvert", "extract_msg", "openpyxl", "datasketch"}
     | {"jwt", "cryptography"}

@@ -23,7 +23,7 @@ def test_version_is_the_installed_package_version():
 # The import names of pyproject's [instructor] extra; python-dateutil is left out, as matplotlib
 # (the student's base install) brings it.
 INSTRUCTOR_IMPORTS = (
-    "IPython ipykernel tqdm dask distributed starlette uvicorn jinja2 markupsafe"
+    "IPython tqdm dask distributed starlette uvicorn jinja2 markupsafe"
     " extract_msg openpyxl nbconvert datasketch jwt cryptography"
 ).split()
 

@@ -14,9 +14,6 @@ REPO = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
 # Declared dependencies the grader uses without importing them, and why.
 USED_UNIMPORTED = {
-    # Not run by grader/ either: the Jupyter kernel of a checkout (`make` registers it) and of
-    # the projects' runtime, which has its own. Whether the instructor's extra needs it is open.
-    "ipykernel": "a notebook kernel for Jupyter beside the grader",
     "dnspython": "dkimpy's DNS lookups of a signer's key",
     "uharfbuzz": "ReportLab's shaping of complex scripts",
 }

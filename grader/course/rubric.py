@@ -85,7 +85,7 @@ class Projects:
         if not (path / "bin" / "python").exists():
             raise UserError(
                 f"the projects' runtime {path} is not built: run `grader setup --projects` "
-                f"(or set GRADER_PROJECTS_RUNTIME to a virtualenv with ipykernel)"
+                f"(or set GRADER_PROJECTS_RUNTIME to a virtualenv with IPython and the projects' packages)"
             )
         return path
 

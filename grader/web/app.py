@@ -13,7 +13,7 @@ jobs are in the gradebook.
 from __future__ import annotations
 
 import contextlib
-import sys
+import logging
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
@@ -29,6 +29,8 @@ from grader.web.dashboard import Dashboard
 from grader.web.gate import Gate
 from grader.web.security import Guard, page_message
 from grader.web.site import Site
+
+_log = logging.getLogger(__name__)
 
 
 def create_app(site: Site, guard: Guard) -> ASGIApp:
@@ -65,5 +67,5 @@ async def _http_error(request: Request, error: Exception) -> Response:
 
 
 async def _user_error(request: Request, error: Exception) -> Response:
-    print(f"grader serve: {error}", file=sys.stderr)
+    _log.warning(str(error))
     return page_message("Cannot do that", str(error), 400)

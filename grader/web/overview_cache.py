@@ -14,7 +14,7 @@ out itself."""
 
 from __future__ import annotations
 
-import sys
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,6 +24,8 @@ from pathlib import Path
 from grader.gradebook.course_book import BOOK_NAME
 from grader.web import charts, classview
 from grader.web.site import Site
+
+_log = logging.getLogger(__name__)
 
 # A file's state as its stamp: path, size and time of last change, or None when it is absent.
 Stamp = tuple[tuple[str, int, int] | None, ...]
@@ -86,11 +88,9 @@ class OverviewCache:
                 started = time.monotonic()
                 self._kept = (now, _work_out(site))
                 students = len(site.course().roster().students)
-                print(
-                    f"grader serve: the overview of {students:,} students worked out {why} "
-                    f"in {time.monotonic() - started:.1f} s",
-                    file=sys.stderr,
-                    flush=True,
+                _log.info(
+                    f"the overview of {students:,} students worked out {why} "
+                    f"in {time.monotonic() - started:.1f} s"
                 )
             return self._kept[1]
 
@@ -111,11 +111,9 @@ class OverviewCache:
                         self.get(site, "ahead of the page")
                     except Exception as error:  # a request works it out again and says why
                         failed = now
-                        print(
-                            "grader serve: the overview could not be worked out ahead of the "
-                            f"page ({type(error).__name__}: {error}); the page will say why",
-                            file=sys.stderr,
-                            flush=True,
+                        _log.warning(
+                            "the overview could not be worked out ahead of the page "
+                            f"({type(error).__name__}: {error}); the page will say why"
                         )
                 seen = now
                 stopped.wait(settle_s)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import logging
 import os
 import sys
 from pathlib import Path
@@ -19,6 +20,7 @@ from grader.course.options import add_common
 from grader.errors import UserError
 from grader.limits import WEB
 
+_log = logging.getLogger(__name__)
 TOKEN_ENV = "GRADER_SERVE_TOKEN"  # a fixed token for scripts; otherwise a fresh one per start
 
 
@@ -82,14 +84,13 @@ def cli(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
-    if args.host not in LOOPBACK_NAMES and not tls:
-        print(
-            f"grader serve: warning: plain HTTP on {args.host} (--insecure-http): the token "
-            "crosses the network in clear text",
-            file=sys.stderr,
-        )
     # Its requests (with -v) and its warnings, timed, through the grader's log (grader/logs.py).
     logs.configure(args, timed=True, also=("uvicorn",))
+    if args.host not in LOOPBACK_NAMES and not tls:
+        _log.warning(
+            f"plain HTTP on {args.host} (--insecure-http): the token crosses the network in "
+            "clear text"
+        )
     uvicorn.run(
         app,
         host=args.host,

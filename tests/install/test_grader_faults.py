@@ -17,7 +17,7 @@ import pytest
 from install_kit import EXAMPLES, REPO, needs_debian_python
 
 from grader.engine.runtime.preparation import prepare
-from grader.engine.runtime.runtime_cache import CACHE_VARIABLE, runtime_cache
+from grader.engine.runtime.runtime_cache import CACHE_VARIABLE, cache_root, runtime_cache
 
 pytestmark = needs_debian_python
 SEED = 2026
@@ -25,18 +25,22 @@ SEED = 2026
 
 @pytest.fixture
 def own_cache(tmp_path, monkeypatch) -> Path:
-    """A copy of this runtime's prepared sandbox files in a cache of the test's own."""
-    made = runtime_cache(None)
+    """A copy of this runtime's prepared sandbox files (its own and its base Python's, which
+    the cache keeps apart) in a cache of the test's own."""
+    theirs = prepare(None, say=lambda line: None)  # as `make venv` left it: nothing to do
+    made = cache_root()
     monkeypatch.setenv(CACHE_VARIABLE, str(tmp_path / "cache"))
-    mine = runtime_cache(None)
-    if (made / "prepared.json").is_file():
-        shutil.copytree(made, mine, symlinks=True)
-    else:
-        prepare(None, say=lambda line: None)
-    socket_module = next(mine.glob("shown-base/lib/python3*/lib-dynload/_socket.*.so"), None)
+    shutil.copytree(theirs, runtime_cache(None), symlinks=True)
+    if (made / "bases").is_dir():
+        shutil.copytree(made / "bases", cache_root() / "bases", symlinks=True, ignore=_locks)
+    socket_module = next(cache_root().glob("bases/*/lib/python3*/lib-dynload/_socket.*.so"), None)
     if socket_module is None:
         pytest.skip("this runtime's base Python is shown as it is (no layer to damage)")
     return socket_module
+
+
+def _locks(folder: str, names: list[str]) -> list[str]:
+    return [name for name in names if name.endswith(".lock")]
 
 
 def _grade_command(
@@ -68,7 +72,7 @@ def test_a_warm_process_that_cannot_start_refuses_the_run_before_any_score(
     assert done.returncode == 2, done.stderr
     assert "could not run its trial notebook" in done.stderr
     assert "warm process could not start" in done.stderr and "_socket" in done.stderr
-    assert "remove that folder and run `grader setup`" in done.stderr
+    assert "remove those folders and run `grader setup`" in done.stderr
     assert "Traceback" not in done.stderr
     assert not (out / "gradebook.sqlite").exists() and not (out / "grades.csv").exists()
 

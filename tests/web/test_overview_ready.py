@@ -4,11 +4,14 @@ and then stayed as it is; a request then finds it ready instead of working it ou
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from grader import logs
 from grader.cli import main
 from grader.gradebook.course_book import BOOK_NAME, CourseBook
 from grader.gradebook.results import Gradebook, Row
@@ -37,14 +40,30 @@ def site(tmp_path: Path) -> Site:
     return Site(folder / "course.toml", out)
 
 
-class Said:
-    """What the cache has said on stderr so far."""
+@pytest.fixture
+def said() -> Iterator[Said]:
+    """The grader's log at the info level, as a command configures it, kept in a ``Said``."""
+    kept = Said()
+    handler = logging.Handler()
+    handler.emit = lambda record: kept.lines.append(record.getMessage())  # type: ignore[method-assign]
+    logger = logging.getLogger(logs.LOGGER)
+    before = logger.level, logger.handlers[:], logger.propagate
+    logger.handlers[:], logger.propagate = [handler], False
+    logger.setLevel(logging.INFO)
+    yield kept
+    logger.setLevel(before[0])
+    logger.handlers[:], logger.propagate = before[1], before[2]
 
-    def __init__(self, capsys) -> None:
-        self.capsys, self.text = capsys, ""
+
+class Said:
+    """What the cache has said in the grader's log so far (as `grader serve` configures it)."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.text = ""
 
     def count(self, what: str) -> int:
-        self.text += self.capsys.readouterr().err
+        self.text = "\n".join(self.lines)
         return self.text.count(what)
 
     def wait_for(self, what: str, times: int) -> None:
@@ -56,9 +75,9 @@ class Said:
 
 
 def test_a_request_finds_the_overview_ready_and_a_change_is_worked_out_before_it_is_asked(
-    site, capsys
+    site, said
 ):
-    cache, said = OverviewCache(), Said(capsys)
+    cache = OverviewCache()
     stop = cache.keep_ready(site, settle_s=0.2)
     try:
         said.wait_for(AHEAD, 1)  # as the server starts
@@ -79,10 +98,10 @@ def test_a_request_finds_the_overview_ready_and_a_change_is_worked_out_before_it
         stop()
 
 
-def test_a_request_after_an_unseen_change_works_it_out_itself(site, capsys):
+def test_a_request_after_an_unseen_change_works_it_out_itself(site, said):
     """Never older than its files: a change the thread has not yet seen settle is worked out
     for the request that finds it."""
-    cache, said = OverviewCache(), Said(capsys)
+    cache = OverviewCache()
     stop = cache.keep_ready(site, settle_s=3600)  # it looks once, as the server starts
     try:
         said.wait_for(AHEAD, 1)
@@ -97,8 +116,8 @@ def test_a_request_after_an_unseen_change_works_it_out_itself(site, capsys):
         stop()
 
 
-def test_files_it_cannot_be_worked_out_from_are_said_once_and_tried_again_when_mended(site, capsys):
-    cache, said = OverviewCache(), Said(capsys)
+def test_files_it_cannot_be_worked_out_from_are_said_once_and_tried_again_when_mended(site, said):
+    cache = OverviewCache()
     stop = cache.keep_ready(site, settle_s=0.05)
     try:
         said.wait_for(AHEAD, 1)

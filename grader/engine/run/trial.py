@@ -17,7 +17,7 @@ from pathlib import Path
 from grader.disk_full import DiskFull, temp_full_line
 from grader.engine.run.results import RunLimits
 from grader.engine.run.submission import fresh_run_problem
-from grader.engine.runtime.runtime_cache import runtime_cache
+from grader.engine.runtime.runtime_cache import cache_root, runtime_cache
 from grader.errors import UserError
 
 
@@ -27,8 +27,8 @@ def _advice(runtime: Path | None) -> str:
         "(`bwrap --unshare-all --ro-bind / / true`; on Ubuntu 24.04: `sudo sysctl "
         "kernel.apparmor_restrict_unprivileged_userns=0`) and that the assignment's memory "
         "limit is enough to start Python with its packages. The sandbox's prepared files are "
-        f"in {runtime_cache(runtime)}: if they were damaged, remove that folder and run "
-        "`grader setup`."
+        f"in {runtime_cache(runtime)} and {cache_root() / 'bases'}: if they were damaged, "
+        "remove those folders and run `grader setup`."
     )
 
 

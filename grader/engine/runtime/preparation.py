@@ -1,36 +1,41 @@
 """What the sandbox needs made once per notebook runtime, made on first use and kept in the user's
-cache: the base Python as the sandbox shows it (:mod:`.shown_base`, about 230 MB) and
-matplotlib's font list (:mod:`.fontlist`); and the runtime's own bytecode compiled as the
-sandbox names it (:func:`.shown_runtime.compile_as_shown`), where the runtime is the user's to
-write.
+cache: the runtime's own bytecode compiled as the sandbox names it
+(:func:`.shown_runtime.compile_as_shown`), where the runtime is the user's to write; the base
+Python as the sandbox shows it (:mod:`.shown_base`, about 230 MB, once per base Python: every
+virtualenv made from it shares it); and matplotlib's font list (:mod:`.fontlist`).
 
 Nothing here needs root. ``grader setup`` does it ahead of time; ``grader grade`` does it when
-it finds it missing. Either says first how many files there are to compile and about how long it
-takes on this machine as loaded now, then the counts and the time left as it goes
-(:mod:`.counted_compile`): half a minute on an idle machine, minutes on a busy one. The cache is
-``$GRADER_CACHE``, else ``$XDG_CACHE_HOME/lstm-course-grader``, else
-``~/.cache/lstm-course-grader``: one folder per runtime, named by a digest of the runtime's path.
+it finds it missing, or finds packages installed or removed since (an upgrade of the grader
+itself): then only the source files new or changed since are compiled again, in seconds.
+Either says first how many files there are to compile and about how long it takes on this
+machine as loaded now, then the counts and the time left as it goes (:mod:`.counted_compile`):
+half a minute on an idle machine, minutes on a busy one. The cache is ``$GRADER_CACHE``, else
+``$XDG_CACHE_HOME/lstm-course-grader``, else ``~/.cache/lstm-course-grader``: one folder per
+runtime, named by a digest of the runtime's path, and one per base Python.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
+import importlib.util
 import json
 import os
+import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from grader.batch.progress import about
 from grader.engine.runtime import fontlist, shown_base, shown_runtime
-from grader.engine.runtime.counted_compile import python_sources, seconds_for
-from grader.engine.runtime.runtime_cache import runtime_cache, runtime_venv
+from grader.engine.runtime.counted_compile import seconds_for
+from grader.engine.runtime.runtime_cache import locked, runtime_cache, runtime_venv
 from grader.limits import PREPARATION
 
 _DONE = "prepared.json"
-_VERSION = 1  # what a cache folder holds; a change makes every runtime prepared again
+_COMPILED = "compiled-sources.json"  # each source file compiled as shown: its time and size
+_VERSION = 2  # what a cache folder holds; a change makes every runtime prepared again
+_EARLIER_BASE_LAYER = "shown-base"  # where graders before version 2 built the base, per runtime
 
 
 def _fingerprint(runtime: Path | None) -> list[int]:
@@ -57,23 +62,23 @@ def is_prepared(runtime: Path | None) -> bool:
 @dataclass(frozen=True)
 class _Work:
     """What preparing a runtime will do: the source files of each compiling step (none for
-    a runtime that is not the user's to write), and about how long it all takes here, now."""
+    a runtime that is not the user's to write, nor for a base built before), and about how
+    long it all takes here, now."""
 
     runtime_files: int
     base_files: int
     seconds: float
 
     @classmethod
-    def of(cls, venv: Path) -> _Work:
-        runtime = python_sources(venv / "lib") if _writable(venv) else 0
+    def of(cls, venv: Path, runtime_files: int) -> _Work:
         base = shown_base.base_sources(venv)
         cores = len(os.sched_getaffinity(0))  # compileall -j 0: a process per core
-        cpu_s = runtime * PREPARATION.runtime_cpu_s_per_file
+        cpu_s = runtime_files * PREPARATION.runtime_cpu_s_per_file
         cpu_s += base * PREPARATION.base_cpu_s_per_file
         seconds = seconds_for(cpu_s, cores)
         if any(venv.glob("lib/python3*/site-packages/matplotlib")):  # else no list is made
             seconds += seconds_for(PREPARATION.font_list_cpu_s, 1)
-        return cls(runtime, base, seconds)
+        return cls(runtime_files, base, seconds)
 
     def said(self) -> str:
         cores, load = len(os.sched_getaffinity(0)), os.getloadavg()[0]
@@ -89,29 +94,39 @@ def _writable(venv: Path) -> bool:
 
 
 def prepare(runtime: Path | None, say: Callable[[str], None] = print) -> Path:
-    """Make this runtime's cache folder from scratch; return it. It says first how much there
-    is to do and about how long it takes here, then each step with its counts and the time
-    left as it goes, and how long each took."""
+    """Make this runtime's cache folder; return it. It says first how much there is to do
+    and about how long it takes here, then each step with its counts and the time left as it
+    goes, and how long each took."""
     venv = runtime_venv(runtime)
     folder = runtime_cache(runtime)
-    with _locked(folder):
+    with locked(folder):
         if is_prepared(runtime):  # another grader prepared it while this one waited
             return folder
+        shutil.rmtree(folder / _EARLIER_BASE_LAYER, ignore_errors=True)
         started = time.monotonic()
-        work = _Work.of(venv)
+        sources = _sources(venv) if _writable(venv) else {}
+        changed = _changed_since_compiled(folder, venv, sources)
+        work = _Work.of(venv, len(sources) if changed is None else len(changed))
         say(f"preparing the sandbox for the runtime {venv} (once): {work.said()}")
         notes = []
         step = time.monotonic()
-        if _writable(venv):
-            say(f"  1/3 its bytecode as the sandbox names it ({work.runtime_files:,} files)")
-            shown_runtime.compile_as_shown(venv, say=say)
-            say(f"  1/3 done in {_since(step)}")
-        else:
+        if not _writable(venv):
             notes.append(f"{venv} is not yours to write: its bytecode names its host folder")
             say(f"  1/3 skipped: {notes[-1]}")
+        elif changed == []:
+            say("  1/3 its bytecode as the sandbox names it: every file as compiled before")
+        else:
+            kept = "" if changed is None else f", {len(sources) - len(changed):,} kept as compiled"
+            say(f"  1/3 its bytecode as the sandbox names it ({work.runtime_files:,} files{kept})")
+            files = None if changed is None else [venv / name for name in changed]
+            shown_runtime.compile_as_shown(venv, files, say=say)
+            say(f"  1/3 done in {_since(step)}")
+        if sources:  # as compiled now: the bytecode's times are the ones just written
+            compiled = {"runtime": _identity(venv), **_sources(venv)}
+            (folder / _COMPILED).write_text(json.dumps(compiled))
         step = time.monotonic()
         say(f"  2/3 the base Python as the sandbox shows it ({work.base_files:,} files)")
-        shown_base.build_shown_base(venv, folder / shown_runtime.SHOWN_BASE, say=say)
+        shown_base.ensure_shown_base(venv, say=say)
         say(f"  2/3 done in {_since(step)}")
         step = time.monotonic()
         say("  3/3 matplotlib's font list")
@@ -122,6 +137,54 @@ def prepare(runtime: Path | None, say: Callable[[str], None] = print) -> Path:
         (folder / _DONE).write_text(json.dumps(done))
         say(f"prepared in {_since(started)}: {folder}")
     return folder
+
+
+def _sources(venv: Path) -> dict[str, list[int]]:
+    """Every source file compileall compiles in the runtime (as
+    :func:`.counted_compile.python_sources` counts them), by its path in ``venv``: its
+    modification time and size, which its bytecode records and Python checks, and its
+    bytecode's time (0 without one), which changes when an installer compiles it again."""
+    found = {}
+    for place, subfolders, names in os.walk(venv / "lib"):
+        subfolders[:] = [s for s in subfolders if s != "__pycache__"]
+        for name in names:
+            if name.endswith(".py"):
+                path = Path(place, name)
+                with contextlib.suppress(OSError):
+                    stat = path.stat()
+                    found[str(path.relative_to(venv))] = [
+                        stat.st_mtime_ns,
+                        stat.st_size,
+                        _mtime_ns(Path(importlib.util.cache_from_source(str(path)))),
+                    ]
+    return found
+
+
+def _mtime_ns(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+def _identity(venv: Path) -> list:
+    return [str(venv), venv.stat().st_ino]  # made again at the same path: another runtime
+
+
+def _changed_since_compiled(
+    folder: Path, venv: Path, sources: dict[str, list[int]]
+) -> list[str] | None:
+    """The source files new or changed since this runtime was last compiled as shown; None
+    when it never was (or most of it changed: compiling the folder, a process per core, is
+    quicker than one file after another)."""
+    try:
+        compiled = json.loads((folder / _COMPILED).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(compiled, dict) or compiled.pop("runtime", None) != _identity(venv):
+        return None
+    changed = sorted(name for name, stat in sources.items() if compiled.get(name) != stat)
+    return None if len(changed) > len(sources) // 2 else changed
 
 
 def ensure_prepared(runtime: Path | None, say: Callable[[str], None] = print) -> None:
@@ -135,18 +198,6 @@ def ensure_prepared(runtime: Path | None, say: Callable[[str], None] = print) ->
         prepare(runtime, say)
     except OSError as error:
         say(f"note: the sandbox could not be prepared ({error}); grading goes on without it")
-
-
-@contextlib.contextmanager
-def _locked(folder: Path) -> Iterator[None]:
-    """Hold the runtime's lock: two graders started at once prepare it once."""
-    folder.mkdir(parents=True, exist_ok=True)
-    fd = os.open(folder.parent / f"{folder.name}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
 
 
 def _since(started: float) -> str:

@@ -1,12 +1,16 @@
 """Where what is made once per notebook runtime is kept: the user's cache, one folder per
-runtime (see :mod:`.preparation`). ``$GRADER_CACHE``, else ``$XDG_CACHE_HOME/lstm-course-grader``,
-else ``~/.cache/lstm-course-grader``."""
+runtime, and one per base Python that runtimes are made from, shared by all of them (see
+:mod:`.preparation`). ``$GRADER_CACHE``, else ``$XDG_CACHE_HOME/lstm-course-grader``, else
+``~/.cache/lstm-course-grader``."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 CACHE_VARIABLE = "GRADER_CACHE"
@@ -31,3 +35,32 @@ def runtime_cache(runtime: Path | None) -> Path:
     venv = runtime_venv(runtime)
     digest = hashlib.sha256(str(venv).encode()).hexdigest()[:16]
     return cache_root() / "runtimes" / f"{venv.name}-{digest}"
+
+
+def base_digest(base: Path) -> str:
+    """Which build of a base Python a layer was made from, without naming its host folder:
+    its path and its interpreter's size and time (a Python built again at the same path)."""
+    python = Path(os.path.realpath(base / "bin" / "python3"))
+    made = python.stat() if python.is_file() else None
+    key = f"{base}\0{made and (made.st_size, made.st_mtime_ns)}"
+    return hashlib.sha256(key.encode()).hexdigest()[:24]
+
+
+def base_cache(base: Path) -> Path:
+    """The folder of the base Python ``base`` as the sandbox shows it (not made here): one
+    per build of that Python, whichever virtualenvs are made from it, so a new virtualenv or
+    a package installed into one never builds it again."""
+    return cache_root() / "bases" / f"{base.name}-{base_digest(base)}"
+
+
+@contextlib.contextmanager
+def locked(folder: Path) -> Iterator[None]:
+    """Hold ``folder``'s lock (a file beside it), making the folder: two graders started at
+    once make what is kept there once, the second waiting for the first."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder.parent / f"{folder.name}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)

@@ -1,5 +1,6 @@
 """The Python a virtualenv was made from, as the sandbox shows it at ``/opt/python/base``: a
-layer built once per runtime (:mod:`.preparation`), kept in the user's cache.
+layer built once per build of that Python (:mod:`.preparation`), kept in the user's cache and
+shared by every virtualenv made from it (:func:`.runtime_cache.base_cache`).
 
 The base's own files name its host folder in places too many to rename at each start: the
 standard library's bytecode (thousands of files record where they were compiled), libpython,
@@ -24,14 +25,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from grader.engine.runtime.counted_compile import compile_counted, python_sources
-from grader.engine.runtime.shown_runtime import (
-    NEUTRAL,
-    Renamer,
-    Shown,
-    base_digest,
-    copy_renamed,
-    shown_folders,
-)
+from grader.engine.runtime.runtime_cache import base_cache, base_digest, locked
+from grader.engine.runtime.shown_runtime import NEUTRAL, Renamer, Shown, copy_renamed, shown_folders
 from grader.limits import SHOWN
 
 
@@ -46,18 +41,41 @@ def _to_compile(venv: Path) -> tuple[Shown, list[Path], list[Path]] | None:
 
 
 def base_sources(venv: Path) -> int:
-    """How many source files :func:`build_shown_base` compiles for ``venv``'s base."""
+    """How many source files :func:`ensure_shown_base` compiles for ``venv``'s base: none
+    when its layer was built (for this virtualenv or another made from the same Python)."""
     found = _to_compile(Path(os.path.realpath(venv)))
-    return sum(python_sources(folder, recurse=False) for folder in found[1]) if found else 0
+    if found is None or _built(base_cache(found[0].host)):
+        return 0
+    return sum(python_sources(folder, recurse=False) for folder in found[1])
 
 
-def build_shown_base(venv: Path, layer: Path, say: Callable[[str], None] = print) -> None:
-    """Build the ``layer`` folder for the Python ``venv`` was made from, from scratch."""
+def _built(layer: Path) -> bool:
+    return (layer / "base.json").is_file()  # written last, and the layer renamed in whole
+
+
+def ensure_shown_base(venv: Path, say: Callable[[str], None] = print) -> None:
+    """Build the layer of the Python ``venv`` was made from, unless it was built."""
     venv = Path(os.path.realpath(venv))
     found = _to_compile(venv)
     if found is None:
         say(f"{venv}: no base Python to build (a system Python is shown at its own path)")
         return
+    layer = base_cache(found[0].host)
+    with locked(layer):
+        if _built(layer):
+            say(f"base Python as shown: built before, shared by the runtimes made from it: {layer}")
+            return
+        _build(venv, found, layer, say)
+
+
+def _build(
+    venv: Path,
+    found: tuple[Shown, list[Path], list[Path]],
+    layer: Path,
+    say: Callable[[str], None],
+) -> None:
+    """Build the ``layer`` folder from scratch for the base, its folders of bytecode and
+    that bytecode, ``found``."""
     (base, folders, bytecode), started = found, time.monotonic()
     building = layer.with_name(f"{layer.name}.building")
     shutil.rmtree(building, ignore_errors=True)

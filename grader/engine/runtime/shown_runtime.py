@@ -18,18 +18,18 @@ either: an overlay shows only the layer paths it was given.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import py_compile
 import re
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from grader.engine.runtime.counted_compile import compile_counted, python_sources
-from grader.engine.runtime.runtime_cache import runtime_cache
+from grader.engine.runtime.runtime_cache import base_cache, base_digest
 from grader.limits import SHOWN
 
 NEUTRAL = "/opt/python"
@@ -38,7 +38,6 @@ CHECKOUT_SHOWN_AS = "/nonexistent/grader-checkout"  # a folder never shown: name
 # Where the grader's own code was loaded from: a checkout (an editable install's .pth files and
 # finders name it) or a site-packages folder of a runtime (renamed with that runtime).
 _GRADER_SOURCE = Path(__file__).resolve().parents[3]
-SHOWN_BASE = "shown-base"  # in a runtime's cache: its base's layer, built once (:mod:`.shown_base`)
 SYSTEM = (Path("/usr"),)  # bound at its own path anyway: nothing of it is host-specific
 _SCANNED = (
     "pyvenv.cfg",
@@ -83,7 +82,7 @@ def shown_folders(runtime: Path | None) -> list[Shown]:
     else:
         base = Path(sys.base_prefix)
     if base is not None and base.is_dir():
-        found.append(_with_layer(_shown(base, f"{NEUTRAL}/base"), venv))
+        found.append(_with_layer(_shown(base, f"{NEUTRAL}/base")))
     for number, folder in enumerate(_pth_folders(venv) if venv else []):
         found.append(_shown(folder, f"{NEUTRAL}/path{number}"))
     kept: list[Shown] = []
@@ -99,11 +98,12 @@ def _shown(folder: Path, inside: str) -> Shown:
     return Shown(Path(real), inside, tuple(dict.fromkeys((real, str(Path(folder).absolute())))))
 
 
-def _with_layer(base: Shown, venv: Path | None) -> Shown:
-    """``base`` with the layer built for it in ``venv``, if one was; without one, its standard
-    library's bytecode, libpython and its extension modules show its host folder."""
-    stamp = runtime_cache(venv) / SHOWN_BASE / "base.json" if venv else None
-    if stamp is None or not stamp.is_file():
+def _with_layer(base: Shown) -> Shown:
+    """``base`` with the layer built for it (:func:`.runtime_cache.base_cache`), if one was;
+    without one, its standard library's bytecode, libpython and its extension modules show its
+    host folder."""
+    stamp = base_cache(base.host) / "base.json"
+    if not stamp.is_file():
         return base
     try:
         built_for = json.loads(stamp.read_text()).get("base")
@@ -112,14 +112,6 @@ def _with_layer(base: Shown, venv: Path | None) -> Shown:
     if built_for != base_digest(base.host):
         return base
     return dataclasses.replace(base, layer=stamp.parent)
-
-
-def base_digest(base: Path) -> str:
-    """Which build of a base Python a layer was made from, without naming its host folder."""
-    python = Path(os.path.realpath(base / "bin" / "python3"))
-    made = python.stat() if python.is_file() else None
-    key = f"{base}\0{made and (made.st_size, made.st_mtime_ns)}"
-    return hashlib.sha256(key.encode()).hexdigest()[:24]
 
 
 def emptied(runtime: Path | None, folders: list[Shown]) -> list[str]:
@@ -338,13 +330,22 @@ def _layers(folder: Shown) -> list[str]:
     return ["top", *(["built"] if folder.layer is not None else []), "host"]
 
 
-def compile_as_shown(venv: Path, say: Callable[[str], None] = print) -> None:
+def compile_as_shown(
+    venv: Path, changed: list[Path] | None = None, say: Callable[[str], None] = print
+) -> None:
     """Compile ``venv``'s modules again as if they lay where the sandbox shows them, saying
     how far it got as it goes: bytecode records the path it was compiled from, and pip wrote
     the host's. Python on the host still reports the real paths (it corrects them on import).
-    Files that are not Python 3 (templates some packages ship) stay uncompiled, as pip left
-    them."""
+    ``changed``: only these source files (a runtime compiled before, into which packages were
+    installed since: the rest keep their bytecode), else every one, a process per core. Files
+    that are not Python 3 (templates some packages ship) stay uncompiled, as pip left them."""
     venv = Path(os.path.realpath(venv))
-    command = [str(venv / "bin" / "python"), "-m", "compileall", "-f", "-j", "0"]
-    command += ["-s", str(venv), "-p", f"{NEUTRAL}/venv", str(venv / "lib")]
-    compile_counted(command, python_sources(venv / "lib"), say)
+    command = [str(venv / "bin" / "python"), "-m", "compileall", "-f"]
+    command += ["-s", str(venv), "-p", f"{NEUTRAL}/venv"]
+    if changed is None:
+        compile_counted([*command, "-j", "0", str(venv / "lib")], python_sources(venv / "lib"), say)
+        return
+    with tempfile.NamedTemporaryFile("w", prefix="grader-compile-", suffix=".txt") as listed:
+        listed.write("".join(f"{path}\n" for path in changed))
+        listed.flush()
+        compile_counted([*command, "-i", listed.name], len(changed), say)

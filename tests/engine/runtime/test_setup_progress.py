@@ -3,6 +3,8 @@ and the time left as it goes, instead of a fixed figure that a busy machine make
 
 from __future__ import annotations
 
+import importlib.util
+import marshal
 import os
 import re
 import shutil
@@ -97,3 +99,68 @@ def _walls_then_the_rest(printed: str) -> tuple[list[str], list[str]]:
     walls = [line for line in lines if re.match(r"(works|missing): ", line)]
     assert lines[: len(walls)] == walls, printed
     return walls, lines[len(walls) :]
+
+
+@pytest.mark.skipif(not DEBIAN_PYTHON.exists(), reason="needs the system's /usr/bin/python3")
+def test_after_an_install_only_the_new_and_changed_files_are_compiled_again(tmp_path):
+    """An upgrade of the grader (or any package) into a prepared runtime: the next preparation
+    compiles the files it brought, and keeps the bytecode of the rest as it was."""
+    runtime = tmp_path / "runtime"
+    subprocess.run([str(DEBIAN_PYTHON), "-m", "venv", "--without-pip", str(runtime)], check=True)
+    (site,) = runtime.glob("lib/python3*/site-packages")
+    package = _package(site / "course_helpers", 30)
+    cache = tmp_path / "cache"
+    assert _setup(runtime, cache).returncode == 0
+    kept = package / "m000.py"
+    kept_bytecode = _bytecode(kept)
+    kept_before = kept_bytecode.stat().st_mtime_ns
+
+    (package / "m001.py").write_text("VALUE = 'changed by the upgrade'\n")
+    (package / "added.py").write_text("VALUE = 'new with the upgrade'\n")
+    (site / "course_helpers-2.dist-info").mkdir()  # as an installer records what it installed
+    # The installer compiles what it wrote, naming the host's folder.
+    subprocess.run([str(runtime / "bin" / "python"), "-m", "compileall", "-q", str(package)])
+    done = _setup(runtime, cache)
+
+    assert done.returncode == 0, done.stderr
+    lines = _walls_then_the_rest(done.stdout)[1]
+    assert "2 files of the runtime and 0 of its base Python to compile" in lines[0], lines
+    steps = [line.strip() for line in lines if re.match(r" +1/3 ", line)]
+    assert steps[0] == "1/3 its bytecode as the sandbox names it (2 files, 30 kept as compiled)"
+    assert kept_bytecode.stat().st_mtime_ns == kept_before
+    for name in ("m001.py", "added.py"):
+        assert _compiled_as(_bytecode(package / name)).startswith("/opt/python/venv/lib/")
+    assert _compiled_as(kept_bytecode).startswith("/opt/python/venv/lib/")
+
+
+@pytest.mark.skipif(sys.prefix == sys.base_prefix, reason="needs a virtualenv's base Python")
+def test_a_new_virtualenv_of_a_prepared_base_python_shares_its_layer(tmp_path):
+    """The base Python as the sandbox shows it is built once per base, not once per
+    virtualenv: a new virtualenv (a new install of the grader, a course's own runtime) made
+    from the Python the checkout's was made from finds it built."""
+    from grader.engine.runtime.runtime_cache import cache_root
+
+    built = cache_root() / "bases"
+    assert any(built.glob("*/base.json")), "make venv prepares the checkout's runtime"
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "bases").symlink_to(built)
+    base_python = Path(sys.base_prefix) / "bin" / "python3"
+    runtime = tmp_path / "runtime"
+    subprocess.run([str(base_python), "-m", "venv", "--without-pip", str(runtime)], check=True)
+
+    done = _setup(runtime, cache)
+
+    assert done.returncode == 0, done.stderr
+    lines = _walls_then_the_rest(done.stdout)[1]
+    assert "0 of its base Python to compile" in lines[0], lines
+    assert any(line.startswith("base Python as shown: built before, shared") for line in lines)
+
+
+def _bytecode(source: Path) -> Path:
+    return Path(importlib.util.cache_from_source(str(source)))
+
+
+def _compiled_as(bytecode: Path) -> str:
+    """The path a bytecode file says its source was compiled from."""
+    return marshal.loads(bytecode.read_bytes()[16:]).co_filename
