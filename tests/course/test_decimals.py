@@ -37,7 +37,8 @@ def _course(base: Path, decimals: str) -> tuple[Path, Path]:
     toml = COURSE_TOML.replace("scale = 100\n", f"scale = 100\n{decimals}")
     (folder / "course.toml").write_text(toml)
     (folder / "roster.csv").write_text(ROSTER)
-    (folder / "lstm_gates").symlink_to(ROOT / "assignments" / "lstm_gates")
+    # copied as `grader init` copies it (a link's course would be the one it leads to)
+    shutil.copytree(ROOT / "assignments" / "lstm_gates", folder / "lstm_gates")
     shutil.copytree(ROOT / "assignments" / "projects", folder / "projects")
     notebook = nbformat.read(SAMPLE, as_version=4)
     [cell] = [c for c in notebook.cells if CARRIED in c.source]
@@ -73,7 +74,8 @@ def test_the_page_and_grades_csv_say_the_courses_decimals_and_results_json_the_e
     assert (test["score"], test["max_score"]) == (3.75, 15)
     assert document["output"].startswith(f"{total} / 100 points.")
     page = _text((folder / "feedback.html").read_text())
-    assert f"Score: {total} / 100" in page and f"lstm_forward : partial, {forward} / 15" in page
+    assert f"Score: {total} / 100" in page
+    assert re.search(rf"lstm_forward : partial ?, {re.escape(forward)} / 15", page)
     assert (total == "88.8") == ("88.75" not in page)
     fix = document["extra_data"]["fix"]["lstm_forward"]
     assert fix and fix in page  # the page's first words on it, kept for the mails
