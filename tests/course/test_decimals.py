@@ -23,6 +23,8 @@ from course_kit import make_course
 from web_kit import COURSE_TOML, ROOT, ROSTER, login_cookie, request, run, serving
 
 from grader.errors import UserError
+from grader.grading import remote
+from grader.grading.grader_process import plan_for
 
 SAMPLE = ROOT / "examples" / "lstm_gates" / "asha.ipynb"  # every function right
 CARRIED = "h_t, c_t = lstm_cell(x_t, h_t, c_t, params)"
@@ -30,8 +32,8 @@ CARRIED = "h_t, c_t = lstm_cell(x_t, h_t, c_t, params)"
 DROPPED = "h_t, c_t = lstm_cell(x_t, h_t, c0, params)"
 
 
-def _course(base: Path, decimals: str) -> tuple[Path, Path]:
-    """(course.toml, graded output) of a course whose asha handed in the slip, graded."""
+def _folder(base: Path, decimals: str) -> Path:
+    """A course folder with the LSTM gates, ``decimals`` under its [course]."""
     folder = base / "course"
     folder.mkdir(parents=True)
     toml = COURSE_TOML.replace("scale = 100\n", f"scale = 100\n{decimals}")
@@ -40,6 +42,12 @@ def _course(base: Path, decimals: str) -> tuple[Path, Path]:
     # copied as `grader init` copies it (a link's course would be the one it leads to)
     shutil.copytree(ROOT / "assignments" / "lstm_gates", folder / "lstm_gates")
     shutil.copytree(ROOT / "assignments" / "projects", folder / "projects")
+    return folder
+
+
+def _course(base: Path, decimals: str) -> tuple[Path, Path]:
+    """(course.toml, graded output) of a course whose asha handed in the slip, graded."""
+    folder = _folder(base, decimals)
     notebook = nbformat.read(SAMPLE, as_version=4)
     [cell] = [c for c in notebook.cells if CARRIED in c.source]
     cell.source = cell.source.replace(CARRIED, DROPPED)
@@ -111,6 +119,16 @@ def test_the_dashboard_says_the_courses_decimals(graded, tmp_path):
         assert f"{total}%" in page and f"{total} / 100" in page
         status, _, body = request(url, "GET", "/students", headers=[("Cookie", cookie)])
         assert status == 200 and f"{total}%" in _text(body.decode())
+
+
+def test_a_dask_worker_that_sees_no_course_folder_is_given_its_decimals(tmp_path):
+    """The job a Dask worker takes carries the course's decimals: the worker's plan, made in
+    a folder that is no course, writes the pages with them (no notebook is run here)."""
+    folder = _folder(tmp_path, "decimals = 1\n")
+    plan = plan_for(folder / "lstm_gates", tmp_path / "out", unsafe_no_sandbox=True)
+    assert plan.decimals == 1
+    job = remote.job_of(plan, None, True)
+    assert remote._plan(job).decimals == 1
 
 
 @pytest.mark.parametrize("value", ["3", "0", '"2"', "true", "1.5"])
