@@ -19,6 +19,10 @@ from grader.roster import Roster, load_roster
 
 KINDS = ("auto", "project")
 COURSE_FILE = "course.toml"
+# The decimals a score may be shown with to a person ([course] decimals): 12.7 or 12.73, never
+# the float computed (12.7272...); 2 when the course says nothing (grader.feedback.points).
+DECIMALS_CHOICES = (1, 2)
+DEFAULT_DECIMALS = 2
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,7 @@ class Course:
     extensions: Extensions = Extensions(None)  # some students' own deadlines (extensions.py)
     # The receiving server whose Authentication-Results are trusted ([mail]; '': none).
     trusted_authserv_id: str = ""
+    decimals: int = DEFAULT_DECIMALS  # a score shown to a person: 1 (12.7) or 2 (12.73)
 
     @property
     def total_weight(self) -> float:
@@ -157,7 +162,37 @@ def load_course(path: Path) -> Course:
         trusted_authserv_id=(
             mail.text("trusted_authserv_id") if mail.has("trusted_authserv_id") else ""
         ),
+        decimals=_decimals(head),
     )
+
+
+def _decimals(head: Table) -> int:
+    """``[course] decimals``: 1 or 2; anything else is refused in one line."""
+    value = head.data.get("decimals", DEFAULT_DECIMALS)
+    if isinstance(value, bool) or value not in DECIMALS_CHOICES:
+        raise head.error(
+            f"'course.decimals' is {value!r}: give 1 (scores shown as 12.7) or 2 (12.73)"
+        )
+    return int(value)
+
+
+def listing_course(assignment_dir: Path, component_id: str) -> Course | None:
+    """The course that lists the assignment folder ``assignment_dir`` as its component
+    ``component_id`` (its ``course.toml`` beside the assignment folders, or one level above
+    them, as ``grader init`` lays them out); None where there is none, or its file does not
+    read (the grading of an assignment on its own knows no course)."""
+    folder = Path(assignment_dir).resolve()
+    for candidate in (folder.parent / COURSE_FILE, folder.parent.parent / COURSE_FILE):
+        if not candidate.is_file():
+            continue
+        try:
+            course = load_course(candidate)
+        except (UserError, OSError):  # a course file that does not read says nothing here
+            continue
+        component = course.component(component_id)
+        if component is not None and course.assignment_folder(component.id).resolve() == folder:
+            return course
+    return None
 
 
 def _assignments_default(path: Path) -> str:

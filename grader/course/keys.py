@@ -41,6 +41,14 @@ COURSE_TOML = TomlFile(
                 ),
                 Key("scale", "the final grade is out of this many points", False, "100"),
                 Key(
+                    "decimals",
+                    "decimals a score is shown with to a person (1: 12.7, 2: 12.73): feedback "
+                    "pages, mail, the dashboard, grades.csv; the gradebook, results.json's "
+                    "numbers and the LMS files keep scores exact",
+                    required=False,
+                    default="2",
+                ),
+                Key(
                     "blind",
                     "markers of written answers and project reports see each student as a "
                     "pseudonym, names redacted (a component's own `blind` wins)",

@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader import templating
+from grader.course.config import DEFAULT_DECIMALS
 from grader.course.late import Lateness
 from grader.feedback.figure import figure
+from grader.feedback.fixes import forbidden_note, what_to_fix
 from grader.feedback.lateness import late_text
 from grader.feedback.points import for_people
 from grader.feedback.rerun import Rerun, rerun
@@ -41,6 +43,7 @@ class GradedSubmission:
     phases: Mapping[str, float] | None = None
     # What the course's late policy does to this hand-in, where the grading knows the course.
     lateness: Lateness | None = None
+    decimals: int = DEFAULT_DECIMALS  # its scores as a person reads them ([course] decimals)
 
     @property
     def score(self) -> float:
@@ -103,7 +106,8 @@ def results_json(graded: GradedSubmission) -> dict:
         }
         for name, result in graded.functions.items()
     ]
-    summary = [f"{for_people(graded.score)} / {for_people(graded.max_score)} points."]
+    shown = graded.decimals
+    summary = [f"{for_people(graded.score, shown)} / {for_people(graded.max_score, shown)} points."]
     if graded.reason:
         summary.insert(0, graded.reason)
     summary += graded.notes
@@ -128,24 +132,16 @@ def results_json(graded: GradedSubmission) -> dict:
                 for name, result in graded.functions.items()
                 if result.hints
             },
+            # What to fix, per function that lost points: the page's first words on it, for
+            # the mails to say the same (grader.feedback.fixes).
+            "fix": {
+                name: what_to_fix(result)
+                for name, result in graded.functions.items()
+                if not result.passed
+            },
             **({"phases": dict(graded.phases)} if graded.phases is not None else {}),
         },
     }
-
-
-def forbidden_note(result: FunctionResult) -> str:
-    """What a forbidden shortcut means for the student and what to do; "" without one. Its
-    cases are not shown: values the shortcut computed earn nothing, "passed" beside a 0 would
-    only puzzle."""
-    if not result.forbidden:
-        return ""
-    name = result.name
-    return (
-        f"{name} scores 0 whatever its values: it uses a shortcut this assignment forbids, so"
-        f" it does not show that you can compute {name} yourself. Write {name} in numpy,"
-        f" without the shortcut (the notes' equations, step by step), check it with"
-        f' check("{name}"), and hand in again.'
-    )
 
 
 def largest_error(result: FunctionResult) -> str:
@@ -190,13 +186,14 @@ def feedback_html(graded: GradedSubmission) -> str:
             "name": r.name,
             "passed": r.passed,
             "verdict": _verdict(r),
-            "score": for_people(r.score),
-            "points": for_people(r.points),
+            "score": for_people(r.score, graded.decimals),
+            "points": for_people(r.points, graded.decimals),
             "max_error": largest_error(r),
             "hints": [{"code": c, "message": r.hint_messages[c]} for c in r.hints],
             "tolerance": r.tolerance_words,
             "forbidden": r.forbidden,
             "forbidden_note": forbidden_note(r),
+            "fix": what_to_fix(r),
             "cases": [] if r.forbidden else case_lines(r),
         }
         for r in graded.functions.values()
@@ -212,9 +209,11 @@ def feedback_html(graded: GradedSubmission) -> str:
         graded_at=graded.graded_at,
         seed=graded.seed,
         late=graded.late,
-        late_note=late_text(graded.late, graded.lateness, graded.score, graded.max_score),
-        score=for_people(graded.score),
-        max_score=for_people(graded.max_score),
+        late_note=late_text(
+            graded.late, graded.lateness, graded.score, graded.max_score, graded.decimals
+        ),
+        score=for_people(graded.score, graded.decimals),
+        max_score=for_people(graded.max_score, graded.decimals),
         reason=graded.reason,
         warnings=graded.notes,
         functions=functions,
@@ -244,12 +243,18 @@ def write_results_json(graded: GradedSubmission, folder: Path) -> None:
     (folder / "results.json").write_text(json.dumps(results_json(graded), indent=2))
 
 
-def write_grades_csv(rows: Sequence[Row], functions: Sequence[str], path: Path) -> None:
-    """One row per submission, for people (scores rounded as :func:`for_people` rounds them;
-    results.json and the gradebook keep them exact): student, score, max_score, status, late,
-    a column per graded function (empty for a question of a pool the student was not drawn),
-    then the seed and the reason of a broken submission; and for a per-student assignment, the
-    hand-in's variant (another student's notebook names both students)."""
+def write_grades_csv(
+    rows: Sequence[Row],
+    functions: Sequence[str],
+    path: Path,
+    decimals: int = DEFAULT_DECIMALS,
+) -> None:
+    """One row per submission, for people (scores to the course's ``decimals`` as
+    :func:`for_people` rounds them; results.json and the gradebook keep them exact): student,
+    score, max_score, status, late, a column per graded function (empty for a question of a
+    pool the student was not drawn), then the seed and the reason of a broken submission; and
+    for a per-student assignment, the hand-in's variant (another student's notebook names both
+    students)."""
     variants = any(row.variant for row in rows)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = SafeWriter(handle)
@@ -263,11 +268,11 @@ def write_grades_csv(rows: Sequence[Row], functions: Sequence[str], path: Path) 
             writer.writerow(
                 [
                     row.student,
-                    for_people(row.score) if scored else "",
-                    for_people(row.max_score),
+                    for_people(row.score, decimals) if scored else "",
+                    for_people(row.max_score, decimals),
                     row.status,
                     late,
-                    *(_points(row, f) if scored else "" for f in functions),
+                    *(_points(row, f, decimals) if scored else "" for f in functions),
                     "" if row.seed is None else row.seed,
                     row.reason or "",
                 ]
@@ -275,8 +280,8 @@ def write_grades_csv(rows: Sequence[Row], functions: Sequence[str], path: Path) 
             )
 
 
-def _points(row: Row, function: str) -> str:
+def _points(row: Row, function: str, decimals: int) -> str:
     """The function's points; empty for a question the student was not drawn (a pool's)."""
     if function not in row.functions and row.functions:
         return ""
-    return for_people(row.functions.get(function, 0))
+    return for_people(row.functions.get(function, 0), decimals)

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.course.config import load_course
+from grader.course.config import DEFAULT_DECIMALS, listing_course
 from grader.course.late import Lateness
-from grader.errors import UserError
 from grader.feedback.points import for_people
 from grader.lms.lateness import auto_lateness
 
@@ -24,23 +23,22 @@ def course_lateness(
     """The policy's verdict on a hand-in sent at ``handed_in_at`` (the graded notebook's own
     time: :mod:`grader.intake.handed_in`); None where the grading does not know the course (no
     course file that lists this assignment folder)."""
-    folder = Path(assignment_dir).resolve()
-    for candidate in (folder.parent / "course.toml", folder.parent.parent / "course.toml"):
-        if not candidate.is_file():
-            continue
-        try:
-            course = load_course(candidate)
-        except (UserError, OSError):  # a course file that does not read says nothing here
-            continue
-        component = course.component(component_id)
-        if component is None or course.assignment_folder(component.id).resolve() != folder:
-            continue
-        return auto_lateness(course, component, student, handed_in_at, flagged)
-    return None
+    course = listing_course(assignment_dir, component_id)
+    component = None if course is None else course.component(component_id)
+    if course is None or component is None:
+        return None
+    return auto_lateness(course, component, student, handed_in_at, flagged)
 
 
-def late_text(late: bool | None, lateness: Lateness | None, score: float, max_score: float) -> str:
-    """The feedback page's words on lateness; "" for a hand-in on time."""
+def late_text(
+    late: bool | None,
+    lateness: Lateness | None,
+    score: float,
+    max_score: float,
+    decimals: int = DEFAULT_DECIMALS,
+) -> str:
+    """The feedback page's words on lateness, its scores to ``decimals``; "" for a hand-in on
+    time."""
     if lateness is None:
         if not late:
             return ""
@@ -56,7 +54,8 @@ def late_text(late: bool | None, lateness: Lateness | None, score: float, max_sc
     kept = round(score * lateness.factor, 4)
     return (
         f"Late: {lateness.why}. Under the course's late policy this hand-in keeps"
-        f" {for_people(lateness.factor * 100)}% of its score: {for_people(kept)} of"
-        f" {for_people(max_score)} (not {for_people(score)})"
+        f" {for_people(lateness.factor * 100, decimals)}% of its score:"
+        f" {for_people(kept, decimals)} of {for_people(max_score, decimals)}"
+        f" (not {for_people(score, decimals)})"
         f" counts toward the final grade, as `grader final` computes it."
     )

@@ -109,7 +109,7 @@ def grade(
             if resume:
                 done = len(submissions) - len(todo)
                 say(f"resuming: {done} already graded, {len(todo)} to grade")
-            progress = GradingProgress(len(todo))
+            progress = GradingProgress(len(todo), decimals=plan.decimals)
             questions = written.questions_of(config)
             seeds = {s.student: (s, seed) for s, seed in todo}
 
@@ -144,7 +144,7 @@ def grade(
                 progress.close()
             students = {s.student for s in submissions}
             rows = [row for row in book.latest() if row.student in students]
-            export.write_grades_csv(rows, config.graded_names, out / "grades.csv")
+            export.write_grades_csv(rows, config.graded_names, out / "grades.csv", plan.decimals)
     return GradingRun(plan, rows)
 
 
@@ -242,7 +242,7 @@ def cli(args: argparse.Namespace) -> int:
         roster=load_roster(args.roster) if args.roster else None,
     )
     rows, config = run.rows, run.plan.config
-    print(summary_table(rows, config.graded_names))
+    print(summary_table(rows, config.graded_names, run.plan.decimals))
     questions = written.questions_of(config)
     if questions:
         print(written.not_marked_note(questions) + "; mark them in `grader serve`.")

@@ -14,6 +14,7 @@ from grader import engine
 from grader.assignment import load_assignment, owned_checksums, owned_sources
 from grader.assignment.releases import ReleasedOwned
 from grader.assignment.releasing import released_notebook
+from grader.course.config import DEFAULT_DECIMALS, listing_course
 from grader.disk_full import DiskFull, full_line, no_space
 from grader.engine.runtime import preparation
 from grader.engine.walls.cgroups import warn_without_cgroups
@@ -117,11 +118,17 @@ def plan_for(
     *,
     timeout: float | None = None,
     unsafe_no_sandbox: bool = False,
+    decimals: int | None = None,
 ) -> Plan:
     """What every submission of a run is graded with, once this machine's sandbox is checked
-    and prepared (the trial notebook is the graders' own: :mod:`grader.grading.workers`)."""
+    and prepared (the trial notebook is the graders' own: :mod:`grader.grading.workers`).
+    ``decimals``: the scores' on the pages, else the course's that lists the assignment (a
+    Dask worker's folder is no course: it is given its job's)."""
     assignment = load_assignment(assignment_dir)
     config = assignment.config
+    if decimals is None:
+        course = listing_course(assignment_dir, config.name)
+        decimals = DEFAULT_DECIMALS if course is None else course.decimals
     if timeout is not None and timeout <= 0:
         raise UserError(f"--timeout {timeout:g}: give a positive number of seconds")
     limits = RunLimits.for_assignment(config, timeout=timeout, unsafe_no_sandbox=unsafe_no_sandbox)
@@ -130,7 +137,7 @@ def plan_for(
         warn_without_cgroups()  # once for the run, before its graders start
     released = released_notebook(assignment)
     owned = ReleasedOwned.of(assignment_dir, config.name, owned_checksums(released))
-    plan = Plan(assignment, limits, out, owned, owned_sources(released))
+    plan = Plan(assignment, limits, out, owned, owned_sources(released), decimals=decimals)
     if not unsafe_no_sandbox:
         preparation.ensure_prepared(None, say=say)
     return plan

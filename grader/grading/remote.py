@@ -68,6 +68,7 @@ class Job:
     timeout: float | None
     unsafe_no_sandbox: bool
     record: bytes  # the course's release record of the assignment (b"" where it has none)
+    decimals: int  # the course's, for the scores on the pages (a worker sees no course)
     digest: str = ""  # of all the above: the job's name on the cluster and on its workers
 
     def sent(self) -> dict[str, Any]:
@@ -78,11 +79,13 @@ def job_of(plan: Plan, timeout: float | None, unsafe_no_sandbox: bool) -> dict[s
     folder = plan.config.directory
     files = packed_folder(folder)
     record = _record_bytes(folder, plan.config.name)
-    digest = hashlib.sha256(repr((folder.name, timeout, unsafe_no_sandbox)).encode())
+    digest = hashlib.sha256(repr((folder.name, timeout, unsafe_no_sandbox, plan.decimals)).encode())
     for name in sorted(files):
         digest.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
     digest.update(b"record\0" + hashlib.sha256(record).digest())
-    job = Job(folder.name, files, timeout, unsafe_no_sandbox, record, digest.hexdigest())
+    job = Job(
+        folder.name, files, timeout, unsafe_no_sandbox, record, plan.decimals, digest.hexdigest()
+    )
     return job.sent()
 
 
@@ -160,6 +163,7 @@ def _plan(job: dict[str, Any]) -> Plan:
             root / "out",
             timeout=job["timeout"],
             unsafe_no_sandbox=job["unsafe_no_sandbox"],
+            decimals=job["decimals"],
         )
     return _PLANS[digest]
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from grader import engine, forbidden
 from grader.assignment import Assignment, AssignmentConfig, owned_cell_problems, written
 from grader.assignment.releases import ReleasedOwned
+from grader.course.config import DEFAULT_DECIMALS
 from grader.course.late import Lateness
 from grader.feedback import export
 from grader.feedback.lateness import course_lateness
@@ -46,6 +47,7 @@ class Plan:
     owned_checksums: ReleasedOwned  # every release's grader-owned cells (see its class)
     shared_cells: tuple[str, ...] = ()  # released grader-owned cells: run once per warm process
     withhold_answers: bool = False  # grader watch: answers' right values kept to after the deadline
+    decimals: int = DEFAULT_DECIMALS  # scores shown to people: the course's [course] decimals
 
     @property
     def config(self) -> AssignmentConfig:
@@ -148,6 +150,7 @@ class SubmissionGrading(engine.NoHooks):
             cell_errors=[_cell_error(e) for e in run.cell_errors],
             output=run.output,
             output_truncated=run.output_truncated,
+            decimals=self.plan.decimals,
         )
         phases = self.write(graded, phases)
         return Row(

@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Sequence
 
+from grader.course.config import DEFAULT_DECIMALS
 from grader.feedback.points import for_people
 from grader.gradebook.results import GRADER_ERROR, Row
 
@@ -16,8 +17,9 @@ from grader.gradebook.results import GRADER_ERROR, Row
 class GradingProgress:
     """A bar with counts and ETA on a terminal; one plain line per submission otherwise."""
 
-    def __init__(self, total: int, stream=sys.stderr):
+    def __init__(self, total: int, stream=sys.stderr, *, decimals: int = DEFAULT_DECIMALS):
         self.total, self.done, self.stream = total, 0, stream
+        self.decimals = decimals  # the course's, for the scores
         self.started = self.first = time.monotonic()
         self.bar = None
         if stream.isatty():
@@ -28,7 +30,7 @@ class GradingProgress:
     def update(self, row: Row) -> None:
         self.done += 1
         if self.bar is not None:
-            self.bar.set_postfix_str(f"{row.student}: {_score(row)}")
+            self.bar.set_postfix_str(f"{row.student}: {_score(row, self.decimals)}")
             self.bar.update(1)
             return
         now = time.monotonic()
@@ -39,7 +41,8 @@ class GradingProgress:
             eta = (now - self.first) / (self.done - 1) * (self.total - self.done)
             when = f"ETA {eta:.0f} s"
         print(
-            f"[{self.done}/{self.total}] {row.student}: {_score(row)} {row.status} ({when})",
+            f"[{self.done}/{self.total}] {row.student}: {_score(row, self.decimals)} {row.status}"
+            f" ({when})",
             file=self.stream,
             flush=True,
         )
@@ -49,17 +52,19 @@ class GradingProgress:
             self.bar.close()
 
 
-def summary_table(rows: Sequence[Row], functions: Sequence[str]) -> str:
-    """A plain-text table of the run: one line per student."""
+def summary_table(
+    rows: Sequence[Row], functions: Sequence[str], decimals: int = DEFAULT_DECIMALS
+) -> str:
+    """A plain-text table of the run: one line per student, scores to ``decimals``."""
     short = [f[:12] for f in functions]
     header = ["student", "score", "status", *short]
     lines = [
         [
             r.student,
-            _score(r),
+            _score(r, decimals),
             r.status,
             *(
-                for_people(r.functions.get(f, 0)) if r.status != GRADER_ERROR else "-"
+                for_people(r.functions.get(f, 0), decimals) if r.status != GRADER_ERROR else "-"
                 for f in functions
             ),
         ]
@@ -105,7 +110,8 @@ def _percentile(ordered: Sequence[float], share: float) -> float:
     return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
-def _score(row: Row) -> str:
+def _score(row: Row, decimals: int) -> str:
     """``score/max``; a submission the grader failed on has none."""
-    most = for_people(row.max_score)
-    return f"{for_people(row.score)}/{most}" if row.status != GRADER_ERROR else f"-/{most}"
+    most = for_people(row.max_score, decimals)
+    scored = for_people(row.score, decimals)
+    return f"{scored}/{most}" if row.status != GRADER_ERROR else f"-/{most}"

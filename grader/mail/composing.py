@@ -26,6 +26,8 @@ from grader import templating
 from grader.course.config import Course
 from grader.course.rubric import Projects
 from grader.errors import UserError
+from grader.feedback.fixes import fix_lines, fixes_in
+from grader.feedback.points import for_people
 from grader.gradebook.course_book import CourseBook
 from grader.lms.final import FinalGrade
 from grader.mail import identity
@@ -146,16 +148,27 @@ def compose(
     return message
 
 
-def _text_and_html(course: Course, grade: FinalGrade, projects: Projects | None, book: CourseBook):
+def _text_and_html(
+    course: Course, grade: FinalGrade, projects: Projects | None, book: CourseBook, out: Path
+):
+    """The mail's two parts, in the feedback page's order: each component's score and, under
+    an auto-graded one, per function that lost points what to fix (the page's own words, from
+    its results.json); then the standing, the rubric marks, the written answers."""
     lines = [f"Dear {grade.person.name},", "", f"your marks in {course.title}:", ""]
-    rows = []
+    rows, fixes = [], []
     components = {c.id: c for c in course.components}
     for part in grade.parts:
         component = components[part.component]
         remark = part.explanation()
-        score = "pending" if part.pending else f"{part.fraction * 100:.1f}%"
+        score = (
+            "pending" if part.pending else f"{for_people(part.fraction * 100, course.decimals)}%"
+        )
         lines.append(f"  {component.title}: {score}" + (f" ({remark})" if remark else ""))
         rows.append((component.title, score, remark))
+        if component.kind == "auto" and not part.pending:
+            found = fixes_in(out / component.id / grade.person.id / "results.json")
+            lines += [f"  {line}" for line in fix_lines(found, course.decimals)]
+            fixes += [(component.title, found)] if found else []
     standing = _standing(course, grade)
     lines += ["", *standing, ""]
     for component in course.projects:
@@ -177,6 +190,16 @@ def _text_and_html(course: Course, grade: FinalGrade, projects: Projects | None,
         name=grade.person.name,
         rows=rows,
         standing=standing,
+        fixes=[
+            (
+                title,
+                [
+                    (f, for_people(f.score, course.decimals), for_people(f.points, course.decimals))
+                    for f in found
+                ],
+            )
+            for title, found in fixes
+        ],
         written=written_rows(course, book, grade.person.id),
     )
     return "\n".join(lines), html
@@ -186,7 +209,7 @@ def _standing(course: Course, grade: FinalGrade) -> list[str]:
     """The final grade once nothing is pending; before, what is graded, what is pending and
     the standing over the graded components only (a pending component is never a 0)."""
     if not grade.pending:
-        return [f"Final grade: {grade.total:.2f} out of {course.scale:g}"]
+        return [f"Final grade: {for_people(grade.total, course.decimals)} out of {course.scale:g}"]
     titles = {c.id: c.title for c in course.components}
     graded = ", ".join(titles[p.component] for p in grade.graded) or "nothing yet"
     pending = ", ".join(titles[p.component] for p in grade.pending)
@@ -194,7 +217,8 @@ def _standing(course: Course, grade: FinalGrade) -> list[str]:
         first = "Standing so far: nothing is graded yet"
     else:
         first = (
-            f"Standing so far: {grade.standing:.2f} out of {course.scale:g}, over the graded "
+            f"Standing so far: {for_people(grade.standing, course.decimals)} out of"
+            f" {course.scale:g}, over the graded "
             "components only"
         )
     return [first, f"Graded: {graded}.", f"Not graded yet: {pending}."]
@@ -221,7 +245,7 @@ def build_messages(
             print(f"  {grade.person.id}: no email address on the roster; skipped", file=sys.stderr)
             continue
         to = recipient(grade.person.name, grade.person.emails[0])
-        text, html = _text_and_html(course, grade, projects, book)
+        text, html = _text_and_html(course, grade, projects, book, out)
         attachments = _attachments(course, grade, projects, book, out)
         message = compose(from_address, to, subject, text, html, attachments)
         # What the mail tells the student, so a run started again (or a newer grader) knows

@@ -70,7 +70,8 @@ class _Assignment:
         """``grades.csv`` as ``grader grade`` writes it, when a result came in since."""
         if not self.written:
             names = self.plan.config.graded_names
-            export.write_grades_csv(self.book.latest(), names, self.plan.out / "grades.csv")
+            grades = self.plan.out / "grades.csv"
+            export.write_grades_csv(self.book.latest(), names, grades, self.plan.decimals)
             self.written = True
 
     def close(self) -> None:

@@ -26,6 +26,7 @@ from pathlib import Path
 from grader.course.config import Course
 from grader.course.rubric import load_projects
 from grader.errors import UserError
+from grader.feedback.fixes import fixes_in
 from grader.feedback.points import for_people
 from grader.gradebook.course_book import BOOK_NAME, CourseBook
 from grader.gradebook.results import Row
@@ -320,14 +321,15 @@ class MailboxLoop:
             return
         title, deadline = _title_and_deadline(course, job.assignment, job.student)
         folder = self.options.out / job.assignment / job.student
-        hints = replies.first_hints(folder / "results.json")
+        fixes = fixes_in(folder / "results.json")
         text = replies.noted(
-            job.note, replies.feedback_text(title, row, deadline, course.title, hints)
+            job.note,
+            replies.feedback_text(title, row, deadline, course.title, fixes, course.decimals),
         )
         page = folder / "feedback.html"
         files = [(f"{job.assignment}-feedback.html", page.read_bytes())] if page.is_file() else []
         self.book.graded(job, [self._reply(job, f"feedback:{job.id}", text, files)])
-        self.log(f"{job.student} {job.assignment}: {_score(row)}")
+        self.log(f"{job.student} {job.assignment}: {_score(row, course.decimals)}")
 
     def send_replies(self) -> None:
         unsent = self.book.unsent()
@@ -376,7 +378,7 @@ def _title_and_deadline(
     return component.title, course.deadline_for(component, student)
 
 
-def _score(row: Row) -> str:
+def _score(row: Row, decimals: int) -> str:
     if row.status != "graded":
         return row.status
-    return f"{for_people(row.score)}/{for_people(row.max_score)}"
+    return f"{for_people(row.score, decimals)}/{for_people(row.max_score, decimals)}"

@@ -8,14 +8,14 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import hashlib
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import Message
-from pathlib import Path
 
+from grader.course.config import DEFAULT_DECIMALS
+from grader.feedback.fixes import Fix
 from grader.feedback.points import for_people
 from grader.gradebook.results import Row
 from grader.intake.message.received import Received
@@ -108,17 +108,21 @@ def feedback_text(
     row: Row,
     deadline: datetime | None,
     course: str,
-    hints: Mapping[str, str] | None = None,
+    fixes: Sequence[Fix] = (),
+    decimals: int = DEFAULT_DECIMALS,
 ) -> str:
     """The reply's text in the feedback page's order: the score, then each function with its
-    points and, for one that lost points, its first hint (``hints``: function -> words)."""
+    points and, for one that lost points, what to fix (``fixes``: the page's words, as
+    :func:`grader.feedback.fixes.fixes_in` reads them), scores to the course's ``decimals``."""
     lines = [f"Your notebook for {title} was graded at {_local(datetime.now())}.", ""]
+    words = {fix.function: fix.words for fix in fixes}
     if row.status == "graded":
-        lines.append(f"Score: {for_people(row.score)} / {for_people(row.max_score)}")
+        score, most = for_people(row.score, decimals), for_people(row.max_score, decimals)
+        lines.append(f"Score: {score} / {most}")
         for name, points in row.functions.items():
-            lines.append(f"  {name}: {for_people(points)}")
-            if (hints or {}).get(name):
-                lines.append(f"    {(hints or {})[name]}")
+            lines.append(f"  {name}: {for_people(points, decimals)}")
+            if words.get(name):
+                lines.append(f"    {words[name]}")
     else:
         lines.append(f"It could not be run ({row.status}): {row.reason or ''}")
     lines += ["", "The feedback page is attached: open it in a browser."]
@@ -181,13 +185,3 @@ def rejected_text(reason: str, course: str) -> str:
         f"Your message could not be taken as a hand-in: {reason}.\n\nNothing of it was kept; "
         "please send your work again.\n\n-- \n" + course
     )
-
-
-def first_hints(results: Path) -> dict[str, str]:
-    """Each function's first hint, from ``results.json``'s diagnosis as data (never parsed
-    out of a test's output); {} where the file is missing or not the grader's."""
-    try:
-        hints = json.loads(results.read_text(encoding="utf-8"))["extra_data"]["hints"]
-        return {name: str(found[0]["message"]) for name, found in hints.items() if found}
-    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
-        return {}

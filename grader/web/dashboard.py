@@ -5,12 +5,14 @@ templates, the regrade queue, the overview kept). The pages import this module, 
 
 from __future__ import annotations
 
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from grader import templating
-from grader.course.config import Component, Course
+from grader.course.config import DEFAULT_DECIMALS, Component, Course
 from grader.course.rubric import Projects
 from grader.feedback.points import for_people
 from grader.gradebook.course_book import BOOK_NAME, CourseBook
@@ -23,6 +25,14 @@ from grader.web.security import Guard, Who
 from grader.web.site import Site
 
 
+@pass_context
+def _points(context: Context, value: float) -> str:
+    """The pages' ``points`` filter: a score to the decimals of the course the page is of
+    (every page is rendered with its ``course``)."""
+    course = context.get("course")
+    return for_people(value, course.decimals if course is not None else DEFAULT_DECIMALS)
+
+
 class Dashboard:
     """What every page needs: the site, the guard, the templates, the regrade queue."""
 
@@ -32,7 +42,7 @@ class Dashboard:
         # the grader's one, autoescaped, with a score as a person reads it (its own filters, so
         # the pages' filter is no other page's)
         self.env = templating.environment().overlay()
-        self.env.filters = {**self.env.filters, "points": for_people}
+        self.env.filters = {**self.env.filters, "points": _points}
         with CourseBook(site.out / BOOK_NAME):  # its tables made now, not by the first page
             pass  # that reads it: that would change a file the overview is read from
         self.regrades = RegradeQueue(JobStore(site.out / BOOK_NAME), self._regrade)

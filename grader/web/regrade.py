@@ -78,14 +78,15 @@ def regrade(course: Course, component: Component, out: Path, student: str) -> tu
         return False, f"regrading {component.title} took over {timeout:g} s and was stopped."
     finally:
         # `grader grade` on one source writes a grades.csv of that one student.
-        merge_grades_csv(out / component.id, config, listed | {student})
+        merge_grades_csv(out / component.id, config, listed | {student}, course.decimals)
     if run.returncode != 0:
         last = (run.stderr.strip().splitlines() or ["no message"])[-1]
         return False, f"regrading {component.title} failed: {last}"
     with Gradebook(book_path) as book:
         row = book.history(student)[-1]
     return True, (
-        f"{component.title} regraded: {for_people(row.score)} / {for_people(row.max_score)}"
+        f"{component.title} regraded: {for_people(row.score, course.decimals)} /"
+        f" {for_people(row.max_score, course.decimals)}"
         f" ({row.status}); "
         f"the earlier result is kept in the history."
     )
@@ -100,10 +101,13 @@ def students_listed(path: Path) -> set[str]:
         return set()
 
 
-def merge_grades_csv(folder: Path, config: AssignmentConfig, students: set[str]) -> None:
-    """Rewrite ``grades.csv`` with the newest result of each of ``students`` (atomically)."""
+def merge_grades_csv(
+    folder: Path, config: AssignmentConfig, students: set[str], decimals: int
+) -> None:
+    """Rewrite ``grades.csv`` with the newest result of each of ``students`` (atomically), its
+    scores to the course's ``decimals``."""
     with Gradebook(folder / BOOK_NAME) as book:
         rows = [row for row in book.latest() if row.student in students]
     partial = folder / f".{GRADES_CSV}.partial"
-    write_grades_csv(rows, config.graded_names, partial)
+    write_grades_csv(rows, config.graded_names, partial, decimals)
     os.replace(partial, folder / GRADES_CSV)

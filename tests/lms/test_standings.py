@@ -100,13 +100,13 @@ def test_the_mail_says_what_is_graded_and_pending_never_a_zero(midterm, capsys):
         (out / "mail" / "CS21B042.eml").read_bytes(), policy=email.policy.default
     )
     text = message.get_body(("plain",)).get_content()
-    assert "Assignment 1: LSTM gates: 100.0%" in text
+    assert "Assignment 1: LSTM gates: 100%" in text
     assert "Assignment 2: RNN gradients: pending (not graded yet)" in text
-    assert "Standing so far: 100.00 out of 100, over the graded components only" in text
+    assert "Standing so far: 100 out of 100, over the graded components only" in text
     assert "Not graded yet: Assignment 2: RNN gradients, Assignment 3" in text
-    assert ": 0.0%" not in text and "Final grade" not in text
+    assert ": 0%" not in text and "Final grade" not in text
     html = message.get_body(("html",)).get_content()
-    assert "Standing so far: 100.00" in html
+    assert "Standing so far: 100 out of 100" in html
 
 
 def test_chosen_components_for_the_mail_and_the_exports(midterm, capsys):
@@ -120,7 +120,7 @@ def test_chosen_components_for_the_mail_and_the_exports(midterm, capsys):
         .get_body(("plain",))
         .get_content()
     )
-    assert "Assignment 1: LSTM gates: 50.0%" in text and "Final grade: 50.00 out of 100" in text
+    assert "Assignment 1: LSTM gates: 50%" in text and "Final grade: 50 out of 100" in text
     assert "Project" not in text and "RNN" not in text
     assert cli.main(["final", *args(course, out), *chosen]) == 0
     header = next(csv.reader((out / "final" / "canvas-import.csv").open(encoding="utf-8")))

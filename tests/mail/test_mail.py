@@ -48,7 +48,7 @@ def test_without_send_it_writes_eml_files_for_review(course, capsys):
     message = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
     assert message["To"] == "Asha Verma <asha.verma@example.edu>"
     text = message.get_body(("plain",)).get_content()
-    assert "Project 1: 100.0%" in text and "Standing so far: 100.00 out of 100" in text
+    assert "Project 1: 100%" in text and "Standing so far: 100 out of 100" in text
     assert "Assignment 1: LSTM gates: pending (not graded yet)" in text
     html = message.get_body(("html",)).get_content()
     assert "<table" in html

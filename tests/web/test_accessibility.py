@@ -16,7 +16,9 @@ import email.policy
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import pytest
@@ -104,9 +106,11 @@ def shape(path: str) -> tuple[str, ...]:
     return tuple(part if part in FIXED else "*" for part in path.strip("/").split("/"))
 
 
-def crawl(page, url: str, seeds: list[str]) -> dict[str, list[str]]:
-    """axe on ``seeds`` and on every kind of page reachable from them by links and frames:
-    path -> violations."""
+def crawl(
+    page, url: str, seeds: list[str], check: Callable[[Any], list[str]] = violations
+) -> dict[str, list[str]]:
+    """axe (or ``check``) on ``seeds`` and on every kind of page reachable from them by links
+    and frames: path -> violations (what ``check`` found)."""
     found: dict[str, list[str]] = {}
     seen: set[tuple[str, ...]] = set()
     queue = list(seeds)
@@ -119,7 +123,7 @@ def crawl(page, url: str, seeds: list[str]) -> dict[str, list[str]]:
         assert answer is not None and answer.ok, f"{path}: {answer and answer.status}"
         if "text/html" not in (answer.headers.get("content-type") or ""):
             continue
-        found[path] = violations(page)
+        found[path] = check(page)
         targets = page.eval_on_selector_all(
             "a[href], iframe[src]", "els => els.map(e => e.href || e.src)"
         )
@@ -234,6 +238,57 @@ def test_no_score_a_person_reads_has_more_than_two_decimals(demo):
     found = {name: LONG_SCORE.findall(re.sub(r"<[^>]+>", "", text)) for name, text in texts.items()}
     assert LONG_SCORE.findall(re.sub(r"<[^>]+>", "", "Score: <strong>12.7273</strong> / 100"))
     assert not {name: hits for name, hits in found.items() if hits}
+
+
+def long_scores(decimals: int) -> Callable[[Any], list[str]]:
+    """What a page shows as a score with more than ``decimals``: a number before "%", "/ N",
+    "of N" or "out of N", or alone in a number column (dates, times, seeds and tolerances are
+    none of these)."""
+    more = rf"\d+\.\d{{{decimals + 1},}}"
+    scored = re.compile(rf"(?<![\d.]){more}\s*(?:%|/\s*\d|(?:out )?of\s+\d)")
+    alone = re.compile(rf"\s*[+-]?{more}\s*")
+
+    def found(page) -> list[str]:
+        cells = page.eval_on_selector_all(".num", "els => els.map(e => e.innerText)")
+        return scored.findall(page.inner_text("body")) + [c for c in cells if alone.fullmatch(c)]
+
+    return found
+
+
+@pytest.mark.parametrize("decimals", [2, 1])
+def test_no_dashboard_page_shows_a_score_with_more_than_the_courses_decimals(
+    demo, browser, decimals
+):
+    """Issue 76: every kind of dashboard page, as the instructor and as a marker, with the
+    course's ``decimals`` at 2 (the default) and at 1, shows no score with more decimals than
+    the course says. The feedback pages the dashboard serves are the files grading wrote (at
+    the course's decimals then: 2), so they are left out of the pass at 1."""
+    toml = demo["toml"]
+    before = toml.read_text()
+    if decimals != 2:
+        toml.write_text(before.replace("[course]\n", f"[course]\ndecimals = {decimals}\n", 1))
+    checked: dict[str, list[str]] = {}
+    try:
+        check = long_scores(decimals)
+        for who, token in (("instructor", TOKEN), ("marker", marker_token(TOKEN, MARKER))):
+            context, page = signed_in(browser, demo["url"], token)
+            seeds = ["/", "/students", "/student/chitra", "/request/1"][
+                : 4 if who == "instructor" else 1
+            ]
+            found = crawl(page, demo["url"], seeds, check)
+            checked.update({f"{who} {path}": hits for path, hits in found.items()})
+            context.close()
+    finally:
+        toml.write_text(before)
+    shapes = {shape(path.split(" ", 1)[1]) for path in checked}
+    for kind in ("students", "student", "request", "audit", "mark", "written"):
+        assert any(kind in s for s in shapes), f"no {kind} page was reached: {sorted(checked)}"
+    long = {
+        path: hits
+        for path, hits in checked.items()
+        if hits and not (decimals != 2 and "feedback" in path)
+    }
+    assert not long, long
 
 
 def feedback_pages(graded: Path) -> list[Path]:
