@@ -113,6 +113,30 @@ def test_a_connection_dropped_in_idle_is_opened_again(server: Dovecot) -> None:
     )
 
 
+def test_a_connection_closed_without_bye_is_noticed_and_opened_again(server: Dovecot) -> None:
+    """A server killed outright closes the connection with no BYE: an IDLE that only waited for
+    lines would wait on a dead connection until its renewal."""
+    said = Said()
+    waiting = idler(server, said)
+    try:
+        server.kill()
+        assert waiting.bell.wait(SETTLE_S)
+        waiting.bell.clear()
+        server.start()
+        while waiting.connections < 2:
+            assert waiting.is_alive()
+            waiting.live.wait(0.2)
+        assert waiting.live.wait(SETTLE_S)
+        waiting.bell.clear()
+        server.deliver(hand_in())
+        assert waiting.bell.wait(SETTLE_S)
+    finally:
+        waiting.stop()
+    errors = [text for level, text in said.lines if level == "error"]
+    assert errors and "the IDLE connection dropped" in errors[0], said.lines
+    assert waiting.connections >= 2
+
+
 def test_a_server_without_idle_leaves_the_watch_polling() -> None:
     server = Dovecot(idle=False).start()
     said = Said()
