@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from mailkit import gmail, notebook, outlook, titled_report
-from scripted_imap_kit import PASSWORD, TOKEN, USER, UIDVALIDITY, ScriptedImap
+from scripted_imap_kit import PASSWORD, TOKEN, UIDVALIDITY, USER, ScriptedImap
 
 from grader.cli import main
 from grader.intake.imap.mailbox import PASSWORD_VARIABLE, TOKEN_VARIABLE, Session, parse_url

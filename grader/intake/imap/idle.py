@@ -8,6 +8,13 @@ limit (RFC 2177: clients re-issue it at least every 29 minutes; Gmail ends it so
 connection that drops, or stops answering, is opened again with growing pauses, ringing the bell
 each time it comes back (what arrived meanwhile is read by the next poll). A server without IDLE
 leaves the watch polling, as it did before IDLE.
+
+IMAPClient sends IDLE and DONE and reads the server's lines. Two things it leaves to the caller:
+its ``idle_check`` returns nothing, as if the time were up, when the server closed the connection
+without BYE, so a check that ends early with nothing is answered by ending IDLE (a dead connection
+raises there); and it waits on the socket, where a line that came in the same read as the
+server's go-ahead is not seen (it waits in the reader's buffer), so each IDLE that starts rings
+the bell once and the watch's poll reads what that line announced.
 """
 
 from __future__ import annotations

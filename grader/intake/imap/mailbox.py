@@ -21,6 +21,7 @@ import ssl
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import unquote, urlsplit
@@ -183,7 +184,7 @@ class Session:
     def new_uids(self, after: int) -> list[int]:
         """The UIDs above ``after``, ascending (``N:*`` always names the last message, so the
         answer is filtered)."""
-        found = self._call("SEARCH", lambda: self.client.search(["UID", f"{after + 1}:*"]))
+        found = self._call("SEARCH", partial(self.client.search, ["UID", f"{after + 1}:*"]))
         return sorted(uid for uid in found if uid > after)
 
     def fetch(self, uids: list[int]) -> Iterator[tuple[int, bytes, datetime | None]]:
@@ -192,7 +193,7 @@ class Session:
         for start in range(0, len(uids), MAILBOX.fetch_batch):
             batch = uids[start : start + MAILBOX.fetch_batch]
             items = ["UID", "INTERNALDATE", "BODY.PEEK[]"]
-            fetched = self._call("FETCH", lambda: self.client.fetch(batch, items))
+            fetched = self._call("FETCH", partial(self.client.fetch, batch, items))
             for uid in batch:
                 if (data := fetched.get(uid)) and b"BODY[]" in data:
                     yield uid, data[b"BODY[]"], _received_at(data.get(b"INTERNALDATE"))
