@@ -10,19 +10,14 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from mailkit import gmail, notebook, outlook, titled_report
 from scripted_imap_kit import PASSWORD, TOKEN, UIDVALIDITY, USER, ScriptedImap
 
 from grader.cli import main
 from grader.intake.imap.mailbox import PASSWORD_VARIABLE, TOKEN_VARIABLE, Session, parse_url
+from tests.intake.test_imap_collect import ROSTER, hand_in
 
 HAND_INS = "Abgaben für LSTM"  # Gmail labels may be any Unicode: modified UTF-7 on the wire
 ARCHIVE = "[Gmail]/All Mail"  # with a NIL delimiter, '/' is part of the name
-ROSTER = (
-    "id,name,email,role\n"
-    "asha,Asha Rao,asha.rao@example.edu,student\n"
-    "bhavin,Bhavin Patel,bhavin.patel@example.edu,student\n"
-)
 # A server an hour east of UTC says when it received each message in its own time.
 BERLIN = timezone(timedelta(hours=1))
 
@@ -38,18 +33,6 @@ def server() -> Iterator[ScriptedImap]:
 def password(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(TOKEN_VARIABLE, raising=False)
     monkeypatch.setenv(PASSWORD_VARIABLE, PASSWORD)
-
-
-def hand_in(sender: str, name: str, day: int, by_outlook: bool = False) -> bytes:
-    sent = datetime(2027, 2, day, 10, 0, tzinfo=UTC)
-    files = [
-        ("project1.ipynb", notebook("# Project 1: sentiment"), "application/octet-stream"),
-        ("report.pdf", titled_report("Project 1: sentiment"), "application/pdf"),
-    ]
-    header, subject, text = f"{name} <{sender}>", "Project 1 hand-in", "Here is project 1."
-    if by_outlook:
-        return outlook(header, sent, subject, text, f"<p>{text}</p>", files).as_bytes()
-    return gmail(header, sent, subject, text, attachments=[f[:2] for f in files]).as_bytes()
 
 
 def collect(server: ScriptedImap, tmp_path: Path, url: str) -> int:
