@@ -1,10 +1,13 @@
 """``grader collect imaps://...`` against a server that writes what Dovecot does not: folder names
 as literals with a NIL delimiter in LIST, and FETCH answers whose message is a literal followed
 by its UID and INTERNALDATE (tests/kits/scripted_imap_kit.py). Each is legal IMAP (RFC 3501);
-a client that reads them with a pattern loses folders and messages."""
+a client that reads them with a pattern loses folders and messages. And the watch's IDLE on a
+server that ends IDLE itself."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -13,6 +16,7 @@ import pytest
 from scripted_imap_kit import PASSWORD, TOKEN, UIDVALIDITY, USER, ScriptedImap
 
 from grader.cli import main
+from grader.intake.imap.idle import Idler
 from grader.intake.imap.mailbox import PASSWORD_VARIABLE, TOKEN_VARIABLE, Session, parse_url
 from tests.intake.test_imap_collect import ROSTER, hand_in
 
@@ -107,3 +111,30 @@ def test_xoauth2_refused_as_gmail_refuses_then_accepted(
     monkeypatch.setenv(TOKEN_VARIABLE, TOKEN)
     assert collect(server, tmp_path, server.url) == 0
     assert (tmp_path / "submissions" / "asha" / "manifest.json").is_file()
+
+
+def test_an_idle_the_server_ends_itself_is_started_again_on_the_same_connection() -> None:
+    """RFC 2177 lets a server end IDLE with its tagged answer: the idler rings the bell (the
+    poll reads what came meanwhile) and starts IDLE again, on the same connection, without
+    taking it for a drop."""
+    server = ScriptedImap({HAND_INS: True}, idle=True, idle_ends=1)
+    said: list[tuple[str, str]] = []
+    bell = threading.Event()
+    waiting = Idler(
+        parse_url(server.url), server.cert, bell, lambda t, level: said.append((level, t))
+    )
+    waiting.start()
+    try:
+        for _ in range(1200):  # a minute at most: the server ends the first IDLE at once
+            if waiting.idles >= 2 and waiting.live.is_set():
+                break
+            assert waiting.is_alive(), said
+            time.sleep(0.05)
+        bell.clear()
+        server.deliver(hand_in("asha.rao@example.edu", "Asha Rao", 1), HAND_INS, datetime.now(UTC))
+        assert bell.wait(60)
+    finally:
+        waiting.stop()
+        server.close()
+    assert waiting.connections == 1 and waiting.idles == 2
+    assert not [line for line in said if line[0] == "error"], said

@@ -3,13 +3,15 @@ tests of the client side: LIST with a NIL hierarchy delimiter and folder names s
 (``{N}`` and the name on the next line), and FETCH with the message as a literal followed by
 its UID and INTERNALDATE (some servers put them after the body, so a reader that looks for them
 before the literal finds neither). TLS with a certificate of its own, PLAIN and XOAUTH2 logins,
-read-only EXAMINE, UID SEARCH and UID FETCH; no IDLE (the watch polls, as it must with such a
-server). Every command it was sent is kept in ``commands``."""
+read-only EXAMINE, UID SEARCH and UID FETCH, and IDLE if asked for (``idle_ends``: how many
+IDLE commands it ends itself, with a tagged OK, as some servers do after a while). Every command
+it was sent is kept in ``commands``."""
 
 from __future__ import annotations
 
 import base64
 import re
+import select
 import socket
 import ssl
 import tempfile
@@ -32,12 +34,14 @@ class ScriptedImap:
     delimiter (True) or quoted with "/" (False); the first is the one ``url`` names (as the
     Dovecot kit's, for the watch's command line). Messages go in with :meth:`deliver`."""
 
-    def __init__(self, folders: dict[str, bool]) -> None:
+    def __init__(self, folders: dict[str, bool], idle: bool = False, idle_ends: int = 0) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="grader-scripted-imap-"))
         self.cert, key = make_certificate(self.root)
         self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         self.context.load_cert_chain(self.cert, key)
         self.folders = folders
+        self.capabilities = b"IMAP4rev1 AUTH=PLAIN AUTH=XOAUTH2" + (b" IDLE" if idle else b"")
+        self.idle_ends = idle_ends
         self.messages: dict[str, list[tuple[int, bytes, str]]] = {name: [] for name in folders}
         self.commands: list[bytes] = []
         self.listener = socket.create_server(("127.0.0.1", 0))
@@ -85,12 +89,13 @@ class Conversation:
         self.tls = tls
         self.reader = tls.makefile("rb")
         self.folder: str | None = None
+        self.reported = 0  # messages the client was told of (EXISTS)
 
     def send(self, *lines: bytes) -> None:
         self.tls.sendall(b"".join(line + b"\r\n" for line in lines))
 
     def run(self) -> None:
-        self.send(b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN AUTH=XOAUTH2] scripted server ready")
+        self.send(b"* OK [CAPABILITY %s] scripted server ready" % self.server.capabilities)
         while line := self.reader.readline():
             line = line.rstrip(b"\r\n")
             self.server.commands.append(line)
@@ -107,7 +112,7 @@ class Conversation:
                 return
 
     def do_capability(self, tag: bytes, rest: bytes) -> None:
-        self.send(b"* CAPABILITY IMAP4rev1 AUTH=PLAIN AUTH=XOAUTH2", tag + b" OK done")
+        self.send(b"* CAPABILITY " + self.server.capabilities, tag + b" OK done")
 
     def do_noop(self, tag: bytes, rest: bytes) -> None:
         self.send(tag + b" OK done")
@@ -144,7 +149,7 @@ class Conversation:
         if self.folder is None:
             self.send(tag + b" NO [NONEXISTENT] no such mailbox")
             return
-        count = len(self.server.messages[self.folder])
+        self.reported = count = len(self._held())
         self.send(
             b"* FLAGS (\\Seen \\Answered)",
             b"* %d EXISTS" % count,
@@ -169,6 +174,24 @@ class Conversation:
                     + b' UID %d INTERNALDATE "%s")' % (uid, received.encode())
                 )
         self.send(tag + b" OK fetched")
+
+    def do_idle(self, tag: bytes, rest: bytes) -> None:
+        if b"IDLE" not in self.server.capabilities:
+            self.send(tag + b" BAD unknown command")
+            return
+        self.send(b"+ idling")
+        with self.server.lock:
+            ending = self.server.idle_ends > 0
+            self.server.idle_ends -= ending
+        if ending:
+            self.send(tag + b" OK IDLE ended by the server")
+            return
+        while not select.select([self.tls], [], [], 0.05)[0] and not self.tls.pending():
+            if (count := len(self._held())) > self.reported:
+                self.reported = count
+                self.send(b"* %d EXISTS" % count)
+        done = self.reader.readline().strip()
+        self.send(tag + (b" OK IDLE done" if done.upper() == b"DONE" else b" BAD expected DONE"))
 
     def _held(self) -> list[tuple[int, bytes, str]]:
         assert self.folder is not None, "FETCH or SEARCH before EXAMINE"

@@ -103,11 +103,12 @@ class Idler(threading.Thread):
         while not self.stopping.is_set():
             self.idles += 1
             client.idle()  # sends IDLE and reads the server's go-ahead (a NO raises)
-            self.live.set()
             # Ring at each start: what the server sent along with its go-ahead (mail that came
             # while IDLE was being renewed) may wait in the reader's buffer, where the socket's
-            # poll does not see it; the watch's poll reads it instead.
+            # poll does not see it; the watch's poll reads it instead. Rung before ``live`` is
+            # set, so that once it is, only news rings.
             self.bell.set()
+            self.live.set()
             if first:  # anything delivered before the connection came up is polled for too
                 again = " again" if self.connections > 1 else ""
                 self.log(
@@ -119,8 +120,8 @@ class Idler(threading.Thread):
             if renewing:
                 _, said = client.idle_done()  # on a dead connection this raises: a drop
                 self._hear(said)
-            else:  # what came before IDLE starts again is read by a poll
-                self.bell.set()
+            # else the server ended IDLE itself: the next start's ring has the poll read what
+            # came before it
 
     def _listen(self, session: Session) -> bool:
         """Ring the bell at each new message until it is time to renew IDLE (True), or the
