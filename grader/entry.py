@@ -21,7 +21,7 @@ INSTRUCTOR_PACKAGES = frozenset(
     | {"starlette", "uvicorn", "jinja2", "markupsafe"}
     | {"nbconvert", "extract_msg", "openpyxl", "datasketch"}
     | {"jwt", "cryptography"}
-    | {"idna", "dkim", "dns"}
+    | {"idna", "dkim", "dns", "imapclient"}
 )
 
 

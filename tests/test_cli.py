@@ -24,7 +24,7 @@ def test_version_is_the_installed_package_version():
 # (the student's base install) brings it.
 INSTRUCTOR_IMPORTS = (
     "IPython tqdm dask distributed starlette uvicorn jinja2 markupsafe"
-    " extract_msg openpyxl nbconvert datasketch jwt cryptography"
+    " extract_msg openpyxl nbconvert datasketch jwt cryptography imapclient"
 ).split()
 
 # Runs `grader ARGS` with the instructor's packages refused, as a student's install has them,

@@ -5,7 +5,7 @@ leaves the watch polling where the server offers no IDLE."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -86,22 +86,28 @@ def test_idle_is_renewed_before_the_servers_limit_and_still_hears_mail(server: D
     assert not [line for line in said.lines if line[0] == "error"], said.lines
 
 
+def back_after(ending: Callable[[], None], server: Dovecot, waiting: Idler) -> None:
+    """``ending`` the server: the bell rings; started again, the idler listens again and
+    hears the next message."""
+    ending()
+    assert waiting.bell.wait(SETTLE_S)  # the watch polls at once (and hears the failure)
+    waiting.bell.clear()
+    server.start()
+    while waiting.connections < 2:
+        assert waiting.is_alive()
+        waiting.live.wait(0.2)
+    assert waiting.live.wait(SETTLE_S)
+    assert waiting.bell.wait(SETTLE_S)  # back up: poll for what came meanwhile
+    waiting.bell.clear()
+    server.deliver(hand_in())
+    assert waiting.bell.wait(SETTLE_S)
+
+
 def test_a_connection_dropped_in_idle_is_opened_again(server: Dovecot) -> None:
     said = Said()
     waiting = idler(server, said)
     try:
-        server.stop()  # every connection ends (Dovecot says BYE)
-        assert waiting.bell.wait(SETTLE_S)  # the watch polls at once (and hears the failure)
-        waiting.bell.clear()
-        server.start()
-        while waiting.connections < 2:
-            assert waiting.is_alive()
-            waiting.live.wait(0.2)
-        assert waiting.live.wait(SETTLE_S)
-        assert waiting.bell.wait(SETTLE_S)  # back up: poll for what came meanwhile
-        waiting.bell.clear()
-        server.deliver(hand_in())
-        assert waiting.bell.wait(SETTLE_S)
+        back_after(server.stop, server, waiting)  # every connection ends (Dovecot says BYE)
     finally:
         waiting.stop()
     errors = [text for level, text in said.lines if level == "error"]
@@ -111,6 +117,20 @@ def test_a_connection_dropped_in_idle_is_opened_again(server: Dovecot) -> None:
         "info",
         f"{server.url}: listening with IMAP IDLE again: new mail is read at once",
     )
+
+
+def test_a_connection_closed_without_bye_is_noticed_and_opened_again(server: Dovecot) -> None:
+    """A server killed outright closes the connection with no BYE: an IDLE that only waited for
+    lines would wait on a dead connection until its renewal."""
+    said = Said()
+    waiting = idler(server, said)
+    try:
+        back_after(server.kill, server, waiting)
+    finally:
+        waiting.stop()
+    errors = [text for level, text in said.lines if level == "error"]
+    assert errors and "the IDLE connection dropped" in errors[0], said.lines
+    assert waiting.connections >= 2
 
 
 def test_a_server_without_idle_leaves_the_watch_polling() -> None:

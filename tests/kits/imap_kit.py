@@ -169,6 +169,13 @@ class Dovecot:
         2-3 s, and leaves a connection's process that is not in IDLE serving for 20-30 s more."""
         self._end(signal.SIGTERM)
 
+    def kill(self) -> None:
+        """End the server at once (SIGKILL): every connection closes with no BYE, as when its
+        machine fails; ``start`` again on the same port. The master leaves its pid file, which
+        would name a zombie here (nothing may reap it), so it goes too."""
+        self._end(signal.SIGKILL)
+        (self.root / "run" / "master.pid").unlink(missing_ok=True)
+
     def remove(self) -> None:
         """End the instance (SIGKILL: nothing of it is needed) and remove its folder."""
         self._end(signal.SIGKILL)

@@ -1,4 +1,5 @@
-"""Mailboxes read over IMAP (``imaps://USER@HOST[:PORT]/FOLDER``: Gmail, Outlook, Dovecot).
+"""Mailboxes read over IMAP (``imaps://USER@HOST[:PORT]/FOLDER``: Gmail, Outlook, Dovecot), with
+IMAPClient speaking the protocol (literals, folder names in modified UTF-7, SASL logins, IDLE).
 
 Modules: ``mailbox`` (a session: new messages by UID, fetched with their delivery time),
 ``collect`` (``grader collect imaps://...``: new messages spooled as ``.eml`` files for collect

@@ -8,25 +8,29 @@ limit (RFC 2177: clients re-issue it at least every 29 minutes; Gmail ends it so
 connection that drops, or stops answering, is opened again with growing pauses, ringing the bell
 each time it comes back (what arrived meanwhile is read by the next poll). A server without IDLE
 leaves the watch polling, as it did before IDLE.
+
+IMAPClient sends IDLE and DONE and reads the server's lines. Two things it leaves to the caller:
+its ``idle_check`` returns nothing, as if the time were up, when the server closed the connection
+without BYE, so a check that ends early with nothing is answered by ending IDLE (a dead connection
+raises there); and it waits on the socket, where a line that came in the same read as the
+server's go-ahead is not seen (it waits in the reader's buffer), so each IDLE that starts rings
+the bell once and the watch's poll reads what that line announced.
 """
 
 from __future__ import annotations
 
-import imaplib
-import re
-import socket
-import ssl
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from imapclient.exceptions import IMAPClientError, ProtocolError
+
 from grader.errors import UserError
 from grader.intake.imap.mailbox import MailboxUrl, Session
 from grader.limits import MAILBOX
 
-_TAG = b"GWIDLE"
-_NEWS = re.compile(rb"^\* \d+ (EXISTS|RECENT)\b", re.IGNORECASE)
+_NEWS = frozenset({b"EXISTS", b"RECENT"})
 
 
 class _Dropped(Exception):
@@ -55,7 +59,6 @@ class Idler(threading.Thread):
         self.offered: bool | None = None  # whether the server offers IDLE, once known
         self.idles = 0  # IDLE commands the server accepted (each renewal is one more)
         self.connections = 0  # connections opened (one more after each drop)
-        self._buffer = b""
 
     def stop(self) -> None:
         self.stopping.set()
@@ -80,7 +83,7 @@ class Idler(threading.Thread):
             try:
                 self._idle(session)
                 pause = MAILBOX.idle_retry_s
-            except (_Dropped, OSError, ssl.SSLError) as error:
+            except (_Dropped, OSError, IMAPClientError) as error:
                 self.live.clear()
                 self.bell.set()  # the poll reads what came meanwhile
                 self._pause(pause, f"{self.url}: the IDLE connection dropped ({error})")
@@ -95,99 +98,71 @@ class Idler(threading.Thread):
 
     def _idle(self, session: Session) -> None:
         """IDLE on an open connection, renewed every ``renew_s``, until stopped."""
-        sock = session.client.sock
-        self._buffer = b""
+        client = session.client
         first = True
         while not self.stopping.is_set():
             self.idles += 1
-            sock.sendall(_TAG + b"%d IDLE\r\n" % self.idles)
-            self._until_continuation(sock)
+            client.idle()  # sends IDLE and reads the server's go-ahead (a NO raises)
+            # Ring at each start: what the server sent along with its go-ahead (mail that came
+            # while IDLE was being renewed) may wait in the reader's buffer, where the socket's
+            # poll does not see it; the watch's poll reads it instead. Rung before ``live`` is
+            # set, so that once it is, only news rings.
+            self.bell.set()
             self.live.set()
-            if first:  # anything delivered before the connection came up: poll now
-                self.bell.set()
+            if first:  # anything delivered before the connection came up is polled for too
                 again = " again" if self.connections > 1 else ""
                 self.log(
                     f"{self.url}: listening with IMAP IDLE{again}: new mail is read at once", "info"
                 )
                 first = False
-            renewing = self._listen(sock, _TAG + b"%d " % self.idles)
+            renewing = self._listen(session)
             self.live.clear()
             if renewing:
-                sock.sendall(b"DONE\r\n")
-                self._until_tagged(sock, _TAG + b"%d" % self.idles)
-            else:  # what came before IDLE starts again is read by a poll
-                self.bell.set()
+                _, said = client.idle_done()  # on a dead connection this raises: a drop
+                self._hear(said)
+            # else the server ended IDLE itself: the next start's ring has the poll read what
+            # came before it
 
-    def _listen(self, sock: socket.socket, tag: bytes) -> bool:
+    def _listen(self, session: Session) -> bool:
         """Ring the bell at each new message until it is time to renew IDLE (True), or the
         server ended IDLE itself (False: it answered the command; some do after a while)."""
         renew_at = time.monotonic() + self.renew_s
-        while not self.stopping.is_set() and time.monotonic() < renew_at:
-            line = self._line(sock, min(1.0, max(renew_at - time.monotonic(), 0.01)))
-            if line is None:
-                continue
-            if _NEWS.match(line):
-                self.bell.set()
-            elif line.upper().startswith(b"* BYE"):
-                raise _Dropped(line.decode("utf-8", "replace").strip())
-            elif line.startswith(tag):
+        while not self.stopping.is_set() and (left := renew_at - time.monotonic()) > 0:
+            wait = min(1.0, max(left, 0.01))
+            began = time.monotonic()
+            try:
+                said = session.client.idle_check(timeout=wait)
+            except ProtocolError:  # a tagged answer, not an update: IDLE is over
                 return False
+            self._hear(said)
+            if not said and time.monotonic() - began < wait / 2:
+                # The socket was readable yet gave no line: the server closed it without BYE
+                # (IMAPClient returns nothing then), or it sent only part of a line, or TLS
+                # bookkeeping. Ending IDLE tells which: a closed connection raises.
+                return True
         return True
 
-    def _until_continuation(self, sock: socket.socket) -> None:
-        while True:
-            line = self._answer(sock)
-            if line.startswith(b"+"):
-                return
-            if line.startswith(_TAG):  # a tagged NO/BAD: IDLE refused after all
-                raise _Dropped(f"IDLE refused: {line.decode('utf-8', 'replace').strip()}")
-            if _NEWS.match(line):
+    def _hear(self, said: list[tuple[object, ...]]) -> None:
+        for response in said:
+            if response[:1] == (b"BYE",):
+                words = b" ".join(w for w in response[1:] if isinstance(w, bytes))
+                raise _Dropped(f"BYE {words.decode('utf-8', 'replace')}".strip())
+            if len(response) >= 2 and response[1] in _NEWS:
                 self.bell.set()
-
-    def _until_tagged(self, sock: socket.socket, tag: bytes) -> None:
-        while True:
-            line = self._answer(sock)
-            if _NEWS.match(line):
-                self.bell.set()
-            if line.startswith(tag + b" "):
-                return
-
-    def _answer(self, sock: socket.socket) -> bytes:
-        """The next line, which the server owes within ``idle_answer_s`` seconds."""
-        line = self._line(sock, MAILBOX.idle_answer_s)
-        if line is None:
-            raise _Dropped(f"no answer in {MAILBOX.idle_answer_s:g} s")
-        return line
-
-    def _line(self, sock: socket.socket, timeout: float) -> bytes | None:
-        """One line from the server, or None if none came within ``timeout`` seconds."""
-        while b"\r\n" not in self._buffer:
-            sock.settimeout(timeout)
-            try:
-                data = sock.recv(65536)
-            except TimeoutError:
-                return None
-            if not data:
-                raise _Dropped("the server closed the connection")
-            self._buffer += data
-        line, _, self._buffer = self._buffer.partition(b"\r\n")
-        return line
 
 
 def _offers_idle(session: Session) -> bool:
     """Whether the server lists IDLE among what it offers after the login (a server may offer
     more, or less, than it did before it)."""
     try:
-        _, said = session.client.capability()
-    except (imaplib.IMAP4.error, OSError):
+        return bool(session.client.has_capability("IDLE"))
+    except (IMAPClientError, OSError):
         return False
-    words = b" ".join(w for w in said if isinstance(w, bytes)).upper().split()
-    return b"IDLE" in words
 
 
 def _close(session: Session) -> None:
     """Close without a LOGOUT conversation: the connection may be mid-IDLE or dead."""
     try:
         session.client.shutdown()
-    except (OSError, imaplib.IMAP4.error):
+    except (OSError, IMAPClientError):
         pass

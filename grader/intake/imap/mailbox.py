@@ -12,20 +12,22 @@ server rebuilt it) is read again from the start, and collect knows its messages 
 
 from __future__ import annotations
 
-import base64
 import email.parser
 import email.policy
-import imaplib
 import os
 import re
 import sqlite3
 import ssl
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import unquote, urlsplit
+
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 
 from grader.errors import UserError
 from grader.limits import MAILBOX
@@ -33,7 +35,8 @@ from grader.limits import MAILBOX
 PASSWORD_VARIABLE = "GRADER_IMAP_PASSWORD"
 TOKEN_VARIABLE = "GRADER_IMAP_OAUTH2_TOKEN"
 SCHEME = "imaps://"
-_UID = re.compile(rb"\bUID (\d+)")
+_T = TypeVar("_T")
+_UIDVALIDITY = re.compile(rb"\[UIDVALIDITY (\d+)\]", re.IGNORECASE)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS imap_fetched (
@@ -91,67 +94,13 @@ def parse_url(text: str) -> MailboxUrl:
     return MailboxUrl(unquote(user), parts.hostname, port, unquote(folder) or "INBOX")
 
 
-def _modified_utf7(name: str) -> str:
-    """A folder name as IMAP writes it (RFC 3501 5.1.3): Gmail labels may be any Unicode."""
-    out: list[str] = []
-    pending: list[str] = []
-
-    def flush() -> None:
-        if pending:
-            data = "".join(pending).encode("utf-16-be")
-            out.append("&" + base64.b64encode(data).decode().rstrip("=").replace("/", ",") + "-")
-            pending.clear()
-
-    for char in name:
-        if 0x20 <= ord(char) <= 0x7E:
-            flush()
-            out.append("&-" if char == "&" else char)
-        else:
-            pending.append(char)
-    flush()
-    return "".join(out)
-
-
-def _from_modified_utf7(name: str) -> str:
-    return re.sub(
-        r"&([A-Za-z0-9+,]*)-",
-        lambda m: (
-            base64.b64decode(m.group(1).replace(",", "/") + "=" * (-len(m.group(1)) % 4)).decode(
-                "utf-16-be"
-            )
-            if m.group(1)
-            else "&"
-        ),
-        name,
-    )
-
-
-def _quoted(name: str) -> str:
-    return '"' + _modified_utf7(name).replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _authenticator(first: bytes) -> Callable[[bytes], bytes]:
-    """SASL responses: ``first``, then empty ones (after a failed XOAUTH2 the server sends its
-    error as a challenge and waits for an empty response before it says NO)."""
-    sent = []
-
-    def respond(challenge: bytes) -> bytes:
-        sent.append(challenge)
-        return first if len(sent) == 1 else b""
-
-    return respond
-
-
-def _login(client: imaplib.IMAP4_SSL, url: MailboxUrl) -> None:
+def _login(client: IMAPClient, url: MailboxUrl) -> None:
     token, password = os.environ.get(TOKEN_VARIABLE), os.environ.get(PASSWORD_VARIABLE)
-    user = url.user.encode("utf-8", "surrogateescape")
     if token:
-        sasl = b"user=" + user + b"\x01auth=Bearer " + token.encode() + b"\x01\x01"
-        client.authenticate("XOAUTH2", _authenticator(sasl))
+        client.oauth2_login(url.user, token)  # XOAUTH2, as Gmail and Outlook take it
     elif password:
-        secret = password.encode("utf-8", "surrogateescape")
-        if "AUTH=PLAIN" in client.capabilities:  # carries UTF-8; LOGIN only ASCII
-            client.authenticate("PLAIN", _authenticator(b"\0" + user + b"\0" + secret))
+        if client.has_capability("AUTH=PLAIN"):  # carries UTF-8; LOGIN only ASCII
+            client.plain_login(url.user, password)
         else:
             client.login(url.user, password)
     else:
@@ -163,32 +112,40 @@ def _login(client: imaplib.IMAP4_SSL, url: MailboxUrl) -> None:
 
 
 class Session:
-    """A logged-in connection to one folder, opened read-only."""
+    """A logged-in connection to one folder, opened read-only. IMAPClient speaks the protocol
+    (literals, folder names in modified UTF-7, SASL, dates); this class says what went wrong in
+    the words of :class:`UserError`, and :class:`MailboxUnavailable` where trying again may
+    help."""
 
     def __init__(self, url: MailboxUrl, cafile: Path | None = None, timeout: float = 60.0):
         self.url = url
         context = ssl.create_default_context(cafile=str(cafile) if cafile else None)
         try:
-            self.client = imaplib.IMAP4_SSL(
-                url.host, url.port, ssl_context=context, timeout=timeout
-            )
+            self.client = IMAPClient(url.host, url.port, ssl_context=context, timeout=timeout)
         except ssl.SSLCertVerificationError as error:
             raise UserError(
                 f"{url.host}:{url.port}: its certificate cannot be trusted ({error.verify_message})"
                 "; if the server has a certificate of its own, give it with --cafile"
             ) from None
-        except (OSError, imaplib.IMAP4.error) as error:
+        except (OSError, IMAPClientError) as error:
             raise MailboxUnavailable(f"cannot reach {url.host}:{url.port}: {error}") from None
+        # INTERNALDATE as the server wrote it, with its offset (not turned into naive local time)
+        self.client.normalise_times = False
         try:
             _login(self.client, url)
-        except imaplib.IMAP4.abort as error:
+        except (OSError, IMAPClientAbortError) as error:
             self.close()
             raise MailboxUnavailable(f"{url.host} dropped the connection: {error}") from None
-        except imaplib.IMAP4.error as error:
+        except IMAPClientError as error:
             self.close()
+            if isinstance(error.__context__, (OSError, IMAPClientAbortError)):
+                # IMAPClient reports a connection lost during the login as a failed login
+                raise MailboxUnavailable(
+                    f"{url.host} dropped the connection: {error.__context__}"
+                ) from None
             how = TOKEN_VARIABLE if os.environ.get(TOKEN_VARIABLE) else PASSWORD_VARIABLE
             raise UserError(
-                f"{url.host} refused the login of {url.user} ({_text(error)}): check {how} "
+                f"{url.host} refused the login of {url.user} ({error}): check {how} "
                 "(Gmail and Outlook need an app password, or an OAuth2 token, and IMAP "
                 "switched on in the mailbox's settings)"
             ) from None
@@ -199,83 +156,70 @@ class Session:
 
     def _examine(self) -> int:
         try:
-            status, _ = self.client.select(_quoted(self.url.folder), readonly=True)
-        except imaplib.IMAP4.abort as error:
+            selected = self.client.select_folder(self.url.folder, readonly=True)
+        except (OSError, IMAPClientAbortError) as error:
             raise MailboxUnavailable(f"{self.url.host} dropped the connection: {error}") from None
-        if status != "OK":
+        except IMAPClientError:
             raise UserError(
                 f"{self.url}: there is no folder {self.url.folder!r}; the mailbox has "
                 + ", ".join(repr(f) for f in self.folders())
-            )
-        _, values = self.client.response("UIDVALIDITY")
-        return int(values[0])
+            ) from None
+        return int(selected[b"UIDVALIDITY"])
 
     def refresh(self) -> None:
         """Let the server report what arrived since (NOOP); a changed UIDVALIDITY means the
         folder was rebuilt, and its messages are read again."""
         try:
-            self.client.noop()
-        except (imaplib.IMAP4.abort, OSError) as error:
+            _, responses = self.client.noop()
+        except (OSError, IMAPClientError) as error:
             raise MailboxUnavailable(f"{self.url.host} dropped the connection: {error}") from None
-        _, values = self.client.response("UIDVALIDITY")
-        if values and values[0] is not None:
-            self.uidvalidity = int(values[0])
+        for response in responses:
+            if response[:1] == (b"OK",) and (found := _UIDVALIDITY.match(response[-1])):
+                self.uidvalidity = int(found.group(1))
 
     def folders(self) -> list[str]:
-        _, listing = self.client.list()
-        names = []
-        for line in listing:
-            if isinstance(line, bytes) and (found := re.search(rb'"[^"]*" ("?)(.*)\1$', line)):
-                names.append(_from_modified_utf7(found.group(2).decode("ascii", "replace")))
-        return names
+        """Every folder's name, decoded (a NIL delimiter, or a name sent as a literal, too)."""
+        return [name for _, _, name in self.client.list_folders()]
 
     def new_uids(self, after: int) -> list[int]:
         """The UIDs above ``after``, ascending (``N:*`` always names the last message, so the
         answer is filtered)."""
-        status, data = self._call("SEARCH", f"UID {after + 1}:*")
-        return sorted(u for u in map(int, (data[0] or b"").split()) if u > after)
+        found = self._call("SEARCH", partial(self.client.search, ["UID", f"{after + 1}:*"]))
+        return sorted(uid for uid in found if uid > after)
 
     def fetch(self, uids: list[int]) -> Iterator[tuple[int, bytes, datetime | None]]:
         """``(uid, raw message, when the server received it)`` for each UID, never setting
         \\Seen (BODY.PEEK)."""
         for start in range(0, len(uids), MAILBOX.fetch_batch):
             batch = uids[start : start + MAILBOX.fetch_batch]
-            items = "(UID INTERNALDATE BODY.PEEK[])"
-            _, data = self._call("FETCH", ",".join(map(str, batch)), items)
-            for part in data:
-                if isinstance(part, tuple) and (found := _UID.search(part[0])):
-                    yield int(found.group(1)), part[1], _received_at(part[0])
+            items = ["UID", "INTERNALDATE", "BODY.PEEK[]"]
+            fetched = self._call("FETCH", partial(self.client.fetch, batch, items))
+            for uid in batch:
+                if (data := fetched.get(uid)) and b"BODY[]" in data:
+                    yield uid, data[b"BODY[]"], _received_at(data.get(b"INTERNALDATE"))
 
-    def _call(self, command: str, *args: str) -> tuple[str, list]:
+    def _call(self, command: str, call: Callable[[], _T]) -> _T:
         try:
-            status, data = self.client.uid(command, *args)
-        except (imaplib.IMAP4.abort, OSError) as error:
+            return call()
+        except (OSError, IMAPClientAbortError) as error:
             raise MailboxUnavailable(
                 f"{self.url.host} dropped the connection during {command}: {error}"
             ) from None
-        if status != "OK":
-            raise MailboxUnavailable(f"{self.url}: {command} failed: {_text(data)}")
-        return status, data
+        except IMAPClientError as error:
+            raise MailboxUnavailable(f"{self.url}: {command} failed: {error}") from None
 
     def close(self) -> None:
         try:
             self.client.logout()
-        except (TimeoutError, imaplib.IMAP4.error, OSError):
+        except (OSError, IMAPClientError):
             pass
 
 
-def _received_at(response: bytes) -> datetime | None:
+def _received_at(stamp: object) -> datetime | None:
     """A FETCH response's INTERNALDATE (when the message reached the mailbox), if given."""
-    stamp = imaplib.Internaldate2tuple(response)
-    return datetime.fromtimestamp(time.mktime(stamp), UTC) if stamp else None
-
-
-def _text(value: object) -> str:
-    if isinstance(value, list):
-        value = b" ".join(v for v in value if isinstance(v, bytes))
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return str(value)
+    if not isinstance(stamp, datetime):
+        return None
+    return stamp.astimezone(UTC) if stamp.tzinfo else stamp.replace(tzinfo=UTC)
 
 
 def message_id(raw: bytes) -> str:
