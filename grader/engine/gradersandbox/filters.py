@@ -68,7 +68,9 @@ def programs(
     if allowlist:
         refused = [r for r in refusals if r.argument is None]
         outright = {name for r in refused for name in r.calls.split()}
-        rules = [(libseccomp.ALLOW, name, ()) for name in ALLOWED if name not in outright]
+        rules: list[libseccomp.Rule] = [
+            (libseccomp.ALLOW, name, ()) for name in ALLOWED if name not in outright
+        ]
         rules += _rules(refused, own_pid)
         made.append(libseccomp.compiled(arch, undeclared, rules))
     by_argument = [r for r in refusals if r.argument is not None or not allowlist]
@@ -76,7 +78,7 @@ def programs(
     return tuple(made)
 
 
-def _rules(refusals: list[Refusal], own_pid: int) -> list:
+def _rules(refusals: list[Refusal], own_pid: int) -> list[libseccomp.Rule]:
     """libseccomp's rules for ``refusals``: one per call and set of conditions."""
     return [
         (libseccomp.errno_action(refusal.error), name, conditions)
@@ -152,13 +154,14 @@ def probe(own_pid: int):
 
 
 try:
-    ARCHITECTURE: str | None = libseccomp.architecture(os.uname().machine)
-    _CELLS = tuple(_loadable(p) for p in programs(call_policy.CELLS, ARCHITECTURE, True))
-    RUNNER = tuple(_loadable(p) for p in programs(call_policy.RUNNER, ARCHITECTURE, True))
-    _template, _PID_SLOTS = _probe_template(ARCHITECTURE)
+    _machine = libseccomp.architecture(os.uname().machine)
+    _CELLS = tuple(_loadable(p) for p in programs(call_policy.CELLS, _machine, True))
+    RUNNER = tuple(_loadable(p) for p in programs(call_policy.RUNNER, _machine, True))
+    _template, _PID_SLOTS = _probe_template(_machine)
     _PROBE = _loadable(_template)
     _copy = type(_PROBE).from_buffer_copy
-    SECCOMP = libseccomp.number("seccomp", ARCHITECTURE)
+    SECCOMP = libseccomp.number("seccomp", _machine)
+    ARCHITECTURE: str | None = _machine  # libseccomp's name of the filters' architecture
     WHY_NOT: str | None = None
 except libseccomp.Unavailable as missing:
     ARCHITECTURE, WHY_NOT, _CELLS, RUNNER = None, str(missing), (), ()
