@@ -41,7 +41,7 @@ _byref, _cast, _void_p, _len, _OSError = ctypes.byref, ctypes.cast, ctypes.c_voi
 PR_SET_NO_NEW_PRIVS = 38
 SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC = 1, 1
 _LOW_HALF = 0xFFFFFFFF
-_STAND_INS = (0x2AAAAAAA, 0x15555555)  # two pids for the probe's program, one bit apart nowhere
+_STAND_INS = (0x2AAAAAAA, 0x15555555)  # two pids for the probe's program, no bit in common
 
 
 class _Instruction(ctypes.Structure):  # struct sock_filter
