@@ -54,17 +54,17 @@ def named(refusals: tuple[Refusal, ...]) -> set[str]:
     return {name for r in refusals for name in r.calls.split()}
 
 
-def header_table(arch: str) -> dict[int, str]:
+def header_table(arch: str) -> dict[int, str] | None:
     """The kernel headers' calls on ``arch`` (the generic table through the C preprocessor,
-    with what arm64 asks of it)."""
+    with what arm64 asks of it); None where the headers are not installed."""
     if arch == "x86_64":
         if not X86_64_HEADER.exists():
-            pytest.skip(f"{X86_64_HEADER} is not installed (linux-libc-dev)")
+            return None
         text = X86_64_HEADER.read_text()
         return {int(n): name for name, n in re.findall(r"#define __NR_(\w+)\s+(\d+)", text)}
     cpp = shutil.which("cpp")
     if cpp is None or not GENERIC_HEADER.exists():
-        pytest.skip("the C preprocessor or asm-generic/unistd.h is not installed")
+        return None
     wants = [f"-D__ARCH_WANT_{want}" for want in ARM64_WANTS]
     done = subprocess.run(
         [cpp, "-dM", "-D__BITS_PER_LONG=64", *wants, str(GENERIC_HEADER)],
@@ -93,13 +93,17 @@ def header_table(arch: str) -> dict[int, str]:
 def test_every_call_of_the_kernels_table_is_allowed_or_refused_on_purpose(arch):
     declared = set(ALLOWED) | outright(CELLS)
     table = libseccomp.table(arch)
-    headers = header_table(arch)
-    assert len(table) > 250 and len(headers) > 250
-    # libseccomp's table and the kernel's agree where both know a number
-    both = set(table) & set(headers)
-    assert len(both) > 0.95 * len(headers)
-    assert {n: table[n] for n in both} == {n: headers[n] for n in both}
-    undeclared = sorted((set(table.values()) | set(headers.values())) - declared)
+    assert len(table) > 250
+    names = set(table.values())
+    headers = header_table(arch)  # linux-libc-dev and cpp: on every Debian with a compiler
+    if headers is not None:
+        assert len(headers) > 250
+        # libseccomp's table and the kernel's agree where both know a number
+        both = set(table) & set(headers)
+        assert len(both) > 0.95 * len(headers)
+        assert {n: table[n] for n in both} == {n: headers[n] for n in both}
+        names |= set(headers.values())
+    undeclared = sorted(names - declared)
     assert not undeclared, f"calls of {arch}'s table the policy neither allows nor refuses"
 
 
