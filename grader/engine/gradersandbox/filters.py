@@ -1,115 +1,47 @@
-"""The sandbox's seccomp filters: which system calls student code may make, in three steps.
+"""The sandbox's seccomp filters: the policy of :mod:`.call_policy`, made by libseccomp
+(:mod:`.libseccomp`) for this machine's architecture when the warm process imports this, and
+loaded at each of the policy's three steps (:func:`before_cells`, :data:`RUNNER`,
+:func:`probe`).
 
-- **From the first cell** (:func:`before_cells`), in the runner and all it forks: the calls a
-  container runtime's default profile refuses (Docker's, and Podman's after it): kernel keys,
-  new namespaces and mounts, kernel modules, clocks, swap, reboot, tracing other processes,
-  bpf, perf, io_uring and userfaultfd. None of them is any use to a notebook, and the keys'
-  and namespaces' state would outlive the submission.
-- **From the runner's first probe process** (:data:`RUNNER`): also anything that leaves a
-  trace another process could see (file changes, write opens, sockets, IPC, other processes'
-  memory, priority and limits) and new shared memory (``mmap`` with ``MAP_SHARED``).
-- **In each probe process** (:func:`probe`): no new process, signals to itself only.
+Each step is two programs: which calls exist (every call the policy names is allowed or
+refused; one it does not name gets ``ENOSYS``), and which uses of an allowed call are refused
+(by its arguments). libseccomp lets an unconditional rule for a call outweigh a conditional
+one, so the two cannot share a program. Filters stack: each step adds to the previous, none is
+ever lifted. Where no program can be made (:data:`WHY_NOT`: libseccomp missing, an
+architecture the policy was not written for), nothing is filtered; ``grader setup`` says so.
 
-Filters stack: each step adds to the previous, none is ever lifted. Linux x86-64 only
-(:data:`FILTERS_CALLS`); elsewhere nothing is filtered.
+The probe process's program names its own pid, known only there: it is made once with two
+stand-in pids, and the probe writes its own where the two differ, so that the probe process
+(which runs after the notebook's cells) calls nothing of libseccomp's.
 """
 
 from __future__ import annotations
 
 import ctypes
 import os
-from errno import ENOSYS, EPERM, EROFS
 
-from . import syscalls
+from . import call_policy, libseccomp
+from .call_policy import ALLOWED, Refusal
+from .libseccomp import MASKED_EQUAL, NOT_EQUAL, Comparison
 
-__all__ = ["FILTERS_CALLS", "RUNNER", "before_cells", "install", "probe"]
+__all__ = [
+    "ARCHITECTURE",
+    "FILTERS_CALLS",
+    "RUNNER",
+    "WHY_NOT",
+    "before_cells",
+    "install",
+    "probe",
+    "programs",
+]
 
 _LIBC = ctypes.CDLL(None, use_errno=True)
 _prctl, _syscall, _get_errno = _LIBC.prctl, _LIBC.syscall, ctypes.get_errno
 _byref, _cast, _void_p, _len, _OSError = ctypes.byref, ctypes.cast, ctypes.c_void_p, len, OSError
 PR_SET_NO_NEW_PRIVS = 38
 SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC = 1, 1
-AUDIT_ARCH_X86_64 = 0xC000003E
-FILTERS_CALLS = os.uname().machine == "x86_64"
-_NR = syscalls.X86_64  # the programs are x86-64's, whatever machine imports them
-SECCOMP = _NR["seccomp"]
-
-
-def _numbers(names: str) -> tuple[int, ...]:
-    return tuple(_NR[name] for name in names.split())
-
-
-_CONTAINER_DEFAULT = _numbers(
-    "add_key request_key keyctl"  # the kernel's keyrings outlive a submission
-    " unshare setns mount umount2 pivot_root open_tree move_mount fsopen fsconfig fsmount"
-    " fspick mount_setattr"
-    " acct reboot swapon swapoff init_module delete_module finit_module kexec_load"
-    " kexec_file_load iopl ioperm clock_settime settimeofday clock_adjtime quotactl syslog"
-    " sysfs _sysctl uselib ustat lookup_dcookie name_to_handle_at open_by_handle_at"
-    " userfaultfd ptrace process_vm_readv process_vm_writev kcmp"
-    " bpf perf_event_open io_uring_setup io_uring_enter io_uring_register"
-)
-_FILE_CHANGES = _numbers(
-    "creat mkdir mkdirat rmdir unlink unlinkat rename renameat renameat2 link linkat symlink"
-    " symlinkat mknod mknodat truncate chmod fchmod fchmodat fchmodat2 chown fchown lchown"
-    " fchownat utime utimes utimensat futimesat setxattr lsetxattr fsetxattr removexattr"
-    " lremovexattr fremovexattr setxattrat removexattrat file_setattr"
-)
-_TRACES = _numbers(
-    "socket shmget shmat shmctl shmdt semget semop semctl semtimedop msgget msgsnd msgrcv"
-    " msgctl mq_open mq_unlink mq_timedsend mq_timedreceive mq_notify mq_getsetattr"
-    " process_madvise pidfd_getfd pidfd_send_signal migrate_pages move_pages"  # others' memory
-    " setpriority ioprio_set"
-)
-# (call, the argument that must name the caller itself: 0 for "this process")
-_OWN_PROCESS_ONLY = tuple(
-    (number, 0) for number in _numbers("kill tkill tgkill rt_sigqueueinfo rt_tgsigqueueinfo")
-)
-_SELF_ONLY = tuple(
-    (number, 0)
-    for number in _numbers(
-        "sched_setparam sched_setscheduler sched_setaffinity sched_setattr prlimit64"
-    )
-)
-_OPEN_FLAGS = ((_NR["open"], 1), (_NR["openat"], 2))  # the flags argument
-_IOCTL, _SET_FLAGS = _NR["ioctl"], (0x40086602, 0x401C5820)  # FS_IOC_SETFLAGS, FS_IOC_FSSETXATTR
-_MMAP, _MAP_SHARED = _NR["mmap"], 0x01  # MAP_SHARED and MAP_SHARED_VALIDATE both have this bit
-_MREMAP = _NR["mremap"]
-_FORK, _CLONE, _CLONE3, _OPENAT2 = (
-    _numbers("fork vfork"),
-    _NR["clone"],
-    _NR["clone3"],
-    _NR["openat2"],
-)
-CLONE_THREAD = 0x10000
-_CLONE_NAMESPACES = 0x7E020000  # CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET
-_WRITE_FLAGS = 0o1 | 0o2 | 0o100 | 0o1000 | 0o2000  # O_WRONLY O_RDWR O_CREAT O_TRUNC O_APPEND
-
-
-def before_cells() -> None:
-    """Filter the runner's calls before its first cell runs (see the module's text)."""
-    install(_CELLS_CODE)
-
-
-def install(code) -> None:
-    """Filter this process's calls through ``code``, in every thread: one a cell left running
-    is held to it too. Sets no_new_privs, which a filter needs, even where none is installed."""
-    if _prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
-        raise _OSError(_get_errno(), "no_new_privs")
-    if FILTERS_CALLS:
-        program = _Program(_len(code), _cast(code, _void_p))
-        if _syscall(SECCOMP, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, _byref(program)):
-            raise _OSError(_get_errno(), "seccomp filter")
-
-
-def probe(own_pid: int):
-    """A probe process's own filter: no new process, signals to ``own_pid`` only. Made in
-    the probe process, so it uses no builtin a notebook could have replaced."""
-    program = _NO_NEW_PROCESS + []
-    for number, argument in _OWN_PROCESS_ONLY:
-        program += _refuse_by_argument(number, argument, JEQ, own_pid, EPERM, unless=True)
-    program += [(RETURN, 0, 0, ALLOW)]
-    return (_Instruction * _len(program))(*[_Instruction(*step) for step in program])
+_LOW_HALF = 0xFFFFFFFF
+_STAND_INS = (0x2AAAAAAA, 0x15555555)  # two pids for the probe's program, no bit in common
 
 
 class _Instruction(ctypes.Structure):  # struct sock_filter
@@ -125,82 +57,112 @@ class _Program(ctypes.Structure):  # struct sock_fprog
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
 
-# Classic BPF over struct seccomp_data: nr at 0, arch at 4, argument i's low half at 16 + 8i.
-LOAD, JUMP, JEQ, JGE, JSET, RETURN = 0x20, 0x05, 0x15, 0x35, 0x45, 0x06
-ALLOW, KILL, ERRNO = 0x7FFF0000, 0x80000000, 0x00050000
-Code = list[tuple[int, int, int, int]]
+def programs(
+    refusals: tuple[Refusal, ...], arch: str, allowlist: bool, own_pid: int = 0
+) -> tuple[bytes, ...]:
+    """The programs of one step of the policy for ``arch``: with ``allowlist``, first which
+    calls exist (those ``ALLOWED`` and not refused outright here); then which uses are
+    refused (a call refused outright is in it too where there is no allowlist)."""
+    undeclared = libseccomp.errno_action(call_policy.UNDECLARED)
+    made = []
+    if allowlist:
+        refused = [r for r in refusals if r.argument is None]
+        outright = {name for r in refused for name in r.calls.split()}
+        rules: list[libseccomp.Rule] = [
+            (libseccomp.ALLOW, name, ()) for name in ALLOWED if name not in outright
+        ]
+        rules += _rules(refused, own_pid)
+        made.append(libseccomp.compiled(arch, undeclared, rules))
+    by_argument = [r for r in refusals if r.argument is not None or not allowlist]
+    made.append(libseccomp.compiled(arch, libseccomp.ALLOW, _rules(by_argument, own_pid)))
+    return tuple(made)
 
 
-def _arch() -> Code:
-    """Every program starts here: x86-64 calls only, the call's number loaded."""
+def _rules(refusals: list[Refusal], own_pid: int) -> list[libseccomp.Rule]:
+    """libseccomp's rules for ``refusals``: one per call and set of conditions."""
     return [
-        (LOAD, 0, 0, 4),
-        (JEQ, 1, 0, AUDIT_ARCH_X86_64),
-        (RETURN, 0, 0, KILL),
-        (LOAD, 0, 0, 0),
-        (JGE, 0, 1, 0x40000000),  # the x32 calls
-        (RETURN, 0, 0, ERRNO | ENOSYS),
+        (libseccomp.errno_action(refusal.error), name, conditions)
+        for refusal in refusals
+        for name in refusal.calls.split()
+        for conditions in _conditions(refusal, own_pid)
     ]
 
 
-def _cells() -> Code:
-    """The runner's program from its first cell: what a container's default profile refuses,
-    and new namespaces through clone (clone3's flags are in memory: it gets ENOSYS, and the C
-    library falls back to clone)."""
-    program = _arch() + _refuse_any(_CONTAINER_DEFAULT, EPERM) + _refuse_any((_CLONE3,), ENOSYS)
-    program += _refuse_by_argument(_CLONE, 0, JSET, _CLONE_NAMESPACES, EPERM)
-    return program + [(RETURN, 0, 0, ALLOW)]
+def _conditions(refusal: Refusal, own_pid: int) -> list[tuple[Comparison, ...]]:
+    """The sets of conditions, any of which refuses the call (each set: all must hold)."""
+    argument, value = refusal.argument, refusal.value
+    if argument is None:
+        return [()]
+    match refusal.test:
+        case "any of":
+            bits = [1 << bit for bit in range(64) if value >> bit & 1]
+            return [(Comparison(argument, MASKED_EQUAL, bit, bit),) for bit in bits]
+        case "none of":
+            return [(Comparison(argument, MASKED_EQUAL, value, 0),)]
+        case "equals":
+            return [(Comparison(argument, MASKED_EQUAL, _LOW_HALF, value),)]
+        case "is not":
+            return [(Comparison(argument, NOT_EQUAL, value),)]
+        case "is not own pid":
+            return [(Comparison(argument, NOT_EQUAL, own_pid),)]
+    raise ValueError(f"{refusal.calls}: no test {refusal.test!r} (one of {call_policy.TESTS})")
 
 
-def _runner() -> Code:
-    """The runner's program from its first probe process on, inherited by its probes: the
-    cells' refusals (whether or not the cells' filter was installed) and more."""
-    program = _cells()[:-1] + _refuse_any(_FILE_CHANGES, EROFS) + _refuse_any(_TRACES, EPERM)
-    program += _refuse_any((_OPENAT2,), ENOSYS)  # its arguments in memory: libc falls back
-    for number, argument in _SELF_ONLY:
-        program += _refuse_by_argument(number, argument, JEQ, 0, EPERM, unless=True)
-    for number, argument in _OPEN_FLAGS:
-        program += _refuse_by_argument(number, argument, JSET, _WRITE_FLAGS, EROFS)
-    for request in _SET_FLAGS:
-        program += _refuse_by_argument(_IOCTL, 1, JEQ, request, EROFS)
-    program += _refuse_by_argument(_MMAP, 3, JSET, _MAP_SHARED, EPERM)
-    program += _refuse_by_argument(_MREMAP, 1, JEQ, 0, EPERM)  # old size 0: a shared copy
-    return program + [(RETURN, 0, 0, ALLOW)]
+def _loadable(program: bytes):
+    """``program`` as an array of ``struct sock_filter``, as the kernel takes it."""
+    return (_Instruction * (_len(program) // 8)).from_buffer_copy(program)
 
 
-def _no_new_process() -> Code:
-    """The start of a probe process's own program: threads only (a clone without CLONE_THREAD
-    is a new process)."""
-    program = _arch() + _refuse_any(_FORK, EPERM)
-    return program + _refuse_by_argument(_CLONE, 0, JSET, CLONE_THREAD, EPERM, unless=True)
+def _probe_template(arch: str) -> tuple[bytes, tuple[int, ...]]:
+    """The probe's program, and the instructions where its own pid goes."""
+    first, second = (programs(call_policy.PROBE, arch, False, pid)[0] for pid in _STAND_INS)
+    if _len(first) != _len(second):
+        raise libseccomp.Unavailable("the probe's program depends on its pid beyond its value")
+    low, high = _loadable(first), _loadable(second)
+    slots = tuple(i for i in range(_len(low)) if bytes(low[i]) != bytes(high[i]))
+    if not slots or any((low[i].k, high[i].k) != _STAND_INS for i in slots):
+        raise libseccomp.Unavailable("the probe's program holds its pid in an unknown form")
+    return first, slots
 
 
-def _refuse_any(numbers: tuple[int, ...], error: int) -> Code:
-    """Refuse each of ``numbers``."""
-    count = len(numbers)
-    checks = [(JEQ, count - index, 0, number) for index, number in enumerate(numbers)]
-    return [(LOAD, 0, 0, 0), *checks, (JUMP, 0, 0, 1), (RETURN, 0, 0, ERRNO | error)]
+def before_cells() -> None:
+    """Filter the runner's calls before its first cell runs (see :mod:`.call_policy`)."""
+    install(_CELLS)
 
 
-def _refuse_by_argument(
-    number: int, argument: int, test: int, value: int, error: int, unless: bool = False
-) -> Code:
-    """Refuse ``number`` when its ``argument`` passes ``test`` against ``value`` (``unless``:
-    when it does not)."""
-    over = (1, 0) if unless else (0, 1)  # where the test jumps: over the refusal, or into it
-    return [
-        (LOAD, 0, 0, 0),
-        (JEQ, 0, 3, number),
-        (LOAD, 0, 0, 16 + 8 * argument),
-        (test, *over, value),
-        (RETURN, 0, 0, ERRNO | error),
-    ]
+def install(step) -> None:
+    """Filter this process's calls through each program of ``step``, in every thread: one a
+    cell left running is held to them too. Sets no_new_privs, which a filter needs, even
+    where none is installed."""
+    if _prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        raise _OSError(_get_errno(), "no_new_privs")
+    if not FILTERS_CALLS:
+        return
+    for code in step:
+        program = _Program(_len(code), _cast(code, _void_p))
+        if _syscall(SECCOMP, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, _byref(program)):
+            raise _OSError(_get_errno(), "seccomp filter")
 
 
-def _assembled(program: Code):
-    return (_Instruction * len(program))(*[_Instruction(*step) for step in program])
+def probe(own_pid: int):
+    """A probe process's own filter: no new process, signals to ``own_pid`` only. Made in
+    the probe process, so it uses no builtin a notebook could have replaced."""
+    program = _copy(_PROBE)
+    for slot in _PID_SLOTS:
+        program[slot].k = own_pid
+    return (program,)
 
 
-_CELLS_CODE = _assembled(_cells())
-RUNNER = _assembled(_runner())
-_NO_NEW_PROCESS = _no_new_process()
+try:
+    _machine = libseccomp.architecture(os.uname().machine)
+    _CELLS = tuple(_loadable(p) for p in programs(call_policy.CELLS, _machine, True))
+    RUNNER = tuple(_loadable(p) for p in programs(call_policy.RUNNER, _machine, True))
+    _template, _PID_SLOTS = _probe_template(_machine)
+    _PROBE = _loadable(_template)
+    _copy = type(_PROBE).from_buffer_copy
+    SECCOMP = libseccomp.number("seccomp", _machine)
+    ARCHITECTURE: str | None = _machine  # libseccomp's name of the filters' architecture
+    WHY_NOT: str | None = None
+except libseccomp.Unavailable as missing:
+    ARCHITECTURE, WHY_NOT, _CELLS, RUNNER = None, str(missing), (), ()
+FILTERS_CALLS = WHY_NOT is None

@@ -13,23 +13,25 @@ from pathlib import Path
 from grader.engine.walls import bwrap
 from grader.engine.walls.cgroups import cgroup_support
 
-# A child that loads a seccomp filter allowing every call (one BPF instruction: return ALLOW),
-# as the sandbox loads its own: the kernel's support and the right to load one.
+# A child that loads the sandbox's first call filter, as the runner does before a notebook's
+# first cell (the kernel's support and the right to load one), and checks that it refuses a
+# call the policy refuses; it says the filter's architecture and libseccomp's version, or
+# (exit 3) why no filter can be made here.
 _SECCOMP_TRIAL = """
-import ctypes, platform, sys
+import ctypes, errno, sys
+from grader.engine.gradersandbox import filters, libseccomp
+if not filters.FILTERS_CALLS:
+    print(filters.WHY_NOT)
+    sys.exit(3)
+filters.before_cells()
 libc = ctypes.CDLL(None, use_errno=True)
-if libc.prctl(38, 1, 0, 0, 0):  # PR_SET_NO_NEW_PRIVS
-    sys.exit("no_new_privs refused")
-class Filter(ctypes.Structure):
-    _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte),
-                ("k", ctypes.c_uint)]
-class Program(ctypes.Structure):
-    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(Filter))]
-allow = (Filter * 1)(Filter(0x06, 0, 0, 0x7FFF0000))
-number = {"x86_64": 317, "aarch64": 277}[platform.machine()]
-if libc.syscall(number, 1, 0, ctypes.byref(Program(1, allow))):
-    sys.exit(f"seccomp refused: errno {ctypes.get_errno()}")
+if libc.syscall(libseccomp.number("keyctl", filters.ARCHITECTURE), 0, 0, 0, 0, 0) != -1:
+    sys.exit("the filter let keyctl through")
+if ctypes.get_errno() != errno.EPERM:
+    sys.exit(f"the filter refused keyctl with errno {ctypes.get_errno()}, not EPERM")
+print(f"the {filters.ARCHITECTURE} filter, made by libseccomp {libseccomp.version()}")
 """
+_NO_PROGRAM = 3
 
 
 @dataclass(frozen=True)
@@ -38,10 +40,12 @@ class Wall:
 
     name: str
     problem: str | None  # None: it works
+    needed: bool = True  # without it, student code cannot be sandboxed here
+    detail: str = ""  # what works, where there is more to say
 
     def line(self) -> str:
         if self.problem is None:
-            return f"works: {self.name}"
+            return f"works: {self.name}" + (f": {self.detail}" if self.detail else "")
         return f"missing: {self.name}: {self.problem}"
 
 
@@ -80,11 +84,35 @@ def _bubblewrap() -> Wall:
 
 def _seccomp() -> Wall:
     name = "seccomp (the system calls student code may make)"
-    done = _quiet([sys.executable, "-c", _SECCOMP_TRIAL])
-    if done is None:
-        return Wall(name, None)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _SECCOMP_TRIAL],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return Wall(name, str(error))
+    said = done.stdout.strip()
+    if done.returncode == 0:
+        return Wall(name, None, detail=said)
+    if done.returncode == _NO_PROGRAM:
+        fix = "apt-get install libseccomp2 (dnf install libseccomp)"
+        if "not written for" in said:
+            fix = "grade on an x86-64 or aarch64 machine"
+        return Wall(
+            name,
+            f"no call filter can be made on this machine: {said}; student code's calls go"
+            " unfiltered (the namespaces, the limits and the probes' seal of descriptors and"
+            f" memory still hold); fix: {fix}",
+            needed=False,
+        )
+    lines = done.stderr.strip().splitlines()
+    problem = lines[-1] if lines else f"exit code {done.returncode}"
     return Wall(
-        name, f"{done}; fix: a kernel built with CONFIG_SECCOMP_FILTER (every distribution's is)"
+        name,
+        f"{problem}; fix: a kernel built with CONFIG_SECCOMP_FILTER (every distribution's is)",
     )
 
 
@@ -98,6 +126,7 @@ def _cgroups() -> Wall:
         f"{problem}; without them memory is limited per process and sampled, processes per"
         " user (docs/admins/sandbox.md); fix: run `grader grade` as root, or in a delegated"
         " cgroup: systemd-run --user --scope -p Delegate=yes grader grade ...",
+        needed=False,
     )
 
 

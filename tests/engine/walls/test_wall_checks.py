@@ -4,6 +4,7 @@ the same one line with the fix; the missing-cgroup warning is said once per run.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -44,6 +45,45 @@ def test_setup_says_one_line_for_each_wall():
     walls = [line for line in done.stdout.splitlines() if line.startswith(("works:", "missing:"))]
     named = [line.split(":")[1].split(" (")[0].strip() for line in walls]
     assert named == ["user namespaces", "bubblewrap", "seccomp", "cgroups"], done.stdout
+
+
+def _seccomp_line(stdout: str) -> str:
+    return next(line for line in stdout.splitlines() if ": seccomp (" in line)
+
+
+@pytest.mark.skipif(
+    os.uname().machine not in ("x86_64", "aarch64"), reason="the call policy's machines"
+)
+def test_setup_names_the_call_filters_architecture():
+    done = subprocess.run(
+        [sys.executable, "-m", "grader.cli", "setup"], capture_output=True, text=True, timeout=600
+    )
+    line = _seccomp_line(done.stdout)
+    assert line.startswith("works: seccomp (the system calls student code may make): "), line
+    assert f": the {os.uname().machine} filter, made by libseccomp 2." in line
+
+
+def test_setup_without_libseccomp_says_the_call_filter_is_missing_and_goes_on():
+    # A machine without libseccomp, for real: the library's files hidden in a mount
+    # namespace of the grader's own.
+    done = subprocess.run(
+        [
+            "unshare", "--user", "--map-root-user", "--mount", "sh", "-c",
+            'for lib in /usr/lib/*/libseccomp.so.2* /lib/*/libseccomp.so.2*; do'
+            ' [ -e "$lib" ] && mount --bind /dev/null "$lib"; done; exec "$@"', "sh",
+            sys.executable, "-m", "grader.cli", "setup",
+        ],
+        capture_output=True, text=True, timeout=600, cwd=ROOT, check=False,
+    )  # fmt: skip
+    line = _seccomp_line(done.stdout)
+    assert line.startswith(
+        "missing: seccomp (the system calls student code may make): no call filter can be made"
+        " on this machine: libseccomp 2 (libseccomp.so.2) is not installed; student code's"
+        " calls go unfiltered"
+    ), line
+    assert line.endswith("fix: apt-get install libseccomp2 (dnf install libseccomp)")
+    assert "cannot be sandboxed" not in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_setup_on_a_host_without_user_namespaces_says_so_and_the_fix():
