@@ -6,9 +6,11 @@ so; a file a newer grader has brought forward is refused in one line, never read
 grader's.
 
 Version 0 is every gradebook made before versions were kept (grader 0.1.0), whose tables the
-earlier graders added columns to as they went (``results.phases``, ``results.variant``).
-Each step names the columns it adds to tables that already exist; a table made later is made
-by its module with every column (each ``CREATE TABLE`` holds them), so a step never needs it.
+earlier graders added columns to as they went: a version-0 file has some, all or none of step
+1's first columns. Each step names the columns it adds to tables that already exist; a table
+made later is made by its module with every column (each ``CREATE TABLE`` holds them), so a
+step never needs it. Every opening that writes brings the file forward here, before its module
+makes its tables: no module adds a column of its own.
 """
 
 from __future__ import annotations
@@ -22,8 +24,16 @@ from grader.errors import UserError
 
 # version -> (table, column, type) added to a gradebook of the version before
 STEPS: dict[int, tuple[tuple[str, str, str], ...]] = {
-    # which grader build wrote each run, result and mark (issue 71)
     1: (
+        # the columns graders before versions added as they went, each at its first opening:
+        # seconds by phase of each grading, a per-student release's word on the variant, the
+        # written answers' length and flags, the watch's reply note
+        ("results", "phases", "TEXT"),
+        ("results", "variant", "TEXT"),
+        ("written_answers", "chars", "INTEGER NOT NULL DEFAULT 0"),
+        ("written_answers", "flags", "TEXT NOT NULL DEFAULT '[]'"),
+        ("watch_jobs", "note", "TEXT NOT NULL DEFAULT ''"),
+        # which grader build wrote each run, result and mark (issue 71)
         ("runs", "grader_version", "TEXT"),
         ("results", "grader_version", "TEXT"),
         ("marks", "grader_version", "TEXT"),
