@@ -7,6 +7,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from grader import templating
 from grader.course.late import Lateness
@@ -14,11 +15,16 @@ from grader.feedback.figure import figure
 from grader.feedback.lateness import late_text
 from grader.feedback.points import for_people
 from grader.feedback.rerun import Rerun, rerun
+from grader.gradebook import schema
 from grader.gradebook.results import GRADER_ERROR, Row
 from grader.limits import GRADING
 from grader.outputs.csvfile import SafeWriter
 from grader.outputs.quoting import cut
 from grader.scoring import FunctionResult
+
+# The layout of results.json beyond Gradescope's own keys (``extra_data``: its "schema"); 0:
+# the grader's files before it said.
+RESULTS_SCHEMA = 1
 
 
 @dataclass(frozen=True)
@@ -115,6 +121,7 @@ def results_json(graded: GradedSubmission) -> dict:
         "output": "\n".join(summary),
         "tests": tests,
         "extra_data": {
+            "schema": RESULTS_SCHEMA,
             "student": graded.student,
             "status": graded.status,
             "seed": graded.seed,
@@ -242,6 +249,17 @@ def write_feedback_page(graded: GradedSubmission, out: Path) -> Path:
 
 def write_results_json(graded: GradedSubmission, folder: Path) -> None:
     (folder / "results.json").write_text(json.dumps(results_json(graded), indent=2))
+
+
+def read_results_json(path: Path) -> dict[str, Any]:
+    """A ``results.json`` the grader wrote, as read back (the dashboard, the watch's replies);
+    one a newer grader wrote is refused in one line (UserError), never read as this one's.
+    OSError, ValueError: none there, or not a JSON object."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} is not a results.json")
+    schema.check_record(path, data.get("extra_data"), RESULTS_SCHEMA)
+    return data
 
 
 def write_grades_csv(rows: Sequence[Row], functions: Sequence[str], path: Path) -> None:

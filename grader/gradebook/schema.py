@@ -103,12 +103,18 @@ def _newer(path: Path, found: int, known: int = VERSION) -> UserError:
     )
 
 
-def check_record(path: Path, data: object, known: int) -> None:
-    """Refuse a JSON record (``data``, read from ``path``) whose ``"schema"`` is later than
-    ``known``: a newer grader's, never read as this one's (none: the first layout)."""
+def check_record(path: Path, data: object, known: int) -> int:
+    """The layout of a JSON state the grader wrote (``data``, read from ``path``): its
+    ``"schema"``, 0 for one written before it had any. One later than ``known`` is refused
+    (:class:`UserError`, one line): a newer grader's, never read as this one's. Each writer
+    writes its layout's number under ``"schema"``; every reader that reads one back, those that
+    only read included, asks here first."""
     found = data.get("schema") if isinstance(data, dict) else None
-    if isinstance(found, int) and found > known:
-        raise _newer(path, found, known)
+    if isinstance(found, int) and not isinstance(found, bool):
+        if found > known:
+            raise _newer(path, found, known)
+        return found
+    return 0
 
 
 def _version(db: sqlite3.Connection) -> int:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +15,7 @@ from email.headerregistry import Address
 from email.message import Message
 from pathlib import Path
 
+from grader.feedback import export
 from grader.feedback.points import for_people
 from grader.gradebook.results import Row
 from grader.intake.message.received import Received
@@ -187,7 +187,7 @@ def first_hints(results: Path) -> dict[str, str]:
     """Each function's first hint, from ``results.json``'s diagnosis as data (never parsed
     out of a test's output); {} where the file is missing or not the grader's."""
     try:
-        hints = json.loads(results.read_text(encoding="utf-8"))["extra_data"]["hints"]
+        hints = export.read_results_json(results)["extra_data"]["hints"]
         return {name: str(found[0]["message"]) for name, found in hints.items() if found}
     except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
         return {}
