@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 from course_kit import make_course
-from smtp_kit import PASSWORD, USER, Mailbox, mail_args, start
+from smtp_kit import PASSWORD, USER, mail_once
 
 from grader import cli
 from grader.gradebook.course_book import CourseBook
@@ -40,12 +40,7 @@ def _send(course, out: Path, certificate, monkeypatch) -> list[str]:
     """One ``grader mail --send``: whom it mailed."""
     monkeypatch.setenv("GRADER_SMTP_USER", USER)
     monkeypatch.setenv("GRADER_SMTP_PASSWORD", PASSWORD)
-    mailbox = Mailbox()
-    controller = start(mailbox, certificate)
-    try:
-        assert cli.main(mail_args(course, out, controller, certificate)) == 0
-    finally:
-        controller.stop()
+    mailbox = mail_once(course, out, certificate)
     return sorted(str(m["To"].addresses[0].addr_spec).split(".")[0] for m in mailbox.received)
 
 
