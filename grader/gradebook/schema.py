@@ -96,8 +96,13 @@ def _missing(db: sqlite3.Connection) -> list[tuple[str, str, str]]:
     ]
 
 
-def _newer(path: Path, found: int, known: int = VERSION) -> UserError:
-    return UserError(
+class NewerState(UserError):
+    """A file of the course a newer grader wrote: refused, whatever else a reader skips (the
+    whole course is that grader's now, not one damaged file)."""
+
+
+def _newer(path: Path, found: int, known: int = VERSION) -> NewerState:
+    return NewerState(
         f"{path} was written by a newer grader (schema {found}; grader {__version__} reads up"
         f" to {known}): run the newer grader on this course, never this one"
     )

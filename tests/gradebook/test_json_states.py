@@ -68,6 +68,9 @@ def test_a_collected_folder_of_a_newer_grader_is_refused_in_one_line(tmp_path, c
 
     _newer(manifest)
     kept = manifest.read_bytes()
+    assert main(collect) == 2  # nothing new: the folder is not skipped as damaged either
+    (refused,) = [line for line in capsys.readouterr().err.splitlines() if "newer" in line]
+    assert refused.startswith("grader collect: ") and "skipped" not in refused
     again = message("cs21b001@example.edu", sent, "Again.", [("b.ipynb", notebook)])
     (inbox / "2.eml").write_bytes(again.as_bytes())
     assert main(collect) == 2
