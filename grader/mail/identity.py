@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.course.config import Course
+from grader.gradebook import book_reading
 from grader.gradebook.course_book import BOOK_NAME, CourseBook
 from grader.lms.final import FinalGrade
 
@@ -128,17 +128,9 @@ def _changed_after(course: Course, out: Path, student: str, pages: Sequence[Path
     times += [_instant(page.stat().st_mtime) for page in pages if page.is_file()]
     books = [out / BOOK_NAME] + [out / c.id / BOOK_NAME for c in course.components]
     for path in books:
-        if not path.is_file():
-            continue
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-            for query in (
-                "SELECT MAX(at) FROM audit WHERE student = ?",
-                "SELECT MAX(graded_at) FROM results WHERE student = ?",
-            ):
-                try:
-                    found = db.execute(query, (student,)).fetchone()[0]
-                except sqlite3.OperationalError:  # a book without that table
-                    continue
+        for table, column in (("audit", "at"), ("results", "graded_at")):
+            query = f"SELECT MAX({column}) FROM {table} WHERE student = ?"
+            for (found,) in book_reading.rows(path, table, query, (student,)):  # read only
                 if found:
                     times.append(_instant(found))
     return max(times)
