@@ -6,9 +6,10 @@ mid-term (whose self-check text, and so its checksums, differ) never calls an un
 edited. (A per-student release records each student's in ``variants/<assignment>.json``.)
 
 A course released before releases were recorded (grader 0.1.0) has no record: a release over
-the notebook it gave out records that notebook first, and until then each notebook's owned
-cells are checked against the checksums their own metadata carries (see
-docs/admins/upgrading.md).
+the notebook it gave out records that notebook first, ``grader assign --record NOTEBOOK``
+records the notebook given out without releasing again (:func:`record_given_out`), and until
+either each notebook's owned cells are checked against the checksums their own metadata
+carries (see docs/admins/upgrading.md).
 """
 
 from __future__ import annotations
@@ -24,13 +25,16 @@ from pathlib import Path
 import nbformat
 
 from grader import __version__
-from grader.assignment.owned import owned_checksums
+from grader.assignment.owned import owned_cell_problems, owned_checksums
 from grader.course.config import COURSE_FILE
 from grader.errors import UserError
 from grader.gradebook import schema
 
 FOLDER = "releases"  # in the course folder: one record per assignment
 SCHEMA = 1  # the record's layout; a newer one is refused, never read as this one
+# The version of a release recorded from the file it gave out (only a grader before 0.2 left
+# a class-wide release unrecorded); its released_at is not known: "".
+GIVEN_OUT = "before 0.2"
 
 
 @dataclass(frozen=True)
@@ -99,12 +103,55 @@ def record_release(
     owned = owned_checksums(notebook)
     earlier = _given_out_before(out) if not releases else {}
     if earlier and earlier != owned:  # what the students were given, by an earlier grader
-        releases.append(Release("", "before 0.2", str(out), earlier))
+        releases.append(Release("", GIVEN_OUT, str(out), earlier))
     if all(dict(release.owned) != owned for release in releases):
         releases.append(Release(now, __version__, str(out), owned))
     path = record_path(course_dir, assignment)
     _write(path, releases)
     return path
+
+
+def record_given_out(assignment_dir: Path, assignment: str, notebook: Path) -> tuple[Path, bool]:
+    """Record ``notebook``, the class-wide release of ``assignment`` a grader that recorded
+    none gave the students, as a release of it in the course that holds the assignment's
+    folder (its owned cells' checksums), for a course that will not release it again. The
+    record's path, and False when that release was recorded already. UserError: no course,
+    no notebook, not this assignment's, or not as released (an owned cell edited, missing)."""
+    course_dir = course_folder(assignment_dir)
+    if course_dir is None:
+        raise UserError(
+            f"{assignment_dir} is not in a course folder (no {COURSE_FILE} above it): a release"
+            " is recorded in the course that holds the assignment"
+        )
+    try:
+        given = nbformat.read(notebook, as_version=4)
+    except FileNotFoundError:
+        raise UserError(
+            f"{notebook} does not exist: give the notebook the students were given"
+        ) from None
+    except (OSError, ValueError, AttributeError) as error:
+        raise UserError(f"{notebook} is not a notebook ({error})") from None
+    grader = given.metadata.get("grader")
+    named = grader.get("assignment") if isinstance(grader, Mapping) else None
+    if named != assignment:
+        raise UserError(
+            f"{notebook} is not a release of {assignment} (its metadata names"
+            f" {named or 'no assignment'}): give the notebook {assignment} was released as"
+        )
+    owned = owned_checksums(given)
+    problems = owned_cell_problems(given) if owned else ["it has no grader-owned cells"]
+    if problems:
+        raise UserError(
+            f"{notebook} is not the notebook as released ({problems[0]}): give the file the"
+            " students were given, unedited"
+        )
+    releases = read_releases(course_dir, assignment)
+    if any(dict(release.owned) == owned for release in releases):
+        return record_path(course_dir, assignment), False
+    releases.append(Release("", GIVEN_OUT, str(notebook), owned))
+    path = record_path(course_dir, assignment)
+    _write(path, releases)
+    return path, True
 
 
 def _given_out_before(out: Path) -> dict[str, str]:

@@ -27,7 +27,7 @@ from grader.assignment import (
     source,
     written,
 )
-from grader.assignment.config import CONFIG_NAME, AssignmentConfig
+from grader.assignment.config import CONFIG_NAME, AssignmentConfig, load_config
 from grader.assignment.package import Assignment, load_assignment
 from grader.errors import UserError
 from grader.variants import release as variant_release
@@ -239,6 +239,20 @@ def _write_release(assignment: Assignment, out_dir: Path) -> Path:
     return out
 
 
+def _record(assignment_dir: Path, notebook: Path) -> int:
+    """``grader assign ASSIGNMENT --record NOTEBOOK``: record the release given out."""
+    config = load_config(assignment_dir)
+    path, new = releases.record_given_out(config.directory, config.name, notebook)
+    if new:
+        print(
+            f"Recorded {notebook} in {path} as a release of {config.name}: grading checks the"
+            " grader-owned cells against every release recorded there."
+        )
+    else:
+        print(f"{notebook} is recorded in {path} already: nothing to do.")
+    return 0
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("assignment", nargs="?", help="assignment folder, e.g. assignments/<name>")
     parser.add_argument("--out", default="release", help="output folder (default: release/)")
@@ -261,6 +275,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "the assignment folder, else the one found from here)",
     )
     parser.add_argument(
+        "--record",
+        metavar="NOTEBOOK",
+        help="release nothing: record NOTEBOOK, the class-wide release the students were given "
+        "by a grader before 0.2 (which recorded none), as a release of the assignment in its "
+        "course, so grading checks the grader-owned cells against it",
+    )
+    parser.add_argument(
         "--functions",
         metavar="F,G",
         help="with --from-nbgrader: the graded functions (default: those the solutions define)",
@@ -270,7 +291,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def cli(args: argparse.Namespace) -> int:
     """``grader assign ASSIGNMENT --out DIR``, or ``--from-nbgrader NOTEBOOK --out DIR``."""
     if args.from_nbgrader:
-        if args.assignment:
+        if args.assignment or args.record:
             raise UserError("give an assignment folder or --from-nbgrader NOTEBOOK, not both")
         from grader.assignment import from_nbgrader
 
@@ -282,6 +303,12 @@ def cli(args: argparse.Namespace) -> int:
         )
     if args.functions:
         raise UserError("--functions goes with --from-nbgrader only")
+    if args.record:
+        if args.per_student:
+            raise UserError(
+                "--record records a class-wide release; a per-student one is recorded as made"
+            )
+        return _record(Path(args.assignment), Path(args.record))
     assignment = load_assignment(Path(args.assignment))
     if args.per_student:
         return variant_release.cli(assignment, args, released_notebook)

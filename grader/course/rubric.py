@@ -84,8 +84,9 @@ class Projects:
         path = self.runtime_folder()
         if not (path / "bin" / "python").exists():
             raise UserError(
-                f"the projects' runtime {path} is not built: run `grader setup --projects` "
-                f"(or set GRADER_PROJECTS_RUNTIME to a virtualenv with IPython and the projects' packages)"
+                f"the projects' runtime {path} is not built: run `grader setup --projects` (or "
+                "set GRADER_PROJECTS_RUNTIME to a virtualenv with IPython and the projects' "
+                "packages)"
             )
         return path
 

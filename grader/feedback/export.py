@@ -16,6 +16,7 @@ from grader.feedback.fixes import forbidden_note, what_to_fix
 from grader.feedback.lateness import late_text
 from grader.feedback.points import for_people
 from grader.feedback.rerun import Rerun, rerun
+from grader.feedback.results_file import RESULTS_SCHEMA
 from grader.gradebook.results import GRADER_ERROR, Row
 from grader.limits import GRADING
 from grader.outputs.csvfile import SafeWriter
@@ -119,6 +120,7 @@ def results_json(graded: GradedSubmission) -> dict:
         "output": "\n".join(summary),
         "tests": tests,
         "extra_data": {
+            "schema": RESULTS_SCHEMA,
             "student": graded.student,
             "status": graded.status,
             "seed": graded.seed,

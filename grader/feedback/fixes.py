@@ -6,13 +6,13 @@ says the same words."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from grader.course.config import DEFAULT_DECIMALS
 from grader.feedback.points import for_people
+from grader.feedback.results_file import read_results_json
 from grader.scoring import FunctionResult
 
 
@@ -57,9 +57,10 @@ class Fix:
 def fixes_in(results: Path) -> list[Fix]:
     """The functions that lost points, in the page's order, with their words, read from
     ``results.json`` (its tests and ``extra_data.fix``; a file written before ``fix`` was kept
-    gives each function's first hint); [] where the file is missing or not the grader's."""
+    gives each function's first hint); [] where the file is missing or not the grader's;
+    UserError for one a newer grader wrote."""
     try:
-        document = json.loads(results.read_text(encoding="utf-8"))
+        document = read_results_json(results)
         extra = document["extra_data"]
         said = extra.get("fix")
         if not isinstance(said, dict):

@@ -8,7 +8,6 @@ A submission is identified by its student id and the sha256 of what was graded, 
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,15 +45,16 @@ CREATE TABLE IF NOT EXISTS results (
 );
 CREATE INDEX IF NOT EXISTS results_by_student ON results (student, id);
 """
-# Columns added since the first gradebooks: a gradebook made before gets them when opened.
-# phases: JSON, seconds by phase of the grading (start, cells, probes, diagnosis, files);
+# Columns added since the first gradebooks (one made before gets them as it is brought forward:
+# grader.gradebook.schema's steps).
+# phases (step 1): JSON, seconds by phase of the grading (start, cells, probes, diagnosis, files);
 # NULL where not timed (the grader failed, or the row is older than the column).
-# variant: a per-student assignment's word on the hand-in's variant (grader.variants.attribution:
-# "own", "another student's: released to S003, handed in by S002", ...); NULL otherwise.
-# handed_in_at (schema 2, grader.gradebook.schema): when the graded version of the notebook was
+# variant (step 1): a per-student assignment's word on the hand-in's variant
+# (grader.variants.attribution: "own", "another student's: released to S003, handed in by
+# S002", ...); NULL otherwise.
+# handed_in_at (step 2): when the graded version of the notebook was
 # handed in (its own mail's time, grader.intake.handed_in), what its late penalty is measured
 # by; NULL where not known (a notebook graded alone, or a row graded before the column).
-_ADDED_COLUMNS = {"results": {"phases": "TEXT", "variant": "TEXT"}}
 
 
 # The status of a submission the grader itself failed on: it has no score, and ``--resume``
@@ -91,21 +91,7 @@ class Gradebook:
         self._db = open_database(self.path)
         self._db.executescript(SCHEMA)
         self._db.executescript(audit.SCHEMA)
-        self._add_columns()
         self._db.commit()
-
-    def _add_columns(self) -> None:
-        """Bring a gradebook made by an earlier version up to this one's columns."""
-        for table, columns in _ADDED_COLUMNS.items():
-            present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
-            for name, kind in columns.items():
-                if name in present:
-                    continue
-                try:
-                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
-                except sqlite3.OperationalError as error:  # another process added it just now
-                    if "duplicate column" not in str(error):
-                        raise
 
     def __enter__(self) -> Gradebook:
         return self

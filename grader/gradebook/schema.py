@@ -6,9 +6,11 @@ so; a file a newer grader has brought forward is refused in one line, never read
 grader's.
 
 Version 0 is every gradebook made before versions were kept (grader 0.1.0), whose tables the
-earlier graders added columns to as they went (``results.phases``, ``results.variant``).
-Each step names the columns it adds to tables that already exist; a table made later is made
-by its module with every column (each ``CREATE TABLE`` holds them), so a step never needs it.
+earlier graders added columns to as they went: a version-0 file has some, all or none of step
+1's first columns. Each step names the columns it adds to tables that already exist; a table
+made later is made by its module with every column (each ``CREATE TABLE`` holds them), so a
+step never needs it. Every opening that writes brings the file forward here, before its module
+makes its tables: no module adds a column of its own.
 """
 
 from __future__ import annotations
@@ -22,8 +24,16 @@ from grader.errors import UserError
 
 # version -> (table, column, type) added to a gradebook of the version before
 STEPS: dict[int, tuple[tuple[str, str, str], ...]] = {
-    # which grader build wrote each run, result and mark (issue 71)
     1: (
+        # the columns graders before versions added as they went, each at its first opening:
+        # seconds by phase of each grading, a per-student release's word on the variant, the
+        # written answers' length and flags, the watch's reply note
+        ("results", "phases", "TEXT"),
+        ("results", "variant", "TEXT"),
+        ("written_answers", "chars", "INTEGER NOT NULL DEFAULT 0"),
+        ("written_answers", "flags", "TEXT NOT NULL DEFAULT '[]'"),
+        ("watch_jobs", "note", "TEXT NOT NULL DEFAULT ''"),
+        # which grader build wrote each run, result and mark (issue 71)
         ("runs", "grader_version", "TEXT"),
         ("results", "grader_version", "TEXT"),
         ("marks", "grader_version", "TEXT"),
@@ -86,19 +96,30 @@ def _missing(db: sqlite3.Connection) -> list[tuple[str, str, str]]:
     ]
 
 
-def _newer(path: Path, found: int, known: int = VERSION) -> UserError:
-    return UserError(
+class NewerState(UserError):
+    """A file of the course a newer grader wrote: refused, whatever else a reader skips (the
+    whole course is that grader's now, not one damaged file)."""
+
+
+def _newer(path: Path, found: int, known: int = VERSION) -> NewerState:
+    return NewerState(
         f"{path} was written by a newer grader (schema {found}; grader {__version__} reads up"
         f" to {known}): run the newer grader on this course, never this one"
     )
 
 
-def check_record(path: Path, data: object, known: int) -> None:
-    """Refuse a JSON record (``data``, read from ``path``) whose ``"schema"`` is later than
-    ``known``: a newer grader's, never read as this one's (none: the first layout)."""
+def check_record(path: Path, data: object, known: int) -> int:
+    """The layout of a JSON state the grader wrote (``data``, read from ``path``): its
+    ``"schema"``, 0 for one written before it had any. One later than ``known`` is refused
+    (:class:`UserError`, one line): a newer grader's, never read as this one's. Each writer
+    writes its layout's number under ``"schema"``; every reader that reads one back, those that
+    only read included, asks here first."""
     found = data.get("schema") if isinstance(data, dict) else None
-    if isinstance(found, int) and found > known:
-        raise _newer(path, found, known)
+    if isinstance(found, int) and not isinstance(found, bool):
+        if found > known:
+            raise _newer(path, found, known)
+        return found
+    return 0
 
 
 def _version(db: sqlite3.Connection) -> int:

@@ -17,8 +17,10 @@ from pathlib import Path
 
 from grader import engine, forbidden
 from grader.assignment import AssignmentConfig
+from grader.bundle import MANIFEST_NAME, MANIFEST_SCHEMA
 from grader.errors import UserError
 from grader.feedback import export
+from grader.gradebook import schema
 from grader.inputs.json_input import NotJSON, load_json, object_at
 from grader.intake.common import HISTORY
 from grader.intake.handed_in import HandedIn, assignment_time
@@ -127,13 +129,14 @@ def _pick_notebook(folder: Path, config: AssignmentConfig, notebooks: list[Path]
 
 
 def _from_folder(folder: Path, config: AssignmentConfig) -> HandIn:
-    manifest_path = folder / "manifest.json"
+    manifest_path = folder / MANIFEST_NAME
     manifest: dict = {}
     if manifest_path.is_file():
         try:
             read = load_json(manifest_path.read_bytes())
         except (NotJSON, OSError):  # a folder's own manifest is optional: none, then
             read = None
+        schema.check_record(manifest_path, read, MANIFEST_SCHEMA)
         manifest = read if isinstance(read, dict) else {}
     claimed = str(object_at(manifest, "student").get("id") or "")
     student = claimed if export.is_plain_name(claimed) else folder.name
@@ -237,8 +240,10 @@ def named_by_roster(submissions: Sequence[HandIn], roster: Roster) -> list[HandI
     for submission in submissions:
         manifest: object = {}  # roster_id_for takes any JSON
         if submission.files_dir is not None:
+            path = submission.files_dir / MANIFEST_NAME
             with contextlib.suppress(OSError, NotJSON):
-                manifest = load_json((submission.files_dir / "manifest.json").read_bytes())
+                manifest = load_json(path.read_bytes())
+            schema.check_record(path, manifest, MANIFEST_SCHEMA)
         roster_id = roster_id_for(submission.source, manifest, roster)
         if roster_id is None:
             print(f"warning: {submission.source} is not on the roster", file=sys.stderr)

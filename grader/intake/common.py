@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from grader.bundle import MANIFEST_NAME
+from grader.bundle import MANIFEST_NAME, MANIFEST_SCHEMA
 from grader.errors import UserError
+from grader.gradebook import schema
 from grader.limits import INTAKE, IntakeLimits
 
 MB = 1024 * 1024
@@ -141,6 +142,15 @@ def write_new(root: Path, relpath: PurePosixPath, chunks: Iterable[bytes], cap: 
             digest.update(chunk)
             stream.write(chunk)
     return digest.hexdigest()
+
+
+def held_manifest(folder: Path) -> dict[str, Any]:
+    """The manifest ``grader collect`` keeps in a student folder; a newer grader's layout is
+    refused in one line (UserError), never read as this one's."""
+    path = folder / MANIFEST_NAME
+    data = json.loads(path.read_text(encoding="utf-8"))
+    schema.check_record(path, data, MANIFEST_SCHEMA)
+    return data
 
 
 def write_manifest(folder: Path, manifest: Mapping[str, Any]) -> None:

@@ -26,9 +26,16 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from grader.batch.progress import counted
-from grader.bundle import MANIFEST_NAME, check_notebook
+from grader.bundle import check_notebook
 from grader.errors import UserError
-from grader.intake.common import MB, Rejected, safe_relpath, write_manifest, write_new
+from grader.intake.common import (
+    MB,
+    Rejected,
+    held_manifest,
+    safe_relpath,
+    write_manifest,
+    write_new,
+)
 from grader.intake.index import Summary, student_dirs
 from grader.intake.links import drive_file_id
 from grader.intake.placing import check_files, refresh
@@ -288,12 +295,12 @@ def fetch_notebooks(
     """Fetch every missing notebook behind a Colab link, for every student folder in ``out``."""
     wanted = []
     for student_dir in student_dirs(out):
-        manifest = json.loads((student_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
+        manifest = held_manifest(student_dir)
         for number, project in enumerate(manifest.get("projects", []), 1):
             if project.get("colab") and not project.get("notebook") and "slots" in manifest:
                 wanted.append((student_dir, number, project["colab"]))
     for student_dir, number, link in counted(wanted, "fetch", lambda w: f"{w[0].name} {w[2]}"):
-        manifest = json.loads((student_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
+        manifest = held_manifest(student_dir)
         prefix = f"{_FETCH_NOTE}project {number}:"
         notes = [note for note in manifest["notes"] if not note.startswith(prefix)]
         note = _fetch_into(student_dir, manifest, number, link, _Run(settings, staging, required))

@@ -12,15 +12,13 @@ the student's newest mail, and the answer says so.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from grader.bundle import MANIFEST_NAME
-from grader.intake.common import HISTORY
+from grader.intake.common import HISTORY, held_manifest
 from grader.intake.pairing import ASSIGNMENT_SLOT
 
 
@@ -52,7 +50,7 @@ def project_prefix(number: int) -> str:
 def read_manifest(folder: Path) -> dict[str, Any]:
     """A student folder's manifest as a dict; {} when it has none or it does not read."""
     try:
-        data = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
+        data = held_manifest(folder)
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}

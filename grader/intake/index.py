@@ -20,6 +20,7 @@ from typing import Any
 
 from grader.bundle import MANIFEST_NAME
 from grader.errors import UserError
+from grader.gradebook import schema
 from grader.intake.common import (
     COPIES_CSV,
     HISTORY,
@@ -137,6 +138,8 @@ def current_students(out: Path, deadlines: Deadlines) -> list[tuple[Path, dict[s
     for student_dir in student_dirs(out):
         try:
             manifest = load_manifest(student_dir)
+        except schema.NewerState:
+            raise
         except UserError as error:  # a folder damaged by hand must not stop the others
             print(f"skipped: {error}", file=sys.stderr)
             continue

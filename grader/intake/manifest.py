@@ -9,6 +9,7 @@ from typing import Any
 
 from grader.bundle import MANIFEST_NAME, MANIFEST_SCHEMA, STUDENT_ID
 from grader.errors import UserError
+from grader.gradebook import schema
 from grader.inputs.json_input import NotJSON, load_json
 from grader.intake.common import HISTORY, RESERVED, Rejected, parse_time, safe_relpath
 from grader.roster import id_from_address
@@ -99,6 +100,7 @@ def load_manifest(student_dir: Path) -> dict[str, Any]:
     path = student_dir / MANIFEST_NAME
     try:
         data = load_json(path.read_bytes())
+        schema.check_record(path, data, MANIFEST_SCHEMA)  # a newer grader's: said as such
         check_manifest(data)
         for key in ("submitted_at", "late", "source", "missing"):
             if key not in data:

@@ -9,7 +9,6 @@ is rebuilt beside the old one and swapped in by renames, so nothing half-written
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import uuid
@@ -19,7 +18,13 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from grader.bundle import MANIFEST_NAME, MANIFEST_SCHEMA, check_notebook
-from grader.intake.common import HISTORY, time_stamp, write_manifest, write_new
+from grader.intake.common import (
+    HISTORY,
+    held_manifest,
+    time_stamp,
+    write_manifest,
+    write_new,
+)
 from grader.intake.manifest import missing_items
 from grader.intake.pairing import ASSIGNMENT_SLOT
 from grader.intake.parcels import Parcel, StagedFile
@@ -224,7 +229,7 @@ def place_student(
     (``changed``, ``repeat`` or ``already collected``). Every parcel brings a file or a link."""
     outcomes: dict[str, str] = {}
     if student_dir.exists():  # mail read on an earlier run: nothing to do, nothing to copy
-        held = json.loads((student_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
+        held = held_manifest(student_dir)
         seen = {email["sha256"] for email in held.get("emails", [])}
         outcomes = {p.source: "already collected" for p in parcels if p.digest in seen}
         parcels = [parcel for parcel in parcels if parcel.digest not in seen]
@@ -234,7 +239,7 @@ def place_student(
     manifest: dict[str, Any] | None = None
     if student_dir.exists():
         shutil.copytree(student_dir, work, copy_function=_link_or_copy)
-        manifest = json.loads((work / MANIFEST_NAME).read_text(encoding="utf-8"))
+        manifest = held_manifest(work)
         manifest.setdefault("slots", _slots_of_old_manifest(manifest))
         manifest.setdefault("emails", [])
         manifest.setdefault(

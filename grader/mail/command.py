@@ -97,6 +97,11 @@ def _known_to_earlier_graders(
     for outgoing in messages:
         if book.was_sent(outgoing.student, outgoing.digest):
             continue
+        sent = {row["digest"]: row["message_id"] for row in book.sent(outgoing.student)}
+        known = [sent[d] for d in outgoing.earlier_digests if d in sent]
+        if known:  # under an earlier identity of the same mail
+            book.record_sent(outgoing.student, outgoing.digest, known[0], outgoing.recipients)
+            continue
         pages = mail.auto_page_paths(course, out, outgoing.student)
         earlier = identity.mailed_by_an_earlier_grader(book, course, out, outgoing.student, pages)
         if earlier is not None:

@@ -26,6 +26,7 @@ from grader import templating
 from grader.course.config import Course
 from grader.course.rubric import Projects
 from grader.errors import UserError
+from grader.feedback import results_file
 from grader.feedback.fixes import fix_lines, fixes_in
 from grader.feedback.points import for_people
 from grader.gradebook.course_book import CourseBook
@@ -250,15 +251,15 @@ def build_messages(
         message = compose(from_address, to, subject, text, html, attachments)
         # What the mail tells the student, so a run started again (or a newer grader) knows
         # what it sent before; the Date and Message-ID are new each run and stay out.
-        digest = identity.facts_digest(
+        digest, earlier = identity.facts_digests(
             str(to),
             subject,
             grade,
             _marks(course, book, grade.person.id),
             written_feedback(course, book, grade.person.id),
-            [(name, data) for name, data in attachments if name in _auto_pages(course)],
+            _auto_pages(course, out, grade.person.id, attachments),
         )
-        messages.append(Outgoing(grade.person.id, [to.addr_spec], message, digest))
+        messages.append(Outgoing(grade.person.id, [to.addr_spec], message, digest, earlier))
     return messages
 
 
@@ -273,9 +274,23 @@ def _marks(course: Course, book: CourseBook, student: str) -> dict[str, list]:
     }
 
 
-def _auto_pages(course: Course) -> set[str]:
-    """The names the auto-graded components' feedback pages are attached under."""
-    return {f"{c.id}-feedback.html" for c in course.components if c.kind == "auto"}
+def _auto_pages(
+    course: Course, out: Path, student: str, attachments: list[tuple[str, bytes]]
+) -> list[identity.Page]:
+    """The auto-graded components' feedback pages attached, each with its results.json."""
+    attached = dict(attachments)
+    pages = []
+    for component in course.components:
+        name = f"{component.id}-feedback.html"  # as _attachments names it
+        if component.kind == "auto" and name in attached:
+            try:
+                results = results_file.read_results_json(
+                    out / component.id / student / "results.json"
+                )
+            except (OSError, ValueError):  # none: the page's bytes tell
+                results = None
+            pages.append(identity.Page(name, attached[name], results))
+    return pages
 
 
 def auto_page_paths(course: Course, out: Path, student: str) -> list[Path]:

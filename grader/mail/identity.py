@@ -3,10 +3,19 @@ how a grader build words or lays it out, so an upgrade that rewords a remark or 
 HTML part anew mails nobody again (issue 71), while a changed grade, mark, comment or feedback
 page is news and goes out.
 
-The identity (``facts-1:`` and a SHA-256) is of the recipient, the subject, each component's
+The identity (``facts-2:`` and a SHA-256) is of the recipient, the subject, each component's
 status and percent after the late policy, the total and the standing, each project's rubric
-marks with their comments, the written answers' marks with their comments, and the bytes of
-the auto-graded feedback pages attached (written by ``grader grade``, never by the mail).
+marks with their comments, the written answers' marks with their comments, and of each
+auto-graded feedback page attached what it tells: from the ``results.json`` beside it (both
+written by ``grader grade``, never by the mail), the score, the status, whether late, the
+summary (the reason, the warnings, the cells that raised), and each function's points, verdict
+and hints (their codes: a reworded hint is no news). A plain re-grade that finds the same
+rewrites the page (it says when it was graded, and draws a per-submission seed's cases anew)
+and mails nobody again; a changed score or hint goes out.
+
+A mail recorded under ``facts-1:`` (the pages' own bytes, the time of their grading included)
+is recognised as well: the student counts as mailed when that digest of the pages as they are
+now matches, and this identity is recorded for it then.
 
 A mail recorded before this identity (a grader before 0.2 recorded a digest of the rendered
 message) is recognised by time: the student counts as mailed when nothing of theirs changed
@@ -18,27 +27,41 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from grader.course.config import Course
+from grader.gradebook import book_reading
 from grader.gradebook.course_book import BOOK_NAME, CourseBook
 from grader.lms.final import FinalGrade
 
-SCHEME = "facts-1:"
+SCHEME = "facts-2:"
+EARLIER_SCHEMES = ("facts-1:",)  # the pages' bytes; see the module's docstring
 
 
-def facts_digest(
+@dataclass(frozen=True)
+class Page:
+    """An auto-graded feedback page attached: its name, its bytes, and the ``results.json``
+    written with it (None where there is none)."""
+
+    name: str
+    data: bytes
+    results: dict[str, Any] | None
+
+
+def facts_digests(
     recipient: str,
     subject: str,
     grade: FinalGrade,
     marks: dict[str, list[tuple[str, float | None, str]]],
     written: Sequence[tuple[str, list]],
-    pages: Sequence[tuple[str, bytes]],
-) -> str:
-    """The identity of one student's marks mail (see the module's docstring)."""
+    pages: Sequence[Page],
+) -> tuple[str, tuple[str, ...]]:
+    """The identity of one student's marks mail (see the module's docstring), and the ones
+    earlier graders gave the same mail."""
     facts = {
         "to": recipient,
         "subject": subject,
@@ -50,10 +73,37 @@ def facts_digest(
         "standing": None if grade.standing is None else round(grade.standing, 4),
         "marks": marks,
         "written": [[title, [list(row) for row in rows]] for title, rows in written],
-        "pages": {name: hashlib.sha256(data).hexdigest() for name, data in pages},
     }
+    told = {p.name: _told(p) for p in pages}
+    as_bytes = {p.name: hashlib.sha256(p.data).hexdigest() for p in pages}
+    return _digest(SCHEME, facts | {"pages": told}), (
+        _digest(EARLIER_SCHEMES[0], facts | {"pages": as_bytes}),
+    )
+
+
+def _digest(scheme: str, facts: dict[str, Any]) -> str:
     text = json.dumps(facts, sort_keys=True, ensure_ascii=False, default=str)
-    return SCHEME + hashlib.sha256(text.encode()).hexdigest()
+    return scheme + hashlib.sha256(text.encode()).hexdigest()
+
+
+def _told(page: Page) -> object:
+    """What an auto-graded page tells the student; its bytes where no results.json says."""
+    results = page.results
+    if results is None:
+        return hashlib.sha256(page.data).hexdigest()
+    extra = results.get("extra_data") or {}
+    hints = extra.get("hints") or {}
+    return {
+        "score": results.get("score"),
+        "summary": results.get("output"),
+        "status": extra.get("status"),
+        "late": extra.get("late"),
+        "functions": [
+            [test.get("name"), test.get("score"), test.get("max_score"), test.get("status")]
+            for test in results.get("tests") or []
+        ],
+        "hints": {name: [hint.get("code") for hint in found] for name, found in hints.items()},
+    }
 
 
 def mailed_by_an_earlier_grader(
@@ -62,7 +112,7 @@ def mailed_by_an_earlier_grader(
     """The Message-ID of the mail a grader before this identity sent ``student`` when nothing
     of theirs changed after it (so it told what a mail now would); None otherwise."""
     sent = book.sent(student)
-    if not sent or any(row["digest"].startswith(SCHEME) for row in sent):
+    if not sent or any(row["digest"].startswith((SCHEME, *EARLIER_SCHEMES)) for row in sent):
         return None
     last = sent[-1]
     if _changed_after(course, out, student, pages) > _instant(last["sent_at"]):
@@ -78,17 +128,9 @@ def _changed_after(course: Course, out: Path, student: str, pages: Sequence[Path
     times += [_instant(page.stat().st_mtime) for page in pages if page.is_file()]
     books = [out / BOOK_NAME] + [out / c.id / BOOK_NAME for c in course.components]
     for path in books:
-        if not path.is_file():
-            continue
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-            for query in (
-                "SELECT MAX(at) FROM audit WHERE student = ?",
-                "SELECT MAX(graded_at) FROM results WHERE student = ?",
-            ):
-                try:
-                    found = db.execute(query, (student,)).fetchone()[0]
-                except sqlite3.OperationalError:  # a book without that table
-                    continue
+        for table, column in (("audit", "at"), ("results", "graded_at")):
+            query = f"SELECT MAX({column}) FROM {table} WHERE student = ?"
+            for (found,) in book_reading.rows(path, table, query, (student,)):  # read only
                 if found:
                     times.append(_instant(found))
     return max(times)

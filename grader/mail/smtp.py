@@ -52,6 +52,7 @@ class Outgoing:
     recipients: list[str]
     message: EmailMessage
     digest: str  # of what the student reads: recipients, subject, bodies, attachments
+    earlier_digests: tuple[str, ...] = ()  # the same mail's digests by earlier graders
 
 
 @dataclass(frozen=True)

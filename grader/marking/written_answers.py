@@ -41,8 +41,8 @@ CREATE TABLE IF NOT EXISTS written_answers (
     PRIMARY KEY (student, question)
 );
 """
-# Columns added since the table was first made: a gradebook from before gets them.
-_ADDED = {"chars": "INTEGER NOT NULL DEFAULT 0", "flags": "TEXT NOT NULL DEFAULT '[]'"}
+# chars and flags came after the table was first made: a gradebook from before gets them as
+# it is brought forward (grader.gradebook.schema's step 1).
 # Images a student may paste into a markdown answer (Jupyter and Colab keep them as the cell's
 # attachments); SVG is left out: it is a document, not a picture.
 _IMAGES = ("image/png", "image/jpeg", "image/gif", "image/webp")
@@ -220,10 +220,6 @@ class AnswerStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         schema.bring_forward(self._db, self.path)
         self._db.executescript(SCHEMA)
-        have = {row[1] for row in self._db.execute("PRAGMA table_info(written_answers)")}
-        for column, kind in _ADDED.items():
-            if column not in have:
-                self._db.execute(f"ALTER TABLE written_answers ADD COLUMN {column} {kind}")
 
     def __enter__(self) -> AnswerStore:
         return self

@@ -21,7 +21,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.bundle import MANIFEST_NAME, MANIFEST_SCHEMA
 from grader.errors import UserError
+from grader.gradebook import schema
 from grader.inputs.json_input import NotJSON, load_json, object_at
 from grader.limits import SIMILARITY
 from grader.similarity import images
@@ -259,9 +261,11 @@ def read_pdfs(pdfs: list, cache: Path | None, progress=None) -> None:
 
 
 def _owner_of(folder: Path) -> str:
-    manifest = folder / "manifest.json"
+    manifest = folder / MANIFEST_NAME
     try:
-        student = object_at(load_json(manifest.read_bytes()), "student")
+        data = load_json(manifest.read_bytes())
+        schema.check_record(manifest, data, MANIFEST_SCHEMA)
+        student = object_at(data, "student")
         claimed = str(student.get("id") or "").strip()
     except (OSError, NotJSON):
         claimed = ""

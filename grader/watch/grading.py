@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from grader.bundle import MANIFEST_NAME, MANIFEST_SCHEMA
 from grader.course.config import Course
 from grader.engine.run import trial
 from grader.feedback import export
@@ -138,8 +139,12 @@ class WatchGraders:
         folder = self.scratch / str(job.id) / job.student
         folder.mkdir(parents=True, exist_ok=True)
         (folder / job.notebook_name).write_bytes(job.notebook)
-        manifest = {"student": {"id": job.student}, "submitted_at": job.submitted_at}
-        (folder / "manifest.json").write_text(json.dumps(manifest))
+        manifest = {
+            "schema": MANIFEST_SCHEMA,
+            "student": {"id": job.student},
+            "submitted_at": job.submitted_at,
+        }
+        (folder / MANIFEST_NAME).write_text(json.dumps(manifest))
         (submission,) = find_submissions([folder], own.plan.config, folder.parent)
         before = _graded_before(own.book, submission)
         if before is not None:

@@ -88,10 +88,7 @@ class WatchBook:
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = open_database(path)
-        self.db.executescript(SCHEMA)
-        columns = {row[1] for row in self.db.execute("PRAGMA table_info(watch_jobs)")}
-        if "note" not in columns:  # a gradebook of a watch before the note
-            self.db.execute("ALTER TABLE watch_jobs ADD COLUMN note TEXT NOT NULL DEFAULT ''")
+        self.db.executescript(SCHEMA)  # an earlier watch_jobs got its note in schema step 1
         self.fetched = FetchedLog(self.db)
         self.db.commit()
 

@@ -9,7 +9,6 @@ final`` never disagree.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from pathlib import Path
 
 from grader.course.config import Component, Course
 from grader.course.rubric import Projects
+from grader.feedback import results_file
 from grader.gradebook.course_book import BOOK_NAME, CourseBook
 from grader.gradebook.results import Row
 from grader.lms.final import FinalGrade, auto_rows, grades_of_some
@@ -64,7 +64,7 @@ def results_json(out: Path, component: str, student: str) -> dict | None:
     """A student's Gradescope results.json for one component, or None."""
     path = out / component / student / "results.json"
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return results_file.read_results_json(path)
     except (OSError, ValueError):
         return None
 

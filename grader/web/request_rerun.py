@@ -12,8 +12,10 @@ import sys
 from pathlib import Path
 
 from grader.assignment.config import load_config
+from grader.bundle import MANIFEST_NAME, MANIFEST_SCHEMA
 from grader.course.config import Course
 from grader.errors import UserError
+from grader.feedback import results_file
 from grader.gradebook import book_reading
 from grader.gradebook.course_book import BOOK_NAME
 from grader.gradebook.results import Row
@@ -43,7 +45,8 @@ def graded_notebook(out: Path, request: Request) -> Path | None:
         return None
     name, data = found
     student_folder.mkdir(parents=True, exist_ok=True)
-    (student_folder / "manifest.json").write_text(json.dumps({"student": {"id": row.student}}))
+    manifest = {"schema": MANIFEST_SCHEMA, "student": {"id": row.student}}
+    (student_folder / MANIFEST_NAME).write_text(json.dumps(manifest))
     (student_folder / Path(name).name).write_bytes(data)
     return student_folder / Path(name).name
 
@@ -107,7 +110,7 @@ def results(out: Path, request: Request) -> dict[str, dict]:
     if not found:
         return {}
     try:
-        document = json.loads(found[0].read_text(encoding="utf-8"))
+        document = results_file.read_results_json(found[0])
         return {test["name"]: test for test in document.get("tests", [])}
     except (OSError, ValueError, KeyError, TypeError):
         return {}

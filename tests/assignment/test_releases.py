@@ -129,3 +129,65 @@ def test_a_release_record_of_a_newer_grader_is_refused_in_one_line(tmp_path, cou
         read_releases(base / "assignments", NAME)
     assert "\n" not in str(refused.value) and "newer grader" in str(refused.value)
     assert json.loads(record.read_text())["what"] == "a later layout"  # left as it was
+
+
+def test_a_release_given_out_before_records_is_recorded_by_assign_record(tmp_path, course, capsys):
+    """A course an earlier grader released that will not release again: ``grader assign
+    --record`` records the notebook the students were given, releasing nothing, and grading then
+    checks against the record (not each notebook's own metadata)."""
+    base = tmp_path / "old-course"
+    shutil.copytree(course, base / "assignments", ignore=shutil.ignore_patterns("releases"))
+    earlier = _as_an_earlier_grader_released(_released(course))
+    given = base / "handout" / f"{NAME}.ipynb"
+    given.parent.mkdir()
+    nbformat.write(earlier, given)
+    record = ["assign", str(base / "assignments" / NAME), "--record", str(given)]
+    assert cli.main(record) == 0
+    assert "as a release of lstm_gates" in capsys.readouterr().out
+    assert not (base / "release").exists() and not Path("release").exists()  # nothing released
+    (recorded,) = read_releases(base / "assignments", NAME)
+    assert recorded.version == "before 0.2" and recorded.notebook == str(given)
+    assert dict(recorded.owned) == owned_checksums(earlier)
+
+    this = owned_checksums(_released(course))
+    owned = ReleasedOwned.of(base / "assignments" / NAME, NAME, this)
+    assert not owned.unrecorded
+    assert owned_cell_problems(earlier, owned.expected(earlier)) == []
+    assert "was edited" in owned_cell_problems(_edited(earlier), owned.expected(earlier))[0]
+    # a self-check neither release had, its metadata made to match: edited, by the record
+    other = _as_an_earlier_grader_released(earlier)
+    assert "was edited" in owned_cell_problems(other, owned.expected(other))[0]
+
+    assert cli.main(record) == 0  # recorded already: nothing to do
+    assert "already" in capsys.readouterr().out
+    assert len(read_releases(base / "assignments", NAME)) == 1
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        ("edited", "is not the notebook as released"),
+        ("another", "is not a release of lstm_gates"),
+        ("missing", "does not exist"),
+        ("not json", "is not a notebook"),
+    ],
+)
+def test_assign_record_refuses_what_is_not_the_release_in_one_line(
+    tmp_path, course, capsys, given, said
+):
+    base = tmp_path / "old-course"
+    shutil.copytree(course, base / "assignments", ignore=shutil.ignore_patterns("releases"))
+    path = tmp_path / "given.ipynb"
+    notebook = _as_an_earlier_grader_released(_released(course))
+    if given == "edited":
+        nbformat.write(_edited(notebook), path)
+    elif given == "another":
+        notebook.metadata.grader.assignment = "rnn_gradients"
+        nbformat.write(notebook, path)
+    elif given == "not json":
+        path.write_text('{"cells": [', encoding="utf-8")
+    assert cli.main(["assign", str(base / "assignments" / NAME), "--record", str(path)]) == 2
+    err = capsys.readouterr().err
+    (line,) = err.strip().splitlines()
+    assert said in line and "Traceback" not in err, err
+    assert read_releases(base / "assignments", NAME) == []

@@ -16,6 +16,8 @@ from grader.errors import UserError
 from grader.gradebook import book_reading, schema
 from grader.gradebook.course_book import CourseBook
 from grader.gradebook.results import Gradebook, Row
+from grader.marking.written_answers import AnswerStore
+from grader.watch.state import WatchBook
 
 EARLIER_MARKS = """
 CREATE TABLE marks (student TEXT NOT NULL, component TEXT NOT NULL, criterion TEXT NOT NULL,
@@ -124,3 +126,80 @@ def test_a_reader_that_writes_nothing_refuses_a_newer_gradebook_too(tmp_path):
         db.execute(f"PRAGMA user_version = {schema.VERSION + 1}")
     with pytest.raises(UserError, match="newer grader"):
         book_reading.rows(path, "runs", "SELECT id FROM runs")
+
+
+# The first shapes of the tables whose later columns the earlier graders added as they went,
+# as those builds made them: results before phases and variant (df2c407^), written answers
+# before chars and flags (3cdb520^), the watch's jobs before their note (f30e122^).
+FIRST_SHAPES = """
+CREATE TABLE runs (id INTEGER PRIMARY KEY, started_at TEXT NOT NULL, assignment TEXT NOT NULL,
+    options TEXT NOT NULL);
+CREATE TABLE results (id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id),
+    student TEXT NOT NULL, source TEXT NOT NULL, sha256 TEXT NOT NULL, seed INTEGER,
+    status TEXT NOT NULL, reason TEXT, score REAL NOT NULL, max_score REAL NOT NULL,
+    late INTEGER, graded_at TEXT NOT NULL, functions TEXT NOT NULL);
+CREATE TABLE written_answers (student TEXT NOT NULL, question TEXT NOT NULL,
+    sha256 TEXT NOT NULL, kind TEXT NOT NULL, text TEXT NOT NULL, outputs TEXT NOT NULL,
+    code TEXT NOT NULL, recorded_at TEXT NOT NULL, PRIMARY KEY (student, question));
+CREATE TABLE watch_jobs (id INTEGER PRIMARY KEY, message_key TEXT NOT NULL,
+    student TEXT NOT NULL, address TEXT NOT NULL, assignment TEXT NOT NULL,
+    notebook_name TEXT NOT NULL, notebook BLOB NOT NULL, submitted_at TEXT NOT NULL,
+    not_before TEXT NOT NULL, status TEXT NOT NULL, graded_at TEXT);
+INSERT INTO runs VALUES (1, '2026-10-01T10:00:00+00:00', 'lstm_gates', '{}');
+INSERT INTO results (run_id, student, source, sha256, status, score, max_score, graded_at,
+    functions) VALUES (1, 'asha', 'a.ipynb', 'abc', 'graded', 87.5, 100,
+    '2026-10-01T10:01:00+00:00', '{"forget_gate": 40}');
+INSERT INTO written_answers VALUES ('asha', 'q1', 'abc', 'markdown', 'The gate forgets.', '[]',
+    '', '2026-10-01T10:01:00+00:00');
+INSERT INTO watch_jobs VALUES (1, 'imap://x;UIDVALIDITY=1;UID=7', 'asha', 'asha@uni.example',
+    'lstm_gates', 'a.ipynb', x'7b7d', '2026-10-01T09:00:00+00:00', '2000-01-01T00:00:00+00:00',
+    'queued', NULL);
+"""
+
+
+def test_the_columns_earlier_graders_added_as_they_went_are_schema_steps(tmp_path, capsys):
+    """A gradebook of the first shapes is brought forward once, every table of it by the first
+    opening (whichever module opens it), and each module then reads its rows."""
+    path = tmp_path / "gradebook.sqlite"
+    with sqlite3.connect(path) as db:
+        db.executescript(FIRST_SHAPES)
+    with AnswerStore(path) as store:
+        (answer,) = store.answers()
+    assert (answer.text, answer.chars, answer.flags) == ("The gate forgets.", 17, ())
+    said = capsys.readouterr().err
+    assert said.count("brought forward from schema 0 to") == 1, said
+    assert _version(path) == schema.VERSION
+    with sqlite3.connect(path) as db:
+        for table, column, _ in (c for step in schema.STEPS.values() for c in step):
+            if table != "marks" and table != "mark_history":  # none in this course yet
+                assert column in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+    with Gradebook(path) as book:
+        (kept,) = book.latest()
+    assert (kept.score, kept.functions, kept.phases, kept.variant) == (
+        87.5,
+        {"forget_gate": 40},
+        {},
+        "",
+    )
+    book = WatchBook(path)
+    try:
+        (job,) = book.due_jobs()
+    finally:
+        book.close()
+    assert (job.student, job.note) == ("asha", "")
+    assert capsys.readouterr().err == ""  # once
+
+
+def test_a_gradebook_of_schema_1_is_brought_forward_to_this_one(tmp_path, capsys):
+    """As issue 71's first build left it: grader_version columns, no handed_in_at."""
+    path = _earlier(tmp_path / "gradebook.sqlite")
+    with sqlite3.connect(path) as db:
+        for table, column, kind in schema.STEPS[1]:
+            if table in ("runs", "results", "marks") and column == "grader_version":
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+        db.execute("PRAGMA user_version = 1")
+    with Gradebook(path) as book:
+        (kept,) = book.latest()
+    assert kept.score == 87.5 and kept.handed_in_at is None
+    assert "brought forward from schema 1 to" in capsys.readouterr().err
+    assert _version(path) == schema.VERSION

@@ -155,6 +155,17 @@ def _warnings(course: Path, student: str) -> str:
     return json.loads(results.read_text(encoding="utf-8"))["output"]
 
 
+def _told(course: Path, student: str) -> tuple:
+    """What a student's feedback page tells, as its results.json gives it: the summary, each
+    function's points and verdict, its hints' codes (the page's time and seed aside)."""
+    results = course / "graded" / "lstm_gates" / student / "results.json"
+    data = json.loads(results.read_text(encoding="utf-8"))
+    tests = [(t["name"], t["score"], t["status"]) for t in data["tests"]]
+    hints = data["extra_data"].get("hints", {})
+    codes = {name: [hint["code"] for hint in found] for name, found in hints.items()}
+    return data["output"], tests, codes
+
+
 def _requests(course: Path) -> list[tuple]:
     with sqlite3.connect(course / "graded" / "gradebook.sqlite") as book:
         return book.execute(
@@ -205,6 +216,7 @@ def _the_half_term_and_the_upgrade(install, tmp_path, earlier_wheel, this_wheel,
     install.grader(*GRADE, *(f"submissions/{s}/" for s in STUDENTS), fenced=True)
     before = _scores(course)
     assert set(before) == set(STUDENTS) and before["asha"] == ("100.00", "graded"), before
+    told = {student: _told(course, student) for student in STUDENTS}
     for student in STUDENTS:
         assert "Grader cell changed" not in _warnings(course, student), student
     install.grader("final", "--out", "graded")
@@ -269,9 +281,12 @@ def _the_half_term_and_the_upgrade(install, tmp_path, earlier_wheel, this_wheel,
     newly = sorted(
         str(m["To"].addresses[0].addr_spec).split(".")[0] for m in mailbox.received[sent_before:]
     )
-    # dhaval's hand-in and the pages graded again (each says when it was graded) are new; the
-    # rest of the class was mailed before and is not again
-    assert newly == sorted([*STUDENTS, LATE_COMER[0]]), newly
+    # dhaval's hand-in is new, and so is a page graded again that tells something the earlier
+    # build's did not (a hint it did not give); a page that tells the same (asha's full marks:
+    # no hint under any build) is no news, though it says when it was graded again; the rest
+    # of the class was mailed before and is not again
+    changed = [student for student in STUDENTS if _told(course, student) != told[student]]
+    assert newly == sorted([*changed, LATE_COMER[0]]) and "asha" not in newly, newly
     with sqlite3.connect(course / "graded" / "gradebook.sqlite") as book:
         # each message sent once: a mail an earlier build sent is recorded under this build's
         # identity of it too, with its own Message-ID

@@ -168,6 +168,20 @@ def mail_args(
     ]
 
 
+def mail_once(course, out, certificate, *extra: str) -> Mailbox:
+    """One ``grader mail --send`` (exit status 0) through a loopback server started for it:
+    what the server received (credentials from the environment, as the command takes them)."""
+    from grader import cli  # noqa: PLC0415
+
+    mailbox = Mailbox()
+    controller = start(mailbox, certificate)
+    try:
+        assert cli.main(mail_args(course, out, controller, certificate, *extra)) == 0
+    finally:
+        controller.stop()
+    return mailbox
+
+
 # Message-IDs as Outlook (Exchange Online) writes them: 83 and 84 characters with the brackets.
 OUTLOOK_IDS = (
     "<PN3PR01MB9173D4C2B1A0F9E8D7C6B5A4E3F2A1B0@PN3PR01MB9173.INDPRD01.PROD.OUTLOOK.COM>",

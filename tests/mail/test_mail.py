@@ -13,7 +13,7 @@ import sys
 import pytest
 from course_kit import make_course
 from disk_kit import needs_root_mounts, with_full
-from smtp_kit import PASSWORD, USER, Mailbox, mail_args, start
+from smtp_kit import PASSWORD, USER, Mailbox, mail_args, mail_once, start
 
 from grader import cli
 from grader.gradebook.course_book import CourseBook
@@ -80,12 +80,7 @@ def test_starttls_with_login_delivers_one_message_per_student(
     course, certificate, credentials, capsys
 ):
     course, out = course
-    mailbox = Mailbox()
-    controller = start(mailbox, certificate)
-    try:
-        assert cli.main(mail_args(course, out, controller, certificate)) == 0
-    finally:
-        controller.stop()
+    mailbox = mail_once(course, out, certificate)
     assert sorted(m["To"].addresses[0].addr_spec for m in mailbox.received) == [
         "asha.verma@example.edu",
         "priya.nair@example.edu",
