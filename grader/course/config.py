@@ -15,14 +15,14 @@ from grader.course.late import LatePolicy
 from grader.errors import UserError
 from grader.inputs.toml_input import Table, read
 from grader.limits import COURSE
+from grader.outputs.scores import DEFAULT_DECIMALS
 from grader.roster import Roster, load_roster
 
 KINDS = ("auto", "project")
 COURSE_FILE = "course.toml"
 # The decimals a score may be shown with to a person ([course] decimals): 12.7 or 12.73, never
-# the float computed (12.7272...); 2 when the course says nothing (grader.feedback.points).
+# the float computed (12.7272...); DEFAULT_DECIMALS when the course says nothing.
 DECIMALS_CHOICES = (1, 2)
-DEFAULT_DECIMALS = 2
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,13 @@ from grader.course.late import Lateness
 from grader.feedback.figure import figure
 from grader.feedback.fixes import forbidden_note, what_to_fix
 from grader.feedback.lateness import late_text
-from grader.feedback.points import for_people
 from grader.feedback.rerun import Rerun, rerun
 from grader.feedback.results_file import RESULTS_SCHEMA
 from grader.gradebook.results import GRADER_ERROR, Row
 from grader.limits import GRADING
 from grader.outputs.csvfile import SafeWriter
 from grader.outputs.quoting import cut
+from grader.outputs.scores import for_people
 from grader.scoring import FunctionResult
 
 

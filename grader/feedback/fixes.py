@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.course.config import DEFAULT_DECIMALS
-from grader.feedback.points import for_people
 from grader.feedback.results_file import read_results_json
+from grader.outputs.scores import for_people
 from grader.scoring import FunctionResult
 
 

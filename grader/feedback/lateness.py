@@ -9,8 +9,8 @@ from pathlib import Path
 
 from grader.course.config import DEFAULT_DECIMALS, listing_course
 from grader.course.late import Lateness
-from grader.feedback.points import for_people
 from grader.lms.lateness import auto_lateness
+from grader.outputs.scores import for_people
 
 
 def course_lateness(

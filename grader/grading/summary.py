@@ -10,8 +10,8 @@ import time
 from collections.abc import Sequence
 
 from grader.course.config import DEFAULT_DECIMALS
-from grader.feedback.points import for_people
 from grader.gradebook.results import GRADER_ERROR, Row
+from grader.outputs.scores import for_people
 
 
 class GradingProgress:

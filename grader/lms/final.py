@@ -21,6 +21,7 @@ from grader.gradebook.results import GRADER_ERROR, Gradebook, Row
 from grader.lms.lateness import graded_version_lateness, hand_in_lateness, project_handed_in
 from grader.marking import overrides
 from grader.marking.marks import project_score, reconcile_ids
+from grader.outputs.scores import for_people
 from grader.roster import Person
 
 if TYPE_CHECKING:  # the assignment package needs the instructor's extra; a student's does not
@@ -282,7 +283,7 @@ def table(course: Course, grades: list[FinalGrade], so_far: bool = False) -> str
     for grade in grades:
         cells = [grade.person.id, grade.person.name]
         for part in grade.parts:
-            mark = f"{part.fraction * 100:.1f}"
+            mark = for_people(part.fraction * 100, course.decimals)
             if part.pending:
                 mark = "pending"
             elif part.status == "missing":
@@ -294,9 +295,11 @@ def table(course: Course, grades: list[FinalGrade], so_far: bool = False) -> str
             if part.explanation() and said:
                 remarks.append(f"  {grade.person.id} {part.component}: {part.explanation()}")
         if so_far:
-            cells.append("-" if grade.standing is None else f"{grade.standing:.2f}")
+            cells.append(
+                "-" if grade.standing is None else for_people(grade.standing, course.decimals)
+            )
         else:  # as final-grades.csv: no total while a part is pending, never one counting it 0
-            cells.append("pending" if grade.pending else f"{grade.total:.2f}")
+            cells.append("pending" if grade.pending else for_people(grade.total, course.decimals))
         lines.append(cells)
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     text = "\n".join(

@@ -28,7 +28,6 @@ from grader.course.rubric import Projects
 from grader.errors import UserError
 from grader.feedback import results_file
 from grader.feedback.fixes import fix_lines, fixes_in
-from grader.feedback.points import for_people
 from grader.gradebook.course_book import CourseBook
 from grader.lms.final import FinalGrade
 from grader.mail import identity
@@ -36,6 +35,7 @@ from grader.mail.addresses import needs_smtputf8, recipient
 from grader.mail.smtp import Outgoing
 from grader.mail.written import written_feedback, written_rows, written_text
 from grader.marking.pages import feedback_page
+from grader.outputs.scores import for_people
 
 if TYPE_CHECKING:  # typeshed's EmailPolicy is generic in the message it makes; the runtime's not
 

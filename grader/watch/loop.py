@@ -27,7 +27,6 @@ from grader.course.config import Course
 from grader.course.rubric import load_projects
 from grader.errors import UserError
 from grader.feedback.fixes import fixes_in
-from grader.feedback.points import for_people
 from grader.gradebook.course_book import BOOK_NAME, CourseBook
 from grader.gradebook.results import Row
 from grader.intake.common import DEFAULT_LIMITS
@@ -41,6 +40,7 @@ from grader.intake.run import collect_items
 from grader.limits import COURSE, MAILBOX
 from grader.mail import addresses, smtp
 from grader.mail.composing import MAIL_POLICY
+from grader.outputs.scores import for_people
 from grader.watch import replies, requests
 from grader.watch.grading import JobOutcome, WatchGraders
 from grader.watch.handins import Context, Handled, Replaced, handle

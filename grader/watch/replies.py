@@ -16,10 +16,10 @@ from email.message import Message
 
 from grader.course.config import DEFAULT_DECIMALS
 from grader.feedback.fixes import Fix
-from grader.feedback.points import for_people
 from grader.gradebook.results import Row
 from grader.intake.message.received import Received
 from grader.mail.composing import compose, message_bytes
+from grader.outputs.scores import for_people
 
 Reply = tuple[str, str, str, bytes]  # (digest, student, recipient, message bytes)
 

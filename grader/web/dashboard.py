@@ -14,9 +14,9 @@ from starlette.responses import HTMLResponse
 from grader import templating
 from grader.course.config import DEFAULT_DECIMALS, Component, Course
 from grader.course.rubric import Projects
-from grader.feedback.points import for_people
 from grader.gradebook.course_book import BOOK_NAME, CourseBook
 from grader.marking import blind
+from grader.outputs.scores import for_people
 from grader.roster import Person
 from grader.web import regrade, roles
 from grader.web.overview_cache import OverviewCache

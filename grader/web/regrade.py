@@ -17,10 +17,10 @@ from grader.assignment.config import AssignmentConfig, load_config
 from grader.course.config import Component, Course
 from grader.errors import UserError
 from grader.feedback.export import write_grades_csv
-from grader.feedback.points import for_people
 from grader.gradebook.course_book import BOOK_NAME
 from grader.gradebook.results import Gradebook
 from grader.limits import RunLimits, regrade_timeout_s
+from grader.outputs.scores import for_people
 
 GRADES_CSV = "grades.csv"
 

@@ -113,7 +113,7 @@ def test_an_accepted_request_changes_the_score_final_uses_with_its_audit_row(
                by="ta1")  # fmt: skip
 
     after = run(capsys, "final", *common)
-    assert _percent(before, "lstm_gates") == "80.0" and _percent(after, "lstm_gates") == "90.0"
+    assert _percent(before, "lstm_gates") == "80" and _percent(after, "lstm_gates") == "90"
     trail = run(capsys, "audit", STUDENT, *common)
     assert "lstm_gates forget_gate: 0 -> 10 +10  by prof (regrade)" in trail
     assert "regrade request #1: the sign is right" in trail

@@ -1,14 +1,15 @@
 """Scores as a person reads them: rounded to the course's decimals (``[course] decimals``, 1 or
 2; two unless it says), no trailing zeros ("12.73", "10.9", "100"). Where a machine reads a
 score (``results.json``'s numbers, the LMS files) it stays exact: this is for pages, mail,
-progress lines and the words around them."""
+progress lines, printed tables and the words around them."""
 
 from __future__ import annotations
 
 import math
 from decimal import ROUND_HALF_UP, Decimal
 
-from grader.course.config import DEFAULT_DECIMALS
+# The decimals a person reads when the course does not say ([course] decimals: 1 or 2).
+DEFAULT_DECIMALS = 2
 
 
 def for_people(value: float, decimals: int = DEFAULT_DECIMALS) -> str:
