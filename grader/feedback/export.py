@@ -12,7 +12,7 @@ from grader import templating
 from grader.course.config import DEFAULT_DECIMALS
 from grader.course.late import Lateness
 from grader.feedback.figure import figure
-from grader.feedback.fixes import forbidden_note, what_to_fix
+from grader.feedback.fixes import fix_lines, fixes_of, forbidden_note, what_to_fix
 from grader.feedback.lateness import late_text
 from grader.feedback.rerun import Rerun, rerun
 from grader.feedback.results_file import RESULTS_SCHEMA
@@ -111,6 +111,7 @@ def results_json(graded: GradedSubmission) -> dict:
     summary = [f"{for_people(graded.score, shown)} / {for_people(graded.max_score, shown)} points."]
     if graded.reason:
         summary.insert(0, graded.reason)
+    summary += fix_lines(fixes_of(graded.functions), shown)  # the causes, before the rest
     summary += graded.notes
     if graded.cell_errors:
         summary.append("Cells that raised an error or were interrupted:")

@@ -6,7 +6,7 @@ says the same words."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +52,12 @@ class Fix:
     score: float
     points: float
     words: str  # what_to_fix's
+
+
+def fixes_of(functions: Mapping[str, FunctionResult]) -> list[Fix]:
+    """The functions that lost points and have words on what to fix, in the page's order."""
+    found = [Fix(name, r.score, r.points, what_to_fix(r)) for name, r in functions.items()]
+    return [fix for fix in found if fix.words]
 
 
 def fixes_in(results: Path) -> list[Fix]:

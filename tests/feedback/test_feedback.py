@@ -89,6 +89,29 @@ def test_case_labels_name_only_what_the_function_takes():
     assert any("large |z|" in c.label for c in CASES["forget_gate"])
 
 
+def test_results_json_output_gives_what_to_fix_right_under_the_score():
+    """Gradescope shows ``output`` as it is: the score, then per function that lost points its
+    score and the page's words on what to fix, then the rest (issue 76)."""
+    wrong = scored("cell_state", lambda case: case.expected + 1.0)
+    document = export.results_json(
+        export.GradedSubmission(
+            "s1",
+            "LSTM gates",
+            3,
+            "graded",
+            None,
+            {"forget_gate": scored("forget_gate", right), "cell_state": wrong},
+            warnings=['Grader cell changed: the grader-owned "fixtures" cell was deleted'],
+        )
+    )
+    lines = document["output"].splitlines()
+    assert lines[0] == f"{document['score']:g} / 20 points."
+    assert lines[1] == f"  cell_state: {wrong.score:g} / 10"
+    assert lines[2] == f"    {document['extra_data']['fix']['cell_state']}" and len(lines[2]) > 10
+    assert lines[3].startswith("Grader cell changed")
+    assert "forget_gate" not in document["output"]  # full marks: nothing to fix
+
+
 def test_results_json_output_lists_the_cells_that_raised():
     document = export.results_json(
         export.GradedSubmission(
