@@ -16,9 +16,10 @@ RUNTIME_PACKAGES := bubblewrap poppler-utils
 # dashboard, make certificates with openssl, and install the wheel into a virtualenv of
 # Debian's own Python (python3-venv), and serve a real IMAP mailbox (Dovecot). Noto and DejaVu
 # are for the pages chromium and LibreOffice draw; fonts-liberation is Colab's one font package,
-# all that tests/colab/ leaves visible to the student's commands.
-TEST_TOOLS := pdflatex pandoc soffice chromium openssl /usr/bin/python3 /usr/sbin/dovecot
-TEST_PACKAGES := texlive-latex-base texlive-latex-recommended texlive-fonts-recommended \
+# all that tests/colab/ leaves visible to the student's commands. gcc builds libseccomp's own
+# filter simulator from Debian's source of the installed libseccomp (tests/kits/bpf_sim_kit.py).
+TEST_TOOLS := pdflatex pandoc soffice chromium openssl /usr/bin/python3 /usr/sbin/dovecot gcc
+TEST_PACKAGES := gcc texlive-latex-base texlive-latex-recommended texlive-fonts-recommended \
 	texlive-publishers lmodern pandoc libreoffice-writer-nogui chromium openssl python3-venv \
 	dovecot-imapd fonts-dejavu-core fonts-noto-core fonts-liberation
 

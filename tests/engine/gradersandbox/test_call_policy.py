@@ -2,7 +2,8 @@
 from it, for x86-64 and aarch64 alike: every call of the kernel's table is declared (allowed,
 or refused on purpose), a call declared nowhere is refused, and each program, run here by a
 classic BPF interpreter over every call as the kernel would run it on either machine, answers
-what the policy says, the same on both.
+what the policy says, the same on both; libseccomp's own simulator (scmp_bpf_sim) answers each
+program as that interpreter does.
 
 The kernel's table: libseccomp's own (every number resolved on each architecture), and the
 kernel's headers where they are installed (linux-libc-dev)."""
@@ -16,6 +17,7 @@ import subprocess
 from errno import ENOSYS, EPERM
 from pathlib import Path
 
+import bpf_sim_kit
 import pytest
 from classic_bpf import run, stacked
 
@@ -220,3 +222,39 @@ def test_the_machines_own_filter_is_the_policys():
     assert tuple(map(bytes, filters.RUNNER)) == made["runner"][2:]
     assert bytes(filters.probe(OWN_PID)[0]) == made["probe"][-1]
     assert bytes(filters.probe(OWN_PID + 1)[0]) != made["probe"][-1]
+
+
+@pytest.fixture(scope="module")
+def simulator() -> Path:
+    """libseccomp's own ``scmp_bpf_sim``, built from Debian's source of the installed
+    libseccomp (bpf_sim_kit)."""
+    try:
+        return bpf_sim_kit.simulator()
+    except bpf_sim_kit.NoSimulator as why:
+        pytest.fail(f"libseccomp's simulator could not be built here: {why}")
+
+
+@pytest.mark.parametrize("arch", ARCHITECTURES)
+def test_libseccomps_own_simulator_answers_each_program_as_checked_here(simulator, arch, tmp_path):
+    """Every program of every step, for aarch64 as for x86-64, run by libseccomp's own
+    simulator over every call of the table (and the argument sets of the calls refused by an
+    argument) answers what the interpreter behind the other tests answers: the aarch64
+    filter refuses what the x86-64 one does by libseccomp's simulation, not only by ours."""
+    table = libseccomp.table(arch)
+    checked_by_argument = {
+        name for r in POLICY["probe"] if r.argument is not None for name in r.calls.split()
+    }
+    programs = dict.fromkeys(program for made in steps(arch).values() for program in made)
+    differ = []
+    for number, program in enumerate(programs):
+        path = tmp_path / f"{arch}-{number}.bpf"
+        path.write_bytes(program)
+        checks_arguments = libseccomp.ALLOW == run(program, arch, 10**6)  # no allowlist
+        for call, name in table.items():
+            sets = ARGUMENTS if checks_arguments and name in checked_by_argument else [()]
+            for arguments in sets:
+                said = bpf_sim_kit.simulated(simulator, path, arch, call, arguments)
+                if said != run(program, arch, call, arguments):
+                    differ.append((number, name, arguments, hex(said)))
+    assert len(programs) >= 5
+    assert not differ, differ[:10]
