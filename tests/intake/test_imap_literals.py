@@ -113,6 +113,19 @@ def test_xoauth2_refused_as_gmail_refuses_then_accepted(
     assert (tmp_path / "submissions" / "asha" / "manifest.json").is_file()
 
 
+def test_a_password_login_cannot_take_says_so_in_one_line(
+    server: ScriptedImap, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """A server without AUTH=PLAIN takes LOGIN alone, whose password is ASCII (RFC 3501): a
+    password in another script is refused here in one line, not by imaplib's traceback."""
+    server.capabilities = b"IMAP4rev1 AUTH=XOAUTH2"
+    monkeypatch.setenv(PASSWORD_VARIABLE, "пароль-курса")
+    assert collect(server, tmp_path, server.url) == 2
+    error = capsys.readouterr().err
+    assert "takes only LOGIN" in error and PASSWORD_VARIABLE in error
+    assert "Traceback" not in error and len(error.strip().splitlines()) == 1
+
+
 def test_an_idle_the_server_ends_itself_is_started_again_on_the_same_connection() -> None:
     """RFC 2177 lets a server end IDLE with its tagged answer: the idler rings the bell (the
     poll reads what came meanwhile) and starts IDLE again, on the same connection, without

@@ -101,6 +101,12 @@ def _login(client: IMAPClient, url: MailboxUrl) -> None:
     elif password:
         if client.has_capability("AUTH=PLAIN"):  # carries UTF-8; LOGIN only ASCII
             client.plain_login(url.user, password)
+        elif not (url.user.isascii() and password.isascii()):
+            raise UserError(
+                f"{url.host} takes only LOGIN, whose user name and password must be ASCII: "
+                f"give an ASCII password in {PASSWORD_VARIABLE} (an app password), or "
+                f"{TOKEN_VARIABLE} an OAuth2 access token"
+            )
         else:
             client.login(url.user, password)
     else:
