@@ -108,6 +108,12 @@ class ClassPages:
             waiting=any(job.active for job in jobs.values()),
             notice=notice,
             variants=variant_view.student_variants(course, who.id, latest),
+            # the marking page's address: the student's id, or on a blind project the pseudonym
+            marking_keys={
+                c.id: self.dash.student_key(course, c, who)
+                for c in course.components
+                if c.kind == "project"
+            },
         )
 
     async def regrade(self, request: Request) -> Response:

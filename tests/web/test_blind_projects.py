@@ -233,6 +233,17 @@ def test_the_instructor_reveals_and_the_reveal_is_logged(course):
     assert as_marker(course, "GET", f"/mark/project1/{SIGNED}", TOKEN)[0] == 404
 
 
+def test_the_students_page_links_their_blind_marking_page_by_its_pseudonym(course):
+    """The instructor's page of a student links each project's marking page: on a blind
+    project by the pseudonym (an id in a blind address is no page), and the link answers."""
+    status, _, body = as_marker(course, "GET", f"/student/{SIGNED}", TOKEN)
+    assert status == 200
+    links = re.findall(r'href="(/mark/[^"]+)"', body.decode())
+    assert f"/mark/project1/{key_of(course, SIGNED)}" in links
+    for link in (link for link in links if link.count("/") == 3):  # a student's, not "next"
+        assert as_marker(course, "GET", link, TOKEN)[0] == 200, link
+
+
 def test_a_marker_not_listed_for_the_project_may_not_mark_it(course, browser):
     """project1's ``markers`` name kiran only: meera's home page leaves it out, and its marking
     pages, its files and a mark posted by her script all answer 403; nothing is saved."""
