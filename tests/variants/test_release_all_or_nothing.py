@@ -16,7 +16,9 @@ from variants_kit import roster
 from grader.cli import main
 
 CLASS = 30
-TOO_LARGE = "\nassert W_REC < 0.9, f'W_REC = {W_REC} is too large for this experiment'"
+# W_rec is drawn from [0.5, 0.95]: about 4 students in 10 get 0.77 or more, so a class of 30
+# has one who fails but for a chance of 0.6^30 (2e-7); at 0.9 it was 0.89^30 (3%).
+TOO_LARGE = "\nassert W_REC < 0.77, f'W_REC = {W_REC} is too large for this experiment'"
 
 
 def _course(tmp_path: Path) -> tuple[Path, Path]:
