@@ -111,7 +111,8 @@ def results_json(graded: GradedSubmission) -> dict:
     summary = [f"{for_people(graded.score, shown)} / {for_people(graded.max_score, shown)} points."]
     if graded.reason:
         summary.insert(0, graded.reason)
-    summary += fix_lines(fixes_of(graded.functions), shown)  # the causes, before the rest
+    fixes = fixes_of(graded.functions)
+    summary += fix_lines(fixes, shown)  # the causes, before the rest
     summary += graded.notes
     if graded.cell_errors:
         summary.append("Cells that raised an error or were interrupted:")
@@ -137,11 +138,7 @@ def results_json(graded: GradedSubmission) -> dict:
             },
             # What to fix, per function that lost points: the page's first words on it, for
             # the mails to say the same (grader.feedback.fixes).
-            "fix": {
-                name: what_to_fix(result)
-                for name, result in graded.functions.items()
-                if not result.passed
-            },
+            "fix": {fix.function: fix.words for fix in fixes},
             **({"phases": dict(graded.phases)} if graded.phases is not None else {}),
         },
     }
