@@ -21,7 +21,7 @@ from grader.bundle.submission import (
     is_colab_link,
 )
 from grader.inputs.resources import template
-from grader.pdf.submission import format_size
+from grader.outputs.sizes import format_size
 
 
 def check_student(student: Student) -> list[str]:

@@ -19,7 +19,6 @@ from grader.bundle.checks import check_submission
 from grader.bundle.submission import Submission, read_submission
 from grader.errors import UserError
 from grader.inputs.resources import write_template
-from grader.pdf.submission import write_submission_pdf
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_SCHEMA = 1
@@ -103,6 +102,10 @@ def build_bundle(submission_toml: Path, out_dir: Path) -> Bundle:
         zip_tmp = staging / "bundle.zip"
         write_zip(root, [*files, MANIFEST_NAME], zip_tmp)
         pdf_tmp = staging / "bundle.pdf"
+        # Here, not at the top: reportlab, pypdf and the fonts are a second of imports that
+        # every command reading a manifest (grade, collect, the watch) would pay for nothing.
+        from grader.pdf.submission import write_submission_pdf
+
         write_submission_pdf(manifest, root, pdf_tmp)
         zip_path, pdf_path = out_dir / f"{student_id}.zip", out_dir / f"{student_id}.pdf"
         zip_tmp.replace(zip_path)

@@ -86,7 +86,7 @@ def grade(
         start_graders(
             grade_safely,
             plan,
-            workers,
+            min(workers, len(paths)),  # one PATH is one hand-in: no grader left without one
             dask,
             lambda: remote.job_of(plan, timeout, unsafe_no_sandbox),
         ) as graders,
@@ -190,7 +190,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--workers",
         type=int,
         default=os.cpu_count() or 1,
-        help="submissions graded at once (default: the number of cores)",
+        help="submissions graded at once (default: the number of cores; never more than "
+        "the PATHs given)",
     )
     parser.add_argument(
         "--dask",

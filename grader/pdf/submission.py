@@ -29,16 +29,9 @@ from reportlab.platypus import (
 )
 
 from grader.limits import SUBMISSION_PDF
+from grader.outputs.sizes import format_size
 from grader.pdf.fonts import MONO, SANS, code_block, fonts, paragraph
 from grader.pdf.reading import DAMAGED, TOO_SLOW
-
-
-def format_size(size: int) -> str:
-    if size < 1024:
-        return f"{size} B"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.1f} KB"
-    return f"{size / (1024 * 1024):.1f} MB"
 
 
 def _styles() -> dict[str, ParagraphStyle]:
