@@ -34,7 +34,6 @@ from grader.intake.index import (
     write_lists,
 )
 from grader.intake.manifest import check_student_id
-from grader.intake.merged_pdf import write_merged_pdf
 from grader.intake.message.authresults import unchecked_line, unchecked_senders
 from grader.intake.message.reading import shared_message_id
 from grader.intake.message.sender import DkimKeys
@@ -264,6 +263,10 @@ def _collected(
     summary.by_component = component_counts(students, assignments or (), projects_required)
     write_lists(out, summary, rows, replacements(students))
     if students and merged_pdf:
+        # Here, not at the top: pypdf, reportlab and the fonts are a second of imports that
+        # every command reading the intake's records (grade, final, the watch) would pay.
+        from grader.intake.merged_pdf import write_merged_pdf
+
         nothing = [row[0] for row in rows if row[-1] == SENT_NOTHING]
         summary.merged_pdf = write_merged_pdf(
             students, out / MERGED_PDF, staging, deadline, len(summary.rejected), nothing
