@@ -44,21 +44,25 @@ def test_a_warm_up_without_a_sandbox_leaves_the_explaining_to_the_run(tmp_path, 
 
 
 def test_worker_processes_leave_no_warm_folder_behind(tmp_path):
-    """Pool workers end without running ``atexit``: their warm processes are stopped anyway."""
+    """Pool workers end without running ``atexit``: their warm processes are stopped anyway.
+    (Two hand-ins: a run starts no more graders than it has hand-ins.)"""
     root = Path(__file__).resolve().parents[3]
     temporary = tmp_path / "tmp"
     temporary.mkdir()
+    asha = root / "examples" / "lstm_gates" / "asha.ipynb"
+    ravi = tmp_path / "ravi.ipynb"
+    ravi.write_bytes(asha.read_bytes())
     done = subprocess.run(
         [sys.executable, "-m", "grader.cli", "grade", "--assignment"]
         + [str(root / "assignments" / "lstm_gates"), "--out", str(tmp_path / "out")]
-        + ["--workers", "2", str(root / "examples" / "lstm_gates" / "asha.ipynb")],
+        + ["--workers", "2", str(asha), str(ravi)],
         env={**os.environ, "TMPDIR": str(temporary)},
         capture_output=True,
         text=True,
         check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "100/100" in done.stdout
+    assert done.stdout.count("100/100") == 2
     assert sorted(p.name for p in temporary.iterdir()) == []
 
 
@@ -109,6 +113,33 @@ def test_a_pool_run_tries_the_sandbox_in_its_graders_and_starts_no_warm_process_
     assert "sandbox checked with a trial notebook" in "".join(said)
     # its pool's two graders, forked from it, and no bubblewrap holding a warm process
     assert list(children.values()) == [own, own], children
+
+
+def test_one_hand_in_starts_one_warm_process_whatever_the_workers(tmp_path):
+    """A run of one hand-in (a student graded again) starts no pool of graders that would sit
+    idle, each with a warm process of its own (seconds of imports): it grades in its own
+    process, beside one warm process."""
+    root = Path(__file__).resolve().parents[3]
+    slow = write_notebook(tmp_path / "slow.ipynb", "import time\ntime.sleep(600)")
+    command = [*FENCE, sys.executable, "-m", "grader.cli", "grade", "--workers", "2"]
+    command += ["--assignment", str(root / "assignments" / "lstm_gates")]
+    command += ["--out", str(tmp_path / "out"), "--timeout", "10", str(slow)]
+    with subprocess.Popen(command, cwd=root, stderr=subprocess.PIPE, text=True) as run:
+        assert run.stderr is not None
+        said = []
+        for line in run.stderr:  # after the trial, the slow notebook holds the run for 10 s
+            said.append(line)
+            if line.startswith("sandbox checked with a trial notebook"):
+                break
+        (grader,) = _children(run.pid)  # inside the fence
+        os.kill(grader, signal.SIGSTOP)  # nothing starts or ends while its children are read
+        try:
+            children = [Path(f"/proc/{c}/comm").read_text().strip() for c in _children(grader)]
+        finally:
+            os.kill(grader, signal.SIGCONT)
+        said += run.stderr.readlines()
+    assert run.returncode == 0, "".join(said)
+    assert children == ["bwrap"], children  # the warm process's sandbox; no pool of graders
 
 
 HOLDER = """
