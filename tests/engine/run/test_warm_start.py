@@ -80,65 +80,59 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _grading_seen(tmp_path: Path, notebooks: list[Path], when: str) -> tuple[str, list[str], str]:
+    """Grade ``notebooks`` with ``--workers 2`` and a cell limit of 10 s; once a line starting
+    with ``when`` is said, look at the command's process (stopped meanwhile, so nothing starts
+    or ends): its name, its children's names; and all it said once it ended well."""
+    root = Path(__file__).resolve().parents[3]
+    command = [*FENCE, sys.executable, "-m", "grader.cli", "grade", "--workers", "2"]
+    command += ["--assignment", str(root / "assignments" / "lstm_gates")]
+    command += ["--out", str(tmp_path / "out"), "--timeout", "10", *map(str, notebooks)]
+    with subprocess.Popen(command, cwd=root, stderr=subprocess.PIPE, text=True) as run:
+        assert run.stderr is not None
+        said = []
+        for line in run.stderr:
+            said.append(line)
+            if line.startswith(when):
+                break
+        (grader,) = _children(run.pid)  # inside the fence
+        os.kill(grader, signal.SIGSTOP)
+        try:
+            own = Path(f"/proc/{grader}/comm").read_text().strip()
+            children = [Path(f"/proc/{c}/comm").read_text().strip() for c in _children(grader)]
+        finally:
+            os.kill(grader, signal.SIGCONT)
+        said += run.stderr.readlines()
+    assert run.returncode == 0, "".join(said)
+    return own, children, "".join(said)
+
+
+def _slow(tmp_path: Path) -> Path:
+    """A notebook that holds its run for the whole cell limit."""
+    return write_notebook(tmp_path / "slow.ipynb", "import time\ntime.sleep(600)")
+
+
 def test_a_pool_run_tries_the_sandbox_in_its_graders_and_starts_no_warm_process_of_its_own(
     tmp_path,
 ):
     """The trial notebook forks from the warm process of one of the run's graders, which its
     submissions use too: the command's own process starts none (a warm start is seconds of
     imports, paid before the first result)."""
-    root = Path(__file__).resolve().parents[3]
-    slow = write_notebook(tmp_path / "slow.ipynb", "import time\ntime.sleep(600)")
-    command = [*FENCE, sys.executable, "-m", "grader.cli", "grade", "--workers", "2"]
-    command += ["--assignment", str(root / "assignments" / "lstm_gates")]
-    command += ["--out", str(tmp_path / "out"), "--timeout", "10"]
-    command += [str(root / "examples" / "lstm_gates" / "asha.ipynb"), str(slow)]
-    with subprocess.Popen(command, cwd=root, stderr=subprocess.PIPE, text=True) as run:
-        assert run.stderr is not None
-        said = []
-        # The first line of a graded notebook: the other still holds the run (the slow one
-        # runs for the whole cell limit, 10 s, asha for a second or two), and its grader with it.
-        for line in run.stderr:
-            said.append(line)
-            if line.startswith("[1/2]"):
-                break
-        (grader,) = _children(run.pid)  # inside the fence
-        os.kill(grader, signal.SIGSTOP)  # nothing starts or ends while its children are read
-        try:
-            own = Path(f"/proc/{grader}/comm").read_text()
-            children = {c: Path(f"/proc/{c}/comm").read_text() for c in _children(grader)}
-        finally:
-            os.kill(grader, signal.SIGCONT)
-        said += run.stderr.readlines()
-    assert run.returncode == 0, "".join(said)
-    assert "sandbox checked with a trial notebook" in "".join(said)
+    asha = Path(__file__).resolve().parents[3] / "examples" / "lstm_gates" / "asha.ipynb"
+    # At the first line of a graded notebook the other still holds the run (the slow one runs
+    # for the whole cell limit, 10 s, asha for a second or two), and its grader with it.
+    own, children, said = _grading_seen(tmp_path, [asha, _slow(tmp_path)], "[1/2]")
+    assert "sandbox checked with a trial notebook" in said
     # its pool's two graders, forked from it, and no bubblewrap holding a warm process
-    assert list(children.values()) == [own, own], children
+    assert children == [own, own], children
 
 
 def test_one_hand_in_starts_one_warm_process_whatever_the_workers(tmp_path):
     """A run of one hand-in (a student graded again) starts no pool of graders that would sit
     idle, each with a warm process of its own (seconds of imports): it grades in its own
     process, beside one warm process."""
-    root = Path(__file__).resolve().parents[3]
-    slow = write_notebook(tmp_path / "slow.ipynb", "import time\ntime.sleep(600)")
-    command = [*FENCE, sys.executable, "-m", "grader.cli", "grade", "--workers", "2"]
-    command += ["--assignment", str(root / "assignments" / "lstm_gates")]
-    command += ["--out", str(tmp_path / "out"), "--timeout", "10", str(slow)]
-    with subprocess.Popen(command, cwd=root, stderr=subprocess.PIPE, text=True) as run:
-        assert run.stderr is not None
-        said = []
-        for line in run.stderr:  # after the trial, the slow notebook holds the run for 10 s
-            said.append(line)
-            if line.startswith("sandbox checked with a trial notebook"):
-                break
-        (grader,) = _children(run.pid)  # inside the fence
-        os.kill(grader, signal.SIGSTOP)  # nothing starts or ends while its children are read
-        try:
-            children = [Path(f"/proc/{c}/comm").read_text().strip() for c in _children(grader)]
-        finally:
-            os.kill(grader, signal.SIGCONT)
-        said += run.stderr.readlines()
-    assert run.returncode == 0, "".join(said)
+    # after the trial, the slow notebook holds the run for 10 s
+    _, children, _ = _grading_seen(tmp_path, [_slow(tmp_path)], "sandbox checked with a trial")
     assert children == ["bwrap"], children  # the warm process's sandbox; no pool of graders
 
 
