@@ -3,6 +3,7 @@ worker): the run's plan, the warm process, one submission's grading."""
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import sqlite3
 import sys
@@ -10,15 +11,19 @@ import time
 import traceback
 from pathlib import Path
 
+import nbformat
+
 from grader import engine
-from grader.assignment import load_assignment, owned_checksums, owned_sources
+from grader.assignment import AssignmentConfig, load_assignment, owned_checksums, owned_sources
 from grader.assignment.releases import ReleasedOwned
 from grader.assignment.releasing import released_notebook
 from grader.course.config import DEFAULT_DECIMALS, listing_course
 from grader.disk_full import DiskFull, full_line, no_space
+from grader.engine.run import trial
 from grader.engine.runtime import preparation
 from grader.engine.walls.cgroups import warn_without_cgroups
 from grader.errors import UserError
+from grader.forbidden.cells import parsed
 from grader.gradebook.results import GRADER_ERROR, Row
 from grader.grading.answering import KnownValues
 from grader.grading.steps import GraderFault, KnownLateness, Plan, SubmissionGrading
@@ -137,7 +142,15 @@ def plan_for(
         warn_without_cgroups()  # once for the run, before its graders start
     released = released_notebook(assignment)
     owned = ReleasedOwned.of(assignment_dir, config.name, owned_checksums(released))
-    plan = Plan(assignment, limits, out, owned, owned_sources(released), decimals=decimals)
+    plan = Plan(
+        assignment,
+        limits,
+        out,
+        owned,
+        owned_sources(released),
+        modules_ahead(released, config),
+        decimals=decimals,
+    )
     if not unsafe_no_sandbox:
         preparation.ensure_prepared(None, say=say)
     return plan
@@ -148,9 +161,34 @@ def say(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def warm_up_quietly(limits: engine.RunLimits, shared_cells: tuple[str, ...]) -> None:
-    """Start this worker's warm process. Run it in the thread that will grade: bubblewrap ends
-    with the thread that started it. Best effort: a worker that cannot warm up starts its warm
-    process at its first submission, which says what is wrong."""
+def modules_ahead(released: nbformat.NotebookNode, config: AssignmentConfig) -> tuple[str, ...]:
+    """The modules each warm process imports once for all its submissions: those the released
+    notebook (``released``, what every student starts from) imports, and those the forbidden
+    calls name (so the run-time watch has their objects before any cell runs), but none the
+    assignment forbids importing. Torch costs seconds of every grader's start: an assignment
+    whose notebook never imports it pays nothing; a submission that imports what the release
+    does not imports it in its own run."""
+    named: list[str] = [call.split(".")[0] for call in config.forbidden_calls]
+    for cell in released.cells:
+        tree = parsed(cell.source) if cell.cell_type == "code" else None
+        for node in ast.walk(tree) if isinstance(tree, ast.Module) else ():
+            if isinstance(node, ast.Import):
+                named += [alias.name.split(".")[0] for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                named.append(node.module.split(".")[0])
+    forbidden = {name.split(".")[0] for name in config.forbidden_imports}
+    return tuple(name for name in dict.fromkeys(named) if name not in forbidden)
+
+
+def warm_up_quietly(plan: Plan) -> None:
+    """Start this worker's warm process for ``plan``. Run it in the thread that will grade:
+    bubblewrap ends with the thread that started it. Best effort: a worker that cannot warm up
+    starts its warm process at its first submission, which says what is wrong."""
     with contextlib.suppress(Exception):
-        engine.warm_up(limits, shared_cells=shared_cells)
+        engine.warm_up(plan.limits, shared_cells=plan.shared_cells, warm_imports=plan.warm_imports)
+
+
+def trial_run(plan: Plan) -> float:
+    """The trial notebook (:func:`grader.engine.run.trial.check`) on the warm process this
+    grader's submissions of ``plan`` fork from: its seconds."""
+    return trial.check(plan.limits, shared_cells=plan.shared_cells, warm_imports=plan.warm_imports)

@@ -24,10 +24,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from grader.course.late import Lateness
-from grader.engine.run import trial
 from grader.gradebook.results import Row
 from grader.grading.answering import KnownValues, values_of
-from grader.grading.grader_process import grade_safely, plan_for, warm_up_quietly
+from grader.grading.grader_process import grade_safely, plan_for, trial_run, warm_up_quietly
 from grader.grading.steps import KnownLateness, Plan, lateness_of
 from grader.grading.submissions import HandIn, as_now, vanished, version_of
 from grader.variants import attribution
@@ -170,14 +169,12 @@ def _plan(job: dict[str, Any]) -> Plan:
 
 def warm(job: dict[str, Any]) -> None:
     """Start this Dask worker's warm process, before its first hand-in comes."""
-    plan = _plan(job)
-    warm_up_quietly(plan.limits, tuple(plan.shared_cells))
+    warm_up_quietly(_plan(job))
 
 
 def tried(job: dict[str, Any]) -> float:
     """The trial notebook on this worker: its seconds."""
-    plan = _plan(job)
-    return trial.check(plan.limits, shared_cells=plan.shared_cells)
+    return trial_run(_plan(job))
 
 
 def graded(job: dict[str, Any], hand_in: dict[str, Any], seed: int) -> dict[str, Any]:

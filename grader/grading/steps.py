@@ -46,6 +46,7 @@ class Plan:
     out: Path
     owned_checksums: ReleasedOwned  # every release's grader-owned cells (see its class)
     shared_cells: tuple[str, ...] = ()  # released grader-owned cells: run once per warm process
+    warm_imports: tuple[str, ...] = ()  # modules each warm process imports once (modules_ahead)
     withhold_answers: bool = False  # grader watch: answers' right values kept to after the deadline
     decimals: int = DEFAULT_DECIMALS  # scores shown to people: the course's [course] decimals
 
@@ -216,6 +217,7 @@ class SubmissionGrading(engine.NoHooks):
             self.submission.files_dir,
             hooks=self,
             shared_cells=self.plan.shared_cells,
+            warm_imports=self.plan.warm_imports,
             forbidden_calls=self.plan.config.forbidden_calls,
         )
 

@@ -20,11 +20,10 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from grader import engine
 from grader.engine.run import trial
 from grader.errors import UserError
 from grader.grading import remote
-from grader.grading.grader_process import warm_up_quietly
+from grader.grading.grader_process import trial_run, warm_up_quietly
 
 # grade(submission, plan, seed) -> row: a module-level function (it is pickled by name).
 GradeOne = Callable[[Any, Any, int], Any]
@@ -32,7 +31,7 @@ Todo = Sequence[tuple[Any, int]]  # (submission, seed)
 _PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when its parent thread ends
 
 
-def _pool_worker(parent: int, limits: engine.RunLimits, shared_cells: tuple[str, ...]) -> None:
+def _pool_worker(parent: int, plan) -> None:
     """A pool worker's start: it dies with the process that started it (the kernel's
     parent-death signal), so a watch or a run killed with SIGKILL leaves no grader, and no
     sandbox (bubblewrap dies with its parent), running on; then its warm process."""
@@ -41,7 +40,7 @@ def _pool_worker(parent: int, limits: engine.RunLimits, shared_cells: tuple[str,
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         if os.getppid() != parent:  # it died before the signal was asked for
             os._exit(1)
-    warm_up_quietly(limits, shared_cells)
+    warm_up_quietly(plan)
 
 
 class Graders:
@@ -72,9 +71,8 @@ def start_graders(
     grade_one: GradeOne, plan, workers: int, dask: str | None, remote_job: Callable[[], dict]
 ) -> Iterator[Graders]:
     """Start the graders of a run and hand one of them the trial notebook; yield them.
-    ``plan`` has the run's ``limits`` and ``shared_cells``; ``remote_job`` makes what a Dask
-    worker is sent of the run (:func:`grader.grading.remote.job_of`)."""
-    limits, cells = plan.limits, tuple(plan.shared_cells)
+    ``plan`` has what the run's warm processes do ahead and its ``limits``; ``remote_job`` makes
+    what a Dask worker is sent of the run (:func:`grader.grading.remote.job_of`)."""
     if dask:
         with _dask_client(dask, workers) as client:
             # the job is a task's result, made again if the worker holding it dies; its key
@@ -90,26 +88,25 @@ def start_graders(
                 lambda todo: _on_dask(client, job, sent["digest"], plan, todo),
             )
     elif workers <= 1:
-        warm_up_quietly(limits, cells)  # the trial, run when the hand-ins are read, forks from it
+        warm_up_quietly(plan)  # the trial, run when the hand-ins are read, forks from it
         yield Graders(
-            lambda: trial.check(limits, shared_cells=cells),
+            lambda: trial_run(plan),
             lambda todo: (grade_one(submission, plan, seed) for submission, seed in todo),
         )
     else:
         pool = warm_pool(plan, workers)
         try:
-            in_pool = pool.submit(trial.check, limits, shared_cells=cells)
+            in_pool = pool.submit(trial_run, plan)
             yield Graders(in_pool.result, lambda todo: _in_pool(pool, grade_one, plan, todo))
         finally:  # a run stopped part-way (Ctrl-C, SIGTERM) grades nothing more
             pool.shutdown(wait=True, cancel_futures=True)
 
 
 def warm_pool(plan, workers: int) -> ProcessPoolExecutor:
-    """``workers`` processes, started now, each starting its warm process for ``plan``'s
-    ``limits`` and ``shared_cells``; the caller shuts it down (or uses it in a ``with``). Each
-    ends with this process, however it ends (see :func:`_pool_worker`)."""
-    warm = (plan.limits, tuple(plan.shared_cells))
-    pool = ProcessPoolExecutor(workers, initializer=_pool_worker, initargs=(os.getpid(), *warm))
+    """``workers`` processes, started now, each starting its warm process for ``plan``; the
+    caller shuts it down (or uses it in a ``with``). Each ends with this process, however it
+    ends (see :func:`_pool_worker`)."""
+    pool = ProcessPoolExecutor(workers, initializer=_pool_worker, initargs=(os.getpid(), plan))
     # Forked by the thread that submits first, which must outlive the pool: the kernel's
     # parent-death signal follows the thread that forked, not the process.
     pool.submit(int)  # starts every worker now: forked, they run the initializer

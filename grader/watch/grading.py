@@ -20,10 +20,10 @@ from pathlib import Path
 
 from grader.bundle import MANIFEST_NAME, MANIFEST_SCHEMA
 from grader.course.config import Course
-from grader.engine.run import trial
 from grader.feedback import export
 from grader.gradebook.results import GRADER_ERROR, Gradebook, Row
 from grader.grading.command import Plan, grade_safely, plan_for, seed_for
+from grader.grading.grader_process import trial_run
 from grader.grading.submissions import HandIn, find_submissions
 from grader.grading.workers import warm_pool
 from grader.watch.state import Job
@@ -204,8 +204,7 @@ class WatchGraders:
             own = self.assignments[aid] = _Assignment(plan, self.workers)
         if not own.checked:
             started = time.monotonic()
-            limits, cells = own.plan.limits, own.plan.shared_cells
-            check = self._pool(own.plan).submit(trial.check, limits, shared_cells=cells)
+            check = self._pool(own.plan).submit(trial_run, own.plan)
             check.result()
             own.checked = True
             took = time.monotonic() - started

@@ -214,10 +214,3 @@ def log_in(page, url: str, token: str = TOKEN, path: str = "/") -> None:
     with page.expect_navigation():
         page.press("input[type=password]", "Enter")
 
-
-def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
-    """(certificate, key) for localhost, made by openssl."""
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    make = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost".split()
-    subprocess.run([*make, "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
-    return cert, key

@@ -23,7 +23,6 @@ from web_kit import (
     graded_course,
     login_cookie,
     request,
-    self_signed_certificate,
     serving,
 )
 
@@ -331,7 +330,7 @@ def test_every_answer_carries_the_protective_headers(course):
     assert re.findall(rb"<script[^>]*>", page) == [f'<script nonce="{nonce}">'.encode()]
 
 
-def test_another_host_needs_tls_or_an_explicit_insecure_http(course, tmp_path):
+def test_another_host_needs_tls_or_an_explicit_insecure_http(course, certificate, tmp_path):
     serve = [
         *GRADER,
         "serve",
@@ -348,7 +347,7 @@ def test_another_host_needs_tls_or_an_explicit_insecure_http(course, tmp_path):
     assert refused.returncode != 0
     assert "--certfile" in refused.stderr and "--insecure-http" in refused.stderr
     assert "Traceback" not in refused.stderr
-    cert, key = self_signed_certificate(tmp_path)
+    cert, key = certificate
     log = tmp_path / "serve.log"
     with serving(
         course["folder"],

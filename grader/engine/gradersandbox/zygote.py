@@ -17,6 +17,7 @@ from __future__ import annotations
 import ctypes
 import fcntl
 import gc
+import importlib
 import json
 import os
 import select
@@ -57,18 +58,20 @@ def _mount(source: str, target: str, kind: str, flags: int, data: str | None = N
     _check(_LIBC.mount(source.encode(), target.encode(), kind.encode(), flags, raw), target)
 
 
-def warm() -> InteractiveShell:
-    """Import what nearly every notebook imports, so forks start with it loaded; the shell
-    every submission runs in."""
+def warm(modules: list[str]) -> InteractiveShell:
+    """Import what every notebook runs with, and the ``modules`` the grader names (what the
+    submissions are expected to import: torch takes seconds, and is imported only where the
+    assignment's notebook does), so forks start with them loaded; the shell every submission
+    runs in. A module that fails to import is left for the submission that imports it."""
     import numpy  # noqa: F401
 
     from . import runner
 
-    try:  # seconds to import, and most course notebooks do
-        import torch  # noqa: F401
-    except ImportError:
-        pass
-
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception:  # not in this runtime: the submission that imports it says so
+            pass
     return runner.prepare()
 
 
@@ -279,15 +282,20 @@ def _report(reports: int, code: int) -> None:
         pass
 
 
+def _strings(given: object) -> list[str]:
+    return [s for s in given if isinstance(s, str)] if isinstance(given, list) else []
+
+
 def main() -> None:
     control = socket.socket(fileno=int(sys.argv[1]))
     isolate = sys.argv[2] == "isolate"
     if isolate:  # one per submission (which may make none inside it): see _own_user_namespace
         _write("/proc/sys/user/max_user_namespaces", str(USER_NAMESPACES))
-    shell = warm()
-    # The first message: the cells every submission shares (a JSON list of sources).
-    sources = json.loads(control.recv(SHARED_CELLS_BYTES + 4096) or b"[]")
-    shared_cells = shared.SharedCells.prepare(shell, [s for s in sources if isinstance(s, str)])
+    # The first message: the modules to import ahead and the cells every submission shares
+    # (a JSON object of two lists of strings).
+    ahead = json.loads(control.recv(SHARED_CELLS_BYTES + 4096) or b"{}")
+    shell = warm(_strings(ahead.get("modules")))
+    shared_cells = shared.SharedCells.prepare(shell, _strings(ahead.get("cells")))
     serve(control, isolate, shell, shared_cells)
 
 

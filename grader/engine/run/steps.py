@@ -37,11 +37,11 @@ class Run:
         cgroup: RunCgroup | None,
         started: float,
         runtime: Path | None,
-        shared_cells: tuple[str, ...] = (),
+        ahead: warm.Ahead = warm.PLAIN,
         forbidden_calls: Sequence[str] = (),
     ):
         self.limits, self.cgroup, self.runtime = limits, cgroup, runtime
-        self.shared_cells = shared_cells
+        self.ahead = ahead  # what the warm process it forks from did ahead
         self.forbidden_calls = list(forbidden_calls)
         self.transcript = Transcript(limits.output_bytes)
         self.deadline = started + limits.notebook_timeout
@@ -152,13 +152,13 @@ class Run:
         return str(Path(self._plain_folder.name) / "content")
 
     def _fork(self, settings: dict, fds: list[int]) -> None:
-        isolate, shared = not self.limits.unsafe_no_sandbox, self.shared_cells
+        isolate = not self.limits.unsafe_no_sandbox
         try:
-            self._zygote = warm.zygote(self.runtime, isolate, shared_cells=shared)
+            self._zygote = warm.zygote(self.runtime, isolate, ahead=self.ahead)
             self._zygote.fork(settings, fds)
         except OSError:  # the warm process died since its last fork: start another
             try:
-                self._zygote = warm.zygote(self.runtime, isolate, True, shared)
+                self._zygote = warm.zygote(self.runtime, isolate, True, self.ahead)
                 self._zygote.fork(settings, fds)
             except (OSError, warm.WarmFailed) as error:
                 said = temp_full_line() if no_space(error) else error

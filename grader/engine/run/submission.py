@@ -38,13 +38,19 @@ def check_sandbox(limits: RunLimits) -> None:
     bwrap.check_available(limits.unsafe_no_sandbox)
 
 
-def _watched(names: Sequence[str]) -> list[str]:
-    """The forbidden names the probes watch: dotted identifiers only, at most as many as the
-    probe reads."""
+def _dotted(names: Sequence[str]) -> list[str]:
+    """``names`` once each, in order; raises ValueError unless each is a dotted identifier."""
     names = list(dict.fromkeys(names))
     bad = [n for n in names if not all(part.isidentifier() for part in str(n).split("."))]
     if bad:
         raise ValueError(f"not a dotted name: {bad[0]!r}")
+    return names
+
+
+def _watched(names: Sequence[str]) -> list[str]:
+    """The forbidden names the probes watch: dotted identifiers only, at most as many as the
+    probe reads."""
+    names = _dotted(names)
     if len(names) > FORBIDDEN.max_names:
         raise ValueError(
             f"{len(names)} forbidden names; the probes watch at most {FORBIDDEN.max_names}"
@@ -52,11 +58,17 @@ def _watched(names: Sequence[str]) -> list[str]:
     return names
 
 
+def _ahead(shared_cells: Sequence[str], warm_imports: Sequence[str]) -> warm.Ahead:
+    """What the warm process is to do ahead of the runs (``warm_imports``: module names)."""
+    return warm.Ahead(tuple(shared_cells), tuple(_dotted(warm_imports)))
+
+
 def warm_up(
     limits: RunLimits = RUN,
     *,
     runtime: Path | None = None,
     shared_cells: Sequence[str] = (),
+    warm_imports: Sequence[str] = (),
 ) -> None:
     """Start, in the background, the warm process that :func:`run_submission` with these
     arguments will fork from, so that its start overlaps the caller's own work (reading the
@@ -67,7 +79,8 @@ def warm_up(
     except SandboxUnavailable:  # run_submission says so
         return
     isolate = not limits.unsafe_no_sandbox
-    warm.start_soon(Path(runtime) if runtime else None, isolate, tuple(shared_cells))
+    ahead = _ahead(shared_cells, warm_imports)
+    warm.start_soon(Path(runtime) if runtime else None, isolate, ahead)
 
 
 def run_submission(
@@ -79,6 +92,7 @@ def run_submission(
     runtime: Path | None = None,
     hooks: RunHooks | None = None,
     shared_cells: Sequence[str] = (),
+    warm_imports: Sequence[str] = (),
     forbidden_calls: Sequence[str] = (),
 ) -> RunResult:
     """Run ``notebook`` in a sandbox, then make each of ``probe_calls``; never raises for a bad
@@ -98,13 +112,16 @@ def run_submission(
     ``shared_cells`` are cells the caller vouches for (an assignment's grader-owned cells, as
     released): the warm process runs them once, and a cell of the notebook with exactly that
     text defines what it defined there instead of running again (see
-    :mod:`grader.engine.gradersandbox.shared`)."""
+    :mod:`grader.engine.gradersandbox.shared`). ``warm_imports`` are modules the warm process
+    imports once for every run (what the submissions are expected to import: seconds each for
+    torch), besides numpy, IPython and matplotlib."""
     started = time.monotonic()
     hooks = hooks or NoHooks()
     for call in probe_calls:
         if not call.function.isidentifier():
             raise ValueError(f"not a function name: {call.function!r}")
     watched = _watched(forbidden_calls)
+    ahead = _ahead(shared_cells, warm_imports)
     if files_dir is not None and not Path(files_dir).is_dir():
         raise ValueError(f"files_dir is not a folder: {files_dir}")
     handed_in = notebook if isinstance(notebook, NotebookFile) else NotebookFile(notebook)
@@ -124,7 +141,7 @@ def run_submission(
             cgroup,
             started,
             Path(runtime) if runtime else None,
-            tuple(shared_cells),
+            ahead,
             watched,
         )
         timer = _PhaseTimer(started)
@@ -148,6 +165,7 @@ def run_submission(
             limits,
             runtime=Path(runtime) if runtime else None,
             shared_cells=shared_cells,
+            warm_imports=warm_imports,
         )
         blame_the_seal(run, fresh_run)
     status, reason = run.verdict()
@@ -168,14 +186,23 @@ def run_submission(
 
 
 def fresh_run_problem(
-    limits: RunLimits, *, runtime: Path | None = None, shared_cells: Sequence[str] = ()
+    limits: RunLimits,
+    *,
+    runtime: Path | None = None,
+    shared_cells: Sequence[str] = (),
+    warm_imports: Sequence[str] = (),
 ) -> str | None:
     """What went wrong running the grader's trial notebook in a fresh sandbox with ``limits``;
     None when it ran, was sealed and answered right (see :mod:`grader.engine.run.trial`)."""
     with Scratch(None, "grader-trial-") as folder:  # and those of killed runs removed
         notebook = write_trial_notebook(Path(folder))
         result = run_submission(
-            notebook, TRIAL_CALLS, limits, runtime=runtime, shared_cells=shared_cells
+            notebook,
+            TRIAL_CALLS,
+            limits,
+            runtime=runtime,
+            shared_cells=shared_cells,
+            warm_imports=warm_imports,
         )
     return trial_problem(result)
 

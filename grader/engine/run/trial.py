@@ -41,6 +41,7 @@ def check(
     *,
     runtime: Path | None = None,
     shared_cells: Sequence[str] = (),
+    warm_imports: Sequence[str] = (),
 ) -> float:
     """Run the trial notebook with ``limits``; raise :class:`GraderUnavailable` saying what
     went wrong unless it ran and its call came back right; else return its seconds (a warm
@@ -48,7 +49,9 @@ def check(
     this process's next submission uses."""
     started = time.monotonic()
     try:
-        problem = fresh_run_problem(limits, runtime=runtime, shared_cells=shared_cells)
+        problem = fresh_run_problem(
+            limits, runtime=runtime, shared_cells=shared_cells, warm_imports=warm_imports
+        )
     except UserError:
         raise
     except Exception as error:  # the grader's own code failed on its own notebook

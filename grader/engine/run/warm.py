@@ -23,6 +23,7 @@ import tempfile
 import threading
 import time
 from collections import deque
+from dataclasses import dataclass
 from pathlib import Path
 
 from grader.engine.walls import bwrap
@@ -34,6 +35,19 @@ class WarmFailed(RuntimeError):
     """The warm process could not be started; the message says why (its last words)."""
 
 
+@dataclass(frozen=True)
+class Ahead:
+    """What a warm process does once, ahead of every submission it forks: import ``modules``
+    (besides numpy, IPython and matplotlib, which it always imports) and run ``cells``, the
+    cells every submission shares (see :mod:`grader.engine.gradersandbox.shared`)."""
+
+    cells: tuple[str, ...] = ()
+    modules: tuple[str, ...] = ()
+
+
+PLAIN = Ahead()  # nothing ahead but what every notebook runs with
+
+
 class Zygote:
     """One warm process and the socket that asks it to fork."""
 
@@ -41,7 +55,7 @@ class Zygote:
         self,
         runtime: Path | None,
         isolate: bool,
-        shared_cells: tuple[str, ...] = (),
+        ahead: Ahead = PLAIN,
         wait: bool = True,
     ):
         """Start the warm process; with ``wait``, return once it is warm (else its first
@@ -88,16 +102,16 @@ class Zygote:
         threading.Thread(target=self._keep_stderr, args=(err_r,), daemon=True).start()
         self._lock = threading.Lock()
         self._warm = False
-        self._send_shared(shared_cells)
+        self._send_ahead(ahead)
         if wait:
             self._wait_warm()
 
-    def _send_shared(self, sources: tuple[str, ...]) -> None:
-        """The warm process's first message: the cells it runs once for every submission
-        (none if they are too large for one message)."""
-        message = json.dumps(list(sources)).encode()
+    def _send_ahead(self, ahead: Ahead) -> None:
+        """The warm process's first message: the modules it imports and the cells it runs
+        once for every submission (no cells if they are too large for one message)."""
+        message = json.dumps({"modules": ahead.modules, "cells": ahead.cells}).encode()
         if len(message) > SANDBOX.shared_cells_bytes:
-            message = b"[]"
+            message = json.dumps({"modules": ahead.modules, "cells": []}).encode()
         with contextlib.suppress(OSError):  # a warm process that died says why in _wait_warm
             self._socket.setsockopt(
                 socket.SOL_SOCKET, socket.SO_SNDBUF, 2 * SANDBOX.shared_cells_bytes
@@ -204,11 +218,11 @@ _POOL_LOCK = threading.Lock()
 
 
 def zygote(
-    runtime: Path | None, isolate: bool, fresh: bool = False, shared_cells: tuple[str, ...] = ()
+    runtime: Path | None, isolate: bool, fresh: bool = False, ahead: Ahead = PLAIN
 ) -> Zygote:
-    """This process's warm process for ``runtime`` that ran ``shared_cells``: started if there
-    is none, restarted if it died or ``fresh`` is asked for (the previous one failed to fork)."""
-    key = (runtime, isolate, bwrap.shown(runtime), shared_cells)
+    """This process's warm process for ``runtime`` that did ``ahead``: started if there is
+    none, restarted if it died or ``fresh`` is asked for (the previous one failed to fork)."""
+    key = (runtime, isolate, bwrap.shown(runtime), ahead)
     with _POOL_LOCK:
         current = _POOL.get(key)
         if current is not None and current.owner != os.getpid():
@@ -218,24 +232,24 @@ def zygote(
             current = None
         if current is None:
             _stop_at_exit()
-            current = _POOL[key] = Zygote(runtime, isolate, shared_cells)
+            current = _POOL[key] = Zygote(runtime, isolate, ahead)
         return current
 
 
-def start_soon(runtime: Path | None, isolate: bool, shared_cells: tuple[str, ...] = ()) -> None:
+def start_soon(runtime: Path | None, isolate: bool, ahead: Ahead = PLAIN) -> None:
     """Start this process's warm process for these arguments without waiting for it to be
     warm, so that its start (seconds of imports) overlaps the caller's work; its first fork
     waits. A failure to start is not reported here: the first run starts it again and says why.
     Call it from a thread that lives as long as the warm process should: bubblewrap ends with
     the thread that started it."""
-    key = (runtime, isolate, bwrap.shown(runtime), shared_cells)
+    key = (runtime, isolate, bwrap.shown(runtime), ahead)
     with _POOL_LOCK:
         current = _POOL.get(key)
         if current is not None and current.owner == os.getpid() and current.alive():
             return
         _stop_at_exit()
         with contextlib.suppress(Exception):
-            _POOL[key] = Zygote(runtime, isolate, shared_cells, wait=False)
+            _POOL[key] = Zygote(runtime, isolate, ahead, wait=False)
 
 
 def _stop_at_exit() -> None:

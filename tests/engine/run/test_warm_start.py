@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 from sandbox_fence import FENCE, write_notebook
 
 from grader.engine import NoHooks, ProbeCall, RunLimits, run_submission, warm_up
@@ -209,3 +210,27 @@ def test_the_callers_work_runs_while_the_submission_starts_off_the_notebooks_clo
     unreadable.write_text("{not json")
     assert run_submission(unreadable, [], limits, hooks=Meanwhile()).status == "invalid"
     assert called == [True]  # not called for a notebook that never starts
+
+
+def test_the_warm_process_imports_the_modules_it_is_given_and_torch_only_then(tmp_path):
+    """Numpy, IPython and matplotlib are loaded in every warm process; a module more (torch,
+    seconds of every grader's start) only where the caller names it. A name that is no module
+    here costs nothing but the attempt; one that is no dotted name is refused."""
+    seen = "('torch', 'numpy', 'tomllib')"
+    looks = f"import sys\nprint('loaded:', *[m for m in {seen} if m in sys.modules])"
+    notebook = write_notebook(tmp_path / "looks.ipynb", looks, "def double(x):\n    return 2 * x")
+    call = [ProbeCall("double", (np.array([1.5]),))]
+    warm.stop_all()
+
+    plain = run_submission(notebook, call, LIMITS)
+    named = run_submission(
+        notebook, call, LIMITS, warm_imports=("torch", "tomllib", "no_module_of_that_name")
+    )
+
+    assert plain.status == named.status == "completed", (plain.reason, named.reason)
+    assert "loaded: numpy\n" in plain.output
+    assert "loaded: torch numpy tomllib\n" in named.output
+    assert named.probes[0].value.tolist() == [3.0]
+    assert len(warm._POOL) == 2  # each forks from the warm process that did what it asked
+    with pytest.raises(ValueError, match="not a dotted name"):
+        run_submission(notebook, call, LIMITS, warm_imports=("torch; import os",))
