@@ -213,4 +213,3 @@ def log_in(page, url: str, token: str = TOKEN, path: str = "/") -> None:
     page.fill("input[type=password]", token)
     with page.expect_navigation():
         page.press("input[type=password]", "Enter")
-
