@@ -162,13 +162,12 @@ def say(line: str) -> None:
 
 
 def modules_ahead(released: nbformat.NotebookNode, config: AssignmentConfig) -> tuple[str, ...]:
-    """The modules each warm process imports once for all its submissions: those the released
-    notebook (``released``, what every student starts from) imports, and those the forbidden
-    calls name (so the run-time watch has their objects before any cell runs), but none the
-    assignment forbids importing. Torch costs seconds of every grader's start: an assignment
-    whose notebook never imports it pays nothing; a submission that imports what the release
-    does not imports it in its own run."""
-    named: list[str] = [call.split(".")[0] for call in config.forbidden_calls]
+    """The modules each warm process imports once for all its submissions: the course's
+    (``GRADING.warm_imports``), those the released notebook (``released``, what every student
+    starts from) imports, and those the forbidden calls name (so the run-time watch has their
+    objects before any cell runs), but none the assignment forbids importing: torch costs
+    seconds of every grader's start, and an assignment that forbids it never loads it."""
+    named = [*GRADING.warm_imports, *(call.split(".")[0] for call in config.forbidden_calls)]
     for cell in released.cells:
         tree = parsed(cell.source) if cell.cell_type == "code" else None
         for node in ast.walk(tree) if isinstance(tree, ast.Module) else ():

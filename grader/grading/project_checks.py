@@ -34,7 +34,7 @@ from grader.grading.project_substance import (
 )
 from grader.intake.common import HISTORY
 from grader.intake.handed_in import project_time
-from grader.limits import COURSE, RunLimits
+from grader.limits import COURSE, GRADING, RunLimits
 from grader.marking import pages
 from grader.report.facts import report_facts
 
@@ -142,7 +142,10 @@ def check_one(
         checks["dataset"]["opened_by_notebook"] = opened
     with tempfile.TemporaryDirectory(prefix="grader-project-") as stage:
         files, placed = _stage(hand_in, Path(stage), facts.get("reads_files", []))
-        run = engine.run_submission(files / notebook.name, [], limits, files, runtime=runtime)
+        ahead = GRADING.warm_imports  # what project notebooks import, as course notebooks do
+        run = engine.run_submission(
+            files / notebook.name, [], limits, files, runtime=runtime, warm_imports=ahead
+        )
     facts["run"] = run_facts(run)
     if placed:
         facts["placed"] = placed
