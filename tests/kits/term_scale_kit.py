@@ -12,6 +12,8 @@ search), send the same notebook again (a resend), or are late.
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import random
 import shutil
@@ -133,9 +135,16 @@ def _own_cell(number: int) -> str:
     return "# my own checks\n" + "\n".join(lines)
 
 
+@functools.cache
+def _sample() -> nbformat.NotebookNode:
+    return nbformat.read(SAMPLE, as_version=4)
+
+
 def notebook(student: Student, number: int) -> bytes:
-    """The student's hand-in: the full-marks sample, their mistake made, their own cell."""
-    nb = nbformat.read(SAMPLE, as_version=4)
+    """The student's hand-in: the full-marks sample, their mistake made, their own cell (the
+    sample read once, each hand-in written as nbformat writes it, without validating a
+    thousand copies of one valid notebook again)."""
+    nb = copy.deepcopy(_sample())
     if student.kind != FULL_MARKS:
         cell_id, right, wrong = MISTAKES[student.kind]
         cell = next(c for c in nb.cells if c.get("id") == cell_id)
@@ -144,7 +153,7 @@ def notebook(student: Student, number: int) -> bytes:
     own = nbformat.v4.new_code_cell(_own_cell(number))
     own.id = "own-checks"
     nb.cells.insert(len(nb.cells) - 1, own)
-    return nbformat.writes(nb).encode()
+    return nbformat.v4.writes(nb).encode()
 
 
 def mailbox(path: Path, course_folder: Path, students: list[Student]) -> Path:
