@@ -3,15 +3,12 @@ worker): the run's plan, the warm process, one submission's grading."""
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import sqlite3
 import sys
 import time
 import traceback
 from pathlib import Path
-
-import nbformat
 
 from grader import engine
 from grader.assignment import AssignmentConfig, load_assignment, owned_checksums, owned_sources
@@ -23,7 +20,6 @@ from grader.engine.run import trial
 from grader.engine.runtime import preparation
 from grader.engine.walls.cgroups import warn_without_cgroups
 from grader.errors import UserError
-from grader.forbidden.cells import parsed
 from grader.gradebook.results import GRADER_ERROR, Row
 from grader.grading.answering import KnownValues
 from grader.grading.steps import GraderFault, KnownLateness, Plan, SubmissionGrading
@@ -148,7 +144,7 @@ def plan_for(
         out,
         owned,
         owned_sources(released),
-        modules_ahead(released, config),
+        modules_ahead(config),
         decimals=decimals,
     )
     if not unsafe_no_sandbox:
@@ -161,22 +157,16 @@ def say(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def modules_ahead(released: nbformat.NotebookNode, config: AssignmentConfig) -> tuple[str, ...]:
-    """The modules each warm process imports once for all its submissions: the course's
-    (``GRADING.warm_imports``), those the released notebook (``released``, what every student
-    starts from) imports, and those the forbidden calls name (so the run-time watch has their
-    objects before any cell runs), but none the assignment forbids importing: torch costs
-    seconds of every grader's start, and an assignment that forbids it never loads it."""
-    named = [*GRADING.warm_imports, *(call.split(".")[0] for call in config.forbidden_calls)]
-    for cell in released.cells:
-        tree = parsed(cell.source) if cell.cell_type == "code" else None
-        for node in ast.walk(tree) if isinstance(tree, ast.Module) else ():
-            if isinstance(node, ast.Import):
-                named += [alias.name.split(".")[0] for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                named.append(node.module.split(".")[0])
-    forbidden = {name.split(".")[0] for name in config.forbidden_imports}
-    return tuple(name for name in dict.fromkeys(named) if name not in forbidden)
+def modules_ahead(config: AssignmentConfig) -> tuple[str, ...]:
+    """The modules each warm process of ``config``'s runs imports once for all its submissions:
+    the course's (``GRADING.warm_imports``: torch costs seconds of every grader's start), but
+    none the assignment forbids importing, unless its forbidden calls name it (the run-time
+    watch must hold their objects before any cell runs). No other module is imported ahead: one
+    that starts threads as it loads (jax, tensorflow) would lose them in every forked
+    submission."""
+    watched = {call.split(".")[0] for call in config.forbidden_calls}
+    forbidden = {name.split(".")[0] for name in config.forbidden_imports} - watched
+    return tuple(name for name in GRADING.warm_imports if name.split(".")[0] not in forbidden)
 
 
 def warm_up_quietly(plan: Plan) -> None:

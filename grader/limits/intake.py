@@ -18,11 +18,11 @@ class GradingLimits:
     free_bytes: int = 16 * MiB
     scanned_file_bytes: int = 1_000_000  # larger files are not scanned
     session_rounds: int = 10  # rounds of probe sessions one diagnosis may open
-    # What an LSTM course's notebooks import beyond what a release shows (a project's, a
-    # student's own experiment): imported by every warm process ahead, unless the assignment
-    # forbids importing it. A submission could not load torch's CUDA build on its own: it maps
-    # about 3 GB beyond the run's address-space limit (what the warm process mapped is not
-    # counted, RunLimits.memory_bytes).
+    # What an LSTM course's notebooks import (an experiment beside torch.nn.LSTM, a project):
+    # imported by every warm process ahead, unless the assignment forbids importing it
+    # (grader.grading.grader_process.modules_ahead). A submission could not load torch's CUDA
+    # build on its own: it maps about 3 GB beyond the run's address-space limit (what the warm
+    # process mapped is not counted, RunLimits.memory_bytes).
     warm_imports: tuple[str, ...] = ("torch",)
     feedback_output_chars: int = 20_000  # of the notebook's own output, folded in the feedback
     public_cases: int = 2  # public cases per function in the released notebook

@@ -10,13 +10,13 @@ real sandboxed kernel), as in engine/run/test_run_submission.py.
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from sandbox_fence import write_notebook
 
-from grader.assignment import load_assignment
-from grader.assignment.releasing import released_notebook
+from grader.assignment import load_config
 from grader.engine import NoHooks, NotebookFile, ProbeCall, RunLimits, run_submission
 from grader.grading.grader_process import modules_ahead
 from grader.grading.probing import call_in_sessions
@@ -73,14 +73,17 @@ def test_a_repeated_call_runs_in_the_session_of_the_call_before_it(tmp_path):
     assert all(answer.notes is not None and answer.error is None for answer in hooks.answers)
 
 
-def test_each_graders_warm_process_imports_torch_only_for_the_assignment_whose_notebook_does():
-    """lstm_gates' release runs its LSTM beside torch.nn.LSTM and forbids torch's LSTMs (the
+def test_each_graders_warm_process_imports_torch_unless_the_assignment_forbids_it():
+    """lstm_gates' notebook runs its LSTM beside torch.nn.LSTM and forbids torch's LSTMs (the
     run-time watch needs torch loaded before any cell); rnn_gradients and lstm_backward forbid
-    importing torch: their graders never load it."""
-    ahead = {}
-    for name in ("lstm_gates", "rnn_gradients", "lstm_backward"):
-        assignment = load_assignment(ASSIGNMENTS / name)
-        ahead[name] = modules_ahead(released_notebook(assignment), assignment.config)
-    assert {"torch", "numpy"} <= set(ahead["lstm_gates"])
-    assert "torch" not in ahead["rnn_gradients"] and "torch" not in ahead["lstm_backward"]
-    assert "grader" not in ahead["rnn_gradients"] and "reference_lstm" not in ahead["lstm_gates"]
+    importing torch: their graders never load it. An assignment that forbids importing torch
+    but watches its calls still has it ahead."""
+    ahead = {
+        name: modules_ahead(load_config(ASSIGNMENTS / name))
+        for name in ("lstm_gates", "rnn_gradients", "lstm_backward")
+    }
+    assert ahead == {"lstm_gates": ("torch",), "rnn_gradients": (), "lstm_backward": ()}
+    both = replace(
+        load_config(ASSIGNMENTS / "lstm_backward"), forbidden_calls=("torch.nn.LSTMCell",)
+    )
+    assert modules_ahead(both) == ("torch",)
