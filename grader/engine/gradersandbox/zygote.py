@@ -60,9 +60,9 @@ def _mount(source: str, target: str, kind: str, flags: int, data: str | None = N
 
 def warm(modules: list[str]) -> InteractiveShell:
     """Import what every notebook runs with, and the ``modules`` the grader names (what the
-    submissions are expected to import: torch takes seconds, and is imported only where the
-    assignment's notebook does), so forks start with them loaded; the shell every submission
-    runs in. A module that fails to import is left for the submission that imports it."""
+    submissions are expected to import: torch takes seconds, and is named only where the
+    assignment allows it), so forks start with them loaded; the shell every submission runs
+    in. A module that fails to import is left for the submission that imports it."""
     import numpy  # noqa: F401
 
     from . import runner
