@@ -11,7 +11,7 @@ import traceback
 from pathlib import Path
 
 from grader import engine
-from grader.assignment import AssignmentConfig, load_assignment, owned_checksums, owned_sources
+from grader.assignment import load_assignment, owned_checksums, owned_sources
 from grader.assignment.releases import ReleasedOwned
 from grader.assignment.releasing import released_notebook
 from grader.course.config import DEFAULT_DECIMALS, listing_course
@@ -144,7 +144,6 @@ def plan_for(
         out,
         owned,
         owned_sources(released),
-        modules_ahead(config),
         decimals=decimals,
     )
     if not unsafe_no_sandbox:
@@ -155,18 +154,6 @@ def plan_for(
 def say(line: str) -> None:
     """A line of the run's progress, on stderr at once."""
     print(line, file=sys.stderr, flush=True)
-
-
-def modules_ahead(config: AssignmentConfig) -> tuple[str, ...]:
-    """The modules each warm process of ``config``'s runs imports once for all its submissions:
-    the course's (``GRADING.warm_imports``: torch costs seconds of every grader's start), but
-    none the assignment forbids importing, unless its forbidden calls name it (the run-time
-    watch must hold their objects before any cell runs). No other module is imported ahead: one
-    that starts threads as it loads (jax, tensorflow) would lose them in every forked
-    submission."""
-    watched = {call.split(".")[0] for call in config.forbidden_calls}
-    forbidden = {name.split(".")[0] for name in config.forbidden_imports} - watched
-    return tuple(name for name in GRADING.warm_imports if name.split(".")[0] not in forbidden)
 
 
 def warm_up_quietly(plan: Plan) -> None:

@@ -46,13 +46,29 @@ class Plan:
     out: Path
     owned_checksums: ReleasedOwned  # every release's grader-owned cells (see its class)
     shared_cells: tuple[str, ...] = ()  # released grader-owned cells: run once per warm process
-    warm_imports: tuple[str, ...] = ()  # modules each warm process imports once (modules_ahead)
     withhold_answers: bool = False  # grader watch: answers' right values kept to after the deadline
     decimals: int = DEFAULT_DECIMALS  # scores shown to people: the course's [course] decimals
 
     @property
     def config(self) -> AssignmentConfig:
         return self.assignment.config
+
+    @property
+    def warm_imports(self) -> tuple[str, ...]:
+        """The modules each warm process imports once (:func:`modules_ahead`)."""
+        return modules_ahead(self.config)
+
+
+def modules_ahead(config: AssignmentConfig) -> tuple[str, ...]:
+    """The modules each warm process of ``config``'s runs imports once for all its submissions:
+    the course's (``GRADING.warm_imports``: torch costs seconds of every grader's start), but
+    none the assignment forbids importing, unless its forbidden calls name it (the run-time
+    watch must hold their objects before any cell runs). No other module is imported ahead: one
+    that starts threads as it loads (jax, tensorflow) would lose them in every forked
+    submission."""
+    watched = {call.split(".")[0] for call in config.forbidden_calls}
+    forbidden = {name.split(".")[0] for name in config.forbidden_imports} - watched
+    return tuple(name for name in GRADING.warm_imports if name.split(".")[0] not in forbidden)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ class GradingLimits:
     session_rounds: int = 10  # rounds of probe sessions one diagnosis may open
     # What an LSTM course's notebooks import (an experiment beside torch.nn.LSTM, a project):
     # imported by every warm process ahead, unless the assignment forbids importing it
-    # (grader.grading.grader_process.modules_ahead). A submission could not load torch's CUDA
+    # (grader.grading.steps.modules_ahead). A submission could not load torch's CUDA
     # build on its own: it maps about 3 GB beyond the run's address-space limit (what the warm
     # process mapped is not counted, RunLimits.memory_bytes).
     warm_imports: tuple[str, ...] = ("torch",)

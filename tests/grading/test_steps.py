@@ -18,8 +18,8 @@ from sandbox_fence import write_notebook
 
 from grader.assignment import load_config
 from grader.engine import NoHooks, NotebookFile, ProbeCall, RunLimits, run_submission
-from grader.grading.grader_process import modules_ahead
 from grader.grading.probing import call_in_sessions
+from grader.grading.steps import modules_ahead
 from grader.scoring.calls import Call
 
 ASSIGNMENTS = Path(__file__).resolve().parents[2] / "assignments"
