@@ -8,6 +8,7 @@ pytest inside ``unshare --pid --fork``)."""
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 from pathlib import Path
 
@@ -48,6 +49,21 @@ def _page(out: Path, student: str) -> str:
     return hashlib.sha256((out / "lstm_gates" / student / "feedback.html").read_bytes()).hexdigest()
 
 
+def _told(out: Path, student: str) -> dict:
+    """What the student's graded page tells them, from its results.json: the score, the
+    summary, each function's points and verdict, and the hints' codes."""
+    results = json.loads((out / "lstm_gates" / student / "results.json").read_text())
+    return {
+        "score": results["score"],
+        "summary": results["output"],
+        "functions": [(t["name"], t["score"], t["status"]) for t in results["tests"]],
+        "hints": {
+            name: [hint["code"] for hint in found]
+            for name, found in results["extra_data"]["hints"].items()
+        },
+    }
+
+
 def test_a_regrade_that_changes_nothing_they_read_mails_nobody_again(
     tmp_path, certificate, monkeypatch
 ):
@@ -71,10 +87,12 @@ def test_a_regrade_that_changes_nothing_they_read_mails_nobody_again(
             "<1@earlier>"
         )
     pages = {student: _page(out, student) for student in ("asha", "bhavin")}
+    told = _told(out, "bhavin")
 
     # chitra's corrected notebook (asha's right code), graded with the others again
     shutil.copy(SAMPLES / "asha.ipynb", hand_ins / "chitra.ipynb")
     _grade(out, hand_ins)
     assert all(_page(out, s) != pages[s] for s in pages)  # every page written anew
+    assert _told(out, "bhavin") == told  # the same code graded again tells the same
     assert _send(course, out, certificate, monkeypatch) == ["chitra"]
     assert _send(course, out, certificate, monkeypatch) == []  # and nobody a third time
