@@ -10,7 +10,6 @@ as it is known, so a killed run loses nothing and ``--resume`` picks up where it
 from __future__ import annotations
 
 import argparse
-import os
 import secrets
 import sys
 from collections.abc import Sequence
@@ -32,7 +31,8 @@ from grader.grading.grader_process import RESUME_WHEN_FULL, grade_safely, plan_f
 from grader.grading.steps import GraderFault, Plan
 from grader.grading.submissions import as_now, find_submissions, named_by_roster, vanished
 from grader.grading.summary import GradingProgress, phases_line, summary_table
-from grader.grading.workers import start_graders
+from grader.grading.workers import default_graders, start_graders
+from grader.limits import GRADING
 from grader.marking import written_answers
 from grader.roster import Roster, load_roster
 from grader.scratch import Scratch
@@ -189,9 +189,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--workers",
         type=int,
-        default=os.cpu_count() or 1,
-        help="submissions graded at once (default: the number of cores; never more than "
-        "the PATHs given)",
+        default=None,
+        help="submissions graded at once (default: one grader per "
+        f"{GRADING.hand_ins_per_grader} PATHs, each paying a warm start, at most the number of "
+        "cores; the number of cores for a projects folder or --dask; never more than the "
+        "PATHs given)",
     )
     parser.add_argument(
         "--dask",
@@ -230,13 +232,16 @@ def cli(args: argparse.Namespace) -> int:
 
         return project_checks.cli(args)
     out = Path(args.out)
+    workers = args.workers
+    if workers is None:
+        workers = default_graders(len(args.paths), args.dask)
     run = grade(
         [Path(p) for p in args.paths],
         Path(args.assignment),
         out,
         seed=args.seed,
         timeout=args.timeout,
-        workers=args.workers,
+        workers=workers,
         dask=args.dask,
         resume=args.resume,
         unsafe_no_sandbox=args.unsafe_no_sandbox,

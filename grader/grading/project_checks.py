@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import shutil
 import sys
 import tempfile
@@ -341,7 +342,8 @@ def cli(args: argparse.Namespace) -> int:
         Path(args.assignment),
         out,
         timeout=args.timeout,
-        workers=args.workers,
+        # Its checks run in threads that share one warm process: each costs no warm start.
+        workers=args.workers if args.workers is not None else os.cpu_count() or 1,
         resume=args.resume,
         unsafe_no_sandbox=args.unsafe_no_sandbox,
     )

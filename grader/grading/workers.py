@@ -24,6 +24,7 @@ from grader.engine.run import trial
 from grader.errors import UserError
 from grader.grading import remote
 from grader.grading.grader_process import trial_run, warm_up_quietly
+from grader.limits import GRADING
 
 # grade(submission, plan, seed) -> row: a module-level function (it is pickled by name).
 GradeOne = Callable[[Any, Any, int], Any]
@@ -64,6 +65,18 @@ class Graders:
         """Grade each ``(submission, seed)`` with ``grade_one(submission, plan, seed)``; yield
         the rows as they come, in any order. Call it once :meth:`checked` has returned."""
         return self._graded(todo)
+
+
+def default_graders(hand_ins: int, dask: str | None) -> int:
+    """How many graders a run of ``hand_ins`` starts when ``--workers`` is not given: one per
+    core on a Dask cluster, as before; on this machine one per
+    ``GRADING.hand_ins_per_grader`` hand-ins, at most one per core. A grader pays its warm
+    start before its first hand-in: seconds of CPU that a second grader of a few hand-ins costs
+    a busy machine without giving them back on an idle one."""
+    cores = os.cpu_count() or 1
+    if dask:
+        return cores
+    return max(1, min(cores, hand_ins // GRADING.hand_ins_per_grader))
 
 
 @contextlib.contextmanager

@@ -18,6 +18,11 @@ class GradingLimits:
     free_bytes: int = 16 * MiB
     scanned_file_bytes: int = 1_000_000  # larger files are not scanned
     session_rounds: int = 10  # rounds of probe sessions one diagnosis may open
+    # `grader grade` without --workers starts one grader per this many hand-ins (at most one
+    # per core): each grader pays a warm start before its first hand-in (5 s of CPU with torch,
+    # measured on lstm_gates), which another core grading three hand-ins does not win back; at
+    # eight hand-ins a second grader saves about as much time as it costs.
+    hand_ins_per_grader: int = 4
     # What an LSTM course's notebooks import (an experiment beside torch.nn.LSTM, a project):
     # imported by every warm process ahead, unless the assignment forbids importing it
     # (grader.grading.steps.modules_ahead). A submission could not load torch's CUDA

@@ -5,6 +5,7 @@ own work while each submission's processes start, off the notebook's clock."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -81,12 +82,15 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _grading_seen(tmp_path: Path, notebooks: list[Path], when: str) -> tuple[str, list[str], str]:
-    """Grade ``notebooks`` with ``--workers 2`` and a cell limit of 10 s; once a line starting
-    with ``when`` is said, look at the command's process (stopped meanwhile, so nothing starts
-    or ends): its name, its children's names; and all it said once it ended well."""
+def _grading_seen(
+    tmp_path: Path, notebooks: list[Path], when: str, workers: tuple[str, ...] = ("--workers", "2")
+) -> tuple[str, list[str], str]:
+    """Grade ``notebooks`` with ``workers`` (``--workers 2`` unless given) and a cell limit of
+    10 s; once a line starting with ``when`` is said, look at the command's process (stopped
+    meanwhile, so nothing starts or ends): its name, its children's names; and all it said once
+    it ended well."""
     root = Path(__file__).resolve().parents[3]
-    command = [*FENCE, sys.executable, "-m", "grader.cli", "grade", "--workers", "2"]
+    command = [*FENCE, sys.executable, "-m", "grader.cli", "grade", *workers]
     command += ["--assignment", str(root / "assignments" / "lstm_gates")]
     command += ["--out", str(tmp_path / "out"), "--timeout", "10", *map(str, notebooks)]
     with subprocess.Popen(command, cwd=root, stderr=subprocess.PIPE, text=True) as run:
@@ -135,6 +139,25 @@ def test_one_hand_in_starts_one_warm_process_whatever_the_workers(tmp_path):
     # after the trial, the slow notebook holds the run for 10 s
     _, children, _ = _grading_seen(tmp_path, [_slow(tmp_path)], "sandbox checked with a trial")
     assert children == ["bwrap"], children  # the warm process's sandbox; no pool of graders
+
+
+def test_without_workers_a_few_hand_ins_take_one_grader_and_eight_one_per_core_up_to_two(
+    tmp_path,
+):
+    """``grader grade`` without ``--workers`` starts one grader per four hand-ins, at most one
+    per core (docs/instructors/grade.md): each grader pays a warm start of its own before its
+    first hand-in, which three hand-ins on a second core do not win back."""
+    asha = Path(__file__).resolve().parents[3] / "examples" / "lstm_gates" / "asha.ipynb"
+    copies = tmp_path / "copies"
+    copies.mkdir()
+    hand_ins = [shutil.copy(asha, copies / f"student{n}.ipynb") for n in range(7)]
+    few = [*hand_ins[:2], _slow(tmp_path)]
+    _, children, _ = _grading_seen(tmp_path / "few", few, "sandbox checked", workers=())
+    assert children == ["bwrap"], children  # its own warm process; no pool of graders
+    # At the first line of a graded notebook the slow one still holds its grader.
+    own, children, _ = _grading_seen(tmp_path / "eight", [*hand_ins, few[-1]], "[1/8]", ())
+    graders = min(os.cpu_count() or 1, 2)
+    assert children == ([own] * graders if graders > 1 else ["bwrap"]), children
 
 
 HOLDER = """
