@@ -29,17 +29,12 @@ PKG ?=
 
 venv: $(STAMP)
 
-# What pip installed, compiled on every core (pip compiles one file after another: a minute of
-# the venv's three on two cores, most of it torch's). A file that does not compile (a package's
-# template) is left as pip leaves it.
-COMPILE_INSTALLED := $(BIN)/python -m compileall -qq -j 0 \
-	"$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" || true
-
+# pip compiles nothing (--no-compile): `grader setup` compiles every module of the venv, as the
+# sandbox shows it, on every core; pip's compile, one file after another, was done twice.
 $(STAMP): requirements.txt pyproject.toml setup.py
 	@$(MAKE) --no-print-directory system-deps python-check
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-compile -r requirements.txt
-	$(COMPILE_INSTALLED)
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 > /dev/null
 	$(BIN)/grader setup
