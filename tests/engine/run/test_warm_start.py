@@ -155,7 +155,7 @@ def test_without_workers_a_few_hand_ins_take_one_grader_and_eight_one_per_core_u
     _, children, _ = _grading_seen(tmp_path / "few", few, "sandbox checked", workers=())
     assert children == ["bwrap"], children  # its own warm process; no pool of graders
     # At the first line of a graded notebook the slow one still holds its grader.
-    own, children, _ = _grading_seen(tmp_path / "eight", [*hand_ins, few[-1]], "[1/8]", ())
+    own, children, _ = _grading_seen(tmp_path / "eight", [*hand_ins, few[-1]], "[1/8]", workers=())
     graders = min(os.cpu_count() or 1, 2)
     assert children == ([own] * graders if graders > 1 else ["bwrap"]), children
 
