@@ -36,9 +36,23 @@ for ``google.colab`` in the sandbox.
 The framework knows no assignment: everything specific to one lives in assignments/<name>/.
 """
 
-from importlib import metadata as _metadata
+import functools
 
-try:  # the build's own version, made from the repository's history when it was built (setup.py)
-    __version__ = _metadata.version("lstm-course-grader")
-except _metadata.PackageNotFoundError:  # run from a checkout that was never installed
-    __version__ = "0+unknown"
+
+def __getattr__(name: str) -> str:
+    """``grader.__version__``, looked up on first use: finding the installed distribution among
+    a venv's packages costs every process that imports ``grader`` 50 ms, most of which (a
+    ``grader --help``, a module imported alone) never ask for it."""
+    if name == "__version__":
+        return _version()
+    raise AttributeError(f"module 'grader' has no attribute {name!r}")
+
+
+@functools.cache
+def _version() -> str:
+    from importlib import metadata
+
+    try:  # the build's own version, made from the repository's history when it was built
+        return metadata.version("lstm-course-grader")  # (setup.py)
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "0+unknown"

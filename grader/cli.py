@@ -18,7 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, cast
 
-from grader import __version__, logs
+import grader
+from grader import logs
 from grader.entry import ended_in_one_line
 
 
@@ -96,13 +97,30 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 
+class _Version(argparse.Action):
+    """``--version``: the version looked up only when asked (:data:`grader.__version__`)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str) -> None:
+        super().__init__(option_strings, dest, nargs=0, help=help)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        print(f"{parser.prog} {grader.__version__}")  # to stdout, as argparse's own action
+        parser.exit()
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The parser of every command and its flags (the docs' reference reads them all); with
     ``only``, every command is listed but only that one's module is imported for its flags."""
     parser = argparse.ArgumentParser(
         prog="grader", description="Release, collect, grade and report for a course."
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action=_Version, help="show program's version number and exit")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     for entry in COMMANDS:
