@@ -1,9 +1,11 @@
 """Where a grading run's submissions are graded: in this process, in a pool of worker processes
 (``--workers``), or on a Dask cluster (``--dask``).
 
-Each is started before the submissions are read, and each of its processes starts its warm
-process at once (:func:`grader.engine.warm_up`): seconds of imports that then overlap reading
-and checking the hand-ins instead of coming after them. The trial notebook
+Each is started before the submissions are read, with its warm process
+(:func:`grader.engine.warm_up`): seconds of imports that then overlap reading and checking the
+hand-ins instead of coming after them. A pool's workers, forked from this process, share the
+one warm process it starts (one import of torch, one copy of it in memory, whatever the
+workers); a Dask worker starts its own. The trial notebook
 (:mod:`grader.engine.run.trial`) is handed to one of them as soon as it starts, so it forks from a
 warm process the run needs anyway, and no submission is handed out before it came back right.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import multiprocessing
 import os
 import signal
 import sys
@@ -35,7 +38,8 @@ _PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when its parent 
 def _pool_worker(parent: int, plan) -> None:
     """A pool worker's start: it dies with the process that started it (the kernel's
     parent-death signal), so a watch or a run killed with SIGKILL leaves no grader, and no
-    sandbox (bubblewrap dies with its parent), running on; then its warm process."""
+    sandbox (bubblewrap dies with its parent), running on; then its warm process (the one
+    it shares with its parent, where it was forked from a parent that has it)."""
     if sys.platform == "linux":
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
@@ -116,9 +120,12 @@ def start_graders(
 
 
 def warm_pool(plan, workers: int) -> ProcessPoolExecutor:
-    """``workers`` processes, started now, each starting its warm process for ``plan``; the
-    caller shuts it down (or uses it in a ``with``). Each ends with this process, however it
-    ends (see :func:`_pool_worker`)."""
+    """``workers`` processes, started now, sharing the warm process for ``plan`` that this
+    process starts first (their own, where they are not forked); the caller shuts it down (or
+    uses it in a ``with``). Each ends with this process, however it ends (see
+    :func:`_pool_worker`)."""
+    if multiprocessing.get_start_method() == "fork":
+        warm_up_quietly(plan)  # by this thread, which outlives the pool, as bubblewrap must
     pool = ProcessPoolExecutor(workers, initializer=_pool_worker, initargs=(os.getpid(), plan))
     # Forked by the thread that submits first, which must outlive the pool: the kernel's
     # parent-death signal follows the thread that forked, not the process.

@@ -19,9 +19,10 @@ class GradingLimits:
     scanned_file_bytes: int = 1_000_000  # larger files are not scanned
     session_rounds: int = 10  # rounds of probe sessions one diagnosis may open
     # `grader grade` without --workers starts one grader per this many hand-ins (at most one
-    # per core): each grader pays a warm start before its first hand-in (5 s of CPU with torch,
-    # measured on lstm_gates), which another core grading three hand-ins does not win back; at
-    # eight hand-ins a second grader saves about as much time as it costs.
+    # per core). The graders share one warm process, so a second one costs no warm start of its
+    # own; but a run of a few hand-ins is mostly that warm start and the trial notebook, which
+    # the graders wait for together: on lstm_gates, three hand-ins took as long with two graders
+    # as with one (6.6 to 8.6 s), and eight 6.6 to 8.8 s with two against 9.0 to 9.9 s.
     hand_ins_per_grader: int = 4
     # What an LSTM course's notebooks import (an experiment beside torch.nn.LSTM, a project):
     # imported by every warm process ahead, unless the assignment forbids importing it

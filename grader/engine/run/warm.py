@@ -1,9 +1,11 @@
 """The warm processes: one per runtime in each grader process, started on first use inside the
-sandbox, restarted when something harmed it.
+sandbox, restarted when something harmed it; a grader process forked from one that has a warm
+process (a pool's worker) shares its parent's instead of starting its own.
 
 A warm process imports the runtime once and never runs student code; each submission is a
 child it forks on request (see :mod:`grader.engine.gradersandbox.zygote`). The request carries
-the descriptors of the submission's pipes and of its cgroup files.
+the descriptors of the submission's pipes and of its cgroup files, in one message: requests
+from several grader processes on the one socket never mix.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import array
 import atexit
 import contextlib
+import errno
 import fcntl
 import functools
 import json
@@ -67,7 +70,7 @@ class Zygote:
         command, arguments, environment = bwrap.warm_command(
             runtime, isolate, theirs.fileno(), Path(self._folder.name), SANDBOX.warm_disk_bytes
         )
-        self.owner = os.getpid()  # a forked grader worker must start its own
+        self.owner = os.getpid()  # the process that stops it; a forked grader only uses it
         self._stderr: deque[bytes] = deque(maxlen=64)
         err_r, err_w = os.pipe()
         passed = [theirs.fileno()]
@@ -99,6 +102,8 @@ class Zygote:
             os.close(err_w)
             if args_r is not None:
                 os.close(args_r)
+        # How a forked grader sees it end: it is not their child, so they cannot wait for it.
+        self._ended = _pidfd(self.process.pid)
         threading.Thread(target=self._keep_stderr, args=(err_r,), daemon=True).start()
         self._lock = threading.Lock()
         self._warm = False
@@ -129,22 +134,37 @@ class Zygote:
 
     def _wait_warm(self) -> None:
         readable, _ = ready([self._socket], (), ENGINE.warm_start_s)
-        try:
-            said = self._socket.recv(1) if readable else b""
+        try:  # left on the socket: every grader process that shares it reads it
+            said = self._socket.recv(1, socket.MSG_PEEK) if readable else b""
         except OSError:  # it died: its last words say why
             said = b""
         if said != b"R":
             self.stop()
+            if not self.owned():  # its last words are its owner's: start one here, which says
+                raise OSError(errno.ECHILD, "the warm process shared with the parent failed")
             time.sleep(0.1)
             raise WarmFailed(self.last_words() or "it did not start in time")
         self._warm = True
 
+    def owned(self) -> bool:
+        """Whether this process started it (else it is a forked grader that shares it)."""
+        return self.owner == os.getpid()
+
+    def shareable(self) -> bool:
+        """Whether this process may fork submissions from it: it started it, or it is a grader
+        forked from the one that did, which can see it end."""
+        return self.owned() or self._ended >= 0
+
     def alive(self) -> bool:
-        return self.process.poll() is None
+        if self.owned():
+            return self.process.poll() is None
+        return self._ended >= 0 and not ready([self._ended], (), 0)[0]
 
     def ended(self, wait: float = 0.5) -> bool:
         """Whether the warm process has ended, waiting up to ``wait`` seconds for it to be
         seen: a submission that lost its processes may have lost them with it."""
+        if not self.owned():
+            return self._ended < 0 or bool(ready([self._ended], (), wait)[0])
         try:
             self.process.wait(timeout=wait)
         except subprocess.TimeoutExpired:
@@ -152,7 +172,9 @@ class Zygote:
         return True
 
     def fork(self, settings: dict, fds: list[int]) -> None:
-        """Ask for a new submission child with these settings and descriptors."""
+        """Ask for a new submission child with these settings and descriptors. Raises OSError
+        when the warm process is gone, or is shared and never became warm (start another), and
+        :class:`WarmFailed`, saying why, when this process's own could not start."""
         message = json.dumps(settings).encode()
         with self._lock:
             if not self._warm:
@@ -162,18 +184,31 @@ class Zygote:
             )
 
     def stop(self) -> None:
-        """End the warm process: closing its socket lets it exit, and bubblewrap with it."""
+        """End the warm process: closing its socket lets it exit, and bubblewrap with it. A
+        grader that shares it only lets go of it: its folder is the owner's."""
         with contextlib.suppress(OSError):
             self._socket.close()
-        try:
-            self.process.wait(timeout=2.0)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self._folder.cleanup()
-        if self._owner_lock >= 0:  # stopped once only: the number may be another file's now
-            os.close(self._owner_lock)
-            self._owner_lock = -1
+        if self.owned():
+            try:
+                self.process.wait(timeout=2.0)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            self._folder.cleanup()
+            if self._owner_lock >= 0:  # stopped once only: the number may be another file's now
+                os.close(self._owner_lock)
+                self._owner_lock = -1
+        if self._ended >= 0:
+            os.close(self._ended)
+            self._ended = -1
+
+    def inherited(self) -> None:
+        """In a process forked from the owner: its folder is never removed from here (a
+        TemporaryDirectory removes its folder when it is dropped: this copy may be, when this
+        process starts a warm process of its own), and a fork from here waits on its own lock
+        (another thread of the owner's may have held the owner's at the fork)."""
+        self._folder._finalizer.detach()  # type: ignore[attr-defined]
+        self._lock = threading.Lock()
 
 
 _FOLDER_PREFIX = "grader-warm-"
@@ -185,6 +220,15 @@ def _own(folder: Path) -> int:
     fd = os.open(folder / _OWNER, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     fcntl.flock(fd, fcntl.LOCK_EX)
     return fd
+
+
+def _pidfd(pid: int) -> int:
+    """A descriptor that becomes readable when ``pid`` ends; -1 where the kernel has none
+    (before Linux 5.3): forked graders then start warm processes of their own."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return -1
 
 
 @functools.lru_cache(maxsize=1)
@@ -220,14 +264,13 @@ _POOL_LOCK = threading.Lock()
 def zygote(
     runtime: Path | None, isolate: bool, fresh: bool = False, ahead: Ahead = PLAIN
 ) -> Zygote:
-    """This process's warm process for ``runtime`` that did ``ahead``: started if there is
-    none, restarted if it died or ``fresh`` is asked for (the previous one failed to fork)."""
+    """This process's warm process for ``runtime`` that did ``ahead`` (its parent's, if it was
+    forked from a grader that has one): started if there is none, restarted (as this process's
+    own) if it died or ``fresh`` is asked for (the previous one failed to fork)."""
     key = (runtime, isolate, bwrap.shown(runtime), ahead)
     with _POOL_LOCK:
         current = _POOL.get(key)
-        if current is not None and current.owner != os.getpid():
-            current = None  # the parent process's, inherited by a fork: not ours to use
-        elif current is not None and (fresh or not current.alive()):
+        if current is not None and (fresh or not current.alive() or not current.shareable()):
             current.stop()
             current = None
         if current is None:
@@ -245,8 +288,10 @@ def start_soon(runtime: Path | None, isolate: bool, ahead: Ahead = PLAIN) -> Non
     key = (runtime, isolate, bwrap.shown(runtime), ahead)
     with _POOL_LOCK:
         current = _POOL.get(key)
-        if current is not None and current.owner == os.getpid() and current.alive():
+        if current is not None and current.shareable() and current.alive():
             return
+        if current is not None:
+            current.stop()
         _stop_at_exit()
         with contextlib.suppress(Exception):
             _POOL[key] = Zygote(runtime, isolate, ahead, wait=False)
@@ -269,6 +314,17 @@ def stop_all() -> None:
     """Stop every warm process of this grader process."""
     with _POOL_LOCK:
         for current in _POOL.values():
-            if current.owner == os.getpid():
+            if current.owned():
                 current.stop()
         _POOL.clear()
+
+
+def _after_fork_in_child() -> None:
+    """A forked process starts with locks no thread of its own holds."""
+    global _POOL_LOCK
+    _POOL_LOCK = threading.Lock()
+    for current in _POOL.values():
+        current.inherited()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
