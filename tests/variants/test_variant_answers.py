@@ -121,7 +121,9 @@ def test_a_swapped_pair_is_flagged_and_its_answers_scored_on_the_submitters_valu
         )
         assert "Grader cell changed" not in data["output"]
         right, given = steps_below(mine), steps_below(theirs)
-        assert answer["score"] == (10 if right == given else 0), answer["output"]
+        # assignment.toml's partial credit: a step short, or a step off (rounding), earns half
+        expected = 10 if right == given else 5 if abs(right - given) == 1 else 0
+        assert answer["score"] == expected, answer["output"]
         if right != given:
             assert (
                 f"With your W_rec = {mine}, the gradient falls below 1e-3 of the last step's"
