@@ -150,12 +150,9 @@ class Zygote:
         """Whether this process started it (else it is a forked grader that shares it)."""
         return self.owner == os.getpid()
 
-    def shareable(self) -> bool:
-        """Whether this process may fork submissions from it: it started it, or it is a grader
-        forked from the one that did, which can see it end."""
-        return self.owned() or self._ended >= 0
-
     def alive(self) -> bool:
+        """Whether it runs, for this process to fork from: a forked grader without a pidfd of
+        it cannot see it end, and takes it as ended (it starts its own)."""
         if self.owned():
             return self.process.poll() is None
         return self._ended >= 0 and not ready([self._ended], (), 0)[0]
@@ -270,7 +267,7 @@ def zygote(
     key = (runtime, isolate, bwrap.shown(runtime), ahead)
     with _POOL_LOCK:
         current = _POOL.get(key)
-        if current is not None and (fresh or not current.alive() or not current.shareable()):
+        if current is not None and (fresh or not current.alive()):
             current.stop()
             current = None
         if current is None:
@@ -288,7 +285,7 @@ def start_soon(runtime: Path | None, isolate: bool, ahead: Ahead = PLAIN) -> Non
     key = (runtime, isolate, bwrap.shown(runtime), ahead)
     with _POOL_LOCK:
         current = _POOL.get(key)
-        if current is not None and current.shareable() and current.alive():
+        if current is not None and current.alive():
             return
         if current is not None:
             current.stop()
