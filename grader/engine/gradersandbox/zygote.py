@@ -116,9 +116,11 @@ def serve(
 def settle() -> None:
     """Make the warm process cheap to fork, once it imported what it keeps: what the imports
     made is never collected (kept out of the collector's sight, a child's collections do not
-    write to, and so copy, every page of it), and its heap is backed by huge pages."""
+    write to, and so copy, every page of it), and its heap is backed by huge pages. The
+    collector, off while it imported (:func:`main`), is on again for every submission."""
     gc.collect()
     gc.freeze()
+    gc.enable()
     _huge_pages()
 
 
@@ -287,6 +289,10 @@ def _strings(given: object) -> list[str]:
 
 
 def main() -> None:
+    # What the imports make is nearly all kept: the collections they set off (full ones over
+    # torch's objects among them) cost about half a second of each warm start and free little;
+    # settle() collects once, and turns the collector on before any submission is forked.
+    gc.disable()
     control = socket.socket(fileno=int(sys.argv[1]))
     isolate = sys.argv[2] == "isolate"
     if isolate:  # one per submission (which may make none inside it): see _own_user_namespace

@@ -296,3 +296,24 @@ def test_the_warm_process_imports_the_modules_it_is_given_and_torch_only_then(tm
     assert len(warm._POOL) == 2  # each forks from the warm process that did what it asked
     with pytest.raises(ValueError, match="not a dotted name"):
         run_submission(notebook, call, LIMITS, warm_imports=("torch; import os",))
+
+
+def test_a_submission_runs_with_the_collector_on_and_the_warm_imports_frozen(tmp_path):
+    """The warm process imports with Python's garbage collector off (collections over torch's
+    objects freed nothing and cost half a second of each start); a submission forked from it
+    runs as in any kernel, the collector on and freeing its cycles by itself, with what the
+    warm process imported frozen out of its sight."""
+    looks = (
+        "import gc, weakref\nclass Node:\n    pass\n"
+        "a, b = Node(), Node()\na.other, b.other = b, a\ngone = weakref.ref(a)\ndel a, b\n"
+        "junk = [[] for _ in range(100_000)]  # allocations: the collector runs by itself\n"
+        "print('collector on:', gc.isenabled(), 'cycle freed:', gone() is None,"
+        " 'frozen:', gc.get_freeze_count() > 10_000)"
+    )
+    notebook = write_notebook(tmp_path / "gc.ipynb", looks, "def double(x):\n    return 2 * x")
+    warm.stop_all()
+
+    result = run_submission(notebook, [ProbeCall("double", (np.array([1.5]),))], LIMITS)
+
+    assert result.status == "completed", result.reason
+    assert "collector on: True cycle freed: True frozen: True\n" in result.output
