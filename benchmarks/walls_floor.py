@@ -71,6 +71,7 @@ def main(argv: list[str]) -> int:
     zygote.warm()
     _exec_cells(notebooks[0])  # torch's first calls, before the clock, as the floor does
     zygote.settle()
+    zygote.use_huge_pages()  # as a class's run does from its first few forks on
     result = {
         "walls": per_submission(notebooks, probes, with_cells=False),
         "walls_and_cells": per_submission(notebooks, probes, with_cells=True),

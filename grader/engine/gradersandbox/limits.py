@@ -14,6 +14,7 @@ SHARED_CELLS_BYTES = 196608  # grader.limits.SANDBOX.shared_cells_bytes
 REQUEST_BYTES = 65536  # grader.limits.SANDBOX.request_bytes
 REQUEST_FDS = 16  # grader.limits.SANDBOX.request_fds
 USER_NAMESPACES = 64  # grader.limits.SANDBOX.user_namespaces
+HUGE_PAGES_FROM_FORK = 8  # grader.limits.SANDBOX.huge_pages_from_fork
 TRACE_CALLS = 200  # grader.limits.SANDBOX.trace_calls
 FORBIDDEN_MAX_NAMES = 64  # grader.limits.FORBIDDEN.max_names
 READ_NUMBERS = 4096  # grader.limits.SANDBOX.read_numbers

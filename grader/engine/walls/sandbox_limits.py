@@ -26,6 +26,7 @@ SANDBOX_NAMES = {
     "REQUEST_BYTES": ("SANDBOX", "request_bytes"),
     "REQUEST_FDS": ("SANDBOX", "request_fds"),
     "USER_NAMESPACES": ("SANDBOX", "user_namespaces"),
+    "HUGE_PAGES_FROM_FORK": ("SANDBOX", "huge_pages_from_fork"),
     "TRACE_CALLS": ("SANDBOX", "trace_calls"),
     "FORBIDDEN_MAX_NAMES": ("FORBIDDEN", "max_names"),
     "READ_NUMBERS": ("SANDBOX", "read_numbers"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -20,6 +21,7 @@ from sandbox_fence import FENCE, write_notebook
 
 from grader.engine import NoHooks, ProbeCall, RunLimits, run_submission, warm_up
 from grader.engine.run import warm
+from grader.limits import SANDBOX
 
 LIMITS = RunLimits(cell_timeout=30, notebook_timeout=60)
 
@@ -202,6 +204,7 @@ def test_without_workers_a_few_hand_ins_take_one_grader_and_eight_one_per_core_u
 HOLDER = """
 import sys
 from grader.engine.run import warm
+from grader.limits import SANDBOX
 zygote = warm.Zygote(None, isolate=False, wait=False)
 print(zygote._folder.name, flush=True)
 sys.stdin.read()
@@ -317,3 +320,44 @@ def test_a_submission_runs_with_the_collector_on_and_the_warm_imports_frozen(tmp
 
     assert result.status == "completed", result.reason
     assert "collector on: True cycle freed: True frozen: True\n" in result.output
+
+
+def _huge_pages_in_use(result) -> int:
+    found = re.search(r"^huge: (\d+) kB$", result.output, re.M)
+    assert result.status == "completed" and found, (result.reason, result.output)
+    return int(found.group(1))
+
+
+def _huge_pages_on_request() -> bool:
+    """Whether huge pages are given only where asked for, and the kernel collapses a region
+    on request (MADV_COLLAPSE, Linux 6.1)."""
+    setting = Path("/sys/kernel/mm/transparent_hugepage/enabled")
+    release = tuple(int(n) for n in re.findall(r"\d+", os.uname().release)[:2])
+    return setting.is_file() and "[madvise]" in setting.read_text() and release >= (6, 1)
+
+
+@pytest.mark.skipif(not _huge_pages_on_request(), reason="no huge pages on request here")
+def test_the_warm_process_takes_huge_pages_only_once_a_run_forks_enough_to_pay_for_them(
+    tmp_path,
+):
+    """Backing the warm process's heap with huge pages costs a third of a second of CPU and
+    pays back only over many forks: a run of a few hand-ins never pays it; the fork request
+    that grader.limits names does, before it forks. A submission sees the pages it was forked
+    with (its memory is the warm process's until it writes)."""
+    looks = (
+        "import re\nrollup = open('/proc/self/smaps_rollup').read()\n"
+        "print('huge:', re.search(r'AnonHugePages:\\s+(\\d+)', rollup).group(1), 'kB')"
+    )
+    notebook = write_notebook(tmp_path / "pages.ipynb", looks, "def double(x):\n    return 2 * x")
+    call = [ProbeCall("double", (np.array([1.5]),))]
+    warm.stop_all()
+    from_fork = SANDBOX.huge_pages_from_fork
+
+    def run() -> int:  # with torch: its heap is what the pages are for
+        return _huge_pages_in_use(run_submission(notebook, call, LIMITS, warm_imports=("torch",)))
+
+    before = [run() for _ in range(from_fork - 1)]
+    then = run()
+
+    assert before == [0] * (from_fork - 1)
+    assert then >= 10 * 2048  # tens of megabytes of torch's heap, in 2 MiB pages
