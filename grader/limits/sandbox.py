@@ -47,7 +47,7 @@ class SandboxLimits:
     user_namespaces: int = 64
     # The fork request at which the warm process backs its heap with huge pages: 0.3 to 0.4 s
     # of CPU once (with torch), after which each hand-in's forks (its own and its probes') cost
-    # about 0.05 s less, which pays it back from about the eighth. A run of a few hand-ins (the
+    # about 0.05 s less, which pays it back over about six. A run of a few hand-ins (the
     # trial and a student graded again) never pays it; a class's run pays it once.
     huge_pages_from_fork: int = 8
     warm_disk_bytes: int = 64 * MiB  # the warm process's own folders; submissions get fresh ones
