@@ -204,7 +204,6 @@ def test_without_workers_a_few_hand_ins_take_one_grader_and_eight_one_per_core_u
 HOLDER = """
 import sys
 from grader.engine.run import warm
-from grader.limits import SANDBOX
 zygote = warm.Zygote(None, isolate=False, wait=False)
 print(zygote._folder.name, flush=True)
 sys.stdin.read()
