@@ -10,6 +10,7 @@ write it, the pid fence) live in tests/kits/ and are imported by their bare name
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     ahead = {name: rank for rank, name in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: ahead.get(_file_of(item.nodeid), len(ahead)))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What collection loaded (every test module, the libraries they import, the items) lives
+    for the whole run: frozen out of the collector's sight. Each full collection a process's
+    tests set off (about 25 per process in a run) walked its million objects again: 0.4 s of
+    CPU each, 12% of the test processes' own CPU."""
+    gc.freeze()
 
 
 @pytest.hookimpl(optionalhook=True)
