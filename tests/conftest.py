@@ -65,9 +65,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     """What collection loaded (every test module, the libraries they import, the items) lives
-    for the whole run: frozen out of the collector's sight. Each full collection a process's
-    tests set off (about 25 per process in a run) walked its million objects again: 0.4 s of
-    CPU each, 12% of the test processes' own CPU."""
+    for the whole run: frozen out of the collector's sight. Each full collection a test
+    process set off walked it again (a million objects by the end: 0.44 s of CPU each, 25 s of
+    the two processes' 218 s in a whole run); frozen, they are more often but cheaper (0.15 s
+    each, 18 s in all)."""
     gc.freeze()
 
 
