@@ -52,6 +52,17 @@ def _scores(grades_csv: Path) -> dict[str, tuple[str, str]]:
         return {row["student"]: (row["score"], row["status"]) for row in csv.DictReader(handle)}
 
 
+def _locked(*names: str) -> list[str]:
+    """The lock's pins (requirements.txt) of the packages ``names``, as ``name==version``."""
+    pins = [
+        line
+        for line in (REPO / "requirements.txt").read_text().splitlines()
+        if line.split("==")[0].lower() in names
+    ]
+    assert len(pins) == len(names), pins
+    return pins
+
+
 # --- the sandbox's own tests, as the ordinary user, against the installed wheel ---------------
 
 SANDBOX_TESTS = (
@@ -74,8 +85,9 @@ def test_the_sandbox_tests_pass_for_an_ordinary_user_on_the_installed_wheel(acco
         copy_for(account, REPO / name, suite / name)
     shutil.copy(REPO / "pyproject.toml", suite / "pyproject.toml")
     # xdist as the lock pins it: tests/conftest.py's scheduler builds on its classes
-    (xdist,) = [pin for pin in (REPO / "requirements.txt").read_text().split() if "xdist==" in pin]
-    checked(as_user(account, instructor, *PIP, "pytest", "pytest-timeout", xdist))
+    checked(
+        as_user(account, instructor, *PIP, "pytest", "pytest-timeout", *_locked("pytest-xdist"))
+    )
     tests = [f"tests/{name}" for name in SANDBOX_TESTS]
     done = as_user(
         account,
@@ -99,14 +111,8 @@ LIGHT_RUNTIME = ("ipykernel", "numpy", "matplotlib")  # what the sample project 
 def _light_requirements(folder: Path) -> Path:
     """The packages the sample projects need, pinned as the lock pins them: the test's stand-in
     for the 3 GB Colab-like list (`make projects-runtime` builds that one)."""
-    pins = [
-        line
-        for line in (REPO / "requirements.txt").read_text().splitlines()
-        if line.split("==")[0].lower() in LIGHT_RUNTIME
-    ]
-    assert len(pins) == len(LIGHT_RUNTIME), pins
     path = folder / "light-runtime.txt"
-    path.write_text("\n".join(pins) + "\n")
+    path.write_text("\n".join(_locked(*LIGHT_RUNTIME)) + "\n")
     return path
 
 
