@@ -146,11 +146,24 @@ def _packed(submission: HandIn, plan: Plan) -> dict[str, Any]:
 _PLANS: dict[str, Plan] = {}  # a worker process's plans, by the job's content
 
 
+def _worker_scratch() -> str | None:
+    """The scratch folder of the Dask worker running this task: Dask removes it when the worker
+    ends, and a killed worker's when the next one starts on the machine, so the assignment
+    (its hidden tests too) is not left behind. None outside a worker (the system's temporary
+    folder)."""
+    from distributed import get_worker
+
+    try:
+        return get_worker().local_directory
+    except ValueError:  # not in a worker's task
+        return None
+
+
 def _plan(job: dict[str, Any]) -> Plan:
-    """The job's plan, its assignment written into a folder of this process (once)."""
+    """The job's plan, its assignment written into a folder of this worker (once)."""
     digest = job["digest"]
     if digest not in _PLANS:
-        root = Path(tempfile.mkdtemp(prefix="grader-dask-"))
+        root = Path(tempfile.mkdtemp(prefix="grader-dask-", dir=_worker_scratch()))
         unpack(job["files"], root / job["name"])
         if job["record"]:  # kept as a course keeps it, in a folder that is no course
             record = record_path(root, job["name"])
@@ -180,7 +193,10 @@ def tried(job: dict[str, Any]) -> float:
 def graded(job: dict[str, Any], hand_in: dict[str, Any], seed: int) -> dict[str, Any]:
     """Grade one hand-in in a folder of this worker; its row and the files the grading wrote."""
     plan = _plan(job)
-    with tempfile.TemporaryDirectory(prefix="grader-dask-hand-in-") as scratch:
+    # in the worker's scratch folder: a worker killed mid-grading leaves nothing for good
+    with tempfile.TemporaryDirectory(
+        prefix="grader-dask-hand-in-", dir=_worker_scratch()
+    ) as scratch:
         folder = Path(scratch, "in", hand_in["student"])
         folder.mkdir(parents=True)
         unpack(hand_in["files"], folder)

@@ -390,10 +390,12 @@ def test_a_manifest_id_cannot_write_outside_the_output_folder(tmp_path):
     assert not (tmp_path / "escaped").exists()
 
 
-def test_a_dask_cluster_on_loopback_gives_the_same_results(tmp_path):
+def test_a_dask_cluster_on_loopback_gives_the_same_results_and_leaves_no_files(tmp_path):
     notebooks = [str(SAMPLES / f"{s}.ipynb") for s in ("asha", "bhavin", "chitra", "esha")]
     local, on_dask = tmp_path / "local", tmp_path / "dask"
     grade("--assignment", str(ASSIGNMENT), "--out", str(local), "--seed", "3", *notebooks)
+    temporary = tmp_path / "temporary"  # the workers' (and the grader's) temporary folder
+    temporary.mkdir()
     done = grade(
         "--assignment",
         str(ASSIGNMENT),
@@ -406,9 +408,17 @@ def test_a_dask_cluster_on_loopback_gives_the_same_results(tmp_path):
         "--workers",
         "2",
         *notebooks,
+        env={**os.environ, "TMPDIR": str(temporary)},
     )
     assert read_grades(on_dask) == read_grades(local)
     assert "[4/4]" in done.stderr
+    # each worker wrote the assignment (its hidden tests too) into a folder of its own: none
+    # outlives the cluster (Dask's own scratch folder is left, with only its lock files)
+    left = sorted(path.relative_to(temporary).as_posix() for path in temporary.rglob("*"))
+    assert left == [
+        "dask-scratch-space",
+        *(f"dask-scratch-space/{n}.lock" for n in ("global", "purge")),
+    ]
     for student in ("asha", "bhavin"):
         ours = untimed(json.loads((on_dask / student / "results.json").read_text()))
         assert ours == untimed(json.loads((local / student / "results.json").read_text()))
