@@ -149,5 +149,6 @@ def test_an_idle_the_server_ends_itself_is_started_again_on_the_same_connection(
     finally:
         waiting.stop()
         server.close()
+        server.close()
     assert waiting.connections == 1 and waiting.idles == 2
     assert not [line for line in said if line[0] == "error"], said

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import re
 import select
+import shutil
 import socket
 import ssl
 import tempfile
@@ -65,7 +66,9 @@ class ScriptedImap:
             return uid
 
     def close(self) -> None:
+        """Stop listening and remove the certificate and its key."""
         self.listener.close()
+        shutil.rmtree(self.root, ignore_errors=True)
 
     def _accept(self) -> None:
         while True:
