@@ -15,7 +15,6 @@ import hashlib
 import os
 import shutil
 import sys
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -38,6 +37,7 @@ from grader.intake.handed_in import project_time
 from grader.limits import COURSE, GRADING, RunLimits
 from grader.marking import pages
 from grader.report.facts import report_facts
+from grader.scratch import Scratch
 
 __all__ = ["cli", "check_all", "is_projects_folder"]
 
@@ -141,8 +141,9 @@ def check_one(
         name = PurePosixPath(hand_in.entry["dataset"]).name
         opened = any(PurePosixPath(read).name == name for read in facts.get("reads_files", []))
         checks["dataset"]["opened_by_notebook"] = opened
-    with tempfile.TemporaryDirectory(prefix="grader-project-") as stage:
-        files, placed = _stage(hand_in, Path(stage), facts.get("reads_files", []))
+    # a Scratch: the student's files staged by a run that was killed are removed by the next
+    with Scratch(None, "grader-project-") as stage:
+        files, placed = _stage(hand_in, stage, facts.get("reads_files", []))
         ahead = GRADING.warm_imports  # what project notebooks import, as course notebooks do
         run = engine.run_submission(
             files / notebook.name, [], limits, files, runtime=runtime, warm_imports=ahead

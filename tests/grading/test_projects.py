@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -172,6 +173,13 @@ def test_a_failing_notebook_names_its_first_failing_cell_and_resume_skips_the_re
         "print('later cells still run')",
     )
     monkeypatch.setenv("GRADER_PROJECTS_RUNTIME", str(runtime))
+    # a run killed while it checked a project left the student's files staged (its lock free)
+    temporary = tmp_path / "temporary"
+    killed_stage = temporary / "grader-project-killed" / "content"
+    killed_stage.mkdir(parents=True)
+    (killed_stage / "report.pdf").write_bytes(b"%PDF-1.5 another student's report")
+    (killed_stage.parent / ".lock").touch()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
     common = [
         "grade",
         "--assignment",
@@ -181,6 +189,7 @@ def test_a_failing_notebook_names_its_first_failing_cell_and_resume_skips_the_re
         str(folder),
     ]
     assert cli.main(common) == 0
+    assert not list(temporary.glob("grader-project-*"))  # the killed run's and this run's
     captured = capsys.readouterr()
     assert "[2/2] EE21B017 project2" in captured.err
     assert "stopped with an error (cell 2: ModuleNotFoundError" in captured.out
