@@ -3,38 +3,13 @@ kind; one whose run goes on is never touched, nor another kind's."""
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
-from pathlib import Path
+from scratch_kit import holding, killed_runs_folder
 
 from grader.scratch import Scratch
-
-HOLDER = """
-import sys, time
-from pathlib import Path
-from grader.scratch import Scratch
-scratch = Scratch(Path(sys.argv[1]), sys.argv[2])
-(scratch.path / "parcel-1").mkdir()
-print(scratch.path, flush=True)
-time.sleep(600)
-"""
-
-
-def holding(parent: Path, prefix: str) -> tuple[subprocess.Popen, Path]:
-    """A run of its own holding a scratch folder: the process and the folder."""
-    process = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(parent), prefix], stdout=subprocess.PIPE, text=True
-    )
-    assert process.stdout is not None
-    return process, Path(process.stdout.readline().strip())
 
 
 def test_a_killed_runs_folder_goes_at_the_next_run_and_a_running_ones_stays(tmp_path):
-    killed, left = holding(tmp_path, ".collect-")
-    killed.send_signal(signal.SIGKILL)
-    killed.wait(30)
-    assert (left / "parcel-1").is_dir()
+    left = killed_runs_folder(tmp_path, ".collect-")
     other, others = holding(tmp_path, "grader-bundles-")  # another kind: leaves it
     assert left.is_dir()
     running, kept = holding(tmp_path, ".collect-")  # the next run of its kind removes it

@@ -7,7 +7,6 @@ and when it counts from. Nothing is written here; placing parcels is :mod:`placi
 from __future__ import annotations
 
 import hashlib
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,6 +24,7 @@ from grader.intake.message.sender import DkimKeys, check_sender
 from grader.intake.pairing import Piece, pair_files, pair_links
 from grader.intake.unpack import extract_bundle, is_bundle, unpack_plain_zip
 from grader.roster import Roster
+from grader.scratch import Scratch
 
 _TNEF_NOTE = (
     "{name}: Outlook wrapped the attachments in winmail.dat (its rich-text format), so they "
@@ -100,21 +100,22 @@ class Settings:
 def _bundle_parcel(data: bytes, limits: Limits) -> tuple[list[Piece], dict, dict, dict, list]:
     """A bundle's files in their slots, its links, titles, student (with its created time)
     and notes."""
-    with tempfile.TemporaryDirectory(prefix="grader-bundle-") as folder:
-        manifest = extract_bundle(data, Path(folder), limits)
+    # a Scratch: a bundle a killed run unpacked is removed by the next run
+    with Scratch(None, "grader-bundle-") as folder:
+        manifest = extract_bundle(data, folder, limits)
         pieces, links, titles, listed = [], {}, {}, set()
         for number, project in enumerate(manifest["projects"], 1):
             titles[number] = project.get("title") or f"Project {number}"
             for kind in ("notebook", "report", "dataset"):
                 if relpath := project.get(kind):
                     listed.add(relpath)
-                    content = Path(folder, relpath).read_bytes()
+                    content = (folder / relpath).read_bytes()
                     pieces.append(Piece(f"project{number}/{kind}", relpath, content))
             for key in ("colab", "dataset_link"):
                 if project.get(key):
                     links[f"project{number}/{key}"] = project[key]
         for relpath in sorted(set(manifest["files"]) - listed):
-            pieces.append(Piece(f"other/{relpath}", relpath, Path(folder, relpath).read_bytes()))
+            pieces.append(Piece(f"other/{relpath}", relpath, (folder / relpath).read_bytes()))
     student = manifest["student"] | {"created": manifest["created"]}
     return pieces, links, titles, student, manifest.get("notes", [])
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from sandbox_fence import write_notebook
+from scratch_kit import killed_runs_folder
 
 from grader import cli, demo
 from grader.course.rubric import load_projects
@@ -173,12 +174,9 @@ def test_a_failing_notebook_names_its_first_failing_cell_and_resume_skips_the_re
         "print('later cells still run')",
     )
     monkeypatch.setenv("GRADER_PROJECTS_RUNTIME", str(runtime))
-    # a run killed while it checked a project left the student's files staged (its lock free)
     temporary = tmp_path / "temporary"
-    killed_stage = temporary / "grader-project-killed" / "content"
-    killed_stage.mkdir(parents=True)
-    (killed_stage / "report.pdf").write_bytes(b"%PDF-1.5 another student's report")
-    (killed_stage.parent / ".lock").touch()
+    temporary.mkdir()
+    killed_runs_folder(temporary, "grader-project-")  # a student's files, staged by a killed run
     monkeypatch.setattr(tempfile, "tempdir", str(temporary))
     common = [
         "grade",

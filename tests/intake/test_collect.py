@@ -10,6 +10,7 @@ import mailbox
 import os
 import stat
 import struct
+import tempfile
 import unicodedata
 import warnings
 import zipfile
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
+from scratch_kit import killed_runs_folder
 from submission_kit import (
     colab,
     drawn_width,
@@ -115,6 +117,20 @@ def test_a_folder_of_bundles_becomes_student_folders(tmp_path: Path, bundles) ->
         "all_submissions.pdf",
         "index.csv",
     ]
+
+
+def test_a_bundle_unpacked_by_a_killed_run_is_removed_by_the_next(
+    tmp_path: Path, bundles, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    temporary = tmp_path / "temporary"
+    temporary.mkdir()
+    killed_runs_folder(temporary, "grader-bundle-")  # a student's bundle, unpacked
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "CS21B001.zip").write_bytes(bundles["CS21B001"])
+    assert intake.collect(inbox, tmp_path / "submissions").placed == ["CS21B001.zip"]
+    assert not list(temporary.glob("grader-bundle-*"))  # the killed run's and this run's
 
 
 def test_merged_pdf_has_a_clickable_index_and_bookmarks(tmp_path: Path, bundles) -> None:

@@ -4,6 +4,7 @@ its own, and mail as Gmail and Outlook write it."""
 from __future__ import annotations
 
 import csv
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from imap_kit import (
     needs_dovecot,
 )
 from mailkit import gmail, notebook, outlook, titled_report
+from scratch_kit import killed_runs_folder
 
 from grader.cli import main
 from grader.errors import UserError
@@ -74,6 +76,10 @@ def test_the_mailbox_is_collected_once_and_nothing_is_marked_read(
     server: Dovecot, tmp_path: Path, monkeypatch, capsys
 ) -> None:
     monkeypatch.setenv(PASSWORD_VARIABLE, PASSWORD)
+    temporary = tmp_path / "temporary"
+    temporary.mkdir()
+    killed_runs_folder(temporary, "grader-imap-")  # the messages a killed run spooled
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
     server.deliver(hand_in("asha.rao@example.edu", "Asha Rao", 1))
     server.deliver(hand_in("bhavin.patel@example.edu", "Bhavin Patel", 2, by_outlook=True))
     server.deliver(
@@ -82,6 +88,7 @@ def test_the_mailbox_is_collected_once_and_nothing_is_marked_read(
         ).as_bytes()
     )
     assert collect(server, tmp_path) == 0
+    assert not list(temporary.glob("grader-imap-*"))  # the killed run's and this run's
     out = tmp_path / "submissions"
     assert (out / "asha" / "manifest.json").is_file()
     assert (out / "bhavin" / "manifest.json").is_file()

@@ -10,13 +10,13 @@ import argparse
 import re
 import sqlite3
 import sys
-import tempfile
 from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
 from grader.gradebook import schema
 from grader.intake.imap.mailbox import FetchedLog, MailboxUrl, Session, is_imap_url, parse_url
+from grader.scratch import Scratch
 
 STATE_NAME = "mailbox.sqlite"
 
@@ -61,7 +61,8 @@ def collect_cli(args: argparse.Namespace, run: Callable[[argparse.Namespace], in
     state = Path(args.state) if getattr(args, "state", None) else Path(args.out) / STATE_NAME
     state.parent.mkdir(parents=True, exist_ok=True)
     with (
-        tempfile.TemporaryDirectory(prefix="grader-imap-") as spool,
+        # a Scratch: the messages a killed run spooled are removed by the next run
+        Scratch(None, "grader-imap-") as spool,
         closing(sqlite3.connect(state)) as connection,
     ):
         schema.bring_forward(connection, state)
