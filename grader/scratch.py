@@ -4,8 +4,8 @@ its own; one killed (SIGKILL, the OOM killer, a power cut, a closed laptop's bat
 so each run, as it makes its folder, removes every folder of its kind whose lock is free: the
 kernel releases a killed process's locks, never by chance, so a folder in use is never taken.
 ``grader collect``'s staging in the submissions folder, its IMAP spool and unpacked bundles,
-``grader grade``'s hand-ins, trial notebook and staged projects in the temporary folder, and
-the watch's staging use it."""
+``grader grade``'s hand-ins, trial notebook and staged projects in the temporary folder,
+``grader similarity``'s unpacked hand-ins, and the watch's staging use it."""
 
 from __future__ import annotations
 

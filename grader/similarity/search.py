@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from grader.errors import UserError
+from grader.scratch import Scratch
 from grader.similarity import compare, evidence, page, sources, variants
 
 
@@ -61,8 +61,9 @@ def run(
         raise UserError(f"--out {out} is a file; give a folder for pairs.csv and similarity.html")
     out.mkdir(parents=True, exist_ok=True)
     cache = out / ".pdf-text"
-    with tempfile.TemporaryDirectory(prefix="similarity-") as scratch:
-        docs, notes = sources.read_students(paths, Path(scratch), cache, progress)
+    # a Scratch: the bundles a killed run unpacked are removed by the next run
+    with Scratch(None, "grader-similarity-") as scratch:
+        docs, notes = sources.read_students(paths, scratch, cache, progress)
         known_release, public = sources.read_known(release, against, cache)
         progress.say(
             f"read {len(docs)} students, {len(public)} public sources; fingerprinting and comparing"

@@ -14,12 +14,14 @@ import json
 import random
 import shutil
 import subprocess
+import tempfile
 import tokenize
 from pathlib import Path
 
 import pytest
 import similarity_class as sc  # noqa: E402
 import similarity_files as sf  # noqa: E402
+from scratch_kit import killed_runs_folder  # noqa: E402
 from submission_kit import report_pdf, student_folder  # noqa: E402
 
 from grader import bundle  # noqa: E402
@@ -286,7 +288,11 @@ def test_student_content_is_escaped(tmp_path, release):
     assert {"code", "text"} <= {e.kind for e in result.findings.pairs[("h1", "h2")]}
 
 
-def test_bundle_zips_and_loose_notebooks_are_read(tmp_path, release):
+def test_bundle_zips_and_loose_notebooks_are_read(tmp_path, release, monkeypatch):
+    temporary = tmp_path / "temporary"
+    temporary.mkdir()
+    killed_runs_folder(temporary, "grader-similarity-")  # the bundles a killed run unpacked
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
     toml = student_folder(
         tmp_path / "src", student_id="CS21B001", projects=1, extra_toml="[course]\nprojects = 1"
     )
@@ -296,6 +302,7 @@ def test_bundle_zips_and_loose_notebooks_are_read(tmp_path, release):
     result = run([zip_path, notebook], tmp_path / "out", release=[release])
     assert result.students == 2
     assert result.csv.read_text().startswith("student_a,student_b,shared,score,detail")
+    assert not list(temporary.glob("grader-similarity-*"))  # the killed run's and this run's
 
 
 def test_bad_input_says_what_to_do(tmp_path, release, capsys):
