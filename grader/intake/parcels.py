@@ -100,8 +100,11 @@ class Settings:
 def _bundle_parcel(data: bytes, limits: Limits) -> tuple[list[Piece], dict, dict, dict, list]:
     """A bundle's files in their slots, its links, titles, student (with its created time)
     and notes."""
-    # a Scratch: a bundle a killed run unpacked is removed by the next run
-    with Scratch(None, "grader-bundle-") as folder:
+    # a Scratch: a bundle a killed run unpacked is removed by the next run; unpacked into an
+    # empty folder of it, beside the Scratch's lock
+    with Scratch(None, "grader-bundle-") as scratch:
+        folder = scratch / "bundle"
+        folder.mkdir()
         manifest = extract_bundle(data, folder, limits)
         pieces, links, titles, listed = [], {}, {}, set()
         for number, project in enumerate(manifest["projects"], 1):

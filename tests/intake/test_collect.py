@@ -133,6 +133,25 @@ def test_a_bundle_unpacked_by_a_killed_run_is_removed_by_the_next(
     assert not list(temporary.glob("grader-bundle-*"))  # the killed run's and this run's
 
 
+def test_a_bundle_may_hold_any_file_name_the_scratch_folder_uses(tmp_path: Path, bundles) -> None:
+    """A bundle is unpacked into an empty folder of the Scratch, never beside its lock."""
+    source = zipfile.ZipFile(io.BytesIO(bundles["CS21B001"]))
+    manifest_name = next(n for n in source.namelist() if n.endswith("manifest.json"))
+    prefix = manifest_name[: -len("manifest.json")]
+    manifest = json.loads(source.read(manifest_name))
+    manifest["files"][".lock"] = hashlib.sha256(b"mine").hexdigest()
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    with zipfile.ZipFile(inbox / "CS21B001.zip", "w") as bundled:
+        for name in source.namelist():
+            if name != manifest_name:
+                bundled.writestr(name, source.read(name))
+        bundled.writestr(prefix + ".lock", b"mine")
+        bundled.writestr(manifest_name, json.dumps(manifest))
+    assert intake.collect(inbox, tmp_path / "submissions").placed == ["CS21B001.zip"]
+    assert (tmp_path / "submissions" / "CS21B001" / ".lock").read_bytes() == b"mine"
+
+
 def test_merged_pdf_has_a_clickable_index_and_bookmarks(tmp_path: Path, bundles) -> None:
     inbox = tmp_path / "inbox"
     inbox.mkdir()
