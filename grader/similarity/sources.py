@@ -301,7 +301,9 @@ def expand(paths: Sequence[Path]) -> tuple[list[Path], list[str]]:
     return found, notes
 
 
-def _hand_in(path: Path, scratch: Path, pdfs: list) -> Document:
+def _hand_in(path: Path, unpack_to: Path, pdfs: list) -> Document:
+    """The student's Document of a notebook, a folder, or a bundle (unpacked into the new folder
+    ``unpack_to``)."""
     if path.suffix.lower() == NOTEBOOK:
         doc = Document(path.stem, path)
         add_notebook(path, path.name, doc)
@@ -310,7 +312,7 @@ def _hand_in(path: Path, scratch: Path, pdfs: list) -> Document:
     if path.suffix.lower() == ".zip":
         from grader import intake
 
-        folder = scratch / f"bundle-{len(list(scratch.iterdir()))}"
+        folder = unpack_to
         try:
             intake.extract_bundle(path, folder)
         except intake.Rejected as error:
@@ -333,7 +335,7 @@ def read_students(
         futures = []
         for count, path in enumerate(hand_ins, 1):
             queued: list = []
-            docs.append(_hand_in(path, scratch, queued))
+            docs.append(_hand_in(path, scratch / f"bundle-{count}", queued))
             futures += [(item, pool.submit(_pdf_job, item, cache)) for item in queued]
             if progress:
                 progress("reading hand-ins", count, len(hand_ins))
