@@ -15,12 +15,11 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-import tempfile
 from pathlib import Path
 
 import pytest
 from sandbox_fence import write_notebook
-from scratch_kit import killed_runs_folder
+from scratch_kit import temporary_after_a_killed_run
 
 from grader import cli, demo
 from grader.course.rubric import load_projects
@@ -174,10 +173,8 @@ def test_a_failing_notebook_names_its_first_failing_cell_and_resume_skips_the_re
         "print('later cells still run')",
     )
     monkeypatch.setenv("GRADER_PROJECTS_RUNTIME", str(runtime))
-    temporary = tmp_path / "temporary"
-    temporary.mkdir()
-    killed_runs_folder(temporary, "grader-project-")  # a student's files, staged by a killed run
-    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    # a student's files, staged by a killed run
+    temporary = temporary_after_a_killed_run(tmp_path, monkeypatch, "grader-project-")
     common = [
         "grade",
         "--assignment",

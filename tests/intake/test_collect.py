@@ -10,7 +10,6 @@ import mailbox
 import os
 import stat
 import struct
-import tempfile
 import unicodedata
 import warnings
 import zipfile
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
-from scratch_kit import killed_runs_folder
+from scratch_kit import temporary_after_a_killed_run
 from submission_kit import (
     colab,
     drawn_width,
@@ -122,10 +121,8 @@ def test_a_folder_of_bundles_becomes_student_folders(tmp_path: Path, bundles) ->
 def test_a_bundle_unpacked_by_a_killed_run_is_removed_by_the_next(
     tmp_path: Path, bundles, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    temporary = tmp_path / "temporary"
-    temporary.mkdir()
-    killed_runs_folder(temporary, "grader-bundle-")  # a student's bundle, unpacked
-    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    # a student's bundle, unpacked by a killed run
+    temporary = temporary_after_a_killed_run(tmp_path, monkeypatch, "grader-bundle-")
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     (inbox / "CS21B001.zip").write_bytes(bundles["CS21B001"])

@@ -4,7 +4,6 @@ its own, and mail as Gmail and Outlook write it."""
 from __future__ import annotations
 
 import csv
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from imap_kit import (
     needs_dovecot,
 )
 from mailkit import gmail, notebook, outlook, titled_report
-from scratch_kit import killed_runs_folder
+from scratch_kit import temporary_after_a_killed_run
 
 from grader.cli import main
 from grader.errors import UserError
@@ -76,10 +75,8 @@ def test_the_mailbox_is_collected_once_and_nothing_is_marked_read(
     server: Dovecot, tmp_path: Path, monkeypatch, capsys
 ) -> None:
     monkeypatch.setenv(PASSWORD_VARIABLE, PASSWORD)
-    temporary = tmp_path / "temporary"
-    temporary.mkdir()
-    killed_runs_folder(temporary, "grader-imap-")  # the messages a killed run spooled
-    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    # the messages a killed run spooled
+    temporary = temporary_after_a_killed_run(tmp_path, monkeypatch, "grader-imap-")
     server.deliver(hand_in("asha.rao@example.edu", "Asha Rao", 1))
     server.deliver(hand_in("bhavin.patel@example.edu", "Bhavin Patel", 2, by_outlook=True))
     server.deliver(

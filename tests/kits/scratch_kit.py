@@ -6,7 +6,10 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+
+import pytest
 
 HOLDER = """
 import sys, time
@@ -36,3 +39,15 @@ def killed_runs_folder(parent: Path, prefix: str) -> Path:
     killed.wait(30)
     assert (left / "parcel-1").is_dir()
     return left
+
+
+def temporary_after_a_killed_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefix: str
+) -> Path:
+    """This process's temporary folder for the test: a new folder under ``tmp_path`` holding
+    only the scratch folder of a run of kind ``prefix`` SIGKILLed while it held it."""
+    temporary = tmp_path / "temporary"
+    temporary.mkdir()
+    killed_runs_folder(temporary, prefix)
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    return temporary

@@ -14,14 +14,13 @@ import json
 import random
 import shutil
 import subprocess
-import tempfile
 import tokenize
 from pathlib import Path
 
 import pytest
 import similarity_class as sc  # noqa: E402
 import similarity_files as sf  # noqa: E402
-from scratch_kit import killed_runs_folder  # noqa: E402
+from scratch_kit import temporary_after_a_killed_run  # noqa: E402
 from submission_kit import report_pdf, student_folder  # noqa: E402
 
 from grader import bundle  # noqa: E402
@@ -289,10 +288,8 @@ def test_student_content_is_escaped(tmp_path, release):
 
 
 def test_bundle_zips_and_loose_notebooks_are_read(tmp_path, release, monkeypatch):
-    temporary = tmp_path / "temporary"
-    temporary.mkdir()
-    killed_runs_folder(temporary, "grader-similarity-")  # the bundles a killed run unpacked
-    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    # the bundles a killed run unpacked
+    temporary = temporary_after_a_killed_run(tmp_path, monkeypatch, "grader-similarity-")
     toml = student_folder(
         tmp_path / "src", student_id="CS21B001", projects=1, extra_toml="[course]\nprojects = 1"
     )
