@@ -8,11 +8,15 @@ import sys
 from pathlib import Path
 
 from grader.course.commands import add_components, chosen_components, load
+from grader.course.config import Course
 from grader.course.options import add_common
+from grader.course.rubric import Projects
 from grader.errors import UserError
+from grader.gradebook.course_book import BOOK_NAME, CourseBook
 from grader.lms import exports, final
-from grader.lms.final import grades_of
+from grader.lms.final import FinalGrade, grades_of
 from grader.lms.lti import commands as lti_commands
+from grader.mail import mailed
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,6 +49,21 @@ def cli(args: argparse.Namespace) -> int:
     print("\nwrote " + ", ".join(str(p) for p in written))
     for note in exports.lms_notes(course, grades, args.so_far):
         print(f"note: {note}", file=sys.stderr)
+    _changed_since_mailed(course, projects, grades, out)
     if args.push == "lti":
         return lti_commands.push_final(args, course, grades, out)
     return 0
+
+
+def _changed_since_mailed(
+    course: Course, projects: Projects | None, grades: list[FinalGrade], out: Path
+) -> None:
+    """Tell whose grades are not the ones their last feedback mail gave, and why."""
+    if not (out / BOOK_NAME).is_file():
+        return  # nobody was mailed
+    copies = mailed.review_folders(out, None)
+    with CourseBook(out / BOOK_NAME) as book:
+        before = mailed.class_mailed(course, projects, book, grades, copies)
+        changed = mailed.changed_since_mailed(course, book, out, grades, before, copies)
+    for line in mailed.said(changed, "grader mail --send mails each again"):
+        print(line)

@@ -16,7 +16,7 @@ from grader.errors import UserError
 from grader.gradebook.course_book import BOOK_NAME, CourseBook
 from grader.lms.final import grades_of
 from grader.mail import composing as mail
-from grader.mail import identity, smtp
+from grader.mail import figures, mailed, smtp
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -82,27 +82,45 @@ def cli(args: argparse.Namespace) -> int:
     course, projects, out = load(args)
     course = chosen_components(course, args.components)
     grades = grades_of(course, projects, out)
+    copies = mailed.review_folders(out, args.eml)
     with CourseBook(out / BOOK_NAME) as book:
+        # read before this run writes its own copies for review over an earlier build's
+        before = mailed.class_mailed(course, projects, book, grades, copies)
+        changed = mailed.changed_since_mailed(course, book, out, grades, before, copies)
         messages = mail.build_messages(course, grades, projects, book, out, args.sender)
+        told = {g.person.id: mailed.figures_now(course, book, out, g) for g in grades}
+        mailed.remember(out, [(m.student, m.digest, told[m.student]) for m in messages])
         if args.send:
-            _known_to_earlier_graders(book, course, out, messages)
+            _known_to_earlier_graders(book, course, messages, before, told)
+    then = "each is mailed again" if args.send else "grader mail --send mails each again"
+    for line in mailed.said(changed, then):
+        print(line)
     return deliver(messages, args, out)
 
 
 def _known_to_earlier_graders(
-    book: CourseBook, course: Course, out: Path, messages: list[smtp.Outgoing]
+    book: CourseBook,
+    course: Course,
+    messages: list[smtp.Outgoing],
+    before: dict[str, mailed.Mailed],
+    told: dict[str, figures.Figures],
 ) -> None:
-    """Record as sent the messages a grader before this mail identity sent already (nothing
-    of the student's changed since): an upgrade mails nobody again for its own rewording."""
+    """Record as sent the messages a grader before this mail identity sent already: the same
+    mail under an earlier identity, or an earlier build's mail whose figures and feedback pages
+    are the ones now. An upgrade mails nobody again for its own rewording; a grade its rules
+    changed goes out."""
     for outgoing in messages:
         if book.was_sent(outgoing.student, outgoing.digest):
             continue
         sent = {row["digest"]: row["message_id"] for row in book.sent(outgoing.student)}
         known = [sent[d] for d in outgoing.earlier_digests if d in sent]
-        if known:  # under an earlier identity of the same mail
+        last = before.get(outgoing.student)
+        if not known and last is not None and last.earlier_build and last.figures is not None:
+            now = told[outgoing.student]
+            pages = mailed.auto_pages(course, mailed.attachments(outgoing.message))
+            if not figures.changes(course, last.figures, now, True) and (
+                last.figures.get("pages") == pages
+            ):
+                known = [last.message_id]
+        if known:
             book.record_sent(outgoing.student, outgoing.digest, known[0], outgoing.recipients)
-            continue
-        pages = mail.auto_page_paths(course, out, outgoing.student)
-        earlier = identity.mailed_by_an_earlier_grader(book, course, out, outgoing.student, pages)
-        if earlier is not None:
-            book.record_sent(outgoing.student, outgoing.digest, earlier, outgoing.recipients)

@@ -18,9 +18,8 @@ is recognised as well: the student counts as mailed when that digest of the page
 now matches, and this identity is recorded for it then.
 
 A mail recorded before this identity (a grader before 0.2 recorded a digest of the rendered
-message) is recognised by time: the student counts as mailed when nothing of theirs changed
-after that mail (no grading, mark or decision in the audit trail, no feedback page written,
-no edit of the course's files), and the new identity is recorded for it then.
+message) is recognised by its figures, read from the message (:mod:`grader.mail.mailed`), never
+by file times: a grade the upgraded grader's rules changed is news.
 """
 
 from __future__ import annotations
@@ -29,13 +28,8 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from grader.course.config import Course
-from grader.gradebook import book_reading
-from grader.gradebook.course_book import BOOK_NAME, CourseBook
 from grader.lms.final import FinalGrade
 
 SCHEME = "facts-2:"
@@ -108,40 +102,3 @@ def _told(page: Page) -> object:
         ],
         "hints": {name: [hint.get("code") for hint in found] for name, found in hints.items()},
     }
-
-
-def mailed_by_an_earlier_grader(
-    book: CourseBook, course: Course, out: Path, student: str, pages: Sequence[Path]
-) -> str | None:
-    """The Message-ID of the mail a grader before this identity sent ``student`` when nothing
-    of theirs changed after it (so it told what a mail now would); None otherwise."""
-    sent = book.sent(student)
-    if not sent or any(row["digest"].startswith((SCHEME, *EARLIER_SCHEMES)) for row in sent):
-        return None
-    last = sent[-1]
-    if _changed_after(course, out, student, pages) > _instant(last["sent_at"]):
-        return None
-    return last["message_id"]
-
-
-def _changed_after(course: Course, out: Path, student: str, pages: Sequence[Path]) -> datetime:
-    """When the newest thing that shapes this student's mail changed."""
-    times = [_instant(course.path.stat().st_mtime)]
-    extensions = course.path.parent / "extensions.csv"
-    times += [_instant(extensions.stat().st_mtime)] if extensions.is_file() else []
-    times += [_instant(page.stat().st_mtime) for page in pages if page.is_file()]
-    books = [out / BOOK_NAME] + [out / c.id / BOOK_NAME for c in course.components]
-    for path in books:
-        for table, column in (("audit", "at"), ("results", "graded_at")):
-            query = f"SELECT MAX({column}) FROM {table} WHERE student = ?"
-            for (found,) in book_reading.rows(path, table, query, (student,)):  # read only
-                if found:
-                    times.append(_instant(found))
-    return max(times)
-
-
-def _instant(when: str | float) -> datetime:
-    if isinstance(when, float):
-        return datetime.fromtimestamp(when, UTC)
-    moment = datetime.fromisoformat(when)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

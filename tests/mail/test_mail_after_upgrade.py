@@ -1,0 +1,178 @@
+"""A grade the upgrade corrected is mailed (issue 89): half a term on a 0.1 build (284a878),
+which charged an assignment's late penalty by the student's newest mail and mailed the class,
+then this build, which charges each assignment by its own hand-in time. ``grader final`` says
+whose grade is not the one their mail gave, and why; ``grader mail --send`` mails exactly them
+once more (and the student never mailed), the others not; a run again sends nothing. The
+earlier build's mail is compared by its figures, read from the message it sent (its review
+copy), not by file times. After it, a regrade accepted and a rubric mark changed are mailed
+and listed the same way."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from course_kit import auto_result, full_marks, make_course
+from earlier_mail_kit import Told, mailed_by_0_1
+from smtp_kit import PASSWORD, SENDER, USER, Mailbox, mail_once, start
+
+from grader import cli
+from grader.gradebook.course_book import CourseBook
+from grader.gradebook.results import Gradebook, Row
+from grader.marking import overrides
+
+ROSTER = (
+    "id,name,email,role\n"
+    "CS21B042,Asha Verma,asha.verma@example.edu,student\n"
+    "EE21B017,Rahul Menon,rahul.menon@example.edu,student\n"
+    "ME21B103,Priya Nair,priya.nair@example.edu,student\n"
+    "AE21B001,Noor Khan,noor.khan@example.edu,student\n"
+    "TA01,Kiran Rao,kiran.rao@example.edu,staff\n"
+)
+# lstm_gates is due 2026-12-18T23:59+05:30; 2 hours' grace, 10% a day or part of one.
+ON_TIME = "2026-12-18T20:00:00+05:30"
+TWO_DAYS_LATE = "2026-12-20T10:00:00+05:30"  # 1 d 10 h late: 2 days, -20%
+NEWEST_MAIL = "2026-12-21T20:00:00+05:30"  # 2 d 20 h late: 3 days, -30%
+
+
+@pytest.fixture
+def credentials(monkeypatch):
+    monkeypatch.setenv("GRADER_SMTP_USER", USER)
+    monkeypatch.setenv("GRADER_SMTP_PASSWORD", PASSWORD)
+
+
+def _mailed(mailbox: Mailbox) -> list[str]:
+    return sorted(str(m["To"].addresses[0].addr_spec) for m in mailbox.received)
+
+
+def _said(command: list[str], capsys) -> str:
+    capsys.readouterr()
+    assert cli.main(command) == 0
+    return capsys.readouterr().out
+
+
+def _changed(output: str) -> dict[str, list[str]]:
+    """The students ``grader final`` or ``mail`` says changed since their last mail."""
+    found: dict[str, list[str]] = {}
+    lines = output.splitlines()
+    start = next((n for n, line in enumerate(lines) if line.startswith("grades changed")), None)
+    for line in lines[start + 1 :] if start is not None else []:
+        if not line.startswith("  "):
+            break
+        student, _, change = line.strip().partition(": ")
+        found.setdefault(student, []).append(change)
+    return found
+
+
+def _text(mailbox: Mailbox, address: str) -> str:
+    (message,) = [m for m in mailbox.received if m["To"].addresses[0].addr_spec == address]
+    return message.get_body(("plain",)).get_content()
+
+
+def test_an_upgrade_that_corrects_grades_mails_exactly_those_students_again(
+    tmp_path, certificate, credentials, capsys
+):
+    course, _ = make_course(tmp_path, ROSTER)
+    out = tmp_path / "graded"
+    # the hand-ins as graded: lstm_gates, with the time each graded version was handed in
+    hand_ins = {"CS21B042": (100, ON_TIME), "EE21B017": (90, ON_TIME)}
+    hand_ins |= {"ME21B103": (80, TWO_DAYS_LATE), "AE21B001": (75, ON_TIME)}
+    for student, (score, at) in hand_ins.items():
+        auto_result(out, "lstm_gates", student, score, handed_in_at=at)
+        page = out / "lstm_gates" / student / "feedback.html"
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text(f"<!doctype html><title>lstm_gates</title><p>{score} of 100</p>")
+    # the earlier build's mail, to the three it mailed (AE21B001 was graded after): by its rule
+    # CS21B042's lstm_gates, on time, was charged 3 days for a mail about another component
+    # sent on NEWEST_MAIL: 100 * 0.7; the others' newest mail was their lstm_gates hand-in
+    titles = [c.title for c in course.components]
+    said = {"CS21B042": "70.0% (3 days late: -30%)", "EE21B017": "90.0%"}
+    said["ME21B103"] = "64.0% (2 days late: -20%)"
+    standing = {"CS21B042": "70.00", "EE21B017": "90.00", "ME21B103": "64.00"}
+    people = {line.split(",")[0]: line.split(",")[1:3] for line in ROSTER.splitlines()[1:]}
+    told = []
+    for student, first in said.items():
+        lines = {title: "pending (not graded yet)" for title in titles}
+        lines[titles[0]] = first
+        name, address = people[student]
+        pages = {
+            "lstm_gates-feedback.html": (
+                out / "lstm_gates" / student / "feedback.html"
+            ).read_bytes()
+        }
+        line = f"Standing so far: {standing[student]} out of 100, over the graded components only"
+        told.append(Told(student, name, address, lines, line, pages))
+    mailbox = Mailbox()
+    server = start(mailbox, certificate)
+    try:
+        mailed_by_0_1(out, course.title, SENDER, told, server.port, certificate[0])
+    finally:
+        server.stop()
+    assert len(mailbox.received) == 3
+
+    # --- this build, installed over it: final says whose grade is not the one mailed --------
+    final = _said(["final", "--course", str(course.path), "--out", str(out)], capsys)
+    changed = _changed(final)
+    assert list(changed) == ["CS21B042"], final
+    assert any("LSTM gates: 70% -> 100%" in c for c in changed["CS21B042"]), changed
+    assert any("standing so far: 70 -> 100" in c for c in changed["CS21B042"]), changed
+
+    # the review run lists them too, and writes its copies over the earlier build's
+    review = ["mail", "--course", str(course.path), "--out", str(out), "--from", SENDER]
+    assert list(_changed(_said(review, capsys))) == ["CS21B042"]
+
+    capsys.readouterr()
+    mailbox = mail_once(course, out, certificate)
+    sent = capsys.readouterr().out
+    assert _mailed(mailbox) == ["asha.verma@example.edu", "noor.khan@example.edu"], sent
+    assert list(_changed(sent)) == ["CS21B042"], sent
+    assert "Assignment 1: LSTM gates: 100%" in _text(mailbox, "asha.verma@example.edu")
+    assert "sent 2, already sent before 2" in sent, sent
+
+    # nothing changed since: nobody mailed, nobody listed
+    capsys.readouterr()
+    assert _mailed(mail_once(course, out, certificate)) == []
+    assert _changed(capsys.readouterr().out) == {}
+    assert _changed(_said(["final", "--course", str(course.path), "--out", str(out)], capsys)) == {}
+
+
+def _graded_with_functions(out: Path, student: str, functions: dict[str, float]) -> None:
+    with Gradebook(out / "lstm_gates" / "gradebook.sqlite") as book:
+        run = book.start_run("lstm_gates", {})
+        score = sum(functions.values())
+        row = Row(student, "x.ipynb", f"sha-{student}", 1, "graded", None, score, 100.0, None,
+                  functions, handed_in_at=ON_TIME)  # fmt: skip
+        book.record(run, row)
+
+
+def test_a_regrade_and_a_changed_mark_after_the_mail_are_mailed_and_listed(
+    tmp_path, certificate, credentials, capsys
+):
+    course, projects = make_course(tmp_path)
+    out = tmp_path / "graded"
+    for student in ("CS21B042", "EE21B017", "ME21B103"):
+        _graded_with_functions(out, student, {"lstm_forward": 40.0, "gates": 40.0})
+        with CourseBook(out / "gradebook.sqlite") as book:
+            full_marks(book, projects.rubric, student, "project1")
+    first = mail_once(course, out, certificate)
+    assert len(first.received) == 3
+    assert _mailed(mail_once(course, out, certificate)) == []
+
+    # a regrade request accepted: 10 more points on CS21B042's lstm_forward
+    with Gradebook(out / "lstm_gates" / "gradebook.sqlite") as book:
+        (row,) = book.history("CS21B042")
+    overrides.set_points(out, row, "lstm_gates", "lstm_forward", 50.0, by="ta", why="request 1")
+    # a marker lowers a criterion of EE21B017's project
+    criterion = projects.rubric.criteria[0]
+    with CourseBook(out / "gradebook.sqlite") as book:
+        book.set_mark("EE21B017", "project1", criterion.id, criterion.points - 2, "", by="ta")
+
+    changed = _changed(_said(["final", "--course", str(course.path), "--out", str(out)], capsys))
+    assert sorted(changed) == ["CS21B042", "EE21B017"], changed
+    assert any("LSTM gates: 80% -> 90% (a regrade accepted)" in c for c in changed["CS21B042"])
+    assert any(f"marks changed: {criterion.id}" in c for c in changed["EE21B017"]), changed
+    capsys.readouterr()
+    again = mail_once(course, out, certificate)
+    assert _mailed(again) == ["asha.verma@example.edu", "rahul.menon@example.edu"]
+    assert sorted(_changed(capsys.readouterr().out)) == ["CS21B042", "EE21B017"]
+    assert _mailed(mail_once(course, out, certificate)) == []
