@@ -87,7 +87,8 @@ def cli(args: argparse.Namespace) -> int:
         # read before this run writes its own copies for review over an earlier build's
         before = mailed.class_mailed(course, projects, book, grades, copies)
         changed = mailed.changed_since_mailed(course, book, out, grades, before, copies)
-        messages = mail.build_messages(course, grades, projects, book, out, args.sender)
+        news = mailed.for_students(changed)
+        messages = mail.build_messages(course, grades, projects, book, out, args.sender, news)
         told = {g.person.id: mailed.figures_now(course, book, out, g) for g in grades}
         mailed.remember(out, [(m.student, m.digest, told[m.student]) for m in messages])
         if args.send:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import mimetypes
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import EmailPolicy
@@ -150,12 +150,22 @@ def compose(
 
 
 def _text_and_html(
-    course: Course, grade: FinalGrade, projects: Projects | None, book: CourseBook, out: Path
+    course: Course,
+    grade: FinalGrade,
+    projects: Projects | None,
+    book: CourseBook,
+    out: Path,
+    changed: Sequence[str],
 ):
-    """The mail's two parts, in the feedback page's order: each component's score and, under
-    an auto-graded one, per function that lost points what to fix (the page's own words, from
-    its results.json); then the standing, the rubric marks, the written answers."""
-    lines = [f"Dear {grade.person.name},", "", f"your marks in {course.title}:", ""]
+    """The mail's two parts, in the feedback page's order: what changed since the student's
+    last mail, if anything did; each component's score and, under an auto-graded one, per
+    function that lost points what to fix (the page's own words, from its results.json); then
+    the standing, the rubric marks, the written answers."""
+    lines = [f"Dear {grade.person.name},", ""]
+    if changed:
+        lines += ["these marks replace those of our last mail; changed:"]
+        lines += [*(f"  {change}" for change in changed), ""]
+    lines += [f"your marks in {course.title}:", ""]
     rows, fixes = [], []
     components = {c.id: c for c in course.components}
     for part in grade.parts:
@@ -189,6 +199,7 @@ def _text_and_html(
         "marks_mail.html",
         course=course.title,
         name=grade.person.name,
+        changed=changed,
         rows=rows,
         standing=standing,
         fixes=[
@@ -237,7 +248,10 @@ def build_messages(
     book: CourseBook,
     out: Path,
     sender: str,
+    changed: Mapping[str, Sequence[str]] | None = None,
 ) -> list[Outgoing]:
+    """One marks mail per student with an address; ``changed`` gives, by student, what changed
+    since their last mail (said at its top)."""
     from_address = sender_address(sender)
     subject = marks_subject(course)
     messages = []
@@ -246,7 +260,8 @@ def build_messages(
             print(f"  {grade.person.id}: no email address on the roster; skipped", file=sys.stderr)
             continue
         to = recipient(grade.person.name, grade.person.emails[0])
-        text, html = _text_and_html(course, grade, projects, book, out)
+        news = (changed or {}).get(grade.person.id, ())
+        text, html = _text_and_html(course, grade, projects, book, out, news)
         attachments = _attachments(course, grade, projects, book, out)
         message = compose(from_address, to, subject, text, html, attachments)
         # What the mail tells the student, so a run started again (or a newer grader) knows

@@ -107,25 +107,30 @@ def same(mailed: object, now: object) -> bool:
     return round(float(mailed), 4) == round(float(now), 4)
 
 
-def changes(course: Course, mailed: Figures, now: Figures, earlier_build: bool) -> list[str]:
-    """Each figure of ``now`` that is not the one ``mailed``, with why; [] when none is."""
+def changes(
+    course: Course, mailed: Figures, now: Figures, earlier_build: bool
+) -> list[tuple[str, str]]:
+    """Each figure of ``now`` that is not the one ``mailed`` (what a student reads: "Assignment
+    1: LSTM gates: 70% -> 100%"), with why (for the instructor; '' where it goes without
+    saying); [] when none is."""
     found = []
     titles = {c.id: c.title for c in course.components}
     for component, part in now["parts"].items():
         before = mailed["parts"].get(component)
         marks = _marks_changed(mailed["marks"].get(component, {}), now["marks"].get(component, {}))
         if before is None or same(before["percent"], part["percent"]):
-            found += [f"{titles[component]}: marks changed: {', '.join(marks)}"] if marks else []
+            if marks:
+                found.append((f"{titles[component]}: marks changed: {', '.join(marks)}", ""))
             continue
         change = (
             f"{titles[component]}: {_percent(before['percent'])} -> {_percent(part['percent'])}"
         )
-        why = _why(before, part, mailed["marks"].get(component), now["marks"].get(component))
-        found.append(f"{change} ({'earlier build: ' if earlier_build else ''}{why})")
+        why = f"marks changed: {', '.join(marks)}" if marks else _why(before, part)
+        found.append((change, f"mailed by an earlier build: {why}" if earlier_build else why))
     for key, word in (("total", "final grade"), ("standing", "standing so far")):
         if not same(mailed[key], now[key]) and now[key] is not None:
             old = "none" if mailed[key] is None else for_people(float(mailed[key]), course.decimals)
-            found.append(f"{word}: {old} -> {for_people(float(now[key]), course.decimals)}")
+            found.append((f"{word}: {old} -> {for_people(float(now[key]), course.decimals)}", ""))
     return found
 
 
@@ -133,20 +138,21 @@ def _percent(value: object) -> str:
     return "pending" if value is None else f"{for_people(float(value), 2)}%"
 
 
-def _why(before: dict, now: dict, marks_before: dict | None, marks_now: dict | None) -> str:
-    """The cause of a changed percent: the marks, a regrade, a grading, or the late policy."""
-    changed = _marks_changed(marks_before or {}, marks_now or {})
-    if changed:
-        return f"marks changed: {', '.join(changed)}"
-    if before.get("regrades", 0) < now["regrades"]:
+def _why(before: dict, now: dict) -> str:
+    """The cause of a changed percent: a grading, a regrade, or the late policy (a rule, an
+    extension); for a mail whose figures were read from it, what it said against now."""
+    if before["percent"] is None:
+        return "graded since"
+    if now["percent"] is None:
+        return now["remark"]
+    if "raw" not in before:  # read from the message: its remark says what it charged
+        return f"its mail said {before['remark'] or 'on time'}; now {now['remark'] or 'on time'}"
+    if before["regrades"] < now["regrades"]:
         return "a regrade accepted"
-    if "raw" in before and not same(before["raw"], now["raw"]):
+    if not same(before["raw"], now["raw"]):
         return "graded again"
-    said = now["late"] or "on time"
-    if "raw" in before:  # the same score before the late policy: the policy changed it
-        return f"late policy: {before['late'] or 'on time'}, now {said}"
-    mailed = before["remark"] or "no remark"
-    return f"the mail said {mailed!r}; now {now['remark'] or 'no remark'!r}"
+    # the same score before the late policy: the policy charged it otherwise
+    return f"late policy: was {before['late'] or 'on time'}, now {now['late'] or 'on time'}"
 
 
 def _marks_changed(before: dict[str, list], now: dict[str, list]) -> list[str]:

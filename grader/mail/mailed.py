@@ -116,11 +116,15 @@ def _copy(folders: Sequence[Path], student: str, sent: dict[str, str]) -> EmailM
 
 def earlier_digest(message: EmailMessage) -> str:
     """The identity 0.1 builds recorded for a message they sent: SHA-256 of its recipient,
-    subject, text and HTML (each as composed: the newline a MIME part ends with is not the
-    text's), then each attachment's file name and bytes."""
+    subject, text and HTML (each as composed: lines end in LF, and the newline a MIME part
+    ends with is not the text's; a copy saved from the wire has CRLF), then each attachment's
+    file name and bytes."""
     digest = hashlib.sha256()
     bodies = [message.get_body((kind,)) for kind in ("plain", "html")]
-    texts = [body.get_content().removesuffix("\n") if body else "" for body in bodies]
+    texts = [
+        body.get_content().replace("\r\n", "\n").removesuffix("\n") if body else ""
+        for body in bodies
+    ]
     for piece in (str(message["To"]), str(message["Subject"]), *texts):
         digest.update(piece.encode() + b"\0")
     for name, data in attachments(message):
@@ -185,7 +189,7 @@ def changed_since_mailed(
     grades: Sequence[FinalGrade],
     mailed_before: dict[str, Mailed],
     copies: Sequence[Path],
-) -> list[tuple[str, list[str]]]:
+) -> list[tuple[str, list[tuple[str, str]]]]:
     """Each student mailed before whose figures are not the ones mailed: what changed, and
     why (or that an earlier build's mail cannot be compared)."""
     found = []
@@ -196,7 +200,7 @@ def changed_since_mailed(
             continue
         if mailed.figures is None:
             if mailed.earlier_build:
-                found.append((grade.person.id, [f"{NO_COPY} ({looked})"]))
+                found.append((grade.person.id, [("", f"{NO_COPY} ({looked})")]))
             continue
         now = figures_now(course, book, out, grade)
         said = figures.changes(course, mailed.figures, now, mailed.earlier_build)
@@ -210,11 +214,20 @@ def review_folders(out: Path, eml: str | None) -> list[Path]:
     return [Path(eml)] if eml else [out / "mail"]
 
 
-def said(changed: Sequence[tuple[str, list[str]]], then: str) -> list[str]:
-    """The lines that tell the instructor whose grades changed since their last mail."""
+def said(changed: Sequence[tuple[str, list[tuple[str, str]]]], then: str) -> list[str]:
+    """The lines that tell the instructor whose grades changed since their last mail, and
+    why."""
     if not changed:
         return []
     lines = [f"grades changed since the student's last mail ({len(changed)}): {then}"]
     for student, changes in changed:
-        lines += [f"  {student}: {change}" for change in changes]
+        lines += [
+            f"  {student}: " + " ".join(filter(None, [what, why and f"({why})"]))
+            for what, why in changes
+        ]
     return lines
+
+
+def for_students(changed: Sequence[tuple[str, list[tuple[str, str]]]]) -> dict[str, list[str]]:
+    """What each student's mail says changed since their last one."""
+    return {student: [what for what, _ in changes if what] for student, changes in changed}

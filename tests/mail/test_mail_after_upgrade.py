@@ -66,7 +66,7 @@ def _changed(output: str) -> dict[str, list[str]]:
 
 def _text(mailbox: Mailbox, address: str) -> str:
     (message,) = [m for m in mailbox.received if m["To"].addresses[0].addr_spec == address]
-    return message.get_body(("plain",)).get_content()
+    return message.get_body(("plain",)).get_content().replace("\r\n", "\n")  # as on the wire
 
 
 def test_an_upgrade_that_corrects_grades_mails_exactly_those_students_again(
@@ -114,8 +114,12 @@ def test_an_upgrade_that_corrects_grades_mails_exactly_those_students_again(
     final = _said(["final", "--course", str(course.path), "--out", str(out)], capsys)
     changed = _changed(final)
     assert list(changed) == ["CS21B042"], final
-    assert any("LSTM gates: 70% -> 100%" in c for c in changed["CS21B042"]), changed
-    assert any("standing so far: 70 -> 100" in c for c in changed["CS21B042"]), changed
+    (gates, standing_now) = changed["CS21B042"]
+    assert gates == (
+        "Assignment 1: LSTM gates: 70% -> 100% (mailed by an earlier build: its mail said "
+        "3 days late: -30%; now on time)"
+    ), changed
+    assert standing_now == "standing so far: 70 -> 100", changed
 
     # the review run lists them too, and writes its copies over the earlier build's
     review = ["mail", "--course", str(course.path), "--out", str(out), "--from", SENDER]
@@ -126,7 +130,10 @@ def test_an_upgrade_that_corrects_grades_mails_exactly_those_students_again(
     sent = capsys.readouterr().out
     assert _mailed(mailbox) == ["asha.verma@example.edu", "noor.khan@example.edu"], sent
     assert list(_changed(sent)) == ["CS21B042"], sent
-    assert "Assignment 1: LSTM gates: 100%" in _text(mailbox, "asha.verma@example.edu")
+    corrected = _text(mailbox, "asha.verma@example.edu")
+    assert "  Assignment 1: LSTM gates: 100%\n" in corrected, corrected
+    assert "changed:\n  Assignment 1: LSTM gates: 70% -> 100%\n" in corrected, corrected
+    assert "changed:" not in _text(mailbox, "noor.khan@example.edu")
     assert "sent 2, already sent before 2" in sent, sent
 
     # nothing changed since: nobody mailed, nobody listed
@@ -176,3 +183,31 @@ def test_a_regrade_and_a_changed_mark_after_the_mail_are_mailed_and_listed(
     assert _mailed(again) == ["asha.verma@example.edu", "rahul.menon@example.edu"]
     assert sorted(_changed(capsys.readouterr().out)) == ["CS21B042", "EE21B017"]
     assert _mailed(mail_once(course, out, certificate)) == []
+
+
+def test_an_earlier_builds_mail_with_no_copy_to_read_is_mailed_again_once_and_said(
+    tmp_path, certificate, credentials, capsys
+):
+    """Sent with --send alone (no review copy): what it said cannot be known, so the student
+    gets the figures now, once, and the instructor is told why."""
+    course, _ = make_course(tmp_path, ROSTER)
+    out = tmp_path / "graded"
+    auto_result(out, "lstm_gates", "EE21B017", 90, handed_in_at=ON_TIME)
+    lines = {c.title: "pending (not graded yet)" for c in course.components}
+    lines[course.components[0].title] = "90.0%"
+    standing = "Standing so far: 90.00 out of 100, over the graded components only"
+    told = Told("EE21B017", "Rahul Menon", "rahul.menon@example.edu", lines, standing, {})
+    server = start(Mailbox(), certificate)
+    try:
+        mailed_by_0_1(out, course.title, SENDER, [told], server.port, certificate[0])
+    finally:
+        server.stop()
+    for copy in (out / "mail").glob("*.eml"):
+        copy.unlink()
+    final = _said(["final", "--course", str(course.path), "--out", str(out)], capsys)
+    (said,) = _changed(final)["EE21B017"]
+    assert "mailed by an earlier build" in said and str(out / "mail") in said, final
+    capsys.readouterr()
+    mailed = _mailed(mail_once(course, out, certificate))
+    assert "rahul.menon@example.edu" in mailed, capsys.readouterr()
+    assert "rahul.menon@example.edu" not in _mailed(mail_once(course, out, certificate))
