@@ -5,7 +5,7 @@ that needs SMTPUTF8), ``composing`` (the messages: marks, feedback pages, header
 accept), ``written`` (the marks of written answers in a message), ``identity`` (which mail a
 student has had: what it tells them, never how a grader build words it), ``figures`` (the
 figures a mail tells, read from any build's message too, and what changed in them, with why),
-``mailed`` (the figures each student was last mailed, and whose grades changed since), ``smtp`` (sending,
-each message once, recorded in the gradebook), ``command`` (``grader mail``: reviewed as .eml
-files, then sent).
+``mailed`` (the figures each student was last mailed, and whose grades changed since),
+``smtp`` (sending, each message once, recorded in the gradebook), ``command`` (``grader
+mail``: reviewed as .eml files, then sent).
 """

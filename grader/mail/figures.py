@@ -22,7 +22,8 @@ from grader.gradebook.course_book import Mark
 from grader.lms.final import FinalGrade
 from grader.outputs.scores import for_people
 
-Figures = dict[str, Any]  # as JSON keeps them: numbers, or the words a message wrote
+Figures = dict[str, Any]  # as JSON keeps them
+Figure = float | str | None  # a number, or as a message wrote it; None: pending, or none
 _NUMBER = r"(-?\d+(?:\.\d+)?)"
 _PART = re.compile(rf"(?P<score>pending|{_NUMBER}%)(?: \((?P<remark>.*)\))?$")
 _TOTAL = re.compile(rf"^Final grade: {_NUMBER} out of ")
@@ -97,7 +98,7 @@ def _title_of(line: str, titles: dict[str, Any]) -> str:
     return max(found, key=len, default="")
 
 
-def same(mailed: object, now: object) -> bool:
+def same(mailed: Figure, now: Figure) -> bool:
     """Whether a figure mailed is the one now: a number a message wrote, to its decimals."""
     if mailed is None or now is None:
         return mailed is None and now is None
@@ -134,7 +135,7 @@ def changes(
     return found
 
 
-def _percent(value: object) -> str:
+def _percent(value: Figure) -> str:
     return "pending" if value is None else f"{for_people(float(value), 2)}%"
 
 

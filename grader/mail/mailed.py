@@ -40,7 +40,10 @@ CREATE TABLE IF NOT EXISTS mail_figures (
     PRIMARY KEY (student, digest)
 );
 """
-NO_COPY = "mailed by an earlier build, whose figures are not on record and no copy of it is here"
+NO_COPY = (
+    "mailed by an earlier build (marks, or another mail), whose figures are not on record and "
+    "no copy of it is here: mailed again with the figures now"
+)
 
 
 @dataclass(frozen=True)
@@ -75,28 +78,36 @@ def last_mailed(
     student: str,
     copies: Sequence[Path],
 ) -> Mailed | None:
-    """The mail ``student`` last had (None if never mailed), read as the module says."""
-    sent = book.sent(student)
-    if not sent:
-        return None
-    last = sent[-1]
-    recorded = book_reading.rows(
-        book.path,
-        "mail_figures",
-        "SELECT figures FROM mail_figures WHERE student = ? AND digest = ?",
-        (student, last["digest"]),
+    """The marks mail ``student`` last had (None if never mailed), read as the module says.
+
+    ``mail_sent`` holds the watch's replies and the variants' handouts too: a reply is known by
+    the watch's outbox, and a row of an earlier build's (a digest without a scheme) is taken
+    for its marks mail when its copy says so, or, with no copy, when no marks mail of this
+    grader's is on record (then it cannot be compared)."""
+    replies = book_reading.rows(
+        book.path, "watch_outbox", "SELECT digest FROM watch_outbox WHERE student = ?", (student,)
     )
-    earlier = not last["digest"].startswith((SCHEME, *EARLIER_SCHEMES))
-    if recorded:
-        return Mailed(json.loads(recorded[0][0]), earlier, last["message_id"])
-    copy = _copy(copies, student, last) if earlier else None
-    if copy is None:
-        return Mailed(None, earlier, last["message_id"])
-    text = copy.get_body(("plain",))
-    said = figures.from_text(course, projects, text.get_content() if text else "")
-    said["pages"] = auto_pages(course, attachments(copy))
-    remember(book.path.parent, [(student, last["digest"], said)])
-    return Mailed(said, earlier, last["message_id"])
+    rows = [row for row in book.sent(student) if (row["digest"],) not in replies]
+    for row in reversed(rows):
+        earlier = not row["digest"].startswith((SCHEME, *EARLIER_SCHEMES))
+        recorded = book_reading.rows(
+            book.path,
+            "mail_figures",
+            "SELECT figures FROM mail_figures WHERE student = ? AND digest = ?",
+            (student, row["digest"]),
+        )
+        if recorded:
+            return Mailed(json.loads(recorded[0][0]), earlier, row["message_id"])
+        if not earlier:  # a marks mail recorded before its figures were
+            return Mailed(None, earlier, row["message_id"])
+        copy = _copy(copies, student, row)
+        if copy is not None:
+            text = copy.get_body(("plain",))
+            said = figures.from_text(course, projects, text.get_content() if text else "")
+            said["pages"] = auto_pages(course, attachments(copy))
+            remember(book.path.parent, [(student, row["digest"], said)])
+            return Mailed(said, earlier, row["message_id"])
+    return Mailed(None, True, rows[-1]["message_id"]) if rows else None
 
 
 def _copy(folders: Sequence[Path], student: str, sent: dict[str, str]) -> EmailMessage | None:

@@ -9,6 +9,7 @@ and listed the same way."""
 
 from __future__ import annotations
 
+import email
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,12 @@ from smtp_kit import PASSWORD, SENDER, USER, Mailbox, mail_once, start
 from grader import cli
 from grader.gradebook.course_book import CourseBook
 from grader.gradebook.results import Gradebook, Row
+from grader.mail import smtp
+from grader.mail.addresses import recipient
+from grader.mail.composing import MAIL_POLICY, sender_address
 from grader.marking import overrides
+from grader.watch.replies import notice
+from grader.watch.state import WatchBook
 
 ROSTER = (
     "id,name,email,role\n"
@@ -211,3 +217,37 @@ def test_an_earlier_builds_mail_with_no_copy_to_read_is_mailed_again_once_and_sa
     mailed = _mailed(mail_once(course, out, certificate))
     assert "rahul.menon@example.edu" in mailed, capsys.readouterr()
     assert "rahul.menon@example.edu" not in _mailed(mail_once(course, out, certificate))
+
+
+def test_a_watch_reply_after_the_marks_mail_is_not_taken_for_it(
+    tmp_path, certificate, credentials, capsys
+):
+    """The watch's replies go in mail_sent too (a digest without a scheme, as an earlier
+    build's marks mail has): the marks mail before it is still the one compared."""
+    course, _ = make_course(tmp_path)
+    out = tmp_path / "graded"
+    auto_result(out, "lstm_gates", "EE21B017", 90, handed_in_at=ON_TIME)
+    assert _mailed(mail_once(course, out, certificate)) == [
+        "asha.verma@example.edu", "priya.nair@example.edu", "rahul.menon@example.edu"
+    ]  # fmt: skip
+    # the watch answers a hand-in of Rahul's, as it queues and sends its replies
+    sender, to = sender_address(SENDER), recipient("Rahul Menon", "rahul.menon@example.edu")
+    reply = notice(sender, "EE21B017", to, "key-1", "receipt", "Received: lstm_gates", "Thanks.")
+    watch = WatchBook(out / "gradebook.sqlite")
+    try:
+        watch.queue([reply])
+    finally:
+        watch.close()
+    message = email.message_from_bytes(reply[3], policy=MAIL_POLICY)
+    server = start(Mailbox(), certificate)
+    try:
+        with CourseBook(out / "gradebook.sqlite") as book:
+            smtp.send(
+                [smtp.Outgoing("EE21B017", [reply[2]], message, reply[0])],
+                smtp.Smtp("127.0.0.1", server.port, "starttls", certificate[0]),
+                book,
+            )
+    finally:
+        server.stop()
+    assert _changed(_said(["final", "--course", str(course.path), "--out", str(out)], capsys)) == {}
+    assert _mailed(mail_once(course, out, certificate)) == []
