@@ -128,10 +128,13 @@ def changes(
         )
         why = f"marks changed: {', '.join(marks)}" if marks else _why(before, part)
         found.append((change, f"mailed by an earlier build: {why}" if earlier_build else why))
-    for key, word in (("total", "final grade"), ("standing", "standing so far")):
-        if not same(mailed[key], now[key]) and now[key] is not None:
-            old = "none" if mailed[key] is None else for_people(float(mailed[key]), course.decimals)
-            found.append((f"{word}: {old} -> {for_people(float(now[key]), course.decimals)}", ""))
+    # the mail states the final grade once nothing is pending, the standing before
+    key, word = (
+        ("total", "final grade") if now["total"] is not None else ("standing", "standing so far")
+    )
+    if now[key] is not None and not same(mailed[key], now[key]):
+        old = "pending" if mailed[key] is None else for_people(float(mailed[key]), course.decimals)
+        found.append((f"{word}: {old} -> {for_people(float(now[key]), course.decimals)}", ""))
     return found
 
 
