@@ -5,8 +5,9 @@ week six.
 
 The half term before the upgrade, on the earlier build: ``grader init``, ``assign`` lstm_gates
 (class-wide), three students' hand-ins (each the released notebook with their own code, as
-Colab downloads it) collected from a Gmail Takeout and graded, ``final``, the feedback mailed
-to a loopback SMTP server, and a regrade request by reply, collected. After the upgrade: the
+Colab downloads it) collected from a Gmail Takeout and graded, ``final``, the feedback written
+for review and then mailed to a loopback SMTP server, and a regrade request by reply,
+collected. After the upgrade: the
 same hand-ins graded again (no student is told they edited the grader's cells; the same
 scores), the same mailbox collected again (the request is not filed again), and a new hand-in
 graded with ``--resume`` (only it is graded). The earlier build, installed back over the
@@ -223,6 +224,7 @@ def _the_half_term_and_the_upgrade(install, tmp_path, earlier_wheel, this_wheel,
     for student in STUDENTS:
         assert "Grader cell changed" not in _warnings(course, student), student
     install.grader("final", "--out", "graded")
+    install.grader(*mail[: mail.index("--send")])  # the copies for review, as the docs say
     install.grader(*mail)
     # everyone on the roster gets their standing; the three their lstm_gates feedback too
     feedback = {str(m["To"].addresses[0].addr_spec).split(".")[0]: m for m in mailbox.received}
@@ -246,10 +248,11 @@ def _the_half_term_and_the_upgrade(install, tmp_path, earlier_wheel, this_wheel,
     assert "Successfully installed lstm-course-grader" in said, said
     version = this_wheel.name.split("-")[1]  # the checkout's version as the wheel was built
     assert version.startswith("0.2.") and install.grader("--version").strip() == f"grader {version}"
-    # the feedback mailed before is the feedback this build would mail: none sent again
+    # the feedback mailed before is the feedback this build would mail (the figures its review
+    # copies state, the pages they attach): none sent again, nobody listed as changed
     mailed_before = len(mailbox.received)
-    install.grader("final", "--out", "graded")
-    install.grader(*mail)
+    assert "grades changed" not in install.grader("final", "--out", "graded")
+    assert "grades changed" not in install.grader(*mail)
     assert len(mailbox.received) == mailed_before, mailbox.received[mailed_before:]
 
     # the same hand-ins graded again: nobody told they edited the grader's cells, same scores
