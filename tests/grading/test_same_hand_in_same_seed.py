@@ -14,6 +14,7 @@ from contextlib import closing
 from pathlib import Path
 
 import nbformat
+import pytest
 from sandbox_fence import FENCE
 
 from grader.assignment import load_config
@@ -74,6 +75,7 @@ def graded_seeds(out: Path) -> list[tuple[str, int]]:
         return db.execute("SELECT student, seed FROM results ORDER BY id").fetchall()
 
 
+@pytest.mark.slow
 def test_a_class_graded_again_keeps_every_score_and_a_new_hand_in_draws_anew(tmp_path) -> None:
     hand_ins, out = tmp_path / "hand-ins", tmp_path / "graded"
     hand_ins.mkdir()
@@ -115,3 +117,16 @@ def test_a_class_graded_again_keeps_every_score_and_a_new_hand_in_draws_anew(tmp
 
     both = grade(out, hand_ins, "--seed", "5", "--draw-again", code=2)
     assert "--draw-again and --seed" in both.stderr
+
+
+@pytest.mark.slow
+def test_a_dask_run_grades_what_one_machine_graded_on_its_recorded_seeds(tmp_path) -> None:
+    hand_ins, out = tmp_path / "hand-ins", tmp_path / "graded"
+    hand_ins.mkdir()
+    for student, limit in {"asha": 4, "bhavin": 3}.items():
+        (hand_ins / f"{student}.ipynb").write_bytes(clipping(limit))
+    grade(out, hand_ins)
+    alone = grades(out)
+    on_dask = grade(out, hand_ins, "--dask", "local")
+    assert grades(out) == alone
+    assert "seeds: 2 as recorded for the same notebooks" in on_dask.stderr, on_dask.stderr
