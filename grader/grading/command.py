@@ -16,9 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.assignment import (
-    written,
-)
+from grader.assignment import written
 from grader.disk_full import said_when_full
 from grader.engine.run.results import NOT_GRADED
 from grader.errors import UserError

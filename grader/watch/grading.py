@@ -153,8 +153,8 @@ class WatchGraders:
             self.ready.append(JobOutcome(job, before))
             return
         config = own.plan.config
-        # graded before only by a grader fault: on the seed recorded for these bytes, as
-        # `grader grade` grades them again, so the score it gives is the one mailed now
+        # no score for these bytes yet, but a grading the grader failed on may have recorded a
+        # seed: graded on it, as `grader grade` would grade them, so both give one score
         recorded = own.book.seeds_of(config.name).get(submission.key)
         pool = self._pool(own.plan)
         future = pool.submit(grade_safely, submission, own.plan, seed_for(None, config, recorded))
