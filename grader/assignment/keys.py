@@ -39,8 +39,9 @@ ASSIGNMENT_TOML = TomlFile(
                 Key("cases_per_function", "hidden cases drawn per graded function"),
                 Key(
                     "seed",
-                    '"per-submission" (a fresh seed per submission, recorded) or an '
-                    "integer >= 0 for every submission; `grader grade --seed` overrides it",
+                    '"per-submission" (a fresh seed per submission, recorded, and reused '
+                    "when the same notebook is graded again) or an integer >= 0 for every "
+                    "submission; `grader grade --seed` overrides it",
                 ),
                 Key("cell_timeout", "seconds one cell of a student notebook may run"),
                 Key("notebook_timeout", "seconds the whole notebook may run"),

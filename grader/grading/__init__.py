@@ -2,8 +2,9 @@
 feedback written and its row committed to the gradebook.
 
 Modules, in the order one run meets them: ``command`` (the command, its plan and the run),
-``submissions`` (finding and naming what was handed in), ``workers`` (the processes that grade,
-each with its warm sandbox), ``steps`` (one submission's steps: run, probe, score, write),
+``submissions`` (finding and naming what was handed in), ``seeds`` (the seed of each hand-in's
+cases: the one recorded for the same bytes, else a fresh one), ``workers`` (the processes that
+grade, each with its warm sandbox), ``steps`` (one submission's steps: run, probe, score, write),
 ``probing`` (the calls each graded function gets), ``answering`` (the numbers a student
 computes, read back and scored on their values), ``summary`` (progress and the closing table).
 The projects' checks run notebooks too: ``project_checks`` and ``notebook_facts``; their

@@ -2,24 +2,21 @@
 
 The student's notebook runs in :mod:`grader.engine`'s sandbox; its graded functions are
 probed with hidden cases drawn from a per-submission seed (each function from its own
-generator); :mod:`grader.scoring` compares the answers on this (trusted) side (one
-submission's steps: :mod:`grader.grading.steps`); each result is committed to the gradebook as soon
+generator; the same bytes graded again reuse their recorded seed: :mod:`grader.grading.seeds`);
+:mod:`grader.scoring` compares the answers on this (trusted) side (one submission's steps:
+:mod:`grader.grading.steps`); each result is committed to the gradebook as soon
 as it is known, so a killed run loses nothing and ``--resume`` picks up where it stopped.
 """
 
 from __future__ import annotations
 
 import argparse
-import secrets
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.assignment import (
-    AssignmentConfig,
-    written,
-)
+from grader.assignment import written
 from grader.disk_full import said_when_full
 from grader.engine.run.results import NOT_GRADED
 from grader.errors import UserError
@@ -28,6 +25,7 @@ from grader.gradebook import audit
 from grader.gradebook.results import GRADER_ERROR, Gradebook, Row
 from grader.grading import remote
 from grader.grading.grader_process import RESUME_WHEN_FULL, grade_safely, plan_for, say
+from grader.grading.seeds import seed_for, seeds_said
 from grader.grading.steps import GraderFault, Plan
 from grader.grading.submissions import as_now, find_submissions, named_by_roster, vanished
 from grader.grading.summary import GradingProgress, phases_line, summary_table
@@ -46,7 +44,6 @@ __all__ = [
     "grade",
     "grade_safely",
     "plan_for",
-    "seed_for",
 ]
 
 
@@ -69,6 +66,7 @@ def grade(
     workers: int = 1,
     dask: str | None = None,
     resume: bool = False,
+    draw_again: bool = False,
     unsafe_no_sandbox: bool = False,
     roster: Roster | None = None,
 ) -> GradingRun:
@@ -76,12 +74,17 @@ def grade(
     submission).
 
     With ``roster`` (else the roster of the course that released the assignment per student),
-    students are named by their roster id."""
+    students are named by their roster id. A hand-in graded before (the same student, the same
+    bytes) is graded on its recorded seed unless ``seed`` is given or ``draw_again``."""
     if workers < 1:
         raise UserError(f"--workers {workers}: give 1 or more")
+    if draw_again and seed is not None:
+        raise UserError("--draw-again and --seed: give one (--seed S grades every hand-in on S)")
     plan = plan_for(assignment_dir, out, timeout=timeout, unsafe_no_sandbox=unsafe_no_sandbox)
     config = plan.config
     options = {"seed": seed, "timeout": timeout, "workers": workers, "dask": dask, "resume": resume}
+    if draw_again:
+        options["draw_again"] = True
     with (
         start_graders(
             grade_safely,
@@ -100,12 +103,19 @@ def grade(
         say(f"sandbox checked with a trial notebook ({graders.checked():.1f} s)")
         out.mkdir(parents=True, exist_ok=True)
         with said_when_full(out, RESUME_WHEN_FULL), Gradebook(out / "gradebook.sqlite") as book:
+            recorded = book.seeds_of(config.name)
             run_id = book.start_run(config.name, options)
+            keys = {s.student: s.key for s in submissions}  # each notebook read once
             todo = [
-                (s, seed_for(seed, config))
+                (s, seed_for(seed, config, recorded.get(keys[s.student]), draw_again=draw_again))
                 for s in submissions
-                if not (resume and book.has_result(s.student, s.sha256))
+                if not (resume and book.has_result(*keys[s.student]))
             ]
+            said = seeds_said(
+                seed, config, draw_again, [keys[s.student] in recorded for s, _ in todo]
+            )
+            if said:
+                say(said)
             if resume:
                 done = len(submissions) - len(todo)
                 say(f"resuming: {done} already graded, {len(todo)} to grade")
@@ -154,15 +164,6 @@ def _could_not_start(row: Row) -> bool:
     return row.status == GRADER_ERROR and NOT_GRADED in (row.reason or "")
 
 
-def seed_for(explicit: int | None, config: AssignmentConfig) -> int:
-    """The seed of a run's hidden cases: the one given, else the assignment's, else a random one."""
-    if explicit is not None:
-        return explicit
-    if config.seed is not None:
-        return config.seed
-    return secrets.randbelow(2**31)
-
-
 def _print_changes(book_path: Path) -> None:
     """The scores this run changed (a regrade after a fix): listed before anyone is mailed."""
     with Gradebook(book_path) as book:
@@ -206,8 +207,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--seed",
         type=int,
         default=None,
-        help="seed of the hidden cases (default: a fresh seed per submission, "
-        "recorded in the gradebook)",
+        help="seed of the hidden cases of every hand-in (default: the seed recorded for the "
+        "same notebook, else a fresh one per hand-in, recorded in the gradebook)",
+    )
+    parser.add_argument(
+        "--draw-again",
+        action="store_true",
+        help="draw a fresh seed for every hand-in, even one graded before (default: the same "
+        "notebook graded again keeps the seed recorded for it, so its cases and score)",
     )
     parser.add_argument(
         "--resume",
@@ -244,6 +251,7 @@ def cli(args: argparse.Namespace) -> int:
         workers=workers,
         dask=args.dask,
         resume=args.resume,
+        draw_again=args.draw_again,
         unsafe_no_sandbox=args.unsafe_no_sandbox,
         roster=load_roster(args.roster) if args.roster else None,
     )

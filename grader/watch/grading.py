@@ -22,8 +22,9 @@ from grader.bundle import MANIFEST_NAME, MANIFEST_SCHEMA
 from grader.course.config import Course
 from grader.feedback import export
 from grader.gradebook.results import GRADER_ERROR, Gradebook, Row
-from grader.grading.command import Plan, grade_safely, plan_for, seed_for
+from grader.grading.command import Plan, grade_safely, plan_for
 from grader.grading.grader_process import trial_run
+from grader.grading.seeds import seed_for
 from grader.grading.submissions import HandIn, find_submissions
 from grader.grading.workers import warm_pool
 from grader.watch.state import Job
@@ -151,8 +152,12 @@ class WatchGraders:
             shutil.rmtree(folder.parent, ignore_errors=True)
             self.ready.append(JobOutcome(job, before))
             return
+        config = own.plan.config
+        # no score for these bytes yet, but a grading the grader failed on may have recorded a
+        # seed: graded on it, as `grader grade` would grade them, so both give one score
+        recorded = own.book.seeds_of(config.name).get(submission.key)
         pool = self._pool(own.plan)
-        future = pool.submit(grade_safely, submission, own.plan, seed_for(None, own.plan.config))
+        future = pool.submit(grade_safely, submission, own.plan, seed_for(None, config, recorded))
         self.running[future] = _Running(job, folder, pool)
 
     def finished(self, timeout: float) -> list[JobOutcome]:

@@ -1,0 +1,100 @@
+"""A hand-in ``grader watch`` graded and answered keeps the score it was mailed when the
+instructor grades the class with ``grader grade`` after the deadline, and when the dashboard
+regrades it (issue 89): every grading of those bytes draws the cases of the seed the watch
+recorded for them. The mailbox server is the scripted one (tests/kits/scripted_imap_kit.py)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from course_kit import ROOT
+from sandbox_fence import FENCE
+from scripted_imap_kit import ScriptedImap
+from watch_kit import notebook_hand_in
+from web_kit import login_cookie, request, serving
+
+from grader.gradebook.results import Gradebook, Row
+from tests.grading.test_same_hand_in_same_seed import clipping
+from tests.watch.test_watch import once
+from tests.web.test_http import wait_for_regrade
+
+pytestmark = pytest.mark.slow
+
+HAND_INS = "LSTM hand-ins"
+
+
+@pytest.fixture
+def scripted():
+    server = ScriptedImap({HAND_INS: False, "INBOX": False})
+    yield server
+    server.close()
+
+
+def graded(out: Path, student: str) -> Row:
+    with Gradebook(out / "lstm_gates" / "gradebook.sqlite") as book:
+        return book.history(student)[-1]
+
+
+def test_what_the_watch_mailed_is_what_grade_and_the_dashboards_regrade_give(
+    course: Path, scripted: ScriptedImap, smtp
+) -> None:
+    students = {"asha": 4, "bhavin": 3}  # gates clipped at 4 and at 3: cases decide the points
+    sent = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10)
+    for student, limit in students.items():
+        mail = notebook_hand_in(student, clipping(limit), sent)
+        scripted.deliver(bytes(mail), HAND_INS, sent + timedelta(seconds=40))
+    done = once(course, scripted, smtp)
+    assert len(smtp[0].received) == 2, done.stderr
+    out, submissions = course.parent.parent / "graded", course.parent.parent / "submissions"
+    watched = {student: graded(out, student) for student in students}
+    assert all(0 < row.score < 100 for row in watched.values()), watched
+
+    run = subprocess.run(
+        [*FENCE, sys.executable, "-m", "grader.cli", "grade"]
+        + ["--assignment", str(course.parent / "lstm_gates"), "--out", str(out / "lstm_gates")]
+        + [str(submissions / student) for student in students],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=ROOT,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "seeds: 2 as recorded for the same notebooks" in run.stderr, run.stderr
+    for student, mailed in watched.items():
+        again = graded(out, student)
+        assert again.source != mailed.source  # graded from the submissions folder this time
+        assert (again.score, again.functions, again.seed) == (
+            mailed.score,
+            mailed.functions,
+            mailed.seed,
+        )
+
+    with serving(course.parent, out, log=course.parent.parent / "serve.log") as url:
+        dashboard = {"url": url, "cookie": login_cookie(url)}
+        _, _, page = request(url, "GET", "/students", headers=[("Cookie", dashboard["cookie"])])
+        csrf = page.split(b'name="csrf-token" content="')[1].split(b'"')[0].decode()
+        status, _, _ = request(
+            url,
+            "POST",
+            "/student/asha/regrade/lstm_gates",
+            f"csrf={csrf}".encode(),
+            [
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("Cookie", dashboard["cookie"]),
+            ],
+        )
+        assert status == 303
+        assert "regraded" in wait_for_regrade(dashboard, "asha")
+    with Gradebook(out / "lstm_gates" / "gradebook.sqlite") as book:
+        assert len(book.history("asha")) == 3  # the watch's, grade's and the regrade's
+    regraded = graded(out, "asha")
+    mailed = watched["asha"]
+    assert (regraded.score, regraded.functions, regraded.seed) == (
+        mailed.score,
+        mailed.functions,
+        mailed.seed,
+    )
