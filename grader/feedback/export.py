@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ from grader.outputs.csvfile import SafeWriter
 from grader.outputs.quoting import cut
 from grader.outputs.scores import for_people
 from grader.scoring import FunctionResult
+from grader.scoring.numeric_answer import values_said
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,8 @@ class GradedSubmission:
     # What the course's late policy does to this hand-in, where the grading knows the course.
     lateness: Lateness | None = None
     decimals: int = DEFAULT_DECIMALS  # its scores as a person reads them ([course] decimals)
+    # A per-student assignment's values of the student it is graded for (None: one for all)
+    values: Mapping[str, object] | None = None
 
     @property
     def score(self) -> float:
@@ -59,6 +63,11 @@ class GradedSubmission:
         """The warnings as handed back: each may quote the notebook (its metadata, its code),
         so each is cut to a note's length."""
         return [cut(warning, GRADING.note_chars) for warning in self.warnings]
+
+
+# An exception the student's code raised ("ValueError: ..."), not a stub left in place, a time
+# limit or a call never made ("timed out after 60 s", "not called: the kernel died").
+_RAISED = re.compile(r"(?!NotImplementedError\b)[A-Za-z_][\w.]*:")
 
 
 def case_lines(result: FunctionResult) -> list[tuple[str, bool, str]]:
@@ -155,6 +164,23 @@ def largest_error(result: FunctionResult) -> str:
     return f"{result.max_error:.2g}"
 
 
+def error_words(result: FunctionResult) -> str:
+    """The function's detail, beside its name: in how many cases it raised an error, or
+    returned nothing (a stub, a time limit), where some did: never the largest error of the
+    others alone, a 0 beside a lost point; that only where one of the others failed too."""
+    failed_calls = [case.error for case in result.cases if case.error]
+    if not failed_calls:
+        return f"largest error {largest_error(result)}"
+    raised = sum(1 for error in failed_calls if _RAISED.match(error))
+    total = len(result.cases)
+    said = [f"raised an error in {raised} of {total} cases"] if raised else []
+    if len(failed_calls) > raised:
+        said.append(f"returned nothing in {len(failed_calls) - raised} of {total} cases")
+    if any(not case.passed and not case.error for case in result.cases):
+        said.append(f"largest error {largest_error(result)} in the others")
+    return ", ".join(said)
+
+
 def _verdict(result: FunctionResult) -> str:
     if result.forbidden:
         return "forbidden"
@@ -188,7 +214,7 @@ def feedback_html(graded: GradedSubmission) -> str:
             "verdict": _verdict(r),
             "score": for_people(r.score, graded.decimals),
             "points": for_people(r.points, graded.decimals),
-            "max_error": largest_error(r),
+            "error_words": error_words(r),
             "hints": [{"code": c, "message": r.hint_messages[c]} for c in r.hints],
             "tolerance": r.tolerance_words,
             "forbidden": r.forbidden,
@@ -214,6 +240,7 @@ def feedback_html(graded: GradedSubmission) -> str:
         ),
         score=for_people(graded.score, graded.decimals),
         max_score=for_people(graded.max_score, graded.decimals),
+        values=values_said(graded.values),
         reason=graded.reason,
         warnings=graded.notes,
         functions=functions,

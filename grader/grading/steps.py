@@ -168,6 +168,7 @@ class SubmissionGrading(engine.NoHooks):
             output=run.output,
             output_truncated=run.output_truncated,
             decimals=self.plan.decimals,
+            values=self.values,
         )
         phases = self.write(graded, phases)
         return Row(

@@ -64,6 +64,9 @@ class Summary:
     # The server whose Authentication-Results top every message read ('' when not one), for a
     # course that trusts none: its senders are not checked (see unchecked_line)
     receiving_server: str = ""
+    # (source, filed for, server, why): hand-ins whose receiving server, which the course does
+    # not trust, says their sender failed (see failed_sender_note)
+    failed_senders: list[tuple[str, str, str, str]] = field(default_factory=list)
     placed: list[str] = field(default_factory=list)  # items that changed a submission
     repeats: list[str] = field(default_factory=list)  # items that only repeated files held
     already_collected: list[str] = field(default_factory=list)

@@ -16,11 +16,15 @@ from typing import Any
 from grader.intake.attribute import Attribution, name_student, relay, unwrap
 from grader.intake.common import Limits, Rejected
 from grader.intake.links import find_links
-from grader.intake.message.authresults import RESULTS_HEADER, receiving_server
+from grader.intake.message.authresults import (
+    RESULTS_HEADER,
+    failed_sender_note,
+    receiving_server,
+)
 from grader.intake.message.reading import Attachment, Letter
 from grader.intake.message.received import Received, receive
 from grader.intake.message.reply_text import ReplyFacts
-from grader.intake.message.sender import DkimKeys, check_sender
+from grader.intake.message.sender import DkimKeys, check_sender, failed_on_top
 from grader.intake.pairing import Piece, pair_files, pair_links
 from grader.intake.unpack import extract_bundle, is_bundle, unpack_plain_zip
 from grader.roster import Roster
@@ -62,6 +66,8 @@ class Parcel:
     claimed: dict[str, str] | None = None
     # A message's topmost Authentication-Results' server ('' when it has none); None: not mail
     receiving_server: str | None = None
+    # A course that trusts no server: why that server's results say the sender failed ('' if not)
+    failed_sender: str = ""
 
     def stage(self, folder: Path) -> None:
         """Move the pieces' contents to files in ``folder``, so that only one message's
@@ -221,6 +227,13 @@ def read_received(received: Received, source: str, settings: Settings) -> Parcel
     parcel.forged_by = check.refused
     results = [str(header) for header in received.headers.get_all(RESULTS_HEADER, [])]
     parcel.receiving_server = receiving_server(results)
+    failed = (
+        None if settings.trusted_authserv_id else failed_on_top(received.headers, letter.address)
+    )
+    if failed is not None:  # told in the notes and the output, filed all the same
+        parcel.failed_sender = failed.refused
+        parcel.sender_check = f"{check.outcome}; untrusted {failed.outcome}"
+        parcel.notes.append(failed_sender_note(parcel.receiving_server, failed.refused))
     found: Attribution = unwrap(letter, settings.roster)
     parcel.sent_at = found.sent_at.isoformat(timespec="seconds")
     if found.skipped:

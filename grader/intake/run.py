@@ -34,7 +34,7 @@ from grader.intake.index import (
     write_lists,
 )
 from grader.intake.manifest import check_student_id
-from grader.intake.message.authresults import unchecked_line, unchecked_senders
+from grader.intake.message.authresults import sender_warnings, unchecked_senders
 from grader.intake.message.reading import shared_message_id
 from grader.intake.message.sender import DkimKeys
 from grader.intake.parcels import Parcel, Settings
@@ -116,6 +116,9 @@ def _read_all(
             continue
         if taken is not None:
             parcel.notes.append(taken[2])
+        if parcel.failed_sender and not (parcel.skipped or parcel.bounce):
+            failed = (parcel.receiving_server or "", parcel.failed_sender)
+            summary.failed_senders.append((parcel.source, student or parcel.sender, *failed))
         if parcel.bounce:
             summary.bounces.append((*_listing(parcel), parcel.skipped))
         elif parcel.skipped:
@@ -391,6 +394,7 @@ def cli(
         course=course,
     )
     print("\n".join(summary_lines(summary)))
-    if course is not None and summary.receiving_server:
-        print(f"WARNING: {unchecked_line(summary.receiving_server, course.path)}", file=sys.stderr)
+    course_file = course.path if course else None
+    for line in sender_warnings(summary.receiving_server, summary.failed_senders, course_file):
+        print(f"WARNING: {line}", file=sys.stderr)
     return 0

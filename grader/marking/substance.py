@@ -24,11 +24,12 @@ def substance_html(
 
 
 def beside_criteria(checks: dict[str, Any], criteria: Any) -> dict[str, str]:
-    """Each criterion's id -> the checks of substance its ``checks`` name."""
+    """Each criterion's id -> the checks of substance its ``checks`` name, their headings one
+    level below the rubric's own (h2 on the marking page): headings in order (WCAG 1.3.1)."""
     beside = {}
     for criterion in criteria:
         kinds = tuple(k for k in criterion.checks if k in KINDS)
-        html = substance_html(checks, kinds, level=4) if kinds else ""
+        html = substance_html(checks, kinds, level=3) if kinds else ""
         if html:
             beside[criterion.id] = html
     return beside

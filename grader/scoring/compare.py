@@ -75,6 +75,7 @@ class CaseResult:
     got: object = None
     args: tuple = ()
     wrong_shape: bool = False  # a returned value of the wrong shape: not in ``max_error``
+    error: str = ""  # what the call raised, or why it returned nothing: no value, no error size
 
     @property
     def passed(self) -> bool:
@@ -230,8 +231,9 @@ def score_case(
         code = shapes.error_code(error)
         hints = {code: rules.hint(code, case.function)} if code else {}
         return CaseResult(
-            case.label, 0.0, None, message, hints, expected=case.expected, args=case.args
-        )
+            case.label, 0.0, None, message, hints, expected=case.expected, args=case.args,
+            error=error,
+        )  # fmt: skip
     pairs, problem = align(got, case.expected, rules.output_names.get(case.function, ()))
     if problem:
         return CaseResult(

@@ -67,7 +67,7 @@ def score_answer(
     """The answer's result: one "case", the student's values, worth its points; with
     ``withhold``, its words say nothing of the right value."""
     right = expected[answer.name]
-    label = f"with your {_said(values)}" if values else "the answer"
+    label = f"with your {values_said(values)}" if values else "the answer"
     numbers, problem = _numbers(answer.name, got, error, right.size)
     meaning = _withheld(values) if withhold else _meaning(answer, right, values)
     if numbers is None:
@@ -148,12 +148,12 @@ def _meaning(answer: NumericAnswer, right: np.ndarray, values: Mapping[str, obje
     gradient falls below 0.001 after 66 steps"."""
     says = _filled(answer.says, answer, right, None, values) if answer.says else ""
     says = says or f"{answer.name} is {_shown(right)}"
-    return f"With your {_said(values)}, {says}" if values else says[:1].upper() + says[1:]
+    return f"With your {values_said(values)}, {says}" if values else says[:1].upper() + says[1:]
 
 
 def _withheld(values: Mapping[str, object] | None) -> str:
     """What stands for the right value while the student may hand in again."""
-    own = f" for your {_said(values)}" if values else ""
+    own = f" for your {values_said(values)}" if values else ""
     return f"Not the right value{own} (it is given in the feedback after the deadline)"
 
 
@@ -180,7 +180,8 @@ def _filled(
     return "".join(parts)
 
 
-def _said(values: Mapping[str, object] | None) -> str:
+def values_said(values: Mapping[str, object] | None) -> str:
+    """A student's values as they read them: "b_f = 0.63, c0 = 1.1"."""
     return ", ".join(f"{name} = {value}" for name, value in (values or {}).items())
 
 

@@ -33,7 +33,7 @@ from grader.intake.common import DEFAULT_LIMITS
 from grader.intake.imap.idle import Idler
 from grader.intake.imap.mailbox import MailboxUnavailable, MailboxUrl, Session
 from grader.intake.inbox import received_items
-from grader.intake.message.authresults import unchecked_line
+from grader.intake.message.authresults import sender_warnings, unchecked_line
 from grader.intake.message.received import Received, receive
 from grader.intake.parcels import Settings
 from grader.intake.run import collect_items
@@ -254,10 +254,12 @@ class MailboxLoop:
         except UserError as error:
             self.log(f"collect: {error}", "error")
             return
+        course = self.options.course.path
         if summary.receiving_server and not self.said_unchecked:  # once a run
             self.said_unchecked = True
-            course = self.options.course.path
             self.log(f"WARNING: {unchecked_line(summary.receiving_server, course)}", "error")
+        for line in sender_warnings("", summary.failed_senders, course):  # each such hand-in
+            self.log(f"WARNING: {line}", "error")
         keys = {_file_name(key): key for key, _ in messages}
         for _, source, what, _, at, flag in summary.replaced:  # told in the message's answers
             self.replaced.setdefault(keys[source], []).append(Replaced(what, at, flag))

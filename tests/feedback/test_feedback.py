@@ -345,3 +345,60 @@ def test_names_come_from_the_source_notebook_without_output_names(tmp_path):
 )
 def test_returned_names_only_for_a_tuple_that_something_names(function, names):
     assert returns.returned_names(ast.parse(function).body[0]) == names
+
+
+GRADIENTS = load_assignment(ROOT / "assignments" / "rnn_gradients")
+SHAPES_ERROR = "ValueError: shapes (3,5) and (4,5) not aligned: 5 (dim 1) != 4 (dim 0)"
+
+
+def test_a_function_that_raised_in_some_cases_says_so_never_largest_error_0():
+    """Issue 89: rnn_backward raised a ValueError in 3 of its 4 cases and kept a quarter of its
+    45 points: its detail says it raised, in those cases, never "largest error 0" (from the
+    one case it got right) beside the points it lost."""
+    cases = GRADIENTS.hidden_cases(3)["rnn_backward"][:4]
+    outcomes = [(right(cases[0]), None)] + [(None, SHAPES_ERROR)] * 3
+    result = score_function("rnn_backward", 45, cases, outcomes, Rules.of(GRADIENTS))
+    assert result.score == 11.25 and result.max_error == 0.0
+    page = html.unescape(export.feedback_html(graded(rnn_backward=result)))
+    assert "largest error 0" not in page and "(largest error" not in page
+    assert "<code>rnn_backward</code>: its cases, its hints (raised an error in 3 of 4 cases)" in (
+        page
+    )
+    labels = [case.label for case in cases[1:]]
+    assert f'{"; ".join(labels)}: <span class="failed">0%: {SHAPES_ERROR}</span>' in page
+    assert f'{cases[0].label}: <span class="passed">passed</span>' in page
+
+
+def test_raised_timed_out_and_wrong_cases_are_each_told():
+    """One case raised, one ran past its time limit, one came back wrong, one right: each kind
+    is said, the largest error only of the case that returned a wrong value."""
+    cases = CASES["forget_gate"][:4]
+    outcomes = [
+        (None, "ZeroDivisionError: division by zero"),
+        (None, "timed out after 60 s"),
+        (cases[2].expected + 0.5, None),
+        (right(cases[3]), None),
+    ]
+    result = score_function("forget_gate", 10, cases, outcomes, RULES)
+    assert export.error_words(result) == (
+        "raised an error in 1 of 4 cases, returned nothing in 1 of 4 cases, largest error 0.5 in"
+        " the others"
+    )
+    stub = [(None, "NotImplementedError: ")] * len(cases)
+    result = score_function("forget_gate", 10, cases, stub, RULES)
+    assert export.error_words(result) == "returned nothing in 4 of 4 cases"
+    wrong = [(case.expected + 0.25, None) for case in cases]
+    result = score_function("forget_gate", 10, cases, wrong, RULES)
+    assert export.error_words(result) == "largest error 0.25"
+
+
+def test_a_page_for_all_names_no_values_and_a_per_student_page_names_them_whatever_the_score():
+    full = scored("forget_gate", right)
+    page = export.feedback_html(graded(forget_gate=full))
+    assert "With your" not in page
+    for result in (full, scored("forget_gate", lambda case: case.expected + 1)):
+        own = export.GradedSubmission(
+            "s1", "LSTM gates", 3, "graded", None, {"forget_gate": result},
+            values={"b_f": 0.63, "c0": 1.1},
+        )  # fmt: skip
+        assert "With your b_f = 0.63, c0 = 1.1: " in export.feedback_html(own)

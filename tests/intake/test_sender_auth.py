@@ -323,3 +323,65 @@ def test_nothing_is_said_unless_one_server_tops_every_message(
     capsys.readouterr()
     said = _collect_with(course_from_init, inbox, tmp_path / "out", capsys)
     assert "senders are not checked" not in said
+
+
+def test_a_default_course_names_each_hand_in_its_receiving_server_says_is_forged(
+    course_from_init: Path, tmp_path: Path, capsys
+) -> None:
+    """Issue 89: whatever the other messages carry (here one with no Authentication-Results, as
+    relayed or internal mail has, so that no one server tops them all), a hand-in whose
+    receiving server says DMARC failed (or SPF and DKIM both failed) is named in collect's
+    output and index.csv's notes, with the trusted_authserv_id to set; it is still filed."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    rahul = "Rahul Menon <rahul@example.edu>"
+    (inbox / "1.eml").write_bytes(delivered(hand_in("gmail", DAY, OWN, rahul)))  # internal
+    forged = hand_in("gmail", DAY + timedelta(hours=1), OTHER)  # in Asha's name
+    (inbox / "2.eml").write_bytes(delivered(forged, GMAIL_FAIL))
+    capsys.readouterr()
+
+    out = tmp_path / "submissions"
+    said = _collect_with(course_from_init, inbox, out, capsys)
+    assert "senders are not checked" not in said  # no one server tops every message
+    (warning,) = [line for line in said.splitlines() if line.startswith("WARNING")]
+    assert warning.startswith("WARNING: 2.eml, filed for CS21B001: mx.google.com says DMARC ")
+    assert "failed for asha@example.edu" in warning
+    assert 'set trusted_authserv_id = "mx.google.com" under [mail]' in warning
+    assert str(course_from_init / "course.toml") in warning
+    index = {row["student"]: row for row in read_csv(out / "index.csv")}
+    asha, rahul_row = index["CS21B001"], index["EE21B002"]
+    assert held(out / "CS21B001") == OTHER  # filed, as the course trusts no server
+    assert "mx.google.com says DMARC failed for asha@example.edu" in asha["notes"]
+    assert 'trusted_authserv_id = "mx.google.com"' in asha["notes"]
+    assert asha["sender_check"].startswith("unsigned; untrusted mx.google.com: ")
+    assert "dmarc=fail" in asha["sender_check"]
+    assert (
+        rahul_row["sender_check"] == "unsigned" and "trusted_authserv_id" not in rahul_row["notes"]
+    )
+
+
+@pytest.mark.parametrize("server", ["outlook", "university"])
+def test_a_default_course_reads_each_servers_word_of_a_failed_sender(
+    course_from_init: Path, tmp_path: Path, capsys, server: str
+) -> None:
+    """Exchange Online's header without an id, and a university's server that says SPF and
+    DKIM both failed with no DMARC result, are named too; a pass is not."""
+    _, passed, failed = SERVERS[server]
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    rahul = "Rahul Menon <rahul@example.edu>"
+    (inbox / "1.eml").write_bytes(delivered(hand_in(server, DAY, OWN, rahul), passed))
+    (inbox / "2.eml").write_bytes(delivered(hand_in(server, DAY, OTHER), failed))
+    capsys.readouterr()
+    out = tmp_path / "submissions"
+    said = _collect_with(course_from_init, inbox, out, capsys)
+    named = "exchange-online" if server == "outlook" else "mx.example.edu"
+    why = "DMARC failed" if server == "outlook" else "SPF and DKIM both failed"
+    warnings = [line for line in said.splitlines() if line.startswith("WARNING")]
+    # both messages carry that server's results on top: issue 72's warning too
+    assert len(warnings) == 2 and "senders are not checked" in warnings[0], said
+    warning = warnings[1]
+    assert warning.startswith(f"WARNING: 2.eml, filed for CS21B001: {named} says {why}")
+    assert f'set trusted_authserv_id = "{named}"' in warning
+    index = {row["student"]: row for row in read_csv(out / "index.csv")}
+    assert why in index["CS21B001"]["notes"] and why not in index["EE21B002"]["notes"]

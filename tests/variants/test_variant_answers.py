@@ -89,6 +89,10 @@ def test_a_class_answering_right_on_its_own_values_gets_full_marks(graded):
         assert data["score"] == 100, (student, data["output"], answer["output"])
         assert answer["score"] == 10 and answer["output"] == f"with your W_rec = {w_rec}: passed"
         assert "Variant" not in data["output"] and "Grader cell changed" not in data["output"]
+        # nothing to fix, and still the page states the values it was graded on (issue 89)
+        page = (out / student / "feedback.html").read_text(encoding="utf-8")
+        assert "What to fix" not in page
+        assert f"With your W_rec = {w_rec}: this assignment is your own" in page
         # the graded function's case on the student's own W_rec (make_cases took the values)
         norms = next(t for t in data["tests"] if t["name"] == "gradient_norms")
         assert norms["score"] == 15
@@ -131,6 +135,8 @@ def test_a_swapped_pair_is_flagged_and_its_answers_scored_on_the_submitters_valu
             )
         functions = [t for t in data["tests"] if t["name"] != ANSWER]
         assert all(t["score"] == t["max_score"] for t in functions), data["output"]
+        page = (out / student / "feedback.html").read_text(encoding="utf-8")
+        assert f"With your W_rec = {mine}:" in page and f"W_rec = {theirs}:" not in page
 
 
 HOSTILE = {

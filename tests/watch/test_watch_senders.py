@@ -131,3 +131,25 @@ def test_a_forged_hand_in_that_cannot_be_taken_either_gets_its_from_nothing(
     assert main(args) == 0
     rejected = (out / "REJECTED.csv").read_text(encoding="utf-8")
     assert "outside.ipynb" in rejected and "DMARC failed" in rejected and "forged" in rejected
+
+
+def test_a_default_course_is_told_of_each_hand_in_its_server_says_is_forged(
+    course: Path, imap, smtp
+) -> None:
+    """Issue 89: a course that trusts no server (as ``grader init`` makes it) is told, in the
+    watch's output, of a hand-in whose receiving server says DMARC failed, and which
+    trusted_authserv_id to set, though another message has no Authentication-Results at all
+    (internal mail), so that no one server tops every message."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    question = gmail(
+        "Asha Rao <asha.rao@example.edu>", now - timedelta(hours=2), "Project 1", "Due when?"
+    )
+    imap.deliver(question.as_bytes())
+    imap.deliver(received_by_the_server(project(now - timedelta(hours=1), "x = 'forged'"), FORGED))
+    done = once(course, imap, smtp)
+    assert "senders are not checked" not in done.stderr
+    warnings = [line for line in done.stderr.splitlines() if "WARNING" in line]
+    assert len(warnings) == 1, done.stderr
+    assert f"{SERVER} says DMARC failed for chitra.iyer@example.edu" in warnings[0]
+    assert f'set trusted_authserv_id = "{SERVER}" under [mail]' in warnings[0]
+    assert str(course) in warnings[0]

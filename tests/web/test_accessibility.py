@@ -4,6 +4,7 @@
 - axe-core's WCAG 2.0/2.1 A and AA rules find nothing on any dashboard page (instructor and
   marker, blind marking on and off, every page the links and frames lead to), on every
   student's feedback.html, on the feedback mail's HTML part;
+- the marking page's headings go down one level at a time (issue 89);
 - a marker marks a project with the keyboard alone, and hears it saved (a live region);
 - at 320 CSS px (a phone, or 400 % zoom) no page scrolls sideways, and the marking page puts
   the report's pages and the notebook under the rubric at full width.
@@ -22,7 +23,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import pytest
-from axe_kit import sideways_scroll, violations
+from axe_kit import HEADING_ORDER, heading_jumps, sideways_scroll, violations
 from regrade_kit import add_request
 from sandbox_fence import FENCE
 from web_kit import ROOT, TOKEN, log_in, run, serving
@@ -390,6 +391,26 @@ def test_the_checks_beside_a_criterion_open_from_the_keyboard(demo, browser):
     playwright_api.expect(findings).to_contain_text("use no LSTM")
     assert violations(page) == []
     context.close()
+
+
+@pytest.mark.parametrize("blind_on", [False, True], ids=["named", "blind"])
+def test_the_marking_pages_headings_go_down_one_level_at_a_time(demo, browser, blind_on):
+    """Issue 89 (WCAG 1.3.1): the marking page with the checks beside the rubric, blind or
+    not, to the instructor and to a marker: no heading more than one level below the one before
+    it (the checks beside a criterion sit under the rubric's h2), by axe's heading-order rule and
+    by the headings' own levels, the checks open or closed; and axe's WCAG rules find nothing."""
+    blinded(demo["toml"], blind_on)
+    path = f"/mark/project1/{key(demo['graded'], 'project1', 'CS21B042', blind_on)}"
+    for token in (TOKEN, marker_token(TOKEN, MARKER)):
+        context, page = signed_in(browser, demo["url"], token)
+        page.goto(demo["url"] + path)
+        assert page.locator("details.beside").count() >= 2  # the checks beside the rubric
+        assert heading_jumps(page) == []
+        page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+        assert page.locator("details.beside h3").count() >= 2
+        assert heading_jumps(page) == [] and violations(page, HEADING_ORDER) == []
+        assert violations(page) == []
+        context.close()
 
 
 def test_a_mark_not_saved_is_announced(demo, browser):

@@ -160,3 +160,28 @@ def unchecked_line(server: str, course_file: Path) -> str:
         "under [mail] there, so that a hand-in whose From: is forged is refused, not only "
         "flagged unsigned"
     )
+
+
+def failed_sender_note(server: str, why: str, course_file: Path | str = "course.toml") -> str:
+    """What a course that trusts no receiving server is told of a hand-in whose receiving
+    server (``server``, on top of the message) says its sender failed (``why``): in index.csv's
+    notes, and in collect's and watch's output."""
+    return (
+        f"{why} (the Authentication-Results on top of the message): it may be forged, ask the "
+        f"student whether they sent it. {course_file} trusts no receiving server, so it was "
+        f'filed as theirs: set trusted_authserv_id = "{server}" under [mail] there to refuse '
+        "such a hand-in"
+    )
+
+
+def sender_warnings(
+    server_on_top: str, failed: Sequence[tuple[str, str, str, str]], course_file: Path | None
+) -> list[str]:
+    """collect's warnings to a course that trusts no receiving server: ``server_on_top``'s
+    results top every message (:func:`unchecked_line`, for a course's collect), and each
+    hand-in of ``failed`` (source, filed for, server, why) whose server says its sender failed."""
+    lines = [unchecked_line(server_on_top, course_file)] if server_on_top and course_file else []
+    for source, student, server, why in failed:
+        note = failed_sender_note(server, why, course_file or "course.toml")
+        lines.append(f"{source}, filed for {student}: {note}")
+    return lines
