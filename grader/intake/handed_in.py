@@ -32,6 +32,9 @@ class HandedIn:
     at: str | None
     replaced: tuple[str, ...] = ()
     note: str = ""
+    # The LMS's word that it came late where the LMS gives no time (Canvas's LATE): how late
+    # is not known.
+    late_verdict: str = ""
 
 
 NOTHING = HandedIn(None)
@@ -104,8 +107,8 @@ def _slot_time(manifest: Mapping[str, Any], slot: str, entry: Mapping[str, Any])
         for item in email.get("replaced") or ()
         if isinstance(item, dict) and item.get("slot") == slot and item.get("at")
     ]
-    at = entry.get("at")
-    return HandedIn(str(at) if at else None, tuple(sorted(set(replaced))))
+    at, verdict = entry.get("at"), str(entry.get("late_verdict") or "")
+    return HandedIn(str(at) if at else None, tuple(sorted(set(replaced))), "", verdict)
 
 
 def _time_without_slot(folder: Path, manifest: Mapping[str, Any], path: str | None) -> HandedIn:

@@ -33,6 +33,7 @@ from grader.intake.index import (
     replacements,
     write_lists,
 )
+from grader.intake.lms_archives import LmsOptions, lms_options, split_archives
 from grader.intake.manifest import check_student_id
 from grader.intake.message.authresults import unchecked_line, unchecked_senders
 from grader.intake.message.reading import shared_message_id
@@ -158,6 +159,7 @@ def collect(
     replies: ReplyTaker | None = None,
     course: Course | None = None,
     dkim_keys: DkimKeys | None = None,
+    lms: LmsOptions | None = None,
 ) -> Summary:
     """Collect every submission in the inboxes (one or several, read as one) into ``out``; see
     the package docstring.
@@ -188,7 +190,8 @@ def collect(
         course.trusted_authserv_id if course else "",
         dkim_keys or DkimKeys(),
     )
-    items = inbox_items(inboxes, settings)
+    items, inboxes = split_archives(inboxes, settings, lms or LmsOptions())  # LMS downloads
+    items += inbox_items(inboxes, settings) if inboxes else []
     return collect_items(items, settings, out, deadline, fetch, merged_pdf, replies, course)
 
 
@@ -389,6 +392,7 @@ def cli(
         assignments=[c.id for c in course.components if c.kind == "auto"] if course else None,
         replies=replies_of(args),
         course=course,
+        lms=lms_options(args, course),
     )
     print("\n".join(summary_lines(summary)))
     if course is not None and summary.receiving_server:
