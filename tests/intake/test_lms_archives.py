@@ -270,3 +270,31 @@ def test_a_corrupt_entry_is_listed_and_the_rest_collected(tmp_path: Path, course
     rejected = " ".join(" ".join(r.values()) for r in read_csv(out / "REJECTED.csv"))
     assert "48216" in rejected and "corrupt" in rejected
     assert (out / "2023001").is_dir() and not (out / "2023004").exists()
+
+
+def test_final_says_how_late_is_unknown_for_canvas_late_and_charges_nothing(
+    tmp_path: Path, course
+) -> None:
+    """Canvas's LATE with no time: the grade keeps its full score, and the words say that how
+    late is unknown and what the instructor can do."""
+    from course_kit import auto_result
+
+    from grader.course.rubric import load_projects
+    from grader.lms.final import final_grades
+
+    archive = tmp_path / "submissions.zip"
+    archive.write_bytes(zipped(canvas_download(tmp_path)))
+    export = canvas_gradebook(CANVAS_PEOPLE, tmp_path / "gradebook.csv")
+    out = tmp_path / "submissions"
+    args = ["--course", str(course.path), "--lms-export", str(export), "--out", str(out)]
+    assert collect(str(archive), *args, "--assignment", "lstm_gates") == 0
+    graded = tmp_path / "graded"
+    # as grader grade records the collected notebook: late by collect's word, no time known
+    auto_result(graded, "lstm_gates", "2023001", 80, out / "2023001", late=True)
+    rubric = load_projects(course.projects_dir).rubric
+    grade = next(g for g in final_grades(course, graded, rubric) if g.person.id == "2023001")
+    part = grade.parts[0]
+    assert part.fraction == pytest.approx(0.8)  # nothing charged: not the "1 day" guess
+    words = part.explanation()
+    assert "late by Canvas's LATE mark, how late is unknown" in words
+    assert "no penalty charged" in words and "extensions.csv" in words
