@@ -163,3 +163,100 @@ def moodle_worksheet(rows: list[tuple[int, str, str, str, str]], path: Path) -> 
                 ]
             )
     return path
+
+
+# --- Blackboard: nbgrader's fixtures, CodeGra.de's parser and test data --------------------
+
+_NO_TEXT = "There is no student submission text data for this assignment."
+
+
+def blackboard_attempt(
+    assignment: str,
+    username: str,
+    name: str,
+    stamp: str,
+    submitted: str,
+    files: dict[str, bytes],
+    text: str = _NO_TEXT,
+) -> dict[str, bytes]:
+    """One attempt: the receipt ``<assignment>_<username>_attempt_<stamp>.txt`` as CodeGra.de's
+    ``_TXT_FMT`` reads it, and a ``…_attempt_<stamp>_<file>`` entry per file."""
+    key = f"{assignment}_{username}_attempt_{stamp}"
+    listed = "".join(
+        f"\tOriginal filename: {original}\n\tFilename: {key}_{original}\n" for original in files
+    )
+    receipt = (
+        f"Name: {name} ({username})\nAssignment: {assignment}\nDate Submitted: {submitted}\n"
+        f"Current Grade: \n\nSubmission Field:\n{text}\n\nComments:\nThere are no student "
+        f"comments for this assignment.\n\nFiles:\n"
+        + (listed or "No files were attached to this submission.\n")
+    )
+    return {f"{key}.txt": receipt.encode()} | {f"{key}_{n}": d for n, d in files.items()}
+
+
+def blackboard_grade_center(rows: list[tuple[str, str, str, str]], path: Path) -> Path:
+    """Grade Center's "Work offline" download: Last Name, First Name, Username, Student ID,
+    Last Access, Availability, one column per item; tab-separated UTF-16 (its ``.xls``)."""
+    lines = ['"Last Name"\t"First Name"\t"Username"\t"Student ID"\t"Last Access"\t"Availability"']
+    lines += [
+        f'"{last}"\t"{first}"\t"{user}"\t"{sid}"\t""\t"Yes"' for last, first, user, sid in rows
+    ]
+    path.write_bytes("\n".join(lines).encode("utf-16"))
+    return path
+
+
+# --- D2L Brightspace: d2lmf, lab-format.sh and other parsers --------------------------------
+
+
+def d2l_entry(ids: str, name: str, when: str, file: str) -> str:
+    """``<n>-<n> - <First Last> - <Mon D, YYYY HMM AM> - <file>`` (no colon in the time)."""
+    return f"{ids} - {name} - {when} - {file}"
+
+
+def d2l_grades(rows: list[tuple[str, str, str, str, str]], path: Path) -> Path:
+    """The grades export: OrgDefinedId and Username written with "#", names, Email, the
+    End-of-Line Indicator column (edubag's reader)."""
+    with path.open("w", newline="", encoding="utf-8-sig") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(
+            [
+                "OrgDefinedId",
+                "Username",
+                "Last Name",
+                "First Name",
+                "Email",
+                "Lab 1 Points Grade <Numeric MaxPoints:100>",
+                "End-of-Line Indicator",
+            ]
+        )
+        for org, user, last, first, email in rows:
+            writer.writerow([f"#{org}", f"#{user}", last, first, email, "", "#"])
+    return path
+
+
+# --- Gradescope: a real export's submission_metadata.yml structure ------------------------
+
+
+def gradescope_metadata(submissions: dict[str, dict]) -> bytes:
+    """``submission_metadata.yml`` as Ruby writes it: symbol keys (``:submitters:``), quoted
+    SIDs, times as ``2024-03-15 00:12:09.123456000 Z``."""
+    lines = ["---"]
+    for folder, record in submissions.items():
+        lines.append(f"{folder}:")
+        lines.append("  :submitters:")
+        for name, sid, email in record["submitters"]:
+            lines += [f"  - :name: {name}", f"    :sid: '{sid}'", f"    :email: {email}"]
+        lines.append(f"  :created_at: {record['created_at']}")
+        lines += ["  :score: 0.0", "  :status: processed"]
+        if record.get("history"):
+            lines.append("  :history:")
+            for number, at in enumerate(record["history"]):
+                lines += [
+                    "  - :submitters: []",
+                    f"    :created_at: {at}",
+                    "    :score: 0.0",
+                    f"    :id: {218990001 + number}",
+                ]
+        else:
+            lines.append("  :history: []")
+    return ("\n".join(lines) + "\n").encode()

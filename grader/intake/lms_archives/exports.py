@@ -19,7 +19,7 @@ from pathlib import Path
 from dateutil import parser as dateparser
 
 from grader.errors import UserError
-from grader.intake.lms_archives.model import Identity, local_time
+from grader.intake.lms_archives.model import Identity, local_time, squeezed
 from grader.roster.table import NOT_PEOPLE, words
 
 # Each field's headers in the LMSs' exports, compared as lower-case words.
@@ -130,7 +130,7 @@ def read_export(path: Path, key: str, zone: tzinfo) -> list[ExportRow]:
             "ID": _cell(row, column["canvas id"]),
             "Identifier": "".join(re.findall(r"\d+", _cell(row, column["participant"]))),
             "Username": identity.login,
-            "name": name,
+            "name": squeezed(name),
             "SID": identity.student_id or identity.email,
         }[key]
         test = words(name) in NOT_PEOPLE

@@ -4,12 +4,10 @@ bears it (and then the note says it was by name alone)."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass, replace
 
 from grader.intake.lms_archives.exports import ExportRow
-from grader.intake.lms_archives.model import Identity
+from grader.intake.lms_archives.model import Identity, squeezed
 from grader.roster import Person, Roster
 from grader.roster.table import NOT_PEOPLE, words
 
@@ -20,11 +18,6 @@ class Joined:
     how: str = ""  # "by email", ... or why not
     test: bool = False  # the LMS's test student: skipped, never a hand-in
     sent_at: str = ""  # the export's time for it, if any
-
-
-def squeezed(name: str) -> str:
-    """A name as Canvas writes it in its entries: lower case, only word characters."""
-    return re.sub(r"\W", "", unicodedata.normalize("NFC", name)).lower()
 
 
 def _name_keys(name: str) -> set[str]:
@@ -78,7 +71,7 @@ def join(
         if who.key in rows and rows[who.key] is None:
             return Joined(
                 None,
-                f"two students in the --lms-export are named {who.key}: {lms}'s archive "
+                f"two students in the --lms-export are named {who.name}: {lms}'s archive "
                 "names them alike, so neither is attributed",
             )
         row = rows.get(who.key)

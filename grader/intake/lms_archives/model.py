@@ -4,6 +4,8 @@ that are no student's, each with its reason."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
@@ -57,3 +59,9 @@ def local_time(moment: datetime, zone: tzinfo) -> str:
 
 def refuse(path: str, what: str) -> UserError:
     return UserError(f"{path}: {what}")
+
+
+def squeezed(name: str) -> str:
+    """A name as Canvas writes it in its entries (lower case, only word characters); names
+    compared so (D2L's display name with its export's first and last names)."""
+    return re.sub(r"\W", "", unicodedata.normalize("NFC", name)).lower()

@@ -9,9 +9,9 @@ from types import ModuleType
 
 from grader.bundle import MANIFEST_NAME
 from grader.errors import UserError
-from grader.intake.lms_archives import canvas, moodle
+from grader.intake.lms_archives import blackboard, canvas, d2l, gradescope, moodle
 
-READERS: tuple[ModuleType, ...] = (canvas, moodle)
+READERS: tuple[ModuleType, ...] = (canvas, moodle, blackboard, d2l, gradescope)
 _WHAT_TO_DO = (
     "give the archive as the LMS made it (Canvas 'Download Submissions', Moodle 'Download all "
     "submissions', Blackboard 'Assignment File Download', D2L's folder 'Download', Gradescope "
