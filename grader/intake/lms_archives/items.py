@@ -74,9 +74,6 @@ def _read(
     parcel.sender, parcel.subject = f"{archive.lms} {submission.who.key}", submission.label
     parcel.sent_at = submission.sent_at or joined.sent_at
     parcel.late_verdict = submission.late_verdict
-    if joined.test:
-        parcel.skipped = joined.how
-        return parcel
     text = "\n".join([submission.text, *urls])
     claim = fill_files(parcel, files, text, html, settings)
     if claim is None:  # a bundle says itself what each file is for
@@ -85,7 +82,7 @@ def _read(
     if not parcel.sent_at and not parcel.late_verdict:
         parcel.notes.append(f"{archive.lms} gives no hand-in time for it")
     person = joined.person
-    if person is None:
+    if person is None:  # a test student too: listed with the reason, as mail no one's is
         parcel.unattributed = joined.how
         return parcel
     parcel.student = {"id": person.id, "name": person.name, "email": (person.emails or ("",))[0]}

@@ -16,7 +16,6 @@ from grader.roster.table import NOT_PEOPLE, words
 class Joined:
     person: Person | None
     how: str = ""  # "by email", ... or why not
-    test: bool = False  # the LMS's test student: skipped, never a hand-in
     sent_at: str = ""  # the export's time for it, if any
 
 
@@ -78,7 +77,7 @@ def join(
         if row is None:
             return Joined(None, f"{lms} id {who.key} ({who.name}) is not in the --lms-export")
         if row.test:
-            return Joined(None, f"{lms}'s test student ({row.who.name}): not a student", True)
+            return Joined(None, f"{lms}'s test student ({row.who.name}): not a student")
         sent_at = row.sent_at
         who = replace(
             who,
@@ -88,7 +87,7 @@ def join(
             login=row.who.login or who.login,
         )
     if words(who.name) in NOT_PEOPLE or squeezed(who.name) in ("studenttest", "teststudent"):
-        return Joined(None, f"{lms}'s test student ({who.name}): not a student", True)
+        return Joined(None, f"{lms}'s test student ({who.name}): not a student")
     if roster is None:
         return Joined(None, "no roster: give --course or --roster")
     for how, value, look in (
