@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from grader.intake.lms_archives.model import Archive, Identity, Submission, local_time
+from grader.intake.lms_archives.model import Archive, Identity, Upload, local_time
 
 NAME = "Blackboard"
 _ENTRY = re.compile(
@@ -78,7 +78,7 @@ def read(names: list[str], fetch: Callable[[str], bytes], zone: tzinfo) -> Archi
         user = person["user"].strip() if person else split.get(head, head)
         who = Identity(user, name=person["name"].strip() if person else "", login=user)
         moment = datetime.strptime(stamp, "%Y-%m-%d-%H-%M-%S")
-        submission = Submission(f"{head}_{stamp}", who, attempt=stamp)
+        submission = Upload(f"{head}_{stamp}", who, attempt=stamp)
         submission.sent_at = local_time(moment, _zone_named(receipt, zone))
         original = {m["stored"].strip(): m["original"].strip() for m in _FILES.finditer(receipt)}
         field = _FIELD.search(receipt)

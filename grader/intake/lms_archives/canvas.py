@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from datetime import tzinfo
 
-from grader.intake.lms_archives.model import Archive, Identity, Submission
+from grader.intake.lms_archives.model import Archive, Identity, Upload
 
 NAME = "Canvas"
 _ENTRY = re.compile(
@@ -39,7 +39,7 @@ def original_name(display: str) -> str:
 def read(names: list[str], fetch: Callable[[str], bytes], zone: tzinfo) -> Archive:
     """The archive's submissions by its entries' names (``fetch`` and ``zone`` unused)."""
     archive = Archive(NAME, export_key="ID")
-    by_user: dict[str, Submission] = {}
+    by_user: dict[str, Upload] = {}
     for entry in names:
         found = _ENTRY.fullmatch(entry) if "/" not in entry else None
         if found is None:
@@ -50,7 +50,7 @@ def read(names: list[str], fetch: Callable[[str], bytes], zone: tzinfo) -> Archi
         submission = by_user.get(user)
         if submission is None:
             who = Identity(user, name=found["name"])
-            submission = by_user[user] = Submission(label, who)
+            submission = by_user[user] = Upload(label, who)
             if found["late"]:
                 submission.late_verdict = "Canvas's LATE mark"
         if found["kind"]:

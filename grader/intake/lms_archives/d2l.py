@@ -14,7 +14,7 @@ from datetime import datetime, tzinfo
 from grader.intake.lms_archives.model import (
     Archive,
     Identity,
-    Submission,
+    Upload,
     local_time,
     squeezed,
 )
@@ -39,7 +39,7 @@ def _time(text: str, zone: tzinfo) -> str:
 def read(names: list[str], fetch: Callable[[str], bytes], zone: tzinfo) -> Archive:
     """One submission per student and time (its files share both)."""
     archive = Archive(NAME, export_key="name")
-    by_time: dict[tuple[str, str], Submission] = {}
+    by_time: dict[tuple[str, str], Upload] = {}
     for entry in names:
         if entry == _INDEX:
             archive.receipts.append(entry)
@@ -52,7 +52,7 @@ def read(names: list[str], fetch: Callable[[str], bytes], zone: tzinfo) -> Archi
         submission = by_time.get(key)
         if submission is None:
             who = Identity(squeezed(found["name"]), name=found["name"])
-            submission = Submission(f"{found['name']} - {found['date']}", who)
+            submission = Upload(f"{found['name']} - {found['date']}", who)
             submission.attempt, submission.sent_at = found["date"], _time(found["date"], zone)
             by_time[key] = submission
         submission.entries.append(entry)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, tzinfo
 import yaml
 
 from grader.errors import UserError
-from grader.intake.lms_archives.model import Archive, Identity, Submission, local_time
+from grader.intake.lms_archives.model import Archive, Identity, Upload, local_time
 
 NAME = "Gradescope"
 METADATA = "submission_metadata.yml"
@@ -83,7 +83,7 @@ def read(names: list[str], fetch: Callable[[str], bytes], zone: tzinfo) -> Archi
             person = person if isinstance(person, dict) else {}
             sid, email = str(person.get(":sid") or ""), str(person.get(":email") or "")
             who = Identity(sid or email, str(person.get(":name") or ""), email, sid)
-            submission = Submission(f"{folder} ({who.name or who.key})", who, notes=list(notes))
+            submission = Upload(f"{folder} ({who.name or who.key})", who, notes=list(notes))
             submission.sent_at = local_time(created, zone) if created else ""
             for entry, path in files.get(folder, []):
                 submission.entries.append(entry)

@@ -20,7 +20,7 @@ from grader.intake.inbox import Item
 from grader.intake.lms_archives.entries import Entries, open_entries
 from grader.intake.lms_archives.exports import ExportRow, read_export
 from grader.intake.lms_archives.join import Joined, join
-from grader.intake.lms_archives.model import Archive, Submission
+from grader.intake.lms_archives.model import Archive, Upload
 from grader.intake.lms_archives.recognise import is_archive, reader_of
 from grader.intake.pairing import ASSIGNMENT_SLOT, Piece
 from grader.intake.parcels import Parcel, Settings, fill_files
@@ -51,7 +51,7 @@ def _file_under(parcel: Parcel, assignment: str | None) -> None:
 
 
 def _read(
-    submission: Submission,
+    submission: Upload,
     archive: Archive,
     entries: Entries,
     joined: Joined,

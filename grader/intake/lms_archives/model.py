@@ -26,8 +26,8 @@ class Identity:
 
 
 @dataclass
-class Submission:
-    """One student's submission (one attempt) in the archive."""
+class Upload:
+    """One student's submission in the archive: one attempt, its files and text entries."""
 
     label: str  # how the archive names it, for the instructor ("müllerjürgen_LATE_48213")
     who: Identity
@@ -44,7 +44,7 @@ class Submission:
 @dataclass
 class Archive:
     lms: str  # "Canvas", "Moodle (in folders)", ...
-    submissions: list[Submission] = field(default_factory=list)
+    submissions: list[Upload] = field(default_factory=list)
     set_aside: dict[str, str] = field(default_factory=dict)  # entry -> why it is no one's
     receipts: list[str] = field(default_factory=list)  # entries read as metadata, not files
     export_key: str = ""  # the export's column the archive's key is joined on

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from datetime import tzinfo
 
-from grader.intake.lms_archives.model import Archive, Identity, Submission
+from grader.intake.lms_archives.model import Archive, Identity, Upload
 
 NAME = "Moodle"
 _ENTRY = re.compile(
@@ -32,7 +32,7 @@ def read(names: list[str], fetch: Callable[[str], bytes], zone: tzinfo) -> Archi
         (found := _ENTRY.fullmatch(name)) and found["rest"].startswith("/") for name in names
     )
     archive = Archive(f"{NAME} ({'in folders' if folders else 'flat'})", export_key="Identifier")
-    by_participant: dict[str, Submission] = {}
+    by_participant: dict[str, Upload] = {}
     for entry in names:
         found = _ENTRY.fullmatch(entry)
         if found is None:
@@ -42,7 +42,7 @@ def read(names: list[str], fetch: Callable[[str], bytes], zone: tzinfo) -> Archi
         submission = by_participant.get(participant)
         if submission is None:
             who = Identity(participant, name=found["name"])
-            submission = Submission(f"{found['name']}_{participant}", who)
+            submission = Upload(f"{found['name']}_{participant}", who)
             by_participant[participant] = submission
         path = found["rest"].lstrip("/")
         if found["plugin"] == "onlinetext" and path.lower().endswith("onlinetext.html"):
