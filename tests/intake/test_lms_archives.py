@@ -298,3 +298,67 @@ def test_final_says_how_late_is_unknown_for_canvas_late_and_charges_nothing(
     words = part.explanation()
     assert "late by Canvas's LATE mark, how late is unknown" in words
     assert "no penalty charged" in words and "extensions.csv" in words
+
+
+def test_blind_marking_and_anonymous_grading_are_joined_only_through_the_export(
+    tmp_path: Path, course
+) -> None:
+    """Moodle's blind marking writes "Participant" for every name: the worksheet joins it;
+    without it nothing is attributed, and the reason says what to give. Canvas's anonymous
+    ids name no one."""
+    entries = {
+        moodle_entry("Participant", 1734021, "lstm_lab.ipynb", True): plain_notebook(),
+        moodle_entry("Participant", 1734022, "lstm_lab.ipynb", True): plain_notebook("b = 2"),
+    }
+    archive = tmp_path / "LSTM101-Assignment 1-5521.zip"
+    archive.write_bytes(zipped(entries))
+    bare, joined = tmp_path / "bare", tmp_path / "joined"
+    assert collect(str(archive), "--course", str(course.path), "--out", str(bare)) == 0
+    assert not any(p.is_dir() for p in bare.iterdir())
+    assert "give Moodle's export with --lms-export" in " ".join(
+        " ".join(row.values()) for row in read_csv(bare / "UNATTRIBUTED.csv")
+    )
+    sheet = moodle_worksheet(MOODLE_PEOPLE, tmp_path / "worksheet.csv")
+    args = ["--course", str(course.path), "--lms-export", str(sheet), "--out", str(joined)]
+    assert collect(str(archive), *args) == 0
+    assert (joined / "2023001").is_dir() and (joined / "2023002").is_dir()
+
+    anonymous = tmp_path / "anonymous.zip"
+    anonymous.write_bytes(zipped({"anon_8Kz3Q_1190456_lstm_lab.ipynb": plain_notebook()}))
+    export = canvas_gradebook(CANVAS_PEOPLE, tmp_path / "gradebook.csv")
+    out = tmp_path / "anon-out"
+    args = ["--course", str(course.path), "--lms-export", str(export), "--out", str(out)]
+    assert collect(str(anonymous), *args) == 0
+    assert "anonymous grading" in read_csv(out / "UNATTRIBUTED.csv")[0]["reason"]
+
+
+def test_an_lms_download_and_mail_in_one_collect_make_one_folder_each(
+    tmp_path: Path, course
+) -> None:
+    """The archive is one more source beside mail: Müller's notebook from Canvas and his
+    report by mail land in his one folder, each with its own source."""
+    from datetime import UTC, datetime
+
+    from mailkit import gmail, titled_report
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    mail = gmail(
+        "Jürgen Müller <jmuller@example.edu>",
+        datetime(2026, 12, 20, 9, tzinfo=UTC),
+        "Project 1 report",
+        "My report.",
+        attachments=[("project1_report.pdf", titled_report("Project 1: stock prices"))],
+    )
+    (inbox / "report.eml").write_bytes(bytes(mail))
+    archive = tmp_path / "submissions.zip"
+    archive.write_bytes(zipped(canvas_download(tmp_path)))
+    export = canvas_gradebook(CANVAS_PEOPLE, tmp_path / "gradebook.csv")
+    out = tmp_path / "submissions"
+    args = ["--course", str(course.path), "--lms-export", str(export), "--out", str(out)]
+    assert collect(str(archive), str(inbox), *args, "--assignment", "lstm_gates") == 0
+    muller = load_manifest(out / "2023001")
+    assert muller["assignments"] == {"lstm_gates": "lstm_gates/lstm_lab.ipynb"}
+    assert muller["projects"][0]["report"] == "project1/project1_report.pdf"
+    sources = {entry["source"] for entry in muller["slots"].values()}
+    assert sources == {"submissions.zip:müllerjürgen_LATE_48213", "report.eml"}

@@ -16,7 +16,8 @@ from grader.intake.lms_archives.model import Archive, Identity, Upload
 
 NAME = "Canvas"
 _ENTRY = re.compile(
-    r"(?P<name>\w*?)(?P<late>_LATE)?_(?P<user>\d+|anon_[1-9A-HJ-NP-Za-km-z]{5})_"
+    r"(?:(?P<name>\w*?)(?P<late>_LATE)?_(?P<user>\d+)"
+    r"|(?P<anon_late>LATE_)?(?P<anon>anon_[1-9A-HJ-NP-Za-km-z]{5}))_"  # anonymous: no name
     r"(?:(?P<kind>text|link)\.html|(?P<attachment>\d+)_(?P<file>.+))"
 )
 # make_unique_filename's "-N" before the first run of dotted extensions
@@ -45,13 +46,13 @@ def read(names: list[str], fetch: Callable[[str], bytes], zone: tzinfo) -> Archi
         if found is None:
             archive.set_aside[entry] = "not named as Canvas names a submission's files"
             continue
-        user = found["user"]
-        label = f"{found['name']}{found['late'] or ''}_{user}"
+        user, late = found["user"] or found["anon"], found["late"] or found["anon_late"]
+        label = f"{found['name']}{late or ''}_{user}" if found["user"] else f"{late or ''}{user}"
         submission = by_user.get(user)
         if submission is None:
-            who = Identity(user, name=found["name"])
+            who = Identity(user, name=found["name"] or "")
             submission = by_user[user] = Upload(label, who)
-            if found["late"]:
+            if late:
                 submission.late_verdict = "Canvas's LATE mark"
         if found["kind"]:
             submission.text_entries.append(entry)

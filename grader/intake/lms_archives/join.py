@@ -66,6 +66,12 @@ def join(
     """The roster student of a submission by ``who`` (the archive's ids), through the export's
     ``rows`` (by the archive's key; None for a key two rows share: D2L's names) when given."""
     sent_at = ""
+    if who.key.startswith("anon_") or not (who.name or who.key):
+        return Joined(
+            None,
+            f"anonymous grading: {lms}'s download names no student ({who.key}); download it "
+            "again once the LMS shows the students' names",
+        )
     if rows is not None:
         if who.key in rows and rows[who.key] is None:
             return Joined(
@@ -106,4 +112,6 @@ def join(
             sent_at=sent_at,
         )
     person, how = by_name(roster, who.name)
+    if person is None and rows is None:  # the LMS's own ids would have said
+        how += f"; give {lms}'s export with --lms-export to join its ids to the roster"
     return Joined(person, how, sent_at=sent_at)
