@@ -117,6 +117,8 @@ def test_d2l_submissions_by_name_through_the_grades_export(tmp_path: Path, cours
             plain_notebook("c = 3"),
         d2l_entry("101238-552217", "Ana Pérez", "Dec 18, 2026 810 PM", "lstm_lab.ipynb"):
             plain_notebook("d = 4"),
+        d2l_entry("101239-552218", "Priya Nair", "Dec 18, 2026 105 PM", "lstm_lab.ipynb"):
+            plain_notebook("e = 5"),
     }  # fmt: skip
     archive = tmp_path / "Lab 1 Download Dec 20, 2026 941 AM.zip"
     archive.write_bytes(zipped(entries))
@@ -125,12 +127,15 @@ def test_d2l_submissions_by_name_through_the_grades_export(tmp_path: Path, cours
          ("2023002", "aperez", "Pérez-Núñez", "Ana", "aperez@example.edu"),
          ("2023003", "xwang", "Wang", "Xiaoming", "xwang@example.edu"),
          ("2023004", "apere1", "Pérez", "Ana", "ana.perez1@example.edu"),
-         ("2023005", "apere2", "Pérez", "Ana", "ana.perez2@example.edu")],
+         ("2023005", "apere2", "Pérez", "Ana", "ana.perez2@example.edu"),
+         ("2023006", "pnair", "Nair", "Priya", "pnair@example.edu")],
         tmp_path / "Lab 1_GradesExport.csv",
     )  # fmt: skip
     out = tmp_path / "submissions"
     printed = collected_twice(archive, out, course, export, capsys)
-    assert "a D2L Brightspace download, 6 submission(s)" in printed
+    assert "a D2L Brightspace download, 7 submission(s)" in printed
+    # "105 PM" is 1:05 PM (the last two digits are the minutes), in the course's zone
+    assert load_manifest(out / "2023006")["slots"][SLOT]["at"] == "2026-12-18T13:05:00+05:30"
     muller = load_manifest(out / "2023001")
     assert muller["slots"][SLOT]["at"] == "2026-12-19T03:12:00+05:30"
     assert muller["late_files"] == ["lstm_gates/lstm_lab.ipynb"]

@@ -32,8 +32,12 @@ def matches(names: list[str]) -> int:
 
 
 def _time(text: str, zone: tzinfo) -> str:
-    digits = re.sub(r"[:_](?=\d\d [AP]M$)", "", text)
-    return local_time(datetime.strptime(digits, "%b %d, %Y %I%M %p"), zone)
+    """``Mar 14, 2024 800 PM`` (or ``8:00``, ``8_00``): the last two digits are the minutes
+    (``105 PM`` is 1:05, which ``%I%M`` would read as 10:05)."""
+    day, clock, half = text.rsplit(" ", 2)
+    digits = re.sub(r"\D", "", clock)
+    moment = datetime.strptime(f"{day} {digits[:-2]}:{digits[-2:]} {half}", "%b %d, %Y %I:%M %p")
+    return local_time(moment, zone)
 
 
 def read(names: list[str], fetch: Callable[[str], bytes], zone: tzinfo) -> Archive:

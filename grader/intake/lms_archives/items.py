@@ -144,6 +144,11 @@ def split_archives(
             items += archive_items(inbox, settings, options)
         else:
             others.append(inbox)
+    if options.export is not None and len(others) == len(inboxes):
+        raise UserError(
+            f"--lms-export {options.export} joins an LMS's download to the roster, and none of "
+            "the inboxes is one: give the archive the LMS made, or leave --lms-export out"
+        )
     return items, others
 
 

@@ -29,10 +29,9 @@ def is_archive(path: Path) -> bool:
             names = archive.namelist()
     except (zipfile.BadZipFile, OSError, EOFError, ValueError):
         return True  # refused as an unreadable archive, in one line
-    return not any(
-        name == MANIFEST_NAME or name.count("/") == 1 and name.endswith("/" + MANIFEST_NAME)
-        for name in names
-    )
+    tops = {name.split("/", 1)[0] for name in names if not name.startswith("__MACOSX/")}
+    inside = len(tops) == 1 and f"{next(iter(tops))}/{MANIFEST_NAME}" in names
+    return MANIFEST_NAME not in names and not inside
 
 
 def reader_of(path: Path, names: list[str]) -> ModuleType:
