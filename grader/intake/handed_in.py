@@ -90,8 +90,10 @@ def project_time(folder: Path, number: int) -> HandedIn:
         if slot.startswith(prefix) and isinstance(entry, dict)
     ]
     known = [time for time in times if time.at]
-    if not known:
-        return NOTHING
+    if not known:  # no time: the LMS's late verdict on a file of it, if it gave one
+        return next(
+            (HandedIn(None, late_verdict=t.late_verdict) for t in times if t.late_verdict), NOTHING
+        )
     last = max(known, key=lambda time: _instant(time.at))
     replaced = tuple(sorted({at for time in known for at in time.replaced}))
     return HandedIn(last.at, replaced)

@@ -101,6 +101,15 @@ def project_handed_in(
     return checked.submitted_at
 
 
+def project_verdict(course: Course, component: Component, checked: ProjectChecks | None) -> str:
+    """The LMS's late verdict on a project handed in with no time (Canvas's LATE), from the
+    student folder its checks name; '' when there is none."""
+    folder = checked.checks.get("folder") if checked is not None else None
+    if not folder or not Path(folder).is_dir():
+        return ""
+    return project_time(Path(folder), course.projects.index(component) + 1).late_verdict
+
+
 def graded_version_lateness(
     course: Course, component: Component, row: Row
 ) -> tuple[late.Lateness, list[str]]:

@@ -362,3 +362,38 @@ def test_an_lms_download_and_mail_in_one_collect_make_one_folder_each(
     assert muller["projects"][0]["report"] == "project1/project1_report.pdf"
     sources = {entry["source"] for entry in muller["slots"].values()}
     assert sources == {"submissions.zip:müllerjürgen_LATE_48213", "report.eml"}
+
+
+def test_a_project_canvas_marked_late_is_charged_nothing_and_said_so(
+    tmp_path: Path, course
+) -> None:
+    from course_kit import full_marks
+    from mailkit import titled_report
+
+    from grader.course.rubric import load_projects
+    from grader.gradebook.course_book import CourseBook
+    from grader.lms.final import final_grades
+
+    prefix = canvas_prefix("Müller, Jürgen", 48213, True)
+    entries = {canvas_upload(prefix, 1190456, "project1_report.pdf"): titled_report("Project 1")}
+    archive = tmp_path / "project1 submissions.zip"
+    archive.write_bytes(zipped(entries))
+    export = canvas_gradebook(CANVAS_PEOPLE, tmp_path / "gradebook.csv")
+    out = tmp_path / "submissions"
+    args = ["--course", str(course.path), "--lms-export", str(export), "--out", str(out)]
+    assert collect(str(archive), *args) == 0
+    assert load_manifest(out / "2023001")["late_files"] == ["project1/project1_report.pdf"]
+    graded = tmp_path / "graded"
+    graded.mkdir()
+    projects = load_projects(course.projects_dir)
+    with CourseBook(graded / "gradebook.sqlite") as book:  # as grader grade checks it
+        checks = {"report": {"verdict": "passes --check"}, "notebook": {"status": "missing"}}
+        checks |= {"folder": str((out / "2023001").resolve()), "handed_in_at": None}
+        book.record_checks("2023001", "project1", None, checks)
+        full_marks(book, projects.rubric, "2023001", "project1")
+    grade = next(
+        g for g in final_grades(course, graded, projects.rubric) if g.person.id == "2023001"
+    )
+    part = next(p for p in grade.parts if p.component == "project1")
+    assert part.fraction == pytest.approx(1.0)
+    assert "late by Canvas's LATE mark, how late is unknown" in part.explanation()
