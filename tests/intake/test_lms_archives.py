@@ -17,6 +17,7 @@ from lms_archive_kit import (
     COLAB,
     ROSTER,
     canvas_gradebook,
+    canvas_link_page,
     canvas_prefix,
     canvas_text_page,
     canvas_upload,
@@ -397,3 +398,14 @@ def test_a_project_canvas_marked_late_is_charged_nothing_and_said_so(
     part = next(p for p in grade.parts if p.component == "project1")
     assert part.fraction == pytest.approx(1.0)
     assert "late by Canvas's LATE mark, how late is unknown" in part.explanation()
+
+
+def test_a_canvas_url_submission_is_its_link(tmp_path: Path, course) -> None:
+    prefix = canvas_prefix("王小明", 48215, False)
+    archive = tmp_path / "submissions.zip"
+    archive.write_bytes(zipped({f"{prefix}_link.html": canvas_link_page(COLAB)}))
+    export = canvas_gradebook(CANVAS_PEOPLE, tmp_path / "gradebook.csv")
+    out = tmp_path / "submissions"
+    args = ["--course", str(course.path), "--lms-export", str(export), "--out", str(out)]
+    assert collect(str(archive), *args) == 0
+    assert load_manifest(out / "2023003")["projects"][0]["colab"] == COLAB

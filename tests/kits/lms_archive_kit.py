@@ -90,6 +90,14 @@ def canvas_text_page(title: str, display_name: str, body: str) -> bytes:
     ).encode()
 
 
+def canvas_link_page(url: str) -> bytes:
+    """``redirect_page.html.erb``: a page that sends the browser on to the submitted URL."""
+    return (
+        '<html><head><meta http-equiv="Refresh" content="0; url=' + url + '"></head><body>'
+        f'<a href="{url}">{url}</a></body></html>'
+    ).encode()
+
+
 def canvas_gradebook(rows: list[tuple[str, int, str, str]], path: Path) -> Path:
     """``lib/gradebook_exporter.rb`` with SIS ids: Student, ID, SIS User ID, SIS Login ID,
     Section, the assignment; the "Points Possible" row second."""
