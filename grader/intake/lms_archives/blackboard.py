@@ -79,7 +79,10 @@ def read(names: list[str], fetch: Callable[[str], bytes], zone: tzinfo) -> Archi
         who = Identity(user, name=person["name"].strip() if person else "", login=user)
         moment = datetime.strptime(stamp, "%Y-%m-%d-%H-%M-%S")
         submission = Upload(f"{head}_{stamp}", who, attempt=stamp)
-        submission.sent_at = local_time(moment, _zone_named(receipt, zone))
+        named = _zone_named(receipt, zone)
+        submission.sent_at = local_time(moment, named)
+        if named is zone:
+            submission.notes.append("the attempt's time names no zone: read in the course's")
         original = {m["stored"].strip(): m["original"].strip() for m in _FILES.finditer(receipt)}
         field = _FIELD.search(receipt)
         if field and field["text"].strip() != _NO_TEXT:

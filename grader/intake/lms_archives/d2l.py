@@ -58,6 +58,7 @@ def read(names: list[str], fetch: Callable[[str], bytes], zone: tzinfo) -> Archi
             who = Identity(squeezed(found["name"]), name=found["name"])
             submission = Upload(f"{found['name']} - {found['date']}", who)
             submission.attempt, submission.sent_at = found["date"], _time(found["date"], zone)
+            submission.notes.append("D2L's time has no zone: read in the course's")
             by_time[key] = submission
         submission.entries.append(entry)
         submission.names[entry] = found["file"]

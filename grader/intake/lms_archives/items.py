@@ -10,7 +10,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path, PurePosixPath
 
 from grader.course.config import Course
@@ -66,13 +66,16 @@ def _read(
     pages = [entries.read(e, limits).decode("utf-8", "replace") for e in submission.text_entries]
     html = "\n".join(pages)
     urls = [url for page in pages for url in _REFRESH.findall(page)]  # Canvas's _link.html
-    digest = hashlib.sha256(f"{archive.lms}\0{submission.who.key}\0{submission.attempt}".encode())
+    lms = archive.lms.split(" (")[0]  # Moodle's, in folders or flat alike
+    digest = hashlib.sha256(f"{lms}\0{submission.who.key}\0{submission.attempt}".encode())
     for name, data in sorted(files):
         digest.update(f"\0{name}\0{hashlib.sha256(data).hexdigest()}".encode())
     digest.update(html.encode())
     parcel = Parcel(source, digest.hexdigest(), f"lms:{digest.hexdigest()}")
     parcel.sender, parcel.subject = f"{archive.lms} {submission.who.key}", submission.label
     parcel.sent_at = submission.sent_at or joined.sent_at
+    if not submission.sent_at and joined.sent_at:
+        parcel.notes.append(f"its time is the export's, which has no zone: {_zone_said(options)}")
     parcel.late_verdict = submission.late_verdict
     text = "\n".join([submission.text, *urls])
     claim = fill_files(parcel, files, text, html, settings)
@@ -93,7 +96,11 @@ def _read(
     return parcel
 
 
-def _refused(source: str, reason: str) -> Parcel:
+def _zone_said(options: LmsOptions) -> str:
+    return f"read in the course's zone ({datetime.now(options.zone).strftime('%z')})"
+
+
+def _refused(reason: str) -> Parcel:
     raise Rejected(reason)
 
 
@@ -125,7 +132,7 @@ def archive_items(path: Path, settings: Settings, options: LmsOptions) -> list[I
         items.append(Item(source, read))
     for entry, why in sorted((entries.refused | archive.set_aside).items()):
         source = f"{path.name}:{entry}"
-        items.append(Item(source, functools.partial(_refused, source, why)))
+        items.append(Item(source, functools.partial(_refused, why)))
     print(
         f"{path}: a {archive.lms} download, {len(archive.submissions)} submission(s)"
         + (f", joined through {options.export.name}" if options.export else "")
