@@ -84,6 +84,13 @@ def canvas_download(tmp_path: Path, resubmitted: bytes | None = None) -> dict[st
     }
 
 
+def joined_args(tmp_path: Path, course, out: str) -> tuple[list[str], Path]:
+    """``--course``, Canvas's gradebook export as ``--lms-export`` and ``--out``; the out."""
+    export = canvas_gradebook(CANVAS_PEOPLE, tmp_path / "gradebook.csv")
+    args = ["--course", str(course.path), "--lms-export", str(export), "--out", str(tmp_path / out)]
+    return args, tmp_path / out
+
+
 @pytest.fixture
 def course(tmp_path: Path):
     course, _ = make_course(tmp_path, ROSTER)
@@ -99,9 +106,7 @@ def test_canvas_download_is_filed_by_canvas_ids_through_the_gradebook(
 ) -> None:
     archive = tmp_path / "LSTM101-Assignment_1 submissions.zip"
     archive.write_bytes(zipped(canvas_download(tmp_path)))
-    export = canvas_gradebook(CANVAS_PEOPLE, tmp_path / "gradebook.csv")
-    out = tmp_path / "submissions"
-    common = ["--course", str(course.path), "--lms-export", str(export), "--out", str(out)]
+    common, out = joined_args(tmp_path, course, "submissions")
     assert collect(str(archive), *common, "--assignment", "lstm_gates") == 0
     printed = capsys.readouterr().out
     assert "a Canvas download, 8 submission(s), joined through gradebook.csv" in printed
@@ -264,9 +269,7 @@ def test_a_corrupt_entry_is_listed_and_the_rest_collected(tmp_path: Path, course
     data = bytearray(archive.read_bytes())
     data[info.header_offset + 30 + len(info.filename.encode()) + 5] ^= 0xFF  # one byte flipped
     archive.write_bytes(bytes(data))
-    out = tmp_path / "out"
-    export = canvas_gradebook(CANVAS_PEOPLE, tmp_path / "gradebook.csv")
-    args = ["--course", str(course.path), "--lms-export", str(export), "--out", str(out)]
+    args, out = joined_args(tmp_path, course, "out")
     assert collect(str(archive), *args) == 0
     rejected = " ".join(" ".join(r.values()) for r in read_csv(out / "REJECTED.csv"))
     assert "48216" in rejected and "corrupt" in rejected
@@ -285,9 +288,7 @@ def test_final_says_how_late_is_unknown_for_canvas_late_and_charges_nothing(
 
     archive = tmp_path / "submissions.zip"
     archive.write_bytes(zipped(canvas_download(tmp_path)))
-    export = canvas_gradebook(CANVAS_PEOPLE, tmp_path / "gradebook.csv")
-    out = tmp_path / "submissions"
-    args = ["--course", str(course.path), "--lms-export", str(export), "--out", str(out)]
+    args, out = joined_args(tmp_path, course, "submissions")
     assert collect(str(archive), *args, "--assignment", "lstm_gates") == 0
     graded = tmp_path / "graded"
     # as grader grade records the collected notebook: late by collect's word, no time known
@@ -326,9 +327,7 @@ def test_blind_marking_and_anonymous_grading_are_joined_only_through_the_export(
 
     anonymous = tmp_path / "anonymous.zip"
     anonymous.write_bytes(zipped({"anon_8Kz3Q_1190456_lstm_lab.ipynb": plain_notebook()}))
-    export = canvas_gradebook(CANVAS_PEOPLE, tmp_path / "gradebook.csv")
-    out = tmp_path / "anon-out"
-    args = ["--course", str(course.path), "--lms-export", str(export), "--out", str(out)]
+    args, out = joined_args(tmp_path, course, "anon-out")
     assert collect(str(anonymous), *args) == 0
     assert "anonymous grading" in read_csv(out / "UNATTRIBUTED.csv")[0]["reason"]
 
@@ -354,9 +353,7 @@ def test_an_lms_download_and_mail_in_one_collect_make_one_folder_each(
     (inbox / "report.eml").write_bytes(bytes(mail))
     archive = tmp_path / "submissions.zip"
     archive.write_bytes(zipped(canvas_download(tmp_path)))
-    export = canvas_gradebook(CANVAS_PEOPLE, tmp_path / "gradebook.csv")
-    out = tmp_path / "submissions"
-    args = ["--course", str(course.path), "--lms-export", str(export), "--out", str(out)]
+    args, out = joined_args(tmp_path, course, "submissions")
     assert collect(str(archive), str(inbox), *args, "--assignment", "lstm_gates") == 0
     muller = load_manifest(out / "2023001")
     assert muller["assignments"] == {"lstm_gates": "lstm_gates/lstm_lab.ipynb"}
@@ -379,9 +376,7 @@ def test_a_project_canvas_marked_late_is_charged_nothing_and_said_so(
     entries = {canvas_upload(prefix, 1190456, "project1_report.pdf"): titled_report("Project 1")}
     archive = tmp_path / "project1 submissions.zip"
     archive.write_bytes(zipped(entries))
-    export = canvas_gradebook(CANVAS_PEOPLE, tmp_path / "gradebook.csv")
-    out = tmp_path / "submissions"
-    args = ["--course", str(course.path), "--lms-export", str(export), "--out", str(out)]
+    args, out = joined_args(tmp_path, course, "submissions")
     assert collect(str(archive), *args) == 0
     assert load_manifest(out / "2023001")["late_files"] == ["project1/project1_report.pdf"]
     graded = tmp_path / "graded"
@@ -404,8 +399,6 @@ def test_a_canvas_url_submission_is_its_link(tmp_path: Path, course) -> None:
     prefix = canvas_prefix("王小明", 48215, False)
     archive = tmp_path / "submissions.zip"
     archive.write_bytes(zipped({f"{prefix}_link.html": canvas_link_page(COLAB)}))
-    export = canvas_gradebook(CANVAS_PEOPLE, tmp_path / "gradebook.csv")
-    out = tmp_path / "submissions"
-    args = ["--course", str(course.path), "--lms-export", str(export), "--out", str(out)]
+    args, out = joined_args(tmp_path, course, "submissions")
     assert collect(str(archive), *args) == 0
     assert load_manifest(out / "2023003")["projects"][0]["colab"] == COLAB
