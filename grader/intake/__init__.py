@@ -1,7 +1,8 @@
 """Turn inboxes of hand-ins into one folder per student (``grader collect``).
 
-An inbox is a folder of bundle zips, ``.eml`` and Outlook ``.msg`` messages and mbox files (a
-Gmail Takeout export, say), or one such file; several inboxes are read as one, a message in two
+An inbox is an LMS's download of an assignment's submissions, or a folder of bundle zips,
+``.eml`` and Outlook ``.msg`` messages and mbox files (a Gmail Takeout export, say), or one such
+file; several inboxes are read as one, a message in two
 of them once. Mail from the mailbox owner and from staff is never a submission; a forward counts
 as its original sender's. All of a student's emails make one submission in ``OUT/<student-id>/``
 (the files and a ``manifest.json``), earlier versions under ``history/<time>/``. Hostile input
@@ -25,7 +26,9 @@ instructor reads), ``common`` (what every stage shares: caps, the rejection, saf
 ``run`` (:func:`collect` takes the inboxes and returns the accounting; ``collect_items`` takes
 items, such as ``grader watch``'s messages read already), ``imap`` (mailboxes over IMAP: a
 session, the spool ``grader collect`` reads, waiting with IDLE), ``command`` (``grader
-collect``'s flags; mailboxes fetched before ``run``).
+collect``'s flags; mailboxes fetched before ``run``), ``lms_archives`` (an LMS's download of an
+assignment's submissions, Canvas, Moodle, Blackboard, D2L or Gradescope: one more source of
+items, each its student's by the LMS's ids joined through its export).
 """
 
 from grader.intake.common import Limits, Rejected, is_late, parse_deadline, safe_relpath

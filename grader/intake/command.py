@@ -12,7 +12,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "inbox",
         nargs="+",
-        help="folder of bundle zips, .eml, .msg and mbox files, or one such file, or a mailbox "
+        help="folder of bundle zips, .eml, .msg and mbox files, or one such file, an LMS's "
+        "download of an assignment's submissions (Canvas, Moodle, Blackboard, D2L, Gradescope), "
+        "or a mailbox "
         "imaps://USER@HOST[:PORT]/FOLDER (password in GRADER_IMAP_PASSWORD); several inboxes "
         "(the course's two addresses) are read as one",
     )
@@ -50,6 +52,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FOLDER",
         help="the course's graded folder (default: graded/ when it holds the gradebook): "
         "replies to its feedback mail are regrade requests, not hand-ins",
+    )
+    parser.add_argument(
+        "--lms-export",
+        default=None,
+        metavar="EXPORT",
+        help="an LMS archive's own export (Canvas gradebook CSV, Moodle grading worksheet, "
+        "Blackboard Grade Center, D2L classlist or grades, Gradescope roster): joins the "
+        "archive's ids to the roster",
+    )
+    parser.add_argument(
+        "--assignment",
+        default=None,
+        metavar="ID",
+        help="the assignment an LMS archive's notebooks are for, where their release mark or "
+        "name does not say",
     )
     parser.add_argument(
         "--cafile", default=None, help="imaps://: PEM of certificates to trust besides the system's"

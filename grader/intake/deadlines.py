@@ -60,14 +60,18 @@ def apply_deadlines(manifest: dict[str, Any], deadlines: Deadlines) -> bool:
     student = manifest["student"]["id"]
     for slot, entry in manifest.get("slots", {}).items():
         deadline = deadlines.of(student, slot)
-        if deadline is None or datetime.fromisoformat(entry["at"]) <= deadline:
-            continue
         project, _, key = slot.partition("/")
         name = entry.get("path") or f"{project} {key}: {entry.get('url')}"
+        if not entry.get("at"):  # an LMS's verdict, no time (Canvas): late as it says
+            if entry.get("late_verdict"):
+                late_files.append(name)
+            continue
+        if deadline is None or datetime.fromisoformat(entry["at"]) <= deadline:
+            continue
         within = datetime.fromisoformat(entry["at"]) <= deadline + deadlines.grace
         (grace_files if within else late_files).append(name)
     late = bool(late_files)
-    if deadlines.course is None and deadlines.fixed is not None:  # a folder from before slots
+    if deadlines.course is None and deadlines.fixed and manifest["submitted_at"]:  # before slots
         late = late or datetime.fromisoformat(manifest["submitted_at"]) > deadlines.fixed
     before = (manifest.get("late"), manifest.get("late_files"), manifest.get("grace_files", []))
     manifest["late"], manifest["late_files"] = late, sorted(late_files)

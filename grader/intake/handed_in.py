@@ -32,6 +32,9 @@ class HandedIn:
     at: str | None
     replaced: tuple[str, ...] = ()
     note: str = ""
+    # The LMS's word that it came late where the LMS gives no time (Canvas's LATE): how late
+    # is not known.
+    late_verdict: str = ""
 
 
 NOTHING = HandedIn(None)
@@ -87,8 +90,10 @@ def project_time(folder: Path, number: int) -> HandedIn:
         if slot.startswith(prefix) and isinstance(entry, dict)
     ]
     known = [time for time in times if time.at]
-    if not known:
-        return NOTHING
+    if not known:  # no time: the LMS's late verdict on a file of it, if it gave one
+        return next(
+            (HandedIn(None, late_verdict=t.late_verdict) for t in times if t.late_verdict), NOTHING
+        )
     last = max(known, key=lambda time: _instant(time.at))
     replaced = tuple(sorted({at for time in known for at in time.replaced}))
     return HandedIn(last.at, replaced)
@@ -104,8 +109,8 @@ def _slot_time(manifest: Mapping[str, Any], slot: str, entry: Mapping[str, Any])
         for item in email.get("replaced") or ()
         if isinstance(item, dict) and item.get("slot") == slot and item.get("at")
     ]
-    at = entry.get("at")
-    return HandedIn(str(at) if at else None, tuple(sorted(set(replaced))))
+    at, verdict = entry.get("at"), str(entry.get("late_verdict") or "")
+    return HandedIn(str(at) if at else None, tuple(sorted(set(replaced))), "", verdict)
 
 
 def _time_without_slot(folder: Path, manifest: Mapping[str, Any], path: str | None) -> HandedIn:

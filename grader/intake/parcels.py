@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -45,7 +45,8 @@ class Parcel:
     earlier_identities: tuple[str, ...] = ()  # as earlier graders recorded it (see Letter's)
     sender: str = ""
     subject: str = ""
-    sent_at: str = ""
+    sent_at: str = ""  # ISO 8601 with offset; '' where the source gives no time (Canvas)
+    late_verdict: str = ""  # the LMS's own word that it came late, where it gives no time
     student: dict[str, str] | None = None
     pieces: list[Piece] = field(default_factory=list)
     links: dict[str, str] = field(default_factory=dict)
@@ -200,6 +201,17 @@ def _fill(parcel: Parcel, content: Letter, settings: Settings) -> tuple[list[str
     parcel.links = link_slots | parcel.links
     parcel.notes += notes + pair_notes + link_notes
     return [name for name, _ in files], claim
+
+
+def fill_files(
+    parcel: Parcel, files: Sequence[tuple[str, bytes]], text: str, html: str, settings: Settings
+) -> dict[str, str] | None:
+    """Another source's files and text (an LMS archive's submission) read into the parcel as a
+    mail's attachments and body are: a bundle unpacked, plain zips opened, files paired, links
+    found; the student the bundle names, if one is among the files."""
+    attachments = [Attachment(name, data, "") for name, data in files]
+    letter = Letter("", "", datetime.min.replace(tzinfo=UTC), "", text, html, attachments)  # unread
+    return _fill(parcel, letter, settings)[1]
 
 
 def read_message(

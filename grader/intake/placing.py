@@ -13,7 +13,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -125,7 +125,7 @@ def _changes(
     never sent before, in slots that hold nothing newer (mail read out of order)."""
     slots = manifest["slots"]
     changes: list[tuple[str, StagedFile | str, str]] = []
-    at = datetime.fromisoformat(parcel.sent_at)
+    at = _moment(parcel.sent_at)
     changes += [(file.slot, file, file.sha256) for file in parcel.staged]
     changes += [(slot, url, url) for slot, url in parcel.links.items()]
     seen = set(manifest["received"])  # every file (SHA-256) and link this student ever sent
@@ -133,8 +133,19 @@ def _changes(
         (slot, what, key)
         for slot, what, key in changes
         if key not in seen
-        and (not (old := slots.get(slot)) or datetime.fromisoformat(old["at"]) <= at)
+        and (
+            not (old := slots.get(slot))
+            or not at
+            or not _moment(old["at"])
+            or _moment(old["at"]) <= at
+        )
     ]
+
+
+def _moment(at: str | None) -> datetime | None:
+    """A recorded time; None where the source gave none (Canvas's download: only its LATE
+    verdict), which neither replaces by time nor is replaced by time: the newer item wins."""
+    return datetime.fromisoformat(at) if at else None
 
 
 def _link_or_copy(source: str, target: str) -> None:
@@ -150,7 +161,7 @@ def _snapshot(work: Path, manifest: Mapping[str, Any]) -> None:
     """Copy the submission as it is (hard links: files are never changed in place)."""
     history = work / HISTORY
     history.mkdir(exist_ok=True)
-    stamp, copy = time_stamp(manifest["submitted_at"]), 2
+    stamp, copy = time_stamp(manifest["submitted_at"]) if manifest["submitted_at"] else "undated", 2
     name = stamp
     while (history / name).exists():
         name, copy = f"{stamp}-{copy}", copy + 1
@@ -184,8 +195,10 @@ def _apply(work: Path, manifest: dict[str, Any], parcel: Parcel, changes) -> lis
             replaced.append(_replaced(old, slot, parcel))
         if "path" in old:
             (work / old["path"]).unlink(missing_ok=True)
-        entry: dict[str, Any] = {"at": parcel.sent_at, "source": parcel.source}
+        entry: dict[str, Any] = {"at": parcel.sent_at or None, "source": parcel.source}
         entry["signed"] = parcel.signed
+        if parcel.late_verdict:
+            entry["late_verdict"] = parcel.late_verdict
         if isinstance(what, str):
             entry["url"] = what
         else:
@@ -198,8 +211,10 @@ def _apply(work: Path, manifest: dict[str, Any], parcel: Parcel, changes) -> lis
     manifest["titles"] = {str(n): t for n, t in parcel.titles.items()} | manifest.get("titles", {})
     manifest["notes"] += [f"{parcel.source}: {note}" for note in parcel.notes]
     manifest["notes"] += [f"{parcel.source}: {r['flag']}" for r in replaced if "flag" in r]
-    if datetime.fromisoformat(parcel.sent_at) >= datetime.fromisoformat(manifest["submitted_at"]):
-        manifest["submitted_at"], manifest["source"] = parcel.sent_at, parcel.source
+    at, newest = _moment(parcel.sent_at), _moment(manifest["submitted_at"])
+    if not at or not newest or at >= newest:  # a time-less item is the LMS's current one
+        manifest["submitted_at"] = parcel.sent_at or manifest["submitted_at"]
+        manifest["source"] = parcel.source
     return replaced
 
 
@@ -208,7 +223,9 @@ def _new_manifest(parcel: Parcel) -> dict[str, Any]:
         "schema": MANIFEST_SCHEMA,
         "student": dict(parcel.student or {}),
         "projects": [],
-        "created": parcel.sent_at,
+        # when the folder was made, where the first item gives no time (Canvas): never read
+        # as a hand-in time (each slot keeps its own, or none)
+        "created": parcel.sent_at or datetime.now(UTC).isoformat(timespec="seconds"),
         "files": {},
         "submitted_at": parcel.sent_at,
         "late": False,
@@ -220,6 +237,16 @@ def _new_manifest(parcel: Parcel) -> dict[str, Any]:
         "emails": [],
         "received": [],
     }
+
+
+def _order(parcel: Parcel) -> tuple[bool, datetime, str]:
+    """Parcels by time, a time-less one (an LMS's current hand-in) after the timed ones."""
+    at = _moment(parcel.sent_at)
+    return (
+        at is None,
+        at.astimezone(UTC) if at else datetime.min.replace(tzinfo=UTC),
+        parcel.source,
+    )
 
 
 def place_student(
@@ -248,7 +275,7 @@ def place_student(
         manifest.setdefault("notes", [])
     else:
         work.mkdir()
-    for parcel in sorted(parcels, key=lambda p: (datetime.fromisoformat(p.sent_at), p.source)):
+    for parcel in sorted(parcels, key=_order):
         seen = {email["sha256"] for email in manifest["emails"]} if manifest else set()
         if parcel.digest in seen:
             outcomes[parcel.source] = "already collected"

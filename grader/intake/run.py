@@ -33,6 +33,7 @@ from grader.intake.index import (
     replacements,
     write_lists,
 )
+from grader.intake.lms_archives import LmsOptions, lms_options, split_archives
 from grader.intake.manifest import check_student_id
 from grader.intake.message.authresults import sender_warnings, unchecked_senders
 from grader.intake.message.reading import shared_message_id
@@ -161,6 +162,7 @@ def collect(
     replies: ReplyTaker | None = None,
     course: Course | None = None,
     dkim_keys: DkimKeys | None = None,
+    lms: LmsOptions | None = None,
 ) -> Summary:
     """Collect every submission in the inboxes (one or several, read as one) into ``out``; see
     the package docstring.
@@ -191,7 +193,8 @@ def collect(
         course.trusted_authserv_id if course else "",
         dkim_keys or DkimKeys(),
     )
-    items = inbox_items(inboxes, settings)
+    items, inboxes = split_archives(inboxes, settings, lms or LmsOptions())  # LMS downloads
+    items += inbox_items(inboxes, settings) if inboxes else []
     return collect_items(items, settings, out, deadline, fetch, merged_pdf, replies, course)
 
 
@@ -392,6 +395,7 @@ def cli(
         assignments=[c.id for c in course.components if c.kind == "auto"] if course else None,
         replies=replies_of(args),
         course=course,
+        lms=lms_options(args, course),
     )
     print("\n".join(summary_lines(summary)))
     course_file = course.path if course else None

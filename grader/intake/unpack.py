@@ -30,7 +30,7 @@ from grader.intake.common import (
 from grader.intake.manifest import check_manifest
 
 
-def _member_name(info: zipfile.ZipInfo) -> str:
+def member_name(info: zipfile.ZipInfo) -> str:
     """The member's name as UTF-8, or Rejected when it is in another encoding."""
     if "\x00" in info.orig_filename:
         raise Rejected(f"zip member name {info.orig_filename!r} holds a NUL byte")
@@ -54,7 +54,7 @@ def _plan_members(archive: zipfile.ZipFile, limits: Limits) -> dict[str, zipfile
     members: dict[str, zipfile.ZipInfo] = {}
     total = 0
     for info in infos:
-        name = _member_name(info)
+        name = member_name(info)
         relpath = safe_relpath(name, "zip member").as_posix()
         kind = stat.S_IFMT(info.external_attr >> 16)
         if kind == stat.S_IFLNK:

@@ -84,6 +84,9 @@ class IntakeLimits:
     ratio_floor_bytes: int = 1 * MiB
     max_message_bytes: int = 300 * MiB  # one email read from a mailbox: attachments and all
     max_attachment_bytes: int = 100 * MiB  # one attachment, decoded: a bundle's zip and data
+    # An LMS's download of one assignment (grader collect ARCHIVE): a file or a few per
+    # attempt of each student; a class of a thousand with ten attempts each stays far below.
+    max_archive_entries: int = 50_000
     max_manifest_bytes: int = 1 * MiB  # a bundle's manifest.json is a few kB of names and hashes
     # One notebook, however it comes in (a path given to `grader grade`, a hand-in folder, a
     # link fetched): one with its outputs is a few MB; reading one costs about 3 times its size.

@@ -18,7 +18,13 @@ from grader.course.config import Component, Course
 from grader.course.rubric import Projects, Rubric
 from grader.gradebook.course_book import BOOK_NAME, CourseBook, Mark
 from grader.gradebook.results import GRADER_ERROR, Gradebook, Row
-from grader.lms.lateness import graded_version_lateness, hand_in_lateness, project_handed_in
+from grader.lms.lateness import (
+    graded_version_lateness,
+    hand_in_lateness,
+    project_handed_in,
+    project_verdict,
+    verdict_lateness,
+)
 from grader.marking import overrides
 from grader.marking.marks import project_score, reconcile_ids
 from grader.outputs.scores import for_people
@@ -125,6 +131,8 @@ def project_part(
     deadline = course.deadline_for(component, student)
     handed_in_at = project_handed_in(course, component, checks[0] if checks else None)
     lateness, _ = hand_in_lateness(course.late, handed_in_at, deadline)
+    if not handed_in_at and (verdict := project_verdict(course, component, (checks or [None])[0])):
+        lateness = verdict_lateness(course, component, student, verdict)  # how late: unknown
     raw = score.points / score.max_points if score.max_points else 0.0
     if score.marked == 0:
         return Part(component.id, "not marked", 0.0, lateness, "not marked yet", True)

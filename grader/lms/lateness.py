@@ -101,6 +101,15 @@ def project_handed_in(
     return checked.submitted_at
 
 
+def project_verdict(course: Course, component: Component, checked: ProjectChecks | None) -> str:
+    """The LMS's late verdict on a project handed in with no time (Canvas's LATE), from the
+    student folder its checks name; '' when there is none."""
+    folder = checked.checks.get("folder") if checked is not None else None
+    if not folder or not Path(folder).is_dir():
+        return ""
+    return project_time(Path(folder), course.projects.index(component) + 1).late_verdict
+
+
 def graded_version_lateness(
     course: Course, component: Component, row: Row
 ) -> tuple[late.Lateness, list[str]]:
@@ -109,6 +118,10 @@ def graded_version_lateness(
     deadline that replaced one sent on time, a time that had to be guessed (said where it
     costs the student)."""
     handed, newer = auto_handed_in(row, component.id)
+    if not handed.at and handed.late_verdict:
+        return verdict_lateness(course, component, row.student, handed.late_verdict), [
+            newer
+        ] * bool(newer)
     lateness = auto_lateness(course, component, row.student, handed.at, row.late)
     remarks = [newer, handed.note if lateness.late else ""]
     on_time = [
@@ -122,3 +135,25 @@ def graded_version_lateness(
             f"({_shown(on_time[-1])})"
         )
     return lateness, [remark for remark in remarks if remark]
+
+
+def verdict_lateness(
+    course: Course, component: Component, student: str, verdict: str
+) -> late.Lateness:
+    """An LMS's verdict that a hand-in came late, without a time (Canvas's download says LATE
+    and nothing more): how late is unknown, so the policy charges nothing it cannot compute,
+    and the words say what the instructor can do."""
+    extension = course.extensions.of(student, component.id)
+    excused = (
+        f"; {student} has an extension to {extension.deadline.isoformat(' ', 'minutes')}"
+        if extension
+        else ""
+    )
+    return late.Lateness(
+        1.0,
+        f"late by {verdict}, how late is unknown (the download gives no time{excused}): no "
+        f"penalty charged; to charge one, write the hand-in time the LMS shows as the slot's "
+        '"at" in the student\'s manifest.json, or to excuse it, give an extension in '
+        "extensions.csv",
+        True,
+    )

@@ -1,0 +1,67 @@
+"""What every LMS reader gives: the archive's submissions (one per student and attempt, with
+the LMS's own ids for the student, its time or late verdict, its entries), and the entries
+that are no student's, each with its reason."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+
+from grader.errors import UserError
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who the LMS says a submission is by: its own key in the archive (``key``: a Canvas user
+    id, a Moodle participant id, a Blackboard username, a Gradescope SID...), and whatever else
+    the archive or the export gives."""
+
+    key: str
+    name: str = ""
+    email: str = ""
+    student_id: str = ""  # the SIS id, ID number, Org Defined ID, SID
+    login: str = ""
+
+
+@dataclass
+class Upload:
+    """One student's submission in the archive: one attempt, its files and text entries."""
+
+    label: str  # how the archive names it, for the instructor ("müllerjürgen_LATE_48213")
+    who: Identity
+    entries: list[str] = field(default_factory=list)  # its files, by entry name
+    names: dict[str, str] = field(default_factory=dict)  # entry -> the file's own name
+    text_entries: list[str] = field(default_factory=list)  # HTML text entries (not files)
+    text: str = ""  # text the LMS wrote beside the files (Blackboard's Submission Field)
+    sent_at: str = ""  # ISO 8601 with offset; '' where the LMS gives no time
+    late_verdict: str = ""  # the LMS's own LATE, where it gives no time
+    attempt: str = ""  # which attempt, where the archive holds several
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Archive:
+    lms: str  # "Canvas", "Moodle (in folders)", ...
+    submissions: list[Upload] = field(default_factory=list)
+    set_aside: dict[str, str] = field(default_factory=dict)  # entry -> why it is no one's
+    receipts: list[str] = field(default_factory=list)  # entries read as metadata, not files
+    export_key: str = ""  # the export's column the archive's key is joined on
+
+
+def local_time(moment: datetime, zone: tzinfo) -> str:
+    """A time the LMS wrote with no zone, read in the course's zone, as ISO 8601."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment.isoformat(timespec="seconds")
+
+
+def refuse(path: str, what: str) -> UserError:
+    return UserError(f"{path}: {what}")
+
+
+def squeezed(name: str) -> str:
+    """A name as Canvas writes it in its entries (lower case, only word characters); names
+    compared so (D2L's display name with its export's first and last names)."""
+    return re.sub(r"\W", "", unicodedata.normalize("NFC", name)).lower()
