@@ -361,6 +361,11 @@ def cli(args: argparse.Namespace) -> int:
             raise UserError(f"--{flag} is not for a projects folder ({args.assignment}): {why}")
     if args.workers is not None and args.workers < 1:
         raise UserError(f"--workers {args.workers}: give 1 or more")
+    if args.workers is not None and args.dask not in (None, "local"):
+        raise UserError(
+            f"--workers is not for --dask {args.dask}: the cluster's workers are its own "
+            "(start more with `dask worker`)"
+        )
     out = Path(args.out)
     results = check_all(
         [Path(p) for p in args.paths],

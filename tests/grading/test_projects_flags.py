@@ -36,6 +36,10 @@ def folder(tmp_path) -> Path:
         (["--roster", "roster.csv"], "--roster is not for a projects folder"),
         (["--workers", "0"], "--workers 0: give 1 or more"),
         (["--dask", "tcp://127.0.0.1:1"], "--dask tcp://127.0.0.1:1: no Dask scheduler answers"),
+        (
+            ["--dask", "tcp://127.0.0.1:1", "--workers", "4"],
+            "--workers is not for --dask tcp://127.0.0.1:1",
+        ),
     ],
 )
 def test_a_flag_grade_cannot_honour_for_projects_is_refused_in_one_line(
