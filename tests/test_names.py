@@ -35,4 +35,4 @@ def test_the_watch_and_the_progress_reports_say_what_they_are() -> None:
     assert found["WatchGraders"] == ["watch/grading.py"]
     assert found["SearchProgress"] == ["similarity/search.py"]
     assert found["GradingProgress"] == ["grading/summary.py"]
-    assert found["ChecksProgress"] == ["grading/project_checks.py"]
+    assert found["ChecksProgress"] == ["grading/project_schedule.py"]

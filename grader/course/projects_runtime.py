@@ -16,11 +16,13 @@ from pathlib import Path
 
 from grader.course.rubric import Projects
 from grader.engine.runtime import preparation
+from grader.engine.walls import gpu
 from grader.errors import UserError
 from grader.inputs.resources import runtime_requirements
 
 COLAB_REQUIREMENTS = "colab-projects.txt"
 COURSE_ADDITIONS = "runtime-requirements.txt"  # in the projects' folder
+CUDA_REQUIREMENTS = "colab-projects-cuda.txt"  # the CUDA builds' list, beside the Colab-like one
 BUILT_STAMP = ".installed"  # written last: a runtime without it was not built to the end
 
 
@@ -105,8 +107,22 @@ def build(
     say("  3/3 the sandbox's files for it")
     preparation.prepare(target, say=say)
     (target / BUILT_STAMP).write_text("built by grader setup --projects\n")
+    say(_gpu_line(target))
     say(f"the projects' runtime is ready in {time.monotonic() - started:.0f} s: {target}")
     return target
+
+
+def _gpu_line(runtime: Path) -> str:
+    """Whether the runtime's notebooks will use this machine's GPU, and if not why."""
+    found = gpu.found()
+    if not found.present:
+        return found.line()
+    if gpu.cuda_build(runtime):
+        return f"{found.line()}: this runtime is one (its notebooks use the GPU)"
+    return (
+        f"{found.line()}; this runtime is a CPU build, so its notebooks run on the CPU: build "
+        "it with `grader setup --projects --cuda` to use the GPU"
+    )
 
 
 def _run(command: list[str], doing: str, each_line: Callable[[str], None] | None = None) -> None:
@@ -135,6 +151,10 @@ def cli(args: argparse.Namespace) -> int:
     if not course.projects:
         raise UserError(f"{course.path} has no project components: nothing to build")
     projects = load_projects(course.projects_dir)
+    if args.cuda and args.requirements:
+        raise UserError("give --cuda or --requirements, not both: --cuda is the grader's own list")
     base = Path(args.requirements) if args.requirements else None
+    if args.cuda:
+        base = runtime_requirements(CUDA_REQUIREMENTS)
     build(projects, Path(args.runtime) if args.runtime else None, base=base)
     return 0

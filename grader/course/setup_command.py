@@ -34,9 +34,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="with --projects: a requirements file to install instead of the grader's "
         "Colab-like list (a lighter runtime); the course's additions are still installed",
     )
+    parser.add_argument(
+        "--cuda",
+        action="store_true",
+        help="with --projects: the Colab-like list with CUDA builds of torch and TensorFlow, "
+        "for a machine with an NVIDIA GPU (about 8 GB); the sandbox then shows the GPU",
+    )
 
 
 def cli(args: argparse.Namespace) -> int:
+    for flag in ("course", "requirements", "cuda"):
+        if getattr(args, flag) and not args.projects:  # refused, never ignored
+            raise UserError(f"--{flag} is for --projects: add --projects, or leave it out")
     if args.projects:
         from grader.course import projects_runtime
 
@@ -48,11 +57,13 @@ def _prepare_the_sandbox(args: argparse.Namespace) -> int:
     """Every wall checked (one line each), then the sandbox prepared for the runtime."""
     from grader.engine.runtime.preparation import is_prepared, prepare
     from grader.engine.runtime.runtime_cache import CACHE_VARIABLE, runtime_cache, runtime_venv
+    from grader.engine.walls import gpu
     from grader.engine.walls.wall_checks import checked_walls
 
     walls_checked = checked_walls()
     for wall in walls_checked:
         print(wall.line())
+    print(gpu.found().line())
     if any(w.problem is not None for w in walls_checked if w.needed):
         raise UserError(
             "student code cannot be sandboxed on this machine: fix what is missing above and"

@@ -11,21 +11,23 @@ at once; ``--resume`` skips projects whose files have not changed since they wer
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import os
 import shutil
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from grader import engine, intake
-from grader.batch.progress import Eta
 from grader.course.rubric import Project, Projects, is_projects_folder, load_projects
+from grader.engine.walls import gpu
 from grader.errors import UserError
 from grader.gradebook.course_book import BOOK_NAME, CourseBook
+from grader.grading import device_mapping, remote_projects
 from grader.grading.notebook_facts import run_facts, saved_outputs
+from grader.grading.project_schedule import ChecksProgress, checked_here
 from grader.grading.project_substance import (
     CHECKS_CSV,
     substance,
@@ -110,8 +112,10 @@ def check_one(
     limits: engine.RunLimits,
     runtime: Path | None,
     tolerance: float = 0.05,
+    scratch: Path | None = None,
 ) -> dict[str, Any]:
-    """Every automatic check of one project, as plain data."""
+    """Every automatic check of one project, as plain data; the student's files are staged
+    for the run in ``scratch`` (default: the temporary folder)."""
     checks: dict[str, Any] = {"title": hand_in.entry.get("title") or "", "digest": hand_in.digest()}
     # Where the handed-in files are, for the marker's view (grader serve), and the folder
     # they must still be inside when it serves them.
@@ -142,19 +146,37 @@ def check_one(
         opened = any(PurePosixPath(read).name == name for read in facts.get("reads_files", []))
         checks["dataset"]["opened_by_notebook"] = opened
     # a Scratch: the student's files staged by a run that was killed are removed by the next
-    with Scratch(None, "grader-project-") as stage:
+    with Scratch(scratch, "grader-project-") as stage:
         files, placed = _stage(hand_in, stage, facts.get("reads_files", []))
+        on_gpu = gpu.runs_on_gpu(runtime or Path(sys.prefix))
+        mapped = [] if on_gpu else device_mapping.map_to_cpu(files / notebook.name)
         ahead = GRADING.warm_imports  # what project notebooks import, as course notebooks do
         run = engine.run_submission(
             files / notebook.name, [], limits, files, runtime=runtime, warm_imports=ahead
         )
     facts["run"] = run_facts(run)
+    device_mapping.said_of_the_run(facts["run"], mapped, notebook)
+    if mapped:
+        facts["gpu_lines"] = mapped
     if placed:
         facts["placed"] = placed
     checks["notebook"] = facts
     rerun = run.output if run.status != "invalid" else None
     checks.update(substance(handed, hand_in.folder, rerun, tolerance, facts.get("reads_files", [])))
     return checks
+
+
+def check_unpacked(
+    student: str,
+    folder: Path,
+    project: Project,
+    entry: dict[str, Any],
+    submitted_at: str | None,
+    *run: Any,
+) -> dict[str, Any]:
+    """:func:`check_one` of a hand-in a Dask worker unpacked in ``folder`` (``run``: its
+    arguments after the hand-in)."""
+    return check_one(ProjectHandIn(student, folder, project, entry, submitted_at), *run)
 
 
 def _stage(hand_in: ProjectHandIn, stage: Path, reads: list[str]) -> tuple[Path, list[str]]:
@@ -216,21 +238,26 @@ def check_all(
     unsafe_no_sandbox: bool = False,
     runtime: Path | None = None,
     own_environment: bool = False,
+    dask: str | None = None,
 ) -> list[tuple[ProjectHandIn, dict[str, Any]]]:
     """Check every project of every student folder in ``paths``; returns (hand-in, checks).
 
     The notebooks run in ``runtime`` (default: the projects' runtime of projects.toml), or in
-    the grader's own environment with ``own_environment``."""
+    the grader's own environment with ``own_environment``; with ``dask`` (a scheduler's
+    address, or ``local``), on the cluster's workers, each in the runtime it was set up with."""
     projects = load_projects(projects_dir)
-    if not own_environment:
-        runtime = runtime or projects.runtime_path()
+    if dask and runtime is not None:
+        raise UserError("a runtime is each Dask worker's own: set it up there, give none here")
     limits = RunLimits.for_assignment(
         projects,
         timeout=timeout,
         unsafe_no_sandbox=unsafe_no_sandbox,
         disk_bytes=COURSE.project_disk_bytes,
     )
-    engine.check_sandbox(limits)
+    if not dask:  # else each worker finds its own runtime and checks its own sandbox
+        if not own_environment:
+            runtime = runtime or projects.runtime_path()
+        engine.check_sandbox(limits)
     todo: list[ProjectHandIn] = []
     for path in paths:
         if not path.is_dir():
@@ -252,40 +279,25 @@ def check_all(
                     fresh.append(hand_in)
             print(f"resuming: {len(done)} checked already, {len(fresh)} to check", file=sys.stderr)
             todo = fresh
-        progress = _ChecksProgress(len(todo))
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            futures = [
-                (h, pool.submit(check_one, h, limits, runtime, projects.rerun_tolerance))
-                for h in todo
-            ]
-            for hand_in, future in futures:
-                checks = future.result()
-                book.record_checks(
-                    hand_in.student, hand_in.project.id, hand_in.submitted_at, checks
-                )
-                pages.write_checks_page(
-                    out, projects, hand_in.student, hand_in.project, checks, book
-                )
-                write_checks_json(out, hand_in.student, hand_in.project.id, checks)
-                progress.update(hand_in, checks)
-                done.append((hand_in, checks))
+        progress = ChecksProgress(len(todo))
+        if dask:
+            job = remote_projects.job_of(projects_dir, timeout, unsafe_no_sandbox, own_environment)
+            checked = remote_projects.checked_on_dask(
+                dask, max(1, workers), job, todo, check_unpacked
+            )
+        else:
+            one = functools.partial(
+                check_one, limits=limits, runtime=runtime, tolerance=projects.rerun_tolerance
+            )
+            checked = checked_here(todo, one, workers)
+        for hand_in, checks, worker in checked:
+            book.record_checks(hand_in.student, hand_in.project.id, hand_in.submitted_at, checks)
+            pages.write_checks_page(out, projects, hand_in.student, hand_in.project, checks, book)
+            write_checks_json(out, hand_in.student, hand_in.project.id, checks)
+            progress.update(hand_in, checks, worker)
+            done.append((hand_in, checks))
         write_checks_csv(out, book)
     return done
-
-
-class _ChecksProgress:
-    def __init__(self, total: int):
-        self.eta = Eta(total)
-
-    def update(self, hand_in: ProjectHandIn, checks: dict[str, Any]) -> None:
-        left = self.eta.one_more()
-        status = checks.get("notebook", {}).get("run", {}).get("status", "no notebook")
-        print(
-            f"[{self.eta.done}/{self.eta.total}] {hand_in.student} {hand_in.project.id}: "
-            f"{status} ({left})",
-            file=sys.stderr,
-            flush=True,
-        )
 
 
 def summary_table(results: list[tuple[ProjectHandIn, dict[str, Any]]]) -> str:
@@ -336,19 +348,41 @@ def _lstm_text(model: dict[str, Any]) -> str:
     return "yes" if model.get("uses_lstm") else "no"
 
 
+# `grader grade`'s flags that mean nothing for a projects folder, and why: refused, never ignored.
+_NOT_FOR_PROJECTS = {
+    "seed": "the projects' checks draw no hidden cases",
+    "roster": "the projects' checks name students as their collected folders do",
+}
+
+
 def cli(args: argparse.Namespace) -> int:
+    for flag, why in _NOT_FOR_PROJECTS.items():
+        if getattr(args, flag, None) is not None:
+            raise UserError(f"--{flag} is not for a projects folder ({args.assignment}): {why}")
+    if args.workers is not None and args.workers < 1:
+        raise UserError(f"--workers {args.workers}: give 1 or more")
+    if args.workers is not None and args.dask not in (None, "local"):
+        raise UserError(
+            f"--workers is not for --dask {args.dask}: the cluster's workers are its own "
+            "(start more with `dask worker`)"
+        )
     out = Path(args.out)
     results = check_all(
         [Path(p) for p in args.paths],
         Path(args.assignment),
         out,
         timeout=args.timeout,
-        # Its checks run in threads that share one warm process: each costs no warm start.
+        # Its checks run in threads that share one warm process: each costs no warm start
+        # (on a local Dask cluster, one worker process per core).
         workers=args.workers if args.workers is not None else os.cpu_count() or 1,
         resume=args.resume,
         unsafe_no_sandbox=args.unsafe_no_sandbox,
+        dask=args.dask,
     )
     print(summary_table(results))
+    for hand_in, checks in results:  # a line for each notebook written for a GPU
+        if said := checks.get("notebook", {}).get("run", {}).get("gpu"):
+            print(f"{hand_in.student} {hand_in.project.id}: {said}")
     print(
         f"\nwrote the checks to {out / BOOK_NAME}, {out / CHECKS_CSV} and a marking page per "
         f"project, e.g. {out}/<student>/<project>-checks.html (and -checks.json)"

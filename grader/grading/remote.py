@@ -146,7 +146,7 @@ def _packed(submission: HandIn, plan: Plan) -> dict[str, Any]:
 _PLANS: dict[str, Plan] = {}  # a worker process's plans, by the job's content
 
 
-def _worker_scratch() -> str | None:
+def worker_scratch() -> str | None:
     """The scratch folder of the Dask worker running this task: Dask removes it when the worker
     ends, and a killed worker's when the next one starts on the machine, so the assignment
     (its hidden tests too) is not left behind. None outside a worker (the system's temporary
@@ -163,7 +163,7 @@ def _plan(job: dict[str, Any]) -> Plan:
     """The job's plan, its assignment written into a folder of this worker (once)."""
     digest = job["digest"]
     if digest not in _PLANS:
-        root = Path(tempfile.mkdtemp(prefix="grader-dask-", dir=_worker_scratch()))
+        root = Path(tempfile.mkdtemp(prefix="grader-dask-", dir=worker_scratch()))
         unpack(job["files"], root / job["name"])
         if job["record"]:  # kept as a course keeps it, in a folder that is no course
             record = record_path(root, job["name"])
@@ -195,7 +195,7 @@ def graded(job: dict[str, Any], hand_in: dict[str, Any], seed: int) -> dict[str,
     plan = _plan(job)
     # in the worker's scratch folder: a worker killed mid-grading leaves nothing for good
     with tempfile.TemporaryDirectory(
-        prefix="grader-dask-hand-in-", dir=_worker_scratch()
+        prefix="grader-dask-hand-in-", dir=worker_scratch()
     ) as scratch:
         folder = Path(scratch, "in", hand_in["student"])
         folder.mkdir(parents=True)
@@ -231,9 +231,14 @@ def returned(result: dict[str, Any], out: Path) -> Row:
 def submit(client: Any, function: Callable[..., Any], *args: Any, **options: Any) -> Any:
     """``function(*args)`` on a worker, the scheduler seeing only the standard library: the
     function is sent as its pickle (by name: every worker has the grader), loaded there."""
+    return client.submit(operator.call, loaded(client, function), *args, pure=False, **options)
+
+
+def loaded(client: Any, function: Callable[..., Any]) -> Any:
+    """A future of ``function`` loaded on a worker from its pickle: an argument of a task
+    that calls it (a task's arguments reach the scheduler: a function among them by bytes)."""
     name = f"{function.__module__}.{function.__qualname__}"
-    loaded = client.submit(pickle.loads, pickle.dumps(function), key=f"grader-function-{name}")
-    return client.submit(operator.call, loaded, *args, pure=False, **options)
+    return client.submit(pickle.loads, pickle.dumps(function), key=f"grader-function-{name}")
 
 
 def gathered(futures: list[Any], out: Path) -> Iterator[Row]:

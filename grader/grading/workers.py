@@ -91,7 +91,7 @@ def start_graders(
     ``plan`` has what the run's warm processes do ahead and its ``limits``; ``remote_job`` makes
     what a Dask worker is sent of the run (:func:`grader.grading.remote.job_of`)."""
     if dask:
-        with _dask_client(dask, workers) as client:
+        with dask_client(dask, workers) as client:
             # the job is a task's result, made again if the worker holding it dies; its key
             # names its content (a scheduler may serve other runs, of other assignments)
             sent = remote_job()
@@ -154,7 +154,7 @@ _LOCAL_DASK = {
 
 
 @contextlib.contextmanager
-def _dask_client(address: str, workers: int):
+def dask_client(address: str, workers: int):
     """A client of the scheduler at ``address``, or of a local cluster of ``workers``
     processes on loopback for ``local``. The workers need not see this machine's files: what
     they grade is sent to them (:mod:`grader.grading.remote`)."""

@@ -11,10 +11,10 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from dask_kit import DASK, hidden, said, wait_for_workers
 from sandbox_fence import FENCE
 from smtp_kit import free_port
 
@@ -24,19 +24,7 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "examples" / "lstm_gates"
-DASK = str(Path(sys.executable).with_name("dask"))
 STUDENTS = [f"s{n:02d}" for n in range(8)]
-
-
-def hidden(over: list[Path], folder: Path, command: list[str]) -> list[str]:
-    """``command`` run in ``folder``, in mount and pid namespaces of its own where each of
-    ``over`` is an empty tmpfs (killing the returned process ends all of it)."""
-    mounts = " && ".join(f"mount -t tmpfs none '{path}'" for path in over)
-    script = f"{mounts} && cd '{folder}' && exec \"$@\""
-    return [
-        *("unshare", "--mount", "--propagation", "private", "--pid", "--fork"),
-        *("--mount-proc", "--kill-child", "sh", "-c", script, "sh", *command),
-    ]
 
 
 def course(tmp_path: Path) -> Path:
@@ -72,8 +60,8 @@ def results(out: Path) -> dict[str, tuple]:
 def test_workers_that_see_no_course_folder_grade_it_and_one_killed_changes_nothing(tmp_path):
     folder = course(tmp_path)
     alone = graded(folder, "alone", "--workers", "2")
-    said = alone.communicate(timeout=900)
-    assert alone.returncode == 0, said[1][-3000:]
+    answered = alone.communicate(timeout=900)
+    assert alone.returncode == 0, answered[1][-3000:]
 
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
@@ -103,7 +91,7 @@ def test_workers_that_see_no_course_folder_grade_it_and_one_killed_changes_nothi
             start(name, [folder], [*worker, "--name", name, "--no-dashboard"])
             for name in ("w1", "w2")
         ]
-        _wait_for_workers(address, 2, logs)
+        wait_for_workers(address, 2, logs)
         run = graded(folder, "graded/lstm_gates", "--dask", address)
         assert run.stderr is not None
         lines = []
@@ -113,7 +101,7 @@ def test_workers_that_see_no_course_folder_grade_it_and_one_killed_changes_nothi
                 workers[0].send_signal(signal.SIGKILL)  # mid-run: the rest still to grade
                 workers[0].wait(60)
         run.wait(900)
-        assert run.returncode == 0, "".join(lines)[-3000:] + _said(logs)
+        assert run.returncode == 0, "".join(lines)[-3000:] + said(logs)
     finally:
         for process in started:
             if process.poll() is None:
@@ -127,21 +115,3 @@ def test_workers_that_see_no_course_folder_grade_it_and_one_killed_changes_nothi
     assert sorted(counted) == STUDENTS  # each graded once
     assert "Traceback" not in "".join(lines)
     assert not (tmp_path / "w2" / "graded").exists()  # nothing written where the worker runs
-
-
-def _wait_for_workers(address: str, count: int, logs: Path) -> None:
-    from dask.distributed import Client
-
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        try:
-            with Client(address, timeout=10) as client:
-                client.wait_for_workers(count, timeout=max(deadline - time.monotonic(), 1))
-                return
-        except (OSError, TimeoutError):
-            time.sleep(1)
-    raise AssertionError("the workers did not join:\n" + _said(logs))
-
-
-def _said(logs: Path) -> str:
-    return "\n".join(f"--- {p.name}\n{p.read_text()[-2000:]}" for p in sorted(logs.iterdir()))

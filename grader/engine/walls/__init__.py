@@ -7,6 +7,7 @@ Modules:
 ``cgroup_removal`` (run cgroups emptied and removed, also those a killed grader left);
 ``memory_watch`` (memory counted from outside where no cgroup counts it);
 ``wall_checks`` (``grader setup``'s check of every wall, one line each);
+``gpu`` (the machine's NVIDIA GPU, shown to the projects' sandbox of a CUDA runtime);
 ``sandbox_limits`` (the sandbox's copy of the limits, as plain constants);
 ``polling`` (descriptors of any number waited on, by the walls and the run alike).
 """

@@ -24,6 +24,7 @@ import sys
 from pathlib import Path
 
 from grader.engine.runtime import fontlist, shown_runtime
+from grader.engine.walls import gpu
 from grader.engine.walls.cgroups import (  # noqa: F401 - the sandbox's public names, as before
     RunCgroup,
     cgroup_support,
@@ -160,6 +161,8 @@ def warm_command(
         *("--ro-bind", str(own_files / COLAB_STUB.name), STUB),
         *("--ro-bind", str(own_files / INSIDE_CODE.name), f"{INSIDE_LIB}/gradersandbox"),
         *("--size", str(disk_bytes), "--tmpfs", "/dev/shm"),
+        # A projects' runtime built with CUDA, on a machine with a GPU: its device files.
+        *(gpu.found().binds() if runtime is not None and gpu.runs_on_gpu(runtime) else []),
         # The root and /dev are tmpfs of bwrap's own, without a size limit: no writes there.
         *("--remount-ro", "/dev", "--remount-ro", "/", "--chdir", "/"),
     ]

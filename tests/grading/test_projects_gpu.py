@@ -1,0 +1,206 @@
+"""Project notebooks written for Colab's GPU, checked on a grader without one (this machine,
+CI's): PyTorch's ``torch.device("cuda")`` and ``.cuda()`` rerun on the CPU with the device
+mapped, giving the CPU's numbers (those of the same notebook written for the CPU); a Keras
+notebook's GPU assert and ``tf.device("/GPU:0")`` mapped too; what cannot be mapped (the GPU's
+name) said in one line, on the page, in the JSON and in the summary, as the notebook needing a
+GPU this grader lacks, never as the student's error. Where the machine has an NVIDIA GPU, the
+sandbox of a CUDA runtime shows it (skipped elsewhere, the skip saying so)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from gpu_notebooks import keras_gpu, pytorch_gpu, pytorch_on_cpu
+from project_class import hand_in, light_runtime
+from sandbox_fence import write_notebook
+
+from grader import cli
+from grader.engine import RunLimits, run_submission
+from grader.engine.walls import gpu
+from grader.grading.device_mapping import map_to_cpu, mapped_line, needs_gpu
+
+ROOT = Path(__file__).resolve().parents[2]
+PROJECTS = ROOT / "assignments" / "projects"
+
+
+@pytest.mark.parametrize(
+    ("written", "run"),
+    [
+        ('device = torch.device("cuda")', 'device = torch.device("cpu")'),
+        ("device = torch.device('cuda:0')", "device = torch.device('cpu')"),
+        ("x = x.cuda()", "x = x.cpu()"),
+        ("model.cuda(0)", "model.cpu()"),
+        ("y = torch.zeros(3, device='cuda')", "y = torch.zeros(3, device='cpu')"),
+        ('with tf.device("/GPU:0"):', 'with tf.device("/CPU:0"):'),
+        ("with tf.device('/device:GPU:0'):", "with tf.device('/CPU:0'):"),
+        ("f\"on {torch.device('cuda')}\"", "f\"on {torch.device('cpu')}\""),
+        (
+            '    assert tf.config.list_physical_devices("GPU"), "use a GPU"',
+            "    pass  # the assert that a GPU is present",
+        ),
+        ("assert torch.cuda.is_available()", "pass  # the assert that a GPU is present"),
+        # the notebook's own CPU branch is kept
+        ('if device.type == "cuda":', 'if device.type == "cuda":'),
+        ('if "cuda" != name:', 'if "cuda" != name:'),
+        (
+            'd = "cuda" if torch.cuda.is_available() else "cpu"',
+            'd = "cpu" if torch.cuda.is_available() else "cpu"',
+        ),
+        ("# model.cuda()", "# model.cuda()"),
+        ('print("cuda is fast")', 'print("cuda is fast")'),
+    ],
+)
+def test_a_line_asking_for_a_gpu_is_mapped_to_the_cpu(written, run):
+    assert mapped_line(written) == run
+
+
+def test_the_libraries_words_for_a_missing_gpu_are_told_from_a_student_s_error():
+    assert needs_gpu("AssertionError: Torch not compiled with CUDA enabled", "x.cuda()")
+    assert needs_gpu("RuntimeError: Found no NVIDIA driver on your system.", "")
+    assert needs_gpu(
+        "AssertionError: ", "gpus = tf.config.list_physical_devices('GPU')\nassert gpus"
+    )
+    assert not needs_gpu("AssertionError: ", "assert len(X_train) == len(y_train)")
+    assert not needs_gpu("ValueError: shapes (3,) and (4,) not aligned", "np.dot(a, b)")
+
+
+def test_the_keras_copy_is_mapped_on_its_lines_and_its_saved_outputs_are_left(tmp_path):
+    kit = keras_gpu()
+    handed = kit.write(tmp_path / "handed.ipynb")
+    staged = tmp_path / "staged.ipynb"
+    shutil.copy(handed, staged)
+    mapped = map_to_cpu(staged)
+    cells = json.loads(staged.read_text())["cells"]
+    assert [(m["cell"], m["line"]) for m in mapped] == [
+        _place(kit, 'assert tf.config.list_physical_devices("GPU")'),
+        _place(kit, 'with tf.device("/GPU:0"):'),
+    ]
+    cell, line = _place(kit, 'with tf.device("/GPU:0"):')
+    assert "".join(cells[cell - 1]["source"]).splitlines()[line - 1] == 'with tf.device("/CPU:0"):'
+    assert [c.get("outputs") for c in cells] == [
+        c.get("outputs") for c in json.loads(handed.read_text())["cells"]
+    ]
+    assert "GPU" in handed.read_text()  # the student's file is the student's
+
+
+@pytest.mark.slow
+def test_a_gpu_notebook_mapped_to_the_cpu_prints_the_cpu_s_numbers(tmp_path):
+    """The mapped copy, run in the sandbox as the checks run it, prints what the notebook
+    written for the CPU prints: its training's loss-driven choice and its accuracy."""
+    limits = RunLimits(cell_timeout=120, notebook_timeout=300)
+    printed = []
+    for name, kit in (("cpu", pytorch_on_cpu()), ("device", pytorch_gpu("device"))):
+        notebook = kit.write(tmp_path / f"{name}.ipynb")
+        mapped = map_to_cpu(notebook)
+        assert bool(mapped) == (name == "device")
+        result = run_submission(notebook, [], limits)
+        assert result.cell_errors == [], result.output
+        printed.append(re.findall(r"test accuracy: [0-9.]+", result.output))
+    assert printed[0] == printed[1] and len(printed[0]) == 1
+
+
+def _place(kit, text: str) -> tuple[int, int]:
+    for number, (_, source, _) in enumerate(kit.cells, 1):
+        for line, code in enumerate(source.splitlines(), 1):
+            if text in code:
+                return number, line
+    raise AssertionError(text)
+
+
+@pytest.mark.slow
+def test_gpu_notebooks_checked_on_a_grader_without_a_gpu(tmp_path, monkeypatch, capsys):
+    if gpu.found().present:
+        pytest.skip("this machine has a GPU: the mapping is for graders without one")
+    class_folder = tmp_path / "submissions"
+    folders = [
+        hand_in(class_folder, "cpu", (pytorch_on_cpu(), keras_gpu())),
+        hand_in(class_folder, "device", (pytorch_gpu("device"), pytorch_gpu("device-name"))),
+        hand_in(class_folder, "calls", (pytorch_gpu("cuda"),)),
+    ]
+    monkeypatch.setenv("GRADER_PROJECTS_RUNTIME", str(light_runtime(tmp_path / "runtime")))
+    out = tmp_path / "graded"
+    command = ["grade", "--assignment", str(PROJECTS), "--out", str(out)]
+    assert cli.main([*command, *map(str, folders)]) == 0
+    printed = capsys.readouterr().out
+
+    def checks(student: str, project: str) -> dict:
+        return json.loads((out / student / f"{project}-checks.json").read_text())
+
+    on_cpu = checks("cpu", "project1")["notebook"]["run"]
+    assert on_cpu["status"] == "ran to the end" and "gpu" not in on_cpu
+    for student, kit, first, more in (
+        ("device", pytorch_gpu("device"), 'device = torch.device("cuda")', ""),
+        (
+            "calls",
+            pytorch_gpu("cuda"),
+            "model = ActivityLSTM(hidden=16).cuda()",
+            " and 3 more lines",
+        ),
+    ):
+        run = checks(student, "project1")["notebook"]["run"]
+        assert run["status"] == "ran to the end", run
+        cell, line = _place(kit, first)
+        assert run["gpu"] == (
+            f"written for a GPU (cell {cell}, line {line}: {first}{more}); this grader has "
+            "none, so it ran on the CPU with the device mapped: its numbers are the CPU's"
+        )
+        assert f"{student} project1: {run['gpu']}" in printed
+        page = (out / student / "project1-checks.html").read_text()
+        assert "written for a GPU (cell" in page
+
+    named = checks("device", "project2")
+    run = named["notebook"]["run"]
+    cell = _place(pytorch_gpu("device-name"), "get_device_name")[0]
+    assert run["status"] == "needs a GPU this grader lacks"
+    assert run["gpu"] == (
+        f"needs a GPU this grader lacks (cell {cell}: AssertionError: Torch not compiled with "
+        "CUDA enabled)"
+    )
+    assert f"device project2: {run['gpu']}" in printed
+    assert (
+        "needs a GPU this grader lacks (cell"
+        in (out / "device" / "project2-checks.html").read_text()
+    )
+    [row] = [r for r in printed.splitlines() if r.split()[:2] == ["device", "project2"]]
+    assert "needs a GPU this grader lacks (cell" in row and "stopped with an error" not in row
+    assert named["notebook"]["saved_outputs"].startswith("from a run in Colab")  # it stands
+    assert named["model"]["uses_lstm"] is True
+
+    keras = checks("cpu", "project2")
+    assert keras["notebook"]["run"]["gpu"].startswith("written for a GPU (cell ")
+    assert keras["notebook"]["saved_outputs"].startswith("from a run in Colab")
+    assert keras["model"]["uses_lstm"] is True
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not gpu.found().present,
+    reason="no NVIDIA GPU on this machine (no /dev/nvidia0 and /dev/nvidiactl): the sandbox's "
+    "GPU is tested only where there is one",
+)
+def test_the_projects_sandbox_shows_the_machine_s_gpu(tmp_path):
+    runtime = Path(sys.prefix)
+    if not gpu.cuda_build(runtime):
+        pytest.skip(
+            "the grader's environment has no CUDA build of torch: the sandbox shows a GPU "
+            "only to a runtime that can use it"
+        )
+    notebook = write_notebook(
+        tmp_path / "nb.ipynb",
+        "import os, torch\nprint(sorted(n for n in os.listdir('/dev') if n.startswith('nvidia')))",
+        "print('cuda', torch.cuda.is_available(), torch.cuda.get_device_name(0))",
+        "print(torch.ones(3, device='cuda').sum().item())",
+        "print(sorted(os.listdir('/dev')))",
+    )
+    result = run_submission(
+        notebook, [], RunLimits(cell_timeout=300, notebook_timeout=600), runtime=runtime
+    )
+    assert result.cell_errors == [], result.output
+    assert "cuda True" in result.output and "3.0" in result.output
+    shown = {Path(d).name for d in gpu.found().devices}
+    assert all(name in result.output for name in shown)
