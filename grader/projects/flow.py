@@ -63,7 +63,7 @@ class Flow:
                 self.aliases[alias.asname or alias.name.split(".")[0]] = alias.name.split(".")[-1]
         elif isinstance(node, ast.Assign):
             value = self.expr(node.value)
-            calls.named_baseline(self, node.targets, node)
+            calls.named_baseline(self, node.targets, node, value)
             for target in node.targets:
                 self.bind(target, value)
         elif isinstance(node, ast.AnnAssign) and node.value is not None:

@@ -105,7 +105,7 @@ def test_a_rerun_that_prints_another_value_shows_both(tmp_path):
         "cell": 11, "saved": "Test RMSE: 19.43", "rerun": "Test RMSE: 23.90", "seeded": True,
     }  # fmt: skip
     assert "rerun_differs" not in numbers["52.3"]
-    assert {"cell": None, "source": "rerun", "text": "Persistence RMSE: 52.34"} in numbers["52.3"][
+    assert {"cell": 8, "source": "rerun", "text": "Persistence RMSE: 52.34"} in numbers["52.3"][
         "found"
     ]
     close = checks(keras_forecaster(), tmp_path, rerun="Test RMSE: 19.91\n", tolerance=0.05)
