@@ -48,6 +48,8 @@ def call(flow: Walker, node: ast.Call) -> Value:
         flow.expr(unnamed.value)
     where = flow.where(node)
     data = join_all([a.data() for a in [*args, *keywords.values()]])
+    if name == "len" and isinstance(func, ast.Name):
+        return NOTHING  # a count, not the data: ``np.arange(len(X))`` holds no window
     own = [t for t in callee.things if t.kind in ("function", "class")]
     if own:
         return flow.call_own(own[0], args, keywords)

@@ -38,6 +38,8 @@ def bounds(trees: list[ast.AST]) -> Bounds:
                 sides.setdefault(mask[:2], set()).add(mask[2])
             if isinstance(node, ast.Subscript) and (cut := _rows_slice(node)) is not None:
                 lower, upper = _text(cut.lower, "lower"), _text(cut.upper, "upper")
+                if isinstance(cut.lower, ast.BinOp) and isinstance(cut.lower.op, ast.Sub | ast.Add):
+                    tails.add(ast.unparse(cut.lower.left))  # ``x[n - window:]`` cuts at n too
                 if lower is None and upper is not None:
                     heads.add(upper)
                 elif upper is None and lower is not None:
