@@ -42,9 +42,10 @@ class Shape:
 
     def describe(self) -> str:
         return " and ".join(
-            f"{n} {what}" for n, what in ((self.rows, "rows"), (self.columns, "columns"))
+            f"{n} {what if n != 1 else what[:-1]}"
+            for n, what in ((self.rows, "rows"), (self.columns, "columns"))
             if n is not None
-        )  # fmt: skip
+        )
 
 
 @dataclass(frozen=True)

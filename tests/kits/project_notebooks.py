@@ -853,21 +853,50 @@ REFERENCES_BROKEN = {
 
 
 def lines_pdf(path: Path, sections: dict[str, list[str]]) -> Path:
-    """A PDF as Word or LaTeX sets a report: each heading and each line where the page breaks
-    it, one line of text each (so an address cut at a line's end is cut in the PDF too)."""
+    """A PDF as Word or LaTeX sets a report: each of the report's six headings (with
+    ``sections``' lines under it, else a line of text) and each line where the page breaks it,
+    one line of text each (so an address cut at a line's end is cut in the PDF too)."""
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen import canvas
 
+    from grader.report import SECTIONS
+
     page = canvas.Canvas(str(path), pagesize=A4)
     y = 800
-    for heading, lines in sections.items():
+    for heading in dict.fromkeys([*SECTIONS, *sections]):
         page.setFont("Helvetica-Bold", 12)
         page.drawString(60, y, heading)
         y -= 20
         page.setFont("Helvetica", 10)
-        for line in lines:
+        for line in sections.get(heading, [f"The {heading.lower()} of the project, in words."]):
             page.drawString(60, y, line)
             y -= 14
         y -= 10
     page.save()
     return path
+
+
+def hand_in(
+    root: Path, projects: list[tuple[Kit, str, str | bytes]], student: str = "CS21B077"
+) -> Path:
+    """A student's folder as ``grader bundle`` takes it: each project's notebook (``kit``), its
+    report as a PDF (the kit's Results and References, line by line) and its dataset (name,
+    content), and the submission.toml naming them; returns the toml's path."""
+    lines = ["[course]", f"projects = {len(projects)}", "", "[student]", f'id = "{student}"',
+             'name = "Ravi Kumar"', 'email = "ravi.kumar@example.edu"']  # fmt: skip
+    for number, (kit, name, data) in enumerate(projects, 1):
+        folder = root / f"project{number}"
+        folder.mkdir(parents=True, exist_ok=True)
+        kit.write(folder / "notebook.ipynb")
+        sections = {heading: text.splitlines() for heading, text in kit.report.items()}
+        lines_pdf(folder / "report.pdf", sections)
+        dataset = folder / name
+        dataset.write_bytes(data) if isinstance(data, bytes) else dataset.write_text(data)
+        colab_id = f"1Abc{number}DefGhiJklMnoPqrStuVwxYz0{number}"
+        lines += ["", "[[project]]", f'title = "LSTM project {number}"',
+                  f'colab = "https://colab.research.google.com/drive/{colab_id}"',
+                  f'notebook = "project{number}/notebook.ipynb"',
+                  f'report = "project{number}/report.pdf"', f'dataset = "project{number}/{name}"']  # fmt: skip
+    toml = root / "submission.toml"
+    toml.write_text("\n".join(lines) + "\n")
+    return toml
