@@ -21,6 +21,8 @@ _SOURCE = re.compile(
 )
 _CONTINUES = re.compile(r"[\w\-./?=&%#~:+]+")
 _OPEN_ENDS = ("/", "-", "_", "=", "&", "?", "#", "%")  # not ".": a sentence ends there
+# a line that goes on as an address's path: two folders or more, or a data file's name
+_PATH_GOES_ON = re.compile(r"/.*/|/\S*\.(?:csv|tsv|txt|json|zip|xlsx?|parquet)\b", re.I)
 _ADDED_HYPHENS = ("\u00ad", "\u2010")
 
 
@@ -98,14 +100,14 @@ def rejoin_addresses(text: str) -> str:
         if match is not None and match.end() != len(last):
             match = None  # the address ended before the line did (``...).``)
         after = line.lstrip()
-        piece = after.split(None, 1)[0] if after else ""
+        piece = after.split(None, 1)[0].rstrip(",;:)]") if after else ""
         if match is None or not _CONTINUES.fullmatch(piece) or piece.lower().startswith("http"):
             joined.append(line)
             continue
         cut = match.group(0)
         if cut.endswith(_ADDED_HYPHENS):
             joined[-1] = before[:-1] + after
-        elif cut.endswith(_OPEN_ENDS) or _too_short(cut) or "/" in piece:
+        elif cut.endswith(_OPEN_ENDS) or _too_short(cut) or _PATH_GOES_ON.search(piece):
             joined[-1] = before + after
         else:
             joined.append(line)

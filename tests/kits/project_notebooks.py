@@ -844,6 +844,16 @@ REFERENCES_BROKEN = {
          "recognition-with-smartphones"],
         "https://www.kaggle.com/datasets/uciml/human-activity-recognition-with-smartphones",
     ),
+    "github-cut-mid-word": (
+        ["[2] Passengers data, https://github.com/jbrownlee/Datasets/bl",
+         "ob/master/airline-passengers.csv, retrieved 2024."],
+        "https://github.com/jbrownlee/Datasets/blob/master/airline-passengers.csv",
+    ),
+    "whole-before-a-line-of-words": (
+        ["[1] https://www.kaggle.com/datasets/rakannimer/air-passengers",
+         "and/or the course's copy of it."],
+        "https://www.kaggle.com/datasets/rakannimer/air-passengers",
+    ),
     "only-libraries": (
         ["[1] Keras. https://github.com/keras-team/keras",
          "[2] PyTorch, https://github.com/pytorch/pytorch"],
