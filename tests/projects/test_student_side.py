@@ -146,3 +146,21 @@ def test_the_template_names_the_kinds_kept(tmp_path, capsys):
     assert main(["bundle", "--template", str(tmp_path / "submission.toml")]) == 0
     course = tomllib.loads((tmp_path / "submission.toml").read_text())["course"]
     assert course["keep_from_students"] == []
+
+
+def test_projects_toml_names_the_kinds_the_receipt_keeps(tmp_path):
+    import shutil
+
+    from grader.errors import UserError
+
+    folder = Path(shutil.copytree(ROOT / "assignments" / "projects", tmp_path / "projects"))
+    text = (folder / "projects.toml").read_text()
+    marked = text.replace(
+        "memory_mb = 4096\n", 'memory_mb = 4096\nkeep_from_students = ["numbers"]\n'
+    )
+    (folder / "projects.toml").write_text(marked)
+    assert load_projects(folder).kept_from_students == {"numbers"}
+    (folder / "projects.toml").write_text(marked.replace('["numbers"]', '["marks"]'))
+    with pytest.raises(UserError, match="keep_from_students names 'marks', which is no kind"):
+        load_projects(folder)
+    assert PROJECTS.kept_from_students == frozenset()  # the course keeps nothing by default
