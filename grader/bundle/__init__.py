@@ -6,9 +6,10 @@ student, the projects and the SHA-256 of every file; the PDF is :mod:`grader.pdf
 collects.
 
 The modules, by job: :mod:`~grader.bundle.submission` reads what ``submission.toml`` says,
-:mod:`~grader.bundle.checks` finds everything wrong with it, :mod:`~grader.bundle.writing`
-writes the bundle (and is ``grader bundle``). This is the student's side: it imports only the
-base install's dependencies.
+:mod:`~grader.bundle.checks` finds everything wrong with it, :mod:`~grader.bundle.substance`
+tells what the course's checks of substance will find, :mod:`~grader.bundle.writing` writes
+the bundle (and is ``grader bundle``; ``--check`` writes nothing). This is the student's side:
+it imports only the base install's dependencies.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from grader.bundle.writing import (
     Bundle,
     add_arguments,
     build_bundle,
+    check_bundle,
     cli,
 )
 
@@ -44,6 +46,7 @@ __all__ = [
     "Submission",
     "add_arguments",
     "build_bundle",
+    "check_bundle",
     "check_notebook",
     "check_submission",
     "cli",

@@ -10,13 +10,14 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from grader.bundle.checks import check_submission
 from grader.bundle.submission import Submission, read_submission
+from grader.bundle.substance import ProjectNotes, project_notes, render
 from grader.errors import UserError
 from grader.inputs.resources import write_template
 
@@ -29,6 +30,7 @@ class Bundle:
     zip_path: Path
     pdf_path: Path
     manifest: dict[str, Any]
+    notes: list[ProjectNotes] = field(default_factory=list)
 
 
 def sha256_file(path: Path) -> str:
@@ -63,11 +65,8 @@ def make_manifest(
     }
 
 
-def build_bundle(submission_toml: Path, out_dir: Path) -> Bundle:
-    """Validate ``submission_toml``; write ``<id>.zip`` and ``<id>.pdf`` into ``out_dir``.
-
-    Raises UserError listing every problem, before anything is written.
-    """
+def _validated(submission_toml: Path) -> Submission:
+    """The submission, or UserError listing every problem (nothing written)."""
     submission, problems = read_submission(submission_toml)
     problems += check_submission(submission)
     if problems:
@@ -75,27 +74,45 @@ def build_bundle(submission_toml: Path, out_dir: Path) -> Bundle:
         raise UserError(
             f"{submission_toml} has {len(problems)} problem(s); nothing was written:\n{listing}"
         )
+    return submission
+
+
+def _stage(submission: Submission, root: Path) -> tuple[dict[str, str], list[dict[str, str]]]:
+    """Each project's files copied under ``root`` as the bundle holds them: their SHA-256 by
+    path, and each project's paths by role."""
+    files: dict[str, str] = {}
+    paths = []
+    for number, project in enumerate(submission.projects, 1):
+        where = {}
+        for role in ("notebook", "report", "dataset"):
+            source = getattr(project, role)
+            if source is None:
+                continue
+            relpath = f"project{number}/{source.name}"
+            if relpath in files:  # e.g. a dataset named like the report
+                relpath = f"project{number}/{role}-{source.name}"
+            (root / relpath).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, root / relpath)
+            files[relpath] = sha256_file(root / relpath)
+            where[role] = relpath
+        paths.append(where)
+    return files, paths
+
+
+def build_bundle(submission_toml: Path, out_dir: Path) -> Bundle:
+    """Validate ``submission_toml``; write ``<id>.zip`` and ``<id>.pdf`` into ``out_dir``,
+    with what the course's checks will find in each project (``Bundle.notes``).
+
+    Raises UserError listing every problem, before anything is written.
+    """
+    submission = _validated(submission_toml)
     out_dir.mkdir(parents=True, exist_ok=True)
     student_id = submission.student.id
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=".bundle-") as staging_name:
         staging = Path(staging_name)
         root = staging / student_id
-        files: dict[str, str] = {}
-        paths = []
-        for number, project in enumerate(submission.projects, 1):
-            where = {}
-            for role in ("notebook", "report", "dataset"):
-                source = getattr(project, role)
-                if source is None:
-                    continue
-                relpath = f"project{number}/{source.name}"
-                if relpath in files:  # e.g. a dataset named like the report
-                    relpath = f"project{number}/{role}-{source.name}"
-                (root / relpath).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(source, root / relpath)
-                files[relpath] = sha256_file(root / relpath)
-                where[role] = relpath
-            paths.append(where)
+        files, paths = _stage(submission, root)
+        told = project_notes(submission, root, paths)
         manifest = make_manifest(submission, files, paths)
         (root / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
 
@@ -110,7 +127,17 @@ def build_bundle(submission_toml: Path, out_dir: Path) -> Bundle:
         zip_path, pdf_path = out_dir / f"{student_id}.zip", out_dir / f"{student_id}.pdf"
         zip_tmp.replace(zip_path)
         pdf_tmp.replace(pdf_path)
-    return Bundle(zip_path=zip_path, pdf_path=pdf_path, manifest=manifest)
+    return Bundle(zip_path=zip_path, pdf_path=pdf_path, manifest=manifest, notes=told)
+
+
+def check_bundle(submission_toml: Path) -> list[ProjectNotes]:
+    """What ``build_bundle`` would say, writing nothing: UserError listing every problem, or
+    what the course's checks will find in each project."""
+    submission = _validated(submission_toml)
+    with tempfile.TemporaryDirectory(prefix="grader-bundle-check-") as staging:
+        root = Path(staging) / submission.student.id
+        _, paths = _stage(submission, root)
+        return project_notes(submission, root, paths)
 
 
 def write_zip(root: Path, relpaths: Sequence[str], output: Path) -> None:
@@ -130,6 +157,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="write a submission.toml to fill in to FILE",
     )
     parser.add_argument("--out", default="bundle", help="output folder (default: bundle/)")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="check the hand-in and say what the course's checks will find; write nothing",
+    )
 
 
 def cli(args: argparse.Namespace) -> int:
@@ -142,7 +174,12 @@ def cli(args: argparse.Namespace) -> int:
         return 0
     if args.submission is None:
         raise UserError("give your submission.toml, or --template FILE to write one to fill in")
+    if args.check:
+        print(render(check_bundle(Path(args.submission))))
+        print("Nothing was written (--check). Without --check, the bundle is written as well.")
+        return 0
     bundle = build_bundle(Path(args.submission), Path(args.out))
+    print(render(bundle.notes))
     print(f"Bundle: {bundle.zip_path}")
     print(f"Submission PDF: {bundle.pdf_path}")
     print("Email both files, before the deadline, to the address the course gives.")

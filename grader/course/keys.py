@@ -193,6 +193,14 @@ PROJECTS_TOML = TomlFile(
                     required=False,
                     default="0.05",
                 ),
+                Key(
+                    "keep_from_students",
+                    "the kinds of the checks of substance the watch's receipt leaves out (any "
+                    "of model, pitfalls, numbers, dataset, source, or a pitfall's kind); name "
+                    "the same in the submission template the course gives out",
+                    required=False,
+                    default="[]",
+                ),
             ),
         ),
         TomlTable(

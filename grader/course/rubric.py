@@ -15,6 +15,7 @@ from pathlib import Path
 from grader.course.keys import PROJECTS_TOML, RUBRIC_TOML
 from grader.errors import UserError
 from grader.inputs.toml_input import Table, read
+from grader.projects.telling import KINDS
 
 PROJECTS_FILE = "projects.toml"
 # The facts of the checks (report, notebook, dataset) and of their substance (the model, the
@@ -71,6 +72,8 @@ class Projects:
     notebook_timeout: float
     memory_mb: int
     rerun_tolerance: float = 0.05
+    # the checks' kinds the students are not told (grader.projects.telling.KINDS)
+    kept_from_students: frozenset[str] = frozenset()
 
     def runtime_folder(self) -> Path:
         """Where the runtime's venv is, built or not: GRADER_PROJECTS_RUNTIME, else
@@ -119,7 +122,18 @@ def load_projects(folder: Path) -> Projects:
         notebook_timeout=settings.positive("notebook_timeout"),
         memory_mb=int(settings.positive("memory_mb")),
         rerun_tolerance=settings.number("rerun_tolerance", 0.05),
+        kept_from_students=_kinds(settings),
     )
+
+
+def _kinds(settings: Table) -> frozenset[str]:
+    kept = settings.strings("keep_from_students", [])
+    for unknown in sorted(set(kept) - set(KINDS)):
+        raise settings.error(
+            f"keep_from_students names {unknown!r}, which is no kind of check: the kinds are "
+            + ", ".join(KINDS)
+        )
+    return frozenset(kept)
 
 
 def load_rubric(path: Path) -> Rubric:

@@ -4,17 +4,12 @@ data files it reads, and the outcome of running it end to end in the projects' r
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 from grader import engine
 from grader.limits import COURSE
-
-_READS = re.compile(
-    r"""(?:read_csv|read_excel|read_json|read_parquet|read_table|loadtxt|genfromtxt|open)\(\s*"""
-    r"""[rbuf]?['"]([^'"]+)['"]"""
-)
+from grader.projects.cells import files_opened
 
 
 def saved_outputs(path: Path) -> dict[str, Any]:
@@ -39,7 +34,7 @@ def saved_outputs(path: Path) -> dict[str, Any]:
         "colab_notebook": isinstance(raw.get("metadata"), dict) and "colab" in raw["metadata"],
         "colab_marked_cells": colab_cells,
         "saved_outputs": _outputs_verdict(len(with_outputs), len(code), colab_cells, raw),
-        "reads_files": sorted(set(_READS.findall(sources))),
+        "reads_files": files_opened(sources),
     }
 
 

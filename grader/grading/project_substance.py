@@ -1,4 +1,5 @@
-"""The projects' checks of substance (:mod:`grader.projects`) for one checked project, and the
+"""The projects' checks of substance (:mod:`grader.projects`; one project's:
+:func:`grader.projects.handin.substance`, which the student's bundle calls too), and the
 files that carry every project's checks: ``<student>/<project>-checks.json`` (the dict the
 gradebook records) and ``projects-checks.csv`` (one row per student and project)."""
 
@@ -10,38 +11,12 @@ from typing import Any
 
 from grader.gradebook.course_book import CourseBook
 from grader.outputs.csvfile import write_csv
-from grader.projects import PITFALL_KINDS, analyse_files
-from grader.report.facts import report_text
+from grader.projects import PITFALL_KINDS
+from grader.projects.handin import substance
+
+__all__ = ["CHECKS_CSV", "substance", "write_checks_csv", "write_checks_json"]
 
 CHECKS_CSV = "projects-checks.csv"
-SUBSTANCE = ("model", "numbers", "pitfalls", "provenance", "baselines")
-
-
-def substance(
-    files: dict[str, Path | None],
-    folder: Path,
-    rerun: str | None,
-    tolerance: float,
-    reads: list[str],
-) -> dict[str, Any]:
-    """The model, numbers, pitfalls and provenance of one project, and ``substance_notes``
-    (what could not be read or checked)."""
-    report = files.get("report")
-    found = analyse_files(
-        files.get("notebook"),
-        report_text(report) if report is not None else None,
-        rerun=rerun,
-        tolerance=tolerance,
-        dataset=files.get("dataset"),
-        folder=folder,
-        reads=tuple(reads),
-    )
-    if report is None:
-        found["notes"].append("no report was handed in: no numbers to check")
-    result = {key: found[key] for key in SUBSTANCE}
-    result["substance_notes"] = found["notes"]
-    result["seeded"] = found["seeded"]
-    return result
 
 
 def write_checks_json(out: Path, student: str, project: str, checks: dict[str, Any]) -> Path:

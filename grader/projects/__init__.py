@@ -10,8 +10,12 @@ cells walked as one program: assignments, unpacking, loops, the student's own fu
 ``calls`` (what library calls do to the
 data), ``library`` (the names it knows), ``model`` (framework, recurrent layers, parameters,
 epochs), ``numbers`` (the report's numbers found in the outputs), ``pitfalls`` (the mistakes
-read from the events), ``provenance`` (the dataset read and cited), ``analysis`` (all of it for
-one project, never raising).
+read from the events), ``reading`` (the handed-in file read as the notebook reads it, and the
+shape Colab printed of it), ``provenance`` (the dataset read and cited), ``analysis`` (all of it
+for one project, never raising), ``handin`` (one project's files through it all: what
+``grader grade`` and the student's ``grader bundle`` both call), ``telling`` (the checks in the
+sentences the student reads before sending and in the watch's receipt). Only the base
+install's packages are imported: the student's ``pip install`` runs it all.
 """
 
 from grader.projects.analysis import PITFALL_KINDS, analyse, analyse_files

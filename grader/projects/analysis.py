@@ -63,12 +63,12 @@ def analyse(
     pitfalls = _part(
         notes, "pitfalls", lambda: find_pitfalls(events, model, numbers, sections, complete), []
     )
-    opened = [e.path for e in events if isinstance(e, Read) and e.path]
-    read_paths = list(dict.fromkeys([*opened, *reads]))
+    opened = tuple(e for e in events if isinstance(e, Read) and e.path)
+    read_paths = list(dict.fromkeys([*(e.path for e in opened if e.path), *reads]))
     origin = _part(
         notes,
         "provenance",
-        lambda: provenance(notebook, read_paths, dataset, folder, report_text),
+        lambda: provenance(notebook, read_paths, dataset, folder, report_text, opened),
         {},
     )
     return {

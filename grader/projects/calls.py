@@ -48,6 +48,8 @@ def call(flow: Walker, node: ast.Call) -> Value:
         flow.expr(unnamed.value)
     where = flow.where(node)
     data = join_all([a.data() for a in [*args, *keywords.values()]])
+    if name == "len" and isinstance(func, ast.Name):
+        return NOTHING  # a count, not the data: ``np.arange(len(X))`` holds no window
     own = [t for t in callee.things if t.kind in ("function", "class")]
     if own:
         return flow.call_own(own[0], args, keywords)
@@ -275,7 +277,8 @@ def choice(flow: Walker, node: ast.If, test: Value) -> None:
     """A best-so-far kept, or training stopped, on a comparison with the test set's results."""
     if "test" not in test.parts:
         return
-    body = [n for statement in node.body for n in ast.walk(statement)]
+    # the kept best in one branch, the patience's stop (``break``) often in the other
+    body = [n for statement in node.body + node.orelse for n in ast.walk(statement)]
     keeps = any(
         isinstance(n, ast.Break) or isinstance(n, ast.Call) and flow.name_of(n.func) in _KEEPING
         for n in body
@@ -284,8 +287,12 @@ def choice(flow: Walker, node: ast.If, test: Value) -> None:
         flow.record(Choice(flow.where(node), test))
 
 
-def named_baseline(flow: Walker, targets: list[ast.expr], node: ast.stmt) -> None:
-    """An assignment to a baseline's name (``naive = X[split:, 0]``) counts as one made."""
+def named_baseline(flow: Walker, targets: list[ast.expr], node: ast.stmt, value: Value) -> None:
+    """An assignment to a baseline's name (``naive = X[split:, 0]``) counts as one made when
+    its value comes from the data: a constant typed in (``baseline_rmse = 52.3``) or a stand-in
+    (``baseline = None``) computes nothing."""
+    if not value.origins:
+        return
     for target in targets:
         for name in ast.walk(target):
             if isinstance(name, ast.Name) and _BASELINE_NAME.search(name.id):

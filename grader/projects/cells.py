@@ -15,6 +15,17 @@ from typing import Any
 _PYTHON_CELL_MAGICS = ("%%time", "%%timeit", "%%capture", "%%prun")
 _SHELL_ASSIGN = re.compile(r"^(\s*[\w, ]+=\s*)[!%].*$")
 _TAGS = re.compile(r"<[^>]+>")
+# The files a notebook's code names for a reader, as text (``read_csv('data/x.csv')``): what the
+# instructor's run stages for it, and what the student's bundle looks for, alike.
+FILES_OPENED = re.compile(
+    r"""(?:read_csv|read_excel|read_json|read_parquet|read_table|loadtxt|genfromtxt|open)\(\s*"""
+    r"""[rbuf]?['"]([^'"]+)['"]"""
+)
+
+
+def files_opened(sources: str) -> list[str]:
+    """The files named by readers in ``sources`` (code cells' text), sorted, once each."""
+    return sorted(set(FILES_OPENED.findall(sources)))
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from typing import Any
 
 from grader.projects import calls, slicing
 from grader.projects.cells import Notebook
-from grader.projects.values import NOTHING, Event, Shown, Thing, Value, Where, join_all
+from grader.projects.values import NOTHING, Event, Shown, Split, Thing, Value, Where, join_all
 
 _DEPTH = 4  # how deep calls of the student's own functions are followed
 _ARITHMETIC = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.FloorDiv: "//", ast.Div: "/"}
@@ -31,7 +31,7 @@ class Flow:
         self.stack: list[ast.AST] = []
         self.returns: list[list[Value]] = []
         self.bounds = slicing.bounds([c.tree for c in notebook.code() if c.tree is not None])
-        self.seen: set[tuple[str, int, int]] = set()
+        self.seen: set[tuple[str, int, int, str]] = set()
         self.loop_names: set[str] = set()  # the variables of the loops being walked
 
     def run(self) -> Flow:
@@ -50,7 +50,9 @@ class Flow:
         return Where(self.cell, getattr(node, "lineno", 1))
 
     def record(self, event: Event) -> None:
-        key = (type(event).__name__, event.where.cell, event.where.line)
+        # a line may cut an index and the data by it (``X[idx[:n]]``): two splits, both kept
+        how = event.how if isinstance(event, Split) else ""
+        key = (type(event).__name__, event.where.cell, event.where.line, how)
         if isinstance(event, Shown) or key not in self.seen:
             self.seen.add(key)
             self.events.append(event)
@@ -63,7 +65,7 @@ class Flow:
                 self.aliases[alias.asname or alias.name.split(".")[0]] = alias.name.split(".")[-1]
         elif isinstance(node, ast.Assign):
             value = self.expr(node.value)
-            calls.named_baseline(self, node.targets, node)
+            calls.named_baseline(self, node.targets, node, value)
             for target in node.targets:
                 self.bind(target, value)
         elif isinstance(node, ast.AnnAssign) and node.value is not None:

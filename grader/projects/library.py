@@ -78,3 +78,20 @@ OTHER_LAYERS = frozenset(
     }
 )  # fmt: skip
 BIDIRECTIONAL = "Bidirectional"
+# Libraries' own repositories, which a report cites for its code, never as the data's source:
+# (owner, repository) on GitHub, and owners whose every repository is a library's.
+LIBRARY_REPOSITORIES = frozenset(
+    {
+        ("keras-team", "keras"), ("keras-team", "keras-io"), ("pytorch", "pytorch"),
+        ("pytorch", "vision"), ("pytorch", "examples"), ("tensorflow", "tensorflow"),
+        ("tensorflow", "docs"), ("scikit-learn", "scikit-learn"), ("numpy", "numpy"),
+        ("pandas-dev", "pandas"), ("matplotlib", "matplotlib"), ("statsmodels", "statsmodels"),
+        ("mwaskom", "seaborn"), ("scipy", "scipy"), ("huggingface", "transformers"),
+        ("jupyter", "notebook"), ("googlecolab", "colabtools"), ("facebook", "prophet"),
+        ("lightning-ai", "pytorch-lightning"), ("lightning-ai", "lightning"),
+        ("dmlc", "xgboost"), ("microsoft", "lightgbm"), ("plotly", "plotly.py"),
+    }
+)  # fmt: skip
+LIBRARY_OWNERS = frozenset(
+    {"keras-team", "pytorch", "tensorflow", "scikit-learn", "numpy", "pandas-dev", "scipy"}
+)

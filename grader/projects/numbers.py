@@ -5,6 +5,7 @@ rerun prints the same line with a value beyond the course's tolerance, both are 
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,20 @@ from grader.projects.cells import Notebook
 RESULTS = "Results and Discussion"
 _NUMBER = re.compile(r"(?<![\w.])[-−]?\d+(?:,\d{3})*(?:\.\d+)?(?:[eE][-+]?\d+)?(?:\s?%)?")
 _STATED = re.compile(r"(?<![\w.\[])(\d+(?:\.\d+)?\s?%|\d+(?:,\d{3})*\.\d+)(?![\w\]])")
+# A whole number is a result only where a metric names it in the same clause ("an RMSE of 60",
+# "accuracy: 77", "MAE was 25,000"), never a count ("32 units", "200 epochs") or a year.
+_WHOLE = re.compile(r"(?<![\w.,\[-])(\d{1,3}(?:,\d{3})+|\d+)(?![\w\]%]|[.,]\d|\s?%)")
+_METRIC_BEFORE = re.compile(
+    r"\b(?:RMSE|MAE|MSE|MAPE|SMAPE|R2|R²|accuracy|loss|error|F1|score|precision|recall)\b"
+    r"[^.;\d\n(]{0,25}$",
+    re.I,
+)
+_COUNTED = re.compile(
+    r"\s*(?:-\s*)?(?:epochs?|units?|layers?|steps?|days?|weeks?|months?|years?|samples?|"
+    r"windows?|neurons?|hidden|batch(?:es)?|features?|rows?|columns?|parameters?|params|"
+    r"times|runs?|folds?|cells?)\b",
+    re.I,
+)
 _HEDGED = re.compile(r"(?:about|around|roughly|approximately|nearly|almost|~|≈)\s*$", re.I)
 _TABLE_ROW = re.compile(r"\|.*\d|\d\s{2,}\S|\S\s{2,}\d")
 _FOUND_EACH = 3  # places listed per source: enough to find it, not every epoch's line
@@ -48,6 +63,16 @@ def stated_numbers(sections: dict[str, str]) -> list[Stated]:
             number = text.rstrip("%").replace(",", "")
             decimals = len(number.partition(".")[2])
             found.setdefault(text, Stated(text, float(number), decimals, text.endswith("%")))
+    for line in sections.get(RESULTS, "").splitlines():
+        for match in _WHOLE.finditer(line):
+            text = match.group(1)
+            value = float(text.replace(",", ""))
+            before, after = line[: match.start()], line[match.end() :]
+            if not _METRIC_BEFORE.search(before) or _COUNTED.match(after) or _HEDGED.search(before):
+                continue
+            if 1900 <= value <= 2100 and "," not in text:
+                continue  # a year
+            found.setdefault(text, Stated(text, value, 0, False))
     return list(found.values())
 
 
@@ -80,6 +105,8 @@ def check_numbers(
 ) -> list[dict[str, Any]]:
     saved = [(cell.position, _printed("\n".join(cell.outputs))) for cell in notebook.code()]
     rerun_lines = _printed(rerun or "")
+    saved_lines = [(p, _NUMBER.sub("#", line)) for p, printed in saved for _, line in printed]
+    prints = _print_texts(notebook) if rerun else []
     checked = []
     for stated in stated_numbers(sections):
         found: list[dict[str, Any]] = []
@@ -88,7 +115,10 @@ def check_numbers(
             found += [{"cell": position, "source": "saved", "text": line} for line in lines]
         found = found[: _FOUND_EACH * 2]
         again = _unique(line for value, line in rerun_lines if agrees(stated, value))
-        found += [{"cell": None, "source": "rerun", "text": line} for line in again[:_FOUND_EACH]]
+        found += [
+            {"cell": _placed(line, saved_lines, prints), "source": "rerun", "text": line}
+            for line in again[:_FOUND_EACH]
+        ]
         entry: dict[str, Any] = {"text": stated.text, "value": stated.value, "found": found}
         if rerun is not None:
             differs = _rerun_differs(stated, found, rerun_lines, tolerance)
@@ -121,6 +151,36 @@ def _rerun_differs(
                 return {"cell": place["cell"], "saved": line, "rerun": rerun_line}
             return None
     return None
+
+
+def _placed(line: str, saved: list[tuple[int, str]], prints: list[tuple[int, str]]) -> int | None:
+    """The cell a line of the rerun's output comes from: the cell whose saved output has a line
+    of the same words, else the one cell whose print's own text is on the line."""
+    shape = _NUMBER.sub("#", line)
+    cells = {position for position, saved_shape in saved if saved_shape == shape}
+    if len(cells) == 1:
+        return cells.pop()
+    words = [(len(text), position) for position, text in prints if text in line]
+    longest = max((size for size, _ in words), default=0)
+    cells = {position for size, position in words if size == longest}
+    return cells.pop() if len(cells) == 1 else None
+
+
+def _print_texts(notebook: Notebook) -> list[tuple[int, str]]:
+    """Each code cell's text that its prints show (a string's or an f-string's own words)."""
+    found = []
+    for cell in notebook.code():
+        assert cell.tree is not None
+        for node in ast.walk(cell.tree):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id in ("print", "display")):  # fmt: skip
+                continue
+            for part in ast.walk(node):
+                if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                    text = part.value.strip()
+                    if len(text) >= 3 and not text.isspace():
+                        found.append((cell.position, text))
+    return found
 
 
 def _unique(lines: Any) -> list[str]:

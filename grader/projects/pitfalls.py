@@ -58,11 +58,10 @@ def find_pitfalls(
             )
     for split in splits:
         if split.shuffle and split.value.windowed:
-            how = (
-                "train_test_split shuffles by default"
-                if split.how == "train_test_split"
-                else "the windows were shuffled before this cut"
-            )
+            how = {
+                "train_test_split": "train_test_split shuffles by default",
+                "permutation": "a random permutation of the indices draws each part",
+            }.get(split.how, "the windows were shuffled before this cut")
             flag(
                 "shuffled-time-split",
                 split.where,

@@ -4,22 +4,26 @@ in the report's References."""
 
 from __future__ import annotations
 
-import csv
+import ast
 import filecmp
 import re
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from grader.projects.cells import Notebook
+from grader.projects.library import LIBRARY_OWNERS, LIBRARY_REPOSITORIES
+from grader.projects.reading import file_shape, first_shape_seen, read_call, shows_a_shape
+from grader.projects.values import Read
 
 _SOURCE = re.compile(
     r"(?:https?://)?(?:www\.)?(?:kaggle\.com|github\.com|raw\.githubusercontent\.com)/[^\s)\]>,;\"']+",
     re.I,
 )
-_FRAME = re.compile(r"\[(\d+) rows x (\d+) columns\]")
-_SHAPE = re.compile(r"\((\d+),\s*(\d+)\)")
-_ENTRIES = re.compile(r"RangeIndex:\s*(\d+) entries")
-_TABLES = (".csv", ".tsv", ".txt")
+_CONTINUES = re.compile(r"[\w\-./?=&%#~:+]+")
+_OPEN_ENDS = ("/", "-", "_", "=", "&", "?", "#", "%")  # not ".": a sentence ends there
+# a line that goes on as an address's path: two folders or more, or a data file's name
+_PATH_GOES_ON = re.compile(r"/.*/|/\S*\.(?:csv|tsv|txt|json|zip|xlsx?|parquet)\b", re.I)
+_ADDED_HYPHENS = ("\u00ad", "\u2010")
 
 
 def provenance(
@@ -28,7 +32,10 @@ def provenance(
     dataset: Path | None,
     folder: Path | None,
     report: str | None,
+    opened: tuple[Read, ...] = (),
 ) -> dict[str, Any]:
+    """``reads``: the paths the notebook opens; ``opened``: the reads the data flow saw,
+    where the comparison finds each one's call and options."""
     facts: dict[str, Any] = {"same_bytes": None, "source_url": _source_url(report)}
     if report is None:
         facts["source_note"] = "the report could not be read: no References to look in"
@@ -40,18 +47,7 @@ def provenance(
     others = [r for r in reads if r not in named]
     if named:
         facts["read"] = named[0]
-        shown = _printed_shape(notebook)
-        handed = _shape(dataset)
-        if shown is not None and handed is not None and _disagree(shown, handed):
-            facts["same_bytes"] = False
-            facts["differs"] = _differs(shown, handed)
-            facts["how"] = (
-                f"the notebook opens {named[0]}, but the data Colab read there had "
-                f"{_describe(shown)}, and the handed-in {dataset.name} has {_describe(handed)}"
-            )
-        else:
-            facts["same_bytes"] = True
-            facts["how"] = f"the notebook opens the handed-in {dataset.name} (as {named[0]})"
+        facts.update(_compared(notebook, named[0], dataset, opened))
         return facts
     copies = _in_folder(folder, others)
     if copies:
@@ -78,44 +74,130 @@ def provenance(
 
 
 def _source_url(report: str | None) -> str | None:
+    """The first Kaggle or GitHub address of the report that is not a library's own
+    repository, rejoined where the PDF broke it across lines."""
     if not report:
         return None
-    match = _SOURCE.search(report)
-    return match.group(0).rstrip(".") if match else None
-
-
-def _printed_shape(notebook: Notebook) -> tuple[int | None, int | None] | None:
-    """The shape of the data as the saved outputs show it (a DataFrame's footer, ``.shape``
-    or ``.info()``): the first such in the notebook, which is the data just read."""
-    for cell in notebook.code():
-        text = "\n".join(cell.outputs)
-        for pattern in (_FRAME, _ENTRIES, _SHAPE):
-            match = pattern.search(text)
-            if match:
-                groups = [int(g) for g in match.groups()]
-                return (groups[0], groups[1] if len(groups) > 1 else None)
+    for match in _SOURCE.finditer(rejoin_addresses(report)):
+        address = match.group(0).rstrip(".")
+        if not _library_repository(address):
+            return address
     return None
 
 
+def rejoin_addresses(text: str) -> str:
+    """``text`` with each Kaggle or GitHub address that a line break cut made whole again: a
+    break after a character that cannot end an address (``/``, ``-``, ``_``, ``=``),
+    inside an address too short to name a dataset (``kaggle.com/datasets/``), or before a line
+    that goes on as a path (``mer/air-passengers``). A hyphen the typesetter added (U+00AD,
+    U+2010) is dropped; a plain ``-`` is the address's own and kept."""
+    lines = text.split("\n")
+    joined = [lines[0]] if lines else []
+    for line in lines[1:]:
+        before = joined[-1].rstrip()
+        last = before.rsplit(None, 1)[-1] if before.split() else ""
+        match = _SOURCE.search(last)
+        if match is not None and match.end() != len(last):
+            match = None  # the address ended before the line did (``...).``)
+        after = line.lstrip()
+        piece = after.split(None, 1)[0].rstrip(",;:)]") if after else ""
+        if match is None or not _CONTINUES.fullmatch(piece) or piece.lower().startswith("http"):
+            joined.append(line)
+            continue
+        cut = match.group(0)
+        if cut.endswith(_ADDED_HYPHENS):
+            joined[-1] = before[:-1] + after
+        elif cut.endswith(_OPEN_ENDS) or _too_short(cut) or _PATH_GOES_ON.search(piece):
+            joined[-1] = before + after
+        else:
+            joined.append(line)
+    return "\n".join(joined)
+
+
+def _too_short(address: str) -> bool:
+    """An address that stops before naming a dataset: Kaggle's without its owner and name,
+    GitHub's without its owner and repository."""
+    path = re.sub(r"^(?:https?://)?(?:www\.)?[^/]+/?", "", address).strip("/").split("/")
+    path = [p for p in path if p]
+    if "kaggle.com" in address.lower():
+        wanted = 3 if path and path[0] in ("datasets", "competitions", "c", "code") else 2
+        return len(path) < wanted
+    return len(path) < 2
+
+
+def _library_repository(address: str) -> bool:
+    """A library's own repository (keras-team/keras, pytorch/pytorch), cited for the code,
+    never the dataset's source."""
+    match = re.search(r"github\.com/([^/\s]+)/([^/\s#?]+)", address, re.I)
+    if match is None:
+        return False
+    owner, repository = match.group(1).lower(), match.group(2).lower().removesuffix(".git")
+    return (owner, repository) in LIBRARY_REPOSITORIES or owner in LIBRARY_OWNERS
+
+
+def _compared(
+    notebook: Notebook, path: str, dataset: Path, opened: tuple[Read, ...]
+) -> dict[str, Any]:
+    """The handed-in file against the data Colab read from ``path``: each read as the
+    notebook reads it, the shape Colab printed before the code changed the frame."""
+    same = f"the notebook opens the handed-in {dataset.name} (as {path})"
+    if not any(shows_a_shape(o) for cell in notebook.code() for o in cell.outputs):
+        return {"same_bytes": True, "how": same}
+    event = next((e for e in opened if e.path == path), None)
+    found = read_call(notebook, event.where.cell, event.where.line, path) if event else None
+    if found is None:
+        return _unsure(same, f"it is not read by a plain pandas read_csv of {path}")
+    call, name = found
+    seen = first_shape_seen(notebook, event.where.cell, event.where.line, name)
+    expected = file_shape(dataset, call)
+    if seen.shown is None:
+        if seen.unsure:
+            return _unsure(same, seen.unsure)
+        return {"same_bytes": True, "how": same}
+    if expected is None or (expected.rows is None and expected.columns is None):
+        return _unsure(same, f"how {ast.unparse(call)} reads a file is not modelled")
+    pairs = [(a, b) for a, b in ((seen.shown.rows, expected.rows),
+                                  (seen.shown.columns, expected.columns))
+             if a is not None and b is not None]  # fmt: skip
+    if not pairs:
+        return _unsure(same, "the shape printed and the file's cannot be compared")
+    if all(a == b for a, b in pairs):
+        return {"same_bytes": True, "how": same + f"; read so, it has {expected.describe()}, "
+                "as Colab printed"}  # fmt: skip
+    options = _options(call)
+    return {
+        "same_bytes": False,
+        "differs": {
+            what: {"read": a, "handed_in": b}
+            for what, a, b in (
+                ("rows", seen.shown.rows, expected.rows),
+                ("columns", seen.shown.columns, expected.columns),
+            )
+            if a is not None and b is not None and a != b
+        },  # fmt: skip
+        "how": (
+            f"the notebook opens {path}, but the data Colab read there had "
+            f"{seen.shown.describe()}, and the handed-in {dataset.name}, read as the notebook "
+            f"reads it{options}, has {expected.describe()}"
+        ),
+    }
+
+
+def _unsure(same: str, why: str) -> dict[str, Any]:
+    return {
+        "same_bytes": None,
+        "how": f"{same}; whether it is the data Colab read could not be told: {why}",
+    }
+
+
+def _options(call: ast.Call) -> str:
+    given = [ast.unparse(k) for k in call.keywords if k.arg and k.arg not in ("parse_dates",)]
+    return f" ({', '.join(given)})" if given else ""
+
+
 def _shape(path: Path) -> tuple[int | None, int | None] | None:
-    """Rows (without the header) and columns of a table file; None for other files."""
-    if path.suffix.lower() not in _TABLES:
-        return None
-    try:
-        with path.open(newline="", encoding="utf-8", errors="replace") as stream:
-            first = stream.readline()
-            dialect = csv.Sniffer().sniff(first) if first.strip() else csv.excel
-            columns = len(next(csv.reader([first], dialect)))
-            rows = sum(1 for line in stream if line.strip())
-    except (OSError, csv.Error):
-        return None
-    return rows, columns
-
-
-def _disagree(shown: tuple[int | None, int | None], handed: tuple[int | None, int | None]) -> bool:
-    return any(
-        a is not None and b is not None and a != b for a, b in zip(shown, handed, strict=True)
-    )
+    shape = file_shape(path)
+    return None if shape is None else (shape.rows, shape.columns)
 
 
 def _differs(first: Any, second: Any) -> dict[str, Any]:
@@ -126,13 +208,6 @@ def _differs(first: Any, second: Any) -> dict[str, Any]:
         for name, a, b in zip(("rows", "columns"), first, second, strict=True)
         if a is not None and b is not None and a != b
     }
-
-
-def _describe(shape: tuple[int | None, int | None]) -> str:
-    rows, columns = shape
-    return " and ".join(
-        f"{n} {what}" for n, what in ((rows, "rows"), (columns, "columns")) if n is not None
-    )
 
 
 def _in_folder(folder: Path | None, reads: list[str]) -> list[tuple[str, Path]]:

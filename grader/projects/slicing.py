@@ -26,21 +26,28 @@ class Bounds:
     heads: frozenset[str]
     tails: frozenset[str]
     middles: frozenset[tuple[str, str]]
+    masks: frozenset[tuple[str, str]] = frozenset()  # ``x[d < cut]`` with ``x[d >= cut]``
 
 
 def bounds(trees: list[ast.AST]) -> Bounds:
     heads, tails, middles = set(), set(), set()
+    sides: dict[tuple[str, str], set[str]] = {}
     for tree in trees:
         for node in _walk_scope(tree):
+            if isinstance(node, ast.Subscript) and (mask := _mask(node)) is not None:
+                sides.setdefault(mask[:2], set()).add(mask[2])
             if isinstance(node, ast.Subscript) and (cut := _rows_slice(node)) is not None:
                 lower, upper = _text(cut.lower, "lower"), _text(cut.upper, "upper")
+                if isinstance(cut.lower, ast.BinOp) and isinstance(cut.lower.op, ast.Sub | ast.Add):
+                    tails.add(ast.unparse(cut.lower.left))  # ``x[n - window:]`` cuts at n too
                 if lower is None and upper is not None:
                     heads.add(upper)
                 elif upper is None and lower is not None:
                     tails.add(lower)
                 elif lower is not None and upper is not None:
                     middles.add((lower, upper))
-    return Bounds(frozenset(heads), frozenset(tails), frozenset(middles))
+    masks = frozenset(pair for pair, found in sides.items() if len(found) == 2)
+    return Bounds(frozenset(heads), frozenset(tails), frozenset(middles), masks)
 
 
 def subscript(flow: Walker, node: ast.Subscript) -> Value:
@@ -56,6 +63,15 @@ def subscript(flow: Walker, node: ast.Subscript) -> Value:
         if base.items is not None and isinstance(index.const, int):
             if -len(base.items) <= index.const < len(base.items):
                 return base.items[index.const]
+        mask = _mask(node)
+        if mask is not None and mask[:2] in flow.bounds.masks and not base.parts & _PARTS:
+            flow.record(Split(flow.where(node), base.data(), "mask", None))
+            part = "train" if mask[2] == "before" else "test"
+            return replace(base.data(), parts=frozenset({part}))
+        if index.shuffled and index.parts & _PARTS and not base.parts & _PARTS:
+            # ``X[idx[:n]]`` with ``idx`` a random permutation: each part drawn at random
+            flow.record(Split(flow.where(node), base.data(), "permutation", True))
+            return replace(base.data(), parts=index.parts & _PARTS, shuffled=True)
         return replace(base.data(), shuffled=base.shuffled or index.shuffled)
     for bound in (cut.lower, cut.upper, cut.step):
         flow.expr(bound)
@@ -80,6 +96,10 @@ def subscript(flow: Walker, node: ast.Subscript) -> Value:
 
 def _part(cut: ast.Slice, known: Bounds) -> str | None:
     lower, upper = _text(cut.lower, "lower"), _text(cut.upper, "upper")
+    if isinstance(cut.lower, ast.BinOp) and isinstance(cut.lower.op, ast.Sub | ast.Add):
+        # ``x[n_train - window:]``: the test part with the last window before it as context
+        if upper is None and ast.unparse(cut.lower.left) in known.heads:
+            return "test"
     middle_lowers = {a for a, _ in known.middles}
     middle_uppers = {b for _, b in known.middles}
     if lower is None and upper is not None and upper in known.tails | middle_lowers:
@@ -89,6 +109,21 @@ def _part(cut: ast.Slice, known: Bounds) -> str | None:
     if lower is not None and upper is not None and lower in known.heads and upper in known.tails:
         return "val"
     return None
+
+
+def _mask(node: ast.Subscript) -> tuple[str, str, str] | None:
+    """``x[d < cut]`` as (``d``, ``cut``, "before"), ``x[d >= cut]`` as (..., "after")."""
+    index = node.slice
+    if not (isinstance(index, ast.Compare) and len(index.ops) == 1):
+        return None
+    op = index.ops[0]
+    if isinstance(op, ast.Lt | ast.LtE):
+        side = "before"
+    elif isinstance(op, ast.Gt | ast.GtE):
+        side = "after"
+    else:
+        return None
+    return ast.unparse(index.left), ast.unparse(index.comparators[0]), side
 
 
 def _rows_slice(node: ast.Subscript) -> ast.Slice | None:

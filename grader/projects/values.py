@@ -87,7 +87,7 @@ class Split:
 
     where: Where
     value: Value
-    how: str  # "train_test_split" or "slices"
+    how: str  # "train_test_split", "slices", "mask" (``x[d < cut]``) or "permutation"
     shuffle: bool | None  # True where the split shuffles; None when unknown
 
 

@@ -21,6 +21,7 @@ from grader.intake.message.received import Received
 from grader.intake.pairing import ASSIGNMENT_SLOT
 from grader.intake.parcels import Parcel, Settings, read_received
 from grader.mail import addresses
+from grader.projects.handin import told_to_student
 from grader.report.facts import report_facts
 from grader.roster import Roster
 from grader.watch import replies
@@ -204,7 +205,8 @@ def _hand_in(
         else:
             listed = [f"{kind}: {PurePosixPath(p.relpath).name}" for kind, p in own.items()]
             listed += [f"{kind}: {link}" for kind, link in links.items()]
-            text = replies.receipt_text(title, listed, _checks(own, links), course.title)
+            found = _checks(own, links) + _substance(own, number, context.projects)
+            text = replies.receipt_text(title, listed, found, course.title)
         text = replies.noted(note, text)
         answers.append(_reply(context, student, recipient, thread, f"receipt:{project.id}", text))
         notes.append(f"{project.id}: receipt")
@@ -275,3 +277,27 @@ def _checks(own: dict, links: dict[str, str]) -> list[str]:
     else:
         found.append("dataset: missing")
     return found
+
+
+def _substance(own: dict, number: int, projects: Projects | None) -> list[str]:
+    """What the course's checks of substance find in the project, in the words ``grader
+    bundle`` told the student (the saved outputs: nothing is run here), less the kinds the
+    course keeps from its students."""
+    if "notebook" not in own and "report" not in own:
+        return []
+    with tempfile.TemporaryDirectory(prefix="grader-receipt-") as folder:
+        files: dict[str, Path | None] = {}
+        for role in ("notebook", "report", "dataset"):
+            piece = own.get(role)
+            if piece is None:
+                files[role] = None
+                continue
+            path = Path(folder, f"project{number}", PurePosixPath(piece.relpath).name)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(piece.data)
+            files[role] = path
+        kept = projects.kept_from_students if projects else frozenset()
+        told = told_to_student(files, Path(folder), kept)
+    return ["checks of substance (as `grader bundle` told before sending):"] + [
+        f"  - {note}" for note in told
+    ]

@@ -17,11 +17,14 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import random
 import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tomllib
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import nbformat
@@ -33,6 +36,7 @@ from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from PIL import Image
+from project_notebooks import PASSENGERS, Kit, hand_in, keras_forecaster, pytorch_classifier
 from report_kit import page_lines
 from wheel_kit import course_wheel
 
@@ -358,3 +362,111 @@ def test_the_student_side_works_at_the_lowest_versions(lowest, tmp_path, figure)
     )
     assert ran.returncode == 0, ran.stderr
     assert "8 of 8 functions pass their public cases" in ran.stdout, ran.stdout[-2000:]
+
+
+# ---- the checks of substance before sending: what the student's bundle says, grade finds
+
+# The instructor extra's packages that nothing of the base install imports: the student's
+# bundle must run with each of them refused (Colab has several installed: importing one would
+# work there, and fail in a plain `pip install` of the wheel elsewhere).
+INSTRUCTOR_ONLY = (
+    "IPython", "tqdm", "dask", "distributed", "starlette", "uvicorn", "jinja2", "extract_msg",
+    "openpyxl", "nbconvert", "datasketch", "jwt", "dkim", "dns", "imapclient",
+)  # fmt: skip
+_REFUSING = """
+import sys
+refused = set(sys.argv[1].split(","))
+class Refuse:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in refused:
+            raise ImportError(f"instructor-only package imported: {name}")
+sys.meta_path.insert(0, Refuse())
+from grader.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def _student_hand_in(root: Path) -> tuple[Path, list[Kit]]:
+    """Two projects with pitfalls planted, a report number no output shows, a References whose
+    dataset address the PDF broke across lines after a library's repository."""
+    forecaster = keras_forecaster("scaler-fit-before-split/own-cell")
+    classifier = pytorch_classifier("test-as-validation/early-stopping")
+    classifier.report["References"] = (
+        "[1] Keras, https://github.com/keras-team/keras\n"
+        "[2] UCI HAR, https://www.kaggle.com/datasets/uciml/human-activity-\n"
+        "recognition-with-smartphones\n"
+    )
+    draw = random.Random(7)  # readings as a sensor gives them (a file of zeros is a zip bomb)
+    recordings = (
+        ",".join(f"v{i}" for i in range(151))
+        + "\n"
+        + "".join(
+            ",".join(f"{draw.gauss(0, 1):.3f}" for _ in range(151)) + "\n" for _ in range(7352)
+        )
+    )
+    toml = hand_in(
+        root,
+        [(forecaster, "airline-passengers.csv", PASSENGERS),
+         (classifier, "har_recordings.csv", recordings)],
+    )  # fmt: skip
+    return toml, [forecaster, classifier]
+
+
+def _projects_runtime(folder: Path) -> Path:
+    """A small runtime for the instructor's run (the grader's own packages, by a .pth)."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True)
+    site = next((folder / "lib").glob("python3*/site-packages"))
+    (site / "grader_venv.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    return folder
+
+
+def test_the_bundle_tells_in_colab_what_grade_finds(colab, tmp_path, monkeypatch):
+    from grader import intake
+    from grader.cli import main
+
+    venv, home = colab[0], tmp_path / "home"
+    toml, kits = _student_hand_in(tmp_path / "student")
+    told = kit.as_student(
+        venv, home, "python", "-c", _REFUSING, ",".join(INSTRUCTOR_ONLY),
+        "bundle", "submission.toml", "--out", "bundle", cwd=toml.parent,
+    )  # fmt: skip
+    assert told.returncode == 0, told.stdout + told.stderr
+    said = told.stdout.split("project 2 (")
+    bundles = toml.parent / "bundle"
+    assert (bundles / "CS21B077.zip").is_file() and (bundles / "CS21B077.pdf").is_file()
+
+    # the instructor: the bundle collected and graded with `grader grade`, as a term goes
+    deadline = datetime.now().astimezone() + timedelta(days=7)
+    collected = intake.collect(bundles, tmp_path / "submissions", deadline)
+    assert collected.placed == ["CS21B077.zip"], collected
+    monkeypatch.setenv("GRADER_PROJECTS_RUNTIME", str(_projects_runtime(tmp_path / "runtime")))
+    graded = tmp_path / "graded"
+    projects = str(ROOT / "assignments" / "projects")
+    folder = str(tmp_path / "submissions" / "CS21B077")
+    assert main(["grade", "--assignment", projects, "--out", str(graded), folder]) == 0
+    for number, text in enumerate(said, 1):
+        checks = json.loads((graded / "CS21B077" / f"project{number}-checks.json").read_text())
+        lines = [line.removeprefix("  - ") for line in text.splitlines() if line.startswith("  - ")]
+        pitfalls = [
+            f"pitfall {p['kind']} (cell {p['cell']}, line {p['line']}): {p['why']}"
+            for p in checks["pitfalls"]
+        ]
+        assert pitfalls and [line for line in lines if line.startswith("pitfall ")] == pitfalls
+        unseen = [n["text"] for n in checks["numbers"]
+                  if not any(f["source"] == "saved" for f in n["found"])]  # fmt: skip
+        stated = [line for line in lines if line.startswith("numbers: ")]
+        assert stated == ([f"numbers: the report's Results state {', '.join(unseen)}, which no "
+                           "output saved in the notebook shows (run the cells that print them "
+                           "and save the notebook with its outputs, or correct the report)"]
+                          if unseen else [])  # fmt: skip
+        origin = checks["provenance"]
+        assert f"dataset: the file read is the one handed in: yes: {origin['how']}" in lines
+        assert f"source: the References name {origin['source_url']}" in lines
+        assert checks["model"]["uses_lstm"] and lines[0].startswith("model: uses an LSTM: LSTM")
+    first, second = said
+    assert "numbers: the report's Results state 15.2," in first
+    for text, planted, kind in zip(said, kits, ("scaler-fit-before-split", "test-as-validation"),
+                                   strict=True):  # fmt: skip
+        cell, line = planted.place(kind)
+        assert f"pitfall {kind} (cell {cell}, line {line}): " in text
+    assert "recognition-with-smartphones" in second and "keras-team" not in second

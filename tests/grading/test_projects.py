@@ -123,7 +123,7 @@ def test_checks_of_the_sample_students(tmp_path, runtime, collected):
     assert set(numbers) == {"27.7", "19.4"} and numbers["19.4"]["found"] == []
     assert {(f["cell"], f["source"]) for f in numbers["27.7"]["found"]} == {
         (3, "saved"),
-        (None, "rerun"),
+        (3, "rerun"),  # the rerun's line placed in the cell that printed it
     }
     assert asha["pitfalls"] == [] and asha["baselines"][0]["cell"] == 3
     assert asha["provenance"]["same_bytes"] is True

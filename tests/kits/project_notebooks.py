@@ -119,7 +119,36 @@ def make_windows(values, window):
     return np.array(X), np.array(y)
 """)
     )
-    if plant in ("shuffled-time-split", "shuffled-time-split/explicit"):
+    if plant in ("shuffled-time-split/permutation", "shuffled-time-split/indices"):
+        if plant.endswith("permutation"):
+            line = "X_train, X_test = X[idx[:n_train]], X[idx[n_train:]]"
+            drawn = f"""idx = np.random.permutation(len(X))
+n_train = int(0.8 * len(X))
+{line}
+y_train, y_test = y[idx[:n_train]], y[idx[n_train:]]"""
+        else:
+            line = "X_train, X_test, y_train, y_test = X[train_idx], X[test_idx], y[train_idx], y[test_idx]"
+            drawn = f"""indices = np.arange(len(X))
+np.random.shuffle(indices)
+n_train = int(0.8 * len(X))
+train_idx, test_idx = indices[:n_train], indices[n_train:]
+{line}"""
+        planted["shuffled-time-split"] = line
+        cells.append(
+            code("""
+cut = int(len(series) * 0.8)
+scaler = MinMaxScaler()
+scaler.fit(series[:cut])
+X, y = make_windows(scaler.transform(series), WINDOW)
+""")
+        )
+        cells.append(
+            code(
+                drawn
+                + "\nX_train, X_val = X_train[:-12], X_train[-12:]\ny_train, y_val = y_train[:-12], y_train[-12:]\n"
+            )
+        )
+    elif plant in ("shuffled-time-split", "shuffled-time-split/explicit"):
         explicit = plant.endswith("explicit")
         line = ("X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, "
                 "shuffle=True, random_state=1)" if explicit else
@@ -145,6 +174,42 @@ scaler = MinMaxScaler(feature_range=(0, 1))
 scaled = scaler.fit_transform(series)   # scale everything to [0, 1]
 n_test = 24
 train_scaled, test_scaled = scaled[:-n_test], scaled[-n_test:]
+"""
+        elif plant == "scaler-fit-before-split/own-cell":
+            planted["scaler-fit-before-split"] = "scaled_data = scaler.fit_transform(series)"
+            cells.append(
+                code("""
+scaler = MinMaxScaler(feature_range=(0, 1))
+scaled_data = scaler.fit_transform(series)
+""")
+            )
+            cells.append(
+                code(
+                    """
+plt.plot(scaled_data)
+plt.title('Passengers, scaled')
+plt.show()
+""",
+                    "<Figure size 640x480 with 1 Axes>\n",
+                )
+            )
+            scaling = """
+training_data_len = int(np.ceil(len(scaled_data) * .8))
+train_scaled = scaled_data[0:training_data_len, :]
+test_scaled = scaled_data[training_data_len - WINDOW:, :]
+"""
+        elif plant == "scaler-fit-before-split/date-mask":
+            planted["scaler-fit-before-split"] = "scaler.fit(series)"
+            cells.append(
+                code("""
+scaler = MinMaxScaler()
+scaler.fit(series)
+""")
+            )
+            scaling = """
+months = df['Month']
+train_scaled = scaler.transform(series[months < '1959-01-01'])
+test_scaled = scaler.transform(series[months >= '1959-01-01'])
 """
         elif plant == "scaler-fit-before-split/helper":
             planted["scaler-fit-before-split"] = "return scaler.fit_transform(values), scaler"
@@ -188,6 +253,22 @@ def persistence_rmse(X, y):
     return np.sqrt(mean_squared_error(y, naive))
 """)
         )
+    elif plant == "no-baseline/markdown":
+        planted["no-baseline"] = "history = model.fit("
+        cells.append(
+            md(
+                "### Baseline\nThe LSTM is compared with a persistence forecast (next month = this month)."
+            )
+        )
+        cells.append(
+            code(
+                """
+baseline_rmse = 52.3   # persistence RMSE, from the course notes
+print(f"Persistence RMSE: {baseline_rmse:.2f}")
+""",
+                "Persistence RMSE: 52.30\n",
+            )
+        )
     elif plant != "no-baseline":
         cells.append(
             code(
@@ -221,6 +302,17 @@ model.summary()
     if plant == "test-as-validation":
         validation = "validation_data=(X_test, y_test)"
         planted[plant] = "history = model.fit("
+    elif plant == "test-as-validation/dataset":
+        cells.append(
+            code("""
+test_ds = tf.data.Dataset.from_tensor_slices((X_test, y_test)).batch(16)
+""")
+        )
+        validation = "validation_data=test_ds"
+        callbacks = (
+            "callbacks=[ModelCheckpoint('best.keras', monitor='val_loss', save_best_only=True)]"
+        )
+        planted["test-as-validation"] = "history = model.fit("
     elif plant == "test-as-validation/checkpoint":
         validation = "validation_data=(X_test, y_test)"
         callbacks = "callbacks=[checkpoint]"
@@ -356,6 +448,18 @@ def majority_baseline():
     return (y_test == majority).mean()
 """)
         )
+    elif plant == "no-baseline/markdown":
+        planted["no-baseline"] = "self.lstm = nn.LSTM("
+        cells.append(
+            md(
+                "## Baseline\nA majority-class classifier is the baseline: it guesses the most frequent activity."
+            )
+        )
+        cells.append(
+            code("""
+majority_accuracy = None   # TODO: the majority-class baseline
+""")
+        )
     elif plant != "no-baseline":
         cells.append(
             code(
@@ -391,18 +495,17 @@ print('parameters:', sum(p.numel() for p in model.parameters() if p.requires_gra
     if plant == "test-as-validation":
         held_out = "X_test, y_test"
         planted[plant] = "if val_loss < best_loss:"
-    cells.append(
-        code(
-            f"""
-def loader(x, y, shuffle=False):
-    return DataLoader(TensorDataset(torch.tensor(x), torch.tensor(y)), batch_size=64, shuffle=shuffle)
-
-train_loader = loader(X_train, y_train, shuffle=True)
-val_loader = loader({held_out})
+    if plant == "test-as-validation/early-stopping":
+        planted["test-as-validation"] = "if test_loss < best_loss - 1e-4:"
+        cells.append(
+            code(
+                """
+train_loader = DataLoader(TensorDataset(torch.tensor(X_train), torch.tensor(y_train)), batch_size=64, shuffle=True)
+test_loader = DataLoader(TensorDataset(torch.tensor(X_test), torch.tensor(y_test)), batch_size=64)
 loss_fn = nn.CrossEntropyLoss()
 optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
-EPOCHS = 30
-best_loss, best_state = float('inf'), None
+EPOCHS, PATIENCE = 30, 5
+best_loss, waited = float('inf'), 0
 for epoch in range(EPOCHS):
     model.train()
     for xb, yb in train_loader:
@@ -412,14 +515,21 @@ for epoch in range(EPOCHS):
         optimiser.step()
     model.eval()
     with torch.no_grad():
-        val_loss = sum(loss_fn(model(xb), yb).item() for xb, yb in val_loader)
-    if val_loss < best_loss:
-        best_loss, best_state = val_loss, copy.deepcopy(model.state_dict())
-model.load_state_dict(best_state)
+        test_loss = sum(loss_fn(model(xb), yb).item() for xb, yb in test_loader) / len(test_loader)
+    print(f'epoch {epoch + 1}: test loss {test_loss:.4f}')
+    if test_loss < best_loss - 1e-4:
+        best_loss, waited = test_loss, 0
+    else:
+        waited += 1
+        if waited >= PATIENCE:
+            print('early stopping')
+            break
 """,
-            "",
+                "epoch 1: test loss 1.2034\nepoch 2: test loss 0.8112\nepoch 14: test loss 0.3391\nearly stopping\n",
+            )
         )
-    )
+    else:
+        cells.append(_pytorch_training(held_out))
     cells.append(
         code(
             """
@@ -451,6 +561,37 @@ print(f'training accuracy: {train_acc:.4f}')
             "The LSTM classifies 98.7% of the recordings right; the majority class gets 19.1%.\n"
         )
     return Kit(cells, {"Results and Discussion": results}, planted)
+
+
+def _pytorch_training(held_out: str) -> tuple[str, str, str]:
+    """The training loop that keeps the best model on ``held_out``'s loss."""
+    return code(
+        f"""
+def loader(x, y, shuffle=False):
+    return DataLoader(TensorDataset(torch.tensor(x), torch.tensor(y)), batch_size=64, shuffle=shuffle)
+
+train_loader = loader(X_train, y_train, shuffle=True)
+val_loader = loader({held_out})
+loss_fn = nn.CrossEntropyLoss()
+optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
+EPOCHS = 30
+best_loss, best_state = float('inf'), None
+for epoch in range(EPOCHS):
+    model.train()
+    for xb, yb in train_loader:
+        optimiser.zero_grad()
+        loss = loss_fn(model(xb), yb)
+        loss.backward()
+        optimiser.step()
+    model.eval()
+    with torch.no_grad():
+        val_loss = sum(loss_fn(model(xb), yb).item() for xb, yb in val_loader)
+    if val_loss < best_loss:
+        best_loss, best_state = val_loss, copy.deepcopy(model.state_dict())
+model.load_state_dict(best_state)
+""",
+        "",
+    )
 
 
 def numpy_lstm(plant: str | None = None) -> Kit:
@@ -579,3 +720,193 @@ model.fit(X_train, y_train, epochs=15, verbose=0)
 """),
     ]
     return Kit(cells, {"Results and Discussion": "The model's MAE is 0.31 kWh.\n"})
+
+
+# ---- the data read with options: the file handed in, read as the notebook reads it
+
+PASSENGERS = "Month,Passengers\n" + "".join(
+    f"{1949 + i // 12}-{i % 12 + 1:02d},{100 + i}\n" for i in range(144)
+)
+PRICES = "Date,Open,High,Low,Close,Adj Close,Volume\n" + "".join(
+    f"2019-{1 + i // 28:02d}-{1 + i % 28:02d},{i}.1,{i}.2,{i}.0,{i}.1,{i}.1,{1000 + i}\n"
+    for i in range(250)
+)
+
+
+@dataclass
+class ReadCase:
+    """A notebook that reads ``file`` (its text ``data``, or bytes for a spreadsheet) with
+    options, and what the provenance check may say: ``same`` True (the same data, shown),
+    None (it cannot tell) or False (another file's data: the only "differs")."""
+
+    kit: Kit
+    file: str
+    data: str | bytes
+    same: bool | None
+
+
+def _reader(cells: list[tuple[str, str, str]]) -> Kit:
+    imports = code("import numpy as np\nimport pandas as pd\n")
+    return Kit([md("# Project 1: forecasting with an LSTM"), imports, *cells], {})
+
+
+def read_cases() -> dict[str, ReadCase]:
+    return {
+        # header=None and names: the header line is a row (145), then a column is added
+        "names-then-a-column": ReadCase(
+            _reader([
+                code("df = pd.read_csv('airline-passengers.csv', header=None, names=['month', 'passengers'])\ndf.head()\n"),
+                code("df = df[df['month'] != 'Month'].copy()\ndf['passengers'] = df['passengers'].astype(int)\n"
+                     "df['year'] = df['month'].str[:4]\nprint(df.shape)\n", "(144, 3)\n"),
+            ]),
+            "airline-passengers.csv", PASSENGERS, None,
+        ),
+        "names-shown-at-once": ReadCase(
+            _reader([
+                code("df = pd.read_csv('airline-passengers.csv', header=None, names=['month', 'passengers'])\nprint(df.shape)\n", "(145, 2)\n"),
+                code("df['year'] = df['month'].str[:4]\nprint(df.shape)\n", "(145, 3)\n"),
+            ]),
+            "airline-passengers.csv", PASSENGERS, True,
+        ),
+        "set-index-then-shape": ReadCase(
+            _reader([
+                code("df = pd.read_csv('AAPL.csv')\ndf['Date'] = pd.to_datetime(df['Date'])\n"
+                     "df = df.set_index('Date')\nprint(df.shape)\n", "(250, 6)\n"),
+            ]),
+            "AAPL.csv", PRICES, None,
+        ),
+        "set-index-in-place": ReadCase(
+            _reader([
+                code("df = pd.read_csv('AAPL.csv')\n"),
+                code("df.set_index('Date', inplace=True)\ndf.shape\n", "(250, 6)\n"),
+            ]),
+            "AAPL.csv", PRICES, None,
+        ),
+        "index-col": ReadCase(
+            _reader([
+                code("df = pd.read_csv('AAPL.csv', index_col='Date', parse_dates=True)\nprint(df.shape)\n", "(250, 6)\n"),
+            ]),
+            "AAPL.csv", PRICES, True,
+        ),
+        "usecols-skiprows": ReadCase(
+            _reader([
+                code("prices = pd.read_csv('AAPL.csv', usecols=['Date', 'Close'], skiprows=[1, 2])\nprices.info()\n",
+                     "<class 'pandas.core.frame.DataFrame'>\nRangeIndex: 248 entries, 0 to 247\nData columns (total 2 columns):\n"),
+            ]),
+            "AAPL.csv", PRICES, True,
+        ),
+        "sheet": ReadCase(
+            _reader([
+                code("df = pd.read_excel('AAPL.xlsx', sheet_name='2019')\nprint(df.shape)\n", "(250, 7)\n"),
+            ]),
+            "AAPL.xlsx", b"PK\x03\x04 a spreadsheet", None,
+        ),
+        # names from a variable: the columns cannot be known, the rows still can (145 = 145)
+        "names-from-a-variable": ReadCase(
+            _reader([
+                code("cols = ['month', 'passengers']\ndf = pd.read_csv('airline-passengers.csv', names=cols)\nprint(df.shape)\n", "(145, 2)\n"),
+            ]),
+            "airline-passengers.csv", PASSENGERS, True,
+        ),
+        # the only "differs": the same plain read, shown at once, of other data than handed in
+        "other-data": ReadCase(
+            _reader([
+                code("df = pd.read_csv('AAPL.csv')\nprint(df.shape)\n", "(1258, 7)\n"),
+            ]),
+            "AAPL.csv", PRICES, False,
+        ),
+    }  # fmt: skip
+
+
+# ---- the References as PDFs break them: an address cut at the line's end
+
+REFERENCES_BROKEN = {
+    # (the References' lines as the PDF sets them, the dataset's source they name)
+    "kaggle-cut-after-datasets": (
+        ["[1] Airline passengers. Kaggle. https://www.kaggle.com/datasets/",
+         "rakannimer/air-passengers (accessed 2024)."],
+        "https://www.kaggle.com/datasets/rakannimer/air-passengers",
+    ),
+    "kaggle-cut-at-a-hyphen": (
+        ["[1] R. Nimer. Air passengers. https://www.kaggle.com/datasets/rakannimer/air-",
+         "passengers. Accessed March 2024."],
+        "https://www.kaggle.com/datasets/rakannimer/air-passengers",
+    ),
+    "github-cut-mid-path": (
+        ["[1] J. Brownlee, Datasets, https://github.com/jbrownlee/Datasets/blob/master/airline-",
+         "passengers.csv"],
+        "https://github.com/jbrownlee/Datasets/blob/master/airline-passengers.csv",
+    ),
+    "library-before-the-data": (
+        ["[1] F. Chollet et al. Keras. https://github.com/keras-team/keras",
+         "[2] A. Paszke et al. PyTorch. https://github.com/pytorch/pytorch",
+         "[3] UCI HAR dataset, https://www.kaggle.com/datasets/uciml/human-activity-",
+         "recognition-with-smartphones"],
+        "https://www.kaggle.com/datasets/uciml/human-activity-recognition-with-smartphones",
+    ),
+    "github-cut-mid-word": (
+        ["[2] Passengers data, https://github.com/jbrownlee/Datasets/bl",
+         "ob/master/airline-passengers.csv, retrieved 2024."],
+        "https://github.com/jbrownlee/Datasets/blob/master/airline-passengers.csv",
+    ),
+    "whole-before-a-line-of-words": (
+        ["[1] https://www.kaggle.com/datasets/rakannimer/air-passengers",
+         "and/or the course's copy of it."],
+        "https://www.kaggle.com/datasets/rakannimer/air-passengers",
+    ),
+    "only-libraries": (
+        ["[1] Keras. https://github.com/keras-team/keras",
+         "[2] PyTorch, https://github.com/pytorch/pytorch"],
+        None,
+    ),
+}  # fmt: skip
+
+
+def lines_pdf(path: Path, sections: dict[str, list[str]]) -> Path:
+    """A PDF as Word or LaTeX sets a report: each of the report's six headings (with
+    ``sections``' lines under it, else a line of text) and each line where the page breaks it,
+    one line of text each (so an address cut at a line's end is cut in the PDF too)."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    from grader.report import SECTIONS
+
+    page = canvas.Canvas(str(path), pagesize=A4)
+    y = 800
+    for heading in dict.fromkeys([*SECTIONS, *sections]):
+        page.setFont("Helvetica-Bold", 12)
+        page.drawString(60, y, heading)
+        y -= 20
+        page.setFont("Helvetica", 10)
+        for line in sections.get(heading, [f"The {heading.lower()} of the project, in words."]):
+            page.drawString(60, y, line)
+            y -= 14
+        y -= 10
+    page.save()
+    return path
+
+
+def hand_in(
+    root: Path, projects: list[tuple[Kit, str, str | bytes]], student: str = "CS21B077"
+) -> Path:
+    """A student's folder as ``grader bundle`` takes it: each project's notebook (``kit``), its
+    report as a PDF (the kit's Results and References, line by line) and its dataset (name,
+    content), and the submission.toml naming them; returns the toml's path."""
+    lines = ["[course]", f"projects = {len(projects)}", "", "[student]", f'id = "{student}"',
+             'name = "Ravi Kumar"', 'email = "ravi.kumar@example.edu"']  # fmt: skip
+    for number, (kit, name, data) in enumerate(projects, 1):
+        folder = root / f"project{number}"
+        folder.mkdir(parents=True, exist_ok=True)
+        kit.write(folder / "notebook.ipynb")
+        sections = {heading: text.splitlines() for heading, text in kit.report.items()}
+        lines_pdf(folder / "report.pdf", sections)
+        dataset = folder / name
+        dataset.write_bytes(data) if isinstance(data, bytes) else dataset.write_text(data)
+        colab_id = f"1Abc{number}DefGhiJklMnoPqrStuVwxYz0{number}"
+        lines += ["", "[[project]]", f'title = "LSTM project {number}"',
+                  f'colab = "https://colab.research.google.com/drive/{colab_id}"',
+                  f'notebook = "project{number}/notebook.ipynb"',
+                  f'report = "project{number}/report.pdf"', f'dataset = "project{number}/{name}"']  # fmt: skip
+    toml = root / "submission.toml"
+    toml.write_text("\n".join(lines) + "\n")
+    return toml

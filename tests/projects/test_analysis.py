@@ -29,17 +29,25 @@ PLANTED = [
     (keras_forecaster, "scaler-fit-before-split/helper"),
     (pytorch_classifier, "scaler-fit-before-split"),
     (pytorch_classifier, "scaler-fit-before-split/helper"),
+    (keras_forecaster, "scaler-fit-before-split/own-cell"),
+    (keras_forecaster, "scaler-fit-before-split/date-mask"),
     (keras_forecaster, "shuffled-time-split"),
     (keras_forecaster, "shuffled-time-split/explicit"),
+    (keras_forecaster, "shuffled-time-split/permutation"),
+    (keras_forecaster, "shuffled-time-split/indices"),
     (keras_forecaster, "test-as-validation"),
     (keras_forecaster, "test-as-validation/checkpoint"),
     (pytorch_classifier, "test-as-validation"),
+    (keras_forecaster, "test-as-validation/dataset"),
+    (pytorch_classifier, "test-as-validation/early-stopping"),
     (keras_forecaster, "metric-on-scaled-values"),
     (numpy_lstm, "metric-on-scaled-values"),
     (keras_forecaster, "no-baseline"),
     (keras_forecaster, "no-baseline/uncalled"),
     (pytorch_classifier, "no-baseline"),
     (pytorch_classifier, "no-baseline/uncalled"),
+    (keras_forecaster, "no-baseline/markdown"),
+    (pytorch_classifier, "no-baseline/markdown"),
     (keras_forecaster, "training-metric-reported"),
     (keras_forecaster, "training-metric-reported/log"),
     (pytorch_classifier, "training-metric-reported"),
@@ -105,7 +113,7 @@ def test_a_rerun_that_prints_another_value_shows_both(tmp_path):
         "cell": 11, "saved": "Test RMSE: 19.43", "rerun": "Test RMSE: 23.90", "seeded": True,
     }  # fmt: skip
     assert "rerun_differs" not in numbers["52.3"]
-    assert {"cell": None, "source": "rerun", "text": "Persistence RMSE: 52.34"} in numbers["52.3"][
+    assert {"cell": 8, "source": "rerun", "text": "Persistence RMSE: 52.34"} in numbers["52.3"][
         "found"
     ]
     close = checks(keras_forecaster(), tmp_path, rerun="Test RMSE: 19.91\n", tolerance=0.05)
@@ -206,3 +214,28 @@ def test_a_reported_evaluate_on_the_training_set_is_flagged(tmp_path):
     assert [(p["kind"], p["cell"], p["line"]) for p in found] == [
         ("training-metric-reported", 12, 2)
     ]
+
+
+def test_whole_numbers_of_the_results_are_read_and_counts_are_not(tmp_path):
+    kit = keras_forecaster()
+    kit.cells.append(
+        ("code", "print('test MAE', 60.2)\nprint('val accuracy 0.77')\n", "test MAE 60.2\n")
+    )
+    kit.report["Results and Discussion"] = (
+        "The LSTM of 32 units, trained for 200 epochs on 12-month windows from 1949 to 1958, "
+        "reaches an MAE of 60 passengers and an accuracy of 77 on the held-out months.\n"
+        "Its RMSE was 25,000 in the first run; the loss: 3 after 50 epochs.\n"
+    )
+    numbers = {n["text"]: n for n in checks(kit, tmp_path)["numbers"]}
+    assert set(numbers) == {"60", "77", "25,000", "3"}
+    assert numbers["60"]["found"] == [{"cell": 12, "source": "saved", "text": "test MAE 60.2"}]
+    assert numbers["25,000"]["value"] == 25000 and numbers["25,000"]["found"] == []
+    assert numbers["77"]["found"] == []  # 0.77 is no whole 77: a whole number is no percent
+
+
+def test_a_number_found_only_by_rerunning_is_placed_in_its_cell(tmp_path):
+    kit = keras_forecaster()
+    kit.cells[10] = (kit.cells[10][0], kit.cells[10][1], "")  # the test RMSE's output cleared
+    rerun = "Persistence RMSE: 52.34\nTest RMSE: 19.43\n"
+    numbers = {n["text"]: n for n in checks(kit, tmp_path, rerun=rerun)["numbers"]}
+    assert numbers["19.4"]["found"] == [{"cell": 11, "source": "rerun", "text": "Test RMSE: 19.43"}]

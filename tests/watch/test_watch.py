@@ -22,6 +22,7 @@ import pytest
 from course_kit import ROOT
 from imap_kit import HAND_INS, Dovecot, needs_dovecot
 from mailkit import bounce, gmail, notebook, release_mail, titled_report
+from project_notebooks import keras_forecaster
 from sandbox_fence import FENCE
 from smtp_kit import (
     OUTLOOK_IDS,
@@ -134,8 +135,11 @@ def test_hand_ins_sharing_a_message_id_are_each_answered_and_a_copy_is_not(
     assert len(results(course)) == 2
 
 
-def test_late_and_project_hand_ins_get_receipts_without_grading(course, imap, smtp) -> None:
+def test_late_and_project_hand_ins_get_receipts_without_grading(
+    course, imap, smtp, tmp_path
+) -> None:
     mailbox = smtp[0]
+    planted = keras_forecaster("scaler-fit-before-split")  # what `grader bundle` told her too
     deadline = load_course(course).component("lstm_gates").deadline
     assert deadline is not None
     late = notebook_hand_in("bhavin", sent=deadline + timedelta(days=6, hours=14, minutes=31))
@@ -146,7 +150,7 @@ def test_late_and_project_hand_ins_get_receipts_without_grading(course, imap, sm
         "Project 1",
         "Project 1 attached.",
         attachments=[
-            ("project1.ipynb", notebook("# Project 1: sentiment")),
+            ("project1.ipynb", planted.write(tmp_path / "project1.ipynb").read_bytes()),
             ("report.pdf", titled_report("Project 1: sentiment")),
         ],
     )
@@ -166,6 +170,12 @@ def test_late_and_project_hand_ins_get_receipts_without_grading(course, imap, sm
     assert "report: report.pdf" in receipt and "notebook: opens" in receipt
     assert "report: fails --check" in receipt or "report: passes --check" in receipt
     assert "dataset: missing" in receipt
+    cell, line = planted.place("scaler-fit-before-split")
+    assert "checks of substance (as `grader bundle` told before sending):" in receipt
+    assert (
+        f"pitfall scaler-fit-before-split (cell {cell}, line {line}): The MinMaxScaler" in receipt
+    )
+    assert "model: uses an LSTM: LSTM, 32 units" in receipt
     assert by_address["chitra.iyer@example.edu"]["In-Reply-To"] == project["Message-ID"]
     assert results(course) == [], done.stderr
 
