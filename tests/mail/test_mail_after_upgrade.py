@@ -251,3 +251,36 @@ def test_a_watch_reply_after_the_marks_mail_is_not_taken_for_it(
         server.stop()
     assert _changed(_said(["final", "--course", str(course.path), "--out", str(out)], capsys)) == {}
     assert _mailed(mail_once(course, out, certificate)) == []
+
+
+def test_an_earlier_builds_mail_whose_page_changed_since_goes_again(
+    tmp_path, certificate, credentials, capsys
+):
+    """The figures are the ones mailed, but the feedback page attached is not the one the
+    earlier build's mail carried (graded again since, with other words): it is news."""
+    course, _ = make_course(tmp_path, ROSTER)
+    out = tmp_path / "graded"
+    told = []
+    for student, name, address in (
+        ("EE21B017", "Rahul Menon", "rahul.menon@example.edu"),
+        ("ME21B103", "Priya Nair", "priya.nair@example.edu"),
+    ):
+        auto_result(out, "lstm_gates", student, 90, handed_in_at=ON_TIME)
+        page = out / "lstm_gates" / student / "feedback.html"
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text("<!doctype html><title>lstm_gates</title><p>90 of 100</p>")
+        lines = {c.title: "pending (not graded yet)" for c in course.components}
+        lines[course.components[0].title] = "90.0%"
+        standing = "Standing so far: 90.00 out of 100, over the graded components only"
+        pages = {"lstm_gates-feedback.html": page.read_bytes()}
+        told.append(Told(student, name, address, lines, standing, pages))
+    server = start(Mailbox(), certificate)
+    try:
+        mailed_by_0_1(out, course.title, SENDER, told, server.port, certificate[0])
+    finally:
+        server.stop()
+    page = out / "lstm_gates" / "ME21B103" / "feedback.html"
+    page.write_text("<!doctype html><title>lstm_gates</title><p>90 of 100: fix gates</p>")
+    assert _changed(_said(["final", "--course", str(course.path), "--out", str(out)], capsys)) == {}
+    mailed = _mailed(mail_once(course, out, certificate))
+    assert "priya.nair@example.edu" in mailed and "rahul.menon@example.edu" not in mailed
