@@ -4,8 +4,9 @@ then this build, which charges each assignment by its own hand-in time. ``grader
 whose grade is not the one their mail gave, and why; ``grader mail --send`` mails exactly them
 once more (and the student never mailed), the others not; a run again sends nothing. The
 earlier build's mail is compared by its figures, read from the message it sent (its review
-copy), not by file times. After it, a regrade accepted and a rubric mark changed are mailed
-and listed the same way."""
+copy), not by file times. After it, a regrade accepted, a rubric mark changed and an extension
+granted are mailed and listed the same way, each with its cause; a reply of the watch's is
+not taken for the marks mail."""
 
 from __future__ import annotations
 
@@ -149,26 +150,29 @@ def test_an_upgrade_that_corrects_grades_mails_exactly_those_students_again(
     assert _changed(_said(["final", "--course", str(course.path), "--out", str(out)], capsys)) == {}
 
 
-def _graded_with_functions(out: Path, student: str, functions: dict[str, float]) -> None:
+def _graded_with_functions(
+    out: Path, student: str, functions: dict[str, float], at: str = ON_TIME
+) -> None:
     with Gradebook(out / "lstm_gates" / "gradebook.sqlite") as book:
         run = book.start_run("lstm_gates", {})
         score = sum(functions.values())
         row = Row(student, "x.ipynb", f"sha-{student}", 1, "graded", None, score, 100.0, None,
-                  functions, handed_in_at=ON_TIME)  # fmt: skip
+                  functions, handed_in_at=at)  # fmt: skip
         book.record(run, row)
 
 
-def test_a_regrade_and_a_changed_mark_after_the_mail_are_mailed_and_listed(
+def test_a_regrade_a_changed_mark_and_an_extension_after_the_mail_are_mailed_and_listed(
     tmp_path, certificate, credentials, capsys
 ):
-    course, projects = make_course(tmp_path)
+    course, projects = make_course(tmp_path, ROSTER)
     out = tmp_path / "graded"
-    for student in ("CS21B042", "EE21B017", "ME21B103"):
-        _graded_with_functions(out, student, {"lstm_forward": 40.0, "gates": 40.0})
+    for student in ("CS21B042", "EE21B017", "ME21B103", "AE21B001"):
+        at = TWO_DAYS_LATE if student == "AE21B001" else ON_TIME
+        _graded_with_functions(out, student, {"lstm_forward": 40.0, "gates": 40.0}, at)
         with CourseBook(out / "gradebook.sqlite") as book:
             full_marks(book, projects.rubric, student, "project1")
     first = mail_once(course, out, certificate)
-    assert len(first.received) == 3
+    assert len(first.received) == 4
     assert _mailed(mail_once(course, out, certificate)) == []
 
     # a regrade request accepted: 10 more points on CS21B042's lstm_forward
@@ -179,15 +183,27 @@ def test_a_regrade_and_a_changed_mark_after_the_mail_are_mailed_and_listed(
     criterion = projects.rubric.criteria[0]
     with CourseBook(out / "gradebook.sqlite") as book:
         book.set_mark("EE21B017", "project1", criterion.id, criterion.points - 2, "", by="ta")
+    # AE21B001, charged 20% for two days late, is granted an extension past her hand-in
+    extension = "AE21B001,lstm_gates,2026-12-21T23:59+05:30,kiran,medical leave\n"
+    (course.path.parent / "extensions.csv").write_text(
+        "student,component,deadline,granted_by,reason\n" + extension, encoding="utf-8"
+    )
 
     changed = _changed(_said(["final", "--course", str(course.path), "--out", str(out)], capsys))
-    assert sorted(changed) == ["CS21B042", "EE21B017"], changed
+    assert sorted(changed) == ["AE21B001", "CS21B042", "EE21B017"], changed
+    # 80 points, 20% off for 2 days late: 64%; within the extended deadline: 80%
+    assert changed["AE21B001"][0].startswith(
+        "Assignment 1: LSTM gates: 64% -> 80% (late policy: was 1 d 10 h 1 min late (2 days):"
+    ), changed
+    assert changed["AE21B001"][0].endswith("now on time)"), changed
     assert any("LSTM gates: 80% -> 90% (a regrade accepted)" in c for c in changed["CS21B042"])
     assert any(f"marks changed: {criterion.id}" in c for c in changed["EE21B017"]), changed
     capsys.readouterr()
     again = mail_once(course, out, certificate)
-    assert _mailed(again) == ["asha.verma@example.edu", "rahul.menon@example.edu"]
-    assert sorted(_changed(capsys.readouterr().out)) == ["CS21B042", "EE21B017"]
+    assert _mailed(again) == [
+        "asha.verma@example.edu", "noor.khan@example.edu", "rahul.menon@example.edu"
+    ]  # fmt: skip
+    assert sorted(_changed(capsys.readouterr().out)) == ["AE21B001", "CS21B042", "EE21B017"]
     assert _mailed(mail_once(course, out, certificate)) == []
 
 
@@ -251,3 +267,36 @@ def test_a_watch_reply_after_the_marks_mail_is_not_taken_for_it(
         server.stop()
     assert _changed(_said(["final", "--course", str(course.path), "--out", str(out)], capsys)) == {}
     assert _mailed(mail_once(course, out, certificate)) == []
+
+
+def test_an_earlier_builds_mail_whose_page_changed_since_goes_again(
+    tmp_path, certificate, credentials, capsys
+):
+    """The figures are the ones mailed, but the feedback page attached is not the one the
+    earlier build's mail carried (graded again since, with other words): it is news."""
+    course, _ = make_course(tmp_path, ROSTER)
+    out = tmp_path / "graded"
+    told = []
+    for student, name, address in (
+        ("EE21B017", "Rahul Menon", "rahul.menon@example.edu"),
+        ("ME21B103", "Priya Nair", "priya.nair@example.edu"),
+    ):
+        auto_result(out, "lstm_gates", student, 90, handed_in_at=ON_TIME)
+        page = out / "lstm_gates" / student / "feedback.html"
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text("<!doctype html><title>lstm_gates</title><p>90 of 100</p>")
+        lines = {c.title: "pending (not graded yet)" for c in course.components}
+        lines[course.components[0].title] = "90.0%"
+        standing = "Standing so far: 90.00 out of 100, over the graded components only"
+        pages = {"lstm_gates-feedback.html": page.read_bytes()}
+        told.append(Told(student, name, address, lines, standing, pages))
+    server = start(Mailbox(), certificate)
+    try:
+        mailed_by_0_1(out, course.title, SENDER, told, server.port, certificate[0])
+    finally:
+        server.stop()
+    page = out / "lstm_gates" / "ME21B103" / "feedback.html"
+    page.write_text("<!doctype html><title>lstm_gates</title><p>90 of 100: fix gates</p>")
+    assert _changed(_said(["final", "--course", str(course.path), "--out", str(out)], capsys)) == {}
+    mailed = _mailed(mail_once(course, out, certificate))
+    assert "priya.nair@example.edu" in mailed and "rahul.menon@example.edu" not in mailed
