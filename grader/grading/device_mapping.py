@@ -4,11 +4,13 @@ Before the run, the grader's own copy of the notebook (the one staged for the sa
 handed-in file and its saved outputs are untouched) has the lines that ask for a GPU mapped to
 the CPU: PyTorch's ``"cuda"``/``"cuda:0"`` device strings and ``.cuda()`` calls, TensorFlow's
 ``"/GPU:0"`` devices, and an ``assert`` that a GPU is present (kept as ``pass``, on its line).
-A device string that is compared (``device == "cuda"``) is left as it is, so the notebook
-still takes its CPU branch. Every mapped line is reported (cell and line), and the run gives
-the CPU's numbers. What the mapping cannot reach (``torch.cuda.get_device_name()``, a GPU
-assert over several lines) stops the run with the library's error: that is said as the
-notebook needing a GPU this grader lacks, with its cell, never as the student's mistake.
+A device string that is compared (``device == "cuda"``), or chosen on the line by asking
+whether a GPU is there (``"cuda" if torch.cuda.is_available() else "cpu"``), is left as it is,
+so the notebook still takes its own CPU branch. Every mapped line is reported (cell and
+line), and the run gives the CPU's numbers. What the mapping cannot reach
+(``torch.cuda.get_device_name()``, a GPU assert over several lines) stops the run with the
+library's error: that is said as the notebook needing a GPU this grader lacks, with its cell,
+never as the student's mistake.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ _NO_GPU_ERRORS = re.compile(
     r"Could not satisfy device specification|/device:GPU:\d+.*not (?:known|found)",
     re.IGNORECASE,
 )
+_ASKS = re.compile(r"cuda\.is_available\(\)|list_physical_devices\(|is_gpu_available\(")
 _MENTIONS_GPU = re.compile(r"\bcuda\b|\bgpu\b|list_physical_devices", re.IGNORECASE)
 
 
@@ -45,6 +48,8 @@ def mapped_line(line: str) -> str:
     gpu_assert = _GPU_ASSERT.match(line)
     if gpu_assert:
         return f"{gpu_assert.group('indent')}pass  # the assert that a GPU is present"
+    if _ASKS.search(line):  # it chooses the device itself: the CPU where there is no GPU
+        return line
     line = _CUDA_CALL.sub(".cpu()", line)
     line = _TF_GPU.sub(lambda m: f"{m.group('q')}/CPU:0{m.group('q')}", line)
     pieces, last = [], 0

@@ -49,7 +49,7 @@ PROJECTS = ROOT / "assignments" / "projects"
         ('if "cuda" != name:', 'if "cuda" != name:'),
         (
             'd = "cuda" if torch.cuda.is_available() else "cpu"',
-            'd = "cpu" if torch.cuda.is_available() else "cpu"',
+            'd = "cuda" if torch.cuda.is_available() else "cpu"',
         ),
         ("# model.cuda()", "# model.cuda()"),
         ('print("cuda is fast")', 'print("cuda is fast")'),
