@@ -46,7 +46,7 @@ def mapped_line(line: str) -> str:
     if line.lstrip().startswith("#"):
         return line
     gpu_assert = _GPU_ASSERT.match(line)
-    if gpu_assert:
+    if gpu_assert and _whole(line):  # one that goes on to the next line is left to the run
         return f"{gpu_assert.group('indent')}pass  # the assert that a GPU is present"
     if _ASKS.search(line):  # it chooses the device itself: the CPU where there is no GPU
         return line
@@ -60,6 +60,12 @@ def mapped_line(line: str) -> str:
         pieces += [line[last : found.start()], found.group(0) if compared else cpu]
         last = found.end()
     return "".join([*pieces, line[last:]])
+
+
+def _whole(line: str) -> bool:
+    """Whether ``line`` is a statement of its own: its brackets closed, no ``\\`` at its end."""
+    opened = sum(line.count(c) for c in "([{") - sum(line.count(c) for c in ")]}")
+    return opened == 0 and not line.rstrip().endswith("\\")
 
 
 def map_to_cpu(notebook: Path) -> list[dict[str, Any]]:

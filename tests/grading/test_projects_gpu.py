@@ -44,6 +44,12 @@ PROJECTS = ROOT / "assignments" / "projects"
             "    pass  # the assert that a GPU is present",
         ),
         ("assert torch.cuda.is_available()", "pass  # the assert that a GPU is present"),
+        # an assert that goes on to the next line is left: the run says it needs a GPU
+        (
+            'assert tf.config.list_physical_devices("GPU"), (',
+            'assert tf.config.list_physical_devices("GPU"), (',
+        ),
+        ("assert torch.cuda.is_available(), \\", "assert torch.cuda.is_available(), \\"),
         # the notebook's own CPU branch is kept
         ('if device.type == "cuda":', 'if device.type == "cuda":'),
         ('if "cuda" != name:', 'if "cuda" != name:'),
