@@ -15,10 +15,13 @@ never as the student's mistake.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
 from typing import Any
+
+from grader.limits import COURSE, RunLimits
 
 _DEVICE = r"""(?P<q>['"])(?:cuda(?::\d+)?)(?P=q)"""
 _COMPARED = re.compile(r"(?:==|!=|\bin|\bis)\s*$")
@@ -96,6 +99,12 @@ def map_to_cpu(notebook: Path) -> list[dict[str, Any]]:
     if mapped:
         notebook.write_text(json.dumps(raw))
     return mapped
+
+
+def for_cuda(limits: RunLimits) -> RunLimits:
+    """The limits of a run whose sandbox shows a GPU: the address space CUDA reserves."""
+    share = COURSE.project_gpu_address_space_bytes / limits.memory_bytes
+    return dataclasses.replace(limits, address_space_share=max(share, limits.address_space_share))
 
 
 def mapped_note(mapped: list[dict[str, Any]]) -> str:
