@@ -21,6 +21,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from grader.engine.walls import gpu
 from grader.limits import COURSE, RunLimits
 
 _DEVICE = r"""(?P<q>['"])(?:cuda(?::\d+)?)(?P=q)"""
@@ -113,9 +114,16 @@ def mapped_note(mapped: list[dict[str, Any]]) -> str:
     more = f" and {len(mapped) - 1} more line{'s' if len(mapped) > 2 else ''}" * (len(mapped) > 1)
     return (
         f"written for a GPU (cell {first['cell']}, line {first['line']}: {first['code']}"
-        f"{more}); this grader has none, so it ran on the CPU with the device mapped: its "
-        "numbers are the CPU's"
+        f"{more}); {_lacking()}, so it ran on the CPU with the device mapped: its numbers "
+        "are the CPU's"
     )
+
+
+def _lacking() -> str:
+    """What this grader lacks for a notebook's GPU: the GPU, or a runtime built with CUDA."""
+    if gpu.found().present:
+        return "the projects' runtime here has no CUDA build (grader setup --projects --cuda)"
+    return "this grader has none"
 
 
 def needs_gpu(error: str, source: str) -> bool:
