@@ -4,19 +4,25 @@ Before the run, the grader's own copy of the notebook (the one staged for the sa
 handed-in file and its saved outputs are untouched) has the lines that ask for a GPU mapped to
 the CPU: PyTorch's ``"cuda"``/``"cuda:0"`` device strings and ``.cuda()`` calls, TensorFlow's
 ``"/GPU:0"`` devices, and an ``assert`` that a GPU is present (kept as ``pass``, on its line).
-A device string that is compared (``device == "cuda"``) is left as it is, so the notebook
-still takes its CPU branch. Every mapped line is reported (cell and line), and the run gives
-the CPU's numbers. What the mapping cannot reach (``torch.cuda.get_device_name()``, a GPU
-assert over several lines) stops the run with the library's error: that is said as the
-notebook needing a GPU this grader lacks, with its cell, never as the student's mistake.
+A device string that is compared (``device == "cuda"``), or chosen on the line by asking
+whether a GPU is there (``"cuda" if torch.cuda.is_available() else "cpu"``), is left as it is,
+so the notebook still takes its own CPU branch. Every mapped line is reported (cell and
+line), and the run gives the CPU's numbers. What the mapping cannot reach
+(``torch.cuda.get_device_name()``, a GPU assert over several lines) stops the run with the
+library's error: that is said as the notebook needing a GPU this grader lacks, with its cell,
+never as the student's mistake.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
 from typing import Any
+
+from grader.engine.walls import gpu
+from grader.limits import COURSE, RunLimits
 
 _DEVICE = r"""(?P<q>['"])(?:cuda(?::\d+)?)(?P=q)"""
 _COMPARED = re.compile(r"(?:==|!=|\bin|\bis)\s*$")
@@ -35,6 +41,7 @@ _NO_GPU_ERRORS = re.compile(
     r"Could not satisfy device specification|/device:GPU:\d+.*not (?:known|found)",
     re.IGNORECASE,
 )
+_ASKS = re.compile(r"cuda\.is_available\(\)|list_physical_devices\(|is_gpu_available\(")
 _MENTIONS_GPU = re.compile(r"\bcuda\b|\bgpu\b|list_physical_devices", re.IGNORECASE)
 
 
@@ -43,8 +50,10 @@ def mapped_line(line: str) -> str:
     if line.lstrip().startswith("#"):
         return line
     gpu_assert = _GPU_ASSERT.match(line)
-    if gpu_assert:
+    if gpu_assert and _whole(line):  # one that goes on to the next line is left to the run
         return f"{gpu_assert.group('indent')}pass  # the assert that a GPU is present"
+    if _ASKS.search(line):  # it chooses the device itself: the CPU where there is no GPU
+        return line
     line = _CUDA_CALL.sub(".cpu()", line)
     line = _TF_GPU.sub(lambda m: f"{m.group('q')}/CPU:0{m.group('q')}", line)
     pieces, last = [], 0
@@ -55,6 +64,12 @@ def mapped_line(line: str) -> str:
         pieces += [line[last : found.start()], found.group(0) if compared else cpu]
         last = found.end()
     return "".join([*pieces, line[last:]])
+
+
+def _whole(line: str) -> bool:
+    """Whether ``line`` is a statement of its own: its brackets closed, no ``\\`` at its end."""
+    opened = sum(line.count(c) for c in "([{") - sum(line.count(c) for c in ")]}")
+    return opened == 0 and not line.rstrip().endswith("\\")
 
 
 def map_to_cpu(notebook: Path) -> list[dict[str, Any]]:
@@ -87,15 +102,28 @@ def map_to_cpu(notebook: Path) -> list[dict[str, Any]]:
     return mapped
 
 
+def for_cuda(limits: RunLimits) -> RunLimits:
+    """The limits of a run whose sandbox shows a GPU: the address space CUDA reserves."""
+    share = COURSE.project_gpu_address_space_bytes / limits.memory_bytes
+    return dataclasses.replace(limits, address_space_share=max(share, limits.address_space_share))
+
+
 def mapped_note(mapped: list[dict[str, Any]]) -> str:
     """The one line that says a notebook written for a GPU ran on the CPU."""
     first = mapped[0]
     more = f" and {len(mapped) - 1} more line{'s' if len(mapped) > 2 else ''}" * (len(mapped) > 1)
     return (
         f"written for a GPU (cell {first['cell']}, line {first['line']}: {first['code']}"
-        f"{more}); this grader has none, so it ran on the CPU with the device mapped: its "
-        "numbers are the CPU's"
+        f"{more}); {_lacking()}, so it ran on the CPU with the device mapped: its numbers "
+        "are the CPU's"
     )
+
+
+def _lacking() -> str:
+    """What this grader lacks for a notebook's GPU: the GPU, or a runtime built with CUDA."""
+    if gpu.found().present:
+        return "the projects' runtime here has no CUDA build (grader setup --projects --cuda)"
+    return "this grader has none"
 
 
 def needs_gpu(error: str, source: str) -> bool:

@@ -148,8 +148,10 @@ def check_one(
     # a Scratch: the student's files staged by a run that was killed are removed by the next
     with Scratch(scratch, "grader-project-") as stage:
         files, placed = _stage(hand_in, stage, facts.get("reads_files", []))
-        on_gpu = gpu.runs_on_gpu(runtime or Path(sys.prefix))
+        on_gpu = runtime is not None and gpu.runs_on_gpu(runtime)  # as the sandbox shows it
         mapped = [] if on_gpu else device_mapping.map_to_cpu(files / notebook.name)
+        if on_gpu:
+            limits = device_mapping.for_cuda(limits)
         ahead = GRADING.warm_imports  # what project notebooks import, as course notebooks do
         run = engine.run_submission(
             files / notebook.name, [], limits, files, runtime=runtime, warm_imports=ahead

@@ -104,6 +104,12 @@ class CourseDefaults:
     # dataset (up to max_dataset_mb handed in, often unpacked or converted) and saves trained
     # models and figures, where a graded notebook writes little; four times a graded run's.
     project_disk_bytes: int = 2 * GiB
+    # Address space a project notebook's process may map where its sandbox shows a GPU (in
+    # place of RunLimits.address_space_share of its memory): CUDA reserves address space for
+    # its unified memory, about the host's and the GPUs' memory together, and touches little
+    # of it; under the usual limit cuInit fails as out of memory. What is used is still
+    # counted (the cgroup, or the memory watch).
+    project_gpu_address_space_bytes: int = 1024 * GiB
     # Days after the feedback mail within which a reply to it is a regrade request, unless
     # course.toml's [regrade] window_days says; two weeks is the usual term policy.
     regrade_window_days: float = 14.0

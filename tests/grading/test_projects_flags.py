@@ -17,8 +17,10 @@ from project_class import hand_in
 from project_notebooks import numpy_lstm
 
 from grader import cli
+from grader.course.projects_runtime import COLAB_REQUIREMENTS, CUDA_REQUIREMENTS
 from grader.engine.walls import gpu
 from grader.gradebook.course_book import BOOK_NAME, CourseBook
+from grader.inputs.resources import runtime_requirements
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECTS = ROOT / "assignments" / "projects"
@@ -116,3 +118,16 @@ def test_setup_says_whether_it_found_a_gpu():
     assert line == gpu.found().line()
     if not gpu.found().present:
         assert "written for Colab's GPU run on the CPU" in line
+
+
+def test_the_cuda_list_is_the_colab_like_list_with_cuda_builds():
+    """``grader setup --projects --cuda`` installs the Colab-like pins, the same versions,
+    TensorFlow's CUDA build in place of its CPU one (torch as PyPI serves it for Linux)."""
+
+    def pins(name: str) -> dict[str, str]:
+        lines = runtime_requirements(name).read_text().splitlines()
+        return dict(line.split("==") for line in lines if line and not line.startswith("#"))
+
+    colab, cuda = pins(COLAB_REQUIREMENTS), pins(CUDA_REQUIREMENTS)
+    assert cuda.pop("tensorflow[and-cuda]") == colab.pop("tensorflow_cpu")
+    assert cuda == colab

@@ -20,9 +20,11 @@ from project_class import hand_in, light_runtime
 from sandbox_fence import write_notebook
 
 from grader import cli
+from grader.course.rubric import load_projects
 from grader.engine import RunLimits, run_submission
 from grader.engine.walls import gpu
-from grader.grading.device_mapping import map_to_cpu, mapped_line, needs_gpu
+from grader.grading.device_mapping import for_cuda, map_to_cpu, mapped_line, needs_gpu
+from grader.limits.units import GiB
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECTS = ROOT / "assignments" / "projects"
@@ -44,12 +46,18 @@ PROJECTS = ROOT / "assignments" / "projects"
             "    pass  # the assert that a GPU is present",
         ),
         ("assert torch.cuda.is_available()", "pass  # the assert that a GPU is present"),
+        # an assert that goes on to the next line is left: the run says it needs a GPU
+        (
+            'assert tf.config.list_physical_devices("GPU"), (',
+            'assert tf.config.list_physical_devices("GPU"), (',
+        ),
+        ("assert torch.cuda.is_available(), \\", "assert torch.cuda.is_available(), \\"),
         # the notebook's own CPU branch is kept
         ('if device.type == "cuda":', 'if device.type == "cuda":'),
         ('if "cuda" != name:', 'if "cuda" != name:'),
         (
             'd = "cuda" if torch.cuda.is_available() else "cpu"',
-            'd = "cpu" if torch.cuda.is_available() else "cpu"',
+            'd = "cuda" if torch.cuda.is_available() else "cpu"',
         ),
         ("# model.cuda()", "# model.cuda()"),
         ('print("cuda is fast")', 'print("cuda is fast")'),
@@ -67,6 +75,13 @@ def test_the_libraries_words_for_a_missing_gpu_are_told_from_a_student_s_error()
     )
     assert not needs_gpu("AssertionError: ", "assert len(X_train) == len(y_train)")
     assert not needs_gpu("ValueError: shapes (3,) and (4,) not aligned", "np.dot(a, b)")
+
+
+def test_a_run_that_sees_a_gpu_may_map_the_address_space_cuda_reserves():
+    limits = RunLimits.for_assignment(load_projects(PROJECTS))
+    allowed = for_cuda(limits)
+    assert int(allowed.memory_bytes * allowed.address_space_share) == 1024 * GiB
+    assert allowed.memory_bytes == limits.memory_bytes  # what is used is counted as before
 
 
 def test_the_keras_copy_is_mapped_on_its_lines_and_its_saved_outputs_are_left(tmp_path):
