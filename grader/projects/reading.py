@@ -31,6 +31,7 @@ _NEUTRAL = frozenset(
 # Methods that change a frame in place whatever their keywords say.
 _MUTATE_ALWAYS = frozenset({"pop", "insert", "update"})
 _SHAPE = re.compile(r"\((\d+),\s*(\d+)\)")
+_TUPLE = re.compile(r"\(\d+(?:,\s*\d+)*,?\)")  # any shape a print shows: (144, 2), (7352, 50, 3)
 _FRAME = re.compile(r"\[(\d+) rows x (\d+) columns\]|(\d+) rows × (\d+) columns")
 _ENTRIES = re.compile(r"RangeIndex:\s*(\d+) entries|Index:\s*(\d+) entries")
 
@@ -186,6 +187,11 @@ def first_shape_seen(notebook: Notebook, cell: int, line: int, name: str) -> See
                 shown_before = _count_shows(statement, shown_before)
                 continue
             kind = _shows(statement, name, last=statement is code.tree.body[-1])
+            if kind == "shape" and not _one_pair_per_shape(code):
+                # a warning's "(3,4)" or a printed tuple beside the shapes: which one is the
+                # frame's cannot be told
+                return Seen(None, f"the output of cell {code.position} holds other numbers in "
+                            "brackets beside its shapes")  # fmt: skip
             shape = _nth_shape(code, kind, shown_before[kind]) if kind is not None else None
             if shape is not None:
                 return Seen(shape, None)
@@ -264,9 +270,23 @@ def _count_shows(statement: ast.stmt, counts: dict[str, int]) -> dict[str, int]:
     return counts
 
 
+def _one_pair_per_shape(code: Cell) -> bool:
+    """Whether the cell's output shows as many ``(a, b)`` as its code prints shapes."""
+    assert code.tree is not None
+    printed = {"shape": 0, "info": 0, "frame": 0}
+    for statement in code.tree.body:
+        printed = _count_shows(statement, printed)
+    return len(_TUPLE.findall("\n".join(code.outputs))) == printed["shape"]
+
+
 def _nth_shape(code: Cell, kind: str, index: int) -> Shape | None:
-    pattern = {"shape": _SHAPE, "info": _ENTRIES, "frame": _FRAME}[kind]
-    matches = list(pattern.finditer("\n".join(code.outputs)))
+    text = "\n".join(code.outputs)
+    if kind == "shape":  # the index-th shape printed, when it is a table's (rows, columns)
+        tuples = _TUPLE.findall(text)
+        found = _SHAPE.fullmatch(tuples[index]) if index < len(tuples) else None
+        return Shape(int(found.group(1)), int(found.group(2))) if found else None
+    pattern = {"info": _ENTRIES, "frame": _FRAME}[kind]
+    matches = list(pattern.finditer(text))
     if index >= len(matches):
         return None
     numbers = [int(g) for g in matches[index].groups() if g is not None]

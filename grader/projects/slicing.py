@@ -46,7 +46,10 @@ def bounds(trees: list[ast.AST]) -> Bounds:
                     tails.add(lower)
                 elif lower is not None and upper is not None:
                     middles.add((lower, upper))
-    masks = frozenset(pair for pair, found in sides.items() if len(found) == 2)
+    # a split's two masks are each other's complement (``<`` with ``>=``, ``<=`` with ``>``);
+    # ``x[r > 0]`` with ``x[r < 0]`` leaves the zeros out: a filter, not a split
+    complements = ({"<", ">="}, {"<=", ">"})
+    masks = frozenset(pair for pair, found in sides.items() if found in complements)
     return Bounds(frozenset(heads), frozenset(tails), frozenset(middles), masks)
 
 
@@ -66,7 +69,7 @@ def subscript(flow: Walker, node: ast.Subscript) -> Value:
         mask = _mask(node)
         if mask is not None and mask[:2] in flow.bounds.masks and not base.parts & _PARTS:
             flow.record(Split(flow.where(node), base.data(), "mask", None))
-            part = "train" if mask[2] == "before" else "test"
+            part = "train" if mask[2].startswith("<") else "test"
             return replace(base.data(), parts=frozenset({part}))
         if index.shuffled and index.parts & _PARTS and not base.parts & _PARTS:
             # ``X[idx[:n]]`` with ``idx`` a random permutation: each part drawn at random
@@ -112,18 +115,15 @@ def _part(cut: ast.Slice, known: Bounds) -> str | None:
 
 
 def _mask(node: ast.Subscript) -> tuple[str, str, str] | None:
-    """``x[d < cut]`` as (``d``, ``cut``, "before"), ``x[d >= cut]`` as (..., "after")."""
+    """``x[d < cut]`` as (``d``, ``cut``, ``<``): a comparison of order as the index."""
     index = node.slice
     if not (isinstance(index, ast.Compare) and len(index.ops) == 1):
         return None
-    op = index.ops[0]
-    if isinstance(op, ast.Lt | ast.LtE):
-        side = "before"
-    elif isinstance(op, ast.Gt | ast.GtE):
-        side = "after"
-    else:
+    ops = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
+    op = ops.get(type(index.ops[0]))
+    if op is None:
         return None
-    return ast.unparse(index.left), ast.unparse(index.comparators[0]), side
+    return ast.unparse(index.left), ast.unparse(index.comparators[0]), op
 
 
 def _rows_slice(node: ast.Subscript) -> ast.Slice | None:

@@ -808,6 +808,14 @@ def read_cases() -> dict[str, ReadCase]:
             ]),
             "airline-passengers.csv", PASSENGERS, True,
         ),
+        # pandas' warning in the read's output names columns in brackets, beside the shape
+        "a-warning-beside-the-shape": ReadCase(
+            _reader([
+                code("df = pd.read_csv('AAPL.csv')\nprint(df.shape)\n",
+                     "DtypeWarning: Columns (3,4) have mixed types. Specify dtype option on import or set low_memory=False.\n(250, 7)\n"),
+            ]),
+            "AAPL.csv", PRICES, None,
+        ),
         # the only "differs": the same plain read, shown at once, of other data than handed in
         "other-data": ReadCase(
             _reader([

@@ -239,3 +239,19 @@ def test_a_number_found_only_by_rerunning_is_placed_in_its_cell(tmp_path):
     rerun = "Persistence RMSE: 52.34\nTest RMSE: 19.43\n"
     numbers = {n["text"]: n for n in checks(kit, tmp_path, rerun=rerun)["numbers"]}
     assert numbers["19.4"]["found"] == [{"cell": 11, "source": "rerun", "text": "Test RMSE: 19.43"}]
+
+
+def test_a_filter_by_sign_is_no_split_but_a_date_cut_is(tmp_path):
+    from grader.projects.cells import notebook_from_sources
+
+    read = (
+        "import pandas as pd\nfrom sklearn.preprocessing import MinMaxScaler\n"
+        "df = pd.read_csv('returns.csv')\nscaler = MinMaxScaler()\n"
+        "df['scaled'] = scaler.fit_transform(df[['ret']])\n"
+    )
+    filtered = read + "up = df[df['ret'] > 0]\ndown = df[df['ret'] < 0]\n"  # zeros left out
+    found = analyse(notebook_from_sources([filtered]), {})["pitfalls"]
+    assert found == []
+    cut = read + "train = df[df['date'] < split_date]\ntest = df[df['date'] >= split_date]\n"
+    found = analyse(notebook_from_sources([cut]), {})["pitfalls"]
+    assert [(p["kind"], p["cell"], p["line"]) for p in found] == [("scaler-fit-before-split", 1, 5)]
