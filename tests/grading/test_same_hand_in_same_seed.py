@@ -13,36 +13,15 @@ import sys
 from contextlib import closing
 from pathlib import Path
 
-import nbformat
 import pytest
+from partial_credit_kit import GATES, clipping
 from sandbox_fence import FENCE
 
 from grader.assignment import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENT = ROOT / "assignments" / "lstm_gates"
-SAMPLES = ROOT / "examples" / "lstm_gates"
 FUNCTIONS = [f.name for f in load_config(ASSIGNMENT).functions]
-GATES = {"forget_gate": "W_f", "input_gate": "W_i", "output_gate": "W_o"}
-
-
-def clipping(limit: float) -> bytes:
-    """A full-marks notebook whose gates clip their pre-activation to [-limit, limit] "so that
-    exp cannot overflow": right on a case whose gate inputs stay inside, wrong on one that
-    strays, so each gate's points depend on the values drawn."""
-    notebook = nbformat.read(SAMPLES / "asha.ipynb", as_version=4)
-    for cell in notebook.cells:
-        for gate, weights in GATES.items():
-            if cell.cell_type == "code" and cell.source.startswith(f"def {gate}("):
-                right = f"return sigmoid(xh @ {weights}.T + b_{weights[-1]})"
-                assert right in cell.source
-                cell.source = cell.source.replace(
-                    right,
-                    f"z = xh @ {weights}.T + b_{weights[-1]}\n"
-                    f"    z = np.clip(z, -{limit}, {limit})  # so that exp cannot overflow\n"
-                    "    return sigmoid(z)",
-                )
-    return nbformat.writes(notebook).encode()
 
 
 def grade(out: Path, hand_ins: Path, *flags: str, code: int = 0) -> subprocess.CompletedProcess:

@@ -85,11 +85,13 @@ def answered(notebook: nbformat.NotebookNode, source: Path) -> nbformat.Notebook
     return notebook
 
 
-def grade_inbox(assignment: Path, inbox: Path, out: Path, seed: int = 5) -> str:
+def grade_inbox(assignment: Path, inbox: Path, out: Path, seed: int | None = 5) -> str:
     """`grader grade` of every notebook in ``inbox`` into ``out``, in the sandbox behind the
-    tests' fence; what it said on stderr."""
+    tests' fence (on ``seed``; None: as the instructor types it, without --seed); what it said
+    on stderr."""
     done = subprocess.run(
-        [*FENCE, sys.executable, "-m", "grader.cli", "grade", "--seed", str(seed)]
+        [*FENCE, sys.executable, "-m", "grader.cli", "grade"]
+        + ([] if seed is None else ["--seed", str(seed)])
         + ["--assignment", str(assignment), "--out", str(out)]
         + sorted(str(p) for p in inbox.iterdir()),
         capture_output=True,

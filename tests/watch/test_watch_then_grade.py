@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 from course_kit import ROOT
+from partial_credit_kit import clipping
 from sandbox_fence import FENCE
 from scripted_imap_kit import ScriptedImap
 from watch_kit import notebook_hand_in
 from web_kit import login_cookie, request, serving
 
 from grader.gradebook.results import Gradebook, Row
-from tests.grading.test_same_hand_in_same_seed import clipping
 from tests.watch.test_watch import once
 from tests.web.test_http import wait_for_regrade
 
