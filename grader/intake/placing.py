@@ -132,14 +132,14 @@ def _changes(
     return [
         (slot, what, key)
         for slot, what, key in changes
-        if key not in seen
-        and (
-            not (old := slots.get(slot))
-            or not at
-            or not _moment(old["at"])
-            or _moment(old["at"]) <= at
-        )
+        if key not in seen and (not (old := slots.get(slot)) or _not_newer(_moment(old["at"]), at))
     ]
+
+
+def _not_newer(held: datetime | None, at: datetime | None) -> bool:
+    """Whether what a slot holds (sent at ``held``) gives way to an item sent ``at``: always
+    where either has no time (an LMS's current hand-in: the newer item wins)."""
+    return held is None or at is None or held <= at
 
 
 def _moment(at: str | None) -> datetime | None:

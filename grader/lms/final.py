@@ -129,9 +129,10 @@ def project_part(
     if not handed_in and not score.marked:
         return Part(component.id, "missing", 0.0, late.ON_TIME, "no hand-in: 0")
     deadline = course.deadline_for(component, student)
-    handed_in_at = project_handed_in(course, component, checks[0] if checks else None)
+    newest = checks[0] if checks else None
+    handed_in_at = project_handed_in(course, component, newest)
     lateness, _ = hand_in_lateness(course.late, handed_in_at, deadline)
-    if not handed_in_at and (verdict := project_verdict(course, component, (checks or [None])[0])):
+    if not handed_in_at and (verdict := project_verdict(course, component, newest)):
         lateness = verdict_lateness(course, component, student, verdict)  # how late: unknown
     raw = score.points / score.max_points if score.max_points else 0.0
     if score.marked == 0:

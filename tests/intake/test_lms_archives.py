@@ -206,6 +206,7 @@ MOODLE_PEOPLE = [  # participant id, full name, email, ID number, last modified 
         "2023005",
         "Thursday, 17 December 2026, 11:00 AM",
     ),
+    (1734026, "Kiran Rao", "kiran.rao@example.edu", "", "Thursday, 17 December 2026, 9:00 AM"),
 ]
 
 
@@ -223,6 +224,8 @@ def test_moodle_download_is_joined_through_the_grading_worksheet(
         ): moodle_onlinetext(f'<p><a href="{COLAB}">my Colab</a></p>'),
         moodle_entry("Ana Pérez", 1734024, "lstm_lab.ipynb", folders): plain_notebook("c = 3"),
         moodle_entry("Ana Pérez", 1734025, "lstm_lab.ipynb", folders): plain_notebook("d = 4"),
+        # the TA trying the upload out: staff on the course's roster
+        moodle_entry("Kiran Rao", 1734026, "lstm_lab.ipynb", folders): plain_notebook("t = 1"),
     }
     archive = tmp_path / "LSTM101-Assignment 1 Sequence models-5521.zip"
     archive.write_bytes(zipped(entries))
@@ -231,7 +234,10 @@ def test_moodle_download_is_joined_through_the_grading_worksheet(
     args = ["--course", str(course.path), "--lms-export", str(sheet), "--out", str(out)]
     assert collect(str(archive), *args, "--assignment", "lstm_gates") == 0
     printed = capsys.readouterr().out
-    assert f"a Moodle ({'in folders' if folders else 'flat'}) download, 5 submission(s)" in printed
+    assert f"a Moodle ({'in folders' if folders else 'flat'}) download, 6 submission(s)" in printed
+    assert "TA01 is staff on the roster: not a student's hand-in" in (
+        out / "UNATTRIBUTED.csv"
+    ).read_text(encoding="utf-8")
     muller = load_manifest(out / "2023001")
     # the worksheet's time, read in the course's zone (its deadlines' +05:30): late
     assert muller["slots"]["assignment/lstm_gates"]["at"] == "2026-12-19T03:12:00+05:30"

@@ -135,6 +135,7 @@ def archive_items(path: Path, settings: Settings, options: LmsOptions) -> list[I
         items.append(Item(source, functools.partial(_refused, why)))
     print(
         f"{path}: a {archive.lms} download, {len(archive.submissions)} submission(s)"
+        + (f", {len(archive.receipts)} record(s) of the LMS read" if archive.receipts else "")
         + (f", joined through {options.export.name}" if options.export else "")
     )
     return items

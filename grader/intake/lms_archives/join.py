@@ -60,6 +60,17 @@ def by_name(roster: Roster, name: str) -> tuple[Person | None, str]:
     return None, f"{name or 'the archive entry'} is not on the roster"
 
 
+def _with_row(who: Identity, row: ExportRow) -> Identity:
+    """The archive's ids, with what the export's row adds."""
+    return replace(
+        who,
+        name=row.who.name or who.name,
+        email=row.who.email or who.email,
+        student_id=row.who.student_id or who.student_id,
+        login=row.who.login or who.login,
+    )
+
+
 def join(
     who: Identity, rows: dict[str, ExportRow | None] | None, roster: Roster | None, lms: str
 ) -> Joined:
@@ -80,18 +91,12 @@ def join(
                 "names them alike, so neither is attributed",
             )
         row = rows.get(who.key)
-        if row is None:
-            return Joined(None, f"{lms} id {who.key} ({who.name}) is not in the --lms-export")
-        if row.test:
+        if row is not None and row.test:
             return Joined(None, f"{lms}'s test student ({row.who.name}): not a student")
-        sent_at = row.sent_at
-        who = replace(
-            who,
-            name=row.who.name or who.name,
-            email=row.who.email or who.email,
-            student_id=row.who.student_id or who.student_id,
-            login=row.who.login or who.login,
-        )
+        if row is not None:
+            sent_at, who = row.sent_at, _with_row(who, row)
+        elif not (who.email or who.student_id):  # Gradescope's own ids go on without a row
+            return Joined(None, f"{lms} id {who.key} ({who.name}) is not in the --lms-export")
     if words(who.name) in NOT_PEOPLE or squeezed(who.name) in ("studenttest", "teststudent"):
         return Joined(None, f"{lms}'s test student ({who.name}): not a student")
     if roster is None:
@@ -102,7 +107,9 @@ def join(
         ("by login", who.login, lambda login: _by_login(roster, login)),
     ):
         person = look(value) if value else None
-        if person is not None and not person.is_staff:
+        if person is not None and person.is_staff:
+            return Joined(None, f"{person.label} is staff on the roster: not a student's hand-in")
+        if person is not None:
             return Joined(person, how, sent_at=sent_at)
     known = [v for v in (who.email, who.student_id, who.login) if v]
     if known:

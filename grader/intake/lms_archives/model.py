@@ -9,8 +9,6 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
-from grader.errors import UserError
-
 
 @dataclass(frozen=True)
 class Identity:
@@ -55,10 +53,6 @@ def local_time(moment: datetime, zone: tzinfo) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
     return moment.isoformat(timespec="seconds")
-
-
-def refuse(path: str, what: str) -> UserError:
-    return UserError(f"{path}: {what}")
 
 
 def squeezed(name: str) -> str:
