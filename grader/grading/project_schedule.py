@@ -4,19 +4,17 @@ or on a Dask cluster (:mod:`grader.grading.remote_projects`); and the progress l
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from grader.batch.progress import Eta
-from grader.grading.remote_projects import ProjectHandIn
-
-Checked = Iterator[tuple["ProjectHandIn", dict[str, Any], str | None]]  # (hand-in, checks, where)
+from grader.grading.remote_projects import HandIn, ProjectHandIn
 
 
 def checked_here(
-    todo: list[ProjectHandIn], check: Callable[[ProjectHandIn], dict[str, Any]], workers: int
-) -> Checked:
+    todo: Sequence[HandIn], check: Callable[[HandIn], dict[str, Any]], workers: int
+) -> Iterator[tuple[HandIn, dict[str, Any], str | None]]:
     """Each project checked by ``check`` in one of ``workers`` threads, in the given order."""
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         futures = [(hand_in, pool.submit(check, hand_in)) for hand_in in todo]

@@ -18,9 +18,9 @@ import hashlib
 import json
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from grader import engine
 from grader.course.rubric import load_projects
@@ -44,6 +44,9 @@ class ProjectHandIn(Protocol):
     @property
     def submitted_at(self) -> str | None: ...
     def digest(self) -> str: ...
+
+
+HandIn = TypeVar("HandIn", bound=ProjectHandIn)  # the caller's own kind of hand-in, given back
 
 
 # check(student, folder, project, entry, submitted_at, limits, runtime, tolerance, scratch):
@@ -162,9 +165,9 @@ def checked_on_dask(
     address: str,
     workers: int,
     job: dict[str, Any],
-    todo: list[ProjectHandIn],
+    todo: Sequence[HandIn],
     check: CheckUnpacked,
-) -> Iterator[tuple[ProjectHandIn, dict[str, Any], str]]:
+) -> Iterator[tuple[HandIn, dict[str, Any], str | None]]:
     """Each project checked by ``check`` on a worker of the cluster at ``address`` (``local``:
     one of ``workers`` processes on this machine): (hand-in, checks, the worker's name) as each
     comes. A worker that dies mid-run loses nothing: Dask gives its projects to another, and

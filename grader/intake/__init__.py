@@ -21,8 +21,9 @@ item read into a parcel), ``inbox`` (the inboxes as items: another source of mai
 gives items whose ``read`` calls ``parcels.read_message``), ``deadlines`` (when each file was
 due, and whether it came late), ``handed_in`` (when each component was handed in: its own file's
 time, never the student's newest mail), ``placing`` (merging into student folders), ``manifest``
-(a bundle's manifest checked, a student folder's read), ``index`` and ``merged_pdf`` (what the
-instructor reads), ``common`` (what every stage shares: caps, the rejection, safe writing),
+(a bundle's manifest checked, a student folder's read), ``index``, ``summary_text`` (what
+collect prints) and ``merged_pdf`` (what the instructor reads), ``common`` (what every stage
+shares: caps, the rejection, safe writing),
 ``run`` (:func:`collect` takes the inboxes and returns the accounting; ``collect_items`` takes
 items, such as ``grader watch``'s messages read already), ``imap`` (mailboxes over IMAP: a
 session, the spool ``grader collect`` reads, waiting with IDLE), ``command`` (``grader
@@ -38,7 +39,8 @@ from grader.intake.manifest import (
     missing_items,
     student_id_from_address,
 )
-from grader.intake.run import collect, summary_lines
+from grader.intake.run import collect
+from grader.intake.summary_text import summary_lines
 from grader.intake.unpack import extract_bundle
 
 __all__ = [

@@ -10,8 +10,8 @@ auto-graded feedback page attached what it tells: from the ``results.json`` besi
 written by ``grader grade``, never by the mail), the score, the status, whether late, the
 summary (the reason, the warnings, the cells that raised), and each function's points, verdict
 and hints (their codes: a reworded hint is no news). A plain re-grade that finds the same
-rewrites the page (it says when it was graded, and draws a per-submission seed's cases anew)
-and mails nobody again; a changed score or hint goes out.
+rewrites the page (it says when it was graded; the same notebook keeps its recorded seed, but
+``--draw-again`` draws new cases) and mails nobody again; a changed score or hint goes out.
 
 A mail recorded under ``facts-1:`` (the pages' own bytes, the time of their grading included)
 is recognised as well: the student counts as mailed when that digest of the pages as they are

@@ -145,7 +145,7 @@ def _compared(
         return {"same_bytes": True, "how": same}
     event = next((e for e in opened if e.path == path), None)
     found = read_call(notebook, event.where.cell, event.where.line, path) if event else None
-    if found is None:
+    if event is None or found is None:
         return _unsure(same, f"it is not read by a plain pandas read_csv of {path}")
     call, name = found
     seen = first_shape_seen(notebook, event.where.cell, event.where.line, name)

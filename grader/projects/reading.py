@@ -93,15 +93,15 @@ def _as_read(lines: int, columns: int, keywords: dict[str, ast.expr]) -> Shape:
     values = {k: _literal(v) for k, v in keywords.items()}
     unknown = object()
     names = values.get("names", None if "names" not in keywords else unknown)
-    rows: int | None = lines
+    rows: int | None
     header = values.get("header", "infer")
     if header == "infer":
         header = None if names is not None else 0
     skip = values.get("skiprows", 0)
     if isinstance(skip, int) and not isinstance(skip, bool):
-        rows -= skip
+        rows = lines - skip
     elif isinstance(skip, list | tuple) and all(isinstance(s, int) for s in skip):
-        rows -= len(set(skip))
+        rows = lines - len(set(skip))
     else:
         rows = None
     if rows is not None:

@@ -69,8 +69,8 @@ def subscript(flow: Walker, node: ast.Subscript) -> Value:
         mask = _mask(node)
         if mask is not None and mask[:2] in flow.bounds.masks and not base.parts & _PARTS:
             flow.record(Split(flow.where(node), base.data(), "mask", None))
-            part = "train" if mask[2].startswith("<") else "test"
-            return replace(base.data(), parts=frozenset({part}))
+            masked = "train" if mask[2].startswith("<") else "test"
+            return replace(base.data(), parts=frozenset({masked}))
         if index.shuffled and index.parts & _PARTS and not base.parts & _PARTS:
             # ``X[idx[:n]]`` with ``idx`` a random permutation: each part drawn at random
             flow.record(Split(flow.where(node), base.data(), "permutation", True))

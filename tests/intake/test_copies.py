@@ -14,7 +14,7 @@ import pytest
 from mailkit import gmail, notebook, takeout_mbox, thunderbird
 
 from grader import intake
-from grader.intake.run import summary_lines
+from grader.intake.summary_text import summary_lines
 from grader.roster import load_roster
 
 ROSTER = (

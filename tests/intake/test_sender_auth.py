@@ -26,7 +26,7 @@ from grader import intake
 from grader.cli import main
 from grader.intake.message.authresults import parse, trusted_results
 from grader.intake.message.sender import DkimKeys
-from grader.intake.run import summary_lines
+from grader.intake.summary_text import summary_lines
 from grader.roster import load_roster
 
 ROSTER = (
