@@ -173,6 +173,8 @@ def error_words(result: FunctionResult) -> str:
         return f"largest error {largest_error(result)}"
     raised = sum(1 for error in failed_calls if _RAISED.match(error))
     total = len(result.cases)
+    if raised in (0, total) and len(failed_calls) == total:  # every case alike: said short
+        return "raised an error in every case" if raised else "returned nothing"
     said = [f"raised an error in {raised} of {total} cases"] if raised else []
     if len(failed_calls) > raised:
         said.append(f"returned nothing in {len(failed_calls) - raised} of {total} cases")

@@ -400,17 +400,20 @@ def test_the_marking_pages_headings_go_down_one_level_at_a_time(demo, browser, b
     it (the checks beside a criterion sit under the rubric's h2), by axe's heading-order rule and
     by the headings' own levels, the checks open or closed; and axe's WCAG rules find nothing."""
     blinded(demo["toml"], blind_on)
-    path = f"/mark/project1/{key(demo['graded'], 'project1', 'CS21B042', blind_on)}"
-    for token in (TOKEN, marker_token(TOKEN, MARKER)):
-        context, page = signed_in(browser, demo["url"], token)
-        page.goto(demo["url"] + path)
-        assert page.locator("details.beside").count() >= 2  # the checks beside the rubric
-        assert heading_jumps(page) == []
-        page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
-        assert page.locator("details.beside h3").count() >= 2
-        assert heading_jumps(page) == [] and violations(page, HEADING_ORDER) == []
-        assert violations(page) == []
-        context.close()
+    try:
+        path = f"/mark/project1/{key(demo['graded'], 'project1', 'CS21B042', blind_on)}"
+        for token in (TOKEN, marker_token(TOKEN, MARKER)):
+            context, page = signed_in(browser, demo["url"], token)
+            page.goto(demo["url"] + path)
+            assert page.locator("details.beside").count() >= 2  # the checks beside the rubric
+            assert heading_jumps(page) == []
+            page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+            assert page.locator("details.beside h3").count() >= 2
+            assert heading_jumps(page) == [] and violations(page, HEADING_ORDER) == []
+            assert violations(page) == []
+            context.close()
+    finally:
+        blinded(demo["toml"], False)  # the demo's course as the other tests find it: named
 
 
 def test_a_mark_not_saved_is_announced(demo, browser):

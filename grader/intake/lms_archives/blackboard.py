@@ -19,7 +19,7 @@ from grader.intake.lms_archives.model import Archive, Identity, Upload, local_ti
 
 NAME = "Blackboard"
 _ENTRY = re.compile(
-    r"(?P<head>.+?)_(?P<word>[^\W\d_]+)_(?P<stamp>\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d)"
+    r"(?P<assignment>.+?)_(?P<word>[^\W\d_]+)_(?P<stamp>\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d)"
     r"(?:\.txt|_(?P<file>.+))"
 )
 _NAME_LINE = re.compile(r"^[^\n:]+: *(?P<name>.*) \((?P<user>[^()\n]*)\)\s*$", re.MULTILINE)
@@ -65,12 +65,12 @@ def read(names: list[str], fetch: Callable[[str], bytes], zone: tzinfo) -> Archi
         if found is None:
             archive.set_aside[entry] = "not named as Blackboard names an attempt's files"
             continue
-        groups.setdefault(f"{found['head']}_{found['word']}_{found['stamp']}", []).append(
+        groups.setdefault(f"{found['assignment']}_{found['word']}_{found['stamp']}", []).append(
             (entry, found)
         )
-    split = _user_from_heads({members[0][1]["head"] for members in groups.values()})
+    split = _user_from_heads({members[0][1]["assignment"] for members in groups.values()})
     for key, members in groups.items():
-        head, stamp = members[0][1]["head"], members[0][1]["stamp"]
+        head, stamp = members[0][1]["assignment"], members[0][1]["stamp"]
         receipt_name = f"{key}.txt"
         receipt = fetch(receipt_name).decode("utf-8", "replace") if receipt_name in names else ""
         receipt = receipt.replace("\r\n", "\n")

@@ -94,11 +94,12 @@ def test_setup_says_what_it_will_compile_and_about_how_long_before_each_step(tmp
 
 def _walls_then_the_rest(printed: str) -> tuple[list[str], list[str]]:
     """``grader setup``'s lines: first one per wall it checks (``works:`` or ``missing:``),
-    then the preparation's."""
+    then whether it found a GPU (one line), then the preparation's."""
     lines = printed.splitlines()
     walls = [line for line in lines if re.match(r"(works|missing): ", line)]
     assert lines[: len(walls)] == walls, printed
-    return walls, lines[len(walls) :]
+    assert lines[len(walls)].startswith("GPU: "), printed
+    return walls, lines[len(walls) + 1 :]
 
 
 @pytest.mark.skipif(not DEBIAN_PYTHON.exists(), reason="needs the system's /usr/bin/python3")
