@@ -100,6 +100,7 @@ class WatchGraders:
         unsafe_no_sandbox: bool,
         log: Callable[[str], None],
         scratch: Path,
+        submissions: Path | None = None,
     ):
         self.course = course
         self.out = out
@@ -111,6 +112,7 @@ class WatchGraders:
         self.running: dict[Future, _Running] = {}
         self.ready: list[JobOutcome] = []  # answered from the gradebook, without grading
         self.scratch = scratch  # the notebooks being graded: the watch's staging
+        self.submissions = submissions  # where collect filed them: each student's folder
 
     def start(self) -> None:
         """Start the pool with the warm processes of the auto-graded assignment whose deadline
@@ -147,6 +149,12 @@ class WatchGraders:
         }
         (folder / MANIFEST_NAME).write_text(json.dumps(manifest))
         (submission,) = find_submissions([folder], own.plan.config, folder.parent)
+        filed = self.submissions / job.student if self.submissions else None
+        if filed is not None and filed.is_dir():
+            # recorded as graded from the student's folder, as `grader grade submissions/*/`
+            # records it: the staged copy is removed once graded, and the dashboard's regrade
+            # grades the source the newest grading names
+            submission = replace(submission, source=filed.resolve())
         before = _graded_before(own.book, submission)
         if before is not None:
             shutil.rmtree(folder.parent, ignore_errors=True)

@@ -104,6 +104,7 @@ class MailboxLoop:
             options.unsafe_no_sandbox,
             self.log,
             self.staging.folder("graders-"),
+            options.submissions,
         )
 
     def log(self, text: str, level: str = "info") -> None:

@@ -1,7 +1,8 @@
 """A hand-in ``grader watch`` graded and answered keeps the score it was mailed when the
 instructor grades the class with ``grader grade`` after the deadline, and when the dashboard
-regrades it (issue 89): every grading of those bytes draws the cases of the seed the watch
-recorded for them. The mailbox server is the scripted one (tests/kits/scripted_imap_kit.py)."""
+regrades it, before ``grader grade`` or after (issue 89): every grading of those bytes draws the
+cases of the seed the watch recorded for them, from the student's folder collect filed them in.
+The mailbox server is the scripted one (tests/kits/scripted_imap_kit.py)."""
 
 from __future__ import annotations
 
@@ -53,48 +54,47 @@ def test_what_the_watch_mailed_is_what_grade_and_the_dashboards_regrade_give(
     watched = {student: graded(out, student) for student in students}
     assert all(0 < row.score < 100 for row in watched.values()), watched
 
-    run = subprocess.run(
-        [*FENCE, sys.executable, "-m", "grader.cli", "grade"]
-        + ["--assignment", str(course.parent / "lstm_gates"), "--out", str(out / "lstm_gates")]
-        + [str(submissions / student) for student in students],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        cwd=ROOT,
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
-    assert "seeds: 2 as recorded for the same notebooks" in run.stderr, run.stderr
-    for student, mailed in watched.items():
-        again = graded(out, student)
-        assert again.source != mailed.source  # graded from the submissions folder this time
-        assert (again.score, again.functions, again.seed) == (
-            mailed.score,
-            mailed.functions,
-            mailed.seed,
-        )
+    for student, row in watched.items():  # graded from where collect filed it
+        assert Path(row.source) == (submissions / student).resolve()
 
     with serving(course.parent, out, log=course.parent.parent / "serve.log") as url:
         dashboard = {"url": url, "cookie": login_cookie(url)}
-        _, _, page = request(url, "GET", "/students", headers=[("Cookie", dashboard["cookie"])])
-        csrf = page.split(b'name="csrf-token" content="')[1].split(b'"')[0].decode()
-        status, _, _ = request(
-            url,
-            "POST",
-            "/student/asha/regrade/lstm_gates",
-            f"csrf={csrf}".encode(),
-            [
-                ("Content-Type", "application/x-www-form-urlencoded"),
-                ("Cookie", dashboard["cookie"]),
-            ],
+        regrade(dashboard, "bhavin")  # graded by the watch alone: its staged copy is gone
+        run = subprocess.run(
+            [*FENCE, sys.executable, "-m", "grader.cli", "grade"]
+            + ["--assignment", str(course.parent / "lstm_gates"), "--out", str(out / "lstm_gates")]
+            + [str(submissions / student) for student in students],
+            capture_output=True,
+            text=True,
+            timeout=900,
+            cwd=ROOT,
         )
-        assert status == 303
-        assert "regraded" in wait_for_regrade(dashboard, "asha")
-    with Gradebook(out / "lstm_gates" / "gradebook.sqlite") as book:
-        assert len(book.history("asha")) == 3  # the watch's, grade's and the regrade's
-    regraded = graded(out, "asha")
-    mailed = watched["asha"]
-    assert (regraded.score, regraded.functions, regraded.seed) == (
-        mailed.score,
-        mailed.functions,
-        mailed.seed,
+        assert run.returncode == 0, run.stderr[-3000:]
+        assert "seeds: 2 as recorded for the same notebooks" in run.stderr, run.stderr
+        regrade(dashboard, "asha")  # graded by the watch, then by grade
+    for student, mailed in watched.items():
+        with Gradebook(out / "lstm_gates" / "gradebook.sqlite") as book:
+            history = book.history(student)
+        assert len(history) == 3, history  # the watch's, grade's and the regrade's
+        for again in history[1:]:
+            assert (again.score, again.functions, again.seed) == (
+                mailed.score,
+                mailed.functions,
+                mailed.seed,
+            )
+
+
+def regrade(dashboard: dict[str, str], student: str) -> None:
+    """The dashboard's Regrade button for ``student``'s lstm_gates, pressed and waited for."""
+    url, cookie = dashboard["url"], dashboard["cookie"]
+    _, _, page = request(url, "GET", "/students", headers=[("Cookie", cookie)])
+    csrf = page.split(b'name="csrf-token" content="')[1].split(b'"')[0].decode()
+    status, _, _ = request(
+        url,
+        "POST",
+        f"/student/{student}/regrade/lstm_gates",
+        f"csrf={csrf}".encode(),
+        [("Content-Type", "application/x-www-form-urlencoded"), ("Cookie", cookie)],
     )
+    assert status == 303
+    assert "regraded" in wait_for_regrade(dashboard, student)
