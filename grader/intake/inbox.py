@@ -29,6 +29,7 @@ _KINDS = (".zip", ".eml", ".msg", ".mbox")
 class Item:
     source: str
     read: Callable[[], Parcel]
+    in_archive: bool = False  # an entry of an LMS's download: index.csv lists it, filed or not
 
 
 def _capped_bytes(path: Path, settings: Settings) -> bytes:

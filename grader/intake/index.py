@@ -94,6 +94,7 @@ class Summary:
     incomplete: int = 0  # students with something missing
     earlier: int = 0
     sent_nothing: int = 0
+    archive_entries: set[str] = field(default_factory=set)  # the items from LMS downloads
     by_component: list[str] = field(default_factory=list)  # "lstm_gates: 9 handed in", ...
     merged_pdf: Path | None = None
     index_csv: Path | None = None
@@ -271,7 +272,7 @@ def write_lists(
     every replacement the folder holds, a killed run's too); the summary's counts from the
     same rows."""
     summary.index_csv = out / INDEX_CSV
-    write_csv(summary.index_csv, INDEX_HEADER, rows)
+    write_csv(summary.index_csv, INDEX_HEADER, [*rows, *_archive_entries_not_filed(summary)])
     summary.rejected_csv = out / REJECTED_CSV
     write_csv(summary.rejected_csv, ["source", "student", "reason"], summary.rejected)
     summary.unattributed_csv = out / UNATTRIBUTED_CSV
@@ -307,6 +308,24 @@ def write_lists(
     summary.incomplete = sum(1 for row in collected if row["missing"])
     summary.earlier = sum(int(row["earlier"]) for row in collected)
     summary.sent_nothing = len(rows) - len(collected)
+
+
+def _archive_entries_not_filed(summary: Summary) -> list[list[str]]:
+    """index.csv's rows, after the students', for each entry of an LMS's download that is no
+    student's hand-in (not on the roster, a test student, staff's, anonymous, corrupt), with
+    its reason: every entry of an archive is accounted for in index.csv. The student column
+    stays empty (the student's own row is the roster's); the other lists say the same."""
+    entries = summary.archive_entries
+    listed = [(s, who, at, why, "unattributed") for s, who, at, _, why in summary.unattributed]
+    listed += [(s, who, at, why, "skipped") for s, who, at, _, why in summary.skipped]
+    listed += [(s, who, at, why, "no hand-in") for s, who, at, _, _, why in summary.no_handin]
+    listed += [(s, "", "", f"{who}: {why}" if who else why, "rejected")
+               for s, who, why in summary.rejected]  # fmt: skip
+    return [
+        ["", who, "", at, "", source, "", "", "", "", why, "", "", status]
+        for source, who, at, why, status in listed
+        if source in entries
+    ]
 
 
 def _write_copies(out: Path, summary: Summary) -> None:

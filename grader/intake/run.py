@@ -92,6 +92,7 @@ def _read_all(
             first_with_id[shared] = source
         return False
 
+    summary.archive_entries = {item.source for item in items if item.in_archive}
     for number, item in enumerate(counted(items, "collect", lambda item: item.source)):
         try:
             parcel = item.read()

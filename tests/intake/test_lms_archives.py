@@ -145,6 +145,12 @@ def test_canvas_download_is_filed_by_canvas_ids_through_the_gradebook(
     listed = read_csv(out / "UNATTRIBUTED.csv")
     reasons = " | ".join(" ".join(row.values()) for row in listed)
     assert "test student" in reasons and "jdoe" in reasons and "not on the roster" in reasons
+    # every entry of the download is accounted for in index.csv: after the students' rows, each
+    # entry that is no one's hand-in, with its reason (the student column left to the roster)
+    not_filed = [row for row in read_csv(out / "index.csv") if not row["student"]]
+    said = " | ".join(f"{row['status']} {row['source']}: {row['notes']}" for row in not_filed)
+    assert "unattributed" in said and "test student" in said and "not on the roster" in said
+    assert all("submissions.zip:" in row["source"] for row in not_filed), said
 
     # the same download again: nothing changes
     before = {p: p.stat().st_mtime_ns for p in out.rglob("manifest.json")}
@@ -279,6 +285,8 @@ def test_a_corrupt_entry_is_listed_and_the_rest_collected(tmp_path: Path, course
     assert collect(str(archive), *args) == 0
     rejected = " ".join(" ".join(r.values()) for r in read_csv(out / "REJECTED.csv"))
     assert "48216" in rejected and "corrupt" in rejected
+    [listed] = [r for r in read_csv(out / "index.csv") if "48216" in r["source"]]
+    assert listed["status"] == "rejected" and "corrupt" in listed["notes"], listed
     assert (out / "2023001").is_dir() and not (out / "2023004").exists()
 
 

@@ -129,10 +129,10 @@ def archive_items(path: Path, settings: Settings, options: LmsOptions) -> list[I
         read = functools.partial(
             _read, submission, archive, entries, joined, source, settings, options
         )
-        items.append(Item(source, read))
+        items.append(Item(source, read, in_archive=True))
     for entry, why in sorted((entries.refused | archive.set_aside).items()):
         source = f"{path.name}:{entry}"
-        items.append(Item(source, functools.partial(_refused, why)))
+        items.append(Item(source, functools.partial(_refused, why), in_archive=True))
     print(
         f"{path}: a {archive.lms} download, {len(archive.submissions)} submission(s)"
         + (f", {len(archive.receipts)} record(s) of the LMS read" if archive.receipts else "")
