@@ -22,10 +22,11 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 from sandbox_fence import FENCE
-from wheel_kit import checkout_version, run
+from wheel_kit import NEEDS_HISTORY, checkout_version, run
 
 ROOT = Path(__file__).resolve().parents[2]
 SERIES = "0.2"  # setup.py's, before any tag
+pytestmark = NEEDS_HISTORY  # each test makes its tree from the history (git archive HEAD)
 
 
 def head() -> str:

@@ -24,6 +24,8 @@ import sys
 import tarfile
 from pathlib import Path
 
+import pathspec
+import pytest
 import setuptools_scm
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,8 +42,21 @@ def checkout_version() -> str:
     return setuptools_scm.get_version(root=str(ROOT), **setup.SCM_VERSION)
 
 
+HAS_HISTORY = (ROOT / ".git").exists()  # a clone (or a worktree), not an archive or a copy
+NEEDS_HISTORY = pytest.mark.skipif(
+    not HAS_HISTORY,
+    reason="needs the repository's history (git archive of a commit): this tree is an archive "
+    "or a copy without .git; run it in a clone",
+)
+
+
 def _listed() -> list[str]:
-    """The checkout's files, as a clone and its untracked, unignored files have them."""
+    """The checkout's files, as a clone and its untracked, unignored files have them; in a tree
+    without the history (an archive, a copy), every file .gitignore does not ignore."""
+    if not HAS_HISTORY:
+        ignored = pathspec.GitIgnoreSpec.from_lines((ROOT / ".gitignore").read_text().splitlines())
+        found = (p.relative_to(ROOT).as_posix() for p in ROOT.rglob("*") if p.is_file())
+        return sorted(name for name in found if not ignored.match_file(name))
     listed = run("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", cwd=ROOT)
     return sorted(name for name in listed.stdout.split("\0") if name and (ROOT / name).is_file())
 
