@@ -134,12 +134,21 @@ def _children(folder: Path) -> list[Path]:
     return sorted(entry for entry in folder.iterdir() if entry.is_dir())
 
 
+def _holds_a_process(cgroup: Path) -> bool:
+    try:
+        return bool((cgroup / "cgroup.procs").read_text().split())
+    except OSError:
+        return False
+
+
 _LIMIT_FILES = ("pids.max", "memory.limit_in_bytes", "memory.memsw.limit_in_bytes")
 
 
 class _CgroupWatch:
     """The cgroups the grader makes in the fence while the runs go on, with their limits as
-    first seen."""
+    first seen holding a process. The grader writes a cgroup's limits between its mkdir and the
+    first process joining: read in that moment, a file still says the parent's ``max``, which
+    no process of the run ever ran under."""
 
     def __init__(self, fence: list[Path]):
         self.seen: dict[str, dict[str, str]] = {}
@@ -152,6 +161,8 @@ class _CgroupWatch:
         while not self._done.wait(0.05):
             for folder in self._fence:
                 for child in _children(folder):
+                    if not _holds_a_process(child):
+                        continue
                     for name in _LIMIT_FILES:
                         try:
                             value = (child / name).read_text().strip()
