@@ -29,6 +29,7 @@ LONGEST_FIRST = (
     "tests/watch/test_watch.py",
     "tests/install/test_student_install.py",
     "tests/scoring/test_selfcheck_agreement.py",
+    "tests/grading/test_grade.py",
     "tests/grading/test_one_student_against_another.py",
     "tests/engine/walls/test_sandbox_hostile.py",
     "tests/engine/run/test_warm_start.py",
