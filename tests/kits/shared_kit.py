@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = Path(os.environ.get("GRADER_SHARED", REPO.parent / "shared"))
+SHARED = REPO.parent / "shared"
 # Real Colab notebooks written by others (COLAB_CORPUS, when set, points at another copy).
 CORPUS = Path(os.environ.get("COLAB_CORPUS", SHARED / "corpus" / "colab"))
 # The student's runtime in Colab as Google publishes it (pip-freeze.txt and its Python).
@@ -33,7 +33,7 @@ def corpus_notebook(name: str) -> Path:
 
 
 def corpus_notebooks() -> list[Path]:
-    """Every notebook of the corpus, by name, or the test skipped where there are none."""
+    """Every notebook of the corpus, by name, or the test skipped where the corpus is absent."""
     return sorted(needed(CORPUS, "the Colab corpus").glob("*.ipynb"))
 
 
