@@ -29,9 +29,13 @@ LONGEST_FIRST = (
     "tests/watch/test_watch.py",
     "tests/install/test_student_install.py",
     "tests/scoring/test_selfcheck_agreement.py",
+    "tests/grading/test_grade.py",
     "tests/grading/test_one_student_against_another.py",
     "tests/engine/walls/test_sandbox_hostile.py",
     "tests/engine/run/test_warm_start.py",
+    "tests/web/test_http.py",
+    "tests/web/test_browser.py",
+    "tests/watch/test_watch_then_grade.py",
     "tests/scoring/test_uncatalogued_corpus.py",
     "tests/scoring/test_diagnosis_corpus.py",
     "tests/web/test_accessibility.py",
@@ -84,6 +88,19 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):  # noqa: ANN201 (xd
         def _split_scope(self, nodeid: str) -> str:
             file = _file_of(nodeid)
             return "the ordinary user's files" if file in ONE_USER else file
+
+        def _reschedule(self, node) -> None:  # noqa: ANN001 (xdist's own type)
+            """A process is given its next file as its last test starts (a process runs a test
+            once it knows the next). xdist gives it at two tests left: at the start, the process
+            with test_install.py's two tests was given the term's file too, the two longest
+            files one after the other on one process while the other took the short ones."""
+            if node.shutting_down:
+                return
+            if not self.workqueue:
+                node.shutdown()
+                return
+            if self._pending_of(self.assigned_work[node]) <= 1:
+                self._assign_work_unit(node)
 
     config.option.loadscopereorder = False
     return ByFileOneUserTogether(config, log)

@@ -38,6 +38,7 @@ from nbclient import NotebookClient
 from PIL import Image
 from project_notebooks import PASSENGERS, Kit, hand_in, keras_forecaster, pytorch_classifier
 from report_kit import page_lines
+from shared_kit import colab_freeze
 from wheel_kit import course_wheel
 
 from grader.assignment.releasing import release
@@ -80,8 +81,7 @@ def wheel() -> Path:
 def colab(tmp_path_factory, wheel):
     """(the replica with the wheel installed as docs/students/colab.md says, pip freeze before
     the install, after it)."""
-    if not (kit.COLAB / "pip-freeze.txt").is_file():
-        pytest.skip(f"Colab's published runtime is not at {kit.COLAB}")
+    colab_freeze()  # or skipped: Colab's published runtime is not beside the checkout
     interpreter = _runtime_or_skip("13")
     cached = kit.colab_runtime(interpreter)
     venv = kit.copy_runtime(cached, interpreter, tmp_path_factory.mktemp("colab") / "venv")

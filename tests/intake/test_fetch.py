@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 from mailkit import gmail, notebook, takeout_mbox
+from shared_kit import CORPUS, corpus_notebook
 
 from grader import intake
 from grader.cli import main
 from grader.intake import load_manifest
 from grader.intake.fetch import FetchSettings, download_url
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "colab"
 REAL = CORPUS / "krshrey10__Stock_Price_Prediction_LSTM__Stock_Price_Prediction_LSTM.ipynb"
 NB1 = notebook("# Project 1: stock prices")
 NB2 = notebook("# Project 2: reviews")
@@ -262,6 +262,7 @@ def test_cli_fetch_reads_base_urls_from_the_environment(
 
 def test_a_real_colab_notebook_is_fetched_byte_for_byte(tmp_path: Path, google) -> None:
     base, _ = google
+    corpus_notebook(REAL.name)
     # The link the notebook's own "Open in Colab" badge gives.
     link = (
         f"{COLAB}github/krshrey10/Stock_Price_Prediction_LSTM/blob/main/{REAL.name.split('__')[-1]}"

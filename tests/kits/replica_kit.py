@@ -23,9 +23,9 @@ import tomllib
 from pathlib import Path
 
 import wheel_kit
+from shared_kit import colab_freeze
 
 ROOT = Path(__file__).resolve().parents[2]
-COLAB = ROOT.parent / "shared" / "colab"  # the published runtime, beside the repository
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "lstm-grader-tests"
 # What a notebook's own kernel needs besides the wheel: Colab's kernel stack (old IPython).
 KERNEL = ("ipykernel", "ipython", "jupyter_client", "traitlets", "pyzmq", "tornado")
@@ -51,7 +51,7 @@ def name_of(requirement: str) -> str:
 def colab_pins() -> dict[str, str]:
     """Colab's ``name==version`` lines by name (packages installed from a URL left out)."""
     pins = {}
-    for line in (COLAB / "pip-freeze.txt").read_text().splitlines():
+    for line in colab_freeze().read_text().splitlines():
         if "==" in line and " @ " not in line:
             pins[name_of(line)] = line.strip()
     return pins

@@ -4,7 +4,6 @@ notebooks of report cells, for the tests in tests/report/."""
 from __future__ import annotations
 
 import io
-import os
 import subprocess
 from pathlib import Path
 
@@ -18,8 +17,6 @@ import matplotlib.pyplot as plt  # noqa: E402  (after choosing the non-interacti
 
 REPO = Path(__file__).resolve().parents[2]
 COLAB = "https://colab.research.google.com/drive/1TestNotebookId"
-# Real notebooks by others, read in place and never copied into the repository.
-CORPUS = Path(os.environ.get("COLAB_CORPUS", REPO.parent / "shared" / "corpus" / "colab"))
 
 
 def plot_png(path: Path | None = None, decay: float = 0.97) -> bytes:

@@ -18,7 +18,6 @@ from fontTools.ttLib import TTFont
 from PIL import Image
 from pypdf import PdfReader
 from report_kit import (
-    CORPUS,
     body,
     front_matter,
     notebook_with,
@@ -26,6 +25,7 @@ from report_kit import (
     standard_sections,
     write_source,
 )
+from shared_kit import corpus_notebook
 
 from grader.cli import main
 from grader.report import build_report, check_pdf
@@ -264,9 +264,9 @@ def test_notebook_title_block_from_the_first_cell(tmp_path: Path, capsys, first_
 
 
 def test_a_real_colab_badge_gives_the_title_block_its_link(tmp_path: Path, capsys):
-    original = CORPUS / "krshrey10__Stock_Price_Prediction_LSTM__Stock_Price_Prediction_LSTM.ipynb"
-    if not original.is_file():
-        pytest.skip(f"the Colab corpus is not at {CORPUS}")
+    original = corpus_notebook(
+        "krshrey10__Stock_Price_Prediction_LSTM__Stock_Price_Prediction_LSTM.ipynb"
+    )
     badge = nbformat.read(original, as_version=4).cells[0]  # the student's own first cell
     cells = report_cells()
     cells[0] = nbformat.v4.new_markdown_cell(badge.source + "\n\n**Name:** Shreya K\n")

@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
 from report_kit import (
-    CORPUS,
     REPO,
     body,
     front_matter,
@@ -29,6 +28,7 @@ from report_kit import (
 )
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
+from shared_kit import corpus_notebook
 
 from grader.cli import main
 from grader.errors import UserError
@@ -494,9 +494,9 @@ def test_notebook_without_front_matter_builds_and_says_what_the_title_block_lack
 
 
 def test_a_real_colab_notebook_with_report_cells_uses_its_own_plot(tmp_path: Path):
-    original = CORPUS / "srijeem__LSTM_Forecasting__Airline_Passenger_LSTM_Forecasting.ipynb"
-    if not original.is_file():
-        pytest.skip(f"the Colab corpus is not at {CORPUS}")
+    original = corpus_notebook(
+        "srijeem__LSTM_Forecasting__Airline_Passenger_LSTM_Forecasting.ipynb"
+    )
     notebook = nbformat.read(original, as_version=4)
     forecast = next(c for c in notebook.cells if c.source.startswith("# Predict on the test set"))
     forecast.metadata["tags"] = ["figure"]

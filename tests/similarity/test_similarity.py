@@ -21,6 +21,7 @@ import pytest
 import similarity_class as sc  # noqa: E402
 import similarity_files as sf  # noqa: E402
 from scratch_kit import temporary_after_a_killed_run  # noqa: E402
+from shared_kit import CORPUS, corpus_notebooks  # noqa: E402
 from submission_kit import report_pdf, student_folder  # noqa: E402
 
 from grader import bundle  # noqa: E402
@@ -372,14 +373,8 @@ def test_page_meets_wcag_aa_and_reflows_on_a_phone(result):
     assert wide == 0
 
 
-CORPUS = ROOT.parent.parent / "shared" / "corpus" / "colab"
-if not CORPUS.is_dir():  # the worktree layout (/work/wt/<branch>) vs a clone beside shared/
-    CORPUS = ROOT.parent / "shared" / "corpus" / "colab"
-
-
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="shared/corpus/colab is not beside the repo")
 def test_real_notebooks_by_different_authors_are_not_flagged_and_a_copy_of_one_is(tmp_path):
-    notebooks = sorted(CORPUS.glob("*.ipynb"))
+    notebooks = corpus_notebooks()
     result = run(notebooks, tmp_path / "alone")
     assert result.flagged_pairs == 0, result.csv.read_text()
     # A student hands in one of them with the names changed, against the corpus as public work.

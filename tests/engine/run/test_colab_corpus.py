@@ -3,21 +3,18 @@ result within their limits, two at a time, behind the sandbox and a second fence
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sandbox_fence import run_fenced, run_spec
+from shared_kit import CORPUS, corpus_notebooks
 
 pytestmark = pytest.mark.slow
 
-CORPUS = Path(__file__).resolve().parents[4] / "shared" / "corpus" / "colab"
 NOTEBOOKS = sorted(CORPUS.glob("*.ipynb"))
 
 
 @pytest.fixture(scope="module")
 def corpus_results(tmp_path_factory) -> dict[str, dict]:
-    if not NOTEBOOKS:
-        pytest.fail(f"no corpus notebooks in {CORPUS}")
+    corpus_notebooks()  # or every test here skipped: the corpus is not beside the checkout
     runs = [
         run_spec(
             path,
