@@ -24,6 +24,17 @@ _OPEN_ENDS = ("/", "-", "_", "=", "&", "?", "#", "%")  # not ".": a sentence end
 # a line that goes on as an address's path: two folders or more, or a data file's name
 _PATH_GOES_ON = re.compile(r"/.*/|/\S*\.(?:csv|tsv|txt|json|zip|xlsx?|parquet)\b", re.I)
 _ADDED_HYPHENS = ("\u00ad", "\u2010")
+# A line that starts with what only goes on an address (``-Stock-Price``, ``_v2``, ``.git``)...
+_ADDRESS_GOES_ON = ("-", "_", ".", "/", "?", "#", "=", "&", "%", "~")
+# ... or with a name that is an address's, not a sentence's word: hyphens or underscores inside
+# (``gle-Stock-Price-Prediction``), a capital inside (``PricePrediction``), letters and digits
+# mixed (``data2024``), perhaps with ``.git``.
+_NAME_GOES_ON = re.compile(
+    r"(?:\w+(?:[-_]\w+)+|\w*[a-z][A-Z]\w*|[A-Za-z]+\d\w*|\d+[A-Za-z]\w*)(?:\.git)?"
+)
+# What a reference's line may hold after an address: nothing, a date or a note in brackets,
+# punctuation, or when it was accessed.
+_AFTER_ADDRESS = re.compile(r"(?:[^A-Za-z]|(?:last\s+)?(?:accessed|retrieved|visited)\b)", re.I)
 
 
 def provenance(
@@ -89,8 +100,9 @@ def rejoin_addresses(text: str) -> str:
     """``text`` with each Kaggle or GitHub address that a line break cut made whole again: a
     break after a character that cannot end an address (``/``, ``-``, ``_``, ``=``),
     inside an address too short to name a dataset (``kaggle.com/datasets/``), or before a line
-    that goes on as a path (``mer/air-passengers``). A hyphen the typesetter added (U+00AD,
-    U+2010) is dropped; a plain ``-`` is the address's own and kept."""
+    that goes on as an address does (see :func:`_goes_on`: ``mer/air-passengers``,
+    ``gle-Stock-Price-Prediction``). A hyphen the typesetter added (U+00AD, U+2010) is dropped;
+    a plain ``-`` is the address's own and kept."""
     lines = text.split("\n")
     joined = [lines[0]] if lines else []
     for line in lines[1:]:
@@ -107,11 +119,23 @@ def rejoin_addresses(text: str) -> str:
         cut = match.group(0)
         if cut.endswith(_ADDED_HYPHENS):
             joined[-1] = before[:-1] + after
-        elif cut.endswith(_OPEN_ENDS) or _too_short(cut) or _PATH_GOES_ON.search(piece):
+        elif cut.endswith(_OPEN_ENDS) or _too_short(cut) or _goes_on(piece, after):
             joined[-1] = before + after
         else:
             joined.append(line)
     return "\n".join(joined)
+
+
+def _goes_on(piece: str, line: str) -> bool:
+    """Whether ``piece``, the first word of ``line``, carries on the address the line before
+    ended with: a path (``ob/master/x.csv``), a start only an address has (``-Price``), or a
+    name shaped as an address's (``gle-Stock-Price-Prediction``) with nothing after it on the
+    line but what a reference puts after an address (a sentence's word stays a word)."""
+    if _PATH_GOES_ON.search(piece) or piece.startswith(_ADDRESS_GOES_ON):
+        return True
+    rest = line[len(piece) :].lstrip(",;:)] ")
+    name = piece.rstrip(".")
+    return bool(_NAME_GOES_ON.fullmatch(name)) and (not rest or bool(_AFTER_ADDRESS.match(rest)))
 
 
 def _too_short(address: str) -> bool:
