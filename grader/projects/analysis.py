@@ -64,7 +64,7 @@ def analyse(
     origin = _part(
         notes,
         "provenance",
-        lambda: provenance(notebook, read_paths, dataset, folder, report_text, opened),
+        lambda: provenance(notebook, read_paths, dataset, folder, report_text, opened, rerun),
         {},
     )
     return {
