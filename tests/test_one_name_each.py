@@ -76,9 +76,11 @@ def _types_named(name: str) -> list[str]:
 
 
 def test_each_hand_in_type_has_one_meaning():
-    # issue 97: HandIn was a dataclass and a TypeVar, ProjectHandIn a Protocol and a dataclass
+    # issue 97: HandIn was a dataclass and a TypeVar, ProjectHandIn a Protocol and a dataclass,
+    # Project the course's and a submission.toml's
     assert _types_named("HandIn") == ["grader/grading/submissions.py"]
     assert _types_named("ProjectHandIn") == ["grader/grading/project_handin.py"]
+    assert _types_named("Project") == ["grader/course/rubric.py"]  # a bundle's: SubmittedProject
 
 
 # The vocabularies of the projects' checks, each spelled out in grader/projects/kinds.py only.

@@ -39,7 +39,10 @@ class Student:
 
 
 @dataclass(frozen=True)
-class Project:
+class SubmittedProject:
+    """One ``[[project]]`` of a ``submission.toml`` (the course's own project is
+    :class:`grader.course.rubric.Project`)."""
+
     title: str
     colab: str
     notebook: Path | None
@@ -54,7 +57,7 @@ class Submission:
 
     source: Path
     student: Student
-    projects: tuple[Project, ...]
+    projects: tuple[SubmittedProject, ...]
     projects_required: int
     max_dataset_bytes: int
     # the kinds of the course's checks it keeps from its students (grader.projects.kinds)
@@ -144,7 +147,7 @@ def read_submission(path: Path) -> tuple[Submission, list[str]]:
         values = table(values, where, _PROJECT_KEYS)
         link = text(values, "dataset_link", where)
         projects.append(
-            Project(
+            SubmittedProject(
                 title=text(values, "title", where),
                 colab=text(values, "colab", where),
                 notebook=file(values, "notebook", where),
