@@ -19,7 +19,7 @@ from grader.grading.project_checks import check_one
 from grader.grading.project_handin import ProjectHandIn
 from grader.limits import RunLimits
 from grader.projects.analysis import analyse
-from grader.projects.cells import notebook_from_sources
+from grader.projects.cells import files_opened, notebook_from_sources, read_project_notebook
 from grader.projects.rerun_shapes import rerun_says, shapes_printed
 
 CASES = read_cases()
@@ -152,3 +152,33 @@ def test_the_sandboxs_rerun_on_the_handed_in_file_tells_same_and_other_data(tmp_
         "where Colab printed (144,) (cell 3), the sandbox's rerun on the handed-in"
         in (origin["how"])
     )
+
+
+# ---- real Colab notebooks (../shared/corpus/colab): their own outputs printed again
+
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS = (
+    next(
+        (p for p in (ROOT.parent / "shared", ROOT.parent.parent / "shared") if p.is_dir()),
+        ROOT.parent / "shared",
+    )
+    / "corpus"
+    / "colab"
+)
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="shared/corpus/colab is not beside the repo")
+def test_a_real_notebooks_own_outputs_printed_again_are_never_other_data():
+    """Each real notebook's saved outputs, as a rerun on the very data Colab read prints them:
+    the same where shapes of the data are printed after its read, nothing told elsewhere, and
+    never "other data"."""
+    told = {}
+    for path in sorted(CORPUS.glob("*.ipynb")):
+        notebook = read_project_notebook(path)
+        rerun = "".join(output for cell in notebook.code() for output in cell.outputs)
+        reads = [cell.position for cell in notebook.code() if files_opened(cell.source)]
+        said = rerun_says(notebook, reads[0], rerun) if reads else None
+        assert said is None or said.same, (path.name, said)
+        told[path.name] = said
+    airline = told["srijeem__LSTM_Forecasting__Airline_Passenger_LSTM_Forecasting.ipynb"]
+    assert airline is not None and airline.saved.text == "RangeIndex: 144 entries"
