@@ -57,30 +57,30 @@ def test_a_hand_in_a_graded_submission_and_progress_have_one_meaning_each():
     assert _defined("GradingProgress") == ["grader/grading/summary.py"]
 
 
-def _types_named(name: str) -> list[str]:
-    """The modules of grader/ that give ``name`` a meaning at their top level: a class, or an
-    assignment (a TypeVar, an alias)."""
-    found = []
-    for path in GRADER.rglob("*.py"):
+def _types_named() -> dict[str, list[str]]:
+    """Each name the modules of grader/ give a meaning at their top level (a class, or an
+    assignment: a TypeVar, an alias) -> those modules."""
+    found: dict[str, list[str]] = {}
+    for path in sorted(GRADER.rglob("*.py")):
         for node in ast.parse(path.read_text()).body:
-            targets = (
-                [node.name]
-                if isinstance(node, ast.ClassDef)
-                else [t.id for t in node.targets if isinstance(t, ast.Name)]
-                if isinstance(node, ast.Assign)
-                else []
-            )
-            if name in targets:
-                found.append(str(path.relative_to(GRADER.parent)))
-    return sorted(found)
+            if isinstance(node, ast.ClassDef):
+                names = [node.name]
+            elif isinstance(node, ast.Assign):
+                names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+            else:
+                names = []
+            for name in names:
+                found.setdefault(name, []).append(str(path.relative_to(GRADER.parent)))
+    return found
 
 
 def test_each_hand_in_type_has_one_meaning():
     # issue 97: HandIn was a dataclass and a TypeVar, ProjectHandIn a Protocol and a dataclass,
     # Project the course's and a submission.toml's
-    assert _types_named("HandIn") == ["grader/grading/submissions.py"]
-    assert _types_named("ProjectHandIn") == ["grader/grading/project_handin.py"]
-    assert _types_named("Project") == ["grader/course/rubric.py"]  # a bundle's: SubmittedProject
+    named = _types_named()
+    assert named["HandIn"] == ["grader/grading/submissions.py"]
+    assert named["ProjectHandIn"] == ["grader/grading/project_handin.py"]
+    assert named["Project"] == ["grader/course/rubric.py"]  # a bundle's: SubmittedProject
 
 
 # The vocabularies of the projects' checks, each spelled out in grader/projects/kinds.py only.
