@@ -24,9 +24,12 @@ from pathlib import Path
 from grader import demo, engine
 from grader.course.rubric import load_projects
 from grader.grading.notebook_facts import run_facts, saved_outputs
-from grader.grading.project_checks import ProjectHandIn, _stage, hand_ins
-from grader.grading.project_substance import substance
+from grader.grading.project_checks import _stage, hand_ins
+from grader.grading.project_handin import ProjectHandIn
 from grader.limits import COURSE, RunLimits
+from grader.projects.analysis import analyse_handin
+from grader.projects.kinds import FILE_ROLES
+from grader.report.facts import report_text
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus" / "colab"
@@ -36,7 +39,7 @@ if not CORPUS.is_dir():
 
 def measure(hand_in: ProjectHandIn, limits: RunLimits, runtime: Path | None, tolerance: float):
     """(run seconds, checks seconds, the run's status, what the checks found) for one project."""
-    handed = {key: hand_in.file(key) for key in ("notebook", "report", "dataset")}
+    handed = {key: hand_in.file(key) for key in FILE_ROLES}
     handed = {k: p if p is not None and p.is_file() else None for k, p in handed.items()}
     notebook = handed["notebook"]
     assert notebook is not None
@@ -47,7 +50,7 @@ def measure(hand_in: ProjectHandIn, limits: RunLimits, runtime: Path | None, tol
         run = engine.run_submission(files / notebook.name, [], limits, files, runtime=runtime)
         run_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    found = substance(handed, hand_in.folder, run.output, tolerance, reads)
+    found = analyse_handin(handed, hand_in.folder, run.output, tolerance, reads, report_text)
     status = run_facts(run)["status"]
     return run_seconds, time.perf_counter() - started, status, found
 

@@ -7,6 +7,8 @@ the packages' graph, and it has no cycle."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 from tests.test_import_cycles import cycles, import_graph
@@ -143,3 +145,41 @@ def test_the_layer_check_sees_a_package_cycle_but_not_through_a_command(tmp_path
     graph = package_graph(import_graph(tmp_path, "grader"), {"grader.low.command"}, package)
     assert cycles(graph) == []
     assert layers(graph) == [["grader", "grader.low"], ["grader.high"]]  # high imports low
+
+
+PROJECTS = "grader.projects"
+
+
+def test_the_projects_checks_are_a_leaf():
+    """grader/projects/ imports nothing of the rest of the grader (what it needs, such as the
+    reader of a report's PDF, is handed in), and a reader of its words (a course's settings)
+    imports only :mod:`grader.projects.kinds` of it."""
+    modules = import_graph(REPO, "grader")
+    outside = sorted(
+        f"  {name} -> {target}"
+        for name, targets in modules.items()
+        if unit(name) == PROJECTS
+        for target in targets
+        if unit(target) != PROJECTS
+    )
+    assert not outside, "grader/projects/ imports the rest of the grader:\n" + "\n".join(outside)
+    assert modules[PROJECTS] == set()  # its __init__ loads nothing: kinds comes alone
+    beyond_kinds = sorted(
+        f"  {name} -> {target}"
+        for name, targets in modules.items()
+        if unit(name) == "grader.course"
+        for target in targets
+        if unit(target) == PROJECTS and target != f"{PROJECTS}.kinds"
+    )
+    assert not beyond_kinds, "a course's settings import the checks themselves:\n" + "\n".join(
+        beyond_kinds
+    )
+
+
+def test_reading_a_course_loads_none_of_the_checks():
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, grader.course.rubric, grader.bundle.submission\n"
+         "print(sorted(m for m in sys.modules if m.startswith('grader.projects')))"],
+        capture_output=True, text=True, check=True, cwd=REPO,
+    ).stdout  # fmt: skip
+    assert loaded.strip() == "['grader.projects', 'grader.projects.kinds']"

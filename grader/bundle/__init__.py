@@ -6,7 +6,7 @@ student, the projects and the SHA-256 of every file; the PDF is :mod:`grader.pdf
 collects.
 
 The modules, by job: :mod:`~grader.bundle.submission` reads what ``submission.toml`` says,
-:mod:`~grader.bundle.checks` finds everything wrong with it, :mod:`~grader.bundle.substance`
+:mod:`~grader.bundle.checks` finds everything wrong with it, :mod:`~grader.bundle.findings`
 tells what the course's checks of substance will find, :mod:`~grader.bundle.writing` writes
 the bundle (and is ``grader bundle``; ``--check`` writes nothing). This is the student's side:
 it imports only the base install's dependencies.
@@ -18,9 +18,9 @@ from grader.bundle.checks import check_notebook, check_submission
 from grader.bundle.submission import (
     EMAIL,
     STUDENT_ID,
-    Project,
     Student,
     Submission,
+    SubmittedProject,
     find_colab_links,
     is_colab_link,
     read_submission,
@@ -41,7 +41,7 @@ __all__ = [
     "MANIFEST_SCHEMA",
     "STUDENT_ID",
     "Bundle",
-    "Project",
+    "SubmittedProject",
     "Student",
     "Submission",
     "add_arguments",

@@ -15,9 +15,9 @@ from grader.bundle.submission import (
     EMAIL,
     STUDENT_ID,
     STUDENT_KEYS,
-    Project,
     Student,
     Submission,
+    SubmittedProject,
     is_colab_link,
 )
 from grader.inputs.resources import template
@@ -52,7 +52,7 @@ def check_notebook(path: Path) -> str | None:
     return None
 
 
-def check_project(project: Project, number: int, max_dataset_bytes: int) -> list[str]:
+def check_project(project: SubmittedProject, number: int, max_dataset_bytes: int) -> list[str]:
     """Every problem of one project, each saying what to do."""
     from grader.report import check_pdf
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from grader.errors import UserError
 from grader.limits import COURSE
-from grader.projects.telling import KINDS
+from grader.projects.kinds import FILE_ROLES, KEEPABLE
 
 STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -27,7 +27,7 @@ COLAB_LINK = re.compile(_COLAB)
 COLAB_EXAMPLE = "https://colab.research.google.com/drive/<id>"
 
 STUDENT_KEYS = ("id", "name", "email")
-_PROJECT_KEYS = ("title", "colab", "notebook", "report", "dataset", "dataset_link")
+_PROJECT_KEYS = ("title", "colab", *FILE_ROLES, "dataset_link")
 _COURSE_KEYS = ("projects", "max_dataset_mb", "keep_from_students")
 
 
@@ -39,7 +39,10 @@ class Student:
 
 
 @dataclass(frozen=True)
-class Project:
+class SubmittedProject:
+    """One ``[[project]]`` of a ``submission.toml`` (the course's own project is
+    :class:`grader.course.rubric.Project`)."""
+
     title: str
     colab: str
     notebook: Path | None
@@ -54,10 +57,10 @@ class Submission:
 
     source: Path
     student: Student
-    projects: tuple[Project, ...]
+    projects: tuple[SubmittedProject, ...]
     projects_required: int
     max_dataset_bytes: int
-    # the kinds of the course's checks it keeps from its students (grader.projects.telling)
+    # the kinds of the course's checks it keeps from its students (grader.projects.kinds)
     kept_from_students: frozenset[str] = frozenset()
 
 
@@ -126,10 +129,10 @@ def read_submission(path: Path) -> tuple[Submission, list[str]]:
     if not isinstance(kept, list) or not all(isinstance(k, str) for k in kept):
         problems.append(f"course.keep_from_students must be a list of quoted kinds, not {kept!r}")
         kept = []
-    for unknown in sorted(set(kept) - set(KINDS)):
+    for unknown in sorted(set(kept) - set(KEEPABLE)):
         problems.append(
             f"course.keep_from_students names {unknown!r}, which is no kind of check: "
-            f"the kinds are {', '.join(KINDS)} (keep the template the course gave you)"
+            f"the kinds are {', '.join(KEEPABLE)} (keep the template the course gave you)"
         )
     student_table = table(data.get("student"), "student", STUDENT_KEYS)
     student = Student(*(text(student_table, key, "student") for key in STUDENT_KEYS))
@@ -144,7 +147,7 @@ def read_submission(path: Path) -> tuple[Submission, list[str]]:
         values = table(values, where, _PROJECT_KEYS)
         link = text(values, "dataset_link", where)
         projects.append(
-            Project(
+            SubmittedProject(
                 title=text(values, "title", where),
                 colab=text(values, "colab", where),
                 notebook=file(values, "notebook", where),
@@ -159,6 +162,6 @@ def read_submission(path: Path) -> tuple[Submission, list[str]]:
         projects=tuple(projects),
         projects_required=required,
         max_dataset_bytes=int(max_mb * 1024 * 1024),
-        kept_from_students=frozenset(kept) & frozenset(KINDS),
+        kept_from_students=frozenset(kept) & frozenset(KEEPABLE),
     )
     return submission, problems

@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from grader.bundle.checks import check_submission
+from grader.bundle.findings import ProjectFindings, findings_text, project_findings
 from grader.bundle.submission import Submission, read_submission
-from grader.bundle.substance import ProjectNotes, project_notes, render
 from grader.errors import UserError
 from grader.inputs.resources import write_template
+from grader.projects.kinds import FILE_ROLES
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_SCHEMA = 1
@@ -30,7 +31,7 @@ class Bundle:
     zip_path: Path
     pdf_path: Path
     manifest: dict[str, Any]
-    notes: list[ProjectNotes] = field(default_factory=list)
+    findings: list[ProjectFindings] = field(default_factory=list)
 
 
 def sha256_file(path: Path) -> str:
@@ -84,7 +85,7 @@ def _stage(submission: Submission, root: Path) -> tuple[dict[str, str], list[dic
     paths = []
     for number, project in enumerate(submission.projects, 1):
         where = {}
-        for role in ("notebook", "report", "dataset"):
+        for role in FILE_ROLES:
             source = getattr(project, role)
             if source is None:
                 continue
@@ -101,7 +102,7 @@ def _stage(submission: Submission, root: Path) -> tuple[dict[str, str], list[dic
 
 def build_bundle(submission_toml: Path, out_dir: Path) -> Bundle:
     """Validate ``submission_toml``; write ``<id>.zip`` and ``<id>.pdf`` into ``out_dir``,
-    with what the course's checks will find in each project (``Bundle.notes``).
+    with what the course's checks will find in each project (``Bundle.findings``).
 
     Raises UserError listing every problem, before anything is written.
     """
@@ -112,7 +113,7 @@ def build_bundle(submission_toml: Path, out_dir: Path) -> Bundle:
         staging = Path(staging_name)
         root = staging / student_id
         files, paths = _stage(submission, root)
-        told = project_notes(submission, root, paths)
+        told = project_findings(submission, root, paths)
         manifest = make_manifest(submission, files, paths)
         (root / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
 
@@ -127,17 +128,17 @@ def build_bundle(submission_toml: Path, out_dir: Path) -> Bundle:
         zip_path, pdf_path = out_dir / f"{student_id}.zip", out_dir / f"{student_id}.pdf"
         zip_tmp.replace(zip_path)
         pdf_tmp.replace(pdf_path)
-    return Bundle(zip_path=zip_path, pdf_path=pdf_path, manifest=manifest, notes=told)
+    return Bundle(zip_path=zip_path, pdf_path=pdf_path, manifest=manifest, findings=told)
 
 
-def check_bundle(submission_toml: Path) -> list[ProjectNotes]:
+def check_bundle(submission_toml: Path) -> list[ProjectFindings]:
     """What ``build_bundle`` would say, writing nothing: UserError listing every problem, or
     what the course's checks will find in each project."""
     submission = _validated(submission_toml)
     with tempfile.TemporaryDirectory(prefix="grader-bundle-check-") as staging:
         root = Path(staging) / submission.student.id
         _, paths = _stage(submission, root)
-        return project_notes(submission, root, paths)
+        return project_findings(submission, root, paths)
 
 
 def write_zip(root: Path, relpaths: Sequence[str], output: Path) -> None:
@@ -175,11 +176,11 @@ def cli(args: argparse.Namespace) -> int:
     if args.submission is None:
         raise UserError("give your submission.toml, or --template FILE to write one to fill in")
     if args.check:
-        print(render(check_bundle(Path(args.submission))))
+        print(findings_text(check_bundle(Path(args.submission))))
         print("Nothing was written (--check). Without --check, the bundle is written as well.")
         return 0
     bundle = build_bundle(Path(args.submission), Path(args.out))
-    print(render(bundle.notes))
+    print(findings_text(bundle.findings))
     print(f"Bundle: {bundle.zip_path}")
     print(f"Submission PDF: {bundle.pdf_path}")
     print("Email both files, before the deadline, to the address the course gives.")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from grader.inputs.toml_keys import Key, TomlFile, TomlTable
 from grader.limits import COURSE
+from grader.projects.kinds import TOLD_TO_STUDENTS
 
 _DEADLINE = (
     "a TOML date-time with its UTC offset, e.g. 2026-12-18T23:59:00+05:30; a hand-in time "
@@ -196,7 +197,7 @@ PROJECTS_TOML = TomlFile(
                 Key(
                     "keep_from_students",
                     "the kinds of the checks of substance the watch's receipt leaves out (any "
-                    "of model, pitfalls, numbers, dataset, source, or a pitfall's kind); name "
+                    f"of {', '.join(TOLD_TO_STUDENTS)}, or a pitfall's kind); name "
                     "the same in the submission template the course gives out",
                     required=False,
                     default="[]",

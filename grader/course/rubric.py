@@ -15,12 +15,9 @@ from pathlib import Path
 from grader.course.keys import PROJECTS_TOML, RUBRIC_TOML
 from grader.errors import UserError
 from grader.inputs.toml_input import Table, read
-from grader.projects.telling import KINDS
+from grader.projects.kinds import CRITERION_CHECKS, KEEPABLE
 
 PROJECTS_FILE = "projects.toml"
-# The facts of the checks (report, notebook, dataset) and of their substance (the model, the
-# pitfalls, the report's numbers in the notebook, the data's provenance).
-CHECK_KINDS = ("report", "notebook", "dataset", "model", "pitfalls", "numbers", "provenance")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
@@ -72,7 +69,7 @@ class Projects:
     notebook_timeout: float
     memory_mb: int
     rerun_tolerance: float = 0.05
-    # the checks' kinds the students are not told (grader.projects.telling.KINDS)
+    # the checks' kinds the students are not told (grader.projects.kinds.KEEPABLE)
     kept_from_students: frozenset[str] = frozenset()
 
     def runtime_folder(self) -> Path:
@@ -128,10 +125,10 @@ def load_projects(folder: Path) -> Projects:
 
 def _kinds(settings: Table) -> frozenset[str]:
     kept = settings.strings("keep_from_students", [])
-    for unknown in sorted(set(kept) - set(KINDS)):
+    for unknown in sorted(set(kept) - set(KEEPABLE)):
         raise settings.error(
             f"keep_from_students names {unknown!r}, which is no kind of check: the kinds are "
-            + ", ".join(KINDS)
+            + ", ".join(KEEPABLE)
         )
     return frozenset(kept)
 
@@ -157,9 +154,10 @@ def _criterion(table: Table, criterion_id: str) -> Criterion:
     points = table.positive("points")
     checks = tuple(table.strings("checks", []))
     for check in checks:
-        if check not in CHECK_KINDS:
+        if check not in CRITERION_CHECKS:
             raise table.error(
-                f"'{table.where}.checks' names '{check}'; the checks are {', '.join(CHECK_KINDS)}"
+                f"'{table.where}.checks' names '{check}'; the checks are "
+                + ", ".join(CRITERION_CHECKS)
             )
     levels: list[Level] = []
     for level_table in table.tables("level"):

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import argparse
 import functools
-import hashlib
 import os
 import shutil
 import sys
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -26,51 +24,20 @@ from grader.engine.walls import gpu
 from grader.errors import UserError
 from grader.gradebook.course_book import BOOK_NAME, CourseBook
 from grader.grading import device_mapping, remote_projects
+from grader.grading.checks_files import CHECKS_CSV, write_checks_csv, write_checks_json
 from grader.grading.notebook_facts import run_facts, saved_outputs
+from grader.grading.project_handin import ProjectHandIn
 from grader.grading.project_schedule import ChecksProgress, checked_here
-from grader.grading.project_substance import (
-    CHECKS_CSV,
-    substance,
-    write_checks_csv,
-    write_checks_json,
-)
 from grader.intake.common import HISTORY
 from grader.intake.handed_in import project_time
 from grader.limits import COURSE, GRADING, RunLimits
 from grader.marking import pages
-from grader.report.facts import report_facts
+from grader.projects.analysis import analyse_handin
+from grader.projects.kinds import FILE_ROLES
+from grader.report.facts import report_facts, report_text
 from grader.scratch import Scratch
 
 __all__ = ["cli", "check_all", "is_projects_folder"]
-
-
-@dataclass(frozen=True)
-class ProjectHandIn:
-    """One student's project as the collected folder holds it."""
-
-    student: str
-    folder: Path
-    project: Project
-    entry: dict[str, Any]  # the manifest's project entry ({} when the bundle has too few)
-    submitted_at: str | None  # when this project was handed in: its last file's own time
-
-    def file(self, key: str) -> Path | None:
-        """The hand-in's file ``key``; None when there is none, or when its name (a link a
-        student planted, or ``..``) leads out of the hand-in folder."""
-        name = self.entry.get(key)
-        if not name:
-            return None
-        path = self.folder / name
-        return path if path.resolve().is_relative_to(self.folder.resolve()) else None
-
-    def digest(self) -> str:
-        """What the checks depend on: the project's files and links."""
-        digest = hashlib.sha256(repr(sorted(self.entry.items())).encode())
-        for key in ("notebook", "report", "dataset"):
-            path = self.file(key)
-            if path is not None and path.is_file():
-                digest.update(path.read_bytes())
-        return digest.hexdigest()
 
 
 def hand_ins(folder: Path, projects: Projects) -> list[ProjectHandIn]:
@@ -123,7 +90,7 @@ def check_one(
     checks["handed_in_at"] = hand_in.submitted_at  # this project's own time, not the folder's
     checks["files"] = {
         key: str(path.resolve())
-        for key in ("notebook", "report", "dataset")
+        for key in FILE_ROLES
         if (path := hand_in.file(key)) is not None and path.is_file()
     }
     report = hand_in.file("report")
@@ -131,14 +98,14 @@ def check_one(
         report_facts(report) if report is not None and report.is_file() else {"verdict": "missing"}
     )
     checks["dataset"] = dataset_facts(hand_in)
-    handed = {key: hand_in.file(key) for key in ("notebook", "report", "dataset")}
+    handed = {key: hand_in.file(key) for key in FILE_ROLES}
     handed = {
         k: path if path is not None and path.is_file() else None for k, path in handed.items()
     }
     notebook = handed["notebook"]
     if notebook is None:
         checks["notebook"] = {"status": "missing"}
-        checks.update(substance(handed, hand_in.folder, None, tolerance, []))
+        checks.update(analyse_handin(handed, hand_in.folder, None, tolerance, [], report_text))
         return checks
     facts = {"file": hand_in.entry["notebook"], **saved_outputs(notebook)}
     if checks["dataset"]["status"] == "present":
@@ -164,7 +131,8 @@ def check_one(
         facts["placed"] = placed
     checks["notebook"] = facts
     rerun = run.output if run.status != "invalid" else None
-    checks.update(substance(handed, hand_in.folder, rerun, tolerance, facts.get("reads_files", [])))
+    reads = facts.get("reads_files", [])
+    checks.update(analyse_handin(handed, hand_in.folder, rerun, tolerance, reads, report_text))
     return checks
 
 

@@ -9,12 +9,14 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from grader.batch.progress import Eta
-from grader.grading.remote_projects import HandIn, ProjectHandIn
+from grader.grading.project_handin import ProjectHandIn
 
 
 def checked_here(
-    todo: Sequence[HandIn], check: Callable[[HandIn], dict[str, Any]], workers: int
-) -> Iterator[tuple[HandIn, dict[str, Any], str | None]]:
+    todo: Sequence[ProjectHandIn],
+    check: Callable[[ProjectHandIn], dict[str, Any]],
+    workers: int,
+) -> Iterator[tuple[ProjectHandIn, dict[str, Any], str | None]]:
     """Each project checked by ``check`` in one of ``workers`` threads, in the given order."""
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         futures = [(hand_in, pool.submit(check, hand_in)) for hand_in in todo]

@@ -20,34 +20,15 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
 from grader import engine
 from grader.course.rubric import load_projects
 from grader.errors import UserError
 from grader.grading import remote
+from grader.grading.project_handin import ProjectHandIn
 from grader.intake.common import HISTORY
 from grader.limits import COURSE, GRADING, RunLimits
-
-
-class ProjectHandIn(Protocol):
-    """What is sent of a project hand-in (:class:`grader.grading.project_checks.ProjectHandIn`)."""
-
-    @property
-    def student(self) -> str: ...
-    @property
-    def folder(self) -> Path: ...
-    @property
-    def project(self) -> Any: ...  # its .id names it
-    @property
-    def entry(self) -> dict[str, Any]: ...
-    @property
-    def submitted_at(self) -> str | None: ...
-    def digest(self) -> str: ...
-
-
-HandIn = TypeVar("HandIn", bound=ProjectHandIn)  # the caller's own kind of hand-in, given back
-
 
 # check(student, folder, project, entry, submitted_at, limits, runtime, tolerance, scratch):
 # the checks of a hand-in unpacked in ``folder`` (project_checks.check_unpacked)
@@ -165,9 +146,9 @@ def checked_on_dask(
     address: str,
     workers: int,
     job: dict[str, Any],
-    todo: Sequence[HandIn],
+    todo: Sequence[ProjectHandIn],
     check: CheckUnpacked,
-) -> Iterator[tuple[HandIn, dict[str, Any], str | None]]:
+) -> Iterator[tuple[ProjectHandIn, dict[str, Any], str | None]]:
     """Each project checked by ``check`` on a worker of the cluster at ``address`` (``local``:
     one of ``workers`` processes on this machine): (hand-in, checks, the worker's name) as each
     comes. A worker that dies mid-run loses nothing: Dask gives its projects to another, and

@@ -36,6 +36,7 @@ from grader.intake.common import (
 from grader.intake.deadlines import Deadlines, apply_deadlines
 from grader.intake.manifest import load_manifest
 from grader.outputs.csvfile import write_csv
+from grader.projects.kinds import FILE_ROLES
 from grader.roster import Roster
 
 INDEX_HEADER = (
@@ -258,7 +259,7 @@ def component_counts(
 def _has_project(manifest: dict[str, Any], number: int) -> bool:
     projects = manifest["projects"]
     return len(projects) >= number and any(
-        projects[number - 1].get(key) for key in ("notebook", "report", "dataset", "colab")
+        projects[number - 1].get(key) for key in (*FILE_ROLES, "colab")
     )
 
 

@@ -12,6 +12,7 @@ from grader.errors import UserError
 from grader.gradebook import schema
 from grader.inputs.json_input import NotJSON, load_json
 from grader.intake.common import HISTORY, RESERVED, Rejected, parse_time, safe_relpath
+from grader.projects.kinds import FILE_ROLES
 from grader.roster import id_from_address
 
 
@@ -69,15 +70,11 @@ def check_manifest(data: Any) -> dict[str, Any]:
     checked_projects = []
     for project in projects:
         checked = {}
-        for key in ("title", "colab", "notebook", "report", "dataset", "dataset_link"):
+        for key in ("title", "colab", *FILE_ROLES, "dataset_link"):
             value = project.get(key)
             if value is not None and not isinstance(value, str):
                 raise Rejected(f"manifest.json project {key} is not text", student["id"])
-            if (
-                key in ("notebook", "report", "dataset")
-                and value is not None
-                and value not in files
-            ):
+            if key in FILE_ROLES and value is not None and value not in files:
                 raise Rejected(f"manifest.json project {key} {value!r} is not among its files")
             checked[key] = value
         checked_projects.append(checked)

@@ -2,7 +2,7 @@
 
 A project number or title is looked for in the file name, then in the report's first page or the
 notebook's first cell (and for a link, in the text around it). What cannot be told is filed
-under the first project still lacking that kind of file, and a note says it was a guess.
+under the first project still lacking a file of that role, and a note says it was a guess.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from pathlib import Path, PurePosixPath
 
 from grader.intake.common import DATA_SUFFIXES, natural_key
 from grader.intake.links import Link
+from grader.projects.kinds import FILE_ROLES
 
-KINDS = ("notebook", "report", "dataset")
 ASSIGNMENT_SLOT = "assignment/"  # + the assignment's id: the slot of its notebook
 _PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 _NUMBERED = re.compile(
@@ -29,7 +29,7 @@ _NUMBERED = re.compile(
 @dataclass(frozen=True)
 class Piece:
     """One file of a hand-in, with its place: ``slot`` is what a later file of the same
-    project and kind replaces (``project2/report``), or ``other/<name>`` for the rest."""
+    project and role replaces (``project2/report``), or ``other/<name>`` for the rest."""
 
     slot: str
     relpath: str
@@ -52,7 +52,7 @@ def assignment_of(name: str, data: bytes, auto_ids: Sequence[str] | None) -> str
     return next((aid for aid in auto_ids or () if aid.lower() in stem), None)
 
 
-def kind_of(name: str) -> str:
+def role_of(name: str) -> str:
     suffix = PurePosixPath(name).suffix.lower()
     if suffix == ".ipynb":
         return "notebook"
@@ -97,11 +97,11 @@ def _first_cell_text(data: bytes) -> str:
     return "".join(source) if isinstance(source, list) else str(source)
 
 
-def _project_of(name: str, data: bytes, kind: str, required: int, titles: Sequence[str]):
+def _project_of(name: str, data: bytes, role: str, required: int, titles: Sequence[str]):
     number = project_in(PurePosixPath(name).stem, required, titles)
-    if number is None and kind == "report":
+    if number is None and role == "report":
         number = project_in(_first_page_text(data), required, titles)
-    if number is None and kind == "notebook":
+    if number is None and role == "notebook":
         number = project_in(_first_cell_text(data), required, titles)
     return number
 
@@ -128,14 +128,14 @@ def pair_files(
         used.add(path)
         return path
 
-    unknown: dict[str, list[tuple[str, bytes]]] = {kind: [] for kind in KINDS}
+    unknown: dict[str, list[tuple[str, bytes]]] = {role: [] for role in FILE_ROLES}
     taken: set[tuple[int, str]] = set()
     for name, data in sorted(files, key=lambda file: natural_key(file[0])):
-        kind = kind_of(name)
-        if kind == "other":
+        role = role_of(name)
+        if role == "other":
             pieces.append(Piece(f"other/{name}", relpath("other", name), data))
             continue
-        if kind == "notebook" and (aid := assignment_of(name, data, assignments)):
+        if role == "notebook" and (aid := assignment_of(name, data, assignments)):
             slot = f"{ASSIGNMENT_SLOT}{aid}"
             if any(piece.slot == slot for piece in pieces):
                 path = relpath(aid, name)
@@ -144,29 +144,29 @@ def pair_files(
             else:
                 pieces.append(Piece(slot, relpath(aid, name), data))
             continue
-        number = _project_of(name, data, kind, required, titles)
+        number = _project_of(name, data, role, required, titles)
         if number is None:
-            unknown[kind].append((name, data))
-        elif (number, kind) in taken:
+            unknown[role].append((name, data))
+        elif (number, role) in taken:
             path = relpath(f"project{number}", name)
             pieces.append(Piece(f"other/{path}", path, data))
-            notes.append(f"{name}: a second {kind} for project {number}, kept beside the first")
+            notes.append(f"{name}: a second {role} for project {number}, kept beside the first")
         else:
-            taken.add((number, kind))
-            pieces.append(Piece(f"project{number}/{kind}", relpath(f"project{number}", name), data))
-    for kind, names in unknown.items():
-        free = [n for n in range(1, required + 1) if (n, kind) not in taken]
+            taken.add((number, role))
+            pieces.append(Piece(f"project{number}/{role}", relpath(f"project{number}", name), data))
+    for role, names in unknown.items():
+        free = [n for n in range(1, required + 1) if (n, role) not in taken]
         for name, data in names:
             if not free:
                 pieces.append(Piece(f"other/{name}", relpath("other", name), data))
-                notes.append(f"{name}: no project left without a {kind}; kept under other/")
+                notes.append(f"{name}: no project left without a {role}; kept under other/")
                 continue
             number = free.pop(0)
-            taken.add((number, kind))
-            pieces.append(Piece(f"project{number}/{kind}", relpath(f"project{number}", name), data))
+            taken.add((number, role))
+            pieces.append(Piece(f"project{number}/{role}", relpath(f"project{number}", name), data))
             notes.append(
                 f"{name}: which project it is for could not be told (no project number or "
-                f"title in its name{_WHERE.get(kind, '')}); taken as project {number}'s {kind}"
+                f"title in its name{_WHERE.get(role, '')}); taken as project {number}'s {role}"
             )
     return pieces, notes
 

@@ -27,6 +27,7 @@ from grader.intake.message.reply_text import ReplyFacts
 from grader.intake.message.sender import DkimKeys, check_sender, failed_on_top
 from grader.intake.pairing import Piece, pair_files, pair_links
 from grader.intake.unpack import extract_bundle, is_bundle, unpack_plain_zip
+from grader.projects.kinds import FILE_ROLES
 from grader.roster import Roster
 from grader.scratch import Scratch
 
@@ -116,7 +117,7 @@ def _bundle_parcel(data: bytes, limits: Limits) -> tuple[list[Piece], dict, dict
         pieces, links, titles, listed = [], {}, {}, set()
         for number, project in enumerate(manifest["projects"], 1):
             titles[number] = project.get("title") or f"Project {number}"
-            for kind in ("notebook", "report", "dataset"):
+            for kind in FILE_ROLES:
                 if relpath := project.get(kind):
                     listed.add(relpath)
                     content = (folder / relpath).read_bytes()

@@ -28,8 +28,9 @@ from grader.intake.common import (
 from grader.intake.manifest import missing_items
 from grader.intake.pairing import ASSIGNMENT_SLOT
 from grader.intake.parcels import Parcel, StagedFile
+from grader.projects.kinds import FILE_ROLES
 
-_KEYS = ("notebook", "report", "dataset", "colab", "dataset_link")
+_KEYS = (*FILE_ROLES, "colab", "dataset_link")
 
 
 def _slots_of_old_manifest(manifest: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

@@ -2,7 +2,8 @@
 
 Modules: ``marks`` (rubric marks: validated writes, the spreadsheet's export and import),
 ``pages`` (a project's checks beside its rubric, a project's marks for the student),
-``substance`` (the projects' checks of substance as HTML, whole or beside a criterion),
+``findings`` (the findings of the projects' checks of substance as HTML, whole or beside a
+criterion: the marker's view of them),
 ``answer_cells`` and ``written_answers`` (a student's answer to each written question, found
 whatever they did to its cell), ``written_marks`` (the marks of written answers), ``blind`` and
 ``redaction`` (blind marking: pseudonyms, names taken out of what a marker sees), ``overrides``

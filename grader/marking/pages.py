@@ -11,15 +11,16 @@ from typing import Any
 from grader import templating
 from grader.course.rubric import Project, Projects, Rubric
 from grader.gradebook.course_book import CourseBook, Mark
+from grader.marking.findings import findings_html
 from grader.marking.marks import project_score
-from grader.marking.substance import substance_html
+from grader.projects.kinds import FILE_ROLES
 
 
 def checks_html(checks: dict[str, Any]) -> str:
     """The automatic checks as three small tables: report, dataset, notebook."""
     from grader.report import SECTIONS  # the report package is heavy; only pages need it
 
-    report, dataset, notebook = (checks.get(k, {}) for k in ("report", "dataset", "notebook"))
+    notebook, report, dataset = (checks.get(role, {}) for role in FILE_ROLES)
     verdict = str(report.get("verdict", "?"))
     report_rows = [("problem", str(p)) for p in report.get("problems", [])]
     if report.get("pages") is not None:
@@ -68,7 +69,7 @@ def checks_html(checks: dict[str, Any]) -> str:
         report=report_rows,
         dataset=[(key, str(value)) for key, value in dataset.items()],
         notebook=notebook_rows,
-        substance=substance_html(checks),
+        findings=findings_html(checks),
     )
 
 

@@ -4,11 +4,13 @@ A notebook or report that cannot be read is said so and the other checks still c
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from grader.projects.cells import Notebook, read_project_notebook
 from grader.projects.flow import Flow
+from grader.projects.kinds import PARTS
 from grader.projects.model import model_facts
 from grader.projects.numbers import check_numbers
 from grader.projects.pitfalls import find_pitfalls
@@ -16,14 +18,8 @@ from grader.projects.provenance import provenance
 from grader.projects.values import Baseline, Read, Seed
 
 _TOO_DEEP = "the notebook's code is nested too deeply for {}: not checked"
-PITFALL_KINDS = (
-    "scaler-fit-before-split",
-    "shuffled-time-split",
-    "test-as-validation",
-    "metric-on-scaled-values",
-    "no-baseline",
-    "training-metric-reported",
-)
+# A report as read for the checks: its text by section and whole, or why it cannot be read.
+ReportRead = tuple[dict[str, str], str] | str
 
 
 def analyse(
@@ -68,7 +64,7 @@ def analyse(
     origin = _part(
         notes,
         "provenance",
-        lambda: provenance(notebook, read_paths, dataset, folder, report_text, opened),
+        lambda: provenance(notebook, read_paths, dataset, folder, report_text, opened, rerun),
         {},
     )
     return {
@@ -88,7 +84,7 @@ def analyse(
 
 def analyse_files(
     notebook: Path | None,
-    report: tuple[dict[str, str], str] | str | None,
+    report: ReportRead | None,
     **options: Any,
 ) -> dict[str, Any]:
     """:func:`analyse` on files: ``report`` as :func:`grader.report.facts.report_text` gives
@@ -102,6 +98,40 @@ def analyse_files(
     if isinstance(report, str):
         found["notes"].append(f"the report could not be read ({report})")
     return found
+
+
+def analyse_handin(
+    files: Mapping[str, Path | None],
+    folder: Path | None,
+    rerun: str | None,
+    tolerance: float,
+    reads: list[str],
+    read_report: Callable[[Path], ReportRead],
+) -> dict[str, Any]:
+    """One project as handed in, through every check of substance, as its checks record them:
+    ``model``, ``numbers``, ``pitfalls``, ``provenance`` and ``baselines``, ``substance_notes``
+    (what could not be read or checked) and ``seeded``. ``files``: the ``notebook``, ``report``
+    (PDF) and ``dataset``, each None when not handed in; ``reads``: the files the notebook
+    names; ``read_report``: the reader of the report's PDF
+    (:func:`grader.report.facts.report_text`). The instructor's ``grader grade`` (with the
+    sandbox's rerun) and the student's ``grader bundle`` (without one: the saved outputs only)
+    both call it, so the two say the same of the same files."""
+    report = files.get("report")
+    found = analyse_files(
+        files.get("notebook"),
+        read_report(report) if report is not None else None,
+        rerun=rerun,
+        tolerance=tolerance,
+        dataset=files.get("dataset"),
+        folder=folder,
+        reads=tuple(reads),
+    )
+    if report is None:
+        found["notes"].append("no report was handed in: no numbers to check")
+    result = {key: found[key] for key in (*PARTS, "baselines")}
+    result["substance_notes"] = found["notes"]
+    result["seeded"] = found["seeded"]
+    return result
 
 
 def _part(notes: list[str], name: str, work: Any, empty: Any) -> Any:

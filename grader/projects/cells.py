@@ -28,6 +28,15 @@ def files_opened(sources: str) -> list[str]:
     return sorted(set(FILES_OPENED.findall(sources)))
 
 
+def notebook_reads(notebook: Path | None) -> list[str]:
+    """The files a notebook's code names for a reader (what ``grader grade`` reads from it
+    before its run); none for a notebook that cannot be read."""
+    if notebook is None:
+        return []
+    read = read_project_notebook(notebook)
+    return files_opened("\n".join(c.source for c in read.cells if c.kind == "code"))
+
+
 @dataclass(frozen=True)
 class Cell:
     """One cell: ``position`` 1-based among all cells; ``tree`` None when not Python."""

@@ -13,6 +13,7 @@ from typing import Any
 from grader.projects.cells import Notebook
 from grader.projects.library import LIBRARY_OWNERS, LIBRARY_REPOSITORIES
 from grader.projects.reading import file_shape, first_shape_seen, read_call, shows_a_shape
+from grader.projects.rerun_shapes import Printed, rerun_says
 from grader.projects.values import Read
 
 _SOURCE = re.compile(
@@ -24,6 +25,17 @@ _OPEN_ENDS = ("/", "-", "_", "=", "&", "?", "#", "%")  # not ".": a sentence end
 # a line that goes on as an address's path: two folders or more, or a data file's name
 _PATH_GOES_ON = re.compile(r"/.*/|/\S*\.(?:csv|tsv|txt|json|zip|xlsx?|parquet)\b", re.I)
 _ADDED_HYPHENS = ("\u00ad", "\u2010")
+# A line that starts with what only goes on an address (``-Stock-Price``, ``_v2``, ``.git``)...
+_ADDRESS_GOES_ON = ("-", "_", ".", "/", "?", "#", "=", "&", "%", "~")
+# ... or with a name that is an address's, not a sentence's word: hyphens or underscores inside
+# (``gle-Stock-Price-Prediction``), a capital inside (``PricePrediction``), letters and digits
+# mixed (``data2024``), perhaps with ``.git``.
+_NAME_GOES_ON = re.compile(
+    r"(?:\w+(?:[-_]\w+)+|\w*[a-z][A-Z]\w*|[A-Za-z]+\d\w*|\d+[A-Za-z]\w*)(?:\.git)?"
+)
+# What a reference's line may hold after an address: nothing, a date or a note in brackets,
+# punctuation, or when it was accessed.
+_AFTER_ADDRESS = re.compile(r"(?:[^A-Za-z]|(?:last\s+)?(?:accessed|retrieved|visited)\b)", re.I)
 
 
 def provenance(
@@ -33,9 +45,12 @@ def provenance(
     folder: Path | None,
     report: str | None,
     opened: tuple[Read, ...] = (),
+    rerun: str | None = None,
 ) -> dict[str, Any]:
     """``reads``: the paths the notebook opens; ``opened``: the reads the data flow saw,
-    where the comparison finds each one's call and options."""
+    where the comparison finds each one's call and options; ``rerun``: the sandbox's run's
+    output on the handed-in files (None where there was none), which tells where the
+    comparison of the file with what Colab printed cannot."""
     facts: dict[str, Any] = {"same_bytes": None, "source_url": _source_url(report)}
     if report is None:
         facts["source_note"] = "the report could not be read: no References to look in"
@@ -48,6 +63,8 @@ def provenance(
     if named:
         facts["read"] = named[0]
         facts.update(_compared(notebook, named[0], dataset, opened))
+        if facts["same_bytes"] is None and rerun:
+            facts.update(_told_by_rerun(notebook, named[0], dataset, opened, rerun))
         return facts
     copies = _in_folder(folder, others)
     if copies:
@@ -89,8 +106,9 @@ def rejoin_addresses(text: str) -> str:
     """``text`` with each Kaggle or GitHub address that a line break cut made whole again: a
     break after a character that cannot end an address (``/``, ``-``, ``_``, ``=``),
     inside an address too short to name a dataset (``kaggle.com/datasets/``), or before a line
-    that goes on as a path (``mer/air-passengers``). A hyphen the typesetter added (U+00AD,
-    U+2010) is dropped; a plain ``-`` is the address's own and kept."""
+    that goes on as an address does (see :func:`_goes_on`: ``mer/air-passengers``,
+    ``gle-Stock-Price-Prediction``). A hyphen the typesetter added (U+00AD, U+2010) is dropped;
+    a plain ``-`` is the address's own and kept."""
     lines = text.split("\n")
     joined = [lines[0]] if lines else []
     for line in lines[1:]:
@@ -107,11 +125,23 @@ def rejoin_addresses(text: str) -> str:
         cut = match.group(0)
         if cut.endswith(_ADDED_HYPHENS):
             joined[-1] = before[:-1] + after
-        elif cut.endswith(_OPEN_ENDS) or _too_short(cut) or _PATH_GOES_ON.search(piece):
+        elif cut.endswith(_OPEN_ENDS) or _too_short(cut) or _goes_on(piece, after):
             joined[-1] = before + after
         else:
             joined.append(line)
     return "\n".join(joined)
+
+
+def _goes_on(piece: str, line: str) -> bool:
+    """Whether ``piece``, the first word of ``line``, carries on the address the line before
+    ended with: a path (``ob/master/x.csv``), a start only an address has (``-Price``), or a
+    name shaped as an address's (``gle-Stock-Price-Prediction``) with nothing after it on the
+    line but what a reference puts after an address (a sentence's word stays a word)."""
+    if _PATH_GOES_ON.search(piece) or piece.startswith(_ADDRESS_GOES_ON):
+        return True
+    rest = line[len(piece) :].lstrip(",;:)] ")
+    name = piece.rstrip(".")
+    return bool(_NAME_GOES_ON.fullmatch(name)) and (not rest or bool(_AFTER_ADDRESS.match(rest)))
 
 
 def _too_short(address: str) -> bool:
@@ -181,6 +211,50 @@ def _compared(
             f"reads it{options}, has {expected.describe()}"
         ),
     }
+
+
+def _told_by_rerun(
+    notebook: Notebook, path: str, dataset: Path, opened: tuple[Read, ...], rerun: str
+) -> dict[str, Any]:
+    """Same or not, as the rerun on the handed-in file printed the data's shapes where Colab
+    saved them (:mod:`grader.projects.rerun_shapes`); nothing where it cannot tell either."""
+    event = next((e for e in opened if e.path == path), None)
+    name = PurePosixPath(path).name
+    cell = (
+        event.where.cell
+        if event is not None
+        else next((c.position for c in notebook.code() if name in c.source), None)
+    )
+    said = rerun_says(notebook, cell, rerun) if cell is not None else None
+    if said is None:
+        return {}
+    where = ", ".join(str(c) for c in said.cells)
+    if said.same:
+        return {
+            "same_bytes": True,
+            "how": f"the notebook opens the handed-in {dataset.name} (as {path}); the sandbox's "
+            f"rerun on it printed the shapes Colab saved where the data is read and shaped "
+            f"(cell{'s' if len(said.cells) > 1 else ''} {where}: {said.saved.text} in cell "
+            f"{said.cell})",
+        }
+    return {
+        "same_bytes": False,
+        "differs": _sizes_differ(said.saved, said.again),
+        "how": f"the notebook opens {path}, but where Colab printed {said.saved.text} (cell "
+        f"{said.cell}), the sandbox's rerun on the handed-in {dataset.name} printed "
+        f"{said.again.text}: Colab read other data",
+    }
+
+
+def _sizes_differ(saved: Printed, again: Printed) -> dict[str, Any]:
+    """The rows and columns that differ, where the shapes are a table's; else the shapes."""
+    if len(saved.numbers) <= 2 and len(again.numbers) == len(saved.numbers):
+        return {
+            what: {"read": a, "handed_in": b}
+            for what, a, b in zip(("rows", "columns"), saved.numbers, again.numbers, strict=False)
+            if a != b
+        }
+    return {"shape": {"read": saved.text, "handed_in": again.text}}
 
 
 def _unsure(same: str, why: str) -> dict[str, Any]:

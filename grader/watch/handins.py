@@ -13,6 +13,7 @@ from datetime import datetime
 from email.headerregistry import Address
 from pathlib import Path, PurePosixPath
 
+from grader.bundle.findings import findings_for_student
 from grader.course.config import Course
 from grader.course.late import apply
 from grader.course.rubric import Projects
@@ -21,7 +22,7 @@ from grader.intake.message.received import Received
 from grader.intake.pairing import ASSIGNMENT_SLOT
 from grader.intake.parcels import Parcel, Settings, read_received
 from grader.mail import addresses
-from grader.projects.handin import told_to_student
+from grader.projects.kinds import FILE_ROLES
 from grader.report.facts import report_facts
 from grader.roster import Roster
 from grader.watch import replies
@@ -205,7 +206,7 @@ def _hand_in(
         else:
             listed = [f"{kind}: {PurePosixPath(p.relpath).name}" for kind, p in own.items()]
             listed += [f"{kind}: {link}" for kind, link in links.items()]
-            found = _checks(own, links) + _substance(own, number, context.projects)
+            found = _checks(own, links) + _findings(own, number, context.projects)
             text = replies.receipt_text(title, listed, found, course.title)
         text = replies.noted(note, text)
         answers.append(_reply(context, student, recipient, thread, f"receipt:{project.id}", text))
@@ -279,7 +280,7 @@ def _checks(own: dict, links: dict[str, str]) -> list[str]:
     return found
 
 
-def _substance(own: dict, number: int, projects: Projects | None) -> list[str]:
+def _findings(own: dict, number: int, projects: Projects | None) -> list[str]:
     """What the course's checks of substance find in the project, in the words ``grader
     bundle`` told the student (the saved outputs: nothing is run here), less the kinds the
     course keeps from its students."""
@@ -287,7 +288,7 @@ def _substance(own: dict, number: int, projects: Projects | None) -> list[str]:
         return []
     with tempfile.TemporaryDirectory(prefix="grader-receipt-") as folder:
         files: dict[str, Path | None] = {}
-        for role in ("notebook", "report", "dataset"):
+        for role in FILE_ROLES:
             piece = own.get(role)
             if piece is None:
                 files[role] = None
@@ -297,7 +298,7 @@ def _substance(own: dict, number: int, projects: Projects | None) -> list[str]:
             path.write_bytes(piece.data)
             files[role] = path
         kept = projects.kept_from_students if projects else frozenset()
-        told = told_to_student(files, Path(folder), kept)
+        told = findings_for_student(files, Path(folder), kept)
     return ["checks of substance (as `grader bundle` told before sending):"] + [
         f"  - {note}" for note in told
     ]

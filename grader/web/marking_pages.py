@@ -22,9 +22,9 @@ from grader.errors import UserError
 from grader.gradebook.course_book import BOOK_NAME, CourseBook, Mark
 from grader.limits import WEB
 from grader.marking import blind
+from grader.marking.findings import beside_criteria
 from grader.marking.marks import check_mark, project_score, record_mark
 from grader.marking.pages import checks_html
-from grader.marking.substance import beside_criteria
 from grader.roster import Person
 from grader.web import blind_reports, inputs, studentfiles
 from grader.web.dashboard import Dashboard

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from grader.projects import PITFALL_KINDS
+from grader.projects.kinds import PITFALL_KINDS
 
 
 def class_findings(checks: dict[str, dict[str, Any]]) -> tuple[int, list[tuple[str, list[str]]]]:

@@ -867,6 +867,37 @@ REFERENCES_BROKEN = {
          "[2] PyTorch, https://github.com/pytorch/pytorch"],
         None,
     ),
+    # issue 95: a repository's name cut inside a word, the rest a name no sentence starts with
+    "github-cut-mid-name": (
+        ["[1] P. Sen, Google stock prices, https://github.com/prasen832/Goo",
+         "gle-Stock-Price-Prediction-using-LSTM (accessed 2024)."],
+        "https://github.com/prasen832/Google-Stock-Price-Prediction-using-LSTM",
+    ),
+    "github-cut-mid-name-alone": (
+        ["[2] Google (GOOG) daily prices, GitHub. https://github.com/prasen832/Goo",
+         "gle-Stock-Price-Prediction"],
+        "https://github.com/prasen832/Google-Stock-Price-Prediction",
+    ),
+    "github-cut-before-a-hyphen": (
+        ["[1] Stock prices. https://github.com/prasen832/Google",
+         "-Stock-Price-Prediction. Accessed 2024."],
+        "https://github.com/prasen832/Google-Stock-Price-Prediction",
+    ),
+    "github-cut-in-a-camel-name": (
+        ["[1] Prices, https://github.com/prasen832/GoogleStock",
+         "PricePrediction.git"],
+        "https://github.com/prasen832/GoogleStockPricePrediction.git",
+    ),
+    "whole-before-a-hyphenated-word": (
+        ["[1] https://github.com/prasen832/Google-Stock-Price-Prediction",
+         "open-source code and data of the stock model."],
+        "https://github.com/prasen832/Google-Stock-Price-Prediction",
+    ),
+    "whole-before-when-accessed": (
+        ["[1] https://www.kaggle.com/datasets/rakannimer/air-passengers",
+         "Accessed 12 March 2024."],
+        "https://www.kaggle.com/datasets/rakannimer/air-passengers",
+    ),
 }  # fmt: skip
 
 

@@ -11,9 +11,9 @@ from project_notebooks import keras_forecaster
 
 from grader.course.rubric import load_projects
 from grader.gradebook.course_book import CourseBook
+from grader.marking.findings import beside_criteria, findings_html
 from grader.marking.pages import write_checks_page
-from grader.marking.substance import beside_criteria, substance_html
-from grader.projects import analyse
+from grader.projects.analysis import analyse
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECTS = load_projects(ROOT / "assignments" / "projects")
@@ -50,7 +50,7 @@ def test_each_criterion_gets_the_kinds_its_rubric_names(tmp_path):
     assert set(beside) == {"dataset", "notebook", "results"}
     assert "Pitfalls" in beside["results"] and "Model" not in beside["results"]
     assert "uses an LSTM" in beside["notebook"] and "Where the data" in beside["dataset"]
-    assert substance_html({"report": {}}) == ""  # checks made before: nothing to show
+    assert findings_html({"report": {}}) == ""  # checks made before: nothing to show
 
 
 def test_axe_and_reflow_on_the_checks_page(tmp_path):

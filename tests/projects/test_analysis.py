@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from project_notebooks import Kit, keras_forecaster, numpy_lstm, pytorch_classifier, without_lstm
 
-from grader.projects import PITFALL_KINDS, analyse, analyse_files
+from grader.projects.analysis import analyse, analyse_files
 from grader.projects.cells import read_project_notebook
+from grader.projects.kinds import PITFALL_KINDS
 
 
 def checks(kit: Kit, tmp_path: Path, **options) -> dict:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from project_notebooks import REFERENCES_BROKEN, lines_pdf, read_cases
 
-from grader.projects import analyse, analyse_files
+from grader.projects.analysis import analyse, analyse_files
 from grader.report.facts import report_text
 
 CASES = read_cases()

@@ -25,9 +25,10 @@ from project_notebooks import (
 from grader.cli import main
 from grader.course.rubric import load_projects
 from grader.gradebook.course_book import CourseBook
-from grader.grading.project_substance import substance
 from grader.marking.pages import write_checks_page
-from grader.projects.handin import notebook_reads
+from grader.projects.analysis import analyse_handin
+from grader.projects.cells import notebook_reads
+from grader.report.facts import report_text
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECTS = load_projects(ROOT / "assignments" / "projects")
@@ -68,7 +69,8 @@ def _page_pitfalls(tmp_path: Path, kit: Kit) -> list[str]:
     folder = tmp_path / "student" / "project1"
     files = {"notebook": folder / "notebook.ipynb", "report": folder / "report.pdf",
              "dataset": folder / _dataset(kit)[0]}  # fmt: skip
-    checks = substance(files, folder.parent, None, 0.05, notebook_reads(files["notebook"]))
+    reads = notebook_reads(files["notebook"])
+    checks = analyse_handin(files, folder.parent, None, 0.05, reads, report_text)
     with CourseBook(tmp_path / "book.sqlite") as book:
         page = write_checks_page(tmp_path, PROJECTS, "s1", PROJECTS.projects[0], checks, book)
     items = re.findall(r'<ul class="pitfalls"><li>(.*?)</li></ul>', page.read_text(), re.S)

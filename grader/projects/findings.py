@@ -1,20 +1,16 @@
-"""The checks of substance told in sentences, for the student before sending (``grader
-bundle``) and in the watch's receipt: each pitfall as the instructor's checks page gives it
-(``kind (cell C, line L): why``), the report's numbers that no saved output shows, whether the
-file the notebook reads is the dataset handed in, whether the References name the dataset's
-Kaggle or GitHub source, whether the model uses an LSTM, and what could not be checked.
+"""The findings of a project's checks in sentences: the student's view of them, before sending
+(``grader bundle``) and in the watch's receipt (the marker's is the checks page,
+:mod:`grader.marking.findings`). Each pitfall as the checks page gives it (``kind (cell C,
+line L): why``), the report's numbers that no saved output shows, whether the file the notebook
+reads is the dataset handed in, whether the References name the dataset's Kaggle or GitHub
+source, whether the model uses an LSTM, and what could not be checked.
 
-A course may keep some of these from its students: the kinds below (``PARTS``, or a pitfall's
-own kind), named in the submission template it gives out."""
+A course may keep some of these from its students: the kinds of
+:data:`grader.projects.kinds.KEEPABLE`, named in the submission template it gives out."""
 
 from __future__ import annotations
 
 from typing import Any
-
-from grader.projects.analysis import PITFALL_KINDS
-
-PARTS = ("model", "pitfalls", "numbers", "dataset", "source")
-KINDS = (*PARTS, *PITFALL_KINDS)
 
 
 def pitfall_sentence(pitfall: dict[str, Any]) -> str:
@@ -31,7 +27,7 @@ def unseen_numbers(checks: dict[str, Any]) -> list[str]:
     ]
 
 
-def notes(checks: dict[str, Any], kept: frozenset[str] = frozenset()) -> list[str]:
+def findings_in_words(checks: dict[str, Any], kept: frozenset[str] = frozenset()) -> list[str]:
     """What the course's checks find in one project, one sentence each; ``kept``: the kinds
     the course keeps from its students (left out)."""
     told: list[str] = []

@@ -1,7 +1,5 @@
-"""The projects' checks of substance (:mod:`grader.projects`; one project's:
-:func:`grader.projects.handin.substance`, which the student's bundle calls too), and the
-files that carry every project's checks: ``<student>/<project>-checks.json`` (the dict the
-gradebook records) and ``projects-checks.csv`` (one row per student and project)."""
+"""The files that carry every project's checks: ``<student>/<project>-checks.json`` (the dict
+the gradebook records) and ``projects-checks.csv`` (one row per student and project)."""
 
 from __future__ import annotations
 
@@ -11,10 +9,7 @@ from typing import Any
 
 from grader.gradebook.course_book import CourseBook
 from grader.outputs.csvfile import write_csv
-from grader.projects import PITFALL_KINDS
-from grader.projects.handin import substance
-
-__all__ = ["CHECKS_CSV", "substance", "write_checks_csv", "write_checks_json"]
+from grader.projects.kinds import PITFALL_KINDS
 
 CHECKS_CSV = "projects-checks.csv"
 
