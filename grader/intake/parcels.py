@@ -17,11 +17,7 @@ from grader.hand_in_time import UNKNOWN, HandInTime
 from grader.intake.attribute import Attribution, name_student, relay, unwrap
 from grader.intake.common import Limits, Rejected
 from grader.intake.links import find_links
-from grader.intake.message.authresults import (
-    RESULTS_HEADER,
-    failed_sender_note,
-    receiving_server,
-)
+from grader.intake.message.authresults import failed_sender_note, receiving_server, results_of
 from grader.intake.message.reading import Attachment
 from grader.intake.message.received import Received, receive
 from grader.intake.message.reply_text import ReplyFacts
@@ -147,7 +143,7 @@ def read_zip_item(path: Path, source: str, settings: Settings) -> Parcel:
         named = f"{claim['id']} <{claim['email']}>"
         parcel.unattributed = f"the bundle names {named}, who is not on the roster"
     else:
-        parcel.student = {"id": person.id, "name": person.name, "email": claim["email"]}
+        parcel.student = person.student_record(claim["email"])
     return parcel
 
 
@@ -235,8 +231,7 @@ def read_received(received: Received, source: str, settings: Settings) -> Parcel
     )  # fmt: skip
     parcel.sender_check, parcel.signed = check.outcome, check.signed
     parcel.forged_by = check.refused
-    results = [str(header) for header in received.headers.get_all(RESULTS_HEADER, [])]
-    parcel.receiving_server = receiving_server(results)
+    parcel.receiving_server = receiving_server(results_of(received.headers))
     failed = (
         None if settings.trusted_authserv_id else failed_on_top(received.headers, letter.address)
     )
@@ -280,9 +275,7 @@ def _refuse(parcel: Parcel, why: str, roster: Roster | None) -> None:
     that student (by the roster, else as attributed) kept to be told."""
     person = roster.by_email(parcel.sender) if roster is not None else None
     claimed = (
-        {"id": person.id, "name": person.name, "email": (person.emails or ("",))[0]}
-        if person is not None and not person.is_staff
-        else parcel.student
+        person.student_record() if person is not None and not person.is_staff else parcel.student
     )
     named = f" {claimed['id']} ({claimed['name']})" if claimed else ""
     parcel.refused = (

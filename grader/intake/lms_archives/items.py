@@ -88,7 +88,7 @@ def _read(
     if person is None:  # a test student too: listed with the reason, as mail no one's is
         parcel.unattributed = joined.how
         return parcel
-    parcel.student = {"id": person.id, "name": person.name, "email": (person.emails or ("",))[0]}
+    parcel.student = person.student_record()
     if joined.how.startswith("by name alone"):
         parcel.notes.append(f"attributed {joined.how}")
     if claim and claim.get("id") not in ("", person.id):
