@@ -15,6 +15,7 @@ from grader.assignment import load_assignment
 from grader.feedback import export
 from grader.feedback.lateness import course_lateness
 from grader.hand_in_time import HandInTime
+from grader.lms.lateness import lateness_of
 from grader.scoring import Rules, score_function
 
 ASSIGNMENT = load_assignment(ROOT / "assignments" / "lstm_gates")
@@ -57,6 +58,23 @@ def test_a_late_hand_in_in_a_course_says_what_the_policy_keeps(tmp_path):
     )
     assert on_time is not None and not on_time.late
     assert "Late" not in _text(export.feedback_html(_graded(late=False, lateness=on_time)))
+
+
+def test_a_hand_in_the_lms_called_late_with_no_time_reads_as_grader_final_reads_it(tmp_path):
+    """Canvas's download says LATE and gives no time: the page says so, charges nothing it
+    cannot compute, and is the very verdict ``grader final`` applies (not a guessed day)."""
+    course, _ = make_course(tmp_path)
+    folder = course.assignment_folder("lstm_gates")
+    shutil.copytree(ROOT / "assignments" / "lstm_gates", folder)
+    handed_in = HandInTime.of_record({"at": None, "late_verdict": "Canvas's LATE mark"})
+    lateness = course_lateness(folder, "lstm_gates", "asha", handed_in, True)
+    component = course.component("lstm_gates")
+    assert component is not None
+    assert lateness == lateness_of(course, component, "asha", handed_in, True)
+    assert lateness.late and lateness.factor == 1.0
+    assert "late by Canvas's LATE mark, how late is unknown" in lateness.why
+    page = _text(export.feedback_html(_graded(late=True, lateness=lateness)))
+    assert "how late is unknown" in page
 
 
 def test_a_late_hand_in_outside_a_course_says_grader_final_applies_the_policy(tmp_path):
