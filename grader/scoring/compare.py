@@ -6,7 +6,6 @@ share per key. A value passes when ``|got - expected| <= atol + rtol * |expected
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
@@ -16,11 +15,6 @@ import numpy as np
 from grader.scoring import behaviour, shapes
 from grader.scoring.returned import Single, align, close, kind_problem, within
 from grader.scoring.values import HiddenCase, as_value, copy_args
-
-# How the sandbox reports an exception the student's code raised: its type, then its message
-# ("ValueError: ..."); a stub's NotImplementedError is no error of theirs, and a time limit or a
-# call never made reads otherwise ("timed out after 60 s", "not called: the kernel died").
-_RAISED = re.compile(r"(?!NotImplementedError\b)[A-Za-z_][\w.]*:")
 
 
 class KnownMistake(Protocol):
@@ -82,9 +76,7 @@ class CaseResult:
     args: tuple = ()
     wrong_shape: bool = False  # a returned value of the wrong shape: not in ``max_error``
     error: str = ""  # what the call raised, or why it returned nothing: no value, no error size
-    # The call raised an exception of the student's code ("ValueError: ..."), not a stub's
-    # NotImplementedError, a time limit, a call never made or a value not read back.
-    raised: bool = False
+    raised: bool = False  # the student's code raised ``error`` (:func:`shapes.raised_by_code`)
 
     @property
     def passed(self) -> bool:
@@ -241,7 +233,7 @@ def score_case(
         hints = {code: rules.hint(code, case.function)} if code else {}
         return CaseResult(
             case.label, 0.0, None, message, hints, expected=case.expected, args=case.args,
-            error=error, raised=bool(_RAISED.match(error)),
+            error=error, raised=shapes.raised_by_code(error),
         )  # fmt: skip
     pairs, problem = align(got, case.expected, rules.output_names.get(case.function, ()))
     if problem:
