@@ -26,6 +26,7 @@ the package's own files), ``limits`` (every resource limit and default). At the 
 (the table of commands, the one place errors become exit codes), ``entry`` (how every entry
 point ends), ``errors`` (:class:`~grader.errors.UserError`), ``disk_full`` (a full file system
 said in one line), ``scratch`` (the scratch folders a killed run leaves, removed by the next),
+``hand_in_time`` (when a hand-in came: a time, or unknown with the LMS's verdict),
 ``outputs`` (what the grader writes for people to open: the one CSV writer, whose cells a
 spreadsheet never runs; what a student wrote, quoted cut short), ``batch`` (work over many
 items: counts and the time left on a long step, pure work spread over processes), ``logs``

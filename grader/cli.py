@@ -65,7 +65,7 @@ COMMANDS: tuple[Command, ...] = (
         "marks", "Enter, list, export or import project marks.", "grader.marking.marks_command"
     ),
     Command(
-        "final", "Compute every student's final grade and exports.", "grader.lms.final_command"
+        "final", "Compute every student's final grade and exports.", "grader.mail.final_command"
     ),
     Command("lti", "Register the grader with an LMS over LTI 1.3.", "grader.lms.lti.commands"),
     Command(

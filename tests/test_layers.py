@@ -88,6 +88,45 @@ def test_no_import_runs_back_up_the_layers():
     assert layers(graph)[0]  # the bottom layer imports no package of the grader
 
 
+# A command's imports that run up the layers (to a package that imports the command's own,
+# directly or through others): the two a round ago had, and no more. ``grader final`` reads what
+# each student was mailed, so it lives with the mail, not in the LMS's package below it.
+UPHILL_COMMANDS = {
+    ("grader.assignment.releasing", "grader.variants"),
+    ("grader.intake.command", "grader.regrades"),
+}
+
+
+def uphill_commands(
+    modules: dict[str, set[str]], commands: set[str], root: Path = GRADER
+) -> set[tuple[str, str]]:
+    """(command, package) for each command that imports a package above its own: one that
+    reaches the command's package through the others' imports."""
+    graph = package_graph(modules, commands, root)
+
+    def above(package: str, own: str) -> bool:
+        seen, todo = set(), [package]
+        while todo:
+            for target in graph.get(todo.pop(), set()) - seen:
+                seen.add(target)
+                todo.append(target)
+        return own in seen
+
+    return {
+        (name, unit(target, root))
+        for name in commands & set(modules)
+        for target in modules[name]
+        if unit(target, root) != unit(name, root) and above(unit(target, root), unit(name, root))
+    }
+
+
+def test_commands_import_up_the_layers_only_where_they_did_a_round_ago():
+    found = uphill_commands(import_graph(REPO, "grader"), command_modules())
+    assert found <= UPHILL_COMMANDS, "commands that import a package above their own:\n" + (
+        "\n".join(f"  {name} -> {package}" for name, package in sorted(found - UPHILL_COMMANDS))
+    )
+
+
 ENGINE = "grader.engine"
 # The engine's rooms, bottom up: each imports only those below it (the inside imports none of
 # the grader's; the run imports the walls and the runtime; the engine's face re-exports the run).
@@ -145,6 +184,14 @@ def test_the_layer_check_sees_a_package_cycle_but_not_through_a_command(tmp_path
     graph = package_graph(import_graph(tmp_path, "grader"), {"grader.low.command"}, package)
     assert cycles(graph) == []
     assert layers(graph) == [["grader", "grader.low"], ["grader.high"]]  # high imports low
+    # low's command imports high, which imports low: a command running up the layers
+    modules = import_graph(tmp_path, "grader")
+    found = uphill_commands(modules, {"grader.low.command"}, package)
+    assert found == {("grader.low.command", "grader.high")}
+    (package / "high" / "c.py").write_text("X = 3\n")  # high imports nothing: low's command not up
+    assert (
+        uphill_commands(import_graph(tmp_path, "grader"), {"grader.low.command"}, package) == set()
+    )
 
 
 PROJECTS = "grader.projects"

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,11 +62,6 @@ class GradedSubmission:
         """The warnings as handed back: each may quote the notebook (its metadata, its code),
         so each is cut to a note's length."""
         return [cut(warning, GRADING.note_chars) for warning in self.warnings]
-
-
-# An exception the student's code raised ("ValueError: ..."), not a stub left in place, a time
-# limit or a call never made ("timed out after 60 s", "not called: the kernel died").
-_RAISED = re.compile(r"(?!NotImplementedError\b)[A-Za-z_][\w.]*:")
 
 
 def case_lines(result: FunctionResult) -> list[tuple[str, bool, str]]:
@@ -168,10 +162,10 @@ def error_words(result: FunctionResult) -> str:
     """The function's detail, beside its name: in how many cases it raised an error, or
     returned nothing (a stub, a time limit), where some did: never the largest error of the
     others alone, a 0 beside a lost point; that only where one of the others failed too."""
-    failed_calls = [case.error for case in result.cases if case.error]
+    failed_calls = [case for case in result.cases if case.error]
     if not failed_calls:
         return f"largest error {largest_error(result)}"
-    raised = sum(1 for error in failed_calls if _RAISED.match(error))
+    raised = sum(1 for case in failed_calls if case.raised)
     total = len(result.cases)
     if raised in (0, total) and len(failed_calls) == total:  # every case alike: said short
         return "raised an error in every case" if raised else "returned nothing"

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from grader.course.config import DEFAULT_DECIMALS, listing_course
 from grader.course.late import Lateness
-from grader.lms.lateness import auto_lateness
+from grader.hand_in_time import HandInTime
+from grader.lms.lateness import lateness_of
 from grader.outputs.scores import for_people
 
 
@@ -17,17 +18,17 @@ def course_lateness(
     assignment_dir: Path,
     component_id: str,
     student: str,
-    handed_in_at: str | None,
+    handed_in: HandInTime,
     flagged: bool | None,
 ) -> Lateness | None:
-    """The policy's verdict on a hand-in sent at ``handed_in_at`` (the graded notebook's own
-    time: :mod:`grader.intake.handed_in`); None where the grading does not know the course (no
-    course file that lists this assignment folder)."""
+    """The policy's verdict on a hand-in at ``handed_in`` (the graded notebook's own time, or
+    the LMS's verdict where it gave none: :mod:`grader.intake.handed_in`); None where the
+    grading does not know the course (no course file that lists this assignment folder)."""
     course = listing_course(assignment_dir, component_id)
     component = None if course is None else course.component(component_id)
     if course is None or component is None:
         return None
-    return auto_lateness(course, component, student, handed_in_at, flagged)
+    return lateness_of(course, component, student, handed_in, flagged)
 
 
 def late_text(

@@ -109,7 +109,7 @@ def _grader_error(submission: HandIn, plan: Plan, seed: int, reason: str) -> Row
         plan.config.max_score,
         submission.late,
         {},
-        handed_in_at=submission.handed_in_at,
+        handed_in_at=submission.handed_in.at or None,
     )
 
 

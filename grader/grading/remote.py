@@ -29,6 +29,7 @@ from grader.grading.answering import KnownValues, values_of
 from grader.grading.grader_process import grade_safely, plan_for, trial_run, warm_up_quietly
 from grader.grading.steps import KnownLateness, Plan, lateness_of
 from grader.grading.submissions import HandIn, as_now, vanished, version_of
+from grader.hand_in_time import HandInTime
 from grader.variants import attribution
 from grader.variants.record import read_record, record_path
 
@@ -136,7 +137,7 @@ def _packed(submission: HandIn, plan: Plan) -> dict[str, Any]:
         "files": files,
         "late": submission.late,
         "problem": submission.problem,
-        "handed_in_at": submission.handed_in_at,
+        "handed_in": submission.handed_in.record(),
         "lateness": dataclasses.asdict(lateness) if lateness else None,
     }
 
@@ -208,7 +209,7 @@ def graded(job: dict[str, Any], hand_in: dict[str, Any], seed: int) -> dict[str,
             folder if hand_in["folder"] else None,
             hand_in["late"],
             hand_in["problem"],
-            hand_in["handed_in_at"],
+            HandInTime.of_record(hand_in["handed_in"]),
         )
         said = hand_in["lateness"]
         lateness = KnownLateness(Lateness(**said) if said else None)

@@ -15,11 +15,11 @@ view (``grader serve``) shows the files it has, and the checks are recorded as o
 from __future__ import annotations
 
 import hashlib
-import json
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
+from contextlib import contextmanager
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from grader import engine
@@ -68,15 +68,16 @@ def hand_in_of(hand_in: ProjectHandIn) -> dict[str, Any]:
 
 # -- on a worker ---------------------------------------------------------------------------
 
-_FOLDERS: dict[str, Path] = {}  # a worker process's projects folders, by the job's content
 
-
-def _projects_folder(job: dict[str, Any]) -> Path:
-    if job["digest"] not in _FOLDERS:
-        root = Path(tempfile.mkdtemp(prefix="grader-dask-projects-", dir=remote.worker_scratch()))
-        remote.unpack(job["files"], root / "projects")
-        _FOLDERS[job["digest"]] = root / "projects"
-    return _FOLDERS[job["digest"]]
+@contextmanager
+def _projects_folder(job: dict[str, Any]) -> Iterator[Path]:
+    """The job's projects folder, written into this worker's scratch folder for one task and
+    removed after it: a worker that finished its share keeps nothing of the course."""
+    with tempfile.TemporaryDirectory(
+        prefix="grader-dask-projects-", dir=remote.worker_scratch()
+    ) as root:
+        remote.unpack(job["files"], Path(root, "projects"))
+        yield Path(root, "projects")
 
 
 def _worker_name() -> str:
@@ -89,10 +90,11 @@ def _worker_name() -> str:
     return str(worker.name if worker.name is not None else worker.address)
 
 
-def _setting_up(job: dict[str, Any]) -> tuple[Any, RunLimits, Path | None]:
-    """The projects, the limits of a run and this worker's runtime; a worker that cannot run
-    the projects' notebooks raises :class:`UserError` naming itself and what to do there."""
-    projects = load_projects(_projects_folder(job))
+def _setting_up(folder: Path, job: dict[str, Any]) -> tuple[Any, RunLimits, Path | None]:
+    """The projects of ``folder``, the limits of a run and this worker's runtime; a worker that
+    cannot run the projects' notebooks raises :class:`UserError` naming itself and what to do
+    there."""
+    projects = load_projects(folder)
     limits = RunLimits.for_assignment(
         projects,
         timeout=job["timeout"],
@@ -110,7 +112,8 @@ def _setting_up(job: dict[str, Any]) -> tuple[Any, RunLimits, Path | None]:
 def ready(job: dict[str, Any]) -> str:
     """This worker set up to check projects, its warm process starting (in the task thread,
     which checks them): its name, or UserError saying what it lacks."""
-    _, limits, runtime = _setting_up(job)
+    with _projects_folder(job) as folder:
+        _, limits, runtime = _setting_up(folder, job)
     engine.warm_up(limits, runtime=runtime, warm_imports=GRADING.warm_imports)
     return _worker_name()
 
@@ -118,11 +121,14 @@ def ready(job: dict[str, Any]) -> str:
 def checked(job: dict[str, Any], hand_in: dict[str, Any], check: CheckUnpacked) -> dict[str, Any]:
     """Check one project in a folder of this worker's scratch folder; its checks, the folder
     they name, and this worker's name."""
-    projects, limits, runtime = _setting_up(job)
-    [project] = [p for p in projects.projects if p.id == hand_in["project"]]
-    with tempfile.TemporaryDirectory(
-        prefix="grader-dask-project-", dir=remote.worker_scratch()
-    ) as scratch:
+    with (
+        _projects_folder(job) as projects_folder,
+        tempfile.TemporaryDirectory(
+            prefix="grader-dask-project-", dir=remote.worker_scratch()
+        ) as scratch,
+    ):
+        projects, limits, runtime = _setting_up(projects_folder, job)
+        [project] = [p for p in projects.projects if p.id == hand_in["project"]]
         folder = Path(scratch, "in", hand_in["student"])
         folder.mkdir(parents=True)
         remote.unpack(hand_in["files"], folder)
@@ -136,10 +142,23 @@ def checked(job: dict[str, Any], hand_in: dict[str, Any], check: CheckUnpacked) 
 
 
 def as_here(result: dict[str, Any], folder: Path) -> dict[str, Any]:
-    """A worker's checks with its folder replaced by the student's ``folder`` here."""
-    there = json.dumps(result["folder"])[1:-1]
-    here = json.dumps(str(Path(folder).resolve()))[1:-1]
-    return json.loads(json.dumps(result["checks"]).replace(there, here))
+    """A worker's checks with its folder replaced by the student's ``folder`` here: every
+    string of them that is the worker's folder or a path inside it (a value, or a key), and
+    nothing else (a student's words that happen to name it stay as they are)."""
+    there, here = PurePosixPath(result["folder"]), Path(folder).resolve()
+
+    def mapped(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {mapped(key): mapped(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [mapped(item) for item in value]
+        if isinstance(value, str) and value.startswith(str(there)):
+            inside = PurePosixPath(value)
+            if inside == there or there in inside.parents:
+                return str(here / inside.relative_to(there))
+        return value
+
+    return mapped(result["checks"])
 
 
 def checked_on_dask(

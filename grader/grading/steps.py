@@ -107,7 +107,7 @@ def lateness_of(submission: HandIn, plan: Plan) -> Lateness | None:
     """The course's late policy on ``submission`` (None where no course lists the assignment)."""
     config = plan.config
     return course_lateness(
-        config.directory, config.name, submission.student, submission.handed_in_at, submission.late
+        config.directory, config.name, submission.student, submission.handed_in, submission.late
     )
 
 
@@ -184,7 +184,7 @@ class SubmissionGrading(engine.NoHooks):
             {name: r.score for name, r in results.items()},
             phases=phases.as_dict(),
             variant=self.variant,
-            handed_in_at=self.submission.handed_in_at,
+            handed_in_at=self.submission.handed_in.at or None,
         )
 
     # -- scan

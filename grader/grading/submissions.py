@@ -21,6 +21,7 @@ from grader.bundle import MANIFEST_NAME, MANIFEST_SCHEMA
 from grader.errors import UserError
 from grader.feedback import export
 from grader.gradebook import schema
+from grader.hand_in_time import UNKNOWN, HandInTime
 from grader.inputs.json_input import NotJSON, load_json, object_at
 from grader.intake.common import HISTORY
 from grader.intake.handed_in import HandedIn, assignment_time
@@ -38,7 +39,7 @@ class HandIn:
     files_dir: Path | None  # the student's files, copied beside the notebook in the sandbox
     late: bool | None
     problem: str | None = None  # why it cannot be run, when it cannot
-    handed_in_at: str | None = None  # when this notebook was handed in, where the folder says
+    handed_in: HandInTime = UNKNOWN  # when this notebook was handed in, where the folder says
 
     @property
     def sha256(self) -> str:
@@ -154,7 +155,9 @@ def _from_folder(folder: Path, config: AssignmentConfig) -> HandIn:
     path = picked.relative_to(folder).as_posix()
     handed = assignment_time(folder, config.name, path) if manifest else None
     late = _late(manifest, handed, path, config.deadline)
-    return HandIn(student, folder, picked, folder, late, handed_in_at=handed.at if handed else None)
+    return HandIn(
+        student, folder, picked, folder, late, handed_in=handed.time if handed else UNKNOWN
+    )
 
 
 # What tells that a hand-in changed on disk: its folder's inode (collect swaps a changed

@@ -87,7 +87,7 @@ def relay(found: Attribution, roster: Roster, file_names: Sequence[str], carries
     named = roster.ids_in(texts) or roster.names_in(texts)
     if carries and len(named) == 1:
         person = named[0]
-        found.student = {"id": person.id, "name": person.name, "email": (person.emails or ("",))[0]}
+        found.student = person.student_record()
         found.notes.append(
             f"relayed by staff member {found.relayed_by} ({letter.address}) in their own mail "
             f"of {letter.sent_at.isoformat(timespec='minutes')}, which names {person.id}: "
@@ -105,7 +105,7 @@ def relay(found: Attribution, roster: Roster, file_names: Sequence[str], carries
 
 def _as_student(person: Person, address: str, fallback_name: str) -> dict[str, str]:
     email = address if person.has_email(address) else (person.emails or (address,))[0]
-    return {"id": person.id, "name": person.name or fallback_name, "email": email}
+    return person.student_record(email) | {"name": person.name or fallback_name}
 
 
 def name_student(

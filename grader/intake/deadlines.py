@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from grader.course.config import Component, Course
+from grader.hand_in_time import HandInTime
 from grader.intake.pairing import ASSIGNMENT_SLOT
 
 
@@ -59,17 +60,12 @@ def apply_deadlines(manifest: dict[str, Any], deadlines: Deadlines) -> bool:
     grace_files: list[str] = []
     student = manifest["student"]["id"]
     for slot, entry in manifest.get("slots", {}).items():
-        deadline = deadlines.of(student, slot)
         project, _, key = slot.partition("/")
         name = entry.get("path") or f"{project} {key}: {entry.get('url')}"
-        if not entry.get("at"):  # an LMS's verdict, no time (Canvas): late as it says
-            if entry.get("late_verdict"):
-                late_files.append(name)
-            continue
-        if deadline is None or datetime.fromisoformat(entry["at"]) <= deadline:
-            continue
-        within = datetime.fromisoformat(entry["at"]) <= deadline + deadlines.grace
-        (grace_files if within else late_files).append(name)
+        standing = HandInTime.of_record(entry).standing(
+            deadlines.of(student, slot), deadlines.grace
+        )
+        {"late": late_files, "grace": grace_files}.get(standing, []).append(name)
     late = bool(late_files)
     if deadlines.course is None and deadlines.fixed and manifest["submitted_at"]:  # before slots
         late = late or datetime.fromisoformat(manifest["submitted_at"]) > deadlines.fixed

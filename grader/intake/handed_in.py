@@ -18,26 +18,29 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from grader.hand_in_time import UNKNOWN, HandInTime
 from grader.intake.common import HISTORY, held_manifest
 from grader.intake.pairing import ASSIGNMENT_SLOT
 
 
 @dataclass(frozen=True)
 class HandedIn:
-    """When one component's hand-in came: ``at`` (ISO 8601 with offset, as the mail said) or
-    None (nothing handed in, or no time known); ``replaced``: the times of the earlier versions
-    of it the student sent and this one replaced; ``note``: how the time was found when it is
-    not the file's own (a folder collected by an earlier version)."""
+    """When one component's hand-in came (:class:`HandInTime`: unknown where nothing was
+    handed in, or where the LMS gave only its verdict); ``replaced``: the times of the earlier
+    versions of it the student sent and this one replaced; ``note``: how the time was found
+    when it is not the file's own (a folder collected by an earlier version)."""
 
-    at: str | None
+    time: HandInTime = UNKNOWN
     replaced: tuple[str, ...] = ()
     note: str = ""
-    # The LMS's word that it came late where the LMS gives no time (Canvas's LATE): how late
-    # is not known.
-    late_verdict: str = ""
+
+    @property
+    def at(self) -> str | None:
+        """The time as recorded (ISO 8601 with offset, as the mail said); None if unknown."""
+        return self.time.at or None
 
 
-NOTHING = HandedIn(None)
+NOTHING = HandedIn()
 
 
 def assignment_slot(component_id: str) -> str:
@@ -89,14 +92,12 @@ def project_time(folder: Path, number: int) -> HandedIn:
         for slot, entry in slots.items()
         if slot.startswith(prefix) and isinstance(entry, dict)
     ]
-    known = [time for time in times if time.at]
-    if not known:  # no time: the LMS's late verdict on a file of it, if it gave one
-        return next(
-            (HandedIn(None, late_verdict=t.late_verdict) for t in times if t.late_verdict), NOTHING
-        )
-    last = max(known, key=lambda time: _instant(time.at))
-    replaced = tuple(sorted({at for time in known for at in time.replaced}))
-    return HandedIn(last.at, replaced)
+    known = [handed for handed in times if handed.at]
+    if not known:  # no time: the LMS's verdict on a file of it, if it gave one
+        return next((handed for handed in times if handed.time.late_verdict), NOTHING)
+    last = max(known, key=lambda handed: _instant(handed.at))
+    replaced = tuple(sorted({at for handed in known for at in handed.replaced}))
+    return HandedIn(last.time, replaced)
 
 
 def _slot_time(manifest: Mapping[str, Any], slot: str, entry: Mapping[str, Any]) -> HandedIn:
@@ -109,8 +110,7 @@ def _slot_time(manifest: Mapping[str, Any], slot: str, entry: Mapping[str, Any])
         for item in email.get("replaced") or ()
         if isinstance(item, dict) and item.get("slot") == slot and item.get("at")
     ]
-    at, verdict = entry.get("at"), str(entry.get("late_verdict") or "")
-    return HandedIn(str(at) if at else None, tuple(sorted(set(replaced))), "", verdict)
+    return HandedIn(HandInTime.of_record(entry), tuple(sorted(set(replaced))))
 
 
 def _time_without_slot(folder: Path, manifest: Mapping[str, Any], path: str | None) -> HandedIn:
@@ -134,12 +134,12 @@ def _time_without_slot(folder: Path, manifest: Mapping[str, Any], path: str | No
                 f"the time of the first mail that brought {path}: collected by an earlier "
                 "version, which kept no time per file"
             )
-            return HandedIn(str(first), (), note)
+            return HandedIn(HandInTime(str(first)), (), note)
     note = (
         "the time of the student's newest mail: collected by an earlier version, which kept "
         "no time per file (collect the mailbox into a new folder for each file's own time)"
     )
-    return HandedIn(str(newest), (), note)
+    return HandedIn(HandInTime(str(newest)), (), note)
 
 
 def _instant(at: str | None) -> datetime:

@@ -9,19 +9,16 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from grader.hand_in_time import UNKNOWN, HandInTime
 from grader.intake.attribute import Attribution, name_student, relay, unwrap
 from grader.intake.common import Limits, Rejected
 from grader.intake.links import find_links
-from grader.intake.message.authresults import (
-    RESULTS_HEADER,
-    failed_sender_note,
-    receiving_server,
-)
-from grader.intake.message.reading import Attachment, Letter
+from grader.intake.message.authresults import failed_sender_note, receiving_server, results_of
+from grader.intake.message.reading import Attachment
 from grader.intake.message.received import Received, receive
 from grader.intake.message.reply_text import ReplyFacts
 from grader.intake.message.sender import DkimKeys, check_sender, failed_on_top
@@ -46,8 +43,7 @@ class Parcel:
     earlier_identities: tuple[str, ...] = ()  # as earlier graders recorded it (see Letter's)
     sender: str = ""
     subject: str = ""
-    sent_at: str = ""  # ISO 8601 with offset; '' where the source gives no time (Canvas)
-    late_verdict: str = ""  # the LMS's own word that it came late, where it gives no time
+    time: HandInTime = UNKNOWN  # the mail's, the bundle's, the LMS's (or its verdict alone)
     student: dict[str, str] | None = None
     pieces: list[Piece] = field(default_factory=list)
     links: dict[str, str] = field(default_factory=dict)
@@ -139,7 +135,7 @@ def read_zip_item(path: Path, source: str, settings: Settings) -> Parcel:
     parcel.pieces, parcel.links, parcel.titles, claim, parcel.notes = _bundle_parcel(
         data, settings.limits
     )
-    parcel.sent_at, parcel.sender = claim.pop("created"), claim["email"]
+    parcel.time, parcel.sender = HandInTime(claim.pop("created")), claim["email"]
     if settings.roster is None:
         parcel.student = dict(claim)
         return parcel
@@ -148,7 +144,7 @@ def read_zip_item(path: Path, source: str, settings: Settings) -> Parcel:
         named = f"{claim['id']} <{claim['email']}>"
         parcel.unattributed = f"the bundle names {named}, who is not on the roster"
     else:
-        parcel.student = {"id": person.id, "name": person.name, "email": claim["email"]}
+        parcel.student = person.student_record(claim["email"])
     return parcel
 
 
@@ -171,16 +167,15 @@ def _loose_files(
     return files, notes
 
 
-def _fill(parcel: Parcel, content: Letter, settings: Settings) -> tuple[list[str], Any]:
-    """Put the message's files and links into the parcel; the file names and bundle claim."""
-    bundles = [
-        a for a in content.attachments if a.name.lower().endswith(".zip") and is_bundle(a.data)
-    ]
+def _fill(
+    parcel: Parcel, attachments: Sequence[Attachment], text: str, html: str, settings: Settings
+) -> tuple[list[str], Any]:
+    """Put the message's files and links (its attachments, in its ``text`` and ``html``) into
+    the parcel; the file names and bundle claim."""
+    bundles = [a for a in attachments if a.name.lower().endswith(".zip") and is_bundle(a.data)]
     if len(bundles) > 1:
         raise Rejected(f"the message holds {len(bundles)} bundles: send one per message")
-    files, notes = _loose_files(
-        [a for a in content.attachments if a not in bundles], settings.limits
-    )
+    files, notes = _loose_files([a for a in attachments if a not in bundles], settings.limits)
     titles, claim = list(settings.titles), None
     if bundles:
         parcel.pieces, parcel.links, parcel.titles, claim, bundle_notes = _bundle_parcel(
@@ -197,7 +192,7 @@ def _fill(parcel: Parcel, content: Letter, settings: Settings) -> tuple[list[str
         else Piece(f"other/{piece.relpath}", piece.relpath, piece.data)
         for piece in loose
     ]
-    links = find_links(content.text, content.html)
+    links = find_links(text, html)
     link_slots, link_notes = pair_links(links, settings.required, titles)
     parcel.links = link_slots | parcel.links
     parcel.notes += notes + pair_notes + link_notes
@@ -211,8 +206,7 @@ def fill_files(
     mail's attachments and body are: a bundle unpacked, plain zips opened, files paired, links
     found; the student the bundle names, if one is among the files."""
     attachments = [Attachment(name, data, "") for name, data in files]
-    letter = Letter("", "", datetime.min.replace(tzinfo=UTC), "", text, html, attachments)  # unread
-    return _fill(parcel, letter, settings)[1]
+    return _fill(parcel, attachments, text, html, settings)[1]
 
 
 def read_message(
@@ -238,8 +232,7 @@ def read_received(received: Received, source: str, settings: Settings) -> Parcel
     )  # fmt: skip
     parcel.sender_check, parcel.signed = check.outcome, check.signed
     parcel.forged_by = check.refused
-    results = [str(header) for header in received.headers.get_all(RESULTS_HEADER, [])]
-    parcel.receiving_server = receiving_server(results)
+    parcel.receiving_server = receiving_server(results_of(received.headers))
     failed = (
         None if settings.trusted_authserv_id else failed_on_top(received.headers, letter.address)
     )
@@ -248,12 +241,13 @@ def read_received(received: Received, source: str, settings: Settings) -> Parcel
         parcel.sender_check = f"{check.outcome}; untrusted {failed.outcome}"
         parcel.notes.append(failed_sender_note(parcel.receiving_server, failed.refused))
     found: Attribution = unwrap(letter, settings.roster)
-    parcel.sent_at = found.sent_at.isoformat(timespec="seconds")
+    parcel.time = HandInTime(found.sent_at.isoformat(timespec="seconds"))
     if found.skipped:
         parcel.skipped, parcel.bounce = found.skipped, bool(letter.report)
         return parcel
     try:
-        names, claim = _fill(parcel, found.content, settings)
+        content = found.content
+        names, claim = _fill(parcel, content.attachments, content.text, content.html, settings)
     except Rejected as rejection:
         if found.relayed_by:  # staff's own mail, as before relays were read: not a hand-in
             parcel.skipped = f"from staff member {found.relayed_by}: not a submission"
@@ -282,9 +276,7 @@ def _refuse(parcel: Parcel, why: str, roster: Roster | None) -> None:
     that student (by the roster, else as attributed) kept to be told."""
     person = roster.by_email(parcel.sender) if roster is not None else None
     claimed = (
-        {"id": person.id, "name": person.name, "email": (person.emails or ("",))[0]}
-        if person is not None and not person.is_staff
-        else parcel.student
+        person.student_record() if person is not None and not person.is_staff else parcel.student
     )
     named = f" {claimed['id']} ({claimed['name']})" if claimed else ""
     parcel.refused = (

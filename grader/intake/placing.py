@@ -18,6 +18,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from grader.bundle import MANIFEST_NAME, MANIFEST_SCHEMA, check_notebook
+from grader.hand_in_time import HandInTime
 from grader.intake.common import (
     HISTORY,
     held_manifest,
@@ -126,27 +127,15 @@ def _changes(
     never sent before, in slots that hold nothing newer (mail read out of order)."""
     slots = manifest["slots"]
     changes: list[tuple[str, StagedFile | str, str]] = []
-    at = _moment(parcel.sent_at)
     changes += [(file.slot, file, file.sha256) for file in parcel.staged]
     changes += [(slot, url, url) for slot, url in parcel.links.items()]
     seen = set(manifest["received"])  # every file (SHA-256) and link this student ever sent
     return [
         (slot, what, key)
         for slot, what, key in changes
-        if key not in seen and (not (old := slots.get(slot)) or _not_newer(_moment(old["at"]), at))
+        if key not in seen
+        and (not (old := slots.get(slot)) or HandInTime.of_record(old).gives_way_to(parcel.time))
     ]
-
-
-def _not_newer(held: datetime | None, at: datetime | None) -> bool:
-    """Whether what a slot holds (sent at ``held``) gives way to an item sent ``at``: always
-    where either has no time (an LMS's current hand-in: the newer item wins)."""
-    return held is None or at is None or held <= at
-
-
-def _moment(at: str | None) -> datetime | None:
-    """A recorded time; None where the source gave none (Canvas's download: only its LATE
-    verdict), which neither replaces by time nor is replaced by time: the newer item wins."""
-    return datetime.fromisoformat(at) if at else None
 
 
 def _link_or_copy(source: str, target: str) -> None:
@@ -196,10 +185,8 @@ def _apply(work: Path, manifest: dict[str, Any], parcel: Parcel, changes) -> lis
             replaced.append(_replaced(old, slot, parcel))
         if "path" in old:
             (work / old["path"]).unlink(missing_ok=True)
-        entry: dict[str, Any] = {"at": parcel.sent_at or None, "source": parcel.source}
+        entry: dict[str, Any] = parcel.time.record() | {"source": parcel.source}
         entry["signed"] = parcel.signed
-        if parcel.late_verdict:
-            entry["late_verdict"] = parcel.late_verdict
         if isinstance(what, str):
             entry["url"] = what
         else:
@@ -212,9 +199,8 @@ def _apply(work: Path, manifest: dict[str, Any], parcel: Parcel, changes) -> lis
     manifest["titles"] = {str(n): t for n, t in parcel.titles.items()} | manifest.get("titles", {})
     manifest["notes"] += [f"{parcel.source}: {note}" for note in parcel.notes]
     manifest["notes"] += [f"{parcel.source}: {r['flag']}" for r in replaced if "flag" in r]
-    at, newest = _moment(parcel.sent_at), _moment(manifest["submitted_at"])
-    if not at or not newest or at >= newest:  # a time-less item is the LMS's current one
-        manifest["submitted_at"] = parcel.sent_at or manifest["submitted_at"]
+    if HandInTime(manifest["submitted_at"] or "").gives_way_to(parcel.time):
+        manifest["submitted_at"] = parcel.time.at or manifest["submitted_at"]
         manifest["source"] = parcel.source
     return replaced
 
@@ -226,9 +212,9 @@ def _new_manifest(parcel: Parcel) -> dict[str, Any]:
         "projects": [],
         # when the folder was made, where the first item gives no time (Canvas): never read
         # as a hand-in time (each slot keeps its own, or none)
-        "created": parcel.sent_at or datetime.now(UTC).isoformat(timespec="seconds"),
+        "created": parcel.time.at or datetime.now(UTC).isoformat(timespec="seconds"),
         "files": {},
-        "submitted_at": parcel.sent_at,
+        "submitted_at": parcel.time.at,
         "late": False,
         "source": parcel.source,
         "missing": [],
@@ -242,12 +228,7 @@ def _new_manifest(parcel: Parcel) -> dict[str, Any]:
 
 def _order(parcel: Parcel) -> tuple[bool, datetime, str]:
     """Parcels by time, a time-less one (an LMS's current hand-in) after the timed ones."""
-    at = _moment(parcel.sent_at)
-    return (
-        at is None,
-        at.astimezone(UTC) if at else datetime.min.replace(tzinfo=UTC),
-        parcel.source,
-    )
+    return (*parcel.time.order(), parcel.source)
 
 
 def place_student(
@@ -285,7 +266,7 @@ def place_student(
         changes = _changes(manifest, parcel)
         record: dict[str, Any] = {
             "source": parcel.source,
-            "sent_at": parcel.sent_at,
+            "sent_at": parcel.time.at,
             "sha256": parcel.digest,
         }
         record |= {"sender_check": parcel.sender_check, "signed": parcel.signed}

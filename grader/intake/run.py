@@ -54,7 +54,7 @@ ReplyTaker = Callable[[Parcel], tuple[str, str, str] | None]
 
 
 def _listing(parcel: Parcel) -> tuple[str, str, str, str]:
-    return (parcel.source, parcel.sender, parcel.sent_at, parcel.subject)
+    return (parcel.source, parcel.sender, parcel.time.at, parcel.subject)
 
 
 def _no_handin_reason(parcel: Parcel) -> str:
@@ -138,7 +138,7 @@ def _read_all(
                 summary.rejected.append((item.source, parcel.sender, rejection.reason))
                 continue
             if parcel.relayed_by:
-                relayed = (parcel.source, parcel.relayed_by, parcel.sent_at, parcel.subject)
+                relayed = (parcel.source, parcel.relayed_by, parcel.time.at, parcel.subject)
                 summary.relayed.append((*relayed, student))
             parcel.stage(staging / f"parcel-{number}")
             parcels.append(parcel)

@@ -18,13 +18,7 @@ from grader.course.config import Component, Course
 from grader.course.rubric import Projects, Rubric
 from grader.gradebook.course_book import BOOK_NAME, CourseBook, Mark
 from grader.gradebook.results import GRADER_ERROR, Gradebook, Row
-from grader.lms.lateness import (
-    graded_version_lateness,
-    hand_in_lateness,
-    project_handed_in,
-    project_verdict,
-    verdict_lateness,
-)
+from grader.lms.lateness import graded_version_lateness, lateness_of, project_handed_in
 from grader.marking import overrides
 from grader.marking.marks import project_score, reconcile_ids
 from grader.outputs.scores import for_people
@@ -128,12 +122,8 @@ def project_part(
     score = project_score(rubric, marks)
     if not handed_in and not score.marked:
         return Part(component.id, "missing", 0.0, late.ON_TIME, "no hand-in: 0")
-    deadline = course.deadline_for(component, student)
-    newest = checks[0] if checks else None
-    handed_in_at = project_handed_in(course, component, newest)
-    lateness, _ = hand_in_lateness(course.late, handed_in_at, deadline)
-    if not handed_in_at and (verdict := project_verdict(course, component, newest)):
-        lateness = verdict_lateness(course, component, student, verdict)  # how late: unknown
+    handed_in = project_handed_in(course, component, checks[0] if checks else None)
+    lateness = lateness_of(course, component, student, handed_in, None)
     raw = score.points / score.max_points if score.max_points else 0.0
     if score.marked == 0:
         return Part(component.id, "not marked", 0.0, lateness, "not marked yet", True)

@@ -1,6 +1,7 @@
 """When each component counts as handed in, and what the course's late policy does to it: the
-hand-in time of the graded version (:mod:`grader.intake.handed_in`), the student's deadline (an
-extension's, else the course's), the grace period, and a time written without an offset."""
+hand-in time of the graded version (:mod:`grader.intake.handed_in`; unknown, with the LMS's
+verdict, where the LMS gave no time), the student's deadline (an extension's, else the
+course's), the grace period, and a time written without an offset."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from grader.course import late
 from grader.course.config import Component, Course
 from grader.gradebook.course_book import ProjectChecks
 from grader.gradebook.results import Row
+from grader.hand_in_time import HandInTime
 from grader.intake.handed_in import NOTHING, HandedIn, assignment_time, project_time
 
 
@@ -29,8 +31,8 @@ def auto_handed_in(row: Row, component_id: str) -> tuple[HandedIn, str]:
             f"graded: the version sent {_shown(row.handed_in_at)}; the one sent "
             f"{_shown(held.at)} is not graded yet (grader grade --resume grades it)"
         )
-        return HandedIn(row.handed_in_at), newer
-    return replace(held, at=row.handed_in_at), ""
+        return HandedIn(HandInTime(row.handed_in_at)), newer
+    return replace(held, time=HandInTime(row.handed_in_at)), ""
 
 
 def _shown(at: str) -> str:
@@ -64,18 +66,21 @@ def hand_in_lateness(
     return lateness, True
 
 
-def auto_lateness(
+def lateness_of(
     course: Course,
     component: Component,
     student: str,
-    submitted: str | None,
+    handed_in: HandInTime,
     flagged: bool | None,
 ) -> late.Lateness:
-    """What the course's late policy does to an auto-graded hand-in sent at ``submitted``,
-    against the student's own deadline (an extension's, else the course's); one ``flagged``
-    late without a readable time counts as one day late."""
+    """What the course's late policy does to a hand-in of ``component`` at ``handed_in``,
+    against the student's own deadline (an extension's, else the course's). Where the time is
+    unknown: the LMS's verdict, if it gave one (:func:`verdict_lateness`); else one ``flagged``
+    late (collect's word on it, from an earlier build) counts as one day late."""
+    if handed_in.late_verdict and not handed_in.at:
+        return verdict_lateness(course, component, student, handed_in.late_verdict)
     deadline = course.deadline_for(component, student)
-    lateness, known = hand_in_lateness(course.late, submitted, deadline)
+    lateness, known = hand_in_lateness(course.late, handed_in.at or None, deadline)
     if not known and flagged and deadline is not None:
         guessed = late.apply(course.late, deadline + late.DAY, deadline)
         lateness = late.Lateness(
@@ -86,28 +91,25 @@ def auto_lateness(
 
 def project_handed_in(
     course: Course, component: Component, checked: ProjectChecks | None
-) -> str | None:
+) -> HandInTime:
     """When the project of its newest checks was handed in: the time the checks recorded (its
     last file's), or, for checks recorded before that time was, the student folder's, else
-    the time recorded beside them (the folder's newest mail)."""
+    the time recorded beside them (the folder's newest mail). Where the checks recorded no
+    time, the student folder's verdict of the LMS, if it gave one."""
     if checked is None:
-        return None
-    if "handed_in_at" in checked.checks:
-        return checked.checks["handed_in_at"]
+        return HandInTime()
+    recorded = checked.checks.get("handed_in_at")
+    if recorded:
+        return HandInTime(recorded)
     folder = checked.checks.get("folder")
-    if folder and Path(folder).is_dir():
-        found = project_time(Path(folder), course.projects.index(component) + 1).at
-        return found or checked.submitted_at
-    return checked.submitted_at
-
-
-def project_verdict(course: Course, component: Component, checked: ProjectChecks | None) -> str:
-    """The LMS's late verdict on a project handed in with no time (Canvas's LATE), from the
-    student folder its checks name; '' when there is none."""
-    folder = checked.checks.get("folder") if checked is not None else None
-    if not folder or not Path(folder).is_dir():
-        return ""
-    return project_time(Path(folder), course.projects.index(component) + 1).late_verdict
+    held = (
+        project_time(Path(folder), course.projects.index(component) + 1).time
+        if folder and Path(folder).is_dir()
+        else HandInTime()
+    )
+    if "handed_in_at" in checked.checks:  # recorded as unknown: the LMS's verdict, if any
+        return HandInTime("", held.late_verdict)
+    return held if held.at or not checked.submitted_at else HandInTime(checked.submitted_at)
 
 
 def graded_version_lateness(
@@ -118,16 +120,12 @@ def graded_version_lateness(
     deadline that replaced one sent on time, a time that had to be guessed (said where it
     costs the student)."""
     handed, newer = auto_handed_in(row, component.id)
-    if not handed.at and handed.late_verdict:
-        return verdict_lateness(course, component, row.student, handed.late_verdict), [
-            newer
-        ] * bool(newer)
-    lateness = auto_lateness(course, component, row.student, handed.at, row.late)
+    lateness = lateness_of(course, component, row.student, handed.time, row.late)
     remarks = [newer, handed.note if lateness.late else ""]
     on_time = [
         earlier
         for earlier in handed.replaced
-        if auto_lateness(course, component, row.student, earlier, None).factor == 1.0
+        if lateness_of(course, component, row.student, HandInTime(earlier), None).factor == 1.0
     ]
     if lateness.factor < 1.0 and on_time and handed.at:
         remarks.append(

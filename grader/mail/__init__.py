@@ -7,5 +7,6 @@ student has had: what it tells them, never how a grader build words it), ``figur
 figures a mail tells, read from any build's message too, and what changed in them, with why),
 ``mailed`` (the figures each student was last mailed, and whose grades changed since),
 ``smtp`` (sending, each message once, recorded in the gradebook), ``command`` (``grader
-mail``: reviewed as .eml files, then sent).
+mail``: reviewed as .eml files, then sent), ``final_command`` (``grader final``: the table, the
+LMS's exports, whose grades changed since their last mail, ``--push lti``).
 """

@@ -84,17 +84,15 @@ def cli(args: argparse.Namespace) -> int:
     grades = grades_of(course, projects, out)
     copies = mailed.review_folders(out, args.eml)
     with CourseBook(out / BOOK_NAME) as book:
-        # read before this run writes its own copies for review over an earlier build's
-        before = mailed.class_mailed(course, projects, book, grades, copies)
-        changed = mailed.changed_since_mailed(course, book, out, grades, before, copies)
-        news = mailed.for_students(changed)
+        since = mailed.since_mailed(course, projects, book, out, grades, copies)
+        news = mailed.for_students(since)
         messages = mail.build_messages(course, grades, projects, book, out, args.sender, news)
         told = {g.person.id: mailed.figures_now(course, book, out, g) for g in grades}
         mailed.remember(out, [(m.student, m.digest, told[m.student]) for m in messages])
         if args.send:
-            _known_to_earlier_graders(book, course, messages, before, told)
+            _known_to_earlier_graders(book, course, messages, since.before, told)
     then = "each is mailed again" if args.send else "grader mail --send mails each again"
-    for line in mailed.said(changed, then):
+    for line in mailed.said(since, then):
         print(line)
     return deliver(messages, args, out)
 

@@ -41,8 +41,8 @@ CREATE TABLE IF NOT EXISTS mail_figures (
 );
 """
 NO_COPY = (
-    "mailed by an earlier build (marks, or another mail), whose figures are not on record and "
-    "no copy of it is here: mailed again with the figures now"
+    "mailed by an earlier build (marks, or another mail), whose figures are not on record, and "
+    "no copy of it is here ({looked}): not known to have changed"
 )
 
 
@@ -193,31 +193,49 @@ def class_mailed(
     return found
 
 
-def changed_since_mailed(
+Changes = list[tuple[str, list[tuple[str, str]]]]  # (student, [(what changed, why)])
+
+
+@dataclass(frozen=True)
+class SinceMailed:
+    """Since each student's last mail: the mail each had (``before``, by student), whose
+    figures changed (what, and why), and whose last mail cannot be compared (``not_known``:
+    an earlier build's, its figures not on record and no copy of it here; why, by student)."""
+
+    before: dict[str, Mailed]
+    changed: Changes
+    not_known: dict[str, str]
+
+
+def since_mailed(
     course: Course,
+    projects: Projects | None,
     book: CourseBook,
     out: Path,
     grades: Sequence[FinalGrade],
-    mailed_before: dict[str, Mailed],
     copies: Sequence[Path],
-) -> list[tuple[str, list[tuple[str, str]]]]:
-    """Each student mailed before whose figures are not the ones mailed: what changed, and
-    why (or that an earlier build's mail cannot be compared)."""
-    found = []
+) -> SinceMailed:
+    """What each student of ``grades`` was last mailed, and what changed since: read before a
+    run writes its own copies for review over an earlier build's (``copies``: where they are).
+    Each student mailed before whose figures are not the ones mailed: what changed, and why; an
+    earlier build's mail that cannot be compared is said to be that, never a change."""
+    before = class_mailed(course, projects, book, grades, copies)
+    changed: Changes = []
+    not_known = {}
     looked = " or ".join(str(folder) for folder in copies)
     for grade in grades:
-        mailed = mailed_before.get(grade.person.id)
+        mailed = before.get(grade.person.id)
         if mailed is None:
             continue
         if mailed.figures is None:
             if mailed.earlier_build:
-                found.append((grade.person.id, [("", f"{NO_COPY} ({looked})")]))
+                not_known[grade.person.id] = NO_COPY.format(looked=looked)
             continue
         now = figures_now(course, book, out, grade)
         said = figures.changes(course, mailed.figures, now, mailed.earlier_build)
         if said:
-            found.append((grade.person.id, said))
-    return found
+            changed.append((grade.person.id, said))
+    return SinceMailed(before, changed, not_known)
 
 
 def review_folders(out: Path, eml: str | None) -> list[Path]:
@@ -225,20 +243,27 @@ def review_folders(out: Path, eml: str | None) -> list[Path]:
     return [Path(eml)] if eml else [out / "mail"]
 
 
-def said(changed: Sequence[tuple[str, list[tuple[str, str]]]], then: str) -> list[str]:
+def said(since: SinceMailed, then: str) -> list[str]:
     """The lines that tell the instructor whose grades changed since their last mail, and
-    why."""
-    if not changed:
-        return []
-    lines = [f"grades changed since the student's last mail ({len(changed)}): {then}"]
-    for student, changes in changed:
+    why; then, apart, whose last mail's figures are not on record (not a change: not known).
+    ``then``: what happens to each (``grader mail --send`` mails each again)."""
+    lines = []
+    if since.changed:
+        lines = [f"grades changed since the student's last mail ({len(since.changed)}): {then}"]
+    for student, changes in since.changed:
         lines += [
             f"  {student}: " + " ".join(filter(None, [what, why and f"({why})"]))
             for what, why in changes
         ]
+    if since.not_known:
+        lines.append(
+            f"grades changed since the student's last mail: not known for {len(since.not_known)}"
+            f" (what their last mail said is not on record): {then}, with the figures now"
+        )
+    lines += [f"  {student}: {why}" for student, why in since.not_known.items()]
     return lines
 
 
-def for_students(changed: Sequence[tuple[str, list[tuple[str, str]]]]) -> dict[str, list[str]]:
+def for_students(since: SinceMailed) -> dict[str, list[str]]:
     """What each student's mail says changed since their last one."""
-    return {student: [what for what, _ in changes if what] for student, changes in changed}
+    return {student: [what for what, _ in changes if what] for student, changes in since.changed}

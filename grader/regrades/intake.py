@@ -180,7 +180,7 @@ def collect_replies(course: Course, out: Path, projects: Projects | None) -> Rep
     def take(parcel: Parcel) -> tuple[str, str, str] | None:
         if parcel.reply is None:
             return None
-        sent = datetime.fromisoformat(parcel.sent_at)
+        sent = datetime.fromisoformat(parcel.time.at)
         has_files = carries_work(p.relpath for p in parcel.pieces) or bool(parcel.links)
         reply = Reply(
             parcel.identity,

@@ -80,6 +80,15 @@ class Person:
         wanted = address.strip().casefold()
         return any(mine.casefold() == wanted for mine in self.emails)
 
+    def student_record(self, email: str | None = None) -> dict[str, str]:
+        """Them as a hand-in names its student (a manifest's ``student``): id, name and
+        ``email``, the address the hand-in came from (default: their first)."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "email": (self.emails or ("",))[0] if email is None else email,
+        }
+
     @property
     def label(self) -> str:
         """How to name them in a note: the id, or (staff without one) the name or address."""

@@ -76,6 +76,7 @@ class CaseResult:
     args: tuple = ()
     wrong_shape: bool = False  # a returned value of the wrong shape: not in ``max_error``
     error: str = ""  # what the call raised, or why it returned nothing: no value, no error size
+    raised: bool = False  # the student's code raised ``error`` (:func:`shapes.raised_by_code`)
 
     @property
     def passed(self) -> bool:
@@ -232,7 +233,7 @@ def score_case(
         hints = {code: rules.hint(code, case.function)} if code else {}
         return CaseResult(
             case.label, 0.0, None, message, hints, expected=case.expected, args=case.args,
-            error=error,
+            error=error, raised=shapes.raised_by_code(error),
         )  # fmt: skip
     pairs, problem = align(got, case.expected, rules.output_names.get(case.function, ()))
     if problem:

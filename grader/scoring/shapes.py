@@ -131,6 +131,17 @@ def joined(names):
     return text, ("is" if len(names) == 1 else "are"), ("its" if len(names) == 1 else "their")
 
 
+# How the sandbox reports an exception the student's code raised: its type, then its message
+# ("ValueError: ..."); a stub's NotImplementedError is no error of theirs, and a time limit or a
+# call never made reads otherwise ("timed out after 60 s", "not called: the kernel died").
+_RAISED = re.compile(r"(?!NotImplementedError\b)[A-Za-z_][\w.]*:")
+
+
+def raised_by_code(error):
+    """Whether a call's ``error`` is an exception the student's code raised."""
+    return bool(_RAISED.match(error))
+
+
 def error_code(error):
     """The code of the hint an error message earns, or None. ``error`` may end with where it
     came up, `` (in f, cell 5, line 3: `the line`)``, whose text tells some causes."""

@@ -150,12 +150,12 @@ def _hand_in(
         return Handled(f"{student['id']}: no address to answer that is not the owner's", [], [])
     recipient = addresses.recipient(person.name if person else student.get("name", ""), address)
     thread = Thread.of(key, received)
-    sent = datetime.fromisoformat(parcel.sent_at)
+    sent = datetime.fromisoformat(parcel.time.at)
     jobs, answers, notes = [], [], []
     roster_address = _roster_recipient(context, student)
     told_here = bool(replaced) and person is not None and person.has_email(address)
     if told_here:  # the answers go to the roster's address: they say it
-        told = replies.replaced_text(parcel.sender, parcel.sent_at, _earlier(replaced))
+        told = replies.replaced_text(parcel.sender, parcel.time.at, _earlier(replaced))
         note = replies.noted(told, note)
     for piece in parcel.pieces:
         aid = piece.slot.removeprefix(ASSIGNMENT_SLOT)  # collect's pairing told it
@@ -178,7 +178,7 @@ def _hand_in(
                 "assignment": aid,
                 "notebook_name": PurePosixPath(piece.relpath).name,
                 "notebook": piece.data,
-                "submitted_at": parcel.sent_at,
+                "submitted_at": parcel.time.at,
                 "not_before": "",
                 "note": note,
             }
@@ -212,7 +212,7 @@ def _hand_in(
         answers.append(_reply(context, student, recipient, thread, f"receipt:{project.id}", text))
         notes.append(f"{project.id}: receipt")
     if replaced and roster_address is not None and not (told_here and (jobs or answers)):
-        told = replies.replaced_text(parcel.sender, parcel.sent_at, _earlier(replaced))
+        told = replies.replaced_text(parcel.sender, parcel.time.at, _earlier(replaced))
         text = f"{told}\n\n-- \n{course.title}"
         answers.append(_reply(context, student, roster_address, thread, "replaced", text))
         notes.append("replaced an earlier hand-in: told at the roster's address")

@@ -14,6 +14,8 @@ import reference_lstm as ref
 from grader.assignment import load_assignment
 from grader.feedback import export
 from grader.feedback.lateness import course_lateness
+from grader.hand_in_time import HandInTime
+from grader.lms.lateness import lateness_of
 from grader.scoring import Rules, score_function
 
 ASSIGNMENT = load_assignment(ROOT / "assignments" / "lstm_gates")
@@ -43,19 +45,40 @@ def test_a_late_hand_in_in_a_course_says_what_the_policy_keeps(tmp_path):
     folder = course.assignment_folder("lstm_gates")
     shutil.copytree(ROOT / "assignments" / "lstm_gates", folder)
     # deadline 2026-12-18T23:59+05:30; 34 h 1 min late: 2 days at 10% a day
-    lateness = course_lateness(folder, "lstm_gates", "asha", "2026-12-20T10:00:00+05:30", True)
+    lateness = course_lateness(
+        folder, "lstm_gates", "asha", HandInTime("2026-12-20T10:00:00+05:30"), True
+    )
     assert lateness is not None and lateness.factor == 0.8
     page = _text(export.feedback_html(_graded(late=True, lateness=lateness)))
     assert "Score: 10 / 20" in page
     assert "Late: 1 d 10 h 1 min late (2 days): -20%" in page
     assert "keeps 80% of its score: 8 of 20 (not 10) counts toward the final grade" in page
-    on_time = course_lateness(folder, "lstm_gates", "asha", "2026-12-18T12:00:00+05:30", False)
+    on_time = course_lateness(
+        folder, "lstm_gates", "asha", HandInTime("2026-12-18T12:00:00+05:30"), False
+    )
     assert on_time is not None and not on_time.late
     assert "Late" not in _text(export.feedback_html(_graded(late=False, lateness=on_time)))
 
 
+def test_a_hand_in_the_lms_called_late_with_no_time_reads_as_grader_final_reads_it(tmp_path):
+    """Canvas's download says LATE and gives no time: the page says so, charges nothing it
+    cannot compute, and is the very verdict ``grader final`` applies (not a guessed day)."""
+    course, _ = make_course(tmp_path)
+    folder = course.assignment_folder("lstm_gates")
+    shutil.copytree(ROOT / "assignments" / "lstm_gates", folder)
+    handed_in = HandInTime.of_record({"at": None, "late_verdict": "Canvas's LATE mark"})
+    lateness = course_lateness(folder, "lstm_gates", "asha", handed_in, True)
+    component = course.component("lstm_gates")
+    assert component is not None
+    assert lateness == lateness_of(course, component, "asha", handed_in, True)
+    assert lateness.late and lateness.factor == 1.0
+    assert "late by Canvas's LATE mark, how late is unknown" in lateness.why
+    page = _text(export.feedback_html(_graded(late=True, lateness=lateness)))
+    assert "how late is unknown" in page
+
+
 def test_a_late_hand_in_outside_a_course_says_grader_final_applies_the_policy(tmp_path):
-    lateness = course_lateness(ROOT / "examples", "lstm_gates", "asha", None, True)
+    lateness = course_lateness(ROOT / "examples", "lstm_gates", "asha", HandInTime(), True)
     assert lateness is None
     page = _text(export.feedback_html(_graded(late=True)))
     assert "before any late penalty: the course's late policy is applied by `grader final`" in page

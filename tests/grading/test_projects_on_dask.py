@@ -6,7 +6,7 @@ on the cluster with the checks one machine gives, though the worker that checked
 project is killed then; each project is checked once, each worker checks some, and nothing of
 the course or the students is left on a worker once it ended (a killed worker's, once the next
 one started in its folder, as on a machine whose worker is restarted): no file holding
-the bytes of one of theirs."""
+the bytes of one of theirs; nor, while it still runs, on the worker that finished its share."""
 
 from __future__ import annotations
 
@@ -105,6 +105,10 @@ def test_a_class_s_projects_checked_on_a_cluster_that_sees_no_course_folder(tmp_
         # the other worker ends as a worker is stopped; the killed one's successor starts in
         # its folder (and clears what the killed one left), then ends
         survivor = "w2" if killed == "w1" else "w1"
+        # a worker that finished its share keeps none of the assignment's files while it lives
+        settings = {p.read_bytes() for p in (folder / "assignments" / "projects").iterdir()}
+        kept = [p for p in (tmp_path / survivor).rglob("*") if p.is_file()]
+        assert not [p for p in kept if p.read_bytes() in settings], survivor
         end_gracefully(workers[survivor])
         successor = start(killed, [folder], [*worker, "--name", f"{killed}-again"])
         wait_for_workers(address, 1, logs)

@@ -11,6 +11,7 @@ import hashlib
 import smtplib
 import sqlite3
 import ssl
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.headerregistry import Address
@@ -69,15 +70,23 @@ def _message(sender: str, course_title: str, told: Told) -> tuple[EmailMessage, 
 
 
 def mailed_by_0_1(
-    out: Path, course_title: str, sender: str, told: list[Told], port: int, cafile: Path
+    out: Path,
+    course_title: str,
+    sender: str,
+    told: list[Told],
+    port: int,
+    cafile: Path,
+    sent_alone: Collection[str] = (),
 ) -> None:
     """Review copies written, then each message sent (a new Message-ID, as a second run of
-    that build made it) over STARTTLS and recorded as that build recorded it."""
+    that build made it) over STARTTLS and recorded as that build recorded it. The students
+    of ``sent_alone`` were mailed with ``--send`` alone: no review copy of theirs is left."""
     (out / "mail").mkdir(parents=True, exist_ok=True)
     sent = []
     for one in told:
         review, _ = _message(sender, course_title, one)
-        (out / "mail" / f"{one.student}.eml").write_bytes(review.as_bytes())
+        if one.student not in sent_alone:
+            (out / "mail" / f"{one.student}.eml").write_bytes(review.as_bytes())
         message, digest = _message(sender, course_title, one)
         sent.append((one, message, digest))
     context = ssl.create_default_context(cafile=str(cafile))

@@ -300,3 +300,48 @@ def test_an_earlier_builds_mail_whose_page_changed_since_goes_again(
     assert _changed(_said(["final", "--course", str(course.path), "--out", str(out)], capsys)) == {}
     mailed = _mailed(mail_once(course, out, certificate))
     assert "priya.nair@example.edu" in mailed and "rahul.menon@example.edu" not in mailed
+
+
+def test_a_student_whose_last_mail_is_not_on_record_is_not_listed_as_changed(
+    tmp_path, certificate, credentials, capsys
+):
+    """After an upgrade, a student whose earlier mail left no figures on record (sent with
+    --send alone: no copy to read) is said to be that, apart from the grades that changed: his
+    figures may well be the same. The one whose grade did change is listed as changed."""
+    course, _ = make_course(tmp_path, ROSTER)
+    out = tmp_path / "graded"
+    told = []
+    for student, name, address, score, mailed in (
+        ("EE21B017", "Rahul Menon", "rahul.menon@example.edu", 90, "90.0%"),
+        ("CS21B042", "Asha Verma", "asha.verma@example.edu", 100, "70.0% (3 days late: -30%)"),
+    ):
+        auto_result(out, "lstm_gates", student, score, handed_in_at=ON_TIME)
+        lines = {c.title: "pending (not graded yet)" for c in course.components}
+        lines[course.components[0].title] = mailed
+        standing = f"Standing so far: {mailed[:2]}.00 out of 100, over the graded components only"
+        told.append(Told(student, name, address, lines, standing, {}))
+    server = start(Mailbox(), certificate)
+    try:
+        mailed_by_0_1(out, course.title, SENDER, told, server.port, certificate[0], ["EE21B017"])
+    finally:
+        server.stop()
+    review = ["mail", "--course", str(course.path), "--out", str(out), "--from", SENDER]
+    for command in (["final", "--course", str(course.path), "--out", str(out)], review):
+        output = _said(command, capsys)
+        assert list(_changed(output)) == ["CS21B042"], output
+        lines = output.splitlines()
+        changed = lines.index(
+            "grades changed since the student's last mail (1): grader mail --send mails each again"
+        )
+        heading = next(n for n, line in enumerate(lines) if "not known for 1" in line)
+        assert heading > changed and "not on record" in lines[heading], output
+        (line,) = [line for line in lines if line.startswith("  EE21B017: ")]
+        assert lines.index(line) == heading + 1 and "->" not in line, output
+        assert "not on record" in line and str(out / "mail") in line, output
+    # mailed again with the figures now (what it had cannot be known), once; never told of a
+    # change
+    capsys.readouterr()
+    mailbox = mail_once(course, out, certificate)
+    assert "rahul.menon@example.edu" in _mailed(mailbox), capsys.readouterr()
+    assert "changed:" not in _text(mailbox, "rahul.menon@example.edu")
+    assert "rahul.menon@example.edu" not in _mailed(mail_once(course, out, certificate))

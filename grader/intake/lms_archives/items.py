@@ -15,6 +15,7 @@ from pathlib import Path, PurePosixPath
 
 from grader.course.config import Course
 from grader.errors import UserError
+from grader.hand_in_time import UNKNOWN, HandInTime
 from grader.intake.common import Rejected
 from grader.intake.inbox import Item
 from grader.intake.lms_archives.entries import Entries, open_entries
@@ -73,22 +74,21 @@ def _read(
     digest.update(html.encode())
     parcel = Parcel(source, digest.hexdigest(), f"lms:{digest.hexdigest()}")
     parcel.sender, parcel.subject = f"{archive.lms} {submission.who.key}", submission.label
-    parcel.sent_at = submission.sent_at or joined.sent_at
+    parcel.time = HandInTime(submission.sent_at or joined.sent_at, submission.late_verdict)
     if not submission.sent_at and joined.sent_at:
         parcel.notes.append(f"its time is the export's, which has no zone: {_zone_said(options)}")
-    parcel.late_verdict = submission.late_verdict
     text = "\n".join([submission.text, *urls])
     claim = fill_files(parcel, files, text, html, settings)
     if claim is None:  # a bundle says itself what each file is for
         _file_under(parcel, options.assignment)
     parcel.notes += submission.notes
-    if not parcel.sent_at and not parcel.late_verdict:
+    if parcel.time == UNKNOWN:
         parcel.notes.append(f"{archive.lms} gives no hand-in time for it")
     person = joined.person
     if person is None:  # a test student too: listed with the reason, as mail no one's is
         parcel.unattributed = joined.how
         return parcel
-    parcel.student = {"id": person.id, "name": person.name, "email": (person.emails or ("",))[0]}
+    parcel.student = person.student_record()
     if joined.how.startswith("by name alone"):
         parcel.notes.append(f"attributed {joined.how}")
     if claim and claim.get("id") not in ("", person.id):

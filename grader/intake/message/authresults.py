@@ -16,6 +16,7 @@ whose mail Exchange Online receives trusts the topmost header without one
 
 from __future__ import annotations
 
+import email.message
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -120,6 +121,11 @@ def parse(header: str) -> AuthResults | None:
     if not authserv_id and not results:
         return None
     return AuthResults(authserv_id, results)
+
+
+def results_of(message: email.message.Message) -> list[str]:
+    """A message's ``Authentication-Results`` headers, in their order in it (top first)."""
+    return [str(header) for header in message.get_all(RESULTS_HEADER, [])]
 
 
 def trusted_results(headers: Sequence[str], trusted: str) -> AuthResults | None:

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 
 from grader.intake.message.authresults import (
     EXCHANGE_ONLINE,
-    RESULTS_HEADER,
     AuthResults,
     receiving_server,
+    results_of,
     trusted_results,
 )
 from grader.limits import SENDER_CHECKS
@@ -155,16 +155,12 @@ def failed_on_top(headers: email.message.Message, address: str) -> SenderCheck |
     message (the server that received it into the mailbox) say of ``address``, when they say it
     did not send it (``refused``); None when they say nothing of the kind, or there are none.
     Only told, never refused on: the course has not said that this server is to be trusted."""
-    found = _trusted(headers, receiving_server(_results(headers)))
+    found = _trusted(headers, receiving_server(results_of(headers)))
     check = None if found is None else _from_trusted(found, address)
     return check if check is not None and check.refused else None
-
-
-def _results(headers: email.message.Message) -> list[str]:
-    return [str(header) for header in headers.get_all(RESULTS_HEADER, [])]
 
 
 def _trusted(headers: email.message.Message, trusted: str) -> AuthResults | None:
     if not trusted:
         return None
-    return trusted_results(_results(headers), trusted)
+    return trusted_results(results_of(headers), trusted)

@@ -1,5 +1,8 @@
-"""``grader final``: every student's final grade, its exports for the LMS, and with
-``--push lti`` the scores posted to the LMS."""
+"""``grader final``: every student's final grade, its exports for the LMS, whose grades changed
+since their last feedback mail, and with ``--push lti`` the scores posted to the LMS.
+
+It lives with the mail, above the LMS's package: it reads what each student was last mailed
+(:mod:`grader.mail.mailed`), and nothing of the LMS's may import the mail."""
 
 from __future__ import annotations
 
@@ -49,13 +52,13 @@ def cli(args: argparse.Namespace) -> int:
     print("\nwrote " + ", ".join(str(p) for p in written))
     for note in exports.lms_notes(course, grades, args.so_far):
         print(f"note: {note}", file=sys.stderr)
-    _changed_since_mailed(course, projects, grades, out)
+    _since_mailed(course, projects, grades, out)
     if args.push == "lti":
         return lti_commands.push_final(args, course, grades, out)
     return 0
 
 
-def _changed_since_mailed(
+def _since_mailed(
     course: Course, projects: Projects | None, grades: list[FinalGrade], out: Path
 ) -> None:
     """Tell whose grades are not the ones their last feedback mail gave, and why."""
@@ -63,7 +66,6 @@ def _changed_since_mailed(
         return  # nobody was mailed
     copies = mailed.review_folders(out, None)
     with CourseBook(out / BOOK_NAME) as book:
-        before = mailed.class_mailed(course, projects, book, grades, copies)
-        changed = mailed.changed_since_mailed(course, book, out, grades, before, copies)
-    for line in mailed.said(changed, "grader mail --send mails each again"):
+        since = mailed.since_mailed(course, projects, book, out, grades, copies)
+    for line in mailed.said(since, "grader mail --send mails each again"):
         print(line)
