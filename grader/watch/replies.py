@@ -8,7 +8,7 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address
@@ -158,6 +158,14 @@ def receipt_text(title: str, received: list[str], checks: list[str], course: str
     lines += ["", "Automatic checks (the marking comes after the deadline):"]
     lines += [f"  {check}" for check in checks]
     return "\n".join([*lines, "", "-- ", course])
+
+
+def unreadable_text(unreadable: Mapping[str, str]) -> str:
+    """What a student is told of the files of a hand-in that could not be read."""
+    lines = ["These files of your message could not be read, so they were not kept:"]
+    lines += [f"  {name}: {why}" for name, why in unreadable.items()]
+    lines.append("The rest was received as below. Send those files again (a zip made anew).")
+    return "\n".join(lines)
 
 
 def replaced_text(sender: str, sent_at: str, earlier: Sequence[str]) -> str:
