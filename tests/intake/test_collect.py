@@ -30,6 +30,7 @@ from submission_kit import (
     rezip,
     set_widths,
     student_folder,
+    with_files,
 )
 
 from grader import bundle, intake
@@ -410,21 +411,6 @@ def add_member(data: bytes, info: zipfile.ZipInfo, content: bytes) -> bytes:
     with warnings.catch_warnings(), zipfile.ZipFile(out, "a") as archive:
         warnings.simplefilter("ignore")  # zipfile warns when a name is added twice
         archive.writestr(info, content)
-    return out.getvalue()
-
-
-def with_files(data: bytes, extra: dict[str, bytes], compression=zipfile.ZIP_STORED) -> bytes:
-    """A bundle with more files, listed in its manifest with their right checksums."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as old, zipfile.ZipFile(out, "w", compression) as new:
-        manifest = json.loads(old.read("manifest.json"))
-        manifest["files"].update({k: hashlib.sha256(v).hexdigest() for k, v in extra.items()})
-        for info in old.infolist():
-            if info.filename != "manifest.json":
-                new.writestr(info.filename, old.read(info))
-        for name, content in extra.items():
-            new.writestr(name, content)
-        new.writestr("manifest.json", json.dumps(manifest))
     return out.getvalue()
 
 
