@@ -149,3 +149,40 @@ def test_a_download_grades_as_the_same_notebooks_mailed(
     args = ["--course", str(course.path), "--assignment", "lstm_gates", "--out", str(out)]
     assert main(["collect", str(archive), *args, "--lms-export", str(export(tmp_path))]) == 0
     assert scores(out, tmp_path, made_by.__name__) == mailed
+
+
+BROKEN_ZIP = b"PK\x03\x04 not a zip: the upload was cut short"
+
+
+@pytest.mark.parametrize("source", ["mail", "canvas"])
+def test_a_notebook_beside_a_broken_zip_grades_as_it_would_alone(
+    tmp_path: Path, mailed: dict[str, tuple], source: str
+) -> None:
+    """Issue 95: each student's notebook beside a ``results.zip`` that is no zip is collected
+    and graded as the same notebook mailed alone; the zip is listed by its name."""
+    course, _ = make_course(tmp_path, ROSTER)
+    out = tmp_path / "collected"
+    args = ["--course", str(course.path), "--out", str(out)]
+    if source == "mail":
+        inbox = tmp_path / "inbox"
+        inbox.mkdir()
+        for student, first, last, address, _, sample in STUDENTS:
+            mail = gmail(f"{first} {last} <{address}>", SENT, "Assignment 1", "Attached.",
+                         attachments=[("lstm_lab.ipynb", _sample(sample)),
+                                      ("results.zip", BROKEN_ZIP)])  # fmt: skip
+            (inbox / f"{student}.eml").write_bytes(bytes(mail))
+        assert main(["collect", str(inbox), *args]) == 0
+    else:
+        entries, export = canvas()
+        for _, first, last, _, uid, _ in STUDENTS:
+            prefix = canvas_prefix(f"{last}, {first}", uid, False)
+            entries[canvas_upload(prefix, uid + 2, "results.zip")] = BROKEN_ZIP
+        archive = tmp_path / "submissions.zip"
+        archive.write_bytes(zipped(entries))
+        lms = ["--assignment", "lstm_gates", "--lms-export", str(export(tmp_path))]
+        assert main(["collect", str(archive), *args, *lms]) == 0
+    with (out / "REJECTED.csv").open(encoding="utf-8") as stream:
+        rejected = sorted(line.split(",")[1] for line in stream.read().splitlines()[1:])
+    assert rejected == [student for student, *_ in STUDENTS]
+    assert "results.zip: not a readable zip" in (out / "REJECTED.csv").read_text()
+    assert scores(out, tmp_path, source) == mailed
