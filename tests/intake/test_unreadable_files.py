@@ -31,7 +31,7 @@ from grader.cli import main
 from grader.intake.common import DEFAULT_LIMITS
 from grader.intake.manifest import load_manifest
 from grader.intake.message.received import receive
-from grader.watch.handins import Context, handle
+from grader.watch.handins import Context, Handled, handle
 
 YORUBA = ("Olúwaseun", "Adébáyọ̀")  # ọ̀ carries a combining grave even in NFC
 NOTEBOOK = ("lstm_gates.ipynb", released("lstm_gates"))
@@ -187,36 +187,32 @@ def test_canvas_keeps_the_marks_and_the_colab_link_is_attributed_by_name(tmp_pat
     assert load_manifest(out / "2023001")["projects"][0]["colab"] == COLAB
 
 
-def test_the_receipt_names_the_file_that_could_not_be_read(tmp_path: Path) -> None:
-    course, _ = make_course(tmp_path, roster_csv(two_students()))
-    context = Context(
-        course, course.roster(), None, Address("Course", "lstm", "example.edu"), frozenset()
-    )
+def watched(tmp_path: Path, subject: str, files: list[tuple[str, bytes]]) -> Handled:
+    """What ``grader watch`` does with the mail of the student whose files are ``files`` and a
+    broken ``results.zip``."""
+    course, projects = make_course(tmp_path, roster_csv(two_students()))
+    course_box = Address("Course", "lstm", "example.edu")
+    context = Context(course, course.roster(), projects, course_box, frozenset())
     mail = gmail(
-        "Olúwaseun Adébáyọ̀ <s2023001@example.edu>", SENT, "Assignment 1", "Attached.",
-        attachments=[NOTEBOOK, ("results.zip", BROKEN_ZIP)],
+        "Olúwaseun Adébáyọ̀ <s2023001@example.edu>", SENT, subject, "Attached.",
+        attachments=[*files, ("results.zip", BROKEN_ZIP)],
     )  # fmt: skip
-    handled = handle("m1", receive(bytes(mail), DEFAULT_LIMITS), context)
-    [job] = handled.jobs
+    return handle("m1", receive(bytes(mail), DEFAULT_LIMITS), context)
+
+
+def test_the_graded_reply_names_the_file_that_could_not_be_read(tmp_path: Path) -> None:
+    [job] = watched(tmp_path, "Assignment 1", [NOTEBOOK]).jobs
     assert job["assignment"] == "lstm_gates"
     assert "results.zip: not a readable zip" in job["note"]
     assert "could not be read" in job["note"]
 
 
 def test_a_project_receipt_names_the_file_that_could_not_be_read(tmp_path: Path) -> None:
-    course, projects = make_course(tmp_path, roster_csv(two_students()))
-    context = Context(
-        course, course.roster(), projects, Address("Course", "lstm", "example.edu"), frozenset()
-    )
-    mail = gmail(
-        "Olúwaseun Adébáyọ̀ <s2023001@example.edu>", SENT, "Project 1", "Attached.",
-        attachments=[
-            ("project1.ipynb", notebook("# Project 1")),
-            ("report.pdf", titled_report("Project 1")),
-            ("results.zip", BROKEN_ZIP),
-        ],
-    )  # fmt: skip
-    handled = handle("m1", receive(bytes(mail), DEFAULT_LIMITS), context)
+    project = [
+        ("project1.ipynb", notebook("# Project 1")),
+        ("report.pdf", titled_report("Project 1")),
+    ]
+    handled = watched(tmp_path, "Project 1", project)
     texts = [
         email.message_from_bytes(message, policy=email.policy.default)
         .get_body(("plain",))
