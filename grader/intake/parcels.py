@@ -133,7 +133,8 @@ def _bundle_parcel(
                     links[f"project{number}/{key}"] = project[key]
         for relpath in sorted(set(manifest["files"]) - listed):
             pieces.append(Piece(f"other/{relpath}", relpath, (folder / relpath).read_bytes()))
-    unreadable = {p.relpath: why for p in pieces if (why := why_unreadable(p.relpath, p.data))}
+    unreadable = {entry["name"]: entry["reason"] for entry in manifest.get("unreadable", [])}
+    unreadable |= {p.relpath: why for p in pieces if (why := why_unreadable(p.relpath, p.data))}
     pieces = [piece for piece in pieces if piece.relpath not in unreadable]
     student = manifest["student"] | {"created": manifest["created"]}
     return pieces, links, titles, student, manifest.get("notes", []), unreadable

@@ -24,6 +24,7 @@ from grader.intake.common import (
     write_new,
 )
 from grader.intake.manifest import check_manifest
+from grader.intake.unreadable import CHANGED
 from grader.intake.zips import bundle_prefix, member_name, opened, refusal
 
 
@@ -71,6 +72,8 @@ def extract_bundle(
 
     Returns the checked manifest (also written to ``dest``); raises Rejected with the reason.
     Each member is written by hand after its path is checked; nothing is extracted wholesale.
+    A file whose bytes no longer match its SHA-256 in the manifest is left out, and listed
+    under the manifest's ``unreadable`` with its reason: the rest of the bundle is unpacked.
     """
     with opened(source) as archive:
         members = _plan_members(archive, limits)
@@ -83,7 +86,7 @@ def extract_bundle(
         except NotJSON as error:
             raise Rejected(f"manifest.json is not a bundle manifest: {error}") from None
         student_id = manifest["student"]["id"]
-        budget = limits.max_total_bytes
+        budget, changed = limits.max_total_bytes, []
         for relpath, expected in manifest["files"].items():
             info = members.get(prefix + relpath)
             if info is None:
@@ -92,12 +95,10 @@ def extract_bundle(
             with archive.open(info) as stream:
                 digest = write_new(dest, PurePosixPath(relpath), _chunks(stream), cap)
             budget -= info.file_size
-            if digest != expected:
-                raise Rejected(
-                    f"{relpath} does not match its SHA-256 in manifest.json: it "
-                    "changed after bundling; bundle again",
-                    student_id,
-                )
+            if digest != expected:  # that file is not the one bundled: the rest still is
+                dest.joinpath(*PurePosixPath(relpath).parts).unlink()
+                changed.append(relpath)
+        _leave_out(manifest, changed)
         listed = {prefix + relpath for relpath in manifest["files"]} | {prefix + MANIFEST_NAME}
         if unlisted := sorted(set(members) - listed):
             manifest["notes"] = [
@@ -105,6 +106,20 @@ def extract_bundle(
             ]
     write_manifest(dest, manifest)
     return manifest
+
+
+def _leave_out(manifest: dict[str, Any], changed: list[str]) -> None:
+    """The manifest without the files ``changed`` after bundling: each listed under
+    ``unreadable`` with its reason instead (see :mod:`grader.intake.unreadable`)."""
+    if not changed:
+        return
+    for relpath in changed:
+        del manifest["files"][relpath]
+    for project in manifest["projects"]:
+        for key in ("notebook", "report", "dataset"):
+            if project.get(key) in changed:
+                project[key] = None
+    manifest["unreadable"] = [{"name": relpath, "reason": CHANGED} for relpath in changed]
 
 
 def unpack_plain_zip(data: bytes, limits: Limits) -> list[tuple[str, bytes]]:

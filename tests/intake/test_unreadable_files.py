@@ -24,7 +24,7 @@ from lms_archive_kit import (
     zipped,
 )
 from mailkit import gmail, notebook, titled_report
-from submission_kit import student_folder, with_files
+from submission_kit import replace_member, student_folder, with_files
 
 from grader import bundle
 from grader.cli import main
@@ -142,6 +142,52 @@ def test_a_bundle_member_that_cannot_be_read_is_listed_and_the_rest_collected(
     [row] = read_csv(out / "REJECTED.csv")
     assert (row["source"], row["student"]) == ("asha.zip", "CS21B001")
     assert row["reason"].startswith(f"{member}: {reason}")
+
+
+@pytest.mark.parametrize("how", ["inbox", "mail"])
+@pytest.mark.parametrize("member", ["project1/project1.csv", "project1/project1.ipynb"])
+def test_a_bundle_member_changed_after_bundling_is_listed_and_the_rest_collected(
+    tmp_path: Path, a_bundle: bytes, member: str, how: str
+) -> None:
+    """Its bytes no longer match manifest.json: that file alone is left out, with what to do."""
+    changed = replace_member(a_bundle, member, b"t,y\n6,6\n")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    if how == "inbox":
+        (inbox / "asha.zip").write_bytes(changed)
+    else:
+        mail = gmail("Asha Verma <asha@example.edu>", SENT, "Projects", "Attached.",
+                     attachments=[("asha.zip", changed)])  # fmt: skip
+        (inbox / "asha.eml").write_bytes(bytes(mail))
+    out = tmp_path / "out"
+    assert main(["collect", str(inbox), "--out", str(out)]) == 0
+    asha = load_manifest(out / "CS21B001")
+    kept = {name.rsplit("/", 1)[-1] for name in asha["files"]}
+    bundled = {f"project{n}.{kind}" for n in (1, 2) for kind in ("ipynb", "pdf", "csv")}
+    assert kept == bundled - {member.rsplit("/", 1)[-1]}
+    assert asha["projects"][0]["colab"] and asha["projects"][1]["notebook"]
+    [listed] = asha["unreadable"]
+    assert listed["name"] == member and "no longer match" in listed["reason"]
+    assert "bundle again" in listed["reason"]
+    [row] = read_csv(out / "REJECTED.csv")
+    assert row["student"] == "CS21B001"
+    assert row["reason"].startswith(f"{member}: its bytes no longer match")
+    row = next(r for r in read_csv(out / "index.csv") if r["student"] == "CS21B001")
+    assert row["status"] == "collected" and f"{member} could not be read" in row["notes"]
+
+
+@pytest.mark.parametrize("manifest", [b"", b"{ not json", b'{"schema": 1}'])
+def test_a_bundle_whose_manifest_cannot_be_read_is_refused_whole(
+    tmp_path: Path, a_bundle: bytes, manifest: bytes
+) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "asha.zip").write_bytes(replace_member(a_bundle, "manifest.json", manifest))
+    out = tmp_path / "out"
+    assert main(["collect", str(inbox), "--out", str(out)]) == 0
+    assert not (out / "CS21B001").exists()
+    [row] = read_csv(out / "REJECTED.csv")
+    assert row["source"] == "asha.zip" and "manifest.json" in row["reason"]
 
 
 def test_a_bundle_mailed_beside_a_broken_zip_is_collected(tmp_path: Path, a_bundle) -> None:

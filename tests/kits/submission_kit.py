@@ -175,6 +175,15 @@ def with_files(data: bytes, extra: dict[str, bytes], compression=zipfile.ZIP_STO
     return out.getvalue()
 
 
+def replace_member(data: bytes, name: str, content: bytes) -> bytes:
+    """The zip with one member's content changed and its manifest left as it was."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as old, zipfile.ZipFile(out, "w") as new:
+        for info in old.infolist():
+            new.writestr(info.filename, content if info.filename == name else old.read(info))
+    return out.getvalue()
+
+
 # ---------------------------------------------------------------------------------------------
 # Looking at PDFs: fonts, text, and what a page looks like rendered
 
