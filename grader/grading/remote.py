@@ -137,6 +137,7 @@ def _packed(submission: HandIn, plan: Plan) -> dict[str, Any]:
         "late": submission.late,
         "problem": submission.problem,
         "handed_in_at": submission.handed_in_at,
+        "unreadable": submission.unreadable,
         "lateness": dataclasses.asdict(lateness) if lateness else None,
     }
 
@@ -209,6 +210,7 @@ def graded(job: dict[str, Any], hand_in: dict[str, Any], seed: int) -> dict[str,
             hand_in["late"],
             hand_in["problem"],
             hand_in["handed_in_at"],
+            tuple((name, why) for name, why in hand_in["unreadable"]),
         )
         said = hand_in["lateness"]
         lateness = KnownLateness(Lateness(**said) if said else None)

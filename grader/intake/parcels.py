@@ -27,7 +27,7 @@ from grader.intake.message.reply_text import ReplyFacts
 from grader.intake.message.sender import DkimKeys, check_sender, failed_on_top
 from grader.intake.pairing import Piece, pair_files, pair_links
 from grader.intake.unpack import extract_bundle, unpack_plain_zip
-from grader.intake.unreadable import why_unreadable
+from grader.intake.unreadable import could_not_be_read, why_unreadable
 from grader.intake.zips import is_bundle
 from grader.roster import Roster
 from grader.scratch import Scratch
@@ -195,7 +195,7 @@ def _loose_files(
 
 
 def _unreadable_notes(unreadable: dict[str, str]) -> list[str]:
-    return [f"{name} could not be read ({why}): the rest was collected"
+    return [could_not_be_read({name: why}, "the rest was collected")
             for name, why in unreadable.items()]  # fmt: skip
 
 

@@ -6,7 +6,9 @@ by the checks of the student's folder: the student may still be marked on them.)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import PurePosixPath
+from typing import Any
 
 from grader.intake.zips import zip_problem
 
@@ -24,3 +26,28 @@ def why_unreadable(name: str, data: bytes) -> str:
     if PurePosixPath(name).suffix.lower() == ".zip":
         return zip_problem(data)
     return ""
+
+
+def could_not_be_read(unreadable: Mapping[str, str], rest: str) -> str:
+    """One plain line naming each file of a hand-in that could not be read, with why, then
+    ``rest``: what became of the others ("the rest was collected"). The student's folder's
+    notes, the watch's receipt and the feedback page say it in these words."""
+    named = "; ".join(f"{name} could not be read ({why})" for name, why in unreadable.items())
+    return f"{named}: {rest}"
+
+
+def held_unreadable(manifest: Mapping[str, Any], source: str | None = None) -> dict[str, str]:
+    """The files a student folder's ``manifest.json`` lists under ``unreadable`` (name -> why),
+    only those the item ``source`` brought where it is given; what is not such a list reads
+    as none."""
+    listed = manifest.get("unreadable")
+    if not isinstance(listed, list):
+        return {}
+    return {
+        entry["name"]: entry["reason"]
+        for entry in listed
+        if isinstance(entry, dict)
+        and isinstance(entry.get("name"), str)
+        and isinstance(entry.get("reason"), str)
+        and (source is None or entry.get("source") in (None, source))
+    }

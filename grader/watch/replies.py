@@ -18,6 +18,7 @@ from grader.course.config import DEFAULT_DECIMALS
 from grader.feedback.fixes import Fix
 from grader.gradebook.results import Row
 from grader.intake.message.received import Received
+from grader.intake.unreadable import could_not_be_read
 from grader.mail.composing import compose, message_bytes
 from grader.outputs.scores import for_people
 
@@ -162,10 +163,8 @@ def receipt_text(title: str, received: list[str], checks: list[str], course: str
 
 def unreadable_text(unreadable: Mapping[str, str]) -> str:
     """What a student is told of the files of a hand-in that could not be read."""
-    lines = ["These files of your message could not be read, so they were not kept:"]
-    lines += [f"  {name}: {why}" for name, why in unreadable.items()]
-    lines.append("The rest was received as below. Send those files again (a zip made anew).")
-    return "\n".join(lines)
+    said = could_not_be_read(unreadable, "the rest of your message was received as below")
+    return f"{said}. Send those files again (a zip made anew)."
 
 
 def replaced_text(sender: str, sent_at: str, earlier: Sequence[str]) -> str:

@@ -10,11 +10,12 @@ import csv
 import email
 import email.policy
 import unicodedata
+from datetime import timedelta
 from email.headerregistry import Address
 from pathlib import Path
 
 import pytest
-from course_kit import make_course
+from course_kit import ROOT, make_course
 from handin_mix_kit import BROKEN_ZIP, LMS, SENT, SOURCES, Student, handed_in, roster_csv
 from lms_archive_kit import (
     COLAB,
@@ -27,7 +28,9 @@ from mailkit import gmail, notebook, titled_report
 from submission_kit import replace_member, student_folder, with_files
 
 from grader import bundle
+from grader.assignment import load_assignment
 from grader.cli import main
+from grader.grading.submissions import find_submissions
 from grader.intake.common import DEFAULT_LIMITS
 from grader.intake.manifest import load_manifest
 from grader.intake.message.received import receive
@@ -176,6 +179,35 @@ def test_a_bundle_member_changed_after_bundling_is_listed_and_the_rest_collected
     assert row["status"] == "collected" and f"{member} could not be read" in row["notes"]
 
 
+def test_grade_names_the_files_its_own_hand_in_lost(tmp_path: Path, a_bundle: bytes) -> None:
+    """``grader grade`` carries the unreadable files of the hand-in it grades to the feedback:
+    those the graded notebook's own mail brought (not those of a mail it replaced), and those
+    of a bundle zip graded as it is."""
+    config = load_assignment(ROOT / "assignments" / "lstm_gates").config
+    course, _ = make_course(tmp_path, roster_csv(two_students()))
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    sender = "Olúwaseun Adébáyọ̀ <s2023001@example.edu>"
+    first = gmail(sender, SENT, "Assignment 1", "Attached.",
+                  attachments=[NOTEBOOK, ("results.zip", BROKEN_ZIP)])  # fmt: skip
+    (inbox / "1.eml").write_bytes(bytes(first))
+    args = ["collect", str(inbox), "--course", str(course.path), "--out", str(tmp_path / "out")]
+    assert main(args) == 0
+    [graded] = find_submissions([tmp_path / "out" / "2023001"], config, tmp_path / "scratch")
+    assert [name for name, _ in graded.unreadable] == ["results.zip"]
+    assert "not a readable zip" in graded.unreadable[0][1]
+    again = gmail(sender, SENT + timedelta(hours=1), "Assignment 1", "Again.",
+                  attachments=[("lstm_gates.ipynb", released("lstm_gates", "y = 2"))])  # fmt: skip
+    (inbox / "2.eml").write_bytes(bytes(again))
+    assert main(args) == 0
+    [graded] = find_submissions([tmp_path / "out" / "2023001"], config, tmp_path / "scratch2")
+    assert graded.notebook is not None and graded.unreadable == ()
+    changed = tmp_path / "asha.zip"
+    changed.write_bytes(replace_member(a_bundle, "project1/project1.csv", b"t,y\n6,6\n"))
+    [graded] = find_submissions([changed], config, tmp_path / "scratch3")
+    assert [name for name, _ in graded.unreadable] == ["project1/project1.csv"]
+
+
 @pytest.mark.parametrize("manifest", [b"", b"{ not json", b'{"schema": 1}'])
 def test_a_bundle_whose_manifest_cannot_be_read_is_refused_whole(
     tmp_path: Path, a_bundle: bytes, manifest: bytes
@@ -249,8 +281,7 @@ def watched(tmp_path: Path, subject: str, files: list[tuple[str, bytes]]) -> Han
 def test_the_graded_reply_names_the_file_that_could_not_be_read(tmp_path: Path) -> None:
     [job] = watched(tmp_path, "Assignment 1", [NOTEBOOK]).jobs
     assert job["assignment"] == "lstm_gates"
-    assert "results.zip: not a readable zip" in job["note"]
-    assert "could not be read" in job["note"]
+    assert "results.zip could not be read (not a readable zip" in job["note"]
 
 
 def test_a_project_receipt_names_the_file_that_could_not_be_read(tmp_path: Path) -> None:
@@ -266,4 +297,5 @@ def test_a_project_receipt_names_the_file_that_could_not_be_read(tmp_path: Path)
         for _, _, _, message in handled.replies
     ]
     receipts = [text for text in texts if "was received" in text]
-    assert receipts and all("results.zip: not a readable zip" in t for t in receipts)
+    said = "results.zip could not be read (not a readable zip"
+    assert receipts and all(said in t for t in receipts)
