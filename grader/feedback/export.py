@@ -17,6 +17,7 @@ from grader.feedback.lateness import late_text
 from grader.feedback.rerun import Rerun, rerun
 from grader.feedback.results_file import RESULTS_SCHEMA
 from grader.gradebook.results import GRADER_ERROR, Row
+from grader.intake.unreadable import could_not_be_read
 from grader.limits import GRADING
 from grader.outputs.csvfile import SafeWriter
 from grader.outputs.quoting import cut
@@ -48,6 +49,8 @@ class GradedSubmission:
     decimals: int = DEFAULT_DECIMALS  # its scores as a person reads them ([course] decimals)
     # A per-student assignment's values of the student it is graded for (None: one for all)
     values: Mapping[str, object] | None = None
+    # The files of the hand-in that could not be read (name -> why), from collect's manifest
+    unreadable: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def score(self) -> float:
@@ -62,6 +65,15 @@ class GradedSubmission:
         """The warnings as handed back: each may quote the notebook (its metadata, its code),
         so each is cut to a note's length."""
         return [cut(warning, GRADING.note_chars) for warning in self.warnings]
+
+    @property
+    def unreadable_note(self) -> str:
+        """The one line naming the files of the hand-in that could not be read ('' if none)."""
+        if not self.unreadable:
+            return ""
+        graded = self.status != "missing"
+        rest = "the rest of your hand-in was graded" if graded else "nothing else was graded"
+        return could_not_be_read(self.unreadable, rest)
 
 
 def case_lines(result: FunctionResult) -> list[tuple[str, bool, str]]:
@@ -112,6 +124,8 @@ def results_json(graded: GradedSubmission) -> dict:
     ]
     shown = graded.decimals
     summary = [f"{for_people(graded.score, shown)} / {for_people(graded.max_score, shown)} points."]
+    if graded.unreadable_note:
+        summary.insert(0, graded.unreadable_note)
     if graded.reason:
         summary.insert(0, graded.reason)
     fixes = fixes_of(graded.functions)
@@ -143,6 +157,7 @@ def results_json(graded: GradedSubmission) -> dict:
             # the mails to say the same (grader.feedback.fixes).
             "fix": {fix.function: fix.words for fix in fixes},
             **({"phases": dict(graded.phases)} if graded.phases is not None else {}),
+            **({"unreadable": dict(graded.unreadable)} if graded.unreadable else {}),
         },
     }
 
@@ -238,6 +253,7 @@ def feedback_html(graded: GradedSubmission) -> str:
         max_score=for_people(graded.max_score, graded.decimals),
         values=values_said(graded.values),
         reason=graded.reason,
+        unreadable_note=graded.unreadable_note,
         warnings=graded.notes,
         functions=functions,
         cell_errors=graded.cell_errors,

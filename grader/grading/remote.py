@@ -138,6 +138,7 @@ def _packed(submission: HandIn, plan: Plan) -> dict[str, Any]:
         "late": submission.late,
         "problem": submission.problem,
         "handed_in": submission.handed_in.record(),
+        "unreadable": submission.unreadable,
         "lateness": dataclasses.asdict(lateness) if lateness else None,
     }
 
@@ -210,6 +211,7 @@ def graded(job: dict[str, Any], hand_in: dict[str, Any], seed: int) -> dict[str,
             hand_in["late"],
             hand_in["problem"],
             HandInTime.of_record(hand_in["handed_in"]),
+            tuple((name, why) for name, why in hand_in["unreadable"]),
         )
         said = hand_in["lateness"]
         lateness = KnownLateness(Lateness(**said) if said else None)

@@ -169,6 +169,7 @@ class SubmissionGrading(engine.NoHooks):
             output_truncated=run.output_truncated,
             decimals=self.plan.decimals,
             values=self.values,
+            unreadable=dict(self.submission.unreadable),
         )
         phases = self.write(graded, phases)
         return Row(

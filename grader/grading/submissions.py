@@ -25,6 +25,7 @@ from grader.hand_in_time import UNKNOWN, HandInTime
 from grader.inputs.json_input import NotJSON, load_json, object_at
 from grader.intake.common import HISTORY
 from grader.intake.handed_in import HandedIn, assignment_time
+from grader.intake.unreadable import held_unreadable
 from grader.limits import GRADING
 from grader.roster import Roster
 
@@ -40,6 +41,8 @@ class HandIn:
     late: bool | None
     problem: str | None = None  # why it cannot be run, when it cannot
     handed_in: HandInTime = UNKNOWN  # when this notebook was handed in, where the folder says
+    # the files of this hand-in that could not be read (name, why): collect listed them
+    unreadable: tuple[tuple[str, str], ...] = ()
 
     @property
     def sha256(self) -> str:
@@ -151,13 +154,31 @@ def _from_folder(folder: Path, config: AssignmentConfig) -> HandIn:
     else:
         picked = _pick_notebook(folder, config, _notebooks(folder))
     if isinstance(picked, str):
-        return HandIn(student, folder, None, folder, None, problem=picked)
+        unreadable = tuple(held_unreadable(manifest).items())
+        return HandIn(student, folder, None, folder, None, problem=picked, unreadable=unreadable)
     path = picked.relative_to(folder).as_posix()
     handed = assignment_time(folder, config.name, path) if manifest else None
     late = _late(manifest, handed, path, config.deadline)
+    unreadable = tuple(held_unreadable(manifest, _source_of(manifest, path)).items())
     return HandIn(
-        student, folder, picked, folder, late, handed_in=handed.time if handed else UNKNOWN
+        student,
+        folder,
+        picked,
+        folder,
+        late,
+        handed_in=handed.time if handed else UNKNOWN,
+        unreadable=unreadable,
     )
+
+
+def _source_of(manifest: dict, path: str) -> str | None:
+    """The item (a mail, an LMS submission) that brought the file at ``path`` of a collected
+    folder, where its slot says; None where none does (a bundle, a folder made by hand)."""
+    slots = manifest.get("slots")
+    entries = slots.values() if isinstance(slots, dict) else ()
+    found = (e.get("source") for e in entries if isinstance(e, dict) and e.get("path") == path)
+    source = next(found, None)
+    return source if isinstance(source, str) else None
 
 
 # What tells that a hand-in changed on disk: its folder's inode (collect swaps a changed

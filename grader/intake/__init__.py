@@ -8,6 +8,8 @@ as its original sender's. All of a student's emails make one submission in ``OUT
 (the files and a ``manifest.json``), earlier versions under ``history/<time>/``. Hostile input
 (zip slip, absolute paths, symlinks, zip bombs, huge attachments, undecodable names) rejects
 that one item, with its reason in ``OUT/REJECTED.csv``; nothing is ever written outside ``OUT``.
+A hand-in is taken file by file: a file that cannot be read (a broken zip, an empty file) is
+listed there by its name with its reason, and the rest of the hand-in is collected.
 Every item read has one outcome (see :mod:`grader.intake.index`): ``OUT/index.csv`` has a row
 per student, ``OUT/UNATTRIBUTED.csv`` lists mail that is no student's submission and why,
 ``OUT/NO_HANDIN.csv`` mail with no file and no link, and ``OUT/all_submissions.pdf`` holds
@@ -15,7 +17,9 @@ every submission behind a clickable index.
 
 Modules: ``message`` (one email read: ``reading`` it, its ``mime_parts``, what ``defects`` it
 had, the message ``received`` and parsed once for every later step, the ``reply_text`` a student
-wrote, ``bounces``), ``attribute`` (whose it is), ``unpack`` (zips), ``links`` and ``fetch``
+wrote, ``bounces``), ``attribute`` (whose it is), ``zips`` (what a zip member may be, what
+makes a zip a bundle: asked by every reader), ``unpack`` (zips unpacked), ``unreadable`` (which
+files of a hand-in cannot be read, and why), ``links`` and ``fetch``
 (Colab and Drive links, downloading notebooks), ``pairing`` (which project), ``parcels`` (one
 item read into a parcel), ``inbox`` (the inboxes as items: another source of mail, such as IMAP,
 gives items whose ``read`` calls ``parcels.read_message``), ``deadlines`` (when each file was

@@ -67,6 +67,11 @@ class Rejected(Exception):
         self.forged, self.subject = "", ""
 
 
+def unreadable_words(unreadable: Mapping[str, str]) -> str:
+    """The files of a hand-in that cannot be read, each by its name with why."""
+    return "; ".join(f"{name}: {why}" for name, why in unreadable.items())
+
+
 def parse_deadline(text: str) -> datetime:
     """An ISO 8601 time with a UTC offset, e.g. ``2023-01-15T23:59+05:30``."""
     try:

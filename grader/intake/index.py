@@ -79,6 +79,9 @@ class Summary:
     no_handin: list[tuple[str, str, str, str, str, str]] = field(default_factory=list)
     unattributed: list[tuple[str, str, str, str, str]] = field(default_factory=list)
     rejected: list[tuple[str, str, str]] = field(default_factory=list)
+    # (source, student, "name: why"): a file that could not be read in an item whose other
+    # files were collected; REJECTED.csv lists it by its own name, not as an item's outcome
+    unreadable: list[tuple[str, str, str]] = field(default_factory=list)
     # (source, student, outcome): replies to the feedback mail that ask for a regrade
     requests: list[tuple[str, str, str]] = field(default_factory=list)
     # (source, staff, date, subject, student): staff's mail placed for the student it names
@@ -275,7 +278,8 @@ def write_lists(
     summary.index_csv = out / INDEX_CSV
     write_csv(summary.index_csv, INDEX_HEADER, [*rows, *_archive_entries_not_filed(summary)])
     summary.rejected_csv = out / REJECTED_CSV
-    write_csv(summary.rejected_csv, ["source", "student", "reason"], summary.rejected)
+    rejected = [*summary.rejected, *summary.unreadable]
+    write_csv(summary.rejected_csv, ["source", "student", "reason"], rejected)
     summary.unattributed_csv = out / UNATTRIBUTED_CSV
     write_csv(
         summary.unattributed_csv,

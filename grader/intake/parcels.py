@@ -15,7 +15,7 @@ from typing import Any
 
 from grader.hand_in_time import UNKNOWN, HandInTime
 from grader.intake.attribute import Attribution, name_student, relay, unwrap
-from grader.intake.common import Limits, Rejected
+from grader.intake.common import Limits, Rejected, unreadable_words
 from grader.intake.links import find_links
 from grader.intake.message.authresults import failed_sender_note, receiving_server, results_of
 from grader.intake.message.reading import Attachment
@@ -23,7 +23,9 @@ from grader.intake.message.received import Received, receive
 from grader.intake.message.reply_text import ReplyFacts
 from grader.intake.message.sender import DkimKeys, check_sender, failed_on_top
 from grader.intake.pairing import Piece, pair_files, pair_links
-from grader.intake.unpack import extract_bundle, is_bundle, unpack_plain_zip
+from grader.intake.unpack import extract_bundle, unpack_plain_zip
+from grader.intake.unreadable import could_not_be_read, why_unreadable
+from grader.intake.zips import is_bundle
 from grader.projects.kinds import FILE_ROLES
 from grader.roster import Roster
 from grader.scratch import Scratch
@@ -66,6 +68,9 @@ class Parcel:
     receiving_server: str | None = None
     # A course that trusts no server: why that server's results say the sender failed ('' if not)
     failed_sender: str = ""
+    # the files it brought that cannot be read (a broken zip, an empty file): name -> why; the
+    # rest is collected as if it came alone
+    unreadable: dict[str, str] = field(default_factory=dict)
 
     def stage(self, folder: Path) -> None:
         """Move the pieces' contents to files in ``folder``, so that only one message's
@@ -101,9 +106,11 @@ class Settings:
     dkim_keys: DkimKeys = field(default_factory=DkimKeys)  # the signers' keys, once per run
 
 
-def _bundle_parcel(data: bytes, limits: Limits) -> tuple[list[Piece], dict, dict, dict, list]:
-    """A bundle's files in their slots, its links, titles, student (with its created time)
-    and notes."""
+def _bundle_parcel(
+    data: bytes, limits: Limits
+) -> tuple[list[Piece], dict, dict, dict, list, dict[str, str]]:
+    """A bundle's files in their slots, its links, titles, student (with its created time),
+    notes, and the files that cannot be read (see :mod:`grader.intake.unreadable`)."""
     # a Scratch: a bundle a killed run unpacked is removed by the next run; unpacked into an
     # empty folder of it, beside the Scratch's lock
     with Scratch(None, "grader-bundle-") as scratch:
@@ -123,8 +130,11 @@ def _bundle_parcel(data: bytes, limits: Limits) -> tuple[list[Piece], dict, dict
                     links[f"project{number}/{key}"] = project[key]
         for relpath in sorted(set(manifest["files"]) - listed):
             pieces.append(Piece(f"other/{relpath}", relpath, (folder / relpath).read_bytes()))
+    unreadable = {entry["name"]: entry["reason"] for entry in manifest.get("unreadable", [])}
+    unreadable |= {p.relpath: why for p in pieces if (why := why_unreadable(p.relpath, p.data))}
+    pieces = [piece for piece in pieces if piece.relpath not in unreadable]
     student = manifest["student"] | {"created": manifest["created"]}
-    return pieces, links, titles, student, manifest.get("notes", [])
+    return pieces, links, titles, student, manifest.get("notes", []), unreadable
 
 
 def read_zip_item(path: Path, source: str, settings: Settings) -> Parcel:
@@ -132,9 +142,12 @@ def read_zip_item(path: Path, source: str, settings: Settings) -> Parcel:
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     parcel = Parcel(source, digest, f"sha256:{digest}")
-    parcel.pieces, parcel.links, parcel.titles, claim, parcel.notes = _bundle_parcel(
-        data, settings.limits
+    parcel.pieces, parcel.links, parcel.titles, claim, parcel.notes, parcel.unreadable = (
+        _bundle_parcel(data, settings.limits)
     )
+    if parcel.unreadable and not parcel.pieces and not parcel.links:
+        raise Rejected(unreadable_words(parcel.unreadable), claim["id"])
+    parcel.notes += _unreadable_notes(parcel.unreadable)
     parcel.time, parcel.sender = HandInTime(claim.pop("created")), claim["email"]
     if settings.roster is None:
         parcel.student = dict(claim)
@@ -150,21 +163,37 @@ def read_zip_item(path: Path, source: str, settings: Settings) -> Parcel:
 
 def _loose_files(
     attachments: Sequence[Attachment], limits: Limits
-) -> tuple[list[tuple[str, bytes]], list[str]]:
-    """The attachments as files, plain zips unpacked; and notes (winmail.dat, unpacked zips)."""
-    files, notes = [], []
+) -> tuple[list[tuple[str, bytes]], list[str], dict[str, str]]:
+    """The attachments as files, plain zips unpacked; notes (winmail.dat, unpacked zips); and
+    the files that cannot be read, each with why (see :mod:`grader.intake.unreadable`)."""
+    files, notes, unreadable = [], [], {}
     for attachment in attachments:
         name = attachment.name
         if attachment.content_type == "application/ms-tnef" or name.lower() == "winmail.dat":
             notes.append(_TNEF_NOTE.format(name=name))
             files.append((name, attachment.data))
-        elif PurePosixPath(name).suffix.lower() == ".zip":
-            members = unpack_plain_zip(attachment.data, limits)
+        elif PurePosixPath(name).suffix.lower() == ".zip" and attachment.data:
+            try:
+                members = unpack_plain_zip(attachment.data, limits)
+            except Rejected as rejection:
+                unreadable[name] = rejection.reason
+                continue
             files.extend(members)
             notes.append(f"{name}: unpacked ({len(members)} file(s))")
         else:
             files.append((name, attachment.data))
-    return files, notes
+    readable = []
+    for name, data in files:
+        if why := why_unreadable(name, data):
+            unreadable[name] = why
+        else:
+            readable.append((name, data))
+    return readable, notes, unreadable
+
+
+def _unreadable_notes(unreadable: dict[str, str]) -> list[str]:
+    return [could_not_be_read({name: why}, "the rest was collected")
+            for name, why in unreadable.items()]  # fmt: skip
 
 
 def _fill(
@@ -175,12 +204,15 @@ def _fill(
     bundles = [a for a in attachments if a.name.lower().endswith(".zip") and is_bundle(a.data)]
     if len(bundles) > 1:
         raise Rejected(f"the message holds {len(bundles)} bundles: send one per message")
-    files, notes = _loose_files([a for a in attachments if a not in bundles], settings.limits)
+    files, notes, unreadable = _loose_files(
+        [a for a in attachments if a not in bundles], settings.limits
+    )
     titles, claim = list(settings.titles), None
     if bundles:
-        parcel.pieces, parcel.links, parcel.titles, claim, bundle_notes = _bundle_parcel(
+        parcel.pieces, parcel.links, parcel.titles, claim, bundle_notes, held_back = _bundle_parcel(
             bundles[0].data, settings.limits
         )
+        unreadable = held_back | unreadable
         claim.pop("created")
         notes += bundle_notes
         titles = [parcel.titles[n] for n in sorted(parcel.titles)] or titles
@@ -195,7 +227,10 @@ def _fill(
     links = find_links(text, html)
     link_slots, link_notes = pair_links(links, settings.required, titles)
     parcel.links = link_slots | parcel.links
-    parcel.notes += notes + pair_notes + link_notes
+    parcel.unreadable |= unreadable
+    if parcel.unreadable and not parcel.pieces and not parcel.links:
+        raise Rejected(unreadable_words(parcel.unreadable))  # nothing else came with them
+    parcel.notes += notes + _unreadable_notes(parcel.unreadable) + pair_notes + link_notes
     return [name for name, _ in files], claim
 
 

@@ -198,6 +198,9 @@ def _apply(work: Path, manifest: dict[str, Any], parcel: Parcel, changes) -> lis
         slots[slot] = entry
     manifest["titles"] = {str(n): t for n, t in parcel.titles.items()} | manifest.get("titles", {})
     manifest["notes"] += [f"{parcel.source}: {note}" for note in parcel.notes]
+    unreadable = [{"name": name, "reason": why, "source": parcel.source}
+                  for name, why in parcel.unreadable.items()]  # fmt: skip
+    manifest["unreadable"] = [*manifest.get("unreadable", []), *unreadable]
     manifest["notes"] += [f"{parcel.source}: {r['flag']}" for r in replaced if "flag" in r]
     if HandInTime(manifest["submitted_at"] or "").gives_way_to(parcel.time):
         manifest["submitted_at"] = parcel.time.at or manifest["submitted_at"]

@@ -20,6 +20,7 @@ from grader.intake.common import (
     Limits,
     Rejected,
     parse_deadline,
+    unreadable_words,
 )
 from grader.intake.deadlines import Deadlines
 from grader.intake.inbox import Item, inbox_items
@@ -112,6 +113,10 @@ def _read_all(
         if parcel.receiving_server is not None:
             servers.append(parcel.receiving_server)
         student = parcel.student["id"] if parcel.student else ""
+        summary.unreadable += [
+            (parcel.source, student or parcel.sender, unreadable_words({name: why}))
+            for name, why in parcel.unreadable.items()
+        ]
         taken = replies(parcel) if replies is not None and parcel.reply is not None else None
         if taken is not None and taken[0] == "request":
             summary.requests.append((parcel.source, taken[1], taken[2]))

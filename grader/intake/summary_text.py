@@ -29,6 +29,10 @@ def summary_lines(summary: Summary) -> list[str]:
         f"  rejected {source}{f' ({student})' if student else ''}: {reason}"
         for source, student, reason in summary.rejected
     ]
+    lines += [
+        f"  could not be read, the rest collected: {source} ({student}): {file_and_why}"
+        for source, student, file_and_why in summary.unreadable
+    ]
     lines += [f"  regrade request {source}: {outcome}" for source, _, outcome in summary.requests]
     lines += [f"  unattributed {row[0]} from {row[1]}: {row[4]}" for row in summary.unattributed]
     lines += [f"  bounce {row[0]}: {row[4]}" for row in summary.bounces]
@@ -51,8 +55,8 @@ def summary_lines(summary: Summary) -> list[str]:
     )
     if summary.by_component:
         lines.append("By component: " + "; ".join(summary.by_component) + ".")
-    if summary.rejected:
-        lines.append(f"Rejected: {summary.rejected_csv}")
+    if summary.rejected or summary.unreadable:
+        lines.append(f"Rejected, and files that could not be read: {summary.rejected_csv}")
     if summary.unattributed or summary.skipped or summary.bounces:
         lines.append(f"Not submissions or not attributed: {summary.unattributed_csv}")
     if summary.no_handin:

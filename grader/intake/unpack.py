@@ -6,13 +6,9 @@ wholesale, and nothing lands outside the folder given.
 
 from __future__ import annotations
 
-import io
-import stat
 import unicodedata
 import zipfile
-import zlib
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
@@ -28,22 +24,8 @@ from grader.intake.common import (
     write_new,
 )
 from grader.intake.manifest import check_manifest
-
-
-def member_name(info: zipfile.ZipInfo) -> str:
-    """The member's name as UTF-8, or Rejected when it is in another encoding."""
-    if "\x00" in info.orig_filename:
-        raise Rejected(f"zip member name {info.orig_filename!r} holds a NUL byte")
-    if info.flag_bits & 0x800:
-        return info.orig_filename
-    raw = info.orig_filename.encode("cp437")  # zipfile read the bytes as cp437
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise Rejected(
-            f"zip member name {raw!r} is not UTF-8: zip the files again with names in plain "
-            "characters (or with a tool that writes UTF-8 names)"
-        ) from None
+from grader.intake.unreadable import CHANGED
+from grader.intake.zips import bundle_prefix, member_name, opened, refusal
 
 
 def _plan_members(archive: zipfile.ZipFile, limits: Limits) -> dict[str, zipfile.ZipInfo]:
@@ -55,26 +37,11 @@ def _plan_members(archive: zipfile.ZipFile, limits: Limits) -> dict[str, zipfile
     total = 0
     for info in infos:
         name = member_name(info)
+        if (rejection := refusal(info, name, limits)) is not None:
+            raise rejection
         relpath = safe_relpath(name, "zip member").as_posix()
-        kind = stat.S_IFMT(info.external_attr >> 16)
-        if kind == stat.S_IFLNK:
-            raise Rejected(f"zip member {name!r} is a symbolic link")
-        if kind not in (0, stat.S_IFREG, stat.S_IFDIR):
-            raise Rejected(f"zip member {name!r} is a device, pipe or socket, not a file")
-        if info.flag_bits & 0x1:
-            raise Rejected(f"zip member {name!r} is encrypted: send it without a password")
         if info.is_dir() or TOOL_FILES.search(relpath):
             continue
-        if info.file_size > limits.max_member_bytes:
-            raise Rejected(f"zip member {name!r} unpacks to {info.file_size} bytes, over the cap")
-        if info.file_size > limits.ratio_floor_bytes and info.file_size > limits.max_ratio * max(
-            info.compress_size, 1
-        ):
-            ratio = info.file_size / max(info.compress_size, 1)
-            raise Rejected(
-                f"zip member {name!r} would unpack {ratio:.0f} times its packed size "
-                f"(a zip bomb?); the cap is {limits.max_ratio:.0f}"
-            )
         total += info.file_size
         if total > limits.max_total_bytes:
             raise Rejected(f"zip unpacks to more than the cap of {limits.max_total_bytes} bytes")
@@ -86,14 +53,12 @@ def _plan_members(archive: zipfile.ZipFile, limits: Limits) -> dict[str, zipfile
 
 def _manifest_prefix(members: Mapping[str, zipfile.ZipInfo]) -> str:
     """'' when manifest.json is at the top, 'dir/' when the whole bundle was zipped in a folder."""
-    if MANIFEST_NAME in members:
-        return ""
-    tops = {relpath.split("/", 1)[0] for relpath in members}
-    if len(tops) == 1 and f"{next(iter(tops))}/{MANIFEST_NAME}" in members:
-        return f"{next(iter(tops))}/"
-    raise Rejected(
-        "the zip has no manifest.json, so it is not a bundle: build it with `grader bundle`"
-    )
+    prefix = bundle_prefix(members)
+    if prefix is None:
+        raise Rejected(
+            "the zip has no manifest.json, so it is not a bundle: build it with `grader bundle`"
+        )
+    return prefix
 
 
 def _chunks(stream: IO[bytes]) -> Iterator[bytes]:
@@ -107,8 +72,10 @@ def extract_bundle(
 
     Returns the checked manifest (also written to ``dest``); raises Rejected with the reason.
     Each member is written by hand after its path is checked; nothing is extracted wholesale.
+    A file whose bytes no longer match its SHA-256 in the manifest is left out, and listed
+    under the manifest's ``unreadable`` with its reason: the rest of the bundle is unpacked.
     """
-    with _reading_zip(source) as archive:
+    with opened(source) as archive:
         members = _plan_members(archive, limits)
         prefix = _manifest_prefix(members)
         manifest_info = members[prefix + MANIFEST_NAME]
@@ -119,7 +86,7 @@ def extract_bundle(
         except NotJSON as error:
             raise Rejected(f"manifest.json is not a bundle manifest: {error}") from None
         student_id = manifest["student"]["id"]
-        budget = limits.max_total_bytes
+        budget, changed = limits.max_total_bytes, []
         for relpath, expected in manifest["files"].items():
             info = members.get(prefix + relpath)
             if info is None:
@@ -128,12 +95,10 @@ def extract_bundle(
             with archive.open(info) as stream:
                 digest = write_new(dest, PurePosixPath(relpath), _chunks(stream), cap)
             budget -= info.file_size
-            if digest != expected:
-                raise Rejected(
-                    f"{relpath} does not match its SHA-256 in manifest.json: it "
-                    "changed after bundling; bundle again",
-                    student_id,
-                )
+            if digest != expected:  # that file is not the one bundled: the rest still is
+                dest.joinpath(*PurePosixPath(relpath).parts).unlink()
+                changed.append(relpath)
+        _leave_out(manifest, changed)
         listed = {prefix + relpath for relpath in manifest["files"]} | {prefix + MANIFEST_NAME}
         if unlisted := sorted(set(members) - listed):
             manifest["notes"] = [
@@ -143,27 +108,18 @@ def extract_bundle(
     return manifest
 
 
-def is_bundle(data: bytes) -> bool:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = archive.namelist()
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, UnicodeDecodeError):
-        return False
-    return any(name == MANIFEST_NAME or name.endswith("/" + MANIFEST_NAME) for name in names)
-
-
-@contextmanager
-def _reading_zip(source: Path | bytes) -> Iterator[zipfile.ZipFile]:
-    """The open zip; whatever the zip module raises on a broken one becomes Rejected."""
-    try:
-        with zipfile.ZipFile(source if isinstance(source, Path) else io.BytesIO(source)) as archive:
-            yield archive
-    except UnicodeDecodeError:
-        raise Rejected(
-            "a zip member name is marked as UTF-8 but is not: zip the files again"
-        ) from None
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError) as error:
-        raise Rejected(f"not a readable zip ({type(error).__name__}: {error})") from None
+def _leave_out(manifest: dict[str, Any], changed: list[str]) -> None:
+    """The manifest without the files ``changed`` after bundling: each listed under
+    ``unreadable`` with its reason instead (see :mod:`grader.intake.unreadable`)."""
+    if not changed:
+        return
+    for relpath in changed:
+        del manifest["files"][relpath]
+    for project in manifest["projects"]:
+        for key in ("notebook", "report", "dataset"):
+            if project.get(key) in changed:
+                project[key] = None
+    manifest["unreadable"] = [{"name": relpath, "reason": CHANGED} for relpath in changed]
 
 
 def unpack_plain_zip(data: bytes, limits: Limits) -> list[tuple[str, bytes]]:
@@ -172,7 +128,7 @@ def unpack_plain_zip(data: bytes, limits: Limits) -> list[tuple[str, bytes]]:
     Tool files (``__MACOSX/``, ``._*``, ``.DS_Store``) are dropped; one folder that holds
     everything is dropped from the paths; the same checks as for bundles apply.
     """
-    with _reading_zip(data) as archive:
+    with opened(data) as archive:
         members = _plan_members(archive, limits)
         tops = {relpath.split("/", 1)[0] for relpath in members}
         strip = len(tops) == 1 and all("/" in relpath for relpath in members)

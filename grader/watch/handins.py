@@ -85,6 +85,8 @@ def handle(
         return _refused(key, received, parcel, context)
     if parcel.unattributed or parcel.student is None:
         return Handled(f"unattributed: {parcel.unattributed or 'no student'}", [], [])
+    if parcel.unreadable:  # every answer names them: the student sends them again
+        note = replies.noted(note, replies.unreadable_text(parcel.unreadable))
     return _hand_in(key, received, parcel, context, note, replaced)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address
@@ -18,6 +18,7 @@ from grader.course.config import DEFAULT_DECIMALS
 from grader.feedback.fixes import Fix
 from grader.gradebook.results import Row
 from grader.intake.message.received import Received
+from grader.intake.unreadable import could_not_be_read
 from grader.mail.composing import compose, message_bytes
 from grader.outputs.scores import for_people
 
@@ -158,6 +159,12 @@ def receipt_text(title: str, received: list[str], checks: list[str], course: str
     lines += ["", "Automatic checks (the marking comes after the deadline):"]
     lines += [f"  {check}" for check in checks]
     return "\n".join([*lines, "", "-- ", course])
+
+
+def unreadable_text(unreadable: Mapping[str, str]) -> str:
+    """What a student is told of the files of a hand-in that could not be read."""
+    said = could_not_be_read(unreadable, "the rest of your message was received as below")
+    return f"{said}. Send those files again (a zip made anew)."
 
 
 def replaced_text(sender: str, sent_at: str, earlier: Sequence[str]) -> str:

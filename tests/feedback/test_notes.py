@@ -124,3 +124,25 @@ def test_scores_read_rounded_where_people_read_them_and_exact_where_machines_do(
     )
     assert hint < paste < cases_at
     assert output.count("1e-05") == 1
+
+
+def test_a_file_that_could_not_be_read_is_named_in_one_line_under_the_score():
+    """Issue 95: collect listed a file of the hand-in as unreadable; the page and results.json
+    name it, with why, in one line near the top; a hand-in without one says nothing of it."""
+    unreadable = {"results.zip": "not a readable zip (BadZipFile: File is not a zip file)"}
+    graded = _graded(unreadable=unreadable)
+    said = (
+        "results.zip could not be read (not a readable zip (BadZipFile: File is not a zip file)):"
+        " the rest of your hand-in was graded"
+    )
+    page = _text(export.feedback_html(graded))
+    assert said in page.split("Score: 10 / 20", 1)[1].split("What to fix", 1)[0]
+    document = export.results_json(graded)
+    assert document["output"].splitlines()[:2] == [said, "10 / 20 points."]
+    assert document["extra_data"]["unreadable"] == unreadable
+    missing = _graded(status="missing", reason="no hand-in for lstm_gates", unreadable=unreadable)
+    assert "results.zip could not be read" in export.results_json(missing)["output"]
+    assert "rest of your hand-in was graded" not in _text(export.feedback_html(missing))
+    plain = _graded()
+    assert "could not be read" not in _text(export.feedback_html(plain))
+    assert "unreadable" not in export.results_json(plain)["extra_data"]

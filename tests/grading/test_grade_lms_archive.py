@@ -5,6 +5,9 @@ hand-ins. The samples are harmless and run in the real sandbox (run pytest insid
 
 from __future__ import annotations
 
+import html
+import json
+import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +31,7 @@ from lms_archive_kit import (
 from mailkit import gmail
 
 from grader.cli import main
+from grader.grading import remote
 from grader.grading.grader_process import grade_safely, plan_for
 from grader.grading.submissions import find_submissions
 
@@ -149,3 +153,72 @@ def test_a_download_grades_as_the_same_notebooks_mailed(
     args = ["--course", str(course.path), "--assignment", "lstm_gates", "--out", str(out)]
     assert main(["collect", str(archive), *args, "--lms-export", str(export(tmp_path))]) == 0
     assert scores(out, tmp_path, made_by.__name__) == mailed
+
+
+BROKEN_ZIP = b"PK\x03\x04 not a zip: the upload was cut short"
+
+
+@pytest.mark.parametrize("source", ["mail", "canvas"])
+def test_a_notebook_beside_a_broken_zip_grades_as_it_would_alone(
+    tmp_path: Path, mailed: dict[str, tuple], source: str
+) -> None:
+    """Issue 95: each student's notebook beside a ``results.zip`` that is no zip is collected
+    and graded as the same notebook mailed alone; the zip is listed by its name."""
+    course, _ = make_course(tmp_path, ROSTER)
+    out = tmp_path / "collected"
+    args = ["--course", str(course.path), "--out", str(out)]
+    if source == "mail":
+        inbox = tmp_path / "inbox"
+        inbox.mkdir()
+        for student, first, last, address, _, sample in STUDENTS:
+            mail = gmail(f"{first} {last} <{address}>", SENT, "Assignment 1", "Attached.",
+                         attachments=[("lstm_lab.ipynb", _sample(sample)),
+                                      ("results.zip", BROKEN_ZIP)])  # fmt: skip
+            (inbox / f"{student}.eml").write_bytes(bytes(mail))
+        assert main(["collect", str(inbox), *args]) == 0
+    else:
+        entries, export = canvas()
+        for _, first, last, _, uid, _ in STUDENTS:
+            prefix = canvas_prefix(f"{last}, {first}", uid, False)
+            entries[canvas_upload(prefix, uid + 2, "results.zip")] = BROKEN_ZIP
+        archive = tmp_path / "submissions.zip"
+        archive.write_bytes(zipped(entries))
+        lms = ["--assignment", "lstm_gates", "--lms-export", str(export(tmp_path))]
+        assert main(["collect", str(archive), *args, *lms]) == 0
+    with (out / "REJECTED.csv").open(encoding="utf-8") as stream:
+        rejected = sorted(line.split(",")[1] for line in stream.read().splitlines()[1:])
+    assert rejected == [student for student, *_ in STUDENTS]
+    assert "results.zip: not a readable zip" in (out / "REJECTED.csv").read_text()
+    assert scores(out, tmp_path, source) == mailed
+    said = "results.zip could not be read (not a readable zip"
+    for student, *_ in STUDENTS:  # the student's feedback names it, near the top
+        graded = tmp_path / f"graded-{source}" / student
+        page = html.unescape((graded / "feedback.html").read_text(encoding="utf-8"))
+        assert said in page.split("Score:", 1)[1].split("<h2>", 1)[0]
+        assert "the rest of your hand-in was graded" in page
+        results = json.loads((graded / "results.json").read_text(encoding="utf-8"))
+        assert results["output"].startswith(said)
+        assert list(results["extra_data"]["unreadable"]) == ["results.zip"]
+
+
+def test_a_dask_worker_names_the_file_that_could_not_be_read(tmp_path: Path) -> None:
+    """On a cluster the hand-in travels as plain data: what collect could not read goes too."""
+    course, _ = make_course(tmp_path, ROSTER)
+    entries, export = canvas()
+    student, first, last, _, uid, _ = STUDENTS[0]
+    prefix = canvas_prefix(f"{last}, {first}", uid, False)
+    entries[canvas_upload(prefix, uid + 2, "results.zip")] = BROKEN_ZIP
+    archive = tmp_path / "submissions.zip"
+    archive.write_bytes(zipped(entries))
+    out = tmp_path / "collected"
+    args = ["--course", str(course.path), "--assignment", "lstm_gates", "--out", str(out)]
+    assert main(["collect", str(archive), *args, "--lms-export", str(export(tmp_path))]) == 0
+    plan = plan_for(ASSIGNMENT, tmp_path / "graded")
+    [hand_in] = find_submissions([out / student], plan.config, tmp_path / "scratch")
+    job = remote.job_of(plan, None, False)
+    try:
+        done = remote.graded(job, remote.hand_in_of(hand_in, plan), seed=7)
+    finally:  # outside a worker the job's plan is in the system's temporary folder
+        shutil.rmtree(remote._plan(job).config.directory.parent)
+    page = html.unescape(done["files"][f"{student}/feedback.html"].decode())
+    assert "results.zip could not be read (not a readable zip" in page

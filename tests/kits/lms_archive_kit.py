@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import re
+import unicodedata
 import zipfile
 from pathlib import Path
 
@@ -70,7 +71,14 @@ def canvas_prefix(sortable_name: str, user_id: int, late: bool) -> str:
     """``get_filename(get_user_name(...), submission)``."""
     user_name = re.sub(r"_(\d+)_", r"\1", sortable_name).lower()  # sanitize_user_name
     filename = "_".join([user_name, *(["LATE"] if late else []), str(user_id)])
-    return re.sub(r"[^\w]", "", filename)  # sanitize_file_name: [^[[:word:]]] (Unicode)
+    return "".join(char for char in filename if ruby_word(char))  # sanitize_file_name
+
+
+def ruby_word(char: str) -> bool:
+    """Ruby's ``[[:word:]]`` (Onigmo, Unicode): Letter, Mark, Decimal_Number,
+    Connector_Punctuation. Python's ``\\w`` lacks the marks."""
+    category = unicodedata.category(char)
+    return category[0] in "LM" or category in ("Nd", "Pc")
 
 
 _ATTACHMENT_UNSAFE = re.compile(r'[\x00/\\:*?"<>|]+')  # sanitize_attachment_filename

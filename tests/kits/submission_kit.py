@@ -7,6 +7,7 @@ Report PDFs are drawn with ReportLab directly (headings and text), so these test
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import io
 import json
@@ -156,6 +157,30 @@ def rezip(source: bytes, rename: dict[str, str] | None = None) -> bytes:
     with zipfile.ZipFile(io.BytesIO(source)) as old, zipfile.ZipFile(out, "w") as new:
         for info in old.infolist():
             new.writestr(rename.get(info.filename, info.filename), old.read(info))
+    return out.getvalue()
+
+
+def with_files(data: bytes, extra: dict[str, bytes], compression=zipfile.ZIP_STORED) -> bytes:
+    """A bundle with more files, listed in its manifest with their right checksums."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as old, zipfile.ZipFile(out, "w", compression) as new:
+        manifest = json.loads(old.read("manifest.json"))
+        manifest["files"].update({k: hashlib.sha256(v).hexdigest() for k, v in extra.items()})
+        for info in old.infolist():
+            if info.filename != "manifest.json":
+                new.writestr(info.filename, old.read(info))
+        for name, content in extra.items():
+            new.writestr(name, content)
+        new.writestr("manifest.json", json.dumps(manifest))
+    return out.getvalue()
+
+
+def replace_member(data: bytes, name: str, content: bytes) -> bytes:
+    """The zip with one member's content changed and its manifest left as it was."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as old, zipfile.ZipFile(out, "w") as new:
+        for info in old.infolist():
+            new.writestr(info.filename, content if info.filename == name else old.read(info))
     return out.getvalue()
 
 

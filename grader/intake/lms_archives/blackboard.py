@@ -15,11 +15,11 @@ from collections.abc import Callable
 from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from grader.intake.lms_archives.model import Archive, Identity, Upload, local_time
+from grader.intake.lms_archives.model import Archive, Identity, Upload, is_word, local_time
 
 NAME = "Blackboard"
 _ENTRY = re.compile(
-    r"(?P<assignment>.+?)_(?P<word>[^\W\d_]+)_(?P<stamp>\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d)"
+    r"(?P<assignment>.+?)_(?P<word>[^\W\d_][^/_]*)_(?P<stamp>\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d)"
     r"(?:\.txt|_(?P<file>.+))"
 )
 _NAME_LINE = re.compile(r"^[^\n:]+: *(?P<name>.*) \((?P<user>[^()\n]*)\)\s*$", re.MULTILINE)
@@ -29,8 +29,15 @@ _NO_TEXT = "There is no student submission text data for this assignment."
 _ZONE = re.compile(r"\b(?P<zone>[A-Z]{2,5})\s*$")
 
 
+def _entry(name: str) -> re.Match[str] | None:
+    """An entry's parts, where it is named as Blackboard names an attempt's files: no folder,
+    ``attempt`` in the course's language (letters and marks: :func:`is_word`)."""
+    found = _ENTRY.fullmatch(name) if "/" not in name else None
+    return found if found is not None and is_word(found["word"], numbers=False) else None
+
+
 def matches(names: list[str]) -> int:
-    return sum(1 for name in names if "/" not in name and _ENTRY.fullmatch(name))
+    return sum(1 for name in names if _entry(name))
 
 
 def _zone_named(receipt: str, zone: tzinfo) -> tzinfo:
@@ -61,7 +68,7 @@ def read(names: list[str], fetch: Callable[[str], bytes], zone: tzinfo) -> Archi
     archive = Archive(NAME, export_key="Username")
     groups: dict[str, list[tuple[str, re.Match[str]]]] = {}
     for entry in names:
-        found = _ENTRY.fullmatch(entry) if "/" not in entry else None
+        found = _entry(entry)
         if found is None:
             archive.set_aside[entry] = "not named as Blackboard names an attempt's files"
             continue

@@ -12,11 +12,11 @@ import re
 from collections.abc import Callable
 from datetime import tzinfo
 
-from grader.intake.lms_archives.model import Archive, Identity, Upload
+from grader.intake.lms_archives.model import Archive, Identity, Upload, is_word
 
 NAME = "Canvas"
 _ENTRY = re.compile(
-    r"(?:(?P<name>\w*?)(?P<late>_LATE)?_(?P<user>\d+)"
+    r"(?:(?P<name>[^/]*?)(?P<late>_LATE)?_(?P<user>\d+)"
     r"|(?P<anon_late>LATE_)?(?P<anon>anon_[1-9A-HJ-NP-Za-km-z]{5}))_"  # anonymous: no name
     r"(?:(?P<kind>text|link)\.html|(?P<attachment>\d+)_(?P<file>.+))"
 )
@@ -26,9 +26,16 @@ _RENAMED = re.compile(
 )
 
 
+def _entry(name: str) -> re.Match[str] | None:
+    """An entry's parts, where it is named as Canvas names a submission's files: no folder, a
+    name of word characters (letters, marks, numbers: :func:`is_word`)."""
+    found = _ENTRY.fullmatch(name) if "/" not in name else None
+    return found if found is not None and is_word(found["name"] or "") else None
+
+
 def matches(names: list[str]) -> int:
     """How many entries are named as Canvas names them (no folders)."""
-    return sum(1 for name in names if "/" not in name and _ENTRY.fullmatch(name))
+    return sum(1 for name in names if _entry(name))
 
 
 def original_name(display: str) -> str:
@@ -42,7 +49,7 @@ def read(names: list[str], fetch: Callable[[str], bytes], zone: tzinfo) -> Archi
     archive = Archive(NAME, export_key="ID")
     by_user: dict[str, Upload] = {}
     for entry in names:
-        found = _ENTRY.fullmatch(entry) if "/" not in entry else None
+        found = _entry(entry)
         if found is None:
             archive.set_aside[entry] = "not named as Canvas names a submission's files"
             continue

@@ -3,18 +3,14 @@ names, no links, no escape, sizes capped), read only when its submission is read
 
 from __future__ import annotations
 
-import stat
 import unicodedata
 import zipfile
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.errors import UserError
-from grader.intake.common import TOOL_FILES, Limits, Rejected, safe_relpath
-from grader.intake.unpack import member_name
-
-_BROKEN = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError)
+from grader.intake.common import TOOL_FILES, Limits, Rejected
+from grader.intake.zips import BROKEN, CORRUPT, member_name, member_problem
 
 
 @dataclass
@@ -32,7 +28,7 @@ class Entries:
         try:
             with zipfile.ZipFile(self.path) as archive, archive.open(info) as stream:
                 data = stream.read(info.file_size + 1)
-        except _BROKEN as error:
+        except BROKEN as error:
             raise Rejected(f"{name}: a corrupt file in the archive ({error})") from None
         if len(data) != info.file_size or info.file_size > limits.max_member_bytes:
             raise Rejected(f"{name}: a corrupt file in the archive (not the size it says)")
@@ -48,28 +44,9 @@ def _reads(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) -> b
         with archive.open(info) as stream:
             while stream.read(1 << 20):
                 pass
-    except (zipfile.BadZipFile, zlib.error, EOFError):
+    except CORRUPT:
         return False
     return True
-
-
-def _why_refused(info: zipfile.ZipInfo, name: str, limits: Limits) -> str:
-    kind = stat.S_IFMT(info.external_attr >> 16)
-    if kind not in (0, stat.S_IFREG, stat.S_IFDIR):
-        return "a link, device or pipe, not a file"
-    if info.flag_bits & 0x1:
-        return "encrypted"
-    if info.file_size > limits.max_member_bytes:
-        return f"{info.file_size} bytes, over the cap of {limits.max_member_bytes}"
-    if info.file_size > limits.ratio_floor_bytes and info.file_size > limits.max_ratio * max(
-        info.compress_size, 1
-    ):
-        return "it would unpack far beyond its packed size (a zip bomb?)"
-    try:
-        safe_relpath(name, "archive entry")
-    except Rejected as rejection:
-        return rejection.reason
-    return ""
 
 
 def open_entries(path: Path, limits: Limits) -> Entries:
@@ -84,7 +61,7 @@ def open_entries(path: Path, limits: Limits) -> Entries:
                     f"{limits.max_archive_entries}: download the assignment's submissions alone"
                 )
             broken = {info.orig_filename for info in infos if not _reads(archive, info, limits)}
-    except _BROKEN as error:
+    except BROKEN as error:
         raise UserError(
             f"{path} is not a readable zip ({type(error).__name__}: {error}): a download cut "
             "short? Download it again from the LMS"
@@ -98,7 +75,8 @@ def open_entries(path: Path, limits: Limits) -> Entries:
             continue
         if info.is_dir() or TOOL_FILES.search(name):
             continue
-        why = _why_refused(info, name, limits)
+        problem = member_problem(info, name, limits)
+        why = f"the archive entry {problem}" if problem else ""
         if info.orig_filename in broken:
             why = "a corrupt file in the archive (its checksum does not match)"
         if why:

@@ -63,7 +63,12 @@ def _read(
     """One submission as a parcel: its files and text entries, its time or the LMS's late
     verdict, its student."""
     limits = settings.limits
-    files = [(submission.names[e], entries.read(e, limits)) for e in submission.entries]
+    files, unreadable = [], {}
+    for entry in submission.entries:
+        try:
+            files.append((submission.names[entry], entries.read(entry, limits)))
+        except Rejected as rejection:  # the rest of the submission is read all the same
+            unreadable[submission.names[entry]] = rejection.reason
     pages = [entries.read(e, limits).decode("utf-8", "replace") for e in submission.text_entries]
     html = "\n".join(pages)
     urls = [url for page in pages for url in _REFRESH.findall(page)]  # Canvas's _link.html
@@ -77,6 +82,7 @@ def _read(
     parcel.time = HandInTime(submission.sent_at or joined.sent_at, submission.late_verdict)
     if not submission.sent_at and joined.sent_at:
         parcel.notes.append(f"its time is the export's, which has no zone: {_zone_said(options)}")
+    parcel.unreadable = unreadable
     text = "\n".join([submission.text, *urls])
     claim = fill_files(parcel, files, text, html, settings)
     if claim is None:  # a bundle says itself what each file is for

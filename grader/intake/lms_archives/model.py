@@ -4,7 +4,6 @@ that are no student's, each with its reason."""
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -55,7 +54,21 @@ def local_time(moment: datetime, zone: tzinfo) -> str:
     return moment.isoformat(timespec="seconds")
 
 
+def is_word(text: str, numbers: bool = True) -> bool:
+    """Whether ``text`` holds only what the LMSs keep of a name as a word: Unicode's letters,
+    marks and (``numbers``) numbers and connector punctuation such as ``_`` (Ruby's
+    ``[[:word:]]``, Canvas's), composed or decomposed alike. Python's ``\\w`` misses the marks:
+    the grave of Yoruba's ``ọ̀`` is one even in NFC."""
+    kept = "LMNP" if numbers else "LM"
+    return all(
+        (category := unicodedata.category(char))[0] in kept
+        and (category[0] != "P" or category == "Pc")
+        for char in text
+    )
+
+
 def squeezed(name: str) -> str:
-    """A name as Canvas writes it in its entries (lower case, only word characters); names
-    compared so (D2L's display name with its export's first and last names)."""
-    return re.sub(r"\W", "", unicodedata.normalize("NFC", name)).lower()
+    """A name as Canvas writes it in its entries (lower case, only word characters: see
+    :func:`is_word`); names compared so (D2L's display name with its export's first and last
+    names)."""
+    return "".join(char for char in unicodedata.normalize("NFC", name) if is_word(char)).lower()

@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 from types import ModuleType
 
-from grader.bundle import MANIFEST_NAME
 from grader.errors import UserError
 from grader.intake.lms_archives import blackboard, canvas, d2l, gradescope, moodle
+from grader.intake.zips import bundle_prefix, names_of
 
 READERS: tuple[ModuleType, ...] = (canvas, moodle, blackboard, d2l, gradescope)
 _WHAT_TO_DO = (
@@ -24,14 +23,8 @@ def is_archive(path: Path) -> bool:
     its one folder): an LMS's download, or something that is neither."""
     if not path.is_file() or path.suffix.lower() != ".zip":
         return False
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
-        return True  # refused as an unreadable archive, in one line
-    tops = {name.split("/", 1)[0] for name in names if not name.startswith("__MACOSX/")}
-    inside = len(tops) == 1 and f"{next(iter(tops))}/{MANIFEST_NAME}" in names
-    return MANIFEST_NAME not in names and not inside
+    names = names_of(path)
+    return names is None or bundle_prefix(names) is None  # unreadable: refused in one line
 
 
 def reader_of(path: Path, names: list[str]) -> ModuleType:
