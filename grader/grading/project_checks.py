@@ -149,13 +149,19 @@ def check_one(
     with Scratch(scratch, "grader-project-") as stage:
         files, placed = _stage(hand_in, stage, facts.get("reads_files", []))
         on_gpu = runtime is not None and gpu.runs_on_gpu(runtime)  # as the sandbox shows it
-        mapped = [] if on_gpu else device_mapping.map_to_cpu(files / notebook.name)
         if on_gpu:
             limits = device_mapping.for_cuda(limits)
         ahead = GRADING.warm_imports  # what project notebooks import, as course notebooks do
         run = engine.run_submission(
-            files / notebook.name, [], limits, files, runtime=runtime, warm_imports=ahead
+            files / notebook.name,
+            [],
+            limits,
+            files,
+            runtime=runtime,
+            warm_imports=ahead,
+            gpu_to_cpu=not on_gpu,  # where the notebook asks for a GPU the sandbox lacks
         )
+    mapped = device_mapping.gpu_lines(run.gpu, notebook)
     facts["run"] = run_facts(run)
     device_mapping.said_of_the_run(facts["run"], mapped, notebook)
     if mapped:

@@ -16,7 +16,7 @@ from pathlib import Path
 from grader.disk_full import no_space, temp_full_line
 from grader.engine.gradersandbox import protocol, wire
 from grader.engine.run import warm
-from grader.engine.run.cell_reply import cell_reply
+from grader.engine.run.cell_reply import MAX_GPU_PLACES, cell_reply
 from grader.engine.run.channel import Channel, Gone
 from grader.engine.run.exhaustion import Exhaustion
 from grader.engine.run.probes import ProbeSession
@@ -39,10 +39,14 @@ class Run:
         runtime: Path | None,
         ahead: warm.Ahead = warm.PLAIN,
         forbidden_calls: Sequence[str] = (),
+        gpu_to_cpu: bool = False,
     ):
         self.limits, self.cgroup, self.runtime = limits, cgroup, runtime
         self.ahead = ahead  # what the warm process it forks from did ahead
         self.forbidden_calls = list(forbidden_calls)
+        self.gpu_to_cpu = gpu_to_cpu  # a GPU asked for is mapped to the CPU, at run time
+        # Where the notebook asked for a GPU, in order: (cell index, line).
+        self.gpu: list[tuple[int, int]] = []
         self.transcript = Transcript(limits.output_bytes)
         self.deadline = started + limits.notebook_timeout
         self.cell_errors: list[CellError] = []
@@ -83,6 +87,7 @@ class Run:
                 "output_bytes": self.limits.output_bytes,
                 "reply_bytes": REPLIES.result_bytes,
                 "forbidden_calls": self.forbidden_calls,
+                "gpu_to_cpu": self.gpu_to_cpu,
                 "environment": {"GRADER_SUBMISSION_DIR": scratch},
                 # Address space beyond what the warm process has already mapped: a library
                 # such as CUDA torch maps gigabytes it never touches, which must not count
@@ -272,6 +277,8 @@ class Run:
         self.transcript.dropped_at_source(done.dropped)
         if done.patched:
             self.patched[index] = done.patched
+        new = [place for place in done.gpu if place not in self.gpu]
+        self.gpu = (self.gpu + new)[:MAX_GPU_PLACES]
         if timed_out:
             self._record(
                 CellError(index, "CellTimeoutError", _timeout_text(self, by_notebook), True)
