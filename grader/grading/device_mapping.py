@@ -64,6 +64,10 @@ def mapped_note(mapped: list[dict[str, Any]]) -> str:
     )
 
 
+# What a summary row says of a notebook written for a GPU that ran on the CPU.
+ON_THE_CPU = "written for a GPU, ran on the CPU"
+
+
 def _lacking() -> str:
     """What this grader lacks for a notebook's GPU: the GPU, or a runtime built with CUDA."""
     if gpu.found().present:

@@ -329,6 +329,8 @@ def summary_table(results: list[tuple[ProjectHandIn, dict[str, Any]]]) -> str:
         run_text = run.get("status", notebook.get("status", "?"))
         if run.get("first_failing_cell"):
             run_text += f" (cell {run['first_failing_cell']}: {run.get('error', '')[:40]})"
+        elif run.get("gpu"):  # any library's: its row says so, as its page does
+            run_text += f" ({device_mapping.ON_THE_CPU})"
         lines.append(
             (
                 hand_in.student,

@@ -13,6 +13,7 @@ import re
 import importlib.util
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from gpu_notebooks import GPU_NAME, keras_gpu, pytorch_gpu, pytorch_on_cpu
@@ -26,6 +27,7 @@ from grader.engine import RunLimits, run_submission
 from grader.engine.walls import gpu
 from grader.grading import device_mapping
 from grader.grading.device_mapping import for_cuda, needs_gpu
+from grader.grading.project_checks import summary_table
 from grader.limits.units import GiB
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -251,3 +253,42 @@ def test_the_projects_sandbox_shows_the_machine_s_gpu(tmp_path):
     assert "cuda True" in result.output and "3.0" in result.output
     shown = {Path(d).name for d in gpu.found().devices}
     assert all(name in result.output for name in shown)
+
+
+# A stand-in for TensorFlow's two calls the mapping uses, in the notebook's folder: this
+# machine's grader has no TensorFlow (what is tested is the run-time record, not TensorFlow).
+TENSORFLOW = """
+import contextlib
+soft = []
+class config:
+    set_soft_device_placement = staticmethod(soft.append)
+def device(name):
+    return contextlib.nullcontext(name)
+"""
+
+
+@pytest.mark.slow
+def test_a_tensorflow_notebook_on_the_cpu_says_so_in_its_summary_row(tmp_path):
+    folder = tmp_path / "hand-in"
+    (folder / "tensorflow").mkdir(parents=True)
+    (folder / "tensorflow" / "__init__.py").write_text(TENSORFLOW)
+    notebook = Kit(
+        [
+            code(
+                "import sys\nsys.path.insert(0, '.')\nimport tensorflow as tf\nprint('soft', tf.soft)"
+            ),
+            code('x = 2\nwith tf.device("/GPU:0"):\n    y = x * 3\nprint("GPU:0 is a name")'),
+        ],
+        {},
+    ).write(folder / "forecast.ipynb")
+    result = run_submission(notebook, [], RunLimits(cell_timeout=60), folder, gpu_to_cpu=True)
+    assert result.cell_errors == [], result.output
+    assert "soft [True]" in result.output and "GPU:0 is a name" in result.output
+    mapped = device_mapping.gpu_lines(result.gpu, notebook)
+    assert mapped == [{"cell": 2, "line": 2, "code": 'with tf.device("/GPU:0"):'}]
+    run = {"status": "ran to the end"}
+    device_mapping.said_of_the_run(run, mapped, notebook)
+    hand_in = SimpleNamespace(student="ada", project=SimpleNamespace(id="project2"))
+    table = summary_table([(hand_in, {"notebook": {"run": run}})])
+    [row] = [line for line in table.splitlines() if line.startswith("ada ")]
+    assert row.endswith("ran to the end (written for a GPU, ran on the CPU)")
