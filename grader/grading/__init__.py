@@ -10,7 +10,7 @@ computes, read back and scored on their values), ``summary`` (progress and the c
 The projects' checks run notebooks too: ``project_checks`` and ``notebook_facts``; their
 checks of substance (:mod:`grader.projects`) and the files that carry them are
 ``project_substance``; ``project_schedule`` runs them in threads here, ``remote_projects`` on a
-Dask cluster; ``device_mapping`` runs a notebook written for Colab's GPU on the CPU. What runs
-in a grader process wherever it runs is ``grader_process``; ``remote`` grades on a Dask cluster
-that shares no folder with ``grader grade``.
+Dask cluster; ``device_mapping`` says what a notebook written for Colab's GPU did on the CPU.
+What runs in a grader process wherever it runs is ``grader_process``; ``remote`` grades on a
+Dask cluster that shares no folder with ``grader grade``.
 """

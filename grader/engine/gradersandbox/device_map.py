@@ -24,6 +24,7 @@ import copyreg
 import importlib.abc
 import importlib.machinery
 import sys
+from types import FrameType
 from typing import Any
 
 from .probe import cell_of
@@ -52,7 +53,7 @@ def taken() -> list[tuple[int, int]]:
 
 def _record() -> None:
     """Record the notebook's line that is asking, once."""
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         cell = cell_of(frame.f_code.co_filename)
         if cell is not None:
@@ -87,7 +88,10 @@ def _map(name: str, module: Any) -> None:
     if name in _done:
         return
     _done.add(name)
-    (_map_torch if name == "torch" else _map_tensorflow)(module)
+    try:
+        (_map_torch if name == "torch" else _map_tensorflow)(module)
+    except Exception:  # a build without what is mapped: imported as it is, the run says the rest
+        return
 
 
 def _map_tensorflow(tf: Any) -> None:
@@ -139,10 +143,10 @@ def _map_torch(torch: Any) -> None:
     # A device pickles as the name it is found under (torch.device): this stand-in.
     copyreg.pickle(real, lambda d: (device, (str(d),)))
     torch.device = device
-    _map_torch_calls(torch, real, cpu)
+    _map_torch_calls(torch, cpu)
 
 
-def _map_torch_calls(torch: Any, real: type, cpu: Any) -> None:
+def _map_torch_calls(torch: Any, cpu: Any) -> None:
     tensor = torch.Tensor
     moves = {tensor.to, tensor.new_empty, tensor.new_zeros, tensor.new_ones, tensor.new_full}
 
@@ -192,11 +196,12 @@ def _map_torch_calls(torch: Any, real: type, cpu: Any) -> None:
         """Nothing to wait for: the CPU ran each call as it was made."""
         _record()
 
-    for owner, name, stand_in in (
+    stand_ins: tuple[tuple[Any, str, Any], ...] = (
         (torch, "load", torch_load),
         (torch, "set_default_device", set_default_device),
         (torch.cuda, "synchronize", synchronize),
-    ):
+    )
+    for owner, name, stand_in in stand_ins:
         original = getattr(owner, name)
         stand_in.__doc__, stand_in.__wrapped__ = original.__doc__, original
         setattr(owner, name, stand_in)

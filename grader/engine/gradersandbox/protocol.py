@@ -174,6 +174,8 @@ def read_reply(frame: Frame) -> Reply:
     if kind == ReplyKind.READY:
         return Ready(_pid(value, "the runner's process id"))
     if kind == ReplyKind.CELL_DONE:
+        if type(value) is tuple and len(value) == 6:  # no record of a GPU: none was asked for
+            value = (*value, [])
         index, ename, evalue, dropped, patched, line, gpu = expect.fields(
             value, 7, "a cell's reply"
         )
