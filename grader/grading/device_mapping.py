@@ -39,9 +39,12 @@ def gpu_lines(asked: Sequence[tuple[int, int]], notebook: Path) -> list[dict[str
     """Where the run of ``notebook`` asked for a GPU (``asked``: the run's record, cell index
     among all cells and line), each as the checks report it: ``cell`` counted as a person
     does, markdown included; ``line``; the student's ``code`` on that line."""
+    sources: dict[int, list[str]] = {}
     found = []
     for index, line in asked:
-        lines = _cell_source(notebook, index + 1).splitlines()
+        if index not in sources:
+            sources[index] = _cell_source(notebook, index + 1).splitlines()
+        lines = sources[index]
         code = lines[line - 1].strip()[:200] if 0 < line <= len(lines) else ""
         found.append({"cell": index + 1, "line": line, "code": code})
     return found
