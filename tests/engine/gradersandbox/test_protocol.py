@@ -35,6 +35,7 @@ from grader.engine.gradersandbox.protocol import (
     WatchRecord,
 )
 from grader.engine.gradersandbox.wire import Array, Frame, WireError
+from grader.engine.run.cell_reply import MAX_GPU_PLACES, cell_reply
 
 WATCHED = ("torch.nn.LSTMCell", "torch.nn.LSTM")
 INT64 = st.integers(-(2**63), 2**63 - 1)
@@ -341,3 +342,10 @@ def test_where_a_cell_asked_for_a_gpu_crosses_as_data():
     ):
         with pytest.raises(WireError, match=reason):
             protocol.read_reply(Frame("d", (3, None, None, 0, [], None, gpu)))
+
+
+def test_the_trusted_side_keeps_the_places_a_gpu_was_asked_for_that_can_be_places():
+    hostile = [(-1, 2), (0, 0), (2, 5), (1 << 40, 1), *[(1, 1)] * 100]
+    done = cell_reply(Frame("d", (3, None, None, 0, [], None, hostile)), 3)
+    assert done is not None
+    assert done.gpu[:2] == [(2, 5), (1, 1)] and len(done.gpu) <= MAX_GPU_PLACES
