@@ -63,6 +63,17 @@ v = torch.ones(3).cuda()
 print("numbers", [round(float(n), 6) for n in w @ v])
 """
 )
+SAVED = code(
+    """
+import io
+saved = io.BytesIO()
+torch.save({"w": w, "on": device}, saved)
+saved.seek(0)
+loaded = torch.load(saved, map_location="cuda:0", weights_only=False)
+torch.cuda.synchronize()
+print("loaded", loaded["w"].device, loaded["on"], bool(torch.equal(loaded["w"], w)))
+"""
+)
 
 
 @pytest.mark.slow
@@ -72,7 +83,7 @@ def test_a_gpu_notebook_reruns_on_the_cpu_with_the_student_s_code_as_written(tmp
     numbers are the CPU's; only the cells that asked for a GPU when run are reported."""
     limits = RunLimits(cell_timeout=120, notebook_timeout=300)
     runs = {}
-    for name, cells in (("mentions", [AS_WRITTEN]), ("asks", [AS_WRITTEN, ASKING])):
+    for name, cells in (("mentions", [AS_WRITTEN]), ("asks", [AS_WRITTEN, ASKING, SAVED])):
         notebook = Kit([md("# Timings on Colab's GPU"), *cells], {}).write(
             tmp_path / f"{name}.ipynb"
         )
@@ -95,13 +106,20 @@ def test_a_gpu_notebook_reruns_on_the_cpu_with_the_student_s_code_as_written(tmp
     assert device_mapping.gpu_lines(asks.gpu, runs["asks"][0]) == [
         {"cell": 3, "line": 1, "code": 'device = torch.device("cuda")'},
         {"cell": 3, "line": 6, "code": "v = torch.ones(3).cuda()"},
+        {
+            "cell": 4,
+            "line": 5,
+            "code": 'loaded = torch.load(saved, map_location="cuda:0", weights_only=False)',
+        },
+        {"cell": 4, "line": 6, "code": "torch.cuda.synchronize()"},
     ]
+    assert "loaded cpu cpu True" in asks.output
     run = {"status": "ran to the end"}
     device_mapping.said_of_the_run(
         run, device_mapping.gpu_lines(asks.gpu, runs["asks"][0]), runs["asks"][0]
     )
     assert run["gpu"].startswith(
-        'written for a GPU (cell 3, line 1: device = torch.device("cuda") and 1 more line); '
+        'written for a GPU (cell 3, line 1: device = torch.device("cuda") and 3 more lines); '
     )
 
 
