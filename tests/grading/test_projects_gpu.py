@@ -1,10 +1,13 @@
 """Project notebooks written for Colab's GPU, checked on a grader without one (this machine,
-CI's): PyTorch's ``torch.device("cuda")`` and ``.cuda()`` rerun on the CPU with the device
-mapped, giving the CPU's numbers (those of the same notebook written for the CPU); a Keras
-notebook's GPU assert and ``tf.device("/GPU:0")`` mapped too; what cannot be mapped (the GPU's
-name) said in one line, on the page, in the JSON and in the summary, as the notebook needing a
-GPU this grader lacks, never as the student's error. Where the machine has an NVIDIA GPU, the
-sandbox of a CUDA runtime shows it (skipped elsewhere, the skip saying so)."""
+CI's): the notebook runs as the student wrote it, the device mapped when PyTorch or TensorFlow
+is asked for it (issue 95: never its code edited as text). ``torch.device("cuda")``,
+``.cuda()``, ``.to(device)`` rerun on the CPU, giving the CPU's numbers (those of the same
+notebook written for the CPU); strings, keys, comments and branches that name ``"cuda"`` stay
+the student's; a notebook is said to be written for a GPU only where it asked for one when
+run, with its cells and lines; what needs the GPU itself (its name) is said in one line, on
+the page, in the JSON and in the summary, as the notebook needing a GPU this grader lacks,
+never as the student's error. Where the machine has an NVIDIA GPU, the sandbox of a CUDA
+runtime shows it (skipped elsewhere, the skip saying so)."""
 
 from __future__ import annotations
 
