@@ -52,6 +52,18 @@ def temp_full_line() -> str:
     )
 
 
+def check_temp_space() -> None:
+    """Raise :class:`DiskFull` when the temporary folder has less free than the grader needs
+    there: said before anything is prepared or run, in one line (a nearly full one let the
+    sandbox's preparation start, and speak, first)."""
+    try:
+        free = shutil.disk_usage(tempfile.gettempdir()).free
+    except OSError:  # no folder to measure: what writes there says so
+        return
+    if free < GRADING.free_bytes:
+        raise DiskFull(f"nothing was graded: {temp_full_line()}")
+
+
 @contextlib.contextmanager
 def said_when_full(folder: Path, advice: str) -> Iterator[None]:
     """Within it, a full file system raises :class:`DiskFull` naming ``folder``."""

@@ -10,7 +10,7 @@ computes, read back and scored on their values), ``summary`` (progress and the c
 The projects' checks run notebooks too: ``project_checks`` (each ``project_handin``) and
 ``notebook_facts``, with their checks of substance from :mod:`grader.projects`; the files that
 carry them are written by ``checks_files``; ``project_schedule`` runs them in threads here,
-``remote_projects`` on a Dask cluster; ``device_mapping`` runs a notebook written for Colab's
-GPU on the CPU. What runs in a grader process wherever it runs is ``grader_process``; ``remote``
+``remote_projects`` on a Dask cluster; ``device_mapping`` says what a notebook written for Colab's
+GPU did on the CPU. What runs in a grader process wherever it runs is ``grader_process``; ``remote``
 grades on a Dask cluster that shares no folder with ``grader grade``.
 """

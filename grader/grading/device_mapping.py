@@ -1,14 +1,13 @@
 """Project notebooks written for Colab's GPU, checked on a grader whose sandbox has none.
 
-Before the run, the grader's own copy of the notebook (the one staged for the sandbox; the
-handed-in file and its saved outputs are untouched) has the lines that ask for a GPU mapped to
-the CPU: PyTorch's ``"cuda"``/``"cuda:0"`` device strings and ``.cuda()`` calls, TensorFlow's
-``"/GPU:0"`` devices, and an ``assert`` that a GPU is present (kept as ``pass``, on its line).
-A device string that is compared (``device == "cuda"``), or chosen on the line by asking
-whether a GPU is there (``"cuda" if torch.cuda.is_available() else "cpu"``), is left as it is,
-so the notebook still takes its own CPU branch. Every mapped line is reported (cell and
-line), and the run gives the CPU's numbers. What the mapping cannot reach
-(``torch.cuda.get_device_name()``, a GPU assert over several lines) stops the run with the
+The notebook runs as the student wrote it: no line of it is edited. Its run maps the device
+where the library is asked for it (:mod:`grader.engine.gradersandbox.device_map`: a CUDA
+device given to PyTorch is the CPU's, TensorFlow places a ``/GPU:0`` scope on the CPU), and
+records where the notebook asked for a GPU when it ran; that record, read as data, is what
+reports the notebook as written for a GPU (:func:`gpu_lines`), with its cells and lines, and
+the run gives the CPU's numbers. A notebook that only mentions a GPU (in a string, a comment,
+a branch it does not take) is not one. What needs the GPU itself
+(``torch.cuda.get_device_name()``, an assert that a GPU is present) stops the run with the
 library's error: that is said as the notebook needing a GPU this grader lacks, with its cell,
 never as the student's mistake.
 """
@@ -18,21 +17,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from grader.engine.walls import gpu
 from grader.limits import COURSE, RunLimits
 
-_DEVICE = r"""(?P<q>['"])(?:cuda(?::\d+)?)(?P=q)"""
-_COMPARED = re.compile(r"(?:==|!=|\bin|\bis)\s*$")
-_COMPARING = re.compile(r"^\s*(?:==|!=)")
-_TF_GPU = re.compile(r"""(?P<q>['"])/?(?:device:)?GPU:\d+(?P=q)""", re.IGNORECASE)
-_CUDA_CALL = re.compile(r"\.cuda\(\s*[^()]*\)")
-_GPU_ASSERT = re.compile(
-    r"^(?P<indent>\s*)assert\b.*(?:list_physical_devices|is_gpu_available|gpu_device_name"
-    r"|cuda\.is_available|cuda\.device_count|list_logical_devices)"
-)
 # What the libraries say when a notebook asks them for a GPU that is not there.
 _NO_GPU_ERRORS = re.compile(
     r"Torch not compiled with CUDA enabled|Found no NVIDIA driver|No CUDA GPUs are available|"
@@ -41,65 +32,22 @@ _NO_GPU_ERRORS = re.compile(
     r"Could not satisfy device specification|/device:GPU:\d+.*not (?:known|found)",
     re.IGNORECASE,
 )
-_ASKS = re.compile(r"cuda\.is_available\(\)|list_physical_devices\(|is_gpu_available\(")
 _MENTIONS_GPU = re.compile(r"\bcuda\b|\bgpu\b|list_physical_devices", re.IGNORECASE)
 
 
-def mapped_line(line: str) -> str:
-    """``line`` with its requests for a GPU mapped to the CPU (itself where it has none)."""
-    if line.lstrip().startswith("#"):
-        return line
-    gpu_assert = _GPU_ASSERT.match(line)
-    if gpu_assert and _whole(line):  # one that goes on to the next line is left to the run
-        return f"{gpu_assert.group('indent')}pass  # the assert that a GPU is present"
-    if _ASKS.search(line):  # it chooses the device itself: the CPU where there is no GPU
-        return line
-    line = _CUDA_CALL.sub(".cpu()", line)
-    line = _TF_GPU.sub(lambda m: f"{m.group('q')}/CPU:0{m.group('q')}", line)
-    pieces, last = [], 0
-    for found in re.finditer(_DEVICE, line):
-        before, after = line[: found.start()], line[found.end() :]
-        compared = _COMPARED.search(before) or _COMPARING.match(after)
-        cpu = found.group("q") + "cpu" + found.group("q")
-        pieces += [line[last : found.start()], found.group(0) if compared else cpu]
-        last = found.end()
-    return "".join([*pieces, line[last:]])
-
-
-def _whole(line: str) -> bool:
-    """Whether ``line`` is a statement of its own: its brackets closed, no ``\\`` at its end."""
-    opened = sum(line.count(c) for c in "([{") - sum(line.count(c) for c in ")]}")
-    return opened == 0 and not line.rstrip().endswith("\\")
-
-
-def map_to_cpu(notebook: Path) -> list[dict[str, Any]]:
-    """Rewrite the grader's copy ``notebook`` with its GPU lines mapped to the CPU; returns
-    each mapped line (``cell`` counted as a person does, markdown included; ``line``; the
-    student's ``code``). A notebook that cannot be read is left for the run to say so."""
-    try:
-        raw = json.loads(notebook.read_bytes().decode("utf-8-sig"))
-        cells = raw["cells"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return []
-    mapped: list[dict[str, Any]] = []
-    for number, cell in enumerate(cells, 1):
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
-            continue
-        source = cell.get("source", "")
-        text = "".join(source) if isinstance(source, list) else source
-        if not isinstance(text, str):
-            continue
-        lines = text.splitlines(keepends=True)
-        for index, line in enumerate(lines):
-            body = line.rstrip("\r\n")
-            now = mapped_line(body)
-            if now != body:
-                lines[index] = now + line[len(body) :]
-                mapped.append({"cell": number, "line": index + 1, "code": body.strip()[:200]})
-        cell["source"] = lines
-    if mapped:
-        notebook.write_text(json.dumps(raw))
-    return mapped
+def gpu_lines(asked: Sequence[tuple[int, int]], notebook: Path) -> list[dict[str, Any]]:
+    """Where the run of ``notebook`` asked for a GPU (``asked``: the run's record, cell index
+    among all cells and line), each as the checks report it: ``cell`` counted as a person
+    does, markdown included; ``line``; the student's ``code`` on that line."""
+    sources: dict[int, list[str]] = {}
+    found = []
+    for index, line in asked:
+        if index not in sources:
+            sources[index] = _cell_source(notebook, index + 1).splitlines()
+        lines = sources[index]
+        code = lines[line - 1].strip()[:200] if 0 < line <= len(lines) else ""
+        found.append({"cell": index + 1, "line": line, "code": code})
+    return found
 
 
 def for_cuda(limits: RunLimits) -> RunLimits:
@@ -117,6 +65,10 @@ def mapped_note(mapped: list[dict[str, Any]]) -> str:
         f"{more}); {_lacking()}, so it ran on the CPU with the device mapped: its numbers "
         "are the CPU's"
     )
+
+
+# What a summary row says of a notebook written for a GPU that ran on the CPU.
+ON_THE_CPU = "written for a GPU, ran on the CPU"
 
 
 def _lacking() -> str:

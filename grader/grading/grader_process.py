@@ -15,7 +15,7 @@ from grader.assignment import load_assignment, owned_checksums, owned_sources
 from grader.assignment.releases import ReleasedOwned
 from grader.assignment.releasing import released_notebook
 from grader.course.config import DEFAULT_DECIMALS, listing_course
-from grader.disk_full import DiskFull, full_line, no_space
+from grader.disk_full import DiskFull, check_temp_space, full_line, no_space
 from grader.engine.run import trial
 from grader.engine.runtime import preparation
 from grader.engine.walls.cgroups import warn_without_cgroups
@@ -125,6 +125,7 @@ def plan_for(
     and prepared (the trial notebook is the graders' own: :mod:`grader.grading.workers`).
     ``decimals``: the scores' on the pages, else the course's that lists the assignment (a
     Dask worker's folder is no course: it is given its job's)."""
+    check_temp_space()
     assignment = load_assignment(assignment_dir)
     config = assignment.config
     if decimals is None:

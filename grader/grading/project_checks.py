@@ -116,13 +116,19 @@ def check_one(
     with Scratch(scratch, "grader-project-") as stage:
         files, placed = _stage(hand_in, stage, facts.get("reads_files", []))
         on_gpu = runtime is not None and gpu.runs_on_gpu(runtime)  # as the sandbox shows it
-        mapped = [] if on_gpu else device_mapping.map_to_cpu(files / notebook.name)
         if on_gpu:
             limits = device_mapping.for_cuda(limits)
         ahead = GRADING.warm_imports  # what project notebooks import, as course notebooks do
         run = engine.run_submission(
-            files / notebook.name, [], limits, files, runtime=runtime, warm_imports=ahead
+            files / notebook.name,
+            [],
+            limits,
+            files,
+            runtime=runtime,
+            warm_imports=ahead,
+            gpu_to_cpu=not on_gpu,  # where the notebook asks for a GPU the sandbox lacks
         )
+    mapped = device_mapping.gpu_lines(run.gpu, notebook)
     facts["run"] = run_facts(run)
     device_mapping.said_of_the_run(facts["run"], mapped, notebook)
     if mapped:
@@ -291,6 +297,8 @@ def summary_table(results: list[tuple[ProjectHandIn, dict[str, Any]]]) -> str:
         run_text = run.get("status", notebook.get("status", "?"))
         if run.get("first_failing_cell"):
             run_text += f" (cell {run['first_failing_cell']}: {run.get('error', '')[:40]})"
+        elif run.get("gpu"):  # any library's: its row says so, as its page does
+            run_text += f" ({device_mapping.ON_THE_CPU})"
         lines.append(
             (
                 hand_in.student,

@@ -68,3 +68,18 @@ def test_a_full_output_folder_is_one_line_and_the_next_run_goes_on(tmp_path):
     assert "exit 0" in second_run and second_run.rstrip().endswith("ok")
     grades = second_run.split("exit 0", 1)[1]
     assert "\nasha," in grades and "\nesha," in grades
+
+
+def test_a_temporary_folder_short_of_space_is_one_line_before_the_sandbox_is_prepared(tmp_path):
+    """1 MB free in /tmp, and a runtime whose sandbox is not prepared yet (a cache of its
+    own): the one line about space, and nothing about preparing (issue 95: nine lines about a
+    sandbox "not prepared for this runtime yet", none about space)."""
+    cache = tmp_path / "cache"
+    grade = " ".join([*GRADE, "--out", str(tmp_path / "out"), *SAMPLES])
+    done = with_full(
+        Path("/tmp"), f"GRADER_CACHE={cache} {grade}", size="2M", taken=1_000_000, cwd=ROOT
+    )
+    assert done.returncode == 2
+    [line] = done.stderr.splitlines()
+    assert line.startswith("grader grade: nothing was graded: /tmp is full (")
+    assert "MB free; the grader needs 16 MB there)" in line

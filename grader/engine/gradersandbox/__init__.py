@@ -11,7 +11,8 @@ Modules: ``layers`` (the first step: the runtime shown, the warm process started
 another's), ``shared`` (cells every submission shares, run once), ``standin`` (a function's parts
 answered from a table, for diagnosis), ``tracer`` (a function's calls of its parts recorded,
 for diagnosis), ``own_code`` (the grader's own code kept as it was),
-``privileges`` (what the runner keeps and student code does not), ``call_policy`` (the system
+``privileges`` (what the runner keeps and student code does not), ``device_map`` (a GPU asked
+for, given the CPU's, at run time), ``call_policy`` (the system
 calls student code may make, declared once), ``filters`` (the seccomp filters made from it),
 ``libseccomp`` (the library that makes them), ``watch`` (the run-time record of forbidden calls),
 ``wire``, ``expect``, ``messages`` and ``protocol`` (the format across the wall, its messages),

@@ -109,7 +109,9 @@ class Ready(NamedTuple):
 
 class CellDone(NamedTuple):
     """Cell ``cell`` ran: the error it raised (``ename`` None if none), the bytes of its output
-    the runner dropped, the grader's machinery it replaced, the line the error came up on."""
+    the runner dropped, the grader's machinery it replaced, the line the error came up on, and
+    where the notebook asked for a GPU while it ran (``(cell, line)`` each, mapped to the CPU:
+    :mod:`.device_map`)."""
 
     cell: int
     ename: str | None
@@ -117,6 +119,7 @@ class CellDone(NamedTuple):
     dropped: int
     patched: list[str]
     line: int | None
+    gpu: list[tuple[int, int]] = []  # noqa: RUF012  (never changed in place)
 
 
 class SignalRequest(NamedTuple):

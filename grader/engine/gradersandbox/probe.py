@@ -89,6 +89,12 @@ def note_cell(count: int, cell: int) -> None:
     _cells[count] = cell
 
 
+def cell_of(filename: str) -> int | None:
+    """The notebook's cell whose code IPython compiled under ``filename``; None if none."""
+    found = _CELL_CODE.match(filename or "")
+    return _cells.get(int(found.group(1))) if found is not None else None
+
+
 def _where(error: BaseException) -> str:
     """Where in the student's code ``error`` came up: " (in f, cell 5, line 3: `code`)" for
     the last frame of a notebook cell; "" when no frame is the student's."""

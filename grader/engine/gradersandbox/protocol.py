@@ -14,7 +14,7 @@ orders   grader → runner  OrderKind.FILE_PIECE (p)   FilePiece: (path, data, m
 replies  runner → grader  ReplyKind.NOT_STARTED (s)  NotStarted: why
                           ReplyKind.READY (r)        Ready: the runner's pid
                           ReplyKind.CELL_DONE (d)    CellDone: (cell, ename, evalue,
-                                                     dropped, patched, line)
+                                                     dropped, patched, line, gpu)
 signals  grader → init    SignalKind.SIGNAL (k)      SignalRequest: (pid, number)
 reports  init → grader    ReportKind.EXIT_CODE (x)   ExitCode: the runner's exit code
 calls    grader → probe   CallKind.CALL (k)          Call: (function, args[, tables])
@@ -174,8 +174,16 @@ def read_reply(frame: Frame) -> Reply:
     if kind == ReplyKind.READY:
         return Ready(_pid(value, "the runner's process id"))
     if kind == ReplyKind.CELL_DONE:
-        index, ename, evalue, dropped, patched, line = expect.fields(value, 6, "a cell's reply")
+        if type(value) is tuple and len(value) == 6:  # no record of a GPU: none was asked for
+            value = (*value, [])
+        index, ename, evalue, dropped, patched, line, gpu = expect.fields(
+            value, 7, "a cell's reply"
+        )
         names = expect.a_list(patched, "the names a cell replaced")
+        places = [
+            expect.fields(place, 2, "where the cell asked for a GPU")
+            for place in expect.a_list(gpu, "where the cell asked for a GPU")
+        ]
         return CellDone(
             expect.an_integer(index, "the cell's index"),
             expect.optional_text(ename, "the error's name"),
@@ -183,6 +191,13 @@ def read_reply(frame: Frame) -> Reply:
             expect.an_integer(dropped, "the output bytes dropped"),
             [expect.text(name, "a name the cell replaced") for name in names],
             None if line is None else expect.an_integer(line, "the error's line"),
+            [
+                (
+                    expect.an_integer(cell, "a cell asking for a GPU"),
+                    expect.an_integer(at, "its line"),
+                )
+                for cell, at in places
+            ],
         )
     raise _not_carried(kind, "the runner's replies")
 

@@ -18,7 +18,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, TextIO, cast
 
-from . import cell_syntax, filters, own_code, probe, protocol, seal, watch, wire
+from . import cell_syntax, device_map, filters, own_code, probe, protocol, seal, watch, wire
 from .limits import ERROR_CHARS, FORK_ATTEMPTS, ORDER_BYTES
 from .messages import PROBE_NOT_STARTED
 from .privileges import drop_privileges
@@ -190,6 +190,8 @@ def main(
         shell.user_ns["__file__"] = os.path.join(scratch, "notebook.ipynb")
         watched = _snapshot()
         watch.remember(settings["forbidden_calls"])
+        if settings["gpu_to_cpu"]:
+            device_map.install()
         placement = Placement(shared_cells)
     except BaseException as error:  # the submission cannot start; say why
         protocol.send(up, protocol.NotStarted(f"{type(error).__name__}: {error}"))
@@ -246,9 +248,12 @@ def _cell_done(
     index: int, failure: BaseException | None, dropped: int, patched: list[str]
 ) -> protocol.CellDone:
     if failure is None:
-        return protocol.CellDone(index, None, None, dropped, patched, None)
+        return protocol.CellDone(index, None, None, dropped, patched, None, device_map.taken())
     name = type(failure).__name__[:ERROR_CHARS]
-    return protocol.CellDone(index, name, _text(failure), dropped, patched, _cell_line(failure))
+    line = _cell_line(failure)
+    return protocol.CellDone(
+        index, name, _text(failure), dropped, patched, line, device_map.taken()
+    )
 
 
 def _set_rlimit(which: int, value: int) -> None:

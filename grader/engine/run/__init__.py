@@ -9,6 +9,7 @@ Modules:
 ``warm`` (the warm processes the submissions fork from);
 ``channel`` (the grader's ends of the pipes, against deadlines);
 ``steps`` (one submission's steps, from its child's start to its verdict);
+``runner_settings`` (what the runner is told before the first cell);
 ``cell_reply`` (a cell's reply read at the trust boundary);
 ``probes`` (probe sessions forked from the state the cells left);
 ``transcript`` (the output kept, up to a budget);

@@ -102,3 +102,6 @@ class RunResult:
     # What the caller's hook made of the graded probes (RunHooks.on_probes_complete), when the
     # run got that far; None otherwise.
     after_probes: object = None
+    # Where the notebook asked for a GPU when it ran, mapped to the CPU (run_submission's
+    # gpu_to_cpu): (cell index among all cells, line), in the order first asked.
+    gpu: list[tuple[int, int]] = field(default_factory=list)

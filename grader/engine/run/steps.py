@@ -16,11 +16,12 @@ from pathlib import Path
 from grader.disk_full import no_space, temp_full_line
 from grader.engine.gradersandbox import protocol, wire
 from grader.engine.run import warm
-from grader.engine.run.cell_reply import cell_reply
+from grader.engine.run.cell_reply import MAX_GPU_PLACES, cell_reply
 from grader.engine.run.channel import Channel, Gone
 from grader.engine.run.exhaustion import Exhaustion
 from grader.engine.run.probes import ProbeSession
 from grader.engine.run.results import NOT_GRADED, CellError, ProbeCall, ProbeOutcome, RunLimits
+from grader.engine.run.runner_settings import runner_settings
 from grader.engine.run.transcript import Transcript
 from grader.engine.walls import bwrap
 from grader.engine.walls.cgroups import RunCgroup
@@ -39,10 +40,13 @@ class Run:
         runtime: Path | None,
         ahead: warm.Ahead = warm.PLAIN,
         forbidden_calls: Sequence[str] = (),
+        gpu_to_cpu: bool = False,
     ):
         self.limits, self.cgroup, self.runtime = limits, cgroup, runtime
         self.ahead = ahead  # what the warm process it forks from did ahead
         self.forbidden_calls = list(forbidden_calls)
+        self.gpu_to_cpu = gpu_to_cpu  # a GPU asked for is given the CPU's, at run time
+        self.gpu: list[tuple[int, int]] = []  # where it was asked: (cell index, line)
         self.transcript = Transcript(limits.output_bytes)
         self.deadline = started + limits.notebook_timeout
         self.cell_errors: list[CellError] = []
@@ -74,30 +78,9 @@ class Run:
         try:
             if not isolate:
                 scratch = self._plain_scratch()
-            settings = {
-                "cgroup_files": len(joins),
-                "disk_bytes": self.limits.disk_bytes,
-                "files_bytes": files_bytes,
-                "scratch": scratch,
-                "isolate": isolate,
-                "output_bytes": self.limits.output_bytes,
-                "reply_bytes": REPLIES.result_bytes,
-                "forbidden_calls": self.forbidden_calls,
-                "environment": {"GRADER_SUBMISSION_DIR": scratch},
-                # Address space beyond what the warm process has already mapped: a library
-                # such as CUDA torch maps gigabytes it never touches, which must not count
-                # against the submission's memory (the cgroup, where there is one, counts
-                # what is used).
-                "address_space_allowance_bytes": int(
-                    self.limits.memory_bytes * self.limits.address_space_share
-                ),
-                "rlimits": {
-                    "RLIMIT_FSIZE": self.limits.disk_bytes,
-                    "RLIMIT_CORE": 0,
-                    # Without cgroups: counts the submission's own tasks (its user namespace)
-                    "RLIMIT_NPROC": self.limits.max_processes,
-                },
-            }
+            settings = runner_settings(
+                self.limits, scratch, files_bytes, len(joins), self.forbidden_calls, self.gpu_to_cpu
+            )
             self._fork(settings, joins + self.channel.far_ends)
         finally:
             for fd in joins:
@@ -272,6 +255,7 @@ class Run:
         self.transcript.dropped_at_source(done.dropped)
         if done.patched:
             self.patched[index] = done.patched
+        self.gpu = [*self.gpu, *(p for p in done.gpu if p not in self.gpu)][:MAX_GPU_PLACES]
         if timed_out:
             self._record(
                 CellError(index, "CellTimeoutError", _timeout_text(self, by_notebook), True)

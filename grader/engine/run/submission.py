@@ -94,6 +94,7 @@ def run_submission(
     shared_cells: Sequence[str] = (),
     warm_imports: Sequence[str] = (),
     forbidden_calls: Sequence[str] = (),
+    gpu_to_cpu: bool = False,
 ) -> RunResult:
     """Run ``notebook`` in a sandbox, then make each of ``probe_calls``; never raises for a bad
     notebook.
@@ -114,7 +115,11 @@ def run_submission(
     text defines what it defined there instead of running again (see
     :mod:`grader.engine.gradersandbox.shared`). ``warm_imports`` are modules the warm process
     imports once for every run (what the submissions are expected to import: seconds each for
-    torch), besides numpy, IPython and matplotlib."""
+    torch), besides numpy, IPython and matplotlib.
+
+    ``gpu_to_cpu``: a notebook written for a GPU runs on the CPU, the device mapped where the
+    library is asked for it (:mod:`grader.engine.gradersandbox.device_map`); the result's
+    ``gpu`` says where it asked."""
     started = time.monotonic()
     hooks = hooks or NoHooks()
     for call in probe_calls:
@@ -143,6 +148,7 @@ def run_submission(
             Path(runtime) if runtime else None,
             ahead,
             watched,
+            gpu_to_cpu,
         )
         timer = _PhaseTimer(started)
         after_probes: object = None
@@ -182,6 +188,7 @@ def run_submission(
         run.grader_fault,
         PhaseTimes(**timer.seconds),
         after_probes,
+        run.gpu,
     )
 
 

@@ -35,6 +35,7 @@ from grader.engine.gradersandbox.protocol import (
     WatchRecord,
 )
 from grader.engine.gradersandbox.wire import Array, Frame, WireError
+from grader.engine.run.cell_reply import MAX_GPU_PLACES, cell_reply
 
 WATCHED = ("torch.nn.LSTMCell", "torch.nn.LSTM")
 INT64 = st.integers(-(2**63), 2**63 - 1)
@@ -84,6 +85,7 @@ REPLIES = st.one_of(
         INT64,
         st.lists(TEXT, max_size=4),
         st.none() | INT64,
+        st.lists(st.tuples(INT64, INT64), max_size=3),  # where it asked for a GPU
     ),
 )
 CALLS = st.one_of(
@@ -326,3 +328,24 @@ def test_the_sandboxs_side_writes_and_reads_whatever_the_notebook_did_to_the_bui
     assert sent == frames
     assert got == [message for _, message in read]
     assert "a name the cell replaced is a int, not text" in str(refused[0])
+
+
+def test_where_a_cell_asked_for_a_gpu_crosses_as_data():
+    """The runner's record of where the notebook asked for a GPU (issue 95) is read as any
+    reply is: places of two integers each, else refused with the reason."""
+    sent = CellDone(3, None, None, 0, [], None, [(1, 2), (3, 7)])
+    assert protocol.read_reply(through_the_wire(sent)) == sent
+    for gpu, reason in (
+        ([(1,)], "where the cell asked for a GPU is a tuple of 1"),
+        ([("1", 2)], "a cell asking for a GPU is a str"),
+        ((1, 2), "where the cell asked for a GPU is a tuple of 2, not a list"),
+    ):
+        with pytest.raises(WireError, match=reason):
+            protocol.read_reply(Frame("d", (3, None, None, 0, [], None, gpu)))
+
+
+def test_the_trusted_side_keeps_the_places_a_gpu_was_asked_for_that_can_be_places():
+    hostile = [(-1, 2), (0, 0), (2, 5), (1 << 40, 1), *[(1, 1)] * 100]
+    done = cell_reply(Frame("d", (3, None, None, 0, [], None, hostile)), 3)
+    assert done is not None
+    assert done.gpu[:2] == [(2, 5), (1, 1)] and len(done.gpu) <= MAX_GPU_PLACES

@@ -189,7 +189,9 @@ def test_the_trusted_side_cuts_and_caps_what_it_decodes():
     float64 (bools would grow eightfold), an index must name an argument of the call, a frame
     of many tiny items is refused before they are made."""
     message = "x" * 15_000_000
-    _, ename, evalue, dropped, _, line = cell_reply(("d", (3, "E" * 10**6, message, -5, [], -1)), 3)
+    reply = cell_reply(("d", (3, "E" * 10**6, message, -5, [], -1)), 3)
+    assert reply is not None
+    ename, evalue, dropped, line = reply.ename, reply.evalue, reply.dropped, reply.line
     assert len(evalue) == 500 and len(ename) <= 100 and dropped == 0 and line is None
     bools = wire.Array("?", (REPLIES.result_bytes // 8 + 1,), bytes(REPLIES.result_bytes // 8 + 1))
     refused = _outcome(("v", ("one", bools, False, [], ([], None))), "", (), 1)
