@@ -25,7 +25,7 @@ from grader.gradebook import audit
 from grader.gradebook.results import GRADER_ERROR, Gradebook, Row
 from grader.grading import remote
 from grader.grading.grader_process import RESUME_WHEN_FULL, grade_safely, plan_for, say
-from grader.grading.seeds import seed_for, seeds_said
+from grader.grading.seeds import drawn_from, seed_for, seeds_said, student_seeds
 from grader.grading.steps import GraderFault, Plan
 from grader.grading.submissions import as_now, find_submissions, named_by_roster, vanished
 from grader.grading.summary import GradingProgress, phases_line, summary_table
@@ -101,19 +101,36 @@ def grade(
             submissions = named_by_roster(submissions, roster)
         # Nothing is written before the trial run came back right: a refusal grades nothing.
         say(f"sandbox checked with a trial notebook ({graders.checked():.1f} s)")
+        # a lone notebook is named by its file's name, which no roster vouches for; a student
+        # folder by the id collect or watch took from the roster
+        own = student_seeds(
+            config,
+            (s.student for s in submissions if roster is not None or s.files_dir is not None),
+            roster,
+        )
         out.mkdir(parents=True, exist_ok=True)
         with said_when_full(out, RESUME_WHEN_FULL), Gradebook(out / "gradebook.sqlite") as book:
             recorded = book.seeds_of(config.name)
             run_id = book.start_run(config.name, options)
             keys = {s.student: s.key for s in submissions}  # each notebook read once
             todo = [
-                (s, seed_for(seed, config, recorded.get(keys[s.student]), draw_again=draw_again))
+                (
+                    s,
+                    seed_for(
+                        seed,
+                        config,
+                        recorded.get(keys[s.student]),
+                        draw_again=draw_again,
+                        student=own.seeds.get(s.student),
+                    ),
+                )
                 for s in submissions
                 if not (resume and book.has_result(*keys[s.student]))
             ]
-            said = seeds_said(
-                seed, config, draw_again, [keys[s.student] in recorded for s, _ in todo]
-            )
+            sources = [
+                drawn_from(keys[s.student] in recorded, s.student in own.seeds) for s, _ in todo
+            ]
+            said = seeds_said(seed, config, draw_again, sources, own.why)
             if said:
                 say(said)
             if resume:
