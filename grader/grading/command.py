@@ -1,8 +1,9 @@
 """``grader grade``: run every submission in the sandbox, score it, record it, hand it back.
 
 The student's notebook runs in :mod:`grader.engine`'s sandbox; its graded functions are
-probed with hidden cases drawn from a per-submission seed (each function from its own
-generator; the same bytes graded again reuse their recorded seed: :mod:`grader.grading.seeds`);
+probed with hidden cases drawn from a seed (each function from its own generator; the
+student's own, so a resubmission draws the same cases, and the same bytes graded again reuse
+their recorded seed: :mod:`grader.grading.seeds`);
 :mod:`grader.scoring` compares the answers on this (trusted) side (one submission's steps:
 :mod:`grader.grading.steps`); each result is committed to the gradebook as soon
 as it is known, so a killed run loses nothing and ``--resume`` picks up where it stopped.
@@ -75,7 +76,8 @@ def grade(
 
     With ``roster`` (else the roster of the course that released the assignment per student),
     students are named by their roster id. A hand-in graded before (the same student, the same
-    bytes) is graded on its recorded seed unless ``seed`` is given or ``draw_again``."""
+    bytes) is graded on its recorded seed, a new one on its student's own where a roster id
+    names the student, unless ``seed`` is given or ``draw_again`` (:mod:`grader.grading.seeds`)."""
     if workers < 1:
         raise UserError(f"--workers {workers}: give 1 or more")
     if draw_again and seed is not None:
@@ -225,13 +227,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=None,
         help="seed of the hidden cases of every hand-in (default: the seed recorded for the "
-        "same notebook, else a fresh one per hand-in, recorded in the gradebook)",
+        "same notebook, else the student's own, from the course's secret and the roster id, so "
+        "every hand-in of a student gets the same cases, else a fresh one per hand-in; recorded "
+        "in the gradebook)",
     )
     parser.add_argument(
         "--draw-again",
         action="store_true",
-        help="draw a fresh seed for every hand-in, even one graded before (default: the same "
-        "notebook graded again keeps the seed recorded for it, so its cases and score)",
+        help="draw a fresh seed for every hand-in, neither the one recorded for it nor its "
+        "student's own (default: the same notebook graded again keeps the seed recorded for "
+        "it, so its cases and score)",
     )
     parser.add_argument(
         "--resume",

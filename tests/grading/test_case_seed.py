@@ -1,15 +1,26 @@
 """A student's hidden cases are drawn per student and assignment from the course's secret
 (issue 96): ``case_seed`` is the same for every hand-in of one student, wherever it is computed,
-and tells students, assignments and courses apart."""
+and tells students, assignments and courses apart; a hand-in is graded on it unless ``--seed``,
+``grading.seed``, ``--draw-again`` or the seed recorded for the same bytes says otherwise."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader.grading.seeds import SEEDS, case_seed
+from grader.assignment import load_config
+from grader.grading.seeds import (
+    FRESH,
+    RECORDED,
+    SEEDS,
+    STUDENTS,
+    case_seed,
+    seed_for,
+    seeds_said,
+)
 from grader.variants.draw import course_key
 
 KEYS = st.binary(min_size=32, max_size=32)
@@ -47,3 +58,33 @@ def test_the_course_secret_is_kept_so_the_seed_lasts(tmp_path: Path):
     first = case_seed(course_key(tmp_path), "lstm_gates", "asha")
     assert case_seed(course_key(tmp_path), "lstm_gates", "asha") == first
     assert (tmp_path / "variants" / "secret.key").stat().st_mode & 0o077 == 0
+
+
+CONFIG = load_config(Path(__file__).resolve().parents[2] / "assignments" / "lstm_gates")
+FIXED = replace(CONFIG, seed=11)
+SEED = st.integers(0, SEEDS - 1)
+
+
+@given(SEED, SEED)
+def test_a_new_hand_in_is_graded_on_its_students_own_seed(recorded: int, own: int):
+    assert seed_for(None, CONFIG, None, student=own) == own
+    assert seed_for(None, CONFIG, recorded, student=own) == recorded  # the same bytes: as before
+    assert seed_for(5, CONFIG, recorded, student=own) == 5
+    assert seed_for(None, FIXED, recorded, student=own) == 11
+
+
+def test_draw_again_draws_neither_the_recorded_seed_nor_the_students_own():
+    drawn = {seed_for(None, CONFIG, 1, draw_again=True, student=2) for _ in range(20)}
+    assert len(drawn) > 1 and not drawn & {1, 2}
+
+
+def test_the_run_says_where_its_seeds_came_from():
+    said = seeds_said(None, CONFIG, False, [RECORDED, STUDENTS, STUDENTS, FRESH])
+    assert said.startswith("seeds: 1 as recorded for the same notebook (the same cases")
+    assert "2 the student's own" in said and "every hand-in of a student" in said
+    assert "1 drawn for new hand-ins (no roster id names their students" in said
+    outside = seeds_said(None, CONFIG, False, [FRESH], "the assignment is in no course folder")
+    assert "(the assignment is in no course folder: a student handing in again" in outside
+    assert "drawn anew (--draw-again)" in seeds_said(None, CONFIG, True, [STUDENTS])
+    assert seeds_said(None, CONFIG, False, []) == ""
+    assert seeds_said(5, CONFIG, False, [FRESH]) == ""
