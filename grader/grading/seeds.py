@@ -60,7 +60,8 @@ def student_seeds(
     if not students:
         return StudentSeeds({})
     try:
-        roster = roster or load_course(course / COURSE_FILE).roster()
+        if roster is None:
+            roster = load_course(course / COURSE_FILE).roster()
         people = {s: roster.by_id(s) for s in students}
         ids = {s: p.id for s, p in people.items() if p is not None and p.id_given}
         key = course_key(course) if ids else b""

@@ -5,9 +5,11 @@ and tells students, assignments and courses apart; a hand-in is graded on it unl
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
+from course_kit import ROSTER, make_course
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -17,10 +19,13 @@ from grader.grading.seeds import (
     RECORDED,
     SEEDS,
     STUDENTS,
+    StudentSeeds,
     case_seed,
     seed_for,
     seeds_said,
+    student_seeds,
 )
+from grader.roster import load_roster
 from grader.variants.draw import course_key
 
 KEYS = st.binary(min_size=32, max_size=32)
@@ -60,7 +65,8 @@ def test_the_course_secret_is_kept_so_the_seed_lasts(tmp_path: Path):
     assert (tmp_path / "variants" / "secret.key").stat().st_mode & 0o077 == 0
 
 
-CONFIG = load_config(Path(__file__).resolve().parents[2] / "assignments" / "lstm_gates")
+LSTM_GATES = Path(__file__).resolve().parents[2] / "assignments" / "lstm_gates"
+CONFIG = load_config(LSTM_GATES)
 FIXED = replace(CONFIG, seed=11)
 SEED = st.integers(0, SEEDS - 1)
 
@@ -88,3 +94,26 @@ def test_the_run_says_where_its_seeds_came_from():
     assert "drawn anew (--draw-again)" in seeds_said(None, CONFIG, True, [STUDENTS])
     assert seeds_said(None, CONFIG, False, []) == ""
     assert seeds_said(5, CONFIG, False, [FRESH]) == ""
+
+
+def test_a_student_the_course_roster_names_by_id_gets_their_own_seed(tmp_path: Path):
+    made, _ = make_course(tmp_path, ROSTER + ",Dev Shah,dev.shah@example.edu,student\n")
+    shutil.copytree(LSTM_GATES, made.path.parent / "lstm_gates")
+    config = load_config(made.path.parent / "lstm_gates")
+    secret = made.path.parent / "variants" / "secret.key"
+
+    nobody = student_seeds(config, ["dev.shah", "zed"])  # an id made from the address; none
+    assert nobody == StudentSeeds({}) and not secret.exists()  # no secret made for nothing
+    own = student_seeds(config, ["cs21b042", "EE21B017", "zed"])
+    key = course_key(made.path.parent)
+    assert own.seeds == {
+        "cs21b042": case_seed(key, "lstm_gates", "CS21B042"),
+        "EE21B017": case_seed(key, "lstm_gates", "EE21B017"),
+    }
+    given = load_roster(made.roster_path)  # --roster: the same ids, the same seeds
+    assert student_seeds(config, ["EE21B017"], given).seeds["EE21B017"] == own.seeds["EE21B017"]
+
+    shutil.copytree(LSTM_GATES, tmp_path / "alone" / "lstm_gates")
+    alone = load_config(tmp_path / "alone" / "lstm_gates")
+    outside = student_seeds(alone, ["CS21B042"], given)  # no course: no secret
+    assert outside == StudentSeeds({}, "the assignment is in no course folder, so has no secret")
