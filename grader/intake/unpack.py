@@ -26,6 +26,7 @@ from grader.intake.common import (
 from grader.intake.manifest import check_manifest
 from grader.intake.unreadable import CHANGED
 from grader.intake.zips import bundle_prefix, member_name, opened, refusal
+from grader.projects.kinds import FILE_ROLES
 
 
 def _plan_members(archive: zipfile.ZipFile, limits: Limits) -> dict[str, zipfile.ZipInfo]:
@@ -116,9 +117,9 @@ def _leave_out(manifest: dict[str, Any], changed: list[str]) -> None:
     for relpath in changed:
         del manifest["files"][relpath]
     for project in manifest["projects"]:
-        for key in ("notebook", "report", "dataset"):
-            if project.get(key) in changed:
-                project[key] = None
+        for role in FILE_ROLES:
+            if project.get(role) in changed:
+                project[role] = None
     manifest["unreadable"] = [{"name": relpath, "reason": CHANGED} for relpath in changed]
 
 
