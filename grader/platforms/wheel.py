@@ -1,0 +1,87 @@
+"""The grader's own wheel, as the instructor runs it, for a platform's image to install: the
+installed distribution packed again file for file (a wheel install), or built from its source
+folder as the course builds it (``pip wheel --no-deps``: an editable install)."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import importlib.metadata
+import io
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from grader.errors import UserError
+
+DISTRIBUTION = "lstm-course-grader"
+
+
+def grader_wheel(out: Path) -> Path:
+    """The wheel of the grader that runs this, written into the folder ``out``."""
+    try:
+        installed = importlib.metadata.distribution(DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        raise UserError(
+            f"the grader is not installed as {DISTRIBUTION} (pip install it, or `make venv` in "
+            "a checkout): the autograder carries the installed grader's wheel"
+        ) from None
+    source = _editable_source(installed)
+    if source is not None:
+        return _built(source, out)
+    return _packed(installed, out)
+
+
+def _editable_source(installed: importlib.metadata.Distribution) -> Path | None:
+    """The source folder of an editable install; None for a wheel's."""
+    said = installed.read_text("direct_url.json")
+    if not said:
+        return None
+    url = json.loads(said)
+    if not url.get("dir_info", {}).get("editable"):
+        return None
+    return Path(url["url"].removeprefix("file://"))
+
+
+def _built(source: Path, out: Path) -> Path:
+    before = set(out.glob("*.whl"))
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation"]
+        + ["--disable-pip-version-check", "--wheel-dir", str(out), str(source)],
+        capture_output=True,
+        text=True,
+    )
+    made = sorted(set(out.glob("*.whl")) - before)
+    if done.returncode != 0 or not made:
+        raise UserError(f"could not build the grader's wheel from {source}:\n{done.stderr[-2000:]}")
+    return made[0]
+
+
+def _packed(installed: importlib.metadata.Distribution, out: Path) -> Path:
+    """The installed files again as a wheel: each file RECORD lists (but the scripts pip made
+    and the compiled caches), and a RECORD of their own digests."""
+    files = [
+        f
+        for f in installed.files or []
+        if not f.parts[0].startswith("..")
+        and "__pycache__" not in f.parts
+        and f.name not in ("RECORD", "INSTALLER", "REQUESTED", "direct_url.json")
+    ]
+    version = installed.version
+    name = DISTRIBUTION.replace("-", "_")
+    wheel = out / f"{name}-{version}-py3-none-any.whl"
+    rows = []
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as packed:
+        for file in files:
+            data = Path(str(installed.locate_file(file))).read_bytes()
+            packed.writestr(file.as_posix(), data)
+            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
+            rows.append([file.as_posix(), f"sha256={digest.decode()}", str(len(data))])
+        record = f"{name}-{version}.dist-info/RECORD"
+        text = io.StringIO()
+        csv.writer(text, lineterminator="\n").writerows([*rows, [record, "", ""]])
+        packed.writestr(record, text.getvalue())
+    return wheel
