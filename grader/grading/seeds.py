@@ -9,6 +9,19 @@ from __future__ import annotations
 import secrets
 
 from grader.assignment import CONFIG_NAME, AssignmentConfig
+from grader.variants.draw import keyed_digest
+
+SEEDS = 2**31  # seeds lie in [0, SEEDS), as numpy's and torch's generators all take them
+
+
+def case_seed(key: bytes, assignment: str, student: str) -> int:
+    """The seed of a student's hidden cases for one assignment: a keyed hash of the course's
+    secret (:func:`grader.variants.draw.course_key`), the assignment and the student's roster
+    id, so every hand-in of theirs (a resubmission with a space changed included) is graded on
+    the same cases, wherever it is graded, and no student can work out another's. Roster ids
+    are matched whatever their case, as the variants match them."""
+    digest = keyed_digest(key, "cases", assignment, student.lower())
+    return int.from_bytes(digest, "big") % SEEDS
 
 
 def seed_for(
@@ -27,7 +40,7 @@ def seed_for(
         return config.seed
     if recorded is not None and not draw_again:
         return recorded
-    return secrets.randbelow(2**31)
+    return secrets.randbelow(SEEDS)
 
 
 def seeds_said(

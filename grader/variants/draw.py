@@ -46,14 +46,16 @@ class StudentValues:
     released_at: str  # when they were released, "" while they have not been
 
 
-def _digest(key: bytes, *parts: str) -> bytes:
+def keyed_digest(key: bytes, *parts: str) -> bytes:
+    """HMAC-SHA256 of ``parts`` under the course's secret: what only the instructor computes
+    (a student's values here, their hidden cases' seed in :mod:`grader.grading.seeds`)."""
     return hmac.new(key, "\0".join(parts).encode(), hashlib.sha256).digest()
 
 
 def fingerprint(key: bytes, assignment: str, student: str, values: Mapping[str, Value]) -> str:
     """The variant fingerprint of a student's values: only the course's secret computes it."""
     shown = json.dumps(dict(values), sort_keys=True)
-    digest = _digest(key, "fingerprint", assignment, student.lower(), shown)
+    digest = keyed_digest(key, "fingerprint", assignment, student.lower(), shown)
     return digest.hex()[:_FINGERPRINT_HEX]
 
 
@@ -120,7 +122,7 @@ def _free_number(
     allows) the first draw's, shared."""
 
     def drawn(attempt: int) -> int:
-        digest = _digest(key, "values", assignment, student.lower(), str(attempt))
+        digest = keyed_digest(key, "values", assignment, student.lower(), str(attempt))
         return int.from_bytes(digest, "big") % definition.combinations
 
     for attempt in range(_DRAWS):
