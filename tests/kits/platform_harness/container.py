@@ -27,6 +27,7 @@ from . import cgroups
 
 HOST_LAYERED = ("etc", "var", "opt", "usr/local", "srv")  # the host's folder beneath the image's
 EMPTY_LAYERED = ("root", "home", "tmp")  # an image's own from the start, as a base image's
+MOUNTED = ("proc", "sys", "dev", "run", "mnt", "media")  # made afresh in the container
 SYSTEM = ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32")  # read-only, from the host
 DOCKER_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 INIT = Path(__file__).with_name("container_init.py")
@@ -56,20 +57,30 @@ class Outcome:
     limits_applied: tuple[str, ...]  # which mechanism held each limit, in words
 
 
+def _located(base: Path, layered: tuple[str, ...], path: str) -> Path:
+    """Where under ``base`` (an image's or a run's folder) the container path ``path`` is
+    written: in the layer of its longest layered folder, else in the root's own layer."""
+    parts = Path(path.strip("/")).parts
+    for cut in range(len(parts), 0, -1):
+        if "/".join(parts[:cut]) in layered:
+            return base / "upper" / Path(*parts)
+    return base / "top" / Path(*parts)
+
+
 @dataclass(frozen=True)
 class Image:
     """An image's layer folders on the host, for the platform folders ``own`` (as
-    ``autograder``) besides those every image has."""
+    ``autograder``) besides those every image has. The root itself is a layer too ("")."""
 
     folder: Path
     own: tuple[str, ...]
 
     def layered(self) -> tuple[str, ...]:
-        return HOST_LAYERED + EMPTY_LAYERED + self.own
+        return ("", *HOST_LAYERED, *EMPTY_LAYERED, *self.own)
 
     def layer(self, path: str) -> Path:
-        """The image's layer folder for the container folder ``path`` (as ``usr/local``)."""
-        return self.folder / "upper" / path
+        """Where the image holds the container path ``path`` (as ``usr/local/bin``)."""
+        return _located(self.folder, self.layered(), path)
 
 
 @dataclass
@@ -81,19 +92,44 @@ class Run:
     binds: list[tuple[str, str, bool]] = field(default_factory=list)
 
     def upper(self, path: str) -> Path:
-        """This run's upper folder for the container folder ``path``: its files as the run
+        """Where this run's changes to the container path ``path`` are: its files as the run
         wrote them, and those the host put there before the run."""
-        return self.folder / "upper" / path
+        return _located(self.folder, self.image.layered(), path)
 
 
 def new_run(image: Image, folder: Path) -> Run:
     """A run on ``image`` whose changes go under ``folder`` (the image's own for a build)."""
-    for path in image.layered():
-        image.layer(path).mkdir(parents=True, exist_ok=True)
     run = Run(image, folder)
     for path in image.layered():
+        image.layer(path).mkdir(parents=True, exist_ok=True)
         run.upper(path).mkdir(parents=True, exist_ok=True)
     return run
+
+
+def write_files(folder: Path, files: dict[str, bytes]) -> None:
+    """Write ``files`` (relative path: content) under ``folder``, as a platform puts a
+    submission's files: a path out of the folder is refused, as PrairieLearn refuses it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        target = folder / name
+        if name.startswith("/") or not target.resolve().is_relative_to(folder.resolve()):
+            raise ValueError(f"submission file {name!r} is not a relative path inside the folder")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+
+
+def processes_running(command: str) -> list[int]:
+    """The host's processes whose command line is ``command`` (its words joined by spaces):
+    to show that none a run started outlived it."""
+    found = []
+    for process in Path("/proc").iterdir():
+        try:
+            line = (process / "cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+        except (OSError, UnicodeDecodeError):
+            continue
+        if process.name.isdigit() and line == command:
+            found.append(int(process.name))
+    return found
 
 
 def make_opaque(folder: Path) -> None:
@@ -120,16 +156,22 @@ def run_in_container(
     (scratch / "root").mkdir(parents=True)
     layers = []
     for path in run.image.layered():
-        work = scratch / "work" / path
+        work = scratch / "work" / (path or "top")
         work.mkdir(parents=True)
         image_layer = run.image.layer(path)
         lower = [] if image_layer == run.upper(path) else [str(image_layer)]
         base = Path("/", path) if path in HOST_LAYERED and Path("/", path).is_dir() else None
+        if not path:  # the root's own layer: the mount points of all others, and new folders
+            base = scratch / "skeleton"
         lower.append(str(base or scratch / "empty"))
         layers.append(
             {"path": path, "lower": lower, "upper": str(run.upper(path)), "work": str(work)}
         )
     (scratch / "empty").mkdir()
+    (scratch / "skeleton").mkdir()
+    for path in (*SYSTEM, *MOUNTED, *run.image.layered()):
+        if path and not os.path.islink(f"/{path}"):
+            (scratch / "skeleton" / path).mkdir(parents=True, exist_ok=True)
     groups = cgroups.Cgroups.made(
         f"platform-harness-{token}", limits.memory_bytes, limits.cpus, limits.pids
     )

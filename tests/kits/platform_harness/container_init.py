@@ -2,13 +2,14 @@
 and a fresh network namespace where the spec says so), started by :mod:`.container` through
 ``unshare``. Standard library only: it is run as a script.
 
-It builds the container root on a tmpfs: the host's system folders bound read-only, the
-folders an image may change as overlays (the host's folder, then the image's layers, then
-this run's own upper folder, on the host), a fresh /proc, a minimal /dev, sysfs read-only. Then
-it starts the one command inside the root as root, with the limits and the capability set and
-seccomp program the spec names, waits for it within the timeout, kills every process left in
-the namespace, and writes its status (exit, timeout, ru_maxrss) as JSON for the host. When it
-exits, the kernel ends whatever is left and the mounts with the namespace.
+It builds the container root as an overlay (the image's own top layer, then the run's): the
+host's system folders bound read-only in it, the folders an image may change as overlays (the
+host's folder, then the image's layers, then this run's own upper folder, on the host), a
+fresh /proc, a minimal /dev, sysfs read-only. Then it starts the one command inside the root
+as root, with the limits, capability set and seccomp program the spec names, waits for it
+within the timeout, kills every process left in the namespace, and writes its status (exit,
+timeout, ru_maxrss) as JSON for the host. When it exits, the kernel ends whatever is left, and
+the mounts with the namespace.
 """
 
 from __future__ import annotations
@@ -60,22 +61,17 @@ def _bind(source: str, target: str, read_only: bool) -> None:
 
 
 def build_root(spec: dict) -> str:
-    """The container root, made on a tmpfs at ``spec['root']``; its path."""
+    """The container root, an overlay at ``spec['root']`` with the rest mounted in it."""
     root = spec["root"]
-    _mount("tmpfs", root, "tmpfs", MS_NOSUID, "mode=755")
+    top, *layers = spec["layers"]  # the root's own layer first, beneath every other
+    _mount_layer(top, root)
     for name, target in spec["symlinks"].items():
-        os.symlink(target, f"{root}/{name}")
+        if not os.path.lexists(f"{root}/{name}"):
+            os.symlink(target, f"{root}/{name}")
     for name in spec["system"]:
-        os.makedirs(f"{root}/{name}")
         _bind(f"/{name}", f"{root}/{name}", read_only=True)
-    for layer in spec["layers"]:
-        target = f"{root}/{layer['path']}"
-        os.makedirs(target, exist_ok=True)
-        lower = ":".join(layer["lower"])
-        options = f"lowerdir={lower},upperdir={layer['upper']},workdir={layer['work']}"
-        _mount("overlay", target, "overlay", 0, options)
-    for name in ("proc", "sys", "dev", "run", "mnt", "media"):
-        os.makedirs(f"{root}/{name}", exist_ok=True)
+    for layer in layers:
+        _mount_layer(layer, f"{root}/{layer['path']}")
     _mount("proc", f"{root}/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     for name in PROC_READ_ONLY:
         if os.path.exists(f"{root}/proc/{name}"):
@@ -87,6 +83,12 @@ def build_root(spec: dict) -> str:
         os.makedirs(f"{root}/{target}", exist_ok=True)
         _bind(source, f"{root}/{target}", read_only)
     return root
+
+
+def _mount_layer(layer: dict, target: str) -> None:
+    lower = ":".join(layer["lower"])
+    options = f"lowerdir={lower},upperdir={layer['upper']},workdir={layer['work']}"
+    _mount("overlay", target, "overlay", 0, options)
 
 
 def _minimal_dev(dev: str) -> None:

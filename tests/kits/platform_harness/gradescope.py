@@ -18,7 +18,7 @@ import zipfile
 from pathlib import Path
 
 from . import docker_default
-from .container import Image, Limits, make_opaque, new_run, run_in_container
+from .container import Image, Limits, make_opaque, new_run, run_in_container, write_files
 from .harness_run import HarnessRun, harness_run, read_results
 
 GRADESCOPE_BUILD_SCRIPTS = ("setup.sh", "run_autograder")
@@ -169,14 +169,8 @@ class GradescopeHarness:
         self._runs += 1
         run = new_run(self.image, self.workdir / "runs" / f"{self._runs:03d}")
         autograder = run.upper("autograder")
-        submission = autograder / "submission"
-        make_opaque(submission)
-        for name, content in files.items():
-            target = submission / name
-            if name.startswith("/") or not target.resolve().is_relative_to(submission.resolve()):
-                raise ValueError(f"submission file {name!r} is not a relative path inside it")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content)
+        make_opaque(autograder / "submission")
+        write_files(autograder / "submission", files)
         make_opaque(autograder / "results")
         if metadata is None:
             metadata = gradescope_metadata(email="student@example.edu", name="A Student", sid="1")
