@@ -11,6 +11,7 @@ from pathlib import Path
 from grader.course.config import Course
 from grader.platforms.carried import FOLDER, carry
 from grader.platforms.image_build import build_script, run_script
+from grader.platforms.results_formats import unstarted
 from grader.platforms.wheel import grader_wheel
 
 _EXECUTABLE = 0o755 << 16  # a zip entry's Unix mode, in its external attributes
@@ -27,7 +28,10 @@ def write_gradescope_zip(course: Course, name: str, out: Path) -> Path:
         with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
             for entry, text in (
                 ("setup.sh", build_script(FOLDER)),
-                ("run_autograder", run_script("gradescope", "/autograder")),
+                (
+                    "run_autograder",
+                    run_script("gradescope", "/autograder", unstarted("gradescope")),
+                ),
             ):
                 info = zipfile.ZipInfo(entry)
                 info.external_attr = _EXECUTABLE

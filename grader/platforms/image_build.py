@@ -54,9 +54,18 @@ echo "setup.sh: done"
 """
 
 
-def run_script(platform: str, root: str) -> str:
-    """The per-submission command (``run_autograder``, PrairieLearn's entrypoint)."""
+def run_script(platform: str, root: str, unstarted: str) -> str:
+    """The per-submission command (``run_autograder``, PrairieLearn's entrypoint); where the
+    grader cannot even start (a broken build), ``unstarted`` (a results document) is written,
+    so the platform shows why, and the command still exits 0."""
     return f"""#!/bin/sh
 # Made by `grader autograder`: grades the submission in {root}, writes {root}/results/results.json.
-exec {VENV}/bin/python -m {INSIDE} {platform} {root}
+if ! {VENV}/bin/python -m {INSIDE} {platform} {root}; then
+  echo "the grader could not start: see the build's log (setup.sh)"
+  mkdir -p {root}/results
+  cat > {root}/results/results.json <<'UNSTARTED'
+{unstarted}
+UNSTARTED
+fi
+exit 0
 """

@@ -17,6 +17,7 @@ from grader.course.config import Course
 from grader.errors import UserError
 from grader.platforms.carried import carry
 from grader.platforms.image_build import build_script, run_script
+from grader.platforms.results_formats import unstarted
 from grader.platforms.wheel import grader_wheel
 
 TIMEOUT_MOST_S = 600  # PrairieLearn's ceiling on externalGradingOptions.timeout
@@ -52,7 +53,9 @@ def write_question(course: Course, name: str, out: Path, image: str) -> Path:
     folder.mkdir()
     grader_wheel(folder)
     (folder / BUILD).write_text(build_script("course"))
-    (folder / "entrypoint").write_text(run_script("prairielearn", "/grade"))
+    (folder / "entrypoint").write_text(
+        run_script("prairielearn", "/grade", unstarted("prairielearn"))
+    )
     (folder / "entrypoint").chmod(0o755)
     (folder / "Dockerfile").write_text(DOCKERFILE)
     info = {

@@ -8,6 +8,7 @@ so, and that the instructor's log has the cause."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -79,3 +80,16 @@ def prairielearn_refused(why: str) -> dict[str, Any]:
     """A hand-in that is not a notebook, or the grader's own failure: not gradable, so no
     attempt is used."""
     return {"gradable": False, "score": 0.0, "format_errors": [why], "message": why, "tests": []}
+
+
+UNSTARTED = (
+    "The autograder could not start, so this submission was not graded: it is not your "
+    "mistake. Tell your instructor; its log says why."
+)
+
+
+def unstarted(platform: str) -> str:
+    """The results a run writes when the grader cannot start at all (a broken build)."""
+    if platform == "gradescope":
+        return json.dumps(gradescope_refused(UNSTARTED, 0.0), indent=1)
+    return json.dumps(prairielearn_refused(UNSTARTED), indent=1)

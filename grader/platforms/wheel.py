@@ -10,6 +10,7 @@ import hashlib
 import importlib.metadata
 import io
 import json
+import re
 import subprocess
 import sys
 import zipfile
@@ -32,7 +33,7 @@ def grader_wheel(out: Path) -> Path:
     source = _editable_source(installed)
     if source is not None:
         return _built(source, out)
-    return _packed(installed, out)
+    return packed_wheel(installed, out)
 
 
 def _editable_source(installed: importlib.metadata.Distribution) -> Path | None:
@@ -60,9 +61,10 @@ def _built(source: Path, out: Path) -> Path:
     return made[0]
 
 
-def _packed(installed: importlib.metadata.Distribution, out: Path) -> Path:
-    """The installed files again as a wheel: each file RECORD lists (but the scripts pip made
-    and the compiled caches), and a RECORD of their own digests."""
+def packed_wheel(installed: importlib.metadata.Distribution, out: Path) -> Path:
+    """The installed distribution again as a wheel in ``out``, tagged as its own was: each
+    file RECORD lists (but the scripts pip made and the compiled caches), and a RECORD of
+    their own digests."""
     files = [
         f
         for f in installed.files or []
@@ -71,8 +73,11 @@ def _packed(installed: importlib.metadata.Distribution, out: Path) -> Path:
         and f.name not in ("RECORD", "INSTALLER", "REQUESTED", "direct_url.json")
     ]
     version = installed.version
-    name = DISTRIBUTION.replace("-", "_")
-    wheel = out / f"{name}-{version}-py3-none-any.whl"
+    name = re.sub(r"[-_.]+", "_", installed.metadata["Name"]).lower()
+    said = installed.read_text("WHEEL") or ""
+    tags = [line.split(":", 1)[1].strip() for line in said.splitlines() if line.startswith("Tag:")]
+    wheel = out / f"{name}-{version}-{_compressed(tags or ['py3-none-any'])}.whl"
+    info = next(f.parts[0] for f in files if f.parts[0].endswith(".dist-info"))
     rows = []
     with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as packed:
         for file in files:
@@ -80,8 +85,14 @@ def _packed(installed: importlib.metadata.Distribution, out: Path) -> Path:
             packed.writestr(file.as_posix(), data)
             digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
             rows.append([file.as_posix(), f"sha256={digest.decode()}", str(len(data))])
-        record = f"{name}-{version}.dist-info/RECORD"
+        record = f"{info}/RECORD"
         text = io.StringIO()
         csv.writer(text, lineterminator="\n").writerows([*rows, [record, "", ""]])
         packed.writestr(record, text.getvalue())
     return wheel
+
+
+def _compressed(tags: list[str]) -> str:
+    """The file name's tag of a wheel that declares ``tags`` (``py2.py3-none-any``)."""
+    parts = zip(*(tag.split("-") for tag in tags), strict=True)
+    return "-".join(".".join(dict.fromkeys(values)) for values in parts)
