@@ -1,6 +1,6 @@
-"""The grader's own wheel, as the instructor runs it, for a platform's image to install: the
-installed distribution packed again file for file (a wheel install), or built from its source
-folder as the course builds it (``pip wheel --no-deps``: an editable install)."""
+"""The grader's own wheel, as the instructor runs it, for a platform's image to install: built
+from its source folder as the course builds it (``pip wheel --no-deps``: a checkout installed
+editable), or the installed distribution packed again file for file (a wheel install)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ import csv
 import hashlib
 import importlib.metadata
 import io
-import json
 import re
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
+import grader
 from grader.errors import UserError
 
 DISTRIBUTION = "lstm-course-grader"
@@ -23,28 +23,18 @@ DISTRIBUTION = "lstm-course-grader"
 
 def grader_wheel(out: Path) -> Path:
     """The wheel of the grader that runs this, written into the folder ``out``."""
-    try:
-        installed = importlib.metadata.distribution(DISTRIBUTION)
-    except importlib.metadata.PackageNotFoundError:
+    source = Path(grader.__file__).resolve().parent.parent
+    if (source / "pyproject.toml").is_file():  # a checkout, installed editable
+        return _built(source, out)
+    installed = [
+        d for d in importlib.metadata.distributions(name=DISTRIBUTION) if d.read_text("RECORD")
+    ]
+    if not installed:
         raise UserError(
             f"the grader is not installed as {DISTRIBUTION} (pip install it, or `make venv` in "
             "a checkout): the autograder carries the installed grader's wheel"
-        ) from None
-    source = _editable_source(installed)
-    if source is not None:
-        return _built(source, out)
-    return packed_wheel(installed, out)
-
-
-def _editable_source(installed: importlib.metadata.Distribution) -> Path | None:
-    """The source folder of an editable install; None for a wheel's."""
-    said = installed.read_text("direct_url.json")
-    if not said:
-        return None
-    url = json.loads(said)
-    if not url.get("dir_info", {}).get("editable"):
-        return None
-    return Path(url["url"].removeprefix("file://"))
+        )
+    return packed_wheel(installed[0], out)
 
 
 def _built(source: Path, out: Path) -> Path:

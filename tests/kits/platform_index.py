@@ -14,9 +14,9 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from wheel_kit import CACHE
 
 from grader.platforms.wheel import DISTRIBUTION, packed_wheel
-from tests.kits.wheel_kit import CACHE
 
 EXTRA = "instructor"
 
