@@ -60,7 +60,7 @@ def grade_upload(
     own folder)."""
     began = time.monotonic()
     try:
-        handed = _laid_out(upload, student, work / "in")
+        handed = laid_out(upload, student, work / "in")
         carried.place_record()
         seed = case_seed(carried.key(), carried.assignment, student)
         out = work / "out"
@@ -84,7 +84,7 @@ def grade_upload(
     return Outcome(seconds, document=document)
 
 
-def _laid_out(upload: Path, student: str, into: Path) -> Path:
+def laid_out(upload: Path, student: str, into: Path) -> Path:
     """The upload as ``grader grade`` takes it, named by ``student``: its folder, or the one
     bundle zip it holds where it holds no notebook."""
     files = [p for p in upload.rglob("*") if p.is_file() and not p.is_symlink()]

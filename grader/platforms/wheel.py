@@ -66,7 +66,7 @@ def packed_wheel(installed: importlib.metadata.Distribution, out: Path) -> Path:
     name = re.sub(r"[-_.]+", "_", installed.metadata["Name"]).lower()
     said = installed.read_text("WHEEL") or ""
     tags = [line.split(":", 1)[1].strip() for line in said.splitlines() if line.startswith("Tag:")]
-    wheel = out / f"{name}-{version}-{_compressed(tags or ['py3-none-any'])}.whl"
+    wheel = out / f"{name}-{version}-{compressed_tag(tags or ['py3-none-any'])}.whl"
     info = next(f.parts[0] for f in files if f.parts[0].endswith(".dist-info"))
     rows = []
     with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as packed:
@@ -82,7 +82,7 @@ def packed_wheel(installed: importlib.metadata.Distribution, out: Path) -> Path:
     return wheel
 
 
-def _compressed(tags: list[str]) -> str:
+def compressed_tag(tags: list[str]) -> str:
     """The file name's tag of a wheel that declares ``tags`` (``py2.py3-none-any``)."""
     parts = zip(*(tag.split("-") for tag in tags), strict=True)
     return "-".join(".".join(dict.fromkeys(values)) for values in parts)
