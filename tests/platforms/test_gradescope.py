@@ -8,12 +8,16 @@ The image is built once for the module, from a local index of this environment's
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import pytest
 from platform_course import NEEDS_ROOT, example, export, with_cell
 from platform_harness import GradescopeHarness, gradescope_metadata, validate_gradescope_results
 from platform_index import local_index
+from sandbox_fence import FENCE
 
 from grader.grading.command import grade
 from grader.grading.seeds import case_seed
@@ -29,11 +33,18 @@ CHEAT = 1000.0  # the score every exploit tries to write
 
 
 @pytest.fixture(scope="module")
-def harness(course, tmp_path_factory) -> GradescopeHarness:
+def autograder(course, tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("gradescope")
-    made = export(course, ASSIGNMENT, "gradescope", folder / "autograder.zip")
+    return export(course, ASSIGNMENT, "gradescope", folder / "autograder.zip")
+
+
+@pytest.fixture(scope="module")
+def harness(autograder, tmp_path_factory) -> GradescopeHarness:
     built = GradescopeHarness(
-        made, folder / "harness", docker_default_seccomp=True, pip_index=local_index()
+        autograder,
+        tmp_path_factory.mktemp("harness"),
+        docker_default_seccomp=True,
+        pip_index=local_index(),
     )
     build = built.build()
     assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
@@ -166,3 +177,39 @@ def test_a_bomb_is_stopped_and_the_rest_still_graded(harness, bomb):
     run = submitted(harness, with_cell(example(ASSIGNMENT, "asha"), bomb))
     assert run.results["tests"], run.results["output"]
     assert not run.timed_out
+
+
+LOOPS = """
+def lstm_forward(*args, **kwargs):
+    while True:
+        pass
+"""
+
+
+def test_an_infinite_loop_costs_its_function_with_the_pages_words(harness, course, tmp_path):
+    notebook = with_cell(example(ASSIGNMENT, "asha"), LOOPS)
+    run = submitted(harness, notebook)
+    (looped,) = [t for t in run.results["tests"] if t["name"] == "lstm_forward"]
+    assert looped["score"] == 0 and "timed out" in looped["output"]
+    assert all(t["score"] == t["max_score"] for t in run.results["tests"] if t is not looped)
+    here = graded_here(course, notebook, "asha", tmp_path)
+    assert [t["output"] for t in run.results["tests"]] == [t["output"] for t in here["tests"]]
+
+
+def test_where_namespaces_can_be_made_the_sandbox_walls_the_notebook(autograder, course, tmp_path):
+    """The run itself, on this machine (the harness's chroot allows no user namespace): the
+    same scores, behind the sandbox's namespaces."""
+    root = tmp_path / "autograder"
+    (root / "submission").mkdir(parents=True)
+    with zipfile.ZipFile(autograder) as archive:
+        archive.extractall(root / "source")
+    (root / "submission" / "lstm_gates.ipynb").write_bytes(example(ASSIGNMENT, "bhavin"))
+    (root / "submission_metadata.json").write_text(json.dumps(BHAVIN))
+    inside = [sys.executable, "-m", "grader.platforms.inside", "gradescope", str(root)]
+    done = subprocess.run([*FENCE, *inside], capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "raised: the sandbox's namespaces" in done.stdout
+    results = json.loads((root / "results" / "results.json").read_text())
+    validate_gradescope_results(results)
+    here = graded_here(course, example(ASSIGNMENT, "bhavin"), "bhavin", tmp_path)
+    assert results["score"] == here["score"]
