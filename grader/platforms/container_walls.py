@@ -21,12 +21,11 @@ from pathlib import Path
 
 from grader import engine
 from grader.engine.walls import student_user, wall_checks
-from grader.limits import RunLimits
+from grader.limits import PLATFORMS, RUN
 
 # The student's user and group in the container: an id no image's account has (Ubuntu's system
 # and regular ranges end at 60000; 65534 is "nobody", which other services may share).
 STUDENT_ID = 61000
-_ENDING_ROUNDS = 50  # kill rounds for a student's processes that fork as they are killed
 
 
 @dataclass(frozen=True)
@@ -75,7 +74,7 @@ def raise_walls(private: Iterable[Path]) -> Walls:
 
 def _namespaces() -> bool:
     try:
-        engine.check_sandbox(RunLimits())
+        engine.check_sandbox(RUN)
     except engine.SandboxUnavailable:
         return False
     return True
@@ -112,7 +111,7 @@ def end_student_processes() -> int:
     """Kill every process of the student's user, those left behind included, until none is
     left (stopped first, so that none forks another as the others die); how many there were."""
     ended: set[int] = set()
-    for _ in range(_ENDING_ROUNDS):
+    for _ in range(PLATFORMS.ending_rounds):
         found = list(_processes_of(STUDENT_ID))
         if not found:
             return len(ended)

@@ -15,13 +15,12 @@ from pathlib import Path
 from grader.assignment import load_assignment
 from grader.course.config import Course
 from grader.errors import UserError
+from grader.limits import PLATFORMS
 from grader.platforms.carried import carry
 from grader.platforms.image_build import build_script, run_script
 from grader.platforms.results_formats import unstarted
 from grader.platforms.wheel import grader_wheel
 
-TIMEOUT_MOST_S = 600  # PrairieLearn's ceiling on externalGradingOptions.timeout
-START_S = 30  # the image's start and the warm process, beyond the notebook's own time limit
 IMAGE_FOLDER = "image"
 ENTRYPOINT = f"/grader-{IMAGE_FOLDER}/entrypoint"
 BUILD = "build.sh"
@@ -39,7 +38,7 @@ RUN bash /grader-{IMAGE_FOLDER}/{BUILD} && rm -f /grader-{IMAGE_FOLDER}/*.whl
 def grading_timeout(notebook_timeout: float) -> int:
     """The external grader's timeout: the notebook's own limit and the start, within
     PrairieLearn's ceiling."""
-    return min(TIMEOUT_MOST_S, math.ceil(notebook_timeout + START_S))
+    return min(PLATFORMS.grading_most_s, math.ceil(notebook_timeout + PLATFORMS.start_s))
 
 
 def write_question(course: Course, name: str, out: Path, image: str) -> Path:

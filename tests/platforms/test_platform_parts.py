@@ -18,8 +18,9 @@ from platform_harness import validate_gradescope_results, validate_prairielearn_
 
 from grader.cli import main
 from grader.feedback.export import is_plain_name
+from grader.limits import PLATFORMS
 from grader.platforms import results_formats
-from grader.platforms.prairielearn_export import TIMEOUT_MOST_S, grading_timeout
+from grader.platforms.prairielearn_export import grading_timeout
 from grader.platforms.upload import laid_out, student_of
 from grader.platforms.wheel import compressed_tag
 from grader.roster import Roster, load_roster
@@ -121,7 +122,7 @@ def test_a_wheels_tags_are_compressed_as_its_file_name_says_them():
 
 def test_the_grading_timeout_fits_the_notebook_within_prairielearns_ceiling():
     assert grading_timeout(60) == 90
-    assert grading_timeout(900) == TIMEOUT_MOST_S
+    assert grading_timeout(900) == PLATFORMS.grading_most_s
 
 
 def test_the_export_refuses_what_it_cannot_make_in_one_line(tmp_path):

@@ -13,7 +13,8 @@ from platform_course import NEEDS_ROOT, example, export
 from platform_harness import PrairieLearnHarness, validate_prairielearn_results
 from platform_index import local_index
 
-from grader.platforms.prairielearn_export import ENTRYPOINT, TIMEOUT_MOST_S
+from grader.limits import PLATFORMS
+from grader.platforms.prairielearn_export import ENTRYPOINT
 
 pytestmark = [NEEDS_ROOT, pytest.mark.slow]
 
@@ -40,7 +41,7 @@ def test_the_question_names_its_image_entrypoint_timeout_and_no_network(question
     options = info["externalGradingOptions"]
     assert info["gradingMethod"] == "External"
     assert options["entrypoint"] == ENTRYPOINT
-    assert 0 < options["timeout"] <= TIMEOUT_MOST_S
+    assert 0 < options["timeout"] <= PLATFORMS.grading_most_s
     assert options["enableNetworking"] is False
     assert "serverFilesCourse" in options and options["image"]
     dockerfile = (question / "image" / "Dockerfile").read_text()
