@@ -24,14 +24,13 @@ from grader.platforms.carried import FOLDER, Carried
 from grader.platforms.container_walls import end_student_processes, raise_walls
 from grader.platforms.upload import Outcome, grade_upload, student_of
 
-PLATFORMS = ("gradescope", "prairielearn")
-
 
 def gradescope(root: Path) -> dict[str, Any]:
     """Grade ``root``/submission; Gradescope's results."""
     private = [root / "source", root / "submission", root / "results", root / "run_autograder"]
     carried = root / "source" / FOLDER
-    users = _read_json(root / "submission_metadata.json").get("users") or []
+    users = _read_json(root / "submission_metadata.json").get("users")
+    users = [user for user in users if isinstance(user, dict)] if isinstance(users, list) else []
     outcome = _graded(private, carried, root / "submission", users)
     if outcome.document is not None:
         return results_formats.gradescope(outcome.document, outcome.seconds)
@@ -84,19 +83,18 @@ def _write(results: Path, document: dict[str, Any]) -> None:
     os.replace(partial, results / "results.json")
 
 
-_RUNS: dict[str, tuple[Callable[[Path], dict[str, Any]], str]] = {
-    "gradescope": (gradescope, "results"),
-    "prairielearn": (prairielearn, "results"),
+_RUNS: dict[str, Callable[[Path], dict[str, Any]]] = {
+    "gradescope": gradescope,
+    "prairielearn": prairielearn,
 }
 
 
 def main(argv: list[str]) -> int:
     platform, root = argv[0], Path(argv[1])
-    run, results = _RUNS[platform]
-    document = run(root)
+    document = _RUNS[platform](root)
     end_student_processes()  # again: none may outlive the run to touch what is written next
-    _write(root / results, document)
-    print(f"score {document.get('score')}: wrote {root / results / 'results.json'}", flush=True)
+    _write(root / "results", document)
+    print(f"score {document.get('score')}: wrote {root / 'results' / 'results.json'}", flush=True)
     return 0
 
 
