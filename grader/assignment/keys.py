@@ -39,9 +39,11 @@ ASSIGNMENT_TOML = TomlFile(
                 Key("cases_per_function", "hidden cases drawn per graded function"),
                 Key(
                     "seed",
-                    '"per-submission" (a fresh seed per submission, recorded, and reused '
-                    "when the same notebook is graded again) or an integer >= 0 for every "
-                    "submission; `grader grade --seed` overrides it",
+                    "\"per-submission\" (a seed per hand-in: the student's own, from the course's "
+                    "secret and the roster id, so every hand-in of a student gets the same cases, "
+                    "else a fresh one; recorded, and reused when the same notebook is graded "
+                    "again) or an integer >= 0 for every submission; `grader grade --seed` "
+                    "overrides it",
                 ),
                 Key("cell_timeout", "seconds one cell of a student notebook may run"),
                 Key("notebook_timeout", "seconds the whole notebook may run"),

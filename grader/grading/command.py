@@ -1,8 +1,9 @@
 """``grader grade``: run every submission in the sandbox, score it, record it, hand it back.
 
 The student's notebook runs in :mod:`grader.engine`'s sandbox; its graded functions are
-probed with hidden cases drawn from a per-submission seed (each function from its own
-generator; the same bytes graded again reuse their recorded seed: :mod:`grader.grading.seeds`);
+probed with hidden cases drawn from a seed (each function from its own generator; the
+student's own, so a resubmission draws the same cases, and the same bytes graded again reuse
+their recorded seed: :mod:`grader.grading.seeds`);
 :mod:`grader.scoring` compares the answers on this (trusted) side (one submission's steps:
 :mod:`grader.grading.steps`); each result is committed to the gradebook as soon
 as it is known, so a killed run loses nothing and ``--resume`` picks up where it stopped.
@@ -25,7 +26,7 @@ from grader.gradebook import audit
 from grader.gradebook.results import GRADER_ERROR, Gradebook, Row
 from grader.grading import remote
 from grader.grading.grader_process import RESUME_WHEN_FULL, grade_safely, plan_for, say
-from grader.grading.seeds import seed_for, seeds_said
+from grader.grading.seeds import drawn_from, seed_for, seeds_said, student_seeds
 from grader.grading.steps import GraderFault, Plan
 from grader.grading.submissions import as_now, find_submissions, named_by_roster, vanished
 from grader.grading.summary import GradingProgress, phases_line, summary_table
@@ -76,7 +77,8 @@ def grade(
 
     With ``roster`` (else the roster of the course that released the assignment per student),
     students are named by their roster id. A hand-in graded before (the same student, the same
-    bytes) is graded on its recorded seed unless ``seed`` is given or ``draw_again``.
+    bytes) is graded on its recorded seed, a new one on its student's own where a roster id
+    names the student, unless ``seed`` is given or ``draw_again`` (:mod:`grader.grading.seeds`).
     ``decimals``: the scores' on the pages, where no course lists the assignment."""
     if workers < 1:
         raise UserError(f"--workers {workers}: give 1 or more")
@@ -105,19 +107,36 @@ def grade(
             submissions = named_by_roster(submissions, roster)
         # Nothing is written before the trial run came back right: a refusal grades nothing.
         say(f"sandbox checked with a trial notebook ({graders.checked():.1f} s)")
+        # a lone notebook is named by its file's name, which no roster vouches for; a student
+        # folder by the id collect or watch took from the roster
+        own = student_seeds(
+            config,
+            (s.student for s in submissions if roster is not None or s.files_dir is not None),
+            roster,
+        )
         out.mkdir(parents=True, exist_ok=True)
         with said_when_full(out, RESUME_WHEN_FULL), Gradebook(out / "gradebook.sqlite") as book:
             recorded = book.seeds_of(config.name)
             run_id = book.start_run(config.name, options)
             keys = {s.student: s.key for s in submissions}  # each notebook read once
             todo = [
-                (s, seed_for(seed, config, recorded.get(keys[s.student]), draw_again=draw_again))
+                (
+                    s,
+                    seed_for(
+                        seed,
+                        config,
+                        recorded.get(keys[s.student]),
+                        draw_again=draw_again,
+                        student=own.seeds.get(s.student),
+                    ),
+                )
                 for s in submissions
                 if not (resume and book.has_result(*keys[s.student]))
             ]
-            said = seeds_said(
-                seed, config, draw_again, [keys[s.student] in recorded for s, _ in todo]
-            )
+            sources = [
+                drawn_from(keys[s.student] in recorded, s.student in own.seeds) for s, _ in todo
+            ]
+            said = seeds_said(seed, config, draw_again, sources, own.why)
             if said:
                 say(said)
             if resume:
@@ -212,13 +231,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=None,
         help="seed of the hidden cases of every hand-in (default: the seed recorded for the "
-        "same notebook, else a fresh one per hand-in, recorded in the gradebook)",
+        "same notebook, else the student's own, from the course's secret and the roster id, so "
+        "every hand-in of a student gets the same cases, else a fresh one per hand-in; recorded "
+        "in the gradebook)",
     )
     parser.add_argument(
         "--draw-again",
         action="store_true",
-        help="draw a fresh seed for every hand-in, even one graded before (default: the same "
-        "notebook graded again keeps the seed recorded for it, so its cases and score)",
+        help="draw a fresh seed for every hand-in, neither the one recorded for it nor its "
+        "student's own (default: the same notebook graded again keeps the seed recorded for "
+        "it, so its cases and score)",
     )
     parser.add_argument(
         "--resume",

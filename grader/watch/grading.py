@@ -24,7 +24,7 @@ from grader.feedback import export
 from grader.gradebook.results import GRADER_ERROR, Gradebook, Row
 from grader.grading.command import Plan, grade_safely, plan_for
 from grader.grading.grader_process import trial_run
-from grader.grading.seeds import seed_for
+from grader.grading.seeds import seed_for, student_seeds
 from grader.grading.submissions import HandIn, find_submissions
 from grader.grading.workers import warm_pool
 from grader.watch.state import Job
@@ -162,10 +162,13 @@ class WatchGraders:
             return
         config = own.plan.config
         # no score for these bytes yet, but a grading the grader failed on may have recorded a
-        # seed: graded on it, as `grader grade` would grade them, so both give one score
+        # seed: graded on it, else on the student's own (a student handing in again with a
+        # space changed draws no new cases), as `grader grade` would grade them: one score
         recorded = own.book.seeds_of(config.name).get(submission.key)
+        student = student_seeds(config, [submission.student]).seeds.get(submission.student)
+        seed = seed_for(None, config, recorded, student=student)
         pool = self._pool(own.plan)
-        future = pool.submit(grade_safely, submission, own.plan, seed_for(None, config, recorded))
+        future = pool.submit(grade_safely, submission, own.plan, seed)
         self.running[future] = _Running(job, folder, pool)
 
     def finished(self, timeout: float) -> list[JobOutcome]:
