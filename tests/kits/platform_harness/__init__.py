@@ -11,6 +11,7 @@ Modules: ``container`` and ``container_init`` (the container: its root, layers a
 Needs root (namespaces, mounts, overlayfs), as the platforms' own hosts do.
 """
 
+from . import docker_default
 from .container import processes_running
 from .gradescope import GradescopeHarness, gradescope_metadata
 from .harness_run import HarnessRun
@@ -18,6 +19,7 @@ from .prairielearn import PrairieLearnHarness, prairielearn_data
 from .schemas import validate_gradescope_results, validate_prairielearn_results
 
 __all__ = [
+    "docker_default",
     "GradescopeHarness",
     "HarnessRun",
     "PrairieLearnHarness",

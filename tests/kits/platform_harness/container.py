@@ -221,7 +221,7 @@ def run_in_container(
     peak = groups.peak()
     groups.remove()
     status_file = scratch / "status.json"
-    if status_file.is_file():
+    if status_file.is_file() and status_file.stat().st_size:
         status = json.loads(status_file.read_text())
     else:  # pid 1 failed before the run (its stderr says why), or was stopped
         status = {

@@ -83,6 +83,7 @@ class PrairieLearnHarness:
         course_dir: Path | None = None,
         dockerfile: Path | None = None,
         build_timeout_s: float = 1800,
+        docker_default_seccomp: bool = False,
     ):
         self.question_dir = Path(question_dir)
         self.workdir = Path(workdir)
@@ -102,6 +103,7 @@ class PrairieLearnHarness:
         self.course_dir = course_dir or _find_course(self.question_dir)
         self.dockerfile = dockerfile or _find_dockerfile(self.question_dir)
         self.build_timeout_s = build_timeout_s
+        self.docker_default_seccomp = docker_default_seccomp
         self.image = Image(self.workdir / "image", ("grade",))
         self._runs = 0
 
@@ -116,6 +118,7 @@ class PrairieLearnHarness:
             limits=limits,
             network=network,
             capabilities=tuple(docker_default.CAPABILITIES.values()),
+            seccomp=docker_default.seccomp_program() if self.docker_default_seccomp else None,
         )
 
     def build(self) -> HarnessRun:
