@@ -8,6 +8,7 @@ import io
 import json
 import os
 import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -180,3 +181,47 @@ def test_an_unzipped_file_keeps_its_mode_and_crlf_scripts_are_converted(tmp_path
     assert harness.build().stdout == "crlf-ok\n"
     run = harness.submit({"a.ipynb": b"{}"})
     assert run.returncode == 0 and run.results is not None
+
+
+def _probe_wheel(folder: Path) -> None:
+    """A one-module wheel, ``harness-probe``, in ``folder``."""
+    dist = "harness_probe-1.0.dist-info"
+    files = {
+        "harness_probe.py": "WORDS = 'from the local index'\n",
+        f"{dist}/METADATA": "Metadata-Version: 2.1\nName: harness-probe\nVersion: 1.0\n",
+        f"{dist}/WHEEL": "Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: true\n"
+        "Tag: py3-none-any\n",
+        f"{dist}/RECORD": "",
+    }
+    folder.mkdir()
+    with zipfile.ZipFile(folder / "harness_probe-1.0-py3-none-any.whl", "w") as wheel:
+        for name, text in files.items():
+            wheel.writestr(name, text)
+
+
+@pytest.mark.skipif(
+    subprocess.run(["/usr/bin/python3", "-m", "pip", "--version"], capture_output=True).returncode,
+    reason="the system python3 has no pip here",
+)
+def test_a_build_installs_from_the_local_index_alone_which_it_cannot_change(tmp_path):
+    _probe_wheel(tmp_path / "index")
+    setup = """#!/bin/bash
+set -e
+touch "$PIP_FIND_LINKS/planted" 2>/dev/null && echo "index changed"
+python3 -m pip install -q --target /opt/probe harness-probe
+"""
+    run_autograder = """#!/bin/bash
+PYTHONPATH=/opt/probe python3 -c 'import harness_probe; print(harness_probe.WORDS)'
+"""
+    harness = GradescopeHarness(
+        autograder_zip(tmp_path, run_autograder, setup),
+        tmp_path / "gs",
+        pip_index=tmp_path / "index",
+    )
+    build = harness.build()
+    assert build.returncode == 0, build.stderr
+    assert "index changed" not in build.stdout
+    assert harness.submit({"a.ipynb": b"{}"}).stdout == "from the local index\n"
+    assert sorted(p.name for p in (tmp_path / "index").iterdir()) == [
+        "harness_probe-1.0-py3-none-any.whl"
+    ]
