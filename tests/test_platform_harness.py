@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import shutil
 import subprocess
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -17,13 +16,12 @@ from platform_harness import (
     GradescopeHarness,
     gradescope_metadata,
     processes_running,
+    unavailable,
     validate_gradescope_results,
 )
 
-pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0 or shutil.which("unshare") is None,
-    reason="the harness makes namespaces and mounts: it needs root and unshare",
-)
+WHY_NOT = unavailable(Path(tempfile.gettempdir()))
+pytestmark = pytest.mark.skipif(WHY_NOT is not None, reason=str(WHY_NOT))
 
 MARKER = "/usr/local/share/platform-harness-marker"
 SETUP = f"""#!/bin/bash
@@ -225,3 +223,16 @@ PYTHONPATH=/opt/probe python3 -c 'import harness_probe; print(harness_probe.WORD
     assert sorted(p.name for p in (tmp_path / "index").iterdir()) == [
         "harness_probe-1.0-py3-none-any.whl"
     ]
+
+
+def test_nothing_is_graded_before_a_build_succeeds(tmp_path):
+    harness = GradescopeHarness(
+        autograder_zip(tmp_path, WRITE_RESULTS, "#!/bin/bash\necho broken >&2\nexit 3\n"),
+        tmp_path / "gs",
+    )
+    with pytest.raises(RuntimeError, match="build"):
+        harness.submit({"a.ipynb": b"{}"})
+    build = harness.build()
+    assert build.returncode == 3 and build.stderr == "broken\n"
+    with pytest.raises(RuntimeError, match="the build failed .exit 3.*broken"):
+        harness.submit({"a.ipynb": b"{}"})

@@ -12,7 +12,7 @@ Needs root (namespaces, mounts, overlayfs), as the platforms' own hosts do.
 """
 
 from . import docker_default
-from .container import processes_running
+from .container import processes_running, unavailable
 from .gradescope import GradescopeHarness, gradescope_metadata
 from .harness_run import HarnessRun
 from .prairielearn import PrairieLearnHarness, prairielearn_data
@@ -26,6 +26,7 @@ __all__ = [
     "gradescope_metadata",
     "prairielearn_data",
     "processes_running",
+    "unavailable",
     "validate_gradescope_results",
     "validate_prairielearn_results",
 ]

@@ -13,11 +13,13 @@ the outcome: exit status, timeout, peak memory.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -104,6 +106,29 @@ def new_run(image: Image, folder: Path) -> Run:
         image.layer(path).mkdir(parents=True, exist_ok=True)
         run.upper(path).mkdir(parents=True, exist_ok=True)
     return run
+
+
+@functools.cache
+def unavailable(folder: Path) -> str | None:
+    """Why no container can be made here with its layers on ``folder``'s filesystem (root,
+    ``unshare``, overlayfs with an upper folder there), or None where one can."""
+    if os.geteuid() != 0:
+        return "the platform harness makes namespaces and mounts: it needs root"
+    if shutil.which("unshare") is None:
+        return "the platform harness needs unshare (util-linux)"
+    with tempfile.TemporaryDirectory(dir=folder, prefix=".overlay-check-") as check:
+        for name in ("lower", "upper", "work", "merged"):
+            Path(check, name).mkdir()
+        options = f"lowerdir={check}/lower,upperdir={check}/upper,workdir={check}/work"
+        tried = subprocess.run(
+            ["unshare", "--mount", "mount", "-t", "overlay", "overlay", "-o", options,
+             f"{check}/merged"],
+            capture_output=True,
+            text=True,
+        )  # fmt: skip
+        if tried.returncode != 0:
+            return f"no overlayfs with its upper folder on {folder}: {tried.stderr.strip()}"
+    return None
 
 
 def write_files(folder: Path, files: dict[str, bytes]) -> None:

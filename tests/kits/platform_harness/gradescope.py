@@ -19,7 +19,7 @@ from pathlib import Path
 
 from . import docker_default
 from .container import Image, Limits, make_opaque, new_run, run_in_container, write_files
-from .harness_run import HarnessRun, harness_run, read_results
+from .harness_run import HarnessRun, harness_run, must_have_built, read_results
 
 GRADESCOPE_BUILD_SCRIPTS = ("setup.sh", "run_autograder")
 PIP_INDEX = "mnt/pip-index"  # where a local package index is seen in the container
@@ -124,6 +124,7 @@ class GradescopeHarness:
         self.pip_index = pip_index
         self.env = {**pip_index_env(pip_index), **(env or {})}
         self.image = Image(self.workdir / "image", ("autograder",))
+        self.built: HarnessRun | None = None  # the last build
         self._runs = 0
 
     def _run(self, run, command: list[str], cwd: str, limits: Limits):
@@ -152,20 +153,25 @@ class GradescopeHarness:
         for script in GRADESCOPE_BUILD_SCRIPTS:
             _dos2unix(source / script)
         if not (source / "run_autograder").is_file():
-            return HarnessRun(
+            self.built = HarnessRun(
                 1, "", "cp: cannot stat '/autograder/source/run_autograder': no such file"
                 " (the zip must hold setup.sh and run_autograder at its root)",
                 None, "build failed", 0.0, None, self.image.folder / "upper",
             )  # fmt: skip
+            return self.built
         shutil.copy2(source / "run_autograder", autograder / "run_autograder")
         target = autograder / "run_autograder"
         target.chmod(target.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
         limits = Limits(timeout_s=self.build_timeout_s)
         outcome = self._run(run, ["bash", "/autograder/source/setup.sh"], "/", limits)
-        return harness_run(outcome, self.image.folder / "upper", None, "a build writes no results")
+        self.built = harness_run(
+            outcome, self.image.folder / "upper", None, "a build writes no results"
+        )
+        return self.built
 
     def submit(self, files: dict[str, bytes], metadata: dict | None = None) -> HarnessRun:
         """Grade one submission of ``files`` (relative path: content) in a fresh container."""
+        must_have_built(self.built)
         self._runs += 1
         run = new_run(self.image, self.workdir / "runs" / f"{self._runs:03d}")
         autograder = run.upper("autograder")

@@ -57,3 +57,15 @@ def harness_run(
         timed_out=outcome.timed_out,
         limits_applied=outcome.limits_applied,
     )
+
+
+def must_have_built(build: HarnessRun | None) -> None:
+    """Refuse a submission to an image not built, or whose build failed, as the platform
+    does (it grades nothing until a build succeeds)."""
+    if build is None:
+        raise RuntimeError("no image yet: call build() before submit()")
+    if build.returncode != 0 or build.timed_out:
+        raise RuntimeError(
+            f"the build failed (exit {build.returncode}), so nothing is graded: "
+            f"{build.stderr[-2000:] or build.stdout[-2000:]}"
+        )
