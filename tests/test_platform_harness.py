@@ -236,3 +236,25 @@ def test_nothing_is_graded_before_a_build_succeeds(tmp_path):
     assert build.returncode == 3 and build.stderr == "broken\n"
     with pytest.raises(RuntimeError, match="the build failed .exit 3.*broken"):
         harness.submit({"a.ipynb": b"{}"})
+
+
+def test_a_process_left_behind_still_runs_when_results_are_read_as_on_gradescope(tmp_path):
+    """Gradescope reads results.json after run_autograder exits, while what it left running
+    still runs: the harness gives such a process that moment, so that a grader that leaves
+    one behind is caught by a test, then ends it."""
+    run_autograder = f"""#!/bin/bash
+grep SigIgn /proc/self/status
+{WRITE_RESULTS}
+(sleep 0.2; echo '{{"score": 100}}' > /autograder/results/results.json) &
+(setsid sleep 31339 &)
+"""
+    run = built(tmp_path, run_autograder).submit({"lstm.ipynb": b"{}"})
+    assert run.stdout.split() == ["SigIgn:", "0000000000000000"]  # as Docker starts a process
+    assert run.leftover_processes >= 2  # the writer (with its sleep, once started), setsid sleep
+    assert run.results == {"score": 100}
+    assert processes_running("sleep 31339") == []
+
+
+def test_a_run_that_leaves_nothing_behind_is_read_at_once(tmp_path):
+    run = built(tmp_path, f"#!/bin/bash\n{WRITE_RESULTS}", linger_s=600).submit({"a": b""})
+    assert run.leftover_processes == 0 and run.results is not None

@@ -209,3 +209,18 @@ def test_a_dockerfile_the_harness_cannot_build_is_refused_by_name(tmp_path, inst
     dockerfile.write_text(f"{DOCKERFILE}{instruction}\n")
     with pytest.raises(ValueError, match=refused):
         PrairieLearnHarness(folder, tmp_path / "pl").build()
+
+
+def test_the_entrypoint_is_the_containers_pid_1_as_docker_starts_it(tmp_path):
+    entrypoint = """#!/bin/bash
+echo "pid $$"
+kill -KILL 1; kill -TERM 1
+sleep 31340 &
+mkdir -p /grade/results && echo '{"score": 1, "gradable": true}' > /grade/results/results.json
+"""
+    harness = PrairieLearnHarness(question(tmp_path, entrypoint), tmp_path / "pl")
+    assert harness.build().returncode == 0
+    run = harness.submit({"lstm.ipynb": b"{}"})
+    assert run.stdout == "pid 1\n" and run.returncode == 0
+    assert run.results == {"score": 1, "gradable": True}
+    assert processes_running("sleep 31340") == []

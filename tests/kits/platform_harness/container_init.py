@@ -6,10 +6,11 @@ It builds the container root as an overlay (the image's own top layer, then the 
 host's system folders bound read-only in it, the folders an image may change as overlays (the
 host's folder, then the image's layers, then this run's own upper folder, on the host), a
 fresh /proc, a minimal /dev, sysfs read-only. Then it starts the one command inside the root
-as root, with the limits, capability set and seccomp program the spec names, waits for it
-within the timeout, kills every process left in the namespace, and writes its status (exit,
-timeout, ru_maxrss) as JSON for the host. When it exits, the kernel ends whatever is left, and
-the mounts with the namespace.
+as root, with the limits, capability set and seccomp program the spec names: as a child it
+waits for within the timeout (Gradescope's harness, which then reads results.json a moment
+later: what the run left running gets that moment, then is killed; its status, as JSON for
+the host), or, ``as_init``, by becoming it (Docker's entrypoint, pid 1: PrairieLearn). When
+pid 1 exits, the kernel ends whatever is left, and the mounts with the namespace.
 """
 
 from __future__ import annotations
@@ -163,17 +164,36 @@ def _install_filter(program: bytes, call: int) -> None:
         raise OSError(ctypes.get_errno(), "loading the seccomp program")
 
 
+def _start(spec: dict, cgroup_procs: list[int]) -> None:
+    """Become the command (never returns): in the container, as the spec says."""
+    try:
+        for number in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT):
+            signal.signal(number, signal.SIG_DFL)  # as a process starts in Docker, not Python's
+        _enter(spec, cgroup_procs)
+        os.execvpe(spec["command"][0], spec["command"], spec["env"])
+    except BaseException as failed:  # noqa: BLE001 - told to the host, then exit
+        os.write(2, f"platform harness: could not start {spec['command']}: {failed}\n".encode())
+    os._exit(127)
+
+
+def _others() -> list[int]:
+    """The namespace's processes but this one, the zombies among them reaped first."""
+    while True:
+        try:
+            if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                break
+        except ChildProcessError:
+            break
+    return [int(name) for name in os.listdir("/proc") if name.isdigit() and name != "1"]
+
+
 def run(spec: dict, cgroup_procs: list[int]) -> dict:
-    """Start the command, wait for it within the timeout, end every other process."""
+    """Start the command, wait for it within the timeout, give what it left running
+    ``linger_s`` (as a platform reading results.json a moment after), then end them all."""
     started = time.monotonic()
     child = os.fork()
     if child == 0:
-        try:
-            _enter(spec, cgroup_procs)
-            os.execvpe(spec["command"][0], spec["command"], spec["env"])
-        except BaseException as failed:  # noqa: BLE001 - told to the host, then exit
-            os.write(2, f"platform harness: could not start {spec['command']}: {failed}\n".encode())
-        os._exit(127)
+        _start(spec, cgroup_procs)
     timed_out = threading.Event()
 
     def stop() -> None:
@@ -185,24 +205,26 @@ def run(spec: dict, cgroup_procs: list[int]) -> dict:
     _, status, _ = os.wait4(child, 0)
     timer.cancel()
     wall = time.monotonic() - started
-    try:
-        os.kill(-1, signal.SIGKILL)  # nothing the run left behind survives it
-    except ProcessLookupError:
-        pass
-    while True:
+    leftover = _others()
+    deadline = time.monotonic() + spec["linger_s"]
+    while _others() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    while _others():  # nothing the run left behind outlives the container, a fork bomb neither
         try:
-            os.wait()
-        except ChildProcessError:
-            break
+            os.kill(-1, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        time.sleep(0.01)
     return {
         "returncode": os.waitstatus_to_exitcode(status),
         "timed_out": timed_out.is_set(),
         "wall_s": wall,
-        "maxrss_bytes": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024,
+        "leftover_processes": len(leftover),
     }
 
 
 def main() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the container's init: no signal ends it
     with open(sys.argv[1]) as told:
         spec = json.load(told)
     cgroup_procs = [os.open(procs, os.O_WRONLY | os.O_CLOEXEC) for procs in spec["cgroup_procs"]]
@@ -210,6 +232,8 @@ def main() -> None:
     enter_root(build_root(spec))
     if spec["network_namespace"]:
         loopback_up()
+    if spec["as_init"]:  # the command itself is the container's pid 1, as Docker starts it
+        _start(spec, cgroup_procs)
     status = run(spec, cgroup_procs)
     os.write(status_file, json.dumps(status).encode())
 

@@ -114,6 +114,7 @@ class GradescopeHarness:
         env: dict[str, str] | None = None,
         build_timeout_s: float = 1800,
         pids: int | None = 4096,
+        linger_s: float = 1.0,
     ):
         self.autograder_zip = Path(autograder_zip)
         self.workdir = Path(workdir)
@@ -121,13 +122,16 @@ class GradescopeHarness:
         # Gradescope's pids limit is undocumented; a cap keeps a fork bomb off the host.
         self.limits = Limits(memory_bytes, cpus, pids, timeout_s)
         self.build_timeout_s = build_timeout_s
+        # Gradescope's harness reads results.json after run_autograder exits, while what it
+        # left running still runs: that moment, made long enough for a left-behind writer
+        self.linger_s = linger_s
         self.pip_index = pip_index
         self.env = {**pip_index_env(pip_index), **(env or {})}
         self.image = Image(self.workdir / "image", ("autograder",))
         self.built: HarnessRun | None = None  # the last build
         self._runs = 0
 
-    def _run(self, run, command: list[str], cwd: str, limits: Limits):
+    def _run(self, run, command: list[str], cwd: str, limits: Limits, building: bool):
         if self.pip_index is not None:
             run.binds.append((str(self.pip_index), PIP_INDEX, True))
         seccomp = docker_default.seccomp_program() if self.docker_default_seccomp else None
@@ -140,6 +144,8 @@ class GradescopeHarness:
             network=True,  # Gradescope's containers reach the network, at build and run
             capabilities=tuple(docker_default.CAPABILITIES.values()),
             seccomp=seccomp,
+            as_init=building,  # a RUN step of the image's build is its container's pid 1
+            linger_s=0 if building else self.linger_s,
         )
 
     def build(self) -> HarnessRun:
@@ -163,7 +169,7 @@ class GradescopeHarness:
         target = autograder / "run_autograder"
         target.chmod(target.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
         limits = Limits(timeout_s=self.build_timeout_s)
-        outcome = self._run(run, ["bash", "/autograder/source/setup.sh"], "/", limits)
+        outcome = self._run(run, ["bash", "/autograder/source/setup.sh"], "/", limits, True)
         self.built = harness_run(
             outcome, self.image.folder / "upper", None, "a build writes no results"
         )
@@ -181,7 +187,7 @@ class GradescopeHarness:
         if metadata is None:
             metadata = gradescope_metadata(email="student@example.edu", name="A Student", sid="1")
         (autograder / "submission_metadata.json").write_text(json.dumps(metadata, indent=2))
-        outcome = self._run(run, ["/autograder/run_autograder"], "/autograder", self.limits)
+        outcome = self._run(run, ["/autograder/run_autograder"], "/autograder", self.limits, False)
         if outcome.timed_out:  # harness.py's own result for a run it killed
             took = f"It took longer than {self.limits.timeout_s:g} seconds to run."
             results: dict | None = {

@@ -23,6 +23,8 @@ class HarnessRun:
     root: Path  # the run's changes to the container root on the host: root / "autograder" ...
     timed_out: bool = False
     limits_applied: tuple[str, ...] = ()  # which mechanism held each limit, in words
+    # processes still running when run_autograder exited (Gradescope); None where not counted
+    leftover_processes: int | None = None
 
 
 def read_results(path: Path, most_bytes: int | None = None) -> tuple[dict | None, str | None]:
@@ -56,6 +58,7 @@ def harness_run(
         root=root,
         timed_out=outcome.timed_out,
         limits_applied=outcome.limits_applied,
+        leftover_processes=outcome.leftover_processes,
     )
 
 

@@ -120,6 +120,7 @@ class PrairieLearnHarness:
             network=network,
             capabilities=tuple(docker_default.CAPABILITIES.values()),
             seccomp=docker_default.seccomp_program() if self.docker_default_seccomp else None,
+            as_init=True,  # Docker's entrypoint (and a RUN step) is its container's pid 1
         )
 
     def build(self) -> HarnessRun:
