@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import subprocess
+import sys
 import tempfile
 import zipfile
 from pathlib import Path
@@ -258,3 +259,40 @@ grep SigIgn /proc/self/status
 def test_a_run_that_leaves_nothing_behind_is_read_at_once(tmp_path):
     run = built(tmp_path, f"#!/bin/bash\n{WRITE_RESULTS}", linger_s=600).submit({"a": b""})
     assert run.leftover_processes == 0 and run.results is not None
+
+
+def test_where_no_cgroup_can_be_made_memory_is_held_by_rlimit_and_said_so(tmp_path):
+    """The harness's fallback, on a host whose cgroups it cannot write: run in a mount
+    namespace of this test's own where every cgroup hierarchy is read-only."""
+    archive = autograder_zip(
+        tmp_path,
+        """#!/bin/bash
+python3 -c 'big = bytearray(400 * 2**20)' 2>/dev/null && echo allocated
+python3 -c 'small = bytearray(20 * 2**20); print("small", len(small) // 2**20)'
+""",
+    )
+    script = f"""
+import json, sys
+sys.path[:0] = {[str(Path("tests/kits").resolve())]}
+from pathlib import Path
+from platform_harness import GradescopeHarness
+harness = GradescopeHarness(Path({str(archive)!r}), Path({str(tmp_path / "gs")!r}),
+                            memory_bytes=128 * 2**20)
+harness.build()
+run = harness.submit({{"a.ipynb": b"{{}}"}})
+print(json.dumps([run.stdout, run.limits_applied, run.peak_memory_bytes]))
+"""
+    read_only = (
+        "for m in $(findmnt -rn -t cgroup,cgroup2 -o TARGET); do"
+        ' mount -o remount,bind,ro "$m"; done; exec "$0" -c "$1"'
+    )
+    done = subprocess.run(
+        ["unshare", "--mount", "sh", "-c", read_only, sys.executable, script],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    stdout, limits, peak = json.loads(done.stdout)
+    assert stdout == "small 20\n"
+    assert "memory: RLIMIT_AS (address space, not resident memory)" in limits
+    assert peak is not None and 20 * 2**20 <= peak <= 128 * 2**20
