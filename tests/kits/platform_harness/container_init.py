@@ -102,7 +102,7 @@ def _minimal_dev(dev: str) -> None:
             _bind(f"/dev/{name}", f"{dev}/{name}", read_only=False)
     for name in ("shm", "pts"):
         os.makedirs(f"{dev}/{name}")
-    _mount("tmpfs", f"{dev}/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
+    _mount("tmpfs", f"{dev}/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m")  # Docker's
     _mount("devpts", f"{dev}/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666")
     for name, target in {
         "fd": "/proc/self/fd",
