@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import shutil
+import subprocess
+import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -16,13 +17,12 @@ from platform_harness import (
     GradescopeHarness,
     gradescope_metadata,
     processes_running,
+    unavailable,
     validate_gradescope_results,
 )
 
-pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0 or shutil.which("unshare") is None,
-    reason="the harness makes namespaces and mounts: it needs root and unshare",
-)
+WHY_NOT = unavailable(Path(tempfile.gettempdir()))
+pytestmark = pytest.mark.skipif(WHY_NOT is not None, reason=str(WHY_NOT))
 
 MARKER = "/usr/local/share/platform-harness-marker"
 SETUP = f"""#!/bin/bash
@@ -180,3 +180,119 @@ def test_an_unzipped_file_keeps_its_mode_and_crlf_scripts_are_converted(tmp_path
     assert harness.build().stdout == "crlf-ok\n"
     run = harness.submit({"a.ipynb": b"{}"})
     assert run.returncode == 0 and run.results is not None
+
+
+def _probe_wheel(folder: Path) -> None:
+    """A one-module wheel, ``harness-probe``, in ``folder``."""
+    dist = "harness_probe-1.0.dist-info"
+    files = {
+        "harness_probe.py": "WORDS = 'from the local index'\n",
+        f"{dist}/METADATA": "Metadata-Version: 2.1\nName: harness-probe\nVersion: 1.0\n",
+        f"{dist}/WHEEL": "Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: true\n"
+        "Tag: py3-none-any\n",
+        f"{dist}/RECORD": "",
+    }
+    folder.mkdir()
+    with zipfile.ZipFile(folder / "harness_probe-1.0-py3-none-any.whl", "w") as wheel:
+        for name, text in files.items():
+            wheel.writestr(name, text)
+
+
+@pytest.mark.skipif(
+    subprocess.run(["/usr/bin/python3", "-m", "pip", "--version"], capture_output=True).returncode,
+    reason="the system python3 has no pip here",
+)
+def test_a_build_installs_from_the_local_index_alone_which_it_cannot_change(tmp_path):
+    _probe_wheel(tmp_path / "index")
+    setup = """#!/bin/bash
+set -e
+touch "$PIP_FIND_LINKS/planted" 2>/dev/null && echo "index changed"
+python3 -m pip install -q --target /opt/probe harness-probe
+"""
+    run_autograder = """#!/bin/bash
+PYTHONPATH=/opt/probe python3 -c 'import harness_probe; print(harness_probe.WORDS)'
+"""
+    harness = GradescopeHarness(
+        autograder_zip(tmp_path, run_autograder, setup),
+        tmp_path / "gs",
+        pip_index=tmp_path / "index",
+    )
+    build = harness.build()
+    assert build.returncode == 0, build.stderr
+    assert "index changed" not in build.stdout
+    assert harness.submit({"a.ipynb": b"{}"}).stdout == "from the local index\n"
+    assert sorted(p.name for p in (tmp_path / "index").iterdir()) == [
+        "harness_probe-1.0-py3-none-any.whl"
+    ]
+
+
+def test_nothing_is_graded_before_a_build_succeeds(tmp_path):
+    harness = GradescopeHarness(
+        autograder_zip(tmp_path, WRITE_RESULTS, "#!/bin/bash\necho broken >&2\nexit 3\n"),
+        tmp_path / "gs",
+    )
+    with pytest.raises(RuntimeError, match="build"):
+        harness.submit({"a.ipynb": b"{}"})
+    build = harness.build()
+    assert build.returncode == 3 and build.stderr == "broken\n"
+    with pytest.raises(RuntimeError, match="the build failed .exit 3.*broken"):
+        harness.submit({"a.ipynb": b"{}"})
+
+
+def test_a_process_left_behind_still_runs_when_results_are_read_as_on_gradescope(tmp_path):
+    """Gradescope reads results.json after run_autograder exits, while what it left running
+    still runs: the harness gives such a process that moment, so that a grader that leaves
+    one behind is caught by a test, then ends it."""
+    run_autograder = f"""#!/bin/bash
+grep SigIgn /proc/self/status
+{WRITE_RESULTS}
+(sleep 0.2; echo '{{"score": 100}}' > /autograder/results/results.json) &
+(setsid sleep 31339 &)
+"""
+    run = built(tmp_path, run_autograder).submit({"lstm.ipynb": b"{}"})
+    assert run.stdout.split() == ["SigIgn:", "0000000000000000"]  # as Docker starts a process
+    assert run.leftover_processes >= 2  # the writer (with its sleep, once started), setsid sleep
+    assert run.results == {"score": 100}
+    assert processes_running("sleep 31339") == []
+
+
+def test_a_run_that_leaves_nothing_behind_is_read_at_once(tmp_path):
+    run = built(tmp_path, f"#!/bin/bash\n{WRITE_RESULTS}", linger_s=600).submit({"a": b""})
+    assert run.leftover_processes == 0 and run.results is not None
+
+
+def test_where_no_cgroup_can_be_made_memory_is_held_by_rlimit_and_said_so(tmp_path):
+    """The harness's fallback, on a host whose cgroups it cannot write: run in a mount
+    namespace of this test's own where every cgroup hierarchy is read-only."""
+    archive = autograder_zip(
+        tmp_path,
+        """#!/bin/bash
+python3 -c 'big = bytearray(400 * 2**20)' 2>/dev/null && echo allocated
+python3 -c 'small = bytearray(20 * 2**20); print("small", len(small) // 2**20)'
+""",
+    )
+    script = f"""
+import json, sys
+sys.path[:0] = {[str(Path("tests/kits").resolve())]}
+from pathlib import Path
+from platform_harness import GradescopeHarness
+harness = GradescopeHarness(Path({str(archive)!r}), Path({str(tmp_path / "gs")!r}),
+                            memory_bytes=128 * 2**20)
+harness.build()
+run = harness.submit({{"a.ipynb": b"{{}}"}})
+print(json.dumps([run.stdout, run.limits_applied, run.peak_memory_bytes]))
+"""
+    read_only = (
+        "for m in $(findmnt -rn -t cgroup,cgroup2 -o TARGET); do"
+        ' mount -o remount,bind,ro "$m"; done; exec "$0" -c "$1"'
+    )
+    done = subprocess.run(
+        ["unshare", "--mount", "sh", "-c", read_only, sys.executable, script],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    stdout, limits, peak = json.loads(done.stdout)
+    assert stdout == "small 20\n"
+    assert "memory: RLIMIT_AS (address space, not resident memory)" in limits
+    assert peak is not None and 20 * 2**20 <= peak <= 128 * 2**20

@@ -6,19 +6,21 @@ succeeded."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import socket
+import tempfile
 import threading
 from pathlib import Path
 
 import pytest
-from platform_harness import PrairieLearnHarness, processes_running, validate_prairielearn_results
-
-pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0 or shutil.which("unshare") is None,
-    reason="the harness makes namespaces and mounts: it needs root and unshare",
+from platform_harness import (
+    PrairieLearnHarness,
+    processes_running,
+    unavailable,
+    validate_prairielearn_results,
 )
+
+WHY_NOT = unavailable(Path(tempfile.gettempdir()))
+pytestmark = pytest.mark.skipif(WHY_NOT is not None, reason=str(WHY_NOT))
 
 DOCKERFILE = """# a course image, as an export writes it
 FROM ubuntu:22.04
@@ -191,3 +193,34 @@ def test_results_over_a_megabyte_are_refused(tmp_path):
 def test_a_timeout_past_prairielearns_ceiling_is_refused(tmp_path):
     with pytest.raises(ValueError, match="up to 600 s"):
         PrairieLearnHarness(question(tmp_path, timeout=601), tmp_path / "pl")
+
+
+@pytest.mark.parametrize(
+    "instruction, refused",
+    [
+        ("COPY --from=builder /x /y", "multi-stage"),
+        ("ADD https://example.com/x.tar.gz /x", "a download"),
+        ('SHELL ["/bin/bash", "-c"]', "SHELL"),
+    ],
+)
+def test_a_dockerfile_the_harness_cannot_build_is_refused_by_name(tmp_path, instruction, refused):
+    folder = question(tmp_path)
+    dockerfile = folder / "image" / "Dockerfile"
+    dockerfile.write_text(f"{DOCKERFILE}{instruction}\n")
+    with pytest.raises(ValueError, match=refused):
+        PrairieLearnHarness(folder, tmp_path / "pl").build()
+
+
+def test_the_entrypoint_is_the_containers_pid_1_as_docker_starts_it(tmp_path):
+    entrypoint = """#!/bin/bash
+echo "pid $$"
+kill -KILL 1; kill -TERM 1
+sleep 31340 &
+mkdir -p /grade/results && echo '{"score": 1, "gradable": true}' > /grade/results/results.json
+"""
+    harness = PrairieLearnHarness(question(tmp_path, entrypoint), tmp_path / "pl")
+    assert harness.build().returncode == 0
+    run = harness.submit({"lstm.ipynb": b"{}"})
+    assert run.stdout == "pid 1\n" and run.returncode == 0
+    assert run.results == {"score": 1, "gradable": True}
+    assert processes_running("sleep 31340") == []

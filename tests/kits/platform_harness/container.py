@@ -13,11 +13,14 @@ the outcome: exit status, timeout, peak memory.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -55,6 +58,54 @@ class Outcome:
     wall_s: float
     peak_memory_bytes: int | None
     limits_applied: tuple[str, ...]  # which mechanism held each limit, in words
+    leftover_processes: int | None  # still running when the command exited, where counted
+
+
+@dataclass(frozen=True)
+class _Waited:
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+    timed_out: bool
+    wall_s: float
+    maxrss_bytes: int
+
+
+def _supervised(argv: list[str], timeout_s: float) -> _Waited:
+    """Run ``argv`` (unshare, which ends its pid 1 when it ends) for at most ``timeout_s``,
+    with its output and the peak resident memory of its process tree (ru_maxrss)."""
+    started = time.monotonic()
+    process = subprocess.Popen(
+        argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    read: dict[str, bytes] = {}
+    readers = [
+        threading.Thread(target=lambda name=name, pipe=pipe: read.update({name: pipe.read()}))
+        for name, pipe in (("stdout", process.stdout), ("stderr", process.stderr))
+    ]
+    for reader in readers:
+        reader.start()
+    late = threading.Event()
+
+    def stop() -> None:
+        late.set()
+        process.kill()
+
+    timer = threading.Timer(timeout_s, stop)
+    timer.start()
+    _, status, usage = os.wait4(process.pid, 0)
+    timer.cancel()
+    process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, for its rusage
+    for reader in readers:
+        reader.join()
+    return _Waited(
+        process.returncode,
+        read.get("stdout", b""),
+        read.get("stderr", b""),
+        late.is_set(),
+        time.monotonic() - started,
+        usage.ru_maxrss * 1024,
+    )
 
 
 def _located(base: Path, layered: tuple[str, ...], path: str) -> Path:
@@ -106,6 +157,29 @@ def new_run(image: Image, folder: Path) -> Run:
     return run
 
 
+@functools.cache
+def unavailable(folder: Path) -> str | None:
+    """Why no container can be made here with its layers on ``folder``'s filesystem (root,
+    ``unshare``, overlayfs with an upper folder there), or None where one can."""
+    if os.geteuid() != 0:
+        return "the platform harness makes namespaces and mounts: it needs root"
+    if shutil.which("unshare") is None:
+        return "the platform harness needs unshare (util-linux)"
+    with tempfile.TemporaryDirectory(dir=folder, prefix=".overlay-check-") as check:
+        for name in ("lower", "upper", "work", "merged"):
+            Path(check, name).mkdir()
+        options = f"lowerdir={check}/lower,upperdir={check}/upper,workdir={check}/work"
+        tried = subprocess.run(
+            ["unshare", "--mount", "mount", "-t", "overlay", "overlay", "-o", options,
+             f"{check}/merged"],
+            capture_output=True,
+            text=True,
+        )  # fmt: skip
+        if tried.returncode != 0:
+            return f"no overlayfs with its upper folder on {folder}: {tried.stderr.strip()}"
+    return None
+
+
 def write_files(folder: Path, files: dict[str, bytes]) -> None:
     """Write ``files`` (relative path: content) under ``folder``, as a platform puts a
     submission's files: a path out of the folder is refused, as PrairieLearn refuses it."""
@@ -149,8 +223,12 @@ def run_in_container(
     network: bool,
     capabilities: tuple[int, ...],
     seccomp: tuple[bytes, int] | None = None,
+    as_init: bool = False,
+    linger_s: float = 0,
 ) -> Outcome:
-    """Run ``command`` as root in a container of ``run``'s image and upper folders."""
+    """Run ``command`` as root in a container of ``run``'s image and upper folders: as the
+    container's pid 1 (``as_init``, as Docker starts an entrypoint), or as a child of it that
+    leaves what it started running ``linger_s`` after it exits (as Gradescope's harness)."""
     token = uuid.uuid4().hex[:12]
     scratch = run.folder / f".harness-{token}"
     (scratch / "root").mkdir(parents=True)
@@ -191,52 +269,38 @@ def run_in_container(
         "seccomp_program": seccomp[0].hex() if seccomp else None,
         "seccomp_call": seccomp[1] if seccomp else None,
         "timeout_s": limits.timeout_s,
+        "linger_s": linger_s,
+        "as_init": as_init,
         "status": str(scratch / "status.json"),
     }
     (scratch / "spec.json").write_text(json.dumps(spec))
     namespaces = ["--mount", "--pid", "--fork", "--kill-child=SIGKILL", "--uts", "--ipc"]
     if not network:
         namespaces.append("--net")
-    started = time.monotonic()
-    returncode = None
-    try:
-        done = subprocess.run(
-            [
-                "unshare",
-                *namespaces,
-                "--",
-                sys.executable,
-                "-I",
-                str(INIT),
-                str(scratch / "spec.json"),
-            ],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=limits.timeout_s + GRACE_S,
-        )
-        stdout, stderr, returncode = done.stdout, done.stderr, done.returncode
-    except subprocess.TimeoutExpired as late:  # pid 1 itself stuck: unshare kills it
-        stdout, stderr = late.stdout or b"", late.stderr or b""
-    wall = time.monotonic() - started
+    argv = ["unshare", *namespaces, "--", sys.executable, "-I", str(INIT), str(scratch / "spec")]
+    (scratch / "spec").write_text(json.dumps(spec))
+    # pid 1 keeps the time itself, but where the command is pid 1: then the host does
+    waited = _supervised(argv, limits.timeout_s if as_init else limits.timeout_s + GRACE_S)
     peak = groups.peak()
     groups.remove()
     status_file = scratch / "status.json"
-    if status_file.is_file():
+    if status_file.is_file() and status_file.stat().st_size:
         status = json.loads(status_file.read_text())
-    else:  # pid 1 failed before the run (its stderr says why), or was stopped
+    else:  # the command was pid 1, or pid 1 failed before the run (its stderr says why)
         status = {
-            "returncode": -9 if returncode is None else returncode,
-            "timed_out": returncode is None,
-            "wall_s": wall,
-            "maxrss_bytes": None,
+            "returncode": waited.returncode,
+            "timed_out": waited.timed_out,
+            "wall_s": waited.wall_s,
+            "leftover_processes": None,
         }
     shutil.rmtree(scratch / "work", ignore_errors=True)
     return Outcome(
         returncode=status["returncode"],
-        stdout=stdout.decode(errors="replace"),
-        stderr=stderr.decode(errors="replace"),
+        stdout=waited.stdout.decode(errors="replace"),
+        stderr=waited.stderr.decode(errors="replace"),
         timed_out=status["timed_out"],
         wall_s=status["wall_s"],
-        peak_memory_bytes=peak if peak is not None else status["maxrss_bytes"],
+        peak_memory_bytes=peak if peak is not None else waited.maxrss_bytes,
+        leftover_processes=status["leftover_processes"],
         limits_applied=groups.words + (f"timeout: {limits.timeout_s:g} s, whole tree killed",),
     )

@@ -6,15 +6,17 @@ It builds the container root as an overlay (the image's own top layer, then the 
 host's system folders bound read-only in it, the folders an image may change as overlays (the
 host's folder, then the image's layers, then this run's own upper folder, on the host), a
 fresh /proc, a minimal /dev, sysfs read-only. Then it starts the one command inside the root
-as root, with the limits, capability set and seccomp program the spec names, waits for it
-within the timeout, kills every process left in the namespace, and writes its status (exit,
-timeout, ru_maxrss) as JSON for the host. When it exits, the kernel ends whatever is left, and
-the mounts with the namespace.
+as root, with the limits, capability set and seccomp program the spec names: as a child it
+waits for within the timeout (Gradescope's harness, which then reads results.json a moment
+later: what the run left running gets that moment, then is killed; its status, as JSON for
+the host), or, ``as_init``, by becoming it (Docker's entrypoint, pid 1: PrairieLearn). When
+pid 1 exits, the kernel ends whatever is left, and the mounts with the namespace.
 """
 
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import json
 import os
 import resource
@@ -27,7 +29,8 @@ import time
 
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC = 32, 4096, 16384
-PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 24, 38
+PR_CAPBSET_DROP, MNT_DETACH = 24, 2
+PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}  # the call's number: no libc wrapper
 SECCOMP_SET_MODE_FILTER = 1
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
@@ -42,7 +45,7 @@ _libc.prctl.argtypes = [
     ctypes.c_ulong,
     ctypes.c_ulong,
 ]
-_libc.syscall.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_long, ctypes.c_void_p]
+_libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
 
 
 def _mount(source: str | None, target: str, kind: str | None, flags: int, data: str = "") -> None:
@@ -99,7 +102,7 @@ def _minimal_dev(dev: str) -> None:
             _bind(f"/dev/{name}", f"{dev}/{name}", read_only=False)
     for name in ("shm", "pts"):
         os.makedirs(f"{dev}/{name}")
-    _mount("tmpfs", f"{dev}/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
+    _mount("tmpfs", f"{dev}/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m")  # Docker's
     _mount("devpts", f"{dev}/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666")
     for name, target in {
         "fd": "/proc/self/fd",
@@ -120,20 +123,27 @@ def loopback_up() -> None:
 
 
 def _ioctl(sock: socket.socket, request: int, argument: bytes) -> bytes:
-    import fcntl
-
     return fcntl.ioctl(sock.fileno(), request, argument)
 
 
-def _enter(spec: dict, root: str) -> None:
-    """In the command's process, before its exec: its cgroups and rlimits, the root, the
-    capability bounding set (root's capabilities after exec), the seccomp program."""
-    for procs in spec["cgroup_procs"]:
-        with open(procs, "w") as joined:
-            joined.write("0")
+def enter_root(root: str) -> None:
+    """Make ``root`` this mount namespace's root (pivot_root, the host's root detached), as a
+    container runtime does: unlike chroot, it leaves user namespaces possible inside."""
+    os.chdir(root)
+    if _libc.syscall(PIVOT_ROOT[os.uname().machine], b".", b".") != 0:
+        raise OSError(ctypes.get_errno(), "pivot_root")
+    if _libc.umount2(b".", MNT_DETACH) != 0:
+        raise OSError(ctypes.get_errno(), "detaching the host's root")
+    os.chdir("/")
+
+
+def _enter(spec: dict, cgroup_procs: list[int]) -> None:
+    """In the command's process, before its exec: its cgroups and rlimits, its folder, the
+    seccomp program, the capability bounding set (root's capabilities after exec)."""
+    for procs in cgroup_procs:
+        os.write(procs, b"0")
     if spec["rlimit_as"]:
         resource.setrlimit(resource.RLIMIT_AS, (spec["rlimit_as"],) * 2)
-    os.chroot(root)
     os.chdir(spec["cwd"])
     if spec["seccomp_program"] is not None:
         # Loaded while CAP_SYS_ADMIN is held, as runc does: no no_new_privs is set, so a
@@ -150,21 +160,40 @@ def _install_filter(program: bytes, call: int) -> None:
         _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_char_p)]
 
     code = Program(len(program) // 8, program)
-    if _libc.syscall(call, SECCOMP_SET_MODE_FILTER, 0, ctypes.addressof(code)) != 0:
+    if _libc.syscall(call, SECCOMP_SET_MODE_FILTER, 0, ctypes.byref(code)) != 0:
         raise OSError(ctypes.get_errno(), "loading the seccomp program")
 
 
-def run(spec: dict, root: str) -> dict:
-    """Start the command, wait for it within the timeout, end every other process."""
+def _start(spec: dict, cgroup_procs: list[int]) -> None:
+    """Become the command (never returns): in the container, as the spec says."""
+    try:
+        for number in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT):
+            signal.signal(number, signal.SIG_DFL)  # as a process starts in Docker, not Python's
+        _enter(spec, cgroup_procs)
+        os.execvpe(spec["command"][0], spec["command"], spec["env"])
+    except BaseException as failed:  # noqa: BLE001 - told to the host, then exit
+        os.write(2, f"platform harness: could not start {spec['command']}: {failed}\n".encode())
+    os._exit(127)
+
+
+def _others() -> list[int]:
+    """The namespace's processes but this one, the zombies among them reaped first."""
+    while True:
+        try:
+            if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                break
+        except ChildProcessError:
+            break
+    return [int(name) for name in os.listdir("/proc") if name.isdigit() and name != "1"]
+
+
+def run(spec: dict, cgroup_procs: list[int]) -> dict:
+    """Start the command, wait for it within the timeout, give what it left running
+    ``linger_s`` (as a platform reading results.json a moment after), then end them all."""
     started = time.monotonic()
     child = os.fork()
     if child == 0:
-        try:
-            _enter(spec, root)
-            os.execvpe(spec["command"][0], spec["command"], spec["env"])
-        except BaseException as failed:  # noqa: BLE001 - told to the host, then exit
-            os.write(2, f"platform harness: could not start {spec['command']}: {failed}\n".encode())
-        os._exit(127)
+        _start(spec, cgroup_procs)
     timed_out = threading.Event()
 
     def stop() -> None:
@@ -176,32 +205,37 @@ def run(spec: dict, root: str) -> dict:
     _, status, _ = os.wait4(child, 0)
     timer.cancel()
     wall = time.monotonic() - started
-    try:
-        os.kill(-1, signal.SIGKILL)  # nothing the run left behind survives it
-    except ProcessLookupError:
-        pass
-    while True:
+    leftover = _others()
+    deadline = time.monotonic() + spec["linger_s"]
+    while _others() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    while _others():  # nothing the run left behind outlives the container, a fork bomb neither
         try:
-            os.wait()
-        except ChildProcessError:
-            break
+            os.kill(-1, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        time.sleep(0.01)
     return {
         "returncode": os.waitstatus_to_exitcode(status),
         "timed_out": timed_out.is_set(),
         "wall_s": wall,
-        "maxrss_bytes": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024,
+        "leftover_processes": len(leftover),
     }
 
 
 def main() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the container's init: no signal ends it
     with open(sys.argv[1]) as told:
         spec = json.load(told)
-    root = build_root(spec)
+    cgroup_procs = [os.open(procs, os.O_WRONLY | os.O_CLOEXEC) for procs in spec["cgroup_procs"]]
+    status_file = os.open(spec["status"], os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    enter_root(build_root(spec))
     if spec["network_namespace"]:
         loopback_up()
-    status = run(spec, root)
-    with open(spec["status"], "w") as out:
-        json.dump(status, out)
+    if spec["as_init"]:  # the command itself is the container's pid 1, as Docker starts it
+        _start(spec, cgroup_procs)
+    status = run(spec, cgroup_procs)
+    os.write(status_file, json.dumps(status).encode())
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ keyctl, add_key and request_key (never listed), module loading, reboot, ...
 from __future__ import annotations
 
 import errno
+import functools
 import os
 from typing import TYPE_CHECKING
 
@@ -108,6 +109,7 @@ def rules(arch: str) -> list[libseccomp.Rule]:
     return made
 
 
+@functools.cache  # one program per machine
 def seccomp_program() -> tuple[bytes, int]:
     """The profile as a classic BPF program for this machine, and the number of the call
     that loads it (``seccomp``)."""

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from . import docker_default
 from .container import Image, Limits, make_opaque, new_run, run_in_container, write_files
-from .harness_run import HarnessRun, harness_run, read_results
+from .harness_run import HarnessRun, harness_run, must_have_built, read_results
 
 GRADESCOPE_BUILD_SCRIPTS = ("setup.sh", "run_autograder")
 PIP_INDEX = "mnt/pip-index"  # where a local package index is seen in the container
@@ -114,6 +114,7 @@ class GradescopeHarness:
         env: dict[str, str] | None = None,
         build_timeout_s: float = 1800,
         pids: int | None = 4096,
+        linger_s: float = 1.0,
     ):
         self.autograder_zip = Path(autograder_zip)
         self.workdir = Path(workdir)
@@ -121,12 +122,16 @@ class GradescopeHarness:
         # Gradescope's pids limit is undocumented; a cap keeps a fork bomb off the host.
         self.limits = Limits(memory_bytes, cpus, pids, timeout_s)
         self.build_timeout_s = build_timeout_s
+        # Gradescope's harness reads results.json after run_autograder exits, while what it
+        # left running still runs: that moment, made long enough for a left-behind writer
+        self.linger_s = linger_s
         self.pip_index = pip_index
         self.env = {**pip_index_env(pip_index), **(env or {})}
         self.image = Image(self.workdir / "image", ("autograder",))
+        self.built: HarnessRun | None = None  # the last build
         self._runs = 0
 
-    def _run(self, run, command: list[str], cwd: str, limits: Limits):
+    def _run(self, run, command: list[str], cwd: str, limits: Limits, building: bool):
         if self.pip_index is not None:
             run.binds.append((str(self.pip_index), PIP_INDEX, True))
         seccomp = docker_default.seccomp_program() if self.docker_default_seccomp else None
@@ -139,6 +144,8 @@ class GradescopeHarness:
             network=True,  # Gradescope's containers reach the network, at build and run
             capabilities=tuple(docker_default.CAPABILITIES.values()),
             seccomp=seccomp,
+            as_init=building,  # a RUN step of the image's build is its container's pid 1
+            linger_s=0 if building else self.linger_s,
         )
 
     def build(self) -> HarnessRun:
@@ -152,20 +159,25 @@ class GradescopeHarness:
         for script in GRADESCOPE_BUILD_SCRIPTS:
             _dos2unix(source / script)
         if not (source / "run_autograder").is_file():
-            return HarnessRun(
+            self.built = HarnessRun(
                 1, "", "cp: cannot stat '/autograder/source/run_autograder': no such file"
                 " (the zip must hold setup.sh and run_autograder at its root)",
                 None, "build failed", 0.0, None, self.image.folder / "upper",
             )  # fmt: skip
+            return self.built
         shutil.copy2(source / "run_autograder", autograder / "run_autograder")
         target = autograder / "run_autograder"
         target.chmod(target.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
         limits = Limits(timeout_s=self.build_timeout_s)
-        outcome = self._run(run, ["bash", "/autograder/source/setup.sh"], "/", limits)
-        return harness_run(outcome, self.image.folder / "upper", None, "a build writes no results")
+        outcome = self._run(run, ["bash", "/autograder/source/setup.sh"], "/", limits, True)
+        self.built = harness_run(
+            outcome, self.image.folder / "upper", None, "a build writes no results"
+        )
+        return self.built
 
     def submit(self, files: dict[str, bytes], metadata: dict | None = None) -> HarnessRun:
         """Grade one submission of ``files`` (relative path: content) in a fresh container."""
+        must_have_built(self.built)
         self._runs += 1
         run = new_run(self.image, self.workdir / "runs" / f"{self._runs:03d}")
         autograder = run.upper("autograder")
@@ -175,7 +187,7 @@ class GradescopeHarness:
         if metadata is None:
             metadata = gradescope_metadata(email="student@example.edu", name="A Student", sid="1")
         (autograder / "submission_metadata.json").write_text(json.dumps(metadata, indent=2))
-        outcome = self._run(run, ["/autograder/run_autograder"], "/autograder", self.limits)
+        outcome = self._run(run, ["/autograder/run_autograder"], "/autograder", self.limits, False)
         if outcome.timed_out:  # harness.py's own result for a run it killed
             took = f"It took longer than {self.limits.timeout_s:g} seconds to run."
             results: dict | None = {

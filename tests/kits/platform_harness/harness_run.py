@@ -23,6 +23,8 @@ class HarnessRun:
     root: Path  # the run's changes to the container root on the host: root / "autograder" ...
     timed_out: bool = False
     limits_applied: tuple[str, ...] = ()  # which mechanism held each limit, in words
+    # processes still running when run_autograder exited (Gradescope); None where not counted
+    leftover_processes: int | None = None
 
 
 def read_results(path: Path, most_bytes: int | None = None) -> tuple[dict | None, str | None]:
@@ -56,4 +58,17 @@ def harness_run(
         root=root,
         timed_out=outcome.timed_out,
         limits_applied=outcome.limits_applied,
+        leftover_processes=outcome.leftover_processes,
     )
+
+
+def must_have_built(build: HarnessRun | None) -> None:
+    """Refuse a submission to an image not built, or whose build failed, as the platform
+    does (it grades nothing until a build succeeds)."""
+    if build is None:
+        raise RuntimeError("no image yet: call build() before submit()")
+    if build.returncode != 0 or build.timed_out:
+        raise RuntimeError(
+            f"the build failed (exit {build.returncode}), so nothing is graded: "
+            f"{build.stderr[-2000:] or build.stdout[-2000:]}"
+        )

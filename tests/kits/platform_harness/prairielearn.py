@@ -21,7 +21,7 @@ from . import docker_default
 from .container import Image, Limits, Run, make_opaque, new_run, run_in_container, write_files
 from .dockerfile import ImageConfig, Step, check_supported, environment_step, steps
 from .gradescope import PIP_INDEX, pip_index_env
-from .harness_run import HarnessRun, harness_run, read_results
+from .harness_run import HarnessRun, harness_run, must_have_built, read_results
 from .schemas import PRAIRIELEARN_MOST_BYTES
 
 DEFAULT_TIMEOUT_S, MOST_TIMEOUT_S = 30, 600
@@ -83,6 +83,7 @@ class PrairieLearnHarness:
         course_dir: Path | None = None,
         dockerfile: Path | None = None,
         build_timeout_s: float = 1800,
+        docker_default_seccomp: bool = False,
     ):
         self.question_dir = Path(question_dir)
         self.workdir = Path(workdir)
@@ -102,7 +103,9 @@ class PrairieLearnHarness:
         self.course_dir = course_dir or _find_course(self.question_dir)
         self.dockerfile = dockerfile or _find_dockerfile(self.question_dir)
         self.build_timeout_s = build_timeout_s
+        self.docker_default_seccomp = docker_default_seccomp
         self.image = Image(self.workdir / "image", ("grade",))
+        self.built: HarnessRun | None = None  # the last build
         self._runs = 0
 
     def _run(self, run: Run, command: list[str], cwd: str, env: dict, limits: Limits, network):
@@ -116,6 +119,8 @@ class PrairieLearnHarness:
             limits=limits,
             network=network,
             capabilities=tuple(docker_default.CAPABILITIES.values()),
+            seccomp=docker_default.seccomp_program() if self.docker_default_seccomp else None,
+            as_init=True,  # Docker's entrypoint (and a RUN step) is its container's pid 1
         )
 
     def build(self) -> HarnessRun:
@@ -124,8 +129,10 @@ class PrairieLearnHarness:
         run = new_run(self.image, self.image.folder)
         config, outputs, outcome = ImageConfig(), [], None
         build_env: dict[str, str] = {}
-        for step in steps(self.dockerfile.read_text()):
+        instructions = steps(self.dockerfile.read_text())
+        for step in instructions:  # all refused before any is run
             check_supported(step)
+        for step in instructions:
             match step.keyword:
                 case "FROM":
                     config.base = step.arguments
@@ -153,8 +160,9 @@ class PrairieLearnHarness:
         (self.image.folder / "config.json").write_text(json.dumps(config.__dict__))
         root = self.image.folder / "upper"
         if outcome is None:
-            return HarnessRun(0, "", "", None, "a build writes no results", 0.0, None, root)
-        return HarnessRun(
+            self.built = HarnessRun(0, "", "", None, "a build writes no results", 0.0, None, root)
+            return self.built
+        self.built = HarnessRun(
             returncode=outcome.returncode,
             stdout="".join(o.stdout for o in outputs),
             stderr="".join(o.stderr for o in outputs),
@@ -166,6 +174,7 @@ class PrairieLearnHarness:
             timed_out=outcome.timed_out,
             limits_applied=outcome.limits_applied,
         )
+        return self.built
 
     def _copy(self, step: Step, run: Run, workdir: str) -> None:
         *sources, destination = [w for w in step.words() if not w.startswith("--")]
@@ -187,6 +196,7 @@ class PrairieLearnHarness:
 
     def submit(self, files: dict[str, bytes], data: dict | None = None) -> HarnessRun:
         """Grade one submission of ``files`` (relative path: content) in a fresh container."""
+        must_have_built(self.built)
         config = ImageConfig(**json.loads((self.image.folder / "config.json").read_text()))
         self._runs += 1
         run = new_run(self.image, self.workdir / "runs" / f"{self._runs:03d}")
