@@ -20,8 +20,6 @@ from platform_index import local_index
 from sandbox_fence import FENCE
 
 from grader.grading.command import grade
-from grader.grading.seeds import case_seed
-from grader.variants.draw import course_key
 
 pytestmark = [NEEDS_ROOT, pytest.mark.slow]
 
@@ -61,12 +59,12 @@ def submitted(harness: GradescopeHarness, notebook: bytes, metadata=ASHA, name="
 
 
 def graded_here(course: Path, notebook: bytes, student: str, tmp_path: Path) -> dict:
-    """``grader grade``'s results.json for ``student``'s ``notebook``, on this machine."""
+    """``grader grade``'s results.json for ``student``'s ``notebook``, on this machine, as the
+    instructor runs it (the cases drawn for the student from the course's secret)."""
     (tmp_path / student).mkdir()
     (tmp_path / student / "lstm_gates.ipynb").write_bytes(notebook)
-    seed = case_seed(course_key(course.parent), ASSIGNMENT, student)
     out = tmp_path / "graded"
-    grade([tmp_path / student], course.parent / ASSIGNMENT, out, seed=seed)
+    grade([tmp_path / student], course.parent / ASSIGNMENT, out)
     return json.loads((out / student / "results.json").read_text())
 
 

@@ -19,8 +19,6 @@ from variants_kit import answered, roster, with_variants
 
 from grader.cli import main
 from grader.grading.command import grade
-from grader.grading.seeds import case_seed
-from grader.variants.draw import course_key
 
 pytestmark = [NEEDS_ROOT, pytest.mark.slow]
 
@@ -62,12 +60,12 @@ def harness(course, tmp_path_factory) -> GradescopeHarness:
 
 
 def graded_here(course: Path, notebook: bytes, student: str, tmp_path: Path) -> dict:
-    """``grader grade``'s results.json for ``student``'s hand-in of ``notebook``."""
+    """``grader grade``'s results.json for ``student``'s hand-in of ``notebook``, as the
+    instructor runs it (the cases drawn for the student from the course's secret)."""
     (tmp_path / student).mkdir()
     (tmp_path / student / f"{ASSIGNMENT}.ipynb").write_bytes(notebook)
-    seed = case_seed(course_key(course.parent), ASSIGNMENT, student)
     assignment = course.parent / "assignments" / ASSIGNMENT
-    grade([tmp_path / student], assignment, tmp_path / "out", seed=seed)
+    grade([tmp_path / student], assignment, tmp_path / "out")
     return json.loads((tmp_path / "out" / student / "results.json").read_text())
 
 
