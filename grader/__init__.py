@@ -9,6 +9,8 @@ The packages, in the order a term meets them (each one's ``__init__`` says what 
 - ``scoring``: comparison with the reference, partial credit, diagnosis, the self-check;
 - ``bundle``: a student's hand-in; ``intake``: mail and zips into one folder per student
   (``grader collect``); ``watch``: the mailbox answered while the deadline is open;
+  ``platforms``: ``grader autograder``, the assignment graded inside Gradescope's or
+  PrairieLearn's container;
 - ``grading``: ``grader grade``, each notebook run behind the ``engine``'s walls, the
   ``forbidden``-shortcut scan, the ``feedback`` a student receives;
 - ``report``: the two-page project report, and any report PDF checked; ``pdf``: the fonts, the

@@ -85,6 +85,11 @@ COMMANDS: tuple[Command, ...] = (
         "grader.marking.written_command",
     ),
     Command(
+        "autograder",
+        "Export an assignment as a Gradescope autograder or a PrairieLearn question.",
+        "grader.platforms.command",
+    ),
+    Command(
         "watch", "Answer each hand-in in the mailbox with its feedback.", "grader.watch.command"
     ),
     Command("serve", "Serve the dashboard and project marking in the browser.", "grader.web.serve"),

@@ -70,6 +70,7 @@ def grade(
     draw_again: bool = False,
     unsafe_no_sandbox: bool = False,
     roster: Roster | None = None,
+    decimals: int | None = None,
 ) -> GradingRun:
     """Grade every submission; return the plan and the rows of ``grades.csv`` (one per
     submission).
@@ -77,12 +78,15 @@ def grade(
     With ``roster`` (else the roster of the course that released the assignment per student),
     students are named by their roster id. A hand-in graded before (the same student, the same
     bytes) is graded on its recorded seed, a new one on its student's own where a roster id
-    names the student, unless ``seed`` is given or ``draw_again`` (:mod:`grader.grading.seeds`)."""
+    names the student, unless ``seed`` is given or ``draw_again`` (:mod:`grader.grading.seeds`).
+    ``decimals``: the scores' on the pages, where no course lists the assignment."""
     if workers < 1:
         raise UserError(f"--workers {workers}: give 1 or more")
     if draw_again and seed is not None:
         raise UserError("--draw-again and --seed: give one (--seed S grades every hand-in on S)")
-    plan = plan_for(assignment_dir, out, timeout=timeout, unsafe_no_sandbox=unsafe_no_sandbox)
+    plan = plan_for(
+        assignment_dir, out, timeout=timeout, unsafe_no_sandbox=unsafe_no_sandbox, decimals=decimals
+    )
     config = plan.config
     options = {"seed": seed, "timeout": timeout, "workers": workers, "dask": dask, "resume": resume}
     if draw_again:

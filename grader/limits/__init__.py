@@ -62,7 +62,17 @@ from grader.limits.intake import (
     MailboxDefaults,
     SenderChecks,
 )
-from grader.limits.run import ENGINE, REPLIES, RUN, EngineTimes, ReplyLimits, RunLimits, RunSettings
+from grader.limits.run import (
+    ENGINE,
+    PLATFORMS,
+    REPLIES,
+    RUN,
+    EngineTimes,
+    PlatformLimits,
+    ReplyLimits,
+    RunLimits,
+    RunSettings,
+)
 from grader.limits.sandbox import (
     FORBIDDEN,
     PREPARATION,
@@ -90,6 +100,7 @@ __all__ = [
     "LTI",
     "MAILBOX",
     "PDF",
+    "PLATFORMS",
     "PREPARATION",
     "REPLIES",
     "REPORT",
@@ -117,6 +128,7 @@ __all__ = [
     "MailboxDefaults",
     "MiB",
     "PdfLimits",
+    "PlatformLimits",
     "PreparationFigures",
     "ReplyLimits",
     "ReportRules",
@@ -140,6 +152,7 @@ __all__ = [
 GROUPS: dict[str, object] = {
     "RUN": RUN,
     "ENGINE": ENGINE,
+    "PLATFORMS": PLATFORMS,
     "REPLIES": REPLIES,
     "WIRE": WIRE,
     "SANDBOX": SANDBOX,

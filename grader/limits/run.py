@@ -115,3 +115,19 @@ class ReplyLimits:
 
 
 REPLIES = ReplyLimits()
+
+
+@dataclass(frozen=True)
+class PlatformLimits:
+    """The run of an autograder inside a platform's container (:mod:`grader.platforms`)."""
+
+    # PrairieLearn's ceiling on externalGradingOptions.timeout (its docs: 600 s at most).
+    grading_most_s: int = 600
+    # The container's start and the warm process, beyond the notebook's own time limit.
+    start_s: int = 30
+    # Rounds of killing the student's processes (each stopped, then killed) before the results
+    # are written: a fork bomb's copies fork as others die.
+    ending_rounds: int = 50
+
+
+PLATFORMS = PlatformLimits()

@@ -23,7 +23,7 @@ from grader.engine.run.probes import ProbeSession
 from grader.engine.run.results import NOT_GRADED, CellError, ProbeCall, ProbeOutcome, RunLimits
 from grader.engine.run.runner_settings import runner_settings
 from grader.engine.run.transcript import Transcript
-from grader.engine.walls import bwrap
+from grader.engine.walls import bwrap, student_user
 from grader.engine.walls.cgroups import RunCgroup
 from grader.engine.walls.memory_watch import SubmissionWatch, watch_submission
 from grader.limits import ENGINE, REPLIES, SANDBOX, MiB
@@ -132,6 +132,7 @@ class Run:
 
     def _plain_scratch(self) -> str:
         self._plain_folder = tempfile.TemporaryDirectory(prefix="grader-run-")
+        student_user.hand_to_student(Path(self._plain_folder.name))
         return str(Path(self._plain_folder.name) / "content")
 
     def _fork(self, settings: dict, fds: list[int]) -> None:

@@ -29,7 +29,7 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.engine.walls import bwrap
+from grader.engine.walls import bwrap, student_user
 from grader.engine.walls.polling import ready
 from grader.limits import ENGINE, SANDBOX
 
@@ -86,6 +86,7 @@ class Zygote:
         else:
             environment = {**environment}
             command[0] = str(Path(environment["PATH"].split(":")[0]) / "python3")
+        user = None if isolate else student_user.student_user()
         try:
             self.process = subprocess.Popen(
                 command,
@@ -96,12 +97,17 @@ class Zygote:
                 stderr=err_w,
                 cwd="/",
                 start_new_session=True,
+                user=None if user is None else user[0],
+                group=None if user is None else user[1],
+                extra_groups=None if user is None else [],
             )
         finally:
             theirs.close()
             os.close(err_w)
             if args_r is not None:
                 os.close(args_r)
+        if user is not None:
+            student_user.first_to_go(self.process.pid)
         # How a forked grader sees it end: it is not their child, so they cannot wait for it.
         self._ended = _pidfd(self.process.pid)
         threading.Thread(target=self._keep_stderr, args=(err_r,), daemon=True).start()

@@ -9,5 +9,6 @@ Modules:
 ``wall_checks`` (``grader setup``'s check of every wall, one line each);
 ``gpu`` (the machine's NVIDIA GPU, shown to the projects' sandbox of a CUDA runtime);
 ``sandbox_limits`` (the sandbox's copy of the limits, as plain constants);
+``student_user`` (the student's own user where no namespace can be made);
 ``polling`` (descriptors of any number waited on, by the walls and the run alike).
 """

@@ -1,0 +1,47 @@
+"""The platforms' tests' course and hand-ins: the shipped course copied (an export makes its
+secret), the export run as a user runs it, the notebooks handed in (the examples' own, or one
+with a cell of a classic exploit added)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+NEEDS_ROOT = pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("unshare") is None,
+    reason="the platform harness makes namespaces and mounts: it needs root and unshare",
+)
+
+
+def copied_course(folder: Path) -> Path:
+    """A copy of the shipped course in ``folder`` (its roster where course.toml finds it): its
+    course.toml."""
+    shutil.copytree(ROOT / "assignments", folder / "assignments")
+    (folder / "examples" / "course").mkdir(parents=True)
+    shutil.copy(ROOT / "examples" / "course" / "roster.csv", folder / "examples" / "course")
+    return folder / "assignments" / "course.toml"
+
+
+def export(course: Path, name: str, platform: str, out: Path) -> Path:
+    """``grader autograder NAME --for PLATFORM --out OUT --course COURSE``, as a user runs it."""
+    code = main(["autograder", name, "--for", platform, "--out", str(out), "--course", str(course)])
+    assert code == 0
+    return out
+
+
+def example(assignment: str, student: str) -> bytes:
+    return (ROOT / "examples" / assignment / f"{student}.ipynb").read_bytes()
+
+
+def with_cell(notebook: bytes, source: str) -> bytes:
+    """``notebook`` with a code cell of ``source`` added at its end."""
+    read = nbformat.reads(notebook.decode(), as_version=4)
+    read.cells.append(nbformat.v4.new_code_cell(source))
+    return nbformat.writes(read).encode()
