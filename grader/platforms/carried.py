@@ -12,7 +12,9 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.assignment import load_assignment
 from grader.course.config import Course
+from grader.limits import MiB
 from grader.roster import Roster, load_roster
 from grader.variants import attribution, draw
 from grader.variants.record import FOLDER as VARIANTS
@@ -62,6 +64,10 @@ class Carried:
     @property
     def assignment_dir(self) -> Path:
         return self.folder / self.assignment
+
+    def memory_bytes(self) -> int:
+        """The memory the assignment gives a submission's processes (``memory_mb``)."""
+        return load_assignment(self.assignment_dir).config.memory_mb * MiB
 
     def roster(self) -> Roster:
         return load_roster(self.folder / ROSTER)

@@ -51,7 +51,7 @@ def write_question(course: Course, name: str, out: Path, image: str) -> Path:
     folder = out / IMAGE_FOLDER
     folder.mkdir()
     grader_wheel(folder)
-    (folder / BUILD).write_text(build_script("course"))
+    (folder / BUILD).write_text(build_script("course", "prairielearn"))
     (folder / "entrypoint").write_text(
         run_script("prairielearn", "/grade", unstarted("prairielearn"))
     )
