@@ -135,9 +135,12 @@ class PlatformLimits:
     ending_rounds: int = 50
     # The container's memory where its cgroup cannot be read (no cgroup filesystem mounted in
     # it), as each platform documents it: Gradescope's default (raisable in its "Autograder
-    # Settings"), PrairieLearn's grader host's (2 GiB, no swap).
+    # Settings"), then PrairieLearn's grader host's.
     gradescope_memory_bytes: int = 768 * MiB
-    prairielearn_memory_bytes: int = 2 * GiB
+    prairielearn_memory_bytes: int = 2 * GiB  # its grader host's default, with no swap
+    # A cgroup memory limit above this is none: cgroup v1 says "no limit" with 2**63 rounded
+    # down to pages, far past any machine's memory.
+    cgroup_unlimited_bytes: int = 1 << 60
     # What the grader itself holds in the container beside the student's processes: its own
     # process (the gradebook, the scoring's numpy) and the warm process the student's are
     # forked from (Python, numpy, torch imported). A right notebook's whole run peaks at about

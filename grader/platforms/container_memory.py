@@ -15,7 +15,6 @@ from grader.limits import PLATFORMS, MiB
 
 CGROUPS = Path("/sys/fs/cgroup")
 MEMBERSHIP = Path("/proc/self/cgroup")  # this process's cgroup in each hierarchy
-_UNLIMITED = 1 << 60  # v1 says "no limit" with a number near 2**63
 
 
 @dataclass(frozen=True)
@@ -86,6 +85,7 @@ def _tightest(mount: Path, path: PurePosixPath, name: str) -> tuple[int, str] | 
             said = file.read_text().strip()
         except (OSError, ValueError):
             continue
-        if said.isdigit() and int(said) < _UNLIMITED and (best is None or int(said) < best[0]):
-            best = (int(said), f"read from {file}")
+        limit = int(said) if said.isdigit() else PLATFORMS.cgroup_unlimited_bytes  # "max"
+        if limit < PLATFORMS.cgroup_unlimited_bytes and (best is None or limit < best[0]):
+            best = (limit, f"read from {file}")
     return best
