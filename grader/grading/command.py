@@ -71,6 +71,8 @@ def grade(
     unsafe_no_sandbox: bool = False,
     roster: Roster | None = None,
     decimals: int | None = None,
+    memory_ceiling_bytes: int | None = None,
+    trial: bool = True,
 ) -> GradingRun:
     """Grade every submission; return the plan and the rows of ``grades.csv`` (one per
     submission).
@@ -79,13 +81,22 @@ def grade(
     students are named by their roster id. A hand-in graded before (the same student, the same
     bytes) is graded on its recorded seed, a new one on its student's own where a roster id
     names the student, unless ``seed`` is given or ``draw_again`` (:mod:`grader.grading.seeds`).
-    ``decimals``: the scores' on the pages, where no course lists the assignment."""
+    ``decimals``: the scores' on the pages, where no course lists the assignment.
+    ``memory_ceiling_bytes``: the most memory a submission's run may have, where the machine
+    allows less than the assignment asks (a platform's container). ``trial``: False where
+    this machine's build already ran the trial notebook with these limits (a platform's
+    image: :mod:`grader.platforms.build_check`)."""
     if workers < 1:
         raise UserError(f"--workers {workers}: give 1 or more")
     if draw_again and seed is not None:
         raise UserError("--draw-again and --seed: give one (--seed S grades every hand-in on S)")
     plan = plan_for(
-        assignment_dir, out, timeout=timeout, unsafe_no_sandbox=unsafe_no_sandbox, decimals=decimals
+        assignment_dir,
+        out,
+        timeout=timeout,
+        unsafe_no_sandbox=unsafe_no_sandbox,
+        decimals=decimals,
+        memory_ceiling_bytes=memory_ceiling_bytes,
     )
     config = plan.config
     options = {"seed": seed, "timeout": timeout, "workers": workers, "dask": dask, "resume": resume}
@@ -106,7 +117,8 @@ def grade(
         if roster is not None:
             submissions = named_by_roster(submissions, roster)
         # Nothing is written before the trial run came back right: a refusal grades nothing.
-        say(f"sandbox checked with a trial notebook ({graders.checked():.1f} s)")
+        if trial:
+            say(f"sandbox checked with a trial notebook ({graders.checked():.1f} s)")
         # a lone notebook is named by its file's name, which no roster vouches for; a student
         # folder by the id collect or watch took from the roster
         own = student_seeds(

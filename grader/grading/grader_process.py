@@ -120,11 +120,13 @@ def plan_for(
     timeout: float | None = None,
     unsafe_no_sandbox: bool = False,
     decimals: int | None = None,
+    memory_ceiling_bytes: int | None = None,
 ) -> Plan:
     """What every submission of a run is graded with, once this machine's sandbox is checked
     and prepared (the trial notebook is the graders' own: :mod:`grader.grading.workers`).
     ``decimals``: the scores' on the pages, else the course's that lists the assignment (a
-    Dask worker's folder is no course: it is given its job's)."""
+    Dask worker's folder is no course: it is given its job's). ``memory_ceiling_bytes``: the
+    most memory the run may have where the machine allows less than the assignment asks."""
     check_temp_space()
     assignment = load_assignment(assignment_dir)
     config = assignment.config
@@ -133,7 +135,12 @@ def plan_for(
         decimals = DEFAULT_DECIMALS if course is None else course.decimals
     if timeout is not None and timeout <= 0:
         raise UserError(f"--timeout {timeout:g}: give a positive number of seconds")
-    limits = RunLimits.for_assignment(config, timeout=timeout, unsafe_no_sandbox=unsafe_no_sandbox)
+    limits = RunLimits.for_assignment(
+        config,
+        timeout=timeout,
+        unsafe_no_sandbox=unsafe_no_sandbox,
+        memory_ceiling_bytes=memory_ceiling_bytes,
+    )
     engine.check_sandbox(limits)
     if not unsafe_no_sandbox:
         warn_without_cgroups()  # once for the run, before its graders start

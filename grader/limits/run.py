@@ -50,15 +50,20 @@ class RunLimits:
         timeout: float | None = None,
         unsafe_no_sandbox: bool = False,
         disk_bytes: int | None = None,
+        memory_ceiling_bytes: int | None = None,
     ) -> RunLimits:
         """The limits of a run of ``settings``' notebooks (the one way to make them: ``grader
         grade``, the projects' checks, a regrade): its timeouts and memory, ``timeout``
-        (``--timeout``) in place of its cell timeout where given, and ``disk_bytes`` in place of
-        the default where given."""
+        (``--timeout``) in place of its cell timeout where given, ``disk_bytes`` in place of
+        the default where given, and the memory no more than ``memory_ceiling_bytes`` where
+        given (what a platform's container leaves the student: :mod:`grader.platforms`)."""
+        memory_bytes = settings.memory_mb * MiB
+        if memory_ceiling_bytes is not None:
+            memory_bytes = min(memory_bytes, memory_ceiling_bytes)
         return cls(
             cell_timeout=timeout or settings.cell_timeout,
             notebook_timeout=settings.notebook_timeout,
-            memory_bytes=settings.memory_mb * MiB,
+            memory_bytes=memory_bytes,
             unsafe_no_sandbox=unsafe_no_sandbox,
             disk_bytes=cls.disk_bytes if disk_bytes is None else disk_bytes,
         )
@@ -128,6 +133,21 @@ class PlatformLimits:
     # Rounds of killing the student's processes (each stopped, then killed) before the results
     # are written: a fork bomb's copies fork as others die.
     ending_rounds: int = 50
+    # The container's memory where its cgroup cannot be read (no cgroup filesystem mounted in
+    # it), as each platform documents it: Gradescope's default (raisable in its "Autograder
+    # Settings"), then PrairieLearn's grader host's.
+    gradescope_memory_bytes: int = 768 * MiB
+    prairielearn_memory_bytes: int = 2 * GiB  # its grader host's default, with no swap
+    # A cgroup memory limit above this is none: cgroup v1 says "no limit" with 2**63 rounded
+    # down to pages, far past any machine's memory.
+    cgroup_unlimited_bytes: int = 1 << 60
+    # What the grader itself holds in the container beside the student's processes: its own
+    # process (the gradebook, the scoring's numpy) and the warm process the student's are
+    # forked from (Python, numpy, torch imported). A right notebook's whole run peaks at about
+    # 140 MB at Gradescope's defaults (docs/admins/performance.md); this leaves it room, so
+    # that a student's memory bomb meets the student's limit, never the container's, whose
+    # out-of-memory killer would end the grader with it.
+    grader_memory_bytes: int = 256 * MiB
 
 
 PLATFORMS = PlatformLimits()

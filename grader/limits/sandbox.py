@@ -59,6 +59,9 @@ class SandboxLimits:
     # six parts over a sequence of tens of steps; past it the trace is cut and the grader
     # compares nothing. Their arrays stay within REPLIES.traced_arrays_per_reply.
     trace_calls: int = 200
+    # Places (cell, line) where a notebook asked for a GPU that the sandbox mapped to the CPU
+    # (gradersandbox.device_map), recorded and sent back: the page names the first and a count.
+    gpu_places: int = 50
 
 
 SANDBOX = SandboxLimits()

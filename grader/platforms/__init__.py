@@ -9,6 +9,8 @@ Modules:
 ``image_build`` (the image's one build script, and the per-submission command);
 ``inside`` (the run in the container, once per submission);
 ``container_walls`` (the walls raised there, or those that remain without namespaces);
+``container_memory`` (the student's memory limit: what the container leaves the grader);
+``build_check`` (the sandbox and the trial notebook checked once, at the image's build);
 ``upload`` (one upload graded as ``grader grade`` grades it);
 ``results_formats`` (Gradescope's and PrairieLearn's results files).
 """

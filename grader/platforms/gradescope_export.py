@@ -27,7 +27,7 @@ def write_gradescope_zip(course: Course, name: str, out: Path) -> Path:
         partial = out.with_name(f".{out.name}.partial")
         with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
             for entry, text in (
-                ("setup.sh", build_script(FOLDER)),
+                ("setup.sh", build_script(FOLDER, "gradescope")),
                 (
                     "run_autograder",
                     run_script("gradescope", "/autograder", unstarted("gradescope")),

@@ -2,7 +2,8 @@
 PrairieLearn's Dockerfile runs it): a Python the grader supports installed beside the system's
 ``python3`` (never replaced: Gradescope's own harness runs on it), the grader's own wheel with
 the runtime the notebooks run in, then the sandbox prepared (``grader setup``), so that a
-submission's run starts warm. The carried course is made root's alone."""
+submission's run starts warm. The carried course is made root's alone, and the sandbox checked
+with the trial notebook once (:mod:`grader.platforms.build_check`) where the image holds it."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ PPA_PYTHON = "3.12"  # installed from the deadsnakes PPA where the image has non
 INSIDE = "grader.platforms.inside"
 
 
-def build_script(course: str) -> str:
+def build_script(course: str, platform: str) -> str:
     """``setup.sh``: run once as root, from the folder holding the wheel; ``course``: the
-    carried course's folder, relative to it."""
+    carried course's folder, relative to it, where the image holds it (``platform``'s checks
+    are then made once, here: :mod:`grader.platforms.build_check`)."""
     versions = " ".join(PYTHONS)
     return f"""#!/usr/bin/env bash
 # Made by `grader autograder`: installs the grader and prepares its sandbox, once, as root.
@@ -49,7 +51,11 @@ wheel="$(ls "$here"/lstm_course_grader-*.whl)"
 {VENV}/bin/python -m pip install --disable-pip-version-check --no-compile "$wheel[instructor]"
 {VENV}/bin/grader setup || echo "setup.sh: the sandbox's namespaces cannot be made here;" \\
   "each run raises the walls that remain and says which in its log"
-if [ -d "$here/{course}" ]; then chmod -R go-rwx "$here/{course}"; fi
+if [ -d "$here/{course}" ]; then
+  chmod -R go-rwx "$here/{course}"
+  # the sandbox checked and the trial notebook run once here, not at each submission
+  {VENV}/bin/python -m {INSIDE} --build {platform} "$here/{course}"
+fi
 echo "setup.sh: done"
 """
 

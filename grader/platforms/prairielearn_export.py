@@ -20,6 +20,7 @@ from grader.platforms.carried import carry
 from grader.platforms.image_build import build_script, run_script
 from grader.platforms.results_formats import unstarted
 from grader.platforms.wheel import grader_wheel
+from grader.templating import render
 
 IMAGE_FOLDER = "image"
 ENTRYPOINT = f"/grader-{IMAGE_FOLDER}/entrypoint"
@@ -51,7 +52,7 @@ def write_question(course: Course, name: str, out: Path, image: str) -> Path:
     folder = out / IMAGE_FOLDER
     folder.mkdir()
     grader_wheel(folder)
-    (folder / BUILD).write_text(build_script("course"))
+    (folder / BUILD).write_text(build_script("course", "prairielearn"))
     (folder / "entrypoint").write_text(
         run_script("prairielearn", "/grade", unstarted("prairielearn"))
     )
@@ -74,12 +75,8 @@ def write_question(course: Course, name: str, out: Path, image: str) -> Path:
         },
     }
     (out / "info.json").write_text(json.dumps(info, indent=2) + "\n")
-    (out / "question.html").write_text(
-        f"<pl-question-panel>\n<p>Upload your notebook for {config.title}: it is graded at"
-        " once, each graded function with its points and what to fix.</p>\n"
-        "</pl-question-panel>\n\n"
-        f'<pl-file-upload file-names="{config.name}.ipynb"></pl-file-upload>\n\n'
-        "<pl-submission-panel>\n<pl-external-grader-results></pl-external-grader-results>\n"
-        "<pl-file-preview></pl-file-preview>\n</pl-submission-panel>\n"
+    question = render(
+        "prairielearn_question.html", title=config.title, notebook=f"{config.name}.ipynb"
     )
+    (out / "question.html").write_text(question)
     return out

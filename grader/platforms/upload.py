@@ -54,10 +54,19 @@ def student_of(users: Sequence[Mapping[str, Any]], roster: Roster) -> str:
 
 
 def grade_upload(
-    carried: Carried, upload: Path, student: str, work: Path, namespaces: bool
+    carried: Carried,
+    upload: Path,
+    student: str,
+    work: Path,
+    namespaces: bool,
+    memory_ceiling_bytes: int | None = None,
+    *,
+    trial: bool = True,
 ) -> Outcome:
     """Grade the files of ``upload`` (a folder) for ``student``, in ``work`` (the grader's
-    own folder)."""
+    own folder), its memory no more than ``memory_ceiling_bytes`` where given (what the
+    container leaves the student); ``trial``: False where the image's build ran the trial
+    notebook with these limits."""
     began = time.monotonic()
     try:
         handed = laid_out(upload, student, work / "in")
@@ -71,6 +80,8 @@ def grade_upload(
             seed=seed,
             unsafe_no_sandbox=not namespaces,
             decimals=carried.decimals,
+            memory_ceiling_bytes=memory_ceiling_bytes,
+            trial=trial,
         )
     finally:
         end_student_processes()

@@ -30,7 +30,10 @@ def copied_course(folder: Path) -> Path:
 
 
 def export(course: Path, name: str, platform: str, out: Path) -> Path:
-    """``grader autograder NAME --for PLATFORM --out OUT --course COURSE``, as a user runs it."""
+    """``grader autograder NAME --for PLATFORM --out OUT --course COURSE``, as a user runs it.
+    Never of the checkout's own course: an export makes the course's secret where it has none,
+    which would land in the checkout (a copy: :func:`copied_course`)."""
+    assert not course.resolve().is_relative_to(ROOT), f"{course}: export a copy of the course"
     code = main(["autograder", name, "--for", platform, "--out", str(out), "--course", str(course)])
     assert code == 0
     return out

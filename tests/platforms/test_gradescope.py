@@ -20,6 +20,7 @@ from platform_index import local_index
 from sandbox_fence import FENCE
 
 from grader.grading.command import grade
+from grader.limits import PLATFORMS
 
 pytestmark = [NEEDS_ROOT, pytest.mark.slow]
 
@@ -86,6 +87,8 @@ def test_the_log_says_which_walls_were_raised_and_which_the_container_refused(ha
     assert "not allowed by the container: namespaces" in run.stdout
     assert "raised: the student's code runs as uid" in run.stdout
     assert "raised: seccomp" in run.stdout
+    assert "trial notebook checked at the build" in run.stdout  # setup.sh's, not again
+    assert "sandbox checked with a trial notebook" not in run.stderr
     assert run.results["score"] == 100
     assert run.peak_memory_bytes is None or run.peak_memory_bytes < 768 * 2**20
 
@@ -175,6 +178,34 @@ def test_a_bomb_is_stopped_and_the_rest_still_graded(harness, bomb):
     run = submitted(harness, with_cell(example(ASSIGNMENT, "asha"), bomb))
     assert run.results["tests"], run.results["output"]
     assert not run.timed_out
+    assert "score" in run.stdout.splitlines()[-1]  # the grader's last word: it survived
+
+
+# A graded function that takes memory until refused, every page of it touched.
+HOGS = """
+def lstm_forward(*args, **kwargs):
+    hog = []
+    while True:
+        hog.append(b"x" * (64 * 2**20))
+"""
+
+
+def test_a_memory_bomb_costs_its_function_with_the_pages_words_and_the_grader_survives(
+    harness, course, tmp_path
+):
+    """At Gradescope's 768 MB the student's limit is what the container leaves the grader,
+    not the assignment's 2048 MB: the bomb meets it, never the container's OOM killer."""
+    notebook = with_cell(example(ASSIGNMENT, "asha"), HOGS)
+    run = submitted(harness, notebook)
+    assert harness.limits.memory_bytes == 768 * 2**20
+    student_mib = (768 * 2**20 - PLATFORMS.grader_memory_bytes) // 2**20
+    assert f"the student's processes may hold {student_mib} MiB together" in run.stdout
+    (hog,) = [t for t in run.results["tests"] if t["name"] == "lstm_forward"]
+    # the page's words for a function refused memory: its MemoryError, where it was raised
+    assert hog["score"] == 0 and "raised MemoryError" in hog["output"], hog["output"]
+    assert all(t["score"] == t["max_score"] for t in run.results["tests"] if t is not hog)
+    assert run.stdout.splitlines()[-1].startswith("score ")  # the grader wrote the results
+    assert run.peak_memory_bytes is None or run.peak_memory_bytes < 768 * 2**20
 
 
 LOOPS = """

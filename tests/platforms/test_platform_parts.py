@@ -17,9 +17,13 @@ from platform_course import copied_course
 from platform_harness import validate_gradescope_results, validate_prairielearn_results
 
 from grader.cli import main
+from grader.course.config import load_course
 from grader.feedback.export import is_plain_name
-from grader.limits import PLATFORMS
+from grader.limits import PLATFORMS, MiB
 from grader.platforms import results_formats
+from grader.platforms.build_check import BuildCheck, read_record, write_record
+from grader.platforms.carried import Carried, carry
+from grader.platforms.container_memory import container_memory
 from grader.platforms.prairielearn_export import grading_timeout
 from grader.platforms.upload import laid_out, student_of
 from grader.platforms.wheel import compressed_tag
@@ -118,6 +122,64 @@ def test_a_wheels_tags_are_compressed_as_its_file_name_says_them():
     assert compressed_tag(["py2-none-any", "py3-none-any"]) == "py2.py3-none-any"
     tags = ["cp311-cp311-manylinux_2_27_x86_64", "cp311-cp311-manylinux_2_28_x86_64"]
     assert compressed_tag(tags) == "cp311-cp311-manylinux_2_27_x86_64.manylinux_2_28_x86_64"
+
+
+def _cgroup_files(root: Path, membership: str, files: dict[str, str]) -> Path:
+    (root / "proc-self-cgroup").write_text(membership)
+    for name, text in files.items():
+        (root / "cgroup" / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / "cgroup" / name).write_text(text)
+    return root / "proc-self-cgroup"
+
+
+@pytest.mark.parametrize(
+    ("membership", "files", "expected_mib"),
+    [
+        # v2, the container's cgroup at the mount's root (a private cgroup namespace)
+        ("0::/\n", {"memory.max": f"{768 * MiB}\n"}, 768),
+        # v2, a child tighter than its parent; "max" is no limit
+        ("0::/a/b\n", {"a/memory.max": "max\n", "a/b/memory.max": f"{600 * MiB}\n"}, 600),
+        # v1: the host's path for the container, whose own cgroup is the mount's root
+        (
+            "4:memory:/docker/abc\n3:cpu:/docker/abc\n",
+            {"memory/memory.limit_in_bytes": f"{1024 * MiB}\n"},
+            1024,
+        ),
+        # v1 with no limit (2**63 rounded to pages): the platform's default
+        ("4:memory:/\n", {"memory/memory.limit_in_bytes": "9223372036854771712\n"}, 768),
+        # no cgroup file readable: the platform's default
+        ("0::/\n", {}, 768),
+    ],
+)
+def test_the_students_memory_is_what_the_container_leaves_after_the_grader(
+    tmp_path, membership, files, expected_mib
+):
+    listed = _cgroup_files(tmp_path, membership, files)
+    memory = container_memory(768 * MiB, tmp_path / "cgroup", listed)
+    assert memory.total_bytes == expected_mib * MiB
+    assert memory.student_bytes == (expected_mib * MiB) - PLATFORMS.grader_memory_bytes
+    line = memory.line(2048 * MiB)
+    assert f"may hold {(memory.student_bytes) // MiB} MiB" in line
+    assert "less than the assignment's 2048 MiB" in line
+    assert "the assignment's" in memory.line(100 * MiB) and "may hold 100 MiB" in memory.line(
+        100 * MiB
+    )
+
+
+def test_the_builds_check_is_read_only_by_a_run_of_the_same_build(tmp_path):
+    course = load_course(copied_course(tmp_path / "c"))
+    carried = Carried.at(carry(course, "lstm_gates", tmp_path / "source"))
+    assert read_record(carried, 512 * MiB)[0] is None  # none made: the run checks
+    write_record(carried, 512 * MiB, BuildCheck(namespaces=False, trial_s=6.5))
+    found, said = read_record(carried, 512 * MiB)
+    assert found == BuildCheck(False, 6.5) and "checked at the build" in said
+    other, said = read_record(carried, 1024 * MiB)  # the container's memory changed since
+    assert other is None and "another build's" in said
+    (carried.assignment_dir / "grading.py").write_text("# changed\n")
+    assert read_record(carried, 512 * MiB)[0] is None
+    (carried.folder / "build-check.json").write_text("{")
+    broken, said = read_record(carried, 512 * MiB)
+    assert broken is None and "unreadable" in said
 
 
 def test_the_grading_timeout_fits_the_notebook_within_prairielearns_ceiling():

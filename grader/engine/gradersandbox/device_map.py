@@ -27,10 +27,10 @@ import sys
 from types import FrameType
 from typing import Any
 
+from .limits import GPU_PLACES
 from .probe import cell_of
 
 _MAPPED = ("torch", "tensorflow")
-_KEPT_RECORDS = 50  # a notebook's requests are reported as the first one and a count
 _asked: list[tuple[int, int]] = []  # (cell index, line), in the order first asked
 _seen: set[tuple[int, int]] = set()
 _done: set[str] = set()  # the libraries already mapped
@@ -46,7 +46,7 @@ def install() -> None:
 
 def taken() -> list[tuple[int, int]]:
     """The requests for a GPU recorded since the last call: ``(cell index, line)`` each."""
-    found = list(_asked[:_KEPT_RECORDS])
+    found = list(_asked[:GPU_PLACES])
     _asked.clear()
     return found
 
@@ -58,7 +58,7 @@ def _record() -> None:
         cell = cell_of(frame.f_code.co_filename)
         if cell is not None:
             place = (cell, frame.f_lineno)
-            if place not in _seen and len(_seen) < _KEPT_RECORDS:
+            if place not in _seen and len(_seen) < GPU_PLACES:
                 _seen.add(place)
                 _asked.append(place)
             return

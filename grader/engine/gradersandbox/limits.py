@@ -18,3 +18,4 @@ HUGE_PAGES_FROM_FORK = 8  # grader.limits.SANDBOX.huge_pages_from_fork
 TRACE_CALLS = 200  # grader.limits.SANDBOX.trace_calls
 FORBIDDEN_MAX_NAMES = 64  # grader.limits.FORBIDDEN.max_names
 READ_NUMBERS = 4096  # grader.limits.SANDBOX.read_numbers
+GPU_PLACES = 50  # grader.limits.SANDBOX.gpu_places

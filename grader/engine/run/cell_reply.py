@@ -5,10 +5,10 @@ is the runner's failure, not the cell's)."""
 from __future__ import annotations
 
 from grader.engine.gradersandbox import protocol, wire
+from grader.limits import SANDBOX
 
 # Of a cell's error, what the grader keeps: cut as the reply is read, before anything else.
 MAX_ERROR_NAME, MAX_ERROR_TEXT = 100, 500
-MAX_GPU_PLACES = 50  # where a notebook asked for a GPU: reported as the first and a count
 
 
 def cell_reply(reply: wire.Frame, index: int) -> protocol.CellDone | None:
@@ -24,5 +24,7 @@ def cell_reply(reply: wire.Frame, index: int) -> protocol.CellDone | None:
         ename, evalue = ename[:MAX_ERROR_NAME], (evalue or "")[:MAX_ERROR_TEXT]
     line = done.line if done.line is not None and 0 < done.line < 1 << 31 else None
     patched = [name[:80] for name in done.patched[:20]]
-    gpu = [(c, at) for c, at in done.gpu[:MAX_GPU_PLACES] if 0 <= c < 1 << 31 and 0 < at < 1 << 31]
+    gpu = [
+        (c, at) for c, at in done.gpu[: SANDBOX.gpu_places] if 0 <= c < 1 << 31 and 0 < at < 1 << 31
+    ]
     return protocol.CellDone(index, ename, evalue, max(done.dropped, 0), patched, line, gpu)

@@ -16,7 +16,7 @@ from pathlib import Path
 from grader.disk_full import no_space, temp_full_line
 from grader.engine.gradersandbox import protocol, wire
 from grader.engine.run import warm
-from grader.engine.run.cell_reply import MAX_GPU_PLACES, cell_reply
+from grader.engine.run.cell_reply import cell_reply
 from grader.engine.run.channel import Channel, Gone
 from grader.engine.run.exhaustion import Exhaustion
 from grader.engine.run.probes import ProbeSession
@@ -256,7 +256,7 @@ class Run:
         self.transcript.dropped_at_source(done.dropped)
         if done.patched:
             self.patched[index] = done.patched
-        self.gpu = [*self.gpu, *(p for p in done.gpu if p not in self.gpu)][:MAX_GPU_PLACES]
+        self.gpu = [*self.gpu, *(p for p in done.gpu if p not in self.gpu)][: SANDBOX.gpu_places]
         if timed_out:
             self._record(
                 CellError(index, "CellTimeoutError", _timeout_text(self, by_notebook), True)

@@ -30,6 +30,7 @@ SANDBOX_NAMES = {
     "TRACE_CALLS": ("SANDBOX", "trace_calls"),
     "FORBIDDEN_MAX_NAMES": ("FORBIDDEN", "max_names"),
     "READ_NUMBERS": ("SANDBOX", "read_numbers"),
+    "GPU_PLACES": ("SANDBOX", "gpu_places"),
 }
 
 

@@ -35,7 +35,8 @@ from grader.engine.gradersandbox.protocol import (
     WatchRecord,
 )
 from grader.engine.gradersandbox.wire import Array, Frame, WireError
-from grader.engine.run.cell_reply import MAX_GPU_PLACES, cell_reply
+from grader.engine.run.cell_reply import cell_reply
+from grader.limits import SANDBOX
 
 WATCHED = ("torch.nn.LSTMCell", "torch.nn.LSTM")
 INT64 = st.integers(-(2**63), 2**63 - 1)
@@ -348,4 +349,4 @@ def test_the_trusted_side_keeps_the_places_a_gpu_was_asked_for_that_can_be_place
     hostile = [(-1, 2), (0, 0), (2, 5), (1 << 40, 1), *[(1, 1)] * 100]
     done = cell_reply(Frame("d", (3, None, None, 0, [], None, hostile)), 3)
     assert done is not None
-    assert done.gpu[:2] == [(2, 5), (1, 1)] and len(done.gpu) <= MAX_GPU_PLACES
+    assert done.gpu[:2] == [(2, 5), (1, 1)] and len(done.gpu) <= SANDBOX.gpu_places
