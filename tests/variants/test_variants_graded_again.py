@@ -18,6 +18,9 @@ pytestmark = pytest.mark.slow
 
 RIGHT = "return np.tanh(x_t @ W_xh.T + h_prev @ W_hh.T + b_h)"
 CLIPPED = "return np.tanh(np.clip(x_t @ W_xh.T + h_prev @ W_hh.T + b_h, -2.5, 2.5))"
+# The course's secret, fixed: it draws each student's values and hidden cases, and the clipped
+# step is right on every case of about one draw in twenty (and wrong on every case of as many).
+SECRET = b"per-student regrade, fixed draws"
 
 
 def grade(assignment: Path, inbox: Path, out: Path) -> dict[str, dict[str, str]]:
@@ -32,6 +35,8 @@ def test_a_per_student_assignment_graded_again_keeps_each_students_score(tmp_pat
     folder = tmp_path / "lstm-course"
     assert main(["init", str(folder)]) == 0
     (folder / "roster.csv").write_text(roster(3), encoding="utf-8")
+    (folder / "variants").mkdir(exist_ok=True)
+    (folder / "variants" / "secret.key").write_bytes(SECRET)
     assignment = folder / "assignments" / "rnn_gradients"
     with_variants(assignment)
     release = tmp_path / "release"

@@ -31,6 +31,8 @@ MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC = 32, 4096, 16384
 PR_CAPBSET_DROP, MNT_DETACH = 24, 2
 PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}  # the call's number: no libc wrapper
+RT_SIGACTION = {"x86_64": 13, "aarch64": 134}  # glibc's wrapper refuses signals 32 and 33
+KERNEL_NSIG = 64
 SECCOMP_SET_MODE_FILTER = 1
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
@@ -164,11 +166,22 @@ def _install_filter(program: bytes, call: int) -> None:
         raise OSError(ctypes.get_errno(), "loading the seccomp program")
 
 
+def _default_signals() -> None:
+    """Every signal's disposition the default and none blocked, as a process starts in Docker,
+    whatever this one inherited: Python ignores a few, and a host's own runner may ignore
+    others (a CI runner ignoring signal 32, which glibc's ``sigaction`` does not let reset)."""
+    call = RT_SIGACTION[os.uname().machine]
+    default = ctypes.create_string_buffer(32)  # struct kernel_sigaction, all zero: SIG_DFL
+    for number in range(1, KERNEL_NSIG + 1):
+        if number not in (signal.SIGKILL, signal.SIGSTOP):
+            _libc.syscall(call, number, default, None, 8)
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+
+
 def _start(spec: dict, cgroup_procs: list[int]) -> None:
     """Become the command (never returns): in the container, as the spec says."""
     try:
-        for number in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT):
-            signal.signal(number, signal.SIG_DFL)  # as a process starts in Docker, not Python's
+        _default_signals()
         _enter(spec, cgroup_procs)
         os.execvpe(spec["command"][0], spec["command"], spec["env"])
     except BaseException as failed:  # noqa: BLE001 - told to the host, then exit
