@@ -25,6 +25,20 @@ CORRUPT = (zipfile.BadZipFile, zlib.error, EOFError)
 BROKEN = (*CORRUPT, NotImplementedError, OSError)
 
 
+def not_readable(error: BaseException) -> str:
+    """Why a zip does not read, in words a student can act on (the reason is shown on the
+    feedback page and the receipt): what the zip module said, without Python's class names."""
+    if isinstance(error, zlib.error):
+        said = "a member's packed data is damaged"
+    elif isinstance(error, EOFError):
+        said = "it ends too early: a download or a copy cut short"
+    elif isinstance(error, NotImplementedError):
+        said = f"packed in a way this tool cannot unpack: {error}"
+    else:
+        said = str(getattr(error, "strerror", None) or error) or "its bytes are not a zip's"
+    return f"not a readable zip ({said[0].lower()}{said[1:]})"
+
+
 def member_name(info: zipfile.ZipInfo) -> str:
     """The member's name as UTF-8, or Rejected when it is in another encoding."""
     if "\x00" in info.orig_filename:
@@ -113,7 +127,7 @@ def opened(source: Path | bytes) -> Iterator[zipfile.ZipFile]:
             "a zip member name is marked as UTF-8 but is not: zip the files again"
         ) from None
     except BROKEN as error:
-        raise Rejected(f"not a readable zip ({type(error).__name__}: {error})") from None
+        raise Rejected(not_readable(error)) from None
 
 
 def zip_problem(data: bytes) -> str:
@@ -125,5 +139,5 @@ def zip_problem(data: bytes) -> str:
     except Rejected as rejection:
         return rejection.reason
     except CORRUPT as error:
-        return f"not a readable zip ({type(error).__name__}: {error})"
+        return not_readable(error)
     return f"not a readable zip (its member {bad} is corrupt)" if bad else ""

@@ -129,10 +129,10 @@ def test_scores_read_rounded_where_people_read_them_and_exact_where_machines_do(
 def test_a_file_that_could_not_be_read_is_named_in_one_line_under_the_score():
     """Issue 95: collect listed a file of the hand-in as unreadable; the page and results.json
     name it, with why, in one line near the top; a hand-in without one says nothing of it."""
-    unreadable = {"results.zip": "not a readable zip (BadZipFile: File is not a zip file)"}
+    unreadable = {"results.zip": "not a readable zip (file is not a zip file)"}
     graded = _graded(unreadable=unreadable)
     said = (
-        "results.zip could not be read (not a readable zip (BadZipFile: File is not a zip file)):"
+        "results.zip could not be read (not a readable zip (file is not a zip file)):"
         " the rest of your hand-in was graded"
     )
     page = _text(export.feedback_html(graded))

@@ -81,6 +81,7 @@ def test_a_notebook_beside_a_broken_zip_is_collected_and_the_zip_listed(
     assert (out / "2023001" / "lstm_gates" / "lstm_gates.ipynb").read_bytes() == NOTEBOOK[1]
     assert [u["name"] for u in asha["unreadable"]] == ["results.zip"]
     assert "not a readable zip" in asha["unreadable"][0]["reason"]
+    assert "BadZipFile" not in asha["unreadable"][0]["reason"]  # the student reads it
     assert not any(path.name == "results.zip" for path in (out / "2023001").rglob("*"))
     rejected = read_csv(out / "REJECTED.csv")
     assert [(r["student"], r["reason"].split(":")[0]) for r in rejected] == [

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from grader.errors import UserError
 from grader.intake.common import TOOL_FILES, Limits, Rejected
-from grader.intake.zips import BROKEN, CORRUPT, member_name, member_problem
+from grader.intake.zips import BROKEN, CORRUPT, member_name, member_problem, not_readable
 
 
 @dataclass
@@ -63,8 +63,7 @@ def open_entries(path: Path, limits: Limits) -> Entries:
             broken = {info.orig_filename for info in infos if not _reads(archive, info, limits)}
     except BROKEN as error:
         raise UserError(
-            f"{path} is not a readable zip ({type(error).__name__}: {error}): a download cut "
-            "short? Download it again from the LMS"
+            f"{path} is {not_readable(error)}: a download cut short? Download it again from the LMS"
         ) from None
     entries = Entries(path)
     for info in infos:
