@@ -15,8 +15,10 @@ never as the student's mistake.
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import re
+import tokenize
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -80,10 +82,24 @@ def _lacking() -> str:
 
 def needs_gpu(error: str, source: str) -> bool:
     """Whether a cell's ``error`` (``Name: message``) comes of asking for a GPU that is not
-    there: a library's own words for it, or an empty AssertionError of a cell about the GPU."""
+    there: a library's own words for it, or an empty AssertionError of a cell whose code (not
+    its comments) is about the GPU. An assert with a message of its own is the student's."""
     if _NO_GPU_ERRORS.search(error):
         return True
-    return error.startswith("AssertionError") and bool(_MENTIONS_GPU.search(source))
+    empty_assert = error.rstrip(": ") == "AssertionError"
+    return empty_assert and bool(_MENTIONS_GPU.search(_without_comments(source)))
+
+
+def _without_comments(source: str) -> str:
+    """A cell's code with its comments left out ("# runs on the GPU if there is one" says
+    nothing of what the cell asked for); cut at each ``#`` where the cell is not Python that
+    tokenizes (an unclosed string, say)."""
+    try:
+        tokens = tokenize.generate_tokens(io.StringIO(source).readline)
+        kept = [token.string for token in tokens if token.type != tokenize.COMMENT]
+    except (tokenize.TokenError, SyntaxError):  # IndentationError is a SyntaxError
+        return "\n".join(line.partition("#")[0] for line in source.splitlines())
+    return " ".join(kept)
 
 
 def said_of_the_run(run: dict[str, Any], mapped: list[dict[str, Any]], notebook: Path) -> None:

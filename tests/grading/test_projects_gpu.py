@@ -146,6 +146,14 @@ def test_the_libraries_words_for_a_missing_gpu_are_told_from_a_student_s_error()
         "AssertionError: ", "gpus = tf.config.list_physical_devices('GPU')\nassert gpus"
     )
     assert not needs_gpu("AssertionError: ", "assert len(X_train) == len(y_train)")
+    # a comment about the GPU says nothing of what the cell asked for
+    commented = "# trains on the GPU when Colab gives one (cuda)\nassert len(X) == len(y)"
+    assert not needs_gpu("AssertionError: ", commented)
+    assert not needs_gpu("AssertionError", "assert x.shape == (3,)  # same on cuda")
+    # an assert with a message of its own is the student's, about the GPU or not
+    assert not needs_gpu("AssertionError: loss is nan", "assert not torch.isnan(loss).any()  # gpu")
+    assert needs_gpu("AssertionError", "assert torch.cuda.is_available()")
+    assert needs_gpu("AssertionError: ", "s = 'unclosed\nassert torch.cuda.device_count()")
     assert not needs_gpu("ValueError: shapes (3,) and (4,) not aligned", "np.dot(a, b)")
 
 
