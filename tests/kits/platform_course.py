@@ -1,10 +1,12 @@
 """The platforms' tests' course and hand-ins: the shipped course copied (an export makes its
-secret), the export run as a user runs it, the notebooks handed in (the examples' own, or one
-with a cell of a classic exploit added)."""
+secret), its cells' time limit shortened where a module's hostile cells wait it out, the export
+run as a user runs it, the notebooks handed in (the examples' own, or one with a cell of a
+classic exploit added)."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -27,6 +29,19 @@ def copied_course(folder: Path) -> Path:
     (folder / "examples" / "course").mkdir(parents=True)
     shutil.copy(ROOT / "examples" / "course" / "roster.csv", folder / "examples" / "course")
     return folder / "assignments" / "course.toml"
+
+
+def with_cell_timeout(course: Path, assignment: str, seconds: int) -> Path:
+    """``course`` (its course.toml) with ``assignment``'s ``cell_timeout`` set to ``seconds``,
+    for a module whose tests check that the limit is enforced, not how long it is: a hostile
+    cell (a fork bomb) waits it out on every run."""
+    toml = course.parent / assignment / "assignment.toml"
+    text, count = re.subn(
+        r"^cell_timeout = [0-9.]+", f"cell_timeout = {seconds}", toml.read_text(), flags=re.M
+    )
+    assert count == 1, f"{toml}: no one cell_timeout line to set"
+    toml.write_text(text)
+    return course
 
 
 def export(course: Path, name: str, platform: str, out: Path) -> Path:
