@@ -8,12 +8,18 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 import nbformat
 import pytest
 
 from grader.cli import main
+
+On = TypeVar("On")
+Here = TypeVar("Here")
 
 ROOT = Path(__file__).resolve().parents[2]
 NEEDS_ROOT = pytest.mark.skipif(
@@ -63,3 +69,13 @@ def with_cell(notebook: bytes, source: str) -> bytes:
     read = nbformat.reads(notebook.decode(), as_version=4)
     read.cells.append(nbformat.v4.new_code_cell(source))
     return nbformat.writes(read).encode()
+
+
+def at_once(on_platform: Callable[[], On], here: Callable[[], Here]) -> tuple[On, Here]:
+    """``on_platform()`` (a harness's run, a process of its own at half a CPU) on a thread
+    while ``here()`` (``grader grade`` on this machine) runs: both mostly wait (on the
+    container's CPU share, on a time limit), so the two take about the longer one's time."""
+    with ThreadPoolExecutor(max_workers=1) as platform:
+        running = platform.submit(on_platform)
+        done_here = here()
+        return running.result(), done_here

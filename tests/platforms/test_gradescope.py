@@ -13,11 +13,18 @@ import json
 import subprocess
 import sys
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from platform_course import NEEDS_ROOT, copied_course, example, export, with_cell, with_cell_timeout
+from platform_course import (
+    NEEDS_ROOT,
+    at_once,
+    copied_course,
+    example,
+    export,
+    with_cell,
+    with_cell_timeout,
+)
 from platform_harness import GradescopeHarness, gradescope_metadata, validate_gradescope_results
 from platform_index import local_index
 from sandbox_fence import FENCE
@@ -86,8 +93,10 @@ def graded_here(course: Path, notebook: bytes, student: str, tmp_path: Path) -> 
 @pytest.mark.parametrize(("student", "metadata"), [("asha", ASHA), ("bhavin", BHAVIN)])
 def test_the_scores_and_words_are_grader_grades(harness, course, tmp_path, student, metadata):
     notebook = example(ASSIGNMENT, student)
-    run = submitted(harness, notebook, metadata)
-    here = graded_here(course, notebook, student, tmp_path)
+    run, here = at_once(
+        lambda: submitted(harness, notebook, metadata),
+        lambda: graded_here(course, notebook, student, tmp_path),
+    )
     assert run.results["score"] == here["score"]
     assert [(t["name"], t["score"], t["max_score"], t["output"]) for t in run.results["tests"]] == [
         (t["name"], t["score"], t["max_score"], t["output"]) for t in here["tests"]
@@ -231,12 +240,11 @@ def lstm_forward(*args, **kwargs):
 
 def test_an_infinite_loop_costs_its_function_with_the_pages_words(harness, course, tmp_path):
     notebook = with_cell(example(ASSIGNMENT, "asha"), LOOPS)
-    # each call of lstm_forward waits out its time limit, on the platform and here alike: the
-    # two gradings wait at once (the container's run is a process of its own)
-    with ThreadPoolExecutor(max_workers=1) as platform:
-        graded = platform.submit(submitted, harness, notebook)
-        here = graded_here(course, notebook, "asha", tmp_path)
-        run = graded.result()
+    # each call of lstm_forward waits out its time limit, on the platform and here alike
+    run, here = at_once(
+        lambda: submitted(harness, notebook),
+        lambda: graded_here(course, notebook, "asha", tmp_path),
+    )
     (looped,) = [t for t in run.results["tests"] if t["name"] == "lstm_forward"]
     assert looped["score"] == 0 and "timed out" in looped["output"]
     assert all(t["score"] == t["max_score"] for t in run.results["tests"] if t is not looped)
