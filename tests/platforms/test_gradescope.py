@@ -3,9 +3,9 @@
 container as root, 768 MB and half a CPU), under a seccomp filter like Docker's default profile,
 where no namespace can be made: the scores are ``grader grade``'s for the same student and
 notebook, the results are Gradescope's schema, and the classic exploits of an autograder fail.
-The image is built once for the module, from a local index of this environment's packages, of
-a copy of the course whose cells may run 15 s, not the shipped 60 s: a cell that never ends (the
-fork bomb) waits the limit out, and the tests check that it holds, not how long it is."""
+The image is built once for the module, from a local index of this environment's packages; its
+course is a copy of the shipped one whose cells may run 15 s, not 60 s: a cell that never ends
+(the fork bomb) waits the limit out, and the tests check that it holds, not how long it is."""
 
 from __future__ import annotations
 
