@@ -1,17 +1,25 @@
 """The platforms' tests' course and hand-ins: the shipped course copied (an export makes its
-secret), the export run as a user runs it, the notebooks handed in (the examples' own, or one
-with a cell of a classic exploit added)."""
+secret), its cells' time limit shortened where a module's hostile cells wait it out, the export
+run as a user runs it, the notebooks handed in (the examples' own, or one with a cell of a
+classic exploit added)."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 import nbformat
 import pytest
 
 from grader.cli import main
+
+On = TypeVar("On")
+Here = TypeVar("Here")
 
 ROOT = Path(__file__).resolve().parents[2]
 NEEDS_ROOT = pytest.mark.skipif(
@@ -27,6 +35,19 @@ def copied_course(folder: Path) -> Path:
     (folder / "examples" / "course").mkdir(parents=True)
     shutil.copy(ROOT / "examples" / "course" / "roster.csv", folder / "examples" / "course")
     return folder / "assignments" / "course.toml"
+
+
+def with_cell_timeout(course: Path, assignment: str, seconds: int) -> Path:
+    """``course`` (its course.toml) with ``assignment``'s ``cell_timeout`` set to ``seconds``,
+    for a module whose tests check that the limit is enforced, not how long it is: a hostile
+    cell (a fork bomb) waits it out on every run."""
+    toml = course.parent / assignment / "assignment.toml"
+    text, count = re.subn(
+        r"^cell_timeout = [0-9.]+", f"cell_timeout = {seconds}", toml.read_text(), flags=re.M
+    )
+    assert count == 1, f"{toml}: no one cell_timeout line to set"
+    toml.write_text(text)
+    return course
 
 
 def export(course: Path, name: str, platform: str, out: Path) -> Path:
@@ -48,3 +69,13 @@ def with_cell(notebook: bytes, source: str) -> bytes:
     read = nbformat.reads(notebook.decode(), as_version=4)
     read.cells.append(nbformat.v4.new_code_cell(source))
     return nbformat.writes(read).encode()
+
+
+def at_once(on_platform: Callable[[], On], here: Callable[[], Here]) -> tuple[On, Here]:
+    """``on_platform()`` (a harness's run, a process of its own at half a CPU) on a thread
+    while ``here()`` (``grader grade`` on this machine) runs: both mostly wait (on the
+    container's CPU share, on a time limit), so the two take about the longer one's time."""
+    with ThreadPoolExecutor(max_workers=1) as platform:
+        running = platform.submit(on_platform)
+        done_here = here()
+        return running.result(), done_here

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from platform_course import NEEDS_ROOT, export
+from platform_course import NEEDS_ROOT, at_once, export
 from platform_harness import GradescopeHarness, gradescope_metadata, validate_gradescope_results
 from platform_index import local_index
 from variants_kit import answered, roster, with_variants
@@ -73,10 +73,12 @@ def graded_here(course: Path, notebook: bytes, student: str, tmp_path: Path) -> 
 def test_the_submitter_is_graded_on_their_own_values(harness, course, tmp_path, notebook_of):
     notebook = own_notebook(course, notebook_of)
     metadata = gradescope_metadata(email="s1@example.edu", name="Student 1", sid="")
-    run = harness.submit({f"{ASSIGNMENT}.ipynb": notebook}, metadata)
+    run, here = at_once(
+        lambda: harness.submit({f"{ASSIGNMENT}.ipynb": notebook}, metadata),
+        lambda: graded_here(course, notebook, "S001", tmp_path),
+    )
     assert run.returncode == 0 and run.results is not None, run.stdout[-3000:]
     validate_gradescope_results(run.results)
-    here = graded_here(course, notebook, "S001", tmp_path)
     assert run.results["score"] == here["score"]
     assert run.results["output"] == here["output"]
     assert [t["output"] for t in run.results["tests"]] == [t["output"] for t in here["tests"]]
