@@ -17,6 +17,7 @@ import ctypes
 import multiprocessing
 import os
 import signal
+import socket
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -33,6 +34,7 @@ from grader.limits import GRADING
 GradeOne = Callable[[Any, Any, int], Any]
 Todo = Sequence[tuple[Any, int]]  # (submission, seed)
 _PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when its parent thread ends
+_CONNECT_S = 10  # for a Dask scheduler to answer (--dask ADDRESS)
 
 
 def _pool_worker(parent: int, plan) -> None:
@@ -176,13 +178,28 @@ def dask_client(address: str, workers: int):
             yield stack.enter_context(Client(cluster))
             return
         try:
-            client = stack.enter_context(Client(address, timeout=10))
+            _reached(address)
+            client = stack.enter_context(Client(address, timeout=_CONNECT_S))
         except OSError as error:
             raise UserError(
                 f"--dask {address}: no Dask scheduler answers there ({error}); "
                 "start one (`dask scheduler`) or use --dask local"
             ) from None
         yield client
+
+
+def _reached(address: str) -> None:
+    """Connect to the scheduler's port at ``address`` (tcp:// or tls://, as Dask reads it) and
+    let go; raises :class:`OSError` where nothing listens there. Dask's client tries a refused
+    connection again and again for its whole timeout: a mistyped address took ten seconds to
+    be told. An address of another protocol is left to the client."""
+    from distributed.comm import get_address_host_port
+
+    try:
+        host, port = get_address_host_port(address)
+    except ValueError:
+        return
+    socket.create_connection((host, port), timeout=_CONNECT_S).close()
 
 
 def _on_dask(client, job, digest: str, plan, todo: Todo) -> Iterator[Any]:

@@ -23,6 +23,7 @@ from pathlib import Path
 import cloudpickle
 import nbformat
 from diagnosis_corpus import ASSIGNMENTS, Entry, filled
+from jupyter_client.client import KernelClient
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
@@ -109,14 +110,19 @@ def build(work: Path) -> dict[str, list[Planted]]:
     return plan
 
 
-def self_check_lines(path: Path, kernel: KernelManager) -> dict[str, str]:
+def self_check_lines(path: Path, kernel: KernelManager, client: KernelClient) -> dict[str, str]:
     """What the final ``check()`` of the notebook at ``path`` prints, by function, run in
-    ``kernel`` where the grader is not importable. The kernel is shared by many notebooks (a
-    kernel's start and its torch import cost seconds each): every name the notebook before
-    defined is removed first (``%reset -f``), as in a kernel of its own."""
+    ``kernel`` (through its ``client``) where the grader is not importable. The kernel is shared
+    by many notebooks (a kernel's start and its torch import cost seconds each): every name the
+    notebook before defined is removed first (``%reset -f``), as in a kernel of its own."""
     notebook = nbformat.read(path, as_version=4)
     notebook.cells.insert(0, nbformat.v4.new_code_cell(FRESH + NO_GRADER, id="no-grader"))
-    NotebookClient(notebook, km=kernel, timeout=120, allow_errors=True).execute()
+    runner = NotebookClient(notebook, km=kernel, timeout=120, allow_errors=True)
+    # nbclient makes a client of its own for a kernel it was given, and leaves its channels
+    # open: a heartbeat thread and five sockets per notebook, which went on waking the test
+    # process (a seventh of a core for 70 notebooks) for the rest of its run.
+    runner.kc = client
+    runner.execute()
     last = next(c for c in notebook.cells if c.get("id") == "grader-check-all")
     errors = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
     failed = [o for o in errors if o.output_type == "error"]
@@ -133,9 +139,13 @@ def self_checks(paths: list[Path]) -> list[dict[str, str]]:
     def run_half(half: list[Path]) -> list[dict[str, str]]:
         kernel = KernelManager(kernel_name="python3")
         kernel.start_kernel(extra_arguments=KERNEL_ARGUMENTS)
+        client = kernel.client()
         try:
-            return [self_check_lines(path, kernel) for path in half]
+            client.start_channels()
+            client.wait_for_ready(timeout=120)
+            return [self_check_lines(path, kernel, client) for path in half]
         finally:
+            client.stop_channels()
             kernel.shutdown_kernel(now=True)
 
     halves = [paths[0::2], paths[1::2]]

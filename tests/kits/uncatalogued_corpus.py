@@ -308,13 +308,15 @@ def grade(
     paths: dict[str, Path], out: Path, code: Path, mistakes: dict[str, Mistake] | None = None
 ) -> Path:
     """Grade every notebook with the grader of the checkout ``code``, one `grader grade` run
-    per assignment, behind the pid fence."""
+    per assignment, behind the pid fence, on one grader (as :func:`selfcheck_agreement.graded`:
+    `make test` keeps both cores busy, and a second grader costs CPU; 49 s of CPU for the test
+    file on one, 52 s on two)."""
     mistakes = mistakes or MISTAKES
     for assignment in sorted({m.assignment for m in mistakes.values()}):
         notebooks = sorted(str(p) for n, p in paths.items() if mistakes[n].assignment == assignment)
         command = [sys.executable, "-m", "grader.cli", "grade", "--assignment"]
         command += [str(ASSIGNMENTS / assignment), "--out", str(out / assignment), "--seed", "7"]
-        command += ["--workers", "2", *notebooks]
+        command += ["--workers", "1", *notebooks]
         done = subprocess.run(
             [*FENCE, *command], capture_output=True, text=True, cwd=code, check=False
         )
