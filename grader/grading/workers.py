@@ -34,7 +34,6 @@ from grader.limits import GRADING
 GradeOne = Callable[[Any, Any, int], Any]
 Todo = Sequence[tuple[Any, int]]  # (submission, seed)
 _PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when its parent thread ends
-_CONNECT_S = 10  # for a Dask scheduler to answer (--dask ADDRESS)
 
 
 def _pool_worker(parent: int, plan) -> None:
@@ -179,7 +178,7 @@ def dask_client(address: str, workers: int):
             return
         try:
             _reached(address)
-            client = stack.enter_context(Client(address, timeout=_CONNECT_S))
+            client = stack.enter_context(Client(address, timeout=GRADING.dask_connect_s))
         except OSError as error:
             raise UserError(
                 f"--dask {address}: no Dask scheduler answers there ({error}); "
@@ -199,7 +198,7 @@ def _reached(address: str) -> None:
         host, port = get_address_host_port(address)
     except ValueError:
         return
-    socket.create_connection((host, port), timeout=_CONNECT_S).close()
+    socket.create_connection((host, port), timeout=GRADING.dask_connect_s).close()
 
 
 def _on_dask(client, job, digest: str, plan, todo: Todo) -> Iterator[Any]:
