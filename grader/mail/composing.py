@@ -33,7 +33,13 @@ from grader.lms.final import FinalGrade
 from grader.mail import identity
 from grader.mail.addresses import needs_smtputf8, recipient
 from grader.mail.smtp import Outgoing
-from grader.mail.written import written_feedback, written_rows, written_text
+from grader.mail.written import (
+    Feedback,
+    asked_questions,
+    written_feedback,
+    written_rows,
+    written_text,
+)
 from grader.marking.pages import feedback_page
 from grader.outputs.scores import for_people
 
@@ -156,6 +162,7 @@ def _text_and_html(
     book: CourseBook,
     out: Path,
     changed: Sequence[str],
+    written: Feedback,
 ):
     """The mail's two parts, in the feedback page's order: what changed since the student's
     last mail, if anything did; each component's score and, under an auto-graded one, per
@@ -193,7 +200,7 @@ def _text_and_html(
             comment = f": {mark.comment}" if mark is not None and mark.comment else ""
             lines.append(f"  {criterion.title}: {points}/{criterion.points:g}{comment}")
         lines.append("")
-    lines += written_text(course, book, grade.person.id)
+    lines += written_text(written)
     lines += ["The feedback pages are attached.", "", "-- ", course.title]
     html = templating.render(
         "marks_mail.html",
@@ -212,7 +219,7 @@ def _text_and_html(
             )
             for title, found in fixes
         ],
-        written=written_rows(course, book, grade.person.id),
+        written=written_rows(written),
     )
     return "\n".join(lines), html
 
@@ -255,13 +262,15 @@ def build_messages(
     from_address = sender_address(sender)
     subject = marks_subject(course)
     messages = []
+    asked = asked_questions(course)
     for grade in grades:
         if not grade.person.emails:
             print(f"  {grade.person.id}: no email address on the roster; skipped", file=sys.stderr)
             continue
         to = recipient(grade.person.name, grade.person.emails[0])
         news = (changed or {}).get(grade.person.id, ())
-        text, html = _text_and_html(course, grade, projects, book, out, news)
+        written = written_feedback(course, asked, book, grade.person.id)
+        text, html = _text_and_html(course, grade, projects, book, out, news, written)
         attachments = _attachments(course, grade, projects, book, out)
         message = compose(from_address, to, subject, text, html, attachments)
         # What the mail tells the student, so a run started again (or a newer grader) knows
@@ -271,7 +280,7 @@ def build_messages(
             subject,
             grade,
             _marks(course, book, grade.person.id),
-            written_feedback(course, book, grade.person.id),
+            written,
             _auto_pages(course, out, grade.person.id, attachments),
         )
         messages.append(Outgoing(grade.person.id, [to.addr_spec], message, digest, earlier))

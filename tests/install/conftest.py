@@ -4,7 +4,7 @@ made from it (the student's tests, and the instructor's term, where students bui
 
 from __future__ import annotations
 
-import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -18,11 +18,23 @@ def account(request) -> str | None:
     return ordinary_account(request.module.ACCOUNT)
 
 
+@pytest.fixture(scope="session")
+def removals() -> list[subprocess.Popen]:
+    """The removals of the files' folders, waited for as the session ends."""
+    started: list[subprocess.Popen] = []
+    yield started
+    for removal in started:
+        removal.wait()
+
+
 @pytest.fixture(scope="module")
-def home(account) -> Path:
+def home(account, removals) -> Path:
+    """The folder, removed as this process goes on to its next file: a folder of virtualenvs
+    (torch's among them) takes the disk a minute and a half to remove on a busy machine, and
+    little CPU, which the next file has."""
     folder = new_home(account)
     yield folder
-    shutil.rmtree(folder, ignore_errors=True)
+    removals.append(subprocess.Popen(["rm", "-rf", "--one-file-system", "--", str(folder)]))
 
 
 @pytest.fixture(scope="module")

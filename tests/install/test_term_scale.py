@@ -5,7 +5,7 @@ and what it measures: every stage's CPU and peak memory grow no faster than the 
 log-log slope of at most 1.1), every page is under 1 MB and answers, ``grader serve`` stays
 under 500 MB, and the similarity search flags every planted whole copy and no other pair as a
 whole copy (it missed 14 of 30 at 1,000 before the share of the larger hand-in). No wall-clock
-time is asserted. It costs about 2.5 minutes of CPU (collect 45 s and similarity 11 s of them
+time is asserted. It costs about 2 minutes of CPU (collect 45 s and similarity 11 s of them
 at 1,000), 21 minutes of wall time on the shared 2-core machine at a load of 10 to 14."""
 
 from __future__ import annotations
