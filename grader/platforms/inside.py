@@ -35,7 +35,7 @@ def gradescope(root: Path) -> dict[str, Any]:
     carried = root / "source" / FOLDER
     users = _read_json(root / "submission_metadata.json").get("users")
     users = [user for user in users if isinstance(user, dict)] if isinstance(users, list) else []
-    memory = PLATFORMS.gradescope_memory_bytes
+    memory = _DEFAULT_MEMORY["gradescope"]
     outcome = _graded(private, carried, root / "submission", users, memory)
     if outcome.document is not None:
         return results_formats.gradescope(outcome.document, outcome.seconds)
@@ -46,7 +46,7 @@ def gradescope(root: Path) -> dict[str, Any]:
 def prairielearn(root: Path) -> dict[str, Any]:
     """Grade ``root``/student; PrairieLearn's results."""
     private = [root / "tests", root / "serverFilesCourse", root / "data", root / "results"]
-    memory = PLATFORMS.prairielearn_memory_bytes
+    memory = _DEFAULT_MEMORY["prairielearn"]
     outcome = _graded(private, root / "tests" / FOLDER, root / "student", [], memory)
     if outcome.document is not None:
         return results_formats.prairielearn(outcome.document)
@@ -107,6 +107,7 @@ _RUNS: dict[str, Callable[[Path], dict[str, Any]]] = {
     "gradescope": gradescope,
     "prairielearn": prairielearn,
 }
+# Each platform's documented container memory, where the container's own limit cannot be read.
 _DEFAULT_MEMORY = {
     "gradescope": PLATFORMS.gradescope_memory_bytes,
     "prairielearn": PLATFORMS.prairielearn_memory_bytes,
