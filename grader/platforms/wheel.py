@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import fcntl
 import hashlib
 import importlib.metadata
 import io
@@ -39,12 +40,17 @@ def grader_wheel(out: Path) -> Path:
 
 def _built(source: Path, out: Path) -> Path:
     before = set(out.glob("*.whl"))
-    done = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation"]
-        + ["--disable-pip-version-check", "--wheel-dir", str(out), str(source)],
-        capture_output=True,
-        text=True,
-    )
+    # setuptools builds in the checkout's own build/ folder: a second export at the same time
+    # (Gradescope's and PrairieLearn's side by side) deleted files the first was copying.
+    (source / "build").mkdir(exist_ok=True)
+    with open(source / "build" / ".grader-wheel.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = subprocess.run(
+            [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation"]
+            + ["--disable-pip-version-check", "--wheel-dir", str(out), str(source)],
+            capture_output=True,
+            text=True,
+        )
     made = sorted(set(out.glob("*.whl")) - before)
     if done.returncode != 0 or not made:
         raise UserError(f"could not build the grader's wheel from {source}:\n{done.stderr[-2000:]}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import tempfile
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import redirect_stderr
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from grader.platforms.carried import Carried, carry
 from grader.platforms.container_memory import container_memory
 from grader.platforms.prairielearn_export import grading_timeout
 from grader.platforms.upload import laid_out, student_of
-from grader.platforms.wheel import compressed_tag
+from grader.platforms.wheel import compressed_tag, grader_wheel
 from grader.roster import Roster, load_roster
 
 DOCUMENT = {
@@ -225,3 +226,17 @@ def test_the_zip_holds_its_scripts_at_its_root_and_the_course_private(tmp_path):
     assert {"setup.sh", "run_autograder"} <= set(names)
     assert modes["run_autograder"] & 0o111 and modes["course/variants/secret.key"] == 0o600
     assert any(n.startswith("lstm_course_grader-") and n.endswith(".whl") for n in names)
+
+
+def test_two_exports_at_once_both_carry_the_whole_grader(tmp_path):
+    """Gradescope's and PrairieLearn's exports side by side, from this checkout: each builds
+    the grader's wheel in the checkout's own build/ folder, and neither may delete what the
+    other is packing."""
+    outs = [tmp_path / "gradescope", tmp_path / "prairielearn"]
+    for out in outs:
+        out.mkdir()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        wheels = list(pool.map(grader_wheel, outs))
+    listed = [sorted(zipfile.ZipFile(wheel).namelist()) for wheel in wheels]
+    assert listed[0] == listed[1]
+    assert "grader/platforms/wheel.py" in listed[0]
