@@ -17,7 +17,7 @@ import pytest
 
 pytest_plugins = ["time_per_file"]  # where the suite's time goes, printed at its end
 
-# `make test` runs the suite on two processes (pytest-xdist, `-n 2 --dist loadfile`): each file
+# `make test` runs the suite on three processes (pytest-xdist, `-n 3 --dist loadfile`): each file
 # on one process, so a module's fixtures (a built wheel, a graded course, a browser) are made
 # once. The files below start first, longest first, so that no long file is left to run alone at
 # the end (the rest follow in the usual order); a file missing here only starts later.

@@ -78,8 +78,8 @@ NOT_AS_USER = "not test_background_processes_end_with_the_run"
 def test_the_sandbox_tests_pass_for_an_ordinary_user_on_the_installed_wheel(account, instructor):
     """The hostile-notebook tests, copied out of the checkout (so `grader` is the wheel's) and
     run by the ordinary user with Debian's Python, inside that user's own pid fence; on two
-    processes, as `make test` runs them as root (most of their time is waiting out a cell's
-    limit, which two files wait out side by side)."""
+    processes (most of their time is waiting out a cell's limit, which two files wait out side
+    by side)."""
     suite = own_folder(account, instructor / "suite")
     for name in ("tests", "assignments", "examples"):
         copy_for(account, REPO / name, suite / name)
