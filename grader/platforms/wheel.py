@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import csv
-import fcntl
 import hashlib
 import importlib.metadata
 import io
@@ -17,6 +16,7 @@ import zipfile
 from pathlib import Path
 
 import grader
+from grader.engine.runtime.runtime_cache import locked
 from grader.errors import UserError
 
 DISTRIBUTION = "lstm-course-grader"
@@ -42,9 +42,7 @@ def _built(source: Path, out: Path) -> Path:
     before = set(out.glob("*.whl"))
     # setuptools builds in the checkout's own build/ folder: a second export at the same time
     # (Gradescope's and PrairieLearn's side by side) deleted files the first was copying.
-    (source / "build").mkdir(exist_ok=True)
-    with open(source / "build" / ".grader-wheel.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with locked(source / "build"):
         done = subprocess.run(
             [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation"]
             + ["--disable-pip-version-check", "--wheel-dir", str(out), str(source)],
