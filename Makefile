@@ -51,19 +51,26 @@ python-check:
 system-deps:
 	@$(call install_debian,$(RUNTIME_TOOLS),$(RUNTIME_PACKAGES),true)
 
+LIBERATION := [ -d /usr/share/fonts/truetype/liberation ] || missing=yes
+# The runtime's packages with the tests' in one apt run (`make test` asks for this first, so
+# the venv's system-deps then finds them): one index update, one install, not two of each.
 test-deps:
-	@$(call install_debian,$(TEST_TOOLS),$(TEST_PACKAGES),[ -d /usr/share/fonts/truetype/liberation ] || missing=yes)
+	@$(call install_debian,$(RUNTIME_TOOLS) $(TEST_TOOLS),$(RUNTIME_PACKAGES) $(TEST_PACKAGES),$(LIBERATION))
 
 # $(call install_debian,TOOLS,PACKAGES,EXTRA-CHECK): install PACKAGES when a tool is missing
-# (as root), or say which command installs them.
+# (as root), or say which command installs them. Without the packages' recommendations: what
+# they add (texlive-latex-extra, texlive-pictures, mupdf-tools, ruby, samba's libraries, 142
+# packages and 506 MB for the tests' list) is used by nothing here, and took a fresh machine's
+# install minutes to fetch and unpack.
 define install_debian
 missing=""; for t in $(1); do command -v $$t >/dev/null || missing=yes; done; $(3); \
 if [ -n "$$missing" ]; then \
   if [ "$$(id -u)" = 0 ]; then \
     echo "Installing Debian packages: $(2)"; \
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null; \
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+      apt-get install -y -qq --no-install-recommends $(2) >/dev/null; \
   else \
-    echo "Missing system tools. Run: sudo apt-get install $(2)"; exit 1; \
+    echo "Missing system tools. Run: sudo apt-get install --no-install-recommends $(2)"; exit 1; \
   fi; \
 fi
 endef
@@ -79,7 +86,7 @@ BYTECODE := $(BIN)/python -m compileall -q -j 0 grader reference_lstm assignment
 # Three test processes on CI's two cores: a test often waits (a cell's time limit, a server's
 # answer, a child's exit) and two processes left the cores idle 11% of the run; with three they
 # are busy 99% of it (a whole run on a 2-core machine: 1,604 s on two, 1,451 s on three).
-test: $(STAMP) test-deps
+test: test-deps $(STAMP)
 	$(BYTECODE)
 	$(BIN)/python -m pytest -n 3 --dist loadfile --durations=20
 
