@@ -156,6 +156,8 @@ def plan_for(
     )
     if not unsafe_no_sandbox:
         preparation.ensure_prepared(None, say=say)
+    else:  # made at a platform's image build (its check plans a run), not at each submission
+        preparation.ensure_font_list(None, say=say)
     return plan
 
 

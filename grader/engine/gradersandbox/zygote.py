@@ -64,11 +64,12 @@ def _mount(source: str, target: str, kind: str, flags: int, data: str | None = N
     _check(_LIBC.mount(source.encode(), target.encode(), kind.encode(), flags, raw), target)
 
 
-def warm(modules: list[str]) -> InteractiveShell:
+def warm(modules: list[str], font_list: tuple[str, int] | None = None) -> InteractiveShell:
     """Import what every notebook runs with, and the ``modules`` the grader names (what the
     submissions are expected to import: torch takes seconds, and is named only where the
     assignment allows it), so forks start with them loaded; the shell every submission runs
-    in. A module that fails to import is left for the submission that imports it."""
+    in. A module that fails to import is left for the submission that imports it.
+    ``font_list``: matplotlib's font list the grader sent (its name, an open descriptor)."""
     import numpy  # noqa: F401
 
     from . import runner
@@ -78,7 +79,7 @@ def warm(modules: list[str]) -> InteractiveShell:
             importlib.import_module(name)
         except Exception:  # not in this runtime: the submission that imports it says so
             pass
-    return runner.prepare()
+    return runner.prepare(font_list)
 
 
 def serve(
@@ -310,9 +311,12 @@ def main() -> None:
     if isolate:  # one per submission (which may make none inside it): see _own_user_namespace
         _write("/proc/sys/user/max_user_namespaces", str(USER_NAMESPACES))
     # The first message: the modules to import ahead and the cells every submission shares
-    # (a JSON object of two lists of strings).
-    ahead = json.loads(control.recv(SHARED_CELLS_BYTES + 4096) or b"{}")
-    shell = warm(_strings(ahead.get("modules")))
+    # (a JSON object of two lists of strings), and the name of the font list whose
+    # descriptor it carries, if any.
+    message, fds, _, _ = socket.recv_fds(control, SHARED_CELLS_BYTES + 4096, 1)
+    ahead = json.loads(message or b"{}")
+    name = ahead.get("font_list")
+    shell = warm(_strings(ahead.get("modules")), (name, fds[0]) if fds and name else None)
     shared_cells = shared.SharedCells.prepare(shell, _strings(ahead.get("cells")))
     serve(control, isolate, shell, shared_cells)
 

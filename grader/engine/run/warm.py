@@ -29,6 +29,7 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.engine.runtime import fontlist
 from grader.engine.walls import bwrap, student_user
 from grader.engine.walls.polling import ready
 from grader.limits import ENGINE, SANDBOX
@@ -113,21 +114,34 @@ class Zygote:
         threading.Thread(target=self._keep_stderr, args=(err_r,), daemon=True).start()
         self._lock = threading.Lock()
         self._warm = False
-        self._send_ahead(ahead)
+        self._send_ahead(ahead, fontlist.font_list(runtime))
         if wait:
             self._wait_warm()
 
-    def _send_ahead(self, ahead: Ahead) -> None:
+    def _send_ahead(self, ahead: Ahead, font_list: Path | None) -> None:
         """The warm process's first message: the modules it imports and the cells it runs
-        once for every submission (no cells if they are too large for one message)."""
-        message = json.dumps({"modules": ahead.modules, "cells": ahead.cells}).encode()
+        once for every submission (no cells if they are too large for one message), and the
+        font list made for its runtime (:mod:`grader.engine.runtime.fontlist`), if there is
+        one, by name with an open descriptor: without namespaces the warm process runs as the
+        student's user, who may not read the grader's cache."""
+        fds, name = [], None
+        if font_list is not None:
+            with contextlib.suppress(OSError):  # unreadable: matplotlib lists the fonts itself
+                fds.append(os.open(font_list, os.O_RDONLY | os.O_CLOEXEC))
+                name = font_list.name
+        given = {"modules": ahead.modules, "font_list": name}
+        message = json.dumps({**given, "cells": ahead.cells}).encode()
         if len(message) > SANDBOX.shared_cells_bytes:
-            message = json.dumps({"modules": ahead.modules, "cells": []}).encode()
-        with contextlib.suppress(OSError):  # a warm process that died says why in _wait_warm
-            self._socket.setsockopt(
-                socket.SOL_SOCKET, socket.SO_SNDBUF, 2 * SANDBOX.shared_cells_bytes
-            )
-            self._socket.send(message)
+            message = json.dumps({**given, "cells": []}).encode()
+        try:
+            with contextlib.suppress(OSError):  # a warm process that died says why in _wait_warm
+                self._socket.setsockopt(
+                    socket.SOL_SOCKET, socket.SO_SNDBUF, 2 * SANDBOX.shared_cells_bytes
+                )
+                socket.send_fds(self._socket, [message], fds)
+        finally:
+            for fd in fds:
+                os.close(fd)
 
     def _keep_stderr(self, fd: int) -> None:
         with os.fdopen(fd, "rb", buffering=0) as pipe:

@@ -6,8 +6,10 @@ Importing ``matplotlib.pyplot`` in a fresh home folder lists every font of the s
 matplotlib writes names the fonts it ships relative to its own folder and the system's by their
 paths under ``/usr``, which the sandbox shows at the same place: a list made on the host, with
 the sandbox's home folder and environment, is the list the sandbox would make. It is kept in the
-runtime's cache folder at ``shown-fontlist/``; the warm process puts it where matplotlib looks
-before importing it. Without one, the warm process lists the fonts itself, as before.
+runtime's cache folder at ``shown-fontlist/``; the grader sends it to each warm process with its
+first message (an open descriptor: without namespaces the warm process runs as the student's
+user, who may not read the grader's cache), which puts it where matplotlib looks before
+importing it. Without one, the warm process lists the fonts itself, as before.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from grader.engine.runtime import fontlist, shown_runtime
+from grader.engine.runtime import shown_runtime
 from grader.engine.walls import gpu
 from grader.engine.walls.cgroups import (  # noqa: F401 - the sandbox's public names, as before
     RunCgroup,
@@ -131,9 +131,6 @@ def warm_command(
     python = ["-m", "gradersandbox.zygote", str(control_fd)]
     if not isolate:
         return ["python3", *python, "plain"], [], _environment(_host_bin(runtime), isolate)
-    listed = fontlist.font_list(runtime)
-    if listed is not None:  # the warm process gives it to matplotlib (gradersandbox.runner)
-        shutil.copy(listed, own_files / INSIDE_CODE.name / listed.name)
     folders = shown_runtime.shown_folders(runtime)
     unpatched = shown_runtime.write_layers(folders, own_files / "layers")
     first = shown_runtime.first_step(runtime, folders, own_files / "layers")

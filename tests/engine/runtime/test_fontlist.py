@@ -33,6 +33,17 @@ def _build(runtime: Path) -> None:
     fontlist.build_font_list(runtime, runtime_cache(runtime) / fontlist.FOLDER)
 
 
+def _with_a_fake_font(made: Path) -> str:
+    """Add FAKE to the list at ``made`` (DejaVu Sans's file under another name); the list as
+    it was."""
+    real = made.read_text()
+    doctored = json.loads(real)
+    dejavu = next(e for e in doctored["ttflist"] if e["name"] == "DejaVu Sans")
+    doctored["ttflist"].append({**dejavu, "name": FAKE})
+    made.write_text(json.dumps(doctored))
+    return real
+
+
 def test_the_font_list_is_made_with_the_sandbox_home_and_names_real_fonts(tmp_path, monkeypatch):
     monkeypatch.setenv(CACHE_VARIABLE, str(tmp_path / "cache"))
     runtime = _runtime(tmp_path / "runtime")
@@ -55,10 +66,7 @@ def test_the_warm_process_gives_matplotlib_the_list_made_once(tmp_path, monkeypa
     runtime = _runtime(tmp_path / "runtime")
     _build(runtime)
     made = fontlist.font_list(runtime)
-    doctored = json.loads(made.read_text())
-    dejavu = next(e for e in doctored["ttflist"] if e["name"] == "DejaVu Sans")
-    doctored["ttflist"].append({**dejavu, "name": FAKE})
-    made.write_text(json.dumps(doctored))
+    _with_a_fake_font(made)
     notebook = write_notebook(tmp_path / "fonts.ipynb", NAMES)
 
     used = run_fenced(tmp_path, [run_spec(notebook, runtime=runtime)])["results"][0]
@@ -69,3 +77,41 @@ def test_the_warm_process_gives_matplotlib_the_list_made_once(tmp_path, monkeypa
     made.unlink()
     listed = run_fenced(tmp_path, [run_spec(notebook, runtime=runtime)])["results"][0]
     assert listed["output"].strip() == str(["DejaVu Sans"])
+
+
+def test_without_namespaces_the_warm_process_is_given_the_list_too(tmp_path, monkeypatch):
+    """Where no namespace can be made (a platform's container) the warm process runs as the
+    student's user, who may not read the grader's cache: the list comes with its first message.
+    Matplotlib's folder is then the machine's (under HOME=/tmp), and the runtime's list replaces
+    whatever list lies there (the second run puts the real one back)."""
+    monkeypatch.setenv(CACHE_VARIABLE, str(tmp_path / "cache"))
+    runtime = _runtime(tmp_path / "runtime")
+    _build(runtime)
+    made = fontlist.font_list(runtime)
+    real = _with_a_fake_font(made)
+    notebook = write_notebook(tmp_path / "fonts.ipynb", NAMES)
+    plain = [run_spec(notebook, runtime=runtime, unsafe_no_sandbox=True)]
+
+    used = run_fenced(tmp_path, plain)["results"][0]
+    assert used["status"] == "completed", used
+    assert used["output"].strip() == str(sorted(["DejaVu Sans", FAKE]))
+
+    made.write_text(real)
+    again = run_fenced(tmp_path, plain)["results"][0]
+    assert again["output"].strip() == str(["DejaVu Sans"])
+
+
+def test_a_run_without_namespaces_makes_the_list_once(tmp_path, monkeypatch):
+    """`grader grade --unsafe-no-sandbox`, and a platform's image build (whose check plans such
+    a run), make the list `grader setup` would have made, where that refuses: no namespaces."""
+    from grader.grading.grader_process import plan_for
+
+    monkeypatch.setenv(CACHE_VARIABLE, str(tmp_path / "cache"))
+    assignment = Path(__file__).resolve().parents[3] / "assignments" / "lstm_gates"
+    assert fontlist.font_list(None) is None
+    plan_for(assignment, tmp_path / "out", unsafe_no_sandbox=True)
+    made = fontlist.font_list(None)
+    assert made is not None and "DejaVu Sans" in made.read_text()
+    before = made.stat().st_mtime_ns
+    plan_for(assignment, tmp_path / "out", unsafe_no_sandbox=True)
+    assert fontlist.font_list(None) == made and made.stat().st_mtime_ns == before
