@@ -55,7 +55,7 @@ def cli(args: argparse.Namespace) -> int:
 
 def _prepare_the_sandbox(args: argparse.Namespace) -> int:
     """Every wall checked (one line each), then the sandbox prepared for the runtime."""
-    from grader.engine.runtime.preparation import is_prepared, prepare
+    from grader.engine.runtime.preparation import ensure_font_list, is_prepared, prepare
     from grader.engine.runtime.runtime_cache import CACHE_VARIABLE, runtime_cache, runtime_venv
     from grader.engine.walls import gpu
     from grader.engine.walls.wall_checks import checked_walls
@@ -64,14 +64,17 @@ def _prepare_the_sandbox(args: argparse.Namespace) -> int:
     for wall in walls_checked:
         print(wall.line())
     print(gpu.found().line())
+    runtime = Path(args.runtime) if args.runtime else None
+    if runtime is not None and not (runtime / "bin" / "python3").exists():
+        raise UserError(f"--runtime {runtime}: not a virtualenv folder (no bin/python3 in it)")
     if any(w.problem is not None for w in walls_checked if w.needed):
+        # What a run without the sandbox (--unsafe-no-sandbox, a platform's container) still
+        # uses: made here, where an image is built, not at each submission's start.
+        ensure_font_list(runtime)
         raise UserError(
             "student code cannot be sandboxed on this machine: fix what is missing above and"
             " run `grader setup` again"
         )
-    runtime = Path(args.runtime) if args.runtime else None
-    if runtime is not None and not (runtime / "bin" / "python3").exists():
-        raise UserError(f"--runtime {runtime}: not a virtualenv folder (no bin/python3 in it)")
     if is_prepared(runtime):
         print(f"the sandbox is prepared for {runtime_venv(runtime)}: {runtime_cache(runtime)}")
         return 0
