@@ -10,10 +10,16 @@ runtime's cache folder at ``shown-fontlist/``; the grader sends it to each warm 
 first message (an open descriptor: without namespaces the warm process runs as the student's
 user, who may not read the grader's cache), which puts it where matplotlib looks before
 importing it. Without one, the warm process lists the fonts itself, as before.
+
+A list that names a system font since removed is stale (matplotlib, finding the file gone,
+would list the fonts again in every warm process): it counts as none, and the runtime as not
+prepared, so that the next `grader setup` or `grader grade` makes it again. A font installed
+since is not looked for: matplotlib's own list does not notice one either.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -31,10 +37,34 @@ _MAKE = "import matplotlib, matplotlib.font_manager, sys; sys.stdout.write(matpl
 
 
 def font_list(runtime: Path | None) -> Path | None:
-    """The font list made for ``runtime`` (None: the grader's own virtualenv), if there is one."""
+    """The font list made for ``runtime`` (None: the grader's own virtualenv), if there is one
+    and it is not :func:`stale`."""
+    made = _made(runtime)
+    return made if made is not None and _names_only_present_fonts(made) else None
+
+
+def stale(runtime: Path | None) -> bool:
+    """Whether the list made for ``runtime`` names a system font that is gone."""
+    made = _made(runtime)
+    return made is not None and not _names_only_present_fonts(made)
+
+
+def _made(runtime: Path | None) -> Path | None:
     folder = runtime_cache(runtime) / FOLDER
     made = sorted(folder.glob("fontlist-v*.json")) if folder.is_dir() else []
     return made[-1] if made else None
+
+
+def _names_only_present_fonts(listed: Path) -> bool:
+    """Every system font file the list at ``listed`` names is there (matplotlib's own fonts
+    are named relative to its folder, and come and go with its version, which names the
+    list). About 600 entries: a few milliseconds, once per warm start."""
+    try:
+        entries = json.loads(listed.read_text())
+        names = [entry["fname"] for entry in [*entries["ttflist"], *entries["afmlist"]]]
+    except (OSError, ValueError, KeyError, TypeError):  # unreadable: made again
+        return False
+    return all(os.path.isfile(name) for name in names if os.path.isabs(name))
 
 
 def build_font_list(venv: Path, folder: Path, say: Callable[[str], None] = print) -> None:

@@ -56,6 +56,7 @@ def is_prepared(runtime: Path | None) -> bool:
         and done.get("version") == _VERSION
         and done.get("runtime") == str(runtime_venv(runtime))
         and done.get("fingerprint") == _fingerprint(runtime)
+        and not fontlist.stale(runtime)
     )
 
 

@@ -115,3 +115,31 @@ def test_a_run_without_namespaces_makes_the_list_once(tmp_path, monkeypatch):
     before = made.stat().st_mtime_ns
     plan_for(assignment, tmp_path / "out", unsafe_no_sandbox=True)
     assert fontlist.font_list(None) == made and made.stat().st_mtime_ns == before
+
+
+def test_a_list_naming_a_font_since_removed_is_made_again(tmp_path, monkeypatch):
+    """A system font removed after the list was made (its package uninstalled): matplotlib,
+    finding the file gone, would list the fonts again in every warm process. The list counts
+    as none (the warm process is given none) and the runtime as not prepared, and the next
+    preparation makes it again, without the font."""
+    from grader.engine.runtime.preparation import ensure_font_list, is_prepared
+
+    monkeypatch.setenv(CACHE_VARIABLE, str(tmp_path / "cache"))
+    runtime = _runtime(tmp_path / "runtime")
+    _build(runtime)
+    made = fontlist.font_list(runtime)
+    assert made is not None and not fontlist.stale(runtime)
+    listed = json.loads(made.read_text())
+    # named by its absolute path, as the system's fonts are; its file is gone
+    gone = str(tmp_path / "fonts" / "Removed-Regular.ttf")
+    listed["ttflist"].append({**listed["ttflist"][0], "name": "Removed Sans", "fname": gone})
+    made.write_text(json.dumps(listed))
+
+    assert fontlist.stale(runtime) and fontlist.font_list(runtime) is None
+    assert not is_prepared(runtime)
+    said: list[str] = []
+    ensure_font_list(runtime, say=said.append)
+    remade = fontlist.font_list(runtime)
+    assert remade is not None and not fontlist.stale(runtime)
+    assert gone not in remade.read_text() and "DejaVu Sans" in remade.read_text()
+    assert any("font list made" in line for line in said), said
