@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import time
 from collections.abc import Iterable
@@ -24,8 +25,12 @@ from grader.engine.walls import student_user, wall_checks
 from grader.limits import PLATFORMS, RUN
 
 # The student's user and group in the container: an id no image's account has (Ubuntu's system
-# and regular ranges end at 60000; 65534 is "nobody", which other services may share).
-STUDENT_ID = 61000
+# and regular ranges end at 60000; 65534 is "nobody", which other services may share; above
+# 65535 a container whose user namespace maps 65,536 ids has none), drawn afresh for each run.
+# The kernel counts a user's processes and threads (RLIMIT_NPROC) over every container of the
+# host that shares its user namespace, as Docker's do, and a host runs several submissions at
+# once: under one id, a run's forks were refused for another container's threads.
+STUDENT_IDS = range(61000, 65000)
 
 
 @dataclass(frozen=True)
@@ -54,10 +59,11 @@ def raise_walls(private: Iterable[Path], namespaces: bool | None = None) -> Wall
             "not allowed by the container: namespaces (Docker's default profile?); the walls "
             "that remain follow"
         )
-        refused = _cannot_become(STUDENT_ID)
+        uid = secrets.choice(STUDENT_IDS)
+        refused = _cannot_become(uid)
         if refused is None:
-            os.environ[student_user.VARIABLE] = f"{STUDENT_ID}:{STUDENT_ID}"
-            lines.append(f"raised: the student's code runs as uid {STUDENT_ID}, not root")
+            os.environ[student_user.VARIABLE] = f"{uid}:{uid}"
+            lines.append(f"raised: the student's code runs as uid {uid}, not root")
         else:
             lines.append(f"not allowed by the container: a user of the student's own ({refused})")
     lines += [_seccomp_line()]
@@ -111,9 +117,12 @@ def _cannot_become(uid: int) -> str | None:
 def end_student_processes() -> int:
     """Kill every process of the student's user, those left behind included, until none is
     left (stopped first, so that none forks another as the others die); how many there were."""
+    user = student_user.student_user()
+    if user is None:  # the run named no user of the student's own: there is none to end
+        return 0
     ended: set[int] = set()
     for _ in range(PLATFORMS.ending_rounds):
-        found = list(_processes_of(STUDENT_ID))
+        found = list(_processes_of(user[0]))
         if not found:
             return len(ended)
         for number in (signal.SIGSTOP, signal.SIGKILL):
