@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import logging
 import multiprocessing
 import os
 import signal
@@ -29,6 +30,7 @@ from grader.errors import UserError
 from grader.grading import remote
 from grader.grading.grader_process import trial_run, warm_up_quietly
 from grader.limits import GRADING
+from grader.logs import LOGGER
 
 # grade(submission, plan, seed) -> row: a module-level function (it is pickled by name).
 GradeOne = Callable[[Any, Any, int], Any]
@@ -154,6 +156,17 @@ _LOCAL_DASK = {
 }
 
 
+def _local_dask_log_level() -> int:
+    """The level from which a local cluster's own log lines (its scheduler's, here, and its
+    workers') reach stderr: Dask's warnings with ``-v``, else none. The cluster is this run's
+    own, and what befalls a submission on it comes back with its result; its workers' log
+    is Dask's housekeeping, tracebacks included (a worker's heartbeat that meets the scheduler
+    already closed at the end of a run, on a busy machine)."""
+    if logging.getLogger(LOGGER).isEnabledFor(logging.DEBUG):
+        return logging.WARNING
+    return logging.CRITICAL + 1
+
+
 @contextlib.contextmanager
 def dask_client(address: str, workers: int):
     """A client of the scheduler at ``address``, or of a local cluster of ``workers``
@@ -172,6 +185,7 @@ def dask_client(address: str, workers: int):
                     processes=True,
                     host="127.0.0.1",
                     dashboard_address=None,
+                    silence_logs=_local_dask_log_level(),
                 )
             )
             yield stack.enter_context(Client(cluster))
