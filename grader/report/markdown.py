@@ -7,6 +7,7 @@ from a notebook's attachments; a formula mathtext cannot set is set as text, wit
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -36,6 +37,15 @@ from grader.report.inline import LINE_BREAK, Span, math_rule, tex_spans
 MARKDOWN = MarkdownIt("commonmark", {"maxNesting": 100}).enable(["table", "strikethrough"])
 MARKDOWN.inline.ruler.before("escape", "math", math_rule)
 _HTML_TAG = re.compile(r"<[^>]*>")
+# markdown-it's emphasis tokens: the style each opens or closes.
+_MARKS = {
+    "strong_open": ("bold", 1),
+    "strong_close": ("bold", -1),
+    "em_open": ("italic", 1),
+    "em_close": ("italic", -1),
+    "s_open": ("strike", 1),
+    "s_close": ("strike", -1),
+}
 
 
 def _is_display_math(inline: Token) -> bool:
@@ -134,6 +144,7 @@ class BlockParser:
         spans: list[Span] = []
         figures: list[Figure] = []
         style: dict[str, Any] = {}
+        depth: Counter[str] = Counter()
         line = token.map[0] if token.map else 0
         for child in token.children or []:
             kind = child.type
@@ -145,10 +156,15 @@ class BlockParser:
                 spans.append(Span(" ", **style))
             elif kind == "hardbreak":
                 spans.append(LINE_BREAK)
-            elif kind in ("strong_open", "em_open", "s_open"):
-                style[{"strong_open": "bold", "em_open": "italic", "s_open": "strike"}[kind]] = True
-            elif kind in ("strong_close", "em_close", "s_close"):
-                style.pop({"strong_close": "bold", "em_close": "italic", "s_close": "strike"}[kind])
+            elif kind in _MARKS:
+                # Counted, not set: emphasis nests in emphasis (`_a _b__` is <em>a <em>b</em></em>),
+                # and the text stays italic until the outer one closes.
+                name, step = _MARKS[kind]
+                depth[name] += step
+                if depth[name]:
+                    style[name] = True
+                else:
+                    style.pop(name)
             elif kind == "link_open":
                 style["href"] = str(child.attrs["href"])
             elif kind == "link_close":

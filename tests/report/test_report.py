@@ -11,8 +11,9 @@ import subprocess
 from pathlib import Path
 
 import nbformat
+import pdfplumber
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
@@ -263,6 +264,19 @@ def test_tex_becomes_text_with_italic_letters_and_scripts():
     assert plain(tex_spans(r"\frac{\partial L}{\partial C} \in \mathbb{R}^{H}")) == (
         "(∂L)/(∂C) ∈ ℝ^H"
     )
+
+
+def test_emphasis_inside_emphasis_keeps_the_text_after_it_italic(tmp_path: Path):
+    """`_outer *inner* after_` is <em>outer <em>inner</em> after</em>: the inner close leaves
+    the text italic until the outer one closes (it once raised KeyError: 'italic')."""
+    intro = "Plain _outer *inner* after_ plain."
+    source = write_source(tmp_path, front_matter() + body(standard_sections(Introduction=intro)))
+    build_report(source, tmp_path / "out.pdf")
+    with pdfplumber.open(tmp_path / "out.pdf") as pdf:
+        words = pdf.pages[0].extract_words(extra_attrs=["fontname"])
+    italic = {w["text"].strip("."): "Italic" in w["fontname"] for w in words}
+    assert italic["outer"] and italic["inner"] and italic["after"]
+    assert not italic["Plain"] and not italic["plain"]
 
 
 def test_tex_accents_sit_on_short_letters_and_beside_tall_ones():
@@ -703,6 +717,7 @@ def test_check_missing_section_lists_its_other_names(tmp_path: Path):
         max_size=40,
     ).map("".join)
 )
+@example(text="_a _a__")  # emphasis in emphasis, which once raised KeyError: 'italic'
 def test_any_introduction_builds_or_is_refused_with_a_message(tmp_path_factory, text: str):
     folder = tmp_path_factory.mktemp("fuzz")
     source = write_source(folder, front_matter() + body(standard_sections(Introduction=text)))
