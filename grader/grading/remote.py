@@ -19,7 +19,7 @@ import operator
 import os
 import pickle
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -244,10 +244,22 @@ def loaded(client: Any, function: Callable[..., Any]) -> Any:
     return client.submit(pickle.loads, pickle.dumps(function), key=f"grader-function-{name}")
 
 
-def gathered(futures: list[Any], out: Path) -> Iterator[Row]:
-    """The rows as their tasks finish (a task of a worker that died runs again elsewhere),
-    each with its files written under ``out``."""
+def finished(futures: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
+    """(future, result) of each of ``futures`` as its task finishes (a task of a worker that
+    died runs again elsewhere), the future released once its result is here. A result stays
+    on the worker that computed it while a future holds it, and the scheduler computes it again
+    elsewhere if that worker dies: a run holding its futures had a second worker check a
+    project it had already written, and could end while that worker still had the course's
+    files in its scratch folder."""
     from dask.distributed import as_completed
 
     for future in as_completed(futures):
-        yield returned(future.result(), out)
+        result = future.result()
+        future.release()
+        yield future, result
+
+
+def gathered(futures: list[Any], out: Path) -> Iterator[Row]:
+    """The rows as their tasks finish, each with its files written under ``out``."""
+    for _, result in finished(futures):
+        yield returned(result, out)

@@ -172,8 +172,6 @@ def checked_on_dask(
     one of ``workers`` processes on this machine): (hand-in, checks, the worker's name) as each
     comes. A worker that dies mid-run loses nothing: Dask gives its projects to another, and
     each is checked, and yielded, once."""
-    from dask.distributed import as_completed
-
     from grader.grading.workers import dask_client
 
     with dask_client(address, workers) as client:
@@ -204,7 +202,6 @@ def checked_on_dask(
             ): hand_in
             for hand_in in todo
         }
-        for future in as_completed(futures):
-            result = future.result()
+        for future, result in remote.finished(futures):
             hand_in = futures[future]
             yield hand_in, as_here(result, hand_in.folder), result["worker"]

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from dask_kit import DASK, hidden, said, wait_for_workers
+from dask_kit import DASK, computed_again, hidden, said, wait_for_workers
 from sandbox_fence import FENCE
 from smtp_kit import free_port
 
@@ -102,6 +102,8 @@ def test_workers_that_see_no_course_folder_grade_it_and_one_killed_changes_nothi
                 workers[0].wait(60)
         run.wait(900)
         assert run.returncode == 0, "".join(lines)[-3000:] + said(logs)
+        # none graded again because the killed worker held a result already written here
+        assert computed_again(address, "grade-") == []
     finally:
         for process in started:
             if process.poll() is None:

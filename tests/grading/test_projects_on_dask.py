@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from dask_kit import DASK, end_gracefully, hidden, said, stop, wait_for_workers
+from dask_kit import DASK, computed_again, end_gracefully, hidden, said, stop, wait_for_workers
 from project_class import CLASS, light_runtime, project_class, untimed
 from sandbox_fence import FENCE
 from smtp_kit import free_port
@@ -109,6 +109,9 @@ def test_a_class_s_projects_checked_on_a_cluster_that_sees_no_course_folder(tmp_
         settings = {p.read_bytes() for p in (folder / "assignments" / "projects").iterdir()}
         kept = [p for p in (tmp_path / survivor).rglob("*") if p.is_file()]
         assert not [p for p in kept if p.read_bytes() in settings], survivor
+        # each project was checked once on the cluster: none checked again on the survivor
+        # because the killed worker held its result, already written here
+        assert computed_again(address, "check-") == []
         end_gracefully(workers[survivor])
         successor = start(killed, [folder], [*worker, "--name", f"{killed}-again"])
         wait_for_workers(address, 1, logs)

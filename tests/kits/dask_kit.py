@@ -40,6 +40,32 @@ def wait_for_workers(address: str, count: int, logs: Path) -> None:
     raise AssertionError("the workers did not join:\n" + said(logs))
 
 
+def computed_again(address: str, prefix: str) -> list[str]:
+    """The tasks whose key starts with ``prefix`` that the scheduler at ``address`` set to run
+    again after their result was in (its transition log): a result a worker held when it died,
+    while a client still held its future. A task whose worker died running it is not one."""
+    import cloudpickle
+    from dask.distributed import Client
+
+    # The scheduler cannot import this kit: the function goes to it by value.
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    with Client(address, timeout=30) as client:
+        moves = client.run_on_scheduler(_moves, prefix)
+    done: set[str] = set()
+    again = []
+    for key, finish in moves:
+        if finish == "memory":
+            done.add(key)
+        elif finish == "processing" and key in done:
+            again.append(key)
+    return again
+
+
+def _moves(prefix: str, dask_scheduler=None) -> list[tuple[str, str]]:
+    log = dask_scheduler.transition_log  # type: ignore[union-attr]
+    return [(str(t.key), t.finish) for t in log if str(t.key).startswith(prefix)]
+
+
 def said(logs: Path) -> str:
     """The last lines of every log in ``logs``."""
     return "\n".join(f"--- {p.name}\n{p.read_text()[-2000:]}" for p in sorted(logs.iterdir()))
