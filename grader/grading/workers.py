@@ -100,13 +100,20 @@ def start_graders(
             sent = remote_job()
             job = client.submit(dict, sent, key=f"grader-job-{sent['digest']}", pure=False)
             addresses = list(client.scheduler_info()["workers"])
-            for address in addresses:  # as a task: in its task thread
-                remote.submit(client, remote.warm, job, workers=[address])
+            # Each worker's warm start, as a task (in its task thread), keyed by worker and job.
+            # Held for the run: a future let go before its task starts has the scheduler cancel
+            # the task, as every warm start was.
+            warm = f"grader-warm-{sent['digest'][:16]}"
+            warming = [
+                remote.submit(client, remote.warm, job, workers=[address], key=f"{warm}-{address}")
+                for address in addresses
+            ]
             on_dask = remote.submit(client, remote.tried, job, workers=addresses[:1])
             yield Graders(
                 on_dask.result,
                 lambda todo: _on_dask(client, job, sent["digest"], plan, todo),
             )
+            del warming
     elif workers <= 1:
         warm_up_quietly(plan)  # the trial, run when the hand-ins are read, forks from it
         yield Graders(

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from dask_kit import DASK, computed_again, hidden, said, wait_for_workers
+from dask_kit import DASK, computed_again, hidden, moves, said, wait_for_workers
 from sandbox_fence import FENCE
 from smtp_kit import free_port
 
@@ -104,6 +104,9 @@ def test_workers_that_see_no_course_folder_grade_it_and_one_killed_changes_nothi
         assert run.returncode == 0, "".join(lines)[-3000:] + said(logs)
         # none graded again because the killed worker held a result already written here
         assert computed_again(address, "grade-") == []
+        # each worker's warm start ran (none cancelled): one task per worker, its result in
+        warmed = {key for key, state in moves(address, "grader-warm-") if state == "memory"}
+        assert len(warmed) == 2, moves(address, "grader-warm-")
     finally:
         for process in started:
             if process.poll() is None:

@@ -40,20 +40,25 @@ def wait_for_workers(address: str, count: int, logs: Path) -> None:
     raise AssertionError("the workers did not join:\n" + said(logs))
 
 
-def computed_again(address: str, prefix: str) -> list[str]:
-    """The tasks whose key starts with ``prefix`` that the scheduler at ``address`` set to run
-    again after their result was in (its transition log): a result a worker held when it died,
-    while a client still held its future. A task whose worker died running it is not one."""
+def moves(address: str, prefix: str) -> list[tuple[str, str]]:
+    """(key, state it moved to) of each task whose key starts with ``prefix``, in the order of
+    the transition log of the scheduler at ``address``."""
     import cloudpickle
     from dask.distributed import Client
 
     # The scheduler cannot import this kit: the function goes to it by value.
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
     with Client(address, timeout=30) as client:
-        moves = client.run_on_scheduler(_moves, prefix)
+        return [tuple(move) for move in client.run_on_scheduler(_moves, prefix)]
+
+
+def computed_again(address: str, prefix: str) -> list[str]:
+    """The tasks whose key starts with ``prefix`` that the scheduler at ``address`` set to run
+    again after their result was in: a result a worker held when it died, while a client
+    still held its future. A task whose worker died running it is not one."""
     done: set[str] = set()
     again = []
-    for key, finish in moves:
+    for key, finish in moves(address, prefix):
         if finish == "memory":
             done.add(key)
         elif finish == "processing" and key in done:
