@@ -54,8 +54,9 @@ def moves(address: str, prefix: str) -> list[tuple[str, str]]:
 
 def computed_again(address: str, prefix: str) -> list[str]:
     """The tasks whose key starts with ``prefix`` that the scheduler at ``address`` set to run
-    again after their result was in: a result a worker held when it died, while a client
-    still held its future. A task whose worker died running it is not one."""
+    again after their result was in: one whose worker died holding it before the client took
+    it, or one a client had taken and still held. A task whose worker died running it is
+    not one."""
     done: set[str] = set()
     again = []
     for key, finish in moves(address, prefix):
@@ -64,6 +65,17 @@ def computed_again(address: str, prefix: str) -> list[str]:
         elif finish == "processing" and key in done:
             again.append(key)
     return again
+
+
+def let_go(address: str, prefix: str, part: str, timeout: float = 60) -> None:
+    """Return once the scheduler at ``address`` forgot the task whose key starts with
+    ``prefix`` and holds ``part``: no client holds its result any longer."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(part in key and state == "forgotten" for key, state in moves(address, prefix)):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"the run still holds the result of {prefix}*{part}*")
 
 
 def _moves(prefix: str, dask_scheduler=None) -> list[tuple[str, str]]:
