@@ -248,9 +248,7 @@ def finished(futures: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
     """(future, result) of each of ``futures`` as its task finishes (a task of a worker that
     died runs again elsewhere), the future released once its result is here. A result stays
     on the worker that computed it while a future holds it, and the scheduler computes it again
-    elsewhere if that worker dies: a run holding its futures had a second worker check a
-    project it had already written, and could end while that worker still had the course's
-    files in its scratch folder."""
+    elsewhere if that worker dies, though the run already wrote it."""
     from dask.distributed import as_completed
 
     for future in as_completed(futures):
