@@ -180,9 +180,7 @@ def grade(
                     else:
                         keep(row)
                 if again:
-                    say(
-                        f"grading {len(again)} again, one at a time: a process could not start{why}"
-                    )
+                    say(f"grading {len(again)} again, one at a time{why}")
                 for submission, submission_seed in again:
                     keep(grade_safely(submission, plan, submission_seed))
             finally:
@@ -195,7 +193,8 @@ def grade(
 
 def _could_not_start(row: Row) -> bool:
     """Whether the grader failed ``row``'s submission because a process of it could not start
-    (another submission's processes may have held them all): worth a try alone."""
+    (another submission's processes may have held them all), or the pool's worker that held it
+    was killed: worth a try alone."""
     return row.status == GRADER_ERROR and NOT_GRADED in (row.reason or "")
 
 

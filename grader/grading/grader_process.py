@@ -64,7 +64,7 @@ def grade_safely(
             file=sys.stderr,
         )
         submission = as_now(submission, plan.config)
-    return _grader_error(
+    return grader_error(
         submission,
         plan,
         seed,
@@ -94,10 +94,12 @@ def _graded_once(
     except Exception as error:  # one broken submission must not end the run
         traceback.print_exc(file=sys.stderr)
         reason = f"{type(error).__name__}: {error}"
-    return _grader_error(submission, plan, seed, reason)
+    return grader_error(submission, plan, seed, reason)
 
 
-def _grader_error(submission: HandIn, plan: Plan, seed: int, reason: str) -> Row:
+def grader_error(submission: HandIn, plan: Plan, seed: int, reason: str) -> Row:
+    """The row of a submission the grader could not grade, saying why: no score, graded again
+    by ``--resume``."""
     return Row(
         submission.student,
         str(submission.source),

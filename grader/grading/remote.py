@@ -244,20 +244,40 @@ def loaded(client: Any, function: Callable[..., Any]) -> Any:
     return client.submit(pickle.loads, pickle.dumps(function), key=f"grader-function-{name}")
 
 
+@dataclasses.dataclass(frozen=True)
+class Failed:
+    """What a task gave instead of its result: the error it raised on the cluster, or the
+    cluster's own (``KilledWorker``: every worker that ran it died, as often as the scheduler
+    allows)."""
+
+    error: BaseException
+
+
 def finished(futures: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
     """(future, result) of each of ``futures`` as its task finishes (a task of a worker that
-    died runs again elsewhere), the future released once its result is here. A result stays
-    on the worker that computed it while a future holds it, and the scheduler computes it again
-    elsewhere if that worker dies, though the run already wrote it."""
+    died runs again elsewhere), a :class:`Failed` for one that failed; the future released
+    once its result is here. A result stays on the worker that computed it while a future holds
+    it, and the scheduler computes it again elsewhere if that worker dies, though the run
+    already wrote it."""
     from dask.distributed import as_completed
 
     for future in as_completed(futures):
-        result = future.result()
+        try:
+            result = future.result()
+        except Exception as error:  # one task's end, told with its hand-in; the others go on
+            result = Failed(error)
         future.release()
         yield future, result
 
 
-def gathered(futures: list[Any], out: Path) -> Iterator[Row]:
-    """The rows as their tasks finish, each with its files written under ``out``."""
-    for _, result in finished(futures):
-        yield returned(result, out)
+def gathered(
+    futures: dict[Any, Any], out: Path, failed: Callable[[Any, Failed], Row]
+) -> Iterator[Row]:
+    """The rows as their tasks finish, each with its files written under ``out``; the row
+    ``failed(what, failure)`` for a task that failed, ``what`` being what ``futures`` maps its
+    future to."""
+    for future, result in finished(futures):
+        if isinstance(result, Failed):
+            yield failed(futures[future], result)
+        else:
+            yield returned(result, out)

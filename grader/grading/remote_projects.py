@@ -203,5 +203,7 @@ def checked_on_dask(
             for hand_in in todo
         }
         for future, result in remote.finished(futures):
+            if isinstance(result, remote.Failed):
+                raise result.error
             hand_in = futures[future]
             yield hand_in, as_here(result, hand_in.folder), result["worker"]

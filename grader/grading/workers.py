@@ -26,9 +26,10 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from grader.engine.run import trial
+from grader.engine.run.results import NOT_GRADED
 from grader.errors import UserError
 from grader.grading import remote
-from grader.grading.grader_process import trial_run, warm_up_quietly
+from grader.grading.grader_process import grader_error, trial_run, warm_up_quietly
 from grader.limits import GRADING
 from grader.logs import LOGGER
 
@@ -144,11 +145,30 @@ def warm_pool(plan, workers: int) -> ProcessPoolExecutor:
 
 
 def _in_pool(pool: ProcessPoolExecutor, grade_one: GradeOne, plan, todo: Todo) -> Iterator[Any]:
-    pending = {pool.submit(grade_one, submission, plan, seed) for submission, seed in todo}
+    """The rows as the pool's workers grade them. A worker killed mid-run (the kernel's OOM
+    killer, a signal) breaks the pool: each hand-in the pool had not given back comes as a grader
+    error that the run grades again, one at a time in its own process, once the others are in."""
+    pending = {}
+    for submission, seed in todo:
+        try:
+            pending[pool.submit(grade_one, submission, plan, seed)] = (submission, seed)
+        except BrokenProcessPool:  # killed before the hand-ins were all handed out
+            yield grader_error(submission, plan, seed, f"{NOT_GRADED}: {_POOL_BROKEN}")
     while pending:
-        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
         for future in done:
-            yield future.result()
+            submission, seed = pending.pop(future)
+            try:
+                row = future.result()
+            except BrokenProcessPool:
+                row = grader_error(submission, plan, seed, f"{NOT_GRADED}: {_POOL_BROKEN}")
+            yield row
+
+
+_POOL_BROKEN = (
+    "a grader process of this run was killed (out of memory? a signal?) before it gave back "
+    "this hand-in's grading"
+)
 
 
 # A local cluster has no dashboard to feed: its workers do not sample their own stacks every
@@ -192,6 +212,10 @@ def dask_client(address: str, workers: int):
                     processes=True,
                     host="127.0.0.1",
                     dashboard_address=None,
+                    # The scheduler serves HTTP (health, metrics) even without a dashboard, on
+                    # 8787 unless told: on all interfaces, and where another cluster's dashboard
+                    # held that port, with a warning on stderr. Here: any free port, loopback.
+                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                     silence_logs=_local_dask_log_level(),
                 )
             )
@@ -225,7 +249,7 @@ def _reached(address: str) -> None:
 def _on_dask(client, job, digest: str, plan, todo: Todo) -> Iterator[Any]:
     """Each hand-in sent as its bytes, graded on a worker, its files written under ``--out``
     here: the workers need see no folder of this machine."""
-    futures = [
+    futures = {
         remote.submit(
             client,
             remote.graded,
@@ -233,7 +257,25 @@ def _on_dask(client, job, digest: str, plan, todo: Todo) -> Iterator[Any]:
             remote.hand_in_of(submission, plan),
             seed,
             key=f"grade-{digest[:16]}-{submission.student}-{submission.sha256[:16]}-{seed}",
-        )
+        ): (submission, seed)
         for submission, seed in todo
-    ]
-    return remote.gathered(futures, plan.out)
+    }
+
+    def failed(sent: tuple[Any, int], failure: remote.Failed) -> Any:
+        submission, seed = sent
+        return grader_error(submission, plan, seed, _not_back_from_dask(failure.error))
+
+    return remote.gathered(futures, plan.out, failed)
+
+
+def _not_back_from_dask(error: BaseException) -> str:
+    """Why a hand-in's grading did not come back from the cluster (not graded here again: the
+    run has no worker that would not fail alike)."""
+    from distributed import KilledWorker
+
+    if isinstance(error, KilledWorker):
+        return (
+            "every Dask worker that graded it died before it was done (out of memory? see the "
+            "workers' logs)"
+        )
+    return f"its task failed on the Dask cluster ({type(error).__name__}: {error})"

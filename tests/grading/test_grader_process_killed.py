@@ -1,0 +1,132 @@
+"""A grader process killed mid-run (the machine's OOM killer, a signal) costs no hand-in: on this
+machine what its pool had not given back is graded again, one at a time, and every student gets
+the score their notebook earns; on a Dask cluster, a hand-in whose every worker died is one
+grader error that ``--resume`` grades again, and the others are graded. Never a traceback.
+
+Each run goes through the tests' second fence (``unshare --pid``).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from sandbox_fence import FENCE
+
+ROOT = Path(__file__).resolve().parents[2]
+ASSIGNMENT = ROOT / "assignments" / "lstm_gates"
+RIGHT = ROOT / "examples" / "lstm_gates" / "asha.ipynb"  # every function right: 100 of 100
+
+pytestmark = pytest.mark.slow
+
+
+def sleepers(folder: Path, names: list[str], seconds: int) -> list[Path]:
+    """Copies of a right notebook whose last cell sleeps ``seconds``: still running when a
+    grader process is killed."""
+    notebooks = []
+    for name in names:
+        notebook = nbformat.read(RIGHT, as_version=4)
+        notebook.cells.append(nbformat.v4.new_code_cell(f"import time\ntime.sleep({seconds})"))
+        notebooks.append(folder / f"{name}.ipynb")
+        nbformat.write(notebook, notebooks[-1])
+    return notebooks
+
+
+def started(out: Path, notebooks: list[Path], *flags: str, env: dict | None = None):
+    """``grader grade`` in the fence, its stderr read up to the end of the trial run."""
+    process = subprocess.Popen(
+        [*FENCE, sys.executable, "-m", "grader.cli", "grade", "--assignment", str(ASSIGNMENT),
+         "--out", str(out), *flags, *map(str, notebooks)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )  # fmt: skip
+    for line in process.stderr:
+        if "sandbox checked" in line:
+            return process
+    raise AssertionError("the run ended before grading: " + process.communicate()[1][-3000:])
+
+
+def grader_processes(out: Path) -> dict[int, int]:
+    """The run's grader processes (pid -> parent pid): the Pythons whose command names ``out``
+    (not the fence's ``unshare``)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if command[0] == os.fsencode(sys.executable) and os.fsencode(str(out)) in command:
+            found[int(entry.name)] = int(stat.rpartition(")")[2].split()[1])
+    return found
+
+
+def rows(out: Path) -> dict[str, dict[str, str]]:
+    with (out / "grades.csv").open(newline="") as handle:
+        return {row["student"]: row for row in csv.DictReader(handle)}
+
+
+def test_a_pool_worker_killed_mid_run_costs_no_hand_in(tmp_path):
+    notebooks = sleepers(tmp_path, ["ada", "bo", "cy"], seconds=6)
+    out = tmp_path / "out"
+    process = started(out, notebooks, "--workers", "2")
+    time.sleep(1)  # the hand-ins handed out, two of them running
+    graders = grader_processes(out)
+    pool = [pid for pid, parent in graders.items() if parent in graders]
+    assert len(pool) == 2, graders
+    os.kill(pool[0], signal.SIGKILL)
+    said, told = process.communicate(timeout=600)
+
+    assert process.returncode == 0, told[-3000:]
+    assert "Traceback" not in told, told[-3000:]
+    assert "grading 3 again, one at a time" in told and "was killed" in told, told[-3000:]
+    graded = rows(out)
+    assert {s: (r["status"], r["score"]) for s, r in graded.items()} == {
+        name: ("graded", "100") for name in ("ada", "bo", "cy")
+    }, said
+
+
+def test_a_hand_in_whose_dask_workers_died_is_a_grader_error_and_the_rest_are_graded(tmp_path):
+    # The scheduler lets a task kill no worker (Dask's default: 3), so that the first death
+    # brings the KilledWorker that a hand-in killing its workers brings after the third.
+    notebooks = sleepers(tmp_path, ["ada"], seconds=60) + sleepers(tmp_path, ["bo"], seconds=0)
+    out = tmp_path / "out"
+    process = started(
+        out,
+        notebooks,
+        *("--dask", "local", "--workers", "2"),
+        env={"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0"},
+    )
+    for line in process.stderr:
+        if "] bo: " in line:  # bo's row is in; ada's cell sleeps on
+            break
+    graders = grader_processes(out)
+    (run,) = graders
+    workers = [  # a local cluster's workers: the run's processes that multiprocessing spawned
+        pid
+        for task in Path(f"/proc/{run}/task").iterdir()
+        for pid in map(int, (task / "children").read_text().split())
+        if b"multiprocessing.spawn" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    ]
+    assert len(workers) == 2, workers
+    for pid in workers:
+        os.kill(pid, signal.SIGKILL)
+    said, told = process.communicate(timeout=600)
+
+    assert process.returncode == 1, told[-3000:]
+    assert "Traceback" not in told, told[-3000:]
+    graded = rows(out)
+    assert (graded["bo"]["status"], graded["bo"]["score"]) == ("graded", "100"), said
+    assert (graded["ada"]["status"], graded["ada"]["score"]) == ("error", ""), said
+    assert "every Dask worker that graded it died" in graded["ada"]["reason"]
+    assert "1 submission could not be graded because of the grader" in told, told[-3000:]
