@@ -266,13 +266,19 @@ def check_all(
                 check_one, limits=limits, runtime=runtime, tolerance=projects.rerun_tolerance
             )
             checked = checked_here(todo, one, workers)
-        for hand_in, checks, worker in checked:
-            book.record_checks(hand_in.student, hand_in.project.id, hand_in.submitted_at, checks)
-            pages.write_checks_page(out, projects, hand_in.student, hand_in.project, checks, book)
-            write_checks_json(out, hand_in.student, hand_in.project.id, checks)
-            progress.update(hand_in, checks, worker)
-            done.append((hand_in, checks))
-        write_checks_csv(out, book)
+        try:
+            for hand_in, checks, worker in checked:
+                book.record_checks(
+                    hand_in.student, hand_in.project.id, hand_in.submitted_at, checks
+                )
+                pages.write_checks_page(
+                    out, projects, hand_in.student, hand_in.project, checks, book
+                )
+                write_checks_json(out, hand_in.student, hand_in.project.id, checks)
+                progress.update(hand_in, checks, worker)
+                done.append((hand_in, checks))
+        finally:  # what came back is in the table, though a project did not
+            write_checks_csv(out, book)
     return done
 
 

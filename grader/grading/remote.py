@@ -252,6 +252,19 @@ class Failed:
 
     error: BaseException
 
+    def why(self) -> str:
+        """Why the task's result did not come back, for the person who runs the command (not
+        done here instead: this machine may lack what the workers have, and a task that killed
+        its workers would fail alike)."""
+        from distributed import KilledWorker
+
+        if isinstance(self.error, KilledWorker):
+            return (
+                "every Dask worker that ran it died before it was done (out of memory? see the "
+                "workers' logs)"
+            )
+        return f"its task failed on the Dask cluster ({type(self.error).__name__}: {self.error})"
+
 
 def finished(futures: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
     """(future, result) of each of ``futures`` as its task finishes (a task of a worker that

@@ -171,7 +171,8 @@ def checked_on_dask(
     """Each project checked by ``check`` on a worker of the cluster at ``address`` (``local``:
     one of ``workers`` processes on this machine): (hand-in, checks, the worker's name) as each
     comes. A worker that dies mid-run loses nothing: Dask gives its projects to another, and
-    each is checked, and yielded, once."""
+    each is checked, and yielded, once. Projects whose every worker died are told once the
+    others are in, as :class:`UserError`."""
     from grader.grading.workers import dask_client
 
     with dask_client(address, workers) as client:
@@ -202,8 +203,19 @@ def checked_on_dask(
             ): hand_in
             for hand_in in todo
         }
+        lost = []
         for future, result in remote.finished(futures):
-            if isinstance(result, remote.Failed):
-                raise result.error
             hand_in = futures[future]
+            if isinstance(result, remote.Failed):
+                if isinstance(result.error, UserError):  # a worker saying what it lacks
+                    raise result.error
+                lost.append(f"{hand_in.student}'s {hand_in.project.id}: {result.why()}")
+                continue
             yield hand_in, as_here(result, hand_in.folder), result["worker"]
+        if lost:
+            raise UserError(
+                f"{len(lost)} project{'s' if len(lost) != 1 else ''} not checked ("
+                + "; ".join(lost)
+                + "). The checks that came back are recorded; run the same command with "
+                "--resume to check the rest"
+            )

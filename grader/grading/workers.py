@@ -263,19 +263,6 @@ def _on_dask(client, job, digest: str, plan, todo: Todo) -> Iterator[Any]:
 
     def failed(sent: tuple[Any, int], failure: remote.Failed) -> Any:
         submission, seed = sent
-        return grader_error(submission, plan, seed, _not_back_from_dask(failure.error))
+        return grader_error(submission, plan, seed, failure.why())
 
     return remote.gathered(futures, plan.out, failed)
-
-
-def _not_back_from_dask(error: BaseException) -> str:
-    """Why a hand-in's grading did not come back from the cluster (not graded here again: the
-    run has no worker that would not fail alike)."""
-    from distributed import KilledWorker
-
-    if isinstance(error, KilledWorker):
-        return (
-            "every Dask worker that graded it died before it was done (out of memory? see the "
-            "workers' logs)"
-        )
-    return f"its task failed on the Dask cluster ({type(error).__name__}: {error})"

@@ -1,7 +1,8 @@
 """A grader process killed mid-run (the machine's OOM killer, a signal) costs no hand-in: on this
 machine what its pool had not given back is graded again, one at a time, and every student gets
 the score their notebook earns; on a Dask cluster, a hand-in whose every worker died is one
-grader error that ``--resume`` grades again, and the others are graded. Never a traceback.
+grader error that ``--resume`` grades again, and the others are graded; a project whose every
+worker died is told in one line once the others are recorded. Never a traceback.
 
 Each run goes through the tests' second fence (``unshare --pid``).
 """
@@ -9,7 +10,9 @@ Each run goes through the tests' second fence (``unshare --pid``).
 from __future__ import annotations
 
 import csv
+import dataclasses
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,6 +21,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from project_class import hand_in, light_runtime
+from project_notebooks import code, keras_forecaster
 from sandbox_fence import FENCE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,17 +44,23 @@ def sleepers(folder: Path, names: list[str], seconds: int) -> list[Path]:
     return notebooks
 
 
-def started(out: Path, notebooks: list[Path], *flags: str, env: dict | None = None):
-    """``grader grade`` in the fence, its stderr read up to the end of the trial run."""
-    process = subprocess.Popen(
-        [*FENCE, sys.executable, "-m", "grader.cli", "grade", "--assignment", str(ASSIGNMENT),
-         "--out", str(out), *flags, *map(str, notebooks)],
+def grading(assignment: Path, out: Path, given: list[Path], *flags: str, env: dict | None = None):
+    """``grader grade`` of ``given`` in the fence."""
+    return subprocess.Popen(
+        [*FENCE, sys.executable, "-m", "grader.cli", "grade", "--assignment", str(assignment),
+         "--out", str(out), *flags, *map(str, given)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, **(env or {})},
     )  # fmt: skip
+
+
+def started(out: Path, notebooks: list[Path], *flags: str, env: dict | None = None):
+    """``grader grade`` of ``notebooks`` in the fence, its stderr read up to the end of the
+    trial run."""
+    process = grading(ASSIGNMENT, out, notebooks, *flags, env=env)
     for line in process.stderr:
         if "sandbox checked" in line:
             return process
@@ -71,9 +82,26 @@ def grader_processes(out: Path) -> dict[int, int]:
     return found
 
 
+def local_cluster_workers(run: int) -> list[int]:
+    """A local Dask cluster's workers: the processes that multiprocessing spawned for ``run``
+    (from the thread of its cluster's event loop)."""
+    return [
+        pid
+        for task in Path(f"/proc/{run}/task").iterdir()
+        for pid in map(int, (task / "children").read_text().split())
+        if b"multiprocessing.spawn" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    ]
+
+
 def rows(out: Path) -> dict[str, dict[str, str]]:
     with (out / "grades.csv").open(newline="") as handle:
         return {row["student"]: row for row in csv.DictReader(handle)}
+
+
+def checked(out: Path) -> list[tuple[str, str]]:
+    """The projects the class-wide table lists: (student, project)."""
+    with (out / "projects-checks.csv").open(newline="") as handle:
+        return [(row["student"], row["project"]) for row in csv.DictReader(handle)]
 
 
 def test_a_pool_worker_killed_mid_run_costs_no_hand_in(tmp_path):
@@ -110,14 +138,8 @@ def test_a_hand_in_whose_dask_workers_died_is_a_grader_error_and_the_rest_are_gr
     for line in process.stderr:
         if "] bo: " in line:  # bo's row is in; ada's cell sleeps on
             break
-    graders = grader_processes(out)
-    (run,) = graders
-    workers = [  # a local cluster's workers: the run's processes that multiprocessing spawned
-        pid
-        for task in Path(f"/proc/{run}/task").iterdir()
-        for pid in map(int, (task / "children").read_text().split())
-        if b"multiprocessing.spawn" in Path(f"/proc/{pid}/cmdline").read_bytes()
-    ]
+    (run,) = grader_processes(out)
+    workers = local_cluster_workers(run)
     assert len(workers) == 2, workers
     for pid in workers:
         os.kill(pid, signal.SIGKILL)
@@ -128,5 +150,45 @@ def test_a_hand_in_whose_dask_workers_died_is_a_grader_error_and_the_rest_are_gr
     graded = rows(out)
     assert (graded["bo"]["status"], graded["bo"]["score"]) == ("graded", "100"), said
     assert (graded["ada"]["status"], graded["ada"]["score"]) == ("error", ""), said
-    assert "every Dask worker that graded it died" in graded["ada"]["reason"]
+    assert "every Dask worker that ran it died" in graded["ada"]["reason"]
     assert "1 submission could not be graded because of the grader" in told, told[-3000:]
+
+
+def test_a_project_whose_dask_workers_died_is_told_and_the_others_are_recorded(tmp_path):
+    forecaster = keras_forecaster()  # stops at its import of TensorFlow: quick
+    sleeper = dataclasses.replace(
+        forecaster, cells=[code("import time\ntime.sleep(30)")] + forecaster.cells
+    )
+    shutil.copytree(ROOT / "assignments" / "projects", tmp_path / "projects")
+    student = hand_in(tmp_path / "submissions", "s00", (sleeper, forecaster))
+    out = tmp_path / "out"
+    env = {
+        "GRADER_PROJECTS_RUNTIME": str(light_runtime(tmp_path / "runtime")),
+        "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0",  # as in the test above
+    }
+    allowed = {"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "3"}  # Dask's own, again
+    command = (tmp_path / "projects", out, [student], "--dask", "local", "--workers", "2")
+    process = grading(*command, env=env)
+    deadline = time.monotonic() + 300
+    while not (out / "s00" / "project2-checks.json").exists():  # project 1 sleeps on
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError(process.communicate()[1][-3000:])
+        time.sleep(0.2)
+    (run,) = grader_processes(out)
+    for pid in local_cluster_workers(run):
+        os.kill(pid, signal.SIGKILL)
+    _, told = process.communicate(timeout=600)
+
+    assert process.returncode == 2, told[-3000:]
+    assert "Traceback" not in told, told[-3000:]
+    assert (
+        "grader grade: 1 project not checked (s00's project1: every Dask worker that ran it died"
+    ) in told, told[-3000:]
+    assert "run the same command with --resume to check the rest" in told
+    assert checked(out) == [("s00", "project2")]
+
+    again = grading(*command, "--resume", env={**env, **allowed})
+    _, told = again.communicate(timeout=600)
+    assert again.returncode == 0, told[-3000:]
+    assert "resuming: 1 checked already, 1 to check" in told, told[-3000:]
+    assert sorted(checked(out)) == [("s00", "project1"), ("s00", "project2")]
