@@ -200,8 +200,9 @@ def checked_on_dask(
                 function,
                 key=f"check-{job['digest'][:16]}-{hand_in.student}-{hand_in.project.id}-"
                 f"{hand_in.digest()[:16]}",
+                **remote.in_turn(number),
             ): hand_in
-            for hand_in in todo
+            for number, hand_in in enumerate(todo)
         }
         lost = []
         for future, result in remote.finished(futures):

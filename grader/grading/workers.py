@@ -257,8 +257,9 @@ def _on_dask(client, job, digest: str, plan, todo: Todo) -> Iterator[Any]:
             remote.hand_in_of(submission, plan),
             seed,
             key=f"grade-{digest[:16]}-{submission.student}-{submission.sha256[:16]}-{seed}",
+            **remote.in_turn(number),
         ): (submission, seed)
-        for submission, seed in todo
+        for number, (submission, seed) in enumerate(todo)
     }
 
     def failed(sent: tuple[Any, int], failure: remote.Failed) -> Any:

@@ -82,15 +82,35 @@ def grader_processes(out: Path) -> dict[int, int]:
     return found
 
 
+def run_of(out: Path) -> int:
+    """The run's own process: the grader process whose parent is none of them (the fence's)."""
+    graders = grader_processes(out)
+    (run,) = [pid for pid, parent in graders.items() if parent not in graders]
+    return run
+
+
+def pool_workers(out: Path) -> list[int]:
+    """The run's pool workers: its children of its command line, in two looks a moment apart
+    (a child forked for a moment, before it runs another program, has that command line too)."""
+    run, looks = run_of(out), []
+    for _ in range(2):
+        looks.append({pid for pid, parent in grader_processes(out).items() if parent == run})
+        time.sleep(0.2)
+    return sorted(looks[0] & looks[1])
+
+
 def local_cluster_workers(run: int) -> list[int]:
     """A local Dask cluster's workers: the processes that multiprocessing spawned for ``run``
     (from the thread of its cluster's event loop)."""
-    return [
-        pid
-        for task in Path(f"/proc/{run}/task").iterdir()
-        for pid in map(int, (task / "children").read_text().split())
-        if b"multiprocessing.spawn" in Path(f"/proc/{pid}/cmdline").read_bytes()
-    ]
+    found = []
+    for task in Path(f"/proc/{run}/task").iterdir():
+        for pid in map(int, (task / "children").read_text().split()):
+            try:
+                if b"multiprocessing.spawn" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    found.append(pid)
+            except OSError:  # ended since it was listed
+                continue
+    return found
 
 
 def rows(out: Path) -> dict[str, dict[str, str]]:
@@ -109,9 +129,8 @@ def test_a_pool_worker_killed_mid_run_costs_no_hand_in(tmp_path):
     out = tmp_path / "out"
     process = started(out, notebooks, "--workers", "2")
     time.sleep(1)  # the hand-ins handed out, two of them running
-    graders = grader_processes(out)
-    pool = [pid for pid, parent in graders.items() if parent in graders]
-    assert len(pool) == 2, graders
+    pool = pool_workers(out)
+    assert len(pool) == 2, pool
     os.kill(pool[0], signal.SIGKILL)
     said, told = process.communicate(timeout=600)
 
@@ -126,31 +145,31 @@ def test_a_pool_worker_killed_mid_run_costs_no_hand_in(tmp_path):
 
 def test_a_hand_in_whose_dask_workers_died_is_a_grader_error_and_the_rest_are_graded(tmp_path):
     # The scheduler lets a task kill no worker (Dask's default: 3), so that the first death
-    # brings the KilledWorker that a hand-in killing its workers brings after the third.
-    notebooks = sleepers(tmp_path, ["ada"], seconds=60) + sleepers(tmp_path, ["bo"], seconds=0)
+    # brings the KilledWorker that a hand-in killing its workers brings after the third. One
+    # worker: the run has the cluster take its hand-ins in turn (remote.in_turn), so ada's is in
+    # before zed's starts, and the worker killed then held zed's alone.
+    notebooks = sleepers(tmp_path, ["ada"], seconds=0) + sleepers(tmp_path, ["zed"], seconds=120)
     out = tmp_path / "out"
     process = started(
         out,
         notebooks,
-        *("--dask", "local", "--workers", "2"),
+        *("--dask", "local", "--workers", "1"),
         env={"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0"},
     )
     for line in process.stderr:
-        if "] bo: " in line:  # bo's row is in; ada's cell sleeps on
+        if "] ada: " in line:  # ada's row is in; zed's cell sleeps
             break
-    (run,) = grader_processes(out)
-    workers = local_cluster_workers(run)
-    assert len(workers) == 2, workers
-    for pid in workers:
-        os.kill(pid, signal.SIGKILL)
+    workers = local_cluster_workers(run_of(out))
+    assert len(workers) == 1, workers
+    os.kill(workers[0], signal.SIGKILL)
     said, told = process.communicate(timeout=600)
 
     assert process.returncode == 1, told[-3000:]
     assert "Traceback" not in told, told[-3000:]
     graded = rows(out)
-    assert (graded["bo"]["status"], graded["bo"]["score"]) == ("graded", "100"), said
-    assert (graded["ada"]["status"], graded["ada"]["score"]) == ("error", ""), said
-    assert "every Dask worker that ran it died" in graded["ada"]["reason"]
+    assert (graded["ada"]["status"], graded["ada"]["score"]) == ("graded", "100"), said
+    assert (graded["zed"]["status"], graded["zed"]["score"]) == ("error", ""), said
+    assert "every Dask worker that ran it died" in graded["zed"]["reason"]
     assert "1 submission could not be graded because of the grader" in told, told[-3000:]
 
 
@@ -160,32 +179,33 @@ def test_a_project_whose_dask_workers_died_is_told_and_the_others_are_recorded(t
         forecaster, cells=[code("import time\ntime.sleep(30)")] + forecaster.cells
     )
     shutil.copytree(ROOT / "assignments" / "projects", tmp_path / "projects")
-    student = hand_in(tmp_path / "submissions", "s00", (sleeper, forecaster))
+    # project 1 quick, project 2 sleeping: one worker checks them in that order (as above)
+    student = hand_in(tmp_path / "submissions", "s00", (forecaster, sleeper))
     out = tmp_path / "out"
     env = {
         "GRADER_PROJECTS_RUNTIME": str(light_runtime(tmp_path / "runtime")),
         "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0",  # as in the test above
     }
     allowed = {"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "3"}  # Dask's own, again
-    command = (tmp_path / "projects", out, [student], "--dask", "local", "--workers", "2")
+    command = (tmp_path / "projects", out, [student], "--dask", "local", "--workers", "1")
     process = grading(*command, env=env)
     deadline = time.monotonic() + 300
-    while not (out / "s00" / "project2-checks.json").exists():  # project 1 sleeps on
+    while not (out / "s00" / "project1-checks.json").exists():  # then project 2 sleeps
         if process.poll() is not None or time.monotonic() > deadline:
             raise AssertionError(process.communicate()[1][-3000:])
         time.sleep(0.2)
-    (run,) = grader_processes(out)
-    for pid in local_cluster_workers(run):
-        os.kill(pid, signal.SIGKILL)
+    workers = local_cluster_workers(run_of(out))
+    assert len(workers) == 1, workers
+    os.kill(workers[0], signal.SIGKILL)
     _, told = process.communicate(timeout=600)
 
     assert process.returncode == 2, told[-3000:]
     assert "Traceback" not in told, told[-3000:]
     assert (
-        "grader grade: 1 project not checked (s00's project1: every Dask worker that ran it died"
+        "grader grade: 1 project not checked (s00's project2: every Dask worker that ran it died"
     ) in told, told[-3000:]
     assert "run the same command with --resume to check the rest" in told
-    assert checked(out) == [("s00", "project2")]
+    assert checked(out) == [("s00", "project1")]
 
     again = grading(*command, "--resume", env={**env, **allowed})
     _, told = again.communicate(timeout=600)
