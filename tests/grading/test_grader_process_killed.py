@@ -99,18 +99,19 @@ def pool_workers(out: Path) -> list[int]:
     return sorted(looks[0] & looks[1])
 
 
-def local_cluster_workers(run: int) -> list[int]:
-    """A local Dask cluster's workers: the processes that multiprocessing spawned for ``run``
-    (from the thread of its cluster's event loop)."""
-    found = []
+def kill_the_cluster_s_worker(out: Path) -> None:
+    """SIGKILL to the one worker of the run's local Dask cluster: the processes multiprocessing
+    spawned for the run (from the thread of the cluster's event loop)."""
+    run, workers = run_of(out), []
     for task in Path(f"/proc/{run}/task").iterdir():
         for pid in map(int, (task / "children").read_text().split()):
             try:
                 if b"multiprocessing.spawn" in Path(f"/proc/{pid}/cmdline").read_bytes():
-                    found.append(pid)
+                    workers.append(pid)
             except OSError:  # ended since it was listed
                 continue
-    return found
+    assert len(workers) == 1, workers
+    os.kill(workers[0], signal.SIGKILL)
 
 
 def rows(out: Path) -> dict[str, dict[str, str]]:
@@ -159,9 +160,7 @@ def test_a_hand_in_whose_dask_workers_died_is_a_grader_error_and_the_rest_are_gr
     for line in process.stderr:
         if "] ada: " in line:  # ada's row is in; zed's cell sleeps
             break
-    workers = local_cluster_workers(run_of(out))
-    assert len(workers) == 1, workers
-    os.kill(workers[0], signal.SIGKILL)
+    kill_the_cluster_s_worker(out)
     said, told = process.communicate(timeout=600)
 
     assert process.returncode == 1, told[-3000:]
@@ -194,9 +193,7 @@ def test_a_project_whose_dask_workers_died_is_told_and_the_others_are_recorded(t
         if process.poll() is not None or time.monotonic() > deadline:
             raise AssertionError(process.communicate()[1][-3000:])
         time.sleep(0.2)
-    workers = local_cluster_workers(run_of(out))
-    assert len(workers) == 1, workers
-    os.kill(workers[0], signal.SIGKILL)
+    kill_the_cluster_s_worker(out)
     _, told = process.communicate(timeout=600)
 
     assert process.returncode == 2, told[-3000:]
