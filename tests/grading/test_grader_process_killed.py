@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -137,7 +138,9 @@ def test_a_pool_worker_killed_mid_run_costs_no_hand_in(tmp_path):
 
     assert process.returncode == 0, told[-3000:]
     assert "Traceback" not in told, told[-3000:]
-    assert "grading 3 again, one at a time" in told and "was killed" in told, told[-3000:]
+    # all three, unless a busy machine let one finish before the kill
+    assert re.search(r"grading [123] again, one at a time", told), told[-3000:]
+    assert "was killed" in told, told[-3000:]
     graded = rows(out)
     assert {s: (r["status"], r["score"]) for s, r in graded.items()} == {
         name: ("graded", "100") for name in ("ada", "bo", "cy")
