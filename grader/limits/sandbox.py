@@ -119,6 +119,9 @@ class PreparationFigures:
     base_cpu_s_per_file: float = 0.015
     # Importing matplotlib and listing the system's fonts, on one core.
     font_list_cpu_s: float = 4.0
+    # The user's bytecode cache (one entry per module compiled, about 20 kB): what no runtime
+    # compiled or took from it for this long is removed as a runtime is prepared.
+    bytecode_unused_days: float = 60.0
 
 
 PREPARATION = PreparationFigures()

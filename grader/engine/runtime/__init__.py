@@ -5,6 +5,8 @@ Modules:
 ``shown_base`` (the base Python as the sandbox shows it, a layer built once);
 ``fontlist`` (matplotlib's font list, made once per runtime);
 ``counted_compile`` (bytecode compiled in the runtime's Python, counted as it goes);
-``runtime_cache`` (where what is made once per runtime is kept);
+``cached_compileall`` (compileall run by the runtime's Python, each file's code kept in a
+cache every runtime shares);
+``runtime_cache`` (where what is made once per runtime is kept, and the bytecode cache);
 ``preparation`` (all of it made on first use or by ``grader setup``).
 """

@@ -12,7 +12,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from grader.batch.progress import about
+from grader.engine.runtime import cached_compileall
+from grader.engine.runtime.runtime_cache import bytecode_cache
 from grader.limits import PREPARATION
+
+
+def compileall_command(python: Path, *arguments: str, options: Sequence[str] = ()) -> list[str]:
+    """``python [options] -m compileall arguments``, each file's code kept in the user's
+    bytecode cache, or taken from it (:mod:`.cached_compileall`)."""
+    driver = cached_compileall.__file__
+    return [str(python), *options, driver, str(bytecode_cache()), *arguments]
 
 
 def python_sources(folder: Path, recurse: bool = True) -> int:

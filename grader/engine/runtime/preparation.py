@@ -29,7 +29,12 @@ from pathlib import Path
 from grader.batch.progress import about
 from grader.engine.runtime import fontlist, shown_base, shown_runtime
 from grader.engine.runtime.counted_compile import seconds_for
-from grader.engine.runtime.runtime_cache import locked, runtime_cache, runtime_venv
+from grader.engine.runtime.runtime_cache import (
+    locked,
+    prune_bytecode,
+    runtime_cache,
+    runtime_venv,
+)
 from grader.limits import PREPARATION
 
 _DONE = "prepared.json"
@@ -122,6 +127,7 @@ def prepare(runtime: Path | None, say: Callable[[str], None] = print) -> Path:
             files = None if changed is None else [venv / name for name in changed]
             shown_runtime.compile_as_shown(venv, files, say=say)
             say(f"  1/3 done in {_since(step)}")
+        prune_bytecode(PREPARATION.bytecode_unused_days)
         if sources:  # as compiled now: the bytecode's times are the ones just written
             compiled = {"runtime": _identity(venv), **_sources(venv)}
             (folder / _COMPILED).write_text(json.dumps(compiled))

@@ -10,6 +10,7 @@ import fcntl
 import hashlib
 import os
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,6 +36,31 @@ def runtime_cache(runtime: Path | None) -> Path:
     venv = runtime_venv(runtime)
     digest = hashlib.sha256(str(venv).encode()).hexdigest()[:16]
     return cache_root() / "runtimes" / f"{venv.name}-{digest}"
+
+
+def bytecode_cache() -> Path:
+    """Every runtime's compiled modules, by what they were compiled from (not made here):
+    shared by the user's runtimes (see :mod:`.cached_compileall`)."""
+    return cache_root() / "bytecode"
+
+
+def prune_bytecode(unused_days: float) -> int:
+    """Remove from the bytecode cache what no runtime compiled or took from it in the last
+    ``unused_days`` (an entry's time is its last use), and what a compile stopped half-way
+    left; how many files were removed."""
+    now = time.time()
+    oldest, unfinished = now - unused_days * 86400, now - 3600
+    removed = 0
+    for folder, _, names in os.walk(bytecode_cache()):
+        for name in names:
+            path = os.path.join(folder, name)
+            # an entry being written is named so until it is whole (cached_compileall)
+            before = unfinished if name.startswith(".entry-") else oldest
+            with contextlib.suppress(OSError):
+                if os.stat(path).st_mtime < before:
+                    os.unlink(path)
+                    removed += 1
+    return removed
 
 
 def base_digest(base: Path) -> str:

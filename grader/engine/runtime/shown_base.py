@@ -24,7 +24,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from grader.engine.runtime.counted_compile import compile_counted, python_sources
+from grader.engine.runtime.counted_compile import (
+    compile_counted,
+    compileall_command,
+    python_sources,
+)
 from grader.engine.runtime.runtime_cache import base_cache, base_digest, locked
 from grader.engine.runtime.shown_runtime import NEUTRAL, Renamer, Shown, copy_renamed, shown_folders
 from grader.limits import SHOWN
@@ -116,9 +120,12 @@ def _compile(
     ``sources`` source files in ``what`` under ``root``, as the sandbox names them, saying
     how far it got as it goes; return how many bytecode files were."""
     made = layer / ".compiling"
-    command = [str(venv / "bin" / "python"), "-X", f"pycache_prefix={made}", "-m", "compileall"]
-    command += ["-f", "-j", "0", "-o", "0", "-o", "1", "-o", "2"]
-    command += ["-s", str(root), "-p", base.inside, *map(str, what)]
+    levels = ["-o", "0", "-o", "1", "-o", "2"]
+    command = compileall_command(
+        venv / "bin" / "python",
+        *("-f", "-j", "0", *levels, "-s", str(root), "-p", base.inside, *map(str, what)),
+        options=["-X", f"pycache_prefix={made}"],
+    )
     compile_counted(command, sources, say)
     compiled = 0
     for pyc in bytecode:

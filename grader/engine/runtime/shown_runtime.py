@@ -28,7 +28,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.engine.runtime.counted_compile import compile_counted, python_sources
+from grader.engine.runtime.counted_compile import (
+    compile_counted,
+    compileall_command,
+    python_sources,
+)
 from grader.engine.runtime.runtime_cache import base_cache, base_digest
 from grader.limits import SHOWN
 
@@ -340,8 +344,9 @@ def compile_as_shown(
     installed since: the rest keep their bytecode), else every one, a process per core. Files
     that are not Python 3 (templates some packages ship) stay uncompiled, as pip left them."""
     venv = Path(os.path.realpath(venv))
-    command = [str(venv / "bin" / "python"), "-m", "compileall", "-f"]
-    command += ["-s", str(venv), "-p", f"{NEUTRAL}/venv"]
+    command = compileall_command(
+        venv / "bin" / "python", "-f", "-s", str(venv), "-p", f"{NEUTRAL}/venv"
+    )
     if changed is None:
         compile_counted([*command, "-j", "0", str(venv / "lib")], python_sources(venv / "lib"), say)
         return
