@@ -18,9 +18,10 @@ A page's server time is its answer on loopback, its CPU the server process's own
 each page is asked once after the server starts (cold) and three times more (warm: the median).
 
 Grading runs every notebook at the sizes of ``--grade-sizes`` (default: every size). At the
-other sizes one hand-in of each kind is graded for real and the class's graded folder is made
-from those results (each student's own gradebook row and files), so the later stages see a
-whole graded class; the grade row then says "replicated" and has no exponent.
+other sizes one hand-in of each kind is graded for real (once a run: every class has the same
+kinds, graded alike) and the class's graded folder is made from those results (each student's
+own gradebook row and files), so the later stages see a whole graded class; the grade row then
+says "replicated", shows that one grading's figures, and has no exponent.
 
 ``--quick`` is sizes 200 and 1,000, grading replicated at both (CI: tests/test_term_scale.py).
 Exponents are the slopes of log(CPU seconds) and log(peak memory) against log(N) between
@@ -39,7 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,8 +127,23 @@ def student_folders(submissions: Path, ids: list[str]) -> list[Path]:
     return [submissions / i for i in ids if (submissions / i / "manifest.json").is_file()]
 
 
-def term(base: Path, students: int, real_grading: bool, log: Path) -> Size:
-    """Every stage of a term for a class of ``students``; the measures."""
+@dataclass
+class Kinds:
+    """One hand-in of each kind graded for real (``folder``: what `grader grade` wrote), by
+    kind the student whose it was, and what the grading took: every class of the run is
+    replicated from it (each kind's hand-in is graded alike whatever the class's size)."""
+
+    folder: Path
+    models: dict[int, str]
+    measure: Measure
+
+
+def term(
+    base: Path, students: int, real_grading: bool, log: Path, kinds: Kinds | None
+) -> tuple[Size, Kinds | None]:
+    """Every stage of a term for a class of ``students``: the measures, and the hand-ins of
+    each kind graded for a replicated class (``kinds``, where an earlier class graded those of
+    every kind this one has; else graded here)."""
     size = Size(students)
     course = base / "course"
     subprocess.run([*GRADER, "init", str(course)], check=True, capture_output=True)
@@ -142,14 +158,20 @@ def term(base: Path, students: int, real_grading: bool, log: Path) -> Size:
         folders = student_folders(submissions, ids)
         size.stages["grade"] = grade(course, submissions, graded / kit.ASSIGNMENT, log, folders)
     else:
-        template = base / "graded-kinds"
-        chosen = [p.id for p in kit.kinds_to_grade(people).values()]
-        measure = grade(course, submissions, template, log, student_folders(submissions, chosen))
+        if kinds is None or not {p.kind for p in people} <= kinds.models.keys():
+            models = {kind: p.id for kind, p in kit.kinds_to_grade(people).items()}
+            chosen = student_folders(submissions, list(models.values()))
+            template = base / "graded-kinds"
+            graded_now = grade(course, submissions, template, log, chosen)
+            graded_now.note = f"replicated from {len(models)} graded"
+            kinds = Kinds(template, models, graded_now)
+        measure = replace(kinds.measure)
         started = time.perf_counter()
-        kit.replicate_grading(template, graded / kit.ASSIGNMENT, submissions, people)
+        kit.replicate_grading(
+            kinds.folder, kinds.models, graded / kit.ASSIGNMENT, submissions, people
+        )
         measure.wall_s += time.perf_counter() - started
         measure.output_bytes = folder_bytes(graded / kit.ASSIGNMENT)
-        measure.note = f"replicated from {len(chosen)} graded"
         size.stages["grade"] = measure
     final = [*GRADER, "final", "--course", str(course), "--out", str(graded)]
     size.stages["final"] = measured(final, log, graded / "final", course)
@@ -171,7 +193,7 @@ def term(base: Path, students: int, real_grading: bool, log: Path) -> Size:
     middle = people[len(people) // 2]
     size.pages, size.serve_peak_mb = term_pages.measure(command, middle, base / "serve.log")
     size.stages["mail"] = mail(course, graded, log, base)
-    return size
+    return size, kinds
 
 
 def copies_found(pairs_csv: Path, people: list) -> dict[str, int]:
@@ -289,14 +311,16 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [200, 1000] if args.quick else sorted(args.sizes)
     real = set(sizes if args.grade_sizes is None and not args.quick else args.grade_sizes or ())
     print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f} at the start")
-    results = []
+    results: list[Size] = []
+    kinds: Kinds | None = None  # the hand-ins graded once for every replicated class
     with tempfile.TemporaryDirectory(prefix="term-scale-") as scratch:
         for students in sizes:
             base = (args.keep or Path(scratch)) / f"class-{students}"
             base.mkdir(parents=True, exist_ok=True)
             how = "every notebook" if students in real else "replicated"
             print(f"class of {students} (grading {how})...", flush=True)
-            results.append(term(base, students, students in real, base / "commands.log"))
+            size, kinds = term(base, students, students in real, base / "commands.log", kinds)
+            results.append(size)
             if len(results) < len(sizes):  # the figures so far, should a larger size not end
                 report(results)
     summary = report(results)

@@ -224,24 +224,28 @@ def kinds_to_grade(students: list[Student]) -> dict[int, Student]:
 
 
 def replicate_grading(
-    template: Path, graded: Path, submissions: Path, students: list[Student]
+    template: Path,
+    models: dict[int, str],
+    graded: Path,
+    submissions: Path,
+    students: list[Student],
 ) -> None:
     """The graded folder of the whole class from the real grading of one hand-in of each kind
-    (``template``, what `grader grade` wrote for ``kinds_to_grade``): each student gets the
-    files of their kind's grading and a gradebook row of their own, naming their hand-in."""
+    (``template``, what `grader grade` wrote for the students ``models`` names by kind, of this
+    class or another of the same kinds): each student gets the files of their kind's grading
+    and a gradebook row of their own, naming their hand-in."""
     book_name = "gradebook.sqlite"
     with Gradebook(template / book_name) as book:
         rows = {row.student: row for row in book.latest()}
-    by_kind = {kind: s.id for kind, s in kinds_to_grade(students).items()}
     graded.mkdir(parents=True, exist_ok=True)
     with Gradebook(graded / book_name) as book:
         run = book.start_run(ASSIGNMENT, {"replicated": True})
         for student in students:
-            model = by_kind[student.kind]
+            model = models[student.kind]
             if not (graded / student.id).exists():
                 shutil.copytree(template / model, graded / student.id)
             source = submissions / student.id
             row = replace(rows[model], student=student.id, source=str(source))
             book.record(run, replace(row, sha256=f"{row.sha256}-{student.id}"))
-    summary = {"students": len(students), "replicated from": sorted(by_kind.values())}
+    summary = {"students": len(students), "replicated from": sorted(models.values())}
     (graded / "replicated.json").write_text(json.dumps(summary, indent=1))
