@@ -7,9 +7,10 @@ level and the Python that compiles it. ``grader setup`` compiles every runtime a
 names it (the same path, whichever folder the runtime lies in), so a second virtualenv of the
 same packages (the instructor's next one, an upgrade's, a copy of the course) compiles its
 13,000 files in a fraction of the time: each file's code is read from the cache, and what
-Python checks (the header: the source's time and size, or its hash) is written as compileall
-writes it. compileall itself walks the folders, prints the lines :mod:`.counted_compile`
-counts, spreads the work over the cores and writes each file.
+Python checks (the header: the source's time and size) is written as py_compile writes it.
+Bytecode checked by the source's hash instead (``SOURCE_DATE_EPOCH``, ``--invalidation-mode``)
+is compiled as before. compileall itself walks the folders, prints the lines
+:mod:`.counted_compile` counts, spreads the work over the cores and writes each file.
 
 Runs in the runtime's Python, which need not have the grader: it imports nothing of it, and
 only what every Python 3.11 or later has. An entry that cannot be read or does not hold what
@@ -18,16 +19,16 @@ it was written with is compiled again; a cache that cannot be written is compile
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import importlib.machinery
+import importlib
 import importlib.util
-import marshal
 import multiprocessing
 import os
+import py_compile
 import sys
 import tempfile
 from pathlib import Path
-from types import CodeType
 
 _DIGEST = 32  # sha256 of the code that follows it, in each entry
 
@@ -41,7 +42,8 @@ def entry_for(cache: Path, data: bytes, path: str, optimize: int) -> Path:
     return cache / sys.implementation.cache_tag / key[:2] / key
 
 
-def _read(entry: Path) -> CodeType | None:
+def _read(entry: Path) -> bytes | None:
+    """The code kept in ``entry`` (marshalled), if it holds what was written to it."""
     try:
         held = entry.read_bytes()
     except OSError:
@@ -50,47 +52,79 @@ def _read(entry: Path) -> CodeType | None:
     if len(held) <= _DIGEST or hashlib.sha256(code).digest() != held[:_DIGEST]:
         return None  # damaged: compiled again, and written again
     try:
-        found = marshal.loads(code)
-    except (EOFError, ValueError, TypeError):
-        return None
-    if not isinstance(found, CodeType):
-        return None
-    try:
-        os.utime(entry)  # used now: kept by :func:`.preparation`'s pruning
+        os.utime(entry)  # used now: kept by :func:`.runtime_cache.prune_bytecode`
     except OSError:
         pass
-    return found
+    return code
 
 
-def _write(entry: Path, code: CodeType) -> None:
-    data = marshal.dumps(code)
+def _write(folder: str, name: str, data: bytes, mode: int = 0o644) -> None:
+    """``data`` as the file ``name`` in ``folder``, whole or not at all, whoever else writes it."""
+    fd, temporary = tempfile.mkstemp(dir=folder, prefix=".entry-")
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(data)
+        os.chmod(temporary, mode)
+        os.replace(temporary, os.path.join(folder, name))
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def _keep(entry: Path, code: bytes) -> None:
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=entry.parent, prefix=".entry-")
-        with os.fdopen(fd, "wb") as stream:
-            stream.write(hashlib.sha256(data).digest() + data)
-        os.replace(temporary, entry)  # whole or not at all, whoever else writes it
+        _write(str(entry.parent), entry.name, hashlib.sha256(code).digest() + code)
     except OSError:
         pass  # a full or read-only cache: the file is compiled all the same
 
 
-def use_cache(cache: Path) -> None:
-    """From now on, every source py_compile compiles in this process (and the processes it
-    forks) is looked up in ``cache`` first, and kept there once compiled."""
-    loader = importlib.machinery.SourceFileLoader
-    compile_source = loader.source_to_code
+def _uint32(number: int) -> bytes:
+    return (number & 0xFFFFFFFF).to_bytes(4, "little")
 
-    def source_to_code(self, data, path, *, _optimize=-1):
-        if not isinstance(data, bytes) or not isinstance(path, str):
-            return compile_source(self, data, path, _optimize=_optimize)
-        entry = entry_for(cache, data, path, _optimize)
+
+def use_cache(cache: Path) -> None:
+    """From now on, every file py_compile compiles in this process (and the processes it
+    forks) is looked up in ``cache`` first, and kept there once compiled. Only bytecode checked
+    by the source's time and size (compileall's default) is: the hash-checked kinds are
+    compiled as before."""
+    compile_file = py_compile.compile
+
+    def compile_cached(  # py_compile.compile's own parameters
+        file, cfile=None, dfile=None, doraise=False, optimize=-1, invalidation_mode=None, quiet=0
+    ):
+        arguments = (file, cfile, dfile, doraise, optimize, invalidation_mode, quiet)
+        mode = invalidation_mode or py_compile._get_default_invalidation_mode()
+        if (
+            mode != py_compile.PycInvalidationMode.TIMESTAMP
+            or cfile is None
+            or os.path.islink(cfile)  # py_compile refuses these, saying why
+            or (os.path.exists(cfile) and not os.path.isfile(cfile))
+        ):
+            return compile_file(*arguments)
+        try:
+            with open(file, "rb") as stream:
+                source, stat = stream.read(), os.fstat(stream.fileno())
+        except OSError:
+            return compile_file(*arguments)
+        entry = entry_for(cache, source, dfile or file, optimize)
         code = _read(entry)
         if code is None:
-            code = compile_source(self, data, path, _optimize=_optimize)
-            _write(entry, code)
-        return code
+            written = compile_file(*arguments)
+            with contextlib.suppress(OSError):
+                if written is not None:
+                    _keep(entry, Path(written).read_bytes()[16:])
+            return written
+        # the header Python checks, as py_compile writes it: the source's time and size
+        header = importlib.util.MAGIC_NUMBER + _uint32(0)
+        header += _uint32(int(stat.st_mtime)) + _uint32(stat.st_size)
+        folder = os.path.dirname(cfile) or "."
+        os.makedirs(folder, exist_ok=True)
+        _write(folder, os.path.basename(cfile), header + code, (stat.st_mode | 0o200) & 0o666)
+        return cfile
 
-    loader.source_to_code = source_to_code  # type: ignore[method-assign]
+    py_compile.compile = compile_cached
 
 
 def fork_workers() -> None:
