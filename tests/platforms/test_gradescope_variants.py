@@ -23,6 +23,11 @@ from grader.grading.command import grade
 pytestmark = [NEEDS_ROOT, pytest.mark.slow]
 
 ASSIGNMENT = "rnn_gradients"
+# The course's secret, fixed: it draws each student's values. With a random one, S001's and
+# S002's values now and then had the same answer (close values of W_rec take as many steps
+# for the gradient to vanish: 0.51 to 0.53 take 11), and S002's notebook then had every mark
+# as S001's. This one draws W_rec 0.78 for S001 (28 steps) and 0.95 for S002 (135 steps).
+SECRET = b"gradescope: the submitter's own values, not a classmate's"
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +37,8 @@ def course(tmp_path_factory) -> Path:
     with contextlib.redirect_stdout(io.StringIO()):
         assert main(["init", str(folder)]) == 0
         (folder / "roster.csv").write_text(roster(3), encoding="utf-8")
+        (folder / "variants").mkdir(exist_ok=True)
+        (folder / "variants" / "secret.key").write_bytes(SECRET)
         assignment = folder / "assignments" / ASSIGNMENT
         with_variants(assignment)
         release = folder.parent / "release"
