@@ -31,6 +31,7 @@ import tempfile
 from pathlib import Path
 
 _DIGEST = 32  # sha256 of the code that follows it, in each entry
+_umask = 0o022  # this process's, read by main(): a file's mode is made as os.open makes it
 
 
 def entry_for(cache: Path, data: bytes, path: str, optimize: int) -> Path:
@@ -64,7 +65,7 @@ def _write(folder: str, name: str, data: bytes, mode: int = 0o644) -> None:
     try:
         with os.fdopen(fd, "wb") as stream:
             stream.write(data)
-        os.chmod(temporary, mode)
+        os.chmod(temporary, mode & ~_umask)
         os.replace(temporary, os.path.join(folder, name))
     except BaseException:
         with contextlib.suppress(OSError):
@@ -89,7 +90,7 @@ def use_cache(cache: Path) -> None:
     forks) is looked up in ``cache`` first, and kept there once compiled. Only bytecode checked
     by the source's time and size (compileall's default) is: the hash-checked kinds are
     compiled as before."""
-    compile_file = py_compile.compile
+    compile_uncached = py_compile.compile
 
     def compile_cached(  # py_compile.compile's own parameters
         file, cfile=None, dfile=None, doraise=False, optimize=-1, invalidation_mode=None, quiet=0
@@ -102,16 +103,16 @@ def use_cache(cache: Path) -> None:
             or os.path.islink(cfile)  # py_compile refuses these, saying why
             or (os.path.exists(cfile) and not os.path.isfile(cfile))
         ):
-            return compile_file(*arguments)
+            return compile_uncached(*arguments)
         try:
             with open(file, "rb") as stream:
                 source, stat = stream.read(), os.fstat(stream.fileno())
         except OSError:
-            return compile_file(*arguments)
+            return compile_uncached(*arguments)
         entry = entry_for(cache, source, dfile or file, optimize)
         code = _read(entry)
         if code is None:
-            written = compile_file(*arguments)
+            written = compile_uncached(*arguments)
             with contextlib.suppress(OSError):
                 if written is not None:
                     _keep(entry, Path(written).read_bytes()[16:])
@@ -143,6 +144,9 @@ def fork_workers() -> None:
 
 
 def main(arguments: list[str]) -> int:
+    global _umask
+    _umask = os.umask(_umask)  # read, and put back: the driver runs no thread
+    os.umask(_umask)
     cache, *compileall_arguments = arguments
     use_cache(Path(cache))
     fork_workers()
