@@ -11,7 +11,8 @@ Either says first how many files there are to compile and about how long it take
 machine as loaded now, then the counts and the time left as it goes (:mod:`.counted_compile`):
 half a minute on an idle machine, minutes on a busy one. The cache is ``$GRADER_CACHE``, else
 ``$XDG_CACHE_HOME/lstm-course-grader``, else ``~/.cache/lstm-course-grader``: one folder per
-runtime, named by a digest of the runtime's path, and one per base Python.
+runtime, named by a digest of the runtime's path (removed once the runtime is gone), and one
+per base Python.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from grader.engine.runtime.counted_compile import seconds_for
 from grader.engine.runtime.runtime_cache import (
     locked,
     prune_bytecode,
+    remove_if_gone,
     runtime_cache,
     runtime_venv,
 )
@@ -129,6 +131,7 @@ def prepare(runtime: Path | None, say: Callable[[str], None] = print) -> Path:
             shown_runtime.compile_as_shown(venv, files, say=say)
             say(f"  1/3 done in {_since(step)}")
         prune_bytecode(PREPARATION.bytecode_unused_days)
+        _prune_runtimes(keep=folder)
         if sources:  # as compiled now: the bytecode's times are the ones just written
             compiled = {"runtime": _identity(venv), **_sources(venv)}
             (folder / _COMPILED).write_text(json.dumps(compiled))
@@ -145,6 +148,28 @@ def prepare(runtime: Path | None, say: Callable[[str], None] = print) -> Path:
         (folder / _DONE).write_text(json.dumps(done))
         say(f"prepared in {_since(started)}: {folder}")
     return folder
+
+
+def _recorded_runtime(folder: Path) -> str | None:
+    """The runtime a cache folder was made for, as its records name it (None: none yet)."""
+    for name, read in ((_DONE, lambda d: d["runtime"]), (_COMPILED, lambda d: d["runtime"][0])):
+        try:
+            return str(read(json.loads((folder / name).read_text())))
+        except (OSError, ValueError, KeyError, IndexError, TypeError):
+            continue
+    return None
+
+
+def _prune_runtimes(keep: Path) -> int:
+    """Remove the cache folders of runtimes that are gone (a virtualenv deleted, or made again
+    elsewhere: one made again at the same path is prepared again whole), each about a megabyte;
+    not ``keep``, nor one another grader holds; how many."""
+    removed = 0
+    for folder in sorted(keep.parent.iterdir()):
+        recorded = _recorded_runtime(folder) if folder != keep and folder.is_dir() else None
+        if recorded is not None and not os.path.exists(recorded):
+            removed += remove_if_gone(folder, Path(recorded))
+    return removed
 
 
 def _sources(venv: Path) -> dict[str, list[int]]:

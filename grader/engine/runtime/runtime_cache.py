@@ -9,6 +9,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import shutil
 import sys
 import time
 from collections.abc import Iterator
@@ -88,5 +89,25 @@ def locked(folder: Path) -> Iterator[None]:
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
+    finally:
+        os.close(fd)
+
+
+def remove_if_gone(folder: Path, runtime: Path) -> bool:
+    """Remove the cache folder of ``runtime`` and its lock if the runtime is gone, unless
+    another grader holds the lock (not waited for); whether it was removed. The runtime is
+    looked for again once the lock is held: one made again meanwhile keeps its folder."""
+    lock = folder.parent / f"{folder.name}.lock"
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        if runtime.exists():
+            return False
+        shutil.rmtree(folder, ignore_errors=True)
+        lock.unlink(missing_ok=True)
+        return True
     finally:
         os.close(fd)

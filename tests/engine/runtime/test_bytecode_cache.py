@@ -2,10 +2,12 @@
 was compiled from, and a second runtime of the same packages takes it from there: each file as
 compileall writes it (the code, and the header Python checks against the source), the cache's
 entries used, not added to. A damaged entry is compiled again; a cache that cannot be written
-costs nothing but the time; what no runtime used for two months is removed."""
+costs nothing but the time; what no runtime used for two months is removed, and so is the
+cache folder of a runtime that is gone."""
 
 from __future__ import annotations
 
+import json
 import marshal
 import os
 import shutil
@@ -190,3 +192,43 @@ def test_what_no_runtime_used_for_two_months_is_removed(tmp_path, monkeypatch):
         "used-last-month",
         "used-today",
     ]
+
+
+@needs_debian_python
+def test_the_folder_of_a_runtime_that_is_gone_is_removed_as_another_is_prepared(tmp_path):
+    """A deleted virtualenv leaves its folder in the cache (its compiled files' list, its font
+    list): the next runtime prepared removes it, but not one whose runtime is there, one not
+    yet recorded, nor one another grader holds."""
+    cache = tmp_path / "cache"
+    folders = cache / "runtimes"
+    alive = tmp_path / "alive"
+    alive.mkdir()
+    records = {
+        "gone": ("prepared.json", {"runtime": str(tmp_path / "deleted-venv")}),
+        "gone-while-compiling": ("compiled-sources.json", {"runtime": [str(tmp_path / "x"), 1]}),
+        "alive": ("prepared.json", {"runtime": str(alive)}),
+        "held": ("prepared.json", {"runtime": str(tmp_path / "deleted-too")}),
+        "not-recorded": ("font-list.json", {}),
+    }
+    for name, (record, content) in records.items():
+        (folders / name).mkdir(parents=True)
+        (folders / name / record).write_text(json.dumps(content))
+        (folders / f"{name}.lock").touch()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, os, sys, time\n"
+         "fd = os.open(sys.argv[1], os.O_RDWR)\nfcntl.flock(fd, fcntl.LOCK_EX)\n"
+         "print('held', flush=True)\ntime.sleep(120)", str(folders / "held.lock")],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        done = _setup(_runtime(tmp_path / "new"), cache)
+    finally:
+        holder.kill()
+        holder.wait()
+
+    assert done.returncode == 0, done.stderr
+    left = sorted(p.name for p in folders.iterdir() if not p.name.startswith("new-"))
+    assert left == sorted(
+        ["alive", "alive.lock", "held", "held.lock", "not-recorded", "not-recorded.lock"]
+    )
