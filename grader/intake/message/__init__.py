@@ -6,5 +6,6 @@ forwards), ``mime_parts`` (its leaves and attached messages, their encodings und
 once: what every later step reads of it), ``reply_text`` (what a student wrote in a reply,
 without the quoted message), ``bounces`` (a bounce or delivery report about another message),
 ``authresults`` (the receiving servers' Authentication-Results headers, RFC 8601), ``sender``
-(whether its sender is who its From: says: the trusted server's results, else DKIM).
+(whether its sender is who its From: says: the trusted server's results, else DKIM),
+``header_policy`` (the email policy it is parsed with: each header value parsed once).
 """

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import email
 import email.errors
-import email.policy
 import email.utils
 import hashlib
 import re
@@ -25,6 +24,7 @@ from grader.bundle import EMAIL
 from grader.intake.common import MB, Limits, Rejected, safe_relpath
 from grader.intake.message.bounces import delivery_report
 from grader.intake.message.defects import DAMAGED_ENCODING, defect_notes
+from grader.intake.message.header_policy import HEADERS_PARSED_ONCE
 from grader.intake.message.mime_parts import (
     attached_message,
     decoded_content,
@@ -272,7 +272,7 @@ def check_size(raw: bytes, limits: Limits) -> None:  # before it is parsed
 def parse_mail(raw: bytes) -> EmailMessage:
     """``raw`` parsed; Rejected when its parts nest too deep to parse."""
     try:
-        message = email.message_from_bytes(raw, policy=email.policy.default)
+        message = email.message_from_bytes(raw, policy=HEADERS_PARSED_ONCE)
     except RecursionError:
         rejection = Rejected(_TOO_DEEP)
         rejection.identity = hashlib.sha256(raw).hexdigest()

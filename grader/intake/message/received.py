@@ -17,6 +17,7 @@ from datetime import datetime
 from functools import cached_property
 
 from grader.intake.common import Limits, Rejected
+from grader.intake.message.header_policy import HEADERS_PARSED_ONCE
 from grader.intake.message.reading import Letter, check_size, letter_of, parse_mail
 from grader.intake.message.reply_text import ReplyFacts, reply_facts
 
@@ -44,7 +45,7 @@ class Received:
         parsed whole): the Message-ID, References and Subject a reply quotes."""
         if self.parsed is not None:
             return self.parsed
-        parser = email.parser.BytesParser(policy=email.policy.default)
+        parser = email.parser.BytesParser(policy=HEADERS_PARSED_ONCE)
         return parser.parsebytes(self.raw, headersonly=True)
 
     @cached_property
