@@ -96,6 +96,12 @@ class IntakeLimits:
     # spread over processes (a pool costs about a second to start).
     pdf_parallel_from: int = 100
     pdf_workers: int = 4  # typesetting processes at most, each holding one student's PDF
+    # Header lines kept parsed for their next read (grader.intake.message.header_policy): the
+    # short, repeated ones (Content-Type, From, Subject), a few per message.
+    parsed_headers_kept: int = 4096
+    # A header line longer than RFC 5322's limit is parsed at each read, not kept: no large
+    # value outlives its message.
+    parsed_header_chars: int = 998
 
 
 INTAKE = IntakeLimits()

@@ -14,11 +14,7 @@ import functools
 from email.headerregistry import BaseHeader
 from email.policy import EmailPolicy
 
-# A header line longer than RFC 5322's limit (998 characters) is parsed each time, not kept:
-# the cache holds the short, repeated ones (Content-Type, From, Subject), and no large value
-# outlives its message.
-_KEPT_CHARS = 998
-_KEPT_HEADERS = 4096
+from grader.limits import INTAKE
 
 
 class _HeadersParsedOnce(EmailPolicy):
@@ -26,12 +22,13 @@ class _HeadersParsedOnce(EmailPolicy):
     written) for its next read, in this message or another."""
 
     def header_fetch_parse(self, name: str, value: str) -> str:
-        if hasattr(value, "name") or len(value) > _KEPT_CHARS:  # parsed already, or long
+        parsed_already = hasattr(value, "name")
+        if parsed_already or len(value) > INTAKE.parsed_header_chars:
             return super().header_fetch_parse(name, value)
         return _parsed(self, name, value)
 
 
-@functools.lru_cache(maxsize=_KEPT_HEADERS)
+@functools.lru_cache(maxsize=INTAKE.parsed_headers_kept)
 def _parsed(policy: EmailPolicy, name: str, value: str) -> BaseHeader:
     return EmailPolicy.header_fetch_parse(policy, name, value)
 
