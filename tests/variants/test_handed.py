@@ -16,12 +16,20 @@ from grader.cli import main
 from grader.variants import attribution, handed, numbers
 from grader.variants.release import definition_of
 
+# The course's secret, fixed: it draws each student's values. With a random one, about one run
+# in a thousand drew S003 the class-wide values (W_rec 0.5, 10 steps, tanh), and a class-wide
+# claim with S003's numbers was then rightly the class-wide notebook. This one draws S003
+# W_rec 0.53, 10 steps, sigmoid.
+SECRET = b"whose numbers: fixed draws"
+
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("numbers") / "course"
     assert main(["init", str(folder)]) == 0
     (folder / "roster.csv").write_text(roster(5), encoding="utf-8")
+    (folder / "variants").mkdir(exist_ok=True)
+    (folder / "variants" / "secret.key").write_bytes(SECRET)
     assignment = folder / "assignments" / "rnn_gradients"
     with_variants(assignment)
     out = folder.parent / "release"
