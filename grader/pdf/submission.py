@@ -19,8 +19,10 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import cm
 from reportlab.platypus import (
+    Flowable,
     Image,
     KeepTogether,
+    PageBreak,
     Paragraph,
     SimpleDocTemplate,
     Spacer,
@@ -82,6 +84,7 @@ def _link(url: str, style: ParagraphStyle) -> Paragraph:
 
 
 def _pdf_bytes(story: list, title: str) -> bytes:
+    """``story`` typeset on A4 with the submission's margins, as PDF bytes."""
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer,
@@ -105,9 +108,8 @@ def _file_cell(root: Path, relpath: str | None, style: ParagraphStyle) -> Paragr
     return _para(relpath + size, style)
 
 
-def cover_pdf(manifest: Mapping[str, Any], root: Path) -> bytes:
+def _cover(manifest: Mapping[str, Any], root: Path, s: Mapping[str, ParagraphStyle]) -> list:
     """The cover page(s): student, projects with clickable Colab links, datasets, checksums."""
-    s = _styles()
     student = manifest["student"]
     story: list = [
         _para(f"Submission of {student['name'] or student['id']}", s["title"]),
@@ -172,7 +174,7 @@ def cover_pdf(manifest: Mapping[str, Any], root: Path) -> bytes:
             s["small"],
         )
     )
-    return _pdf_bytes(story, f"Submission {student['id']}")
+    return story
 
 
 def _figures(cell: Any) -> list[bytes]:
@@ -212,8 +214,12 @@ def _figure(data: bytes, width: float, max_height: float, s: Mapping[str, Paragr
 
 
 def notebook_pdf(title: str, path: Path) -> bytes:
+    """An appendix section alone: the notebook's code cells and figures."""
+    return _pdf_bytes(_appendix(title, path, _styles()), title)
+
+
+def _appendix(title: str, path: Path, s: Mapping[str, ParagraphStyle]) -> list:
     """An appendix section: the notebook's code cells and figures, cut to a readable length."""
-    s = _styles()
     story: list = [_para(title, s["title"])]
     try:
         notebook = nbformat.read(path, as_version=4)
@@ -221,7 +227,7 @@ def notebook_pdf(title: str, path: Path) -> bytes:
         story.append(
             _para(f"The notebook could not be read: {type(error).__name__}: {error}", s["warn"])
         )
-        return _pdf_bytes(story, title)
+        return story
     lines_left, figures_left = SUBMISSION_PDF.notebook_lines, SUBMISSION_PDF.figures
     width = A4[0] - 3.6 * cm - 12  # the frame less its padding
     code_cells = [cell for cell in notebook.cells if cell.get("cell_type") == "code"]
@@ -249,13 +255,39 @@ def notebook_pdf(title: str, path: Path) -> bytes:
             figures_left -= 1
             story.append(_figure(data, width, 9 * cm, s))
             story.append(Spacer(1, 6))
-    return _pdf_bytes(story, title)
+    return story
 
 
-def message_pdf(title: str, message: str) -> bytes:
-    """A one-page stand-in for a file that could not be included."""
-    s = _styles()
-    return _pdf_bytes([_para(title, s["title"]), _para(message, s["warn"])], title)
+def _stand_in(title: str, message: str, s: Mapping[str, ParagraphStyle]) -> list:
+    """A page in place of a file that cannot be shown, saying why."""
+    return [_para(title, s["title"]), _para(message, s["warn"])]
+
+
+class _SectionStart(Flowable):
+    """Takes no room, and notes the page it is drawn on: where its section begins."""
+
+    def __init__(self, starts: list[int]):
+        super().__init__()
+        self.starts = starts
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        return 0, 0
+
+    def draw(self) -> None:
+        self.starts.append(self.canv.getPageNumber() - 1)
+
+
+def _typeset_sections(stories: list[list], title: str) -> tuple[PdfReader, list[tuple[int, int]]]:
+    """The stories typeset in one document, each from a new page, and each one's page range
+    (first, past the last). One document embeds each font once, where a document per section
+    embedded it again in each (three times the typesetting and the merging)."""
+    starts: list[int] = []
+    story: list = []
+    for number, section in enumerate(stories):
+        story.extend([*([PageBreak()] if number else []), _SectionStart(starts), *section])
+    reader = PdfReader(io.BytesIO(_pdf_bytes(story, title)))
+    ends = [*starts[1:], len(reader.pages)]
+    return reader, list(zip(starts, ends, strict=True))
 
 
 def write_submission_pdf(
@@ -265,25 +297,37 @@ def write_submission_pdf(
 
     ``root`` is the folder holding the files at the manifest's relative paths.
     """
-    sections: list[tuple[str, bytes]] = [("Cover", cover_pdf(manifest, root))]
+    s = _styles()
+    # In the PDF's order: each a story to typeset or a report's own pages (PDF bytes), and its
+    # bookmark (None: it goes on the section before, as the note of a report's pages left out).
+    sections: list[tuple[str | None, list | bytes]] = [("Cover", _cover(manifest, root, s))]
     for number, project in enumerate(manifest["projects"], 1):
         if report := project.get("report"):
             title = f"Project {number} report"
             problems = manifest.get("checks", {}).get(report, {}).get("problems", [])
             if any(problem.startswith(TOO_SLOW) for problem in problems):
                 # collect found it stalls a reader: it is never opened in this process
-                sections.append((title, message_pdf(title, f"{Path(report).name}: {TOO_SLOW}")))
+                stand_in = _stand_in(title, f"{Path(report).name}: {TOO_SLOW}", s)
+                sections.append((title, stand_in))
             else:
-                sections.append((title, _report_section(title, root / report)))
+                parts = _report_parts(title, root / report, s)
+                sections += [(title, parts[0]), *((None, part) for part in parts[1:])]
     for number, project in enumerate(manifest["projects"], 1):
         if project.get("notebook"):
             title = f"Appendix {number}: project {number} notebook {Path(project['notebook']).name}"
-            sections.append((title, notebook_pdf(title, root / project["notebook"])))
+            sections.append((title, _appendix(title, root / project["notebook"], s)))
+    stories = [content for _, content in sections if isinstance(content, list)]
+    typeset, ranges = _typeset_sections(stories, f"Submission {manifest['student']['id']}")
+    pages = iter(ranges)
     writer = PdfWriter()
     outline = []
-    for title, data in sections:
-        outline.append((title, len(writer.pages)))
-        writer.append(io.BytesIO(data), import_outline=False)
+    for bookmark, content in sections:
+        if bookmark is not None:
+            outline.append((bookmark, len(writer.pages)))
+        if isinstance(content, bytes):
+            writer.append(io.BytesIO(content), import_outline=False)
+        else:
+            writer.append(typeset, pages=next(pages), import_outline=False)
     for title, page in outline:
         writer.add_outline_item(title=title, page_number=page)
     writer.add_metadata({"/Title": f"Submission {manifest['student']['id']}"})
@@ -292,18 +336,18 @@ def write_submission_pdf(
     return outline
 
 
-def _report_section(title: str, path: Path) -> bytes:
-    """The report's own pages, or a stand-in page saying why they cannot be shown."""
+def _report_parts(title: str, path: Path, s: Mapping[str, ParagraphStyle]) -> list[list | bytes]:
+    """The report's own pages (PDF bytes), then a note of those left out where it has more than
+    are shown; or a stand-in page saying why they cannot be shown."""
     try:
         reader = PdfReader(path)
         writer = PdfWriter()
         for page in reader.pages[: SUBMISSION_PDF.report_pages]:
             writer.add_page(page)
-        if len(reader.pages) > SUBMISSION_PDF.report_pages:
-            more = len(reader.pages) - SUBMISSION_PDF.report_pages
-            writer.append(io.BytesIO(message_pdf(title, f"{more} more pages not shown.")))
         buffer = io.BytesIO()
-        writer.write(buffer)
-        return buffer.getvalue()
+        writer.write(buffer)  # reads every object shown: a broken one raises here
+        more = len(reader.pages) - SUBMISSION_PDF.report_pages
     except Exception:  # pypdf raises many types for broken or hostile PDFs
-        return message_pdf(title, f"{path.name}: {DAMAGED}")
+        return [_stand_in(title, f"{path.name}: {DAMAGED}", s)]
+    note = [_stand_in(title, f"{more} more pages not shown.", s)] if more > 0 else []
+    return [buffer.getvalue(), *note]
