@@ -319,6 +319,13 @@ def main() -> None:
     shell = warm(_strings(ahead.get("modules")), (name, fds[0]) if fds and name else None)
     shared_cells = shared.SharedCells.prepare(shell, _strings(ahead.get("cells")))
     serve(control, isolate, shell, shared_cells)
+    # The grader let go of it: end at once. Python's own ending takes apart every module
+    # imported ahead, torch's included (about 0.3 s of a warm process's 4 s of CPU, which the
+    # grader waits out at the end of every run); nothing of this process is kept, its children
+    # ran the submissions.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":
