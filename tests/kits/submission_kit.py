@@ -188,10 +188,12 @@ def replace_member(data: bytes, name: str, content: bytes) -> bytes:
 # Looking at PDFs: fonts, text, and what a page looks like rendered
 
 
-def page_fonts(pdf: Path, page: int) -> list[tuple[str, str, bool]]:
-    """(name, type, embedded) of each font on a page, as pdffonts lists them."""
+def page_fonts(pdf: Path, page: int | None = None) -> list[tuple[str, str, bool]]:
+    """(name, type, embedded) of each font on a page (every page: each font object of the PDF
+    once), as pdffonts lists them."""
+    pages = [] if page is None else ["-f", str(page), "-l", str(page)]
     listing = subprocess.run(
-        ["pdffonts", "-f", str(page), "-l", str(page), str(pdf)],
+        ["pdffonts", *pages, str(pdf)],
         capture_output=True,
         text=True,
         check=True,

@@ -7,15 +7,13 @@ in the whole PDF, not once per section (the cover and appendices are typeset tog
 from __future__ import annotations
 
 import hashlib
-import re
-import subprocess
 import tempfile
 from pathlib import Path
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
-from submission_kit import notebook_file, page_text, report_pdf
+from submission_kit import notebook_file, page_fonts, page_text, report_pdf
 
 from grader.limits import SUBMISSION_PDF
 from grader.pdf.reading import DAMAGED, TOO_SLOW
@@ -80,18 +78,6 @@ def section_starts(planned: list[dict]) -> list[tuple[str, str, str]]:
     return starts
 
 
-def embedded_fonts(pdf: Path) -> list[str]:
-    """The base name (without its subset tag) of every font the PDF embeds, once per copy."""
-    listing = subprocess.run(
-        ["pdffonts", str(pdf)], capture_output=True, text=True, check=True
-    ).stdout.splitlines()[2:]
-    return [
-        re.sub(r"^[A-Z]{6}\+", "", row.split()[0])
-        for row in listing
-        if re.search(r"\s(yes)\s+(yes|no)\s+(yes|no)\s+\d+\s+\d+$", row)
-    ]
-
-
 @settings(
     max_examples=12,
     deadline=None,
@@ -130,5 +116,6 @@ def test_each_bookmark_opens_its_section_and_each_font_is_embedded_once(tmp_path
             if more:
                 note = " ".join(page_text(pdf, following).split())
                 assert note == f"Project {number} report {more} more pages not shown.", note
-    fonts = embedded_fonts(pdf)
+    # each font object once, named without its subset tag (AAAAAA+DejaVuSans)
+    fonts = [name.split("+")[-1] for name, _, embedded in page_fonts(pdf) if embedded]
     assert fonts and len(fonts) == len(set(fonts)), fonts
