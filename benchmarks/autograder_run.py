@@ -28,9 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "kits"))
 
-from platform_course import copied_course, example, export  # noqa: E402
+from platform_course import copied_course, example, export, grader_index  # noqa: E402
 from platform_harness import GradescopeHarness, gradescope_metadata  # noqa: E402
-from platform_index import local_index  # noqa: E402
 from sandbox_fence import FENCE  # noqa: E402
 
 from grader.grading.seeds import case_seed  # noqa: E402
@@ -70,7 +69,7 @@ def main() -> int:
             made,
             folder / "harness",
             docker_default_seccomp=not args.namespaces,
-            pip_index=None if args.registries else local_index(),
+            pip_index=None if args.registries else grader_index(),
         )
         began = time.monotonic()
         build = harness.build()

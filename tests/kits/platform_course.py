@@ -15,8 +15,10 @@ from typing import TypeVar
 
 import nbformat
 import pytest
+from platform_harness import environment_index
 
 from grader.cli import main
+from grader.platforms.wheel import DISTRIBUTION
 
 On = TypeVar("On")
 Here = TypeVar("Here")
@@ -26,6 +28,13 @@ NEEDS_ROOT = pytest.mark.skipif(
     os.geteuid() != 0 or shutil.which("unshare") is None,
     reason="the platform harness makes namespaces and mounts: it needs root and unshare",
 )
+
+
+def grader_index() -> Path:
+    """The local index a harness's build installs the grader's dependencies from (its
+    ``[instructor]`` extra's, as this environment has them): the export carries the grader's own
+    wheel."""
+    return environment_index(f"{DISTRIBUTION}[instructor]", leave_out=(DISTRIBUTION,))
 
 
 def copied_course(folder: Path) -> Path:

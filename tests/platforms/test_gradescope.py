@@ -22,11 +22,11 @@ from platform_course import (
     copied_course,
     example,
     export,
+    grader_index,
     with_cell,
     with_cell_timeout,
 )
 from platform_harness import GradescopeHarness, gradescope_metadata, validate_gradescope_results
-from platform_index import local_index
 from sandbox_fence import FENCE
 
 from grader.grading.command import grade
@@ -64,7 +64,7 @@ def harness(autograder, tmp_path_factory) -> GradescopeHarness:
         autograder,
         tmp_path_factory.mktemp("harness"),
         docker_default_seccomp=True,
-        pip_index=local_index(),
+        pip_index=grader_index(),
     )
     build = built.build()
     assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]

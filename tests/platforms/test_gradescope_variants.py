@@ -12,9 +12,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from platform_course import NEEDS_ROOT, at_once, export
+from platform_course import NEEDS_ROOT, at_once, export, grader_index
 from platform_harness import GradescopeHarness, gradescope_metadata, validate_gradescope_results
-from platform_index import local_index
 from variants_kit import answered, roster, with_variants
 
 from grader.cli import main
@@ -59,7 +58,7 @@ def harness(course, tmp_path_factory) -> GradescopeHarness:
     folder = tmp_path_factory.mktemp("gradescope")
     made = export(course, ASSIGNMENT, "gradescope", folder / "autograder.zip")
     built = GradescopeHarness(
-        made, folder / "harness", docker_default_seccomp=True, pip_index=local_index()
+        made, folder / "harness", docker_default_seccomp=True, pip_index=grader_index()
     )
     build = built.build()
     assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]

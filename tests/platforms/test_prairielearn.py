@@ -9,9 +9,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from platform_course import NEEDS_ROOT, example, export
+from platform_course import NEEDS_ROOT, example, export, grader_index
 from platform_harness import PrairieLearnHarness, validate_prairielearn_results
-from platform_index import local_index
 
 from grader.limits import PLATFORMS
 from grader.platforms.prairielearn_export import ENTRYPOINT
@@ -29,7 +28,7 @@ def question(course, tmp_path_factory):
 @pytest.fixture(scope="module")
 def harness(question, tmp_path_factory) -> PrairieLearnHarness:
     built = PrairieLearnHarness(
-        question, tmp_path_factory.mktemp("harness"), pip_index=local_index()
+        question, tmp_path_factory.mktemp("harness"), pip_index=grader_index()
     )
     build = built.build()
     assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
