@@ -153,7 +153,7 @@ def _in_pool(pool: ProcessPoolExecutor, grade_one: GradeOne, plan, todo: Todo) -
         try:
             pending[pool.submit(grade_one, submission, plan, seed)] = (submission, seed)
         except BrokenProcessPool:  # killed before the hand-ins were all handed out
-            yield grader_error(submission, plan, seed, f"{NOT_GRADED}: {_POOL_BROKEN}")
+            yield grader_error(submission, plan, seed, _POOL_BROKEN)
     while pending:
         done, _ = wait(pending, return_when=FIRST_COMPLETED)
         for future in done:
@@ -161,13 +161,13 @@ def _in_pool(pool: ProcessPoolExecutor, grade_one: GradeOne, plan, todo: Todo) -
             try:
                 row = future.result()
             except BrokenProcessPool:
-                row = grader_error(submission, plan, seed, f"{NOT_GRADED}: {_POOL_BROKEN}")
+                row = grader_error(submission, plan, seed, _POOL_BROKEN)
             yield row
 
 
 _POOL_BROKEN = (
-    "a grader process of this run was killed (out of memory? a signal?) before it gave back "
-    "this hand-in's grading"
+    f"{NOT_GRADED}: a grader process of this run was killed (out of memory? a signal?) before it"
+    " gave back this hand-in's grading"
 )
 
 

@@ -160,16 +160,14 @@ def _recorded_runtime(folder: Path) -> str | None:
     return None
 
 
-def _prune_runtimes(keep: Path) -> int:
+def _prune_runtimes(keep: Path) -> None:
     """Remove the cache folders of runtimes that are gone (a virtualenv deleted, or made again
     elsewhere: one made again at the same path is prepared again whole), each about a megabyte;
-    not ``keep``, nor one another grader holds; how many."""
-    removed = 0
+    not ``keep``, nor one another grader holds."""
     for folder in sorted(keep.parent.iterdir()):
         recorded = _recorded_runtime(folder) if folder != keep and folder.is_dir() else None
         if recorded is not None and not os.path.exists(recorded):
-            removed += remove_if_gone(folder, Path(recorded))
-    return removed
+            remove_if_gone(folder, Path(recorded))
 
 
 def _sources(venv: Path) -> dict[str, list[int]]:
