@@ -24,6 +24,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from grader.course.late import Lateness
+from grader.engine.run.trial import GraderUnavailable
+from grader.errors import UserError
 from grader.gradebook.results import Row
 from grader.grading.answering import KnownValues, values_of
 from grader.grading.grader_process import grade_safely, plan_for, trial_run, warm_up_quietly
@@ -270,7 +272,25 @@ class Failed:
                 "every Dask worker that ran it died before it was done (out of memory? see the "
                 "workers' logs)"
             )
-        return f"its task failed on the Dask cluster ({type(self.error).__name__}: {self.error})"
+        said = f"its task failed on the Dask cluster ({type(self.error).__name__}: {self.error})"
+        missing = isinstance(self.error, ModuleNotFoundError) and self.error.name
+        if missing and missing.split(".")[0] == "grader":  # a task's function, loaded by name
+            return f"{said}: that worker has no grader to import; install it on every worker"
+        return said
+
+
+def awaited(future: Any, task: str) -> Any:
+    """The result of ``future``, the task a run goes on from (``task`` names it: the trial
+    notebook, a worker's setting up). A :class:`UserError` the worker raised comes as it is;
+    any other failure (a worker without the grader, every worker that ran it dead) as
+    :class:`GraderUnavailable` saying why in one line: it is the cluster's, not a traceback's
+    to tell."""
+    try:
+        return future.result()
+    except UserError:
+        raise
+    except Exception as error:
+        raise GraderUnavailable(f"{task}: {Failed(error).why()}") from None
 
 
 def finished(futures: Iterable[Any]) -> Iterator[tuple[Any, Any]]:

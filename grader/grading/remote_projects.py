@@ -178,8 +178,6 @@ def checked_on_dask(
     with dask_client(address, workers) as client:
         sent = client.submit(dict, job, key=f"grader-projects-{job['digest']}", pure=False)
         names = list(client.scheduler_info()["workers"])
-        if not names:
-            raise UserError(f"--dask {address}: the cluster has no workers")
         where = "on a local Dask cluster" if address == "local" else "on the Dask cluster"
         print(
             f"checking {len(todo)} projects {where} ({address}): {len(names)} workers",
@@ -187,9 +185,10 @@ def checked_on_dask(
             flush=True,
         )
         for address_of_worker in names:  # each worker says it can run the notebooks first
-            remote.submit(
+            setting_up = remote.submit(
                 client, ready, sent, workers=[address_of_worker], allow_other_workers=True
-            ).result()
+            )
+            remote.awaited(setting_up, "nothing was checked; a worker setting up")
         function = remote.loaded(client, check)
         futures = {
             remote.submit(

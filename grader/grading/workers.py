@@ -111,7 +111,7 @@ def start_graders(
             ]
             on_dask = remote.submit(client, remote.tried, job, workers=addresses[:1])
             yield Graders(
-                on_dask.result,
+                lambda: remote.awaited(on_dask, "nothing was graded; the trial notebook"),
                 lambda todo: _on_dask(client, job, sent["digest"], plan, todo),
             )
             del warming
@@ -228,6 +228,14 @@ def dask_client(address: str, workers: int):
             raise UserError(
                 f"--dask {address}: no Dask scheduler answers there ({error}); "
                 "start one (`dask scheduler`) or use --dask local"
+            ) from None
+        try:  # else the run's first task waits for a worker for ever, saying nothing
+            client.wait_for_workers(1, timeout=GRADING.dask_connect_s)
+        except TimeoutError:
+            raise UserError(
+                f"--dask {address}: the cluster has no workers (none joined in "
+                f"{GRADING.dask_connect_s:g} s); start them (`dask worker {address}`) where the "
+                "grader is installed"
             ) from None
         yield client
 

@@ -24,7 +24,8 @@ class GradingLimits:
     # the graders wait for together: on lstm_gates, three hand-ins took as long with two graders
     # as with one (6.6 to 8.6 s), and eight 6.6 to 8.8 s with two against 9.0 to 9.9 s.
     hand_ins_per_grader: int = 4
-    dask_connect_s: float = 10  # for the Dask scheduler at --dask ADDRESS to answer
+    # For the Dask scheduler at --dask ADDRESS to answer, and then for a worker to have joined it.
+    dask_connect_s: float = 10
     # What an LSTM course's notebooks import (an experiment beside torch.nn.LSTM, a project):
     # imported by every warm process ahead, unless the assignment forbids importing it
     # (grader.grading.steps.modules_ahead). A submission could not load torch's CUDA

@@ -14,7 +14,16 @@ import sys
 from pathlib import Path
 
 import pytest
-from dask_kit import DASK, computed_again, hidden, let_go, moves, said, wait_for_workers
+from dask_kit import (
+    DASK,
+    computed_again,
+    hidden,
+    let_go,
+    moves,
+    said,
+    stop,
+    wait_for_workers,
+)
 from sandbox_fence import FENCE
 from smtp_kit import free_port
 
@@ -25,6 +34,7 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "examples" / "lstm_gates"
 STUDENTS = [f"s{n:02d}" for n in range(8)]
+GRADER_PACKAGE = ROOT / "grader"
 
 
 def course(tmp_path: Path) -> Path:
@@ -48,6 +58,24 @@ def graded(folder: Path, out: str, *extra: str) -> subprocess.Popen:
     )
 
 
+def scheduler(address: str) -> list[str]:
+    port = address.rsplit(":", 1)[1]
+    return [DASK, "scheduler", "--host", "127.0.0.1", "--port", port, "--no-dashboard"]
+
+
+def worker(address: str, name: str) -> list[str]:
+    worker_options = ["--nthreads", "1", "--nworkers", "1", "--no-dashboard"]
+    return [DASK, "worker", address, *worker_options, "--name", name]
+
+
+def started_in(own: Path, over: list[Path], command: list[str], log: Path) -> subprocess.Popen:
+    """``command`` started in the new folder ``own``, each of ``over`` hidden from it
+    (dask_kit.hidden), what it says written to ``log``."""
+    own.mkdir()
+    with log.open("w") as written:
+        return subprocess.Popen(hidden(over, own, command), stdout=written, stderr=written)
+
+
 def results(out: Path) -> dict[str, tuple]:
     with Gradebook(out / "gradebook.sqlite") as book:
         rows = {row.student: (row.score, row.status, row.functions) for row in book.latest()}
@@ -63,34 +91,19 @@ def test_workers_that_see_no_course_folder_grade_it_and_one_killed_changes_nothi
     answered = alone.communicate(timeout=900)
     assert alone.returncode == 0, answered[1][-3000:]
 
-    port = free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    grader_package = ROOT / "grader"
-    logs, started = tmp_path / "logs", []
+    address, logs, started = f"tcp://127.0.0.1:{free_port()}", tmp_path / "logs", []
     logs.mkdir()
 
     def start(name: str, over: list[Path], command: list[str]) -> subprocess.Popen:
-        own = tmp_path / name
-        own.mkdir()
-        with (logs / f"{name}.log").open("w") as log:
-            process = subprocess.Popen(hidden(over, own, command), stdout=log, stderr=log)
-        started.append(process)
-        return process
+        started.append(started_in(tmp_path / name, over, command, logs / f"{name}.log"))
+        return started[-1]
 
     probe = [sys.executable, "-c", "import grader.cli"]
-    seen = subprocess.run(hidden([folder, grader_package], tmp_path, probe), capture_output=True)
+    seen = subprocess.run(hidden([folder, GRADER_PACKAGE], tmp_path, probe), capture_output=True)
     assert seen.returncode != 0  # the scheduler's namespace has no grader to import
     try:
-        start(
-            "scheduler",
-            [folder, grader_package],
-            [DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
-        )
-        worker = [DASK, "worker", address, "--nthreads", "1", "--nworkers", "1"]
-        workers = [
-            start(name, [folder], [*worker, "--name", name, "--no-dashboard"])
-            for name in ("w1", "w2")
-        ]
+        start("scheduler", [folder, GRADER_PACKAGE], scheduler(address))
+        workers = [start(name, [folder], worker(address, name)) for name in ("w1", "w2")]
         wait_for_workers(address, 2, logs)
         run = graded(folder, "graded/lstm_gates", "--dask", address)
         assert run.stderr is not None
@@ -123,3 +136,43 @@ def test_workers_that_see_no_course_folder_grade_it_and_one_killed_changes_nothi
     assert sorted(counted) == STUDENTS  # each graded once
     assert "Traceback" not in "".join(lines)
     assert not (tmp_path / "w2" / "graded").exists()  # nothing written where the worker runs
+
+
+def test_a_cluster_with_no_worker_or_a_worker_without_the_grader_is_told_in_one_line(tmp_path):
+    """Nothing is graded, and the command says why in one line: where the scheduler has no
+    worker (it waited for one for ever, saying nothing), and where a worker has no grader to
+    import (the run's functions are loaded there by name: a traceback)."""
+    folder = course(tmp_path)
+    address, logs, started = f"tcp://127.0.0.1:{free_port()}", tmp_path / "logs", []
+    logs.mkdir()
+    try:
+        started.append(
+            started_in(
+                tmp_path / "scheduler", [folder, GRADER_PACKAGE], scheduler(address), logs / "s.log"
+            )
+        )
+        wait_for_workers(address, 0, logs)  # the scheduler answers
+        alone = graded(folder, "graded", "--dask", address)
+        told = alone.communicate(timeout=300)[1]
+        assert alone.returncode == 2, told[-3000:]
+        assert f"grader grade: --dask {address}: the cluster has no workers (none joined in" in told
+        assert f"start them (`dask worker {address}`) where the grader is installed" in told
+
+        started.append(
+            started_in(
+                tmp_path / "w0", [folder, GRADER_PACKAGE], worker(address, "w0"), logs / "w0"
+            )
+        )
+        wait_for_workers(address, 1, logs)
+        without = graded(folder, "graded", "--dask", address)
+        told += without.communicate(timeout=300)[1]
+        assert without.returncode == 2, told[-3000:]
+        assert (
+            "grader grade: nothing was graded; the trial notebook: its task failed on the" in told
+        )
+        assert "No module named 'grader" in told and "install it on every worker" in told
+    finally:
+        for process in started:
+            stop(process)
+    assert "Traceback" not in told, told[-3000:] + said(logs)
+    assert not list((folder / "graded").rglob("results.json"))

@@ -26,14 +26,15 @@ def hidden(over: list[Path], folder: Path, command: list[str]) -> list[str]:
 
 
 def wait_for_workers(address: str, count: int, logs: Path) -> None:
-    """Return once ``count`` workers joined the scheduler at ``address``."""
+    """Return once ``count`` workers joined the scheduler at ``address`` (0: once it answers)."""
     from dask.distributed import Client
 
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         try:
             with Client(address, timeout=10) as client:
-                client.wait_for_workers(count, timeout=max(deadline - time.monotonic(), 1))
+                if count:
+                    client.wait_for_workers(count, timeout=max(deadline - time.monotonic(), 1))
                 return
         except (OSError, TimeoutError):
             time.sleep(1)
