@@ -7,6 +7,7 @@ submission once with the one-machine run's grades, though one worker is killed m
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -24,6 +25,8 @@ from dask_kit import (
     stop,
     wait_for_workers,
 )
+from project_class import hand_in, light_runtime
+from project_notebooks import keras_forecaster
 from sandbox_fence import FENCE
 from smtp_kit import free_port
 
@@ -171,8 +174,24 @@ def test_a_cluster_with_no_worker_or_a_worker_without_the_grader_is_told_in_one_
             "grader grade: nothing was graded; the trial notebook: its task failed on the" in told
         )
         assert "No module named 'grader" in told and "install it on every worker" in told
+
+        # a projects run's first task, each worker's setting up, fails there alike
+        shutil.copytree(ROOT / "assignments" / "projects", tmp_path / "projects")
+        student = hand_in(tmp_path / "submissions", "s00", (keras_forecaster(),))
+        command = [sys.executable, "-m", "grader.cli", "grade", "--assignment", "projects"]
+        command += ["--out", "checked", "--dask", address, str(student)]
+        runtime = {"GRADER_PROJECTS_RUNTIME": str(light_runtime(tmp_path / "runtime"))}
+        projects = subprocess.run(
+            [*FENCE, *command], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+            env={**os.environ, **runtime},
+        )  # fmt: skip
+        told += projects.stderr
+        assert projects.returncode == 2, told[-3000:]
+        assert "grader grade: nothing was checked; a worker setting up: its task failed" in told
+        assert "install it on every worker" in projects.stderr
     finally:
         for process in started:
             stop(process)
     assert "Traceback" not in told, told[-3000:] + said(logs)
     assert not list((folder / "graded").rglob("results.json"))
+    assert not list((tmp_path / "checked").rglob("*-checks.json"))
