@@ -282,9 +282,8 @@ class Failed:
 def awaited(future: Any, task: str) -> Any:
     """The result of ``future``, the task a run goes on from (``task`` names it: the trial
     notebook, a worker's setting up). A :class:`UserError` the worker raised comes as it is;
-    any other failure (a worker without the grader, every worker that ran it dead) as
-    :class:`GraderUnavailable` saying why in one line: it is the cluster's, not a traceback's
-    to tell."""
+    any other failure (a worker without the grader, every worker that ran it dead) comes as
+    :class:`GraderUnavailable`, one line saying why, instead of a traceback."""
     try:
         return future.result()
     except UserError:
