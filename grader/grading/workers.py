@@ -25,6 +25,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from grader.batch.processes import process_pool
 from grader.engine.run import trial
 from grader.engine.run.results import NOT_GRADED
 from grader.errors import UserError
@@ -137,7 +138,7 @@ def warm_pool(plan, workers: int) -> ProcessPoolExecutor:
     :func:`_pool_worker`)."""
     if multiprocessing.get_start_method() == "fork":
         warm_up_quietly(plan)  # by this thread, which outlives the pool, as bubblewrap must
-    pool = ProcessPoolExecutor(workers, initializer=_pool_worker, initargs=(os.getpid(), plan))
+    pool = process_pool(workers, initializer=_pool_worker, initargs=(os.getpid(), plan))
     # Forked by the thread that submits first, which must outlive the pool: the kernel's
     # parent-death signal follows the thread that forked, not the process.
     pool.submit(int)  # starts every worker now: forked, they run the initializer

@@ -69,6 +69,9 @@ SANDBOX_TESTS = (
     "engine/walls/test_sandbox_hostile.py",
     "engine/gradersandbox/test_probe_seal.py",
     "engine/run/test_warm_start.py",
+    # On Debian's Python (3.11.2) a pool whose worker died hung for ever before the grader
+    # mended it (grader.batch.processes.process_pool); `make test` runs on a newer one.
+    "grading/test_grader_process_killed.py::test_a_pool_worker_killed_mid_run_costs_no_hand_in",
 )
 # Left out for an ordinary user: without a cgroup, a submission's processes end with its pid
 # namespace a moment after the run returns, and this test looks for them at once.

@@ -43,7 +43,10 @@ def unpacked_archive(folder: Path, form: str) -> Path:
             archive.extractall(folder)
     else:
         with tarfile.open(fileobj=io.BytesIO(made.stdout)) as archive:
-            archive.extractall(folder, filter="data")
+            # tarfile's filters came in 3.11.4 (Debian 12's Python is 3.11.2); the archive is
+            # this repository's own
+            safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+            archive.extractall(folder, **safe)
     return folder
 
 
