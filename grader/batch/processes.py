@@ -4,6 +4,7 @@ PDF's parts; and every pool of the grader's, graders included, made by :func:`pr
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -39,6 +40,7 @@ def process_pool(workers: int, **options: Any) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(workers, **options)
 
 
+@functools.cache  # once a process
 def _mend_broken_pool_hang() -> None:
     """CPython's fix for a pool that hangs for ever when a worker dies, on the Pythons that lack
     it (3.11.0 to 3.11.4; Debian 12's python3 is 3.11.2): the queue's feeder thread, blocked
@@ -47,7 +49,7 @@ def _mend_broken_pool_hang() -> None:
     terminated (python/cpython#94777); this closes it first, which ends the write with EPIPE
     when the workers it then terminates are gone. A `grader grade --workers 2` whose worker
     was killed hung with it, where it now grades that worker's hand-ins again."""
-    if sys.version_info >= (3, 11, 5) or getattr(process, "_grader_mended", False):
+    if sys.version_info >= (3, 11, 5):
         return
     lacking = process._ExecutorManagerThread
 
@@ -57,4 +59,3 @@ def _mend_broken_pool_hang() -> None:
             super().terminate_broken(cause)
 
     process._ExecutorManagerThread = Mended  # type: ignore[misc]
-    process._grader_mended = True  # type: ignore[attr-defined]
