@@ -277,6 +277,44 @@ def test_save_all_keeps_a_typed_comment_after_a_reload(course, browser):
     context.close()
 
 
+def test_save_all_is_posted_only_once_the_saves_on_their_way_are_answered(course, browser):
+    # Moving from the points to the comment saves the points with no comment yet. On a slow
+    # network that save is still on its way when the marker clicks "Save all": were both sent
+    # side by side, the server could record the comment-less one last.
+    context, page = logged_in(browser, course["url"])
+    page.goto(course["url"] + "/mark/project1/dhaval")
+    criterion = page.locator("fieldset").nth(1).get_attribute("data-criterion")
+    held: list = []
+    holding = [True]
+
+    def slow_network(route):
+        if holding[0]:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/api/mark", slow_network)
+    posted: list[str] = []
+    page.on("request", lambda r: posted.append(r.url) if r.method == "POST" else None)
+    page.fill(f"input[name='points:{criterion}']", "2")
+    comment = "The problem statement names no baseline to beat."
+    page.fill(f"textarea[name='comment:{criterion}']", comment)
+    page.click("button[type=submit]", no_wait_after=True)
+    page.wait_for_timeout(500)
+    assert len(held) == 1  # the points' save, on its way; the comment's waits behind it
+    assert [url for url in posted if "/api/" not in url] == []  # "Save all" waits too
+    holding[0] = False
+    with page.expect_navigation():
+        held.pop().continue_()
+    with CourseBook(course["out"] / "gradebook.sqlite") as book:
+        saved = {m.criterion: m for m in book.marks("dhaval", "project1")}
+        history = book.mark_history("dhaval", "project1", criterion)
+    assert (saved[criterion].points, saved[criterion].comment) == (2, comment)
+    assert [(m.points, m.comment) for m in history] == [(2, ""), (2, comment)]
+    assert page.input_value(f"textarea[name='comment:{criterion}']") == comment
+    context.close()
+
+
 def test_the_token_leaves_no_trace_in_the_browsers_history(course, browser, tmp_path):
     # The banner `grader serve` printed: an address, and the token apart from it.
     banner = course["log"].read_text()
