@@ -17,7 +17,13 @@ import pytest
 from install_kit import EXAMPLES, REPO, needs_debian_python
 
 from grader.engine.runtime.preparation import prepare
-from grader.engine.runtime.runtime_cache import CACHE_VARIABLE, cache_root, runtime_cache
+from grader.engine.runtime.runtime_cache import (
+    CACHE_VARIABLE,
+    cache_root,
+    runtime_cache,
+    runtime_venv,
+)
+from grader.engine.runtime.shown_base import base_layer
 
 pytestmark = needs_debian_python
 SEED = 2026
@@ -28,14 +34,16 @@ def own_cache(tmp_path, monkeypatch) -> Path:
     """A copy of this runtime's prepared sandbox files (its own and its base Python's, which
     the cache keeps apart) in a cache of the test's own."""
     theirs = prepare(None, say=lambda line: None)  # as `make venv` left it: nothing to do
-    made = cache_root()
+    layer = base_layer(runtime_venv(None))
+    if layer is None:  # Debian's python3, say, whose socket module is built in besides
+        pytest.skip("this runtime's base Python is shown as it is (no layer to damage)")
     monkeypatch.setenv(CACHE_VARIABLE, str(tmp_path / "cache"))
     shutil.copytree(theirs, runtime_cache(None), symlinks=True)
-    if (made / "bases").is_dir():
-        shutil.copytree(made / "bases", cache_root() / "bases", symlinks=True, ignore=_locks)
-    socket_module = next(cache_root().glob("bases/*/lib/python3*/lib-dynload/_socket.*.so"), None)
+    own_layer = cache_root() / "bases" / layer.name
+    shutil.copytree(layer, own_layer, symlinks=True, ignore=_locks)
+    socket_module = next(own_layer.glob("lib/python3*/lib-dynload/_socket.*.so"), None)
     if socket_module is None:
-        pytest.skip("this runtime's base Python is shown as it is (no layer to damage)")
+        pytest.skip("this runtime's base Python has its socket module built in: none to damage")
     return socket_module
 
 

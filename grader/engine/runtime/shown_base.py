@@ -34,14 +34,27 @@ from grader.engine.runtime.shown_runtime import NEUTRAL, Renamer, Shown, copy_re
 from grader.limits import SHOWN
 
 
+def _base(venv: Path) -> Shown | None:
+    """``venv``'s base as the sandbox shows it; None for a system Python, shown at its own
+    path."""
+    return next((f for f in shown_folders(venv) if f.inside == f"{NEUTRAL}/base"), None)
+
+
+def base_layer(venv: Path) -> Path | None:
+    """The folder of the layer of the Python ``venv`` was made from, built or not; None for
+    a system Python, which has none."""
+    base = _base(Path(os.path.realpath(venv)))
+    return None if base is None else base_cache(base.host)
+
+
 def _to_compile(venv: Path) -> tuple[Shown, list[Path], list[Path]] | None:
     """``venv``'s base, the folders of its bytecode and that bytecode; None without a base
     to build (a system Python is shown at its own path)."""
-    bases = [f for f in shown_folders(venv) if f.inside == f"{NEUTRAL}/base"]
-    if not bases:
+    base = _base(venv)
+    if base is None:
         return None
-    bytecode = [path for path in _base_files(bases[0].host) if path.suffix == ".pyc"]
-    return bases[0], sorted({pyc.parent.parent for pyc in bytecode}), bytecode
+    bytecode = [path for path in _base_files(base.host) if path.suffix == ".pyc"]
+    return base, sorted({pyc.parent.parent for pyc in bytecode}), bytecode
 
 
 def base_sources(venv: Path) -> int:

@@ -140,9 +140,13 @@ def test_a_new_virtualenv_of_a_prepared_base_python_shares_its_layer(tmp_path):
     virtualenv: a new virtualenv (a new install of the grader, a course's own runtime) made
     from the Python the checkout's was made from finds it built."""
     from grader.engine.runtime.runtime_cache import cache_root
+    from grader.engine.runtime.shown_base import base_layer
 
+    layer = base_layer(Path(sys.prefix))
+    if layer is None:
+        pytest.skip(f"the checkout's runtime was made from {sys.base_prefix}, shown as it is")
+    assert (layer / "base.json").is_file(), "make venv prepares the checkout's runtime"
     built = cache_root() / "bases"
-    assert any(built.glob("*/base.json")), "make venv prepares the checkout's runtime"
     cache = tmp_path / "cache"
     cache.mkdir()
     (cache / "bases").symlink_to(built)

