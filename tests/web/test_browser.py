@@ -277,6 +277,44 @@ def test_save_all_keeps_a_typed_comment_after_a_reload(course, browser):
     context.close()
 
 
+class SlowNetwork:
+    """Holds the marking page's saves (``/api/mark``) on their way, as a network that answers
+    late, until :meth:`answer`."""
+
+    def __init__(self, page):
+        self.page, self.held, self.holding = page, [], True
+        page.route("**/api/mark", self._arrived)
+
+    def _arrived(self, route) -> None:
+        if self.holding:
+            self.held.append(route)
+        else:
+            route.continue_()
+
+    def on_their_way(self) -> int:
+        """How many saves are held, once the first is (late on a busy machine) and whatever
+        else the page would send with it had time to."""
+        for _ in range(600):
+            if self.held:
+                break
+            self.page.wait_for_timeout(100)
+        self.page.wait_for_timeout(500)
+        return len(self.held)
+
+    def answer(self) -> None:
+        """Let the held saves through, and every save after them."""
+        self.holding = False
+        while self.held:
+            self.held.pop(0).continue_()
+
+
+def _current_and_history(out: Path, student: str, criterion: str) -> tuple[tuple, list[tuple]]:
+    with CourseBook(out / "gradebook.sqlite") as book:
+        current = {m.criterion: m for m in book.marks(student, "project1")}[criterion]
+        history = book.mark_history(student, "project1", criterion)
+    return (current.points, current.comment), [(m.points, m.comment) for m in history]
+
+
 def test_save_all_is_posted_only_once_the_saves_on_their_way_are_answered(course, browser):
     # Moving from the points to the comment saves the points with no comment yet. On a slow
     # network that save is still on its way when the marker clicks "Save all": were both sent
@@ -284,38 +322,61 @@ def test_save_all_is_posted_only_once_the_saves_on_their_way_are_answered(course
     context, page = logged_in(browser, course["url"])
     page.goto(course["url"] + "/mark/project1/dhaval")
     criterion = page.locator("fieldset").nth(1).get_attribute("data-criterion")
-    held: list = []
-    holding = [True]
-
-    def slow_network(route):
-        if holding[0]:
-            held.append(route)
-        else:
-            route.continue_()
-
-    page.route("**/api/mark", slow_network)
+    network = SlowNetwork(page)
     posted: list[str] = []
     page.on("request", lambda r: posted.append(r.url) if r.method == "POST" else None)
     page.fill(f"input[name='points:{criterion}']", "2")
     comment = "The problem statement names no baseline to beat."
     page.fill(f"textarea[name='comment:{criterion}']", comment)
     page.click("button[type=submit]", no_wait_after=True)
-    for _ in range(600):  # the points' save reaches the network, late on a busy machine
-        if held:
-            break
-        page.wait_for_timeout(100)
-    page.wait_for_timeout(500)  # and whatever else the click would send
-    assert len(held) == 1  # the points' save, on its way; the comment's waits behind it
+    assert network.on_their_way() == 1  # the points' save; the comment's waits behind it
     assert [url for url in posted if "/api/" not in url] == []  # "Save all" waits too
-    holding[0] = False
     with page.expect_navigation():
-        held.pop().continue_()
-    with CourseBook(course["out"] / "gradebook.sqlite") as book:
-        saved = {m.criterion: m for m in book.marks("dhaval", "project1")}
-        history = book.mark_history("dhaval", "project1", criterion)
-    assert (saved[criterion].points, saved[criterion].comment) == (2, comment)
-    assert [(m.points, m.comment) for m in history] == [(2, ""), (2, comment)]
+        network.answer()
+    current, history = _current_and_history(course["out"], "dhaval", criterion)
+    assert current == (2, comment) and history == [(2, ""), (2, comment)]
     assert page.input_value(f"textarea[name='comment:{criterion}']") == comment
+    context.close()
+
+
+def test_the_next_student_link_waits_for_the_saves_on_their_way(course, browser):
+    context, page = logged_in(browser, course["url"])
+    page.goto(course["url"] + "/mark/project1/dhaval")
+    criterion = page.locator("fieldset").nth(2).get_attribute("data-criterion")
+    network = SlowNetwork(page)
+    page.fill(f"input[name='points:{criterion}']", "1")
+    comment = "Say which figure shows the exploding gradient."
+    page.fill(f"textarea[name='comment:{criterion}']", comment)
+    page.click("#next-unmarked", no_wait_after=True)
+    assert network.on_their_way() == 1
+    assert page.url.endswith("/mark/project1/dhaval")  # still here: a save is on its way
+    with page.expect_navigation():
+        network.answer()
+    assert not page.url.endswith("/dhaval")
+    current, history = _current_and_history(course["out"], "dhaval", criterion)
+    assert current == (1, comment) and history == [(1, ""), (1, comment)]
+    context.close()
+
+
+def test_leaving_another_way_while_a_save_is_on_its_way_asks_first(course, browser):
+    context, page = logged_in(browser, course["url"])
+    page.goto(course["url"] + "/mark/project1/dhaval")
+    criterion = page.locator("fieldset").nth(3).get_attribute("data-criterion")
+    network = SlowNetwork(page)
+    page.fill(f"input[name='points:{criterion}']", "1")
+    page.locator(f"input[name='points:{criterion}']").dispatch_event("change")
+    assert network.on_their_way() == 1
+    asked: list[str] = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+    page.click("nav a[href='/students']", no_wait_after=True)
+    page.wait_for_timeout(500)
+    assert asked == ["beforeunload"] and page.url.endswith("/mark/project1/dhaval")
+    network.answer()
+    status = page.locator(f"fieldset[data-criterion='{criterion}'] .status")
+    playwright_api.expect(status).to_contain_text("saved by")
+    with page.expect_navigation():
+        page.click("nav a[href='/students']")  # nothing on its way: it leaves unasked
+    assert asked == ["beforeunload"] and page.url.endswith("/students")
     context.close()
 
 
