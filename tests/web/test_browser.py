@@ -358,6 +358,26 @@ def test_the_next_student_link_waits_for_the_saves_on_their_way(course, browser)
     context.close()
 
 
+def test_the_next_student_link_stays_while_a_save_is_refused(course, browser):
+    context, page = logged_in(browser, course["url"])
+    page.goto(course["url"] + "/mark/project1/dhaval")
+    fieldset = page.locator("fieldset").nth(4)
+    criterion = fieldset.get_attribute("data-criterion")
+    most = float(page.get_attribute(f"input[name='points:{criterion}']", "max"))
+    page.fill(f"input[name='points:{criterion}']", f"{most + 1:g}")  # past the rubric's points
+    page.click("#next-unmarked")
+    playwright_api.expect(fieldset.locator(".status")).to_contain_text("not saved:")
+    page.wait_for_timeout(500)
+    assert page.url.endswith("/mark/project1/dhaval")  # the reason stays in view
+    page.fill(f"input[name='points:{criterion}']", f"{most:g}")
+    with page.expect_navigation():
+        page.click("#next-unmarked")
+    assert not page.url.endswith("/dhaval")
+    current, _ = _current_and_history(course["out"], "dhaval", criterion)
+    assert current == (most, "")
+    context.close()
+
+
 def test_leaving_another_way_while_a_save_is_on_its_way_asks_first(course, browser):
     context, page = logged_in(browser, course["url"])
     page.goto(course["url"] + "/mark/project1/dhaval")
