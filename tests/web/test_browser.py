@@ -308,6 +308,14 @@ class SlowNetwork:
             self.held.pop(0).continue_()
 
 
+def _marking_dhaval(course: dict, browser, nth: int) -> tuple:
+    """A marker's browser context on dhaval's project page, the page, and its ``nth``
+    criterion (each test its own, on one course)."""
+    context, page = logged_in(browser, course["url"])
+    page.goto(course["url"] + "/mark/project1/dhaval")
+    return context, page, page.locator("fieldset").nth(nth).get_attribute("data-criterion")
+
+
 def _current_and_history(out: Path, student: str, criterion: str) -> tuple[tuple, list[tuple]]:
     with CourseBook(out / "gradebook.sqlite") as book:
         current = {m.criterion: m for m in book.marks(student, "project1")}[criterion]
@@ -319,9 +327,7 @@ def test_save_all_is_posted_only_once_the_saves_on_their_way_are_answered(course
     # Moving from the points to the comment saves the points with no comment yet. On a slow
     # network that save is still on its way when the marker clicks "Save all": were both sent
     # side by side, the server could record the comment-less one last.
-    context, page = logged_in(browser, course["url"])
-    page.goto(course["url"] + "/mark/project1/dhaval")
-    criterion = page.locator("fieldset").nth(1).get_attribute("data-criterion")
+    context, page, criterion = _marking_dhaval(course, browser, 1)
     network = SlowNetwork(page)
     posted: list[str] = []
     page.on("request", lambda r: posted.append(r.url) if r.method == "POST" else None)
@@ -340,9 +346,7 @@ def test_save_all_is_posted_only_once_the_saves_on_their_way_are_answered(course
 
 
 def test_the_next_student_link_waits_for_the_saves_on_their_way(course, browser):
-    context, page = logged_in(browser, course["url"])
-    page.goto(course["url"] + "/mark/project1/dhaval")
-    criterion = page.locator("fieldset").nth(2).get_attribute("data-criterion")
+    context, page, criterion = _marking_dhaval(course, browser, 2)
     network = SlowNetwork(page)
     page.fill(f"input[name='points:{criterion}']", "1")
     comment = "Say which figure shows the exploding gradient."
@@ -359,10 +363,8 @@ def test_the_next_student_link_waits_for_the_saves_on_their_way(course, browser)
 
 
 def test_the_next_student_link_stays_while_a_save_is_refused(course, browser):
-    context, page = logged_in(browser, course["url"])
-    page.goto(course["url"] + "/mark/project1/dhaval")
-    fieldset = page.locator("fieldset").nth(4)
-    criterion = fieldset.get_attribute("data-criterion")
+    context, page, criterion = _marking_dhaval(course, browser, 4)
+    fieldset = page.locator(f"fieldset[data-criterion='{criterion}']")
     most = float(page.get_attribute(f"input[name='points:{criterion}']", "max"))
     page.fill(f"input[name='points:{criterion}']", f"{most + 1:g}")  # past the rubric's points
     page.click("#next-unmarked")
@@ -379,9 +381,7 @@ def test_the_next_student_link_stays_while_a_save_is_refused(course, browser):
 
 
 def test_leaving_another_way_while_a_save_is_on_its_way_asks_first(course, browser):
-    context, page = logged_in(browser, course["url"])
-    page.goto(course["url"] + "/mark/project1/dhaval")
-    criterion = page.locator("fieldset").nth(3).get_attribute("data-criterion")
+    context, page, criterion = _marking_dhaval(course, browser, 3)
     network = SlowNetwork(page)
     page.fill(f"input[name='points:{criterion}']", "1")
     page.locator(f"input[name='points:{criterion}']").dispatch_event("change")
